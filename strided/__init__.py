@@ -1,0 +1,52 @@
+"""strided: convolutional neural networks with the Keras API on a PyTorch engine.
+
+``import strided as keras`` runs Keras code: ``keras.layers``, ``keras.models``,
+``keras.Sequential``, ``keras.datasets.mnist.load_data()``... Submodules load on first use so that
+``import strided`` stays fast and needs only torch and NumPy.
+"""
+import importlib
+import sys
+
+__version__ = "0.1.0"
+
+from strided import config  # noqa: E402
+from strided.config import set_random_seed  # noqa: E402
+
+# Public submodules, Keras names.
+_SUBMODULES = (
+    "activations", "applications", "callbacks", "config", "constraints", "datasets", "initializers",
+    "layers", "losses", "metrics", "models", "nn", "ops", "optimizers", "preprocessing",
+    "regularizers", "utils", "visualize", "testing", "data", "training", "distribute", "mixed_precision",
+    "backend", "saving",
+)
+
+# Top-level names -> defining module (Keras exposes these at `keras.*`).
+_NAMES = {
+    "Sequential": "strided.models.sequential",
+    "Model": "strided.models.model",
+    "Input": "strided.layers.input_layer",
+    "InputLayer": "strided.layers.input_layer",
+    "Layer": "strided.layers.base",
+    "KerasTensor": "strided.layers.symbolic",
+    "Variable": "strided.layers.base",
+    "constant": "strided.nn",
+    "constant_initializer": "strided.initializers",
+}
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"strided.{name}")
+        globals()[name] = module
+        return module
+    if name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+        globals()[name] = value
+        return value
+    if name == "keras":  # `from strided import keras` / `strided.keras.layers` for tf.keras code
+        return sys.modules[__name__]
+    raise AttributeError(f"module 'strided' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBMODULES) | set(_NAMES))
