@@ -1,0 +1,122 @@
+"""Name registries behind ``initializers.get``, ``losses.get``, ``optimizers.get``...
+
+One small class gives every registry the same Keras behaviour: look up by Keras name or alias,
+build from a ``{'class_name': ..., 'config': ...}`` dict (Keras 3 or tf.keras 2 layout), pass
+instances and callables through, serialize back to the Keras 3 dict layout, and reject unknown
+names with a ValueError that lists the valid ones and suggests the closest.
+"""
+import difflib
+import inspect
+import re
+
+
+def to_snake_case(name):
+    """``'GlorotUniform'`` -> ``'glorot_uniform'`` (Keras's rule)."""
+    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+    if insecure[0] != "_":
+        return insecure
+    return "private" + insecure
+
+
+class Registry:
+    """A table of Keras names -> classes or functions for one kind of object.
+
+    Args:
+        kind: what the objects are, for messages (``'initializer'``).
+        module: the Keras module name written by ``serialize`` (``'keras.initializers'``).
+        case_insensitive: look names up ignoring case (Keras does so for optimizers).
+    """
+
+    def __init__(self, kind, module, case_insensitive=False):
+        self.kind = kind
+        self.module = module
+        self.case_insensitive = case_insensitive
+        self.objects = {}
+        self._primary = []  # names listed in error messages (no alias noise)
+
+    def _key(self, name):
+        return name.lower() if self.case_insensitive else name
+
+    def register(self, obj, *aliases, snake=True):
+        """Registers ``obj`` under its ``__name__``, its snake_case name and ``aliases``."""
+        names = [obj.__name__]
+        if snake and inspect.isclass(obj):
+            names.append(to_snake_case(obj.__name__))
+        names.extend(aliases)
+        for n in names:
+            self.objects[self._key(n)] = obj
+        self._primary.append(names[1] if len(names) > 1 and inspect.isclass(obj) and snake else names[0])
+        return obj
+
+    def valid_names(self):
+        return sorted(set(self._primary))
+
+    def lookup(self, name, arg_name="identifier"):
+        """Returns the class or function registered as ``name``; ValueError listing valid names."""
+        obj = self.objects.get(self._key(name))
+        if obj is None:
+            raise ValueError(self._unknown_message(name, arg_name))
+        return obj
+
+    def _unknown_message(self, name, arg_name):
+        close = difflib.get_close_matches(str(name), list(self.objects), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        return (f"Could not interpret {self.kind} identifier: {name!r}. Unknown {self.kind} name.{hint} "
+                f"Expected one of {self.valid_names()}. Received: {arg_name}={name!r}")
+
+    def serialize(self, obj):
+        """Keras 3 layout: ``{'module', 'class_name', 'config', 'registered_name'}``."""
+        if obj is None or isinstance(obj, str):
+            return obj
+        if inspect.isfunction(obj) or inspect.isbuiltin(obj):
+            return {"module": "builtins", "class_name": "function", "config": obj.__name__,
+                    "registered_name": "function"}
+        if not hasattr(obj, "get_config"):
+            raise TypeError(f"Cannot serialize {self.kind} {obj!r}: it has no `get_config()` method.")
+        cls = type(obj)
+        registered = self.objects.get(self._key(cls.__name__)) is cls
+        return {"module": self.module if registered else cls.__module__, "class_name": cls.__name__,
+                "config": obj.get_config(), "registered_name": None if registered else cls.__name__}
+
+    def deserialize(self, config, custom_objects=None, arg_name="config"):
+        """Builds an object from a serialized dict (or a bare name string)."""
+        custom_objects = custom_objects or {}
+        if isinstance(config, str):
+            obj = custom_objects.get(config) or self.lookup(config, arg_name)
+            return obj() if inspect.isclass(obj) else obj
+        if not isinstance(config, dict) or "class_name" not in config:
+            raise ValueError(f"Could not deserialize {self.kind}: expected a string or a dict with a "
+                             f"'class_name' key. Received: {arg_name}={config!r}")
+        class_name = config["class_name"]
+        inner = config.get("config", {})
+        if class_name == "function":  # a serialized function: the name is the config
+            name = inner
+            return custom_objects.get(name) or self.lookup(name, arg_name)
+        name = config.get("registered_name") or class_name
+        obj = custom_objects.get(name) or custom_objects.get(class_name)
+        if obj is None:
+            obj = self.lookup(class_name, arg_name)
+        if not inspect.isclass(obj):
+            return obj
+        inner = dict(inner or {})
+        if hasattr(obj, "from_config"):
+            return obj.from_config(inner)
+        return obj(**inner)
+
+    def get(self, identifier, arg_name="identifier", instantiate_classes=True):
+        """Keras ``get``: None, a name, a config dict, a class, an instance or a callable."""
+        if identifier is None:
+            return None
+        if isinstance(identifier, dict):
+            return self.deserialize(identifier, arg_name=arg_name)
+        if isinstance(identifier, str):
+            obj = self.lookup(identifier, arg_name)
+        else:
+            obj = identifier
+        if inspect.isclass(obj) and instantiate_classes:
+            return obj()
+        if callable(obj):
+            return obj
+        raise ValueError(f"Could not interpret {self.kind} identifier: {identifier!r}. Expected a string "
+                         f"name, a config dict or a callable. Received: {arg_name}={identifier!r}")
