@@ -1,0 +1,12 @@
+"""Callbacks: objects called at points of `fit`, `evaluate` and `predict` (Keras names)."""
+from strided.callbacks.callback import Callback, CallbackList, History, LambdaCallback
+from strided.callbacks.misc import BackupAndRestore, CSVLogger, LearningRateScheduler, TerminateOnNaN
+from strided.callbacks.monitor import EarlyStopping, ModelCheckpoint, MonitorCallback, ReduceLROnPlateau
+from strided.callbacks.progbar_logger import ProgbarLogger
+from strided.callbacks.tensorboard import TensorBoard
+
+__all__ = [
+    "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
+    "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
+    "TensorBoard", "TerminateOnNaN",
+]
