@@ -1,0 +1,502 @@
+"""The Layer base class: a ``torch.nn.Module`` with the Keras layer API.
+
+Keras semantics kept here: lazy ``build(input_shape)`` on first call, per-process unique names
+(``conv2d``, ``conv2d_1``...), ``add_weight``, ``trainable``, weights in Keras order and Keras layout
+through ``get_weights``/``set_weights``, ``get_config``/``from_config``, activity and weight
+regularization losses, and ``__call__`` on NumPy arrays, torch tensors and symbolic tensors.
+
+Weights are stored in torch's native layout (a conv kernel is ``(out, in, *k)``); each weight
+remembers the permutation back to its Keras layout (``(*k, in, out)``), applied by get/set_weights.
+"""
+import collections
+import inspect
+import re
+import threading
+
+import numpy as np
+import torch
+from torch.utils import _pytree as pytree
+
+from strided import config
+from strided.layers import symbolic
+from strided.layers.symbolic import KerasTensor, Node
+
+_NAME_LOCK = threading.Lock()
+_NAME_COUNTS = collections.Counter()
+
+# Keyword arguments every Keras layer accepts besides its own.
+_BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights", "autocast",
+                "input_length")
+# Arguments seen in tutorials on the wrong layer, with a hint that says what to write instead.
+_MISPLACED_HINTS = {
+    "padding": "`padding` belongs to convolution and pooling layers (Conv2D(..., padding='same')), and goes "
+               "inside the layer's parentheses, not in `model.add(...)`.",
+    "epochs": "`epochs` is an argument of `model.fit()`.",
+}
+
+
+def to_snake_case(name):
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base):
+    """``conv2d``, then ``conv2d_1``, ``conv2d_2``... unique in this process (Keras naming)."""
+    with _NAME_LOCK:
+        count = _NAME_COUNTS[base]
+        _NAME_COUNTS[base] += 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def clear_session():
+    """Resets the automatic layer names, as ``keras.backend.clear_session()`` does."""
+    with _NAME_LOCK:
+        _NAME_COUNTS.clear()
+
+
+def is_array_like(x):
+    return isinstance(x, (np.ndarray, np.generic, list, tuple, int, float)) and not isinstance(x, bool)
+
+
+def to_tensor(x, dtype=None, device=None):
+    """NumPy/list/scalar -> torch tensor on the layer device; floats become floatx, ints stay ints."""
+    if isinstance(x, torch.Tensor):
+        return x
+    arr = np.asarray(x)
+    if dtype is None:
+        dtype = config.floatx() if arr.dtype.kind in "fc" or arr.dtype.kind == "u" and arr.dtype.itemsize == 1 \
+            else None
+    t = torch.from_numpy(np.ascontiguousarray(arr)) if arr.dtype != object else torch.tensor(arr.tolist())
+    if dtype is not None:
+        t = t.to(config.torch_dtype(dtype))
+    elif t.dtype in (torch.int32, torch.int16, torch.int8, torch.uint8):
+        t = t.long()
+    return t.to(device or config.get_device())
+
+
+def _shape_of(x):
+    if isinstance(x, (torch.Tensor, KerasTensor)):
+        return tuple(x.shape)
+    return tuple(np.shape(x))
+
+
+class Layer(torch.nn.Module):
+    """Base class of all layers.
+
+    Args:
+        trainable: whether the layer's weights are updated in training.
+        name: layer name; unique default derived from the class name (``conv2d``, ``conv2d_1``...).
+        dtype: compute and weight dtype name (default ``strided.config.floatx()``).
+        input_shape: shape of one sample, e.g. ``(28, 28, 1)``; lets Sequential know shapes before data.
+        batch_size: fixed batch size for the input shape (rarely needed).
+        activity_regularizer: regularizer applied to the layer output, added to ``layer.losses``.
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs):
+        super().__init__()
+        unknown = [k for k in kwargs if k not in _BASE_KWARGS]
+        if unknown:
+            hints = " ".join(_MISPLACED_HINTS[k] for k in unknown if k in _MISPLACED_HINTS)
+            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                            f"{ {k: kwargs[k] for k in unknown} }." + (f" {hints}" if hints else ""))
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Invalid type for argument `name`. Expected a string. Received name={name!r}.")
+        self.name = name or unique_name(self._default_name())
+        self._trainable = bool(trainable)
+        self.dtype = getattr(dtype, "name", dtype) or config.floatx()
+        self.built = False
+        self._tracked_weights = []  # creation order (Keras order)
+        self._inbound_nodes = []
+        self._losses = []  # activity regularization losses of the latest call
+        from strided import regularizers
+        self.activity_regularizer = regularizers.get(activity_regularizer) if activity_regularizer else None
+        batch_input_shape = kwargs.get("batch_input_shape")
+        input_shape = kwargs.get("input_shape")
+        if input_shape is None and kwargs.get("input_dim") is not None:
+            input_shape = (kwargs["input_dim"],)
+        if batch_input_shape is None and input_shape is not None:
+            if isinstance(input_shape, int):
+                input_shape = (input_shape,)
+            batch_input_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
+        self._batch_input_shape = tuple(batch_input_shape) if batch_input_shape is not None else None
+        self._initial_weights = kwargs.get("weights")
+        self._call_takes_training = "training" in self._call_params()
+        self._call_takes_mask = "mask" in self._call_params()
+
+    # ------------------------------------------------------------------ naming, config
+    @classmethod
+    def _default_name(cls):
+        return to_snake_case(cls.__name__)
+
+    def _call_params(self):
+        return inspect.signature(self.call).parameters
+
+    def get_config(self):
+        """The constructor arguments that recreate this layer (Keras ``get_config``)."""
+        cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            cfg["batch_input_shape"] = self._batch_input_shape
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    # ------------------------------------------------------------------ weights
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in self._flatten_layers(include_self=False):
+            layer._trainable = bool(value)
+        for w in self._all_own_weights():
+            w.requires_grad_(bool(value) and w._keras_trainable)
+
+    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None, torch_layout=None):
+        """Creates a weight of Keras-layout ``shape`` and tracks it.
+
+        Args:
+            shape: the weight's shape in Keras layout (what ``get_weights`` returns).
+            initializer: name or initializer object (called on the Keras-layout shape).
+            trainable: whether the optimizer updates it.
+            regularizer, constraint: names or objects, as in Keras.
+            torch_layout: optional permutation of the Keras axes giving the stored layout, e.g.
+                ``(3, 2, 0, 1)`` stores a ``(kh, kw, in, out)`` conv kernel as torch's ``(out, in, kh, kw)``.
+        """
+        from strided import constraints, initializers, regularizers
+        shape = tuple(int(s) for s in (shape or ()))
+        init = initializers.get(initializer)
+        value = init(shape, dtype=dtype or self.dtype)
+        value = torch.as_tensor(value, dtype=config.torch_dtype(dtype or self.dtype))
+        if torch_layout is not None:
+            value = value.permute(*torch_layout)
+        param = torch.nn.Parameter(value.contiguous().to(config.get_device()),
+                                   requires_grad=bool(trainable) and self._trainable)
+        param._keras_trainable = bool(trainable)
+        param._keras_name = name or f"variable_{len(self._tracked_weights)}"
+        param._keras_layout = None if torch_layout is None else tuple(int(i) for i in np.argsort(torch_layout))
+        param._keras_regularizer = regularizers.get(regularizer) if regularizer is not None else None
+        param._keras_constraint = constraints.get(constraint) if constraint is not None else None
+        attr = param._keras_name
+        while attr in self._parameters or hasattr(type(self), attr):
+            attr = "_" + attr
+        self.register_parameter(attr, param)
+        self._tracked_weights.append(param)
+        return param
+
+    def _all_own_weights(self):
+        return list(self._tracked_weights)
+
+    def _flatten_layers(self, include_self=True):
+        """This layer and its sublayers, depth first, each once."""
+        seen, out = set(), []
+
+        def visit(layer):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            out.append(layer)
+            for child in layer._sublayers():
+                visit(child)
+
+        if include_self:
+            visit(self)
+        else:
+            seen.add(id(self))
+            for child in self._sublayers():
+                visit(child)
+        return out
+
+    def _sublayers(self):
+        """Direct sublayers, in the order they were assigned."""
+        out = []
+        for module in self._modules.values():
+            if isinstance(module, Layer):
+                out.append(module)
+            elif isinstance(module, (torch.nn.ModuleList, torch.nn.Sequential)):
+                out.extend(m for m in module if isinstance(m, Layer))
+        return out
+
+    @property
+    def weights(self):
+        """All weights in Keras order: own trainable, own non-trainable, then sublayers'."""
+        own = self._all_own_weights()
+        out = [w for w in own if w._keras_trainable] + [w for w in own if not w._keras_trainable]
+        seen = {id(w) for w in out}
+        for layer in self._sublayers():
+            for w in layer.weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        out = [w for w in self._all_own_weights() if w._keras_trainable]
+        seen = {id(w) for w in out}
+        for layer in self._sublayers():
+            for w in layer.trainable_weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def variables(self):
+        return self.weights
+
+    def count_params(self):
+        """Total number of scalars in the layer's weights."""
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
+                             "You can build it manually via: `layer.build(input_shape)`.")
+        return int(sum(w.numel() for w in self.weights))
+
+    @staticmethod
+    def _to_keras_layout(w):
+        w = w.detach()
+        return w.permute(*w._keras_layout) if getattr(w, "_keras_layout", None) else w
+
+    def get_weights(self):
+        """The weights as NumPy arrays in Keras layout (conv kernels ``(kh, kw, in, out)``)."""
+        out = []
+        for w in self.weights:
+            layout = getattr(w, "_keras_layout", None)
+            t = w.detach()
+            if layout:
+                t = t.permute(*layout)
+            out.append(t.cpu().numpy().copy())
+        return out
+
+    def set_weights(self, weights):
+        """Sets the weights from NumPy arrays in Keras layout (the inverse of ``get_weights``)."""
+        params = self.weights
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of length "
+                f"{len(weights)}, but the layer was expecting {len(params)} weights"
+                + ("" if self.built else " (the layer is not built yet: call it on data or `build()` it first)")
+                + f". Expected shapes: {[tuple(self._keras_shape(p)) for p in params]}.")
+        converted = []
+        for p, value in zip(params, weights):
+            arr = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value)
+            expected = tuple(self._keras_shape(p))
+            if arr.shape != expected:
+                raise ValueError(f"Layer '{self.name}' weight '{p._keras_name}' has shape {expected}, but the array "
+                                 f"given has shape {arr.shape}.")
+            t = torch.as_tensor(np.ascontiguousarray(arr), dtype=p.dtype)
+            layout = getattr(p, "_keras_layout", None)
+            if layout:
+                t = t.permute(*np.argsort(layout))
+            converted.append(t)
+        with torch.no_grad():
+            for p, t in zip(params, converted):
+                p.copy_(t)
+
+    @staticmethod
+    def _keras_shape(p):
+        layout = getattr(p, "_keras_layout", None)
+        return tuple(p.shape[i] for i in layout) if layout else tuple(p.shape)
+
+    # ------------------------------------------------------------------ losses and constraints
+    @property
+    def losses(self):
+        """Activity losses of the latest call plus weight regularization losses, as scalar tensors."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
+            for w in layer._all_own_weights():
+                if w._keras_regularizer is not None and w.requires_grad:
+                    out.append(w._keras_regularizer(self._to_keras_layout_live(w)))
+        return out
+
+    @staticmethod
+    def _to_keras_layout_live(w):
+        layout = getattr(w, "_keras_layout", None)
+        return w.permute(*layout) if layout else w
+
+    def add_loss(self, loss):
+        self._losses.append(loss)
+
+    def _apply_constraints(self):
+        """Projects weights with constraints after an optimizer step (called by the trainer)."""
+        with torch.no_grad():
+            for layer in self._flatten_layers():
+                for w in layer._all_own_weights():
+                    if w._keras_constraint is not None:
+                        keras_view = self._to_keras_layout_live(w)
+                        keras_view.copy_(w._keras_constraint(keras_view.clone()))
+
+    # ------------------------------------------------------------------ building
+    def build(self, input_shape):
+        """Creates the weights for ``input_shape``; subclasses override and call ``super().build``."""
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for ``input_shape``, inferred by a shape-only (meta device) run of ``call``."""
+        specs = pytree.tree_map(lambda s: KerasTensor(s, self.dtype), input_shape,
+                                is_leaf=lambda s: isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s))
+        self._maybe_build(input_shape)
+        out = symbolic.infer_outputs(lambda *a: self._invoke(a[0], False, {}), (specs,), {})
+        return pytree.tree_map(lambda pair: pair[0], out,
+                               is_leaf=lambda p: isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], str))
+
+    def _maybe_build(self, input_shape):
+        if self.built:
+            return
+        self._check_build_shape(input_shape)
+        self.build(input_shape)
+        self.built = True
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def _check_build_shape(self, input_shape):
+        """Hook for input checks before build (rank, channels); raises a ValueError naming the layer."""
+
+    def check_input(self, shape):
+        """Hook for per-call input checks; subclasses raise ValueError naming the layer and shapes."""
+
+    # ------------------------------------------------------------------ calling
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def forward(self, *args, **kwargs):  # so torch tools (torch.compile, hooks) see the Keras call
+        return self.call(*args, **kwargs)
+
+    def _invoke(self, inputs, training, kwargs):
+        """Runs ``call`` with the arguments its signature takes; records activity losses."""
+        if self._call_takes_training and "training" not in kwargs:
+            kwargs = dict(kwargs, training=bool(training))
+        if not self._call_takes_mask:
+            kwargs.pop("mask", None)
+        outputs = self.call(inputs, **kwargs)
+        if self.activity_regularizer is not None:
+            self._losses = [self.activity_regularizer(o) / o.shape[0] for o in pytree.tree_leaves(outputs)
+                            if isinstance(o, torch.Tensor)]
+        return outputs
+
+    def __call__(self, *args, **kwargs):
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f"Layer '{self.name}' was called without inputs.")
+            args = (kwargs.pop("inputs"),)
+        inputs, extra = args[0], args[1:]
+        if extra:
+            # Keras layers take one positional input; a second positional is `training` in some calls.
+            params = [p for p in self._call_params() if p not in ("self", "inputs")]
+            kwargs.update(dict(zip(params, extra)))
+        if symbolic.is_symbolic((inputs, kwargs)):
+            return self._symbolic_call(inputs, kwargs)
+        return self._eager_call(inputs, kwargs)
+
+    def _eager_call(self, inputs, kwargs):
+        from_arrays = any(is_array_like(x) for x in pytree.tree_leaves(inputs))
+        if from_arrays:
+            inputs = pytree.tree_map(lambda x: to_tensor(x, device=self._device()), inputs)
+        shapes = pytree.tree_map(lambda x: _shape_of(x), inputs, is_leaf=lambda x: isinstance(x, torch.Tensor))
+        if not self.built:
+            self._maybe_build(_with_none_batch(shapes))
+        self.check_input(shapes)
+        training = kwargs.pop("training", None)
+        if from_arrays and torch.is_grad_enabled():
+            # A layer applied to plain arrays is a student looking at values: return a tensor that
+            # `.numpy()`, `np.swapaxes` and `plt.imshow` accept (no autograd graph, on the CPU).
+            with torch.no_grad():
+                out = self._invoke(inputs, bool(training), kwargs)
+            return pytree.tree_map(lambda t: t.cpu() if isinstance(t, torch.Tensor) else t, out)
+        return self._invoke(inputs, bool(training), kwargs)
+
+    def _device(self):
+        for w in self._tracked_weights:
+            return w.device
+        for layer in self._sublayers():
+            for w in layer.weights:
+                return w.device
+        return config.get_device()
+
+    def _symbolic_call(self, inputs, kwargs):
+        shapes = pytree.tree_map(lambda t: t.shape if isinstance(t, KerasTensor) else _shape_of(t), inputs,
+                                 is_leaf=lambda t: isinstance(t, KerasTensor))
+        if not self.built:
+            self._maybe_build(shapes)
+        self.check_input(shapes)
+        kwargs = dict(kwargs)
+        training = kwargs.pop("training", None)
+        specs = symbolic.infer_outputs(lambda x, **kw: self._invoke(x, False, kw), (inputs,), kwargs)
+        node_index = len(self._inbound_nodes)
+        counter = iter(range(1 << 30))
+
+        def make(spec):
+            shape, dtype = spec
+            i = next(counter)
+            return KerasTensor(shape, dtype, name=f"{self.name}_output_{i}" if i else self.name,
+                               history=(self, node_index, i))
+
+        outputs = pytree.tree_map(make, specs, is_leaf=lambda p: isinstance(p, tuple) and len(p) == 2
+                                  and isinstance(p[1], str))
+        if training is not None:
+            kwargs["training"] = training
+        self._inbound_nodes.append(Node(self, (inputs,), kwargs, outputs))
+        self._losses = []
+        return outputs
+
+    # ------------------------------------------------------------------ graph accessors
+    def _single_node(self, what):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called and thus has no defined {what}. Give the model an "
+                "input shape (an `Input` layer or `input_shape=` on the first layer) or call the layer on a "
+                "symbolic input first.")
+        return self._inbound_nodes[0]
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call in a graph."""
+        node = self._single_node("output")
+        return node.outputs
+
+    @property
+    def input(self):
+        node = self._single_node("input")
+        return node.call_args[0]
+
+    @property
+    def output_shape(self):
+        return pytree.tree_map(lambda t: t.shape, self.output, is_leaf=lambda t: isinstance(t, KerasTensor))
+
+    @property
+    def input_shape(self):
+        return pytree.tree_map(lambda t: t.shape, self.input, is_leaf=lambda t: isinstance(t, KerasTensor))
+
+    @property
+    def input_spec_shape(self):
+        return self._batch_input_shape
+
+
+def _with_none_batch(shapes):
+    """Eager calls build layers with the batch dimension unknown, as Keras does."""
+    def fix(s):
+        return (None,) + tuple(s[1:]) if len(s) else s
+    return pytree.tree_map(fix, shapes, is_leaf=lambda s: isinstance(s, tuple) and all(isinstance(d, int) or d is None for d in s))
+
+
+Variable = torch.nn.Parameter

@@ -1,0 +1,68 @@
+"""Input and InputLayer: the entry points of a functional graph."""
+from strided.layers.base import Layer
+from strided.layers.symbolic import KerasTensor
+
+
+class InputLayer(Layer):
+    """The layer behind ``Input``: holds the input shape and produces the first symbolic tensor.
+
+    Args:
+        shape: shape of one sample, without the batch dimension, e.g. ``(28, 28)``.
+        batch_size: optional fixed batch size.
+        dtype: input dtype name (default floatx).
+        batch_shape: full shape including the batch dimension (alternative to shape/batch_size).
+        name: layer name (default ``input_layer``, ``input_layer_1``...).
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, input_tensor=None,
+                 name=None, **kwargs):
+        # Keras 2 spellings.
+        shape = kwargs.pop("input_shape", shape)
+        batch_shape = kwargs.pop("batch_input_shape", batch_shape)
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        if shape is None and batch_shape is None:
+            raise ValueError("You must pass a `shape` argument to Input, e.g. Input(shape=(28, 28, 1)).")
+        if batch_shape is None:
+            if isinstance(shape, int):
+                shape = (shape,)
+            try:
+                shape = tuple(shape)
+            except TypeError:
+                raise TypeError(f"Invalid type for argument `shape`. Expected a tuple of integers. "
+                                f"Received shape={shape!r}.") from None
+            batch_shape = (batch_size,) + shape
+        for d in batch_shape[1:]:
+            if d is not None and (not isinstance(d, int) or isinstance(d, bool) or d < 0):
+                raise ValueError(f"Invalid value for argument `shape`. Expected a tuple of non-negative integers or "
+                                 f"None. Received shape={tuple(batch_shape[1:])!r}.")
+        self._batch_input_shape = tuple(batch_shape)
+        self.sparse = bool(sparse)
+        self.built = True
+        tensor = KerasTensor(self._batch_input_shape, self.dtype, name=self.name, history=(self, 0, 0))
+        from strided.layers.symbolic import Node
+        self._inbound_nodes.append(Node(self, (), {}, tensor))
+
+    @classmethod
+    def _default_name(cls):
+        return "input_layer"
+
+    @property
+    def batch_shape(self):
+        return self._batch_input_shape
+
+    def call(self, inputs):
+        return inputs
+
+    def get_config(self):
+        return {"batch_shape": self._batch_input_shape, "dtype": self.dtype, "sparse": self.sparse,
+                "name": self.name}
+
+
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None, **kwargs):
+    """Creates a symbolic input tensor, the start of a functional model.
+
+    Example: ``inputs = Input(shape=(28, 28, 1))``.
+    """
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
+                       name=name, **kwargs)
+    return layer.output

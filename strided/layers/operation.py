@@ -1,0 +1,48 @@
+"""Operation layers: what ``x + y`` or ``x[:, 0]`` on symbolic tensors become in a functional graph."""
+import torch
+
+from strided.layers.base import Layer
+from strided.layers.symbolic import KerasTensor
+
+
+class TorchOperation(Layer):
+    """Applies a torch function to its symbolic inputs; constants are captured at graph-build time."""
+
+    def __init__(self, fn, op_name, constants, **kwargs):
+        super().__init__(name=kwargs.pop("name", None) or None, **kwargs)
+        self.fn = fn
+        self.op_name = op_name
+        self._constants = constants  # positions in the argument list that are not graph inputs
+
+    @classmethod
+    def _default_name(cls):
+        return "operation"
+
+    def call(self, inputs):
+        tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        args, it = [], iter(tensors)
+        for position, const in self._constants:
+            while len(args) < position:
+                args.append(next(it))
+            args.append(const)
+        args.extend(it)
+        return self.fn(*args)
+
+    def get_config(self):
+        raise NotImplementedError(f"The operation '{self.op_name}' on symbolic tensors cannot be serialized; "
+                                  "use a named layer (Add, Multiply, Lambda...) in models you save.")
+
+
+def apply_operation(fn, name, *operands):
+    """Builds an operation node from operands that mix KerasTensors and constants."""
+    tensors, constants = [], []
+    for i, operand in enumerate(operands):
+        if isinstance(operand, KerasTensor):
+            tensors.append(operand)
+        else:
+            if not isinstance(operand, torch.Tensor):
+                operand = torch.as_tensor(operand)
+            constants.append((i, operand))
+    from strided.layers.base import unique_name
+    layer = TorchOperation(fn, name, constants, name=unique_name(name))
+    return layer(tensors if len(tensors) > 1 else tensors[0])

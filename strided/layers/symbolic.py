@@ -1,0 +1,178 @@
+"""Symbolic tensors: shapes without compute (DESIGN.md decision 3).
+
+A ``KerasTensor`` is what ``Input(shape=(28, 28, 1))`` returns and what a layer returns when called on
+one: a shape (batch dimension ``None``), a dtype and the history that produced it (layer, node,
+index). Functional models are graphs of ``Node`` objects joining these tensors.
+
+Output shapes are found by running the layer's own ``call`` on torch's ``meta`` device, where tensors
+have shapes but no storage, so every layer (including ``Lambda`` and user layers) gets shape inference
+for free and nothing is computed. Unknown dimensions (``None``) are resolved by running twice with
+two different placeholder sizes: an output dimension that changes with them is unknown too.
+"""
+import itertools
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils import _pytree as pytree
+
+from strided import config
+
+# Placeholder sizes for unknown dimensions in the two shape-inference passes.
+_BATCH_FILLS = (2, 3)
+_DIM_FILLS = (64, 96)
+
+_uid = itertools.count()
+
+
+class KerasTensor:
+    """A symbolic tensor: shape and dtype, no values.
+
+    Attributes:
+        shape: tuple with ``None`` for unknown dimensions (the batch dimension is usually ``None``).
+        dtype: Keras dtype name, e.g. ``'float32'``.
+        name: a readable name for error messages and summaries.
+    """
+
+    def __init__(self, shape, dtype="float32", name=None, history=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = dtype
+        self.name = name or f"keras_tensor_{next(_uid)}"
+        self._keras_history = history  # (layer, node_index, tensor_index)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def numpy(self):
+        raise ValueError(
+            f"{self.name} is a symbolic tensor: it has a shape {self.shape} but no values. Call the layer or "
+            "model on real data (a NumPy array or torch tensor) to get values, or use `model.predict(x)`.")
+
+    def __array__(self, *args, **kwargs):
+        self.numpy()
+
+    def __len__(self):
+        raise TypeError(f"A symbolic tensor has no length (shape {self.shape}); use `.shape[0]` instead.")
+
+    def __bool__(self):
+        raise TypeError("A symbolic tensor cannot be used as a Python bool.")
+
+    def __hash__(self):
+        return id(self)
+
+    # Arithmetic on symbolic tensors builds small operation layers, as Keras 3 does (x + y, x * 2...).
+    def _op(self, other, fn, name):
+        from strided.layers.operation import apply_operation
+        return apply_operation(fn, name, self, other)
+
+    def __add__(self, other):
+        return self._op(other, torch.add, "add")
+
+    def __radd__(self, other):
+        return apply_reversed(torch.add, "add", self, other)
+
+    def __sub__(self, other):
+        return self._op(other, torch.sub, "subtract")
+
+    def __rsub__(self, other):
+        return apply_reversed(torch.sub, "subtract", self, other)
+
+    def __mul__(self, other):
+        return self._op(other, torch.mul, "multiply")
+
+    def __rmul__(self, other):
+        return apply_reversed(torch.mul, "multiply", self, other)
+
+    def __truediv__(self, other):
+        return self._op(other, torch.true_divide, "divide")
+
+    def __neg__(self):
+        from strided.layers.operation import apply_operation
+        return apply_operation(torch.neg, "negative", self)
+
+    def __getitem__(self, key):
+        from strided.layers.operation import apply_operation
+        return apply_operation(lambda t: t[key], "get_item", self)
+
+
+def apply_reversed(fn, name, tensor, other):
+    from strided.layers.operation import apply_operation
+    return apply_operation(lambda a, b: fn(b, a), name, tensor, other)
+
+
+class Node:
+    """One call of a layer inside a graph: which tensors went in, which came out."""
+
+    def __init__(self, layer, call_args, call_kwargs, outputs):
+        self.layer = layer
+        self.call_args = call_args
+        self.call_kwargs = call_kwargs
+        self.input_tensors = [t for t in pytree.tree_leaves((call_args, call_kwargs)) if isinstance(t, KerasTensor)]
+        self.outputs = outputs
+        self.output_tensors = [t for t in pytree.tree_leaves(outputs) if isinstance(t, KerasTensor)]
+
+    @property
+    def parent_nodes(self):
+        parents = []
+        for t in self.input_tensors:
+            layer, node_index, _ = t._keras_history
+            parents.append(layer._inbound_nodes[node_index])
+        return parents
+
+
+def is_symbolic(structure):
+    return any(isinstance(t, KerasTensor) for t in pytree.tree_leaves(structure))
+
+
+class _MetaMode(TorchFunctionMode):
+    """Moves every real tensor an op meets to the meta device when a meta tensor is among its inputs.
+
+    This lets a layer's real weights (and constants made inside ``call``) meet meta activations.
+    """
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        leaves = pytree.tree_leaves((args, kwargs))
+        if any(isinstance(t, torch.Tensor) and t.is_meta for t in leaves):
+            def to_meta(t):
+                if isinstance(t, torch.Tensor) and not t.is_meta:
+                    return t.detach().to("meta")
+                return t
+            args, kwargs = pytree.tree_map(to_meta, (args, kwargs))
+        return func(*args, **kwargs)
+
+
+def _meta_tensor(spec, fill):
+    batch_fill, dim_fill = fill
+    shape = [(batch_fill if i == 0 else dim_fill) if d is None else d for i, d in enumerate(spec.shape)]
+    return torch.empty(shape, dtype=config.torch_dtype(spec.dtype), device="meta")
+
+
+def _dtype_name(dtype):
+    return str(dtype).replace("torch.", "")
+
+
+def infer_outputs(fn, args, kwargs):
+    """Runs ``fn`` on meta stand-ins of the KerasTensors in (args, kwargs); returns the output structure of
+    ``(shape, dtype)`` pairs, with ``None`` where a dimension follows an unknown input dimension."""
+    results = []
+    for fill in zip(_BATCH_FILLS, _DIM_FILLS):
+        def materialize(t, fill=fill):
+            return _meta_tensor(t, fill) if isinstance(t, KerasTensor) else t
+        margs, mkwargs = pytree.tree_map(materialize, (args, kwargs), is_leaf=lambda t: isinstance(t, KerasTensor))
+        with torch.no_grad(), _MetaMode():
+            results.append(fn(*margs, **mkwargs))
+        if not any(None in t.shape for t in pytree.tree_leaves((args, kwargs)) if isinstance(t, KerasTensor)):
+            results.append(results[0])
+            break
+
+    def merge(a, b):
+        if not isinstance(a, torch.Tensor):
+            return a
+        shape = tuple(da if da == db else None for da, db in zip(a.shape, b.shape))
+        return (shape, _dtype_name(a.dtype))
+
+    return pytree.tree_map(merge, results[0], results[1])

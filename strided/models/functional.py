@@ -1,0 +1,173 @@
+"""Functional models: a graph of layer calls between symbolic inputs and outputs.
+
+``Model(inputs, outputs)`` walks back from the outputs to the inputs, orders the layer calls
+(nodes) topologically once, and replays them on real tensors in ``call``.
+"""
+from torch.utils import _pytree as pytree
+
+import torch
+
+from strided.layers.base import Layer, unique_name
+from strided.layers.input_layer import InputLayer
+from strided.layers.symbolic import KerasTensor
+from strided.models.model import Model
+from strided.training.trainer import Trainer
+
+
+def _is_kt(t):
+    return isinstance(t, KerasTensor)
+
+
+def _flat(structure):
+    return [t for t in pytree.tree_leaves(structure, is_leaf=_is_kt)]
+
+
+def order_nodes(inputs, outputs):
+    """Nodes needed to compute ``outputs`` from ``inputs``, in execution order.
+
+    Raises a ValueError naming the tensor and layer when an output does not depend only on the inputs
+    (Keras's "Graph disconnected" error).
+    """
+    input_ids = {id(t) for t in inputs}
+    ordered, state = [], {}  # state: id(node) -> 1 visiting, 2 done
+
+    def visit_tensor(t, consumer):
+        if id(t) in input_ids:
+            return
+        layer, node_index, _ = t._keras_history
+        if isinstance(layer, InputLayer):
+            raise ValueError(
+                f"Graph disconnected: cannot find the value of tensor {t.name} (shape {t.shape}) needed by layer "
+                f"'{consumer}'. It comes from input '{layer.name}', which is not among the model's `inputs` "
+                f"({[i.name for i in inputs]}).")
+        visit_node(layer._inbound_nodes[node_index])
+
+    def visit_node(node):
+        key = id(node)
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            raise ValueError(f"The graph has a cycle through layer '{node.layer.name}'.")
+        state[key] = 1
+        for t in node.input_tensors:
+            visit_tensor(t, node.layer.name)
+        state[key] = 2
+        ordered.append(node)
+
+    for t in outputs:
+        visit_tensor(t, "(model output)")
+    return ordered
+
+
+class Functional(Model):
+    """A model defined by ``Model(inputs, outputs)``.
+
+    Args:
+        inputs: a KerasTensor from ``Input``, or a list/dict of them.
+        outputs: a KerasTensor or a list/dict of them, computed from ``inputs``.
+        name: model name (default ``functional``, ``functional_1``...).
+    """
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        Layer.__init__(self, name=name or unique_name("functional"), trainable=trainable, **kwargs)
+        Trainer.__init__(self)
+        for what, structure in (("inputs", inputs), ("outputs", outputs)):
+            for t in pytree.tree_leaves(structure, is_leaf=_is_kt):
+                if not _is_kt(t):
+                    raise TypeError(f"All `{what}` of a functional Model must be symbolic tensors (from `Input` or "
+                                    f"from calling layers on them). Received {what} containing {type(t).__name__}.")
+        if isinstance(inputs, tuple):
+            inputs = list(inputs)
+        if isinstance(outputs, tuple):
+            outputs = list(outputs)
+        self._input_structure = inputs
+        self._output_structure = outputs
+        self._flat_inputs = _flat(inputs)
+        self._flat_outputs = _flat(outputs)
+        self._nodes = order_nodes(self._flat_inputs, self._flat_outputs)
+        layers = []
+        for t in self._flat_inputs:
+            layers.append(t._keras_history[0])
+        for node in self._nodes:
+            if node.layer not in layers:
+                layers.append(node.layer)
+        self._graph_layers = torch.nn.ModuleList(layers)
+        self.built = True
+
+    @classmethod
+    def _default_name(cls):
+        return "functional"
+
+    @property
+    def layers(self):
+        return list(self._graph_layers)
+
+    @property
+    def inputs(self):
+        return list(self._flat_inputs)
+
+    @property
+    def outputs(self):
+        return list(self._flat_outputs)
+
+    @property
+    def input(self):
+        return self._input_structure
+
+    @property
+    def output(self):
+        return self._output_structure
+
+    @property
+    def input_shape(self):
+        return pytree.tree_map(lambda t: t.shape, self._input_structure, is_leaf=_is_kt)
+
+    @property
+    def output_shape(self):
+        return pytree.tree_map(lambda t: t.shape, self._output_structure, is_leaf=_is_kt)
+
+    def check_input(self, shapes):
+        flat = [s for s in pytree.tree_leaves(shapes, is_leaf=lambda s: isinstance(s, tuple))]
+        if len(flat) != len(self._flat_inputs):
+            raise ValueError(f"Model '{self.name}' expects {len(self._flat_inputs)} input(s), but it received "
+                             f"{len(flat)} input tensors.")
+        for i, (shape, spec) in enumerate(zip(flat, self._flat_inputs)):
+            expected = spec.shape
+            ok = len(shape) == len(expected) and all(e is None or e == d for e, d in zip(expected[1:], shape[1:]))
+            if not ok:
+                raise ValueError(f"Input {i} of layer \"{self.name}\" is incompatible with the layer: expected "
+                                 f"shape={expected}, found shape={tuple(shape)}")
+
+    def _flatten_call_inputs(self, inputs):
+        if isinstance(self._input_structure, dict):
+            if not isinstance(inputs, dict):
+                raise ValueError(f"Model '{self.name}' expects a dict of inputs with keys "
+                                 f"{sorted(self._input_structure)}.")
+            return [inputs[k] for k in self._input_structure]
+        if isinstance(inputs, (list, tuple)):
+            return list(inputs)
+        return [inputs]
+
+    def call(self, inputs, training=False):
+        values = {}
+        for spec, value in zip(self._flat_inputs, self._flatten_call_inputs(inputs)):
+            values[id(spec)] = value
+
+        def lookup(t):
+            return values[id(t)] if _is_kt(t) else t
+
+        for node in self._nodes:
+            args = pytree.tree_map(lookup, node.call_args, is_leaf=_is_kt)
+            kwargs = pytree.tree_map(lookup, node.call_kwargs, is_leaf=_is_kt)
+            kwargs.pop("training", None)
+            out = node.layer._invoke(args[0], training, kwargs)
+            if len(node.output_tensors) == 1 and _is_kt(node.outputs):
+                values[id(node.outputs)] = out
+            else:
+                for t, v in zip(node.output_tensors, pytree.tree_leaves(out)):
+                    values[id(t)] = v
+        return pytree.tree_map(lookup, self._output_structure, is_leaf=_is_kt)
+
+    def get_config(self):
+        from strided.saving import serialization
+        return serialization.functional_config(self)

@@ -1,0 +1,122 @@
+"""Model: a layer with training (compile/fit/evaluate/predict), summary and saving.
+
+``Model(inputs, outputs)`` builds a functional graph (see ``functional.py``); subclassing ``Model``
+and writing ``call`` gives a subclassed model, as in Keras.
+"""
+from torch.utils import _pytree as pytree
+
+from strided.layers.base import Layer, unique_name
+from strided.layers.symbolic import KerasTensor, infer_outputs
+from strided.training.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A trainable graph of layers.
+
+    Use it three ways, as in Keras:
+
+    - functional: ``Model(inputs=inputs, outputs=outputs)``;
+    - sequential: ``Sequential([...])`` (a subclass);
+    - subclassed: ``class MyModel(Model)`` with layers created in ``__init__`` and used in ``call``.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or (args and "outputs" in kwargs)):
+            from strided.models.functional import Functional
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        if (args or "inputs" in kwargs) and type(self).__name__ == "Functional":
+            return  # Functional.__init__ runs from its own class
+        name = kwargs.pop("name", None)
+        trainable = kwargs.pop("trainable", True)
+        Layer.__init__(self, name=name or unique_name(self._default_name()), trainable=trainable, **kwargs)
+        Trainer.__init__(self)
+
+    @classmethod
+    def _default_name(cls):
+        return "model" if cls.__name__ == "Model" else super()._default_name()
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def layers(self):
+        """The model's layers, in order (for subclassed models: the sublayers in assignment order)."""
+        return self._sublayers()
+
+    def get_layer(self, name=None, index=None):
+        """Returns a layer by ``name`` or by ``index`` in ``model.layers``."""
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index. Received: "
+                             f"index={index}, name={name!r}.")
+        layers = self.layers
+        if index is not None:
+            if not isinstance(index, int) or not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(layers)} layers.")
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def build(self, input_shape=None):
+        """Builds a subclassed model's weights by a shape-only call on ``input_shape``."""
+        if self.built:
+            return
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument to `build()`.")
+        spec = pytree.tree_map(lambda s: KerasTensor(s), input_shape,
+                               is_leaf=lambda s: isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s))
+        self.built = True  # so the traced call below does not re-enter build
+        try:
+            infer_outputs(lambda x: self._invoke(x, False, {}), (spec,), {})
+        except Exception:
+            self.built = False
+            raise
+        self._build_input_shape = input_shape
+
+    def _maybe_build(self, input_shape):
+        if self.built:
+            return
+        if type(self).build is not Model.build:  # a user-defined build
+            super()._maybe_build(input_shape)
+        else:
+            self.build(input_shape)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
+                layer_range=None, show_flops=False, show_receptive_field=False):
+        """Prints a table of layers, output shapes and parameter counts (tf.keras layout)."""
+        from strided.models.summary import print_summary
+        return print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                             expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range,
+                             show_flops=show_flops, show_receptive_field=show_receptive_field)
+
+    # Graph accessors for functional-style models; subclasses with a graph override these.
+    @property
+    def inputs(self):
+        return None
+
+    @property
+    def outputs(self):
+        return None
+
+    @property
+    def output_names(self):
+        outputs = self.outputs
+        if outputs is None:
+            return ["output"]
+        return [t._keras_history[0].name for t in pytree.tree_leaves(outputs) if isinstance(t, KerasTensor)]
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on model '{self.name}', but the model isn't built. "
+                             "Build it by calling it on data, calling `build(input_shape)`, or giving the first "
+                             "layer an `input_shape`.")
+        return int(sum(w.numel() for w in self.weights))
+
+    def to_json(self, **kwargs):
+        from strided.saving import serialization
+        return serialization.model_to_json(self, **kwargs)

@@ -1,0 +1,146 @@
+"""Sequential: a plain stack of layers, each with one input and one output."""
+import torch
+
+from strided.layers.base import Layer, unique_name
+from strided.layers.input_layer import InputLayer
+from strided.layers.symbolic import KerasTensor
+from strided.models.model import Model
+from strided.training.trainer import Trainer
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    Args:
+        layers: optional list of layers (an ``Input(...)`` may come first).
+        name: model name (default ``sequential``, ``sequential_1``...).
+        trainable: whether the model's weights are trained.
+
+    Shapes are known, and ``model.layers[i].output`` exists, as soon as the input shape is: from an
+    ``Input``, from ``input_shape=`` on the first layer, or from the first call or fit.
+    """
+
+    def __init__(self, layers=None, name=None, trainable=True, **kwargs):
+        Layer.__init__(self, name=name or unique_name("sequential"), trainable=trainable, **kwargs)
+        Trainer.__init__(self)
+        self._stack = torch.nn.ModuleList()
+        self._input_layer = None
+        self._graph_output = None
+        for layer in layers or []:
+            self.add(layer)
+
+    @classmethod
+    def _default_name(cls):
+        return "sequential"
+
+    def add(self, layer, rebuild=True):
+        """Adds a layer on top of the stack."""
+        if isinstance(layer, KerasTensor):
+            source = layer._keras_history[0]
+            if isinstance(source, InputLayer):
+                layer = source
+        if not isinstance(layer, Layer):
+            raise TypeError("Only instances of `strided.layers.Layer` can be added to a Sequential model. "
+                            f"Received: {layer!r} (of type {type(layer).__name__})")
+        if isinstance(layer, InputLayer):
+            if self._input_layer is not None or len(self._stack):
+                raise ValueError(f"Sequential model '{self.name}' already has an input; an InputLayer must come "
+                                 "first and only once.")
+            self._input_layer = layer
+            self._graph_output = layer.output
+            return
+        if any(existing is layer for existing in self._stack):
+            raise ValueError(f"Layer '{layer.name}' is already in Sequential model '{self.name}'.")
+        self._stack.append(layer)
+        if self._graph_output is None and len(self._stack) == 1 and layer._batch_input_shape is not None:
+            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape, dtype=layer.dtype)
+            self._graph_output = self._input_layer.output
+        if self._graph_output is not None:
+            self._graph_output = layer(self._graph_output)
+            self.built = True
+
+    def pop(self):
+        """Removes the last layer."""
+        if not len(self._stack):
+            raise TypeError("There are no layers in the model.")
+        layer = self._stack[-1]
+        del self._stack[-1]
+        if self._input_layer is not None:
+            self._graph_output = self._stack[-1]._inbound_nodes[-1].outputs if len(self._stack) \
+                else self._input_layer.output
+        return layer
+
+    @property
+    def layers(self):
+        return list(self._stack)
+
+    def _sublayers(self):
+        return list(self._stack)
+
+    def build(self, input_shape=None):
+        """Builds the layers for ``input_shape`` (batch dimension included, e.g. ``(None, 28, 28, 1)``)."""
+        if self._input_layer is not None:
+            self.built = True
+            return
+        if input_shape is None:
+            raise ValueError(f"You must provide an `input_shape` argument to build Sequential model '{self.name}'.")
+        input_shape = tuple(input_shape)
+        self._input_layer = InputLayer(batch_shape=(None,) + input_shape[1:])
+        x = self._input_layer.output
+        for layer in self._stack:
+            x = layer(x)
+        self._graph_output = x
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if not self.built or self._input_layer is None:
+            self.build(input_shape)
+
+    @property
+    def inputs(self):
+        return [self._input_layer.output] if self._input_layer is not None else None
+
+    @property
+    def outputs(self):
+        return [self._graph_output] if self._graph_output is not None else None
+
+    @property
+    def input(self):
+        return self._require_graph("input")._input_layer.output
+
+    @property
+    def output(self):
+        return self._require_graph("output")._graph_output
+
+    @property
+    def input_shape(self):
+        return self.input.shape
+
+    @property
+    def output_shape(self):
+        return self.output.shape
+
+    def _require_graph(self, what):
+        if self._input_layer is None:
+            raise AttributeError(
+                f"Sequential model '{self.name}' has no {what} yet because its input shape is unknown. Start it "
+                "with `Input(shape=...)` or give the first layer `input_shape=...`, or call it on data first.")
+        return self
+
+    def check_input(self, shape):
+        if self._input_layer is None or not isinstance(shape, tuple):
+            return
+        expected = self._input_layer.batch_shape
+        if len(shape) != len(expected) or any(e is not None and e != d for e, d in zip(expected[1:], shape[1:])):
+            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected "
+                             f"shape={expected}, found shape={tuple(shape)}")
+
+    def call(self, inputs, training=False):
+        x = inputs
+        for layer in self._stack:
+            x = layer._invoke(x, training, {})
+        return x
+
+    def get_config(self):
+        from strided.saving import serialization
+        return serialization.sequential_config(self)
