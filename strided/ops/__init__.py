@@ -1,0 +1,33 @@
+"""Tensor operations with Keras semantics on torch: ``strided.ops`` is ``keras.ops``.
+
+Three levels, from slow-and-readable to fast:
+
+- ``strided.ops.reference``: pure NumPy teaching code (the seeds' loops, one sliding-window
+  primitive, conv/pool/transposed conv and hand-written backward passes). The test oracle.
+- ``strided.ops.kernels``: what the **layers** call. Weights in **torch layout**, as layers store
+  them: ``kernels.conv(x, weight (filters, in // groups, *k), bias, strides, padding, data_format,
+  dilation_rate, groups)``, ``kernels.conv_transpose(x, weight (in, filters, *k), ...)``,
+  ``kernels.depthwise_conv(x, weight (in * mult, 1, *k), ...)``, ``kernels.separable_conv``,
+  ``kernels.max_pool``, ``kernels.average_pool``; ``kernels.to_torch_layout(kernel, kind)`` /
+  ``kernels.to_keras_layout(weight, kind)`` convert for ``get_weights``/``set_weights``.
+- ``strided.ops.conv`` etc. (this namespace): ``keras.ops``-compatible, **Keras-layout kernels**:
+  ``ops.conv(inputs, kernel (*k, in, out), strides=1, padding='valid', data_format=None,
+  dilation_rate=1)``, ``ops.depthwise_conv``, ``ops.separable_conv``, ``ops.conv_transpose``,
+  ``ops.max_pool``, ``ops.average_pool``; they convert the kernel and call ``kernels``.
+
+All take inputs in Keras layout: ``(N, *spatial, C)`` for channels_last (default) and
+``(N, C, *spatial)`` for channels_first; inside, channels_last is a zero-copy ``movedim`` view.
+'same' padding is TensorFlow's (odd pixel after), max pooling never picks padding, average pooling
+does not count it. Activation functions (``ops.relu``, ``ops.softmax``...) have ``keras.ops``
+defaults; ``ops.convert_to_tensor``/``convert_to_numpy``/``cast`` convert.
+"""
+from strided.ops import kernels, reference  # noqa: F401
+from strided.ops.convolution import conv, conv_transpose, depthwise_conv, separable_conv  # noqa: F401
+from strided.ops.core import cast, convert_to_numpy, convert_to_tensor, dtype_name, is_tensor, shape  # noqa: F401
+from strided.ops.kernels import average_pool, max_pool  # noqa: F401
+from strided.ops.nn_functions import (  # noqa: F401
+    celu, elu, exponential, gelu, glu, hard_shrink, hard_sigmoid, hard_silu, hard_swish, hard_tanh,
+    leaky_relu, linear, log_sigmoid, log_softmax, mish, relu, relu6, selu, sigmoid, silu, soft_shrink,
+    softmax, softplus, softsign, sparse_plus, sparse_sigmoid, sparsemax, squareplus, swish, tanh,
+    tanh_shrink, threshold,
+)

@@ -1,0 +1,351 @@
+"""Layer-facing convolution and pooling kernels: torch-layout weights, Keras semantics.
+
+These are what the layers call with the parameters they store, which are torch-native:
+
+=====================  =====================================  ===============================
+op                     weight layout here (torch)             Keras layout (``get_weights``)
+=====================  =====================================  ===============================
+``conv``               ``(filters, in // groups, *k)``         ``(*k, in // groups, filters)``
+``conv_transpose``     ``(in, filters, *k)``                   ``(*k, filters, in)``
+``depthwise_conv``     ``(in * multiplier, 1, *k)``            ``(*k, in, multiplier)``
+``separable_conv``     depthwise as above, pointwise as conv   same
+=====================  =====================================  ===============================
+
+``to_torch_layout``/``to_keras_layout`` convert between the two (for ``set_weights`` /
+``get_weights`` and saved files).
+
+Inputs are in Keras layout: ``(N, *spatial, C)`` for channels_last, ``(N, C, *spatial)`` for
+channels_first. A channels_last input is viewed as NC... with ``x.movedim(-1, 1)`` - zero-copy,
+and already in torch's channels_last memory format, the fast path of oneDNN and cuDNN - and the
+result is moved back with ``movedim(1, -1)``, zero-copy again.
+
+'same' padding is TensorFlow's: when the total padding is odd the extra pixel goes after
+(``conv_utils.same_padding``). When before == after torch's own symmetric padding is used; otherwise
+the input is padded explicitly first.
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from strided import config
+from strided.utils import conv_utils
+
+__all__ = [
+    "conv", "conv_transpose", "depthwise_conv", "separable_conv", "max_pool", "average_pool",
+    "to_torch_layout", "to_keras_layout",
+]
+
+_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+_MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
+_AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
+
+
+# ---------------------------------------------------------------- argument checks (shared)
+
+def _as_tensor(x, like=None, name="inputs"):
+    """Tensor/NumPy/list -> tensor; with ``like`` (the weight), cast to its dtype and device.
+
+    Layers compute in their weights' dtype, as Keras layers autocast their inputs.
+    """
+    if not isinstance(x, torch.Tensor):
+        try:
+            arr = np.asarray(x)
+        except Exception:  # noqa: BLE001 - re-raised as a Keras-style error
+            arr = None
+        if arr is None or arr.dtype.kind not in "biuf":
+            raise TypeError(f"Invalid type for argument `{name}`. Expected a tensor or a numeric array. "
+                            f"Received {name} of type {type(x).__name__}.")
+        if like is None:
+            dtype = config.torch_dtype(None) if arr.dtype.kind in "biu" else config.torch_dtype(arr.dtype.name)
+            return torch.as_tensor(np.array(arr), dtype=dtype, device=config.get_device())
+        x = torch.as_tensor(np.array(arr))
+    if like is not None:
+        if x.dtype != like.dtype or x.device != like.device:
+            x = x.to(device=like.device, dtype=like.dtype)
+    elif not x.is_floating_point():
+        x = x.to(config.torch_dtype(None))
+    return x
+
+
+def _check_rank(x, rank, name="inputs", what="convolution"):
+    if x.ndim != rank + 2:
+        raise ValueError(f"Invalid shape for argument `{name}`: a {rank}D {what} expects a tensor of rank "
+                         f"{rank + 2} (batch, *spatial, channels), got rank {x.ndim}. "
+                         f"Received {name}.shape={tuple(x.shape)}.")
+
+
+def _spatial_rank(ndim, name, shape):
+    rank = ndim - 2
+    if rank not in (1, 2, 3):
+        raise ValueError(f"Invalid shape for argument `{name}`: expected a tensor of rank 3, 4 or 5 "
+                         f"(1D, 2D or 3D). Received {name}.shape={tuple(shape)}.")
+    return rank
+
+
+def _to_torch_order(x, data_format):
+    """Keras layout -> (N, C, *spatial) view, zero-copy."""
+    return x.movedim(-1, 1) if data_format == "channels_last" else x
+
+
+def _from_torch_order(y, data_format):
+    return y.movedim(1, -1) if data_format == "channels_last" else y
+
+
+def _window_args(rank, kernel_size, strides, dilation_rate, padding, allow_causal=False):
+    strides = conv_utils.normalize_tuple(strides, rank, "strides")
+    dilation_rate = conv_utils.normalize_tuple(dilation_rate, rank, "dilation_rate")
+    padding = conv_utils.normalize_padding(padding, allow_causal=allow_causal and rank == 1)
+    return tuple(int(k) for k in kernel_size), strides, dilation_rate, padding
+
+
+def _pads(spatial, kernel_size, strides, dilation_rate, padding, x_shape, kernel_name, kernel_shape):
+    """[(before, after)] per axis; checks that a 'valid' window fits in the input."""
+    pads = []
+    for axis, (n, k, s, d) in enumerate(zip(spatial, kernel_size, strides, dilation_rate)):
+        span = (k - 1) * d + 1
+        if padding == "valid":
+            if span > n:
+                raise ValueError(
+                    f"The {kernel_name} (size {k}, dilation {d}, spanning {span} pixels) is larger than the "
+                    f"input along spatial axis {axis} (length {n}) with padding='valid'; the output would be "
+                    f"empty. Use padding='same' or a smaller `{kernel_name}`. Received inputs.shape="
+                    f"{tuple(x_shape)}, {kernel_name}={tuple(kernel_shape)}.")
+            pads.append((0, 0))
+        elif padding == "same":
+            pads.append(conv_utils.same_padding(n, k, s, d))
+        else:  # causal: output t sees only inputs <= t
+            pads.append((span - 1, 0))
+    return pads
+
+
+def _torch_pad_arg(pads):
+    """[(b0, a0), (b1, a1)] -> F.pad's order, last axis first: (b1, a1, b0, a0)."""
+    out = []
+    for before, after in reversed(pads):
+        out += [before, after]
+    return out
+
+
+def _apply_padding(xt, pads, value=0.0):
+    """Returns (input, torch_padding): symmetric padding is left to torch, asymmetric done here."""
+    if all(b == a for b, a in pads):
+        return xt, tuple(b for b, _ in pads)
+    return F.pad(xt, _torch_pad_arg(pads), value=value), (0,) * len(pads)
+
+
+# ---------------------------------------------------------------- convolutions
+
+def conv(x, weight, bias=None, strides=1, padding="valid", data_format="channels_last", dilation_rate=1,
+         groups=1):
+    """N-D convolution (N = weight.ndim - 2) with a torch-layout weight.
+
+    Args:
+        x: tensor ``(N, *spatial, C)`` (channels_last) or ``(N, C, *spatial)`` (channels_first).
+        weight: tensor ``(filters, C // groups, *kernel_size)``.
+        bias: optional tensor ``(filters,)``.
+        strides, dilation_rate: int or tuple.
+        padding: 'valid', 'same' (TensorFlow split), or 'causal' (1D).
+        data_format: 'channels_last' (default) or 'channels_first'; None = the global default.
+        groups: number of channel groups.
+
+    Returns:
+        Tensor ``(N, *out, filters)`` (channels_first: ``(N, filters, *out)``) with
+        ``out = ceil(n / s)`` for 'same'/'causal', ``floor((n - (k-1)*d - 1) / s) + 1`` for 'valid'.
+    """
+    rank = _spatial_rank(weight.ndim, "weight", weight.shape)
+    x = _as_tensor(x, weight)
+    _check_rank(x, rank)
+    data_format = conv_utils.normalize_data_format(data_format)
+    kernel_size, strides, dilation_rate, padding = _window_args(
+        rank, weight.shape[2:], strides, dilation_rate, padding, allow_causal=True)
+    groups = int(groups)
+    xt = _to_torch_order(x, data_format)
+    channels = xt.shape[1]
+    if channels != weight.shape[1] * groups or weight.shape[0] % groups:
+        raise ValueError(
+            f"The number of input channels does not match the kernel: `inputs` has {channels} channels "
+            f"but the kernel expects {weight.shape[1] * groups} ({weight.shape[1]} per group x {groups} "
+            f"groups). Received inputs.shape={tuple(x.shape)} ({data_format}), weight.shape="
+            f"{tuple(weight.shape)} (torch layout (filters, in // groups, *kernel_size)).")
+    pads = _pads(xt.shape[2:], kernel_size, strides, dilation_rate, padding, x.shape, "kernel", weight.shape)
+    xt, torch_padding = _apply_padding(xt, pads)
+    y = _CONV[rank](xt, weight, bias, strides, torch_padding, dilation_rate, groups)
+    return _from_torch_order(y, data_format)
+
+
+def depthwise_conv(x, weight, bias=None, strides=1, padding="valid", data_format="channels_last",
+                   dilation_rate=1):
+    """Depthwise convolution with a torch-layout weight ``(C * multiplier, 1, *kernel_size)``.
+
+    Output channel ``c * multiplier + m`` is input channel ``c`` convolved with its ``m``-th filter,
+    TensorFlow's ordering.
+    """
+    rank = _spatial_rank(weight.ndim, "weight", weight.shape)
+    x = _as_tensor(x, weight)
+    _check_rank(x, rank)
+    data_format = conv_utils.normalize_data_format(data_format)
+    channels = x.shape[1] if data_format == "channels_first" else x.shape[-1]
+    if weight.shape[1] != 1 or weight.shape[0] % channels:
+        raise ValueError(
+            f"The depthwise kernel does not match the input channels: `inputs` has {channels} channels, "
+            f"the weight must have shape ({channels} * depth_multiplier, 1, *kernel_size). Received "
+            f"inputs.shape={tuple(x.shape)}, weight.shape={tuple(weight.shape)}.")
+    return conv(x, weight, bias, strides, padding, data_format, dilation_rate, groups=channels)
+
+
+def separable_conv(x, depthwise_weight, pointwise_weight, bias=None, strides=1, padding="valid",
+                   data_format="channels_last", dilation_rate=1):
+    """Depthwise convolution then a 1x1 convolution; strides and dilation apply to the depthwise step.
+
+    Args:
+        depthwise_weight: ``(C * multiplier, 1, *kernel_size)``.
+        pointwise_weight: ``(filters, C * multiplier, 1, ..., 1)``.
+        bias: optional ``(filters,)``, added after the pointwise step.
+    """
+    y = depthwise_conv(x, depthwise_weight, None, strides, padding, data_format, dilation_rate)
+    return conv(y, pointwise_weight, bias, 1, "valid", data_format, 1)
+
+
+def conv_transpose(x, weight, bias=None, strides=1, padding="valid", output_padding=None,
+                   data_format="channels_last", dilation_rate=1):
+    """Transposed convolution with a torch-layout weight ``(C_in, filters, *kernel_size)``.
+
+    The output length per axis is Keras's (``conv_utils.deconv_output_length``):
+    'valid': ``n*s + max(dk - s, 0)``; 'same': ``n*s``; with ``output_padding`` p:
+    ``(n-1)*s + dk - 2*(dk//2 if same else 0) + p`` (dk the dilated kernel). The values are
+    TensorFlow's: the exact gradient of the forward convolution of that output length, so the odd
+    'same' pixel is cropped at the end, as the forward op pads it there.
+    """
+    rank = _spatial_rank(weight.ndim, "weight", weight.shape)
+    x = _as_tensor(x, weight)
+    _check_rank(x, rank, what="transposed convolution")
+    data_format = conv_utils.normalize_data_format(data_format)
+    kernel_size, strides, dilation_rate, padding = _window_args(
+        rank, weight.shape[2:], strides, dilation_rate, padding)
+    if output_padding is not None:
+        output_padding = conv_utils.normalize_tuple(output_padding, rank, "output_padding", allow_zero=True)
+        for p, s, d in zip(output_padding, strides, dilation_rate):
+            if p >= max(s, d):
+                raise ValueError(f"The `output_padding` argument must be smaller than the stride (or the "
+                                 f"dilation rate). Received output_padding={output_padding}, strides={strides}.")
+    xt = _to_torch_order(x, data_format)
+    if xt.shape[1] != weight.shape[0]:
+        raise ValueError(
+            f"The number of input channels does not match the kernel: `inputs` has {xt.shape[1]} channels "
+            f"but the kernel expects {weight.shape[0]}. Received inputs.shape={tuple(x.shape)} "
+            f"({data_format}), weight.shape={tuple(weight.shape)} (torch layout (in, filters, *kernel_size)).")
+    spatial = xt.shape[2:]
+    out_len, before, native_op, full = [], [], [], []
+    for i in range(rank):
+        n, k, s, d = spatial[i], kernel_size[i], strides[i], dilation_rate[i]
+        op = None if output_padding is None else output_padding[i]
+        length = conv_utils.deconv_output_length(n, k, padding, op, s, d)
+        b = conv_utils.same_padding(length, k, s, d)[0] if padding == "same" else 0
+        f = (n - 1) * s + (k - 1) * d + 1  # every stamp of the kernel, uncropped
+        out_len.append(length)
+        before.append(b)
+        full.append(f)
+        native_op.append(length - f + 2 * b)
+    fn = _CONV_T[rank]
+    # torch crops `padding` at both ends then appends `output_padding` (< max(stride, dilation)) at
+    # the end; when Keras's crop fits that pattern one native call does it all.
+    if all(0 <= p < max(s, d) for p, s, d in zip(native_op, strides, dilation_rate)):
+        y = fn(xt, weight, bias, strides, tuple(before), tuple(native_op), 1, dilation_rate)
+    else:
+        y = fn(xt, weight, None, strides, 0, 0, 1, dilation_rate)
+        # Negative F.pad amounts crop: keep [before, before + length) of the full canvas.
+        y = F.pad(y, _torch_pad_arg([(-b, o - (f - b)) for b, o, f in zip(before, out_len, full)]))
+        if bias is not None:
+            y = y + bias.reshape(1, -1, *([1] * rank))
+    return _from_torch_order(y, data_format)
+
+
+# ---------------------------------------------------------------- pooling
+
+def _pool_args(x, pool_size, strides, padding, data_format):
+    rank = _spatial_rank(x.ndim, "inputs", x.shape)
+    pool_size = conv_utils.normalize_tuple(pool_size, rank, "pool_size")
+    strides = pool_size if strides is None else strides
+    data_format = conv_utils.normalize_data_format(data_format)
+    _, strides, _, padding = _window_args(rank, pool_size, strides, 1, padding)
+    xt = _to_torch_order(x, data_format)
+    pads = _pads(xt.shape[2:], pool_size, strides, (1,) * rank, padding, x.shape, "pool_size", pool_size)
+    return rank, pool_size, strides, data_format, xt, pads
+
+
+def max_pool(x, pool_size, strides=None, padding="valid", data_format=None):
+    """Max pooling, rank 1-3 (from ``x.ndim``); 'same' never lets padding win (pads with -inf).
+
+    Args:
+        x: tensor ``(N, *spatial, C)`` or ``(N, C, *spatial)``.
+        pool_size: int or tuple.
+        strides: int or tuple, defaults to ``pool_size``.
+        padding: 'valid' or 'same'.
+        data_format: 'channels_last', 'channels_first' or None (global default).
+
+    Returns:
+        Tensor ``(N, *out, C)`` with ``out = floor((n - k) / s) + 1`` ('valid') or ``ceil(n / s)``.
+    """
+    x = _as_tensor(x)
+    rank, pool_size, strides, data_format, xt, pads = _pool_args(x, pool_size, strides, padding, data_format)
+    xt, torch_padding = _apply_padding(xt, pads, value=-float("inf"))
+    y = _MAX_POOL[rank](xt, pool_size, strides, torch_padding)
+    return _from_torch_order(y, data_format)
+
+
+def average_pool(x, pool_size, strides=None, padding="valid", data_format=None):
+    """Average pooling, rank 1-3; with 'same' the padded pixels are not counted (TensorFlow).
+
+    Args and Returns as ``max_pool``.
+    """
+    x = _as_tensor(x)
+    rank, pool_size, strides, data_format, xt, pads = _pool_args(x, pool_size, strides, padding, data_format)
+    fn = _AVG_POOL[rank]
+    if all(b == a for b, a in pads):
+        y = fn(xt, pool_size, strides, tuple(b for b, _ in pads), count_include_pad=False)
+    else:
+        # Asymmetric: average over the zero-padded input, then rescale by the fraction of each
+        # window that is real input (pooled from a one-channel mask, cheap).
+        y = fn(F.pad(xt, _torch_pad_arg(pads)), pool_size, strides)
+        mask = F.pad(xt.new_ones((1, 1, *xt.shape[2:])), _torch_pad_arg(pads))
+        y = y / fn(mask, pool_size, strides)
+    return _from_torch_order(y, data_format)
+
+
+# ---------------------------------------------------------------- layouts
+
+def to_torch_layout(kernel, kind="conv"):
+    """Keras-layout kernel -> torch-layout weight.
+
+    Args:
+        kernel: tensor or array in Keras layout.
+        kind: 'conv' ``(*k, in, out) -> (out, in, *k)``; 'conv_transpose'
+            ``(*k, out, in) -> (in, out, *k)``; 'depthwise' ``(*k, in, mult) -> (in*mult, 1, *k)``.
+    """
+    kernel = kernel if isinstance(kernel, torch.Tensor) else torch.as_tensor(np.asarray(kernel))
+    r = kernel.ndim - 2
+    if kind in ("conv", "conv_transpose"):
+        return kernel.permute(r + 1, r, *range(r))
+    if kind == "depthwise":
+        return kernel.reshape(*kernel.shape[:r], -1).movedim(-1, 0).unsqueeze(1)
+    raise ValueError(f"Invalid value for argument `kind`. Expected one of ['conv', 'conv_transpose', "
+                     f"'depthwise']. Received kind={kind!r}.")
+
+
+def to_keras_layout(weight, kind="conv", depth_multiplier=None):
+    """Torch-layout weight -> Keras-layout kernel (inverse of ``to_torch_layout``).
+
+    ``depth_multiplier`` is needed for kind='depthwise' (``(in*mult, 1, *k) -> (*k, in, mult)``).
+    """
+    weight = weight if isinstance(weight, torch.Tensor) else torch.as_tensor(np.asarray(weight))
+    r = weight.ndim - 2
+    if kind in ("conv", "conv_transpose"):
+        return weight.permute(*range(2, r + 2), 1, 0)
+    if kind == "depthwise":
+        if depth_multiplier is None:
+            raise ValueError("Argument `depth_multiplier` is required for kind='depthwise'.")
+        k = weight.shape[2:]
+        return weight.squeeze(1).movedim(0, -1).reshape(*k, -1, int(depth_multiplier))
+    raise ValueError(f"Invalid value for argument `kind`. Expected one of ['conv', 'conv_transpose', "
+                     f"'depthwise']. Received kind={kind!r}.")
