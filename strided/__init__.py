@@ -11,6 +11,9 @@ __version__ = "0.1.0"
 
 from strided import config  # noqa: E402
 from strided.config import set_random_seed  # noqa: E402
+from strided import _aliases  # noqa: E402
+
+_aliases.install()
 
 # Public submodules, Keras names.
 _SUBMODULES = (
