@@ -1,0 +1,6 @@
+"""``python -m strided`` runs the ``strided`` command."""
+import sys
+
+from strided.cli import main
+
+sys.exit(main())
