@@ -1,0 +1,432 @@
+"""Turns what users pass to `fit`/`evaluate`/`predict` into batches of device tensors.
+
+In-memory data (NumPy arrays, torch tensors, lists/dicts of them, pandas frames) is converted
+and moved to the device once; each batch is then a slice (or an index_select through a device
+permutation) of the resident tensors: no per-sample collation, no DataLoader. Generators,
+iterables of batches, torch DataLoaders and Sequence-like objects (`__len__` + `__getitem__`)
+are consumed batch by batch, each batch moved to the device as it comes.
+"""
+import math
+import warnings
+
+import numpy as np
+import torch
+
+from strided import config
+
+# ------------------------------------------------------------------ nested structures
+
+
+def tree_map(fn, structure):
+    """Applies `fn` to every leaf of nested lists/tuples/dicts (None leaves are kept)."""
+    if structure is None:
+        return None
+    if isinstance(structure, dict):
+        return {k: tree_map(fn, v) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(tree_map(fn, v) for v in structure) if not _is_namedtuple(structure) \
+            else type(structure)(*(tree_map(fn, v) for v in structure))
+    return fn(structure)
+
+
+def tree_flatten(structure):
+    if structure is None:
+        return []
+    if isinstance(structure, dict):
+        return [leaf for k in structure for leaf in tree_flatten(structure[k])]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for v in structure for leaf in tree_flatten(v)]
+    return [structure]
+
+
+def _is_namedtuple(x):
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
+def unpack_x_y_sample_weight(data):
+    """Splits a batch into `(x, y, sample_weight)` the way Keras does."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple) or _is_namedtuple(data):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data[0], data[1], data[2]
+    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+                     f"found a tuple of length {len(data)}.")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+# ------------------------------------------------------------------ conversion
+
+
+def _is_array_leaf(x):
+    if isinstance(x, (np.ndarray, torch.Tensor, np.generic)):
+        return True
+    mod = type(x).__module__
+    return mod.startswith("pandas") and hasattr(x, "to_numpy")
+
+
+def is_array_structure(x):
+    """True for arrays/tensors and lists/tuples/dicts made of them (or of numbers)."""
+    if x is None:
+        return True
+    if _is_array_leaf(x):
+        return True
+    if isinstance(x, dict):
+        return all(is_array_structure(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        if len(x) and all(isinstance(v, (int, float, bool, np.number)) for v in x):
+            return True
+        if len(x) and all(isinstance(v, (list, tuple)) for v in x) and _is_nested_numbers(x):
+            return True
+        return len(x) > 0 and all(is_array_structure(v) and v is not None for v in x)
+    return False
+
+
+def _is_nested_numbers(x):
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError):
+        return False
+    return arr.dtype.kind in "biuf"
+
+
+def _to_numpy_leaf(x):
+    if isinstance(x, torch.Tensor):
+        return x
+    if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):
+        x = x.to_numpy()
+    return np.asarray(x)
+
+
+def _normalize_leaves(x):
+    """Lists of plain numbers become arrays; other structures keep their shape."""
+    if isinstance(x, (list, tuple)) and x and not _is_array_leaf(x[0]) and not isinstance(x[0], (dict, list, tuple)):
+        return np.asarray(x)
+    if isinstance(x, (list, tuple)) and x and isinstance(x[0], (list, tuple)) and _is_nested_numbers(x):
+        return np.asarray(x)
+    if isinstance(x, dict):
+        return {k: _normalize_leaves(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_normalize_leaves(v) for v in x)
+    return _to_numpy_leaf(x)
+
+
+def check_finite(structure, name):
+    """Raises a ValueError if a float array holds NaN or inf (checked once, on the host)."""
+    for leaf in tree_flatten(structure):
+        if isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f" and leaf.size:
+            if not np.isfinite(leaf).all():
+                bad = int(np.count_nonzero(~np.isfinite(leaf)))
+                raise ValueError(f"Invalid value for argument `{name}`: it contains {bad} NaN or infinite "
+                                 f"value(s) (array of shape {leaf.shape}). Clean or impute the data before "
+                                 "training.")
+        elif isinstance(leaf, torch.Tensor) and leaf.is_floating_point() and leaf.numel():
+            if not bool(torch.isfinite(leaf).all()):
+                raise ValueError(f"Invalid value for argument `{name}`: it contains NaN or infinite values "
+                                 f"(tensor of shape {tuple(leaf.shape)}). Clean or impute the data before "
+                                 "training.")
+
+
+_SMALL_INTS = (torch.uint8, torch.int8, torch.int16, torch.bool)
+
+
+def to_device(leaf, device, role):
+    """One leaf to a device tensor.
+
+    Float data becomes `floatx()`. Integer labels (`role='y'`) stay integer (int64, as torch
+    losses index with it). Small integer inputs (uint8 images) stay small on the device and are
+    cast per batch by `cast_inputs`, so resident data takes a quarter of the memory.
+    """
+    if leaf is None:
+        return None
+    if isinstance(leaf, torch.Tensor):
+        t = leaf.detach()
+    else:
+        arr = np.asarray(leaf)
+        if arr.dtype.kind in "OUS":
+            raise TypeError(f"Invalid dtype for `{role}`: expected numbers, received an array of dtype "
+                            f"{arr.dtype} (shape {arr.shape}). Convert strings/objects to numbers first.")
+        if arr.dtype.kind == "f" and arr.dtype != np.dtype(config.floatx()) and config.floatx() != "bfloat16":
+            arr = arr.astype(config.floatx())
+        if not arr.flags.writeable or not arr.flags.c_contiguous:
+            arr = np.ascontiguousarray(arr).copy() if not arr.flags.writeable else np.ascontiguousarray(arr)
+        t = torch.from_numpy(arr)
+    if t.is_floating_point():
+        t = t.to(config.torch_dtype())
+    elif role == "y" and t.dtype in (torch.int8, torch.int16, torch.int32, torch.uint8):
+        t = t.long()
+    elif role != "x" and t.dtype == torch.bool:
+        t = t.to(config.torch_dtype())
+    return t.to(device, non_blocking=True)
+
+
+def cast_inputs(x):
+    """Per-batch cast of small-integer inputs (uint8 images) to floatx, as Keras layers autocast."""
+    def cast(t):
+        if isinstance(t, torch.Tensor) and t.dtype in _SMALL_INTS:
+            return t.to(config.torch_dtype())
+        return t
+    return tree_map(cast, x)
+
+
+def structure_to_device(structure, device, role):
+    return tree_map(lambda leaf: to_device(leaf, device, role), structure)
+
+
+def num_samples(structure):
+    leaves = tree_flatten(structure)
+    return int(leaves[0].shape[0]) if leaves else 0
+
+
+# ------------------------------------------------------------------ adapters
+
+
+class ArrayAdapter:
+    """In-memory data, resident on the device, batched by slicing."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, device=None,
+                 check_nan=True, arg_prefix=""):
+        device = device or config.get_device()
+        x, y, sample_weight = (_normalize_leaves(v) if v is not None else None for v in (x, y, sample_weight))
+        sizes = {}
+        for label, part in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+            for leaf in tree_flatten(part):
+                if getattr(leaf, "ndim", 1) == 0:
+                    raise ValueError(f"Invalid value for argument `{arg_prefix}{label}`: expected an array with a "
+                                     f"batch dimension, received a scalar {leaf!r}.")
+                sizes.setdefault(label, set()).add(int(leaf.shape[0]))
+        all_sizes = set().union(*sizes.values()) if sizes else set()
+        if len(all_sizes) > 1:
+            detail = ", ".join(f"{k} sizes: {sorted(v)}" for k, v in sizes.items())
+            raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain the same number of "
+                             f"samples. Received: {detail}.")
+        if check_nan:
+            check_finite(x, arg_prefix + "x")
+            check_finite(y, arg_prefix + "y")
+        self.x = structure_to_device(x, device, "x")
+        self.y = structure_to_device(y, device, "y")
+        self.sample_weight = structure_to_device(sample_weight, device, "sample_weight")
+        if self.sample_weight is not None:
+            self.sample_weight = tree_map(lambda t: t.to(config.torch_dtype()), self.sample_weight)
+        self.num_samples = num_samples(self.x)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.device = device
+        self.num_batches = max(math.ceil(self.num_samples / self.batch_size), 1) if self.num_samples else 0
+
+    def _take(self, structure, index):
+        if structure is None:
+            return None
+        if isinstance(index, slice):
+            return tree_map(lambda t: t[index], structure)
+        return tree_map(lambda t: t.index_select(0, index), structure)
+
+    def make_iterator(self):
+        n, bs = self.num_samples, self.batch_size
+        order = None
+        if self.shuffle == "batch":
+            # Keras: shuffle whole batches, keeping samples of a batch together.
+            batch_order = torch.randperm(self.num_batches, device=self.device)
+        elif self.shuffle:
+            order = torch.randperm(n, device=self.device)
+        for i in range(self.num_batches):
+            if self.shuffle == "batch":
+                b = int(batch_order[i])
+                index = slice(b * bs, min((b + 1) * bs, n))
+            elif order is not None:
+                index = order[i * bs:(i + 1) * bs]
+            else:
+                index = slice(i * bs, min((i + 1) * bs, n))
+            yield pack_x_y_sample_weight(cast_inputs(self._take(self.x, index)), self._take(self.y, index),
+                                         self._take(self.sample_weight, index))
+
+    def on_epoch_end(self):
+        pass
+
+
+class IterableAdapter:
+    """Generators, iterables of batches, torch DataLoaders, Sequence/PyDataset objects."""
+
+    def __init__(self, data, shuffle=False, device=None, class_weight=None):
+        self.data = data
+        self.device = device or config.get_device()
+        self.class_weight = class_weight
+        self.is_sequence = hasattr(data, "__getitem__") and hasattr(data, "__len__") and not hasattr(data, "__next__") \
+            and not isinstance(data, torch.utils.data.DataLoader)
+        self.shuffle = bool(shuffle) and self.is_sequence
+        self.num_batches = None
+        if self.is_sequence:
+            self.num_batches = len(data)
+        elif hasattr(data, "__len__") and not hasattr(data, "__next__"):
+            try:
+                self.num_batches = len(data)
+            except TypeError:
+                self.num_batches = None
+
+    def _convert(self, batch):
+        x, y, sw = unpack_x_y_sample_weight(batch)
+        x = cast_inputs(structure_to_device(_normalize_leaves(x), self.device, "x"))
+        y = structure_to_device(_normalize_leaves(y), self.device, "y") if y is not None else None
+        if sw is not None:
+            sw = tree_map(lambda t: t.to(config.torch_dtype()),
+                          structure_to_device(_normalize_leaves(sw), self.device, "sample_weight"))
+        if self.class_weight is not None and y is not None:
+            cw = class_weight_to_sample_weight(self.class_weight, y, self.device)
+            sw = cw if sw is None else sw * cw
+        return pack_x_y_sample_weight(x, y, sw)
+
+    def make_iterator(self):
+        if self.is_sequence:
+            order = np.random.permutation(self.num_batches) if self.shuffle else range(self.num_batches)
+            for i in order:
+                yield self._convert(self.data[int(i)])
+        else:
+            for batch in self.data:
+                yield self._convert(batch)
+
+    def on_epoch_end(self):
+        hook = getattr(self.data, "on_epoch_end", None)
+        if callable(hook):
+            hook()
+
+
+def class_weight_to_sample_weight(class_weight, y, device=None):
+    """Per-sample weights `class_weight[class of y]` (one-hot rows use their argmax), on the device."""
+    if isinstance(y, (list, tuple, dict)):
+        raise ValueError("`class_weight` is only supported for Models with a single output.")
+    if not isinstance(class_weight, dict):
+        raise TypeError("Invalid type for argument `class_weight`: expected a dict mapping class indices to "
+                        f"weights. Received: class_weight={class_weight!r}")
+    keys = [int(k) for k in class_weight]
+    if any(k < 0 for k in keys):
+        raise ValueError(f"Invalid value for argument `class_weight`: class indices must be >= 0. "
+                         f"Received: class_weight={class_weight!r}")
+    table = torch.ones(max(keys) + 1 if keys else 1, dtype=config.torch_dtype(), device=y.device)
+    for k, v in class_weight.items():
+        table[int(k)] = float(v)
+    if y.ndim >= 2 and y.shape[-1] > 1:
+        classes = y.argmax(dim=-1)
+    else:
+        classes = y.reshape(y.shape[0], -1)[:, 0]
+        classes = classes.round().long() if classes.is_floating_point() else classes.long()
+    if classes.ndim > 1:
+        classes = classes.reshape(classes.shape[0], -1)[:, 0]
+    if int(classes.max()) >= table.shape[0]:  # classes without a weight get 1, as Keras fills missing ones
+        pad = torch.ones(int(classes.max()) + 1 - table.shape[0], dtype=table.dtype, device=table.device)
+        table = torch.cat([table, pad])
+    return table[classes]
+
+
+def train_validation_split(arrays, validation_split):
+    """Splits array structures: training = first `1 - split` fraction, validation = the LAST samples (Keras)."""
+    n = None
+    for leaf in tree_flatten(arrays):
+        n = int(leaf.shape[0])
+        break
+    if n is None:
+        return arrays, arrays
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(f"Training data contains {n} samples, which is not sufficient to split it into a "
+                         f"validation and training set as specified by `validation_split={validation_split}`. "
+                         "Either provide more data, or a different value for the `validation_split` argument.")
+    first = tree_map(lambda a: a[:split_at], arrays)
+    last = tree_map(lambda a: a[split_at:], arrays)
+    return first, last
+
+
+class EpochIterator:
+    """Yields `(step, batch)` for one epoch, following Keras's `steps_per_epoch` rules.
+
+    With `steps_per_epoch` set, the underlying iterator continues across epochs and is
+    restarted only when the data runs out; with `steps_per_epoch=None` each epoch is one
+    full pass.
+    """
+
+    def __init__(self, adapter, steps_per_epoch=None):
+        self.adapter = adapter
+        self.steps_per_epoch = steps_per_epoch
+        self._iterator = None
+        self._steps_seen = 0
+        self.ran_out = False
+
+    @property
+    def num_batches(self):
+        return self.steps_per_epoch or self.adapter.num_batches
+
+    def _warn_ran_out(self):
+        warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset or "
+                      "generator can generate at least `steps_per_epoch * epochs` batches. You may need to "
+                      "use the `.repeat()` function when building your dataset.", stacklevel=3)
+        self.ran_out = True
+
+    def enumerate_epoch(self):
+        known = self.adapter.num_batches
+        if self.steps_per_epoch is None or self._iterator is None:
+            self._iterator = iter(self.adapter.make_iterator())
+            self._steps_seen = 0
+        step = 0
+        limit = self.steps_per_epoch if self.steps_per_epoch is not None else known
+        while limit is None or step < limit:
+            if known and self._steps_seen >= known:
+                if self.steps_per_epoch:
+                    self._warn_ran_out()
+                break
+            try:
+                batch = next(self._iterator)
+            except StopIteration:
+                if self.steps_per_epoch is not None:
+                    self._warn_ran_out()
+                self._iterator = None
+                break
+            self._steps_seen += 1
+            yield step, batch
+            step += 1
+        if known and self._steps_seen >= known:
+            self._iterator = None
+            self._steps_seen = 0
+        self.adapter.on_epoch_end()
+
+
+def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, class_weight=None,
+                 device=None, arg_prefix="", check_nan=True):
+    """Picks the adapter for `x`; `y`/`sample_weight` must be None for non-array inputs (Keras rule)."""
+    if x is None:
+        raise ValueError(f"Invalid value for argument `{arg_prefix}x`: no data given. Received: x=None.")
+    if is_array_structure(x):
+        if y is not None and not is_array_structure(y):
+            raise TypeError(f"Invalid type for argument `{arg_prefix}y`: expected arrays matching `x`. "
+                            f"Received y of type {type(y).__name__}.")
+        adapter = ArrayAdapter(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle,
+                               device=device, check_nan=check_nan, arg_prefix=arg_prefix)
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError("You cannot use `class_weight` and `sample_weight` at the same time.")
+            if adapter.y is None:
+                raise ValueError("`class_weight` needs targets `y`.")
+            adapter.sample_weight = class_weight_to_sample_weight(class_weight, adapter.y, adapter.device)
+        return adapter
+    if y is not None:
+        raise ValueError("When providing `x` as a generator, dataset or Sequence, `y` should not be passed: "
+                         "the targets come from the batches `x` yields. Received: "
+                         f"x={type(x).__name__}, y={type(y).__name__}")
+    if sample_weight is not None:
+        raise ValueError("`sample_weight` argument is not supported when `x` is a generator, dataset or "
+                         "Sequence. Instead pass sample weights as the third element of each batch.")
+    if not (hasattr(x, "__iter__") or (hasattr(x, "__getitem__") and hasattr(x, "__len__"))):
+        raise TypeError(f"Unrecognized data type: x={x!r} (of type {type(x).__name__}). Expected NumPy arrays, "
+                        "torch tensors, lists/dicts of them, a generator, a torch DataLoader or a "
+                        "Sequence/PyDataset.")
+    return IterableAdapter(x, shuffle=shuffle, device=device, class_weight=class_weight)

@@ -1,0 +1,595 @@
+"""The training engine: `compile`, `fit`, `evaluate`, `predict` and the step functions.
+
+`Trainer` is a mixin: `Model(Trainer, Layer)`. It knows a model only through `self(x, training=...)`,
+`self.trainable_weights`, `self.weights` and `self.losses`, and never imports layers.
+
+Speed rules: in-memory data is moved to the device once per call; batches are device slices;
+metrics accumulate on the device and are read only at log boundaries (progress-bar redraws,
+epoch ends); evaluation runs without autograd.
+"""
+import contextlib
+import math
+import warnings
+
+import numpy as np
+import torch
+
+from strided import config
+from strided.callbacks.callback import CallbackList
+from strided.training import compile_utils
+from strided.training.data_adapter import (
+    ArrayAdapter, EpochIterator, is_array_structure, make_adapter, train_validation_split, tree_flatten, tree_map,
+    unpack_x_y_sample_weight)
+
+_COMPILE_FIRST = "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."
+
+
+class LazyLogs(dict):
+    """Batch logs: a dict whose values are read from the device only when a callback looks at them."""
+
+    def __init__(self, tensors):
+        super().__init__()
+        self._tensors = tensors
+        self._ready = False
+
+    def _materialize(self):
+        if not self._ready:
+            self._ready = True
+            dict.update(self, to_python_logs(self._tensors))
+
+    for _name in ("__getitem__", "__iter__", "__len__", "__contains__", "get", "items", "keys", "values",
+                  "__repr__", "copy", "__eq__"):
+        def _make(name):
+            def method(self, *args, **kwargs):
+                self._materialize()
+                return getattr(dict, name)(self, *args, **kwargs)
+            method.__name__ = name
+            return method
+        locals()[_name] = _make(_name)
+    del _name, _make
+
+
+def to_python_logs(logs):
+    """Dict of tensors/numbers -> dict of Python floats, with one device synchronisation."""
+    logs = dict(logs or {})
+    keys = [k for k, v in logs.items() if torch.is_tensor(v) and v.numel() == 1]
+    out = {}
+    if keys:
+        values = torch.stack([logs[k].detach().reshape(()).float() for k in keys]).cpu().tolist()
+        out.update(zip(keys, values))
+    for k, v in logs.items():
+        if k in out:
+            continue
+        if torch.is_tensor(v):
+            out[k] = v.detach().cpu().numpy()
+        elif isinstance(v, (np.floating, np.integer)):
+            out[k] = float(v)
+        else:
+            out[k] = v
+    return {k: out[k] for k in logs}
+
+
+def _unexpected(method, kwargs):
+    name = next(iter(kwargs))
+    hint = ""
+    if name == "epochs" and method != "fit":
+        hint = (f" `{method}()` makes a single pass over the data; `epochs` is an argument of `fit()`. "
+                f"Remove `epochs={kwargs[name]!r}` from the `{method}()` call.")
+    elif name in ("nb_epoch",):
+        hint = " Use `epochs` instead."
+    raise TypeError(f"{method}() got an unexpected keyword argument '{name}'.{hint}")
+
+
+def _resolve_verbose(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"Invalid value for argument `verbose`. Expected one of 0, 1, 2 or 'auto'. "
+                         f"Received: verbose={verbose!r}")
+    return int(verbose)
+
+
+class Trainer:
+    """Mixin giving a model `compile`, `fit`, `evaluate`, `predict` and the `*_on_batch` methods."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self.compiled_loss = None
+        self.compiled_metrics = None
+        self.stop_training = False
+        self.history = None
+        self._loss_tracker = None
+        self._initial_epoch = None
+        self._jit_compile = False
+        self._compiled_step = None
+        self._labels_checked = False
+        self._loss_scale = None
+        self.steps_per_execution = 1
+        self.run_eagerly = False
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile=False, auto_scale_loss=True, **kwargs):
+        """Configures the model for training.
+
+        Args:
+            optimizer: name (`"adam"`, `"rmsprop"`...) or optimizer instance.
+            loss: name, function or `Loss` instance; a list or dict for
+                multi-output models (one per output).
+            loss_weights: list or dict of scalars weighting each output's loss.
+            metrics: list of metrics (names like `"accuracy"`/`"acc"`, functions or
+                `Metric` instances); a list of lists or dict per output.
+            weighted_metrics: metrics that receive `sample_weight`/`class_weight`.
+            run_eagerly: accepted for Keras compatibility (strided always runs eagerly
+                unless `jit_compile=True`).
+            steps_per_execution: accepted for Keras compatibility.
+            jit_compile: `True` compiles the training step with `torch.compile`
+                (falls back to eager execution with one warning if that fails).
+            auto_scale_loss: scale the loss under the `mixed_float16` policy.
+        """
+        kwargs.pop("experimental_run_tf_function", None)
+        kwargs.pop("sample_weight_mode", None)
+        if kwargs:
+            _unexpected("compile", kwargs)
+        if optimizer is None:
+            optimizer = "rmsprop"
+        optimizers = compile_utils._module("optimizers")
+        self.optimizer = optimizers.get(optimizer)
+        if isinstance(self.optimizer, type):
+            self.optimizer = self.optimizer()
+        if loss is not None and not isinstance(loss, (list, tuple, dict)) and not compile_utils.needs_shapes(loss):
+            compile_utils.resolve_loss(loss)  # unknown names fail here, at compile time
+        elif isinstance(loss, (list, tuple, dict)):
+            for item in (loss.values() if isinstance(loss, dict) else loss):
+                if item is not None and not compile_utils.needs_shapes(item):
+                    compile_utils.resolve_loss(item)
+        self.loss = loss
+        self.loss_weights = loss_weights
+        output_names = list(getattr(self, "output_names", None) or [])
+        self.compiled_loss = compile_utils.CompileLoss(loss, loss_weights, output_names) if loss is not None else None
+        if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
+            metrics = [metrics]
+        if weighted_metrics is not None and not isinstance(weighted_metrics, (list, tuple, dict)):
+            weighted_metrics = [weighted_metrics]
+        self.compiled_metrics = compile_utils.CompileMetrics(metrics, weighted_metrics, output_names, loss=loss)
+        self._loss_tracker = compile_utils.MeanTracker("loss")
+        self.run_eagerly = run_eagerly
+        self.steps_per_execution = steps_per_execution
+        if jit_compile not in (True, False, "auto", None):
+            raise ValueError(f"Invalid value for argument `jit_compile`. Expected True or False. "
+                             f"Received: jit_compile={jit_compile!r}")
+        self._jit_compile = jit_compile is True
+        self._compiled_step = None
+        self._auto_scale_loss = auto_scale_loss
+        self._loss_scale = None
+        self._labels_checked = False
+        self.stop_training = False
+        self.compiled = True
+
+    def _assert_compiled(self, method):
+        if not getattr(self, "compiled", False):
+            raise ValueError(f"You must call `compile()` before using the model (`{method}()` was called). "
+                             "Call `model.compile(optimizer=..., loss=..., metrics=[...])` first.")
+
+    # ------------------------------------------------------------------ metrics
+    @property
+    def metrics(self):
+        """The metric objects whose results form the logs: the loss tracker first, then compiled metrics."""
+        out = []
+        if getattr(self, "_loss_tracker", None) is not None:
+            out.append(self._loss_tracker)
+        cl = getattr(self, "compiled_loss", None)
+        if cl is not None:
+            out.extend(t for t in getattr(cl, "trackers", []) if t is not None)
+        cm = getattr(self, "compiled_metrics", None)
+        if cm is not None:
+            out.extend(cm.metrics)
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def get_metrics_result(self):
+        """Current metric values as a dict of 0-d device tensors."""
+        return {m.name: m.result() for m in self.metrics}
+
+    # ------------------------------------------------------------------ steps
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Total loss: the compiled loss plus the model's regularization losses (`self.losses`)."""
+        total = None
+        if self.compiled_loss is not None and y is not None:
+            total = self.compiled_loss(y, y_pred, sample_weight)
+        extra = [l for l in (getattr(self, "losses", None) or []) if l is not None]
+        if extra:
+            reg = torch.stack([torch.as_tensor(l).float().reshape(()) for l in extra]).sum()
+            total = reg if total is None else total + reg
+        if total is None:
+            if self.compiled_loss is not None and y is None:
+                raise ValueError("The model was compiled with a loss, but no targets `y` were given. "
+                                 "Pass `y` to `fit()`/`evaluate()` or yield `(x, y)` batches.")
+            first = tree_flatten(y_pred)[0]
+            total = torch.zeros((), device=first.device)
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics and returns all metric results (device tensors)."""
+        if y is not None and self.compiled_metrics is not None:
+            self.compiled_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def _track_loss(self, loss, x):
+        leaves = tree_flatten(x)
+        batch = int(leaves[0].shape[0]) if leaves else 1
+        self._loss_tracker.update_state(loss, sample_weight=batch)
+        per_output = getattr(self.compiled_loss, "last_per_output", None) if self.compiled_loss else None
+        if per_output and self.compiled_loss.trackers:
+            for tracker, value in zip(self.compiled_loss.trackers, per_output):
+                if tracker is not None and value is not None:
+                    tracker.update_state(value, sample_weight=batch)
+
+    def _autocast(self):
+        policy = config.dtype_policy()
+        if policy == "float32":
+            return contextlib.nullcontext()
+        first = next(iter(self.trainable_weights), None)
+        device_type = first.device.type if first is not None else config.get_device().type
+        dtype = torch.bfloat16 if policy == "mixed_bfloat16" else torch.float16
+        return torch.autocast(device_type=device_type, dtype=dtype)
+
+    def _check_labels_once(self, y, y_pred):
+        if self._labels_checked or y is None or self.compiled_loss is None:
+            return
+        self._labels_checked = True
+        losses = compile_utils._module("losses")
+        check = getattr(losses, "check_labels", None)
+        if check is None or not self.compiled_loss.built:
+            return
+        for loss, yt, yp in zip(self.compiled_loss.losses, compile_utils._flat(y),
+                                compile_utils._flat(y_pred, like=y)):
+            if loss is not None:
+                check(loss, yt, yp)
+
+    def _forward_loss(self, x, y, sample_weight):
+        with self._autocast():
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        return loss, y_pred
+
+    def _run_forward_loss(self, x, y, sample_weight):
+        if self._jit_compile and self._compiled_step is not False:
+            if self._compiled_step is None:
+                self._compiled_step = torch.compile(self._forward_loss)
+            try:
+                return self._compiled_step(x, y, sample_weight)
+            except Exception as e:  # noqa: BLE001 - any compiler failure falls back to eager
+                warnings.warn(f"jit_compile=True: torch.compile failed ({type(e).__name__}: {e}). "
+                              "Falling back to eager execution.", stacklevel=4)
+                self._compiled_step = False
+        return self._forward_loss(x, y, sample_weight)
+
+    def _apply_gradients(self, loss):
+        weights = [w for w in self.trainable_weights if getattr(w, "requires_grad", False)]
+        if not weights:
+            warnings.warn("The model does not have any trainable weights.", stacklevel=3)
+            return
+        optimizer = self.optimizer
+        if hasattr(optimizer, "built") and not optimizer.built and hasattr(optimizer, "build"):
+            optimizer.build(weights)
+        scaling = config.dtype_policy() == "mixed_float16" and getattr(self, "_auto_scale_loss", True)
+        if scaling:
+            if self._loss_scale is None:
+                dev = loss.device
+                self._loss_scale = torch.full((), 2.0 ** 15, device=dev)
+                self._growth_tracker = torch.zeros((), dtype=torch.int32, device=dev)
+            loss = loss * self._loss_scale
+        grads = torch.autograd.grad(loss, weights, allow_unused=True)
+        pairs = [(g, w) for g, w in zip(grads, weights) if g is not None]
+        if not pairs:
+            return
+        grads, weights = [p[0] for p in pairs], [p[1] for p in pairs]
+        if scaling:
+            # Keras LossScaleOptimizer: unscale, skip the step on inf/NaN, adapt the scale (x2 per 2000 good steps).
+            found_inf = torch.zeros((1,), device=loss.device)
+            inv = (1.0 / self._loss_scale).reshape(1).float()
+            grads = [g.float() if g.dtype != torch.float32 else g for g in grads]
+            torch._amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv)
+            skip = bool(found_inf.item())
+            torch._amp_update_scale_(self._loss_scale, self._growth_tracker, found_inf, 2.0, 0.5, 2000)
+            if skip:
+                return
+        with torch.no_grad():
+            optimizer.apply(list(grads), list(weights))
+
+    def train_step(self, data):
+        """One training step on a batch; returns the logs (metric results as device tensors).
+
+        Override it to customise training, as in Keras: compute the loss with
+        `self.compute_loss`, apply gradients with `self.optimizer.apply`, update
+        metrics and return `{m.name: m.result() for m in self.metrics}`.
+        """
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        loss, y_pred = self._run_forward_loss(x, y, sample_weight)
+        self._check_labels_once(y, y_pred)
+        self._track_loss(loss, x)
+        self._apply_gradients(loss)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        """One evaluation step; returns the logs (device tensors)."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        with self._autocast():
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._check_labels_once(y, y_pred)
+        self._track_loss(loss, x)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """One prediction step; returns the model outputs for the batch."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        with self._autocast():
+            return self(x, training=False)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, **kwargs):
+        """Trains the model for a fixed number of epochs.
+
+        Args:
+            x, y: input data and targets: NumPy arrays or tensors (lists/dicts for
+                multi-input/output models), or `x` alone as a generator, DataLoader
+                or Sequence yielding `(x, y)` / `(x, y, sample_weight)` batches.
+            batch_size: samples per gradient update (default 32).
+            epochs: index of the last epoch to train.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch, "auto" = 1.
+            callbacks: list of `keras.callbacks.Callback`.
+            validation_split: fraction of the data (the LAST samples, taken
+                before shuffling) held out for validation.
+            validation_data: `(x_val, y_val)`, `(x_val, y_val, sw_val)` or a dataset.
+            shuffle: shuffle the training samples before each epoch (`"batch"`
+                shuffles whole batches).
+            class_weight: dict `{class index: weight}` scaling the loss per sample.
+            sample_weight: array of per-sample loss weights.
+            initial_epoch: epoch at which to start (to resume a run).
+            steps_per_epoch: batches per epoch (default: one pass over the data).
+            validation_steps, validation_batch_size, validation_freq: validation
+                batches, batch size, and how often (an int: every N epochs, or a
+                list of epochs) to validate.
+
+        Returns:
+            A `History` object; `history.history` maps `loss`, metric names and
+            their `val_` counterparts to lists of per-epoch Python floats.
+        """
+        if kwargs:
+            _unexpected("fit", kwargs)
+        self._assert_compiled("fit")
+        verbose = _resolve_verbose(verbose)
+        epochs = int(epochs)
+        if batch_size is not None:
+            from strided.utils.validation import positive_int
+            batch_size = positive_int(batch_size, "batch_size")
+        if not (0.0 <= float(validation_split) < 1.0):
+            raise ValueError(f"Invalid value for argument `validation_split`. Expected a float in [0, 1). "
+                             f"Received: validation_split={validation_split}")
+        device = self._data_device()
+        if validation_split and validation_data is None:
+            if not is_array_structure(x):
+                raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, "
+                                 f"found following types in the input: {type(x).__name__}")
+            from strided.training.data_adapter import _normalize_leaves
+            (x, y, sample_weight), validation_data = train_validation_split(
+                (_normalize_leaves(x), _normalize_leaves(y) if y is not None else None,
+                 _normalize_leaves(sample_weight) if sample_weight is not None else None), validation_split)
+            validation_data = tuple(v for v in validation_data if v is not None) if y is not None else validation_data
+        train_adapter = make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
+                                     class_weight=class_weight, device=device)
+        val_adapter = None
+        if validation_data is not None:
+            if isinstance(validation_data, (list, tuple)) and len(validation_data) in (2, 3) and \
+                    is_array_structure(validation_data[0]):
+                vx, vy, vsw = unpack_x_y_sample_weight(tuple(validation_data))
+                val_adapter = make_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size,
+                                           shuffle=False, device=device, arg_prefix="validation_data ")
+            else:
+                val_adapter = make_adapter(validation_data, batch_size=validation_batch_size or batch_size,
+                                           device=device)
+        train_iter = EpochIterator(train_adapter, steps_per_epoch)
+        val_iter = EpochIterator(val_adapter, validation_steps) if val_adapter is not None else None
+
+        callbacks = self._callback_list(callbacks, verbose, epochs, train_iter.num_batches, add_history=True)
+        self.stop_training = False
+        self._initial_epoch = None
+        callbacks.on_train_begin()
+        if self._initial_epoch is not None:  # BackupAndRestore resumed a run
+            initial_epoch = self._initial_epoch
+            self._initial_epoch = None
+        training_logs = None
+        epoch_logs = {}
+        for epoch in range(int(initial_epoch), epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            logs = None
+            for step, batch in train_iter.enumerate_epoch():
+                callbacks.on_train_batch_begin(step)
+                logs = self.train_step(batch)
+                callbacks.on_train_batch_end(step, LazyLogs(logs))
+                if self.stop_training:
+                    break
+            if logs is None:
+                if train_iter.ran_out or train_adapter.num_batches == 0:
+                    if train_adapter.num_batches == 0:
+                        raise ValueError("Unexpected result of `train_function` (Empty logs). The training data "
+                                         "is empty: `x` has 0 samples.")
+                    break
+                raise ValueError("Unexpected result of `train_function` (Empty logs). This could be due to "
+                                 "issues in input data: the data yielded no batch.")
+            epoch_logs = to_python_logs(logs)
+            if val_iter is not None and _should_eval(epoch, validation_freq):
+                val_logs = self._evaluate_loop(val_iter, callbacks)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
+            if self.stop_training or train_iter.ran_out:
+                break
+        callbacks.on_train_end(logs=training_logs)
+        return self.history
+
+    def _data_device(self):
+        first = next(iter(getattr(self, "weights", None) or []), None)
+        return first.device if first is not None and first.device.type != "meta" else config.get_device()
+
+    def _callback_list(self, callbacks, verbose, epochs, steps, add_history=False):
+        if isinstance(callbacks, CallbackList):
+            callbacks.set_model(self)
+            callbacks.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
+            return callbacks
+        cb = CallbackList(callbacks, add_history=add_history, add_progbar=verbose != 0, model=self,
+                          verbose=verbose, epochs=epochs, steps=steps)
+        return cb
+
+    # ------------------------------------------------------------------ evaluate
+    def _evaluate_loop(self, epoch_iter, callbacks):
+        self.reset_metrics()
+        callbacks.on_test_begin()
+        logs = None
+        with torch.no_grad():
+            for step, batch in epoch_iter.enumerate_epoch():
+                callbacks.on_test_batch_begin(step)
+                logs = self.test_step(batch)
+                callbacks.on_test_batch_end(step, LazyLogs(logs))
+        logs = to_python_logs(logs if logs is not None else self.get_metrics_result())
+        callbacks.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """Returns the loss and metric values of the model on the given data.
+
+        Args:
+            x, y, sample_weight: as in `fit`.
+            batch_size: samples per batch (default 32).
+            verbose: 0 silent, 1 progress bar, 2 a single line.
+            steps: number of batches to evaluate (default: all).
+            callbacks: list of callbacks.
+            return_dict: return `{name: value}` instead of a list.
+
+        Returns:
+            The scalar loss if the model has no metrics, else the list
+            `[loss, metric1, ...]` (Python floats), or a dict with `return_dict=True`.
+        """
+        if kwargs:
+            _unexpected("evaluate", kwargs)
+        self._assert_compiled("evaluate")
+        verbose = _resolve_verbose(verbose)
+        adapter = make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False,
+                               device=self._data_device())
+        epoch_iter = EpochIterator(adapter, steps)
+        callbacks = self._callback_list(callbacks, verbose, 1, epoch_iter.num_batches)
+        logs = self._evaluate_loop(epoch_iter, callbacks)
+        if return_dict:
+            return logs
+        return self._flatten_in_order(logs)
+
+    def _flatten_in_order(self, logs):
+        order = [n for n in self.metrics_names if n in logs] + [k for k in logs if k not in self.metrics_names]
+        values = [logs[k] for k in order]
+        return values[0] if len(values) == 1 else values
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        """Generates output predictions for the input samples.
+
+        Args:
+            x: input samples (arrays/tensors, or a dataset yielding `x` or `(x, ...)` batches).
+            batch_size: samples per batch (default 32).
+            verbose: 0 silent, 1 progress bar, 2 a single line.
+            steps: number of batches (default: all).
+            callbacks: list of callbacks.
+
+        Returns:
+            NumPy array(s) of predictions (a list/dict for multi-output models).
+        """
+        if kwargs:
+            _unexpected("predict", kwargs)
+        verbose = _resolve_verbose(verbose)
+        adapter = make_adapter(x, None, None, batch_size=batch_size, shuffle=False, device=self._data_device(),
+                               check_nan=False)
+        epoch_iter = EpochIterator(adapter, steps)
+        callbacks = self._callback_list(callbacks, verbose, 1, epoch_iter.num_batches)
+        outputs = []
+        callbacks.on_predict_begin()
+        # inference_mode is faster, but tensors created under it (weights of a model built lazily
+        # here) could never be trained afterwards, so an unbuilt model predicts under no_grad.
+        mode = torch.inference_mode if getattr(self, "built", False) else torch.no_grad
+        with mode():
+            for step, batch in epoch_iter.enumerate_epoch():
+                callbacks.on_predict_batch_begin(step)
+                out = self.predict_step(batch)
+                outputs.append(out)
+                callbacks.on_predict_batch_end(step, {"outputs": out})
+        callbacks.on_predict_end()
+        if not outputs:
+            raise ValueError("`predict()` received no data: the input yielded no batch.")
+        return _concat_to_numpy(outputs)
+
+    # ------------------------------------------------------------------ single batches
+    def _single_batch(self, x, y, sample_weight, class_weight=None):
+        adapter = make_adapter(x, y, sample_weight, batch_size=max(_count(x), 1), shuffle=False,
+                               class_weight=class_weight, device=self._data_device())
+        return next(iter(adapter.make_iterator()))
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """Runs a single gradient update on one batch; returns the loss/metrics (running over calls)."""
+        self._assert_compiled("train_on_batch")
+        logs = to_python_logs(self.train_step(self._single_batch(x, y, sample_weight, class_weight)))
+        return logs if return_dict else self._flatten_in_order(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Evaluates the model on one batch; returns the loss/metrics."""
+        self._assert_compiled("test_on_batch")
+        self.reset_metrics()
+        with torch.no_grad():
+            logs = to_python_logs(self.test_step(self._single_batch(x, y, sample_weight)))
+        return logs if return_dict else self._flatten_in_order(logs)
+
+    def predict_on_batch(self, x):
+        """Returns the predictions for one batch as NumPy."""
+        with torch.no_grad():
+            out = self.predict_step(self._single_batch(x, None, None))
+        return _concat_to_numpy([out])
+
+
+def _count(x):
+    from strided.training.data_adapter import _normalize_leaves
+    leaves = tree_flatten(_normalize_leaves(x))
+    return int(leaves[0].shape[0]) if leaves and leaves[0].ndim else 1
+
+
+def _should_eval(epoch, validation_freq):
+    epoch = epoch + 1
+    if isinstance(validation_freq, int):
+        return epoch % validation_freq == 0
+    if isinstance(validation_freq, (list, tuple)):
+        return epoch in validation_freq
+    raise ValueError("Expected `validation_freq` to be a list or int. "
+                     f"Received: validation_freq={validation_freq} of the type {type(validation_freq)}.")
+
+
+def _concat_to_numpy(outputs):
+    first = outputs[0]
+    if isinstance(first, dict):
+        return {k: _concat_to_numpy([o[k] for o in outputs]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return [_concat_to_numpy([o[i] for o in outputs]) for i in range(len(first))]
+    t = torch.cat([o.detach() for o in outputs], dim=0) if len(outputs) > 1 else outputs[0].detach()
+    if t.dtype == torch.bfloat16 or t.dtype == torch.float16:
+        t = t.to(config.torch_dtype())
+    return t.cpu().numpy()
