@@ -1,0 +1,65 @@
+"""The `strided` command on a tiny slice of the shipped MNIST."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from strided import cli
+
+
+def run_cli(*argv):
+    return subprocess.run([sys.executable, "-m", "strided", *argv], capture_output=True, text=True,
+                          env=dict(os.environ, STRIDED_DEVICE="cpu"))
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    code = cli.main(["train", "--model", "seed-convnet", "--dataset", "mnist", "--epochs", "1", "--limit", "1200",
+                     "--batch-size", "64", "--device", "cpu", "--out", str(out), "--verbose", "2"])
+    assert code == 0
+    return out
+
+
+def test_train_writes_run_directory(trained_run, capsys):
+    for name in ("model.keras", "history.csv", "report.md", "run.json"):
+        assert (trained_run / name).is_file(), name
+    meta = json.loads((trained_run / "run.json").read_text())
+    # 1,200 images for one epoch: far above chance (10%), far below a full run.
+    assert 0.5 < meta["test_accuracy"] <= 1.0
+    header = (trained_run / "history.csv").read_text().splitlines()[0]
+    assert header.split(",")[:3] == ["epoch", "loss", "accuracy"]
+
+
+def test_evaluate_and_predict(trained_run, tmp_path):
+    result = run_cli("evaluate", str(trained_run), "--verbose", "0")
+    assert result.returncode == 0, result.stderr
+    assert "Test accuracy:" in result.stdout
+    from PIL import Image
+    from strided.datasets import mnist
+    (_, _), (x_test, y_test) = mnist.load_data()
+    Image.fromarray(x_test[0]).save(tmp_path / "digit.png")
+    result = run_cli("predict", str(trained_run), str(tmp_path / "digit.png"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(str(tmp_path / "digit.png"))
+
+
+def test_summary_command():
+    result = run_cli("summary", "seed-convnet")
+    assert result.returncode == 0, result.stderr
+    assert "Total params: 93,322" in result.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--dataset", "imagenet22k"], "invalid --dataset"),
+    (["train", "--epochs", "0"], "must be positive"),
+    (["evaluate", "/nonexistent/run"], "not a run directory"),
+    (["summary", "resnet9000"], "invalid model"),
+])
+def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
