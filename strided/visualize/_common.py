@@ -1,0 +1,85 @@
+"""Shared helpers: lazy matplotlib import, figure saving, array conversion, layer lookup."""
+import numpy as np
+
+
+def pyplot():
+    """Imports ``matplotlib.pyplot`` on first use; matplotlib is the optional ``plot`` extra."""
+    try:
+        import matplotlib
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("strided.visualize needs matplotlib for plotting. Install it with "
+                          "`pip install strided[plot]` (or `pip install matplotlib`).") from exc
+    del matplotlib
+    return plt
+
+
+def finish(fig, save_path, dpi=100):
+    """Writes ``fig`` as a PNG when ``save_path`` is given (creating the folder) and returns it."""
+    if save_path is not None:
+        import os
+        folder = os.path.dirname(os.fspath(save_path))
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        fig.savefig(save_path, dpi=dpi, bbox_inches="tight")
+    return fig
+
+
+def to_numpy(x):
+    """NumPy view of an array, a torch tensor (any device, with or without grad) or a list."""
+    if hasattr(x, "detach") and hasattr(x, "cpu"):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def grid_shape(n, cols):
+    cols = max(1, min(int(cols), n))
+    return -(-n // cols), cols
+
+
+def check_positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"Invalid value for argument `{name}`. Expected a strictly positive integer. "
+                         f"Received {name}={value!r}.")
+    return int(value)
+
+
+def resolve_layer(model, layer):
+    """A layer of ``model`` given as a Layer, a name or an index into ``model.layers``."""
+    if isinstance(layer, str):
+        return model.get_layer(layer)
+    if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
+        layers = list(model.layers)
+        if not -len(layers) <= layer < len(layers):
+            raise ValueError(f"Invalid value for argument `layer`: model '{model.name}' has {len(layers)} layers. "
+                             f"Received layer={layer}.")
+        return layers[layer]
+    if hasattr(layer, "get_weights") and hasattr(layer, "name"):
+        if not any(l is layer for l in model.layers):
+            raise ValueError(f"Invalid value for argument `layer`: layer '{layer.name}' is not a layer of model "
+                             f"'{model.name}'. Its layers are {[l.name for l in model.layers]}.")
+        return layer
+    raise TypeError("Invalid type for argument `layer`. Expected a layer, a layer name or an index. "
+                    f"Received layer={layer!r} of type {type(layer).__name__}.")
+
+
+def model_inputs(model):
+    """The symbolic inputs of a Sequential or functional model, with a clear error otherwise."""
+    inputs = getattr(model, "inputs", None)
+    if not inputs:
+        raise ValueError(f"Model '{getattr(model, 'name', model)}' has no symbolic inputs: give it an input shape "
+                         "(an `Input` layer, or `input_shape=` on its first layer) or call it on data first.")
+    return inputs
+
+
+def as_batch(x, model):
+    """Adds the batch axis to a single sample when the model's input rank asks for it."""
+    x = to_numpy(x) if not hasattr(x, "detach") else x
+    rank = len(model_inputs(model)[0].shape)
+    if len(x.shape) == rank - 1:
+        x = x[None]
+    if len(x.shape) != rank:
+        raise ValueError(f"Invalid shape for argument `x`: model '{model.name}' expects inputs of shape "
+                         f"{tuple(model_inputs(model)[0].shape)} (a batch) or one sample without the batch axis. "
+                         f"Received x.shape={tuple(x.shape)}.")
+    return x
