@@ -136,7 +136,12 @@ class Trainer:
         if optimizer is None:
             optimizer = "rmsprop"
         optimizers = compile_utils._module("optimizers")
-        self.optimizer = optimizers.get(optimizer)
+        if not isinstance(optimizer, (str, dict, type)) and hasattr(optimizer, "apply"):
+            self.optimizer = optimizer  # an optimizer instance is used as given
+        else:
+            if optimizers is None or not hasattr(optimizers, "get"):
+                raise ImportError("strided.optimizers is not available; pass an optimizer instance.")
+            self.optimizer = optimizers.get(optimizer)
         if isinstance(self.optimizer, type):
             self.optimizer = self.optimizer()
         if loss is not None and not isinstance(loss, (list, tuple, dict)) and not compile_utils.needs_shapes(loss):
