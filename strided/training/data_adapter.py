@@ -366,11 +366,11 @@ class EpochIterator:
     def num_batches(self):
         return self.steps_per_epoch or self.adapter.num_batches
 
-    def _warn_ran_out(self):
+    def _warn_ran_out(self, stop=True):
         warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset or "
                       "generator can generate at least `steps_per_epoch * epochs` batches. You may need to "
                       "use the `.repeat()` function when building your dataset.", stacklevel=3)
-        self.ran_out = True
+        self.ran_out = stop
 
     def enumerate_epoch(self):
         known = self.adapter.num_batches
@@ -382,7 +382,8 @@ class EpochIterator:
         while limit is None or step < limit:
             if known and self._steps_seen >= known:
                 if self.steps_per_epoch:
-                    self._warn_ran_out()
+                    # Keras: a short epoch, then the data restarts at the next one.
+                    self._warn_ran_out(stop=False)
                 break
             try:
                 batch = next(self._iterator)
