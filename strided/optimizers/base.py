@@ -1,0 +1,389 @@
+"""The optimizer base class: Keras API and Keras update rules, torch ``_foreach`` kernels.
+
+Keras semantics kept here: gradient clipping (``clipnorm`` per tensor, ``global_clipnorm``,
+``clipvalue``) before decoupled weight decay (``w -= w * weight_decay * lr``) before the update
+rule; the learning rate (or schedule) is read at the current ``iterations`` (0 on the first step);
+``variables`` lists ``iterations``, ``learning_rate`` (when it is a float) and then the slots in the
+order Keras creates them, so optimizer state saved by one can be read by the other.
+
+Speed: one ``torch._foreach_*`` call per arithmetic operation across all parameters, no
+per-parameter Python loop in the update, and no host sync: the step counter and the learning rate
+live in Python (the step count only changes through ``apply``), so bias corrections are Python
+floats. ``iterations`` is still exposed as a tensor, as in Keras.
+"""
+import re
+import warnings
+
+import numpy as np
+import torch
+
+from strided.optimizers import schedules as schedules_module
+from strided.utils.registry import to_snake_case
+
+_CLIP_ARGS = ("clipnorm", "clipvalue", "global_clipnorm")
+
+
+def _non_negative(value, name, allow_none=True):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or value < 0:
+        raise ValueError(f"Invalid value for argument `{name}`. Expected a non-negative float. "
+                         f"Received: {name}={value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class of strided optimizers (Keras 3 API).
+
+    Args:
+        learning_rate: a float, a ``LearningRateSchedule`` or a callable taking no argument.
+        weight_decay: decoupled weight decay factor, applied as ``w -= w * weight_decay * lr``.
+        clipnorm: clip each gradient to this L2 norm.
+        clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: clip all gradients together to this global L2 norm.
+        loss_scale_factor: gradients are divided by it (use with a loss multiplied by it).
+        name: the optimizer name (snake_case class name by default).
+    """
+
+    # slot names in Keras creation order; each entry is a list of names created together
+    # (Keras interleaves them per variable when created in one call)
+    _slot_groups = ()
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.")
+        if "lr" in kwargs:  # tf.keras 1/2 spelling
+            learning_rate = kwargs.pop("lr")
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        self.name = name or to_snake_case(self.__class__.__name__)
+        self.weight_decay = _non_negative(weight_decay, "weight_decay")
+        self.clipnorm = _non_negative(clipnorm, "clipnorm")
+        self.clipvalue = _non_negative(clipvalue, "clipvalue")
+        self.global_clipnorm = _non_negative(global_clipnorm, "global_clipnorm")
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                             f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+        if use_ema:
+            raise ValueError("Invalid value for argument `use_ema`: exponential moving averages of the weights "
+                             "are not supported by strided optimizers yet. Received: use_ema=True")
+        if gradient_accumulation_steps:
+            raise ValueError("Invalid value for argument `gradient_accumulation_steps`: gradient accumulation is "
+                             "not supported by strided optimizers yet. Received: "
+                             f"gradient_accumulation_steps={gradient_accumulation_steps}")
+        self.use_ema, self.ema_momentum, self.ema_overwrite_frequency = use_ema, ema_momentum, ema_overwrite_frequency
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.loss_scale_factor = loss_scale_factor
+        self._set_lr(learning_rate, initial=True)
+        self._step = 0
+        self.built = False
+        self._params = []
+        self._index = {}
+        self._slots = {}
+        self._slot_order = []  # (slot name, param index) in Keras creation order
+        self._pending_state = None
+        self._exclude_ids = set()
+        self._exclude_pattern = None
+
+    # ----------------------------------------------------------------------------- learning rate
+    def _set_lr(self, learning_rate, initial=False):
+        if isinstance(learning_rate, schedules_module.LearningRateSchedule) or (
+                callable(learning_rate) and not isinstance(learning_rate, torch.Tensor)):
+            self._lr = learning_rate
+            return
+        if isinstance(learning_rate, torch.Tensor) and learning_rate.numel() == 1:
+            learning_rate = float(learning_rate)
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.number)):
+            raise ValueError("Argument `learning_rate` should be float, or an instance of LearningRateSchedule, "
+                             "or a callable (that takes in the current iteration value and returns the "
+                             f"corresponding learning rate value). Received instead: learning_rate={learning_rate!r}")
+        if not initial and isinstance(self._lr, schedules_module.LearningRateSchedule):
+            raise TypeError("This optimizer was created with a `LearningRateSchedule` object as its "
+                            "`learning_rate` constructor argument, hence its learning rate is not settable. If you "
+                            "need the learning rate to be settable, you should instantiate the optimizer with a "
+                            "float `learning_rate` argument.")
+        self._lr = float(learning_rate)
+
+    def _current_lr(self):
+        lr = self._lr
+        if isinstance(lr, float):
+            return lr
+        if isinstance(lr, schedules_module.LearningRateSchedule):
+            return float(lr(self._step))
+        return float(lr())
+
+    @property
+    def learning_rate(self):
+        """The current learning rate as a float (a schedule is evaluated at ``iterations``); settable."""
+        return self._current_lr()
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._set_lr(value)
+
+    lr = learning_rate  # tf.keras 2 alias
+
+    @property
+    def iterations(self):
+        """The number of steps applied so far, as a 0-d int64 tensor."""
+        return torch.tensor(self._step, dtype=torch.int64)
+
+    @iterations.setter
+    def iterations(self, value):
+        self._step = int(value)
+
+    # ----------------------------------------------------------------------------- building
+    def build(self, variables):
+        """Creates the slot variables for ``variables`` (a list of torch Parameters)."""
+        if self.built:
+            return
+        self._params = list(variables)
+        self._index = {id(v): i for i, v in enumerate(self._params)}
+        for group in self._slot_groups:
+            self._add_slots(group)
+        self._build_extra()
+        self.built = True
+        if self._pending_state is not None:
+            state, self._pending_state = self._pending_state, None
+            self.set_state(state)
+
+    def _slot_init(self, name):
+        return 0.0
+
+    def _add_slots(self, names):
+        for n in names:
+            self._slots[n] = [None] * len(self._params)
+        for i, p in enumerate(self._params):
+            for n in names:
+                init = self._slot_init(n)
+                t = torch.zeros_like(p, memory_format=torch.preserve_format, requires_grad=False).detach()
+                if init:
+                    t.fill_(init)
+                self._slots[n][i] = t
+                self._slot_order.append((n, i))
+
+    def _build_extra(self):
+        pass
+
+    def _extra_variables(self):
+        """Extra state after the slots (Nadam's u_product): list of (name, tensor)."""
+        return []
+
+    def _set_extra(self, name, value):
+        pass
+
+    @property
+    def variables(self):
+        """Optimizer state tensors in Keras order: iterations, learning_rate (if a float), slots, extras."""
+        out = [self.iterations]
+        if isinstance(self._lr, float):
+            out.append(torch.tensor(self._lr, dtype=torch.float32))
+        out.extend(self._slots[n][i] for n, i in self._slot_order)
+        out.extend(t for _, t in self._extra_variables())
+        return out
+
+    def _variable_names(self):
+        names = ["iteration"] + (["learning_rate"] if isinstance(self._lr, float) else [])
+        names += [f"{getattr(self._params[i], 'name', None) or f'variable_{i}'}_{n}" for n, i in self._slot_order]
+        return names + [n for n, _ in self._extra_variables()]
+
+    # ----------------------------------------------------------------------------- state
+    def get_weights(self):
+        """The optimizer state as NumPy arrays, in ``variables`` order."""
+        return [v.detach().cpu().clone().numpy() for v in self.variables]
+
+    def set_weights(self, weights):
+        """Restores state from NumPy arrays in ``variables`` order (the optimizer must be built)."""
+        if not self.built:
+            raise ValueError("You are calling `set_weights()` on an optimizer that has not yet been built. Please "
+                             "call `optimizer.build(trainable_variables)` to create the optimizer weights before "
+                             "calling `set_weights()`.")
+        current = self.variables
+        if len(weights) != len(current):
+            raise ValueError(f"Optimizer `{self.name}` has {len(current)} variables but {len(weights)} weights were "
+                             "given.")
+        has_lr = isinstance(self._lr, float)
+        for k, (var, w) in enumerate(zip(current, weights)):
+            w = np.asarray(w)
+            if tuple(var.shape) != tuple(w.shape):
+                raise ValueError(f"Optimizer variable {k} has shape {tuple(var.shape)} not compatible with provided "
+                                 f"weight shape {tuple(w.shape)}.")
+        self._step = int(np.asarray(weights[0]))
+        pos = 1
+        if has_lr:
+            self._lr = float(np.asarray(weights[1]))
+            pos = 2
+        for (n, i), w in zip(self._slot_order, weights[pos:]):
+            t = self._slots[n][i]
+            t.copy_(torch.as_tensor(np.asarray(w), dtype=t.dtype))
+        pos += len(self._slot_order)
+        for (name, _), w in zip(self._extra_variables(), weights[pos:]):
+            self._set_extra(name, float(np.asarray(w)))
+
+    def get_state(self):
+        """A picklable snapshot of the state: ``{'names': [...], 'weights': [arrays]}`` in Keras order."""
+        return {"names": self._variable_names() if self.built else ["iteration"], "weights": self.get_weights()
+                if self.built else [np.asarray(self._step)], "built": self.built}
+
+    def set_state(self, state):
+        """Restores a :meth:`get_state` snapshot; before ``build`` it is kept and applied when built."""
+        if not self.built:
+            if state.get("built", True):
+                self._pending_state = state
+            else:
+                self._step = int(np.asarray(state["weights"][0]))
+            return
+        self.set_weights(state["weights"])
+
+    def save_own_variables(self, store):
+        for i, v in enumerate(self.get_weights()):
+            store[str(i)] = v
+
+    def load_own_variables(self, store):
+        if len(store.keys()) != len(self.variables):
+            warnings.warn(f"Skipping variable loading for optimizer '{self.name}', because it has "
+                          f"{len(self.variables)} variables whereas the saved optimizer has {len(store.keys())} "
+                          "variables.", stacklevel=2)
+            return
+        self.set_weights([store[str(i)] for i in range(len(store.keys()))])
+
+    # ----------------------------------------------------------------------------- weight decay
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Excludes variables (or variables whose name matches one of ``var_names``) from weight decay."""
+        if self.built:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is built.")
+        self._exclude_ids = {id(v) for v in (var_list or [])}
+        self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    def _use_weight_decay(self, variable):
+        if id(variable) in self._exclude_ids:
+            return False
+        if self._exclude_pattern is not None:
+            name = getattr(variable, "path", None) or getattr(variable, "name", None) or ""
+            if self._exclude_pattern.search(str(name)):
+                return False
+        return True
+
+    # ----------------------------------------------------------------------------- applying
+    def apply_gradients(self, grads_and_vars):
+        """Applies ``(gradient, variable)`` pairs (Keras / tf.keras API); returns ``iterations``."""
+        pairs = list(grads_and_vars)
+        if not pairs:
+            return self.iterations
+        grads, variables = zip(*pairs)
+        self.apply(list(grads), list(variables))
+        return self.iterations
+
+    @torch.no_grad()
+    def apply(self, grads, variables=None):
+        """Applies one optimization step.
+
+        Args:
+            grads: list of gradient tensors (None entries are skipped, with a warning).
+            variables: the matching parameters; None means the list the optimizer was built with.
+        """
+        grads = list(grads)
+        if not grads:
+            return
+        if variables is None:
+            if not self.built:
+                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built on "
+                                 "a list of variables. Call `optimizer.build(trainable_variables)` first.")
+            if len(grads) != len(self._params):
+                raise ValueError("When passing `grads` as a list of gradient tensors, the gradients must match "
+                                 f"`optimizer.variables` one-to-one. Received a list of {len(grads)} gradients, but "
+                                 f"the optimizer is tracking {len(self._params)} trainable variables.")
+            params = self._params
+            idx = None
+        else:
+            params = list(variables)
+            if len(params) != len(grads):
+                raise ValueError(f"Received {len(grads)} gradients for {len(params)} variables.")
+            if not self.built:
+                self.build(params)
+            idx = self._indices(params)
+        if any(g is None for g in grads):
+            keep = [k for k, g in enumerate(grads) if g is not None]
+            if not keep:
+                raise ValueError("No gradients provided for any variable.")
+            missing = [getattr(params[k], "name", f"variable_{k}") for k, g in enumerate(grads) if g is None]
+            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss. If using "
+                          "`model.compile()`, did you forget to provide a `loss` argument?", stacklevel=2)
+            full = list(range(len(params))) if idx is None else idx
+            idx = [full[k] for k in keep]
+            params = [params[k] for k in keep]
+            grads = [grads[k] for k in keep]
+        grads = [g.detach() if g.dtype == p.dtype else g.detach().to(p.dtype) for g, p in zip(grads, params)]
+        if self.loss_scale_factor is not None:
+            grads = torch._foreach_div(grads, float(self.loss_scale_factor))
+        grads = self._clip(grads)
+        lr = self._current_lr()
+        if self.weight_decay:
+            decayed = [p for p in params if self._use_weight_decay(p)]
+            if decayed:
+                # w - w * wd * lr, written as Keras does (not w * (1 - wd * lr)) to match rounding
+                torch._foreach_sub_(decayed, torch._foreach_mul(decayed, self.weight_decay * lr))
+        slots = {n: (s if idx is None else [s[i] for i in idx]) for n, s in self._slots.items()}
+        self._update(params, grads, slots, lr, self._step + 1)
+        self._step += 1
+
+    def _indices(self, params):
+        try:
+            return [self._index[id(p)] for p in params]
+        except KeyError:
+            raise ValueError("Unknown variable: this optimizer can only be called for the variables it was "
+                             "originally built with. When working with a new set of variables, you should "
+                             "recreate a new optimizer instance.") from None
+
+    def _clip(self, grads):
+        if self.clipnorm:
+            norms = torch._foreach_norm(grads)
+            scales = [self.clipnorm / torch.clamp(n, min=self.clipnorm) for n in norms]
+            return torch._foreach_mul(grads, scales)
+        if self.global_clipnorm:
+            norms = torch._foreach_norm(grads)
+            total = torch.linalg.vector_norm(torch.stack([n.to(torch.float32) for n in norms]))
+            scale = self.global_clipnorm * torch.minimum(1.0 / total, torch.tensor(1.0 / self.global_clipnorm,
+                                                                                  device=total.device))
+            scale = scale + (total - total)  # propagates NaN/Inf as Keras does
+            return [g * scale.to(g.dtype) for g in grads]
+        if self.clipvalue:
+            out = torch._foreach_clamp_min(grads, -self.clipvalue)
+            torch._foreach_clamp_max_(out, self.clipvalue)
+            return out
+        return grads
+
+    def _update(self, params, grads, slots, lr, step):
+        """Update rule: ``step`` is the 1-based local step (Keras's ``iterations + 1``)."""
+        raise NotImplementedError
+
+    # kept for code that calls the per-variable Keras hook
+    def update_step(self, gradient, variable, learning_rate):
+        idx = self._indices([variable])
+        slots = {n: [s[i] for i in idx] for n, s in self._slots.items()}
+        self._update([variable], [gradient], slots, float(learning_rate), self._step + 1)
+
+    # ----------------------------------------------------------------------------- config
+    def get_config(self):
+        lr = self._lr
+        if isinstance(lr, schedules_module.LearningRateSchedule):
+            lr = schedules_module.serialize(lr)
+        elif not isinstance(lr, float):
+            lr = self._current_lr()
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
+                "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency, "loss_scale_factor": self.loss_scale_factor,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules_module.deserialize(config["learning_rate"], custom_objects)
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{self.__class__.__name__} name={self.name} learning_rate={self._lr!r}>"

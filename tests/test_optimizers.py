@@ -1,0 +1,317 @@
+"""Optimizers: updates vs NumPy implementations of the Keras formulas and vs real Keras; schedules;
+clipping, weight decay, state save/restore, registry."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from strided import optimizers as O
+from strided.optimizers import schedules as S
+
+RNG = np.random.default_rng(3)
+SHAPES = [(3, 4), (5,)]
+STEPS = 4
+
+
+def _data():
+    w0 = [RNG.normal(size=s).astype("float64") for s in SHAPES]
+    grads = [[RNG.normal(size=s).astype("float64") for s in SHAPES] for _ in range(STEPS)]
+    return w0, grads
+
+
+def _run_ours(opt, w0, grads, dtype=torch.float64):
+    params = [torch.nn.Parameter(torch.tensor(w, dtype=dtype)) for w in w0]
+    for g in grads:
+        opt.apply([torch.tensor(x, dtype=dtype) for x in g], params)
+    return [p.detach().numpy() for p in params]
+
+
+# NumPy implementations of the Keras update rules (one variable)
+def np_sgd(w, gs, lr=0.01, momentum=0.0, nesterov=False):
+    m = np.zeros_like(w)
+    for g in gs:
+        if momentum:
+            m = m * momentum - lr * g
+            w = w + (m * momentum - lr * g if nesterov else m)
+        else:
+            w = w - lr * g
+    return w
+
+
+def np_rmsprop(w, gs, lr=0.001, rho=0.9, momentum=0.0, eps=1e-7, centered=False):
+    v, a, mo = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
+    for g in gs:
+        v = rho * v + (1 - rho) * g * g
+        if centered:
+            a = rho * a + (1 - rho) * g
+            d = v - a * a + eps
+        else:
+            d = v + eps
+        inc = lr * g / np.sqrt(d)
+        if momentum:
+            mo = momentum * mo + inc
+            w = w - mo
+        else:
+            w = w - inc
+    return w
+
+
+def np_adam(w, gs, lr=0.001, b1=0.9, b2=0.999, eps=1e-7, amsgrad=False, wd=None):
+    m, v, vh = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
+    for t, g in enumerate(gs, 1):
+        if wd:
+            w = w - w * wd * lr
+        m = m + (g - m) * (1 - b1)
+        v = v + (g * g - v) * (1 - b2)
+        vv = v
+        if amsgrad:
+            vh = np.maximum(vh, v)
+            vv = vh
+        alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        w = w - m * alpha / (np.sqrt(vv) + eps)
+    return w
+
+
+def np_adagrad(w, gs, lr=0.001, init=0.1, eps=1e-7):
+    acc = np.full_like(w, init)
+    for g in gs:
+        acc = acc + g * g
+        w = w - lr * g / np.sqrt(acc + eps)
+    return w
+
+
+def np_adadelta(w, gs, lr=0.001, rho=0.95, eps=1e-7):
+    eg, ed = np.zeros_like(w), np.zeros_like(w)
+    for g in gs:
+        eg = rho * eg + (1 - rho) * g * g
+        d = -np.sqrt(ed + eps) * g / np.sqrt(eg + eps)
+        ed = rho * ed + (1 - rho) * d * d
+        w = w + lr * d
+    return w
+
+
+def np_adamax(w, gs, lr=0.001, b1=0.9, b2=0.999, eps=1e-7):
+    m, u = np.zeros_like(w), np.zeros_like(w)
+    for t, g in enumerate(gs, 1):
+        m = m + (g - m) * (1 - b1)
+        u = np.maximum(b2 * u, np.abs(g))
+        w = w - lr * m / ((1 - b1 ** t) * (u + eps))
+    return w
+
+
+def np_nadam(w, gs, lr=0.001, b1=0.9, b2=0.999, eps=1e-7):
+    m, v, up = np.zeros_like(w), np.zeros_like(w), 1.0
+    for t, g in enumerate(gs, 1):
+        u_t = b1 * (1 - 0.5 * 0.96 ** t)
+        u_t1 = b1 * (1 - 0.5 * 0.96 ** (t + 1))
+        up = up * u_t
+        up1 = up * u_t1
+        m = m + (g - m) * (1 - b1)
+        v = v + (g * g - v) * (1 - b2)
+        m_hat = u_t1 * m / (1 - up1) + (1 - u_t) * g / (1 - up)
+        v_hat = v / (1 - b2 ** t)
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return w
+
+
+CASES = [
+    ("SGD", {}, np_sgd, {}),
+    ("SGD", {"learning_rate": 0.1, "momentum": 0.9}, np_sgd, {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"learning_rate": 0.1, "momentum": 0.8, "nesterov": True}, np_sgd,
+     {"lr": 0.1, "momentum": 0.8, "nesterov": True}),
+    ("RMSprop", {}, np_rmsprop, {}),
+    ("RMSprop", {"momentum": 0.5, "centered": True, "rho": 0.8}, np_rmsprop,
+     {"momentum": 0.5, "centered": True, "rho": 0.8}),
+    ("Adam", {"learning_rate": 0.01}, np_adam, {"lr": 0.01}),
+    ("Adam", {"amsgrad": True, "beta_1": 0.8}, np_adam, {"amsgrad": True, "b1": 0.8}),
+    ("AdamW", {"learning_rate": 0.01}, np_adam, {"lr": 0.01, "wd": 0.004}),
+    ("Adagrad", {"learning_rate": 0.05}, np_adagrad, {"lr": 0.05}),
+    ("Adadelta", {"learning_rate": 1.0}, np_adadelta, {"lr": 1.0}),
+    ("Adamax", {"learning_rate": 0.01}, np_adamax, {"lr": 0.01}),
+    ("Nadam", {"learning_rate": 0.01}, np_nadam, {"lr": 0.01}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,ref,ref_kwargs", CASES)
+def test_update_matches_numpy_keras_formula(name, kwargs, ref, ref_kwargs):
+    w0, grads = _data()
+    got = _run_ours(getattr(O, name)(**kwargs), w0, grads)
+    for k, w in enumerate(w0):
+        want = ref(w, [g[k] for g in grads], **ref_kwargs)
+        np.testing.assert_allclose(got[k], want, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name,kwargs,ref,ref_kwargs", CASES + [
+    ("Adam", {"clipnorm": 0.5}, None, None), ("SGD", {"global_clipnorm": 0.7}, None, None),
+    ("RMSprop", {"clipvalue": 0.3}, None, None), ("Adam", {"weight_decay": 0.1, "learning_rate": 0.05}, None, None),
+])
+def test_update_matches_real_keras(real_keras, name, kwargs, ref, ref_kwargs):
+    w0, grads = _data()
+    w0 = [w.astype("float32") for w in w0]
+    got = _run_ours(getattr(O, name)(**kwargs), w0, grads, dtype=torch.float32)
+    kopt = getattr(real_keras.optimizers, name)(**kwargs)
+    kvars = [real_keras.Variable(w) for w in w0]
+    for g in grads:
+        kopt.apply([real_keras.ops.convert_to_tensor(x.astype("float32")) for x in g], kvars)
+    for a, v in zip(got, kvars):
+        np.testing.assert_allclose(a, real_keras.ops.convert_to_numpy(v), rtol=1e-5, atol=1e-6)
+    # same state layout as Keras
+    ours = getattr(O, name)(**kwargs)
+    ours.build([torch.nn.Parameter(torch.tensor(w)) for w in w0])
+    assert [tuple(v.shape) for v in ours.variables] == [tuple(v.shape) for v in kopt.variables]
+    ours_cfg, keras_cfg = ours.get_config(), kopt.get_config()
+    for key in keras_cfg:
+        if key not in ("name", "learning_rate"):
+            assert ours_cfg[key] == keras_cfg[key], key
+    assert ours_cfg["learning_rate"] == pytest.approx(keras_cfg["learning_rate"])
+
+
+def test_schedule_learning_rate_is_read_at_current_iteration(real_keras):
+    w0, grads = _data()
+    sched = dict(initial_learning_rate=0.1, decay_steps=2, decay_rate=0.5)
+    got = _run_ours(O.SGD(learning_rate=S.ExponentialDecay(**sched)), w0, grads)
+    want = w0[0].copy()
+    for t, g in enumerate(grads):
+        want = want - 0.1 * 0.5 ** (t / 2) * g[0]
+    np.testing.assert_allclose(got[0], want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("cls,kwargs", [
+    ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=3, decay_rate=0.7)),
+    ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=3, decay_rate=0.7, staircase=True)),
+    ("PiecewiseConstantDecay", dict(boundaries=[2, 5], values=[1.0, 0.5, 0.1])),
+    ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=6, power=2.0)),
+    ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=4, cycle=True)),
+    ("InverseTimeDecay", dict(initial_learning_rate=0.1, decay_steps=2, decay_rate=0.5, staircase=True)),
+    ("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=8, alpha=0.1)),
+    ("CosineDecay", dict(initial_learning_rate=0.0, decay_steps=8, warmup_target=0.1, warmup_steps=3)),
+    ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=3, t_mul=2.0, m_mul=0.8)),
+])
+def test_schedules_match_keras(real_keras, cls, kwargs):
+    ours = getattr(S, cls)(**kwargs)
+    ref = getattr(real_keras.optimizers.schedules, cls)(**kwargs)
+    for step in range(0, 14):
+        want = float(real_keras.ops.convert_to_numpy(ref(step)))
+        assert float(ours(step)) == pytest.approx(want, rel=1e-5, abs=1e-7), step
+        assert float(ours(torch.tensor(step))) == pytest.approx(want, rel=1e-5, abs=1e-7)
+    assert ours.get_config() == ref.get_config()
+    assert S.deserialize(S.serialize(ours)).get_config() == ours.get_config()
+
+
+def test_cosine_decay_golden():
+    s = S.CosineDecay(1.0, decay_steps=4)
+    assert float(s(2)) == pytest.approx(0.5)
+    assert float(s(4)) == pytest.approx(0.0, abs=1e-7) and float(s(10)) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_clipping_goldens():
+    g = torch.tensor([3.0, 4.0])
+    p = torch.nn.Parameter(torch.zeros(2))
+    O.SGD(learning_rate=1.0, clipnorm=1.0).apply([g], [p])
+    torch.testing.assert_close(p.detach(), torch.tensor([-0.6, -0.8]))
+    p = torch.nn.Parameter(torch.zeros(2))
+    O.SGD(learning_rate=1.0, clipvalue=3.5).apply([g], [p])
+    torch.testing.assert_close(p.detach(), torch.tensor([-3.0, -3.5]))
+    p1, p2 = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
+    O.SGD(learning_rate=1.0, global_clipnorm=2.5).apply([torch.tensor([3.0]), torch.tensor([4.0])], [p1, p2])
+    torch.testing.assert_close(torch.cat([p1, p2]).detach(), torch.tensor([-1.5, -2.0]))
+    assert torch.equal(g, torch.tensor([3.0, 4.0]))  # gradients are not modified in place
+
+
+def test_learning_rate_property_and_setter():
+    opt = O.Adam()
+    assert opt.learning_rate == pytest.approx(0.001)
+    opt.learning_rate = 0.5
+    assert opt.learning_rate == 0.5 and opt.get_config()["learning_rate"] == 0.5
+    sched = O.SGD(learning_rate=S.PiecewiseConstantDecay([1], [1.0, 0.1]))
+    with pytest.raises(TypeError, match="not settable"):
+        sched.learning_rate = 0.3
+    with pytest.raises(ValueError, match="learning_rate"):
+        O.Adam(learning_rate="fast")
+
+
+def test_iterations_variables_and_state_round_trip():
+    w0, grads = _data()
+    opt = O.RMSprop(momentum=0.5, centered=True)
+    params = [torch.nn.Parameter(torch.tensor(w)) for w in w0]
+    for g in grads[:2]:
+        opt.apply([torch.tensor(x) for x in g], params)
+    assert int(opt.iterations) == 2
+    assert len(opt.variables) == 2 + 3 * len(params)
+    state = opt.get_state()
+    snapshot = [p.detach().clone() for p in params]
+    for g in grads[2:]:
+        opt.apply([torch.tensor(x) for x in g], params)
+    after = [p.detach().clone() for p in params]
+    # a fresh optimizer restored from the snapshot continues identically
+    params2 = [torch.nn.Parameter(s.clone()) for s in snapshot]
+    opt2 = O.RMSprop(momentum=0.5, centered=True)
+    opt2.set_state(state)  # before build: applied at build time
+    for g in grads[2:]:
+        opt2.apply([torch.tensor(x) for x in g], params2)
+    for a, b in zip(after, params2):
+        torch.testing.assert_close(a, b.detach())
+    assert int(opt2.iterations) == 4
+
+
+def test_apply_without_variables_and_apply_gradients():
+    p = torch.nn.Parameter(torch.ones(2))
+    opt = O.SGD(learning_rate=0.5)
+    with pytest.raises(ValueError, match="build"):
+        opt.apply([torch.ones(2)])
+    opt.build([p])
+    opt.apply([torch.ones(2)])
+    opt.apply_gradients(zip([torch.ones(2)], [p]))
+    torch.testing.assert_close(p.detach(), torch.zeros(2))
+    with pytest.raises(ValueError, match="Unknown variable"):
+        opt.apply([torch.ones(1)], [torch.nn.Parameter(torch.ones(1))])
+    with pytest.warns(UserWarning, match="Gradients do not exist"):
+        q = torch.nn.Parameter(torch.ones(2))
+        opt2 = O.SGD(learning_rate=1.0)
+        opt2.apply([None, torch.ones(2)], [p, q])
+    torch.testing.assert_close(q.detach(), torch.zeros(2))
+
+
+def test_exclude_from_weight_decay():
+    a, b = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
+    opt = O.AdamW(learning_rate=0.1, weight_decay=0.5)
+    opt.exclude_from_weight_decay(var_list=[b])
+    z = torch.zeros(2)
+    opt.apply([z, z], [a, b])
+    torch.testing.assert_close(a.detach(), torch.full((2,), 0.95))
+    torch.testing.assert_close(b.detach(), torch.ones(2))
+
+
+def test_registry_and_config_round_trip():
+    assert isinstance(O.get("adam"), O.Adam) and isinstance(O.get("RMSprop"), O.RMSprop)
+    assert isinstance(O.get("sgd"), O.SGD)
+    opt = O.Adam(learning_rate=S.CosineDecay(0.1, 10), amsgrad=True, clipnorm=1.0)
+    back = O.deserialize(O.serialize(opt))
+    assert isinstance(back, O.Adam) and back.amsgrad and back.clipnorm == 1.0
+    assert back.learning_rate == pytest.approx(0.1)
+    inst = O.SGD()
+    assert O.get(inst) is inst
+    with pytest.raises(ValueError, match="Did you mean.*Received: optimizer='adamm'"):
+        O.get("adamm")
+    with pytest.raises(ValueError, match="momentum"):
+        O.SGD(momentum=1.5)
+    with pytest.raises(ValueError, match="Only one of"):
+        O.Adam(clipnorm=1.0, clipvalue=1.0)
+    with pytest.raises(ValueError, match="weight_decay"):
+        O.AdamW(weight_decay=None)
+
+
+def test_trains_a_small_problem():
+    torch.manual_seed(0)
+    x = torch.randn(64, 3)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]])
+    for name in ("SGD", "RMSprop", "Adam", "Nadam", "Adamax", "Adagrad"):
+        w = torch.nn.Parameter(torch.zeros(3, 1))
+        opt = getattr(O, name)(learning_rate=0.1)
+        for _ in range(150):
+            loss = ((x @ w - y) ** 2).mean()
+            (g,) = torch.autograd.grad(loss, [w])
+            opt.apply([g], [w])
+        assert float(((x @ w - y) ** 2).mean()) < 0.05, name
+    assert math.isfinite(float(loss))
