@@ -32,7 +32,7 @@ from strided.utils import conv_utils
 
 __all__ = [
     "conv", "conv_transpose", "depthwise_conv", "separable_conv", "max_pool", "average_pool",
-    "to_torch_layout", "to_keras_layout",
+    "conv_transpose_cropped", "to_torch_layout", "to_keras_layout",
 ]
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -235,30 +235,40 @@ def conv_transpose(x, weight, bias=None, strides=1, padding="valid", output_padd
             f"The number of input channels does not match the kernel: `inputs` has {xt.shape[1]} channels "
             f"but the kernel expects {weight.shape[0]}. Received inputs.shape={tuple(x.shape)} "
             f"({data_format}), weight.shape={tuple(weight.shape)} (torch layout (in, filters, *kernel_size)).")
-    spatial = xt.shape[2:]
-    out_len, before, native_op, full = [], [], [], []
+    out_len, before = [], []
     for i in range(rank):
-        n, k, s, d = spatial[i], kernel_size[i], strides[i], dilation_rate[i]
+        n, k, s, d = xt.shape[2 + i], kernel_size[i], strides[i], dilation_rate[i]
         op = None if output_padding is None else output_padding[i]
         length = conv_utils.deconv_output_length(n, k, padding, op, s, d)
-        b = conv_utils.same_padding(length, k, s, d)[0] if padding == "same" else 0
-        f = (n - 1) * s + (k - 1) * d + 1  # every stamp of the kernel, uncropped
         out_len.append(length)
-        before.append(b)
-        full.append(f)
-        native_op.append(length - f + 2 * b)
+        before.append(conv_utils.same_padding(length, k, s, d)[0] if padding == "same" else 0)
+    y = conv_transpose_cropped(xt, weight, bias, strides, dilation_rate, out_len, before)
+    return _from_torch_order(y, data_format)
+
+
+def conv_transpose_cropped(xt, weight, bias, strides, dilation_rate, out_len, before):
+    """Transposed convolution of a (N, C, *spatial) tensor, cropped to explicit output lengths.
+
+    The full result - every stamp of the kernel, length ``(n - 1) * s + (k - 1) * d + 1`` per axis -
+    is cropped to ``[before, before + out_len)`` (zero-extended past its end). This is the gradient
+    of a forward convolution of an input of length ``out_len`` padded by ``before`` at the start,
+    TensorFlow's definition (also used by ``strided.nn.conv2d_transpose`` with ``output_shape``).
+    """
+    rank = weight.ndim - 2
+    full = [(n - 1) * s + (k - 1) * d + 1
+            for n, k, s, d in zip(xt.shape[2:], weight.shape[2:], strides, dilation_rate)]
+    native_op = [o - f + 2 * b for o, f, b in zip(out_len, full, before)]
     fn = _CONV_T[rank]
     # torch crops `padding` at both ends then appends `output_padding` (< max(stride, dilation)) at
-    # the end; when Keras's crop fits that pattern one native call does it all.
+    # the end; when the crop fits that pattern one native call does it all.
     if all(0 <= p < max(s, d) for p, s, d in zip(native_op, strides, dilation_rate)):
-        y = fn(xt, weight, bias, strides, tuple(before), tuple(native_op), 1, dilation_rate)
-    else:
-        y = fn(xt, weight, None, strides, 0, 0, 1, dilation_rate)
-        # Negative F.pad amounts crop: keep [before, before + length) of the full canvas.
-        y = F.pad(y, _torch_pad_arg([(-b, o - (f - b)) for b, o, f in zip(before, out_len, full)]))
-        if bias is not None:
-            y = y + bias.reshape(1, -1, *([1] * rank))
-    return _from_torch_order(y, data_format)
+        return fn(xt, weight, bias, tuple(strides), tuple(before), tuple(native_op), 1, tuple(dilation_rate))
+    y = fn(xt, weight, None, tuple(strides), 0, 0, 1, tuple(dilation_rate))
+    # Negative F.pad amounts crop: keep [before, before + length) of the full canvas.
+    y = F.pad(y, _torch_pad_arg([(-b, o - (f - b)) for b, o, f in zip(before, out_len, full)]))
+    if bias is not None:
+        y = y + bias.reshape(1, -1, *([1] * rank))
+    return y
 
 
 # ---------------------------------------------------------------- pooling
