@@ -34,6 +34,8 @@ def get(identifier, arg_name="optimizer"):
     """
     if identifier is None:
         return None
+    if isinstance(identifier, Optimizer):
+        return identifier
     obj = _REGISTRY.get(identifier, arg_name)
     if isinstance(obj, Optimizer):
         return obj
