@@ -222,7 +222,7 @@ def apply_parameters(images, params, fill_mode="nearest", cval=0.0, data_format=
 
     def get(name, default):
         value = params.get(name)
-        return np.broadcast_to(np.asarray(default if value is None else value, dtype=np.float64), (n,))
+        return np.broadcast_to(np.asarray(default if value is None else value, dtype=np.float64), (n,)).copy()
 
     theta, tx, ty, shear = get("theta", 0), get("tx", 0), get("ty", 0), get("shear", 0)
     zx, zy = get("zx", 1), get("zy", 1)
