@@ -16,9 +16,9 @@ ReceptiveField = collections.namedtuple("ReceptiveField", ["layer", "size", "jum
 ReceptiveField.__doc__ = ("One layer's receptive field: `size` (input pixels one output unit sees, per spatial "
                           "axis), `jump` (input pixels between neighbouring output units: the output stride), "
                           "`start` (input coordinate of the centre of the first output unit). `size` is None "
-                          "for layers that see the whole input (Flatten, Dense, global pooling).")
+                          "for layers that see the whole input (Flatten, global pooling, and Dense after them).")
 
-_GLOBAL = ("Flatten", "Dense", "GlobalAveragePooling", "GlobalMaxPooling", "GlobalAvgPool", "GlobalMaxPool")
+_GLOBAL = ("Flatten", "GlobalAveragePooling", "GlobalMaxPooling", "GlobalAvgPool", "GlobalMaxPool")
 
 
 def _tuple(value, n):
