@@ -1,0 +1,165 @@
+"""Helpers shared by the layer families: activation lookup, input checks, argument normalization."""
+import numbers
+
+from strided.layers.base import Layer
+from strided.utils import conv_utils, validation
+
+
+# ---------------------------------------------------------------- activations
+
+_FALLBACK = {}
+
+
+def _fallback_activations():
+    """Keras activation names -> functions, used until/unless ``strided.activations`` exists."""
+    if not _FALLBACK:
+        from strided.ops import nn_functions as nf
+        _FALLBACK.update({name: getattr(nf, name) for name in nf.__all__})
+    return _FALLBACK
+
+
+def get_activation(identifier, arg_name="activation"):
+    """``None``/name/callable -> callable (``None`` is the identity, as in Keras)."""
+    try:
+        from strided import activations
+    except ImportError:  # the activations registry is optional for the layers
+        activations = None
+    if activations is not None and hasattr(activations, "get"):
+        fn = activations.get(identifier)
+        return fn if fn is not None else activations.get("linear")
+    table = _fallback_activations()
+    if identifier is None:
+        return table["linear"]
+    if callable(identifier):
+        return identifier
+    if isinstance(identifier, dict):
+        identifier = identifier.get("config", identifier.get("class_name"))
+    if isinstance(identifier, str) and identifier in table:
+        return table[identifier]
+    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}. Expected one of "
+                     f"{sorted(table)}. Received: {arg_name}={identifier!r}")
+
+
+def serialize_activation(fn):
+    try:
+        from strided import activations
+    except ImportError:
+        activations = None
+    if activations is not None and hasattr(activations, "serialize"):
+        return activations.serialize(fn)
+    for name, known in _fallback_activations().items():
+        if known is fn:
+            return name
+    return getattr(fn, "__name__", None)
+
+
+def serialize(kind, obj):
+    """``initializers``/``regularizers``/``constraints`` serialize by registry name."""
+    import importlib
+    return importlib.import_module(f"strided.{kind}").serialize(obj)
+
+
+def get(kind, identifier, arg_name):
+    import importlib
+    return importlib.import_module(f"strided.{kind}").get(identifier, arg_name)
+
+
+# ---------------------------------------------------------------- arguments
+
+def standardize_padding(padding, allow_causal=False):
+    return conv_utils.normalize_padding(padding, allow_causal=allow_causal)
+
+
+def standardize_data_format(data_format):
+    return conv_utils.normalize_data_format(data_format)
+
+
+def rate(value, name="rate"):
+    """A probability in [0, 1] (Keras's check for dropout rates)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"Invalid type for argument `{name}`. Expected a float value between 0 and 1. "
+                        f"Received: {name}={value!r}")
+    if not 0 <= value <= 1:
+        raise ValueError(f"Invalid value received for argument `{name}`. Expected a float value between 0 and 1. "
+                         f"Received: {name}={value}")
+    return float(value)
+
+
+def axis_arg(value, name="axis"):
+    if isinstance(value, (list, tuple)):
+        return [validation.positive_int(v, name, allow_zero=True) if v >= 0 else int(v) for v in value]
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"Invalid type for argument `{name}`. Expected an integer or a list of integers. "
+                        f"Received: {name}={value!r}")
+    return int(value)
+
+
+# ---------------------------------------------------------------- input checks
+
+def check_spec(layer, shape, ndim=None, min_ndim=None, max_ndim=None, axes=None):
+    """Keras InputSpec check: raises a ValueError naming the layer, the expectation and the full shape."""
+    if not isinstance(shape, tuple) or (shape and isinstance(shape[0], tuple)):
+        if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (tuple, list)):
+            raise ValueError(f"Layer \"{layer.name}\" expects 1 input, but it received {len(shape)} input tensors. "
+                             f"Received input shapes: {list(shape)}")
+        return
+    rank = len(shape)
+    head = f"Input 0 of layer \"{layer.name}\" is incompatible with the layer: "
+    if ndim is not None and rank != ndim:
+        raise ValueError(head + f"expected ndim={ndim}, found ndim={rank}. Full shape received: {shape}")
+    if min_ndim is not None and rank < min_ndim:
+        raise ValueError(head + f"expected min_ndim={min_ndim}, found ndim={rank}. Full shape received: {shape}")
+    if max_ndim is not None and rank > max_ndim:
+        raise ValueError(head + f"expected max_ndim={max_ndim}, found ndim={rank}. Full shape received: {shape}")
+    for axis, size in (axes or {}).items():
+        if size is None or -rank > axis or axis >= rank:
+            continue
+        got = shape[axis]
+        if got is not None and got != size:
+            raise ValueError(head + f"expected axis {axis} of input shape to have value {size}, but received "
+                             f"input with shape {shape}")
+
+
+class SpecLayer(Layer):
+    """A single-input layer with a Keras ``InputSpec``-like check (rank; axis sizes fixed at build)."""
+
+    _spec_ndim = None
+    _spec_min_ndim = None
+    _spec_max_ndim = None
+
+    def _spec_axes(self):
+        return getattr(self, "_built_axes", None)
+
+    def _check_build_shape(self, input_shape):
+        check_spec(self, tuple(input_shape) if isinstance(input_shape, (tuple, list)) and
+                   not (input_shape and isinstance(input_shape[0], (tuple, list))) else input_shape,
+                   self._spec_ndim, self._spec_min_ndim, self._spec_max_ndim)
+
+    def check_input(self, shape):
+        check_spec(self, shape, self._spec_ndim, self._spec_min_ndim, self._spec_max_ndim, self._spec_axes())
+
+
+def cast_like(x, weight):
+    """Layers compute in their weights' dtype and device, as Keras layers autocast their inputs."""
+    if x.dtype != weight.dtype or x.device != weight.device:
+        if x.is_meta or weight.is_meta:
+            return x.to(dtype=weight.dtype)
+        return x.to(device=weight.device, dtype=weight.dtype)
+    return x
+
+
+def cast_float(x, dtype_name):
+    """Integer/other-float inputs -> the layer's float dtype (weightless layers)."""
+    from strided import config
+    dtype = config.torch_dtype(dtype_name)
+    return x if x.dtype == dtype else x.to(dtype)
+
+
+def meta_weights(x, *weights):
+    """During shape inference (meta-device inputs) hand the ops meta copies of the weights.
+
+    ``ops.kernels`` moves the input to the weight's device, which a meta tensor cannot do.
+    """
+    if getattr(x, "is_meta", False):
+        return tuple(None if w is None else w.detach().to("meta") for w in weights)
+    return weights

@@ -1,0 +1,177 @@
+"""Activation layers with parameters: ReLU, LeakyReLU, PReLU, ELU, Softmax."""
+import torch
+import torch.nn.functional as F
+
+from strided.layers import _util
+from strided.layers.base import Layer
+from strided.ops import nn_functions
+from strided.utils import validation
+
+
+class ReLU(Layer):
+    """Rectified linear unit with Keras's options.
+
+    ``f(x) = max_value if x >= max_value``, ``x if threshold <= x < max_value``,
+    ``negative_slope * (x - threshold)`` otherwise.
+
+    Args:
+        max_value: float >= 0, the largest output (default: unbounded).
+        negative_slope: float >= 0, slope below the threshold (default 0).
+        threshold: float, the threshold below which values are damped (default 0).
+    """
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        if max_value is not None:
+            max_value = validation.number(max_value, "max_value")
+            if max_value < 0:
+                raise ValueError(f"max_value of a ReLU layer cannot be a negative value. Received: max_value={max_value}")
+        negative_slope = validation.number(negative_slope, "negative_slope")
+        if negative_slope < 0:
+            raise ValueError("negative_slope of a ReLU layer cannot be a negative value. "
+                             f"Received: negative_slope={negative_slope}")
+        self.max_value = max_value
+        self.negative_slope = negative_slope
+        self.threshold = validation.number(threshold, "threshold")
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        return nn_functions.relu(inputs, negative_slope=self.negative_slope, max_value=self.max_value,
+                                 threshold=self.threshold)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
+                       "threshold": self.threshold})
+        return config
+
+
+class LeakyReLU(Layer):
+    """``x`` for ``x >= 0``, ``negative_slope * x`` otherwise.
+
+    Args:
+        negative_slope: float >= 0 (Keras default 0.3; tf.keras 2's ``alpha=`` is accepted too).
+    """
+
+    def __init__(self, negative_slope=0.3, **kwargs):
+        if "alpha" in kwargs:
+            negative_slope = kwargs.pop("alpha")
+        negative_slope = validation.number(negative_slope, "negative_slope")
+        if negative_slope < 0:
+            raise ValueError("The negative_slope value of a Leaky ReLU layer cannot be None or negative value. "
+                             f"Expected a float. Received: negative_slope={negative_slope}")
+        self.negative_slope = negative_slope
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        return F.leaky_relu(inputs, self.negative_slope)
+
+    def get_config(self):
+        config = super().get_config()
+        config["negative_slope"] = self.negative_slope
+        return config
+
+
+class PReLU(Layer):
+    """Leaky ReLU with a learned slope per position: ``relu(x) - alpha * relu(-x)``.
+
+    Args:
+        alpha_initializer: initializer of the slopes (default 'zeros').
+        alpha_regularizer, alpha_constraint: optional.
+        shared_axes: axes (1-indexed, batch excluded) along which the slope is shared, e.g. ``[1, 2]`` for
+            one slope per channel of an image.
+    """
+
+    def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
+                 **kwargs):
+        self.alpha_initializer = _util.get("initializers", alpha_initializer, "alpha_initializer")
+        self.alpha_regularizer = _util.get("regularizers", alpha_regularizer, "alpha_regularizer")
+        self.alpha_constraint = _util.get("constraints", alpha_constraint, "alpha_constraint")
+        if shared_axes is None:
+            self.shared_axes = None
+        elif isinstance(shared_axes, (list, tuple)):
+            self.shared_axes = [validation.positive_int(a, "shared_axes") for a in shared_axes]
+        else:
+            self.shared_axes = [validation.positive_int(shared_axes, "shared_axes")]
+        super().__init__(**kwargs)
+
+    def build(self, input_shape):
+        shape = list(input_shape[1:])
+        for a in self.shared_axes or []:
+            if a > len(shape):
+                raise ValueError(f"Invalid shared_axes {self.shared_axes} for layer '{self.name}' on an input of "
+                                 f"shape {tuple(input_shape)}.")
+            shape[a - 1] = 1
+        if any(d is None for d in shape):
+            raise ValueError(f"Layer '{self.name}' needs every non-shared input axis to be known. "
+                             f"Received input_shape={tuple(input_shape)}, shared_axes={self.shared_axes}")
+        self._built_shape = tuple(input_shape)
+        self.alpha = self.add_weight(shape=tuple(shape), initializer=self.alpha_initializer,
+                                     regularizer=self.alpha_regularizer, constraint=self.alpha_constraint, name="alpha")
+        super().build(input_shape)
+
+    def check_input(self, shape):
+        built = getattr(self, "_built_shape", None)
+        if built is not None and isinstance(shape, tuple):
+            _util.check_spec(self, shape, ndim=len(built),
+                             axes={i: d for i, d in enumerate(built) if i > 0 and i not in (self.shared_axes or [])})
+
+    def call(self, inputs):
+        x = _util.cast_like(inputs, self.alpha)
+        return F.relu(x) - self.alpha * F.relu(-x)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "alpha_initializer": _util.serialize("initializers", self.alpha_initializer),
+            "alpha_regularizer": _util.serialize("regularizers", self.alpha_regularizer),
+            "alpha_constraint": _util.serialize("constraints", self.alpha_constraint),
+            "shared_axes": self.shared_axes,
+        })
+        return config
+
+
+class ELU(Layer):
+    """Exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise.
+
+    Args:
+        alpha: float, scale of the negative part (default 1.0).
+    """
+
+    def __init__(self, alpha=1.0, **kwargs):
+        self.alpha = validation.number(alpha, "alpha")
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        return F.elu(inputs, self.alpha)
+
+    def get_config(self):
+        config = super().get_config()
+        config["alpha"] = self.alpha
+        return config
+
+
+class Softmax(Layer):
+    """Softmax over ``axis``: ``exp(x) / sum(exp(x))``.
+
+    Args:
+        axis: int or tuple of ints, the normalization axis (default -1).
+
+    Call arguments: ``inputs``, optional boolean ``mask`` (False entries get probability ~0).
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        self.axis = _util.axis_arg(axis)
+        super().__init__(**kwargs)
+
+    def call(self, inputs, mask=None):
+        if mask is not None:
+            mask = torch.as_tensor(mask, device=inputs.device)
+            inputs = inputs + (1.0 - mask.to(inputs.dtype)) * (-1e9 if inputs.dtype != torch.float16 else -3e4)
+        if isinstance(self.axis, list):
+            return torch.exp(inputs - torch.logsumexp(inputs, dim=self.axis, keepdim=True))
+        return F.softmax(inputs, dim=self.axis)
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = self.axis
+        return config

@@ -1,0 +1,135 @@
+"""Core layers: Dense, Activation, Lambda, Identity."""
+import torch.nn.functional as F
+
+from strided.layers import _util
+from strided.layers.base import Layer
+from strided.utils import validation
+
+
+class Dense(_util.SpecLayer):
+    """Densely-connected layer: ``output = activation(dot(input, kernel) + bias)``.
+
+    Args:
+        units: positive integer, dimensionality of the output space.
+        activation: activation function or name (default: none, i.e. linear).
+        use_bias: whether the layer uses a bias vector.
+        kernel_initializer, bias_initializer: initializers (default 'glorot_uniform', 'zeros').
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
+        kernel_constraint, bias_constraint: optional constraints.
+
+    Input shape: ``(batch, ..., input_dim)``. Output shape: ``(batch, ..., units)``.
+    The kernel is ``(input_dim, units)`` in ``get_weights`` (stored ``(units, input_dim)`` for F.linear).
+    """
+
+    _spec_min_ndim = 2
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
+                 lora_alpha=None, **kwargs):
+        self.units = validation.positive_int(units, "units")
+        self.activation = _util.get_activation(activation)
+        self.use_bias = validation.boolean(use_bias, "use_bias")
+        self.kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
+        self.bias_initializer = _util.get("initializers", bias_initializer, "bias_initializer")
+        self.kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
+        self.bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
+        self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
+        self.bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
+        if lora_rank is not None:
+            raise NotImplementedError("`lora_rank` is not supported by strided's Dense layer.")
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(f"The last dimension of the input of Dense layer '{self.name}' must be known. "
+                             f"Received input_shape={tuple(input_shape)}")
+        self.kernel = self.add_weight(shape=(input_dim, self.units), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      name="kernel", torch_layout=(1, 0))
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                        name="bias")
+        else:
+            self.bias = None
+        self._built_axes = {-1: int(input_dim)}
+        super().build(input_shape)
+
+    def call(self, inputs):
+        return self.activation(F.linear(_util.cast_like(inputs, self.kernel), self.kernel, self.bias))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "activation": _util.serialize_activation(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
+            "bias_initializer": _util.serialize("initializers", self.bias_initializer),
+            "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
+            "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
+            "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
+            "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
+            "bias_constraint": _util.serialize("constraints", self.bias_constraint),
+        })
+        return config
+
+
+class Activation(Layer):
+    """Applies an activation function to its input.
+
+    Args:
+        activation: activation function or name, e.g. ``'relu'`` or ``strided.ops.relu``.
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = _util.get_activation(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = _util.serialize_activation(self.activation)
+        return config
+
+
+class Lambda(Layer):
+    """Wraps an arbitrary function of tensors as a layer.
+
+    Args:
+        function: the function to apply, ``function(inputs, **arguments)``.
+        output_shape: ignored (shapes are inferred); accepted for Keras compatibility.
+        mask: ignored; accepted for Keras compatibility.
+        arguments: optional dict of keyword arguments passed to ``function``.
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        if not callable(function):
+            raise TypeError(f"Invalid type for argument `function`. Expected a callable. Received "
+                            f"function={function!r}.")
+        super().__init__(**kwargs)
+        self.function = function
+        self.output_shape_arg = output_shape
+        self.mask = mask
+        self.arguments = dict(arguments or {})
+
+    def call(self, inputs):
+        return self.function(inputs, **self.arguments)
+
+    def get_config(self):
+        # The function object itself: a Lambda config round-trips in-process (Keras pickles bytecode).
+        config = super().get_config()
+        config.update({"function": self.function, "output_shape": self.output_shape_arg, "mask": self.mask,
+                       "arguments": self.arguments})
+        return config
+
+
+class Identity(Layer):
+    """Returns its input unchanged (a placeholder layer)."""
+
+    def call(self, inputs):
+        return inputs

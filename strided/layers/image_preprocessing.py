@@ -1,0 +1,168 @@
+"""Basic image preprocessing layers: Rescaling, Resizing, CenterCrop (deterministic, Keras semantics)."""
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from strided.layers import _util
+from strided.layers.base import Layer
+from strided.utils import conv_utils, validation
+
+_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic", "area": "area"}
+
+
+def resize_images(images, size, interpolation="bilinear", data_format="channels_last", crop_to_aspect_ratio=False,
+                  pad_to_aspect_ratio=False, fill_value=0.0, antialias=False):
+    """Resizes a batch ``(N, H, W, C)`` (or one image ``(H, W, C)``) to ``size = (height, width)``.
+
+    Half-pixel sampling (TensorFlow/Keras ``ops.image.resize``). ``crop_to_aspect_ratio`` first takes the
+    largest centred crop with the target aspect ratio; ``pad_to_aspect_ratio`` pads with ``fill_value``.
+    """
+    single = images.ndim == 3
+    x = images.unsqueeze(0) if single else images
+    if data_format == "channels_last":
+        x = x.movedim(-1, 1)
+    if not x.is_floating_point():
+        x = x.float()
+    th, tw = size
+    h, w = x.shape[-2], x.shape[-1]
+    if crop_to_aspect_ratio:
+        ch = max(min(h, int(float(w * th) / tw)), 1)
+        cw = max(min(w, int(float(h * tw) / th)), 1)
+        hs, ws = int(float(h - ch) / 2), int(float(w - cw) / 2)
+        x = x[:, :, hs:hs + ch, ws:ws + cw]
+    elif pad_to_aspect_ratio:
+        ph = max(h, int(float(w * th) / tw))
+        pw = max(w, int(float(h * tw) / th))
+        hs, ws = int(float(ph - h) / 2), int(float(pw - w) / 2)
+        # Keras pads the same amount on both sides (the target box may be one pixel short of exact).
+        x = F.pad(x, (ws, ws, hs, hs), value=float(fill_value))
+    mode = _MODES[interpolation]
+    align = False if mode in ("bilinear", "bicubic") else None
+    y = F.interpolate(x, size=(th, tw), mode=mode, align_corners=align,
+                      antialias=bool(antialias) and mode in ("bilinear", "bicubic"))
+    if data_format == "channels_last":
+        y = y.movedim(1, -1)
+    return y.squeeze(0) if single else y
+
+
+class Rescaling(Layer):
+    """``output = inputs * scale + offset``, e.g. ``Rescaling(1. / 255)`` maps [0, 255] to [0, 1].
+
+    Args:
+        scale: float, or a list of per-channel factors (broadcast over the last axis).
+        offset: float or list, added after scaling (default 0).
+    """
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        for name, v in (("scale", scale), ("offset", offset)):
+            ok = isinstance(v, numbers.Real) and not isinstance(v, bool) or isinstance(v, (list, tuple, np.ndarray))
+            if not ok:
+                raise TypeError(f"Invalid type for argument `{name}`. Expected a number or a list of numbers. "
+                                f"Received: {name}={v!r}")
+        self.scale = scale
+        self.offset = offset
+        super().__init__(**kwargs)
+
+    def _const(self, v, like):
+        if isinstance(v, numbers.Real):
+            return float(v)
+        return torch.as_tensor(np.asarray(v, dtype=np.float64), dtype=like.dtype, device=like.device)
+
+    def call(self, inputs):
+        x = _util.cast_float(inputs, self.dtype)
+        return x * self._const(self.scale, x) + self._const(self.offset, x)
+
+    def get_config(self):
+        config = super().get_config()
+        scale = self.scale.tolist() if isinstance(self.scale, np.ndarray) else self.scale
+        offset = self.offset.tolist() if isinstance(self.offset, np.ndarray) else self.offset
+        config.update({"scale": scale, "offset": offset})
+        return config
+
+
+class _ImageLayer(Layer):
+    def check_input(self, shape):
+        if isinstance(shape, tuple) and len(shape) not in (3, 4):
+            raise ValueError(f"Layer '{self.name}' expects images of rank 3 (one image) or 4 (a batch). "
+                             f"Received input with shape {shape}")
+
+    def _check_build_shape(self, input_shape):
+        self.check_input(tuple(input_shape))
+
+
+class Resizing(_ImageLayer):
+    """Resizes images to ``(height, width)``.
+
+    Args:
+        height, width: target size.
+        interpolation: 'bilinear' (default), 'nearest', 'bicubic' or 'area'.
+        crop_to_aspect_ratio: take the largest centred crop with the target aspect ratio first.
+        pad_to_aspect_ratio: pad (with ``fill_value``) to the target aspect ratio first.
+        fill_mode: only 'constant' padding is supported.
+        fill_value: padding value (default 0).
+        antialias: anti-aliased downsampling for 'bilinear'/'bicubic'.
+        data_format: 'channels_last' (default) or 'channels_first'.
+    """
+
+    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, pad_to_aspect_ratio=False,
+                 fill_mode="constant", fill_value=0.0, antialias=False, data_format=None, **kwargs):
+        self.height = validation.positive_int(height, "height")
+        self.width = validation.positive_int(width, "width")
+        self.interpolation = validation.one_of(interpolation, "interpolation", tuple(_MODES))
+        self.crop_to_aspect_ratio = validation.boolean(crop_to_aspect_ratio, "crop_to_aspect_ratio")
+        self.pad_to_aspect_ratio = validation.boolean(pad_to_aspect_ratio, "pad_to_aspect_ratio")
+        if self.crop_to_aspect_ratio and self.pad_to_aspect_ratio:
+            raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be True.")
+        self.fill_mode = validation.one_of(fill_mode, "fill_mode", ("constant",))
+        self.fill_value = validation.number(fill_value, "fill_value")
+        self.antialias = validation.boolean(antialias, "antialias")
+        self.data_format = conv_utils.normalize_data_format(data_format)
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        x = _util.cast_float(inputs, self.dtype)
+        return resize_images(x, (self.height, self.width), self.interpolation, self.data_format,
+                             self.crop_to_aspect_ratio, self.pad_to_aspect_ratio, self.fill_value, self.antialias)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"height": self.height, "width": self.width, "interpolation": self.interpolation,
+                       "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+                       "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
+                       "fill_value": self.fill_value, "antialias": self.antialias, "data_format": self.data_format})
+        return config
+
+
+class CenterCrop(_ImageLayer):
+    """Crops the central ``(height, width)`` region; an image smaller than that is resized instead
+    (largest centred crop with the target aspect ratio, then bilinear resize), as Keras does.
+
+    Args:
+        height, width: target size.
+        data_format: 'channels_last' (default) or 'channels_first'.
+    """
+
+    def __init__(self, height, width, data_format=None, **kwargs):
+        self.height = validation.positive_int(height, "height")
+        self.width = validation.positive_int(width, "width")
+        self.data_format = conv_utils.normalize_data_format(data_format)
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        x = _util.cast_float(inputs, self.dtype)
+        hw_axes = (-3, -2) if self.data_format == "channels_last" else (-2, -1)
+        h, w = x.shape[hw_axes[0]], x.shape[hw_axes[1]]
+        dh, dw = h - self.height, w - self.width
+        if dh >= 0 and dw >= 0:
+            index = [slice(None)] * x.ndim
+            index[x.ndim + hw_axes[0]] = slice(dh // 2, dh // 2 + self.height)
+            index[x.ndim + hw_axes[1]] = slice(dw // 2, dw // 2 + self.width)
+            return x[tuple(index)]
+        return resize_images(x, (self.height, self.width), "bilinear", self.data_format, crop_to_aspect_ratio=True)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"height": self.height, "width": self.width, "data_format": self.data_format})
+        return config

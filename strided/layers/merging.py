@@ -1,0 +1,227 @@
+"""Merging layers: combine a list of tensors (Add, Subtract, Multiply, Average, Maximum, Minimum,
+Concatenate, Dot) and their functional forms (``add([x, y])``, ``concatenate([x, y])``...)."""
+import functools
+
+import torch
+import torch.nn.functional as F
+
+from strided.layers.base import Layer
+from strided.utils import validation
+
+
+def _shapes_list(layer, shape, minimum=2):
+    if not isinstance(shape, (list, tuple)) or not shape or not isinstance(shape[0], (tuple, list)):
+        raise ValueError(f"A merge layer ('{layer.name}', {type(layer).__name__}) should be called on a list of "
+                         f"inputs. Received: input_shape={shape}")
+    if len(shape) < minimum:
+        raise ValueError(f"A merge layer ('{layer.name}', {type(layer).__name__}) should be called on a list of "
+                         f"at least {minimum} inputs. Got {len(shape)} inputs. Received: input_shape={list(shape)}")
+    return [tuple(s) for s in shape]
+
+
+class _Merge(Layer):
+    """Elementwise merge; shapes must be equal or broadcastable (batch axis included)."""
+
+    def check_input(self, shape):
+        shapes = _shapes_list(self, shape)
+        try:
+            torch.broadcast_shapes(*[tuple(1 if d is None else d for d in s) for s in shapes])
+        except RuntimeError:
+            raise ValueError(f"Inputs of layer '{self.name}' ({type(self).__name__}) have incompatible shapes "
+                             f"for an elementwise merge: {shapes}") from None
+
+    def _check_build_shape(self, input_shape):
+        self.check_input(input_shape)
+
+    def call(self, inputs):
+        return functools.reduce(self._merge, list(inputs))
+
+    def _merge(self, a, b):
+        raise NotImplementedError
+
+
+class Add(_Merge):
+    """Adds a list of inputs elementwise: ``Add()([x1, x2, ...])``."""
+
+    def _merge(self, a, b):
+        return a + b
+
+
+class Subtract(_Merge):
+    """Subtracts two inputs: ``Subtract()([x1, x2])`` is ``x1 - x2``."""
+
+    def check_input(self, shape):
+        super().check_input(shape)
+        if len(shape) != 2:
+            raise ValueError(f"A `Subtract` layer ('{self.name}') should be called on exactly 2 inputs. "
+                             f"Received: input_shape={list(shape)}")
+
+    def _merge(self, a, b):
+        return a - b
+
+
+class Multiply(_Merge):
+    """Multiplies a list of inputs elementwise."""
+
+    def _merge(self, a, b):
+        return a * b
+
+
+class Average(_Merge):
+    """Averages a list of inputs elementwise."""
+
+    def call(self, inputs):
+        inputs = list(inputs)
+        return functools.reduce(torch.add, inputs) / len(inputs)
+
+
+class Maximum(_Merge):
+    """Elementwise maximum of a list of inputs."""
+
+    def _merge(self, a, b):
+        return torch.maximum(a, b)
+
+
+class Minimum(_Merge):
+    """Elementwise minimum of a list of inputs."""
+
+    def _merge(self, a, b):
+        return torch.minimum(a, b)
+
+
+class Concatenate(Layer):
+    """Concatenates a list of inputs along ``axis``; the other axes must match.
+
+    Args:
+        axis: concatenation axis (default -1, the channels of channels_last data).
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise TypeError(f"Invalid type for argument `axis`. Expected an integer. Received: axis={axis!r}")
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def check_input(self, shape):
+        shapes = _shapes_list(self, shape, minimum=1)
+        ranks = {len(s) for s in shapes}
+        ok = len(ranks) == 1
+        if ok:
+            rank = ranks.pop()
+            ok = -rank <= self.axis < rank
+            if ok:
+                axis = self.axis % rank
+                for i in range(rank):
+                    sizes = {s[i] for s in shapes if s[i] is not None}
+                    if i != axis and len(sizes) > 1:
+                        ok = False
+        if not ok:
+            raise ValueError("A `Concatenate` layer requires inputs with matching shapes except for the concatenation "
+                             f"axis. Received: input_shape={shapes}, axis={self.axis} (layer '{self.name}')")
+
+    def _check_build_shape(self, input_shape):
+        self.check_input(input_shape)
+
+    def call(self, inputs):
+        return torch.cat(list(inputs), dim=self.axis)
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = self.axis
+        return config
+
+
+class Dot(Layer):
+    """Dot product of two inputs along ``axes``, sample by sample.
+
+    Args:
+        axes: int or pair of ints, the axis of each input summed over (axis 0, the batch, is not allowed).
+        normalize: if True, L2-normalize both inputs along ``axes`` first (the result is the cosine similarity).
+
+    Example: ``Dot(axes=1)([x, y])`` with ``x, y`` of shape ``(batch, n)`` gives ``(batch, 1)``.
+    """
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        pair = tuple(axes) if isinstance(axes, (list, tuple)) else (axes, axes)
+        if len(pair) != 2 or any(isinstance(a, bool) or not isinstance(a, int) for a in pair):
+            raise TypeError(f"Invalid type for argument `axes`. Expected an int or a list of 2 ints. "
+                            f"Received: axes={axes!r}")
+        super().__init__(**kwargs)
+        self.axes = axes if isinstance(axes, int) else tuple(axes)
+        self._pair = pair
+        self.normalize = validation.boolean(normalize, "normalize")
+
+    def _resolved(self, shapes):
+        return [a % len(s) for a, s in zip(self._pair, shapes)]
+
+    def check_input(self, shape):
+        shapes = _shapes_list(self, shape)
+        if len(shapes) != 2:
+            raise ValueError(f"A `Dot` layer ('{self.name}') should be called on exactly 2 inputs. "
+                             f"Received: input_shape={shapes}")
+        ax = self._resolved(shapes)
+        if 0 in ax or shapes[0][ax[0]] != shapes[1][ax[1]] and None not in (shapes[0][ax[0]], shapes[1][ax[1]]):
+            raise ValueError(f"Incompatible input shapes for layer '{self.name}': axis values {shapes[0][ax[0]]} "
+                             f"(axis {ax[0]}) != {shapes[1][ax[1]]} (axis {ax[1]}). Received: input_shape={shapes}, "
+                             f"axes={self.axes}")
+
+    def _check_build_shape(self, input_shape):
+        self.check_input(input_shape)
+
+    def call(self, inputs):
+        x, y = inputs
+        ax, ay = self._resolved([tuple(x.shape), tuple(y.shape)])
+        if self.normalize:
+            x = F.normalize(x, dim=ax, eps=1e-12)
+            y = F.normalize(y, dim=ay, eps=1e-12)
+        x = x.movedim(ax, -1)
+        y = y.movedim(ay, 1)
+        b, k = x.shape[0], x.shape[-1]
+        rest_x, rest_y = x.shape[1:-1], y.shape[2:]
+        out = torch.bmm(x.reshape(b, -1, k), y.reshape(b, k, -1)).reshape(b, *rest_x, *rest_y)
+        return out.unsqueeze(-1) if out.ndim == 1 else out
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"axes": self.axes, "normalize": self.normalize})
+        return config
+
+
+def add(inputs, **kwargs):
+    """Functional form of ``Add``: ``add([x1, x2])``."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """Functional form of ``Subtract``."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """Functional form of ``Multiply``."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """Functional form of ``Average``."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """Functional form of ``Maximum``."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """Functional form of ``Minimum``."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """Functional form of ``Concatenate``: ``concatenate([x1, x2], axis=-1)``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes=-1, normalize=False, **kwargs):
+    """Functional form of ``Dot``."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)

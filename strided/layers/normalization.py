@@ -1,0 +1,244 @@
+"""Normalization layers: BatchNormalization and LayerNormalization, Keras semantics."""
+import torch
+import torch.nn.functional as F
+
+from strided.layers import _util
+from strided.layers.base import Layer
+from strided.utils import validation
+
+
+def _axes(axis, ndim, layer):
+    axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+    out = []
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, int):
+            raise TypeError(f"Invalid type for argument `axis`. Expected an int or a list of ints. "
+                            f"Received: axis={axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"Invalid axis {a} for layer '{layer.name}' on an input of rank {ndim}. "
+                             f"Received: axis={axis!r}")
+        out.append(a % ndim)
+    return sorted(set(out))
+
+
+def _broadcast(w, axes, ndim):
+    """Per-axis weight of shape ``[x.shape[a] for a in axes]`` -> broadcastable against the input."""
+    shape = [1] * ndim
+    for a, n in zip(axes, w.shape):
+        shape[a] = n
+    return w.reshape(shape)
+
+
+class _NormBase(Layer):
+    def _norm_weights(self, shape, center, scale):
+        if scale:
+            self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
+                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
+                                         name="gamma")
+        else:
+            self.gamma = None
+        if center:
+            self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
+                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint,
+                                        name="beta")
+        else:
+            self.beta = None
+
+    def _init_affine(self, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+                     beta_constraint, gamma_constraint):
+        for part, init, reg, con in (("beta", beta_initializer, beta_regularizer, beta_constraint),
+                                     ("gamma", gamma_initializer, gamma_regularizer, gamma_constraint)):
+            setattr(self, f"{part}_initializer", _util.get("initializers", init, f"{part}_initializer"))
+            setattr(self, f"{part}_regularizer", _util.get("regularizers", reg, f"{part}_regularizer"))
+            setattr(self, f"{part}_constraint", _util.get("constraints", con, f"{part}_constraint"))
+
+    def _affine_config(self):
+        config = {}
+        for part in ("beta", "gamma"):
+            config[f"{part}_initializer"] = _util.serialize("initializers", getattr(self, f"{part}_initializer"))
+            config[f"{part}_regularizer"] = _util.serialize("regularizers", getattr(self, f"{part}_regularizer"))
+            config[f"{part}_constraint"] = _util.serialize("constraints", getattr(self, f"{part}_constraint"))
+        return config
+
+    def check_input(self, shape):
+        built = getattr(self, "_built_shape", None)
+        if built is None or not isinstance(shape, tuple):
+            return
+        if len(shape) != len(built):
+            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected "
+                             f"ndim={len(built)}, found ndim={len(shape)}. Full shape received: {shape}")
+        for a in self._axes:
+            if built[a] is not None and shape[a] is not None and shape[a] != built[a]:
+                raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected axis "
+                                 f"{a} of input shape to have value {built[a]}, but received input with shape "
+                                 f"{shape}")
+
+
+class BatchNormalization(_NormBase):
+    """Normalizes each feature with batch statistics in training and moving statistics in inference.
+
+    In training (``training=True`` and ``layer.trainable``): ``y = (x - mean(batch)) / sqrt(var(batch) + epsilon)
+    * gamma + beta``, and the moving statistics are updated as Keras does:
+    ``moving = moving * momentum + batch_stat * (1 - momentum)`` (biased batch variance). In inference
+    the moving mean and variance are used.
+
+    Args:
+        axis: the feature axis (default -1, the channels of channels_last data), or a list of axes.
+        momentum: momentum of the moving averages (Keras default 0.99; torch's would be ``1 - 0.99``).
+        epsilon: added to the variance (default 1e-3).
+        center, scale: whether to learn ``beta`` and ``gamma``.
+        beta_initializer, gamma_initializer, moving_mean_initializer, moving_variance_initializer.
+        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint.
+
+    Weights (Keras order): gamma, beta (trainable), moving_mean, moving_variance (non-trainable).
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 synchronized=False, renorm=False, fused=None, **kwargs):
+        for tf2_only in ("virtual_batch_size", "adjustment", "renorm_clipping", "renorm_momentum"):
+            if kwargs.pop(tf2_only, None) is not None:
+                raise NotImplementedError(f"BatchNormalization argument `{tf2_only}` is not supported by strided.")
+        if renorm:
+            raise NotImplementedError("BatchNormalization(renorm=True) is not supported by strided.")
+        self.axis = _util.axis_arg(axis)
+        self.momentum = validation.number(momentum, "momentum", 0.0, 1.0)
+        self.epsilon = validation.number(epsilon, "epsilon", 0.0, None, low_inclusive=False)
+        self.center = validation.boolean(center, "center")
+        self.scale = validation.boolean(scale, "scale")
+        self.synchronized = validation.boolean(synchronized, "synchronized")
+        self._init_affine(beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+                          beta_constraint, gamma_constraint)
+        self.moving_mean_initializer = _util.get("initializers", moving_mean_initializer, "moving_mean_initializer")
+        self.moving_variance_initializer = _util.get("initializers", moving_variance_initializer,
+                                                     "moving_variance_initializer")
+        super().__init__(**kwargs)
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        self._axes = _axes(self.axis, ndim, self)
+        shape = tuple(input_shape[a] for a in self._axes)
+        if any(d is None for d in shape):
+            raise ValueError(f"Axis {self.axis} of the input of layer '{self.name}' must have a known size. "
+                             f"Received input_shape={tuple(input_shape)}")
+        self._built_shape = tuple(input_shape)
+        self._norm_weights(shape, self.center, self.scale)
+        self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer, trainable=False,
+                                           name="moving_mean")
+        self.moving_variance = self.add_weight(shape=shape, initializer=self.moving_variance_initializer,
+                                               trainable=False, name="moving_variance")
+        super().build(input_shape)
+
+    def call(self, inputs, training=False):
+        x = _util.cast_like(inputs, self.moving_mean)
+        ndim = x.ndim
+        axes = self._axes
+        training = bool(training) and self.trainable
+        if len(axes) == 1 and ndim >= 2:
+            xc = x.movedim(axes[0], 1)  # a view; channels_last data stays channels_last in memory
+            n = xc.numel() // max(xc.shape[1], 1)
+            if not training:
+                y = F.batch_norm(xc, self.moving_mean, self.moving_variance, self.gamma, self.beta, False, 0.0,
+                                 self.epsilon)
+                return y.movedim(1, axes[0])
+            if n > 1:
+                torch_momentum = 1.0 - self.momentum
+                old_var = self.moving_variance.detach().clone()
+                y = F.batch_norm(xc, self.moving_mean, self.moving_variance, self.gamma, self.beta, True,
+                                 torch_momentum, self.epsilon)
+                # torch folds the unbiased variance v*n/(n-1) into the moving variance; Keras the biased
+                # one. moving = (1-m)*old + m*v*n/(n-1)  =>  Keras's (1-m)*old + m*v is recovered exactly:
+                with torch.no_grad():
+                    self.moving_variance.mul_((n - 1) / n).add_(old_var, alpha=(1.0 - torch_momentum) / n)
+                return y.movedim(1, axes[0])
+        return self._generic(x, axes, training)
+
+    def _generic(self, x, axes, training):
+        reduce = [a for a in range(x.ndim) if a not in axes]
+        mean_b = _broadcast(self.moving_mean, axes, x.ndim)
+        var_b = _broadcast(self.moving_variance, axes, x.ndim)
+        if training:
+            var_b, mean_b = torch.var_mean(x, dim=reduce, correction=0, keepdim=True)
+            with torch.no_grad():
+                m = self.momentum
+                self.moving_mean.mul_(m).add_(mean_b.detach().reshape(self.moving_mean.shape), alpha=1 - m)
+                self.moving_variance.mul_(m).add_(var_b.detach().reshape(self.moving_variance.shape), alpha=1 - m)
+        y = (x - mean_b) * torch.rsqrt(var_b + self.epsilon)
+        if self.gamma is not None:
+            y = y * _broadcast(self.gamma, axes, x.ndim)
+        if self.beta is not None:
+            y = y + _broadcast(self.beta, axes, x.ndim)
+        return y
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center,
+            "scale": self.scale, "synchronized": self.synchronized,
+            "moving_mean_initializer": _util.serialize("initializers", self.moving_mean_initializer),
+            "moving_variance_initializer": _util.serialize("initializers", self.moving_variance_initializer),
+        })
+        config.update(self._affine_config())
+        return config
+
+
+class LayerNormalization(_NormBase):
+    """Normalizes each sample over ``axis``: ``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
+
+    Args:
+        axis: axis or list of axes to normalize over (default -1).
+        epsilon: added to the variance (default 1e-3).
+        center, scale: whether to learn ``beta`` and ``gamma`` (shape of the normalized axes).
+        rms_scaling: if True, ``x / sqrt(mean(x**2) + epsilon) * gamma`` (no centering, no beta).
+        beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint,
+        gamma_constraint.
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        self.axis = _util.axis_arg(axis)
+        self.epsilon = validation.number(epsilon, "epsilon", 0.0, None, low_inclusive=False)
+        self.center = validation.boolean(center, "center")
+        self.scale = validation.boolean(scale, "scale")
+        self.rms_scaling = validation.boolean(rms_scaling, "rms_scaling")
+        self._init_affine(beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+                          beta_constraint, gamma_constraint)
+        super().__init__(**kwargs)
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        self._axes = _axes(self.axis, ndim, self)
+        shape = tuple(input_shape[a] for a in self._axes)
+        if any(d is None for d in shape):
+            raise ValueError(f"Axis {self.axis} of the input of layer '{self.name}' must have a known size. "
+                             f"Received input_shape={tuple(input_shape)}")
+        self._built_shape = tuple(input_shape)
+        self._norm_weights(shape, self.center and not self.rms_scaling, self.scale or self.rms_scaling)
+        super().build(input_shape)
+
+    def call(self, inputs):
+        x = inputs if not (self.gamma is None and self.beta is None) else _util.cast_float(inputs, self.dtype)
+        if self.gamma is not None:
+            x = _util.cast_like(x, self.gamma)
+        ndim, axes = x.ndim, self._axes
+        if self.rms_scaling:
+            ms = x.pow(2).mean(dim=axes, keepdim=True)
+            return x * torch.rsqrt(ms + self.epsilon) * _broadcast(self.gamma, axes, ndim)
+        if axes == list(range(ndim - len(axes), ndim)):
+            return F.layer_norm(x, tuple(x.shape[a] for a in axes), self.gamma, self.beta, self.epsilon)
+        var, mean = torch.var_mean(x, dim=axes, correction=0, keepdim=True)
+        y = (x - mean) * torch.rsqrt(var + self.epsilon)
+        if self.gamma is not None:
+            y = y * _broadcast(self.gamma, axes, ndim)
+        if self.beta is not None:
+            y = y + _broadcast(self.beta, axes, ndim)
+        return y
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                       "rms_scaling": self.rms_scaling})
+        config.update(self._affine_config())
+        return config

@@ -1,0 +1,200 @@
+"""Regularization layers: Dropout and its spatial versions, Gaussian noise/dropout, ActivityRegularization.
+
+Random layers act only when called with ``training=True`` (``fit`` does); otherwise they return their
+input unchanged. Randomness comes from torch's generator, seeded by ``strided.utils.set_random_seed``;
+a layer built with ``seed=`` has its own generator, so its masks repeat from run to run.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+
+from strided.layers import _util
+from strided.layers.base import Layer
+from strided.utils import conv_utils, validation
+
+
+class _RandomLayer(Layer):
+    def _init_seed(self, seed):
+        self.seed = validation.positive_int(seed, "seed", allow_none=True, allow_zero=True)
+        self._generators = {}
+
+    def _generator(self, device):
+        if self.seed is None:
+            return None
+        gen = self._generators.get(str(device))
+        if gen is None:
+            gen = torch.Generator(device=device)
+            gen.manual_seed(self.seed)
+            self._generators[str(device)] = gen
+        return gen
+
+    def _keep_mask(self, shape, keep, like):
+        """Scaled Bernoulli mask ``{0, 1/keep}`` of ``shape`` (broadcast against the input)."""
+        gen = None if like.is_meta else self._generator(like.device)
+        mask = torch.empty(shape, dtype=like.dtype, device=like.device).bernoulli_(keep, generator=gen)
+        return mask.div_(keep)
+
+    def _normal(self, like, mean, std):
+        gen = None if like.is_meta else self._generator(like.device)
+        return torch.empty_like(like).normal_(mean, std, generator=gen)
+
+
+class Dropout(_RandomLayer):
+    """Sets a fraction ``rate`` of the inputs to 0 in training and scales the rest by ``1 / (1 - rate)``.
+
+    Args:
+        rate: float in [0, 1], the fraction of the inputs to drop.
+        noise_shape: optional shape of the binary mask, broadcast against the input; ``None`` entries
+            take the input's size (e.g. ``(None, 1, 1, None)`` drops whole feature maps).
+        seed: optional integer seed for this layer's own random generator.
+
+    Call arguments: ``inputs``, ``training`` (dropout applies only when True).
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        self.rate = _util.rate(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self._init_seed(seed)
+        super().__init__(**kwargs)
+
+    def _mask_shape(self, x):
+        return None
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        shape = self._mask_shape(inputs)
+        if shape is None and self.noise_shape is not None:
+            shape = tuple(x if n is None else n for n, x in zip(self.noise_shape, inputs.shape))
+        if shape is None and self.seed is None:
+            return F.dropout(inputs, self.rate, True)
+        if self.rate == 1:
+            return inputs * 0
+        return inputs * self._keep_mask(shape or inputs.shape, 1.0 - self.rate, inputs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed})
+        return config
+
+
+class _SpatialDropout(Dropout):
+    rank = None
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = conv_utils.normalize_data_format(data_format) if self.rank > 1 else "channels_last"
+
+    def check_input(self, shape):
+        _util.check_spec(self, shape, ndim=self.rank + 2)
+
+    def _check_build_shape(self, input_shape):
+        _util.check_spec(self, tuple(input_shape), ndim=self.rank + 2)
+
+    def _mask_shape(self, x):
+        if self.data_format == "channels_last":
+            return (x.shape[0],) + (1,) * self.rank + (x.shape[-1],)
+        return (x.shape[0], x.shape[1]) + (1,) * self.rank
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("noise_shape")
+        if self.rank > 1:
+            config["data_format"] = self.data_format
+        return config
+
+
+class SpatialDropout1D(_SpatialDropout):
+    """Drops whole 1D feature maps (channels) of ``(batch, steps, channels)``.
+
+    Args: rate (fraction of channels dropped), seed.
+    """
+    rank = 1
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+
+
+class SpatialDropout2D(_SpatialDropout):
+    """Drops whole 2D feature maps: one Bernoulli draw per (sample, channel).
+
+    Args: rate, data_format ('channels_last' default or 'channels_first'), seed.
+    """
+    rank = 2
+
+
+class SpatialDropout3D(_SpatialDropout):
+    """Drops whole 3D feature maps. Args: rate, data_format, seed."""
+    rank = 3
+
+
+class GaussianNoise(_RandomLayer):
+    """Adds zero-centred Gaussian noise of standard deviation ``stddev`` in training.
+
+    Args:
+        stddev: float >= 0, standard deviation of the noise.
+        seed: optional integer seed.
+    """
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        self.stddev = validation.number(stddev, "stddev", 0.0, None)
+        self._init_seed(seed)
+        super().__init__(**kwargs)
+
+    def call(self, inputs, training=False):
+        if not training or self.stddev == 0:
+            return inputs
+        return inputs + self._normal(inputs, 0.0, self.stddev)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"stddev": self.stddev, "seed": self.seed})
+        return config
+
+
+class GaussianDropout(_RandomLayer):
+    """Multiplies the inputs by Gaussian noise of mean 1 and std ``sqrt(rate / (1 - rate))`` in training.
+
+    Args:
+        rate: float in [0, 1], drop probability of the equivalent Dropout.
+        seed: optional integer seed.
+    """
+
+    def __init__(self, rate, seed=None, **kwargs):
+        self.rate = _util.rate(rate)
+        self._init_seed(seed)
+        super().__init__(**kwargs)
+
+    def call(self, inputs, training=False):
+        if not training or not 0 < self.rate < 1:
+            return inputs
+        return inputs * self._normal(inputs, 1.0, math.sqrt(self.rate / (1.0 - self.rate)))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rate": self.rate, "seed": self.seed})
+        return config
+
+
+class ActivityRegularization(Layer):
+    """Identity that adds ``l1 * sum(|x|) + l2 * sum(x**2)`` of its output to ``layer.losses``.
+
+    Args:
+        l1, l2: non-negative regularization factors.
+    """
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        from strided import regularizers
+        self.l1 = validation.number(l1, "l1", 0.0, None)
+        self.l2 = validation.number(l2, "l2", 0.0, None)
+        kwargs.pop("activity_regularizer", None)
+        super().__init__(activity_regularizer=regularizers.L1L2(l1=self.l1, l2=self.l2), **kwargs)
+
+    def call(self, inputs):
+        return inputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"l1": self.l1, "l2": self.l2})
+        return config
