@@ -297,3 +297,36 @@ def test_matches_hand_written_torch_loop_with_real_sgd():
     with torch.no_grad():
         p = torch.softmax(torch.from_numpy(x) @ w + b, -1).clamp(1e-7, 1 - 1e-7)
     assert loss_eval == pytest.approx(float(-torch.log(p[torch.arange(16), torch.from_numpy(y)]).mean()), rel=1e-5)
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_policies_train_close_to_float32(policy):
+    x, y = _data(n=32)
+    ref = _compiled(metrics=())
+    ref.fit(x, y, batch_size=8, shuffle=False, verbose=0)
+    config.set_dtype_policy(policy)
+    try:
+        m = _compiled(metrics=())
+        h = m.fit(x, y, batch_size=8, shuffle=False, verbose=0)
+    finally:
+        config.set_dtype_policy("float32")
+    assert np.isfinite(h.history["loss"]).all()
+    tol = 2e-2 if policy == "mixed_bfloat16" else 2e-3
+    np.testing.assert_allclose(m.get_weights()[0], ref.get_weights()[0], atol=tol)
+    if policy == "mixed_float16":
+        assert float(m._loss_scale) == 2.0 ** 15  # no overflow: the scale keeps its initial value
+
+
+@pytest.mark.gpu
+def test_fit_on_cuda_keeps_data_on_device():
+    x, y = _data(n=64)
+    m = FakeModel().to("cuda")
+    m.compile(SGD(0.5), "sparse_categorical_crossentropy", metrics=["acc"])
+    h = m.fit(x, y, batch_size=16, epochs=2, verbose=0, validation_split=0.25)
+    assert all(s.device.type == "cuda" for s in m.seen)
+    cpu = FakeModel()
+    cpu.compile(SGD(0.5), "sparse_categorical_crossentropy", metrics=["acc"])
+    loss_gpu = m.evaluate(x, y, verbose=0)[0]
+    cpu.set_weights(m.get_weights())
+    assert loss_gpu == pytest.approx(cpu.evaluate(x, y, verbose=0)[0], rel=1e-4)
+    assert len(h.history["val_loss"]) == 2
