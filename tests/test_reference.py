@@ -147,6 +147,14 @@ def test_conv_transpose_is_adjoint_of_conv():
         forward = R.conv(y, kernel, s, pad, d)
         assert forward.shape == x.shape, (pad, s, k, op)
         np.testing.assert_allclose(np.sum(forward * x), np.sum(y * up), rtol=1e-10)
+        # the crop start is the forward conv's 'same' split
+        if pad == "same":
+            from strided.utils import conv_utils
+            before = conv_utils.same_padding(up.shape[1], k, s, d)[0]
+            canvas = R.conv_transpose(x, kernel, s, "valid", None, d)  # uncropped when s <= dk
+            if s <= (k - 1) * d + 1:
+                np.testing.assert_allclose(up, canvas[:, before:before + up.shape[1], before:before + up.shape[2]],
+                                           atol=1e-12)
 
 
 # ------------------------------------------------------------------ backward passes vs autograd

@@ -241,7 +241,10 @@ def conv_transpose(x, weight, bias=None, strides=1, padding="valid", output_padd
         op = None if output_padding is None else output_padding[i]
         length = conv_utils.deconv_output_length(n, k, padding, op, s, d)
         out_len.append(length)
-        before.append(conv_utils.same_padding(length, k, s, d)[0] if padding == "same" else 0)
+        # Centre the crop of the full canvas ((n-1)*s + dk long), odd pixel cropped at the end. This
+        # is TF's split (same_padding of the forward conv of this length) whenever TF accepts the
+        # shapes, and Keras's choice where TF refuses them (even kernel with output_padding=0).
+        before.append(max(((n - 1) * s + (k - 1) * d + 1 - length) // 2, 0))
     y = conv_transpose_cropped(xt, weight, bias, strides, dilation_rate, out_len, before)
     return _from_torch_order(y, data_format)
 

@@ -341,7 +341,8 @@ def conv_transpose(x, kernel, strides=1, padding="valid", output_padding=None, d
     The canvas is then cropped to the Keras output length (``conv_utils.deconv_output_length``),
     starting at the 'before' padding a forward 'same' convolution of that length would use. This
     makes the op exactly the gradient (adjoint) of ``conv`` with respect to its input - which is
-    how TensorFlow defines it.
+    how TensorFlow defines it. (For the shapes TF refuses - an even kernel with output_padding=0 -
+    the crop is centred as Keras does.)
 
     Args:
         x: array ``(N, *spatial, C_in)``.
@@ -365,7 +366,13 @@ def conv_transpose(x, kernel, strides=1, padding="valid", output_padding=None, d
         op = None if output_padding is None else output_padding[i]
         length = conv_utils.deconv_output_length(spatial[i], k[i], padding, op, s[i], d[i])
         out_len.append(length)
-        before.append(conv_utils.same_padding(length, k[i], s[i], d[i])[0] if padding == "same" else 0)
+        # Where does the output window start in the canvas? The canvas is (n-1)*s + dk long; centre
+        # the output in it, the odd pixel cropped at the end, never starting before the canvas.
+        # Whenever TensorFlow accepts the shapes this equals conv_utils.same_padding(length, k, s,
+        # d)[0]: the 'before' padding of the forward 'same' convolution of that length (and 0 for
+        # 'valid'), so conv_transpose is exactly the adjoint of conv.
+        full = (spatial[i] - 1) * s[i] + (k[i] - 1) * d[i] + 1
+        before.append(max((full - length) // 2, 0))
     # The canvas must hold every stamp and the whole crop window.
     canvas_len = [max((n - 1) * st + (kk - 1) * dd + 1, b + o)
                   for n, kk, st, dd, b, o in zip(spatial, k, s, d, before, out_len)]
