@@ -52,15 +52,17 @@ class Checks:
 
     def equal(self, what, got, expected):
         import numpy as np
-        ok = np.array_equal(np.asarray(got), np.asarray(expected))
-        self.expect(what, np.asarray(got).tolist() if np.size(got) < 30 else f"array {np.shape(got)}", ok, 
-                    seed_value=np.asarray(expected).tolist() if np.size(expected) < 30 else None)
+        got, expected = np.asarray(got), np.asarray(expected)
+        ok = got.shape == expected.shape and np.array_equal(got, expected)
+        shown = got.tolist() if got.size < 30 else f"array {got.shape}"
+        self.expect(what + (f" (expected {expected.tolist()})" if expected.size < 30 else ""), shown, ok)
 
     def close(self, what, got, expected, atol=1e-5):
         import numpy as np
-        ok = np.allclose(np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64), atol=atol)
-        self.expect(what, f"max |diff| = {np.max(np.abs(np.asarray(got, np.float64) - np.asarray(expected, np.float64))):.2e}",
-                    ok)
+        got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+        ok = got.shape == expected.shape and np.allclose(got, expected, atol=atol)
+        diff = np.max(np.abs(got - expected)) if got.shape == expected.shape else float("inf")
+        self.expect(what, f"max |diff| = {diff:.2e}", ok)
 
     def at_least(self, what, got, threshold, seed_value=None):
         self.expect(f"{what} >= {threshold}", f"{got:.4f}", got >= threshold, seed_value)
