@@ -144,13 +144,16 @@ class BatchNormalization(_NormBase):
                 return y.movedim(1, axes[0])
             if n > 1:
                 torch_momentum = 1.0 - self.momentum
-                old_var = self.moving_variance.detach().clone()
-                y = F.batch_norm(xc, self.moving_mean, self.moving_variance, self.gamma, self.beta, True,
-                                 torch_momentum, self.epsilon)
-                # torch folds the unbiased variance v*n/(n-1) into the moving variance; Keras the biased
-                # one. moving = (1-m)*old + m*v*n/(n-1)  =>  Keras's (1-m)*old + m*v is recovered exactly:
+                # torch updates running stats it also saves for backward: give it copies, so that
+                # writing the result into the (Keras-visible) moving weights leaves the graph intact.
+                mean_buf = self.moving_mean.detach().clone()
+                var_buf = self.moving_variance.detach().clone()
+                y = F.batch_norm(xc, mean_buf, var_buf, self.gamma, self.beta, True, torch_momentum, self.epsilon)
+                # torch folds the unbiased variance v*n/(n-1) into the moving variance, Keras the biased v:
+                # from var_buf = (1-m)*old + m*v*n/(n-1), Keras's (1-m)*old + m*v is recovered exactly.
                 with torch.no_grad():
-                    self.moving_variance.mul_((n - 1) / n).add_(old_var, alpha=(1.0 - torch_momentum) / n)
+                    self.moving_mean.copy_(mean_buf)
+                    self.moving_variance.mul_(1.0 - torch_momentum).div_(n).add_(var_buf, alpha=(n - 1) / n)
                 return y.movedim(1, axes[0])
         return self._generic(x, axes, training)
 
