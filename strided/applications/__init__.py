@@ -1,0 +1,44 @@
+"""Classic CNN architectures with Keras's layer names and Keras's published ImageNet weights.
+
+``strided.applications.ResNet50(weights='imagenet')`` builds the network and loads Keras's weight
+file (from ``~/.keras/models`` or ``$STRIDED_HOME/models``). Each family module (``resnet50``,
+``resnet``, ``resnet_v2``, ``vgg16``, ``vgg19``, ``xception``, ``mobilenet_v2``) also has its
+``preprocess_input`` and ``decode_predictions``, as in Keras:
+``from strided.applications.resnet50 import ResNet50, preprocess_input, decode_predictions``.
+"""
+import importlib
+
+_MODELS = {
+    "LeNet5": "lenet",
+    "AlexNet": "alexnet",
+    "VGG16": "vgg16",
+    "VGG19": "vgg19",
+    "ResNet50": "resnet",
+    "ResNet101": "resnet",
+    "ResNet152": "resnet",
+    "ResNet50V2": "resnet_v2",
+    "ResNet101V2": "resnet_v2",
+    "ResNet152V2": "resnet_v2",
+    "Xception": "xception",
+    "MobileNetV2": "mobilenet_v2",
+}
+_MODULES = ("imagenet_utils", "lenet", "alexnet", "vgg16", "vgg19", "resnet", "resnet50", "resnet_v2", "xception",
+            "mobilenet_v2")
+
+
+def __getattr__(name):
+    if name in _MODELS:
+        value = getattr(importlib.import_module(f"strided.applications.{_MODELS[name]}"), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"strided.applications.{name}")
+    else:
+        raise AttributeError(f"module 'strided.applications' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_MODELS) | set(_MODULES))
+
+
+__all__ = list(_MODELS)

@@ -1,0 +1,252 @@
+"""The Keras 3 file formats: ``.keras`` zips and ``.weights.h5`` weight files.
+
+A ``.keras`` file is a zip holding ``metadata.json``, ``config.json`` (the model's Keras config,
+with ``compile_config`` when compiled) and ``model.weights.h5``. The weights file has one group
+per layer, addressed by the layer's *class* name made unique within its parent, not by the
+layer name (Keras's rule, so two builds of a model line up): ``layers/conv2d/vars/0``,
+``layers/conv2d_1/vars/0``..., nested models as ``layers/functional/layers/dense/vars/0``, and the
+optimizer state under ``optimizer/vars/<i>``. Every weight is in Keras layout.
+"""
+import datetime
+import io
+import json
+import zipfile
+
+import numpy as np
+
+from strided.saving import serialization
+
+METADATA = "metadata.json"
+CONFIG = "config.json"
+WEIGHTS = "model.weights.h5"
+# The Keras format version these files follow (what real Keras reads).
+KERAS_VERSION = "3.0.0"
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("Saving and loading weight files needs h5py: `pip install strided[h5]` "
+                          "(or `pip install h5py`).") from None
+    return h5py
+
+
+def _snake(name):
+    from strided.utils.registry import to_snake_case
+    return to_snake_case(name)
+
+
+def _is_graph_model(layer):
+    return type(layer).__name__ in ("Sequential", "Functional")
+
+
+def _children(model):
+    """(path segment, layer) for the layers Keras saves under ``layers/``, in ``model.layers`` order."""
+    used = {}
+    out = []
+    for layer in model.layers:
+        base = _snake(type(layer).__name__)
+        if base in used:
+            used[base] += 1
+            key = f"{base}_{used[base]}"
+        else:
+            used[base] = 0
+            key = base
+        out.append((key, layer))
+    return out
+
+
+def walk_layers(model, prefix=""):
+    """(h5 path, layer) for every layer whose variables are stored, depth first, as Keras writes them."""
+    out = []
+    for key, layer in _children(model):
+        path = f"{prefix}layers/{key}"
+        if _is_graph_model(layer):
+            out.append((path, layer, True))
+            out.extend(walk_layers(layer, prefix=path + "/"))
+        else:
+            out.append((path, layer, False))
+    return out
+
+
+def _own_weights(layer, nested):
+    """The arrays Keras stores in a layer's ``vars`` group, Keras order and layout."""
+    if nested:
+        return []  # a nested model's weights live in its own layers' groups
+    return layer.get_weights()
+
+
+# ---------------------------------------------------------------------------- writing
+def write_weights(h5file, model, include_optimizer=True):
+    """Writes ``model``'s weights (and optimizer state) into an open h5py File, Keras 3 layout."""
+    for path, layer, nested in walk_layers(model):
+        group = h5file.require_group(path)
+        vars_group = group.create_group("vars")
+        vars_group.attrs["name"] = layer.name
+        for i, value in enumerate(_own_weights(layer, nested)):
+            vars_group.create_dataset(str(i), data=np.asarray(value))
+    if "layers" not in h5file:
+        h5file.create_group("layers")
+    optimizer = getattr(model, "optimizer", None)
+    if include_optimizer and optimizer is not None and getattr(optimizer, "built", False):
+        group = h5file.create_group("optimizer").create_group("vars")
+        group.attrs["name"] = getattr(optimizer, "name", type(optimizer).__name__.lower())
+        store = {}
+        optimizer.save_own_variables(store)
+        for key, value in store.items():
+            group.create_dataset(str(key), data=np.asarray(value))
+    top = h5file.create_group("vars")
+    top.attrs["name"] = model.name
+
+
+def write_weights_file(path, model):
+    """Writes a ``.weights.h5`` file at ``path`` (the caller makes the write atomic)."""
+    h5py = _h5py()
+    with h5py.File(path, "w") as f:
+        write_weights(f, model)
+
+
+def compile_config(model):
+    """Keras's ``compile_config`` for a compiled model, else None."""
+    if not getattr(model, "compiled", False):
+        return None
+    optimizer = getattr(model, "optimizer", None)
+    opt = None
+    if optimizer is not None:
+        from strided import optimizers
+        opt = optimizers.serialize(optimizer)
+        if isinstance(opt, dict):
+            opt = dict(opt)
+            opt["module"] = "keras.optimizers"
+            opt["registered_name"] = None
+    return serialization.to_jsonable({
+        "optimizer": opt, "loss": _serialize_loss_like(getattr(model, "loss", None)),
+        "loss_weights": getattr(model, "loss_weights", None),
+        "metrics": _serialize_loss_like(getattr(getattr(model, "compiled_metrics", None), "metrics_spec", None)),
+        "weighted_metrics": _serialize_loss_like(getattr(getattr(model, "compiled_metrics", None), "weighted_spec",
+                                                         None)), "run_eagerly": bool(getattr(model, "run_eagerly", False)),
+        "steps_per_execution": getattr(model, "steps_per_execution", 1),
+        "jit_compile": bool(getattr(model, "_jit_compile", False)),
+    })
+
+
+def _serialize_loss_like(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {k: _serialize_loss_like(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_serialize_loss_like(v) for v in value]
+    if hasattr(value, "get_config"):
+        return serialization.to_jsonable(value)
+    name = getattr(value, "__name__", None)
+    if name:
+        return name
+    return None
+
+
+def write_keras_zip(fileobj, model, include_optimizer=True):
+    """Writes the ``.keras`` zip for ``model`` into a binary file object."""
+    h5py = _h5py()
+    config = serialization.serialize_model(model)
+    cc = compile_config(model) if include_optimizer else None
+    if cc is not None:
+        config["compile_config"] = cc
+    from strided import __version__
+    metadata = {"keras_version": KERAS_VERSION, "strided_version": __version__,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as f:
+        write_weights(f, model, include_optimizer=include_optimizer)
+    with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr(METADATA, json.dumps(metadata))
+        z.writestr(CONFIG, json.dumps(config))
+        z.writestr(WEIGHTS, weights.getvalue())
+
+
+# ---------------------------------------------------------------------------- reading
+def _read_vars(group):
+    if group is None or "vars" not in group:
+        return None
+    vars_group = group["vars"]
+    keys = sorted(vars_group.keys(), key=lambda k: int(k) if k.isdigit() else k)
+    return [np.asarray(vars_group[k]) for k in keys]
+
+
+def plan_weights(h5file, model, source, skip_mismatch=False):
+    """Checks the file against the model and returns ``[(layer, arrays)]`` to assign.
+
+    Nothing is assigned here, so a bad file leaves the model unchanged.
+    """
+    plan, problems = [], []
+    for path, layer, nested in walk_layers(model):
+        if nested:
+            continue
+        expected = [tuple(w.shape) for w in layer.get_weights()] if layer.weights else []
+        group = h5file.get(path)
+        values = _read_vars(group)
+        if values is None:
+            if expected:
+                problems.append(f"layer '{layer.name}' ({type(layer).__name__}, h5 path '{path}') is missing from "
+                                f"the file")
+            continue
+        if len(values) != len(expected):
+            problems.append(f"layer '{layer.name}' ({type(layer).__name__}) expects {len(expected)} variables, the "
+                            f"file has {len(values)} at '{path}'")
+            continue
+        shapes = [tuple(v.shape) for v in values]
+        if shapes != expected:
+            if skip_mismatch:
+                continue
+            problems.append(f"layer '{layer.name}' ({type(layer).__name__}) expects shapes {expected}, the file has "
+                            f"{shapes} at '{path}'")
+            continue
+        if expected:
+            plan.append((layer, values))
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ValueError(f"The weights in {source} do not match model '{model.name}': "
+                         + "; ".join(problems[:5]) + more
+                         + ". The file was probably saved from a different architecture. The model was not changed.")
+    return plan
+
+
+def read_optimizer_vars(h5file):
+    group = h5file.get("optimizer")
+    if group is None or "vars" not in group:
+        return None
+    return {k: np.asarray(v) for k, v in group["vars"].items()}
+
+
+def apply_plan(plan):
+    for layer, values in plan:
+        layer.set_weights(values)
+
+
+def load_weights_from_h5(h5file, model, source, skip_mismatch=False):
+    """Loads a Keras 3 layout weights group into ``model`` (validated before anything is assigned)."""
+    plan = plan_weights(h5file, model, source, skip_mismatch=skip_mismatch)
+    apply_plan(plan)
+
+
+def read_keras_zip(path):
+    """Opens a ``.keras`` file: returns (config dict, metadata dict, weights bytes)."""
+    try:
+        z = zipfile.ZipFile(path, "r")
+    except zipfile.BadZipFile:
+        raise ValueError(f"The file {path} is not a valid .keras file (not a zip archive; truncated or a different "
+                         "format?).") from None
+    with z:
+        names = set(z.namelist())
+        missing = [m for m in (CONFIG, WEIGHTS) if m not in names]
+        if missing:
+            raise ValueError(f"The .keras file {path} is missing {missing} (it contains {sorted(names)}); it is "
+                             "incomplete or was not written by Keras/strided.")
+        try:
+            config = json.loads(z.read(CONFIG).decode("utf-8"))
+            metadata = json.loads(z.read(METADATA).decode("utf-8")) if METADATA in names else {}
+            weights = z.read(WEIGHTS)
+        except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError, OSError, EOFError) as e:
+            raise ValueError(f"The .keras file {path} is corrupted: {e}") from None
+    return config, metadata, weights
