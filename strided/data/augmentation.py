@@ -27,6 +27,15 @@ FILL_MODES = ("constant", "nearest", "reflect", "wrap")
 _EDGE_TOL = 1e-4
 
 
+def _stack33(n, entries):
+    """(n, 3, 3) float64 from a dict {(i, j): scalar or (n,) array}; other entries 0, [2, 2] = 1."""
+    m = np.zeros((n, 3, 3))
+    m[:, 2, 2] = 1.0
+    for (i, j), v in entries.items():
+        m[:, i, j] = v
+    return m
+
+
 def affine_matrices(theta=0.0, tx=0.0, ty=0.0, shear=0.0, zx=1.0, zy=1.0, height=1, width=1,
                     flip_horizontal=False, flip_vertical=False):
     """Per-image (N, 2, 3) matrices mapping output (row, col) to input (row, col), as Keras builds them.
@@ -44,15 +53,11 @@ def affine_matrices(theta=0.0, tx=0.0, ty=0.0, shear=0.0, zx=1.0, zy=1.0, height
     n = max(a.shape[0] for a in arrays)
     theta, tx, ty, shear, zx, zy, fh, fv = [np.broadcast_to(a, (n,)) for a in arrays]
     t, s = np.deg2rad(theta), np.deg2rad(shear)
-    zeros, ones = np.zeros(n), np.ones(n)
-
-    def mat(rows):
-        return np.stack([np.stack(r, -1) for r in rows], -2)
-
-    rotation = mat([[np.cos(t), -np.sin(t), zeros], [np.sin(t), np.cos(t), zeros], [zeros, zeros, ones]])
-    shift = mat([[ones, zeros, tx], [zeros, ones, ty], [zeros, zeros, ones]])
-    shearing = mat([[ones, -np.sin(s), zeros], [zeros, np.cos(s), zeros], [zeros, zeros, ones]])
-    zoom = mat([[zx, zeros, zeros], [zeros, zy, zeros], [zeros, zeros, ones]])
+    cos, sin = np.cos(t), np.sin(t)
+    rotation = _stack33(n, {(0, 0): cos, (0, 1): -sin, (1, 0): sin, (1, 1): cos})
+    shift = _stack33(n, {(0, 0): 1, (1, 1): 1, (0, 2): tx, (1, 2): ty})
+    shearing = _stack33(n, {(0, 0): 1, (0, 1): -np.sin(s), (1, 1): np.cos(s)})
+    zoom = _stack33(n, {(0, 0): zx, (1, 1): zy})
     m = rotation @ shift @ shearing @ zoom
     # Keras centres with (height, width) on the matrix's (x, y) axes *before* swapping them to (row, col);
     # for non-square images this is what Keras does, so it is reproduced as is.
@@ -62,27 +67,47 @@ def affine_matrices(theta=0.0, tx=0.0, ty=0.0, shear=0.0, zx=1.0, zy=1.0, height
     m = offset @ m @ reset
     m = m[:, [1, 0, 2]][:, :, [1, 0, 2]]  # M' = P M P: (x, y) -> (row, col)
     # Flips of the output: out'[r, c] = out[H-1-r, c] / out[r, W-1-c] -> substitute into the input coordinates.
-    flip = np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
-    flip[:, 0, 0] = np.where(fv > 0, -1.0, 1.0)
-    flip[:, 0, 2] = np.where(fv > 0, height - 1.0, 0.0)
-    flip[:, 1, 1] = np.where(fh > 0, -1.0, 1.0)
-    flip[:, 1, 2] = np.where(fh > 0, width - 1.0, 0.0)
+    flip = _stack33(n, {(0, 0): np.where(fv > 0, -1.0, 1.0), (0, 2): np.where(fv > 0, height - 1.0, 0.0),
+                        (1, 1): np.where(fh > 0, -1.0, 1.0), (1, 2): np.where(fh > 0, width - 1.0, 0.0)})
     m = m @ flip
     return m[:, :2, :]
 
 
+def _normalized_theta(m, height, width):
+    """Turns (row, col) index matrices into ``affine_grid`` thetas on normalised (x, y), align_corners=False.
+
+    Index ``i`` of a size-``n`` axis is ``g = (2 i + 1) / n - 1``, i.e. ``i = ((g + 1) n - 1) / 2``.
+    """
+    n = m.shape[0]
+    full = np.concatenate([m, np.broadcast_to(np.array([[0.0, 0.0, 1.0]]), (n, 1, 3))], 1)
+    full = full[:, [1, 0, 2]][:, :, [1, 0, 2]]  # (row, col) -> (x=col, y=row)
+    to_index = np.array([[width / 2.0, 0, (width - 1) / 2.0], [0, height / 2.0, (height - 1) / 2.0], [0, 0, 1]])
+    to_norm = np.array([[2.0 / width, 0, 1.0 / width - 1], [0, 2.0 / height, 1.0 / height - 1], [0, 0, 1]])
+    return (to_norm @ full @ to_index)[:, :2, :]
+
+
+_BASE_GRIDS = {}
+
+
 def _base_grid(height, width, device, dtype):
-    rows = torch.arange(height, device=device, dtype=dtype)
-    cols = torch.arange(width, device=device, dtype=dtype)
-    r, c = torch.meshgrid(rows, cols, indexing="ij")
-    return torch.stack([r, c, torch.ones_like(r)], -1).reshape(-1, 3)  # (H*W, 3)
+    """Normalised output coordinates (x, y, 1) of every pixel centre, (H*W, 3), cached per size/device."""
+    key = (height, width, str(device), dtype)
+    if key not in _BASE_GRIDS:
+        if len(_BASE_GRIDS) > 32:
+            _BASE_GRIDS.clear()
+        xs = (2 * torch.arange(width, dtype=torch.float64) + 1) / width - 1
+        ys = (2 * torch.arange(height, dtype=torch.float64) + 1) / height - 1
+        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+        base = torch.stack([gx, gy, torch.ones_like(gx)], -1).reshape(-1, 3)
+        _BASE_GRIDS[key] = base.to(device=device, dtype=dtype)
+    return _BASE_GRIDS[key]
 
 
 def _wrap(coord, size):
     if size == 1:
         return torch.zeros_like(coord)
     # Inside [0, n - 1] scipy samples directly (so n - 1 itself stays the last pixel, not the first).
-    inside = (coord >= 0) & (coord <= size - 1)
+    inside = (coord >= -_EDGE_TOL) & (coord <= size - 1 + _EDGE_TOL)
     return torch.where(inside, coord, torch.remainder(coord, size - 1))
 
 
@@ -103,24 +128,29 @@ def affine_transform(images, matrices, fill_mode="nearest", cval=0.0, data_forma
         raise ValueError(f"Invalid value for argument `fill_mode`. Expected one of {list(FILL_MODES)}. "
                          f"Received: fill_mode={fill_mode!r}")
     x = images.permute(0, 3, 1, 2) if data_format == "channels_last" else images
-    n, _, h, w = x.shape
+    n, c, h, w = x.shape
     work_dtype = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
-    a = torch.as_tensor(np.asarray(matrices) if not torch.is_tensor(matrices) else matrices,
-                        dtype=work_dtype).to(x.device)
-    coords = torch.matmul(_base_grid(h, w, x.device, work_dtype), a.transpose(1, 2))  # (N, H*W, 2): (row, col)
-    r, c = coords[..., 0], coords[..., 1]
-    padding = "border"
-    mask = None
+    m = matrices.detach().cpu().double().numpy() if torch.is_tensor(matrices) else np.asarray(matrices, np.float64)
+    theta = torch.as_tensor(_normalized_theta(m, h, w), dtype=work_dtype).to(x.device)
+    # Same grid as F.affine_grid(theta, size, align_corners=False), from a cached base grid: affine_grid
+    # rebuilds its base every call, which dominates for small images.
+    grid = torch.einsum("pk,njk->npj", _base_grid(h, w, x.device, work_dtype), theta).reshape(n, h, w, 2)
+    padding, mask = "border", None
     if fill_mode == "reflect":
         padding = "reflection"
-    elif fill_mode == "wrap":
-        r, c = _wrap(r, h), _wrap(c, w)
-    elif fill_mode == "constant":
-        mask = ((r >= -_EDGE_TOL) & (r <= h - 1 + _EDGE_TOL) & (c >= -_EDGE_TOL) & (c <= w - 1 + _EDGE_TOL))
-    grid = torch.stack([(2 * c + 1) / w - 1, (2 * r + 1) / h - 1], -1).reshape(n, h, w, 2)
+    elif fill_mode in ("wrap", "constant"):
+        # These need input coordinates in pixels: col = ((gx + 1) w - 1) / 2, row likewise.
+        col = ((grid[..., 0] + 1) * w - 1) / 2
+        row = ((grid[..., 1] + 1) * h - 1) / 2
+        if fill_mode == "wrap":
+            col, row = _wrap(col, w), _wrap(row, h)
+            grid = torch.stack([(2 * col + 1) / w - 1, (2 * row + 1) / h - 1], -1)
+        else:
+            mask = ((row >= -_EDGE_TOL) & (row <= h - 1 + _EDGE_TOL) & (col >= -_EDGE_TOL)
+                    & (col <= w - 1 + _EDGE_TOL))
     out = F.grid_sample(x.to(work_dtype), grid, mode="bilinear", padding_mode=padding, align_corners=False)
     if mask is not None:
-        out = torch.where(mask.reshape(n, 1, h, w), out, torch.as_tensor(cval, dtype=work_dtype, device=x.device))
+        out = torch.where(mask[:, None], out, torch.as_tensor(cval, dtype=work_dtype, device=x.device))
     out = out.to(x.dtype)
     return out.permute(0, 2, 3, 1) if data_format == "channels_last" else out
 
