@@ -94,6 +94,7 @@ def write_weights(h5file, model, include_optimizer=True):
         group.attrs["name"] = getattr(optimizer, "name", type(optimizer).__name__.lower())
         store = {}
         optimizer.save_own_variables(store)
+        store = optimizer_store_layout(optimizer, store, to_keras=True)
         for key, value in store.items():
             group.create_dataset(str(key), data=np.asarray(value))
     top = h5file.create_group("vars")
@@ -210,6 +211,34 @@ def plan_weights(h5file, model, source, skip_mismatch=False):
                          + "; ".join(problems[:5]) + more
                          + ". The file was probably saved from a different architecture. The model was not changed.")
     return plan
+
+
+def optimizer_store_layout(optimizer, store, to_keras):
+    """Converts slot variables between the optimizer's torch layout and Keras layout.
+
+    Slots mirror their parameter (a conv kernel's momentum is ``(out, in, kh, kw)`` inside,
+    ``(kh, kw, in, out)`` in a Keras file). Arrays already in the target layout are left alone.
+    """
+    slot_order = getattr(optimizer, "_slot_order", None)
+    params = getattr(optimizer, "_params", None)
+    if not slot_order or params is None:
+        return store
+    offset = len(store) - len(slot_order) - len(getattr(optimizer, "_extra_variables", lambda: [])())
+    out = dict(store)
+    for k, (_, i) in enumerate(slot_order):
+        key = str(offset + k)
+        p = params[i]
+        layout = getattr(p, "_keras_layout", None)
+        if key not in out or not layout:
+            continue
+        arr = np.asarray(out[key])
+        torch_shape = tuple(p.shape)
+        keras_shape = tuple(torch_shape[j] for j in layout)
+        if to_keras and arr.shape == torch_shape:
+            out[key] = np.transpose(arr, layout)
+        elif not to_keras and arr.shape == keras_shape:
+            out[key] = np.transpose(arr, np.argsort(layout))
+    return out
 
 
 def read_optimizer_vars(h5file):

@@ -156,7 +156,7 @@ def _restore_optimizer(model, values):
         return
     if not getattr(optimizer, "built", False) and hasattr(optimizer, "build"):
         optimizer.build(model.trainable_weights)
-    optimizer.load_own_variables(values)
+    optimizer.load_own_variables(keras_format.optimizer_store_layout(optimizer, values, to_keras=False))
 
 
 # ---------------------------------------------------------------------------- weights

@@ -177,10 +177,9 @@ def deserialize_layer(config, custom_objects=None, safe_mode=True):
         cfg["batch_input_shape"] = tuple(cfg["batch_input_shape"])
     if cls.from_config.__func__ is Layer.from_config.__func__:
         keys, open_kwargs = _accepted_keys(cls)
-        if not open_kwargs:
-            for k in list(cfg):
-                if k not in keys and (k in _IGNORABLE_KEYS or cfg[k] is None or cfg[k] is False):
-                    cfg.pop(k)
+        for k in list(cfg):
+            if k not in keys and (k in _IGNORABLE_KEYS or (not open_kwargs and (cfg[k] is None or cfg[k] is False))):
+                cfg.pop(k)
     layer = cls.from_config(cfg)
     return layer
 
