@@ -314,4 +314,4 @@ def test_trains_a_small_problem():
             (g,) = torch.autograd.grad(loss, [w])
             opt.apply([g], [w])
         assert float(((x @ w.detach() - y) ** 2).mean()) < 0.05, name
-    assert math.isfinite(float(loss))
+    assert math.isfinite(float(loss.detach()))
