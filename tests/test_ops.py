@@ -148,17 +148,17 @@ def test_float32_inputs_and_numpy_and_lists():
     x = np.arange(1, 10, dtype=np.float32).reshape(1, 3, 3, 1)
     y = ops.conv(x, np.ones((2, 2, 1, 1), np.float32), padding="same")
     assert y.dtype == torch.float32
-    np.testing.assert_array_equal(y[0, :, :, 0].numpy(), [[12, 16, 9], [24, 28, 15], [15, 17, 9]])
+    np.testing.assert_array_equal(y[0, :, :, 0].cpu().numpy(), [[12, 16, 9], [24, 28, 15], [15, 17, 9]])
     # integer inputs become floatx; lists work
     y = ops.max_pool(x.astype(int).tolist(), 2, padding="same")
     assert y.dtype == torch.float32
-    np.testing.assert_array_equal(y[0, :, :, 0].numpy(), [[5, 6], [8, 9]])
+    np.testing.assert_array_equal(y[0, :, :, 0].cpu().numpy(), [[5, 6], [8, 9]])
 
 
 def test_stride_two_7x7_gives_3x3():
     out = ops.conv(np.ones((1, 7, 7, 1)), np.ones((3, 3, 1, 1)), strides=2)
     assert tuple(out.shape) == (1, 3, 3, 1)
-    np.testing.assert_array_equal(out.numpy(), np.full((1, 3, 3, 1), 9.0))
+    np.testing.assert_array_equal(out.cpu().numpy(), np.full((1, 3, 3, 1), 9.0))
 
 
 def test_channels_last_stays_zero_copy_layout():
@@ -289,3 +289,34 @@ def test_channel_mismatch_echoes_shapes():
         ops.conv_transpose(np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 3)), strides=2, output_padding=2)
     with pytest.raises(ValueError, match="data_format"):
         ops.conv(np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1)), data_format="NHWC")
+
+
+# ------------------------------------------------------------------ NumPy-like subset and conversion
+
+def test_numpy_like_ops_match_numpy():
+    g = rng()
+    a, b = g.normal(size=(3, 4)), g.normal(size=(4, 2))
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.matmul(a, b)), a @ b, rtol=1e-12)
+    for name in ("sum", "mean", "max", "min", "std", "var", "prod"):
+        for axis, keep in [(None, False), (0, True), ((0, 1), False), (-1, False)]:
+            got = ops.convert_to_numpy(getattr(ops, name)(a, axis=axis, keepdims=keep))
+            np.testing.assert_allclose(got, getattr(np, name)(a, axis=axis, keepdims=keep), rtol=1e-10,
+                                       err_msg=f"{name} axis={axis}")
+    np.testing.assert_array_equal(ops.convert_to_numpy(ops.argmax(a, axis=1)), np.argmax(a, axis=1))
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.where(a > 0, a, 0.0)), np.where(a > 0, a, 0.0))
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.clip(a, -0.5, 0.5)), np.clip(a, -0.5, 0.5))
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.concatenate([a, a], axis=1)), np.concatenate([a, a], 1))
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.pad(a, [(1, 0), (0, 2)])), np.pad(a, [(1, 0), (0, 2)]))
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.take(a, [2, 0], axis=1)), np.take(a, [2, 0], axis=1))
+    np.testing.assert_array_equal(ops.convert_to_numpy(ops.one_hot(np.array([0, 2]), 3)), np.eye(3)[[0, 2]])
+    assert ops.one_hot(np.array([1]), 2).dtype == torch.float32
+
+
+def test_convert_to_tensor_dtypes():
+    assert ops.convert_to_tensor(np.zeros(2)).dtype == torch.float64  # NumPy keeps its dtype
+    assert ops.convert_to_tensor([1.0, 2.0]).dtype == torch.float32   # Python floats -> floatx
+    assert ops.convert_to_tensor(3).dtype == torch.int32
+    assert ops.convert_to_tensor([1, 2], dtype="float32").dtype == torch.float32
+    t = torch.ones(2)
+    assert ops.convert_to_tensor(t) is t
+    assert ops.convert_to_numpy(torch.ones(2, requires_grad=True)).tolist() == [1.0, 1.0]

@@ -19,12 +19,14 @@ All take inputs in Keras layout: ``(N, *spatial, C)`` for channels_last (default
 ``(N, C, *spatial)`` for channels_first; inside, channels_last is a zero-copy ``movedim`` view.
 'same' padding is TensorFlow's (odd pixel after), max pooling never picks padding, average pooling
 does not count it. Activation functions (``ops.relu``, ``ops.softmax``...) have ``keras.ops``
-defaults; ``ops.convert_to_tensor``/``convert_to_numpy``/``cast`` convert.
+defaults; ``ops.convert_to_tensor``/``convert_to_numpy``/``cast`` convert; a NumPy-like subset
+(``ops.sum``, ``mean``, ``matmul``, ``where``, ``one_hot``...) is in ``strided.ops.numpy_ops``.
 """
 from strided.ops import kernels, reference  # noqa: F401
 from strided.ops.convolution import conv, conv_transpose, depthwise_conv, separable_conv  # noqa: F401
 from strided.ops.core import cast, convert_to_numpy, convert_to_tensor, dtype_name, is_tensor, shape  # noqa: F401
 from strided.ops.kernels import average_pool, max_pool  # noqa: F401
+from strided.ops.numpy_ops import *  # noqa: F401,F403  (NumPy-like subset: sum, mean, matmul, where...)
 from strided.ops.nn_functions import (  # noqa: F401
     celu, elu, exponential, gelu, glu, hard_shrink, hard_sigmoid, hard_silu, hard_swish, hard_tanh,
     leaky_relu, linear, log_sigmoid, log_softmax, mish, relu, relu6, selu, sigmoid, silu, soft_shrink,

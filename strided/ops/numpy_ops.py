@@ -1,0 +1,391 @@
+"""A small NumPy-like subset of ``keras.ops`` on torch: same names, ``axis``/``keepdims`` semantics.
+
+Each function accepts tensors, NumPy arrays or Python numbers (converted by ``convert_to_tensor``).
+"""
+import torch
+import torch.nn.functional as F
+
+from strided import config
+from strided.ops.core import convert_to_tensor
+
+__all__ = [
+    "add", "subtract", "multiply", "divide", "matmul", "dot", "maximum", "minimum", "power",
+    "sum", "mean", "max", "min", "prod", "std", "var", "argmax", "argmin", "abs", "exp", "log", "sqrt",
+    "square", "sign", "clip", "where", "reshape", "transpose", "expand_dims", "squeeze", "concatenate",
+    "stack", "flatten", "zeros", "ones", "zeros_like", "ones_like", "full", "arange", "one_hot", "equal",
+    "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and", "logical_or", "logical_not",
+    "pad", "tile", "repeat", "split", "take", "round", "floor", "ceil", "cumsum", "sort", "argsort",
+    "top_k", "norm", "einsum", "moveaxis", "swapaxes", "size", "ndim", "tensordot", "logsumexp",
+]
+
+_t = convert_to_tensor
+
+
+def _pair(a, b):
+    """Two operands with torch's type promotion (Python scalars do not upcast tensors)."""
+    a = a if isinstance(a, (int, float, bool)) else _t(a)
+    b = b if isinstance(b, (int, float, bool)) else _t(b)
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.device != b.device:
+        b = b.to(a.device)
+    return a, b
+
+
+def _axis(axis):
+    if axis is None:
+        return None
+    return tuple(axis) if isinstance(axis, (list, tuple)) else int(axis)
+
+
+def add(x1, x2):
+    a, b = _pair(x1, x2)
+    return torch.add(_t(a), b)
+
+
+def subtract(x1, x2):
+    a, b = _pair(x1, x2)
+    return torch.sub(_t(a), b)
+
+
+def multiply(x1, x2):
+    a, b = _pair(x1, x2)
+    return torch.mul(_t(a), b)
+
+
+def divide(x1, x2):
+    a, b = _pair(x1, x2)
+    return torch.true_divide(_t(a), b)
+
+
+def power(x1, x2):
+    a, b = _pair(x1, x2)
+    return torch.pow(_t(a), b)
+
+
+def maximum(x1, x2):
+    a, b = _pair(x1, x2)
+    a = _t(a)
+    return torch.maximum(a, b if isinstance(b, torch.Tensor) else torch.tensor(b, dtype=a.dtype, device=a.device))
+
+
+def minimum(x1, x2):
+    a, b = _pair(x1, x2)
+    a = _t(a)
+    return torch.minimum(a, b if isinstance(b, torch.Tensor) else torch.tensor(b, dtype=a.dtype, device=a.device))
+
+
+def matmul(x1, x2):
+    a, b = _pair(x1, x2)
+    return torch.matmul(a, b)
+
+
+def dot(x1, x2):
+    a, b = _pair(x1, x2)
+    if a.ndim <= 2 and b.ndim <= 2:
+        return torch.matmul(a, b) if a.ndim and b.ndim else a * b
+    return torch.tensordot(a, b, dims=([-1], [-2 if b.ndim > 1 else -1]))
+
+
+def tensordot(x1, x2, axes=2):
+    a, b = _pair(x1, x2)
+    return torch.tensordot(a, b, dims=axes)
+
+
+def einsum(subscripts, *operands):
+    return torch.einsum(subscripts, *[_t(o) for o in operands])
+
+
+def _reduce(fn, x, axis, keepdims):
+    x = _t(x)
+    axis = _axis(axis)
+    if axis is None:
+        out = fn(x.reshape(-1), 0)
+        return out.reshape([1] * x.ndim) if keepdims else out
+    return fn(x, axis, keepdims)
+
+
+def _float(x):
+    x = _t(x)
+    return x if x.is_floating_point() else x.to(config.torch_dtype(None))
+
+
+def sum(x, axis=None, keepdims=False):
+    return _reduce(lambda t, a, k=False: torch.sum(t, dim=a, keepdim=k), x, axis, keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    return _reduce(lambda t, a, k=False: torch.mean(t, dim=a, keepdim=k), _float(x), axis, keepdims)
+
+
+def var(x, axis=None, keepdims=False):
+    return _reduce(lambda t, a, k=False: torch.var(t, dim=a, keepdim=k, correction=0), _float(x), axis, keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    return _reduce(lambda t, a, k=False: torch.std(t, dim=a, keepdim=k, correction=0), _float(x), axis, keepdims)
+
+
+def prod(x, axis=None, keepdims=False):
+    x = _t(x)
+    axis = _axis(axis)
+    if axis is None:
+        out = torch.prod(x)
+        return out.reshape([1] * x.ndim) if keepdims else out
+    for a in sorted([axis] if isinstance(axis, int) else [a % x.ndim for a in axis], reverse=True):
+        x = torch.prod(x, dim=a, keepdim=keepdims)
+    return x
+
+
+def max(x, axis=None, keepdims=False):
+    return _reduce(lambda t, a, k=False: torch.amax(t, dim=a, keepdim=k), x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    return _reduce(lambda t, a, k=False: torch.amin(t, dim=a, keepdim=k), x, axis, keepdims)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    return _reduce(lambda t, a, k=False: torch.logsumexp(t, dim=a, keepdim=k), _float(x), axis, keepdims)
+
+
+def argmax(x, axis=None, keepdims=False):
+    x = _t(x)
+    return torch.argmax(x, dim=axis, keepdim=keepdims if axis is not None else False).to(torch.int32)
+
+
+def argmin(x, axis=None, keepdims=False):
+    x = _t(x)
+    return torch.argmin(x, dim=axis, keepdim=keepdims if axis is not None else False).to(torch.int32)
+
+
+def abs(x):
+    return torch.abs(_t(x))
+
+
+def exp(x):
+    return torch.exp(_float(x))
+
+
+def log(x):
+    return torch.log(_float(x))
+
+
+def sqrt(x):
+    return torch.sqrt(_float(x))
+
+
+def square(x):
+    return torch.square(_t(x))
+
+
+def sign(x):
+    return torch.sign(_t(x))
+
+
+def round(x, decimals=0):
+    return torch.round(_t(x), decimals=decimals)
+
+
+def floor(x):
+    return torch.floor(_t(x))
+
+
+def ceil(x):
+    return torch.ceil(_t(x))
+
+
+def clip(x, x_min, x_max):
+    return torch.clamp(_t(x), x_min, x_max)
+
+
+def where(condition, x1=None, x2=None):
+    condition = _t(condition).bool()
+    if x1 is None and x2 is None:
+        return torch.where(condition)
+    a = x1 if isinstance(x1, torch.Tensor) else _t(x1, device=condition.device)
+    b = x2 if isinstance(x2, torch.Tensor) else _t(x2, device=condition.device)
+    return torch.where(condition, a, b)
+
+
+def equal(x1, x2):
+    a, b = _pair(x1, x2)
+    return torch.eq(_t(a), b)
+
+
+def not_equal(x1, x2):
+    a, b = _pair(x1, x2)
+    return torch.ne(_t(a), b)
+
+
+def greater(x1, x2):
+    a, b = _pair(x1, x2)
+    return torch.gt(_t(a), b)
+
+
+def greater_equal(x1, x2):
+    a, b = _pair(x1, x2)
+    return torch.ge(_t(a), b)
+
+
+def less(x1, x2):
+    a, b = _pair(x1, x2)
+    return torch.lt(_t(a), b)
+
+
+def less_equal(x1, x2):
+    a, b = _pair(x1, x2)
+    return torch.le(_t(a), b)
+
+
+def logical_and(x1, x2):
+    return torch.logical_and(_t(x1), _t(x2))
+
+
+def logical_or(x1, x2):
+    return torch.logical_or(_t(x1), _t(x2))
+
+
+def logical_not(x):
+    return torch.logical_not(_t(x))
+
+
+def reshape(x, newshape):
+    return torch.reshape(_t(x), tuple(newshape) if isinstance(newshape, (list, tuple)) else (newshape,))
+
+
+def transpose(x, axes=None):
+    x = _t(x)
+    return x.permute(*(axes if axes is not None else reversed(range(x.ndim))))
+
+
+def moveaxis(x, source, destination):
+    return torch.movedim(_t(x), source, destination)
+
+
+def swapaxes(x, axis1, axis2):
+    return torch.swapaxes(_t(x), axis1, axis2)
+
+
+def expand_dims(x, axis):
+    return torch.unsqueeze(_t(x), axis)
+
+
+def squeeze(x, axis=None):
+    x = _t(x)
+    return torch.squeeze(x) if axis is None else torch.squeeze(x, axis)
+
+
+def flatten(x):
+    return torch.flatten(_t(x))
+
+
+def concatenate(xs, axis=0):
+    return torch.cat([_t(x) for x in xs], dim=axis)
+
+
+def stack(xs, axis=0):
+    return torch.stack([_t(x) for x in xs], dim=axis)
+
+
+def split(x, indices_or_sections, axis=0):
+    x = _t(x)
+    if isinstance(indices_or_sections, int):
+        return list(torch.tensor_split(x, indices_or_sections, dim=axis))
+    return list(torch.tensor_split(x, list(indices_or_sections), dim=axis))
+
+
+def tile(x, repeats):
+    return torch.tile(_t(x), tuple(repeats) if isinstance(repeats, (list, tuple)) else (repeats,))
+
+
+def repeat(x, repeats, axis=None):
+    x = _t(x)
+    if axis is None:
+        return torch.repeat_interleave(x.reshape(-1), repeats)
+    return torch.repeat_interleave(x, repeats, dim=axis)
+
+
+def take(x, indices, axis=None):
+    x = _t(x)
+    indices = _t(indices, device=x.device).long()
+    if axis is None:
+        return x.reshape(-1)[indices]
+    return torch.index_select(x, axis, indices.reshape(-1)).reshape(
+        *x.shape[:axis % x.ndim], *indices.shape, *x.shape[axis % x.ndim + 1:])
+
+
+def pad(x, pad_width, mode="constant", constant_values=0):
+    """NumPy-style ``pad_width`` ``[(before, after), ...]`` for every axis."""
+    x = _t(x)
+    flat = []
+    for before, after in reversed([tuple(p) for p in pad_width]):
+        flat += [int(before), int(after)]
+    if mode == "constant":
+        return F.pad(x, flat, value=constant_values)
+    return F.pad(x, flat, mode={"reflect": "reflect", "symmetric": "replicate", "edge": "replicate"}.get(mode, mode))
+
+
+def cumsum(x, axis=None):
+    x = _t(x)
+    return torch.cumsum(x.reshape(-1), 0) if axis is None else torch.cumsum(x, axis)
+
+
+def sort(x, axis=-1):
+    return torch.sort(_t(x), dim=axis).values
+
+
+def argsort(x, axis=-1):
+    return torch.argsort(_t(x), dim=axis, stable=True).to(torch.int32)
+
+
+def top_k(x, k, sorted=True):
+    values, indices = torch.topk(_t(x), k, sorted=sorted)
+    return values, indices.to(torch.int32)
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    return torch.linalg.norm(_float(x), ord=ord, dim=_axis(axis), keepdim=keepdims)
+
+
+def zeros(shape, dtype=None):
+    return torch.zeros(shape, dtype=config.torch_dtype(dtype), device=config.get_device())
+
+
+def ones(shape, dtype=None):
+    return torch.ones(shape, dtype=config.torch_dtype(dtype), device=config.get_device())
+
+
+def full(shape, fill_value, dtype=None):
+    return torch.full(shape, fill_value, dtype=config.torch_dtype(dtype), device=config.get_device())
+
+
+def zeros_like(x, dtype=None):
+    x = _t(x)
+    return torch.zeros_like(x, dtype=None if dtype is None else config.torch_dtype(dtype))
+
+
+def ones_like(x, dtype=None):
+    x = _t(x)
+    return torch.ones_like(x, dtype=None if dtype is None else config.torch_dtype(dtype))
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        dtype = "float32" if any(isinstance(v, float) for v in (start, stop, step)) else "int32"
+    return torch.arange(start, stop, step, dtype=config.torch_dtype(dtype), device=config.get_device())
+
+
+def one_hot(x, num_classes, axis=-1, dtype=None):
+    """Integer labels -> one-hot vectors of ``floatx()`` (Keras's default dtype)."""
+    x = _t(x).long()
+    out = F.one_hot(x, int(num_classes)).to(config.torch_dtype(dtype))
+    return out if axis == -1 else torch.movedim(out, -1, axis)
+
+
+def size(x):
+    return _t(x).numel()
+
+
+def ndim(x):
+    return _t(x).ndim
