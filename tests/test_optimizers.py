@@ -247,7 +247,7 @@ def test_iterations_variables_and_state_round_trip():
     # a fresh optimizer restored from the snapshot continues identically
     params2 = [torch.nn.Parameter(s.clone()) for s in snapshot]
     opt2 = O.RMSprop(momentum=0.5, centered=True)
-    opt2.set_state(state)  # before build: applied at build time
+    opt2.load_state_dict(state)  # before build: applied at build time
     for g in grads[2:]:
         opt2.apply([torch.tensor(x) for x in g], params2)
     for a, b in zip(after, params2):

@@ -237,6 +237,15 @@ class Optimizer:
             return
         self.set_weights(state["weights"])
 
+    # torch-style names, used by callbacks that snapshot and restore the optimizer (e.g. BackupAndRestore)
+    def state_dict(self):
+        """Same as :meth:`get_state`."""
+        return self.get_state()
+
+    def load_state_dict(self, state):
+        """Same as :meth:`set_state`."""
+        self.set_state(state)
+
     def save_own_variables(self, store):
         for i, v in enumerate(self.get_weights()):
             store[str(i)] = v
