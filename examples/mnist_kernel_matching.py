@@ -120,7 +120,7 @@ def main(argv=None):
     loss, acc = model.evaluate(x_test, y_test, verbose=0)
     print(f"test loss {loss:.4f}, test acc {acc:.4f}")
     if args.quick:
-        check.at_least("quick-run test accuracy (3,000 images, 1 epoch)", acc, 0.80)
+        check.at_least("quick-run test accuracy (3,000 images, 1 epoch)", acc, 0.75)
     else:
         check.at_least("test accuracy after 5 epochs", acc, 0.982, seed_value="0.9821")
 
