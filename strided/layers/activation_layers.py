@@ -32,6 +32,9 @@ class ReLU(Layer):
         self.max_value = max_value
         self.negative_slope = negative_slope
         self.threshold = validation.number(threshold, "threshold")
+        if self.threshold < 0:
+            raise ValueError("threshold of a ReLU layer cannot be None or a negative value. "
+                             f"Received: threshold={threshold}")
         super().__init__(**kwargs)
 
     def call(self, inputs):

@@ -193,7 +193,7 @@ class LayerNormalization(_NormBase):
         axis: axis or list of axes to normalize over (default -1).
         epsilon: added to the variance (default 1e-3).
         center, scale: whether to learn ``beta`` and ``gamma`` (shape of the normalized axes).
-        rms_scaling: if True, ``x / sqrt(mean(x**2) + epsilon) * gamma`` (no centering, no beta).
+        rms_scaling: if True, ``x / sqrt(var(x) + epsilon) * gamma`` (Keras's formula: no centering, no beta).
         beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint,
         gamma_constraint.
     """
@@ -227,8 +227,9 @@ class LayerNormalization(_NormBase):
             x = _util.cast_like(x, self.gamma)
         ndim, axes = x.ndim, self._axes
         if self.rms_scaling:
-            ms = x.pow(2).mean(dim=axes, keepdim=True)
-            return x * torch.rsqrt(ms + self.epsilon) * _broadcast(self.gamma, axes, ndim)
+            # Keras's (deprecated) rms_scaling divides by the variance, not the mean square, and does not center.
+            var = torch.var(x, dim=axes, correction=0, keepdim=True)
+            return x * torch.rsqrt(var + self.epsilon) * _broadcast(self.gamma, axes, ndim)
         if axes == list(range(ndim - len(axes), ndim)):
             return F.layer_norm(x, tuple(x.shape[a] for a in axes), self.gamma, self.beta, self.epsilon)
         var, mean = torch.var_mean(x, dim=axes, correction=0, keepdim=True)
