@@ -41,11 +41,61 @@ def _is_graph_model(layer):
     return type(layer).__name__ in ("Sequential", "Functional")
 
 
+def keras_layer_order(model):
+    """``model.layers`` in the order Keras's Functional lists them (deepest first, ties by first visit).
+
+    The Keras 3 weights layout numbers same-class layers in this order (``conv2d``, ``conv2d_1``...),
+    so files line up only when both sides walk the graph the same way (Keras's ``map_graph``).
+    """
+    if type(model).__name__ != "Functional":
+        return list(model.layers)
+    input_ids = {id(t) for t in model.inputs}
+    finished, in_progress, ordered_nodes, op_index = set(), set(), [], {}
+
+    def visit(tensor):
+        layer, node_index, _ = tensor._keras_history
+        node = layer._inbound_nodes[node_index]
+        is_input = not node.input_tensors
+        if id(node) in finished:
+            return
+        if not is_input and id(tensor) in input_ids:
+            finished.add(id(node))
+            return
+        op_index.setdefault(id(layer), len(op_index))
+        in_progress.add(id(node))
+        if not is_input:
+            for t in node.input_tensors:
+                visit(t)
+        finished.add(id(node))
+        in_progress.discard(id(node))
+        ordered_nodes.append(node)
+
+    for t in model.outputs:
+        visit(t)
+    in_graph = {id(n) for n in ordered_nodes}
+    node_depth, layer_depth = {}, {}
+    for node in reversed(ordered_nodes):
+        depth = node_depth.setdefault(id(node), 0)
+        depth = max(depth, layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        node_depth[id(node)] = depth
+        for parent in node.parent_nodes:
+            if id(parent) in in_graph:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for t in model.inputs:
+        layer = t._keras_history[0]
+        if id(layer) not in layer_depth:
+            layer_depth[id(layer)] = 0
+            op_index[id(layer)] = -1
+    layers = list(model.layers)
+    return sorted(layers, key=lambda l: (-layer_depth.get(id(l), 0), op_index.get(id(l), 0)))
+
+
 def _children(model):
-    """(path segment, layer) for the layers Keras saves under ``layers/``, in ``model.layers`` order."""
+    """(path segment, layer) for the layers Keras saves under ``layers/``, in Keras's layer order."""
     used = {}
     out = []
-    for layer in model.layers:
+    for layer in keras_layer_order(model):
         base = _snake(type(layer).__name__)
         if base in used:
             used[base] += 1

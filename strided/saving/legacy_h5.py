@@ -141,8 +141,9 @@ def _keras_shape(w):
 
 
 def _flat_layers(model):
-    """Layers of ``model``; nested models count as one layer, as in Keras 2 files."""
-    return list(model.layers)
+    """Layers of ``model`` in Keras's order; nested models count as one layer, as in Keras 2 files."""
+    from strided.saving.keras_format import keras_layer_order
+    return keras_layer_order(model)
 
 
 def apply_plan(plan):
@@ -153,7 +154,8 @@ def apply_plan(plan):
 def save_weights_to_group(group, model):
     """Writes ``model``'s weights into ``group`` in the Keras 2 layout."""
     from strided import __version__
-    save_attributes(group, "layer_names", [layer.name.encode("utf8") for layer in model.layers])
+    from strided.saving.keras_format import keras_layer_order
+    save_attributes(group, "layer_names", [layer.name.encode("utf8") for layer in keras_layer_order(model)])
     group.attrs["backend"] = b"torch"
     group.attrs["keras_version"] = f"strided-{__version__}".encode("utf8")
     for layer in sorted(model.layers, key=lambda layer: layer.name):
