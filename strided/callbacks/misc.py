@@ -7,6 +7,7 @@ import os
 import numpy as np
 import torch
 
+from strided import distribute
 from strided.callbacks.callback import Callback
 
 
@@ -19,6 +20,8 @@ class CSVLogger(Callback):
         append: `True` appends if the file exists (continuing training),
             `False` overwrites it.
     """
+
+    _writes_files = True  # under data parallelism only rank 0 keeps it
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
@@ -251,7 +254,7 @@ class BackupAndRestore(Callback):
 
     def on_train_end(self, logs=None):
         # Only a completed fit reaches here; an exception skips it and leaves the backup.
-        if self.delete_checkpoint:
+        if self.delete_checkpoint and distribute.is_chief():
             for path in (self._state_path, self._prev_state_path):
                 if os.path.exists(path):
                     os.remove(path)
@@ -261,6 +264,8 @@ class BackupAndRestore(Callback):
                 pass
 
     def _save(self):
+        if not distribute.is_chief():  # every rank restores; rank 0 alone writes
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         state = {
             "weights": [torch.from_numpy(np.ascontiguousarray(w)) for w in self.model.get_weights()],

@@ -250,6 +250,8 @@ class ModelCheckpoint(MonitorCallback):
         initial_value_threshold: initial best value.
     """
 
+    _writes_files = True  # under data parallelism only rank 0 keeps it
+
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", save_freq="epoch", initial_value_threshold=None, **kwargs):
         if "period" in kwargs:  # tf.keras 1 spelling

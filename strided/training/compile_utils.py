@@ -46,6 +46,11 @@ class MeanTracker:
             self.total.zero_()
             self.count.zero_()
 
+    @property
+    def variables(self):
+        """The state tensors (summed across ranks under data parallelism)."""
+        return [] if self.total is None else [self.total, self.count]
+
     def __repr__(self):
         return f"<MeanTracker name={self.name}>"
 

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import torch
 
-from strided import config
+from strided import config, distribute
 
 # ------------------------------------------------------------------ nested structures
 
@@ -241,6 +241,9 @@ class ArrayAdapter:
             batch_order = torch.randperm(self.num_batches, device=self.device)
         elif self.shuffle:
             order = torch.randperm(n, device=self.device)
+            if distribute.world_size() > 1:
+                # Every rank must shard the same global permutation: take rank 0's.
+                torch.distributed.broadcast(order, src=0)
         for i in range(self.num_batches):
             if self.shuffle == "batch":
                 b = int(batch_order[i])
@@ -355,8 +358,10 @@ class EpochIterator:
     full pass.
     """
 
-    def __init__(self, adapter, steps_per_epoch=None):
+    def __init__(self, adapter, steps_per_epoch=None, shard=False):
         self.adapter = adapter
+        # Data parallelism: each rank keeps its share of every global batch (distribute.local_slice).
+        self.shard = shard and distribute.world_size() > 1
         self.steps_per_epoch = steps_per_epoch
         self._iterator = None
         self._steps_seen = 0
@@ -393,12 +398,23 @@ class EpochIterator:
                 self._iterator = None
                 break
             self._steps_seen += 1
+            if self.shard:
+                batch = _local_share(batch)
             yield step, batch
             step += 1
         if known and self._steps_seen >= known:
             self._iterator = None
             self._steps_seen = 0
         self.adapter.on_epoch_end()
+
+
+def _local_share(batch):
+    """This rank's consecutive share of a global batch (every leaf sliced on its first axis)."""
+    leaves = [t for t in tree_flatten(batch) if hasattr(t, "shape") and len(t.shape)]
+    if not leaves:
+        return batch
+    start, stop = distribute.local_slice(int(leaves[0].shape[0]))
+    return tree_map(lambda t: t[start:stop] if hasattr(t, "shape") and len(t.shape) else t, batch)
 
 
 def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, class_weight=None,

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import torch
 
-from strided import config
+from strided import config, distribute
 from strided.callbacks.callback import CallbackList
 from strided.training import compile_utils
 from strided.training.data_adapter import (
@@ -108,6 +108,9 @@ class Trainer:
         self._loss_scale = None
         self.steps_per_execution = 1
         self.run_eagerly = False
+        self._distributed = False  # set by fit/evaluate under torchrun (strided.distribute)
+        self._constrained = None  # weights with constraints, found on the first update
+        self._last_batch_size = 1
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
@@ -232,6 +235,7 @@ class Trainer:
     def _track_loss(self, loss, x):
         leaves = tree_flatten(x)
         batch = int(leaves[0].shape[0]) if leaves else 1
+        self._last_batch_size = batch
         self._loss_tracker.update_state(loss, sample_weight=batch)
         per_output = getattr(self.compiled_loss, "last_per_output", None) if self.compiled_loss else None
         if per_output and self.compiled_loss.trackers:
@@ -299,6 +303,8 @@ class Trainer:
         if not pairs:
             return
         grads, weights = [p[0] for p in pairs], [p[1] for p in pairs]
+        if self._distributed:
+            grads = self._all_reduce_gradients(grads)
         if scaling:
             # Keras LossScaleOptimizer: unscale, skip the step on inf/NaN, adapt the scale (x2 per 2000 good steps).
             found_inf = torch.zeros((1,), device=loss.device)
@@ -311,6 +317,29 @@ class Trainer:
                 return
         with torch.no_grad():
             optimizer.apply(list(grads), list(weights))
+            self._apply_weight_constraints()
+
+    def _apply_weight_constraints(self):
+        """Projects constrained weights (max_norm, non_neg...) after each update, on their Keras layout."""
+        if self._constrained is None:
+            self._constrained = [w for w in self.trainable_weights
+                                 if getattr(w, "_keras_constraint", None) is not None]
+        for w in self._constrained:
+            layout = getattr(w, "_keras_layout", None)
+            view = w.permute(*layout) if layout else w
+            view.copy_(w._keras_constraint(view.clone()))
+
+    def _all_reduce_gradients(self, grads):
+        """Global-batch mean gradient: each rank's mean gradient weighted by its share of the batch."""
+        count = torch.full((1,), float(self._last_batch_size), device=grads[0].device)
+        grads = [g * self._last_batch_size for g in grads]
+        distribute.all_reduce_sum_(grads + [count])
+        return [g / count for g in grads]
+
+    def _reduce_metrics_across_ranks(self):
+        """Sums every metric's state over the ranks, so each rank's logs are the global values."""
+        if self._distributed:
+            distribute.all_reduce_sum_([v for m in self.metrics for v in m.variables])
 
     def train_step(self, data):
         """One training step on a batch; returns the logs (metric results as device tensors).
@@ -385,6 +414,9 @@ class Trainer:
             raise ValueError(f"Invalid value for argument `validation_split`. Expected a float in [0, 1). "
                              f"Received: validation_split={validation_split}")
         device = self._data_device()
+        self._setup_distribution()
+        if not distribute.is_chief():
+            verbose = 0
         if validation_split and validation_data is None:
             if not is_array_structure(x):
                 raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, "
@@ -406,8 +438,9 @@ class Trainer:
             else:
                 val_adapter = make_adapter(validation_data, batch_size=validation_batch_size or batch_size,
                                            device=device)
-        train_iter = EpochIterator(train_adapter, steps_per_epoch)
-        val_iter = EpochIterator(val_adapter, validation_steps) if val_adapter is not None else None
+        train_iter = EpochIterator(train_adapter, steps_per_epoch, shard=self._distributed)
+        val_iter = EpochIterator(val_adapter, validation_steps, shard=self._distributed) \
+            if val_adapter is not None else None
 
         callbacks = self._callback_list(callbacks, verbose, epochs, train_iter.num_batches, add_history=True)
         self.stop_training = False
@@ -436,6 +469,9 @@ class Trainer:
                     break
                 raise ValueError("Unexpected result of `train_function` (Empty logs). This could be due to "
                                  "issues in input data: the data yielded no batch.")
+            if self._distributed:
+                self._reduce_metrics_across_ranks()
+                logs = self.get_metrics_result()
             epoch_logs = to_python_logs(logs)
             if val_iter is not None and _should_eval(epoch, validation_freq):
                 val_logs = self._evaluate_loop(val_iter, callbacks)
@@ -447,6 +483,14 @@ class Trainer:
         callbacks.on_train_end(logs=training_logs)
         return self.history
 
+    def _setup_distribution(self):
+        """Under torchrun: join the process group once and start every rank from rank 0's weights."""
+        distributed = distribute.is_distributed()
+        if distributed and not self._distributed:
+            with torch.no_grad():
+                distribute.broadcast_parameters(self.weights)
+        self._distributed = distributed
+
     def _data_device(self):
         first = next(iter(getattr(self, "weights", None) or []), None)
         return first.device if first is not None and first.device.type != "meta" else config.get_device()
@@ -456,6 +500,9 @@ class Trainer:
             callbacks.set_model(self)
             callbacks.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
             return callbacks
+        if callbacks and not distribute.is_chief():
+            # Only rank 0 writes files (checkpoints, CSV logs, TensorBoard events).
+            callbacks = [c for c in callbacks if not getattr(c, "_writes_files", False)]
         cb = CallbackList(callbacks, add_history=add_history, add_progbar=verbose != 0, model=self,
                           verbose=verbose, epochs=epochs, steps=steps)
         return cb
@@ -470,6 +517,9 @@ class Trainer:
                 callbacks.on_test_batch_begin(step)
                 logs = self.test_step(batch)
                 callbacks.on_test_batch_end(step, LazyLogs(logs))
+        if self._distributed:
+            self._reduce_metrics_across_ranks()
+            logs = None
         logs = to_python_logs(logs if logs is not None else self.get_metrics_result())
         callbacks.on_test_end(logs)
         return logs
@@ -494,9 +544,12 @@ class Trainer:
             _unexpected("evaluate", kwargs)
         self._assert_compiled("evaluate")
         verbose = _resolve_verbose(verbose)
+        self._setup_distribution()
+        if not distribute.is_chief():
+            verbose = 0
         adapter = make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False,
                                device=self._data_device())
-        epoch_iter = EpochIterator(adapter, steps)
+        epoch_iter = EpochIterator(adapter, steps, shard=self._distributed)
         callbacks = self._callback_list(callbacks, verbose, 1, epoch_iter.num_batches)
         logs = self._evaluate_loop(epoch_iter, callbacks)
         if return_dict:

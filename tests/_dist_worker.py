@@ -1,0 +1,34 @@
+"""One process of the data-parallel test: trains a small convnet and writes what it ended with.
+
+Run alone (single process) or under a torchrun-like environment (RANK, WORLD_SIZE, MASTER_*).
+argv: OUT_DIR [die]
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+torch.set_num_threads(1)
+import strided as keras  # noqa: E402
+from strided import distribute, layers, models  # noqa: E402
+
+out_dir, mode = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "train")
+rank = int(os.environ.get("RANK", "0"))
+keras.config.set_device("cpu")
+keras.utils.set_random_seed(7)
+rng = np.random.RandomState(0)
+x = rng.rand(96, 8, 8, 1).astype("float32")
+y = (x[:, :4].mean(axis=(1, 2, 3)) > x[:, 4:].mean(axis=(1, 2, 3))).astype("int64")
+model = models.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"), layers.Flatten(),
+                           layers.Dense(2, activation="softmax")])
+model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+callbacks = [keras.callbacks.CSVLogger(os.path.join(out_dir, f"log_rank{rank}.csv"))]
+if mode == "die" and rank == 1:
+    callbacks.append(keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: os._exit(3)))
+history = model.fit(x, y, batch_size=16, epochs=3, validation_split=0.25, verbose=0, callbacks=callbacks)
+np.savez(os.path.join(out_dir, f"weights_rank{rank}.npz"), *model.get_weights())
+with open(os.path.join(out_dir, f"history_rank{rank}.json"), "w") as f:
+    json.dump({"history": history.history, "world": distribute.world_size(),
+               "evaluate": model.evaluate(x, y, batch_size=16, verbose=0)}, f)

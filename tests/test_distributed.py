@@ -1,0 +1,75 @@
+"""Data parallelism on 2 CPU processes (Gloo): same result as one process, global logs, rank-0 files."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+WORKER = os.path.join(os.path.dirname(__file__), "_dist_worker.py")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _launch(out_dir, world, mode="train", timeout=120):
+    port = _free_port()
+    procs = []
+    for rank in range(world):
+        env = dict(os.environ, STRIDED_DEVICE="cpu", OMP_NUM_THREADS="1", STRIDED_DIST_TIMEOUT="15")
+        if world > 1:
+            env.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1",
+                       MASTER_PORT=str(port))
+        else:
+            env.pop("WORLD_SIZE", None)
+        procs.append(subprocess.Popen([sys.executable, WORKER, str(out_dir), mode], env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    start = time.time()
+    results = [p.communicate(timeout=timeout) for p in procs]
+    return [p.returncode for p in procs], results, time.time() - start
+
+
+def _weights(path):
+    with np.load(path) as f:
+        return [f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))]
+
+
+@pytest.mark.slow
+def test_two_processes_match_one(tmp_path):
+    single, double = tmp_path / "single", tmp_path / "double"
+    single.mkdir(), double.mkdir()
+    codes, results, _ = _launch(single, 1)
+    assert codes == [0], results[0][1][-3000:]
+    codes, results, _ = _launch(double, 2)
+    assert codes == [0, 0], "\n".join(r[1][-3000:] for r in results)
+
+    ref = _weights(single / "weights_rank0.npz")
+    for rank in (0, 1):
+        got = _weights(double / f"weights_rank{rank}.npz")
+        for a, b in zip(ref, got):
+            np.testing.assert_allclose(b, a, atol=1e-5, rtol=1e-5)
+    h_single = json.loads((single / "history_rank0.json").read_text())
+    h0 = json.loads((double / "history_rank0.json").read_text())
+    h1 = json.loads((double / "history_rank1.json").read_text())
+    assert h0["world"] == 2 and h_single["world"] == 1
+    # Every rank logs the global metrics, equal to the single-process ones.
+    for key, values in h_single["history"].items():
+        np.testing.assert_allclose(h0["history"][key], values, atol=1e-5, err_msg=key)
+        np.testing.assert_allclose(h1["history"][key], values, atol=1e-5, err_msg=key)
+    np.testing.assert_allclose(h0["evaluate"], h_single["evaluate"], atol=1e-5)
+    # Only rank 0 writes files through callbacks.
+    assert (double / "log_rank0.csv").exists() and not (double / "log_rank1.csv").exists()
+
+
+@pytest.mark.slow
+def test_killed_rank_fails_the_others_instead_of_hanging(tmp_path):
+    codes, results, elapsed = _launch(tmp_path, 2, mode="die", timeout=90)
+    assert codes[1] == 3
+    assert codes[0] != 0, "rank 0 should fail when its peer dies"
+    assert elapsed < 60
