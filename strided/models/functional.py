@@ -92,6 +92,10 @@ class Functional(Model):
             if node.layer not in layers:
                 layers.append(node.layer)
         self._graph_layers = torch.nn.ModuleList(layers)
+        # List layers (and so weights and summary rows) in Keras's graph order, so get_weights and
+        # weight files line up with Keras models of the same architecture.
+        from strided.saving.keras_format import keras_layer_order
+        self._graph_layers = torch.nn.ModuleList(keras_layer_order(self))
         self.built = True
 
     @classmethod

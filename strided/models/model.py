@@ -117,6 +117,25 @@ class Model(Trainer, Layer):
                              "layer an `input_shape`.")
         return int(sum(w.numel() for w in self.weights))
 
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Saves the model (architecture, weights, optimizer state) as ``.keras`` (or legacy ``.h5``).
+
+        The file is written to a temporary name and renamed into place, so an interrupted save
+        leaves any previous file intact.
+        """
+        from strided.saving import saving_api
+        return saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights to ``.weights.h5`` (Keras 3 layout)."""
+        from strided.saving import saving_api
+        return saving_api.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads weights from ``.weights.h5``, a Keras 2 ``.h5`` file or a ``.keras`` file."""
+        from strided.saving import saving_api
+        return saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
     def to_json(self, **kwargs):
         from strided.saving import serialization
         return serialization.model_to_json(self, **kwargs)
