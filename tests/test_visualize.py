@@ -370,3 +370,21 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
         vis.plot_filters(np.zeros((3, 3, 1, 2)))
     # the arrays do not need matplotlib
     np.testing.assert_array_equal(vis.confusion_matrix([0, 1], [1, 1]), [[0, 1], [0, 1]])
+
+
+def test_grad_cam_binary_sigmoid_explains_either_class():
+    """One sigmoid unit: class 1 scores log p, class 0 scores log(1 - p); their gradients have opposite signs."""
+    model = strided.Sequential([layers.Conv2D(2, 1, input_shape=(4, 4, 1)), layers.Flatten(),
+                                layers.Dense(1, activation="sigmoid")])
+    x = np.random.default_rng(5).normal(size=(4, 4, 1)).astype("float32")
+    feats = vis.feature_maps(model, 0, x)[0].astype(np.float64)
+    v = model.layers[2].get_weights()[0][:, 0].reshape(4, 4, 2)
+    for cls, sign in ((1, 1.0), (0, -1.0)):
+        cam = np.maximum((feats * sign * v.mean(axis=(0, 1))).sum(-1), 0)
+        heat = vis.grad_cam(model, x, class_index=cls)
+        if cam.max() > 0:
+            np.testing.assert_allclose(heat, cam / cam.max(), atol=1e-5)
+        else:
+            np.testing.assert_allclose(heat, 0.0)
+    with pytest.raises(ValueError, match="2 classes"):
+        vis.grad_cam(model, x, class_index=2)

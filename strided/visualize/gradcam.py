@@ -39,21 +39,32 @@ def _scores(outputs, class_index):
     """Per-sample class score to differentiate, and the class used.
 
     Outputs that look like probabilities (all in [0, 1]) are scored by their log: the gradient of
-    log p_c for softmax is the gradient of the logit margin, and does not vanish when p_c ~ 1.
+    log p_c for softmax is the gradient of the logit margin, and does not vanish when p_c ~ 1. A
+    single sigmoid unit is a binary classifier, as in Keras: class 1 scores p, class 0 scores 1 - p.
     """
     out = outputs.reshape(outputs.shape[0], -1)
-    if class_index is None:
-        idx = out.argmax(dim=1) if out.shape[1] > 1 else torch.zeros(out.shape[0], dtype=torch.long,
-                                                                     device=out.device)
-    else:
-        idx = torch.as_tensor(np.broadcast_to(np.asarray(class_index), (out.shape[0],)).copy(), dtype=torch.long,
-                              device=out.device)
-        if (idx < 0).any() or (idx >= out.shape[1]).any():
-            raise ValueError(f"Invalid value for argument `class_index`: the model has {out.shape[1]} outputs. "
-                             f"Received class_index={class_index!r}.")
-    chosen = out.gather(1, idx[:, None])[:, 0]
+    n = out.shape[0]
     with torch.no_grad():
         probabilities = bool(((out >= 0) & (out <= 1)).all())
+    binary = out.shape[1] == 1 and probabilities
+    n_classes = 2 if binary else out.shape[1]
+    if class_index is None:
+        if binary:
+            idx = (out[:, 0] > 0.5).long()
+        elif out.shape[1] > 1:
+            idx = out.argmax(dim=1)
+        else:
+            idx = torch.zeros(n, dtype=torch.long, device=out.device)
+    else:
+        idx = torch.as_tensor(np.broadcast_to(np.asarray(class_index), (n,)).copy(), dtype=torch.long,
+                              device=out.device)
+        if (idx < 0).any() or (idx >= n_classes).any():
+            raise ValueError(f"Invalid value for argument `class_index`: the model has {n_classes} classes. "
+                             f"Received class_index={class_index!r}.")
+    if binary:
+        chosen = torch.where(idx == 1, out[:, 0], 1 - out[:, 0])
+    else:
+        chosen = out.gather(1, idx[:, None])[:, 0]
     if probabilities:
         chosen = torch.log(chosen.clamp_min(1e-12))
     return chosen, idx
@@ -84,7 +95,8 @@ def grad_cam(model, x, layer=None, class_index=None):
         x: one image ``(H, W, C)`` or a batch ``(N, H, W, C)``.
         layer: the conv layer whose feature maps are weighted (a layer, name or index; default the
             last layer with a kernel and an image-shaped output).
-        class_index: class to explain (int, or one per sample); default the predicted class.
+        class_index: class to explain (int, or one per sample); default the predicted class. For a
+            single sigmoid output, 1 explains the positive class and 0 the negative one.
 
     Returns:
         NumPy float array in [0, 1] of the input's spatial size: ``(H, W)`` for one image,
