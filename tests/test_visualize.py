@@ -195,7 +195,8 @@ def _minmax(a):
 
 
 def test_saliency_of_linear_model_is_weight_magnitude():
-    model = strided.Sequential([layers.Flatten(input_shape=(5, 6, 2)), layers.Dense(3)])
+    """The final softmax is set aside (as in Keras's Grad-CAM example): the score is the logit w . x."""
+    model = strided.Sequential([layers.Flatten(input_shape=(5, 6, 2)), layers.Dense(3, activation="softmax")])
     w = model.layers[1].get_weights()[0]  # (60, 3)
     x = np.random.default_rng(0).random((5, 6, 2)).astype("float32")
     s = vis.saliency_map(model, x, class_index=1)
@@ -204,6 +205,7 @@ def test_saliency_of_linear_model_is_weight_magnitude():
     np.testing.assert_allclose(s, expected, atol=1e-5)
     batch = vis.saliency_map(model, np.stack([x, x]), class_index=[1, 1])
     assert batch.shape == (2, 5, 6)
+    np.testing.assert_allclose(np.asarray(model(x[None])).sum(), 1.0, rtol=1e-5)  # softmax restored
 
 
 def test_grad_cam_formula_on_linear_head():

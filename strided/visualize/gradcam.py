@@ -3,6 +3,8 @@
 Grad-CAM (Selvaraju et al., 2017): weight each channel of a conv layer's output by the mean gradient
 of the class score over that channel, sum, keep the positive part, upsample to the input size.
 """
+import contextlib
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -35,22 +37,55 @@ def last_conv_layer(model):
     return fallback
 
 
-def _scores(outputs, class_index):
+def _activation_name(fn):
+    name = getattr(fn, "__name__", None)
+    if name is None:
+        try:
+            from strided import activations
+            name = activations.serialize(fn)
+        except Exception:  # an unknown callable: treated as "not softmax/sigmoid"
+            name = None
+    return name if isinstance(name, str) else None
+
+
+@contextlib.contextmanager
+def _pre_activation(model):
+    """Runs ``model`` with a final softmax/sigmoid removed, so scores are logits (no saturation).
+
+    Yields 'softmax', 'sigmoid' or None (the output layer was left alone). The Keras Grad-CAM
+    example does the same by setting ``model.layers[-1].activation = None``.
+    """
+    outputs = getattr(model, "outputs", None) or []
+    layer = outputs[0]._keras_history[0] if len(outputs) == 1 else None
+    kind = _activation_name(getattr(layer, "activation", None)) if layer is not None else None
+    if kind not in ("softmax", "sigmoid"):
+        yield None
+        return
+    original = layer.activation
+    layer.activation = lambda x: x
+    try:
+        yield kind
+    finally:
+        layer.activation = original
+
+
+def _scores(outputs, class_index, kind=None):
     """Per-sample class score to differentiate, and the class used.
 
-    Outputs that look like probabilities (all in [0, 1]) are scored by their log: the gradient of
-    log p_c for softmax is the gradient of the logit margin, and does not vanish when p_c ~ 1. A
-    single sigmoid unit is a binary classifier, as in Keras: class 1 scores p, class 0 scores 1 - p.
+    ``kind`` says what ``outputs`` are: logits of a removed 'softmax' or 'sigmoid' (the score is the
+    logit; for one sigmoid unit, class 1 scores z and class 0 scores -z, as Keras's binary
+    convention), or None for the model's own outputs. Those are scored by their log when they look
+    like probabilities (all in [0, 1]), which keeps the gradient of a confident softmax alive.
     """
     out = outputs.reshape(outputs.shape[0], -1)
     n = out.shape[0]
     with torch.no_grad():
-        probabilities = bool(((out >= 0) & (out <= 1)).all())
-    binary = out.shape[1] == 1 and probabilities
+        probabilities = kind is None and bool(((out >= 0) & (out <= 1)).all())
+    binary = out.shape[1] == 1 and (kind == "sigmoid" or probabilities)
     n_classes = 2 if binary else out.shape[1]
     if class_index is None:
         if binary:
-            idx = (out[:, 0] > 0.5).long()
+            idx = (out[:, 0] > (0.0 if kind == "sigmoid" else 0.5)).long()
         elif out.shape[1] > 1:
             idx = out.argmax(dim=1)
         else:
@@ -61,6 +96,8 @@ def _scores(outputs, class_index):
         if (idx < 0).any() or (idx >= n_classes).any():
             raise ValueError(f"Invalid value for argument `class_index`: the model has {n_classes} classes. "
                              f"Received class_index={class_index!r}.")
+    if binary and kind == "sigmoid":
+        return torch.where(idx == 1, out[:, 0], -out[:, 0]), idx
     if binary:
         chosen = torch.where(idx == 1, out[:, 0], 1 - out[:, 0])
     else:
@@ -107,9 +144,9 @@ def grad_cam(model, x, layer=None, class_index=None):
     inputs = model_inputs(model)
     sub = Model(inputs=inputs, outputs=[layer.output, model.outputs[0]])
     t, single = _prepare_input(model, x)
-    with torch.enable_grad():
+    with torch.enable_grad(), _pre_activation(model) as kind:
         features, outputs = sub(t)
-        score, _ = _scores(outputs, class_index)
+        score, _ = _scores(outputs, class_index, kind)
         (grads,) = torch.autograd.grad(score.sum(), features)
     if features.ndim != 4:
         raise ValueError(f"Grad-CAM needs an image-shaped layer output; layer '{layer.name}' gives shape "
@@ -121,7 +158,8 @@ def grad_cam(model, x, layer=None, class_index=None):
     from strided import config
     spatial = tuple(t.shape[2:4]) if config.image_data_format() == "channels_first" else tuple(t.shape[1:3])
     cam = F.interpolate(cam.float(), size=spatial, mode="bilinear", align_corners=False)[:, 0]
-    cam = cam / cam.flatten(1).max(dim=1).values.clamp_min(1e-12).view(-1, 1, 1)
+    peak = cam.flatten(1).max(dim=1).values.view(-1, 1, 1)
+    cam = torch.where(peak > 0, cam / torch.where(peak > 0, peak, torch.ones_like(peak)), torch.zeros_like(cam))
     out = to_numpy(cam.clamp(0, 1)).astype(np.float32)
     return out[0] if single else out
 
@@ -138,9 +176,9 @@ def saliency_map(model, x, class_index=None):
         NumPy float array in [0, 1]: ``(H, W)`` for one image, ``(N, H, W)`` for a batch.
     """
     t, single = _prepare_input(model, x)
-    with torch.enable_grad():
+    with torch.enable_grad(), _pre_activation(model) as kind:
         outputs = model(t)
-        score, _ = _scores(outputs, class_index)
+        score, _ = _scores(outputs, class_index, kind)
         (grads,) = torch.autograd.grad(score.sum(), t)
     g = grads.abs()
     if g.ndim == 4:
