@@ -86,6 +86,20 @@ def _same_shape(name, y_true, y_pred, hint=""):
                          f"Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}.{hint}")
 
 
+def _softmax_logits(y_pred, from_logits, axis):
+    """The logits behind a softmax output, when the model's softmax attached them.
+
+    tf.keras computes crossentropy on a softmax output from the softmax's own input (its logits),
+    which is exact where clipping probabilities to [eps, 1 - eps] is not, and takes fewer kernels.
+    """
+    logits = getattr(y_pred, "_keras_logits", None)
+    if from_logits or logits is None or not isinstance(y_pred, torch.Tensor):
+        return y_pred, from_logits
+    if axis not in (-1, y_pred.dim() - 1) or logits.shape != y_pred.shape:
+        return y_pred, from_logits
+    return logits, True
+
+
 def _clip_probs(p):
     eps = config.epsilon()
     return torch.clamp(p, eps, 1.0 - eps)
@@ -109,6 +123,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     """
     if isinstance(axis, bool):
         raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
+    y_pred, from_logits = _softmax_logits(y_pred, from_logits, axis)
     y_true, y_pred = _prep(y_true, y_pred)
     if tuple(y_true.shape) != tuple(y_pred.shape):
         hint = ""
@@ -148,6 +163,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         Per-sample losses, shape ``y_true`` without the trailing 1.
     """
     y_pred = _as_tensor(y_pred)
+    y_pred, from_logits = _softmax_logits(y_pred, from_logits, axis)
     if not y_pred.is_floating_point() or y_pred.dtype in (torch.float16, torch.bfloat16):
         y_pred = y_pred.float()
     y_true = _as_tensor(y_true, device=y_pred.device)

@@ -159,7 +159,7 @@ class Layer(torch.nn.Module):
             w.requires_grad_(bool(value) and w._keras_trainable)
 
     def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
-                   regularizer=None, constraint=None, name=None, torch_layout=None):
+                   regularizer=None, constraint=None, name=None, torch_layout=None, memory_format=None):
         """Creates a weight of Keras-layout ``shape`` and tracks it.
 
         Args:
@@ -169,6 +169,10 @@ class Layer(torch.nn.Module):
             regularizer, constraint: names or objects, as in Keras.
             torch_layout: optional permutation of the Keras axes giving the stored layout, e.g.
                 ``(3, 2, 0, 1)`` stores a ``(kh, kw, in, out)`` conv kernel as torch's ``(out, in, kh, kw)``.
+            memory_format: ``'channels_last'`` stores a 4D/5D conv kernel channels-last in memory, the
+                layout cuDNN and oneDNN use with channels_last activations: the conv then needs no weight
+                copy each step, and the gradients and optimizer slots share the parameter's strides, so
+                the optimizer's multi-tensor (foreach) kernels take their fast path.
         """
         from strided import constraints, initializers, regularizers
         shape = tuple(int(s) for s in (shape or ()))
@@ -177,7 +181,11 @@ class Layer(torch.nn.Module):
         value = torch.as_tensor(value, dtype=config.torch_dtype(dtype or self.dtype))
         if torch_layout is not None:
             value = value.permute(*torch_layout)
-        param = torch.nn.Parameter(value.contiguous().to(config.get_device()),
+        value = value.contiguous()
+        if memory_format == "channels_last" and value.dim() in (4, 5):
+            value = value.contiguous(memory_format=torch.channels_last if value.dim() == 4
+                                     else torch.channels_last_3d)
+        param = torch.nn.Parameter(value.to(config.get_device()),
                                    requires_grad=bool(trainable) and self._trainable)
         param._keras_trainable = bool(trainable)
         param._keras_name = name or f"variable_{len(self._tracked_weights)}"
@@ -410,8 +418,14 @@ class Layer(torch.nn.Module):
 
     def _eager_call(self, inputs, kwargs):
         from_arrays = any(is_array_like(x) for x in pytree.tree_leaves(inputs))
+        device = self._device()
         if from_arrays:
-            inputs = pytree.tree_map(lambda x: to_tensor(x, device=self._device()), inputs)
+            inputs = pytree.tree_map(lambda x: to_tensor(x, device=device), inputs)
+        elif any(isinstance(x, torch.Tensor) and x.device != device and not x.is_meta
+                 for x in pytree.tree_leaves(inputs)):
+            # A CPU tensor given to a model on the GPU (or the reverse) goes where the weights are.
+            inputs = pytree.tree_map(lambda x: x.to(device) if isinstance(x, torch.Tensor) and not x.is_meta
+                                     else x, inputs)
         shapes = pytree.tree_map(lambda x: _shape_of(x), inputs, is_leaf=lambda x: isinstance(x, torch.Tensor))
         if not self.built:
             self._maybe_build(_with_none_batch(shapes))

@@ -139,7 +139,7 @@ class BaseConv(_ConvBase):
         self.kernel = self.add_weight(shape=self.kernel_size + (channels // self.groups, self.filters),
                                       initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint, name="kernel",
-                                      torch_layout=_torch_layout(self.rank))
+                                      torch_layout=_torch_layout(self.rank), memory_format="channels_last")
         self._add_bias(self.filters)
         super().build(input_shape)
 
@@ -236,7 +236,7 @@ class BaseConvTranspose(_ConvBase):
         self.kernel = self.add_weight(shape=self.kernel_size + (self.filters, channels),
                                       initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint, name="kernel",
-                                      torch_layout=_torch_layout(self.rank))
+                                      torch_layout=_torch_layout(self.rank), memory_format="channels_last")
         self._add_bias(self.filters)
         super().build(input_shape)
 
