@@ -9,7 +9,7 @@ from strided import layers, losses, models
 
 def _seed_convnet():
     return models.Sequential([layers.Input((28, 28, 1)), layers.Conv2D(8, 3, activation="relu"),
-                              layers.MaxPooling2D(), layers.Flatten(), layers.Dense(10, activation="softmax")])
+                              layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(), layers.Flatten(), layers.Dense(10, activation="softmax")])
 
 
 def test_softmax_output_crossentropy_uses_the_logits():
@@ -36,7 +36,9 @@ def test_conv_kernels_are_channels_last_and_grads_match_their_strides():
     x = torch.rand(4, 28, 28, 1)
     model(x, training=True).sum().backward()
     for w in model.trainable_weights:
-        assert w.grad.stride() == w.stride(), w._keras_name
+        # Strides of size-1 dimensions carry no layout information.
+        same = all(a == b for a, b, n in zip(w.grad.stride(), w.stride(), w.shape) if n > 1)
+        assert same, (w._keras_name, w.grad.stride(), w.stride())
 
 
 def test_channels_last_kernel_round_trips_keras_layout():
