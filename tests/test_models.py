@@ -174,8 +174,8 @@ def test_functional_nested_model_and_training_flag():
     x = torch.ones(2, 3)
     dense = outer.layers[-1]
     k, b = dense.get_weights()
-    np.testing.assert_allclose(outer(x, training=False).detach().numpy(), np.ones((2, 3)) @ k + b, rtol=1e-6)
-    np.testing.assert_allclose(outer(x, training=True).detach().numpy(), 2 * np.ones((2, 3)) @ k + b, rtol=1e-6)
+    np.testing.assert_allclose(outer(x, training=False).detach().cpu().numpy(), np.ones((2, 3)) @ k + b, rtol=1e-6)
+    np.testing.assert_allclose(outer(x, training=True).detach().cpu().numpy(), 2 * np.ones((2, 3)) @ k + b, rtol=1e-6)
 
 
 def test_graph_disconnected_error():

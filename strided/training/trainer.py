@@ -9,6 +9,7 @@ epoch ends); evaluation runs without autograd.
 """
 import contextlib
 import math
+import os
 import warnings
 
 import numpy as np
@@ -271,10 +272,22 @@ class Trainer:
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         return loss, y_pred
 
+    @staticmethod
+    def _compile_mode(x):
+        """'reduce-overhead' (CUDA graphs: one launch replays the whole forward and backward) on a GPU,
+        where a small network is bound by kernel launches; the default mode elsewhere.
+        ``STRIDED_COMPILE_MODE`` overrides it."""
+        mode = os.environ.get("STRIDED_COMPILE_MODE")
+        if mode:
+            return None if mode == "default" else mode
+        leaves = tree_flatten(x)
+        on_cuda = bool(leaves) and getattr(leaves[0], "is_cuda", False)
+        return "reduce-overhead" if on_cuda else None
+
     def _run_forward_loss(self, x, y, sample_weight):
         if self._jit_compile and self._compiled_step is not False:
             if self._compiled_step is None:
-                self._compiled_step = torch.compile(self._forward_loss)
+                self._compiled_step = torch.compile(self._forward_loss, mode=self._compile_mode(x))
             try:
                 return self._compiled_step(x, y, sample_weight)
             except Exception as e:  # noqa: BLE001 - any compiler failure falls back to eager
