@@ -150,10 +150,20 @@ def cmd_train(args):
 
 
 def _write_figures(out, history, y_true, y_pred, classes):
+    from strided import visualize
+    indices = list(range(len(classes)))
+    matrix = visualize.confusion_matrix(y_true, y_pred, labels=indices)
+    path = os.path.join(out, "confusion.csv")
+    with open(path + ".tmp", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["true \\ predicted"] + list(classes))
+        for name, row in zip(classes, matrix):
+            writer.writerow([name] + [int(v) for v in row])
+    os.replace(path + ".tmp", path)
     try:
-        from strided import visualize
         visualize.plot_history(history, save_path=os.path.join(out, "curves.png"))
-        visualize.plot_confusion_matrix(y_true, y_pred, labels=classes, save_path=os.path.join(out, "confusion.png"))
+        visualize.plot_confusion_matrix(y_true, y_pred, labels=indices, display_labels=classes,
+                                        save_path=os.path.join(out, "confusion.png"))
         return ["curves.png", "confusion.png"]
     except ImportError as exc:  # matplotlib is an optional extra
         print(f"(figures skipped: {exc})")

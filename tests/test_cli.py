@@ -30,6 +30,10 @@ def test_train_writes_run_directory(trained_run, capsys):
     meta = json.loads((trained_run / "run.json").read_text())
     # 1,200 images for one epoch: far above chance (10%), far below a full run.
     assert 0.5 < meta["test_accuracy"] <= 1.0
+    rows = (trained_run / "confusion.csv").read_text().splitlines()[1:]
+    matrix = np.array([[int(v) for v in row.split(",")[1:]] for row in rows])
+    assert matrix.shape == (10, 10) and matrix.sum() == 200
+    assert np.trace(matrix) / matrix.sum() == pytest.approx(meta["test_accuracy"], abs=1e-6)
     header = (trained_run / "history.csv").read_text().splitlines()[0]
     assert header.split(",")[:3] == ["epoch", "loss", "accuracy"]
 
