@@ -269,3 +269,21 @@ def test_input_layer_validation():
     with pytest.raises(ValueError, match="shape"):
         Input(shape=(-1, 3))
     assert isinstance(Input(shape=5), KerasTensor) and Input(shape=5).shape == (None, 5)
+
+
+def test_summary_extra_columns_and_plot_model():
+    from strided.layers import Conv2D
+    from strided.utils import plot_model
+    clear_session()
+    inputs = Input(shape=(8, 8, 1))
+    x = Conv2D(2, 3)(inputs)
+    y = Conv2D(3, 3)(x)
+    model = Model(inputs, y)
+    lines = []
+    model.summary(print_fn=lines.append, show_flops=True, show_receptive_field=True)
+    text = "\n".join(lines)
+    # Two stacked 3x3 convs: 5x5 receptive field; MACs = output positions x kernel size.
+    assert "5 / stride 1" in text and "3 / stride 1" in text
+    assert f"{4 * 4 * 3 * 3 * 2 * 3:,}" in text and f"{6 * 6 * 3 * 3 * 1 * 2:,}" in text
+    graph = plot_model(model)
+    assert "conv2d_1 (Conv2D) (None, 4, 4, 3)  <- conv2d" in graph

@@ -123,7 +123,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
 
     receptive = {}
     if show_receptive_field:
-        from strided.models.receptive_field import receptive_fields
+        from strided.visualize.receptive_field import receptive_fields
         receptive = receptive_fields(model)
 
     print_fn(f'Model: "{model.name}"')
