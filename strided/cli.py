@@ -104,9 +104,28 @@ def _write_csv(path, history):
     os.replace(path + ".tmp", path)
 
 
+def _relaunch_distributed(nproc, argv):
+    """``strided train --nproc N`` = ``torchrun --standalone --nproc_per_node N -m strided train ...``."""
+    import subprocess
+    rest, skip = [], False
+    for i, item in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if item == "--nproc":
+            skip = True
+            continue
+        if item.startswith("--nproc="):
+            continue
+        rest.append(item)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+           "-m", "strided"] + rest
+    return subprocess.call(cmd)
+
+
 def cmd_train(args):
     import strided
-    from strided import config
+    from strided import config, distribute
     try:
         config.set_device(args.device)
     except ValueError as exc:
@@ -118,7 +137,9 @@ def cmd_train(args):
     model = build_model(args.model, x_train.shape[1:], len(classes))
     model.compile(optimizer=args.optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   jit_compile=bool(args.jit))
-    model.summary()
+    chief = not distribute.is_distributed() or distribute.is_chief()
+    if chief:
+        model.summary()
     fit_x = x_train
     if args.augment:
         from strided.preprocessing.image import ImageDataGenerator
@@ -133,6 +154,8 @@ def cmd_train(args):
     start = time.perf_counter()
     test_loss, test_acc = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     eval_s = time.perf_counter() - start
+    if not chief:
+        return 0  # rank 0 reports and writes the run directory
     print(f"Test accuracy: {test_acc:.4f} - test loss: {test_loss:.4f}")
     os.makedirs(args.out, exist_ok=True)
     model.save(os.path.join(args.out, "model.keras"))
@@ -249,6 +272,8 @@ def make_parser():
     train.add_argument("--validation-split", type=float, default=0.0)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    train.add_argument("--nproc", type=int, default=1,
+                       help="data-parallel processes on this machine (launched through torchrun)")
     evaluate = sub.add_parser("evaluate", help="evaluate a run directory on its test set")
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
@@ -262,7 +287,10 @@ def make_parser():
 
 def main(argv=None):
     parser = make_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if args.command == "train" and args.nproc > 1 and "WORLD_SIZE" not in os.environ:
+        return _relaunch_distributed(args.nproc, argv)
     commands = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary}
     try:
         if args.command == "train" and (args.epochs < 1 or args.batch_size < 1):

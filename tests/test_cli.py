@@ -67,3 +67,12 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+@pytest.mark.slow
+def test_train_with_two_processes(tmp_path):
+    result = run_cli("train", "--model", "mnist-mlp", "--dataset", "mnist", "--epochs", "1", "--limit", "600",
+                     "--device", "cpu", "--nproc", "2", "--out", str(tmp_path), "--verbose", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("Total params") == 1  # only rank 0 prints
+    assert json.loads((tmp_path / "run.json").read_text())["test_accuracy"] > 0.5
