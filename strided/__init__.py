@@ -37,6 +37,10 @@ _NAMES = {
 }
 
 
+def enable_eager_execution():
+    """TensorFlow 1's switch to eager mode (seed 003 calls it): strided is always eager, so it does nothing."""
+
+
 def __getattr__(name):
     if name in _SUBMODULES:
         module = importlib.import_module(f"strided.{name}")

@@ -417,6 +417,7 @@ def constant(value, dtype=None, shape=None, name=None):
     if shape is not None:
         shape = tuple(int(s) for s in np.asarray(shape).reshape(-1))
         t = t.expand(shape).clone() if t.numel() == 1 else t.reshape(shape)
+    t._strided_constant = True  # layers treat it as data, like a NumPy array (results ready for .numpy())
     return t
 
 

@@ -58,9 +58,16 @@ def is_array_like(x):
     return isinstance(x, (np.ndarray, np.generic, list, tuple, int, float)) and not isinstance(x, bool)
 
 
+def is_plain_data(x):
+    """NumPy data or a ``strided.constant`` (seed 003's ``tf.constant``): values a student wants to look at."""
+    return is_array_like(x) or getattr(x, "_strided_constant", False)
+
+
 def to_tensor(x, dtype=None, device=None):
     """NumPy/list/scalar -> torch tensor on the layer device; floats become floatx, ints stay ints."""
     if isinstance(x, torch.Tensor):
+        if getattr(x, "_strided_constant", False) and x.is_floating_point():
+            return x.to(config.torch_dtype(dtype))  # tf.constant(...) data follows floatx like NumPy input
         return x
     arr = np.asarray(x)
     if dtype is None:
@@ -417,10 +424,10 @@ class Layer(torch.nn.Module):
         return self._eager_call(inputs, kwargs)
 
     def _eager_call(self, inputs, kwargs):
-        from_arrays = any(is_array_like(x) for x in pytree.tree_leaves(inputs))
+        from_arrays = any(is_plain_data(x) for x in pytree.tree_leaves(inputs))
         device = self._device()
         if from_arrays:
-            inputs = pytree.tree_map(lambda x: to_tensor(x, device=device), inputs)
+            inputs = pytree.tree_map(lambda x: to_tensor(x, device=device).to(device), inputs)
         elif any(isinstance(x, torch.Tensor) and x.device != device and not x.is_meta
                  for x in pytree.tree_leaves(inputs)):
             # A CPU tensor given to a model on the GPU (or the reverse) goes where the weights are.

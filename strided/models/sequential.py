@@ -33,8 +33,13 @@ class Sequential(Model):
     def _default_name(cls):
         return "sequential"
 
-    def add(self, layer, rebuild=True):
+    def add(self, layer, rebuild=True, **kwargs):
         """Adds a layer on top of the stack."""
+        if kwargs:
+            # Seed 000 writes `model.add(Conv2D(...), padding='same')`: the argument belongs to the layer.
+            args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+            raise TypeError(f"Sequential.add() takes only a layer, but it also received {args}. Layer arguments go "
+                            f"inside the layer's parentheses: model.add(Conv2D(10, kernel_size=3, {args})).")
         if isinstance(layer, KerasTensor):
             source = layer._keras_history[0]
             if isinstance(source, InputLayer):
