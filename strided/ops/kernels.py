@@ -23,6 +23,8 @@ result is moved back with ``movedim(1, -1)``, zero-copy again.
 (``conv_utils.same_padding``). When before == after torch's own symmetric padding is used; otherwise
 the input is padded explicitly first.
 """
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -69,10 +71,14 @@ def _as_tensor(x, like=None, name="inputs"):
 
 
 def _check_rank(x, rank, name="inputs", what="convolution"):
-    if x.ndim != rank + 2:
+    _check_rank_shape(tuple(x.shape), rank, name, what)
+
+
+def _check_rank_shape(shape, rank, name="inputs", what="convolution"):
+    if len(shape) != rank + 2:
         raise ValueError(f"Invalid shape for argument `{name}`: a {rank}D {what} expects a tensor of rank "
-                         f"{rank + 2} (batch, *spatial, channels), got rank {x.ndim}. "
-                         f"Received {name}.shape={tuple(x.shape)}.")
+                         f"{rank + 2} (batch, *spatial, channels), got rank {len(shape)}. "
+                         f"Received {name}.shape={tuple(shape)}.")
 
 
 def _spatial_rank(ndim, name, shape):
@@ -153,25 +159,43 @@ def conv(x, weight, bias=None, strides=1, padding="valid", data_format="channels
         Tensor ``(N, *out, filters)`` (channels_first: ``(N, filters, *out)``) with
         ``out = ceil(n / s)`` for 'same'/'causal', ``floor((n - (k-1)*d - 1) / s) + 1`` for 'valid'.
     """
-    rank = _spatial_rank(weight.ndim, "weight", weight.shape)
     x = _as_tensor(x, weight)
-    _check_rank(x, rank)
+    rank, data_format, strides, dilation_rate, torch_padding, pad_arg = _conv_plan(
+        tuple(x.shape), tuple(weight.shape), _key(strides), padding, data_format or config.image_data_format(),
+        _key(dilation_rate), int(groups))
+    xt = _to_torch_order(x, data_format)
+    if pad_arg is not None:
+        xt = F.pad(xt, pad_arg)
+    y = _CONV[rank](xt, weight, bias, strides, torch_padding, dilation_rate, int(groups))
+    return _from_torch_order(y, data_format)
+
+
+def _key(value):
+    """Arguments as hashable cache keys (lists become tuples)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+# Validation and padding arithmetic depend only on shapes and arguments, so they run once per
+# distinct call signature; a training step then goes straight to the torch kernel.
+@functools.lru_cache(maxsize=1024)
+def _conv_plan(x_shape, w_shape, strides, padding, data_format, dilation_rate, groups):
+    rank = _spatial_rank(len(w_shape), "weight", w_shape)
+    _check_rank_shape(x_shape, rank)
     data_format = conv_utils.normalize_data_format(data_format)
     kernel_size, strides, dilation_rate, padding = _window_args(
-        rank, weight.shape[2:], strides, dilation_rate, padding, allow_causal=True)
-    groups = int(groups)
-    xt = _to_torch_order(x, data_format)
-    channels = xt.shape[1]
-    if channels != weight.shape[1] * groups or weight.shape[0] % groups:
+        rank, w_shape[2:], strides, dilation_rate, padding, allow_causal=True)
+    channels = x_shape[-1] if data_format == "channels_last" else x_shape[1]
+    spatial = x_shape[1:-1] if data_format == "channels_last" else x_shape[2:]
+    if channels != w_shape[1] * groups or w_shape[0] % groups:
         raise ValueError(
             f"The number of input channels does not match the kernel: `inputs` has {channels} channels "
-            f"but the kernel expects {weight.shape[1] * groups} ({weight.shape[1]} per group x {groups} "
-            f"groups). Received inputs.shape={tuple(x.shape)} ({data_format}), weight.shape="
-            f"{tuple(weight.shape)} (torch layout (filters, in // groups, *kernel_size)).")
-    pads = _pads(xt.shape[2:], kernel_size, strides, dilation_rate, padding, x.shape, "kernel", weight.shape)
-    xt, torch_padding = _apply_padding(xt, pads)
-    y = _CONV[rank](xt, weight, bias, strides, torch_padding, dilation_rate, groups)
-    return _from_torch_order(y, data_format)
+            f"but the kernel expects {w_shape[1] * groups} ({w_shape[1]} per group x {groups} "
+            f"groups). Received inputs.shape={tuple(x_shape)} ({data_format}), weight.shape="
+            f"{tuple(w_shape)} (torch layout (filters, in // groups, *kernel_size)).")
+    pads = _pads(spatial, kernel_size, strides, dilation_rate, padding, x_shape, "kernel", w_shape)
+    if all(b == a for b, a in pads):
+        return rank, data_format, strides, dilation_rate, tuple(b for b, _ in pads), None
+    return rank, data_format, strides, dilation_rate, (0,) * rank, tuple(_torch_pad_arg(pads))
 
 
 def depthwise_conv(x, weight, bias=None, strides=1, padding="valid", data_format="channels_last",
@@ -277,14 +301,21 @@ def conv_transpose_cropped(xt, weight, bias, strides, dilation_rate, out_len, be
 # ---------------------------------------------------------------- pooling
 
 def _pool_args(x, pool_size, strides, padding, data_format):
-    rank = _spatial_rank(x.ndim, "inputs", x.shape)
+    rank, pool_size, strides, data_format, pads = _pool_plan(
+        tuple(x.shape), _key(pool_size), _key(strides), padding, data_format or config.image_data_format())
+    return rank, pool_size, strides, data_format, _to_torch_order(x, data_format), pads
+
+
+@functools.lru_cache(maxsize=1024)
+def _pool_plan(x_shape, pool_size, strides, padding, data_format):
+    rank = _spatial_rank(len(x_shape), "inputs", x_shape)
     pool_size = conv_utils.normalize_tuple(pool_size, rank, "pool_size")
     strides = pool_size if strides is None else strides
     data_format = conv_utils.normalize_data_format(data_format)
     _, strides, _, padding = _window_args(rank, pool_size, strides, 1, padding)
-    xt = _to_torch_order(x, data_format)
-    pads = _pads(xt.shape[2:], pool_size, strides, (1,) * rank, padding, x.shape, "pool_size", pool_size)
-    return rank, pool_size, strides, data_format, xt, pads
+    spatial = x_shape[1:-1] if data_format == "channels_last" else x_shape[2:]
+    pads = _pads(spatial, pool_size, strides, (1,) * rank, padding, x_shape, "pool_size", pool_size)
+    return rank, pool_size, strides, data_format, tuple(pads)
 
 
 def max_pool(x, pool_size, strides=None, padding="valid", data_format=None):

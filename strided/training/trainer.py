@@ -7,6 +7,7 @@ Speed rules: in-memory data is moved to the device once per call; batches are de
 metrics accumulate on the device and are read only at log boundaries (progress-bar redraws,
 epoch ends); evaluation runs without autograd.
 """
+import collections.abc
 import contextlib
 import math
 import os
@@ -48,6 +49,28 @@ class LazyLogs(dict):
             return method
         locals()[_name] = _make(_name)
     del _name, _make
+
+
+class MetricResults(collections.abc.Mapping):
+    """A read-only mapping ``metric name -> metric.result()`` evaluated on access (and then kept)."""
+
+    def __init__(self, metrics):
+        self._metrics = {m.name: m for m in metrics}
+        self._values = {}
+
+    def __getitem__(self, name):
+        if name not in self._values:
+            self._values[name] = self._metrics[name].result()
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._metrics)
+
+    def __len__(self):
+        return len(self._metrics)
+
+    def __repr__(self):
+        return repr(dict(self))
 
 
 def to_python_logs(logs):
@@ -111,6 +134,7 @@ class Trainer:
         self.run_eagerly = False
         self._distributed = False  # set by fit/evaluate under torchrun (strided.distribute)
         self._constrained = None  # weights with constraints, found on the first update
+        self._step_weights = None  # the trainable weights of the current fit
         self._last_batch_size = 1
 
     # ------------------------------------------------------------------ compile
@@ -174,6 +198,7 @@ class Trainer:
         self._auto_scale_loss = auto_scale_loss
         self._loss_scale = None
         self._labels_checked = False
+        self._step_weights = self._constrained = None
         self.stop_training = False
         self.compiled = True
 
@@ -206,8 +231,12 @@ class Trainer:
             m.reset_state()
 
     def get_metrics_result(self):
-        """Current metric values as a dict of 0-d device tensors."""
-        return {m.name: m.result() for m in self.metrics}
+        """Current metric values, name -> 0-d device tensor, each computed when first read.
+
+        A training step returns this mapping; most steps nobody reads it (the progress bar looks a
+        few times per second), so the result kernels run only when a value is actually needed.
+        """
+        return MetricResults(self.metrics)
 
     # ------------------------------------------------------------------ steps
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -297,7 +326,9 @@ class Trainer:
         return self._forward_loss(x, y, sample_weight)
 
     def _apply_gradients(self, loss):
-        weights = [w for w in self.trainable_weights if getattr(w, "requires_grad", False)]
+        weights = self._step_weights
+        if weights is None:  # found once per fit (Keras also reads `trainable` only when training starts)
+            weights = self._step_weights = [w for w in self.trainable_weights if getattr(w, "requires_grad", False)]
         if not weights:
             warnings.warn("The model does not have any trainable weights.", stacklevel=3)
             return
@@ -427,6 +458,7 @@ class Trainer:
             raise ValueError(f"Invalid value for argument `validation_split`. Expected a float in [0, 1). "
                              f"Received: validation_split={validation_split}")
         device = self._data_device()
+        self._step_weights = self._constrained = None
         self._setup_distribution()
         if not distribute.is_chief():
             verbose = 0
