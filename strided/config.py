@@ -15,6 +15,7 @@ _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
 _DEVICE = None  # resolved lazily: CUDA, then MPS, then CPU
 _DTYPE_POLICY = None  # name of the global mixed-precision policy, None = floatx everywhere
+_DETERMINISTIC = False
 
 _VALID_FLOATX = ("float16", "bfloat16", "float32", "float64")
 
@@ -129,6 +130,8 @@ def set_random_seed(seed):
 
 def enable_determinism():
     """Makes two runs with the same seed bit-identical (deterministic kernels, no TF32, no cuDNN autotune)."""
+    global _DETERMINISTIC
+    _DETERMINISTIC = True
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
@@ -138,8 +141,16 @@ def enable_determinism():
 
 
 def disable_determinism():
+    global _DETERMINISTIC
+    _DETERMINISTIC = False
     torch.use_deterministic_algorithms(False)
     torch.backends.cudnn.deterministic = False
+
+
+def prepare_cuda_for_training():
+    """cuDNN autotuning (benchmark mode) for fixed-shape CNN training, unless determinism was asked for."""
+    if not _DETERMINISTIC and torch.cuda.is_available():
+        torch.backends.cudnn.benchmark = True
 
 
 def set_dtype_policy(policy):

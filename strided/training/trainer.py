@@ -458,6 +458,8 @@ class Trainer:
             raise ValueError(f"Invalid value for argument `validation_split`. Expected a float in [0, 1). "
                              f"Received: validation_split={validation_split}")
         device = self._data_device()
+        if device.type == "cuda":
+            config.prepare_cuda_for_training()
         self._step_weights = self._constrained = None
         self._setup_distribution()
         if not distribute.is_chief():
