@@ -153,7 +153,7 @@ class BatchNormalization(_NormBase):
                 # from var_buf = (1-m)*old + m*v*n/(n-1), Keras's (1-m)*old + m*v is recovered exactly.
                 with torch.no_grad():
                     self.moving_mean.copy_(mean_buf)
-                    self.moving_variance.mul_(1.0 - torch_momentum).div_(n).add_(var_buf, alpha=(n - 1) / n)
+                    self.moving_variance.mul_((1.0 - torch_momentum) / n).add_(var_buf, alpha=(n - 1) / n)
                 return y.movedim(1, axes[0])
         return self._generic(x, axes, training)
 

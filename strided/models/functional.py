@@ -96,7 +96,24 @@ class Functional(Model):
         # weight files line up with Keras models of the same architecture.
         from strided.saving.keras_format import keras_layer_order
         self._graph_layers = torch.nn.ModuleList(keras_layer_order(self))
+        self._plan = [self._node_plan(node) for node in self._nodes]
         self.built = True
+
+    @staticmethod
+    def _node_plan(node):
+        """How to feed one node in ``call`` without walking its argument structure every step.
+
+        'one': a single tensor argument; 'many': a flat list/tuple of tensors (merge layers);
+        anything else (constants, dicts, keyword tensors) takes the general pytree path.
+        """
+        (arg,) = node.call_args
+        kwargs = {k: v for k, v in node.call_kwargs.items() if k != "training"}
+        single_out = _is_kt(node.outputs)
+        if not kwargs and _is_kt(arg):
+            return node.layer, "one", id(arg), single_out, node
+        if not kwargs and isinstance(arg, (list, tuple)) and all(_is_kt(t) for t in arg):
+            return node.layer, "many", [id(t) for t in arg], single_out, node
+        return node.layer, "tree", None, single_out, node
 
     @classmethod
     def _default_name(cls):
@@ -160,12 +177,17 @@ class Functional(Model):
         def lookup(t):
             return values[id(t)] if _is_kt(t) else t
 
-        for node in self._nodes:
-            args = pytree.tree_map(lookup, node.call_args, is_leaf=_is_kt)
-            kwargs = pytree.tree_map(lookup, node.call_kwargs, is_leaf=_is_kt)
-            kwargs.pop("training", None)
-            out = node.layer._invoke(args[0], training, kwargs)
-            if len(node.output_tensors) == 1 and _is_kt(node.outputs):
+        for layer, kind, refs, single_out, node in self._plan:
+            if kind == "one":
+                out = layer._invoke(values[refs], training, {})
+            elif kind == "many":
+                out = layer._invoke([values[r] for r in refs], training, {})
+            else:
+                args = pytree.tree_map(lookup, node.call_args, is_leaf=_is_kt)
+                kwargs = pytree.tree_map(lookup, node.call_kwargs, is_leaf=_is_kt)
+                kwargs.pop("training", None)
+                out = layer._invoke(args[0], training, kwargs)
+            if single_out:
                 values[id(node.outputs)] = out
             else:
                 for t, v in zip(node.output_tensors, pytree.tree_leaves(out)):
