@@ -287,3 +287,18 @@ def test_summary_extra_columns_and_plot_model():
     assert f"{4 * 4 * 3 * 3 * 2 * 3:,}" in text and f"{6 * 6 * 3 * 3 * 1 * 2:,}" in text
     graph = plot_model(model)
     assert "conv2d_1 (Conv2D) (None, 4, 4, 3)  <- conv2d" in graph
+
+
+def test_summary_expand_nested():
+    clear_session()
+    inner = Sequential([Input(shape=(4,)), TinyDense(3), TinyDense(2)], name="inner")
+    outer_in = Input(shape=(4,))
+    outer = Model(outer_in, TinyDense(1)(inner(outer_in)))
+    lines = []
+    outer.summary(print_fn=lines.append, expand_nested=True)
+    text = "\n".join(lines)
+    assert "inner (Sequential)" in text and "| tiny_dense (TinyDense)" in text and "| tiny_dense_1 (TinyDense)" in text
+    flat = []
+    outer.summary(print_fn=flat.append)
+    assert "| tiny_dense" not in "\n".join(flat)
+    assert "Total params: 26" in text  # 4*3+3 + 3*2+2 + 2*1+1

@@ -72,6 +72,18 @@ def layer_macs(layer):
     return per_position * (math.prod(d for d in out_shape[1:-1] if d) if len(out_shape) > 2 else 1)
 
 
+def _nested_rows(model, depth):
+    """Rows for the layers inside a nested model, names indented with '| ' per level (expand_nested)."""
+    rows = []
+    for layer in model.layers:
+        if isinstance(layer, InputLayer):
+            continue
+        rows.append([f"{'| ' * depth}{layer.name} ({type(layer).__name__})", _shape_text(layer), _param_count(layer)])
+        if hasattr(layer, "layers"):
+            rows.extend(_nested_rows(layer, depth + 1))
+    return rows
+
+
 def print_summary(model, line_length=None, positions=None, print_fn=None, expand_nested=False,
                   show_trainable=False, layer_range=None, show_flops=False, show_receptive_field=False):
     if not model.built:
@@ -145,6 +157,9 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         row(fields)
         for extra_connection in connections[1:]:
             row(["", "", "", extra_connection])
+        if expand_nested and hasattr(layer, "layers") and layer is not model:
+            for inner_row in _nested_rows(layer, depth=1):
+                row(inner_row + [""] * (len(headers) - len(inner_row)))
         print_fn(("=" if i == len(layers) - 1 else "_") * line_length)
     trainable = sum(int(w.numel()) for w in model.trainable_weights)
     total = sum(int(w.numel()) for w in model.weights)
