@@ -24,10 +24,22 @@ y = (x[:, :4].mean(axis=(1, 2, 3)) > x[:, 4:].mean(axis=(1, 2, 3))).astype("int6
 model = models.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"), layers.Flatten(),
                            layers.Dense(2, activation="softmax")])
 model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-callbacks = [keras.callbacks.CSVLogger(os.path.join(out_dir, f"log_rank{rank}.csv"))]
+callbacks = [keras.callbacks.CSVLogger(os.path.join(out_dir, f"log_rank{rank}.csv")),
+             keras.callbacks.ModelCheckpoint(os.path.join(out_dir, "checkpoint.keras"))]
 if mode == "die" and rank == 1:
     callbacks.append(keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: os._exit(3)))
-history = model.fit(x, y, batch_size=16, epochs=3, validation_split=0.25, verbose=0, callbacks=callbacks)
+shuffle = True
+if mode == "resume":
+    # BackupAndRestore across a crash of every rank: the first launch dies after epoch 2's backup.
+    shuffle = False
+    callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(out_dir, "backup")))
+    if os.environ.get("STRIDED_TEST_CRASH") == "1":
+        def crash(epoch, logs):
+            if epoch == 1:
+                raise RuntimeError("simulated crash")
+        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=crash))
+history = model.fit(x, y, batch_size=16, epochs=3, validation_split=0.25, verbose=0, callbacks=callbacks,
+                    shuffle=shuffle)
 np.savez(os.path.join(out_dir, f"weights_rank{rank}.npz"), *model.get_weights())
 with open(os.path.join(out_dir, f"history_rank{rank}.json"), "w") as f:
     json.dump({"history": history.history, "world": distribute.world_size(),
