@@ -21,8 +21,13 @@ keras.utils.set_random_seed(7)
 rng = np.random.RandomState(0)
 x = rng.rand(96, 8, 8, 1).astype("float32")
 y = (x[:, :4].mean(axis=(1, 2, 3)) > x[:, 4:].mean(axis=(1, 2, 3))).astype("int64")
-model = models.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"), layers.Flatten(),
-                           layers.Dense(2, activation="softmax")])
+if mode == "syncbn":
+    model = models.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3),
+                               layers.BatchNormalization(synchronized=os.environ.get("STRIDED_TEST_NOSYNC") != "1"), layers.ReLU(), layers.Flatten(),
+                               layers.Dense(2, activation="softmax")])
+else:
+    model = models.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"), layers.Flatten(),
+                               layers.Dense(2, activation="softmax")])
 model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 callbacks = [keras.callbacks.CSVLogger(os.path.join(out_dir, f"log_rank{rank}.csv")),
              keras.callbacks.ModelCheckpoint(os.path.join(out_dir, "checkpoint.keras"))]

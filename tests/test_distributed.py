@@ -95,3 +95,19 @@ def test_killed_rank_fails_the_others_instead_of_hanging(tmp_path):
     assert codes[1] == 3
     assert codes[0] != 0, "rank 0 should fail when its peer dies"
     assert elapsed < 60
+
+
+@pytest.mark.slow
+def test_synchronized_batch_norm_equals_one_process(tmp_path):
+    single, double = tmp_path / "single", tmp_path / "double"
+    single.mkdir(), double.mkdir()
+    codes, results, _ = _launch(single, 1, mode="syncbn")
+    assert codes == [0], results[0][1][-3000:]
+    codes, results, _ = _launch(double, 2, mode="syncbn")
+    assert codes == [0, 0], "\n".join(r[1][-3000:] for r in results)
+    # Batch statistics over both ranks = the statistics of the one-process batch: same weights,
+    # moving mean and moving variance included.
+    ref = _weights(single / "weights_rank0.npz")
+    for rank in (0, 1):
+        for a, b in zip(ref, _weights(double / f"weights_rank{rank}.npz")):
+            np.testing.assert_allclose(b, a, atol=1e-5, rtol=1e-5)

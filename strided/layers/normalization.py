@@ -1,7 +1,10 @@
 """Normalization layers: BatchNormalization and LayerNormalization, Keras semantics."""
+import math
+
 import torch
 import torch.nn.functional as F
 
+from strided import distribute
 from strided.layers import _util
 from strided.layers.base import Layer
 from strided.utils import validation
@@ -135,6 +138,8 @@ class BatchNormalization(_NormBase):
         ndim = x.ndim
         axes = self._axes
         training = bool(training) and self.trainable
+        if training and self.synchronized and distribute.world_size() > 1:
+            return self._synchronized(x, axes)
         if len(axes) == 1 and ndim >= 2:
             xc = x.movedim(axes[0], 1)  # a view; channels_last data stays channels_last in memory
             n = xc.numel() // max(xc.shape[1], 1)
@@ -156,6 +161,33 @@ class BatchNormalization(_NormBase):
                     self.moving_variance.mul_((1.0 - torch_momentum) / n).add_(var_buf, alpha=(n - 1) / n)
                 return y.movedim(1, axes[0])
         return self._generic(x, axes, training)
+
+    def _synchronized(self, x, axes):
+        """Training step of ``synchronized=True`` under data parallelism: batch statistics over all ranks.
+
+        Per-rank sums, sums of squares and counts are added with a differentiable all-reduce, so the
+        normalisation and its gradient are those of one process seeing the whole global batch.
+        """
+        from torch.distributed.nn.functional import all_reduce
+        reduce = [a for a in range(x.ndim) if a not in axes]
+        count = torch.full((1,), float(x.numel() // max(math.prod(x.shape[a] for a in axes), 1)),
+                           device=x.device, dtype=x.dtype)
+        local = torch.cat([x.sum(dim=reduce).reshape(-1), (x * x).sum(dim=reduce).reshape(-1), count])
+        total = all_reduce(local)
+        k = self.moving_mean.numel()
+        n = total[-1]
+        mean = (total[:k] / n).reshape(self.moving_mean.shape)
+        var = (total[k:2 * k] / n).reshape(self.moving_mean.shape) - mean * mean  # biased, as Keras
+        with torch.no_grad():
+            m = self.momentum
+            self.moving_mean.mul_(m).add_(mean.detach(), alpha=1 - m)
+            self.moving_variance.mul_(m).add_(var.detach(), alpha=1 - m)
+        y = (x - _broadcast(mean, axes, x.ndim)) * torch.rsqrt(_broadcast(var, axes, x.ndim) + self.epsilon)
+        if self.gamma is not None:
+            y = y * _broadcast(self.gamma, axes, x.ndim)
+        if self.beta is not None:
+            y = y + _broadcast(self.beta, axes, x.ndim)
+        return y
 
     def _generic(self, x, axes, training):
         reduce = [a for a in range(x.ndim) if a not in axes]
