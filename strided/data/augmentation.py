@@ -27,13 +27,40 @@ FILL_MODES = ("constant", "nearest", "reflect", "wrap")
 _EDGE_TOL = 1e-4
 
 
-def _stack33(n, entries):
-    """(n, 3, 3) float64 from a dict {(i, j): scalar or (n,) array}; other entries 0, [2, 2] = 1."""
-    m = np.zeros((n, 3, 3))
-    m[:, 2, 2] = 1.0
-    for (i, j), v in entries.items():
-        m[:, i, j] = v
-    return m
+def _as_vectors(n, *values):
+    return [np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)) for v in values]
+
+
+def _index_affine(theta, tx, ty, shear, zx, zy, height, width, fh, fv):
+    """Closed form of Keras's ``offset @ rotation @ shift @ shear @ zoom @ reset``, swapped to (row, col), with
+    the flips folded in: six length-N vectors ``(a_rr, a_rc, b_r, a_cr, a_cc, b_c)`` such that the output
+    index (r, c) samples the input at row ``a_rr r + a_rc c + b_r`` and column ``a_cr r + a_cc c + b_c``.
+
+    Elementwise on N-vectors: the five (N, 3, 3) matrix products cost more than the warp for small images.
+    """
+    t, s = np.deg2rad(theta), np.deg2rad(shear)
+    cos, sin = np.cos(t), np.sin(t)
+    sh_a, sh_b = -np.sin(s), np.cos(s)
+    # Keras's matrix M = R T S Z on its (x, y) axes.
+    m00, m10 = cos * zx, sin * zx
+    m01, m11 = (cos * sh_a - sin * sh_b) * zy, (sin * sh_a + cos * sh_b) * zy
+    m02, m12 = cos * tx - sin * ty, sin * tx + cos * ty
+    # Keras centres with (height, width) on the matrix's (x, y) axes *before* swapping them to (row, col);
+    # for non-square images this is what Keras does, so it is reproduced as is.
+    ox, oy = height / 2.0 - 0.5, width / 2.0 - 0.5
+    m02 = m02 + ox - m00 * ox - m01 * oy
+    m12 = m12 + oy - m10 * ox - m11 * oy
+    # M' = P M P: (x, y) -> (row, col).
+    a_rr, a_rc, b_r, a_cr, a_cc, b_c = m11, m10, m12, m01, m00, m02
+    # Flips of the output: out'[r, c] = out[H-1-r, c] / out[r, W-1-c] -> substitute into the input coordinates.
+    fv, fh = np.asarray(fv) > 0, np.asarray(fh) > 0
+    if fv.any() or fh.any():
+        dv, dh = np.where(fv, height - 1.0, 0.0), np.where(fh, width - 1.0, 0.0)
+        sv, sh = np.where(fv, -1.0, 1.0), np.where(fh, -1.0, 1.0)
+        b_r = b_r + a_rr * dv + a_rc * dh
+        b_c = b_c + a_cr * dv + a_cc * dh
+        a_rr, a_cr, a_rc, a_cc = a_rr * sv, a_cr * sv, a_rc * sh, a_cc * sh
+    return a_rr, a_rc, b_r, a_cr, a_cc, b_c
 
 
 def affine_matrices(theta=0.0, tx=0.0, ty=0.0, shear=0.0, zx=1.0, zy=1.0, height=1, width=1,
@@ -48,49 +75,39 @@ def affine_matrices(theta=0.0, tx=0.0, ty=0.0, shear=0.0, zx=1.0, zy=1.0, height
     Returns:
         float64 NumPy array of shape (N, 2, 3).
     """
-    arrays = [np.atleast_1d(np.asarray(v, dtype=np.float64))
-              for v in (theta, tx, ty, shear, zx, zy, flip_horizontal, flip_vertical)]
-    n = max(a.shape[0] for a in arrays)
-    theta, tx, ty, shear, zx, zy, fh, fv = [np.broadcast_to(a, (n,)) for a in arrays]
-    t, s = np.deg2rad(theta), np.deg2rad(shear)
-    cos, sin = np.cos(t), np.sin(t)
-    rotation = _stack33(n, {(0, 0): cos, (0, 1): -sin, (1, 0): sin, (1, 1): cos})
-    shift = _stack33(n, {(0, 0): 1, (1, 1): 1, (0, 2): tx, (1, 2): ty})
-    shearing = _stack33(n, {(0, 0): 1, (0, 1): -np.sin(s), (1, 1): np.cos(s)})
-    zoom = _stack33(n, {(0, 0): zx, (1, 1): zy})
-    m = rotation @ shift @ shearing @ zoom
-    # Keras centres with (height, width) on the matrix's (x, y) axes *before* swapping them to (row, col);
-    # for non-square images this is what Keras does, so it is reproduced as is.
-    ox, oy = height / 2.0 - 0.5, width / 2.0 - 0.5
-    offset = np.array([[1, 0, ox], [0, 1, oy], [0, 0, 1]], dtype=np.float64)
-    reset = np.array([[1, 0, -ox], [0, 1, -oy], [0, 0, 1]], dtype=np.float64)
-    m = offset @ m @ reset
-    m = m[:, [1, 0, 2]][:, :, [1, 0, 2]]  # M' = P M P: (x, y) -> (row, col)
-    # Flips of the output: out'[r, c] = out[H-1-r, c] / out[r, W-1-c] -> substitute into the input coordinates.
-    flip = _stack33(n, {(0, 0): np.where(fv > 0, -1.0, 1.0), (0, 2): np.where(fv > 0, height - 1.0, 0.0),
-                        (1, 1): np.where(fh > 0, -1.0, 1.0), (1, 2): np.where(fh > 0, width - 1.0, 0.0)})
-    m = m @ flip
-    return m[:, :2, :]
+    values = (theta, tx, ty, shear, zx, zy, flip_horizontal, flip_vertical)
+    n = max(np.size(v) for v in values)
+    entries = _index_affine(*_as_vectors(n, *values[:6]), height, width, *_as_vectors(n, *values[6:]))
+    return np.stack(entries, -1).reshape(n, 2, 3)
+
+
+def _theta_from_index(a_rr, a_rc, b_r, a_cr, a_cc, b_c, height, width):
+    """``affine_grid`` thetas (N, 2, 3) on normalised (x, y), align_corners=False, from (row, col) index maps.
+
+    Index ``i`` of a size-``n`` axis is ``g = (2 i + 1) / n - 1``, i.e. ``i = ((g + 1) n - 1) / 2``; substituting
+    both conversions into the index map gives these entries.
+    """
+    h, w = float(height), float(width)
+    out = np.empty((np.shape(a_rr)[0], 2, 3))
+    out[:, 0, 0] = a_cc
+    out[:, 0, 1] = a_cr * (h / w)
+    out[:, 0, 2] = (a_cr * (h - 1) + a_cc * (w - 1) + 2 * b_c + 1) / w - 1
+    out[:, 1, 0] = a_rc * (w / h)
+    out[:, 1, 1] = a_rr
+    out[:, 1, 2] = (a_rr * (h - 1) + a_rc * (w - 1) + 2 * b_r + 1) / h - 1
+    return out
 
 
 def _normalized_theta(m, height, width):
-    """Turns (row, col) index matrices into ``affine_grid`` thetas on normalised (x, y), align_corners=False.
-
-    Index ``i`` of a size-``n`` axis is ``g = (2 i + 1) / n - 1``, i.e. ``i = ((g + 1) n - 1) / 2``.
-    """
-    n = m.shape[0]
-    full = np.concatenate([m, np.broadcast_to(np.array([[0.0, 0.0, 1.0]]), (n, 1, 3))], 1)
-    full = full[:, [1, 0, 2]][:, :, [1, 0, 2]]  # (row, col) -> (x=col, y=row)
-    to_index = np.array([[width / 2.0, 0, (width - 1) / 2.0], [0, height / 2.0, (height - 1) / 2.0], [0, 0, 1]])
-    to_norm = np.array([[2.0 / width, 0, 1.0 / width - 1], [0, 2.0 / height, 1.0 / height - 1], [0, 0, 1]])
-    return (to_norm @ full @ to_index)[:, :2, :]
+    """Turns (N, 2, 3) (row, col) index matrices into ``affine_grid`` thetas on normalised (x, y)."""
+    return _theta_from_index(m[:, 0, 0], m[:, 0, 1], m[:, 0, 2], m[:, 1, 0], m[:, 1, 1], m[:, 1, 2], height, width)
 
 
 _BASE_GRIDS = {}
 
 
 def _base_grid(height, width, device, dtype):
-    """Normalised output coordinates (x, y, 1) of every pixel centre, (H*W, 3), cached per size/device."""
+    """Normalised output coordinates (x, y, 1) of every pixel centre as rows, (3, H*W), cached per size/device."""
     key = (height, width, str(device), dtype)
     if key not in _BASE_GRIDS:
         if len(_BASE_GRIDS) > 32:
@@ -98,7 +115,7 @@ def _base_grid(height, width, device, dtype):
         xs = (2 * torch.arange(width, dtype=torch.float64) + 1) / width - 1
         ys = (2 * torch.arange(height, dtype=torch.float64) + 1) / height - 1
         gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-        base = torch.stack([gx, gy, torch.ones_like(gx)], -1).reshape(-1, 3)
+        base = torch.stack([gx, gy, torch.ones_like(gx)]).reshape(3, -1)
         _BASE_GRIDS[key] = base.to(device=device, dtype=dtype)
     return _BASE_GRIDS[key]
 
@@ -124,27 +141,40 @@ def affine_transform(images, matrices, fill_mode="nearest", cval=0.0, data_forma
     Returns:
         Tensor of the same shape, dtype and device as ``images``.
     """
+    _check_fill_mode(fill_mode)
+    h, w = (images.shape[1], images.shape[2]) if data_format == "channels_last" else images.shape[2:]
+    m = matrices.detach().cpu().double().numpy() if torch.is_tensor(matrices) else np.asarray(matrices, np.float64)
+    return _warp(images, _normalized_theta(m, h, w), fill_mode, cval, data_format)
+
+
+def _check_fill_mode(fill_mode):
     if fill_mode not in FILL_MODES:
         raise ValueError(f"Invalid value for argument `fill_mode`. Expected one of {list(FILL_MODES)}. "
                          f"Received: fill_mode={fill_mode!r}")
+
+
+def _warp(images, theta, fill_mode, cval, data_format):
+    """``affine_transform`` on normalised ``affine_grid`` thetas (N, 2, 3) (float64 NumPy)."""
     x = images.permute(0, 3, 1, 2) if data_format == "channels_last" else images
     n, c, h, w = x.shape
     work_dtype = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
-    m = matrices.detach().cpu().double().numpy() if torch.is_tensor(matrices) else np.asarray(matrices, np.float64)
-    theta = torch.as_tensor(_normalized_theta(m, h, w), dtype=work_dtype).to(x.device)
+    theta = torch.from_numpy(theta).to(device=x.device, dtype=work_dtype)
     # Same grid as F.affine_grid(theta, size, align_corners=False), from a cached base grid: affine_grid
-    # rebuilds its base every call, which dominates for small images.
-    grid = torch.einsum("pk,njk->npj", _base_grid(h, w, x.device, work_dtype), theta).reshape(n, h, w, 2)
+    # rebuilds its base every call and its batched matmul is slow for small images. One (2N, 3) @ (3, HW)
+    # product gives planar x and y coordinates; grid_sample reads the (N, H, W, 2) view of them (last dim
+    # strided) about twice as fast on CPU as an interleaved grid.
+    planes = (theta.reshape(2 * n, 3) @ _base_grid(h, w, x.device, work_dtype)).reshape(n, 2, h, w)
+    grid = planes.permute(0, 2, 3, 1)
     padding, mask = "border", None
     if fill_mode == "reflect":
         padding = "reflection"
     elif fill_mode in ("wrap", "constant"):
         # These need input coordinates in pixels: col = ((gx + 1) w - 1) / 2, row likewise.
-        col = ((grid[..., 0] + 1) * w - 1) / 2
-        row = ((grid[..., 1] + 1) * h - 1) / 2
+        col = ((planes[:, 0] + 1) * w - 1) / 2
+        row = ((planes[:, 1] + 1) * h - 1) / 2
         if fill_mode == "wrap":
             col, row = _wrap(col, w), _wrap(row, h)
-            grid = torch.stack([(2 * col + 1) / w - 1, (2 * row + 1) / h - 1], -1)
+            grid = torch.stack([(2 * col + 1) / w - 1, (2 * row + 1) / h - 1], 1).permute(0, 2, 3, 1)
         else:
             mask = ((row >= -_EDGE_TOL) & (row <= h - 1 + _EDGE_TOL) & (col >= -_EDGE_TOL)
                     & (col <= w - 1 + _EDGE_TOL))
@@ -252,23 +282,26 @@ def apply_parameters(images, params, fill_mode="nearest", cval=0.0, data_format=
 
     def get(name, default):
         value = params.get(name)
-        return np.broadcast_to(np.asarray(default if value is None else value, dtype=np.float64), (n,)).copy()
+        return np.broadcast_to(np.asarray(default if value is None else value, dtype=np.float64), (n,))
 
     theta, tx, ty, shear = get("theta", 0), get("tx", 0), get("ty", 0), get("shear", 0)
     zx, zy = get("zx", 1), get("zy", 1)
     fh, fv = get("flip_horizontal", 0), get("flip_vertical", 0)
     geometric = (theta != 0) | (tx != 0) | (ty != 0) | (shear != 0) | (zx != 1) | (zy != 1)
-    if geometric.any():
-        m = affine_matrices(theta, tx, ty, shear, zx, zy, h, w, fh, fv)
+    if geometric.all():
+        _check_fill_mode(fill_mode)
+        thetas = _theta_from_index(*_index_affine(theta, tx, ty, shear, zx, zy, h, w, fh, fv), h, w)
+        images = _warp(images, thetas, fill_mode, cval, data_format)
+    elif geometric.any():
         # Images with no warp keep their pixels exactly (Keras skips scipy for them): identity rows + flips only.
-        images = affine_transform(images, m, fill_mode=fill_mode, cval=cval, data_format=data_format) \
-            if geometric.all() else _mixed(images, m, geometric, fh, fv, fill_mode, cval, data_format)
+        m = affine_matrices(theta, tx, ty, shear, zx, zy, h, w, fh, fv)
+        images = _mixed(images, m, geometric, fh, fv, fill_mode, cval, data_format)
     elif (fh > 0).any() or (fv > 0).any():
         images = _flip(images, fh > 0, fv > 0, data_format)
     if params.get("channel_shift_intensity") is not None:
-        images = channel_shift(images, get("channel_shift_intensity", 0), channel_axis)
+        images = channel_shift(images, get("channel_shift_intensity", 0).copy(), channel_axis)
     if params.get("brightness") is not None:
-        images = brightness_shift(images, get("brightness", 1))
+        images = brightness_shift(images, get("brightness", 1).copy())
     return images
 
 

@@ -6,6 +6,7 @@ scipy call per channel of every image. Random parameters have Keras's distributi
 vectorised, so seeded sequences differ from Keras's (``get_random_transform`` alone draws in Keras's order).
 Batches are NumPy float32 arrays, as Keras yields, so ``plt.imshow(batch[0])`` and ``model.fit(it)`` work.
 """
+import collections
 import math
 import os
 import threading
@@ -31,6 +32,11 @@ class Iterator(PyDataset):
     ``len(it)`` is the number of batches per epoch and ``it[i]`` is batch ``i`` of the current order.
     With ``seed``, NumPy's global generator is seeded with ``seed + total_batches_seen`` before each batch, as
     Keras does, so the sample order equals Keras's.
+
+    ``next(it)`` may prepare several batches in one go (``_batches_per_chunk``; one device call for all of
+    them) and serve them one by one. Each prepared batch carries the iterator state (``batch_index``,
+    ``total_batches_seen``, ``index_array``) Keras would have after it, restored when it is served, so
+    ``reset()``, ``on_epoch_end()`` or ``it[i]`` drop the rest and continue in Keras's order.
     """
 
     white_list_formats = ("png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff")
@@ -48,12 +54,14 @@ class Iterator(PyDataset):
         self.total_batches_seen = 0
         self.lock = threading.Lock()
         self.index_array = None
+        self._prepared = collections.deque()
         self.index_generator = self._flow_index()
 
     def _set_index_array(self):
         self.index_array = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
 
     def __getitem__(self, idx):
+        self._prepared.clear()
         if idx >= len(self):
             raise ValueError(f"Asked to retrieve element {idx}, but the Sequence has length {len(self)}")
         if self.seed is not None:
@@ -68,9 +76,11 @@ class Iterator(PyDataset):
         return (self.n + self.batch_size - 1) // self.batch_size
 
     def on_epoch_end(self):
+        self._prepared.clear()
         self._set_index_array()
 
     def reset(self):
+        self._prepared.clear()
         self.batch_index = 0
 
     def _flow_index(self):
@@ -92,9 +102,30 @@ class Iterator(PyDataset):
         return self
 
     def __next__(self):
+        k = self._batches_per_chunk()
+        if k <= 1:
+            with self.lock:
+                index_array = next(self.index_generator)
+            return self._get_batches_of_transformed_samples(index_array)
         with self.lock:
-            index_array = next(self.index_generator)
-        return self._get_batches_of_transformed_samples(index_array)
+            if not self._prepared:
+                self._prepare(k)
+            batch, state = self._prepared.popleft()
+            self.batch_index, self.total_batches_seen, self.index_array = state
+        return batch
+
+    def _prepare(self, k):
+        index_arrays, states = [], []
+        for _ in range(k):
+            index_arrays.append(next(self.index_generator))
+            states.append((self.batch_index, self.total_batches_seen, self.index_array))
+        self._prepared.extend(zip(self._get_chunk_of_transformed_samples(index_arrays), states))
+
+    def _batches_per_chunk(self):
+        return 1
+
+    def _get_chunk_of_transformed_samples(self, index_arrays):
+        return [self._get_batches_of_transformed_samples(i) for i in index_arrays]
 
     def next(self):
         """The next batch (Keras 2's ``iterator.next()``)."""
@@ -176,10 +207,32 @@ class NumpyArrayIterator(Iterator):
         self.save_format = save_format
         super().__init__(self.x.shape[0], batch_size, shuffle, seed)
 
+    # Images per prepared chunk: enough to amortise the per-call setup (~0.1 ms) over many batches of small
+    # images, bounded in bytes so that large images are still prepared one batch at a time.
+    _chunk_images = 512
+    _chunk_bytes = 4 << 20
+
+    def _batches_per_chunk(self):
+        if self.save_to_dir:
+            return 1
+        per_batch = self.batch_size * max(1, self.x[:1].nbytes)
+        return max(1, min(self._chunk_images // self.batch_size, self._chunk_bytes // per_batch, len(self)))
+
     def _get_batches_of_transformed_samples(self, index_array):
         batch_x = self.image_data_generator._transform_batch(self.x[index_array], self.dtype)
         if self.save_to_dir:
             self._save_batch(batch_x, index_array)
+        return self._pack(batch_x, index_array)
+
+    def _get_chunk_of_transformed_samples(self, index_arrays):
+        chunk_x = self.image_data_generator._transform_batch(self.x[np.concatenate(index_arrays)], self.dtype)
+        out, start = [], 0
+        for index_array in index_arrays:
+            out.append(self._pack(chunk_x[start:start + len(index_array)], index_array))
+            start += len(index_array)
+        return out
+
+    def _pack(self, batch_x, index_array):
         miscs = [v[index_array] for v in self.x_misc]
         output = (batch_x if not miscs else [batch_x] + miscs,)
         if self.y is None:
