@@ -215,3 +215,26 @@ def test_tensorboard_needs_package(tmp_path):
     m = _model()
     m.fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[cbs.TensorBoard(str(tmp_path))])
     assert os.listdir(tmp_path / "train") and os.listdir(tmp_path / "validation")
+
+
+def test_tensorboard_writes_scalars_and_histograms(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    import strided as keras
+    from strided import layers, models
+    model = models.Sequential([layers.Input((4,)), layers.Dense(2, activation="softmax", name="head")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = np.random.rand(64, 4), np.random.randint(0, 2, 64)
+    history = model.fit(x, y, epochs=2, verbose=0, validation_split=0.25,
+                        callbacks=[keras.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)])
+    train = EventAccumulator(str(tmp_path / "train"))
+    train.Reload()
+    assert {"epoch_loss", "epoch_accuracy"} <= set(train.Tags()["scalars"])
+    assert {"head/kernel", "head/bias"} <= set(train.Tags()["histograms"])
+    losses = [e.value for e in train.Scalars("epoch_loss")]
+    np.testing.assert_allclose(losses, history.history["loss"], rtol=1e-5)
+    validation = EventAccumulator(str(tmp_path / "validation"))
+    validation.Reload()
+    np.testing.assert_allclose([e.value for e in validation.Scalars("epoch_loss")], history.history["val_loss"],
+                               rtol=1e-5)

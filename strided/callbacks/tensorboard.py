@@ -74,12 +74,25 @@ class TensorBoard(Callback):
             writer.flush()
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             writer = self._writer("train")
-            for i, w in enumerate(getattr(self.model, "weights", []) or []):
-                name = getattr(w, "path", None) or getattr(w, "name", None) or f"weight_{i}"
-                writer.add_histogram(str(name), np.asarray(w.detach().float().cpu()), epoch)
+            for name, w in _named_weights(self.model):
+                writer.add_histogram(name, np.asarray(w.detach().float().cpu()), epoch)
             writer.flush()
 
     def on_train_end(self, logs=None):
         for writer in self._writers.values():
             writer.close()
         self._writers = {}
+
+
+def _named_weights(model):
+    """(``layer/weight`` name, tensor) pairs, Keras's histogram tags (``conv2d/kernel``)."""
+    out, seen = [], set()
+    for layer in getattr(model, "layers", None) or []:
+        for w in getattr(layer, "weights", None) or []:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append((f"{layer.name}/{getattr(w, '_keras_name', 'variable')}", w))
+    for i, w in enumerate(getattr(model, "weights", None) or []):
+        if id(w) not in seen:
+            out.append((f"weight_{i}", w))
+    return out
