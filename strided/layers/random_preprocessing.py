@@ -1,0 +1,658 @@
+"""Random image-augmentation layers with Keras 3 semantics: RandomFlip, RandomRotation, RandomZoom,
+RandomTranslation, RandomCrop, RandomContrast, RandomBrightness.
+
+Each layer works in two steps, as Keras 3's image preprocessing layers do:
+
+1. ``get_random_transformation(images, training=True, seed=None)`` samples the parameters of the whole
+   batch with one torch call (torch's global generator, or the layer's own ``torch.Generator`` when it
+   was built with ``seed=``), and returns them in Keras 3's format (e.g. ``{"angle": ..., "rotation_matrix":
+   ...}``), so a transformation can be inspected, reused, or written by hand.
+2. ``transform_images(images, transformation, training=True)`` applies them deterministically; the
+   geometric layers resample the whole batch with a single ``F.grid_sample``.
+
+The layers act only when called with ``training=True`` (``fit`` does); otherwise they return their input
+(as floats), except ``RandomCrop``, which at inference returns the largest centred window with the target
+aspect ratio resized to ``(height, width)``, as Keras documents.
+
+Geometry follows ``keras.ops.image.affine_transform``: a transform ``[a0, a1, a2, b0, b1, b2, c0, c1]``
+maps the output pixel ``(x, y)`` to the input point ``(a0 x + a1 y + a2, b0 x + b1 y + b2)`` (pixel
+indices, ``x`` along the width), and fill modes act on pixel indices: 'reflect' ``(d c b a | a b c d)``,
+'wrap' ``(a b c d | a b c d)``, 'nearest' ``(a a | a b c d | d d)``, 'constant' (``fill_value``; bilinear
+blends it with the edge pixels, as Keras does).
+"""
+import math
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from strided import config
+from strided.layers import _util
+from strided.layers.base import Layer
+from strided.layers.image_preprocessing import resize_images
+from strided.utils import conv_utils, validation
+
+__all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomCrop", "RandomContrast",
+           "RandomBrightness", "image_affine_transform"]
+
+FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+INTERPOLATIONS = ("nearest", "bilinear")
+FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+
+
+# ---------------------------------------------------------------- argument checks
+
+def _is_number(v):
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _factor_range(factor, name, low, high, low_inclusive=True, symmetric=True):
+    """A number or a pair of numbers in [low, high] -> sorted ``(lower, upper)``.
+
+    A single number ``f`` gives ``(-|f|, |f|)`` when ``symmetric`` (rotation, zoom, translation,
+    brightness) and ``(|f|, |f|)`` otherwise (contrast: the factor is drawn from ``[1 - f, 1 + f]``).
+    """
+    lb = "[" if low_inclusive else "("
+    msg = (f"Invalid value for argument `{name}`. Expected a number or a list of two numbers in the range "
+           f"{lb}{low}, {high}]. Received: {name}={factor!r}")
+
+    def check(v):
+        if not _is_number(v) or v > high or v < low or (v == low and not low_inclusive):
+            raise ValueError(msg)
+        return float(v)
+
+    if isinstance(factor, (tuple, list, np.ndarray)):
+        if len(factor) != 2:
+            raise ValueError(msg)
+        lower, upper = sorted(check(v) for v in factor)
+        return lower, upper
+    if not _is_number(factor):
+        raise ValueError(msg)
+    f = abs(check(factor))
+    return (-f, f) if symmetric else (f, f)
+
+
+def _value_range(value_range, name="value_range"):
+    ok = (isinstance(value_range, (tuple, list)) and len(value_range) == 2
+          and all(_is_number(v) for v in value_range))
+    if not ok:
+        raise ValueError(f"Invalid value for argument `{name}`. Expected a list of two numbers `[low, high]`. "
+                         f"Received: {name}={value_range!r}")
+    return sorted(value_range)
+
+
+def _config_value(v):
+    return list(v) if isinstance(v, (tuple, np.ndarray)) else v
+
+
+# ---------------------------------------------------------------- the affine resampler
+
+def image_affine_transform(images, transform, interpolation="bilinear", fill_mode="constant", fill_value=0.0,
+                           data_format="channels_last"):
+    """Resamples images through per-image affine transforms (``keras.ops.image.affine_transform`` semantics).
+
+    The whole batch goes through one ``F.grid_sample`` call (``align_corners=False``: pixel ``i`` of a
+    size-``n`` axis sits at ``(2 i + 1) / n - 1``). Fill modes map onto grid_sample exactly: 'reflect'
+    is torch's 'reflection' (about the pixel edges), 'nearest' is 'border', 'constant' samples
+    ``images - fill_value`` with zero padding and adds ``fill_value`` back (so an out-of-range neighbour
+    contributes ``fill_value``, as in Keras), and 'wrap' samples a circularly padded copy at the
+    coordinate taken modulo the size.
+
+    Args:
+        images: float tensor ``(N, H, W, C)`` (``(N, C, H, W)`` for 'channels_first') or one image.
+        transform: ``(N, 8)`` or ``(8,)`` tensor/array ``[a0, a1, a2, b0, b1, b2, c0, c1]`` mapping output
+            pixel ``(x, y)`` to input point ``(a0 x + a1 y + a2, b0 x + b1 y + b2)``; ``c0, c1`` must be 0.
+        interpolation: 'bilinear' or 'nearest'.
+        fill_mode: 'constant', 'nearest', 'reflect' or 'wrap'.
+        fill_value: value outside the image for 'constant'.
+        data_format: 'channels_last' or 'channels_first'.
+
+    Returns:
+        Tensor of the shape and dtype of ``images``.
+    """
+    interpolation = validation.one_of(interpolation, "interpolation", INTERPOLATIONS)
+    fill_mode = validation.one_of(fill_mode, "fill_mode", FILL_MODES)
+    if images.ndim not in (3, 4):
+        raise ValueError("Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
+                         f"Received: images.shape={tuple(images.shape)}")
+    single = images.ndim == 3
+    x = images.unsqueeze(0) if single else images
+    if data_format == "channels_last":
+        x = x.permute(0, 3, 1, 2)  # zero-copy NCHW view of NHWC data, already channels_last in memory
+    n, _, h, w = x.shape
+    work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    t = torch.as_tensor(transform, dtype=work, device=x.device).reshape(-1, 8)
+    if t.shape[0] == 1 and n != 1:
+        t = t.expand(n, 8)
+    if t.shape[0] != n:
+        raise ValueError(f"Expected one transform per image ({n}). Received: transform.shape={tuple(t.shape)}")
+    gy, gx = torch.meshgrid(torch.arange(h, dtype=work, device=x.device),
+                            torch.arange(w, dtype=work, device=x.device), indexing="ij")
+    a = t[:, :6, None, None]
+    xs = a[:, 0] * gx + a[:, 1] * gy + a[:, 2]
+    ys = a[:, 3] * gx + a[:, 4] * gy + a[:, 5]
+    src = x.to(work)
+    padding, shift = "border", None
+    if fill_mode == "reflect":
+        padding = "reflection"
+    elif fill_mode == "constant":
+        padding = "zeros"
+        shift = float(fill_value) if float(fill_value) != 0.0 else None
+        if shift is not None:
+            src = src - shift
+    elif fill_mode == "wrap":
+        # Keras wraps each neighbour index modulo the size; on a copy padded by one wrapped pixel per side,
+        # a coordinate in [0, n) then finds both bilinear neighbours (index n is pixel 0 again).
+        src = F.pad(src, (1, 1, 1, 1), mode="circular")
+        xs = torch.remainder(xs, w) + 1
+        ys = torch.remainder(ys, h) + 1
+        h, w = h + 2, w + 2
+    grid = torch.stack([(2 * xs + 1) / w - 1, (2 * ys + 1) / h - 1], dim=-1)
+    out = F.grid_sample(src, grid, mode=interpolation, padding_mode=padding, align_corners=False)
+    if shift is not None:
+        out = out + shift
+    out = out.to(x.dtype)
+    if data_format == "channels_last":
+        out = out.permute(0, 2, 3, 1)
+    return out.squeeze(0) if single else out
+
+
+# ---------------------------------------------------------------- base class
+
+class _RandomImageLayer(Layer):
+    """Shared pieces: seed and generators, data format, rank check, the two-step call."""
+
+    def __init__(self, seed=None, data_format=None, **kwargs):
+        self.seed = validation.positive_int(seed, "seed", allow_none=True, allow_zero=True)
+        self.data_format = conv_utils.normalize_data_format(data_format)
+        self._generators = {}
+        super().__init__(**kwargs)
+
+    # -- randomness
+    def _generator(self, device, seed=None):
+        """The layer's own generator on ``device`` (``None``: torch's global one, seeded by set_random_seed)."""
+        device = torch.device(device)
+        if device.type == "meta":
+            return None
+        if seed is not None:
+            gen = torch.Generator(device=device)
+            gen.manual_seed(int(seed))
+            return gen
+        if self.seed is None:
+            return None
+        gen = self._generators.get(str(device))
+        if gen is None:
+            gen = torch.Generator(device=device)
+            gen.manual_seed(self.seed)
+            self._generators[str(device)] = gen
+        return gen
+
+    def _uniform(self, shape, low, high, device, seed=None):
+        """One draw of ``shape`` uniform in ``[low, high)`` (float32, like Keras's random.uniform)."""
+        u = torch.rand(shape, generator=self._generator(device, seed), device=device, dtype=torch.float32)
+        return u * (high - low) + low
+
+    # -- shapes
+    def check_input(self, shape):
+        if isinstance(shape, tuple) and len(shape) not in (3, 4):
+            raise ValueError(f"Layer '{self.name}' expects images of rank 3 (one image) or 4 (a batch). "
+                             f"Received: inputs.shape={shape}")
+
+    def _check_build_shape(self, input_shape):
+        self.check_input(tuple(input_shape))
+
+    def _shape_info(self, data):
+        """``(shape, batch_size, height, width, device)`` of images given as a tensor, an array or a shape."""
+        if isinstance(data, torch.Tensor):
+            shape, device = tuple(data.shape), data.device
+        elif isinstance(data, (tuple, list)) and all(isinstance(d, numbers.Integral) for d in data):
+            shape, device = tuple(int(d) for d in data), torch.device(config.get_device())
+        else:
+            shape, device = tuple(np.shape(data)), torch.device(config.get_device())
+        self.check_input(shape)
+        batch = shape[0] if len(shape) == 4 else 1
+        hw = shape[-3:-1] if self.data_format == "channels_last" else shape[-2:]
+        return shape, batch, int(hw[0]), int(hw[1]), device
+
+    def _hw_axes(self):
+        return (-3, -2) if self.data_format == "channels_last" else (-2, -1)
+
+    def _as_float(self, images):
+        if not isinstance(images, torch.Tensor):
+            images = torch.as_tensor(np.asarray(images), device=config.get_device())
+        return _util.cast_float(images, self.dtype)
+
+    # -- the two steps
+    def get_random_transformation(self, data, training=True, seed=None):
+        """Samples this layer's random parameters for the whole batch ``data`` (``None`` when not training).
+
+        Args:
+            data: the images (tensor or array), or their shape.
+            training: when False, no parameters are drawn.
+            seed: optional integer; draws from a fresh generator with this seed instead of the layer's.
+
+        Returns:
+            A dict of tensors in Keras 3's format (see each layer), or None.
+        """
+        raise NotImplementedError
+
+    def transform_images(self, images, transformation, training=True):
+        """Applies ``transformation`` (from ``get_random_transformation`` or written by hand) to ``images``."""
+        raise NotImplementedError
+
+    def call(self, inputs, training=False):
+        transformation = self.get_random_transformation(inputs, training=training)
+        return self.transform_images(inputs, transformation, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"seed": self.seed, "data_format": self.data_format})
+        return cfg
+
+
+def _per_image(value, device, dtype, width):
+    """Keras-format parameters (tensor, array or list; batched or not) -> ``(N, width)`` tensor."""
+    return torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor) else value,
+                           device=device).to(dtype).reshape(-1, width)
+
+
+# ---------------------------------------------------------------- flip
+
+class RandomFlip(_RandomImageLayer):
+    """Randomly flips each image during training (Keras 3 ``RandomFlip``).
+
+    One coin is tossed per image (flip with probability 1/2); in 'horizontal_and_vertical' mode a flipped
+    image is flipped along both axes, as Keras 3 does.
+
+    Args:
+        mode: 'horizontal' (left-right), 'vertical' (top-bottom) or 'horizontal_and_vertical' (default).
+        seed: optional integer seed for this layer's own random generator.
+        data_format: 'channels_last' (default) or 'channels_first'.
+
+    Input shape: ``(batch, height, width, channels)`` or one image ``(height, width, channels)``.
+    Output shape: same as input.
+
+    Transformation: ``{"flips": bool tensor (batch, 1, 1, 1)}``.
+    """
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
+        self.mode = validation.one_of(mode, "mode", FLIP_MODES)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        shape, batch, _, _, device = self._shape_info(data)
+        flips = self._uniform((batch, 1, 1, 1), 0.0, 1.0, device, seed) <= 0.5
+        return {"flips": flips, "input_shape": shape}
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        single = x.ndim == 3
+        if single:
+            x = x.unsqueeze(0)
+        flips = torch.as_tensor(transformation["flips"], device=x.device).reshape(-1, 1, 1, 1).bool()
+        h_axis, w_axis = self._hw_axes()
+        if self.mode in ("horizontal", "horizontal_and_vertical"):
+            x = torch.where(flips, x.flip(w_axis), x)
+        if self.mode in ("vertical", "horizontal_and_vertical"):
+            x = torch.where(flips, x.flip(h_axis), x)
+        return x.squeeze(0) if single else x
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["mode"] = self.mode
+        return cfg
+
+
+# ---------------------------------------------------------------- geometric layers
+
+class _RandomAffineLayer(_RandomImageLayer):
+    def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
+                 **kwargs):
+        self.fill_mode = validation.one_of(fill_mode, "fill_mode", FILL_MODES)
+        self.interpolation = validation.one_of(interpolation, "interpolation", INTERPOLATIONS)
+        self.fill_value = validation.number(fill_value, "fill_value")
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def _matrices(self, transformation, height, width, device, dtype):
+        """``(N, 8)`` Keras affine transforms for ``transformation``."""
+        raise NotImplementedError
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        h_axis, w_axis = self._hw_axes()
+        m = self._matrices(transformation, x.shape[h_axis], x.shape[w_axis], x.device, x.dtype)
+        return image_affine_transform(x, m, self.interpolation, self.fill_mode, self.fill_value, self.data_format)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"fill_mode": self.fill_mode, "interpolation": self.interpolation, "fill_value": self.fill_value})
+        return cfg
+
+
+def rotation_matrices(angle, height, width):
+    """Keras 3 rotation transforms about the image centre for angles in degrees (positive: counter-clockwise).
+
+    Args:
+        angle: ``(N,)`` tensor of angles in degrees.
+        height, width: image size.
+
+    Returns:
+        ``(N, 8)`` tensor ``[a0, a1, a2, b0, b1, b2, 0, 0]`` (output pixel -> input point).
+    """
+    theta = angle * (math.pi / 180.0)
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    cx, cy = 0.5 * (width - 1), 0.5 * (height - 1)
+    zeros = torch.zeros_like(cos)
+    return torch.stack([cos, -sin, cx - cx * cos + cy * sin, sin, cos, cy - cx * sin - cy * cos, zeros, zeros], 1)
+
+
+class RandomRotation(_RandomAffineLayer):
+    """Randomly rotates each image about its centre during training (Keras 3 ``RandomRotation``).
+
+    Args:
+        factor: a float, fraction of a full turn (2 pi), or ``(lower, upper)``; each image is rotated by an
+            angle drawn uniformly from ``[lower * 360, upper * 360]`` degrees (a float ``f`` means
+            ``(-f, f)``). Positive angles rotate counter-clockwise. Values in [-1, 1].
+        fill_mode: 'reflect' (default), 'wrap', 'constant' or 'nearest': how points outside the image are filled.
+        interpolation: 'bilinear' (default) or 'nearest'.
+        seed: optional integer seed for this layer's own random generator.
+        fill_value: value outside the image for ``fill_mode='constant'`` (default 0).
+        data_format: 'channels_last' (default) or 'channels_first'.
+
+    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+
+    Transformation: ``{"angle": (batch,) degrees, "rotation_matrix": (batch, 8), ...}``; a hand-written one
+    may give only ``"angle"``.
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
+                 data_format=None, **kwargs):
+        self.factor = _factor_range(factor, "factor", -1.0, 1.0)
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        _, batch, h, w, device = self._shape_info(data)
+        angle = self._uniform((batch,), self.factor[0] * 360.0, self.factor[1] * 360.0, device, seed)
+        return {"angle": angle, "rotation_matrix": rotation_matrices(angle, h, w), "image_height": h,
+                "image_width": w, "batch_size": batch}
+
+    def _matrices(self, transformation, height, width, device, dtype):
+        if transformation.get("rotation_matrix") is not None:
+            return _per_image(transformation["rotation_matrix"], device, dtype, 8)
+        angle = _per_image(transformation["angle"], device, dtype, 1)[:, 0]
+        return rotation_matrices(angle, height, width)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["factor"] = list(self.factor)
+        return cfg
+
+
+class RandomZoom(_RandomAffineLayer):
+    """Randomly zooms each image about its centre during training (Keras 3 ``RandomZoom``).
+
+    Args:
+        height_factor: a float or ``(lower, upper)`` in (-1, 1]: the vertical zoom is drawn from
+            ``[1 + lower, 1 + upper]`` (a float ``f`` means ``(-f, f)``). Positive values zoom out (the
+            image shrinks), negative values zoom in.
+        width_factor: the same for the horizontal zoom; ``None`` (default) uses the vertical zoom for both
+            axes, preserving the aspect ratio.
+        fill_mode: 'reflect' (default), 'wrap', 'constant' or 'nearest'.
+        interpolation: 'bilinear' (default) or 'nearest'.
+        seed: optional integer seed for this layer's own random generator.
+        fill_value: value outside the image for ``fill_mode='constant'``.
+        data_format: 'channels_last' (default) or 'channels_first'.
+
+    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+
+    Transformation: ``{"height_zoom": (batch, 1), "width_zoom": (batch, 1)}``, the zoom multipliers.
+    """
+
+    def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        self.height_factor = height_factor
+        self.height_lower, self.height_upper = _factor_range(height_factor, "height_factor", -1.0, 1.0,
+                                                             low_inclusive=False)
+        self.width_factor = width_factor
+        if width_factor is not None:
+            self.width_lower, self.width_upper = _factor_range(width_factor, "width_factor", -1.0, 1.0,
+                                                               low_inclusive=False)
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        shape, batch, _, _, device = self._shape_info(data)
+        u = self._uniform((batch, 2), 0.0, 1.0, device, seed)
+        height_zoom = 1.0 + self.height_lower + u[:, :1] * (self.height_upper - self.height_lower)
+        if self.width_factor is not None:
+            width_zoom = 1.0 + self.width_lower + u[:, 1:] * (self.width_upper - self.width_lower)
+        else:
+            width_zoom = height_zoom
+        return {"height_zoom": height_zoom, "width_zoom": width_zoom, "input_shape": shape}
+
+    def _matrices(self, transformation, height, width, device, dtype):
+        zx = _per_image(transformation["width_zoom"], device, dtype, 1)[:, 0]
+        zy = _per_image(transformation["height_zoom"], device, dtype, 1)[:, 0]
+        zy = zy.expand_as(zx) if zy.shape[0] == 1 else zy
+        zx = zx.expand_as(zy) if zx.shape[0] == 1 else zx
+        zeros = torch.zeros_like(zx)
+        return torch.stack([zx, zeros, (width - 1) / 2.0 * (1 - zx), zeros, zy, (height - 1) / 2.0 * (1 - zy),
+                            zeros, zeros], 1)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"height_factor": _config_value(self.height_factor),
+                    "width_factor": _config_value(self.width_factor)})
+        return cfg
+
+
+class RandomTranslation(_RandomAffineLayer):
+    """Randomly shifts each image during training (Keras 3 ``RandomTranslation``).
+
+    Args:
+        height_factor: a float or ``(lower, upper)`` in [-1, 1], fractions of the height: the vertical shift
+            is drawn from ``[lower * height, upper * height]`` pixels (a float ``f`` means ``(-f, f)``);
+            positive shifts move the image down.
+        width_factor: the same for the horizontal shift (positive: to the right).
+        fill_mode: 'reflect' (default), 'wrap', 'constant' or 'nearest'.
+        interpolation: 'bilinear' (default) or 'nearest'.
+        seed: optional integer seed for this layer's own random generator.
+        fill_value: value outside the image for ``fill_mode='constant'``.
+        data_format: 'channels_last' (default) or 'channels_first'.
+
+    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+
+    Transformation: ``{"translations": (batch, 2)}``, the shifts ``[dx, dy]`` in pixels.
+    """
+
+    def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        self.height_factor = height_factor
+        self.height_lower, self.height_upper = _factor_range(height_factor, "height_factor", -1.0, 1.0)
+        self.width_factor = width_factor
+        self.width_lower, self.width_upper = _factor_range(width_factor, "width_factor", -1.0, 1.0)
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        shape, batch, h, w, device = self._shape_info(data)
+        u = self._uniform((batch, 2), 0.0, 1.0, device, seed)
+        dx = (u[:, 0] * (self.width_upper - self.width_lower) + self.width_lower) * w
+        dy = (u[:, 1] * (self.height_upper - self.height_lower) + self.height_lower) * h
+        return {"translations": torch.stack([dx, dy], 1), "input_shape": shape}
+
+    def _matrices(self, transformation, height, width, device, dtype):
+        t = _per_image(transformation["translations"], device, dtype, 2)
+        ones, zeros = torch.ones_like(t[:, 0]), torch.zeros_like(t[:, 0])
+        return torch.stack([ones, zeros, -t[:, 0], zeros, ones, -t[:, 1], zeros, zeros], 1)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"height_factor": _config_value(self.height_factor),
+                    "width_factor": _config_value(self.width_factor)})
+        return cfg
+
+
+# ---------------------------------------------------------------- crop
+
+class RandomCrop(_RandomImageLayer):
+    """Crops a random ``(height, width)`` window during training (Keras 3 ``RandomCrop``).
+
+    In training, when the images are larger than the target in both dimensions, one window position is
+    drawn for the whole batch (as Keras does) and the images are cropped there. Otherwise (at inference,
+    or images not larger than the target) the largest centred window with the target aspect ratio is taken
+    and resized (bilinear) to ``(height, width)``.
+
+    Args:
+        height, width: output size.
+        seed: optional integer seed for this layer's own random generator.
+        data_format: 'channels_last' (default) or 'channels_first'.
+
+    Input shape: ``(batch, h, w, channels)`` or one image.
+    Output shape: ``(batch, height, width, channels)``.
+
+    Transformation: ``(h_start, w_start)``, the window's top-left corner (Python ints).
+    """
+
+    def __init__(self, height, width, seed=None, data_format=None, **kwargs):
+        self.height = validation.positive_int(height, "height")
+        self.width = validation.positive_int(width, "width")
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        _, _, h, w, _ = self._shape_info(data)
+        if training and h > self.height and w > self.width:
+            # Drawn on the CPU: the slice needs Python ints, and a CPU draw needs no device sync.
+            u = torch.rand(2, generator=self._generator("cpu", seed))
+            return (min(int(u[0] * (h - self.height + 1)), h - self.height),
+                    min(int(u[1] * (w - self.width + 1)), w - self.width))
+        ch = max(min(h, int(float(w * self.height) / self.width)), 1)
+        cw = max(min(w, int(float(h * self.width) / self.height)), 1)
+        return int(float(h - ch) / 2), int(float(w - cw) / 2)
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        h_axis, w_axis = self._hw_axes()
+        h, w = x.shape[h_axis], x.shape[w_axis]
+        if training and h > self.height and w > self.width:
+            hs, ws = (int(v) for v in transformation)
+            return x.narrow(x.ndim + h_axis, hs, self.height).narrow(x.ndim + w_axis, ws, self.width)
+        return resize_images(x, (self.height, self.width), "bilinear", self.data_format, crop_to_aspect_ratio=True)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        h_axis, w_axis = self._hw_axes()
+        shape[h_axis], shape[w_axis] = self.height, self.width
+        return tuple(shape)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"height": self.height, "width": self.width})
+        return cfg
+
+
+# ---------------------------------------------------------------- colour layers
+
+class RandomContrast(_RandomImageLayer):
+    """Randomly adjusts the contrast of each image during training (Keras ``RandomContrast``).
+
+    For each image and channel, ``out = (x - mean) * c + mean`` with ``mean`` the channel's mean over the
+    image, ``c`` drawn per image from ``[1 - lower, 1 + upper]``; the result is clipped to ``value_range``.
+
+    Args:
+        factor: a float ``f`` in [0, 1] (``c`` in ``[1 - f, 1 + f]``) or ``(lower, upper)``, each in [0, 1].
+        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``); outputs are clipped to it.
+        seed: optional integer seed for this layer's own random generator.
+        data_format: 'channels_last' (default) or 'channels_first'.
+
+    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+
+    Transformation: ``{"contrast_factor": (batch, 1, 1, 1)}``.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        # Keras documents [1 - f, 1 + f] for a single float (tf.keras 2 did that; Keras 3.15's code draws
+        # from [1, 1 + f] only, a known discrepancy with its own docstring): the documented range is used.
+        self.factor = _factor_range(factor, "factor", 0.0, 1.0, symmetric=False)
+        self.value_range = _value_range(value_range)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        _, batch, _, _, device = self._shape_info(data)
+        c = self._uniform((batch, 1, 1, 1), 1.0 - self.factor[0], 1.0 + self.factor[1], device, seed)
+        return {"contrast_factor": c}
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        c = torch.as_tensor(transformation["contrast_factor"], device=x.device).to(x.dtype)
+        c = c.reshape(-1, 1, 1, 1) if x.ndim == 4 else c.reshape(1, 1, 1)
+        mean = x.mean(dim=self._hw_axes(), keepdim=True)
+        out = (x - mean) * c + mean
+        return out.clamp(self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
+        return cfg
+
+
+class RandomBrightness(_RandomImageLayer):
+    """Randomly shifts the brightness of each image during training (Keras 3 ``RandomBrightness``).
+
+    Each image gets ``out = x + delta`` with ``delta`` drawn from ``[lower, upper] * (high - low)`` of
+    ``value_range``; the result is clipped to ``value_range``. A factor of -1 makes the image black, +1 white.
+
+    Args:
+        factor: a float ``f`` in [-1, 1] (meaning ``(-f, f)``) or ``(lower, upper)``, each in [-1, 1].
+        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        seed: optional integer seed for this layer's own random generator.
+        data_format: 'channels_last' (default) or 'channels_first'.
+
+    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+
+    Transformation: ``{"rgb_delta": (batch, 1, 1, 1)}``, the additive shifts in input units.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        self.factor = _factor_range(factor, "factor", -1.0, 1.0)
+        self.value_range = _value_range(value_range)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        _, batch, _, _, device = self._shape_info(data)
+        span = self.value_range[1] - self.value_range[0]
+        delta = self._uniform((batch, 1, 1, 1), self.factor[0], self.factor[1], device, seed) * span
+        return {"rgb_delta": delta}
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        delta = torch.as_tensor(transformation["rgb_delta"], device=x.device).to(x.dtype)
+        delta = delta.reshape(-1, 1, 1, 1) if x.ndim == 4 else delta.reshape(1, 1, 1)
+        return (x + delta).clamp(self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
+        return cfg
