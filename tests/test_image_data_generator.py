@@ -203,3 +203,65 @@ def test_flow_from_directory(tmp_path):
     np.testing.assert_array_equal(by.argmax(1), it.classes[:4])
     val = gen.flow_from_directory(tmp_path, target_size=(6, 8), class_mode="sparse", subset="validation")
     assert val.samples == 4 and sorted(val.filenames) == sorted(["cats/0.png", "cats/1.png", "dogs/0.png", "dogs/1.png"])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_batched_closed_form_float64_with_flips_vs_keras(legacy, mode):
+    # The batched path (closed-form thetas straight from the parameters, flips folded in) on a non-square
+    # float64 batch, image by image against Keras's apply_transform: exact up to float64 round-off.
+    rng = np.random.RandomState(3)
+    x = rng.rand(4, 9, 12, 2)
+    params = dict(theta=rng.uniform(-40, 40, 4), tx=rng.uniform(-2, 2, 4), ty=rng.uniform(-2, 2, 4),
+                  shear=rng.uniform(-20, 20, 4), zx=rng.uniform(0.7, 1.3, 4), zy=rng.uniform(0.7, 1.3, 4),
+                  flip_horizontal=np.array([1.0, 0, 1, 0]), flip_vertical=np.array([0.0, 1, 1, 0]))
+    out = augmentation.apply_parameters(torch.tensor(x), params, fill_mode=mode, cval=-1.0).numpy()
+    ref_gen = legacy.ImageDataGenerator(fill_mode=mode, cval=-1.0)
+    for i in range(4):
+        ref = ref_gen.apply_transform(x[i], {k: v[i] for k, v in params.items()})
+        np.testing.assert_allclose(out[i], ref, atol=1e-9)
+
+
+def test_chunked_flow_keeps_keras_order_state_and_alignment(legacy):
+    # next() prepares several batches at once; labels, sample weights and extra inputs must stay aligned
+    # with their images, and the order/iterator state must remain Keras's across reset, on_epoch_end, it[i].
+    n = 23
+    x = np.random.RandomState(4).rand(n, 5, 4, 3).astype("float32")
+    y, w, misc = np.arange(n), np.linspace(0, 1, n), np.arange(n) * 10
+    ours = ImageDataGenerator(horizontal_flip=True).flow((x, misc), y, sample_weight=w, batch_size=4, seed=5)
+    ref = legacy.ImageDataGenerator().flow(x, y, batch_size=4, seed=5)
+    assert ours._batches_per_chunk() > 1  # the chunked path is the one under test
+    flipped = 0
+
+    def check():
+        nonlocal flipped
+        (bx, bmisc), by, bw = next(ours)
+        _, ry = next(ref)
+        np.testing.assert_array_equal(by, ry)
+        np.testing.assert_allclose(bw, w[by])
+        np.testing.assert_array_equal(bmisc, misc[by])
+        for img, j in zip(bx, by):
+            same, mirror = np.array_equal(img, x[j]), np.array_equal(img, x[j][:, ::-1])
+            assert same or mirror
+            flipped += mirror and not same
+        assert (ours.batch_index, ours.total_batches_seen) == (ref.batch_index, ref.total_batches_seen)
+
+    for _ in range(9):  # crosses an epoch boundary (6 batches per epoch, the last one short)
+        check()
+    ours.reset(), ref.reset()
+    for _ in range(3):
+        check()
+    np.random.seed(11), ours.on_epoch_end()
+    np.random.seed(11), ref.on_epoch_end()
+    for _ in range(4):
+        check()
+    np.testing.assert_array_equal(ours[2][1], ref[2][1])
+    for _ in range(2):
+        check()
+    assert 10 < flipped < 60  # the flips really were drawn per image
+
+
+def test_chunk_size_bounded_for_large_images():
+    big = ImageDataGenerator(rotation_range=10).flow(np.zeros((4, 300, 300, 3), "float32"), batch_size=2)
+    small = ImageDataGenerator(rotation_range=10).flow(np.zeros((100, 8, 8, 1), "float32"), batch_size=10)
+    assert big._batches_per_chunk() == 1 and small._batches_per_chunk() == len(small) == 10
+    assert next(big).shape == (2, 300, 300, 3)
