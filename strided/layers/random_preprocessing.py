@@ -34,7 +34,7 @@ from strided.layers.image_preprocessing import resize_images
 from strided.utils import conv_utils, validation
 
 __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomCrop", "RandomContrast",
-           "RandomBrightness", "image_affine_transform"]
+           "RandomBrightness", "image_affine_transform", "rotation_matrices"]
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("nearest", "bilinear")
