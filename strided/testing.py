@@ -93,7 +93,7 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, input_dtype="float32", e
               f"after:  {clone.get_config()}")
 
     # Eager call builds the layer.
-    out = layer(tensors())
+    out = layer(tensors(), training=False)
     if not layer.built:
         _fail(f"{layer_cls.__name__} is not marked built after its first call.")
     out_shapes = [tuple(o.shape) for o in _leaves(out)]
@@ -127,11 +127,11 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, input_dtype="float32", e
               f"{layer.count_params()}.")
 
     # Copying the weights into the clone gives the same function.
-    clone(tensors())
+    clone(tensors(), training=False)
     weights = layer.get_weights()
     clone.set_weights(weights)
-    reference = _to_numpy(layer(tensors()))
-    for a, b in zip(_leaves(reference), _leaves(_to_numpy(clone(tensors())))):
+    reference = _to_numpy(layer(tensors(), training=False))
+    for a, b in zip(_leaves(reference), _leaves(_to_numpy(clone(tensors(), training=False)))):
         if a.shape != b.shape or not np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True):
             _fail(f"{layer_cls.__name__}: the clone from get_config with copied weights computes a different output.")
 
@@ -144,7 +144,7 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, input_dtype="float32", e
             if got.shape != want.shape or not np.array_equal(got, want):
                 _fail(f"{layer_cls.__name__}: get_weights() after set_weights() returned different arrays.")
         layer.set_weights(weights)
-        for a, b in zip(_leaves(reference), _leaves(_to_numpy(layer(tensors())))):
+        for a, b in zip(_leaves(reference), _leaves(_to_numpy(layer(tensors(), training=False)))):
             if not np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True):
                 _fail(f"{layer_cls.__name__}: restoring the weights did not restore the output.")
 

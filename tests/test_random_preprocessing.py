@@ -37,16 +37,17 @@ def test_layer_harness_and_inference_identity(cls, kwargs, out_shape):
     layer = cls(**kwargs)
     if cls is layers.RandomCrop:
         return  # its inference output is checked in test_random_crop_inference_resizes_centre_window
-    assert np.array_equal(_np(layer(x)), x)
     assert np.array_equal(_np(layer(x, training=False)), x)
     assert layer.get_random_transformation(x, training=False) is None
-    # In training the layer changes the data (all of these factors make identity a measure-zero draw).
+    # In training the layer changes the data (all of these factors make identity a measure-zero draw),
+    # and so does a direct call without `training`, as in Keras 3 (`augment(images)` to look at them).
     assert not np.allclose(_np(layer(x, training=True)), x) or cls is layers.RandomFlip
+    assert not np.allclose(_np(layer(x)), x) or cls is layers.RandomFlip
 
 
 def test_integer_input_becomes_float_and_wrong_rank_is_rejected():
     x = np.arange(2 * 4 * 4 * 1, dtype=np.uint8).reshape(2, 4, 4, 1)
-    out = layers.RandomFlip()(x)
+    out = layers.RandomFlip()(x, training=False)
     assert out.dtype == torch.float32 and np.array_equal(_np(out), x.astype("float32"))
     with pytest.raises(ValueError, match=r"rank 3 .* or 4 .*inputs.shape=\(None, 4\)"):
         layers.RandomRotation(0.1)(np.zeros((2, 4), "float32"))
@@ -210,7 +211,7 @@ def test_random_crop_training_windows_and_seed():
 
 def test_random_crop_inference_resizes_centre_window():
     x = _images((2, 8, 12, 3))
-    out = _np(layers.RandomCrop(4, 4)(x))
+    out = _np(layers.RandomCrop(4, 4)(x, training=False))
     # Largest centred 8x8 window (columns 2..9), halved by bilinear half-pixel resizing = 2x2 block means.
     expected = x[:, :, 2:10].reshape(2, 4, 2, 4, 2, 3).mean(axis=(2, 4))
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-4)

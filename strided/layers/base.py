@@ -99,6 +99,10 @@ class Layer(torch.nn.Module):
         activity_regularizer: regularizer applied to the layer output, added to ``layer.losses``.
     """
 
+    # `training` when a user calls the layer directly without saying (fit/evaluate/predict always say).
+    # Keras's random augmentation layers augment on a direct call, so users can look at the result.
+    _direct_call_training = False
+
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs):
         super().__init__()
         unknown = [k for k in kwargs if k not in _BASE_KWARGS]
@@ -438,6 +442,8 @@ class Layer(torch.nn.Module):
             self._maybe_build(_with_none_batch(shapes))
         self.check_input(shapes)
         training = kwargs.pop("training", None)
+        if training is None:
+            training = self._direct_call_training
         if from_arrays and torch.is_grad_enabled():
             # A layer applied to plain arrays is a student looking at values: return a tensor that
             # `.numpy()`, `np.swapaxes` and `plt.imshow` accept (no autograd graph, on the CPU).

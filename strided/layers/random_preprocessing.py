@@ -10,7 +10,8 @@ Each layer works in two steps, as Keras 3's image preprocessing layers do:
 2. ``transform_images(images, transformation, training=True)`` applies them deterministically; the
    geometric layers resample the whole batch with a single ``F.grid_sample``.
 
-The layers act only when called with ``training=True`` (``fit`` does); otherwise they return their input
+The layers act when called with ``training=True`` (``fit`` does) or called directly without ``training``
+(as Keras 3 does, so ``augment(images)`` shows augmented images); otherwise they return their input
 (as floats), except ``RandomCrop``, which at inference returns the largest centred window with the target
 aspect ratio resized to ``(height, width)``, as Keras documents.
 
@@ -162,6 +163,8 @@ def image_affine_transform(images, transform, interpolation="bilinear", fill_mod
 
 class _RandomImageLayer(Layer):
     """Shared pieces: seed and generators, data format, rank check, the two-step call."""
+
+    _direct_call_training = True  # `aug(images)` augments, as in Keras 3; fit/predict pass training explicitly
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         self.seed = validation.positive_int(seed, "seed", allow_none=True, allow_zero=True)
