@@ -330,3 +330,16 @@ def test_fit_on_cuda_keeps_data_on_device():
     cpu.set_weights(m.get_weights())
     assert loss_gpu == pytest.approx(cpu.evaluate(x, y, verbose=0)[0], rel=1e-4)
     assert len(h.history["val_loss"]) == 2
+
+
+def test_labels_out_of_range_are_a_clear_error_before_training():
+    from strided import layers, models
+    model = models.Sequential([layers.Input((4,)), layers.Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match="label value of 12"):
+        model.fit(np.zeros((8, 4), "float32"), np.full(8, 12), verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="label value of 7"):
+        model.evaluate(np.zeros((8, 4), "float32"), np.full(8, 7), verbose=0)

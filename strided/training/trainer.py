@@ -285,15 +285,17 @@ class Trainer:
     def _check_labels_once(self, y, y_pred):
         if self._labels_checked or y is None or self.compiled_loss is None:
             return
-        self._labels_checked = True
         losses = compile_utils._module("losses")
         check = getattr(losses, "check_labels", None)
-        if check is None or not self.compiled_loss.built:
+        if check is None:
             return
+        if not self.compiled_loss.built:
+            self.compiled_loss.build(y, y_pred)
         for loss, yt, yp in zip(self.compiled_loss.losses, compile_utils._flat(y),
                                 compile_utils._flat(y_pred, like=y)):
             if loss is not None:
                 check(loss, yt, yp)
+        self._labels_checked = True  # once per fit/evaluate call, on its first batch
 
     def _forward_loss(self, x, y, sample_weight):
         with self._autocast():
@@ -393,8 +395,12 @@ class Trainer:
         metrics and return `{m.name: m.result() for m in self.metrics}`.
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
+        if not self._labels_checked and y is not None:
+            # Labels are checked against the model's outputs once, before any loss runs on them, so a
+            # label out of range is a clear ValueError and not an indexing error deep inside the loss.
+            with torch.no_grad(), self._autocast():
+                self._check_labels_once(y, self(x, training=False))
         loss, y_pred = self._run_forward_loss(x, y, sample_weight)
-        self._check_labels_once(y, y_pred)
         self._track_loss(loss, x)
         self._apply_gradients(loss)
         return self.compute_metrics(x, y, y_pred, sample_weight)
@@ -404,8 +410,8 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         with self._autocast():
             y_pred = self(x, training=False)
+            self._check_labels_once(y, y_pred)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._check_labels_once(y, y_pred)
         self._track_loss(loss, x)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -461,6 +467,7 @@ class Trainer:
         if device.type == "cuda":
             config.prepare_cuda_for_training()
         self._step_weights = self._constrained = None
+        self._labels_checked = False
         self._setup_distribution()
         if not distribute.is_chief():
             verbose = 0
@@ -592,6 +599,7 @@ class Trainer:
         self._assert_compiled("evaluate")
         verbose = _resolve_verbose(verbose)
         self._setup_distribution()
+        self._labels_checked = False
         if not distribute.is_chief():
             verbose = 0
         adapter = make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False,
