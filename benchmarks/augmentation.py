@@ -8,17 +8,23 @@ images/s is extrapolated per image, since its cost is linear in the number of im
 
 Results (torch threads = 1 so both sides use one core; median of 3 runs, warm-up batch excluded):
 
-- Dev container, 2 CPU cores shared with other jobs (load average 3-7 during the runs, so timings are
-  noisy), torch 2.13.0+cpu, Keras 3.15 legacy generator + scipy 1.17:
-    batch 32:  strided 29,179 images/s, Keras 1,475 images/s  -> 19.8x
-    batch 256: strided 22,086 images/s, Keras 1,683 images/s  -> 13.1x
-  (An earlier run with less load measured Keras at 7,431 images/s: the ratio is not stable here.)
-- H100 machine, 16 idle cores, torch 2.11.0+cu130, no Keras installed there (strided only):
-    CPU, 1 thread, batch 32: 58,069 images/s;  CUDA, batch 32: 57,373;  CUDA, batch 512: 331,483 images/s.
+- Dev container, AMD EPYC, 2 CPU cores shared with other jobs (load average 1-2.4 during the runs, timings
+  noisy: Keras's own median moves between 5,100 and 9,400 images/s from one invocation to the next),
+  torch 2.13.0+cpu, Keras 3.15 legacy generator + scipy 1.17, batch 32, three invocations in a row:
+    strided 159,379 images/s, Keras 5,105 images/s -> 31.2x
+    strided 161,059 images/s, Keras 6,900 images/s -> 23.3x
+    strided 209,881 images/s, Keras 7,448 images/s -> 28.2x
+  (before: 64,394 vs 5,915 -> 10.9x; ~0.45 ms of Python/NumPy setup per batch around a 0.14 ms warp.)
+- H100 machine, 16 idle cores, torch 2.11.0+cu130, no Keras installed there (strided only, before the
+  changes below): CPU, 1 thread, batch 32: 58,069 images/s;  CUDA, batch 32: 57,373;  CUDA, batch 512: 331,483.
 
-Verdict: the >= 20x target is met on the GPU at large batches (331k vs Keras's best local 7.4k images/s,
-different machines) but NOT demonstrated on CPU in the same run: at batch 32 the batched path is bound by
-per-batch Python/NumPy overhead (~0.5 ms per batch), not by the warp itself.
+What made the difference: ``flow()`` prepares ~512 images (bounded to 4 MB, so large images stay one batch
+per call) in one gather + one warp and serves them batch by batch, with Keras's sample order and iterator
+state; the per-image matrices are computed in closed form straight as ``affine_grid`` thetas; the grid is
+one (2N, 3) @ (3, HW) product into a reused buffer. What is left (~0.12 ms per batch of 32 at best) is
+``grid_sample`` itself (~0.06 ms), the grid (~0.01-0.03 ms), the gather and ~0.02 ms of Python per batch.
+Verdict: >= 20x on this CPU in the same run, in every invocation measured since (23-31x); the spread
+comes from the shared machine, mostly on the Keras side.
 """
 import argparse
 import os
