@@ -182,7 +182,11 @@ class BatchNormalization(_NormBase):
             m = self.momentum
             self.moving_mean.mul_(m).add_(mean.detach(), alpha=1 - m)
             self.moving_variance.mul_(m).add_(var.detach(), alpha=1 - m)
-        y = (x - _broadcast(mean, axes, x.ndim)) * torch.rsqrt(_broadcast(var, axes, x.ndim) + self.epsilon)
+        return self._normalize(x, _broadcast(mean, axes, x.ndim), _broadcast(var, axes, x.ndim), axes)
+
+    def _normalize(self, x, mean_b, var_b, axes):
+        """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` with statistics broadcast to ``x``."""
+        y = (x - mean_b) * torch.rsqrt(var_b + self.epsilon)
         if self.gamma is not None:
             y = y * _broadcast(self.gamma, axes, x.ndim)
         if self.beta is not None:
@@ -199,12 +203,7 @@ class BatchNormalization(_NormBase):
                 m = self.momentum
                 self.moving_mean.mul_(m).add_(mean_b.detach().reshape(self.moving_mean.shape), alpha=1 - m)
                 self.moving_variance.mul_(m).add_(var_b.detach().reshape(self.moving_variance.shape), alpha=1 - m)
-        y = (x - mean_b) * torch.rsqrt(var_b + self.epsilon)
-        if self.gamma is not None:
-            y = y * _broadcast(self.gamma, axes, x.ndim)
-        if self.beta is not None:
-            y = y + _broadcast(self.beta, axes, x.ndim)
-        return y
+        return self._normalize(x, mean_b, var_b, axes)
 
     def get_config(self):
         config = super().get_config()
