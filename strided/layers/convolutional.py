@@ -62,6 +62,17 @@ class _ConvBase(_util.SpecLayer):
         self._built_axes = {self._channel_axis: int(channels)}
         return int(channels)
 
+    def _add_kernel(self, keras_shape):
+        """The kernel in Keras layout ``keras_shape``, stored torch-native and channels_last in memory."""
+        self.kernel = self.add_weight(shape=keras_shape, initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      name="kernel", torch_layout=_torch_layout(self.rank), memory_format="channels_last")
+
+    def _kernel_config(self):
+        return {"kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
+                "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
+                "kernel_constraint": _util.serialize("constraints", self.kernel_constraint)}
+
     def _add_bias(self, size):
         if self.use_bias:
             self.bias = self.add_weight(shape=(size,), initializer=self.bias_initializer,
@@ -136,10 +147,7 @@ class BaseConv(_ConvBase):
             raise ValueError("The number of input channels must be evenly divisible by the number of groups. "
                              f"Received groups={self.groups}, but the input has {channels} channels (full input "
                              f"shape is {tuple(input_shape)}).")
-        self.kernel = self.add_weight(shape=self.kernel_size + (channels // self.groups, self.filters),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel",
-                                      torch_layout=_torch_layout(self.rank), memory_format="channels_last")
+        self._add_kernel(self.kernel_size + (channels // self.groups, self.filters))
         self._add_bias(self.filters)
         super().build(input_shape)
 
@@ -154,9 +162,7 @@ class BaseConv(_ConvBase):
         config.update({
             "filters": self.filters,
             "groups": self.groups,
-            "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
-            "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
-            "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
+            **self._kernel_config(),
         })
         return config
 
@@ -233,10 +239,7 @@ class BaseConvTranspose(_ConvBase):
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        self.kernel = self.add_weight(shape=self.kernel_size + (self.filters, channels),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel",
-                                      torch_layout=_torch_layout(self.rank), memory_format="channels_last")
+        self._add_kernel(self.kernel_size + (self.filters, channels))
         self._add_bias(self.filters)
         super().build(input_shape)
 
@@ -251,9 +254,7 @@ class BaseConvTranspose(_ConvBase):
         config.update({
             "filters": self.filters,
             "output_padding": self.output_padding,
-            "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
-            "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
-            "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
+            **self._kernel_config(),
         })
         return config
 

@@ -33,6 +33,16 @@ def _broadcast(w, axes, ndim):
 
 
 class _NormBase(Layer):
+    def _statistics_shape(self, input_shape):
+        """Resolves ``axis`` for ``input_shape`` and returns the shape of gamma/beta (and moving statistics)."""
+        self._axes = _axes(self.axis, len(input_shape), self)
+        shape = tuple(input_shape[a] for a in self._axes)
+        if any(d is None for d in shape):
+            raise ValueError(f"Axis {self.axis} of the input of layer '{self.name}' must have a known size. "
+                             f"Received input_shape={tuple(input_shape)}")
+        self._built_shape = tuple(input_shape)
+        return shape
+
     def _norm_weights(self, shape, center, scale):
         if scale:
             self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
@@ -119,13 +129,7 @@ class BatchNormalization(_NormBase):
         super().__init__(**kwargs)
 
     def build(self, input_shape):
-        ndim = len(input_shape)
-        self._axes = _axes(self.axis, ndim, self)
-        shape = tuple(input_shape[a] for a in self._axes)
-        if any(d is None for d in shape):
-            raise ValueError(f"Axis {self.axis} of the input of layer '{self.name}' must have a known size. "
-                             f"Received input_shape={tuple(input_shape)}")
-        self._built_shape = tuple(input_shape)
+        shape = self._statistics_shape(input_shape)
         self._norm_weights(shape, self.center, self.scale)
         self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer, trainable=False,
                                            name="moving_mean")
@@ -242,13 +246,7 @@ class LayerNormalization(_NormBase):
         super().__init__(**kwargs)
 
     def build(self, input_shape):
-        ndim = len(input_shape)
-        self._axes = _axes(self.axis, ndim, self)
-        shape = tuple(input_shape[a] for a in self._axes)
-        if any(d is None for d in shape):
-            raise ValueError(f"Axis {self.axis} of the input of layer '{self.name}' must have a known size. "
-                             f"Received input_shape={tuple(input_shape)}")
-        self._built_shape = tuple(input_shape)
+        shape = self._statistics_shape(input_shape)
         self._norm_weights(shape, self.center and not self.rms_scaling, self.scale or self.rms_scaling)
         super().build(input_shape)
 
