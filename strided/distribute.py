@@ -12,6 +12,7 @@ A ``torchrun`` launch (``WORLD_SIZE`` > 1 in the environment) or an explicit
 - metrics are summed across ranks before they are read, so every rank logs the global values;
 - only rank 0 prints the progress bar and writes files (ModelCheckpoint, CSVLogger, ...).
 """
+import atexit
 import datetime
 import os
 
@@ -59,6 +60,19 @@ def initialize(backend=None, timeout_s=None):
     if use_cuda:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_s))
+    # Leaving the interpreter with a live Gloo/NCCL group can abort the process ("terminate called
+    # without an active exception") while its threads are torn down: close it in order instead.
+    atexit.register(shutdown)
+
+
+def shutdown():
+    """Waits for the other ranks, then closes the process group (idempotent; also run at exit)."""
+    if dist.is_available() and dist.is_initialized():
+        try:
+            dist.barrier()
+        except Exception:  # noqa: BLE001 - a dead peer: nothing to wait for
+            pass
+        dist.destroy_process_group()
 
 
 def rank():
