@@ -154,13 +154,14 @@ def cmd_train(args):
     start = time.perf_counter()
     test_loss, test_acc = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     eval_s = time.perf_counter() - start
+    # predict, like fit and evaluate, is collective under torchrun: every rank takes part.
+    y_pred = model.predict(x_test, batch_size=256, verbose=0).argmax(-1)
     if not chief:
         return 0  # rank 0 reports and writes the run directory
     print(f"Test accuracy: {test_acc:.4f} - test loss: {test_loss:.4f}")
     os.makedirs(args.out, exist_ok=True)
     model.save(os.path.join(args.out, "model.keras"))
     _write_csv(os.path.join(args.out, "history.csv"), history.history)
-    y_pred = model.predict(x_test, batch_size=256, verbose=0).argmax(-1)
     figures = _write_figures(args.out, history, y_test, y_pred, classes)
     meta = {"model": args.model, "dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size,
             "test_accuracy": float(test_acc), "test_loss": float(test_loss), "classes": classes,

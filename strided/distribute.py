@@ -7,19 +7,23 @@ A ``torchrun`` launch (``WORLD_SIZE`` > 1 in the environment) or an explicit
   ``batch_size / N`` consecutive samples of every global batch, so a 2-process run follows the
   optimisation path of a 1-process run with the same ``batch_size`` and seed;
 - every rank draws the same shuffling permutation (seeded generator), so sharding is global;
-- gradients are summed across ranks with ``all_reduce`` (NCCL on GPU, Gloo on CPU) and each rank's
-  loss is scaled by its share of the global batch, so the update equals the single-process one;
+- the training step runs inside ``torch.nn.parallel.DistributedDataParallel`` (NCCL on GPU, Gloo on
+  CPU), which all-reduces gradient buckets while the backward pass is still running; each rank's loss
+  is scaled by its share of the global batch, so the update equals the single-process one;
 - metrics are summed across ranks before they are read, so every rank logs the global values;
 - only rank 0 prints the progress bar and writes files (ModelCheckpoint, CSVLogger, ...).
 """
 import atexit
 import datetime
+import functools
+import inspect
 import os
 
 import torch
 import torch.distributed as dist
 
 _STRATEGY = None
+_LOST_CONTACT = False  # a collective failed: the group cannot be closed in order any more
 
 
 def _env_world_size():
@@ -68,10 +72,11 @@ def initialize(backend=None, timeout_s=None):
 def shutdown():
     """Waits for the other ranks, then closes the process group (idempotent; also run at exit)."""
     if dist.is_available() and dist.is_initialized():
-        try:
-            dist.barrier()
-        except Exception:  # noqa: BLE001 - a dead peer: nothing to wait for
-            pass
+        if not _LOST_CONTACT:
+            try:
+                dist.barrier()
+            except Exception:  # noqa: BLE001 - a dead peer: nothing to wait for
+                pass
         dist.destroy_process_group()
 
 
@@ -88,13 +93,47 @@ def is_chief():
     return rank() == 0
 
 
-def local_slice(global_batch_size, batch_index_count=None):
-    """The [start, stop) of this rank's share of a global batch of ``global_batch_size`` samples."""
-    n, r = world_size(), rank()
+def local_slice(global_batch_size, batch_index_count=None, of_rank=None):
+    """The [start, stop) of a rank's share (this rank's by default) of a global batch of
+    ``global_batch_size`` samples: consecutive, sizes differing by at most one, lower ranks larger."""
+    n, r = world_size(), rank() if of_rank is None else of_rank
     size = batch_index_count if batch_index_count is not None else global_batch_size
     base, extra = divmod(size, n)
     start = r * base + min(r, extra)
     return start, start + base + (1 if r < extra else 0)
+
+
+def gather_batches(local_rows, global_batch_sizes):
+    """Reassembles, on every rank, the global-order rows of outputs computed on sharded batches.
+
+    Args:
+        local_rows: one tensor per output: this rank's rows of every batch, concatenated in order.
+        global_batch_sizes: the size of each global batch before sharding, in order.
+
+    Returns:
+        One tensor per output holding the rows of all ranks in the order of the unsharded batches.
+    """
+    world = world_size()
+    if world <= 1:
+        return local_rows
+    # Every rank's share of every batch follows from the batch sizes alone: no sizes to exchange.
+    shares = [[local_slice(g, of_rank=r) for g in global_batch_sizes] for r in range(world)]
+    counts = [sum(stop - start for start, stop in rank_shares) for rank_shares in shares]
+    longest = max(counts)
+    gathered_outputs = []
+    for rows in local_rows:
+        padded = rows.new_zeros((longest,) + tuple(rows.shape[1:]))
+        padded[:rows.shape[0]] = rows
+        parts = [torch.empty_like(padded) for _ in range(world)]
+        dist.all_gather(parts, padded.contiguous())
+        offsets, pieces = [0] * world, []
+        for b in range(len(global_batch_sizes)):
+            for r in range(world):
+                start, stop = shares[r][b]
+                pieces.append(parts[r][offsets[r]:offsets[r] + stop - start])
+                offsets[r] += stop - start
+        gathered_outputs.append(torch.cat(pieces))
+    return gathered_outputs
 
 
 def all_reduce_sum_(tensors):
@@ -117,6 +156,73 @@ def broadcast_parameters(params, src=0):
         return
     for p in params:
         dist.broadcast(p.data, src=src)
+
+
+class _TrainingForward(torch.nn.Module):
+    """The model's forward-and-loss as a module, so DistributedDataParallel can wrap exactly the step.
+
+    The model is its only child: DDP sees the model's parameters, and its hooks fire on the backward
+    of the loss this forward returns.
+    """
+
+    def __init__(self, model, forward_loss):
+        super().__init__()
+        self.model = model
+        self._forward_loss = forward_loss
+
+    def forward(self, x, y, sample_weight):
+        return self._forward_loss(x, y, sample_weight)
+
+
+def wrap_training_step(model, forward_loss):
+    """A ``DistributedDataParallel`` around ``forward_loss(x, y, sample_weight) -> (loss, y_pred)``.
+
+    Building it broadcasts rank 0's parameters and buffers, so every rank starts from the same weights
+    (also a model each rank built lazily with its own random initialisation). Settings, and why:
+
+    - ``static_graph=True``: a Keras model calls the same layers every step, and a static graph lets
+      weights the loss does not reach (an unused output branch) be skipped without the per-step graph
+      search of ``find_unused_parameters``;
+    - ``broadcast_buffers=False``: non-synchronized BatchNormalization keeps per-rank moving statistics,
+      as plain DDP users get with it switched off (and no per-step broadcast);
+    - ``device_ids=None``: the batches are already on this rank's device.
+    """
+    # torch >= 2.12 renames the switch (and still syncs buffers once at start-up, which is harmless here).
+    params = inspect.signature(torch.nn.parallel.DistributedDataParallel).parameters
+    buffers = {"forward_sync_buffers": False} if "forward_sync_buffers" in params else {"broadcast_buffers": False}
+    return torch.nn.parallel.DistributedDataParallel(_TrainingForward(model, forward_loss), device_ids=None,
+                                                     static_graph=True, **buffers)
+
+
+def _is_communication_error(error):
+    if isinstance(error, getattr(dist, "DistError", ())):
+        return True
+    text = str(error).lower()
+    return any(marker in text for marker in ("gloo", "nccl", "timed out", "connection reset", "connection closed"))
+
+
+def collective(method):
+    """Decorates ``fit``/``evaluate``/``predict``: a failure to reach the other ranks becomes one clear
+    error naming the method, the rank and the usual causes, instead of a backend traceback."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except RuntimeError as e:
+                if world_size() <= 1 or not _is_communication_error(e):
+                    raise
+                global _LOST_CONTACT
+                _LOST_CONTACT = True
+                first_line = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+                raise RuntimeError(
+                    f"`{method}()` on rank {rank()} of {world_size()} lost contact with the other ranks "
+                    f"({first_line}). Under torchrun, `fit`, `evaluate` and `predict` are collective: every "
+                    "rank must call them, with the same data and batch_size. Either another rank died (see "
+                    "its log) or it skipped this call (for example inside `if rank == 0:`); waiting stops "
+                    f"after STRIDED_DIST_TIMEOUT={os.environ.get('STRIDED_DIST_TIMEOUT', '120')} s.") from e
+        return wrapper
+    return decorate
 
 
 class DataParallel:

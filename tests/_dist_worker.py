@@ -17,13 +17,18 @@ from strided import distribute, layers, models  # noqa: E402
 out_dir, mode = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "train")
 rank = int(os.environ.get("RANK", "0"))
 keras.config.set_device("cpu")
-keras.utils.set_random_seed(7)
+# "lazy": each rank draws a different initialisation for a model built on its first batch; DDP must
+# start every rank from rank 0's weights.
+keras.utils.set_random_seed(7 + (rank if mode == "lazy" else 0))
 rng = np.random.RandomState(0)
 x = rng.rand(96, 8, 8, 1).astype("float32")
 y = (x[:, :4].mean(axis=(1, 2, 3)) > x[:, 4:].mean(axis=(1, 2, 3))).astype("int64")
 if mode == "syncbn":
     model = models.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3),
                                layers.BatchNormalization(synchronized=os.environ.get("STRIDED_TEST_NOSYNC") != "1"), layers.ReLU(), layers.Flatten(),
+                               layers.Dense(2, activation="softmax")])
+elif mode == "lazy":
+    model = models.Sequential([layers.Conv2D(4, 3, activation="relu"), layers.Flatten(),
                                layers.Dense(2, activation="softmax")])
 else:
     model = models.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"), layers.Flatten(),
@@ -43,9 +48,23 @@ if mode == "resume":
             if epoch == 1:
                 raise RuntimeError("simulated crash")
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=crash))
-history = model.fit(x, y, batch_size=16, epochs=3, validation_split=0.25, verbose=0, callbacks=callbacks,
+# batch 11 splits unevenly over 2 ranks (6 + 5), and so does the last batch.
+history = model.fit(x, y, batch_size=11 if mode == "lazy" else 16, epochs=3, validation_split=0.25, verbose=0, callbacks=callbacks,
                     shuffle=shuffle)
+if mode == "rank0_predict":
+    # A common mistake: a collective call made on rank 0 only. It must fail clearly, not hang.
+    if rank == 0:
+        model.predict(x, verbose=0)
+    sys.exit(0)
 np.savez(os.path.join(out_dir, f"weights_rank{rank}.npz"), *model.get_weights())
 with open(os.path.join(out_dir, f"history_rank{rank}.json"), "w") as f:
+    step = model.__dict__.get("_ddp_step")
+    # predict shards every batch (13 = 7 + 6 per batch here) and gathers the rows back in order.
+    rows_seen = []
+    predict_step = model.predict_step
+    model.predict_step = lambda data: (rows_seen.append(len(data[0] if isinstance(data, tuple) else data)),
+                                       predict_step(data))[1]
+    np.save(os.path.join(out_dir, f"predict_rank{rank}.npy"), model.predict(x, batch_size=13, verbose=0))
     json.dump({"history": history.history, "world": distribute.world_size(),
+               "engine": type(step[1]).__name__ if step else None, "predict_rows": sum(rows_seen),
                "evaluate": model.evaluate(x, y, batch_size=16, verbose=0)}, f)

@@ -87,6 +87,22 @@ def _shape_of(x):
     return tuple(np.shape(x))
 
 
+def _channels_last_copy(value):
+    """``value`` (out, in, *spatial) with channels-last strides, written out explicitly.
+
+    ``contiguous(memory_format=channels_last)`` keeps the default strides when ``in`` is 1 (both layouts
+    are then "contiguous"), yet the kernel's gradient comes back with channels-last strides; a
+    mismatch that makes DistributedDataParallel copy that gradient at every step.
+    """
+    out, channels, *spatial = value.shape
+    strides, step = [], channels
+    for size in reversed(spatial):
+        strides.insert(0, step)
+        step *= size
+    laid_out = torch.empty_strided(value.shape, (step, 1, *strides), dtype=value.dtype)
+    return laid_out.copy_(value)
+
+
 class Layer(torch.nn.Module):
     """Base class of all layers.
 
@@ -194,8 +210,7 @@ class Layer(torch.nn.Module):
             value = value.permute(*torch_layout)
         value = value.contiguous()
         if memory_format == "channels_last" and value.dim() in (4, 5):
-            value = value.contiguous(memory_format=torch.channels_last if value.dim() == 4
-                                     else torch.channels_last_3d)
+            value = _channels_last_copy(value)
         param = torch.nn.Parameter(value.to(config.get_device()),
                                    requires_grad=bool(trainable) and self._trainable)
         param._keras_trainable = bool(trainable)

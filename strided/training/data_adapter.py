@@ -366,6 +366,7 @@ class EpochIterator:
         self._iterator = None
         self._steps_seen = 0
         self.ran_out = False
+        self.global_batch_size = None  # samples in the last global batch, before sharding
 
     @property
     def num_batches(self):
@@ -399,7 +400,7 @@ class EpochIterator:
                 break
             self._steps_seen += 1
             if self.shard:
-                batch = _local_share(batch)
+                batch, self.global_batch_size = _local_share(batch)
             yield step, batch
             step += 1
         if known and self._steps_seen >= known:
@@ -409,12 +410,14 @@ class EpochIterator:
 
 
 def _local_share(batch):
-    """This rank's consecutive share of a global batch (every leaf sliced on its first axis)."""
+    """This rank's consecutive share of a global batch (every leaf sliced on its first axis), and the
+    global batch size."""
     leaves = [t for t in tree_flatten(batch) if hasattr(t, "shape") and len(t.shape)]
     if not leaves:
-        return batch
-    start, stop = distribute.local_slice(int(leaves[0].shape[0]))
-    return tree_map(lambda t: t[start:stop] if hasattr(t, "shape") and len(t.shape) else t, batch)
+        return batch, None
+    size = int(leaves[0].shape[0])
+    start, stop = distribute.local_slice(size)
+    return tree_map(lambda t: t[start:stop] if hasattr(t, "shape") and len(t.shape) else t, batch), size
 
 
 def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, class_weight=None,

@@ -9,6 +9,7 @@ epoch ends); evaluation runs without autograd.
 """
 import collections.abc
 import contextlib
+import gc
 import math
 import os
 import warnings
@@ -136,6 +137,7 @@ class Trainer:
         self._constrained = None  # weights with constraints, found on the first update
         self._step_weights = None  # the trainable weights of the current fit
         self._last_batch_size = 1
+        self._global_batch_size = 1  # under data parallelism: samples in the global batch of this step
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
@@ -327,10 +329,42 @@ class Trainer:
                 self._compiled_step = False
         return self._forward_loss(x, y, sample_weight)
 
+    def _trainable_step_weights(self):
+        if self._step_weights is None:  # found once per fit (Keras also reads `trainable` only when training starts)
+            self._step_weights = [w for w in self.trainable_weights if getattr(w, "requires_grad", False)]
+        return self._step_weights
+
+    def _training_forward(self, x, y, sample_weight):
+        """(loss, y_pred) of a training step; under data parallelism through DistributedDataParallel."""
+        if not self._distributed:
+            return self._run_forward_loss(x, y, sample_weight)
+        return self._data_parallel_step(x)(x, y, sample_weight)
+
+    def _data_parallel_step(self, x):
+        """The DDP-wrapped step, built on the first step of a fit (the model is built by then) and again
+        only when the set of trainable weights changed (a layer frozen or unfrozen between fits)."""
+        weights = self._trainable_step_weights()
+        key = tuple(id(w) for w in weights)
+        cached = self.__dict__.get("_ddp_step")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if not weights and not self.weights:  # a lazily built model: build it before DDP reads its weights
+            with torch.no_grad():
+                self(x, training=False)
+            self._step_weights = None
+            weights = self._trainable_step_weights()
+            key = tuple(id(w) for w in weights)
+        # Stored in __dict__, not as an attribute, so the wrapper is not registered as a child module of
+        # the model it wraps (a reference cycle in `modules()`, and no part of the saved model).
+        if cached is not None:
+            # The old wrapper's autograd hooks must be gone before the new one registers its own.
+            self.__dict__["_ddp_step"] = cached = None
+            gc.collect()
+        self.__dict__["_ddp_step"] = (key, distribute.wrap_training_step(self, self._run_forward_loss))
+        return self.__dict__["_ddp_step"][1]
+
     def _apply_gradients(self, loss):
-        weights = self._step_weights
-        if weights is None:  # found once per fit (Keras also reads `trainable` only when training starts)
-            weights = self._step_weights = [w for w in self.trainable_weights if getattr(w, "requires_grad", False)]
+        weights = self._trainable_step_weights()
         if not weights:
             warnings.warn("The model does not have any trainable weights.", stacklevel=3)
             return
@@ -344,13 +378,14 @@ class Trainer:
                 self._loss_scale = torch.full((), 2.0 ** 15, device=dev)
                 self._growth_tracker = torch.zeros((), dtype=torch.int32, device=dev)
             loss = loss * self._loss_scale
-        grads = torch.autograd.grad(loss, weights, allow_unused=True)
+        if self._distributed:
+            grads = self._data_parallel_gradients(loss, weights)
+        else:
+            grads = torch.autograd.grad(loss, weights, allow_unused=True)
         pairs = [(g, w) for g, w in zip(grads, weights) if g is not None]
         if not pairs:
             return
         grads, weights = [p[0] for p in pairs], [p[1] for p in pairs]
-        if self._distributed:
-            grads = self._all_reduce_gradients(grads)
         if scaling:
             # Keras LossScaleOptimizer: unscale, skip the step on inf/NaN, adapt the scale (x2 per 2000 good steps).
             found_inf = torch.zeros((1,), device=loss.device)
@@ -375,12 +410,25 @@ class Trainer:
             view = w.permute(*layout) if layout else w
             view.copy_(w._keras_constraint(view.clone()))
 
-    def _all_reduce_gradients(self, grads):
-        """Global-batch mean gradient: each rank's mean gradient weighted by its share of the batch."""
-        count = torch.full((1,), float(self._last_batch_size), device=grads[0].device)
-        grads = [g * self._last_batch_size for g in grads]
-        distribute.all_reduce_sum_(grads + [count])
-        return [g / count for g in grads]
+    def _data_parallel_gradients(self, loss, weights):
+        """Global-batch mean gradient, all-reduced by DistributedDataParallel during the backward pass.
+
+        DDP averages the ranks' gradients. Scaling each rank's loss by (its samples x ranks / global
+        batch samples) turns that average into the mean over the global batch, also for an uneven last
+        batch; the global batch size comes from the sharding, so no extra collective is needed.
+        """
+        local = self._last_batch_size
+        share = local * distribute.world_size() / max(self._global_batch_size, 1)
+        if local == 0:
+            # An empty share of a tiny last batch: its mean loss is NaN; contribute zero gradients.
+            loss = torch.nan_to_num(loss)
+        for w in weights:
+            w.grad = None
+        (loss * share).backward()
+        grads = [w.grad for w in weights]
+        for w in weights:
+            w.grad = None
+        return grads
 
     def _reduce_metrics_across_ranks(self):
         """Sums every metric's state over the ranks, so each rank's logs are the global values."""
@@ -400,7 +448,7 @@ class Trainer:
             # label out of range is a clear ValueError and not an indexing error deep inside the loss.
             with torch.no_grad(), self._autocast():
                 self._check_labels_once(y, self(x, training=False))
-        loss, y_pred = self._run_forward_loss(x, y, sample_weight)
+        loss, y_pred = self._training_forward(x, y, sample_weight)
         self._track_loss(loss, x)
         self._apply_gradients(loss)
         return self.compute_metrics(x, y, y_pred, sample_weight)
@@ -422,6 +470,7 @@ class Trainer:
             return self(x, training=False)
 
     # ------------------------------------------------------------------ fit
+    @distribute.collective("fit")
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, **kwargs):
@@ -511,6 +560,8 @@ class Trainer:
             logs = None
             for step, batch in train_iter.enumerate_epoch():
                 callbacks.on_train_batch_begin(step)
+                if train_iter.global_batch_size is not None:
+                    self._global_batch_size = train_iter.global_batch_size
                 logs = self.train_step(batch)
                 callbacks.on_train_batch_end(step, LazyLogs(logs))
                 if self.stop_training:
@@ -578,6 +629,7 @@ class Trainer:
         callbacks.on_test_end(logs)
         return logs
 
+    @distribute.collective("evaluate")
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         """Returns the loss and metric values of the model on the given data.
@@ -617,6 +669,7 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     # ------------------------------------------------------------------ predict
+    @distribute.collective("predict")
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
         """Generates output predictions for the input samples.
 
@@ -633,11 +686,14 @@ class Trainer:
         if kwargs:
             _unexpected("predict", kwargs)
         verbose = _resolve_verbose(verbose)
+        self._setup_distribution()
+        if not distribute.is_chief():
+            verbose = 0
         adapter = make_adapter(x, None, None, batch_size=batch_size, shuffle=False, device=self._data_device(),
                                check_nan=False)
-        epoch_iter = EpochIterator(adapter, steps)
+        epoch_iter = EpochIterator(adapter, steps, shard=self._distributed)
         callbacks = self._callback_list(callbacks, verbose, 1, epoch_iter.num_batches)
-        outputs = []
+        outputs, global_sizes = [], []
         callbacks.on_predict_begin()
         # inference_mode is faster, but tensors created under it (weights of a model built lazily
         # here) could never be trained afterwards, so an unbuilt model predicts under no_grad.
@@ -647,10 +703,18 @@ class Trainer:
                 callbacks.on_predict_batch_begin(step)
                 out = self.predict_step(batch)
                 outputs.append(out)
+                global_sizes.append(epoch_iter.global_batch_size)
                 callbacks.on_predict_batch_end(step, {"outputs": out})
         callbacks.on_predict_end()
         if not outputs:
             raise ValueError("`predict()` received no data: the input yielded no batch.")
+        if epoch_iter.shard:
+            # Each rank predicted its share of every batch: every rank returns all rows, in input order.
+            structure = outputs[0]
+            leaves = [torch.cat([o.detach() for o in leaf]) for leaf in
+                      zip(*[tree_flatten(o) for o in outputs])]
+            gathered = iter(distribute.gather_batches(leaves, global_sizes))
+            outputs = [tree_map(lambda _: next(gathered), structure)]
         return _concat_to_numpy(outputs)
 
     # ------------------------------------------------------------------ single batches
@@ -662,7 +726,13 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """Runs a single gradient update on one batch; returns the loss/metrics (running over calls)."""
         self._assert_compiled("train_on_batch")
-        logs = to_python_logs(self.train_step(self._single_batch(x, y, sample_weight, class_weight)))
+        self._setup_distribution()
+        batch = self._single_batch(x, y, sample_weight, class_weight)
+        if self._distributed:
+            # The batch is the global one, as in fit: each rank trains on its share of it.
+            from strided.training.data_adapter import _local_share
+            batch, self._global_batch_size = _local_share(batch)
+        logs = to_python_logs(self.train_step(batch))
         return logs if return_dict else self._flatten_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
