@@ -315,3 +315,101 @@ def test_trains_a_small_problem():
             opt.apply([g], [w])
         assert float(((x @ w.detach() - y) ** 2).mean()) < 0.05, name
     assert math.isfinite(float(loss.detach()))
+
+
+# ----------------------------------------------------------------------------- accumulation and EMA
+LONG_STEPS = 9
+
+
+def _keras_run(real_keras, name, kwargs, w0, grads):
+    kopt = getattr(real_keras.optimizers, name)(**kwargs)
+    kvars = [real_keras.Variable(w) for w in w0]
+    for g in grads:
+        kopt.apply([real_keras.ops.convert_to_tensor(x) for x in g], kvars)
+    return kopt, [real_keras.ops.convert_to_numpy(v) for v in kvars]
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "gradient_accumulation_steps": 3}),
+    ("Adam", {"learning_rate": 0.05, "gradient_accumulation_steps": 2, "weight_decay": 0.1, "clipnorm": 0.8}),
+    ("RMSprop", {"gradient_accumulation_steps": 4}),
+    ("Adam", {"learning_rate": 0.05, "use_ema": True}),
+    ("SGD", {"learning_rate": 0.1, "use_ema": True, "ema_momentum": 0.5, "ema_overwrite_frequency": 3}),
+    ("Nadam", {"learning_rate": 0.05, "use_ema": True, "ema_momentum": 0.8, "gradient_accumulation_steps": 2,
+               "ema_overwrite_frequency": 2}),
+    ("SGD", {"learning_rate": S.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5),
+             "gradient_accumulation_steps": 2}),
+])
+def test_accumulation_and_ema_match_real_keras(real_keras, name, kwargs):
+    rng = np.random.default_rng(11)
+    w0 = [rng.normal(size=s).astype("float32") for s in SHAPES]
+    grads = [[rng.normal(size=s).astype("float32") for s in SHAPES] for _ in range(LONG_STEPS)]
+    ours_opt = getattr(O, name)(**kwargs)
+    ours = _run_ours(ours_opt, w0, grads, dtype=torch.float32)
+    k_kwargs = dict(kwargs)
+    if isinstance(kwargs["learning_rate"] if "learning_rate" in kwargs else None, S.ExponentialDecay):
+        k_kwargs["learning_rate"] = real_keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5)
+    kopt, want = _keras_run(real_keras, name, k_kwargs, w0, grads)
+    for a, b in zip(ours, want):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # The whole state (raw step count, weight averages, accumulators, slots) equals Keras's, in Keras order.
+    keras_state = [real_keras.ops.convert_to_numpy(v) for v in kopt.variables]
+    assert len(ours_opt.variables) == len(keras_state)
+    for a, b in zip(ours_opt.get_weights(), keras_state):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert int(ours_opt.iterations) == int(real_keras.ops.convert_to_numpy(kopt.iterations))
+
+
+def test_gradient_accumulation_equals_one_step_on_the_mean_gradient():
+    # Accumulating k gradients then updating = one update with their mean (SGD, momentum included).
+    rng = np.random.default_rng(5)
+    w0 = [rng.normal(size=(4,))]
+    grads = [[rng.normal(size=(4,))] for _ in range(6)]
+    accumulated = _run_ours(O.SGD(0.1, momentum=0.9, gradient_accumulation_steps=3), w0, grads)
+    means = [[np.mean([g[0] for g in grads[:3]], axis=0)], [np.mean([g[0] for g in grads[3:]], axis=0)]]
+    plain = _run_ours(O.SGD(0.1, momentum=0.9), w0, means)
+    np.testing.assert_allclose(accumulated[0], plain[0], rtol=1e-12)
+    # between updates the weights do not move
+    partial = _run_ours(O.SGD(0.1, gradient_accumulation_steps=3), w0, grads[:2])
+    np.testing.assert_array_equal(partial[0], w0[0])
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"gradient_accumulation_steps": 1}, "gradient_accumulation_steps` must be an integer >= 2"),
+    ({"gradient_accumulation_steps": 2.5}, "gradient_accumulation_steps=2.5"),
+    ({"use_ema": True, "ema_momentum": 1.5}, r"ema_momentum` must be in the range \[0, 1\]"),
+    ({"use_ema": True, "ema_overwrite_frequency": 0.5}, "ema_overwrite_frequency=0.5"),
+])
+def test_accumulation_and_ema_arguments_are_checked(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        O.SGD(0.1, **kwargs)
+
+
+@pytest.mark.parametrize("opt_kwargs", [
+    {"use_ema": True, "ema_momentum": 0.9},
+    {"gradient_accumulation_steps": 3, "momentum": 0.5},
+    {"use_ema": True, "ema_momentum": 0.7, "ema_overwrite_frequency": 2, "gradient_accumulation_steps": 2},
+])
+def test_fit_with_accumulation_and_ema_matches_real_keras_fit(real_keras, opt_kwargs):
+    import strided as keras
+    from strided import layers, models
+    keras.utils.set_random_seed(1)
+    x = np.random.default_rng(0).normal(size=(80, 4)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("float32")
+    model = models.Sequential([layers.Input((4,)), layers.Dense(3, activation="tanh"),
+                               layers.Dense(1, activation="sigmoid")])
+    kmodel = real_keras.Sequential([real_keras.Input((4,)), real_keras.layers.Dense(3, activation="tanh"),
+                                    real_keras.layers.Dense(1, activation="sigmoid")])
+    kmodel.set_weights(model.get_weights())
+    opt = keras.optimizers.SGD(0.5, **opt_kwargs)
+    model.compile(optimizer=opt, loss="binary_crossentropy")
+    kmodel.compile(optimizer=real_keras.optimizers.SGD(0.5, **opt_kwargs), loss="binary_crossentropy")
+    ours = model.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False).history["loss"]
+    theirs = kmodel.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False).history["loss"]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    for a, b in zip(model.get_weights(), kmodel.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    if opt_kwargs.get("use_ema"):
+        # fit ends on the moving averages (Keras's finalize_variable_values)
+        for w, avg in zip(model.trainable_weights, opt._slots["average"]):
+            torch.testing.assert_close(w.detach(), avg)

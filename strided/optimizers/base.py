@@ -41,7 +41,15 @@ class Optimizer:
         clipnorm: clip each gradient to this L2 norm.
         clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
         global_clipnorm: clip all gradients together to this global L2 norm.
+        use_ema: keep an exponential moving average of the weights (``average = m * average +
+            (1 - m) * weight`` after every step); ``fit`` ends with the weights set to their averages.
+        ema_momentum: ``m`` above, in [0, 1] (default 0.99).
+        ema_overwrite_frequency: every this many updates the weights are overwritten with their
+            averages during training (default None: only at the end of ``fit``).
         loss_scale_factor: gradients are divided by it (use with a loss multiplied by it).
+        gradient_accumulation_steps: an int >= 2: the weights are updated only every this many steps,
+            with the mean of the gradients since the last update (a large batch on a small device);
+            ``iterations`` then counts updates.
         name: the optimizer name (snake_case class name by default).
     """
 
@@ -66,15 +74,19 @@ class Optimizer:
         if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
                              f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
-        if use_ema:
-            raise ValueError("Invalid value for argument `use_ema`: exponential moving averages of the weights "
-                             "are not supported by strided optimizers yet. Received: use_ema=True")
-        if gradient_accumulation_steps:
-            raise ValueError("Invalid value for argument `gradient_accumulation_steps`: gradient accumulation is "
-                             "not supported by strided optimizers yet. Received: "
+        if gradient_accumulation_steps is not None and (isinstance(gradient_accumulation_steps, bool) or not isinstance(
+                gradient_accumulation_steps, (int, np.integer)) or gradient_accumulation_steps < 2):
+            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
                              f"gradient_accumulation_steps={gradient_accumulation_steps}")
+        if use_ema:
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, (int, np.integer))
+                                            or ema_overwrite_frequency < 1):
+                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                                 f"ema_overwrite_frequency={ema_overwrite_frequency}")
         self.use_ema, self.ema_momentum, self.ema_overwrite_frequency = use_ema, ema_momentum, ema_overwrite_frequency
-        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.gradient_accumulation_steps = int(gradient_accumulation_steps) if gradient_accumulation_steps else None
         self.loss_scale_factor = loss_scale_factor
         self._set_lr(learning_rate, initial=True)
         self._step = 0
@@ -127,8 +139,13 @@ class Optimizer:
 
     @property
     def iterations(self):
-        """The number of steps applied so far, as a 0-d int64 tensor."""
-        return torch.tensor(self._step, dtype=torch.int64)
+        """The number of updates applied so far, as a 0-d int64 tensor (with gradient accumulation, the
+        number of ``apply`` calls divided by ``gradient_accumulation_steps``, as in Keras)."""
+        return torch.tensor(self._updates_done(), dtype=torch.int64)
+
+    def _updates_done(self):
+        steps = self.gradient_accumulation_steps
+        return self._step // steps if steps else self._step
 
     @iterations.setter
     def iterations(self, value):
@@ -141,6 +158,11 @@ class Optimizer:
             return
         self._params = list(variables)
         self._index = {id(v): i for i, v in enumerate(self._params)}
+        # Keras creates the weight averages, then the gradient accumulators, then the rule's slots.
+        if self.use_ema:
+            self._add_slots(["average"])
+        if self.gradient_accumulation_steps:
+            self._add_slots(["gradient_accumulator"])
         for group in self._slot_groups:
             self._add_slots(group)
         self._build_extra()
@@ -177,7 +199,7 @@ class Optimizer:
     @property
     def variables(self):
         """Optimizer state tensors in Keras order: iterations, learning_rate (if a float), slots, extras."""
-        out = [self.iterations]
+        out = [torch.tensor(self._step, dtype=torch.int64)]  # Keras saves the raw count of `apply` calls
         if isinstance(self._lr, float):
             out.append(torch.tensor(self._lr, dtype=torch.float32))
         out.extend(self._slots[n][i] for n, i in self._slot_order)
@@ -327,16 +349,50 @@ class Optimizer:
         grads = [g.detach() if g.dtype == p.dtype else g.detach().to(p.dtype) for g, p in zip(grads, params)]
         if self.loss_scale_factor is not None:
             grads = torch._foreach_div(grads, float(self.loss_scale_factor))
-        grads = self._clip(grads)
-        lr = self._current_lr()
-        if self.weight_decay:
-            decayed = [p for p in params if self._use_weight_decay(p)]
-            if decayed:
-                # w - w * wd * lr, written as Keras does (not w * (1 - wd * lr)) to match rounding
-                torch._foreach_sub_(decayed, torch._foreach_mul(decayed, self.weight_decay * lr))
         slots = {n: (s if idx is None else [s[i] for i in idx]) for n, s in self._slots.items()}
-        self._update(params, grads, slots, lr, self._step + 1)
+        steps = self.gradient_accumulation_steps
+        if steps and (self._step + 1) % steps:
+            # Keras: between updates the gradients are only summed; weights and slots stay.
+            torch._foreach_add_(slots["gradient_accumulator"], grads)
+        else:
+            if steps:  # the update uses the mean gradient over the accumulated steps
+                grads = torch._foreach_div(torch._foreach_add(grads, slots["gradient_accumulator"]), float(steps))
+            grads = self._clip(grads)
+            lr = self._current_lr()
+            if self.weight_decay:
+                decayed = [p for p in params if self._use_weight_decay(p)]
+                if decayed:
+                    # w - w * wd * lr, written as Keras does (not w * (1 - wd * lr)) to match rounding
+                    torch._foreach_sub_(decayed, torch._foreach_mul(decayed, self.weight_decay * lr))
+            self._update(params, grads, slots, lr, self._updates_done() + 1)
+            if steps:
+                torch._foreach_zero_(self._slots["gradient_accumulator"])
+        if self.use_ema:
+            self._update_moving_averages()
         self._step += 1
+
+    def _update_moving_averages(self):
+        """Keras EMA: ``average = m * average + (1 - m) * weight`` after every ``apply`` (m is 0 until the
+        first update is done, so the average starts at the weights), and every
+        ``ema_overwrite_frequency`` updates the weights take their averages."""
+        averages = self._slots["average"]
+        momentum = self.ema_momentum if self._updates_done() != 0 else 0.0
+        torch._foreach_mul_(averages, momentum)
+        torch._foreach_add_(averages, torch._foreach_mul(self._params, 1.0 - momentum))
+        frequency = self.ema_overwrite_frequency
+        if frequency and (self._updates_done() + 1) % frequency == 0:
+            torch._foreach_copy_(self._params, averages)
+
+    @torch.no_grad()
+    def finalize_variable_values(self, var_list):
+        """Called at the end of `fit`: with ``use_ema=True`` the weights take their moving averages."""
+        if self.use_ema and self.built:
+            var_list = list(var_list)
+            if len(var_list) != len(self._params):
+                raise ValueError(f"The length of model variables ({len(var_list)}) to override does not match the "
+                                 f"length of model variables stored in the optimizer ({len(self._params)}). Please "
+                                 "check if the optimizer was called on your model.")
+            torch._foreach_copy_(var_list, self._slots["average"])
 
     def _indices(self, params):
         try:
@@ -372,7 +428,7 @@ class Optimizer:
     def update_step(self, gradient, variable, learning_rate):
         idx = self._indices([variable])
         slots = {n: [s[i] for i in idx] for n, s in self._slots.items()}
-        self._update([variable], [gradient], slots, float(learning_rate), self._step + 1)
+        self._update([variable], [gradient], slots, float(learning_rate), self._updates_done() + 1)
 
     # ----------------------------------------------------------------------------- config
     def get_config(self):

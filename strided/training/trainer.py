@@ -585,6 +585,10 @@ class Trainer:
             training_logs = epoch_logs
             if self.stop_training or train_iter.ran_out:
                 break
+        if epochs > 0 and hasattr(self.optimizer, "finalize_variable_values"):
+            # Keras: with use_ema=True the weights take their moving averages when fit ends.
+            with torch.no_grad():
+                self.optimizer.finalize_variable_values(self._trainable_step_weights())
         callbacks.on_train_end(logs=training_logs)
         return self.history
 
