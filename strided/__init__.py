@@ -19,8 +19,8 @@ _aliases.install()
 _SUBMODULES = (
     "activations", "applications", "callbacks", "config", "constraints", "datasets", "initializers",
     "layers", "losses", "metrics", "models", "nn", "ops", "optimizers", "preprocessing",
-    "regularizers", "utils", "visualize", "testing", "data", "training", "distribute", "mixed_precision",
-    "backend", "saving",
+    "regularizers", "utils", "visualize", "testing", "data", "training", "distribute", "distribution",
+    "mixed_precision", "backend", "saving",
 )
 
 # Top-level names -> defining module (Keras exposes these at `keras.*`).

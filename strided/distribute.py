@@ -225,15 +225,73 @@ def collective(method):
     return decorate
 
 
-class DataParallel:
-    """Keras-``distribution``-style strategy: ``strided.distribute.set_distribution(DataParallel())``.
+def list_devices(device_type=None):
+    """The devices of this machine as strings (``keras.distribution.list_devices``).
 
     Args:
-        devices: optional list of device strings for this process (one per process under torchrun).
+        device_type: 'cpu', 'gpu' or 'cuda'; default: the GPUs when there are any, else the CPU.
+    """
+    if device_type is not None and str(device_type).lower() not in ("cpu", "gpu", "cuda"):
+        raise ValueError(f"Invalid value for argument `device_type`. Expected 'cpu', 'gpu' or 'cuda'. "
+                         f"Received: device_type={device_type!r}")
+    kind = str(device_type).lower() if device_type else ("gpu" if torch.cuda.is_available() else "cpu")
+    if kind == "cpu":
+        return ["cpu:0"]
+    return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+
+
+class DataParallel:
+    """Data parallelism over ``devices``, one process per device (``keras.distribution.DataParallel``).
+
+    PyTorch runs one process per device: launch the script with
+    ``torchrun --nproc_per_node N script.py`` (or ``strided train ... --nproc N``). Under torchrun the
+    same ``fit`` becomes data-parallel by itself; this strategy additionally pins each process to
+    its entry of ``devices`` (process ``LOCAL_RANK`` takes ``devices[LOCAL_RANK]``).
+
+    Args:
+        devices: list of device strings ('cuda:0', 'cuda:1', ... or 'cpu'), one per process on this
+            machine; default: ``cuda:LOCAL_RANK`` on GPUs, else the CPU.
+
+    Example:
+
+    ```python
+    # train.py, run as: torchrun --nproc_per_node 2 train.py
+    strided.distribute.set_distribution(strided.distribute.DataParallel(devices=["cuda:0", "cuda:1"]))
+    model.fit(x, y, batch_size=256)  # global batch, split 128 + 128
+    ```
     """
 
     def __init__(self, devices=None):
+        if devices is not None:
+            if isinstance(devices, (str, torch.device)) or not hasattr(devices, "__len__") or not len(devices):
+                raise ValueError("Invalid value for argument `devices`: expected a non-empty list of device "
+                                 f"strings such as ['cuda:0', 'cuda:1']. Received: devices={devices!r}")
+            parsed = []
+            for d in devices:
+                try:
+                    parsed.append(torch.device(str(d).replace("gpu", "cuda")))
+                except (RuntimeError, TypeError):
+                    raise ValueError(f"Invalid device {d!r} in argument `devices`. Expected strings such as "
+                                     f"'cuda:0' or 'cpu'. Received: devices={devices!r}") from None
+            processes = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
+            if len(parsed) != processes:
+                how = ("this process was not started by torchrun: launch the script with "
+                       f"`torchrun --nproc_per_node {len(parsed)} script.py`") if _env_world_size() <= 1 else \
+                    f"torchrun started {processes} processes on this machine"
+                raise ValueError(f"DataParallel(devices=...) runs one process per device, and {how}. "
+                                 f"Received {len(parsed)} devices: {list(map(str, parsed))}.")
+            devices = parsed
         self.devices = devices
+
+    def activate(self):
+        """Joins the process group (under torchrun) and pins this process to its device."""
+        initialize()
+        if self.devices:
+            from strided import config
+            device = self.devices[int(os.environ.get("LOCAL_RANK", "0"))]
+            if device.type == "cuda" and device.index is not None and torch.cuda.is_available():
+                torch.cuda.set_device(device)
+            config.set_device(device)
 
     def __enter__(self):
         set_distribution(self)
@@ -244,11 +302,16 @@ class DataParallel:
 
 
 def set_distribution(strategy):
+    """Sets the global strategy (``keras.distribution.set_distribution``); None clears it."""
     global _STRATEGY
+    if strategy is not None and not isinstance(strategy, DataParallel):
+        raise TypeError("Invalid value for argument `strategy`: expected a strided.distribute.DataParallel "
+                        f"or None. Received: {type(strategy).__name__}")
     _STRATEGY = strategy
     if strategy is not None:
-        initialize()
+        strategy.activate()
 
 
 def distribution():
+    """The strategy set by :func:`set_distribution` (None when none was set)."""
     return _STRATEGY

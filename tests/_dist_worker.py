@@ -17,6 +17,9 @@ from strided import distribute, layers, models  # noqa: E402
 out_dir, mode = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "train")
 rank = int(os.environ.get("RANK", "0"))
 keras.config.set_device("cpu")
+if mode == "lazy":  # the Keras-style explicit strategy, one device per process
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=["cpu"] * int(
+        os.environ.get("WORLD_SIZE", "1"))))
 # "lazy": each rank draws a different initialisation for a model built on its first batch; DDP must
 # start every rank from rank 0's weights.
 keras.utils.set_random_seed(7 + (rank if mode == "lazy" else 0))

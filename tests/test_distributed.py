@@ -151,3 +151,22 @@ def test_synchronized_batch_norm_equals_one_process(tmp_path):
     for rank in (0, 1):
         for a, b in zip(ref, _weights(double / f"weights_rank{rank}.npz")):
             np.testing.assert_allclose(b, a, atol=1e-5, rtol=1e-5)
+
+
+def test_data_parallel_strategy_checks_its_devices(monkeypatch):
+    import strided as keras
+    for var in ("WORLD_SIZE", "LOCAL_WORLD_SIZE", "RANK", "LOCAL_RANK"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(ValueError, match="was not started by torchrun.*torchrun --nproc_per_node 2"):
+        keras.distribution.DataParallel(devices=["cpu", "cpu"])
+    with pytest.raises(ValueError, match="non-empty list of device strings"):
+        keras.distribution.DataParallel(devices="cuda:0")
+    with pytest.raises(ValueError, match="Invalid device 'tpu:9'"):
+        keras.distribution.DataParallel(devices=["tpu:9"])
+    with pytest.raises(TypeError, match="DataParallel or None"):
+        keras.distribution.set_distribution("data_parallel")
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    with pytest.raises(ValueError, match="torchrun started 2 processes on this machine"):
+        keras.distribution.DataParallel(devices=["cpu"] * 3)
+    assert keras.distribution.list_devices("cpu") == ["cpu:0"]
