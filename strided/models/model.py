@@ -126,6 +126,31 @@ class Model(Trainer, Layer):
         from strided.saving import saving_api
         return saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """Exports the model as an inference artifact (``keras.Model.export``).
+
+        Args:
+            filepath: where to write the artifact.
+            format: ``"onnx"`` (an ONNX graph; needs ``pip install 'strided[export]'``) or
+                ``"torch"`` (a ``torch.export`` program; the path must end in ``.pt2``). Keras's
+                TensorFlow/OpenVINO formats raise a ValueError naming these two.
+            verbose: print where the artifact was saved (default True).
+            input_signature: the input shapes, e.g. ``[(None, 28, 28, 1)]`` (or InputSpecs, KerasTensors,
+                arrays); default: the model's inputs. ``None`` dimensions stay dynamic.
+            **kwargs: ``opset_version`` for ONNX.
+
+        Example:
+
+        ```python
+        model.export("digits.onnx", format="onnx")
+        session = onnxruntime.InferenceSession("digits.onnx")
+        probabilities = session.run(None, {session.get_inputs()[0].name: images})[0]
+        ```
+        """
+        from strided.saving import export
+        return export.export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature,
+                                   **kwargs)
+
     def save_weights(self, filepath, overwrite=True):
         """Saves the weights to ``.weights.h5`` (Keras 3 layout)."""
         from strided.saving import saving_api

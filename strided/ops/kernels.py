@@ -133,9 +133,15 @@ def _torch_pad_arg(pads):
     return out
 
 
+def _symmetric(pads):
+    """True when every axis pads equally on both sides. Symbolic pads (``torch.export`` tracing an input
+    size left dynamic) count as asymmetric: comparing them would fix the traced size's parity."""
+    return all(type(b) is int and type(a) is int and b == a for b, a in pads)
+
+
 def _apply_padding(xt, pads, value=0.0):
     """Returns (input, torch_padding): symmetric padding is left to torch, asymmetric done here."""
-    if all(b == a for b, a in pads):
+    if _symmetric(pads):
         return xt, tuple(b for b, _ in pads)
     return F.pad(xt, _torch_pad_arg(pads), value=value), (0,) * len(pads)
 
@@ -160,7 +166,7 @@ def conv(x, weight, bias=None, strides=1, padding="valid", data_format="channels
         ``out = ceil(n / s)`` for 'same'/'causal', ``floor((n - (k-1)*d - 1) / s) + 1`` for 'valid'.
     """
     x = _as_tensor(x, weight)
-    rank, data_format, strides, dilation_rate, torch_padding, pad_arg = _conv_plan(
+    rank, data_format, strides, dilation_rate, torch_padding, pad_arg = _planned(_conv_plan, x)(
         tuple(x.shape), tuple(weight.shape), _key(strides), padding, data_format or config.image_data_format(),
         _key(dilation_rate), int(groups))
     xt = _to_torch_order(x, data_format)
@@ -173,6 +179,12 @@ def conv(x, weight, bias=None, strides=1, padding="valid", data_format="channels
 def _key(value):
     """Arguments as hashable cache keys (lists become tuples)."""
     return tuple(value) if isinstance(value, list) else value
+
+
+def _planned(plan, x):
+    """The cached ``plan``, or the uncached function while ``torch.export`` traces symbolic sizes
+    (a SymInt cannot be hashed into the cache key)."""
+    return plan if all(type(d) is int for d in x.shape) else plan.__wrapped__
 
 
 # Validation and padding arithmetic depend only on shapes and arguments, so they run once per
@@ -193,7 +205,7 @@ def _conv_plan(x_shape, w_shape, strides, padding, data_format, dilation_rate, g
             f"groups). Received inputs.shape={tuple(x_shape)} ({data_format}), weight.shape="
             f"{tuple(w_shape)} (torch layout (filters, in // groups, *kernel_size)).")
     pads = _pads(spatial, kernel_size, strides, dilation_rate, padding, x_shape, "kernel", w_shape)
-    if all(b == a for b, a in pads):
+    if _symmetric(pads):
         return rank, data_format, strides, dilation_rate, tuple(b for b, _ in pads), None
     return rank, data_format, strides, dilation_rate, (0,) * rank, tuple(_torch_pad_arg(pads))
 
@@ -301,7 +313,7 @@ def conv_transpose_cropped(xt, weight, bias, strides, dilation_rate, out_len, be
 # ---------------------------------------------------------------- pooling
 
 def _pool_args(x, pool_size, strides, padding, data_format):
-    rank, pool_size, strides, data_format, pads = _pool_plan(
+    rank, pool_size, strides, data_format, pads = _planned(_pool_plan, x)(
         tuple(x.shape), _key(pool_size), _key(strides), padding, data_format or config.image_data_format())
     return rank, pool_size, strides, data_format, _to_torch_order(x, data_format), pads
 
@@ -346,7 +358,7 @@ def average_pool(x, pool_size, strides=None, padding="valid", data_format=None):
     x = _as_tensor(x)
     rank, pool_size, strides, data_format, xt, pads = _pool_args(x, pool_size, strides, padding, data_format)
     fn = _AVG_POOL[rank]
-    if all(b == a for b, a in pads):
+    if _symmetric(pads):
         y = fn(xt, pool_size, strides, tuple(b for b, _ in pads), count_include_pad=False)
     else:
         # Asymmetric: average over the zero-padded input, then rescale by the fraction of each

@@ -21,11 +21,11 @@ def _h5py():
 
 
 @contextlib.contextmanager
-def atomic_path(filepath):
+def atomic_path(filepath, suffix=".tmp"):
     """Yields a temporary path next to ``filepath``; on success it replaces ``filepath`` atomically."""
     directory = os.path.dirname(os.path.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(filepath) + ".", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(filepath) + ".", suffix=suffix)
     os.close(fd)
     try:
         yield tmp

@@ -71,8 +71,14 @@ def same_padding(input_length, kernel_size, stride=1, dilation=1):
     total = max((ceil(n / s) - 1) * s + (k - 1) * d + 1 - n, 0); the odd pixel goes after,
     so before = total // 2. PyTorch's symmetric padding differs when total is odd.
     """
-    out = -(-input_length // stride)  # ceil(n / s)
-    total = max((out - 1) * stride + effective_kernel_size(kernel_size, dilation) - input_length, 0)
+    # ceil(n / s) with non-negative operands only: exported ONNX graphs divide integers by truncation
+    out = (input_length + stride - 1) // stride
+    total = (out - 1) * stride + effective_kernel_size(kernel_size, dilation) - input_length
+    if type(total) is int:
+        total = max(total, 0)
+    else:  # a symbolic size (torch.export): a max without branching keeps the size dynamic
+        import torch
+        total = torch.sym_max(total, 0)
     return total // 2, total - total // 2
 
 
@@ -89,7 +95,7 @@ def conv_output_length(input_length, kernel_size, padding, stride=1, dilation=1)
     if padding == "valid":
         return max((input_length - dk) // stride + 1, 0)
     if padding in ("same", "causal"):
-        return -(-input_length // stride)
+        return (input_length + stride - 1) // stride
     if isinstance(padding, (tuple, list)):
         before, after = padding
         return max((input_length + before + after - dk) // stride + 1, 0)
