@@ -30,6 +30,27 @@ if mode == "syncbn":
     model = models.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3),
                                layers.BatchNormalization(synchronized=os.environ.get("STRIDED_TEST_NOSYNC") != "1"), layers.ReLU(), layers.Flatten(),
                                layers.Dense(2, activation="softmax")])
+elif mode == "custom":
+    # Keras's PyTorch guide: a custom train_step that computes its own gradients with backward().
+    class CustomModel(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            self.zero_grad()
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+            loss.backward()
+            gradients = [v.value.grad for v in self.trainable_weights]
+            with torch.no_grad():
+                self.optimizer.apply(gradients, self.trainable_weights)
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+    inputs = keras.Input((8, 8, 1))
+    model = CustomModel(inputs, layers.Dense(2, activation="softmax")(layers.Flatten()(
+        layers.Conv2D(4, 3, activation="relu")(inputs))))
 elif mode == "lazy":
     model = models.Sequential([layers.Conv2D(4, 3, activation="relu"), layers.Flatten(),
                                layers.Dense(2, activation="softmax")])

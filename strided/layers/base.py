@@ -211,7 +211,7 @@ class Layer(torch.nn.Module):
         value = value.contiguous()
         if memory_format == "channels_last" and value.dim() in (4, 5):
             value = _channels_last_copy(value)
-        param = torch.nn.Parameter(value.to(config.get_device()),
+        param = Variable(value.to(config.get_device()),
                                    requires_grad=bool(trainable) and self._trainable)
         param._keras_trainable = bool(trainable)
         param._keras_name = name or f"variable_{len(self._tracked_weights)}"
@@ -541,4 +541,13 @@ def _with_none_batch(shapes):
     return pytree.tree_map(fix, shapes, is_leaf=lambda s: isinstance(s, tuple) and all(isinstance(d, int) or d is None for d in s))
 
 
-Variable = torch.nn.Parameter
+class Variable(torch.nn.Parameter):
+    """A layer weight: a ``torch.nn.Parameter`` (stored in torch layout, see ``add_weight``).
+
+    ``value`` is the parameter itself, so Keras-on-PyTorch code such as a custom ``train_step``
+    reading ``[v.value.grad for v in self.trainable_weights]`` runs unchanged.
+    """
+
+    @property
+    def value(self):
+        return self

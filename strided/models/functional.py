@@ -69,7 +69,7 @@ class Functional(Model):
     """
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
-        Layer.__init__(self, name=name or unique_name("functional"), trainable=trainable, **kwargs)
+        Layer.__init__(self, name=name or unique_name(self._default_name()), trainable=trainable, **kwargs)
         Trainer.__init__(self)
         for what, structure in (("inputs", inputs), ("outputs", outputs)):
             for t in pytree.tree_leaves(structure, is_leaf=_is_kt):
@@ -117,7 +117,7 @@ class Functional(Model):
 
     @classmethod
     def _default_name(cls):
-        return "functional"
+        return "functional" if cls is Functional else super()._default_name()
 
     @property
     def layers(self):

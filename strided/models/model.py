@@ -10,6 +10,18 @@ from strided.layers.symbolic import KerasTensor, infer_outputs
 from strided.training.trainer import Trainer
 
 
+def _make_functional(cls):
+    """Rebases ``cls`` (a subclass of Model) on Functional, in place, so that the instance being built
+    gets Functional's graph methods under the subclass's own overrides."""
+    from strided.models.functional import Functional
+    if cls is Model:
+        return Functional
+    if cls is object or not issubclass(cls, Model) or issubclass(cls, Functional):
+        return cls
+    cls.__bases__ = tuple(_make_functional(base) for base in cls.__bases__)
+    return cls
+
+
 class Model(Trainer, Layer):
     """A trainable graph of layers.
 
@@ -27,8 +39,14 @@ class Model(Trainer, Layer):
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
-        if (args or "inputs" in kwargs) and type(self).__name__ == "Functional":
-            return  # Functional.__init__ runs from its own class
+        if len(args) >= 2 or "inputs" in kwargs or (args and "outputs" in kwargs):
+            # `class CustomModel(keras.Model)` built as `CustomModel(inputs, outputs)`: as in Keras, the
+            # subclass becomes a functional model that keeps its own methods (a custom train_step...).
+            from strided.models.functional import Functional
+            if not isinstance(self, Functional):
+                _make_functional(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         name = kwargs.pop("name", None)
         trainable = kwargs.pop("trainable", True)
         Layer.__init__(self, name=name or unique_name(self._default_name()), trainable=trainable, **kwargs)

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 import torch
 
+from strided import distribute
 from strided.optimizers import schedules as schedules_module
 from strided.utils.registry import to_snake_case
 
@@ -96,6 +97,7 @@ class Optimizer:
         self._slots = {}
         self._slot_order = []  # (slot name, param index) in Keras creation order
         self._pending_state = None
+        self._gradients_reduced = False  # set by fit's own step, whose gradients DDP already averaged
         self._exclude_ids = set()
         self._exclude_pattern = None
 
@@ -347,6 +349,11 @@ class Optimizer:
             params = [params[k] for k in keep]
             grads = [grads[k] for k in keep]
         grads = [g.detach() if g.dtype == p.dtype else g.detach().to(p.dtype) for g, p in zip(grads, params)]
+        if not getattr(self, "_gradients_reduced", False) and distribute.world_size() > 1:
+            # A custom train_step under torchrun computed these gradients on this rank's share only:
+            # average them over the ranks, or every rank would drift apart.
+            distribute.all_reduce_sum_(grads)
+            torch._foreach_div_(grads, float(distribute.world_size()))
         if self.loss_scale_factor is not None:
             grads = torch._foreach_div(grads, float(self.loss_scale_factor))
         slots = {n: (s if idx is None else [s[i] for i in idx]) for n, s in self._slots.items()}

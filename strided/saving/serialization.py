@@ -12,6 +12,7 @@ import inspect
 import json
 import marshal
 import types
+import warnings
 
 import numpy as np
 
@@ -270,14 +271,20 @@ def functional_config(model):
 
 def serialize_model(model):
     """The Keras 3 dict for a Sequential or functional model (``class_name`` + ``config``)."""
+    from strided.models.functional import Functional
     name = type(model).__name__
-    if name not in ("Sequential", "Functional"):
+    if name not in ("Sequential", "Functional") and not isinstance(model, Functional):
         raise NotImplementedError(
             f"Model '{model.name}' is a subclassed model ({name}); its architecture is Python code and cannot be "
             "written as a config. Save its weights with `save_weights` and rebuild it in code, or build it with "
             "the functional API.")
     module = "keras" if name == "Sequential" else "keras.src.models.functional"
-    out = {"module": module, "class_name": name, "config": model.get_config(), "registered_name": None}
+    registered = None
+    if name not in ("Sequential", "Functional"):
+        # A Model subclass built as CustomModel(inputs, outputs) (custom train_step...): its graph is a
+        # functional config; loading it again needs the class, as in Keras (custom_objects).
+        module, registered = type(model).__module__, name
+    out = {"module": module, "class_name": name, "config": model.get_config(), "registered_name": registered}
     if model.inputs:
         shape = model.inputs[0].shape if len(model.inputs) == 1 else [t.shape for t in model.inputs]
         out["build_config"] = {"input_shape": _shape_json(shape)}
@@ -295,8 +302,26 @@ def model_from_config(config, custom_objects=None, safe_mode=True):
         return sequential_from_config(inner, custom_objects, safe_mode)
     if class_name in ("Functional", "Model"):
         return functional_from_config(inner, custom_objects, safe_mode)
+    if "layers" in inner and "input_layers" in inner and "output_layers" in inner:
+        return _functional_subclass_from_config(class_name, inner, custom_objects, safe_mode)
     layer = deserialize_layer(config, custom_objects, safe_mode)
     return layer
+
+
+def _functional_subclass_from_config(class_name, config, custom_objects, safe_mode):
+    """A ``CustomModel(inputs, outputs)`` model: the graph from its config, the class from custom_objects."""
+    from strided.models import Model
+    graph = functional_from_config(config, custom_objects, safe_mode)
+    cls = (custom_objects or {}).get(class_name)
+    if cls is None:
+        warnings.warn(f"The saved model is an instance of the Model subclass '{class_name}', which was not given "
+                      f"in `custom_objects`: it is loaded as a plain functional model with the same layers and "
+                      f"weights, without the subclass's own methods (such as a custom train_step). Pass "
+                      f"`custom_objects={{'{class_name}': {class_name}}}` to restore them.", stacklevel=3)
+        return graph
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise TypeError(f"custom_objects['{class_name}'] must be a keras.Model subclass. Received: {cls!r}")
+    return cls(graph.input, graph.output, name=graph.name)
 
 
 def sequential_from_config(config, custom_objects=None, safe_mode=True, make_layer=None):

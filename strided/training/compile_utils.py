@@ -291,9 +291,19 @@ class CompileMetrics:
             if metrics is not None:
                 metrics.get(item)
 
+    name = "compile_metrics"
+
     @property
     def metrics(self):
         return [m for _, m, _ in self.entries]
+
+    @property
+    def has_metrics(self):
+        return bool(_spec_items(self.metrics_spec) or _spec_items(self.weighted_spec))
+
+    @property
+    def variables(self):
+        return [v for _, m, _ in self.entries for v in m.variables]
 
     def build(self, y_true, y_pred):
         y_true_flat, y_pred_flat = _flat(y_true), _flat(y_pred)

@@ -74,9 +74,20 @@ class MetricResults(collections.abc.Mapping):
         return repr(dict(self))
 
 
+def _flat_logs(logs):
+    """Nested result dicts (a metrics container's ``result()``) are merged in, as Keras does."""
+    out = {}
+    for k, v in dict(logs or {}).items():
+        if isinstance(v, collections.abc.Mapping):
+            out.update(_flat_logs(v))
+        else:
+            out[k] = v
+    return out
+
+
 def to_python_logs(logs):
     """Dict of tensors/numbers -> dict of Python floats, with one device synchronisation."""
-    logs = dict(logs or {})
+    logs = _flat_logs(logs)
     keys = [k for k, v in logs.items() if torch.is_tensor(v) and v.numel() == 1]
     out = {}
     if keys:
@@ -221,7 +232,10 @@ class Trainer:
             out.extend(t for t in getattr(cl, "trackers", []) if t is not None)
         cm = getattr(self, "compiled_metrics", None)
         if cm is not None:
-            out.extend(cm.metrics)
+            # Before the first batch the compiled metrics are not resolved yet ('accuracy' depends on the
+            # label shapes): the container stands in, so a custom train_step that updates every metric
+            # in `self.metrics` builds it, as with Keras 3's `compile_metrics`.
+            out.extend(cm.metrics if cm.built else ([cm] if cm.has_metrics else []))
         return out
 
     @property
@@ -397,7 +411,12 @@ class Trainer:
             if skip:
                 return
         with torch.no_grad():
-            optimizer.apply(list(grads), list(weights))
+            # Under data parallelism DDP has already averaged these gradients over the ranks.
+            optimizer._gradients_reduced = self._distributed
+            try:
+                optimizer.apply(list(grads), list(weights))
+            finally:
+                optimizer._gradients_reduced = False
             self._apply_weight_constraints()
 
     def _apply_weight_constraints(self):

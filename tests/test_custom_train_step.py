@@ -1,0 +1,152 @@
+"""Keras 3's PyTorch guide "Customizing what happens in fit()": a `keras.Model` subclass built as
+`CustomModel(inputs, outputs)` with its own `train_step`/`test_step` runs unchanged and trains exactly
+as the default step and as real Keras does."""
+import numpy as np
+import pytest
+import torch
+
+import strided
+
+X = np.random.default_rng(0).random((64, 6)).astype("float32")
+Y = np.random.default_rng(1).random((64, 1)).astype("float32")
+SW = np.random.default_rng(2).random((64, 1)).astype("float32")
+
+
+def guide_models(keras):
+    """The guide's classes, written against whichever `keras` module is passed in."""
+
+    class ComputeLossModel(keras.Model):  # the guide's first example (+ sample weights, its third)
+        def train_step(self, data):
+            if len(data) == 3:
+                x, y, sample_weight = data
+            else:
+                (x, y), sample_weight = data, None
+            self.zero_grad()
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)
+            loss.backward()
+            trainable_weights = [v for v in self.trainable_weights]
+            gradients = [v.value.grad for v in trainable_weights]
+            with torch.no_grad():
+                self.optimizer.apply(gradients, trainable_weights)
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred, sample_weight=sample_weight)
+            return {m.name: m.result() for m in self.metrics}
+
+        def test_step(self, data):
+            x, y = data
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    class OwnMetricsModel(keras.Model):  # the guide's "going lower-level" example
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.loss_tracker = keras.metrics.Mean(name="loss")
+            self.mae_metric = keras.metrics.MeanAbsoluteError(name="mae")
+            self.loss_fn = keras.losses.MeanSquaredError()
+
+        def train_step(self, data):
+            x, y = data
+            self.zero_grad()
+            y_pred = self(x, training=True)
+            loss = self.loss_fn(y, y_pred)
+            loss.backward()
+            gradients = [v.value.grad for v in self.trainable_weights]
+            with torch.no_grad():
+                self.optimizer.apply(gradients, self.trainable_weights)
+            self.loss_tracker.update_state(loss)
+            self.mae_metric.update_state(y, y_pred)
+            return {"loss": self.loss_tracker.result(), "mae": self.mae_metric.result()}
+
+        @property
+        def metrics(self):
+            return [self.loss_tracker, self.mae_metric]
+
+    return ComputeLossModel, OwnMetricsModel
+
+
+def build(keras, cls, weights=None):
+    inputs = keras.Input(shape=(6,))
+    outputs = keras.layers.Dense(1)(keras.layers.Dense(4, activation="tanh")(inputs))
+    model = cls(inputs, outputs)
+    if weights is not None:
+        model.set_weights(weights)
+    return model
+
+
+def test_subclass_built_from_inputs_and_outputs_is_functional_with_its_own_methods():
+    ComputeLossModel, _ = guide_models(strided)
+    model = build(strided, ComputeLossModel)
+    assert isinstance(model, strided.Model) and type(model) is ComputeLossModel
+    assert len(model.layers) == 3 and len(model.trainable_weights) == 4
+    assert model.name.startswith("compute_loss_model")
+    assert type(model).train_step is not strided.Model.train_step
+    np.testing.assert_allclose(model.predict(X[:3], verbose=0).shape, (3, 1))
+    assert model.trainable_weights[0].value is model.trainable_weights[0]
+
+
+def test_custom_train_step_equals_the_default_step():
+    ComputeLossModel, _ = guide_models(strided)
+    strided.utils.set_random_seed(3)
+    custom = build(strided, ComputeLossModel)
+    default = build(strided, strided.Model, custom.get_weights())
+    for model in (custom, default):
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    h_custom = custom.fit(X, Y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    h_default = default.fit(X, Y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    assert set(h_custom) == {"loss", "mae"}
+    for key in h_custom:
+        np.testing.assert_allclose(h_custom[key], h_default[key], rtol=1e-6)
+    # With sample weights the loss (and so the training) is the same; the guide's step also weights
+    # `mae`, which compile(metrics=...) does not (only weighted_metrics are weighted).
+    h_custom = custom.fit(X, Y, sample_weight=SW, batch_size=16, epochs=2, shuffle=False, verbose=0).history
+    h_default = default.fit(X, Y, sample_weight=SW, batch_size=16, epochs=2, shuffle=False, verbose=0).history
+    np.testing.assert_allclose(h_custom["loss"], h_default["loss"], rtol=1e-6)
+    for a, b in zip(custom.get_weights(), default.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(custom.evaluate(X, Y, verbose=0), default.evaluate(X, Y, verbose=0), rtol=1e-6)
+
+
+@pytest.mark.keras
+def test_guide_examples_match_real_keras(real_keras):
+    ours_classes, keras_classes = guide_models(strided), guide_models(real_keras)
+    for ours_cls, keras_cls, compile_kwargs in zip(ours_classes, keras_classes,
+                                                   ({"loss": "mse", "metrics": ["mae"]}, {})):
+        strided.utils.set_random_seed(5)
+        ours = build(strided, ours_cls)
+        theirs = build(real_keras, keras_cls, ours.get_weights())
+        ours.compile(optimizer="adam", **compile_kwargs)
+        theirs.compile(optimizer="adam", **compile_kwargs)
+        h_ours = ours.fit(X, Y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+        h_theirs = theirs.fit(X, Y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+        assert set(h_ours) == set(h_theirs) == {"loss", "mae"}, (h_ours.keys(), h_theirs.keys())
+        for key in h_theirs:
+            np.testing.assert_allclose(h_ours[key], h_theirs[key], rtol=1e-5, err_msg=f"{ours_cls.__name__} {key}")
+        for a, b in zip(ours.get_weights(), theirs.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_custom_model_saves_and_loads_with_its_class(tmp_path):
+    ComputeLossModel, _ = guide_models(strided)
+    model = build(strided, ComputeLossModel)
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    model.fit(X, Y, batch_size=16, epochs=1, verbose=0)
+    path = str(tmp_path / "custom.keras")
+    model.save(path)
+    restored = strided.models.load_model(path, custom_objects={"ComputeLossModel": ComputeLossModel})
+    assert type(restored) is ComputeLossModel
+    np.testing.assert_allclose(restored.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
+    restored.fit(X, Y, batch_size=16, epochs=1, verbose=0)  # its own train_step runs again
+    with pytest.warns(UserWarning, match="not given in `custom_objects`"):
+        plain = strided.models.load_model(path)
+    assert type(plain).__name__ == "Functional"
+    np.testing.assert_allclose(plain.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
