@@ -150,3 +150,94 @@ def test_custom_model_saves_and_loads_with_its_class(tmp_path):
         plain = strided.models.load_model(path)
     assert type(plain).__name__ == "Functional"
     np.testing.assert_allclose(plain.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
+
+
+def test_guide_gan_with_two_optimizers_and_seed_generator_trains():
+    # The guide's closing GAN: a subclassed model with its own compile(), two optimizers,
+    # keras.random with a SeedGenerator, and losses tracked by its own metrics.
+    keras, layers = strided, strided.layers
+    discriminator = keras.Sequential([keras.Input(shape=(8, 8, 1)), layers.Conv2D(4, 3, strides=2, padding="same"),
+                                      layers.LeakyReLU(negative_slope=0.2), layers.GlobalMaxPooling2D(),
+                                      layers.Dense(1)], name="discriminator")
+    generator = keras.Sequential([keras.Input(shape=(6,)), layers.Dense(4 * 4 * 4), layers.Reshape((4, 4, 4)),
+                                  layers.Conv2DTranspose(4, 4, strides=2, padding="same"),
+                                  layers.Conv2D(1, 3, padding="same", activation="sigmoid")], name="generator")
+
+    class GAN(keras.Model):
+        def __init__(self, discriminator, generator, latent_dim):
+            super().__init__()
+            self.discriminator, self.generator, self.latent_dim = discriminator, generator, latent_dim
+            self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+            self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+            self.seed_generator = keras.random.SeedGenerator(1337)
+            self.built = True
+
+        @property
+        def metrics(self):
+            return [self.d_loss_tracker, self.g_loss_tracker]
+
+        def compile(self, d_optimizer, g_optimizer, loss_fn):
+            super().compile()
+            self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
+
+        def train_step(self, real_images):
+            if isinstance(real_images, tuple):
+                real_images = real_images[0]
+            batch_size = real_images.shape[0]
+            latent = keras.random.normal(shape=(batch_size, self.latent_dim), seed=self.seed_generator)
+            combined = torch.concat([self.generator(latent), real_images], axis=0)
+            labels = torch.concat([torch.ones((batch_size, 1)), torch.zeros((batch_size, 1))], axis=0)
+            labels += 0.05 * keras.random.uniform(labels.shape, seed=self.seed_generator)
+            self.zero_grad()
+            d_loss = self.loss_fn(labels, self.discriminator(combined))
+            d_loss.backward()
+            grads = [v.value.grad for v in self.discriminator.trainable_weights]
+            with torch.no_grad():
+                self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
+            latent = keras.random.normal(shape=(batch_size, self.latent_dim), seed=self.seed_generator)
+            self.zero_grad()
+            g_loss = self.loss_fn(torch.zeros((batch_size, 1)), self.discriminator(self.generator(latent)))
+            g_loss.backward()
+            grads = [v.value.grad for v in self.generator.trainable_weights]
+            with torch.no_grad():
+                self.g_optimizer.apply(grads, self.generator.trainable_weights)
+            self.d_loss_tracker.update_state(d_loss)
+            self.g_loss_tracker.update_state(g_loss)
+            return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+
+    strided.config.set_device("cpu")
+    gan = GAN(discriminator, generator, latent_dim=6)
+    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate=0.0003),
+                g_optimizer=keras.optimizers.Adam(learning_rate=0.0003),
+                loss_fn=keras.losses.BinaryCrossentropy(from_logits=True))
+    g_before = [w.detach().clone() for w in generator.trainable_weights]
+    d_before = [w.detach().clone() for w in discriminator.trainable_weights]
+    images = np.random.default_rng(0).random((32, 8, 8, 1)).astype("float32")
+    history = gan.fit(images, batch_size=8, epochs=2, verbose=0).history
+    assert set(history) == {"d_loss", "g_loss"} and len(history["d_loss"]) == 2
+    assert all(np.isfinite(history["d_loss"])) and all(np.isfinite(history["g_loss"]))
+    assert all(not torch.equal(a, b) for a, b in zip(g_before, generator.trainable_weights))
+    assert all(not torch.equal(a, b) for a, b in zip(d_before, discriminator.trainable_weights))
+
+
+def test_keras_random_seeding_semantics():
+    keras = strided
+    a, b = keras.random.normal((3,), seed=7), keras.random.normal((3,), seed=7)
+    torch.testing.assert_close(a, b)  # an int seed repeats
+    stream = keras.random.SeedGenerator(1)
+    assert not torch.equal(keras.random.uniform((3,), seed=stream), keras.random.uniform((3,), seed=stream))
+    again = keras.random.SeedGenerator(1)
+    torch.testing.assert_close(keras.random.uniform((3,), seed=again), keras.random.uniform((3,), seed=keras.random.SeedGenerator(1)))
+    x = keras.random.normal((20000,), mean=2.0, stddev=3.0, seed=0)
+    assert abs(float(x.mean()) - 2.0) < 0.1 and abs(float(x.std()) - 3.0) < 0.1
+    t = keras.random.truncated_normal((20000,), stddev=2.0, seed=0)
+    assert float(t.abs().max()) <= 4.0
+    r = keras.random.randint((1000,), 3, 7, seed=0)
+    assert r.dtype == torch.int32 and int(r.min()) == 3 and int(r.max()) == 6
+    kept = keras.random.dropout(torch.ones(10000), 0.25, seed=0)
+    assert set(torch.unique(kept).tolist()) <= {0.0, float(np.float32(1 / 0.75))} and abs(float(kept.mean()) - 1.0) < 0.05
+    assert sorted(keras.random.shuffle(torch.arange(10), seed=3).tolist()) == list(range(10))
+    draws = keras.random.categorical(torch.tensor([[0.0, 20.0], [20.0, 0.0]]), 5, seed=0)
+    assert draws.tolist() == [[1] * 5, [0] * 5]
+    with pytest.raises(ValueError, match="SeedGenerator"):
+        keras.random.normal((2,), seed="abc")
