@@ -31,6 +31,7 @@ from strided.layers.reshaping import (
     Cropping1D, Cropping2D, Cropping3D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D,
     UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
 )
+from strided.layers.torch_module_wrapper import TorchModuleWrapper
 from strided.layers.random_preprocessing import (
     RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
 )

@@ -124,7 +124,9 @@ def _own_weights(layer, nested):
     """The arrays Keras stores in a layer's ``vars`` group, Keras order and layout."""
     if nested:
         return []  # a nested model's weights live in its own layers' groups
-    return layer.get_weights()
+    # A TorchModuleWrapper stores its module's whole state_dict (buffers too), not only its weights.
+    saved = getattr(layer, "_saved_arrays", None)
+    return saved() if saved is not None else layer.get_weights()
 
 
 # ---------------------------------------------------------------------------- writing
@@ -234,7 +236,7 @@ def plan_weights(h5file, model, source, skip_mismatch=False):
     for path, layer, nested in walk_layers(model):
         if nested:
             continue
-        expected = [tuple(w.shape) for w in layer.get_weights()] if layer.weights else []
+        expected = [tuple(w.shape) for w in _own_weights(layer, False)] if layer.weights else []
         group = h5file.get(path)
         values = _read_vars(group)
         if values is None:
@@ -300,7 +302,8 @@ def read_optimizer_vars(h5file):
 
 def apply_plan(plan):
     for layer, values in plan:
-        layer.set_weights(values)
+        load = getattr(layer, "_load_saved_arrays", None)
+        load(values) if load is not None else layer.set_weights(values)
 
 
 def load_weights_from_h5(h5file, model, source, skip_mismatch=False):
