@@ -1,5 +1,6 @@
 """Models train on what the data loaders return: directory data sets and the malaria loader."""
 import numpy as np
+import pytest
 from PIL import Image
 
 import strided as keras
@@ -57,3 +58,47 @@ def test_seed_002_malaria_model_trains_on_the_loader(tmp_path):
     assert len(history.history["val_loss"]) >= 1
     y_pred = (model.predict(X_test, verbose=0) > 0.5).astype(int).reshape(y_test.shape)
     assert np.mean(y_pred == y_test) >= 0.8
+
+
+def test_pydataset_workers_load_batches_concurrently_and_in_order():
+    import threading
+    import time
+
+    import strided as keras
+
+    class Slow(keras.utils.PyDataset):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.active = self.most = 0
+            self.lock = threading.Lock()
+
+        def __len__(self):
+            return 12
+
+        def __getitem__(self, i):
+            with self.lock:
+                self.active += 1
+                self.most = max(self.most, self.active)
+            time.sleep(0.02)  # a file read
+            with self.lock:
+                self.active -= 1
+            x = np.full((4, 3), float(i), "float32")
+            return x, x[:, :1]
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    serial, parallel = Slow(), Slow(workers=4)
+    out_serial = model.predict(serial, verbose=0)
+    out_parallel = model.predict(parallel, verbose=0)
+    np.testing.assert_array_equal(out_parallel, out_serial)  # same batches, same order
+    assert serial.most == 1 and parallel.most > 1
+    model.fit(Slow(workers=3, max_queue_size=2), epochs=2, verbose=0, steps_per_epoch=5)  # early stop per epoch
+    model.fit(Slow(workers=3), epochs=1, verbose=0)
+
+    class Broken(Slow):
+        def __getitem__(self, i):
+            if i == 5:
+                raise IOError("unreadable file 5")
+            return super().__getitem__(i)
+    with pytest.raises(IOError, match="unreadable file 5"):
+        model.fit(Broken(workers=4), epochs=1, verbose=0)

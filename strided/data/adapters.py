@@ -9,8 +9,12 @@ class PyDataset:
     the batches of one epoch in order.
 
     Args:
-        workers, use_multiprocessing, max_queue_size: accepted for Keras compatibility; batches are produced
-            in the calling process (augmentation runs batched on the device instead).
+        workers: with more than 1, ``fit``/``evaluate``/``predict`` load that many batches at once in
+            threads (``__getitem__`` calls run concurrently, batches still arrive in order): worth it
+            when batches come from disk (PIL decoding, file reads release the GIL).
+        use_multiprocessing: accepted for Keras compatibility; the workers are threads either way
+            (no pickling of the dataset, no fork of a process holding a GPU context).
+        max_queue_size: how many batches may be loaded ahead (at least ``workers``).
     """
 
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):

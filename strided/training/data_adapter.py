@@ -6,6 +6,9 @@ permutation) of the resident tensors: no per-sample collation, no DataLoader. Ge
 iterables of batches, torch DataLoaders and Sequence-like objects (`__len__` + `__getitem__`)
 are consumed batch by batch, each batch moved to the device as it comes.
 """
+import collections
+import concurrent.futures
+import itertools
 import math
 import warnings
 
@@ -293,8 +296,10 @@ class IterableAdapter:
     def make_iterator(self):
         if self.is_sequence:
             order = np.random.permutation(self.num_batches) if self.shuffle else range(self.num_batches)
-            for i in order:
-                yield self._convert(self.data[int(i)])
+            workers = int(getattr(self.data, "workers", 1) or 1)
+            batches = _prefetched(self.data, order, workers) if workers > 1 else (self.data[int(i)] for i in order)
+            for batch in batches:
+                yield self._convert(batch)
         else:
             for batch in self.data:
                 yield self._convert(batch)
@@ -303,6 +308,26 @@ class IterableAdapter:
         hook = getattr(self.data, "on_epoch_end", None)
         if callable(hook):
             hook()
+
+
+def _prefetched(dataset, order, workers):
+    """``dataset[i]`` for ``i`` in ``order``, loaded by ``workers`` threads up to ``max_queue_size``
+    batches ahead, yielded in order. Leaving early (steps_per_epoch) cancels what is still queued."""
+    ahead = max(workers, int(getattr(dataset, "max_queue_size", 10) or workers))
+    indices = iter(order)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="strided-loader")
+    pending = collections.deque()
+    try:
+        for i in itertools.islice(indices, ahead):
+            pending.append(pool.submit(dataset.__getitem__, int(i)))
+        while pending:
+            batch = pending.popleft().result()  # an exception in __getitem__ surfaces here, in order
+            nxt = next(indices, None)
+            if nxt is not None:
+                pending.append(pool.submit(dataset.__getitem__, int(nxt)))
+            yield batch
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def class_weight_to_sample_weight(class_weight, y, device=None):
