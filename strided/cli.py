@@ -3,6 +3,7 @@
     strided train --model seed-convnet --dataset mnist --epochs 2 --out runs/demo
     strided evaluate runs/demo
     strided predict runs/demo digit.png
+    strided export runs/demo --format onnx
     strided summary resnet50
 
 It uses only the public API, as a user script would.
@@ -243,6 +244,18 @@ def cmd_predict(args):
     return 0
 
 
+def cmd_export(args):
+    model, _ = _load_run(args.run_dir)
+    default = {"onnx": "model.onnx", "torch": "model.pt2"}[args.format]
+    path = args.out or os.path.join(args.run_dir, default)
+    try:
+        model.export(path, format=args.format, verbose=False)
+    except (ImportError, ValueError) as exc:
+        raise CliError(str(exc).splitlines()[0]) from None
+    print(f"Saved {args.format} artifact at '{path}' (any batch size; inputs {tuple(model.inputs[0].shape)}).")
+    return 0
+
+
 def cmd_summary(args):
     shapes = {"seed-convnet": (28, 28, 1), "mnist-mlp": (28, 28, 1), "lenet5": (32, 32, 1)}
     if args.model not in MODELS:
@@ -281,6 +294,10 @@ def make_parser():
     predict = sub.add_parser("predict", help="classify image files with a trained run")
     predict.add_argument("run_dir")
     predict.add_argument("images", nargs="+")
+    export = sub.add_parser("export", help="write a trained run as an ONNX or torch.export artifact")
+    export.add_argument("run_dir")
+    export.add_argument("--format", default="onnx", choices=("onnx", "torch"))
+    export.add_argument("--out", default=None, help="file to write (default: RUN_DIR/model.onnx or model.pt2)")
     summary = sub.add_parser("summary", help="print a model summary")
     summary.add_argument("model")
     return parser
@@ -292,7 +309,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == "train" and args.nproc > 1 and "WORLD_SIZE" not in os.environ:
         return _relaunch_distributed(args.nproc, argv)
-    commands = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary}
+    commands = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "export": cmd_export,
+                "summary": cmd_summary}
     try:
         if args.command == "train" and (args.epochs < 1 or args.batch_size < 1):
             raise CliError(f"--epochs and --batch-size must be positive (got {args.epochs}, {args.batch_size})")

@@ -51,6 +51,18 @@ def test_evaluate_and_predict(trained_run, tmp_path):
     assert result.stdout.startswith(str(tmp_path / "digit.png"))
 
 
+def test_export_command_writes_an_artifact_equal_to_the_run(trained_run, tmp_path):
+    import torch
+    from strided import models
+    result = run_cli("export", str(trained_run), "--format", "torch", "--out", str(tmp_path / "digits.pt2"))
+    assert result.returncode == 0, result.stderr
+    assert "Saved torch artifact" in result.stdout
+    model = models.load_model(str(trained_run / "model.keras"))
+    x = torch.rand(3, 28, 28, 1)
+    torch.testing.assert_close(torch.export.load(str(tmp_path / "digits.pt2")).module()(x), model(x, training=False))
+    assert cli.main(["export", str(trained_run), "--format", "torch", "--out", str(tmp_path / "digits.pt")]) == 2
+
+
 def test_summary_command():
     result = run_cli("summary", "seed-convnet")
     assert result.returncode == 0, result.stderr
