@@ -6,6 +6,10 @@ Public functions: ``save_model``, ``load_model``, ``save_weights``, ``load_weigh
 """
 from strided.saving.saving_api import load_model, load_weights, save_model, save_weights
 from strided.saving.serialization import clone_model, model_from_json, model_to_json
+from strided.utils.object_registration import (
+    CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name, get_registered_object,
+    register_keras_serializable,
+)
 
 
 def serialize_keras_object(obj):
@@ -21,4 +25,6 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
 
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_from_json",
-           "clone_model", "serialize_keras_object", "deserialize_keras_object"]
+           "clone_model", "serialize_keras_object", "deserialize_keras_object", "register_keras_serializable",
+           "get_custom_objects", "custom_object_scope", "CustomObjectScope", "get_registered_name",
+           "get_registered_object"]

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from strided.layers.base import Layer
+from strided.utils import object_registration
 from strided.layers.symbolic import KerasTensor
 
 # Keras 3 config keys that strided layers need not accept when they hold their default meaning.
@@ -73,7 +74,7 @@ def serialize_layer(layer):
     out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": config, "registered_name": None}
     if type(layer).__module__.split(".")[0] != "strided":
         out["module"] = type(layer).__module__
-        out["registered_name"] = type(layer).__name__
+        out["registered_name"] = object_registration.get_registered_name(type(layer))
     shape = _build_input_shape(layer)
     if shape is not None and type(layer).__name__ != "InputLayer":
         out["build_config"] = {"input_shape": _shape_json(shape)}
@@ -95,8 +96,9 @@ def _build_input_shape(layer):
 
 
 def _layer_class(class_name, custom_objects, module=None):
-    if custom_objects and class_name in custom_objects:
-        return custom_objects[class_name]
+    custom = object_registration.lookup(class_name, custom_objects)
+    if custom is not None:
+        return custom
     if class_name in _MODEL_CLASSES:
         from strided import models
         return {"Sequential": models.Sequential}.get(class_name, models.Model)
@@ -283,7 +285,7 @@ def serialize_model(model):
     if name not in ("Sequential", "Functional"):
         # A Model subclass built as CustomModel(inputs, outputs) (custom train_step...): its graph is a
         # functional config; loading it again needs the class, as in Keras (custom_objects).
-        module, registered = type(model).__module__, name
+        module, registered = type(model).__module__, object_registration.get_registered_name(type(model))
     out = {"module": module, "class_name": name, "config": model.get_config(), "registered_name": registered}
     if model.inputs:
         shape = model.inputs[0].shape if len(model.inputs) == 1 else [t.shape for t in model.inputs]
@@ -303,7 +305,8 @@ def model_from_config(config, custom_objects=None, safe_mode=True):
     if class_name in ("Functional", "Model"):
         return functional_from_config(inner, custom_objects, safe_mode)
     if "layers" in inner and "input_layers" in inner and "output_layers" in inner:
-        return _functional_subclass_from_config(class_name, inner, custom_objects, safe_mode)
+        return _functional_subclass_from_config(config.get("registered_name") or class_name, inner,
+                                                custom_objects, safe_mode)
     layer = deserialize_layer(config, custom_objects, safe_mode)
     return layer
 
@@ -312,7 +315,8 @@ def _functional_subclass_from_config(class_name, config, custom_objects, safe_mo
     """A ``CustomModel(inputs, outputs)`` model: the graph from its config, the class from custom_objects."""
     from strided.models import Model
     graph = functional_from_config(config, custom_objects, safe_mode)
-    cls = (custom_objects or {}).get(class_name)
+    cls = object_registration.lookup(class_name, custom_objects)
+    class_name = class_name.split(">", 1)[-1]
     if cls is None:
         warnings.warn(f"The saved model is an instance of the Model subclass '{class_name}', which was not given "
                       f"in `custom_objects`: it is loaded as a plain functional model with the same layers and "

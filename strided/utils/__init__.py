@@ -23,6 +23,15 @@ _LAZY = {
     "Sequence": "strided.data.adapters",
     "PyDataset": "strided.data.adapters",
     "get_file": "strided.data.files",
+    "register_keras_serializable": "strided.utils.object_registration",
+    "get_custom_objects": "strided.utils.object_registration",
+    "custom_object_scope": "strided.utils.object_registration",
+    "CustomObjectScope": "strided.utils.object_registration",
+    "get_registered_name": "strided.utils.object_registration",
+    "get_registered_object": "strided.utils.object_registration",
+    "pack_x_y_sample_weight": "strided.training.data_adapter",
+    "unpack_x_y_sample_weight": "strided.training.data_adapter",
+    "clear_session": "strided.layers.base",
 }
 
 

@@ -9,6 +9,8 @@ import difflib
 import inspect
 import re
 
+from strided.utils import object_registration
+
 
 def to_snake_case(name):
     """``'GlorotUniform'`` -> ``'glorot_uniform'`` (Keras's rule)."""
@@ -53,8 +55,11 @@ class Registry:
         return sorted(set(self._primary))
 
     def lookup(self, name, arg_name="identifier"):
-        """Returns the class or function registered as ``name``; ValueError listing valid names."""
+        """Returns the class or function registered as ``name`` (or a custom object registered with
+        ``register_keras_serializable`` / in a ``custom_object_scope``); ValueError listing valid names."""
         obj = self.objects.get(self._key(name))
+        if obj is None:
+            obj = object_registration.lookup(name)
         if obj is None:
             raise ValueError(self._unknown_message(name, arg_name))
         return obj
@@ -77,13 +82,14 @@ class Registry:
         cls = type(obj)
         registered = self.objects.get(self._key(cls.__name__)) is cls
         return {"module": self.module if registered else cls.__module__, "class_name": cls.__name__,
-                "config": obj.get_config(), "registered_name": None if registered else cls.__name__}
+                "config": obj.get_config(),
+                "registered_name": None if registered else object_registration.get_registered_name(cls)}
 
     def deserialize(self, config, custom_objects=None, arg_name="config"):
         """Builds an object from a serialized dict (or a bare name string)."""
         custom_objects = custom_objects or {}
         if isinstance(config, str):
-            obj = custom_objects.get(config) or self.lookup(config, arg_name)
+            obj = object_registration.lookup(config, custom_objects) or self.lookup(config, arg_name)
             return obj() if inspect.isclass(obj) else obj
         if not isinstance(config, dict) or "class_name" not in config:
             raise ValueError(f"Could not deserialize {self.kind}: expected a string or a dict with a "
@@ -92,9 +98,9 @@ class Registry:
         inner = config.get("config", {})
         if class_name == "function":  # a serialized function: the name is the config
             name = inner
-            return custom_objects.get(name) or self.lookup(name, arg_name)
+            return object_registration.lookup(name, custom_objects) or self.lookup(name, arg_name)
         name = config.get("registered_name") or class_name
-        obj = custom_objects.get(name) or custom_objects.get(class_name)
+        obj = object_registration.lookup(name, custom_objects) or object_registration.lookup(class_name, custom_objects)
         if obj is None:
             obj = self.lookup(class_name, arg_name)
         if not inspect.isclass(obj):
