@@ -238,3 +238,49 @@ def test_tensorboard_writes_scalars_and_histograms(tmp_path):
     validation.Reload()
     np.testing.assert_allclose([e.value for e in validation.Scalars("epoch_loss")], history.history["val_loss"],
                                rtol=1e-5)
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("swap_on_epoch", [False, True])
+def test_swap_ema_weights_matches_real_keras(real_keras, swap_on_epoch):
+    import strided as keras
+    from strided import layers
+    rng = np.random.default_rng(0)
+    x, y = rng.random((48, 4)).astype("float32"), rng.random((48, 1)).astype("float32")
+    xv, yv = rng.random((16, 4)).astype("float32"), rng.random((16, 1)).astype("float32")
+    keras.utils.set_random_seed(2)
+    ours = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="tanh"), layers.Dense(1)])
+    theirs = real_keras.Sequential([real_keras.Input((4,)), real_keras.layers.Dense(3, activation="tanh"),
+                                    real_keras.layers.Dense(1)])
+    theirs.set_weights(ours.get_weights())
+    seen = {}
+
+    def probe(name, model):  # listed after the swap: sees what ModelCheckpoint would save
+        return keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.setdefault(name, []).append(
+            [np.array(w) for w in model.get_weights()]))
+
+    ours.compile(keras.optimizers.SGD(0.3, use_ema=True, ema_momentum=0.8), "mse")
+    theirs.compile(real_keras.optimizers.SGD(0.3, use_ema=True, ema_momentum=0.8), "mse")
+    h_ours = ours.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0, validation_data=(xv, yv),
+                      callbacks=[keras.callbacks.SwapEMAWeights(swap_on_epoch), probe("ours", ours)]).history
+    h_theirs = theirs.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0, validation_data=(xv, yv),
+                          callbacks=[real_keras.callbacks.SwapEMAWeights(swap_on_epoch),
+                                     real_keras.callbacks.LambdaCallback(
+                                         on_epoch_end=lambda epoch, logs: seen.setdefault("theirs", []).append(
+                                             [np.array(w) for w in theirs.get_weights()]))]).history
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(h_ours[key], h_theirs[key], rtol=1e-5, err_msg=key)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for ours_epoch, theirs_epoch in zip(seen["ours"], seen["theirs"]):
+        for a, b in zip(ours_epoch, theirs_epoch):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_swap_ema_weights_needs_an_ema_optimizer():
+    import strided as keras
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="use_ema=True"):
+        model.fit(np.ones((4, 2)), np.ones((4, 1)), validation_data=(np.ones((2, 2)), np.ones((2, 1))),
+                  callbacks=[keras.callbacks.SwapEMAWeights()], verbose=0)
