@@ -171,6 +171,58 @@ def test_layer_normalization_matches_keras(real_keras):
     compare(real_keras, "LayerNormalization", {"rms_scaling": True}, (3, 4, 5), rng)
 
 
+def test_group_and_unit_normalization_match_keras(real_keras):
+    rng = np.random.default_rng(75)
+    compare(real_keras, "GroupNormalization", {"groups": 2}, (3, 4, 5, 6), rng)
+    compare(real_keras, "GroupNormalization", {"groups": 6, "epsilon": 1e-5}, (3, 4, 6), rng)  # instance norm
+    compare(real_keras, "GroupNormalization", {"groups": 1, "axis": 1, "center": False}, (2, 4, 3, 3), rng)
+    compare(real_keras, "GroupNormalization", {"groups": 3, "scale": False}, (2, 5, 6), rng)
+    compare(real_keras, "UnitNormalization", {}, (3, 7), rng)
+    compare(real_keras, "UnitNormalization", {"axis": [1, 2]}, (3, 4, 5), rng)
+    kl, sl = real_keras.layers.GroupNormalization(groups=4), L.GroupNormalization(groups=4)
+    x = rng.standard_normal((2, 3, 3, 8)).astype("float32")
+    kl(x), sl(x)
+    assert [w.shape for w in kl.get_weights()] == [w.shape for w in sl.get_weights()]
+    with pytest.raises(ValueError, match=r"Number of groups \(4\) must be a multiple of the number of channels \(6\)"):
+        L.GroupNormalization(groups=4)(x[..., :6])
+    with pytest.raises(ValueError, match=r"cannot be more than the number of channels \(3\)"):
+        L.GroupNormalization(groups=4)(x[..., :3])
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"axis": None}, {"axis": (1, 3)}, {"invert": True}])
+def test_normalization_adapt_matches_keras(real_keras, kwargs):
+    rng = np.random.default_rng(77)
+    data = (rng.standard_normal((40, 4, 5, 3)) * [1.0, 5.0, 0.2] + [3.0, -2.0, 0.5]).astype("float32")
+    kl, sl = real_keras.layers.Normalization(**kwargs), L.Normalization(**kwargs)
+    kl.adapt(data)
+    sl.adapt(data)
+    for kw, sw in zip(kl.get_weights(), sl.get_weights()):
+        np.testing.assert_allclose(sw, kw, rtol=1e-5, atol=1e-6)
+    x = rng.standard_normal((2, 4, 5, 3)).astype("float32")
+    np.testing.assert_allclose(_np(sl(x)), _np(kl(x)), rtol=RTOL, atol=ATOL)
+    # batches streamed through adapt give the statistics of the whole array (Keras's merge rule)
+    streamed = L.Normalization(**kwargs)
+    streamed.adapt([data[:7], data[7:30], data[30:]])
+    for a, b in zip(streamed.get_weights()[:2], sl.get_weights()[:2]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_normalization_with_given_statistics_matches_keras(real_keras):
+    rng = np.random.default_rng(78)
+    x = rng.standard_normal((2, 4, 3)).astype("float32")
+    for kwargs in ({"mean": [1.0, 2.0, 3.0], "variance": [4.0, 1.0, 0.25]}, {"axis": None, "mean": 2.0, "variance": 9.0},
+                   {"mean": [1.0, 2.0, 3.0], "variance": [4.0, 1.0, 0.25], "invert": True}):
+        kl, sl = real_keras.layers.Normalization(**kwargs), L.Normalization(**kwargs)
+        np.testing.assert_allclose(_np(sl(x)), _np(kl(x)), rtol=RTOL, atol=ATOL, err_msg=str(kwargs))
+        assert sl.count_params() == 0 and not sl.weights
+    with pytest.raises(ValueError, match="both `mean` and `variance` must be set"):
+        L.Normalization(mean=1.0)
+    norm = L.Normalization()
+    norm.adapt(x)
+    with pytest.raises(ValueError, match="incompatible shape"):
+        norm.adapt(rng.standard_normal((2, 4, 5)).astype("float32"))
+
+
 def test_reshaping_layers_match_keras(real_keras):
     rng = np.random.default_rng(80)
     cases = [

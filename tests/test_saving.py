@@ -256,3 +256,24 @@ def test_accumulating_ema_optimizer_state_round_trips_with_keras(real_keras, tmp
     for i, b in enumerate(keras_state):
         np.testing.assert_allclose(ours[str(i)], b, rtol=1e-6)
     assert int(keras_state[0]) == 8 and np.abs(keras_state[-1]).sum() > 0  # raw count; pending accumulators
+
+
+@pytest.mark.keras
+def test_normalization_layers_round_trip_with_keras(real_keras, tmp_path):
+    # An adapted Normalization (mean, variance, count) and GroupNormalization/UnitNormalization: files
+    # written by either library load in the other with the same outputs.
+    x = (np.random.default_rng(3).random((30, 4, 4, 3)) * 5).astype("float32")
+    norm = layers.Normalization()
+    norm.adapt(x)
+    ours = strided.Sequential([strided.Input((4, 4, 3)), norm, layers.GroupNormalization(groups=3),
+                               layers.UnitNormalization(), layers.Flatten(), layers.Dense(2)])
+    ours.save(str(tmp_path / "ours.keras"))
+    theirs = real_keras.models.load_model(str(tmp_path / "ours.keras"))
+    np.testing.assert_allclose(theirs.predict(x[:4], verbose=0), ours.predict(x[:4], verbose=0), atol=1e-5)
+    k = real_keras
+    keras_model = k.Sequential([k.Input((4, 4, 3)), k.layers.Normalization(), k.layers.GroupNormalization(groups=3),
+                                k.layers.Flatten(), k.layers.Dense(2)])
+    keras_model.layers[0].adapt(x)
+    keras_model.save(str(tmp_path / "theirs.keras"))
+    loaded = saving_api.load_model(str(tmp_path / "theirs.keras"))
+    np.testing.assert_allclose(loaded.predict(x[:4], verbose=0), keras_model.predict(x[:4], verbose=0), atol=1e-5)

@@ -279,7 +279,7 @@ class BackupAndRestore(Callback):
             return
         os.makedirs(self.backup_dir, exist_ok=True)
         state = {
-            "weights": [torch.from_numpy(np.ascontiguousarray(w)) for w in self.model.get_weights()],
+            "weights": [torch.from_numpy(np.ascontiguousarray(w).reshape(np.shape(w))) for w in self.model.get_weights()],
             "optimizer": _optimizer_state(getattr(self.model, "optimizer", None)),
             "epoch": self._current_epoch,
         }

@@ -16,7 +16,9 @@ from strided.layers.merging import (
     Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average, concatenate, dot,
     maximum, minimum, multiply, subtract,
 )
-from strided.layers.normalization import BatchNormalization, LayerNormalization
+from strided.layers.normalization import (
+    BatchNormalization, GroupNormalization, LayerNormalization, UnitNormalization,
+)
 from strided.layers.pooling import (
     AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool2D, AvgPool3D,
     GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D,
@@ -31,6 +33,7 @@ from strided.layers.reshaping import (
     Cropping1D, Cropping2D, Cropping3D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D,
     UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
 )
+from strided.layers.feature_normalization import Normalization
 from strided.layers.torch_module_wrapper import TorchModuleWrapper
 from strided.layers.random_preprocessing import (
     RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,

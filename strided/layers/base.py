@@ -73,7 +73,7 @@ def to_tensor(x, dtype=None, device=None):
     if dtype is None:
         dtype = config.floatx() if arr.dtype.kind in "fc" or arr.dtype.kind == "u" and arr.dtype.itemsize == 1 \
             else None
-    t = torch.from_numpy(np.ascontiguousarray(arr)) if arr.dtype != object else torch.tensor(arr.tolist())
+    t = torch.from_numpy(np.ascontiguousarray(arr).reshape(arr.shape)) if arr.dtype != object else torch.tensor(arr.tolist())
     if dtype is not None:
         t = t.to(config.torch_dtype(dtype))
     elif t.dtype in (torch.int32, torch.int16, torch.int8, torch.uint8):
@@ -336,7 +336,7 @@ class Layer(torch.nn.Module):
             if arr.shape != expected:
                 raise ValueError(f"Layer '{self.name}' weight '{p._keras_name}' has shape {expected}, but the array "
                                  f"given has shape {arr.shape}.")
-            t = torch.as_tensor(np.ascontiguousarray(arr), dtype=p.dtype)
+            t = torch.as_tensor(arr.copy(order="C"), dtype=p.dtype)  # (ascontiguousarray makes 0-d arrays 1-d)
             layout = getattr(p, "_keras_layout", None)
             if layout:
                 t = t.permute(*np.argsort(layout))

@@ -1,4 +1,4 @@
-"""Normalization layers: BatchNormalization and LayerNormalization, Keras semantics."""
+"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization and UnitNormalization."""
 import math
 
 import torch
@@ -274,4 +274,93 @@ class LayerNormalization(_NormBase):
         config.update({"axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
                        "rms_scaling": self.rms_scaling})
         config.update(self._affine_config())
+        return config
+
+
+class GroupNormalization(_NormBase):
+    """Normalizes each sample over groups of channels (Wu & He, 2018), Keras semantics.
+
+    The channels along ``axis`` are split into ``groups`` groups; each group is normalized over its
+    channels and all other non-batch axes, then scaled and shifted per channel. ``groups=1`` is
+    layer normalization over everything, ``groups=channels`` is instance normalization. It does not
+    depend on the batch size, so it suits small batches where BatchNormalization is noisy.
+
+    Args:
+        groups: number of groups (default 32); must divide the number of channels.
+        axis: the channel axis (default -1).
+        epsilon: added to the variance (default 1e-3).
+        center, scale: learn ``beta`` / ``gamma`` of shape (channels,).
+        beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint,
+        gamma_constraint.
+    """
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        self.groups = validation.positive_int(groups, "groups")
+        self.axis = _util.axis_arg(axis)
+        if isinstance(self.axis, list):
+            raise TypeError(f"Invalid type for argument `axis`: GroupNormalization takes one channel axis. "
+                            f"Received: axis={axis!r}")
+        self.epsilon = validation.number(epsilon, "epsilon", 0.0, None, low_inclusive=False)
+        self.center = validation.boolean(center, "center")
+        self.scale = validation.boolean(scale, "scale")
+        self._init_affine(beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+                          beta_constraint, gamma_constraint)
+        super().__init__(**kwargs)
+
+    def build(self, input_shape):
+        (channels,) = self._statistics_shape(input_shape)
+        if channels < self.groups:
+            raise ValueError(f"Number of groups ({self.groups}) cannot be more than the number of channels "
+                             f"({channels}).")
+        if channels % self.groups:
+            raise ValueError(f"Number of groups ({self.groups}) must be a multiple of the number of channels "
+                             f"({channels}).")
+        self._norm_weights((channels,), self.center, self.scale)
+        super().build(input_shape)
+
+    def call(self, inputs):
+        x = _util.cast_like(inputs, self.gamma) if self.gamma is not None else _util.cast_float(inputs, self.dtype)
+        axis = self._axes[0]
+        # torch's group_norm wants (batch, channels, ...): move the channel axis there and back. The copy
+        # to a contiguous layout is needed: torch 2.13's CPU backward of group_norm crashes (segfault) on
+        # a channels-last input that does not require grad.
+        moved = (x.movedim(axis, 1) if axis != 1 else x).contiguous()
+        if (self.gamma is None) == (self.beta is None):
+            y = F.group_norm(moved, self.groups, self.gamma, self.beta, self.epsilon)
+        else:  # only one of the two: torch's backward cannot take a missing weight with a bias
+            y = F.group_norm(moved, self.groups, None, None, self.epsilon)
+            per_channel = (-1,) + (1,) * (moved.ndim - 2)
+            y = y * self.gamma.reshape(per_channel) if self.gamma is not None else y + self.beta.reshape(per_channel)
+        return y.movedim(1, axis) if axis != 1 else y
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"groups": self.groups, "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+                       "scale": self.scale})
+        config.update(self._affine_config())
+        return config
+
+
+class UnitNormalization(Layer):
+    """Scales each sample to unit L2 norm over ``axis``: ``x / sqrt(max(sum(x**2), 1e-12))``.
+
+    Args:
+        axis: axis or list of axes to normalize over (default -1).
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        self.axis = _util.axis_arg(axis)
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        x = _util.cast_float(inputs, self.dtype)
+        axes = _axes(self.axis, x.ndim, self)
+        square_sum = torch.sum(x * x, dim=axes, keepdim=True)
+        return x * torch.rsqrt(torch.clamp(square_sum, min=1e-12))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"axis": self.axis})
         return config
