@@ -787,3 +787,10 @@ def get(identifier, arg_name="metrics"):
     if isinstance(identifier, Metric):
         return identifier
     return _REGISTRY.get(identifier, arg_name)
+
+
+# F-scores and IoU metrics live in their own module (they need the Metric base defined above).
+from strided.metric_scores import F1Score, FBetaScore, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU  # noqa: E402
+
+for _cls in (F1Score, FBetaScore, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU):
+    _REGISTRY.register(_cls)
