@@ -96,3 +96,12 @@ def test_registered_layer_file_loads_in_real_keras(real_keras, tmp_path):
 
     theirs = real_keras.models.load_model(path, custom_objects={"StridedTests>Scale": Scale_})
     np.testing.assert_allclose(theirs.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
+
+
+def test_keras_utils_graph_helpers():
+    inputs = keras.Input((3,))
+    hidden = layers.Dense(2)(inputs)
+    assert keras.utils.is_keras_tensor(hidden) and not keras.utils.is_keras_tensor(np.ones(3))
+    assert keras.utils.get_source_inputs(hidden) == [inputs]
+    x, y, sw = keras.utils.unpack_x_y_sample_weight(keras.utils.pack_x_y_sample_weight(X, Y))
+    assert x is X and y is Y and sw is None

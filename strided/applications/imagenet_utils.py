@@ -223,21 +223,7 @@ def image_input(input_tensor, input_shape):
     return input_tensor
 
 
-def get_source_inputs(tensor):
-    """The ``Input`` tensors that ``tensor`` was computed from, in first-seen order."""
-    from strided.layers.input_layer import InputLayer
-    found, seen, stack = [], set(), [tensor]
-    while stack:
-        t = stack.pop()
-        layer, node_index, _ = t._keras_history
-        if isinstance(layer, InputLayer):
-            if id(t) not in seen:
-                seen.add(id(t))
-                found.append(t)
-            continue
-        node = layer._inbound_nodes[node_index]
-        stack.extend(reversed(node.input_tensors))
-    return found
+from strided.layers.symbolic import get_source_inputs  # noqa: E402  (re-exported: Keras has it here too)
 
 
 def build_model(img_input, input_tensor, outputs, name):

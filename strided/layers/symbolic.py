@@ -176,3 +176,26 @@ def infer_outputs(fn, args, kwargs):
         return (shape, _dtype_name(a.dtype))
 
     return pytree.tree_map(merge, results[0], results[1])
+
+
+def is_keras_tensor(x):
+    """True for a symbolic tensor (from ``Input`` or a layer called on one), as ``keras.utils.is_keras_tensor``."""
+    return isinstance(x, KerasTensor)
+
+
+def get_source_inputs(tensor):
+    """The ``Input`` tensors that ``tensor`` was computed from, in first-seen order
+    (``keras.utils.get_source_inputs``)."""
+    from strided.layers.input_layer import InputLayer
+    found, seen, stack = [], set(), [tensor]
+    while stack:
+        t = stack.pop()
+        layer, node_index, _ = t._keras_history
+        if isinstance(layer, InputLayer):
+            if id(t) not in seen:
+                seen.add(id(t))
+                found.append(t)
+            continue
+        node = layer._inbound_nodes[node_index]
+        stack.extend(reversed(node.input_tensors))
+    return found

@@ -32,6 +32,8 @@ _LAZY = {
     "pack_x_y_sample_weight": "strided.training.data_adapter",
     "unpack_x_y_sample_weight": "strided.training.data_adapter",
     "clear_session": "strided.layers.base",
+    "is_keras_tensor": "strided.layers.symbolic",
+    "get_source_inputs": "strided.layers.symbolic",
 }
 
 
