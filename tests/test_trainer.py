@@ -343,3 +343,18 @@ def test_labels_out_of_range_are_a_clear_error_before_training():
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="label value of 7"):
         model.evaluate(np.zeros((8, 4), "float32"), np.full(8, 7), verbose=0)
+
+
+def test_steps_per_execution_groups_batch_callbacks_as_keras():
+    import strided as keras
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse", steps_per_execution=3)
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda b, logs=None: seen.append(("begin", b)),
+                                            on_train_batch_end=lambda b, logs=None: seen.append(("end", b)))
+    model.fit(np.ones((14, 2)), np.ones((14, 1)), batch_size=2, epochs=1, verbose=0, callbacks=[record])
+    # 7 batches in groups of 3: callbacks at the group boundaries, the last group shorter
+    assert seen == [("begin", 0), ("end", 2), ("begin", 3), ("end", 5), ("begin", 6), ("end", 6)]
+    assert int(model.optimizer.iterations) == 7  # every batch still trains
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        model.compile("sgd", "mse", steps_per_execution=0)

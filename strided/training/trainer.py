@@ -165,7 +165,8 @@ class Trainer:
             weighted_metrics: metrics that receive `sample_weight`/`class_weight`.
             run_eagerly: accepted for Keras compatibility (strided always runs eagerly
                 unless `jit_compile=True`).
-            steps_per_execution: accepted for Keras compatibility.
+            steps_per_execution: as in Keras, batch-level callbacks (and the progress bar) run once
+                every this many batches, at the end of each group (fewer host round trips).
             jit_compile: `True` compiles the training step with `torch.compile`
                 (falls back to eager execution with one warning if that fails).
             auto_scale_loss: scale the loss under the `mixed_float16` policy.
@@ -202,7 +203,8 @@ class Trainer:
         self.compiled_metrics = compile_utils.CompileMetrics(metrics, weighted_metrics, output_names, loss=loss)
         self._loss_tracker = compile_utils.MeanTracker("loss")
         self.run_eagerly = run_eagerly
-        self.steps_per_execution = steps_per_execution
+        from strided.utils.validation import positive_int
+        self.steps_per_execution = positive_int(steps_per_execution, "steps_per_execution")
         if jit_compile not in (True, False, "auto", None):
             raise ValueError(f"Invalid value for argument `jit_compile`. Expected True or False. "
                              f"Received: jit_compile={jit_compile!r}")
@@ -577,14 +579,22 @@ class Trainer:
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             logs = None
+            group, unreported = self.steps_per_execution, None
             for step, batch in train_iter.enumerate_epoch():
-                callbacks.on_train_batch_begin(step)
+                if step % group == 0:
+                    callbacks.on_train_batch_begin(step)
                 if train_iter.global_batch_size is not None:
                     self._global_batch_size = train_iter.global_batch_size
                 logs = self.train_step(batch)
-                callbacks.on_train_batch_end(step, LazyLogs(logs))
+                unreported = step
+                if (step + 1) % group == 0:
+                    # Keras (steps_per_execution): one callback per group, with the group's last step
+                    callbacks.on_train_batch_end(step, LazyLogs(logs))
+                    unreported = None
                 if self.stop_training:
                     break
+            if unreported is not None:  # a last, shorter group
+                callbacks.on_train_batch_end(unreported, LazyLogs(logs))
             if logs is None:
                 if train_iter.ran_out or train_adapter.num_batches == 0:
                     if train_adapter.num_batches == 0:
