@@ -302,3 +302,17 @@ def test_summary_expand_nested():
     outer.summary(print_fn=flat.append)
     assert "| tiny_dense" not in "\n".join(flat)
     assert "Total params: 26" in text  # 4*3+3 + 3*2+2 + 2*1+1
+
+
+def test_deepcopy_gives_an_independent_working_model():
+    import copy
+    import strided as keras
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                              keras.layers.Dense(2, kernel_constraint="max_norm")])
+    clone = copy.deepcopy(model)
+    x = np.random.default_rng(0).random((3, 4, 4, 1)).astype("float32")
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert [w.shape for w in clone.get_weights()] == [w.shape for w in model.get_weights()]  # Keras layout kept
+    clone.compile("sgd", "mse")
+    clone.fit(x, np.ones((3, 2)), verbose=0)
+    assert not np.array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))  # the original untouched

@@ -9,6 +9,7 @@ Weights are stored in torch's native layout (a conv kernel is ``(out, in, *k)``)
 remembers the permutation back to its Keras layout (``(*k, in, out)``), applied by get/set_weights.
 """
 import collections
+import copy
 import inspect
 import re
 import threading
@@ -551,3 +552,12 @@ class Variable(torch.nn.Parameter):
     @property
     def value(self):
         return self
+
+    def __deepcopy__(self, memo):
+        # torch's Parameter.__deepcopy__ drops instance attributes; the Keras ones (name, layout,
+        # trainable flag, regularizer, constraint) must survive `copy.deepcopy(model)`.
+        result = super().__deepcopy__(memo)
+        for key, value in self.__dict__.items():
+            if key not in result.__dict__:
+                setattr(result, key, copy.deepcopy(value, memo))
+        return result

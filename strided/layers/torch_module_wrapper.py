@@ -41,18 +41,21 @@ class TorchModuleWrapper(Layer):
         super().__init__(name=name, **kwargs)
         self.module = module.to(config.get_device())
         self._declared_output_shape = None if output_shape is None else tuple(output_shape)
-        for param_name, param in self.module.named_parameters():
-            # The attributes every strided weight carries (its Keras name; no layout change, no
-            # regularizer or constraint); the parameter itself is not copied.
-            param._keras_trainable = param.requires_grad
-            param._keras_name = param_name.replace(".", "_")
-            param._keras_layout = None
-            param._keras_regularizer = None
-            param._keras_constraint = None
         self.built = True
 
     def _all_own_weights(self):
-        return list(self.module.parameters())
+        params = []
+        for param_name, param in self.module.named_parameters():
+            if not hasattr(param, "_keras_name"):
+                # The attributes every strided weight carries (its Keras name; no layout change, no
+                # regularizer or constraint), set on the module's own parameter (also after a deepcopy).
+                param._keras_trainable = param.requires_grad
+                param._keras_name = param_name.replace(".", "_")
+                param._keras_layout = None
+                param._keras_regularizer = None
+                param._keras_constraint = None
+            params.append(param)
+        return params
 
     def call(self, inputs, training=None):
         if self._declared_output_shape is not None and isinstance(inputs, torch.Tensor) and inputs.is_meta:
