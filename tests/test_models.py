@@ -316,3 +316,13 @@ def test_deepcopy_gives_an_independent_working_model():
     clone.compile("sgd", "mse")
     clone.fit(x, np.ones((3, 2)), verbose=0)
     assert not np.array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))  # the original untouched
+
+
+def test_pickled_model_round_trips():
+    import pickle
+    import strided as keras
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    clone = pickle.loads(pickle.dumps(model))
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert clone.weights[0].value is clone.weights[0] and clone.get_weights()[0].shape == (3, 2)

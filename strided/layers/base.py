@@ -542,6 +542,12 @@ def _with_none_batch(shapes):
     return pytree.tree_map(fix, shapes, is_leaf=lambda s: isinstance(s, tuple) and all(isinstance(d, int) or d is None for d in s))
 
 
+def _rebuild_variable(data, requires_grad, attributes):
+    variable = Variable(data, requires_grad=requires_grad)
+    variable.__dict__.update(attributes)
+    return variable
+
+
 class Variable(torch.nn.Parameter):
     """A layer weight: a ``torch.nn.Parameter`` (stored in torch layout, see ``add_weight``).
 
@@ -552,6 +558,11 @@ class Variable(torch.nn.Parameter):
     @property
     def value(self):
         return self
+
+    def __reduce_ex__(self, protocol):
+        # Pickling (torch.save(model), multiprocessing) rebuilds a Variable with its Keras attributes;
+        # torch's Parameter reduction would come back as a plain Parameter.
+        return _rebuild_variable, (self.data, self.requires_grad, dict(self.__dict__))
 
     def __deepcopy__(self, memo):
         # torch's Parameter.__deepcopy__ drops instance attributes; the Keras ones (name, layout,
