@@ -6,6 +6,7 @@ Layout: the root (or the ``model_weights`` group of a full-model file) has the a
 ``layer_names1``... A full-model file also has ``model_config`` (JSON) and ``training_config``.
 """
 import json
+import re
 
 import numpy as np
 
@@ -76,8 +77,10 @@ def _set_legacy(layer, values):
 def plan_legacy(group, model, source, by_name=False, skip_mismatch=False):
     """Pairs the file's layers with the model's and checks every shape; returns ``[(layer, arrays)]``.
 
-    Layers are paired by name first, and the remaining ones (unnamed layers get per-process names
-    such as ``conv2d_7``) in order, as Keras's topological loading does. Nothing is assigned here.
+    Layers with names of their own are paired by name first; the others, and every layer whose name
+    is an automatic one (``conv2d_7``: per-process counters, so the file's ``conv2d_7`` may be another
+    layer than the model's), are paired in order, as Keras's topological loading does. Nothing is
+    assigned here.
     """
     layer_names = load_attributes(group, "layer_names")
     file_layers = []
@@ -103,7 +106,7 @@ def plan_legacy(group, model, source, by_name=False, skip_mismatch=False):
                 f"Layer count mismatch when loading weights from file {source}. Model '{model.name}' expected "
                 f"{len(model_layers)} layers with weights, found {len(file_layers)} saved layers. The file was "
                 "probably saved from a different architecture (or with/without the top). The model was not changed.")
-        model_by_name = {layer.name: layer for layer in model_layers}
+        model_by_name = {layer.name: layer for layer in model_layers if not _auto_named(layer)}
         used = set()
         matched = {}
         for i, (name, _) in enumerate(file_layers):
@@ -133,6 +136,12 @@ def plan_legacy(group, model, source, by_name=False, skip_mismatch=False):
         raise ValueError(f"The weights in {source} do not fit model '{model.name}': " + "; ".join(problems[:5])
                          + more + ". The model was not changed.")
     return plan
+
+
+def _auto_named(layer):
+    """Whether ``layer.name`` has the form of an automatic name (``conv2d``, ``conv2d_3``)."""
+    base = layer._default_name() if hasattr(layer, "_default_name") else None
+    return bool(base) and re.fullmatch(re.escape(base) + r"(_\d+)?", layer.name) is not None
 
 
 def _keras_shape(w):
