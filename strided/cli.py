@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-MODELS = ("seed-convnet", "mnist-mlp", "lenet5", "alexnet", "vgg16", "resnet50", "mobilenet_v2")
+MODELS = ("seed-convnet", "mnist-mlp", "lenet5", "alexnet", "vgg16", "resnet50", "mobilenet", "mobilenet_v2",
+          "densenet121", "inception_v3", "efficientnet_b0")
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "malaria")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -47,7 +48,8 @@ def build_model(name, input_shape, num_classes):
                                   layers.Dense(128, activation="relu"),
                                   layers.Dense(num_classes, activation="softmax")], name="mnist_mlp")
     builders = {"lenet5": "LeNet5", "alexnet": "AlexNet", "vgg16": "VGG16", "resnet50": "ResNet50",
-                "mobilenet_v2": "MobileNetV2"}
+                "mobilenet": "MobileNet", "mobilenet_v2": "MobileNetV2", "densenet121": "DenseNet121",
+                "inception_v3": "InceptionV3", "efficientnet_b0": "EfficientNetB0"}
     builder = getattr(applications, builders[name])
     return builder(weights=None, input_shape=tuple(input_shape), classes=num_classes)
 

@@ -244,3 +244,12 @@ def test_input_tensor_and_source_inputs():
     assert m.output.shape == (None, 2048)
     out = m.predict(np.zeros((1, 32, 32, 3), "float32"), verbose=0)
     assert out.shape == (1, 2048)
+
+
+def test_every_family_is_reachable_from_the_package():
+    from strided.applications import densenet, efficientnet, inception_v3, mobilenet
+    assert A.DenseNet121 is densenet.DenseNet121 and A.DenseNet201 is densenet.DenseNet201
+    assert A.MobileNet is mobilenet.MobileNet and A.InceptionV3 is inception_v3.InceptionV3
+    assert [getattr(A, f"EfficientNetB{i}") for i in range(8)] == [getattr(efficientnet, f"EfficientNetB{i}")
+                                                                    for i in range(8)]
+    assert A.efficientnet is efficientnet and callable(A.densenet.preprocess_input)
