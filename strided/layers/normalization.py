@@ -139,6 +139,10 @@ class BatchNormalization(_NormBase):
 
     def call(self, inputs, training=False):
         x = _util.cast_like(inputs, self.moving_mean)
+        if x.is_meta:
+            # Shape inference: the output is shaped like the input. (torch's meta batch_norm goes through a
+            # decomposition that imports torch._dynamo: over a second on the first model a session builds.)
+            return torch.empty_like(x)
         ndim = x.ndim
         axes = self._axes
         training = bool(training) and self.trainable
