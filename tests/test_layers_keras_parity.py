@@ -131,6 +131,18 @@ def test_pooling_matches_keras(real_keras, rank):
             compare(real_keras, f"Global{kind}Pooling{rank}D", dict(data_format=fmt, keepdims=bool(i % 2)), shape, rng)
 
 
+@pytest.mark.parametrize("cls, kwargs, shape", [
+    ("AdaptiveAveragePooling1D", {"output_size": 4}, (2, 9, 3)),
+    ("AdaptiveAveragePooling2D", {"output_size": (3, 5)}, (2, 7, 11, 2)),
+    ("AdaptiveAveragePooling2D", {"output_size": 2, "data_format": "channels_first"}, (2, 3, 5, 5)),
+    ("AdaptiveMaxPooling2D", {"output_size": (4, 3)}, (2, 9, 7, 3)),
+    ("AdaptiveMaxPooling3D", {"output_size": 2}, (1, 5, 4, 3, 2)),
+    ("AdaptiveAveragePooling3D", {"output_size": (1, 2, 3)}, (1, 4, 5, 6, 2)),
+])
+def test_adaptive_pooling_matches_keras(real_keras, cls, kwargs, shape):
+    compare(real_keras, cls, kwargs, shape, np.random.default_rng(45))
+
+
 def test_dense_and_activations_match_keras(real_keras):
     rng = np.random.default_rng(50)
     compare(real_keras, "Dense", dict(units=4, activation="relu"), (3, 5), rng)

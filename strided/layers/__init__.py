@@ -3,6 +3,10 @@ from strided.layers.base import Layer, clear_session
 from strided.layers.input_layer import Input, InputLayer
 from strided.layers.symbolic import KerasTensor
 
+from strided.layers.adaptive_pooling import (
+    AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
+)
 from strided.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from strided.layers.convolutional import (
     BaseConv, BaseConvTranspose, BaseDepthwiseConv, BaseSeparableConv, Conv1D, Conv1DTranspose, Conv2D,
