@@ -390,3 +390,26 @@ def test_grad_cam_binary_sigmoid_explains_either_class():
             np.testing.assert_allclose(heat, 0.0)
     with pytest.raises(ValueError, match="2 classes"):
         vis.grad_cam(model, x, class_index=2)
+
+
+def test_filter_pattern_grows_the_filter_and_finds_its_preferred_edge(tmp_path):
+    import strided as keras
+    from strided import visualize
+    # One filter set by hand to a vertical edge detector (dark left, bright right): gradient ascent must
+    # raise its activation and produce an image brighter on the right of each window.
+    model = keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Conv2D(2, 3, use_bias=False, name="edges")])
+    kernel = np.zeros((3, 3, 1, 2), "float32")
+    kernel[:, 0, 0, 0], kernel[:, 2, 0, 0] = -1.0, 1.0  # filter 0: vertical edge
+    kernel[0, :, 0, 1], kernel[2, :, 0, 1] = -1.0, 1.0  # filter 1: horizontal edge
+    model.layers[0].set_weights([kernel])
+    image, activations = visualize.filter_pattern(model, "edges", 0, steps=15, step_size=0.5)
+    assert image.shape == (12, 12, 1)
+    assert activations[-1] > activations[0] + 1.0 and all(b >= a - 1e-6 for a, b in zip(activations, activations[1:]))
+    assert image[:, -1, 0].mean() > image[:, 0, 0].mean()  # brighter on the right: a vertical edge
+    other, _ = visualize.filter_pattern(model, "edges", 1, steps=15, step_size=0.5)
+    assert other[-1, :, 0].mean() > other[0, :, 0].mean()  # filter 1 prefers a horizontal edge
+    fig = visualize.plot_filter_patterns(model, "edges", steps=3, save_path=str(tmp_path / "patterns.png"))
+    assert len([ax for ax in fig.axes if ax.images]) == 2 and (tmp_path / "patterns.png").stat().st_size > 0
+    plt.close(fig)
+    with pytest.raises(ValueError, match="has 2 filters"):
+        visualize.filter_pattern(model, "edges", 5)
