@@ -113,3 +113,78 @@ def test_pool_parity(real_keras):
 def test_activation_ops_parity(real_keras, name):
     x = data((3, 4, 6), 0) * 4
     close(getattr(ops, name)(x), getattr(real_keras.ops, name)(x), name)
+
+
+# ----------------------------------------------------------------------------- the NumPy-like ops
+_RNG = np.random.default_rng(21)
+_A = _RNG.uniform(-0.9, 0.9, (3, 4)).astype("float32")
+_B = _RNG.uniform(0.1, 2.0, (3, 4)).astype("float32")
+_I = _RNG.integers(1, 20, (3, 4)).astype("int32")
+_J = _RNG.integers(1, 5, (3, 4)).astype("int32")
+_SQ = _RNG.uniform(-1, 1, (4, 4)).astype("float32")
+_V3 = _RNG.uniform(-1, 1, (2, 3)).astype("float32")
+
+MATH_CASES = [
+    *[(name, (_A,), {}) for name in ("sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh",
+                                      "arctanh", "expm1", "exp2", "log1p", "erf", "erfinv", "cbrt", "deg2rad",
+                                      "rad2deg", "absolute", "fabs", "negative", "trunc", "isnan", "isinf",
+                                      "isfinite", "signbit", "conjugate", "copy", "ravel", "flipud", "fliplr")],
+    *[(name, (_B,), {}) for name in ("log2", "log10", "rsqrt", "reciprocal")],
+    ("arccosh", (_B + 1,), {}), ("cos", (_I,), {}), ("log1p", (_I,), {}),  # integers become floatx
+    *[(name, (_A, _B), {}) for name in ("arctan2", "hypot", "logaddexp", "true_divide", "fmax", "fmin", "mod",
+                                         "fmod", "floor_divide", "logical_xor", "isclose", "allclose", "append",
+                                         "outer", "inner", "divide_no_nan")],
+    *[(name, (_I, _J), {}) for name in ("bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift",
+                                         "gcd", "lcm", "floor_divide", "mod")],
+    ("bitwise_invert", (_I,), {}),
+    ("divide_no_nan", (_A, np.where(_B > 1, _B, 0).astype("float32")), {}),
+    *[(name, (_A,), kw) for name in ("all", "any", "amax", "amin", "ptp")
+      for kw in ({}, {"axis": 1}, {"axis": 0, "keepdims": True})],
+    ("count_nonzero", (np.where(_A > 0, _A, 0),), {"axis": 1}), ("count_nonzero", (np.where(_A > 0, _A, 0),), {}),
+    ("cumprod", (_A,), {"axis": 1}), ("cumprod", (_A,), {}),
+    ("median", (_A,), {}), ("median", (_A,), {"axis": 1, "keepdims": True}), ("median", (_A,), {"axis": 0}),
+    ("quantile", (_A, 0.3), {"axis": 1}), ("quantile", (_A, [0.1, 0.9]), {}),
+    ("quantile", (_A, 0.25), {"axis": (0, 1)}),
+    ("average", (_A,), {"axis": 1}), ("average", (_A,), {"axis": 1, "weights": _B[0]}),
+    ("diff", (_A,), {}), ("diff", (_A,), {"n": 2, "axis": 0}),
+    ("trace", (_SQ,), {}), ("trace", (_SQ,), {"offset": 1}),
+    ("flip", (_A,), {}), ("flip", (_A,), {"axis": 1}), ("roll", (_A, 2), {}), ("roll", (_A, -1), {"axis": 1}),
+    ("rot90", (_A,), {}), ("rot90", (_A,), {"k": 3}), ("tril", (_SQ,), {"k": -1}), ("triu", (_SQ,), {}),
+    ("diag", (_SQ,), {}), ("diag", (_V3[0],), {"k": 1}), ("diagonal", (_SQ,), {"offset": -1}),
+    ("broadcast_to", (_A[0], (3, 4)), {}), ("full_like", (_A, 2.5), {}), ("kron", (_A[:2, :2], _B[:2, :2]), {}),
+    ("cross", (_V3, _V3[::-1]), {}), ("vdot", (_A[0], _B[0]), {}), ("hstack", ([_A, _B],), {}),
+    ("vstack", ([_A, _B],), {}), ("dstack", ([_A, _B],), {}),
+    ("take_along_axis", (_A, np.argsort(_A, axis=1)), {"axis": 1}),
+    ("searchsorted", (np.sort(_A[0]), _B[0]), {}), ("searchsorted", (np.sort(_A[0]), _A[1]), {"side": "right"}),
+    ("digitize", (_A[0], np.array([-0.5, 0.0, 0.5], "float32")), {}),
+    ("nan_to_num", (np.array([np.nan, np.inf, -np.inf, 1.0], "float32"),), {"nan": 2.0, "posinf": 9.0}),
+    ("eye", (3,), {"k": 1}), ("eye", (2, 4), {}), ("identity", (3,), {}), ("tri", (3, 4), {"k": 1}),
+    ("linspace", (0, 1, 7), {}), ("linspace", (0, 1, 5), {"endpoint": False}),
+    ("select", ([_A > 0.3, _A < -0.3], [_A, _B]), {}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", MATH_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(MATH_CASES)])
+def test_numpy_like_ops_match_keras(real_keras, name, args, kwargs):
+    ours = getattr(ops, name)(*args, **kwargs)
+    theirs = getattr(real_keras.ops, name)(*args, **kwargs)
+    ours_np, theirs_np = to_np(ours), to_np(theirs)
+    assert ours_np.shape == theirs_np.shape, (name, ours_np.shape, theirs_np.shape)
+    assert ours_np.dtype == theirs_np.dtype, (name, ours_np.dtype, theirs_np.dtype)
+    np.testing.assert_allclose(ours_np, theirs_np, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_list_valued_ops_match_keras(real_keras):
+    for name, args in (("meshgrid", (_A[0], _B[0, :3])), ("unstack", (torch.from_numpy(_A),)),
+                       ("nonzero", (np.where(_A > 0, _A, 0),))):
+        ours, theirs = getattr(ops, name)(*args), getattr(real_keras.ops, name)(*args)
+        assert len(ours) == len(theirs), name
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(to_np(a), to_np(b), err_msg=name)
+
+
+def test_ops_follow_numpy_where_keras_torch_does_not():
+    # Keras's torch backend divides by the weights' last-axis sums here; NumPy (and TF/JAX) give one number.
+    np.testing.assert_allclose(to_np(ops.average(_A, weights=_B)), np.average(_A, weights=_B), rtol=1e-5)
+    np.testing.assert_allclose(to_np(ops.vdot(_A, _B)), np.vdot(_A, _B), rtol=1e-5)  # flattens, as NumPy
