@@ -20,7 +20,9 @@ All take inputs in Keras layout: ``(N, *spatial, C)`` for channels_last (default
 'same' padding is TensorFlow's (odd pixel after), max pooling never picks padding, average pooling
 does not count it. Activation functions (``ops.relu``, ``ops.softmax``...) have ``keras.ops``
 defaults; ``ops.convert_to_tensor``/``convert_to_numpy``/``cast`` convert; a NumPy-like subset
-(``ops.sum``, ``mean``, ``matmul``, ``where``, ``one_hot``...) is in ``strided.ops.numpy_ops``.
+(``ops.sum``, ``mean``, ``matmul``, ``where``, ``one_hot``...) is in ``strided.ops.numpy_ops``, and the
+rest of the NumPy-like functions (``ops.cos``, ``quantile``, ``flip``, ``tril``, ``linspace``,
+``bitwise_and``...) in ``strided.ops.math_ops``.
 """
 from strided.ops import kernels, reference  # noqa: F401
 from strided.ops.convolution import conv, conv_transpose, depthwise_conv, separable_conv  # noqa: F401
