@@ -188,3 +188,53 @@ def test_ops_follow_numpy_where_keras_torch_does_not():
     # Keras's torch backend divides by the weights' last-axis sums here; NumPy (and TF/JAX) give one number.
     np.testing.assert_allclose(to_np(ops.average(_A, weights=_B)), np.average(_A, weights=_B), rtol=1e-5)
     np.testing.assert_allclose(to_np(ops.vdot(_A, _B)), np.vdot(_A, _B), rtol=1e-5)  # flattens, as NumPy
+
+
+_X4 = _RNG.uniform(-1, 1, (2, 4, 6, 8)).astype("float32")
+_P = _RNG.uniform(0.05, 1, (5, 4)).astype("float32")
+_T = np.eye(4, dtype="float32")[_RNG.integers(0, 4, 5)]
+NN_CASES = [
+    ("normalize", (_A,), {}), ("normalize", (_A,), {"axis": 0, "order": 1}),
+    ("batch_normalization", (_X4, _B[0, :1].repeat(8), _B[1, :1].repeat(8) + 1, -1), {"offset": _A[0, :1].repeat(8),
+                                                                                     "scale": _B[2, :1].repeat(8)}),
+    ("batch_normalization", (_X4, np.linspace(0, 1, 4, dtype="float32"), np.linspace(1, 2, 4, dtype="float32"), 1),
+     {}),
+    ("layer_normalization", (_X4,), {}), ("layer_normalization", (_X4,), {"gamma": _B[0, :1].repeat(8),
+                                                                          "beta": _A[0, :1].repeat(8)}),
+    ("rms_normalization", (_X4,), {}), ("rms_normalization", (_X4,), {"scale": np.full(8, 2.0, "float32")}),
+    ("binary_crossentropy", (_T, _P), {}), ("binary_crossentropy", (_T, _A[:, :4].repeat(2, 0)[:5]),
+                                            {"from_logits": True}),
+    ("categorical_crossentropy", (_T, _P), {}), ("categorical_crossentropy", (_T, _P), {"from_logits": True}),
+    ("sparse_categorical_crossentropy", (_T.argmax(1), _P), {}),
+    ("sparse_categorical_crossentropy", (_T.argmax(1)[:, None], _P), {"from_logits": True}),
+    ("multi_hot", (np.array([[0, 2], [1, 1]]),), {"num_classes": 4}), ("multi_hot", (np.array([3, 0]),),
+                                                                       {"num_classes": 5}),
+    ("in_top_k", (_T.argmax(1), _P, 2), {}),
+    ("psnr", (_B, _B * 0.9, 2.0), {}),
+    ("depth_to_space", (_X4, 2), {}), ("space_to_depth", (_X4, 2), {}),
+    ("adaptive_average_pool", (_X4, (3, 5)), {}), ("adaptive_max_pool", (_X4, 2), {"data_format": "channels_first"}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", NN_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(NN_CASES)])
+def test_nn_ops_match_keras(real_keras, name, args, kwargs):
+    ours = getattr(ops, name)(*args, **kwargs)
+    theirs = getattr(real_keras.ops, name)(*args, **kwargs)
+    assert to_np(ours).shape == to_np(theirs).shape, name
+    assert to_np(ours).dtype == to_np(theirs).dtype, (name, to_np(ours).dtype, to_np(theirs).dtype)
+    np.testing.assert_allclose(to_np(ours), to_np(theirs), rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_moments_match_keras(real_keras):
+    for axes, keepdims in (([0, 1, 2], False), (-1, True), ([1], False)):
+        for a, b in zip(ops.moments(_X4, axes, keepdims), real_keras.ops.moments(_X4, axes, keepdims)):
+            np.testing.assert_allclose(to_np(a), to_np(b), rtol=1e-5, atol=1e-6)
+
+
+def test_depth_to_space_formats_agree():
+    # channels_first is the channels_last result transposed (TensorFlow's semantics for both formats)
+    nchw = _X4.transpose(0, 3, 1, 2)
+    for fn in (ops.depth_to_space, ops.space_to_depth):
+        np.testing.assert_array_equal(to_np(fn(nchw, 2, data_format="channels_first")),
+                                      to_np(fn(_X4, 2)).transpose(0, 3, 1, 2))
+    np.testing.assert_array_equal(to_np(ops.space_to_depth(ops.depth_to_space(_X4, 2), 2)), _X4)

@@ -30,6 +30,7 @@ from strided.ops.core import cast, convert_to_numpy, convert_to_tensor, dtype_na
 from strided.ops.kernels import average_pool, max_pool  # noqa: F401
 from strided.ops.numpy_ops import *  # noqa: F401,F403  (NumPy-like subset: sum, mean, matmul, where...)
 from strided.ops.math_ops import *  # noqa: F401,F403  (trigonometry, logic, bitwise, quantiles, array building)
+from strided.ops.nn_ops import *  # noqa: F401,F403  (moments, normalizations, cross-entropies, depth_to_space...)
 from strided.ops.nn_functions import (  # noqa: F401
     celu, elu, exponential, gelu, glu, hard_shrink, hard_sigmoid, hard_silu, hard_swish, hard_tanh,
     leaky_relu, linear, log_sigmoid, log_softmax, mish, relu, relu6, selu, sigmoid, silu, soft_shrink,
