@@ -238,3 +238,28 @@ def test_depth_to_space_formats_agree():
         np.testing.assert_array_equal(to_np(fn(nchw, 2, data_format="channels_first")),
                                       to_np(fn(_X4, 2)).transpose(0, 3, 1, 2))
     np.testing.assert_array_equal(to_np(ops.space_to_depth(ops.depth_to_space(_X4, 2), 2)), _X4)
+
+
+_IMG = _RNG.uniform(0, 1, (2, 7, 9, 3)).astype("float32")
+IMAGE_CASES = [
+    ("resize", (_IMG, (4, 5)), {}), ("resize", (_IMG, (11, 6)), {"interpolation": "nearest"}),
+    ("resize", (_IMG, (3, 3)), {"interpolation": "bicubic", "antialias": True}),
+    ("resize", (_IMG, (5, 5)), {"crop_to_aspect_ratio": True}),
+    ("resize", (_IMG, (5, 5)), {"pad_to_aspect_ratio": True, "fill_value": 0.5}),
+    ("resize", (_IMG.transpose(0, 3, 1, 2), (4, 4)), {"data_format": "channels_first"}),
+    ("rgb_to_grayscale", (_IMG,), {}), ("rgb_to_grayscale", (_IMG[0],), {}),
+    ("rgb_to_hsv", (_IMG,), {}), ("hsv_to_rgb", (_IMG,), {}),
+    ("extract_patches", (_IMG, 3), {}), ("extract_patches", (_IMG, (2, 3)), {"strides": 1}),
+    ("extract_patches", (_IMG, 3), {"strides": 2, "padding": "same"}),
+    ("extract_patches", (_IMG, 2), {"strides": 1, "dilation_rate": 2}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", IMAGE_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(IMAGE_CASES)])
+def test_image_ops_match_keras(real_keras, name, args, kwargs):
+    ours = getattr(ops.image, name)(*args, **kwargs)
+    theirs = getattr(real_keras.ops.image, name)(*args, **kwargs)
+    assert to_np(ours).shape == to_np(theirs).shape, (name, to_np(ours).shape, to_np(theirs).shape)
+    np.testing.assert_allclose(to_np(ours), to_np(theirs), rtol=1e-5, atol=1e-5, err_msg=name)
+    if name == "rgb_to_hsv":  # and back
+        np.testing.assert_allclose(to_np(ops.image.hsv_to_rgb(ours)), args[0], atol=1e-5)

@@ -3,48 +3,11 @@ import numbers
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from strided.layers import _util
 from strided.layers.base import Layer
+from strided.ops.image import _MODES, resize_images  # noqa: F401  (re-exported: layers import it from here)
 from strided.utils import conv_utils, validation
-
-_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic", "area": "area"}
-
-
-def resize_images(images, size, interpolation="bilinear", data_format="channels_last", crop_to_aspect_ratio=False,
-                  pad_to_aspect_ratio=False, fill_value=0.0, antialias=False):
-    """Resizes a batch ``(N, H, W, C)`` (or one image ``(H, W, C)``) to ``size = (height, width)``.
-
-    Half-pixel sampling (TensorFlow/Keras ``ops.image.resize``). ``crop_to_aspect_ratio`` first takes the
-    largest centred crop with the target aspect ratio; ``pad_to_aspect_ratio`` pads with ``fill_value``.
-    """
-    single = images.ndim == 3
-    x = images.unsqueeze(0) if single else images
-    if data_format == "channels_last":
-        x = x.movedim(-1, 1)
-    if not x.is_floating_point():
-        x = x.float()
-    th, tw = size
-    h, w = x.shape[-2], x.shape[-1]
-    if crop_to_aspect_ratio:
-        ch = max(min(h, int(float(w * th) / tw)), 1)
-        cw = max(min(w, int(float(h * tw) / th)), 1)
-        hs, ws = int(float(h - ch) / 2), int(float(w - cw) / 2)
-        x = x[:, :, hs:hs + ch, ws:ws + cw]
-    elif pad_to_aspect_ratio:
-        ph = max(h, int(float(w * th) / tw))
-        pw = max(w, int(float(h * tw) / th))
-        hs, ws = int(float(ph - h) / 2), int(float(pw - w) / 2)
-        # Keras pads the same amount on both sides (the target box may be one pixel short of exact).
-        x = F.pad(x, (ws, ws, hs, hs), value=float(fill_value))
-    mode = _MODES[interpolation]
-    align = False if mode in ("bilinear", "bicubic") else None
-    y = F.interpolate(x, size=(th, tw), mode=mode, align_corners=align,
-                      antialias=bool(antialias) and mode in ("bilinear", "bicubic"))
-    if data_format == "channels_last":
-        y = y.movedim(1, -1)
-    return y.squeeze(0) if single else y
 
 
 class Rescaling(Layer):

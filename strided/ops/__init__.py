@@ -24,7 +24,7 @@ defaults; ``ops.convert_to_tensor``/``convert_to_numpy``/``cast`` convert; a Num
 rest of the NumPy-like functions (``ops.cos``, ``quantile``, ``flip``, ``tril``, ``linspace``,
 ``bitwise_and``...) in ``strided.ops.math_ops``.
 """
-from strided.ops import kernels, reference  # noqa: F401
+from strided.ops import image, kernels, reference  # noqa: F401
 from strided.ops.convolution import conv, conv_transpose, depthwise_conv, separable_conv  # noqa: F401
 from strided.ops.core import cast, convert_to_numpy, convert_to_tensor, dtype_name, is_tensor, shape  # noqa: F401
 from strided.ops.kernels import average_pool, max_pool  # noqa: F401
