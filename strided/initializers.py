@@ -431,3 +431,6 @@ def get(identifier, arg_name="identifier"):
 
         return initialize_fn
     return _REGISTRY.get(identifier, arg_name)
+
+# Keras 3 also names two classes with the Initializer suffix.
+IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal

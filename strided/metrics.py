@@ -794,3 +794,10 @@ from strided.metric_scores import F1Score, FBetaScore, IoU, MeanIoU, OneHotIoU, 
 
 for _cls in (F1Score, FBetaScore, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU):
     _REGISTRY.register(_cls)
+
+# keras.metrics also exposes the loss functions (per-sample values), the same objects as keras.losses.
+from strided.losses import (  # noqa: E402,F401
+    binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy, categorical_focal_crossentropy,
+    categorical_hinge, hinge, huber, kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
+    mean_squared_error, mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge,
+)

@@ -118,3 +118,30 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     draws = torch.multinomial(probs, int(num_samples), replacement=True,
                               generator=_generator(seed, logits.device))
     return draws.to(config.torch_dtype(dtype))
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Samples a Gamma(``alpha``, 1) distribution."""
+    device = config.get_device()
+    concentration = torch.full(_shape(shape), float(alpha), dtype=torch.float32, device=device)
+    return torch._standard_gamma(concentration, generator=_generator(seed, device)).to(_float(dtype))
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Samples Binomial(``counts``, ``probabilities``) (numbers of successes, as floats)."""
+    device = config.get_device()
+    size = _shape(shape)
+    count = torch.broadcast_to(torch.as_tensor(counts, dtype=torch.float32, device=device), size)
+    prob = torch.broadcast_to(torch.as_tensor(probabilities, dtype=torch.float32, device=device), size)
+    return torch.binomial(count.contiguous(), prob.contiguous(), generator=_generator(seed, device)).to(_float(dtype))
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Samples Beta(``alpha``, ``beta``), as X / (X + Y) with X ~ Gamma(alpha), Y ~ Gamma(beta)."""
+    device = config.get_device()
+    generator = _generator(seed, device)
+    size = _shape(shape)
+    a = torch.broadcast_to(torch.as_tensor(alpha, dtype=torch.float32, device=device), size).contiguous()
+    b = torch.broadcast_to(torch.as_tensor(beta, dtype=torch.float32, device=device), size).contiguous()
+    x, y = torch._standard_gamma(a, generator=generator), torch._standard_gamma(b, generator=generator)
+    return (x / (x + y)).to(_float(dtype))

@@ -241,3 +241,21 @@ def test_keras_random_seeding_semantics():
     assert draws.tolist() == [[1] * 5, [0] * 5]
     with pytest.raises(ValueError, match="SeedGenerator"):
         keras.random.normal((2,), seed="abc")
+
+
+def test_keras_random_distributions():
+    keras = strided
+    for fn, args, mean, var in ((keras.random.gamma, (3.0,), 3.0, 3.0), (keras.random.binomial, (10, 0.3), 3.0, 2.1),
+                                (keras.random.beta, (2.0, 5.0), 2 / 7, 10 / (49 * 8))):
+        x = fn((40000,), *args, seed=3)
+        torch.testing.assert_close(x, fn((40000,), *args, seed=3))  # an int seed repeats
+        assert x.dtype == torch.float32
+        assert abs(float(x.mean()) - mean) < 0.03 * max(mean, 1) and abs(float(x.var()) - var) < 0.06 * max(var, 1)
+
+
+def test_metric_functions_and_initializer_names_as_keras(real_keras):
+    y_true, y_pred = np.array([[0.0, 1.0], [1.0, 1.0]]), np.array([[0.2, 0.7], [0.9, 0.4]], "float32")
+    for name in ("mean_squared_error", "binary_crossentropy", "hinge", "log_cosh", "poisson"):
+        np.testing.assert_allclose(np.asarray(getattr(strided.metrics, name)(y_true, y_pred)),
+                                   np.asarray(getattr(real_keras.metrics, name)(y_true, y_pred)), rtol=1e-5)
+    assert strided.initializers.OrthogonalInitializer is strided.initializers.Orthogonal

@@ -33,6 +33,8 @@ _LAZY = {
     "unpack_x_y_sample_weight": "strided.training.data_adapter",
     "clear_session": "strided.layers.base",
     "is_keras_tensor": "strided.layers.symbolic",
+    "serialize_keras_object": "strided.saving",
+    "deserialize_keras_object": "strided.saving",
     "get_source_inputs": "strided.layers.symbolic",
 }
 
