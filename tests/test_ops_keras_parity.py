@@ -188,6 +188,7 @@ def test_ops_follow_numpy_where_keras_torch_does_not():
     # Keras's torch backend divides by the weights' last-axis sums here; NumPy (and TF/JAX) give one number.
     np.testing.assert_allclose(to_np(ops.average(_A, weights=_B)), np.average(_A, weights=_B), rtol=1e-5)
     np.testing.assert_allclose(to_np(ops.vdot(_A, _B)), np.vdot(_A, _B), rtol=1e-5)  # flattens, as NumPy
+    np.testing.assert_array_equal(to_np(ops.imag(_A)), np.imag(_A))  # zeros for real input (Keras-torch raises)
 
 
 _X4 = _RNG.uniform(-1, 1, (2, 4, 6, 8)).astype("float32")
@@ -263,3 +264,44 @@ def test_image_ops_match_keras(real_keras, name, args, kwargs):
     np.testing.assert_allclose(to_np(ours), to_np(theirs), rtol=1e-5, atol=1e-5, err_msg=name)
     if name == "rgb_to_hsv":  # and back
         np.testing.assert_allclose(to_np(ops.image.hsv_to_rgb(ours)), args[0], atol=1e-5)
+
+
+_N = _A.copy()
+_N[0, 1], _N[2, 3] = np.nan, np.nan
+_N[1] = np.nan  # an all-NaN row
+MORE_CASES = [
+    *[(name, (_N,), kw) for name in ("nansum", "nanmean", "nanmax", "nanmin", "nanvar", "nanstd")
+      for kw in ({}, {"axis": 0}, {"axis": 1, "keepdims": True})],
+    ("percentile", (_A, 30), {"axis": 1}), ("percentile", (_A, [10, 90]), {}),
+    ("logspace", (0, 2, 5), {}), ("logspace", (1, 3, 4), {"base": 2, "endpoint": False}),
+    ("geomspace", (1, 1000, 4), {}),
+    ("erfc", (_A,), {}), ("sinc", (_A,), {}), ("logaddexp2", (_A, _B), {}), ("heaviside", (_A, _B), {}),
+    ("isneginf", (np.array([-np.inf, np.inf, 1.0], "float32"),), {}),
+    ("isposinf", (np.array([-np.inf, np.inf, 1.0], "float32"),), {}),
+    ("real", (_A,), {}), ("isin", (_I, _J), {}),
+    ("bincount", (np.array([0, 1, 1, 3, 3, 3]),), {}), ("bincount", (np.array([0, 2, 2]),), {"minlength": 5}),
+    ("bincount", (np.array([0, 1, 1]), np.array([0.5, 1.0, 2.0], "float32")), {}),
+    ("diagflat", (_A[0],), {}), ("diagflat", (_A[0, :2],), {"k": -1}), ("ldexp", (_A, _J), {}),
+    ("det", (_SQ,), {}), ("inv", (_SQ + 4 * np.eye(4, dtype="float32"),), {}),
+    ("solve", (_SQ + 4 * np.eye(4, dtype="float32"), _A.T[:, :2].copy()), {}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", MORE_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(MORE_CASES)])
+def test_more_ops_match_keras(real_keras, name, args, kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = getattr(ops, name)(*args, **kwargs)
+        theirs = getattr(real_keras.ops, name)(*args, **kwargs)
+    assert to_np(ours).shape == to_np(theirs).shape, (name, to_np(ours).shape, to_np(theirs).shape)
+    assert to_np(ours).dtype == to_np(theirs).dtype, (name, to_np(ours).dtype, to_np(theirs).dtype)
+    np.testing.assert_allclose(to_np(ours), to_np(theirs), rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_split_family_and_slogdet_match_keras(real_keras):
+    for name, args in (("array_split", (_A, 3)), ("array_split", (_A[0], 3)), ("hsplit", (_A, 2)), ("vsplit", (_A, 3)),
+                       ("slogdet", (_SQ,))):
+        ours, theirs = getattr(ops, name)(*args), getattr(real_keras.ops, name)(*args)
+        assert len(ours) == len(theirs), name
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(to_np(a), to_np(b), rtol=1e-5, atol=1e-6, err_msg=name)

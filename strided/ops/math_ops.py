@@ -445,5 +445,153 @@ def select(condlist, choicelist, default=0):
     return out
 
 
+# ------------------------------------------------------------------ NaN-aware reductions and more
+def _nan_reduce(fn, x, axis, keepdims, fill):
+    x = _float(x)
+    mask = torch.isnan(x)
+    return fn(torch.where(mask, torch.full_like(x, fill), x), mask, axis, keepdims)
+
+
+def nansum(x, axis=None, keepdims=False):
+    """Sum along ``axis`` ignoring NaNs."""
+    return _reduce(lambda t, a, k=False: torch.nansum(t, dim=a, keepdim=k), _float(x), axis, keepdims)
+
+
+def nanmean(x, axis=None, keepdims=False):
+    """Mean along ``axis`` ignoring NaNs."""
+    return _reduce(lambda t, a, k=False: torch.nanmean(t, dim=a, keepdim=k), _float(x), axis, keepdims)
+
+
+def nanmax(x, axis=None, keepdims=False):
+    """Maximum along ``axis`` ignoring NaNs (NaN where a slice is all NaN)."""
+    x = _float(x)
+    out = amax(torch.where(torch.isnan(x), torch.full_like(x, -float("inf")), x), axis, keepdims)
+    return torch.where(all(torch.isnan(x), axis, keepdims), torch.full_like(out, float("nan")), out)
+
+
+def nanmin(x, axis=None, keepdims=False):
+    """Minimum along ``axis`` ignoring NaNs (NaN where a slice is all NaN)."""
+    x = _float(x)
+    out = amin(torch.where(torch.isnan(x), torch.full_like(x, float("inf")), x), axis, keepdims)
+    return torch.where(all(torch.isnan(x), axis, keepdims), torch.full_like(out, float("nan")), out)
+
+
+def nanvar(x, axis=None, keepdims=False):
+    """Variance along ``axis`` ignoring NaNs."""
+    x = _float(x)
+    mean = nanmean(x, axis, keepdims=True)
+    return nanmean(torch.square(x - mean), axis, keepdims)
+
+
+def nanstd(x, axis=None, keepdims=False):
+    """Standard deviation along ``axis`` ignoring NaNs."""
+    return torch.sqrt(nanvar(x, axis, keepdims))
+
+
+def percentile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th percentile(s) (``q`` in [0, 100]) along ``axis``."""
+    return quantile(x, torch.as_tensor(q, dtype=torch.float64) / 100.0, axis=axis, method=method, keepdims=keepdims)
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
+    """``base ** linspace(start, stop, num)``."""
+    exponents = linspace(start, stop, num, endpoint=endpoint, dtype="float64")
+    return torch.pow(torch.as_tensor(float(base), dtype=torch.float64), exponents).to(config.torch_dtype(dtype))
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``num`` numbers spaced evenly on a log scale from ``start`` to ``stop``."""
+    import math
+    values = logspace(math.log10(float(start)), math.log10(float(stop)), num, endpoint, 10, "float64")
+    return values.to(config.torch_dtype(dtype))
+
+
+erfc = _unary_float(torch.erfc, "The complementary error function, ``1 - erf(x)``.")
+sinc = _unary_float(torch.sinc, "Normalized sinc, ``sin(pi x) / (pi x)``.")
+isneginf = _unary(torch.isneginf, "True where ``x`` is -inf.")
+isposinf = _unary(torch.isposinf, "True where ``x`` is +inf.")
+logaddexp2 = _binary_float(torch.logaddexp2, "``log2(2**x1 + 2**x2)`` without overflow.")
+heaviside = _binary_float(torch.heaviside, "0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0``.")
+
+
+def real(x):
+    """The real part (the tensor itself when real)."""
+    x = _t(x)
+    return torch.real(x) if x.is_complex() else x
+
+
+def imag(x):
+    """The imaginary part (zeros when real)."""
+    x = _t(x)
+    return torch.imag(x) if x.is_complex() else torch.zeros_like(x)
+
+
+def isin(x1, x2, assume_unique=False, invert=False):
+    """True where an element of ``x1`` occurs in ``x2``."""
+    a, b = _t(x1), _t(x2)
+    return torch.isin(a, b.to(a.device), assume_unique=assume_unique, invert=invert)
+
+
+def bincount(x, weights=None, minlength=0, sparse=False):
+    """Counts (or weight sums) of each non-negative integer value in ``x`` (1D, or per row of 2D)."""
+    x = _t(x).long()
+    w = None if weights is None else _t(weights).to(x.device)
+    length = builtins.max(int(x.max()) + 1 if x.numel() else 0, int(minlength))
+    if x.ndim == 2:
+        counts = torch.stack([torch.bincount(r, weights=None if w is None else w[i], minlength=length)
+                              for i, r in enumerate(x)])
+    else:
+        counts = torch.bincount(x, weights=w, minlength=length)
+    return counts.to(torch.int32) if w is None else counts.to(w.dtype)  # Keras: int32 counts
+
+
+def array_split(x, indices_or_sections, axis=0):
+    """Splits into ``indices_or_sections`` parts of (almost) equal size, or at the given indices."""
+    return list(torch.tensor_split(_t(x), indices_or_sections, dim=axis))
+
+
+def hsplit(x, indices_or_sections):
+    """``split`` along axis 1 (axis 0 for 1D)."""
+    return list(torch.hsplit(_t(x), indices_or_sections))
+
+
+def vsplit(x, indices_or_sections):
+    """``split`` along axis 0."""
+    return list(torch.vsplit(_t(x), indices_or_sections))
+
+
+def diagflat(x, k=0):
+    """A 2D tensor with the flattened ``x`` on its ``k``-th diagonal."""
+    return torch.diagflat(_t(x), offset=k)
+
+
+def ldexp(x1, x2):
+    """``x1 * 2 ** x2``."""
+    a, b = _float(x1), _t(x2)
+    return torch.ldexp(a, b.to(a.device))
+
+
+def det(x):
+    """Determinant of square matrices (batched)."""
+    return torch.linalg.det(_float(x))
+
+
+def inv(x):
+    """Inverse of square matrices (batched)."""
+    return torch.linalg.inv(_float(x))
+
+
+def solve(a, b):
+    """The ``x`` with ``a @ x = b``."""
+    a, b = _float(a), _float(b)
+    return torch.linalg.solve(a, b.to(a.device))
+
+
+def slogdet(x):
+    """``(sign, log|det|)`` of square matrices."""
+    sign, logabsdet = torch.linalg.slogdet(_float(x))
+    return sign, logabsdet
+
+
 __all__ = [name for name, value in list(globals().items())
            if not name.startswith("_") and callable(value) and getattr(value, "__module__", None) == __name__]
