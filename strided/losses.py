@@ -29,7 +29,7 @@ __all__ = [
     "binary_focal_crossentropy", "categorical_focal_crossentropy", "mean_squared_error",
     "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "huber",
     "log_cosh", "hinge", "squared_hinge", "categorical_hinge", "kl_divergence", "poisson",
-    "cosine_similarity", "check_labels", "get", "serialize", "deserialize",
+    "cosine_similarity", "Dice", "Tversky", "dice", "tversky", "check_labels", "get", "serialize", "deserialize",
 ]
 
 _REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
@@ -724,16 +724,71 @@ def check_labels(loss, y_true, y_pred):
 # ---------------------------------------------------------------------------------------------
 # registry
 
+def _dims(axis):
+    return None if axis is None else (tuple(axis) if isinstance(axis, (list, tuple)) else int(axis))
+
+
+def dice(y_true, y_pred, axis=None):
+    """Dice loss, ``1 - 2 sum(y_true * y_pred) / (sum(y_true) + sum(y_pred))`` over ``axis`` (all when None).
+
+    The overlap score of segmentation masks: 0 for a perfect mask, 1 for no overlap.
+    """
+    y_pred = _as_tensor(y_pred)
+    y_true = _as_tensor(y_true, dtype=y_pred.dtype, device=y_pred.device)
+    dims = _dims(axis)
+    total = (lambda t: torch.sum(t)) if dims is None else (lambda t: torch.sum(t, dim=dims))
+    return 1 - 2.0 * total(y_true * y_pred) / (total(y_true) + total(y_pred) + 1e-7)
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """Tversky loss, ``1 - TP / (TP + alpha FP + beta FN)``: Dice with false positives and false negatives
+    weighted separately (``alpha = beta = 0.5`` is Dice)."""
+    y_pred = _as_tensor(y_pred)
+    y_true = _as_tensor(y_true, dtype=y_pred.dtype, device=y_pred.device)
+    dims = _dims(axis)
+    total = (lambda t: torch.sum(t)) if dims is None else (lambda t: torch.sum(t, dim=dims))
+    true_pos = total(y_true * y_pred)
+    false_pos = total((1 - y_pred) * y_true)
+    false_neg = total(y_pred * (1 - y_true))
+    return 1 - true_pos / (true_pos + false_pos * alpha + false_neg * beta + 1e-7)
+
+
+class Dice(LossFunctionWrapper):
+    """Dice loss for segmentation masks (see :func:`dice`).
+
+    Args:
+        reduction, name, dtype: as in :class:`Loss`.
+        axis: axes the overlap is summed over (None: everything, one value for the batch).
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
+class Tversky(LossFunctionWrapper):
+    """Tversky loss (see :func:`tversky`).
+
+    Args:
+        alpha: weight of false positives. beta: weight of false negatives.
+        reduction, name, dtype, axis: as :class:`Dice`.
+    """
+
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky", axis=None, dtype=None):
+        super().__init__(tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis)
+        self.alpha, self.beta, self.axis = alpha, beta, axis
+
+
 _REGISTRY = Registry("loss", "keras.losses")
 for _obj in (Loss, LossFunctionWrapper, KLDivergence, Poisson, BinaryCrossentropy, BinaryFocalCrossentropy,
              CategoricalCrossentropy, CategoricalFocalCrossentropy, SparseCategoricalCrossentropy,
              MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
-             CosineSimilarity, LogCosh, Huber, Hinge, SquaredHinge, CategoricalHinge):
+             CosineSimilarity, LogCosh, Huber, Hinge, SquaredHinge, CategoricalHinge, Dice, Tversky):
     _REGISTRY.register(_obj, snake=False)
 for _obj in (kl_divergence, poisson, binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
              categorical_focal_crossentropy, sparse_categorical_crossentropy, mean_squared_error,
              mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error,
-             cosine_similarity, log_cosh, huber, hinge, squared_hinge, categorical_hinge):
+             cosine_similarity, log_cosh, huber, hinge, squared_hinge, categorical_hinge, dice, tversky):
     _REGISTRY.register(_obj)
 for _alias, _obj in {"bce": binary_crossentropy, "BCE": binary_crossentropy, "kld": kl_divergence,
                      "KLD": kl_divergence, "mae": mean_absolute_error, "MAE": mean_absolute_error,
