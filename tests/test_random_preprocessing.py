@@ -29,6 +29,7 @@ def _images(shape, seed=0, high=255.0):
     (layers.RandomCrop, {"height": 5, "width": 4, "seed": 3}, (2, 5, 4, 3)),
     (layers.RandomContrast, {"factor": 0.3, "value_range": (0, 1)}, (2, 8, 9, 3)),
     (layers.RandomBrightness, {"factor": (-0.2, 0.1)}, (2, 8, 9, 3)),
+    (layers.RandomGrayscale, {"factor": 1.0}, (2, 8, 9, 3)),
 ])
 def test_layer_harness_and_inference_identity(cls, kwargs, out_shape):
     run_layer_test(cls, kwargs, input_shape=(2, 8, 9, 3), expected_output_shape=out_shape,
@@ -345,3 +346,21 @@ def test_sequential_with_augmentation_trains_and_predicts_deterministically(tmp_
     assert [type(layer).__name__ for layer in loaded.layers[:2]] == ["RandomFlip", "RandomRotation"]
     assert loaded.layers[1].factor == model.layers[1].factor
     np.testing.assert_allclose(loaded.predict(x, verbose=0), p1, rtol=1e-6)
+
+
+def test_random_grayscale_converts_the_chosen_images_as_keras():
+    import strided
+    x = _images((64, 4, 5, 3), high=1.0)
+    layer = layers.RandomGrayscale(factor=0.5, seed=2)
+    transformation = layer.get_random_transformation(x)
+    out = _np(layer.transform_images(x, transformation))
+    chosen = _np(transformation).reshape(-1)
+    assert 10 < chosen.sum() < 54  # about half of 64
+    gray = _np(strided.ops.image.rgb_to_grayscale(x))
+    np.testing.assert_allclose(out[chosen], np.repeat(gray[chosen], 3, axis=-1), rtol=1e-6)
+    np.testing.assert_array_equal(out[~chosen], x[~chosen])
+    channels_first = layers.RandomGrayscale(factor=1.0, data_format="channels_first")
+    np.testing.assert_allclose(_np(channels_first(x.transpose(0, 3, 1, 2), training=True)),
+                               np.repeat(gray, 3, axis=-1).transpose(0, 3, 1, 2), rtol=1e-6)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        layers.RandomGrayscale(factor=1.5)

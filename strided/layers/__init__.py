@@ -40,5 +40,6 @@ from strided.layers.reshaping import (
 from strided.layers.feature_normalization import Normalization
 from strided.layers.torch_module_wrapper import TorchModuleWrapper
 from strided.layers.random_preprocessing import (
-    RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+    RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomGrayscale, RandomRotation, RandomTranslation,
+    RandomZoom,
 )

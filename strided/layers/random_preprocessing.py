@@ -659,3 +659,45 @@ class RandomBrightness(_RandomImageLayer):
         cfg = super().get_config()
         cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
         return cfg
+
+
+class RandomGrayscale(_RandomImageLayer):
+    """Turns each image to grayscale with probability ``factor`` during training (Keras 3 ``RandomGrayscale``).
+
+    A chosen image gets the luma ``0.2989 R + 0.587 G + 0.114 B`` in all of its channels, so the output
+    keeps the input's shape; other images pass unchanged.
+
+    Args:
+        factor: probability (in [0, 1]) that an image is converted (default 0.5).
+        seed: optional integer seed for this layer's own random generator.
+        data_format: 'channels_last' (default) or 'channels_first'.
+
+    Transformation: a boolean tensor ``(batch, 1, 1, 1)``, True for the images to convert.
+    """
+
+    def __init__(self, factor=0.5, data_format=None, seed=None, **kwargs):
+        if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 <= factor <= 1:
+            raise ValueError(f"`factor` should be between 0 and 1. Received: factor={factor}")
+        self.factor = float(factor)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        _, batch, _, _, device = self._shape_info(data)
+        return self._uniform((batch, 1, 1, 1), 0.0, 1.0, device, seed) < self.factor
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        from strided.ops.image import rgb_to_grayscale
+        gray = rgb_to_grayscale(x, data_format=self.data_format)
+        apply = torch.as_tensor(transformation, device=x.device).bool()
+        apply = apply.reshape(-1, 1, 1, 1) if x.ndim == 4 else apply.reshape(1, 1, 1)
+        return torch.where(apply, gray.expand_as(x), x)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"factor": self.factor})
+        return cfg
