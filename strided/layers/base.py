@@ -184,7 +184,7 @@ class Layer(torch.nn.Module):
         for layer in self._flatten_layers(include_self=False):
             layer._trainable = bool(value)
         for w in self._all_own_weights():
-            w.requires_grad_(bool(value) and w._keras_trainable)
+            w.requires_grad_(bool(value) and w._keras_trainable and not getattr(w, "_keras_frozen", False))
 
     def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
                    regularizer=None, constraint=None, name=None, torch_layout=None, memory_format=None):
@@ -276,7 +276,8 @@ class Layer(torch.nn.Module):
     def trainable_weights(self):
         if not self.trainable:
             return []
-        out = [w for w in self._all_own_weights() if w._keras_trainable]
+        # (a frozen weight, such as a kernel under LoRA, keeps its place in `weights` but is not trained)
+        out = [w for w in self._all_own_weights() if w._keras_trainable and not getattr(w, "_keras_frozen", False)]
         seen = {id(w) for w in out}
         for layer in self._sublayers():
             for w in layer.trainable_weights:

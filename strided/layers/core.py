@@ -36,8 +36,9 @@ class Dense(_util.SpecLayer):
         self.bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
         self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
         self.bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
-        if lora_rank is not None:
-            raise NotImplementedError("`lora_rank` is not supported by strided's Dense layer.")
+        self.lora_rank = None if lora_rank is None else validation.positive_int(lora_rank, "lora_rank")
+        self.lora_alpha = lora_alpha if lora_alpha is not None else self.lora_rank
+        self.lora_enabled = False
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):
@@ -56,9 +57,52 @@ class Dense(_util.SpecLayer):
             self.bias = None
         self._built_axes = {-1: int(input_dim)}
         super().build(input_shape)
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, self.lora_alpha)
+
+    def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"):
+        """Freezes the kernel and learns a low-rank update ``(lora_alpha / rank) * A @ B`` instead (LoRA).
+
+        ``A`` is ``(input_dim, rank)`` (He-uniform), ``B`` is ``(rank, units)`` (zeros, so the layer starts
+        unchanged); only they and the bias train. Saved files hold the merged kernel, as Keras's do.
+
+        Args:
+            rank: the rank of the update (a positive int, much smaller than the kernel's dimensions).
+            lora_alpha: scale numerator (default ``rank``: scale 1).
+            a_initializer, b_initializer: initializers of ``A`` and ``B``.
+        """
+        self.lora_rank, self.lora_alpha, self.lora_enabled = _lora_setup(self, rank, lora_alpha)
+        self.lora_kernel_a = self.add_weight(shape=(self.kernel.shape[1], rank),
+                                             initializer=_util.get("initializers", a_initializer, "a_initializer"),
+                                             regularizer=self.kernel_regularizer, name="lora_kernel_a")
+        self.lora_kernel_b = self.add_weight(shape=(rank, self.units),
+                                             initializer=_util.get("initializers", b_initializer, "b_initializer"),
+                                             regularizer=self.kernel_regularizer, name="lora_kernel_b")
+
+    def _merged_kernel(self):
+        """The kernel in use, LoRA update included (torch layout ``(units, input_dim)``)."""
+        if not self.lora_enabled:
+            return self.kernel
+        scale = self.lora_alpha / self.lora_rank
+        return self.kernel + scale * (self.lora_kernel_a @ self.lora_kernel_b).t()
 
     def call(self, inputs):
-        return self.activation(F.linear(_util.cast_like(inputs, self.kernel), self.kernel, self.bias))
+        x = _util.cast_like(inputs, self.kernel)
+        if not self.lora_enabled:
+            return self.activation(F.linear(x, self.kernel, self.bias))
+        # The frozen product plus the low-rank path: cheaper than merging (input_dim x units) every step.
+        update = (x @ self.lora_kernel_a) @ self.lora_kernel_b
+        return self.activation(F.linear(x, self.kernel, self.bias) + (self.lora_alpha / self.lora_rank) * update)
+
+    # Files hold the merged kernel (and the bias), as Keras's do; loading resets the update to zero.
+    def _saved_arrays(self):
+        import torch
+        with torch.no_grad():
+            arrays = [self._merged_kernel().t().detach().cpu().numpy().copy()]
+        return arrays + ([self.bias.detach().cpu().numpy().copy()] if self.bias is not None else [])
+
+    def _load_saved_arrays(self, arrays):
+        _load_merged(self, arrays)
 
     def get_config(self):
         config = super().get_config()
@@ -74,7 +118,40 @@ class Dense(_util.SpecLayer):
             "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
             "bias_constraint": _util.serialize("constraints", self.bias_constraint),
         })
+        if self.lora_rank:
+            config.update({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha})
         return config
+
+
+def _lora_setup(layer, rank, lora_alpha):
+    """Keras's checks for ``enable_lora``; freezes the kernel; returns (rank, alpha, enabled)."""
+    if layer.kernel_constraint:
+        raise ValueError("Lora is incompatible with kernel constraints. In order to enable lora on this layer, "
+                         "remove the `kernel_constraint` argument.")
+    if not layer.built:
+        raise ValueError("Cannot enable lora on a layer that isn't yet built.")
+    if layer.lora_enabled:
+        raise ValueError("lora is already enabled. This can only be done once per layer.")
+    rank = validation.positive_int(rank, "rank")
+    layer.kernel._keras_frozen = True  # stays first in `weights` (Keras's order), leaves `trainable_weights`
+    layer.kernel.requires_grad_(False)
+    layer._step_weights = None
+    return rank, (lora_alpha if lora_alpha is not None else rank), True
+
+
+def _load_merged(layer, arrays):
+    """Loads a saved [kernel, bias]: the kernel takes the (merged) values, the LoRA update restarts at 0."""
+    import numpy as np
+    import torch
+    params = [layer.kernel] + ([layer.bias] if layer.bias is not None else [])
+    with torch.no_grad():
+        for p, value in zip(params, arrays):
+            t = torch.as_tensor(np.asarray(value), dtype=p.dtype, device=p.device)
+            layout = getattr(p, "_keras_layout", None)
+            p.copy_(t.permute(*np.argsort(layout)) if layout else t)
+        if layer.lora_enabled:
+            layer.lora_kernel_a.zero_()
+            layer.lora_kernel_b.zero_()
 
 
 class Activation(Layer):
