@@ -43,3 +43,6 @@ from strided.layers.random_preprocessing import (
     RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomGrayscale, RandomRotation, RandomTranslation,
     RandomZoom,
 )
+from strided.layers.color_augmentation import (
+    AutoContrast, RandomColorJitter, RandomHue, RandomInvert, RandomPosterization, RandomSaturation, Solarization,
+)

@@ -1,0 +1,487 @@
+"""Colour augmentation layers with Keras 3 semantics: RandomInvert, Solarization, RandomPosterization,
+AutoContrast, RandomSaturation, RandomHue, RandomColorJitter.
+
+They follow the two-step pattern of ``strided.layers.random_preprocessing`` (see its module docstring):
+``get_random_transformation`` draws the whole batch's parameters in Keras 3's dict format, and
+``transform_images`` applies them deterministically, so a transformation drawn by real Keras can be fed
+to strided (and the other way round) and gives the same images.
+
+Value ranges: Keras writes these layers for images in ``value_range`` (default ``(0, 255)``); the layers
+that work internally on ``[0, 255]`` (Solarization, RandomPosterization, AutoContrast) or ``[0, 1]``
+(RandomHue) rescale to it and back, exactly as Keras does. RandomSaturation, as in Keras, converts the
+raw values to HSV without rescaling and uses ``value_range`` only to clip the saturation channel.
+
+Where a Keras draw ignores ``training`` (RandomPosterization, RandomSaturation, RandomHue), strided returns
+no transformation when ``training=False``: the output is the same (the input, as floats), and this keeps
+the rule of the other strided random layers. AutoContrast is not random and, as in Keras, acts at
+inference too.
+"""
+import numbers
+
+import numpy as np
+import torch
+
+from strided.layers.random_preprocessing import RandomBrightness, RandomContrast, _RandomImageLayer
+from strided.ops.image import hsv_to_rgb, rgb_to_hsv
+
+__all__ = ["RandomInvert", "Solarization", "RandomPosterization", "AutoContrast", "RandomSaturation", "RandomHue",
+           "RandomColorJitter"]
+
+_EPSILON = 1e-7  # keras.config.epsilon(): keeps RandomSaturation's factor / (1 - factor) finite at factor 1
+
+
+# ---------------------------------------------------------------- argument checks (Keras's messages)
+
+def _base_factor(factor, bounds):
+    """Keras's ``BaseImagePreprocessingLayer._set_factor``: a number ``f`` gives ``(max(-f, low), f)``.
+
+    A pair is only checked for overlapping ``bounds`` (as Keras does), then sorted.
+    """
+    msg = (f"The `factor` argument should be a number (or a list of two numbers) in the range "
+           f"[{bounds[0]}, {bounds[1]}]. Received: factor={factor}")
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2 or factor[0] > bounds[1] or factor[1] < bounds[0]:
+            raise ValueError(msg)
+        lower, upper = sorted(factor)
+        return lower, upper
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        if factor < bounds[0] or factor > bounds[1]:
+            raise ValueError(msg)
+        factor = abs(factor)
+        return max(-factor, bounds[0]), factor
+    raise ValueError(msg)
+
+
+def _keras_value_range(value_range):
+    if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+        raise ValueError(f"The `value_range` argument should be a list of two numbers. "
+                         f"Received: value_range={value_range}")
+    return sorted(value_range)
+
+
+def _rescale(x, original, target):
+    """Keras's ``_transform_value_range``: linear map of ``original`` onto ``target`` (no-op when equal)."""
+    if original[0] == target[0] and original[1] == target[1]:
+        return x
+    x = (x - float(original[0])) / (float(original[1]) - float(original[0]))
+    return x * (float(target[1]) - float(target[0])) + float(target[0])
+
+
+def _param(value, x, dtype=None):
+    """A transformation entry (tensor, array or list) as a tensor on ``x``'s device."""
+    t = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
+    return t.to(device=x.device, dtype=dtype if dtype is not None else t.dtype)
+
+
+def _batched(x):
+    """``(x as a batch, was_single)``: Keras transforms one image as a batch of one."""
+    return (x.unsqueeze(0), True) if x.ndim == 3 else (x, False)
+
+
+# ---------------------------------------------------------------- invert
+
+class RandomInvert(_RandomImageLayer):
+    """Inverts the colours of some images during training (Keras 3 ``RandomInvert``).
+
+    An inverted image becomes ``value_range[1] - x``. Each image draws a probability ``p`` uniformly from
+    ``factor`` and a threshold ``t`` from ``[0, 1)``, and is inverted when ``t < p``; so ``factor=1.0`` (the
+    default, meaning ``[0, 1]``) inverts about half of the images and ``factor=(1, 1)`` all of them.
+
+    Args:
+        factor: a number ``f`` in [0, 1] (meaning ``[0, f]``) or a pair ``(lower, upper)``.
+        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        seed: optional integer seed for this layer's own random generator.
+        data_format: 'channels_last' (default) or 'channels_first'.
+
+    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+
+    Transformation: ``{"apply_inversion": bool tensor (batch,)}``.
+    """
+
+    def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        self.factor = _base_factor(factor, (0, 1))
+        self.value_range = value_range
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        _, batch, _, _, device = self._shape_info(data)
+        u = self._uniform((2, batch), 0.0, 1.0, device, seed)
+        probability = u[0] * (self.factor[1] - self.factor[0]) + self.factor[0]
+        return {"apply_inversion": u[1] < probability}
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        x, single = _batched(x)
+        apply = _param(transformation["apply_inversion"], x, torch.bool).reshape(-1, 1, 1, 1)
+        out = torch.where(apply, float(self.value_range[1]) - x, x)
+        return out.squeeze(0) if single else out
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
+        return cfg
+
+
+# ---------------------------------------------------------------- solarization
+
+_SOLARIZATION_ERROR = ("The `addition_factor` and `threshold_factor` arguments should be a number (or a list of two "
+                       "numbers) in the range [0, 1]. ")
+
+
+def _solarization_factor(factor, name):
+    def check(v):
+        if v > 1.0 or v < 0:
+            raise ValueError(_SOLARIZATION_ERROR + f"Received: input_number={v}")
+
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2:
+            raise ValueError(_SOLARIZATION_ERROR + f"Received: {name}={factor}")
+        check(factor[0])
+        check(factor[1])
+        lower, upper = sorted(factor)
+        return lower, upper
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        check(factor)
+        return 0, factor
+    raise ValueError(_SOLARIZATION_ERROR + f"Received: {name}={factor}")
+
+
+class Solarization(_RandomImageLayer):
+    """Solarizes images: inverts the pixels above a random threshold (Keras 3 ``Solarization``).
+
+    On the image rescaled to [0, 255]: ``y = clip(x + addition, 0, 255)``, then ``y`` if ``y < threshold``
+    else ``255 - y``, rescaled back to ``value_range``. Per image, ``addition`` is drawn from
+    ``[addition_factor[0], addition_factor[1] * 255]`` and ``threshold`` likewise (Keras scales only the
+    upper end by 255; this is kept so that drawn values agree with Keras). With the defaults (0, 0) every
+    pixel is at or above the threshold 0, so the whole image is inverted.
+
+    Args:
+        addition_factor: a number ``f`` in [0, 1] (meaning ``(0, f)``) or a pair in [0, 1].
+        threshold_factor: the same for the threshold.
+        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        seed: optional integer seed for this layer's own random generator.
+        data_format: 'channels_last' (default) or 'channels_first' (the layer is per pixel).
+
+    Transformation: ``{"additions": (batch, 1, 1, 1), "thresholds": (batch, 1, 1, 1)}`` in [0, 255] units.
+    """
+
+    def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255), seed=None, data_format=None,
+                 **kwargs):
+        self.addition_factor = _solarization_factor(addition_factor, "addition_factor")
+        self.threshold_factor = _solarization_factor(threshold_factor, "threshold_factor")
+        self.value_range = _keras_value_range(value_range)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        shape, batch, _, _, device = self._shape_info(data)
+        fshape = (batch, 1, 1, 1) if len(shape) == 4 else (1, 1, 1)
+        u = self._uniform((2,) + fshape, 0.0, 1.0, device, seed)
+        a_low, a_high = self.addition_factor[0], self.addition_factor[1] * 255
+        t_low, t_high = self.threshold_factor[0], self.threshold_factor[1] * 255
+        return {"additions": u[0] * (a_high - a_low) + a_low, "thresholds": u[1] * (t_high - t_low) + t_low}
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        additions = _param(transformation["additions"], x, x.dtype)
+        thresholds = _param(transformation["thresholds"], x, x.dtype)
+        y = (_rescale(x, self.value_range, (0, 255)) + additions).clamp(0, 255)
+        y = torch.where(y < thresholds, y, 255 - y)
+        return _rescale(y, (0, 255), self.value_range)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"addition_factor": list(self.addition_factor), "threshold_factor": list(self.threshold_factor),
+                    "value_range": list(self.value_range)})
+        return cfg
+
+
+# ---------------------------------------------------------------- posterization
+
+class RandomPosterization(_RandomImageLayer):
+    """Reduces the number of bits per colour channel during training (Keras 3 ``RandomPosterization``).
+
+    On the image rescaled to [0, 255] and truncated to integers, the lowest ``8 - bits`` bits are cleared
+    (``(x >> s) << s``), then the result is rescaled back to ``value_range``. ``bits`` is drawn per image as
+    an integer in ``[factor[0], factor[1])`` (upper end excluded, as Keras's ``randint``), or is
+    ``factor[0]`` when both ends are equal.
+
+    Args:
+        factor: an integer ``f`` in [1, 8] (meaning ``(1, f)``) or a pair ``(lower, upper)``.
+        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        data_format: 'channels_last' (default) or 'channels_first'.
+        seed: optional integer seed for this layer's own random generator.
+
+    Transformation: ``{"shift_factor": uint8 tensor (batch,)}``, the number of bits cleared.
+    """
+
+    _MAX_BITS = 8
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        self.factor = _base_factor(factor, (1, 8))
+        self.value_range = _keras_value_range(value_range)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        _, batch, _, _, device = self._shape_info(data)
+        low, high = int(self.factor[0]), int(self.factor[1])
+        if low != high:
+            bits = torch.randint(low, high, (batch,), generator=self._generator(device, seed), device=device)
+        else:
+            bits = torch.full((batch,), low, device=device)
+        return {"shift_factor": (self._MAX_BITS - bits).to(torch.uint8)}
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        x, single = _batched(x)
+        shift = _param(transformation["shift_factor"], x, torch.uint8).reshape(-1, 1, 1, 1)
+        # float -> uint8 truncates toward zero, as Keras's cast does.
+        q = _rescale(x, self.value_range, (0, 255)).to(torch.uint8)
+        q = torch.bitwise_left_shift(torch.bitwise_right_shift(q, shift), shift)
+        out = _rescale(q.to(x.dtype), (0, 255), self.value_range)
+        return out.squeeze(0) if single else out
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
+        return cfg
+
+
+# ---------------------------------------------------------------- auto contrast
+
+class AutoContrast(_RandomImageLayer):
+    """Stretches each image's channels to the full value range (Keras 3 ``AutoContrast``).
+
+    Per image and channel, the minimum becomes ``value_range[0]`` and the maximum ``value_range[1]``; a
+    constant channel (whose stretch would divide by zero) is returned unchanged. Not random: it acts at
+    inference as well as in training, as Keras's does.
+
+    Args:
+        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        data_format: 'channels_last' (default) or 'channels_first'. (Keras reduces over axes (1, 2), the
+            spatial axes only for channels_last; strided reduces over height and width in both formats.)
+
+    Transformation: none (``get_random_transformation`` returns None).
+    """
+
+    def __init__(self, value_range=(0, 255), **kwargs):
+        self.value_range = _keras_value_range(value_range)
+        super().__init__(**kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        self._shape_info(data)  # rank check
+        return None
+
+    def transform_images(self, images, transformation=None, training=True):
+        x = self._as_float(images)
+        x4, single = _batched(x)
+        y = _rescale(x4, self.value_range, (0, 255))
+        axes = (1, 2) if self.data_format == "channels_last" else (2, 3)
+        low = y.amin(dim=axes, keepdim=True)
+        high = y.amax(dim=axes, keepdim=True)
+        scale = 255.0 / (high - low)
+        y = (y * scale - low * scale).clamp(0.0, 255.0)
+        y = _rescale(y, (0, 255), self.value_range)
+        out = torch.where(torch.isnan(y), x4, y)  # constant channels: 0 * inf
+        return out.squeeze(0) if single else out
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.pop("seed", None)
+        cfg["value_range"] = list(self.value_range)
+        return cfg
+
+
+# ---------------------------------------------------------------- saturation and hue
+
+def _channel(x, i, data_format):
+    return x[..., i] if data_format == "channels_last" else x[:, i]
+
+
+def _stack_channels(planes, data_format):
+    return torch.stack(planes, dim=-1 if data_format == "channels_last" else 1)
+
+
+class RandomSaturation(_RandomImageLayer):
+    """Randomly scales the saturation of RGB images during training (Keras 3 ``RandomSaturation``).
+
+    Per image a factor ``f`` is drawn uniformly from ``factor`` and turned into the multiplier
+    ``m = f / (1 - f + 1e-7)``: ``f = 0.5`` keeps the saturation, ``f = 0`` (or below) makes the image gray,
+    ``f = 1`` makes it fully saturated. The images go to HSV, the saturation is multiplied by ``m`` and
+    clipped to ``value_range``, and they come back to RGB.
+
+    Args:
+        factor: a number ``f`` in [-1, 1] (meaning ``(-f, f)``) or a pair ``(lower, upper)``.
+        value_range: ``[low, high]`` (default ``(0, 255)``), the clip range of the saturation channel.
+        data_format: 'channels_last' (default) or 'channels_first'.
+        seed: optional integer seed for this layer's own random generator.
+
+    Transformation: ``{"factor": (batch,)}``, the multipliers ``m``.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        self.factor = _base_factor(factor, (-1, 1))
+        self.value_range = _keras_value_range(value_range)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        _, batch, _, _, device = self._shape_info(data)
+        f = self._uniform((batch,), self.factor[0], self.factor[1], device, seed)
+        return {"factor": f / (1 - f + _EPSILON)}
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        x, single = _batched(x)
+        m = _param(transformation["factor"], x, x.dtype).reshape(-1, 1, 1)
+        hsv = rgb_to_hsv(x, data_format=self.data_format)
+        s = (_channel(hsv, 1, self.data_format) * m).clamp(self.value_range[0], self.value_range[1])
+        hsv = _stack_channels([_channel(hsv, 0, self.data_format), s, _channel(hsv, 2, self.data_format)],
+                              self.data_format)
+        out = hsv_to_rgb(hsv, data_format=self.data_format)
+        return out.squeeze(0) if single else out
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
+        return cfg
+
+
+class RandomHue(_RandomImageLayer):
+    """Randomly rotates the hue of RGB images during training (Keras 3 ``RandomHue``).
+
+    Per image a magnitude is drawn uniformly from ``factor`` and a sign by a coin toss; the hue (in [0, 1],
+    a full turn) is shifted by ``sign * magnitude / 2`` and wrapped. ``factor=1`` thus allows shifts up to
+    half a turn either way. The images are rescaled to [0, 1] for the conversion, clipped there, and
+    rescaled back to ``value_range``.
+
+    Args:
+        factor: a number ``f`` in [0, 1] (meaning ``(0, f)``) or a pair ``(lower, upper)``.
+        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        data_format: 'channels_last' (default) or 'channels_first'.
+        seed: optional integer seed for this layer's own random generator.
+
+    Transformation: ``{"factor": (batch,)}``, the hue shifts in turns, in [-0.5, 0.5].
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        self.factor = _base_factor(factor, (0, 1))
+        self.value_range = value_range
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        _, batch, _, _, device = self._shape_info(data)
+        u = self._uniform((2, batch), 0.0, 1.0, device, seed)
+        sign = torch.where(u[0] > 0.5, -1.0, 1.0)
+        magnitude = u[1] * (self.factor[1] - self.factor[0]) + self.factor[0]
+        return {"factor": sign * magnitude * 0.5}
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        x, single = _batched(x)
+        shift = _param(transformation["factor"], x, x.dtype).reshape(-1, 1, 1)
+        hsv = rgb_to_hsv(_rescale(x, self.value_range, (0, 1)), data_format=self.data_format)
+        h = _channel(hsv, 0, self.data_format) + shift
+        h = torch.where(h > 1.0, h - 1.0, h)  # one wrap suffices: |shift| <= 0.5
+        h = torch.where(h < 0.0, h + 1.0, h)
+        hsv = _stack_channels([h, _channel(hsv, 1, self.data_format), _channel(hsv, 2, self.data_format)],
+                              self.data_format)
+        out = _rescale(hsv_to_rgb(hsv, data_format=self.data_format).clamp(0, 1), (0, 1), self.value_range)
+        return out.squeeze(0) if single else out
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
+        return cfg
+
+
+# ---------------------------------------------------------------- colour jitter
+
+class RandomColorJitter(_RandomImageLayer):
+    """Applies random brightness, contrast, saturation and hue changes, in that order (Keras 3 ``RandomColorJitter``).
+
+    Each factor that is not None adds the matching layer (``RandomBrightness``, ``RandomContrast``,
+    ``RandomSaturation``, ``RandomHue``, with this ``value_range``); see those layers for the meaning of the
+    factors.
+
+    Args:
+        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        brightness_factor, contrast_factor, saturation_factor, hue_factor: the sub-layers' ``factor``
+            arguments, or None to skip that step.
+        seed: optional integer seed for this layer's own random generator.
+        data_format: 'channels_last' (default) or 'channels_first'.
+
+    Transformation: ``{"brightness": ..., "contrast": ..., "saturation": ..., "hue": ...}``, the
+    sub-layers' transformations (None for a skipped step). Keras draws these inside ``transform_images``
+    and returns no transformation; strided draws them in ``get_random_transformation`` (they depend on
+    the images' shape only), so that one call can be replayed.
+    """
+
+    _STEPS = ("brightness", "contrast", "saturation", "hue")
+
+    def __init__(self, value_range=(0, 255), brightness_factor=None, contrast_factor=None, saturation_factor=None,
+                 hue_factor=None, seed=None, data_format=None, **kwargs):
+        self.value_range = value_range
+        self.brightness_factor = brightness_factor
+        self.contrast_factor = contrast_factor
+        self.saturation_factor = saturation_factor
+        self.hue_factor = hue_factor
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        # The sub-layers draw with seeds taken from this layer's generator, so one seed drives them all
+        # without making their draws equal.
+        fmt = self.data_format
+        self._steps = {
+            "brightness": None if brightness_factor is None else RandomBrightness(
+                brightness_factor, value_range=value_range, data_format=fmt),
+            "contrast": None if contrast_factor is None else RandomContrast(
+                contrast_factor, value_range=value_range, data_format=fmt),
+            "saturation": None if saturation_factor is None else RandomSaturation(
+                saturation_factor, value_range=value_range, data_format=fmt),
+            "hue": None if hue_factor is None else RandomHue(hue_factor, value_range=value_range, data_format=fmt),
+        }
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        _, _, _, _, device = self._shape_info(data)
+        gen = self._generator("cpu", seed)
+        seeds = torch.randint(0, 2 ** 31 - 1, (len(self._STEPS),), generator=gen).tolist()
+        return {step: (None if self._steps[step] is None
+                       else self._steps[step].get_random_transformation(data, training=True, seed=s))
+                for step, s in zip(self._STEPS, seeds)}
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        for step in self._STEPS:
+            layer = self._steps[step]
+            if layer is not None and transformation.get(step) is not None:
+                x = layer.transform_images(x, transformation[step], training=True)
+        return x
+
+    def get_config(self):
+        cfg = super().get_config()
+        value_range = self.value_range
+        cfg.update({"value_range": list(value_range) if isinstance(value_range, tuple) else value_range,
+                    "brightness_factor": self.brightness_factor, "contrast_factor": self.contrast_factor,
+                    "saturation_factor": self.saturation_factor, "hue_factor": self.hue_factor})
+        return cfg
