@@ -76,3 +76,21 @@ def test_lora_files_hold_the_merged_kernel_both_ways(real_keras, tmp_path):
     keras_model.save(str(tmp_path / "theirs.keras"))
     loaded = strided.models.load_model(str(tmp_path / "theirs.keras"))
     np.testing.assert_allclose(loaded.predict(X, verbose=0), keras_model.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("cls, kwargs, shape", [("Conv2D", {"filters": 4, "kernel_size": 3}, (2, 7, 7, 3)),
+                                                ("Conv1D", {"filters": 3, "kernel_size": 2, "groups": 1}, (2, 6, 2))])
+def test_conv_lora_matches_real_keras(real_keras, cls, kwargs, shape):
+    x = np.random.default_rng(3).random(shape).astype("float32")
+    ours, theirs = getattr(layers, cls)(**kwargs, lora_rank=2, lora_alpha=3), \
+        getattr(real_keras.layers, cls)(**kwargs, lora_rank=2, lora_alpha=3)
+    ours(x), theirs(x)
+    rng = np.random.default_rng(4)
+    weights = [w if i < 2 else rng.normal(size=w.shape).astype("float32") for i, w in enumerate(theirs.get_weights())]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    assert [tuple(w.shape) for w in ours.get_weights()] == [tuple(w.shape) for w in theirs.get_weights()]
+    np.testing.assert_allclose(np.asarray(ours(x)), theirs(x).detach().cpu().numpy(), rtol=1e-5, atol=1e-5)
+    assert [w._keras_name for w in ours.trainable_weights] == ["bias", "lora_kernel_a", "lora_kernel_b"]
+    assert ours.get_config()["lora_rank"] == 2 and ours.get_config()["lora_alpha"] == 3

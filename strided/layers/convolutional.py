@@ -16,6 +16,7 @@ The depthwise weight ``(in, multiplier, *k)`` is viewed (no copy) as torch's gro
 ``m``-th filter, TensorFlow's ordering. The maths is in ``strided.ops.kernels``.
 """
 from strided.layers import _util
+from strided.layers.lora import LoRAMixin
 from strided.ops import kernels
 from strided.utils import conv_utils, validation
 
@@ -99,7 +100,7 @@ class _ConvBase(_util.SpecLayer):
         return config
 
 
-class BaseConv(_ConvBase):
+class BaseConv(LoRAMixin, _ConvBase):
     """N-D convolution: ``activation(conv(inputs, kernel) + bias)``.
 
     Args:
@@ -137,8 +138,9 @@ class BaseConv(_ConvBase):
         self.kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
         self.kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
         self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
-        if lora_rank is not None:
-            raise NotImplementedError("`lora_rank` is not supported by strided's convolution layers.")
+        self.lora_rank = None if lora_rank is None else validation.positive_int(lora_rank, "lora_rank")
+        self.lora_alpha = lora_alpha if lora_alpha is not None else self.lora_rank
+        self.lora_enabled = False
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):
@@ -150,9 +152,11 @@ class BaseConv(_ConvBase):
         self._add_kernel(self.kernel_size + (channels // self.groups, self.filters))
         self._add_bias(self.filters)
         super().build(input_shape)
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, self.lora_alpha)
 
     def call(self, inputs):
-        kernel, bias = _util.meta_weights(inputs, self.kernel, self.bias)
+        kernel, bias = _util.meta_weights(inputs, self._merged_kernel(), self.bias)
         y = kernels.conv(inputs, kernel, bias, self.strides, self.padding, self.data_format,
                          self.dilation_rate, self.groups)
         return self.activation(y)
@@ -163,6 +167,7 @@ class BaseConv(_ConvBase):
             "filters": self.filters,
             "groups": self.groups,
             **self._kernel_config(),
+            **self._lora_config(),
         })
         return config
 

@@ -3,10 +3,11 @@ import torch.nn.functional as F
 
 from strided.layers import _util
 from strided.layers.base import Layer
+from strided.layers.lora import LoRAMixin
 from strided.utils import validation
 
 
-class Dense(_util.SpecLayer):
+class Dense(LoRAMixin, _util.SpecLayer):
     """Densely-connected layer: ``output = activation(dot(input, kernel) + bias)``.
 
     Args:
@@ -16,6 +17,7 @@ class Dense(_util.SpecLayer):
         kernel_initializer, bias_initializer: initializers (default 'glorot_uniform', 'zeros').
         kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
         kernel_constraint, bias_constraint: optional constraints.
+        lora_rank, lora_alpha: train a low-rank update of a frozen kernel instead (see ``enable_lora``).
 
     Input shape: ``(batch, ..., input_dim)``. Output shape: ``(batch, ..., units)``.
     The kernel is ``(input_dim, units)`` in ``get_weights`` (stored ``(units, input_dim)`` for F.linear).
@@ -60,32 +62,6 @@ class Dense(_util.SpecLayer):
         if self.lora_rank:
             self.enable_lora(self.lora_rank, self.lora_alpha)
 
-    def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"):
-        """Freezes the kernel and learns a low-rank update ``(lora_alpha / rank) * A @ B`` instead (LoRA).
-
-        ``A`` is ``(input_dim, rank)`` (He-uniform), ``B`` is ``(rank, units)`` (zeros, so the layer starts
-        unchanged); only they and the bias train. Saved files hold the merged kernel, as Keras's do.
-
-        Args:
-            rank: the rank of the update (a positive int, much smaller than the kernel's dimensions).
-            lora_alpha: scale numerator (default ``rank``: scale 1).
-            a_initializer, b_initializer: initializers of ``A`` and ``B``.
-        """
-        self.lora_rank, self.lora_alpha, self.lora_enabled = _lora_setup(self, rank, lora_alpha)
-        self.lora_kernel_a = self.add_weight(shape=(self.kernel.shape[1], rank),
-                                             initializer=_util.get("initializers", a_initializer, "a_initializer"),
-                                             regularizer=self.kernel_regularizer, name="lora_kernel_a")
-        self.lora_kernel_b = self.add_weight(shape=(rank, self.units),
-                                             initializer=_util.get("initializers", b_initializer, "b_initializer"),
-                                             regularizer=self.kernel_regularizer, name="lora_kernel_b")
-
-    def _merged_kernel(self):
-        """The kernel in use, LoRA update included (torch layout ``(units, input_dim)``)."""
-        if not self.lora_enabled:
-            return self.kernel
-        scale = self.lora_alpha / self.lora_rank
-        return self.kernel + scale * (self.lora_kernel_a @ self.lora_kernel_b).t()
-
     def call(self, inputs):
         x = _util.cast_like(inputs, self.kernel)
         if not self.lora_enabled:
@@ -93,16 +69,6 @@ class Dense(_util.SpecLayer):
         # The frozen product plus the low-rank path: cheaper than merging (input_dim x units) every step.
         update = (x @ self.lora_kernel_a) @ self.lora_kernel_b
         return self.activation(F.linear(x, self.kernel, self.bias) + (self.lora_alpha / self.lora_rank) * update)
-
-    # Files hold the merged kernel (and the bias), as Keras's do; loading resets the update to zero.
-    def _saved_arrays(self):
-        import torch
-        with torch.no_grad():
-            arrays = [self._merged_kernel().t().detach().cpu().numpy().copy()]
-        return arrays + ([self.bias.detach().cpu().numpy().copy()] if self.bias is not None else [])
-
-    def _load_saved_arrays(self, arrays):
-        _load_merged(self, arrays)
 
     def get_config(self):
         config = super().get_config()
@@ -118,40 +84,8 @@ class Dense(_util.SpecLayer):
             "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
             "bias_constraint": _util.serialize("constraints", self.bias_constraint),
         })
-        if self.lora_rank:
-            config.update({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha})
+        config.update(self._lora_config())
         return config
-
-
-def _lora_setup(layer, rank, lora_alpha):
-    """Keras's checks for ``enable_lora``; freezes the kernel; returns (rank, alpha, enabled)."""
-    if layer.kernel_constraint:
-        raise ValueError("Lora is incompatible with kernel constraints. In order to enable lora on this layer, "
-                         "remove the `kernel_constraint` argument.")
-    if not layer.built:
-        raise ValueError("Cannot enable lora on a layer that isn't yet built.")
-    if layer.lora_enabled:
-        raise ValueError("lora is already enabled. This can only be done once per layer.")
-    rank = validation.positive_int(rank, "rank")
-    layer.kernel._keras_frozen = True  # stays first in `weights` (Keras's order), leaves `trainable_weights`
-    layer.kernel.requires_grad_(False)
-    layer._step_weights = None
-    return rank, (lora_alpha if lora_alpha is not None else rank), True
-
-
-def _load_merged(layer, arrays):
-    """Loads a saved [kernel, bias]: the kernel takes the (merged) values, the LoRA update restarts at 0."""
-    import numpy as np
-    import torch
-    params = [layer.kernel] + ([layer.bias] if layer.bias is not None else [])
-    with torch.no_grad():
-        for p, value in zip(params, arrays):
-            t = torch.as_tensor(np.asarray(value), dtype=p.dtype, device=p.device)
-            layout = getattr(p, "_keras_layout", None)
-            p.copy_(t.permute(*np.argsort(layout)) if layout else t)
-        if layer.lora_enabled:
-            layer.lora_kernel_a.zero_()
-            layer.lora_kernel_b.zero_()
 
 
 class Activation(Layer):

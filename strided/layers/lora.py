@@ -1,0 +1,86 @@
+"""LoRA for Dense and convolution layers (Keras 3's ``lora_rank`` / ``enable_lora``).
+
+The kernel ``W`` is frozen and a low-rank update is learned instead: the layer uses
+``W + (lora_alpha / rank) * A @ B`` with ``A`` of shape ``kernel_shape[:-1] + (rank,)`` (He-uniform)
+and ``B`` of shape ``(rank, units)`` (zeros, so the layer starts unchanged). Only ``A``, ``B`` and the
+bias train. Files hold the merged kernel, as Keras's do, so a LoRA-trained model loads anywhere.
+"""
+import numpy as np
+import torch
+
+from strided.layers import _util
+from strided.utils import validation
+
+
+class LoRAMixin:
+    """``enable_lora`` and the merged kernel for a layer with ``kernel`` (torch layout), ``bias``,
+    ``kernel_constraint`` and ``kernel_regularizer``; the layer sets ``lora_rank``/``lora_alpha``
+    (from its constructor) and ``lora_enabled = False`` in ``__init__``."""
+
+    def _lora_units(self):
+        return self.units if hasattr(self, "units") else self.filters
+
+    def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"):
+        """Freezes the kernel and learns a rank-``rank`` update ``(lora_alpha / rank) * A @ B`` (LoRA).
+
+        Args:
+            rank: rank of the update (a positive int, much smaller than the kernel's dimensions).
+            lora_alpha: scale numerator (default ``rank``: scale 1).
+            a_initializer, b_initializer: initializers of ``A`` and ``B`` (default He-uniform, zeros).
+        """
+        if self.kernel_constraint:
+            raise ValueError("Lora is incompatible with kernel constraints. In order to enable lora on this layer, "
+                             "remove the `kernel_constraint` argument.")
+        if not self.built:
+            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
+        if self.lora_enabled:
+            raise ValueError("lora is already enabled. This can only be done once per layer.")
+        rank = validation.positive_int(rank, "rank")
+        keras_shape = tuple(self._keras_shape(self.kernel))
+        self.lora_kernel_a = self.add_weight(shape=keras_shape[:-1] + (rank,), name="lora_kernel_a",
+                                             initializer=_util.get("initializers", a_initializer, "a_initializer"),
+                                             regularizer=self.kernel_regularizer)
+        self.lora_kernel_b = self.add_weight(shape=(rank, self._lora_units()), name="lora_kernel_b",
+                                             initializer=_util.get("initializers", b_initializer, "b_initializer"),
+                                             regularizer=self.kernel_regularizer)
+        # The kernel keeps its place in `weights` (Keras's order) but leaves `trainable_weights`.
+        self.kernel._keras_frozen = True
+        self.kernel.requires_grad_(False)
+        self.lora_enabled, self.lora_rank = True, rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+
+    def _lora_delta(self):
+        """``(alpha / rank) * A @ B`` in the kernel's torch layout."""
+        delta = (self.lora_alpha / self.lora_rank) * torch.matmul(self.lora_kernel_a, self.lora_kernel_b)
+        layout = getattr(self.kernel, "_keras_layout", None)
+        return delta.permute(*np.argsort(layout)) if layout else delta
+
+    def _merged_kernel(self):
+        """The kernel in use (torch layout): the frozen kernel plus the LoRA update when enabled."""
+        return self.kernel + self._lora_delta() if self.lora_enabled else self.kernel
+
+    def _lora_config(self):
+        return {"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha} if self.lora_rank else {}
+
+    # Files hold [merged kernel, bias] in Keras layout; loading resets the update to zero (Keras's rule).
+    def _saved_arrays(self):
+        with torch.no_grad():
+            kernel = self._merged_kernel()
+            layout = getattr(self.kernel, "_keras_layout", None)
+            kernel = kernel.permute(*layout) if layout else kernel
+            arrays = [kernel.detach().cpu().numpy().copy()]
+        return arrays + ([self.bias.detach().cpu().numpy().copy()] if self.bias is not None else [])
+
+    def _load_saved_arrays(self, arrays):
+        params = [self.kernel] + ([self.bias] if self.bias is not None else [])
+        if len(arrays) != len(params):
+            raise ValueError(f"Layer '{self.name}' expects {len(params)} saved arrays (kernel and bias), received "
+                             f"{len(arrays)}.")
+        with torch.no_grad():
+            for p, value in zip(params, arrays):
+                t = torch.as_tensor(np.asarray(value), dtype=p.dtype, device=p.device)
+                layout = getattr(p, "_keras_layout", None)
+                p.copy_(t.permute(*np.argsort(layout)) if layout else t)
+            if self.lora_enabled:
+                self.lora_kernel_a.zero_()
+                self.lora_kernel_b.zero_()
