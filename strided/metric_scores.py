@@ -1,5 +1,5 @@
-"""F-scores and intersection-over-union metrics (``keras.metrics.F1Score``, ``FBetaScore``, ``IoU``,
-``MeanIoU``, ``OneHotIoU``, ``OneHotMeanIoU``), with Keras's formulas and state variables."""
+"""F-scores, intersection-over-union and R2 metrics (``keras.metrics.F1Score``, ``FBetaScore``, ``IoU``,
+``MeanIoU``, ``OneHotIoU``, ``OneHotMeanIoU``, ``R2Score``), with Keras's formulas and state variables."""
 import warnings
 
 import torch
@@ -224,3 +224,82 @@ class OneHotMeanIoU(MeanIoU):
         config = super().get_config()
         del config["sparse_y_true"]
         return config
+
+
+class R2Score(Metric):
+    """Coefficient of determination, ``1 - sum((y - y_pred)**2) / sum((y - mean(y))**2)`` per output.
+
+    Args:
+        class_aggregation: 'uniform_average' (mean over outputs), 'variance_weighted_average', or None
+            (one score per output).
+        num_regressors: for the adjusted R2 (``1 - (1 - R2)(n - 1)/(n - p - 1)``); 0: plain R2.
+        name, dtype.
+    """
+
+    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        valid = (None, "uniform_average", "variance_weighted_average")
+        if class_aggregation not in valid:
+            raise ValueError(f"Invalid value for argument `class_aggregation`. Expected one of {valid}. "
+                             f"Received: class_aggregation={class_aggregation}")
+        if num_regressors < 0:
+            raise ValueError(f"Invalid value for argument `num_regressors`. Expected a value >= 0. Received: "
+                             f"num_regressors={num_regressors}")
+        self.class_aggregation, self.num_regressors = class_aggregation, num_regressors
+        self.num_samples = self.add_variable((), name="num_samples")
+        self._built = False
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = _tensor(y_pred, dtype=self._torch_dtype)
+        y_true = _tensor(y_true, dtype=self._torch_dtype, device=y_pred.device)
+        if y_true.ndim == 1 and y_pred.ndim == 2 and y_pred.shape[1] == 1:
+            y_true = y_true[:, None]
+        if y_pred.ndim == 1 and y_true.ndim == 2 and y_true.shape[1] == 1:
+            y_pred = y_pred[:, None]
+        if not self._built:
+            if y_pred.ndim != 2 or y_true.ndim != 2:
+                raise ValueError("R2Score expects 2D inputs with shape (batch_size, output_dim). Received input "
+                                 f"shapes: y_pred.shape={tuple(y_pred.shape)} and y_true.shape={tuple(y_true.shape)}.")
+            for name in ("squared_sum", "sum", "total_mse", "count"):
+                setattr(self, name, self.add_variable((y_pred.shape[-1],), name=name))
+            self._built = True
+        self._follow(y_pred.device)
+        weight = torch.ones((), dtype=y_true.dtype, device=y_true.device) if sample_weight is None else \
+            _tensor(sample_weight, dtype=self._torch_dtype, device=y_true.device)
+        if weight.ndim == 1:
+            weight = weight[:, None]
+        weight = torch.broadcast_to(weight, y_true.shape)
+        weighted = y_true * weight
+        self.sum.add_(weighted.sum(dim=0))
+        self.squared_sum.add_((y_true * weighted).sum(dim=0))
+        self.total_mse.add_(((y_true - y_pred) ** 2 * weight).sum(dim=0))
+        self.count.add_(weight.sum(dim=0))
+        self.num_samples.add_(y_true.numel())
+
+    def result(self):
+        if not self._built:
+            return torch.zeros((), dtype=self._torch_dtype, device=self.num_samples.device)
+        mean = self.sum / self.count
+        total = self.squared_sum - self.sum * mean
+        raw = 1 - self.total_mse / total
+        raw = torch.where(torch.isinf(raw), torch.zeros_like(raw), raw)
+        if self.class_aggregation == "uniform_average":
+            score = raw.mean()
+        elif self.class_aggregation == "variance_weighted_average":
+            score = (total * raw).sum() / total.sum()
+        else:
+            score = raw
+        if self.num_regressors:
+            n, p = float(self.num_samples), float(self.num_regressors)
+            if p > n - 1:
+                warnings.warn("More independent predictors than datapoints in adjusted R2 score. Falling back to "
+                              "standard R2 score.", stacklevel=2)
+            elif p == n - 1:
+                warnings.warn("Division by zero in Adjusted R2 score. Falling back to standard R2 score.", stacklevel=2)
+            else:
+                score = 1.0 - (1.0 - score) * (n - 1.0) / (n - p - 1.0)
+        return score
+
+    def get_config(self):
+        return {**super().get_config(), "class_aggregation": self.class_aggregation,
+                "num_regressors": self.num_regressors}

@@ -790,9 +790,11 @@ def get(identifier, arg_name="metrics"):
 
 
 # F-scores and IoU metrics live in their own module (they need the Metric base defined above).
-from strided.metric_scores import F1Score, FBetaScore, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU  # noqa: E402
+from strided.metric_scores import (  # noqa: E402
+    F1Score, FBetaScore, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU, R2Score,
+)
 
-for _cls in (F1Score, FBetaScore, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU):
+for _cls in (F1Score, FBetaScore, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU, R2Score):
     _REGISTRY.register(_cls)
 
 # keras.metrics also exposes the loss functions (per-sample values), the same objects as keras.losses.

@@ -80,3 +80,15 @@ def test_bad_arguments():
         keras.metrics.IoU(num_classes=3, target_class_ids=[5])
     with pytest.raises(ValueError, match="expects 2D inputs"):
         keras.metrics.F1Score().update_state(np.ones((2, 2, 2)), np.ones((2, 2, 2)))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"class_aggregation": None}, {"class_aggregation": "variance_weighted_average"},
+                                    {"num_regressors": 2}])
+def test_r2_score_matches_keras(real_keras, kwargs):
+    ours, theirs = keras.metrics.R2Score(**kwargs), real_keras.metrics.R2Score(**kwargs)
+    batches = []
+    for _ in range(3):
+        y = RNG.random((10, 3)).astype("float32")
+        batches.append((y, y + RNG.normal(0, 0.2, (10, 3)).astype("float32")))
+    batches.append((*batches[0], RNG.random(10).astype("float32")))
+    _feed(ours, theirs, batches)
