@@ -46,6 +46,7 @@ CASES = [
     (L.GroupNormalization, {"groups": 2}, (2, 3, 3, 4), (2, 3, 3, 4), 2, 0, 8),
     (L.GroupNormalization, {"groups": 3, "axis": 1, "scale": False}, (2, 6, 5), (2, 6, 5), 1, 0, 6),
     (L.UnitNormalization, {"axis": [1, 2]}, (2, 3, 4), (2, 3, 4), 0, 0, 0),
+    (L.RMSNormalization, {}, (2, 3, 4), (2, 3, 4), 1, 0, 4),
     (L.Normalization, {}, (4, 3, 3, 2), (4, 3, 3, 2), 0, 3, 5),
     (L.Normalization, {"axis": None, "mean": 2.0, "variance": 4.0, "invert": True}, (2, 5), (2, 5), 0, 0, 0),
     (L.Flatten, {}, (2, 3, 4, 2), (2, 24), 0, 0, 0),

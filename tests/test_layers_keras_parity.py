@@ -189,6 +189,8 @@ def test_group_and_unit_normalization_match_keras(real_keras):
     compare(real_keras, "GroupNormalization", {"groups": 6, "epsilon": 1e-5}, (3, 4, 6), rng)  # instance norm
     compare(real_keras, "GroupNormalization", {"groups": 1, "axis": 1, "center": False}, (2, 4, 3, 3), rng)
     compare(real_keras, "GroupNormalization", {"groups": 3, "scale": False}, (2, 5, 6), rng)
+    compare(real_keras, "RMSNormalization", {}, (3, 4, 5), rng)
+    compare(real_keras, "RMSNormalization", {"axis": [1, 2], "epsilon": 1e-3}, (3, 4, 5), rng)
     compare(real_keras, "UnitNormalization", {}, (3, 7), rng)
     compare(real_keras, "UnitNormalization", {"axis": [1, 2]}, (3, 4, 5), rng)
     kl, sl = real_keras.layers.GroupNormalization(groups=4), L.GroupNormalization(groups=4)

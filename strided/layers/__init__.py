@@ -21,7 +21,7 @@ from strided.layers.merging import (
     maximum, minimum, multiply, subtract,
 )
 from strided.layers.normalization import (
-    BatchNormalization, GroupNormalization, LayerNormalization, UnitNormalization,
+    BatchNormalization, GroupNormalization, LayerNormalization, RMSNormalization, UnitNormalization,
 )
 from strided.layers.pooling import (
     AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool2D, AvgPool3D,
@@ -44,5 +44,6 @@ from strided.layers.random_preprocessing import (
     RandomZoom,
 )
 from strided.layers.color_augmentation import (
-    AutoContrast, RandomColorJitter, RandomHue, RandomInvert, RandomPosterization, RandomSaturation, Solarization,
+    AutoContrast, CutMix, MixUp, RandomColorJitter, RandomErasing, RandomHue, RandomInvert, RandomPosterization,
+    RandomSaturation, Solarization,
 )

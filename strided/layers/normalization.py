@@ -1,4 +1,4 @@
-"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization and UnitNormalization."""
+"""Normalization layers: Batch-, Layer-, Group-, RMS- and UnitNormalization, Keras semantics."""
 import math
 
 import torch
@@ -367,4 +367,37 @@ class UnitNormalization(Layer):
     def get_config(self):
         config = super().get_config()
         config.update({"axis": self.axis})
+        return config
+
+
+class RMSNormalization(_NormBase):
+    """Root-mean-square normalization: ``x / sqrt(mean(x**2) + epsilon) * scale`` over ``axis``.
+
+    Like LayerNormalization without centering (no mean subtracted, no ``beta``); ``scale`` has the shape
+    of the normalized axes.
+
+    Args:
+        axis: axis or list of axes to normalize over (default -1).
+        epsilon: added to the mean square (default 1e-6).
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        self.axis = _util.axis_arg(axis)
+        self.epsilon = validation.number(epsilon, "epsilon", 0.0, None, low_inclusive=False)
+        super().__init__(**kwargs)
+
+    def build(self, input_shape):
+        shape = self._statistics_shape(input_shape)
+        self.scale = self.add_weight(shape=shape, initializer="ones", name="scale")
+        super().build(input_shape)
+
+    def call(self, inputs):
+        x = _util.cast_like(inputs, self.scale)
+        axes = self._axes
+        mean_square = torch.mean(x * x, dim=axes, keepdim=True)
+        return x * torch.rsqrt(mean_square + self.epsilon) * _broadcast(self.scale, axes, x.ndim)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"axis": self.axis, "epsilon": self.epsilon})
         return config
