@@ -1,4 +1,4 @@
-"""Colour augmentation layers (strided.layers.color_augmentation): harness, inference behaviour, value parity
+"""Colour and mixing augmentation layers (strided.layers.color_augmentation): harness, inference behaviour, value parity
 with real Keras 3 on Keras-drawn transformations, our own draws (ranges, seeds), argument errors."""
 import numpy as np
 import pytest
@@ -30,7 +30,9 @@ CASES = [
 
 @pytest.mark.parametrize("name, kwargs, identity", CASES + [
     ("RandomColorJitter", {"brightness_factor": 0.2, "contrast_factor": 0.3, "saturation_factor": (0.3, 0.7),
-                           "hue_factor": 0.4, "seed": 3}, True)])
+                           "hue_factor": 0.4, "seed": 3}, True),
+    ("RandomErasing", {"factor": (0.5, 1.0), "scale": 0.3, "fill_value": (1, 2, 3)}, True),
+    ("MixUp", {"alpha": 0.5}, True), ("CutMix", {"factor": 0.7}, True)])
 def test_harness_and_inference(name, kwargs, identity):
     cls = getattr(layers, name)
     assert cls is getattr(ca, name)
@@ -200,3 +202,85 @@ def test_rank_is_checked():
         layers.RandomHue(0.2).get_random_transformation(np.zeros((1, 2, 3, 4, 3)))
     with pytest.raises(ValueError, match="rank"):
         layers.AutoContrast()(np.zeros((2, 3), "float32"))
+
+
+# ---------------------------------------------------------------- erasing and mixing
+
+
+MIX_CASES = [
+    ("RandomErasing", {"factor": (0.5, 1.0)}), ("RandomErasing", {"scale": (0.1, 0.6), "fill_value": (10, 20, 300)}),
+    ("RandomErasing", {"fill_value": 50.0, "value_range": (0, 40)}),
+    ("MixUp", {"alpha": 0.4}), ("CutMix", {"factor": 0.8}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", MIX_CASES)
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_erasing_and_mixing_match_real_keras(real_keras, name, kwargs, data_format):
+    if data_format == "channels_first" and isinstance(kwargs.get("fill_value"), tuple):
+        pytest.skip("Keras's torch backend broadcasts a per-channel fill_value on the last axis (fails here)")
+    ko = real_keras.ops
+    x = _images((5, 4, 6, 3), seed=6)
+    x = x if data_format == "channels_last" else np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    for seed in (1, 2):
+        t = _keras_parity(real_keras, name, kwargs, x, seed, data_format=data_format)
+        if name != "RandomErasing":  # labels mixed with the same weights as Keras's
+            theirs = getattr(real_keras.layers, name)(**kwargs)
+            labels = np.eye(3, dtype="float32")[[0, 1, 2, 0, 1]]
+            want = ko.convert_to_numpy(theirs.transform_labels(
+                ko.convert_to_tensor(labels), {k: ko.convert_to_tensor(v) for k, v in t.items()}))
+            got = _np(getattr(layers, name)(**kwargs).transform_labels(labels, t))
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_dict_inputs_follow_keras_contract(real_keras):
+    x = _images((6, 4, 5, 3), seed=7)
+    labels = np.eye(6, dtype="float32")
+    for name in ("MixUp", "CutMix", "RandomInvert"):
+        out = getattr(layers, name)(seed=1)({"images": x, "labels": labels})
+        theirs = getattr(real_keras.layers, name)(seed=1)({"images": x, "labels": labels})
+        assert sorted(out) == sorted(theirs) == ["images", "labels"]
+        assert tuple(out["images"].shape) == x.shape and tuple(out["labels"].shape) == labels.shape
+        np.testing.assert_allclose(_np(out["labels"]).sum(1), 1.0, rtol=1e-5)  # still a distribution
+        same = getattr(layers, name)()({"images": x, "labels": labels}, training=False)
+        assert np.array_equal(_np(same["images"]), x) and np.array_equal(_np(same["labels"]), labels)
+    # MixUp: every output row is w * x_i + (1 - w) * x_perm(i), with the same w for the labels
+    layer = layers.MixUp(alpha=1.0, seed=3)
+    t = layer.get_random_transformation({"images": x, "labels": labels})
+    w, order = _np(t["mix_weight"]), _np(t["permutation_order"])
+    assert sorted(order) == list(range(6))
+    mixed = _np(layer.transform_labels(labels, t))
+    np.testing.assert_allclose(mixed, w[:, None] * labels + (1 - w[:, None]) * labels[order], rtol=1e-6)
+
+
+def test_erasing_and_mixing_draws():
+    x = np.zeros((2000, 10, 20, 1), "float32")
+    t = layers.RandomErasing(factor=(1, 1), scale=(0.04, 0.25), fill_value=7.0, seed=0).get_random_transformation(x)
+    m = _np(t["batch_masks"])[..., 0]
+    widths, heights = m.any(1).sum(1), m.any(2).sum(1)
+    assert _np(t["apply_erasing"]).all() and np.all(_np(t["fill_value"]) == 7.0)
+    assert 3 <= widths.min() and widths.max() <= 11 and 1 <= heights.min() and heights.max() <= 6  # sqrt(scale)
+    noise = _np(layers.RandomErasing(value_range=(0, 1), seed=0).get_random_transformation(x)["fill_value"])
+    assert noise.min() == 0.0 and noise.max() == 1.0 and 0.2 < (noise == 0).mean() < 0.8  # clipped N(0, 1)
+    w = _np(layers.MixUp(alpha=0.2, seed=0).get_random_transformation(x)["mix_weight"])
+    assert 0 <= w.min() and w.max() <= 1 and abs(w.mean() - 0.5) < 0.05 and ((w < 0.1) | (w > 0.9)).mean() > 0.5
+    t = layers.CutMix(seed=0).get_random_transformation(x)
+    box = _np(t["batch_masks"])[..., 0].mean((1, 2))
+    np.testing.assert_allclose(1 - _np(t["mix_weight"]).ravel(), box, atol=0.2)  # label weight ~ pasted area
+    assert layers.CutMix().get_random_transformation(x[0]) is None  # one image: nothing to mix
+    for cls in (layers.MixUp, layers.CutMix, layers.RandomErasing):
+        a = cls(seed=4).get_random_transformation(x[:8])
+        b = cls(seed=4).get_random_transformation(x[:8])
+        assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_erasing_and_mixing_errors(real_keras):
+    for name, kwargs in [("RandomErasing", {"scale": 2}), ("RandomErasing", {"factor": (0.1, 0.2, 0.3)}),
+                         ("CutMix", {"factor": -1})]:
+        with pytest.raises(ValueError) as theirs:
+            getattr(real_keras.layers, name)(**kwargs)
+        with pytest.raises(ValueError) as ours:
+            getattr(layers, name)(**kwargs)
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(ValueError, match="fill_value"):
+        layers.RandomErasing(fill_value=(1, 2))(np.zeros((1, 4, 4, 3), "float32"), training=True)

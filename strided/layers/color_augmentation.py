@@ -1,5 +1,5 @@
-"""Colour augmentation layers with Keras 3 semantics: RandomInvert, Solarization, RandomPosterization,
-AutoContrast, RandomSaturation, RandomHue, RandomColorJitter.
+"""Colour and mixing augmentation layers with Keras 3 semantics: RandomInvert, Solarization,
+RandomPosterization, AutoContrast, RandomSaturation, RandomHue, RandomColorJitter, RandomErasing, MixUp, CutMix.
 
 They follow the two-step pattern of ``strided.layers.random_preprocessing`` (see its module docstring):
 ``get_random_transformation`` draws the whole batch's parameters in Keras 3's dict format, and
@@ -15,8 +15,11 @@ Where a Keras draw ignores ``training`` (RandomPosterization, RandomSaturation, 
 no transformation when ``training=False``: the output is the same (the input, as floats), and this keeps
 the rule of the other strided random layers. AutoContrast is not random and, as in Keras, acts at
 inference too.
+
+MixUp and CutMix mix images (and labels) across the batch; like every layer here they accept, as Keras's
+do, either images or a dict ``{"images": ..., "labels": ..., "segmentation_masks": ...}`` (other keys are
+passed through) and return the same structure.
 """
-import numbers
 
 import numpy as np
 import torch
@@ -25,19 +28,19 @@ from strided.layers.random_preprocessing import RandomBrightness, RandomContrast
 from strided.ops.image import hsv_to_rgb, rgb_to_hsv
 
 __all__ = ["RandomInvert", "Solarization", "RandomPosterization", "AutoContrast", "RandomSaturation", "RandomHue",
-           "RandomColorJitter"]
+           "RandomColorJitter", "RandomErasing", "MixUp", "CutMix"]
 
 _EPSILON = 1e-7  # keras.config.epsilon(): keeps RandomSaturation's factor / (1 - factor) finite at factor 1
 
 
 # ---------------------------------------------------------------- argument checks (Keras's messages)
 
-def _base_factor(factor, bounds):
+def _base_factor(factor, bounds, name="factor"):
     """Keras's ``BaseImagePreprocessingLayer._set_factor``: a number ``f`` gives ``(max(-f, low), f)``.
 
     A pair is only checked for overlapping ``bounds`` (as Keras does), then sorted.
     """
-    msg = (f"The `factor` argument should be a number (or a list of two numbers) in the range "
+    msg = (f"The `{name}` argument should be a number (or a list of two numbers) in the range "
            f"[{bounds[0]}, {bounds[1]}]. Received: factor={factor}")
     if isinstance(factor, (tuple, list)):
         if len(factor) != 2 or factor[0] > bounds[1] or factor[1] < bounds[0]:
@@ -78,9 +81,50 @@ def _batched(x):
     return (x.unsqueeze(0), True) if x.ndim == 3 else (x, False)
 
 
+class _ImageDataLayer(_RandomImageLayer):
+    """Adds Keras 3's data contract: images, or a dict with "images" and optionally "labels" and
+    "segmentation_masks" (transformed by ``transform_labels`` / ``transform_segmentation_masks``)."""
+
+    def check_input(self, shape):
+        if isinstance(shape, dict):
+            if "images" not in shape:
+                raise ValueError(f"Layer '{self.name}' expects images or a dict with an 'images' key. "
+                                 f"Received keys: {sorted(shape)}")
+            if "bounding_boxes" in shape:
+                raise ValueError(f"Layer '{self.name}': strided does not transform 'bounding_boxes'.")
+            shape = shape["images"]
+        super().check_input(shape)
+
+    def _check_build_shape(self, input_shape):
+        self.check_input(input_shape if isinstance(input_shape, dict) else tuple(input_shape))
+
+    def _shape_info(self, data):
+        return super()._shape_info(data["images"] if isinstance(data, dict) else data)
+
+    def transform_labels(self, labels, transformation, training=True):
+        return labels
+
+    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
+        return segmentation_masks
+
+    def call(self, inputs, training=False):
+        transformation = self.get_random_transformation(inputs, training=training)
+        if not isinstance(inputs, dict):
+            return self.transform_images(inputs, transformation, training=training)
+        out = dict(inputs)
+        out["images"] = self.transform_images(inputs["images"], transformation, training=training)
+        if "labels" in inputs:
+            out["labels"] = self.transform_labels(inputs["labels"], transformation, training=training)
+        if "segmentation_masks" in inputs:
+            out["segmentation_masks"] = self.transform_segmentation_masks(inputs["segmentation_masks"],
+                                                                          transformation, training=training)
+        return out
+
+
+
 # ---------------------------------------------------------------- invert
 
-class RandomInvert(_RandomImageLayer):
+class RandomInvert(_ImageDataLayer):
     """Inverts the colours of some images during training (Keras 3 ``RandomInvert``).
 
     An inverted image becomes ``value_range[1] - x``. Each image draws a probability ``p`` uniformly from
@@ -150,7 +194,7 @@ def _solarization_factor(factor, name):
     raise ValueError(_SOLARIZATION_ERROR + f"Received: {name}={factor}")
 
 
-class Solarization(_RandomImageLayer):
+class Solarization(_ImageDataLayer):
     """Solarizes images: inverts the pixels above a random threshold (Keras 3 ``Solarization``).
 
     On the image rescaled to [0, 255]: ``y = clip(x + addition, 0, 255)``, then ``y`` if ``y < threshold``
@@ -205,7 +249,7 @@ class Solarization(_RandomImageLayer):
 
 # ---------------------------------------------------------------- posterization
 
-class RandomPosterization(_RandomImageLayer):
+class RandomPosterization(_ImageDataLayer):
     """Reduces the number of bits per colour channel during training (Keras 3 ``RandomPosterization``).
 
     On the image rescaled to [0, 255] and truncated to integers, the lowest ``8 - bits`` bits are cleared
@@ -260,7 +304,7 @@ class RandomPosterization(_RandomImageLayer):
 
 # ---------------------------------------------------------------- auto contrast
 
-class AutoContrast(_RandomImageLayer):
+class AutoContrast(_ImageDataLayer):
     """Stretches each image's channels to the full value range (Keras 3 ``AutoContrast``).
 
     Per image and channel, the minimum becomes ``value_range[0]`` and the maximum ``value_range[1]``; a
@@ -313,7 +357,7 @@ def _stack_channels(planes, data_format):
     return torch.stack(planes, dim=-1 if data_format == "channels_last" else 1)
 
 
-class RandomSaturation(_RandomImageLayer):
+class RandomSaturation(_ImageDataLayer):
     """Randomly scales the saturation of RGB images during training (Keras 3 ``RandomSaturation``).
 
     Per image a factor ``f`` is drawn uniformly from ``factor`` and turned into the multiplier
@@ -361,7 +405,7 @@ class RandomSaturation(_RandomImageLayer):
         return cfg
 
 
-class RandomHue(_RandomImageLayer):
+class RandomHue(_ImageDataLayer):
     """Randomly rotates the hue of RGB images during training (Keras 3 ``RandomHue``).
 
     Per image a magnitude is drawn uniformly from ``factor`` and a sign by a coin toss; the hue (in [0, 1],
@@ -415,7 +459,7 @@ class RandomHue(_RandomImageLayer):
 
 # ---------------------------------------------------------------- colour jitter
 
-class RandomColorJitter(_RandomImageLayer):
+class RandomColorJitter(_ImageDataLayer):
     """Applies random brightness, contrast, saturation and hue changes, in that order (Keras 3 ``RandomColorJitter``).
 
     Each factor that is not None adds the matching layer (``RandomBrightness``, ``RandomContrast``,
@@ -484,4 +528,241 @@ class RandomColorJitter(_RandomImageLayer):
         cfg.update({"value_range": list(value_range) if isinstance(value_range, tuple) else value_range,
                     "brightness_factor": self.brightness_factor, "contrast_factor": self.contrast_factor,
                     "saturation_factor": self.saturation_factor, "hue_factor": self.hue_factor})
+        return cfg
+
+
+# ---------------------------------------------------------------- erasing and mixing
+
+def _box_masks(shape, data_format, x0, x1, y0, y1):
+    """Boolean masks ``(N, H, W, C)`` (or ``(N, C, H, W)``) of the boxes ``x0 <= x < x1, y0 <= y < y1``."""
+    channels_last = data_format == "channels_last"
+    h, w, c = (shape[-3], shape[-2], shape[-1]) if channels_last else (shape[-2], shape[-1], shape[-3])
+    device, dtype = x0.device, x0.dtype
+    gy, gx = torch.meshgrid(torch.arange(h, device=device, dtype=dtype), torch.arange(w, device=device, dtype=dtype),
+                            indexing="ij")
+    gx, gy = (gx[None, :, :, None], gy[None, :, :, None]) if channels_last else (gx[None, None], gy[None, None])
+    x0, x1, y0, y1 = (v.reshape(-1, 1, 1, 1) for v in (x0, x1, y0, y1))
+    masks = (gx >= x0) & (gx < x1) & (gy >= y0) & (gy < y1)
+    return masks.repeat_interleave(c, dim=-1 if channels_last else 1)
+
+
+def _crop_bounds(u, length, ratio):
+    """Keras's box placement along one axis: a window of ``ratio * length`` starting at ``u * (length - size)``."""
+    size = ratio * length
+    start = u * (length - size)
+    return start, start + size
+
+
+def _beta(shape, alpha, generator, device):
+    """Beta(alpha, alpha) draws. torch's Beta sampler takes no generator, so it runs under a forked global
+    RNG seeded from ``generator`` (the layer's own stream, or the global one when the layer has no seed)."""
+    s = int(torch.randint(0, 2 ** 31 - 1, (1,), generator=generator).item())
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(s)
+        a = torch.as_tensor(alpha, dtype=torch.float32).expand(shape)
+        sample = torch.distributions.Beta(a, a).sample()
+    return sample.to(device)
+
+
+class RandomErasing(_ImageDataLayer):
+    """Replaces a random rectangle of some images with noise or a constant during training (Keras 3 ``RandomErasing``).
+
+    Per image: the box's width and height are ``sqrt(s) * W`` and ``sqrt(s') * H`` with ``s, s'`` drawn
+    from ``scale``, at a uniformly drawn position inside the image; the image is erased with a probability
+    drawn from ``factor`` (as in ``RandomInvert``). The fill is ``fill_value`` (a number, or one value per
+    channel), or when None Gaussian noise times ``value_range[1]``; it is clipped to ``value_range``.
+
+    Args:
+        factor: a number ``f`` in [0, 1] (meaning ``[0, f]``) or a pair, the erase probability's range.
+        scale: a number or pair in [0, 1], the range of the box's fraction of each side, squared.
+        fill_value: None (noise), a number, or a list of 3 numbers (one per channel).
+        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        seed: optional integer seed for this layer's own random generator.
+        data_format: 'channels_last' (default) or 'channels_first'.
+
+    Transformation: ``{"apply_erasing": bool (batch,), "batch_masks": bool, shaped like the (batched)
+    images, "fill_value": float, shaped like the (batched) images}``.
+    """
+
+    def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None, value_range=(0, 255), seed=None,
+                 data_format=None, **kwargs):
+        self.factor = _base_factor(factor, (0, 1))
+        self.scale = _base_factor(scale, (0, 1), name="scale")
+        self.fill_value = fill_value
+        self.value_range = value_range
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def _fill(self, shape, generator, device):
+        fill = self.fill_value
+        msg = "The `fill_value` argument should be a number (or a list of three numbers) "
+        if fill is None:
+            fill = torch.randn(shape, generator=generator, device=device) * self.value_range[1]
+        elif isinstance(fill, (tuple, list)):
+            if len(fill) != 3:
+                raise ValueError(msg)
+            fill = torch.tensor(fill, dtype=torch.float32, device=device)
+            # One value per channel. (Keras's torch backend broadcasts the list on the last axis, which
+            # fails for channels_first; strided puts it on the channel axis.)
+            fill = fill.expand(shape) if self.data_format == "channels_last" else fill[:, None, None].expand(shape)
+        elif isinstance(fill, (int, float)) and not isinstance(fill, bool):
+            fill = torch.full(shape, float(fill), device=device)
+        else:
+            raise ValueError(msg)
+        return fill.clamp(self.value_range[0], self.value_range[1])
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        shape, batch, h, w, device = self._shape_info(data)
+        gen = self._generator(device, seed)
+        bshape = shape if len(shape) == 4 else (1,) + shape
+
+        def uniform(*s):
+            return torch.rand(s, generator=gen, device=device)
+
+        ratio = torch.sqrt(uniform(batch, 2) * (self.scale[1] - self.scale[0]) + self.scale[0])
+        x0, x1 = _crop_bounds(uniform(batch), w, ratio[:, 0])
+        y0, y1 = _crop_bounds(uniform(batch), h, ratio[:, 1])
+        probability = uniform(batch) * (self.factor[1] - self.factor[0]) + self.factor[0]
+        return {"apply_erasing": uniform(batch) < probability,
+                "batch_masks": _box_masks(bshape, self.data_format, x0, x1, y0, y1),
+                "fill_value": self._fill(bshape, gen, device)}
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        x, single = _batched(x)
+        masks = _param(transformation["batch_masks"], x, torch.bool)
+        fill = _param(transformation["fill_value"], x, x.dtype)
+        apply = _param(transformation["apply_erasing"], x, torch.bool).reshape(-1, 1, 1, 1)
+        out = torch.where(apply & masks, fill, x)
+        return out.squeeze(0) if single else out
+
+    def get_config(self):
+        cfg = super().get_config()
+        fill = self.fill_value
+        cfg.update({"factor": list(self.factor), "scale": list(self.scale),
+                    "fill_value": list(fill) if isinstance(fill, tuple) else fill,
+                    "value_range": list(self.value_range)})
+        return cfg
+
+
+class MixUp(_ImageDataLayer):
+    """Blends each image (and label) with another of the batch during training (Keras 3 ``MixUp``).
+
+    ``out = w * x + (1 - w) * x[permutation]`` with one weight ``w ~ Beta(alpha, alpha)`` per image and a
+    random permutation of the batch; labels (one-hot or probabilities) and segmentation masks are mixed with
+    the same weights. Call it on images, or on ``{"images": ..., "labels": ...}`` to mix the labels too.
+
+    Args:
+        alpha: the Beta distribution's parameter (default 0.2: most weights near 0 or 1).
+        data_format: 'channels_last' (default) or 'channels_first'.
+        seed: optional integer seed for this layer's own random generator.
+
+    Transformation: ``{"mix_weight": (batch,), "permutation_order": int64 (batch,)}``.
+    """
+
+    def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
+        self.alpha = alpha
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        _, batch, _, _, device = self._shape_info(data)
+        gen = self._generator("cpu", seed)  # randperm and the Beta sampler draw on the CPU
+        order = torch.randperm(batch, generator=gen).to(device)
+        return {"mix_weight": _beta((batch,), self.alpha, gen, device), "permutation_order": order}
+
+    def _mix(self, x, transformation, weight_shape, rank):
+        single = x.ndim == rank - 1  # one image (or label) is mixed as a batch of one, as in Keras
+        x = x.unsqueeze(0) if single else x
+        w = _param(transformation["mix_weight"], x, x.dtype).reshape(weight_shape)
+        order = _param(transformation["permutation_order"], x, torch.long)
+        out = w * x + (1.0 - w) * x.index_select(0, order)
+        return out.squeeze(0) if single else out
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        return self._mix(x, transformation, (-1, 1, 1, 1), 4)
+
+    def transform_labels(self, labels, transformation, training=True):
+        if not training or transformation is None:
+            return labels
+        return self._mix(self._as_float(labels), transformation, (-1, 1), 2)
+
+    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
+        if not training or transformation is None:
+            return segmentation_masks
+        return self._mix(self._as_float(segmentation_masks), transformation, (-1, 1, 1, 1), 4)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["alpha"] = self.alpha
+        return cfg
+
+
+class CutMix(_ImageDataLayer):
+    """Pastes a rectangle of another image of the batch into each image during training (Keras 3 ``CutMix``).
+
+    A concentration ``a`` is drawn from ``factor`` (one for the batch) and per image ``l ~ Beta(a, a)``; the
+    box has sides ``sqrt(1 - l)`` times the image's, at a uniform position, and is filled from the image at
+    the same place in ``x[permutation]``. Labels are mixed with the weight ``1 - box area / image area``;
+    segmentation masks are cut and pasted like the images. One image (rank 3) is returned unchanged.
+
+    Args:
+        factor: a number ``f`` in [0, 1] (meaning ``[0, f]``) or a pair, the range of ``a``.
+        seed: optional integer seed for this layer's own random generator.
+        data_format: 'channels_last' (default) or 'channels_first'.
+
+    Transformation: ``{"permutation_order": (batch,), "batch_masks": bool, shaped like the images,
+    "mix_weight": (batch, 1, 1, 1)}``.
+    """
+
+    def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
+        self.factor = _base_factor(factor, (0, 1))
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        shape, batch, h, w, device = self._shape_info(data)
+        if len(shape) == 3:
+            return None
+        gen = self._generator("cpu", seed)  # the Beta sampler and randperm draw on the CPU
+        alpha = float(torch.rand((), generator=gen)) * (self.factor[1] - self.factor[0]) + self.factor[0] + 1e-6
+        ratio = torch.sqrt(1.0 - _beta((batch,), alpha, gen, "cpu"))
+        x0, x1 = _crop_bounds(torch.rand(batch, generator=gen), w, ratio)
+        y0, y1 = _crop_bounds(torch.rand(batch, generator=gen), h, ratio)
+        order = torch.randperm(batch, generator=gen)
+        masks = _box_masks(shape, self.data_format, x0, x1, y0, y1)
+        weight = 1.0 - (x1 - x0) * (y1 - y0) / (w * h)
+        return {"permutation_order": order.to(device), "batch_masks": masks.to(device),
+                "mix_weight": weight.reshape(-1, 1, 1, 1).to(device)}
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        masks = _param(transformation["batch_masks"], x, torch.bool)
+        order = _param(transformation["permutation_order"], x, torch.long)
+        return torch.where(masks, x.index_select(0, order), x)
+
+    def transform_labels(self, labels, transformation, training=True):
+        if not training or transformation is None:
+            return labels
+        y = self._as_float(labels)
+        w = _param(transformation["mix_weight"], y, y.dtype).reshape(-1, 1)
+        order = _param(transformation["permutation_order"], y, torch.long)
+        return w * y + (1.0 - w) * y.index_select(0, order)
+
+    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
+        return self.transform_images(segmentation_masks, transformation, training)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["factor"] = list(self.factor)
         return cfg
