@@ -32,7 +32,8 @@ CASES = [
     ("RandomColorJitter", {"brightness_factor": 0.2, "contrast_factor": 0.3, "saturation_factor": (0.3, 0.7),
                            "hue_factor": 0.4, "seed": 3}, True),
     ("RandomErasing", {"factor": (0.5, 1.0), "scale": 0.3, "fill_value": (1, 2, 3)}, True),
-    ("MixUp", {"alpha": 0.5}, True), ("CutMix", {"factor": 0.7}, True)])
+    ("MixUp", {"alpha": 0.5}, True), ("CutMix", {"factor": 0.7}, True),
+    ("RandomShear", {"x_factor": 0.3, "y_factor": (0.1, 0.4), "fill_mode": "constant"}, True)])
 def test_harness_and_inference(name, kwargs, identity):
     cls = getattr(layers, name)
     assert cls is getattr(ca, name)
@@ -284,3 +285,52 @@ def test_erasing_and_mixing_errors(real_keras):
         assert str(ours.value) == str(theirs.value)
     with pytest.raises(ValueError, match="fill_value"):
         layers.RandomErasing(fill_value=(1, 2))(np.zeros((1, 4, 4, 3), "float32"), training=True)
+
+
+# ---------------------------------------------------------------- shear
+
+
+@pytest.mark.parametrize("fill_mode", ["reflect", "wrap", "constant", "nearest"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_shear_matches_real_keras(real_keras, fill_mode, interpolation):
+    kw = dict(x_factor=0.6, y_factor=(0.2, 0.5), fill_mode=fill_mode, interpolation=interpolation, fill_value=3.5)
+    ko = real_keras.ops
+    x = _images((4, 7, 9, 2), seed=8)
+    for data_format in ("channels_last", "channels_first"):
+        xx = x if data_format == "channels_last" else np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+        theirs = real_keras.layers.RandomShear(**kw, data_format=data_format)
+        t = theirs.get_random_transformation(ko.convert_to_tensor(xx), training=True, seed=2)
+        want = ko.convert_to_numpy(theirs.transform_images(ko.convert_to_tensor(xx), t))
+        got = _np(layers.RandomShear(**kw, data_format=data_format).transform_images(
+            xx, {"shear_factor": ko.convert_to_numpy(t["shear_factor"])}))
+        # As for the other geometric layers (test_random_preprocessing): nearest sampling may round a
+        # coordinate one float-ulp from a half pixel differently, so a few pixels may differ there.
+        bad = ~np.isclose(got, want, rtol=1e-5, atol=1e-4)
+        assert bad.mean() < (0.01 if interpolation == "nearest" else 1e-9), (data_format, bad.mean())
+
+
+def test_shear_draws_values_and_errors(real_keras):
+    t = _np(layers.RandomShear(0.3, (0.1, 0.2), seed=0).get_random_transformation(np.zeros((3000, 4, 4, 1)))[
+        "shear_factor"])
+    sx, sy = t[:, 0], t[:, 1]
+    assert t.shape == (3000, 2) and np.abs(sx).max() <= 0.3 and np.abs(sx).max() > 0.29
+    assert 0.1 <= np.abs(sy).min() and np.abs(sy).max() <= 0.2 and 0.45 < (sy > 0).mean() < 0.55
+    t = _np(layers.RandomShear((0.1, 0.3), (0.1, 0.2), seed=0).get_random_transformation(np.zeros((500, 4, 4, 1)))[
+        "shear_factor"])
+    assert np.all(t[:, 0] * t[:, 1] > 0)  # one sign flip for both factors, as in Keras
+    # a whole-pixel shear: row y moves by -sx * y
+    x = np.arange(3 * 4, dtype="float32").reshape(1, 3, 4, 1)
+    out = _np(layers.RandomShear(1.0, fill_mode="constant").transform_images(x, {"shear_factor": [[1.0, 0.0]]}))
+    np.testing.assert_allclose(out[0, :, :, 0], [[0, 1, 2, 3], [5, 6, 7, 0], [10, 11, 0, 0]], atol=1e-5)
+    for kwargs in [{"x_factor": 1.5}, {"y_factor": (0.1, 0.2, 0.3)}, {"x_factor": "a"}]:
+        with pytest.raises(ValueError) as theirs:
+            real_keras.layers.RandomShear(**kwargs)
+        with pytest.raises(ValueError) as ours:
+            layers.RandomShear(**kwargs)
+        assert str(ours.value) == str(theirs.value)
+    for kwargs in [{"fill_mode": "mirror"}, {"interpolation": "bicubic"}]:
+        with pytest.raises(NotImplementedError) as theirs:
+            real_keras.layers.RandomShear(**kwargs)
+        with pytest.raises(NotImplementedError) as ours:
+            layers.RandomShear(**kwargs)
+        assert str(ours.value) == str(theirs.value)

@@ -45,5 +45,5 @@ from strided.layers.random_preprocessing import (
 )
 from strided.layers.color_augmentation import (
     AutoContrast, CutMix, MixUp, RandomColorJitter, RandomErasing, RandomHue, RandomInvert, RandomPosterization,
-    RandomSaturation, Solarization,
+    RandomSaturation, RandomShear, Solarization,
 )

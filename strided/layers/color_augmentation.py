@@ -1,5 +1,6 @@
 """Colour and mixing augmentation layers with Keras 3 semantics: RandomInvert, Solarization,
-RandomPosterization, AutoContrast, RandomSaturation, RandomHue, RandomColorJitter, RandomErasing, MixUp, CutMix.
+RandomPosterization, AutoContrast, RandomSaturation, RandomHue, RandomColorJitter, RandomErasing, MixUp, CutMix,
+and the geometric RandomShear (through ``random_preprocessing.image_affine_transform``).
 
 They follow the two-step pattern of ``strided.layers.random_preprocessing`` (see its module docstring):
 ``get_random_transformation`` draws the whole batch's parameters in Keras 3's dict format, and
@@ -24,11 +25,13 @@ passed through) and return the same structure.
 import numpy as np
 import torch
 
-from strided.layers.random_preprocessing import RandomBrightness, RandomContrast, _RandomImageLayer
+from strided.layers.random_preprocessing import (
+    RandomBrightness, RandomContrast, _RandomImageLayer, image_affine_transform,
+)
 from strided.ops.image import hsv_to_rgb, rgb_to_hsv
 
 __all__ = ["RandomInvert", "Solarization", "RandomPosterization", "AutoContrast", "RandomSaturation", "RandomHue",
-           "RandomColorJitter", "RandomErasing", "MixUp", "CutMix"]
+           "RandomColorJitter", "RandomErasing", "MixUp", "CutMix", "RandomShear"]
 
 _EPSILON = 1e-7  # keras.config.epsilon(): keeps RandomSaturation's factor / (1 - factor) finite at factor 1
 
@@ -765,4 +768,94 @@ class CutMix(_ImageDataLayer):
     def get_config(self):
         cfg = super().get_config()
         cfg["factor"] = list(self.factor)
+        return cfg
+
+
+# ---------------------------------------------------------------- shear
+
+_SHEAR_ERROR = "The `factor` argument should be a number (or a list of two numbers) in the range [0, 1.0]. "
+
+
+def _shear_factor(factor, name):
+    def check(v):
+        if v > 1.0 or v < 0.0:
+            raise ValueError(_SHEAR_ERROR + f"Received: input_number={v}")
+
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2:
+            raise ValueError(_SHEAR_ERROR + f"Received: {name}={factor}")
+        check(factor[0])
+        check(factor[1])
+        lower, upper = sorted(factor)
+        return lower, upper
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        check(factor)
+        return -abs(factor), abs(factor)
+    raise ValueError(_SHEAR_ERROR + f"Received: {name}={factor}")
+
+
+class RandomShear(_ImageDataLayer):
+    """Randomly shears images along x and y during training (Keras 3 ``RandomShear``).
+
+    Output pixel ``(x, y)`` samples the input at ``(x + sx * y, sy * x + y)`` (``keras.ops.image.affine_transform``
+    semantics, see ``strided.layers.random_preprocessing``). Per image ``sx`` is drawn from ``x_factor``,
+    ``sy`` from ``y_factor``, and both are negated together with probability 1/2.
+
+    Args:
+        x_factor: a number ``f`` in [0, 1] (meaning ``(-f, f)``) or a pair in [0, 1]; the horizontal shear.
+        y_factor: the same for the vertical shear.
+        interpolation: 'bilinear' (default) or 'nearest'.
+        fill_mode: 'reflect' (default), 'wrap', 'constant' or 'nearest'.
+        fill_value: value outside the image for ``fill_mode='constant'``.
+        data_format: 'channels_last' (default) or 'channels_first'.
+        seed: optional integer seed for this layer's own random generator.
+
+    Transformation: ``{"shear_factor": (batch, 2)}``, the ``[sx, sy]`` pairs.
+    """
+
+    _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+    _INTERPOLATIONS = ("nearest", "bilinear")
+
+    def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
+                 data_format=None, seed=None, **kwargs):
+        self.x_factor = _shear_factor(x_factor, "x_factor")
+        self.y_factor = _shear_factor(y_factor, "y_factor")
+        # The config keeps the arguments: the ranges (-f, f) would not pass the [0, 1] check again.
+        self._factor_args = (list(x_factor) if isinstance(x_factor, tuple) else x_factor,
+                             list(y_factor) if isinstance(y_factor, tuple) else y_factor)
+        # Keras raises NotImplementedError (not ValueError) for these two.
+        if fill_mode not in self._FILL_MODES:
+            raise NotImplementedError(f"Unknown `fill_mode` {fill_mode}. Expected of one {self._FILL_MODES}.")
+        if interpolation not in self._INTERPOLATIONS:
+            raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Expected of one "
+                                      f"{self._INTERPOLATIONS}.")
+        self.fill_mode = fill_mode
+        self.fill_value = fill_value
+        self.interpolation = interpolation
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        shape, batch, _, _, device = self._shape_info(data)
+        u = self._uniform((3, batch, 1), 0.0, 1.0, device, seed)
+        sign = torch.where(u[0] > 0.5, -1.0, 1.0)
+        sy = u[1] * (self.y_factor[1] - self.y_factor[0]) + self.y_factor[0]
+        sx = u[2] * (self.x_factor[1] - self.x_factor[0]) + self.x_factor[0]
+        return {"shear_factor": torch.cat([sx, sy], dim=1) * sign, "input_shape": shape}
+
+    def transform_images(self, images, transformation, training=True):
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        s = _param(transformation["shear_factor"], x, torch.float32).reshape(-1, 2)
+        ones, zeros = torch.ones_like(s[:, 0]), torch.zeros_like(s[:, 0])
+        matrix = torch.stack([ones, s[:, 0], zeros, s[:, 1], ones, zeros, zeros, zeros], dim=1)
+        return image_affine_transform(x, matrix, self.interpolation, self.fill_mode, self.fill_value,
+                                      self.data_format)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"x_factor": self._factor_args[0], "y_factor": self._factor_args[1], "fill_mode": self.fill_mode,
+                    "interpolation": self.interpolation, "fill_value": self.fill_value})
         return cfg
