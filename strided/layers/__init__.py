@@ -38,6 +38,7 @@ from strided.layers.reshaping import (
     UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
 )
 from strided.layers.feature_normalization import Normalization
+from strided.layers.time_distributed import TimeDistributed
 from strided.layers.torch_module_wrapper import TorchModuleWrapper
 from strided.layers.random_preprocessing import (
     RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomGrayscale, RandomRotation, RandomTranslation,

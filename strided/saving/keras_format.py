@@ -38,7 +38,9 @@ def _snake(name):
 
 
 def _is_graph_model(layer):
-    return type(layer).__name__ in ("Sequential", "Functional")
+    from strided.models.functional import Functional
+    from strided.models.sequential import Sequential
+    return isinstance(layer, (Sequential, Functional))  # subclasses built from (inputs, outputs) included
 
 
 def keras_layer_order(model):
@@ -47,7 +49,8 @@ def keras_layer_order(model):
     The Keras 3 weights layout numbers same-class layers in this order (``conv2d``, ``conv2d_1``...),
     so files line up only when both sides walk the graph the same way (Keras's ``map_graph``).
     """
-    if type(model).__name__ != "Functional":
+    from strided.models.functional import Functional
+    if not isinstance(model, Functional):
         return list(model.layers)
     input_ids = {id(t) for t in model.inputs}
     finished, in_progress, ordered_nodes, op_index = set(), set(), [], {}
@@ -111,13 +114,18 @@ def walk_layers(model, prefix=""):
     """(h5 path, layer) for every layer whose variables are stored, depth first, as Keras writes them."""
     out = []
     for key, layer in _children(model):
-        path = f"{prefix}layers/{key}"
-        if _is_graph_model(layer):
-            out.append((path, layer, True))
-            out.extend(walk_layers(layer, prefix=path + "/"))
-        else:
-            out.append((path, layer, False))
+        out.extend(_walk_layer(f"{prefix}layers/{key}", layer))
     return out
+
+
+def _walk_layer(path, layer):
+    if _is_graph_model(layer):
+        return [(path, layer, True)] + walk_layers(layer, prefix=path + "/")
+    inner = getattr(layer, "layer", None)
+    if type(layer).__name__ == "TimeDistributed" and inner is not None:
+        # A wrapper holds no variables of its own; Keras stores the wrapped layer's under '<wrapper>/layer'.
+        return [(path, layer, True)] + _walk_layer(path + "/layer", inner)
+    return [(path, layer, False)]
 
 
 def _own_weights(layer, nested):
