@@ -1,0 +1,272 @@
+"""MobileNetV3Small and MobileNetV3Large (Howard et al., "Searching for MobileNetV3", ICCV 2019).
+
+Built from public layers with Keras's layer names (``conv``, ``expanded_conv_depthwise``...,
+``expanded_conv_3_squeeze_excite_mul``, ``conv_1``, ``conv_2``, ``logits``, ``predictions``), so
+Keras's published ImageNet weight files load (alpha 0.75 or 1.0; minimalistic with alpha 1.0).
+
+As in Keras, the input preprocessing is part of the model: a ``Rescaling`` layer maps pixels in
+[0, 255] to [-1, 1], so ``preprocess_input`` is a pass-through. With
+``include_preprocessing=False`` the model expects inputs already in [-1, 1].
+"""
+import warnings
+
+from strided import config
+from strided.applications import imagenet_utils
+from strided.applications.mobilenet_v2 import _make_divisible
+
+BASE_WEIGHT_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "mobilenet_v3/"
+WEIGHTS_HASHES = {  # (with the top, without it), as Keras checks them
+    "large_224_0.75_float": ("765b44a33ad4005b3ac83185abf1d0eb", "40af19a13ebea4e2ee0c676887f69a2e"),
+    "large_224_1.0_float": ("59e551e166be033d707958cf9e29a6a7", "07fb09a5933dd0c8eaafa16978110389"),
+    "large_minimalistic_224_1.0_float": ("675e7b876c45c57e9e63e6d90a36599c", "ec5221f64a2f6d1ef965a614bdae7973"),
+    "small_224_0.75_float": ("cb65d4e5be93758266aa0a7f2c6708b7", "ebdb5cc8e0b497cd13a7c275d475c819"),
+    "small_224_1.0_float": ("8768d4c2e7dee89b9d02b2d03d65d862", "d3e8ec802a04aa4fc771ee12a9a9b836"),
+    "small_minimalistic_224_1.0_float": ("99cd97fb2fcdad2bf028eb838de69e37", "cde8136e733e811080d9fcd8a252f7e4"),
+}
+
+# Blocks as (expansion, filters, kernel, stride, squeeze-excite, activation). Kernel "k", SE "se" and
+# activation "act" follow the model's flavour: 5x5 / SE 0.25 / hard-swish normally, 3x3 / none / ReLU
+# when minimalistic; the fixed entries are the same in both flavours (as in the paper's tables).
+_SMALL = ((1, 16, 3, 2, "se", "relu"), (72.0 / 16, 24, 3, 2, None, "relu"), (88.0 / 24, 24, 3, 1, None, "relu"),
+          (4, 40, "k", 2, "se", "act"), (6, 40, "k", 1, "se", "act"), (6, 40, "k", 1, "se", "act"),
+          (3, 48, "k", 1, "se", "act"), (3, 48, "k", 1, "se", "act"), (6, 96, "k", 2, "se", "act"),
+          (6, 96, "k", 1, "se", "act"), (6, 96, "k", 1, "se", "act"))
+_LARGE = ((1, 16, 3, 1, None, "relu"), (4, 24, 3, 2, None, "relu"), (3, 24, 3, 1, None, "relu"),
+          (3, 40, "k", 2, "se", "relu"), (3, 40, "k", 1, "se", "relu"), (3, 40, "k", 1, "se", "relu"),
+          (6, 80, 3, 2, None, "act"), (2.5, 80, 3, 1, None, "act"), (2.3, 80, 3, 1, None, "act"),
+          (2.3, 80, 3, 1, None, "act"), (6, 112, 3, 1, "se", "act"), (6, 112, 3, 1, "se", "act"),
+          (6, 160, "k", 2, "se", "act"), (6, 160, "k", 1, "se", "act"), (6, 160, "k", 1, "se", "act"))
+
+
+def _depth(v):
+    """Channel counts rounded to a multiple of 8 (never more than 10% down), as the TF original."""
+    return _make_divisible(v, 8)
+
+
+def _channel_axis():
+    return 1 if config.image_data_format() == "channels_first" else -1
+
+
+def _relu(x):
+    from strided import layers
+    return layers.ReLU()(x)
+
+
+def _hard_swish(x):
+    from strided import layers
+    return layers.Activation("hard_swish")(x)
+
+
+def _hard_sigmoid(x):
+    # relu6(x + 3) / 6 written with tensor arithmetic, as Keras does: the additions are graph
+    # operations, not layers, so the layer list (and the weight file layout) stays Keras's.
+    from strided import layers
+    return layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)
+
+
+def _se_block(inputs, filters, se_ratio, prefix):
+    """Squeeze-and-excitation: channel gates from the pooled features, through a hard sigmoid."""
+    from strided import layers
+    x = layers.GlobalAveragePooling2D(keepdims=True, name=f"{prefix}squeeze_excite_avg_pool")(inputs)
+    x = layers.Conv2D(_depth(filters * se_ratio), kernel_size=1, padding="same",
+                      name=f"{prefix}squeeze_excite_conv")(x)
+    x = layers.ReLU(name=f"{prefix}squeeze_excite_relu")(x)
+    x = layers.Conv2D(filters, kernel_size=1, padding="same", name=f"{prefix}squeeze_excite_conv_1")(x)
+    x = _hard_sigmoid(x)
+    return layers.Multiply(name=f"{prefix}squeeze_excite_mul")([inputs, x])
+
+
+def _inverted_res_block(x, expansion, filters, kernel_size, stride, se_ratio, activation, block_id):
+    """1x1 expansion (not in block 0), depthwise convolution, optional SE, linear 1x1 projection."""
+    from strided import layers
+    axis = _channel_axis()
+    shortcut = x
+    in_filters = x.shape[axis]
+    prefix = "expanded_conv_"
+    if block_id:
+        prefix = f"expanded_conv_{block_id}_"
+        x = layers.Conv2D(_depth(in_filters * expansion), kernel_size=1, padding="same", use_bias=False,
+                          name=f"{prefix}expand")(x)
+        x = layers.BatchNormalization(axis=axis, epsilon=1e-3, momentum=0.999, name=f"{prefix}expand_bn")(x)
+        x = activation(x)
+    if stride == 2:
+        # Explicit TF-style padding (the extra pixel goes first), then a 'valid' convolution.
+        x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, kernel_size),
+                                 name=f"{prefix}depthwise_pad")(x)
+    x = layers.DepthwiseConv2D(kernel_size, strides=stride, padding="same" if stride == 1 else "valid",
+                               use_bias=False, name=f"{prefix}depthwise")(x)
+    x = layers.BatchNormalization(axis=axis, epsilon=1e-3, momentum=0.999, name=f"{prefix}depthwise_bn")(x)
+    x = activation(x)
+    if se_ratio:
+        x = _se_block(x, _depth(in_filters * expansion), se_ratio, prefix)
+    x = layers.Conv2D(filters, kernel_size=1, padding="same", use_bias=False, name=f"{prefix}project")(x)
+    x = layers.BatchNormalization(axis=axis, epsilon=1e-3, momentum=0.999, name=f"{prefix}project_bn")(x)
+    if stride == 1 and in_filters == filters:
+        x = layers.Add(name=f"{prefix}add")([shortcut, x])
+    return x
+
+
+def _input_shape(input_shape, input_tensor):
+    """Keras's MobileNetV3 input-shape rules: any size of at least 32x32, (None, None, 3) by default."""
+    channels_last = config.image_data_format() != "channels_first"
+    if input_shape is not None and input_tensor is not None:
+        # Keras compares one spatial size of the two (the width, in its order).
+        if channels_last and input_tensor.shape[2] != input_shape[1]:
+            raise ValueError(f"input_shape[1] must equal input_tensor.shape[2].  Received input_shape={input_shape}, "
+                             f"input_tensor.shape={input_tensor.shape}")
+        if not channels_last and input_tensor.shape[1] != input_shape[1]:
+            raise ValueError("When backend.image_data_format()=channels_first, input_shape[1] must equal "
+                             f"input_tensor.shape[1].  Received input_shape={input_shape}, "
+                             f"input_tensor.shape={input_tensor.shape}")
+    if input_shape is None and input_tensor is not None:
+        rows, cols = input_tensor.shape[1:3] if channels_last else input_tensor.shape[2:4]
+        input_shape = (cols, rows, 3) if channels_last else (3, cols, rows)
+    if input_shape is None:
+        input_shape = (None, None, 3) if channels_last else (3, None, None)
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3:
+        raise ValueError(f"`input_shape` must be a tuple of three integers. Received: input_shape={input_shape}")
+    rows, cols = input_shape[:2] if channels_last else input_shape[1:]
+    if rows and cols and (rows < 32 or cols < 32):
+        raise ValueError(f"Input size must be at least 32x32; Received `input_shape={input_shape}`")
+    return input_shape, rows, cols
+
+
+def MobileNetV3(blocks, last_point_ch, input_shape=None, alpha=1.0, model_type="large", minimalistic=False,
+                include_top=True, weights="imagenet", input_tensor=None, classes=1000, pooling=None,
+                dropout_rate=0.2, classifier_activation="softmax", include_preprocessing=True, name=None):
+    """Builds a MobileNetV3 from its block table (``_SMALL`` or ``_LARGE``); see ``MobileNetV3Small``.
+
+    Args:
+        blocks: tuples ``(expansion, filters, kernel, stride, se, activation)``, one per block.
+        last_point_ch: channels of the ``conv_2`` layer of the top (1024 small, 1280 large).
+        model_type: ``'small'`` or ``'large'`` (names the ImageNet weight file).
+        The other arguments are those of ``MobileNetV3Small``.
+
+    Returns:
+        A functional ``Model``.
+    """
+    from strided import layers
+    imagenet_utils.check_weights_argument(weights, include_top, classes)
+    input_shape, rows, cols = _input_shape(input_shape, input_tensor)
+    if weights == "imagenet":
+        if (not minimalistic and alpha not in (0.75, 1.0)) or (minimalistic and alpha != 1.0):
+            raise ValueError("If imagenet weights are being loaded, alpha can be one of `0.75`, `1.0` for non "
+                             "minimalistic or `1.0` for minimalistic only.")
+        if rows != cols or rows != 224:
+            warnings.warn("`input_shape` is undefined or non-square, or `rows` is not 224. Weights for input "
+                          "shape (224, 224) will be loaded as the default.", stacklevel=3)
+    img_input = imagenet_utils.image_input(input_tensor, input_shape)
+    axis = _channel_axis()
+    if minimalistic:  # no SE, no hard-swish, no 5x5 kernels: faster on GPUs and DSPs
+        kernel, activation, se_ratio = 3, _relu, None
+    else:
+        kernel, activation, se_ratio = 5, _hard_swish, 0.25
+
+    x = img_input
+    if include_preprocessing:
+        x = layers.Rescaling(scale=1.0 / 127.5, offset=-1.0)(x)  # [0, 255] -> [-1, 1]
+    x = layers.Conv2D(16, kernel_size=3, strides=(2, 2), padding="same", use_bias=False, name="conv")(x)
+    x = layers.BatchNormalization(axis=axis, epsilon=1e-3, momentum=0.999, name="conv_bn")(x)
+    x = activation(x)
+    for block_id, (expansion, filters, k, stride, se, act) in enumerate(blocks):
+        x = _inverted_res_block(x, expansion, _depth(filters * alpha), kernel if k == "k" else k, stride,
+                                se_ratio if se else None, activation if act == "act" else _relu, block_id)
+
+    last_conv_ch = _depth(x.shape[axis] * 6)
+    if alpha > 1.0:  # only a wider network widens the top
+        last_point_ch = _depth(last_point_ch * alpha)
+    x = layers.Conv2D(last_conv_ch, kernel_size=1, padding="same", use_bias=False, name="conv_1")(x)
+    x = layers.BatchNormalization(axis=axis, epsilon=1e-3, momentum=0.999, name="conv_1_bn")(x)
+    x = activation(x)
+    if include_top:
+        # The classifier is made of 1x1 convolutions on the pooled 1x1 map, as in the TF original.
+        x = layers.GlobalAveragePooling2D(keepdims=True)(x)
+        x = layers.Conv2D(last_point_ch, kernel_size=1, padding="same", use_bias=True, name="conv_2")(x)
+        x = activation(x)
+        if dropout_rate > 0:
+            x = layers.Dropout(dropout_rate)(x)
+        x = layers.Conv2D(classes, kernel_size=1, padding="same", name="logits")(x)
+        x = layers.Flatten()(x)
+        imagenet_utils.validate_activation(classifier_activation, weights)
+        x = layers.Activation(activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    model = imagenet_utils.build_model(img_input, input_tensor, x, name)
+
+    file_name = file_hash = None
+    if weights == "imagenet":
+        model_name = f"{model_type}{'_minimalistic' if minimalistic else ''}_224_{float(alpha)}_float"
+        if include_top:
+            file_name, file_hash = f"weights_mobilenet_v3_{model_name}.h5", WEIGHTS_HASHES[model_name][0]
+        else:
+            file_name, file_hash = f"weights_mobilenet_v3_{model_name}_no_top_v2.h5", WEIGHTS_HASHES[model_name][1]
+    return imagenet_utils.load_pretrained(model, weights, file_name, file_hash,
+                                          BASE_WEIGHT_PATH + file_name if file_name else None)
+
+
+_DOC = """Instantiates the {name} architecture ({params} parameters with alpha=1.0 and the top).
+
+    The model includes its input preprocessing (a ``Rescaling`` layer): feed float pixels in
+    [0, 255] (``preprocess_input`` is a pass-through), or pass ``include_preprocessing=False`` and
+    feed values in [-1, 1].
+
+    Args:
+        input_shape: optional ``(h, w, 3)``; any size of at least 32x32 (default ``(None, None, 3)``,
+            or the shape of ``input_tensor``). ImageNet weights were trained at 224x224.
+        alpha: width multiplier of every block (ImageNet weights: 0.75 or 1.0; 1.0 when
+            minimalistic). Above 1.0 it also widens the top's ``conv_2``.
+        minimalistic: without squeeze-and-excitation, hard-swish and 5x5 kernels (same widths).
+        include_top: whether to include the classifier (pooling, ``conv_2``, dropout, ``logits``).
+        weights: ``None`` (random initialization), ``'imagenet'`` (Keras's published weights, read
+            from ``~/.keras/models`` or ``$STRIDED_HOME/models``, downloaded if the network allows),
+            or the path to a weights file (``.h5`` Keras 2 layout or ``.weights.h5``).
+        input_tensor: optional symbolic tensor (from ``strided.Input``) to use as the image input.
+        classes: number of classes (1000 with ImageNet weights and ``include_top=True``).
+        pooling: with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``.
+        dropout_rate: dropout rate before the ``logits`` layer.
+        classifier_activation: activation of the top (``'softmax'``; ``None`` for logits).
+        include_preprocessing: whether the model starts with its ``Rescaling`` to [-1, 1].
+        name: the model name.
+
+    Returns:
+        A functional ``Model``.
+    """
+
+
+def MobileNetV3Small(input_shape=None, alpha=1.0, minimalistic=False, include_top=True, weights="imagenet",
+                     input_tensor=None, classes=1000, pooling=None, dropout_rate=0.2,
+                     classifier_activation="softmax", include_preprocessing=True, name="MobileNetV3Small"):
+    return MobileNetV3(_SMALL, 1024, input_shape, alpha, "small", minimalistic, include_top, weights, input_tensor,
+                       classes, pooling, dropout_rate, classifier_activation, include_preprocessing, name=name)
+
+
+def MobileNetV3Large(input_shape=None, alpha=1.0, minimalistic=False, include_top=True, weights="imagenet",
+                     input_tensor=None, classes=1000, pooling=None, dropout_rate=0.2,
+                     classifier_activation="softmax", include_preprocessing=True, name="MobileNetV3Large"):
+    return MobileNetV3(_LARGE, 1280, input_shape, alpha, "large", minimalistic, include_top, weights, input_tensor,
+                       classes, pooling, dropout_rate, classifier_activation, include_preprocessing, name=name)
+
+
+MobileNetV3Small.__doc__ = _DOC.format(name="MobileNetV3Small", params="2,554,968")
+MobileNetV3Large.__doc__ = _DOC.format(name="MobileNetV3Large", params="5,507,432")
+
+
+def preprocess_input(x, data_format=None):
+    """A pass-through, kept for API compatibility: MobileNetV3 preprocesses inside the model.
+
+    Args:
+        x: float images with values in [0, 255] (NumPy array or tensor).
+        data_format: ignored (accepted for the common ``preprocess_input`` signature).
+
+    Returns:
+        ``x``, unchanged.
+    """
+    return x
+
+
+def decode_predictions(preds, top=5):
+    """Decodes ImageNet predictions: ``[(class_id, class_name, score), ...]`` per sample, best first."""
+    return imagenet_utils.decode_predictions(preds, top=top)
