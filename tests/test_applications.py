@@ -250,6 +250,8 @@ def test_every_family_is_reachable_from_the_package():
     from strided.applications import densenet, efficientnet, inception_v3, mobilenet
     assert A.DenseNet121 is densenet.DenseNet121 and A.DenseNet201 is densenet.DenseNet201
     assert A.MobileNet is mobilenet.MobileNet and A.InceptionV3 is inception_v3.InceptionV3
+    from strided.applications import mobilenet_v3
+    assert A.MobileNetV3Small is mobilenet_v3.MobileNetV3Small and A.MobileNetV3Large is mobilenet_v3.MobileNetV3Large
     assert [getattr(A, f"EfficientNetB{i}") for i in range(8)] == [getattr(efficientnet, f"EfficientNetB{i}")
                                                                     for i in range(8)]
     assert A.efficientnet is efficientnet and callable(A.densenet.preprocess_input)

@@ -2,7 +2,7 @@
 
 ``strided.applications.ResNet50(weights='imagenet')`` builds the network and loads Keras's weight
 file (from ``~/.keras/models`` or ``$STRIDED_HOME/models``). Each family module (``resnet50``,
-``resnet``, ``resnet_v2``, ``vgg16``, ``vgg19``, ``xception``, ``mobilenet``, ``mobilenet_v2``,
+``resnet``, ``resnet_v2``, ``vgg16``, ``vgg19``, ``xception``, ``mobilenet``, ``mobilenet_v2``, ``mobilenet_v3``,
 ``densenet``, ``inception_v3``, ``efficientnet``) also has its
 ``preprocess_input`` and ``decode_predictions``, as in Keras:
 ``from strided.applications.resnet50 import ResNet50, preprocess_input, decode_predictions``.
@@ -23,6 +23,8 @@ _MODELS = {
     "Xception": "xception",
     "MobileNetV2": "mobilenet_v2",
     "MobileNet": "mobilenet",
+    "MobileNetV3Small": "mobilenet_v3",
+    "MobileNetV3Large": "mobilenet_v3",
     "DenseNet121": "densenet",
     "DenseNet169": "densenet",
     "DenseNet201": "densenet",
@@ -30,7 +32,7 @@ _MODELS = {
     **{f"EfficientNetB{i}": "efficientnet" for i in range(8)},
 }
 _MODULES = ("imagenet_utils", "lenet", "alexnet", "vgg16", "vgg19", "resnet", "resnet50", "resnet_v2", "xception",
-            "mobilenet_v2", "mobilenet", "densenet", "inception_v3", "efficientnet")
+            "mobilenet_v2", "mobilenet", "mobilenet_v3", "densenet", "inception_v3", "efficientnet")
 
 
 def __getattr__(name):
