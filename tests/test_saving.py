@@ -277,3 +277,36 @@ def test_normalization_layers_round_trip_with_keras(real_keras, tmp_path):
     keras_model.save(str(tmp_path / "theirs.keras"))
     loaded = saving_api.load_model(str(tmp_path / "theirs.keras"))
     np.testing.assert_allclose(loaded.predict(x[:4], verbose=0), keras_model.predict(x[:4], verbose=0), atol=1e-5)
+
+
+@pytest.mark.keras
+def test_arithmetic_on_symbolic_tensors_saves_as_keras_ops(real_keras, tmp_path):
+    # x + 3, 3 - x, x * 0.5, x / 2, -x in a functional model are keras.ops operations in Keras's files.
+    x = np.random.default_rng(5).random((3, 4)).astype("float32")
+
+    def graph(ks):
+        inputs = ks.Input((4,))
+        h = ks.layers.Dense(3)(inputs)
+        return ks.Model(inputs, -((3.0 - h / 2.0) * 0.5 + h))
+    ours = graph(strided)
+    ours.save(str(tmp_path / "ours.keras"))
+    config = json.loads(zipfile.ZipFile(str(tmp_path / "ours.keras")).read("config.json"))
+    ops_written = [(l["module"], l["class_name"]) for l in config["config"]["layers"][2:]]
+    assert ops_written == [("keras.src.ops.numpy", c) for c in ("TrueDivide", "Subtract", "Multiply", "Add", "Negative")]
+    theirs = real_keras.models.load_model(str(tmp_path / "ours.keras"))
+    np.testing.assert_allclose(theirs.predict(x, verbose=0), ours.predict(x, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(saving_api.load_model(str(tmp_path / "ours.keras")).predict(x, verbose=0),
+                               ours.predict(x, verbose=0), rtol=1e-6)
+    keras_model = graph(real_keras)
+    keras_model.save(str(tmp_path / "theirs.keras"))
+    np.testing.assert_allclose(saving_api.load_model(str(tmp_path / "theirs.keras")).predict(x, verbose=0),
+                               keras_model.predict(x, verbose=0), rtol=1e-6)
+
+
+@pytest.mark.keras
+def test_mobilenet_v3_whole_model_file_interchanges_with_keras(real_keras, tmp_path):
+    x = (np.random.default_rng(6).random((2, 64, 64, 3)) * 255).astype("float32")
+    ours = strided.applications.MobileNetV3Small(weights=None, input_shape=(64, 64, 3), classes=5)
+    ours.save(str(tmp_path / "ours.keras"))
+    theirs = real_keras.models.load_model(str(tmp_path / "ours.keras"))
+    np.testing.assert_allclose(theirs.predict(x, verbose=0), ours.predict(x, verbose=0), atol=1e-5)

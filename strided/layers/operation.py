@@ -5,6 +5,13 @@ from strided.layers.base import Layer
 from strided.layers.symbolic import KerasTensor
 
 
+# Arithmetic that Keras records as ``keras.src.ops.numpy`` operations in saved configs: op name ->
+# (Keras class name, torch function). These serialize, in both directions, as Keras writes them.
+KERAS_OPS = {"add": ("Add", torch.add), "subtract": ("Subtract", torch.sub), "multiply": ("Multiply", torch.mul),
+             "divide": ("TrueDivide", torch.true_divide), "negative": ("Negative", torch.neg)}
+KERAS_OP_CLASSES = {cls: (name, fn) for name, (cls, fn) in KERAS_OPS.items()}
+
+
 class TorchOperation(Layer):
     """Applies a torch function to its symbolic inputs; constants are captured at graph-build time."""
 
@@ -13,6 +20,18 @@ class TorchOperation(Layer):
         self.fn = fn
         self.op_name = op_name
         self._constants = constants  # positions in the argument list that are not graph inputs
+        self.keras_class = KERAS_OPS[op_name][0] if op_name in KERAS_OPS and fn is KERAS_OPS[op_name][1] else None
+
+    def full_args(self, inputs):
+        """The op's whole argument list, graph inputs and constants in their positions (Keras's node args)."""
+        tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        args, it = [], iter(tensors)
+        for position, const in self._constants:
+            while len(args) < position:
+                args.append(next(it))
+            args.append(const.item() if isinstance(const, torch.Tensor) and const.ndim == 0 else const)
+        args.extend(it)
+        return args
 
     @classmethod
     def _default_name(cls):
@@ -29,11 +48,13 @@ class TorchOperation(Layer):
         return self.fn(*args)
 
     def get_config(self):
-        raise NotImplementedError(f"The operation '{self.op_name}' on symbolic tensors cannot be serialized; "
-                                  "use a named layer (Add, Multiply, Lambda...) in models you save.")
+        if self.keras_class is None:
+            raise NotImplementedError(f"The operation '{self.op_name}' on symbolic tensors cannot be serialized; "
+                                      "use a named layer (Add, Multiply, Lambda...) in models you save.")
+        return {"name": self.name}
 
 
-def apply_operation(fn, name, *operands):
+def apply_operation(fn, name, *operands, layer_name=None):
     """Builds an operation node from operands that mix KerasTensors and constants."""
     tensors, constants = [], []
     for i, operand in enumerate(operands):
@@ -44,5 +65,5 @@ def apply_operation(fn, name, *operands):
                 operand = torch.as_tensor(operand)
             constants.append((i, operand))
     from strided.layers.base import unique_name
-    layer = TorchOperation(fn, name, constants, name=unique_name(name))
+    layer = TorchOperation(fn, name, constants, name=layer_name or unique_name(name))
     return layer(tensors if len(tensors) > 1 else tensors[0])

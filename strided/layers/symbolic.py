@@ -99,8 +99,9 @@ class KerasTensor:
 
 
 def apply_reversed(fn, name, tensor, other):
+    """``other <op> tensor`` (``3 - x``): the constant comes first, as in Keras's recorded arguments."""
     from strided.layers.operation import apply_operation
-    return apply_operation(lambda a, b: fn(b, a), name, tensor, other)
+    return apply_operation(fn, name, other, tensor)
 
 
 class Node:

@@ -71,6 +71,9 @@ def serialize_layer(layer):
     if isinstance(layer, Layer) and type(layer).__name__ in ("Sequential", "Functional"):
         return serialize_model(layer)
     config = to_jsonable(layer.get_config())
+    keras_op = getattr(layer, "keras_class", None)
+    if keras_op is not None:  # x + 3 on symbolic tensors: a keras.ops operation, as Keras writes it
+        return {"module": "keras.src.ops.numpy", "class_name": keras_op, "config": config, "registered_name": keras_op}
     out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": config, "registered_name": None}
     if type(layer).__module__.split(".")[0] != "strided":
         out["module"] = type(layer).__module__
@@ -252,7 +255,10 @@ def functional_config(model):
             for node in layer._inbound_nodes:
                 if id(node) in model_nodes:
                     kwargs = {k: v for k, v in node.call_kwargs.items() if k != "training"}
-                    nodes.append({"args": encode(list(node.call_args)), "kwargs": encode(kwargs)})
+                    args = list(node.call_args)
+                    if getattr(layer, "keras_class", None) is not None:
+                        args = layer.full_args(args[0])  # tensors and constants, in the op's argument order
+                    nodes.append({"args": encode(args), "kwargs": encode(kwargs)})
         entry["inbound_nodes"] = nodes
         layer_configs.append(entry)
 
@@ -351,6 +357,21 @@ def _history_of(value):
     return None
 
 
+class _OpReplay:
+    """A ``keras.src.ops`` entry of a saved config: the torch function to apply to its node's arguments."""
+
+    def __init__(self, op_name, fn):
+        self.op_name, self.fn = op_name, fn
+
+
+def _keras_op(layer_config):
+    from strided.layers.operation import KERAS_OP_CLASSES
+    if str(layer_config.get("module", "")).startswith("keras.src.ops") and \
+            layer_config.get("class_name") in KERAS_OP_CLASSES:
+        return _OpReplay(*KERAS_OP_CLASSES[layer_config["class_name"]])
+    return None
+
+
 def functional_from_config(config, custom_objects=None, safe_mode=True, make_layer=None):
     """Rebuilds a functional model by replaying each layer's inbound nodes in dependency order."""
     from strided.models import Model
@@ -360,7 +381,7 @@ def functional_from_config(config, custom_objects=None, safe_mode=True, make_lay
     pending = []
     for lc in config["layers"]:
         name = lc.get("name") or (lc.get("config") or {}).get("name")
-        layer = make(lc)
+        layer = _keras_op(lc) or make(lc)
         created[name] = layer
         if type(layer).__name__ == "InputLayer":
             outputs[(name, 0)] = layer.output
@@ -386,6 +407,13 @@ def functional_from_config(config, custom_objects=None, safe_mode=True, make_lay
 
     def call(name, node_data):
         layer = created[name]
+        if isinstance(layer, _OpReplay):  # a keras.ops operation: replay it on the resolved arguments
+            from strided.layers.operation import apply_operation
+            args = [_clean_value(a, safe_mode) for a in resolve(node_data.get("args", []))]
+            index = counters.get(name, 0)
+            counters[name] = index + 1
+            outputs[(name, index)] = apply_operation(layer.fn, layer.op_name, *args, layer_name=name)
+            return
         if isinstance(node_data, dict):  # Keras 3 layout
             args = resolve(node_data.get("args", []))
             kwargs = _clean_value(resolve(node_data.get("kwargs", {})), safe_mode)
