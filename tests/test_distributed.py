@@ -81,16 +81,13 @@ def test_two_processes_match_one(tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
-@pytest.mark.slow
-def test_lazily_built_model_with_uneven_shares_matches_one_process(tmp_path):
-    # Each rank initialises its unbuilt model from a different seed: wrapping the step in DDP after the
-    # first batch builds it must start all ranks from rank 0's weights. Batch 11 splits 6 + 5, so the
-    # ranks' gradients must be weighted by their share of the global batch.
+def _assert_two_processes_match_one(tmp_path, mode):
+    """Runs the worker in ``mode`` on 1 and on 2 processes: same final weights on every rank, same logs."""
     single, double = tmp_path / "single", tmp_path / "double"
     single.mkdir(), double.mkdir()
-    codes, results, _ = _launch(single, 1, mode="lazy")
+    codes, results, _ = _launch(single, 1, mode=mode)
     assert codes == [0], results[0][1][-3000:]
-    codes, results, _ = _launch(double, 2, mode="lazy")
+    codes, results, _ = _launch(double, 2, mode=mode)
     assert codes == [0, 0], "\n".join(r[1][-3000:] for r in results)
     ref = _weights(single / "weights_rank0.npz")
     for rank in (0, 1):
@@ -100,26 +97,21 @@ def test_lazily_built_model_with_uneven_shares_matches_one_process(tmp_path):
     h1 = json.loads((double / "history_rank1.json").read_text())["history"]
     for key, values in h_single.items():
         np.testing.assert_allclose(h1[key], values, atol=1e-5, err_msg=key)
+
+
+@pytest.mark.slow
+def test_lazily_built_model_with_uneven_shares_matches_one_process(tmp_path):
+    # Each rank initialises its unbuilt model from a different seed: wrapping the step in DDP after the
+    # first batch builds it must start all ranks from rank 0's weights. Batch 11 splits 6 + 5, so the
+    # ranks' gradients must be weighted by their share of the global batch.
+    _assert_two_processes_match_one(tmp_path, "lazy")
 
 
 @pytest.mark.slow
 def test_custom_train_step_gradients_are_averaged_over_ranks(tmp_path):
     # The step calls loss.backward() and optimizer.apply itself (no DDP): the optimizer averages the
     # gradients over the ranks, so 2 ranks still follow the 1-process run (equal shares here).
-    single, double = tmp_path / "single", tmp_path / "double"
-    single.mkdir(), double.mkdir()
-    codes, results, _ = _launch(single, 1, mode="custom")
-    assert codes == [0], results[0][1][-3000:]
-    codes, results, _ = _launch(double, 2, mode="custom")
-    assert codes == [0, 0], "\n".join(r[1][-3000:] for r in results)
-    ref = _weights(single / "weights_rank0.npz")
-    for rank in (0, 1):
-        for a, b in zip(ref, _weights(double / f"weights_rank{rank}.npz")):
-            np.testing.assert_allclose(b, a, atol=1e-5, rtol=1e-5)
-    h_single = json.loads((single / "history_rank0.json").read_text())["history"]
-    h1 = json.loads((double / "history_rank1.json").read_text())["history"]
-    for key, values in h_single.items():
-        np.testing.assert_allclose(h1[key], values, atol=1e-5, err_msg=key)
+    _assert_two_processes_match_one(tmp_path, "custom")
 
 
 @pytest.mark.slow

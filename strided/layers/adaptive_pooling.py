@@ -4,14 +4,9 @@ whatever the input size, as PyTorch's ``nn.AdaptiveAvgPool2d``.
 Output cell ``i`` of an axis of length ``n`` pools the input range ``[floor(i*n/out), ceil((i+1)*n/out))``:
 the windows cover the input exactly and may overlap by one pixel when ``out`` does not divide ``n``.
 """
-import torch.nn.functional as F
-
 from strided.layers import _util
+from strided.ops import nn_ops
 from strided.utils import conv_utils
-
-_POOL = {("average", 1): F.adaptive_avg_pool1d, ("average", 2): F.adaptive_avg_pool2d,
-         ("average", 3): F.adaptive_avg_pool3d, ("max", 1): F.adaptive_max_pool1d,
-         ("max", 2): F.adaptive_max_pool2d, ("max", 3): F.adaptive_max_pool3d}
 
 
 class BaseAdaptivePooling(_util.SpecLayer):
@@ -38,11 +33,8 @@ class BaseAdaptivePooling(_util.SpecLayer):
         super().__init__(**kwargs)
 
     def call(self, inputs):
-        x = _util.cast_float(inputs, self.dtype)
-        channels_last = self.data_format == "channels_last"
-        xt = x.movedim(-1, 1) if channels_last else x
-        y = _POOL[(self.pool_mode, self.rank)](xt, self.output_size)
-        return y.movedim(1, -1) if channels_last else y
+        pool = nn_ops.adaptive_average_pool if self.pool_mode == "average" else nn_ops.adaptive_max_pool
+        return pool(_util.cast_float(inputs, self.dtype), self.output_size, self.data_format)
 
     def get_config(self):
         config = super().get_config()
