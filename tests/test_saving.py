@@ -304,6 +304,44 @@ def test_arithmetic_on_symbolic_tensors_saves_as_keras_ops(real_keras, tmp_path)
 
 
 @pytest.mark.keras
+def test_indexing_symbolic_tensors_saves_as_keras_get_item(real_keras, tmp_path):
+    # x[:, 1:3, ::2], y[..., 0], z[:, None], t[-1] are Keras GetItem operations with __slice__/__ellipsis__ keys.
+    x = np.random.default_rng(7).random((3, 4, 5)).astype("float32")
+
+    def graph(ks):
+        inputs = ks.Input((4, 5))
+        h = ks.layers.Dense(6)(inputs)[:, 1:3, ::2]
+        return ks.Model(inputs, [h[..., 0][:, None], h[:, -1]])
+    ours = graph(strided)
+    assert [tuple(t.shape) for t in ours.outputs] == [(None, 1, 2), (None, 3)]
+    ours.save(str(tmp_path / "ours.keras"))
+    config = json.loads(zipfile.ZipFile(str(tmp_path / "ours.keras")).read("config.json"))
+    keys = [l["inbound_nodes"][0]["args"][1] for l in config["config"]["layers"] if l["class_name"] == "GetItem"]
+    assert keys[0] == [{"class_name": "__slice__", "config": {"start": None, "stop": None, "step": None}},
+                       {"class_name": "__slice__", "config": {"start": 1, "stop": 3, "step": None}},
+                       {"class_name": "__slice__", "config": {"start": None, "stop": None, "step": 2}}]
+    assert keys[1] == [{"class_name": "__ellipsis__", "config": {}}, 0]
+    theirs = real_keras.models.load_model(str(tmp_path / "ours.keras"))
+    for a, b in zip(theirs.predict(x, verbose=0), ours.predict(x, verbose=0)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    keras_model = graph(real_keras)
+    keras_model.save(str(tmp_path / "theirs.keras"))
+    loaded = saving_api.load_model(str(tmp_path / "theirs.keras"))
+    for a, b in zip(loaded.predict(x, verbose=0), keras_model.predict(x, verbose=0)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_indexing_a_symbolic_tensor_rejects_keys_keras_cannot_record():
+    inputs = strided.Input((4, 5))
+    with pytest.raises(ValueError, match="integers, slices, None"):
+        inputs[inputs]
+    with pytest.raises(ValueError, match="only one ellipsis"):
+        inputs[..., 0, ...]
+    with pytest.raises(ValueError, match=r"out of range for a tensor of shape \(None, 4, 5\).*key=\(slice"):
+        inputs[:, 9]
+
+
+@pytest.mark.keras
 def test_mobilenet_v3_whole_model_file_interchanges_with_keras(real_keras, tmp_path):
     x = (np.random.default_rng(6).random((2, 64, 64, 3)) * 255).astype("float32")
     ours = strided.applications.MobileNetV3Small(weights=None, input_shape=(64, 64, 3), classes=5)

@@ -1,14 +1,23 @@
 """Operation layers: what ``x + y`` or ``x[:, 0]`` on symbolic tensors become in a functional graph."""
+import numbers
+
 import torch
 
 from strided.layers.base import Layer
 from strided.layers.symbolic import KerasTensor
 
 
-# Arithmetic that Keras records as ``keras.src.ops.numpy`` operations in saved configs: op name ->
+
+def get_item(x, key):
+    """``x[key]``; a list key (how a saved config holds a tuple) indexes like the tuple it was."""
+    return x[tuple(key) if isinstance(key, list) else key]
+
+
+# Operations that Keras records as ``keras.src.ops.numpy`` entries in saved configs: op name ->
 # (Keras class name, torch function). These serialize, in both directions, as Keras writes them.
 KERAS_OPS = {"add": ("Add", torch.add), "subtract": ("Subtract", torch.sub), "multiply": ("Multiply", torch.mul),
-             "divide": ("TrueDivide", torch.true_divide), "negative": ("Negative", torch.neg)}
+             "divide": ("TrueDivide", torch.true_divide), "negative": ("Negative", torch.neg),
+             "get_item": ("GetItem", get_item)}
 KERAS_OP_CLASSES = {cls: (name, fn) for name, (cls, fn) in KERAS_OPS.items()}
 
 
@@ -58,7 +67,10 @@ def apply_operation(fn, name, *operands, layer_name=None):
     """Builds an operation node from operands that mix KerasTensors and constants."""
     tensors, constants = [], []
     for i, operand in enumerate(operands):
-        if isinstance(operand, KerasTensor):
+        if fn is get_item and i == 1:  # the indexing key stays a Python structure (slices, ints, None, ...)
+            _check_index_key(operand)
+            constants.append((i, operand))
+        elif isinstance(operand, KerasTensor):
             tensors.append(operand)
         else:
             if not isinstance(operand, torch.Tensor):
@@ -66,4 +78,21 @@ def apply_operation(fn, name, *operands, layer_name=None):
             constants.append((i, operand))
     from strided.layers.base import unique_name
     layer = TorchOperation(fn, name, constants, name=layer_name or unique_name(name))
-    return layer(tensors if len(tensors) > 1 else tensors[0])
+    if fn is not get_item:
+        return layer(tensors if len(tensors) > 1 else tensors[0])
+    try:
+        return layer(tensors[0])
+    except IndexError as err:
+        raise ValueError(f"The index is out of range for a tensor of shape {tensors[0].shape}: {err}. "
+                         f"Received: key={operands[1]!r}") from None
+
+
+def _check_index_key(key):
+    """Indexing a symbolic tensor takes what Keras's GetItem takes: ints, slices, None and one Ellipsis."""
+    parts = list(key) if isinstance(key, (tuple, list)) else [key]
+    for part in parts:
+        if isinstance(part, KerasTensor) or not (part is None or part is Ellipsis or isinstance(part, (numbers.Integral, slice))):
+            raise ValueError("Indexing a symbolic tensor takes integers, slices, None and `...`; use a layer "
+                             f"(e.g. ops.take inside a Lambda) for other indices. Received: key={key!r}")
+    if parts.count(Ellipsis) > 1:
+        raise ValueError(f"An index can hold only one ellipsis (`...`). Received: key={key!r}")

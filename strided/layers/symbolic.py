@@ -94,8 +94,8 @@ class KerasTensor:
         return apply_operation(torch.neg, "negative", self)
 
     def __getitem__(self, key):
-        from strided.layers.operation import apply_operation
-        return apply_operation(lambda t: t[key], "get_item", self)
+        from strided.layers.operation import apply_operation, get_item
+        return apply_operation(get_item, "get_item", self, key)
 
 
 def apply_reversed(fn, name, tensor, other):

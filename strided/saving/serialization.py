@@ -39,6 +39,11 @@ def to_jsonable(value):
         return {"class_name": "__numpy__", "config": {"value": value.tolist(), "dtype": str(value.dtype)}}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, slice):  # indexing keys of GetItem operations, written as Keras writes them
+        return {"class_name": "__slice__",
+                "config": {"start": value.start, "stop": value.stop, "step": value.step}}
+    if value is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
     if isinstance(value, types.FunctionType) or inspect.isbuiltin(value):
         return {"module": "builtins", "class_name": "function", "config": value.__name__,
                 "registered_name": "function"}
@@ -78,6 +83,8 @@ def serialize_layer(layer):
     if type(layer).__module__.split(".")[0] != "strided":
         out["module"] = type(layer).__module__
         out["registered_name"] = object_registration.get_registered_name(type(layer))
+    elif getattr(type(layer), "_keras_module", None):  # a Keras class outside keras.layers (ConvNeXt's LayerScale)
+        out["module"], out["registered_name"] = type(layer)._keras_module, type(layer).__name__
     shape = _build_input_shape(layer)
     if shape is not None and type(layer).__name__ != "InputLayer":
         out["build_config"] = {"input_shape": _shape_json(shape)}
@@ -109,6 +116,14 @@ def _layer_class(class_name, custom_objects, module=None):
     cls = getattr(layers, class_name, None)
     if inspect.isclass(cls) and issubclass(cls, Layer):
         return cls
+    if str(module).startswith("keras.src.applications."):  # e.g. LayerScale of keras.src.applications.convnext
+        import importlib
+        try:
+            cls = getattr(importlib.import_module("strided.applications." + module.rsplit(".", 1)[-1]), class_name, None)
+        except ImportError:
+            cls = None
+        if inspect.isclass(cls) and issubclass(cls, Layer):
+            return cls
     raise ValueError(f"Unknown layer: '{class_name}'"
                      + (f" (module {module!r})" if module else "")
                      + ". strided has no layer of that name. If it is a custom layer, pass it in "
@@ -143,6 +158,11 @@ def _clean_value(value, safe_mode):
             return np.asarray(value["config"]["value"], dtype=value["config"].get("dtype"))
         if cn == "__tuple__":
             return tuple(_clean_value(v, safe_mode) for v in value["config"]["value"])
+        if cn == "__slice__":
+            cfg = value["config"]
+            return slice(cfg.get("start"), cfg.get("stop"), cfg.get("step"))
+        if cn == "__ellipsis__":
+            return Ellipsis
         if cn == "__lambda__":
             return _load_lambda(value, safe_mode)
         return {k: _clean_value(v, safe_mode) for k, v in value.items()}
