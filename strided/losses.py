@@ -801,6 +801,17 @@ for _alias, _obj in {"bce": binary_crossentropy, "BCE": binary_crossentropy, "kl
     _REGISTRY.objects[_alias] = _obj
 
 
+# Generalized crossentropy and Circle live in their own module (they need the classes above).
+from strided.losses_more import (  # noqa: E402
+    CategoricalGeneralizedCrossEntropy, Circle, categorical_generalized_cross_entropy, circle,
+)
+
+for _obj in (CategoricalGeneralizedCrossEntropy, Circle):
+    _REGISTRY.register(_obj, snake=False)
+for _obj in (categorical_generalized_cross_entropy, circle):
+    _REGISTRY.register(_obj)
+
+
 def serialize(loss):
     """Returns the Keras 3 config dict of a Loss instance or a loss function."""
     return _REGISTRY.serialize(loss)

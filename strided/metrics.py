@@ -460,10 +460,15 @@ def _confusion_counts(y_true, y_pred, thresholds, top_k=None, class_id=None, sam
         bucket = torch.ceil(p * (num_t - 1)) - 1
         if with_eps:
             bucket = torch.relu(bucket)
-        bucket = bucket.long()
+        # Without the epsilon thresholds a prediction of exactly 0 (bucket -1) exceeds no threshold: Keras's
+        # segment_sum drops it.
+        counted = (bucket >= 0).to(dtype)
+        bucket = bucket.clamp(min=0).long()
         flat = (bucket * n_labels + torch.arange(n_labels, device=p.device)).reshape(-1)
-        tp_b = torch.zeros(num_t * n_labels, dtype=dtype, device=p.device).index_add_(0, flat, true_w.reshape(-1))
-        fp_b = torch.zeros(num_t * n_labels, dtype=dtype, device=p.device).index_add_(0, flat, false_w.reshape(-1))
+        tp_b = torch.zeros(num_t * n_labels, dtype=dtype, device=p.device).index_add_(
+            0, flat, (true_w * counted).reshape(-1))
+        fp_b = torch.zeros(num_t * n_labels, dtype=dtype, device=p.device).index_add_(
+            0, flat, (false_w * counted).reshape(-1))
         tp = tp_b.view(num_t, n_labels).flip(0).cumsum(0).flip(0)
         fp = fp_b.view(num_t, n_labels).flip(0).cumsum(0).flip(0)
     else:
@@ -796,6 +801,19 @@ from strided.metric_scores import (  # noqa: E402
 
 for _cls in (F1Score, FBetaScore, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU, R2Score):
     _REGISTRY.register(_cls)
+
+# Threshold-choosing metrics and BinaryIoU, correlation metrics (their own modules, on the classes above).
+from strided.metric_thresholds import (  # noqa: E402
+    BinaryIoU, PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
+)
+from strided.metric_correlation import (  # noqa: E402
+    ConcordanceCorrelation, PearsonCorrelation, concordance_correlation, pearson_correlation,
+)
+
+for _cls in (BinaryIoU, PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
+             ConcordanceCorrelation, PearsonCorrelation):
+    _REGISTRY.register(_cls)
+_FUNCTIONS.update({f.__name__: f for f in (concordance_correlation, pearson_correlation)})
 
 # keras.metrics also exposes the loss functions (per-sample values), the same objects as keras.losses.
 from strided.losses import (  # noqa: E402,F401
