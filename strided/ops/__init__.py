@@ -22,7 +22,11 @@ does not count it. Activation functions (``ops.relu``, ``ops.softmax``...) have 
 defaults; ``ops.convert_to_tensor``/``convert_to_numpy``/``cast`` convert; a NumPy-like subset
 (``ops.sum``, ``mean``, ``matmul``, ``where``, ``one_hot``...) is in ``strided.ops.numpy_ops``, and the
 rest of the NumPy-like functions (``ops.cos``, ``quantile``, ``flip``, ``tril``, ``linspace``,
-``bitwise_and``...) in ``strided.ops.math_ops``.
+``bitwise_and``...) in ``strided.ops.math_ops``. Linear algebra (``ops.cholesky``, ``qr``, ``svd``... also
+as ``strided.ops.linalg``, Keras's ``keras.ops.linalg``) is in ``linalg``; Fourier transforms, ``stft``
+and window functions in ``signal_ops``; segment reductions, scatter/slice updates, ``unique``, the
+``nan*`` statistics, ``rearrange`` and ``unfold``/``fold`` in ``array_ops``; ``cond``, ``while_loop``,
+``scan``, ``vectorized_map``... in ``control_flow``.
 """
 from strided.ops import image, kernels, reference  # noqa: F401
 from strided.ops.convolution import conv, conv_transpose, depthwise_conv, separable_conv  # noqa: F401
@@ -31,6 +35,11 @@ from strided.ops.kernels import average_pool, max_pool  # noqa: F401
 from strided.ops.numpy_ops import *  # noqa: F401,F403  (NumPy-like subset: sum, mean, matmul, where...)
 from strided.ops.math_ops import *  # noqa: F401,F403  (trigonometry, logic, bitwise, quantiles, array building)
 from strided.ops.nn_ops import *  # noqa: F401,F403  (moments, normalizations, cross-entropies, depth_to_space...)
+from strided.ops import linalg  # noqa: F401,E402  (keras.ops.linalg)
+from strided.ops.linalg import *  # noqa: F401,F403  (cholesky, eig, qr, svd, lstsq, solve_triangular...)
+from strided.ops.signal_ops import *  # noqa: F401,F403  (fft, rfft, stft, istft, window functions, extract_sequences)
+from strided.ops.array_ops import *  # noqa: F401,F403  (segment_*, scatter, slice, unique, nan*, rearrange, unfold...)
+from strided.ops.control_flow import *  # noqa: F401,F403  (cond, switch, loops, scan, map, vectorize)
 from strided.ops.nn_functions import (  # noqa: F401
     celu, elu, exponential, gelu, glu, hard_shrink, hard_sigmoid, hard_silu, hard_swish, hard_tanh,
     leaky_relu, linear, log_sigmoid, log_softmax, mish, relu, relu6, selu, sigmoid, silu, soft_shrink,
