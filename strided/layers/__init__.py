@@ -39,6 +39,7 @@ from strided.layers.reshaping import (
 )
 from strided.layers.feature_normalization import Normalization
 from strided.layers.time_distributed import TimeDistributed
+from strided.layers.spectral_normalization import SpectralNormalization
 from strided.layers.torch_module_wrapper import TorchModuleWrapper
 from strided.layers.random_preprocessing import (
     RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomGrayscale, RandomRotation, RandomTranslation,

@@ -125,6 +125,9 @@ def _walk_layer(path, layer):
     if type(layer).__name__ == "TimeDistributed" and inner is not None:
         # A wrapper holds no variables of its own; Keras stores the wrapped layer's under '<wrapper>/layer'.
         return [(path, layer, True)] + _walk_layer(path + "/layer", inner)
+    if type(layer).__name__ == "SpectralNormalization" and inner is not None:
+        # Its own variables (the wrapped kernel, vector_u) in '<wrapper>/vars', the wrapped layer's below.
+        return [(path, layer, False)] + _walk_layer(path + "/layer", inner)
     return [(path, layer, False)]
 
 
