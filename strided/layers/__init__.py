@@ -49,3 +49,6 @@ from strided.layers.color_augmentation import (
     AutoContrast, CutMix, MixUp, RandomColorJitter, RandomErasing, RandomHue, RandomInvert, RandomPosterization,
     RandomSaturation, RandomShear, Solarization,
 )
+from strided.layers.filter_augmentation import (
+    Equalization, RandomColorDegeneration, RandomGaussianBlur, RandomSharpness,
+)
