@@ -52,3 +52,4 @@ from strided.layers.color_augmentation import (
 from strided.layers.filter_augmentation import (
     Equalization, RandomColorDegeneration, RandomGaussianBlur, RandomSharpness,
 )
+from strided.layers.warp_augmentation import RandomElasticTransform, RandomPerspective
