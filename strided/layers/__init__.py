@@ -53,3 +53,4 @@ from strided.layers.filter_augmentation import (
     Equalization, RandomColorDegeneration, RandomGaussianBlur, RandomSharpness,
 )
 from strided.layers.warp_augmentation import RandomElasticTransform, RandomPerspective
+from strided.layers.augmentation_policies import AugMix, RandAugment
