@@ -4,6 +4,7 @@
 trainer (with loss scaling for float16); 'float32' turns it off.
 """
 from strided import config
+from strided.optimizers.loss_scale import LossScaleOptimizer  # noqa: F401  (keras.mixed_precision.LossScaleOptimizer)
 
 
 class DTypePolicy:

@@ -5,14 +5,18 @@ Learning-rate schedules are in ``strided.optimizers.schedules``.
 """
 from strided.optimizers import schedules
 from strided.optimizers.base import Optimizer
+from strided.optimizers.loss_scale import LossScaleOptimizer
+from strided.optimizers.more_rules import Adafactor, Ftrl, Lamb, Lion, Muon, ScheduleFreeAdamW
 from strided.optimizers.rules import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
 from strided.utils.registry import Registry
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam",
+           "Lion", "Lamb", "Adafactor", "Ftrl", "Muon", "ScheduleFreeAdamW", "LossScaleOptimizer",
            "schedules", "get", "serialize", "deserialize"]
 
 _REGISTRY = Registry("optimizer", "keras.optimizers", case_insensitive=True)
-for _cls in (Optimizer, SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam):
+for _cls in (Optimizer, SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion, Lamb, Adafactor, Ftrl,
+             Muon, ScheduleFreeAdamW, LossScaleOptimizer):
     _REGISTRY.register(_cls, snake=False)
 
 

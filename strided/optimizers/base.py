@@ -366,17 +366,27 @@ class Optimizer:
                 grads = torch._foreach_div(torch._foreach_add(grads, slots["gradient_accumulator"]), float(steps))
             grads = self._clip(grads)
             lr = self._current_lr()
-            if self.weight_decay:
-                decayed = [p for p in params if self._use_weight_decay(p)]
-                if decayed:
-                    # w - w * wd * lr, written as Keras does (not w * (1 - wd * lr)) to match rounding
-                    torch._foreach_sub_(decayed, torch._foreach_mul(decayed, self.weight_decay * lr))
+            self._apply_weight_decay(params, lr)
             self._update(params, grads, slots, lr, self._updates_done() + 1)
             if steps:
                 torch._foreach_zero_(self._slots["gradient_accumulator"])
         if self.use_ema:
             self._update_moving_averages()
         self._step += 1
+
+    def _apply_weight_decay(self, params, lr):
+        """Decoupled weight decay before the update rule (Muon overrides it: two decay factors)."""
+        if self.weight_decay:
+            decayed = [p for p in params if self._use_weight_decay(p)]
+            if decayed:
+                # w - w * wd * lr, written as Keras does (not w * (1 - wd * lr)) to match rounding
+                torch._foreach_sub_(decayed, torch._foreach_mul(decayed, self.weight_decay * lr))
+
+    def scale_loss(self, loss):
+        """Returns ``loss * loss_scale_factor`` (the loss unchanged when no factor is set), as in Keras."""
+        if self.loss_scale_factor is not None:
+            return loss * self.loss_scale_factor
+        return loss
 
     def _update_moving_averages(self):
         """Keras EMA: ``average = m * average + (1 - m) * weight`` after every ``apply`` (m is 0 until the
