@@ -160,6 +160,15 @@ def write_weights(h5file, model, include_optimizer=True):
         store = optimizer_store_layout(optimizer, store, to_keras=True)
         for key, value in store.items():
             group.create_dataset(str(key), data=np.asarray(value))
+        inner = getattr(optimizer, "inner_optimizer", None)
+        if inner is not None and getattr(inner, "built", False):
+            # Keras also writes a LossScaleOptimizer's inner optimizer on its own, and reads it back
+            group = h5file["optimizer"].create_group("inner_optimizer").create_group("vars")
+            group.attrs["name"] = inner.name
+            store = {}
+            inner.save_own_variables(store)
+            for key, value in optimizer_store_layout(inner, store, to_keras=True).items():
+                group.create_dataset(str(key), data=np.asarray(value))
     top = h5file.create_group("vars")
     top.attrs["name"] = model.name
 

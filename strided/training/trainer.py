@@ -387,7 +387,12 @@ class Trainer:
         optimizer = self.optimizer
         if hasattr(optimizer, "built") and not optimizer.built and hasattr(optimizer, "build"):
             optimizer.build(weights)
-        scaling = config.dtype_policy() == "mixed_float16" and getattr(self, "_auto_scale_loss", True)
+        if hasattr(optimizer, "scale_loss"):
+            # Keras: `loss_scale_factor`, or a LossScaleOptimizer's dynamic scale (which then also unscales
+            # the gradients and skips non-finite steps itself, instead of the built-in scaling below)
+            loss = optimizer.scale_loss(loss)
+        scaling = (config.dtype_policy() == "mixed_float16" and getattr(self, "_auto_scale_loss", True)
+                   and not hasattr(optimizer, "inner_optimizer"))
         if scaling:
             if self._loss_scale is None:
                 dev = loss.device
