@@ -85,8 +85,6 @@ def serialize_layer(layer):
         out["registered_name"] = object_registration.get_registered_name(type(layer))
     elif getattr(type(layer), "_keras_module", None):  # a Keras class outside keras.layers (ConvNeXt's LayerScale)
         out["module"], out["registered_name"] = type(layer)._keras_module, type(layer).__name__
-    elif getattr(type(layer), "_keras_module", None):  # a Keras class outside keras.layers (ConvNeXt's LayerScale)
-        out["module"], out["registered_name"] = type(layer)._keras_module, type(layer).__name__
     shape = _build_input_shape(layer)
     if shape is not None and type(layer).__name__ != "InputLayer":
         out["build_config"] = {"input_shape": _shape_json(shape)}
@@ -118,14 +116,6 @@ def _layer_class(class_name, custom_objects, module=None):
     cls = getattr(layers, class_name, None)
     if inspect.isclass(cls) and issubclass(cls, Layer):
         return cls
-    if str(module).startswith("keras.src.applications."):  # e.g. LayerScale of keras.src.applications.convnext
-        import importlib
-        try:
-            cls = getattr(importlib.import_module("strided.applications." + module.rsplit(".", 1)[-1]), class_name, None)
-        except ImportError:
-            cls = None
-        if inspect.isclass(cls) and issubclass(cls, Layer):
-            return cls
     if str(module).startswith("keras.src.applications."):  # e.g. LayerScale of keras.src.applications.convnext
         import importlib
         try:
