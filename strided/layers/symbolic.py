@@ -97,6 +97,86 @@ class KerasTensor:
         from strided.layers.operation import apply_operation, get_item
         return apply_operation(get_item, "get_item", self, key)
 
+    # The other operators and methods of Keras's KerasTensor record the strided.ops function Keras records.
+    def _ops(self, name, *args, **kwargs):
+        from strided import ops
+        return getattr(ops, name)(*args, **kwargs)
+
+    def __rtruediv__(self, other):
+        return self._ops("true_divide", other, self)
+
+    def __matmul__(self, other):
+        return self._ops("matmul", self, other)
+
+    def __rmatmul__(self, other):
+        return self._ops("matmul", other, self)
+
+    def __abs__(self):
+        return self._ops("absolute", self)
+
+    def __pow__(self, other):
+        return self._ops("power", self, other)
+
+    def __rpow__(self, other):
+        return self._ops("power", other, self)
+
+    def __floordiv__(self, other):
+        return self._ops("floor_divide", self, other)
+
+    def __rfloordiv__(self, other):
+        return self._ops("floor_divide", other, self)
+
+    def __mod__(self, other):
+        return self._ops("mod", self, other)
+
+    def __rmod__(self, other):
+        return self._ops("mod", other, self)
+
+    def __lt__(self, other):
+        return self._ops("less", self, other)
+
+    def __le__(self, other):
+        return self._ops("less_equal", self, other)
+
+    def __gt__(self, other):
+        return self._ops("greater", self, other)
+
+    def __ge__(self, other):
+        return self._ops("greater_equal", self, other)
+
+    def __ne__(self, other):  # `==` stays identity (tensors are dict keys); `!=` is elementwise, as in Keras
+        return self._ops("not_equal", self, other)
+
+    def __and__(self, other):
+        return self._ops("logical_and", self, other)
+
+    def __rand__(self, other):
+        return self._ops("logical_and", other, self)
+
+    def __or__(self, other):
+        return self._ops("logical_or", self, other)
+
+    def __ror__(self, other):
+        return self._ops("logical_or", other, self)
+
+    def __xor__(self, other):
+        return self._ops("logical_xor", self, other)
+
+    def __rxor__(self, other):
+        return self._ops("logical_xor", other, self)
+
+    def __invert__(self):
+        return self._ops("logical_not", self)
+
+    def __round__(self, ndigits=None):
+        return self._ops("round", self, decimals=ndigits or 0)
+
+    def reshape(self, newshape):
+        return self._ops("reshape", self, newshape)
+
+    def squeeze(self, axis=None):
+        return self._ops("squeeze", self, axis=axis)
+
 
 def apply_reversed(fn, name, tensor, other):
     """``other <op> tensor`` (``3 - x``): the constant comes first, as in Keras's recorded arguments."""

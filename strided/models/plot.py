@@ -21,7 +21,8 @@ def plot_model(model, to_file=None, show_shapes=True, show_layer_names=True, pri
     lines = [f'Model "{model.name}"']
     previous = None
     for layer in model.layers:
-        label = f"{layer.name} ({type(layer).__name__})" if show_layer_names else type(layer).__name__
+        type_name = getattr(layer, "keras_class", None) or type(layer).__name__  # mean (Mean) for graph operations
+        label = f"{layer.name} ({type_name})" if show_layer_names else type_name
         if show_shapes:
             label += f" {_shape_text(layer)}"
         sources = [c.split("[")[0] for c in _connections(layer, model)]

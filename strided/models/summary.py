@@ -78,7 +78,7 @@ def _nested_rows(model, depth):
     for layer in model.layers:
         if isinstance(layer, InputLayer):
             continue
-        rows.append([f"{'| ' * depth}{layer.name} ({type(layer).__name__})", _shape_text(layer), _param_count(layer)])
+        rows.append([f"{'| ' * depth}{layer.name} ({_type_name(layer)})", _shape_text(layer), _param_count(layer)])
         if hasattr(layer, "layers"):
             rows.extend(_nested_rows(layer, depth + 1))
     return rows
@@ -143,7 +143,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     row(headers)
     print_fn("=" * line_length)
     for i, layer in enumerate(layers):
-        fields = [f"{layer.name} ({type(layer).__name__})", _shape_text(layer), _param_count(layer)]
+        fields = [f"{layer.name} ({_type_name(layer)})", _shape_text(layer), _param_count(layer)]
         connections = _connections(layer, model) if not sequential_like else []
         if not sequential_like:
             fields.append(connections[0] if connections else "")
@@ -169,3 +169,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     if show_flops:
         print_fn(f"Total MACs per sample: {sum(layer_macs(l) for l in layers):,}")
     print_fn("_" * line_length)
+
+
+def _type_name(layer):
+    """The class shown in the summary; graph operations show Keras's operation class (``mean (Mean)``)."""
+    return getattr(layer, "keras_class", None) or type(layer).__name__

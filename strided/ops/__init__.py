@@ -46,3 +46,9 @@ from strided.ops.nn_functions import (  # noqa: F401
     softmax, softplus, softsign, sparse_plus, sparse_sigmoid, sparsemax, squareplus, swish, tanh,
     tanh_shrink, threshold,
 )
+
+# Last: every function above also takes symbolic tensors (keras.Input...), recording a graph node.
+from strided.ops.symbolic_dispatch import accept_symbolic_everywhere as _accept_symbolic  # noqa: E402
+
+_accept_symbolic(globals())
+_accept_symbolic(vars(image))

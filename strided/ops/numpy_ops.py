@@ -194,7 +194,11 @@ def ceil(x):
 
 
 def clip(x, x_min, x_max):
-    return torch.clamp(_t(x), x_min, x_max)
+    x = _t(x)
+    if isinstance(x_min, torch.Tensor) or isinstance(x_max, torch.Tensor):  # torch.clamp takes both or neither
+        x_min, x_max = (None if b is None else torch.as_tensor(b, dtype=x.dtype, device=x.device)
+                        for b in (x_min, x_max))
+    return torch.clamp(x, x_min, x_max)
 
 
 def where(condition, x1=None, x2=None):

@@ -77,8 +77,9 @@ def serialize_layer(layer):
         return serialize_model(layer)
     config = to_jsonable(layer.get_config())
     keras_op = getattr(layer, "keras_class", None)
-    if keras_op is not None:  # x + 3 on symbolic tensors: a keras.ops operation, as Keras writes it
-        return {"module": "keras.src.ops.numpy", "class_name": keras_op, "config": config, "registered_name": keras_op}
+    if keras_op is not None:  # x + 3 or ops.mean(x) on symbolic tensors: a keras.ops operation, as Keras writes it
+        module = getattr(layer, "keras_module", None) or "keras.src.ops.numpy"
+        return {"module": module, "class_name": keras_op, "config": config, "registered_name": keras_op}
     out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": config, "registered_name": None}
     if type(layer).__module__.split(".")[0] != "strided":
         out["module"] = type(layer).__module__
@@ -385,11 +386,18 @@ class _OpReplay:
 
 
 def _keras_op(layer_config):
+    """The replay of a ``keras.src.ops`` entry (``x + 3``, ``x[:, 0]``, ``ops.mean(x)``...), else None."""
     from strided.layers.operation import KERAS_OP_CLASSES
-    if str(layer_config.get("module", "")).startswith("keras.src.ops") and \
-            layer_config.get("class_name") in KERAS_OP_CLASSES:
+    from strided.layers.ops_call import replay_for
+    if not str(layer_config.get("module", "")).startswith("keras.src.ops"):
+        return None
+    if layer_config.get("class_name") in KERAS_OP_CLASSES:
         return _OpReplay(*KERAS_OP_CLASSES[layer_config["class_name"]])
-    return None
+    replay = replay_for(layer_config)
+    if replay is None:
+        raise ValueError(f"The saved model uses the Keras operation {layer_config.get('class_name')!r} "
+                         f"({layer_config.get('module')}), which strided cannot rebuild.")
+    return replay
 
 
 def functional_from_config(config, custom_objects=None, safe_mode=True, make_layer=None):
@@ -427,6 +435,12 @@ def functional_from_config(config, custom_objects=None, safe_mode=True, make_lay
 
     def call(name, node_data):
         layer = created[name]
+        if hasattr(layer, "replay"):  # a keras.ops function call (ops.mean(x, axis=1)...): replay it
+            index = counters.get(name, 0)
+            counters[name] = index + 1
+            args = [_clean_value(a, safe_mode) for a in resolve(node_data.get("args", []))]
+            outputs[(name, index)] = layer.replay(args, name)
+            return
         if isinstance(layer, _OpReplay):  # a keras.ops operation: replay it on the resolved arguments
             from strided.layers.operation import apply_operation
             args = [_clean_value(a, safe_mode) for a in resolve(node_data.get("args", []))]
