@@ -339,6 +339,8 @@ def _keras_run(real_keras, name, kwargs, w0, grads):
                "ema_overwrite_frequency": 2}),
     ("SGD", {"learning_rate": S.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5),
              "gradient_accumulation_steps": 2}),
+    # Adagrad's accumulators start at initial_accumulator_value; its EMA and gradient-accumulation slots at 0.
+    ("Adagrad", {"learning_rate": 0.05, "gradient_accumulation_steps": 2, "use_ema": True}),
 ])
 def test_accumulation_and_ema_match_real_keras(real_keras, name, kwargs):
     rng = np.random.default_rng(11)

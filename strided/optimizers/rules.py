@@ -258,7 +258,9 @@ class Adagrad(Optimizer):
                          gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
 
     def _slot_init(self, name):
-        return self.initial_accumulator_value
+        # Only Adagrad's own accumulator starts at initial_accumulator_value; EMA and gradient-accumulation
+        # slots start at zero as for every optimizer.
+        return self.initial_accumulator_value if name == "accumulator" else 0.0
 
     def _update(self, params, grads, slots, lr, step):
         acc = slots["accumulator"]
