@@ -374,3 +374,45 @@ def test_fit_under_mixed_float16_with_a_loss_scale_optimizer():
     skipped = int(round(np.log2(2.0 ** 15 / float(opt.dynamic_scale))))
     assert 0 <= skipped <= 2 and int(opt.iterations) == 8 - skipped
     assert int(opt.step_counter) <= 8 - skipped
+
+
+@pytest.mark.keras
+def test_compile_under_mixed_float16_wraps_the_optimizer_as_keras_does(real_keras):
+    from strided import config, layers, models
+    x = np.random.default_rng(1).normal(size=(32, 4)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("float32")
+
+    def run(ks, set_policy, seq, dense, inp):
+        set_policy("mixed_float16")
+        try:
+            model = seq([inp((4,)), dense(8, activation="relu"), dense(1, activation="sigmoid")])
+            model.compile(optimizer=ks.optimizers.SGD(0.1), loss="binary_crossentropy")
+            wrapped = model.optimizer
+            unscaled = None
+            if ks is not real_keras:
+                model.compile(optimizer=ks.optimizers.SGD(0.1), loss="binary_crossentropy", auto_scale_loss=False)
+                unscaled = model.optimizer
+                model.compile(optimizer=ks.optimizers.SGD(0.1), loss="binary_crossentropy")
+        finally:
+            set_policy("float32")
+        return model, wrapped, unscaled
+    k_model, k_opt, _ = run(real_keras, real_keras.mixed_precision.set_global_policy, real_keras.Sequential,
+                            real_keras.layers.Dense, real_keras.Input)
+    import strided
+    model, opt, unscaled = run(strided, config.set_dtype_policy, models.Sequential, layers.Dense, layers.Input)
+    assert type(opt).__name__ == type(k_opt).__name__ == "LossScaleOptimizer"
+    assert opt.name == k_opt.name and type(opt.inner_optimizer).__name__ == "SGD"
+    assert type(unscaled).__name__ == "SGD"  # auto_scale_loss=False keeps the optimizer as given
+    model.set_weights(k_model.get_weights())
+    config.set_dtype_policy("mixed_float16")
+    real_keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        ours = model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False).history["loss"]
+        theirs = k_model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False).history["loss"]
+    finally:
+        config.set_dtype_policy("float32")
+        real_keras.mixed_precision.set_global_policy("float32")
+    np.testing.assert_allclose(ours, theirs, rtol=1e-2)
+    assert float(model.optimizer.dynamic_scale) == pytest.approx(float(k_model.optimizer.dynamic_scale))
+    for a, b in zip(model.get_weights(), k_model.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-2)

@@ -169,7 +169,8 @@ class Trainer:
                 every this many batches, at the end of each group (fewer host round trips).
             jit_compile: `True` compiles the training step with `torch.compile`
                 (falls back to eager execution with one warning if that fails).
-            auto_scale_loss: scale the loss under the `mixed_float16` policy.
+            auto_scale_loss: under the `mixed_float16` policy, wrap the optimizer in a
+                `LossScaleOptimizer` (dynamic loss scaling), as Keras does.
         """
         kwargs.pop("experimental_run_tf_function", None)
         kwargs.pop("sample_weight_mode", None)
@@ -186,6 +187,11 @@ class Trainer:
             self.optimizer = optimizers.get(optimizer)
         if isinstance(self.optimizer, type):
             self.optimizer = self.optimizer()
+        if (auto_scale_loss and config.dtype_policy() == "mixed_float16" and optimizers is not None
+                and isinstance(self.optimizer, optimizers.Optimizer)
+                and not isinstance(self.optimizer, optimizers.LossScaleOptimizer)):
+            # As Keras: float16 training scales the loss dynamically through a LossScaleOptimizer.
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
         if loss is not None and not isinstance(loss, (list, tuple, dict)) and not compile_utils.needs_shapes(loss):
             compile_utils.resolve_loss(loss)  # unknown names fail here, at compile time
         elif isinstance(loss, (list, tuple, dict)):
