@@ -341,17 +341,7 @@ ConvNeXtLarge = _variant("large")
 ConvNeXtXLarge = _variant("xlarge")
 
 
-def preprocess_input(x, data_format=None):
-    """A pass-through, kept for API compatibility: ConvNeXt preprocesses inside the model.
-
-    Args:
-        x: float images with values in [0, 255] (NumPy array or tensor).
-        data_format: ignored (accepted for the common ``preprocess_input`` signature).
-
-    Returns:
-        ``x``, unchanged.
-    """
-    return x
+preprocess_input = imagenet_utils.passthrough_preprocess_input  # the model rescales its input itself
 
 
 def decode_predictions(preds, top=5):

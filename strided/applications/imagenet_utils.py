@@ -94,6 +94,22 @@ def _preprocess_tensor(x, data_format, mode):
     return torch.flip(x, dims=(channel_axis,)) - mean
 
 
+def passthrough_preprocess_input(x, data_format=None):
+    """A pass-through, kept for API compatibility: the model preprocesses its input itself.
+
+    EfficientNet, EfficientNetV2, ConvNeXt and MobileNetV3 hold their rescaling and normalization
+    as layers inside the model, so their ``preprocess_input`` returns its input unchanged, as in Keras.
+
+    Args:
+        x: float images with values in [0, 255] (NumPy array or tensor).
+        data_format: ignored (accepted for the common ``preprocess_input`` signature).
+
+    Returns:
+        ``x``, unchanged.
+    """
+    return x
+
+
 def _class_index():
     global CLASS_INDEX
     if CLASS_INDEX is None:

@@ -254,17 +254,7 @@ MobileNetV3Small.__doc__ = _DOC.format(name="MobileNetV3Small", params="2,554,96
 MobileNetV3Large.__doc__ = _DOC.format(name="MobileNetV3Large", params="5,507,432")
 
 
-def preprocess_input(x, data_format=None):
-    """A pass-through, kept for API compatibility: MobileNetV3 preprocesses inside the model.
-
-    Args:
-        x: float images with values in [0, 255] (NumPy array or tensor).
-        data_format: ignored (accepted for the common ``preprocess_input`` signature).
-
-    Returns:
-        ``x``, unchanged.
-    """
-    return x
+preprocess_input = imagenet_utils.passthrough_preprocess_input  # the model rescales its input itself
 
 
 def decode_predictions(preds, top=5):
