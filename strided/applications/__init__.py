@@ -3,7 +3,8 @@
 ``strided.applications.ResNet50(weights='imagenet')`` builds the network and loads Keras's weight
 file (from ``~/.keras/models`` or ``$STRIDED_HOME/models``). Each family module (``resnet50``,
 ``resnet``, ``resnet_v2``, ``vgg16``, ``vgg19``, ``xception``, ``mobilenet``, ``mobilenet_v2``, ``mobilenet_v3``,
-``densenet``, ``inception_v3``, ``inception_resnet_v2``, ``efficientnet``, ``efficientnet_v2``, ``convnext``)
+``densenet``, ``inception_v3``, ``inception_resnet_v2``, ``efficientnet``, ``efficientnet_v2``, ``convnext``,
+``nasnet``)
 also has its ``preprocess_input`` and ``decode_predictions``, as in Keras:
 ``from strided.applications.resnet50 import ResNet50, preprocess_input, decode_predictions``.
 """
@@ -30,13 +31,15 @@ _MODELS = {
     "DenseNet201": "densenet",
     "InceptionV3": "inception_v3",
     "InceptionResNetV2": "inception_resnet_v2",
+    "NASNetMobile": "nasnet",
+    "NASNetLarge": "nasnet",
     **{f"EfficientNetB{i}": "efficientnet" for i in range(8)},
     **{f"EfficientNetV2{v}": "efficientnet_v2" for v in ("B0", "B1", "B2", "B3", "S", "M", "L")},
     **{f"ConvNeXt{v}": "convnext" for v in ("Tiny", "Small", "Base", "Large", "XLarge")},
 }
 _MODULES = ("imagenet_utils", "lenet", "alexnet", "vgg16", "vgg19", "resnet", "resnet50", "resnet_v2", "xception",
             "mobilenet_v2", "mobilenet", "mobilenet_v3", "densenet", "inception_v3", "efficientnet",
-            "efficientnet_v2", "convnext", "inception_resnet_v2")
+            "efficientnet_v2", "convnext", "inception_resnet_v2", "nasnet")
 
 
 def __getattr__(name):
