@@ -54,3 +54,7 @@ from strided.layers.filter_augmentation import (
 )
 from strided.layers.warp_augmentation import RandomElasticTransform, RandomPerspective
 from strided.layers.augmentation_policies import AugMix, RandAugment
+from strided.layers.masking import Masking
+from strided.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from strided.layers.recurrent import GRU, LSTM, RNN, Bidirectional, SimpleRNN
+from strided.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D

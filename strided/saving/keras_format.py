@@ -33,7 +33,8 @@ def _h5py():
 
 
 def _snake(name):
-    from strided.utils.registry import to_snake_case
+    # Keras's saving names (keras.src.utils.naming): 'ConvLSTM2D' -> 'conv_lstm2d', not 'conv_lst_m2d'
+    from strided.layers.base import to_snake_case
     return to_snake_case(name)
 
 
@@ -128,6 +129,14 @@ def _walk_layer(path, layer):
     if type(layer).__name__ == "SpectralNormalization" and inner is not None:
         # Its own variables (the wrapped kernel, vector_u) in '<wrapper>/vars', the wrapped layer's below.
         return [(path, layer, False)] + _walk_layer(path + "/layer", inner)
+    children = getattr(layer, "_saved_children", None)
+    if children is not None:
+        # Layers held as attributes (an RNN's cell, Bidirectional's two RNNs, stacked cells): Keras stores
+        # each under '<layer>/<attribute>', the holder's own (empty) variables in '<layer>/vars'.
+        out = [(path, layer, True)]
+        for segment, child in children():
+            out.extend(_walk_layer(f"{path}/{segment}", child))
+        return out
     return [(path, layer, False)]
 
 
