@@ -178,6 +178,20 @@ def test_bidirectional_matches_keras(real_keras, merge_mode, inner):
     _close(flat_o, flat_t)
 
 
+def test_embedding_mask_zero_reaches_the_rnn(real_keras):
+    if not hasattr(keras.layers, "Embedding"):
+        pytest.skip("strided has no Embedding layer yet")
+    ids = np.array([[3, 1, 2, 0, 0], [1, 2, 3, 4, 1]])
+
+    def build(k):
+        return k.Sequential([k.Input((5,), dtype="int32"), k.layers.Embedding(6, 3, mask_zero=True),
+                             k.layers.GRU(2, return_sequences=True), k.layers.LSTM(2)])
+
+    ours, theirs = build(keras), build(real_keras)
+    ours.set_weights([_np(w) for w in theirs.get_weights()])
+    _close(ours.predict(ids, verbose=0), theirs.predict(ids, verbose=0))
+
+
 def test_bidirectional_last_output_and_config(real_keras):
     x = _seq(2, 4, 3)
     ours = keras.layers.Bidirectional(keras.layers.SimpleRNN(3), merge_mode="sum")
@@ -374,9 +388,23 @@ def _conv_seq(k):
                          k.layers.Flatten(), k.layers.Dense(2)])
 
 
-@pytest.mark.parametrize("build", [_rnn_zoo, _conv_seq])
+def _masked_functional(k):
+    inp = k.Input((5, 3))
+    masked = k.layers.Masking()(inp)
+    return k.Model(inp, k.layers.Bidirectional(k.layers.LSTM(3, return_sequences=True), merge_mode="ave")(masked))
+
+
+def _initial_state_model(k):
+    inp, h, c = k.Input((5, 3)), k.Input((4,)), k.Input((4,))
+    return k.Model([inp, h, c], k.layers.LSTM(4, go_backwards=True)(inp, initial_state=[h, c]))
+
+
+@pytest.mark.parametrize("build", [_rnn_zoo, _conv_seq, _masked_functional, _initial_state_model])
 def test_keras_files_both_ways(real_keras, tmp_path, build):
-    x = _seq(2, 5, 3) if build is _rnn_zoo else _seq(2, 3, 6, 6, 2)
+    x = _seq(2, 3, 6, 6, 2) if build is _conv_seq else _seq(2, 5, 3)
+    x[0, 3:] = 0.0  # padding the Masking layers see
+    if build is _initial_state_model:
+        x = [x, _seq(2, 4), _seq(2, 4)]
     theirs = build(real_keras)
     theirs.save(tmp_path / "k.keras")
     loaded = keras.saving.load_model(tmp_path / "k.keras")
