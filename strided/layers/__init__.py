@@ -58,3 +58,7 @@ from strided.layers.masking import Masking
 from strided.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from strided.layers.recurrent import GRU, LSTM, RNN, Bidirectional, SimpleRNN
 from strided.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from strided.layers.einsum_dense import EinsumDense
+from strided.layers.embedding import Embedding, ReversibleEmbedding
+from strided.layers.attention import GroupedQueryAttention, GroupQueryAttention, MultiHeadAttention
+from strided.layers.dot_attention import AdditiveAttention, Attention

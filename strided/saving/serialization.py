@@ -80,14 +80,19 @@ def serialize_layer(layer):
     if keras_op is not None:  # x + 3 or ops.mean(x) on symbolic tensors: a keras.ops operation, as Keras writes it
         module = getattr(layer, "keras_module", None) or "keras.src.ops.numpy"
         return {"module": module, "class_name": keras_op, "config": config, "registered_name": keras_op}
-    out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": config, "registered_name": None}
+    class_name = getattr(type(layer), "_keras_class_name", None) or type(layer).__name__
+    out = {"module": "keras.layers", "class_name": class_name, "config": config, "registered_name": None}
     if type(layer).__module__.split(".")[0] != "strided":
         out["module"] = type(layer).__module__
         out["registered_name"] = object_registration.get_registered_name(type(layer))
     elif getattr(type(layer), "_keras_module", None):  # a Keras class outside keras.layers (ConvNeXt's LayerScale)
         out["module"], out["registered_name"] = type(layer)._keras_module, type(layer).__name__
-    shape = _build_input_shape(layer)
-    if shape is not None and type(layer).__name__ != "InputLayer":
+    keras_build_config = getattr(layer, "_keras_build_config", None)  # layers built from several inputs
+    keras_build_config = keras_build_config() if keras_build_config is not None else None
+    shape = None if keras_build_config is not None else _build_input_shape(layer)
+    if keras_build_config is not None:
+        out["build_config"] = keras_build_config
+    elif shape is not None and type(layer).__name__ != "InputLayer":
         out["build_config"] = {"input_shape": _shape_json(shape)}
     return out
 
@@ -464,7 +469,8 @@ def functional_from_config(config, custom_objects=None, safe_mode=True, make_lay
                 if len(entry) > 3 and entry[3]:
                     kwargs.update(entry[3])
             inputs = tensors[0] if len(tensors) == 1 else tensors
-        result = layer(inputs, **kwargs)
+        extra = args[1:] if isinstance(node_data, dict) and args else []  # layer(query, value) calls
+        result = layer(inputs, *extra, **kwargs)
         index = counters.get(name, 0)
         counters[name] = index + 1
         outputs[(name, index)] = result

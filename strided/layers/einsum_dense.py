@@ -1,0 +1,205 @@
+"""EinsumDense: a dense layer of any rank, ``output = activation(einsum(equation, inputs, kernel) + bias)``.
+
+The kernel is stored in Keras layout (``einsum`` takes any layout), so weight files, ``get_weights``
+and LoRA's ``A @ B`` update (factorised on the kernel's last axis) need no permutation.
+"""
+import re
+
+import torch
+
+from strided.layers import _util
+from strided.layers.lora import LoRAMixin
+from strided.utils import validation
+
+_FORMS = (  # (pattern, ellipsis on the left)
+    (r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$", False),
+    (r"0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)$", True),
+    (r"([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0$", False),
+)
+
+
+def analyze_equation(equation, bias_axes, input_shape, output_shape):
+    """Kernel shape, bias shape, full output shape and the kernel's input/output axes of an equation.
+
+    ``output_shape`` excludes the batch axis and any axes covered by ``...``; ``None`` entries are
+    taken from the input. Raises a ValueError naming the offending part of the equation.
+    """
+    marked = equation.replace("...", "0")
+    for pattern, left_elided in _FORMS:
+        match = re.match(pattern, marked)
+        if match:
+            break
+    else:
+        raise ValueError(f"Invalid einsum equation '{equation}'. Equations must be in the form [X],[Y]->[Z], "
+                         "...[X],[Y]->...[Z], or [X]...,[Y]->[Z]....")
+    in_spec, w_spec, out_spec = match.groups()
+    input_shape = list(input_shape)
+    elided = len(input_shape) - len(in_spec)
+    full = [input_shape[0]] + list(output_shape)
+    if elided > 0 and left_elided:
+        full[1:1] = input_shape[1:elided]
+    elif elided > 0:
+        full += input_shape[len(input_shape) - elided:]
+    if left_elided:
+        in_pos = {c: i + elided - len(input_shape) for i, c in enumerate(in_spec)}
+        out_pos = {c: i + elided for i, c in enumerate(out_spec)}
+    else:
+        in_pos = {c: i for i, c in enumerate(in_spec)}
+        out_pos = {c: i for i, c in enumerate(out_spec)}
+    for c in in_spec:
+        if c in out_pos:
+            got, want = input_shape[in_pos[c]], full[out_pos[c]]
+            if want is not None and want != got:
+                raise ValueError(f"Input shape and output shape do not match at shared dimension '{c}'. Input "
+                                 f"shape is {got}, and output shape is {want}.")
+    for c in out_spec:
+        if c not in in_spec and c not in w_spec:
+            raise ValueError(f"Dimension '{c}' was specified in the output '{out_spec}' but has no corresponding "
+                             f"dim in the input spec '{in_spec}' or weight spec '{w_spec}'")
+    kernel_shape, in_axes, out_axes = [], [], []
+    for i, c in enumerate(w_spec):
+        if c in out_pos:
+            kernel_shape.append(full[out_pos[c]])
+            out_axes.append(i)
+        elif c in in_pos:
+            kernel_shape.append(input_shape[in_pos[c]])
+            in_axes.append(i)
+        else:
+            raise ValueError(f"Weight dimension '{c}' did not have a match in either the input spec '{in_spec}' "
+                             f"or the output spec '{out_spec}'. For this layer, the weight must be fully specified.")
+    bias_shape = None
+    if bias_axes is not None:
+        for c in bias_axes:
+            if c not in out_spec:
+                raise ValueError(f"Bias dimension '{c}' was requested, but is not part of the output spec "
+                                 f"'{out_spec}'")
+        offset = elided if left_elided else 0
+        sizes = {c: full[i + offset] for i, c in enumerate(out_spec)}
+        first = min(out_spec.find(c) for c in bias_axes)
+        bias_shape = [sizes[c] if c in bias_axes else 1 for c in out_spec[first:]]
+        if not left_elided:
+            bias_shape += [1] * max(elided, 0)
+    return kernel_shape, bias_shape, full, in_axes, out_axes
+
+
+class EinsumDense(LoRAMixin, _util.SpecLayer):
+    """A dense layer of any rank, computed with ``einsum``.
+
+    ``output = activation(einsum(equation, inputs, kernel) + bias)``; the kernel's and bias's shapes
+    follow from the equation, the input shape and ``output_shape``.
+
+    Args:
+        equation: einsum equation of the form ``ab,bc->ac``, ``...ab,bc->...ac`` or ``ab...,bc->ac...``
+            (input, kernel, output).
+        output_shape: the output shape without the batch axis and the axes covered by ``...``;
+            ``None`` entries are taken from the input. An int means a 1-tuple.
+        activation: activation function or name (default: none).
+        bias_axes: output letters that carry a bias (e.g. ``"c"``); ``None`` for no bias.
+        kernel_initializer, bias_initializer: initializers (default 'glorot_uniform', 'zeros'); the
+            kernel's fans count only its input and output letters, as in Keras.
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
+        kernel_constraint, bias_constraint: optional constraints.
+        lora_rank, lora_alpha: train a low-rank update of a frozen kernel (see ``enable_lora``).
+
+    Input shape: the rank the equation's input names. Output shape: ``(batch, *output_shape)``
+    (with the ``...`` axes in place).
+
+    Example: ``EinsumDense("abc,cd->abd", output_shape=(None, 64), bias_axes="d")`` is a Dense(64)
+    over the last axis of a ``(batch, steps, features)`` input.
+    """
+
+    def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 quantization_config=None, gptq_unpacked_column_size=None, **kwargs):
+        if quantization_config is not None or gptq_unpacked_column_size is not None:
+            raise ValueError(f"EinsumDense: quantized layers are not supported by strided. Received: "
+                             f"quantization_config={quantization_config!r}")
+        if not isinstance(equation, str):
+            raise TypeError(f"Invalid type for argument `equation`. Expected a string such as 'ab,bc->ac'. "
+                            f"Received: equation={equation!r}")
+        if isinstance(output_shape, int) and not isinstance(output_shape, bool):
+            output_shape = (output_shape,)
+        if not isinstance(output_shape, (list, tuple)) or not all(
+                d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in output_shape):
+            raise ValueError("Invalid value for argument `output_shape`. Expected an int or a tuple of positive ints "
+                             f"and None. Received: output_shape={output_shape!r}")
+        if bias_axes is not None and not isinstance(bias_axes, str):
+            raise TypeError(f"Invalid type for argument `bias_axes`. Expected a string of output letters or None. "
+                            f"Received: bias_axes={bias_axes!r}")
+        self.equation = equation
+        self.partial_output_shape = tuple(output_shape)
+        self.bias_axes = bias_axes
+        self.activation = _util.get_activation(activation)
+        self.kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
+        self.bias_initializer = _util.get("initializers", bias_initializer, "bias_initializer")
+        self.kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
+        self.bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
+        self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
+        self.bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
+        self.lora_rank = None if lora_rank is None else validation.positive_int(lora_rank, "lora_rank")
+        self.lora_alpha = lora_alpha if lora_alpha is not None else self.lora_rank
+        self.lora_enabled = False
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+
+    def _lora_units(self):
+        return self._keras_shape(self.kernel)[-1]
+
+    def _kernel_initializer_for(self, in_axes, out_axes):
+        """Keras counts the fans over the kernel's input and output letters only (VarianceScaling family)."""
+        init = self.kernel_initializer
+        if hasattr(init, "input_axes") and (init.input_axes is None or init.output_axes is None):
+            config = dict(init.get_config(), input_axes=in_axes, output_axes=out_axes)
+            return type(init).from_config(config)
+        return init
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        kernel_shape, bias_shape, _, in_axes, out_axes = analyze_equation(
+            self.equation, self.bias_axes, input_shape, self.partial_output_shape)
+        if any(d is None for d in kernel_shape):
+            raise ValueError(f"The kernel of EinsumDense layer '{self.name}' needs every dimension it uses to be "
+                             f"known. Received input_shape={input_shape}, output_shape={self.partial_output_shape} "
+                             f"for equation '{self.equation}' (kernel shape {tuple(kernel_shape)}).")
+        self.kernel = self.add_weight(shape=kernel_shape, initializer=self._kernel_initializer_for(in_axes, out_axes),
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      name="kernel")
+        if bias_shape is not None:
+            self.bias = self.add_weight(shape=bias_shape, initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                        name="bias")
+        else:
+            self.bias = None
+        self._spec_ndim = len(input_shape)
+        super().build(input_shape)
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, self.lora_alpha)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(analyze_equation(self.equation, self.bias_axes, tuple(input_shape), self.partial_output_shape)[2])
+
+    def call(self, inputs):
+        x = _util.cast_like(inputs, self.kernel)
+        out = torch.einsum(self.equation, x, self._merged_kernel())
+        if self.bias is not None:
+            out = out + self.bias
+        return self.activation(out)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "output_shape": self.partial_output_shape,
+            "equation": self.equation,
+            "activation": _util.serialize_activation(self.activation),
+            "bias_axes": self.bias_axes,
+            "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
+            "bias_initializer": _util.serialize("initializers", self.bias_initializer),
+            "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
+            "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
+            "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
+            "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
+            "bias_constraint": _util.serialize("constraints", self.bias_constraint),
+            "quantization_config": None,
+        })
+        config.update(self._lora_config())
+        return config

@@ -1,0 +1,240 @@
+"""Embedding and ReversibleEmbedding: integer indices -> rows of a trainable ``(input_dim, output_dim)`` table.
+
+Masks: with ``mask_zero=True`` the output tensor carries Keras's mask (``inputs != 0``) as its
+``_keras_mask`` attribute, which the attention layers read as Keras's automatic masking does.
+"""
+import torch
+import torch.nn.functional as F
+
+from strided import config as _config
+from strided.layers import _util
+from strided.layers.base import Layer
+from strided.utils import validation
+
+
+def _strict_positive(value, name):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r} "
+                         f"(of type {type(value).__name__}).")
+    return value
+
+
+def set_keras_mask(tensor, mask):
+    """Attaches ``mask`` to an eager output tensor (Keras's ``backend.set_keras_mask``)."""
+    if isinstance(tensor, torch.Tensor) and not tensor.is_meta:
+        tensor._keras_mask = mask
+    return tensor
+
+
+def get_keras_mask(tensor):
+    return getattr(tensor, "_keras_mask", None) if isinstance(tensor, torch.Tensor) else None
+
+
+class Embedding(Layer):
+    """Turns non-negative integers (indices) into dense vectors of fixed size.
+
+    ``[[4], [20]] -> [[0.25, 0.1], [0.6, -0.2]]``: each index selects a row of the ``embeddings``
+    table, shape ``(input_dim, output_dim)``.
+
+    Args:
+        input_dim: size of the vocabulary, i.e. the largest index + 1.
+        output_dim: size of each embedding vector.
+        embeddings_initializer: initializer of the table (default 'uniform': U(-0.05, 0.05)).
+        embeddings_regularizer, embeddings_constraint: optional regularizer and constraint of the table.
+        activity_regularizer: optional regularizer of the output.
+        mask_zero: whether index 0 is padding to be masked out; the output then carries the mask
+            ``inputs != 0`` for the layers after it (so ``input_dim`` should be vocabulary size + 1).
+        weights: optional initial table, an array of shape ``(input_dim, output_dim)`` (or a list of one).
+        lora_rank, lora_alpha: learn a low-rank update ``(lora_alpha / rank) * A @ B`` of a frozen table.
+
+    Input shape: ``(batch, ...)`` integers. Output shape: ``(batch, ..., output_dim)``.
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 embeddings_constraint=None, mask_zero=False, weights=None, lora_rank=None, lora_alpha=None,
+                 quantization_config=None, **kwargs):
+        _strict_positive(input_dim, "input_dim")
+        _strict_positive(output_dim, "output_dim")
+        if quantization_config is not None:
+            raise ValueError(f"{type(self).__name__}: quantized layers are not supported by strided. Received: "
+                             f"quantization_config={quantization_config!r}")
+        kwargs.pop("input_length", None)  # Keras 3 warns and ignores it
+        self.input_dim, self.output_dim = input_dim, output_dim
+        self.embeddings_initializer = _util.get("initializers", embeddings_initializer, "embeddings_initializer")
+        self.embeddings_regularizer = _util.get("regularizers", embeddings_regularizer, "embeddings_regularizer")
+        self.embeddings_constraint = _util.get("constraints", embeddings_constraint, "embeddings_constraint")
+        self.mask_zero = validation.boolean(mask_zero, "mask_zero")
+        self.supports_masking = self.mask_zero
+        self.lora_rank = None if lora_rank is None else validation.positive_int(lora_rank, "lora_rank")
+        self.lora_alpha = lora_alpha if lora_alpha is not None else self.lora_rank
+        self.lora_enabled = False
+        super().__init__(**kwargs)
+        if weights is not None:
+            self.build()
+            self.set_weights(weights if isinstance(weights, list) and len(weights) == 1 else [weights])
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self._embeddings = self.add_weight(shape=(self.input_dim, self.output_dim), name="embeddings",
+                                           initializer=self.embeddings_initializer,
+                                           regularizer=self.embeddings_regularizer,
+                                           constraint=self.embeddings_constraint)
+        self.built = True
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, self.lora_alpha)
+
+    @property
+    def embeddings(self):
+        """The table in use: the stored one, plus the LoRA update when LoRA is enabled."""
+        if not self.built:
+            raise AttributeError("You must build the layer before accessing `embeddings`.")
+        if not self.lora_enabled:
+            return self._embeddings
+        update = torch.matmul(self.lora_embeddings_a, self.lora_embeddings_b)
+        return self._embeddings + (self.lora_alpha / self.lora_rank) * update
+
+    def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"):
+        """Freezes the table and learns ``(lora_alpha / rank) * A @ B`` instead (A: ``(input_dim, rank)``,
+        He-uniform; B: ``(rank, output_dim)``, zeros, so the layer starts unchanged)."""
+        if self.embeddings_constraint:
+            raise ValueError("Lora is incompatible with embedding constraints. In order to enable lora on this "
+                             "layer, remove the `embeddings_constraint` argument.")
+        if not self.built:
+            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
+        if self.lora_enabled:
+            raise ValueError("lora is already enabled. This can only be done once per layer.")
+        rank = validation.positive_int(rank, "rank")
+        self.lora_embeddings_a = self.add_weight(
+            shape=(self.input_dim, rank), name="lora_embeddings_a", regularizer=self.embeddings_regularizer,
+            initializer=_util.get("initializers", a_initializer, "a_initializer"))
+        self.lora_embeddings_b = self.add_weight(
+            shape=(rank, self.output_dim), name="lora_embeddings_b", regularizer=self.embeddings_regularizer,
+            initializer=_util.get("initializers", b_initializer, "b_initializer"))
+        self._embeddings._keras_frozen = True
+        self._embeddings.requires_grad_(False)
+        self.lora_enabled, self.lora_rank = True, rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+
+    # Files hold the merged table, as Keras's do; loading resets a LoRA update to zero.
+    def _saved_arrays(self):
+        with torch.no_grad():
+            arrays = [self.embeddings.detach().cpu().numpy().copy()]
+        extra = [w for w in self._tracked_weights if w._keras_name == "reverse_embeddings"]
+        return arrays + [w.detach().cpu().numpy().copy() for w in extra]
+
+    def _load_saved_arrays(self, arrays):
+        params = [self._embeddings] + [w for w in self._tracked_weights if w._keras_name == "reverse_embeddings"]
+        if len(arrays) != len(params):
+            raise ValueError(f"Layer '{self.name}' expects {len(params)} saved arrays, received {len(arrays)}.")
+        with torch.no_grad():
+            for p, value in zip(params, arrays):
+                p.copy_(torch.as_tensor(value, dtype=p.dtype, device=p.device))
+            if self.lora_enabled:
+                self.lora_embeddings_a.zero_()
+                self.lora_embeddings_b.zero_()
+
+    def _lookup(self, inputs):
+        inputs = torch.as_tensor(inputs)
+        if inputs.dtype not in (torch.int32, torch.int64):
+            inputs = inputs.to(torch.int64)
+        table = self.embeddings
+        if inputs.device != table.device and not inputs.is_meta and not table.is_meta:
+            inputs = inputs.to(table.device)
+        return F.embedding(inputs, table).to(_config.torch_dtype(self.dtype))
+
+    def call(self, inputs):
+        out = self._lookup(inputs)
+        if self.mask_zero:
+            set_keras_mask(out, self.compute_mask(inputs))
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        """``inputs != 0`` when ``mask_zero``, else None."""
+        if not self.mask_zero:
+            return None
+        return torch.as_tensor(inputs) != 0
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape), self.output_dim)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": _util.serialize("initializers", self.embeddings_initializer),
+            "embeddings_regularizer": _util.serialize("regularizers", self.embeddings_regularizer),
+            "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
+            "embeddings_constraint": _util.serialize("constraints", self.embeddings_constraint),
+            "mask_zero": self.mask_zero,
+            "quantization_config": None,
+        })
+        if self.lora_rank:
+            config.update({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha})
+        return config
+
+
+class ReversibleEmbedding(Embedding):
+    """An Embedding that can also project back from ``output_dim`` to ``input_dim`` (``reverse=True``).
+
+    The reverse projection uses the transposed table (tied weights) or, with ``tie_weights=False``,
+    its own ``(output_dim, input_dim)`` weight ``reverse_embeddings``. No bias.
+
+    Args:
+        input_dim, output_dim, embeddings_initializer, embeddings_regularizer, embeddings_constraint,
+            mask_zero: as for ``Embedding``.
+        tie_weights: whether the reverse projection shares the embedding table.
+        reverse_dtype: dtype of the reverse projection (default: the layer's dtype).
+        logit_soft_cap: if set, reverse logits become ``tanh(logits / cap) * cap``.
+
+    Call arguments: ``inputs``; ``reverse`` (default False): ``(batch, ..., output_dim)`` hidden
+    states -> ``(batch, ..., input_dim)`` logits.
+    """
+
+    def __init__(self, input_dim, output_dim, tie_weights=True, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False, reverse_dtype=None,
+                 logit_soft_cap=None, **kwargs):
+        self.tie_weights = validation.boolean(tie_weights, "tie_weights")
+        self.reverse_dtype = getattr(reverse_dtype, "name", reverse_dtype)
+        self.logit_soft_cap = (None if logit_soft_cap is None
+                               else validation.number(logit_soft_cap, "logit_soft_cap", low=0, low_inclusive=False))
+        super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
+                         embeddings_regularizer=embeddings_regularizer, embeddings_constraint=embeddings_constraint,
+                         mask_zero=mask_zero, **kwargs)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        super().build(input_shape)
+        if not self.tie_weights:
+            self.reverse_embeddings = self.add_weight(shape=(self.output_dim, self.input_dim),
+                                                      initializer=self.embeddings_initializer,
+                                                      name="reverse_embeddings")
+
+    def call(self, inputs, reverse=False):
+        if not reverse:
+            return super().call(inputs)
+        kernel = self.embeddings.t() if self.tie_weights else self.reverse_embeddings
+        x = _util.cast_like(inputs, kernel)
+        if self.reverse_dtype is not None:
+            dtype = _config.torch_dtype(self.reverse_dtype)
+            x, kernel = x.to(dtype), kernel.to(dtype)
+        logits = torch.matmul(x, kernel)
+        if self.logit_soft_cap is not None:
+            logits = torch.tanh(logits / self.logit_soft_cap) * self.logit_soft_cap
+        return logits
+
+    def compute_output_shape(self, input_shape, reverse=False):
+        shape = list(input_shape)
+        if reverse:
+            shape[-1] = self.input_dim
+        else:
+            shape.append(self.output_dim)
+        return tuple(shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"tie_weights": self.tie_weights, "reverse_dtype": self.reverse_dtype,
+                       "logit_soft_cap": self.logit_soft_cap})
+        return config
