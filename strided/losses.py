@@ -801,14 +801,14 @@ for _alias, _obj in {"bce": binary_crossentropy, "BCE": binary_crossentropy, "kl
     _REGISTRY.objects[_alias] = _obj
 
 
-# Generalized crossentropy and Circle live in their own module (they need the classes above).
+# Generalized crossentropy, Circle and CTC live in their own module (they need the classes above).
 from strided.losses_more import (  # noqa: E402
-    CategoricalGeneralizedCrossEntropy, Circle, categorical_generalized_cross_entropy, circle,
+    CTC, CategoricalGeneralizedCrossEntropy, Circle, categorical_generalized_cross_entropy, circle, ctc,
 )
 
-for _obj in (CategoricalGeneralizedCrossEntropy, Circle):
+for _obj in (CategoricalGeneralizedCrossEntropy, Circle, CTC):
     _REGISTRY.register(_obj, snake=False)
-for _obj in (categorical_generalized_cross_entropy, circle):
+for _obj in (categorical_generalized_cross_entropy, circle, ctc):
     _REGISTRY.register(_obj)
 
 

@@ -47,6 +47,7 @@ from strided.ops.nn_functions import (  # noqa: F401
     tanh_shrink, threshold,
 )
 from strided.ops.attention_ops import dot_product_attention  # noqa: F401
+from strided.ops.ctc_ops import ctc_decode, ctc_loss  # noqa: F401
 
 # Last: every function above also takes symbolic tensors (keras.Input...), recording a graph node.
 from strided.ops.symbolic_dispatch import accept_symbolic_everywhere as _accept_symbolic  # noqa: E402
