@@ -1,4 +1,5 @@
-"""NASNetMobile / NASNetLarge vs real Keras: numbers, gradients, layer names, counts, weight and .keras files, errors."""
+"""NASNetMobile / NASNetLarge vs real Keras: numbers, gradients, layer names, counts, weight and .keras files,
+errors."""
 import hashlib
 import re
 
