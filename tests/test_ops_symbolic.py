@@ -28,6 +28,10 @@ GRAPHS = {
     "operators": lambda ks, o, i: [i ** 2, 2.0 ** i, i // 0.5, i % 0.7, o.cast(i > 0, "float32"),
                                    o.cast((i < 0) | (i >= 1), "float32"), o.cast(~(i <= 0) & (i != 0.5), "float32"),
                                    round(i)],
+    "attention": lambda ks, o, i: [o.dot_product_attention(o.reshape(i, (-1, 4, 2, 3)), o.reshape(i, (-1, 4, 2, 3)),
+                                                           o.reshape(i, (-1, 4, 2, 3)), is_causal=True),
+                                   o.dot_product_attention(o.reshape(i, (-1, 4, 1, 6)), o.reshape(i, (-1, 4, 1, 6)),
+                                                           o.reshape(i, (-1, 4, 1, 6)), scale=0.5)],
     "with_layers": lambda ks, o, i: [ks.layers.Dense(3)(o.mean(ks.layers.Dense(5, activation="relu")(i), axis=1))],
 }
 

@@ -4,7 +4,7 @@ A ``keras.ops`` function called on symbolic tensors becomes an Operation whose c
 are the saved ``config`` and whose call arguments are the node's ``args``. This reads Keras's source
 (the ``return SomeOp(...).symbolic_call(...)`` or ``return SomeOp(...)(...)`` line of each function) and records, per function:
 the module and class Keras writes, which function parameters go to which constructor parameter,
-and which go to the call, in order, the function's parameters in order and their literal defaults. Functions whose recording is not a plain mapping of their
+and which go to the call (in order, then by keyword), the function's parameters in order and their literal defaults. Functions whose recording is not a plain mapping of their
 parameters are left out (strided then refuses to save them, with a message).
 
 Dev tool, needs real Keras: ``KERAS_BACKEND=torch .venv/bin/python tools/keras_ops_table.py``.
@@ -62,14 +62,16 @@ def _recording(fn_node, tree):
             if kw.arg is None or kw.arg == "name" or not (isinstance(kw.value, ast.Name) and kw.value.id in params):
                 return None
             config[kw.arg] = kw.value.id
-        call_args = []
+        call_args, call_kwargs = [], {}
         for arg in call.args:
             if not (isinstance(arg, ast.Name) and arg.id in params):
                 return None
             call_args.append(arg.id)
-        if call.keywords:
-            return None
-        return cls, config, call_args
+        for kw in call.keywords:
+            if kw.arg is None or not (isinstance(kw.value, ast.Name) and kw.value.id in params):
+                return None
+            call_kwargs[kw.arg] = kw.value.id
+        return cls, config, call_args, call_kwargs
     return None
 
 
@@ -85,7 +87,7 @@ def main():
             rec = _recording(node, tree) if exported else None
             if rec is None:
                 continue
-            cls, config, call_args = rec
+            cls, config, call_args, call_kwargs = rec
             a = node.args
             positional = a.posonlyargs + a.args
             params = [p.arg for p in positional + a.kwonlyargs]
@@ -97,7 +99,7 @@ def main():
                 except ValueError:
                     pass  # not a literal: callers must pass it
             table[node.name] = {"module": module.__name__, "class_name": cls, "config": config, "call": call_args,
-                                "params": params, "defaults": defaults}
+                                "call_kwargs": call_kwargs, "params": params, "defaults": defaults}
     OUT.write_text(json.dumps(dict(sorted(table.items())), indent=1) + "\n")
     print(f"{len(table)} ops written to {OUT}")
 

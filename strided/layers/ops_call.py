@@ -121,17 +121,24 @@ class OpsCall(Layer):
             return None
         bound.apply_defaults()
         values = _to_keras_names(bound.arguments, entry)
-        if any(p not in values for p in list(entry["config"].values()) + entry["call"]):
-            return None  # strided's signature names a parameter differently: no faithful record
+        needed = list(entry["config"].values()) + entry["call"] + list(entry["call_kwargs"].values())
+        if any(p not in values for p in needed):
+            return None  # strided's signature lacks a parameter Keras records: no faithful record
         config = {ctor: _plain(values[p]) for ctor, p in entry["config"].items()}
         if _has_slot(config):
             return None  # a symbolic tensor where Keras keeps a constant
-        return entry["class_name"], entry["module"], config, [values[p] for p in entry["call"]]
+        call_kwargs = {k: values[p] for k, p in entry["call_kwargs"].items()}
+        return entry["class_name"], entry["module"], config, [values[p] for p in entry["call"]], call_kwargs
 
     def full_args(self, inputs):
         """The node's arguments in Keras's order, graph inputs in place (for the saved config)."""
         values = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         return [_plain(_fill(a, values)) for a in self._record[3]]
+
+    def full_kwargs(self, inputs):
+        """The node's keyword arguments as Keras records them (``bias=``, ``mask=``...), graph inputs in place."""
+        values = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        return {k: _plain(_fill(v, values)) for k, v in self._record[4].items()}
 
     def get_config(self):
         if self._record is None:
@@ -161,11 +168,13 @@ class OpReplay:
             raise ValueError(f"The saved model uses keras.ops.{fn_name}, which strided does not have.")
         self.config = {k: v for k, v in config.items() if k != "name"}
 
-    def replay(self, args, layer_name):
+    def replay(self, args, layer_name, kwargs=None):
         entry = TABLE[self.fn_name]
         by_keras_name = {entry["config"][k]: (tuple(v) if isinstance(v, list) else v)
                          for k, v in self.config.items() if k in entry["config"]}
         by_keras_name.update(zip(entry["call"], args))
+        by_keras_name.update({entry["call_kwargs"][k]: v for k, v in (kwargs or {}).items()
+                              if k in entry["call_kwargs"]})
         ours = list(inspect.signature(self.fn).parameters)
         kwargs = {}
         for keras_name, value in by_keras_name.items():

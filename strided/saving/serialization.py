@@ -283,6 +283,8 @@ def functional_config(model):
                     kwargs = {k: v for k, v in node.call_kwargs.items() if k != "training"}
                     args = list(node.call_args)
                     if getattr(layer, "keras_class", None) is not None:
+                        if hasattr(layer, "full_kwargs"):  # an ops function's keyword call arguments
+                            kwargs = layer.full_kwargs(args[0])
                         args = layer.full_args(args[0])  # tensors and constants, in the op's argument order
                     nodes.append({"args": encode(args), "kwargs": encode(kwargs)})
         entry["inbound_nodes"] = nodes
@@ -444,7 +446,8 @@ def functional_from_config(config, custom_objects=None, safe_mode=True, make_lay
             index = counters.get(name, 0)
             counters[name] = index + 1
             args = [_clean_value(a, safe_mode) for a in resolve(node_data.get("args", []))]
-            outputs[(name, index)] = layer.replay(args, name)
+            kwargs = _clean_value(resolve(node_data.get("kwargs", {})), safe_mode)
+            outputs[(name, index)] = layer.replay(args, name, kwargs)
             return
         if isinstance(layer, _OpReplay):  # a keras.ops operation: replay it on the resolved arguments
             from strided.layers.operation import apply_operation
