@@ -54,6 +54,7 @@ from strided.layers.filter_augmentation import (
 )
 from strided.layers.warp_augmentation import RandomElasticTransform, RandomPerspective
 from strided.layers.augmentation_policies import AugMix, RandAugment
+from strided.layers.categorical import CategoryEncoding, Discretization, HashedCrossing, Hashing
 from strided.layers.masking import Masking
 from strided.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from strided.layers.recurrent import GRU, LSTM, RNN, Bidirectional, SimpleRNN
@@ -62,3 +63,7 @@ from strided.layers.einsum_dense import EinsumDense
 from strided.layers.embedding import Embedding, ReversibleEmbedding
 from strided.layers.attention import GroupedQueryAttention, GroupQueryAttention, MultiHeadAttention
 from strided.layers.dot_attention import AdditiveAttention, Attention
+from strided.layers.lookup import IntegerLookup, StringLookup
+from strided.layers.structure import InputSpec, Pipeline, Wrapper, deserialize, serialize
+from strided.layers.alpha_dropout import AlphaDropout
+from strided.layers.clahe import ContrastLimitedAdaptiveHistogramEqualization
