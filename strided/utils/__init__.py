@@ -36,6 +36,14 @@ _LAZY = {
     "serialize_keras_object": "strided.saving",
     "deserialize_keras_object": "strided.saving",
     "get_source_inputs": "strided.layers.symbolic",
+    "pad_sequences": "strided.utils.sequence_utils",
+    "timeseries_dataset_from_array": "strided.utils.timeseries",
+    "standardize_dtype": "strided.utils.general_utils",
+    "Config": "strided.utils.general_utils",
+    "enable_interactive_logging": "strided.utils.general_utils",
+    "disable_interactive_logging": "strided.utils.general_utils",
+    "is_interactive_logging_enabled": "strided.utils.general_utils",
+    "model_to_dot": "strided.utils.model_dot",
 }
 
 

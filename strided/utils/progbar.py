@@ -6,6 +6,7 @@
 On a terminal the line is redrawn in place (``\\r``); in a notebook log or a pipe only the final
 line of each epoch is written, so logs stay readable.
 """
+import logging
 import os
 import sys
 import time
@@ -80,6 +81,13 @@ class Progbar:
         return self._stream if self._stream is not None else sys.stdout
 
     def _write(self, message):
+        from strided.utils import general_utils
+        if not general_utils.is_interactive_logging_enabled():
+            # disable_interactive_logging(): finished lines go to the "strided" logger, not the stream
+            text = message.replace("\r", "").rstrip("\n")
+            if message.endswith("\n") and text.strip():
+                logging.getLogger("strided").info(text)
+            return
         stream = self.stream
         stream.write(message)
         stream.flush()
