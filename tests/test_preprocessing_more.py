@@ -467,3 +467,22 @@ def test_interactive_logging_switch(caplog):
     bar = Progbar(1, stream=stream)
     bar.update(1)
     assert "1/1" in stream.getvalue()
+
+
+def test_adapted_vocabularies_travel_in_keras_files_as_assets(tmp_path):
+    import zipfile
+    ids = strided.Input((2,), dtype="int64")
+    lookup = layers.IntegerLookup(output_mode="multi_hot", name="ids")
+    lookup.adapt(np.array([[7, 3], [7, 9], [3, 7]]))
+    functional = strided.Model(ids, lookup(ids))
+    sequential = strided.Sequential([strided.Input((2,), dtype="int64"), layers.IntegerLookup(name="more_ids")])
+    sequential.layers[0].adapt(np.array([[5, 5], [8, 5], [1, 8]]))
+    x = np.array([[9, 7], [1, 3], [5, 8]])
+    for model in (functional, sequential):
+        path = str(tmp_path / f"{model.name}.keras")
+        model.save(path)
+        names = zipfile.ZipFile(path).namelist()
+        assert any(n.startswith("assets/layers/") and n.endswith("/vocabulary.txt") for n in names), names
+        back = strided.models.load_model(path)
+        assert back.layers[-1].get_vocabulary() == model.layers[-1].get_vocabulary() != []
+        np.testing.assert_array_equal(_np(back.predict(x, verbose=0)), _np(model.predict(x, verbose=0)))

@@ -10,6 +10,8 @@ optimizer state under ``optimizer/vars/<i>``. Every weight is in Keras layout.
 import datetime
 import io
 import json
+import pathlib
+import tempfile
 import zipfile
 
 import numpy as np
@@ -245,6 +247,49 @@ def write_keras_zip(fileobj, model, include_optimizer=True):
         z.writestr(METADATA, json.dumps(metadata))
         z.writestr(CONFIG, json.dumps(config))
         z.writestr(WEIGHTS, weights.getvalue())
+        write_assets(z, model)
+
+
+# ---------------------------------------------------------------------------- assets
+ASSETS = "assets"
+
+
+def write_assets(z, model):
+    """Adds each layer's asset files (an adapted vocabulary...) under ``assets/<layer path>/``, as Keras does.
+
+    A layer with ``save_assets(dir_path)`` writes its files into a folder of its own; they are copied
+    into the archive beside the weights at the layer's weights path.
+    """
+    for path, layer, _ in walk_layers(model):
+        if not hasattr(layer, "save_assets"):
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            layer.save_assets(folder)
+            for file in sorted(pathlib.Path(folder).rglob("*")):
+                if file.is_file():
+                    z.write(file, f"{ASSETS}/{path}/{file.relative_to(folder).as_posix()}")
+
+
+def read_assets(filepath, model):
+    """Hands each layer with ``load_assets`` the files saved under its path in the ``.keras`` archive."""
+    holders = [(path, layer) for path, layer, _ in walk_layers(model) if hasattr(layer, "load_assets")]
+    if not holders:
+        return
+    with zipfile.ZipFile(filepath, "r") as z:
+        names = z.namelist()
+        for path, layer in holders:
+            prefix = f"{ASSETS}/{path}/"
+            files = [n for n in names if n.startswith(prefix) and not n.endswith("/")]
+            if not files:
+                continue  # nothing saved (e.g. a vocabulary given in the config)
+            with tempfile.TemporaryDirectory() as folder:
+                for name in files:
+                    target = pathlib.Path(folder, *name[len(prefix):].split("/"))
+                    if ".." in target.relative_to(folder).parts:
+                        raise ValueError(f"The .keras file {filepath} holds an unsafe asset path: {name!r}")
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(z.read(name))
+                layer.load_assets(folder)
 
 
 # ---------------------------------------------------------------------------- reading

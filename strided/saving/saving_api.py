@@ -110,6 +110,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         plan = keras_format.plan_weights(f, model, f"{filepath} (model.weights.h5)")
         optimizer_vars = keras_format.read_optimizer_vars(f)
     keras_format.apply_plan(plan)
+    keras_format.read_assets(filepath, model)
     if compile and compile_config:
         compile_from_config(model, compile_config)
         if optimizer_vars:
