@@ -67,3 +67,4 @@ from strided.layers.lookup import IntegerLookup, StringLookup
 from strided.layers.structure import InputSpec, Pipeline, Wrapper, deserialize, serialize
 from strided.layers.alpha_dropout import AlphaDropout
 from strided.layers.clahe import ContrastLimitedAdaptiveHistogramEqualization
+from strided.layers.bounding_boxes import MaxNumBoundingBoxes
