@@ -2,8 +2,9 @@
 
 Public functions: ``save_model``, ``load_model``, ``save_weights``, ``load_weights``,
 ``serialize_keras_object``, ``deserialize_keras_object``, ``model_to_json``, ``model_from_json``,
-``clone_model``.
+``clone_model``; ``KerasFileEditor`` inspects and edits weight files.
 """
+from strided.saving.file_editor import KerasFileEditor
 from strided.saving.saving_api import load_model, load_weights, save_model, save_weights
 from strided.saving.serialization import clone_model, model_from_json, model_to_json
 from strided.utils.object_registration import (
@@ -27,4 +28,4 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_from_json",
            "clone_model", "serialize_keras_object", "deserialize_keras_object", "register_keras_serializable",
            "get_custom_objects", "custom_object_scope", "CustomObjectScope", "get_registered_name",
-           "get_registered_object"]
+           "get_registered_object", "KerasFileEditor"]
