@@ -434,3 +434,60 @@ def get(identifier, arg_name="identifier"):
 
 # Keras 3 also names two classes with the Initializer suffix.
 IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal
+
+
+class STFT(Initializer):
+    """Initializer of Conv kernels for the Short-Time Fourier Transform (STFT).
+
+    The formula involves complex numbers, so one initializer gives either the real or the imaginary
+    part of the transform: column ``f`` of the kernel is ``cos(-2 pi t f / n)`` or ``sin(-2 pi t f / n)``
+    with ``n = 2 (fft_bins - 1)``. The kernel is windowed along the time axis (the windows of
+    ``scipy.signal.windows`` that take no parameter, e.g. ``"hann"`` and ``"hamming"``, computed
+    without SciPy) and divided by the window's L2 norm or sum. This is primarily intended for use in
+    the ``STFTSpectrogram`` layer.
+
+    Examples:
+
+    >>> initializer = STFTInitializer("real", "hann", "density", False)
+    >>> values = initializer(shape=(128, 1, 513))
+
+    Args:
+        side: String, ``"real"`` or ``"imag"``: whether the kernel computes the real or the imaginary
+            part of the output. Defaults to ``"real"``.
+        window: String, the name of a window function of ``scipy.signal.windows``, or array_like of the
+            window values, or ``None`` for no windowing. Defaults to ``"hann"``.
+        scaling: String, ``"density"`` or ``"spectrum"``: divide the windowed kernel by the window's L2
+            norm or by its L1 norm; ``None`` for no scaling. Defaults to ``"density"``.
+        periodic: Boolean, if True, the window function is periodic (DFT-even). Defaults to ``False``.
+
+    Call arguments:
+        shape: ``(frame_length, input_channels, fft_bins)`` with ``fft_bins = fft_length // 2 + 1``
+            (the non-negative frequencies; the others are their complex conjugates).
+        dtype: a float dtype (default ``floatx()``).
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        from strided import initializers_stft
+        if side not in ("real", "imag"):
+            raise ValueError(f"Invalid value for argument `side`. Expected 'real' or 'imag'. Received: side={side!r}")
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError("Invalid value for argument `scaling`. Expected `None`, 'density' or 'spectrum'. "
+                             f"Received: scaling={scaling!r}")
+        self.side = side
+        self.window = initializers_stft.check_window(window)
+        self.scaling = scaling
+        self.periodic = periodic
+
+    def __call__(self, shape, dtype=None):
+        from strided import initializers_stft
+        kernel = initializers_stft.stft_kernel(_shape(shape), _dtype(dtype), self.side, self.window, self.scaling,
+                                               self.periodic)
+        return _finish(kernel, dtype)
+
+    def get_config(self):
+        window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
+        return {"side": self.side, "window": window, "periodic": self.periodic, "scaling": self.scaling}
+
+
+_REGISTRY.register(STFT, "STFTInitializer")
+stft = STFTInitializer = STFT
