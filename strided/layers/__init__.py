@@ -68,3 +68,4 @@ from strided.layers.structure import InputSpec, Pipeline, Wrapper, deserialize, 
 from strided.layers.alpha_dropout import AlphaDropout
 from strided.layers.clahe import ContrastLimitedAdaptiveHistogramEqualization
 from strided.layers.bounding_boxes import MaxNumBoundingBoxes
+from strided.layers.audio import MelSpectrogram, STFTSpectrogram
