@@ -44,6 +44,7 @@ _LAZY = {
     "disable_interactive_logging": "strided.utils.general_utils",
     "is_interactive_logging_enabled": "strided.utils.general_utils",
     "model_to_dot": "strided.utils.model_dot",
+    "audio_dataset_from_directory": "strided.utils.audio_dataset",
 }
 
 

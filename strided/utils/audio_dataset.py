@@ -1,0 +1,238 @@
+"""``audio_dataset_from_directory``: Keras's audio directory datasets, read with Python's ``wave`` and NumPy.
+
+Files, class names, labels, shuffling and the validation split are those of
+``image_dataset_from_directory`` (Keras's ``index_directory`` order, so a seed picks the same files as
+Keras). Samples are decoded as ``tf.audio.decode_wav`` does: PCM integers scaled to ``[-1, 1)`` floats
+(16-bit: ``/ 32768``), shape ``(samples, channels)``, cut or zero-padded to ``output_sequence_length``
+when it is given; without it a batch is zero-padded to its longest file (``padded_batch``).
+"""
+import math
+import os
+import wave
+
+import numpy as np
+
+from strided.data.dataset import BatchDataset
+from strided.data.directory import check_validation_split_arg, get_training_or_validation_split, index_directory
+
+ALLOWED_FORMATS = (".wav",)
+
+
+def _resample(audio, rate_in, rate_out):
+    """Band-limited resampling along axis 0 by Fourier interpolation (the method of
+    ``scipy.signal.resample``), to ``ceil(samples * rate_out / rate_in)`` samples."""
+    n_in = audio.shape[0]
+    n_out = int(math.ceil(n_in * rate_out / rate_in))
+    if n_out == n_in or n_in == 0:
+        return audio
+    spectrum = np.fft.rfft(audio.astype(np.float64), axis=0)
+    common = min(n_in, n_out)
+    spectrum = spectrum[:common // 2 + 1]
+    if common % 2 == 0:
+        # the Nyquist bin of the shorter signal stands for a pair of bins of the longer one
+        spectrum[common // 2] *= 2.0 if n_out < n_in else 0.5
+    out = np.fft.irfft(spectrum * (n_out / n_in), n=n_out, axis=0)
+    return out.astype(np.float32)
+
+
+def read_wav(path, desired_samples=-1):
+    """Reads a PCM WAV file into float32 samples, as ``tf.audio.decode_wav``.
+
+    Args:
+        path: the file.
+        desired_samples: if not -1, the number of samples returned: longer files are cut, shorter ones
+            zero-padded at the end.
+
+    Returns:
+        ``(audio, sample_rate)``: ``audio`` a float32 array of shape ``(samples, channels)`` in ``[-1, 1)``
+        (8-bit unsigned, 16-, 24- and 32-bit signed integer PCM).
+    """
+    try:
+        with wave.open(os.fspath(path), "rb") as f:
+            channels, width, rate = f.getnchannels(), f.getsampwidth(), f.getframerate()
+            raw = f.readframes(f.getnframes())
+    except (wave.Error, EOFError) as e:
+        raise ValueError(f"Cannot decode {os.fspath(path)!r} as a PCM WAV file ({e}). Only uncompressed integer "
+                         "PCM WAV files (8, 16, 24 or 32 bits) are supported.") from None
+    if width == 1:
+        samples = (np.frombuffer(raw, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
+    elif width == 2:
+        samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+    elif width == 3:
+        b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+        value = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+        value = np.where(value >= 1 << 23, value - (1 << 24), value)
+        samples = value.astype(np.float32) / float(1 << 23)
+    elif width == 4:
+        samples = (np.frombuffer(raw, dtype="<i4").astype(np.float64) / float(1 << 31)).astype(np.float32)
+    else:
+        raise ValueError(f"Cannot decode {os.fspath(path)!r}: {8 * width}-bit samples are not supported "
+                         "(8, 16, 24 or 32-bit integer PCM).")
+    audio = samples.reshape(-1, channels)
+    if desired_samples is not None and desired_samples != -1:
+        if audio.shape[0] >= desired_samples:
+            audio = audio[:desired_samples]
+        else:
+            audio = np.concatenate([audio, np.zeros((desired_samples - audio.shape[0], channels), np.float32)])
+    return np.ascontiguousarray(audio), rate
+
+
+class AudioDirectoryDataset(BatchDataset):
+    """Batches of ``(audio, labels)`` read from WAV files; returned by :func:`audio_dataset_from_directory`.
+
+    Attributes:
+        class_names: list of class names (None without labels).
+        file_paths: the audio files, in dataset order.
+    """
+
+    def __init__(self, file_paths, labels, label_mode, class_names, sampling_rate, output_sequence_length,
+                 batch_size, shuffle, seed):
+        super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed)
+        self.file_paths = list(file_paths)
+        self.labels = labels
+        self.label_mode = label_mode
+        self.class_names = class_names
+        self.sampling_rate = sampling_rate
+        self.output_sequence_length = output_sequence_length
+        self._cache = None
+
+    def _num_items(self):
+        return len(self.file_paths)
+
+    def cache(self, filename=""):
+        """Keeps decoded audio in memory after its first read."""
+        clone = self._copy()
+        clone._cache = {}
+        return clone
+
+    def _load(self, i):
+        if self._cache is not None and i in self._cache:
+            return self._cache[i]
+        desired = -1 if self.output_sequence_length is None else self.output_sequence_length
+        audio, rate = read_wav(self.file_paths[i], desired)
+        if self.sampling_rate is not None and rate != self.sampling_rate:
+            audio = _resample(audio, rate, self.sampling_rate)
+        if self._cache is not None:
+            self._cache[i] = audio
+        return audio
+
+    def _encoded_labels(self, indices):
+        y = np.asarray(self.labels)[indices]
+        if self.label_mode == "binary":
+            return y.astype("float32").reshape(-1, 1)
+        if self.label_mode == "categorical":
+            return np.eye(len(self.class_names), dtype="float32")[y.astype(int)]
+        return y.astype("int32")
+
+    def _get(self, indices):
+        clips = [self._load(int(i)) for i in indices]
+        channels = {c.shape[1] for c in clips}
+        if len(channels) > 1:
+            names = [os.path.basename(self.file_paths[int(i)]) for i in indices]
+            raise ValueError("All audio files of a batch must have the same number of channels. Received files "
+                             f"{names} with {[c.shape[1] for c in clips]} channels.")
+        length = max((c.shape[0] for c in clips), default=0)
+        audio = np.zeros((len(clips), length, channels.pop() if channels else 1), np.float32)
+        for k, clip in enumerate(clips):
+            audio[k, :clip.shape[0]] = clip
+        if self.label_mode is None:
+            return audio
+        return audio, self._encoded_labels(indices)
+
+
+def audio_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None, batch_size=32,
+                                 sampling_rate=None, output_sequence_length=None, ragged=False, shuffle=True,
+                                 seed=None, validation_split=None, subset=None, follow_links=False, verbose=True):
+    """Generates a dataset of audio batches from WAV files in a directory.
+
+    With ``main_directory/class_a/*.wav`` and ``main_directory/class_b/*.wav``,
+    ``audio_dataset_from_directory(main_directory, labels='inferred')`` yields batches of audio from
+    both subdirectories with labels 0 (``class_a``) and 1 (``class_b``). Only ``.wav`` files (integer
+    PCM, read with Python's ``wave`` module) are supported.
+
+    Args:
+        directory: folder of the data; with ``labels='inferred'`` one subfolder per class.
+        labels: ``"inferred"`` (from the subfolder names), None (audio only), or a list/tuple of
+            integer labels in the alphanumeric order of the file paths.
+        label_mode: ``"int"`` (int32 ``(batch,)``), ``"categorical"`` (float32 one-hot),
+            ``"binary"`` (float32 ``(batch, 1)``, exactly 2 classes), or None (audio only).
+        class_names: explicit subfolder names and their order (only with ``labels="inferred"``).
+        batch_size: files per batch (default 32); None yields single files ``(samples, channels)``.
+        sampling_rate: if given, every file is resampled to this rate (samples per second), after
+            ``output_sequence_length`` is applied, as Keras does; Keras needs tensorflow-io for it,
+            strided resamples by Fourier interpolation (``scipy.signal.resample``'s method).
+        output_sequence_length: every file is cut or zero-padded to this many samples. If None, the
+            files of a batch are zero-padded to the longest of the batch.
+        ragged: only False is supported (strided datasets yield dense NumPy batches).
+        shuffle: shuffle the files (else alphanumeric order). Defaults to True.
+        seed: seed of the shuffling; required with ``validation_split`` and ``shuffle``.
+        validation_split: fraction in (0, 1) kept for validation (the last files of the shuffled order).
+        subset: ``"training"``, ``"validation"`` or ``"both"`` (returns a (training, validation) pair).
+        follow_links: follow symbolic links to subfolders. Defaults to False.
+        verbose: print how many files and classes were found. Defaults to True.
+
+    Returns:
+        An :class:`AudioDirectoryDataset` (``len()`` = batches per epoch) yielding
+        ``(audio, labels)`` NumPy batches, ``audio`` float32 of shape
+        ``(batch, samples, channels)`` in ``[-1, 1)``, or ``audio`` alone when ``label_mode`` is None;
+        with ``.class_names`` and ``.file_paths``. A pair of them when ``subset="both"``.
+    """
+    if not (labels is None or isinstance(labels, str) and labels == "inferred"):
+        if not isinstance(labels, (list, tuple, np.ndarray)):
+            raise ValueError("The `labels` argument should be a list/tuple of integer labels, of the same size as "
+                             "the number of audio files in the target directory. If you wish to infer the labels "
+                             "from the subdirectory names in the target directory, pass `labels=\"inferred\"`. If "
+                             "you wish to get a dataset that only contains audio samples (no labels), pass "
+                             f"`labels=None`. Received: labels={labels!r}")
+        if class_names:
+            raise ValueError("You can only pass `class_names` if `labels=\"inferred\"`. "
+                             f"Received: labels={labels!r}, and class_names={class_names!r}")
+        labels = list(labels)
+    if label_mode not in ("int", "categorical", "binary", None):
+        raise ValueError("`label_mode` argument must be one of \"int\", \"categorical\", \"binary\", or None. "
+                         f"Received: label_mode={label_mode!r}")
+    if ragged and output_sequence_length is not None:
+        raise ValueError("Cannot set both `ragged` and `output_sequence_length`")
+    if ragged:
+        raise ValueError("`ragged=True` is not supported: strided datasets yield dense NumPy batches. Pass "
+                         "`output_sequence_length=N` to cut or pad every file to N samples, or leave it None to pad "
+                         f"each batch to its longest file. Received: ragged={ragged!r}")
+    if output_sequence_length is not None:
+        if (isinstance(output_sequence_length, bool) or not isinstance(output_sequence_length, (int, np.integer))
+                or output_sequence_length <= 0):
+            raise ValueError("`output_sequence_length` should be a positive integer or None. "
+                             f"Received: output_sequence_length={output_sequence_length!r}")
+        output_sequence_length = int(output_sequence_length)
+    if sampling_rate is not None:
+        if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, (int, np.integer)):
+            raise ValueError(f"`sampling_rate` should have an integer value. Received: sampling_rate={sampling_rate!r}")
+        if sampling_rate <= 0:
+            raise ValueError(f"`sampling_rate` should be higher than 0. Received: sampling_rate={sampling_rate}")
+        sampling_rate = int(sampling_rate)
+    if labels is None or label_mode is None:
+        labels, label_mode = None, None
+    check_validation_split_arg(validation_split, subset, shuffle, seed)
+    if seed is None:
+        seed = np.random.randint(1e6)
+    paths, all_labels, names = index_directory(directory, labels, ALLOWED_FORMATS, class_names=class_names,
+                                               shuffle=shuffle, seed=seed, follow_links=follow_links,
+                                               verbose=verbose)
+    if label_mode == "binary" and len(names) != 2:
+        raise ValueError("When passing `label_mode=\"binary\"`, there must be exactly 2 class_names. "
+                         f"Received: class_names={names}")
+
+    def make(subset_name, shuffle_flag):
+        p, y = get_training_or_validation_split(paths, all_labels, validation_split, subset_name)
+        if not p:
+            which = f"{subset_name} " if subset == "both" else ""
+            raise ValueError(f"No {which}audio files found in directory {os.fspath(directory)}. "
+                             f"Allowed format(s): {ALLOWED_FORMATS}")
+        return AudioDirectoryDataset(p, y, label_mode, names, sampling_rate, output_sequence_length, batch_size,
+                                     shuffle_flag, seed)
+
+    if subset == "both":
+        return make("training", shuffle), make("validation", False)
+    return make(subset, shuffle)
+
+
+__all__ = ["audio_dataset_from_directory", "AudioDirectoryDataset", "read_wav", "ALLOWED_FORMATS"]
