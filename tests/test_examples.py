@@ -21,6 +21,7 @@ CASES = {
     "lenet_alexnet_resnet": ([], 5),
     "chollet_mnist_convnet": (["history.png", "confusion_matrix.png", "filters.png", "feature_maps.png",
                                "grad_cam.png"], 8),
+    "beyond_convolutions": ([], 7),
 }
 
 
