@@ -178,7 +178,8 @@ def get_window(window, length, periodic=False):
     """
     fn, sym = _window_function(window)
     if isinstance(length, bool) or not isinstance(length, numbers.Integral) or length <= 0:
-        raise ValueError(f"Invalid value for argument `length`. Expected a positive integer. Received: length={length!r}")
+        raise ValueError("Invalid value for argument `length`. Expected a positive integer. "
+                         f"Received: length={length!r}")
     symmetric = (not periodic) if sym is None else sym
     if length == 1:
         return np.ones(1)

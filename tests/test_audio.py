@@ -152,7 +152,8 @@ def test_stft_spectrogram_config_and_keras_files(real_keras, tmp_path):
     np.testing.assert_allclose(_np(loaded(x)), _np(model.predict(x, verbose=0)), rtol=1e-5, atol=1e-5)
 
     kinp = real_keras.Input((150, 2))
-    kmodel = real_keras.Model(kinp, real_keras.layers.STFTSpectrogram(mode="log", frame_length=40, trainable=False)(kinp))
+    klayer = real_keras.layers.STFTSpectrogram(mode="log", frame_length=40, trainable=False)
+    kmodel = real_keras.Model(kinp, klayer(kinp))
     kmodel.set_weights(_perturbed(kmodel.get_weights(), 2))
     kpath = str(tmp_path / "theirs.keras")
     kmodel.save(kpath)
