@@ -326,3 +326,15 @@ def test_pickled_model_round_trips():
     x = np.ones((2, 3), "float32")
     np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
     assert clone.weights[0].value is clone.weights[0] and clone.get_weights()[0].shape == (3, 2)
+
+
+def test_functional_model_takes_nested_dict_inputs():
+    import strided as keras
+    inputs = {"image": keras.Input((3,)), "extra": {"a": keras.Input((2,)), "b": keras.Input((1,))}}
+    merged = keras.layers.Concatenate()([inputs["image"], inputs["extra"]["a"], inputs["extra"]["b"]])
+    model = keras.Model(inputs, keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")(merged))
+    x = {"extra": {"b": np.full((2, 1), 100.0, "float32"), "a": np.ones((2, 2), "float32")},
+         "image": np.zeros((2, 3), "float32")}
+    np.testing.assert_allclose(np.asarray(model.predict(x, verbose=0)), [[102.0], [102.0]])
+    with pytest.raises(ValueError, match=r"keys \['a', 'b'\]"):
+        model({"image": x["image"], "extra": {"a": x["extra"]["a"]}})

@@ -22,6 +22,21 @@ def _flat(structure):
     return [t for t in pytree.tree_leaves(structure, is_leaf=_is_kt)]
 
 
+def _flatten_like(structure, values, model_name):
+    """``values`` flattened in the order of the model's nested input ``structure`` (dicts by key)."""
+    if _is_kt(structure):
+        return [values]
+    if isinstance(structure, dict):
+        if not isinstance(values, dict) or any(k not in values for k in structure):
+            raise ValueError(f"Model '{model_name}' expects a dict of inputs with keys {sorted(structure)}. "
+                             f"Received: {sorted(values) if isinstance(values, dict) else type(values).__name__}")
+        return [v for k in structure for v in _flatten_like(structure[k], values[k], model_name)]
+    if not isinstance(values, (list, tuple)) or len(values) != len(structure):
+        raise ValueError(f"Model '{model_name}' expects {len(structure)} inputs in a list. Received: "
+                         f"{len(values) if isinstance(values, (list, tuple)) else type(values).__name__}")
+    return [v for s, x in zip(structure, values) for v in _flatten_like(s, x, model_name)]
+
+
 def order_nodes(inputs, outputs):
     """Nodes needed to compute ``outputs`` from ``inputs``, in execution order.
 
@@ -176,7 +191,9 @@ class Functional(Model):
             if not isinstance(inputs, dict):
                 raise ValueError(f"Model '{self.name}' expects a dict of inputs with keys "
                                  f"{sorted(self._input_structure)}.")
-            return [inputs[k] for k in self._input_structure]
+            return _flatten_like(self._input_structure, inputs, self.name)
+        if isinstance(self._input_structure, (list, tuple)) and not all(_is_kt(s) for s in self._input_structure):
+            return _flatten_like(self._input_structure, inputs, self.name)  # nested lists/dicts of inputs
         if isinstance(inputs, (list, tuple)):
             return list(inputs)
         return [inputs]
