@@ -13,6 +13,7 @@ import copy
 import inspect
 import re
 import threading
+import warnings
 
 import numpy as np
 import torch
@@ -150,6 +151,8 @@ class Layer(torch.nn.Module):
         self._initial_weights = kwargs.get("weights")
         self._call_takes_training = "training" in self._call_params()
         self._call_takes_mask = "mask" in self._call_params()
+        # A layer with its own compute_mask may make a mask from unmasked inputs (Embedding, Masking).
+        self._own_compute_mask = type(self).compute_mask is not Layer.compute_mask
 
     # ------------------------------------------------------------------ naming, config
     @classmethod
@@ -419,16 +422,104 @@ class Layer(torch.nn.Module):
         return self.call(*args, **kwargs)
 
     def _invoke(self, inputs, training, kwargs):
-        """Runs ``call`` with the arguments its signature takes; records activity losses."""
+        """Runs ``call`` with the arguments its signature takes; records activity losses; carries masks.
+
+        Masks follow Keras 3's ``Layer.__call__``: a ``call`` taking ``mask`` gets the mask attached to
+        its input (a list of masks for a list input) when none is passed, and the outputs of a layer
+        that ``supports_masking`` get ``compute_mask(inputs, previous_mask)`` attached.
+        """
+        if isinstance(inputs, torch.Tensor):
+            mask = getattr(inputs, "_keras_mask", None)
+        elif isinstance(inputs, (list, tuple, dict)):
+            mask = _input_masks(inputs)
+        else:
+            mask = None
+        explicit = kwargs.get("mask") if kwargs else None
+        if kwargs and any(_is_tensor_argument(v) for v in kwargs.values()):
+            kwargs = self._named_masks(inputs, mask, kwargs)
+        elif mask is not None and explicit is None and self._call_takes_mask:
+            kwargs = dict(kwargs, mask=mask)
+        if not self._call_takes_mask and "mask" in kwargs:
+            kwargs = dict(kwargs)
+            del kwargs["mask"]
         if self._call_takes_training and "training" not in kwargs:
             kwargs = dict(kwargs, training=bool(training))
-        if not self._call_takes_mask:
-            kwargs.pop("mask", None)
         outputs = self.call(inputs, **kwargs)
         if self.activity_regularizer is not None:
             self._losses = [self.activity_regularizer(o) / o.shape[0] for o in pytree.tree_leaves(outputs)
                             if isinstance(o, torch.Tensor)]
+        previous_mask = explicit if explicit is not None else mask
+        if previous_mask is not None or self._own_compute_mask:
+            self._set_mask_metadata(inputs, outputs, previous_mask)
         return outputs
+
+    def _named_masks(self, inputs, mask, kwargs):
+        """Keras's rule for a call with several tensor arguments: ``<argument>_mask`` parameters left at None
+        get the mask of ``<argument>`` (``query_mask`` from ``query``...); ``mask`` itself is not filled in."""
+        names = self.__dict__.get("_mask_parameters")
+        if names is None:
+            params = list(self._call_params())
+            names = self._mask_parameters = (params[0] if params else None,
+                                             frozenset(p for p in params if p.endswith("_mask")))
+        first, mask_params = names
+        if not mask_params:
+            return kwargs
+        kwargs = dict(kwargs)
+        arguments = [(first, inputs, mask)] + [(k, v, None) for k, v in list(kwargs.items())
+                                               if _is_tensor_argument(v)]
+        for name, value, value_mask in arguments:
+            key = f"{name}_mask"
+            if key in mask_params and kwargs.get(key) is None:
+                if value_mask is None:
+                    value_mask = (getattr(value, "_keras_mask", None) if isinstance(value, torch.Tensor)
+                                  else _input_masks(value) if isinstance(value, (list, tuple, dict)) else None)
+                if value_mask is not None:
+                    kwargs[key] = value_mask
+        return kwargs
+
+    @property
+    def supports_masking(self):
+        """Whether the layer carries masks to its outputs through ``compute_mask`` (Keras's property).
+
+        True by default for a layer that overrides ``compute_mask``; settable. A layer that does not support
+        masking drops the mask of its input (with a warning, once).
+        """
+        value = self.__dict__.get("_supports_masking")
+        if value is None:
+            return type(self).compute_mask is not Layer.compute_mask
+        return value
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self.__dict__["_supports_masking"] = bool(value)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of the outputs for ``inputs`` whose incoming mask is ``previous_mask`` (Keras's default:
+        ``previous_mask`` itself). Layers that change the time axis or drop it override this."""
+        return previous_mask
+
+    def _set_mask_metadata(self, inputs, outputs, previous_mask):
+        if previous_mask is None and isinstance(inputs, (list, tuple, dict)):
+            previous_mask = _input_masks(inputs, keep_none=True)
+        if not self.supports_masking:
+            if (previous_mask is not None and not self.__dict__.get("_mask_warning_shown")
+                    and any(m is not None for m in pytree.tree_leaves(previous_mask))):
+                self.__dict__["_mask_warning_shown"] = True
+                warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
+                              "attached to it. However, this layer does not support masking and will therefore "
+                              "destroy the mask information. Downstream layers will not see the mask.",
+                              stacklevel=2)
+            return
+        flat_outputs = pytree.tree_leaves(outputs)
+        if all(getattr(t, "_keras_mask", None) is not None for t in flat_outputs):
+            return
+        output_masks = self.compute_mask(inputs, previous_mask)
+        if output_masks is None:
+            return
+        for tensor, m in zip(flat_outputs, pytree.tree_leaves(output_masks)):
+            if (m is not None and isinstance(tensor, torch.Tensor) and not tensor.is_meta
+                    and getattr(tensor, "_keras_mask", None) is None):
+                tensor._keras_mask = m
 
     def __call__(self, *args, **kwargs):
         if not args:
@@ -534,6 +625,31 @@ class Layer(torch.nn.Module):
     @property
     def input_spec_shape(self):
         return self._batch_input_shape
+
+
+def _input_masks(inputs, keep_none=False):
+    """The ``_keras_mask`` of each tensor of a list/tuple/dict input, in its structure; None when no tensor
+    has one (unless ``keep_none``)."""
+    if isinstance(inputs, dict):
+        masks = {k: getattr(v, "_keras_mask", None) for k, v in inputs.items()}
+        values = masks.values()
+    else:
+        masks = [getattr(x, "_keras_mask", None) for x in inputs]
+        values = masks
+    if keep_none or any(m is not None for m in values):
+        return masks
+    return None
+
+
+def _is_tensor_argument(value):
+    """Keras's "tensor argument" of a call: a tensor, or a non-empty structure of tensors (and Nones)."""
+    if isinstance(value, torch.Tensor):
+        return True
+    if isinstance(value, (list, tuple, dict)) and value:
+        leaves = pytree.tree_leaves(value)
+        return any(isinstance(x, torch.Tensor) for x in leaves) and all(
+            x is None or isinstance(x, torch.Tensor) for x in leaves)
+    return False
 
 
 def _with_none_batch(shapes):
