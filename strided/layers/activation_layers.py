@@ -20,6 +20,8 @@ class ReLU(Layer):
         threshold: float, the threshold below which values are damped (default 0).
     """
 
+    supports_masking = True  # Keras: the mask of the input passes to the output
+
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         if max_value is not None:
             max_value = validation.number(max_value, "max_value")
@@ -55,6 +57,8 @@ class LeakyReLU(Layer):
         negative_slope: float >= 0 (Keras default 0.3; tf.keras 2's ``alpha=`` is accepted too).
     """
 
+    supports_masking = True  # Keras: the mask of the input passes to the output
+
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")
@@ -83,6 +87,8 @@ class PReLU(Layer):
         shared_axes: axes (1-indexed, batch excluded) along which the slope is shared, e.g. ``[1, 2]`` for
             one slope per channel of an image.
     """
+
+    supports_masking = True  # Keras: the mask of the input passes to the output
 
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
                  **kwargs):
@@ -140,6 +146,8 @@ class ELU(Layer):
         alpha: float, scale of the negative part (default 1.0).
     """
 
+    supports_masking = True  # Keras: the mask of the input passes to the output
+
     def __init__(self, alpha=1.0, **kwargs):
         self.alpha = validation.number(alpha, "alpha")
         super().__init__(**kwargs)
@@ -159,8 +167,13 @@ class Softmax(Layer):
     Args:
         axis: int or tuple of ints, the normalization axis (default -1).
 
-    Call arguments: ``inputs``, optional boolean ``mask`` (False entries get probability ~0).
+    Call arguments: ``inputs``, optional ``mask`` broadcastable to ``inputs`` (booleans, or numbers where
+    ``> 0.5`` keeps): masked entries get probability 0, as in Keras 3 (the scores are replaced by -1e9,
+    -3e4 in float16, before the softmax, and the masked outputs set to 0). By default the mask an upstream
+    layer attached to ``inputs`` is used.
     """
+
+    supports_masking = True  # Keras: the mask of the input passes to the output
 
     def __init__(self, axis=-1, **kwargs):
         self.axis = _util.axis_arg(axis)
@@ -169,10 +182,26 @@ class Softmax(Layer):
     def call(self, inputs, mask=None):
         if mask is not None:
             mask = torch.as_tensor(mask, device=inputs.device)
-            inputs = inputs + (1.0 - mask.to(inputs.dtype)) * (-1e9 if inputs.dtype != torch.float16 else -3e4)
+            if mask.ndim > inputs.ndim or any(m != 1 and m != i for m, i in zip(mask.shape[::-1], inputs.shape[::-1])):
+                raise ValueError("The `mask` must be broadcastable to `inputs`: each mask dimension must be 1 or match "
+                                 f"the corresponding input dimension, and the mask must not have more dimensions. "
+                                 f"Received: inputs.shape={tuple(inputs.shape)}, mask.shape={tuple(mask.shape)} "
+                                 f"(layer '{self.name}')")
+            if mask.dtype != torch.bool:
+                mask = mask > 0.5
+            big = -3e4 if inputs.dtype == torch.float16 else -1e9
+            inputs = torch.where(mask, inputs, torch.tensor(big, dtype=inputs.dtype, device=inputs.device))
         if isinstance(self.axis, list):
-            return torch.exp(inputs - torch.logsumexp(inputs, dim=self.axis, keepdim=True))
-        return F.softmax(inputs, dim=self.axis)
+            if len(self.axis) > 1:
+                outputs = torch.exp(inputs - torch.logsumexp(inputs, dim=self.axis, keepdim=True))
+            else:
+                outputs = F.softmax(inputs, dim=self.axis[0])
+        else:
+            outputs = F.softmax(inputs, dim=self.axis)
+        if mask is not None:
+            # (a fully masked axis would otherwise give a uniform distribution)
+            outputs = torch.where(mask, outputs, torch.zeros((), dtype=outputs.dtype, device=outputs.device))
+        return outputs
 
     def get_config(self):
         config = super().get_config()

@@ -24,6 +24,8 @@ class AlphaDropout(_RandomLayer):
     Call arguments: ``inputs``, ``training`` (dropout applies only when True).
     """
 
+    supports_masking = True  # Keras: the mask of the input passes to the output
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1:
             raise ValueError("Invalid value received for argument `rate`. Expected a float value between 0 and 1. "

@@ -341,6 +341,9 @@ class MultiHeadAttention(_ProjectedAttention):
         value_mask = get_keras_mask(value) if value_mask is None else value_mask
         if key_mask is None and key is not value:
             key_mask = get_keras_mask(key)
+        for tensor in (query, value, key):  # Keras 3 takes the masks off its inputs: handled here, not passed on
+            if get_keras_mask(tensor) is not None:
+                tensor._keras_mask = None
         causal_only = (use_causal_mask and query_mask is None and value_mask is None and key_mask is None
                        and attention_mask is None and self._sliding_window_size is None)
         mask = None if causal_only else self._attention_mask(query, value, query_mask, value_mask, key_mask,

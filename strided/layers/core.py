@@ -1,4 +1,6 @@
 """Core layers: Dense, Activation, Lambda, Identity."""
+import inspect
+
 import torch.nn.functional as F
 
 from strided.layers import _util
@@ -22,6 +24,8 @@ class Dense(LoRAMixin, _util.SpecLayer):
     Input shape: ``(batch, ..., input_dim)``. Output shape: ``(batch, ..., units)``.
     The kernel is ``(input_dim, units)`` in ``get_weights`` (stored ``(units, input_dim)`` for F.linear).
     """
+
+    supports_masking = True  # Keras: the mask of the input passes to the output
 
     _spec_min_ndim = 2
 
@@ -95,6 +99,8 @@ class Activation(Layer):
         activation: activation function or name, e.g. ``'relu'`` or ``strided.ops.relu``.
     """
 
+    supports_masking = True  # Keras: the mask of the input passes to the output
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = _util.get_activation(activation)
@@ -112,9 +118,12 @@ class Lambda(Layer):
     """Wraps an arbitrary function of tensors as a layer.
 
     Args:
-        function: the function to apply, ``function(inputs, **arguments)``.
+        function: the function to apply, ``function(inputs, **arguments)``; it also gets ``mask`` and
+            ``training`` when its signature names them.
         output_shape: ignored (shapes are inferred); accepted for Keras compatibility.
-        mask: ignored; accepted for Keras compatibility.
+        mask: the output mask: a tensor, or a callable ``mask(inputs, previous_mask)`` computing it. With
+            a mask the layer supports masking (the output carries it); without one, an input mask is
+            dropped, as in Keras.
         arguments: optional dict of keyword arguments passed to ``function``.
     """
 
@@ -126,10 +135,28 @@ class Lambda(Layer):
         self.function = function
         self.output_shape_arg = output_shape
         self.mask = mask
+        self.supports_masking = mask is not None
         self.arguments = dict(arguments or {})
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):  # some builtins have no signature
+            params = {}
+        self._fn_takes_mask = "mask" in params
+        self._fn_takes_training = "training" in params
 
-    def call(self, inputs):
-        return self.function(inputs, **self.arguments)
+    def call(self, inputs, mask=None, training=None):
+        kwargs = dict(self.arguments)
+        if self._fn_takes_mask:
+            kwargs["mask"] = mask
+        if self._fn_takes_training:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        """``mask(inputs, mask)`` for a callable ``mask`` argument, else the ``mask`` argument itself."""
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
 
     def get_config(self):
         # The function object itself: a Lambda config round-trips in-process (Keras pickles bytecode).
@@ -141,6 +168,8 @@ class Lambda(Layer):
 
 class Identity(Layer):
     """Returns its input unchanged (a placeholder layer)."""
+
+    supports_masking = True  # Keras: the mask of the input passes to the output
 
     def call(self, inputs):
         return inputs

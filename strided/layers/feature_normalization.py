@@ -38,6 +38,8 @@ class Normalization(Layer):
     ```
     """
 
+    supports_masking = True  # Keras: the mask of the input passes to the output
+
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
         if axis is None:

@@ -18,6 +18,8 @@ class Rescaling(Layer):
         offset: float or list, added after scaling (default 0).
     """
 
+    supports_masking = True  # Keras: the mask of the input passes to the output
+
     def __init__(self, scale, offset=0.0, **kwargs):
         for name, v in (("scale", scale), ("offset", offset)):
             ok = isinstance(v, numbers.Real) and not isinstance(v, bool) or isinstance(v, (list, tuple, np.ndarray))

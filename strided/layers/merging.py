@@ -20,7 +20,12 @@ def _shapes_list(layer, shape, minimum=2):
 
 
 class _Merge(Layer):
-    """Elementwise merge; shapes must be equal or broadcastable (batch axis included)."""
+    """Elementwise merge; shapes must be equal or broadcastable (batch axis included).
+
+    Masks (Keras's base merge): the output mask is the OR of the input masks when every input has one.
+    """
+
+    supports_masking = True
 
     def check_input(self, shape):
         shapes = _shapes_list(self, shape)
@@ -38,6 +43,42 @@ class _Merge(Layer):
 
     def _merge(self, a, b):
         raise NotImplementedError
+
+    def compute_mask(self, inputs, mask=None):
+        """The OR of the inputs' masks; None unless every input is masked."""
+        if mask is None:
+            return None
+        if not isinstance(mask, (list, tuple)):
+            raise ValueError(f"`mask` should be a list. Received: mask={mask}")
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+        if len(mask) != len(inputs):
+            raise ValueError(f"The lists `inputs` and `mask` should have the same length. Received: inputs of "
+                             f"length {len(inputs)}, and mask={mask} of length {len(mask)}")
+        if any(m is None for m in mask):
+            return None
+        return functools.reduce(torch.logical_or, [torch.as_tensor(m).to(torch.bool) for m in mask])
+
+    def _merge_masked(self, op, inputs):
+        """Keras's ``_apply_merge_op_and_or_mask``: ``op`` over the inputs where a masked entry takes the value
+        of the other operand, so masked steps never win; the OR of the masks is attached when all have one."""
+        output = output_mask = None
+        for x in inputs:
+            mask = getattr(x, "_keras_mask", None)
+            if mask is not None:
+                mask = torch.as_tensor(mask, device=x.device).to(torch.bool).unsqueeze(-1).expand(x.shape)
+            if output is None:
+                output, output_mask = x, mask
+                continue
+            if mask is not None:
+                x = torch.where(mask, x, output)
+            if output_mask is not None:
+                output = torch.where(output_mask, output, x)
+            output_mask = output_mask | mask if mask is not None and output_mask is not None else None
+            output = op(output, x)
+        if output_mask is not None and not output.is_meta:
+            output._keras_mask = output_mask.any(dim=-1)
+        return output
 
 
 class Add(_Merge):
@@ -61,7 +102,31 @@ class Subtract(_Merge):
 
 
 class Multiply(_Merge):
-    """Multiplies a list of inputs elementwise."""
+    """Multiplies a list of inputs elementwise.
+
+    Masked entries count as 1 in the product (Keras); when every input has a mask, the output is 0 where
+    all of them are masked and carries the OR of the masks.
+    """
+
+    def call(self, inputs):
+        inputs = list(inputs)
+        masks = [getattr(x, "_keras_mask", None) for x in inputs]
+        if all(m is None for m in masks):
+            return functools.reduce(self._merge, inputs)
+        all_masked = all(m is not None for m in masks)
+        output = output_mask = None
+        for x, mask in zip(inputs, masks):
+            if mask is not None:
+                mask = torch.as_tensor(mask, device=x.device).to(torch.bool).unsqueeze(-1).expand(x.shape)
+                x = torch.where(mask, x, torch.ones((), dtype=x.dtype, device=x.device))
+                if all_masked:
+                    output_mask = mask if output_mask is None else output_mask | mask
+            output = x if output is None else output * x
+        if all_masked:
+            output = torch.where(output_mask, output, torch.zeros((), dtype=output.dtype, device=output.device))
+            if not output.is_meta:
+                output._keras_mask = output_mask.any(dim=-1)
+        return output
 
     def _merge(self, a, b):
         return a * b
@@ -76,14 +141,24 @@ class Average(_Merge):
 
 
 class Maximum(_Merge):
-    """Elementwise maximum of a list of inputs."""
+    """Elementwise maximum of a list of inputs (a masked entry never wins against an unmasked one)."""
+
+    def call(self, inputs):
+        if all(getattr(x, "_keras_mask", None) is None for x in inputs):
+            return super().call(inputs)
+        return self._merge_masked(torch.maximum, list(inputs))
 
     def _merge(self, a, b):
         return torch.maximum(a, b)
 
 
 class Minimum(_Merge):
-    """Elementwise minimum of a list of inputs."""
+    """Elementwise minimum of a list of inputs (a masked entry never wins against an unmasked one)."""
+
+    def call(self, inputs):
+        if all(getattr(x, "_keras_mask", None) is None for x in inputs):
+            return super().call(inputs)
+        return self._merge_masked(torch.minimum, list(inputs))
 
     def _merge(self, a, b):
         return torch.minimum(a, b)
@@ -94,7 +169,12 @@ class Concatenate(Layer):
 
     Args:
         axis: concatenation axis (default -1, the channels of channels_last data).
+
+    Masks (Keras): when any input is masked, the output mask is the concatenation of the inputs' masks
+    (all True for an unmasked input), reduced with ``any`` over the last axis.
     """
+
+    supports_masking = True
 
     def __init__(self, axis=-1, **kwargs):
         if isinstance(axis, bool) or not isinstance(axis, int):
@@ -125,6 +205,28 @@ class Concatenate(Layer):
     def call(self, inputs):
         return torch.cat(list(inputs), dim=self.axis)
 
+    def compute_mask(self, inputs, mask=None):
+        """The inputs' masks broadcast to their inputs' shapes, concatenated, then ``any`` over the last axis."""
+        if mask is None:
+            return None
+        if not isinstance(mask, (list, tuple)):
+            raise ValueError(f"`mask` should be a list. Received mask={mask}")
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+        if len(mask) != len(inputs):
+            raise ValueError(f"The lists `inputs` and `mask` should have the same length. Received: inputs of "
+                             f"length {len(inputs)}, and mask={mask} of length {len(mask)}")
+        if all(m is None for m in mask):
+            return None
+        full = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                full.append(torch.ones(x.shape, dtype=torch.bool, device=x.device))
+                continue
+            m = torch.as_tensor(m, device=x.device).to(torch.bool)
+            full.append(m.unsqueeze(-1).expand(x.shape) if m.ndim < x.ndim else m)
+        return torch.cat(full, dim=self.axis).any(dim=-1)
+
     def get_config(self):
         config = super().get_config()
         config["axis"] = self.axis
@@ -139,7 +241,10 @@ class Dot(Layer):
         normalize: if True, L2-normalize both inputs along ``axes`` first (the result is the cosine similarity).
 
     Example: ``Dot(axes=1)([x, y])`` with ``x, y`` of shape ``(batch, n)`` gives ``(batch, 1)``.
+    The output carries no mask.
     """
+
+    supports_masking = True
 
     def __init__(self, axes, normalize=False, **kwargs):
         pair = tuple(axes) if isinstance(axes, (list, tuple)) else (axes, axes)
@@ -180,6 +285,10 @@ class Dot(Layer):
         rest_x, rest_y = x.shape[1:-1], y.shape[2:]
         out = torch.bmm(x.reshape(b, -1, k), y.reshape(b, k, -1)).reshape(b, *rest_x, *rest_y)
         return out.unsqueeze(-1) if out.ndim == 1 else out
+
+    def compute_mask(self, inputs, mask=None):
+        """None (Keras): the product has no time axis to mask."""
+        return None
 
     def get_config(self):
         config = super().get_config()

@@ -104,7 +104,13 @@ class BatchNormalization(_NormBase):
         beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint.
 
     Weights (Keras order): gamma, beta (trainable), moving_mean, moving_variance (non-trainable).
+
+    Call arguments: ``inputs``, ``training``, optional ``mask`` with one dimension less than ``inputs`` (by
+    default the mask an upstream layer attached): in training the batch mean and variance are taken over
+    the unmasked entries only, as in Keras.
     """
+
+    supports_masking = True  # Keras: the mask of the input passes to the output
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
@@ -137,7 +143,13 @@ class BatchNormalization(_NormBase):
                                                trainable=False, name="moving_variance")
         super().build(input_shape)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, mask=None):
+        if mask is not None:
+            mask = torch.as_tensor(mask, device=inputs.device)
+            if mask.ndim != inputs.ndim - 1:
+                raise ValueError("The mask provided should be one dimension less than the inputs. Received: "
+                                 f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)} "
+                                 f"(layer '{self.name}')")
         x = _util.cast_like(inputs, self.moving_mean)
         if x.is_meta:
             # Shape inference: the output is shaped like the input. (torch's meta batch_norm goes through a
@@ -148,6 +160,8 @@ class BatchNormalization(_NormBase):
         training = bool(training) and self.trainable
         if training and self.synchronized and distribute.world_size() > 1:
             return self._synchronized(x, axes)
+        if training and mask is not None:
+            return self._masked(x, axes, mask)
         if len(axes) == 1 and ndim >= 2:
             xc = x.movedim(axes[0], 1)  # a view; channels_last data stays channels_last in memory
             n = xc.numel() // max(xc.shape[1], 1)
@@ -191,6 +205,22 @@ class BatchNormalization(_NormBase):
             self.moving_mean.mul_(m).add_(mean.detach(), alpha=1 - m)
             self.moving_variance.mul_(m).add_(var.detach(), alpha=1 - m)
         return self._normalize(x, _broadcast(mean, axes, x.ndim), _broadcast(var, axes, x.ndim), axes)
+
+    def _masked(self, x, axes, mask):
+        """Training step with a mask: Keras's weighted moments over the unmasked entries (the mask is broadcast
+        along the last axis), ``sum / (count + 1e-7)``, and the usual moving-average update."""
+        keep = mask.to(torch.bool).unsqueeze(-1).expand(x.shape)
+        weights = keep.to(x.dtype)
+        reduce = [a for a in range(x.ndim) if a not in axes]
+        zero = torch.zeros((), dtype=x.dtype, device=x.device)
+        count = weights.sum(dim=reduce, keepdim=True) + 1e-7
+        mean_b = torch.where(keep, x, zero).sum(dim=reduce, keepdim=True) / count
+        var_b = torch.where(keep, x - mean_b, zero).square().sum(dim=reduce, keepdim=True) / count
+        with torch.no_grad():
+            m = self.momentum
+            self.moving_mean.mul_(m).add_(mean_b.detach().reshape(self.moving_mean.shape), alpha=1 - m)
+            self.moving_variance.mul_(m).add_(var_b.detach().reshape(self.moving_variance.shape), alpha=1 - m)
+        return self._normalize(x, mean_b, var_b, axes)
 
     def _normalize(self, x, mean_b, var_b, axes):
         """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` with statistics broadcast to ``x``."""
@@ -236,6 +266,8 @@ class LayerNormalization(_NormBase):
         beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint,
         gamma_constraint.
     """
+
+    supports_masking = True  # Keras: the mask of the input passes to the output
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
@@ -298,6 +330,8 @@ class GroupNormalization(_NormBase):
         gamma_constraint.
     """
 
+    supports_masking = True  # Keras: the mask of the input passes to the output
+
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, **kwargs):
@@ -353,6 +387,8 @@ class UnitNormalization(Layer):
     Args:
         axis: axis or list of axes to normalize over (default -1).
     """
+
+    supports_masking = True  # Keras: the mask of the input passes to the output
 
     def __init__(self, axis=-1, **kwargs):
         self.axis = _util.axis_arg(axis)

@@ -1,4 +1,6 @@
 """Pooling layers: max and average pooling (1D/2D/3D) and their global versions."""
+import torch
+
 from strided.layers import _util
 from strided.ops import kernels
 from strided.utils import conv_utils, validation
@@ -122,8 +124,30 @@ class GlobalMaxPooling3D(BaseGlobalPooling):
 
 
 class GlobalAveragePooling1D(BaseGlobalPooling):
-    """Mean over steps. Args: as ``BaseGlobalPooling``."""
+    """Mean over steps. Args: as ``BaseGlobalPooling``.
+
+    Call arguments: ``inputs``, optional ``mask`` ``(batch, steps)`` (by default the mask an upstream layer
+    such as ``Embedding(mask_zero=True)`` attached): the mean is then taken over the unmasked steps only.
+    The output carries no mask.
+    """
+    supports_masking = True
     rank, pool_mode = 1, "average"
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        if not inputs.is_floating_point():
+            inputs = _util.cast_float(inputs, self.dtype)
+        steps = 1 if self.data_format == "channels_last" else 2
+        keep = torch.as_tensor(mask, device=inputs.device).to(torch.bool).unsqueeze(
+            2 if self.data_format == "channels_last" else 1)
+        total = torch.where(keep, inputs, torch.zeros((), dtype=inputs.dtype, device=inputs.device))
+        return (total.sum(dim=steps, keepdim=self.keepdims)
+                / keep.to(inputs.dtype).sum(dim=steps, keepdim=self.keepdims))
+
+    def compute_mask(self, inputs, mask=None):
+        """None: the steps are averaged away (Keras)."""
+        return None
 
 
 class GlobalAveragePooling2D(BaseGlobalPooling):

@@ -196,6 +196,15 @@ class RNN(Layer):
             return (output, *states)
         return output
 
+    def compute_mask(self, inputs, mask=None):
+        """The time-step mask for a ``return_sequences`` output, else None; states carry no mask (Keras)."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.state_size)
+        return output_mask
+
     def _run(self, x, states, mask, training):
         """The step loop: returns ``(last_output, outputs or None, states)``."""
         cell = self.cell
@@ -648,6 +657,15 @@ class Bidirectional(Layer):
         if self.return_state:
             return (output + states) if isinstance(output, tuple) else (output,) + states
         return output
+
+    def compute_mask(self, inputs, mask=None):
+        """The time-step mask for ``return_sequences`` outputs (each of the pair when ``merge_mode=None``), else
+        None; states carry no mask (Keras)."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        if not self.return_sequences:
+            mask = None
+        return (mask, mask) if self.merge_mode is None else mask
 
     def get_config(self):
         config = super().get_config()

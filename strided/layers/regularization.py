@@ -52,6 +52,8 @@ class Dropout(_RandomLayer):
     Call arguments: ``inputs``, ``training`` (dropout applies only when True).
     """
 
+    supports_masking = True  # Keras: the mask of the input passes to the output
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         self.rate = _util.rate(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
@@ -137,6 +139,8 @@ class GaussianNoise(_RandomLayer):
         seed: optional integer seed.
     """
 
+    supports_masking = True  # Keras: the mask of the input passes to the output
+
     def __init__(self, stddev, seed=None, **kwargs):
         self.stddev = validation.number(stddev, "stddev", 0.0, None)
         self._init_seed(seed)
@@ -161,6 +165,8 @@ class GaussianDropout(_RandomLayer):
         seed: optional integer seed.
     """
 
+    supports_masking = True  # Keras: the mask of the input passes to the output
+
     def __init__(self, rate, seed=None, **kwargs):
         self.rate = _util.rate(rate)
         self._init_seed(seed)
@@ -183,6 +189,8 @@ class ActivityRegularization(Layer):
     Args:
         l1, l2: non-negative regularization factors.
     """
+
+    supports_masking = True  # Keras: the mask of the input passes to the output
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
         from strided import regularizers

@@ -13,7 +13,13 @@ class TimeDistributed(Layer):
 
     Args:
         layer: the layer to apply (a ``keras.layers.Layer`` instance).
+
+    Call arguments: ``inputs``, ``training``, optional ``mask`` ``(batch, timesteps, ...)`` (by default the mask
+    an upstream layer attached): ``mask[:, t]`` is passed to a wrapped layer whose ``call`` takes a mask, and the
+    output keeps the input's mask, as in Keras.
     """
+
+    supports_masking = True  # Keras: the mask of the input passes to the output
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
@@ -33,9 +39,22 @@ class TimeDistributed(Layer):
             self.layer._maybe_build(self._child_shape(tuple(input_shape)))
         super().build(input_shape)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         self._child_shape(tuple(inputs.shape))
-        steps = [self.layer(inputs[:, t], training=training) for t in range(inputs.shape[1])]
+        if mask is not None:
+            mask = torch.as_tensor(mask, device=inputs.device)
+            if mask.ndim < 2:
+                raise ValueError("The `mask` passed to the `TimeDistributed` layer must be at least 2D (e.g., "
+                                 f"`(batch_size, timesteps)`), but it has {mask.ndim} dimension(s) with shape "
+                                 f"{tuple(mask.shape)}.")
+            if tuple(mask.shape[:2]) != tuple(inputs.shape[:2]):
+                raise ValueError(f"The `mask` passed to the `TimeDistributed` layer has a shape {tuple(mask.shape)} "
+                                 f"that is incompatible with the input shape {tuple(inputs.shape)}. The first two "
+                                 "dimensions of the mask (batch size and timesteps) must match the input's first "
+                                 f"two dimensions. Expected mask shape prefix: {tuple(inputs.shape[:2])}.")
+        pass_mask = mask is not None and self.layer._call_takes_mask
+        steps = [self.layer(inputs[:, t], training=training, **({"mask": mask[:, t]} if pass_mask else {}))
+                 for t in range(inputs.shape[1])]
         return torch.stack(steps, dim=1)
 
     def get_config(self):
