@@ -17,6 +17,15 @@ def _module(name):
         return None
 
 
+def _detached(y_pred):
+    """``y_pred.detach()`` keeping the Keras mask a layer attached (metrics average over unmasked steps)."""
+    out = y_pred.detach()
+    mask = getattr(y_pred, "_keras_mask", None)
+    if mask is not None:
+        out._keras_mask = mask
+    return out
+
+
 class MeanTracker:
     """Weighted running mean kept on the device (the `loss` entry of the logs)."""
 
@@ -342,7 +351,7 @@ class CompileMetrics:
         y_true_flat, y_pred_flat = _flat(y_true), _flat(y_pred, like=y_true)
         sws = _flat(sample_weight) if isinstance(sample_weight, (list, tuple, dict)) else [sample_weight] * len(y_pred_flat)
         for i, metric, weighted in self.entries:
-            metric.update_state(y_true_flat[i], y_pred_flat[i].detach(), sample_weight=sws[i] if weighted else None)
+            metric.update_state(y_true_flat[i], _detached(y_pred_flat[i]), sample_weight=sws[i] if weighted else None)
 
     def reset_state(self):
         for _, metric, _ in self.entries:
