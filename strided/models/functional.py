@@ -175,7 +175,12 @@ class Functional(Model):
         return pytree.tree_map(lambda t: t.shape, self._output_structure, is_leaf=_is_kt)
 
     def check_input(self, shapes):
-        flat = [s for s in pytree.tree_leaves(shapes, is_leaf=lambda s: isinstance(s, tuple))]
+        structure = self._input_structure
+        if isinstance(structure, dict) or (isinstance(structure, (list, tuple))
+                                           and not all(_is_kt(s) for s in structure)):
+            flat = _flatten_like(structure, shapes, self.name)  # dict inputs by key, as call() takes them
+        else:
+            flat = [s for s in pytree.tree_leaves(shapes, is_leaf=lambda s: isinstance(s, tuple))]
         if len(flat) != len(self._flat_inputs):
             raise ValueError(f"Model '{self.name}' expects {len(self._flat_inputs)} input(s), but it received "
                              f"{len(flat)} input tensors.")
