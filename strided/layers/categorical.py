@@ -114,7 +114,26 @@ class HostLayer(Layer):
         for x in inputs:
             if isinstance(x, torch.Tensor):
                 return x.device
-        return torch.device("cpu")
+        return _OUTPUT_DEVICE[0] or torch.device("cpu")
+
+
+# The device of a model running on string (NumPy) inputs: host layers inside it put their outputs there,
+# next to the model's weights (set by Model for the duration of such a call; direct calls give CPU tensors).
+_OUTPUT_DEVICE = [None]
+
+
+class outputs_on:
+    """Context manager: host layers called on NumPy inputs return tensors on ``device``."""
+
+    def __init__(self, device):
+        self.device = device
+
+    def __enter__(self):
+        self.previous = _OUTPUT_DEVICE[0]
+        _OUTPUT_DEVICE[0] = self.device
+
+    def __exit__(self, *exc):
+        _OUTPUT_DEVICE[0] = self.previous
 
 
 # ---------------------------------------------------------------------------- CategoryEncoding

@@ -218,6 +218,10 @@ class _MetaMode(TorchFunctionMode):
         kwargs = kwargs or {}
         leaves = pytree.tree_leaves((args, kwargs))
         if any(isinstance(t, torch.Tensor) and t.is_meta for t in leaves):
+            if getattr(func, "__name__", "") != "__get__" and any(is_string_placeholder(t) for t in leaves):
+                raise TypeError(f"A string tensor (dtype='string') cannot go through the numeric operation "
+                                f"`{getattr(func, '__name__', func)}`. Only layers that take strings accept it "
+                                "(TextVectorization, StringLookup, Hashing...): put one of them first.")
             def to_meta(t):
                 if isinstance(t, torch.Tensor) and not t.is_meta:
                     return t.detach().to("meta")
@@ -229,7 +233,29 @@ class _MetaMode(TorchFunctionMode):
 def _meta_tensor(spec, fill):
     batch_fill, dim_fill = fill
     shape = [(batch_fill if i == 0 else dim_fill) if d is None else d for i, d in enumerate(spec.shape)]
+    if spec.dtype == "string":
+        # torch has no string dtype: a byte placeholder, flagged so that only layers which take strings
+        # (they read its shape and nothing else) accept it; see _MetaMode.
+        t = torch.empty(shape, dtype=torch.uint8, device="meta")
+        t._strided_string = True
+        return t
     return torch.empty(shape, dtype=config.torch_dtype(spec.dtype), device="meta")
+
+
+def is_string_placeholder(x):
+    """True for the meta stand-in of a ``dtype="string"`` symbolic tensor during shape inference."""
+    return getattr(x, "_strided_string", False)
+
+
+# The placeholder size of the current shape-inference pass for data-dependent lengths (see unknown_dim).
+_PASS = {"fill": _DIM_FILLS[0], "used": False}
+
+
+def unknown_dim():
+    """A size for an output dimension known only from the values (the tokens of a split string): it
+    differs between the two shape-inference passes, so the dimension comes out as ``None``."""
+    _PASS["used"] = True
+    return _PASS["fill"]
 
 
 def _dtype_name(dtype):
@@ -240,13 +266,17 @@ def infer_outputs(fn, args, kwargs):
     """Runs ``fn`` on meta stand-ins of the KerasTensors in (args, kwargs); returns the output structure of
     ``(shape, dtype)`` pairs, with ``None`` where a dimension follows an unknown input dimension."""
     results = []
+    _PASS["used"] = False
     for fill in zip(_BATCH_FILLS, _DIM_FILLS):
+        _PASS["fill"] = fill[1]
+
         def materialize(t, fill=fill):
             return _meta_tensor(t, fill) if isinstance(t, KerasTensor) else t
         margs, mkwargs = pytree.tree_map(materialize, (args, kwargs), is_leaf=lambda t: isinstance(t, KerasTensor))
         with torch.no_grad(), _MetaMode():
             results.append(fn(*margs, **mkwargs))
-        if not any(None in t.shape for t in pytree.tree_leaves((args, kwargs)) if isinstance(t, KerasTensor)):
+        if not _PASS["used"] and not any(None in t.shape for t in pytree.tree_leaves((args, kwargs))
+                                         if isinstance(t, KerasTensor)):
             results.append(results[0])
             break
 

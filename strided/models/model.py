@@ -3,9 +3,11 @@
 ``Model(inputs, outputs)`` builds a functional graph (see ``functional.py``); subclassing ``Model``
 and writing ``call`` gives a subclassed model, as in Keras.
 """
+import numpy as np
+import torch
 from torch.utils import _pytree as pytree
 
-from strided.layers.base import Layer, unique_name
+from strided.layers.base import Layer, _shape_of, _with_none_batch, is_plain_data, to_tensor, unique_name
 from strided.layers.symbolic import KerasTensor, infer_outputs
 from strided.training.trainer import Trainer
 
@@ -104,6 +106,65 @@ class Model(Trainer, Layer):
         else:
             self.build(input_shape)
 
+    # ------------------------------------------------------------------ string inputs
+    def _eager_call(self, inputs, kwargs):
+        if isinstance(inputs, torch.Tensor) or not _holds_strings(inputs):
+            return super()._eager_call(inputs, kwargs)
+        return self._eager_call_with_strings(inputs, kwargs)
+
+    def _eager_call_with_strings(self, inputs, kwargs):
+        """A call with text among the inputs (``Input(dtype="string")``): the strings stay NumPy arrays
+        for the layers that take them (TextVectorization, StringLookup...), numbers become device tensors
+        as usual, and host layers put their outputs on the model's device."""
+        from strided.layers.categorical import outputs_on
+        device = self._device()
+
+        def convert(x):
+            if _is_string_leaf(x):
+                return np.asarray(x)
+            if isinstance(x, torch.Tensor):
+                return x.to(device)
+            return to_tensor(x, device=device) if is_plain_data(x) else x
+
+        inputs = self._adjust_string_rank(pytree.tree_map(convert, inputs, is_leaf=_is_string_leaf))
+        shapes = pytree.tree_map(_shape_of, inputs, is_leaf=lambda x: isinstance(x, (torch.Tensor, np.ndarray)))
+        if not self.built:
+            self._maybe_build(_with_none_batch(shapes))
+        self.check_input(shapes)
+        kwargs = dict(kwargs)
+        training = kwargs.pop("training", None)
+        with outputs_on(device):
+            if training is None and torch.is_grad_enabled():
+                # a direct call (not fit/evaluate/predict, which pass `training`): values to look at
+                with torch.no_grad():
+                    out = self._invoke(inputs, bool(self._direct_call_training), kwargs)
+                return pytree.tree_map(lambda t: t.cpu() if isinstance(t, torch.Tensor) else t, out)
+            return self._invoke(inputs, bool(training), kwargs)
+
+    def _adjust_string_rank(self, inputs):
+        """``(batch,)`` text for an ``Input(shape=(1,), dtype="string")`` gets its last axis, as Keras's
+        functional models add it, so ``model.predict(["some text"])`` works."""
+        specs = self.inputs if self._input_layer_known() else None
+        if not specs:
+            return inputs
+
+        def fit(value, spec):
+            if isinstance(value, np.ndarray) and value.ndim == len(spec.shape) - 1 and spec.shape[-1] == 1:
+                return value[..., None]
+            return value
+
+        if len(specs) == 1 and isinstance(inputs, np.ndarray):
+            return fit(inputs, specs[0])
+        if isinstance(inputs, (list, tuple)) and len(inputs) == len(specs):
+            return type(inputs)(fit(v, s) for v, s in zip(inputs, specs))
+        return inputs
+
+    def _input_layer_known(self):
+        try:
+            return self.inputs is not None
+        except AttributeError:
+            return False
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None, show_flops=False, show_receptive_field=False):
         """Prints a table of layers, output shapes and parameter counts (tf.keras layout)."""
@@ -182,3 +243,28 @@ class Model(Trainer, Layer):
     def to_json(self, **kwargs):
         from strided.saving import serialization
         return serialization.model_to_json(self, **kwargs)
+
+
+def _is_string_leaf(x):
+    """Text data: a str/bytes, a NumPy array of strings, or a (nested) list of str."""
+    if isinstance(x, (str, bytes, np.str_, np.bytes_)):
+        return True
+    if isinstance(x, np.ndarray):
+        return x.dtype.kind in "US" or (x.dtype == object and x.size > 0
+                                        and isinstance(x.reshape(-1)[0], (str, bytes)))
+    if isinstance(x, (list, tuple)) and x:
+        first = x[0]
+        while isinstance(first, (list, tuple)) and first:
+            first = first[0]
+        return isinstance(first, (str, bytes))
+    return False
+
+
+def _holds_strings(inputs):
+    if _is_string_leaf(inputs):
+        return True
+    if isinstance(inputs, dict):
+        return any(_holds_strings(v) for v in inputs.values())
+    if isinstance(inputs, (list, tuple)):  # several inputs: one level down (no walk over lists of numbers)
+        return any(_is_string_leaf(v) or isinstance(v, dict) and _holds_strings(v) for v in inputs)
+    return False

@@ -93,6 +93,8 @@ def is_array_structure(x):
             return True
         if len(x) and all(isinstance(v, (list, tuple)) for v in x) and _is_nested_numbers(x):
             return True
+        if _is_text_list(x):
+            return True
         return len(x) > 0 and all(is_array_structure(v) and v is not None for v in x)
     return False
 
@@ -105,6 +107,19 @@ def _is_nested_numbers(x):
     return arr.dtype.kind in "biuf"
 
 
+def _is_text_list(x):
+    """A list of str (or of lists of str): text samples for a ``dtype="string"`` input."""
+    first = x
+    while isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    return isinstance(first, (str, bytes)) and first is not x
+
+
+def _is_text_array(arr):
+    return arr.dtype.kind in "US" or (arr.dtype == object and arr.size > 0
+                                      and all(isinstance(v, (str, bytes)) for v in arr.reshape(-1)[:16]))
+
+
 def _to_numpy_leaf(x):
     if isinstance(x, torch.Tensor):
         return x
@@ -114,7 +129,9 @@ def _to_numpy_leaf(x):
 
 
 def _normalize_leaves(x):
-    """Lists of plain numbers become arrays; other structures keep their shape."""
+    """Lists of plain numbers (or of strings) become arrays; other structures keep their shape."""
+    if isinstance(x, (list, tuple)) and _is_text_list(x):
+        return np.asarray(x)
     if isinstance(x, (list, tuple)) and x and not _is_array_leaf(x[0]) and not isinstance(x[0], (dict, list, tuple)):
         return np.asarray(x)
     if isinstance(x, (list, tuple)) and x and isinstance(x[0], (list, tuple)) and _is_nested_numbers(x):
@@ -158,6 +175,10 @@ def to_device(leaf, device, role):
         t = leaf.detach()
     else:
         arr = np.asarray(leaf)
+        if role == "x" and arr.dtype.kind in "OUS" and _is_text_array(arr):
+            # Text for a `dtype="string"` input stays a NumPy array on the host, batched by indexing; the
+            # string layers of the model (TextVectorization, StringLookup...) turn it into numbers.
+            return arr if arr.dtype.kind in "US" else arr.astype(str)
         if arr.dtype.kind in "OUS":
             raise TypeError(f"Invalid dtype for `{role}`: expected numbers, received an array of dtype "
                             f"{arr.dtype} (shape {arr.shape}). Convert strings/objects to numbers first.")
@@ -234,7 +255,14 @@ class ArrayAdapter:
             return None
         if isinstance(index, slice):
             return tree_map(lambda t: t[index], structure)
-        return tree_map(lambda t: t.index_select(0, index), structure)
+        host = None
+        def take(t):
+            nonlocal host
+            if isinstance(t, np.ndarray):  # text kept on the host
+                host = index.cpu().numpy() if host is None else host
+                return t[host]
+            return t.index_select(0, index)
+        return tree_map(take, structure)
 
     def make_iterator(self):
         n, bs = self.num_samples, self.batch_size
