@@ -64,6 +64,7 @@ from strided.layers.embedding import Embedding, ReversibleEmbedding
 from strided.layers.attention import GroupedQueryAttention, GroupQueryAttention, MultiHeadAttention
 from strided.layers.dot_attention import AdditiveAttention, Attention
 from strided.layers.lookup import IntegerLookup, StringLookup
+from strided.layers.text_vectorization import TextVectorization
 from strided.layers.structure import InputSpec, Pipeline, Wrapper, deserialize, serialize
 from strided.layers.alpha_dropout import AlphaDropout
 from strided.layers.clahe import ContrastLimitedAdaptiveHistogramEqualization
