@@ -38,6 +38,7 @@ _LAZY = {
     "get_source_inputs": "strided.layers.symbolic",
     "pad_sequences": "strided.utils.sequence_utils",
     "timeseries_dataset_from_array": "strided.utils.timeseries",
+    "text_dataset_from_directory": "strided.utils.text_dataset",
     "standardize_dtype": "strided.utils.general_utils",
     "Config": "strided.utils.general_utils",
     "enable_interactive_logging": "strided.utils.general_utils",
