@@ -9,7 +9,9 @@ Weights are stored in torch's native layout (a conv kernel is ``(out, in, *k)``)
 remembers the permutation back to its Keras layout (``(*k, in, out)``), applied by get/set_weights.
 """
 import collections
+import contextlib
 import copy
+import functools
 import inspect
 import re
 import threading
@@ -105,6 +107,35 @@ def _channels_last_copy(value):
     return laid_out.copy_(value)
 
 
+_NAME_SCOPES = threading.local()  # .stack: (layer, name) of the layers being built, outermost first
+
+
+@contextlib.contextmanager
+def name_scope_of(layer):
+    """Weights made inside get ``layer``'s name in their path (a Sequential building its layers)."""
+    stack = _NAME_SCOPES.__dict__.setdefault("stack", [])
+    stack.append((layer, layer.name))
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def _in_name_scope(build):
+    """Wraps a ``build`` method so that weights made inside get the layer's name in their path."""
+    @functools.wraps(build)
+    def scoped_build(self, *args, **kwargs):
+        stack = _NAME_SCOPES.__dict__.setdefault("stack", [])
+        if stack and stack[-1][0] is self:  # a subclass's build calling super().build: one scope
+            return build(self, *args, **kwargs)
+        stack.append((self, self.name))
+        try:
+            return build(self, *args, **kwargs)
+        finally:
+            stack.pop()
+    return scoped_build
+
+
 class Layer(torch.nn.Module):
     """Base class of all layers.
 
@@ -120,6 +151,11 @@ class Layer(torch.nn.Module):
     # `training` when a user calls the layer directly without saying (fit/evaluate/predict always say).
     # Keras's random augmentation layers augment on a direct call, so users can look at the result.
     _direct_call_training = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:  # as Keras, `build` runs in the layer's name scope (variable paths)
+            cls.build = _in_name_scope(cls.__dict__["build"])
 
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs):
         super().__init__()
@@ -219,6 +255,10 @@ class Layer(torch.nn.Module):
                                    requires_grad=bool(trainable) and self._trainable)
         param._keras_trainable = bool(trainable)
         param._keras_name = name or f"variable_{len(self._tracked_weights)}"
+        # Keras's variable path: the name scopes open when the weight is made (a model building its
+        # layers opens its own: 'sequential/dense/kernel'), else the layer's name ('dense/kernel').
+        scopes = [name for _, name in getattr(_NAME_SCOPES, "stack", ())] or [self.name]
+        param._keras_path = "/".join(scopes + [param._keras_name])
         param._keras_layout = None if torch_layout is None else tuple(int(i) for i in np.argsort(torch_layout))
         param._keras_regularizer = regularizers.get(regularizer) if regularizer is not None else None
         param._keras_constraint = constraints.get(constraint) if constraint is not None else None
@@ -675,6 +715,16 @@ class Variable(torch.nn.Parameter):
     @property
     def value(self):
         return self
+
+    @property
+    def name(self):
+        """The weight's Keras name (``'kernel'``)."""
+        return getattr(self, "_keras_name", None)
+
+    @property
+    def path(self):
+        """Keras's variable path, the weight's name under the scopes it was made in (``'dense/kernel'``)."""
+        return getattr(self, "_keras_path", None) or self.name
 
     def __reduce_ex__(self, protocol):
         # Pickling (torch.save(model), multiprocessing) rebuilds a Variable with its Keras attributes;

@@ -1,7 +1,7 @@
 """Sequential: a plain stack of layers, each with one input and one output."""
 import torch
 
-from strided.layers.base import Layer, unique_name
+from strided.layers.base import Layer, name_scope_of, unique_name
 from strided.layers.input_layer import InputLayer
 from strided.layers.symbolic import KerasTensor
 from strided.models.model import Model
@@ -61,7 +61,8 @@ class Sequential(Model):
             self._input_layer = InputLayer(batch_shape=layer._batch_input_shape, dtype=layer.dtype)
             self._graph_output = self._input_layer.output
         if self._graph_output is not None:
-            self._graph_output = layer(self._graph_output)
+            with name_scope_of(self):  # as Keras: the layer's weights are 'sequential/<layer>/<weight>'
+                self._graph_output = layer(self._graph_output)
             self.built = True
 
     def pop(self):
