@@ -140,8 +140,7 @@ class LearningRateScheduler(Callback):
         self.schedule = schedule
         self.verbose = verbose
 
-    def on_epoch_begin(self, epoch, logs=None):
-        optimizer = self.model.optimizer
+    def _update_optimizer_lr(self, optimizer, epoch):
         if not hasattr(optimizer, "learning_rate"):
             raise ValueError('Optimizer must have a "learning_rate" attribute.')
         try:
@@ -154,12 +153,33 @@ class LearningRateScheduler(Callback):
             raise ValueError('The output of the "schedule" function should be a float. '
                              f"Got: {learning_rate}")
         optimizer.learning_rate = float(learning_rate)
+        return float(learning_rate)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        if hasattr(optimizer, "optimizers"):  # a MultiOptimizer: the schedule applies to each inner optimizer
+            for opt in optimizer.optimizers:
+                learning_rate = self._update_optimizer_lr(opt, epoch)
+                if self.verbose > 0:
+                    print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting {opt.name} learning rate to "
+                          f"{learning_rate}.")
+            return
+        learning_rate = self._update_optimizer_lr(optimizer, epoch)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {float(learning_rate)}.")
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {learning_rate}.")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+            _log_learning_rates(self.model.optimizer, logs)
+
+
+def _log_learning_rates(optimizer, logs):
+    """Keras: ``learning_rate`` in the logs, or ``learning_rate_<name>`` for each of a MultiOptimizer's."""
+    if hasattr(optimizer, "optimizers"):
+        for opt in optimizer.optimizers:
+            logs[f"learning_rate_{opt.name}"] = float(opt.learning_rate)
+    else:
+        logs["learning_rate"] = float(optimizer.learning_rate)
 
 
 def _map_leaves(obj, fn):

@@ -210,7 +210,11 @@ class ReduceLROnPlateau(MonitorCallback):
         if self.monitor_op is None:
             self._reset()
         optimizer = self.model.optimizer
-        logs["learning_rate"] = float(optimizer.learning_rate)
+        if hasattr(optimizer, "optimizers"):  # a MultiOptimizer: log and reduce each inner optimizer's rate
+            for opt in optimizer.optimizers:
+                logs[f"learning_rate_{opt.name}"] = float(opt.learning_rate)
+        else:
+            logs["learning_rate"] = float(optimizer.learning_rate)
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not "
@@ -225,14 +229,24 @@ class ReduceLROnPlateau(MonitorCallback):
         elif self.cooldown_counter <= 0:
             self.wait += 1
             if self.wait >= self.patience:
-                old_lr = float(optimizer.learning_rate)
-                if old_lr > np.float32(self.min_lr):
-                    new_lr = max(old_lr * self.factor, self.min_lr)
-                    optimizer.learning_rate = new_lr
-                    if self.verbose > 0:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+                inner = optimizer.optimizers if hasattr(optimizer, "optimizers") else None
+                reduced = False
+                for opt in inner if inner is not None else [optimizer]:
+                    reduced = self._reduce_optimizer_lr(opt, epoch, opt.name if inner is not None else "") or reduced
+                if reduced:
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
+
+    def _reduce_optimizer_lr(self, optimizer, epoch, name=""):
+        old_lr = float(optimizer.learning_rate)
+        if old_lr > np.float32(self.min_lr):
+            new_lr = max(old_lr * self.factor, self.min_lr)
+            optimizer.learning_rate = new_lr
+            if self.verbose > 0:
+                name = f" {name}" if name else ""
+                print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing{name} learning rate to {new_lr}.")
+            return True
+        return False
 
 
 class ModelCheckpoint(MonitorCallback):

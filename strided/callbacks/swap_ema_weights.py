@@ -30,29 +30,40 @@ class SwapEMAWeights(Callback):
         self.swap_on_epoch = swap_on_epoch
         self._ema_weights_in_model = False
 
-    def _optimizer(self):
+    def _optimizers(self):
+        """The optimizers whose averages are swapped: the model's, or a MultiOptimizer's with ``use_ema``."""
         optimizer = getattr(self.model, "optimizer", None)
+        inner = getattr(optimizer, "inner_optimizer", None)  # a LossScaleOptimizer
+        if inner is not None:
+            optimizer = inner
+        if isinstance(getattr(optimizer, "optimizers", None), list):  # a MultiOptimizer
+            found = [opt for opt in optimizer.optimizers if getattr(opt, "use_ema", False)]
+            if not found:
+                raise ValueError("SwapEMAWeights must be used when at least one inner optimizer has `use_ema=True` "
+                                 "set. Received a MultiOptimizer with all inner optimizers having `use_ema=False`.")
+            return found
         if optimizer is None or not getattr(optimizer, "use_ema", False):
             raise ValueError("SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
                              f"Received: use_ema={getattr(optimizer, 'use_ema', None)}")
-        return optimizer
+        return [optimizer]
 
     @torch.no_grad()
     def _swap(self):
-        optimizer = self._optimizer()
-        if not optimizer.built:
+        optimizers = [opt for opt in self._optimizers() if opt.built and opt._params]
+        if not optimizers:
             return  # nothing trained yet: there are no averages
-        weights, averages = optimizer._params, optimizer._slots["average"]
-        saved = [w.clone() for w in weights]
-        torch._foreach_copy_(weights, averages)
-        torch._foreach_copy_(averages, saved)
+        for optimizer in optimizers:
+            weights, averages = optimizer._params, optimizer._slots["average"]
+            saved = [w.clone() for w in weights]
+            torch._foreach_copy_(weights, averages)
+            torch._foreach_copy_(averages, saved)
         self._ema_weights_in_model = not self._ema_weights_in_model
 
     @torch.no_grad()
     def _finalize(self):
-        optimizer = self._optimizer()
-        if optimizer.built:
-            torch._foreach_copy_(optimizer._slots["average"], optimizer._params)
+        for optimizer in self._optimizers():
+            if optimizer.built and optimizer._params:
+                torch._foreach_copy_(optimizer._slots["average"], optimizer._params)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.swap_on_epoch and self._ema_weights_in_model:

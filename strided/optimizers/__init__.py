@@ -7,16 +7,18 @@ from strided.optimizers import schedules
 from strided.optimizers.base import Optimizer
 from strided.optimizers.loss_scale import LossScaleOptimizer
 from strided.optimizers.more_rules import Adafactor, Ftrl, Lamb, Lion, Muon, ScheduleFreeAdamW
+from strided.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
 from strided.optimizers.rules import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
 from strided.utils.registry import Registry
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam",
            "Lion", "Lamb", "Adafactor", "Ftrl", "Muon", "ScheduleFreeAdamW", "LossScaleOptimizer",
+           "MultiOptimizer", "OptimizerMap",
            "schedules", "get", "serialize", "deserialize"]
 
 _REGISTRY = Registry("optimizer", "keras.optimizers", case_insensitive=True)
 for _cls in (Optimizer, SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion, Lamb, Adafactor, Ftrl,
-             Muon, ScheduleFreeAdamW, LossScaleOptimizer):
+             Muon, ScheduleFreeAdamW, LossScaleOptimizer, MultiOptimizer, OptimizerMap):
     _REGISTRY.register(_cls, snake=False)
 
 

@@ -164,24 +164,33 @@ def write_weights(h5file, model, include_optimizer=True):
         h5file.create_group("layers")
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and getattr(optimizer, "built", False):
-        group = h5file.create_group("optimizer").create_group("vars")
-        group.attrs["name"] = getattr(optimizer, "name", type(optimizer).__name__.lower())
-        store = {}
-        optimizer.save_own_variables(store)
-        store = optimizer_store_layout(optimizer, store, to_keras=True)
-        for key, value in store.items():
-            group.create_dataset(str(key), data=np.asarray(value))
-        inner = getattr(optimizer, "inner_optimizer", None)
-        if inner is not None and getattr(inner, "built", False):
-            # Keras also writes a LossScaleOptimizer's inner optimizer on its own, and reads it back
-            group = h5file["optimizer"].create_group("inner_optimizer").create_group("vars")
-            group.attrs["name"] = inner.name
-            store = {}
-            inner.save_own_variables(store)
-            for key, value in optimizer_store_layout(inner, store, to_keras=True).items():
-                group.create_dataset(str(key), data=np.asarray(value))
+        _write_optimizer(h5file.create_group("optimizer"), optimizer)
     top = h5file.create_group("vars")
     top.attrs["name"] = model.name
+
+
+def _write_optimizer(h5group, optimizer):
+    """An optimizer's ``vars`` group, then those Keras also writes for the optimizers inside it."""
+    group = h5group.create_group("vars")
+    group.attrs["name"] = getattr(optimizer, "name", type(optimizer).__name__.lower())
+    store = {}
+    optimizer.save_own_variables(store)
+    store = optimizer_store_layout(optimizer, store, to_keras=True)
+    for key, value in store.items():
+        group.create_dataset(str(key), data=np.asarray(value))
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if inner is not None and getattr(inner, "built", False):
+        # Keras also writes a LossScaleOptimizer's inner optimizer on its own, and reads it back
+        _write_optimizer(h5group.create_group("inner_optimizer"), inner)
+    if hasattr(optimizer, "_variable_segments"):
+        # a MultiOptimizer's optimizers, each under its snake_case class name (adam, adam_1, ...) as Keras
+        # names the items of a list attribute
+        used = {}
+        for _, child in optimizer._variable_segments():
+            name = _snake(type(child).__name__)
+            used[name] = used.get(name, -1) + 1
+            key = name if used[name] == 0 else f"{name}_{used[name]}"
+            _write_optimizer(h5group.require_group("optimizers").create_group(key), child)
 
 
 def write_weights_file(path, model):
@@ -345,6 +354,16 @@ def optimizer_store_layout(optimizer, store, to_keras):
     Slots mirror their parameter (a conv kernel's momentum is ``(out, in, kh, kw)`` inside,
     ``(kh, kw, in, out)`` in a Keras file). Arrays already in the target layout are left alone.
     """
+    segments = _store_segments(optimizer, store)
+    if segments is not None:
+        # a MultiOptimizer: each inner optimizer converts its own run of variables
+        out = dict(store)
+        for start, child in segments:
+            count = len(child.variables)
+            part = {str(k): out[str(start + k)] for k in range(count) if str(start + k) in out}
+            for key, value in optimizer_store_layout(child, part, to_keras).items():
+                out[str(start + int(key))] = value
+        return out
     slot_order = getattr(optimizer, "_slot_order", None)
     params = getattr(optimizer, "_params", None)
     if not slot_order or params is None:
@@ -365,6 +384,17 @@ def optimizer_store_layout(optimizer, store, to_keras):
         elif not to_keras and arr.shape == keras_shape:
             out[key] = np.transpose(arr, np.argsort(layout))
     return out
+
+
+def _store_segments(optimizer, store):
+    """``[(first key, inner optimizer)]`` for a MultiOptimizer (also inside a LossScaleOptimizer), else None."""
+    if hasattr(optimizer, "_variable_segments"):
+        return optimizer._variable_segments()
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if inner is not None and hasattr(inner, "_variable_segments"):
+        start = len(store) - len(inner.variables)
+        return [(start + pos, child) for pos, child in inner._variable_segments()]
+    return None
 
 
 def read_optimizer_vars(h5file):

@@ -112,7 +112,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     keras_format.apply_plan(plan)
     keras_format.read_assets(filepath, model)
     if compile and compile_config:
-        compile_from_config(model, compile_config)
+        from strided.utils import object_registration
+        with object_registration.custom_object_scope(custom_objects):  # e.g. a MultiOptimizer's selector
+            compile_from_config(model, compile_config)
         if optimizer_vars:
             _restore_optimizer(model, optimizer_vars)
     return model
