@@ -115,6 +115,9 @@ def _children(model):
 
 def walk_layers(model, prefix=""):
     """(h5 path, layer) for every layer whose variables are stored, depth first, as Keras writes them."""
+    own_layout = getattr(model, "_saved_layer_paths", None)
+    if own_layout is not None and not prefix:  # an object with Keras's own layout (FeatureSpace)
+        return own_layout()
     out = []
     for key, layer in _children(model):
         out.extend(_walk_layer(f"{prefix}layers/{key}", layer))

@@ -122,6 +122,11 @@ def _layer_class(class_name, custom_objects, module=None):
     cls = getattr(layers, class_name, None)
     if inspect.isclass(cls) and issubclass(cls, Layer):
         return cls
+    if module == "keras.utils":  # a Keras utility saved as a layer (FeatureSpace)
+        from strided import utils
+        cls = getattr(utils, class_name, None)
+        if inspect.isclass(cls) and issubclass(cls, Layer):
+            return cls
     if str(module).startswith("keras.src.applications."):  # e.g. LayerScale of keras.src.applications.convnext
         import importlib
         try:
@@ -342,6 +347,8 @@ def model_from_config(config, custom_objects=None, safe_mode=True):
         return _functional_subclass_from_config(config.get("registered_name") or class_name, inner,
                                                 custom_objects, safe_mode)
     layer = deserialize_layer(config, custom_objects, safe_mode)
+    if hasattr(layer, "build_from_config") and config.get("build_config") is not None:
+        layer.build_from_config(config["build_config"])  # e.g. FeatureSpace: its preprocessors, before loading
     return layer
 
 

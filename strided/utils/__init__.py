@@ -46,6 +46,7 @@ _LAZY = {
     "is_interactive_logging_enabled": "strided.utils.general_utils",
     "model_to_dot": "strided.utils.model_dot",
     "audio_dataset_from_directory": "strided.utils.audio_dataset",
+    "FeatureSpace": "strided.utils.feature_space",
 }
 
 
