@@ -338,3 +338,20 @@ def test_functional_model_takes_nested_dict_inputs():
     np.testing.assert_allclose(np.asarray(model.predict(x, verbose=0)), [[102.0], [102.0]])
     with pytest.raises(ValueError, match=r"keys \['a', 'b'\]"):
         model({"image": x["image"], "extra": {"a": x["extra"]["a"]}})
+
+
+@pytest.mark.keras
+def test_inputs_one_rank_off_are_adjusted_as_keras_does(real_keras):
+    import strided as keras
+
+    def build(ks):
+        a, b = ks.Input((1,), name="a"), ks.Input((3,), name="b")
+        return ks.Model({"a": a, "b": b}, ks.layers.Dense(1)(ks.layers.Concatenate()([a, b])))
+    ours, theirs = build(keras), build(real_keras)
+    ours.set_weights(theirs.get_weights())
+    x = {"a": np.arange(4, dtype="float32"), "b": np.ones((4, 3, 1), "float32")}  # (n,) and (n, 3, 1)
+    np.testing.assert_allclose(np.asarray(ours.predict(x, verbose=0)), theirs.predict(x, verbose=0), rtol=1e-6)
+    seq = keras.Sequential([keras.Input((1,)), keras.layers.Dense(2)])
+    assert tuple(seq.predict(np.arange(3.0), verbose=0).shape) == (3, 2)
+    with pytest.raises(ValueError, match="incompatible"):
+        ours({"a": np.zeros((4, 2), "float32"), "b": x["b"]})

@@ -109,8 +109,17 @@ class Model(Trainer, Layer):
     # ------------------------------------------------------------------ string inputs
     def _eager_call(self, inputs, kwargs):
         if isinstance(inputs, torch.Tensor) or not _holds_strings(inputs):
-            return super()._eager_call(inputs, kwargs)
+            return super()._eager_call(self._adjust_input_rank(inputs), kwargs)
         return self._eager_call_with_strings(inputs, kwargs)
+
+    def _adjust_input_rank(self, inputs):
+        """As Keras's functional models: an input one rank short of an ``Input`` whose last size is 1 gets
+        that axis (``(batch,)`` columns for ``Input((1,))``), one rank over with a last size of 1 loses it."""
+        structure = getattr(self, "_input_structure", None)
+        if structure is None:
+            specs = self.inputs if self._input_layer_known() else None
+            structure = specs[0] if specs and len(specs) == 1 else specs
+        return _map_inputs(structure, inputs, _fit_rank) if structure is not None else inputs
 
     def _eager_call_with_strings(self, inputs, kwargs):
         """A call with text among the inputs (``Input(dtype="string")``): the strings stay NumPy arrays
@@ -268,3 +277,25 @@ def _holds_strings(inputs):
     if isinstance(inputs, (list, tuple)):  # several inputs: one level down (no walk over lists of numbers)
         return any(_is_string_leaf(v) or isinstance(v, dict) and _holds_strings(v) for v in inputs)
     return False
+
+
+def _fit_rank(value, spec):
+    ndim, ref = getattr(value, "ndim", None), len(spec.shape)
+    if ndim is None or ndim == ref:
+        return value
+    if ndim == ref + 1 and value.shape[-1] == 1:
+        return value[..., 0]
+    if ndim == ref - 1 and spec.shape[-1] == 1:
+        return value[..., None]
+    return value
+
+
+def _map_inputs(structure, values, fn):
+    """``fn(value, input_spec)`` on each input value, walking the model's input structure."""
+    if isinstance(structure, KerasTensor):
+        return fn(values, structure)
+    if isinstance(structure, dict) and isinstance(values, dict):
+        return {k: _map_inputs(structure[k], v, fn) if k in structure else v for k, v in values.items()}
+    if isinstance(structure, (list, tuple)) and isinstance(values, (list, tuple)) and len(structure) == len(values):
+        return type(values)(_map_inputs(s, v, fn) for s, v in zip(structure, values))
+    return values
