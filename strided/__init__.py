@@ -20,7 +20,7 @@ _SUBMODULES = (
     "activations", "applications", "callbacks", "config", "constraints", "datasets", "initializers",
     "layers", "losses", "metrics", "models", "nn", "ops", "optimizers", "preprocessing",
     "regularizers", "utils", "visualize", "testing", "data", "training", "distribute", "distribution",
-    "mixed_precision", "backend", "saving", "random",
+    "mixed_precision", "backend", "saving", "random", "quantizers",
 )
 
 # Top-level names -> defining module (Keras exposes these at `keras.*`).

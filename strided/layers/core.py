@@ -6,10 +6,11 @@ import torch.nn.functional as F
 from strided.layers import _util
 from strided.layers.base import Layer
 from strided.layers.lora import LoRAMixin
+from strided.layers.quantization import QuantizationMixin
 from strided.utils import validation
 
 
-class Dense(LoRAMixin, _util.SpecLayer):
+class Dense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
     """Densely-connected layer: ``output = activation(dot(input, kernel) + bias)``.
 
     Args:
@@ -20,6 +21,8 @@ class Dense(LoRAMixin, _util.SpecLayer):
         kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
         kernel_constraint, bias_constraint: optional constraints.
         lora_rank, lora_alpha: train a low-rank update of a frozen kernel instead (see ``enable_lora``).
+        quantization_config: the config of a quantized layer (see ``quantize``; set by a quantized
+            model's config, with a dtype such as ``"int8_from_float32"``).
 
     Input shape: ``(batch, ..., input_dim)``. Output shape: ``(batch, ..., units)``.
     The kernel is ``(input_dim, units)`` in ``get_weights`` (stored ``(units, input_dim)`` for F.linear).
@@ -28,11 +31,13 @@ class Dense(LoRAMixin, _util.SpecLayer):
     supports_masking = True  # Keras: the mask of the input passes to the output
 
     _spec_min_ndim = 2
+    _quantizable, _q_kind = True, "dense"  # `quantize("int8" | "int4")`, see strided.layers.quantization
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
-                 lora_alpha=None, **kwargs):
+                 lora_alpha=None, quantization_config=None, **kwargs):
+        kwargs["dtype"] = self._init_quantization(kwargs.get("dtype"), quantization_config)
         self.units = validation.positive_int(units, "units")
         self.activation = _util.get_activation(activation)
         self.use_bias = validation.boolean(use_bias, "use_bias")
@@ -63,10 +68,13 @@ class Dense(LoRAMixin, _util.SpecLayer):
             self.bias = None
         self._built_axes = {-1: int(input_dim)}
         super().build(input_shape)
+        self._build_pending_quantization()
         if self.lora_rank:
             self.enable_lora(self.lora_rank, self.lora_alpha)
 
     def call(self, inputs):
+        if self.quantization_mode is not None:
+            return self._quantized_dense_call(inputs)
         x = _util.cast_like(inputs, self.kernel)
         if not self.lora_enabled:
             return self.activation(F.linear(x, self.kernel, self.bias))

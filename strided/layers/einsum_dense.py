@@ -9,6 +9,7 @@ import torch
 
 from strided.layers import _util
 from strided.layers.lora import LoRAMixin
+from strided.layers.quantization import QuantizationMixin
 from strided.utils import validation
 
 _FORMS = (  # (pattern, ellipsis on the left)
@@ -82,7 +83,7 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
     return kernel_shape, bias_shape, full, in_axes, out_axes
 
 
-class EinsumDense(LoRAMixin, _util.SpecLayer):
+class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
     """A dense layer of any rank, computed with ``einsum``.
 
     ``output = activation(einsum(equation, inputs, kernel) + bias)``; the kernel's and bias's shapes
@@ -100,6 +101,7 @@ class EinsumDense(LoRAMixin, _util.SpecLayer):
         kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
         kernel_constraint, bias_constraint: optional constraints.
         lora_rank, lora_alpha: train a low-rank update of a frozen kernel (see ``enable_lora``).
+        quantization_config: the config of a quantized layer (see ``quantize``).
 
     Input shape: the rank the equation's input names. Output shape: ``(batch, *output_shape)``
     (with the ``...`` axes in place).
@@ -108,13 +110,16 @@ class EinsumDense(LoRAMixin, _util.SpecLayer):
     over the last axis of a ``(batch, steps, features)`` input.
     """
 
+    _quantizable, _q_kind = True, "einsum"  # `quantize("int8" | "int4")`, see strided.layers.quantization
+
     def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
                  quantization_config=None, gptq_unpacked_column_size=None, **kwargs):
-        if quantization_config is not None or gptq_unpacked_column_size is not None:
-            raise ValueError(f"EinsumDense: quantized layers are not supported by strided. Received: "
-                             f"quantization_config={quantization_config!r}")
+        if gptq_unpacked_column_size is not None:
+            raise ValueError(f"EinsumDense: GPTQ-quantized layers are not supported by strided. Received: "
+                             f"gptq_unpacked_column_size={gptq_unpacked_column_size!r}")
+        kwargs["dtype"] = self._init_quantization(kwargs.get("dtype"), quantization_config)
         if not isinstance(equation, str):
             raise TypeError(f"Invalid type for argument `equation`. Expected a string such as 'ab,bc->ac'. "
                             f"Received: equation={equation!r}")
@@ -143,7 +148,7 @@ class EinsumDense(LoRAMixin, _util.SpecLayer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def _lora_units(self):
-        return self._keras_shape(self.kernel)[-1]
+        return self._lora_kernel_shape()[-1]
 
     def _kernel_initializer_for(self, in_axes, out_axes):
         """Keras counts the fans over the kernel's input and output letters only (VarianceScaling family)."""
@@ -172,6 +177,7 @@ class EinsumDense(LoRAMixin, _util.SpecLayer):
             self.bias = None
         self._spec_ndim = len(input_shape)
         super().build(input_shape)
+        self._build_pending_quantization()
         if self.lora_rank:
             self.enable_lora(self.lora_rank, self.lora_alpha)
 
@@ -179,6 +185,8 @@ class EinsumDense(LoRAMixin, _util.SpecLayer):
         return tuple(analyze_equation(self.equation, self.bias_axes, tuple(input_shape), self.partial_output_shape)[2])
 
     def call(self, inputs):
+        if self.quantization_mode is not None:
+            return self._quantized_dense_call(inputs)
         x = _util.cast_like(inputs, self.kernel)
         out = torch.einsum(self.equation, x, self._merged_kernel())
         if self.bias is not None:
@@ -199,7 +207,7 @@ class EinsumDense(LoRAMixin, _util.SpecLayer):
             "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
             "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
             "bias_constraint": _util.serialize("constraints", self.bias_constraint),
-            "quantization_config": None,
+            "quantization_config": self._quantization_config_entry(),
         })
         config.update(self._lora_config())
         return config

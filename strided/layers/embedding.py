@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from strided import config as _config
 from strided.layers import _util
 from strided.layers.base import Layer
+from strided.layers.quantization import QuantizationMixin
 from strided.utils import validation
 
 
@@ -30,7 +31,7 @@ def get_keras_mask(tensor):
     return getattr(tensor, "_keras_mask", None) if isinstance(tensor, torch.Tensor) else None
 
 
-class Embedding(Layer):
+class Embedding(QuantizationMixin, Layer):
     """Turns non-negative integers (indices) into dense vectors of fixed size.
 
     ``[[4], [20]] -> [[0.25, 0.1], [0.6, -0.2]]``: each index selects a row of the ``embeddings``
@@ -46,18 +47,19 @@ class Embedding(Layer):
             ``inputs != 0`` for the layers after it (so ``input_dim`` should be vocabulary size + 1).
         weights: optional initial table, an array of shape ``(input_dim, output_dim)`` (or a list of one).
         lora_rank, lora_alpha: learn a low-rank update ``(lora_alpha / rank) * A @ B`` of a frozen table.
+        quantization_config: the config of a quantized layer (see ``quantize``: int8 or int4 rows).
 
     Input shape: ``(batch, ...)`` integers. Output shape: ``(batch, ..., output_dim)``.
     """
+
+    _quantizable, _q_kind, _q_weight_name = True, "embedding", "embeddings"  # see strided.layers.quantization
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, weights=None, lora_rank=None, lora_alpha=None,
                  quantization_config=None, **kwargs):
         _strict_positive(input_dim, "input_dim")
         _strict_positive(output_dim, "output_dim")
-        if quantization_config is not None:
-            raise ValueError(f"{type(self).__name__}: quantized layers are not supported by strided. Received: "
-                             f"quantization_config={quantization_config!r}")
+        kwargs["dtype"] = self._init_quantization(kwargs.get("dtype"), quantization_config)
         kwargs.pop("input_length", None)  # Keras 3 warns and ignores it
         self.input_dim, self.output_dim = input_dim, output_dim
         self.embeddings_initializer = _util.get("initializers", embeddings_initializer, "embeddings_initializer")
@@ -81,6 +83,7 @@ class Embedding(Layer):
                                            regularizer=self.embeddings_regularizer,
                                            constraint=self.embeddings_constraint)
         self.built = True
+        self._build_pending_quantization()
         if self.lora_rank:
             self.enable_lora(self.lora_rank, self.lora_alpha)
 
@@ -118,12 +121,16 @@ class Embedding(Layer):
 
     # Files hold the merged table, as Keras's do; loading resets a LoRA update to zero.
     def _saved_arrays(self):
+        if self.quantization_mode is not None:
+            return QuantizationMixin._saved_arrays(self)
         with torch.no_grad():
             arrays = [self.embeddings.detach().cpu().numpy().copy()]
         extra = [w for w in self._tracked_weights if w._keras_name == "reverse_embeddings"]
         return arrays + [w.detach().cpu().numpy().copy() for w in extra]
 
     def _load_saved_arrays(self, arrays):
+        if self.quantization_mode is not None:
+            return QuantizationMixin._load_saved_arrays(self, arrays)
         params = [self._embeddings] + [w for w in self._tracked_weights if w._keras_name == "reverse_embeddings"]
         if len(arrays) != len(params):
             raise ValueError(f"Layer '{self.name}' expects {len(params)} saved arrays, received {len(arrays)}.")
@@ -138,6 +145,10 @@ class Embedding(Layer):
         inputs = torch.as_tensor(inputs)
         if inputs.dtype not in (torch.int32, torch.int64):
             inputs = inputs.to(torch.int64)
+        if self.quantization_mode is not None:
+            if inputs.device != self._embeddings.device and not inputs.is_meta:
+                inputs = inputs.to(self._embeddings.device)
+            return self._quantized_lookup(inputs)
         table = self.embeddings
         if inputs.device != table.device and not inputs.is_meta and not table.is_meta:
             inputs = inputs.to(table.device)
@@ -168,7 +179,7 @@ class Embedding(Layer):
             "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
             "embeddings_constraint": _util.serialize("constraints", self.embeddings_constraint),
             "mask_zero": self.mask_zero,
-            "quantization_config": None,
+            "quantization_config": self._quantization_config_entry(),
         })
         if self.lora_rank:
             config.update({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha})
@@ -191,6 +202,8 @@ class ReversibleEmbedding(Embedding):
     Call arguments: ``inputs``; ``reverse`` (default False): ``(batch, ..., output_dim)`` hidden
     states -> ``(batch, ..., input_dim)`` logits.
     """
+
+    _quantization_unsupported = True  # strided does not quantize the reverse projection
 
     def __init__(self, input_dim, output_dim, tie_weights=True, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False, reverse_dtype=None,

@@ -36,7 +36,7 @@ class LoRAMixin:
         if self.lora_enabled:
             raise ValueError("lora is already enabled. This can only be done once per layer.")
         rank = validation.positive_int(rank, "rank")
-        keras_shape = tuple(self._keras_shape(self.kernel))
+        keras_shape = tuple(self._lora_kernel_shape())
         self.lora_kernel_a = self.add_weight(shape=keras_shape[:-1] + (rank,), name="lora_kernel_a",
                                              initializer=_util.get("initializers", a_initializer, "a_initializer"),
                                              regularizer=self.kernel_regularizer)
@@ -48,6 +48,10 @@ class LoRAMixin:
         self.kernel.requires_grad_(False)
         self.lora_enabled, self.lora_rank = True, rank
         self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+
+    def _lora_kernel_shape(self):
+        """The kernel's Keras shape that ``A`` and ``B`` factorise (a quantized layer overrides it)."""
+        return self._keras_shape(self.kernel)
 
     def _lora_delta(self):
         """``(alpha / rank) * A @ B`` in the kernel's torch layout."""

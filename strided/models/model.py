@@ -174,6 +174,22 @@ class Model(Trainer, Layer):
         except AttributeError:
             return False
 
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantizes the weights of the model's Dense, EinsumDense and Embedding layers (Keras 3.15).
+
+        Args:
+            mode: ``"int8"`` or ``"int4"`` (optional when ``config`` is given).
+            config: a ``keras.quantizers`` config (``Int8QuantizationConfig``, ``Int4QuantizationConfig``).
+            filters: only layers whose name matches this regex (or one of a list), or for which this
+                callable returns True, are quantized.
+            type_check: (keyword) skip subclasses of the quantizable layers with a warning (default True).
+        """
+        from strided.layers import quantization
+        type_check = kwargs.pop("type_check", True)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        quantization.quantize_model(self, mode, config=config, filters=filters, type_check=type_check)
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None, show_flops=False, show_receptive_field=False):
         """Prints a table of layers, output shapes and parameter counts (tf.keras layout)."""
