@@ -32,6 +32,8 @@ _NAMES = {
     "Layer": "strided.layers.base",
     "KerasTensor": "strided.layers.symbolic",
     "Variable": "strided.layers.base",
+    "RematScope": "strided.rematerialization",
+    "remat": "strided.rematerialization",
     "constant": "strided.nn",
     "constant_initializer": "strided.initializers",
 }

@@ -54,6 +54,8 @@ class Metric:
         name: the metric name (as logged). dtype: the state dtype (floatx).
     """
 
+    _keras_metric = True  # layers and models track metrics assigned as their attributes
+
     def __init__(self, dtype=None, name=None):
         self.name = name or to_snake_case(self.__class__.__name__)
         self._dtype = dtype
@@ -108,6 +110,41 @@ class Metric:
     def __call__(self, *args, **kwargs):
         self.update_state(*args, **kwargs)
         return self.result()
+
+    # ---------------------------------------------------------------- stateless API (Keras 3)
+    def _check_state_list(self, metric_variables):
+        if len(metric_variables) != len(self._variables):
+            raise ValueError("Argument `metric_variables` must be a list of tensors corresponding 1:1 to "
+                             f"{type(self).__name__}().variables. Received list with length "
+                             f"{len(metric_variables)}, but expected {len(self._variables)} variables.")
+
+    def _with_state(self, metric_variables, fn):
+        """Runs ``fn()`` with the state set to ``metric_variables``; returns (its result, the state after),
+        leaving the metric's own state as it was."""
+        self._check_state_list(metric_variables)
+        saved = [v.clone() for v in self._variables]
+        try:
+            for v, value in zip(self._variables, metric_variables):
+                v.copy_(_tensor(value, dtype=v.dtype, device=v.device))
+            out = fn()
+            state = [v.clone() for v in self._variables]
+        finally:
+            for v, value in zip(self._variables, saved):
+                v.copy_(value)
+        return out, state
+
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """``update_state(*args, **kwargs)`` applied to the state ``metric_variables`` (1:1 with ``variables``);
+        returns the new state, leaving the metric unchanged."""
+        return self._with_state(metric_variables, lambda: self.update_state(*args, **kwargs))[1]
+
+    def stateless_result(self, metric_variables):
+        """``result()`` for the state ``metric_variables``, leaving the metric unchanged."""
+        return self._with_state(metric_variables, self.result)[0]
+
+    def stateless_reset_state(self):
+        """The state ``reset_state()`` would give, as new tensors (the metric is unchanged)."""
+        return self._with_state([v.clone() for v in self._variables], self.reset_state)[1]
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}

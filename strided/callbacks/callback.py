@@ -17,6 +17,19 @@ class Callback:
         self.model = None
         self.params = {}
 
+    @property
+    def model(self):
+        """The model being trained (under data parallelism, the model inside the DDP wrapper)."""
+        model = self.__dict__.get("_model")
+        inner = getattr(model, "module", None)
+        if inner is not None and type(model).__name__ == "DistributedDataParallel":
+            return inner
+        return model
+
+    @model.setter
+    def model(self, model):
+        self._model = model
+
     def set_params(self, params):
         self.params = params
 
@@ -119,6 +132,19 @@ class CallbackList(Callback):
 
     def append(self, callback):
         self.callbacks.append(callback)
+
+    @property
+    def model(self):
+        """The model being trained (under data parallelism, the model inside the DDP wrapper)."""
+        model = self.__dict__.get("_model")
+        inner = getattr(model, "module", None)
+        if inner is not None and type(model).__name__ == "DistributedDataParallel":
+            return inner
+        return model
+
+    @model.setter
+    def model(self, model):
+        self._model = model
 
     def set_params(self, params):
         self.params = params

@@ -22,6 +22,7 @@ import torch
 from torch.utils import _pytree as pytree
 
 from strided import config
+from strided import rematerialization as _remat
 from strided.layers import symbolic
 from strided.layers.symbolic import KerasTensor, Node
 
@@ -115,6 +116,7 @@ def name_scope_of(layer):
     """Weights made inside get ``layer``'s name in their path (a Sequential building its layers)."""
     stack = _NAME_SCOPES.__dict__.setdefault("stack", [])
     stack.append((layer, layer.name))
+    layer.__dict__["_keras_layer_path"] = "/".join(name for _, name in stack)
     try:
         yield
     finally:
@@ -129,11 +131,20 @@ def _in_name_scope(build):
         if stack and stack[-1][0] is self:  # a subclass's build calling super().build: one scope
             return build(self, *args, **kwargs)
         stack.append((self, self.name))
+        self.__dict__["_keras_layer_path"] = "/".join(name for _, name in stack)  # Keras's `layer.path`
+        if args and "_keras_build_shape" not in self.__dict__:
+            self.__dict__["_keras_build_shape"] = args[0]  # for get_build_config
         try:
-            return build(self, *args, **kwargs)
+            out = build(self, *args, **kwargs)
         finally:
             stack.pop()
+        self.built = True  # as Keras's build wrapper: a build that returns has built the layer
+        return out
     return scoped_build
+
+
+# The trainer's own metric attributes, which Model.metrics lists itself.
+_TRAINER_METRIC_ATTRIBUTES = frozenset({"_loss_tracker", "compiled_metrics", "compiled_loss"})
 
 
 class Layer(torch.nn.Module):
@@ -189,6 +200,8 @@ class Layer(torch.nn.Module):
         self._call_takes_mask = "mask" in self._call_params()
         # A layer with its own compute_mask may make a mask from unmasked inputs (Embedding, Masking).
         self._own_compute_mask = type(self).compute_mask is not Layer.compute_mask
+        if _remat.get_current_remat_mode() is not None:  # made inside a RematScope
+            _remat.attach(self)
 
     # ------------------------------------------------------------------ naming, config
     @classmethod
@@ -226,7 +239,8 @@ class Layer(torch.nn.Module):
             w.requires_grad_(bool(value) and w._keras_trainable and not getattr(w, "_keras_frozen", False))
 
     def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
-                   regularizer=None, constraint=None, name=None, torch_layout=None, memory_format=None):
+                   regularizer=None, constraint=None, name=None, torch_layout=None, memory_format=None,
+                   autocast=True, aggregation="none", overwrite_with_gradient=False):
         """Creates a weight of Keras-layout ``shape`` and tracks it.
 
         Args:
@@ -240,6 +254,9 @@ class Layer(torch.nn.Module):
                 layout cuDNN and oneDNN use with channels_last activations: the conv then needs no weight
                 copy each step, and the gradients and optimizer slots share the parameter's strides, so
                 the optimizer's multi-tensor (foreach) kernels take their fast path.
+            autocast: accepted for Keras compatibility (the trainer applies mixed precision).
+            aggregation: the variable's ``aggregation`` annotation (``'none'``, ``'mean'``, ``'sum'``...).
+            overwrite_with_gradient: optimizers replace the weight by its gradient (``Variable``).
         """
         from strided import constraints, initializers, regularizers
         shape = tuple(int(s) for s in (shape or ()))
@@ -262,6 +279,13 @@ class Layer(torch.nn.Module):
         param._keras_layout = None if torch_layout is None else tuple(int(i) for i in np.argsort(torch_layout))
         param._keras_regularizer = regularizers.get(regularizer) if regularizer is not None else None
         param._keras_constraint = constraints.get(constraint) if constraint is not None else None
+        if aggregation != "none":
+            if aggregation not in _VARIABLE_AGGREGATIONS:
+                raise ValueError("Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, "
+                                 f"`'mean'`, `'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}")
+            param._keras_aggregation = aggregation or "none"
+        if overwrite_with_gradient:
+            param.overwrite_with_gradient = overwrite_with_gradient
         attr = param._keras_name
         while attr in self._parameters or hasattr(type(self), attr):
             attr = "_" + attr
@@ -442,6 +466,7 @@ class Layer(torch.nn.Module):
         if self.built:
             return
         self._check_build_shape(input_shape)
+        self.__dict__["_keras_build_shape"] = input_shape
         self.build(input_shape)
         self.built = True
         if self._initial_weights is not None:
@@ -666,6 +691,169 @@ class Layer(torch.nn.Module):
     def input_spec_shape(self):
         return self._batch_input_shape
 
+    # ------------------------------------------------------------------ the rest of Keras 3's Layer API
+    # (the logic lives in layers/layer_api.py; nothing here runs on the call path)
+    def __setattr__(self, name, value):
+        if (getattr(value, "_keras_metric", False) or (isinstance(value, (list, tuple)) and value and getattr(
+                value[0], "_keras_metric", False))) and name not in _TRAINER_METRIC_ATTRIBUTES:
+            self.__dict__.setdefault("_tracked_metrics", {})[name] = value  # Keras tracks metric attributes
+            Layer._metric_attributes += 1
+        super().__setattr__(name, value)
+
+    _metric_attributes = 0  # metrics ever assigned as layer attributes (none: Model.metrics skips the search)
+
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
+                     constraint=None, name=None):
+        """Adds a weight variable to the layer (Keras 3's alias of ``add_weight``).
+
+        Args:
+            shape: the variable's shape (Keras layout).
+            initializer: initializer name or object.
+            dtype: dtype name (default: the layer's dtype).
+            trainable: whether the optimizer updates it.
+            autocast: accepted for Keras compatibility.
+            regularizer, constraint: names or objects, as in Keras.
+            name: the variable name.
+
+        Returns:
+            The new ``Variable``.
+        """
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
+                               autocast=autocast, regularizer=regularizer, constraint=constraint, name=name)
+
+    @property
+    def input_spec(self):
+        """The layer's ``InputSpec`` (or list of them), None unless set (Keras checks inputs against it)."""
+        return self.__dict__.get("_input_spec")
+
+    @input_spec.setter
+    def input_spec(self, value):
+        self.__dict__["_input_spec"] = value
+
+    @property
+    def path(self):
+        """The layer's path under the layers that built it (``'sequential/dense'``); None before it is built."""
+        if not self.built:
+            return None
+        path = self.__dict__.get("_keras_layer_path")
+        if path:
+            return path
+        for w in self._tracked_weights:
+            return w.path.rsplit("/", 1)[0] if "/" in w.path else self.name
+        return self.name
+
+    @property
+    def dtype_policy(self):
+        """The layer's ``DTypePolicy``: its own dtype, or the global mixed policy for a float32 layer."""
+        from strided.layers import layer_api
+        return layer_api.dtype_policy(self)
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        from strided.layers import layer_api
+        layer_api.set_dtype_policy(self, value)
+
+    @property
+    def compute_dtype(self):
+        """The dtype the layer computes in (``dtype_policy.compute_dtype``)."""
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        """The dtype of the layer's weights (``dtype_policy.variable_dtype``)."""
+        return self.dtype_policy.variable_dtype
+
+    @property
+    def input_dtype(self):
+        """The dtype inputs are converted to (the compute dtype)."""
+        return self.compute_dtype
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Symbolic outputs (``KerasTensor``s) of a call on symbolic inputs, without adding a graph node.
+
+        The layer is built on the inputs' shapes first if needed; shapes come from a meta-device run of
+        ``call``.
+        """
+        from strided.layers import layer_api
+        return layer_api.compute_output_spec(self, args, kwargs)
+
+    def symbolic_call(self, *args, **kwargs):
+        """Keras's ``symbolic_call``: the output spec of a call on symbolic inputs (no node recorded)."""
+        return self.compute_output_spec(*args, **kwargs)
+
+    def get_build_config(self):
+        """``{'input_shape': shape}`` the layer was built with (None if it was never built)."""
+        from strided.layers import layer_api
+        return layer_api.get_build_config(self)
+
+    def build_from_config(self, config):
+        """Builds the layer from a ``get_build_config()`` dict (``input_shape`` or ``shapes_dict``)."""
+        from strided.layers import layer_api
+        layer_api.build_from_config(self, config)
+
+    def save_own_variables(self, store):
+        """Writes the layer's own variables (not its sublayers') into ``store`` as ``'0'``, ``'1'``...: the
+        trainable ones, then the others, as NumPy arrays in Keras layout (Keras's ``model.weights.h5`` layout)."""
+        from strided.layers import layer_api
+        layer_api.save_own_variables(self, store)
+
+    def load_own_variables(self, store):
+        """Loads the layer's own variables from a ``save_own_variables`` store (same count and shapes)."""
+        from strided.layers import layer_api
+        layer_api.load_own_variables(self, store)
+
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
+        """Calls the layer with the given variable values, leaving its own variables untouched.
+
+        Args:
+            trainable_variables: values 1:1 with ``layer.trainable_variables`` (gradients flow to them).
+            non_trainable_variables: values 1:1 with ``layer.non_trainable_variables``.
+            *args, **kwargs: the call's arguments.
+            return_losses: also return the losses of the call (activity and weight regularization).
+
+        Returns:
+            ``(outputs, non_trainable_variables)`` with the updated non-trainable values (BatchNormalization's
+            moving statistics after a training call...), or ``(outputs, non_trainable_variables, losses)``.
+        """
+        from strided.layers import layer_api
+        return layer_api.stateless_call(self, trainable_variables, non_trainable_variables, args, kwargs,
+                                               return_losses)
+
+    @property
+    def torch_params(self):
+        """A ``torch.nn.ParameterDict`` of the layer's variables keyed by their paths (Keras-torch's attribute)."""
+        return torch.nn.ParameterDict({w.path: w for w in self.weights})
+
+    def rematerialized_call(self, layer_call, *args, **kwargs):
+        """``layer_call`` with rematerialization when the layer was made under a ``RematScope``.
+
+        Activations of a rematerialized call are recomputed in the backward pass
+        (``torch.utils.checkpoint``) instead of being kept; without a remat mode ``layer_call`` is returned.
+        """
+        return _remat.rematerialized_call(self, layer_call, args, kwargs)
+
+    @property
+    def metrics(self):
+        """Metrics assigned as attributes of this layer and of its sublayers."""
+        out = []
+        for value in self.__dict__.get("_tracked_metrics", {}).values():
+            out.extend(value if isinstance(value, (list, tuple)) else [value])
+        for layer in self._sublayers():
+            out.extend(layer.metrics)
+        return out
+
+    @property
+    def metrics_variables(self):
+        """The state variables of ``metrics``."""
+        return [v for m in self.metrics for v in m.variables]
+
+    def add_metric(self, *args, **kwargs):
+        """Removed in Keras 3: raises, naming what to do instead."""
+        raise NotImplementedError(
+            "Layer `add_metric()` method is deprecated. Add your metric in `Model.compile(metrics=[...])`, or "
+            "create metric trackers in init() or build() when subclassing the layer or model, then call "
+            "`metric.update_state()` whenever necessary.")
+
 
 def _input_masks(inputs, keep_none=False):
     """The ``_keras_mask`` of each tensor of a list/tuple/dict input, in its structure; None when no tensor
@@ -705,12 +893,101 @@ def _rebuild_variable(data, requires_grad, attributes):
     return variable
 
 
+_VARIABLE_AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")
+_VARIABLE_SYNCHRONIZATIONS = (None, "none", "on_read", "on_write", "auto")
+
+
 class Variable(torch.nn.Parameter):
-    """A layer weight: a ``torch.nn.Parameter`` (stored in torch layout, see ``add_weight``).
+    """A weight: a ``torch.nn.Parameter`` with the Keras 3 ``keras.Variable`` API.
+
+    Layers make them with ``add_weight`` (stored in torch layout, see there); user code can make one as
+    Keras does, ``Variable(initializer, shape=None, dtype=None, trainable=True, name=None)``.
+
+    Args:
+        initializer: an initial value (array, list, number, tensor), or an initializer name or callable
+            called as ``initializer(shape, dtype=dtype)`` (then ``shape`` is required).
+        shape: the shape, for a callable or named ``initializer``.
+        dtype: the dtype name; default the initial value's dtype, or ``floatx()`` for an initializer.
+        trainable: whether gradients are computed for it (``requires_grad``).
+        autocast: accepted for Keras compatibility (mixed precision is applied by the trainer).
+        aggregation: ``"none"``, ``"mean"``, ``"sum"`` or ``"only_first_replica"`` (an annotation).
+        synchronization: ``"none"``, ``"on_read"``, ``"on_write"`` or ``"auto"`` (an annotation).
+        name: the variable name (no ``/``); default ``variable``, ``variable_1``...
 
     ``value`` is the parameter itself, so Keras-on-PyTorch code such as a custom ``train_step``
-    reading ``[v.value.grad for v in self.trainable_weights]`` runs unchanged.
+    reading ``[v.value.grad for v in self.trainable_weights]`` runs unchanged. ``assign``,
+    ``assign_add`` and ``assign_sub`` update it in place, outside autograd.
+
+    Example:
+
+    ```python
+    v = strided.Variable(initializer=np.ones((2, 2)), trainable=False, name="counts")
+    v.assign_add(np.ones((2, 2)))
+    ```
     """
+
+    def __new__(cls, initializer=None, shape=None, dtype=None, trainable=True, autocast=True, aggregation="none",
+                synchronization="auto", name=None, requires_grad=None, **kwargs):
+        if requires_grad is not None or isinstance(shape, bool):
+            # torch's own construction, Parameter(data, requires_grad): add_weight, deepcopy, unpickling
+            return super().__new__(cls, initializer, shape if requires_grad is None else requires_grad)
+        return cls._keras_new(initializer, shape, dtype, trainable, aggregation, synchronization, name, kwargs)
+
+    def __init__(self, *args, **kwargs):  # all done in __new__
+        super().__init__()
+
+    @classmethod
+    def _keras_new(cls, initializer, shape, dtype, trainable, aggregation, synchronization, name, kwargs):
+        kwargs.pop("layout", None)
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to Variable: {kwargs}")
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            raise ValueError("Argument `name` must be a string and cannot contain character `/`. "
+                             f"Received: name={name}")
+        if aggregation not in _VARIABLE_AGGREGATIONS:
+            raise ValueError("Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, `'mean'`, "
+                             f"`'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}")
+        if synchronization not in _VARIABLE_SYNCHRONIZATIONS:
+            raise ValueError("Invalid value for argument `synchronization`. Expected one of `None`, `'none'`, "
+                             f"`'on_read'`, `'on_write'`, `'auto'`. Received: synchronization={synchronization}")
+        if isinstance(initializer, str) or (callable(initializer) and not isinstance(initializer, torch.Tensor)):
+            from strided import initializers
+            init = initializers.get(initializer)
+            if shape is None:
+                raise ValueError("When creating a Variable from an initializer, the `shape` argument should be "
+                                 f"specified. Received: initializer={init} and shape={shape}")
+            shape = tuple(int(s) for s in shape)
+            value = torch.as_tensor(init(shape, dtype=dtype or config.floatx()),
+                                    dtype=config.torch_dtype(dtype or config.floatx()))
+        else:
+            if initializer is None:
+                raise ValueError("Argument `initializer` must be an initial value or an initializer. "
+                                 "Received: initializer=None")
+            if isinstance(initializer, torch.Tensor):
+                value = initializer.detach().clone()
+            else:
+                arr = np.asarray(initializer)
+                if arr.dtype.kind == "f" and not isinstance(initializer, np.ndarray) and dtype is None:
+                    arr = arr.astype(config.floatx())  # Python floats follow floatx; NumPy arrays keep theirs
+                value = torch.as_tensor(arr.copy())
+            if dtype is not None:
+                value = value.to(config.torch_dtype(dtype))
+            if shape is not None and tuple(value.shape) != tuple(shape):
+                raise ValueError(f"Initial value has shape {tuple(value.shape)}, but the variable's `shape` is "
+                                 f"{tuple(shape)}. Received: shape={shape}")
+        grad = bool(trainable) and (value.is_floating_point() or value.is_complex())
+        variable = super().__new__(cls, value.to(config.get_device()), grad)
+        name = name or unique_name("variable")
+        variable._keras_name = name
+        scopes = [scope for _, scope in getattr(_NAME_SCOPES, "stack", ())]
+        variable._keras_path = "/".join(scopes + [name])
+        variable._keras_trainable = bool(trainable)
+        variable._keras_layout = None
+        variable._keras_regularizer = None
+        variable._keras_constraint = None
+        variable._keras_aggregation = aggregation or "none"
+        variable._keras_synchronization = synchronization or "none"
+        return variable
 
     @property
     def value(self):
@@ -725,6 +1002,150 @@ class Variable(torch.nn.Parameter):
     def path(self):
         """Keras's variable path, the weight's name under the scopes it was made in (``'dense/kernel'``)."""
         return getattr(self, "_keras_path", None) or self.name
+
+    # ------------------------------------------------------------------ Keras attributes
+    @property
+    def trainable(self):
+        """Whether the variable is trained (its ``requires_grad``); settable, as in Keras.
+
+        Setting it also moves the variable in or out of its layer's ``trainable_weights``.
+        """
+        return bool(self.requires_grad)
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        if getattr(self, "_keras_trainable", True):
+            self._keras_frozen = not value
+        elif value:
+            self._keras_trainable, self._keras_frozen = True, False
+        if value and not (self.is_floating_point() or self.is_complex()):
+            raise ValueError(f"Only variables of a floating point dtype can be trainable. Received a variable of "
+                             f"dtype {self.dtype} for trainable={value}")
+        self.requires_grad_(value)
+
+    @property
+    def constraint(self):
+        """The constraint applied (on the Keras layout) after each optimizer update, or None."""
+        return getattr(self, "_keras_constraint", None)
+
+    @constraint.setter
+    def constraint(self, value):
+        if value is not None and not callable(value):
+            raise ValueError("Invalid value for attribute `constraint`. Expected a callable (such as a "
+                             f"`keras.constraints.Constraint` instance) or `None`. Received: constraint={value}")
+        self._keras_constraint = value
+
+    @property
+    def regularizer(self):
+        """The weight regularizer whose penalty joins the layer's ``losses``, or None."""
+        return getattr(self, "_keras_regularizer", None)
+
+    @regularizer.setter
+    def regularizer(self, value):
+        if value is not None and not callable(value):
+            raise ValueError("Invalid value for attribute `regularizer`. Expected a callable (such as a "
+                             f"`keras.regularizers.Regularizer` instance) or `None`. Received: regularizer={value}")
+        self._keras_regularizer = value
+
+    @property
+    def aggregation(self):
+        """How a distributed copy of this variable is aggregated (``'none'`` unless given)."""
+        return getattr(self, "_keras_aggregation", "none")
+
+    @property
+    def synchronization(self):
+        """How a distributed copy of this variable is synchronized (``'auto'`` unless given)."""
+        return getattr(self, "_keras_synchronization", "auto")
+
+    @property
+    def overwrite_with_gradient(self):
+        """Whether optimizers replace this variable by its gradient instead of a descent step (Keras's
+        float8 scales use it); settable with a bool."""
+        return getattr(self, "_keras_overwrite_with_gradient", False)
+
+    @overwrite_with_gradient.setter
+    def overwrite_with_gradient(self, value):
+        if not isinstance(value, bool):
+            raise TypeError(f"`overwrite_with_gradient` must be a boolean. Received: {value}")
+        self._keras_overwrite_with_gradient = value
+        if value:
+            Variable._overwrite_flags += 1  # optimizers look for such variables only once one exists
+
+    _overwrite_flags = 0
+
+    def _keras_shape(self):
+        layout = getattr(self, "_keras_layout", None)
+        return tuple(self.shape[i] for i in layout) if layout else tuple(self.shape)
+
+    def _stored(self, value, broadcast=False):
+        """``value`` as a tensor in this variable's storage layout, dtype and device.
+
+        A variable stored in torch layout (a conv kernel) takes values in its Keras layout (NumPy arrays,
+        as ``get_weights`` gives) or, for torch tensors, in the stored layout (``v - lr * v.grad``).
+        """
+        t = value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
+        if t.device != self.device and not t.is_meta:
+            t = t.to(self.device)
+        if t.dtype != self.dtype:
+            t = t.to(self.dtype)
+        layout = getattr(self, "_keras_layout", None)
+        if not layout:
+            return t
+        shape, keras_shape = tuple(t.shape), self._keras_shape()
+        if shape == tuple(self.shape) and (isinstance(value, torch.Tensor) or shape != keras_shape):
+            return t
+        if shape != keras_shape and broadcast:
+            try:
+                t = torch.broadcast_to(t, keras_shape)
+            except RuntimeError:
+                return t
+            shape = keras_shape
+        if shape == keras_shape:
+            return t.permute(*np.argsort(layout))
+        return t
+
+    def _keras_value(self):
+        layout = getattr(self, "_keras_layout", None)
+        value = self.detach()
+        return value.permute(*layout) if layout else value
+
+    def assign(self, value):
+        """Sets the variable to ``value`` in place (outside autograd) and returns the new value.
+
+        ``value`` must have the variable's (Keras) shape; it is cast to the variable's dtype.
+        """
+        t = self._stored(value)
+        self._check_assign_shape(t, value)
+        if not (t.is_meta or self.is_meta):  # a shape-only (symbolic) call changes nothing
+            with torch.no_grad():
+                self.copy_(t)
+        return self._keras_value().clone()
+
+    def assign_add(self, value):
+        """Adds ``value`` to the variable in place (``assign(variable + value)``); returns the new value."""
+        t = self._stored(value, broadcast=True)
+        if not (t.is_meta or self.is_meta):
+            return self.assign(self.detach() + t)
+        return self._keras_value()
+
+    def assign_sub(self, value):
+        """Subtracts ``value`` from the variable in place (``assign(variable - value)``); returns the new value."""
+        t = self._stored(value, broadcast=True)
+        if not (t.is_meta or self.is_meta):
+            return self.assign(self.detach() - t)
+        return self._keras_value()
+
+    def _check_assign_shape(self, t, value):
+        if tuple(t.shape) != tuple(self.shape):
+            received = tuple(np.shape(value)) if not isinstance(value, torch.Tensor) else tuple(value.shape)
+            raise ValueError("The shape of the target variable and the shape of the target value in "
+                             f"`variable.assign(value)` must match. variable.shape={self._keras_shape()}, "
+                             f"Received: value.shape={received}. Target variable: {self.path}")
+
+    def numpy(self, *, force=False):
+        """The value as a NumPy array in Keras layout (what ``get_weights`` gives for this variable)."""
+        return self._keras_value().cpu().numpy().copy()
 
     def __reduce_ex__(self, protocol):
         # Pickling (torch.save(model), multiprocessing) rebuilds a Variable with its Keras attributes;

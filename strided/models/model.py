@@ -265,6 +265,58 @@ class Model(Trainer, Layer):
         from strided.saving import saving_api
         return saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
+    # ------------------------------------------------------------------ state trees, compile configs
+    def get_state_tree(self, value_format="backend_tensor"):
+        """All the model's variables as nested dicts keyed by their Keras paths.
+
+        Args:
+            value_format: ``"backend_tensor"`` (torch tensors) or ``"numpy_array"``.
+
+        Returns:
+            ``{'trainable_variables': {...}, 'non_trainable_variables': {...}, 'optimizer_variables': {...},
+            'metrics_variables': {...}}``, e.g. ``tree['trainable_variables']['seq']['dense']['kernel']``,
+            values in Keras layout.
+        """
+        from strided.models import state_tree
+        return state_tree.get_state_tree(self, value_format)
+
+    def set_state_tree(self, state_tree):
+        """Assigns the values of a ``get_state_tree()``-style dict (any subset of its paths) to the model."""
+        from strided.models import state_tree as state_tree_module
+        state_tree_module.set_state_tree(self, state_tree)
+
+    def get_compile_config(self):
+        """The ``compile()`` arguments as a serializable dict (what ``.keras`` files store); ``{}`` if the
+        model is not compiled."""
+        from strided.saving import keras_format
+        return keras_format.compile_config(self) or {}
+
+    def compile_from_config(self, config):
+        """Compiles the model from a ``get_compile_config()`` dict and builds the optimizer's variables."""
+        from strided.training.trainer import Trainer
+        if type(self).compile is not Trainer.compile:
+            import warnings
+            warnings.warn("`compile()` was not called as part of model loading because the model's `compile()` "
+                          "method is custom. All subclassed Models that have `compile()` overridden should also "
+                          "override `get_compile_config()` and `compile_from_config(config)`. Alternatively, you "
+                          "can call `compile()` manually after loading.", stacklevel=2)
+            return
+        from strided.saving import saving_api
+        saving_api.compile_from_config(self, config)
+        if self.built and self.optimizer is not None and hasattr(self.optimizer, "build"):
+            self.optimizer.build(self.trainable_variables)
+
+    def stateless_compute_loss(self, trainable_variables, non_trainable_variables, metrics_variables, x=None, y=None,
+                               y_pred=None, sample_weight=None, training=True):
+        """``compute_loss`` computed with the given variable values (regularization losses included).
+
+        Returns:
+            ``(loss, (trainable_variables, non_trainable_variables, metrics_variables))``.
+        """
+        from strided.models import state_tree
+        return state_tree.stateless_compute_loss(self, trainable_variables, non_trainable_variables,
+                                                 metrics_variables, x, y, y_pred, sample_weight, training)
+
     def to_json(self, **kwargs):
         from strided.saving import serialization
         return serialization.model_to_json(self, **kwargs)

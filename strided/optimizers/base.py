@@ -33,6 +33,23 @@ def _non_negative(value, name, allow_none=True):
     return float(value)
 
 
+class _Scope:
+    """A name for ``name_scope_of``: optimizer variables get the optimizer's name in their path."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+def _assign(variable, value, method):
+    if hasattr(variable, method):
+        getattr(variable, method)(value)
+        return
+    value = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
+    with torch.no_grad():  # a slot tensor of a built-in optimizer
+        value = value.to(device=variable.device, dtype=variable.dtype)
+        {"assign": variable.copy_, "assign_add": variable.add_, "assign_sub": variable.sub_}[method](value)
+
+
 class Optimizer:
     """Base class of strided optimizers (Keras 3 API).
 
@@ -100,6 +117,7 @@ class Optimizer:
         self._gradients_reduced = False  # set by fit's own step, whose gradients DDP already averaged
         self._exclude_ids = set()
         self._exclude_pattern = None
+        self._own_variables = []  # made by add_variable (Keras-style optimizers), after the slots
 
     # ----------------------------------------------------------------------------- learning rate
     def _set_lr(self, learning_rate, initial=False):
@@ -206,7 +224,17 @@ class Optimizer:
             out.append(torch.tensor(self._lr, dtype=torch.float32))
         out.extend(self._slots[n][i] for n, i in self._slot_order)
         out.extend(t for _, t in self._extra_variables())
+        out.extend(self.__dict__.get("_own_variables", ()))
         return out
+
+    def _variable_paths(self):
+        """Keras's paths of ``variables``: ``adam/iteration``, ``adam/seq_dense_kernel_momentum``..."""
+        def ref(i):
+            param = self._params[i]
+            return (getattr(param, "path", None) or getattr(param, "name", None) or f"variable_{i}").replace("/", "_")
+        names = ["iteration"] + (["learning_rate"] if isinstance(self._lr, float) else [])
+        names += [f"{ref(i)}_{n}" for n, i in self._slot_order] + [n for n, _ in self._extra_variables()]
+        return [f"{self.name}/{n}" for n in names] + [v.path for v in self.__dict__.get("_own_variables", ())]
 
     def _variable_names(self):
         names = ["iteration"] + (["learning_rate"] if isinstance(self._lr, float) else [])
@@ -245,6 +273,9 @@ class Optimizer:
         pos += len(self._slot_order)
         for (name, _), w in zip(self._extra_variables(), weights[pos:]):
             self._set_extra(name, float(np.asarray(w)))
+        pos += len(self._extra_variables())
+        for v, w in zip(self.__dict__.get("_own_variables", ()), weights[pos:]):
+            v.assign(w)
 
     def get_state(self):
         """A picklable snapshot of the state: ``{'names': [...], 'weights': [arrays]}`` in Keras order."""
@@ -281,6 +312,127 @@ class Optimizer:
                           "variables.", stacklevel=2)
             return
         self.set_weights([store[str(i)] for i in range(len(store.keys()))])
+
+    # ----------------------------------------------------------------------------- Keras-style variables
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", layout=None, name=None):
+        """Adds a state variable to the optimizer (listed in ``variables`` after the built-in slots).
+
+        Args:
+            shape: the variable's shape.
+            initializer: initializer name or object (default ``"zeros"``).
+            dtype: dtype name (default ``floatx()``).
+            aggregation: the variable's aggregation annotation.
+            layout: accepted for Keras compatibility.
+            name: the variable's name; its path is ``<optimizer name>/<name>``.
+
+        Returns:
+            The new (non-trainable) ``strided.Variable``.
+        """
+        from strided.layers.base import Variable, name_scope_of
+        with name_scope_of(_Scope(self.name)):
+            variable = Variable(initializer=initializer, shape=tuple(shape), dtype=dtype, trainable=False,
+                                aggregation=aggregation, name=name)
+        self.__dict__.setdefault("_own_variables", []).append(variable)
+        return variable
+
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
+        """Adds a variable shaped like ``reference_variable`` (its stored layout), named
+        ``<reference path with _>_<name>`` as Keras names optimizer slots (``dense_kernel_momentum``)."""
+        name = name or "var"
+        ref_name = getattr(reference_variable, "path", None) or str(getattr(reference_variable, "name", "variable"))
+        name = f"{ref_name.replace('/', '_').replace(':', '_')}_{name}"
+        variable = self.add_variable(shape=tuple(reference_variable.shape), initializer=initializer,
+                                     dtype=str(reference_variable.dtype).replace("torch.", ""), name=name)
+        if variable.device != reference_variable.device:
+            variable.data = variable.data.to(reference_variable.device)
+        return variable
+
+    def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
+        """``add_variable_from_reference`` for each variable (None for those with ``overwrite_with_gradient``);
+        one list for a single ``name``, a tuple of lists for a list of names (created interleaved, as Keras)."""
+        names = [name] if isinstance(name, str) else list(name)
+        inits = [initializer] * len(names) if isinstance(initializer, str) or not isinstance(
+            initializer, (list, tuple)) else list(initializer)
+        if len(names) != len(inits):
+            raise ValueError("The number of provided names must match the number of provided initializers.  "
+                             f"Received name='{name}', initializer='{initializer}'")
+        out = tuple([] for _ in names)
+        for variable in trainable_variables:
+            for i, (n, init) in enumerate(zip(names, inits)):
+                out[i].append(None if getattr(variable, "overwrite_with_gradient", False)
+                              else self.add_variable_from_reference(variable, name=n, initializer=init))
+        return out[0] if isinstance(name, str) else out
+
+    def _get_variable_index(self, variable):
+        """The position of ``variable`` in the list the optimizer was built with (Keras's helper)."""
+        return self._indices([variable])[0]
+
+    def assign(self, variable, value):
+        """``variable.assign(value)`` (an optimizer slot or a model variable), in place."""
+        _assign(variable, value, "assign")
+
+    def assign_add(self, variable, value):
+        """``variable.assign_add(value)``, in place."""
+        _assign(variable, value, "assign_add")
+
+    def assign_sub(self, variable, value):
+        """``variable.assign_sub(value)``, in place."""
+        _assign(variable, value, "assign_sub")
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """One ``apply`` step on given values, leaving the optimizer and the model untouched.
+
+        Args:
+            optimizer_variables: values 1:1 with ``optimizer.variables``.
+            grads: the gradients, 1:1 with ``trainable_variables``.
+            trainable_variables: values 1:1 with the variables the optimizer was built with.
+
+        Returns:
+            ``(new trainable_variables, new optimizer_variables)``.
+        """
+        if not self.built:
+            raise ValueError(f"To call `stateless_apply`, {type(self).__name__} must be built (i.e. its variables "
+                             "must have been created). You can build it via `optimizer.build(trainable_variables)`.")
+        current = self.variables
+        if len(optimizer_variables) != len(current):
+            raise ValueError("Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
+                             f"{type(self).__name__}().variables. Received list with length "
+                             f"{len(optimizer_variables)}, but expected {len(current)} variables.")
+        if len(trainable_variables) != len(self._params):
+            raise ValueError("Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to the "
+                             "trainable variables list that the optimizer was built with. Received "
+                             f"len(trainable_variables) == {len(trainable_variables)} whereas the optimizer was "
+                             f"built with {len(self._params)} variables.")
+        saved_state = self.get_weights()
+        saved_params = [p.detach().clone() for p in self._params]
+        try:
+            with torch.no_grad():
+                self.set_weights([np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v)
+                                  for v in optimizer_variables])
+                for p, v in zip(self._params, trainable_variables):
+                    p.copy_(v.detach() if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v)))
+            self.apply(grads)
+            new_params = [p.detach().clone() for p in self._params]
+            new_state = [v.detach().clone() for v in self.variables]
+        finally:
+            with torch.no_grad():
+                self.set_weights(saved_state)
+                for p, v in zip(self._params, saved_params):
+                    p.copy_(v)
+        return new_params, new_state
+
+    def _overwrite_with_gradients(self, grads, params, idx):
+        """Variables flagged ``overwrite_with_gradient`` take their gradient as value and leave the update."""
+        keep = []
+        for k, (g, p) in enumerate(zip(grads, params)):
+            if getattr(p, "_keras_overwrite_with_gradient", False):
+                p.copy_(g)
+            else:
+                keep.append(k)
+        if len(keep) == len(params):
+            return grads, params, idx
+        full = list(range(len(params))) if idx is None else idx
+        return [grads[k] for k in keep], [params[k] for k in keep], [full[k] for k in keep]
 
     # ----------------------------------------------------------------------------- weight decay
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
@@ -349,6 +501,11 @@ class Optimizer:
             params = [params[k] for k in keep]
             grads = [grads[k] for k in keep]
         grads = [g.detach() if g.dtype == p.dtype else g.detach().to(p.dtype) for g, p in zip(grads, params)]
+        if getattr(type(params[0]), "_overwrite_flags", 0):  # a variable was flagged overwrite_with_gradient
+            grads, params, idx = self._overwrite_with_gradients(grads, params, idx)
+            if not params:
+                self._step += 1
+                return
         if not getattr(self, "_gradients_reduced", False) and distribute.world_size() > 1:
             # A custom train_step under torchrun computed these gradients on this rank's share only:
             # average them over the ranks, or every rank would drift apart.
@@ -438,8 +595,16 @@ class Optimizer:
         return grads
 
     def _update(self, params, grads, slots, lr, step):
-        """Update rule: ``step`` is the 1-based local step (Keras's ``iterations + 1``)."""
-        raise NotImplementedError
+        """Update rule: ``step`` is the 1-based local step (Keras's ``iterations + 1``).
+
+        A Keras-style optimizer subclass overrides ``update_step(gradient, variable, learning_rate)``
+        instead (with its state made by ``add_variable_from_reference`` in ``build``): it runs per variable.
+        """
+        if type(self).update_step is Optimizer.update_step:
+            raise NotImplementedError(f"{type(self).__name__} must implement `update_step(gradient, variable, "
+                                      "learning_rate)`.")
+        for p, g in zip(params, grads):
+            self.update_step(g, p, lr)
 
     # kept for code that calls the per-variable Keras hook
     def update_step(self, gradient, variable, learning_rate):

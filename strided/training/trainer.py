@@ -144,6 +144,7 @@ class Trainer:
         self._loss_scale = None
         self.steps_per_execution = 1
         self.run_eagerly = False
+        self.train_function = self.test_function = self.predict_function = None
         self._distributed = False  # set by fit/evaluate under torchrun (strided.distribute)
         self._constrained = None  # weights with constraints, found on the first update
         self._step_weights = None  # the trainable weights of the current fit
@@ -216,6 +217,7 @@ class Trainer:
                              f"Received: jit_compile={jit_compile!r}")
         self._jit_compile = jit_compile is True
         self._compiled_step = None
+        self.train_function = self.test_function = self.predict_function = None
         self._auto_scale_loss = auto_scale_loss
         self._loss_scale = None
         self._labels_checked = False
@@ -244,7 +246,77 @@ class Trainer:
             # label shapes): the container stands in, so a custom train_step that updates every metric
             # in `self.metrics` builds it, as with Keras 3's `compile_metrics`.
             out.extend(cm.metrics if cm.built else ([cm] if cm.has_metrics else []))
+        if getattr(type(self), "_metric_attributes", 0):  # metrics assigned as attributes of the model or its
+            seen = {id(m) for m in out}                   # layers, which Keras lists too
+            out.extend(m for m in super().metrics if id(m) not in seen and not seen.add(id(m)))
         return out
+
+    @property
+    def metrics_variables(self):
+        """The state tensors of every metric in ``metrics``, in order."""
+        return [v for m in self.metrics for v in m.variables]
+
+    @property
+    def run_eagerly(self):
+        """Accepted for Keras compatibility: strided steps always run eagerly unless ``jit_compile`` is set."""
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = value
+
+    @property
+    def jit_compile(self):
+        """Whether the training step is compiled with ``torch.compile``; settable (the step is recompiled)."""
+        return self._jit_compile
+
+    @jit_compile.setter
+    def jit_compile(self, value):
+        if value not in (True, False, "auto", None):
+            raise ValueError(f"Invalid value for argument `jit_compile`. Expected True or False. "
+                             f"Received: jit_compile={value!r}")
+        self._jit_compile = value is True
+        self._compiled_step = None
+
+    # ------------------------------------------------------------------ step functions (Keras-torch)
+    def make_train_function(self, force=False):
+        """The function ``fit`` runs per step, as Keras's torch trainer builds it: ``f([batch])`` calls
+        ``train_step(batch)`` and returns its logs. Kept in ``self.train_function``."""
+        if getattr(self, "train_function", None) is not None and not force:
+            return self.train_function
+
+        def one_step_on_data(data):
+            """Runs a single training step on a batch of data."""
+            return self.train_step(data[0])
+
+        self.train_function = one_step_on_data
+        return one_step_on_data
+
+    def make_test_function(self, force=False):
+        """The evaluation step function: ``f([batch])`` runs ``test_step(batch)`` without gradients."""
+        if getattr(self, "test_function", None) is not None and not force:
+            return self.test_function
+
+        def one_step_on_data(data):
+            """Runs a single test step on a batch of data."""
+            with torch.no_grad():
+                return self.test_step(data[0])
+
+        self.test_function = one_step_on_data
+        return one_step_on_data
+
+    def make_predict_function(self, force=False):
+        """The prediction step function: ``f([batch])`` runs ``predict_step(batch)`` without gradients."""
+        if getattr(self, "predict_function", None) is not None and not force:
+            return self.predict_function
+
+        def one_step_on_data(data):
+            """Runs a predict test step on a batch of data."""
+            with torch.no_grad():
+                return self.predict_step(data[0])
+
+        self.predict_function = one_step_on_data
+        return one_step_on_data
 
     @property
     def metrics_names(self):
