@@ -30,10 +30,10 @@ _NAMES = {
     "Input": "strided.layers.input_layer",
     "InputLayer": "strided.layers.input_layer",
     "Layer": "strided.layers.base",
-    "KerasTensor": "strided.layers.symbolic",
+    "KerasTensor": "strided.backend.keras_tensor",
     "Variable": "strided.layers.base",
-    "RematScope": "strided.rematerialization",
-    "remat": "strided.rematerialization",
+    "RematScope": "strided.backend.remat",
+    "remat": "strided.backend.remat",
     "constant": "strided.nn",
     "constant_initializer": "strided.initializers",
 }

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from strided.layers import Input, InputLayer, KerasTensor, Layer
-from strided.layers.base import clear_session, to_snake_case, unique_name
+from strided.backend.name_scope import clear_session, to_snake_case, unique_name
 from strided.models import Model, Sequential
 
 

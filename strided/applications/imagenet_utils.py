@@ -239,7 +239,7 @@ def image_input(input_tensor, input_shape):
     return input_tensor
 
 
-from strided.layers.symbolic import get_source_inputs  # noqa: E402  (re-exported: Keras has it here too)
+from strided.backend.keras_tensor import get_source_inputs  # noqa: E402  (re-exported: Keras has it here too)
 
 
 def build_model(img_input, input_tensor, outputs, name):

@@ -1,7 +1,9 @@
 """Keras layers. Each family lives in its own module; this package re-exports the public names."""
-from strided.layers.base import Layer, clear_session
+from strided.backend import clear_session
+from strided.layers.base import Layer
+from strided.layers import operation, ops_call  # noqa: F401  (register the symbolic-operation recorders)
 from strided.layers.input_layer import Input, InputLayer
-from strided.layers.symbolic import KerasTensor
+from strided.backend.keras_tensor import KerasTensor
 
 from strided.layers.adaptive_pooling import (
     AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,

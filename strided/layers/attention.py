@@ -22,7 +22,7 @@ from strided.layers.base import Layer, _shape_of, to_tensor, unique_name
 from strided.layers.einsum_dense import EinsumDense
 from strided.layers.embedding import get_keras_mask, set_keras_mask
 from strided.layers.regularization import Dropout
-from strided.layers.symbolic import KerasTensor
+from strided.backend.keras_tensor import KerasTensor
 from strided.ops import attention_ops
 from strided.utils import validation
 

@@ -13,8 +13,6 @@ import contextlib
 import copy
 import functools
 import inspect
-import re
-import threading
 import warnings
 
 import numpy as np
@@ -22,12 +20,11 @@ import torch
 from torch.utils import _pytree as pytree
 
 from strided import config
-from strided import rematerialization as _remat
-from strided.layers import symbolic
-from strided.layers.symbolic import KerasTensor, Node
-
-_NAME_LOCK = threading.Lock()
-_NAME_COUNTS = collections.Counter()
+from strided.backend import keras_tensor as symbolic
+from strided.backend import remat as _remat
+from strided.backend.keras_tensor import KerasTensor, Node
+from strided.backend.name_scope import current_scope_stack, name_scope_of, to_snake_case, unique_name  # noqa: F401
+from strided.backend.variable import Variable
 
 # Keyword arguments every Keras layer accepts besides its own.
 _BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights", "autocast",
@@ -38,25 +35,6 @@ _MISPLACED_HINTS = {
                "inside the layer's parentheses, not in `model.add(...)`.",
     "epochs": "`epochs` is an argument of `model.fit()`.",
 }
-
-
-def to_snake_case(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def unique_name(base):
-    """``conv2d``, then ``conv2d_1``, ``conv2d_2``... unique in this process (Keras naming)."""
-    with _NAME_LOCK:
-        count = _NAME_COUNTS[base]
-        _NAME_COUNTS[base] += 1
-    return base if count == 0 else f"{base}_{count}"
-
-
-def clear_session():
-    """Resets the automatic layer names, as ``keras.backend.clear_session()`` does."""
-    with _NAME_LOCK:
-        _NAME_COUNTS.clear()
 
 
 def is_array_like(x):
@@ -108,26 +86,11 @@ def _channels_last_copy(value):
     return laid_out.copy_(value)
 
 
-_NAME_SCOPES = threading.local()  # .stack: (layer, name) of the layers being built, outermost first
-
-
-@contextlib.contextmanager
-def name_scope_of(layer):
-    """Weights made inside get ``layer``'s name in their path (a Sequential building its layers)."""
-    stack = _NAME_SCOPES.__dict__.setdefault("stack", [])
-    stack.append((layer, layer.name))
-    layer.__dict__["_keras_layer_path"] = "/".join(name for _, name in stack)
-    try:
-        yield
-    finally:
-        stack.pop()
-
-
 def _in_name_scope(build):
     """Wraps a ``build`` method so that weights made inside get the layer's name in their path."""
     @functools.wraps(build)
     def scoped_build(self, *args, **kwargs):
-        stack = _NAME_SCOPES.__dict__.setdefault("stack", [])
+        stack = current_scope_stack()
         if stack and stack[-1][0] is self:  # a subclass's build calling super().build: one scope
             return build(self, *args, **kwargs)
         stack.append((self, self.name))
@@ -274,7 +237,7 @@ class Layer(torch.nn.Module):
         param._keras_name = name or f"variable_{len(self._tracked_weights)}"
         # Keras's variable path: the name scopes open when the weight is made (a model building its
         # layers opens its own: 'sequential/dense/kernel'), else the layer's name ('dense/kernel').
-        scopes = [name for _, name in getattr(_NAME_SCOPES, "stack", ())] or [self.name]
+        scopes = [name for _, name in current_scope_stack()] or [self.name]
         param._keras_path = "/".join(scopes + [param._keras_name])
         param._keras_layout = None if torch_layout is None else tuple(int(i) for i in np.argsort(torch_layout))
         param._keras_regularizer = regularizers.get(regularizer) if regularizer is not None else None
@@ -885,278 +848,3 @@ def _with_none_batch(shapes):
     def fix(s):
         return (None,) + tuple(s[1:]) if len(s) else s
     return pytree.tree_map(fix, shapes, is_leaf=lambda s: isinstance(s, tuple) and all(isinstance(d, int) or d is None for d in s))
-
-
-def _rebuild_variable(data, requires_grad, attributes):
-    variable = Variable(data, requires_grad=requires_grad)
-    variable.__dict__.update(attributes)
-    return variable
-
-
-_VARIABLE_AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")
-_VARIABLE_SYNCHRONIZATIONS = (None, "none", "on_read", "on_write", "auto")
-
-
-class Variable(torch.nn.Parameter):
-    """A weight: a ``torch.nn.Parameter`` with the Keras 3 ``keras.Variable`` API.
-
-    Layers make them with ``add_weight`` (stored in torch layout, see there); user code can make one as
-    Keras does, ``Variable(initializer, shape=None, dtype=None, trainable=True, name=None)``.
-
-    Args:
-        initializer: an initial value (array, list, number, tensor), or an initializer name or callable
-            called as ``initializer(shape, dtype=dtype)`` (then ``shape`` is required).
-        shape: the shape, for a callable or named ``initializer``.
-        dtype: the dtype name; default the initial value's dtype, or ``floatx()`` for an initializer.
-        trainable: whether gradients are computed for it (``requires_grad``).
-        autocast: accepted for Keras compatibility (mixed precision is applied by the trainer).
-        aggregation: ``"none"``, ``"mean"``, ``"sum"`` or ``"only_first_replica"`` (an annotation).
-        synchronization: ``"none"``, ``"on_read"``, ``"on_write"`` or ``"auto"`` (an annotation).
-        name: the variable name (no ``/``); default ``variable``, ``variable_1``...
-
-    ``value`` is the parameter itself, so Keras-on-PyTorch code such as a custom ``train_step``
-    reading ``[v.value.grad for v in self.trainable_weights]`` runs unchanged. ``assign``,
-    ``assign_add`` and ``assign_sub`` update it in place, outside autograd.
-
-    Example:
-
-    ```python
-    v = strided.Variable(initializer=np.ones((2, 2)), trainable=False, name="counts")
-    v.assign_add(np.ones((2, 2)))
-    ```
-    """
-
-    def __new__(cls, initializer=None, shape=None, dtype=None, trainable=True, autocast=True, aggregation="none",
-                synchronization="auto", name=None, requires_grad=None, **kwargs):
-        if requires_grad is not None or isinstance(shape, bool):
-            # torch's own construction, Parameter(data, requires_grad): add_weight, deepcopy, unpickling
-            return super().__new__(cls, initializer, shape if requires_grad is None else requires_grad)
-        return cls._keras_new(initializer, shape, dtype, trainable, aggregation, synchronization, name, kwargs)
-
-    def __init__(self, *args, **kwargs):  # all done in __new__
-        super().__init__()
-
-    @classmethod
-    def _keras_new(cls, initializer, shape, dtype, trainable, aggregation, synchronization, name, kwargs):
-        kwargs.pop("layout", None)
-        if kwargs:
-            raise TypeError(f"Unrecognized keyword arguments passed to Variable: {kwargs}")
-        if name is not None and (not isinstance(name, str) or "/" in name):
-            raise ValueError("Argument `name` must be a string and cannot contain character `/`. "
-                             f"Received: name={name}")
-        if aggregation not in _VARIABLE_AGGREGATIONS:
-            raise ValueError("Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, `'mean'`, "
-                             f"`'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}")
-        if synchronization not in _VARIABLE_SYNCHRONIZATIONS:
-            raise ValueError("Invalid value for argument `synchronization`. Expected one of `None`, `'none'`, "
-                             f"`'on_read'`, `'on_write'`, `'auto'`. Received: synchronization={synchronization}")
-        if isinstance(initializer, str) or (callable(initializer) and not isinstance(initializer, torch.Tensor)):
-            from strided import initializers
-            init = initializers.get(initializer)
-            if shape is None:
-                raise ValueError("When creating a Variable from an initializer, the `shape` argument should be "
-                                 f"specified. Received: initializer={init} and shape={shape}")
-            shape = tuple(int(s) for s in shape)
-            value = torch.as_tensor(init(shape, dtype=dtype or config.floatx()),
-                                    dtype=config.torch_dtype(dtype or config.floatx()))
-        else:
-            if initializer is None:
-                raise ValueError("Argument `initializer` must be an initial value or an initializer. "
-                                 "Received: initializer=None")
-            if isinstance(initializer, torch.Tensor):
-                value = initializer.detach().clone()
-            else:
-                arr = np.asarray(initializer)
-                if arr.dtype.kind == "f" and not isinstance(initializer, np.ndarray) and dtype is None:
-                    arr = arr.astype(config.floatx())  # Python floats follow floatx; NumPy arrays keep theirs
-                value = torch.as_tensor(arr.copy())
-            if dtype is not None:
-                value = value.to(config.torch_dtype(dtype))
-            if shape is not None and tuple(value.shape) != tuple(shape):
-                raise ValueError(f"Initial value has shape {tuple(value.shape)}, but the variable's `shape` is "
-                                 f"{tuple(shape)}. Received: shape={shape}")
-        grad = bool(trainable) and (value.is_floating_point() or value.is_complex())
-        variable = super().__new__(cls, value.to(config.get_device()), grad)
-        name = name or unique_name("variable")
-        variable._keras_name = name
-        scopes = [scope for _, scope in getattr(_NAME_SCOPES, "stack", ())]
-        variable._keras_path = "/".join(scopes + [name])
-        variable._keras_trainable = bool(trainable)
-        variable._keras_layout = None
-        variable._keras_regularizer = None
-        variable._keras_constraint = None
-        variable._keras_aggregation = aggregation or "none"
-        variable._keras_synchronization = synchronization or "none"
-        return variable
-
-    @property
-    def value(self):
-        return self
-
-    @property
-    def name(self):
-        """The weight's Keras name (``'kernel'``)."""
-        return getattr(self, "_keras_name", None)
-
-    @property
-    def path(self):
-        """Keras's variable path, the weight's name under the scopes it was made in (``'dense/kernel'``)."""
-        return getattr(self, "_keras_path", None) or self.name
-
-    # ------------------------------------------------------------------ Keras attributes
-    @property
-    def trainable(self):
-        """Whether the variable is trained (its ``requires_grad``); settable, as in Keras.
-
-        Setting it also moves the variable in or out of its layer's ``trainable_weights``.
-        """
-        return bool(self.requires_grad)
-
-    @trainable.setter
-    def trainable(self, value):
-        value = bool(value)
-        if getattr(self, "_keras_trainable", True):
-            self._keras_frozen = not value
-        elif value:
-            self._keras_trainable, self._keras_frozen = True, False
-        if value and not (self.is_floating_point() or self.is_complex()):
-            raise ValueError(f"Only variables of a floating point dtype can be trainable. Received a variable of "
-                             f"dtype {self.dtype} for trainable={value}")
-        self.requires_grad_(value)
-
-    @property
-    def constraint(self):
-        """The constraint applied (on the Keras layout) after each optimizer update, or None."""
-        return getattr(self, "_keras_constraint", None)
-
-    @constraint.setter
-    def constraint(self, value):
-        if value is not None and not callable(value):
-            raise ValueError("Invalid value for attribute `constraint`. Expected a callable (such as a "
-                             f"`keras.constraints.Constraint` instance) or `None`. Received: constraint={value}")
-        self._keras_constraint = value
-
-    @property
-    def regularizer(self):
-        """The weight regularizer whose penalty joins the layer's ``losses``, or None."""
-        return getattr(self, "_keras_regularizer", None)
-
-    @regularizer.setter
-    def regularizer(self, value):
-        if value is not None and not callable(value):
-            raise ValueError("Invalid value for attribute `regularizer`. Expected a callable (such as a "
-                             f"`keras.regularizers.Regularizer` instance) or `None`. Received: regularizer={value}")
-        self._keras_regularizer = value
-
-    @property
-    def aggregation(self):
-        """How a distributed copy of this variable is aggregated (``'none'`` unless given)."""
-        return getattr(self, "_keras_aggregation", "none")
-
-    @property
-    def synchronization(self):
-        """How a distributed copy of this variable is synchronized (``'auto'`` unless given)."""
-        return getattr(self, "_keras_synchronization", "auto")
-
-    @property
-    def overwrite_with_gradient(self):
-        """Whether optimizers replace this variable by its gradient instead of a descent step (Keras's
-        float8 scales use it); settable with a bool."""
-        return getattr(self, "_keras_overwrite_with_gradient", False)
-
-    @overwrite_with_gradient.setter
-    def overwrite_with_gradient(self, value):
-        if not isinstance(value, bool):
-            raise TypeError(f"`overwrite_with_gradient` must be a boolean. Received: {value}")
-        self._keras_overwrite_with_gradient = value
-        if value:
-            Variable._overwrite_flags += 1  # optimizers look for such variables only once one exists
-
-    _overwrite_flags = 0
-
-    def _keras_shape(self):
-        layout = getattr(self, "_keras_layout", None)
-        return tuple(self.shape[i] for i in layout) if layout else tuple(self.shape)
-
-    def _stored(self, value, broadcast=False):
-        """``value`` as a tensor in this variable's storage layout, dtype and device.
-
-        A variable stored in torch layout (a conv kernel) takes values in its Keras layout (NumPy arrays,
-        as ``get_weights`` gives) or, for torch tensors, in the stored layout (``v - lr * v.grad``).
-        """
-        t = value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
-        if t.device != self.device and not t.is_meta:
-            t = t.to(self.device)
-        if t.dtype != self.dtype:
-            t = t.to(self.dtype)
-        layout = getattr(self, "_keras_layout", None)
-        if not layout:
-            return t
-        shape, keras_shape = tuple(t.shape), self._keras_shape()
-        if shape == tuple(self.shape) and (isinstance(value, torch.Tensor) or shape != keras_shape):
-            return t
-        if shape != keras_shape and broadcast:
-            try:
-                t = torch.broadcast_to(t, keras_shape)
-            except RuntimeError:
-                return t
-            shape = keras_shape
-        if shape == keras_shape:
-            return t.permute(*np.argsort(layout))
-        return t
-
-    def _keras_value(self):
-        layout = getattr(self, "_keras_layout", None)
-        value = self.detach()
-        return value.permute(*layout) if layout else value
-
-    def assign(self, value):
-        """Sets the variable to ``value`` in place (outside autograd) and returns the new value.
-
-        ``value`` must have the variable's (Keras) shape; it is cast to the variable's dtype.
-        """
-        t = self._stored(value)
-        self._check_assign_shape(t, value)
-        if not (t.is_meta or self.is_meta):  # a shape-only (symbolic) call changes nothing
-            with torch.no_grad():
-                self.copy_(t)
-        return self._keras_value().clone()
-
-    def assign_add(self, value):
-        """Adds ``value`` to the variable in place (``assign(variable + value)``); returns the new value."""
-        t = self._stored(value, broadcast=True)
-        if not (t.is_meta or self.is_meta):
-            return self.assign(self.detach() + t)
-        return self._keras_value()
-
-    def assign_sub(self, value):
-        """Subtracts ``value`` from the variable in place (``assign(variable - value)``); returns the new value."""
-        t = self._stored(value, broadcast=True)
-        if not (t.is_meta or self.is_meta):
-            return self.assign(self.detach() - t)
-        return self._keras_value()
-
-    def _check_assign_shape(self, t, value):
-        if tuple(t.shape) != tuple(self.shape):
-            received = tuple(np.shape(value)) if not isinstance(value, torch.Tensor) else tuple(value.shape)
-            raise ValueError("The shape of the target variable and the shape of the target value in "
-                             f"`variable.assign(value)` must match. variable.shape={self._keras_shape()}, "
-                             f"Received: value.shape={received}. Target variable: {self.path}")
-
-    def numpy(self, *, force=False):
-        """The value as a NumPy array in Keras layout (what ``get_weights`` gives for this variable)."""
-        return self._keras_value().cpu().numpy().copy()
-
-    def __reduce_ex__(self, protocol):
-        # Pickling (torch.save(model), multiprocessing) rebuilds a Variable with its Keras attributes;
-        # torch's Parameter reduction would come back as a plain Parameter.
-        return _rebuild_variable, (self.data, self.requires_grad, dict(self.__dict__))
-
-    def __deepcopy__(self, memo):
-        # torch's Parameter.__deepcopy__ drops instance attributes; the Keras ones (name, layout,
-        # trainable flag, regularizer, constraint) must survive `copy.deepcopy(model)`.
-        result = super().__deepcopy__(memo)
-        for key, value in self.__dict__.items():
-            if key not in result.__dict__:
-                setattr(result, key, copy.deepcopy(value, memo))
-        return result

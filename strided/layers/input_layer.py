@@ -1,6 +1,6 @@
 """Input and InputLayer: the entry points of a functional graph."""
 from strided.layers.base import Layer
-from strided.layers.symbolic import KerasTensor
+from strided.backend.keras_tensor import KerasTensor, Node
 
 
 class InputLayer(Layer):
@@ -13,6 +13,8 @@ class InputLayer(Layer):
         batch_shape: full shape including the batch dimension (alternative to shape/batch_size).
         name: layer name (default ``input_layer``, ``input_layer_1``...).
     """
+
+    _is_input_layer = True  # what backend.keras_tensor.get_source_inputs looks for
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, input_tensor=None,
                  name=None, **kwargs):
@@ -39,7 +41,6 @@ class InputLayer(Layer):
         self.sparse = bool(sparse)
         self.built = True
         tensor = KerasTensor(self._batch_input_shape, self.dtype, name=self.name, history=(self, 0, 0))
-        from strided.layers.symbolic import Node
         self._inbound_nodes.append(Node(self, (), {}, tensor))
 
     @classmethod

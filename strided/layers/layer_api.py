@@ -11,8 +11,9 @@ import torch
 from torch.utils import _pytree as pytree
 
 from strided import config
-from strided.layers import symbolic
-from strided.layers.symbolic import KerasTensor
+from strided.backend import keras_tensor as symbolic
+from strided.backend.dtype_policy import DTypePolicy
+from strided.backend.keras_tensor import KerasTensor
 
 _MIXED = ("mixed_float16", "mixed_bfloat16")
 
@@ -24,26 +25,24 @@ def _is_shape(s):
 # ---------------------------------------------------------------------------- dtype policies
 def dtype_policy(layer):
     """A float32 layer under a global mixed policy reports that policy (the trainer computes under it)."""
-    from strided import mixed_precision
     name = layer.dtype
     if name == "float32" and config.dtype_policy() in _MIXED:
         name = config.dtype_policy()
     try:
-        return mixed_precision.DTypePolicy(name)
+        return DTypePolicy(name)
     except ValueError:  # an integer layer (a lookup): its dtype is both compute and variable dtype
-        policy = mixed_precision.DTypePolicy("float32")
+        policy = DTypePolicy("float32")
         policy.name = name
         return policy
 
 
 def set_dtype_policy(layer, value):
-    from strided import mixed_precision
     name = getattr(value, "name", value)
     if name in _MIXED:
         raise ValueError(f"Layer '{layer.name}': strided applies mixed precision to whole models, through the "
                          f"global policy: call `strided.mixed_precision.set_global_policy('{name}')` before "
                          f"building the model. Received: dtype_policy={value!r}")
-    mixed_precision.DTypePolicy(name)  # Keras's error for an unknown name
+    DTypePolicy(name)  # Keras's error for an unknown name
     if layer.built and name != layer.dtype:
         raise ValueError(f"Layer '{layer.name}' is already built with dtype {layer.dtype!r}; set its dtype policy "
                          f"before it is built (or pass `dtype=` to its constructor). Received: dtype_policy={value!r}")
@@ -200,7 +199,7 @@ def _substitute(ref, value, trainable):
     one as a copy that ``assign``/in-place updates may change (returned as the new state)."""
     if trainable and isinstance(value, torch.Tensor) and tuple(value.shape) == tuple(ref.shape):
         return value.to(ref.device) if value.device != ref.device else value
-    from strided.layers.base import Variable
+    from strided.backend.variable import Variable
     stored = ref._stored(value).clone()
     if tuple(stored.shape) != tuple(ref.shape):
         raise ValueError(f"Variable '{ref.path}' has shape {ref._keras_shape()}; the value given for it has shape "

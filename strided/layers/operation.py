@@ -3,8 +3,10 @@ import numbers
 
 import torch
 
+from strided.backend import keras_tensor
+from strided.backend.name_scope import unique_name
 from strided.layers.base import Layer
-from strided.layers.symbolic import KerasTensor
+from strided.backend.keras_tensor import KerasTensor
 
 
 
@@ -76,7 +78,6 @@ def apply_operation(fn, name, *operands, layer_name=None):
             if not isinstance(operand, torch.Tensor):
                 operand = torch.as_tensor(operand)
             constants.append((i, operand))
-    from strided.layers.base import unique_name
     layer = TorchOperation(fn, name, constants, name=layer_name or unique_name(name))
     if fn is not get_item:
         return layer(tensors if len(tensors) > 1 else tensors[0])
@@ -96,3 +97,7 @@ def _check_index_key(key):
                              f"(e.g. ops.take inside a Lambda) for other indices. Received: key={key!r}")
     if parts.count(Ellipsis) > 1:
         raise ValueError(f"An index can hold only one ellipsis (`...`). Received: key={key!r}")
+
+
+keras_tensor.register_recorder("operation", apply_operation)
+keras_tensor.register_recorder("get_item", get_item)

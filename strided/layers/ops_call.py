@@ -13,8 +13,11 @@ import pathlib
 import numpy as np
 import torch
 
-from strided.layers.base import Layer, unique_name
-from strided.layers.symbolic import KerasTensor
+from strided import ops
+from strided.backend import keras_tensor
+from strided.backend.name_scope import unique_name
+from strided.layers.base import Layer
+from strided.backend.keras_tensor import KerasTensor
 
 TABLE = json.loads(pathlib.Path(__file__).with_name("keras_ops_table.json").read_text())
 _BY_CLASS = {}
@@ -156,11 +159,14 @@ def call_symbolically(fn, op_name, args, kwargs, layer_name=None):
     return layer(tensors if len(tensors) > 1 else tensors[0])
 
 
+keras_tensor.register_recorder("ops_call", call_symbolically)
+keras_tensor.register_recorder("ops", ops)
+
+
 class OpReplay:
     """A ``keras.src.ops`` entry of a saved config, replayed through the strided.ops function it records."""
 
     def __init__(self, fn_name, config):
-        from strided import ops
         self.fn_name = fn_name
         self.fn = getattr(ops, fn_name, None)
         self.fn = getattr(self.fn, "__wrapped_op__", self.fn)

@@ -490,7 +490,7 @@ class StackedRNNCells(Layer):
 
     def _saved_children(self):
         """Keras's weight files: ``<cell>/cells/<cell class>`` (``lstm_cell``, ``lstm_cell_1``...)."""
-        from strided.layers.base import to_snake_case
+        from strided.backend.name_scope import to_snake_case
         used, out = {}, []
         for cell in self.cells:
             if not isinstance(cell, Layer):

@@ -19,7 +19,7 @@ import torch
 
 from strided.layers.categorical import HostLayer, is_meta, to_numpy
 from strided.layers.lookup import StringLookup, _listify
-from strided.layers.symbolic import unknown_dim
+from strided.backend.keras_tensor import unknown_dim
 from strided.utils import object_registration
 
 _STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation")

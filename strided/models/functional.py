@@ -9,7 +9,7 @@ import torch
 
 from strided.layers.base import Layer, unique_name
 from strided.layers.input_layer import InputLayer
-from strided.layers.symbolic import KerasTensor
+from strided.backend.keras_tensor import KerasTensor
 from strided.models.model import Model
 from strided.training.trainer import Trainer
 

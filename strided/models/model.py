@@ -8,7 +8,7 @@ import torch
 from torch.utils import _pytree as pytree
 
 from strided.layers.base import Layer, _shape_of, _with_none_batch, is_plain_data, to_tensor, unique_name
-from strided.layers.symbolic import KerasTensor, infer_outputs
+from strided.backend.keras_tensor import KerasTensor, infer_outputs
 from strided.training.trainer import Trainer
 
 

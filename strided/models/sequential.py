@@ -1,9 +1,10 @@
 """Sequential: a plain stack of layers, each with one input and one output."""
 import torch
 
-from strided.layers.base import Layer, name_scope_of, unique_name
+from strided.backend.name_scope import name_scope_of, unique_name
+from strided.layers.base import Layer
 from strided.layers.input_layer import InputLayer
-from strided.layers.symbolic import KerasTensor
+from strided.backend.keras_tensor import KerasTensor
 from strided.models.model import Model
 from strided.training.trainer import Trainer
 

@@ -9,7 +9,7 @@ import math
 from torch.utils import _pytree as pytree
 
 from strided.layers.input_layer import InputLayer
-from strided.layers.symbolic import KerasTensor
+from strided.backend.keras_tensor import KerasTensor
 
 
 def _shape_text(layer):

@@ -8,20 +8,12 @@ of the arguments for symbolic tensors.
 import functools
 import inspect
 
-_KERAS_TENSOR = None  # strided.layers.symbolic.KerasTensor, imported on first use (layers import ops)
-
-
-def _keras_tensor_class():
-    global _KERAS_TENSOR
-    if _KERAS_TENSOR is None:
-        from strided.layers.symbolic import KerasTensor
-        _KERAS_TENSOR = KerasTensor
-    return _KERAS_TENSOR
+from strided.backend.keras_tensor import KerasTensor, recorder
 
 
 def has_symbolic(value, depth=0):
     """True when ``value`` is a symbolic tensor or a list/tuple/dict holding one (two levels deep)."""
-    if isinstance(value, _keras_tensor_class()):
+    if isinstance(value, KerasTensor):
         return True
     if depth < 2 and isinstance(value, (list, tuple)):
         return any(has_symbolic(v, depth + 1) for v in value)
@@ -37,8 +29,7 @@ def accept_symbolic(fn, op_name=None):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if any(has_symbolic(a) for a in args) or any(has_symbolic(v) for v in kwargs.values()):
-            from strided.layers.ops_call import call_symbolically
-            return call_symbolically(fn, name, args, kwargs)
+            return recorder("ops_call")(fn, name, args, kwargs)
         return fn(*args, **kwargs)
 
     wrapper.__wrapped_op__ = fn

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 from strided import distribute
+from strided.backend.name_scope import name_scope_of
+from strided.backend.variable import Variable
 from strided.optimizers import schedules as schedules_module
 from strided.utils.registry import to_snake_case
 
@@ -328,7 +330,6 @@ class Optimizer:
         Returns:
             The new (non-trainable) ``strided.Variable``.
         """
-        from strided.layers.base import Variable, name_scope_of
         with name_scope_of(_Scope(self.name)):
             variable = Variable(initializer=initializer, shape=tuple(shape), dtype=dtype, trainable=False,
                                 aggregation=aggregation, name=name)

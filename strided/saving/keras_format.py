@@ -36,7 +36,7 @@ def _h5py():
 
 def _snake(name):
     # Keras's saving names (keras.src.utils.naming): 'ConvLSTM2D' -> 'conv_lstm2d', not 'conv_lst_m2d'
-    from strided.layers.base import to_snake_case
+    from strided.backend.name_scope import to_snake_case
     return to_snake_case(name)
 
 

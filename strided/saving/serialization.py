@@ -18,7 +18,7 @@ import numpy as np
 
 from strided.layers.base import Layer
 from strided.utils import object_registration
-from strided.layers.symbolic import KerasTensor
+from strided.backend.keras_tensor import KerasTensor
 
 # Keras 3 config keys that strided layers need not accept when they hold their default meaning.
 _IGNORABLE_KEYS = {"quantization_config", "synchronized", "renorm", "renorm_clipping", "renorm_momentum",

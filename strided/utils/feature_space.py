@@ -599,7 +599,7 @@ class FeatureSpace(Layer):
         if missing:
             raise ValueError(f"The data passed to the FeatureSpace is missing the features {missing}. Received "
                              f"features: {list(data)}")
-        from strided.layers import symbolic
+        from strided.backend import keras_tensor as symbolic
         if symbolic.is_symbolic(data):  # KerasTensors: the same graph, recorded on them
             preprocessed = self._preprocess_features({name: data[name] for name in self.features})
             return self._merge_features(preprocessed, self._cross_features(preprocessed))

@@ -23,6 +23,25 @@ _DIM_FILLS = (64, 96)
 
 _uid = itertools.count()
 
+# Recording an operation on symbolic tensors makes a graph node, and a node is a layer call: the layers
+# package registers its recorders here when it is imported (``register_recorder``), so that this module
+# needs nothing above it in the package.
+_RECORDERS = {}
+
+
+def register_recorder(name, fn):
+    """Registers ``fn`` as the recorder ``name``: 'operation' (``x + y``), 'get_item' (``x[0]``), 'ops' (the
+    ``strided.ops`` module whose functions record themselves), 'ops_call' (a ``strided.ops`` function called
+    on symbolic tensors)."""
+    _RECORDERS[name] = fn
+
+
+def recorder(name):
+    if name not in _RECORDERS:
+        raise RuntimeError(f"Symbolic tensors need `strided.layers` to record operations ({name}); "
+                           "import strided.layers first.")
+    return _RECORDERS[name]
+
 
 class KerasTensor:
     """A symbolic tensor: shape and dtype, no values.
@@ -65,8 +84,7 @@ class KerasTensor:
 
     # Arithmetic on symbolic tensors builds small operation layers, as Keras 3 does (x + y, x * 2...).
     def _op(self, other, fn, name):
-        from strided.layers.operation import apply_operation
-        return apply_operation(fn, name, self, other)
+        return recorder("operation")(fn, name, self, other)
 
     def __add__(self, other):
         return self._op(other, torch.add, "add")
@@ -90,17 +108,14 @@ class KerasTensor:
         return self._op(other, torch.true_divide, "divide")
 
     def __neg__(self):
-        from strided.layers.operation import apply_operation
-        return apply_operation(torch.neg, "negative", self)
+        return recorder("operation")(torch.neg, "negative", self)
 
     def __getitem__(self, key):
-        from strided.layers.operation import apply_operation, get_item
-        return apply_operation(get_item, "get_item", self, key)
+        return recorder("operation")(recorder("get_item"), "get_item", self, key)
 
     # The other operators and methods of Keras's KerasTensor record the strided.ops function Keras records.
     def _ops(self, name, *args, **kwargs):
-        from strided import ops
-        return getattr(ops, name)(*args, **kwargs)
+        return getattr(recorder("ops"), name)(*args, **kwargs)
 
     def __rtruediv__(self, other):
         return self._ops("true_divide", other, self)
@@ -180,8 +195,7 @@ class KerasTensor:
 
 def apply_reversed(fn, name, tensor, other):
     """``other <op> tensor`` (``3 - x``): the constant comes first, as in Keras's recorded arguments."""
-    from strided.layers.operation import apply_operation
-    return apply_operation(fn, name, other, tensor)
+    return recorder("operation")(fn, name, other, tensor)
 
 
 class Node:
@@ -297,12 +311,11 @@ def is_keras_tensor(x):
 def get_source_inputs(tensor):
     """The ``Input`` tensors that ``tensor`` was computed from, in first-seen order
     (``keras.utils.get_source_inputs``)."""
-    from strided.layers.input_layer import InputLayer
     found, seen, stack = [], set(), [tensor]
     while stack:
         t = stack.pop()
         layer, node_index, _ = t._keras_history
-        if isinstance(layer, InputLayer):
+        if getattr(layer, "_is_input_layer", False):
             if id(t) not in seen:
                 seen.add(id(t))
                 found.append(t)
