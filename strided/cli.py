@@ -16,6 +16,15 @@ import sys
 import time
 
 import numpy as np
+from strided import applications, layers, models
+from strided import datasets
+from strided.utils import image_dataset_from_directory
+import strided
+from strided import config, distribute
+from strided import visualize
+from strided import models
+from strided.utils import img_to_array, load_img
+from strided.preprocessing.image import ImageDataGenerator
 
 MODELS = ("seed-convnet", "mnist-mlp", "lenet5", "alexnet", "vgg16", "resnet50", "mobilenet", "mobilenet_v2",
           "densenet121", "inception_v3", "efficientnet_b0")
@@ -29,7 +38,6 @@ class CliError(Exception):
 
 def build_model(name, input_shape, num_classes):
     """A model by CLI name for inputs of ``input_shape`` (one sample) and ``num_classes`` outputs."""
-    from strided import applications, layers, models
     if name == "seed-convnet":
         # Chollet's listing 5.1-5.2 (seed 004): 93,322 parameters on MNIST.
         return models.Sequential([
@@ -56,7 +64,6 @@ def build_model(name, input_shape, num_classes):
 
 def load_dataset(name, limit=None):
     """(x_train, y_train), (x_test, y_test), class names; images float32 in [0, 1], NHWC."""
-    from strided import datasets
     if os.path.isdir(name):
         return _load_directory(name, limit)
     if name not in DATASETS:
@@ -80,7 +87,6 @@ def load_dataset(name, limit=None):
 
 def _load_directory(path, limit=None, image_size=(64, 64)):
     """An image folder with one sub-folder per class, split 80/20 with Keras's rule."""
-    from strided.utils import image_dataset_from_directory
     try:
         train, test = image_dataset_from_directory(path, validation_split=0.2, subset="both", seed=0,
                                                    image_size=image_size, batch_size=256)
@@ -127,8 +133,6 @@ def _relaunch_distributed(nproc, argv):
 
 
 def cmd_train(args):
-    import strided
-    from strided import config, distribute
     try:
         config.set_device(args.device)
     except ValueError as exc:
@@ -145,7 +149,6 @@ def cmd_train(args):
         model.summary()
     fit_x = x_train
     if args.augment:
-        from strided.preprocessing.image import ImageDataGenerator
         generator = ImageDataGenerator(rotation_range=10, width_shift_range=0.1, height_shift_range=0.1,
                                        zoom_range=0.1)
         fit_x = generator.flow(x_train, y_train, batch_size=args.batch_size, seed=args.seed)
@@ -177,7 +180,6 @@ def cmd_train(args):
 
 
 def _write_figures(out, history, y_true, y_pred, classes):
-    from strided import visualize
     indices = list(range(len(classes)))
     matrix = visualize.confusion_matrix(y_true, y_pred, labels=indices)
     path = os.path.join(out, "confusion.csv")
@@ -213,7 +215,6 @@ def _write_report(args, meta, history, figures, eval_s):
 
 
 def _load_run(run_dir):
-    from strided import models
     path = os.path.join(run_dir, "model.keras")
     meta_path = os.path.join(run_dir, "run.json")
     if not os.path.isfile(path) or not os.path.isfile(meta_path):
@@ -232,7 +233,6 @@ def cmd_evaluate(args):
 
 
 def cmd_predict(args):
-    from strided.utils import img_to_array, load_img
     model, meta = _load_run(args.run_dir)
     h, w, c = meta["input_shape"]
     for path in args.images:
@@ -262,7 +262,6 @@ def cmd_summary(args):
     shapes = {"seed-convnet": (28, 28, 1), "mnist-mlp": (28, 28, 1), "lenet5": (32, 32, 1)}
     if args.model not in MODELS:
         if os.path.isfile(args.model):
-            from strided import models
             models.load_model(args.model).summary()
             return 0
         raise CliError(f"invalid model {args.model!r}: choose one of {', '.join(MODELS)} or a saved .keras file")

@@ -12,6 +12,7 @@ import os
 
 from strided import config
 from strided.applications import imagenet_utils
+from strided import layers
 
 
 def AlexNet(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
@@ -34,7 +35,6 @@ def AlexNet(include_top=True, weights=None, input_tensor=None, input_shape=None,
     Returns:
         A functional ``Model``.
     """
-    from strided import layers
     if weights == "imagenet":
         raise ValueError("AlexNet has no published ImageNet weights. Use weights=None or the path to a weights "
                          "file. Received: weights='imagenet'")

@@ -20,6 +20,9 @@ from strided import config
 from strided.applications import imagenet_utils
 from strided.layers.base import Layer
 from strided.utils import validation
+from strided import layers
+from strided.models import Sequential
+from strided import initializers
 
 BASE_WEIGHTS_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "convnext/"
 WEIGHTS_HASHES = {  # (with the top, without it): sha256, as Keras checks them
@@ -116,7 +119,6 @@ class LayerScale(Layer):
         if input_shape[-1] is not None and input_shape[-1] != self.projection_dim:
             raise ValueError(f"Layer '{self.name}' (LayerScale) expects inputs whose last axis has size "
                              f"projection_dim={self.projection_dim}. Received: input_shape={tuple(input_shape)}")
-        from strided import initializers
         self.gamma = self.add_weight(shape=(self.projection_dim,),
                                      initializer=initializers.Constant(self.init_values), name="variable")
         super().build(input_shape)
@@ -150,7 +152,6 @@ def ConvNeXtBlock(projection_dim, drop_path_rate=0.0, layer_scale_init_value=1e-
     Returns:
         A function from the block's input tensor to its output tensor.
     """
-    from strided import layers
     if name is None:
         name = _unique_prefix("prestem")  # Keras's default prefix for an unnamed block
 
@@ -175,7 +176,6 @@ def ConvNeXtBlock(projection_dim, drop_path_rate=0.0, layer_scale_init_value=1e-
 
 def PreStem(name=None):
     """Standardizes pixels in [0, 255] with the ImageNet mean and variance (a ``Normalization`` layer)."""
-    from strided import layers
     if name is None:
         name = _unique_prefix("prestem")
 
@@ -188,7 +188,6 @@ def PreStem(name=None):
 
 def Head(num_classes=1000, classifier_activation=None, name=None):
     """The classification head: global average pooling, LayerNorm, ``Dense(num_classes)``."""
-    from strided import layers
     if name is None:
         name = _unique_prefix("head")
 
@@ -218,8 +217,6 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
     Returns:
         A functional ``Model``.
     """
-    from strided import layers
-    from strided.models import Sequential
     if config.image_data_format() == "channels_first":
         raise ValueError("ConvNeXt does not support the `channels_first` image data format. Switch to "
                          "`channels_last` with `strided.config.set_image_data_format('channels_last')`.")

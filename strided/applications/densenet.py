@@ -10,6 +10,7 @@ DenseNet is ``channels_last`` only, as in Keras.
 """
 from strided import config
 from strided.applications import imagenet_utils
+from strided import layers
 
 BASE_WEIGHTS_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "densenet/"
 # Building blocks per dense block -> (weights name, md5 with top, md5 without top), as Keras publishes.
@@ -33,7 +34,6 @@ def conv_block(x, growth_rate, name):
     Returns:
         The input with ``growth_rate`` new channels appended.
     """
-    from strided import layers
     y = layers.BatchNormalization(axis=3, epsilon=_EPSILON, name=f"{name}_0_bn")(x)
     y = layers.Activation("relu", name=f"{name}_0_relu")(y)
     # The 1x1 bottleneck caps the 3x3 convolution's input at 4 * growth_rate channels.
@@ -53,7 +53,6 @@ def dense_block(x, blocks, name):
 
 def transition_block(x, reduction, name):
     """BN-ReLU-1x1 conv keeping ``reduction`` of the channels, then 2x2 average pooling (stride 2)."""
-    from strided import layers
     x = layers.BatchNormalization(axis=3, epsilon=_EPSILON, name=f"{name}_bn")(x)
     x = layers.Activation("relu", name=f"{name}_relu")(x)
     x = layers.Conv2D(int(x.shape[3] * reduction), 1, use_bias=False, name=f"{name}_conv")(x)
@@ -77,7 +76,6 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, in
         ValueError: the image data format is ``channels_first`` (Keras's DenseNet refuses it too),
             or an argument is invalid.
     """
-    from strided import layers
     if config.image_data_format() == "channels_first":
         raise ValueError("DenseNet does not support the `channels_first` image data format. Switch to "
                          "`channels_last` with `strided.config.set_image_data_format('channels_last')`.")

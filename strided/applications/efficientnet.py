@@ -13,6 +13,7 @@ import math
 from strided import config
 from strided.applications import imagenet_utils
 from strided.applications.mobilenet_v2 import _make_divisible
+from strided import layers
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/keras-applications/"
 WEIGHTS_HASHES = {  # (with the top, without it), as Keras checks them
@@ -82,7 +83,6 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
     Returns:
         A functional ``Model``.
     """
-    from strided import layers
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS
     imagenet_utils.check_weights_argument(weights, include_top, classes)
@@ -175,7 +175,6 @@ def block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, fil
     Returns:
         The block's output tensor.
     """
-    from strided import layers
     bn_axis = _bn_axis()
     filters = filters_in * expand_ratio
     if expand_ratio != 1:

@@ -16,6 +16,7 @@ import math
 
 from strided import config
 from strided.applications import imagenet_utils
+from strided import layers
 
 BASE_WEIGHTS_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "efficientnet_v2/"
 WEIGHTS_HASHES = {  # (with the top, without it), as Keras checks them
@@ -101,7 +102,6 @@ def round_repeats(repeats, depth_coefficient):
 
 def _se(x, input_filters, filters, se_ratio, activation, bn_axis, name):
     """Squeeze-and-excitation: per-channel sigmoid gates from the globally pooled features."""
-    from strided import layers
     filters_se = max(1, int(input_filters * se_ratio))
     se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
     se = layers.Reshape((filters, 1, 1) if bn_axis == 1 else (1, 1, filters), name=f"{name}se_reshape")(se)
@@ -113,7 +113,6 @@ def _se(x, input_filters, filters, se_ratio, activation, bn_axis, name):
 
 
 def _residual(x, inputs, strides, input_filters, output_filters, survival_probability, name):
-    from strided import layers
     if strides == 1 and input_filters == output_filters:
         if survival_probability:
             # Despite Keras's argument name this is a drop rate: whole samples lose the branch.
@@ -141,7 +140,6 @@ def MBConvBlock(input_filters, output_filters, expand_ratio=1, kernel_size=3, st
     Returns:
         A function from the block's input tensor to its output tensor.
     """
-    from strided import layers
     bn_axis = _bn_axis()
     if name is None:
         name = _unique_prefix("block0")
@@ -176,7 +174,6 @@ def FusedMBConvBlock(input_filters, output_filters, expand_ratio=1, kernel_size=
     Returns:
         A function from the block's input tensor to its output tensor.
     """
-    from strided import layers
     bn_axis = _bn_axis()
     if name is None:
         name = _unique_prefix("block0")
@@ -242,7 +239,6 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
     Returns:
         A functional ``Model``.
     """
-    from strided import layers
     # Keras looks the table up by the model name; the variant's own name also works for renamed models.
     variant = f"efficientnetv2-{str(weights_name).lstrip('-')}"
     if blocks_args == "default":

@@ -230,7 +230,6 @@ def check_weights_argument(weights, include_top, classes):
 
 def image_input(input_tensor, input_shape):
     """The model input: ``input_tensor`` when it is a symbolic tensor, else a new ``Input``."""
-    from strided.layers import Input, KerasTensor
     if input_tensor is None:
         return Input(shape=input_shape)
     if not isinstance(input_tensor, KerasTensor):
@@ -241,10 +240,12 @@ def image_input(input_tensor, input_shape):
 
 from strided.backend.keras_tensor import get_source_inputs  # noqa: E402  (re-exported: Keras has it here too)
 
+from strided.layers import Input, KerasTensor
+from strided.models import Model
+from strided.saving import saving_api
 
 def build_model(img_input, input_tensor, outputs, name):
     """The functional model from the image input (or the sources of ``input_tensor``) to ``outputs``."""
-    from strided.models import Model
     inputs = get_source_inputs(input_tensor) if input_tensor is not None else img_input
     if isinstance(inputs, list) and len(inputs) == 1:
         inputs = inputs[0]
@@ -253,7 +254,6 @@ def build_model(img_input, input_tensor, outputs, name):
 
 def load_pretrained(model, weights, file_name=None, file_hash=None, origin=None):
     """Loads ``weights`` into ``model``: a path, or 'imagenet' (the published ``file_name``)."""
-    from strided.saving import saving_api
     if weights is None:
         return model
     if weights == "imagenet":

@@ -14,6 +14,7 @@ import numbers
 from strided import config
 from strided.applications import imagenet_utils
 from strided.layers.base import Layer
+from strided import layers
 
 BASE_WEIGHT_URL = imagenet_utils.KERAS_APPLICATIONS_URL + "inception_resnet_v2/"
 WEIGHTS_FILES = {  # include_top -> (file, md5 hash as Keras checks it)
@@ -70,7 +71,6 @@ def conv2d_bn(x, filters, kernel_size, strides=1, padding="same", activation="re
     Returns:
         The output tensor.
     """
-    from strided import layers
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias, name=name)(x)
     if not use_bias:
         x = layers.BatchNormalization(axis=_channel_axis(), scale=False,
@@ -93,7 +93,6 @@ def inception_resnet_block(x, scale, block_type, block_idx, activation="relu"):
     Returns:
         The block's output tensor.
     """
-    from strided import layers
     if block_type == "block35":
         branches = [conv2d_bn(x, 32, 1),
                     conv2d_bn(conv2d_bn(x, 32, 1), 32, 3),
@@ -140,7 +139,6 @@ def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, i
     Returns:
         A functional ``Model``.
     """
-    from strided import layers
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=75,
                                                     data_format=config.image_data_format(),

@@ -9,6 +9,7 @@ top ``avg_pool`` and ``predictions``. Default input 299x299x3, minimum 75x75. Pr
 """
 from strided import config
 from strided.applications import imagenet_utils
+from strided import layers
 
 BASE_WEIGHTS_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "inception_v3/"
 TOP_FILE = ("inception_v3_weights_tf_dim_ordering_tf_kernels.h5", "9a0d58056eeedaa3f26cb7ebd46da564")
@@ -34,7 +35,6 @@ def conv2d_bn(x, filters, num_row, num_col, padding="same", strides=(1, 1), name
     Returns:
         The activated output tensor.
     """
-    from strided import layers
     conv_name, bn_name = (f"{name}_conv", f"{name}_bn") if name is not None else (None, None)
     x = layers.Conv2D(filters, (num_row, num_col), strides=strides, padding=padding, use_bias=False,
                       name=conv_name)(x)
@@ -44,14 +44,12 @@ def conv2d_bn(x, filters, num_row, num_col, padding="same", strides=(1, 1), name
 
 
 def _avg_pool_branch(x, filters):
-    from strided import layers
     branch = layers.AveragePooling2D((3, 3), strides=(1, 1), padding="same")(x)
     return conv2d_bn(branch, filters, 1, 1)
 
 
 def _module_a(x, pool_filters, name):
     """35x35 module (mixed0-2): 1x1, 5x5, double 3x3 and pooled branches."""
-    from strided import layers
     branch1x1 = conv2d_bn(x, 64, 1, 1)
     branch5x5 = conv2d_bn(x, 48, 1, 1)
     branch5x5 = conv2d_bn(branch5x5, 64, 5, 5)
@@ -64,7 +62,6 @@ def _module_a(x, pool_filters, name):
 
 def _reduction_a(x):
     """35x35 -> 17x17 (mixed3): strided 3x3, strided double 3x3 and max-pooled branches."""
-    from strided import layers
     branch3x3 = conv2d_bn(x, 384, 3, 3, strides=(2, 2), padding="valid")
     branch3x3dbl = conv2d_bn(x, 64, 1, 1)
     branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
@@ -75,7 +72,6 @@ def _reduction_a(x):
 
 def _module_c(x, width, name):
     """17x17 module (mixed4-7): 7x7 convolutions factorized into 1x7 and 7x1, ``width`` inner filters."""
-    from strided import layers
     branch1x1 = conv2d_bn(x, 192, 1, 1)
     branch7x7 = conv2d_bn(x, width, 1, 1)
     branch7x7 = conv2d_bn(branch7x7, width, 1, 7)
@@ -91,7 +87,6 @@ def _module_c(x, width, name):
 
 def _reduction_b(x):
     """17x17 -> 8x8 (mixed8)."""
-    from strided import layers
     branch3x3 = conv2d_bn(x, 192, 1, 1)
     branch3x3 = conv2d_bn(branch3x3, 320, 3, 3, strides=(2, 2), padding="valid")
     branch7x7x3 = conv2d_bn(x, 192, 1, 1)
@@ -104,7 +99,6 @@ def _reduction_b(x):
 
 def _module_e(x, index):
     """8x8 module (mixed9, mixed10): the 3x3 branches end in parallel 1x3 and 3x1 convolutions."""
-    from strided import layers
     axis = _channel_axis()
     branch1x1 = conv2d_bn(x, 320, 1, 1)
     branch3x3 = conv2d_bn(x, 384, 1, 1)
@@ -139,7 +133,6 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
     Returns:
         A functional ``Model``.
     """
-    from strided import layers
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=75,
                                                     data_format=config.image_data_format(),

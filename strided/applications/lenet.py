@@ -5,6 +5,9 @@ filters), each followed by 2x2 average pooling, then Dense 120 -> 84 -> classes 
 (81,194 parameters for 10 classes). ``original=True`` uses the paper's 5x5 kernels (61,706
 parameters). No pretrained weights exist; ``weights`` may name a weights file.
 """
+from strided import layers
+from strided.models import Sequential
+from strided.saving import saving_api
 
 
 def LeNet5(input_shape=(32, 32, 1), classes=10, original=False, activation="relu", include_top=True, weights=None,
@@ -27,8 +30,6 @@ def LeNet5(input_shape=(32, 32, 1), classes=10, original=False, activation="relu
     """
     import os
 
-    from strided import layers
-    from strided.models import Sequential
     if weights is not None and not os.path.exists(weights):
         raise ValueError("The `weights` argument should be either `None` (random initialization) or the path to "
                          f"the weights file to be loaded (LeNet5 has no published weights). Received: "
@@ -56,6 +57,5 @@ def LeNet5(input_shape=(32, 32, 1), classes=10, original=False, activation="relu
         model.add(layers.Dense(84, activation=activation))
         model.add(layers.Dense(classes, activation=classifier_activation))
     if weights is not None:
-        from strided.saving import saving_api
         saving_api.load_weights(model, weights)
     return model

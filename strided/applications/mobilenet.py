@@ -10,6 +10,7 @@ import warnings
 
 from strided import config
 from strided.applications import imagenet_utils
+from strided import layers
 
 BASE_WEIGHT_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "mobilenet/"
 _SIZES = (128, 160, 192, 224)
@@ -24,7 +25,6 @@ _BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), 
 
 def _conv_block(inputs, filters, alpha, kernel=(3, 3), strides=(1, 1)):
     """The stem: a full convolution with ``int(filters * alpha)`` filters, batch norm and ReLU6."""
-    from strided import layers
     axis = 1 if config.image_data_format() == "channels_first" else -1
     x = layers.Conv2D(int(filters * alpha), kernel, padding="same", use_bias=False, strides=strides,
                       name="conv1")(inputs)
@@ -34,7 +34,6 @@ def _conv_block(inputs, filters, alpha, kernel=(3, 3), strides=(1, 1)):
 
 def _depthwise_conv_block(inputs, pointwise_filters, alpha, depth_multiplier=1, strides=(1, 1), block_id=1):
     """Depthwise 3x3 (BN, ReLU6) then pointwise 1x1 with ``int(pointwise_filters * alpha)`` filters (BN, ReLU6)."""
-    from strided import layers
     axis = 1 if config.image_data_format() == "channels_first" else -1
     x = inputs
     if strides != (1, 1):
@@ -80,7 +79,6 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
         ValueError: with ImageNet weights, ``depth_multiplier != 1`` or ``alpha`` not in
             {0.25, 0.5, 0.75, 1.0}; or another invalid argument.
     """
-    from strided import layers
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     channels_last = config.image_data_format() != "channels_first"
     # Keras picks the default size from `input_shape` only (not from `input_tensor`).

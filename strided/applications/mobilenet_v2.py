@@ -7,6 +7,7 @@ import warnings
 
 from strided import config
 from strided.applications import imagenet_utils
+from strided import layers
 
 BASE_WEIGHT_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "mobilenet_v2/"
 _SIZES = (96, 128, 160, 192, 224)
@@ -23,7 +24,6 @@ def _make_divisible(v, divisor, min_value=None):
 
 
 def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
-    from strided import layers
     channels_last = config.image_data_format() != "channels_first"
     axis = -1 if channels_last else 1
     in_channels = inputs.shape[axis]
@@ -76,7 +76,6 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     Returns:
         A functional ``Model``.
     """
-    from strided import layers
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     channels_last = config.image_data_format() != "channels_first"
     if input_shape is None and input_tensor is not None:

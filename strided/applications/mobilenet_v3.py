@@ -13,6 +13,7 @@ import warnings
 from strided import config
 from strided.applications import imagenet_utils
 from strided.applications.mobilenet_v2 import _make_divisible
+from strided import layers
 
 BASE_WEIGHT_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "mobilenet_v3/"
 WEIGHTS_HASHES = {  # (with the top, without it), as Keras checks them
@@ -48,25 +49,21 @@ def _channel_axis():
 
 
 def _relu(x):
-    from strided import layers
     return layers.ReLU()(x)
 
 
 def _hard_swish(x):
-    from strided import layers
     return layers.Activation("hard_swish")(x)
 
 
 def _hard_sigmoid(x):
     # relu6(x + 3) / 6 written with tensor arithmetic, as Keras does: the additions are graph
     # operations, not layers, so the layer list (and the weight file layout) stays Keras's.
-    from strided import layers
     return layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)
 
 
 def _se_block(inputs, filters, se_ratio, prefix):
     """Squeeze-and-excitation: channel gates from the pooled features, through a hard sigmoid."""
-    from strided import layers
     x = layers.GlobalAveragePooling2D(keepdims=True, name=f"{prefix}squeeze_excite_avg_pool")(inputs)
     x = layers.Conv2D(_depth(filters * se_ratio), kernel_size=1, padding="same",
                       name=f"{prefix}squeeze_excite_conv")(x)
@@ -78,7 +75,6 @@ def _se_block(inputs, filters, se_ratio, prefix):
 
 def _inverted_res_block(x, expansion, filters, kernel_size, stride, se_ratio, activation, block_id):
     """1x1 expansion (not in block 0), depthwise convolution, optional SE, linear 1x1 projection."""
-    from strided import layers
     axis = _channel_axis()
     shortcut = x
     in_filters = x.shape[axis]
@@ -146,7 +142,6 @@ def MobileNetV3(blocks, last_point_ch, input_shape=None, alpha=1.0, model_type="
     Returns:
         A functional ``Model``.
     """
-    from strided import layers
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape, rows, cols = _input_shape(input_shape, input_tensor)
     if weights == "imagenet":

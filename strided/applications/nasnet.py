@@ -16,6 +16,7 @@ the ``channels_last`` image data format and expects inputs scaled to [-1, 1]: us
 """
 from strided import config
 from strided.applications import imagenet_utils
+from strided import layers
 
 BASE_WEIGHTS_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "nasnet/"
 NASNET_MOBILE_WEIGHT_PATH = BASE_WEIGHTS_PATH + "NASNet-mobile.h5"
@@ -47,7 +48,6 @@ def _separable_conv_block(ip, filters, kernel_size=(3, 3), strides=(1, 1), block
     Returns:
         The output tensor.
     """
-    from strided import layers
     x = layers.Activation("relu")(ip)
     if tuple(strides) == (2, 2):
         x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, kernel_size),
@@ -74,7 +74,6 @@ def _adjust_block(p, ip, filters, block_id=None):
     Returns:
         The adjusted tensor (``ip`` itself when ``p`` is ``None``).
     """
-    from strided import layers
     if p is None:
         return ip
     if p.shape[-2] != ip.shape[-2]:
@@ -99,7 +98,6 @@ def _adjust_block(p, ip, filters, block_id=None):
 
 def _cell_input(ip, filters, kind, block_id):
     """ReLU, 1x1 convolution and batch normalization of a cell's main input."""
-    from strided import layers
     h = layers.Activation("relu")(ip)
     h = layers.Conv2D(filters, (1, 1), strides=(1, 1), padding="same", name=f"{kind}_conv_1_{block_id}",
                       use_bias=False, kernel_initializer="he_normal")(h)
@@ -118,7 +116,6 @@ def _normal_a_cell(ip, p, filters, block_id=None):
     Returns:
         ``(output, ip)``: the cell's output and its input, the next cell's ``p``.
     """
-    from strided import layers
     p = _adjust_block(p, ip, filters, block_id)
     h = _cell_input(ip, filters, "normal", block_id)
     x1 = layers.add([_separable_conv_block(h, filters, kernel_size=(5, 5), block_id=f"normal_left1_{block_id}"),
@@ -150,7 +147,6 @@ def _reduction_a_cell(ip, p, filters, block_id=None):
     Returns:
         ``(output, ip)``: the cell's output and its input, the next cell's ``p``.
     """
-    from strided import layers
     p = _adjust_block(p, ip, filters, block_id)
     h = _cell_input(ip, filters, "reduction", block_id)
     h3 = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(h, 3), name=f"reduction_pad_1_{block_id}")(h)
@@ -204,7 +200,6 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
     Returns:
         A functional ``Model``.
     """
-    from strided import layers
     if config.image_data_format() == "channels_first":
         raise ValueError("NASNet does not support the `channels_first` image data format. Switch to "
                          "`channels_last` with `strided.config.set_image_data_format('channels_last')`.")

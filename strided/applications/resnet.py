@@ -6,6 +6,7 @@ Inputs are preprocessed with ``preprocess_input`` ('caffe' mode: RGB -> BGR, mea
 """
 from strided import config
 from strided.applications import imagenet_utils
+from strided import layers
 
 WEIGHTS_HASHES = {
     "resnet50": ("2cb95161c43110f7111970584f804107", "4d473c1dd8becc155b73f8504c6f6626"),
@@ -37,7 +38,6 @@ def ResNet(stack_fn, preact, use_bias, name="resnet", include_top=True, weights=
     Returns:
         A functional ``Model``.
     """
-    from strided import layers
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
                                                     data_format=config.image_data_format(),
@@ -75,7 +75,6 @@ def ResNet(stack_fn, preact, use_bias, name="resnet", include_top=True, weights=
 
 def residual_block_v1(x, filters, kernel_size=3, stride=1, conv_shortcut=True, name=None):
     """Bottleneck block of ResNet v1: 1x1 -> kxk -> 1x1 (4x filters), plus the shortcut, then ReLU."""
-    from strided import layers
     bn_axis = _bn_axis()
     if conv_shortcut:
         shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(x)
@@ -104,7 +103,6 @@ def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
 
 def residual_block_v2(x, filters, kernel_size=3, stride=1, conv_shortcut=False, name=None):
     """Pre-activation bottleneck block of ResNetV2 (BN-ReLU before each convolution)."""
-    from strided import layers
     bn_axis = _bn_axis()
     preact = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name=f"{name}_preact_bn")(x)
     preact = layers.Activation("relu", name=f"{name}_preact_relu")(preact)

@@ -4,6 +4,7 @@ Keras's ImageNet weights. Inputs are preprocessed with ``preprocess_input`` ('ca
 """
 from strided import config
 from strided.applications import imagenet_utils
+from strided import layers
 
 _FILES = {
     "vgg16": (("vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b"),
@@ -16,7 +17,6 @@ _FILES = {
 def build_vgg(convs_per_block, family, include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
               pooling=None, classes=1000, classifier_activation="softmax", name=None):
     """A VGG network with ``convs_per_block`` 3x3 convolutions in each of its five blocks."""
-    from strided import layers
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
                                                     data_format=config.image_data_format(),

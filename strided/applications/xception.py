@@ -5,6 +5,7 @@ ImageNet weights. Default input 299x299x3, minimum 71x71. Preprocess with ``prep
 """
 from strided import config
 from strided.applications import imagenet_utils
+from strided import layers
 
 TOP_FILE = ("xception_weights_tf_dim_ordering_tf_kernels.h5", "0a58e3b7378bc2990ea3b43d5981f1f6")
 NOTOP_FILE = ("xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97")
@@ -28,7 +29,6 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
     Returns:
         A functional ``Model``.
     """
-    from strided import layers
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=71,
                                                     data_format=config.image_data_format(),
