@@ -205,8 +205,8 @@ def test_stochastic_depth_convnext_keras_files_both_ways(real_keras, tmp_path):
 @pytest.mark.keras
 def test_layer_scale_and_stochastic_depth(real_keras):
     from keras.src.applications import convnext as kconvnext
-    from keras.src.saving import serialization_lib
-    from strided.saving import serialization
+    from keras.src.saving import serialization_lib as keras_serialization_lib
+    from strided.saving import serialization_lib
     ls = LayerScale(0.5, 4, name="ls")
     x = np.random.default_rng(3).normal(size=(2, 3, 4)).astype("float32")
     np.testing.assert_allclose(ls(x).numpy(), x * 0.5, rtol=1e-6)
@@ -214,7 +214,7 @@ def test_layer_scale_and_stochastic_depth(real_keras):
     sd = StochasticDepth(0.25, name="sd")
     for ours, theirs in ((ls, kconvnext.LayerScale(0.5, 4, name="ls")),
                          (sd, kconvnext.StochasticDepth(0.25, name="sd"))):
-        written, expected = serialization.serialize_layer(ours), serialization_lib.serialize_keras_object(theirs)
+        written, expected = serialization_lib.serialize_layer(ours), keras_serialization_lib.serialize_keras_object(theirs)
         for key in ("module", "class_name", "registered_name"):
             assert written[key] == expected[key]
         for key, value in expected["config"].items():

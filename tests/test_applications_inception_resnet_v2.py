@@ -71,18 +71,18 @@ def test_inception_resnet_v2_matches_keras(real_keras, tmp_path):
 @pytest.mark.keras
 def test_custom_scale_layer(real_keras):
     from keras.src.applications import inception_resnet_v2 as kirv2
-    from keras.src.saving import serialization_lib
-    from strided.saving import serialization
+    from keras.src.saving import serialization_lib as keras_serialization_lib
+    from strided.saving import serialization_lib
     layer = CustomScaleLayer(0.17, name="scale")
     a, b = np.random.default_rng(1).normal(size=(2, 2, 3, 3, 4)).astype("float32")
     np.testing.assert_allclose(layer([a, b]).numpy(), kirv2.CustomScaleLayer(0.17)([a, b]).detach().numpy(),
                                rtol=1e-6)
-    written = serialization.serialize_layer(layer)
-    expected = serialization_lib.serialize_keras_object(kirv2.CustomScaleLayer(0.17, name="scale"))
+    written = serialization_lib.serialize_layer(layer)
+    expected = keras_serialization_lib.serialize_keras_object(kirv2.CustomScaleLayer(0.17, name="scale"))
     assert [written[k] for k in ("module", "class_name", "registered_name")] == \
         [expected[k] for k in ("module", "class_name", "registered_name")]
     assert type(real_keras.saving.deserialize_keras_object(written)) is kirv2.CustomScaleLayer
-    read = serialization.deserialize_layer(expected)  # Keras's entry, as in a Keras .keras file
+    read = serialization_lib.deserialize_layer(expected)  # Keras's entry, as in a Keras .keras file
     assert type(read) is CustomScaleLayer and read.scale == 0.17 and read.name == "scale"
     assert CustomScaleLayer.from_config(layer.get_config()).get_config() == layer.get_config()
     with pytest.raises(TypeError, match="scale"):

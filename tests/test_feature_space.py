@@ -242,7 +242,7 @@ def test_config_matches_keras_and_round_trips():
     fs = FeatureSpace(**_specs(FeatureSpace, "basic"))
     fs.adapt(_columns(DATA))
     theirs = _GOLDENS["cases"]["basic"]["config"]
-    from strided.saving.serialization import to_jsonable
+    from strided.saving.serialization_lib import to_jsonable
     ours = to_jsonable(fs.get_config())
     assert theirs["module"] == "keras.utils" and theirs["class_name"] == "FeatureSpace"
     assert sorted(ours) == sorted(theirs["config"])

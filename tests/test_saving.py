@@ -10,7 +10,7 @@ import pytest
 
 import strided
 from strided import layers
-from strided.saving import keras_format, saving_api, serialization
+from strided.saving import keras_format, saving_api, serialization, serialization_lib
 
 X = np.random.default_rng(0).random((4, 8, 8, 1)).astype("float32")
 Y = np.eye(3, dtype="float32")[[0, 1, 2, 0]]
@@ -233,8 +233,8 @@ def test_lambda_bytecode_refused_in_safe_mode():
     code = base64.b64encode(marshal.dumps((lambda x: x * 2).__code__)).decode("ascii")
     config = {"class_name": "__lambda__", "config": {"code": code, "defaults": None, "closure": None}}
     with pytest.raises(ValueError, match="safe_mode=False"):
-        serialization._clean_value({"function": config}, safe_mode=True)
-    fn = serialization._clean_value({"function": config}, safe_mode=False)["function"]
+        serialization_lib._clean_value({"function": config}, safe_mode=True)
+    fn = serialization_lib._clean_value({"function": config}, safe_mode=False)["function"]
     assert fn(3) == 6
 
 

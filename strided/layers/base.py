@@ -25,10 +25,9 @@ from strided.backend import remat as _remat
 from strided.backend.keras_tensor import KerasTensor, Node
 from strided.backend.name_scope import current_scope_stack, name_scope_of, to_snake_case, unique_name  # noqa: F401
 from strided.backend.variable import Variable
+from strided.saving import serialization_lib
 
 # Keyword arguments every Keras layer accepts besides its own.
-_BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights", "autocast",
-                "input_length")
 # Arguments seen in tutorials on the wrong layer, with a hint that says what to write instead.
 _MISPLACED_HINTS = {
     "padding": "`padding` belongs to convolution and pooling layers (Conv2D(..., padding='same')), and goes "
@@ -130,10 +129,11 @@ class Layer(torch.nn.Module):
         super().__init_subclass__(**kwargs)
         if "build" in cls.__dict__:  # as Keras, `build` runs in the layer's name scope (variable paths)
             cls.build = _in_name_scope(cls.__dict__["build"])
+        serialization_lib.register_layer_class(cls)  # configs find the class by its Keras name
 
     def __init__(self, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs):
         super().__init__()
-        unknown = [k for k in kwargs if k not in _BASE_KWARGS]
+        unknown = [k for k in kwargs if k not in serialization_lib.BASE_LAYER_KWARGS]
         if unknown:
             hints = " ".join(_MISPLACED_HINTS[k] for k in unknown if k in _MISPLACED_HINTS)
             raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
@@ -817,6 +817,9 @@ class Layer(torch.nn.Module):
             "create metric trackers in init() or build() when subclassing the layer or model, then call "
             "`metric.update_state()` whenever necessary.")
 
+
+
+serialization_lib.register_layer_class(Layer)
 
 def _input_masks(inputs, keep_none=False):
     """The ``_keras_mask`` of each tensor of a list/tuple/dict input, in its structure; None when no tensor

@@ -13,6 +13,7 @@ from torch.utils import _pytree as pytree
 from strided import config
 from strided.backend import keras_tensor as symbolic
 from strided.backend.dtype_policy import DTypePolicy
+from strided.saving import serialization_lib
 from strided.backend.keras_tensor import KerasTensor
 
 _MIXED = ("mixed_float16", "mixed_bfloat16")
@@ -96,8 +97,7 @@ def get_build_config(layer):
     if shape is None:
         shape = getattr(layer, "_build_input_shape", None)
     if shape is None:
-        from strided.saving.serialization import _build_input_shape
-        shape = _build_input_shape(layer)
+        shape = serialization_lib._build_input_shape(layer)
     if shape is None:
         try:
             inputs = getattr(layer, "inputs", None)

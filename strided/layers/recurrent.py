@@ -24,6 +24,7 @@ from strided.layers.rnn_cells import (
     GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells, _call_cell, _is_nested, reset_cell_dropout,
 )
 from strided.utils import validation
+from strided.saving import serialization_lib
 
 
 def _input_mask(sequences, mask):
@@ -49,11 +50,6 @@ def _where_step(keep, new, old):
     """``new`` where the step is kept, else ``old``. ``keep`` is ``(batch,)``, or ``(batch, *spatial)`` for a
     Masking layer on feature maps (Keras then masks element by element)."""
     return torch.where(keep.reshape(tuple(keep.shape) + (1,) * (new.dim() - keep.dim())), new, old)
-
-
-def _serialization():
-    from strided.saving import serialization  # (saving imports the layers package)
-    return serialization
 
 
 class RNN(Layer):
@@ -250,13 +246,13 @@ class RNN(Layer):
 
     def get_config(self):
         config = self._rnn_config()
-        config["cell"] = _serialization().serialize_layer(self.cell)
+        config["cell"] = serialization_lib.serialize_layer(self.cell)
         return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
-        cell = _serialization().deserialize_layer(config.pop("cell"), custom_objects)
+        cell = serialization_lib.deserialize_layer(config.pop("cell"), custom_objects)
         return cls(cell, **config)
 
 
@@ -575,14 +571,14 @@ class Bidirectional(Layer):
 
     @staticmethod
     def _copy(layer, direction, go_backwards):
-        config = _serialization().serialize_layer(layer)
+        config = serialization_lib.serialize_layer(layer)
         config = dict(config, config=dict(config["config"]))
         name = layer.name[len(direction) + 1:] if layer.name.startswith(direction + "_") else layer.name
         config["config"]["name"] = f"{direction}_{name}"
         config["config"].pop("batch_input_shape", None)
         if go_backwards is not None:
             config["config"]["go_backwards"] = go_backwards
-        return _serialization().deserialize_layer(config)
+        return serialization_lib.deserialize_layer(config)
 
     def _verify_layer_config(self):
         fwd, bwd = self.forward_layer, self.backward_layer
@@ -670,15 +666,15 @@ class Bidirectional(Layer):
     def get_config(self):
         config = super().get_config()
         config["merge_mode"] = self.merge_mode
-        config["layer"] = _serialization().serialize_layer(self.forward_layer)
-        config["backward_layer"] = _serialization().serialize_layer(self.backward_layer)
+        config["layer"] = serialization_lib.serialize_layer(self.forward_layer)
+        config["backward_layer"] = serialization_lib.serialize_layer(self.backward_layer)
         return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
-        config["layer"] = _serialization().deserialize_layer(config["layer"], custom_objects)
+        config["layer"] = serialization_lib.deserialize_layer(config["layer"], custom_objects)
         backward = config.pop("backward_layer", None)
         if backward is not None:
-            config["backward_layer"] = _serialization().deserialize_layer(backward, custom_objects)
+            config["backward_layer"] = serialization_lib.deserialize_layer(backward, custom_objects)
         return cls(**config)

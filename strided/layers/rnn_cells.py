@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from strided.layers import _util
 from strided.layers.base import Layer
 from strided.utils import validation
+from strided.saving import serialization_lib
 
 
 def _rate(value, name):
@@ -501,16 +502,14 @@ class StackedRNNCells(Layer):
         return out
 
     def get_config(self):
-        from strided.saving import serialization
         config = super().get_config()
-        config["cells"] = [serialization.serialize_layer(c) for c in self.cells]
+        config["cells"] = [serialization_lib.serialize_layer(c) for c in self.cells]
         return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from strided.saving import serialization
         config = dict(config)
-        cells = [serialization.deserialize_layer(c, custom_objects) for c in config.pop("cells")]
+        cells = [serialization_lib.deserialize_layer(c, custom_objects) for c in config.pop("cells")]
         return cls(cells, **config)
 
 

@@ -7,6 +7,7 @@ import torch
 from strided import initializers
 from strided.layers import _util
 from strided.layers.base import Layer
+from strided.saving import serialization_lib
 
 
 def _l2_normalize(x):
@@ -138,15 +139,13 @@ class SpectralNormalization(Layer):
 
     # ------------------------------------------------------------------ config
     def get_config(self):
-        from strided.saving import serialization
         config = super().get_config()
-        config["layer"] = serialization.serialize_layer(self.layer)
+        config["layer"] = serialization_lib.serialize_layer(self.layer)
         config["power_iterations"] = self.power_iterations
         return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from strided.saving import serialization
         config = dict(config)
-        config["layer"] = serialization.deserialize_layer(config["layer"], custom_objects)
+        config["layer"] = serialization_lib.deserialize_layer(config["layer"], custom_objects)
         return cls(**config)

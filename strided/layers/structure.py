@@ -3,6 +3,7 @@
 import torch
 
 from strided.layers.base import Layer
+from strided.saving import serialization_lib
 
 
 class InputSpec:
@@ -212,8 +213,7 @@ def serialize(layer):
     if not isinstance(layer, Layer):
         raise TypeError(f"`keras.layers.serialize` expects a layer. Received: layer={layer!r} "
                         f"of type {type(layer).__name__}")
-    from strided.saving import serialization
-    return serialization.serialize_layer(layer)
+    return serialization_lib.serialize_layer(layer)
 
 
 def deserialize(config, custom_objects=None):
@@ -224,8 +224,7 @@ def deserialize(config, custom_objects=None):
         custom_objects: optional dictionary mapping names (strings) to custom objects (classes and
             functions) to be considered during deserialization.
     """
-    from strided.saving import serialization
-    obj = serialization.deserialize_layer(config, custom_objects=custom_objects)
+    obj = serialization_lib.deserialize_layer(config, custom_objects=custom_objects)
     if not isinstance(obj, Layer):
         raise ValueError("`keras.layers.deserialize` was passed a `config` object that is not a "
                          f"`keras.layers.Layer`. Received: {config}")

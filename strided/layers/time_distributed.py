@@ -2,6 +2,7 @@
 import torch
 
 from strided.layers.base import Layer
+from strided.saving import serialization_lib
 
 
 class TimeDistributed(Layer):
@@ -58,14 +59,12 @@ class TimeDistributed(Layer):
         return torch.stack(steps, dim=1)
 
     def get_config(self):
-        from strided.saving import serialization
         config = super().get_config()
-        config["layer"] = serialization.serialize_layer(self.layer)
+        config["layer"] = serialization_lib.serialize_layer(self.layer)
         return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from strided.saving import serialization
         config = dict(config)
-        config["layer"] = serialization.deserialize_layer(config["layer"], custom_objects)
+        config["layer"] = serialization_lib.deserialize_layer(config["layer"], custom_objects)
         return cls(**config)

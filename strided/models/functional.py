@@ -10,7 +10,10 @@ import torch
 from strided.layers.base import Layer, unique_name
 from strided.layers.input_layer import InputLayer
 from strided.backend.keras_tensor import KerasTensor
+from strided.layers.operation import KERAS_OP_CLASSES, apply_operation
+from strided.layers.ops_call import replay_for
 from strided.models.model import Model
+from strided.saving.serialization_lib import _clean_value, _shape_json, deserialize_layer, serialize_layer, to_jsonable
 from strided.training.trainer import Trainer
 
 
@@ -229,5 +232,213 @@ class Functional(Model):
         return pytree.tree_map(lookup, self._output_structure, is_leaf=_is_kt)
 
     def get_config(self):
-        from strided.saving import serialization
-        return serialization.functional_config(self)
+        return functional_config(self)
+
+    @classmethod
+    def from_keras_config(cls, config, custom_objects=None, safe_mode=True):
+        """A new functional model from ``get_config()`` output (Keras 3 or tf.keras 2 layout)."""
+        return functional_from_config(config, custom_objects, safe_mode)
+
+
+def functional_config(model):
+    """``Functional.get_config()`` in Keras 3's layout: layers with ``inbound_nodes``, inputs, outputs."""
+    model_nodes = {id(n) for n in model._nodes}
+    for t in model.inputs:
+        model_nodes.add(id(t._keras_history[0]._inbound_nodes[t._keras_history[1]]))
+    # Node indices are renumbered to count only the nodes that belong to this model (as Keras does).
+    reindex = {}
+    for layer in model.layers:
+        kept = 0
+        for i, node in enumerate(layer._inbound_nodes):
+            if id(node) in model_nodes:
+                reindex[(id(layer), i)] = kept
+                kept += 1
+
+    def tensor_ref(t):
+        layer, node_index, tensor_index = t._keras_history
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": _shape_json(t.shape), "dtype": t.dtype,
+                           "keras_history": [layer.name, reindex.get((id(layer), node_index), node_index),
+                                             tensor_index]}}
+
+    def encode(value):
+        if isinstance(value, KerasTensor):
+            return tensor_ref(value)
+        if isinstance(value, dict):
+            return {k: encode(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [encode(v) for v in value]
+        return to_jsonable(value)
+
+    layer_configs = []
+    for layer in model.layers:
+        entry = serialize_layer(layer)
+        entry["name"] = layer.name
+        nodes = []
+        if type(layer).__name__ != "InputLayer":
+            for node in layer._inbound_nodes:
+                if id(node) in model_nodes:
+                    kwargs = {k: v for k, v in node.call_kwargs.items() if k != "training"}
+                    args = list(node.call_args)
+                    if getattr(layer, "keras_class", None) is not None:
+                        if hasattr(layer, "full_kwargs"):  # an ops function's keyword call arguments
+                            kwargs = layer.full_kwargs(args[0])
+                        args = layer.full_args(args[0])  # tensors and constants, in the op's argument order
+                    nodes.append({"args": encode(args), "kwargs": encode(kwargs)})
+        entry["inbound_nodes"] = nodes
+        layer_configs.append(entry)
+
+    def refs(tensors):
+        out = []
+        for t in tensors:
+            layer, node_index, tensor_index = t._keras_history
+            out.append([layer.name, reindex.get((id(layer), node_index), node_index), tensor_index])
+        return out
+
+    inputs, outputs = refs(model.inputs), refs(model.outputs)
+    single_in = not isinstance(model._input_structure, (list, dict))
+    single_out = not isinstance(model._output_structure, (list, dict))
+    return {"name": model.name, "trainable": model.trainable, "layers": layer_configs,
+            "input_layers": inputs[0] if single_in else inputs,
+            "output_layers": outputs[0] if single_out else outputs}
+
+
+def _history_of(value):
+    """(layer_name, node_index, tensor_index) of a serialized tensor reference, else None."""
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        h = value["config"]["keras_history"]
+        return h[0], int(h[1]), int(h[2])
+    return None
+
+
+class _OpReplay:
+    """A ``keras.src.ops`` entry of a saved config: the torch function to apply to its node's arguments."""
+
+    def __init__(self, op_name, fn):
+        self.op_name, self.fn = op_name, fn
+
+
+def _keras_op(layer_config):
+    """The replay of a ``keras.src.ops`` entry (``x + 3``, ``x[:, 0]``, ``ops.mean(x)``...), else None."""
+    if not str(layer_config.get("module", "")).startswith("keras.src.ops"):
+        return None
+    if layer_config.get("class_name") in KERAS_OP_CLASSES:
+        return _OpReplay(*KERAS_OP_CLASSES[layer_config["class_name"]])
+    replay = replay_for(layer_config)
+    if replay is None:
+        raise ValueError(f"The saved model uses the Keras operation {layer_config.get('class_name')!r} "
+                         f"({layer_config.get('module')}), which strided cannot rebuild.")
+    return replay
+
+
+def functional_from_config(config, custom_objects=None, safe_mode=True, make_layer=None):
+    """Rebuilds a functional model by replaying each layer's inbound nodes in dependency order."""
+    make = make_layer or (lambda c: deserialize_layer(c, custom_objects, safe_mode))
+    created = {}  # layer name -> layer
+    outputs = {}  # (layer name, node index) -> output structure
+    pending = []
+    for lc in config["layers"]:
+        name = lc.get("name") or (lc.get("config") or {}).get("name")
+        layer = _keras_op(lc) or make(lc)
+        created[name] = layer
+        if type(layer).__name__ == "InputLayer":
+            outputs[(name, 0)] = layer.output
+        for node_data in lc.get("inbound_nodes", []):
+            pending.append((name, lc, node_data))
+    counters = {}
+
+    def resolve(value):
+        """Tensor references -> tensors; raises LookupError while an input is not computed yet."""
+        ref = _history_of(value)
+        if ref is not None:
+            key = (ref[0], ref[1])
+            if key not in outputs:
+                raise LookupError(key)
+            out = outputs[key]
+            leaves = out if isinstance(out, (list, tuple)) else [out]
+            return leaves[ref[2]]
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        return value
+
+    def call(name, node_data):
+        layer = created[name]
+        if hasattr(layer, "replay"):  # a keras.ops function call (ops.mean(x, axis=1)...): replay it
+            index = counters.get(name, 0)
+            counters[name] = index + 1
+            args = [_clean_value(a, safe_mode) for a in resolve(node_data.get("args", []))]
+            kwargs = _clean_value(resolve(node_data.get("kwargs", {})), safe_mode)
+            outputs[(name, index)] = layer.replay(args, name, kwargs)
+            return
+        if isinstance(layer, _OpReplay):  # a keras.ops operation: replay it on the resolved arguments
+            args = [_clean_value(a, safe_mode) for a in resolve(node_data.get("args", []))]
+            index = counters.get(name, 0)
+            counters[name] = index + 1
+            outputs[(name, index)] = apply_operation(layer.fn, layer.op_name, *args, layer_name=name)
+            return
+        if isinstance(node_data, dict):  # Keras 3 layout
+            args = resolve(node_data.get("args", []))
+            kwargs = _clean_value(resolve(node_data.get("kwargs", {})), safe_mode)
+            inputs = args[0] if args else kwargs.pop("inputs")
+        else:  # tf.keras 2 layout: [[name, node, tensor, kwargs], ...]
+            tensors, kwargs = [], {}
+            for entry in node_data:
+                key = (entry[0], int(entry[1]))
+                if key not in outputs:
+                    raise LookupError(key)
+                out = outputs[key]
+                leaves = out if isinstance(out, (list, tuple)) else [out]
+                tensors.append(leaves[int(entry[2])])
+                if len(entry) > 3 and entry[3]:
+                    kwargs.update(entry[3])
+            inputs = tensors[0] if len(tensors) == 1 else tensors
+        extra = args[1:] if isinstance(node_data, dict) and args else []  # layer(query, value) calls
+        result = layer(inputs, *extra, **kwargs)
+        index = counters.get(name, 0)
+        counters[name] = index + 1
+        outputs[(name, index)] = result
+
+    # Keras's order: process nodes in file order, deferring any whose inputs do not exist yet.
+    while pending:
+        progressed, remaining = False, []
+        for item in pending:
+            name = item[0]
+            earlier = [p for p in remaining if p[0] == name]
+            if earlier:
+                remaining.append(item)
+                continue
+            try:
+                call(name, item[2])
+                progressed = True
+            except LookupError:
+                remaining.append(item)
+        if not progressed:
+            missing = sorted({p[0] for p in remaining})
+            raise ValueError(f"Cannot rebuild the functional model '{config.get('name')}': the inputs of layers "
+                             f"{missing} are never computed (the config's graph is disconnected or corrupted).")
+        pending = remaining
+
+    def refs_to_tensors(refs):
+        if refs and not isinstance(refs[0], (list, tuple)):
+            refs, single = [refs], True
+        else:
+            single = False
+        tensors = []
+        for ref in refs:
+            key = (ref[0], int(ref[1]))
+            if key not in outputs:
+                raise ValueError(f"The model config names {ref[0]!r} node {ref[1]} as an input or output, but that "
+                                 "layer call is not in the config.")
+            out = outputs[key]
+            leaves = out if isinstance(out, (list, tuple)) else [out]
+            tensors.append(leaves[int(ref[2])])
+        return tensors[0] if single else tensors
+
+    inputs = refs_to_tensors(config["input_layers"])
+    outs = refs_to_tensors(config["output_layers"])
+    model = Model(inputs, outs, name=config.get("name"))
+    if config.get("trainable") is False:
+        model.trainable = False
+    return model

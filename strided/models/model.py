@@ -3,12 +3,15 @@
 ``Model(inputs, outputs)`` builds a functional graph (see ``functional.py``); subclassing ``Model``
 and writing ``call`` gives a subclassed model, as in Keras.
 """
+import json
+
 import numpy as np
 import torch
 from torch.utils import _pytree as pytree
 
 from strided.layers.base import Layer, _shape_of, _with_none_batch, is_plain_data, to_tensor, unique_name
 from strided.backend.keras_tensor import KerasTensor, infer_outputs
+from strided.saving import serialization_lib
 from strided.training.trainer import Trainer
 
 
@@ -293,7 +296,6 @@ class Model(Trainer, Layer):
 
     def compile_from_config(self, config):
         """Compiles the model from a ``get_compile_config()`` dict and builds the optimizer's variables."""
-        from strided.training.trainer import Trainer
         if type(self).compile is not Trainer.compile:
             import warnings
             warnings.warn("`compile()` was not called as part of model loading because the model's `compile()` "
@@ -318,8 +320,7 @@ class Model(Trainer, Layer):
                                                  metrics_variables, x, y, y_pred, sample_weight, training)
 
     def to_json(self, **kwargs):
-        from strided.saving import serialization
-        return serialization.model_to_json(self, **kwargs)
+        return json.dumps(serialization_lib.serialize_model(self), **kwargs)
 
 
 def _is_string_leaf(x):

@@ -3,6 +3,7 @@ import torch
 
 from strided.backend.name_scope import name_scope_of, unique_name
 from strided.layers.base import Layer
+from strided.saving.serialization_lib import _shape_json, deserialize_layer, serialize_layer
 from strided.layers.input_layer import InputLayer
 from strided.backend.keras_tensor import KerasTensor
 from strided.models.model import Model
@@ -149,5 +150,35 @@ class Sequential(Model):
         return x
 
     def get_config(self):
-        from strided.saving import serialization
-        return serialization.sequential_config(self)
+        return sequential_config(self)
+
+    @classmethod
+    def from_keras_config(cls, config, custom_objects=None, safe_mode=True):
+        """A new Sequential model from ``get_config()`` output (Keras 3 or tf.keras 2 layout)."""
+        return sequential_from_config(config, custom_objects, safe_mode)
+
+
+def sequential_config(model):
+    """``Sequential.get_config()`` in Keras 3's layout (the InputLayer first, when known)."""
+    layers = []
+    if model._input_layer is not None:
+        layers.append(serialize_layer(model._input_layer))
+    layers.extend(serialize_layer(layer) for layer in model.layers)
+    config = {"name": model.name, "trainable": model.trainable, "dtype": model.dtype, "layers": layers}
+    if model._input_layer is not None:
+        config["build_input_shape"] = _shape_json(model._input_layer.batch_shape)
+    return config
+
+
+def sequential_from_config(config, custom_objects=None, safe_mode=True, make_layer=None):
+    layer_configs = config["layers"] if isinstance(config, dict) else config
+    make = make_layer or (lambda c: deserialize_layer(c, custom_objects, safe_mode))
+    model = Sequential(name=config.get("name") if isinstance(config, dict) else None)
+    for lc in layer_configs:
+        layer = make(lc)
+        model.add(layer)
+    if not model.built and isinstance(config, dict) and config.get("build_input_shape"):
+        model.build(tuple(config["build_input_shape"]))
+    if isinstance(config, dict) and config.get("trainable") is False:
+        model.trainable = False
+    return model

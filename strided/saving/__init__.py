@@ -3,26 +3,36 @@
 Public functions: ``save_model``, ``load_model``, ``save_weights``, ``load_weights``,
 ``serialize_keras_object``, ``deserialize_keras_object``, ``model_to_json``, ``model_from_json``,
 ``clone_model``; ``KerasFileEditor`` inspects and edits weight files.
+
+``saving/serialization_lib.py`` sits low in the package (layers import it to write and read their
+sublayers' configs), so this package's own names from the modules above the models are resolved on
+first use, through the table below, and importing ``strided.saving.serialization_lib`` imports no model.
 """
-from strided.saving.file_editor import KerasFileEditor
-from strided.saving.saving_api import load_model, load_weights, save_model, save_weights
-from strided.saving.serialization import clone_model, model_from_json, model_to_json
+import importlib
+
+from strided.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from strided.utils.object_registration import (
     CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name, get_registered_object,
     register_keras_serializable,
 )
 
+# name -> the module above the models that defines it
+_LAZY = {
+    "KerasFileEditor": "strided.saving.file_editor",
+    "load_model": "strided.saving.saving_api",
+    "load_weights": "strided.saving.saving_api",
+    "save_model": "strided.saving.saving_api",
+    "save_weights": "strided.saving.saving_api",
+    "clone_model": "strided.saving.serialization",
+    "model_from_json": "strided.saving.serialization",
+    "model_to_json": "strided.saving.serialization",
+}
 
-def serialize_keras_object(obj):
-    """The Keras 3 config dict of a layer or model."""
-    from strided.saving import serialization
-    return serialization.serialize_layer(obj)
 
-
-def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
-    """A layer or model from its Keras config dict."""
-    from strided.saving import serialization
-    return serialization.deserialize_layer(config, custom_objects=custom_objects, safe_mode=safe_mode)
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'strided.saving' has no attribute {name!r}")
 
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_from_json",

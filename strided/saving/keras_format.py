@@ -16,7 +16,7 @@ import zipfile
 
 import numpy as np
 
-from strided.saving import serialization
+from strided.saving import serialization_lib
 
 METADATA = "metadata.json"
 CONFIG = "config.json"
@@ -216,7 +216,7 @@ def compile_config(model):
             opt = dict(opt)
             opt["module"] = "keras.optimizers"
             opt["registered_name"] = None
-    return serialization.to_jsonable({
+    return serialization_lib.to_jsonable({
         "optimizer": opt, "loss": _serialize_loss_like(getattr(model, "loss", None)),
         "loss_weights": getattr(model, "loss_weights", None),
         "metrics": _serialize_loss_like(getattr(getattr(model, "compiled_metrics", None), "metrics_spec", None)),
@@ -235,7 +235,7 @@ def _serialize_loss_like(value):
     if isinstance(value, (list, tuple)):
         return [_serialize_loss_like(v) for v in value]
     if hasattr(value, "get_config"):
-        return serialization.to_jsonable(value)
+        return serialization_lib.to_jsonable(value)
     name = getattr(value, "__name__", None)
     if name:
         return name
@@ -245,7 +245,7 @@ def _serialize_loss_like(value):
 def write_keras_zip(fileobj, model, include_optimizer=True):
     """Writes the ``.keras`` zip for ``model`` into a binary file object."""
     h5py = _h5py()
-    config = serialization.serialize_model(model)
+    config = serialization_lib.serialize_model(model)
     cc = compile_config(model) if include_optimizer else None
     if cc is not None:
         config["compile_config"] = cc

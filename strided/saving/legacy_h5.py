@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from strided.saving import serialization
+from strided.saving import serialization_lib
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 
@@ -182,7 +182,7 @@ def save_model_to_h5(h5file, model, include_optimizer=True):
     from strided.saving import keras_format
     h5file.attrs["keras_version"] = b"2.15.0"
     h5file.attrs["backend"] = b"torch"
-    h5file.attrs["model_config"] = json.dumps(serialization.serialize_model(model)).encode("utf8")
+    h5file.attrs["model_config"] = json.dumps(serialization_lib.serialize_model(model)).encode("utf8")
     cc = keras_format.compile_config(model) if include_optimizer else None
     if cc is not None:
         h5file.attrs["training_config"] = json.dumps(cc).encode("utf8")
@@ -196,7 +196,7 @@ def load_model_from_h5(h5file, source, custom_objects=None, compile=True, safe_m
         raise ValueError(f"No model config found in the file at {source}: it holds weights only. Build the model in "
                          "code and call `model.load_weights(...)` instead.")
     config = json.loads(_decode(raw))
-    model = serialization.model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
+    model = serialization_lib.model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
     if "model_weights" not in h5file:
         raise ValueError(f"The file {source} has a model config but no 'model_weights' group (truncated file?).")
     apply_plan(plan_legacy(h5file["model_weights"], model, source))

@@ -13,7 +13,7 @@ import io
 import os
 import tempfile
 
-from strided.saving import keras_format, legacy_h5, serialization
+from strided.saving import keras_format, legacy_h5, serialization_lib
 
 
 def _h5py():
@@ -62,7 +62,7 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
     if kwargs:
         raise TypeError(f"Unrecognized keyword arguments passed to save_model: {kwargs}")
     filepath = _path(filepath)
-    serialization.serialize_model(model)  # a subclassed model fails here, before any file is touched
+    serialization_lib.serialize_model(model)  # a subclassed model fails here, before any file is touched
     if filepath.endswith(".keras") or save_format == "keras":
         _check_overwrite(filepath, overwrite)
         with atomic_path(filepath) as tmp:
@@ -105,7 +105,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                          "legacy Keras 2 `.h5` files.")
     config, _, weights = keras_format.read_keras_zip(filepath)
     compile_config = config.pop("compile_config", None) if isinstance(config, dict) else None
-    model = serialization.model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
+    model = serialization_lib.model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
     with _open_h5(io.BytesIO(weights), source=f"{filepath} (model.weights.h5)") as f:
         plan = keras_format.plan_weights(f, model, f"{filepath} (model.weights.h5)")
         optimizer_vars = keras_format.read_optimizer_vars(f)
@@ -122,7 +122,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 def compile_from_config(model, config):
     """Compiles ``model`` from a Keras ``compile_config`` / ``training_config`` dict."""
-    from strided.saving.serialization import _clean_value
+    from strided.saving.serialization_lib import _clean_value
     config = _clean_value(dict(config), True)
     kwargs = {}
     for key in ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics"):

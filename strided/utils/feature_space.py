@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from strided.layers.base import Layer, unique_name
+from strided.saving import serialization_lib
 
 _MODULE = "keras.src.layers.preprocessing.feature_space"
 _FEATURE_TYPES = ("float", "float_normalized", "float_rescaled", "float_discretized", "integer_categorical",
@@ -38,8 +39,7 @@ def _serialize(obj):
     if isinstance(obj, (Feature, Cross)):
         return {"module": _MODULE, "class_name": type(obj).__name__, "config": obj.get_config(),
                 "registered_name": type(obj).__name__}
-    from strided.saving import serialization
-    return serialization.serialize_layer(obj)
+    return serialization_lib.serialize_layer(obj)
 
 
 def _deserialize_layer(config):
@@ -49,10 +49,9 @@ def _deserialize_layer(config):
                         f"Received: preprocessor={config!r}")
     own = {"TFDIdentity": TFDIdentity, "TFDConcat": TFDConcat}.get(config["class_name"])
     if own is not None:
-        from strided.saving.serialization import _clean_value
+        from strided.saving.serialization_lib import _clean_value
         return own.from_config(_clean_value(dict(config.get("config") or {}), True))
-    from strided.saving import serialization
-    return serialization.deserialize_layer(config)
+    return serialization_lib.deserialize_layer(config)
 
 
 # ---------------------------------------------------------------------------- small layers
@@ -649,7 +648,7 @@ class FeatureSpace(Layer):
 
     def build_from_config(self, config):
         """Builds the preprocessors from ``get_build_config()`` (before their saved state is loaded)."""
-        from strided.saving.serialization import _build_from_config
+        from strided.saving.serialization_lib import _build_from_config
         for name, build_config in (config or {}).items():
             if name in self.features:
                 _build_from_config(self.features[name].preprocessor, build_config)
@@ -686,7 +685,7 @@ class FeatureSpace(Layer):
         if not filepath.endswith(".keras"):
             raise ValueError(f"Invalid `filepath` argument: expected a `.keras` extension. Received: "
                              f"filepath={filepath}")
-        from strided.saving.serialization import to_jsonable
+        from strided.saving.serialization_lib import to_jsonable
         config = {"module": "keras.utils", "class_name": "FeatureSpace", "config": to_jsonable(self.get_config()),
                   "registered_name": None, "build_config": self.get_build_config()}
         from strided import __version__
