@@ -128,7 +128,7 @@ def _relaunch_distributed(nproc, argv):
 
 def cmd_train(args):
     import strided
-    from strided import config, distribute
+    from strided import config, distribution
     try:
         config.set_device(args.device)
     except ValueError as exc:
@@ -140,7 +140,7 @@ def cmd_train(args):
     model = build_model(args.model, x_train.shape[1:], len(classes))
     model.compile(optimizer=args.optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   jit_compile=bool(args.jit))
-    chief = not distribute.is_distributed() or distribute.is_chief()
+    chief = not distribution.is_distributed() or distribution.is_chief()
     if chief:
         model.summary()
     fit_x = x_train

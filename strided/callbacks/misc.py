@@ -7,7 +7,7 @@ import os
 import numpy as np
 import torch
 
-from strided import distribute
+from strided.distribution import distribution_lib as distribute
 from strided.callbacks.callback import Callback
 
 

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import torch
 
-from strided import distribute
+from strided.distribution import distribution_lib as distribute
 from strided.optimizers import schedules as schedules_module
 from strided.utils.registry import to_snake_case
 

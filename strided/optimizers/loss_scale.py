@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from strided import distribute
+from strided.distribution import distribution_lib as distribute
 from strided.optimizers.base import Optimizer
 from strided.optimizers.registry import deserialize, serialize
 
