@@ -19,7 +19,7 @@ import torch
 
 from strided import config
 from strided.distribution import distribution_lib as distribute
-from strided.callbacks.callback import CallbackList
+from strided.callbacks.callback_list import CallbackList
 from strided.training import compile_utils
 from strided.training.data_adapter import (
     ArrayAdapter, EpochIterator, is_array_structure, make_adapter, train_validation_split, tree_flatten, tree_map,
