@@ -62,7 +62,7 @@ def run_strided(args):
     import numpy as np
 
     import strided as keras
-    from strided import distribute, layers, models
+    from strided import distribution, layers, models
 
     keras.config.set_device(args.device if args.device == "cpu" else f"cuda:{os.environ.get('LOCAL_RANK', '0')}")
     keras.utils.set_random_seed(0)
@@ -96,7 +96,7 @@ def run_strided(args):
     model.fit(x, y, batch_size=args.batch, epochs=args.epochs, verbose=0, callbacks=[Timer()],
               shuffle=args.model == "seed")
     engine = type(model.__dict__["_ddp_step"][1]).__name__ if model.__dict__.get("_ddp_step") else "none"
-    rank0_print(f"RESULT strided model={args.model} nproc={distribute.world_size()} engine={engine} "
+    rank0_print(f"RESULT strided model={args.model} nproc={distribution.world_size()} engine={engine} "
                 f"ms_per_step={times[-1] / steps * 1000:.2f} params={int(np.sum([w.numel() for w in model.weights]))}")
 
 

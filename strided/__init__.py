@@ -19,7 +19,7 @@ _aliases.install()
 _SUBMODULES = (
     "activations", "applications", "callbacks", "config", "constraints", "datasets", "initializers",
     "layers", "losses", "metrics", "models", "nn", "ops", "optimizers", "preprocessing",
-    "regularizers", "utils", "visualize", "testing", "data", "training", "distribute", "distribution",
+    "regularizers", "utils", "visualize", "testing", "data", "training", "distribution",
     "mixed_precision", "backend", "saving", "random", "quantizers",
 )
 

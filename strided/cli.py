@@ -20,7 +20,7 @@ from strided import applications, layers, models
 from strided import datasets
 from strided.utils import image_dataset_from_directory
 import strided
-from strided import config, distribute
+from strided import config, distribution
 from strided import visualize
 from strided import models
 from strided.utils import img_to_array, load_img
@@ -144,7 +144,7 @@ def cmd_train(args):
     model = build_model(args.model, x_train.shape[1:], len(classes))
     model.compile(optimizer=args.optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   jit_compile=bool(args.jit))
-    chief = not distribute.is_distributed() or distribute.is_chief()
+    chief = not distribution.is_distributed() or distribution.is_chief()
     if chief:
         model.summary()
     fit_x = x_train

@@ -12,7 +12,7 @@ import torch
 
 torch.set_num_threads(1)
 import strided as keras  # noqa: E402
-from strided import distribute, layers, models  # noqa: E402
+from strided import distribution, layers, models  # noqa: E402
 
 out_dir, mode = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "train")
 rank = int(os.environ.get("RANK", "0"))
@@ -89,6 +89,6 @@ with open(os.path.join(out_dir, f"history_rank{rank}.json"), "w") as f:
     model.predict_step = lambda data: (rows_seen.append(len(data[0] if isinstance(data, tuple) else data)),
                                        predict_step(data))[1]
     np.save(os.path.join(out_dir, f"predict_rank{rank}.npy"), model.predict(x, batch_size=13, verbose=0))
-    json.dump({"history": history.history, "world": distribute.world_size(),
+    json.dump({"history": history.history, "world": distribution.world_size(),
                "engine": type(step[1]).__name__ if step else None, "predict_rows": sum(rows_seen),
                "evaluate": model.evaluate(x, y, batch_size=16, verbose=0)}, f)

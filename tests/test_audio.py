@@ -10,7 +10,7 @@ import torch
 
 import strided
 from strided import layers
-from strided.initializers_stft import get_window
+from strided.initializers.stft import get_window
 
 RNG = np.random.default_rng(7)
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from strided import config
-from strided.initializers_stft import check_window
+from strided.initializers.stft import check_window
 from strided.layers import _util
 from strided.ops import kernels
 from strided.ops.signal_ops import stft as _stft

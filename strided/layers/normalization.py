@@ -4,7 +4,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from strided import distribute
+from strided.distribution import distribution_lib as distribute
 from strided.layers import _util
 from strided.layers.base import Layer
 from strided.utils import validation

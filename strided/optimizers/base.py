@@ -17,9 +17,9 @@ import warnings
 import numpy as np
 import torch
 
-from strided import distribute
 from strided.backend.name_scope import name_scope_of
 from strided.backend.variable import Variable
+from strided.distribution import distribution_lib as distribute
 from strided.optimizers import schedules as schedules_module
 from strided.utils.registry import to_snake_case
 
@@ -33,6 +33,42 @@ def _non_negative(value, name, allow_none=True):
         raise ValueError(f"Invalid value for argument `{name}`. Expected a non-negative float. "
                          f"Received: {name}={value!r}")
     return float(value)
+
+
+def _check_range(value, name, low=0.0, high=1.0):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= value <= high):
+        raise ValueError(f"Invalid value for argument `{name}`. Expected a float in [{low}, {high}]. "
+                         f"Received: {name}={value!r}")
+    return float(value)
+
+
+def _check_number(value, name, minimum=None, strict=False, integer=False):
+    """A real number (an int with ``integer``), optionally ``>= minimum`` (``> minimum`` with ``strict``)."""
+    kinds = (int, np.integer) if integer else (int, float, np.number)
+    ok = not isinstance(value, bool) and isinstance(value, kinds)
+    if ok and minimum is not None:
+        ok = value > minimum if strict else value >= minimum
+    if not ok:
+        what = "an integer" if integer else "a float"
+        if minimum is not None:
+            what += f" {'>' if strict else '>='} {minimum}"
+        raise ValueError(f"Invalid value for argument `{name}`. Expected {what}. Received: {name}={value!r}")
+    return int(value) if integer else float(value)
+
+
+def _keras_view(t, param):
+    """``t`` (shaped like ``param``) seen in Keras axis order (a view: in-place ops write through)."""
+    layout = getattr(param, "_keras_layout", None)
+    return t.permute(*layout) if layout else t
+
+
+def _variable_path(variable):
+    """The Keras ``variable.path`` when the variable carries one, else its name."""
+    for attr in ("path", "_keras_path", "name", "_keras_name"):
+        value = getattr(variable, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 class _Scope:

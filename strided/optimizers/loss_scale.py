@@ -2,8 +2,9 @@
 import numpy as np
 import torch
 
-from strided import distribute
+from strided.distribution import distribution_lib as distribute
 from strided.optimizers.base import Optimizer
+from strided.optimizers.registry import deserialize, serialize
 
 _BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
                   "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
@@ -210,13 +211,11 @@ class LossScaleOptimizer(Optimizer):
 
     # ----------------------------------------------------------------------------- config
     def get_config(self):
-        from strided.optimizers import serialize
         return {"name": self.name, "inner_optimizer": serialize(self.inner_optimizer),
                 "initial_scale": self.initial_scale, "dynamic_growth_steps": self.dynamic_growth_steps}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from strided.optimizers import deserialize
         config = dict(config)
         inner = deserialize(config.pop("inner_optimizer"), custom_objects)
         return cls(inner, **config)

@@ -13,28 +13,23 @@ from collections.abc import MutableMapping
 import numpy as np
 import torch
 
-from strided.optimizers.base import Optimizer
+from strided.optimizers.base import Optimizer, _variable_path
 from strided.optimizers.loss_scale import LossScaleOptimizer
+from strided.optimizers.registry import deserialize, serialize
 from strided.utils import object_registration
 
 _MODULE = "keras.optimizers"
 
 
-def _serialize_optimizer(optimizer):
-    from strided.optimizers import serialize
-    return serialize(optimizer)
-
-
 def _deserialize_optimizer(config, custom_objects=None):
-    from strided.optimizers import deserialize
     if isinstance(config, Optimizer):
         return config
     return deserialize(config, custom_objects)
 
 
-def _variable_path(variable):
-    path = getattr(variable, "path", None) or getattr(variable, "name", None)
-    if not isinstance(path, str):
+def _required_path(variable):
+    path = _variable_path(variable)
+    if not path:
         raise ValueError("An OptimizerMap picks optimizers by the variable's `path` (e.g. 'dense/kernel'), "
                          f"but this variable has none: it is not a strided weight. Received: variable="
                          f"{type(variable).__name__} of shape {tuple(getattr(variable, 'shape', ()))}")
@@ -125,11 +120,11 @@ class OptimizerMap(MutableMapping):
 
     def __call__(self, variable):
         """The optimizer for ``variable``, looked up by its ``path``."""
-        return self[_variable_path(variable)]
+        return self[_required_path(variable)]
 
     def get_config(self):
-        return {"default_optimizer": _serialize_optimizer(self._default_optimizer),
-                "optimizer_map": {key: _serialize_optimizer(opt) for key, opt in self._optimizer_map.items()}}
+        return {"default_optimizer": serialize(self._default_optimizer),
+                "optimizer_map": {key: serialize(opt) for key, opt in self._optimizer_map.items()}}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -15,7 +15,8 @@ import warnings
 import numpy as np
 import torch
 
-from strided import config, distribute
+from strided import config
+from strided.distribution import distribution_lib as distribute
 
 # ------------------------------------------------------------------ nested structures
 

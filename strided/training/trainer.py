@@ -17,8 +17,9 @@ import warnings
 import numpy as np
 import torch
 
-from strided import config, distribute
-from strided.callbacks.callback import CallbackList
+from strided import config
+from strided.distribution import distribution_lib as distribute
+from strided.callbacks.callback_list import CallbackList
 from strided.training import compile_utils
 from strided.training.data_adapter import (
     ArrayAdapter, EpochIterator, is_array_structure, make_adapter, train_validation_split, tree_flatten, tree_map,
@@ -145,7 +146,7 @@ class Trainer:
         self.steps_per_execution = 1
         self.run_eagerly = False
         self.train_function = self.test_function = self.predict_function = None
-        self._distributed = False  # set by fit/evaluate under torchrun (strided.distribute)
+        self._distributed = False  # set by fit/evaluate under torchrun (strided.distribution)
         self._constrained = None  # weights with constraints, found on the first update
         self._step_weights = None  # the trainable weights of the current fit
         self._last_batch_size = 1

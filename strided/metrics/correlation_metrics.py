@@ -4,10 +4,9 @@ functions): one coefficient per sample along ``axis``, averaged over samples and
 import torch
 
 from strided import config
-from strided.losses import squeeze_or_expand_to_same_rank
-from strided.metrics import MeanMetricWrapper, _tensor
-
-__all__ = ["pearson_correlation", "concordance_correlation", "PearsonCorrelation", "ConcordanceCorrelation"]
+from strided.losses.loss import squeeze_or_expand_to_same_rank
+from strided.metrics.metric import _tensor
+from strided.metrics.reduction_metrics import MeanMetricWrapper
 
 
 def _prepare(y_true, y_pred, axis):

@@ -1,5 +1,5 @@
 """The kernels of the ``STFT`` initializer (``keras.initializers.STFT``): windowed DFT kernels for a 1-D
-convolution, and the SciPy windows they use.
+convolution, the SciPy windows they use, and the ``STFT`` initializer class.
 
 A kernel of shape ``(frame_length, 1, fft_bins)`` holds, in column ``f``, the real part
 ``cos(-2 pi t f / fft_length)`` or the imaginary part ``sin(-2 pi t f / fft_length)`` of the DFT,
@@ -16,6 +16,10 @@ import numbers
 
 import numpy as np
 import torch
+
+from strided.initializers.initializer import Initializer, _dtype, _finish, _shape
+
+__all__ = ["STFT", "get_window", "check_window", "stft_kernel"]
 
 
 # ---------------------------------------------------------------- windows (scipy.signal.windows formulas)
@@ -242,4 +246,51 @@ def stft_kernel(shape, dtype, side="real", window="hann", scaling="density", per
     return kernel.expand(tuple(shape)).contiguous()
 
 
-__all__ = ["get_window", "check_window", "stft_kernel"]
+class STFT(Initializer):
+    """Initializer of Conv kernels for the Short-Time Fourier Transform (STFT).
+
+    The formula involves complex numbers, so one initializer gives either the real or the imaginary
+    part of the transform: column ``f`` of the kernel is ``cos(-2 pi t f / n)`` or ``sin(-2 pi t f / n)``
+    with ``n = 2 (fft_bins - 1)``. The kernel is windowed along the time axis (the windows of
+    ``scipy.signal.windows`` that take no parameter, e.g. ``"hann"`` and ``"hamming"``, computed
+    without SciPy) and divided by the window's L2 norm or sum. This is primarily intended for use in
+    the ``STFTSpectrogram`` layer.
+
+    Examples:
+
+    >>> initializer = STFTInitializer("real", "hann", "density", False)
+    >>> values = initializer(shape=(128, 1, 513))
+
+    Args:
+        side: String, ``"real"`` or ``"imag"``: whether the kernel computes the real or the imaginary
+            part of the output. Defaults to ``"real"``.
+        window: String, the name of a window function of ``scipy.signal.windows``, or array_like of the
+            window values, or ``None`` for no windowing. Defaults to ``"hann"``.
+        scaling: String, ``"density"`` or ``"spectrum"``: divide the windowed kernel by the window's L2
+            norm or by its L1 norm; ``None`` for no scaling. Defaults to ``"density"``.
+        periodic: Boolean, if True, the window function is periodic (DFT-even). Defaults to ``False``.
+
+    Call arguments:
+        shape: ``(frame_length, input_channels, fft_bins)`` with ``fft_bins = fft_length // 2 + 1``
+            (the non-negative frequencies; the others are their complex conjugates).
+        dtype: a float dtype (default ``floatx()``).
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"Invalid value for argument `side`. Expected 'real' or 'imag'. Received: side={side!r}")
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError("Invalid value for argument `scaling`. Expected `None`, 'density' or 'spectrum'. "
+                             f"Received: scaling={scaling!r}")
+        self.side = side
+        self.window = check_window(window)
+        self.scaling = scaling
+        self.periodic = periodic
+
+    def __call__(self, shape, dtype=None):
+        kernel = stft_kernel(_shape(shape), _dtype(dtype), self.side, self.window, self.scaling, self.periodic)
+        return _finish(kernel, dtype)
+
+    def get_config(self):
+        window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
+        return {"side": self.side, "window": window, "periodic": self.periodic, "scaling": self.scaling}

@@ -1,7 +1,7 @@
 """Data-parallel training on torch.distributed: the same ``fit()`` on many processes.
 
 A ``torchrun`` launch (``WORLD_SIZE`` > 1 in the environment) or an explicit
-``strided.distribute.DataParallel()`` strategy switches the trainer to data parallelism:
+``strided.distribution.DataParallel()`` strategy switches the trainer to data parallelism:
 
 - the batch size stays global, as in Keras's ``distribution`` API: with N processes each rank takes
   ``batch_size / N`` consecutive samples of every global batch, so a 2-process run follows the
@@ -256,7 +256,7 @@ class DataParallel:
 
     ```python
     # train.py, run as: torchrun --nproc_per_node 2 train.py
-    strided.distribute.set_distribution(strided.distribute.DataParallel(devices=["cuda:0", "cuda:1"]))
+    strided.distribution.set_distribution(strided.distribution.DataParallel(devices=["cuda:0", "cuda:1"]))
     model.fit(x, y, batch_size=256)  # global batch, split 128 + 128
     ```
     """
@@ -305,7 +305,7 @@ def set_distribution(strategy):
     """Sets the global strategy (``keras.distribution.set_distribution``); None clears it."""
     global _STRATEGY
     if strategy is not None and not isinstance(strategy, DataParallel):
-        raise TypeError("Invalid value for argument `strategy`: expected a strided.distribute.DataParallel "
+        raise TypeError("Invalid value for argument `strategy`: expected a strided.distribution.DataParallel "
                         f"or None. Received: {type(strategy).__name__}")
     _STRATEGY = strategy
     if strategy is not None:

@@ -1,0 +1,133 @@
+"""CallbackList: the container the trainer drives, dispatching every hook to its callbacks."""
+from strided.callbacks.callback import Callback
+from strided.callbacks.history import History
+from strided.callbacks.progbar_logger import ProgbarLogger
+
+
+class CallbackList(Callback):
+    """Container that dispatches every hook to a list of callbacks.
+
+    Args:
+        callbacks: list of `Callback` instances.
+        add_history: append a `History` callback if none is given.
+        add_progbar: append a `ProgbarLogger` if none is given.
+        model: the model the callbacks act on.
+        **params: `verbose`, `epochs`, `steps`... passed to `set_params`.
+    """
+
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
+        super().__init__()
+        if callbacks is None:
+            callbacks = []
+        elif isinstance(callbacks, Callback):
+            callbacks = [callbacks]
+        callbacks = list(callbacks)
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError("Invalid value for argument `callbacks`. Expected a list of "
+                                f"`keras.callbacks.Callback` instances. Received: {cb!r} of type "
+                                f"{type(cb).__name__}.")
+        self.callbacks = callbacks
+        self._history = None
+        self._progbar = None
+        for cb in self.callbacks:
+            if isinstance(cb, History):
+                self._history = cb
+            elif isinstance(cb, ProgbarLogger):
+                self._progbar = cb
+        # Keras order: user callbacks, then History, then the progress bar, so both see
+        # values (e.g. `learning_rate`) that user callbacks add to the epoch logs.
+        if self._history is None and add_history:
+            self._history = History()
+            self.callbacks.append(self._history)
+        if self._progbar is None and add_progbar:
+            self._progbar = ProgbarLogger()
+            self.callbacks.append(self._progbar)
+        if model is not None:
+            self.set_model(model)
+        if params:
+            self.set_params(params)
+
+    def append(self, callback):
+        self.callbacks.append(callback)
+
+    @property
+    def model(self):
+        """The model being trained (under data parallelism, the model inside the DDP wrapper)."""
+        model = self.__dict__.get("_model")
+        inner = getattr(model, "module", None)
+        if inner is not None and type(model).__name__ == "DistributedDataParallel":
+            return inner
+        return model
+
+    @model.setter
+    def model(self, model):
+        self._model = model
+
+    def set_params(self, params):
+        self.params = params
+        for cb in self.callbacks:
+            cb.set_params(params)
+
+    def set_model(self, model):
+        super().set_model(model)
+        for cb in self.callbacks:
+            cb.set_model(model)
+
+    def __iter__(self):
+        return iter(self.callbacks)
+
+    def __len__(self):
+        return len(self.callbacks)
+
+    def _call(self, hook, *args):
+        for cb in self.callbacks:
+            getattr(cb, hook)(*args)
+
+    def on_batch_begin(self, batch, logs=None):
+        self._call("on_train_batch_begin", batch, logs)
+
+    def on_batch_end(self, batch, logs=None):
+        self._call("on_train_batch_end", batch, logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._call("on_epoch_begin", epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._call("on_epoch_end", epoch, logs)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._call("on_train_batch_begin", batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._call("on_train_batch_end", batch, logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._call("on_test_batch_begin", batch, logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._call("on_test_batch_end", batch, logs)
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self._call("on_predict_batch_begin", batch, logs)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._call("on_predict_batch_end", batch, logs)
+
+    def on_train_begin(self, logs=None):
+        self._call("on_train_begin", logs)
+
+    def on_train_end(self, logs=None):
+        self._call("on_train_end", logs)
+
+    def on_test_begin(self, logs=None):
+        self._call("on_test_begin", logs)
+
+    def on_test_end(self, logs=None):
+        self._call("on_test_end", logs)
+
+    def on_predict_begin(self, logs=None):
+        self._call("on_predict_begin", logs)
+
+    def on_predict_end(self, logs=None):
+        self._call("on_predict_end", logs)

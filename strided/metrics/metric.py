@@ -1,0 +1,133 @@
+"""The Metric base class and the helpers every metric family shares.
+
+State lives in device tensors updated in place; ``update_state`` never syncs with the host (no
+``.item()``), so a trainer can update metrics every step and read ``result()`` only at log time.
+"""
+import torch
+
+from strided import config
+from strided.losses.loss import _as_tensor
+from strided.utils.registry import to_snake_case
+
+_EPSILON = 1e-7  # Keras's backend.epsilon()
+
+
+def _tensor(x, dtype=None, device=None):
+    """``x`` as a tensor cut from autograd (metric state never carries gradients)."""
+    return _as_tensor(x, dtype=dtype, device=device).detach()
+
+
+def _divide_no_nan(a, b):
+    return torch.where(b == 0, torch.zeros_like(a), a / torch.where(b == 0, torch.ones_like(b), b))
+
+
+class Metric:
+    """Base class of stateful metrics.
+
+    Subclasses create state with :meth:`add_variable` and implement ``update_state`` and ``result``.
+
+    Args:
+        name: the metric name (as logged). dtype: the state dtype (floatx).
+    """
+
+    _keras_metric = True  # layers and models track metrics assigned as their attributes
+
+    def __init__(self, dtype=None, name=None):
+        self.name = name or to_snake_case(self.__class__.__name__)
+        self._dtype = dtype
+        self._variables = []
+        self._variable_names = []
+
+    @property
+    def dtype(self):
+        d = self._dtype or config.floatx()
+        return getattr(d, "name", d) if not isinstance(d, torch.dtype) else str(d).replace("torch.", "")
+
+    @property
+    def _torch_dtype(self):
+        return config.torch_dtype(self.dtype)
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
+        """Creates a state tensor on the current device and tracks it in ``variables``."""
+        t = torch.zeros(tuple(shape), dtype=config.torch_dtype(dtype or self.dtype), device=config.get_device())
+        if initializer not in (None, "zeros"):
+            t.fill_(float(initializer))
+        self._variables.append(t)
+        self._variable_names.append(name or f"variable_{len(self._variables)}")
+        return t
+
+    add_weight = add_variable
+
+    @property
+    def variables(self):
+        return list(self._variables)
+
+    def _follow(self, device):
+        """Moves the state to ``device`` the first time inputs arrive from another device."""
+        if not self._variables or self._variables[0].device == device:
+            return
+        moved = {id(v): v.to(device) for v in self._variables}
+        for attr, value in list(vars(self).items()):
+            if isinstance(value, torch.Tensor) and id(value) in moved:
+                setattr(self, attr, moved[id(value)])
+        self._variables = [moved[id(v)] for v in self._variables]
+
+    def reset_state(self):
+        """Resets all state to zero."""
+        for v in self._variables:
+            v.zero_()
+
+    def update_state(self, *args, **kwargs):
+        raise NotImplementedError
+
+    def result(self):
+        raise NotImplementedError
+
+    def __call__(self, *args, **kwargs):
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    # ---------------------------------------------------------------- stateless API (Keras 3)
+    def _check_state_list(self, metric_variables):
+        if len(metric_variables) != len(self._variables):
+            raise ValueError("Argument `metric_variables` must be a list of tensors corresponding 1:1 to "
+                             f"{type(self).__name__}().variables. Received list with length "
+                             f"{len(metric_variables)}, but expected {len(self._variables)} variables.")
+
+    def _with_state(self, metric_variables, fn):
+        """Runs ``fn()`` with the state set to ``metric_variables``; returns (its result, the state after),
+        leaving the metric's own state as it was."""
+        self._check_state_list(metric_variables)
+        saved = [v.clone() for v in self._variables]
+        try:
+            for v, value in zip(self._variables, metric_variables):
+                v.copy_(_tensor(value, dtype=v.dtype, device=v.device))
+            out = fn()
+            state = [v.clone() for v in self._variables]
+        finally:
+            for v, value in zip(self._variables, saved):
+                v.copy_(value)
+        return out, state
+
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """``update_state(*args, **kwargs)`` applied to the state ``metric_variables`` (1:1 with ``variables``);
+        returns the new state, leaving the metric unchanged."""
+        return self._with_state(metric_variables, lambda: self.update_state(*args, **kwargs))[1]
+
+    def stateless_result(self, metric_variables):
+        """``result()`` for the state ``metric_variables``, leaving the metric unchanged."""
+        return self._with_state(metric_variables, self.result)[0]
+
+    def stateless_reset_state(self):
+        """The state ``reset_state()`` would give, as new tensors (the metric is unchanged)."""
+        return self._with_state([v.clone() for v in self._variables], self.reset_state)[1]
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{self.__class__.__name__} name={self.name}>"

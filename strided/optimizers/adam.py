@@ -1,0 +1,51 @@
+"""Adam: adaptive moment estimation.
+
+Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
+the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
+"""
+import math
+
+import torch
+
+from strided.optimizers.base import Optimizer
+
+
+class Adam(Optimizer):
+    """Adam as Keras writes it: bias correction folded into the step size, epsilon outside the root.
+
+    ``m += (g - m)(1 - b1)``; ``v += (g^2 - v)(1 - b2)``; amsgrad: ``v_hat = max(v_hat, v)``;
+    ``w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)``.
+
+    Args:
+        learning_rate: 0.001. beta_1: 0.9. beta_2: 0.999. epsilon: 1e-7. amsgrad: False.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
+                 ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
+        self._slot_groups = (("momentum", "velocity"),) + ((("velocity_hat",),) if amsgrad else ())
+        super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
+                         global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency, loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+
+    def _update(self, params, grads, slots, lr, step):
+        b1, b2 = self.beta_1, self.beta_2
+        alpha = lr * math.sqrt(1 - b2 ** step) / (1 - b1 ** step)
+        m, v = slots["momentum"], slots["velocity"]
+        torch._foreach_lerp_(m, grads, 1 - b1)
+        torch._foreach_mul_(v, b2)
+        torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
+        if self.amsgrad:
+            v_hat = slots["velocity_hat"]
+            torch._foreach_maximum_(v_hat, v)
+            v = v_hat
+        denom = torch._foreach_sqrt(v)
+        torch._foreach_add_(denom, self.epsilon)
+        torch._foreach_addcdiv_(params, m, denom, value=-alpha)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "amsgrad": self.amsgrad}

@@ -1,0 +1,62 @@
+"""RMSprop: gradients divided by a moving root mean square.
+
+Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
+the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
+"""
+import torch
+
+from strided.optimizers.base import Optimizer
+
+
+class RMSprop(Optimizer):
+    """RMSprop as Keras writes it (rho 0.9, epsilon 1e-7 added inside the square root).
+
+    ``v = rho v + (1 - rho) g^2``; centered: ``a = rho a + (1 - rho) g``, ``d = v - a^2 + eps``, else
+    ``d = v + eps``; ``inc = lr g / sqrt(d)``; with momentum ``m = momentum m + inc; w -= m``, else
+    ``w -= inc``.
+
+    Args:
+        learning_rate: 0.001. rho: 0.9. momentum: 0.0. epsilon: 1e-7. centered: False.
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
+                 ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
+        groups = [("velocity",)]
+        if momentum > 0:
+            groups.append(("momentum",))
+        if centered:
+            groups.append(("average_gradient",))
+        self._slot_groups = tuple(groups)
+        super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
+                         global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency, loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+
+    def _update(self, params, grads, slots, lr, step):
+        rho = self.rho
+        v = slots["velocity"]
+        torch._foreach_mul_(v, rho)
+        torch._foreach_addcmul_(v, grads, grads, value=1 - rho)
+        if self.centered:
+            a = slots["average_gradient"]
+            torch._foreach_mul_(a, rho)
+            torch._foreach_add_(a, grads, alpha=1 - rho)
+            denom = torch._foreach_addcmul(v, a, a, value=-1.0)
+            torch._foreach_add_(denom, self.epsilon)
+        else:
+            denom = torch._foreach_add(v, self.epsilon)
+        torch._foreach_sqrt_(denom)
+        if self.momentum > 0:
+            m = slots["momentum"]
+            torch._foreach_mul_(m, self.momentum)
+            torch._foreach_addcdiv_(m, grads, denom, value=lr)
+            torch._foreach_sub_(params, m)
+        else:
+            torch._foreach_addcdiv_(params, grads, denom, value=-lr)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
