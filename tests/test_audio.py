@@ -361,7 +361,7 @@ def test_audio_dataset_stereo_bit_depths_and_resampling(tmp_path):
     np.testing.assert_array_equal(audio[0], (stereo / 32768.0).astype(np.float32))
     np.testing.assert_array_equal(audio[1, 70:], 0.0)
 
-    from strided.utils.audio_dataset import _resample, read_wav
+    from strided.data.audio_dataset import _resample, read_wav
     pcm = np.array([[-128], [-1], [0], [5], [127]])
     _write_wav(tmp_path / "u8.wav", pcm, width=1)
     np.testing.assert_array_equal(read_wav(tmp_path / "u8.wav")[0], pcm / 128.0)

@@ -17,7 +17,7 @@ import torch
 
 import strided as keras
 from strided import layers
-from strided.training.data_adapter import ArrayAdapter
+from strided.data.data_adapter import ArrayAdapter
 
 CORPUS = ["The cat sat on the mat.", "The dog ate my HOMEWORK!!", "\u00c9cole:  na\u00efve caf\u00e9\tthe cat",
           "a-b c,d  e.f 'quoted' \"double\"", "cat cat dog\xa0bird", ""]

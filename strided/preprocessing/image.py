@@ -17,7 +17,7 @@ import torch
 
 from strided import config
 from strided.data import augmentation
-from strided.data.adapters import PyDataset
+from strided.data.py_dataset import PyDataset
 from strided.data.image_utils import array_to_img, img_to_array, load_img, save_img, smart_resize
 
 

@@ -7,7 +7,7 @@ import importlib
 
 import torch
 
-from strided.training.data_adapter import tree_flatten
+from strided.data.data_adapter import tree_flatten
 
 
 def _module(name):

@@ -19,10 +19,10 @@ import torch
 
 from strided import config, distribute
 from strided.callbacks.callback import CallbackList
+from strided.data.data_adapter import (
+    ArrayAdapter, EpochIterator, _local_share, _normalize_leaves, is_array_structure, make_adapter,
+    train_validation_split, tree_flatten, tree_map, unpack_x_y_sample_weight)
 from strided.training import compile_utils
-from strided.training.data_adapter import (
-    ArrayAdapter, EpochIterator, is_array_structure, make_adapter, train_validation_split, tree_flatten, tree_map,
-    unpack_x_y_sample_weight)
 
 _COMPILE_FIRST = "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."
 
@@ -628,7 +628,6 @@ class Trainer:
             if not is_array_structure(x):
                 raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, "
                                  f"found following types in the input: {type(x).__name__}")
-            from strided.training.data_adapter import _normalize_leaves
             (x, y, sample_weight), validation_data = train_validation_split(
                 (_normalize_leaves(x), _normalize_leaves(y) if y is not None else None,
                  _normalize_leaves(sample_weight) if sample_weight is not None else None), validation_split)
@@ -846,7 +845,6 @@ class Trainer:
         batch = self._single_batch(x, y, sample_weight, class_weight)
         if self._distributed:
             # The batch is the global one, as in fit: each rank trains on its share of it.
-            from strided.training.data_adapter import _local_share
             batch, self._global_batch_size = _local_share(batch)
         logs = to_python_logs(self.train_step(batch))
         return logs if return_dict else self._flatten_in_order(logs)
@@ -867,7 +865,6 @@ class Trainer:
 
 
 def _count(x):
-    from strided.training.data_adapter import _normalize_leaves
     leaves = tree_flatten(_normalize_leaves(x))
     return int(leaves[0].shape[0]) if leaves and leaves[0].ndim else 1
 
