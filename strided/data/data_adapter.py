@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from strided import config, distribute
+from strided.utils.batch import _is_namedtuple, pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 # ------------------------------------------------------------------ nested structures
 
@@ -40,34 +41,6 @@ def tree_flatten(structure):
     if isinstance(structure, (list, tuple)):
         return [leaf for v in structure for leaf in tree_flatten(v)]
     return [structure]
-
-
-def _is_namedtuple(x):
-    return isinstance(x, tuple) and hasattr(x, "_fields")
-
-
-def unpack_x_y_sample_weight(data):
-    """Splits a batch into `(x, y, sample_weight)` the way Keras does."""
-    if isinstance(data, list):
-        data = tuple(data)
-    if not isinstance(data, tuple) or _is_namedtuple(data):
-        return data, None, None
-    if len(data) == 1:
-        return data[0], None, None
-    if len(data) == 2:
-        return data[0], data[1], None
-    if len(data) == 3:
-        return data[0], data[1], data[2]
-    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
-                     f"found a tuple of length {len(data)}.")
-
-
-def pack_x_y_sample_weight(x, y=None, sample_weight=None):
-    if y is None:
-        return (x,)
-    if sample_weight is None:
-        return (x, y)
-    return (x, y, sample_weight)
 
 
 # ------------------------------------------------------------------ conversion

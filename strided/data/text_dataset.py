@@ -5,8 +5,6 @@ The files, their order, labels, shuffling seed and validation split are Keras's 
 Keras does. Batches are NumPy arrays of ``str``, which ``fit``/``evaluate``/``predict`` pass to a model
 with an ``Input(dtype="string")`` and which ``TextVectorization.adapt`` reads.
 """
-import os
-
 import numpy as np
 
 from strided.data.directory import DirectoryDataset, check_format_arg, check_labels_args, dataset_from_directory

@@ -20,8 +20,8 @@ import torch
 from strided import config, distribute
 from strided.callbacks.callback import CallbackList
 from strided.data.data_adapter import (
-    ArrayAdapter, EpochIterator, _local_share, _normalize_leaves, is_array_structure, make_adapter,
-    train_validation_split, tree_flatten, tree_map, unpack_x_y_sample_weight)
+    EpochIterator, _local_share, _normalize_leaves, is_array_structure, make_adapter, train_validation_split,
+    tree_flatten, tree_map, unpack_x_y_sample_weight)
 from strided.training import compile_utils
 
 _COMPILE_FIRST = "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."

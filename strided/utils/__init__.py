@@ -29,8 +29,8 @@ _LAZY = {
     "CustomObjectScope": "strided.utils.object_registration",
     "get_registered_name": "strided.utils.object_registration",
     "get_registered_object": "strided.utils.object_registration",
-    "pack_x_y_sample_weight": "strided.data.data_adapter",
-    "unpack_x_y_sample_weight": "strided.data.data_adapter",
+    "pack_x_y_sample_weight": "strided.utils.batch",
+    "unpack_x_y_sample_weight": "strided.utils.batch",
     "clear_session": "strided.layers.base",
     "is_keras_tensor": "strided.backend.keras_tensor",
     "serialize_keras_object": "strided.saving",
@@ -44,9 +44,9 @@ _LAZY = {
     "enable_interactive_logging": "strided.utils.general_utils",
     "disable_interactive_logging": "strided.utils.general_utils",
     "is_interactive_logging_enabled": "strided.utils.general_utils",
-    "model_to_dot": "strided.utils.model_dot",
+    "model_to_dot": "strided.visualize.model_dot",
     "audio_dataset_from_directory": "strided.data.audio_dataset",
-    "FeatureSpace": "strided.utils.feature_space",
+    "FeatureSpace": "strided.layers.feature_space",
 }
 
 
