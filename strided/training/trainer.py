@@ -20,9 +20,10 @@ import torch
 from strided import config, distribute
 from strided.callbacks.callback import CallbackList
 from strided.data.data_adapter import (
-    EpochIterator, _local_share, _normalize_leaves, is_array_structure, make_adapter, train_validation_split,
-    tree_flatten, tree_map, unpack_x_y_sample_weight)
+    EpochIterator, _local_share, _normalize_leaves, is_array_structure, make_adapter, train_validation_split)
 from strided.training import compile_utils
+from strided.utils import tree
+from strided.utils.batch import unpack_x_y_sample_weight
 
 _COMPILE_FIRST = "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."
 
@@ -348,7 +349,7 @@ class Trainer:
             if self.compiled_loss is not None and y is None:
                 raise ValueError("The model was compiled with a loss, but no targets `y` were given. "
                                  "Pass `y` to `fit()`/`evaluate()` or yield `(x, y)` batches.")
-            first = tree_flatten(y_pred)[0]
+            first = tree.flatten(y_pred, none_is_leaf=False)[0]
             total = torch.zeros((), device=first.device)
         return total
 
@@ -359,7 +360,7 @@ class Trainer:
         return self.get_metrics_result()
 
     def _track_loss(self, loss, x):
-        leaves = tree_flatten(x)
+        leaves = tree.flatten(x, none_is_leaf=False)
         batch = int(leaves[0].shape[0]) if leaves else 1
         self._last_batch_size = batch
         self._loss_tracker.update_state(loss, sample_weight=batch)
@@ -407,7 +408,7 @@ class Trainer:
         mode = os.environ.get("STRIDED_COMPILE_MODE")
         if mode:
             return None if mode == "default" else mode
-        leaves = tree_flatten(x)
+        leaves = tree.flatten(x, none_is_leaf=False)
         on_cuda = bool(leaves) and getattr(leaves[0], "is_cuda", False)
         return "reduce-overhead" if on_cuda else None
 
@@ -827,9 +828,9 @@ class Trainer:
             # Each rank predicted its share of every batch: every rank returns all rows, in input order.
             structure = outputs[0]
             leaves = [torch.cat([o.detach() for o in leaf]) for leaf in
-                      zip(*[tree_flatten(o) for o in outputs])]
-            gathered = iter(distribute.gather_batches(leaves, global_sizes))
-            outputs = [tree_map(lambda _: next(gathered), structure)]
+                      zip(*[tree.flatten(o, none_is_leaf=False) for o in outputs])]
+            outputs = [tree.pack_sequence_as(structure, distribute.gather_batches(leaves, global_sizes),
+                                             none_is_leaf=False)]
         return _concat_to_numpy(outputs)
 
     # ------------------------------------------------------------------ single batches
@@ -865,7 +866,7 @@ class Trainer:
 
 
 def _count(x):
-    leaves = tree_flatten(_normalize_leaves(x))
+    leaves = tree.flatten(_normalize_leaves(x), none_is_leaf=False)
     return int(leaves[0].shape[0]) if leaves and leaves[0].ndim else 1
 
 
