@@ -31,7 +31,7 @@ _LAZY = {
     "get_registered_object": "strided.utils.object_registration",
     "pack_x_y_sample_weight": "strided.utils.batch",
     "unpack_x_y_sample_weight": "strided.utils.batch",
-    "clear_session": "strided.layers.base",
+    "clear_session": "strided.backend",
     "is_keras_tensor": "strided.backend.keras_tensor",
     "serialize_keras_object": "strided.saving",
     "deserialize_keras_object": "strided.saving",
