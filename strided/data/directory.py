@@ -16,7 +16,9 @@ from strided.data.dataset import BatchDataset
 
 
 # -- listing ---------------------------------------------------------------------------------------------
-def _iter_valid_files(directory, follow_links, formats):
+def iter_valid_files(directory, follow_links, formats):
+    """``(folder, file name)`` of the files of ``directory`` with one of ``formats``, in Keras's order: folders
+    walked sorted by path, files sorted by name."""
     walk = os.walk(directory, followlinks=follow_links)
     for root, _, files in sorted(walk, key=lambda item: item[0]):
         for fname in sorted(files):
@@ -56,7 +58,7 @@ def index_directory(directory, labels, formats, class_names=None, shuffle=True, 
     for subdir in subdirs:
         sub = os.path.join(directory, subdir)
         dirname = os.path.basename(sub)
-        for root, fname in _iter_valid_files(sub, follow_links, formats):
+        for root, fname in iter_valid_files(sub, follow_links, formats):
             filenames.append(os.path.join(dirname, os.path.relpath(os.path.join(root, fname), sub)))
             label_list.append(class_indices[dirname])
     if labels == "inferred":
@@ -250,5 +252,5 @@ class DirectoryDataset(BatchDataset):
         return batch, self._encoded_labels(indices)
 
 
-__all__ = ["DirectoryDataset", "dataset_from_directory", "index_directory", "check_labels_args",
+__all__ = ["DirectoryDataset", "dataset_from_directory", "index_directory", "iter_valid_files", "check_labels_args",
            "check_validation_split_arg", "get_training_or_validation_split"]
