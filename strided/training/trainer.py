@@ -24,6 +24,7 @@ from strided.data.data_adapter import (
 from strided.training import compile_utils
 from strided.utils import tree
 from strided.utils.batch import unpack_x_y_sample_weight
+from strided.utils.validation import positive_int
 
 _COMPILE_FIRST = "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."
 
@@ -211,7 +212,6 @@ class Trainer:
         self.compiled_metrics = compile_utils.CompileMetrics(metrics, weighted_metrics, output_names, loss=loss)
         self._loss_tracker = compile_utils.MeanTracker("loss")
         self.run_eagerly = run_eagerly
-        from strided.utils.validation import positive_int
         self.steps_per_execution = positive_int(steps_per_execution, "steps_per_execution")
         if jit_compile not in (True, False, "auto", None):
             raise ValueError(f"Invalid value for argument `jit_compile`. Expected True or False. "
@@ -612,7 +612,6 @@ class Trainer:
         verbose = _resolve_verbose(verbose)
         epochs = int(epochs)
         if batch_size is not None:
-            from strided.utils.validation import positive_int
             batch_size = positive_int(batch_size, "batch_size")
         if not (0.0 <= float(validation_split) < 1.0):
             raise ValueError(f"Invalid value for argument `validation_split`. Expected a float in [0, 1). "
