@@ -7,6 +7,7 @@ for a Conv2D kernel use ``axis=[0, 1, 2]``.
 import torch
 
 from strided import config
+from strided.ops.core import convert_to_tensor
 from strided.utils.registry import Registry
 
 __all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "get", "serialize", "deserialize"]
@@ -18,10 +19,6 @@ def _axis(axis):
 
 def _norms(w, axis):
     return torch.sqrt(torch.sum(w.square(), dim=_axis(axis), keepdim=True))
-
-
-def _tensor(w):
-    return w if isinstance(w, torch.Tensor) else torch.as_tensor(w, dtype=config.torch_dtype())
 
 
 class Constraint:
@@ -53,7 +50,7 @@ class MaxNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
-        w = _tensor(w)
+        w = convert_to_tensor(w)
         norms = _norms(w, self.axis)
         desired = torch.clamp(norms, 0, self.max_value)
         return w * (desired / (config.epsilon() + norms))
@@ -66,7 +63,7 @@ class NonNeg(Constraint):
     """Sets negative weights to zero."""
 
     def __call__(self, w):
-        return torch.clamp(_tensor(w), min=0)
+        return torch.clamp(convert_to_tensor(w), min=0)
 
 
 class UnitNorm(Constraint):
@@ -76,7 +73,7 @@ class UnitNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
-        w = _tensor(w)
+        w = convert_to_tensor(w)
         return w / (config.epsilon() + _norms(w, self.axis))
 
     def get_config(self):
@@ -93,7 +90,7 @@ class MinMaxNorm(Constraint):
         self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
 
     def __call__(self, w):
-        w = _tensor(w)
+        w = convert_to_tensor(w)
         norms = _norms(w, self.axis)
         desired = self.rate * torch.clamp(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
         return w * (desired / (config.epsilon() + norms))

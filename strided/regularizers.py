@@ -8,6 +8,7 @@ import numbers
 
 import torch
 
+from strided.ops.core import convert_to_tensor
 from strided.utils.registry import Registry
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "get", "serialize", "deserialize"]
@@ -18,10 +19,6 @@ def _validate(value, name):
             or math.isnan(value) or value < 0):
         raise ValueError(f"Invalid value for argument {name}: expected a non-negative float. Received: {name}={value!r}")
     return float(value)
-
-
-def _tensor(x):
-    return x if isinstance(x, torch.Tensor) else torch.as_tensor(x)
 
 
 class Regularizer:
@@ -57,7 +54,7 @@ class L1L2(Regularizer):
         self.l2 = _validate(0.0 if l2 is None else l2, "l2")
 
     def __call__(self, x):
-        x = _tensor(x)
+        x = convert_to_tensor(x)
         reg = torch.zeros((), dtype=x.dtype, device=x.device)
         if self.l1:
             reg = reg + self.l1 * x.abs().sum()
@@ -76,7 +73,7 @@ class L1(Regularizer):
         self.l1 = _validate(0.01 if l1 is None else l1, "l1")
 
     def __call__(self, x):
-        return self.l1 * _tensor(x).abs().sum()
+        return self.l1 * convert_to_tensor(x).abs().sum()
 
     def get_config(self):
         return {"l1": self.l1}
@@ -89,7 +86,7 @@ class L2(Regularizer):
         self.l2 = _validate(0.01 if l2 is None else l2, "l2")
 
     def __call__(self, x):
-        return self.l2 * _tensor(x).square().sum()
+        return self.l2 * convert_to_tensor(x).square().sum()
 
     def get_config(self):
         return {"l2": self.l2}
@@ -110,7 +107,7 @@ class OrthogonalRegularizer(Regularizer):
         self.mode = mode
 
     def __call__(self, inputs):
-        x = _tensor(inputs)
+        x = convert_to_tensor(inputs)
         if x.dim() != 2:
             raise ValueError(f"Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape={tuple(x.shape)}")
         if self.mode == "rows":

@@ -5,15 +5,8 @@ import numpy as np
 import torch
 
 from strided.callbacks.callback import Callback
+from strided.utils import tree
 from strided.distribution import distribution_lib as distribute
-
-
-def _map_leaves(obj, fn):
-    if isinstance(obj, dict):
-        return {k: _map_leaves(v, fn) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_map_leaves(v, fn) for v in obj)
-    return fn(obj)
 
 
 def _optimizer_state(optimizer):
@@ -22,8 +15,8 @@ def _optimizer_state(optimizer):
     if hasattr(optimizer, "state_dict"):
         # NumPy arrays become tensors: the backup is read back with torch.load(weights_only=True),
         # which loads tensors and plain containers only (never arbitrary pickled objects).
-        return _map_leaves(optimizer.state_dict(), lambda v: torch.from_numpy(np.array(v))
-                           if isinstance(v, (np.ndarray, np.generic)) else v)
+        return tree.map_structure(lambda v: torch.from_numpy(np.array(v)) if isinstance(v, (np.ndarray, np.generic))
+                                  else v, optimizer.state_dict())
     variables = getattr(optimizer, "variables", None)
     if variables is not None:
         return {"variables": [torch.as_tensor(v).detach().cpu().clone() for v in variables]}
@@ -34,7 +27,7 @@ def _load_optimizer_state(optimizer, state):
     if optimizer is None or state is None:
         return
     if hasattr(optimizer, "load_state_dict"):
-        optimizer.load_state_dict(_map_leaves(state, lambda v: v.numpy() if isinstance(v, torch.Tensor) else v))
+        optimizer.load_state_dict(tree.map_structure(lambda v: v.numpy() if isinstance(v, torch.Tensor) else v, state))
         return
     variables = getattr(optimizer, "variables", None)
     if variables is not None and "variables" in state:

@@ -1,12 +1,16 @@
-"""Image file helpers with Keras's names: load_img, img_to_array, array_to_img, save_img, smart_resize.
+"""Image file helpers with Keras's names: load_img, img_to_array, array_to_img, save_img, smart_resize; and the
+decoding and resizing of the image directory datasets (``load_image``), as ``tf.image`` does it.
 
 Pillow is imported on first use so that ``import strided`` needs only torch and NumPy.
 """
 import io
+import math
 import pathlib
 import warnings
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 from strided import config
 
@@ -193,6 +197,60 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", 
     return img
 
 
+# -- decoding and resizing of the directory datasets (tf.image's rules) ------------------------------------
+def _resize_batch(x, size, interpolation="bilinear"):
+    """Resizes an NHWC float tensor like ``tf.image.resize`` (half-pixel centres, no antialiasing)."""
+    size = (int(size[0]), int(size[1]))
+    if tuple(x.shape[1:3]) == size:
+        return x
+    nchw = x.permute(0, 3, 1, 2)
+    if interpolation == "nearest":
+        out = F.interpolate(nchw, size=size, mode="nearest-exact")
+    elif interpolation == "area":
+        out = F.interpolate(nchw, size=size, mode="area")
+    elif interpolation in ("bicubic", "mitchellcubic", "gaussian", "lanczos3", "lanczos5"):
+        # Cubic stands in for TF's other smooth kernels (a close approximation, not TF-exact).
+        out = F.interpolate(nchw, size=size, mode="bicubic", align_corners=False)
+    else:
+        out = F.interpolate(nchw, size=size, mode="bilinear", align_corners=False)
+    return out.permute(0, 2, 3, 1)
+
+
+def _read_image(path, num_channels):
+    img = _open_image(path)
+    img.seek(0)  # animated gifs: first frame, as Keras
+    mode = {1: "L", 3: "RGB", 4: "RGBA"}[num_channels]
+    if img.mode != mode:
+        img = img.convert(mode)
+    arr = np.asarray(img, dtype=np.uint8)
+    return arr[:, :, None] if arr.ndim == 2 else arr
+
+
+def load_image(path, image_size, num_channels=3, interpolation="bilinear", crop_to_aspect_ratio=False,
+               pad_to_aspect_ratio=False):
+    """Reads one image file into a float32 (h, w, c) array in [0, 255], resized as Keras's directory datasets do."""
+    arr = _read_image(path, num_channels)
+    th, tw = int(image_size[0]), int(image_size[1])
+    x = torch.from_numpy(arr.astype(np.float32))[None]
+    h, w = arr.shape[0], arr.shape[1]
+    if crop_to_aspect_ratio:
+        ch = max(min(h, int(float(w * th) / tw)), 1)
+        cw = max(min(w, int(float(h * tw) / th)), 1)
+        hs, ws = int((h - ch) / 2), int((w - cw) / 2)
+        x = _resize_batch(x[:, hs:hs + ch, ws:ws + cw], (th, tw), interpolation)
+    elif pad_to_aspect_ratio:
+        # tf.image.resize_with_pad: fit inside the target keeping the ratio, centre, pad with zeros.
+        ratio = max(w / tw, h / th)
+        rh, rw = max(int(math.floor(h / ratio)), 1), max(int(math.floor(w / ratio)), 1)
+        inner = _resize_batch(x, (rh, rw), interpolation)
+        top, left = (th - rh) // 2, (tw - rw) // 2
+        x = torch.zeros((1, th, tw, num_channels), dtype=torch.float32)
+        x[:, top:top + rh, left:left + rw] = inner
+    else:
+        x = _resize_batch(x, (th, tw), interpolation)
+    return x[0].numpy()
+
+
 def smart_resize(x, size, interpolation="bilinear", data_format="channels_last"):
     """Resizes an image (or batch) to ``size`` without distortion: crops the centre to the target aspect ratio.
 
@@ -205,10 +263,6 @@ def smart_resize(x, size, interpolation="bilinear", data_format="channels_last")
     Returns:
         A float32 NumPy array of the target size.
     """
-    import torch
-
-    from strided.data.directory import _resize_batch
-
     x = np.asarray(x)
     if x.ndim not in (3, 4):
         raise ValueError("Expected an image array with shape `(height, width, channels)`, or `(batch_size, height, "

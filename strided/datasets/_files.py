@@ -35,9 +35,7 @@ def keras_cache():
 
 
 def repo_data():
-    import strided
-
-    return Path(strided.__file__).resolve().parents[1] / "data"
+    return Path(__file__).resolve().parents[2] / "data"  # <repo>/strided/datasets/_files.py -> <repo>/data
 
 
 def candidate_dirs(names):

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from strided.data.dataset import BatchDataset
+from strided.data.image_utils import _pil
 from strided.datasets import _files
 
 CLASS_NAMES = ("parasitized", "uninfected")
@@ -61,8 +62,6 @@ class _Source:
         self.labels = np.asarray([lab for _, lab in items], dtype=np.int64)
 
     def read(self, i, image_size):
-        from strided.data.image_utils import _pil
-
         Image = _pil()
         member = self.members[i]
         try:

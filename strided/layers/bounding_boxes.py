@@ -11,6 +11,7 @@ import numbers
 import torch
 
 from strided.layers.base import Layer
+from strided.ops.core import convert_to_tensor
 from strided.utils import conv_utils
 
 
@@ -50,12 +51,6 @@ def _check_bounding_boxes(bounding_boxes):
     if boxes_shape[-1] != 4:
         raise ValueError("Expected the last axis of `bounding_boxes['boxes']` to hold the 4 box coordinates. "
                          f"Received: bounding_boxes['boxes'].shape={boxes_shape}")
-
-
-def _as_tensor(x, dtype=None):
-    if not isinstance(x, torch.Tensor):
-        x = torch.as_tensor(x)
-    return x if dtype is None else x.to(dtype)
 
 
 def _fit_axis1(x, size, fill_value):
@@ -152,25 +147,25 @@ class MaxNumBoundingBoxes(Layer):
     def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
         """Cuts or pads a batch of boxes ``(batch, num_boxes, 4)`` and labels to ``max_number``."""
         out = dict(bounding_boxes)
-        out["boxes"] = _fit_axis1(_as_tensor(bounding_boxes["boxes"], torch.float32), self.max_number,
+        out["boxes"] = _fit_axis1(convert_to_tensor(bounding_boxes["boxes"], torch.float32), self.max_number,
                                   self.fill_value)
-        out["labels"] = _fit_axis1(_as_tensor(bounding_boxes["labels"]), self.max_number, self.fill_value)
+        out["labels"] = _fit_axis1(convert_to_tensor(bounding_boxes["labels"]), self.max_number, self.fill_value)
         return out
 
     def call(self, inputs):
         if not isinstance(inputs, dict):
-            return _as_tensor(inputs)
+            return convert_to_tensor(inputs)
         data = dict(inputs)
         batched = self._images_batched(tuple(data["images"].shape))
-        data["images"] = _as_tensor(data["images"])
+        data["images"] = convert_to_tensor(data["images"])
         if "bounding_boxes" in data:
             boxes = data["bounding_boxes"]
             _check_bounding_boxes(boxes)
             if batched:
                 data["bounding_boxes"] = self.transform_bounding_boxes(boxes)
             else:
-                single = dict(boxes, boxes=_as_tensor(boxes["boxes"]).unsqueeze(0),
-                              labels=_as_tensor(boxes["labels"]).unsqueeze(0))
+                single = dict(boxes, boxes=convert_to_tensor(boxes["boxes"]).unsqueeze(0),
+                              labels=convert_to_tensor(boxes["labels"]).unsqueeze(0))
                 single = self.transform_bounding_boxes(single)
                 single["boxes"] = single["boxes"].squeeze(0)
                 single["labels"] = single["labels"].squeeze(0)

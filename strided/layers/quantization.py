@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from strided import config as _config
+from strided.ops.core import convert_to_tensor
 
 QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")  # Keras's names
 _IMPLEMENTED = ("int8", "int4")
@@ -31,10 +32,6 @@ EPSILON = 1e-7
 
 
 # ---------------------------------------------------------------------------- quantizer functions
-def _tensor(x):
-    return x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
-
-
 def _axes(axis, ndim):
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     return tuple(a % ndim for a in axes)
@@ -54,7 +51,7 @@ def abs_max_quantize(inputs, axis, value_range=(-127, 127), dtype="int8", epsilo
     Returns:
         ``(q, scale)``, torch tensors; ``scale`` has the input's dtype.
     """
-    x = _tensor(inputs)
+    x = convert_to_tensor(inputs)
     amax = torch.amax(torch.abs(x), dim=_axes(axis, x.dim()), keepdim=True)
     # (a tensor numerator: `scalar / tensor` in torch multiplies by the reciprocal, one ulp off Keras)
     scale = torch.div(torch.full_like(amax, value_range[1]), amax + epsilon).to(x.dtype)
@@ -74,7 +71,7 @@ def abs_max_quantize_grouped_with_zero_point(inputs, block_size, value_range=(-8
         ``(q, scale, zero)``: ``q`` of the input's shape, ``scale`` and ``zero`` (int8) of shape
         ``(ceil(rows / block_size), columns)``.
     """
-    x = _tensor(inputs)
+    x = convert_to_tensor(inputs)
     if x.dim() != 2:
         raise ValueError(f"Grouped quantization expects a 2D tensor (rows, columns). Received: shape={tuple(x.shape)}")
     rows, cols = x.shape
@@ -107,7 +104,7 @@ def pack_int4(arr, axis=0, dtype="int8"):
     """
     if dtype not in ("int8", "uint8"):
         raise ValueError(f"Expected dtype to be 'int8' or 'uint8', but got '{dtype}'.")
-    x = _tensor(arr)
+    x = convert_to_tensor(arr)
     if x.dtype != _config.torch_dtype(dtype):
         raise TypeError(f"Expected {dtype} tensor for packing, got {str(x.dtype).replace('torch.', '')}.")
     axis %= x.dim()
@@ -127,7 +124,7 @@ def unpack_int4(packed, orig_len, axis=0, dtype="int8"):
     """Inverse of ``pack_int4``: ``orig_len`` values along ``axis``, signed int4 as int8 (``dtype='int8'``)."""
     if dtype not in ("int8", "uint8"):
         raise ValueError(f"Expected dtype to be 'int8' or 'uint8', but got '{dtype}'.")
-    p = _tensor(packed)
+    p = convert_to_tensor(packed)
     if p.dtype not in (torch.int8, torch.uint8):
         raise TypeError(f"Expected int8 or uint8 tensor for unpacking, got {p.dtype}")
     axis %= p.dim()

@@ -16,15 +16,14 @@ kernels are handed over as they are; GRU's ``z, r, h`` rows are reordered to tor
 input projection of all time steps done in one matrix product before it.
 """
 import torch
-from torch.utils import _pytree as pytree
 
 from strided.layers import _util
 from strided.layers.base import Layer, to_tensor
 from strided.layers.rnn_cells import (
     GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells, _call_cell, _is_nested, reset_cell_dropout,
 )
-from strided.utils import validation
 from strided.saving import serialization_lib
+from strided.utils import tree, validation
 
 
 def _input_mask(sequences, mask):
@@ -148,14 +147,14 @@ class RNN(Layer):
     def reset_state(self):
         """Sets the states of a stateful layer back to zeros."""
         if self.states is not None:
-            self.states = pytree.tree_map(torch.zeros_like, self.states)
+            self.states = tree.map_structure(torch.zeros_like, self.states)
 
     reset_states = reset_state
 
     def _stored_states(self, batch):
         if self.states is None:
             self.states = self.get_initial_state(batch)
-        expected = pytree.tree_leaves(self.states)[0].shape[0]
+        expected = tree.flatten(self.states)[0].shape[0]
         if expected != batch:
             raise ValueError("If an RNN is stateful, the batch size of the input sequences must be the same as the "
                              f"batch size of the initial state. \n- Expected batch size: {expected}\n- Received batch "
@@ -177,14 +176,14 @@ class RNN(Layer):
             states = self._stored_states(batch) if self.stateful and not x.is_meta else self.get_initial_state(batch)
         else:
             states = list(initial_state) if _is_nested(initial_state) else [initial_state]
-        states = pytree.tree_map(lambda s: _as_state(s, x), states)
+        states = tree.map_structure(lambda s: _as_state(s, x), states)
         reset_cell_dropout(self.cell)
         try:
             last, outputs, states = self._run(x, states, mask, bool(training))
         finally:
             reset_cell_dropout(self.cell)
         if self.stateful and not x.is_meta:
-            self.states = pytree.tree_map(lambda s: s.detach(), states)
+            self.states = tree.map_structure(lambda s: s.detach(), states)
         output = outputs if self.return_sequences else last
         if self.return_sequences and mask is not None:
             output._keras_mask = mask
@@ -209,7 +208,7 @@ class RNN(Layer):
             mask = None if mask is None else mask.flip(1)
         steps = x.shape[1]
         if hasattr(cell, "_project_inputs"):
-            dp, rdp = cell._step_masks(x[:, 0], pytree.tree_leaves(states)[0], training)
+            dp, rdp = cell._step_masks(x[:, 0], tree.flatten(states)[0], training)
             if dp is not None:
                 dp = [m.unsqueeze(1) for m in dp] if isinstance(dp, list) else dp.unsqueeze(1)
             projected = cell._project_inputs(x, dp)  # all time steps in one product
@@ -227,10 +226,8 @@ class RNN(Layer):
                 keep = mask[:, t]
                 fallback = torch.zeros_like(out) if (previous is None or self.zero_output_for_mask) else previous
                 out = _where_step(keep, out, fallback)
-                new_leaves, spec = pytree.tree_flatten(new_states)
-                old_leaves = pytree.tree_leaves(states)
-                new_states = pytree.tree_unflatten([_where_step(keep, n, o) for n, o in zip(new_leaves, old_leaves)],
-                                                   spec)
+                new_states = tree.pack_sequence_as(new_states, [
+                    _where_step(keep, n, o) for n, o in zip(tree.flatten(new_states), tree.flatten(states))])
             states, previous = list(new_states), out
             if self.return_sequences:
                 outputs.append(out)

@@ -10,9 +10,9 @@ import builtins
 import re
 
 import torch
-from torch.utils import _pytree as pytree
 
 from strided.ops.core import convert_to_tensor
+from strided.utils import tree
 
 __all__ = ["cond", "switch", "fori_loop", "while_loop", "scan", "associative_scan", "map", "vectorized_map",
            "vectorize", "custom_gradient"]
@@ -105,7 +105,7 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
         raise ValueError(f"`maximum_iterations` must be >= 0. Received: maximum_iterations={maximum_iterations}")
     as_tuple = isinstance(loop_vars, (tuple, list))
     state = tuple(loop_vars) if as_tuple else (loop_vars,)
-    state = pytree.tree_map(_t, state)
+    state = tree.map_structure(_t, state)
     steps = 0
     while (maximum_iterations is None or steps < int(maximum_iterations)) and bool(cond(*state)):
         state = body(*state)
@@ -134,24 +134,23 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     if xs is None and length is None:
         raise ValueError("Got no `xs` to scan over and `length` not provided.")
     if xs is not None:
-        leaves, spec = pytree.tree_flatten(xs)
-        leaves = [_t(leaf) for leaf in leaves]
+        leaves = [_t(leaf) for leaf in tree.flatten(xs)]
         n = int(length) if length is not None else (leaves[0].shape[0] if leaves else 0)
         if any(leaf.shape[0] != n for leaf in leaves):
             raise ValueError(f"All `xs` must have the same leading length {n}. Received shapes "
                              f"{[tuple(leaf.shape) for leaf in leaves]}")
     else:
-        leaves, spec, n = [], None, int(length)
-    carry = pytree.tree_map(_t, init)
+        leaves, n = [], int(length)
+    carry = tree.map_structure(_t, init)
     ys = [None] * n
     for i in (range(n - 1, -1, -1) if reverse else range(n)):
-        x = pytree.tree_unflatten([leaf[i] for leaf in leaves], spec) if spec is not None else None
+        x = tree.pack_sequence_as(xs, [leaf[i] for leaf in leaves]) if xs is not None else None
         carry, y = f(carry, x)
         ys[i] = y
     if n == 0 or ys[0] is None:
-        return carry, None if n == 0 else pytree.tree_map(lambda c: torch.stack([torch.zeros_like(c)] * n),
+        return carry, None if n == 0 else tree.map_structure(lambda c: torch.stack([torch.zeros_like(c)] * n),
                                                            carry)
-    return carry, pytree.tree_map(lambda *steps: torch.stack([_t(s) for s in steps]), ys[0], *ys[1:])
+    return carry, tree.map_structure(lambda *steps: torch.stack([_t(s) for s in steps]), ys[0], *ys[1:])
 
 
 def associative_scan(f, elems, reverse=False, axis=0):
@@ -171,8 +170,7 @@ def associative_scan(f, elems, reverse=False, axis=0):
         The scan, in the structure and shapes of ``elems``.
     """
     _callable(f, "f")
-    leaves, spec = pytree.tree_flatten(elems)
-    leaves = [_t(leaf) for leaf in leaves]
+    leaves = [_t(leaf) for leaf in tree.flatten(elems)]
     if not leaves:
         raise ValueError(f"`elems` must hold at least one tensor. Received: elems={elems!r}")
     n = leaves[0].shape[axis]
@@ -184,8 +182,8 @@ def associative_scan(f, elems, reverse=False, axis=0):
         leaves = [torch.flip(leaf, (axis,)) for leaf in leaves]
 
     def combine(a, b):
-        out = f(pytree.tree_unflatten(a, spec), pytree.tree_unflatten(b, spec))
-        return [_t(leaf) for leaf in pytree.tree_leaves(out)]
+        out = f(tree.pack_sequence_as(elems, a), tree.pack_sequence_as(elems, b))
+        return [_t(leaf) for leaf in tree.flatten(out)]
 
     def take(leaf, start, stop=None, step=1):
         index = [builtins.slice(None)] * leaf.ndim
@@ -212,7 +210,7 @@ def associative_scan(f, elems, reverse=False, axis=0):
     result = scan_(leaves)
     if reverse:
         result = [torch.flip(leaf, (axis,)) for leaf in result]
-    return pytree.tree_unflatten(result, spec)
+    return tree.pack_sequence_as(elems, result)
 
 
 def map(f, xs):
@@ -242,7 +240,7 @@ def vectorized_map(function, elements):
         The batched outputs.
     """
     _callable(function, "function")
-    return torch.vmap(function)(pytree.tree_map(_t, elements))
+    return torch.vmap(function)(tree.map_structure(_t, elements))
 
 
 _DIMS = r"\w+(?:,\w+)*"
@@ -306,7 +304,7 @@ def vectorize(pyfunc, *, excluded=None, signature=None):
         for d in batch:
             count *= d
         out = torch.vmap(call)(*flat) if flat and count > 0 else call(*[f[0] for f in flat])
-        return pytree.tree_map(lambda o: o.reshape(*batch, *o.shape[1:]), out)
+        return tree.map_structure(lambda o: o.reshape(*batch, *o.shape[1:]), out)
 
     wrapped.__name__ = getattr(pyfunc, "__name__", "vectorized")
     wrapped.__doc__ = pyfunc.__doc__

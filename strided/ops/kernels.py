@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from strided import config
+from strided.ops.core import convert_to_tensor
 from strided.utils import conv_utils
 
 __all__ = [
@@ -46,9 +47,9 @@ _AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 # ---------------------------------------------------------------- argument checks (shared)
 
 def _as_tensor(x, like=None, name="inputs"):
-    """Tensor/NumPy/list -> tensor; with ``like`` (the weight), cast to its dtype and device.
-
-    Layers compute in their weights' dtype, as Keras layers autocast their inputs.
+    """A layer's input as a tensor: :func:`convert_to_tensor` behind a Keras-style type check, then the layer's
+    dtype rule. With ``like`` (the weight), cast to its dtype and device; without it, integers and booleans
+    compute in ``floatx()`` (NumPy floats keep their dtype), as Keras layers autocast their inputs.
     """
     if not isinstance(x, torch.Tensor):
         try:
@@ -58,10 +59,8 @@ def _as_tensor(x, like=None, name="inputs"):
         if arr is None or arr.dtype.kind not in "biuf":
             raise TypeError(f"Invalid type for argument `{name}`. Expected a tensor or a numeric array. "
                             f"Received {name} of type {type(x).__name__}.")
-        if like is None:
-            dtype = config.torch_dtype(None) if arr.dtype.kind in "biu" else config.torch_dtype(arr.dtype.name)
-            return torch.as_tensor(np.array(arr), dtype=dtype, device=config.get_device())
-        x = torch.as_tensor(np.array(arr))
+        # np.array copies: the tensor never shares the caller's memory
+        x = convert_to_tensor(np.array(arr), device=None if like is None else like.device)
     if like is not None:
         if x.dtype != like.dtype or x.device != like.device:
             x = x.to(device=like.device, dtype=like.dtype)

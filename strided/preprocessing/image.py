@@ -17,8 +17,9 @@ import torch
 
 from strided import config
 from strided.data import augmentation
-from strided.data.adapters import PyDataset
+from strided.data.directory import iter_valid_files
 from strided.data.image_utils import array_to_img, img_to_array, load_img, save_img, smart_resize
+from strided.data.py_dataset import PyDataset
 
 
 def _scalar(value):
@@ -244,11 +245,7 @@ class NumpyArrayIterator(Iterator):
 
 
 def _list_class_files(directory, formats, split, follow_links):
-    files = []
-    for root, _, names in sorted(os.walk(directory, followlinks=follow_links), key=lambda item: item[0]):
-        for fname in sorted(names):
-            if fname.lower().endswith(formats):
-                files.append(os.path.join(root, fname))
+    files = [os.path.join(root, fname) for root, fname in iter_valid_files(directory, follow_links, formats)]
     if split:
         files = files[int(split[0] * len(files)):int(split[1] * len(files))]
     return files

@@ -36,7 +36,7 @@ _LAYER_CLASSES = {}
 
 
 # Keras modules whose layer classes strided defines above the layers package: the module that defines them.
-_DEFINED_ABOVE_LAYERS = {"keras.utils": "strided.utils.feature_space"}
+_DEFINED_ABOVE_LAYERS = {"keras.utils": "strided.layers.feature_space"}
 
 
 def register_layer_class(cls):

@@ -7,7 +7,7 @@ import importlib
 
 import torch
 
-from strided.training.data_adapter import tree_flatten
+from strided.utils import tree
 
 
 def _module(name):
@@ -274,7 +274,7 @@ def _flat(structure, like=None):
     if isinstance(structure, dict):
         return list(structure.values())
     if isinstance(structure, (list, tuple)):
-        return tree_flatten(list(structure))
+        return tree.flatten(list(structure), none_is_leaf=False)
     return [structure]
 
 

@@ -18,12 +18,14 @@ import numpy as np
 import torch
 
 from strided import config
-from strided.distribution import distribution_lib as distribute
 from strided.callbacks.callback_list import CallbackList
+from strided.data.data_adapter import (
+    EpochIterator, _local_share, _normalize_leaves, is_array_structure, make_adapter, train_validation_split)
+from strided.distribution import distribution_lib as distribute
 from strided.training import compile_utils
-from strided.training.data_adapter import (
-    ArrayAdapter, EpochIterator, is_array_structure, make_adapter, train_validation_split, tree_flatten, tree_map,
-    unpack_x_y_sample_weight)
+from strided.utils import tree
+from strided.utils.batch import unpack_x_y_sample_weight
+from strided.utils.validation import positive_int
 
 _COMPILE_FIRST = "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."
 
@@ -211,7 +213,6 @@ class Trainer:
         self.compiled_metrics = compile_utils.CompileMetrics(metrics, weighted_metrics, output_names, loss=loss)
         self._loss_tracker = compile_utils.MeanTracker("loss")
         self.run_eagerly = run_eagerly
-        from strided.utils.validation import positive_int
         self.steps_per_execution = positive_int(steps_per_execution, "steps_per_execution")
         if jit_compile not in (True, False, "auto", None):
             raise ValueError(f"Invalid value for argument `jit_compile`. Expected True or False. "
@@ -349,7 +350,7 @@ class Trainer:
             if self.compiled_loss is not None and y is None:
                 raise ValueError("The model was compiled with a loss, but no targets `y` were given. "
                                  "Pass `y` to `fit()`/`evaluate()` or yield `(x, y)` batches.")
-            first = tree_flatten(y_pred)[0]
+            first = tree.flatten(y_pred, none_is_leaf=False)[0]
             total = torch.zeros((), device=first.device)
         return total
 
@@ -360,7 +361,7 @@ class Trainer:
         return self.get_metrics_result()
 
     def _track_loss(self, loss, x):
-        leaves = tree_flatten(x)
+        leaves = tree.flatten(x, none_is_leaf=False)
         batch = int(leaves[0].shape[0]) if leaves else 1
         self._last_batch_size = batch
         self._loss_tracker.update_state(loss, sample_weight=batch)
@@ -408,7 +409,7 @@ class Trainer:
         mode = os.environ.get("STRIDED_COMPILE_MODE")
         if mode:
             return None if mode == "default" else mode
-        leaves = tree_flatten(x)
+        leaves = tree.flatten(x, none_is_leaf=False)
         on_cuda = bool(leaves) and getattr(leaves[0], "is_cuda", False)
         return "reduce-overhead" if on_cuda else None
 
@@ -612,7 +613,6 @@ class Trainer:
         verbose = _resolve_verbose(verbose)
         epochs = int(epochs)
         if batch_size is not None:
-            from strided.utils.validation import positive_int
             batch_size = positive_int(batch_size, "batch_size")
         if not (0.0 <= float(validation_split) < 1.0):
             raise ValueError(f"Invalid value for argument `validation_split`. Expected a float in [0, 1). "
@@ -629,7 +629,6 @@ class Trainer:
             if not is_array_structure(x):
                 raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, "
                                  f"found following types in the input: {type(x).__name__}")
-            from strided.training.data_adapter import _normalize_leaves
             (x, y, sample_weight), validation_data = train_validation_split(
                 (_normalize_leaves(x), _normalize_leaves(y) if y is not None else None,
                  _normalize_leaves(sample_weight) if sample_weight is not None else None), validation_split)
@@ -829,9 +828,9 @@ class Trainer:
             # Each rank predicted its share of every batch: every rank returns all rows, in input order.
             structure = outputs[0]
             leaves = [torch.cat([o.detach() for o in leaf]) for leaf in
-                      zip(*[tree_flatten(o) for o in outputs])]
-            gathered = iter(distribute.gather_batches(leaves, global_sizes))
-            outputs = [tree_map(lambda _: next(gathered), structure)]
+                      zip(*[tree.flatten(o, none_is_leaf=False) for o in outputs])]
+            outputs = [tree.pack_sequence_as(structure, distribute.gather_batches(leaves, global_sizes),
+                                             none_is_leaf=False)]
         return _concat_to_numpy(outputs)
 
     # ------------------------------------------------------------------ single batches
@@ -847,7 +846,6 @@ class Trainer:
         batch = self._single_batch(x, y, sample_weight, class_weight)
         if self._distributed:
             # The batch is the global one, as in fit: each rank trains on its share of it.
-            from strided.training.data_adapter import _local_share
             batch, self._global_batch_size = _local_share(batch)
         logs = to_python_logs(self.train_step(batch))
         return logs if return_dict else self._flatten_in_order(logs)
@@ -868,8 +866,7 @@ class Trainer:
 
 
 def _count(x):
-    from strided.training.data_adapter import _normalize_leaves
-    leaves = tree_flatten(_normalize_leaves(x))
+    leaves = tree.flatten(_normalize_leaves(x), none_is_leaf=False)
     return int(leaves[0].shape[0]) if leaves and leaves[0].ndim else 1
 
 

@@ -5,6 +5,9 @@ ops both call it, so they agree by construction (DESIGN.md, decision 2).
 """
 import math
 
+import torch
+
+from strided import config
 from strided.utils import validation
 
 _PADDING_HINT = {
@@ -52,7 +55,6 @@ def normalize_padding(value, allow_causal=False):
 def normalize_data_format(value):
     """``None`` -> the global default; otherwise checks 'channels_last'/'channels_first'."""
     if value is None:
-        from strided import config
         return config.image_data_format()
     if not isinstance(value, str) or value.lower() not in ("channels_last", "channels_first"):
         raise ValueError("The `data_format` argument must be one of 'channels_first', 'channels_last'. "
@@ -77,7 +79,6 @@ def same_padding(input_length, kernel_size, stride=1, dilation=1):
     if type(total) is int:
         total = max(total, 0)
     else:  # a symbolic size (torch.export): a max without branching keeps the size dynamic
-        import torch
         total = torch.sym_max(total, 0)
     return total // 2, total - total // 2
 

@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 
+from strided import config
+
 ALLOWED_DTYPES = ("float16", "float32", "float64", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32",
                   "int64", "bfloat16", "bool", "string", "float8_e4m3fn", "float8_e5m2", "complex64", "complex128")
 # Python types as Keras's torch backend names them
@@ -18,7 +20,6 @@ def standardize_dtype(dtype):
     """The Keras name of a dtype: ``None`` -> ``floatx()``, ``float`` -> ``"float32"``, ``int`` -> ``"int32"``,
     ``np.float64`` / ``torch.float16`` / ``"float32"`` -> their names. Unknown dtypes raise a ValueError."""
     if dtype is None:
-        from strided import config
         return config.floatx()
     try:
         dtype = _PYTHON_DTYPES.get(dtype, dtype)

@@ -13,6 +13,8 @@ import time
 
 import numpy as np
 
+from strided.utils import general_utils
+
 
 def _is_dynamic(stream):
     # Jupyter/IPython kernels redraw `\r` fine even though their streams are not TTYs.
@@ -81,7 +83,6 @@ class Progbar:
         return self._stream if self._stream is not None else sys.stdout
 
     def _write(self, message):
-        from strided.utils import general_utils
         if not general_utils.is_interactive_logging_enabled():
             # disable_interactive_logging(): finished lines go to the "strided" logger, not the stream
             text = message.replace("\r", "").rstrip("\n")

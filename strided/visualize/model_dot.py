@@ -1,4 +1,6 @@
 """``model_to_dot``: a model's graph in Graphviz's DOT language, written without pydot or Graphviz."""
+from strided.layers.input_layer import InputLayer
+from strided.models.summary import _connections, _shape_text
 
 
 def _quote(text):
@@ -81,8 +83,6 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
     Returns:
         A ``DotGraph``.
     """
-    from strided.layers.input_layer import InputLayer
-    from strided.models.summary import _connections, _shape_text
     if rankdir not in ("TB", "LR"):
         raise ValueError(f"Invalid value for argument `rankdir`. Expected 'TB' or 'LR'. Received: rankdir={rankdir!r}")
     if not getattr(model, "built", False):

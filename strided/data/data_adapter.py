@@ -17,59 +17,8 @@ import torch
 
 from strided import config
 from strided.distribution import distribution_lib as distribute
-
-# ------------------------------------------------------------------ nested structures
-
-
-def tree_map(fn, structure):
-    """Applies `fn` to every leaf of nested lists/tuples/dicts (None leaves are kept)."""
-    if structure is None:
-        return None
-    if isinstance(structure, dict):
-        return {k: tree_map(fn, v) for k, v in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(tree_map(fn, v) for v in structure) if not _is_namedtuple(structure) \
-            else type(structure)(*(tree_map(fn, v) for v in structure))
-    return fn(structure)
-
-
-def tree_flatten(structure):
-    if structure is None:
-        return []
-    if isinstance(structure, dict):
-        return [leaf for k in structure for leaf in tree_flatten(structure[k])]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for v in structure for leaf in tree_flatten(v)]
-    return [structure]
-
-
-def _is_namedtuple(x):
-    return isinstance(x, tuple) and hasattr(x, "_fields")
-
-
-def unpack_x_y_sample_weight(data):
-    """Splits a batch into `(x, y, sample_weight)` the way Keras does."""
-    if isinstance(data, list):
-        data = tuple(data)
-    if not isinstance(data, tuple) or _is_namedtuple(data):
-        return data, None, None
-    if len(data) == 1:
-        return data[0], None, None
-    if len(data) == 2:
-        return data[0], data[1], None
-    if len(data) == 3:
-        return data[0], data[1], data[2]
-    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
-                     f"found a tuple of length {len(data)}.")
-
-
-def pack_x_y_sample_weight(x, y=None, sample_weight=None):
-    if y is None:
-        return (x,)
-    if sample_weight is None:
-        return (x, y)
-    return (x, y, sample_weight)
-
+from strided.utils import tree
+from strided.utils.batch import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 # ------------------------------------------------------------------ conversion
 
@@ -146,7 +95,7 @@ def _normalize_leaves(x):
 
 def check_finite(structure, name):
     """Raises a ValueError if a float array holds NaN or inf (checked once, on the host)."""
-    for leaf in tree_flatten(structure):
+    for leaf in tree.flatten(structure, none_is_leaf=False):
         if isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f" and leaf.size:
             if not np.isfinite(leaf).all():
                 bad = int(np.count_nonzero(~np.isfinite(leaf)))
@@ -203,15 +152,15 @@ def cast_inputs(x):
         if isinstance(t, torch.Tensor) and t.dtype in _SMALL_INTS:
             return t.to(config.torch_dtype())
         return t
-    return tree_map(cast, x)
+    return tree.map_structure(cast, x, none_is_leaf=False)
 
 
 def structure_to_device(structure, device, role):
-    return tree_map(lambda leaf: to_device(leaf, device, role), structure)
+    return tree.map_structure(lambda leaf: to_device(leaf, device, role), structure, none_is_leaf=False)
 
 
 def num_samples(structure):
-    leaves = tree_flatten(structure)
+    leaves = tree.flatten(structure, none_is_leaf=False)
     return int(leaves[0].shape[0]) if leaves else 0
 
 
@@ -227,7 +176,7 @@ class ArrayAdapter:
         x, y, sample_weight = (_normalize_leaves(v) if v is not None else None for v in (x, y, sample_weight))
         sizes = {}
         for label, part in (("x", x), ("y", y), ("sample_weight", sample_weight)):
-            for leaf in tree_flatten(part):
+            for leaf in tree.flatten(part, none_is_leaf=False):
                 if getattr(leaf, "ndim", 1) == 0:
                     raise ValueError(f"Invalid value for argument `{arg_prefix}{label}`: expected an array with a "
                                      f"batch dimension, received a scalar {leaf!r}.")
@@ -244,7 +193,8 @@ class ArrayAdapter:
         self.y = structure_to_device(y, device, "y")
         self.sample_weight = structure_to_device(sample_weight, device, "sample_weight")
         if self.sample_weight is not None:
-            self.sample_weight = tree_map(lambda t: t.to(config.torch_dtype()), self.sample_weight)
+            self.sample_weight = tree.map_structure(lambda t: t.to(config.torch_dtype()), self.sample_weight,
+                                                    none_is_leaf=False)
         self.num_samples = num_samples(self.x)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -255,7 +205,7 @@ class ArrayAdapter:
         if structure is None:
             return None
         if isinstance(index, slice):
-            return tree_map(lambda t: t[index], structure)
+            return tree.map_structure(lambda t: t[index], structure, none_is_leaf=False)
         host = None
         def take(t):
             nonlocal host
@@ -263,7 +213,7 @@ class ArrayAdapter:
                 host = index.cpu().numpy() if host is None else host
                 return t[host]
             return t.index_select(0, index)
-        return tree_map(take, structure)
+        return tree.map_structure(take, structure, none_is_leaf=False)
 
     def make_iterator(self):
         n, bs = self.num_samples, self.batch_size
@@ -315,8 +265,9 @@ class IterableAdapter:
         x = cast_inputs(structure_to_device(_normalize_leaves(x), self.device, "x"))
         y = structure_to_device(_normalize_leaves(y), self.device, "y") if y is not None else None
         if sw is not None:
-            sw = tree_map(lambda t: t.to(config.torch_dtype()),
-                          structure_to_device(_normalize_leaves(sw), self.device, "sample_weight"))
+            sw = tree.map_structure(lambda t: t.to(config.torch_dtype()),
+                                    structure_to_device(_normalize_leaves(sw), self.device, "sample_weight"),
+                                    none_is_leaf=False)
         if self.class_weight is not None and y is not None:
             cw = class_weight_to_sample_weight(self.class_weight, y, self.device)
             sw = cw if sw is None else sw * cw
@@ -389,7 +340,7 @@ def class_weight_to_sample_weight(class_weight, y, device=None):
 def train_validation_split(arrays, validation_split):
     """Splits array structures: training = first `1 - split` fraction, validation = the LAST samples (Keras)."""
     n = None
-    for leaf in tree_flatten(arrays):
+    for leaf in tree.flatten(arrays, none_is_leaf=False):
         n = int(leaf.shape[0])
         break
     if n is None:
@@ -399,8 +350,8 @@ def train_validation_split(arrays, validation_split):
         raise ValueError(f"Training data contains {n} samples, which is not sufficient to split it into a "
                          f"validation and training set as specified by `validation_split={validation_split}`. "
                          "Either provide more data, or a different value for the `validation_split` argument.")
-    first = tree_map(lambda a: a[:split_at], arrays)
-    last = tree_map(lambda a: a[split_at:], arrays)
+    first = tree.map_structure(lambda a: a[:split_at], arrays, none_is_leaf=False)
+    last = tree.map_structure(lambda a: a[split_at:], arrays, none_is_leaf=False)
     return first, last
 
 
@@ -466,12 +417,14 @@ class EpochIterator:
 def _local_share(batch):
     """This rank's consecutive share of a global batch (every leaf sliced on its first axis), and the
     global batch size."""
-    leaves = [t for t in tree_flatten(batch) if hasattr(t, "shape") and len(t.shape)]
+    leaves = [t for t in tree.flatten(batch, none_is_leaf=False) if hasattr(t, "shape") and len(t.shape)]
     if not leaves:
         return batch, None
     size = int(leaves[0].shape[0])
     start, stop = distribute.local_slice(size)
-    return tree_map(lambda t: t[start:stop] if hasattr(t, "shape") and len(t.shape) else t, batch), size
+    share = tree.map_structure(lambda t: t[start:stop] if hasattr(t, "shape") and len(t.shape) else t, batch,
+                               none_is_leaf=False)
+    return share, size
 
 
 def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, class_weight=None,

@@ -1,7 +1,7 @@
 """``timeseries_dataset_from_array``: sliding windows over a time series, as batches (Keras utility)."""
 import numpy as np
 
-from strided.data.adapters import PyDataset
+from strided.data.py_dataset import PyDataset
 
 
 class TimeseriesDataset(PyDataset):

@@ -20,18 +20,21 @@ import zipfile
 import numpy as np
 import torch
 
+from strided.backend import keras_tensor as symbolic
 from strided.layers.base import Layer, unique_name
 from strided.saving import serialization_lib
+from strided.layers.categorical import CategoryEncoding, Discretization, HashedCrossing, Hashing, to_numpy
+from strided.layers.feature_normalization import Normalization
+from strided.layers.image_preprocessing import Rescaling
+from strided.layers.input_layer import Input
+from strided.layers.lookup import IntegerLookup, StringLookup
+from strided.layers.text_vectorization import TextVectorization
+from strided.utils.batch import unpack_x_y_sample_weight
 
 _MODULE = "keras.src.layers.preprocessing.feature_space"
 _FEATURE_TYPES = ("float", "float_normalized", "float_rescaled", "float_discretized", "integer_categorical",
                   "string_categorical", "integer_hashed", "string_hashed")
 _ADAPT_BATCH = 32  # Keras batches unbatched (scalar) samples by 32 before adapting
-
-
-def _layers():
-    from strided import layers
-    return layers
 
 
 def _serialize(obj):
@@ -170,7 +173,6 @@ def _spec_from_dict(config, expected):
 # ---------------------------------------------------------------------------- data helpers
 def _as_array(value, dtype):
     """A raw feature column (list, NumPy array, tensor, scalar) as a NumPy array of the feature's dtype."""
-    from strided.layers.categorical import to_numpy
     arr = to_numpy(value)
     if dtype == "string" or arr.dtype.kind in "OUS":
         return arr
@@ -181,7 +183,6 @@ def _as_array(value, dtype):
 
 def _rows_of(dataset):
     """Batches of ``dataset`` (a list of dicts, or any iterable of dicts / ``(x, y)`` tuples) as dicts."""
-    from strided.training.data_adapter import unpack_x_y_sample_weight
     for batch in dataset:
         x = unpack_x_y_sample_weight(batch)[0] if isinstance(batch, (tuple, list)) else batch
         if not isinstance(x, dict):
@@ -312,14 +313,14 @@ class FeatureSpace(Layer):
     def float_rescaled(cls, scale=1.0, offset=0.0, name=None):
         """Float values rescaled as ``x * scale + offset`` (a ``Rescaling`` layer)."""
         name = name or unique_name("float_rescaled")
-        preprocessor = _layers().Rescaling(scale=scale, offset=offset, name=f"{name}_preprocessor")
+        preprocessor = Rescaling(scale=scale, offset=offset, name=f"{name}_preprocessor")
         return Feature(dtype="float32", preprocessor=preprocessor, output_mode="float")
 
     @classmethod
     def float_normalized(cls, name=None):
         """Float values standardized to mean 0 and variance 1 (a ``Normalization`` layer, adapted)."""
         name = name or unique_name("float_normalized")
-        preprocessor = _layers().Normalization(axis=-1, name=f"{name}_preprocessor")
+        preprocessor = Normalization(axis=-1, name=f"{name}_preprocessor")
         return Feature(dtype="float32", preprocessor=preprocessor, output_mode="float")
 
     @classmethod
@@ -327,7 +328,7 @@ class FeatureSpace(Layer):
         """Float values bucketed into ``num_bins`` quantile bins (a ``Discretization`` layer, adapted),
         one-hot encoded by default."""
         name = name or unique_name("float_discretized")
-        preprocessor = _layers().Discretization(num_bins=num_bins, bin_boundaries=bin_boundaries,
+        preprocessor = Discretization(num_bins=num_bins, bin_boundaries=bin_boundaries,
                                                 name=f"{name}_preprocessor")
         return Feature(dtype="float32", preprocessor=preprocessor, output_mode=output_mode)
 
@@ -335,7 +336,7 @@ class FeatureSpace(Layer):
     def integer_categorical(cls, max_tokens=None, num_oov_indices=1, output_mode="one_hot", name=None):
         """Integer values indexed by an ``IntegerLookup`` vocabulary (adapted), one-hot encoded by default."""
         name = name or unique_name("integer_categorical")
-        preprocessor = _layers().IntegerLookup(name=f"{name}_preprocessor", max_tokens=max_tokens,
+        preprocessor = IntegerLookup(name=f"{name}_preprocessor", max_tokens=max_tokens,
                                                num_oov_indices=num_oov_indices)
         return Feature(dtype="int32", preprocessor=preprocessor, output_mode=output_mode)
 
@@ -343,7 +344,7 @@ class FeatureSpace(Layer):
     def string_categorical(cls, max_tokens=None, num_oov_indices=1, output_mode="one_hot", name=None):
         """String values indexed by a ``StringLookup`` vocabulary (adapted), one-hot encoded by default."""
         name = name or unique_name("string_categorical")
-        preprocessor = _layers().StringLookup(name=f"{name}_preprocessor", max_tokens=max_tokens,
+        preprocessor = StringLookup(name=f"{name}_preprocessor", max_tokens=max_tokens,
                                               num_oov_indices=num_oov_indices)
         return Feature(dtype="string", preprocessor=preprocessor, output_mode=output_mode)
 
@@ -351,14 +352,14 @@ class FeatureSpace(Layer):
     def string_hashed(cls, num_bins, output_mode="one_hot", name=None):
         """String values hashed into ``num_bins`` bins (a ``Hashing`` layer), one-hot encoded by default."""
         name = name or unique_name("string_hashed")
-        preprocessor = _layers().Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
+        preprocessor = Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
         return Feature(dtype="string", preprocessor=preprocessor, output_mode=output_mode)
 
     @classmethod
     def integer_hashed(cls, num_bins, output_mode="one_hot", name=None):
         """Integer values hashed into ``num_bins`` bins (a ``Hashing`` layer), one-hot encoded by default."""
         name = name or unique_name("integer_hashed")
-        preprocessor = _layers().Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
+        preprocessor = Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
         return Feature(dtype="int32", preprocessor=preprocessor, output_mode=output_mode)
 
     # ------------------------------------------------------------------ construction
@@ -397,12 +398,11 @@ class FeatureSpace(Layer):
             raise ValueError("Invalid value for argument `output_mode`. Expected one of {'dict', 'concat'}. "
                              f"Received: output_mode={output_mode}")
         self.output_mode = output_mode
-        from strided.layers.input_layer import Input
         self.inputs = {name: Input(shape=(1,), dtype=feature.dtype, name=name)
                        for name, feature in self.features.items()}
         self.preprocessors = {name: feature.preprocessor for name, feature in self.features.items()}
         self.encoded_features = None
-        self.crossers = {cross.name: _layers().HashedCrossing(cross.crossing_dim, name=cross.name)
+        self.crossers = {cross.name: HashedCrossing(cross.crossing_dim, name=cross.name)
                          for cross in self.crosses}
         self.one_hot_encoders = {}
         self._is_adapted = False
@@ -437,17 +437,14 @@ class FeatureSpace(Layer):
 
     # ------------------------------------------------------------------ adapt
     def _list_adaptable_preprocessors(self):
-        layers = _layers()
         names = []
         for name in self.features:
             preprocessor = self.preprocessors[name]
-            if isinstance(preprocessor, layers.Normalization) and preprocessor.input_mean is not None:
+            if isinstance(preprocessor, Normalization) and preprocessor.input_mean is not None:
                 continue  # given mean and variance
-            text_vectorization = getattr(layers, "TextVectorization", None)
-            if text_vectorization is not None and isinstance(preprocessor, text_vectorization) \
-                    and getattr(preprocessor, "_has_input_vocabulary", False):
+            if isinstance(preprocessor, TextVectorization) and getattr(preprocessor, "_has_input_vocabulary", False):
                 continue  # given vocabulary
-            if isinstance(preprocessor, layers.Discretization) and preprocessor.num_bins is None:
+            if isinstance(preprocessor, Discretization) and preprocessor.num_bins is None:
                 continue  # given bin boundaries (Keras would refuse to adapt it)
             if hasattr(preprocessor, "adapt"):
                 names.append(name)
@@ -482,11 +479,10 @@ class FeatureSpace(Layer):
                     columns[name].append(_as_array(batch[name], self.features[name].dtype))
             if names and not columns[names[0]]:
                 raise ValueError("`adapt()` received an empty dataset (no batches).")
-        layers = _layers()
         for name in names:
             batches = _adapt_batches(columns[name], from_dict)
             preprocessor = self.preprocessors[name]
-            if isinstance(preprocessor, layers.Discretization):
+            if isinstance(preprocessor, Discretization):
                 preprocessor.adapt(iter(batches))  # batch by batch, as Keras's quantile summaries are merged
             else:
                 preprocessor.adapt(np.concatenate(batches, axis=0))
@@ -534,7 +530,6 @@ class FeatureSpace(Layer):
                 return encoded
             return self.concat([encoded[name] for name in all_names])
 
-        layers = _layers()
         all_specs = [self.features[name] for name in self._preprocessed_features_names] + \
                     [self.crosses_by_name[name] for name in self._crossed_features_names]
         output, to_concat = {}, []
@@ -545,18 +540,18 @@ class FeatureSpace(Layer):
                 if not dtype.startswith(("int", "uint")):
                     raise ValueError(f"Feature '{name}' has `output_mode='one_hot'`. Thus its preprocessor should "
                                      f"return an integer dtype. Instead it returns a {dtype} dtype.")
-                if isinstance(preprocessor, (layers.IntegerLookup, layers.StringLookup)):
+                if isinstance(preprocessor, (IntegerLookup, StringLookup)):
                     cardinality = preprocessor.vocabulary_size()
-                elif isinstance(preprocessor, layers.CategoryEncoding):
+                elif isinstance(preprocessor, CategoryEncoding):
                     cardinality = preprocessor.num_tokens
-                elif isinstance(preprocessor, (layers.Discretization, layers.HashedCrossing, layers.Hashing)):
+                elif isinstance(preprocessor, (Discretization, HashedCrossing, Hashing)):
                     cardinality = preprocessor.num_bins
                 else:
                     raise ValueError(f"Feature '{name}' has `output_mode='one_hot'`. However it isn't a standard "
                                      "feature and the dimensionality of its output space is not known, thus it "
                                      "cannot be one-hot encoded. Try using `output_mode='int'`.")
                 if cardinality is not None:
-                    encoder = layers.CategoryEncoding(num_tokens=cardinality, output_mode="multi_hot")
+                    encoder = CategoryEncoding(num_tokens=cardinality, output_mode="multi_hot")
                     self.one_hot_encoders[name] = encoder
                     feature = encoder(feature)
             if self.output_mode == "concat":
@@ -598,7 +593,6 @@ class FeatureSpace(Layer):
         if missing:
             raise ValueError(f"The data passed to the FeatureSpace is missing the features {missing}. Received "
                              f"features: {list(data)}")
-        from strided.backend import keras_tensor as symbolic
         if symbolic.is_symbolic(data):  # KerasTensors: the same graph, recorded on them
             preprocessed = self._preprocess_features({name: data[name] for name in self.features})
             return self._merge_features(preprocessed, self._cross_features(preprocessed))

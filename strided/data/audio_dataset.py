@@ -1,8 +1,7 @@
 """``audio_dataset_from_directory``: Keras's audio directory datasets, read with Python's ``wave`` and NumPy.
 
-Files, class names, labels, shuffling and the validation split are those of
-``image_dataset_from_directory`` (Keras's ``index_directory`` order, so a seed picks the same files as
-Keras). Samples are decoded as ``tf.audio.decode_wav`` does: PCM integers scaled to ``[-1, 1)`` floats
+Files, class names, labels, shuffling and the validation split are the shared ones of
+:mod:`strided.data.directory` (Keras's ``index_directory`` order, so a seed picks the same files as Keras). Samples are decoded as ``tf.audio.decode_wav`` does: PCM integers scaled to ``[-1, 1)`` floats
 (16-bit: ``/ 32768``), shape ``(samples, channels)``, cut or zero-padded to ``output_sequence_length``
 when it is given; without it a batch is zero-padded to its longest file (``padded_batch``).
 """
@@ -12,8 +11,7 @@ import wave
 
 import numpy as np
 
-from strided.data.dataset import BatchDataset
-from strided.data.directory import check_validation_split_arg, get_training_or_validation_split, index_directory
+from strided.data.directory import DirectoryDataset, check_labels_args, dataset_from_directory
 
 ALLOWED_FORMATS = (".wav",)
 
@@ -77,7 +75,7 @@ def read_wav(path, desired_samples=-1):
     return np.ascontiguousarray(audio), rate
 
 
-class AudioDirectoryDataset(BatchDataset):
+class AudioDirectoryDataset(DirectoryDataset):
     """Batches of ``(audio, labels)`` read from WAV files; returned by :func:`audio_dataset_from_directory`.
 
     Attributes:
@@ -87,45 +85,18 @@ class AudioDirectoryDataset(BatchDataset):
 
     def __init__(self, file_paths, labels, label_mode, class_names, sampling_rate, output_sequence_length,
                  batch_size, shuffle, seed):
-        super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed)
-        self.file_paths = list(file_paths)
-        self.labels = labels
-        self.label_mode = label_mode
-        self.class_names = class_names
+        super().__init__(file_paths, labels, label_mode, class_names, batch_size, shuffle, seed)
         self.sampling_rate = sampling_rate
         self.output_sequence_length = output_sequence_length
-        self._cache = None
 
-    def _num_items(self):
-        return len(self.file_paths)
-
-    def cache(self, filename=""):
-        """Keeps decoded audio in memory after its first read."""
-        clone = self._copy()
-        clone._cache = {}
-        return clone
-
-    def _load(self, i):
-        if self._cache is not None and i in self._cache:
-            return self._cache[i]
+    def _read(self, path):
         desired = -1 if self.output_sequence_length is None else self.output_sequence_length
-        audio, rate = read_wav(self.file_paths[i], desired)
+        audio, rate = read_wav(path, desired)
         if self.sampling_rate is not None and rate != self.sampling_rate:
             audio = _resample(audio, rate, self.sampling_rate)
-        if self._cache is not None:
-            self._cache[i] = audio
         return audio
 
-    def _encoded_labels(self, indices):
-        y = np.asarray(self.labels)[indices]
-        if self.label_mode == "binary":
-            return y.astype("float32").reshape(-1, 1)
-        if self.label_mode == "categorical":
-            return np.eye(len(self.class_names), dtype="float32")[y.astype(int)]
-        return y.astype("int32")
-
-    def _get(self, indices):
-        clips = [self._load(int(i)) for i in indices]
+    def _stack(self, clips, indices):
         channels = {c.shape[1] for c in clips}
         if len(channels) > 1:
             names = [os.path.basename(self.file_paths[int(i)]) for i in indices]
@@ -135,9 +106,7 @@ class AudioDirectoryDataset(BatchDataset):
         audio = np.zeros((len(clips), length, channels.pop() if channels else 1), np.float32)
         for k, clip in enumerate(clips):
             audio[k, :clip.shape[0]] = clip
-        if self.label_mode is None:
-            return audio
-        return audio, self._encoded_labels(indices)
+        return audio
 
 
 def audio_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None, batch_size=32,
@@ -177,20 +146,7 @@ def audio_dataset_from_directory(directory, labels="inferred", label_mode="int",
         ``(batch, samples, channels)`` in ``[-1, 1)``, or ``audio`` alone when ``label_mode`` is None;
         with ``.class_names`` and ``.file_paths``. A pair of them when ``subset="both"``.
     """
-    if not (labels is None or isinstance(labels, str) and labels == "inferred"):
-        if not isinstance(labels, (list, tuple, np.ndarray)):
-            raise ValueError("The `labels` argument should be a list/tuple of integer labels, of the same size as "
-                             "the number of audio files in the target directory. If you wish to infer the labels "
-                             "from the subdirectory names in the target directory, pass `labels=\"inferred\"`. If "
-                             "you wish to get a dataset that only contains audio samples (no labels), pass "
-                             f"`labels=None`. Received: labels={labels!r}")
-        if class_names:
-            raise ValueError("You can only pass `class_names` if `labels=\"inferred\"`. "
-                             f"Received: labels={labels!r}, and class_names={class_names!r}")
-        labels = list(labels)
-    if label_mode not in ("int", "categorical", "binary", None):
-        raise ValueError("`label_mode` argument must be one of \"int\", \"categorical\", \"binary\", or None. "
-                         f"Received: label_mode={label_mode!r}")
+    labels, label_mode = check_labels_args(labels, label_mode, class_names, "audio")
     if ragged and output_sequence_length is not None:
         raise ValueError("Cannot set both `ragged` and `output_sequence_length`")
     if ragged:
@@ -209,30 +165,13 @@ def audio_dataset_from_directory(directory, labels="inferred", label_mode="int",
         if sampling_rate <= 0:
             raise ValueError(f"`sampling_rate` should be higher than 0. Received: sampling_rate={sampling_rate}")
         sampling_rate = int(sampling_rate)
-    if labels is None or label_mode is None:
-        labels, label_mode = None, None
-    check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    paths, all_labels, names = index_directory(directory, labels, ALLOWED_FORMATS, class_names=class_names,
-                                               shuffle=shuffle, seed=seed, follow_links=follow_links,
-                                               verbose=verbose)
-    if label_mode == "binary" and len(names) != 2:
-        raise ValueError("When passing `label_mode=\"binary\"`, there must be exactly 2 class_names. "
-                         f"Received: class_names={names}")
 
-    def make(subset_name, shuffle_flag):
-        p, y = get_training_or_validation_split(paths, all_labels, validation_split, subset_name)
-        if not p:
-            which = f"{subset_name} " if subset == "both" else ""
-            raise ValueError(f"No {which}audio files found in directory {os.fspath(directory)}. "
-                             f"Allowed format(s): {ALLOWED_FORMATS}")
-        return AudioDirectoryDataset(p, y, label_mode, names, sampling_rate, output_sequence_length, batch_size,
+    def make_dataset(paths, y, names, shuffle_flag, seed):
+        return AudioDirectoryDataset(paths, y, label_mode, names, sampling_rate, output_sequence_length, batch_size,
                                      shuffle_flag, seed)
 
-    if subset == "both":
-        return make("training", shuffle), make("validation", False)
-    return make(subset, shuffle)
+    return dataset_from_directory(directory, make_dataset, ALLOWED_FORMATS, "audio files", labels, label_mode,
+                                  class_names, shuffle, seed, validation_split, subset, follow_links, verbose)
 
 
 __all__ = ["audio_dataset_from_directory", "AudioDirectoryDataset", "read_wav", "ALLOWED_FORMATS"]

@@ -19,7 +19,7 @@ import torch
 
 import strided as keras
 from strided.utils import FeatureSpace
-from strided.utils.feature_space import Cross, Feature
+from strided.layers.feature_space import Cross, Feature
 
 _GOLDENS = json.loads(
     '{"data":{"age":[22.73,66.35,45.18,62.85,78.64,51.39,49.07,22.47,34.64,48.99,60.11,67.83,41.62,22.09,35.87,74'

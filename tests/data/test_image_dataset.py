@@ -4,7 +4,8 @@ import os
 import numpy as np
 import pytest
 
-from strided.data.directory import image_dataset_from_directory, index_directory
+from strided.data.directory import index_directory
+from strided.data.image_dataset import image_dataset_from_directory
 from strided.data.image_utils import save_img
 
 
