@@ -7,9 +7,9 @@
 import importlib
 import sys
 
-__version__ = "0.1.0"
 
 from strided import config  # noqa: E402
+from strided.config import __version__  # noqa: E402,F401
 from strided.config import set_random_seed  # noqa: E402
 from strided import _aliases  # noqa: E402
 

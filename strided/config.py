@@ -10,6 +10,8 @@ import random
 import numpy as np
 import torch
 
+__version__ = "0.1.0"
+
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"

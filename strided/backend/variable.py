@@ -4,7 +4,7 @@ import copy
 import numpy as np
 import torch
 
-from strided import config
+from strided import config, initializers
 from strided.backend.name_scope import current_path, unique_name
 
 
@@ -72,7 +72,6 @@ class Variable(torch.nn.Parameter):
             raise ValueError("Invalid value for argument `synchronization`. Expected one of `None`, `'none'`, "
                              f"`'on_read'`, `'on_write'`, `'auto'`. Received: synchronization={synchronization}")
         if isinstance(initializer, str) or (callable(initializer) and not isinstance(initializer, torch.Tensor)):
-            from strided import initializers
             init = initializers.get(initializer)
             if shape is None:
                 raise ValueError("When creating a Variable from an initializer, the `shape` argument should be "

@@ -30,6 +30,7 @@ from strided.layers.input_layer import Input
 from strided.layers.lookup import IntegerLookup, StringLookup
 from strided.layers.text_vectorization import TextVectorization
 from strided.utils.batch import unpack_x_y_sample_weight
+from strided.config import __version__
 
 _MODULE = "keras.src.layers.preprocessing.feature_space"
 _FEATURE_TYPES = ("float", "float_normalized", "float_rescaled", "float_discretized", "integer_categorical",
@@ -682,7 +683,6 @@ class FeatureSpace(Layer):
         from strided.saving.serialization_lib import to_jsonable
         config = {"module": "keras.utils", "class_name": "FeatureSpace", "config": to_jsonable(self.get_config()),
                   "registered_name": None, "build_config": self.get_build_config()}
-        from strided import __version__
         metadata = {"keras_version": keras_format.KERAS_VERSION, "strided_version": __version__,
                     "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
         weights = io.BytesIO()

@@ -10,6 +10,7 @@ from torch.utils import _pytree as pytree
 
 from strided.layers.input_layer import InputLayer
 from strided.backend.keras_tensor import KerasTensor
+from strided.models.receptive_field import receptive_fields
 
 
 def _shape_text(layer):
@@ -135,7 +136,6 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
 
     receptive = {}
     if show_receptive_field:
-        from strided.visualize.receptive_field import receptive_fields
         receptive = receptive_fields(model)
 
     print_fn(f'Model: "{model.name}"')

@@ -17,6 +17,7 @@ import zipfile
 import numpy as np
 
 from strided.saving import serialization_lib
+from strided.config import __version__
 
 METADATA = "metadata.json"
 CONFIG = "config.json"
@@ -249,7 +250,6 @@ def write_keras_zip(fileobj, model, include_optimizer=True):
     cc = compile_config(model) if include_optimizer else None
     if cc is not None:
         config["compile_config"] = cc
-    from strided import __version__
     metadata = {"keras_version": KERAS_VERSION, "strided_version": __version__,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
     weights = io.BytesIO()

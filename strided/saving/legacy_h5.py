@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from strided.saving import serialization_lib
+from strided.config import __version__
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 
@@ -162,7 +163,6 @@ def apply_plan(plan):
 
 def save_weights_to_group(group, model):
     """Writes ``model``'s weights into ``group`` in the Keras 2 layout."""
-    from strided import __version__
     from strided.saving.keras_format import keras_layer_order
     save_attributes(group, "layer_names", [layer.name.encode("utf8") for layer in keras_layer_order(model)])
     group.attrs["backend"] = b"torch"

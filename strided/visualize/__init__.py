@@ -12,7 +12,7 @@ from strided.visualize.filters import filter_weights, plot_filters
 from strided.visualize.gradcam import grad_cam, last_conv_layer, plot_grad_cam, saliency_map
 from strided.visualize.history import plot_history
 from strided.visualize.images import plot_images
-from strided.visualize.receptive_field import ReceptiveField, output_size_table, receptive_field, receptive_fields
+from strided.models.receptive_field import ReceptiveField, output_size_table, receptive_field, receptive_fields
 
 __all__ = [
     "confusion_matrix", "confusion_matrix_frame", "plot_confusion_matrix",
