@@ -8,6 +8,7 @@ Example::
 """
 import numpy as np
 import torch
+from strided.layers.input_layer import Input
 
 __all__ = ["run_layer_test"]
 
@@ -66,7 +67,6 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, input_dtype="float32", e
     Returns:
         The built layer.
     """
-    from strided.layers.input_layer import Input
 
     rng = np.random.default_rng(1234)
     multi = isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list))

@@ -21,6 +21,7 @@ import os
 
 import torch
 import torch.distributed as dist
+from strided import config
 
 _STRATEGY = None
 _LOST_CONTACT = False  # a collective failed: the group cannot be closed in order any more
@@ -287,7 +288,6 @@ class DataParallel:
         """Joins the process group (under torchrun) and pins this process to its device."""
         initialize()
         if self.devices:
-            from strided import config
             device = self.devices[int(os.environ.get("LOCAL_RANK", "0"))]
             if device.type == "cuda" and device.index is not None and torch.cuda.is_available():
                 torch.cuda.set_device(device)

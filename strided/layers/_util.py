@@ -3,65 +3,33 @@ import numbers
 
 from strided.layers.base import Layer
 from strided.utils import conv_utils, validation
+from strided import config
+from strided import activations, constraints, initializers, regularizers
 
 
-# ---------------------------------------------------------------- activations
+# ---------------------------------------------------------------- registries
 
-_FALLBACK = {}
-
-
-def _fallback_activations():
-    """Keras activation names -> functions, used until/unless ``strided.activations`` exists."""
-    if not _FALLBACK:
-        from strided.ops import nn_functions as nf
-        _FALLBACK.update({name: getattr(nf, name) for name in nf.__all__})
-    return _FALLBACK
+# The registries a layer argument is looked up in, by the name the layers pass.
+_REGISTRIES = {"initializers": initializers, "regularizers": regularizers, "constraints": constraints}
 
 
 def get_activation(identifier, arg_name="activation"):
     """``None``/name/callable -> callable (``None`` is the identity, as in Keras)."""
-    try:
-        from strided import activations
-    except ImportError:  # the activations registry is optional for the layers
-        activations = None
-    if activations is not None and hasattr(activations, "get"):
-        fn = activations.get(identifier)
-        return fn if fn is not None else activations.get("linear")
-    table = _fallback_activations()
-    if identifier is None:
-        return table["linear"]
-    if callable(identifier):
-        return identifier
-    if isinstance(identifier, dict):
-        identifier = identifier.get("config", identifier.get("class_name"))
-    if isinstance(identifier, str) and identifier in table:
-        return table[identifier]
-    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}. Expected one of "
-                     f"{sorted(table)}. Received: {arg_name}={identifier!r}")
+    fn = activations.get(identifier)
+    return fn if fn is not None else activations.get("linear")
 
 
 def serialize_activation(fn):
-    try:
-        from strided import activations
-    except ImportError:
-        activations = None
-    if activations is not None and hasattr(activations, "serialize"):
-        return activations.serialize(fn)
-    for name, known in _fallback_activations().items():
-        if known is fn:
-            return name
-    return getattr(fn, "__name__", None)
+    return activations.serialize(fn)
 
 
 def serialize(kind, obj):
     """``initializers``/``regularizers``/``constraints`` serialize by registry name."""
-    import importlib
-    return importlib.import_module(f"strided.{kind}").serialize(obj)
+    return _REGISTRIES[kind].serialize(obj)
 
 
 def get(kind, identifier, arg_name):
-    import importlib
-    return importlib.import_module(f"strided.{kind}").get(identifier, arg_name)
+    return _REGISTRIES[kind].get(identifier, arg_name)
 
 
 # ---------------------------------------------------------------- arguments
@@ -150,7 +118,6 @@ def cast_like(x, weight):
 
 def cast_float(x, dtype_name):
     """Integer/other-float inputs -> the layer's float dtype (weightless layers)."""
-    from strided import config
     dtype = config.torch_dtype(dtype_name)
     return x if x.dtype == dtype else x.to(dtype)
 

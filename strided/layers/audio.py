@@ -18,6 +18,7 @@ from strided.layers import _util
 from strided.ops import kernels
 from strided.ops.signal_ops import stft as _stft
 from strided.utils import conv_utils, validation
+from strided import initializers
 
 _MODES = ("log", "magnitude", "psd", "real", "imag", "angle", "stft")
 _FLOAT_INPUTS = (torch.float16, torch.float32, torch.float64)
@@ -125,7 +126,6 @@ class STFTSpectrogram(_util.SpecLayer):
         self.data_format = conv_utils.normalize_data_format(data_format)
 
     def build(self, input_shape):
-        from strided import initializers
         shape = (self.frame_length, 1, self._fft_length // 2 + 1)
         # stored as torch's conv1d weight (bins, 1, frame_length); Keras layout at the edges
         if self.mode != "imag":

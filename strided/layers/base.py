@@ -26,6 +26,9 @@ from strided.backend.keras_tensor import KerasTensor, Node
 from strided.backend.name_scope import current_scope_stack, name_scope_of, to_snake_case, unique_name  # noqa: F401
 from strided.backend.variable import Variable
 from strided.saving import serialization_lib
+from strided import regularizers
+from strided import constraints, initializers, regularizers
+from strided.layers import layer_api
 
 # Keyword arguments every Keras layer accepts besides its own.
 # Arguments seen in tutorials on the wrong layer, with a hint that says what to write instead.
@@ -147,7 +150,6 @@ class Layer(torch.nn.Module):
         self._tracked_weights = []  # creation order (Keras order)
         self._inbound_nodes = []
         self._losses = []  # activity regularization losses of the latest call
-        from strided import regularizers
         self.activity_regularizer = regularizers.get(activity_regularizer) if activity_regularizer else None
         batch_input_shape = kwargs.get("batch_input_shape")
         input_shape = kwargs.get("input_shape")
@@ -221,7 +223,6 @@ class Layer(torch.nn.Module):
             aggregation: the variable's ``aggregation`` annotation (``'none'``, ``'mean'``, ``'sum'``...).
             overwrite_with_gradient: optimizers replace the weight by its gradient (``Variable``).
         """
-        from strided import constraints, initializers, regularizers
         shape = tuple(int(s) for s in (shape or ()))
         init = initializers.get(initializer)
         value = init(shape, dtype=dtype or self.dtype)
@@ -708,12 +709,10 @@ class Layer(torch.nn.Module):
     @property
     def dtype_policy(self):
         """The layer's ``DTypePolicy``: its own dtype, or the global mixed policy for a float32 layer."""
-        from strided.layers import layer_api
         return layer_api.dtype_policy(self)
 
     @dtype_policy.setter
     def dtype_policy(self, value):
-        from strided.layers import layer_api
         layer_api.set_dtype_policy(self, value)
 
     @property
@@ -737,7 +736,6 @@ class Layer(torch.nn.Module):
         The layer is built on the inputs' shapes first if needed; shapes come from a meta-device run of
         ``call``.
         """
-        from strided.layers import layer_api
         return layer_api.compute_output_spec(self, args, kwargs)
 
     def symbolic_call(self, *args, **kwargs):
@@ -746,23 +744,19 @@ class Layer(torch.nn.Module):
 
     def get_build_config(self):
         """``{'input_shape': shape}`` the layer was built with (None if it was never built)."""
-        from strided.layers import layer_api
         return layer_api.get_build_config(self)
 
     def build_from_config(self, config):
         """Builds the layer from a ``get_build_config()`` dict (``input_shape`` or ``shapes_dict``)."""
-        from strided.layers import layer_api
         layer_api.build_from_config(self, config)
 
     def save_own_variables(self, store):
         """Writes the layer's own variables (not its sublayers') into ``store`` as ``'0'``, ``'1'``...: the
         trainable ones, then the others, as NumPy arrays in Keras layout (Keras's ``model.weights.h5`` layout)."""
-        from strided.layers import layer_api
         layer_api.save_own_variables(self, store)
 
     def load_own_variables(self, store):
         """Loads the layer's own variables from a ``save_own_variables`` store (same count and shapes)."""
-        from strided.layers import layer_api
         layer_api.load_own_variables(self, store)
 
     def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
@@ -778,7 +772,6 @@ class Layer(torch.nn.Module):
             ``(outputs, non_trainable_variables)`` with the updated non-trainable values (BatchNormalization's
             moving statistics after a training call...), or ``(outputs, non_trainable_variables, losses)``.
         """
-        from strided.layers import layer_api
         return layer_api.stateless_call(self, trainable_variables, non_trainable_variables, args, kwargs,
                                                return_losses)
 

@@ -31,6 +31,9 @@ from strided.layers.lookup import IntegerLookup, StringLookup
 from strided.layers.text_vectorization import TextVectorization
 from strided.utils.batch import unpack_x_y_sample_weight
 from strided.config import __version__
+from strided.saving.serialization_lib import _clean_value
+from strided.saving.serialization_lib import _build_from_config
+from strided.saving.serialization_lib import to_jsonable
 
 _MODULE = "keras.src.layers.preprocessing.feature_space"
 _FEATURE_TYPES = ("float", "float_normalized", "float_rescaled", "float_discretized", "integer_categorical",
@@ -53,7 +56,6 @@ def _deserialize_layer(config):
                         f"Received: preprocessor={config!r}")
     own = {"TFDIdentity": TFDIdentity, "TFDConcat": TFDConcat}.get(config["class_name"])
     if own is not None:
-        from strided.saving.serialization_lib import _clean_value
         return own.from_config(_clean_value(dict(config.get("config") or {}), True))
     return serialization_lib.deserialize_layer(config)
 
@@ -643,7 +645,6 @@ class FeatureSpace(Layer):
 
     def build_from_config(self, config):
         """Builds the preprocessors from ``get_build_config()`` (before their saved state is loaded)."""
-        from strided.saving.serialization_lib import _build_from_config
         for name, build_config in (config or {}).items():
             if name in self.features:
                 _build_from_config(self.features[name].preprocessor, build_config)
@@ -680,7 +681,6 @@ class FeatureSpace(Layer):
         if not filepath.endswith(".keras"):
             raise ValueError(f"Invalid `filepath` argument: expected a `.keras` extension. Received: "
                              f"filepath={filepath}")
-        from strided.saving.serialization_lib import to_jsonable
         config = {"module": "keras.utils", "class_name": "FeatureSpace", "config": to_jsonable(self.get_config()),
                   "registered_name": None, "build_config": self.get_build_config()}
         metadata = {"keras_version": keras_format.KERAS_VERSION, "strided_version": __version__,

@@ -15,6 +15,7 @@ from strided.backend import keras_tensor as symbolic
 from strided.backend.dtype_policy import DTypePolicy
 from strided.saving import serialization_lib
 from strided.backend.keras_tensor import KerasTensor
+from strided.backend.variable import Variable
 
 _MIXED = ("mixed_float16", "mixed_bfloat16")
 
@@ -199,7 +200,6 @@ def _substitute(ref, value, trainable):
     one as a copy that ``assign``/in-place updates may change (returned as the new state)."""
     if trainable and isinstance(value, torch.Tensor) and tuple(value.shape) == tuple(ref.shape):
         return value.to(ref.device) if value.device != ref.device else value
-    from strided.backend.variable import Variable
     stored = ref._stored(value).clone()
     if tuple(stored.shape) != tuple(ref.shape):
         raise ValueError(f"Variable '{ref.path}' has shape {ref._keras_shape()}; the value given for it has shape "

@@ -33,6 +33,7 @@ from strided.layers import _util
 from strided.layers.base import Layer
 from strided.layers.image_preprocessing import resize_images
 from strided.utils import conv_utils, validation
+from strided.ops.image import rgb_to_grayscale
 
 __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomCrop", "RandomContrast",
            "RandomBrightness", "image_affine_transform", "rotation_matrices"]
@@ -691,7 +692,6 @@ class RandomGrayscale(_RandomImageLayer):
         x = self._as_float(images)
         if not training or transformation is None:
             return x
-        from strided.ops.image import rgb_to_grayscale
         gray = rgb_to_grayscale(x, data_format=self.data_format)
         apply = torch.as_tensor(transformation, device=x.device).bool()
         apply = apply.reshape(-1, 1, 1, 1) if x.ndim == 4 else apply.reshape(1, 1, 1)

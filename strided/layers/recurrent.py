@@ -24,6 +24,7 @@ from strided.layers.rnn_cells import (
 )
 from strided.saving import serialization_lib
 from strided.utils import tree, validation
+from strided import activations
 
 
 def _input_mask(sequences, mask):
@@ -280,7 +281,6 @@ class _FusedRNN(RNN):
         self.use_cudnn = use_cudnn
 
     def _can_fuse(self, mask, training):
-        from strided import activations
         cell = self.cell
         if self.use_cudnn is False or mask is not None:
             return False

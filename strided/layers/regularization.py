@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from strided.layers import _util
 from strided.layers.base import Layer
 from strided.utils import conv_utils, validation
+from strided import regularizers
 
 
 class _RandomLayer(Layer):
@@ -193,7 +194,6 @@ class ActivityRegularization(Layer):
     supports_masking = True  # Keras: the mask of the input passes to the output
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
-        from strided import regularizers
         self.l1 = validation.number(l1, "l1", 0.0, None)
         self.l2 = validation.number(l2, "l2", 0.0, None)
         kwargs.pop("activity_regularizer", None)

@@ -19,6 +19,7 @@ from strided.layers import _util
 from strided.layers.base import Layer
 from strided.utils import validation
 from strided.saving import serialization_lib
+from strided.backend.name_scope import to_snake_case
 
 
 def _rate(value, name):
@@ -491,7 +492,6 @@ class StackedRNNCells(Layer):
 
     def _saved_children(self):
         """Keras's weight files: ``<cell>/cells/<cell class>`` (``lstm_cell``, ``lstm_cell_1``...)."""
-        from strided.backend.name_scope import to_snake_case
         used, out = {}, []
         for cell in self.cells:
             if not isinstance(cell, Layer):

@@ -13,6 +13,10 @@ from strided.layers.base import Layer, _shape_of, _with_none_batch, is_plain_dat
 from strided.backend.keras_tensor import KerasTensor, infer_outputs
 from strided.saving import serialization_lib
 from strided.training.trainer import Trainer
+from strided.layers.categorical import outputs_on
+from strided.layers import quantization
+from strided.models import state_tree
+from strided.models import state_tree as state_tree_module
 
 
 def _make_functional(cls):
@@ -128,7 +132,6 @@ class Model(Trainer, Layer):
         """A call with text among the inputs (``Input(dtype="string")``): the strings stay NumPy arrays
         for the layers that take them (TextVectorization, StringLookup...), numbers become device tensors
         as usual, and host layers put their outputs on the model's device."""
-        from strided.layers.categorical import outputs_on
         device = self._device()
 
         def convert(x):
@@ -187,7 +190,6 @@ class Model(Trainer, Layer):
                 callable returns True, are quantized.
             type_check: (keyword) skip subclasses of the quantizable layers with a warning (default True).
         """
-        from strided.layers import quantization
         type_check = kwargs.pop("type_check", True)
         if kwargs:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
@@ -280,12 +282,10 @@ class Model(Trainer, Layer):
             'metrics_variables': {...}}``, e.g. ``tree['trainable_variables']['seq']['dense']['kernel']``,
             values in Keras layout.
         """
-        from strided.models import state_tree
         return state_tree.get_state_tree(self, value_format)
 
     def set_state_tree(self, state_tree):
         """Assigns the values of a ``get_state_tree()``-style dict (any subset of its paths) to the model."""
-        from strided.models import state_tree as state_tree_module
         state_tree_module.set_state_tree(self, state_tree)
 
     def get_compile_config(self):
@@ -315,7 +315,6 @@ class Model(Trainer, Layer):
         Returns:
             ``(loss, (trainable_variables, non_trainable_variables, metrics_variables))``.
         """
-        from strided.models import state_tree
         return state_tree.stateless_compute_loss(self, trainable_variables, non_trainable_variables,
                                                  metrics_variables, x, y, y_pred, sample_weight, training)
 

@@ -1,5 +1,6 @@
 """``plot_model`` as text: the graph of a model, one line per layer, with what feeds it."""
 from strided.layers.input_layer import InputLayer
+from strided.models.summary import _connections, _shape_text
 
 
 def plot_model(model, to_file=None, show_shapes=True, show_layer_names=True, print_fn=None, **kwargs):
@@ -15,7 +16,6 @@ def plot_model(model, to_file=None, show_shapes=True, show_layer_names=True, pri
         show_layer_names: include layer names (the class name is always shown).
         print_fn: optional callable receiving each line (e.g. ``print``).
     """
-    from strided.models.summary import _connections, _shape_text
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built yet: give it an input shape or call it on data first.")
     lines = [f'Model "{model.name}"']

@@ -11,6 +11,8 @@ import collections
 import itertools
 
 from strided.utils import conv_utils
+from strided import config
+from strided.layers.input_layer import InputLayer
 
 ReceptiveField = collections.namedtuple("ReceptiveField", ["layer", "size", "jump", "start"])
 ReceptiveField.__doc__ = ("One layer's receptive field: `size` (input pixels one output unit sees, per spatial "
@@ -61,7 +63,6 @@ def _apply(layer, field, in_shape):
         return field._replace(layer=layer.name)
     kernel, strides, dilation, padding = window
     size, jump, start = [], [], []
-    from strided import config
     channels_first = (getattr(layer, "data_format", None) or config.image_data_format()) == "channels_first"
     lengths = _spatial(in_shape, channels_first) if in_shape is not None else (None,) * n
     for i in range(n):
@@ -93,7 +94,6 @@ def receptive_field(model, print_fn=None):
         spatial axis. For Keras's small MNIST convnet (seed 004) the third Conv2D sees 18x18 pixels
         with jump 4.
     """
-    from strided.layers.input_layer import InputLayer
     from strided.visualize._common import model_inputs
     inputs = model_inputs(model)
     fields = {}

@@ -6,6 +6,8 @@ groups: trainable, non-trainable, optimizer (``'adam/seq_dense_kernel_momentum'`
 """
 import numpy as np
 import torch
+from strided.layers.layer_api import _check_lengths, _losses_with, _substitute
+from strided import metrics as metrics_module
 
 GROUPS = ("trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables")
 
@@ -17,7 +19,6 @@ def _metric_scope(metric):
     if name in ("accuracy", "acc"):
         return name
     try:
-        from strided import metrics as metrics_module
         default = metrics_module.get(name)
     except (ValueError, TypeError, KeyError):
         return name
@@ -141,7 +142,6 @@ def stateless_compute_loss(model, trainable_variables, non_trainable_variables, 
 
     Returns ``(loss, (trainable_variables, non_trainable_variables, metrics_variables))``.
     """
-    from strided.layers.layer_api import _check_lengths, _losses_with, _substitute
     _check_lengths(model, trainable_variables, non_trainable_variables)
     metric_vars = model.metrics_variables
     if len(metrics_variables) != len(metric_vars):

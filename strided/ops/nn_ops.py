@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from strided import config
 from strided.ops.core import convert_to_tensor
 from strided.ops.numpy_ops import _float
+from strided.utils import conv_utils
 
 _EPSILON = 1e-7  # Keras's backend.epsilon()
 _t = convert_to_tensor
@@ -183,7 +184,6 @@ def space_to_depth(x, block_size, data_format="channels_last"):
 
 
 def _adaptive(kind, inputs, output_size, data_format):
-    from strided.utils import conv_utils
     x = _float(inputs)
     rank = x.ndim - 2
     size = conv_utils.normalize_tuple(output_size, rank, "output_size")

@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 import torch
+from strided.saving.saving_api import _path, atomic_path
 
 FORMATS = ("tf_saved_model", "onnx", "openvino", "litert", "torch")
 
@@ -90,7 +91,6 @@ def _sample_and_dynamic_shapes(specs, device):
 
 def export_model(model, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
     """Writes ``model`` as an inference artifact; see :meth:`strided.Model.export`."""
-    from strided.saving.saving_api import _path, atomic_path
     filepath = _path(filepath)
     if format not in FORMATS:
         raise ValueError(f"Unrecognized format={format}. Supported formats are: {list(FORMATS)}.")

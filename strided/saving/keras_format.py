@@ -18,6 +18,10 @@ import numpy as np
 
 from strided.saving import serialization_lib
 from strided.config import __version__
+from strided.backend.name_scope import to_snake_case
+from strided.models.functional import Functional
+from strided.models.sequential import Sequential
+from strided import optimizers
 
 METADATA = "metadata.json"
 CONFIG = "config.json"
@@ -37,13 +41,10 @@ def _h5py():
 
 def _snake(name):
     # Keras's saving names (keras.src.utils.naming): 'ConvLSTM2D' -> 'conv_lstm2d', not 'conv_lst_m2d'
-    from strided.backend.name_scope import to_snake_case
     return to_snake_case(name)
 
 
 def _is_graph_model(layer):
-    from strided.models.functional import Functional
-    from strided.models.sequential import Sequential
     return isinstance(layer, (Sequential, Functional))  # subclasses built from (inputs, outputs) included
 
 
@@ -53,7 +54,6 @@ def keras_layer_order(model):
     The Keras 3 weights layout numbers same-class layers in this order (``conv2d``, ``conv2d_1``...),
     so files line up only when both sides walk the graph the same way (Keras's ``map_graph``).
     """
-    from strided.models.functional import Functional
     if not isinstance(model, Functional):
         return list(model.layers)
     input_ids = {id(t) for t in model.inputs}
@@ -211,7 +211,6 @@ def compile_config(model):
     optimizer = getattr(model, "optimizer", None)
     opt = None
     if optimizer is not None:
-        from strided import optimizers
         opt = optimizers.serialize(optimizer)
         if isinstance(opt, dict):
             opt = dict(opt)

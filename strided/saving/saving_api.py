@@ -14,6 +14,9 @@ import os
 import tempfile
 
 from strided.saving import keras_format, legacy_h5, serialization_lib
+from strided.saving.serialization_lib import _clean_value
+from strided.utils import object_registration
+from strided import optimizers
 
 
 def _h5py():
@@ -112,7 +115,6 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     keras_format.apply_plan(plan)
     keras_format.read_assets(filepath, model)
     if compile and compile_config:
-        from strided.utils import object_registration
         with object_registration.custom_object_scope(custom_objects):  # e.g. a MultiOptimizer's selector
             compile_from_config(model, compile_config)
         if optimizer_vars:
@@ -122,14 +124,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 def compile_from_config(model, config):
     """Compiles ``model`` from a Keras ``compile_config`` / ``training_config`` dict."""
-    from strided.saving.serialization_lib import _clean_value
     config = _clean_value(dict(config), True)
     kwargs = {}
     for key in ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics"):
         if config.get(key) is not None:
             kwargs[key] = config[key]
     if isinstance(kwargs.get("optimizer"), dict):
-        from strided import optimizers
         opt = dict(kwargs["optimizer"])
         opt.pop("module", None)
         opt["registered_name"] = None

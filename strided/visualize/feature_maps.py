@@ -4,6 +4,8 @@ import torch
 
 from strided.visualize._common import (as_batch, check_positive_int, finish, grid_shape, model_inputs, pyplot,
                                        resolve_layer, to_numpy)
+from strided.models import Model
+from strided import config
 
 
 def feature_model(model, layer):
@@ -16,7 +18,6 @@ def feature_model(model, layer):
     Returns:
         A functional Model that maps the model's input to ``layer``'s output.
     """
-    from strided.models import Model
     layer = resolve_layer(model, layer)
     return Model(inputs=model_inputs(model), outputs=layer.output)
 
@@ -63,7 +64,6 @@ def plot_feature_maps(model, layer, x, cols=8, max_maps=None, cmap="gray", figsi
     if maps.ndim != 3:
         raise ValueError(f"plot_feature_maps draws spatial outputs; layer output has shape (None, "
                          f"{', '.join(map(str, maps.shape))}), which has no spatial axes.")
-    from strided import config
     if config.image_data_format() == "channels_first":
         maps = np.moveaxis(maps, 0, -1)
     n = maps.shape[-1] if max_maps is None else min(check_positive_int(max_maps, "max_maps"), maps.shape[-1])

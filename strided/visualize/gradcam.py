@@ -10,10 +10,12 @@ import torch
 import torch.nn.functional as F
 
 from strided.visualize._common import as_batch, finish, model_inputs, pyplot, resolve_layer, to_numpy
+from strided import config
+from strided.models import Model
+from strided import activations
 
 
 def _channels_first(layer):
-    from strided import config
     fmt = getattr(layer, "data_format", None) or config.image_data_format()
     return fmt == "channels_first"
 
@@ -41,7 +43,6 @@ def _activation_name(fn):
     name = getattr(fn, "__name__", None)
     if name is None:
         try:
-            from strided import activations
             name = activations.serialize(fn)
         except Exception:  # an unknown callable: treated as "not softmax/sigmoid"
             name = None
@@ -111,7 +112,6 @@ def _prepare_input(model, x):
     single = len(np.shape(x)) == len(model_inputs(model)[0].shape) - 1
     batch = as_batch(x, model)
     device = next((w.device for w in model.weights), None)
-    from strided import config
     t = torch.as_tensor(to_numpy(batch), dtype=config.torch_dtype(None), device=device or config.get_device())
     return t.detach().clone().requires_grad_(True), single
 
@@ -139,7 +139,6 @@ def grad_cam(model, x, layer=None, class_index=None):
         NumPy float array in [0, 1] of the input's spatial size: ``(H, W)`` for one image,
         ``(N, H, W)`` for a batch. 1 marks the region that raised the class score most.
     """
-    from strided.models import Model
     layer = last_conv_layer(model) if layer is None else resolve_layer(model, layer)
     inputs = model_inputs(model)
     sub = Model(inputs=inputs, outputs=[layer.output, model.outputs[0]])
@@ -155,7 +154,6 @@ def grad_cam(model, x, layer=None, class_index=None):
         features, grads = features.permute(0, 3, 1, 2), grads.permute(0, 3, 1, 2)
     weights = grads.mean(dim=(2, 3), keepdim=True)  # alpha_k: pooled gradient of each channel
     cam = F.relu((weights * features).sum(dim=1, keepdim=True)).detach()
-    from strided import config
     spatial = tuple(t.shape[2:4]) if config.image_data_format() == "channels_first" else tuple(t.shape[1:3])
     cam = F.interpolate(cam.float(), size=spatial, mode="bilinear", align_corners=False)[:, 0]
     peak = cam.flatten(1).max(dim=1).values.view(-1, 1, 1)
@@ -182,7 +180,6 @@ def saliency_map(model, x, class_index=None):
         (grads,) = torch.autograd.grad(score.sum(), t)
     g = grads.abs()
     if g.ndim == 4:
-        from strided import config
         g = g.amax(dim=1 if config.image_data_format() == "channels_first" else -1)
     out = to_numpy(_normalize(g.detach().float())).astype(np.float32)
     return out[0] if single else out
