@@ -55,8 +55,8 @@ LAZY_EXCEPTIONS = {
 }
 
 
-def module_name(path):
-    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+def module_name(path, root=ROOT):
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
@@ -100,7 +100,7 @@ def _owner(name, modules):
 
 def scan(root=ROOT):
     """Returns (modules, edges): edges are (importer, imported, line, inside_function) for every import."""
-    files = {module_name(p): p for p in sorted(root.rglob("*.py"))}
+    files = {module_name(p, root): p for p in sorted(root.rglob("*.py"))}
     edges = []
     for module, path in files.items():
         tree = ast.parse(path.read_text(), str(path))

@@ -23,6 +23,15 @@ ReceptiveField.__doc__ = ("One layer's receptive field: `size` (input pixels one
 _GLOBAL = ("Flatten", "GlobalAveragePooling", "GlobalMaxPooling", "GlobalAvgPool", "GlobalMaxPool")
 
 
+def model_inputs(model):
+    """The symbolic inputs of a Sequential or functional model, with a clear error otherwise."""
+    inputs = getattr(model, "inputs", None)
+    if not inputs:
+        raise ValueError(f"Model '{getattr(model, 'name', model)}' has no symbolic inputs: give it an input shape "
+                         "(an `Input` layer, or `input_shape=` on its first layer) or call it on data first.")
+    return inputs
+
+
 def _tuple(value, n):
     if isinstance(value, (list, tuple)):
         return tuple(int(v) for v in value)
@@ -94,7 +103,6 @@ def receptive_field(model, print_fn=None):
         spatial axis. For Keras's small MNIST convnet (seed 004) the third Conv2D sees 18x18 pixels
         with jump 4.
     """
-    from strided.visualize._common import model_inputs
     inputs = model_inputs(model)
     fields = {}
     for t in inputs:

@@ -1,5 +1,6 @@
 """Shared helpers: lazy matplotlib import, figure saving, array conversion, layer lookup."""
 import numpy as np
+from strided.models.receptive_field import model_inputs  # noqa: F401  (shared by the plots)
 
 
 def pyplot():
@@ -61,15 +62,6 @@ def resolve_layer(model, layer):
         return layer
     raise TypeError("Invalid type for argument `layer`. Expected a layer, a layer name or an index. "
                     f"Received layer={layer!r} of type {type(layer).__name__}.")
-
-
-def model_inputs(model):
-    """The symbolic inputs of a Sequential or functional model, with a clear error otherwise."""
-    inputs = getattr(model, "inputs", None)
-    if not inputs:
-        raise ValueError(f"Model '{getattr(model, 'name', model)}' has no symbolic inputs: give it an input shape "
-                         "(an `Input` layer, or `input_shape=` on its first layer) or call it on data first.")
-    return inputs
 
 
 def as_batch(x, model):
