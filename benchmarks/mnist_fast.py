@@ -22,7 +22,6 @@ SHARED_BENCH = os.environ.get("STRIDED_SHARED_BENCH", os.path.join(HERE, "..", "
 
 def strided_runs(device, runs, jit):
     sys.path.insert(0, SHARED_BENCH)
-    import numpy as np
     import torch
 
     import strided as keras
@@ -36,7 +35,7 @@ def strided_runs(device, runs, jit):
     xte = ((xte.astype("float32") / 255 - mean) / std)[..., None]
     # Resident on the device once: fit() slices batches there without copies from the host.
     xtr_t, ytr_t = torch.from_numpy(xtr).to(device), torch.from_numpy(ytr.astype("int64")).to(device)
-    xte_t, yte_t = torch.from_numpy(xte).to(device), torch.from_numpy(yte.astype("int64")).to(device)
+    xte_t = torch.from_numpy(xte).to(device)
     steps = math.ceil(len(xtr) / 256)
 
     class OneCycle(optimizers.schedules.LearningRateSchedule):

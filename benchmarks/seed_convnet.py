@@ -27,7 +27,6 @@ SHARED_BENCH = os.environ.get("STRIDED_SHARED_BENCH", os.path.join(ROOT, "..", "
 def worker(epochs, limit, device, jit):
     """The strided side: the seed-004 code with strided imports, timed per epoch like the baselines."""
     sys.path.insert(0, SHARED_BENCH)
-    import numpy as np
 
     import strided as keras
     from mnist_np import load

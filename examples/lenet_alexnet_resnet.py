@@ -54,7 +54,6 @@ def main(argv=None):
         parser.add_argument("--image", default=None, help="photo to classify with the pretrained ResNet50")
 
     args = _common.parse_args("lenet_alexnet_resnet", __doc__.splitlines()[0], argv, extra)
-    import strided
     from strided import applications, visualize
 
     check = _common.Checks()

@@ -79,7 +79,6 @@ def main(argv=None):
     args = _common.parse_args("malaria_cnn", __doc__.splitlines()[0], argv, extra)
     import matplotlib.pyplot as plt
 
-    import strided
     from strided import Model, visualize
     from strided.callbacks import EarlyStopping
     from strided.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D

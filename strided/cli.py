@@ -22,7 +22,6 @@ from strided.utils import image_dataset_from_directory
 import strided
 from strided import config, distribution
 from strided import visualize
-from strided import models
 from strided.utils import img_to_array, load_img
 from strided.preprocessing.image import ImageDataGenerator
 

@@ -75,7 +75,6 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, input_dtype="float32", e
         data = [_random_input(s, input_dtype, rng) for s in shapes]
     else:
         data = [np.asarray(d) for d in _leaves(input_data)] if multi else [np.asarray(input_data)]
-    x = data if multi else data[0]
 
     def tensors():
         t = [torch.from_numpy(np.array(d)) for d in data]

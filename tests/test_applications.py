@@ -1,6 +1,5 @@
 """strided.applications vs real Keras: parameter counts, layer names, weight files, preprocessing, labels."""
 import hashlib
-import os
 import shutil
 
 import numpy as np

@@ -1,7 +1,5 @@
 """Every layer passes the public harness strided.testing.run_layer_test; the harness catches broken layers."""
-import numpy as np
 import pytest
-import torch
 
 from strided import layers as L
 from strided.testing import run_layer_test

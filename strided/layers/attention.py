@@ -14,7 +14,6 @@ and ``attention_mask``, ``value_mask``, ``key_mask`` and ``use_causal_mask`` com
 import math
 import string
 
-import numpy as np
 import torch
 
 from strided.layers import _util

@@ -8,9 +8,6 @@ regularization losses, and ``__call__`` on NumPy arrays, torch tensors and symbo
 Weights are stored in torch's native layout (a conv kernel is ``(out, in, *k)``); each weight
 remembers the permutation back to its Keras layout (``(*k, in, out)``), applied by get/set_weights.
 """
-import collections
-import contextlib
-import copy
 import functools
 import inspect
 import warnings
@@ -24,10 +21,10 @@ from strided.backend import keras_tensor as symbolic
 from strided.backend import remat as _remat
 from strided.backend.keras_tensor import KerasTensor, Node
 from strided.backend.name_scope import current_scope_stack, name_scope_of, to_snake_case, unique_name  # noqa: F401
-from strided.backend.variable import Variable
+from strided.backend.variable import _VARIABLE_AGGREGATIONS, Variable
 from strided.saving import serialization_lib
 from strided import regularizers
-from strided import constraints, initializers, regularizers
+from strided import constraints, initializers
 from strided.layers import layer_api
 
 # Keyword arguments every Keras layer accepts besides its own.

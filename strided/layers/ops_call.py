@@ -10,7 +10,6 @@ import inspect
 import json
 import pathlib
 
-import numpy as np
 import torch
 
 from strided import ops

@@ -12,7 +12,6 @@ and read (``register_model_codec``). Nothing from a file is executed: a serializ
 import base64
 import importlib
 import inspect
-import json
 import marshal
 import types
 import warnings

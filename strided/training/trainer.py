@@ -10,7 +10,6 @@ epoch ends); evaluation runs without autograd.
 import collections.abc
 import contextlib
 import gc
-import math
 import os
 import warnings
 
