@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/python -m strided train --model seed-convnet --dataset mnist --epochs 2 --out runs/demo
 
 test: $(STAMP)
+	$(BIN)/python -m ruff check strided tests tools benchmarks examples
 	$(BIN)/python -m pytest -q -x --durations=15 $(PYTEST_ARGS)
 
 clean:
