@@ -216,6 +216,17 @@ def _resize_batch(x, size, interpolation="bilinear"):
     return out.permute(0, 2, 3, 1)
 
 
+def _crop_and_resize(x, size, interpolation):
+    """The centre of an NHWC batch cut to the aspect ratio of ``size``, then resized to it (Keras's
+    ``smart_resize`` and ``crop_to_aspect_ratio``)."""
+    height, width = x.shape[1], x.shape[2]
+    th, tw = int(size[0]), int(size[1])
+    crop_h = max(min(height, int(float(width * th) / tw)), 1)
+    crop_w = max(min(width, int(float(height * tw) / th)), 1)
+    hs, ws = int((height - crop_h) / 2), int((width - crop_w) / 2)
+    return _resize_batch(x[:, hs:hs + crop_h, ws:ws + crop_w], (th, tw), interpolation)
+
+
 def _read_image(path, num_channels):
     img = _open_image(path)
     img.seek(0)  # animated gifs: first frame, as Keras
@@ -234,10 +245,7 @@ def load_image(path, image_size, num_channels=3, interpolation="bilinear", crop_
     x = torch.from_numpy(arr.astype(np.float32))[None]
     h, w = arr.shape[0], arr.shape[1]
     if crop_to_aspect_ratio:
-        ch = max(min(h, int(float(w * th) / tw)), 1)
-        cw = max(min(w, int(float(h * tw) / th)), 1)
-        hs, ws = int((h - ch) / 2), int((w - cw) / 2)
-        x = _resize_batch(x[:, hs:hs + ch, ws:ws + cw], (th, tw), interpolation)
+        x = _crop_and_resize(x, (th, tw), interpolation)
     elif pad_to_aspect_ratio:
         # tf.image.resize_with_pad: fit inside the target keeping the ratio, centre, pad with zeros.
         ratio = max(w / tw, h / th)
@@ -272,13 +280,7 @@ def smart_resize(x, size, interpolation="bilinear", data_format="channels_last")
         x = x[None]
     if data_format == "channels_first":
         x = x.transpose(0, 2, 3, 1)
-    height, width = x.shape[1], x.shape[2]
-    th, tw = size
-    crop_h = max(min(height, int(float(width * th) / tw)), 1)
-    crop_w = max(min(width, int(float(height * tw) / th)), 1)
-    hs, ws = int((height - crop_h) / 2), int((width - crop_w) / 2)
-    x = x[:, hs:hs + crop_h, ws:ws + crop_w]
-    out = _resize_batch(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), (th, tw), interpolation).numpy()
+    out = _crop_and_resize(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), size, interpolation).numpy()
     if data_format == "channels_first":
         out = out.transpose(0, 3, 1, 2)
     return out[0] if single else out
