@@ -10,9 +10,9 @@ import warnings
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from strided import config
+from strided.ops.image import resize
 
 _PIL_HINT = "Pillow is needed to read and write image files: `pip install strided[image]` (or `pip install pillow`)."
 
@@ -198,22 +198,18 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", 
 
 
 # -- decoding and resizing of the directory datasets (tf.image's rules) ------------------------------------
-def _resize_batch(x, size, interpolation="bilinear"):
-    """Resizes an NHWC float tensor like ``tf.image.resize`` (half-pixel centres, no antialiasing)."""
+# tf.image's smooth kernels that torch lacks: cubic stands in for them (a close approximation, not TF-exact).
+_CUBIC_LIKE = ("mitchellcubic", "gaussian", "lanczos3", "lanczos5")
+
+
+def _resize_batch(x, size, interpolation="bilinear", crop_to_aspect_ratio=False):
+    """Resizes an NHWC float tensor like ``tf.image.resize`` (half-pixel centres, no antialiasing), with
+    ``ops.image.resize``; ``crop_to_aspect_ratio`` first takes the largest centred crop of the target's ratio."""
     size = (int(size[0]), int(size[1]))
     if tuple(x.shape[1:3]) == size:
         return x
-    nchw = x.permute(0, 3, 1, 2)
-    if interpolation == "nearest":
-        out = F.interpolate(nchw, size=size, mode="nearest-exact")
-    elif interpolation == "area":
-        out = F.interpolate(nchw, size=size, mode="area")
-    elif interpolation in ("bicubic", "mitchellcubic", "gaussian", "lanczos3", "lanczos5"):
-        # Cubic stands in for TF's other smooth kernels (a close approximation, not TF-exact).
-        out = F.interpolate(nchw, size=size, mode="bicubic", align_corners=False)
-    else:
-        out = F.interpolate(nchw, size=size, mode="bilinear", align_corners=False)
-    return out.permute(0, 2, 3, 1)
+    interpolation = "bicubic" if interpolation in _CUBIC_LIKE else interpolation
+    return resize(x, size, interpolation, crop_to_aspect_ratio=crop_to_aspect_ratio, data_format="channels_last")
 
 
 def _read_image(path, num_channels):
@@ -234,10 +230,7 @@ def load_image(path, image_size, num_channels=3, interpolation="bilinear", crop_
     x = torch.from_numpy(arr.astype(np.float32))[None]
     h, w = arr.shape[0], arr.shape[1]
     if crop_to_aspect_ratio:
-        ch = max(min(h, int(float(w * th) / tw)), 1)
-        cw = max(min(w, int(float(h * tw) / th)), 1)
-        hs, ws = int((h - ch) / 2), int((w - cw) / 2)
-        x = _resize_batch(x[:, hs:hs + ch, ws:ws + cw], (th, tw), interpolation)
+        x = _resize_batch(x, (th, tw), interpolation, crop_to_aspect_ratio=True)
     elif pad_to_aspect_ratio:
         # tf.image.resize_with_pad: fit inside the target keeping the ratio, centre, pad with zeros.
         ratio = max(w / tw, h / th)
@@ -272,13 +265,8 @@ def smart_resize(x, size, interpolation="bilinear", data_format="channels_last")
         x = x[None]
     if data_format == "channels_first":
         x = x.transpose(0, 2, 3, 1)
-    height, width = x.shape[1], x.shape[2]
-    th, tw = size
-    crop_h = max(min(height, int(float(width * th) / tw)), 1)
-    crop_w = max(min(width, int(float(height * tw) / th)), 1)
-    hs, ws = int((height - crop_h) / 2), int((width - crop_w) / 2)
-    x = x[:, hs:hs + crop_h, ws:ws + crop_w]
-    out = _resize_batch(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), (th, tw), interpolation).numpy()
+    x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    out = _resize_batch(x, size, interpolation, crop_to_aspect_ratio=True).numpy()
     if data_format == "channels_first":
         out = out.transpose(0, 3, 1, 2)
     return out[0] if single else out

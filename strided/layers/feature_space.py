@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from strided.backend import keras_tensor as symbolic
+from strided.backend.name_scope import to_snake_case
 from strided.layers.base import Layer, unique_name
 from strided.saving import serialization_lib
 from strided.layers.categorical import CategoryEncoding, Discretization, HashedCrossing, Hashing, to_numpy
@@ -653,7 +654,6 @@ class FeatureSpace(Layer):
     def _saved_layer_paths(self):
         """``(h5 path, layer, nested)`` of the layers whose state a ``.keras`` file holds, in Keras's layout:
         ``concat``, ``crossers/<class>``, ``one_hot_encoders/<class>``, ``preprocessors/<class>``."""
-        from strided.saving.keras_format import _snake
         out = []
         if self.concat is not None:
             out.append(("concat", self.concat, False))
@@ -663,7 +663,7 @@ class FeatureSpace(Layer):
             for layer in holder.values():
                 if not isinstance(layer, Layer):
                     continue
-                base = _snake(type(layer).__name__)
+                base = to_snake_case(type(layer).__name__)  # Keras's saving names, as keras_format
                 count = used.get(base, -1) + 1
                 used[base] = count
                 out.append((f"{group}/{base}" if count == 0 else f"{group}/{base}_{count}", layer, False))
