@@ -8,6 +8,36 @@ from strided import config, initializers
 from strided.backend.name_scope import current_path, unique_name
 
 
+# ---------------------------------------------------------------- a weight's Keras view
+# Weights are stored in torch's layout (a conv kernel is ``(out, in, *k)``) and remember, in
+# ``_keras_layout``, the permutation that gives their Keras layout (``(*k, in, out)``). These three
+# functions are the only places that apply it; they take any tensor (a plain Parameter has no layout).
+
+def keras_view(weight, tensor=None):
+    """``tensor`` (default: ``weight`` itself; a tensor or an array), shaped like ``weight``, in Keras axis
+    order: for a tensor a permuted view, so in-place ops on it write through."""
+    tensor = weight if tensor is None else tensor
+    layout = getattr(weight, "_keras_layout", None)
+    if not layout:
+        return tensor
+    return tensor.permute(*layout) if isinstance(tensor, torch.Tensor) else np.transpose(tensor, layout)
+
+
+def stored_view(weight, tensor):
+    """A tensor (or array, with NumPy's ``transpose``) in ``weight``'s Keras layout, in its stored layout."""
+    layout = getattr(weight, "_keras_layout", None)
+    if not layout:
+        return tensor
+    inverse = np.argsort(layout)
+    return tensor.permute(*inverse) if isinstance(tensor, torch.Tensor) else np.transpose(tensor, inverse)
+
+
+def keras_shape(weight):
+    """``weight``'s shape in Keras layout."""
+    layout = getattr(weight, "_keras_layout", None)
+    return tuple(weight.shape[i] for i in layout) if layout else tuple(weight.shape)
+
+
 def _rebuild_variable(data, requires_grad, attributes):
     variable = Variable(data, requires_grad=requires_grad)
     variable.__dict__.update(attributes)
@@ -194,8 +224,7 @@ class Variable(torch.nn.Parameter):
     _overwrite_flags = 0
 
     def _keras_shape(self):
-        layout = getattr(self, "_keras_layout", None)
-        return tuple(self.shape[i] for i in layout) if layout else tuple(self.shape)
+        return keras_shape(self)
 
     def _stored(self, value, broadcast=False):
         """``value`` as a tensor in this variable's storage layout, dtype and device.
@@ -221,13 +250,11 @@ class Variable(torch.nn.Parameter):
                 return t
             shape = keras_shape
         if shape == keras_shape:
-            return t.permute(*np.argsort(layout))
+            return stored_view(self, t)
         return t
 
     def _keras_value(self):
-        layout = getattr(self, "_keras_layout", None)
-        value = self.detach()
-        return value.permute(*layout) if layout else value
+        return keras_view(self, self.detach())
 
     def assign(self, value):
         """Sets the variable to ``value`` in place (outside autograd) and returns the new value.

@@ -21,7 +21,7 @@ from strided.backend import keras_tensor as symbolic
 from strided.backend import remat as _remat
 from strided.backend.keras_tensor import KerasTensor, Node
 from strided.backend.name_scope import current_scope_stack, name_scope_of, to_snake_case, unique_name  # noqa: F401
-from strided.backend.variable import _VARIABLE_AGGREGATIONS, Variable
+from strided.backend.variable import _VARIABLE_AGGREGATIONS, Variable, keras_shape, keras_view, stored_view
 from strided.saving import serialization_lib
 from strided import regularizers
 from strided import constraints, initializers
@@ -335,18 +335,13 @@ class Layer(torch.nn.Module):
 
     @staticmethod
     def _to_keras_layout(w):
-        w = w.detach()
-        return w.permute(*w._keras_layout) if getattr(w, "_keras_layout", None) else w
+        return keras_view(w, w.detach())
 
     def get_weights(self):
         """The weights as NumPy arrays in Keras layout (conv kernels ``(kh, kw, in, out)``)."""
         out = []
         for w in self.weights:
-            layout = getattr(w, "_keras_layout", None)
-            t = w.detach()
-            if layout:
-                t = t.permute(*layout)
-            out.append(t.cpu().numpy().copy())
+            out.append(keras_view(w, w.detach()).cpu().numpy().copy())
         return out
 
     def set_weights(self, weights):
@@ -367,18 +362,14 @@ class Layer(torch.nn.Module):
                 raise ValueError(f"Layer '{self.name}' weight '{p._keras_name}' has shape {expected}, but the array "
                                  f"given has shape {arr.shape}.")
             t = torch.as_tensor(arr.copy(order="C"), dtype=p.dtype)  # (ascontiguousarray makes 0-d arrays 1-d)
-            layout = getattr(p, "_keras_layout", None)
-            if layout:
-                t = t.permute(*np.argsort(layout))
-            converted.append(t)
+            converted.append(stored_view(p, t))
         with torch.no_grad():
             for p, t in zip(params, converted):
                 p.copy_(t)
 
     @staticmethod
     def _keras_shape(p):
-        layout = getattr(p, "_keras_layout", None)
-        return tuple(p.shape[i] for i in layout) if layout else tuple(p.shape)
+        return keras_shape(p)
 
     # ------------------------------------------------------------------ losses and constraints
     @property
@@ -394,8 +385,7 @@ class Layer(torch.nn.Module):
 
     @staticmethod
     def _to_keras_layout_live(w):
-        layout = getattr(w, "_keras_layout", None)
-        return w.permute(*layout) if layout else w
+        return keras_view(w)
 
     def add_loss(self, loss):
         self._losses.append(loss)

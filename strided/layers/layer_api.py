@@ -16,6 +16,7 @@ from strided.backend.dtype_policy import DTypePolicy
 from strided.saving import serialization_lib
 from strided.backend.keras_tensor import KerasTensor
 from strided.backend.variable import Variable
+from strided.backend.variable import keras_view
 
 _MIXED = ("mixed_float16", "mixed_bfloat16")
 
@@ -233,8 +234,7 @@ def _losses_with(layer, values_by_id):
         for w in sub._all_own_weights():
             if w._keras_regularizer is not None and w.requires_grad:
                 value = values_by_id.get(id(w), w)
-                layout = getattr(w, "_keras_layout", None)
-                out.append(w._keras_regularizer(value.permute(*layout) if layout else value))
+                out.append(w._keras_regularizer(keras_view(w, value)))
     return out
 
 

@@ -10,6 +10,7 @@ import torch
 
 from strided.layers import _util
 from strided.utils import validation
+from strided.backend.variable import keras_view, stored_view
 
 
 class LoRAMixin:
@@ -56,8 +57,7 @@ class LoRAMixin:
     def _lora_delta(self):
         """``(alpha / rank) * A @ B`` in the kernel's torch layout."""
         delta = (self.lora_alpha / self.lora_rank) * torch.matmul(self.lora_kernel_a, self.lora_kernel_b)
-        layout = getattr(self.kernel, "_keras_layout", None)
-        return delta.permute(*np.argsort(layout)) if layout else delta
+        return stored_view(self.kernel, delta)
 
     def _merged_kernel(self):
         """The kernel in use (torch layout): the frozen kernel plus the LoRA update when enabled."""
@@ -70,8 +70,7 @@ class LoRAMixin:
     def _saved_arrays(self):
         with torch.no_grad():
             kernel = self._merged_kernel()
-            layout = getattr(self.kernel, "_keras_layout", None)
-            kernel = kernel.permute(*layout) if layout else kernel
+            kernel = keras_view(self.kernel, kernel)
             arrays = [kernel.detach().cpu().numpy().copy()]
         return arrays + ([self.bias.detach().cpu().numpy().copy()] if self.bias is not None else [])
 
@@ -83,8 +82,7 @@ class LoRAMixin:
         with torch.no_grad():
             for p, value in zip(params, arrays):
                 t = torch.as_tensor(np.asarray(value), dtype=p.dtype, device=p.device)
-                layout = getattr(p, "_keras_layout", None)
-                p.copy_(t.permute(*np.argsort(layout)) if layout else t)
+                p.copy_(stored_view(p, t))
             if self.lora_enabled:
                 self.lora_kernel_a.zero_()
                 self.lora_kernel_b.zero_()

@@ -25,6 +25,7 @@ import torch
 
 from strided import config as _config
 from strided.ops.core import convert_to_tensor
+from strided.backend.variable import keras_view
 
 QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")  # Keras's names
 _IMPLEMENTED = ("int8", "int4")
@@ -597,8 +598,7 @@ class QuantizationMixin:
     def _q_float_weight(self):
         """The float weight being quantized, in Keras layout (LoRA not merged, as in Keras)."""
         p = self._q_float_param()
-        layout = getattr(p, "_keras_layout", None)
-        return p.detach().permute(*layout) if layout else p.detach()
+        return keras_view(p, p.detach())
 
     # ------------------------------------------------------------------ per-layer geometry
     def _q_einsum_info(self):

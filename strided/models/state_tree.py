@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from strided.layers.layer_api import _check_lengths, _losses_with, _substitute
 from strided import metrics as metrics_module
+from strided.backend.variable import keras_view, stored_view
 
 GROUPS = ("trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables")
 
@@ -40,40 +41,41 @@ def metric_entries(model):
 
 
 def optimizer_entries(optimizer):
-    """``[(path, value, keras layout or None)]`` of the optimizer's variables, named as Keras names them
-    (slots are stored like their variable, a conv kernel's momentum ``(out, in, kh, kw)``)."""
+    """``[(path, value, the weight whose layout it has, or None)]`` of the optimizer's variables, named as
+    Keras names them (slots are stored like their variable, a conv kernel's momentum ``(out, in, kh, kw)``)."""
     if optimizer is None:
         return []
     variables = optimizer.variables
     paths = optimizer._variable_paths() if hasattr(optimizer, "_variable_paths") else [
         f"{optimizer.name}/variable_{i}" for i in range(len(variables))]
-    layouts = [None] * len(variables)
+    references = [None] * len(variables)
     slot_order, params = getattr(optimizer, "_slot_order", None), getattr(optimizer, "_params", None)
     if slot_order and params is not None:
         start = 2 if isinstance(getattr(optimizer, "_lr", None), float) else 1
         for k, (_, i) in enumerate(slot_order):
-            layouts[start + k] = getattr(params[i], "_keras_layout", None)
-    return list(zip(paths, variables, layouts))
+            references[start + k] = params[i]
+    return list(zip(paths, variables, references))
 
 
-def _value(tensor, value_format, layout=None):
+def _value(tensor, value_format, reference=None):
+    """``tensor`` in the Keras layout of ``reference`` (the variable itself, or the weight an optimizer slot
+    follows); as stored when ``reference`` is None."""
     if value_format == "backend_tensor":
-        return tensor.detach().permute(*layout) if layout else tensor
+        return tensor if reference is None else keras_view(reference, tensor.detach())
     if value_format == "numpy_array":
-        t = tensor.detach()
-        return (t.permute(*layout) if layout else t).cpu().numpy().copy()
+        return keras_view(reference, tensor.detach()).cpu().numpy().copy()
     raise ValueError("Invalid `value_format` argument. Expected one of {'numpy_array', 'backend_tensor'}. "
                      f"Received: value_format={value_format}")
 
 
 def _nest(entries, value_format):
     flat = {}
-    for path, tensor, layout in entries:
+    for path, tensor, reference in entries:
         if path in flat:
             raise ValueError(f"The following variable path is found twice in the model: '{path}'. "
                              "`get_state_tree()` can only be called when all variable paths are unique. Make sure "
                              "to give unique names to your layers (and other objects).")
-        flat[path] = _value(tensor, value_format, layout)
+        flat[path] = _value(tensor, value_format, reference)
     nested = {}
     for path, value in flat.items():
         parts = path.split("/")
@@ -86,7 +88,7 @@ def _nest(entries, value_format):
 
 def get_state_tree(model, value_format):
     def weights(ws):
-        return [(w.path, w, getattr(w, "_keras_layout", None)) for w in ws]
+        return [(w.path, w, w) for w in ws]
     return {
         "trainable_variables": _nest(weights(model.trainable_variables), value_format),
         "non_trainable_variables": _nest(weights(model.non_trainable_variables), value_format),
@@ -120,11 +122,11 @@ def set_state_tree(model, state_tree):
                 continue
             entries = optimizer_entries(optimizer)
             arrays = optimizer.get_weights()
-            for i, (path, _, layout) in enumerate(entries):
+            for i, (path, _, reference) in enumerate(entries):
                 if path in values:
                     value = values[path]
                     value = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value)
-                    arrays[i] = np.transpose(value, np.argsort(layout)) if layout else value
+                    arrays[i] = value if reference is None else stored_view(reference, value)
             optimizer.set_weights(arrays)
         elif group == "metrics_variables":
             for path, tensor in metric_entries(model):

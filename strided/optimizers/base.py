@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from strided.backend.name_scope import name_scope_of
-from strided.backend.variable import Variable
+from strided.backend.variable import Variable, keras_view
 from strided.distribution import distribution_lib as distribute
 from strided.optimizers import schedules as schedules_module
 from strided.utils.registry import to_snake_case
@@ -58,8 +58,7 @@ def _check_number(value, name, minimum=None, strict=False, integer=False):
 
 def _keras_view(t, param):
     """``t`` (shaped like ``param``) seen in Keras axis order (a view: in-place ops write through)."""
-    layout = getattr(param, "_keras_layout", None)
-    return t.permute(*layout) if layout else t
+    return keras_view(param, t)
 
 
 def _variable_path(variable):

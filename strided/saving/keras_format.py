@@ -22,6 +22,7 @@ from strided.backend.name_scope import to_snake_case
 from strided.models.functional import Functional
 from strided.models.sequential import Sequential
 from strided import optimizers
+from strided.backend.variable import keras_shape, keras_view, stored_view
 
 METADATA = "metadata.json"
 CONFIG = "config.json"
@@ -375,16 +376,13 @@ def optimizer_store_layout(optimizer, store, to_keras):
     for k, (_, i) in enumerate(slot_order):
         key = str(offset + k)
         p = params[i]
-        layout = getattr(p, "_keras_layout", None)
-        if key not in out or not layout:
+        if key not in out or not getattr(p, "_keras_layout", None):
             continue
         arr = np.asarray(out[key])
-        torch_shape = tuple(p.shape)
-        keras_shape = tuple(torch_shape[j] for j in layout)
-        if to_keras and arr.shape == torch_shape:
-            out[key] = np.transpose(arr, layout)
-        elif not to_keras and arr.shape == keras_shape:
-            out[key] = np.transpose(arr, np.argsort(layout))
+        if to_keras and arr.shape == tuple(p.shape):
+            out[key] = keras_view(p, arr)
+        elif not to_keras and arr.shape == keras_shape(p):
+            out[key] = stored_view(p, arr)
     return out
 
 

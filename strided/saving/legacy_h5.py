@@ -12,6 +12,7 @@ import numpy as np
 
 from strided.saving import serialization_lib
 from strided.config import __version__
+from strided.backend.variable import keras_view
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 
@@ -59,11 +60,7 @@ def _legacy_weights(layer):
 def _keras_arrays(layer, weights):
     out = []
     for w in weights:
-        t = w.detach()
-        layout = getattr(w, "_keras_layout", None)
-        if layout:
-            t = t.permute(*layout)
-        out.append(t.cpu().numpy())
+        out.append(keras_view(w, w.detach()).cpu().numpy())
     return out
 
 

@@ -25,6 +25,7 @@ from strided.training import compile_utils
 from strided.utils import tree
 from strided.utils.batch import unpack_x_y_sample_weight
 from strided.utils.validation import positive_int
+from strided.backend.variable import keras_view
 
 _COMPILE_FIRST = "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."
 
@@ -511,8 +512,7 @@ class Trainer:
             self._constrained = [w for w in self.trainable_weights
                                  if getattr(w, "_keras_constraint", None) is not None]
         for w in self._constrained:
-            layout = getattr(w, "_keras_layout", None)
-            view = w.permute(*layout) if layout else w
+            view = keras_view(w)
             view.copy_(w._keras_constraint(view.clone()))
 
     def _data_parallel_gradients(self, loss, weights):
