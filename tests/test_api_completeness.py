@@ -323,6 +323,10 @@ def _keys(tree):
 
 
 def test_state_tree_structure_and_round_trip(real_keras):
+    # Optimizer variables are named after the optimizer ('adam', 'adam_1'...): start both counters afresh,
+    # so the names do not depend on which tests ran before in this process.
+    real_keras.backend.clear_session()
+    strided.backend.clear_session()
     rng = np.random.RandomState(4)
     x, y = rng.rand(8, 3).astype("float32"), rng.rand(8, 1).astype("float32")
     k_model, s_model = _fitted(real_keras), _fitted(strided)
