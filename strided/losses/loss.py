@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from strided import config
+from strided.ops.core import convert_to_tensor
 from strided.utils.registry import Registry, to_snake_case
 
 _REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
@@ -24,20 +25,13 @@ LOSSES = Registry("loss", "keras.losses")
 # tensor helpers
 
 def _as_tensor(x, dtype=None, device=None):
-    """``x`` as a torch tensor: tensors pass through, NumPy float64 computes in floatx (as in Keras);
-    cast to ``dtype`` and moved to ``device`` when given."""
-    if isinstance(x, torch.Tensor):
-        t = x
-    else:
-        arr = np.asarray(x)
-        if arr.dtype == np.float64 and dtype is None:
-            arr = arr.astype(config.floatx())  # NumPy float64 inputs compute in floatx, as in Keras
-        t = torch.as_tensor(arr)
-    if device is not None and t.device != device:
-        t = t.to(device)
-    if dtype is not None and t.dtype != dtype:
-        t = t.to(dtype)
-    return t
+    """``x`` as a torch tensor through :func:`strided.ops.convert_to_tensor`, with the losses' one extra rule:
+    NumPy float64 inputs compute in floatx (Keras casts a loss's inputs to the loss dtype)."""
+    if dtype is None and not isinstance(x, torch.Tensor):
+        x = np.asarray(x)
+        if x.dtype == np.float64:
+            dtype = config.floatx()
+    return convert_to_tensor(x, dtype=dtype, device=device)
 
 
 def _prep(y_true, y_pred):

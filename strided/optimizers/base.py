@@ -26,15 +26,6 @@ from strided.utils.registry import to_snake_case
 _CLIP_ARGS = ("clipnorm", "clipvalue", "global_clipnorm")
 
 
-def _non_negative(value, name, allow_none=True):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or value < 0:
-        raise ValueError(f"Invalid value for argument `{name}`. Expected a non-negative float. "
-                         f"Received: {name}={value!r}")
-    return float(value)
-
-
 def _check_range(value, name, low=0.0, high=1.0):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= value <= high):
         raise ValueError(f"Invalid value for argument `{name}`. Expected a float in [{low}, {high}]. "
@@ -42,8 +33,11 @@ def _check_range(value, name, low=0.0, high=1.0):
     return float(value)
 
 
-def _check_number(value, name, minimum=None, strict=False, integer=False):
-    """A real number (an int with ``integer``), optionally ``>= minimum`` (``> minimum`` with ``strict``)."""
+def _check_number(value, name, minimum=None, strict=False, integer=False, allow_none=False):
+    """A real number (an int with ``integer``), optionally ``>= minimum`` (``> minimum`` with ``strict``);
+    None passes through with ``allow_none``."""
+    if value is None and allow_none:
+        return None
     kinds = (int, np.integer) if integer else (int, float, np.number)
     ok = not isinstance(value, bool) and isinstance(value, kinds)
     if ok and minimum is not None:
@@ -122,10 +116,10 @@ class Optimizer:
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
         self.name = name or to_snake_case(self.__class__.__name__)
-        self.weight_decay = _non_negative(weight_decay, "weight_decay")
-        self.clipnorm = _non_negative(clipnorm, "clipnorm")
-        self.clipvalue = _non_negative(clipvalue, "clipvalue")
-        self.global_clipnorm = _non_negative(global_clipnorm, "global_clipnorm")
+        self.weight_decay = _check_number(weight_decay, "weight_decay", minimum=0, allow_none=True)
+        self.clipnorm = _check_number(clipnorm, "clipnorm", minimum=0, allow_none=True)
+        self.clipvalue = _check_number(clipvalue, "clipvalue", minimum=0, allow_none=True)
+        self.global_clipnorm = _check_number(global_clipnorm, "global_clipnorm", minimum=0, allow_none=True)
         if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
                              f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
