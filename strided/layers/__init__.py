@@ -1,6 +1,7 @@
 """Keras layers. Each family lives in its own module; this package re-exports the public names."""
 from strided.backend import clear_session
 from strided.layers.base import Layer
+from strided.saving import serialization_lib
 from strided.layers import operation, ops_call  # noqa: F401  (register the symbolic-operation recorders)
 from strided.layers.input_layer import Input, InputLayer
 from strided.backend.keras_tensor import KerasTensor
@@ -72,3 +73,13 @@ from strided.layers.alpha_dropout import AlphaDropout
 from strided.layers.clahe import ContrastLimitedAdaptiveHistogramEqualization
 from strided.layers.bounding_boxes import MaxNumBoundingBoxes
 from strided.layers.audio import MelSpectrogram, STFTSpectrogram
+
+
+def _register_public_names():
+    # Public aliases (Convolution2D, GroupQueryAttention...) name their class in configs too.
+    for name, value in list(globals().items()):
+        if isinstance(value, type) and issubclass(value, Layer):
+            serialization_lib.register_layer_class(value, name)
+
+
+_register_public_names()

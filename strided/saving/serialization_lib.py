@@ -38,10 +38,14 @@ _LAYER_CLASSES = {}
 _DEFINED_ABOVE_LAYERS = {"keras.utils": "strided.layers.feature_space"}
 
 
-def register_layer_class(cls):
-    """Makes a strided layer class findable by its Keras class name when a config is read."""
-    if cls.__module__.split(".")[0] == "strided" and not cls.__name__.startswith("_"):
-        _LAYER_CLASSES.setdefault(cls.__name__, cls)
+def register_layer_class(cls, name=None):
+    """Makes a strided layer class findable by its class name, its Keras class name, and ``name`` (a public
+    alias such as ``Convolution2D``) when a config is read."""
+    if cls.__module__.split(".")[0] != "strided":
+        return
+    for key in (name, cls.__name__, getattr(cls, "_keras_class_name", None)):
+        if key and not key.startswith("_"):
+            _LAYER_CLASSES.setdefault(key, cls)
 
 
 # ---------------------------------------------------------------------------- JSON conversion
