@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/, for _fake_model
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "training"))  # _fake_model
 from _fake_model import SGD, FakeModel  # noqa: E402
 
 from strided import callbacks as cbs  # noqa: E402

@@ -1,4 +1,4 @@
-"""Training engine tests with a tiny fake model (see tests/_fake_model.py)."""
+"""Training engine tests with a tiny fake model (see tests/training/_fake_model.py)."""
 import contextlib
 import io
 import re

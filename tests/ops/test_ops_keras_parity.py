@@ -1,7 +1,7 @@
 """strided.ops vs keras.ops (real Keras 3, torch backend) on random configurations, to 1e-5.
 
 Two known deviations of Keras's *torch backend* from TensorFlow (which strided follows, and which
-``tests/test_reference.py`` pins with goldens and the adjoint identity) are excluded:
+``tests/ops/test_reference.py`` pins with goldens and the adjoint identity) are excluded:
 - average_pool 'same' with asymmetric padding: Keras-torch pads by replicating edge pixels and
   then counts them, TF averages only the real pixels; the two agree only for pool size <= 2.
 - conv_transpose where Keras-torch warns "inconsistencies across backends" or clamps the output

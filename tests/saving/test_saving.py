@@ -219,7 +219,7 @@ def test_killed_writer_process_leaves_old_file(tmp_path):
         "keras_format.write_weights = die\n"
         f"saving_api.save_weights(m, {str(path)!r})\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120,
-                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert proc.returncode == 9, proc.stderr.decode()[-2000:]
     assert path.read_bytes() == original
     fresh = seed_model()
