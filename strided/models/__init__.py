@@ -1,9 +1,9 @@
 """Models: Model (functional and subclassed), Sequential, and loading/saving entry points."""
-import importlib
 
 from strided.models.model import Model
 from strided.models.sequential import Sequential
 from strided.models.functional import Functional
+from strided.utils.lazy_module import lazy_attributes
 
 _LAZY = {
     "load_model": "strided.saving.saving_api",
@@ -13,10 +13,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'strided.models' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = ["Model", "Sequential", "Functional", *_LAZY]

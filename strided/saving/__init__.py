@@ -8,9 +8,9 @@ Public functions: ``save_model``, ``load_model``, ``save_weights``, ``load_weigh
 sublayers' configs), so this package's own names from the modules above the models are resolved on
 first use, through the table below, and importing ``strided.saving.serialization_lib`` imports no model.
 """
-import importlib
 
 from strided.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
+from strided.utils.lazy_module import lazy_attributes
 from strided.utils.object_registration import (
     CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name, get_registered_object,
     register_keras_serializable,
@@ -29,10 +29,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'strided.saving' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_from_json",

@@ -3,10 +3,10 @@
 Names from higher layers of the package (image and data helpers) are loaded on first use, so
 ``strided.utils`` stays importable from the bottom of the package.
 """
-import importlib
 
 from strided.config import set_random_seed
 from strided.utils import conv_utils, validation
+from strided.utils.lazy_module import lazy_attributes
 
 # name -> module that defines it; resolved lazily by __getattr__ below.
 _LAZY = {
@@ -50,10 +50,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'strided.utils' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = ["set_random_seed", "conv_utils", "validation", *_LAZY]
