@@ -112,14 +112,9 @@ for _alias, _cls in {"maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm}
     _REGISTRY.objects[_alias] = _cls
 
 
-def serialize(constraint):
-    """Returns the constraint configuration as a Keras 3 dict."""
-    return _REGISTRY.serialize(constraint)
-
-
-def deserialize(config, custom_objects=None):
-    """Returns a constraint from its configuration dict."""
-    return _REGISTRY.deserialize(config, custom_objects)
+# Keras's `serialize(obj)` (the Keras 3 config dict) and `deserialize(config, custom_objects=None)`.
+serialize = _REGISTRY.serialize
+deserialize = _REGISTRY.deserialize
 
 
 def get(identifier, arg_name="identifier"):

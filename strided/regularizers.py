@@ -136,14 +136,9 @@ for _cls in (Regularizer, L1, L2, L1L2, OrthogonalRegularizer):
 _REGISTRY.objects["l1_l2"] = L1L2
 
 
-def serialize(regularizer):
-    """Returns the regularizer configuration as a Keras 3 dict."""
-    return _REGISTRY.serialize(regularizer)
-
-
-def deserialize(config, custom_objects=None):
-    """Returns a regularizer from its configuration dict."""
-    return _REGISTRY.deserialize(config, custom_objects)
+# Keras's `serialize(obj)` (the Keras 3 config dict) and `deserialize(config, custom_objects=None)`.
+serialize = _REGISTRY.serialize
+deserialize = _REGISTRY.deserialize
 
 
 def get(identifier, arg_name="identifier"):

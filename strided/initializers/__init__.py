@@ -64,14 +64,9 @@ IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal
 stft = STFTInitializer = STFT
 
 
-def serialize(initializer):
-    """Returns the initializer configuration as a Keras 3 dict."""
-    return _REGISTRY.serialize(initializer)
-
-
-def deserialize(config, custom_objects=None):
-    """Returns an initializer from its configuration dict."""
-    return _REGISTRY.deserialize(config, custom_objects)
+# Keras's `serialize(obj)` (the Keras 3 config dict) and `deserialize(config, custom_objects=None)`.
+serialize = _REGISTRY.serialize
+deserialize = _REGISTRY.deserialize
 
 
 def get(identifier, arg_name="identifier"):

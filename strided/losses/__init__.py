@@ -72,14 +72,9 @@ for _alias, _obj in {"bce": binary_crossentropy, "BCE": binary_crossentropy, "kl
     LOSSES.objects[_alias] = _obj
 
 
-def serialize(loss):
-    """Returns the Keras 3 config dict of a Loss instance or a loss function."""
-    return LOSSES.serialize(loss)
-
-
-def deserialize(name, custom_objects=None):
-    """Returns a loss function or Loss instance from a name or config dict."""
-    return LOSSES.deserialize(name, custom_objects)
+# Keras's `serialize(obj)` (the Keras 3 config dict) and `deserialize(config, custom_objects=None)`.
+serialize = LOSSES.serialize
+deserialize = LOSSES.deserialize
 
 
 def get(identifier, arg_name="loss"):

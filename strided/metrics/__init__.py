@@ -73,14 +73,9 @@ for _alias, _cls in {"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "mse"
     _REGISTRY.objects[_alias] = _cls
 
 
-def serialize(metric):
-    """Returns the Keras 3 config dict of a metric."""
-    return _REGISTRY.serialize(metric)
-
-
-def deserialize(config, custom_objects=None):
-    """Returns a metric from a name or config dict."""
-    return _REGISTRY.deserialize(config, custom_objects)
+# Keras's `serialize(obj)` (the Keras 3 config dict) and `deserialize(config, custom_objects=None)`.
+serialize = _REGISTRY.serialize
+deserialize = _REGISTRY.deserialize
 
 
 def get(identifier, arg_name="metrics"):

@@ -10,14 +10,9 @@ from strided.utils.registry import Registry
 OPTIMIZERS = Registry("optimizer", "keras.optimizers", case_insensitive=True)
 
 
-def serialize(optimizer):
-    """Returns the Keras 3 config dict of an optimizer."""
-    return OPTIMIZERS.serialize(optimizer)
-
-
-def deserialize(config, custom_objects=None):
-    """Returns an optimizer from its config dict (class names are case-insensitive, as in Keras)."""
-    return OPTIMIZERS.deserialize(config, custom_objects)
+# Keras's `serialize(obj)` (the Keras 3 config dict) and `deserialize(config, custom_objects=None)`.
+serialize = OPTIMIZERS.serialize
+deserialize = OPTIMIZERS.deserialize
 
 
 def get(identifier, arg_name="optimizer"):
