@@ -177,6 +177,20 @@ def _check_common_args(dropout, attention_axes=None, sliding_window=None):
     return dropout
 
 
+
+def _set_projection_arguments(layer, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                              activity_regularizer, kernel_constraint, bias_constraint):
+    """Resolves the arguments an attention layer hands to its projection sublayers."""
+    layer._kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
+    layer._bias_initializer = _util.get("initializers", bias_initializer, "bias_initializer")
+    layer._kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
+    layer._bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
+    layer._activity_regularizer_sub = (None if activity_regularizer is None else
+                                       _util.get("regularizers", activity_regularizer, "activity_regularizer"))
+    layer._kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
+    layer._bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
+
+
 class MultiHeadAttention(_ProjectedAttention):
     """Multi-head attention (Vaswani et al., 2017, "Attention is all you need").
 
@@ -264,14 +278,8 @@ class MultiHeadAttention(_ProjectedAttention):
         self._attention_axes = attention_axes
         self._sliding_window_size = sliding_window
         self._flash_attention = flash_attention
-        self._kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
-        self._bias_initializer = _util.get("initializers", bias_initializer, "bias_initializer")
-        self._kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
-        self._bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
-        self._activity_regularizer_sub = (None if activity_regularizer is None else
-                                          _util.get("regularizers", activity_regularizer, "activity_regularizer"))
-        self._kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
-        self._bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
+        _set_projection_arguments(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                                  activity_regularizer, kernel_constraint, bias_constraint)
         self.seed = seed
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(key_dim))
         super().__init__(**kwargs)
@@ -439,14 +447,8 @@ class GroupedQueryAttention(_ProjectedAttention):
         self.use_gate = validation.boolean(use_gate, "use_gate")
         self._sliding_window_size = sliding_window
         self._flash_attention = flash_attention
-        self._kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
-        self._bias_initializer = _util.get("initializers", bias_initializer, "bias_initializer")
-        self._kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
-        self._bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
-        self._activity_regularizer_sub = (None if activity_regularizer is None else
-                                          _util.get("regularizers", activity_regularizer, "activity_regularizer"))
-        self._kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
-        self._bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
+        _set_projection_arguments(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                                  activity_regularizer, kernel_constraint, bias_constraint)
         self.seed = seed
         self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(head_dim))
         super().__init__(**kwargs)
