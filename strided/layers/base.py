@@ -106,6 +106,12 @@ def _in_name_scope(build):
 
 
 # The trainer's own metric attributes, which Model.metrics lists itself.
+# Keras clears the `add_loss` losses of a layer and its sublayers at the start of each outermost call, so
+# `layer.losses` holds the losses of the latest call only. `depth` counts the eager calls in progress;
+# `holders` counts layers holding losses, so a call clears (walks the sublayers) only when there is something
+# to clear.
+_LOSS_TRACKING = {"depth": 0, "holders": 0}
+
 _TRAINER_METRIC_ATTRIBUTES = frozenset({"_loss_tracker", "compiled_metrics", "compiled_loss"})
 
 
@@ -146,7 +152,7 @@ class Layer(torch.nn.Module):
         self.built = False
         self._tracked_weights = []  # creation order (Keras order)
         self._inbound_nodes = []
-        self._losses = []  # activity regularization losses of the latest call
+        self._losses = []  # `add_loss` and activity regularization losses of the latest outermost call
         self.activity_regularizer = regularizers.get(activity_regularizer) if activity_regularizer else None
         batch_input_shape = kwargs.get("batch_input_shape")
         input_shape = kwargs.get("input_shape")
@@ -388,7 +394,31 @@ class Layer(torch.nn.Module):
         return keras_view(w)
 
     def add_loss(self, loss):
+        """Adds a loss (a scalar tensor, or a list of them) to ``layer.losses``, as Keras's ``add_loss``.
+
+        Call it inside ``call``: the losses of a layer and of its sublayers are cleared at the start of
+        each outermost call, so ``losses`` holds those of the latest call, and ``fit`` adds them to the
+        compiled loss. Losses met while only shapes are inferred (a symbolic call, on the meta device)
+        are not recorded.
+        """
+        if isinstance(loss, (list, tuple)):
+            for item in loss:
+                self.add_loss(item)
+            return
+        if isinstance(loss, torch.Tensor) and loss.is_meta:
+            return
+        if not self._losses:
+            _LOSS_TRACKING["holders"] += 1
         self._losses.append(loss)
+
+    def _clear_losses(self):
+        """Forgets the ``add_loss`` losses of this layer and its sublayers (Keras's ``_clear_losses``)."""
+        if _LOSS_TRACKING["holders"] <= 0:
+            return
+        for layer in self._flatten_layers():
+            if layer._losses:
+                layer._losses = []
+                _LOSS_TRACKING["holders"] = max(_LOSS_TRACKING["holders"] - 1, 0)
 
     def _apply_constraints(self):
         """Projects weights with constraints after an optimizer step (called by the trainer)."""
@@ -462,8 +492,9 @@ class Layer(torch.nn.Module):
             kwargs = dict(kwargs, training=bool(training))
         outputs = self.call(inputs, **kwargs)
         if self.activity_regularizer is not None:
-            self._losses = [self.activity_regularizer(o) / o.shape[0] for o in pytree.tree_leaves(outputs)
-                            if isinstance(o, torch.Tensor)]
+            for o in pytree.tree_leaves(outputs):
+                if isinstance(o, torch.Tensor):
+                    self.add_loss(self.activity_regularizer(o) / o.shape[0])
         previous_mask = explicit if explicit is not None else mask
         if previous_mask is not None or self._own_compute_mask:
             self._set_mask_metadata(inputs, outputs, previous_mask)
@@ -572,9 +603,19 @@ class Layer(torch.nn.Module):
             # A layer applied to plain arrays is a student looking at values: return a tensor that
             # `.numpy()`, `np.swapaxes` and `plt.imshow` accept (no autograd graph, on the CPU).
             with torch.no_grad():
-                out = self._invoke(inputs, bool(training), kwargs)
+                out = self._tracked_invoke(inputs, bool(training), kwargs)
             return pytree.tree_map(lambda t: t.cpu() if isinstance(t, torch.Tensor) else t, out)
-        return self._invoke(inputs, bool(training), kwargs)
+        return self._tracked_invoke(inputs, bool(training), kwargs)
+
+    def _tracked_invoke(self, inputs, training, kwargs):
+        """``_invoke``, clearing the losses of this layer and its sublayers first when it is the outermost call."""
+        if _LOSS_TRACKING["depth"] == 0:
+            self._clear_losses()
+        _LOSS_TRACKING["depth"] += 1
+        try:
+            return self._invoke(inputs, training, kwargs)
+        finally:
+            _LOSS_TRACKING["depth"] -= 1
 
     def _device(self):
         for w in self._tracked_weights:
@@ -607,7 +648,7 @@ class Layer(torch.nn.Module):
         if training is not None:
             kwargs["training"] = training
         self._inbound_nodes.append(Node(self, (inputs,), kwargs, outputs))
-        self._losses = []
+        self._clear_losses()  # nothing computed while only shapes were inferred is a loss of a real call
         return outputs
 
     # ------------------------------------------------------------------ graph accessors

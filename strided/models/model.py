@@ -152,9 +152,9 @@ class Model(Trainer, Layer):
             if training is None and torch.is_grad_enabled():
                 # a direct call (not fit/evaluate/predict, which pass `training`): values to look at
                 with torch.no_grad():
-                    out = self._invoke(inputs, bool(self._direct_call_training), kwargs)
+                    out = self._tracked_invoke(inputs, bool(self._direct_call_training), kwargs)
                 return pytree.tree_map(lambda t: t.cpu() if isinstance(t, torch.Tensor) else t, out)
-            return self._invoke(inputs, bool(training), kwargs)
+            return self._tracked_invoke(inputs, bool(training), kwargs)
 
     def _adjust_string_rank(self, inputs):
         """``(batch,)`` text for an ``Input(shape=(1,), dtype="string")`` gets its last axis, as Keras's
