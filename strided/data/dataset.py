@@ -147,8 +147,8 @@ class Dataset:
         """A dataset of ``map_func(element)`` (``map_func(*element)`` for tuple elements).
 
         Args:
-            map_func: the function; it receives NumPy arrays (or what the previous step produced) and may
-                use ``keras.ops``, layers or NumPy. TensorFlow ops are not available: calling one raises
+            map_func: the function; it receives torch tensors (NumPy arrays for strings, or what the
+                previous step produced) and may use ``keras.ops``, layers or torch. TensorFlow ops are not available: calling one raises
                 an error naming the op and its ``keras.ops`` equivalent.
             num_parallel_calls: with ``AUTOTUNE`` or an integer > 1, that many elements are mapped at
                 once on a thread pool (order kept). ``None``: one at a time.
@@ -681,7 +681,16 @@ def _num_workers(value, name):
 
 
 # ---------------------------------------------------------------------------------------------- map and prefetch
+def _map_input(value):
+    """What a map/filter function receives: numbers as torch tensors (as tf.data hands tensors), so that
+    ``x * keras.ops.reshape(...)`` and ``x.numpy()`` work; strings stay NumPy arrays."""
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biufc":
+        return torch.tensor(value)  # a copy: in-place edits never reach the source arrays
+    return value
+
+
 def _apply(fn, element, method):
+    element = _map_structure(_map_input, element)
     try:
         return fn(*element) if isinstance(element, tuple) else fn(element)
     except (NameError, AttributeError, ImportError) as e:
@@ -788,10 +797,10 @@ def _tensorflow_hint(error, method):
         return None
     if op is None:
         return (f"The function passed to `Dataset.{method}` uses TensorFlow ({type(error).__name__}: {text}), but "
-                "strided datasets run without TensorFlow: the function receives NumPy arrays (or torch tensors). "
+                "strided datasets run without TensorFlow: the function receives torch tensors (NumPy arrays for strings). "
                 "Use keras.ops (strided.ops) or NumPy instead.")
     return (f"The function passed to `Dataset.{method}` calls the TensorFlow op `tf.{op}`, but strided datasets run "
-            f"without TensorFlow: the function receives NumPy arrays (or torch tensors). Use {_equivalent(op)} "
+            f"without TensorFlow: the function receives torch tensors (NumPy arrays for strings). Use {_equivalent(op)} "
             f"instead. ({type(error).__name__}: {text})")
 
 

@@ -560,11 +560,18 @@ class Layer(torch.nn.Module):
         flat_outputs = pytree.tree_leaves(outputs)
         if all(getattr(t, "_keras_mask", None) is not None for t in flat_outputs):
             return
-        output_masks = self.compute_mask(inputs, previous_mask)
+        meta = any(isinstance(t, torch.Tensor) and t.is_meta for t in flat_outputs)
+        try:
+            output_masks = self.compute_mask(inputs, previous_mask)
+        except Exception:
+            if not meta:
+                raise
+            return  # a mask that needs values: known once the model runs on data
         if output_masks is None:
             return
         for tensor, m in zip(flat_outputs, pytree.tree_leaves(output_masks)):
-            if (m is not None and isinstance(tensor, torch.Tensor) and not tensor.is_meta
+            if (m is not None and isinstance(tensor, torch.Tensor)
+                    and (not tensor.is_meta or (isinstance(m, torch.Tensor) and m.is_meta))
                     and getattr(tensor, "_keras_mask", None) is None):
                 tensor._keras_mask = m
 
@@ -575,8 +582,10 @@ class Layer(torch.nn.Module):
             args = (kwargs.pop("inputs"),)
         inputs, extra = args[0], args[1:]
         if extra:
-            # Keras layers take one positional input; a second positional is `training` in some calls.
-            params = [p for p in self._call_params() if p not in ("self", "inputs")]
+            # Keras layers take one positional input; more positionals fill the parameters after the first
+            # (`call(self, targets, logits)` called as `layer(targets, logits)`, `training` in some calls).
+            params = [name for name, p in list(self._call_params().items())[1:]
+                      if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
             kwargs.update(dict(zip(params, extra)))
         if symbolic.is_symbolic((inputs, kwargs)):
             return self._symbolic_call(inputs, kwargs)
@@ -633,15 +642,25 @@ class Layer(torch.nn.Module):
         self.check_input(shapes)
         kwargs = dict(kwargs)
         training = kwargs.pop("training", None)
-        specs = symbolic.infer_outputs(lambda x, **kw: self._invoke(x, False, kw), (inputs,), kwargs)
+        try:
+            specs = symbolic.infer_outputs(lambda x, **kw: self._invoke(x, False, kw), (inputs,), kwargs)
+        except Exception:
+            if not any(getattr(t, "_mask_shape", None) is not None for t in pytree.tree_leaves((inputs, kwargs))):
+                raise
+            with symbolic.without_masks():  # a `call` that cannot use a mask of the meta device: build without
+                specs = symbolic.infer_outputs(lambda x, **kw: self._invoke(x, False, kw), (inputs,), kwargs)
+        masks = symbolic.output_mask_shapes() or []
         node_index = len(self._inbound_nodes)
         counter = iter(range(1 << 30))
 
         def make(spec):
             shape, dtype = spec
             i = next(counter)
-            return KerasTensor(shape, dtype, name=f"{self.name}_output_{i}" if i else self.name,
-                               history=(self, node_index, i))
+            tensor = KerasTensor(shape, dtype, name=f"{self.name}_output_{i}" if i else self.name,
+                                 history=(self, node_index, i))
+            if i < len(masks) and masks[i] is not None:
+                tensor._mask_shape = masks[i]
+            return tensor
 
         outputs = pytree.tree_map(make, specs, is_leaf=lambda p: isinstance(p, tuple) and len(p) == 2
                                   and isinstance(p[1], str))

@@ -3,6 +3,8 @@
 State lives in device tensors updated in place; ``update_state`` never syncs with the host (no
 ``.item()``), so a trainer can update metrics every step and read ``result()`` only at log time.
 """
+import functools
+
 import numpy as np
 import torch
 
@@ -23,6 +25,18 @@ def _divide_no_nan(a, b):
     return torch.where(b == 0, torch.zeros_like(a), a / torch.where(b == 0, torch.ones_like(b), b))
 
 
+def _skipped_while_building(update_state):
+    """``update_state`` that does nothing on the shape-only tensors of a symbolic call (a layer updating a
+    metric in ``call`` while a functional model is built, as the endpoint-layer pattern does)."""
+    @functools.wraps(update_state)
+    def wrapper(self, *args, **kwargs):
+        if any(getattr(a, "is_meta", False) is True for a in args) or \
+                any(getattr(v, "is_meta", False) is True for v in kwargs.values()):
+            return None
+        return update_state(self, *args, **kwargs)
+    return wrapper
+
+
 class Metric:
     """Base class of stateful metrics.
 
@@ -33,6 +47,11 @@ class Metric:
     """
 
     _keras_metric = True  # layers and models track metrics assigned as their attributes
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "update_state" in cls.__dict__:
+            cls.update_state = _skipped_while_building(cls.__dict__["update_state"])
 
     def __init__(self, dtype=None, name=None):
         self.name = name or to_snake_case(self.__class__.__name__)
