@@ -211,3 +211,17 @@ def test_text_audio_and_timeseries_datasets_are_datasets(tmp_path):
     first = next(iter(series.map(lambda x, y: (x, y)).take(1)))
     assert first[0].tolist()[1] == [1, 2, 3, 4, 5]
     assert len(series.unbatch().batch(13)) == 2
+
+
+def test_map_functions_receive_tensors_as_from_tf_data():
+    x = np.arange(6, dtype="float32").reshape(3, 2)
+    ds = Dataset.from_tensor_slices((x, np.array(["a", "b", "c"]))).batch(3)
+
+    def scale(images, names):
+        assert isinstance(images, torch.Tensor) and isinstance(names, np.ndarray)
+        return images * ops.reshape(ops.ones((3,)), (3, 1)), names  # numbers mix with keras.ops results
+
+    (images, names), = list(ds.map(scale))
+    np.testing.assert_array_equal(images.numpy(), x)
+    assert names.tolist() == ["a", "b", "c"]
+    np.testing.assert_array_equal(x, np.arange(6, dtype="float32").reshape(3, 2))  # the source is untouched

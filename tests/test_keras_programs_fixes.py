@@ -354,3 +354,72 @@ def test_normalize_on_a_tensor_that_requires_grad():
     assert x.grad is not None
     np.testing.assert_allclose(y.detach().numpy(), keras.utils.normalize(x.detach().numpy(), axis=-1), rtol=1e-6)
     assert isinstance(keras.utils.normalize(np.ones((2, 2))), np.ndarray)
+
+
+# ---------------------------------------------------------------- found by the real-program suite
+def test_symbolic_call_sees_the_mask_of_its_input():
+    """The TemporalSoftmax of the masking guide uses `mask` in call(): it must be there while the model is built."""
+    seen = []
+
+    class TemporalSoftmax(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            seen.append(mask is not None)
+            weights = ops.expand_dims(ops.cast(mask, "float32"), -1)
+            exp = ops.exp(inputs) * weights
+            return exp / ops.sum(exp, axis=-1, keepdims=True)
+
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    x = layers.Embedding(50, 4, mask_zero=True)(inputs)
+    x = layers.Dense(1)(x)
+    model = keras.Model(inputs, TemporalSoftmax()(x))
+    assert seen and all(seen)
+    out = model(np.array([[3, 4, 0]]))
+    assert tuple(out.shape) == (1, 3, 1)
+
+
+def test_symbolic_call_falls_back_when_call_cannot_take_a_meta_mask():
+    class NeedsValues(layers.Layer):
+        def call(self, inputs, mask=None):
+            if mask is not None and bool(mask.all()):  # a value-dependent branch: impossible on the meta device
+                return inputs
+            return inputs * 1.0
+
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    x = layers.Embedding(50, 4, mask_zero=True)(inputs)
+    model = keras.Model(inputs, NeedsValues()(x))
+    assert tuple(model(np.array([[1, 2, 0]])).shape) == (1, 3, 4)
+
+
+def test_layer_called_with_two_positional_tensors():
+    """`LogisticEndpoint()(targets, logits)` with `call(self, targets, logits, sample_weights=None)`."""
+    class Endpoint(layers.Layer):
+        def call(self, targets, logits, sample_weights=None):
+            self.add_loss(ops.mean(ops.square(targets - logits)))
+            return logits
+
+    x_in, t_in = keras.Input((3,), name="x"), keras.Input((2,), name="t")
+    out = Endpoint()(t_in, layers.Dense(2)(x_in))
+    model = keras.Model([x_in, t_in], out)
+    model.compile(optimizer="sgd")
+    history = model.fit({"x": np.ones((4, 3)), "t": np.zeros((4, 2))}, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_metric_updated_inside_call_is_untouched_by_the_model_build():
+    accuracy = keras.metrics.BinaryAccuracy()
+
+    class Tracking(layers.Layer):
+        def call(self, logits, targets=None):
+            if targets is not None:
+                accuracy.update_state(targets, logits)
+            return logits
+
+    x_in, t_in = keras.Input((2,)), keras.Input((2,))
+    model = keras.Model([x_in, t_in], Tracking()(x_in, t_in))
+    assert float(accuracy.count) == 0.0 and accuracy.total.device.type != "meta"
+    model([np.ones((2, 2), "float32"), np.ones((2, 2), "float32")])
+    assert float(accuracy.result()) == 1.0
