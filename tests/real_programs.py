@@ -1281,6 +1281,206 @@ def image_dataset_pipeline(keras):
     assert tuple(images.shape) == (3, 8, 8, 3) and tuple(labels.shape) == (3, 3)
 
 
+def subclassing_conv_layers(keras):
+    """examples/keras_recipes/subclassing_conv_layers.py: a Conv2D subclass overriding convolution_op to
+    standardize its kernel (moments over the kernel axes), trained in a small convnet."""
+    ops = keras.ops
+
+    class StandardizedConv2DWithOverride(keras.layers.Conv2D):
+        def convolution_op(self, inputs, kernel):
+            mean, var = ops.moments(kernel, axes=[0, 1, 2], keepdims=True)
+            return ops.conv(inputs, (kernel - mean) / ops.sqrt(var + 1e-10), padding="valid",
+                            strides=list(self.strides), dilation_rate=self.dilation_rate)
+
+    layer = StandardizedConv2DWithOverride(4, 3)
+    x = _rng().rand(2, 8, 8, 3).astype("float32")
+    y = ops.convert_to_numpy(layer(x))
+    kernel = layer.get_weights()[0]
+    standardized = (kernel - kernel.mean(axis=(0, 1, 2), keepdims=True)) / np.sqrt(
+        kernel.var(axis=(0, 1, 2), keepdims=True) + 1e-10)
+    plain = keras.layers.Conv2D(4, 3)
+    plain.build((None, 8, 8, 3))
+    plain.set_weights([standardized, layer.get_weights()[1]])
+    np.testing.assert_allclose(y, ops.convert_to_numpy(plain(x)), rtol=1e-4, atol=1e-4)
+    model = keras.Sequential([keras.Input(shape=(8, 8, 3)), StandardizedConv2DWithOverride(4, 3, activation="relu"),
+                              keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    model.fit(_rng().rand(16, 8, 8, 3).astype("float32"), np.arange(16) % 2, batch_size=8, epochs=1, verbose=0)
+
+
+def grad_cam(keras):
+    """examples/vision/grad_cam.py (with torch autograd for the gradient, as on the torch backend): a model from
+    the last conv layer's output and the predictions, the class-channel gradients pooled into a heatmap."""
+    ops = keras.ops
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv_a")(inputs)
+    x = keras.layers.Conv2D(6, 3, activation="relu", name="last_conv")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(3, name="predictions")(x))
+    model.layers[-1].activation = None
+    grad_model = keras.Model(model.inputs, [model.get_layer("last_conv").output, model.output])
+    img_array = _rng().rand(1, 16, 16, 3).astype("float32")
+    last_conv_layer_output, preds = grad_model(torch.tensor(img_array))
+    pred_index = int(ops.convert_to_numpy(ops.argmax(preds[0])))
+    class_channel = preds[:, pred_index]
+    grads = torch.autograd.grad(class_channel.sum(), last_conv_layer_output)[0]
+    pooled_grads = ops.mean(grads, axis=(0, 1, 2))
+    heatmap = ops.squeeze(last_conv_layer_output[0] @ pooled_grads[..., None])
+    heatmap = ops.maximum(heatmap, 0) / (ops.max(heatmap) + 1e-12)
+    heatmap = ops.convert_to_numpy(heatmap)
+    assert heatmap.shape == (12, 12) and heatmap.min() >= 0 and heatmap.max() <= 1 + 1e-6
+
+
+def timeseries_classification(keras):
+    """examples/timeseries/timeseries_classification_from_scratch.py: a fully convolutional Conv1D network,
+    ModelCheckpoint(save_best_only) + ReduceLROnPlateau + EarlyStopping, then load_model of the best file."""
+    layers = keras.layers
+    rng = _rng()
+    x_train = rng.normal(size=(40, 32, 1)).astype("float32")
+    y_train = (x_train[:, :16, 0].mean(axis=1) > 0).astype("int64")
+    num_classes = len(np.unique(y_train))
+    input_layer = keras.layers.Input(x_train.shape[1:])
+    x = input_layer
+    for _ in range(2):
+        x = layers.ReLU()(layers.BatchNormalization()(layers.Conv1D(filters=8, kernel_size=3, padding="same")(x)))
+    gap = layers.GlobalAveragePooling1D()(x)
+    model = keras.Model(inputs=input_layer, outputs=layers.Dense(num_classes, activation="softmax")(gap))
+    path = os.path.join(tempfile.mkdtemp(), "best_model.keras")
+    callbacks = [keras.callbacks.ModelCheckpoint(path, save_best_only=True, monitor="val_loss"),
+                 keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, min_lr=0.0001),
+                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, verbose=0)]
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"])
+    history = model.fit(x_train, y_train, batch_size=8, epochs=4, callbacks=callbacks, validation_split=0.2,
+                        verbose=0)
+    assert "learning_rate" in history.history
+    best = keras.models.load_model(path)
+    test_loss, test_acc = best.evaluate(x_train, y_train, verbose=0)
+    assert np.isfinite(test_loss) and 0 <= test_acc <= 1
+
+
+def image_segmentation_unet(keras):
+    """examples/vision/oxford_pets_image_segmentation.py: a U-Net-like Xception-style model (SeparableConv2D,
+    Conv2DTranspose, UpSampling2D, residual adds), per-pixel sparse categorical crossentropy."""
+    layers = keras.layers
+    img_size, num_classes = (16, 16), 3
+    inputs = keras.Input(shape=img_size + (3,))
+    x = layers.Activation("relu")(layers.BatchNormalization()(layers.Conv2D(8, 3, strides=2, padding="same")(inputs)))
+    previous_block_activation = x
+    for filters in [8, 16]:
+        x = layers.Activation("relu")(x)
+        x = layers.BatchNormalization()(layers.SeparableConv2D(filters, 3, padding="same")(x))
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        residual = layers.Conv2D(filters, 1, strides=2, padding="same")(previous_block_activation)
+        x = layers.add([x, residual])
+        previous_block_activation = x
+    for filters in [16, 8, 8]:
+        x = layers.Activation("relu")(x)
+        x = layers.BatchNormalization()(layers.Conv2DTranspose(filters, 3, padding="same")(x))
+        x = layers.UpSampling2D(2)(x)
+        residual = layers.UpSampling2D(2)(previous_block_activation)
+        residual = layers.Conv2D(filters, 1, padding="same")(residual)
+        x = layers.add([x, residual])
+        previous_block_activation = x
+    outputs = layers.Conv2D(num_classes, 3, activation="softmax", padding="same")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    images = _rng().rand(6, 16, 16, 3).astype("float32")
+    masks = (images.mean(axis=-1, keepdims=True) * 3).astype("uint8").clip(0, 2)
+    model.fit(images, masks, batch_size=3, epochs=1, verbose=0)
+    preds = model.predict(images, verbose=0)
+    assert preds.shape == (6, 16, 16, 3)
+    mask = np.argmax(preds[0], axis=-1)
+    assert mask.shape == (16, 16)
+
+
+def trainer_pattern(keras):
+    """examples/keras_recipes/trainer_pattern.py: trainer models wrapping one shared model, each with its own
+    optimizer, loss, metrics property and train_step/test_step (torch gradients)."""
+    class MyTrainer(keras.Model):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+            self.loss_fn = keras.losses.SparseCategoricalCrossentropy()
+            self.accuracy_metric = keras.metrics.SparseCategoricalAccuracy()
+
+        @property
+        def metrics(self):
+            return [self.accuracy_metric]
+
+        def train_step(self, data):
+            x, y = data
+            self.zero_grad()
+            y_pred = self.model(x, training=True)
+            loss = self.loss_fn(y, y_pred)
+            loss.backward()
+            trainable_vars = self.trainable_variables
+            with torch.no_grad():
+                self.optimizer.apply([v.value.grad for v in trainable_vars], trainable_vars)
+            for metric in self.metrics:
+                metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+        def test_step(self, data):
+            x, y = data
+            y_pred = self.model(x, training=False)
+            for metric in self.metrics:
+                metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+        def call(self, x):
+            return self.model(x)
+
+    model = keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(4, activation="softmax")])
+    trainer_1, trainer_2 = MyTrainer(model), MyTrainer(model)
+    trainer_1.compile(optimizer=keras.optimizers.SGD())
+    trainer_2.compile(optimizer=keras.optimizers.Adam())
+    x, y = _rng().rand(32, 8).astype("float32"), np.arange(32) % 4
+    before = model.get_weights()[0].copy()
+    trainer_1.fit(x, y, epochs=1, batch_size=8, validation_data=(x, y), verbose=0)
+    after_1 = model.get_weights()[0].copy()
+    trainer_2.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert not np.array_equal(before, after_1) and not np.array_equal(after_1, model.get_weights()[0])
+    assert set(trainer_2.evaluate(x, y, verbose=0, return_dict=True)) == {"sparse_categorical_accuracy"}
+
+
+def structured_data_feature_space(keras):
+    """examples/structured_data/structured_data_classification_with_feature_space.py: a tf.data dataset of
+    dict rows, a FeatureSpace (normalized floats, categorical ints and strings, a crossing) adapted on the
+    features, mapped over the dataset, and a model on the encoded features."""
+    data = tf_data(keras)
+    rng = _rng()
+    n = 48
+    frame = {"age": rng.randint(20, 80, n).astype("float32"), "thal": rng.choice(["fixed", "normal", "rev"], n),
+             "sex": rng.randint(0, 2, n).astype("int64"), "chol": rng.normal(240, 40, n).astype("float32")}
+    labels = (frame["age"] > 50).astype("int64")
+    train_ds = data.Dataset.from_tensor_slices((frame, labels)).batch(16)
+    feature_space = keras.utils.FeatureSpace(
+        features={"sex": keras.utils.FeatureSpace.integer_categorical(num_oov_indices=0),
+                  "thal": keras.utils.FeatureSpace.string_categorical(num_oov_indices=0),
+                  "age": keras.utils.FeatureSpace.float_discretized(num_bins=4),
+                  "chol": keras.utils.FeatureSpace.float_normalized()},
+        crosses=[keras.utils.FeatureSpace.cross(feature_names=("sex", "age"), crossing_dim=16)],
+        output_mode="concat")
+    train_ds_with_no_labels = train_ds.map(lambda x, _: x)
+    feature_space.adapt(train_ds_with_no_labels)
+    for x, _ in train_ds.take(1):
+        preprocessed_x = feature_space(x)
+    preprocessed_train_ds = train_ds.map(lambda x, y: (feature_space(x), y), num_parallel_calls=data.AUTOTUNE)
+    preprocessed_train_ds = preprocessed_train_ds.prefetch(data.AUTOTUNE)
+    encoded_features = feature_space.get_encoded_features()
+    assert tuple(encoded_features.shape)[1] == tuple(preprocessed_x.shape)[1]
+    x = keras.layers.Dense(8, activation="relu")(encoded_features)
+    predictions = keras.layers.Dense(1, activation="sigmoid")(keras.layers.Dropout(0.5)(x))
+    training_model = keras.Model(inputs=encoded_features, outputs=predictions)
+    training_model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    training_model.fit(preprocessed_train_ds, epochs=2, verbose=0)
+    inference_model = keras.Model(inputs=feature_space.get_inputs(), outputs=predictions)
+    sample = {"age": 60.0, "thal": "fixed", "sex": 1, "chol": 233.0}
+    input_dict = {name: np.asarray([value]) for name, value in sample.items()}
+    assert inference_model.predict(input_dict, verbose=0).shape == (1, 1)
+
+
 PROGRAMS = [
     ("sequential_model", "guides/sequential_model.py", sequential_model),
     ("functional_multi_io", "guides/functional_api.py (multi-input/output)", functional_multi_io),
@@ -1323,6 +1523,14 @@ PROGRAMS = [
      text_classification_from_scratch),
     ("train_on_batch_loop", "examples/generative (train_on_batch loops)", train_on_batch_loop),
     ("image_dataset_pipeline", "examples/vision (tf.data image pipelines)", image_dataset_pipeline),
+    ("subclassing_conv_layers", "examples/keras_recipes/subclassing_conv_layers.py", subclassing_conv_layers),
+    ("grad_cam", "examples/vision/grad_cam.py", grad_cam),
+    ("timeseries_classification", "examples/timeseries/timeseries_classification_from_scratch.py",
+     timeseries_classification),
+    ("image_segmentation_unet", "examples/vision/oxford_pets_image_segmentation.py", image_segmentation_unet),
+    ("trainer_pattern", "examples/keras_recipes/trainer_pattern.py", trainer_pattern),
+    ("structured_data_feature_space",
+     "examples/structured_data/structured_data_classification_with_feature_space.py", structured_data_feature_space),
 ]
 
 
@@ -1330,6 +1538,8 @@ PROGRAMS = [
 KNOWN_KERAS_ISSUES = {
     "imbalanced_classification": "Keras bug: the epoch logs of TruePositives/FalseNegatives... alias the metric "
                                  "variables, so after validation the training counts show the validation counts",
+    "image_segmentation_unet": "Keras [torch] bug: the backward pass of this U-Net raises `RuntimeError: grad_input "
+                               "must be contiguous` (its torch max-pooling/upsampling path)",
 }
 
 

@@ -423,3 +423,42 @@ def test_metric_updated_inside_call_is_untouched_by_the_model_build():
     assert float(accuracy.count) == 0.0 and accuracy.total.device.type != "meta"
     model([np.ones((2, 2), "float32"), np.ones((2, 2), "float32")])
     assert float(accuracy.result()) == 1.0
+
+
+def test_conv_convolution_op_override_changes_the_kernel():
+    """The "subclassing conv layers" recipe: a Conv2D whose convolution_op standardizes the kernel."""
+    class Standardized(layers.Conv2D):
+        def convolution_op(self, inputs, kernel):
+            mean, var = ops.moments(kernel, axes=[0, 1, 2], keepdims=True)
+            return ops.conv(inputs, (kernel - mean) / ops.sqrt(var + 1e-10), padding=self.padding,
+                            strides=list(self.strides))
+
+    x = np.random.rand(2, 6, 6, 3).astype("float32")
+    layer = Standardized(4, 3, padding="same")
+    out = ops.convert_to_numpy(layer(x))
+    kernel, bias = layer.get_weights()
+    plain = layers.Conv2D(4, 3, padding="same")
+    plain.build((None, 6, 6, 3))
+    plain.set_weights([(kernel - kernel.mean((0, 1, 2), keepdims=True)) / np.sqrt(kernel.var((0, 1, 2), keepdims=True)
+                                                                                   + 1e-10), bias + 1.0])
+    np.testing.assert_allclose(out + 1.0, ops.convert_to_numpy(plain(x)), rtol=1e-4, atol=1e-4)
+
+
+def test_setting_activation_to_none_removes_it():
+    """Grad-CAM: `model.layers[-1].activation = None` turns a softmax head into logits."""
+    dense = layers.Dense(3, activation="softmax")
+    x = np.random.rand(2, 4).astype("float32")
+    probs = ops.convert_to_numpy(dense(x))
+    dense.activation = None
+    logits = ops.convert_to_numpy(dense(x))
+    np.testing.assert_allclose(probs, ops.convert_to_numpy(ops.softmax(logits)), rtol=1e-5)
+    assert not np.allclose(logits.sum(axis=1), 1.0)
+
+
+def test_model_with_string_inputs_expands_numeric_columns():
+    """FeatureSpace inference models take {"name": np.array([value])} for Input((1,)) of numbers and strings."""
+    num, text = keras.Input((1,), name="num"), keras.Input((1,), name="text", dtype="string")
+    lookup = layers.StringLookup(vocabulary=["a", "b"], output_mode="one_hot")
+    encoded = layers.concatenate([num, ops.reshape(lookup(text), (-1, 3))])
+    model = keras.Model({"num": num, "text": text}, layers.Dense(1)(encoded))
+    assert model.predict({"num": np.array([2.0]), "text": np.array(["a"])}, verbose=0).shape == (1, 1)

@@ -709,6 +709,11 @@ class Layer(torch.nn.Module):
                 value[0], "_keras_metric", False))) and name not in _TRAINER_METRIC_ATTRIBUTES:
             self.__dict__.setdefault("_tracked_metrics", {})[name] = value  # Keras tracks metric attributes
             Layer._metric_attributes += 1
+        elif value is None and name == "activation" and callable(self.__dict__.get("activation")):
+            # Keras layers skip an activation of None: `model.layers[-1].activation = None` turns a softmax
+            # head into logits (the Grad-CAM example). Layers here call their activation unconditionally.
+            from strided import activations
+            value = activations.linear
         super().__setattr__(name, value)
 
     _metric_attributes = 0  # metrics ever assigned as layer attributes (none: Model.metrics skips the search)

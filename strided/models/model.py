@@ -141,7 +141,8 @@ class Model(Trainer, Layer):
                 return x.to(device)
             return to_tensor(x, device=device) if is_plain_data(x) else x
 
-        inputs = self._adjust_string_rank(pytree.tree_map(convert, inputs, is_leaf=_is_string_leaf))
+        inputs = self._adjust_input_rank(self._adjust_string_rank(pytree.tree_map(convert, inputs,
+                                                                                  is_leaf=_is_string_leaf)))
         shapes = pytree.tree_map(_shape_of, inputs, is_leaf=lambda x: isinstance(x, (torch.Tensor, np.ndarray)))
         if not self.built:
             self._maybe_build(_with_none_batch(shapes))
