@@ -107,10 +107,12 @@ def _in_name_scope(build):
 
 # The trainer's own metric attributes, which Model.metrics lists itself.
 # Keras clears the `add_loss` losses of a layer and its sublayers at the start of each outermost call, so
-# `layer.losses` holds the losses of the latest call only. `depth` counts the eager calls in progress;
-# `holders` counts layers holding losses, so a call clears (walks the sublayers) only when there is something
-# to clear.
-_LOSS_TRACKING = {"depth": 0, "holders": 0}
+# `layer.losses` holds the losses of the latest call only. `_CALL_DEPTH.value` counts the eager calls in
+# progress in this thread (a dataset's map threads call augmentation layers while the trainer's thread runs
+# the model); `holders` counts layers holding losses, so a call clears (walks the sublayers) only when there is
+# something to clear.
+_LOSS_TRACKING = {"holders": 0}
+_CALL_DEPTH = threading.local()
 
 _TRAINER_METRIC_ATTRIBUTES = frozenset({"_loss_tracker", "compiled_metrics", "compiled_loss"})
 
@@ -618,13 +620,14 @@ class Layer(torch.nn.Module):
 
     def _tracked_invoke(self, inputs, training, kwargs):
         """``_invoke``, clearing the losses of this layer and its sublayers first when it is the outermost call."""
-        if _LOSS_TRACKING["depth"] == 0:
+        depth = getattr(_CALL_DEPTH, "value", 0)
+        if depth == 0:
             self._clear_losses()
-        _LOSS_TRACKING["depth"] += 1
+        _CALL_DEPTH.value = depth + 1
         try:
             return self._invoke(inputs, training, kwargs)
         finally:
-            _LOSS_TRACKING["depth"] -= 1
+            _CALL_DEPTH.value = depth
 
     def _device(self):
         for w in self._tracked_weights:
