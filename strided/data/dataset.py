@@ -23,6 +23,8 @@ import traceback
 import numpy as np
 import torch
 
+from strided import ops
+
 AUTOTUNE = -1
 INFINITE_CARDINALITY = -1
 UNKNOWN_CARDINALITY = -2
@@ -809,7 +811,6 @@ def _equivalent(op):
         return _TF_EQUIVALENTS[op]
     if op.startswith("strings."):
         return "Python string methods on the NumPy string arrays (or a keras.layers.TextVectorization layer)"
-    from strided import ops
     parts = op.split(".")
     name = parts[-1]
     if len(parts) == 2 and parts[0] == "image" and hasattr(ops.image, name):

@@ -10,6 +10,7 @@ remembers the permutation back to its Keras layout (``(*k, in, out)``), applied 
 """
 import functools
 import inspect
+import threading
 import warnings
 
 import numpy as np
@@ -23,7 +24,7 @@ from strided.backend.keras_tensor import KerasTensor, Node
 from strided.backend.name_scope import current_scope_stack, name_scope_of, to_snake_case, unique_name  # noqa: F401
 from strided.backend.variable import _VARIABLE_AGGREGATIONS, Variable, keras_shape, keras_view, stored_view
 from strided.saving import serialization_lib
-from strided import regularizers
+from strided import activations, regularizers
 from strided import constraints, initializers
 from strided.layers import layer_api
 
@@ -715,7 +716,6 @@ class Layer(torch.nn.Module):
         elif value is None and name == "activation" and callable(self.__dict__.get("activation")):
             # Keras layers skip an activation of None: `model.layers[-1].activation = None` turns a softmax
             # head into logits (the Grad-CAM example). Layers here call their activation unconditionally.
-            from strided import activations
             value = activations.linear
         super().__setattr__(name, value)
 

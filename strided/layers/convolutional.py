@@ -17,6 +17,7 @@ The depthwise weight ``(in, multiplier, *k)`` is viewed (no copy) as torch's gro
 """
 from strided.layers import _util
 from strided.layers.lora import LoRAMixin
+from strided import ops
 from strided.ops import kernels
 from strided.utils import conv_utils, validation
 
@@ -161,7 +162,6 @@ class BaseConv(LoRAMixin, _ConvBase):
         Override it to change the kernel used, as Keras allows (the weight-standardized convolution of the
         "subclassing conv layers" recipe); the bias and activation are applied after it.
         """
-        from strided import ops
         return ops.conv(inputs, kernel, strides=list(self.strides), padding=self.padding,
                         dilation_rate=self.dilation_rate, data_format=self.data_format)
 
