@@ -225,3 +225,19 @@ def test_map_functions_receive_tensors_as_from_tf_data():
     np.testing.assert_array_equal(images.numpy(), x)
     assert names.tolist() == ["a", "b", "c"]
     np.testing.assert_array_equal(x, np.arange(6, dtype="float32").reshape(3, 2))  # the source is untouched
+
+
+def test_cache_file_keeps_structures_without_pickle(tmp_path):
+    path = tmp_path / "rows.cache"
+    ds = Dataset.from_tensor_slices(({"a": np.arange(3.0), "s": np.array(["x", "y", "z"])}, np.arange(3)))
+    cached = ds.map(lambda d, y: ({"a": d["a"] * 2, "s": d["s"]}, y)).cache(str(path))
+    first = list(cached)
+    again = list(Dataset.from_generator(lambda: iter([])).cache(str(path)))
+    assert len(again) == 3
+    for (d1, y1), (d2, y2) in zip(first, again):
+        assert isinstance(d2["a"], torch.Tensor) and float(d2["a"]) == float(d1["a"]) and str(d2["s"]) == str(d1["s"])
+        assert int(y2) == int(y1)
+    with np.load(path, allow_pickle=False) as archive:  # a plain archive of arrays
+        assert "__structure__" in archive.files
+    with pytest.raises(ValueError, match="in memory"):
+        list(Dataset.from_generator(lambda: iter([np.array([object()])])).cache(str(tmp_path / "objects")))

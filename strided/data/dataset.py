@@ -13,6 +13,7 @@ costs one fancy-indexing per batch and not a Python stack of single samples.
 """
 import collections
 import concurrent.futures
+import json
 import math
 import os
 import queue
@@ -266,13 +267,17 @@ class Dataset:
 
     def cache(self, filename="", name=None):
         """Keeps the elements after the first complete iteration, in memory, or in ``filename`` (read back
-        by later iterations, and by a later run when the file exists)."""
+        by later iterations, and by a later run when the file exists).
+
+        The file holds arrays of numbers and strings (an ``.npz`` archive read without pickle), so elements
+        of other kinds can only be cached in memory.
+        """
         parent, store = self, {}
         path = os.fspath(filename) if filename else ""
 
         def iterate():
             if "items" not in store and path and os.path.exists(path):
-                store["items"] = torch.load(path, weights_only=False)
+                store["items"] = _read_cache(path)
             if "items" in store:
                 yield from store["items"]
                 return
@@ -282,7 +287,7 @@ class Dataset:
                 yield element
             store["items"] = items  # only a complete pass is kept
             if path:
-                torch.save(items, path)
+                _write_cache(path, items)
 
         return self._derive(iterate, self._cardinality)
 
@@ -653,6 +658,44 @@ def _take(x, indices):
     if hasattr(x, "shape"):
         return x[indices]
     return np.asarray(x)[indices]
+
+
+def _write_cache(path, items):
+    """The elements as one ``.npz`` archive at ``path``: their leaves as arrays, their nesting as JSON."""
+    arrays = {}
+
+    def encode(x):
+        if isinstance(x, tuple):
+            return {"tuple": [encode(v) for v in x]}
+        if isinstance(x, dict):
+            return {"dict": [[k, encode(v)] for k, v in x.items()]}
+        key = f"leaf_{len(arrays)}"
+        arrays[key] = _to_numpy(x)
+        if arrays[key].dtype.kind == "O":
+            raise ValueError(f"`cache(filename)` stores arrays of numbers and strings. Received an element of "
+                             f"type {type(x).__name__} holding Python objects; use `cache()` (in memory).")
+        return {"leaf": key, "torch": isinstance(x, torch.Tensor)}
+
+    structure = json.dumps([encode(item) for item in items])
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        np.savez(f, __structure__=np.asarray(structure), **arrays)
+    os.replace(tmp, path)
+
+
+def _read_cache(path):
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+
+    def decode(node):
+        if "tuple" in node:
+            return tuple(decode(v) for v in node["tuple"])
+        if "dict" in node:
+            return {k: decode(v) for k, v in node["dict"]}
+        value = arrays[node["leaf"]]
+        return torch.from_numpy(value) if node["torch"] else value
+
+    return [decode(node) for node in json.loads(str(arrays.pop("__structure__")))]
 
 
 def _min_cardinality(values):
