@@ -956,7 +956,8 @@ def knowledge_distillation(keras):
     teacher, student = convnet(8, "teacher"), convnet(4, "student")
     x_train = _rng().rand(32, 12, 12, 1).astype("float32")
     y_train = np.arange(32) % 4
-    teacher.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    teacher.compile(optimizer=keras.optimizers.Adam(),
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                     metrics=[keras.metrics.SparseCategoricalAccuracy()])
     teacher.fit(x_train, y_train, epochs=1, verbose=0)
     distiller = Distiller(student=student, teacher=teacher)

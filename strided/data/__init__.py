@@ -2,9 +2,10 @@
 
 ``Dataset`` has the ``tf.data`` methods Keras programs chain (``from strided import data as tf_data``;
 ``tf_data.AUTOTUNE``). What ``fit``/``evaluate``/``predict`` accept (``data_adapter``: arrays, datasets,
-generators, ``PyDataset``), batched datasets (``dataset``), the directory datasets for images, audio and text on one listing base
-(``directory``, ``image_dataset``, ``audio_dataset``, ``text_dataset``), time series windows (``timeseries``),
-image files (``image_utils``), downloads (``files``) and batched on-device augmentation (``augmentation``).
+generators, ``PyDataset``), batched datasets (``dataset``), the directory datasets for images, audio and text
+on one listing base (``directory``, ``image_dataset``, ``audio_dataset``, ``text_dataset``), time series windows
+(``timeseries``), image files (``image_utils``), downloads (``files``) and batched on-device augmentation
+(``augmentation``).
 Submodules load on first use.
 """
 import importlib

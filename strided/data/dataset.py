@@ -151,8 +151,8 @@ class Dataset:
 
         Args:
             map_func: the function; it receives torch tensors (NumPy arrays for strings, or what the
-                previous step produced) and may use ``keras.ops``, layers or torch. TensorFlow ops are not available: calling one raises
-                an error naming the op and its ``keras.ops`` equivalent.
+                previous step produced) and may use ``keras.ops``, layers or torch. TensorFlow ops are not
+                available: calling one raises an error naming the op and its ``keras.ops`` equivalent.
             num_parallel_calls: with ``AUTOTUNE`` or an integer > 1, that many elements are mapped at
                 once on a thread pool (order kept). ``None``: one at a time.
             deterministic: accepted; elements always come out in order.
@@ -842,11 +842,11 @@ def _tensorflow_hint(error, method):
         return None
     if op is None:
         return (f"The function passed to `Dataset.{method}` uses TensorFlow ({type(error).__name__}: {text}), but "
-                "strided datasets run without TensorFlow: the function receives torch tensors (NumPy arrays for strings). "
-                "Use keras.ops (strided.ops) or NumPy instead.")
+                "strided datasets run without TensorFlow: the function receives torch tensors (NumPy arrays for "
+                "strings). Use keras.ops (strided.ops) or NumPy instead.")
     return (f"The function passed to `Dataset.{method}` calls the TensorFlow op `tf.{op}`, but strided datasets run "
-            f"without TensorFlow: the function receives torch tensors (NumPy arrays for strings). Use {_equivalent(op)} "
-            f"instead. ({type(error).__name__}: {text})")
+            "without TensorFlow: the function receives torch tensors (NumPy arrays for strings). "
+            f"Use {_equivalent(op)} instead. ({type(error).__name__}: {text})")
 
 
 def _equivalent(op):
