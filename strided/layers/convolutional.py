@@ -18,6 +18,7 @@ The depthwise weight ``(in, multiplier, *k)`` is viewed (no copy) as torch's gro
 from strided.layers import _util
 from strided.layers.lora import LoRAMixin
 from strided import ops
+from strided.backend.variable import keras_view
 from strided.ops import kernels
 from strided.utils import conv_utils, validation
 
@@ -168,8 +169,7 @@ class BaseConv(LoRAMixin, _ConvBase):
     def call(self, inputs):
         kernel, bias = _util.meta_weights(inputs, self._merged_kernel(), self.bias)
         if type(self).convolution_op is not BaseConv.convolution_op:
-            layout = getattr(self.kernel, "_keras_layout", None)
-            y = self.convolution_op(inputs, kernel.permute(*layout) if layout else kernel)
+            y = self.convolution_op(inputs, keras_view(self.kernel, kernel))
             if bias is not None:
                 shape = (1,) * (self.rank + 1) + (-1,) if self.data_format == "channels_last" else \
                     (1, -1) + (1,) * self.rank
