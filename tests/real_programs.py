@@ -1539,8 +1539,8 @@ PROGRAMS = [
 KNOWN_KERAS_ISSUES = {
     "imbalanced_classification": "Keras bug: the epoch logs of TruePositives/FalseNegatives... alias the metric "
                                  "variables, so after validation the training counts show the validation counts",
-    "image_segmentation_unet": "Keras [torch] bug: the backward pass of this U-Net raises `RuntimeError: grad_input "
-                               "must be contiguous` (its torch max-pooling/upsampling path)",
+    "image_segmentation_unet": "Keras [torch] error, not TensorFlow: the backward pass of this U-Net raises "
+                               "`RuntimeError: grad_input must be contiguous` (not reduced to one layer)",
 }
 
 
