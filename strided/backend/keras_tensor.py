@@ -9,6 +9,7 @@ have shapes but no storage, so every layer (including ``Lambda`` and user layers
 for free and nothing is computed. Unknown dimensions (``None``) are resolved by running twice with
 two different placeholder sizes: an output dimension that changes with them is unknown too.
 """
+import contextlib
 import itertools
 
 import torch
@@ -253,7 +254,14 @@ def _meta_tensor(spec, fill):
         t = torch.empty(shape, dtype=torch.uint8, device="meta")
         t._strided_string = True
         return t
-    return torch.empty(shape, dtype=config.torch_dtype(spec.dtype), device="meta")
+    t = torch.empty(shape, dtype=config.torch_dtype(spec.dtype), device="meta")
+    mask_shape = getattr(spec, "_mask_shape", None)
+    if mask_shape is not None and _PASS["masks"]:
+        # The mask a symbolic tensor carries (Embedding(mask_zero=True)...), so that a layer's `call(inputs,
+        # mask=None)` sees a mask while the model is built, as in Keras.
+        t._keras_mask = torch.empty([(batch_fill if i == 0 else dim_fill) if d is None else d
+                                     for i, d in enumerate(mask_shape)], dtype=torch.bool, device="meta")
+    return t
 
 
 def is_string_placeholder(x):
@@ -262,7 +270,7 @@ def is_string_placeholder(x):
 
 
 # The placeholder size of the current shape-inference pass for data-dependent lengths (see unknown_dim).
-_PASS = {"fill": _DIM_FILLS[0], "used": False}
+_PASS = {"fill": _DIM_FILLS[0], "used": False, "masks": True, "output_masks": None}
 
 
 def unknown_dim():
@@ -281,6 +289,7 @@ def infer_outputs(fn, args, kwargs):
     ``(shape, dtype)`` pairs, with ``None`` where a dimension follows an unknown input dimension."""
     results = []
     _PASS["used"] = False
+    _PASS["output_masks"] = None
     for fill in zip(_BATCH_FILLS, _DIM_FILLS):
         _PASS["fill"] = fill[1]
 
@@ -300,7 +309,30 @@ def infer_outputs(fn, args, kwargs):
         shape = tuple(da if da == db else None for da, db in zip(a.shape, b.shape))
         return (shape, _dtype_name(a.dtype))
 
+    def mask_shape(a, b):
+        ma, mb = getattr(a, "_keras_mask", None), getattr(b, "_keras_mask", None)
+        if not (isinstance(ma, torch.Tensor) and isinstance(mb, torch.Tensor) and ma.ndim == mb.ndim):
+            return None
+        return tuple(da if da == db else None for da, db in zip(ma.shape, mb.shape))
+
+    _PASS["output_masks"] = [mask_shape(a, b) for a, b in zip(pytree.tree_leaves(results[0]),
+                                                              pytree.tree_leaves(results[1]))]
     return pytree.tree_map(merge, results[0], results[1])
+
+
+def output_mask_shapes():
+    """The mask shapes (or None) of the outputs of the latest :func:`infer_outputs`, in leaf order."""
+    return _PASS["output_masks"]
+
+
+@contextlib.contextmanager
+def without_masks():
+    """Shape inference with no masks on the symbolic inputs (for a ``call`` that cannot take a meta mask)."""
+    _PASS["masks"] = False
+    try:
+        yield
+    finally:
+        _PASS["masks"] = True
 
 
 def is_keras_tensor(x):

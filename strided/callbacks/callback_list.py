@@ -81,6 +81,10 @@ class CallbackList(Callback):
         return len(self.callbacks)
 
     def _call(self, hook, *args):
+        if args and args[-1] is None:
+            # Keras hands every hook a logs dict (empty where there is nothing to report yet), so
+            # callbacks may read `logs.keys()` in `on_train_begin` or `on_epoch_begin`.
+            args = args[:-1] + ({},)
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 

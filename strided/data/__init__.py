@@ -1,14 +1,21 @@
 """Data: the one home of input pipelines.
 
-What ``fit``/``evaluate``/``predict`` accept (``data_adapter``: arrays, datasets, generators, ``PyDataset``),
-batched datasets (``dataset``), the directory datasets for images, audio and text on one listing base
-(``directory``, ``image_dataset``, ``audio_dataset``, ``text_dataset``), time series windows (``timeseries``),
-image files (``image_utils``), downloads (``files``) and batched on-device augmentation (``augmentation``).
+``Dataset`` has the ``tf.data`` methods Keras programs chain (``from strided import data as tf_data``;
+``tf_data.AUTOTUNE``). What ``fit``/``evaluate``/``predict`` accept (``data_adapter``: arrays, datasets,
+generators, ``PyDataset``), batched datasets (``dataset``), the directory datasets for images, audio and text
+on one listing base (``directory``, ``image_dataset``, ``audio_dataset``, ``text_dataset``), time series windows
+(``timeseries``), image files (``image_utils``), downloads (``files``) and batched on-device augmentation
+(``augmentation``).
 Submodules load on first use.
 """
 import importlib
+import types
 
 _LAZY = {
+    "Dataset": "strided.data.dataset",
+    "AUTOTUNE": "strided.data.dataset",
+    "INFINITE_CARDINALITY": "strided.data.dataset",
+    "UNKNOWN_CARDINALITY": "strided.data.dataset",
     "ArrayDataset": "strided.data.dataset",
     "BatchDataset": "strided.data.dataset",
     "PyDataset": "strided.data.py_dataset",
@@ -31,11 +38,20 @@ _SUBMODULES = ("audio_dataset", "augmentation", "data_adapter", "dataset", "dire
 
 
 def __getattr__(name):
+    if name == "experimental":  # `tf.data.experimental.AUTOTUNE` / `.cardinality(ds)` in older programs
+        return _experimental()
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     if name in _SUBMODULES:
         return importlib.import_module(f"strided.data.{name}")
     raise AttributeError(f"module 'strided.data' has no attribute {name!r}")
+
+
+def _experimental():
+    dataset = importlib.import_module("strided.data.dataset")
+    return types.SimpleNamespace(AUTOTUNE=dataset.AUTOTUNE, INFINITE_CARDINALITY=dataset.INFINITE_CARDINALITY,
+                                 UNKNOWN_CARDINALITY=dataset.UNKNOWN_CARDINALITY,
+                                 cardinality=lambda ds: ds.cardinality())
 
 
 __all__ = sorted(_LAZY)

@@ -1,39 +1,28 @@
 """``timeseries_dataset_from_array``: sliding windows over a time series, as batches (Keras utility)."""
 import numpy as np
 
-from strided.data.py_dataset import PyDataset
+from strided.data.dataset import BatchDataset
 
 
-class TimeseriesDataset(PyDataset):
-    """The batches of ``timeseries_dataset_from_array``: ``len()`` batches of windows (and targets),
-    each a NumPy array; usable directly in ``fit``, ``evaluate`` and ``predict``."""
+class TimeseriesDataset(BatchDataset):
+    """The dataset of ``timeseries_dataset_from_array``: ``len()`` batches of windows (and targets), each a
+    NumPy array; usable directly in ``fit``, ``evaluate`` and ``predict``, with the ``tf.data`` methods of
+    :class:`strided.data.Dataset`."""
 
     def __init__(self, data, targets, positions, sequence_length, sampling_rate, batch_size):
-        super().__init__()
+        super().__init__(batch_size=batch_size, shuffle=False)  # positions arrive already shuffled
         self._data, self._targets, self._positions = data, targets, positions
         self._offsets = np.arange(sequence_length) * sampling_rate
-        self._batch_size = batch_size
 
-    def __len__(self):
-        if self._batch_size is None:
-            return len(self._positions)
-        return -(-len(self._positions) // self._batch_size)
+    def _num_items(self):
+        return len(self._positions)
 
-    def __getitem__(self, index):
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"Batch index {index} out of range for a dataset of {len(self)} batches.")
-        index %= len(self)
-        if self._batch_size is None:
-            starts = self._positions[index:index + 1]
-        else:
-            starts = self._positions[index * self._batch_size:(index + 1) * self._batch_size]
+    def _get(self, indices):
+        starts = self._positions[np.asarray(indices, dtype=np.int64)]
         x = self._data[starts[:, None] + self._offsets]
-        if self._batch_size is None:
-            x = x[0]
         if self._targets is None:
             return x
-        y = self._targets[starts]
-        return x, (y[0] if self._batch_size is None else y)
+        return x, self._targets[starts]
 
 
 def timeseries_dataset_from_array(data, targets, sequence_length, sequence_stride=1, sampling_rate=1,
@@ -59,7 +48,7 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
         start_index, end_index: optional bounds of the part of ``data`` used (``end_index`` exclusive).
 
     Returns:
-        A ``PyDataset`` of batches ``(windows, targets)`` (or ``windows``), NumPy arrays of shape
+        A :class:`strided.data.Dataset` of batches ``(windows, targets)`` (or ``windows``), NumPy arrays of shape
         ``(batch, sequence_length, ...)``.
 
     Example: windows of 10 steps predicting the step right after them:

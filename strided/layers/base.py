@@ -10,6 +10,7 @@ remembers the permutation back to its Keras layout (``(*k, in, out)``), applied 
 """
 import functools
 import inspect
+import threading
 import warnings
 
 import numpy as np
@@ -23,7 +24,7 @@ from strided.backend.keras_tensor import KerasTensor, Node
 from strided.backend.name_scope import current_scope_stack, name_scope_of, to_snake_case, unique_name  # noqa: F401
 from strided.backend.variable import _VARIABLE_AGGREGATIONS, Variable, keras_shape, keras_view, stored_view
 from strided.saving import serialization_lib
-from strided import regularizers
+from strided import activations, regularizers
 from strided import constraints, initializers
 from strided.layers import layer_api
 
@@ -106,6 +107,14 @@ def _in_name_scope(build):
 
 
 # The trainer's own metric attributes, which Model.metrics lists itself.
+# Keras clears the `add_loss` losses of a layer and its sublayers at the start of each outermost call, so
+# `layer.losses` holds the losses of the latest call only. `_CALL_DEPTH.value` counts the eager calls in
+# progress in this thread (a dataset's map threads call augmentation layers while the trainer's thread runs
+# the model); `holders` counts layers holding losses, so a call clears (walks the sublayers) only when there is
+# something to clear.
+_LOSS_TRACKING = {"holders": 0}
+_CALL_DEPTH = threading.local()
+
 _TRAINER_METRIC_ATTRIBUTES = frozenset({"_loss_tracker", "compiled_metrics", "compiled_loss"})
 
 
@@ -146,7 +155,7 @@ class Layer(torch.nn.Module):
         self.built = False
         self._tracked_weights = []  # creation order (Keras order)
         self._inbound_nodes = []
-        self._losses = []  # activity regularization losses of the latest call
+        self._losses = []  # `add_loss` and activity regularization losses of the latest outermost call
         self.activity_regularizer = regularizers.get(activity_regularizer) if activity_regularizer else None
         batch_input_shape = kwargs.get("batch_input_shape")
         input_shape = kwargs.get("input_shape")
@@ -388,7 +397,31 @@ class Layer(torch.nn.Module):
         return keras_view(w)
 
     def add_loss(self, loss):
+        """Adds a loss (a scalar tensor, or a list of them) to ``layer.losses``, as Keras's ``add_loss``.
+
+        Call it inside ``call``: the losses of a layer and of its sublayers are cleared at the start of
+        each outermost call, so ``losses`` holds those of the latest call, and ``fit`` adds them to the
+        compiled loss. Losses met while only shapes are inferred (a symbolic call, on the meta device)
+        are not recorded.
+        """
+        if isinstance(loss, (list, tuple)):
+            for item in loss:
+                self.add_loss(item)
+            return
+        if isinstance(loss, torch.Tensor) and loss.is_meta:
+            return
+        if not self._losses:
+            _LOSS_TRACKING["holders"] += 1
         self._losses.append(loss)
+
+    def _clear_losses(self):
+        """Forgets the ``add_loss`` losses of this layer and its sublayers (Keras's ``_clear_losses``)."""
+        if _LOSS_TRACKING["holders"] <= 0:
+            return
+        for layer in self._flatten_layers():
+            if layer._losses:
+                layer._losses = []
+                _LOSS_TRACKING["holders"] = max(_LOSS_TRACKING["holders"] - 1, 0)
 
     def _apply_constraints(self):
         """Projects weights with constraints after an optimizer step (called by the trainer)."""
@@ -462,8 +495,9 @@ class Layer(torch.nn.Module):
             kwargs = dict(kwargs, training=bool(training))
         outputs = self.call(inputs, **kwargs)
         if self.activity_regularizer is not None:
-            self._losses = [self.activity_regularizer(o) / o.shape[0] for o in pytree.tree_leaves(outputs)
-                            if isinstance(o, torch.Tensor)]
+            for o in pytree.tree_leaves(outputs):
+                if isinstance(o, torch.Tensor):
+                    self.add_loss(self.activity_regularizer(o) / o.shape[0])
         previous_mask = explicit if explicit is not None else mask
         if previous_mask is not None or self._own_compute_mask:
             self._set_mask_metadata(inputs, outputs, previous_mask)
@@ -529,11 +563,18 @@ class Layer(torch.nn.Module):
         flat_outputs = pytree.tree_leaves(outputs)
         if all(getattr(t, "_keras_mask", None) is not None for t in flat_outputs):
             return
-        output_masks = self.compute_mask(inputs, previous_mask)
+        meta = any(isinstance(t, torch.Tensor) and t.is_meta for t in flat_outputs)
+        try:
+            output_masks = self.compute_mask(inputs, previous_mask)
+        except Exception:
+            if not meta:
+                raise
+            return  # a mask that needs values: known once the model runs on data
         if output_masks is None:
             return
         for tensor, m in zip(flat_outputs, pytree.tree_leaves(output_masks)):
-            if (m is not None and isinstance(tensor, torch.Tensor) and not tensor.is_meta
+            if (m is not None and isinstance(tensor, torch.Tensor)
+                    and (not tensor.is_meta or (isinstance(m, torch.Tensor) and m.is_meta))
                     and getattr(tensor, "_keras_mask", None) is None):
                 tensor._keras_mask = m
 
@@ -544,8 +585,10 @@ class Layer(torch.nn.Module):
             args = (kwargs.pop("inputs"),)
         inputs, extra = args[0], args[1:]
         if extra:
-            # Keras layers take one positional input; a second positional is `training` in some calls.
-            params = [p for p in self._call_params() if p not in ("self", "inputs")]
+            # Keras layers take one positional input; more positionals fill the parameters after the first
+            # (`call(self, targets, logits)` called as `layer(targets, logits)`, `training` in some calls).
+            params = [name for name, p in list(self._call_params().items())[1:]
+                      if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
             kwargs.update(dict(zip(params, extra)))
         if symbolic.is_symbolic((inputs, kwargs)):
             return self._symbolic_call(inputs, kwargs)
@@ -572,9 +615,20 @@ class Layer(torch.nn.Module):
             # A layer applied to plain arrays is a student looking at values: return a tensor that
             # `.numpy()`, `np.swapaxes` and `plt.imshow` accept (no autograd graph, on the CPU).
             with torch.no_grad():
-                out = self._invoke(inputs, bool(training), kwargs)
+                out = self._tracked_invoke(inputs, bool(training), kwargs)
             return pytree.tree_map(lambda t: t.cpu() if isinstance(t, torch.Tensor) else t, out)
-        return self._invoke(inputs, bool(training), kwargs)
+        return self._tracked_invoke(inputs, bool(training), kwargs)
+
+    def _tracked_invoke(self, inputs, training, kwargs):
+        """``_invoke``, clearing the losses of this layer and its sublayers first when it is the outermost call."""
+        depth = getattr(_CALL_DEPTH, "value", 0)
+        if depth == 0:
+            self._clear_losses()
+        _CALL_DEPTH.value = depth + 1
+        try:
+            return self._invoke(inputs, training, kwargs)
+        finally:
+            _CALL_DEPTH.value = depth
 
     def _device(self):
         for w in self._tracked_weights:
@@ -592,22 +646,32 @@ class Layer(torch.nn.Module):
         self.check_input(shapes)
         kwargs = dict(kwargs)
         training = kwargs.pop("training", None)
-        specs = symbolic.infer_outputs(lambda x, **kw: self._invoke(x, False, kw), (inputs,), kwargs)
+        try:
+            specs = symbolic.infer_outputs(lambda x, **kw: self._invoke(x, False, kw), (inputs,), kwargs)
+        except Exception:
+            if not any(getattr(t, "_mask_shape", None) is not None for t in pytree.tree_leaves((inputs, kwargs))):
+                raise
+            with symbolic.without_masks():  # a `call` that cannot use a mask of the meta device: build without
+                specs = symbolic.infer_outputs(lambda x, **kw: self._invoke(x, False, kw), (inputs,), kwargs)
+        masks = symbolic.output_mask_shapes() or []
         node_index = len(self._inbound_nodes)
         counter = iter(range(1 << 30))
 
         def make(spec):
             shape, dtype = spec
             i = next(counter)
-            return KerasTensor(shape, dtype, name=f"{self.name}_output_{i}" if i else self.name,
-                               history=(self, node_index, i))
+            tensor = KerasTensor(shape, dtype, name=f"{self.name}_output_{i}" if i else self.name,
+                                 history=(self, node_index, i))
+            if i < len(masks) and masks[i] is not None:
+                tensor._mask_shape = masks[i]
+            return tensor
 
         outputs = pytree.tree_map(make, specs, is_leaf=lambda p: isinstance(p, tuple) and len(p) == 2
                                   and isinstance(p[1], str))
         if training is not None:
             kwargs["training"] = training
         self._inbound_nodes.append(Node(self, (inputs,), kwargs, outputs))
-        self._losses = []
+        self._clear_losses()  # nothing computed while only shapes were inferred is a loss of a real call
         return outputs
 
     # ------------------------------------------------------------------ graph accessors
@@ -649,6 +713,10 @@ class Layer(torch.nn.Module):
                 value[0], "_keras_metric", False))) and name not in _TRAINER_METRIC_ATTRIBUTES:
             self.__dict__.setdefault("_tracked_metrics", {})[name] = value  # Keras tracks metric attributes
             Layer._metric_attributes += 1
+        elif value is None and name == "activation" and callable(self.__dict__.get("activation")):
+            # Keras layers skip an activation of None: `model.layers[-1].activation = None` turns a softmax
+            # head into logits (the Grad-CAM example). Layers here call their activation unconditionally.
+            value = activations.linear
         super().__setattr__(name, value)
 
     _metric_attributes = 0  # metrics ever assigned as layer attributes (none: Model.metrics skips the search)

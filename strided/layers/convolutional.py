@@ -17,6 +17,8 @@ The depthwise weight ``(in, multiplier, *k)`` is viewed (no copy) as torch's gro
 """
 from strided.layers import _util
 from strided.layers.lora import LoRAMixin
+from strided import ops
+from strided.backend.variable import keras_view
 from strided.ops import kernels
 from strided.utils import conv_utils, validation
 
@@ -155,8 +157,24 @@ class BaseConv(LoRAMixin, _ConvBase):
         if self.lora_rank:
             self.enable_lora(self.lora_rank, self.lora_alpha)
 
+    def convolution_op(self, inputs, kernel):
+        """The convolution of ``inputs`` with ``kernel`` in Keras layout ``(*kernel_size, in, filters)``.
+
+        Override it to change the kernel used, as Keras allows (the weight-standardized convolution of the
+        "subclassing conv layers" recipe); the bias and activation are applied after it.
+        """
+        return ops.conv(inputs, kernel, strides=list(self.strides), padding=self.padding,
+                        dilation_rate=self.dilation_rate, data_format=self.data_format)
+
     def call(self, inputs):
         kernel, bias = _util.meta_weights(inputs, self._merged_kernel(), self.bias)
+        if type(self).convolution_op is not BaseConv.convolution_op:
+            y = self.convolution_op(inputs, keras_view(self.kernel, kernel))
+            if bias is not None:
+                shape = (1,) * (self.rank + 1) + (-1,) if self.data_format == "channels_last" else \
+                    (1, -1) + (1,) * self.rank
+                y = y + bias.reshape(shape)
+            return self.activation(y)
         y = kernels.conv(inputs, kernel, bias, self.strides, self.padding, self.data_format,
                          self.dilation_rate, self.groups)
         return self.activation(y)

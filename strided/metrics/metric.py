@@ -3,9 +3,13 @@
 State lives in device tensors updated in place; ``update_state`` never syncs with the host (no
 ``.item()``), so a trainer can update metrics every step and read ``result()`` only at log time.
 """
+import functools
+
+import numpy as np
 import torch
 
 from strided import config
+from strided.backend.variable import Variable
 from strided.losses.loss import _as_tensor
 from strided.utils.registry import to_snake_case
 
@@ -21,6 +25,18 @@ def _divide_no_nan(a, b):
     return torch.where(b == 0, torch.zeros_like(a), a / torch.where(b == 0, torch.ones_like(b), b))
 
 
+def _skipped_while_building(update_state):
+    """``update_state`` that does nothing on the shape-only tensors of a symbolic call (a layer updating a
+    metric in ``call`` while a functional model is built, as the endpoint-layer pattern does)."""
+    @functools.wraps(update_state)
+    def wrapper(self, *args, **kwargs):
+        if any(getattr(a, "is_meta", False) is True for a in args) or \
+                any(getattr(v, "is_meta", False) is True for v in kwargs.values()):
+            return None
+        return update_state(self, *args, **kwargs)
+    return wrapper
+
+
 class Metric:
     """Base class of stateful metrics.
 
@@ -31,6 +47,11 @@ class Metric:
     """
 
     _keras_metric = True  # layers and models track metrics assigned as their attributes
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "update_state" in cls.__dict__:
+            cls.update_state = _skipped_while_building(cls.__dict__["update_state"])
 
     def __init__(self, dtype=None, name=None):
         self.name = name or to_snake_case(self.__class__.__name__)
@@ -47,14 +68,31 @@ class Metric:
     def _torch_dtype(self):
         return config.torch_dtype(self.dtype)
 
-    def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
-        """Creates a state tensor on the current device and tracks it in ``variables``."""
-        t = torch.zeros(tuple(shape), dtype=config.torch_dtype(dtype or self.dtype), device=config.get_device())
-        if initializer not in (None, "zeros"):
-            t.fill_(float(initializer))
-        self._variables.append(t)
-        self._variable_names.append(name or f"variable_{len(self._variables)}")
-        return t
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """Creates a state variable on the current device and tracks it in ``variables``.
+
+        As in Keras, the state is a non-trainable ``keras.Variable``: update it with ``assign``,
+        ``assign_add`` or ``assign_sub`` (in-place torch updates work too).
+
+        Args:
+            shape: the state shape (``()`` for a scalar).
+            initializer: an initializer (name, instance or callable) or a number to fill it with.
+            dtype: the state dtype (default: the metric's dtype).
+            aggregation: accepted for Keras compatibility (how replicas combine this state).
+            name: the state name.
+        """
+        dtype = dtype or self.dtype
+        shape = tuple(int(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+        name = name or f"variable_{len(self._variables) + 1}"
+        if initializer is None or isinstance(initializer, (int, float, np.number)):
+            value = torch.full(shape, 0.0 if initializer is None else float(initializer),
+                               dtype=config.torch_dtype(dtype))
+            variable = Variable(value, dtype=dtype, trainable=False, name=name)
+        else:
+            variable = Variable(initializer, shape=shape, dtype=dtype, trainable=False, name=name)
+        self._variables.append(variable)
+        self._variable_names.append(name)
+        return variable
 
     add_weight = add_variable
 
@@ -66,11 +104,10 @@ class Metric:
         """Moves the state to ``device`` the first time inputs arrive from another device."""
         if not self._variables or self._variables[0].device == device:
             return
-        moved = {id(v): v.to(device) for v in self._variables}
-        for attr, value in list(vars(self).items()):
-            if isinstance(value, torch.Tensor) and id(value) in moved:
-                setattr(self, attr, moved[id(value)])
-        self._variables = [moved[id(v)] for v in self._variables]
+        # In place (the data of each variable moves), so the metric's attributes and any other
+        # reference to a state variable keep pointing at the live state.
+        for v in self._variables:
+            v.data = v.data.to(device)
 
     def reset_state(self):
         """Resets all state to zero."""

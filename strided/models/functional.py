@@ -194,6 +194,31 @@ class Functional(Model):
                 raise ValueError(f"Input {i} of layer \"{self.name}\" is incompatible with the layer: expected "
                                  f"shape={expected}, found shape={tuple(shape)}")
 
+    def __call__(self, *args, **kwargs):
+        if args and isinstance(args[0], dict):
+            args = (self._inputs_from_names(args[0]),) + args[1:]
+        elif not args and isinstance(kwargs.get("inputs"), dict):
+            kwargs["inputs"] = self._inputs_from_names(kwargs["inputs"])
+        return super().__call__(*args, **kwargs)
+
+    def _inputs_from_names(self, inputs):
+        """A dict keyed by the names of the model's ``Input``s, for a model built on a list of inputs (or
+        one input), becomes that list (or tensor), as in Keras: ``model.fit({"image": x, "meta": m}, y)``."""
+        structure = self._input_structure
+        if isinstance(structure, dict):
+            return inputs
+        flat = [structure] if _is_kt(structure) else structure
+        if not isinstance(flat, (list, tuple)) or not all(_is_kt(t) for t in flat):
+            return inputs
+        names = [t.name for t in flat]
+        missing = [n for n in names if n not in inputs]
+        if missing:
+            raise ValueError(f"Model '{self.name}' was called with a dict of inputs keyed {sorted(inputs)}, but "
+                             f"its inputs are named {names}: missing {missing}. Key the dict by the names of "
+                             "the `Input`s (their `name=` argument), or pass a list in the order of the inputs.")
+        values = [inputs[n] for n in names]
+        return values[0] if _is_kt(structure) else values
+
     def _flatten_call_inputs(self, inputs):
         if isinstance(self._input_structure, dict):
             if not isinstance(inputs, dict):

@@ -141,7 +141,8 @@ class Model(Trainer, Layer):
                 return x.to(device)
             return to_tensor(x, device=device) if is_plain_data(x) else x
 
-        inputs = self._adjust_string_rank(pytree.tree_map(convert, inputs, is_leaf=_is_string_leaf))
+        inputs = self._adjust_input_rank(self._adjust_string_rank(pytree.tree_map(convert, inputs,
+                                                                                  is_leaf=_is_string_leaf)))
         shapes = pytree.tree_map(_shape_of, inputs, is_leaf=lambda x: isinstance(x, (torch.Tensor, np.ndarray)))
         if not self.built:
             self._maybe_build(_with_none_batch(shapes))
@@ -152,9 +153,9 @@ class Model(Trainer, Layer):
             if training is None and torch.is_grad_enabled():
                 # a direct call (not fit/evaluate/predict, which pass `training`): values to look at
                 with torch.no_grad():
-                    out = self._invoke(inputs, bool(self._direct_call_training), kwargs)
+                    out = self._tracked_invoke(inputs, bool(self._direct_call_training), kwargs)
                 return pytree.tree_map(lambda t: t.cpu() if isinstance(t, torch.Tensor) else t, out)
-            return self._invoke(inputs, bool(training), kwargs)
+            return self._tracked_invoke(inputs, bool(training), kwargs)
 
     def _adjust_string_rank(self, inputs):
         """``(batch,)`` text for an ``Input(shape=(1,), dtype="string")`` gets its last axis, as Keras's

@@ -13,6 +13,7 @@ from strided import config
 from strided.ops.core import convert_to_tensor
 from strided.ops.numpy_ops import _float
 from strided.utils import conv_utils
+from strided.utils.numerical import normalize_tensor
 
 _EPSILON = 1e-7  # Keras's backend.epsilon()
 _t = convert_to_tensor
@@ -34,12 +35,7 @@ def moments(x, axes, keepdims=False, synchronized=False):
 
 def normalize(x, axis=-1, order=2, epsilon=None):
     """``x`` divided by its ``order``-norm along ``axis`` (at least ``epsilon``, default 1e-7)."""
-    x = _float(x)
-    epsilon = _EPSILON if epsilon is None else epsilon
-    if order == 2:
-        return x * torch.rsqrt(torch.clamp(torch.sum(x * x, dim=axis, keepdim=True), min=epsilon))
-    norm = torch.linalg.vector_norm(x, ord=order, dim=axis, keepdim=True)
-    return x / torch.clamp(norm, min=epsilon)
+    return normalize_tensor(_float(x), axis, order, _EPSILON if epsilon is None else epsilon)
 
 
 def _per_axis(value, x, axis):

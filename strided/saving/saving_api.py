@@ -16,7 +16,7 @@ import tempfile
 from strided.saving import keras_format, legacy_h5, serialization_lib
 from strided.saving.serialization_lib import _clean_value
 from strided.utils import object_registration
-from strided import optimizers
+from strided import losses, metrics, optimizers
 
 
 def _h5py():
@@ -134,22 +134,27 @@ def compile_from_config(model, config):
         opt.pop("module", None)
         opt["registered_name"] = None
         kwargs["optimizer"] = optimizers.deserialize(opt)
-    for key in ("loss", "metrics", "weighted_metrics"):
+    for key, module in (("loss", losses), ("metrics", metrics), ("weighted_metrics", metrics)):
         if key in kwargs:
-            kwargs[key] = _plain_names(kwargs[key])
+            kwargs[key] = _plain_names(kwargs[key], module.deserialize)
     model.compile(**kwargs)
 
 
-def _plain_names(value):
-    """Keras writes functions as ``{'class_name': 'function', 'config': 'name'}``: use the name."""
+def _plain_names(value, deserialize):
+    """The objects of a saved ``loss``/``metrics`` entry.
+
+    Keras writes functions as ``{'class_name': 'function', 'config': 'name'}`` (the name is used) and
+    objects as ``{'module', 'class_name', 'config'}`` (deserialized here: ``compile`` would read a bare
+    dict as one loss per output, keyed by output name); other dicts are those per-output mappings.
+    """
     if isinstance(value, dict):
         if value.get("class_name") == "function":
             return value.get("config")
-        if "class_name" in value:
-            return value
-        return {k: _plain_names(v) for k, v in value.items()}
+        if "class_name" in value and "config" in value:
+            return deserialize(value)
+        return {k: _plain_names(v, deserialize) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain_names(v) for v in value]
+        return [_plain_names(v, deserialize) for v in value]
     return value
 
 

@@ -10,6 +10,7 @@ epoch ends); evaluation runs without autograd.
 import collections.abc
 import contextlib
 import gc
+import inspect
 import os
 import warnings
 
@@ -354,6 +355,16 @@ class Trainer:
             total = torch.zeros((), device=first.device)
         return total
 
+    def _compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Calls `compute_loss`, passing `training` only where it is accepted.
+
+        An override of `compute_loss` written before Keras 3.3 has no `training` argument (the
+        knowledge-distillation example): Keras calls such overrides without it, and so do we.
+        """
+        if _accepts_training(self.compute_loss):
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics and returns all metric results (device tensors)."""
         if y is not None and self.compiled_metrics is not None:
@@ -398,7 +409,7 @@ class Trainer:
     def _forward_loss(self, x, y, sample_weight):
         with self._autocast():
             y_pred = self(x, training=True)
-            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
         return loss, y_pred
 
     @staticmethod
@@ -564,7 +575,7 @@ class Trainer:
         with self._autocast():
             y_pred = self(x, training=False)
             self._check_labels_once(y, y_pred)
-            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         self._track_loss(loss, x)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -839,10 +850,15 @@ class Trainer:
         return next(iter(adapter.make_iterator()))
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """Runs a single gradient update on one batch; returns the loss/metrics (running over calls)."""
+        """Runs a single gradient update on one batch; returns the loss/metrics of this batch.
+
+        As in Keras 3, the metrics are reset first, so the values are those of this batch alone (not a
+        running mean over calls): custom loops and GANs print and act on them.
+        """
         self._assert_compiled("train_on_batch")
         self._setup_distribution()
         batch = self._single_batch(x, y, sample_weight, class_weight)
+        self.reset_metrics()
         if self._distributed:
             # The batch is the global one, as in fit: each rank trains on its share of it.
             batch, self._global_batch_size = _local_share(batch)
@@ -862,6 +878,23 @@ class Trainer:
         with torch.no_grad():
             out = self.predict_step(self._single_batch(x, None, None))
         return _concat_to_numpy([out])
+
+
+def _accepts_training(method):
+    """Whether a (bound) `compute_loss` takes a `training` argument; cached per function."""
+    func = getattr(method, "__func__", method)
+    cached = _SIGNATURES.get(func)
+    if cached is None:
+        try:
+            params = inspect.signature(method).parameters.values()
+        except (TypeError, ValueError):
+            params = ()
+        cached = any(p.name == "training" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        _SIGNATURES[func] = cached
+    return cached
+
+
+_SIGNATURES = {}  # compute_loss function -> takes `training` (a plain dict: torch.compile traces through it)
 
 
 def _count(x):

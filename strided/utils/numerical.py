@@ -1,5 +1,6 @@
-"""NumPy helpers from ``keras.utils``: one-hot encoding and normalisation."""
+"""Helpers from ``keras.utils``: one-hot encoding and normalisation."""
 import numpy as np
+import torch
 
 
 def to_categorical(x, num_classes=None):
@@ -35,8 +36,29 @@ def to_categorical(x, num_classes=None):
 
 
 def normalize(x, axis=-1, order=2):
-    """Scales ``x`` to unit ``order``-norm along ``axis`` (zeros stay zeros)."""
+    """Scales ``x`` to unit ``order``-norm along ``axis`` (zeros stay zeros), as ``keras.utils.normalize``.
+
+    Args:
+        x: a NumPy array (or array-like), or a tensor.
+        axis: the axis along which to normalize.
+        order: the norm order (``2``: L2 norm).
+
+    Returns:
+        A NumPy array for NumPy input; for a tensor, a tensor (``keras.ops.normalize``), so that gradients
+        flow through it inside a training step, as Keras does with backend tensors.
+    """
+    if isinstance(x, torch.Tensor):
+        return normalize_tensor(x if x.is_floating_point() else x.to(torch.get_default_dtype()), axis, order)
     x = np.asarray(x, dtype="float32") if not np.issubdtype(np.asarray(x).dtype, np.floating) else np.asarray(x)
     norm = np.atleast_1d(np.linalg.norm(x, order, axis))
     norm[norm == 0] = 1
     return x / np.expand_dims(norm, axis)
+
+
+def normalize_tensor(x, axis=-1, order=2, epsilon=1e-7):
+    """``x`` (a float tensor) divided by its ``order``-norm along ``axis``, at least ``epsilon``: the formula of
+    ``keras.ops.normalize``, shared by ``ops.normalize`` and ``utils.normalize``."""
+    if order == 2:
+        return x * torch.rsqrt(torch.clamp(torch.sum(x * x, dim=axis, keepdim=True), min=epsilon))
+    norm = torch.linalg.vector_norm(x, ord=order, dim=axis, keepdim=True)
+    return x / torch.clamp(norm, min=epsilon)
