@@ -22,6 +22,8 @@ do, either images or a dict ``{"images": ..., "labels": ..., "segmentation_masks
 passed through) and return the same structure.
 """
 
+import numbers
+
 import numpy as np
 import torch
 
@@ -29,6 +31,7 @@ from strided.layers.random_preprocessing import (
     RandomBrightness, RandomContrast, _RandomImageLayer, image_affine_transform,
 )
 from strided.ops.image import hsv_to_rgb, rgb_to_hsv
+from strided.utils import validation
 
 __all__ = ["RandomInvert", "Solarization", "RandomPosterization", "AutoContrast", "RandomSaturation", "RandomHue",
            "RandomColorJitter", "RandomErasing", "MixUp", "CutMix", "RandomShear"]
@@ -46,10 +49,11 @@ def _base_factor(factor, bounds, name="factor"):
     msg = (f"The `{name}` argument should be a number (or a list of two numbers) in the range "
            f"[{bounds[0]}, {bounds[1]}]. Received: factor={factor}")
     if isinstance(factor, (tuple, list)):
-        if len(factor) != 2 or factor[0] > bounds[1] or factor[1] < bounds[0]:
+        if (len(factor) != 2 or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in factor)
+                or factor[0] > bounds[1] or factor[1] < bounds[0]):
             raise ValueError(msg)
-        lower, upper = sorted(factor)
-        return lower, upper
+        validation.ordered_pair(factor[0], factor[1], name, factor)  # Keras sorts a reversed pair silently
+        return tuple(factor)
     if isinstance(factor, (int, float)) and not isinstance(factor, bool):
         if factor < bounds[0] or factor > bounds[1]:
             raise ValueError(msg)
@@ -62,7 +66,11 @@ def _keras_value_range(value_range):
     if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
         raise ValueError(f"The `value_range` argument should be a list of two numbers. "
                          f"Received: value_range={value_range}")
-    return sorted(value_range)
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value_range):
+        raise ValueError(f"The `value_range` argument should be a list of two numbers. "
+                         f"Received: value_range={value_range}")
+    validation.ordered_pair(value_range[0], value_range[1], "value_range", value_range)  # Keras sorts it
+    return list(value_range)
 
 
 def _rescale(x, original, target):
@@ -189,8 +197,8 @@ def _solarization_factor(factor, name):
             raise ValueError(_SOLARIZATION_ERROR + f"Received: {name}={factor}")
         check(factor[0])
         check(factor[1])
-        lower, upper = sorted(factor)
-        return lower, upper
+        validation.ordered_pair(factor[0], factor[1], name, factor)  # Keras sorts a reversed pair silently
+        return tuple(factor)
     if isinstance(factor, (int, float)) and not isinstance(factor, bool):
         check(factor)
         return 0, factor
@@ -786,8 +794,8 @@ def _shear_factor(factor, name):
             raise ValueError(_SHEAR_ERROR + f"Received: {name}={factor}")
         check(factor[0])
         check(factor[1])
-        lower, upper = sorted(factor)
-        return lower, upper
+        validation.ordered_pair(factor[0], factor[1], name, factor)  # Keras sorts a reversed pair silently
+        return tuple(factor)
     if isinstance(factor, (int, float)) and not isinstance(factor, bool):
         check(factor)
         return -abs(factor), abs(factor)
