@@ -148,7 +148,8 @@ class Layer(torch.nn.Module):
         self._tracked_weights = []  # creation order (Keras order)
         self._inbound_nodes = []
         self._losses = []  # activity regularization losses of the latest call
-        self.activity_regularizer = regularizers.get(activity_regularizer) if activity_regularizer else None
+        self.activity_regularizer = regularizers.get(activity_regularizer, "activity_regularizer") \
+            if activity_regularizer is not None else None
         batch_input_shape = kwargs.get("batch_input_shape")
         input_shape = kwargs.get("input_shape")
         if input_shape is None and kwargs.get("input_dim") is not None:
@@ -159,6 +160,9 @@ class Layer(torch.nn.Module):
             batch_input_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
         self._batch_input_shape = tuple(batch_input_shape) if batch_input_shape is not None else None
         self._initial_weights = kwargs.get("weights")
+        if self._initial_weights is not None and not isinstance(self._initial_weights, (list, tuple)):
+            raise TypeError("Invalid type for argument `weights`. Expected a list of arrays (as `get_weights()` "
+                            f"returns). Received weights={self._initial_weights!r}.")
         self._call_takes_training = "training" in self._call_params()
         self._call_takes_mask = "mask" in self._call_params()
         # A layer with its own compute_mask may make a mask from unmasked inputs (Embedding, Masking).
@@ -222,7 +226,9 @@ class Layer(torch.nn.Module):
             overwrite_with_gradient: optimizers replace the weight by its gradient (``Variable``).
         """
         shape = tuple(int(s) for s in (shape or ()))
-        init = initializers.get(initializer)
+        if initializer is None:  # Keras: glorot_uniform for float weights, zeros for the others
+            initializer = "glorot_uniform" if "float" in str(dtype or self.dtype) else "zeros"
+        init = initializers.get(initializer, "initializer")
         value = init(shape, dtype=dtype or self.dtype)
         value = torch.as_tensor(value, dtype=config.torch_dtype(dtype or self.dtype))
         if torch_layout is not None:

@@ -155,7 +155,7 @@ class RandomInvert(_ImageDataLayer):
 
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         self.factor = _base_factor(factor, (0, 1))
-        self.value_range = value_range
+        self.value_range = _keras_value_range(value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
     def get_random_transformation(self, data, training=True, seed=None):
@@ -435,7 +435,7 @@ class RandomHue(_ImageDataLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         self.factor = _base_factor(factor, (0, 1))
-        self.value_range = value_range
+        self.value_range = _keras_value_range(value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
     def get_random_transformation(self, data, training=True, seed=None):
@@ -503,15 +503,15 @@ class RandomColorJitter(_ImageDataLayer):
         # The sub-layers draw with seeds taken from this layer's generator, so one seed drives them all
         # without making their draws equal.
         fmt = self.data_format
-        self._steps = {
-            "brightness": None if brightness_factor is None else RandomBrightness(
-                brightness_factor, value_range=value_range, data_format=fmt),
-            "contrast": None if contrast_factor is None else RandomContrast(
-                contrast_factor, value_range=value_range, data_format=fmt),
-            "saturation": None if saturation_factor is None else RandomSaturation(
-                saturation_factor, value_range=value_range, data_format=fmt),
-            "hue": None if hue_factor is None else RandomHue(hue_factor, value_range=value_range, data_format=fmt),
-        }
+        self._steps = {}
+        for key, cls, value in (("brightness", RandomBrightness, brightness_factor),
+                                ("contrast", RandomContrast, contrast_factor),
+                                ("saturation", RandomSaturation, saturation_factor), ("hue", RandomHue, hue_factor)):
+            try:
+                self._steps[key] = None if value is None else cls(value, value_range=value_range, data_format=fmt)
+            except (ValueError, TypeError) as e:  # name this layer's argument, not the sub-layer's `factor`
+                raise type(e)(f"Invalid value for argument `{key}_factor` of RandomColorJitter "
+                              f"({key}_factor={value!r}): {e}") from None
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
@@ -600,7 +600,7 @@ class RandomErasing(_ImageDataLayer):
         self.factor = _base_factor(factor, (0, 1))
         self.scale = _base_factor(scale, (0, 1), name="scale")
         self.fill_value = fill_value
-        self.value_range = value_range
+        self.value_range = _keras_value_range(value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
     def _fill(self, shape, generator, device):
@@ -787,7 +787,8 @@ _SHEAR_ERROR = "The `factor` argument should be a number (or a list of two numbe
 def _shear_factor(factor, name):
     def check(v):
         if v > 1.0 or v < 0.0:
-            raise ValueError(_SHEAR_ERROR + f"Received: input_number={v}")
+            # Keras's text, then the argument it came from (Keras's names only `input_number`)
+            raise ValueError(_SHEAR_ERROR + f"Received: input_number={v} (argument `{name}`={factor!r})")
 
     if isinstance(factor, (tuple, list)):
         if len(factor) != 2:

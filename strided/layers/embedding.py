@@ -72,6 +72,9 @@ class Embedding(QuantizationMixin, Layer):
         self.lora_enabled = False
         super().__init__(**kwargs)
         if weights is not None:
+            if not (isinstance(weights, (list, tuple)) or hasattr(weights, "shape")):
+                raise TypeError("Invalid type for argument `weights`. Expected the embedding table, an array of "
+                                f"shape (input_dim, output_dim), or a list of one. Received weights={weights!r}.")
             self.build()
             self.set_weights(weights if isinstance(weights, list) and len(weights) == 1 else [weights])
 

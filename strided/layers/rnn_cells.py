@@ -118,6 +118,8 @@ def _gate_linear(x, weight, bias, gates, masks):
 class _RecurrentCell(DropoutRNNCell, Layer):
     """Weights and arguments shared by SimpleRNNCell, LSTMCell and GRUCell."""
 
+    _input_rank = 3  # the RNN running it takes (batch, timesteps, features)
+
     _gates = 1
 
     def __init__(self, units, activation, use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
