@@ -150,8 +150,9 @@ class Optimizer:
                  gradient_accumulation_steps=None, name=None, **kwargs):
         if kwargs.pop("decay", None) is not None:
             warnings.warn("Argument `decay` is no longer supported and will be ignored.")
-        if "lr" in kwargs:  # tf.keras 1/2 spelling
+        if "lr" in kwargs:  # tf.keras 1/2 spelling: accepted with tf.keras 2's warning (Keras 3 refuses it)
             learning_rate = kwargs.pop("lr")
+            warnings.warn("The `lr` argument is deprecated, use `learning_rate` instead.", stacklevel=3)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
         self.name = name or to_snake_case(self.__class__.__name__)
