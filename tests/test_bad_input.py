@@ -249,3 +249,17 @@ def test_duplicate_layer_names_are_refused_at_build():
     check(lambda: models.Model(inp, out), ValueError, "'d'", "2 times")
     check(lambda: keras.Sequential([layers.Input((4,)), layers.Dense(3, name="d"), layers.Dense(3, name="d")]),
           ValueError, "'d'", "unique names")
+
+
+# ------------------------------------------------------------------ tf.keras 2 leniencies kept on purpose
+
+def test_tf_keras_2_spellings_are_kept(tmp_path):
+    with pytest.warns(UserWarning, match="`lr` argument is deprecated"):
+        opt = optimizers.Adam(lr=0.01)
+    assert opt.learning_rate == pytest.approx(0.01)
+    model = keras.Sequential([layers.Input((4,)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics="accuracy")
+    history = model.fit(X, Y, verbose=0)
+    assert "accuracy" in history.history
+    model.save_weights(str(tmp_path / "w.h5"))  # the Keras 2 layout
+    model.load_weights(str(tmp_path / "w.h5"))

@@ -20,7 +20,6 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import strided as keras  # noqa: E402
 from strided import callbacks, layers, optimizers  # noqa: E402
 
 EXAMPLES = int(os.environ.get("STRIDED_HYPOTHESIS_EXAMPLES", "30"))

@@ -2,7 +2,7 @@
 import numbers
 
 from strided.layers.base import Layer
-from strided.utils import conv_utils, validation
+from strided.utils import conv_utils
 from strided import config
 from strided import activations, constraints, initializers, regularizers
 

@@ -160,7 +160,7 @@ class Embedding(QuantizationMixin, Layer):
     def call(self, inputs):
         try:
             out = self._lookup(inputs)
-        except (IndexError, RuntimeError) as e:
+        except (IndexError, RuntimeError):
             # torch's "index out of range in self" (on the CPU; CUDA asserts on the device instead):
             # name the layer, its input_dim and the offending indices. Checked only on failure, so the
             # fast path pays nothing.

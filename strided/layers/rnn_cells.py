@@ -10,7 +10,6 @@ Besides ``call``, the built-in cells split a step in two so that an RNN can proj
 all time steps in one matrix product before the loop (the part that does not depend on the state):
 ``_project_inputs(x, dropout_mask)`` and ``_recurrent_step(projected_t, states, recurrent_mask)``.
 """
-import numbers
 
 import torch
 import torch.nn.functional as F
