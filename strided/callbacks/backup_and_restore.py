@@ -1,5 +1,6 @@
 """BackupAndRestore: backs training state up each epoch and resumes an interrupted `fit` from it."""
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -7,6 +8,7 @@ import torch
 from strided.callbacks.callback import Callback
 from strided.utils import tree
 from strided.distribution import distribution_lib as distribute
+from strided.utils.file_utils import atomic_path
 
 
 def _optimizer_state(optimizer):
@@ -36,6 +38,10 @@ def _load_optimizer_state(optimizer, state):
                 var.copy_(value.to(var.device))
 
 
+class BackupError(ValueError):
+    """A file in a ``BackupAndRestore`` directory that strided did not write (nothing of it was loaded)."""
+
+
 class BackupAndRestore(Callback):
     """Backs up the training state so that an interrupted `fit` resumes where it stopped.
 
@@ -53,6 +59,9 @@ class BackupAndRestore(Callback):
 
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True):
         super().__init__()
+        if not isinstance(backup_dir, (str, os.PathLike)) and backup_dir:
+            raise TypeError(f"Invalid type for argument `backup_dir`. Expected a path (str or os.PathLike). "
+                            f"Received backup_dir={backup_dir!r} of type {type(backup_dir).__name__}.")
         if not backup_dir:
             raise ValueError(f"Empty `backup_dir` argument passed. Received: backup_dir={backup_dir!r}")
         if save_freq != "epoch" and save_freq is not False and (
@@ -68,16 +77,42 @@ class BackupAndRestore(Callback):
         self._current_epoch = 0
         self._batches_seen = 0
 
+    def _read_backup(self, path):
+        """The state saved by ``_save``; anything else (a foreign or hostile file) is refused unread.
+
+        ``weights_only=True`` makes torch's unpickler refuse every global outside plain tensors and
+        containers, so no code from the file runs; the structure is then checked before any of it is used.
+        """
+        try:
+            with warnings.catch_warnings():  # torch warns about a foreign pickle protocol before refusing it
+                warnings.simplefilter("ignore")
+                state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:  # torch's UnpicklingError, a truncated/zip error, ...
+            raise BackupError(
+                f"BackupAndRestore: the file {path!r} in backup_dir={self.backup_dir!r} is not a strided backup "
+                f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). Nothing was loaded. Remove "
+                "the file, or pass another `backup_dir`.") from None
+        ok = (isinstance(state, dict) and isinstance(state.get("weights"), (list, tuple))
+              and all(torch.is_tensor(w) for w in state["weights"])
+              and isinstance(state.get("epoch"), int) and not isinstance(state.get("epoch"), bool)
+              and state["epoch"] >= 0)
+        if not ok:
+            raise BackupError(
+                f"BackupAndRestore: the file {path!r} in backup_dir={self.backup_dir!r} is not a strided backup "
+                "(it lacks the weights list and epoch strided writes). Nothing was loaded. Remove the file, or "
+                "pass another `backup_dir`.")
+        return state
+
     def on_train_begin(self, logs=None):
         path = self._state_path
         if not os.path.exists(path):
             return
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception:
+            state = self._read_backup(path)
+        except BackupError:
             if not os.path.exists(self._prev_state_path):
                 raise
-            state = torch.load(self._prev_state_path, map_location="cpu", weights_only=True)
+            state = self._read_backup(self._prev_state_path)
         if not getattr(self.model, "built", True):
             raise ValueError("To use the BackupAndRestore callback, your model must be built before you call "
                              f"`fit()`. Model {self.model} is unbuilt. You can build it beforehand by calling it "
@@ -124,6 +159,5 @@ class BackupAndRestore(Callback):
         }
         if self.double_checkpoint and os.path.exists(self._state_path):
             os.replace(self._state_path, self._prev_state_path)
-        tmp = self._state_path + ".tmp"
-        torch.save(state, tmp)
-        os.replace(tmp, self._state_path)
+        with atomic_path(self._state_path) as tmp:
+            torch.save(state, tmp)

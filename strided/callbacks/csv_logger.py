@@ -22,7 +22,13 @@ class CSVLogger(Callback):
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
+        if not isinstance(separator, str):
+            raise TypeError(f"Invalid type for argument `separator`. Expected a string. "
+                            f"Received separator={separator!r} of type {type(separator).__name__}.")
         self.sep = separator
+        if not isinstance(filename, (str, os.PathLike)):
+            raise TypeError(f"Invalid type for argument `filename`. Expected a path (str or os.PathLike). "
+                            f"Received filename={filename!r} of type {type(filename).__name__}.")
         self.filename = os.fspath(filename)
         self.append = append
         self.writer = None

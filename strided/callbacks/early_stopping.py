@@ -3,6 +3,7 @@ import warnings
 
 
 from strided.callbacks.monitor_callback import MonitorCallback
+from strided.utils import validation
 
 
 class EarlyStopping(MonitorCallback):
@@ -23,8 +24,9 @@ class EarlyStopping(MonitorCallback):
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
                  restore_best_weights=False, start_from_epoch=0):
-        super().__init__(monitor, mode, min_delta=min_delta)
-        self.patience = patience
+        super().__init__(monitor, mode, baseline=baseline, min_delta=min_delta)
+        self.best = None
+        self.patience = validation.positive_int(patience, "patience", allow_zero=True)
         self.verbose = verbose
         self.baseline = baseline
         self.wait = 0
@@ -32,7 +34,7 @@ class EarlyStopping(MonitorCallback):
         self.restore_best_weights = restore_best_weights
         self.best_weights = None
         self.best_epoch = 0
-        self.start_from_epoch = start_from_epoch
+        self.start_from_epoch = validation.positive_int(start_from_epoch, "start_from_epoch", allow_zero=True)
 
     def on_train_begin(self, logs=None):
         self.wait = 0
@@ -42,6 +44,7 @@ class EarlyStopping(MonitorCallback):
         self.best_epoch = 0
 
     def on_epoch_end(self, epoch, logs=None):
+        self._check_monitor_available(logs)
         if self.monitor_op is None:
             self._set_monitor_op()
         current = self.get_monitor_value(logs)

@@ -1,5 +1,6 @@
 """LambdaCallback: a callback made of functions given for its hooks."""
 from strided.callbacks.callback import Callback
+from strided.utils import validation
 
 
 class LambdaCallback(Callback):
@@ -24,4 +25,4 @@ class LambdaCallback(Callback):
                 raise ValueError(f"Invalid argument `{name}` for LambdaCallback. Expected one of the "
                                  f"`on_*` callback hooks. Received: {name}={fn!r}")
             if fn is not None:
-                setattr(self, name, fn)
+                setattr(self, name, validation.callable_or_none(fn, name, "a function"))

@@ -16,6 +16,9 @@ class LearningRateScheduler(Callback):
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
+        if not callable(schedule):
+            raise TypeError("Invalid type for argument `schedule`. Expected a function `(epoch, lr) -> new_lr`. "
+                            f"Received schedule={schedule!r} of type {type(schedule).__name__}.")
         self.schedule = schedule
         self.verbose = verbose
 

@@ -23,6 +23,8 @@ class ModelCheckpoint(MonitorCallback):
 
     _writes_files = True  # under data parallelism only rank 0 keeps it
 
+    _baseline_name = "initial_value_threshold"
+
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", save_freq="epoch", initial_value_threshold=None, **kwargs):
         if "period" in kwargs:  # tf.keras 1 spelling
@@ -33,6 +35,9 @@ class ModelCheckpoint(MonitorCallback):
             raise TypeError(f"ModelCheckpoint got unexpected keyword arguments: {sorted(kwargs)}")
         super().__init__(monitor, mode, initial_value_threshold)
         self.verbose = verbose
+        if not isinstance(filepath, (str, os.PathLike)):
+            raise TypeError(f"Invalid type for argument `filepath`. Expected a path (str or os.PathLike). "
+                            f"Received filepath={filepath!r} of type {type(filepath).__name__}.")
         self.filepath = os.fspath(filepath)
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
@@ -56,6 +61,8 @@ class ModelCheckpoint(MonitorCallback):
             self._save_model(self._current_epoch, batch, dict(logs or {}))
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.save_best_only:
+            self._check_monitor_available(logs)
         if self.monitor_op is None and self.save_best_only:
             self._set_monitor_op()
         if self.save_freq == "epoch":

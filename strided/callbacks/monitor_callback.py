@@ -1,9 +1,9 @@
 """MonitorCallback: the base of callbacks that watch a metric (its mode and best value)."""
-import warnings
 
 import numpy as np
 
 from strided.callbacks.callback import Callback
+from strided.utils import validation
 
 
 _MAX_HINTS = ("acc", "auc", "precision", "recall", "iou", "f1", "fbeta", "r2", "top_k", "true_positives",
@@ -54,15 +54,36 @@ class MonitorCallback(Callback):
 
     def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0):
         super().__init__()
-        if mode not in ("auto", "min", "max"):
-            warnings.warn(f"{self.__class__.__name__} mode '{mode}' is unknown, fallback to auto mode.",
-                          stacklevel=2)
-            mode = "auto"
+        # Keras warns and falls back to 'auto' for an unknown mode; a typo there silently flips what
+        # counts as an improvement, so strided refuses it.
+        mode = validation.one_of(mode, "mode", ("auto", "min", "max"), case_insensitive=False)
+        if not isinstance(monitor, str):
+            raise TypeError(f"Invalid type for argument `monitor`. Expected the name of a logged value (a string). "
+                            f"Received monitor={monitor!r} of type {type(monitor).__name__}.")
         self.monitor = monitor
         self.mode = mode
-        self.best = baseline
-        self.min_delta = abs(min_delta)
+        self.best = validation.optional_number(baseline, self._baseline_name)
+        self.min_delta = abs(validation.number(min_delta, "min_delta"))
         self.monitor_op = None
+        self._monitor_checked = False
+
+    _baseline_name = "baseline"  # the constructor argument that gives ``baseline`` (ModelCheckpoint: its own)
+
+    def _check_monitor_available(self, logs):
+        """Raises once the epoch's logs show the monitored name is not logged at all (Keras raises too).
+
+        Runs at the end of the first epoch, the first moment the full set of logged names is known.
+        """
+        if self._monitor_checked or logs is None:
+            return
+        if self.monitor not in logs:
+            available = sorted(logs)
+            hint = ""
+            if self.monitor.startswith("val_") and not any(k.startswith("val_") for k in available):
+                hint = " No validation values are logged: pass `validation_data` or `validation_split` to `fit()`."
+            raise ValueError(f"{self.__class__.__name__} callback received monitor={self.monitor!r}, but the "
+                             f"logs of the epoch have no such value. Available names: {available}.{hint}")
+        self._monitor_checked = True
 
     def _set_monitor_op(self):
         mode = self.mode

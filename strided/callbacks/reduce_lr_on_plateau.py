@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 
 from strided.callbacks.monitor_callback import MonitorCallback
+from strided.utils import validation
 
 
 class ReduceLROnPlateau(MonitorCallback):
@@ -27,14 +28,15 @@ class ReduceLROnPlateau(MonitorCallback):
         if kwargs:
             raise TypeError(f"ReduceLROnPlateau got unexpected keyword arguments: {sorted(kwargs)}")
         super().__init__(monitor, mode, min_delta=min_delta)
+        validation.number(factor, "factor")
         if factor >= 1.0:
             raise ValueError("ReduceLROnPlateau does not support a factor >= 1.0. "
                              f"Received factor={factor}")
-        self.factor = factor
-        self.min_lr = min_lr
-        self.patience = patience
+        self.factor = validation.number(factor, "factor", low=0.0)
+        self.min_lr = validation.number(min_lr, "min_lr", low=0.0)
+        self.patience = validation.positive_int(patience, "patience", allow_zero=True)
         self.verbose = verbose
-        self.cooldown = cooldown
+        self.cooldown = validation.positive_int(cooldown, "cooldown", allow_zero=True)
         self.cooldown_counter = 0
         self.wait = 0
 
@@ -55,6 +57,8 @@ class ReduceLROnPlateau(MonitorCallback):
         logs = logs if logs is not None else {}
         if self.monitor_op is None:
             self._reset()
+        if not self.monitor.startswith("learning_rate"):  # the learning rate is logged below
+            self._check_monitor_available(logs)
         optimizer = self.model.optimizer
         if hasattr(optimizer, "optimizers"):  # a MultiOptimizer: log and reduce each inner optimizer's rate
             for opt in optimizer.optimizers:

@@ -164,6 +164,26 @@ def num_samples(structure):
     return int(leaves[0].shape[0]) if leaves else 0
 
 
+def _check_sample_weight_shape(y, sample_weight, arg_prefix=""):
+    """Per-sample weights are ``(n,)`` or shaped like the leading axes of ``y`` (``(n, timesteps)`` for
+    sequences); anything else would broadcast wrongly inside the loss (a torch size mismatch)."""
+    if y is None or sample_weight is None:
+        return
+    ys, sws = tree.flatten(y, none_is_leaf=False), tree.flatten(sample_weight, none_is_leaf=False)
+    if len(sws) == 1 and len(ys) > 1:
+        ys = ys[:1]
+    for yt, sw in zip(ys, sws):
+        y_shape, sw_shape = tuple(getattr(yt, "shape", ())), tuple(getattr(sw, "shape", ()))
+        if len(sw_shape) <= 1:
+            continue
+        leading = sw_shape == y_shape[:len(sw_shape)]
+        squeezable = sw_shape[-1] == 1 and sw_shape[:-1] == y_shape[:len(sw_shape) - 1]  # Keras squeezes (n, 1)
+        if not (leading or squeezable):
+            raise ValueError(f"Invalid value for argument `{arg_prefix}sample_weight`: expected an array of shape "
+                             f"(num_samples,) or the leading axes of `y` {y_shape}. Received sample_weight of "
+                             f"shape {sw_shape}.")
+
+
 # ------------------------------------------------------------------ adapters
 
 
@@ -186,6 +206,7 @@ class ArrayAdapter:
             detail = ", ".join(f"{k} sizes: {sorted(v)}" for k, v in sizes.items())
             raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain the same number of "
                              f"samples. Received: {detail}.")
+        _check_sample_weight_shape(y, sample_weight, arg_prefix)
         if check_nan:
             check_finite(x, arg_prefix + "x")
             check_finite(y, arg_prefix + "y")
@@ -310,17 +331,39 @@ def _prefetched(dataset, order, workers):
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def class_weight_to_sample_weight(class_weight, y, device=None):
-    """Per-sample weights `class_weight[class of y]` (one-hot rows use their argmax), on the device."""
-    if isinstance(y, (list, tuple, dict)):
-        raise ValueError("`class_weight` is only supported for Models with a single output.")
+def check_class_weight(class_weight, num_classes=None):
+    """``class_weight`` maps class indices (integers, < ``num_classes`` when known) to numbers."""
     if not isinstance(class_weight, dict):
         raise TypeError("Invalid type for argument `class_weight`: expected a dict mapping class indices to "
                         f"weights. Received: class_weight={class_weight!r}")
+    for k, v in class_weight.items():
+        # integer-valued float keys (``dict(zip(np.unique(y_float), ...))``) are accepted as tf.keras 2 did
+        integral = isinstance(k, (int, np.integer)) or (isinstance(k, (float, np.floating)) and float(k).is_integer())
+        if isinstance(k, (bool, np.bool_)) or not integral:
+            raise TypeError("Invalid type for argument `class_weight`: its keys must be integer class indices "
+                            f"(e.g. {{0: 1.0, 1: 5.0}}). Received: class_weight={class_weight!r} with key {k!r} of "
+                            f"type {type(k).__name__}.")
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
+            raise TypeError("Invalid type for argument `class_weight`: its values must be numbers. "
+                            f"Received: class_weight={class_weight!r} with value {v!r} for class {k}.")
     keys = [int(k) for k in class_weight]
     if any(k < 0 for k in keys):
         raise ValueError(f"Invalid value for argument `class_weight`: class indices must be >= 0. "
                          f"Received: class_weight={class_weight!r}")
+    if num_classes is not None and keys and max(keys) >= num_classes:
+        raise ValueError(f"Invalid value for argument `class_weight`: the model's output has {num_classes} classes "
+                         f"(indices 0 to {num_classes - 1}), but class_weight has the key {max(keys)}. "
+                         f"Received: class_weight={class_weight!r}")
+    return keys
+
+
+def class_weight_to_sample_weight(class_weight, y, device=None, num_classes=None):
+    """Per-sample weights `class_weight[class of y]` (one-hot rows use their argmax), on the device."""
+    if isinstance(y, (list, tuple, dict)):
+        raise ValueError("`class_weight` is only supported for Models with a single output.")
+    if num_classes is None and y.ndim >= 2 and y.shape[-1] > 1:
+        num_classes = int(y.shape[-1])  # one-hot targets tell the number of classes
+    keys = check_class_weight(class_weight, num_classes)
     table = torch.ones(max(keys) + 1 if keys else 1, dtype=config.torch_dtype(), device=y.device)
     for k, v in class_weight.items():
         table[int(k)] = float(v)
@@ -428,7 +471,7 @@ def _local_share(batch):
 
 
 def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, class_weight=None,
-                 device=None, arg_prefix="", check_nan=True):
+                 device=None, arg_prefix="", check_nan=True, num_classes=None):
     """Picks the adapter for `x`; `y`/`sample_weight` must be None for non-array inputs (Keras rule)."""
     if x is None:
         raise ValueError(f"Invalid value for argument `{arg_prefix}x`: no data given. Received: x=None.")
@@ -443,7 +486,8 @@ def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, 
                 raise ValueError("You cannot use `class_weight` and `sample_weight` at the same time.")
             if adapter.y is None:
                 raise ValueError("`class_weight` needs targets `y`.")
-            adapter.sample_weight = class_weight_to_sample_weight(class_weight, adapter.y, adapter.device)
+            adapter.sample_weight = class_weight_to_sample_weight(class_weight, adapter.y, adapter.device,
+                                                                  num_classes=num_classes)
         return adapter
     if y is not None:
         raise ValueError("When providing `x` as a generator, dataset or Sequence, `y` should not be passed: "
@@ -456,4 +500,6 @@ def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, 
         raise TypeError(f"Unrecognized data type: x={x!r} (of type {type(x).__name__}). Expected NumPy arrays, "
                         "torch tensors, lists/dicts of them, a generator, a torch DataLoader or a "
                         "Sequence/PyDataset.")
+    if class_weight is not None:
+        check_class_weight(class_weight, num_classes)
     return IterableAdapter(x, shuffle=shuffle, device=device, class_weight=class_weight)

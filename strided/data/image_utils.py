@@ -5,6 +5,7 @@ Pillow is imported on first use so that ``import strided`` needs only torch and 
 """
 import io
 import math
+import os
 import pathlib
 import warnings
 
@@ -92,7 +93,14 @@ def img_to_array(img, data_format=None, dtype=None):
         A 3D NumPy array.
     """
     data_format = _data_format(data_format)
-    x = np.asarray(img, dtype=dtype or config.floatx())
+    if isinstance(img, (str, bytes, os.PathLike)):
+        raise TypeError(f"Invalid type for argument `img`. Expected a PIL image or an array; to read a file use "
+                        f"`keras.utils.load_img(path)` first. Received img={img!r} of type {type(img).__name__}.")
+    try:
+        x = np.asarray(img, dtype=dtype or config.floatx())
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"Invalid type for argument `img`. Expected a PIL image or an array of numbers. "
+                        f"Received img of type {type(img).__name__} ({e}).") from None
     if x.ndim == 3:
         if data_format == "channels_first":
             x = x.transpose(2, 0, 1)

@@ -2,7 +2,7 @@
 import numbers
 
 from strided.layers.base import Layer
-from strided.utils import conv_utils, validation
+from strided.utils import conv_utils
 from strided import config
 from strided import activations, constraints, initializers, regularizers
 
@@ -15,7 +15,10 @@ _REGISTRIES = {"initializers": initializers, "regularizers": regularizers, "cons
 
 def get_activation(identifier, arg_name="activation"):
     """``None``/name/callable -> callable (``None`` is the identity, as in Keras)."""
-    fn = activations.get(identifier)
+    try:
+        fn = activations.get(identifier)
+    except (ValueError, TypeError) as e:  # the message names the layer argument, not `identifier`
+        raise type(e)(f"{e} Received: {arg_name}={identifier!r}") from None
     return fn if fn is not None else activations.get("linear")
 
 
@@ -55,7 +58,7 @@ def rate(value, name="rate"):
 
 def axis_arg(value, name="axis"):
     if isinstance(value, (list, tuple)):
-        return [validation.positive_int(v, name, allow_zero=True) if v >= 0 else int(v) for v in value]
+        return [axis_arg(v, name) for v in value]
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"Invalid type for argument `{name}`. Expected an integer or a list of integers. "
                         f"Received: {name}={value!r}")

@@ -2,6 +2,7 @@
 import torch
 
 from strided.layers import _util
+from strided.utils import validation
 from strided.layers.regularization import _RandomLayer
 
 _SELU_ALPHA = 1.6732632423543772
@@ -31,7 +32,8 @@ class AlphaDropout(_RandomLayer):
             raise ValueError("Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
                              f"Received: rate={rate!r}")
         self.rate = rate
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.noise_shape = None if noise_shape is None else tuple(
+            validation.sequence_of(noise_shape, "noise_shape", "integers or None"))
         self._init_seed(seed)
         super().__init__(**kwargs)
 

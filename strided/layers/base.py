@@ -10,6 +10,7 @@ remembers the permutation back to its Keras layout (``(*k, in, out)``), applied 
 """
 import functools
 import inspect
+import numbers
 import threading
 import warnings
 
@@ -156,7 +157,8 @@ class Layer(torch.nn.Module):
         self._tracked_weights = []  # creation order (Keras order)
         self._inbound_nodes = []
         self._losses = []  # `add_loss` and activity regularization losses of the latest outermost call
-        self.activity_regularizer = regularizers.get(activity_regularizer) if activity_regularizer else None
+        self.activity_regularizer = regularizers.get(activity_regularizer, "activity_regularizer") \
+            if activity_regularizer is not None else None
         batch_input_shape = kwargs.get("batch_input_shape")
         input_shape = kwargs.get("input_shape")
         if input_shape is None and kwargs.get("input_dim") is not None:
@@ -167,6 +169,9 @@ class Layer(torch.nn.Module):
             batch_input_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
         self._batch_input_shape = tuple(batch_input_shape) if batch_input_shape is not None else None
         self._initial_weights = kwargs.get("weights")
+        if self._initial_weights is not None and not isinstance(self._initial_weights, (list, tuple)):
+            raise TypeError("Invalid type for argument `weights`. Expected a list of arrays (as `get_weights()` "
+                            f"returns). Received weights={self._initial_weights!r}.")
         self._call_takes_training = "training" in self._call_params()
         self._call_takes_mask = "mask" in self._call_params()
         # A layer with its own compute_mask may make a mask from unmasked inputs (Embedding, Masking).
@@ -230,7 +235,9 @@ class Layer(torch.nn.Module):
             overwrite_with_gradient: optimizers replace the weight by its gradient (``Variable``).
         """
         shape = tuple(int(s) for s in (shape or ()))
-        init = initializers.get(initializer)
+        if initializer is None:  # Keras: glorot_uniform for float weights, zeros for the others
+            initializer = "glorot_uniform" if "float" in str(dtype or self.dtype) else "zeros"
+        init = initializers.get(initializer, "initializer")
         value = init(shape, dtype=dtype or self.dtype)
         value = torch.as_tensor(value, dtype=config.torch_dtype(dtype or self.dtype))
         if torch_layout is not None:
@@ -370,6 +377,9 @@ class Layer(torch.nn.Module):
             if arr.shape != expected:
                 raise ValueError(f"Layer '{self.name}' weight '{p._keras_name}' has shape {expected}, but the array "
                                  f"given has shape {arr.shape}.")
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"Layer '{self.name}' weight '{p._keras_name}' takes numbers, but the array given has "
+                                f"dtype {arr.dtype} (e.g. {arr.reshape(-1)[:1].tolist()}).")
             t = torch.as_tensor(arr.copy(order="C"), dtype=p.dtype)  # (ascontiguousarray makes 0-d arrays 1-d)
             converted.append(stored_view(p, t))
         with torch.no_grad():
@@ -594,9 +604,31 @@ class Layer(torch.nn.Module):
             return self._symbolic_call(inputs, kwargs)
         return self._eager_call(inputs, kwargs)
 
+    def _check_plain_inputs(self, inputs, leaves):
+        """Strings and ragged nested lists given to a numeric layer: a named error, not torch's."""
+        for leaf in leaves:
+            text_array = isinstance(leaf, np.ndarray) and (leaf.dtype.kind in "US" or (
+                leaf.dtype.kind == "O" and leaf.size and isinstance(leaf.reshape(-1)[0], (str, bytes))))
+            if isinstance(leaf, (str, bytes)) or text_array:
+                shown = leaf if isinstance(leaf, (str, bytes)) else leaf.reshape(-1)[:3].tolist()
+                raise TypeError(f"Layer \"{self.name}\" ({type(self).__name__}) takes numbers, but it received "
+                                f"strings: {shown!r}. Text goes through `TextVectorization` or `StringLookup` first.")
+        if isinstance(inputs, (list, tuple)) and inputs and all(isinstance(x, (list, tuple)) for x in inputs) \
+                and all(isinstance(v, numbers.Number) for v in leaves):
+            try:
+                np.asarray(inputs, dtype=float)
+            except ValueError:
+                lengths = sorted({len(x) for x in inputs})
+                raise ValueError(f"Layer \"{self.name}\" ({type(self).__name__}) received a ragged nested list (rows "
+                                 f"of lengths {lengths}): it cannot become one array. Pad the rows to one length "
+                                 "(`keras.utils.pad_sequences`) or pass a NumPy array.") from None
+
     def _eager_call(self, inputs, kwargs):
-        from_arrays = any(is_plain_data(x) for x in pytree.tree_leaves(inputs))
+        leaves = pytree.tree_leaves(inputs)
+        from_arrays = any(is_plain_data(x) for x in leaves)
         device = self._device()
+        if from_arrays or any(isinstance(x, (str, bytes)) for x in leaves):
+            self._check_plain_inputs(inputs, leaves)
         if from_arrays:
             inputs = pytree.tree_map(lambda x: to_tensor(x, device=device).to(device), inputs)
         elif any(isinstance(x, torch.Tensor) and x.device != device and not x.is_meta
@@ -708,6 +740,18 @@ class Layer(torch.nn.Module):
 
     # ------------------------------------------------------------------ the rest of Keras 3's Layer API
     # (the logic lives in layers/layer_api.py; nothing here runs on the call path)
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)  # torch.nn.Module: parameters, buffers, submodules
+        except AttributeError:
+            # A property that raised AttributeError lands here and torch's generic "'Dense' object has no
+            # attribute 'output'" would hide its message (e.g. a never-called layer's `output`): re-raise
+            # the property's own error.
+            prop = getattr(type(self), name, None)
+            if isinstance(prop, property) and prop.fget is not None:
+                prop.fget(self)
+            raise
+
     def __setattr__(self, name, value):
         if (getattr(value, "_keras_metric", False) or (isinstance(value, (list, tuple)) and value and getattr(
                 value[0], "_keras_metric", False))) and name not in _TRAINER_METRIC_ATTRIBUTES:

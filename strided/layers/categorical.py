@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from strided import config
 from strided.layers.base import Layer
-from strided.utils import farmhash
+from strided.utils import farmhash, validation
 
 _ENCODING_MODES = ("int", "one_hot", "multi_hot", "count")
 _CROSS_HASH_KEY = 0xDECAFCAFFE  # tf.sparse.cross_hashed's default hash key
@@ -250,6 +250,7 @@ class Discretization(Layer):
         if sparse:
             raise ValueError(f"`sparse=True` cannot be used with backend torch. Received: sparse={sparse!r}")
         _check_choice(output_mode, _ENCODING_MODES, "output_mode", "Discretization")
+        validation.positive_int(num_bins, "num_bins", allow_none=True, allow_zero=True)
         if num_bins is not None and num_bins < 0:
             raise ValueError(f"`num_bins` must be greater than or equal to 0. Received: `num_bins={num_bins}`")
         if num_bins is not None and bin_boundaries is not None:
@@ -257,6 +258,10 @@ class Discretization(Layer):
                              f"`num_bins={num_bins}` and `bin_boundaries={bin_boundaries}`")
         if num_bins is None and bin_boundaries is None:
             raise ValueError("You need to set either `num_bins` or `bin_boundaries`.")
+        if bin_boundaries is not None and (not isinstance(bin_boundaries, (list, tuple, np.ndarray)) or not all(
+                isinstance(b, (int, float, np.number)) and not isinstance(b, bool) for b in bin_boundaries)):
+            raise TypeError("Invalid type for argument `bin_boundaries`. Expected a sorted list of numbers. "
+                            f"Received bin_boundaries={bin_boundaries!r}.")
         self.bin_boundaries = None if bin_boundaries is None else [float(b) for b in bin_boundaries]
         self.num_bins = num_bins
         self.epsilon = epsilon

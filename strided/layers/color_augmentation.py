@@ -22,6 +22,8 @@ do, either images or a dict ``{"images": ..., "labels": ..., "segmentation_masks
 passed through) and return the same structure.
 """
 
+import numbers
+
 import numpy as np
 import torch
 
@@ -29,6 +31,7 @@ from strided.layers.random_preprocessing import (
     RandomBrightness, RandomContrast, _RandomImageLayer, image_affine_transform,
 )
 from strided.ops.image import hsv_to_rgb, rgb_to_hsv
+from strided.utils import validation
 
 __all__ = ["RandomInvert", "Solarization", "RandomPosterization", "AutoContrast", "RandomSaturation", "RandomHue",
            "RandomColorJitter", "RandomErasing", "MixUp", "CutMix", "RandomShear"]
@@ -46,10 +49,11 @@ def _base_factor(factor, bounds, name="factor"):
     msg = (f"The `{name}` argument should be a number (or a list of two numbers) in the range "
            f"[{bounds[0]}, {bounds[1]}]. Received: factor={factor}")
     if isinstance(factor, (tuple, list)):
-        if len(factor) != 2 or factor[0] > bounds[1] or factor[1] < bounds[0]:
+        if (len(factor) != 2 or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in factor)
+                or factor[0] > bounds[1] or factor[1] < bounds[0]):
             raise ValueError(msg)
-        lower, upper = sorted(factor)
-        return lower, upper
+        validation.ordered_pair(factor[0], factor[1], name, factor)  # Keras sorts a reversed pair silently
+        return tuple(factor)
     if isinstance(factor, (int, float)) and not isinstance(factor, bool):
         if factor < bounds[0] or factor > bounds[1]:
             raise ValueError(msg)
@@ -62,7 +66,11 @@ def _keras_value_range(value_range):
     if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
         raise ValueError(f"The `value_range` argument should be a list of two numbers. "
                          f"Received: value_range={value_range}")
-    return sorted(value_range)
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value_range):
+        raise ValueError(f"The `value_range` argument should be a list of two numbers. "
+                         f"Received: value_range={value_range}")
+    validation.ordered_pair(value_range[0], value_range[1], "value_range", value_range)  # Keras sorts it
+    return list(value_range)
 
 
 def _rescale(x, original, target):
@@ -147,7 +155,7 @@ class RandomInvert(_ImageDataLayer):
 
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         self.factor = _base_factor(factor, (0, 1))
-        self.value_range = value_range
+        self.value_range = _keras_value_range(value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
     def get_random_transformation(self, data, training=True, seed=None):
@@ -189,8 +197,8 @@ def _solarization_factor(factor, name):
             raise ValueError(_SOLARIZATION_ERROR + f"Received: {name}={factor}")
         check(factor[0])
         check(factor[1])
-        lower, upper = sorted(factor)
-        return lower, upper
+        validation.ordered_pair(factor[0], factor[1], name, factor)  # Keras sorts a reversed pair silently
+        return tuple(factor)
     if isinstance(factor, (int, float)) and not isinstance(factor, bool):
         check(factor)
         return 0, factor
@@ -427,7 +435,7 @@ class RandomHue(_ImageDataLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         self.factor = _base_factor(factor, (0, 1))
-        self.value_range = value_range
+        self.value_range = _keras_value_range(value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
     def get_random_transformation(self, data, training=True, seed=None):
@@ -495,15 +503,15 @@ class RandomColorJitter(_ImageDataLayer):
         # The sub-layers draw with seeds taken from this layer's generator, so one seed drives them all
         # without making their draws equal.
         fmt = self.data_format
-        self._steps = {
-            "brightness": None if brightness_factor is None else RandomBrightness(
-                brightness_factor, value_range=value_range, data_format=fmt),
-            "contrast": None if contrast_factor is None else RandomContrast(
-                contrast_factor, value_range=value_range, data_format=fmt),
-            "saturation": None if saturation_factor is None else RandomSaturation(
-                saturation_factor, value_range=value_range, data_format=fmt),
-            "hue": None if hue_factor is None else RandomHue(hue_factor, value_range=value_range, data_format=fmt),
-        }
+        self._steps = {}
+        for key, cls, value in (("brightness", RandomBrightness, brightness_factor),
+                                ("contrast", RandomContrast, contrast_factor),
+                                ("saturation", RandomSaturation, saturation_factor), ("hue", RandomHue, hue_factor)):
+            try:
+                self._steps[key] = None if value is None else cls(value, value_range=value_range, data_format=fmt)
+            except (ValueError, TypeError) as e:  # name this layer's argument, not the sub-layer's `factor`
+                raise type(e)(f"Invalid value for argument `{key}_factor` of RandomColorJitter "
+                              f"({key}_factor={value!r}): {e}") from None
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
@@ -592,7 +600,7 @@ class RandomErasing(_ImageDataLayer):
         self.factor = _base_factor(factor, (0, 1))
         self.scale = _base_factor(scale, (0, 1), name="scale")
         self.fill_value = fill_value
-        self.value_range = value_range
+        self.value_range = _keras_value_range(value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
     def _fill(self, shape, generator, device):
@@ -779,15 +787,16 @@ _SHEAR_ERROR = "The `factor` argument should be a number (or a list of two numbe
 def _shear_factor(factor, name):
     def check(v):
         if v > 1.0 or v < 0.0:
-            raise ValueError(_SHEAR_ERROR + f"Received: input_number={v}")
+            # Keras's text, then the argument it came from (Keras's names only `input_number`)
+            raise ValueError(_SHEAR_ERROR + f"Received: input_number={v} (argument `{name}`={factor!r})")
 
     if isinstance(factor, (tuple, list)):
         if len(factor) != 2:
             raise ValueError(_SHEAR_ERROR + f"Received: {name}={factor}")
         check(factor[0])
         check(factor[1])
-        lower, upper = sorted(factor)
-        return lower, upper
+        validation.ordered_pair(factor[0], factor[1], name, factor)  # Keras sorts a reversed pair silently
+        return tuple(factor)
     if isinstance(factor, (int, float)) and not isinstance(factor, bool):
         check(factor)
         return -abs(factor), abs(factor)

@@ -144,6 +144,9 @@ class Lambda(Layer):
         self.output_shape_arg = output_shape
         self.mask = mask
         self.supports_masking = mask is not None
+        if arguments is not None and not isinstance(arguments, dict):
+            raise TypeError("Invalid type for argument `arguments`. Expected a dict of keyword arguments for "
+                            f"`function`. Received arguments={arguments!r}.")
         self.arguments = dict(arguments or {})
         try:
             params = inspect.signature(function).parameters

@@ -158,8 +158,16 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
             return type(init).from_config(config)
         return init
 
+    def _check_rank(self, shape):
+        subscripts = self.equation.split("->")[0].split(",")[0].strip()
+        if "..." not in subscripts and len(subscripts) != len(shape):
+            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: the equation "
+                             f"'{self.equation}' takes inputs of rank {len(subscripts)} ('{subscripts}'), but the "
+                             f"input has shape {tuple(shape)} (ndim={len(shape)}).")
+
     def build(self, input_shape):
         input_shape = tuple(input_shape)
+        self._check_rank(input_shape)
         kernel_shape, bias_shape, _, in_axes, out_axes = analyze_equation(
             self.equation, self.bias_axes, input_shape, self.partial_output_shape)
         if any(d is None for d in kernel_shape):
@@ -187,6 +195,7 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
     def call(self, inputs):
         if self.quantization_mode is not None:
             return self._quantized_dense_call(inputs)
+        self._check_rank(inputs.shape)
         x = _util.cast_like(inputs, self.kernel)
         out = torch.einsum(self.equation, x, self._merged_kernel())
         if self.bias is not None:

@@ -72,6 +72,9 @@ class Embedding(QuantizationMixin, Layer):
         self.lora_enabled = False
         super().__init__(**kwargs)
         if weights is not None:
+            if not (isinstance(weights, (list, tuple)) or hasattr(weights, "shape")):
+                raise TypeError("Invalid type for argument `weights`. Expected the embedding table, an array of "
+                                f"shape (input_dim, output_dim), or a list of one. Received weights={weights!r}.")
             self.build()
             self.set_weights(weights if isinstance(weights, list) and len(weights) == 1 else [weights])
 
@@ -155,7 +158,21 @@ class Embedding(QuantizationMixin, Layer):
         return F.embedding(inputs, table).to(_config.torch_dtype(self.dtype))
 
     def call(self, inputs):
-        out = self._lookup(inputs)
+        try:
+            out = self._lookup(inputs)
+        except (IndexError, RuntimeError):
+            # torch's "index out of range in self" (on the CPU; CUDA asserts on the device instead):
+            # name the layer, its input_dim and the offending indices. Checked only on failure, so the
+            # fast path pays nothing.
+            idx = torch.as_tensor(inputs)
+            if idx.is_floating_point() or idx.dtype == torch.bool or idx.numel() == 0 or idx.is_meta:
+                raise
+            low, high = int(idx.min()), int(idx.max())
+            if low >= 0 and high < self.input_dim:
+                raise
+            raise ValueError(f"Layer \"{self.name}\" (Embedding with input_dim={self.input_dim}) received indices "
+                             f"outside [0, {self.input_dim - 1}]: min {low}, max {high}. Make `input_dim` the "
+                             "vocabulary size (largest index + 1); indices must not be negative.") from None
         if self.mask_zero:
             set_keras_mask(out, self.compute_mask(inputs))
         return out

@@ -44,13 +44,23 @@ class Normalization(Layer):
         super().__init__(**kwargs)
         if axis is None:
             axis = ()
-        elif isinstance(axis, int):
-            axis = (axis,)
-        else:
+        elif isinstance(axis, (list, tuple)):
             axis = tuple(_util.axis_arg(list(axis)))
+        else:
+            axis = (_util.axis_arg(axis),)
         self.axis = axis
         self.input_mean, self.input_variance = mean, variance
         self.invert = bool(invert)
+        for arg, value in (("mean", mean), ("variance", variance)):
+            if value is None:
+                continue
+            try:
+                ok = not isinstance(value, (str, dict)) and np.asarray(value, dtype="float64") is not None
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise TypeError(f"Invalid type for argument `{arg}`. Expected a number or an array of numbers. "
+                                f"Received {arg}={value!r}.")
         if (mean is not None) != (variance is not None):
             raise ValueError("When setting values directly, both `mean` and `variance` must be set. "
                              f"Received: mean={mean} and variance={variance}")

@@ -14,6 +14,8 @@ As in Keras, the layers act in training (``fit``, or a direct call without ``tra
 input, as floats, when ``training=False``; Equalization too (Keras's docstring says "at inference time the
 equalization is consistently applied", but its code, which strided follows, returns the input).
 """
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -83,7 +85,8 @@ def _kernel_size(kernel_size, name="kernel_size"):
         sizes = (kernel_size, kernel_size)
     else:
         raise ValueError(msg)
-    if any(isinstance(k, bool) or not isinstance(k, (int, float)) or k % 2 == 0 for k in sizes):
+    if any(isinstance(k, bool) or not isinstance(k, (int, float)) or not math.isfinite(k) or k % 2 == 0
+           for k in sizes):
         raise ValueError(msg)
     if any(k < 1 or int(k) != k for k in sizes):
         raise ValueError(f"The `{name}` argument should be positive odd integers. Received: {name}={kernel_size}")

@@ -37,6 +37,13 @@ class Rescaling(Layer):
 
     def call(self, inputs):
         x = _util.cast_float(inputs, self.dtype)
+        for arg in ("scale", "offset"):
+            shape = np.shape(getattr(self, arg))
+            if shape and not (len(shape) <= x.ndim and all(
+                    s in (1, d) for s, d in zip(shape[::-1], tuple(x.shape)[::-1]))):
+                raise ValueError(f"Invalid value for argument `{arg}` of layer \"{self.name}\": its shape {shape} "
+                                 f"does not broadcast against the inputs of shape {tuple(x.shape)} (one value, or "
+                                 "one per channel of the last axis).")
         return x * self._const(self.scale, x) + self._const(self.offset, x)
 
     def get_config(self):

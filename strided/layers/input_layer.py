@@ -1,6 +1,8 @@
 """Input and InputLayer: the entry points of a functional graph."""
+from strided import config
 from strided.layers.base import Layer
 from strided.backend.keras_tensor import KerasTensor, Node
+from strided.utils import validation
 
 
 class InputLayer(Layer):
@@ -21,7 +23,10 @@ class InputLayer(Layer):
         # Keras 2 spellings.
         shape = kwargs.pop("input_shape", shape)
         batch_shape = kwargs.pop("batch_input_shape", batch_shape)
+        if dtype is not None and getattr(dtype, "name", dtype) != "string":
+            config.torch_dtype(dtype)  # an unknown name is refused here, not at the first Model build
         super().__init__(name=name, dtype=dtype, **kwargs)
+        batch_size = validation.positive_int(batch_size, "batch_size", allow_none=True)
         if shape is None and batch_shape is None:
             raise ValueError("You must pass a `shape` argument to Input, e.g. Input(shape=(28, 28, 1)).")
         if batch_shape is None:
@@ -33,6 +38,11 @@ class InputLayer(Layer):
                 raise TypeError(f"Invalid type for argument `shape`. Expected a tuple of integers. "
                                 f"Received shape={shape!r}.") from None
             batch_shape = (batch_size,) + shape
+        if not isinstance(batch_shape, (list, tuple)):
+            raise TypeError(f"Invalid type for argument `batch_shape`. Expected a tuple of integers. "
+                            f"Received batch_shape={batch_shape!r}.")
+        if batch_shape and batch_shape[0] is not None:
+            validation.positive_int(batch_shape[0], "batch_size")
         for d in batch_shape[1:]:
             if d is not None and (not isinstance(d, int) or isinstance(d, bool) or d < 0):
                 raise ValueError(f"Invalid value for argument `shape`. Expected a tuple of non-negative integers or "

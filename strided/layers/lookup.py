@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from strided import config
+from strided.utils import validation
 from strided.layers.categorical import (
     HostLayer, _check_choice, _salt_pair, encode_categorical, encoded_shape, hash_to_buckets, is_meta, to_numpy,
 )
@@ -36,6 +37,8 @@ class IndexLookup(HostLayer):
                  idf_weights=None, invert=False, output_mode="int", sparse=False, pad_to_max_tokens=False,
                  oov_method="floormod", name=None, salt=None, **kwargs):
         caller = type(self).__name__
+        validation.positive_int(max_tokens, "max_tokens", allow_none=True)
+        validation.positive_int(num_oov_indices, "num_oov_indices", allow_zero=True)
         if max_tokens is not None and max_tokens <= 1:
             raise ValueError(f"If set, `max_tokens` must be greater than 1. Received: max_tokens={max_tokens}")
         if pad_to_max_tokens and max_tokens is None:
@@ -130,7 +133,8 @@ class IndexLookup(HostLayer):
                              f"Received: output_mode={self.output_mode} and idf_weights={idf_weights}")
         if isinstance(vocabulary, (str, os.PathLike)):
             if not os.path.exists(vocabulary):
-                raise ValueError(f"Vocabulary file {vocabulary} does not exist.")
+                raise ValueError(f"Invalid value for argument `vocabulary`: the vocabulary file {vocabulary!r} does not "
+                                 "exist (a string is read as the path of a file with one token per line).")
             if self.output_mode == "tf_idf":
                 raise ValueError("output_mode `'tf_idf'` does not support loading a vocabulary from file.")
             with open(vocabulary, encoding="utf-8") as f:
@@ -138,6 +142,9 @@ class IndexLookup(HostLayer):
             while lines and lines[-1] == "":
                 lines.pop()
             vocabulary = lines
+        if not isinstance(vocabulary, (list, tuple, np.ndarray, torch.Tensor)):
+            raise TypeError("Invalid type for argument `vocabulary`. Expected a list or array of tokens, or the path "
+                            f"of a text file with one token per line. Received vocabulary={vocabulary!r}.")
         vocabulary = [self._to_token(v) for v in _listify(vocabulary)]
         if not vocabulary:
             raise ValueError(f"Cannot set an empty vocabulary. Received: vocabulary={vocabulary}")
@@ -441,6 +448,8 @@ class IntegerLookup(IndexLookup):
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1, vocabulary=None,
                  vocabulary_dtype="int64", idf_weights=None, invert=False, output_mode="int", sparse=False,
                  pad_to_max_tokens=False, oov_method="floormod", salt=None, name=None, **kwargs):
+        validation.positive_int(max_tokens, "max_tokens", allow_none=True)
+        validation.positive_int(num_oov_indices, "num_oov_indices", allow_zero=True)
         if max_tokens is not None and max_tokens <= 1:
             raise ValueError("If `max_tokens` is set for `IntegerLookup`, it must be greater than 1. "
                              f"Received: max_tokens={max_tokens}")

@@ -67,7 +67,10 @@ def _factor_range(factor, name, low, high, low_inclusive=True, symmetric=True):
     if isinstance(factor, (tuple, list, np.ndarray)):
         if len(factor) != 2:
             raise ValueError(msg)
-        lower, upper = sorted(check(v) for v in factor)
+        lower, upper = (check(v) for v in factor)
+        # Keras sorts a reversed pair silently; (0.5, 0.1) is almost always a typo for a range that was
+        # meant otherwise, so it is refused with the bounds named.
+        validation.ordered_pair(lower, upper, name, factor)
         return lower, upper
     if not _is_number(factor):
         raise ValueError(msg)
@@ -81,7 +84,11 @@ def _value_range(value_range, name="value_range"):
     if not ok:
         raise ValueError(f"Invalid value for argument `{name}`. Expected a list of two numbers `[low, high]`. "
                          f"Received: {name}={value_range!r}")
-    return sorted(value_range)
+    validation.ordered_pair(value_range[0], value_range[1], name, value_range)
+    if value_range[0] == value_range[1]:
+        raise ValueError(f"Invalid value for argument `{name}`. Expected `low < high`. "
+                         f"Received: {name}={value_range!r}")
+    return list(value_range)
 
 
 def _config_value(v):

@@ -121,6 +121,14 @@ class RNN(Layer):
         self._check_rank(shape)
 
     def build(self, sequences_shape, initial_state_shape=None):
+        # A dense cell steps over (batch, timesteps, features): Keras's InputSpec(min_ndim=3); the cells of
+        # the other ranks (ConvLSTM) declare theirs.
+        rank = getattr(self.cell, "_input_rank", None)  # None: a user's cell, which may take any rank
+        if rank is not None and isinstance(sequences_shape, (tuple, list)) and len(sequences_shape) and \
+                not isinstance(sequences_shape[0], (tuple, list)) and len(sequences_shape) != rank:
+            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected ndim={rank} "
+                             f"(batch, timesteps{', features' if rank == 3 else ', ...'}), found "
+                             f"ndim={len(sequences_shape)}. Full shape received: {tuple(sequences_shape)}")
         step_shape = (sequences_shape[0],) + tuple(sequences_shape[2:])
         if isinstance(self.cell, Layer):
             self.cell._maybe_build(step_shape)
@@ -544,7 +552,7 @@ class Bidirectional(Layer):
             raise ValueError(f"`backward_layer` need to be a `keras.layers.Layer` instance. Received: {backward_layer}")
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
-                             '{"sum", "mul", "ave", "concat", None}')
+                             '{"sum", "mul", "ave", "concat", None}' + f" (argument `merge_mode`={merge_mode!r}).")
         for attr in ("go_backwards", "return_sequences", "return_state", "stateful"):
             if not hasattr(layer, attr):
                 raise ValueError(f"`Bidirectional` needs a recurrent layer (one with `{attr}`). Received: layer={layer}")

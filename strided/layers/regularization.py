@@ -57,7 +57,12 @@ class Dropout(_RandomLayer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         self.rate = _util.rate(rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        if noise_shape is not None:
+            noise_shape = tuple(validation.sequence_of(noise_shape, "noise_shape", "integers or None"))
+            for n in noise_shape:
+                if n is not None:
+                    validation.positive_int(n, "noise_shape")
+        self.noise_shape = noise_shape
         self._init_seed(seed)
         super().__init__(**kwargs)
 
@@ -69,6 +74,15 @@ class Dropout(_RandomLayer):
             return inputs
         shape = self._mask_shape(inputs)
         if shape is None and self.noise_shape is not None:
+            if len(self.noise_shape) != inputs.ndim:
+                raise ValueError(f"Invalid value for argument `noise_shape` of layer \"{self.name}\": it must have "
+                                 f"the rank of the inputs ({inputs.ndim}). Received noise_shape={self.noise_shape} "
+                                 f"for inputs of shape {tuple(inputs.shape)}.")
+            for n, x in zip(self.noise_shape, inputs.shape):
+                if n is not None and n not in (1, x):
+                    raise ValueError(f"Invalid value for argument `noise_shape` of layer \"{self.name}\": each entry "
+                                     f"must be None, 1 or the input's size. Received noise_shape={self.noise_shape} "
+                                     f"for inputs of shape {tuple(inputs.shape)}.")
             shape = tuple(x if n is None else n for n, x in zip(self.noise_shape, inputs.shape))
         if shape is None and self.seed is None:
             return F.dropout(inputs, self.rate, True)

@@ -10,7 +10,6 @@ Besides ``call``, the built-in cells split a step in two so that an RNN can proj
 all time steps in one matrix product before the loop (the part that does not depend on the state):
 ``_project_inputs(x, dropout_mask)`` and ``_recurrent_step(projected_t, states, recurrent_mask)``.
 """
-import numbers
 
 import torch
 import torch.nn.functional as F
@@ -23,11 +22,12 @@ from strided.backend.name_scope import to_snake_case
 
 
 def _rate(value, name):
-    """Keras clips dropout rates into [0, 1]; anything but a number is a TypeError."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"Invalid type for argument `{name}`. Expected a float between 0 and 1. "
-                        f"Received: {name}={value!r}")
-    return min(1.0, max(0.0, float(value)))
+    """A dropout rate in [0, 1).
+
+    Keras clips the rate into [0, 1], and its cells apply dropout only when ``0 < rate < 1``: ``dropout=1.5``
+    or ``dropout=1`` silently trains with no dropout at all. strided refuses them instead.
+    """
+    return validation.number(value, name, 0.0, 1.0, high_inclusive=False)
 
 
 def _state_tensor(state, like):
@@ -116,6 +116,8 @@ def _gate_linear(x, weight, bias, gates, masks):
 
 class _RecurrentCell(DropoutRNNCell, Layer):
     """Weights and arguments shared by SimpleRNNCell, LSTMCell and GRUCell."""
+
+    _input_rank = 3  # the RNN running it takes (batch, timesteps, features)
 
     _gates = 1
 

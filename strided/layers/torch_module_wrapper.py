@@ -10,6 +10,7 @@ import torch
 
 from strided import config
 from strided.layers.base import Layer
+from strided.utils import validation
 
 
 class TorchModuleWrapper(Layer):
@@ -40,7 +41,8 @@ class TorchModuleWrapper(Layer):
                              f"once first). Received uninitialized LazyModule: module={module}")
         super().__init__(name=name, **kwargs)
         self.module = module.to(config.get_device())
-        self._declared_output_shape = None if output_shape is None else tuple(output_shape)
+        self._declared_output_shape = None if output_shape is None else tuple(
+            validation.sequence_of(output_shape, "output_shape", "integers"))
         self.built = True
 
     def _all_own_weights(self):

@@ -17,6 +17,31 @@ def _loss_kind(loss):
     return fn
 
 
+# The families whose losses compare y_true and y_pred elementwise (CTC and metric learning take labels
+# of another shape).
+_ELEMENTWISE_MODULES = ("strided.losses.probabilistic", "strided.losses.regression", "strided.losses.hinge",
+                        "strided.losses.segmentation")
+
+
+def _check_shapes(fn, name, true_shape, pred_shape):
+    """For strided's own elementwise losses, ``y_true`` must match ``y_pred`` once the ranks are aligned as
+    Keras aligns them (a trailing axis of 1 added or squeezed); otherwise torch fails inside the loss with a
+    size mismatch, or worse, broadcasts (n,) against (n, k) silently."""
+    if getattr(fn, "__module__", None) not in _ELEMENTWISE_MODULES or "sparse" in getattr(
+            fn, "__name__", "sparse") or not true_shape or not pred_shape:
+        return
+    aligned = true_shape
+    if len(aligned) == len(pred_shape) - 1:
+        aligned = aligned + (1,)
+    elif len(aligned) == len(pred_shape) + 1 and aligned[-1] == 1:
+        aligned = aligned[:-1]
+    ok = len(aligned) == len(pred_shape) and all(a == b or a == 1 or b == 1 for a, b in zip(aligned, pred_shape))
+    if not ok:
+        raise ValueError(f"In loss `{name}`, `y_true` and `y_pred` have incompatible shapes: y_true.shape="
+                         f"{true_shape}, y_pred.shape={pred_shape}. The targets need one column per model output "
+                         "unit (check the number of units of the last layer, or one-hot encoding of the labels).")
+
+
 def check_labels(loss, y_true, y_pred):
     """Checks label values against a loss once (it syncs with the device); raises a helpful ValueError.
 
@@ -33,6 +58,7 @@ def check_labels(loss, y_true, y_pred):
     name = getattr(loss, "name", None) or getattr(fn, "__name__", str(loss))
     y_pred_t = _as_tensor(y_pred).detach()
     y_true_t = _as_tensor(y_true).detach()
+    _check_shapes(fn, name, tuple(y_true_t.shape), tuple(y_pred_t.shape))
     if fn is sparse_categorical_crossentropy:
         num_classes = y_pred_t.shape[-1]
         ignore = loss._fn_kwargs.get("ignore_class") if isinstance(loss, LossFunctionWrapper) else None

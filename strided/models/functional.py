@@ -121,6 +121,14 @@ class Functional(Model):
         for node in self._nodes:
             if node.layer not in layers:
                 layers.append(node.layer)
+        seen = {}
+        for layer in layers:
+            seen[layer.name] = seen.get(layer.name, 0) + 1
+        duplicated = [n for n, count in seen.items() if count > 1]
+        if duplicated:
+            # Keras's rule: the saved file keys weights by layer name, so a duplicate would not load back.
+            raise ValueError(f"The name '{duplicated[0]}' is used {seen[duplicated[0]]} times in the model. All "
+                             "layer names should be unique. Pass a distinct `name=` to each layer.")
         self._graph_layers = torch.nn.ModuleList(layers)
         # List layers (and so weights and summary rows) in Keras's graph order, so get_weights and
         # weight files line up with Keras models of the same architecture.
@@ -227,9 +235,20 @@ class Functional(Model):
             return _flatten_like(self._input_structure, inputs, self.name)
         if isinstance(self._input_structure, (list, tuple)) and not all(_is_kt(s) for s in self._input_structure):
             return _flatten_like(self._input_structure, inputs, self.name)  # nested lists/dicts of inputs
-        if isinstance(inputs, (list, tuple)):
-            return list(inputs)
-        return [inputs]
+        expected = len(self._flat_inputs)
+        if isinstance(inputs, dict):  # Keras matches a dict to the inputs by the names of their Input layers
+            names = [t._keras_history[0].name for t in self._flat_inputs]
+            missing = [n for n in names if n not in inputs]
+            if missing:
+                raise ValueError(f"Model '{self.name}' has inputs named {names}, but the dict of inputs it received "
+                                 f"has keys {sorted(map(str, inputs))}: missing {missing}. Name the dict keys as "
+                                 "the `name` of each `Input`.")
+            return [inputs[n] for n in names]
+        flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(flat) != expected:
+            raise ValueError(f"Model '{self.name}' expects {expected} input(s), but it received {len(flat)} input "
+                             f"tensors. Pass {'one array' if expected == 1 else f'a list of {expected} arrays'}.")
+        return flat
 
     def call(self, inputs, training=False):
         values = {}

@@ -1,4 +1,5 @@
 """Sequential: a plain stack of layers, each with one input and one output."""
+import numpy as np
 import torch
 
 from strided.backend.name_scope import name_scope_of, unique_name
@@ -58,6 +59,11 @@ class Sequential(Model):
             return
         if any(existing is layer for existing in self._stack):
             raise ValueError(f"Layer '{layer.name}' is already in Sequential model '{self.name}'.")
+        if any(existing.name == layer.name for existing in self._stack):
+            # Keras's rule: the saved file keys weights by layer name, so a duplicate would not load back.
+            raise ValueError("All layers added to a Sequential model should have unique names. Name "
+                             f"'{layer.name}' is already the name of a layer in this model. Update the `name` "
+                             "argument to pass a unique name.")
         self._stack.append(layer)
         if self._graph_output is None and len(self._stack) == 1 and layer._batch_input_shape is not None:
             self._input_layer = InputLayer(batch_shape=layer._batch_input_shape, dtype=layer.dtype)
@@ -143,8 +149,26 @@ class Sequential(Model):
             raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected "
                              f"shape={expected}, found shape={tuple(shape)}")
 
+    def _single_input(self, inputs):
+        """A Sequential model has one input: a dict or a list of several tensors is refused with a named error."""
+        if isinstance(inputs, dict):
+            name = self._input_layer.name if self._input_layer is not None else None
+            if name is not None and len(inputs) == 1 and name in inputs:  # Keras matches the Input's name
+                return inputs[name]
+            raise ValueError(f"Sequential model '{self.name}' has a single input"
+                             f"{f' named {name!r}' if name else ''}; it received a dict with keys "
+                             f"{sorted(map(str, inputs))}. Pass the array itself.")
+        if isinstance(inputs, (list, tuple)) and inputs and all(
+                isinstance(t, (torch.Tensor, np.ndarray)) or hasattr(t, "_keras_history") for t in inputs):
+            if len(inputs) == 1:
+                return inputs[0]
+            raise ValueError(f"Sequential model '{self.name}' expects 1 input, but it received {len(inputs)} input "
+                             "tensors. A model with several inputs is built with the functional API "
+                             "(`keras.Model(inputs=[...], outputs=...)`).")
+        return inputs
+
     def call(self, inputs, training=False):
-        x = inputs
+        x = self._single_input(inputs)
         for layer in self._stack:
             x = layer._invoke(x, training, {})
         return x

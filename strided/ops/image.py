@@ -108,9 +108,16 @@ def _float_images(images, data_format):
     return images, axis
 
 
+def _check_rgb(images, axis):
+    if images.ndim < 3 or images.shape[axis] != 3:
+        raise ValueError(f"Expected RGB images with 3 channels (on axis {axis}). Received images of shape "
+                         f"{tuple(images.shape)}: the input needs a channels axis of size 3 (input rank 3 or 4).")
+
+
 def rgb_to_hsv(images, data_format=None):
     """RGB in [0, 1] to hue, saturation, value in [0, 1] (TensorFlow's conversion)."""
     images, axis = _float_images(images, data_format)
+    _check_rgb(images, axis)
     eps = torch.finfo(images.dtype).eps
     images = torch.where(images.abs() < eps, torch.zeros_like(images), images)
     r, g, b = images.unbind(dim=axis)
@@ -128,6 +135,7 @@ def rgb_to_hsv(images, data_format=None):
 def hsv_to_rgb(images, data_format=None):
     """Hue, saturation, value in [0, 1] to RGB (the inverse of ``rgb_to_hsv``)."""
     images, axis = _float_images(images, data_format)
+    _check_rgb(images, axis)
     h, s, v = images.unbind(dim=axis)
     dh = torch.remainder(h, 1.0) * 6.0
     dr = torch.clamp(torch.abs(dh - 3.0) - 1.0, 0.0, 1.0)

@@ -159,6 +159,11 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
     if win is None:
         win = torch.ones(sequence_length, dtype=x.dtype, device=x.device)
     batch, samples = tuple(x.shape[:-1]), x.shape[-1]
+    needed = fft_length // 2 + 1 if center else fft_length
+    if samples < needed:
+        why = " (centred frames reflect-pad it)" if center else ""
+        raise ValueError(f"The signal is too short for the STFT: its last axis has {samples} samples, and "
+                         f"fft_length={fft_length} needs at least {needed}{why}. Received input shape {tuple(x.shape)}.")
     spec = torch.stft(x.reshape(-1, samples), n_fft=fft_length, hop_length=sequence_stride,
                       win_length=sequence_length, window=win, center=center, return_complex=True)
     spec = spec.reshape(*batch, *spec.shape[-2:]).transpose(-2, -1)

@@ -16,6 +16,7 @@ class Adadelta(Optimizer):
                  clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
                  name=None, **kwargs):
+        rho, epsilon = self._check_hyperparameters(rho=rho, epsilon=epsilon)
         self.rho, self.epsilon = rho, epsilon
         self._slot_groups = (("accumulated_grad", "accumulated_delta_var"),)
         super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,

@@ -15,6 +15,8 @@ class Adagrad(Optimizer):
                  clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
                  name=None, **kwargs):
+        initial_accumulator_value, epsilon = self._check_hyperparameters(
+            initial_accumulator_value=initial_accumulator_value, epsilon=epsilon)
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
         self._slot_groups = (("accumulator",),)
         super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,

@@ -21,9 +21,48 @@ from strided.backend.name_scope import name_scope_of
 from strided.backend.variable import Variable, keras_view
 from strided.distribution import distribution_lib as distribute
 from strided.optimizers import schedules as schedules_module
+from strided.utils import validation
 from strided.utils.registry import to_snake_case
 
 _CLIP_ARGS = ("clipnorm", "clipvalue", "global_clipnorm")
+
+
+# The ranges of the hyperparameters the update rules share, checked by ``Optimizer._check_hyperparameters``
+# (low, high, low inclusive, high inclusive). Keras 3 checks none of them and a rule then trains to NaN
+# silently (RMSprop(rho=2)); the decay rates are [0, 1) where ``1 - beta ** t`` divides (Adam's bias
+# correction) and [0, 1] where 1 only freezes a running average.
+_HYPER_RANGES = {
+    "beta_1": (0.0, 1.0, True, False), "beta_2": (0.0, 1.0, True, False),
+    "adam_beta_1": (0.0, 1.0, True, False), "adam_beta_2": (0.0, 1.0, True, False),
+    "rho": (0.0, 1.0, True, True), "momentum": (0.0, 1.0, True, True),
+    "epsilon": (0.0, None, True, True), "initial_accumulator_value": (0.0, None, True, True),
+    "l1_regularization_strength": (0.0, None, True, True), "l2_regularization_strength": (0.0, None, True, True),
+    "l2_shrinkage_regularization_strength": (0.0, None, True, True),
+    "learning_rate_power": (None, 0.0, True, True), "epsilon_1": (0.0, None, True, True),
+    "epsilon_2": (0.0, None, True, True), "clip_threshold": (0.0, None, True, True),
+}
+
+
+def _as_gradient(g, p):
+    """A gradient for parameter ``p``: NumPy/lists are converted (in Keras layout, as ``get_weights`` gives
+    them), and a shape that does not match the variable is a named error rather than a torch size mismatch."""
+    layout = getattr(p, "_keras_layout", None)
+    name = getattr(p, "path", None) or getattr(p, "_keras_name", None) or getattr(p, "name", "variable")
+    if not isinstance(g, torch.Tensor):
+        arr = np.asarray(g)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"Invalid gradient for variable '{name}': expected a tensor or an array of numbers. "
+                            f"Received an array of dtype {arr.dtype}.")
+        keras_shape = tuple(p.shape[i] for i in layout) if layout else tuple(p.shape)
+        if arr.shape != keras_shape:
+            raise ValueError(f"Invalid gradient for variable '{name}': expected shape {keras_shape}, "
+                             f"received shape {arr.shape}.")
+        g = torch.as_tensor(np.ascontiguousarray(arr), dtype=p.dtype, device=p.device)
+        return g.permute(*np.argsort(layout)) if layout else g
+    if tuple(g.shape) != tuple(p.shape) and g.numel() != 0:
+        raise ValueError(f"Invalid gradient for variable '{name}': expected shape {tuple(p.shape)}, "
+                         f"received shape {tuple(g.shape)}.")
+    return g
 
 
 def _check_range(value, name, low=0.0, high=1.0):
@@ -111,8 +150,9 @@ class Optimizer:
                  gradient_accumulation_steps=None, name=None, **kwargs):
         if kwargs.pop("decay", None) is not None:
             warnings.warn("Argument `decay` is no longer supported and will be ignored.")
-        if "lr" in kwargs:  # tf.keras 1/2 spelling
+        if "lr" in kwargs:  # tf.keras 1/2 spelling: accepted with tf.keras 2's warning (Keras 3 refuses it)
             learning_rate = kwargs.pop("lr")
+            warnings.warn("The `lr` argument is deprecated, use `learning_rate` instead.", stacklevel=3)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
         self.name = name or to_snake_case(self.__class__.__name__)
@@ -128,7 +168,8 @@ class Optimizer:
             raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
                              f"gradient_accumulation_steps={gradient_accumulation_steps}")
         if use_ema:
-            if not 0 <= ema_momentum <= 1:
+            if not isinstance(ema_momentum, (int, float, np.number)) or not 0 <= ema_momentum <= 1:
+                # Keras's wording
                 raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
             if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, (int, np.integer))
                                             or ema_overwrite_frequency < 1):
@@ -136,7 +177,8 @@ class Optimizer:
                                  f"ema_overwrite_frequency={ema_overwrite_frequency}")
         self.use_ema, self.ema_momentum, self.ema_overwrite_frequency = use_ema, ema_momentum, ema_overwrite_frequency
         self.gradient_accumulation_steps = int(gradient_accumulation_steps) if gradient_accumulation_steps else None
-        self.loss_scale_factor = loss_scale_factor
+        self.loss_scale_factor = validation.optional_number(loss_scale_factor, "loss_scale_factor", low=0.0,
+                                                            low_inclusive=False)
         self._set_lr(learning_rate, initial=True)
         self._step = 0
         self.built = False
@@ -167,7 +209,16 @@ class Optimizer:
                             "`learning_rate` constructor argument, hence its learning rate is not settable. If you "
                             "need the learning rate to be settable, you should instantiate the optimizer with a "
                             "float `learning_rate` argument.")
-        self._lr = float(learning_rate)
+        self._lr = validation.number(learning_rate, "learning_rate", low=0.0)
+
+    @staticmethod
+    def _check_hyperparameters(**values):
+        """Checks the named hyperparameters against ``_HYPER_RANGES``; returns them in order (floats)."""
+        checked = []
+        for name, value in values.items():
+            low, high, low_inc, high_inc = _HYPER_RANGES[name]
+            checked.append(validation.hyperparameter(value, name, low, high, low_inc, high_inc))
+        return checked[0] if len(checked) == 1 else checked
 
     def _current_lr(self):
         lr = self._lr
@@ -530,6 +581,7 @@ class Optimizer:
             idx = [full[k] for k in keep]
             params = [params[k] for k in keep]
             grads = [grads[k] for k in keep]
+        grads = [_as_gradient(g, p) for g, p in zip(grads, params)]
         grads = [g.detach() if g.dtype == p.dtype else g.detach().to(p.dtype) for g, p in zip(grads, params)]
         if getattr(type(params[0]), "_overwrite_flags", 0):  # a variable was flagged overwrite_with_gradient
             grads, params, idx = self._overwrite_with_gradients(grads, params, idx)

@@ -72,7 +72,8 @@ class Muon(Optimizer):
             _check_number(adam_weight_decay, "adam_weight_decay", minimum=0)
         if rms_rate is not None:
             _check_number(rms_rate, "rms_rate", minimum=0)
-        if isinstance(exclude_layers, str) or not (exclude_layers is None or isinstance(exclude_layers, (list, tuple))):
+        if isinstance(exclude_layers, str) or not (exclude_layers is None or isinstance(exclude_layers, (list, tuple))) \
+                or any(not isinstance(p, str) for p in exclude_layers or []):
             raise ValueError("Argument `exclude_layers` must be a list of strings (regular expressions). "
                              f"Received: exclude_layers={exclude_layers!r}")
         self.adam_beta_1, self.adam_beta_2, self.epsilon = adam_beta_1, adam_beta_2, epsilon

@@ -23,6 +23,7 @@ class RMSprop(Optimizer):
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
                  ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
                  gradient_accumulation_steps=None, name=None, **kwargs):
+        rho, momentum, epsilon = self._check_hyperparameters(rho=rho, momentum=momentum, epsilon=epsilon)
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
         groups = [("velocity",)]
         if momentum > 0:

@@ -18,6 +18,7 @@ import torch
 from strided import config
 from strided.data import augmentation
 from strided.data.directory import iter_valid_files
+from strided.utils import validation
 from strided.data.image_utils import array_to_img, img_to_array, load_img, save_img, smart_resize
 from strided.data.py_dataset import PyDataset
 
@@ -389,11 +390,18 @@ class ImageDataGenerator:
         self.samplewise_std_normalization = samplewise_std_normalization
         self.zca_whitening = zca_whitening
         self.zca_epsilon = zca_epsilon
-        self.rotation_range = rotation_range
+        self.rotation_range = validation.number(rotation_range, "rotation_range")
+        for arg, value in (("width_shift_range", width_shift_range), ("height_shift_range", height_shift_range)):
+            if isinstance(value, (list, tuple, np.ndarray)):  # a list of choices (pixels or fractions)
+                for v in value:
+                    validation.number(_scalar(v), arg)
+            else:
+                validation.number(value, arg)
         self.width_shift_range = width_shift_range
         self.height_shift_range = height_shift_range
-        self.shear_range = shear_range
-        self.channel_shift_range = channel_shift_range
+        self.shear_range = validation.number(shear_range, "shear_range")
+        self.channel_shift_range = validation.number(channel_shift_range, "channel_shift_range")
+        validation.number(zca_epsilon, "zca_epsilon", low=0.0)
         if fill_mode not in augmentation.FILL_MODES:
             raise ValueError(f"Invalid value for argument `fill_mode`. Expected one of {list(augmentation.FILL_MODES)}. "
                              f"Received: fill_mode={fill_mode!r}")
@@ -450,6 +458,9 @@ class ImageDataGenerator:
                                              or len(brightness_range) != 2):
             raise ValueError("Invalid value for argument `brightness_range`. Expected a tuple or list of two floats. "
                              f"Received: brightness_range={brightness_range!r}")
+        if brightness_range is not None:
+            lo, hi = (validation.number(_scalar(v), "brightness_range") for v in brightness_range)
+            validation.ordered_pair(lo, hi, "brightness_range", brightness_range)
         self.brightness_range = brightness_range
 
     # -- iterators ----------------------------------------------------------------------------------------

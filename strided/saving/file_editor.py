@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 from strided.saving import keras_format
+from strided.utils.file_utils import atomic_path
 
 # Refuse to read a dataset larger than this: a malformed or hostile file could otherwise claim any size.
 _MAX_DATASET_BYTES = 1 << 32  # 4 GiB, Keras's limit
@@ -485,14 +486,9 @@ class KerasFileEditor:
                 for name, value in arrays.items():
                     vars_group.create_dataset(name, data=_as_array(value))
 
-        tmp = f"{filepath}.tmp{os.getpid()}"
-        try:
+        with atomic_path(filepath) as tmp:
             with h5py.File(tmp, "w") as f:
                 write(f, self.weights_dict, "")
-            os.replace(tmp, filepath)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
 
     def resave_weights(self, filepath):
         """Save the edited weights as a `.weights.h5` file (the same as `save`).

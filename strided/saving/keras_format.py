@@ -288,6 +288,7 @@ def read_assets(filepath, model):
     if not holders:
         return
     with zipfile.ZipFile(filepath, "r") as z:
+        check_zip_members(z, filepath)
         names = z.namelist()
         for path, layer in holders:
             prefix = f"{ASSETS}/{path}/"
@@ -416,6 +417,29 @@ def load_weights_from_h5(h5file, model, source, skip_mismatch=False):
     apply_plan(plan)
 
 
+# A .keras member is inflated in memory, so its declared sizes are checked first (a 255 KiB file can declare
+# 256 MiB of zeros). Weights compress little (about 1.1x; a model of all-zero weights more), so only a member
+# that is both large and compressed far beyond that is refused.
+_BOMB_MIN_SIZE = 16 * 2 ** 20
+_BOMB_RATIO = 100
+_MAX_JSON_SIZE = 256 * 2 ** 20
+
+
+def check_zip_members(z, path):
+    """Refuses a zip whose members declare sizes that look like a compression bomb, before inflating any."""
+    for info in z.infolist():
+        ratio = info.file_size / max(info.compress_size, 1)
+        if (info.compress_type != zipfile.ZIP_STORED and info.file_size > _BOMB_MIN_SIZE
+                and ratio > _BOMB_RATIO):
+            raise ValueError(f"The .keras file {path} was refused: its member {info.filename!r} declares "
+                             f"{info.file_size} bytes compressed into {info.compress_size} (a ratio of {ratio:.0f}:1), "
+                             "the signature of a compression bomb rather than saved weights. Nothing was inflated "
+                             "or loaded.")
+        if info.filename in (CONFIG, METADATA) and info.file_size > _MAX_JSON_SIZE:
+            raise ValueError(f"The .keras file {path} was refused: its {info.filename!r} declares {info.file_size} "
+                             "bytes, far more than any model configuration. Nothing was loaded.")
+
+
 def read_keras_zip(path):
     """Opens a ``.keras`` file: returns (config dict, metadata dict, weights bytes)."""
     try:
@@ -424,6 +448,7 @@ def read_keras_zip(path):
         raise ValueError(f"The file {path} is not a valid .keras file (not a zip archive; truncated or a different "
                          "format?).") from None
     with z:
+        check_zip_members(z, path)
         names = set(z.namelist())
         missing = [m for m in (CONFIG, WEIGHTS) if m not in names]
         if missing:

@@ -11,31 +11,16 @@ from the file (a ``Lambda`` layer's bytecode is refused unless ``safe_mode=False
 import contextlib
 import io
 import os
-import tempfile
 
 from strided.saving import keras_format, legacy_h5, serialization_lib
 from strided.saving.serialization_lib import _clean_value
 from strided.utils import object_registration
 from strided import losses, metrics, optimizers
+from strided.utils.file_utils import atomic_path, remove_stale_partials  # noqa: F401 (export.py, tests)
 
 
 def _h5py():
     return keras_format._h5py()
-
-
-@contextlib.contextmanager
-def atomic_path(filepath, suffix=".tmp"):
-    """Yields a temporary path next to ``filepath``; on success it replaces ``filepath`` atomically."""
-    directory = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(filepath) + ".", suffix=suffix)
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, filepath)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _check_overwrite(filepath, overwrite):

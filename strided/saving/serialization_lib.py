@@ -10,6 +10,7 @@ and read (``register_model_codec``). Nothing from a file is executed: a serializ
 (a ``Lambda``'s bytecode) is refused unless ``safe_mode=False``.
 """
 import base64
+import builtins
 import importlib
 import inspect
 import marshal
@@ -66,6 +67,8 @@ def to_jsonable(value):
                 "config": {"start": value.start, "stop": value.stop, "step": value.step}}
     if value is Ellipsis:
         return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(value, types.FunctionType) and value.__name__ == "<lambda>":
+        return _lambda_config(value)
     if isinstance(value, types.FunctionType) or inspect.isbuiltin(value):
         return {"module": "builtins", "class_name": "function", "config": value.__name__,
                 "registered_name": "function"}
@@ -194,6 +197,15 @@ def _clean_value(value, safe_mode):
     return value
 
 
+def _lambda_config(fn):
+    """A Python lambda as Keras's ``Lambda`` layer writes it: its marshalled bytecode (base64), defaults and
+    closure values. Loading it runs that bytecode, so it is refused unless ``safe_mode=False``."""
+    code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
+    closure = tuple(c.cell_contents for c in fn.__closure__) if fn.__closure__ else None
+    return {"class_name": "__lambda__",
+            "config": {"code": code, "defaults": to_jsonable(fn.__defaults__), "closure": to_jsonable(closure)}}
+
+
 def _load_lambda(value, safe_mode):
     if safe_mode:
         raise ValueError(
@@ -201,9 +213,22 @@ def _load_lambda(value, safe_mode):
             "This carries a potential risk of arbitrary code execution and is disallowed by default. If you "
             "trust the source of the file, pass `safe_mode=False` to the loading function.")
     cfg = value.get("config", {})
-    raw = base64.b64decode(cfg["code"].encode("ascii") if isinstance(cfg, dict) else cfg)
+    defaults = closure = None
+    if isinstance(cfg, dict) and "value" in cfg:  # keras.saving.serialize_keras_object's layout
+        code_text, defaults, closure = (list(cfg["value"]) + [None, None])[:3]
+    elif isinstance(cfg, dict):  # the Lambda layer's layout
+        code_text, defaults, closure = cfg.get("code"), cfg.get("defaults"), cfg.get("closure")
+    else:
+        code_text = cfg
+    if not isinstance(code_text, str):
+        raise ValueError(f"Invalid `__lambda__` entry in the file: expected base64 bytecode. Received {cfg!r}.")
+    raw = base64.b64decode(code_text.encode("ascii"))
     code = marshal.loads(raw)  # noqa: S302 -- explicitly allowed by safe_mode=False
-    return types.FunctionType(code, globals())
+    if closure is not None:
+        closure = tuple(types.CellType(_clean_value(v, safe_mode)) for v in closure)
+    defaults = tuple(_clean_value(v, safe_mode) for v in defaults) if defaults else None
+    # Keras gives a loaded lambda its own module's globals; NumPy is the name such functions use most.
+    return types.FunctionType(code, {"__builtins__": builtins, "np": np, "numpy": np}, None, defaults, closure)
 
 
 def deserialize_layer(config, custom_objects=None, safe_mode=True):

@@ -5,6 +5,7 @@ returns a 0-d tensor), so the trainer decides when to synchronise.
 """
 import importlib
 
+import numpy as np
 import torch
 
 from strided.utils import tree
@@ -234,8 +235,28 @@ class CompileLoss:
         elif len(y_pred_flat) > 1:
             weights = [1.0 if w is None else w for w in _per_output(weights, names, "loss_weights")]
         else:
+            if isinstance(weights, (list, tuple)) and len(weights) != 1:
+                raise ValueError("For a model with a single output, `loss_weights` holds one value. Received:\n"
+                                 f"loss_weights={weights}\nof length {len(weights)} whereas the model has 1 output.")
+            if isinstance(weights, dict):
+                _per_output(weights, names, "loss_weights")  # refuses keys that name no output
             weights = [weights[0] if isinstance(weights, (list, tuple)) else
                        (list(weights.values())[0] if isinstance(weights, dict) else weights)]
+        for w in weights:
+            if isinstance(w, bool) or not isinstance(w, (int, float, np.number)):
+                raise TypeError(f"Invalid type for argument `loss_weights`. Expected numbers. "
+                                f"Received loss_weights={self.loss_weights!r}.")
+        if isinstance(y_true, dict) and len(y_pred_flat) > 1:
+            unknown = [k for k in y_true if k not in names]
+            if unknown:
+                raise ValueError(f"The dict of targets `y` has the key {unknown[0]!r}, which does not correspond to "
+                                 f"any model output. Model output names: {names}. Received y keys: "
+                                 f"{list(y_true)}.")
+            missing = [n for n, spec in zip(names, specs) if spec is not None and n not in y_true]
+            if missing:
+                raise ValueError(f"The dict of targets `y` has no target for the output {missing[0]!r}, which has a "
+                                 f"loss. Model output names: {names}. Received y keys: {list(y_true)}.")
+        y_true_flat = _flat(align_to_outputs(y_true, y_pred, names))
         if len(y_true_flat) != len(y_pred_flat) and any(s is not None for s in specs):
             raise ValueError(f"The model has {len(y_pred_flat)} outputs, but `y` holds {len(y_true_flat)} "
                              "arrays. Pass one target array per output (a list in output order or a dict keyed "
@@ -251,6 +272,8 @@ class CompileLoss:
     def __call__(self, y_true, y_pred, sample_weight=None):
         if not self.built:
             self.build(y_true, y_pred)
+        y_true = align_to_outputs(y_true, y_pred, self.names)
+        sample_weight = align_to_outputs(sample_weight, y_pred, self.names)
         y_true_flat, y_pred_flat = _flat(y_true), _flat(y_pred, like=y_true)
         sws = _flat(sample_weight) if isinstance(sample_weight, (list, tuple, dict)) else [sample_weight] * len(y_pred_flat)
         total = None
@@ -266,6 +289,15 @@ class CompileLoss:
             total = torch.zeros((), device=y_pred_flat[0].device)
         self.last_per_output = per_output
         return total
+
+
+def align_to_outputs(structure, y_pred, output_names):
+    """Targets (or sample weights) given as a dict for a model whose outputs are a list: listed in output
+    order, by output name (a dict's own order need not follow the outputs)."""
+    if (isinstance(structure, dict) and isinstance(y_pred, (list, tuple)) and output_names
+            and len(output_names) == len(y_pred) and all(k in output_names for k in structure)):
+        return [structure.get(n) for n in output_names]
+    return structure
 
 
 def _flat(structure, like=None):
@@ -322,6 +354,8 @@ class CompileMetrics:
             names = list(y_pred.keys())
         if len(names) != n:
             names = [f"output_{i}" for i in range(n)] if n > 1 else ["output"]
+        self._names = names
+        y_true_flat = _flat(align_to_outputs(y_true, y_pred, names))
         loss_names = _loss_names(self.loss, names)
         self.entries = []
         seen = set()
@@ -348,6 +382,9 @@ class CompileMetrics:
     def update_state(self, y_true, y_pred, sample_weight=None):
         if not self.built:
             self.build(y_true, y_pred)
+        names = getattr(self, "_names", None)
+        y_true = align_to_outputs(y_true, y_pred, names)
+        sample_weight = align_to_outputs(sample_weight, y_pred, names)
         y_true_flat, y_pred_flat = _flat(y_true), _flat(y_pred, like=y_true)
         sws = _flat(sample_weight) if isinstance(sample_weight, (list, tuple, dict)) else [sample_weight] * len(y_pred_flat)
         for i, metric, weighted in self.entries:

@@ -25,8 +25,8 @@ from strided.distribution import distribution_lib as distribute
 from strided.training import compile_utils
 from strided.utils import tree
 from strided.utils.batch import unpack_x_y_sample_weight
-from strided.utils.validation import positive_int
 from strided.backend.variable import keras_view
+from strided.utils import validation
 
 _COMPILE_FIRST = "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."
 
@@ -118,6 +118,72 @@ def _unexpected(method, kwargs):
     elif name in ("nb_epoch",):
         hint = " Use `epochs` instead."
     raise TypeError(f"{method}() got an unexpected keyword argument '{name}'.{hint}")
+
+
+def _check_steps(value, name):
+    return validation.positive_int(value, name, allow_none=True)
+
+
+def _check_callbacks(callbacks):
+    """``callbacks`` is a list of Callback objects (a single callback is a common slip: Keras then fails
+    with "object is not iterable")."""
+    if callbacks is None or isinstance(callbacks, CallbackList):
+        return callbacks
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError("Invalid type for argument `callbacks`. Expected a list of `keras.callbacks.Callback` "
+                        f"objects. Received callbacks={callbacks!r} of type {type(callbacks).__name__}"
+                        + (": wrap it in a list, `callbacks=[...]`." if hasattr(callbacks, "set_model") else "."))
+    for cb in callbacks:
+        if not (hasattr(cb, "set_model") and hasattr(cb, "on_epoch_end")):
+            raise TypeError("Invalid type for argument `callbacks`. Expected a list of `keras.callbacks.Callback` "
+                            f"objects. Received callbacks={callbacks!r}, containing {cb!r} of type "
+                            f"{type(cb).__name__}.")
+    return callbacks
+
+
+def _check_x(x, method):
+    """A string or bytes ``x`` is neither data nor a dataset (it would be iterated character by character)."""
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"Invalid type for argument `x` of `{method}()`. Expected NumPy arrays, tensors, lists/dicts "
+                        f"of them, a generator, a DataLoader or a Sequence. Received x={x!r} of type "
+                        f"{type(x).__name__}. (To train on text, pass an array of strings to a model starting with "
+                        "`Input(dtype='string')`.)")
+
+
+def _check_fit_arguments(epochs, initial_epoch, batch_size, steps_per_epoch, validation_steps, validation_batch_size,
+                         validation_freq, validation_data, shuffle, callbacks):
+    """The argument checks of ``fit`` (Keras-style messages naming the argument); returns the normalized values."""
+    epochs = validation.positive_int(epochs, "epochs", allow_zero=True)
+    initial_epoch = validation.positive_int(initial_epoch, "initial_epoch", allow_zero=True)
+    if initial_epoch > epochs:
+        raise ValueError(f"Invalid value for argument `initial_epoch`. Expected at most `epochs` ({epochs}): `epochs` "
+                         f"is the index of the last epoch, not a count of further epochs. Received "
+                         f"initial_epoch={initial_epoch}, epochs={epochs}.")
+    batch_size = validation.positive_int(batch_size, "batch_size", allow_none=True)
+    _check_steps(steps_per_epoch, "steps_per_epoch")
+    _check_steps(validation_steps, "validation_steps")
+    validation.positive_int(validation_batch_size, "validation_batch_size", allow_none=True)
+    if isinstance(validation_freq, (list, tuple)):
+        for v in validation_freq:
+            validation.positive_int(v, "validation_freq")
+    elif isinstance(validation_freq, bool) or not isinstance(validation_freq, (int, np.integer)):
+        raise TypeError("Invalid type for argument `validation_freq`. Expected an integer or a list of epochs. "
+                        f"Received validation_freq={validation_freq!r} of type {type(validation_freq).__name__}.")
+    else:
+        validation_freq = validation.positive_int(validation_freq, "validation_freq")
+    if validation_data is not None:
+        if isinstance(validation_data, (np.ndarray, torch.Tensor)) or (
+                isinstance(validation_data, (list, tuple)) and len(validation_data) not in (2, 3)
+                and (not validation_data or is_array_structure(validation_data[0]))):
+            got = (f"an array of shape {tuple(validation_data.shape)}" if hasattr(validation_data, "shape")
+                   else f"a {type(validation_data).__name__} of {len(validation_data)} items")
+            raise ValueError("Invalid value for argument `validation_data`. Expected a tuple `(x_val, y_val)` or "
+                             f"`(x_val, y_val, val_sample_weight)`, or a dataset. Received {got}.")
+    if not (isinstance(shuffle, (bool, np.bool_)) or shuffle == "batch"):
+        raise TypeError(f"Invalid type for argument `shuffle`. Expected True, False or 'batch'. "
+                        f"Received shuffle={shuffle!r}.")
+    _check_callbacks(callbacks)
+    return epochs, initial_epoch, batch_size, validation_freq
 
 
 def _resolve_verbose(verbose):
@@ -214,7 +280,7 @@ class Trainer:
         self.compiled_metrics = compile_utils.CompileMetrics(metrics, weighted_metrics, output_names, loss=loss)
         self._loss_tracker = compile_utils.MeanTracker("loss")
         self.run_eagerly = run_eagerly
-        self.steps_per_execution = positive_int(steps_per_execution, "steps_per_execution")
+        self.steps_per_execution = validation.positive_int(steps_per_execution, "steps_per_execution")
         if jit_compile not in (True, False, "auto", None):
             raise ValueError(f"Invalid value for argument `jit_compile`. Expected True or False. "
                              f"Received: jit_compile={jit_compile!r}")
@@ -400,6 +466,7 @@ class Trainer:
             return
         if not self.compiled_loss.built:
             self.compiled_loss.build(y, y_pred)
+        y = compile_utils.align_to_outputs(y, y_pred, getattr(self.compiled_loss, "names", None))
         for loss, yt, yp in zip(self.compiled_loss.losses, compile_utils._flat(y),
                                 compile_utils._flat(y_pred, like=y)):
             if loss is not None:
@@ -565,6 +632,11 @@ class Trainer:
             with torch.no_grad(), self._autocast():
                 self._check_labels_once(y, self(x, training=False))
         loss, y_pred = self._training_forward(x, y, sample_weight)
+        if self.compiled_loss is None and not loss.requires_grad:
+            # Keras's message: without it torch fails later with "element 0 of tensors does not require grad".
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()` (e.g. "
+                             "`model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')`), or add "
+                             "losses with `add_loss()`.")
         self._track_loss(loss, x)
         self._apply_gradients(loss)
         return self.compute_metrics(x, y, y_pred, sample_weight)
@@ -621,9 +693,11 @@ class Trainer:
             _unexpected("fit", kwargs)
         self._assert_compiled("fit")
         verbose = _resolve_verbose(verbose)
-        epochs = int(epochs)
-        if batch_size is not None:
-            batch_size = positive_int(batch_size, "batch_size")
+        _check_x(x, "fit")
+        epochs, initial_epoch, batch_size, validation_freq = _check_fit_arguments(
+            epochs, initial_epoch, batch_size, steps_per_epoch, validation_steps, validation_batch_size,
+            validation_freq, validation_data, shuffle, callbacks)
+        validation.number(validation_split, "validation_split")
         if not (0.0 <= float(validation_split) < 1.0):
             raise ValueError(f"Invalid value for argument `validation_split`. Expected a float in [0, 1). "
                              f"Received: validation_split={validation_split}")
@@ -644,7 +718,7 @@ class Trainer:
                  _normalize_leaves(sample_weight) if sample_weight is not None else None), validation_split)
             validation_data = tuple(v for v in validation_data if v is not None) if y is not None else validation_data
         train_adapter = make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
-                                     class_weight=class_weight, device=device)
+                                     class_weight=class_weight, device=device, num_classes=self._class_count())
         val_adapter = None
         if validation_data is not None:
             if isinstance(validation_data, (list, tuple)) and len(validation_data) in (2, 3) and \
@@ -714,6 +788,21 @@ class Trainer:
         callbacks.on_train_end(logs=training_logs)
         return self.history
 
+    def _class_count(self):
+        """Number of classes of a single-output model (2 for one unit), for checking ``class_weight``; else None."""
+        try:
+            outputs = self.outputs
+        except (AttributeError, ValueError):
+            return None
+        if isinstance(outputs, (list, tuple)):
+            if len(outputs) != 1:
+                return None
+            outputs = outputs[0]
+        shape = getattr(outputs, "shape", None)
+        if not shape or not isinstance(shape[-1], int):
+            return None
+        return 2 if shape[-1] == 1 else int(shape[-1])
+
     def _setup_distribution(self):
         """Under torchrun: join the process group once and start every rank from rank 0's weights."""
         distributed = distribute.is_distributed()
@@ -776,6 +865,10 @@ class Trainer:
             _unexpected("evaluate", kwargs)
         self._assert_compiled("evaluate")
         verbose = _resolve_verbose(verbose)
+        _check_x(x, "evaluate")
+        batch_size = validation.positive_int(batch_size, "batch_size", allow_none=True)
+        _check_steps(steps, "steps")
+        _check_callbacks(callbacks)
         self._setup_distribution()
         self._labels_checked = False
         if not distribute.is_chief():
@@ -812,6 +905,10 @@ class Trainer:
         if kwargs:
             _unexpected("predict", kwargs)
         verbose = _resolve_verbose(verbose)
+        _check_x(x, "predict")
+        batch_size = validation.positive_int(batch_size, "batch_size", allow_none=True)
+        _check_steps(steps, "steps")
+        _check_callbacks(callbacks)
         self._setup_distribution()
         if not distribute.is_chief():
             verbose = 0

@@ -1,6 +1,8 @@
 """``pad_sequences``: lists of sequences of different lengths -> one padded NumPy array (Keras utility)."""
 import numpy as np
 
+from strided.utils import validation
+
 
 def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0):
     """Pads sequences to the same length.
@@ -32,6 +34,7 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
     """
     if not hasattr(sequences, "__len__"):
         raise ValueError("`sequences` must be iterable.")
+    maxlen = validation.positive_int(maxlen, "maxlen", allow_none=True)
     if padding not in ("pre", "post"):
         raise ValueError(f'Padding type "{padding}" not understood')
     if truncating not in ("pre", "post"):

@@ -59,3 +59,67 @@ def boolean(value, name):
     if not isinstance(value, (bool,)) and not (_is_int(value) and value in (0, 1)):
         raise TypeError(f"Invalid type for argument `{name}`. Expected a boolean. Received {name}={value!r}.")
     return bool(value)
+
+
+def optional_number(value, name, low=None, high=None, low_inclusive=True, high_inclusive=True):
+    """``number`` that lets ``None`` through (optional arguments such as ``min_delta=None``)."""
+    if value is None:
+        return None
+    return number(value, name, low, high, low_inclusive, high_inclusive)
+
+
+def hyperparameter(value, name, low=None, high=None, low_inclusive=True, high_inclusive=True):
+    """A float hyperparameter in a range; callables and 0-d tensors (Keras accepts both) pass unchecked/converted."""
+    if callable(value) and not isinstance(value, numbers.Number):
+        return value
+    if hasattr(value, "numel") and hasattr(value, "item") and value.numel() == 1:  # a 0-d/1-element tensor
+        value = value.item()
+    return number(value, name, low, high, low_inclusive, high_inclusive)
+
+
+def callable_or_none(value, name, what="a callable"):
+    """Checks ``value`` is callable (or ``None``), e.g. the hooks of ``LambdaCallback``."""
+    if value is not None and not callable(value):
+        raise TypeError(f"Invalid type for argument `{name}`. Expected {what} or None. "
+                        f"Received {name}={value!r} of type {type(value).__name__}.")
+    return value
+
+
+def ordered_pair(low, high, name, value=None):
+    """Checks ``low <= high`` for a ``(lower, upper)`` argument (random factors, value ranges)."""
+    if low > high:
+        shown = value if value is not None else (low, high)
+        raise ValueError(f"Invalid value for argument `{name}`. Expected the lower bound to be at most the upper "
+                         f"bound. Received {name}={shown!r} (lower={low}, upper={high}).")
+
+
+def factor(value, name, low=None, high=None, symmetric=True):
+    """A Keras random-augmentation factor: a number ``f`` (meaning ``(-f, f)``, or ``(0, f)`` when not
+    ``symmetric``) or a ``(lower, upper)`` pair of numbers with ``lower <= upper``, each within
+    ``[low, high]``. Returns ``(lower, upper)`` as floats."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ValueError(f"Invalid value for argument `{name}`. Expected a float or a tuple of 2 floats "
+                             f"(lower, upper). Received {name}={value!r}.")
+        lo = number(value[0], name, low, high)
+        hi = number(value[1], name, low, high)
+        ordered_pair(lo, hi, name, value)
+        return lo, hi
+    v = number(value, name)
+    lo, hi = (-abs(v), abs(v)) if symmetric else (0.0, v)
+    for bound in (lo, hi):
+        number(bound, name, low, high)
+    return lo, hi
+
+
+def sequence_of(value, name, kind=None, length=None):
+    """Checks ``value`` is a list/tuple (of ``length`` items, when given); returns it as a list."""
+    if not isinstance(value, (list, tuple)):
+        what = "a list" if length is None else f"a list or tuple of {length} items"
+        raise TypeError(f"Invalid type for argument `{name}`. Expected {what}"
+                        f"{'' if kind is None else ' of ' + kind}. Received {name}={value!r} "
+                        f"of type {type(value).__name__}.")
+    if length is not None and len(value) != length:
+        raise ValueError(f"Invalid value for argument `{name}`. Expected {length} items. "
+                         f"Received {name} with {len(value)} items: {value!r}.")
+    return list(value)

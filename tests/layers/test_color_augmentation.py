@@ -327,7 +327,7 @@ def test_shear_draws_values_and_errors(real_keras):
             real_keras.layers.RandomShear(**kwargs)
         with pytest.raises(ValueError) as ours:
             layers.RandomShear(**kwargs)
-        assert str(ours.value) == str(theirs.value)
+        assert str(ours.value).startswith(str(theirs.value))  # Keras's text; strided then names the argument
     for kwargs in [{"fill_mode": "mirror"}, {"interpolation": "bicubic"}]:
         with pytest.raises(NotImplementedError) as theirs:
             real_keras.layers.RandomShear(**kwargs)
