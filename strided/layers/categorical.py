@@ -159,8 +159,8 @@ class CategoryEncoding(Layer):
     Example:
 
     >>> layer = keras.layers.CategoryEncoding(num_tokens=4, output_mode="count")
-    >>> layer([[0, 1], [0, 0], [1, 2], [3, 1]])
-    [[1., 1., 0., 0.], [2., 0., 0., 0.], [0., 1., 1., 0.], [0., 1., 0., 1.]]
+    >>> layer(np.array([[0, 1], [0, 0], [1, 2], [3, 1]])).tolist()
+    [[1.0, 1.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]]
     """
 
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
@@ -240,7 +240,7 @@ class Discretization(Layer):
     Example:
 
     >>> layer = keras.layers.Discretization(bin_boundaries=[0., 1., 2.])
-    >>> layer([[-1.5, 1.0, 3.4, 0.5], [0.0, 3.0, 1.3, 0.0]])
+    >>> layer(np.array([[-1.5, 1.0, 3.4, 0.5], [0.0, 3.0, 1.3, 0.0]])).tolist()
     [[0, 2, 3, 1], [1, 3, 2, 1]]
     """
 
@@ -367,7 +367,7 @@ class Hashing(HostLayer):
     Example:
 
     >>> layer = keras.layers.Hashing(num_bins=3)
-    >>> layer([["A"], ["B"], ["C"], ["D"], ["E"]])
+    >>> layer([["A"], ["B"], ["C"], ["D"], ["E"]]).tolist()
     [[1], [0], [1], [1], [2]]
     """
 
@@ -441,7 +441,8 @@ class HashedCrossing(HostLayer):
     Example:
 
     >>> layer = keras.layers.HashedCrossing(num_bins=5)
-    >>> layer((np.array(["A", "B", "A"]), np.array([101, 101, 102])))
+    >>> layer((np.array(["A", "B", "A"]), np.array([101, 101, 102]))).tolist()
+    [1, 4, 3]
     """
 
     _takes_list = True

@@ -385,7 +385,7 @@ class StringLookup(IndexLookup):
 
     >>> vocab = ["a", "b", "c", "d"]
     >>> layer = keras.layers.StringLookup(vocabulary=vocab)
-    >>> layer(np.array([["a", "c", "d"], ["d", "z", "b"]]))
+    >>> layer(np.array([["a", "c", "d"], ["d", "z", "b"]])).tolist()
     [[1, 3, 4], [4, 0, 2]]
     """
 
@@ -434,7 +434,7 @@ class IntegerLookup(IndexLookup):
     Example:
 
     >>> layer = keras.layers.IntegerLookup(vocabulary=[12, 36, 1138, 42])
-    >>> layer([[12, 1138, 42], [42, 1000, 36]])
+    >>> layer([[12, 1138, 42], [42, 1000, 36]]).tolist()
     [[1, 3, 4], [4, 0, 2]]
     """
 
