@@ -18,7 +18,8 @@ WITH_EXAMPLES = [c for c in CLASSES if ">>>" in (c.__doc__ or "")]
 
 # Families whose every public class must state all four sections (matched on the defining module's path, so that
 # the list survives files moving inside strided/layers).
-COMPLETE_FAMILIES = ("convolutional", "pooling")
+COMPLETE_FAMILIES = ("convolutional", "pooling", "core", "normalization", "reshaping", "merging", "regularization",
+                     "dropout", "activation")
 
 
 def _family(cls):
