@@ -34,6 +34,11 @@ def keras_to_google(text):
 
 class KerasSections(griffe.Extension):
     def on_instance(self, *, obj, **kwargs):
+        if obj.is_attribute:
+            # Inspection gives a class attribute (``supports_masking = True``) the docstring of its value's type
+            # (``bool``): not documentation of ours, so the attribute is left undocumented (and hidden).
+            obj.docstring = None
+            return
         docstring = getattr(obj, "docstring", None)
         if docstring is not None and "Example" in docstring.value:
             docstring.value = keras_to_google(docstring.value)
