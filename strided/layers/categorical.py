@@ -156,6 +156,13 @@ class CategoryEncoding(Layer):
         count_weights: weights of the same shape as ``inputs``, summed instead of counting 1 per
             occurrence (``output_mode="count"`` only).
 
+    Input shape:
+        Integer tensor ``(batch,)`` or ``(batch, tokens)`` (more axes for ``"one_hot"``).
+
+    Output shape:
+        ``(batch, num_tokens)`` for ``"multi_hot"`` and ``"count"``; for ``"one_hot"``, the input shape with a
+        trailing ``num_tokens`` axis (replacing a trailing axis of size 1).
+
     Example:
 
     >>> layer = keras.layers.CategoryEncoding(num_tokens=4, output_mode="count")
@@ -236,6 +243,13 @@ class Discretization(Layer):
         epsilon: error tolerance of the quantile approximation used by ``adapt()`` (default 0.01).
         output_mode: ``"int"`` (bucket indices, int32), ``"one_hot"``, ``"multi_hot"`` or ``"count"``.
         sparse: only ``False``.
+
+    Input shape:
+        Any numeric tensor.
+
+    Output shape:
+        Same shape as the input (bin indices) for ``output_mode="int"``; the encodings add a trailing axis of
+        size ``num_bins`` (one-hot) or replace the last axis (multi-hot, count).
 
     Example:
 
@@ -364,6 +378,13 @@ class Hashing(HostLayer):
         output_mode: ``"int"`` (bin indices, int64), ``"one_hot"``, ``"multi_hot"`` or ``"count"``.
         sparse: only ``False``.
 
+    Input shape:
+        Strings or integers, any shape (most often ``(batch, 1)``).
+
+    Output shape:
+        Same shape as the input (bin indices) for ``output_mode="int"``; the other modes encode as
+        ``CategoryEncoding`` does, with ``num_bins`` tokens.
+
     Example:
 
     >>> layer = keras.layers.Hashing(num_bins=3)
@@ -437,6 +458,13 @@ class HashedCrossing(HostLayer):
     Call arguments:
         inputs: a list or tuple of at least two inputs of equal shape ``()``, ``(batch,)`` or
             ``(batch, 1)``, each of integers or strings.
+
+    Input shape:
+        A tuple of feature tensors of the same shape ``(batch,)`` (or scalars).
+
+    Output shape:
+        Same shape as one feature (bin indices) for ``output_mode="int"``, or ``(batch, num_bins)`` for
+        ``"one_hot"``.
 
     Example:
 

@@ -381,6 +381,13 @@ class StringLookup(IndexLookup):
         encoding: text encoding of byte-string inputs (default ``"utf-8"``).
         salt: integer or pair of integers keying the OOV hash.
 
+    Input shape:
+        Strings, any shape.
+
+    Output shape:
+        Same shape as the input (indices, ``int64``) for ``output_mode="int"``; ``(batch, vocabulary size)``
+        for the ``"one_hot"`` (per element, trailing axis), ``"multi_hot"``, ``"count"`` and ``"tf_idf"`` modes.
+
     Example:
 
     >>> vocab = ["a", "b", "c", "d"]
@@ -430,6 +437,13 @@ class IntegerLookup(IndexLookup):
         pad_to_max_tokens: encode to width ``max_tokens`` even when the vocabulary is smaller.
         oov_method: ``"floormod"`` or ``"farmhash"``.
         salt: integer or pair of integers keying the OOV hash (``oov_method="farmhash"`` only).
+
+    Input shape:
+        Integers, any shape.
+
+    Output shape:
+        Same shape as the input (indices) for ``output_mode="int"``; ``(batch, vocabulary size)`` for the
+        ``"one_hot"`` (per element, trailing axis), ``"multi_hot"``, ``"count"`` and ``"tf_idf"`` modes.
 
     Example:
 
