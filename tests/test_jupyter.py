@@ -1,5 +1,4 @@
 """strided in a real Jupyter kernel (nbclient): progress bar, summary, figures shown once, interrupting fit."""
-import pathlib
 import re
 
 import pytest
