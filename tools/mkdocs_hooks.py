@@ -61,8 +61,8 @@ def module_page(name):
         elif inspect.isclass(value) or inspect.isfunction(value):
             aliases.append((member, value.__name__))
     links = [f"`{alias}` (= [`{target}`][{paths[target]}])" for alias, target in aliases if target in paths]
-    if links:
-        lines += ["Other names: " + ", ".join(links) + ".", ""]
+    if links:  # folded, so that the page starts with its summary and the first class
+        lines += [f'??? info "Other names ({len(links)})"', "", "    " + ", ".join(links) + ".", ""]
     for member, path in paths.items():
         value = getattr(module, member)
         if "<locals>" in getattr(getattr(value, "__init__", None), "__qualname__", ""):
