@@ -5,7 +5,7 @@
 A public layer class is a class exported by ``strided.layers`` (each object once, aliases such as ``MaxPool2D``
 counted with their class) that subclasses ``strided.layers.Layer``. A docstring section counts when its heading
 line (``Args:``, ``Input shape:``, ``Output shape:``, ``Example:``/``Examples:``) is present; an example counts when
-it has a ``>>>`` line (the doctests run by tests/test_layer_docstrings.py). ``--missing`` lists the classes that
+it has a ``>>>`` line (the doctests run by tests/layers/test_docstrings.py). ``--missing`` lists the classes that
 lack something. For comparison it counts Keras's own layer classes too when keras is installed.
 """
 import argparse

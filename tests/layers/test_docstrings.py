@@ -10,7 +10,7 @@ import pytest
 import strided
 from strided import layers
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tools"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tools"))
 import docstring_coverage  # noqa: E402
 
 CLASSES = docstring_coverage.layer_classes(layers, layers.Layer)
