@@ -30,7 +30,6 @@ from strided.backend.variable import keras_view
 _COMPILE_FIRST = "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."
 
 
-
 class _InterruptBetweenSteps:
     """Defers a KeyboardInterrupt (Ctrl-C, Jupyter's interrupt) during `fit` to the end of the current step.
 
@@ -74,6 +73,7 @@ class _InterruptBetweenSteps:
             if self.verbose == 1 and self.mid_epoch:
                 print()  # end the progress bar's open line before the traceback
         return False
+
 
 class LazyLogs(dict):
     """Batch logs: a dict whose values are read from the device only when a callback looks at them."""
