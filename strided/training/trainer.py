@@ -11,6 +11,8 @@ import collections.abc
 import contextlib
 import gc
 import os
+import signal
+import threading
 import warnings
 
 import numpy as np
@@ -54,8 +56,6 @@ class _InterruptBetweenSteps:
             raise KeyboardInterrupt
 
     def __enter__(self):
-        import signal
-        import threading
         # Only our own process's plain Ctrl-C handler is replaced (not a custom one, nor outside the main thread).
         if threading.current_thread() is threading.main_thread() and \
                 signal.getsignal(signal.SIGINT) is signal.default_int_handler:
@@ -63,7 +63,6 @@ class _InterruptBetweenSteps:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        import signal
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
         if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
