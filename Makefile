@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.strided-installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test docs docs-build bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m strided train --model seed-convnet --dataset mnist --epochs 2 --out runs/demo
 
-test: $(STAMP)
+test: $(STAMP) docs-build
 	$(BIN)/python -m ruff check strided tests tools benchmarks examples
 	$(BIN)/python -m pytest -q -x --durations=15 $(PYTEST_ARGS)
 
+# The API reference site (mkdocs.yml): `make docs` serves it at http://127.0.0.1:8000 and rebuilds on edits;
+# `make docs-build` (part of `make test`) fails on any broken reference or missing page.
+docs: $(STAMP)
+	$(BIN)/python -m mkdocs serve
+
+docs-build: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --quiet
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache site

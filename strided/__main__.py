@@ -3,4 +3,5 @@ import sys
 
 from strided.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing the module (e.g. the API site's inspection) runs nothing
+    sys.exit(main())

@@ -18,6 +18,23 @@ class ReLU(Layer):
         max_value: float >= 0, the largest output (default: unbounded).
         negative_slope: float >= 0, slope below the threshold (default 0).
         threshold: float, the threshold below which values are damped (default 0).
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.array([-3.0, -1.0, 0.0, 2.0, 8.0], dtype="float32")
+    >>> keras.layers.ReLU()(x).numpy().tolist()
+    [0.0, 0.0, 0.0, 2.0, 8.0]
+    >>> keras.layers.ReLU(max_value=6.0)(x).numpy().tolist()
+    [0.0, 0.0, 0.0, 2.0, 6.0]
+    >>> keras.layers.ReLU(negative_slope=0.5, threshold=1.0)(x).numpy().tolist()
+    [-2.0, -1.0, -0.5, 2.0, 8.0]
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -55,6 +72,21 @@ class LeakyReLU(Layer):
 
     Args:
         negative_slope: float >= 0 (Keras default 0.3; tf.keras 2's ``alpha=`` is accepted too).
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.array([-10.0, -1.0, 0.0, 2.0], dtype="float32")
+    >>> print(keras.layers.LeakyReLU()(x).numpy())
+    [-3.  -0.3  0.   2. ]
+    >>> print(keras.layers.LeakyReLU(negative_slope=0.1)(x).numpy())
+    [-1.  -0.1  0.   2. ]
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -83,9 +115,26 @@ class PReLU(Layer):
 
     Args:
         alpha_initializer: initializer of the slopes (default 'zeros').
-        alpha_regularizer, alpha_constraint: optional.
+        alpha_regularizer: optional regularizer of the slopes.
+        alpha_constraint: optional constraint of the slopes.
         shared_axes: axes (1-indexed, batch excluded) along which the slope is shared, e.g. ``[1, 2]`` for
             one slope per channel of an image.
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> layer = keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2])
+    >>> x = -np.ones((1, 4, 4, 3), dtype="float32")
+    >>> tuple(layer(x).shape), layer.get_weights()[0].shape  # one slope per channel
+    ((1, 4, 4, 3), (1, 1, 3))
+    >>> float(layer(x)[0, 0, 0, 0])
+    -0.25
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -144,6 +193,19 @@ class ELU(Layer):
 
     Args:
         alpha: float, scale of the negative part (default 1.0).
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.array([-2.0, 0.0, 2.0], dtype="float32")
+    >>> print(keras.layers.ELU()(x).numpy().round(4))
+    [-0.8647  0.      2.    ]
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -171,6 +233,22 @@ class Softmax(Layer):
     ``> 0.5`` keeps): masked entries get probability 0, as in Keras 3 (the scores are replaced by -1e9,
     -3e4 in float16, before the softmax, and the masked outputs set to 0). By default the mask an upstream
     layer attached to ``inputs`` is used.
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.array([[1.0, 2.0, 3.0]], dtype="float32")
+    >>> print(keras.layers.Softmax()(x).numpy().round(4))
+    [[0.09   0.2447 0.6652]]
+    >>> mask = np.array([[True, True, False]])
+    >>> print(keras.layers.Softmax()(x, mask=mask).numpy().round(4))
+    [[0.2689 0.7311 0.    ]]
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output

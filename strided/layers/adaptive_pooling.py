@@ -43,30 +43,162 @@ class BaseAdaptivePooling(_util.SpecLayer):
 
 
 class AdaptiveAveragePooling1D(BaseAdaptivePooling):
-    """Averages ``(batch, steps, features)`` to ``output_size`` steps."""
+    """Adaptive 1D average pooling to a fixed ``output_size``, whatever the input size.
+
+    The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
+    axis of input size ``n`` and output size ``m`` takes the mean over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
+
+    Args:
+        output_size: int or tuple of 1 int, the output's spatial size.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        3D tensor ``(batch, steps, channels)`` (``channels_last``) or ``(batch, channels, steps)``
+        (``channels_first``).
+
+    Output shape:
+        3D tensor ``(batch, *output_size, channels)`` (``channels_last``) or
+        ``(batch, channels, *output_size)`` (``channels_first``), for any input size.
+
+    Example:
+
+    >>> x = np.random.rand(2, 10, 3).astype("float32")
+    >>> tuple(keras.layers.AdaptiveAveragePooling1D(4)(x).shape)
+    (2, 4, 3)
+    """
     rank, pool_mode = 1, "average"
 
 
 class AdaptiveAveragePooling2D(BaseAdaptivePooling):
-    """Averages ``(batch, rows, cols, channels)`` to ``output_size`` rows and cols."""
+    """Adaptive 2D average pooling to a fixed ``output_size``, whatever the input size.
+
+    The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
+    axis of input size ``n`` and output size ``m`` takes the mean over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
+
+    Args:
+        output_size: int or tuple of 2 ints, the output's spatial size.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
+        (``channels_first``).
+
+    Output shape:
+        4D tensor ``(batch, *output_size, channels)`` (``channels_last``) or
+        ``(batch, channels, *output_size)`` (``channels_first``), for any input size.
+
+    Example:
+
+    >>> x = np.random.rand(2, 13, 17, 3).astype("float32")
+    >>> tuple(keras.layers.AdaptiveAveragePooling2D((4, 4))(x).shape)
+    (2, 4, 4, 3)
+    """
     rank, pool_mode = 2, "average"
 
 
 class AdaptiveAveragePooling3D(BaseAdaptivePooling):
-    """Averages the three spatial axes to ``output_size``."""
+    """Adaptive 3D average pooling to a fixed ``output_size``, whatever the input size.
+
+    The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
+    axis of input size ``n`` and output size ``m`` takes the mean over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
+
+    Args:
+        output_size: int or tuple of 3 ints, the output's spatial size.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
+        (``channels_first``).
+
+    Output shape:
+        5D tensor ``(batch, *output_size, channels)`` (``channels_last``) or
+        ``(batch, channels, *output_size)`` (``channels_first``), for any input size.
+
+    Example:
+
+    >>> x = np.random.rand(2, 5, 6, 7, 3).astype("float32")
+    >>> tuple(keras.layers.AdaptiveAveragePooling3D(2)(x).shape)
+    (2, 2, 2, 2, 3)
+    """
     rank, pool_mode = 3, "average"
 
 
 class AdaptiveMaxPooling1D(BaseAdaptivePooling):
-    """Max over ``(batch, steps, features)`` to ``output_size`` steps."""
+    """Adaptive 1D max pooling to a fixed ``output_size``, whatever the input size.
+
+    The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
+    axis of input size ``n`` and output size ``m`` takes the maximum over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
+
+    Args:
+        output_size: int or tuple of 1 int, the output's spatial size.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        3D tensor ``(batch, steps, channels)`` (``channels_last``) or ``(batch, channels, steps)``
+        (``channels_first``).
+
+    Output shape:
+        3D tensor ``(batch, *output_size, channels)`` (``channels_last``) or
+        ``(batch, channels, *output_size)`` (``channels_first``), for any input size.
+
+    Example:
+
+    >>> x = np.random.rand(2, 10, 3).astype("float32")
+    >>> tuple(keras.layers.AdaptiveMaxPooling1D(4)(x).shape)
+    (2, 4, 3)
+    """
     rank, pool_mode = 1, "max"
 
 
 class AdaptiveMaxPooling2D(BaseAdaptivePooling):
-    """Max over ``(batch, rows, cols, channels)`` to ``output_size`` rows and cols."""
+    """Adaptive 2D max pooling to a fixed ``output_size``, whatever the input size.
+
+    The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
+    axis of input size ``n`` and output size ``m`` takes the maximum over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
+
+    Args:
+        output_size: int or tuple of 2 ints, the output's spatial size.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
+        (``channels_first``).
+
+    Output shape:
+        4D tensor ``(batch, *output_size, channels)`` (``channels_last``) or
+        ``(batch, channels, *output_size)`` (``channels_first``), for any input size.
+
+    Example:
+
+    >>> x = np.random.rand(2, 13, 17, 3).astype("float32")
+    >>> tuple(keras.layers.AdaptiveMaxPooling2D((4, 4))(x).shape)
+    (2, 4, 4, 3)
+    """
     rank, pool_mode = 2, "max"
 
 
 class AdaptiveMaxPooling3D(BaseAdaptivePooling):
-    """Max over the three spatial axes to ``output_size``."""
+    """Adaptive 3D max pooling to a fixed ``output_size``, whatever the input size.
+
+    The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
+    axis of input size ``n`` and output size ``m`` takes the maximum over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
+
+    Args:
+        output_size: int or tuple of 3 ints, the output's spatial size.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
+        (``channels_first``).
+
+    Output shape:
+        5D tensor ``(batch, *output_size, channels)`` (``channels_last``) or
+        ``(batch, channels, *output_size)`` (``channels_first``), for any input size.
+
+    Example:
+
+    >>> x = np.random.rand(2, 5, 6, 7, 3).astype("float32")
+    >>> tuple(keras.layers.AdaptiveMaxPooling3D(2)(x).shape)
+    (2, 2, 2, 2, 3)
+    """
     rank, pool_mode = 3, "max"

@@ -23,6 +23,20 @@ class AlphaDropout(_RandomLayer):
         seed: optional integer seed for this layer's own random generator.
 
     Call arguments: ``inputs``, ``training`` (dropout applies only when True).
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.random.default_rng(0).normal(size=(200, 200)).astype("float32")
+    >>> y = keras.layers.AlphaDropout(0.2, seed=1)(x, training=True).numpy()
+    >>> round(float(y.mean()), 1), round(float(y.std()), 1)  # mean and variance kept
+    (0.0, 1.0)
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output

@@ -210,10 +210,10 @@ class MultiHeadAttention(_ProjectedAttention):
         sliding_window: optional positive int: each query position sees keys within
             ``sliding_window - 1`` positions of itself.
         flash_attention: ``None`` (use torch's flash kernel where it applies), True (require it) or False.
-        kernel_initializer, bias_initializer: initializers of the projections (default
-            'glorot_uniform', 'zeros').
-        kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint:
-            applied to the projections.
+        kernel_initializer: initializer of the projection kernels (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the projection biases (default ``"zeros"``).
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers of the projections.
+        kernel_constraint, bias_constraint: optional constraints of the projections.
         use_gate: add a sigmoid gate computed from the query (gated attention) on the heads' output.
         seed: seed of the dropout.
 
@@ -226,8 +226,21 @@ class MultiHeadAttention(_ProjectedAttention):
         training: whether dropout applies.
         use_causal_mask: query position ``i`` attends only to key positions ``j <= i``.
 
-    Returns: the attention output, ``(B, T, dim)`` (or ``(B, T, *output_shape)``), and the scores when
-    ``return_attention_scores=True``.
+    Input shape:
+        ``query`` ``(batch, T, dim)``, ``value`` ``(batch, S, dim_v)`` and optional ``key`` ``(batch, S, dim_k)``.
+
+    Output shape:
+        ``(batch, T, dim)`` (the query's last size, or ``(batch, T, *output_shape)``), and the attention scores
+        ``(batch, num_heads, T, S)`` when ``return_attention_scores=True``.
+
+    Example:
+
+    >>> query = np.random.rand(2, 8, 16).astype("float32")
+    >>> value = np.random.rand(2, 4, 16).astype("float32")
+    >>> mha = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    >>> out, scores = mha(query, value, return_attention_scores=True)
+    >>> tuple(out.shape), tuple(scores.shape)
+    ((2, 8, 16), (2, 2, 8, 4))
     """
 
     _sublayer_attrs = (("key_dense", "_key_dense"), ("output_dense", "_output_dense"),
@@ -408,8 +421,9 @@ class GroupedQueryAttention(_ProjectedAttention):
         sliding_window: optional positive int: each query position sees keys within
             ``sliding_window - 1`` positions of itself.
         flash_attention: ``None`` (use torch's flash kernel where it applies), True (require it) or False.
-        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer, activity_regularizer,
-            kernel_constraint, bias_constraint: applied to the projections.
+        kernel_initializer, bias_initializer: initializers of the projections.
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers of the projections.
+        kernel_constraint, bias_constraint: optional constraints of the projections.
         use_gate: add a sigmoid gate computed from the query on the heads' output.
         seed: seed of the dropout.
 
@@ -417,7 +431,18 @@ class GroupedQueryAttention(_ProjectedAttention):
     ``value_mask``, ``key_mask``, ``attention_mask``, ``return_attention_scores``, ``training``,
     ``use_causal_mask``); ``query`` and ``value`` must have the same last dimension.
 
-    Returns: ``(B, T, dim)``, and the ``(B, num_query_heads, T, S)`` scores when asked.
+    Input shape:
+        ``query`` ``(batch, T, dim)``, ``value`` ``(batch, S, dim)`` and optional ``key`` ``(batch, S, dim)``.
+
+    Output shape:
+        ``(batch, T, dim)``, and the scores ``(batch, num_query_heads, T, S)`` when ``return_attention_scores=True``.
+
+    Example:
+
+    >>> x = np.random.rand(2, 6, 32).astype("float32")
+    >>> gqa = keras.layers.GroupedQueryAttention(head_dim=8, num_query_heads=4, num_key_value_heads=2)
+    >>> tuple(gqa(x, x).shape)
+    (2, 6, 32)
     """
 
     _keras_class_name = "GroupQueryAttention"  # Keras's public (and saved) name of this class

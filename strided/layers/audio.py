@@ -40,11 +40,11 @@ class STFTSpectrogram(_util.SpecLayer):
 
     >>> layer = STFTSpectrogram(mode="log", frame_length=256, frame_step=128, fft_length=512,
     ...                         window="hann", padding="valid", trainable=False)
-    >>> layer(np.random.uniform(size=(3, 160000, 1)).astype("float32")).shape
+    >>> tuple(layer(np.random.uniform(size=(3, 160000, 1)).astype("float32")).shape)
     (3, 1249, 257)
     >>> layer = STFTSpectrogram(frame_length=256, frame_step=128, fft_length=512, padding="same",
     ...                         expand_dims=True)
-    >>> layer(np.random.uniform(size=(3, 160000, 3)).astype("float32")).shape
+    >>> tuple(layer(np.random.uniform(size=(3, 160000, 3)).astype("float32")).shape)
     (3, 1250, 257, 3)
 
     Args:
@@ -213,10 +213,10 @@ class MelSpectrogram(_util.SpecLayer):
     Examples:
 
     >>> layer = MelSpectrogram(num_mel_bins=64, sampling_rate=8000, sequence_stride=256, fft_length=2048)
-    >>> layer(np.random.uniform(size=(16000,)).astype("float32")).shape
+    >>> tuple(layer(np.random.uniform(size=(16000,)).astype("float32")).shape)
     (64, 63)
     >>> layer = MelSpectrogram(num_mel_bins=80, sampling_rate=8000, sequence_stride=128, fft_length=2048)
-    >>> layer(np.random.uniform(size=(2, 16000)).astype("float32")).shape
+    >>> tuple(layer(np.random.uniform(size=(2, 16000)).astype("float32")).shape)
     (2, 80, 126)
 
     Args:

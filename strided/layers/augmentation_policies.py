@@ -129,12 +129,24 @@ class RandAugment(_PolicyLayer):
         seed: optional integer seed for this layer's own random generator.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, height, width, channels)`` (RGB for colour degeneration) or one image.
-    Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` (RGB for colour degeneration) or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"layer_idxes": int64 (batch, num_ops), "transforms": [entries of step 1, ...]}``; each
     entry ``{"layer_name", "transformation", "indices"}``. Keras's ``{"layer_idxes": (num_ops,),
     "transforms": {layer_name: transformation}}`` is accepted too.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandAugment(seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     _AUGMENT_LAYERS = ("random_shear", "random_translation", "random_rotation", "random_brightness",
@@ -228,13 +240,25 @@ class AugMix(_PolicyLayer):
         seed: optional integer seed for this layer's own random generator.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, height, width, channels)`` (RGB when ``all_ops``) or one image.
-    Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` (RGB when ``all_ops``) or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"chain_mixing_weights": (batch, num_chains), "weight_sample": (batch,), "layer_idxes":
     int64 (batch, num_chains, chain_depth) (``len(ops)``: none), "chain_transforms": one list of entries
     per chain}``; each entry ``{"layer_name", "transformation", "indices"}``. Keras's (weights
     ``(num_chains,)`` and ``()``, entries without ``indices``) is accepted too.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.AugMix(seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     _AUGMENT_LAYERS = ("random_shear", "random_translation", "random_rotation", "random_posterization",

@@ -129,6 +129,25 @@ class Layer(torch.nn.Module):
         input_shape: shape of one sample, e.g. ``(28, 28, 1)``; lets Sequential know shapes before data.
         batch_size: fixed batch size for the input shape (rarely needed).
         activity_regularizer: regularizer applied to the layer output, added to ``layer.losses``.
+
+    Input shape:
+        Whatever ``call`` accepts; ``build(input_shape)`` creates the weights on the first call.
+
+    Output shape:
+        Whatever ``call`` returns; ``compute_output_shape`` gives it without running the layer.
+
+    Example:
+
+    >>> class Scale(keras.layers.Layer):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+    ...     def call(self, inputs):
+    ...         return inputs * self.w
+    >>> layer = Scale()
+    >>> layer(np.array([[1.0, 2.0]], dtype="float32")).tolist()
+    [[1.0, 2.0]]
+    >>> [w.shape for w in layer.get_weights()]
+    [(2,)]
     """
 
     # `training` when a user calls the layer directly without saying (fit/evaluate/predict always say).

@@ -92,16 +92,15 @@ class MaxNumBoundingBoxes(Layer):
 
     Example:
 
-    ```python
-    max_boxes_layer = keras.layers.MaxNumBoundingBoxes(max_number=10, bounding_box_format="xyxy")
-    images = np.random.randint(0, 255, (1, 224, 224, 3), dtype="uint8")
-    bounding_boxes = {
-        "boxes": np.array([[[10, 20, 100, 150], [50, 60, 200, 250], [0, 0, 50, 50]]]),
-        "labels": np.array([[1, 2, 3]]),
-    }
-    result = max_boxes_layer({"images": images, "bounding_boxes": bounding_boxes})
-    result["bounding_boxes"]["boxes"].shape   # (1, 10, 4)
-    ```
+    >>> max_boxes_layer = keras.layers.MaxNumBoundingBoxes(max_number=10, bounding_box_format="xyxy")
+    >>> images = np.random.randint(0, 255, (1, 224, 224, 3), dtype="uint8")
+    >>> bounding_boxes = {
+    ...     "boxes": np.array([[[10, 20, 100, 150], [50, 60, 200, 250], [0, 0, 50, 50]]]),
+    ...     "labels": np.array([[1, 2, 3]]),
+    ... }
+    >>> result = max_boxes_layer({"images": images, "bounding_boxes": bounding_boxes})
+    >>> tuple(result["bounding_boxes"]["boxes"].shape), result["bounding_boxes"]["labels"].tolist()[0][:4]
+    ((1, 10, 4), [1, 2, 3, -1])
 
     Keras 3.15 leaves `fill_value` out of `get_config()`, so a Keras layer reloaded from its config
     pads with -1 again; strided writes `fill_value` into the config when it is not -1 (Keras reads

@@ -156,11 +156,18 @@ class CategoryEncoding(Layer):
         count_weights: weights of the same shape as ``inputs``, summed instead of counting 1 per
             occurrence (``output_mode="count"`` only).
 
+    Input shape:
+        Integer tensor ``(batch,)`` or ``(batch, tokens)`` (more axes for ``"one_hot"``).
+
+    Output shape:
+        ``(batch, num_tokens)`` for ``"multi_hot"`` and ``"count"``; for ``"one_hot"``, the input shape with a
+        trailing ``num_tokens`` axis (replacing a trailing axis of size 1).
+
     Example:
 
     >>> layer = keras.layers.CategoryEncoding(num_tokens=4, output_mode="count")
-    >>> layer([[0, 1], [0, 0], [1, 2], [3, 1]])
-    [[1., 1., 0., 0.], [2., 0., 0., 0.], [0., 1., 1., 0.], [0., 1., 0., 1.]]
+    >>> layer(np.array([[0, 1], [0, 0], [1, 2], [3, 1]])).tolist()
+    [[1.0, 1.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]]
     """
 
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
@@ -237,10 +244,17 @@ class Discretization(Layer):
         output_mode: ``"int"`` (bucket indices, int32), ``"one_hot"``, ``"multi_hot"`` or ``"count"``.
         sparse: only ``False``.
 
+    Input shape:
+        Any numeric tensor.
+
+    Output shape:
+        Same shape as the input (bin indices) for ``output_mode="int"``; the encodings add a trailing axis of
+        size ``num_bins`` (one-hot) or replace the last axis (multi-hot, count).
+
     Example:
 
     >>> layer = keras.layers.Discretization(bin_boundaries=[0., 1., 2.])
-    >>> layer([[-1.5, 1.0, 3.4, 0.5], [0.0, 3.0, 1.3, 0.0]])
+    >>> layer(np.array([[-1.5, 1.0, 3.4, 0.5], [0.0, 3.0, 1.3, 0.0]])).tolist()
     [[0, 2, 3, 1], [1, 3, 2, 1]]
     """
 
@@ -369,10 +383,17 @@ class Hashing(HostLayer):
         output_mode: ``"int"`` (bin indices, int64), ``"one_hot"``, ``"multi_hot"`` or ``"count"``.
         sparse: only ``False``.
 
+    Input shape:
+        Strings or integers, any shape (most often ``(batch, 1)``).
+
+    Output shape:
+        Same shape as the input (bin indices) for ``output_mode="int"``; the other modes encode as
+        ``CategoryEncoding`` does, with ``num_bins`` tokens.
+
     Example:
 
     >>> layer = keras.layers.Hashing(num_bins=3)
-    >>> layer([["A"], ["B"], ["C"], ["D"], ["E"]])
+    >>> layer([["A"], ["B"], ["C"], ["D"], ["E"]]).tolist()
     [[1], [0], [1], [1], [2]]
     """
 
@@ -443,10 +464,18 @@ class HashedCrossing(HostLayer):
         inputs: a list or tuple of at least two inputs of equal shape ``()``, ``(batch,)`` or
             ``(batch, 1)``, each of integers or strings.
 
+    Input shape:
+        A tuple of feature tensors of the same shape ``(batch,)`` (or scalars).
+
+    Output shape:
+        Same shape as one feature (bin indices) for ``output_mode="int"``, or ``(batch, num_bins)`` for
+        ``"one_hot"``.
+
     Example:
 
     >>> layer = keras.layers.HashedCrossing(num_bins=5)
-    >>> layer((np.array(["A", "B", "A"]), np.array([101, 101, 102])))
+    >>> layer((np.array(["A", "B", "A"]), np.array([101, 101, 102]))).tolist()
+    [1, 4, 3]
     """
 
     _takes_list = True

@@ -86,9 +86,18 @@ class ContrastLimitedAdaptiveHistogramEqualization(Layer):
         tile_grid_size: ``(rows, columns)`` of tiles. Default ``(8, 8)``.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
 
-    Input shape: 3D ``(height, width, channels)`` or 4D ``(batch, height, width, channels)`` (channels_last).
+    Input shape:
+        3D ``(height, width, channels)`` or 4D ``(batch, height, width, channels)`` (channels_last).
 
-    Output shape: same as the input, in the input's dtype.
+    Output shape:
+        same as the input, in the input's dtype.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(50, 100, size=(1, 64, 64, 1)).astype("float32")
+    >>> out = keras.layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(4, 4))(images).numpy()
+    >>> out.shape, bool(out.max() - out.min() > images.max() - images.min())  # the contrast is stretched
+    ((1, 64, 64, 1), True)
     """
 
     def __init__(self, value_range=(0, 255), clip_limit=4.0, tile_grid_size=(8, 8), data_format=None, **kwargs):

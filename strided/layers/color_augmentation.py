@@ -148,9 +148,22 @@ class RandomInvert(_ImageDataLayer):
         seed: optional integer seed for this layer's own random generator.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"apply_inversion": bool tensor (batch,)}``.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomInvert(seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
@@ -222,6 +235,22 @@ class Solarization(_ImageDataLayer):
         data_format: 'channels_last' (default) or 'channels_first' (the layer is per pixel).
 
     Transformation: ``{"additions": (batch, 1, 1, 1), "thresholds": (batch, 1, 1, 1)}`` in [0, 255] units.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.Solarization(threshold_factor=0.5, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255), seed=None, data_format=None,
@@ -275,6 +304,22 @@ class RandomPosterization(_ImageDataLayer):
         seed: optional integer seed for this layer's own random generator.
 
     Transformation: ``{"shift_factor": uint8 tensor (batch,)}``, the number of bits cleared.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomPosterization(4, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     _MAX_BITS = 8
@@ -328,6 +373,19 @@ class AutoContrast(_ImageDataLayer):
             spatial axes only for channels_last; strided reduces over height and width in both formats.)
 
     Transformation: none (``get_random_transformation`` returns None).
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> images = np.array([[[[50.0], [100.0]], [[150.0], [200.0]]]], dtype="float32")  # one 2x2 gray image
+    >>> keras.layers.AutoContrast()(images).numpy()[0, :, :, 0].tolist()
+    [[0.0, 85.0], [170.0, 255.0]]
     """
 
     def __init__(self, value_range=(0, 255), **kwargs):
@@ -383,6 +441,22 @@ class RandomSaturation(_ImageDataLayer):
         seed: optional integer seed for this layer's own random generator.
 
     Transformation: ``{"factor": (batch,)}``, the multipliers ``m``.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomSaturation(0.5, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
@@ -431,6 +505,22 @@ class RandomHue(_ImageDataLayer):
         seed: optional integer seed for this layer's own random generator.
 
     Transformation: ``{"factor": (batch,)}``, the hue shifts in turns, in [-0.5, 0.5].
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomHue(0.2, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
@@ -488,6 +578,22 @@ class RandomColorJitter(_ImageDataLayer):
     sub-layers' transformations (None for a skipped step). Keras draws these inside ``transform_images``
     and returns no transformation; strided draws them in ``get_random_transformation`` (they depend on
     the images' shape only), so that one call can be replayed.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomColorJitter(brightness_factor=0.2, contrast_factor=0.2, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     _STEPS = ("brightness", "contrast", "saturation", "hue")
@@ -593,6 +699,22 @@ class RandomErasing(_ImageDataLayer):
 
     Transformation: ``{"apply_erasing": bool (batch,), "batch_masks": bool, shaped like the (batched)
     images, "fill_value": float, shaped like the (batched) images}``.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomErasing(seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None, value_range=(0, 255), seed=None,
@@ -672,6 +794,22 @@ class MixUp(_ImageDataLayer):
         seed: optional integer seed for this layer's own random generator.
 
     Transformation: ``{"mix_weight": (batch,), "permutation_order": int64 (batch,)}``.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.MixUp(seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
@@ -731,6 +869,22 @@ class CutMix(_ImageDataLayer):
 
     Transformation: ``{"permutation_order": (batch,), "batch_masks": bool, shaped like the images,
     "mix_weight": (batch, 1, 1, 1)}``.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.CutMix(seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
@@ -820,6 +974,22 @@ class RandomShear(_ImageDataLayer):
         seed: optional integer seed for this layer's own random generator.
 
     Transformation: ``{"shear_factor": (batch, 2)}``, the ``[sx, sy]`` pairs.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomShear(x_factor=0.2, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     _FILL_MODES = ("reflect", "wrap", "constant", "nearest")

@@ -247,17 +247,35 @@ _CONV_LSTM_DOC = """{n}D convolutional LSTM: an LSTM whose transformations are {
         padding: ``'valid'`` (default) or ``'same'`` for the input convolution (the recurrent one is 'same').
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
         dilation_rate: int or tuple of {n} (default 1), dilation of the input convolution.
-        activation: default ``'tanh'``. recurrent_activation: default ``'sigmoid'``.
-        use_bias, kernel_initializer, recurrent_initializer, bias_initializer, unit_forget_bias,
-        kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer,
-        kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed: as in ``LSTM``.
+        activation: default ``'tanh'``.
+        recurrent_activation: default ``'sigmoid'``.
+        use_bias, kernel_initializer, recurrent_initializer, bias_initializer, unit_forget_bias: as in ``LSTM``.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer: as in ``LSTM``.
+        kernel_constraint, recurrent_constraint, bias_constraint: as in ``LSTM``.
+        dropout, recurrent_dropout, seed: as in ``LSTM``.
         return_sequences, return_state, go_backwards, stateful: as in ``RNN``.
 
-    Input shape: ``(batch, time, {spatial}, channels)`` (channels_last). Output shape: ``(batch,
-    {out}, filters)``, or ``(batch, time, {out}, filters)`` with ``return_sequences``, where each
-    ``new_dim = conv_output_length(dim, kernel_size, padding, stride, dilation)``.
+    Input shape:
+        ``(batch, time, {spatial}, channels)`` (``channels_last``) or ``(batch, time, channels, {spatial})``
+        (``channels_first``).
+
+    Output shape:
+        ``(batch, {out}, filters)``, or ``(batch, time, {out}, filters)`` with ``return_sequences``
+        (``channels_last``), where each spatial size ``n`` becomes, as in a convolution with kernel size ``k``,
+        stride ``s`` and dilation ``d``: ``floor((n - d * (k - 1) - 1) / s) + 1`` with ``padding="valid"``,
+        ``ceil(n / s)`` with ``"same"``.
+
     Weights (in ``layer.cell``): ``kernel (*kernel_size, channels, 4 * filters)``, ``recurrent_kernel
     (*kernel_size, filters, 4 * filters)``, ``bias (4 * filters,)``.
+
+    Example:
+
+    >>> x = np.random.rand(2, 5, *([6] * {n}), 3).astype("float32")  # (batch, time, {spatial}, channels)
+    >>> y = keras.layers.ConvLSTM{n}D(4, 3)(x)
+    >>> tuple(y.shape) == (2,) + (4,) * {n} + (4,)  # 'valid': 6 - 3 + 1 = 4 per spatial axis
+    True
+    >>> tuple(keras.layers.ConvLSTM{n}D(4, 3, padding="same", return_sequences=True)(x).shape)[:3]
+    (2, 5, 6)
     """
 
 

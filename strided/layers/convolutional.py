@@ -103,25 +103,54 @@ class _ConvBase(_util.SpecLayer):
 
 
 class BaseConv(LoRAMixin, _ConvBase):
-    """N-D convolution: ``activation(conv(inputs, kernel) + bias)``.
+    """N-D convolution layer (the base of ``Conv1D``, ``Conv2D`` and ``Conv3D``), rank given as an argument.
+
+    Slides ``filters`` kernels over the input and computes ``activation(conv(inputs, kernel) + bias)``. The
+    kernel has shape ``(*kernel_size, input_channels // groups, filters)`` (Keras layout).
 
     Args:
-        rank: number of spatial dimensions (1, 2 or 3).
-        filters: number of output channels (strictly positive).
-        kernel_size: int or tuple of ``rank`` ints, the window size.
-        strides: int or tuple, the step of the window (default 1).
-        padding: 'valid' (no padding) or 'same' (TensorFlow's split, odd pixel after), any case;
-            'causal' for 1D.
-        data_format: 'channels_last' (``(batch, *spatial, channels)``, default) or 'channels_first'.
-        dilation_rate: int or tuple, spacing of the kernel taps (cannot be > 1 together with strides > 1).
-        groups: number of channel groups (input channels and filters must both divide by it).
-        activation: activation function or name (default: linear).
-        use_bias: whether to add a bias.
-        kernel_initializer, bias_initializer: default 'glorot_uniform', 'zeros'.
-        kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint.
+        rank: int, the number of spatial dimensions (1, 2 or 3).
+        filters: int, the number of output channels (kernels), strictly positive.
+        kernel_size: int or tuple of 2 ints, the size of the convolution window.
+        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow), or ``"causal"`` (zeros
+            before the sequence only, so that step ``t`` never sees later steps). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the kernel
+            (atrous convolution).
+        groups: int, the number of channel groups; the input channels and ``filters`` must both divide by it
+            (each group of filters sees only its group of input channels).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        kernel_regularizer: optional regularizer applied to the kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        kernel_constraint: optional constraint applied to the kernel after each update.
+        bias_constraint: optional constraint applied to the bias after each update.
+        lora_rank: optional int; adds a trainable low-rank (LoRA) update of this rank to the frozen kernel.
+        lora_alpha: optional float scaling the LoRA update by ``lora_alpha / lora_rank`` (default ``lora_rank``).
 
-    Output size per spatial axis: 'valid' ``floor((n - (k - 1) * d - 1) / s) + 1``; 'same'/'causal'
-    ``ceil(n / s)`` (the seeds' ``O = (I - K + 2P) / S + 1``).
+    Input shape:
+        ``(batch, *spatial, channels)`` (``channels_last``) or ``(batch, channels, *spatial)``, ``rank`` spatial axes.
+
+    Output shape:
+        ``(batch, *new_spatial, filters)`` (``channels_last``) or ``(batch, filters, *new_spatial)``.
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
+
+        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
+          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
+        - ``padding="same"`` (and ``"causal"``): ``ceil(n / s)``.
+
+    Example:
+
+    >>> layer = keras.layers.BaseConv(rank=2, filters=8, kernel_size=3)
+    >>> tuple(layer(np.zeros((1, 9, 9, 2), "float32")).shape)
+    (1, 7, 7, 8)
     """
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
@@ -191,9 +220,57 @@ class BaseConv(LoRAMixin, _ConvBase):
 
 
 class Conv1D(BaseConv):
-    """1D convolution (temporal), e.g. ``Conv1D(16, 3)`` on ``(batch, steps, channels)``.
+    """1D temporal convolution over sequences, e.g. ``Conv1D(32, 3, activation="relu")``.
 
-    Args: as ``BaseConv`` (padding may also be 'causal').
+    Slides ``filters`` kernels over the input and computes ``activation(conv(inputs, kernel) + bias)``. The
+    kernel has shape ``(*kernel_size, input_channels // groups, filters)`` (Keras layout).
+
+    Args:
+        filters: int, the number of output channels (kernels), strictly positive.
+        kernel_size: int or tuple of 1 int, the size of the convolution window.
+        strides: int or tuple of 1 int, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow), or ``"causal"`` (zeros
+            before the sequence only, so that step ``t`` never sees later steps). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 1 int, the spacing between the taps of the kernel
+            (atrous convolution).
+        groups: int, the number of channel groups; the input channels and ``filters`` must both divide by it
+            (each group of filters sees only its group of input channels).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        kernel_regularizer: optional regularizer applied to the kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        kernel_constraint: optional constraint applied to the kernel after each update.
+        bias_constraint: optional constraint applied to the bias after each update.
+        lora_rank: optional int; adds a trainable low-rank (LoRA) update of this rank to the frozen kernel.
+        lora_alpha: optional float scaling the LoRA update by ``lora_alpha / lora_rank`` (default ``lora_rank``).
+
+    Input shape:
+        3D tensor ``(batch, steps, channels)`` with ``data_format="channels_last"`` (the default), or
+        ``(batch, channels, steps)`` with ``"channels_first"``.
+
+    Output shape:
+        3D tensor ``(batch, new_steps, filters)`` (``channels_last``) or
+        ``(batch, filters, new_steps)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
+
+        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
+          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
+        - ``padding="same"`` (and ``"causal"``): ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 128).astype("float32")
+    >>> tuple(keras.layers.Conv1D(32, 3, activation="relu")(x).shape)
+    (4, 8, 32)
+    >>> tuple(keras.layers.Conv1D(32, 3, padding="causal", dilation_rate=2)(x).shape)
+    (4, 10, 32)
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
@@ -204,10 +281,56 @@ class Conv1D(BaseConv):
 
 
 class Conv2D(BaseConv):
-    """2D convolution over images, e.g. ``Conv2D(32, (3, 3), activation='relu')``.
+    """2D convolution over images, e.g. ``Conv2D(32, 3, activation="relu")``.
 
-    Input ``(batch, rows, cols, channels)`` (channels_last); output ``(batch, new_rows, new_cols, filters)``.
-    Args: as ``BaseConv``.
+    Slides ``filters`` kernels over the input and computes ``activation(conv(inputs, kernel) + bias)``. The
+    kernel has shape ``(*kernel_size, input_channels // groups, filters)`` (Keras layout).
+
+    Args:
+        filters: int, the number of output channels (kernels), strictly positive.
+        kernel_size: int or tuple of 2 ints, the size of the convolution window.
+        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the kernel
+            (atrous convolution).
+        groups: int, the number of channel groups; the input channels and ``filters`` must both divide by it
+            (each group of filters sees only its group of input channels).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        kernel_regularizer: optional regularizer applied to the kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        kernel_constraint: optional constraint applied to the kernel after each update.
+        bias_constraint: optional constraint applied to the bias after each update.
+        lora_rank: optional int; adds a trainable low-rank (LoRA) update of this rank to the frozen kernel.
+        lora_alpha: optional float scaling the LoRA update by ``lora_alpha / lora_rank`` (default ``lora_rank``).
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` with ``data_format="channels_last"`` (the default), or
+        ``(batch, channels, height, width)`` with ``"channels_first"``.
+
+    Output shape:
+        4D tensor ``(batch, new_height, new_width, filters)`` (``channels_last``) or
+        ``(batch, filters, new_height, new_width)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
+
+        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
+          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.random.rand(4, 28, 28, 1).astype("float32")
+    >>> tuple(keras.layers.Conv2D(32, 3, activation="relu")(x).shape)
+    (4, 26, 26, 32)
+    >>> tuple(keras.layers.Conv2D(32, 3, strides=2, padding="same")(x).shape)
+    (4, 14, 14, 32)
     """
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
@@ -218,7 +341,55 @@ class Conv2D(BaseConv):
 
 
 class Conv3D(BaseConv):
-    """3D convolution over volumes ``(batch, d1, d2, d3, channels)``. Args: as ``BaseConv``."""
+    """3D convolution over volumes, e.g. ``Conv3D(32, 3, activation="relu")``.
+
+    Slides ``filters`` kernels over the input and computes ``activation(conv(inputs, kernel) + bias)``. The
+    kernel has shape ``(*kernel_size, input_channels // groups, filters)`` (Keras layout).
+
+    Args:
+        filters: int, the number of output channels (kernels), strictly positive.
+        kernel_size: int or tuple of 3 ints, the size of the convolution window.
+        strides: int or tuple of 3 ints, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 3 ints, the spacing between the taps of the kernel
+            (atrous convolution).
+        groups: int, the number of channel groups; the input channels and ``filters`` must both divide by it
+            (each group of filters sees only its group of input channels).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        kernel_regularizer: optional regularizer applied to the kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        kernel_constraint: optional constraint applied to the kernel after each update.
+        bias_constraint: optional constraint applied to the bias after each update.
+        lora_rank: optional int; adds a trainable low-rank (LoRA) update of this rank to the frozen kernel.
+        lora_alpha: optional float scaling the LoRA update by ``lora_alpha / lora_rank`` (default ``lora_rank``).
+
+    Input shape:
+        5D tensor ``(batch, dim1, dim2, dim3, channels)`` with ``data_format="channels_last"`` (the default), or
+        ``(batch, channels, dim1, dim2, dim3)`` with ``"channels_first"``.
+
+    Output shape:
+        5D tensor ``(batch, new_dim1, new_dim2, new_dim3, filters)`` (``channels_last``) or
+        ``(batch, filters, new_dim1, new_dim2, new_dim3)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
+
+        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
+          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.random.rand(2, 8, 8, 8, 3).astype("float32")
+    >>> tuple(keras.layers.Conv3D(16, 3, activation="relu")(x).shape)
+    (2, 6, 6, 6, 16)
+    """
 
     def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1, 1), groups=1, activation=None, use_bias=True, **kwargs):
@@ -228,16 +399,55 @@ class Conv3D(BaseConv):
 
 
 class BaseConvTranspose(_ConvBase):
-    """N-D transposed convolution (the gradient of a convolution with respect to its input).
+    """N-D transposed convolution (the base of ``Conv1DTranspose``, ``Conv2DTranspose`` and ``Conv3DTranspose``).
+
+    The gradient of a convolution with respect to its input: each input position adds a copy of the kernel,
+    weighted by its value, into the output. The kernel has shape ``(*kernel_size, filters, input_channels)``
+    (Keras layout).
 
     Args:
-        rank, filters, kernel_size, strides, padding ('valid'/'same'), data_format, dilation_rate, activation,
-        use_bias, initializers, regularizers, constraints: as ``BaseConv``.
-        output_padding: int or tuple, extra length added at the end of each spatial axis; each entry must be
-            smaller than the stride (None: inferred as Keras does).
+        rank: int, the number of spatial dimensions (1, 2 or 3).
+        filters: int, the number of output channels, strictly positive.
+        kernel_size: int or tuple of 2 ints, the size of the convolution window.
+        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``n * strides``; an odd total goes after, as in TensorFlow). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the kernel
+            (atrous convolution).
+        output_padding: optional int or tuple of 2 ints, the extra size added at the end of each spatial axis;
+            each entry must be smaller than the stride. ``None`` infers the size (see below).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        kernel_regularizer: optional regularizer applied to the kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        kernel_constraint: optional constraint applied to the kernel after each update.
+        bias_constraint: optional constraint applied to the bias after each update.
 
-    Output size per axis: 'valid' ``n * s + max(k' - s, 0)``, 'same' ``n * s`` (``k'`` the dilated
-    kernel); with ``output_padding`` p: ``(n - 1) * s + k' - 2 * (k' // 2 if 'same' else 0) + p``.
+    Input shape:
+        ``(batch, *spatial, channels)`` (``channels_last``) or ``(batch, channels, *spatial)``, ``rank`` spatial axes.
+
+    Output shape:
+        ``(batch, *new_spatial, filters)`` (``channels_last``) or ``(batch, filters, *new_spatial)``.
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s``, dilation ``d`` and the dilated kernel
+        size ``k' = k + (k - 1) * (d - 1)``:
+
+        - ``output_padding=None``: ``n * s + max(k' - s, 0)`` with ``"valid"``, ``n * s`` with ``"same"``;
+        - ``output_padding=p``: ``(n - 1) * s + k' + p`` with ``"valid"``, ``(n - 1) * s + k' - 2 * (k' // 2) + p``
+          with ``"same"``.
+
+        This inverts the size change of a ``Conv`` with the same arguments.
+
+    Example:
+
+    >>> layer = keras.layers.BaseConvTranspose(rank=2, filters=4, kernel_size=2, strides=2)
+    >>> tuple(layer(np.zeros((1, 5, 5, 3), "float32")).shape)
+    (1, 10, 10, 4)
     """
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", output_padding=None,
@@ -283,7 +493,57 @@ class BaseConvTranspose(_ConvBase):
 
 
 class Conv1DTranspose(BaseConvTranspose):
-    """1D transposed convolution. Args: as ``BaseConvTranspose``."""
+    """1D transposed convolution ("deconvolution"), the layer that upsamples in decoders.
+
+    The gradient of a convolution with respect to its input: each input position adds a copy of the kernel,
+    weighted by its value, into the output. The kernel has shape ``(*kernel_size, filters, input_channels)``
+    (Keras layout).
+
+    Args:
+        filters: int, the number of output channels, strictly positive.
+        kernel_size: int or tuple of 1 int, the size of the convolution window.
+        strides: int or tuple of 1 int, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``n * strides``; an odd total goes after, as in TensorFlow). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 1 int, the spacing between the taps of the kernel
+            (atrous convolution).
+        output_padding: optional int or tuple of 1 int, the extra size added at the end of each spatial axis;
+            each entry must be smaller than the stride. ``None`` infers the size (see below).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        kernel_regularizer: optional regularizer applied to the kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        kernel_constraint: optional constraint applied to the kernel after each update.
+        bias_constraint: optional constraint applied to the bias after each update.
+
+    Input shape:
+        3D tensor ``(batch, steps, channels)`` with ``data_format="channels_last"`` (the default), or
+        ``(batch, channels, steps)`` with ``"channels_first"``.
+
+    Output shape:
+        3D tensor ``(batch, new_steps, filters)`` (``channels_last``) or
+        ``(batch, filters, new_steps)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s``, dilation ``d`` and the dilated kernel
+        size ``k' = k + (k - 1) * (d - 1)``:
+
+        - ``output_padding=None``: ``n * s + max(k' - s, 0)`` with ``"valid"``, ``n * s`` with ``"same"``;
+        - ``output_padding=p``: ``(n - 1) * s + k' + p`` with ``"valid"``, ``(n - 1) * s + k' - 2 * (k' // 2) + p``
+          with ``"same"``.
+
+        This inverts the size change of a ``Conv`` with the same arguments.
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 8).astype("float32")
+    >>> tuple(keras.layers.Conv1DTranspose(16, 3, strides=2)(x).shape)
+    (4, 21, 16)
+    """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, **kwargs):
@@ -293,8 +553,59 @@ class Conv1DTranspose(BaseConvTranspose):
 
 
 class Conv2DTranspose(BaseConvTranspose):
-    """2D transposed convolution ("deconvolution"), e.g. ``Conv2DTranspose(16, 3, strides=2, padding='same')``
-    doubles the height and width. Args: as ``BaseConvTranspose``."""
+    """2D transposed convolution ("deconvolution"), the layer that upsamples in decoders.
+
+    The gradient of a convolution with respect to its input: each input position adds a copy of the kernel,
+    weighted by its value, into the output. The kernel has shape ``(*kernel_size, filters, input_channels)``
+    (Keras layout).
+
+    Args:
+        filters: int, the number of output channels, strictly positive.
+        kernel_size: int or tuple of 2 ints, the size of the convolution window.
+        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``n * strides``; an odd total goes after, as in TensorFlow). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the kernel
+            (atrous convolution).
+        output_padding: optional int or tuple of 2 ints, the extra size added at the end of each spatial axis;
+            each entry must be smaller than the stride. ``None`` infers the size (see below).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        kernel_regularizer: optional regularizer applied to the kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        kernel_constraint: optional constraint applied to the kernel after each update.
+        bias_constraint: optional constraint applied to the bias after each update.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` with ``data_format="channels_last"`` (the default), or
+        ``(batch, channels, height, width)`` with ``"channels_first"``.
+
+    Output shape:
+        4D tensor ``(batch, new_height, new_width, filters)`` (``channels_last``) or
+        ``(batch, filters, new_height, new_width)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s``, dilation ``d`` and the dilated kernel
+        size ``k' = k + (k - 1) * (d - 1)``:
+
+        - ``output_padding=None``: ``n * s + max(k' - s, 0)`` with ``"valid"``, ``n * s`` with ``"same"``;
+        - ``output_padding=p``: ``(n - 1) * s + k' + p`` with ``"valid"``, ``(n - 1) * s + k' - 2 * (k' // 2) + p``
+          with ``"same"``.
+
+        This inverts the size change of a ``Conv`` with the same arguments.
+
+    Example:
+
+    >>> x = np.random.rand(4, 7, 7, 64).astype("float32")
+    >>> tuple(keras.layers.Conv2DTranspose(32, 3, strides=2, padding="same")(x).shape)
+    (4, 14, 14, 32)
+    >>> tuple(keras.layers.Conv2DTranspose(32, 3)(x).shape)
+    (4, 9, 9, 32)
+    """
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
                  data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True, **kwargs):
@@ -304,7 +615,57 @@ class Conv2DTranspose(BaseConvTranspose):
 
 
 class Conv3DTranspose(BaseConvTranspose):
-    """3D transposed convolution. Args: as ``BaseConvTranspose``."""
+    """3D transposed convolution ("deconvolution"), the layer that upsamples in decoders.
+
+    The gradient of a convolution with respect to its input: each input position adds a copy of the kernel,
+    weighted by its value, into the output. The kernel has shape ``(*kernel_size, filters, input_channels)``
+    (Keras layout).
+
+    Args:
+        filters: int, the number of output channels, strictly positive.
+        kernel_size: int or tuple of 3 ints, the size of the convolution window.
+        strides: int or tuple of 3 ints, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``n * strides``; an odd total goes after, as in TensorFlow). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 3 ints, the spacing between the taps of the kernel
+            (atrous convolution).
+        output_padding: optional int or tuple of 3 ints, the extra size added at the end of each spatial axis;
+            each entry must be smaller than the stride. ``None`` infers the size (see below).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        kernel_regularizer: optional regularizer applied to the kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        kernel_constraint: optional constraint applied to the kernel after each update.
+        bias_constraint: optional constraint applied to the bias after each update.
+
+    Input shape:
+        5D tensor ``(batch, dim1, dim2, dim3, channels)`` with ``data_format="channels_last"`` (the default), or
+        ``(batch, channels, dim1, dim2, dim3)`` with ``"channels_first"``.
+
+    Output shape:
+        5D tensor ``(batch, new_dim1, new_dim2, new_dim3, filters)`` (``channels_last``) or
+        ``(batch, filters, new_dim1, new_dim2, new_dim3)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s``, dilation ``d`` and the dilated kernel
+        size ``k' = k + (k - 1) * (d - 1)``:
+
+        - ``output_padding=None``: ``n * s + max(k' - s, 0)`` with ``"valid"``, ``n * s`` with ``"same"``;
+        - ``output_padding=p``: ``(n - 1) * s + k' + p`` with ``"valid"``, ``(n - 1) * s + k' - 2 * (k' // 2) + p``
+          with ``"same"``.
+
+        This inverts the size change of a ``Conv`` with the same arguments.
+
+    Example:
+
+    >>> x = np.random.rand(2, 4, 4, 4, 8).astype("float32")
+    >>> tuple(keras.layers.Conv3DTranspose(4, 2, strides=2)(x).shape)
+    (2, 8, 8, 8, 4)
+    """
 
     def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", output_padding=None,
                  data_format=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True, **kwargs):
@@ -314,14 +675,51 @@ class Conv3DTranspose(BaseConvTranspose):
 
 
 class BaseDepthwiseConv(_ConvBase):
-    """N-D depthwise convolution: each input channel convolved with its own ``depth_multiplier`` filters.
+    """N-D depthwise convolution (the base of ``DepthwiseConv1D`` and ``DepthwiseConv2D``).
+
+    Each input channel gets ``depth_multiplier`` kernels of its own, and the channels are never mixed: the
+    output has ``input_channels * depth_multiplier`` channels. The kernel has shape
+    ``(*kernel_size, input_channels, depth_multiplier)`` (Keras layout).
 
     Args:
-        rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias: as ``BaseConv``.
-        depth_multiplier: output channels per input channel (output has ``in * depth_multiplier`` channels).
-        depthwise_initializer, depthwise_regularizer, depthwise_constraint: for the kernel
-            (Keras layout ``(*kernel_size, in, depth_multiplier)``).
-        bias_initializer, bias_regularizer, bias_constraint, activity_regularizer.
+        rank: int, the number of spatial dimensions (1 or 2).
+        kernel_size: int or tuple of 2 ints, the size of the convolution window.
+        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the depthwise kernel
+            (atrous convolution).
+        depth_multiplier: int, the number of output channels per input channel (default 1).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        depthwise_initializer: initializer of the depthwise kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        depthwise_regularizer: optional regularizer applied to the depthwise kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        depthwise_constraint: optional constraint applied to the depthwise kernel.
+        bias_constraint: optional constraint applied to the bias.
+
+    Input shape:
+        ``(batch, *spatial, channels)`` (``channels_last``) or ``(batch, channels, *spatial)``, ``rank`` spatial axes.
+
+    Output shape:
+        ``(batch, *new_spatial, channels * depth_multiplier)`` (``channels_last``) or
+        ``(batch, channels * depth_multiplier, *new_spatial)``.
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
+
+        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
+          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> layer = keras.layers.BaseDepthwiseConv(rank=2, kernel_size=3)
+    >>> tuple(layer(np.zeros((1, 9, 9, 2), "float32")).shape)
+    (1, 7, 7, 2)
     """
 
     def __init__(self, rank, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
@@ -367,7 +765,52 @@ class BaseDepthwiseConv(_ConvBase):
 
 
 class DepthwiseConv1D(BaseDepthwiseConv):
-    """1D depthwise convolution. Args: as ``BaseDepthwiseConv``."""
+    """1D depthwise convolution: each input channel is convolved with its own kernels.
+
+    Each input channel gets ``depth_multiplier`` kernels of its own, and the channels are never mixed: the
+    output has ``input_channels * depth_multiplier`` channels. The kernel has shape
+    ``(*kernel_size, input_channels, depth_multiplier)`` (Keras layout).
+
+    Args:
+        kernel_size: int or tuple of 1 int, the size of the convolution window.
+        strides: int or tuple of 1 int, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 1 int, the spacing between the taps of the depthwise kernel
+            (atrous convolution).
+        depth_multiplier: int, the number of output channels per input channel (default 1).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        depthwise_initializer: initializer of the depthwise kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        depthwise_regularizer: optional regularizer applied to the depthwise kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        depthwise_constraint: optional constraint applied to the depthwise kernel.
+        bias_constraint: optional constraint applied to the bias.
+
+    Input shape:
+        3D tensor ``(batch, steps, channels)`` with ``data_format="channels_last"`` (the default), or
+        ``(batch, channels, steps)`` with ``"channels_first"``.
+
+    Output shape:
+        3D tensor ``(batch, new_steps, channels * depth_multiplier)`` (``channels_last``) or
+        ``(batch, channels * depth_multiplier, new_steps)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
+
+        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
+          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 3).astype("float32")
+    >>> tuple(keras.layers.DepthwiseConv1D(3, depth_multiplier=2)(x).shape)
+    (4, 8, 6)
+    """
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, **kwargs):
@@ -377,7 +820,52 @@ class DepthwiseConv1D(BaseDepthwiseConv):
 
 
 class DepthwiseConv2D(BaseDepthwiseConv):
-    """2D depthwise convolution. Args: as ``BaseDepthwiseConv``."""
+    """2D depthwise convolution: each input channel is convolved with its own kernels.
+
+    Each input channel gets ``depth_multiplier`` kernels of its own, and the channels are never mixed: the
+    output has ``input_channels * depth_multiplier`` channels. The kernel has shape
+    ``(*kernel_size, input_channels, depth_multiplier)`` (Keras layout).
+
+    Args:
+        kernel_size: int or tuple of 2 ints, the size of the convolution window.
+        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the depthwise kernel
+            (atrous convolution).
+        depth_multiplier: int, the number of output channels per input channel (default 1).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        depthwise_initializer: initializer of the depthwise kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        depthwise_regularizer: optional regularizer applied to the depthwise kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        depthwise_constraint: optional constraint applied to the depthwise kernel.
+        bias_constraint: optional constraint applied to the bias.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` with ``data_format="channels_last"`` (the default), or
+        ``(batch, channels, height, width)`` with ``"channels_first"``.
+
+    Output shape:
+        4D tensor ``(batch, new_height, new_width, channels * depth_multiplier)`` (``channels_last``) or
+        ``(batch, channels * depth_multiplier, new_height, new_width)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
+
+        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
+          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.random.rand(4, 28, 28, 3).astype("float32")
+    >>> tuple(keras.layers.DepthwiseConv2D(3, depth_multiplier=2)(x).shape)
+    (4, 26, 26, 6)
+    """
 
     def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True, **kwargs):
@@ -387,17 +875,56 @@ class DepthwiseConv2D(BaseDepthwiseConv):
 
 
 class BaseSeparableConv(_ConvBase):
-    """Depthwise convolution followed by a pointwise (1x1) convolution mixing the channels.
+    """N-D separable convolution (the base of ``SeparableConv1D`` and ``SeparableConv2D``).
+
+    The depthwise step convolves each input channel with ``depth_multiplier`` kernels of its own; the
+    pointwise step mixes the ``input_channels * depth_multiplier`` results into ``filters`` channels. Far
+    fewer parameters than a full convolution. Weights (Keras order): ``depthwise_kernel``
+    ``(*kernel_size, input_channels, depth_multiplier)``, ``pointwise_kernel``
+    ``(1, ..., input_channels * depth_multiplier, filters)``, ``bias``.
 
     Args:
-        rank, filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias:
-            as ``BaseConv`` (strides and dilation apply to the depthwise step).
-        depth_multiplier: depthwise output channels per input channel.
-        depthwise_initializer, pointwise_initializer, bias_initializer; depthwise_regularizer,
-        pointwise_regularizer, bias_regularizer, activity_regularizer; depthwise_constraint,
-        pointwise_constraint, bias_constraint.
+        rank: int, the number of spatial dimensions (1 or 2).
+        filters: int, the number of output channels, strictly positive.
+        kernel_size: int or tuple of 2 ints, the size of the convolution window.
+        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the depthwise kernel
+            (atrous convolution).
+        depth_multiplier: int, the depthwise output channels per input channel (default 1).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        depthwise_initializer: initializer of the depthwise kernel (default ``"glorot_uniform"``).
+        pointwise_initializer: initializer of the pointwise kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        depthwise_regularizer: optional regularizer applied to the depthwise kernel.
+        pointwise_regularizer: optional regularizer applied to the pointwise kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        depthwise_constraint: optional constraint applied to the depthwise kernel.
+        pointwise_constraint: optional constraint applied to the pointwise kernel.
+        bias_constraint: optional constraint applied to the bias.
 
-    Weights (Keras order): depthwise_kernel ``(*k, in, mult)``, pointwise_kernel ``(1, .., in*mult, filters)``, bias.
+    Input shape:
+        ``(batch, *spatial, channels)`` (``channels_last``) or ``(batch, channels, *spatial)``, ``rank`` spatial axes.
+
+    Output shape:
+        ``(batch, *new_spatial, filters)`` (``channels_last``) or ``(batch, filters, *new_spatial)``.
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
+
+        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
+          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> layer = keras.layers.BaseSeparableConv(rank=2, filters=4, kernel_size=3)
+    >>> tuple(layer(np.zeros((1, 9, 9, 2), "float32")).shape)
+    (1, 7, 7, 4)
     """
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
@@ -452,7 +979,58 @@ class BaseSeparableConv(_ConvBase):
 
 
 class SeparableConv1D(BaseSeparableConv):
-    """1D separable convolution. Args: as ``BaseSeparableConv``."""
+    """1D separable convolution: a depthwise convolution, then a pointwise (1x1) one.
+
+    The depthwise step convolves each input channel with ``depth_multiplier`` kernels of its own; the
+    pointwise step mixes the ``input_channels * depth_multiplier`` results into ``filters`` channels. Far
+    fewer parameters than a full convolution. Weights (Keras order): ``depthwise_kernel``
+    ``(*kernel_size, input_channels, depth_multiplier)``, ``pointwise_kernel``
+    ``(1, ..., input_channels * depth_multiplier, filters)``, ``bias``.
+
+    Args:
+        filters: int, the number of output channels, strictly positive.
+        kernel_size: int or tuple of 1 int, the size of the convolution window.
+        strides: int or tuple of 1 int, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 1 int, the spacing between the taps of the depthwise kernel
+            (atrous convolution).
+        depth_multiplier: int, the depthwise output channels per input channel (default 1).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        depthwise_initializer: initializer of the depthwise kernel (default ``"glorot_uniform"``).
+        pointwise_initializer: initializer of the pointwise kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        depthwise_regularizer: optional regularizer applied to the depthwise kernel.
+        pointwise_regularizer: optional regularizer applied to the pointwise kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        depthwise_constraint: optional constraint applied to the depthwise kernel.
+        pointwise_constraint: optional constraint applied to the pointwise kernel.
+        bias_constraint: optional constraint applied to the bias.
+
+    Input shape:
+        3D tensor ``(batch, steps, channels)`` with ``data_format="channels_last"`` (the default), or
+        ``(batch, channels, steps)`` with ``"channels_first"``.
+
+    Output shape:
+        3D tensor ``(batch, new_steps, filters)`` (``channels_last``) or
+        ``(batch, filters, new_steps)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
+
+        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
+          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 3).astype("float32")
+    >>> tuple(keras.layers.SeparableConv1D(16, 3)(x).shape)
+    (4, 8, 16)
+    """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  depth_multiplier=1, activation=None, use_bias=True, **kwargs):
@@ -462,7 +1040,61 @@ class SeparableConv1D(BaseSeparableConv):
 
 
 class SeparableConv2D(BaseSeparableConv):
-    """2D separable convolution. Args: as ``BaseSeparableConv``."""
+    """2D separable convolution: a depthwise convolution, then a pointwise (1x1) one.
+
+    The depthwise step convolves each input channel with ``depth_multiplier`` kernels of its own; the
+    pointwise step mixes the ``input_channels * depth_multiplier`` results into ``filters`` channels. Far
+    fewer parameters than a full convolution. Weights (Keras order): ``depthwise_kernel``
+    ``(*kernel_size, input_channels, depth_multiplier)``, ``pointwise_kernel``
+    ``(1, ..., input_channels * depth_multiplier, filters)``, ``bias``.
+
+    Args:
+        filters: int, the number of output channels, strictly positive.
+        kernel_size: int or tuple of 2 ints, the size of the convolution window.
+        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
+            with a dilation_rate above 1.
+        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
+            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the depthwise kernel
+            (atrous convolution).
+        depth_multiplier: int, the depthwise output channels per input channel (default 1).
+        activation: activation function or its name; ``None`` applies none (linear).
+        use_bias: bool, whether to add a bias vector (default ``True``).
+        depthwise_initializer: initializer of the depthwise kernel (default ``"glorot_uniform"``).
+        pointwise_initializer: initializer of the pointwise kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        depthwise_regularizer: optional regularizer applied to the depthwise kernel.
+        pointwise_regularizer: optional regularizer applied to the pointwise kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        depthwise_constraint: optional constraint applied to the depthwise kernel.
+        pointwise_constraint: optional constraint applied to the pointwise kernel.
+        bias_constraint: optional constraint applied to the bias.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` with ``data_format="channels_last"`` (the default), or
+        ``(batch, channels, height, width)`` with ``"channels_first"``.
+
+    Output shape:
+        4D tensor ``(batch, new_height, new_width, filters)`` (``channels_last``) or
+        ``(batch, filters, new_height, new_width)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
+
+        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
+          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.random.rand(4, 28, 28, 3).astype("float32")
+    >>> layer = keras.layers.SeparableConv2D(16, 3, padding="same")
+    >>> tuple(layer(x).shape)
+    (4, 28, 28, 16)
+    >>> layer.count_params()  # 3*3*3 depthwise + 3*16 pointwise + 16 bias
+    91
+    """
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True, **kwargs):

@@ -17,15 +17,36 @@ class Dense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
         units: positive integer, dimensionality of the output space.
         activation: activation function or name (default: none, i.e. linear).
         use_bias: whether the layer uses a bias vector.
-        kernel_initializer, bias_initializer: initializers (default 'glorot_uniform', 'zeros').
-        kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
-        kernel_constraint, bias_constraint: optional constraints.
-        lora_rank, lora_alpha: train a low-rank update of a frozen kernel instead (see ``enable_lora``).
+        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        kernel_regularizer: optional regularizer applied to the kernel.
+        bias_regularizer: optional regularizer applied to the bias.
+        activity_regularizer: optional regularizer applied to the output.
+        kernel_constraint: optional constraint applied to the kernel after each update.
+        bias_constraint: optional constraint applied to the bias after each update.
+        lora_rank: optional int; trains a low-rank update of this rank of a frozen kernel (see ``enable_lora``).
+        lora_alpha: optional float scaling the LoRA update by ``lora_alpha / lora_rank``.
         quantization_config: the config of a quantized layer (see ``quantize``; set by a quantized
             model's config, with a dtype such as ``"int8_from_float32"``).
 
-    Input shape: ``(batch, ..., input_dim)``. Output shape: ``(batch, ..., units)``.
-    The kernel is ``(input_dim, units)`` in ``get_weights`` (stored ``(units, input_dim)`` for F.linear).
+    The kernel is ``(input_dim, units)`` in ``get_weights`` (stored ``(units, input_dim)`` for F.linear); the
+    layer has ``input_dim * units + units`` parameters (the lessons' ``784 * 10 + 10 = 7850``).
+
+    Input shape:
+        N-D tensor ``(batch, ..., input_dim)``, most often 2D ``(batch, input_dim)``.
+
+    Output shape:
+        N-D tensor ``(batch, ..., units)``: only the last axis changes.
+
+    Example:
+
+    >>> layer = keras.layers.Dense(10, activation="relu")
+    >>> tuple(layer(np.zeros((32, 784), dtype="float32")).shape)
+    (32, 10)
+    >>> layer.count_params()
+    7850
+    >>> tuple(keras.layers.Dense(3)(np.zeros((2, 5, 16), dtype="float32")).shape)
+    (2, 5, 3)
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -105,6 +126,20 @@ class Activation(Layer):
 
     Args:
         activation: activation function or name, e.g. ``'relu'`` or ``strided.ops.relu``.
+
+    Input shape:
+        Any shape.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.array([-1.0, 0.0, 2.0], dtype="float32")
+    >>> keras.layers.Activation("relu")(x).numpy().tolist()
+    [0.0, 0.0, 2.0]
+    >>> print(keras.layers.Activation(keras.activations.sigmoid)(x).numpy().round(4))
+    [0.2689 0.5    0.8808]
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -133,6 +168,20 @@ class Lambda(Layer):
             a mask the layer supports masking (the output carries it); without one, an input mask is
             dropped, as in Keras.
         arguments: optional dict of keyword arguments passed to ``function``.
+
+    Input shape:
+        Whatever ``function`` accepts.
+
+    Output shape:
+        Whatever ``function`` returns (inferred by calling it).
+
+    Example:
+
+    >>> double = keras.layers.Lambda(lambda x: 2 * x)
+    >>> double(np.array([[1.0, 2.0]], dtype="float32")).numpy().tolist()
+    [[2.0, 4.0]]
+    >>> keras.layers.Lambda(lambda x: x[:, :2])(keras.Input((5,))).shape
+    (None, 2)
     """
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
@@ -178,7 +227,23 @@ class Lambda(Layer):
 
 
 class Identity(Layer):
-    """Returns its input unchanged (a placeholder layer)."""
+    """Returns its input unchanged (a placeholder layer).
+
+    Args:
+        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
+
+    Input shape:
+        Any shape.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.array([[1.0, 2.0]], dtype="float32")
+    >>> keras.layers.Identity()(x).numpy().tolist()
+    [[1.0, 2.0]]
+    """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
 

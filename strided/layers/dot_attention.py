@@ -42,7 +42,20 @@ class Attention(Layer):
         return_attention_scores: also return the ``(batch, Tq, Tv)`` distribution.
         use_causal_mask: query position ``i`` attends only to value positions ``j <= i``.
 
-    Output: ``(batch, Tq, dim)``, and the distribution when ``return_attention_scores=True``.
+    Input shape:
+        A list ``[query, value]`` or ``[query, value, key]`` of shapes ``(batch, Tq, dim)``, ``(batch, Tv, dim)``
+        and ``(batch, Tv, dim)``.
+
+    Output shape:
+        ``(batch, Tq, dim)``, and the distribution ``(batch, Tq, Tv)`` when ``return_attention_scores=True``.
+
+    Example:
+
+    >>> query = np.array([[[1.0, 0.0]]], dtype="float32")
+    >>> value = np.array([[[1.0, 0.0], [0.0, 1.0]]], dtype="float32")
+    >>> out, scores = keras.layers.Attention()([query, value], return_attention_scores=True)
+    >>> print(scores.numpy().round(4), out.numpy().round(4))
+    [[[0.7311 0.2689]]] [[[0.7311 0.2689]]]
     """
 
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
@@ -203,7 +216,20 @@ class AdditiveAttention(Attention):
     Call arguments: as ``Attention`` (``inputs``, ``mask``, ``training``, ``return_attention_scores``,
     ``use_causal_mask``).
 
-    Output: ``(batch, Tq, dim)``, and the ``(batch, Tq, Tv)`` distribution when asked.
+    Input shape:
+        A list ``[query, value]`` or ``[query, value, key]`` of shapes ``(batch, Tq, dim)``, ``(batch, Tv, dim)``
+        and ``(batch, Tv, dim)``.
+
+    Output shape:
+        ``(batch, Tq, dim)``, and the distribution ``(batch, Tq, Tv)`` when ``return_attention_scores=True``.
+
+    Example:
+
+    >>> query = np.random.rand(2, 3, 4).astype("float32")
+    >>> value = np.random.rand(2, 5, 4).astype("float32")
+    >>> out, scores = keras.layers.AdditiveAttention()([query, value], return_attention_scores=True)
+    >>> tuple(out.shape), tuple(scores.shape)
+    ((2, 3, 4), (2, 3, 5))
     """
 
     def __init__(self, use_scale=True, dropout=0.0, **kwargs):

@@ -96,18 +96,31 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
             ``None`` entries are taken from the input. An int means a 1-tuple.
         activation: activation function or name (default: none).
         bias_axes: output letters that carry a bias (e.g. ``"c"``); ``None`` for no bias.
-        kernel_initializer, bias_initializer: initializers (default 'glorot_uniform', 'zeros'); the
-            kernel's fans count only its input and output letters, as in Keras.
+        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``); its fans count only
+            the kernel's input and output letters, as in Keras.
+        bias_initializer: initializer of the bias (default ``"zeros"``).
         kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
         kernel_constraint, bias_constraint: optional constraints.
-        lora_rank, lora_alpha: train a low-rank update of a frozen kernel (see ``enable_lora``).
+        lora_rank: optional int; trains a low-rank update of a frozen kernel (see ``enable_lora``).
+        lora_alpha: optional float, the numerator of the LoRA scale (default ``lora_rank``).
         quantization_config: the config of a quantized layer (see ``quantize``).
 
-    Input shape: the rank the equation's input names. Output shape: ``(batch, *output_shape)``
-    (with the ``...`` axes in place).
+    Input shape:
+        the rank the equation's input names.
 
-    Example: ``EinsumDense("abc,cd->abd", output_shape=(None, 64), bias_axes="d")`` is a Dense(64)
+    Output shape:
+        ``(batch, *output_shape)`` (with the ``...`` axes in place).
+
+    For instance ``EinsumDense("abc,cd->abd", output_shape=(None, 64), bias_axes="d")`` is a Dense(64)
     over the last axis of a ``(batch, steps, features)`` input.
+
+    Example:
+
+    >>> layer = keras.layers.EinsumDense("abc,cd->abd", output_shape=(None, 64), bias_axes="d")
+    >>> tuple(layer(np.zeros((2, 10, 32), "float32")).shape)  # Dense(64) over the last axis
+    (2, 10, 64)
+    >>> [w.shape for w in layer.get_weights()]
+    [(32, 64), (64,)]
     """
 
     _quantizable, _q_kind = True, "einsum"  # `quantize("int8" | "int4")`, see strided.layers.quantization

@@ -41,15 +41,32 @@ class Embedding(QuantizationMixin, Layer):
         input_dim: size of the vocabulary, i.e. the largest index + 1.
         output_dim: size of each embedding vector.
         embeddings_initializer: initializer of the table (default 'uniform': U(-0.05, 0.05)).
-        embeddings_regularizer, embeddings_constraint: optional regularizer and constraint of the table.
+        embeddings_regularizer: optional regularizer of the table.
+        embeddings_constraint: optional constraint of the table.
         activity_regularizer: optional regularizer of the output.
         mask_zero: whether index 0 is padding to be masked out; the output then carries the mask
             ``inputs != 0`` for the layers after it (so ``input_dim`` should be vocabulary size + 1).
         weights: optional initial table, an array of shape ``(input_dim, output_dim)`` (or a list of one).
-        lora_rank, lora_alpha: learn a low-rank update ``(lora_alpha / rank) * A @ B`` of a frozen table.
+        lora_rank: optional int; learns a low-rank update ``(lora_alpha / rank) * A @ B`` of a frozen table.
+        lora_alpha: optional float, the numerator of the LoRA scale (default ``lora_rank``).
         quantization_config: the config of a quantized layer (see ``quantize``: int8 or int4 rows).
 
-    Input shape: ``(batch, ...)`` integers. Output shape: ``(batch, ..., output_dim)``.
+    Input shape:
+        Integer tensor ``(batch, ...)``, most often ``(batch, sequence_length)``.
+
+    Output shape:
+        ``(batch, ..., output_dim)``: one vector per index.
+
+    Example:
+
+    >>> layer = keras.layers.Embedding(input_dim=1000, output_dim=8)
+    >>> tuple(layer(np.array([[4, 20, 999]])).shape)
+    (1, 3, 8)
+    >>> bool((layer(np.array([[4]]))[0, 0].detach().numpy() == layer.get_weights()[0][4]).all())
+    True
+    >>> layer = keras.layers.Embedding(10, 2, mask_zero=True)
+    >>> layer.compute_mask(np.array([[3, 5, 0, 0]])).tolist()
+    [[True, True, False, False]]
     """
 
     _quantizable, _q_kind, _q_weight_name = True, "embedding", "embeddings"  # see strided.layers.quantization
@@ -210,14 +227,27 @@ class ReversibleEmbedding(Embedding):
     its own ``(output_dim, input_dim)`` weight ``reverse_embeddings``. No bias.
 
     Args:
-        input_dim, output_dim, embeddings_initializer, embeddings_regularizer, embeddings_constraint,
-            mask_zero: as for ``Embedding``.
+        input_dim, output_dim, embeddings_initializer: as for ``Embedding``.
+        embeddings_regularizer, embeddings_constraint, mask_zero: as for ``Embedding``.
         tie_weights: whether the reverse projection shares the embedding table.
         reverse_dtype: dtype of the reverse projection (default: the layer's dtype).
         logit_soft_cap: if set, reverse logits become ``tanh(logits / cap) * cap``.
 
     Call arguments: ``inputs``; ``reverse`` (default False): ``(batch, ..., output_dim)`` hidden
     states -> ``(batch, ..., input_dim)`` logits.
+
+    Input shape:
+        Integer tensor ``(batch, ...)``; with ``reverse=True``, a float tensor ``(batch, ..., output_dim)``.
+
+    Output shape:
+        ``(batch, ..., output_dim)``; with ``reverse=True``, logits ``(batch, ..., input_dim)``.
+
+    Example:
+
+    >>> layer = keras.layers.ReversibleEmbedding(input_dim=100, output_dim=8)
+    >>> hidden = layer(np.array([[1, 2, 3]]))
+    >>> tuple(hidden.shape), tuple(layer(hidden, reverse=True).shape)
+    ((1, 3, 8), (1, 3, 100))
     """
 
     _quantization_unsupported = True  # strided does not quantize the reverse projection

@@ -26,16 +26,30 @@ class Normalization(Layer):
     Args:
         axis: axis or axes that keep their own statistics (default -1); None for a single mean and
             variance over everything.
-        mean, variance: fixed statistics (both or neither); otherwise call ``adapt``.
+        mean: fixed mean (give ``variance`` too); otherwise call ``adapt``.
+        variance: fixed variance (give ``mean`` too); otherwise call ``adapt``.
         invert: apply the inverse, ``x * sqrt(var) + mean`` (to map predictions back).
+
+    In a model: ``norm.adapt(x_train)`` (per-channel statistics of the training images), then
+    ``keras.Sequential([keras.Input((32, 32, 3)), norm, keras.layers.Conv2D(16, 3), ...])``.
+
+    Input shape:
+        Any shape whose ``axis`` sizes match the statistics.
+
+    Output shape:
+        Same shape as the input.
 
     Example:
 
-    ```python
-    norm = keras.layers.Normalization()
-    norm.adapt(x_train)          # per-channel statistics of the training images
-    model = keras.Sequential([keras.Input((32, 32, 3)), norm, keras.layers.Conv2D(16, 3), ...])
-    ```
+    >>> data = np.array([[0.0, 10.0], [2.0, 20.0], [4.0, 30.0]], dtype="float32")
+    >>> norm = keras.layers.Normalization()
+    >>> norm.adapt(data)
+    >>> print(norm(data).numpy().round(4))
+    [[-1.2247 -1.2247]
+     [ 0.      0.    ]
+     [ 1.2247  1.2247]]
+    >>> print(keras.layers.Normalization(mean=2.0, variance=4.0)(np.array([[4.0]])).numpy())
+    [[1.]]
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output

@@ -116,10 +116,23 @@ class RandomGaussianBlur(_ImageDataLayer):
         data_format: 'channels_last' (default) or 'channels_first'.
         seed: optional integer seed for this layer's own random generator.
 
-    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"should_apply_blur": bool (batch,), "blur_factor": (batch, 2)}``, the
     ``[sigma_x, sigma_y]`` per image (``(2,)``, one pair for all, is accepted too).
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomGaussianBlur(seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255), data_format=None, seed=None,
@@ -179,9 +192,22 @@ class RandomSharpness(_ImageDataLayer):
         data_format: 'channels_last' (default) or 'channels_first'.
         seed: optional integer seed for this layer's own random generator.
 
-    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"factor": (batch,)}``, the drawn ``f``.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomSharpness(0.5, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
@@ -227,9 +253,22 @@ class RandomColorDegeneration(_ImageDataLayer):
         data_format: 'channels_last' (default) or 'channels_first'.
         seed: optional integer seed for this layer's own random generator.
 
-    Input shape: ``(batch, height, width, 3)`` or one image (1 channel: unchanged). Output shape: same.
+    Input shape:
+        ``(batch, height, width, 3)`` or one image (1 channel: unchanged).
+
+    Output shape:
+        same.
 
     Transformation: ``{"factor": (batch, 1, 1, 1)}``.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomColorDegeneration(0.5, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
@@ -292,9 +331,20 @@ class Equalization(_ImageDataLayer):
         bins: number of histogram bins (default 256, one per 8-bit level).
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: none (``get_random_transformation`` returns None).
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 100, size=(2, 32, 32, 3)).astype("float32")
+    >>> out = keras.layers.Equalization()(images).numpy()
+    >>> out.shape, float(images.max()) < 100, float(out.max())  # the histogram now spans the whole range
+    ((2, 32, 32, 3), True, 255.0)
     """
 
     def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):

@@ -16,6 +16,20 @@ class Rescaling(Layer):
     Args:
         scale: float, or a list of per-channel factors (broadcast over the last axis).
         offset: float or list, added after scaling (default 0).
+
+    Input shape:
+        Any shape.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> images = np.array([[0.0, 127.5, 255.0]], dtype="float32")
+    >>> keras.layers.Rescaling(1.0 / 255)(images).numpy().tolist()
+    [[0.0, 0.5, 1.0]]
+    >>> keras.layers.Rescaling(1.0 / 127.5, offset=-1)(images).numpy().tolist()
+    [[-1.0, 0.0, 1.0]]
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -76,6 +90,22 @@ class Resizing(_ImageLayer):
         fill_value: padding value (default 0).
         antialias: anti-aliased downsampling for 'bilinear'/'bicubic'.
         data_format: 'channels_last' (default) or 'channels_first'.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        4D tensor ``(batch, height, width, channels)`` with the layer's ``height`` and ``width`` (or one
+        image ``(height, width, channels)``).
+
+    Example:
+
+    >>> images = np.random.rand(2, 28, 28, 1).astype("float32")
+    >>> tuple(keras.layers.Resizing(32, 32)(images).shape)
+    (2, 32, 32, 1)
+    >>> tuple(keras.layers.Resizing(224, 224, crop_to_aspect_ratio=True)(np.zeros((1, 100, 200, 3))).shape)
+    (1, 224, 224, 3)
     """
 
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, pad_to_aspect_ratio=False,
@@ -114,6 +144,20 @@ class CenterCrop(_ImageLayer):
     Args:
         height, width: target size.
         data_format: 'channels_last' (default) or 'channels_first'.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        4D tensor ``(batch, height, width, channels)`` with the layer's ``height`` and ``width`` (or one
+        image ``(height, width, channels)``).
+
+    Example:
+
+    >>> images = np.zeros((2, 32, 40, 3), dtype="float32")
+    >>> tuple(keras.layers.CenterCrop(24, 24)(images).shape)
+    (2, 24, 24, 3)
     """
 
     def __init__(self, height, width, data_format=None, **kwargs):

@@ -14,6 +14,20 @@ class InputLayer(Layer):
         dtype: input dtype name (default floatx).
         batch_shape: full shape including the batch dimension (alternative to shape/batch_size).
         name: layer name (default ``input_layer``, ``input_layer_1``...).
+
+    Input shape:
+        None: the layer is the start of a model.
+
+    Output shape:
+        ``(batch_size, *shape)``: a symbolic tensor (``batch_size`` ``None`` unless given).
+
+    Example:
+
+    >>> layer = keras.layers.InputLayer(shape=(28, 28, 1))
+    >>> layer.output.shape
+    (None, 28, 28, 1)
+    >>> keras.Input((28, 28, 1)).shape  # keras.Input makes the same layer and returns its output
+    (None, 28, 28, 1)
     """
 
     _is_input_layer = True  # what backend.keras_tensor.get_source_inputs looks for

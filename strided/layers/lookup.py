@@ -388,11 +388,18 @@ class StringLookup(IndexLookup):
         encoding: text encoding of byte-string inputs (default ``"utf-8"``).
         salt: integer or pair of integers keying the OOV hash.
 
+    Input shape:
+        Strings, any shape.
+
+    Output shape:
+        Same shape as the input (indices, ``int64``) for ``output_mode="int"``; ``(batch, vocabulary size)``
+        for the ``"one_hot"`` (per element, trailing axis), ``"multi_hot"``, ``"count"`` and ``"tf_idf"`` modes.
+
     Example:
 
     >>> vocab = ["a", "b", "c", "d"]
     >>> layer = keras.layers.StringLookup(vocabulary=vocab)
-    >>> layer(np.array([["a", "c", "d"], ["d", "z", "b"]]))
+    >>> layer(np.array([["a", "c", "d"], ["d", "z", "b"]])).tolist()
     [[1, 3, 4], [4, 0, 2]]
     """
 
@@ -438,10 +445,17 @@ class IntegerLookup(IndexLookup):
         oov_method: ``"floormod"`` or ``"farmhash"``.
         salt: integer or pair of integers keying the OOV hash (``oov_method="farmhash"`` only).
 
+    Input shape:
+        Integers, any shape.
+
+    Output shape:
+        Same shape as the input (indices) for ``output_mode="int"``; ``(batch, vocabulary size)`` for the
+        ``"one_hot"`` (per element, trailing axis), ``"multi_hot"``, ``"count"`` and ``"tf_idf"`` modes.
+
     Example:
 
     >>> layer = keras.layers.IntegerLookup(vocabulary=[12, 36, 1138, 42])
-    >>> layer([[12, 1138, 42], [42, 1000, 36]])
+    >>> layer([[12, 1138, 42], [42, 1000, 36]]).tolist()
     [[1, 3, 4], [4, 0, 2]]
     """
 

@@ -17,7 +17,20 @@ class Masking(Layer):
     Args:
         mask_value: the padding value (default 0.0).
 
-    Input shape: ``(batch, timesteps, ...)``. Output shape: the same.
+    Input shape:
+        ``(batch, timesteps, ...)``.
+
+    Output shape:
+        the same.
+
+    Example:
+
+    >>> x = np.array([[[1.0, 2.0], [0.0, 0.0], [3.0, 4.0]]], dtype="float32")
+    >>> layer = keras.layers.Masking(mask_value=0.0)
+    >>> layer.compute_mask(x).tolist()  # the middle step is all mask_value
+    [[True, False, True]]
+    >>> tuple(keras.layers.LSTM(4)(layer(x)).shape)  # the LSTM skips the masked step
+    (1, 4)
     """
 
     def __init__(self, mask_value=0.0, **kwargs):

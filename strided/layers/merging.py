@@ -82,14 +82,54 @@ class _Merge(Layer):
 
 
 class Add(_Merge):
-    """Adds a list of inputs elementwise: ``Add()([x1, x2, ...])``."""
+    """Adds a list of inputs elementwise: ``Add()([x1, x2, ...])``.
+
+    Args:
+        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
+
+    Input shape:
+        A list of at least two tensors of the same shape (or shapes that broadcast).
+
+    Output shape:
+        The shape of the inputs.
+
+    Example:
+
+    >>> x1 = np.array([[1.0, 5.0]], dtype="float32")
+    >>> x2 = np.array([[4.0, 2.0]], dtype="float32")
+    >>> keras.layers.Add()([x1, x2]).numpy().tolist()
+    [[5.0, 7.0]]
+    >>> a, b = keras.Input((16,)), keras.Input((16,))
+    >>> keras.layers.Add()([a, b]).shape
+    (None, 16)
+    """
 
     def _merge(self, a, b):
         return a + b
 
 
 class Subtract(_Merge):
-    """Subtracts two inputs: ``Subtract()([x1, x2])`` is ``x1 - x2``."""
+    """Subtracts two inputs: ``Subtract()([x1, x2])`` is ``x1 - x2``.
+
+    Args:
+        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
+
+    Input shape:
+        A list of two tensors of the same shape (or shapes that broadcast).
+
+    Output shape:
+        The shape of the inputs.
+
+    Example:
+
+    >>> x1 = np.array([[1.0, 5.0]], dtype="float32")
+    >>> x2 = np.array([[4.0, 2.0]], dtype="float32")
+    >>> keras.layers.Subtract()([x1, x2]).numpy().tolist()
+    [[-3.0, 3.0]]
+    >>> a, b = keras.Input((16,)), keras.Input((16,))
+    >>> keras.layers.Subtract()([a, b]).shape
+    (None, 16)
+    """
 
     def check_input(self, shape):
         super().check_input(shape)
@@ -106,6 +146,25 @@ class Multiply(_Merge):
 
     Masked entries count as 1 in the product (Keras); when every input has a mask, the output is 0 where
     all of them are masked and carries the OR of the masks.
+
+    Args:
+        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
+
+    Input shape:
+        A list of at least two tensors of the same shape (or shapes that broadcast).
+
+    Output shape:
+        The shape of the inputs.
+
+    Example:
+
+    >>> x1 = np.array([[1.0, 5.0]], dtype="float32")
+    >>> x2 = np.array([[4.0, 2.0]], dtype="float32")
+    >>> keras.layers.Multiply()([x1, x2]).numpy().tolist()
+    [[4.0, 10.0]]
+    >>> a, b = keras.Input((16,)), keras.Input((16,))
+    >>> keras.layers.Multiply()([a, b]).shape
+    (None, 16)
     """
 
     def call(self, inputs):
@@ -133,7 +192,27 @@ class Multiply(_Merge):
 
 
 class Average(_Merge):
-    """Averages a list of inputs elementwise."""
+    """Averages a list of inputs elementwise.
+
+    Args:
+        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
+
+    Input shape:
+        A list of at least two tensors of the same shape (or shapes that broadcast).
+
+    Output shape:
+        The shape of the inputs.
+
+    Example:
+
+    >>> x1 = np.array([[1.0, 5.0]], dtype="float32")
+    >>> x2 = np.array([[4.0, 2.0]], dtype="float32")
+    >>> keras.layers.Average()([x1, x2]).numpy().tolist()
+    [[2.5, 3.5]]
+    >>> a, b = keras.Input((16,)), keras.Input((16,))
+    >>> keras.layers.Average()([a, b]).shape
+    (None, 16)
+    """
 
     def call(self, inputs):
         inputs = list(inputs)
@@ -141,7 +220,27 @@ class Average(_Merge):
 
 
 class Maximum(_Merge):
-    """Elementwise maximum of a list of inputs (a masked entry never wins against an unmasked one)."""
+    """Elementwise maximum of a list of inputs (a masked entry never wins against an unmasked one).
+
+    Args:
+        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
+
+    Input shape:
+        A list of at least two tensors of the same shape (or shapes that broadcast).
+
+    Output shape:
+        The shape of the inputs.
+
+    Example:
+
+    >>> x1 = np.array([[1.0, 5.0]], dtype="float32")
+    >>> x2 = np.array([[4.0, 2.0]], dtype="float32")
+    >>> keras.layers.Maximum()([x1, x2]).numpy().tolist()
+    [[4.0, 5.0]]
+    >>> a, b = keras.Input((16,)), keras.Input((16,))
+    >>> keras.layers.Maximum()([a, b]).shape
+    (None, 16)
+    """
 
     def call(self, inputs):
         if all(getattr(x, "_keras_mask", None) is None for x in inputs):
@@ -153,7 +252,27 @@ class Maximum(_Merge):
 
 
 class Minimum(_Merge):
-    """Elementwise minimum of a list of inputs (a masked entry never wins against an unmasked one)."""
+    """Elementwise minimum of a list of inputs (a masked entry never wins against an unmasked one).
+
+    Args:
+        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
+
+    Input shape:
+        A list of at least two tensors of the same shape (or shapes that broadcast).
+
+    Output shape:
+        The shape of the inputs.
+
+    Example:
+
+    >>> x1 = np.array([[1.0, 5.0]], dtype="float32")
+    >>> x2 = np.array([[4.0, 2.0]], dtype="float32")
+    >>> keras.layers.Minimum()([x1, x2]).numpy().tolist()
+    [[1.0, 2.0]]
+    >>> a, b = keras.Input((16,)), keras.Input((16,))
+    >>> keras.layers.Minimum()([a, b]).shape
+    (None, 16)
+    """
 
     def call(self, inputs):
         if all(getattr(x, "_keras_mask", None) is None for x in inputs):
@@ -172,6 +291,21 @@ class Concatenate(Layer):
 
     Masks (Keras): when any input is masked, the output mask is the concatenation of the inputs' masks
     (all True for an unmasked input), reduced with ``any`` over the last axis.
+
+    Input shape:
+        A list of tensors with the same shape except along ``axis``.
+
+    Output shape:
+        The common shape, with the sizes along ``axis`` summed.
+
+    Example:
+
+    >>> x1 = np.zeros((2, 4, 4, 3), dtype="float32")
+    >>> x2 = np.ones((2, 4, 4, 5), dtype="float32")
+    >>> tuple(keras.layers.Concatenate()([x1, x2]).shape)
+    (2, 4, 4, 8)
+    >>> keras.layers.Concatenate(axis=1)([np.array([[1.0, 2.0]]), np.array([[3.0]])]).numpy().tolist()
+    [[1.0, 2.0, 3.0]]
     """
 
     supports_masking = True
@@ -240,8 +374,26 @@ class Dot(Layer):
         axes: int or pair of ints, the axis of each input summed over (axis 0, the batch, is not allowed).
         normalize: if True, L2-normalize both inputs along ``axes`` first (the result is the cosine similarity).
 
-    Example: ``Dot(axes=1)([x, y])`` with ``x, y`` of shape ``(batch, n)`` gives ``(batch, 1)``.
     The output carries no mask.
+
+    Input shape:
+        A list of two tensors ``x1`` and ``x2`` whose sizes along the summed axes agree, e.g. ``(batch, n)`` and
+        ``(batch, n)``, or ``(batch, m, n)`` and ``(batch, n, k)`` with ``axes=(2, 1)``.
+
+    Output shape:
+        The remaining axes of ``x1`` then of ``x2``, after the batch axis: ``(batch, 1)`` for two ``(batch, n)``
+        inputs, ``(batch, m, k)`` in the second case.
+
+    Example:
+
+    >>> x = np.array([[1.0, 2.0, 3.0]], dtype="float32")
+    >>> y = np.array([[4.0, 5.0, 6.0]], dtype="float32")
+    >>> keras.layers.Dot(axes=1)([x, y]).numpy().tolist()
+    [[32.0]]
+    >>> round(float(keras.layers.Dot(axes=1, normalize=True)([x, y])[0, 0]), 4)  # cosine similarity
+    0.9746
+    >>> tuple(keras.layers.Dot(axes=(2, 1))([np.ones((2, 3, 4)), np.ones((2, 4, 5))]).shape)
+    (2, 3, 5)
     """
 
     supports_masking = True

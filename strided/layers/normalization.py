@@ -99,15 +99,42 @@ class BatchNormalization(_NormBase):
         axis: the feature axis (default -1, the channels of channels_last data), or a list of axes.
         momentum: momentum of the moving averages (Keras default 0.99; torch's would be ``1 - 0.99``).
         epsilon: added to the variance (default 1e-3).
-        center, scale: whether to learn ``beta`` and ``gamma``.
-        beta_initializer, gamma_initializer, moving_mean_initializer, moving_variance_initializer.
-        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint.
+        center: bool, whether to learn the offset ``beta`` (default ``True``).
+        scale: bool, whether to learn the factor ``gamma`` (default ``True``).
+        beta_initializer: initializer of ``beta`` (default ``"zeros"``).
+        gamma_initializer: initializer of ``gamma`` (default ``"ones"``).
+        moving_mean_initializer: initializer of the moving mean (default ``"zeros"``).
+        moving_variance_initializer: initializer of the moving variance (default ``"ones"``).
+        beta_regularizer: optional regularizer of ``beta``.
+        gamma_regularizer: optional regularizer of ``gamma``.
+        beta_constraint: optional constraint of ``beta``.
+        gamma_constraint: optional constraint of ``gamma``.
+        synchronized: bool; under data-parallel training, compute the batch statistics over all replicas.
+        renorm: accepted for tf.keras 2 compatibility.
+        fused: accepted for tf.keras 2 compatibility.
 
     Weights (Keras order): gamma, beta (trainable), moving_mean, moving_variance (non-trainable).
 
     Call arguments: ``inputs``, ``training``, optional ``mask`` with one dimension less than ``inputs`` (by
     default the mask an upstream layer attached): in training the batch mean and variance are taken over
     the unmasked entries only, as in Keras.
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.random.normal(5.0, 3.0, size=(64, 4)).astype("float32")
+    >>> bn = keras.layers.BatchNormalization()
+    >>> y = bn(x, training=True)
+    >>> bool(np.allclose(y.numpy().mean(axis=0), 0, atol=1e-4)), bool(np.allclose(y.numpy().std(axis=0), 1, atol=1e-2))
+    (True, True)
+    >>> [tuple(w.shape) for w in bn.get_weights()]  # gamma, beta, moving_mean, moving_variance
+    [(4,), (4,), (4,), (4,)]
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -261,10 +288,29 @@ class LayerNormalization(_NormBase):
     Args:
         axis: axis or list of axes to normalize over (default -1).
         epsilon: added to the variance (default 1e-3).
-        center, scale: whether to learn ``beta`` and ``gamma`` (shape of the normalized axes).
+        center: bool, whether to learn the offset ``beta`` (shape of the normalized axes, default ``True``).
+        scale: bool, whether to learn the factor ``gamma`` (shape of the normalized axes, default ``True``).
         rms_scaling: if True, ``x / sqrt(var(x) + epsilon) * gamma`` (Keras's formula: no centering, no beta).
-        beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint,
-        gamma_constraint.
+        beta_initializer: initializer of ``beta`` (default ``"zeros"``).
+        gamma_initializer: initializer of ``gamma`` (default ``"ones"``).
+        beta_regularizer: optional regularizer of ``beta``.
+        gamma_regularizer: optional regularizer of ``gamma``.
+        beta_constraint: optional constraint of ``beta``.
+        gamma_constraint: optional constraint of ``gamma``.
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.array([[1.0, 2.0, 3.0], [10.0, 20.0, 60.0]], dtype="float32")
+    >>> print(keras.layers.LayerNormalization()(x).numpy().round(3))  # each row: mean 0, variance 1
+    [[-1.224  0.     1.224]
+     [-0.926 -0.463  1.389]]
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -325,9 +371,31 @@ class GroupNormalization(_NormBase):
         groups: number of groups (default 32); must divide the number of channels.
         axis: the channel axis (default -1).
         epsilon: added to the variance (default 1e-3).
-        center, scale: learn ``beta`` / ``gamma`` of shape (channels,).
-        beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint,
-        gamma_constraint.
+        center: bool, whether to learn the offset ``beta`` of shape ``(channels,)`` (default ``True``).
+        scale: bool, whether to learn the factor ``gamma`` of shape ``(channels,)`` (default ``True``).
+        beta_initializer: initializer of ``beta`` (default ``"zeros"``).
+        gamma_initializer: initializer of ``gamma`` (default ``"ones"``).
+        beta_regularizer: optional regularizer of ``beta``.
+        gamma_regularizer: optional regularizer of ``gamma``.
+        beta_constraint: optional constraint of ``beta``.
+        gamma_constraint: optional constraint of ``gamma``.
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.random.rand(2, 8, 8, 6).astype("float32")
+    >>> y = keras.layers.GroupNormalization(groups=3)(x)
+    >>> tuple(y.shape)
+    (2, 8, 8, 6)
+    >>> group = y.numpy()[0, :, :, :2]  # the first group: channels 0 and 1 of the first sample
+    >>> bool(abs(group.mean()) < 1e-4 and abs(group.std() - 1) < 1e-2)
+    True
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -386,6 +454,20 @@ class UnitNormalization(Layer):
 
     Args:
         axis: axis or list of axes to normalize over (default -1).
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.array([[3.0, 4.0], [1.0, 0.0]], dtype="float32")
+    >>> print(keras.layers.UnitNormalization()(x).numpy())
+    [[0.6 0.8]
+     [1.  0. ]]
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -415,6 +497,19 @@ class RMSNormalization(_NormBase):
     Args:
         axis: axis or list of axes to normalize over (default -1).
         epsilon: added to the mean square (default 1e-6).
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.array([[3.0, 4.0]], dtype="float32")
+    >>> print(keras.layers.RMSNormalization()(x).numpy().round(4))  # rms = sqrt((9 + 16) / 2)
+    [[0.8485 1.1314]]
     """
 
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):

@@ -43,35 +43,228 @@ class BasePooling(_util.SpecLayer):
 
 
 class MaxPooling1D(BasePooling):
-    """Max pooling over the steps of ``(batch, steps, features)``. Args: as ``BasePooling``."""
+    """1D max pooling: the maximum of each window, channel by channel.
+
+    Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the maximum of each
+    window, for each channel separately. No weights. With ``padding="same"`` the zero padding is never
+    picked (it counts as minus infinity).
+
+    Args:
+        pool_size: int or tuple of 1 int, the window size (default 2).
+        strides: int or tuple of 1 int or ``None`` (default: ``pool_size``, windows that do not overlap).
+        padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
+            the output size is ``ceil(n / strides)``). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        3D tensor ``(batch, steps, channels)`` (``channels_last``) or ``(batch, channels, steps)``
+        (``channels_first``).
+
+    Output shape:
+        3D tensor ``(batch, new_steps, channels)`` (``channels_last``) or
+        ``(batch, channels, new_steps)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
+
+        - ``padding="valid"``: ``floor((n - p) / s) + 1``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.array([1, 5, 2, 8, 3], dtype="float32").reshape(1, 5, 1)
+    >>> keras.layers.MaxPooling1D(2)(x)[0, :, 0].tolist()
+    [5.0, 8.0]
+    >>> keras.layers.MaxPooling1D(2, padding="same")(x)[0, :, 0].tolist()
+    [5.0, 8.0, 3.0]
+    """
     rank, pool_mode = 1, "max"
 
 
 class MaxPooling2D(BasePooling):
-    """Max pooling over ``(batch, rows, cols, channels)``, e.g. ``MaxPooling2D((2, 2))`` halves rows and cols.
+    """2D max pooling: the maximum of each window, channel by channel.
 
-    Args: as ``BasePooling`` (``pool_size`` default ``(2, 2)``).
+    Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the maximum of each
+    window, for each channel separately. No weights. With ``padding="same"`` the zero padding is never
+    picked (it counts as minus infinity).
+
+    Args:
+        pool_size: int or tuple of 2 ints, the window size (default 2).
+        strides: int or tuple of 2 ints or ``None`` (default: ``pool_size``, windows that do not overlap).
+        padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
+            the output size is ``ceil(n / strides)``). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
+        (``channels_first``).
+
+    Output shape:
+        4D tensor ``(batch, new_height, new_width, channels)`` (``channels_last``) or
+        ``(batch, channels, new_height, new_width)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
+
+        - ``padding="valid"``: ``floor((n - p) / s) + 1``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+    >>> keras.layers.MaxPooling2D(2)(x)[0, :, :, 0].tolist()
+    [[5.0, 7.0], [13.0, 15.0]]
+    >>> tuple(keras.layers.MaxPooling2D(2)(np.zeros((4, 26, 26, 32), "float32")).shape)
+    (4, 13, 13, 32)
+    >>> tuple(keras.layers.MaxPooling2D(3, strides=2, padding="same")(np.zeros((4, 26, 26, 32), "float32")).shape)
+    (4, 13, 13, 32)
     """
     rank, pool_mode = 2, "max"
 
 
 class MaxPooling3D(BasePooling):
-    """Max pooling over ``(batch, d1, d2, d3, channels)``. Args: as ``BasePooling``."""
+    """3D max pooling: the maximum of each window, channel by channel.
+
+    Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the maximum of each
+    window, for each channel separately. No weights. With ``padding="same"`` the zero padding is never
+    picked (it counts as minus infinity).
+
+    Args:
+        pool_size: int or tuple of 3 ints, the window size (default 2).
+        strides: int or tuple of 3 ints or ``None`` (default: ``pool_size``, windows that do not overlap).
+        padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
+            the output size is ``ceil(n / strides)``). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
+        (``channels_first``).
+
+    Output shape:
+        5D tensor ``(batch, new_dim1, new_dim2, new_dim3, channels)`` (``channels_last``) or
+        ``(batch, channels, new_dim1, new_dim2, new_dim3)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
+
+        - ``padding="valid"``: ``floor((n - p) / s) + 1``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.random.rand(2, 8, 8, 8, 3).astype("float32")
+    >>> tuple(keras.layers.MaxPooling3D(2)(x).shape)
+    (2, 4, 4, 4, 3)
+    """
     rank, pool_mode = 3, "max"
 
 
 class AveragePooling1D(BasePooling):
-    """Average pooling, 1D. Args: as ``BasePooling``."""
+    """1D average pooling: the mean of each window, channel by channel.
+
+    Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the mean of each
+    window, for each channel separately. No weights. With ``padding="same"`` the padded positions are not
+    counted in the mean.
+
+    Args:
+        pool_size: int or tuple of 1 int, the window size (default 2).
+        strides: int or tuple of 1 int or ``None`` (default: ``pool_size``, windows that do not overlap).
+        padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
+            the output size is ``ceil(n / strides)``). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        3D tensor ``(batch, steps, channels)`` (``channels_last``) or ``(batch, channels, steps)``
+        (``channels_first``).
+
+    Output shape:
+        3D tensor ``(batch, new_steps, channels)`` (``channels_last``) or
+        ``(batch, channels, new_steps)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
+
+        - ``padding="valid"``: ``floor((n - p) / s) + 1``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.array([1, 5, 2, 8, 3], dtype="float32").reshape(1, 5, 1)
+    >>> keras.layers.AveragePooling1D(2)(x)[0, :, 0].tolist()
+    [3.0, 5.0]
+    >>> keras.layers.AveragePooling1D(2, padding="same")(x)[0, :, 0].tolist()
+    [3.0, 5.0, 3.0]
+    """
     rank, pool_mode = 1, "average"
 
 
 class AveragePooling2D(BasePooling):
-    """Average pooling, 2D (``AveragePooling2D()`` pools 2x2 windows). Args: as ``BasePooling``."""
+    """2D average pooling: the mean of each window, channel by channel.
+
+    Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the mean of each
+    window, for each channel separately. No weights. With ``padding="same"`` the padded positions are not
+    counted in the mean.
+
+    Args:
+        pool_size: int or tuple of 2 ints, the window size (default 2).
+        strides: int or tuple of 2 ints or ``None`` (default: ``pool_size``, windows that do not overlap).
+        padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
+            the output size is ``ceil(n / strides)``). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
+        (``channels_first``).
+
+    Output shape:
+        4D tensor ``(batch, new_height, new_width, channels)`` (``channels_last``) or
+        ``(batch, channels, new_height, new_width)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
+
+        - ``padding="valid"``: ``floor((n - p) / s) + 1``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+    >>> keras.layers.AveragePooling2D(2)(x)[0, :, :, 0].tolist()
+    [[2.5, 4.5], [10.5, 12.5]]
+    >>> tuple(keras.layers.AveragePooling2D(2)(np.zeros((4, 27, 27, 6), "float32")).shape)
+    (4, 13, 13, 6)
+    """
     rank, pool_mode = 2, "average"
 
 
 class AveragePooling3D(BasePooling):
-    """Average pooling, 3D. Args: as ``BasePooling``."""
+    """3D average pooling: the mean of each window, channel by channel.
+
+    Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the mean of each
+    window, for each channel separately. No weights. With ``padding="same"`` the padded positions are not
+    counted in the mean.
+
+    Args:
+        pool_size: int or tuple of 3 ints, the window size (default 2).
+        strides: int or tuple of 3 ints or ``None`` (default: ``pool_size``, windows that do not overlap).
+        padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
+            the output size is ``ceil(n / strides)``). Case-insensitive.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
+        (``channels_first``).
+
+    Output shape:
+        5D tensor ``(batch, new_dim1, new_dim2, new_dim3, channels)`` (``channels_last``) or
+        ``(batch, channels, new_dim1, new_dim2, new_dim3)`` (``channels_first``).
+
+        Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
+
+        - ``padding="valid"``: ``floor((n - p) / s) + 1``;
+        - ``padding="same"``: ``ceil(n / s)``.
+
+    Example:
+
+    >>> x = np.random.rand(2, 8, 8, 8, 3).astype("float32")
+    >>> tuple(keras.layers.AveragePooling3D(2)(x).shape)
+    (2, 4, 4, 4, 3)
+    """
     rank, pool_mode = 3, "average"
 
 
@@ -109,26 +302,123 @@ class BaseGlobalPooling(_util.SpecLayer):
 
 
 class GlobalMaxPooling1D(BaseGlobalPooling):
-    """Max over steps: ``(batch, steps, features) -> (batch, features)``. Args: as ``BaseGlobalPooling``."""
+    """Global max pooling over the 1 spatial axes: one maximum per channel.
+
+    Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
+    No weights.
+
+    Args:
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
+
+    Input shape:
+        3D tensor ``(batch, steps, channels)`` (``channels_last``) or ``(batch, channels, steps)``
+        (``channels_first``).
+
+    Output shape:
+        2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, 1, channels)``
+        (``channels_last``) or ``(batch, channels, 1)`` (``channels_first``).
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 8).astype("float32")
+    >>> tuple(keras.layers.GlobalMaxPooling1D()(x).shape)
+    (4, 8)
+    >>> tuple(keras.layers.GlobalMaxPooling1D(keepdims=True)(x).shape)
+    (4, 1, 8)
+    """
     rank, pool_mode = 1, "max"
 
 
 class GlobalMaxPooling2D(BaseGlobalPooling):
-    """Max over rows and cols: ``(batch, rows, cols, channels) -> (batch, channels)``."""
+    """Global max pooling over the 2 spatial axes: one maximum per channel.
+
+    Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
+    No weights.
+
+    Args:
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
+        (``channels_first``).
+
+    Output shape:
+        2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, 1, 1, channels)``
+        (``channels_last``) or ``(batch, channels, 1, 1)`` (``channels_first``).
+
+    Example:
+
+    >>> x = np.random.rand(4, 7, 7, 8).astype("float32")
+    >>> tuple(keras.layers.GlobalMaxPooling2D()(x).shape)
+    (4, 8)
+    >>> tuple(keras.layers.GlobalMaxPooling2D(keepdims=True)(x).shape)
+    (4, 1, 1, 8)
+    >>> np.allclose(keras.layers.GlobalMaxPooling2D()(x), x.max(axis=(1, 2)), atol=1e-6)
+    True
+    """
     rank, pool_mode = 2, "max"
 
 
 class GlobalMaxPooling3D(BaseGlobalPooling):
-    """Max over the three spatial axes. Args: as ``BaseGlobalPooling``."""
+    """Global max pooling over the 3 spatial axes: one maximum per channel.
+
+    Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
+    No weights.
+
+    Args:
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
+
+    Input shape:
+        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
+        (``channels_first``).
+
+    Output shape:
+        2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, 1, 1, 1, channels)``
+        (``channels_last``) or ``(batch, channels, 1, 1, 1)`` (``channels_first``).
+
+    Example:
+
+    >>> x = np.random.rand(2, 4, 4, 4, 8).astype("float32")
+    >>> tuple(keras.layers.GlobalMaxPooling3D()(x).shape)
+    (2, 8)
+    >>> tuple(keras.layers.GlobalMaxPooling3D(keepdims=True)(x).shape)
+    (2, 1, 1, 1, 8)
+    """
     rank, pool_mode = 3, "max"
 
 
 class GlobalAveragePooling1D(BaseGlobalPooling):
-    """Mean over steps. Args: as ``BaseGlobalPooling``.
+    """Global average pooling over the 1 spatial axes: one mean per channel.
 
-    Call arguments: ``inputs``, optional ``mask`` ``(batch, steps)`` (by default the mask an upstream layer
-    such as ``Embedding(mask_zero=True)`` attached): the mean is then taken over the unmasked steps only.
-    The output carries no mask.
+    Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
+    No weights.
+
+    Args:
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
+
+    Call arguments:
+        inputs: a 3D tensor.
+        mask: optional boolean ``(batch, steps)`` mask; masked steps are left out of the mean.
+
+    Input shape:
+        3D tensor ``(batch, steps, channels)`` (``channels_last``) or ``(batch, channels, steps)``
+        (``channels_first``).
+
+    Output shape:
+        2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, 1, channels)``
+        (``channels_last``) or ``(batch, channels, 1)`` (``channels_first``).
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 8).astype("float32")
+    >>> tuple(keras.layers.GlobalAveragePooling1D()(x).shape)
+    (4, 8)
+    >>> tuple(keras.layers.GlobalAveragePooling1D(keepdims=True)(x).shape)
+    (4, 1, 8)
     """
     supports_masking = True
     rank, pool_mode = 1, "average"
@@ -151,12 +441,62 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
 
 
 class GlobalAveragePooling2D(BaseGlobalPooling):
-    """Mean over rows and cols: ``(batch, rows, cols, channels) -> (batch, channels)``."""
+    """Global average pooling over the 2 spatial axes: one mean per channel.
+
+    Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
+    No weights.
+
+    Args:
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
+        (``channels_first``).
+
+    Output shape:
+        2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, 1, 1, channels)``
+        (``channels_last``) or ``(batch, channels, 1, 1)`` (``channels_first``).
+
+    Example:
+
+    >>> x = np.random.rand(4, 7, 7, 8).astype("float32")
+    >>> tuple(keras.layers.GlobalAveragePooling2D()(x).shape)
+    (4, 8)
+    >>> tuple(keras.layers.GlobalAveragePooling2D(keepdims=True)(x).shape)
+    (4, 1, 1, 8)
+    >>> np.allclose(keras.layers.GlobalAveragePooling2D()(x), x.mean(axis=(1, 2)), atol=1e-6)
+    True
+    """
     rank, pool_mode = 2, "average"
 
 
 class GlobalAveragePooling3D(BaseGlobalPooling):
-    """Mean over the three spatial axes. Args: as ``BaseGlobalPooling``."""
+    """Global average pooling over the 3 spatial axes: one mean per channel.
+
+    Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
+    No weights.
+
+    Args:
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
+
+    Input shape:
+        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
+        (``channels_first``).
+
+    Output shape:
+        2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, 1, 1, 1, channels)``
+        (``channels_last``) or ``(batch, channels, 1, 1, 1)`` (``channels_first``).
+
+    Example:
+
+    >>> x = np.random.rand(2, 4, 4, 4, 8).astype("float32")
+    >>> tuple(keras.layers.GlobalAveragePooling3D()(x).shape)
+    (2, 8)
+    >>> tuple(keras.layers.GlobalAveragePooling3D(keepdims=True)(x).shape)
+    (2, 1, 1, 1, 8)
+    """
     rank, pool_mode = 3, "average"
 
 

@@ -284,10 +284,25 @@ class RandomFlip(_RandomImageLayer):
         seed: optional integer seed for this layer's own random generator.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, height, width, channels)`` or one image ``(height, width, channels)``.
-    Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` or one image ``(height, width, channels)``.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"flips": bool tensor (batch, 1, 1, 1)}``.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomFlip("horizontal", seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
+    >>> flipped = keras.layers.RandomFlip("horizontal", seed=1)(images, training=True).numpy()
+    >>> all((f == im).all() or (f == im[:, ::-1]).all() for f, im in zip(flipped, images))  # each left-right or not
+    True
     """
 
     def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
@@ -380,10 +395,23 @@ class RandomRotation(_RandomAffineLayer):
         fill_value: value outside the image for ``fill_mode='constant'`` (default 0).
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"angle": (batch,) degrees, "rotation_matrix": (batch, 8), ...}``; a hand-written one
     may give only ``"angle"``.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomRotation(0.1, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
@@ -426,9 +454,22 @@ class RandomZoom(_RandomAffineLayer):
         fill_value: value outside the image for ``fill_mode='constant'``.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"height_zoom": (batch, 1), "width_zoom": (batch, 1)}``, the zoom multipliers.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomZoom(0.2, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear", seed=None,
@@ -484,9 +525,22 @@ class RandomTranslation(_RandomAffineLayer):
         fill_value: value outside the image for ``fill_mode='constant'``.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"translations": (batch, 2)}``, the shifts ``[dx, dy]`` in pixels.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomTranslation(0.1, 0.1, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
@@ -533,10 +587,20 @@ class RandomCrop(_RandomImageLayer):
         seed: optional integer seed for this layer's own random generator.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, h, w, channels)`` or one image.
-    Output shape: ``(batch, height, width, channels)``.
+    Input shape:
+        ``(batch, h, w, channels)`` or one image.
+
+    Output shape:
+        ``(batch, height, width, channels)``.
 
     Transformation: ``(h_start, w_start)``, the window's top-left corner (Python ints).
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomCrop(24, 24, seed=1)
+    >>> tuple(layer(images, training=True).shape), tuple(layer(images, training=False).shape)
+    ((2, 24, 24, 3), (2, 24, 24, 3))
     """
 
     def __init__(self, height, width, seed=None, data_format=None, **kwargs):
@@ -590,9 +654,22 @@ class RandomContrast(_RandomImageLayer):
         seed: optional integer seed for this layer's own random generator.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"contrast_factor": (batch, 1, 1, 1)}``.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomContrast(0.2, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
@@ -637,9 +714,22 @@ class RandomBrightness(_RandomImageLayer):
         seed: optional integer seed for this layer's own random generator.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"rgb_delta": (batch, 1, 1, 1)}``, the additive shifts in input units.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomBrightness(0.2, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
@@ -681,6 +771,25 @@ class RandomGrayscale(_RandomImageLayer):
         data_format: 'channels_last' (default) or 'channels_first'.
 
     Transformation: a boolean tensor ``(batch, 1, 1, 1)``, True for the images to convert.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomGrayscale(factor=1.0, seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
+    >>> gray = layer(images, training=True).numpy()
+    >>> bool(np.allclose(gray[..., 0], gray[..., 1]) and np.allclose(gray[..., 1], gray[..., 2]))
+    True
     """
 
     def __init__(self, factor=0.5, data_format=None, seed=None, **kwargs):

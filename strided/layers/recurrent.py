@@ -72,8 +72,21 @@ class RNN(Layer):
         mask: optional ``(batch, timesteps)`` booleans, True for the steps to use.
         training: whether dropout is active.
 
-    Output shape: ``(batch, output_size)``, or ``(batch, timesteps, output_size)`` with ``return_sequences``;
-    with ``return_state`` a tuple ``(output, *states)``.
+    Input shape:
+        3D tensor ``(batch, timesteps, features)`` (more axes for convolutional cells).
+
+    Output shape:
+        ``(batch, output_size)``, or ``(batch, timesteps, output_size)`` with ``return_sequences=True``; with
+        ``return_state=True`` a tuple ``(output, *states)``.
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 8).astype("float32")
+    >>> tuple(keras.layers.RNN(keras.layers.SimpleRNNCell(16))(x).shape)
+    (4, 16)
+    >>> cells = [keras.layers.LSTMCell(16), keras.layers.LSTMCell(4)]
+    >>> tuple(keras.layers.RNN(cells, return_sequences=True)(x).shape)
+    (4, 10, 4)
     """
 
     _spec_ndim = None
@@ -327,14 +340,29 @@ class SimpleRNN(_FusedRNN):
     Args:
         units: positive integer, dimensionality of the output space.
         activation: default ``'tanh'`` (runs torch's fused ``rnn_tanh`` kernel when possible).
-        use_bias, kernel_initializer, recurrent_initializer, bias_initializer, kernel_regularizer,
-        recurrent_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-        recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed: as in ``SimpleRNNCell``.
+        use_bias, kernel_initializer, recurrent_initializer, bias_initializer: as in ``SimpleRNNCell``.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer: as in ``SimpleRNNCell``.
+        kernel_constraint, recurrent_constraint, bias_constraint: as in ``SimpleRNNCell``.
+        dropout, recurrent_dropout, seed: as in ``SimpleRNNCell``.
         return_sequences, return_state, go_backwards, stateful, unroll: as in ``RNN``.
 
-    Input shape: ``(batch, timesteps, features)``. Output shape: ``(batch, units)`` or, with
-    ``return_sequences``, ``(batch, timesteps, units)``. Weights (in ``layer.cell``): ``kernel
-    (features, units)``, ``recurrent_kernel (units, units)``, ``bias (units,)``.
+    Weights (in ``layer.cell``): ``kernel (features, units)``, ``recurrent_kernel (units, units)``,
+    ``bias (units,)``.
+
+    Input shape:
+        3D tensor ``(batch, timesteps, features)``.
+
+    Output shape:
+        ``(batch, units)``, or ``(batch, timesteps, units)`` with ``return_sequences=True``; ``return_state=True``
+        adds the last state ``(batch, units)``.
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 8).astype("float32")
+    >>> tuple(keras.layers.SimpleRNN(16)(x).shape)
+    (4, 16)
+    >>> tuple(keras.layers.SimpleRNN(16, return_sequences=True)(x).shape)
+    (4, 10, 16)
     """
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
@@ -400,10 +428,24 @@ class LSTM(_FusedRNN):
             allows (tanh/sigmoid, no mask, no recurrent dropout); ``False`` always runs the step loop;
             ``True`` raises when the fused kernel cannot be used.
 
-    Input shape: ``(batch, timesteps, features)``. Output shape: ``(batch, units)`` or, with
-    ``return_sequences``, ``(batch, timesteps, units)``; ``return_state`` adds the last ``h`` and ``c``.
     Weights (in ``layer.cell``, gate order ``i, f, c, o``): ``kernel (features, 4 * units)``,
     ``recurrent_kernel (units, 4 * units)``, ``bias (4 * units,)``.
+
+    Input shape:
+        3D tensor ``(batch, timesteps, features)``.
+
+    Output shape:
+        ``(batch, units)``, or ``(batch, timesteps, units)`` with ``return_sequences=True``; ``return_state=True``
+        adds the last ``h`` and ``c``, each ``(batch, units)``.
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 8).astype("float32")
+    >>> tuple(keras.layers.LSTM(16)(x).shape)
+    (4, 16)
+    >>> out, h, c = keras.layers.LSTM(16, return_sequences=True, return_state=True)(x)
+    >>> tuple(out.shape), tuple(h.shape), tuple(c.shape)
+    ((4, 10, 16), (4, 16), (4, 16))
     """
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
@@ -465,9 +507,10 @@ class GRU(_FusedRNN):
     Args:
         units: positive integer, dimensionality of the output space.
         activation: default ``'tanh'``. recurrent_activation: default ``'sigmoid'``.
-        use_bias, kernel_initializer, recurrent_initializer, bias_initializer, kernel_regularizer,
-        recurrent_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-        recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed: as in ``LSTM``.
+        use_bias, kernel_initializer, recurrent_initializer, bias_initializer: as in ``LSTM``.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer: as in ``LSTM``.
+        kernel_constraint, recurrent_constraint, bias_constraint: as in ``LSTM``.
+        dropout, recurrent_dropout, seed: as in ``LSTM``.
         return_sequences, return_state, go_backwards, stateful, unroll: as in ``RNN``.
         reset_after: apply the reset gate after the recurrent matrix product (default True, cuDNN's and
             torch's formula; only this variant runs the fused kernel).
@@ -475,6 +518,23 @@ class GRU(_FusedRNN):
 
     Weights (in ``layer.cell``, gate order ``z, r, h``): ``kernel (features, 3 * units)``,
     ``recurrent_kernel (units, 3 * units)``, ``bias (2, 3 * units)`` (``(3 * units,)`` without reset_after).
+
+    Input shape:
+        3D tensor ``(batch, timesteps, features)``.
+
+    Output shape:
+        ``(batch, units)``, or ``(batch, timesteps, units)`` with ``return_sequences=True``; ``return_state=True``
+        adds the last state ``(batch, units)``.
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 8).astype("float32")
+    >>> tuple(keras.layers.GRU(16)(x).shape)
+    (4, 16)
+    >>> layer = keras.layers.GRU(16)
+    >>> _ = layer(x)
+    >>> [w.shape for w in layer.get_weights()]  # kernel, recurrent_kernel, bias (reset_after=True)
+    [(8, 48), (16, 48), (2, 48)]
     """
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
@@ -542,6 +602,20 @@ class Bidirectional(Layer):
 
     The backward outputs are reversed back into time order before merging when ``return_sequences``.
     With ``return_state`` the result is ``(output, *forward_states, *backward_states)``.
+
+    Input shape:
+        The wrapped layer's input shape, e.g. ``(batch, timesteps, features)``.
+
+    Output shape:
+        The wrapped layer's output shape, with the last axis doubled for ``merge_mode="concat"``.
+
+    Example:
+
+    >>> x = np.random.rand(4, 10, 8).astype("float32")
+    >>> tuple(keras.layers.Bidirectional(keras.layers.LSTM(16))(x).shape)
+    (4, 32)
+    >>> tuple(keras.layers.Bidirectional(keras.layers.GRU(16, return_sequences=True), merge_mode="sum")(x).shape)
+    (4, 10, 16)
     """
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):

@@ -51,6 +51,22 @@ class Dropout(_RandomLayer):
         seed: optional integer seed for this layer's own random generator.
 
     Call arguments: ``inputs``, ``training`` (dropout applies only when True).
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.ones((4, 250), dtype="float32")
+    >>> layer = keras.layers.Dropout(0.5, seed=1)
+    >>> sorted(set(layer(x, training=True).numpy().ravel().tolist()))  # dropped, or scaled by 1 / (1 - 0.5)
+    [0.0, 2.0]
+    >>> bool((layer(x, training=False).numpy() == x).all())  # inference: the identity
+    True
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -125,7 +141,24 @@ class _SpatialDropout(Dropout):
 class SpatialDropout1D(_SpatialDropout):
     """Drops whole 1D feature maps (channels) of ``(batch, steps, channels)``.
 
-    Args: rate (fraction of channels dropped), seed.
+    Args:
+        rate: float in [0, 1], the fraction of the channels to drop.
+        seed: optional integer seed for this layer's own random generator.
+
+    Call arguments: ``inputs``, ``training`` (dropout applies only when True).
+
+    Input shape:
+        3D tensor ``(batch, steps, channels)``.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.ones((1, 5, 200), dtype="float32")
+    >>> y = keras.layers.SpatialDropout1D(0.5, seed=1)(x, training=True).numpy()
+    >>> bool((y == y[:, :1, :]).all())  # a channel is kept or dropped at every step
+    True
     """
     rank = 1
 
@@ -136,13 +169,54 @@ class SpatialDropout1D(_SpatialDropout):
 class SpatialDropout2D(_SpatialDropout):
     """Drops whole 2D feature maps: one Bernoulli draw per (sample, channel).
 
-    Args: rate, data_format ('channels_last' default or 'channels_first'), seed.
+    Args:
+        rate: float in [0, 1], the fraction of the feature maps (channels) to drop.
+        data_format: ``"channels_last"`` (the default) or ``"channels_first"``: where the channel axis is.
+        seed: optional integer seed for this layer's own random generator.
+
+    Call arguments: ``inputs``, ``training`` (dropout applies only when True).
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
+        (``channels_first``).
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.ones((1, 4, 4, 200), dtype="float32")
+    >>> y = keras.layers.SpatialDropout2D(0.5, seed=1)(x, training=True).numpy()
+    >>> bool((y == y[:, :1, :1, :]).all()), sorted(set(y.ravel().tolist()))  # whole maps dropped or scaled
+    (True, [0.0, 2.0])
     """
     rank = 2
 
 
 class SpatialDropout3D(_SpatialDropout):
-    """Drops whole 3D feature maps. Args: rate, data_format, seed."""
+    """Drops whole 3D feature maps: one Bernoulli draw per (sample, channel).
+
+    Args:
+        rate: float in [0, 1], the fraction of the feature maps (channels) to drop.
+        data_format: ``"channels_last"`` (the default) or ``"channels_first"``: where the channel axis is.
+        seed: optional integer seed for this layer's own random generator.
+
+    Call arguments: ``inputs``, ``training`` (dropout applies only when True).
+
+    Input shape:
+        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or
+        ``(batch, channels, dim1, dim2, dim3)`` (``channels_first``).
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.ones((1, 2, 2, 2, 100), dtype="float32")
+    >>> y = keras.layers.SpatialDropout3D(0.5, seed=1)(x, training=True).numpy()
+    >>> bool((y == y[:, :1, :1, :1, :]).all())
+    True
+    """
     rank = 3
 
 
@@ -152,6 +226,20 @@ class GaussianNoise(_RandomLayer):
     Args:
         stddev: float >= 0, standard deviation of the noise.
         seed: optional integer seed.
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.zeros((100, 100), dtype="float32")
+    >>> y = keras.layers.GaussianNoise(0.1, seed=1)(x, training=True).numpy()
+    >>> round(float(y.std()), 2), bool((keras.layers.GaussianNoise(0.1)(x).numpy() == 0).all())
+    (0.1, True)
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -178,6 +266,20 @@ class GaussianDropout(_RandomLayer):
     Args:
         rate: float in [0, 1], drop probability of the equivalent Dropout.
         seed: optional integer seed.
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> x = np.ones((100, 100), dtype="float32")
+    >>> y = keras.layers.GaussianDropout(0.2, seed=1)(x, training=True).numpy()
+    >>> round(float(y.mean()), 1), round(float(y.std()), 1)  # std sqrt(0.2 / 0.8) = 0.5
+    (1.0, 0.5)
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
@@ -202,7 +304,22 @@ class ActivityRegularization(Layer):
     """Identity that adds ``l1 * sum(|x|) + l2 * sum(x**2)`` of its output to ``layer.losses``.
 
     Args:
-        l1, l2: non-negative regularization factors.
+        l1: float >= 0, the L1 regularization factor (default 0).
+        l2: float >= 0, the L2 regularization factor (default 0).
+
+    Input shape:
+        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+        layer is the first in a model.
+
+    Output shape:
+        Same shape as the input.
+
+    Example:
+
+    >>> layer = keras.layers.ActivityRegularization(l1=0.1)
+    >>> y = layer(np.array([[1.0, -2.0]], dtype="float32"))
+    >>> y.numpy().tolist(), [round(float(loss), 4) for loss in layer.losses]
+    ([[1.0, -2.0]], [0.3])
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output

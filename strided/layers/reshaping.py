@@ -17,6 +17,20 @@ class Flatten(Layer):
 
     Args:
         data_format: layout of the input ('channels_last' default or 'channels_first').
+
+    Input shape:
+        Any tensor of rank 2 or more, ``(batch, d1, d2, ...)``.
+
+    Output shape:
+        2D tensor ``(batch, d1 * d2 * ...)``; a rank-1 input ``(batch,)`` becomes ``(batch, 1)``.
+
+    Example:
+
+    >>> x = np.zeros((4, 5, 5, 64), dtype="float32")
+    >>> tuple(keras.layers.Flatten()(x).shape)
+    (4, 1600)
+    >>> keras.layers.Flatten()(keras.Input((3, 3, 64))).shape
+    (None, 576)
     """
 
     def __init__(self, data_format=None, **kwargs):
@@ -39,6 +53,20 @@ class Reshape(Layer):
 
     Args:
         target_shape: tuple of ints, the sample shape after reshaping, e.g. ``(28, 28, 1)``.
+
+    Input shape:
+        Any tensor ``(batch, ...)`` whose sample size matches ``target_shape``.
+
+    Output shape:
+        ``(batch, *target_shape)``.
+
+    Example:
+
+    >>> x = np.zeros((4, 784), dtype="float32")
+    >>> tuple(keras.layers.Reshape((28, 28, 1))(x).shape)
+    (4, 28, 28, 1)
+    >>> tuple(keras.layers.Reshape((-1, 7))(x).shape)
+    (4, 112, 7)
     """
 
     def __init__(self, target_shape, **kwargs):
@@ -86,6 +114,18 @@ class Permute(Layer):
 
     Args:
         dims: tuple of the 1-indexed axes in their new order (the batch axis 0 is not included).
+
+    Input shape:
+        Any tensor ``(batch, d1, ..., dn)`` with ``n == len(dims)``.
+
+    Output shape:
+        ``(batch, d_dims[0], ..., d_dims[n-1])``: the non-batch axes reordered.
+
+    Example:
+
+    >>> x = np.zeros((2, 10, 64), dtype="float32")
+    >>> tuple(keras.layers.Permute((2, 1))(x).shape)
+    (2, 64, 10)
     """
 
     def __init__(self, dims, **kwargs):
@@ -113,6 +153,18 @@ class RepeatVector(Layer):
 
     Args:
         n: positive integer, the repetition factor.
+
+    Input shape:
+        2D tensor ``(batch, features)``.
+
+    Output shape:
+        3D tensor ``(batch, n, features)``.
+
+    Example:
+
+    >>> x = np.array([[1.0, 2.0]], dtype="float32")
+    >>> keras.layers.RepeatVector(3)(x).numpy().tolist()
+    [[[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]]
     """
 
     def __init__(self, n, **kwargs):
@@ -205,10 +257,22 @@ class _ZeroPadding(_SpatialLayer):
 
 
 class ZeroPadding1D(_ZeroPadding):
-    """Adds zeros at the start and end of the steps axis of ``(batch, steps, features)``.
+    """Adds zeros at the start and end of the time axis of a sequence.
 
     Args:
-        padding: int (both ends) or ``(before, after)``; default 1.
+        padding: int (both ends) or tuple ``(before, after)`` (default 1).
+
+    Input shape:
+        3D tensor ``(batch, steps, features)``.
+
+    Output shape:
+        3D tensor ``(batch, steps + before + after, features)``.
+
+    Example:
+
+    >>> x = np.ones((1, 2, 1), dtype="float32")
+    >>> keras.layers.ZeroPadding1D((1, 2))(x).numpy()[0, :, 0].tolist()
+    [0.0, 1.0, 1.0, 0.0, 0.0]
     """
     rank = 1
 
@@ -217,11 +281,28 @@ class ZeroPadding1D(_ZeroPadding):
 
 
 class ZeroPadding2D(_ZeroPadding):
-    """Adds rows and columns of zeros around an image.
+    """Adds rows and columns of zeros around an image (what ``padding="same"`` does inside a convolution).
 
     Args:
-        padding: int (all sides), ``(rows, cols)`` (symmetric) or ``((top, bottom), (left, right))``; default 1.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        padding: int (the same on all four sides), tuple ``(rows, cols)`` (symmetric), or
+            ``((top, bottom), (left, right))``; default 1.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
+        (``channels_first``).
+
+    Output shape:
+        4D tensor ``(batch, height + top + bottom, width + left + right, channels)`` (``channels_last``), or the
+        ``channels_first`` equivalent.
+
+    Example:
+
+    >>> x = np.ones((1, 2, 2, 1), dtype="float32")
+    >>> keras.layers.ZeroPadding2D(1)(x).numpy()[0, :, :, 0].tolist()
+    [[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    >>> tuple(keras.layers.ZeroPadding2D(((1, 0), (2, 3)))(np.zeros((4, 28, 28, 3))).shape)
+    (4, 29, 33, 3)
     """
     rank = 2
 
@@ -230,7 +311,26 @@ class ZeroPadding2D(_ZeroPadding):
 
 
 class ZeroPadding3D(_ZeroPadding):
-    """Zero padding of the three spatial axes. Args: padding (int, 3 ints or 3 pairs; default 1), data_format."""
+    """Adds zeros around the three spatial axes of a volume.
+
+    Args:
+        padding: int (the same everywhere), tuple of 3 ints (symmetric per axis), or 3 pairs
+            ``((before1, after1), (before2, after2), (before3, after3))``; default 1.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
+        (``channels_first``).
+
+    Output shape:
+        5D tensor with each spatial size increased by its ``before + after``.
+
+    Example:
+
+    >>> x = np.ones((1, 2, 2, 2, 3), dtype="float32")
+    >>> tuple(keras.layers.ZeroPadding3D(1)(x).shape)
+    (1, 4, 4, 4, 3)
+    """
     rank = 3
 
     def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
@@ -269,7 +369,23 @@ class _Cropping(_SpatialLayer):
 
 
 class Cropping1D(_Cropping):
-    """Crops the steps axis. Args: cropping (int or ``(start, end)``; default ``(1, 1)``)."""
+    """Crops (removes) steps at the start and end of a sequence.
+
+    Args:
+        cropping: int, or tuple ``(start, end)``: how many steps to remove at each end (default ``(1, 1)``).
+
+    Input shape:
+        3D tensor ``(batch, steps, features)``.
+
+    Output shape:
+        3D tensor ``(batch, steps - start - end, features)``.
+
+    Example:
+
+    >>> x = np.arange(12, dtype="float32").reshape(1, 6, 2)
+    >>> keras.layers.Cropping1D((1, 2))(x).numpy().tolist()
+    [[[2.0, 3.0], [4.0, 5.0], [6.0, 7.0]]]
+    """
     rank = 1
 
     def __init__(self, cropping=(1, 1), **kwargs):
@@ -277,11 +393,28 @@ class Cropping1D(_Cropping):
 
 
 class Cropping2D(_Cropping):
-    """Crops rows and columns of an image.
+    """Crops (removes) rows and columns at the borders of an image.
 
     Args:
-        cropping: int, ``(rows, cols)`` (symmetric) or ``((top, bottom), (left, right))``; default no cropping.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        cropping: int (the same on all four sides), tuple ``(rows, cols)`` (symmetric), or
+            ``((top, bottom), (left, right))``; default no cropping.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
+        (``channels_first``).
+
+    Output shape:
+        4D tensor ``(batch, height - top - bottom, width - left - right, channels)`` (``channels_last``), or the
+        ``channels_first`` equivalent.
+
+    Example:
+
+    >>> x = np.zeros((2, 28, 28, 3), dtype="float32")
+    >>> tuple(keras.layers.Cropping2D(((2, 2), (4, 4)))(x).shape)
+    (2, 24, 20, 3)
+    >>> tuple(keras.layers.Cropping2D(1)(x).shape)
+    (2, 26, 26, 3)
     """
     rank = 2
 
@@ -290,7 +423,26 @@ class Cropping2D(_Cropping):
 
 
 class Cropping3D(_Cropping):
-    """Crops the three spatial axes. Args: cropping (default ``((1, 1),) * 3``), data_format."""
+    """Crops (removes) slices at the borders of the three spatial axes of a volume.
+
+    Args:
+        cropping: int (the same everywhere), tuple of 3 ints (symmetric per axis), or 3 pairs
+            ``((start1, end1), (start2, end2), (start3, end3))``; default ``((1, 1), (1, 1), (1, 1))``.
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
+        (``channels_first``).
+
+    Output shape:
+        5D tensor with each spatial size reduced by its ``start + end``.
+
+    Example:
+
+    >>> x = np.zeros((1, 8, 8, 8, 2), dtype="float32")
+    >>> tuple(keras.layers.Cropping3D(((1, 1), (2, 2), (0, 3)))(x).shape)
+    (1, 6, 4, 5, 2)
+    """
     rank = 3
 
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
@@ -317,10 +469,22 @@ class _UpSampling(_SpatialLayer):
 
 
 class UpSampling1D(_UpSampling):
-    """Repeats each step ``size`` times: ``(batch, steps, features) -> (batch, steps * size, features)``.
+    """Repeats each step ``size`` times along the time axis.
 
     Args:
         size: positive int, the upsampling factor (default 2).
+
+    Input shape:
+        3D tensor ``(batch, steps, features)``.
+
+    Output shape:
+        3D tensor ``(batch, steps * size, features)``.
+
+    Example:
+
+    >>> x = np.array([[[1.0], [2.0]]], dtype="float32")
+    >>> keras.layers.UpSampling1D(3)(x).numpy()[0, :, 0].tolist()
+    [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
     """
     rank = 1
 
@@ -334,12 +498,28 @@ class UpSampling1D(_UpSampling):
 
 
 class UpSampling2D(_UpSampling):
-    """Repeats rows and columns (``'nearest'``) or resizes bilinearly.
+    """Upsamples an image: repeats rows and columns (``"nearest"``) or resizes with interpolation.
 
     Args:
-        size: int or ``(rows, cols)`` factors (default ``(2, 2)``).
-        data_format: 'channels_last' (default) or 'channels_first'.
-        interpolation: 'nearest' (default), 'bilinear' or 'bicubic'.
+        size: int or tuple ``(rows, cols)``, the upsampling factors (default ``(2, 2)``).
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+        interpolation: ``"nearest"`` (repeats, the default), ``"bilinear"`` or ``"bicubic"``.
+
+    Input shape:
+        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
+        (``channels_first``).
+
+    Output shape:
+        4D tensor ``(batch, height * rows, width * cols, channels)`` (``channels_last``), or the ``channels_first``
+        equivalent.
+
+    Example:
+
+    >>> x = np.array([[1.0, 2.0], [3.0, 4.0]], dtype="float32").reshape(1, 2, 2, 1)
+    >>> keras.layers.UpSampling2D(2)(x).numpy()[0, :, :, 0].tolist()
+    [[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0], [3.0, 3.0, 4.0, 4.0], [3.0, 3.0, 4.0, 4.0]]
+    >>> tuple(keras.layers.UpSampling2D((2, 3), interpolation="bilinear")(x).shape)
+    (1, 4, 6, 1)
     """
     rank = 2
 
@@ -353,7 +533,25 @@ class UpSampling2D(_UpSampling):
 
 
 class UpSampling3D(_UpSampling):
-    """Repeats each of the three spatial axes. Args: size (default ``(2, 2, 2)``), data_format."""
+    """Upsamples a volume by repeating each of the three spatial axes.
+
+    Args:
+        size: int or tuple of 3 ints, the upsampling factors (default ``(2, 2, 2)``).
+        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+    Input shape:
+        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
+        (``channels_first``).
+
+    Output shape:
+        5D tensor with each spatial size multiplied by its factor.
+
+    Example:
+
+    >>> x = np.zeros((1, 2, 3, 4, 5), dtype="float32")
+    >>> tuple(keras.layers.UpSampling3D(2)(x).shape)
+    (1, 4, 6, 8, 5)
+    """
     rank = 3
 
     def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):

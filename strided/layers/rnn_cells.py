@@ -228,6 +228,21 @@ class SimpleRNNCell(_RecurrentCell):
 
     Call arguments: ``inputs (batch, features)``, ``states`` (a tensor or a one-element list of
     ``(batch, units)``), ``training``. Returns ``(output, new_states)``.
+
+    Input shape:
+        ``inputs`` ``(batch, features)`` (one time step) and ``states``, a list of ``(batch, units)`` tensors.
+
+    Output shape:
+        ``(output, new_states)``: ``output`` ``(batch, units)`` and the list ``[output]``.
+
+    Example:
+
+    >>> cell = keras.layers.SimpleRNNCell(8)
+    >>> out, states = cell(np.ones((2, 3), "float32"), [np.zeros((2, 8), "float32")])
+    >>> tuple(out.shape), len(states)
+    ((2, 8), 1)
+    >>> tuple(keras.layers.RNN(cell)(np.ones((2, 5, 3), "float32")).shape)  # the cell over 5 steps
+    (2, 8)
     """
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
@@ -276,6 +291,19 @@ class LSTMCell(_RecurrentCell):
 
     Weights: ``kernel (input_dim, 4 * units)``, ``recurrent_kernel (units, 4 * units)``, ``bias (4 * units,)``.
     States: ``[h, c]``, each ``(batch, units)``.
+
+    Input shape:
+        ``inputs`` ``(batch, features)`` (one time step) and ``states`` ``[h, c]``, each ``(batch, units)``.
+
+    Output shape:
+        ``(h, [h, c])``: the new hidden state ``(batch, units)`` and the new states.
+
+    Example:
+
+    >>> cell = keras.layers.LSTMCell(8)
+    >>> h, (h2, c) = cell(np.ones((2, 3), "float32"), [np.zeros((2, 8), "float32"), np.zeros((2, 8), "float32")])
+    >>> tuple(h.shape), tuple(c.shape)
+    ((2, 8), (2, 8))
     """
 
     _gates = 4
@@ -355,6 +383,19 @@ class GRUCell(_RecurrentCell):
 
     Weights: ``kernel (input_dim, 3 * units)``, ``recurrent_kernel (units, 3 * units)``, ``bias``
     ``(2, 3 * units)`` (input and recurrent biases) with ``reset_after`` else ``(3 * units,)``.
+
+    Input shape:
+        ``inputs`` ``(batch, features)`` (one time step) and ``states``, a list of ``(batch, units)`` tensors.
+
+    Output shape:
+        ``(output, [output])``: the new state ``(batch, units)``.
+
+    Example:
+
+    >>> cell = keras.layers.GRUCell(8)
+    >>> out, states = cell(np.ones((2, 3), "float32"), [np.zeros((2, 8), "float32")])
+    >>> tuple(out.shape)
+    (2, 8)
     """
 
     _gates = 3
@@ -434,6 +475,20 @@ class StackedRNNCells(Layer):
         cells: list of RNN cells (objects with ``call(inputs, states)`` and ``state_size``).
 
     ``state_size`` is the list of the cells' state sizes; ``output_size`` is the last cell's.
+
+    Input shape:
+        ``inputs`` ``(batch, features)`` and the list of every cell's states.
+
+    Output shape:
+        ``(output, new_states)``: the last cell's output and every cell's new states.
+
+    Example:
+
+    >>> cells = keras.layers.StackedRNNCells([keras.layers.LSTMCell(16), keras.layers.LSTMCell(4)])
+    >>> cells.state_size, cells.output_size
+    ([[16, 16], [4, 4]], 4)
+    >>> tuple(keras.layers.RNN(cells)(np.ones((2, 5, 3), "float32")).shape)
+    (2, 4)
     """
 
     def __init__(self, cells, **kwargs):

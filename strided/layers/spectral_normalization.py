@@ -45,7 +45,7 @@ class SpectralNormalization(Layer):
 
     >>> x = np.random.rand(1, 10, 10, 1)
     >>> conv2d = keras.layers.SpectralNormalization(keras.layers.Conv2D(2, 2))
-    >>> conv2d(x).shape
+    >>> tuple(conv2d(x).shape)
     (1, 9, 9, 2)
     """
 

@@ -105,6 +105,18 @@ class Wrapper(Layer):
 
     Args:
         layer: the ``keras.layers.Layer`` instance to be wrapped.
+
+    Input shape:
+        The wrapped layer's input shape (subclasses may add axes).
+
+    Output shape:
+        The wrapped layer's output shape (subclasses may change it).
+
+    Example:
+
+    >>> wrapper = keras.layers.Wrapper(keras.layers.Dense(4))
+    >>> tuple(wrapper(np.ones((2, 3), "float32")).shape)  # by default the wrapped layer is called as is
+    (2, 4)
     """
 
     def __init__(self, layer, **kwargs):
@@ -146,15 +158,18 @@ class Pipeline(Layer):
         layers: a list of layers.
         name: the layer's name.
 
+    Input shape:
+        What the first layer accepts.
+
+    Output shape:
+        What the last layer returns.
+
     Example:
 
-    ```python
-    pipeline = keras.layers.Pipeline([
-        keras.layers.RandomFlip(),
-        keras.layers.RandomRotation(0.2),
-    ])
-    augmented = pipeline(images)
-    ```
+    >>> pipeline = keras.layers.Pipeline([keras.layers.RandomFlip(seed=1), keras.layers.RandomRotation(0.2, seed=1)])
+    >>> images = np.random.rand(4, 32, 32, 3).astype("float32")
+    >>> tuple(pipeline(images).shape)
+    (4, 32, 32, 3)
     """
 
     _direct_call_training = True

@@ -116,7 +116,7 @@ class TextVectorization(HostLayer):
     >>> layer.adapt(["The cat sat.", "The dog ate!"])
     >>> layer.get_vocabulary()
     ['', '[UNK]', 'the', 'sat', 'dog', 'cat', 'ate']
-    >>> layer(["the cat ate a fish"])
+    >>> layer(["the cat ate a fish"]).tolist()
     [[2, 5, 6, 1]]
     """
 

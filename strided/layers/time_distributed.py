@@ -18,6 +18,18 @@ class TimeDistributed(Layer):
     Call arguments: ``inputs``, ``training``, optional ``mask`` ``(batch, timesteps, ...)`` (by default the mask
     an upstream layer attached): ``mask[:, t]`` is passed to a wrapped layer whose ``call`` takes a mask, and the
     output keeps the input's mask, as in Keras.
+
+    Input shape:
+        ``(batch, time, ...)``: the wrapped layer's input shape with a time axis after the batch axis.
+
+    Output shape:
+        ``(batch, time, ...)``: the wrapped layer's output shape for one step, with the time axis.
+
+    Example:
+
+    >>> videos = np.random.rand(2, 5, 28, 28, 3).astype("float32")  # (batch, frames, height, width, channels)
+    >>> tuple(keras.layers.TimeDistributed(keras.layers.Conv2D(16, 3))(videos).shape)
+    (2, 5, 26, 26, 16)
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output

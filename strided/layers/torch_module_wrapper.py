@@ -22,14 +22,19 @@ class TorchModuleWrapper(Layer):
         output_shape: optional output shape (without the batch); by default it is found by running the
             module on the meta device.
 
+    Input shape:
+        What the module accepts, ``(batch, ...)``.
+
+    Output shape:
+        What the module returns, ``(batch, ...)``.
+
     Example:
 
-    ```python
-    backbone = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU())
-    model = keras.Sequential([keras.Input((16,)), keras.layers.TorchModuleWrapper(backbone),
-                              keras.layers.Dense(10, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy")
-    ```
+    >>> backbone = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU())
+    >>> model = keras.Sequential([keras.Input((16,)), keras.layers.TorchModuleWrapper(backbone),
+    ...                           keras.layers.Dense(10, activation="softmax")])
+    >>> model.output_shape, model.count_params()  # 16 * 32 + 32 + 32 * 10 + 10
+    ((None, 10), 874)
     """
 
     def __init__(self, module, name=None, output_shape=None, **kwargs):

@@ -155,10 +155,23 @@ class RandomPerspective(_ImageDataLayer):
         seed: optional integer seed for this layer's own random generator.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"apply_perspective": bool (batch,), "start_points": (batch, 4, 2), "end_points":
     (batch, 4, 2), "input_shape": shape}``, corners as ``(x, y)``.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomPerspective(seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0, seed=None, data_format=None,
@@ -268,10 +281,23 @@ class RandomElasticTransform(_ImageDataLayer):
         seed: optional integer seed for this layer's own random generator.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape: ``(batch, height, width, channels)`` or one image. Output shape: same as input.
+    Input shape:
+        ``(batch, height, width, channels)`` or one image.
+
+    Output shape:
+        same as input.
 
     Transformation: ``{"apply_transform": bool (batch,), "distortion_factor": (batch,) strengths (a single
     number is used for all images), "noise": (batch, 2, height, width) standard normal [dx, dy] fields}``.
+
+    Example:
+
+    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    >>> layer = keras.layers.RandomElasticTransform(seed=1)
+    >>> tuple(layer(images, training=True).shape)
+    (2, 32, 32, 3)
+    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+    True
     """
 
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,

@@ -279,9 +279,9 @@ class Model(Trainer, Layer):
             value_format: ``"backend_tensor"`` (torch tensors) or ``"numpy_array"``.
 
         Returns:
-            ``{'trainable_variables': {...}, 'non_trainable_variables': {...}, 'optimizer_variables': {...},
-            'metrics_variables': {...}}``, e.g. ``tree['trainable_variables']['seq']['dense']['kernel']``,
-            values in Keras layout.
+            A dict with the keys ``trainable_variables``, ``non_trainable_variables``, ``optimizer_variables``
+            and ``metrics_variables``, each a nested dict of values in Keras layout, e.g.
+            ``tree["trainable_variables"]["seq"]["dense"]["kernel"]``.
         """
         return state_tree.get_state_tree(self, value_format)
 

@@ -198,12 +198,12 @@ def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_
         A tuple ``(decoded, scores)``:
 
         - ``decoded``: int32 tensor of shape ``(1, batch_size, max_length)`` for ``"greedy"``,
-          ``(top_paths, batch_size, max_length)`` for ``"beam_search"`` (at most
-          ``2 * num_classes * beam_width`` paths, as in Keras): the label sequences, left-aligned and
-          padded with ``-1`` (a path of ``-1`` with a score of ``-inf`` where fewer sequences exist).
+            ``(top_paths, batch_size, max_length)`` for ``"beam_search"`` (at most
+            ``2 * num_classes * beam_width`` paths, as in Keras): the label sequences, left-aligned and
+            padded with ``-1`` (a path of ``-1`` with a score of ``-inf`` where fewer sequences exist).
         - ``scores``: for ``"greedy"``, shape ``(batch_size, 1)``, the negative sum of the best
-          logits over the valid steps; for ``"beam_search"``, shape ``(batch_size, top_paths)``, the
-          log probability of each sequence (best first).
+            logits over the valid steps; for ``"beam_search"``, shape ``(batch_size, top_paths)``, the
+            log probability of each sequence (best first).
 
     Example:
 

@@ -33,9 +33,8 @@ class Adafactor(Optimizer):
         clip_threshold: threshold on the RMS of the update, part of the algorithm and independent of
             ``clipnorm``/``clipvalue``/``global_clipnorm`` (default 1.0).
         relative_step: with a constant learning rate, use ``min(lr, 1 / sqrt(t))`` (default True).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
-            ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in
-            :class:`Optimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum: as in :class:`Optimizer`.
+        ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
 
     Reference: Shazeer and Stern, 2018, "Adafactor: Adaptive Learning Rates with Sublinear Memory Cost".
     """

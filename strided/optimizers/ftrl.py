@@ -24,9 +24,8 @@ class Ftrl(Optimizer):
         l2_regularization_strength: >= 0, the stabilization penalty (default 0.0).
         l2_shrinkage_regularization_strength: >= 0, the magnitude penalty (default 0.0).
         beta: the beta value of the paper (default 0.0).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
-            ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in
-            :class:`Optimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum: as in :class:`Optimizer`.
+        ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
 
     Reference: McMahan et al., 2013, "Ad Click Prediction: a View from the Trenches".
     """

@@ -20,9 +20,8 @@ class Lamb(Optimizer):
         beta_1: decay rate of the first moment, in [0, 1] (default 0.9).
         beta_2: decay rate of the second moment, in [0, 1] (default 0.999).
         epsilon: small constant added to the root of the second moment (default 1e-7).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
-            ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in
-            :class:`Optimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum: as in :class:`Optimizer`.
+        ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
 
     Reference: You et al., 2019, "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes".
     """

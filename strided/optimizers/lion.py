@@ -21,9 +21,8 @@ class Lion(Optimizer):
         learning_rate: a float, a ``LearningRateSchedule`` or a callable (default 0.001).
         beta_1: the rate combining the current gradient and the momentum, in (0, 1] (default 0.9).
         beta_2: the decay rate of the momentum (default 0.99).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
-            ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in
-            :class:`Optimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum: as in :class:`Optimizer`.
+        ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
 
     Reference: Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms".
     """

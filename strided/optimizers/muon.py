@@ -47,8 +47,8 @@ class Muon(Optimizer):
         ns_steps: number of Newton-Schulz iterations (default 5).
         nesterov: Nesterov-style momentum (default True).
         rms_rate: update RMS matching factor of Liu et al., 2025 (default 0.2; None turns it off).
-        clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
-            loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
+        clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum: as in :class:`Optimizer`.
+        ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
 
     References: K. Jordan's Muon (github.com/KellerJordan/Muon); Liu et al., 2025, "Muon is Scalable
     for LLM Training".

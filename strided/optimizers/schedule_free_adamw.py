@@ -27,9 +27,8 @@ class ScheduleFreeAdamW(Optimizer):
         beta_2: second-moment decay, in [0, 1] (default 0.999).
         epsilon: added to the root of the second moment (default 1e-8).
         warmup_steps: linear learning-rate warmup over this many steps (default 0).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
-            ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in
-            :class:`Optimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum: as in :class:`Optimizer`.
+        ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
 
     Reference: Defazio et al., 2024, "The Road Less Scheduled".
     """

@@ -12,6 +12,8 @@ import contextlib
 import gc
 import inspect
 import os
+import signal
+import threading
 import warnings
 
 import numpy as np
@@ -29,6 +31,48 @@ from strided.backend.variable import keras_view
 from strided.utils import validation
 
 _COMPILE_FIRST = "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."
+
+
+class _InterruptBetweenSteps:
+    """Defers a KeyboardInterrupt (Ctrl-C, Jupyter's interrupt) during `fit` to the end of the current step.
+
+    The first interrupt only raises a flag; `check()`, called after each step and each epoch, raises the
+    KeyboardInterrupt there, so the weights are never left half-updated. A second interrupt raises at once.
+    On the way out the progress bar line is ended and `model.history` is this run's History.
+    """
+
+    def __init__(self, model, callbacks, verbose):
+        self.model, self.callbacks, self.verbose = model, callbacks, verbose
+        self.requested = self.mid_epoch = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def check(self, mid_epoch=False):
+        if self.requested:
+            self.mid_epoch = mid_epoch
+            raise KeyboardInterrupt
+
+    def __enter__(self):
+        # Only our own process's plain Ctrl-C handler is replaced (not a custom one, nor outside the main thread).
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            history = getattr(self.callbacks, "_history", None)
+            if history is not None:
+                self.model.history = history
+            if self.verbose == 1 and self.mid_epoch:
+                print()  # end the progress bar's open line before the traceback
+        return False
 
 
 class LazyLogs(dict):
@@ -742,45 +786,50 @@ class Trainer:
             self._initial_epoch = None
         training_logs = None
         epoch_logs = {}
-        for epoch in range(int(initial_epoch), epochs):
-            self.reset_metrics()
-            callbacks.on_epoch_begin(epoch)
-            logs = None
-            group, unreported = self.steps_per_execution, None
-            for step, batch in train_iter.enumerate_epoch():
-                if step % group == 0:
-                    callbacks.on_train_batch_begin(step)
-                if train_iter.global_batch_size is not None:
-                    self._global_batch_size = train_iter.global_batch_size
-                logs = self.train_step(batch)
-                unreported = step
-                if (step + 1) % group == 0:
-                    # Keras (steps_per_execution): one callback per group, with the group's last step
-                    callbacks.on_train_batch_end(step, LazyLogs(logs))
-                    unreported = None
-                if self.stop_training:
+        # Ctrl-C / Jupyter's "interrupt kernel": stop between two steps, so that the weights are those of the last
+        # completed step (never half-updated) and `model.history` holds every completed epoch.
+        with _InterruptBetweenSteps(self, callbacks, verbose) as interrupt:
+            for epoch in range(int(initial_epoch), epochs):
+                self.reset_metrics()
+                callbacks.on_epoch_begin(epoch)
+                logs = None
+                group, unreported = self.steps_per_execution, None
+                for step, batch in train_iter.enumerate_epoch():
+                    if step % group == 0:
+                        callbacks.on_train_batch_begin(step)
+                    if train_iter.global_batch_size is not None:
+                        self._global_batch_size = train_iter.global_batch_size
+                    logs = self.train_step(batch)
+                    unreported = step
+                    if (step + 1) % group == 0:
+                        # Keras (steps_per_execution): one callback per group, with the group's last step
+                        callbacks.on_train_batch_end(step, LazyLogs(logs))
+                        unreported = None
+                    interrupt.check(mid_epoch=True)
+                    if self.stop_training:
+                        break
+                if unreported is not None:  # a last, shorter group
+                    callbacks.on_train_batch_end(unreported, LazyLogs(logs))
+                if logs is None:
+                    if train_iter.ran_out or train_adapter.num_batches == 0:
+                        if train_adapter.num_batches == 0:
+                            raise ValueError("Unexpected result of `train_function` (Empty logs). The training data "
+                                             "is empty: `x` has 0 samples.")
+                        break
+                    raise ValueError("Unexpected result of `train_function` (Empty logs). This could be due to "
+                                     "issues in input data: the data yielded no batch.")
+                if self._distributed:
+                    self._reduce_metrics_across_ranks()
+                    logs = self.get_metrics_result()
+                epoch_logs = to_python_logs(logs)
+                if val_iter is not None and _should_eval(epoch, validation_freq):
+                    val_logs = self._evaluate_loop(val_iter, callbacks)
+                    epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+                callbacks.on_epoch_end(epoch, epoch_logs)
+                training_logs = epoch_logs
+                interrupt.check()
+                if self.stop_training or train_iter.ran_out:
                     break
-            if unreported is not None:  # a last, shorter group
-                callbacks.on_train_batch_end(unreported, LazyLogs(logs))
-            if logs is None:
-                if train_iter.ran_out or train_adapter.num_batches == 0:
-                    if train_adapter.num_batches == 0:
-                        raise ValueError("Unexpected result of `train_function` (Empty logs). The training data "
-                                         "is empty: `x` has 0 samples.")
-                    break
-                raise ValueError("Unexpected result of `train_function` (Empty logs). This could be due to "
-                                 "issues in input data: the data yielded no batch.")
-            if self._distributed:
-                self._reduce_metrics_across_ranks()
-                logs = self.get_metrics_result()
-            epoch_logs = to_python_logs(logs)
-            if val_iter is not None and _should_eval(epoch, validation_freq):
-                val_logs = self._evaluate_loop(val_iter, callbacks)
-                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
-            callbacks.on_epoch_end(epoch, epoch_logs)
-            training_logs = epoch_logs
-            if self.stop_training or train_iter.ran_out:
-                break
         if epochs > 0 and hasattr(self.optimizer, "finalize_variable_values"):
             # Keras: with use_ema=True the weights take their moving averages when fit ends.
             with torch.no_grad():

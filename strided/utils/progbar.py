@@ -16,9 +16,19 @@ import numpy as np
 from strided.utils import general_utils
 
 
+def _in_jupyter_kernel():
+    """True inside a Jupyter (ipykernel) kernel; a process that merely imported ipykernel (e.g. one that starts
+    kernels through jupyter_client) is not one."""
+    if "ipykernel" not in sys.modules:
+        return False
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if hasattr(ipython, "get_ipython") else None
+    return getattr(shell, "kernel", None) is not None
+
+
 def _is_dynamic(stream):
-    # Jupyter/IPython kernels redraw `\r` fine even though their streams are not TTYs.
-    if "ipykernel" in sys.modules:
+    # Jupyter kernels redraw `\r` fine even though their streams are not TTYs.
+    if _in_jupyter_kernel():
         return True
     isatty = getattr(stream, "isatty", None)
     try:

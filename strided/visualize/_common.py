@@ -1,4 +1,6 @@
 """Shared helpers: lazy matplotlib import, figure saving, array conversion, layer lookup."""
+import functools
+
 import numpy as np
 from strided.models.receptive_field import model_inputs  # noqa: F401  (shared by the plots)
 
@@ -23,7 +25,29 @@ def finish(fig, save_path, dpi=100):
         if folder:
             os.makedirs(folder, exist_ok=True)
         fig.savefig(save_path, dpi=dpi, bbox_inches="tight")
+    # In a notebook the figure would otherwise show twice: once as the cell's value, once more when the inline
+    # backend draws pyplot's open figures at the end of the cell. IPython asks `_ipython_display_` first.
+    fig._ipython_display_ = functools.partial(_display_once, fig)
     return fig
+
+
+def _display_once(fig):
+    """IPython display of the figures above: draws it, then takes it off pyplot's list when the inline backend
+    would draw it again at the end of the cell (every display, the cell's value or the backend's own, comes here)."""
+    import matplotlib
+    from IPython.display import display
+    from matplotlib import _pylab_helpers
+
+    hook = fig.__dict__.pop("_ipython_display_", None)  # display the plain Figure, without coming back here
+    try:
+        display(fig)
+    finally:
+        if hook is not None:
+            fig._ipython_display_ = hook
+    if "inline" in matplotlib.get_backend():
+        for manager in _pylab_helpers.Gcf.get_all_fig_managers():
+            if manager.canvas.figure is fig:
+                _pylab_helpers.Gcf.destroy(manager)
 
 
 def to_numpy(x):
