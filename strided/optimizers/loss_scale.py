@@ -11,6 +11,38 @@ _BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": Non
                   "loss_scale_factor": None, "gradient_accumulation_steps": None}
 
 
+
+class DynamicLossScale:
+    """The dynamic loss scale of float16 training, as Keras's LossScaleOptimizer keeps it.
+
+    The loss is multiplied by ``scale`` before the backward pass; ``unscale`` divides the gradients by it,
+    or, when one of them holds inf or NaN, returns None (skip the step) and halves the scale; after
+    ``growth_steps`` finite steps in a row the scale doubles. Used by ``LossScaleOptimizer`` and by the
+    trainer for an optimizer object that is not a strided optimizer.
+    """
+
+    def __init__(self, initial_scale=2.0 ** 15, growth_steps=2000):
+        self.scale = float(np.float32(initial_scale))  # Keras keeps it in a float32 variable
+        self.counter = 0
+        self.growth_steps = growth_steps
+
+    def unscale(self, grads):
+        """``grads`` divided by the scale (None entries kept), or None when one is not finite."""
+        tensors = [g for g in grads if g is not None]
+        finite = bool(torch.stack([torch.isfinite(g).all() for g in tensors]).all()) if tensors else True
+        if not finite:
+            self.counter = 0
+            self.scale *= 0.5
+            return None
+        unscaled = [None if g is None else g / self.scale for g in grads]
+        if self.counter == self.growth_steps - 1:
+            self.counter = 0
+            self.scale *= 2.0
+        else:
+            self.counter += 1
+        return unscaled
+
+
 class LossScaleOptimizer(Optimizer):
     """An optimizer that dynamically scales the loss to prevent float16 gradients from underflowing.
 
@@ -68,19 +100,18 @@ class LossScaleOptimizer(Optimizer):
         self.initial_scale = initial_scale
         self.dynamic_growth_steps = dynamic_growth_steps
         self.inner_optimizer.loss_scale_factor = None
-        self._scale = float(np.float32(initial_scale))  # Keras keeps it in a float32 variable
-        self._counter = 0
+        self._loss_scale = DynamicLossScale(initial_scale, dynamic_growth_steps)
 
     # ----------------------------------------------------------------------------- state
     @property
     def dynamic_scale(self):
         """The current loss scale, a 0-d float32 tensor."""
-        return torch.tensor(self._scale, dtype=torch.float32)
+        return torch.tensor(self._loss_scale.scale, dtype=torch.float32)
 
     @property
     def step_counter(self):
         """Finite steps since the scale last changed, a 0-d int64 tensor."""
-        return torch.tensor(self._counter, dtype=torch.int64)
+        return torch.tensor(self._loss_scale.counter, dtype=torch.int64)
 
     def build(self, variables):
         """Builds the inner optimizer on ``variables`` (a list of torch Parameters)."""
@@ -125,14 +156,14 @@ class LossScaleOptimizer(Optimizer):
             raise ValueError(f"Optimizer `{self.name}` has {len(self.variables)} variables but {len(weights)} "
                              "weights were given.")
         self._step = int(np.asarray(weights[0]))
-        self._counter = int(np.asarray(weights[2]))
-        self._scale = float(np.asarray(weights[3], dtype=np.float32))
+        self._loss_scale.counter = int(np.asarray(weights[2]))
+        self._loss_scale.scale = float(np.asarray(weights[3], dtype=np.float32))
         self.inner_optimizer.set_weights(weights[4:])
 
     # ----------------------------------------------------------------------------- applying
     def scale_loss(self, loss):
         """Returns ``loss`` multiplied by the current loss scale (``initial_scale`` before ``build``)."""
-        return loss * (self._scale if self.built else self.initial_scale)
+        return loss * (self._loss_scale.scale if self.built else self.initial_scale)
 
     @torch.no_grad()
     def apply(self, grads, variables=None):
@@ -161,24 +192,15 @@ class LossScaleOptimizer(Optimizer):
             for k, g in zip(present, averaged):
                 grads[k] = g
             reduced = True
-        tensors = [grads[k] for k in present]
-        finite = bool(torch.stack([torch.isfinite(g).all() for g in tensors]).all()) if tensors else True
-        if not finite:
-            self._counter = 0
-            self._scale *= 0.5
+        unscaled = self._loss_scale.unscale(grads)
+        if unscaled is None:
             return
-        unscaled = [None if g is None else g / self._scale for g in grads]
         previous = getattr(self.inner_optimizer, "_gradients_reduced", False)
         self.inner_optimizer._gradients_reduced = reduced
         try:
             self.inner_optimizer.apply(unscaled, variables)
         finally:
             self.inner_optimizer._gradients_reduced = previous
-        if self._counter == self.dynamic_growth_steps - 1:
-            self._counter = 0
-            self._scale *= 2.0
-        else:
-            self._counter += 1
 
     def finalize_variable_values(self, var_list):
         """Delegates to the inner optimizer (its moving averages, with ``use_ema``)."""

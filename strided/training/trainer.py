@@ -29,6 +29,7 @@ from strided.utils import tree
 from strided.utils.batch import unpack_x_y_sample_weight
 from strided.backend.variable import keras_view
 from strided.utils import validation
+from strided.optimizers.loss_scale import DynamicLossScale
 
 _COMPILE_FIRST = "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."
 
@@ -597,10 +598,8 @@ class Trainer:
                    and not hasattr(optimizer, "inner_optimizer"))
         if scaling:
             if self._loss_scale is None:
-                dev = loss.device
-                self._loss_scale = torch.full((), 2.0 ** 15, device=dev)
-                self._growth_tracker = torch.zeros((), dtype=torch.int32, device=dev)
-            loss = loss * self._loss_scale
+                self._loss_scale = DynamicLossScale()
+            loss = loss * self._loss_scale.scale
         if self._distributed:
             grads = self._data_parallel_gradients(loss, weights)
         else:
@@ -610,14 +609,9 @@ class Trainer:
             return
         grads, weights = [p[0] for p in pairs], [p[1] for p in pairs]
         if scaling:
-            # Keras LossScaleOptimizer: unscale, skip the step on inf/NaN, adapt the scale (x2 per 2000 good steps).
-            found_inf = torch.zeros((1,), device=loss.device)
-            inv = (1.0 / self._loss_scale).reshape(1).float()
-            grads = [g.float() if g.dtype != torch.float32 else g for g in grads]
-            torch._amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv)
-            skip = bool(found_inf.item())
-            torch._amp_update_scale_(self._loss_scale, self._growth_tracker, found_inf, 2.0, 0.5, 2000)
-            if skip:
+            # As Keras's LossScaleOptimizer: unscale, or skip the step on inf/NaN and halve the scale.
+            grads = self._loss_scale.unscale([g.float() if g.dtype != torch.float32 else g for g in grads])
+            if grads is None:
                 return
         with torch.no_grad():
             # Under data parallelism DDP has already averaged these gradients over the ranks.

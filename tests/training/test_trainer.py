@@ -314,7 +314,7 @@ def test_mixed_precision_policies_train_close_to_float32(policy):
     tol = 2e-2 if policy == "mixed_bfloat16" else 2e-3
     np.testing.assert_allclose(m.get_weights()[0], ref.get_weights()[0], atol=tol)
     if policy == "mixed_float16":
-        assert float(m._loss_scale) == 2.0 ** 15  # no overflow: the scale keeps its initial value (an optimizer that is not
+        assert m._loss_scale.scale == 2.0 ** 15  # no overflow: the scale keeps its initial value (an optimizer that is not
         # a strided Optimizer is not wrapped: the trainer scales the loss itself)
 
 
