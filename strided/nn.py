@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from strided import config
-from strided.ops import kernels
+from strided.ops import _kernels
 from strided.ops import nn_functions as _f
 from strided.ops.core import convert_to_tensor
 from strided.utils import conv_utils
@@ -157,7 +157,7 @@ def convolution(input, filters, strides=None, padding="VALID", data_format=None,
 
     def run():
         xp, pad = (x, padding) if isinstance(padding, str) else (_explicit_pad(x, padding, data_format), "valid")
-        return kernels.conv(xp, kernels.to_torch_layout(w, "conv"), None, strides, pad, data_format, dilations,
+        return _kernels.conv(xp, _kernels.to_torch_layout(w, "conv"), None, strides, pad, data_format, dilations,
                             groups=channels // w.shape[-2])
 
     return _eager(run, needs_grad)
@@ -192,7 +192,7 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     if isinstance(padding, list):
         x = _explicit_pad(x, padding, data_format)
         padding = "valid"
-    return _eager(lambda: kernels.depthwise_conv(x, kernels.to_torch_layout(w, "depthwise"), None, strides,
+    return _eager(lambda: _kernels.depthwise_conv(x, _kernels.to_torch_layout(w, "depthwise"), None, strides,
                                                  padding, data_format, dilations), needs_grad)
 
 
@@ -233,7 +233,7 @@ def conv_transpose(input, filters, output_shape, strides, padding="SAME", data_f
 
     def run():
         xt = x.movedim(-1, 1) if data_format == "channels_last" else x
-        y = kernels.conv_transpose_cropped(xt, kernels.to_torch_layout(w, "conv_transpose"), None, strides,
+        y = _kernels.conv_transpose_cropped(xt, _kernels.to_torch_layout(w, "conv_transpose"), None, strides,
                                            dilations, shape, before)
         return y.movedim(1, -1) if data_format == "channels_last" else y
 
@@ -257,7 +257,7 @@ def _pool(kind, input, ksize, strides, padding, data_format, rank=None):
     strides = _per_axis(strides, rank, "strides", data_format)
     if not isinstance(padding, str):
         raise ValueError(f"Invalid value for argument `padding`: expected 'SAME' or 'VALID'. Received {padding!r}.")
-    fn = kernels.max_pool if kind == "max" else kernels.average_pool
+    fn = _kernels.max_pool if kind == "max" else _kernels.average_pool
     return _eager(lambda: fn(x, ksize, strides, padding, data_format), needs_grad)
 
 

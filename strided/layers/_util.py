@@ -128,7 +128,7 @@ def cast_float(x, dtype_name):
 def meta_weights(x, *weights):
     """During shape inference (meta-device inputs) hand the ops meta copies of the weights.
 
-    ``ops.kernels`` moves the input to the weight's device, which a meta tensor cannot do.
+    ``ops._kernels`` moves the input to the weight's device, which a meta tensor cannot do.
     """
     if getattr(x, "is_meta", False):
         return tuple(None if w is None else w.detach().to("meta") for w in weights)

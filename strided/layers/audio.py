@@ -15,7 +15,7 @@ import torch
 from strided import config
 from strided.initializers.stft import check_window
 from strided.layers import _util
-from strided.ops import kernels
+from strided.ops import _kernels
 from strided.ops.signal_ops import stft as _stft
 from strided.utils import conv_utils, validation
 from strided import initializers
@@ -150,7 +150,7 @@ class STFTSpectrogram(_util.SpecLayer):
                    if w is not None]
         weights = _util.meta_weights(x, *weights)
         weight = (weights[0] if len(weights) == 1 else torch.cat(weights, 0)).to(device=x.device, dtype=x.dtype)
-        y = kernels.conv(x, weight, None, self._frame_step, self.padding, "channels_first")
+        y = _kernels.conv(x, weight, None, self._frame_step, self.padding, "channels_first")
         return y.reshape(-1, channels, y.shape[1], y.shape[2])
 
     def _adjust_shapes(self, y):

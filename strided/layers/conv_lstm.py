@@ -16,7 +16,7 @@ from strided.layers.base import Layer
 from strided.layers.convolutional import _torch_layout
 from strided.layers.recurrent import RNN, _delegate
 from strided.layers.rnn_cells import DropoutRNNCell, _state_tensor
-from strided.ops import kernels
+from strided.ops import _kernels
 from strided.utils import conv_utils, validation
 
 
@@ -129,8 +129,8 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
     def _conv(self, x, weight, bias, recurrent):
         weight, bias = _util.meta_weights(x, weight, bias)
         if recurrent:
-            return kernels.conv(x, weight, None, strides=1, padding="same", data_format=self.data_format)
-        return kernels.conv(x, weight, bias, strides=self.strides, padding=self.padding,
+            return _kernels.conv(x, weight, None, strides=1, padding="same", data_format=self.data_format)
+        return _kernels.conv(x, weight, bias, strides=self.strides, padding=self.padding,
                             data_format=self.data_format, dilation_rate=self.dilation_rate)
 
     def _project_inputs(self, x, dropout_mask=None):

@@ -19,7 +19,7 @@ from strided.layers import _util
 from strided.layers.lora import LoRAMixin
 from strided import ops
 from strided.backend.variable import keras_view
-from strided.ops import kernels
+from strided.ops import _kernels
 from strided.utils import conv_utils, validation
 
 
@@ -204,7 +204,7 @@ class BaseConv(LoRAMixin, _ConvBase):
                     (1, -1) + (1,) * self.rank
                 y = y + bias.reshape(shape)
             return self.activation(y)
-        y = kernels.conv(inputs, kernel, bias, self.strides, self.padding, self.data_format,
+        y = _kernels.conv(inputs, kernel, bias, self.strides, self.padding, self.data_format,
                          self.dilation_rate, self.groups)
         return self.activation(y)
 
@@ -478,7 +478,7 @@ class BaseConvTranspose(_ConvBase):
 
     def call(self, inputs):
         kernel, bias = _util.meta_weights(inputs, self.kernel, self.bias)
-        y = kernels.conv_transpose(inputs, kernel, bias, self.strides, self.padding, self.output_padding,
+        y = _kernels.conv_transpose(inputs, kernel, bias, self.strides, self.padding, self.output_padding,
                                    self.data_format, self.dilation_rate)
         return self.activation(y)
 
@@ -749,7 +749,7 @@ class BaseDepthwiseConv(_ConvBase):
 
     def call(self, inputs):
         kernel, bias = _util.meta_weights(inputs, self.kernel, self.bias)
-        y = kernels.depthwise_conv(inputs, kernel.reshape(-1, 1, *self.kernel_size), bias, self.strides, self.padding, self.data_format,
+        y = _kernels.depthwise_conv(inputs, kernel.reshape(-1, 1, *self.kernel_size), bias, self.strides, self.padding, self.data_format,
                                    self.dilation_rate)
         return self.activation(y)
 
@@ -964,7 +964,7 @@ class BaseSeparableConv(_ConvBase):
     def call(self, inputs):
         depthwise, pointwise, bias = _util.meta_weights(inputs, self.depthwise_kernel, self.pointwise_kernel,
                                                         self.bias)
-        y = kernels.separable_conv(inputs, depthwise.reshape(-1, 1, *self.kernel_size), pointwise, bias, self.strides, self.padding,
+        y = _kernels.separable_conv(inputs, depthwise.reshape(-1, 1, *self.kernel_size), pointwise, bias, self.strides, self.padding,
                                    self.data_format, self.dilation_rate)
         return self.activation(y)
 

@@ -2,7 +2,7 @@
 import torch
 
 from strided.layers import _util
-from strided.ops import kernels
+from strided.ops import _kernels
 from strided.utils import conv_utils, validation
 
 
@@ -32,7 +32,7 @@ class BasePooling(_util.SpecLayer):
         super().__init__(**kwargs)
 
     def call(self, inputs):
-        fn = kernels.max_pool if self.pool_mode == "max" else kernels.average_pool
+        fn = _kernels.max_pool if self.pool_mode == "max" else _kernels.average_pool
         return fn(inputs, self.pool_size, self.strides, self.padding, self.data_format)
 
     def get_config(self):

@@ -4,16 +4,16 @@ Three levels, from slow-and-readable to fast:
 
 - ``strided.ops.reference``: pure NumPy teaching code (the seeds' loops, one sliding-window
   primitive, conv/pool/transposed conv and hand-written backward passes). The test oracle.
-- ``strided.ops.kernels``: what the **layers** call. Weights in **torch layout**, as layers store
-  them: ``kernels.conv(x, weight (filters, in // groups, *k), bias, strides, padding, data_format,
-  dilation_rate, groups)``, ``kernels.conv_transpose(x, weight (in, filters, *k), ...)``,
-  ``kernels.depthwise_conv(x, weight (in * mult, 1, *k), ...)``, ``kernels.separable_conv``,
-  ``kernels.max_pool``, ``kernels.average_pool``; ``kernels.to_torch_layout(kernel, kind)`` /
-  ``kernels.to_keras_layout(weight, kind)`` convert for ``get_weights``/``set_weights``.
+- ``strided.ops._kernels`` (private): what the **layers** call. Weights in **torch layout**, as layers store
+  them: ``_kernels.conv(x, weight (filters, in // groups, *k), bias, strides, padding, data_format,
+  dilation_rate, groups)``, ``_kernels.conv_transpose(x, weight (in, filters, *k), ...)``,
+  ``_kernels.depthwise_conv(x, weight (in * mult, 1, *k), ...)``, ``_kernels.separable_conv``,
+  ``_kernels.max_pool``, ``_kernels.average_pool``; ``_kernels.to_torch_layout(kernel, kind)`` /
+  ``_kernels.to_keras_layout(weight, kind)`` convert for ``get_weights``/``set_weights``.
 - ``strided.ops.conv`` etc. (this namespace): ``keras.ops``-compatible, **Keras-layout kernels**:
   ``ops.conv(inputs, kernel (*k, in, out), strides=1, padding='valid', data_format=None,
   dilation_rate=1)``, ``ops.depthwise_conv``, ``ops.separable_conv``, ``ops.conv_transpose``,
-  ``ops.max_pool``, ``ops.average_pool``; they convert the kernel and call ``kernels``.
+  ``ops.max_pool``, ``ops.average_pool``; they convert the kernel and call ``_kernels``.
 
 All take inputs in Keras layout: ``(N, *spatial, C)`` for channels_last (default) and
 ``(N, C, *spatial)`` for channels_first; inside, channels_last is a zero-copy ``movedim`` view.
@@ -28,10 +28,10 @@ and window functions in ``signal_ops``; segment reductions, scatter/slice update
 ``nan*`` statistics, ``rearrange`` and ``unfold``/``fold`` in ``array_ops``; ``cond``, ``while_loop``,
 ``scan``, ``vectorized_map``... in ``control_flow``.
 """
-from strided.ops import image, kernels, reference  # noqa: F401
+from strided.ops import _kernels, image, reference  # noqa: F401
 from strided.ops.convolution import conv, conv_transpose, depthwise_conv, separable_conv  # noqa: F401
 from strided.ops.core import cast, convert_to_numpy, convert_to_tensor, dtype_name, is_tensor, shape  # noqa: F401
-from strided.ops.kernels import average_pool, max_pool  # noqa: F401
+from strided.ops._kernels import average_pool, max_pool  # noqa: F401
 from strided.ops.numpy_ops import *  # noqa: F401,F403  (NumPy-like subset: sum, mean, matmul, where...)
 from strided.ops.math_ops import *  # noqa: F401,F403  (trigonometry, logic, bitwise, quantiles, array building)
 from strided.ops.nn_ops import *  # noqa: F401,F403  (moments, normalizations, cross-entropies, depth_to_space...)

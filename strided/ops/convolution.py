@@ -7,7 +7,7 @@ promoted float dtype of the two (integers become ``floatx()``).
 import torch
 
 from strided import config
-from strided.ops import kernels
+from strided.ops import _kernels
 from strided.ops.core import convert_to_tensor
 from strided.utils import conv_utils
 
@@ -63,7 +63,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             f"The number of input channels must be a multiple of the kernel's input channels "
             f"(kernel.shape[-2]), and the groups must divide the filters. Received inputs.shape="
             f"{tuple(x.shape)} ({channels} channels, {data_format}), kernel.shape={tuple(k.shape)}.")
-    return kernels.conv(x, kernels.to_torch_layout(k, "conv"), None, strides, padding, data_format,
+    return _kernels.conv(x, _kernels.to_torch_layout(k, "conv"), None, strides, padding, data_format,
                         dilation_rate, groups=channels // k_in)
 
 
@@ -83,7 +83,7 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
         raise ValueError(
             f"The depthwise kernel's input channels (kernel.shape[-2]) must equal the input channels. "
             f"Received inputs.shape={tuple(x.shape)} ({data_format}), kernel.shape={tuple(k.shape)}.")
-    return kernels.depthwise_conv(x, kernels.to_torch_layout(k, "depthwise"), None, strides, padding,
+    return _kernels.depthwise_conv(x, _kernels.to_torch_layout(k, "depthwise"), None, strides, padding,
                                   data_format, dilation_rate)
 
 
@@ -108,8 +108,8 @@ def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, paddin
             f"The pointwise kernel must have shape (1, ..., 1, {dk.shape[-2] * dk.shape[-1]}, filters) for "
             f"this depthwise kernel. Received depthwise_kernel.shape={tuple(dk.shape)}, "
             f"pointwise_kernel.shape={tuple(pk.shape)}.")
-    return kernels.separable_conv(x, kernels.to_torch_layout(dk, "depthwise"),
-                                  kernels.to_torch_layout(pk, "conv"), None, strides, padding, data_format,
+    return _kernels.separable_conv(x, _kernels.to_torch_layout(dk, "depthwise"),
+                                  _kernels.to_torch_layout(pk, "conv"), None, strides, padding, data_format,
                                   dilation_rate)
 
 
@@ -132,5 +132,5 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
             f"The transposed kernel's input channels (kernel.shape[-1], layout (*kernel_size, filters, in)) "
             f"must equal the input channels. Received inputs.shape={tuple(x.shape)} ({data_format}), "
             f"kernel.shape={tuple(k.shape)}.")
-    return kernels.conv_transpose(x, kernels.to_torch_layout(k, "conv_transpose"), None, strides, padding,
+    return _kernels.conv_transpose(x, _kernels.to_torch_layout(k, "conv_transpose"), None, strides, padding,
                                   output_padding, data_format, dilation_rate)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from strided import ops
-from strided.ops import kernels
+from strided.ops import _kernels
 from strided.ops import reference as R
 
 TOL = 1e-10
@@ -67,7 +67,7 @@ def test_conv_sweep_matches_reference(rank):
         # The layer-facing kernel with a torch-layout weight and a bias.
         bias = g.normal(size=2)
         weight = torch.tensor(kernel).permute(rank + 1, rank, *range(rank))
-        check(kernels.conv(torch.tensor(xin), weight, torch.tensor(bias), s, pad, fmt, d),
+        check(_kernels.conv(torch.tensor(xin), weight, torch.tensor(bias), s, pad, fmt, d),
               exp + (bias[:, None] if fmt == "channels_first" else bias).reshape(
                   (1, 2) + (1,) * rank if fmt == "channels_first" else (1,) * (rank + 1) + (2,)), label + " +bias")
 
@@ -165,7 +165,7 @@ def test_channels_last_stays_zero_copy_layout():
     x = torch.randn(2, 8, 9, 3)
     weight = torch.randn(4, 3, 3, 3)
     for pad, s in [("same", 1), ("same", 2), ("valid", 1)]:
-        y = kernels.conv(x, weight, None, s, pad)
+        y = _kernels.conv(x, weight, None, s, pad)
         assert y.is_contiguous(), (pad, s)  # NHWC contiguous == NCHW channels_last, no copy back
 
 
@@ -173,11 +173,11 @@ def test_layout_round_trip():
     g = rng()
     k = torch.tensor(g.normal(size=(3, 2, 4, 5)))
     for kind in ("conv", "conv_transpose"):
-        assert torch.equal(kernels.to_keras_layout(kernels.to_torch_layout(k, kind), kind), k)
-    w = kernels.to_torch_layout(k, "depthwise")
+        assert torch.equal(_kernels.to_keras_layout(_kernels.to_torch_layout(k, kind), kind), k)
+    w = _kernels.to_torch_layout(k, "depthwise")
     assert tuple(w.shape) == (20, 1, 3, 2)
     assert torch.equal(w[2 * 5 + 3, 0], k[..., 2, 3])  # channel c * mult + m
-    assert torch.equal(kernels.to_keras_layout(w, "depthwise", depth_multiplier=5), k)
+    assert torch.equal(_kernels.to_keras_layout(w, "depthwise", depth_multiplier=5), k)
 
 
 # ------------------------------------------------------------------ gradients
@@ -271,14 +271,14 @@ def test_wrong_rank():
     with pytest.raises(ValueError, match=r"inputs.*\(5, 5, 1, 1, 1, 1\)"):
         ops.max_pool(np.ones((5, 5, 1, 1, 1, 1)), 2)
     with pytest.raises(ValueError, match=r"inputs.*rank 4"):
-        kernels.conv(torch.ones(1, 5, 5), torch.ones(2, 1, 3, 3))
+        _kernels.conv(torch.ones(1, 5, 5), torch.ones(2, 1, 3, 3))
 
 
 def test_channel_mismatch_echoes_shapes():
     with pytest.raises(ValueError, match=r"channels.*inputs.shape=\(1, 5, 5, 3\).*kernel.shape=\(3, 3, 2, 4\)"):
         ops.conv(np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 4)))
     with pytest.raises(ValueError, match=r"inputs.shape=\(1, 5, 5, 3\).*weight.shape=\(4, 2, 3, 3\)"):
-        kernels.conv(torch.ones(1, 5, 5, 3), torch.ones(4, 2, 3, 3))
+        _kernels.conv(torch.ones(1, 5, 5, 3), torch.ones(4, 2, 3, 3))
     with pytest.raises(ValueError, match="kernel.shape"):
         ops.depthwise_conv(np.ones((1, 5, 5, 3)), np.ones((3, 3, 2, 1)))
     with pytest.raises(ValueError, match="kernel.shape"):
