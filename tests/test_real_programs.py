@@ -40,3 +40,18 @@ def test_docs_table_lists_every_program():
     table = doc.split("real-programs-table:begin", 1)[1].split("real-programs-table:end", 1)[0]
     for name in IDS:
         assert f"| `{name}` |" in table, name
+
+
+def test_run_classifies_missing_tensorflow_apart_from_failures():
+    def needs_tf(keras):
+        try:
+            import tensorflow_is_not_here  # noqa: F401
+        except ImportError as e:
+            raise ImportError("This requires the tensorflow module.") from e
+
+    def broken(keras):
+        raise KeyError("x")
+
+    assert real_programs.run(needs_tf, strided)[0] == "needs TensorFlow"
+    assert real_programs.run(broken, strided) == ("fail", "KeyError: 'x'")
+    assert real_programs.run(lambda keras: None, strided) == ("pass", "")

@@ -398,6 +398,17 @@ def train_validation_split(arrays, validation_split):
     return first, last
 
 
+def _repeats_forever(data):
+    """Whether ``data`` is a dataset of infinite cardinality (``Dataset.repeat()``)."""
+    cardinality = getattr(data, "cardinality", None)
+    if not callable(cardinality) or isinstance(data, type):
+        return False
+    try:
+        return int(cardinality()) == -1  # tf.data's INFINITE_CARDINALITY
+    except (TypeError, ValueError):
+        return False
+
+
 class EpochIterator:
     """Yields `(step, batch)` for one epoch, following Keras's `steps_per_epoch` rules.
 
@@ -407,6 +418,10 @@ class EpochIterator:
     """
 
     def __init__(self, adapter, steps_per_epoch=None, shard=False):
+        if steps_per_epoch is None and _repeats_forever(getattr(adapter, "data", None)):
+            raise ValueError("The dataset repeats forever (`.repeat()`), so an epoch would never end. Pass "
+                             "`steps_per_epoch` to `fit()` (`validation_steps` for validation data, `steps` to "
+                             "`evaluate()`/`predict()`).")
         self.adapter = adapter
         # Data parallelism: each rank keeps its share of every global batch (distribute.local_slice).
         self.shard = shard and distribute.world_size() > 1

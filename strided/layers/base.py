@@ -111,9 +111,9 @@ def _in_name_scope(build):
 # Keras clears the `add_loss` losses of a layer and its sublayers at the start of each outermost call, so
 # `layer.losses` holds the losses of the latest call only. `_CALL_DEPTH.value` counts the eager calls in
 # progress in this thread (a dataset's map threads call augmentation layers while the trainer's thread runs
-# the model); `holders` counts layers holding losses, so a call clears (walks the sublayers) only when there is
-# something to clear.
-_LOSS_TRACKING = {"holders": 0}
+# the model); `_LOSS_HOLDERS` names the layers holding losses, so a call clears (walks the sublayers) only when
+# there is something to clear.
+_LOSS_HOLDERS = set()  # id() of the layers holding `add_loss` losses (set operations are atomic across threads)
 _CALL_DEPTH = threading.local()
 
 _TRAINER_METRIC_ATTRIBUTES = frozenset({"_loss_tracker", "compiled_metrics", "compiled_loss"})
@@ -439,18 +439,17 @@ class Layer(torch.nn.Module):
             return
         if isinstance(loss, torch.Tensor) and loss.is_meta:
             return
-        if not self._losses:
-            _LOSS_TRACKING["holders"] += 1
+        _LOSS_HOLDERS.add(id(self))
         self._losses.append(loss)
 
     def _clear_losses(self):
         """Forgets the ``add_loss`` losses of this layer and its sublayers (Keras's ``_clear_losses``)."""
-        if _LOSS_TRACKING["holders"] <= 0:
+        if not _LOSS_HOLDERS:
             return
         for layer in self._flatten_layers():
             if layer._losses:
                 layer._losses = []
-                _LOSS_TRACKING["holders"] = max(_LOSS_TRACKING["holders"] - 1, 0)
+                _LOSS_HOLDERS.discard(id(layer))
 
     def _apply_constraints(self):
         """Projects weights with constraints after an optimizer step (called by the trainer)."""

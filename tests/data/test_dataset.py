@@ -241,3 +241,15 @@ def test_cache_file_keeps_structures_without_pickle(tmp_path):
         assert "__structure__" in archive.files
     with pytest.raises(ValueError, match="in memory"):
         list(Dataset.from_generator(lambda: iter([np.array([object()])])).cache(str(tmp_path / "objects")))
+
+
+def test_fit_on_a_forever_repeating_dataset_needs_steps():
+    ds = Dataset.from_tensor_slices((np.ones((8, 2), "float32"), np.ones((8, 1), "float32"))).batch(4).repeat()
+    model = strided.Sequential([strided.Input((2,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        model.fit(ds, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="repeats forever"):
+        model.evaluate(ds, verbose=0)
+    model.fit(ds, epochs=1, steps_per_epoch=2, verbose=0)
+    assert np.isfinite(model.evaluate(ds, steps=2, verbose=0))
