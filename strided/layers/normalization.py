@@ -4,6 +4,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from strided.backend import deferred_updates
 from strided.distribution import distribution_lib as distribute
 from strided.layers import _util
 from strided.layers.base import Layer
@@ -198,6 +199,18 @@ class BatchNormalization(_NormBase):
                 return y.movedim(1, axes[0])
             if n > 1:
                 torch_momentum = 1.0 - self.momentum
+                pending = deferred_updates.current()
+                if pending is not None:
+                    # One fused kernel updates the moving mean as Keras does and folds the unbiased batch
+                    # variance v*n/(n-1) into the moving variance: var = m*old + (1-m)*v*n/(n-1). Keras's
+                    # m*old + (1-m)*v is var*(n-1)/n + old*m/n, applied with the other layers' fix-ups in
+                    # three multi-tensor kernels when the forward pass ends.
+                    pending.settle(self.moving_variance)
+                    old = self.moving_variance.clone()
+                    y = F.batch_norm(xc, self.moving_mean, self.moving_variance, self.gamma, self.beta, True,
+                                     torch_momentum, self.epsilon)
+                    pending.add(self.moving_variance, (n - 1) / n, old, self.momentum / n)
+                    return y.movedim(1, axes[0])
                 # torch updates running stats it also saves for backward: give it copies, so that
                 # writing the result into the (Keras-visible) moving weights leaves the graph intact.
                 mean_buf = self.moving_mean.detach().clone()

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from strided import config
+from strided.backend import deferred_updates
 from strided.callbacks.callback_list import CallbackList
 from strided.data.data_adapter import (
     EpochIterator, _local_share, _normalize_leaves, is_array_structure, make_adapter, train_validation_split)
@@ -546,7 +547,8 @@ class Trainer:
                 warnings.warn(f"jit_compile=True: torch.compile failed ({type(e).__name__}: {e}). "
                               "Falling back to eager execution.", stacklevel=4)
                 self._compiled_step = False
-        return self._forward_loss(x, y, sample_weight)
+        with deferred_updates.deferred():  # BatchNormalization's moving statistics: a few kernels per step
+            return self._forward_loss(x, y, sample_weight)
 
     def _trainable_step_weights(self):
         if self._step_weights is None:  # found once per fit (Keras also reads `trainable` only when training starts)
