@@ -37,6 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SHARED_BENCH = os.environ.get("STRIDED_SHARED_BENCH", os.path.join(ROOT, "..", "shared", "bench"))
 BASELINE = os.path.join(SHARED_BENCH, "cnn_shapes_torch.py")
+sys.path.insert(0, ROOT)  # this checkout's strided, not another installed copy
 
 # The sizes of cnn_shapes_torch.py: samples per epoch, batch, image side, input channels.
 SHAPES = {"overhead": (8 * 60, 8, 8, 16), "resnet": (128 * 12, 128, 32, 3)}

@@ -57,6 +57,8 @@ class Sequential(Model):
             self._input_layer = layer
             self._graph_output = layer.output
             return
+        self.__dict__.pop("_plan", None)
+        self.__dict__.pop("_checked_signatures", None)
         if any(existing is layer for existing in self._stack):
             raise ValueError(f"Layer '{layer.name}' is already in Sequential model '{self.name}'.")
         if any(existing.name == layer.name for existing in self._stack):
@@ -79,6 +81,8 @@ class Sequential(Model):
             raise TypeError("There are no layers in the model.")
         layer = self._stack[-1]
         del self._stack[-1]
+        self.__dict__.pop("_plan", None)
+        self.__dict__.pop("_checked_signatures", None)
         if self._input_layer is not None:
             self._graph_output = self._stack[-1]._inbound_nodes[-1].outputs if len(self._stack) \
                 else self._input_layer.output
@@ -168,9 +172,24 @@ class Sequential(Model):
         return inputs
 
     def call(self, inputs, training=False):
-        x = self._single_input(inputs)
-        for layer in self._stack:
-            x = layer._invoke(x, training, {})
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = self.__dict__["_plan"] = _call_plan(list(self._stack))
+        layers, carries_masks = plan
+        x = inputs if type(inputs) is torch.Tensor else self._single_input(inputs)
+        if carries_masks or getattr(x, "_keras_mask", None) is not None:
+            for layer in layers:
+                x = layer._invoke(x, training, {})
+            return x
+        # No mask can appear on the way (no layer makes one, the input has none): each layer's `call` runs
+        # directly, as `_invoke` would run it (the input checks ran when the model was called).
+        for layer in layers:
+            if layer.activity_regularizer is not None:
+                x = layer._invoke(x, training, {})
+            elif layer._call_takes_training:
+                x = layer.call(x, training=training)
+            else:
+                x = layer.call(x)
         return x
 
     def get_config(self):
@@ -180,6 +199,13 @@ class Sequential(Model):
     def from_keras_config(cls, config, custom_objects=None, safe_mode=True):
         """A new Sequential model from ``get_config()`` output (Keras 3 or tf.keras 2 layout)."""
         return sequential_from_config(config, custom_objects, safe_mode)
+
+
+def _call_plan(layers):
+    """``(layers, carries_masks)``: the stack as a list, and whether a mask may appear in it (a layer with its
+    own ``compute_mask``, such as Embedding(mask_zero=True) or Masking, at any depth), in which case every layer goes through
+    ``_invoke``, which carries masks."""
+    return layers, any(sub._own_compute_mask for layer in layers for sub in layer._flatten_layers())
 
 
 def sequential_config(model):

@@ -9,6 +9,7 @@ epoch ends); evaluation runs without autograd.
 """
 import collections.abc
 import contextlib
+import functools
 import gc
 import inspect
 import os
@@ -153,6 +154,22 @@ def to_python_logs(logs):
         else:
             out[k] = v
     return {k: out[k] for k in logs}
+
+
+def _loss_sources_cached(method):
+    """While ``fit``/``evaluate`` run, the model finds the layers and regularized weights behind ``losses``
+    once (at its first read), not at every step."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        outer = self.__dict__.get("_cache_loss_sources")
+        self.__dict__["_cache_loss_sources"] = True
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            if not outer:
+                self.__dict__.pop("_cache_loss_sources", None)
+                self.__dict__.pop("_loss_sources", None)
+    return wrapper
 
 
 def _unexpected(method, kwargs):
@@ -699,6 +716,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ fit
     @distribute.collective("fit")
+    @_loss_sources_cached
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, **kwargs):
@@ -890,6 +908,7 @@ class Trainer:
         return logs
 
     @distribute.collective("evaluate")
+    @_loss_sources_cached
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         """Returns the loss and metric values of the model on the given data.
