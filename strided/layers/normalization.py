@@ -178,39 +178,40 @@ class BatchNormalization(_NormBase):
                 raise ValueError("The mask provided should be one dimension less than the inputs. Received: "
                                  f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)} "
                                  f"(layer '{self.name}')")
-        x = _util.cast_like(inputs, self.moving_mean)
+        moving_mean, moving_variance = self.moving_mean, self.moving_variance
+        x = _util.cast_like(inputs, moving_mean)
         if x.is_meta:
             # Shape inference: the output is shaped like the input. (torch's meta batch_norm goes through a
             # decomposition that imports torch._dynamo: over a second on the first model a session builds.)
             return torch.empty_like(x)
         ndim = x.ndim
         axes = self._axes
-        training = bool(training) and self.trainable
+        training = bool(training) and self._trainable
         if training and self.synchronized and distribute.world_size() > 1:
             return self._synchronized(x, axes)
         if training and mask is not None:
             return self._masked(x, axes, mask)
         if len(axes) == 1 and ndim >= 2:
-            xc = x.movedim(axes[0], 1)  # a view; channels_last data stays channels_last in memory
-            n = xc.numel() // max(xc.shape[1], 1)
+            axis = axes[0]
+            xc = x.movedim(axis, 1) if axis != 1 else x  # a view; channels_last data stays channels_last in memory
             if not training:
-                y = F.batch_norm(xc, self.moving_mean, self.moving_variance, self.gamma, self.beta, False, 0.0,
-                                 self.epsilon)
-                return y.movedim(1, axes[0])
+                y = F.batch_norm(xc, moving_mean, moving_variance, self.gamma, self.beta, False, 0.0, self.epsilon)
+                return y.movedim(1, axis) if axis != 1 else y
+            n = xc.numel() // (moving_mean.shape[0] or 1)
             if n > 1:
                 torch_momentum = 1.0 - self.momentum
-                pending = deferred_updates.current()
+                pending = deferred_updates.state.pending
                 if pending is not None:
                     # One fused kernel updates the moving mean as Keras does and folds the unbiased batch
                     # variance v*n/(n-1) into the moving variance: var = m*old + (1-m)*v*n/(n-1). Keras's
                     # m*old + (1-m)*v is var*(n-1)/n + old*m/n, applied with the other layers' fix-ups in
-                    # three multi-tensor kernels when the forward pass ends.
-                    pending.settle(self.moving_variance)
-                    old = self.moving_variance.clone()
-                    y = F.batch_norm(xc, self.moving_mean, self.moving_variance, self.gamma, self.beta, True,
-                                     torch_momentum, self.epsilon)
-                    pending.add(self.moving_variance, (n - 1) / n, old, self.momentum / n)
-                    return y.movedim(1, axes[0])
+                    # three multi-tensor kernels when the forward pass ends. (torch.batch_norm is what
+                    # F.batch_norm calls once it has checked n > 1.)
+                    old = pending.prepare(moving_variance)
+                    y = torch.batch_norm(xc, self.gamma, self.beta, moving_mean, moving_variance, True,
+                                         torch_momentum, self.epsilon, torch.backends.cudnn.enabled)
+                    pending.add(moving_variance, (n - 1) / n, old, self.momentum / n)
+                    return y.movedim(1, axis) if axis != 1 else y
                 # torch updates running stats it also saves for backward: give it copies, so that
                 # writing the result into the (Keras-visible) moving weights leaves the graph intact.
                 mean_buf = self.moving_mean.detach().clone()
