@@ -3,8 +3,8 @@
 A training step of a network with many BatchNormalization layers would otherwise pay a few small kernels
 per layer to keep the moving variance as Keras defines it (from the biased batch variance, where torch's
 fused kernel folds in the unbiased one). While the trainer runs a forward pass inside ``deferred()``,
-layers register such fix-ups with ``state.pending.add(...)`` and the whole set runs as three ``torch._foreach_*``
-kernels when the forward pass ends.
+layers register such fix-ups with ``state.pending.add(...)`` and the whole set runs as two ``torch._foreach_*``
+kernels per distinct pair of factors when the forward pass ends.
 
 The updates write through ``variable.data``: the values are not read by the backward pass (a training-mode
 batch norm saves its own batch statistics), and writing through ``.data`` leaves the autograd version counter
@@ -17,6 +17,8 @@ import threading
 
 import torch
 
+from strided.backend import foreach
+
 _local = threading.local()
 
 
@@ -28,12 +30,13 @@ state = _State()
 
 
 class _Pending:
-    """The updates ``variable = variable * scale + other * other_scale`` of one forward pass."""
+    """The updates ``variable = variable * scale + other * other_scale`` of one forward pass, grouped by their
+    two factors (layers of one shape share them): two multi-tensor kernels per group."""
 
-    __slots__ = ("variables", "scales", "others", "other_scales", "marked")
+    __slots__ = ("groups", "marked")
 
     def __init__(self):
-        self.variables, self.scales, self.others, self.other_scales, self.marked = [], [], [], [], []
+        self.groups, self.marked = {}, []
 
     def prepare(self, variable):
         """A copy of ``variable`` as a layer is about to update it, after applying its pending update if it has
@@ -43,22 +46,22 @@ class _Pending:
         return variable.clone()
 
     def add(self, variable, scale, other, other_scale):
-        """Schedules ``variable = variable * scale + other * other_scale`` (``other`` is the caller's own
-        tensor: it is scaled in place)."""
+        """Schedules ``variable = variable * scale + other * other_scale``."""
         variable.__dict__["_deferred_update"] = self
         self.marked.append(variable)
-        self.variables.append(variable.data)
-        self.scales.append(scale)
-        self.others.append(other)
-        self.other_scales.append(other_scale)
+        group = self.groups.get((scale, other_scale))
+        if group is None:
+            group = self.groups[(scale, other_scale)] = ([], [])
+        group[0].append(variable.data)
+        group[1].append(other)
 
     def flush(self):
-        if not self.variables:
+        if not self.marked:
             return
         with torch.no_grad():
-            torch._foreach_mul_(self.variables, self.scales)
-            torch._foreach_mul_(self.others, self.other_scales)
-            torch._foreach_add_(self.variables, self.others)
+            for (scale, other_scale), (variables, others) in self.groups.items():
+                torch._foreach_mul_(variables, foreach.scalar(scale, variables[0]))
+                torch._foreach_add_(variables, others, alpha=other_scale)
         for variable in self.marked:
             del variable.__dict__["_deferred_update"]
         self.__init__()
