@@ -63,6 +63,10 @@ class ReLU(Layer):
         return nn_functions.relu(inputs, negative_slope=self.negative_slope, max_value=self.max_value,
                                  threshold=self.threshold)
 
+    def _channels_first_call(self):
+        """Elementwise: runs on a channels-first view as on the input (see ``BaseConv._channels_first_call``)."""
+        return self.call, False
+
     def get_config(self):
         config = super().get_config()
         config.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
