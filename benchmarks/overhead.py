@@ -203,12 +203,16 @@ def main():
             "torch_cl": [sys.executable, BASELINE, "torch_cl", shape],
         }
         results = {name: [] for name in contenders}
+        rounds = []
         for _ in range(args.repeats):
+            this_round = {}
             for name, cmd in contenders.items():
                 ms = _run(cmd, env)
                 if ms is not None:
                     results[name].append(ms)
+                    this_round[name] = ms
                     print(f"RESULT {name} {shape} ms_per_step={ms:.3f}")
+            rounds.append(this_round)
         med = {k: statistics.median(v) for k, v in results.items() if v}
         for name, value in med.items():
             print(f"{shape:9s} {name:9s} {value:9.3f} ms/step (median of {len(results[name])})")
@@ -218,6 +222,11 @@ def main():
             for other in hand:
                 print(f"RATIO {shape} strided/{other} = {med['strided'] / med[other]:.3f}")
             print(f"RATIO {shape} strided/best = {med['strided'] / med[best]:.3f} (best: {best})")
+            # The machine is shared: the ratio within each round (contenders run back to back) moves less.
+            paired = [r["strided"] / min(r[k] for k in hand if k in r) for r in rounds
+                      if "strided" in r and any(k in r for k in hand)]
+            print(f"PAIRED {shape} strided/best-of-round: median {statistics.median(paired):.3f} "
+                  f"({', '.join(f'{p:.3f}' for p in paired)})")
         if args.no_counts:
             continue
         counts = {"strided": count_strided(shape, n)}

@@ -130,8 +130,11 @@ class Model(Trainer, Layer):
     def _eager_call(self, inputs, kwargs):
         if isinstance(inputs, torch.Tensor):
             adjusted = self._adjust_input_rank(inputs)
+            # (only calls that say `training` can take the fast path: fit, evaluate, predict, train_step)
+            record = (adjusted is inputs and "training" in kwargs and type(inputs) is torch.Tensor
+                      and not inputs.is_meta)
             out = super()._eager_call(adjusted, kwargs)
-            if adjusted is inputs and type(inputs) is torch.Tensor and not inputs.is_meta:
+            if record:
                 self._record_checked_signature(inputs)
             return out
         if not _holds_strings(inputs):
@@ -141,12 +144,13 @@ class Model(Trainer, Layer):
     def _record_checked_signature(self, x):
         """Remembers that tensors shaped like ``x`` passed the checked call (see ``__call__``), with one of the
         model's weights to see that the weights have not moved to another device since."""
-        weight = next(iter(self.weights), None)
-        if weight is None or weight.device != x.device or getattr(x, "_keras_mask", None) is not None:
-            return
         checked = self.__dict__.setdefault("_checked_signatures", {})
-        if len(checked) < 64:  # a few batch shapes per model (last partial batch, validation, predict)
-            checked[(x.shape, x.dtype, x.device)] = weight
+        key = (x.shape, x.dtype, x.device)
+        if key in checked or len(checked) >= 64:  # a few batch shapes per model (last batch, validation, predict)
+            return
+        weight = next(iter(self.weights), None)
+        if weight is not None and weight.device == x.device and getattr(x, "_keras_mask", None) is None:
+            checked[key] = weight
 
     def _adjust_input_rank(self, inputs):
         """As Keras's functional models: an input one rank short of an ``Input`` whose last size is 1 gets
