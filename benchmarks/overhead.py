@@ -13,7 +13,9 @@ momentum 0.9, sparse cross-entropy from logits, BatchNormalization with Keras's 
 like the baseline: one warm-up epoch, then the median of 3 epochs, in ms per training step. Ratios are against
 the best (fastest) hand-written loop of the same run.
 
-Then, in this process, per training step of one epoch: Python function calls (cProfile) and dispatched torch
+Then, in this process, the same contenders epoch by epoch (a strided epoch inside one `fit`, then one epoch of
+each hand-written loop), wall and CPU time per step: on a shared machine a process's CPU time moves much less
+than its wall time (INPROCESS lines). Then, per training step of one epoch: Python function calls (cProfile) and dispatched torch
 ops (a TorchDispatchMode counter, autograd's backward included), for strided's `fit` and for the baseline's
 `epoch()` (the baseline script executed in-process up to its timing call).
 
@@ -158,8 +160,9 @@ def count_strided(shape, n):
     return _count(lambda: model.fit(x, y, batch_size=batch, epochs=1, shuffle=True, verbose=0), len(x) // batch)
 
 
-def count_baseline(lib, shape):
-    """Runs the baseline script in this process up to its timing call, then counts one epoch of its loop."""
+def load_baseline(lib, shape, n=None):
+    """The baseline script run in this process up to its timing call: its namespace (``epoch``, ``N``, ``B``...),
+    with ``N`` set to ``n`` samples per epoch when given."""
     with open(BASELINE) as f:
         source = f.read()
     if "ms = timed(epoch)" not in source:
@@ -172,9 +175,59 @@ def count_baseline(lib, shape):
         exec(compile(source, BASELINE, "exec"), namespace)
     finally:
         sys.argv = argv
+    if n is not None:
+        namespace["N"] = n
+    return namespace
+
+
+def count_baseline(lib, shape, n=None):
+    """Counts one epoch of the baseline's loop, after a warm-up epoch as its timing does."""
+    namespace = load_baseline(lib, shape, n)
     epoch = namespace["epoch"]
-    epoch()  # warm-up, as its timing does
+    epoch()
     return _count(epoch, namespace["N"] // namespace["B"])
+
+
+def interleaved(shape, n, repeats):
+    """Epoch by epoch in this process: a strided epoch (inside one `fit`), then one epoch of each hand-written
+    loop, `repeats` times after a warm-up round; wall and CPU (process) time per step of each. On a shared
+    machine the CPU time of a process moves much less than its wall time."""
+    import torch
+
+    import strided as keras
+    torch.set_num_threads(1)
+    x, y = _data(shape, n)
+    batch = SHAPES[shape][1]
+    steps = len(x) // batch
+    baselines = {lib: load_baseline(lib, shape, n)["epoch"] for lib in ("torch", "torch_cl")}
+    for epoch in baselines.values():
+        epoch()
+    times = {name: {"wall": [], "cpu": []} for name in ("strided", *baselines)}
+
+    def record(name, wall, cpu):
+        times[name]["wall"].append((time.perf_counter() - wall) / steps * 1000)
+        times[name]["cpu"].append((time.process_time() - cpu) / steps * 1000)
+
+    class Interleave(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            record("strided", self.wall, self.cpu)
+            for name, run in baselines.items():
+                wall, cpu = time.perf_counter(), time.process_time()
+                run()
+                record(name, wall, cpu)
+
+    model = build_strided(shape)
+    model.fit(x, y, batch_size=batch, epochs=repeats + 1, shuffle=True, verbose=0, callbacks=[Interleave()])
+    for clock in ("wall", "cpu"):
+        med = {name: statistics.median(t[clock][1:]) for name, t in times.items()}
+        best = min(baselines, key=med.get)
+        paired = [s / min(times[b][clock][i] for b in baselines) for i, s in enumerate(times["strided"][clock])][1:]
+        print(f"INPROCESS {shape} {clock}: " + ", ".join(f"{k} {v:.3f}" for k, v in med.items())
+              + f" ms/step (median of {repeats}); strided/best = {med['strided'] / med[best]:.3f} (best: {best}); "
+              f"paired median {statistics.median(paired):.3f}")
 
 
 def main():
@@ -183,6 +236,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="one repeat of the overhead shape on few steps")
     parser.add_argument("--no-counts", action="store_true", help="skip the Python-call and op counts")
+    parser.add_argument("--no-interleaved", action="store_true", help="skip the in-process, epoch by epoch timing")
     parser.add_argument("--worker", nargs=2, metavar=("SHAPE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -227,11 +281,13 @@ def main():
                       if "strided" in r and any(k in r for k in hand)]
             print(f"PAIRED {shape} strided/best-of-round: median {statistics.median(paired):.3f} "
                   f"({', '.join(f'{p:.3f}' for p in paired)})")
+        if not args.no_interleaved:
+            interleaved(shape, n, args.repeats)
         if args.no_counts:
             continue
         counts = {"strided": count_strided(shape, n)}
         for lib in ("torch", "torch_cl"):
-            counts[lib] = count_baseline(lib, shape)
+            counts[lib] = count_baseline(lib, shape, n)
         for name, (calls, ops) in counts.items():
             print(f"COUNTS {shape} {name} python_calls_per_step={calls:.0f} torch_ops_per_step={ops:.1f}")
         for lib in ("torch", "torch_cl"):
