@@ -501,9 +501,12 @@ class Trainer:
         return self.get_metrics_result()
 
     def _track_loss(self, loss, x):
-        leaves = tree.flatten(x, none_is_leaf=False)
-        batch = int(leaves[0].shape[0]) if leaves else 1
-        self._last_batch_size = batch
+        if isinstance(x, torch.Tensor):
+            batch = int(x.shape[0])
+        else:
+            leaves = tree.flatten(x, none_is_leaf=False)
+            batch = int(leaves[0].shape[0]) if leaves else 1
+        self.__dict__["_last_batch_size"] = batch  # (a plain attribute: no Module.__setattr__ at every step)
         self._loss_tracker.update_state(loss, sample_weight=batch)
         per_output = getattr(self.compiled_loss, "last_per_output", None) if self.compiled_loss else None
         if per_output and self.compiled_loss.trackers:
