@@ -215,13 +215,14 @@ class BaseConv(LoRAMixin, _ConvBase):
         """``(function, takes_training)`` running this layer on the ``(batch, channels, *spatial)`` view of its
         channels_last input and returning that view of its output, or None. A Sequential model runs a chain of
         such layers on one view (two axis moves for the chain instead of two per layer)."""
-        if self.data_format != "channels_last" or self.activation not in activations.ELEMENTWISE:
+        if (self.data_format != "channels_last" or self.activation not in activations.ELEMENTWISE
+                or type(self).convolution_op is not BaseConv.convolution_op):  # (a user's own convolution)
             return None
         return self._call_channels_first, False
 
     def _call_channels_first(self, xt):
-        y = kernels.conv(xt, self._merged_kernel(), self.bias, self.strides, self.padding, "channels_first",
-                         self.dilation_rate, self.groups)
+        y = _kernels.conv(xt, self._merged_kernel(), self.bias, self.strides, self.padding, "channels_first",
+                          self.dilation_rate, self.groups)
         return y if self.activation is activations.linear else self.activation(y)
 
     def get_config(self):
