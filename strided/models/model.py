@@ -124,7 +124,7 @@ class Model(Trainer, Layer):
             if training is not None and checked:
                 weight = checked.get((x.shape, x.dtype, x.device))
                 if weight is not None and weight.device == x.device and getattr(x, "_keras_mask", None) is None:
-                    return self._invoke(x, bool(training), {})
+                    return self._tracked_invoke(x, bool(training), {})
         return super().__call__(*args, **kwargs)
 
     def _eager_call(self, inputs, kwargs):
