@@ -293,3 +293,9 @@ def register(name, fn):
     """Registers a custom activation under ``name`` so that ``get(name)`` finds it."""
     _CUSTOM[name] = fn
     return fn
+
+
+# Activations that act on each element alone: a layer may apply them to its output in any axis order (a run of
+# layers on channels-first views, see models/sequential.py). Axis-dependent ones (softmax, glu...) are not here.
+ELEMENTWISE = frozenset({linear, relu, leaky_relu, relu6, elu, selu, celu, softplus, softsign, silu, gelu, tanh,
+                         sigmoid, hard_sigmoid, hard_silu, mish, exponential, log_sigmoid})

@@ -152,6 +152,8 @@ def cast_inputs(x):
         if isinstance(t, torch.Tensor) and t.dtype in _SMALL_INTS:
             return t.to(config.torch_dtype())
         return t
+    if type(x) is torch.Tensor:
+        return cast(x)
     return tree.map_structure(cast, x, none_is_leaf=False)
 
 
@@ -225,6 +227,8 @@ class ArrayAdapter:
     def _take(self, structure, index):
         if structure is None:
             return None
+        if type(structure) is torch.Tensor:  # the common case, without a walk of the structure
+            return structure[index] if isinstance(index, slice) else structure.index_select(0, index)
         if isinstance(index, slice):
             return tree.map_structure(lambda t: t[index], structure, none_is_leaf=False)
         host = None

@@ -57,8 +57,15 @@ class ReLU(Layer):
         super().__init__(**kwargs)
 
     def call(self, inputs):
+        if (self.max_value is None and self.negative_slope == 0.0 and self.threshold == 0.0
+                and type(inputs) is torch.Tensor and inputs.is_floating_point()):
+            return torch.relu(inputs)  # nn_functions.relu's plain case, without its argument handling
         return nn_functions.relu(inputs, negative_slope=self.negative_slope, max_value=self.max_value,
                                  threshold=self.threshold)
+
+    def _channels_first_call(self):
+        """Elementwise: runs on a channels-first view as on the input (see ``BaseConv._channels_first_call``)."""
+        return self.call, False
 
     def get_config(self):
         config = super().get_config()

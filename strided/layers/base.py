@@ -413,13 +413,27 @@ class Layer(torch.nn.Module):
     @property
     def losses(self):
         """Activity losses of the latest call plus weight regularization losses, as scalar tensors."""
+        sources = self.__dict__.get("_loss_sources")
+        if sources is None:
+            sources = self._find_loss_sources()
+            if self.__dict__.get("_cache_loss_sources") and self.built:
+                self.__dict__["_loss_sources"] = sources
         out = []
-        for layer in self._flatten_layers():
-            out.extend(layer._losses)
-            for w in layer._all_own_weights():
-                if w._keras_regularizer is not None and w.requires_grad:
+        for layer, regularized in sources:
+            if layer._losses:
+                out.extend(layer._losses)
+            for w in regularized:
+                if w.requires_grad:
                     out.append(w._keras_regularizer(self._to_keras_layout_live(w)))
         return out
+
+    def _find_loss_sources(self):
+        """``(layer, its regularized weights)`` for this layer and its sublayers, in ``losses`` order.
+
+        Found at each ``losses`` read, or once per ``fit``/``evaluate`` while the trainer sets
+        ``_cache_loss_sources`` (the layer structure does not change during a training step)."""
+        return [(layer, [w for w in layer._all_own_weights() if w._keras_regularizer is not None])
+                for layer in self._flatten_layers()]
 
     @staticmethod
     def _to_keras_layout_live(w):

@@ -15,6 +15,7 @@ The depthwise weight ``(in, multiplier, *k)`` is viewed (no copy) as torch's gro
 ``(in * multiplier, 1, *k)``: output channel ``c * multiplier + m`` is input channel ``c`` with its
 ``m``-th filter, TensorFlow's ordering. The maths is in ``strided.ops.kernels``.
 """
+from strided import activations
 from strided.layers import _util
 from strided.layers.lora import LoRAMixin
 from strided import ops
@@ -196,7 +197,9 @@ class BaseConv(LoRAMixin, _ConvBase):
                         dilation_rate=self.dilation_rate, data_format=self.data_format)
 
     def call(self, inputs):
-        kernel, bias = _util.meta_weights(inputs, self._merged_kernel(), self.bias)
+        kernel, bias = self._merged_kernel(), self.bias
+        if getattr(inputs, "is_meta", False):
+            kernel, bias = _util.meta_weights(inputs, kernel, bias)
         if type(self).convolution_op is not BaseConv.convolution_op:
             y = self.convolution_op(inputs, keras_view(self.kernel, kernel))
             if bias is not None:
@@ -206,7 +209,21 @@ class BaseConv(LoRAMixin, _ConvBase):
             return self.activation(y)
         y = _kernels.conv(inputs, kernel, bias, self.strides, self.padding, self.data_format,
                          self.dilation_rate, self.groups)
-        return self.activation(y)
+        return y if self.activation is activations.linear else self.activation(y)
+
+    def _channels_first_call(self):
+        """``(function, takes_training)`` running this layer on the ``(batch, channels, *spatial)`` view of its
+        channels_last input and returning that view of its output, or None. A Sequential model runs a chain of
+        such layers on one view (two axis moves for the chain instead of two per layer)."""
+        if (self.data_format != "channels_last" or self.activation not in activations.ELEMENTWISE
+                or type(self).convolution_op is not BaseConv.convolution_op):  # (a user's own convolution)
+            return None
+        return self._call_channels_first, False
+
+    def _call_channels_first(self, xt):
+        y = _kernels.conv(xt, self._merged_kernel(), self.bias, self.strides, self.padding, "channels_first",
+                          self.dilation_rate, self.groups)
+        return y if self.activation is activations.linear else self.activation(y)
 
     def get_config(self):
         config = self._common_config()

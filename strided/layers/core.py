@@ -3,6 +3,7 @@ import inspect
 
 import torch.nn.functional as F
 
+from strided import activations
 from strided.layers import _util
 from strided.layers.base import Layer
 from strided.layers.lora import LoRAMixin
@@ -150,6 +151,11 @@ class Activation(Layer):
 
     def call(self, inputs):
         return self.activation(inputs)
+
+    def _channels_first_call(self):
+        """An elementwise activation runs on a channels-first view as on the input (see
+        ``BaseConv._channels_first_call``)."""
+        return (self.call, False) if self.activation in activations.ELEMENTWISE else None
 
     def get_config(self):
         config = super().get_config()

@@ -4,6 +4,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from strided.backend import deferred_updates
 from strided.distribution import distribution_lib as distribute
 from strided.layers import _util
 from strided.layers.base import Layer
@@ -177,39 +178,71 @@ class BatchNormalization(_NormBase):
                 raise ValueError("The mask provided should be one dimension less than the inputs. Received: "
                                  f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)} "
                                  f"(layer '{self.name}')")
-        x = _util.cast_like(inputs, self.moving_mean)
+        moving_mean, moving_variance = self.moving_mean, self.moving_variance
+        x = _util.cast_like(inputs, moving_mean)
         if x.is_meta:
             # Shape inference: the output is shaped like the input. (torch's meta batch_norm goes through a
             # decomposition that imports torch._dynamo: over a second on the first model a session builds.)
             return torch.empty_like(x)
         ndim = x.ndim
         axes = self._axes
-        training = bool(training) and self.trainable
+        training = bool(training) and self._trainable
         if training and self.synchronized and distribute.world_size() > 1:
             return self._synchronized(x, axes)
         if training and mask is not None:
             return self._masked(x, axes, mask)
         if len(axes) == 1 and ndim >= 2:
-            xc = x.movedim(axes[0], 1)  # a view; channels_last data stays channels_last in memory
-            n = xc.numel() // max(xc.shape[1], 1)
-            if not training:
-                y = F.batch_norm(xc, self.moving_mean, self.moving_variance, self.gamma, self.beta, False, 0.0,
-                                 self.epsilon)
-                return y.movedim(1, axes[0])
-            if n > 1:
-                torch_momentum = 1.0 - self.momentum
-                # torch updates running stats it also saves for backward: give it copies, so that
-                # writing the result into the (Keras-visible) moving weights leaves the graph intact.
-                mean_buf = self.moving_mean.detach().clone()
-                var_buf = self.moving_variance.detach().clone()
-                y = F.batch_norm(xc, mean_buf, var_buf, self.gamma, self.beta, True, torch_momentum, self.epsilon)
-                # torch folds the unbiased variance v*n/(n-1) into the moving variance, Keras the biased v:
-                # from var_buf = (1-m)*old + m*v*n/(n-1), Keras's (1-m)*old + m*v is recovered exactly.
-                with torch.no_grad():
-                    self.moving_mean.copy_(mean_buf)
-                    self.moving_variance.mul_((1.0 - torch_momentum) / n).add_(var_buf, alpha=(n - 1) / n)
-                return y.movedim(1, axes[0])
+            axis = axes[0]
+            if axis == 1:
+                return self._fused(x, training, moving_mean, moving_variance)
+            xc = x.movedim(axis, 1)  # a view; channels_last data stays channels_last in memory
+            return self._fused(xc, training, moving_mean, moving_variance).movedim(1, axis)
         return self._generic(x, axes, training)
+
+    def _fused(self, xc, training, moving_mean, moving_variance):
+        """``call`` on ``xc`` with the features on axis 1, through torch's fused batch norm."""
+        if not training:
+            return F.batch_norm(xc, moving_mean, moving_variance, self.gamma, self.beta, False, 0.0, self.epsilon)
+        n = xc.numel() // (moving_mean.shape[0] or 1)
+        if n <= 1:
+            return self._generic(xc, [1], training)
+        torch_momentum = 1.0 - self.momentum
+        pending = deferred_updates.state.pending
+        if pending is not None:
+            # One fused kernel updates the moving mean as Keras does and folds the unbiased batch variance
+            # v*n/(n-1) into the moving variance: var = m*old + (1-m)*v*n/(n-1). Keras's m*old + (1-m)*v is
+            # var*(n-1)/n + old*m/n, applied with the other layers' fix-ups in two multi-tensor kernels when the
+            # forward pass ends. (torch.batch_norm is what F.batch_norm calls once it has checked n > 1.)
+            old = pending.prepare(moving_variance)
+            y = torch.batch_norm(xc, self.gamma, self.beta, moving_mean, moving_variance, True, torch_momentum,
+                                 self.epsilon, torch.backends.cudnn.enabled)
+            pending.add(moving_variance, (n - 1) / n, old, self.momentum / n)
+            return y
+        # torch updates running stats it also saves for backward: give it copies, so that writing the result
+        # into the (Keras-visible) moving weights leaves the graph intact.
+        mean_buf = moving_mean.detach().clone()
+        var_buf = moving_variance.detach().clone()
+        y = F.batch_norm(xc, mean_buf, var_buf, self.gamma, self.beta, True, torch_momentum, self.epsilon)
+        # torch folds the unbiased variance v*n/(n-1) into the moving variance, Keras the biased v:
+        # from var_buf = (1-m)*old + m*v*n/(n-1), Keras's (1-m)*old + m*v is recovered exactly.
+        with torch.no_grad():
+            moving_mean.copy_(mean_buf)
+            moving_variance.mul_((1.0 - torch_momentum) / n).add_(var_buf, alpha=(n - 1) / n)
+        return y
+
+    def _channels_first_call(self):
+        """``(function, takes_training)`` on the ``(batch, channels, *spatial)`` view of a channels_last input
+        (see ``BaseConv._channels_first_call``), or None."""
+        built = getattr(self, "_built_shape", None)
+        if (built is None or self.synchronized or len(built) < 3 or len(self._axes) != 1
+                or self._axes[0] != len(built) - 1):
+            return None
+        return self._call_channels_first, True
+
+    def _call_channels_first(self, xt, training):
+        moving_mean, moving_variance = self.moving_mean, self.moving_variance
+        xt = _util.cast_like(xt, moving_mean)
+        return self._fused(xt, bool(training) and self._trainable, moving_mean, moving_variance)
 
     def _synchronized(self, x, axes):
         """Training step of ``synchronized=True`` under data parallelism: batch statistics over all ranks.

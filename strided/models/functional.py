@@ -258,11 +258,27 @@ class Functional(Model):
         def lookup(t):
             return values[id(t)] if _is_kt(t) else t
 
+        direct = self.__dict__.get("_plan_direct")
+        if direct is None:
+            # No mask can appear in the graph (no layer, at any depth, makes one): single-tensor and list
+            # arguments go straight to each layer's `call`, as `_invoke` would pass them.
+            direct = self.__dict__["_plan_direct"] = not any(sub._own_compute_mask for layer in self._graph_layers
+                                                 for sub in layer._flatten_layers())
+        if direct and any([getattr(v, "_keras_mask", None) is not None for v in values.values()]):
+            direct = False
         for layer, kind, refs, single_out, node in self._plan:
             if kind == "one":
-                out = layer._invoke(values[refs], training, {})
+                if direct and layer.activity_regularizer is None:
+                    out = layer.call(values[refs], training=training) if layer._call_takes_training \
+                        else layer.call(values[refs])
+                else:
+                    out = layer._invoke(values[refs], training, {})
             elif kind == "many":
-                out = layer._invoke([values[r] for r in refs], training, {})
+                if direct and layer.activity_regularizer is None:
+                    args = [values[r] for r in refs]
+                    out = layer.call(args, training=training) if layer._call_takes_training else layer.call(args)
+                else:
+                    out = layer._invoke([values[r] for r in refs], training, {})
             else:
                 args = pytree.tree_map(lookup, node.call_args, is_leaf=_is_kt)
                 kwargs = pytree.tree_map(lookup, node.call_kwargs, is_leaf=_is_kt)

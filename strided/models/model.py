@@ -113,11 +113,44 @@ class Model(Trainer, Layer):
         else:
             self.build(input_shape)
 
-    # ------------------------------------------------------------------ string inputs
+    # ------------------------------------------------------------------ calls
+    def __call__(self, *args, **kwargs):
+        # A tensor whose shape, dtype and device already went through the checked call (rank adjustment, device,
+        # build, input checks) with the weights on its device, called with an explicit `training` (as fit,
+        # evaluate and predict call): straight to the layers.
+        if len(args) == 1 and len(kwargs) == 1 and type(args[0]) is torch.Tensor:
+            x, training = args[0], kwargs.get("training")
+            checked = self.__dict__.get("_checked_signatures")
+            if training is not None and checked:
+                weight = checked.get((x.shape, x.dtype, x.device))
+                if weight is not None and weight.device == x.device and getattr(x, "_keras_mask", None) is None:
+                    return self._tracked_invoke(x, bool(training), {})
+        return super().__call__(*args, **kwargs)
+
     def _eager_call(self, inputs, kwargs):
-        if isinstance(inputs, torch.Tensor) or not _holds_strings(inputs):
+        if isinstance(inputs, torch.Tensor):
+            adjusted = self._adjust_input_rank(inputs)
+            # (only calls that say `training` can take the fast path: fit, evaluate, predict, train_step)
+            record = (adjusted is inputs and "training" in kwargs and type(inputs) is torch.Tensor
+                      and not inputs.is_meta)
+            out = super()._eager_call(adjusted, kwargs)
+            if record:
+                self._record_checked_signature(inputs)
+            return out
+        if not _holds_strings(inputs):
             return super()._eager_call(self._adjust_input_rank(inputs), kwargs)
         return self._eager_call_with_strings(inputs, kwargs)
+
+    def _record_checked_signature(self, x):
+        """Remembers that tensors shaped like ``x`` passed the checked call (see ``__call__``), with one of the
+        model's weights to see that the weights have not moved to another device since."""
+        checked = self.__dict__.setdefault("_checked_signatures", {})
+        key = (x.shape, x.dtype, x.device)
+        if key in checked or len(checked) >= 64:  # a few batch shapes per model (last batch, validation, predict)
+            return
+        weight = next(iter(self.weights), None)
+        if weight is not None and weight.device == x.device and getattr(x, "_keras_mask", None) is None:
+            checked[key] = weight
 
     def _adjust_input_rank(self, inputs):
         """As Keras's functional models: an input one rank short of an ``Input`` whose last size is 1 gets

@@ -57,6 +57,8 @@ class Sequential(Model):
             self._input_layer = layer
             self._graph_output = layer.output
             return
+        self.__dict__.pop("_plan", None)
+        self.__dict__.pop("_checked_signatures", None)
         if any(existing is layer for existing in self._stack):
             raise ValueError(f"Layer '{layer.name}' is already in Sequential model '{self.name}'.")
         if any(existing.name == layer.name for existing in self._stack):
@@ -79,6 +81,8 @@ class Sequential(Model):
             raise TypeError("There are no layers in the model.")
         layer = self._stack[-1]
         del self._stack[-1]
+        self.__dict__.pop("_plan", None)
+        self.__dict__.pop("_checked_signatures", None)
         if self._input_layer is not None:
             self._graph_output = self._stack[-1]._inbound_nodes[-1].outputs if len(self._stack) \
                 else self._input_layer.output
@@ -168,9 +172,38 @@ class Sequential(Model):
         return inputs
 
     def call(self, inputs, training=False):
-        x = self._single_input(inputs)
-        for layer in self._stack:
-            x = layer._invoke(x, training, {})
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = _call_plan(list(self._stack))
+            if all(layer.built for layer in self._stack):
+                self.__dict__["_plan"] = plan
+        steps, carries_masks = plan
+        x = inputs if type(inputs) is torch.Tensor else self._single_input(inputs)
+        if carries_masks or getattr(x, "_keras_mask", None) is not None:
+            for layer in self._stack:
+                x = layer._invoke(x, training, {})
+            return x
+        # No mask can appear on the way (no layer makes one, the input has none): each layer's `call` runs
+        # directly, as `_invoke` would run it (the input checks ran when the model was called).
+        for layer, run in steps:
+            if run is not None and not x.is_meta:
+                # A chain of layers that work on the channels-first view of channels_last data: one axis move
+                # in, one out (see BaseConv._channels_first_call).
+                xt = x.movedim(-1, 1)
+                for member, fn, takes_training in run:
+                    if member.activity_regularizer is None:
+                        xt = fn(xt, training) if takes_training else fn(xt)
+                    else:  # (set after the plan was made)
+                        xt = member._invoke(xt.movedim(1, -1), training, {}).movedim(-1, 1)
+                x = xt.movedim(1, -1)
+                continue
+            for member in (layer,) if run is None else [entry[0] for entry in run]:
+                if member.activity_regularizer is not None:
+                    x = member._invoke(x, training, {})
+                elif member._call_takes_training:
+                    x = member.call(x, training=training)
+                else:
+                    x = member.call(x)
         return x
 
     def get_config(self):
@@ -180,6 +213,41 @@ class Sequential(Model):
     def from_keras_config(cls, config, custom_objects=None, safe_mode=True):
         """A new Sequential model from ``get_config()`` output (Keras 3 or tf.keras 2 layout)."""
         return sequential_from_config(config, custom_objects, safe_mode)
+
+
+def _call_plan(layers):
+    """``(steps, carries_masks)`` for ``Sequential.call``.
+
+    ``steps``: ``(layer, None)`` for a layer called on its own, ``(first layer, run)`` for a chain of two or
+    more layers that can work on the ``(batch, channels, *spatial)`` view of channels_last data, ``run`` being
+    ``[(layer, function, takes_training)...]`` (see ``BaseConv._channels_first_call``).
+    ``carries_masks``: whether a mask may appear in the stack (a layer with its own ``compute_mask``, such as
+    Embedding(mask_zero=True) or Masking, at any depth), in which case every layer goes through ``_invoke``,
+    which carries masks.
+    """
+    carries_masks = any(sub._own_compute_mask for layer in layers for sub in layer._flatten_layers())
+    steps, run = [], []
+
+    def close_run():
+        if len(run) >= 2:
+            steps.append((run[0][0], list(run)))
+        else:
+            steps.extend((entry[0], None) for entry in run)
+        run.clear()
+
+    for layer in layers:
+        entry = None
+        channels_first = getattr(layer, "_channels_first_call", None)
+        if (channels_first is not None and layer.built and layer.activity_regularizer is None
+                and "call" not in layer.__dict__):  # (a call wrapped per instance, e.g. by a RematScope)
+            entry = channels_first()
+        if entry is not None:
+            run.append((layer,) + tuple(entry))
+            continue
+        close_run()
+        steps.append((layer, None))
+    close_run()
+    return steps, carries_masks
 
 
 def sequential_config(model):

@@ -164,15 +164,18 @@ def conv(x, weight, bias=None, strides=1, padding="valid", data_format="channels
         Tensor ``(N, *out, filters)`` (channels_first: ``(N, filters, *out)``) with
         ``out = ceil(n / s)`` for 'same'/'causal', ``floor((n - (k-1)*d - 1) / s) + 1`` for 'valid'.
     """
-    x = _as_tensor(x, weight)
+    if type(x) is not torch.Tensor or x.dtype != weight.dtype or x.device != weight.device:
+        x = _as_tensor(x, weight)
     rank, data_format, strides, dilation_rate, torch_padding, pad_arg = _planned(_conv_plan, x)(
-        tuple(x.shape), tuple(weight.shape), _key(strides), padding, data_format or config.image_data_format(),
-        _key(dilation_rate), int(groups))
-    xt = _to_torch_order(x, data_format)
+        tuple(x.shape), tuple(weight.shape), tuple(strides) if type(strides) is list else strides, padding,
+        data_format or config.image_data_format(),
+        tuple(dilation_rate) if type(dilation_rate) is list else dilation_rate, int(groups))
+    # (the layout moves of _to_torch_order/_from_torch_order, inline: this runs once per layer per step)
+    xt = x.movedim(-1, 1) if data_format == "channels_last" else x
     if pad_arg is not None:
         xt = F.pad(xt, pad_arg)
     y = _CONV[rank](xt, weight, bias, strides, torch_padding, dilation_rate, int(groups))
-    return _from_torch_order(y, data_format)
+    return y.movedim(1, -1) if data_format == "channels_last" else y
 
 
 def _key(value):
@@ -183,7 +186,11 @@ def _key(value):
 def _planned(plan, x):
     """The cached ``plan``, or the uncached function while ``torch.export`` traces symbolic sizes
     (a SymInt cannot be hashed into the cache key)."""
-    return plan if all(type(d) is int for d in x.shape) else plan.__wrapped__
+    try:
+        hash(x.shape)
+    except TypeError:
+        return plan.__wrapped__
+    return plan
 
 
 # Validation and padding arithmetic depend only on shapes and arguments, so they run once per

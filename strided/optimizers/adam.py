@@ -7,6 +7,7 @@ import math
 
 import torch
 
+from strided.backend.foreach import scalar
 from strided.optimizers.base import Optimizer
 
 
@@ -37,14 +38,14 @@ class Adam(Optimizer):
         alpha = lr * math.sqrt(1 - b2 ** step) / (1 - b1 ** step)
         m, v = slots["momentum"], slots["velocity"]
         torch._foreach_lerp_(m, grads, 1 - b1)
-        torch._foreach_mul_(v, b2)
+        torch._foreach_mul_(v, scalar(b2, v[0]))  # (0-d tensors: the CPU's fast path)
         torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
         if self.amsgrad:
             v_hat = slots["velocity_hat"]
             torch._foreach_maximum_(v_hat, v)
             v = v_hat
         denom = torch._foreach_sqrt(v)
-        torch._foreach_add_(denom, self.epsilon)
+        torch._foreach_add_(denom, scalar(self.epsilon, v[0]))
         torch._foreach_addcdiv_(params, m, denom, value=-alpha)
 
     def get_config(self):

@@ -570,7 +570,7 @@ class Optimizer:
             if not self.built:
                 self.build(params)
             idx = self._indices(params)
-        if any(g is None for g in grads):
+        if any([g is None for g in grads]):  # (a list: no generator frame per gradient)
             keep = [k for k, g in enumerate(grads) if g is not None]
             if not keep:
                 raise ValueError("No gradients provided for any variable.")
@@ -581,8 +581,11 @@ class Optimizer:
             idx = [full[k] for k in keep]
             params = [params[k] for k in keep]
             grads = [grads[k] for k in keep]
-        grads = [_as_gradient(g, p) for g, p in zip(grads, params)]
-        grads = [g.detach() if g.dtype == p.dtype else g.detach().to(p.dtype) for g, p in zip(grads, params)]
+        # (one list comprehension checks them all; the per-gradient conversion runs only when one needs it)
+        if any([type(g) is not torch.Tensor or g.shape != p.shape or g.requires_grad or g.dtype != p.dtype
+                for g, p in zip(grads, params)]):
+            grads = [_as_gradient(g, p) for g, p in zip(grads, params)]
+            grads = [g.detach() if g.dtype == p.dtype else g.detach().to(p.dtype) for g, p in zip(grads, params)]
         if getattr(type(params[0]), "_overwrite_flags", 0):  # a variable was flagged overwrite_with_gradient
             grads, params, idx = self._overwrite_with_gradients(grads, params, idx)
             if not params:
@@ -595,6 +598,8 @@ class Optimizer:
             torch._foreach_div_(grads, float(distribute.world_size()))
         if self.loss_scale_factor is not None:
             grads = torch._foreach_div(grads, float(self.loss_scale_factor))
+        if idx is not None and len(idx) == len(self._params) and idx == list(range(len(idx))):
+            idx = None  # every variable, in the order the optimizer was built with: the slots as they are
         slots = {n: (s if idx is None else [s[i] for i in idx]) for n, s in self._slots.items()}
         steps = self.gradient_accumulation_steps
         if steps and (self._step + 1) % steps:
@@ -660,15 +665,22 @@ class Optimizer:
 
     def _clip(self, grads):
         if self.clipnorm:
+            # Keras's clip_by_norm, g * clipnorm / max(norm, clipnorm), in three multi-tensor kernels
             norms = torch._foreach_norm(grads)
-            scales = [self.clipnorm / torch.clamp(n, min=self.clipnorm) for n in norms]
-            return torch._foreach_mul(grads, scales)
+            torch._foreach_clamp_min_(norms, self.clipnorm)
+            out = torch._foreach_mul(grads, self.clipnorm)
+            torch._foreach_div_(out, norms)
+            return out
         if self.global_clipnorm:
             norms = torch._foreach_norm(grads)
-            total = torch.linalg.vector_norm(torch.stack([n.to(torch.float32) for n in norms]))
+            if any([n.dtype != torch.float32 for n in norms]):
+                norms = [n.to(torch.float32) for n in norms]
+            total = torch.linalg.vector_norm(torch.stack(norms))
             scale = self.global_clipnorm * torch.minimum(1.0 / total, torch.tensor(1.0 / self.global_clipnorm,
                                                                                   device=total.device))
             scale = scale + (total - total)  # propagates NaN/Inf as Keras does
+            if all([g.dtype == scale.dtype for g in grads]):
+                return torch._foreach_mul(grads, scale)
             return [g * scale.to(g.dtype) for g in grads]
         if self.clipvalue:
             out = torch._foreach_clamp_min(grads, -self.clipvalue)

@@ -5,6 +5,7 @@ the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's `
 """
 import torch
 
+from strided.backend.foreach import scalar
 from strided.optimizers.base import Optimizer
 
 
@@ -39,20 +40,20 @@ class RMSprop(Optimizer):
     def _update(self, params, grads, slots, lr, step):
         rho = self.rho
         v = slots["velocity"]
-        torch._foreach_mul_(v, rho)
+        torch._foreach_mul_(v, scalar(rho, v[0]))  # (0-d tensors: the CPU's fast path)
         torch._foreach_addcmul_(v, grads, grads, value=1 - rho)
         if self.centered:
             a = slots["average_gradient"]
-            torch._foreach_mul_(a, rho)
+            torch._foreach_mul_(a, scalar(rho, a[0]))
             torch._foreach_add_(a, grads, alpha=1 - rho)
             denom = torch._foreach_addcmul(v, a, a, value=-1.0)
-            torch._foreach_add_(denom, self.epsilon)
+            torch._foreach_add_(denom, scalar(self.epsilon, v[0]))
         else:
-            denom = torch._foreach_add(v, self.epsilon)
+            denom = torch._foreach_add(v, scalar(self.epsilon, v[0]))
         torch._foreach_sqrt_(denom)
         if self.momentum > 0:
             m = slots["momentum"]
-            torch._foreach_mul_(m, self.momentum)
+            torch._foreach_mul_(m, scalar(self.momentum, m[0]))
             torch._foreach_addcdiv_(m, grads, denom, value=lr)
             torch._foreach_sub_(params, m)
         else:

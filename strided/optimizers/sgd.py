@@ -5,6 +5,7 @@ the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's `
 """
 import torch
 
+from strided.backend.foreach import scalar
 from strided.optimizers.base import Optimizer, _check_range
 
 
@@ -35,7 +36,7 @@ class SGD(Optimizer):
             torch._foreach_add_(params, grads, alpha=-lr)
             return
         m = slots["momentum"]
-        torch._foreach_mul_(m, self.momentum)
+        torch._foreach_mul_(m, scalar(self.momentum, m[0]))  # (a 0-d tensor: the CPU's fast path)
         torch._foreach_add_(m, grads, alpha=-lr)
         if self.nesterov:
             torch._foreach_add_(params, m, alpha=self.momentum)

@@ -9,6 +9,7 @@ epoch ends); evaluation runs without autograd.
 """
 import collections.abc
 import contextlib
+import functools
 import gc
 import inspect
 import os
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 
 from strided import config
+from strided.backend import deferred_updates
 from strided.callbacks.callback_list import CallbackList
 from strided.data.data_adapter import (
     EpochIterator, _local_share, _normalize_leaves, is_array_structure, make_adapter, train_validation_split)
@@ -152,6 +154,22 @@ def to_python_logs(logs):
         else:
             out[k] = v
     return {k: out[k] for k in logs}
+
+
+def _loss_sources_cached(method):
+    """While ``fit``/``evaluate`` run, the model finds the layers and regularized weights behind ``losses``
+    once (at its first read), not at every step."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        outer = self.__dict__.get("_cache_loss_sources")
+        self.__dict__["_cache_loss_sources"] = True
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            if not outer:
+                self.__dict__.pop("_cache_loss_sources", None)
+                self.__dict__.pop("_loss_sources", None)
+    return wrapper
 
 
 def _unexpected(method, kwargs):
@@ -483,9 +501,12 @@ class Trainer:
         return self.get_metrics_result()
 
     def _track_loss(self, loss, x):
-        leaves = tree.flatten(x, none_is_leaf=False)
-        batch = int(leaves[0].shape[0]) if leaves else 1
-        self._last_batch_size = batch
+        if isinstance(x, torch.Tensor):
+            batch = int(x.shape[0])
+        else:
+            leaves = tree.flatten(x, none_is_leaf=False)
+            batch = int(leaves[0].shape[0]) if leaves else 1
+        self.__dict__["_last_batch_size"] = batch  # (a plain attribute: no Module.__setattr__ at every step)
         self._loss_tracker.update_state(loss, sample_weight=batch)
         per_output = getattr(self.compiled_loss, "last_per_output", None) if self.compiled_loss else None
         if per_output and self.compiled_loss.trackers:
@@ -546,7 +567,8 @@ class Trainer:
                 warnings.warn(f"jit_compile=True: torch.compile failed ({type(e).__name__}: {e}). "
                               "Falling back to eager execution.", stacklevel=4)
                 self._compiled_step = False
-        return self._forward_loss(x, y, sample_weight)
+        with deferred_updates.deferred():  # BatchNormalization's moving statistics: a few kernels per step
+            return self._forward_loss(x, y, sample_weight)
 
     def _trainable_step_weights(self):
         if self._step_weights is None:  # found once per fit (Keras also reads `trainable` only when training starts)
@@ -697,6 +719,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ fit
     @distribute.collective("fit")
+    @_loss_sources_cached
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, **kwargs):
@@ -888,6 +911,7 @@ class Trainer:
         return logs
 
     @distribute.collective("evaluate")
+    @_loss_sources_cached
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         """Returns the loss and metric values of the model on the given data.

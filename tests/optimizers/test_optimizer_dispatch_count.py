@@ -1,0 +1,62 @@
+"""One optimizer step dispatches a number of torch ops that does not grow with the number of parameters:
+each arithmetic operation of a rule is one multi-tensor (``torch._foreach_*``) kernel over all of them."""
+import pytest
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from strided import optimizers
+
+
+class _Count(TorchDispatchMode):
+    def __init__(self):
+        super().__init__()
+        self.ops = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops.append(str(func))
+        return func(*args, **(kwargs or {}))
+
+
+def _ops_per_step(make, n_params):
+    gen = torch.Generator().manual_seed(n_params)
+    shapes = [(3, 4), (5,), (2, 3, 3, 2)]
+    params = [torch.nn.Parameter(torch.randn(shapes[i % 3], generator=gen)) for i in range(n_params)]
+    optimizer = make()
+    grads = [torch.randn(p.shape, generator=gen) for p in params]
+    optimizer.apply(grads, params)  # builds the slots: not counted
+    with _Count() as count:
+        optimizer.apply(grads, params)
+    return count.ops
+
+
+RULES = {
+    "sgd_momentum": lambda: optimizers.SGD(0.1, momentum=0.9),
+    "sgd_nesterov_clipnorm": lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True, clipnorm=0.5),
+    "rmsprop": lambda: optimizers.RMSprop(0.01),
+    "rmsprop_centered_momentum_clipvalue": lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True,
+                                                                      clipvalue=0.1),
+    "adam": lambda: optimizers.Adam(0.01),
+    "adam_amsgrad_global_clipnorm": lambda: optimizers.Adam(0.01, amsgrad=True, global_clipnorm=1.0),
+    "adamw_ema": lambda: optimizers.AdamW(0.01, weight_decay=0.01, use_ema=True),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_step_dispatches_the_same_ops_for_4_and_40_parameters(rule):
+    few, many = _ops_per_step(RULES[rule], 4), _ops_per_step(RULES[rule], 40)
+    assert few == many, f"{rule}: {len(few)} ops for 4 parameters, {len(many)} for 40"
+    assert 0 < len(few) <= 24, few
+    assert any(op.startswith("aten._foreach") for op in few)
+
+
+def test_step_values_unchanged_by_the_multi_tensor_clipping():
+    torch.manual_seed(0)
+    params = [torch.nn.Parameter(torch.randn(4, 3)), torch.nn.Parameter(torch.randn(7))]
+    grads = [torch.randn(4, 3) * 5, torch.randn(7) * 0.01]
+    expected = []
+    for p, g in zip(params, grads):  # Keras: g * clipnorm / max(||g||, clipnorm), then w -= lr * g
+        n = torch.linalg.vector_norm(g)
+        expected.append(p.detach() - 0.1 * (g * 0.5 / torch.clamp(n, min=0.5)))
+    optimizers.SGD(0.1, clipnorm=0.5).apply(grads, params)
+    for p, e in zip(params, expected):
+        torch.testing.assert_close(p.detach(), e)
