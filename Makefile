@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP) docs-build
 	$(BIN)/python -m ruff check strided tests tools benchmarks examples
+	$(BIN)/python -m ruff format --check strided tests tools benchmarks examples
 	$(BIN)/python -m pytest -q -x --durations=15 $(PYTEST_ARGS)
 
 # The API reference site (mkdocs.yml): `make docs` serves it at http://127.0.0.1:8000 and rebuilds on edits;

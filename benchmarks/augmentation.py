@@ -26,6 +26,7 @@ one (2N, 3) @ (3, HW) product into a reused buffer. What is left (~0.12 ms per b
 Verdict: >= 20x on this CPU in the same run, in every invocation measured since (23-31x); the spread
 comes from the shared machine, mostly on the Keras side.
 """
+
 import argparse
 import os
 import pathlib
@@ -70,15 +71,21 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--keras-images", type=int, default=2000)
     parser.add_argument("--device", default=os.environ.get("STRIDED_DEVICE", "cpu"))
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: the same CPU budget as scipy, which is single-threaded)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: the same CPU budget as scipy, which is single-threaded)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     strided.config.set_device(args.device)
     (x_train, _), _ = strided.datasets.mnist.load_data()
     x = x_train[..., None].astype("float32")
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {strided.config.get_device()}, "
-          f"cpu cores {os.cpu_count()}, images {len(x)}, batch {args.batch_size}, runs {args.runs}")
+    print(
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {strided.config.get_device()}, "
+        f"cpu cores {os.cpu_count()}, images {len(x)}, batch {args.batch_size}, runs {args.runs}"
+    )
 
     ours = [run_epoch(ImageDataGenerator(**AUG), x, args.batch_size) for _ in range(args.runs)]
     ours_med = statistics.median(ours)
@@ -88,11 +95,13 @@ def main():
     except Exception as exc:  # pragma: no cover
         print(f"Keras legacy generator unavailable ({exc}); no comparison.")
         return
-    subset = x[:args.keras_images]
+    subset = x[: args.keras_images]
     theirs = [run_epoch(KerasGenerator(**AUG), subset, args.batch_size) for _ in range(args.runs)]
     theirs_med = statistics.median(theirs)
-    print(f"keras    : {theirs_med:12,.0f} images/s  (runs: {', '.join(f'{v:,.0f}' for v in theirs)}; "
-          f"{len(subset)} images, extrapolated per image)")
+    print(
+        f"keras    : {theirs_med:12,.0f} images/s  (runs: {', '.join(f'{v:,.0f}' for v in theirs)}; "
+        f"{len(subset)} images, extrapolated per image)"
+    )
     print(f"speed-up : {ours_med / theirs_med:.1f}x")
 
 

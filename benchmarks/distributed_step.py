@@ -21,6 +21,7 @@ NCCL on GPUs (one GPU per process), Gloo on CPUs (the cores are split between th
     python benchmarks/distributed_step.py --device cuda --nproc 1 --limit 60000    # one GPU via torchrun
     python benchmarks/distributed_step.py --device cuda --model resnet50 --batch 64 --nproc 1 2
 """
+
 import argparse
 import os
 import re
@@ -39,12 +40,14 @@ def seed_data(limit):
     """MNIST scaled to [0, 1], NHWC float32 images and integer labels (the repository's embedded copy)."""
     sys.path.insert(0, ROOT)
     from strided.datasets import mnist
+
     (x, y), _ = mnist.load_data()
     return x[:limit].reshape(-1, 28, 28, 1).astype("float32") / 255, y[:limit].astype("int64")
 
 
 def resnet_data(args, device):
     import torch
+
     g = torch.Generator(device="cpu").manual_seed(0)
     n = args.batch * args.steps
     x = torch.rand((n, args.size, args.size, 3), generator=g).to(device)
@@ -69,20 +72,29 @@ def run_strided(args):
     if args.model == "seed":
         x, y = seed_data(args.limit)
         y = keras.utils.to_categorical(y, 10)
-        model = models.Sequential([
-            layers.Input((28, 28, 1)),
-            layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-            layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-            layers.Conv2D(64, (3, 3), activation="relu"),
-            layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dense(10, activation="softmax")])
-        model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"],
-                      jit_compile=args.jit)
+        model = models.Sequential(
+            [
+                layers.Input((28, 28, 1)),
+                layers.Conv2D(32, (3, 3), activation="relu"),
+                layers.MaxPooling2D((2, 2)),
+                layers.Conv2D(64, (3, 3), activation="relu"),
+                layers.MaxPooling2D((2, 2)),
+                layers.Conv2D(64, (3, 3), activation="relu"),
+                layers.Flatten(),
+                layers.Dense(64, activation="relu"),
+                layers.Dense(10, activation="softmax"),
+            ]
+        )
+        model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"], jit_compile=args.jit)
         steps = -(-len(x) // args.batch)
     else:
         x, y = resnet_data(args, keras.config.get_device())
         model = keras.applications.ResNet50(weights=None, input_shape=(args.size, args.size, 3), classes=1000)
-        model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss="sparse_categorical_crossentropy",
-                      jit_compile=args.jit)
+        model.compile(
+            optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
+            loss="sparse_categorical_crossentropy",
+            jit_compile=args.jit,
+        )
         steps = args.steps
     times = []
 
@@ -93,11 +105,14 @@ def run_strided(args):
         def on_epoch_end(self, epoch, logs=None):  # the epoch's global metrics were all-reduced: synced
             times.append(time.perf_counter() - self.start)
 
-    model.fit(x, y, batch_size=args.batch, epochs=args.epochs, verbose=0, callbacks=[Timer()],
-              shuffle=args.model == "seed")
+    model.fit(
+        x, y, batch_size=args.batch, epochs=args.epochs, verbose=0, callbacks=[Timer()], shuffle=args.model == "seed"
+    )
     engine = type(model.__dict__["_ddp_step"][1]).__name__ if model.__dict__.get("_ddp_step") else "none"
-    rank0_print(f"RESULT strided model={args.model} nproc={distribution.world_size()} engine={engine} "
-                f"ms_per_step={times[-1] / steps * 1000:.2f} params={int(np.sum([w.numel() for w in model.weights]))}")
+    rank0_print(
+        f"RESULT strided model={args.model} nproc={distribution.world_size()} engine={engine} "
+        f"ms_per_step={times[-1] / steps * 1000:.2f} params={int(np.sum([w.numel() for w in model.weights]))}"
+    )
 
 
 # ---------------------------------------------------------------------------------------- torch
@@ -117,18 +132,34 @@ def run_torch(args):
     torch.manual_seed(0)
     if args.model == "seed":
         import numpy as np
+
         x, y = seed_data(args.limit)
-        x = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).to(device) \
+        x = (
+            torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+            .to(device)
             .contiguous(memory_format=torch.channels_last)
+        )
         y = torch.from_numpy(y).to(device)
-        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
-                              nn.MaxPool2d(2), nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(), nn.Linear(576, 64),
-                              nn.ReLU(), nn.Linear(64, 10))
+        model = nn.Sequential(
+            nn.Conv2d(1, 32, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(64, 64, 3),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(576, 64),
+            nn.ReLU(),
+            nn.Linear(64, 10),
+        )
         opt_factory = lambda params: torch.optim.RMSprop(params, lr=1e-3, alpha=0.9, eps=1e-7)  # noqa: E731
         shuffle = True
     else:
         sys.path.insert(0, HERE)
         from resnet50_step import torch_resnet50
+
         x, y = resnet_data(args, device)
         x = x.permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
         model = torch_resnet50()
@@ -144,9 +175,9 @@ def run_torch(args):
         start = time.perf_counter()
         order = torch.randperm(n, generator=generator).to(device) if shuffle else torch.arange(n, device=device)
         for i in range(0, n, batch):
-            idx = order[i:i + batch]
+            idx = order[i : i + batch]
             share = -(-len(idx) // world)
-            idx = idx[rank * share:(rank + 1) * share]
+            idx = idx[rank * share : (rank + 1) * share]
             loss = F.cross_entropy(ddp(x[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -156,17 +187,29 @@ def run_torch(args):
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     steps = -(-n // batch)
-    rank0_print(f"RESULT torch-ddp model={args.model} nproc={world} ms_per_step={times[-1] / steps * 1000:.2f} "
-                f"params={sum(p.numel() for p in model.parameters())}")
+    rank0_print(
+        f"RESULT torch-ddp model={args.model} nproc={world} ms_per_step={times[-1] / steps * 1000:.2f} "
+        f"params={sum(p.numel() for p in model.parameters())}"
+    )
     dist.destroy_process_group()
 
 
 # ---------------------------------------------------------------------------------------- driver
 def launch(args, nproc, contender):
     threads = max(1, (os.cpu_count() or 1) // nproc) if args.device == "cpu" else 4
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-           os.path.abspath(__file__), "--worker", contender] + args.forward
+    env = dict(
+        os.environ, OMP_NUM_THREADS=str(threads), PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={nproc}",
+        os.path.abspath(__file__),
+        "--worker",
+        contender,
+    ] + args.forward
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT")), None)
     if line is None:
@@ -208,12 +251,28 @@ def main():
     if args.worker:
         return run_strided(args) if args.worker == "strided" else run_torch(args)
 
-    args.forward = ["--device", args.device, "--model", args.model, "--batch", str(args.batch), "--limit",
-                    str(args.limit), "--size", str(args.size), "--steps", str(args.steps), "--epochs",
-                    str(args.epochs)] + (["--jit"] if args.jit else [])
+    args.forward = [
+        "--device",
+        args.device,
+        "--model",
+        args.model,
+        "--batch",
+        str(args.batch),
+        "--limit",
+        str(args.limit),
+        "--size",
+        str(args.size),
+        "--steps",
+        str(args.steps),
+        "--epochs",
+        str(args.epochs),
+    ] + (["--jit"] if args.jit else [])
     import torch
-    print(f"# {args.model}, global batch {args.batch}, device {args.device}, torch {torch.__version__}, "
-          f"{os.cpu_count()} CPUs" + (f", {torch.cuda.get_device_name()}" if args.device == "cuda" else ""))
+
+    print(
+        f"# {args.model}, global batch {args.batch}, device {args.device}, torch {torch.__version__}, "
+        f"{os.cpu_count()} CPUs" + (f", {torch.cuda.get_device_name()}" if args.device == "cuda" else "")
+    )
     anchor_ms = anchor(args)
     summary = []
     for nproc in args.nproc:

@@ -8,6 +8,7 @@ invocation (the baseline as a subprocess) after one untimed warm-up; the median 
 
     python benchmarks/mnist_fast.py --device cuda
 """
+
 import argparse
 import math
 import os
@@ -52,13 +53,25 @@ def strided_runs(device, runs, jit):
 
     def once(seed):
         keras.utils.set_random_seed(seed)
-        model = models.Sequential([
-            layers.Input((28, 28, 1)),
-            layers.Conv2D(24, 5), layers.MaxPooling2D(2), layers.ReLU(),
-            layers.Conv2D(32, 3), layers.MaxPooling2D(2), layers.ReLU(),
-            layers.Flatten(), layers.Dense(256, activation="relu"), layers.Dense(10)])
-        model.compile(optimizer=optimizers.Adam(OneCycle(), beta_1=0.7, beta_2=0.9),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
+        model = models.Sequential(
+            [
+                layers.Input((28, 28, 1)),
+                layers.Conv2D(24, 5),
+                layers.MaxPooling2D(2),
+                layers.ReLU(),
+                layers.Conv2D(32, 3),
+                layers.MaxPooling2D(2),
+                layers.ReLU(),
+                layers.Flatten(),
+                layers.Dense(256, activation="relu"),
+                layers.Dense(10),
+            ]
+        )
+        model.compile(
+            optimizer=optimizers.Adam(OneCycle(), beta_1=0.7, beta_2=0.9),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            jit_compile=jit,
+        )
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         start = time.perf_counter()
@@ -74,8 +87,10 @@ def strided_runs(device, runs, jit):
     results = [once(s) for s in range(1, runs + 1)]
     times = sorted(r[0] for r in results)
     accs = [r[1] for r in results]
-    print(f"RESULT strided-fast-{device}{'-jit' if jit else ''} median_train_s={statistics.median(times):.3f} "
-          f"min={times[0]:.3f} acc_mean={sum(accs) / len(accs):.4f} accs={','.join(f'{a:.4f}' for a in accs)}")
+    print(
+        f"RESULT strided-fast-{device}{'-jit' if jit else ''} median_train_s={statistics.median(times):.3f} "
+        f"min={times[0]:.3f} acc_mean={sum(accs) / len(accs):.4f} accs={','.join(f'{a:.4f}' for a in accs)}"
+    )
     return statistics.median(times)
 
 
@@ -86,11 +101,18 @@ def main():
     parser.add_argument("--jit", action="store_true")
     args = parser.parse_args()
     import torch
-    print(f"torch {torch.__version__}, device {args.device}"
-          + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else ""))
+
+    print(
+        f"torch {torch.__version__}, device {args.device}"
+        + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else "")
+    )
     ours = strided_runs(args.device, args.runs, args.jit)
-    out = subprocess.run([sys.executable, os.path.join(SHARED_BENCH, "fast_recipe_torch.py")],
-                         capture_output=True, text=True, env=dict(os.environ, MODE="eager"))
+    out = subprocess.run(
+        [sys.executable, os.path.join(SHARED_BENCH, "fast_recipe_torch.py")],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, MODE="eager"),
+    )
     line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT")), None)
     print(line or out.stderr[-2000:])
     if line:

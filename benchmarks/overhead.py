@@ -25,6 +25,7 @@ ops (a TorchDispatchMode counter, autograd's backward included), for strided's `
 
 Results are in benchmarks/README.md with the date, hardware and torch version.
 """
+
 import argparse
 import cProfile
 import os
@@ -47,6 +48,7 @@ SHAPES = {"overhead": (8 * 60, 8, 8, 16), "resnet": (128 * 12, 128, 32, 3)}
 
 def _data(shape, n=None):
     import numpy as np
+
     size, _, hw, c0 = SHAPES[shape]
     rng = np.random.default_rng(0)  # the baseline's data, drawn the same way
     x = rng.standard_normal((size, hw, hw, c0)).astype("float32")
@@ -85,8 +87,10 @@ def build_strided(shape):
                 cin = cout
         t = layers.GlobalAveragePooling2D()(t)
         model = keras.Model(inputs, layers.Dense(10)(t))
-    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     return model
 
 
@@ -95,6 +99,7 @@ def worker(shape, n):
     import torch
 
     import strided as keras
+
     torch.set_num_threads(1)
     x, y = _data(shape, n)
     batch = SHAPES[shape][1]
@@ -195,6 +200,7 @@ def interleaved(shape, n, repeats):
     import torch
 
     import strided as keras
+
     torch.set_num_threads(1)
     x, y = _data(shape, n)
     batch = SHAPES[shape][1]
@@ -225,9 +231,12 @@ def interleaved(shape, n, repeats):
         med = {name: statistics.median(t[clock][1:]) for name, t in times.items()}
         best = min(baselines, key=med.get)
         paired = [s / min(times[b][clock][i] for b in baselines) for i, s in enumerate(times["strided"][clock])][1:]
-        print(f"INPROCESS {shape} {clock}: " + ", ".join(f"{k} {v:.3f}" for k, v in med.items())
-              + f" ms/step (median of {repeats}); strided/best = {med['strided'] / med[best]:.3f} (best: {best}); "
-              f"paired median {statistics.median(paired):.3f}")
+        print(
+            f"INPROCESS {shape} {clock}: "
+            + ", ".join(f"{k} {v:.3f}" for k, v in med.items())
+            + f" ms/step (median of {repeats}); strided/best = {med['strided'] / med[best]:.3f} (best: {best}); "
+            f"paired median {statistics.median(paired):.3f}"
+        )
 
 
 def main():
@@ -241,6 +250,7 @@ def main():
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch
+
     torch.set_num_threads(1)
     if args.worker:
         worker(args.worker[0], int(args.worker[1]))
@@ -277,10 +287,15 @@ def main():
                 print(f"RATIO {shape} strided/{other} = {med['strided'] / med[other]:.3f}")
             print(f"RATIO {shape} strided/best = {med['strided'] / med[best]:.3f} (best: {best})")
             # The machine is shared: the ratio within each round (contenders run back to back) moves less.
-            paired = [r["strided"] / min(r[k] for k in hand if k in r) for r in rounds
-                      if "strided" in r and any(k in r for k in hand)]
-            print(f"PAIRED {shape} strided/best-of-round: median {statistics.median(paired):.3f} "
-                  f"({', '.join(f'{p:.3f}' for p in paired)})")
+            paired = [
+                r["strided"] / min(r[k] for k in hand if k in r)
+                for r in rounds
+                if "strided" in r and any(k in r for k in hand)
+            ]
+            print(
+                f"PAIRED {shape} strided/best-of-round: median {statistics.median(paired):.3f} "
+                f"({', '.join(f'{p:.3f}' for p in paired)})"
+            )
         if not args.no_interleaved:
             interleaved(shape, n, args.repeats)
         if args.no_counts:
@@ -291,8 +306,10 @@ def main():
         for name, (calls, ops) in counts.items():
             print(f"COUNTS {shape} {name} python_calls_per_step={calls:.0f} torch_ops_per_step={ops:.1f}")
         for lib in ("torch", "torch_cl"):
-            print(f"RATIO {shape} ops strided/{lib} = {counts['strided'][1] / counts[lib][1]:.3f}, "
-                  f"calls strided/{lib} = {counts['strided'][0] / counts[lib][0]:.3f}")
+            print(
+                f"RATIO {shape} ops strided/{lib} = {counts['strided'][1] / counts[lib][1]:.3f}, "
+                f"calls strided/{lib} = {counts['strided'][0] / counts[lib][0]:.3f}"
+            )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ strided is faster.
     python benchmarks/predict_throughput.py --device cpu --repeats 3
     python benchmarks/predict_throughput.py --device cuda --repeats 10 --batch-sizes 256,1024
 """
+
 import argparse
 import os
 import statistics
@@ -35,6 +36,7 @@ SHARED_BENCH = os.environ.get("STRIDED_SHARED_BENCH", os.path.join(ROOT, "..", "
 def load_test_images():
     sys.path.insert(0, SHARED_BENCH)
     from mnist_np import load
+
     _, (xte, _) = load()
     return xte.reshape(-1, 28, 28, 1).astype("float32") / 255
 
@@ -43,14 +45,22 @@ def build_strided(device):
     """Exactly the seed-004 model of benchmarks/seed_convnet.py."""
     import strided as keras
     from strided import layers, models
+
     keras.config.set_device(device)
     keras.utils.set_random_seed(0)
-    return models.Sequential([
-        layers.Input((28, 28, 1)),
-        layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"),
-        layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dense(10, activation="softmax")])
+    return models.Sequential(
+        [
+            layers.Input((28, 28, 1)),
+            layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def build_torch(weights, device, channels_last):
@@ -58,9 +68,22 @@ def build_torch(weights, device, channels_last):
     import numpy as np
     import torch
     import torch.nn as nn
-    net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
-                        nn.MaxPool2d(2), nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(), nn.Linear(576, 64),
-                        nn.ReLU(), nn.Linear(64, 10), nn.Softmax(dim=1))
+
+    net = nn.Sequential(
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(64, 64, 3),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(576, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
+        nn.Softmax(dim=1),
+    )
     convs = [m for m in net if isinstance(m, nn.Conv2d)]
     dense = [m for m in net if isinstance(m, nn.Linear)]
     w = list(weights)
@@ -93,8 +116,9 @@ def torch_predict_fn(net, device, batch_size, channels_last):
             x = x.permute(0, 3, 1, 2)
             if not channels_last:
                 x = x.contiguous()
-            outs = [net(x[i:i + batch_size]) for i in range(0, x.shape[0], batch_size)]
+            outs = [net(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)]
             return torch.cat(outs).cpu().numpy()
+
     return predict
 
 
@@ -122,11 +146,16 @@ def main():
     n = x.shape[0]
     model = build_strided(device)
     weights = model.get_weights()
-    print(f"torch {torch.__version__}, device {device}"
-          + (f" ({torch.cuda.get_device_name()})" if cuda else f", threads {torch.get_num_threads()}, "
-             f"{os.cpu_count()} CPUs")
-          + f", params {model.count_params():,}, images {n}, repeats {args.repeats}, "
-          f"torch layout {'channels_last' if channels_last else 'NCHW'}; ratio = strided images/s / other images/s")
+    print(
+        f"torch {torch.__version__}, device {device}"
+        + (
+            f" ({torch.cuda.get_device_name()})"
+            if cuda
+            else f", threads {torch.get_num_threads()}, {os.cpu_count()} CPUs"
+        )
+        + f", params {model.count_params():,}, images {n}, repeats {args.repeats}, "
+        f"torch layout {'channels_last' if channels_last else 'NCHW'}; ratio = strided images/s / other images/s"
+    )
     net = build_torch(weights, device, channels_last)
 
     keras_model = None
@@ -139,12 +168,20 @@ def main():
             keras = None
         if keras is not None and keras.backend.backend() == "torch":
             from keras import layers as kl
-            keras_model = keras.Sequential([
-                kl.Input((28, 28, 1)),
-                kl.Conv2D(32, (3, 3), activation="relu"), kl.MaxPooling2D((2, 2)),
-                kl.Conv2D(64, (3, 3), activation="relu"), kl.MaxPooling2D((2, 2)),
-                kl.Conv2D(64, (3, 3), activation="relu"),
-                kl.Flatten(), kl.Dense(64, activation="relu"), kl.Dense(10, activation="softmax")])
+
+            keras_model = keras.Sequential(
+                [
+                    kl.Input((28, 28, 1)),
+                    kl.Conv2D(32, (3, 3), activation="relu"),
+                    kl.MaxPooling2D((2, 2)),
+                    kl.Conv2D(64, (3, 3), activation="relu"),
+                    kl.MaxPooling2D((2, 2)),
+                    kl.Conv2D(64, (3, 3), activation="relu"),
+                    kl.Flatten(),
+                    kl.Dense(64, activation="relu"),
+                    kl.Dense(10, activation="softmax"),
+                ]
+            )
             keras_model.set_weights(weights)
         elif keras is not None:
             print(f"[skipped keras] backend is {keras.backend.backend()!r}, not 'torch'")
@@ -179,8 +216,10 @@ def main():
         rate = {}
         for name, ts in times.items():
             rate[name] = n / statistics.median(ts)
-            print(f"RESULT {name}-{device} predict batch={bs} images_per_s={rate[name]:.0f} "
-                  f"median_s={statistics.median(ts):.4f} min_s={min(ts):.4f} runs={len(ts)}")
+            print(
+                f"RESULT {name}-{device} predict batch={bs} images_per_s={rate[name]:.0f} "
+                f"median_s={statistics.median(ts):.4f} min_s={min(ts):.4f} runs={len(ts)}"
+            )
         for other in rate:
             if other != "strided":
                 print(f"RATIO strided/{other} = {rate['strided'] / rate[other]:.3f}  (batch {bs}, throughput ratio)")

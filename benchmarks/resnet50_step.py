@@ -29,6 +29,7 @@ other ms/step (below 1 means strided is faster).
     python benchmarks/resnet50_step.py --device cuda --repeats 3                         # 224x224, batch 64
     python benchmarks/resnet50_step.py --device cuda --repeats 3 --jit --precision mixed_bfloat16
 """
+
 import argparse
 import os
 import re
@@ -44,6 +45,7 @@ LR, MOMENTUM, CLASSES = 0.01, 0.9, 1000
 
 def make_data(args):
     import torch
+
     gen = torch.Generator(device=args.device).manual_seed(0)
     n = args.steps * args.batch
     x = torch.randn(n, args.size, args.size, 3, device=args.device, generator=gen)
@@ -53,13 +55,17 @@ def make_data(args):
 
 def sync(device):
     import torch
+
     if device.startswith("cuda"):
         torch.cuda.synchronize()
 
 
 def result(name, args, ms, params, extra=""):
-    print(f"RESULT {name} device={args.device} size={args.size} batch={args.batch} steps={args.steps} "
-          f"precision={args.precision} params={params} ms_per_step={ms:.2f}{extra}", flush=True)
+    print(
+        f"RESULT {name} device={args.device} size={args.size} batch={args.batch} steps={args.steps} "
+        f"precision={args.precision} params={params} ms_per_step={ms:.2f}{extra}",
+        flush=True,
+    )
 
 
 def epoch_timer(base, device, times):
@@ -71,6 +77,7 @@ def epoch_timer(base, device, times):
         def on_epoch_end(self, epoch, logs=None):
             sync(device)
             times.append(time.perf_counter() - self.start)
+
     return Timer()
 
 
@@ -78,19 +85,35 @@ def epoch_timer(base, device, times):
 def run_strided(args):
     sys.path.insert(0, ROOT)
     import strided as keras
+
     keras.config.set_device(args.device)
     keras.utils.set_random_seed(0)
     if args.precision != "float32":
         keras.mixed_precision.set_global_policy(args.precision)
     model = keras.applications.ResNet50(weights=None, input_shape=(args.size, args.size, 3), classes=CLASSES)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=LR, momentum=MOMENTUM),
-                  loss="sparse_categorical_crossentropy", jit_compile=args.jit)
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=LR, momentum=MOMENTUM),
+        loss="sparse_categorical_crossentropy",
+        jit_compile=args.jit,
+    )
     x, y = make_data(args)
     times = []
-    model.fit(x, y, batch_size=args.batch, epochs=2, shuffle=False, verbose=0,
-              callbacks=[epoch_timer(keras.callbacks.Callback, args.device, times)])
-    result("strided" + ("-jit" if args.jit else ""), args, times[-1] / args.steps * 1000, model.count_params(),
-           f" first_epoch_s={times[0]:.2f}")
+    model.fit(
+        x,
+        y,
+        batch_size=args.batch,
+        epochs=2,
+        shuffle=False,
+        verbose=0,
+        callbacks=[epoch_timer(keras.callbacks.Callback, args.device, times)],
+    )
+    result(
+        "strided" + ("-jit" if args.jit else ""),
+        args,
+        times[-1] / args.steps * 1000,
+        model.count_params(),
+        f" first_epoch_s={times[0]:.2f}",
+    )
 
 
 # --------------------------------------------------------------------------- torch
@@ -109,17 +132,22 @@ def torch_resnet50():
             self.conv1, self.bn1 = nn.Conv2d(cin, filters, 1, stride), bn(filters)
             self.conv2, self.bn2 = nn.Conv2d(filters, filters, 3, padding=1), bn(filters)
             self.conv3, self.bn3 = nn.Conv2d(filters, 4 * filters, 1), bn(4 * filters)
-            self.shortcut = (nn.Sequential(nn.Conv2d(cin, 4 * filters, 1, stride), bn(4 * filters))
-                             if projection else nn.Identity())
+            self.shortcut = (
+                nn.Sequential(nn.Conv2d(cin, 4 * filters, 1, stride), bn(4 * filters)) if projection else nn.Identity()
+            )
 
         def forward(self, x):
             out = F.relu(self.bn1(self.conv1(x)))
             out = F.relu(self.bn2(self.conv2(out)))
             return F.relu(self.shortcut(x) + self.bn3(self.conv3(out)))
 
-    layers = [nn.Conv2d(3, 64, 7, 2, padding=3), bn(64), nn.ReLU(),
-              # Keras zero-pads before this pool; after a ReLU zeros and torch's -inf padding agree.
-              nn.MaxPool2d(3, 2, padding=1)]
+    layers = [
+        nn.Conv2d(3, 64, 7, 2, padding=3),
+        bn(64),
+        nn.ReLU(),
+        # Keras zero-pads before this pool; after a ReLU zeros and torch's -inf padding agree.
+        nn.MaxPool2d(3, 2, padding=1),
+    ]
     cin = 64
     for filters, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
         for i in range(blocks):
@@ -137,12 +165,14 @@ def torch_resnet50():
 def run_torch(args):
     import torch
     import torch.nn.functional as F
+
     torch.manual_seed(0)
     device = torch.device(args.device)
     net = torch_resnet50().to(device).to(memory_format=torch.channels_last).train()
     # Keras's count_params includes BatchNormalization's moving mean and variance.
     params = sum(p.numel() for p in net.parameters()) + sum(
-        b.numel() for n, b in net.named_buffers() if n.endswith(("running_mean", "running_var")))
+        b.numel() for n, b in net.named_buffers() if n.endswith(("running_mean", "running_var"))
+    )
     opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
     x, y = make_data(args)
     x = x.permute(0, 3, 1, 2)  # NHWC storage viewed as NCHW: already channels_last, no copy
@@ -160,15 +190,20 @@ def run_torch(args):
         sync(args.device)
         start = time.perf_counter()
         for i in range(0, args.steps * args.batch, args.batch):
-            loss = step_fn(x[i:i + args.batch], y[i:i + args.batch])
+            loss = step_fn(x[i : i + args.batch], y[i : i + args.batch])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
         float(loss)  # read the loss once per epoch, as a Keras log does
         sync(args.device)
         times.append(time.perf_counter() - start)
-    result("torch" + ("-compile" if args.jit else ""), args, times[-1] / args.steps * 1000, params,
-           f" first_epoch_s={times[0]:.2f}")
+    result(
+        "torch" + ("-compile" if args.jit else ""),
+        args,
+        times[-1] / args.steps * 1000,
+        params,
+        f" first_epoch_s={times[0]:.2f}",
+    )
 
 
 # --------------------------------------------------------------------------- keras
@@ -176,18 +211,26 @@ def run_keras(args):
     os.environ["KERAS_BACKEND"] = "torch"
     os.environ.setdefault("KERAS_TORCH_DEVICE", "cuda" if args.device.startswith("cuda") else "cpu")
     import keras
+
     keras.utils.set_random_seed(0)
     if args.precision != "float32":
         keras.mixed_precision.set_global_policy(args.precision)
     model = keras.applications.ResNet50(weights=None, input_shape=(args.size, args.size, 3), classes=CLASSES)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=LR, momentum=MOMENTUM),
-                  loss="sparse_categorical_crossentropy")
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=LR, momentum=MOMENTUM), loss="sparse_categorical_crossentropy"
+    )
     x, y = make_data(args)
     times = []
-    model.fit(x, y, batch_size=args.batch, epochs=2, shuffle=False, verbose=0,
-              callbacks=[epoch_timer(keras.callbacks.Callback, args.device, times)])
-    result("keras[torch]", args, times[-1] / args.steps * 1000, model.count_params(),
-           f" first_epoch_s={times[0]:.2f}")
+    model.fit(
+        x,
+        y,
+        batch_size=args.batch,
+        epochs=2,
+        shuffle=False,
+        verbose=0,
+        callbacks=[epoch_timer(keras.callbacks.Callback, args.device, times)],
+    )
+    result("keras[torch]", args, times[-1] / args.steps * 1000, model.count_params(), f" first_epoch_s={times[0]:.2f}")
 
 
 # --------------------------------------------------------------------------- driver
@@ -209,20 +252,38 @@ def main():
     import importlib.util
 
     import torch
-    common = ["--device", args.device, "--size", str(args.size), "--batch", str(args.batch), "--steps",
-              str(args.steps), "--precision", args.precision]
+
+    common = [
+        "--device",
+        args.device,
+        "--size",
+        str(args.size),
+        "--batch",
+        str(args.batch),
+        "--steps",
+        str(args.steps),
+        "--precision",
+        args.precision,
+    ]
     me = [sys.executable, os.path.abspath(__file__)]
-    contenders = {"strided": me + ["--worker", "strided"] + common + (["--jit"] if args.jit else []),
-                  "torch": me + ["--worker", "torch"] + common}
+    contenders = {
+        "strided": me + ["--worker", "strided"] + common + (["--jit"] if args.jit else []),
+        "torch": me + ["--worker", "torch"] + common,
+    }
     if args.jit:
         contenders["torch-compile"] = me + ["--worker", "torch", "--jit"] + common
     if not args.no_keras and importlib.util.find_spec("keras") is not None:
         contenders["keras[torch]"] = me + ["--worker", "keras"] + common
-    print(f"torch {torch.__version__}, device {args.device}"
-          + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else
-             f", threads {torch.get_num_threads()}, {os.cpu_count()} CPUs")
-          + f", ResNet50 {args.size}x{args.size}, batch {args.batch}, {args.steps} steps/epoch, "
-          f"precision {args.precision}, jit {args.jit}, repeats {args.repeats}; ratio = strided ms / other ms")
+    print(
+        f"torch {torch.__version__}, device {args.device}"
+        + (
+            f" ({torch.cuda.get_device_name()})"
+            if args.device.startswith("cuda")
+            else f", threads {torch.get_num_threads()}, {os.cpu_count()} CPUs"
+        )
+        + f", ResNet50 {args.size}x{args.size}, batch {args.batch}, {args.steps} steps/epoch, "
+        f"precision {args.precision}, jit {args.jit}, repeats {args.repeats}; ratio = strided ms / other ms"
+    )
     env = dict(os.environ, KERAS_BACKEND="torch")
     results = {name: [] for name in contenders}
     params = {}

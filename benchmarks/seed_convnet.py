@@ -11,6 +11,7 @@ compared and the median ratio printed.
 
 Results are in benchmarks/README.md with the date, hardware and torch version.
 """
+
 import argparse
 import os
 import re
@@ -39,12 +40,19 @@ def worker(epochs, limit, device, jit):
     xte = xte.reshape(-1, 28, 28, 1).astype("float32") / 255
     ytr = keras.utils.to_categorical(ytr[:limit], 10)
     yte = keras.utils.to_categorical(yte, 10)
-    model = models.Sequential([
-        layers.Input((28, 28, 1)),
-        layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"),
-        layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dense(10, activation="softmax")])
+    model = models.Sequential(
+        [
+            layers.Input((28, 28, 1)),
+            layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"], jit_compile=jit)
     times = []
 
@@ -60,9 +68,11 @@ def worker(epochs, limit, device, jit):
     train_s = time.perf_counter() - t0
     _, acc = model.evaluate(xte, yte, batch_size=256, verbose=0)
     steps = -(-limit // 64)
-    print(f"RESULT strided-{device}{'-jit' if jit else ''} epochs={epochs} n={limit} train_s={train_s:.2f} "
-          f"epoch_s={','.join(f'{t:.2f}' for t in times)} ms_per_step_last={times[-1] / steps * 1000:.2f} "
-          f"test_acc={acc:.4f}")
+    print(
+        f"RESULT strided-{device}{'-jit' if jit else ''} epochs={epochs} n={limit} train_s={train_s:.2f} "
+        f"epoch_s={','.join(f'{t:.2f}' for t in times)} ms_per_step_last={times[-1] / steps * 1000:.2f} "
+        f"test_acc={acc:.4f}"
+    )
 
 
 def run(cmd, env):
@@ -89,19 +99,38 @@ def main():
         worker(args.epochs, args.limit, args.device, args.jit)
         return
     import torch
-    env = dict(os.environ, EPOCHS=str(args.epochs), LIMIT=str(args.limit), DEVICE=args.device,
-               KERAS_BACKEND="torch", STRIDED_DEVICE=args.device)
-    ours = [sys.executable, os.path.abspath(__file__), "--worker", "--epochs", str(args.epochs), "--limit",
-            str(args.limit), "--device", args.device] + (["--jit"] if args.jit else [])
+
+    env = dict(
+        os.environ,
+        EPOCHS=str(args.epochs),
+        LIMIT=str(args.limit),
+        DEVICE=args.device,
+        KERAS_BACKEND="torch",
+        STRIDED_DEVICE=args.device,
+    )
+    ours = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--worker",
+        "--epochs",
+        str(args.epochs),
+        "--limit",
+        str(args.limit),
+        "--device",
+        args.device,
+    ] + (["--jit"] if args.jit else [])
     contenders = {"strided": ours, "torch": [sys.executable, os.path.join(SHARED_BENCH, "seed_convnet_torch.py")]}
     try:
         import importlib.util
+
         if not args.no_keras and importlib.util.find_spec("keras") is not None:
             contenders["keras[torch]"] = [sys.executable, os.path.join(SHARED_BENCH, "seed_convnet_keras.py")]
     except ImportError:
         pass
-    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
-          f"{os.cpu_count()} CPUs, epochs {args.epochs}, images {args.limit}, repeats {args.repeats}")
+    print(
+        f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
+        f"{os.cpu_count()} CPUs, epochs {args.epochs}, images {args.limit}, repeats {args.repeats}"
+    )
     results = {name: [] for name in contenders}
     for _ in range(args.repeats):
         for name, cmd in contenders.items():

@@ -4,6 +4,7 @@ Each example runs as ``python examples/<name>.py`` (full run, the seed's numbers
 (a small subset and one epoch, what the tests run). Figures go to ``runs/examples/<name>/`` unless
 ``--out`` says otherwise.
 """
+
 import argparse
 import os
 import pathlib
@@ -20,10 +21,16 @@ if str(ROOT) not in sys.path:  # run from a checkout without `pip install -e .`
 def parse_args(name, description, argv=None, extra=None):
     """``--quick``, ``--out``, ``--seed`` (and whatever ``extra(parser)`` adds); creates the out folder."""
     parser = argparse.ArgumentParser(prog=f"examples/{name}.py", description=description)
-    parser.add_argument("--quick", action="store_true",
-                        help="small data subset and one epoch (seconds, for tests); the seed's targets are not checked")
-    parser.add_argument("--out", default=str(pathlib.Path("runs") / "examples" / name),
-                        help="folder for figures and logs (default runs/examples/%(default)s)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small data subset and one epoch (seconds, for tests); the seed's targets are not checked",
+    )
+    parser.add_argument(
+        "--out",
+        default=str(pathlib.Path("runs") / "examples" / name),
+        help="folder for figures and logs (default runs/examples/%(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     if extra is not None:
         extra(parser)
@@ -31,6 +38,7 @@ def parse_args(name, description, argv=None, extra=None):
     args.out = pathlib.Path(args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     import strided
+
     strided.set_random_seed(args.seed)
     print(f"== {name}: {'quick' if args.quick else 'full'} run, figures in {args.out}")
     return args
@@ -44,7 +52,9 @@ class Checks:
         self.start = time.perf_counter()
 
     def expect(self, what, got, ok, seed_value=None):
-        line = f"[{'ok' if ok else 'FAIL'}] {what}: {got}" + (f" (seed: {seed_value})" if seed_value is not None else "")
+        line = f"[{'ok' if ok else 'FAIL'}] {what}: {got}" + (
+            f" (seed: {seed_value})" if seed_value is not None else ""
+        )
         print(line)
         self.lines.append(line)
         if not ok:
@@ -52,6 +62,7 @@ class Checks:
 
     def equal(self, what, got, expected):
         import numpy as np
+
         got, expected = np.asarray(got), np.asarray(expected)
         ok = got.shape == expected.shape and np.array_equal(got, expected)
         shown = got.tolist() if got.size < 30 else f"array {got.shape}"
@@ -59,6 +70,7 @@ class Checks:
 
     def close(self, what, got, expected, atol=1e-5):
         import numpy as np
+
         got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         ok = got.shape == expected.shape and np.allclose(got, expected, atol=atol)
         diff = np.max(np.abs(got - expected)) if got.shape == expected.shape else float("inf")
@@ -76,12 +88,14 @@ class Checks:
 def load_mnist():
     """MNIST as Keras gives it, from strided.datasets (local files first, see its docstring)."""
     import strided
+
     return strided.datasets.mnist.load_data()
 
 
 def subset(x, y, n, seed=0):
     """The first ``n`` samples of a fixed random permutation (classes stay mixed)."""
     import numpy as np
+
     if n is None or n >= len(x):
         return x, y
     idx = np.random.default_rng(seed).permutation(len(x))[:n]
@@ -91,6 +105,7 @@ def subset(x, y, n, seed=0):
 def save(fig, out, name):
     """Writes ``fig`` as ``out/name`` and closes it."""
     import matplotlib.pyplot as plt
+
     path = out / name
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)

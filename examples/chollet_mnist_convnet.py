@@ -7,6 +7,7 @@ last layer sees only 7x7 windows of the digit, as the text explains), checked wi
 
     python examples/chollet_mnist_convnet.py [--quick] [--out runs/examples/chollet_mnist_convnet]
 """
+
 import _common
 
 import numpy as np
@@ -27,8 +28,9 @@ def main(argv=None):
     model.add(layers.Conv2D(64, (3, 3), activation="relu"))
     model.summary()
     check.expect("convolutional base parameters", f"{model.count_params():,}", model.count_params() == 55744, "55,744")
-    check.expect("base output shape", model.output_shape, tuple(model.output_shape) == (None, 3, 3, 64),
-                 "(None, 3, 3, 64)")
+    check.expect(
+        "base output shape", model.output_shape, tuple(model.output_shape) == (None, 3, 3, 64), "(None, 3, 3, 64)"
+    )
     model.add(layers.Flatten())
     model.add(layers.Dense(64, activation="relu"))
     model.add(layers.Dense(10, activation="softmax"))
@@ -40,10 +42,18 @@ def main(argv=None):
     model_no_max_pool.add(layers.Conv2D(64, (3, 3), activation="relu"))
     model_no_max_pool.add(layers.Conv2D(64, (3, 3), activation="relu"))
     model_no_max_pool.summary()
-    check.expect("base without pooling", f"{model_no_max_pool.count_params():,}",
-                 model_no_max_pool.count_params() == 55744, "55,744")
-    check.expect("its final feature map holds 22 x 22 x 64 numbers", 22 * 22 * 64,
-                 np.prod(model_no_max_pool.output_shape[1:]) == 30976, "30,976")
+    check.expect(
+        "base without pooling",
+        f"{model_no_max_pool.count_params():,}",
+        model_no_max_pool.count_params() == 55744,
+        "55,744",
+    )
+    check.expect(
+        "its final feature map holds 22 x 22 x 64 numbers",
+        22 * 22 * 64,
+        np.prod(model_no_max_pool.output_shape[1:]) == 30976,
+        "30,976",
+    )
     print("Receptive fields without pooling:")
     no_pool = visualize.receptive_field(model_no_max_pool, print_fn=print)
     check.equal("third layer sees 7x7 windows", no_pool[-1].size, (7, 7))
@@ -74,20 +84,39 @@ def main(argv=None):
 
     predictions = model.predict(test_images, verbose=0)
     visualize.plot_history(history, save_path=args.out / "history.png")
-    visualize.plot_confusion_matrix(test_classes, predictions, title=f"MNIST test set, accuracy {test_acc:.4f}",
-                                    save_path=args.out / "confusion_matrix.png")
+    visualize.plot_confusion_matrix(
+        test_classes,
+        predictions,
+        title=f"MNIST test set, accuracy {test_acc:.4f}",
+        save_path=args.out / "confusion_matrix.png",
+    )
     visualize.plot_filters(model.layers[0], title="conv2d: 32 kernels of 3x3", save_path=args.out / "filters.png")
-    visualize.plot_feature_maps(model, 0, test_images[0], title=f"conv2d outputs for a test '{test_classes[0]}' "
-                                "(26x26 each)", save_path=args.out / "feature_maps.png")
-    visualize.plot_feature_maps(model, 4, test_images[0], title="third Conv2D outputs (3x3 each): 18x18 windows",
-                                save_path=args.out / "feature_maps_conv3.png")
+    visualize.plot_feature_maps(
+        model,
+        0,
+        test_images[0],
+        title=f"conv2d outputs for a test '{test_classes[0]}' (26x26 each)",
+        save_path=args.out / "feature_maps.png",
+    )
+    visualize.plot_feature_maps(
+        model,
+        4,
+        test_images[0],
+        title="third Conv2D outputs (3x3 each): 18x18 windows",
+        save_path=args.out / "feature_maps_conv3.png",
+    )
     wrong = np.flatnonzero(predictions.argmax(axis=1) != test_classes)[:15]
     if len(wrong):
-        visualize.plot_images(test_images[wrong], labels=test_classes[wrong], predictions=predictions[wrong],
-                              title="misclassified test digits: prediction (truth)",
-                              save_path=args.out / "mistakes.png")
+        visualize.plot_images(
+            test_images[wrong],
+            labels=test_classes[wrong],
+            predictions=predictions[wrong],
+            title="misclassified test digits: prediction (truth)",
+            save_path=args.out / "mistakes.png",
+        )
     visualize.plot_grad_cam(model, test_images[0], save_path=args.out / "grad_cam.png")
     import matplotlib.pyplot as plt
+
     plt.close("all")
     check.write(args.out)
     return check

@@ -7,6 +7,7 @@ the output-size formula O = ((I - K + 2P)/S) + 1, and the parameter counts of se
 
     python examples/convolutions_numpy.py [--quick] [--out runs/examples/convolutions_numpy]
 """
+
 import _common
 
 import numpy as np
@@ -16,7 +17,7 @@ def conv1d_loop(array, kernel):
     """Seed 000: conv[ii] = (kernel * array[ii:ii+2]).sum() for every window position."""
     conv = np.zeros(len(array) - len(kernel) + 1, dtype=array.dtype)
     for ii in range(len(conv)):
-        conv[ii] = (kernel * array[ii:ii + len(kernel)]).sum()
+        conv[ii] = (kernel * array[ii : ii + len(kernel)]).sum()
     return conv
 
 
@@ -26,7 +27,7 @@ def conv2d_loop(image, kernel):
     conv = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
     for ii in range(conv.shape[0]):
         for jj in range(conv.shape[1]):
-            window = image[ii:ii + kh, jj:jj + kw]
+            window = image[ii : ii + kh, jj : jj + kw]
             conv[ii, jj] = np.sum(window * kernel)
     return conv
 
@@ -36,7 +37,7 @@ def max_pool_loop(im):
     result = np.zeros((im.shape[0] // 2, im.shape[1] // 2))
     for ii in range(result.shape[0]):
         for jj in range(result.shape[1]):
-            result[ii, jj] = np.max(im[ii * 2:ii * 2 + 2, jj * 2:jj * 2 + 2])
+            result[ii, jj] = np.max(im[ii * 2 : ii * 2 + 2, jj * 2 : jj * 2 + 2])
     return result
 
 
@@ -60,8 +61,11 @@ def main(argv=None):
     layer_1d = keras.layers.Conv1D(1, 2, use_bias=False)
     layer_1d.build((None, 10, 1))
     layer_1d.set_weights([kernel.reshape(2, 1, 1)])
-    check.equal("Conv1D layer with the same kernel", np.asarray(layer_1d(array.reshape(1, 10, 1)))[0, :, 0],
-                [0, 1, 0, -1, 0, 1, 0, -1, 0])
+    check.equal(
+        "Conv1D layer with the same kernel",
+        np.asarray(layer_1d(array.reshape(1, 10, 1)))[0, :, 0],
+        [0, 1, 0, -1, 0, 1, 0, -1, 0],
+    )
 
     # -- 2D convolution of a digit (seed 000): loop == Conv2D ----------------------------------
     (x_train, _), _ = _common.load_mnist()
@@ -84,30 +88,47 @@ def main(argv=None):
 
     # -- seed 003: the 3x3 toy image, VALID and SAME padding, three filters ---------------------
     toy = np.array([[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], dtype=np.float32)
-    weight = np.array([[[[1.]], [[1.]]], [[[1.]], [[1.]]]])
+    weight = np.array([[[[1.0]], [[1.0]]], [[[1.0]], [[1.0]]]])
     weight_init = keras.initializers.Constant(weight)
     valid = keras.layers.Conv2D(filters=1, kernel_size=2, padding="VALID", kernel_initializer=weight_init)(toy)
     check.equal("seed 003 VALID output", valid.numpy().reshape(2, 2), [[12, 16], [24, 28]])
     same = keras.layers.Conv2D(filters=1, kernel_size=2, padding="SAME", kernel_initializer=weight_init)(toy)
-    check.equal("seed 003 SAME output (the extra zero row/column goes after)", same.numpy().reshape(3, 3),
-                [[12, 16, 9], [24, 28, 15], [15, 17, 9]])
-    weight3 = np.array([[[[1., 10., -1.]], [[1., 10., -1.]]], [[[1., 10., -1.]], [[1., 10., -1.]]]])
-    conv3 = keras.layers.Conv2D(filters=3, kernel_size=2, padding="SAME",
-                                kernel_initializer=keras.initializers.Constant(weight3))(toy)
+    check.equal(
+        "seed 003 SAME output (the extra zero row/column goes after)",
+        same.numpy().reshape(3, 3),
+        [[12, 16, 9], [24, 28, 15], [15, 17, 9]],
+    )
+    weight3 = np.array([[[[1.0, 10.0, -1.0]], [[1.0, 10.0, -1.0]]], [[[1.0, 10.0, -1.0]], [[1.0, 10.0, -1.0]]]])
+    conv3 = keras.layers.Conv2D(
+        filters=3, kernel_size=2, padding="SAME", kernel_initializer=keras.initializers.Constant(weight3)
+    )(toy)
     feature_maps = np.swapaxes(conv3, 0, 3)
-    check.equal("seed 003 three filters: map 2 = 10 x map 1", feature_maps[1].reshape(3, 3),
-                [[120, 160, 90], [240, 280, 150], [150, 170, 90]])
-    check.equal("seed 003 three filters: map 3 = -map 1", feature_maps[2].reshape(3, 3),
-                [[-12, -16, -9], [-24, -28, -15], [-15, -17, -9]])
+    check.equal(
+        "seed 003 three filters: map 2 = 10 x map 1",
+        feature_maps[1].reshape(3, 3),
+        [[120, 160, 90], [240, 280, 150], [150, 170, 90]],
+    )
+    check.equal(
+        "seed 003 three filters: map 3 = -map 1",
+        feature_maps[2].reshape(3, 3),
+        [[-12, -16, -9], [-24, -28, -15], [-15, -17, -9]],
+    )
 
     # -- seed 002's smiley: which filter turns on where, then 2x2 max pooling -------------------
     smiley = np.array([[0, 1, 0, 1, 0], [0, 1, 0, 1, 0], [0, 0, 0, 0, 0], [1, 0, 0, 0, 1], [0, 1, 1, 1, 0]])
     horizontal = np.array([[0, 0, 0], [0, 0, 0], [1, 1, 1]])
-    z = keras.nn.conv2d(smiley.reshape(1, 5, 5, 1).astype("float32"),
-                        horizontal.reshape(3, 3, 1, 1).astype("float32"), strides=1, padding="SAME")
+    z = keras.nn.conv2d(
+        smiley.reshape(1, 5, 5, 1).astype("float32"),
+        horizontal.reshape(3, 3, 1, 1).astype("float32"),
+        strides=1,
+        padding="SAME",
+    )
     z = np.asarray(z)[0, :, :, 0]
-    check.equal("smiley * bottom-row filter (SAME)", z,
-                [[1, 1, 2, 1, 1], [0, 0, 0, 0, 0], [1, 1, 0, 1, 1], [1, 2, 3, 2, 1], [0, 0, 0, 0, 0]])
+    check.equal(
+        "smiley * bottom-row filter (SAME)",
+        z,
+        [[1, 1, 2, 1, 1], [0, 0, 0, 0, 0], [1, 1, 0, 1, 1], [1, 2, 3, 2, 1], [0, 0, 0, 0, 0]],
+    )
     pooled = np.asarray(keras.layers.MaxPooling2D(2)(z.reshape(1, 5, 5, 1)))[0, :, :, 0]
     check.equal("2x2 max pooling of it (VALID drops the last row/column)", pooled, [[1, 2], [2, 3]])
 
@@ -121,34 +142,63 @@ def main(argv=None):
     rows = visualize.output_size_table(28, 3, 1, [1, 3])
     check.equal("formula rows", [r["output"] for r in rows], [28, 10])
     shapes = {}
-    for name, kwargs in {"valid": dict(padding="valid"), "same": dict(padding="same"),
-                         "strides=2": dict(strides=2), "same, strides=3": dict(padding="same", strides=3),
-                         "dilation_rate=2": dict(dilation_rate=2)}.items():
+    for name, kwargs in {
+        "valid": dict(padding="valid"),
+        "same": dict(padding="same"),
+        "strides=2": dict(strides=2),
+        "same, strides=3": dict(padding="same", strides=3),
+        "dilation_rate=2": dict(dilation_rate=2),
+    }.items():
         model = Sequential([Conv2D(10, kernel_size=3, activation="relu", input_shape=(28, 28, 1), **kwargs)])
         shapes[name] = model.output_shape[1]
-    check.equal("Conv2D output sizes valid/same/strides 2/same strides 3/dilation 2", list(shapes.values()),
-                [26, 28, 13, 10, 24])
+    check.equal(
+        "Conv2D output sizes valid/same/strides 2/same strides 3/dilation 2",
+        list(shapes.values()),
+        [26, 28, 13, 10, 24],
+    )
 
     # -- parameter counts (seed 000's summaries) -----------------------------------------------
-    dense = Sequential([Dense(10, activation="relu", input_shape=(784,)), Dense(10, activation="relu"),
-                        Dense(3, activation="softmax")])
+    dense = Sequential(
+        [Dense(10, activation="relu", input_shape=(784,)), Dense(10, activation="relu"), Dense(3, activation="softmax")]
+    )
     dense.summary()
     check.expect("dense network params", f"{dense.count_params():,}", dense.count_params() == 7993, "7,993")
-    cnn = Sequential([Conv2D(10, kernel_size=3, activation="relu", input_shape=(28, 28, 1), padding="same"),
-                      Conv2D(10, kernel_size=3, activation="relu", padding="same"), Flatten(),
-                      Dense(3, activation="softmax")])
+    cnn = Sequential(
+        [
+            Conv2D(10, kernel_size=3, activation="relu", input_shape=(28, 28, 1), padding="same"),
+            Conv2D(10, kernel_size=3, activation="relu", padding="same"),
+            Flatten(),
+            Dense(3, activation="softmax"),
+        ]
+    )
     cnn.summary()
     check.expect("CNN params", f"{cnn.count_params():,}", cnn.count_params() == 24533, "24,533")
-    wider = Sequential([Conv2D(5, kernel_size=3, activation="relu", input_shape=(28, 28, 1), padding="same"),
-                        Conv2D(15, kernel_size=3, activation="relu", padding="same"), Flatten(),
-                        Dense(3, activation="softmax")])
+    wider = Sequential(
+        [
+            Conv2D(5, kernel_size=3, activation="relu", input_shape=(28, 28, 1), padding="same"),
+            Conv2D(15, kernel_size=3, activation="relu", padding="same"),
+            Flatten(),
+            Dense(3, activation="softmax"),
+        ]
+    )
     check.expect("wider CNN params", f"{wider.count_params():,}", wider.count_params() == 36023, "36,023")
-    pooled_cnn = Sequential([Conv2D(5, kernel_size=3, activation="relu", input_shape=(28, 28, 1)), MaxPool2D(2),
-                             Conv2D(15, kernel_size=3, activation="relu"), MaxPool2D(2), Flatten(),
-                             Dense(3, activation="softmax")])
+    pooled_cnn = Sequential(
+        [
+            Conv2D(5, kernel_size=3, activation="relu", input_shape=(28, 28, 1)),
+            MaxPool2D(2),
+            Conv2D(15, kernel_size=3, activation="relu"),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(3, activation="softmax"),
+        ]
+    )
     pooled_cnn.summary()
-    check.expect("pooling CNN params (50 + 690 + 1128)", f"{pooled_cnn.count_params():,}",
-                 pooled_cnn.count_params() == 1868, "50 + 690 + 1128")
+    check.expect(
+        "pooling CNN params (50 + 690 + 1128)",
+        f"{pooled_cnn.count_params():,}",
+        pooled_cnn.count_params() == 1868,
+        "50 + 690 + 1128",
+    )
     print("Receptive fields of the pooling CNN:")
     fields = visualize.receptive_field(pooled_cnn, print_fn=print)
     check.equal("receptive field of its second conv", fields[2].size, (8, 8))

@@ -8,6 +8,7 @@ without it the prediction part prints where to get it and is skipped. ``--image`
 
     python examples/lenet_alexnet_resnet.py [--quick] [--image dog.jpg] [--out runs/examples/lenet_alexnet_resnet]
 """
+
 import _common
 
 import numpy as np
@@ -34,6 +35,7 @@ def seed_lenet():
 
 def weights_present():
     from strided.applications import imagenet_utils
+
     for folder in imagenet_utils.cache_dirs():
         if (folder / RESNET50_FILE).is_file():
             return folder / RESNET50_FILE
@@ -46,6 +48,7 @@ def load_image(path):
         yy, xx = np.mgrid[0:224, 0:224] / 224.0
         return np.stack([np.sin(8 * xx) * 0.5 + 0.5, yy, 1 - xx * yy], axis=-1) * 255.0
     from strided.utils import img_to_array, load_img
+
     return img_to_array(load_img(path, target_size=(224, 224)))
 
 
@@ -62,8 +65,12 @@ def main(argv=None):
     lenet = seed_lenet()
     lenet.summary()
     reference = applications.LeNet5()
-    check.expect("seed LeNet-5 parameters == applications.LeNet5()", f"{lenet.count_params():,}",
-                 lenet.count_params() == reference.count_params() == 81194, "60 + 880 + 69,240 + 10,164 + 850")
+    check.expect(
+        "seed LeNet-5 parameters == applications.LeNet5()",
+        f"{lenet.count_params():,}",
+        lenet.count_params() == reference.count_params() == 81194,
+        "60 + 880 + 69,240 + 10,164 + 850",
+    )
     ours = [tuple(l.output.shape) for l in lenet.layers]
     theirs = [tuple(l.output.shape) for l in reference.layers if type(l).__name__ != "InputLayer"]
     check.expect("layer output shapes agree", ours[-1], ours == theirs)
@@ -85,22 +92,30 @@ def main(argv=None):
     if path is None:
         resnet = applications.ResNet50(weights=None)
         if not args.quick:
-            print(f"!! ImageNet weights not found: put {RESNET50_FILE} (98 MB, from "
-                  f"https://storage.googleapis.com/tensorflow/keras-applications/resnet/{RESNET50_FILE}) in "
-                  "~/.keras/models/ to run the seed's pretrained prediction. Showing the architecture only.")
+            print(
+                f"!! ImageNet weights not found: put {RESNET50_FILE} (98 MB, from "
+                f"https://storage.googleapis.com/tensorflow/keras-applications/resnet/{RESNET50_FILE}) in "
+                "~/.keras/models/ to run the seed's pretrained prediction. Showing the architecture only."
+            )
     else:
         resnet = applications.ResNet50(weights="imagenet")
     resnet.summary(print_fn=lambda line: None)  # 177 layers: count only, print the head below
-    check.expect("ResNet50 parameters", f"{resnet.count_params():,}", resnet.count_params() == 25636712,
-                 "25.6M (Keras: 25,636,712)")
+    check.expect(
+        "ResNet50 parameters",
+        f"{resnet.count_params():,}",
+        resnet.count_params() == 25636712,
+        "25.6M (Keras: 25,636,712)",
+    )
     fields = visualize.receptive_fields(resnet)
     last_conv = [name for name in fields if name.startswith("conv5")][-1]
-    print(f"ResNet50 receptive field at {last_conv}: {fields[last_conv][0]} pixels, output stride "
-          f"{fields[last_conv][1]}")
+    print(
+        f"ResNet50 receptive field at {last_conv}: {fields[last_conv][0]} pixels, output stride {fields[last_conv][1]}"
+    )
     check.expect("ResNet50 output stride at conv5", fields[last_conv][1], fields[last_conv][1] == 32, 32)
 
     if path is not None:
         from strided.applications.resnet50 import decode_predictions, preprocess_input
+
         image = load_image(args.image)
         batch = preprocess_input(image.reshape(1, 224, 224, 3).copy())
         pred = resnet.predict(batch, verbose=0)
@@ -110,6 +125,7 @@ def main(argv=None):
         if args.image is not None:
             heat = visualize.grad_cam(resnet, batch[0])
             import matplotlib.pyplot as plt
+
             fig, axes = plt.subplots(1, 2, figsize=(7, 3.5))
             axes[0].imshow(image.astype("uint8"))
             axes[1].imshow(image.astype("uint8"))

@@ -15,6 +15,7 @@ parasitized ones with a few dark purple dots. Every figure title says which data
 
     python examples/malaria_cnn.py [--quick] [--synthetic] [--out runs/examples/malaria_cnn]
 """
+
 import _common
 
 import numpy as np
@@ -37,7 +38,7 @@ def synthetic_cells(n, size=100, seed=0):
     for i in range(n):
         cy, cx = rng.uniform(0.4, 0.6, 2) * size
         radius = rng.uniform(0.30, 0.42) * size
-        cell = ((yy - cy) ** 2 + (xx - cx) ** 2) <= radius ** 2
+        cell = ((yy - cy) ** 2 + (xx - cx) ** 2) <= radius**2
         tint = np.array([0.85, 0.55, 0.62], dtype=np.float32) + rng.normal(0, 0.03, 3).astype(np.float32)
         img = np.where(cell[..., None], tint, background)
         if y[i] == 0:
@@ -54,6 +55,7 @@ def synthetic_cells(n, size=100, seed=0):
 def load(args):
     """(x, y, description): the real images when present (and not --quick/--synthetic), else synthetic."""
     import strided
+
     n = 300 if args.quick else 2500
     if not (args.quick or args.synthetic):
         try:
@@ -73,8 +75,9 @@ def train_test_split(x, y, test_size=0.20, seed=42):
 
 def main(argv=None):
     def extra(parser):
-        parser.add_argument("--synthetic", action="store_true", help="use the synthetic stand-in even if the "
-                                                                     "real data is present")
+        parser.add_argument(
+            "--synthetic", action="store_true", help="use the synthetic stand-in even if the real data is present"
+        )
 
     args = _common.parse_args("malaria_cnn", __doc__.splitlines()[0], argv, extra)
     import matplotlib.pyplot as plt
@@ -92,8 +95,9 @@ def main(argv=None):
         check.equal("train / test shapes", [X_train.shape, X_test.shape], [(2000, 100, 100, 3), (500, 100, 100, 3)])
 
     model = Sequential()
-    model.add(Conv2D(filters=32, input_shape=(X_train.shape[1:]), kernel_size=(3, 3), padding="same",
-                     activation="relu"))
+    model.add(
+        Conv2D(filters=32, input_shape=(X_train.shape[1:]), kernel_size=(3, 3), padding="same", activation="relu")
+    )
     model.add(MaxPooling2D(pool_size=(2, 2)))
     model.add(Conv2D(64, kernel_size=(3, 3), activation="relu"))
     model.add(MaxPooling2D(pool_size=(2, 2)))
@@ -105,22 +109,36 @@ def main(argv=None):
     check.expect("model parameters", f"{model.count_params():,}", model.count_params() == 56257, "56,257")
 
     callbacks = [EarlyStopping(monitor="val_loss", patience=5)]
-    history = model.fit(X_train, y_train, batch_size=100, epochs=1 if args.quick else 50, validation_split=0.1,
-                        callbacks=callbacks, verbose=2)
+    history = model.fit(
+        X_train,
+        y_train,
+        batch_size=100,
+        epochs=1 if args.quick else 50,
+        validation_split=0.1,
+        callbacks=callbacks,
+        verbose=2,
+    )
     epochs_run = len(history.history["loss"])
-    check.expect("history has loss/accuracy and their val_ twins", sorted(history.history),
-                 {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(history.history))
+    check.expect(
+        "history has loss/accuracy and their val_ twins",
+        sorted(history.history),
+        {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(history.history),
+    )
     if not args.quick:
         best = int(np.argmin(history.history["val_loss"]))
-        check.expect("EarlyStopping: stopped 5 epochs after the best val_loss, or ran all 50",
-                     f"{epochs_run} epochs, best at epoch {best + 1}", epochs_run == 50 or epochs_run == best + 6)
+        check.expect(
+            "EarlyStopping: stopped 5 epochs after the best val_loss, or ran all 50",
+            f"{epochs_run} epochs, best at epoch {best + 1}",
+            epochs_run == 50 or epochs_run == best + 6,
+        )
     visualize.plot_history(history, title=f"training curves ({source})", save_path=args.out / "history.png")
 
     y_pred = (model.predict(X_test, verbose=0) > 0.5).astype(int).reshape(y_test.shape)
     accuracy = float(np.mean(y_pred == y_test))
     print(f"test accuracy: {accuracy:.3f}")
-    frame = visualize.confusion_matrix_frame(y_test, y_pred, index=["true:parasitized", "true:uninfected"],
-                                             columns=["pred:parasitized", "pred:uninfected"])
+    frame = visualize.confusion_matrix_frame(
+        y_test, y_pred, index=["true:parasitized", "true:uninfected"], columns=["pred:parasitized", "pred:uninfected"]
+    )
     print(frame)
     check.expect("confusion matrix adds up to the test set", int(frame.values.sum()), frame.values.sum() == len(y_test))
     check.close("its diagonal is the accuracy", np.trace(frame.values) / len(y_test), accuracy, atol=1e-9)
@@ -130,16 +148,23 @@ def main(argv=None):
         check.at_least("test accuracy on the synthetic stand-in", accuracy, 0.90)
     else:
         check.at_least("test accuracy on 2,500 real images", accuracy, 0.70, seed_value="0.766")
-    visualize.plot_confusion_matrix(y_test, y_pred, display_labels=CLASS_NAMES, title=f"Confusion matrix ({source})",
-                                    save_path=args.out / "confusion_matrix.png")
+    visualize.plot_confusion_matrix(
+        y_test,
+        y_pred,
+        display_labels=CLASS_NAMES,
+        title=f"Confusion matrix ({source})",
+        save_path=args.out / "confusion_matrix.png",
+    )
 
     # -- visualizing filters (seed: W, b = model.get_layer('conv2d').get_weights()) ------------
     W, b = model.layers[0].get_weights()
     check.equal("first-layer kernel shape", W.shape, (3, 3, 3, 32))
-    visualize.plot_filters(W, filters=1, title=f"W[:, :, c, 0], first filter of 32 ({source})",
-                           save_path=args.out / "first_filter.png")
-    visualize.plot_filters(W, filters=8, title=f"first 8 filters x 3 colour channels ({source})",
-                           save_path=args.out / "filters.png")
+    visualize.plot_filters(
+        W, filters=1, title=f"W[:, :, c, 0], first filter of 32 ({source})", save_path=args.out / "first_filter.png"
+    )
+    visualize.plot_filters(
+        W, filters=8, title=f"first 8 filters x 3 colour channels ({source})", save_path=args.out / "filters.png"
+    )
 
     # -- visualizing feature maps ---------------------------------------------------------------
     cell = X_test[0, :, :, :].reshape(1, 100, 100, 3)
@@ -152,14 +177,26 @@ def main(argv=None):
     plt.title(f"X_test[0]: {CLASS_NAMES[y_test[0]]}", fontsize=9)
     plt.axis("off")
     _common.save(fig, args.out, "cell.png")
-    visualize.plot_feature_maps(model, 0, cell, cols=8, title=f"conv2d feature maps, 8 x 4 ({source})",
-                                save_path=args.out / "feature_maps.png")
+    visualize.plot_feature_maps(
+        model, 0, cell, cols=8, title=f"conv2d feature maps, 8 x 4 ({source})", save_path=args.out / "feature_maps.png"
+    )
     parasitized = np.flatnonzero(y_test == 0)
     if len(parasitized):
-        visualize.plot_grad_cam(model, X_test[parasitized[0]], class_index=0,
-                                title=f"where the model looks ({source})", save_path=args.out / "grad_cam.png")
-    visualize.plot_images(X_test[:10], labels=y_test[:10], predictions=y_pred[:10], class_names=CLASS_NAMES,
-                          title=source, save_path=args.out / "predictions.png")
+        visualize.plot_grad_cam(
+            model,
+            X_test[parasitized[0]],
+            class_index=0,
+            title=f"where the model looks ({source})",
+            save_path=args.out / "grad_cam.png",
+        )
+    visualize.plot_images(
+        X_test[:10],
+        labels=y_test[:10],
+        predictions=y_pred[:10],
+        class_names=CLASS_NAMES,
+        title=source,
+        save_path=args.out / "predictions.png",
+    )
     plt.close("all")
     check.write(args.out)
     return check

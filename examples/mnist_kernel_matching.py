@@ -8,6 +8,7 @@ accuracy (checked: >= 98.2% in a full run).
 
     python examples/mnist_kernel_matching.py [--quick] [--out runs/examples/mnist_kernel_matching]
 """
+
 import _common
 
 import numpy as np
@@ -21,7 +22,7 @@ def conv2d(image, kernel):
     result = np.zeros((w, h))
     for i in range(w):
         for j in range(h):
-            region = image[i:i + w_k, j:j + h_k]
+            region = image[i : i + w_k, j : j + h_k]
             result[i, j] = np.sum(region * kernel)
     return result
 
@@ -40,8 +41,8 @@ def main(argv=None):
 
     check = _common.Checks()
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    x_train = x_train / 255.
-    x_test = x_test / 255.
+    x_train = x_train / 255.0
+    x_test = x_test / 255.0
 
     # -- the kernel is a piece of digit 0 -----------------------------------------------------
     x0 = x_train[0]
@@ -49,8 +50,7 @@ def main(argv=None):
     kernel = x0[r0:r1, c0:c1]
     fig, axes = pl.subplots(1, 3, figsize=(10, 3.4))
     axes[0].imshow(x0, cmap="gray")
-    axes[0].add_patch(patches.Rectangle((c0, r0), c1 - c0, r1 - r0, facecolor="none", edgecolor="red",
-                                        linewidth=3))
+    axes[0].add_patch(patches.Rectangle((c0, r0), c1 - c0, r1 - r0, facecolor="none", edgecolor="red", linewidth=3))
     axes[0].set_title("x_train[0] and the patch")
     axes[1].imshow(kernel, cmap="gray")
     axes[1].set_title("kernel = x0[20:25, 5:10]")
@@ -61,7 +61,7 @@ def main(argv=None):
     check.equal("loop result shape", result.shape, (24, 24))
     # Where the patch was cut, the window is the kernel itself: the response is sum(kernel ** 2).
     # (Raw correlation is not normalized, so brighter windows elsewhere can respond even more.)
-    check.close("response at (20, 5) = sum(kernel ** 2)", result[r0, c0], np.sum(kernel ** 2))
+    check.close("response at (20, 5) = sum(kernel ** 2)", result[r0, c0], np.sum(kernel**2))
 
     fig = pl.figure(figsize=(15, 3.5))
     for i in range(1, 6):
@@ -104,16 +104,18 @@ def main(argv=None):
         x_train, y_train = _common.subset(x_train, y_train, 3000, args.seed)
         x_test, y_test = _common.subset(x_test, y_test, 1000, args.seed)
     epochs = 1 if args.quick else 5
-    model = models.Sequential([
-        layers.Input(shape=(28, 28)),
-        layers.Reshape((28, 28, 1)),
-        layers.Conv2D(32, (3, 3), padding="same"),
-        layers.MaxPooling2D((2, 2)),  # 14x14
-        layers.Conv2D(16, (3, 3), padding="same"),
-        layers.MaxPooling2D((2, 2)),  # 7x7
-        layers.Flatten(),
-        layers.Dense(10, activation="softmax"),
-    ])
+    model = models.Sequential(
+        [
+            layers.Input(shape=(28, 28)),
+            layers.Reshape((28, 28, 1)),
+            layers.Conv2D(32, (3, 3), padding="same"),
+            layers.MaxPooling2D((2, 2)),  # 14x14
+            layers.Conv2D(16, (3, 3), padding="same"),
+            layers.MaxPooling2D((2, 2)),  # 7x7
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(loss=losses.SparseCategoricalCrossentropy(), optimizer=optimizers.Adam(), metrics=["acc"])
     model.summary()
     history = model.fit(x_train, y_train, epochs=epochs, verbose=2)
@@ -130,13 +132,20 @@ def main(argv=None):
     check.equal("confusion matrix counts every test image", cm.sum(), len(y_test))
     check.close("its diagonal is the accuracy", np.trace(cm) / cm.sum(), acc, atol=1e-6)
     visualize.plot_confusion_matrix(y_test, predictions, save_path=args.out / "confusion_matrix.png")
-    visualize.plot_filters(model.layers[1], cols=8, title="first Conv2D: 32 learned 3x3 kernels",
-                           save_path=args.out / "filters.png")
-    visualize.plot_feature_maps(model, model.layers[1], x_test[0], cols=8,
-                                title=f"first Conv2D feature maps of a test '{y_test[0]}'",
-                                save_path=args.out / "feature_maps.png")
-    visualize.plot_images(x_test[:15], labels=y_test[:15], predictions=predictions[:15],
-                          save_path=args.out / "predictions.png")
+    visualize.plot_filters(
+        model.layers[1], cols=8, title="first Conv2D: 32 learned 3x3 kernels", save_path=args.out / "filters.png"
+    )
+    visualize.plot_feature_maps(
+        model,
+        model.layers[1],
+        x_test[0],
+        cols=8,
+        title=f"first Conv2D feature maps of a test '{y_test[0]}'",
+        save_path=args.out / "feature_maps.png",
+    )
+    visualize.plot_images(
+        x_test[:15], labels=y_test[:15], predictions=predictions[:15], save_path=args.out / "predictions.png"
+    )
     pl.close("all")
     check.write(args.out)
     return check

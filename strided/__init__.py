@@ -4,6 +4,7 @@
 ``keras.Sequential``, ``keras.datasets.mnist.load_data()``... Submodules load on first use so that
 ``import strided`` stays fast and needs only torch and NumPy.
 """
+
 import importlib
 import sys
 
@@ -17,10 +18,33 @@ _aliases.install()
 
 # Public submodules, Keras names.
 _SUBMODULES = (
-    "activations", "applications", "callbacks", "config", "constraints", "datasets", "initializers",
-    "layers", "losses", "metrics", "models", "nn", "ops", "optimizers", "preprocessing",
-    "regularizers", "utils", "visualize", "testing", "data", "training", "distribution",
-    "mixed_precision", "backend", "saving", "random", "quantizers",
+    "activations",
+    "applications",
+    "callbacks",
+    "config",
+    "constraints",
+    "datasets",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "nn",
+    "ops",
+    "optimizers",
+    "preprocessing",
+    "regularizers",
+    "utils",
+    "visualize",
+    "testing",
+    "data",
+    "training",
+    "distribution",
+    "mixed_precision",
+    "backend",
+    "saving",
+    "random",
+    "quantizers",
 )
 
 # Top-level names -> defining module (Keras exposes these at `keras.*`).

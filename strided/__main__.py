@@ -1,4 +1,5 @@
 """``python -m strided`` runs the ``strided`` command."""
+
 import sys
 
 from strided.cli import main

@@ -3,6 +3,7 @@
 ``import strided.keras as keras`` and ``import strided.keras.layers as layers`` resolve to ``strided``
 and ``strided.layers``: ``strided.keras.X`` is the module ``strided.X``.
 """
+
 import importlib
 import importlib.abc
 import importlib.util
@@ -26,7 +27,7 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         if fullname != _PREFIX and not fullname.startswith(_PREFIX + "."):
             return None
-        real = "strided" + fullname[len(_PREFIX):]
+        real = "strided" + fullname[len(_PREFIX) :]
         if importlib.util.find_spec(real) is None:
             return None
         return importlib.util.spec_from_loader(fullname, _AliasLoader(real))

@@ -6,13 +6,45 @@ the function. Defaults are Keras 3's, which differ from ``keras.ops`` in one pla
 approximation. ``hard_sigmoid`` is Keras 3's ``relu6(x + 3) / 6`` (tf.keras 2 used
 ``0.2 * x + 0.5``).
 """
+
 from strided.ops import nn_functions as _f
 
 __all__ = [
-    "get", "serialize", "deserialize", "relu", "leaky_relu", "relu6", "softmax", "log_softmax", "elu", "selu",
-    "celu", "softplus", "softsign", "squareplus", "sparse_plus", "soft_shrink", "hard_shrink", "silu", "swish",
-    "gelu", "glu", "tanh", "tanh_shrink", "hard_tanh", "threshold", "sigmoid", "sparse_sigmoid",
-    "hard_sigmoid", "log_sigmoid", "hard_silu", "hard_swish", "exponential", "linear", "mish", "sparsemax",
+    "get",
+    "serialize",
+    "deserialize",
+    "relu",
+    "leaky_relu",
+    "relu6",
+    "softmax",
+    "log_softmax",
+    "elu",
+    "selu",
+    "celu",
+    "softplus",
+    "softsign",
+    "squareplus",
+    "sparse_plus",
+    "soft_shrink",
+    "hard_shrink",
+    "silu",
+    "swish",
+    "gelu",
+    "glu",
+    "tanh",
+    "tanh_shrink",
+    "hard_tanh",
+    "threshold",
+    "sigmoid",
+    "sparse_sigmoid",
+    "hard_sigmoid",
+    "log_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "exponential",
+    "linear",
+    "mish",
+    "sparsemax",
 ]
 
 
@@ -189,10 +221,41 @@ swish = silu
 hard_swish = hard_silu
 
 # Keras's registry: the canonical functions by name, plus the two aliases.
-_ALL = {fn.__name__: fn for fn in (
-    relu, leaky_relu, relu6, softmax, celu, elu, selu, softplus, softsign, squareplus, soft_shrink,
-    sparse_plus, silu, gelu, glu, tanh, tanh_shrink, threshold, sigmoid, sparse_sigmoid, exponential,
-    hard_sigmoid, hard_silu, hard_tanh, hard_shrink, linear, mish, log_softmax, log_sigmoid, sparsemax)}
+_ALL = {
+    fn.__name__: fn
+    for fn in (
+        relu,
+        leaky_relu,
+        relu6,
+        softmax,
+        celu,
+        elu,
+        selu,
+        softplus,
+        softsign,
+        squareplus,
+        soft_shrink,
+        sparse_plus,
+        silu,
+        gelu,
+        glu,
+        tanh,
+        tanh_shrink,
+        threshold,
+        sigmoid,
+        sparse_sigmoid,
+        exponential,
+        hard_sigmoid,
+        hard_silu,
+        hard_tanh,
+        hard_shrink,
+        linear,
+        mish,
+        log_softmax,
+        log_sigmoid,
+        sparsemax,
+    )
+}
 _ALIASES = {"swish": silu, "hard_swish": hard_silu}
 _CUSTOM = {}
 
@@ -203,8 +266,9 @@ def _lookup(name):
 
 def _unknown(identifier):
     names = sorted(set(_ALL) | set(_ALIASES) | set(_CUSTOM))
-    return ValueError(f"Could not interpret activation function identifier: {identifier!r}. "
-                      f"Expected a callable or one of {names}.")
+    return ValueError(
+        f"Could not interpret activation function identifier: {identifier!r}. Expected a callable or one of {names}."
+    )
 
 
 def get(identifier):
@@ -249,14 +313,24 @@ def serialize(activation):
         if activation is fn:
             return fn.__name__
     if hasattr(activation, "get_config"):
-        return {"module": type(activation).__module__, "class_name": type(activation).__name__,
-                "config": activation.get_config(), "registered_name": type(activation).__name__}
+        return {
+            "module": type(activation).__module__,
+            "class_name": type(activation).__name__,
+            "config": activation.get_config(),
+            "registered_name": type(activation).__name__,
+        }
     name = getattr(activation, "__name__", None)
     if name is None or name == "<lambda>":
-        raise ValueError(f"Unknown activation function '{activation!r}' cannot be serialized: give it a name "
-                         "(a `def` function) or use one of the built-in names.")
-    return {"module": getattr(activation, "__module__", None), "class_name": "function", "config": name,
-            "registered_name": name}
+        raise ValueError(
+            f"Unknown activation function '{activation!r}' cannot be serialized: give it a name "
+            "(a `def` function) or use one of the built-in names."
+        )
+    return {
+        "module": getattr(activation, "__module__", None),
+        "class_name": "function",
+        "config": name,
+        "registered_name": name,
+    }
 
 
 def deserialize(config, custom_objects=None):
@@ -297,5 +371,25 @@ def register(name, fn):
 
 # Activations that act on each element alone: a layer may apply them to its output in any axis order (a run of
 # layers on channels-first views, see models/sequential.py). Axis-dependent ones (softmax, glu...) are not here.
-ELEMENTWISE = frozenset({linear, relu, leaky_relu, relu6, elu, selu, celu, softplus, softsign, silu, gelu, tanh,
-                         sigmoid, hard_sigmoid, hard_silu, mish, exponential, log_sigmoid})
+ELEMENTWISE = frozenset(
+    {
+        linear,
+        relu,
+        leaky_relu,
+        relu6,
+        elu,
+        selu,
+        celu,
+        softplus,
+        softsign,
+        silu,
+        gelu,
+        tanh,
+        sigmoid,
+        hard_sigmoid,
+        hard_silu,
+        mish,
+        exponential,
+        log_sigmoid,
+    }
+)

@@ -8,6 +8,7 @@
 
 It uses only the public API, as a user script would.
 """
+
 import argparse
 import csv
 import json
@@ -25,8 +26,19 @@ from strided import visualize
 from strided.utils import img_to_array, load_img
 from strided.preprocessing.image import ImageDataGenerator
 
-MODELS = ("seed-convnet", "mnist-mlp", "lenet5", "alexnet", "vgg16", "resnet50", "mobilenet", "mobilenet_v2",
-          "densenet121", "inception_v3", "efficientnet_b0")
+MODELS = (
+    "seed-convnet",
+    "mnist-mlp",
+    "lenet5",
+    "alexnet",
+    "vgg16",
+    "resnet50",
+    "mobilenet",
+    "mobilenet_v2",
+    "densenet121",
+    "inception_v3",
+    "efficientnet_b0",
+)
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "malaria")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -39,24 +51,41 @@ def build_model(name, input_shape, num_classes):
     """A model by CLI name for inputs of ``input_shape`` (one sample) and ``num_classes`` outputs."""
     if name == "seed-convnet":
         # Chollet's listing 5.1-5.2 (seed 004): 93,322 parameters on MNIST.
-        return models.Sequential([
-            layers.Input(shape=input_shape),
-            layers.Conv2D(32, (3, 3), activation="relu"),
-            layers.MaxPooling2D((2, 2)),
-            layers.Conv2D(64, (3, 3), activation="relu"),
-            layers.MaxPooling2D((2, 2)),
-            layers.Conv2D(64, (3, 3), activation="relu"),
-            layers.Flatten(),
-            layers.Dense(64, activation="relu"),
-            layers.Dense(num_classes, activation="softmax"),
-        ], name="seed_convnet")
+        return models.Sequential(
+            [
+                layers.Input(shape=input_shape),
+                layers.Conv2D(32, (3, 3), activation="relu"),
+                layers.MaxPooling2D((2, 2)),
+                layers.Conv2D(64, (3, 3), activation="relu"),
+                layers.MaxPooling2D((2, 2)),
+                layers.Conv2D(64, (3, 3), activation="relu"),
+                layers.Flatten(),
+                layers.Dense(64, activation="relu"),
+                layers.Dense(num_classes, activation="softmax"),
+            ],
+            name="seed_convnet",
+        )
     if name == "mnist-mlp":
-        return models.Sequential([layers.Input(shape=input_shape), layers.Flatten(),
-                                  layers.Dense(128, activation="relu"),
-                                  layers.Dense(num_classes, activation="softmax")], name="mnist_mlp")
-    builders = {"lenet5": "LeNet5", "alexnet": "AlexNet", "vgg16": "VGG16", "resnet50": "ResNet50",
-                "mobilenet": "MobileNet", "mobilenet_v2": "MobileNetV2", "densenet121": "DenseNet121",
-                "inception_v3": "InceptionV3", "efficientnet_b0": "EfficientNetB0"}
+        return models.Sequential(
+            [
+                layers.Input(shape=input_shape),
+                layers.Flatten(),
+                layers.Dense(128, activation="relu"),
+                layers.Dense(num_classes, activation="softmax"),
+            ],
+            name="mnist_mlp",
+        )
+    builders = {
+        "lenet5": "LeNet5",
+        "alexnet": "AlexNet",
+        "vgg16": "VGG16",
+        "resnet50": "ResNet50",
+        "mobilenet": "MobileNet",
+        "mobilenet_v2": "MobileNetV2",
+        "densenet121": "DenseNet121",
+        "inception_v3": "InceptionV3",
+        "efficientnet_b0": "EfficientNetB0",
+    }
     builder = getattr(applications, builders[name])
     return builder(weights=None, input_shape=tuple(input_shape), classes=num_classes)
 
@@ -74,7 +103,7 @@ def load_dataset(name, limit=None):
         raise CliError(str(exc).splitlines()[0]) from None
     if limit:
         x_train, y_train = x_train[:limit], y_train[:limit]
-        x_test, y_test = x_test[:max(limit // 6, 1)], y_test[:max(limit // 6, 1)]
+        x_test, y_test = x_test[: max(limit // 6, 1)], y_test[: max(limit // 6, 1)]
     if x_train.ndim == 3:
         x_train, x_test = x_train[..., None], x_test[..., None]
     x_train = x_train.astype("float32") / 255.0 if x_train.dtype == np.uint8 else x_train.astype("float32")
@@ -87,8 +116,9 @@ def load_dataset(name, limit=None):
 def _load_directory(path, limit=None, image_size=(64, 64)):
     """An image folder with one sub-folder per class, split 80/20 with Keras's rule."""
     try:
-        train, test = image_dataset_from_directory(path, validation_split=0.2, subset="both", seed=0,
-                                                   image_size=image_size, batch_size=256)
+        train, test = image_dataset_from_directory(
+            path, validation_split=0.2, subset="both", seed=0, image_size=image_size, batch_size=256
+        )
     except ValueError as exc:
         raise CliError(str(exc).splitlines()[0]) from None
 
@@ -115,6 +145,7 @@ def _write_csv(path, history):
 def _relaunch_distributed(nproc, argv):
     """``strided train --nproc N`` = ``torchrun --standalone --nproc_per_node N -m strided train ...``."""
     import subprocess
+
     rest, skip = [], False
     for i, item in enumerate(argv):
         if skip:
@@ -126,8 +157,15 @@ def _relaunch_distributed(nproc, argv):
         if item.startswith("--nproc="):
             continue
         rest.append(item)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-           "-m", "strided"] + rest
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={nproc}",
+        "-m",
+        "strided",
+    ] + rest
     return subprocess.call(cmd)
 
 
@@ -141,21 +179,35 @@ def cmd_train(args):
     strided.utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test), classes = load_dataset(args.dataset, args.limit)
     model = build_model(args.model, x_train.shape[1:], len(classes))
-    model.compile(optimizer=args.optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                  jit_compile=bool(args.jit))
+    model.compile(
+        optimizer=args.optimizer,
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=bool(args.jit),
+    )
     chief = not distribution.is_distributed() or distribution.is_chief()
     if chief:
         model.summary()
     fit_x = x_train
     if args.augment:
-        generator = ImageDataGenerator(rotation_range=10, width_shift_range=0.1, height_shift_range=0.1,
-                                       zoom_range=0.1)
+        generator = ImageDataGenerator(rotation_range=10, width_shift_range=0.1, height_shift_range=0.1, zoom_range=0.1)
         fit_x = generator.flow(x_train, y_train, batch_size=args.batch_size, seed=args.seed)
-        history = model.fit(fit_x, epochs=args.epochs, steps_per_epoch=len(x_train) // args.batch_size,
-                            validation_data=(x_test, y_test), verbose=args.verbose)
+        history = model.fit(
+            fit_x,
+            epochs=args.epochs,
+            steps_per_epoch=len(x_train) // args.batch_size,
+            validation_data=(x_test, y_test),
+            verbose=args.verbose,
+        )
     else:
-        history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                            validation_split=args.validation_split, verbose=args.verbose)
+        history = model.fit(
+            x_train,
+            y_train,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            validation_split=args.validation_split,
+            verbose=args.verbose,
+        )
     start = time.perf_counter()
     test_loss, test_acc = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     eval_s = time.perf_counter() - start
@@ -168,9 +220,16 @@ def cmd_train(args):
     model.save(os.path.join(args.out, "model.keras"))
     _write_csv(os.path.join(args.out, "history.csv"), history.history)
     figures = _write_figures(args.out, history, y_test, y_pred, classes)
-    meta = {"model": args.model, "dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size,
-            "test_accuracy": float(test_acc), "test_loss": float(test_loss), "classes": classes,
-            "input_shape": list(x_train.shape[1:])}
+    meta = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "test_accuracy": float(test_acc),
+        "test_loss": float(test_loss),
+        "classes": classes,
+        "input_shape": list(x_train.shape[1:]),
+    }
     with open(os.path.join(args.out, "run.json.tmp"), "w") as f:
         json.dump(meta, f, indent=2)
     os.replace(os.path.join(args.out, "run.json.tmp"), os.path.join(args.out, "run.json"))
@@ -190,8 +249,9 @@ def _write_figures(out, history, y_true, y_pred, classes):
     os.replace(path + ".tmp", path)
     try:
         visualize.plot_history(history, save_path=os.path.join(out, "curves.png"))
-        visualize.plot_confusion_matrix(y_true, y_pred, labels=indices, display_labels=classes,
-                                        save_path=os.path.join(out, "confusion.png"))
+        visualize.plot_confusion_matrix(
+            y_true, y_pred, labels=indices, display_labels=classes, save_path=os.path.join(out, "confusion.png")
+        )
         return ["curves.png", "confusion.png"]
     except ImportError as exc:  # matplotlib is an optional extra
         print(f"(figures skipped: {exc})")
@@ -199,11 +259,16 @@ def _write_figures(out, history, y_true, y_pred, classes):
 
 
 def _write_report(args, meta, history, figures, eval_s):
-    lines = [f"# strided run: {args.model} on {args.dataset}", "",
-             f"- epochs: {args.epochs}, batch size: {args.batch_size}",
-             f"- test accuracy: {meta['test_accuracy']:.4f}, test loss: {meta['test_loss']:.4f}",
-             f"- evaluation time: {eval_s:.2f} s", "", "| epoch | " + " | ".join(history) + " |",
-             "|---" * (len(history) + 1) + "|"]
+    lines = [
+        f"# strided run: {args.model} on {args.dataset}",
+        "",
+        f"- epochs: {args.epochs}, batch size: {args.batch_size}",
+        f"- test accuracy: {meta['test_accuracy']:.4f}, test loss: {meta['test_loss']:.4f}",
+        f"- evaluation time: {eval_s:.2f} s",
+        "",
+        "| epoch | " + " | ".join(history) + " |",
+        "|---" * (len(history) + 1) + "|",
+    ]
     for epoch in range(len(next(iter(history.values()), []))):
         lines.append(f"| {epoch + 1} | " + " | ".join(f"{history[k][epoch]:.4f}" for k in history) + " |")
     lines += [""] + [f"![{name}]({name})" for name in figures]
@@ -286,8 +351,9 @@ def make_parser():
     train.add_argument("--validation-split", type=float, default=0.0)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
-    train.add_argument("--nproc", type=int, default=1,
-                       help="data-parallel processes on this machine (launched through torchrun)")
+    train.add_argument(
+        "--nproc", type=int, default=1, help="data-parallel processes on this machine (launched through torchrun)"
+    )
     evaluate = sub.add_parser("evaluate", help="evaluate a run directory on its test set")
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
@@ -309,8 +375,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == "train" and args.nproc > 1 and "WORLD_SIZE" not in os.environ:
         return _relaunch_distributed(args.nproc, argv)
-    commands = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "export": cmd_export,
-                "summary": cmd_summary}
+    commands = {
+        "train": cmd_train,
+        "evaluate": cmd_evaluate,
+        "predict": cmd_predict,
+        "export": cmd_export,
+        "summary": cmd_summary,
+    }
     try:
         if args.command == "train" and (args.epochs < 1 or args.batch_size < 1):
             raise CliError(f"--epochs and --batch-size must be positive (got {args.epochs}, {args.batch_size})")

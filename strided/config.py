@@ -4,6 +4,7 @@ Keras keeps these in ``keras.config``; strided keeps them here and exposes the s
 (``floatx``, ``set_floatx``, ``epsilon``, ``image_data_format``...) plus the device choice that a
 PyTorch engine needs.
 """
+
 import os
 import random
 
@@ -55,7 +56,8 @@ def set_image_data_format(data_format):
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
             "The `data_format` argument must be one of 'channels_first', 'channels_last'. "
-            f"Received: data_format={data_format!r}")
+            f"Received: data_format={data_format!r}"
+        )
     _IMAGE_DATA_FORMAT = data_format
 
 
@@ -72,10 +74,19 @@ def torch_dtype(name=None):
         return name
     name = getattr(name, "name", name)  # numpy dtype objects
     table = {
-        "float16": torch.float16, "half": torch.float16, "bfloat16": torch.bfloat16,
-        "float32": torch.float32, "float": torch.float32, "float64": torch.float64,
-        "double": torch.float64, "int8": torch.int8, "uint8": torch.uint8, "int16": torch.int16,
-        "int32": torch.int32, "int64": torch.int64, "bool": torch.bool,
+        "float16": torch.float16,
+        "half": torch.float16,
+        "bfloat16": torch.bfloat16,
+        "float32": torch.float32,
+        "float": torch.float32,
+        "float64": torch.float64,
+        "double": torch.float64,
+        "int8": torch.int8,
+        "uint8": torch.uint8,
+        "int16": torch.int16,
+        "int32": torch.int32,
+        "int64": torch.int64,
+        "bool": torch.bool,
     }
     if str(name) not in table:
         raise ValueError(f"Unknown dtype. Expected one of {sorted(table)}. Received: dtype={name!r}")
@@ -112,11 +123,13 @@ def set_device(device):
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ValueError(f"Invalid value for argument `device`. Expected 'auto', 'cpu', 'cuda' or 'mps'. "
-                         f"Received: device={device!r}") from None
+        raise ValueError(
+            f"Invalid value for argument `device`. Expected 'auto', 'cpu', 'cuda' or 'mps'. Received: device={device!r}"
+        ) from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"Invalid value for argument `device`: CUDA is not available on this machine. "
-                         f"Received: device={device!r}")
+        raise ValueError(
+            f"Invalid value for argument `device`: CUDA is not available on this machine. Received: device={device!r}"
+        )
     _DEVICE = dev
     return _DEVICE
 
@@ -126,7 +139,7 @@ def set_random_seed(seed):
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise ValueError(f"Expected `seed` argument to be an integer. Received: seed={seed!r}")
     random.seed(int(seed))
-    np.random.seed(int(seed) % (2 ** 32))
+    np.random.seed(int(seed) % (2**32))
     torch.manual_seed(int(seed))
 
 
@@ -160,8 +173,10 @@ def set_dtype_policy(policy):
     global _DTYPE_POLICY
     name = getattr(policy, "name", policy)
     if name not in (None, "float32", "mixed_float16", "mixed_bfloat16"):
-        raise ValueError("Invalid value for argument `policy`. Expected 'float32', 'mixed_float16' or "
-                         f"'mixed_bfloat16'. Received: policy={policy!r}")
+        raise ValueError(
+            "Invalid value for argument `policy`. Expected 'float32', 'mixed_float16' or "
+            f"'mixed_bfloat16'. Received: policy={policy!r}"
+        )
     _DTYPE_POLICY = None if name in (None, "float32") else name
 
 

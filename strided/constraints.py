@@ -4,6 +4,7 @@
 in Keras: for a Dense kernel ``(in, out)``, ``MaxNorm(axis=0)`` bounds each unit's incoming weight vector;
 for a Conv2D kernel use ``axis=[0, 1, 2]``.
 """
+
 import torch
 
 from strided import config

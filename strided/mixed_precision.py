@@ -3,6 +3,7 @@
 'mixed_float16' and 'mixed_bfloat16' keep float32 weights and compute under torch autocast in the
 trainer (with loss scaling for float16); 'float32' turns it off.
 """
+
 from strided import config
 from strided.backend.dtype_policy import DTypePolicy
 from strided.optimizers.loss_scale import LossScaleOptimizer  # noqa: F401  (keras.mixed_precision.LossScaleOptimizer)

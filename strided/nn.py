@@ -13,6 +13,7 @@ Eager-friendly results: when no input is a tensor that requires grad (e.g. NumPy
 runs under ``torch.no_grad()`` and returns a CPU tensor, so ``.numpy()``, ``np.swapaxes(out, 0, 3)``
 and ``plt.imshow(out[0, :, :, 0])`` all work. Tensors that require grad keep autograd and device.
 """
+
 import numpy as np
 import torch
 
@@ -23,18 +24,53 @@ from strided.ops.core import convert_to_tensor
 from strided.utils import conv_utils
 
 __all__ = [
-    "constant", "convolution", "conv1d", "conv2d", "conv3d", "conv2d_transpose", "conv_transpose",
-    "depthwise_conv2d", "max_pool", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool", "avg_pool1d",
-    "avg_pool2d", "avg_pool3d", "bias_add", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu",
-    "sigmoid", "tanh", "softplus", "softsign", "silu", "swish", "softmax", "log_softmax",
+    "constant",
+    "convolution",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv2d_transpose",
+    "conv_transpose",
+    "depthwise_conv2d",
+    "max_pool",
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool3d",
+    "avg_pool",
+    "avg_pool1d",
+    "avg_pool2d",
+    "avg_pool3d",
+    "bias_add",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "softsign",
+    "silu",
+    "swish",
+    "softmax",
+    "log_softmax",
 ]
 
-_FORMATS = {"NWC": "channels_last", "NHWC": "channels_last", "NDHWC": "channels_last",
-            "NCW": "channels_first", "NCHW": "channels_first", "NCDHW": "channels_first",
-            "CHANNELS_LAST": "channels_last", "CHANNELS_FIRST": "channels_first"}
+_FORMATS = {
+    "NWC": "channels_last",
+    "NHWC": "channels_last",
+    "NDHWC": "channels_last",
+    "NCW": "channels_first",
+    "NCHW": "channels_first",
+    "NCDHW": "channels_first",
+    "CHANNELS_LAST": "channels_last",
+    "CHANNELS_FIRST": "channels_first",
+}
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def _tensors(*values):
     """Tensors with a common dtype/device, and whether autograd is needed."""
@@ -63,8 +99,9 @@ def _data_format(data_format, rank):
     key = str(data_format).upper()
     if key not in _FORMATS:
         names = {1: "'NWC' or 'NCW'", 2: "'NHWC' or 'NCHW'", 3: "'NDHWC' or 'NCDHW'"}[rank]
-        raise ValueError(f"Invalid value for argument `data_format`. Expected {names}. "
-                         f"Received data_format={data_format!r}.")
+        raise ValueError(
+            f"Invalid value for argument `data_format`. Expected {names}. Received data_format={data_format!r}."
+        )
     return _FORMATS[key]
 
 
@@ -83,12 +120,15 @@ def _per_axis(value, rank, name, data_format, default=1):
         elif len(value) == rank + 2:
             outer = (value[0], value[1]) if data_format == "channels_first" else (value[0], value[-1])
             if any(v != 1 for v in outer):
-                raise ValueError(f"The `{name}` argument must be 1 along the batch and channel dimensions. "
-                                 f"Received {name}={value}.")
+                raise ValueError(
+                    f"The `{name}` argument must be 1 along the batch and channel dimensions. Received {name}={value}."
+                )
             values = tuple(value[2:] if data_format == "channels_first" else value[1:-1])
         else:
-            raise ValueError(f"The `{name}` argument must be an int or a list of length 1, {rank} or {rank + 2}. "
-                             f"Received {name}={value}.")
+            raise ValueError(
+                f"The `{name}` argument must be an int or a list of length 1, {rank} or {rank + 2}. "
+                f"Received {name}={value}."
+            )
     return conv_utils.normalize_tuple(values, rank, name)
 
 
@@ -99,13 +139,17 @@ def _padding(padding, rank, data_format):
     try:
         pairs = [tuple(int(v) for v in pair) for pair in padding]
     except (TypeError, ValueError):
-        raise ValueError(f"Invalid value for argument `padding`. Expected 'SAME', 'VALID' or a list of "
-                         f"[before, after] pairs. Received padding={padding!r}.") from None
+        raise ValueError(
+            f"Invalid value for argument `padding`. Expected 'SAME', 'VALID' or a list of "
+            f"[before, after] pairs. Received padding={padding!r}."
+        ) from None
     if len(pairs) == rank + 2:
         pairs = pairs[2:] if data_format == "channels_first" else pairs[1:-1]
     if len(pairs) != rank or any(len(p) != 2 or min(p) < 0 for p in pairs):
-        raise ValueError(f"Invalid value for argument `padding`: expected {rank} (or {rank + 2}) non-negative "
-                         f"[before, after] pairs. Received padding={padding!r}.")
+        raise ValueError(
+            f"Invalid value for argument `padding`: expected {rank} (or {rank + 2}) non-negative "
+            f"[before, after] pairs. Received padding={padding!r}."
+        )
     return pairs
 
 
@@ -120,11 +164,14 @@ def _explicit_pad(x, pairs, data_format):
 
 def _rank_check(x, rank, name="input"):
     if x.ndim != rank + 2:
-        raise ValueError(f"Invalid shape for argument `{name}`: expected a tensor of rank {rank + 2} for a {rank}D "
-                         f"op. Received {name}.shape={tuple(x.shape)}.")
+        raise ValueError(
+            f"Invalid shape for argument `{name}`: expected a tensor of rank {rank + 2} for a {rank}D "
+            f"op. Received {name}.shape={tuple(x.shape)}."
+        )
 
 
 # ---------------------------------------------------------------- convolutions
+
 
 def convolution(input, filters, strides=None, padding="VALID", data_format=None, dilations=None, name=None):
     """N-D convolution (``tf.nn.convolution``), N from ``filters.ndim - 2``.
@@ -143,8 +190,10 @@ def convolution(input, filters, strides=None, padding="VALID", data_format=None,
     (x, w), needs_grad = _tensors(input, filters)
     rank = w.ndim - 2
     if rank not in (1, 2, 3):
-        raise ValueError(f"Invalid shape for argument `filters`: expected rank 3, 4 or 5 (*kernel_size, in, out). "
-                         f"Received filters.shape={tuple(w.shape)}.")
+        raise ValueError(
+            f"Invalid shape for argument `filters`: expected rank 3, 4 or 5 (*kernel_size, in, out). "
+            f"Received filters.shape={tuple(w.shape)}."
+        )
     _rank_check(x, rank)
     data_format = _data_format(data_format, rank)
     strides = _per_axis(strides, rank, "strides", data_format)
@@ -152,13 +201,23 @@ def convolution(input, filters, strides=None, padding="VALID", data_format=None,
     padding = _padding(padding, rank, data_format)
     channels = x.shape[1] if data_format == "channels_first" else x.shape[-1]
     if w.shape[-2] == 0 or channels % w.shape[-2]:
-        raise ValueError(f"The input channels must match filters.shape[-2]. Received input.shape={tuple(x.shape)}, "
-                         f"filters.shape={tuple(w.shape)}.")
+        raise ValueError(
+            f"The input channels must match filters.shape[-2]. Received input.shape={tuple(x.shape)}, "
+            f"filters.shape={tuple(w.shape)}."
+        )
 
     def run():
         xp, pad = (x, padding) if isinstance(padding, str) else (_explicit_pad(x, padding, data_format), "valid")
-        return _kernels.conv(xp, _kernels.to_torch_layout(w, "conv"), None, strides, pad, data_format, dilations,
-                            groups=channels // w.shape[-2])
+        return _kernels.conv(
+            xp,
+            _kernels.to_torch_layout(w, "conv"),
+            None,
+            strides,
+            pad,
+            data_format,
+            dilations,
+            groups=channels // w.shape[-2],
+        )
 
     return _eager(run, needs_grad)
 
@@ -192,12 +251,15 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     if isinstance(padding, list):
         x = _explicit_pad(x, padding, data_format)
         padding = "valid"
-    return _eager(lambda: _kernels.depthwise_conv(x, _kernels.to_torch_layout(w, "depthwise"), None, strides,
-                                                 padding, data_format, dilations), needs_grad)
+    return _eager(
+        lambda: _kernels.depthwise_conv(
+            x, _kernels.to_torch_layout(w, "depthwise"), None, strides, padding, data_format, dilations
+        ),
+        needs_grad,
+    )
 
 
-def conv_transpose(input, filters, output_shape, strides, padding="SAME", data_format=None, dilations=None,
-                   name=None):
+def conv_transpose(input, filters, output_shape, strides, padding="SAME", data_format=None, dilations=None, name=None):
     """Transposed convolution (``tf.nn.conv_transpose``): the gradient of ``convolution``.
 
     Args:
@@ -219,34 +281,44 @@ def conv_transpose(input, filters, output_shape, strides, padding="SAME", data_f
     if len(shape) == rank + 2:
         shape = shape[2:] if data_format == "channels_first" else shape[1:-1]
     if len(shape) != rank:
-        raise ValueError(f"The `output_shape` argument must have {rank} or {rank + 2} entries. "
-                         f"Received output_shape={output_shape!r}.")
+        raise ValueError(
+            f"The `output_shape` argument must have {rank} or {rank + 2} entries. "
+            f"Received output_shape={output_shape!r}."
+        )
     k = w.shape[:rank]
-    before = [conv_utils.same_padding(o, kk, s, d)[0] if padding == "same" else 0
-              for o, kk, s, d in zip(shape, k, strides, dilations)]
-    for o, n, kk, s, d in zip(shape, x.shape[1:-1] if data_format == "channels_last" else x.shape[2:], k,
-                              strides, dilations):
+    before = [
+        conv_utils.same_padding(o, kk, s, d)[0] if padding == "same" else 0
+        for o, kk, s, d in zip(shape, k, strides, dilations)
+    ]
+    for o, n, kk, s, d in zip(
+        shape, x.shape[1:-1] if data_format == "channels_last" else x.shape[2:], k, strides, dilations
+    ):
         if conv_utils.conv_output_length(o, kk, padding, s, d) != n:
-            raise ValueError(f"The `output_shape` {tuple(output_shape)} is inconsistent with the input shape "
-                             f"{tuple(x.shape)}: a forward convolution of that output would not give the input. "
-                             f"Received output_shape={output_shape!r}, strides={strides}, padding={padding!r}.")
+            raise ValueError(
+                f"The `output_shape` {tuple(output_shape)} is inconsistent with the input shape "
+                f"{tuple(x.shape)}: a forward convolution of that output would not give the input. "
+                f"Received output_shape={output_shape!r}, strides={strides}, padding={padding!r}."
+            )
 
     def run():
         xt = x.movedim(-1, 1) if data_format == "channels_last" else x
-        y = _kernels.conv_transpose_cropped(xt, _kernels.to_torch_layout(w, "conv_transpose"), None, strides,
-                                           dilations, shape, before)
+        y = _kernels.conv_transpose_cropped(
+            xt, _kernels.to_torch_layout(w, "conv_transpose"), None, strides, dilations, shape, before
+        )
         return y.movedim(1, -1) if data_format == "channels_last" else y
 
     return _eager(run, needs_grad)
 
 
-def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None,
-                     name=None):
+def conv2d_transpose(
+    input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None, name=None
+):
     """2D transposed convolution (``tf.nn.conv2d_transpose``), filters ``(kh, kw, out, in)``."""
     return conv_transpose(input, filters, output_shape, strides, padding, data_format, dilations)
 
 
 # ---------------------------------------------------------------- pooling
+
 
 def _pool(kind, input, ksize, strides, padding, data_format, rank=None):
     (x,), needs_grad = _tensors(input)
@@ -303,6 +375,7 @@ def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
 
 # ---------------------------------------------------------------- elementwise
 
+
 def bias_add(value, bias, data_format=None, name=None):
     """Adds a 1D ``bias`` along the channel axis (last, or 1 for 'NC...' formats)."""
     (x, b), needs_grad = _tensors(value, bias)
@@ -311,8 +384,10 @@ def bias_add(value, bias, data_format=None, name=None):
     channels_first = data_format is not None and str(data_format).upper().startswith("NC")
     axis = 1 if channels_first else -1
     if x.ndim < 2 or x.shape[axis] != b.shape[0]:
-        raise ValueError(f"The `bias` length must equal the channel dimension of `value`. Received "
-                         f"value.shape={tuple(x.shape)}, bias.shape={tuple(b.shape)}, data_format={data_format!r}.")
+        raise ValueError(
+            f"The `bias` length must equal the channel dimension of `value`. Received "
+            f"value.shape={tuple(x.shape)}, bias.shape={tuple(b.shape)}, data_format={data_format!r}."
+        )
     shape = [1] * x.ndim
     shape[axis] = -1
     return _eager(lambda: x + b.reshape(shape), needs_grad)
@@ -394,6 +469,7 @@ def log_softmax(logits, axis=None, name=None):
 
 
 # ---------------------------------------------------------------- tf.constant
+
 
 def constant(value, dtype=None, shape=None, name=None):
     """A constant tensor (``tf.constant``), on the CPU, ready for ``.numpy()``.

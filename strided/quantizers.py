@@ -3,6 +3,7 @@
 See ``strided.layers.quantization`` for how Dense, EinsumDense and Embedding use them
 (``model.quantize("int8")``, ``model.quantize(config=Int4QuantizationConfig(block_size=-1))``).
 """
+
 from strided.layers.quantization import (  # noqa: F401
     AbsMaxQuantizer,
     Int4QuantizationConfig,

@@ -7,6 +7,7 @@
 - a :class:`SeedGenerator`: a stateful stream, a new draw at each call (use one in a layer or a custom
   ``train_step`` for reproducible yet changing noise).
 """
+
 import numbers
 
 import torch
@@ -23,7 +24,7 @@ class SeedGenerator:
 
     def __init__(self, seed=None, name=None, **kwargs):
         if seed is None:
-            seed = int(torch.randint(0, 2 ** 31 - 1, (), dtype=torch.int64))
+            seed = int(torch.randint(0, 2**31 - 1, (), dtype=torch.int64))
         if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
             raise ValueError(f"Argument `seed` must be an integer. Received: seed={seed!r}")
         self.name = name or "seed_generator"
@@ -33,7 +34,7 @@ class SeedGenerator:
     def next(self):
         """The next seed of the stream (an int); the state advances by one."""
         self._counter += 1
-        return (self._initial * 1_000_003 + self._counter) % (2 ** 63 - 1)
+        return (self._initial * 1_000_003 + self._counter) % (2**63 - 1)
 
     def get_config(self):
         return {"seed": self._initial}
@@ -48,8 +49,10 @@ def _generator(seed, device):
     elif isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
         value = int(seed)
     else:
-        raise ValueError("Argument `seed` must be either an integer or an instance of `SeedGenerator`. "
-                         f"Received: seed={seed!r} (of type {type(seed).__name__})")
+        raise ValueError(
+            "Argument `seed` must be either an integer or an instance of `SeedGenerator`. "
+            f"Received: seed={seed!r} (of type {type(seed).__name__})"
+        )
     return torch.Generator(device=device).manual_seed(value)
 
 
@@ -81,8 +84,14 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     """Samples integers uniformly from ``[minval, maxval)``."""
     device = config.get_device()
-    return torch.randint(int(minval), int(maxval), _shape(shape), generator=_generator(seed, device),
-                         dtype=config.torch_dtype(dtype), device=device)
+    return torch.randint(
+        int(minval),
+        int(maxval),
+        _shape(shape),
+        generator=_generator(seed, device),
+        dtype=config.torch_dtype(dtype),
+        device=device,
+    )
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
@@ -98,8 +107,11 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     if not 0 <= rate < 1:
         raise ValueError(f"Invalid value for argument `rate`: expected a float in [0, 1). Received: rate={rate}")
     x = torch.as_tensor(inputs, device=config.get_device())
-    shape = x.shape if noise_shape is None else tuple(x.shape[i] if s is None else int(s)
-                                                      for i, s in enumerate(noise_shape))
+    shape = (
+        x.shape
+        if noise_shape is None
+        else tuple(x.shape[i] if s is None else int(s) for i, s in enumerate(noise_shape))
+    )
     keep = torch.rand(shape, generator=_generator(seed, x.device), device=x.device) >= rate
     return x * keep / (1.0 - rate)
 
@@ -115,8 +127,7 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     """Draws ``num_samples`` class indices per row of ``logits`` (unnormalised log-probabilities)."""
     logits = torch.as_tensor(logits, device=config.get_device())
     probs = torch.softmax(logits.float(), dim=-1)
-    draws = torch.multinomial(probs, int(num_samples), replacement=True,
-                              generator=_generator(seed, logits.device))
+    draws = torch.multinomial(probs, int(num_samples), replacement=True, generator=_generator(seed, logits.device))
     return draws.to(config.torch_dtype(dtype))
 
 

@@ -3,6 +3,7 @@
 Keras 3 defaults: ``L1(l1=0.01)``, ``L2(l2=0.01)``, ``L1L2(l1=0.0, l2=0.0)``. The penalty is a sum
 over all elements (not a mean), as in Keras.
 """
+
 import math
 import numbers
 
@@ -15,9 +16,16 @@ __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "get", "s
 
 
 def _validate(value, name):
-    if (not isinstance(value, numbers.Real) or isinstance(value, bool) or math.isinf(value)
-            or math.isnan(value) or value < 0):
-        raise ValueError(f"Invalid value for argument {name}: expected a non-negative float. Received: {name}={value!r}")
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool)
+        or math.isinf(value)
+        or math.isnan(value)
+        or value < 0
+    ):
+        raise ValueError(
+            f"Invalid value for argument {name}: expected a non-negative float. Received: {name}={value!r}"
+        )
     return float(value)
 
 
@@ -102,14 +110,17 @@ class OrthogonalRegularizer(Regularizer):
     def __init__(self, factor=0.01, mode="rows"):
         self.factor = _validate(factor, "factor")
         if mode not in ("rows", "columns"):
-            raise ValueError("Invalid value for argument `mode`. Expected one of {'rows', 'columns'}. "
-                             f"Received: mode={mode!r}")
+            raise ValueError(
+                f"Invalid value for argument `mode`. Expected one of {{'rows', 'columns'}}. Received: mode={mode!r}"
+            )
         self.mode = mode
 
     def __call__(self, inputs):
         x = convert_to_tensor(inputs)
         if x.dim() != 2:
-            raise ValueError(f"Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape={tuple(x.shape)}")
+            raise ValueError(
+                f"Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape={tuple(x.shape)}"
+            )
         if self.mode == "rows":
             n = torch.nn.functional.normalize(x, dim=1, eps=1e-12)
             product = n @ n.T

@@ -6,6 +6,7 @@ Example::
     run_layer_test(MyLayer, {"units": 3}, input_shape=(2, 4), expected_output_shape=(2, 3),
                    expected_num_trainable_weights=2)
 """
+
 import numpy as np
 import torch
 from strided.layers.input_layer import Input
@@ -42,9 +43,20 @@ def _normalize(value):
     return value
 
 
-def run_layer_test(layer_cls, init_kwargs, input_shape, input_dtype="float32", expected_output_shape=None,
-                   expected_num_trainable_weights=None, expected_num_non_trainable_weights=None,
-                   expected_num_params=None, run_training_check=True, input_data=None, rtol=1e-6, atol=1e-6):
+def run_layer_test(
+    layer_cls,
+    init_kwargs,
+    input_shape,
+    input_dtype="float32",
+    expected_output_shape=None,
+    expected_num_trainable_weights=None,
+    expected_num_non_trainable_weights=None,
+    expected_num_params=None,
+    run_training_check=True,
+    input_data=None,
+    rtol=1e-6,
+    atol=1e-6,
+):
     """Checks a layer class end to end; raises AssertionError describing the first failure.
 
     Checks: construction leaves the layer unbuilt (lazy build); ``from_config(get_config())`` gives an
@@ -88,8 +100,10 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, input_dtype="float32", e
     config = layer.get_config()
     clone = layer_cls.from_config(config)
     if _normalize(clone.get_config()) != _normalize(config):
-        _fail(f"{layer_cls.__name__}: from_config(get_config()) changed the config.\nbefore: {config}\n"
-              f"after:  {clone.get_config()}")
+        _fail(
+            f"{layer_cls.__name__}: from_config(get_config()) changed the config.\nbefore: {config}\n"
+            f"after:  {clone.get_config()}"
+        )
 
     # Eager call builds the layer.
     out = layer(tensors(), training=False)
@@ -97,8 +111,11 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, input_dtype="float32", e
         _fail(f"{layer_cls.__name__} is not marked built after its first call.")
     out_shapes = [tuple(o.shape) for o in _leaves(out)]
     if expected_output_shape is not None:
-        expected = [tuple(s) for s in expected_output_shape] if isinstance(expected_output_shape, list) \
+        expected = (
+            [tuple(s) for s in expected_output_shape]
+            if isinstance(expected_output_shape, list)
             else [tuple(expected_output_shape)]
+        )
         if out_shapes != expected:
             _fail(f"{layer_cls.__name__}: output shape {out_shapes} != expected {expected}.")
 
@@ -113,17 +130,25 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, input_dtype="float32", e
 
     # Counts.
     if expected_num_trainable_weights is not None and len(layer.trainable_weights) != expected_num_trainable_weights:
-        _fail(f"{layer_cls.__name__}: {len(layer.trainable_weights)} trainable weights, expected "
-              f"{expected_num_trainable_weights}.")
-    if (expected_num_non_trainable_weights is not None
-            and len(layer.non_trainable_weights) != expected_num_non_trainable_weights):
-        _fail(f"{layer_cls.__name__}: {len(layer.non_trainable_weights)} non-trainable weights, expected "
-              f"{expected_num_non_trainable_weights}.")
+        _fail(
+            f"{layer_cls.__name__}: {len(layer.trainable_weights)} trainable weights, expected "
+            f"{expected_num_trainable_weights}."
+        )
+    if (
+        expected_num_non_trainable_weights is not None
+        and len(layer.non_trainable_weights) != expected_num_non_trainable_weights
+    ):
+        _fail(
+            f"{layer_cls.__name__}: {len(layer.non_trainable_weights)} non-trainable weights, expected "
+            f"{expected_num_non_trainable_weights}."
+        )
     if expected_num_params is not None and layer.count_params() != expected_num_params:
         _fail(f"{layer_cls.__name__}: {layer.count_params()} parameters, expected {expected_num_params}.")
     if sym_layer.count_params() != layer.count_params():
-        _fail(f"{layer_cls.__name__}: a symbolic build made {sym_layer.count_params()} parameters, an eager one "
-              f"{layer.count_params()}.")
+        _fail(
+            f"{layer_cls.__name__}: a symbolic build made {sym_layer.count_params()} parameters, an eager one "
+            f"{layer.count_params()}."
+        )
 
     # Copying the weights into the clone gives the same function.
     clone(tensors(), training=False)
@@ -136,8 +161,9 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, input_dtype="float32", e
 
     # get_weights/set_weights round trip, in Keras layout.
     if weights:
-        perturbed = [w + rng.standard_normal(w.shape).astype(w.dtype) * 0.01 if w.dtype.kind == "f" else w
-                     for w in weights]
+        perturbed = [
+            w + rng.standard_normal(w.shape).astype(w.dtype) * 0.01 if w.dtype.kind == "f" else w for w in weights
+        ]
         layer.set_weights(perturbed)
         for got, want in zip(layer.get_weights(), perturbed):
             if got.shape != want.shape or not np.array_equal(got, want):
@@ -163,8 +189,11 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, input_dtype="float32", e
             loss = loss + extra
         loss.backward()
         optimizer.step()
-        unchanged = [p._keras_name if hasattr(p, "_keras_name") else str(i)
-                     for i, (p, b) in enumerate(zip(params, before)) if torch.equal(p.detach(), b)]
+        unchanged = [
+            p._keras_name if hasattr(p, "_keras_name") else str(i)
+            for i, (p, b) in enumerate(zip(params, before))
+            if torch.equal(p.detach(), b)
+        ]
         if unchanged:
             _fail(f"{layer_cls.__name__}: one training step did not change the trainable weights {unchanged}.")
     return layer

@@ -1,4 +1,5 @@
 """Test setup: seeds everything, disables TF32, finds the shared MNIST, marks GPU and Keras tests."""
+
 import os
 import pathlib
 import random

@@ -9,6 +9,7 @@ computes with asserts and returns nothing.
 ``PROGRAMS`` lists ``(name, guide, function)``; tests/test_real_programs.py runs them and
 tools/real_programs_table.py writes the table of docs/keras_compat.md.
 """
+
 import os
 import tempfile
 
@@ -21,6 +22,7 @@ def tf_data(keras):
     if keras.__name__.split(".")[0] == "strided":
         return keras.data
     import tensorflow as tf  # Keras's own datasets are tf.data pipelines
+
     return tf.data
 
 
@@ -31,6 +33,7 @@ def _rng(seed=0):
 def _image_folder(classes=("cat", "dog"), per_class=6, size=20, seed=0):
     """A folder of small PNG images, one subfolder per class (as the keras.io image examples download)."""
     from PIL import Image
+
     root = tempfile.mkdtemp(prefix="strided_programs_")
     rng = _rng(seed)
     for k, name in enumerate(classes):
@@ -81,15 +84,21 @@ def functional_multi_io(keras):
     x = layers.concatenate([title, body, tags_in])
     priority = layers.Dense(1, name="priority")(x)
     department = layers.Dense(3, name="department")(x)
-    model = keras.Model(inputs=[title_in, body_in, tags_in], outputs={"priority": priority,
-                                                                      "department": department})
-    model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
-                  loss={"priority": keras.losses.BinaryCrossentropy(from_logits=True),
-                        "department": keras.losses.CategoricalCrossentropy(from_logits=True)},
-                  loss_weights={"priority": 1.0, "department": 0.2})
+    model = keras.Model(inputs=[title_in, body_in, tags_in], outputs={"priority": priority, "department": department})
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-3),
+        loss={
+            "priority": keras.losses.BinaryCrossentropy(from_logits=True),
+            "department": keras.losses.CategoricalCrossentropy(from_logits=True),
+        },
+        loss_weights={"priority": 1.0, "department": 0.2},
+    )
     rng = _rng()
-    data = {"title": rng.randint(50, size=(16, 6)), "body": rng.randint(50, size=(16, 9)),
-            "tags": rng.randint(2, size=(16, 5)).astype("float32")}
+    data = {
+        "title": rng.randint(50, size=(16, 6)),
+        "body": rng.randint(50, size=(16, 9)),
+        "tags": rng.randint(2, size=(16, 5)).astype("float32"),
+    }
     targets = {"priority": rng.rand(16, 1), "department": np.eye(3)[rng.randint(3, size=16)]}
     history = model.fit(data, targets, epochs=2, batch_size=8, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
@@ -102,8 +111,11 @@ def functional_save_reload(keras):
     x = layers.Dense(16, activation="relu")(inputs)
     outputs = layers.Dense(4)(layers.Dense(8, activation="relu")(x))
     model = keras.Model(inputs=inputs, outputs=outputs, name="mnist_model")
-    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  optimizer=keras.optimizers.RMSprop(), metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    model.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        optimizer=keras.optimizers.RMSprop(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy()],
+    )
     x_train, y_train = _rng().rand(32, 12).astype("float32"), np.arange(32) % 4
     model.fit(x_train, y_train, batch_size=8, epochs=1, validation_split=0.25, verbose=0)
     path = os.path.join(tempfile.mkdtemp(), "my_model.keras")
@@ -129,8 +141,11 @@ def functional_toy_resnet(keras):
     shared = layers.Embedding(100, 4)
     a, b = keras.Input(shape=(None,), dtype="int32"), keras.Input(shape=(None,), dtype="int32")
     assert tuple(shared(a).shape)[-1] == tuple(shared(b).shape)[-1] == 4
-    model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
-                  loss=keras.losses.CategoricalCrossentropy(from_logits=True), metrics=["acc"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-3),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+        metrics=["acc"],
+    )
     x_train = _rng().rand(12, 16, 16, 3).astype("float32")
     y_train = keras.utils.to_categorical(np.arange(12) % 5, 5)
     model.fit(x_train, y_train, batch_size=4, epochs=1, validation_split=0.25, verbose=0)
@@ -149,8 +164,7 @@ def subclassing_layers(keras):
             self.units = units
 
         def build(self, input_shape):
-            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal",
-                                     trainable=True)
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal", trainable=True)
             self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True)
 
         def call(self, inputs):
@@ -297,9 +311,11 @@ def builtin_custom_losses_metrics(keras):
     model.fit(x, y_onehot, batch_size=8, epochs=1, verbose=0)
     model.compile(optimizer="adam", loss=CustomMSE())
     model.fit(x, y_onehot, batch_size=8, epochs=1, verbose=0)
-    model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=[CategoricalTruePositives()])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[CategoricalTruePositives()],
+    )
     history = model.fit(x, y.reshape(-1, 1), batch_size=8, epochs=2, verbose=0)
     ctp = history.history["categorical_true_positives"]
     assert all(0 <= v <= 32 for v in ctp)
@@ -321,8 +337,10 @@ def builtin_add_loss_layers(keras):
     x = layers.Dense(16, activation="relu", name="dense_2")(x)
     outputs = layers.Dense(4, name="predictions")(x)
     model = keras.Model(inputs=inputs, outputs=outputs)
-    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(learning_rate=1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     x_train, y_train = _rng().rand(32, 8).astype("float32"), np.arange(32) % 4
     model.fit(x_train, y_train, batch_size=8, epochs=2, verbose=0)
 
@@ -354,15 +372,17 @@ def builtin_weights_and_outputs(keras):
     inputs = keras.Input(shape=(6,))
     h = layers.Dense(8, activation="relu")(inputs)
     model = keras.Model(inputs, layers.Dense(3)(h))
-    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.SparseCategoricalAccuracy()],
+    )
     x, y = _rng().rand(30, 6).astype("float32"), np.arange(30) % 3
     class_weight = {0: 1.0, 1: 1.0, 2: 2.0}
     model.fit(x, y, class_weight=class_weight, batch_size=10, epochs=1, verbose=0)
     sample_weight = np.ones(len(y))
     sample_weight[y == 2] = 2.0
-    history = model.fit(x, y, sample_weight=sample_weight, batch_size=10, epochs=1, validation_split=0.2,
-                        verbose=0)
+    history = model.fit(x, y, sample_weight=sample_weight, batch_size=10, epochs=1, validation_split=0.2, verbose=0)
     assert "val_sparse_categorical_accuracy" in history.history
     image_input = keras.Input(shape=(8, 8, 3), name="img_input")
     timeseries_input = keras.Input(shape=(None, 4), name="ts_input")
@@ -372,11 +392,15 @@ def builtin_weights_and_outputs(keras):
     score_output = layers.Dense(1, name="score_output")(x)
     class_output = layers.Dense(5, name="class_output")(x)
     model = keras.Model(inputs=[image_input, timeseries_input], outputs=[score_output, class_output])
-    model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
-                  loss=[keras.losses.MeanSquaredError(), keras.losses.CategoricalCrossentropy()],
-                  metrics=[[keras.metrics.MeanAbsolutePercentageError(), keras.metrics.MeanAbsoluteError()],
-                           [keras.metrics.CategoricalAccuracy()]],
-                  loss_weights=[1.0, 1.0])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-3),
+        loss=[keras.losses.MeanSquaredError(), keras.losses.CategoricalCrossentropy()],
+        metrics=[
+            [keras.metrics.MeanAbsolutePercentageError(), keras.metrics.MeanAbsoluteError()],
+            [keras.metrics.CategoricalAccuracy()],
+        ],
+        loss_weights=[1.0, 1.0],
+    )
     rng = _rng()
     img_data, ts_data = rng.random_sample((8, 8, 8, 3)), rng.random_sample((8, 6, 4))
     score_targets, class_targets = rng.random_sample((8, 1)), rng.random_sample((8, 5))
@@ -396,16 +420,16 @@ def builtin_callbacks_and_schedules(keras):
         def on_batch_end(self, batch, logs):
             self.per_batch_losses.append(logs.get("loss"))
 
-    lr_schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=100, decay_rate=0.96,
-                                                              staircase=True)
+    lr_schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=100, decay_rate=0.96, staircase=True)
     model = keras.Sequential([keras.Input((5,)), layers.Dense(8, activation="relu"), layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=lr_schedule), loss="mse", metrics=["mae"])
     folder = tempfile.mkdtemp()
     history_cb = LossHistory()
     callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=1e-2, patience=1, verbose=0),
-        keras.callbacks.ModelCheckpoint(filepath=os.path.join(folder, "mymodel_{epoch}.keras"),
-                                        save_best_only=True, monitor="val_loss", verbose=0),
+        keras.callbacks.ModelCheckpoint(
+            filepath=os.path.join(folder, "mymodel_{epoch}.keras"), save_best_only=True, monitor="val_loss", verbose=0
+        ),
         history_cb,
     ]
     x, y = _rng().rand(40, 5).astype("float32"), _rng(1).rand(40, 1).astype("float32")
@@ -421,9 +445,11 @@ def builtin_tf_data(keras):
     batch, a validation dataset, steps_per_epoch)."""
     data = tf_data(keras)
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)])
-    model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.SparseCategoricalAccuracy()],
+    )
     x, y = _rng().rand(48, 6).astype("float32"), np.arange(48) % 3
     train_dataset = data.Dataset.from_tensor_slices((x, y)).shuffle(buffer_size=48).batch(8)
     val_dataset = data.Dataset.from_tensor_slices((x[:16], y[:16])).batch(8)
@@ -436,6 +462,7 @@ def builtin_tf_data(keras):
 
 def builtin_pydataset(keras):
     """guides/training_with_built_in_methods.py: a keras.utils.PyDataset subclass and a torch DataLoader."""
+
     class ExamplePyDataset(keras.utils.PyDataset):
         def __init__(self, x, y, batch_size, **kwargs):
             super().__init__(**kwargs)
@@ -445,18 +472,22 @@ def builtin_pydataset(keras):
             return int(np.ceil(len(self.x) / float(self.batch_size)))
 
         def __getitem__(self, idx):
-            batch_x = self.x[idx * self.batch_size:(idx + 1) * self.batch_size]
-            batch_y = self.y[idx * self.batch_size:(idx + 1) * self.batch_size]
+            batch_x = self.x[idx * self.batch_size : (idx + 1) * self.batch_size]
+            batch_y = self.y[idx * self.batch_size : (idx + 1) * self.batch_size]
             return batch_x, batch_y
 
     x, y = _rng().rand(40, 4).astype("float32"), np.arange(40) % 2
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["sparse_categorical_accuracy"])
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["sparse_categorical_accuracy"],
+    )
     train = ExamplePyDataset(x, y, batch_size=16)
     model.fit(train, epochs=1, validation_data=ExamplePyDataset(x[:8], y[:8], batch_size=8), verbose=0)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.tensor(x), torch.tensor(y)),
-                                         batch_size=16, shuffle=True)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.tensor(x), torch.tensor(y)), batch_size=16, shuffle=True
+    )
     model.fit(loader, epochs=1, verbose=0)
     assert model.predict(train, verbose=0).shape == (40, 2)
 
@@ -543,22 +574,34 @@ def own_callbacks(keras):
             self.model.optimizer.learning_rate = self.schedule(epoch, lr)
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
-    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=0.1), loss="mean_squared_error",
-                  metrics=["mean_absolute_error"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(learning_rate=0.1),
+        loss="mean_squared_error",
+        metrics=["mean_absolute_error"],
+    )
     x, y = _rng().rand(32, 4).astype("float32"), _rng(1).rand(32, 1).astype("float32")
     model.fit(x, y, batch_size=16, epochs=1, verbose=0, validation_split=0.5, callbacks=[CustomCallback()])
     model.evaluate(x, y, batch_size=16, verbose=0, callbacks=[CustomCallback()])
     model.predict(x, batch_size=16, verbose=0, callbacks=[CustomCallback()])
     assert len(seen) == 14 and seen["on_train_begin"] == [] and "loss" in seen["on_epoch_end"]
-    model.fit(x, y, batch_size=16, epochs=6, verbose=0,
-              callbacks=[EarlyStoppingAtMinLoss(patience=1),
-                         CustomLearningRateScheduler(lambda epoch, lr: lr * 0.5 if epoch > 0 else lr)])
+    model.fit(
+        x,
+        y,
+        batch_size=16,
+        epochs=6,
+        verbose=0,
+        callbacks=[
+            EarlyStoppingAtMinLoss(patience=1),
+            CustomLearningRateScheduler(lambda epoch, lr: lr * 0.5 if epoch > 0 else lr),
+        ],
+    )
     assert float(np.array(model.optimizer.learning_rate)) < 0.1
 
 
 def custom_train_step(keras):
     """guides/custom_train_step_in_torch.py: train_step with compute_loss, zero_grad/backward, v.value.grad,
     optimizer.apply, metrics; a lower-level variant with its own metric trackers; a custom test_step."""
+
     class CustomModel(keras.Model):
         def train_step(self, data):
             x, y = data
@@ -634,14 +677,28 @@ def custom_train_step_gan(keras):
     two backward passes per train_step and Mean trackers in the `metrics` property."""
     layers = keras.layers
     latent_dim = 4
-    discriminator = keras.Sequential([keras.Input(shape=(8, 8, 1)), layers.Conv2D(4, 3, strides=2, padding="same"),
-                                      layers.LeakyReLU(negative_slope=0.2), layers.GlobalMaxPooling2D(),
-                                      layers.Dense(1)], name="discriminator")
-    generator = keras.Sequential([keras.Input(shape=(latent_dim,)), layers.Dense(4 * 4 * 4),
-                                  layers.LeakyReLU(negative_slope=0.2), layers.Reshape((4, 4, 4)),
-                                  layers.Conv2DTranspose(4, 4, strides=2, padding="same"),
-                                  layers.LeakyReLU(negative_slope=0.2),
-                                  layers.Conv2D(1, 3, padding="same", activation="sigmoid")], name="generator")
+    discriminator = keras.Sequential(
+        [
+            keras.Input(shape=(8, 8, 1)),
+            layers.Conv2D(4, 3, strides=2, padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.GlobalMaxPooling2D(),
+            layers.Dense(1),
+        ],
+        name="discriminator",
+    )
+    generator = keras.Sequential(
+        [
+            keras.Input(shape=(latent_dim,)),
+            layers.Dense(4 * 4 * 4),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Reshape((4, 4, 4)),
+            layers.Conv2DTranspose(4, 4, strides=2, padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Conv2D(1, 3, padding="same", activation="sigmoid"),
+        ],
+        name="generator",
+    )
 
     class GAN(keras.Model):
         def __init__(self, discriminator, generator, latent_dim):
@@ -690,12 +747,15 @@ def custom_train_step_gan(keras):
             return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
 
     gan = GAN(discriminator=discriminator, generator=generator, latent_dim=latent_dim)
-    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate=3e-4),
-                g_optimizer=keras.optimizers.Adam(learning_rate=3e-4),
-                loss_fn=keras.losses.BinaryCrossentropy(from_logits=True))
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(learning_rate=3e-4),
+        g_optimizer=keras.optimizers.Adam(learning_rate=3e-4),
+        loss_fn=keras.losses.BinaryCrossentropy(from_logits=True),
+    )
     images = _rng().rand(32, 8, 8, 1).astype("float32")
-    dataloader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.tensor(images)), batch_size=8,
-                                             shuffle=True)
+    dataloader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.tensor(images)), batch_size=8, shuffle=True
+    )
     history = gan.fit(dataloader, epochs=1, verbose=0)
     assert set(history.history) == {"d_loss", "g_loss"} and np.isfinite(history.history["d_loss"]).all()
 
@@ -703,8 +763,7 @@ def custom_train_step_gan(keras):
 def custom_training_loop(keras):
     """guides/writing_a_custom_training_loop_in_torch.py: a loop with loss.backward(), optimizer.apply,
     metric update_state/result/reset_state, and a validation loop."""
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(3)])
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(3)])
     optimizer = keras.optimizers.Adam(learning_rate=1e-2)
     loss_fn = keras.losses.CategoricalCrossentropy(from_logits=True)
     train_acc_metric = keras.metrics.CategoricalAccuracy()
@@ -752,8 +811,16 @@ def transfer_learning(keras):
     outer.trainable = False
     assert inner.trainable_weights == []
 
-    base_model = keras.Sequential([keras.Input((12, 12, 3)), layers.Conv2D(4, 3), layers.BatchNormalization(),
-                                   layers.ReLU(), layers.GlobalAveragePooling2D()], name="base")
+    base_model = keras.Sequential(
+        [
+            keras.Input((12, 12, 3)),
+            layers.Conv2D(4, 3),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.GlobalAveragePooling2D(),
+        ],
+        name="base",
+    )
     base_model.trainable = False
     inputs = keras.Input(shape=(12, 12, 3))
     scale_layer = keras.layers.Rescaling(scale=1 / 127.5, offset=-1)
@@ -761,8 +828,11 @@ def transfer_learning(keras):
     x = keras.layers.Dropout(0.2)(x)
     outputs = keras.layers.Dense(1)(x)
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.BinaryAccuracy()])
+    model.compile(
+        optimizer=keras.optimizers.Adam(),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy()],
+    )
     x_train = (_rng().rand(16, 12, 12, 3) * 255).astype("float32")
     y_train = (np.arange(16) % 2).astype("float32")
     frozen = [w.copy() for w in base_model.get_weights()]
@@ -770,8 +840,11 @@ def transfer_learning(keras):
     for before, after in zip(frozen, base_model.get_weights()):
         np.testing.assert_array_equal(before, after)  # moving statistics included: inference mode
     base_model.trainable = True
-    model.compile(optimizer=keras.optimizers.Adam(1e-5), loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.BinaryAccuracy()])
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-5),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy()],
+    )
     model.fit(x_train, y_train, epochs=1, batch_size=8, verbose=0)
     assert not np.array_equal(frozen[0], base_model.get_weights()[0])
 
@@ -779,8 +852,7 @@ def transfer_learning(keras):
 def transfer_learning_application(keras):
     """guides/transfer_learning.py with a keras.applications backbone: weights=None, include_top=False,
     the base frozen, a new head, then the top layers unfrozen for fine-tuning."""
-    base_model = keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), include_top=False,
-                                                alpha=0.35)
+    base_model = keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), include_top=False, alpha=0.35)
     base_model.trainable = False
     inputs = keras.Input(shape=(32, 32, 3))
     x = base_model(inputs, training=False)
@@ -795,8 +867,9 @@ def transfer_learning_application(keras):
     for layer in base_model.layers[:-10]:
         layer.trainable = False
     assert 2 < len(model.trainable_weights) < len(model.weights)
-    model.compile(optimizer=keras.optimizers.Adam(1e-5),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-5), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     model.fit(x_train, y_train, epochs=1, verbose=0)
 
 
@@ -858,13 +931,18 @@ def mnist_convnet(keras):
     y_train = np.arange(40) % 10
     x_train = np.expand_dims(x_train, -1)
     y_train = keras.utils.to_categorical(y_train, num_classes)
-    model = keras.Sequential([keras.Input(shape=input_shape),
-                              layers.Conv2D(8, kernel_size=(3, 3), activation="relu"),
-                              layers.MaxPooling2D(pool_size=(2, 2)),
-                              layers.Conv2D(8, kernel_size=(3, 3), activation="relu"),
-                              layers.MaxPooling2D(pool_size=(2, 2)),
-                              layers.Flatten(), layers.Dropout(0.5),
-                              layers.Dense(num_classes, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Conv2D(8, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(8, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     model.fit(x_train, y_train, batch_size=16, epochs=2, validation_split=0.1, verbose=0)
     score = model.evaluate(x_train, y_train, verbose=0)
@@ -877,8 +955,9 @@ def image_classification_from_scratch(keras):
     data = tf_data(keras)
     layers = keras.layers
     root = _image_folder()
-    train_ds, val_ds = keras.utils.image_dataset_from_directory(root, validation_split=0.25, subset="both",
-                                                                seed=1337, image_size=(16, 16), batch_size=4)
+    train_ds, val_ds = keras.utils.image_dataset_from_directory(
+        root, validation_split=0.25, subset="both", seed=1337, image_size=(16, 16), batch_size=4
+    )
     assert train_ds.class_names == ["cat", "dog"]
     data_augmentation_layers = [layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)]
 
@@ -910,8 +989,11 @@ def image_classification_from_scratch(keras):
     x = layers.GlobalAveragePooling2D()(x)
     outputs = layers.Dense(1, activation=None)(layers.Dropout(0.25)(x))
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(3e-4), loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.BinaryAccuracy(name="acc")])
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-4),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy(name="acc")],
+    )
     history = model.fit(train_ds, epochs=1, validation_data=val_ds, verbose=0)
     assert "val_acc" in history.history
     img = keras.utils.load_img(os.path.join(root, "cat", "0.png"), target_size=(16, 16))
@@ -939,31 +1021,44 @@ def knowledge_distillation(keras):
             teacher_pred = self.teacher(x, training=False)
             student_loss = self.student_loss_fn(y, y_pred)
             distillation_loss = self.distillation_loss_fn(
-                ops.softmax(teacher_pred / self.temperature, axis=1),
-                ops.softmax(y_pred / self.temperature, axis=1)) * (self.temperature ** 2)
+                ops.softmax(teacher_pred / self.temperature, axis=1), ops.softmax(y_pred / self.temperature, axis=1)
+            ) * (self.temperature**2)
             return self.alpha * student_loss + (1 - self.alpha) * distillation_loss
 
         def call(self, x):
             return self.student(x)
 
     def convnet(filters, name):
-        return keras.Sequential([keras.Input(shape=(12, 12, 1)),
-                                 layers.Conv2D(filters, (3, 3), strides=(2, 2), padding="same"),
-                                 layers.LeakyReLU(negative_slope=0.2),
-                                 layers.MaxPooling2D(pool_size=(2, 2), strides=(1, 1), padding="same"),
-                                 layers.Flatten(), layers.Dense(4)], name=name)
+        return keras.Sequential(
+            [
+                keras.Input(shape=(12, 12, 1)),
+                layers.Conv2D(filters, (3, 3), strides=(2, 2), padding="same"),
+                layers.LeakyReLU(negative_slope=0.2),
+                layers.MaxPooling2D(pool_size=(2, 2), strides=(1, 1), padding="same"),
+                layers.Flatten(),
+                layers.Dense(4),
+            ],
+            name=name,
+        )
 
     teacher, student = convnet(8, "teacher"), convnet(4, "student")
     x_train = _rng().rand(32, 12, 12, 1).astype("float32")
     y_train = np.arange(32) % 4
-    teacher.compile(optimizer=keras.optimizers.Adam(),
-                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                    metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    teacher.compile(
+        optimizer=keras.optimizers.Adam(),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.SparseCategoricalAccuracy()],
+    )
     teacher.fit(x_train, y_train, epochs=1, verbose=0)
     distiller = Distiller(student=student, teacher=teacher)
-    distiller.compile(optimizer=keras.optimizers.Adam(), metrics=[keras.metrics.SparseCategoricalAccuracy()],
-                      student_loss_fn=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      distillation_loss_fn=keras.losses.KLDivergence(), alpha=0.1, temperature=10)
+    distiller.compile(
+        optimizer=keras.optimizers.Adam(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy()],
+        student_loss_fn=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        distillation_loss_fn=keras.losses.KLDivergence(),
+        alpha=0.1,
+        temperature=10,
+    )
     history = distiller.fit(x_train, y_train, epochs=2, batch_size=8, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     result = distiller.evaluate(x_train, y_train, verbose=0, return_dict=True)
@@ -982,20 +1077,21 @@ def supervised_contrastive_learning(keras):
 
         def __call__(self, labels, feature_vectors, sample_weight=None):
             feature_vectors_normalized = keras.utils.normalize(feature_vectors, axis=1, order=2)
-            logits = ops.divide(ops.matmul(feature_vectors_normalized,
-                                           ops.transpose(feature_vectors_normalized)), self.temperature)
+            logits = ops.divide(
+                ops.matmul(feature_vectors_normalized, ops.transpose(feature_vectors_normalized)), self.temperature
+            )
             labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
             same = ops.cast(ops.equal(ops.expand_dims(labels, 0), ops.expand_dims(labels, 1)), "float32")
             targets = same / ops.sum(same, axis=1, keepdims=True)
             return ops.mean(keras.losses.categorical_crossentropy(targets, logits, from_logits=True))
 
-    encoder = keras.Sequential([keras.Input((10,)), layers.Dense(16, activation="relu"), layers.Dense(8)],
-                               name="encoder")
+    encoder = keras.Sequential(
+        [keras.Input((10,)), layers.Dense(16, activation="relu"), layers.Dense(8)], name="encoder"
+    )
     inputs = keras.Input(shape=(10,))
     outputs = layers.Dense(4, activation="relu")(encoder(inputs))
     encoder_with_projection_head = keras.Model(inputs=inputs, outputs=outputs, name="encoder_with_head")
-    encoder_with_projection_head.compile(optimizer=keras.optimizers.Adam(1e-3),
-                                         loss=SupervisedContrastiveLoss(0.05))
+    encoder_with_projection_head.compile(optimizer=keras.optimizers.Adam(1e-3), loss=SupervisedContrastiveLoss(0.05))
     x_train, y_train = _rng().rand(32, 10).astype("float32"), np.arange(32) % 3
     history = encoder_with_projection_head.fit(x=x_train, y=y_train, batch_size=16, epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
@@ -1003,8 +1099,11 @@ def supervised_contrastive_learning(keras):
     inputs = keras.Input(shape=(10,))
     features = layers.Dropout(0.5)(encoder(inputs))
     classifier = keras.Model(inputs=inputs, outputs=layers.Dense(3, activation="softmax")(features))
-    classifier.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras.losses.SparseCategoricalCrossentropy(),
-                       metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    classifier.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy()],
+    )
     classifier.fit(x=x_train, y=y_train, batch_size=16, epochs=1, verbose=0)
 
 
@@ -1035,12 +1134,19 @@ def mixup(keras):
         labels = labels_one * y_l + labels_two * (1 - y_l)
         return (images, labels)
 
-    train_ds_mu = train_ds.map(lambda ds_one, ds_two: mix_up(ds_one, ds_two, alpha=0.2),
-                               num_parallel_calls=data.AUTOTUNE)
+    train_ds_mu = train_ds.map(
+        lambda ds_one, ds_two: mix_up(ds_one, ds_two, alpha=0.2), num_parallel_calls=data.AUTOTUNE
+    )
     sample_images, sample_labels = next(iter(train_ds_mu.take(1)))
     assert np.allclose(ops.convert_to_numpy(ops.sum(sample_labels, axis=1)), 1.0, atol=1e-5)
-    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
-                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(4, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(4, activation="softmax"),
+        ]
+    )
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     model.fit(train_ds_mu, epochs=1, verbose=0)
 
@@ -1057,8 +1163,9 @@ def antirectifier(keras):
 
         def build(self, input_shape):
             output_dim = input_shape[-1]
-            self.kernel = self.add_weight(shape=(output_dim * 2, output_dim), initializer=self.initializer,
-                                          name="kernel", trainable=True)
+            self.kernel = self.add_weight(
+                shape=(output_dim * 2, output_dim), initializer=self.initializer, name="kernel", trainable=True
+            )
 
         def call(self, inputs):
             inputs -= ops.mean(inputs, axis=-1, keepdims=True)
@@ -1072,10 +1179,22 @@ def antirectifier(keras):
             config = {"initializer": keras.initializers.serialize(self.initializer)}
             return dict(list(base_config.items()) + list(config.items()))
 
-    model = keras.Sequential([keras.Input(shape=(12,)), layers.Dense(8), Antirectifier(), layers.Dense(8),
-                              Antirectifier(), layers.Dropout(0.5), layers.Dense(4)])
-    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  optimizer=keras.optimizers.RMSprop(), metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(12,)),
+            layers.Dense(8),
+            Antirectifier(),
+            layers.Dense(8),
+            Antirectifier(),
+            layers.Dropout(0.5),
+            layers.Dense(4),
+        ]
+    )
+    model.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        optimizer=keras.optimizers.RMSprop(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy()],
+    )
     x, y = _rng().rand(32, 12).astype("float32"), np.arange(32) % 4
     model.fit(x, y, batch_size=8, epochs=1, validation_split=0.25, verbose=0)
     path = os.path.join(tempfile.mkdtemp(), "antirectifier.keras")
@@ -1109,8 +1228,10 @@ def endpoint_layer_pattern(keras):
     model = keras.Model(inputs=[inputs, targets], outputs=predictions)
     model.compile(optimizer="adam")
     rng = _rng()
-    data = {"inputs": rng.random_sample((12, 5)).astype("float32"),
-            "targets": (rng.random_sample((12, 4)) > 0.5).astype("float32")}
+    data = {
+        "inputs": rng.random_sample((12, 5)).astype("float32"),
+        "targets": (rng.random_sample((12, 4)) > 0.5).astype("float32"),
+    }
     history = model.fit(data, epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     inference_model = keras.Model(inputs, LogisticEndpoint()(logits))
@@ -1121,10 +1242,17 @@ def endpoint_layer_pattern(keras):
 def reproducibility(keras):
     """examples/keras_recipes/reproducibility_recipes.py: keras.utils.set_random_seed makes initialisation,
     dropout and shuffling repeat exactly."""
+
     def train():
         keras.utils.set_random_seed(812)
-        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
-                                  keras.layers.Dropout(0.3), keras.layers.Dense(1)])
+        model = keras.Sequential(
+            [
+                keras.Input((6,)),
+                keras.layers.Dense(8, activation="relu"),
+                keras.layers.Dropout(0.3),
+                keras.layers.Dense(1),
+            ]
+        )
         model.compile(optimizer="adam", loss="mse")
         x, y = _rng().rand(32, 6).astype("float32"), _rng(1).rand(32, 1).astype("float32")
         history = model.fit(x, y, batch_size=8, epochs=2, shuffle=True, verbose=0)
@@ -1150,15 +1278,33 @@ def imbalanced_classification(keras):
     counts = np.bincount(targets[:, 0].astype(int))
     mean = np.mean(features, axis=0)
     features = (features - mean) / np.std(features, axis=0)
-    model = keras.Sequential([keras.Input(shape=features.shape[1:]), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dropout(0.3), keras.layers.Dense(1, activation="sigmoid")])
-    metrics = [keras.metrics.FalseNegatives(name="fn"), keras.metrics.FalsePositives(name="fp"),
-               keras.metrics.TrueNegatives(name="tn"), keras.metrics.TruePositives(name="tp"),
-               keras.metrics.Precision(name="precision"), keras.metrics.Recall(name="recall")]
+    model = keras.Sequential(
+        [
+            keras.Input(shape=features.shape[1:]),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    metrics = [
+        keras.metrics.FalseNegatives(name="fn"),
+        keras.metrics.FalsePositives(name="fp"),
+        keras.metrics.TrueNegatives(name="tn"),
+        keras.metrics.TruePositives(name="tp"),
+        keras.metrics.Precision(name="precision"),
+        keras.metrics.Recall(name="recall"),
+    ]
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy", metrics=metrics)
     class_weight = {0: 1.0 / counts[0], 1: 1.0 / counts[1]}
-    history = model.fit(features, targets, batch_size=64, epochs=2, verbose=0, class_weight=class_weight,
-                        validation_data=(features[:50], targets[:50]))
+    history = model.fit(
+        features,
+        targets,
+        batch_size=64,
+        epochs=2,
+        verbose=0,
+        class_weight=class_weight,
+        validation_data=(features[:50], targets[:50]),
+    )
     last = {k: v[-1] for k, v in history.history.items()}
     assert last["fn"] + last["fp"] + last["tn"] + last["tp"] == 200, last
     assert last["val_fn"] + last["val_fp"] + last["val_tn"] + last["val_tp"] == 50
@@ -1169,12 +1315,17 @@ def timeseries_forecasting(keras):
     sampling_rate), an LSTM regressor, ModelCheckpoint + EarlyStopping, and predictions on a taken batch."""
     series = np.stack([np.sin(np.arange(300) / 7.0), np.cos(np.arange(300) / 11.0)], axis=1).astype("float32")
     past, future, step = 24, 6, 2
-    x_train, y_train = series[:200], series[past + future:200 + past + future, :1]
-    dataset_train = keras.utils.timeseries_dataset_from_array(x_train, y_train, sequence_length=past // step,
-                                                              sampling_rate=step, batch_size=32)
-    dataset_val = keras.utils.timeseries_dataset_from_array(series[200:260], series[200 + past + future:, :1],
-                                                            sequence_length=past // step, sampling_rate=step,
-                                                            batch_size=32)
+    x_train, y_train = series[:200], series[past + future : 200 + past + future, :1]
+    dataset_train = keras.utils.timeseries_dataset_from_array(
+        x_train, y_train, sequence_length=past // step, sampling_rate=step, batch_size=32
+    )
+    dataset_val = keras.utils.timeseries_dataset_from_array(
+        series[200:260],
+        series[200 + past + future :, :1],
+        sequence_length=past // step,
+        sampling_rate=step,
+        batch_size=32,
+    )
     for batch in dataset_train.take(1):
         inputs, targets = batch
     assert tuple(inputs.shape)[1:] == (past // step, 2) and tuple(targets.shape)[1:] == (1,)
@@ -1184,10 +1335,12 @@ def timeseries_forecasting(keras):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-2), loss="mse")
     path = os.path.join(tempfile.mkdtemp(), "model_checkpoint.weights.h5")
     es_callback = keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0, patience=2)
-    modelckpt_callback = keras.callbacks.ModelCheckpoint(monitor="val_loss", filepath=path, verbose=0,
-                                                         save_weights_only=True, save_best_only=True)
-    history = model.fit(dataset_train, epochs=2, validation_data=dataset_val,
-                        callbacks=[es_callback, modelckpt_callback], verbose=0)
+    modelckpt_callback = keras.callbacks.ModelCheckpoint(
+        monitor="val_loss", filepath=path, verbose=0, save_weights_only=True, save_best_only=True
+    )
+    history = model.fit(
+        dataset_train, epochs=2, validation_data=dataset_val, callbacks=[es_callback, modelckpt_callback], verbose=0
+    )
     assert os.path.exists(path) and len(history.history["val_loss"]) == 2
     for x, y in dataset_val.take(1):
         assert model.predict(x, verbose=0).shape == (len(y), 1)
@@ -1207,13 +1360,16 @@ def text_classification_from_scratch(keras):
             text = " ".join(rng.choice(vocab + ["the", "film", "was"], size=8))
             with open(os.path.join(root, label, f"{i}.txt"), "w") as f:
                 f.write(text + " <br />")
-    raw_train_ds = keras.utils.text_dataset_from_directory(root, batch_size=4, validation_split=0.25,
-                                                           subset="training", seed=1337)
-    raw_val_ds = keras.utils.text_dataset_from_directory(root, batch_size=4, validation_split=0.25,
-                                                         subset="validation", seed=1337)
+    raw_train_ds = keras.utils.text_dataset_from_directory(
+        root, batch_size=4, validation_split=0.25, subset="training", seed=1337
+    )
+    raw_val_ds = keras.utils.text_dataset_from_directory(
+        root, batch_size=4, validation_split=0.25, subset="validation", seed=1337
+    )
     max_features, sequence_length = 50, 10
-    vectorize_layer = keras.layers.TextVectorization(max_tokens=max_features, output_mode="int",
-                                                     output_sequence_length=sequence_length)
+    vectorize_layer = keras.layers.TextVectorization(
+        max_tokens=max_features, output_mode="int", output_sequence_length=sequence_length
+    )
     text_ds = raw_train_ds.map(lambda x, y: x)
     vectorize_layer.adapt(text_ds)
 
@@ -1261,8 +1417,7 @@ def image_dataset_pipeline(keras):
     data = tf_data(keras)
     ops = keras.ops
     root = _image_folder(classes=("a", "b", "c"), per_class=4, size=12)
-    ds = keras.utils.image_dataset_from_directory(root, image_size=(12, 12), batch_size=None, shuffle=True,
-                                                  seed=3)
+    ds = keras.utils.image_dataset_from_directory(root, image_size=(12, 12), batch_size=None, shuffle=True, seed=3)
     num_classes = len(ds.class_names)
 
     def preprocess(image, label):
@@ -1272,10 +1427,15 @@ def image_dataset_pipeline(keras):
     ds = ds.map(preprocess, num_parallel_calls=data.AUTOTUNE).cache()
     val_ds = ds.take(3).batch(3)
     train_ds = ds.skip(3).shuffle(16).batch(3).prefetch(data.AUTOTUNE)
-    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, activation="relu"),
-                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(num_classes)])
-    model.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(num_classes),
+        ]
+    )
+    model.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     model.fit(train_ds, validation_data=val_ds, epochs=2, verbose=0)
     model.fit(train_ds.repeat(), steps_per_epoch=2, epochs=1, verbose=0)
     images, labels = next(iter(val_ds))
@@ -1290,21 +1450,33 @@ def subclassing_conv_layers(keras):
     class StandardizedConv2DWithOverride(keras.layers.Conv2D):
         def convolution_op(self, inputs, kernel):
             mean, var = ops.moments(kernel, axes=[0, 1, 2], keepdims=True)
-            return ops.conv(inputs, (kernel - mean) / ops.sqrt(var + 1e-10), padding="valid",
-                            strides=list(self.strides), dilation_rate=self.dilation_rate)
+            return ops.conv(
+                inputs,
+                (kernel - mean) / ops.sqrt(var + 1e-10),
+                padding="valid",
+                strides=list(self.strides),
+                dilation_rate=self.dilation_rate,
+            )
 
     layer = StandardizedConv2DWithOverride(4, 3)
     x = _rng().rand(2, 8, 8, 3).astype("float32")
     y = ops.convert_to_numpy(layer(x))
     kernel = layer.get_weights()[0]
     standardized = (kernel - kernel.mean(axis=(0, 1, 2), keepdims=True)) / np.sqrt(
-        kernel.var(axis=(0, 1, 2), keepdims=True) + 1e-10)
+        kernel.var(axis=(0, 1, 2), keepdims=True) + 1e-10
+    )
     plain = keras.layers.Conv2D(4, 3)
     plain.build((None, 8, 8, 3))
     plain.set_weights([standardized, layer.get_weights()[1]])
     np.testing.assert_allclose(y, ops.convert_to_numpy(plain(x)), rtol=1e-4, atol=1e-4)
-    model = keras.Sequential([keras.Input(shape=(8, 8, 3)), StandardizedConv2DWithOverride(4, 3, activation="relu"),
-                              keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(8, 8, 3)),
+            StandardizedConv2DWithOverride(4, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
     model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     model.fit(_rng().rand(16, 8, 8, 3).astype("float32"), np.arange(16) % 2, batch_size=8, epochs=1, verbose=0)
 
@@ -1347,12 +1519,13 @@ def timeseries_classification(keras):
     gap = layers.GlobalAveragePooling1D()(x)
     model = keras.Model(inputs=input_layer, outputs=layers.Dense(num_classes, activation="softmax")(gap))
     path = os.path.join(tempfile.mkdtemp(), "best_model.keras")
-    callbacks = [keras.callbacks.ModelCheckpoint(path, save_best_only=True, monitor="val_loss"),
-                 keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, min_lr=0.0001),
-                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, verbose=0)]
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(path, save_best_only=True, monitor="val_loss"),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, min_lr=0.0001),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, verbose=0),
+    ]
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"])
-    history = model.fit(x_train, y_train, batch_size=8, epochs=4, callbacks=callbacks, validation_split=0.2,
-                        verbose=0)
+    history = model.fit(x_train, y_train, batch_size=8, epochs=4, callbacks=callbacks, validation_split=0.2, verbose=0)
     assert "learning_rate" in history.history
     best = keras.models.load_model(path)
     test_loss, test_acc = best.evaluate(x_train, y_train, verbose=0)
@@ -1397,6 +1570,7 @@ def image_segmentation_unet(keras):
 def trainer_pattern(keras):
     """examples/keras_recipes/trainer_pattern.py: trainer models wrapping one shared model, each with its own
     optimizer, loss, metrics property and train_step/test_step (torch gradients)."""
+
     class MyTrainer(keras.Model):
         def __init__(self, model):
             super().__init__()
@@ -1431,8 +1605,13 @@ def trainer_pattern(keras):
         def call(self, x):
             return self.model(x)
 
-    model = keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(4, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(8,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(4, activation="softmax"),
+        ]
+    )
     trainer_1, trainer_2 = MyTrainer(model), MyTrainer(model)
     trainer_1.compile(optimizer=keras.optimizers.SGD())
     trainer_2.compile(optimizer=keras.optimizers.Adam())
@@ -1452,17 +1631,24 @@ def structured_data_feature_space(keras):
     data = tf_data(keras)
     rng = _rng()
     n = 48
-    frame = {"age": rng.randint(20, 80, n).astype("float32"), "thal": rng.choice(["fixed", "normal", "rev"], n),
-             "sex": rng.randint(0, 2, n).astype("int64"), "chol": rng.normal(240, 40, n).astype("float32")}
+    frame = {
+        "age": rng.randint(20, 80, n).astype("float32"),
+        "thal": rng.choice(["fixed", "normal", "rev"], n),
+        "sex": rng.randint(0, 2, n).astype("int64"),
+        "chol": rng.normal(240, 40, n).astype("float32"),
+    }
     labels = (frame["age"] > 50).astype("int64")
     train_ds = data.Dataset.from_tensor_slices((frame, labels)).batch(16)
     feature_space = keras.utils.FeatureSpace(
-        features={"sex": keras.utils.FeatureSpace.integer_categorical(num_oov_indices=0),
-                  "thal": keras.utils.FeatureSpace.string_categorical(num_oov_indices=0),
-                  "age": keras.utils.FeatureSpace.float_discretized(num_bins=4),
-                  "chol": keras.utils.FeatureSpace.float_normalized()},
+        features={
+            "sex": keras.utils.FeatureSpace.integer_categorical(num_oov_indices=0),
+            "thal": keras.utils.FeatureSpace.string_categorical(num_oov_indices=0),
+            "age": keras.utils.FeatureSpace.float_discretized(num_bins=4),
+            "chol": keras.utils.FeatureSpace.float_normalized(),
+        },
         crosses=[keras.utils.FeatureSpace.cross(feature_names=("sex", "age"), crossing_dim=16)],
-        output_mode="concat")
+        output_mode="concat",
+    )
     train_ds_with_no_labels = train_ds.map(lambda x, _: x)
     feature_space.adapt(train_ds_with_no_labels)
     for x, _ in train_ds.take(1):
@@ -1489,14 +1675,26 @@ PROGRAMS = [
     ("functional_toy_resnet", "guides/functional_api.py (toy ResNet, shared layers)", functional_toy_resnet),
     ("subclassing_layers", "guides/making_new_layers_and_models_via_subclassing.py", subclassing_layers),
     ("subclassing_vae", "guides/making_new_layers_and_models_via_subclassing.py (VAE)", subclassing_vae),
-    ("builtin_custom_losses_metrics", "guides/training_with_built_in_methods.py (custom losses/metrics)",
-     builtin_custom_losses_metrics),
-    ("builtin_add_loss_layers", "guides/training_with_built_in_methods.py (add_loss, LogisticEndpoint)",
-     builtin_add_loss_layers),
-    ("builtin_weights_and_outputs", "guides/training_with_built_in_methods.py (weights, multi-output)",
-     builtin_weights_and_outputs),
-    ("builtin_callbacks_and_schedules", "guides/training_with_built_in_methods.py (callbacks, schedules)",
-     builtin_callbacks_and_schedules),
+    (
+        "builtin_custom_losses_metrics",
+        "guides/training_with_built_in_methods.py (custom losses/metrics)",
+        builtin_custom_losses_metrics,
+    ),
+    (
+        "builtin_add_loss_layers",
+        "guides/training_with_built_in_methods.py (add_loss, LogisticEndpoint)",
+        builtin_add_loss_layers,
+    ),
+    (
+        "builtin_weights_and_outputs",
+        "guides/training_with_built_in_methods.py (weights, multi-output)",
+        builtin_weights_and_outputs,
+    ),
+    (
+        "builtin_callbacks_and_schedules",
+        "guides/training_with_built_in_methods.py (callbacks, schedules)",
+        builtin_callbacks_and_schedules,
+    ),
     ("builtin_tf_data", "guides/training_with_built_in_methods.py (tf.data)", builtin_tf_data),
     ("builtin_pydataset", "guides/training_with_built_in_methods.py (PyDataset, DataLoader)", builtin_pydataset),
     ("own_callbacks", "guides/writing_your_own_callbacks.py", own_callbacks),
@@ -1504,43 +1702,60 @@ PROGRAMS = [
     ("custom_train_step_gan", "guides/custom_train_step_in_torch.py (GAN)", custom_train_step_gan),
     ("custom_training_loop", "guides/writing_a_custom_training_loop_in_torch.py", custom_training_loop),
     ("transfer_learning", "guides/transfer_learning.py", transfer_learning),
-    ("transfer_learning_application", "guides/transfer_learning.py (keras.applications backbone)",
-     transfer_learning_application),
+    (
+        "transfer_learning_application",
+        "guides/transfer_learning.py (keras.applications backbone)",
+        transfer_learning_application,
+    ),
     ("masking_and_padding", "guides/understanding_masking_and_padding.py", masking_and_padding),
     ("mnist_convnet", "examples/vision/mnist_convnet.py", mnist_convnet),
-    ("image_classification_from_scratch", "examples/vision/image_classification_from_scratch.py",
-     image_classification_from_scratch),
+    (
+        "image_classification_from_scratch",
+        "examples/vision/image_classification_from_scratch.py",
+        image_classification_from_scratch,
+    ),
     ("knowledge_distillation", "examples/vision/knowledge_distillation.py", knowledge_distillation),
-    ("supervised_contrastive_learning", "examples/vision/supervised-contrastive-learning.py",
-     supervised_contrastive_learning),
+    (
+        "supervised_contrastive_learning",
+        "examples/vision/supervised-contrastive-learning.py",
+        supervised_contrastive_learning,
+    ),
     ("mixup", "examples/vision/mixup.py", mixup),
     ("antirectifier", "examples/keras_recipes/antirectifier.py", antirectifier),
     ("endpoint_layer_pattern", "examples/keras_recipes/endpoint_layer_pattern.py", endpoint_layer_pattern),
     ("reproducibility", "examples/keras_recipes/reproducibility_recipes.py", reproducibility),
-    ("imbalanced_classification", "examples/structured_data/imbalanced_classification.py",
-     imbalanced_classification),
+    ("imbalanced_classification", "examples/structured_data/imbalanced_classification.py", imbalanced_classification),
     ("timeseries_forecasting", "examples/timeseries/timeseries_weather_forecasting.py", timeseries_forecasting),
-    ("text_classification_from_scratch", "examples/nlp/text_classification_from_scratch.py",
-     text_classification_from_scratch),
+    (
+        "text_classification_from_scratch",
+        "examples/nlp/text_classification_from_scratch.py",
+        text_classification_from_scratch,
+    ),
     ("train_on_batch_loop", "examples/generative (train_on_batch loops)", train_on_batch_loop),
     ("image_dataset_pipeline", "examples/vision (tf.data image pipelines)", image_dataset_pipeline),
     ("subclassing_conv_layers", "examples/keras_recipes/subclassing_conv_layers.py", subclassing_conv_layers),
     ("grad_cam", "examples/vision/grad_cam.py", grad_cam),
-    ("timeseries_classification", "examples/timeseries/timeseries_classification_from_scratch.py",
-     timeseries_classification),
+    (
+        "timeseries_classification",
+        "examples/timeseries/timeseries_classification_from_scratch.py",
+        timeseries_classification,
+    ),
     ("image_segmentation_unet", "examples/vision/oxford_pets_image_segmentation.py", image_segmentation_unet),
     ("trainer_pattern", "examples/keras_recipes/trainer_pattern.py", trainer_pattern),
-    ("structured_data_feature_space",
-     "examples/structured_data/structured_data_classification_with_feature_space.py", structured_data_feature_space),
+    (
+        "structured_data_feature_space",
+        "examples/structured_data/structured_data_classification_with_feature_space.py",
+        structured_data_feature_space,
+    ),
 ]
 
 
 # Programs that fail on Keras 3.15 [torch] for a reason of Keras's own (not TensorFlow), and why.
 KNOWN_KERAS_ISSUES = {
     "imbalanced_classification": "Keras bug: the epoch logs of TruePositives/FalseNegatives... alias the metric "
-                                 "variables, so after validation the training counts show the validation counts",
+    "variables, so after validation the training counts show the validation counts",
     "image_segmentation_unet": "Keras [torch] error, not TensorFlow: the backward pass of this U-Net raises "
-                               "`RuntimeError: grad_input must be contiguous` (not reduced to one layer)",
+    "`RuntimeError: grad_input must be contiguous` (not reduced to one layer)",
 }
 
 

@@ -1,14 +1,43 @@
 """strided.activations vs keras.activations (values, defaults), hand-computed goldens, registry."""
+
 import numpy as np
 import pytest
 import torch
 
 from strided import activations, ops
 
-NAMES = ["relu", "leaky_relu", "relu6", "softmax", "log_softmax", "elu", "selu", "celu", "softplus",
-         "softsign", "squareplus", "sparse_plus", "soft_shrink", "hard_shrink", "silu", "swish", "gelu",
-         "glu", "tanh", "tanh_shrink", "hard_tanh", "sigmoid", "sparse_sigmoid", "hard_sigmoid",
-         "log_sigmoid", "hard_silu", "hard_swish", "exponential", "linear", "mish"]
+NAMES = [
+    "relu",
+    "leaky_relu",
+    "relu6",
+    "softmax",
+    "log_softmax",
+    "elu",
+    "selu",
+    "celu",
+    "softplus",
+    "softsign",
+    "squareplus",
+    "sparse_plus",
+    "soft_shrink",
+    "hard_shrink",
+    "silu",
+    "swish",
+    "gelu",
+    "glu",
+    "tanh",
+    "tanh_shrink",
+    "hard_tanh",
+    "sigmoid",
+    "sparse_sigmoid",
+    "hard_sigmoid",
+    "log_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "exponential",
+    "linear",
+    "mish",
+]
 # sparsemax is left out of the Keras comparison: keras 3.15's torch backend sums the cumulative sums
 # over the support instead of taking the k-th one, so its outputs do not sum to 1 (see the golden).
 
@@ -33,23 +62,44 @@ def test_matches_keras(real_keras, name):
     np.testing.assert_allclose(to_np(activations.get(name)(torch.tensor(x))), expected, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs", [dict(negative_slope=0.1), dict(max_value=2.5), dict(threshold=0.7),
-                                    dict(negative_slope=0.3, max_value=2.0, threshold=-0.5),
-                                    dict(max_value=6.0), dict(negative_slope=0.2, threshold=1.0)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(negative_slope=0.1),
+        dict(max_value=2.5),
+        dict(threshold=0.7),
+        dict(negative_slope=0.3, max_value=2.0, threshold=-0.5),
+        dict(max_value=6.0),
+        dict(negative_slope=0.2, threshold=1.0),
+    ],
+)
 def test_relu_options_match_keras(real_keras, kwargs):
     x = sample()
-    np.testing.assert_allclose(to_np(activations.relu(x, **kwargs)),
-                               to_np(real_keras.activations.relu(x, **kwargs)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        to_np(activations.relu(x, **kwargs)), to_np(real_keras.activations.relu(x, **kwargs)), rtol=1e-6, atol=1e-6
+    )
 
 
-@pytest.mark.parametrize("name, kwargs", [("elu", dict(alpha=0.5)), ("gelu", dict(approximate=True)),
-                                          ("softmax", dict(axis=1)), ("log_softmax", dict(axis=0)),
-                                          ("leaky_relu", dict(negative_slope=0.01)), ("celu", dict(alpha=2.0)),
-                                          ("glu", dict(axis=1))])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("elu", dict(alpha=0.5)),
+        ("gelu", dict(approximate=True)),
+        ("softmax", dict(axis=1)),
+        ("log_softmax", dict(axis=0)),
+        ("leaky_relu", dict(negative_slope=0.01)),
+        ("celu", dict(alpha=2.0)),
+        ("glu", dict(axis=1)),
+    ],
+)
 def test_hyperparameters_match_keras(real_keras, name, kwargs):
     x = sample()
-    np.testing.assert_allclose(to_np(getattr(activations, name)(x, **kwargs)),
-                               to_np(getattr(real_keras.activations, name)(x, **kwargs)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        to_np(getattr(activations, name)(x, **kwargs)),
+        to_np(getattr(real_keras.activations, name)(x, **kwargs)),
+        rtol=1e-6,
+        atol=1e-6,
+    )
 
 
 def test_keras3_defaults_hand_computed():
@@ -60,6 +110,7 @@ def test_keras3_defaults_hand_computed():
     np.testing.assert_allclose(to_np(activations.relu(x, max_value=2.0)), [0, 0, 0, 0, 1.5, 2, 2])
     # activations.gelu is exact by default, ops.gelu approximate (both as in Keras 3)
     from scipy.special import erf
+
     xn = x.numpy()
     np.testing.assert_allclose(to_np(activations.gelu(x)), 0.5 * xn * (1 + erf(xn / np.sqrt(2))), rtol=1e-12)
     assert not np.allclose(to_np(ops.gelu(x)), to_np(activations.gelu(x)), rtol=1e-9, atol=1e-9)

@@ -1,4 +1,5 @@
 """The package layering of docs/design.md, enforced: imports point one way and form no cycle."""
+
 import ast
 import pathlib
 import sys

@@ -1,4 +1,5 @@
 """The `strided` command on a tiny slice of the shipped MNIST."""
+
 import json
 import os
 import subprocess
@@ -11,15 +12,38 @@ from strided import cli
 
 
 def run_cli(*argv):
-    return subprocess.run([sys.executable, "-m", "strided", *argv], capture_output=True, text=True,
-                          env=dict(os.environ, STRIDED_DEVICE="cpu"))
+    return subprocess.run(
+        [sys.executable, "-m", "strided", *argv],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, STRIDED_DEVICE="cpu"),
+    )
 
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    code = cli.main(["train", "--model", "seed-convnet", "--dataset", "mnist", "--epochs", "1", "--limit", "1200",
-                     "--batch-size", "64", "--device", "cpu", "--out", str(out), "--verbose", "2"])
+    code = cli.main(
+        [
+            "train",
+            "--model",
+            "seed-convnet",
+            "--dataset",
+            "mnist",
+            "--epochs",
+            "1",
+            "--limit",
+            "1200",
+            "--batch-size",
+            "64",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+            "--verbose",
+            "2",
+        ]
+    )
     assert code == 0
     return out
 
@@ -44,6 +68,7 @@ def test_evaluate_and_predict(trained_run, tmp_path):
     assert "Test accuracy:" in result.stdout
     from PIL import Image
     from strided.datasets import mnist
+
     (_, _), (x_test, y_test) = mnist.load_data()
     Image.fromarray(x_test[0]).save(tmp_path / "digit.png")
     result = run_cli("predict", str(trained_run), str(tmp_path / "digit.png"))
@@ -54,6 +79,7 @@ def test_evaluate_and_predict(trained_run, tmp_path):
 def test_export_command_writes_an_artifact_equal_to_the_run(trained_run, tmp_path):
     import torch
     from strided import models
+
     result = run_cli("export", str(trained_run), "--format", "torch", "--out", str(tmp_path / "digits.pt2"))
     assert result.returncode == 0, result.stderr
     assert "Saved torch artifact" in result.stdout
@@ -69,12 +95,15 @@ def test_summary_command():
     assert "Total params: 93,322" in result.stdout
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["train", "--dataset", "imagenet22k"], "invalid --dataset"),
-    (["train", "--epochs", "0"], "must be positive"),
-    (["evaluate", "/nonexistent/run"], "not a run directory"),
-    (["summary", "resnet9000"], "invalid model"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--dataset", "imagenet22k"], "invalid --dataset"),
+        (["train", "--epochs", "0"], "must be positive"),
+        (["evaluate", "/nonexistent/run"], "not a run directory"),
+        (["summary", "resnet9000"], "invalid model"),
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -83,8 +112,25 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
 
 @pytest.mark.slow
 def test_train_with_two_processes(tmp_path):
-    result = run_cli("train", "--model", "mnist-mlp", "--dataset", "mnist", "--epochs", "1", "--limit", "600",
-                     "--device", "cpu", "--nproc", "2", "--out", str(tmp_path), "--verbose", "2")
+    result = run_cli(
+        "train",
+        "--model",
+        "mnist-mlp",
+        "--dataset",
+        "mnist",
+        "--epochs",
+        "1",
+        "--limit",
+        "600",
+        "--device",
+        "cpu",
+        "--nproc",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--verbose",
+        "2",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("Total params") == 1  # only rank 0 prints
     assert json.loads((tmp_path / "run.json").read_text())["test_accuracy"] > 0.5

@@ -3,6 +3,7 @@
 The SIGKILL tests fork the test process (POSIX only): the child saves in a loop and the parent kills it at a
 random moment, or at the one moment between a finished temporary and its rename.
 """
+
 import os
 import pickle
 import random
@@ -66,6 +67,7 @@ def fork_saver(path, model, pause_before_rename=False):
                         os.write(write_end, b"r")  # the temporary is complete and not yet renamed
                         time.sleep(60)
                     return real_replace(src, dst)
+
                 os.replace = replace_then_wait
             os.write(write_end, b"s")
             while True:
@@ -182,12 +184,12 @@ def test_compression_bomb_is_refused_without_inflating_it(tmp_path):
     with zipfile.ZipFile(path) as z:
         config, metadata = z.read("config.json"), z.read("metadata.json")
     bomb = str(tmp_path / "bomb2.keras")
-    size = 128 * 2 ** 20
+    size = 128 * 2**20
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         z.writestr("config.json", config)
         z.writestr("metadata.json", metadata)
         with z.open("model.weights.h5", "w", force_zip64=True) as member:
-            chunk = bytes(2 ** 20)
+            chunk = bytes(2**20)
             for _ in range(size // len(chunk)):
                 member.write(chunk)
     assert os.path.getsize(bomb) < size / 500
@@ -199,7 +201,7 @@ def test_compression_bomb_is_refused_without_inflating_it(tmp_path):
     finally:
         tracemalloc.stop()
     assert "model.weights.h5" in str(info.value) and "Nothing was inflated" in str(info.value)
-    assert peak < 16 * 2 ** 20, peak  # the 128 MiB member was never inflated
+    assert peak < 16 * 2**20, peak  # the 128 MiB member was never inflated
 
 
 class _Hostile:
@@ -210,6 +212,7 @@ class _Hostile:
 @pytest.mark.parametrize("content", ["hostile", "foreign_torch", "garbage"])
 def test_backup_dir_with_a_foreign_or_hostile_file_raises_a_named_error(tmp_path, monkeypatch, content):
     import torch
+
     monkeypatch.chdir(tmp_path)
     backup_dir = tmp_path / "backup"
     backup_dir.mkdir()
@@ -224,8 +227,13 @@ def test_backup_dir_with_a_foreign_or_hostile_file_raises_a_named_error(tmp_path
     model.compile("sgd", "mse")
     before = [w.copy() for w in model.get_weights()]
     with pytest.raises(ValueError, match="not a strided backup") as info:
-        model.fit(np.zeros((4, 64)), np.zeros((4, 10)), epochs=1, verbose=0,
-                  callbacks=[callbacks.BackupAndRestore(str(backup_dir))])
+        model.fit(
+            np.zeros((4, 64)),
+            np.zeros((4, 10)),
+            epochs=1,
+            verbose=0,
+            callbacks=[callbacks.BackupAndRestore(str(backup_dir))],
+        )
     assert "Nothing was loaded" in str(info.value)
     assert not (tmp_path / "HACKED").exists()  # no code from the file ran
     for got, want in zip(model.get_weights(), before):

@@ -1,4 +1,5 @@
 """Every example script runs in --quick mode, meets its checks and writes its figures."""
+
 import os
 import pathlib
 import runpy
@@ -15,12 +16,23 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 # name -> (figures the quick run must write, minimum number of checks)
 CASES = {
     "convolutions_numpy": (["conv2d_loop_vs_layer.png"], 15),
-    "mnist_kernel_matching": (["kernel_and_response.png", "history.png", "confusion_matrix.png", "filters.png",
-                               "feature_maps.png", "predictions.png"], 10),
+    "mnist_kernel_matching": (
+        [
+            "kernel_and_response.png",
+            "history.png",
+            "confusion_matrix.png",
+            "filters.png",
+            "feature_maps.png",
+            "predictions.png",
+        ],
+        10,
+    ),
     "malaria_cnn": (["history.png", "confusion_matrix.png", "filters.png", "feature_maps.png", "cell.png"], 6),
     "lenet_alexnet_resnet": ([], 5),
-    "chollet_mnist_convnet": (["history.png", "confusion_matrix.png", "filters.png", "feature_maps.png",
-                               "grad_cam.png"], 8),
+    "chollet_mnist_convnet": (
+        ["history.png", "confusion_matrix.png", "filters.png", "feature_maps.png", "grad_cam.png"],
+        8,
+    ),
     "beyond_convolutions": ([], 7),
 }
 
@@ -62,7 +74,12 @@ def test_malaria_synthetic_stand_in_is_learnable_signal():
 
 def test_example_scripts_have_a_command_line():
     env = dict(os.environ, MPLBACKEND="Agg")
-    out = subprocess.run([sys.executable, str(EXAMPLES / "chollet_mnist_convnet.py"), "--help"], env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "chollet_mnist_convnet.py"), "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "--quick" in out.stdout and "--out" in out.stdout

@@ -1,4 +1,5 @@
 """strided in a real Jupyter kernel (nbclient): progress bar, summary, figures shown once, interrupting fit."""
+
 import re
 
 import pytest
@@ -89,8 +90,12 @@ def executed(tmp_path_factory):
     nb.cells[7].metadata["tags"] = ["raises-exception"]
     path = tmp_path_factory.mktemp("nb") / "jupyter_behaviour.ipynb"
     nbformat.write(nb, path)
-    return run_notebook(path, timeout=120, interrupt_on_timeout=True,
-                        timeout_func=lambda cell: cell.metadata.get("interrupt_after_s", 120)).cells
+    return run_notebook(
+        path,
+        timeout=120,
+        interrupt_on_timeout=True,
+        timeout_func=lambda cell: cell.metadata.get("interrupt_after_s", 120),
+    ).cells
 
 
 def _stdout(cell):
@@ -109,16 +114,24 @@ def test_progress_bar_redraws_in_place_and_leaves_one_line_per_epoch(executed):
     assert len(shown) == 6, shown
     for epoch in range(3):
         assert shown[2 * epoch] == f"Epoch {epoch + 1}/3"
-        assert re.fullmatch(r"4/4 \[=+\] - \d+s \d+m?s/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} *",
-                            shown[2 * epoch + 1]), shown[2 * epoch + 1]
+        assert re.fullmatch(
+            r"4/4 \[=+\] - \d+s \d+m?s/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} *", shown[2 * epoch + 1]
+        ), shown[2 * epoch + 1]
 
 
 def test_summary_prints_as_in_a_terminal(executed):
     import strided as keras
     from strided import layers
-    model = keras.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, name="conv"),
-                              layers.Flatten(name="flat"), layers.Dense(2, activation="softmax", name="out")],
-                             name="tiny")
+
+    model = keras.Sequential(
+        [
+            layers.Input((8, 8, 1)),
+            layers.Conv2D(4, 3, name="conv"),
+            layers.Flatten(name="flat"),
+            layers.Dense(2, activation="softmax", name="out"),
+        ],
+        name="tiny",
+    )
     lines = []
     model.summary(print_fn=lines.append)
     cell = executed[2]

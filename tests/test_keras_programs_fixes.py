@@ -2,6 +2,7 @@
 
 Each test reproduces one difference that made a real Keras program fail, and fails on the code before the fix.
 """
+
 import numpy as np
 import pytest
 import torch
@@ -96,8 +97,11 @@ def test_metric_add_variable_gives_an_assignable_variable():
 
 def test_metric_add_variable_in_fit():
     model = _mlp()
-    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=[_CategoricalTruePositives()])
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[_CategoricalTruePositives()],
+    )
     x, y = _xy(40)
     history = model.fit(x, y.reshape(-1, 1), batch_size=8, epochs=2, verbose=0)
     counts = history.history["ctp"]
@@ -153,8 +157,14 @@ def test_callbacks_receive_logs_dicts_everywhere():
     model.fit(x, y, batch_size=8, verbose=0, callbacks=[cb])
     model.evaluate(x, y, verbose=0, callbacks=[cb])
     model.predict(x, verbose=0, callbacks=[cb])
-    assert set(cb.seen) == {"train_begin", "epoch_begin", "test_begin", "predict_begin", "predict_end",
-                            "train_batch_begin"}
+    assert set(cb.seen) == {
+        "train_begin",
+        "epoch_begin",
+        "test_begin",
+        "predict_begin",
+        "predict_end",
+        "train_batch_begin",
+    }
     assert cb.seen["train_begin"] == []
 
 
@@ -263,9 +273,11 @@ def test_activity_regularizer_losses_do_not_pile_up():
 # ---------------------------------------------------------------- saving a model compiled with a loss object
 def test_model_compiled_with_loss_object_saves_and_reloads(tmp_path):
     model = _mlp()
-    model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.SparseCategoricalAccuracy()],
+    )
     x, y = _xy()
     model.fit(x, y, verbose=0)
     path = str(tmp_path / "m.keras")
@@ -283,8 +295,13 @@ def test_per_output_loss_dicts_of_loss_objects_reload(tmp_path):
     a = layers.Dense(1, name="score")(inputs)
     b = layers.Dense(3, name="kind")(inputs)
     model = keras.Model(inputs, {"score": a, "kind": b})
-    model.compile(optimizer="adam", loss={"score": keras.losses.MeanSquaredError(),
-                                          "kind": keras.losses.SparseCategoricalCrossentropy(from_logits=True)})
+    model.compile(
+        optimizer="adam",
+        loss={
+            "score": keras.losses.MeanSquaredError(),
+            "kind": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        },
+    )
     path = str(tmp_path / "two.keras")
     model.save(path)
     restored = keras.models.load_model(path)
@@ -308,8 +325,9 @@ def test_fit_two_inputs_with_dict_in_any_key_order():
     model.compile(optimizer="sgd", loss="mse")
     xa, xb = np.random.rand(8, 3).astype("float32"), np.random.rand(8, 2).astype("float32")
     model.fit({"body": xb, "title": xa}, np.ones((8, 1)), verbose=0)
-    np.testing.assert_allclose(model.predict({"body": xb, "title": xa}, verbose=0),
-                               model.predict([xa, xb], verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(
+        model.predict({"body": xb, "title": xa}, verbose=0), model.predict([xa, xb], verbose=0), rtol=1e-6
+    )
     with pytest.raises(ValueError, match="missing \\['body'\\]"):
         model.predict({"title": xa}, verbose=0)
 
@@ -317,8 +335,9 @@ def test_fit_two_inputs_with_dict_in_any_key_order():
 # ---------------------------------------------------------------- train_on_batch returns this batch's values
 def test_train_on_batch_returns_this_batch_not_a_running_mean():
     model = _mlp()
-    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     x1, y1 = _xy(16, seed=1)
     x2, y2 = _xy(16, seed=2)
     model.train_on_batch(x1, y1)
@@ -396,6 +415,7 @@ def test_symbolic_call_falls_back_when_call_cannot_take_a_meta_mask():
 
 def test_layer_called_with_two_positional_tensors():
     """`LogisticEndpoint()(targets, logits)` with `call(self, targets, logits, sample_weights=None)`."""
+
     class Endpoint(layers.Layer):
         def call(self, targets, logits, sample_weights=None):
             self.add_loss(ops.mean(ops.square(targets - logits)))
@@ -427,11 +447,13 @@ def test_metric_updated_inside_call_is_untouched_by_the_model_build():
 
 def test_conv_convolution_op_override_changes_the_kernel():
     """The "subclassing conv layers" recipe: a Conv2D whose convolution_op standardizes the kernel."""
+
     class Standardized(layers.Conv2D):
         def convolution_op(self, inputs, kernel):
             mean, var = ops.moments(kernel, axes=[0, 1, 2], keepdims=True)
-            return ops.conv(inputs, (kernel - mean) / ops.sqrt(var + 1e-10), padding=self.padding,
-                            strides=list(self.strides))
+            return ops.conv(
+                inputs, (kernel - mean) / ops.sqrt(var + 1e-10), padding=self.padding, strides=list(self.strides)
+            )
 
     x = np.random.rand(2, 6, 6, 3).astype("float32")
     layer = Standardized(4, 3, padding="same")
@@ -439,8 +461,12 @@ def test_conv_convolution_op_override_changes_the_kernel():
     kernel, bias = layer.get_weights()
     plain = layers.Conv2D(4, 3, padding="same")
     plain.build((None, 6, 6, 3))
-    plain.set_weights([(kernel - kernel.mean((0, 1, 2), keepdims=True)) / np.sqrt(kernel.var((0, 1, 2), keepdims=True)
-                                                                                   + 1e-10), bias + 1.0])
+    plain.set_weights(
+        [
+            (kernel - kernel.mean((0, 1, 2), keepdims=True)) / np.sqrt(kernel.var((0, 1, 2), keepdims=True) + 1e-10),
+            bias + 1.0,
+        ]
+    )
     np.testing.assert_allclose(out + 1.0, ops.convert_to_numpy(plain(x)), rtol=1e-4, atol=1e-4)
 
 

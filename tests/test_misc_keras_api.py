@@ -1,4 +1,5 @@
 """callbacks.RemoteMonitor, saving.KerasFileEditor and layers.MaxNumBoundingBoxes against real Keras 3."""
+
 import http.server
 import json
 import socket
@@ -18,6 +19,7 @@ from strided.saving import KerasFileEditor
 
 
 # ============================================================================ RemoteMonitor
+
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802 (http.server's name)
@@ -72,6 +74,7 @@ class _FakeRequests:
 
 def _keras_posts(real_keras, monkeypatch, monitor_kwargs, epoch, logs):
     from keras.src.callbacks import remote_monitor
+
     fake = _FakeRequests()
     monkeypatch.setattr(remote_monitor, "requests", fake)
     real_keras.callbacks.RemoteMonitor(**monitor_kwargs).on_epoch_end(epoch, logs)
@@ -114,8 +117,9 @@ def test_remote_monitor_defaults_match_keras(real_keras):
 def test_remote_monitor_during_fit_sends_each_epoch_logs(server):
     x, y = _xy()
     model = _tiny_model()
-    history = model.fit(x, y, epochs=2, batch_size=4, verbose=0,
-                        callbacks=[RemoteMonitor(root=_root(server), send_as_json=True)])
+    history = model.fit(
+        x, y, epochs=2, batch_size=4, verbose=0, callbacks=[RemoteMonitor(root=_root(server), send_as_json=True)]
+    )
     bodies = [json.loads(r["body"]) for r in server.requests]
     assert [b["epoch"] for b in bodies] == [0, 1]
     np.testing.assert_allclose([b["loss"] for b in bodies], history.history["loss"], rtol=1e-6)
@@ -153,6 +157,7 @@ def test_remote_monitor_bad_arguments():
 
 
 # ============================================================================ KerasFileEditor
+
 
 def _keras_model(k, units=(4, 3), name_prefix=""):
     inp = k.Input((6, 6, 1))
@@ -298,8 +303,9 @@ def test_file_editor_edits_load_in_strided_and_keras(real_keras, tmp_path, capsy
         for got, want in zip(target.get_weights(), expected):
             np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)
     x = rng.normal(size=(2, 6, 6, 1)).astype("float32")
-    np.testing.assert_allclose(np.asarray(new_s.predict(x, verbose=0)), np.asarray(new_k.predict(x, verbose=0)),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(new_s.predict(x, verbose=0)), np.asarray(new_k.predict(x, verbose=0)), rtol=1e-5, atol=1e-5
+    )
     # The edited file now passes compare() against the new model, in both libraries.
     assert KerasFileEditor(str(ours_file)).compare(new_s)["status"] == "success"
     assert real_keras.saving.KerasFileEditor(str(ours_file)).compare(new_k)["status"] == "success"
@@ -343,6 +349,7 @@ def test_file_editor_refuses_links(tmp_path):
 
 # ============================================================================ MaxNumBoundingBoxes
 
+
 def _boxes(batch=2, n=3, seed=0):
     rng = np.random.default_rng(seed)
     images = rng.uniform(size=(batch, 5, 6, 3)).astype("float32")
@@ -384,8 +391,10 @@ def test_max_num_bounding_boxes_images_only_symbolic_and_gradient(real_keras):
     images, boxes, labels = _boxes()
     layer = layers.MaxNumBoundingBoxes(4)
     np.testing.assert_array_equal(_numpy(layer(images)), _numpy(real_keras.layers.MaxNumBoundingBoxes(4)(images)))
-    spec = {"images": strided.Input((5, 6, 3)),
-            "bounding_boxes": {"boxes": strided.Input((None, 4)), "labels": strided.Input((None,), dtype="int32")}}
+    spec = {
+        "images": strided.Input((5, 6, 3)),
+        "bounding_boxes": {"boxes": strided.Input((None, 4)), "labels": strided.Input((None,), dtype="int32")},
+    }
     out = layers.MaxNumBoundingBoxes(4, bounding_box_format="xyxy")(spec)
     assert tuple(out["bounding_boxes"]["boxes"].shape) == (None, 4, 4)
     assert tuple(out["bounding_boxes"]["labels"].shape) == (None, 4)
@@ -393,7 +402,8 @@ def test_max_num_bounding_boxes_images_only_symbolic_and_gradient(real_keras):
     # Kept boxes carry gradients through (the padding does not).
     b = torch.tensor(boxes, requires_grad=True)
     res = layers.MaxNumBoundingBoxes(4, bounding_box_format="xyxy")(
-        {"images": torch.tensor(images), "bounding_boxes": {"boxes": b, "labels": torch.tensor(labels)}})
+        {"images": torch.tensor(images), "bounding_boxes": {"boxes": b, "labels": torch.tensor(labels)}}
+    )
     res["bounding_boxes"]["boxes"].sum().backward()
     np.testing.assert_array_equal(b.grad.numpy(), np.ones_like(boxes))
 
@@ -408,15 +418,17 @@ def test_max_num_bounding_boxes_config_and_keras_files(real_keras, tmp_path):
     clone = layers.MaxNumBoundingBoxes.from_config(layers.MaxNumBoundingBoxes(3, fill_value=5).get_config())
     assert (clone.max_number, clone.fill_value) == (3, 5)
     # .keras files both ways (the layer on an image input).
-    model = strided.Sequential([strided.Input((5, 6, 3)), layers.MaxNumBoundingBoxes(6, bounding_box_format="xyxy"),
-                                layers.Conv2D(2, 3)])
+    model = strided.Sequential(
+        [strided.Input((5, 6, 3)), layers.MaxNumBoundingBoxes(6, bounding_box_format="xyxy"), layers.Conv2D(2, 3)]
+    )
     images = _boxes()[0]
     path = tmp_path / "ours.keras"
     model.save(path)
     for loaded in (strided.models.load_model(path), real_keras.models.load_model(path)):
         assert loaded.layers[0].max_number == 6 and loaded.layers[0].bounding_box_format == "xyxy"
-        np.testing.assert_allclose(_numpy(loaded.predict(images, verbose=0)), _numpy(model.predict(images, verbose=0)),
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            _numpy(loaded.predict(images, verbose=0)), _numpy(model.predict(images, verbose=0)), rtol=1e-5, atol=1e-6
+        )
     keras_model = real_keras.Sequential([real_keras.Input((5, 6, 3)), real_keras.layers.MaxNumBoundingBoxes(2)])
     keras_model.save(tmp_path / "theirs.keras")
     assert strided.models.load_model(tmp_path / "theirs.keras").layers[0].max_number == 2
@@ -436,9 +448,11 @@ def test_max_num_bounding_boxes_errors(real_keras):
         layers.MaxNumBoundingBoxes(-2)
     with pytest.raises(ValueError, match=r"rank 2 or 3.*Received: bounding_boxes\['boxes'\].shape=\(2, 3, 4, 1\)"):
         layers.MaxNumBoundingBoxes(3, bounding_box_format="xyxy")(
-            {"images": images, "bounding_boxes": {"boxes": boxes[..., None], "labels": labels}})
+            {"images": images, "bounding_boxes": {"boxes": boxes[..., None], "labels": labels}}
+        )
     with pytest.raises(ValueError, match="dict with keys 'boxes' and 'labels'"):
         layers.MaxNumBoundingBoxes(3, bounding_box_format="xyxy")(
-            {"images": images, "bounding_boxes": {"boxes": boxes}})
+            {"images": images, "bounding_boxes": {"boxes": boxes}}
+        )
     with pytest.raises(ValueError, match=r"rank 3 \(single image\) or 4"):
         layers.MaxNumBoundingBoxes(3)(images[0, 0])

@@ -1,4 +1,5 @@
 """strided.nn (tf.nn-style) vs the NumPy reference and the seeds' code."""
+
 import numpy as np
 import pytest
 import torch
@@ -24,8 +25,9 @@ def test_seed002_tf_nn_conv2d_on_numpy():
     assert tuple(ny_convolved.shape) == (1, 12, 15, 1)
     assert not ny_convolved.requires_grad and ny_convolved.device.type == "cpu"
     img = ny_convolved[0, :, :, 0]
-    np.testing.assert_allclose(np.asarray(img), R.conv(ny4D, W4d.astype(float), padding="same")[0, :, :, 0],
-                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        np.asarray(img), R.conv(ny4D, W4d.astype(float), padding="same")[0, :, :, 0], rtol=0, atol=1e-9
+    )
     assert ny_convolved.numpy().dtype == np.float64
 
 
@@ -33,7 +35,7 @@ def test_seed003_constant_and_swapaxes():
     image = strided.constant([[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], dtype=np.float32)
     assert tuple(image.shape) == (1, 3, 3, 1) and image.dtype == torch.float32
     np.testing.assert_array_equal(image.numpy().reshape(3, 3), np.arange(1, 10).reshape(3, 3))
-    weight = np.array([[[[1., 10., -1.]], [[1., 10., -1.]]], [[[1., 10., -1.]], [[1., 10., -1.]]]])
+    weight = np.array([[[[1.0, 10.0, -1.0]], [[1.0, 10.0, -1.0]]], [[[1.0, 10.0, -1.0]], [[1.0, 10.0, -1.0]]]])
     out = nn.conv2d(image, weight, strides=[1, 1, 1, 1], padding="SAME")
     feature_maps = np.swapaxes(out, 0, 3)
     base = np.array([[12, 16, 9], [24, 28, 15], [15, 17, 9]], dtype=float)
@@ -75,18 +77,22 @@ def test_explicit_padding_pairs():
     np.testing.assert_allclose(to_np(nn.conv2d(x, w, 1, pairs[1:3])), expected, atol=1e-10)
 
 
-@pytest.mark.parametrize("ksize, strides, padding", [(2, 2, "VALID"), ([1, 3, 3, 1], [1, 2, 2, 1], "SAME"),
-                                                     ([2, 3], 1, "same")])
+@pytest.mark.parametrize(
+    "ksize, strides, padding", [(2, 2, "VALID"), ([1, 3, 3, 1], [1, 2, 2, 1], "SAME"), ([2, 3], 1, "same")]
+)
 def test_pools_match_reference(ksize, strides, padding):
     x = RNG.normal(size=(2, 7, 8, 3))
     k = ksize if isinstance(ksize, int) else tuple(ksize[1:3] if len(ksize) == 4 else ksize)
     s = strides if isinstance(strides, int) else tuple(strides[1:3])
-    np.testing.assert_allclose(to_np(nn.max_pool2d(x, ksize, strides, padding)),
-                               R.max_pool(x, k, s, padding.lower()), atol=1e-12)
-    np.testing.assert_allclose(to_np(nn.avg_pool2d(x, ksize, strides, padding)),
-                               R.average_pool(x, k, s, padding.lower()), atol=1e-12)
-    np.testing.assert_allclose(to_np(nn.max_pool(x, ksize, strides, padding)),
-                               R.max_pool(x, k, s, padding.lower()), atol=1e-12)
+    np.testing.assert_allclose(
+        to_np(nn.max_pool2d(x, ksize, strides, padding)), R.max_pool(x, k, s, padding.lower()), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        to_np(nn.avg_pool2d(x, ksize, strides, padding)), R.average_pool(x, k, s, padding.lower()), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        to_np(nn.max_pool(x, ksize, strides, padding)), R.max_pool(x, k, s, padding.lower()), atol=1e-12
+    )
 
 
 def test_conv2d_transpose_and_depthwise_match_reference():
@@ -99,8 +105,9 @@ def test_conv2d_transpose_and_depthwise_match_reference():
     with pytest.raises(ValueError, match="output_shape"):
         nn.conv2d_transpose(x, w, output_shape=[2, 12, 10, 2], strides=2, padding="SAME")
     dw = RNG.normal(size=(3, 3, 3, 2))
-    np.testing.assert_allclose(to_np(nn.depthwise_conv2d(x, dw, [1, 1, 1, 1], "SAME")),
-                               R.depthwise_conv(x, dw, 1, "same"), atol=1e-10)
+    np.testing.assert_allclose(
+        to_np(nn.depthwise_conv2d(x, dw, [1, 1, 1, 1], "SAME")), R.depthwise_conv(x, dw, 1, "same"), atol=1e-10
+    )
 
 
 def test_elementwise_and_bias_add():

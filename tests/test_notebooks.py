@@ -1,4 +1,5 @@
 """Every lesson notebook in notebooks/ runs in a real Jupyter kernel in quick mode (STRIDED_QUICK=1)."""
+
 import os
 import pathlib
 import time
@@ -22,8 +23,13 @@ def run_notebook(path, timeout=300, **client_options):
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [env_before.get("PYTHONPATH")] if p])
     os.environ.pop("MPLBACKEND", None)  # the kernel's own inline backend must draw the figures
     try:
-        client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                         resources={"metadata": {"path": str(path.parent)}}, **client_options)
+        client = nbclient.NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+            **client_options,
+        )
         client.execute()
     finally:
         os.environ.clear()
@@ -38,8 +44,9 @@ def test_there_is_one_notebook_per_seed_lesson():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_in_quick_mode(path):
     stored = nbformat.read(path, as_version=4)
-    assert all(not c.get("outputs") and c.get("execution_count") is None
-               for c in stored.cells if c.cell_type == "code"), "notebooks are stored without outputs"
+    assert all(
+        not c.get("outputs") and c.get("execution_count") is None for c in stored.cells if c.cell_type == "code"
+    ), "notebooks are stored without outputs"
     start = time.perf_counter()
     nb = run_notebook(path)  # raises CellExecutionError on any error
     elapsed = time.perf_counter() - start

@@ -8,6 +8,7 @@ layer or its input); never an error raised inside torch/NumPy, never an Attribut
 Examples are bounded (``STRIDED_HYPOTHESIS_EXAMPLES``, default 30 per layer, 3x that per optimizer and
 callback) and derandomized so CI is reproducible; ``pytest -s`` prints how many cases ran.
 """
+
 import inspect
 import os
 import traceback
@@ -26,14 +27,35 @@ EXAMPLES = int(os.environ.get("STRIDED_HYPOTHESIS_EXAMPLES", "30"))
 COUNTS = {"cases": 0, "constructed": 0, "called": 0, "refused": 0}
 
 # Classes that are not constructed from plain arguments (abstract bases, wrappers of whole models).
-_SKIP = {"Layer", "InputSpec", "Optimizer", "Callback", "CallbackList", "MonitorCallback", "MultiOptimizer",
-         "LossScaleOptimizer", "RemoteMonitor", "TensorBoard", "Functional", "Sequential", "Model", "Wrapper",
-         "FeatureSpace", "Pipeline"}
+_SKIP = {
+    "Layer",
+    "InputSpec",
+    "Optimizer",
+    "Callback",
+    "CallbackList",
+    "MonitorCallback",
+    "MultiOptimizer",
+    "LossScaleOptimizer",
+    "RemoteMonitor",
+    "TensorBoard",
+    "Functional",
+    "Sequential",
+    "Model",
+    "Wrapper",
+    "FeatureSpace",
+    "Pipeline",
+}
 
 
 def _public(module, base):
-    return sorted(n for n in dir(module) if inspect.isclass(getattr(module, n))
-                  and issubclass(getattr(module, n), base) and n not in _SKIP and not n.startswith(("_", "Base")))
+    return sorted(
+        n
+        for n in dir(module)
+        if inspect.isclass(getattr(module, n))
+        and issubclass(getattr(module, n), base)
+        and n not in _SKIP
+        and not n.startswith(("_", "Base"))
+    )
 
 
 LAYERS = _public(layers, layers.Layer)
@@ -44,52 +66,104 @@ CALLBACKS = _public(callbacks, callbacks.Callback)
 
 _BAD_NUMBERS = st.sampled_from([-3, -1, 0, 0.0, -0.5, 1.5, 2, 1e9, float("nan"), float("inf")])
 _ANY = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 6), st.floats(-2.0, 3.0, allow_nan=False), _BAD_NUMBERS,
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 6),
+    st.floats(-2.0, 3.0, allow_nan=False),
+    _BAD_NUMBERS,
     st.sampled_from(["x", "", "same", "valid", "auto", "relu", "max", "channels_first", "float32", "bogus"]),
     st.tuples(st.integers(-2, 4), st.integers(-2, 4)),
     st.tuples(st.floats(-1.0, 1.0, allow_nan=False), st.floats(-1.0, 1.0, allow_nan=False)),
-    st.lists(st.integers(0, 3), max_size=4), st.just({"a": 1}), st.just(object()),
+    st.lists(st.integers(0, 3), max_size=4),
+    st.just({"a": 1}),
+    st.just(object()),
 )
 _SMALL_POSITIVE = st.integers(1, 4)
 
 # Plausible values for the arguments without a default, by name, so the other arguments get exercised.
 _REQUIRED = {
-    "units": _SMALL_POSITIVE, "filters": _SMALL_POSITIVE, "kernel_size": st.sampled_from([1, 2, (1, 2)]),
-    "pool_size": st.sampled_from([1, 2]), "rate": st.sampled_from([0.0, 0.5]), "output_dim": _SMALL_POSITIVE,
-    "input_dim": st.integers(2, 6), "num_heads": st.integers(1, 2), "key_dim": _SMALL_POSITIVE,
-    "factor": st.sampled_from([0.1, 0.5, (0.1, 0.2)]), "height_factor": st.sampled_from([0.1, (0.1, 0.2)]),
-    "width_factor": st.sampled_from([0.1, (0.1, 0.2)]), "height": st.integers(1, 4), "width": st.integers(1, 4),
-    "scale": st.sampled_from([0.5, 2.0]), "target_shape": st.sampled_from([(4,), (2, 2), (-1,)]),
-    "dims": st.sampled_from([(1,), (2, 1)]), "n": st.integers(1, 3), "size": st.sampled_from([2, (1, 2)]),
-    "padding": st.sampled_from([1, (1, 1)]), "cropping": st.sampled_from([0, 1]), "axes": st.sampled_from([1, -1]),
-    "num_bins": st.integers(2, 5), "num_tokens": st.integers(2, 6), "max_tokens": st.integers(2, 6),
-    "vocabulary": st.just(["a", "b"]), "output_mode": st.just("int"), "value_range": st.just((0, 255)),
-    "equation": st.just("ab,bc->ac"), "output_shape": st.sampled_from([3, (3,)]), "stddev": st.just(0.1),
-    "mode": st.sampled_from(["horizontal", "vertical"]), "layer": st.just(None), "cell": st.just(None),
-    "function": st.just(None), "module": st.just(None), "num_classes": st.integers(2, 4),
-    "heads": st.integers(1, 2), "alpha": st.just(0.5), "bounding_box_format": st.just("xyxy"),
-    "filepath": st.just(None), "filename": st.just(None), "backup_dir": st.just(None),
-    "schedule": st.just(None), "seed": st.just(None), "sequence_length": st.integers(1, 4),
-    "fft_length": st.just(8), "sampling_rate": st.just(16000), "groups": st.just(1),
-    "depth_multiplier": st.just(1), "learning_rate": st.sampled_from([0.01, 0.001]),
+    "units": _SMALL_POSITIVE,
+    "filters": _SMALL_POSITIVE,
+    "kernel_size": st.sampled_from([1, 2, (1, 2)]),
+    "pool_size": st.sampled_from([1, 2]),
+    "rate": st.sampled_from([0.0, 0.5]),
+    "output_dim": _SMALL_POSITIVE,
+    "input_dim": st.integers(2, 6),
+    "num_heads": st.integers(1, 2),
+    "key_dim": _SMALL_POSITIVE,
+    "factor": st.sampled_from([0.1, 0.5, (0.1, 0.2)]),
+    "height_factor": st.sampled_from([0.1, (0.1, 0.2)]),
+    "width_factor": st.sampled_from([0.1, (0.1, 0.2)]),
+    "height": st.integers(1, 4),
+    "width": st.integers(1, 4),
+    "scale": st.sampled_from([0.5, 2.0]),
+    "target_shape": st.sampled_from([(4,), (2, 2), (-1,)]),
+    "dims": st.sampled_from([(1,), (2, 1)]),
+    "n": st.integers(1, 3),
+    "size": st.sampled_from([2, (1, 2)]),
+    "padding": st.sampled_from([1, (1, 1)]),
+    "cropping": st.sampled_from([0, 1]),
+    "axes": st.sampled_from([1, -1]),
+    "num_bins": st.integers(2, 5),
+    "num_tokens": st.integers(2, 6),
+    "max_tokens": st.integers(2, 6),
+    "vocabulary": st.just(["a", "b"]),
+    "output_mode": st.just("int"),
+    "value_range": st.just((0, 255)),
+    "equation": st.just("ab,bc->ac"),
+    "output_shape": st.sampled_from([3, (3,)]),
+    "stddev": st.just(0.1),
+    "mode": st.sampled_from(["horizontal", "vertical"]),
+    "layer": st.just(None),
+    "cell": st.just(None),
+    "function": st.just(None),
+    "module": st.just(None),
+    "num_classes": st.integers(2, 4),
+    "heads": st.integers(1, 2),
+    "alpha": st.just(0.5),
+    "bounding_box_format": st.just("xyxy"),
+    "filepath": st.just(None),
+    "filename": st.just(None),
+    "backup_dir": st.just(None),
+    "schedule": st.just(None),
+    "seed": st.just(None),
+    "sequence_length": st.integers(1, 4),
+    "fft_length": st.just(8),
+    "sampling_rate": st.just(16000),
+    "groups": st.just(1),
+    "depth_multiplier": st.just(1),
+    "learning_rate": st.sampled_from([0.01, 0.001]),
 }
 
 
 def _fill(name, value, tmp):
     """Object-valued required arguments (a wrapped layer, a cell, a function, a path)."""
-    if value is not None or name not in ("layer", "cell", "function", "module", "filepath", "filename",
-                                         "backup_dir", "schedule"):
+    if value is not None or name not in (
+        "layer",
+        "cell",
+        "function",
+        "module",
+        "filepath",
+        "filename",
+        "backup_dir",
+        "schedule",
+    ):
         return value
-    return {"layer": lambda: layers.Dense(2), "cell": lambda: layers.SimpleRNNCell(2),
-            "function": lambda: (lambda x: x * 2.0), "module": lambda: __import__("torch").nn.Identity(),
-            "filepath": lambda: os.path.join(tmp, "m.keras"), "filename": lambda: os.path.join(tmp, "log.csv"),
-            "backup_dir": lambda: os.path.join(tmp, "backup"), "schedule": lambda: (lambda epoch, lr: lr)}[name]()
+    return {
+        "layer": lambda: layers.Dense(2),
+        "cell": lambda: layers.SimpleRNNCell(2),
+        "function": lambda: lambda x: x * 2.0,
+        "module": lambda: __import__("torch").nn.Identity(),
+        "filepath": lambda: os.path.join(tmp, "m.keras"),
+        "filename": lambda: os.path.join(tmp, "log.csv"),
+        "backup_dir": lambda: os.path.join(tmp, "backup"),
+        "schedule": lambda: lambda epoch, lr: lr,
+    }[name]()
 
 
 def _parameters(cls):
     sig = inspect.signature(cls.__init__)
-    return [p for p in sig.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return [p for p in sig.parameters.values() if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
 @st.composite
@@ -110,6 +184,7 @@ def constructor_args(draw, cls):
 
 
 # ----------------------------------------------------------------------------- the property
+
 
 def _innermost_is_strided(exc):
     frames = traceback.extract_tb(exc.__traceback__)
@@ -148,15 +223,15 @@ def construct(cls, kwargs, changed, tmp):
 def test_layers_take_generated_arguments_and_inputs(name, tmp_path):
     cls = getattr(layers, name)
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(args=constructor_args(cls), rank=st.integers(1, 5), dims=st.lists(st.integers(1, 5), min_size=5,
-                                                                            max_size=5))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(args=constructor_args(cls), rank=st.integers(1, 5), dims=st.lists(st.integers(1, 5), min_size=5, max_size=5))
     def run(args, rank, dims):
         layer = construct(cls, *args, str(tmp_path))
         if layer is None:
             return
-        shape = (2,) + tuple(dims[:rank - 1])
+        shape = (2,) + tuple(dims[: rank - 1])
         x = np.random.default_rng(0).random(shape).astype("float32")
         try:
             with warnings.catch_warnings():
@@ -165,9 +240,11 @@ def test_layers_take_generated_arguments_and_inputs(name, tmp_path):
             COUNTS["called"] += 1
         except Exception as e:  # noqa: BLE001
             call_args = set(inspect.signature(cls.call).parameters) - {"self"} if hasattr(cls, "call") else set()
-            check_error(e, {layer.name, "input", "shape", "ndim", "rank", name} | {p.name for p in _parameters(cls)}
-                        | call_args,
-                        f"{name}(**{args[0]!r})({shape})")
+            check_error(
+                e,
+                {layer.name, "input", "shape", "ndim", "rank", name} | {p.name for p in _parameters(cls)} | call_args,
+                f"{name}(**{args[0]!r})({shape})",
+            )
 
     run()
 
@@ -176,8 +253,13 @@ def test_layers_take_generated_arguments_and_inputs(name, tmp_path):
 def test_optimizers_take_generated_arguments(name, tmp_path):
     cls = getattr(optimizers, name)
 
-    @settings(max_examples=3 * EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=3 * EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(args=constructor_args(cls))
     def run(args):
         opt = construct(cls, *args, str(tmp_path))
@@ -199,8 +281,13 @@ def test_optimizers_take_generated_arguments(name, tmp_path):
 def test_callbacks_take_generated_arguments(name, tmp_path):
     cls = getattr(callbacks, name)
 
-    @settings(max_examples=3 * EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=3 * EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(args=constructor_args(cls))
     def run(args):
         construct(cls, *args, str(tmp_path))

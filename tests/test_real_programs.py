@@ -2,6 +2,7 @@
 
 The table of docs/keras_compat.md comes from tools/real_programs_table.py, which runs the same programs.
 """
+
 import pathlib
 
 import pytest

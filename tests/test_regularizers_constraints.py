@@ -1,4 +1,5 @@
 """Regularizers and constraints: values vs NumPy and real Keras, gradients, registry, errors."""
+
 import numpy as np
 import pytest
 import torch
@@ -15,16 +16,24 @@ def _np(x):
 
 def test_regularizer_values_and_defaults():
     w = RNG.normal(size=(4, 5)).astype("float32")
-    assert float(R.L2()(torch.tensor(w))) == pytest.approx(0.01 * (w ** 2).sum(), rel=1e-6)
+    assert float(R.L2()(torch.tensor(w))) == pytest.approx(0.01 * (w**2).sum(), rel=1e-6)
     assert float(R.L1()(torch.tensor(w))) == pytest.approx(0.01 * np.abs(w).sum(), rel=1e-6)
     assert float(R.L1L2(l1=0.1, l2=0.2)(torch.tensor(w))) == pytest.approx(
-        0.1 * np.abs(w).sum() + 0.2 * (w ** 2).sum(), rel=1e-6)
+        0.1 * np.abs(w).sum() + 0.2 * (w**2).sum(), rel=1e-6
+    )
     assert float(R.L1L2()(torch.tensor(w))) == 0.0
 
 
-@pytest.mark.parametrize("name,kwargs", [("L1", {"l1": 0.3}), ("L2", {}), ("L1L2", {"l1": 0.1, "l2": 0.05}),
-                                         ("OrthogonalRegularizer", {"factor": 0.2}),
-                                         ("OrthogonalRegularizer", {"mode": "columns"})])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("L1", {"l1": 0.3}),
+        ("L2", {}),
+        ("L1L2", {"l1": 0.1, "l2": 0.05}),
+        ("OrthogonalRegularizer", {"factor": 0.2}),
+        ("OrthogonalRegularizer", {"mode": "columns"}),
+    ],
+)
 def test_regularizers_match_keras(real_keras, name, kwargs):
     w = RNG.normal(size=(4, 6)).astype("float32")
     ours, ref = getattr(R, name)(**kwargs), getattr(real_keras.regularizers, name)(**kwargs)
@@ -39,15 +48,23 @@ def test_regularizer_gradient():
     torch.testing.assert_close(w.grad, 0.1 * torch.sign(w.detach()) + 0.4 * w.detach())
 
 
-@pytest.mark.parametrize("name,kwargs", [("MaxNorm", {}), ("MaxNorm", {"max_value": 0.5, "axis": [0, 1, 2]}),
-                                         ("NonNeg", {}), ("UnitNorm", {"axis": 1}),
-                                         ("MinMaxNorm", {"min_value": 0.5, "max_value": 1.5, "rate": 0.7})])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("MaxNorm", {}),
+        ("MaxNorm", {"max_value": 0.5, "axis": [0, 1, 2]}),
+        ("NonNeg", {}),
+        ("UnitNorm", {"axis": 1}),
+        ("MinMaxNorm", {"min_value": 0.5, "max_value": 1.5, "rate": 0.7}),
+    ],
+)
 def test_constraints_match_keras(real_keras, name, kwargs):
     shape = (3, 3, 2, 4) if kwargs.get("axis") == [0, 1, 2] else (5, 4)
     w = (RNG.normal(size=shape) * 2).astype("float32")
     ours, ref = getattr(C, name)(**kwargs), getattr(real_keras.constraints, name)(**kwargs)
-    np.testing.assert_allclose(_np(ours(torch.tensor(w))), _np(ref(real_keras.ops.convert_to_tensor(w))),
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        _np(ours(torch.tensor(w))), _np(ref(real_keras.ops.convert_to_tensor(w))), rtol=1e-5, atol=1e-7
+    )
     assert ours.get_config() == ref.get_config()
 
 

@@ -3,6 +3,7 @@
 Expected parameter counts are the seeds' printed totals, and each layer's count is written as the
 hand formula (kh * kw * in * out + out, in * out + out) so a wrong count is traced to a layer.
 """
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +11,7 @@ import torch
 import strided
 import strided as keras
 from strided import layers, models
-from strided.layers import (AveragePooling2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, MaxPooling2D)
+from strided.layers import AveragePooling2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, MaxPooling2D
 from strided.models import Model, Sequential
 
 
@@ -37,8 +38,11 @@ def test_seed000_dense_model_7993():
     model.add(Dense(10, activation="relu", input_shape=(784,)))
     model.add(Dense(10, activation="relu"))
     model.add(Dense(3, activation="softmax"))
-    assert _rows(model) == [("Dense", (None, 10), _dense(784, 10)), ("Dense", (None, 10), _dense(10, 10)),
-                            ("Dense", (None, 3), _dense(10, 3))]
+    assert _rows(model) == [
+        ("Dense", (None, 10), _dense(784, 10)),
+        ("Dense", (None, 10), _dense(10, 10)),
+        ("Dense", (None, 3), _dense(10, 3)),
+    ]
     assert model.count_params() == 7993
 
 
@@ -49,10 +53,12 @@ def test_seed000_cnn_same_padding(f1, f2, total):
     model.add(Conv2D(f2, kernel_size=3, activation="relu", padding="same"))
     model.add(Flatten())
     model.add(Dense(3, activation="softmax"))
-    assert _rows(model) == [("Conv2D", (None, 28, 28, f1), _conv(3, 1, f1)),
-                            ("Conv2D", (None, 28, 28, f2), _conv(3, f1, f2)),
-                            ("Flatten", (None, 28 * 28 * f2), 0),
-                            ("Dense", (None, 3), _dense(28 * 28 * f2, 3))]
+    assert _rows(model) == [
+        ("Conv2D", (None, 28, 28, f1), _conv(3, 1, f1)),
+        ("Conv2D", (None, 28, 28, f2), _conv(3, f1, f2)),
+        ("Flatten", (None, 28 * 28 * f2), 0),
+        ("Dense", (None, 3), _dense(28 * 28 * f2, 3)),
+    ]
     assert model.count_params() == total
     lines = []
     model.summary(print_fn=lines.append)
@@ -68,9 +74,14 @@ def test_seed000_max_pool_model():
     model.add(MaxPool2D(2))
     model.add(Flatten())
     model.add(Dense(3, activation="softmax"))
-    assert _rows(model) == [("Conv2D", (None, 26, 26, 5), 50), ("MaxPooling2D", (None, 13, 13, 5), 0),
-                            ("Conv2D", (None, 11, 11, 15), 690), ("MaxPooling2D", (None, 5, 5, 15), 0),
-                            ("Flatten", (None, 375), 0), ("Dense", (None, 3), 1128)]
+    assert _rows(model) == [
+        ("Conv2D", (None, 26, 26, 5), 50),
+        ("MaxPooling2D", (None, 13, 13, 5), 0),
+        ("Conv2D", (None, 11, 11, 15), 690),
+        ("MaxPooling2D", (None, 5, 5, 15), 0),
+        ("Flatten", (None, 375), 0),
+        ("Dense", (None, 3), 1128),
+    ]
     out = model(np.random.rand(2, 28, 28, 1).astype("float32"))
     np.testing.assert_allclose(out.numpy().sum(axis=1), 1.0, rtol=1e-6)
 
@@ -85,23 +96,34 @@ def test_seed000_typos_get_friendly_errors():
 def test_seed002_malaria_model_56257_and_feature_maps():
     x_train_shape = (2000, 100, 100, 3)
     model = Sequential()
-    model.add(Conv2D(filters=32, input_shape=(x_train_shape[1:]), kernel_size=(3, 3), padding="same",
-                     activation="relu"))
+    model.add(
+        Conv2D(filters=32, input_shape=(x_train_shape[1:]), kernel_size=(3, 3), padding="same", activation="relu")
+    )
     model.add(MaxPooling2D(pool_size=(2, 2)))
     model.add(Conv2D(64, kernel_size=(3, 3), activation="relu"))
     model.add(MaxPooling2D(pool_size=(2, 2)))
     model.add(Flatten())
     model.add(Dropout(0.5))
     model.add(Dense(1, activation="sigmoid"))
-    assert _rows(model) == [("Conv2D", (None, 100, 100, 32), _conv(3, 3, 32)),
-                            ("MaxPooling2D", (None, 50, 50, 32), 0),
-                            ("Conv2D", (None, 48, 48, 64), _conv(3, 32, 64)),
-                            ("MaxPooling2D", (None, 24, 24, 64), 0),
-                            ("Flatten", (None, 36864), 0), ("Dropout", (None, 36864), 0),
-                            ("Dense", (None, 1), _dense(36864, 1))]
+    assert _rows(model) == [
+        ("Conv2D", (None, 100, 100, 32), _conv(3, 3, 32)),
+        ("MaxPooling2D", (None, 50, 50, 32), 0),
+        ("Conv2D", (None, 48, 48, 64), _conv(3, 32, 64)),
+        ("MaxPooling2D", (None, 24, 24, 64), 0),
+        ("Flatten", (None, 36864), 0),
+        ("Dropout", (None, 36864), 0),
+        ("Dense", (None, 1), _dense(36864, 1)),
+    ]
     assert model.count_params() == 56257
-    assert [l.name for l in model.layers] == ["conv2d", "max_pooling2d", "conv2d_1", "max_pooling2d_1", "flatten",
-                                             "dropout", "dense"]
+    assert [l.name for l in model.layers] == [
+        "conv2d",
+        "max_pooling2d",
+        "conv2d_1",
+        "max_pooling2d_1",
+        "flatten",
+        "dropout",
+        "dense",
+    ]
     W, b = model.get_layer("conv2d").get_weights()
     assert W.shape == (3, 3, 3, 32) and b.shape == (32,)
 
@@ -126,10 +148,16 @@ def test_seed002_lenet5():
     model.add(Dense(120, activation="relu"))
     model.add(Dense(84, activation="relu"))
     model.add(Dense(10, activation="softmax"))
-    expected = [("Conv2D", (None, 30, 30, 6), _conv(3, 1, 6)), ("AveragePooling2D", (None, 15, 15, 6), 0),
-                ("Conv2D", (None, 13, 13, 16), _conv(3, 6, 16)), ("AveragePooling2D", (None, 6, 6, 16), 0),
-                ("Flatten", (None, 576), 0), ("Dense", (None, 120), _dense(576, 120)),
-                ("Dense", (None, 84), _dense(120, 84)), ("Dense", (None, 10), _dense(84, 10))]
+    expected = [
+        ("Conv2D", (None, 30, 30, 6), _conv(3, 1, 6)),
+        ("AveragePooling2D", (None, 15, 15, 6), 0),
+        ("Conv2D", (None, 13, 13, 16), _conv(3, 6, 16)),
+        ("AveragePooling2D", (None, 6, 6, 16), 0),
+        ("Flatten", (None, 576), 0),
+        ("Dense", (None, 120), _dense(576, 120)),
+        ("Dense", (None, 84), _dense(120, 84)),
+        ("Dense", (None, 10), _dense(84, 10)),
+    ]
     assert _rows(model) == expected
     assert model.count_params() == sum(r[2] for r in expected) == 81194
 
@@ -148,13 +176,20 @@ def _seed004_convnet(pool=True):
 
 def test_seed004_convnets_55744():
     model = _seed004_convnet()
-    assert _rows(model) == [("Conv2D", (None, 26, 26, 32), 320), ("MaxPooling2D", (None, 13, 13, 32), 0),
-                            ("Conv2D", (None, 11, 11, 64), 18496), ("MaxPooling2D", (None, 5, 5, 64), 0),
-                            ("Conv2D", (None, 3, 3, 64), 36928)]
+    assert _rows(model) == [
+        ("Conv2D", (None, 26, 26, 32), 320),
+        ("MaxPooling2D", (None, 13, 13, 32), 0),
+        ("Conv2D", (None, 11, 11, 64), 18496),
+        ("MaxPooling2D", (None, 5, 5, 64), 0),
+        ("Conv2D", (None, 3, 3, 64), 36928),
+    ]
     assert model.count_params() == 55744
     no_pool = _seed004_convnet(pool=False)
-    assert _rows(no_pool) == [("Conv2D", (None, 26, 26, 32), 320), ("Conv2D", (None, 24, 24, 64), 18496),
-                              ("Conv2D", (None, 22, 22, 64), 36928)]
+    assert _rows(no_pool) == [
+        ("Conv2D", (None, 26, 26, 32), 320),
+        ("Conv2D", (None, 24, 24, 64), 18496),
+        ("Conv2D", (None, 22, 22, 64), 36928),
+    ]
     assert no_pool.count_params() == 55744
 
 
@@ -197,20 +232,27 @@ def test_seed004_full_summary_text_93322():
 
 
 def test_seed001_reshape_model_and_layer_recipes():
-    model = models.Sequential([
-        layers.Input(shape=(28, 28)),
-        layers.Reshape((28, 28, 1)),
-        layers.Conv2D(32, (3, 3), padding="same"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(16, (3, 3), padding="same"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Flatten(),
-        layers.Dense(10, activation="softmax"),
-    ])
-    assert _rows(model) == [("Reshape", (None, 28, 28, 1), 0), ("Conv2D", (None, 28, 28, 32), _conv(3, 1, 32)),
-                            ("MaxPooling2D", (None, 14, 14, 32), 0), ("Conv2D", (None, 14, 14, 16), _conv(3, 32, 16)),
-                            ("MaxPooling2D", (None, 7, 7, 16), 0), ("Flatten", (None, 784), 0),
-                            ("Dense", (None, 10), _dense(784, 10))]
+    model = models.Sequential(
+        [
+            layers.Input(shape=(28, 28)),
+            layers.Reshape((28, 28, 1)),
+            layers.Conv2D(32, (3, 3), padding="same"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(16, (3, 3), padding="same"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    assert _rows(model) == [
+        ("Reshape", (None, 28, 28, 1), 0),
+        ("Conv2D", (None, 28, 28, 32), _conv(3, 1, 32)),
+        ("MaxPooling2D", (None, 14, 14, 32), 0),
+        ("Conv2D", (None, 14, 14, 16), _conv(3, 32, 16)),
+        ("MaxPooling2D", (None, 7, 7, 16), 0),
+        ("Flatten", (None, 784), 0),
+        ("Dense", (None, 10), _dense(784, 10)),
+    ]
     probs = model(np.random.rand(3, 28, 28))
     np.testing.assert_allclose(np.asarray(probs).sum(axis=1), 1.0, rtol=1e-6)
 
@@ -222,7 +264,7 @@ def _conv2d_loop(image, kernel):  # the seed-001 NumPy loop
     result = np.zeros((w, h))
     for i in range(w):
         for j in range(h):
-            result[i, j] = np.sum(image[i:i + w_k, j:j + h_k] * kernel)
+            result[i, j] = np.sum(image[i : i + w_k, j : j + h_k] * kernel)
     return result
 
 
@@ -251,20 +293,22 @@ def test_seed001_conv2d_set_weights_reproduces_numpy_loop():
 
 def test_seed003_constant_initializer_valid_and_same():
     image = np.array([[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]], dtype=np.float32)
-    weight = np.array([[[[1.]], [[1.]]], [[[1.]], [[1.]]]])
+    weight = np.array([[[[1.0]], [[1.0]]], [[[1.0]], [[1.0]]]])
     assert weight.shape == (2, 2, 1, 1)
     weight_init = keras.initializers.Constant(weight)
     conv2d = keras.layers.Conv2D(filters=1, kernel_size=2, padding="VALID", kernel_initializer=weight_init)(image)
     assert tuple(conv2d.shape) == (1, 2, 2, 1)
     np.testing.assert_array_equal(conv2d.numpy().reshape(2, 2), [[12, 16], [24, 28]])
-    conv2d = keras.layers.Conv2D(filters=1, kernel_size=2, padding="SAME",
-                                 kernel_initializer=strided.constant_initializer(weight))(image)
+    conv2d = keras.layers.Conv2D(
+        filters=1, kernel_size=2, padding="SAME", kernel_initializer=strided.constant_initializer(weight)
+    )(image)
     np.testing.assert_array_equal(conv2d.numpy().reshape(3, 3), [[12, 16, 9], [24, 28, 15], [15, 17, 9]])
 
-    weight = np.array([[[[1., 10., -1.]], [[1., 10., -1.]]], [[[1., 10., -1.]], [[1., 10., -1.]]]])
+    weight = np.array([[[[1.0, 10.0, -1.0]], [[1.0, 10.0, -1.0]]], [[[1.0, 10.0, -1.0]], [[1.0, 10.0, -1.0]]]])
     assert weight.shape == (2, 2, 1, 3)
-    conv2d = keras.layers.Conv2D(filters=3, kernel_size=2, padding="SAME",
-                                 kernel_initializer=keras.initializers.Constant(weight))(image)
+    conv2d = keras.layers.Conv2D(
+        filters=3, kernel_size=2, padding="SAME", kernel_initializer=keras.initializers.Constant(weight)
+    )(image)
     assert tuple(conv2d.shape) == (1, 3, 3, 3)
     feature_maps = np.swapaxes(conv2d, 0, 3)
     base = np.array([[12, 16, 9], [24, 28, 15], [15, 17, 9]])
@@ -275,8 +319,11 @@ def test_seed003_constant_initializer_valid_and_same():
 
 
 def test_bad_arguments_give_keras_style_errors():
-    with pytest.raises(ValueError, match=r"Invalid value for argument `filters`. Expected a strictly positive "
-                                         r"value. Received filters=0."):
+    with pytest.raises(
+        ValueError,
+        match=r"Invalid value for argument `filters`. Expected a strictly positive "
+        r"value. Received filters=0.",
+    ):
         Conv2D(0, 3)
     with pytest.raises(ValueError, match=r"`units`.*Received units=-1"):
         Dense(-1)
@@ -323,8 +370,9 @@ def test_set_weights_errors_name_layer():
 def test_flatten_is_channels_last_so_keras_dense_weights_port():
     x = np.arange(2 * 3 * 2 * 4, dtype="float32").reshape(2, 3, 2, 4)
     np.testing.assert_array_equal(Flatten()(x).numpy(), x.reshape(2, -1))
-    np.testing.assert_array_equal(Flatten(data_format="channels_first")(x.transpose(0, 3, 1, 2)).numpy(),
-                                  x.reshape(2, -1))
+    np.testing.assert_array_equal(
+        Flatten(data_format="channels_first")(x.transpose(0, 3, 1, 2)).numpy(), x.reshape(2, -1)
+    )
 
 
 def test_dropout_uses_seeded_torch_rng_and_is_identity_in_inference():

@@ -8,14 +8,19 @@ line (``Args:``, ``Input shape:``, ``Output shape:``, ``Example:``/``Examples:``
 it has a ``>>>`` line (the doctests run by tests/layers/test_docstrings.py). ``--missing`` lists the classes that
 lack something. For comparison it counts Keras's own layer classes too when keras is installed.
 """
+
 import argparse
 import inspect
 import os
 import re
 import sys
 
-SECTIONS = {"args": r"^\s*Args:", "input_shape": r"^\s*Input shapes?:", "output_shape": r"^\s*Output shapes?:",
-            "example": r"^\s*Examples?:"}
+SECTIONS = {
+    "args": r"^\s*Args:",
+    "input_shape": r"^\s*Input shapes?:",
+    "output_shape": r"^\s*Output shapes?:",
+    "example": r"^\s*Examples?:",
+}
 
 
 def layer_classes(layers_module, base):
@@ -44,8 +49,11 @@ def report(title, classes):
         for key, ok in found.items():
             counts[key] += ok
         complete += all(found.values())
-    print(f"{title}: {len(classes)} public layer classes; " + ", ".join(f"{k} {v}" for k, v in counts.items())
-          + f"; all four {complete}")
+    print(
+        f"{title}: {len(classes)} public layer classes; "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        + f"; all four {complete}"
+    )
     return counts, complete
 
 
@@ -55,6 +63,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import strided.layers as layers
+
     classes = layer_classes(layers, layers.Layer)
     report("strided", classes)
     if args.missing:

@@ -4,6 +4,7 @@ Keras writes ``Example:`` followed by a blank line and unindented ``>>>`` lines;
 ``Examples:`` with the block indented under it, and then renders the ``>>>`` lines as Python console code. The
 docstring is rewritten that way before parsing; the source keeps Keras's layout.
 """
+
 import re
 
 import griffe

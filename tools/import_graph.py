@@ -6,6 +6,7 @@ function is allowed only for an optional dependency or for one of the ``LAZY_EXC
 
     python tools/import_graph.py            # the report: levels, violations, cycles, imports inside functions
 """
+
 import ast
 import pathlib
 import sys
@@ -39,19 +40,36 @@ LEVELS = [
 
 # Packages that strided does not require: imported where they are used, so that `import strided` needs
 # only torch and NumPy.
-OPTIONAL = {"matplotlib", "h5py", "PIL", "pandas", "tensorboard", "onnx", "onnxscript", "onnxruntime", "scipy",
-            "IPython", "ipywidgets", "psutil", "requests"}
+OPTIONAL = {
+    "matplotlib",
+    "h5py",
+    "PIL",
+    "pandas",
+    "tensorboard",
+    "onnx",
+    "onnxscript",
+    "onnxruntime",
+    "scipy",
+    "IPython",
+    "ipywidgets",
+    "psutil",
+    "requests",
+}
 
 # Imports that must stay inside a function, each with its reason: (importing module, imported module).
 LAZY_EXCEPTIONS = {
     # A model saves, exports and describes itself through the saving package, which reads and writes models
     # (Keras's `Model.save`): the methods reach up to it when they are called.
-    **{("strided.models.model", target): "Model.save/load_weights/export reach the saving package"
-       for target in ("strided.saving.saving_api", "strided.saving.export", "strided.saving.keras_format")},
+    **{
+        ("strided.models.model", target): "Model.save/load_weights/export reach the saving package"
+        for target in ("strided.saving.saving_api", "strided.saving.export", "strided.saving.keras_format")
+    },
     ("strided.models.functional", "strided.saving.keras_format"): "Functional orders its layers as .keras files do",
     # FeatureSpace is a layer that saves itself as a .keras file (Keras's FeatureSpace.save).
-    **{("strided.layers.feature_space", target): "FeatureSpace.save writes a .keras file"
-       for target in ("strided.saving.keras_format", "strided.saving.saving_api")},
+    **{
+        ("strided.layers.feature_space", target): "FeatureSpace.save writes a .keras file"
+        for target in ("strided.saving.keras_format", "strided.saving.saving_api")
+    },
 }
 
 
@@ -114,28 +132,42 @@ def scan(root=ROOT):
                         target = _owner(name, files) if name.split(".")[0] == "strided" else name.split(".")[0]
                         edges.append((module, target, child.lineno, in_function))
                 visit(child, inner)
+
         visit(tree, False)
     return files, edges
 
 
 def upward_imports(files, edges):
-    return [(a, b, line) for a, b, line, inside in edges
-            if b in files and a != b and level_of(b) > level_of(a) and not (inside and (a, b) in LAZY_EXCEPTIONS)]
+    return [
+        (a, b, line)
+        for a, b, line, inside in edges
+        if b in files and a != b and level_of(b) > level_of(a) and not (inside and (a, b) in LAZY_EXCEPTIONS)
+    ]
 
 
 def lazy_imports(files, edges):
     """Imports inside functions that are neither of an optional dependency nor a listed exception."""
-    return [(a, b, line) for a, b, line, inside in edges
-            if inside and b not in OPTIONAL and (a, b) not in LAZY_EXCEPTIONS
-            and b not in ("torch", "numpy", "importlib") and b in files]
+    return [
+        (a, b, line)
+        for a, b, line, inside in edges
+        if inside
+        and b not in OPTIONAL
+        and (a, b) not in LAZY_EXCEPTIONS
+        and b not in ("torch", "numpy", "importlib")
+        and b in files
+    ]
 
 
 def cycles(files, edges):
     """Strongly connected components (more than one module) of the module-level import graph."""
     graph = {m: set() for m in files}
     for a, b, _, inside in edges:
-        if not inside and b in files and a != b and not (b == "strided" or a.startswith(b + ".") and
-                                                          files[b].name == "__init__.py"):
+        if (
+            not inside
+            and b in files
+            and a != b
+            and not (b == "strided" or a.startswith(b + ".") and files[b].name == "__init__.py")
+        ):
             graph[a].add(b)
     index, low, stack, on_stack, found, counter = {}, {}, [], set(), [], [0]
     sys.setrecursionlimit(10000)
@@ -161,6 +193,7 @@ def cycles(files, edges):
                     break
             if len(component) > 1:
                 found.append(sorted(component))
+
     for v in graph:
         if v not in index:
             connect(v)

@@ -3,13 +3,28 @@
 Dev tool, needs real Keras: ``KERAS_BACKEND=torch .venv/bin/python tools/keras_coverage.py``.
 Module entries (``keras.ops.image``...) are not counted; paste the output over the table.
 """
+
 import importlib
 import types
 
 import keras
 
-MODULES = ["layers", "callbacks", "metrics", "losses", "optimizers", "applications", "ops", "activations",
-           "initializers", "regularizers", "constraints", "random", "saving", "utils"]
+MODULES = [
+    "layers",
+    "callbacks",
+    "metrics",
+    "losses",
+    "optimizers",
+    "applications",
+    "ops",
+    "activations",
+    "initializers",
+    "regularizers",
+    "constraints",
+    "random",
+    "saving",
+    "utils",
+]
 
 
 def public_names(module):

@@ -9,6 +9,7 @@ parameters are left out (strided then refuses to save them, with a message).
 
 Dev tool, needs real Keras: ``KERAS_BACKEND=torch .venv/bin/python tools/keras_ops_table.py``.
 """
+
 import ast
 import inspect
 import json
@@ -92,14 +93,22 @@ def main():
             positional = a.posonlyargs + a.args
             params = [p.arg for p in positional + a.kwonlyargs]
             defaults = {}
-            for param, default in list(zip(positional[len(positional) - len(a.defaults):], a.defaults)) + \
-                    [(p, d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]:
+            for param, default in list(zip(positional[len(positional) - len(a.defaults) :], a.defaults)) + [
+                (p, d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None
+            ]:
                 try:
                     defaults[param.arg] = ast.literal_eval(default)
                 except ValueError:
                     pass  # not a literal: callers must pass it
-            table[node.name] = {"module": module.__name__, "class_name": cls, "config": config, "call": call_args,
-                                "call_kwargs": call_kwargs, "params": params, "defaults": defaults}
+            table[node.name] = {
+                "module": module.__name__,
+                "class_name": cls,
+                "config": config,
+                "call": call_args,
+                "call_kwargs": call_kwargs,
+                "params": params,
+                "defaults": defaults,
+            }
     OUT.write_text(json.dumps(dict(sorted(table.items())), indent=1) + "\n")
     print(f"{len(table)} ops written to {OUT}")
 

@@ -5,6 +5,7 @@ names (its ``__all__``, else its public classes and functions) as mkdocstrings `
 path (``strided.layers.Conv2D``), so the pages follow the code wherever the classes are defined. The benchmarks'
 README is added as a page too, and links to it from the other pages point at that page.
 """
+
 import importlib
 import inspect
 import pathlib
@@ -15,9 +16,31 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 # The public modules, in the order of the navigation.
 PUBLIC_MODULES = [
-    "layers", "models", "ops", "activations", "losses", "metrics", "optimizers", "callbacks", "initializers",
-    "regularizers", "constraints", "datasets", "data", "preprocessing", "applications", "visualize", "utils",
-    "saving", "random", "backend", "config", "mixed_precision", "quantizers", "distribution", "nn",
+    "layers",
+    "models",
+    "ops",
+    "activations",
+    "losses",
+    "metrics",
+    "optimizers",
+    "callbacks",
+    "initializers",
+    "regularizers",
+    "constraints",
+    "datasets",
+    "data",
+    "preprocessing",
+    "applications",
+    "visualize",
+    "utils",
+    "saving",
+    "random",
+    "backend",
+    "config",
+    "mixed_precision",
+    "quantizers",
+    "distribution",
+    "nn",
 ]
 
 
@@ -25,9 +48,13 @@ def public_names(module):
     """The names a page documents: ``__all__`` when the module has one, else its public classes and functions."""
     names = getattr(module, "__all__", None)
     if names is None:
-        names = [n for n, v in vars(module).items()
-                 if not n.startswith("_") and (inspect.isclass(v) or inspect.isfunction(v))
-                 and getattr(v, "__module__", "").startswith("strided")]
+        names = [
+            n
+            for n, v in vars(module).items()
+            if not n.startswith("_")
+            and (inspect.isclass(v) or inspect.isfunction(v))
+            and getattr(v, "__module__", "").startswith("strided")
+        ]
     seen, out = set(), []
     for name in names:
         value = getattr(module, name, None)
@@ -55,7 +82,8 @@ def module_page(name):
             # under its defining module too, or the path would name the submodule.
             folder = pathlib.Path(module.__file__).parent
             shadowed = module.__file__.endswith("__init__.py") and (
-                (folder / f"{member}.py").exists() or (folder / member / "__init__.py").exists())
+                (folder / f"{member}.py").exists() or (folder / member / "__init__.py").exists()
+            )
             public = member in vars(module) and not shadowed
             paths[member] = f"strided.{name}.{member}" if public else f"{value.__module__}.{member}"
         elif inspect.isclass(value) or inspect.isfunction(value):
@@ -67,8 +95,14 @@ def module_page(name):
         value = getattr(module, member)
         if "<locals>" in getattr(getattr(value, "__init__", None), "__qualname__", ""):
             # A class made by a factory function: mkdocstrings cannot follow its __init__, so it is written here.
-            lines += [f"## {member}", "", f"`strided.{name}.{member}{inspect.signature(value)}`", "",
-                      inspect.getdoc(value) or "", ""]
+            lines += [
+                f"## {member}",
+                "",
+                f"`strided.{name}.{member}{inspect.signature(value)}`",
+                "",
+                inspect.getdoc(value) or "",
+                "",
+            ]
             continue
         if path in _DOCUMENTED:
             lines += [f"`{member}`: see [`{path}`][{path}].", ""]
@@ -79,8 +113,7 @@ def module_page(name):
 
 
 def public_names_set(module):
-    return {n for n in public_names(module)
-            if getattr(getattr(module, n), "__name__", None) == n}
+    return {n for n in public_names(module) if getattr(getattr(module, n), "__name__", None) == n}
 
 
 def on_config(config):

@@ -6,6 +6,7 @@ Usage: python tools/real_programs_table.py [--write] [--only NAME ...]
 Without ``--write`` the table is printed. Keras runs with ``KERAS_BACKEND=torch`` on the CPU; a program that
 fails on Keras only because Keras's utilities need TensorFlow (not installed) is marked so.
 """
+
 import argparse
 import os
 import pathlib
@@ -30,6 +31,7 @@ def main():
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
     import real_programs
     import strided
+
     try:
         import keras
     except ImportError:
@@ -47,8 +49,10 @@ def main():
         counts["keras"][0] += k_status == "pass"
         counts["keras"][1] += 1
         rows.append((name, guide, s_status, k_status, s_why or k_why, s_time))
-        print(f"{name:36s} strided={s_status:16s} ({s_time:4.1f}s) keras={k_status:16s} {s_why or k_why}"[:220],
-              file=sys.stderr)
+        print(
+            f"{name:36s} strided={s_status:16s} ({s_time:4.1f}s) keras={k_status:16s} {s_why or k_why}"[:220],
+            file=sys.stderr,
+        )
     global KNOWN
     KNOWN = real_programs.KNOWN_KERAS_ISSUES
     table = render(rows, counts)
@@ -59,11 +63,16 @@ def main():
 
 
 def render(rows, counts):
-    lines = [BEGIN, "",
-             f"strided passes {counts['strided'][0]}/{counts['strided'][1]}; Keras 3 [torch] passes "
-             f"{counts['keras'][0]}/{counts['keras'][1]} (\"needs TensorFlow\": Keras's `tf.data`-based utilities "
-             "import TensorFlow, which the torch backend does not install).", "",
-             "| program | follows | strided | Keras [torch] | note |", "|---|---|---|---|---|"]
+    lines = [
+        BEGIN,
+        "",
+        f"strided passes {counts['strided'][0]}/{counts['strided'][1]}; Keras 3 [torch] passes "
+        f'{counts["keras"][0]}/{counts["keras"][1]} ("needs TensorFlow": Keras\'s `tf.data`-based utilities '
+        "import TensorFlow, which the torch backend does not install).",
+        "",
+        "| program | follows | strided | Keras [torch] | note |",
+        "|---|---|---|---|---|",
+    ]
     for name, guide, s_status, k_status, why, _ in rows:
         note = ""
         if name in KNOWN and k_status == "fail":
@@ -82,9 +91,11 @@ def write(table):
         tail = rest.split(END, 1)[1]
         text = head + table + tail
     else:
-        text = text.rstrip("\n") + "\n\n## Real Keras programs\n\nShort programs of ours, each following a Keras 3 " \
-            "guide or keras.io example (tests/real_programs.py), run on strided and on real Keras 3 with the torch " \
+        text = (
+            text.rstrip("\n") + "\n\n## Real Keras programs\n\nShort programs of ours, each following a Keras 3 "
+            "guide or keras.io example (tests/real_programs.py), run on strided and on real Keras 3 with the torch "
             "backend. Regenerate with `python tools/real_programs_table.py --write`.\n\n" + table + "\n"
+        )
     DOC.write_text(text)
 
 

@@ -8,6 +8,7 @@ file (from ``~/.keras/models`` or ``$STRIDED_HOME/models``). Each family module 
 also has its ``preprocess_input`` and ``decode_predictions``, as in Keras:
 ``from strided.applications.resnet50 import ResNet50, preprocess_input, decode_predictions``.
 """
+
 import importlib
 
 _MODELS = {
@@ -37,9 +38,27 @@ _MODELS = {
     **{f"EfficientNetV2{v}": "efficientnet_v2" for v in ("B0", "B1", "B2", "B3", "S", "M", "L")},
     **{f"ConvNeXt{v}": "convnext" for v in ("Tiny", "Small", "Base", "Large", "XLarge")},
 }
-_MODULES = ("imagenet_utils", "lenet", "alexnet", "vgg16", "vgg19", "resnet", "resnet50", "resnet_v2", "xception",
-            "mobilenet_v2", "mobilenet", "mobilenet_v3", "densenet", "inception_v3", "efficientnet",
-            "efficientnet_v2", "convnext", "inception_resnet_v2", "nasnet")
+_MODULES = (
+    "imagenet_utils",
+    "lenet",
+    "alexnet",
+    "vgg16",
+    "vgg19",
+    "resnet",
+    "resnet50",
+    "resnet_v2",
+    "xception",
+    "mobilenet_v2",
+    "mobilenet",
+    "mobilenet_v3",
+    "densenet",
+    "inception_v3",
+    "efficientnet",
+    "efficientnet_v2",
+    "convnext",
+    "inception_resnet_v2",
+    "nasnet",
+)
 
 
 def __getattr__(name):

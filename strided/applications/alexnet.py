@@ -8,6 +8,7 @@ stride-2 max pooling after the 1st, 2nd and 5th, then Dense 4096 -> 4096 -> clas
 (``batch_norm=True`` puts BatchNormalization where LRN was). 62,378,344 parameters for 1000 classes.
 Keras publishes no AlexNet weights; ``weights`` may name a weights file.
 """
+
 import os
 
 from strided import config
@@ -15,8 +16,18 @@ from strided.applications import imagenet_utils
 from strided import layers
 
 
-def AlexNet(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,
-            classifier_activation="softmax", dropout=0.5, batch_norm=False, name="alexnet"):
+def AlexNet(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    dropout=0.5,
+    batch_norm=False,
+    name="alexnet",
+):
     """Instantiates AlexNet (single-stream 2012 variant, see the module docstring).
 
     Args:
@@ -36,15 +47,24 @@ def AlexNet(include_top=True, weights=None, input_tensor=None, input_shape=None,
         A functional ``Model``.
     """
     if weights == "imagenet":
-        raise ValueError("AlexNet has no published ImageNet weights. Use weights=None or the path to a weights "
-                         "file. Received: weights='imagenet'")
+        raise ValueError(
+            "AlexNet has no published ImageNet weights. Use weights=None or the path to a weights "
+            "file. Received: weights='imagenet'"
+        )
     if weights is not None and not os.path.exists(weights):
-        raise ValueError("The `weights` argument should be either `None` (random initialization) or the path to "
-                         f"the weights file to be loaded. Received: weights={weights}")
+        raise ValueError(
+            "The `weights` argument should be either `None` (random initialization) or the path to "
+            f"the weights file to be loaded. Received: weights={weights}"
+        )
     imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=227, min_size=67,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+    input_shape = imagenet_utils.obtain_input_shape(
+        input_shape,
+        default_size=227,
+        min_size=67,
+        data_format=config.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+    )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
     x = layers.Conv2D(96, (11, 11), strides=(4, 4), activation="relu", name="conv1")(img_input)
     if batch_norm:

@@ -11,6 +11,7 @@ As in Keras, the input preprocessing is part of the model: a ``Normalization`` l
 pixels in [0, 255] with the ImageNet mean and standard deviation, so ``preprocess_input`` is a
 pass-through. ConvNeXt supports only the ``channels_last`` image data format.
 """
+
 import numbers
 
 import numpy as np
@@ -26,16 +27,26 @@ from strided import initializers
 
 BASE_WEIGHTS_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "convnext/"
 WEIGHTS_HASHES = {  # (with the top, without it): sha256, as Keras checks them
-    "convnext_tiny": ("8ae6e78ce2933352b1ef4008e6dd2f17bc40771563877d156bc6426c7cf503ff",
-                      "d547c096cabd03329d7be5562c5e14798aa39ed24b474157cef5e85ab9e49ef1"),
-    "convnext_small": ("ce1277d8f1ee5a0ef0e171469089c18f5233860ceaf9b168049cb9263fd7483c",
-                       "6fc8009faa2f00c1c1dfce59feea9b0745eb260a7dd11bee65c8e20843da6eab"),
-    "convnext_base": ("52cbb006d3dadd03f6e095a8ca1aca47aecdd75acb4bc74bce1f5c695d0086e6",
-                      "40a20c5548a5e9202f69735ecc06c990e6b7c9d2de39f0361e27baeb24cb7c45"),
-    "convnext_large": ("070c5ed9ed289581e477741d3b34beffa920db8cf590899d6d2c67fba2a198a6",
-                       "96f02b6f0753d4f543261bc9d09bed650f24dd6bc02ddde3066135b63d23a1cd"),
-    "convnext_xlarge": ("c1f5ccab661354fc3a79a10fa99af82f0fbf10ec65cb894a3ae0815f17a889ee",
-                        "de3f8a54174130e0cecdc71583354753d557fcf1f4487331558e2a16ba0cfe05"),
+    "convnext_tiny": (
+        "8ae6e78ce2933352b1ef4008e6dd2f17bc40771563877d156bc6426c7cf503ff",
+        "d547c096cabd03329d7be5562c5e14798aa39ed24b474157cef5e85ab9e49ef1",
+    ),
+    "convnext_small": (
+        "ce1277d8f1ee5a0ef0e171469089c18f5233860ceaf9b168049cb9263fd7483c",
+        "6fc8009faa2f00c1c1dfce59feea9b0745eb260a7dd11bee65c8e20843da6eab",
+    ),
+    "convnext_base": (
+        "52cbb006d3dadd03f6e095a8ca1aca47aecdd75acb4bc74bce1f5c695d0086e6",
+        "40a20c5548a5e9202f69735ecc06c990e6b7c9d2de39f0361e27baeb24cb7c45",
+    ),
+    "convnext_large": (
+        "070c5ed9ed289581e477741d3b34beffa920db8cf590899d6d2c67fba2a198a6",
+        "96f02b6f0753d4f543261bc9d09bed650f24dd6bc02ddde3066135b63d23a1cd",
+    ),
+    "convnext_xlarge": (
+        "c1f5ccab661354fc3a79a10fa99af82f0fbf10ec65cb894a3ae0815f17a889ee",
+        "de3f8a54174130e0cecdc71583354753d557fcf1f4487331558e2a16ba0cfe05",
+    ),
 }
 
 # Blocks per stage and channels per stage of each variant (all trained at 224x224).
@@ -67,15 +78,20 @@ class StochasticDepth(Layer):
 
     Input shape: any. Output shape: the input's shape.
     """
+
     _keras_module = _KERAS_MODULE  # saved as Keras saves its own class, so .keras files interchange
 
     def __init__(self, drop_path_rate, **kwargs):
         if not isinstance(drop_path_rate, numbers.Real) or isinstance(drop_path_rate, bool):
-            raise TypeError("Invalid type for argument `drop_path_rate`. Expected a float in [0, 1). "
-                            f"Received: drop_path_rate={drop_path_rate!r}")
+            raise TypeError(
+                "Invalid type for argument `drop_path_rate`. Expected a float in [0, 1). "
+                f"Received: drop_path_rate={drop_path_rate!r}"
+            )
         if not 0 <= drop_path_rate < 1:
-            raise ValueError("Invalid value for argument `drop_path_rate`. Expected a float in [0, 1). "
-                             f"Received: drop_path_rate={drop_path_rate}")
+            raise ValueError(
+                "Invalid value for argument `drop_path_rate`. Expected a float in [0, 1). "
+                f"Received: drop_path_rate={drop_path_rate}"
+            )
         self.drop_path_rate = float(drop_path_rate)
         super().__init__(**kwargs)
 
@@ -105,22 +121,27 @@ class LayerScale(Layer):
 
     Input shape: ``(..., projection_dim)``. Output shape: the input's shape.
     """
+
     _keras_module = _KERAS_MODULE
 
     def __init__(self, init_values, projection_dim, **kwargs):
         if not isinstance(init_values, numbers.Real) or isinstance(init_values, bool):
-            raise TypeError("Invalid type for argument `init_values`. Expected a float. "
-                            f"Received: init_values={init_values!r}")
+            raise TypeError(
+                f"Invalid type for argument `init_values`. Expected a float. Received: init_values={init_values!r}"
+            )
         self.init_values = float(init_values)
         self.projection_dim = validation.positive_int(projection_dim, "projection_dim")
         super().__init__(**kwargs)
 
     def build(self, input_shape):
         if input_shape[-1] is not None and input_shape[-1] != self.projection_dim:
-            raise ValueError(f"Layer '{self.name}' (LayerScale) expects inputs whose last axis has size "
-                             f"projection_dim={self.projection_dim}. Received: input_shape={tuple(input_shape)}")
-        self.gamma = self.add_weight(shape=(self.projection_dim,),
-                                     initializer=initializers.Constant(self.init_values), name="variable")
+            raise ValueError(
+                f"Layer '{self.name}' (LayerScale) expects inputs whose last axis has size "
+                f"projection_dim={self.projection_dim}. Received: input_shape={tuple(input_shape)}"
+            )
+        self.gamma = self.add_weight(
+            shape=(self.projection_dim,), initializer=initializers.Constant(self.init_values), name="variable"
+        )
         super().build(input_shape)
 
     def call(self, inputs):
@@ -156,8 +177,9 @@ def ConvNeXtBlock(projection_dim, drop_path_rate=0.0, layer_scale_init_value=1e-
         name = _unique_prefix("prestem")  # Keras's default prefix for an unnamed block
 
     def apply(inputs):
-        x = layers.Conv2D(projection_dim, kernel_size=7, padding="same", groups=projection_dim,
-                          name=f"{name}_depthwise_conv")(inputs)
+        x = layers.Conv2D(
+            projection_dim, kernel_size=7, padding="same", groups=projection_dim, name=f"{name}_depthwise_conv"
+        )(inputs)
         x = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_layernorm")(x)
         # The pointwise convolutions are Dense layers on the channel axis, as in the original code.
         x = layers.Dense(4 * projection_dim, name=f"{name}_pointwise_conv_1")(x)
@@ -180,8 +202,9 @@ def PreStem(name=None):
         name = _unique_prefix("prestem")
 
     def apply(x):
-        return layers.Normalization(mean=_IMAGENET_MEAN, variance=_IMAGENET_VARIANCE,
-                                    name=f"{name}_prestem_normalization")(x)
+        return layers.Normalization(
+            mean=_IMAGENET_MEAN, variance=_IMAGENET_VARIANCE, name=f"{name}_prestem_normalization"
+        )(x)
 
     return apply
 
@@ -199,9 +222,23 @@ def Head(num_classes=1000, classifier_activation=None, name=None):
     return apply
 
 
-def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value=1e-6, default_size=224,
-             name="convnext", include_preprocessing=True, include_top=True, weights=None, input_tensor=None,
-             input_shape=None, pooling=None, classes=1000, classifier_activation="softmax", weights_name=None):
+def ConvNeXt(
+    depths,
+    projection_dims,
+    drop_path_rate=0.0,
+    layer_scale_init_value=1e-6,
+    default_size=224,
+    name="convnext",
+    include_preprocessing=True,
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    weights_name=None,
+):
     """Builds a ConvNeXt from its stage depths and widths; see ``ConvNeXtTiny``.
 
     Args:
@@ -218,25 +255,38 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
         A functional ``Model``.
     """
     if config.image_data_format() == "channels_first":
-        raise ValueError("ConvNeXt does not support the `channels_first` image data format. Switch to "
-                         "`channels_last` with `strided.config.set_image_data_format('channels_last')`.")
+        raise ValueError(
+            "ConvNeXt does not support the `channels_first` image data format. Switch to "
+            "`channels_last` with `strided.config.set_image_data_format('channels_last')`."
+        )
     depths, projection_dims = list(depths), list(projection_dims)
     if len(depths) != 4 or len(projection_dims) != 4:
-        raise ValueError("ConvNeXt has four stages: `depths` and `projection_dims` must have four entries each. "
-                         f"Received: depths={depths}, projection_dims={projection_dims}")
+        raise ValueError(
+            "ConvNeXt has four stages: `depths` and `projection_dims` must have four entries each. "
+            f"Received: depths={depths}, projection_dims={projection_dims}"
+        )
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     if weights == "imagenet":
         variant = MODEL_CONFIGS.get(str(weights_name).split("convnext_")[-1])
         if variant is None or depths != variant["depths"] or projection_dims != variant["projection_dims"]:
-            raise ValueError(f"Architecture configuration does not match {weights_name} variant. When using "
-                             "pre-trained weights, the model architecture must match the pre-trained configuration "
-                             f"exactly. Received: depths={depths}, projection_dims={projection_dims}.")
+            raise ValueError(
+                f"Architecture configuration does not match {weights_name} variant. When using "
+                "pre-trained weights, the model architecture must match the pre-trained configuration "
+                f"exactly. Received: depths={depths}, projection_dims={projection_dims}."
+            )
         if weights_name not in name:
-            raise ValueError(f'Model name "{name}" does not match weights variant "{weights_name}". When using '
-                             f'imagenet weights, model name must contain the weights variant (e.g., "{weights_name}").')
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+            raise ValueError(
+                f'Model name "{name}" does not match weights variant "{weights_name}". When using '
+                f'imagenet weights, model name must contain the weights variant (e.g., "{weights_name}").'
+            )
+    input_shape = imagenet_utils.obtain_input_shape(
+        input_shape,
+        default_size=default_size,
+        min_size=32,
+        data_format=config.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+    )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
     x = img_input
     if include_preprocessing and input_shape[-1] == 3:
@@ -244,14 +294,27 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
 
     # The stem (4x4 patches, stride 4) and the three downsampling layers are nested Sequential
     # models in Keras, and so in its weight files.
-    downsample = [Sequential([layers.Conv2D(projection_dims[0], kernel_size=4, strides=4, name=f"{name}_stem_conv"),
-                              layers.LayerNormalization(epsilon=1e-6, name=f"{name}_stem_layernorm")],
-                             name=f"{name}_stem")]
+    downsample = [
+        Sequential(
+            [
+                layers.Conv2D(projection_dims[0], kernel_size=4, strides=4, name=f"{name}_stem_conv"),
+                layers.LayerNormalization(epsilon=1e-6, name=f"{name}_stem_layernorm"),
+            ],
+            name=f"{name}_stem",
+        )
+    ]
     for i in range(3):
-        downsample.append(Sequential(
-            [layers.LayerNormalization(epsilon=1e-6, name=f"{name}_downsampling_layernorm_{i}"),
-             layers.Conv2D(projection_dims[i + 1], kernel_size=2, strides=2, name=f"{name}_downsampling_conv_{i}")],
-            name=f"{name}_downsampling_block_{i}"))
+        downsample.append(
+            Sequential(
+                [
+                    layers.LayerNormalization(epsilon=1e-6, name=f"{name}_downsampling_layernorm_{i}"),
+                    layers.Conv2D(
+                        projection_dims[i + 1], kernel_size=2, strides=2, name=f"{name}_downsampling_conv_{i}"
+                    ),
+                ],
+                name=f"{name}_downsampling_block_{i}",
+            )
+        )
 
     # Stochastic depth grows linearly over the blocks, as in the original code.
     drop_rates = [float(r) for r in np.linspace(0.0, drop_path_rate, sum(depths))]
@@ -259,8 +322,12 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
     for i in range(4):
         x = downsample[i](x)
         for j in range(depths[i]):
-            x = ConvNeXtBlock(projection_dims[i], drop_path_rate=drop_rates[cur + j],
-                              layer_scale_init_value=layer_scale_init_value, name=f"{name}_stage_{i}_block_{j}")(x)
+            x = ConvNeXtBlock(
+                projection_dims[i],
+                drop_path_rate=drop_rates[cur + j],
+                layer_scale_init_value=layer_scale_init_value,
+                name=f"{name}_stage_{i}_block_{j}",
+            )(x)
         cur += depths[i]
 
     if include_top:
@@ -279,8 +346,9 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
         # Keras derives the file name from `name`; the default names are these files' names.
         file_name = weights_name + (".h5" if include_top else "_notop.h5")
         file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-    return imagenet_utils.load_pretrained(model, weights, file_name, file_hash,
-                                          BASE_WEIGHTS_PATH + file_name if file_name else None)
+    return imagenet_utils.load_pretrained(
+        model, weights, file_name, file_hash, BASE_WEIGHTS_PATH + file_name if file_name else None
+    )
 
 
 _DOC = """Instantiates the {name} architecture ({params} parameters with the top; default input 224x224x3).
@@ -310,22 +378,48 @@ _DOC = """Instantiates the {name} architecture ({params} parameters with the top
         A functional ``Model``.
     """
 
-_PARAMS = {"tiny": "28,589,128", "small": "50,223,688", "base": "88,591,464", "large": "197,767,336",
-           "xlarge": "350,196,968"}
+_PARAMS = {
+    "tiny": "28,589,128",
+    "small": "50,223,688",
+    "base": "88,591,464",
+    "large": "197,767,336",
+    "xlarge": "350,196,968",
+}
 
 
 def _variant(key):
     cfg = MODEL_CONFIGS[key]
     doc_name = f"ConvNeXt{'XLarge' if key == 'xlarge' else key.capitalize()}"
 
-    def builder(include_top=True, include_preprocessing=True, weights="imagenet", input_tensor=None,
-                input_shape=None, pooling=None, classes=1000, classifier_activation="softmax",
-                name=f"convnext_{key}"):
-        return ConvNeXt(cfg["depths"], cfg["projection_dims"], drop_path_rate=0.0, layer_scale_init_value=1e-6,
-                        default_size=cfg["default_size"], name=name, include_preprocessing=include_preprocessing,
-                        include_top=include_top, weights=weights, input_tensor=input_tensor, input_shape=input_shape,
-                        pooling=pooling, classes=classes, classifier_activation=classifier_activation,
-                        weights_name=f"convnext_{key}")
+    def builder(
+        include_top=True,
+        include_preprocessing=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        name=f"convnext_{key}",
+    ):
+        return ConvNeXt(
+            cfg["depths"],
+            cfg["projection_dims"],
+            drop_path_rate=0.0,
+            layer_scale_init_value=1e-6,
+            default_size=cfg["default_size"],
+            name=name,
+            include_preprocessing=include_preprocessing,
+            include_top=include_top,
+            weights=weights,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+            weights_name=f"convnext_{key}",
+        )
+
     builder.__name__ = builder.__qualname__ = doc_name
     builder.__doc__ = _DOC.format(name=doc_name, params=_PARAMS[key], key=f"convnext_{key}")
     return builder

@@ -8,6 +8,7 @@ concatenation; transition blocks halve the channels and the resolution. Inputs a
 ``preprocess_input`` ('torch' mode: [0, 1], then the ImageNet mean and standard deviation).
 DenseNet is ``channels_last`` only, as in Keras.
 """
+
 from strided import config
 from strided.applications import imagenet_utils
 from strided import layers
@@ -59,8 +60,17 @@ def transition_block(x, reduction, name):
     return layers.AveragePooling2D(2, strides=2, name=f"{name}_pool")(x)
 
 
-def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-             classes=1000, classifier_activation="softmax", name="densenet"):
+def DenseNet(
+    blocks,
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name="densenet",
+):
     """Builds a DenseNet with ``blocks`` building blocks in each of its four dense blocks.
 
     Args:
@@ -77,16 +87,24 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, in
             or an argument is invalid.
     """
     if config.image_data_format() == "channels_first":
-        raise ValueError("DenseNet does not support the `channels_first` image data format. Switch to "
-                         "`channels_last` with `strided.config.set_image_data_format('channels_last')`.")
+        raise ValueError(
+            "DenseNet does not support the `channels_first` image data format. Switch to "
+            "`channels_last` with `strided.config.set_image_data_format('channels_last')`."
+        )
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     blocks = tuple(int(b) for b in blocks)
     if len(blocks) != 4 or min(blocks) < 1:
-        raise ValueError(f"Invalid value for argument `blocks`. Expected four strictly positive integers. "
-                         f"Received: blocks={blocks}")
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+        raise ValueError(
+            f"Invalid value for argument `blocks`. Expected four strictly positive integers. Received: blocks={blocks}"
+        )
+    input_shape = imagenet_utils.obtain_input_shape(
+        input_shape,
+        default_size=224,
+        min_size=32,
+        data_format=config.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+    )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
 
     # Stem: 7x7/2 convolution and 3x3/2 max pooling, explicitly padded as the original Torch model.
@@ -126,11 +144,28 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, in
 
 
 def _variant(blocks, default_name, doc_name, params):
-    def builder(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-                classes=1000, classifier_activation="softmax", name=default_name):
-        return DenseNet(blocks, include_top=include_top, weights=weights, input_tensor=input_tensor,
-                        input_shape=input_shape, pooling=pooling, classes=classes,
-                        classifier_activation=classifier_activation, name=name)
+    def builder(
+        include_top=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        name=default_name,
+    ):
+        return DenseNet(
+            blocks,
+            include_top=include_top,
+            weights=weights,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+            name=name,
+        )
+
     builder.__name__ = builder.__qualname__ = doc_name
     builder.__doc__ = _DOC.format(name=doc_name, params=params)
     return builder

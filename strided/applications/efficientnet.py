@@ -7,6 +7,7 @@ load. As in Keras, the input preprocessing is part of the model: a ``Rescaling(1
 ``Normalization`` layer (whose mean and variance come with the weights) lead the network, so the
 models take pixels in [0, 255] and ``preprocess_input`` is a pass-through.
 """
+
 import copy
 import math
 
@@ -29,8 +30,16 @@ WEIGHTS_HASHES = {  # (with the top, without it), as Keras checks them
 
 
 def _stage(kernel_size, repeats, filters_in, filters_out, expand_ratio, strides):
-    return {"kernel_size": kernel_size, "repeats": repeats, "filters_in": filters_in, "filters_out": filters_out,
-            "expand_ratio": expand_ratio, "id_skip": True, "strides": strides, "se_ratio": 0.25}
+    return {
+        "kernel_size": kernel_size,
+        "repeats": repeats,
+        "filters_in": filters_in,
+        "filters_out": filters_out,
+        "expand_ratio": expand_ratio,
+        "id_skip": True,
+        "strides": strides,
+        "se_ratio": 0.25,
+    }
 
 
 # The seven MBConv stages of EfficientNet-B0; the other variants scale widths and repeats.
@@ -45,10 +54,14 @@ DEFAULT_BLOCKS_ARGS = [
 ]
 
 # The paper's initializers (He-normal on fan_out for convolutions, a small uniform for the classifier).
-CONV_KERNEL_INITIALIZER = {"class_name": "VarianceScaling",
-                           "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"}}
-DENSE_KERNEL_INITIALIZER = {"class_name": "VarianceScaling",
-                            "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"}}
+CONV_KERNEL_INITIALIZER = {
+    "class_name": "VarianceScaling",
+    "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"},
+}
+DENSE_KERNEL_INITIALIZER = {
+    "class_name": "VarianceScaling",
+    "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"},
+}
 
 IMAGENET_STDDEV_RGB = [0.229, 0.224, 0.225]
 
@@ -57,10 +70,25 @@ def _bn_axis():
     return 3 if config.image_data_format() == "channels_last" else 1
 
 
-def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rate=0.2, drop_connect_rate=0.2,
-                 depth_divisor=8, activation="swish", blocks_args="default", name="efficientnet", include_top=True,
-                 weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
-                 classifier_activation="softmax", weights_name=None):
+def EfficientNet(
+    width_coefficient,
+    depth_coefficient,
+    default_size,
+    dropout_rate=0.2,
+    drop_connect_rate=0.2,
+    depth_divisor=8,
+    activation="swish",
+    blocks_args="default",
+    name="efficientnet",
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    weights_name=None,
+):
     """Builds an EfficientNet from its scaling coefficients.
 
     Args:
@@ -86,9 +114,14 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS
     imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+    input_shape = imagenet_utils.obtain_input_shape(
+        input_shape,
+        default_size=default_size,
+        min_size=32,
+        data_format=config.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+    )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
     bn_axis = _bn_axis()
 
@@ -108,8 +141,15 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
         x = layers.Rescaling([1.0 / math.sqrt(s) for s in IMAGENET_STDDEV_RGB])(x)
 
     x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, 3), name="stem_conv_pad")(x)
-    x = layers.Conv2D(round_filters(32), 3, strides=2, padding="valid", use_bias=False,
-                      kernel_initializer=CONV_KERNEL_INITIALIZER, name="stem_conv")(x)
+    x = layers.Conv2D(
+        round_filters(32),
+        3,
+        strides=2,
+        padding="valid",
+        use_bias=False,
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name="stem_conv",
+    )(x)
     x = layers.BatchNormalization(axis=bn_axis, name="stem_bn")(x)
     x = layers.Activation(activation, name="stem_activation")(x)
 
@@ -118,20 +158,26 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
     b = 0
     for i, args in enumerate(blocks_args):
         if args["repeats"] <= 0:
-            raise ValueError(f"The number of repeats in `EfficientNet` must be > 0. Received: "
-                             f"repeats={args['repeats']}")
+            raise ValueError(
+                f"The number of repeats in `EfficientNet` must be > 0. Received: repeats={args['repeats']}"
+            )
         args["filters_in"] = round_filters(args["filters_in"])
         args["filters_out"] = round_filters(args["filters_out"])
         for j in range(round_repeats(args.pop("repeats"))):
             if j > 0:  # only a stage's first block changes the stride and the width
                 args["strides"] = 1
                 args["filters_in"] = args["filters_out"]
-            x = block(x, activation, drop_connect_rate * b / total_blocks, name=f"block{i + 1}{chr(j + 97)}_",
-                      **args)
+            x = block(x, activation, drop_connect_rate * b / total_blocks, name=f"block{i + 1}{chr(j + 97)}_", **args)
             b += 1
 
-    x = layers.Conv2D(round_filters(1280), 1, padding="same", use_bias=False,
-                      kernel_initializer=CONV_KERNEL_INITIALIZER, name="top_conv")(x)
+    x = layers.Conv2D(
+        round_filters(1280),
+        1,
+        padding="same",
+        use_bias=False,
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name="top_conv",
+    )(x)
     x = layers.BatchNormalization(axis=bn_axis, name="top_bn")(x)
     x = layers.Activation(activation, name="top_activation")(x)
     if include_top:
@@ -139,8 +185,9 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
         if dropout_rate > 0:
             x = layers.Dropout(dropout_rate, name="top_dropout")(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, kernel_initializer=DENSE_KERNEL_INITIALIZER,
-                         name="predictions")(x)
+        x = layers.Dense(
+            classes, activation=classifier_activation, kernel_initializer=DENSE_KERNEL_INITIALIZER, name="predictions"
+        )(x)
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     elif pooling == "max":
@@ -151,12 +198,24 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
         # Keras derives the file name from `name`; the default names are these files' names.
         file_name = f"efficientnet{weights_name}{'.h5' if include_top else '_notop.h5'}"
         file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-    return imagenet_utils.load_pretrained(model, weights, file_name, file_hash,
-                                          BASE_WEIGHTS_PATH + file_name if file_name else None)
+    return imagenet_utils.load_pretrained(
+        model, weights, file_name, file_hash, BASE_WEIGHTS_PATH + file_name if file_name else None
+    )
 
 
-def block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, filters_out=16, kernel_size=3,
-          strides=1, expand_ratio=1, se_ratio=0.0, id_skip=True):
+def block(
+    inputs,
+    activation="swish",
+    drop_rate=0.0,
+    name="",
+    filters_in=32,
+    filters_out=16,
+    kernel_size=3,
+    strides=1,
+    expand_ratio=1,
+    se_ratio=0.0,
+    id_skip=True,
+):
     """One MBConv block: 1x1 expansion, depthwise convolution, squeeze-and-excitation, 1x1 projection.
 
     Args:
@@ -178,8 +237,14 @@ def block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, fil
     bn_axis = _bn_axis()
     filters = filters_in * expand_ratio
     if expand_ratio != 1:
-        x = layers.Conv2D(filters, 1, padding="same", use_bias=False, kernel_initializer=CONV_KERNEL_INITIALIZER,
-                          name=f"{name}expand_conv")(inputs)
+        x = layers.Conv2D(
+            filters,
+            1,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=CONV_KERNEL_INITIALIZER,
+            name=f"{name}expand_conv",
+        )(inputs)
         x = layers.BatchNormalization(axis=bn_axis, name=f"{name}expand_bn")(x)
         x = layers.Activation(activation, name=f"{name}expand_activation")(x)
     else:
@@ -191,8 +256,14 @@ def block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, fil
         conv_pad = "valid"
     else:
         conv_pad = "same"
-    x = layers.DepthwiseConv2D(kernel_size, strides=strides, padding=conv_pad, use_bias=False,
-                               depthwise_initializer=CONV_KERNEL_INITIALIZER, name=f"{name}dwconv")(x)
+    x = layers.DepthwiseConv2D(
+        kernel_size,
+        strides=strides,
+        padding=conv_pad,
+        use_bias=False,
+        depthwise_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}dwconv",
+    )(x)
     x = layers.BatchNormalization(axis=bn_axis, name=f"{name}bn")(x)
     x = layers.Activation(activation, name=f"{name}activation")(x)
 
@@ -202,14 +273,32 @@ def block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, fil
         se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
         se_shape = (filters, 1, 1) if bn_axis == 1 else (1, 1, filters)
         se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
-        se = layers.Conv2D(filters_se, 1, padding="same", activation=activation,
-                           kernel_initializer=CONV_KERNEL_INITIALIZER, name=f"{name}se_reduce")(se)
-        se = layers.Conv2D(filters, 1, padding="same", activation="sigmoid", kernel_initializer=CONV_KERNEL_INITIALIZER,
-                           name=f"{name}se_expand")(se)
+        se = layers.Conv2D(
+            filters_se,
+            1,
+            padding="same",
+            activation=activation,
+            kernel_initializer=CONV_KERNEL_INITIALIZER,
+            name=f"{name}se_reduce",
+        )(se)
+        se = layers.Conv2D(
+            filters,
+            1,
+            padding="same",
+            activation="sigmoid",
+            kernel_initializer=CONV_KERNEL_INITIALIZER,
+            name=f"{name}se_expand",
+        )(se)
         x = layers.multiply([x, se], name=f"{name}se_excite")
 
-    x = layers.Conv2D(filters_out, 1, padding="same", use_bias=False, kernel_initializer=CONV_KERNEL_INITIALIZER,
-                      name=f"{name}project_conv")(x)
+    x = layers.Conv2D(
+        filters_out,
+        1,
+        padding="same",
+        use_bias=False,
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}project_conv",
+    )(x)
     x = layers.BatchNormalization(axis=bn_axis, name=f"{name}project_bn")(x)
     if id_skip and strides == 1 and filters_in == filters_out:
         if drop_rate > 0:
@@ -220,9 +309,14 @@ def block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, fil
 
 # (width, depth, default size, dropout) of each variant, from the paper's compound scaling.
 _VARIANTS = {
-    "b0": (1.0, 1.0, 224, 0.2), "b1": (1.0, 1.1, 240, 0.2), "b2": (1.1, 1.2, 260, 0.3),
-    "b3": (1.2, 1.4, 300, 0.3), "b4": (1.4, 1.8, 380, 0.4), "b5": (1.6, 2.2, 456, 0.4),
-    "b6": (1.8, 2.6, 528, 0.5), "b7": (2.0, 3.1, 600, 0.5),
+    "b0": (1.0, 1.0, 224, 0.2),
+    "b1": (1.0, 1.1, 240, 0.2),
+    "b2": (1.1, 1.2, 260, 0.3),
+    "b3": (1.2, 1.4, 300, 0.3),
+    "b4": (1.4, 1.8, 380, 0.4),
+    "b5": (1.6, 2.2, 456, 0.4),
+    "b6": (1.8, 2.6, 528, 0.5),
+    "b7": (2.0, 3.1, 600, 0.5),
 }
 
 _DOC = """Instantiates the {name} architecture ({params} parameters with the top; default input {size}x{size}x3).
@@ -247,19 +341,48 @@ _DOC = """Instantiates the {name} architecture ({params} parameters with the top
         A functional ``Model``.
     """
 
-_PARAMS = {"b0": "5,330,571", "b1": "7,856,239", "b2": "9,177,569", "b3": "12,320,535", "b4": "19,466,823",
-           "b5": "30,562,527", "b6": "43,265,143", "b7": "66,658,687"}
+_PARAMS = {
+    "b0": "5,330,571",
+    "b1": "7,856,239",
+    "b2": "9,177,569",
+    "b3": "12,320,535",
+    "b4": "19,466,823",
+    "b5": "30,562,527",
+    "b6": "43,265,143",
+    "b7": "66,658,687",
+}
 
 
 def _variant(key):
     width, depth, size, dropout = _VARIANTS[key]
     doc_name = f"EfficientNet{key.upper()}"
 
-    def builder(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-                classes=1000, classifier_activation="softmax", name=f"efficientnet{key}"):
-        return EfficientNet(width, depth, size, dropout, name=name, include_top=include_top, weights=weights,
-                            input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
-                            classifier_activation=classifier_activation, weights_name=key)
+    def builder(
+        include_top=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        name=f"efficientnet{key}",
+    ):
+        return EfficientNet(
+            width,
+            depth,
+            size,
+            dropout,
+            name=name,
+            include_top=include_top,
+            weights=weights,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+            weights_name=key,
+        )
+
     builder.__name__ = builder.__qualname__ = doc_name
     builder.__doc__ = _DOC.format(name=doc_name, params=_PARAMS[key], size=size)
     return builder

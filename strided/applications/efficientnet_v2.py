@@ -11,6 +11,7 @@ As in Keras, the input preprocessing is part of the model: the B variants start 
 ``Rescaling`` to [-1, 1]; so the models take pixels in [0, 255] and ``preprocess_input`` is a
 pass-through. With ``include_preprocessing=False`` they expect inputs already in [-1, 1].
 """
+
 import copy
 import math
 
@@ -31,9 +32,16 @@ WEIGHTS_HASHES = {  # (with the top, without it), as Keras checks them
 
 
 def _stage(kernel_size, num_repeat, input_filters, output_filters, expand_ratio, se_ratio, strides, conv_type):
-    return {"kernel_size": kernel_size, "num_repeat": num_repeat, "input_filters": input_filters,
-            "output_filters": output_filters, "expand_ratio": expand_ratio, "se_ratio": se_ratio,
-            "strides": strides, "conv_type": conv_type}
+    return {
+        "kernel_size": kernel_size,
+        "num_repeat": num_repeat,
+        "input_filters": input_filters,
+        "output_filters": output_filters,
+        "expand_ratio": expand_ratio,
+        "se_ratio": se_ratio,
+        "strides": strides,
+        "conv_type": conv_type,
+    }
 
 
 # Stages as (kernel, repeats, filters in, filters out, expansion, SE ratio, stride, conv type);
@@ -77,10 +85,14 @@ DEFAULT_BLOCKS_ARGS = {
 }
 
 # The paper's initializers (He-normal on fan_out for convolutions, a small uniform for the classifier).
-CONV_KERNEL_INITIALIZER = {"class_name": "VarianceScaling",
-                           "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"}}
-DENSE_KERNEL_INITIALIZER = {"class_name": "VarianceScaling",
-                            "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"}}
+CONV_KERNEL_INITIALIZER = {
+    "class_name": "VarianceScaling",
+    "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"},
+}
+DENSE_KERNEL_INITIALIZER = {
+    "class_name": "VarianceScaling",
+    "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"},
+}
 
 
 def _bn_axis():
@@ -105,10 +117,22 @@ def _se(x, input_filters, filters, se_ratio, activation, bn_axis, name):
     filters_se = max(1, int(input_filters * se_ratio))
     se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
     se = layers.Reshape((filters, 1, 1) if bn_axis == 1 else (1, 1, filters), name=f"{name}se_reshape")(se)
-    se = layers.Conv2D(filters_se, 1, padding="same", activation=activation, kernel_initializer=CONV_KERNEL_INITIALIZER,
-                       name=f"{name}se_reduce")(se)
-    se = layers.Conv2D(filters, 1, padding="same", activation="sigmoid", kernel_initializer=CONV_KERNEL_INITIALIZER,
-                       name=f"{name}se_expand")(se)
+    se = layers.Conv2D(
+        filters_se,
+        1,
+        padding="same",
+        activation=activation,
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}se_reduce",
+    )(se)
+    se = layers.Conv2D(
+        filters,
+        1,
+        padding="same",
+        activation="sigmoid",
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}se_expand",
+    )(se)
     return layers.multiply([x, se], name=f"{name}se_excite")
 
 
@@ -121,8 +145,18 @@ def _residual(x, inputs, strides, input_filters, output_filters, survival_probab
     return x
 
 
-def MBConvBlock(input_filters, output_filters, expand_ratio=1, kernel_size=3, strides=1, se_ratio=0.0,
-                bn_momentum=0.9, activation="swish", survival_probability=0.8, name=None):
+def MBConvBlock(
+    input_filters,
+    output_filters,
+    expand_ratio=1,
+    kernel_size=3,
+    strides=1,
+    se_ratio=0.0,
+    bn_momentum=0.9,
+    activation="swish",
+    survival_probability=0.8,
+    name=None,
+):
     """MBConv block: 1x1 expansion, depthwise convolution, squeeze-and-excitation, 1x1 projection.
 
     Args:
@@ -148,26 +182,56 @@ def MBConvBlock(input_filters, output_filters, expand_ratio=1, kernel_size=3, st
         filters = input_filters * expand_ratio
         x = inputs
         if expand_ratio != 1:
-            x = layers.Conv2D(filters, kernel_size=1, strides=1, kernel_initializer=CONV_KERNEL_INITIALIZER,
-                              padding="same", use_bias=False, name=f"{name}expand_conv")(x)
+            x = layers.Conv2D(
+                filters,
+                kernel_size=1,
+                strides=1,
+                kernel_initializer=CONV_KERNEL_INITIALIZER,
+                padding="same",
+                use_bias=False,
+                name=f"{name}expand_conv",
+            )(x)
             x = layers.BatchNormalization(axis=bn_axis, momentum=bn_momentum, name=f"{name}expand_bn")(x)
             x = layers.Activation(activation, name=f"{name}expand_activation")(x)
-        x = layers.DepthwiseConv2D(kernel_size, strides=strides, depthwise_initializer=CONV_KERNEL_INITIALIZER,
-                                   padding="same", use_bias=False, name=f"{name}dwconv2")(x)
+        x = layers.DepthwiseConv2D(
+            kernel_size,
+            strides=strides,
+            depthwise_initializer=CONV_KERNEL_INITIALIZER,
+            padding="same",
+            use_bias=False,
+            name=f"{name}dwconv2",
+        )(x)
         x = layers.BatchNormalization(axis=bn_axis, momentum=bn_momentum, name=f"{name}bn")(x)
         x = layers.Activation(activation, name=f"{name}activation")(x)
         if 0 < se_ratio <= 1:
             x = _se(x, input_filters, filters, se_ratio, activation, bn_axis, name)
-        x = layers.Conv2D(output_filters, kernel_size=1, strides=1, kernel_initializer=CONV_KERNEL_INITIALIZER,
-                          padding="same", use_bias=False, name=f"{name}project_conv")(x)
+        x = layers.Conv2D(
+            output_filters,
+            kernel_size=1,
+            strides=1,
+            kernel_initializer=CONV_KERNEL_INITIALIZER,
+            padding="same",
+            use_bias=False,
+            name=f"{name}project_conv",
+        )(x)
         x = layers.BatchNormalization(axis=bn_axis, momentum=bn_momentum, name=f"{name}project_bn")(x)
         return _residual(x, inputs, strides, input_filters, output_filters, survival_probability, name)
 
     return apply
 
 
-def FusedMBConvBlock(input_filters, output_filters, expand_ratio=1, kernel_size=3, strides=1, se_ratio=0.0,
-                     bn_momentum=0.9, activation="swish", survival_probability=0.8, name=None):
+def FusedMBConvBlock(
+    input_filters,
+    output_filters,
+    expand_ratio=1,
+    kernel_size=3,
+    strides=1,
+    se_ratio=0.0,
+    bn_momentum=0.9,
+    activation="swish",
+    survival_probability=0.8,
+    name=None,
+):
     """Fused MBConv block: one ``kernel_size`` convolution in place of the expansion and the depthwise
     convolution, then (when expanding) a 1x1 projection. Arguments as ``MBConvBlock``.
 
@@ -182,17 +246,29 @@ def FusedMBConvBlock(input_filters, output_filters, expand_ratio=1, kernel_size=
         filters = input_filters * expand_ratio
         x = inputs
         if expand_ratio != 1:
-            x = layers.Conv2D(filters, kernel_size=kernel_size, strides=strides,
-                              kernel_initializer=CONV_KERNEL_INITIALIZER, padding="same", use_bias=False,
-                              name=f"{name}expand_conv")(x)
+            x = layers.Conv2D(
+                filters,
+                kernel_size=kernel_size,
+                strides=strides,
+                kernel_initializer=CONV_KERNEL_INITIALIZER,
+                padding="same",
+                use_bias=False,
+                name=f"{name}expand_conv",
+            )(x)
             x = layers.BatchNormalization(axis=bn_axis, momentum=bn_momentum, name=f"{name}expand_bn")(x)
             x = layers.Activation(activation, name=f"{name}expand_activation")(x)
         if 0 < se_ratio <= 1:
             x = _se(x, input_filters, filters, se_ratio, activation, bn_axis, name)
         # Without expansion the projection is the block's only (strided, full-size) convolution.
-        x = layers.Conv2D(output_filters, kernel_size=1 if expand_ratio != 1 else kernel_size,
-                          strides=1 if expand_ratio != 1 else strides, kernel_initializer=CONV_KERNEL_INITIALIZER,
-                          padding="same", use_bias=False, name=f"{name}project_conv")(x)
+        x = layers.Conv2D(
+            output_filters,
+            kernel_size=1 if expand_ratio != 1 else kernel_size,
+            strides=1 if expand_ratio != 1 else strides,
+            kernel_initializer=CONV_KERNEL_INITIALIZER,
+            padding="same",
+            use_bias=False,
+            name=f"{name}project_conv",
+        )(x)
         x = layers.BatchNormalization(axis=bn_axis, momentum=bn_momentum, name=f"{name}project_bn")(x)
         if expand_ratio == 1:
             x = layers.Activation(activation, name=f"{name}project_activation")(x)
@@ -209,11 +285,28 @@ def _unique_prefix(prefix):
     return f"{prefix}{_UIDS[prefix]}"
 
 
-def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_rate=0.2, drop_connect_rate=0.2,
-                   depth_divisor=8, min_depth=8, bn_momentum=0.9, activation="swish", blocks_args="default",
-                   name="efficientnetv2", include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
-                   pooling=None, classes=1000, classifier_activation="softmax", include_preprocessing=True,
-                   weights_name=None):
+def EfficientNetV2(
+    width_coefficient,
+    depth_coefficient,
+    default_size,
+    dropout_rate=0.2,
+    drop_connect_rate=0.2,
+    depth_divisor=8,
+    min_depth=8,
+    bn_momentum=0.9,
+    activation="swish",
+    blocks_args="default",
+    name="efficientnetv2",
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    include_preprocessing=True,
+    weights_name=None,
+):
     """Builds an EfficientNetV2 from its scaling coefficients; see ``EfficientNetV2B0``.
 
     Args:
@@ -243,13 +336,20 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
     variant = f"efficientnetv2-{str(weights_name).lstrip('-')}"
     if blocks_args == "default":
         if name not in DEFAULT_BLOCKS_ARGS and variant not in DEFAULT_BLOCKS_ARGS:
-            raise ValueError(f"No default blocks for an EfficientNetV2 named {name!r}: pass `blocks_args` or use one "
-                             f"of the names {sorted(DEFAULT_BLOCKS_ARGS)}. Received: name={name!r}")
+            raise ValueError(
+                f"No default blocks for an EfficientNetV2 named {name!r}: pass `blocks_args` or use one "
+                f"of the names {sorted(DEFAULT_BLOCKS_ARGS)}. Received: name={name!r}"
+            )
         blocks_args = DEFAULT_BLOCKS_ARGS[name if name in DEFAULT_BLOCKS_ARGS else variant]
     imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+    input_shape = imagenet_utils.obtain_input_shape(
+        input_shape,
+        default_size=default_size,
+        min_size=32,
+        data_format=config.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+    )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
     bn_axis = _bn_axis()
 
@@ -262,13 +362,21 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
         if kind.startswith("b") and input_shape[bn_axis - 1] == 3:
             # The B variants keep EfficientNet (V1)'s preprocessing: [0, 1], then ImageNet standardization.
             x = layers.Rescaling(scale=1.0 / 255)(x)
-            x = layers.Normalization(mean=[0.485, 0.456, 0.406], variance=[0.229 ** 2, 0.224 ** 2, 0.225 ** 2],
-                                     axis=bn_axis)(x)
+            x = layers.Normalization(mean=[0.485, 0.456, 0.406], variance=[0.229**2, 0.224**2, 0.225**2], axis=bn_axis)(
+                x
+            )
         else:
             x = layers.Rescaling(scale=1.0 / 128.0, offset=-1)(x)
 
-    x = layers.Conv2D(filters_of(blocks_args[0]["input_filters"]), kernel_size=3, strides=2,
-                      kernel_initializer=CONV_KERNEL_INITIALIZER, padding="same", use_bias=False, name="stem_conv")(x)
+    x = layers.Conv2D(
+        filters_of(blocks_args[0]["input_filters"]),
+        kernel_size=3,
+        strides=2,
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        padding="same",
+        use_bias=False,
+        name="stem_conv",
+    )(x)
     x = layers.BatchNormalization(axis=bn_axis, momentum=bn_momentum, name="stem_bn")(x)
     x = layers.Activation(activation, name="stem_activation")(x)
 
@@ -277,8 +385,9 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
     total_blocks = float(sum(args["num_repeat"] for args in blocks_args))
     for i, args in enumerate(blocks_args):
         if args["num_repeat"] <= 0:
-            raise ValueError(f"The number of repeats in `EfficientNetV2` must be > 0. Received: "
-                             f"num_repeat={args['num_repeat']}")
+            raise ValueError(
+                f"The number of repeats in `EfficientNetV2` must be > 0. Received: num_repeat={args['num_repeat']}"
+            )
         args["input_filters"] = filters_of(args["input_filters"])
         args["output_filters"] = filters_of(args["output_filters"])
         conv_type = args.pop("conv_type")
@@ -289,13 +398,24 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
             if j > 0:  # only a stage's first block changes the stride and the width
                 args["strides"] = 1
                 args["input_filters"] = args["output_filters"]
-            x = block(activation=activation, bn_momentum=bn_momentum,
-                      survival_probability=drop_connect_rate * b / total_blocks, name=f"block{i + 1}{chr(j + 97)}_",
-                      **args)(x)
+            x = block(
+                activation=activation,
+                bn_momentum=bn_momentum,
+                survival_probability=drop_connect_rate * b / total_blocks,
+                name=f"block{i + 1}{chr(j + 97)}_",
+                **args,
+            )(x)
             b += 1
 
-    x = layers.Conv2D(filters_of(1280), kernel_size=1, strides=1, kernel_initializer=CONV_KERNEL_INITIALIZER,
-                      padding="same", use_bias=False, name="top_conv")(x)
+    x = layers.Conv2D(
+        filters_of(1280),
+        kernel_size=1,
+        strides=1,
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        padding="same",
+        use_bias=False,
+        name="top_conv",
+    )(x)
     x = layers.BatchNormalization(axis=bn_axis, momentum=bn_momentum, name="top_bn")(x)
     x = layers.Activation(activation, name="top_activation")(x)
     if include_top:
@@ -303,8 +423,13 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
         if dropout_rate > 0:
             x = layers.Dropout(dropout_rate, name="top_dropout")(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, kernel_initializer=DENSE_KERNEL_INITIALIZER,
-                         bias_initializer="zeros", name="predictions")(x)
+        x = layers.Dense(
+            classes,
+            activation=classifier_activation,
+            kernel_initializer=DENSE_KERNEL_INITIALIZER,
+            bias_initializer="zeros",
+            name="predictions",
+        )(x)
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     elif pooling == "max":
@@ -317,8 +442,9 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
         file_name = f"efficientnetv2{weights_name if weights_name.startswith('-') else '-' + weights_name}"
         file_name += ".h5" if include_top else "_notop.h5"
         file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-    return imagenet_utils.load_pretrained(model, weights, file_name, file_hash,
-                                          BASE_WEIGHTS_PATH + file_name if file_name else None)
+    return imagenet_utils.load_pretrained(
+        model, weights, file_name, file_hash, BASE_WEIGHTS_PATH + file_name if file_name else None
+    )
 
 
 _DOC = """Instantiates the {name} architecture ({params} parameters with the top; default input {size}x{size}x3).
@@ -348,8 +474,12 @@ _DOC = """Instantiates the {name} architecture ({params} parameters with the top
 
 # (width, depth, default size) of each variant and its parameter count with the top (Keras's).
 _VARIANTS = {
-    "b0": (1.0, 1.0, 224, "7,200,312"), "b1": (1.0, 1.1, 240, "8,212,124"), "b2": (1.1, 1.2, 260, "10,178,374"),
-    "b3": (1.2, 1.4, 300, "14,467,622"), "-s": (1.0, 1.0, 384, "21,612,360"), "-m": (1.0, 1.0, 480, "54,431,388"),
+    "b0": (1.0, 1.0, 224, "7,200,312"),
+    "b1": (1.0, 1.1, 240, "8,212,124"),
+    "b2": (1.1, 1.2, 260, "10,178,374"),
+    "b3": (1.2, 1.4, 300, "14,467,622"),
+    "-s": (1.0, 1.0, 384, "21,612,360"),
+    "-m": (1.0, 1.0, 480, "54,431,388"),
     "-l": (1.0, 1.0, 480, "119,027,848"),
 }
 
@@ -358,16 +488,39 @@ def _variant(key):
     width, depth, size, params = _VARIANTS[key]
     suffix = key.lstrip("-").upper()
     doc_name = f"EfficientNetV2{suffix}"
-    preprocessing = ("``Rescaling(1/255)`` and a ``Normalization`` with the ImageNet statistics" if key.startswith("b")
-                     else "a ``Rescaling`` from [0, 255] to [-1, 1]")
+    preprocessing = (
+        "``Rescaling(1/255)`` and a ``Normalization`` with the ImageNet statistics"
+        if key.startswith("b")
+        else "a ``Rescaling`` from [0, 255] to [-1, 1]"
+    )
 
-    def builder(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-                classes=1000, classifier_activation="softmax", include_preprocessing=True,
-                name=f"efficientnetv2-{key.lstrip('-')}"):
-        return EfficientNetV2(width, depth, size, name=name, include_top=include_top, weights=weights,
-                              input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
-                              classifier_activation=classifier_activation,
-                              include_preprocessing=include_preprocessing, weights_name=key)
+    def builder(
+        include_top=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        include_preprocessing=True,
+        name=f"efficientnetv2-{key.lstrip('-')}",
+    ):
+        return EfficientNetV2(
+            width,
+            depth,
+            size,
+            name=name,
+            include_top=include_top,
+            weights=weights,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+            include_preprocessing=include_preprocessing,
+            weights_name=key,
+        )
+
     builder.__name__ = builder.__qualname__ = doc_name
     builder.__doc__ = _DOC.format(name=doc_name, params=params, size=size, preprocessing=preprocessing)
     return builder

@@ -6,6 +6,7 @@ checks and the published weight files.
 ``imagenet_class_index.json`` (the same ids and names as Keras's published file), so it works
 offline.
 """
+
 import hashlib
 import json
 import os
@@ -49,21 +50,27 @@ def preprocess_input(x, data_format=None, mode="caffe"):
     if data_format is None:
         data_format = config.image_data_format()
     elif data_format not in ("channels_first", "channels_last"):
-        raise ValueError("Expected data_format to be one of `channels_first` or `channels_last`. "
-                         f"Received: data_format={data_format}")
+        raise ValueError(
+            "Expected data_format to be one of `channels_first` or `channels_last`. "
+            f"Received: data_format={data_format}"
+        )
     import torch
+
     if isinstance(x, torch.Tensor):
         return _preprocess_tensor(x, data_format, mode)
     x = np.array(x, copy=True)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(config.floatx())
     if x.ndim not in (3, 4):
-        raise ValueError(f"preprocess_input expects a 3D image or a 4D batch of images. Received an array of "
-                         f"shape {x.shape}.")
+        raise ValueError(
+            f"preprocess_input expects a 3D image or a 4D batch of images. Received an array of shape {x.shape}."
+        )
     channel_axis = -1 if data_format == "channels_last" else x.ndim - 3
     if x.shape[channel_axis] != 3:
-        raise ValueError(f"preprocess_input expects 3 colour channels on axis {channel_axis} "
-                         f"({data_format}). Received an array of shape {x.shape}.")
+        raise ValueError(
+            f"preprocess_input expects 3 colour channels on axis {channel_axis} "
+            f"({data_format}). Received an array of shape {x.shape}."
+        )
     if mode == "tf":
         x /= 127.5
         x -= 1.0
@@ -79,6 +86,7 @@ def preprocess_input(x, data_format=None, mode="caffe"):
 
 def _preprocess_tensor(x, data_format, mode):
     import torch
+
     if not torch.is_floating_point(x):
         x = x.to(config.torch_dtype(config.floatx()))
     channel_axis = -1 if data_format == "channels_last" else x.ndim - 3
@@ -133,8 +141,10 @@ def decode_predictions(preds, top=5):
         preds = preds.detach().cpu().numpy()
     preds = np.asarray(preds)
     if preds.ndim != 2 or preds.shape[1] != 1000:
-        raise ValueError("`decode_predictions` expects a batch of predictions (i.e. a 2D array of shape "
-                         f"(samples, 1000)). Received array with shape: {preds.shape}")
+        raise ValueError(
+            "`decode_predictions` expects a batch of predictions (i.e. a 2D array of shape "
+            f"(samples, 1000)). Received array with shape: {preds.shape}"
+        )
     index = _class_index()
     results = []
     for pred in preds:
@@ -156,19 +166,23 @@ def obtain_input_shape(input_shape, default_size, min_size, data_format, require
         try:
             input_shape = tuple(None if d is None else int(d) for d in input_shape)
         except TypeError:
-            raise TypeError(f"`input_shape` must be a tuple of three integers. Received: "
-                            f"input_shape={input_shape!r}") from None
+            raise TypeError(
+                f"`input_shape` must be a tuple of three integers. Received: input_shape={input_shape!r}"
+            ) from None
     channels_last = data_format != "channels_first"
     if weights != "imagenet" and input_shape and len(input_shape) == 3:
         channels = input_shape[-1] if channels_last else input_shape[0]
-        default_shape = (default_size, default_size, channels) if channels_last else \
-            (channels, default_size, default_size)
+        default_shape = (
+            (default_size, default_size, channels) if channels_last else (channels, default_size, default_size)
+        )
     else:
         default_shape = (default_size, default_size, 3) if channels_last else (3, default_size, default_size)
     if weights == "imagenet" and require_flatten:
         if input_shape is not None and input_shape != default_shape:
-            raise ValueError("When setting `include_top=True` and loading `imagenet` weights, `input_shape` "
-                             f"should be {default_shape}.  Received: input_shape={input_shape}")
+            raise ValueError(
+                "When setting `include_top=True` and loading `imagenet` weights, `input_shape` "
+                f"should be {default_shape}.  Received: input_shape={input_shape}"
+            )
         return default_shape
     if input_shape:
         if len(input_shape) != 3:
@@ -178,16 +192,16 @@ def obtain_input_shape(input_shape, default_size, min_size, data_format, require
         if channels != 3 and weights == "imagenet":
             raise ValueError(f"The input must have 3 channels; Received `input_shape={input_shape}`")
         if any(d is not None and d < min_size for d in spatial):
-            raise ValueError(f"Input size must be at least {min_size}x{min_size}; Received: "
-                             f"input_shape={input_shape}")
+            raise ValueError(f"Input size must be at least {min_size}x{min_size}; Received: input_shape={input_shape}")
     else:
         if require_flatten:
             input_shape = default_shape
         else:
             input_shape = (None, None, 3) if channels_last else (3, None, None)
     if require_flatten and None in input_shape:
-        raise ValueError("If `include_top` is True, you should specify a static `input_shape`. "
-                         f"Received: input_shape={input_shape}")
+        raise ValueError(
+            f"If `include_top` is True, you should specify a static `input_shape`. Received: input_shape={input_shape}"
+        )
     return input_shape
 
 
@@ -209,23 +223,30 @@ def validate_activation(classifier_activation, weights):
     if not ok and callable(classifier_activation):
         ok = getattr(classifier_activation, "__name__", None) in ("softmax", "linear")
     if not ok:
-        raise ValueError("Only `None` and `softmax` activations are allowed for the `classifier_activation` "
-                         "argument when using pretrained weights, with `include_top=True`; Received: "
-                         f"classifier_activation={classifier_activation}")
+        raise ValueError(
+            "Only `None` and `softmax` activations are allowed for the `classifier_activation` "
+            "argument when using pretrained weights, with `include_top=True`; Received: "
+            f"classifier_activation={classifier_activation}"
+        )
 
 
 def check_weights_argument(weights, include_top, classes):
     """Keras's checks on ``weights`` and ``classes``, before anything is built."""
     if not (weights in ("imagenet", None) or (isinstance(weights, (str, os.PathLike)) and os.path.exists(weights))):
-        raise ValueError("The `weights` argument should be either `None` (random initialization), 'imagenet' "
-                         "(pre-training on ImageNet), or the path to the weights file to be loaded.  Received: "
-                         f"weights={weights}")
+        raise ValueError(
+            "The `weights` argument should be either `None` (random initialization), 'imagenet' "
+            "(pre-training on ImageNet), or the path to the weights file to be loaded.  Received: "
+            f"weights={weights}"
+        )
     if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError("If using `weights='imagenet'` with `include_top=True`, `classes` should be 1000.  "
-                         f"Received classes={classes}")
+        raise ValueError(
+            "If using `weights='imagenet'` with `include_top=True`, `classes` should be 1000.  "
+            f"Received classes={classes}"
+        )
     if not isinstance(classes, int) or isinstance(classes, bool) or classes < 1:
-        raise ValueError(f"Invalid value for argument `classes`. Expected a strictly positive integer. "
-                         f"Received: classes={classes!r}")
+        raise ValueError(
+            f"Invalid value for argument `classes`. Expected a strictly positive integer. Received: classes={classes!r}"
+        )
 
 
 def image_input(input_tensor, input_shape):
@@ -233,8 +254,10 @@ def image_input(input_tensor, input_shape):
     if input_tensor is None:
         return Input(shape=input_shape)
     if not isinstance(input_tensor, KerasTensor):
-        raise TypeError("`input_tensor` must be a symbolic tensor from `strided.Input(...)` (or a layer "
-                        f"output). Received: input_tensor of type {type(input_tensor).__name__}")
+        raise TypeError(
+            "`input_tensor` must be a symbolic tensor from `strided.Input(...)` (or a layer "
+            f"output). Received: input_tensor of type {type(input_tensor).__name__}"
+        )
     return input_tensor
 
 
@@ -243,6 +266,7 @@ from strided.backend.keras_tensor import get_source_inputs  # noqa: E402  (re-ex
 from strided.layers import Input, KerasTensor
 from strided.models import Model
 from strided.saving import saving_api
+
 
 def build_model(img_input, input_tensor, outputs, name):
     """The functional model from the image input (or the sources of ``input_tensor``) to ``outputs``."""
@@ -258,8 +282,10 @@ def load_pretrained(model, weights, file_name=None, file_hash=None, origin=None)
         return model
     if weights == "imagenet":
         if file_name is None:
-            raise ValueError(f"Model '{model.name}' has no published ImageNet weights for this configuration. "
-                             "Use weights=None or the path to a weights file.")
+            raise ValueError(
+                f"Model '{model.name}' has no published ImageNet weights for this configuration. "
+                "Use weights=None or the path to a weights file."
+            )
         path = weights_file(file_name, origin or KERAS_APPLICATIONS_URL + file_name, file_hash)
     else:
         path = os.fspath(weights)
@@ -302,9 +328,11 @@ def weights_file(file_name, origin, file_hash=None):
         candidate = d / file_name
         if candidate.is_file():
             if not file_hash_matches(candidate, file_hash):
-                raise ValueError(f"The weights file {candidate} does not have the published hash {file_hash} "
-                                 f"(incomplete or corrupted download?). Delete it and download it again from "
-                                 f"{origin}.")
+                raise ValueError(
+                    f"The weights file {candidate} does not have the published hash {file_hash} "
+                    f"(incomplete or corrupted download?). Delete it and download it again from "
+                    f"{origin}."
+                )
             return str(candidate)
     target_dir = dirs[0]
     error = None
@@ -320,7 +348,8 @@ def weights_file(file_name, origin, file_hash=None):
         f"ImageNet weights file '{file_name}' was not found in {places}, and it could not be downloaded"
         + (f" ({type(error).__name__}: {error})" if error else " (STRIDED_OFFLINE is set)")
         + f". Download it from {origin} and put it in one of those directories "
-        "(for example ~/.keras/models/), or pass weights='/path/to/" + file_name + "'.")
+        "(for example ~/.keras/models/), or pass weights='/path/to/" + file_name + "'."
+    )
 
 
 def _download(origin, target, file_hash):
@@ -330,8 +359,10 @@ def _download(origin, target, file_hash):
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(origin, timeout=30) as response:
             shutil.copyfileobj(response, out, 1 << 20)
         if not file_hash_matches(tmp, file_hash):
-            raise ValueError(f"The file downloaded from {origin} does not have the published hash {file_hash}; "
-                             "it was not kept. Try again.")
+            raise ValueError(
+                f"The file downloaded from {origin} does not have the published hash {file_hash}; "
+                "it was not kept. Try again."
+            )
         os.replace(tmp, target)
         return str(target)
     finally:

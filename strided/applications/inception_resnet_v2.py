@@ -9,6 +9,7 @@ under Keras's name (``keras.src.applications.inception_resnet_v2``) so ``.keras`
 
 The model expects inputs scaled to [-1, 1]: use ``preprocess_input`` (mode ``'tf'``).
 """
+
 import numbers
 
 from strided import config
@@ -36,6 +37,7 @@ class CustomScaleLayer(Layer):
     Input shape: a list of two tensors of the same shape ``[shortcut, residual]``.
     Output shape: that shape.
     """
+
     _keras_module = "keras.src.applications.inception_resnet_v2"  # saved as Keras saves its own class
 
     def __init__(self, scale, **kwargs):
@@ -46,8 +48,10 @@ class CustomScaleLayer(Layer):
 
     def check_input(self, shape):
         if not isinstance(shape, (list, tuple)) or len(shape) != 2 or not all(isinstance(s, tuple) for s in shape):
-            raise ValueError(f"Layer '{self.name}' (CustomScaleLayer) expects a list of two tensors "
-                             f"[shortcut, residual]. Received inputs of shape {shape}")
+            raise ValueError(
+                f"Layer '{self.name}' (CustomScaleLayer) expects a list of two tensors "
+                f"[shortcut, residual]. Received inputs of shape {shape}"
+            )
 
     def call(self, inputs):
         return inputs[0] + inputs[1] * self.scale
@@ -73,8 +77,7 @@ def conv2d_bn(x, filters, kernel_size, strides=1, padding="same", activation="re
     """
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias, name=name)(x)
     if not use_bias:
-        x = layers.BatchNormalization(axis=_channel_axis(), scale=False,
-                                      name=None if name is None else f"{name}_bn")(x)
+        x = layers.BatchNormalization(axis=_channel_axis(), scale=False, name=None if name is None else f"{name}_bn")(x)
     if activation is not None:
         x = layers.Activation(activation, name=None if name is None else f"{name}_ac")(x)
     return x
@@ -94,18 +97,19 @@ def inception_resnet_block(x, scale, block_type, block_idx, activation="relu"):
         The block's output tensor.
     """
     if block_type == "block35":
-        branches = [conv2d_bn(x, 32, 1),
-                    conv2d_bn(conv2d_bn(x, 32, 1), 32, 3),
-                    conv2d_bn(conv2d_bn(conv2d_bn(x, 32, 1), 48, 3), 64, 3)]
+        branches = [
+            conv2d_bn(x, 32, 1),
+            conv2d_bn(conv2d_bn(x, 32, 1), 32, 3),
+            conv2d_bn(conv2d_bn(conv2d_bn(x, 32, 1), 48, 3), 64, 3),
+        ]
     elif block_type == "block17":
-        branches = [conv2d_bn(x, 192, 1),
-                    conv2d_bn(conv2d_bn(conv2d_bn(x, 128, 1), 160, [1, 7]), 192, [7, 1])]
+        branches = [conv2d_bn(x, 192, 1), conv2d_bn(conv2d_bn(conv2d_bn(x, 128, 1), 160, [1, 7]), 192, [7, 1])]
     elif block_type == "block8":
-        branches = [conv2d_bn(x, 192, 1),
-                    conv2d_bn(conv2d_bn(conv2d_bn(x, 192, 1), 224, [1, 3]), 256, [3, 1])]
+        branches = [conv2d_bn(x, 192, 1), conv2d_bn(conv2d_bn(conv2d_bn(x, 192, 1), 224, [1, 3]), 256, [3, 1])]
     else:
-        raise ValueError('Unknown Inception-ResNet block type. Expects "block35", "block17" or "block8", '
-                         f"but got: {block_type}")
+        raise ValueError(
+            f'Unknown Inception-ResNet block type. Expects "block35", "block17" or "block8", but got: {block_type}'
+        )
     block_name = f"{block_type}_{block_idx}"
     axis = _channel_axis()
     mixed = layers.Concatenate(axis=axis, name=f"{block_name}_mixed")(branches)
@@ -116,8 +120,16 @@ def inception_resnet_block(x, scale, block_type, block_idx, activation="relu"):
     return x
 
 
-def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-                      classes=1000, classifier_activation="softmax", name="inception_resnet_v2"):
+def InceptionResNetV2(
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name="inception_resnet_v2",
+):
     """Instantiates the InceptionResNetV2 architecture (55,873,736 parameters with the top; input 299x299x3).
 
     The model expects inputs scaled to [-1, 1]: call
@@ -140,9 +152,14 @@ def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, i
         A functional ``Model``.
     """
     imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=75,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+    input_shape = imagenet_utils.obtain_input_shape(
+        input_shape,
+        default_size=299,
+        min_size=75,
+        data_format=config.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+    )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
     axis = _channel_axis()
 
@@ -156,27 +173,33 @@ def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, i
     x = layers.MaxPooling2D(3, strides=2)(x)
 
     # Mixed 5b (Inception-A): 35 x 35 x 320.
-    branches = [conv2d_bn(x, 96, 1),
-                conv2d_bn(conv2d_bn(x, 48, 1), 64, 5),
-                conv2d_bn(conv2d_bn(conv2d_bn(x, 64, 1), 96, 3), 96, 3),
-                conv2d_bn(layers.AveragePooling2D(3, strides=1, padding="same")(x), 64, 1)]
+    branches = [
+        conv2d_bn(x, 96, 1),
+        conv2d_bn(conv2d_bn(x, 48, 1), 64, 5),
+        conv2d_bn(conv2d_bn(conv2d_bn(x, 64, 1), 96, 3), 96, 3),
+        conv2d_bn(layers.AveragePooling2D(3, strides=1, padding="same")(x), 64, 1),
+    ]
     x = layers.Concatenate(axis=axis, name="mixed_5b")(branches)
     for block_idx in range(1, 11):
         x = inception_resnet_block(x, scale=0.17, block_type="block35", block_idx=block_idx)
 
     # Mixed 6a (Reduction-A): 17 x 17 x 1088.
-    branches = [conv2d_bn(x, 384, 3, strides=2, padding="valid"),
-                conv2d_bn(conv2d_bn(conv2d_bn(x, 256, 1), 256, 3), 384, 3, strides=2, padding="valid"),
-                layers.MaxPooling2D(3, strides=2, padding="valid")(x)]
+    branches = [
+        conv2d_bn(x, 384, 3, strides=2, padding="valid"),
+        conv2d_bn(conv2d_bn(conv2d_bn(x, 256, 1), 256, 3), 384, 3, strides=2, padding="valid"),
+        layers.MaxPooling2D(3, strides=2, padding="valid")(x),
+    ]
     x = layers.Concatenate(axis=axis, name="mixed_6a")(branches)
     for block_idx in range(1, 21):
         x = inception_resnet_block(x, scale=0.1, block_type="block17", block_idx=block_idx)
 
     # Mixed 7a (Reduction-B): 8 x 8 x 2080.
-    branches = [conv2d_bn(conv2d_bn(x, 256, 1), 384, 3, strides=2, padding="valid"),
-                conv2d_bn(conv2d_bn(x, 256, 1), 288, 3, strides=2, padding="valid"),
-                conv2d_bn(conv2d_bn(conv2d_bn(x, 256, 1), 288, 3), 320, 3, strides=2, padding="valid"),
-                layers.MaxPooling2D(3, strides=2, padding="valid")(x)]
+    branches = [
+        conv2d_bn(conv2d_bn(x, 256, 1), 384, 3, strides=2, padding="valid"),
+        conv2d_bn(conv2d_bn(x, 256, 1), 288, 3, strides=2, padding="valid"),
+        conv2d_bn(conv2d_bn(conv2d_bn(x, 256, 1), 288, 3), 320, 3, strides=2, padding="valid"),
+        layers.MaxPooling2D(3, strides=2, padding="valid")(x),
+    ]
     x = layers.Concatenate(axis=axis, name="mixed_7a")(branches)
     for block_idx in range(1, 10):
         x = inception_resnet_block(x, scale=0.2, block_type="block8", block_idx=block_idx)
@@ -193,8 +216,9 @@ def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, i
         x = layers.GlobalMaxPooling2D()(x)
     model = imagenet_utils.build_model(img_input, input_tensor, x, name)
     file_name, file_hash = WEIGHTS_FILES[bool(include_top)] if weights == "imagenet" else (None, None)
-    return imagenet_utils.load_pretrained(model, weights, file_name, file_hash,
-                                          BASE_WEIGHT_URL + file_name if file_name else None)
+    return imagenet_utils.load_pretrained(
+        model, weights, file_name, file_hash, BASE_WEIGHT_URL + file_name if file_name else None
+    )
 
 
 def preprocess_input(x, data_format=None):

@@ -7,6 +7,7 @@ named ``mixed0`` ... ``mixed10`` (and ``mixed9_0``, ``mixed9_1`` inside the last
 top ``avg_pool`` and ``predictions``. Default input 299x299x3, minimum 75x75. Preprocess with
 ``preprocess_input`` ('tf' mode: [-1, 1]).
 """
+
 from strided import config
 from strided.applications import imagenet_utils
 from strided import layers
@@ -36,8 +37,7 @@ def conv2d_bn(x, filters, num_row, num_col, padding="same", strides=(1, 1), name
         The activated output tensor.
     """
     conv_name, bn_name = (f"{name}_conv", f"{name}_bn") if name is not None else (None, None)
-    x = layers.Conv2D(filters, (num_row, num_col), strides=strides, padding=padding, use_bias=False,
-                      name=conv_name)(x)
+    x = layers.Conv2D(filters, (num_row, num_col), strides=strides, padding=padding, use_bias=False, name=conv_name)(x)
     # The ReLU that follows makes a BN scale redundant, so the original model (and Keras) drops gamma.
     x = layers.BatchNormalization(axis=_channel_axis(), scale=False, name=bn_name)(x)
     return layers.Activation("relu", name=name)(x)
@@ -102,19 +102,29 @@ def _module_e(x, index):
     axis = _channel_axis()
     branch1x1 = conv2d_bn(x, 320, 1, 1)
     branch3x3 = conv2d_bn(x, 384, 1, 1)
-    branch3x3 = layers.concatenate([conv2d_bn(branch3x3, 384, 1, 3), conv2d_bn(branch3x3, 384, 3, 1)], axis=axis,
-                                   name=f"mixed9_{index}")
+    branch3x3 = layers.concatenate(
+        [conv2d_bn(branch3x3, 384, 1, 3), conv2d_bn(branch3x3, 384, 3, 1)], axis=axis, name=f"mixed9_{index}"
+    )
     branch3x3dbl = conv2d_bn(x, 448, 1, 1)
     branch3x3dbl = conv2d_bn(branch3x3dbl, 384, 3, 3)
     # Keras leaves this inner concatenation unnamed.
-    branch3x3dbl = layers.concatenate([conv2d_bn(branch3x3dbl, 384, 1, 3), conv2d_bn(branch3x3dbl, 384, 3, 1)],
-                                      axis=axis)
+    branch3x3dbl = layers.concatenate(
+        [conv2d_bn(branch3x3dbl, 384, 1, 3), conv2d_bn(branch3x3dbl, 384, 3, 1)], axis=axis
+    )
     branch_pool = _avg_pool_branch(x, 192)
     return layers.concatenate([branch1x1, branch3x3, branch3x3dbl, branch_pool], axis=axis, name=f"mixed{9 + index}")
 
 
-def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-                classes=1000, classifier_activation="softmax", name="inception_v3"):
+def InceptionV3(
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name="inception_v3",
+):
     """Instantiates the Inception v3 architecture (23,851,784 parameters with the top).
 
     Args:
@@ -134,9 +144,14 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
         A functional ``Model``.
     """
     imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=75,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+    input_shape = imagenet_utils.obtain_input_shape(
+        input_shape,
+        default_size=299,
+        min_size=75,
+        data_format=config.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+    )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
 
     # Stem: 299 -> 35 (three 3x3 convolutions, pool, 1x1 and 3x3 convolutions, pool).
@@ -148,13 +163,13 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
     x = conv2d_bn(x, 192, 3, 3, padding="valid")
     x = layers.MaxPooling2D((3, 3), strides=(2, 2))(x)
 
-    for i, pool_filters in enumerate((32, 64, 64)):        # 35 x 35 x 256 / 288 / 288
+    for i, pool_filters in enumerate((32, 64, 64)):  # 35 x 35 x 256 / 288 / 288
         x = _module_a(x, pool_filters, name=f"mixed{i}")
-    x = _reduction_a(x)                                      # 17 x 17 x 768
-    for i, width in enumerate((128, 160, 160, 192)):         # 17 x 17 x 768
+    x = _reduction_a(x)  # 17 x 17 x 768
+    for i, width in enumerate((128, 160, 160, 192)):  # 17 x 17 x 768
         x = _module_c(x, width, name=f"mixed{4 + i}")
-    x = _reduction_b(x)                                      # 8 x 8 x 1280
-    for i in range(2):                                       # 8 x 8 x 2048
+    x = _reduction_b(x)  # 8 x 8 x 1280
+    for i in range(2):  # 8 x 8 x 2048
         x = _module_e(x, i)
 
     if include_top:

@@ -5,13 +5,22 @@ filters), each followed by 2x2 average pooling, then Dense 120 -> 84 -> classes 
 (81,194 parameters for 10 classes). ``original=True`` uses the paper's 5x5 kernels (61,706
 parameters). No pretrained weights exist; ``weights`` may name a weights file.
 """
+
 from strided import layers
 from strided.models import Sequential
 from strided.saving import saving_api
 
 
-def LeNet5(input_shape=(32, 32, 1), classes=10, original=False, activation="relu", include_top=True, weights=None,
-           classifier_activation="softmax", name="lenet5"):
+def LeNet5(
+    input_shape=(32, 32, 1),
+    classes=10,
+    original=False,
+    activation="relu",
+    include_top=True,
+    weights=None,
+    classifier_activation="softmax",
+    name="lenet5",
+):
     """Instantiates LeNet-5 as a ``Sequential`` model.
 
     Args:
@@ -31,17 +40,22 @@ def LeNet5(input_shape=(32, 32, 1), classes=10, original=False, activation="relu
     import os
 
     if weights is not None and not os.path.exists(weights):
-        raise ValueError("The `weights` argument should be either `None` (random initialization) or the path to "
-                         f"the weights file to be loaded (LeNet5 has no published weights). Received: "
-                         f"weights={weights}")
+        raise ValueError(
+            "The `weights` argument should be either `None` (random initialization) or the path to "
+            f"the weights file to be loaded (LeNet5 has no published weights). Received: "
+            f"weights={weights}"
+        )
     if not isinstance(classes, int) or isinstance(classes, bool) or classes < 1:
-        raise ValueError(f"Invalid value for argument `classes`. Expected a strictly positive integer. "
-                         f"Received: classes={classes!r}")
+        raise ValueError(
+            f"Invalid value for argument `classes`. Expected a strictly positive integer. Received: classes={classes!r}"
+        )
     kernel = (5, 5) if original else (3, 3)
     input_shape = tuple(input_shape)
     if len(input_shape) != 3:
-        raise ValueError(f"`input_shape` must be a tuple of three integers (height, width, channels). "
-                         f"Received: input_shape={input_shape}")
+        raise ValueError(
+            f"`input_shape` must be a tuple of three integers (height, width, channels). "
+            f"Received: input_shape={input_shape}"
+        )
     minimum = 16 if original else 10  # two valid convolutions and two 2x2 poolings leave >= 1 pixel
     if any(d is not None and d < minimum for d in input_shape[:2]):
         raise ValueError(f"Input size must be at least {minimum}x{minimum}; Received: input_shape={input_shape}")

@@ -6,6 +6,7 @@ Keras layer names (``conv1``, ``conv_dw_1``, ``conv_pw_1``... ``conv_preds``, ``
 Keras's ImageNet weights for alpha in {0.25, 0.5, 0.75, 1.0} and sizes 128, 160, 192, 224.
 Preprocess with ``preprocess_input`` ('tf' mode: [-1, 1]).
 """
+
 import warnings
 
 from strided import config
@@ -19,15 +20,29 @@ _ALPHAS = (0.25, 0.50, 0.75, 1.0)
 _ALPHA_TEXT = {1.0: "1_0", 0.75: "7_5", 0.50: "5_0", 0.25: "2_5"}
 
 # (pointwise filters, stride) of depthwise-separable blocks 1..13
-_BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1), (512, 1),
-           (512, 1), (1024, 2), (1024, 1))
+_BLOCKS = (
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
+)
 
 
 def _conv_block(inputs, filters, alpha, kernel=(3, 3), strides=(1, 1)):
     """The stem: a full convolution with ``int(filters * alpha)`` filters, batch norm and ReLU6."""
     axis = 1 if config.image_data_format() == "channels_first" else -1
-    x = layers.Conv2D(int(filters * alpha), kernel, padding="same", use_bias=False, strides=strides,
-                      name="conv1")(inputs)
+    x = layers.Conv2D(int(filters * alpha), kernel, padding="same", use_bias=False, strides=strides, name="conv1")(
+        inputs
+    )
     x = layers.BatchNormalization(axis=axis, name="conv1_bn")(x)
     return layers.ReLU(6.0, name="conv1_relu")(x)
 
@@ -40,19 +55,41 @@ def _depthwise_conv_block(inputs, pointwise_filters, alpha, depth_multiplier=1, 
         # Keras pads one row and column at the end, then convolves 'valid': the same windows as
         # TF's 'same' on even sizes, and the layout the published weights were trained with.
         x = layers.ZeroPadding2D(((0, 1), (0, 1)), name=f"conv_pad_{block_id}")(x)
-    x = layers.DepthwiseConv2D((3, 3), padding="same" if strides == (1, 1) else "valid",
-                               depth_multiplier=depth_multiplier, strides=strides, use_bias=False,
-                               name=f"conv_dw_{block_id}")(x)
+    x = layers.DepthwiseConv2D(
+        (3, 3),
+        padding="same" if strides == (1, 1) else "valid",
+        depth_multiplier=depth_multiplier,
+        strides=strides,
+        use_bias=False,
+        name=f"conv_dw_{block_id}",
+    )(x)
     x = layers.BatchNormalization(axis=axis, name=f"conv_dw_{block_id}_bn")(x)
     x = layers.ReLU(6.0, name=f"conv_dw_{block_id}_relu")(x)
-    x = layers.Conv2D(int(pointwise_filters * alpha), (1, 1), padding="same", use_bias=False, strides=(1, 1),
-                      name=f"conv_pw_{block_id}")(x)
+    x = layers.Conv2D(
+        int(pointwise_filters * alpha),
+        (1, 1),
+        padding="same",
+        use_bias=False,
+        strides=(1, 1),
+        name=f"conv_pw_{block_id}",
+    )(x)
     x = layers.BatchNormalization(axis=axis, name=f"conv_pw_{block_id}_bn")(x)
     return layers.ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
 
 
-def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, include_top=True, weights="imagenet",
-              input_tensor=None, pooling=None, classes=1000, classifier_activation="softmax", name=None):
+def MobileNet(
+    input_shape=None,
+    alpha=1.0,
+    depth_multiplier=1,
+    dropout=1e-3,
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+):
     """Instantiates the MobileNet architecture (4,253,864 parameters with alpha=1.0 and the top).
 
     Args:
@@ -87,21 +124,33 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
     else:
         rows, cols = (input_shape[0], input_shape[1]) if channels_last else (input_shape[1], input_shape[2])
         default_size = rows if rows == cols and rows in _SIZES else 224
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+    input_shape = imagenet_utils.obtain_input_shape(
+        input_shape,
+        default_size=default_size,
+        min_size=32,
+        data_format=config.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+    )
     rows, cols = (input_shape[0], input_shape[1]) if channels_last else (input_shape[1], input_shape[2])
     if weights == "imagenet":
         if depth_multiplier != 1:
-            raise ValueError("If imagenet weights are being loaded, depth multiplier must be 1.  "
-                             f"Received depth_multiplier={depth_multiplier}")
+            raise ValueError(
+                "If imagenet weights are being loaded, depth multiplier must be 1.  "
+                f"Received depth_multiplier={depth_multiplier}"
+            )
         if alpha not in _ALPHAS:
-            raise ValueError("If imagenet weights are being loaded, alpha can be one of`0.25`, `0.50`, `0.75` or "
-                             f"`1.0` only.  Received alpha={alpha}")
+            raise ValueError(
+                "If imagenet weights are being loaded, alpha can be one of`0.25`, `0.50`, `0.75` or "
+                f"`1.0` only.  Received alpha={alpha}"
+            )
         if rows != cols or rows not in _SIZES:
             rows = 224
-            warnings.warn("`input_shape` is undefined or non-square, or `rows` is not in [128, 160, 192, 224]. "
-                          "Weights for input shape (224, 224) will be loaded as the default.", stacklevel=2)
+            warnings.warn(
+                "`input_shape` is undefined or non-square, or `rows` is not in [128, 160, 192, 224]. "
+                "Weights for input shape (224, 224) will be loaded as the default.",
+                stacklevel=2,
+            )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
 
     x = _conv_block(img_input, 32, alpha, strides=(2, 2))

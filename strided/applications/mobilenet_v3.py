@@ -8,6 +8,7 @@ As in Keras, the input preprocessing is part of the model: a ``Rescaling`` layer
 [0, 255] to [-1, 1], so ``preprocess_input`` is a pass-through. With
 ``include_preprocessing=False`` the model expects inputs already in [-1, 1].
 """
+
 import warnings
 
 from strided import config
@@ -28,15 +29,36 @@ WEIGHTS_HASHES = {  # (with the top, without it), as Keras checks them
 # Blocks as (expansion, filters, kernel, stride, squeeze-excite, activation). Kernel "k", SE "se" and
 # activation "act" follow the model's flavour: 5x5 / SE 0.25 / hard-swish normally, 3x3 / none / ReLU
 # when minimalistic; the fixed entries are the same in both flavours (as in the paper's tables).
-_SMALL = ((1, 16, 3, 2, "se", "relu"), (72.0 / 16, 24, 3, 2, None, "relu"), (88.0 / 24, 24, 3, 1, None, "relu"),
-          (4, 40, "k", 2, "se", "act"), (6, 40, "k", 1, "se", "act"), (6, 40, "k", 1, "se", "act"),
-          (3, 48, "k", 1, "se", "act"), (3, 48, "k", 1, "se", "act"), (6, 96, "k", 2, "se", "act"),
-          (6, 96, "k", 1, "se", "act"), (6, 96, "k", 1, "se", "act"))
-_LARGE = ((1, 16, 3, 1, None, "relu"), (4, 24, 3, 2, None, "relu"), (3, 24, 3, 1, None, "relu"),
-          (3, 40, "k", 2, "se", "relu"), (3, 40, "k", 1, "se", "relu"), (3, 40, "k", 1, "se", "relu"),
-          (6, 80, 3, 2, None, "act"), (2.5, 80, 3, 1, None, "act"), (2.3, 80, 3, 1, None, "act"),
-          (2.3, 80, 3, 1, None, "act"), (6, 112, 3, 1, "se", "act"), (6, 112, 3, 1, "se", "act"),
-          (6, 160, "k", 2, "se", "act"), (6, 160, "k", 1, "se", "act"), (6, 160, "k", 1, "se", "act"))
+_SMALL = (
+    (1, 16, 3, 2, "se", "relu"),
+    (72.0 / 16, 24, 3, 2, None, "relu"),
+    (88.0 / 24, 24, 3, 1, None, "relu"),
+    (4, 40, "k", 2, "se", "act"),
+    (6, 40, "k", 1, "se", "act"),
+    (6, 40, "k", 1, "se", "act"),
+    (3, 48, "k", 1, "se", "act"),
+    (3, 48, "k", 1, "se", "act"),
+    (6, 96, "k", 2, "se", "act"),
+    (6, 96, "k", 1, "se", "act"),
+    (6, 96, "k", 1, "se", "act"),
+)
+_LARGE = (
+    (1, 16, 3, 1, None, "relu"),
+    (4, 24, 3, 2, None, "relu"),
+    (3, 24, 3, 1, None, "relu"),
+    (3, 40, "k", 2, "se", "relu"),
+    (3, 40, "k", 1, "se", "relu"),
+    (3, 40, "k", 1, "se", "relu"),
+    (6, 80, 3, 2, None, "act"),
+    (2.5, 80, 3, 1, None, "act"),
+    (2.3, 80, 3, 1, None, "act"),
+    (2.3, 80, 3, 1, None, "act"),
+    (6, 112, 3, 1, "se", "act"),
+    (6, 112, 3, 1, "se", "act"),
+    (6, 160, "k", 2, "se", "act"),
+    (6, 160, "k", 1, "se", "act"),
+    (6, 160, "k", 1, "se", "act"),
+)
 
 
 def _depth(v):
@@ -65,8 +87,7 @@ def _hard_sigmoid(x):
 def _se_block(inputs, filters, se_ratio, prefix):
     """Squeeze-and-excitation: channel gates from the pooled features, through a hard sigmoid."""
     x = layers.GlobalAveragePooling2D(keepdims=True, name=f"{prefix}squeeze_excite_avg_pool")(inputs)
-    x = layers.Conv2D(_depth(filters * se_ratio), kernel_size=1, padding="same",
-                      name=f"{prefix}squeeze_excite_conv")(x)
+    x = layers.Conv2D(_depth(filters * se_ratio), kernel_size=1, padding="same", name=f"{prefix}squeeze_excite_conv")(x)
     x = layers.ReLU(name=f"{prefix}squeeze_excite_relu")(x)
     x = layers.Conv2D(filters, kernel_size=1, padding="same", name=f"{prefix}squeeze_excite_conv_1")(x)
     x = _hard_sigmoid(x)
@@ -81,16 +102,21 @@ def _inverted_res_block(x, expansion, filters, kernel_size, stride, se_ratio, ac
     prefix = "expanded_conv_"
     if block_id:
         prefix = f"expanded_conv_{block_id}_"
-        x = layers.Conv2D(_depth(in_filters * expansion), kernel_size=1, padding="same", use_bias=False,
-                          name=f"{prefix}expand")(x)
+        x = layers.Conv2D(
+            _depth(in_filters * expansion), kernel_size=1, padding="same", use_bias=False, name=f"{prefix}expand"
+        )(x)
         x = layers.BatchNormalization(axis=axis, epsilon=1e-3, momentum=0.999, name=f"{prefix}expand_bn")(x)
         x = activation(x)
     if stride == 2:
         # Explicit TF-style padding (the extra pixel goes first), then a 'valid' convolution.
-        x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, kernel_size),
-                                 name=f"{prefix}depthwise_pad")(x)
-    x = layers.DepthwiseConv2D(kernel_size, strides=stride, padding="same" if stride == 1 else "valid",
-                               use_bias=False, name=f"{prefix}depthwise")(x)
+        x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, kernel_size), name=f"{prefix}depthwise_pad")(x)
+    x = layers.DepthwiseConv2D(
+        kernel_size,
+        strides=stride,
+        padding="same" if stride == 1 else "valid",
+        use_bias=False,
+        name=f"{prefix}depthwise",
+    )(x)
     x = layers.BatchNormalization(axis=axis, epsilon=1e-3, momentum=0.999, name=f"{prefix}depthwise_bn")(x)
     x = activation(x)
     if se_ratio:
@@ -108,12 +134,16 @@ def _input_shape(input_shape, input_tensor):
     if input_shape is not None and input_tensor is not None:
         # Keras compares one spatial size of the two (the width, in its order).
         if channels_last and input_tensor.shape[2] != input_shape[1]:
-            raise ValueError(f"input_shape[1] must equal input_tensor.shape[2].  Received input_shape={input_shape}, "
-                             f"input_tensor.shape={input_tensor.shape}")
+            raise ValueError(
+                f"input_shape[1] must equal input_tensor.shape[2].  Received input_shape={input_shape}, "
+                f"input_tensor.shape={input_tensor.shape}"
+            )
         if not channels_last and input_tensor.shape[1] != input_shape[1]:
-            raise ValueError("When backend.image_data_format()=channels_first, input_shape[1] must equal "
-                             f"input_tensor.shape[1].  Received input_shape={input_shape}, "
-                             f"input_tensor.shape={input_tensor.shape}")
+            raise ValueError(
+                "When backend.image_data_format()=channels_first, input_shape[1] must equal "
+                f"input_tensor.shape[1].  Received input_shape={input_shape}, "
+                f"input_tensor.shape={input_tensor.shape}"
+            )
     if input_shape is None and input_tensor is not None:
         rows, cols = input_tensor.shape[1:3] if channels_last else input_tensor.shape[2:4]
         input_shape = (cols, rows, 3) if channels_last else (3, cols, rows)
@@ -128,9 +158,23 @@ def _input_shape(input_shape, input_tensor):
     return input_shape, rows, cols
 
 
-def MobileNetV3(blocks, last_point_ch, input_shape=None, alpha=1.0, model_type="large", minimalistic=False,
-                include_top=True, weights="imagenet", input_tensor=None, classes=1000, pooling=None,
-                dropout_rate=0.2, classifier_activation="softmax", include_preprocessing=True, name=None):
+def MobileNetV3(
+    blocks,
+    last_point_ch,
+    input_shape=None,
+    alpha=1.0,
+    model_type="large",
+    minimalistic=False,
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    classes=1000,
+    pooling=None,
+    dropout_rate=0.2,
+    classifier_activation="softmax",
+    include_preprocessing=True,
+    name=None,
+):
     """Builds a MobileNetV3 from its block table (``_SMALL`` or ``_LARGE``); see ``MobileNetV3Small``.
 
     Args:
@@ -146,11 +190,16 @@ def MobileNetV3(blocks, last_point_ch, input_shape=None, alpha=1.0, model_type="
     input_shape, rows, cols = _input_shape(input_shape, input_tensor)
     if weights == "imagenet":
         if (not minimalistic and alpha not in (0.75, 1.0)) or (minimalistic and alpha != 1.0):
-            raise ValueError("If imagenet weights are being loaded, alpha can be one of `0.75`, `1.0` for non "
-                             "minimalistic or `1.0` for minimalistic only.")
+            raise ValueError(
+                "If imagenet weights are being loaded, alpha can be one of `0.75`, `1.0` for non "
+                "minimalistic or `1.0` for minimalistic only."
+            )
         if rows != cols or rows != 224:
-            warnings.warn("`input_shape` is undefined or non-square, or `rows` is not 224. Weights for input "
-                          "shape (224, 224) will be loaded as the default.", stacklevel=3)
+            warnings.warn(
+                "`input_shape` is undefined or non-square, or `rows` is not 224. Weights for input "
+                "shape (224, 224) will be loaded as the default.",
+                stacklevel=3,
+            )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
     axis = _channel_axis()
     if minimalistic:  # no SE, no hard-swish, no 5x5 kernels: faster on GPUs and DSPs
@@ -165,8 +214,16 @@ def MobileNetV3(blocks, last_point_ch, input_shape=None, alpha=1.0, model_type="
     x = layers.BatchNormalization(axis=axis, epsilon=1e-3, momentum=0.999, name="conv_bn")(x)
     x = activation(x)
     for block_id, (expansion, filters, k, stride, se, act) in enumerate(blocks):
-        x = _inverted_res_block(x, expansion, _depth(filters * alpha), kernel if k == "k" else k, stride,
-                                se_ratio if se else None, activation if act == "act" else _relu, block_id)
+        x = _inverted_res_block(
+            x,
+            expansion,
+            _depth(filters * alpha),
+            kernel if k == "k" else k,
+            stride,
+            se_ratio if se else None,
+            activation if act == "act" else _relu,
+            block_id,
+        )
 
     last_conv_ch = _depth(x.shape[axis] * 6)
     if alpha > 1.0:  # only a wider network widens the top
@@ -198,8 +255,9 @@ def MobileNetV3(blocks, last_point_ch, input_shape=None, alpha=1.0, model_type="
             file_name, file_hash = f"weights_mobilenet_v3_{model_name}.h5", WEIGHTS_HASHES[model_name][0]
         else:
             file_name, file_hash = f"weights_mobilenet_v3_{model_name}_no_top_v2.h5", WEIGHTS_HASHES[model_name][1]
-    return imagenet_utils.load_pretrained(model, weights, file_name, file_hash,
-                                          BASE_WEIGHT_PATH + file_name if file_name else None)
+    return imagenet_utils.load_pretrained(
+        model, weights, file_name, file_hash, BASE_WEIGHT_PATH + file_name if file_name else None
+    )
 
 
 _DOC = """Instantiates the {name} architecture ({params} parameters with alpha=1.0 and the top).
@@ -231,18 +289,70 @@ _DOC = """Instantiates the {name} architecture ({params} parameters with alpha=1
     """
 
 
-def MobileNetV3Small(input_shape=None, alpha=1.0, minimalistic=False, include_top=True, weights="imagenet",
-                     input_tensor=None, classes=1000, pooling=None, dropout_rate=0.2,
-                     classifier_activation="softmax", include_preprocessing=True, name="MobileNetV3Small"):
-    return MobileNetV3(_SMALL, 1024, input_shape, alpha, "small", minimalistic, include_top, weights, input_tensor,
-                       classes, pooling, dropout_rate, classifier_activation, include_preprocessing, name=name)
+def MobileNetV3Small(
+    input_shape=None,
+    alpha=1.0,
+    minimalistic=False,
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    classes=1000,
+    pooling=None,
+    dropout_rate=0.2,
+    classifier_activation="softmax",
+    include_preprocessing=True,
+    name="MobileNetV3Small",
+):
+    return MobileNetV3(
+        _SMALL,
+        1024,
+        input_shape,
+        alpha,
+        "small",
+        minimalistic,
+        include_top,
+        weights,
+        input_tensor,
+        classes,
+        pooling,
+        dropout_rate,
+        classifier_activation,
+        include_preprocessing,
+        name=name,
+    )
 
 
-def MobileNetV3Large(input_shape=None, alpha=1.0, minimalistic=False, include_top=True, weights="imagenet",
-                     input_tensor=None, classes=1000, pooling=None, dropout_rate=0.2,
-                     classifier_activation="softmax", include_preprocessing=True, name="MobileNetV3Large"):
-    return MobileNetV3(_LARGE, 1280, input_shape, alpha, "large", minimalistic, include_top, weights, input_tensor,
-                       classes, pooling, dropout_rate, classifier_activation, include_preprocessing, name=name)
+def MobileNetV3Large(
+    input_shape=None,
+    alpha=1.0,
+    minimalistic=False,
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    classes=1000,
+    pooling=None,
+    dropout_rate=0.2,
+    classifier_activation="softmax",
+    include_preprocessing=True,
+    name="MobileNetV3Large",
+):
+    return MobileNetV3(
+        _LARGE,
+        1280,
+        input_shape,
+        alpha,
+        "large",
+        minimalistic,
+        include_top,
+        weights,
+        input_tensor,
+        classes,
+        pooling,
+        dropout_rate,
+        classifier_activation,
+        include_preprocessing,
+        name=name,
+    )
 
 
 MobileNetV3Small.__doc__ = _DOC.format(name="MobileNetV3Small", params="2,554,968")

@@ -14,6 +14,7 @@ slightly different structure (and parameter count) than one with a fixed size. N
 the ``channels_last`` image data format and expects inputs scaled to [-1, 1]: use
 ``preprocess_input`` (mode ``'tf'``).
 """
+
 from strided import config
 from strided.applications import imagenet_utils
 from strided import layers
@@ -50,17 +51,20 @@ def _separable_conv_block(ip, filters, kernel_size=(3, 3), strides=(1, 1), block
     """
     x = layers.Activation("relu")(ip)
     if tuple(strides) == (2, 2):
-        x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, kernel_size),
-                                 name=f"separable_conv_1_pad_{block_id}")(x)
+        x = layers.ZeroPadding2D(
+            padding=imagenet_utils.correct_pad(x, kernel_size), name=f"separable_conv_1_pad_{block_id}"
+        )(x)
         conv_pad = "valid"
     else:
         conv_pad = "same"
-    x = layers.SeparableConv2D(filters, kernel_size, strides=strides, name=f"separable_conv_1_{block_id}",
-                               padding=conv_pad, use_bias=False)(x)
+    x = layers.SeparableConv2D(
+        filters, kernel_size, strides=strides, name=f"separable_conv_1_{block_id}", padding=conv_pad, use_bias=False
+    )(x)
     x = layers.BatchNormalization(name=f"separable_conv_1_bn_{block_id}", **_BN)(x)
     x = layers.Activation("relu")(x)
-    x = layers.SeparableConv2D(filters, kernel_size, name=f"separable_conv_2_{block_id}", padding="same",
-                               use_bias=False)(x)
+    x = layers.SeparableConv2D(
+        filters, kernel_size, name=f"separable_conv_2_{block_id}", padding="same", use_bias=False
+    )(x)
     return layers.BatchNormalization(name=f"separable_conv_2_bn_{block_id}", **_BN)(x)
 
 
@@ -79,19 +83,38 @@ def _adjust_block(p, ip, filters, block_id=None):
     if p.shape[-2] != ip.shape[-2]:
         p = layers.Activation("relu", name=f"adjust_relu_1_{block_id}")(p)
         p1 = layers.AveragePooling2D((1, 1), strides=(2, 2), padding="valid", name=f"adjust_avg_pool_1_{block_id}")(p)
-        p1 = layers.Conv2D(filters // 2, (1, 1), padding="same", use_bias=False, name=f"adjust_conv_1_{block_id}",
-                           kernel_initializer="he_normal")(p1)
+        p1 = layers.Conv2D(
+            filters // 2,
+            (1, 1),
+            padding="same",
+            use_bias=False,
+            name=f"adjust_conv_1_{block_id}",
+            kernel_initializer="he_normal",
+        )(p1)
         p2 = layers.ZeroPadding2D(padding=((0, 1), (0, 1)))(p)
         p2 = layers.Cropping2D(cropping=((1, 0), (1, 0)))(p2)
         p2 = layers.AveragePooling2D((1, 1), strides=(2, 2), padding="valid", name=f"adjust_avg_pool_2_{block_id}")(p2)
-        p2 = layers.Conv2D(filters // 2, (1, 1), padding="same", use_bias=False, name=f"adjust_conv_2_{block_id}",
-                           kernel_initializer="he_normal")(p2)
+        p2 = layers.Conv2D(
+            filters // 2,
+            (1, 1),
+            padding="same",
+            use_bias=False,
+            name=f"adjust_conv_2_{block_id}",
+            kernel_initializer="he_normal",
+        )(p2)
         p = layers.concatenate([p1, p2], axis=-1)
         p = layers.BatchNormalization(name=f"adjust_bn_{block_id}", **_BN)(p)
     elif p.shape[-1] != filters:
         p = layers.Activation("relu")(p)
-        p = layers.Conv2D(filters, (1, 1), strides=(1, 1), padding="same", name=f"adjust_conv_projection_{block_id}",
-                          use_bias=False, kernel_initializer="he_normal")(p)
+        p = layers.Conv2D(
+            filters,
+            (1, 1),
+            strides=(1, 1),
+            padding="same",
+            name=f"adjust_conv_projection_{block_id}",
+            use_bias=False,
+            kernel_initializer="he_normal",
+        )(p)
         p = layers.BatchNormalization(name=f"adjust_bn_{block_id}", **_BN)(p)
     return p
 
@@ -99,8 +122,15 @@ def _adjust_block(p, ip, filters, block_id=None):
 def _cell_input(ip, filters, kind, block_id):
     """ReLU, 1x1 convolution and batch normalization of a cell's main input."""
     h = layers.Activation("relu")(ip)
-    h = layers.Conv2D(filters, (1, 1), strides=(1, 1), padding="same", name=f"{kind}_conv_1_{block_id}",
-                      use_bias=False, kernel_initializer="he_normal")(h)
+    h = layers.Conv2D(
+        filters,
+        (1, 1),
+        strides=(1, 1),
+        padding="same",
+        name=f"{kind}_conv_1_{block_id}",
+        use_bias=False,
+        kernel_initializer="he_normal",
+    )(h)
     return layers.BatchNormalization(name=f"{kind}_bn_1_{block_id}", **_BN)(h)
 
 
@@ -118,12 +148,20 @@ def _normal_a_cell(ip, p, filters, block_id=None):
     """
     p = _adjust_block(p, ip, filters, block_id)
     h = _cell_input(ip, filters, "normal", block_id)
-    x1 = layers.add([_separable_conv_block(h, filters, kernel_size=(5, 5), block_id=f"normal_left1_{block_id}"),
-                     _separable_conv_block(p, filters, block_id=f"normal_right1_{block_id}")],
-                    name=f"normal_add_1_{block_id}")
-    x2 = layers.add([_separable_conv_block(p, filters, (5, 5), block_id=f"normal_left2_{block_id}"),
-                     _separable_conv_block(p, filters, (3, 3), block_id=f"normal_right2_{block_id}")],
-                    name=f"normal_add_2_{block_id}")
+    x1 = layers.add(
+        [
+            _separable_conv_block(h, filters, kernel_size=(5, 5), block_id=f"normal_left1_{block_id}"),
+            _separable_conv_block(p, filters, block_id=f"normal_right1_{block_id}"),
+        ],
+        name=f"normal_add_1_{block_id}",
+    )
+    x2 = layers.add(
+        [
+            _separable_conv_block(p, filters, (5, 5), block_id=f"normal_left2_{block_id}"),
+            _separable_conv_block(p, filters, (3, 3), block_id=f"normal_right2_{block_id}"),
+        ],
+        name=f"normal_add_2_{block_id}",
+    )
     x3 = layers.AveragePooling2D((3, 3), strides=(1, 1), padding="same", name=f"normal_left3_{block_id}")(h)
     x3 = layers.add([x3, p], name=f"normal_add_3_{block_id}")
     x4_1 = layers.AveragePooling2D((3, 3), strides=(1, 1), padding="same", name=f"normal_left4_{block_id}")(p)
@@ -150,10 +188,13 @@ def _reduction_a_cell(ip, p, filters, block_id=None):
     p = _adjust_block(p, ip, filters, block_id)
     h = _cell_input(ip, filters, "reduction", block_id)
     h3 = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(h, 3), name=f"reduction_pad_1_{block_id}")(h)
-    x1 = layers.add([
-        _separable_conv_block(h, filters, (5, 5), strides=(2, 2), block_id=f"reduction_left1_{block_id}"),
-        _separable_conv_block(p, filters, (7, 7), strides=(2, 2), block_id=f"reduction_right1_{block_id}")],
-        name=f"reduction_add_1_{block_id}")
+    x1 = layers.add(
+        [
+            _separable_conv_block(h, filters, (5, 5), strides=(2, 2), block_id=f"reduction_left1_{block_id}"),
+            _separable_conv_block(p, filters, (7, 7), strides=(2, 2), block_id=f"reduction_right1_{block_id}"),
+        ],
+        name=f"reduction_add_1_{block_id}",
+    )
     x2_1 = layers.MaxPooling2D((3, 3), strides=(2, 2), padding="valid", name=f"reduction_left2_{block_id}")(h3)
     x2_2 = _separable_conv_block(p, filters, (7, 7), strides=(2, 2), block_id=f"reduction_right2_{block_id}")
     x2 = layers.add([x2_1, x2_2], name=f"reduction_add_2_{block_id}")
@@ -170,9 +211,22 @@ def _reduction_a_cell(ip, p, filters, block_id=None):
     return x, ip
 
 
-def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_filters=96, skip_reduction=True,
-           filter_multiplier=2, include_top=True, weights="imagenet", input_tensor=None, pooling=None, classes=1000,
-           default_size=None, classifier_activation="softmax", name="NASNet"):
+def NASNet(
+    input_shape=None,
+    penultimate_filters=4032,
+    num_blocks=6,
+    stem_block_filters=96,
+    skip_reduction=True,
+    filter_multiplier=2,
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    pooling=None,
+    classes=1000,
+    default_size=None,
+    classifier_activation="softmax",
+    name="NASNet",
+):
     """Instantiates a NASNet-A model ``NASNet (num_blocks @ penultimate_filters)``.
 
     ``NASNetMobile`` is ``NASNet (4 @ 1056)`` and ``NASNetLarge`` is ``NASNet (6 @ 4032)``.
@@ -201,33 +255,56 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
         A functional ``Model``.
     """
     if config.image_data_format() == "channels_first":
-        raise ValueError("NASNet does not support the `channels_first` image data format. Switch to "
-                         "`channels_last` with `strided.config.set_image_data_format('channels_last')`.")
+        raise ValueError(
+            "NASNet does not support the `channels_first` image data format. Switch to "
+            "`channels_last` with `strided.config.set_image_data_format('channels_last')`."
+        )
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     if isinstance(input_shape, tuple) and None in input_shape and weights == "imagenet":
-        raise ValueError("When specifying the input shape of a NASNet and loading `ImageNet` weights, the "
-                         f"input_shape argument must be static (no None entries). Got: `input_shape={input_shape}`.")
+        raise ValueError(
+            "When specifying the input shape of a NASNet and loading `ImageNet` weights, the "
+            f"input_shape argument must be static (no None entries). Got: `input_shape={input_shape}`."
+        )
     if default_size is None:
         default_size = 331
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+    input_shape = imagenet_utils.obtain_input_shape(
+        input_shape,
+        default_size=default_size,
+        min_size=32,
+        data_format=config.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+    )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
-    for arg, value in (("penultimate_filters", penultimate_filters), ("num_blocks", num_blocks),
-                       ("stem_block_filters", stem_block_filters), ("filter_multiplier", filter_multiplier)):
+    for arg, value in (
+        ("penultimate_filters", penultimate_filters),
+        ("num_blocks", num_blocks),
+        ("stem_block_filters", stem_block_filters),
+        ("filter_multiplier", filter_multiplier),
+    ):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"Invalid value for argument `{arg}`. Expected a strictly positive integer. "
-                             f"Received: {arg}={value!r}")
-    if penultimate_filters % (24 * (filter_multiplier ** 2)) != 0:
-        raise ValueError("For NASNet-A models, the `penultimate_filters` must be a multiple of "
-                         f"24 * (`filter_multiplier` ** 2). Current value: {penultimate_filters}")
+            raise ValueError(
+                f"Invalid value for argument `{arg}`. Expected a strictly positive integer. Received: {arg}={value!r}"
+            )
+    if penultimate_filters % (24 * (filter_multiplier**2)) != 0:
+        raise ValueError(
+            "For NASNet-A models, the `penultimate_filters` must be a multiple of "
+            f"24 * (`filter_multiplier` ** 2). Current value: {penultimate_filters}"
+        )
     filters = penultimate_filters // 24
 
-    x = layers.Conv2D(stem_block_filters, (3, 3), strides=(2, 2), padding="valid", use_bias=False,
-                      name="stem_conv1", kernel_initializer="he_normal")(img_input)
+    x = layers.Conv2D(
+        stem_block_filters,
+        (3, 3),
+        strides=(2, 2),
+        padding="valid",
+        use_bias=False,
+        name="stem_conv1",
+        kernel_initializer="he_normal",
+    )(img_input)
     x = layers.BatchNormalization(name="stem_bn1", **_BN)(x)
     p = None
-    x, p = _reduction_a_cell(x, p, filters // (filter_multiplier ** 2), block_id="stem_1")
+    x, p = _reduction_a_cell(x, p, filters // (filter_multiplier**2), block_id="stem_1")
     x, p = _reduction_a_cell(x, p, filters // filter_multiplier, block_id="stem_2")
     for i in range(num_blocks):
         x, p = _normal_a_cell(x, p, filters, block_id=f"{i}")
@@ -235,10 +312,10 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
     p = p if skip_reduction else p0
     for i in range(num_blocks):
         x, p = _normal_a_cell(x, p, filters * filter_multiplier, block_id=f"{num_blocks + i + 1}")
-    x, p0 = _reduction_a_cell(x, p, filters * filter_multiplier ** 2, block_id=f"reduce_{2 * num_blocks}")
+    x, p0 = _reduction_a_cell(x, p, filters * filter_multiplier**2, block_id=f"reduce_{2 * num_blocks}")
     p = p if skip_reduction else p0
     for i in range(num_blocks):
-        x, p = _normal_a_cell(x, p, filters * filter_multiplier ** 2, block_id=f"{2 * num_blocks + i + 1}")
+        x, p = _normal_a_cell(x, p, filters * filter_multiplier**2, block_id=f"{2 * num_blocks + i + 1}")
     x = layers.Activation("relu")(x)
 
     if include_top:
@@ -258,8 +335,16 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
     return imagenet_utils.load_pretrained(model, weights)
 
 
-def NASNetMobile(input_shape=None, include_top=True, weights="imagenet", input_tensor=None, pooling=None,
-                 classes=1000, classifier_activation="softmax", name="nasnet_mobile"):
+def NASNetMobile(
+    input_shape=None,
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name="nasnet_mobile",
+):
     """Instantiates the NASNet-A Mobile architecture, ``NASNet (4 @ 1056)`` (5,326,716 parameters with
     the top; input 224x224x3).
 
@@ -285,14 +370,34 @@ def NASNetMobile(input_shape=None, include_top=True, weights="imagenet", input_t
     """
     if not include_top and input_shape is None:
         input_shape = (224, 224, 3)
-    return NASNet(input_shape, penultimate_filters=1056, num_blocks=4, stem_block_filters=32, skip_reduction=False,
-                  filter_multiplier=2, include_top=include_top, weights=weights, input_tensor=input_tensor,
-                  pooling=pooling, classes=classes, default_size=224, classifier_activation=classifier_activation,
-                  name=name)
+    return NASNet(
+        input_shape,
+        penultimate_filters=1056,
+        num_blocks=4,
+        stem_block_filters=32,
+        skip_reduction=False,
+        filter_multiplier=2,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        pooling=pooling,
+        classes=classes,
+        default_size=224,
+        classifier_activation=classifier_activation,
+        name=name,
+    )
 
 
-def NASNetLarge(input_shape=None, include_top=True, weights="imagenet", input_tensor=None, pooling=None,
-                classes=1000, classifier_activation="softmax", name="nasnet_large"):
+def NASNetLarge(
+    input_shape=None,
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name="nasnet_large",
+):
     """Instantiates the NASNet-A Large architecture, ``NASNet (6 @ 4032)`` (88,949,818 parameters with
     the top; input 331x331x3).
 
@@ -316,10 +421,22 @@ def NASNetLarge(input_shape=None, include_top=True, weights="imagenet", input_te
     Returns:
         A functional ``Model``.
     """
-    return NASNet(input_shape, penultimate_filters=4032, num_blocks=6, stem_block_filters=96, skip_reduction=True,
-                  filter_multiplier=2, include_top=include_top, weights=weights, input_tensor=input_tensor,
-                  pooling=pooling, classes=classes, default_size=331, classifier_activation=classifier_activation,
-                  name=name)
+    return NASNet(
+        input_shape,
+        penultimate_filters=4032,
+        num_blocks=6,
+        stem_block_filters=96,
+        skip_reduction=True,
+        filter_multiplier=2,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        pooling=pooling,
+        classes=classes,
+        default_size=331,
+        classifier_activation=classifier_activation,
+        name=name,
+    )
 
 
 def preprocess_input(x, data_format=None):

@@ -4,6 +4,7 @@ Built from public layers with Keras's layer names (``conv1_conv``, ``conv2_block
 ``predictions``), so Keras's published ImageNet weight files load and summaries line up.
 Inputs are preprocessed with ``preprocess_input`` ('caffe' mode: RGB -> BGR, mean subtraction).
 """
+
 from strided import config
 from strided.applications import imagenet_utils
 from strided import layers
@@ -23,8 +24,20 @@ def _bn_axis():
     return 3 if config.image_data_format() == "channels_last" else 1
 
 
-def ResNet(stack_fn, preact, use_bias, name="resnet", include_top=True, weights="imagenet", input_tensor=None,
-           input_shape=None, pooling=None, classes=1000, classifier_activation="softmax", weights_name=None):
+def ResNet(
+    stack_fn,
+    preact,
+    use_bias,
+    name="resnet",
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    weights_name=None,
+):
     """Builds a ResNet (v1 or v2) from ``stack_fn``, the function that adds the residual stages.
 
     Args:
@@ -39,9 +52,14 @@ def ResNet(stack_fn, preact, use_bias, name="resnet", include_top=True, weights=
         A functional ``Model``.
     """
     imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+    input_shape = imagenet_utils.obtain_input_shape(
+        input_shape,
+        default_size=224,
+        min_size=32,
+        data_format=config.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+    )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
     bn_axis = _bn_axis()
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
@@ -69,8 +87,9 @@ def ResNet(stack_fn, preact, use_bias, name="resnet", include_top=True, weights=
         suffix = "" if include_top else "_notop"
         file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
         file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-    return imagenet_utils.load_pretrained(model, weights, file_name, file_hash,
-                                          BASE_WEIGHTS_PATH + file_name if file_name else None)
+    return imagenet_utils.load_pretrained(
+        model, weights, file_name, file_hash, BASE_WEIGHTS_PATH + file_name if file_name else None
+    )
 
 
 def residual_block_v1(x, filters, kernel_size=3, stride=1, conv_shortcut=True, name=None):
@@ -130,16 +149,37 @@ def stack_residual_blocks_v2(x, filters, blocks, stride1=2, name=None):
 
 
 def _v1(depths, default_name, doc_name):
-    def builder(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-                classes=1000, classifier_activation="softmax", name=default_name):
+    def builder(
+        include_top=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        name=default_name,
+    ):
         def stack_fn(x):
             x = stack_residual_blocks_v1(x, 64, depths[0], stride1=1, name="conv2")
             x = stack_residual_blocks_v1(x, 128, depths[1], name="conv3")
             x = stack_residual_blocks_v1(x, 256, depths[2], name="conv4")
             return stack_residual_blocks_v1(x, 512, depths[3], name="conv5")
-        return ResNet(stack_fn, preact=False, use_bias=True, name=name, include_top=include_top, weights=weights,
-                      input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
-                      classifier_activation=classifier_activation, weights_name=default_name)
+
+        return ResNet(
+            stack_fn,
+            preact=False,
+            use_bias=True,
+            name=name,
+            include_top=include_top,
+            weights=weights,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+            weights_name=default_name,
+        )
+
     builder.__name__ = builder.__qualname__ = doc_name
     builder.__doc__ = _DOC.format(name=doc_name)
     return builder

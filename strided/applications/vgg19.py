@@ -1,9 +1,18 @@
 """VGG19: VGG16 with four convolutions in blocks 3-5 (Keras names ``block3_conv4``...)."""
+
 from strided.applications.vgg16 import build_vgg, decode_predictions, preprocess_input  # noqa: F401
 
 
-def VGG19(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
-          classifier_activation="softmax", name="vgg19"):
+def VGG19(
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name="vgg19",
+):
     """Instantiates the VGG19 model (143,667,240 parameters with the top).
 
     Args:
@@ -20,5 +29,15 @@ def VGG19(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
     Returns:
         A functional ``Model``.
     """
-    return build_vgg((2, 2, 4, 4, 4), "vgg19", include_top, weights, input_tensor, input_shape, pooling, classes,
-                     classifier_activation, name)
+    return build_vgg(
+        (2, 2, 4, 4, 4),
+        "vgg19",
+        include_top,
+        weights,
+        input_tensor,
+        input_shape,
+        pooling,
+        classes,
+        classifier_activation,
+        name,
+    )

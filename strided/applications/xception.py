@@ -3,6 +3,7 @@ Keras layer names (``block1_conv1``... ``block14_sepconv2_act``, ``predictions``
 ImageNet weights. Default input 299x299x3, minimum 71x71. Preprocess with ``preprocess_input``
 ('tf' mode: [-1, 1]).
 """
+
 from strided import config
 from strided.applications import imagenet_utils
 from strided import layers
@@ -11,8 +12,16 @@ TOP_FILE = ("xception_weights_tf_dim_ordering_tf_kernels.h5", "0a58e3b7378bc2990
 NOTOP_FILE = ("xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97")
 
 
-def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
-             classifier_activation="softmax", name="xception"):
+def Xception(
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name="xception",
+):
     """Instantiates the Xception architecture (22,910,480 parameters with the top).
 
     Args:
@@ -30,9 +39,14 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
         A functional ``Model``.
     """
     imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=71,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
+    input_shape = imagenet_utils.obtain_input_shape(
+        input_shape,
+        default_size=299,
+        min_size=71,
+        data_format=config.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+    )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
     axis = 1 if config.image_data_format() == "channels_first" else -1
 
@@ -91,8 +105,9 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
         x = layers.GlobalMaxPooling2D()(x)
     model = imagenet_utils.build_model(img_input, input_tensor, x, name)
     file_name, file_hash = TOP_FILE if include_top else NOTOP_FILE
-    return imagenet_utils.load_pretrained(model, weights, file_name, file_hash,
-                                          f"{imagenet_utils.KERAS_APPLICATIONS_URL}xception/{file_name}")
+    return imagenet_utils.load_pretrained(
+        model, weights, file_name, file_hash, f"{imagenet_utils.KERAS_APPLICATIONS_URL}xception/{file_name}"
+    )
 
 
 def preprocess_input(x, data_format=None):

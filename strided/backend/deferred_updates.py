@@ -12,6 +12,7 @@ of the variable, which the graph of the step holds, untouched (torch's batch nor
 statistics the same way). Outside ``deferred()`` (a user calling a layer directly, a custom ``train_step``),
 ``state.pending`` is None and layers update their state at once.
 """
+
 import contextlib
 import threading
 

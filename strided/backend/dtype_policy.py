@@ -7,8 +7,10 @@ class DTypePolicy:
     def __init__(self, name="float32"):
         # (a plain float dtype is a layer's own policy, as Keras's DTypePolicy("float64"))
         if name not in ("float32", "mixed_float16", "mixed_bfloat16", "float16", "bfloat16", "float64"):
-            raise ValueError("Invalid value for argument `name`. Expected 'float32', 'mixed_float16' or "
-                             f"'mixed_bfloat16'. Received: name={name!r}")
+            raise ValueError(
+                "Invalid value for argument `name`. Expected 'float32', 'mixed_float16' or "
+                f"'mixed_bfloat16'. Received: name={name!r}"
+            )
         self.name = name
 
     @property

@@ -6,6 +6,7 @@ tensor. Given the same number as a 0-d tensor of the list's dtype it takes the f
 tensor), with the same result (the number is cast to the tensors' dtype either way). ``scalar(value, like)``
 returns that 0-d tensor, made once per (value, dtype, device).
 """
+
 import torch
 
 _CACHE = {}

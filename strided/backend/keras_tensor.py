@@ -9,6 +9,7 @@ have shapes but no storage, so every layer (including ``Lambda`` and user layers
 for free and nothing is computed. Unknown dimensions (``None``) are resolved by running twice with
 two different placeholder sizes: an output dimension that changes with them is unknown too.
 """
+
 import contextlib
 import itertools
 
@@ -39,8 +40,9 @@ def register_recorder(name, fn):
 
 def recorder(name):
     if name not in _RECORDERS:
-        raise RuntimeError(f"Symbolic tensors need `strided.layers` to record operations ({name}); "
-                           "import strided.layers first.")
+        raise RuntimeError(
+            f"Symbolic tensors need `strided.layers` to record operations ({name}); import strided.layers first."
+        )
     return _RECORDERS[name]
 
 
@@ -69,7 +71,8 @@ class KerasTensor:
     def numpy(self):
         raise ValueError(
             f"{self.name} is a symbolic tensor: it has a shape {self.shape} but no values. Call the layer or "
-            "model on real data (a NumPy array or torch tensor) to get values, or use `model.predict(x)`.")
+            "model on real data (a NumPy array or torch tensor) to get values, or use `model.predict(x)`."
+        )
 
     def __array__(self, *args, **kwargs):
         self.numpy()
@@ -234,13 +237,17 @@ class _MetaMode(TorchFunctionMode):
         leaves = pytree.tree_leaves((args, kwargs))
         if any(isinstance(t, torch.Tensor) and t.is_meta for t in leaves):
             if getattr(func, "__name__", "") != "__get__" and any(is_string_placeholder(t) for t in leaves):
-                raise TypeError(f"A string tensor (dtype='string') cannot go through the numeric operation "
-                                f"`{getattr(func, '__name__', func)}`. Only layers that take strings accept it "
-                                "(TextVectorization, StringLookup, Hashing...): put one of them first.")
+                raise TypeError(
+                    f"A string tensor (dtype='string') cannot go through the numeric operation "
+                    f"`{getattr(func, '__name__', func)}`. Only layers that take strings accept it "
+                    "(TextVectorization, StringLookup, Hashing...): put one of them first."
+                )
+
             def to_meta(t):
                 if isinstance(t, torch.Tensor) and not t.is_meta:
                     return t.detach().to("meta")
                 return t
+
             args, kwargs = pytree.tree_map(to_meta, (args, kwargs))
         return func(*args, **kwargs)
 
@@ -259,8 +266,11 @@ def _meta_tensor(spec, fill):
     if mask_shape is not None and _PASS["masks"]:
         # The mask a symbolic tensor carries (Embedding(mask_zero=True)...), so that a layer's `call(inputs,
         # mask=None)` sees a mask while the model is built, as in Keras.
-        t._keras_mask = torch.empty([(batch_fill if i == 0 else dim_fill) if d is None else d
-                                     for i, d in enumerate(mask_shape)], dtype=torch.bool, device="meta")
+        t._keras_mask = torch.empty(
+            [(batch_fill if i == 0 else dim_fill) if d is None else d for i, d in enumerate(mask_shape)],
+            dtype=torch.bool,
+            device="meta",
+        )
     return t
 
 
@@ -295,11 +305,13 @@ def infer_outputs(fn, args, kwargs):
 
         def materialize(t, fill=fill):
             return _meta_tensor(t, fill) if isinstance(t, KerasTensor) else t
+
         margs, mkwargs = pytree.tree_map(materialize, (args, kwargs), is_leaf=lambda t: isinstance(t, KerasTensor))
         with torch.no_grad(), _MetaMode():
             results.append(fn(*margs, **mkwargs))
-        if not _PASS["used"] and not any(None in t.shape for t in pytree.tree_leaves((args, kwargs))
-                                         if isinstance(t, KerasTensor)):
+        if not _PASS["used"] and not any(
+            None in t.shape for t in pytree.tree_leaves((args, kwargs)) if isinstance(t, KerasTensor)
+        ):
             results.append(results[0])
             break
 
@@ -315,8 +327,9 @@ def infer_outputs(fn, args, kwargs):
             return None
         return tuple(da if da == db else None for da, db in zip(ma.shape, mb.shape))
 
-    _PASS["output_masks"] = [mask_shape(a, b) for a, b in zip(pytree.tree_leaves(results[0]),
-                                                              pytree.tree_leaves(results[1]))]
+    _PASS["output_masks"] = [
+        mask_shape(a, b) for a, b in zip(pytree.tree_leaves(results[0]), pytree.tree_leaves(results[1]))
+    ]
     return pytree.tree_map(merge, results[0], results[1])
 
 

@@ -1,4 +1,5 @@
 """Automatic names (``conv2d``, ``conv2d_1``...) and the name scopes that give weights their Keras ``path``."""
+
 import collections
 import contextlib
 import re

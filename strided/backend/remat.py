@@ -3,6 +3,7 @@
 A layer made inside a ``RematScope`` recomputes (per the scope's mode) its activations in the backward
 pass instead of keeping them, through ``torch.utils.checkpoint``: less memory, more compute.
 """
+
 import collections
 import functools
 import math
@@ -39,8 +40,10 @@ class RematScope:
 
     def __init__(self, mode="full", output_size_threshold=1024, layer_names=None):
         if mode not in _MODES:
-            raise ValueError(f"Invalid mode '{mode}'. Supported modes are: 'full', 'activations', 'larger_than', "
-                             "'list_of_layers', or  None.")
+            raise ValueError(
+                f"Invalid mode '{mode}'. Supported modes are: 'full', 'activations', 'larger_than', "
+                "'list_of_layers', or  None."
+            )
         self.mode = mode
         self.output_size_threshold = output_size_threshold
         self.layer_names = layer_names or []
@@ -69,9 +72,11 @@ def get_current_remat_mode():
 def remat(f):
     """``f`` rematerialized: its intermediate results are recomputed in the backward pass
     (``torch.utils.checkpoint.checkpoint`` without reentrancy)."""
+
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
         return torch.utils.checkpoint.checkpoint(f, *args, use_reentrant=False, **kwargs)
+
     return wrapped
 
 
@@ -94,6 +99,7 @@ def rematerialized_call(layer, layer_call, args, kwargs):
                 return layer_call(*a, **k)
             finally:
                 layer.__dict__["activation"] = original
+
         return with_remat_activation
     if mode.mode == "list_of_layers":
         return remat(layer_call) if layer.name in mode.layer_names else layer_call
@@ -116,4 +122,5 @@ def attach(layer):
         if not torch.is_grad_enabled() or any(getattr(t, "is_meta", False) for t in pytree.tree_leaves(args)):
             return call(*args, **kwargs)  # inference and shape-only runs keep nothing to recompute
         return layer.rematerialized_call(call, *args, **kwargs)(*args, **kwargs)
+
     layer.__dict__["call"] = remat_call

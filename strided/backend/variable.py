@@ -1,4 +1,5 @@
 """``Variable``: a weight, a ``torch.nn.Parameter`` that knows its Keras name, path and layout."""
+
 import copy
 
 import numpy as np
@@ -12,6 +13,7 @@ from strided.backend.name_scope import current_path, unique_name
 # Weights are stored in torch's layout (a conv kernel is ``(out, in, *k)``) and remember, in
 # ``_keras_layout``, the permutation that gives their Keras layout (``(*k, in, out)``). These three
 # functions are the only places that apply it; they take any tensor (a plain Parameter has no layout).
+
 
 def keras_view(weight, tensor=None):
     """``tensor`` (default: ``weight`` itself; a tensor or an array), shaped like ``weight``, in Keras axis
@@ -77,8 +79,19 @@ class Variable(torch.nn.Parameter):
     ```
     """
 
-    def __new__(cls, initializer=None, shape=None, dtype=None, trainable=True, autocast=True, aggregation="none",
-                synchronization="auto", name=None, requires_grad=None, **kwargs):
+    def __new__(
+        cls,
+        initializer=None,
+        shape=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        aggregation="none",
+        synchronization="auto",
+        name=None,
+        requires_grad=None,
+        **kwargs,
+    ):
         if requires_grad is not None or isinstance(shape, bool):
             # torch's own construction, Parameter(data, requires_grad): add_weight, deepcopy, unpickling
             return super().__new__(cls, initializer, shape if requires_grad is None else requires_grad)
@@ -93,26 +106,35 @@ class Variable(torch.nn.Parameter):
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments passed to Variable: {kwargs}")
         if name is not None and (not isinstance(name, str) or "/" in name):
-            raise ValueError("Argument `name` must be a string and cannot contain character `/`. "
-                             f"Received: name={name}")
+            raise ValueError(
+                f"Argument `name` must be a string and cannot contain character `/`. Received: name={name}"
+            )
         if aggregation not in _VARIABLE_AGGREGATIONS:
-            raise ValueError("Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, `'mean'`, "
-                             f"`'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}")
+            raise ValueError(
+                "Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, `'mean'`, "
+                f"`'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}"
+            )
         if synchronization not in _VARIABLE_SYNCHRONIZATIONS:
-            raise ValueError("Invalid value for argument `synchronization`. Expected one of `None`, `'none'`, "
-                             f"`'on_read'`, `'on_write'`, `'auto'`. Received: synchronization={synchronization}")
+            raise ValueError(
+                "Invalid value for argument `synchronization`. Expected one of `None`, `'none'`, "
+                f"`'on_read'`, `'on_write'`, `'auto'`. Received: synchronization={synchronization}"
+            )
         if isinstance(initializer, str) or (callable(initializer) and not isinstance(initializer, torch.Tensor)):
             init = initializers.get(initializer)
             if shape is None:
-                raise ValueError("When creating a Variable from an initializer, the `shape` argument should be "
-                                 f"specified. Received: initializer={init} and shape={shape}")
+                raise ValueError(
+                    "When creating a Variable from an initializer, the `shape` argument should be "
+                    f"specified. Received: initializer={init} and shape={shape}"
+                )
             shape = tuple(int(s) for s in shape)
-            value = torch.as_tensor(init(shape, dtype=dtype or config.floatx()),
-                                    dtype=config.torch_dtype(dtype or config.floatx()))
+            value = torch.as_tensor(
+                init(shape, dtype=dtype or config.floatx()), dtype=config.torch_dtype(dtype or config.floatx())
+            )
         else:
             if initializer is None:
-                raise ValueError("Argument `initializer` must be an initial value or an initializer. "
-                                 "Received: initializer=None")
+                raise ValueError(
+                    "Argument `initializer` must be an initial value or an initializer. Received: initializer=None"
+                )
             if isinstance(initializer, torch.Tensor):
                 value = initializer.detach().clone()
             else:
@@ -123,8 +145,10 @@ class Variable(torch.nn.Parameter):
             if dtype is not None:
                 value = value.to(config.torch_dtype(dtype))
             if shape is not None and tuple(value.shape) != tuple(shape):
-                raise ValueError(f"Initial value has shape {tuple(value.shape)}, but the variable's `shape` is "
-                                 f"{tuple(shape)}. Received: shape={shape}")
+                raise ValueError(
+                    f"Initial value has shape {tuple(value.shape)}, but the variable's `shape` is "
+                    f"{tuple(shape)}. Received: shape={shape}"
+                )
         grad = bool(trainable) and (value.is_floating_point() or value.is_complex())
         variable = super().__new__(cls, value.to(config.get_device()), grad)
         name = name or unique_name("variable")
@@ -169,8 +193,10 @@ class Variable(torch.nn.Parameter):
         elif value:
             self._keras_trainable, self._keras_frozen = True, False
         if value and not (self.is_floating_point() or self.is_complex()):
-            raise ValueError(f"Only variables of a floating point dtype can be trainable. Received a variable of "
-                             f"dtype {self.dtype} for trainable={value}")
+            raise ValueError(
+                f"Only variables of a floating point dtype can be trainable. Received a variable of "
+                f"dtype {self.dtype} for trainable={value}"
+            )
         self.requires_grad_(value)
 
     @property
@@ -181,8 +207,10 @@ class Variable(torch.nn.Parameter):
     @constraint.setter
     def constraint(self, value):
         if value is not None and not callable(value):
-            raise ValueError("Invalid value for attribute `constraint`. Expected a callable (such as a "
-                             f"`keras.constraints.Constraint` instance) or `None`. Received: constraint={value}")
+            raise ValueError(
+                "Invalid value for attribute `constraint`. Expected a callable (such as a "
+                f"`keras.constraints.Constraint` instance) or `None`. Received: constraint={value}"
+            )
         self._keras_constraint = value
 
     @property
@@ -193,8 +221,10 @@ class Variable(torch.nn.Parameter):
     @regularizer.setter
     def regularizer(self, value):
         if value is not None and not callable(value):
-            raise ValueError("Invalid value for attribute `regularizer`. Expected a callable (such as a "
-                             f"`keras.regularizers.Regularizer` instance) or `None`. Received: regularizer={value}")
+            raise ValueError(
+                "Invalid value for attribute `regularizer`. Expected a callable (such as a "
+                f"`keras.regularizers.Regularizer` instance) or `None`. Received: regularizer={value}"
+            )
         self._keras_regularizer = value
 
     @property
@@ -285,9 +315,11 @@ class Variable(torch.nn.Parameter):
     def _check_assign_shape(self, t, value):
         if tuple(t.shape) != tuple(self.shape):
             received = tuple(np.shape(value)) if not isinstance(value, torch.Tensor) else tuple(value.shape)
-            raise ValueError("The shape of the target variable and the shape of the target value in "
-                             f"`variable.assign(value)` must match. variable.shape={self._keras_shape()}, "
-                             f"Received: value.shape={received}. Target variable: {self.path}")
+            raise ValueError(
+                "The shape of the target variable and the shape of the target value in "
+                f"`variable.assign(value)` must match. variable.shape={self._keras_shape()}, "
+                f"Received: value.shape={received}. Target variable: {self.path}"
+            )
 
     def numpy(self, *, force=False):
         """The value as a NumPy array in Keras layout (what ``get_weights`` gives for this variable)."""

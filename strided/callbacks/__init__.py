@@ -1,4 +1,5 @@
 """Callbacks: objects called at points of `fit`, `evaluate` and `predict` (Keras names)."""
+
 from strided.callbacks.backup_and_restore import BackupAndRestore
 from strided.callbacks.callback import Callback
 from strided.callbacks.callback_list import CallbackList
@@ -17,8 +18,20 @@ from strided.callbacks.tensorboard import TensorBoard
 from strided.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
-    "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
-    "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
+    "BackupAndRestore",
+    "CSVLogger",
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "MonitorCallback",
+    "ProgbarLogger",
+    "ReduceLROnPlateau",
     "RemoteMonitor",
-    "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
+    "SwapEMAWeights",
+    "TensorBoard",
+    "TerminateOnNaN",
 ]

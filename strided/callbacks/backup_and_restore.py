@@ -1,4 +1,5 @@
 """BackupAndRestore: backs training state up each epoch and resumes an interrupted `fit` from it."""
+
 import os
 import warnings
 
@@ -17,8 +18,10 @@ def _optimizer_state(optimizer):
     if hasattr(optimizer, "state_dict"):
         # NumPy arrays become tensors: the backup is read back with torch.load(weights_only=True),
         # which loads tensors and plain containers only (never arbitrary pickled objects).
-        return tree.map_structure(lambda v: torch.from_numpy(np.array(v)) if isinstance(v, (np.ndarray, np.generic))
-                                  else v, optimizer.state_dict())
+        return tree.map_structure(
+            lambda v: torch.from_numpy(np.array(v)) if isinstance(v, (np.ndarray, np.generic)) else v,
+            optimizer.state_dict(),
+        )
     variables = getattr(optimizer, "variables", None)
     if variables is not None:
         return {"variables": [torch.as_tensor(v).detach().cpu().clone() for v in variables]}
@@ -60,14 +63,21 @@ class BackupAndRestore(Callback):
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True):
         super().__init__()
         if not isinstance(backup_dir, (str, os.PathLike)) and backup_dir:
-            raise TypeError(f"Invalid type for argument `backup_dir`. Expected a path (str or os.PathLike). "
-                            f"Received backup_dir={backup_dir!r} of type {type(backup_dir).__name__}.")
+            raise TypeError(
+                f"Invalid type for argument `backup_dir`. Expected a path (str or os.PathLike). "
+                f"Received backup_dir={backup_dir!r} of type {type(backup_dir).__name__}."
+            )
         if not backup_dir:
             raise ValueError(f"Empty `backup_dir` argument passed. Received: backup_dir={backup_dir!r}")
-        if save_freq != "epoch" and save_freq is not False and (
-                not isinstance(save_freq, int) or isinstance(save_freq, bool) or save_freq <= 0):
-            raise ValueError(f"Invalid value for argument `save_freq`. Received: save_freq={save_freq}. "
-                             "Expected either 'epoch' or an integer value.")
+        if (
+            save_freq != "epoch"
+            and save_freq is not False
+            and (not isinstance(save_freq, int) or isinstance(save_freq, bool) or save_freq <= 0)
+        ):
+            raise ValueError(
+                f"Invalid value for argument `save_freq`. Received: save_freq={save_freq}. "
+                "Expected either 'epoch' or an integer value."
+            )
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.double_checkpoint = double_checkpoint
@@ -91,16 +101,22 @@ class BackupAndRestore(Callback):
             raise BackupError(
                 f"BackupAndRestore: the file {path!r} in backup_dir={self.backup_dir!r} is not a strided backup "
                 f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). Nothing was loaded. Remove "
-                "the file, or pass another `backup_dir`.") from None
-        ok = (isinstance(state, dict) and isinstance(state.get("weights"), (list, tuple))
-              and all(torch.is_tensor(w) for w in state["weights"])
-              and isinstance(state.get("epoch"), int) and not isinstance(state.get("epoch"), bool)
-              and state["epoch"] >= 0)
+                "the file, or pass another `backup_dir`."
+            ) from None
+        ok = (
+            isinstance(state, dict)
+            and isinstance(state.get("weights"), (list, tuple))
+            and all(torch.is_tensor(w) for w in state["weights"])
+            and isinstance(state.get("epoch"), int)
+            and not isinstance(state.get("epoch"), bool)
+            and state["epoch"] >= 0
+        )
         if not ok:
             raise BackupError(
                 f"BackupAndRestore: the file {path!r} in backup_dir={self.backup_dir!r} is not a strided backup "
                 "(it lacks the weights list and epoch strided writes). Nothing was loaded. Remove the file, or "
-                "pass another `backup_dir`.")
+                "pass another `backup_dir`."
+            )
         return state
 
     def on_train_begin(self, logs=None):
@@ -114,9 +130,11 @@ class BackupAndRestore(Callback):
                 raise
             state = self._read_backup(self._prev_state_path)
         if not getattr(self.model, "built", True):
-            raise ValueError("To use the BackupAndRestore callback, your model must be built before you call "
-                             f"`fit()`. Model {self.model} is unbuilt. You can build it beforehand by calling it "
-                             "on a batch of data.")
+            raise ValueError(
+                "To use the BackupAndRestore callback, your model must be built before you call "
+                f"`fit()`. Model {self.model} is unbuilt. You can build it beforehand by calling it "
+                "on a batch of data."
+            )
         self.model.set_weights([w.numpy() for w in state["weights"]])
         optimizer = getattr(self.model, "optimizer", None)
         if state.get("optimizer") is not None and optimizer is not None:
@@ -153,7 +171,9 @@ class BackupAndRestore(Callback):
             return
         os.makedirs(self.backup_dir, exist_ok=True)
         state = {
-            "weights": [torch.from_numpy(np.ascontiguousarray(w).reshape(np.shape(w))) for w in self.model.get_weights()],
+            "weights": [
+                torch.from_numpy(np.ascontiguousarray(w).reshape(np.shape(w))) for w in self.model.get_weights()
+            ],
             "optimizer": _optimizer_state(getattr(self.model, "optimizer", None)),
             "epoch": self._current_epoch,
         }

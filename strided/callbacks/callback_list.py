@@ -1,4 +1,5 @@
 """CallbackList: the container the trainer drives, dispatching every hook to its callbacks."""
+
 from strided.callbacks.callback import Callback
 from strided.callbacks.history import History
 from strided.callbacks.progbar_logger import ProgbarLogger
@@ -24,9 +25,11 @@ class CallbackList(Callback):
         callbacks = list(callbacks)
         for cb in callbacks:
             if not isinstance(cb, Callback):
-                raise TypeError("Invalid value for argument `callbacks`. Expected a list of "
-                                f"`keras.callbacks.Callback` instances. Received: {cb!r} of type "
-                                f"{type(cb).__name__}.")
+                raise TypeError(
+                    "Invalid value for argument `callbacks`. Expected a list of "
+                    f"`keras.callbacks.Callback` instances. Received: {cb!r} of type "
+                    f"{type(cb).__name__}."
+                )
         self.callbacks = callbacks
         self._history = None
         self._progbar = None

@@ -1,4 +1,5 @@
 """CSVLogger: streams epoch results to a CSV file."""
+
 import collections
 import csv
 import os
@@ -23,12 +24,16 @@ class CSVLogger(Callback):
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         if not isinstance(separator, str):
-            raise TypeError(f"Invalid type for argument `separator`. Expected a string. "
-                            f"Received separator={separator!r} of type {type(separator).__name__}.")
+            raise TypeError(
+                f"Invalid type for argument `separator`. Expected a string. "
+                f"Received separator={separator!r} of type {type(separator).__name__}."
+            )
         self.sep = separator
         if not isinstance(filename, (str, os.PathLike)):
-            raise TypeError(f"Invalid type for argument `filename`. Expected a path (str or os.PathLike). "
-                            f"Received filename={filename!r} of type {type(filename).__name__}.")
+            raise TypeError(
+                f"Invalid type for argument `filename`. Expected a path (str or os.PathLike). "
+                f"Received filename={filename!r} of type {type(filename).__name__}."
+            )
         self.filename = os.fspath(filename)
         self.append = append
         self.writer = None
@@ -56,7 +61,7 @@ class CSVLogger(Callback):
             if isinstance(k, str):
                 return k
             if isinstance(k, collections.abc.Iterable) and not is_zero_dim:
-                return f"\"[{', '.join(map(str, k))}]\""
+                return f'"[{", ".join(map(str, k))}]"'
             return k
 
         if self.keys is None:
@@ -66,8 +71,7 @@ class CSVLogger(Callback):
                 self.keys.extend([f"val_{k}" for k in self.keys])
         if self.writer is None:
             fieldnames = ["epoch"] + self.keys
-            self.writer = csv.DictWriter(self.csv_file, fieldnames=fieldnames, delimiter=self.sep,
-                                         lineterminator="\n")
+            self.writer = csv.DictWriter(self.csv_file, fieldnames=fieldnames, delimiter=self.sep, lineterminator="\n")
             if self.append_header:
                 self.writer.writeheader()
         row = {"epoch": epoch}

@@ -1,4 +1,5 @@
 """EarlyStopping: stops training when a monitored metric has stopped improving."""
+
 import warnings
 
 
@@ -22,8 +23,17 @@ class EarlyStopping(MonitorCallback):
         start_from_epoch: number of warm-up epochs before improvement is checked.
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
-                 restore_best_weights=False, start_from_epoch=0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        min_delta=0,
+        patience=0,
+        verbose=0,
+        mode="auto",
+        baseline=None,
+        restore_best_weights=False,
+        start_from_epoch=0,
+    ):
         super().__init__(monitor, mode, baseline=baseline, min_delta=min_delta)
         self.best = None
         self.patience = validation.positive_int(patience, "patience", allow_zero=True)
@@ -79,6 +89,9 @@ class EarlyStopping(MonitorCallback):
         logs = logs or {}
         value = logs.get(self.monitor)
         if value is None:
-            warnings.warn(f"Early stopping conditioned on metric `{self.monitor}` which is not available. "
-                          f"Available metrics are: {','.join(list(logs.keys()))}", stacklevel=2)
+            warnings.warn(
+                f"Early stopping conditioned on metric `{self.monitor}` which is not available. "
+                f"Available metrics are: {','.join(list(logs.keys()))}",
+                stacklevel=2,
+            )
         return value

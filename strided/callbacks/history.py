@@ -1,4 +1,5 @@
 """History: the per-epoch logs `fit` returns."""
+
 from strided.callbacks.callback import Callback
 
 

@@ -1,4 +1,5 @@
 """LearningRateScheduler: sets the learning rate from a schedule at the start of each epoch."""
+
 import numpy as np
 import torch
 
@@ -17,8 +18,10 @@ class LearningRateScheduler(Callback):
     def __init__(self, schedule, verbose=0):
         super().__init__()
         if not callable(schedule):
-            raise TypeError("Invalid type for argument `schedule`. Expected a function `(epoch, lr) -> new_lr`. "
-                            f"Received schedule={schedule!r} of type {type(schedule).__name__}.")
+            raise TypeError(
+                "Invalid type for argument `schedule`. Expected a function `(epoch, lr) -> new_lr`. "
+                f"Received schedule={schedule!r} of type {type(schedule).__name__}."
+            )
         self.schedule = schedule
         self.verbose = verbose
 
@@ -32,8 +35,7 @@ class LearningRateScheduler(Callback):
         if torch.is_tensor(learning_rate) or isinstance(learning_rate, np.ndarray):
             learning_rate = float(learning_rate)
         if not isinstance(learning_rate, (float, int, np.floating, np.integer)) or isinstance(learning_rate, bool):
-            raise ValueError('The output of the "schedule" function should be a float. '
-                             f"Got: {learning_rate}")
+            raise ValueError(f'The output of the "schedule" function should be a float. Got: {learning_rate}')
         optimizer.learning_rate = float(learning_rate)
         return float(learning_rate)
 
@@ -43,8 +45,10 @@ class LearningRateScheduler(Callback):
             for opt in optimizer.optimizers:
                 learning_rate = self._update_optimizer_lr(opt, epoch)
                 if self.verbose > 0:
-                    print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting {opt.name} learning rate to "
-                          f"{learning_rate}.")
+                    print(
+                        f"\nEpoch {epoch + 1}: LearningRateScheduler setting {opt.name} learning rate to "
+                        f"{learning_rate}."
+                    )
             return
         learning_rate = self._update_optimizer_lr(optimizer, epoch)
         if self.verbose > 0:

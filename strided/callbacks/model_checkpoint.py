@@ -1,4 +1,5 @@
 """ModelCheckpoint: saves the model or its weights at some frequency (or when a metric improves)."""
+
 import os
 import warnings
 
@@ -25,8 +26,18 @@ class ModelCheckpoint(MonitorCallback):
 
     _baseline_name = "initial_value_threshold"
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
-                 mode="auto", save_freq="epoch", initial_value_threshold=None, **kwargs):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+        initial_value_threshold=None,
+        **kwargs,
+    ):
         if "period" in kwargs:  # tf.keras 1 spelling
             save_freq = kwargs.pop("period")
             save_freq = "epoch" if save_freq == 1 else save_freq
@@ -36,18 +47,21 @@ class ModelCheckpoint(MonitorCallback):
         super().__init__(monitor, mode, initial_value_threshold)
         self.verbose = verbose
         if not isinstance(filepath, (str, os.PathLike)):
-            raise TypeError(f"Invalid type for argument `filepath`. Expected a path (str or os.PathLike). "
-                            f"Received filepath={filepath!r} of type {type(filepath).__name__}.")
+            raise TypeError(
+                f"Invalid type for argument `filepath`. Expected a path (str or os.PathLike). "
+                f"Received filepath={filepath!r} of type {type(filepath).__name__}."
+            )
         self.filepath = os.fspath(filepath)
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
         self.save_freq = save_freq
         self._batches_seen_since_last_saving = 0
         self._current_epoch = 0
-        if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool)
-                                     or save_freq <= 0):
-            raise ValueError(f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or "
-                             "strictly positive integer values")
+        if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool) or save_freq <= 0):
+            raise ValueError(
+                f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or "
+                "strictly positive integer values"
+            )
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
@@ -82,8 +96,10 @@ class ModelCheckpoint(MonitorCallback):
         best_str = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to {current:.5f}, "
-                      f"saving model to {filepath}")
+                print(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to {current:.5f}, "
+                    f"saving model to {filepath}"
+                )
             self.best = current
             return True
         if self.verbose > 0:
@@ -102,8 +118,10 @@ class ModelCheckpoint(MonitorCallback):
     def _save_model(self, epoch, batch, logs):
         filepath = self._get_file_path(epoch, batch, logs)
         if os.path.isdir(filepath):
-            raise IOError("Please specify a non-directory filepath for ModelCheckpoint. Filepath used is an "
-                          f"existing directory: {filepath}")
+            raise IOError(
+                "Please specify a non-directory filepath for ModelCheckpoint. Filepath used is an "
+                f"existing directory: {filepath}"
+            )
         if not self._should_save(epoch, logs, filepath):
             return
         dirname = os.path.dirname(filepath)

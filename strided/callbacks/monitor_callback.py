@@ -6,12 +6,38 @@ from strided.callbacks.callback import Callback
 from strided.utils import validation
 
 
-_MAX_HINTS = ("acc", "auc", "precision", "recall", "iou", "f1", "fbeta", "r2", "top_k", "true_positives",
-              "true_negatives", "cosine_similarity")
+_MAX_HINTS = (
+    "acc",
+    "auc",
+    "precision",
+    "recall",
+    "iou",
+    "f1",
+    "fbeta",
+    "r2",
+    "top_k",
+    "true_positives",
+    "true_negatives",
+    "cosine_similarity",
+)
 
 
-_MIN_HINTS = ("loss", "error", "mse", "mae", "mape", "msle", "crossentropy", "hinge", "poisson",
-              "kl_divergence", "kld", "logcosh", "false_positives", "false_negatives")
+_MIN_HINTS = (
+    "loss",
+    "error",
+    "mse",
+    "mae",
+    "mape",
+    "msle",
+    "crossentropy",
+    "hinge",
+    "poisson",
+    "kl_divergence",
+    "kld",
+    "logcosh",
+    "false_positives",
+    "false_negatives",
+)
 
 
 def metric_direction(monitor, model=None):
@@ -58,8 +84,10 @@ class MonitorCallback(Callback):
         # counts as an improvement, so strided refuses it.
         mode = validation.one_of(mode, "mode", ("auto", "min", "max"), case_insensitive=False)
         if not isinstance(monitor, str):
-            raise TypeError(f"Invalid type for argument `monitor`. Expected the name of a logged value (a string). "
-                            f"Received monitor={monitor!r} of type {type(monitor).__name__}.")
+            raise TypeError(
+                f"Invalid type for argument `monitor`. Expected the name of a logged value (a string). "
+                f"Received monitor={monitor!r} of type {type(monitor).__name__}."
+            )
         self.monitor = monitor
         self.mode = mode
         self.best = validation.optional_number(baseline, self._baseline_name)
@@ -81,8 +109,10 @@ class MonitorCallback(Callback):
             hint = ""
             if self.monitor.startswith("val_") and not any(k.startswith("val_") for k in available):
                 hint = " No validation values are logged: pass `validation_data` or `validation_split` to `fit()`."
-            raise ValueError(f"{self.__class__.__name__} callback received monitor={self.monitor!r}, but the "
-                             f"logs of the epoch have no such value. Available names: {available}.{hint}")
+            raise ValueError(
+                f"{self.__class__.__name__} callback received monitor={self.monitor!r}, but the "
+                f"logs of the epoch have no such value. Available names: {available}.{hint}"
+            )
         self._monitor_checked = True
 
     def _set_monitor_op(self):
@@ -94,7 +124,8 @@ class MonitorCallback(Callback):
                     f"{self.__class__.__name__} callback received monitor={self.monitor}, but strided isn't "
                     "able to automatically determine whether that metric should be maximized or minimized. "
                     "Pass `mode='max'` in order to monitor based on the highest metric value, or pass "
-                    "`mode='min'` in order to use the lowest value.")
+                    "`mode='min'` in order to use the lowest value."
+                )
         self.monitor_op = np.less if mode == "min" else np.greater
         if mode == "min":
             self.min_delta = -abs(self.min_delta)

@@ -1,4 +1,5 @@
 """The callback that prints `Epoch 1/5` and the progress bar."""
+
 import time
 
 from strided.callbacks.callback import Callback
@@ -36,8 +37,9 @@ class ProgbarLogger(Callback):
     def _maybe_init_progbar(self):
         if self.progbar is None:
             # Every value the trainer logs is already a running mean, so none is re-averaged here.
-            self.progbar = _StatefulProgbar(target=self.target, verbose=self.verbose, interval=self.interval,
-                                            unit_name="step")
+            self.progbar = _StatefulProgbar(
+                target=self.target, verbose=self.verbose, interval=self.interval, unit_name="step"
+            )
 
     def on_train_begin(self, logs=None):
         self._called_in_fit = True

@@ -1,4 +1,5 @@
 """ReduceLROnPlateau: reduces the learning rate when a metric has stopped improving."""
+
 import warnings
 
 import numpy as np
@@ -21,8 +22,18 @@ class ReduceLROnPlateau(MonitorCallback):
         min_lr: lower bound on the learning rate.
     """
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
-                 cooldown=0, min_lr=0.0, **kwargs):
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+        **kwargs,
+    ):
         if "epsilon" in kwargs:  # tf.keras 1/2 spelling
             min_delta = kwargs.pop("epsilon")
         if kwargs:
@@ -30,8 +41,7 @@ class ReduceLROnPlateau(MonitorCallback):
         super().__init__(monitor, mode, min_delta=min_delta)
         validation.number(factor, "factor")
         if factor >= 1.0:
-            raise ValueError("ReduceLROnPlateau does not support a factor >= 1.0. "
-                             f"Received factor={factor}")
+            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
         self.factor = validation.number(factor, "factor", low=0.0)
         self.min_lr = validation.number(min_lr, "min_lr", low=0.0)
         self.patience = validation.positive_int(patience, "patience", allow_zero=True)
@@ -67,8 +77,11 @@ class ReduceLROnPlateau(MonitorCallback):
             logs["learning_rate"] = float(optimizer.learning_rate)
         current = logs.get(self.monitor)
         if current is None:
-            warnings.warn(f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not "
-                          f"available. Available metrics are: {','.join(list(logs.keys()))}.", stacklevel=2)
+            warnings.warn(
+                f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not "
+                f"available. Available metrics are: {','.join(list(logs.keys()))}.",
+                stacklevel=2,
+            )
             return
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1

@@ -5,6 +5,7 @@ standard library, so nothing needs installing. The request is the one Keras send
 ``root + path`` whose body is either the JSON of the logs (``send_as_json=True``,
 ``Content-Type: application/json``) or a form with one field holding that JSON.
 """
+
 import http.client
 import json
 import numbers
@@ -66,16 +67,21 @@ class RemoteMonitor(Callback):
 
     _writes_files = True  # under data parallelism only rank 0 posts
 
-    def __init__(self, root="http://localhost:9000", path="/publish/epoch/end/", field="data", headers=None,
-                 send_as_json=False):
+    def __init__(
+        self, root="http://localhost:9000", path="/publish/epoch/end/", field="data", headers=None, send_as_json=False
+    ):
         super().__init__()
         for name, value in (("root", root), ("path", path), ("field", field)):
             if not isinstance(value, str):
-                raise TypeError(f"Invalid type for argument `{name}`. Expected a string. "
-                                f"Received: {name}={value!r} of type {type(value).__name__}")
+                raise TypeError(
+                    f"Invalid type for argument `{name}`. Expected a string. "
+                    f"Received: {name}={value!r} of type {type(value).__name__}"
+                )
         if headers is not None and not isinstance(headers, dict):
-            raise TypeError("Invalid type for argument `headers`. Expected a dict of HTTP header names to values "
-                            f"(or None). Received: headers={headers!r} of type {type(headers).__name__}")
+            raise TypeError(
+                "Invalid type for argument `headers`. Expected a dict of HTTP header names to values "
+                f"(or None). Received: headers={headers!r} of type {type(headers).__name__}"
+            )
         self.root = root
         self.path = path
         self.field = field

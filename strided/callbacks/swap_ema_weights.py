@@ -1,4 +1,5 @@
 """``SwapEMAWeights``: evaluate (and optionally checkpoint) with the optimizer's moving-average weights."""
+
 import torch
 
 from strided.callbacks.callback import Callback
@@ -39,12 +40,16 @@ class SwapEMAWeights(Callback):
         if isinstance(getattr(optimizer, "optimizers", None), list):  # a MultiOptimizer
             found = [opt for opt in optimizer.optimizers if getattr(opt, "use_ema", False)]
             if not found:
-                raise ValueError("SwapEMAWeights must be used when at least one inner optimizer has `use_ema=True` "
-                                 "set. Received a MultiOptimizer with all inner optimizers having `use_ema=False`.")
+                raise ValueError(
+                    "SwapEMAWeights must be used when at least one inner optimizer has `use_ema=True` "
+                    "set. Received a MultiOptimizer with all inner optimizers having `use_ema=False`."
+                )
             return found
         if optimizer is None or not getattr(optimizer, "use_ema", False):
-            raise ValueError("SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
-                             f"Received: use_ema={getattr(optimizer, 'use_ema', None)}")
+            raise ValueError(
+                "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
+                f"Received: use_ema={getattr(optimizer, 'use_ema', None)}"
+            )
         return [optimizer]
 
     @torch.no_grad()

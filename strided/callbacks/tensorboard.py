@@ -1,4 +1,5 @@
 """TensorBoard logging through the `tensorboard` package's event writer (no TensorFlow)."""
+
 import os
 
 import numpy as np
@@ -10,8 +11,10 @@ def _summary_writer(logdir):
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError as e:  # torch.utils.tensorboard needs the `tensorboard` package
-        raise ImportError("The TensorBoard callback needs the `tensorboard` package. "
-                          "Install it with `pip install strided[tensorboard]` (or `pip install tensorboard`).") from e
+        raise ImportError(
+            "The TensorBoard callback needs the `tensorboard` package. "
+            "Install it with `pip install strided[tensorboard]` (or `pip install tensorboard`)."
+        ) from e
     return SummaryWriter(log_dir=logdir)
 
 
@@ -32,8 +35,18 @@ class TensorBoard(Callback):
 
     _writes_files = True  # under data parallelism only rank 0 keeps it
 
-    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
-                 write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0, embeddings_metadata=None):
+    def __init__(
+        self,
+        log_dir="logs",
+        histogram_freq=0,
+        write_graph=True,
+        write_images=False,
+        write_steps_per_second=False,
+        update_freq="epoch",
+        profile_batch=0,
+        embeddings_freq=0,
+        embeddings_metadata=None,
+    ):
         super().__init__()
         self.log_dir = os.fspath(log_dir)
         self.histogram_freq = histogram_freq

@@ -1,4 +1,5 @@
 """TerminateOnNaN: stops training when the loss becomes NaN or infinite."""
+
 import numpy as np
 import torch
 

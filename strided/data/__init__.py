@@ -8,6 +8,7 @@ on one listing base (``directory``, ``image_dataset``, ``audio_dataset``, ``text
 (``augmentation``).
 Submodules load on first use.
 """
+
 import importlib
 import types
 
@@ -33,8 +34,20 @@ _LAZY = {
     "array_to_img": "strided.data.image_utils",
     "save_img": "strided.data.image_utils",
 }
-_SUBMODULES = ("audio_dataset", "augmentation", "data_adapter", "dataset", "directory", "files", "image_dataset",
-               "image_utils", "py_dataset", "text_dataset", "timeseries", "utils")
+_SUBMODULES = (
+    "audio_dataset",
+    "augmentation",
+    "data_adapter",
+    "dataset",
+    "directory",
+    "files",
+    "image_dataset",
+    "image_utils",
+    "py_dataset",
+    "text_dataset",
+    "timeseries",
+    "utils",
+)
 
 
 def __getattr__(name):
@@ -49,9 +62,12 @@ def __getattr__(name):
 
 def _experimental():
     dataset = importlib.import_module("strided.data.dataset")
-    return types.SimpleNamespace(AUTOTUNE=dataset.AUTOTUNE, INFINITE_CARDINALITY=dataset.INFINITE_CARDINALITY,
-                                 UNKNOWN_CARDINALITY=dataset.UNKNOWN_CARDINALITY,
-                                 cardinality=lambda ds: ds.cardinality())
+    return types.SimpleNamespace(
+        AUTOTUNE=dataset.AUTOTUNE,
+        INFINITE_CARDINALITY=dataset.INFINITE_CARDINALITY,
+        UNKNOWN_CARDINALITY=dataset.UNKNOWN_CARDINALITY,
+        cardinality=lambda ds: ds.cardinality(),
+    )
 
 
 __all__ = sorted(_LAZY)

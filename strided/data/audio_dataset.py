@@ -5,6 +5,7 @@ Files, class names, labels, shuffling and the validation split are the shared on
 (16-bit: ``/ 32768``), shape ``(samples, channels)``, cut or zero-padded to ``output_sequence_length``
 when it is given; without it a batch is zero-padded to its longest file (``padded_batch``).
 """
+
 import math
 import os
 import wave
@@ -25,7 +26,7 @@ def _resample(audio, rate_in, rate_out):
         return audio
     spectrum = np.fft.rfft(audio.astype(np.float64), axis=0)
     common = min(n_in, n_out)
-    spectrum = spectrum[:common // 2 + 1]
+    spectrum = spectrum[: common // 2 + 1]
     if common % 2 == 0:
         # the Nyquist bin of the shorter signal stands for a pair of bins of the longer one
         spectrum[common // 2] *= 2.0 if n_out < n_in else 0.5
@@ -50,8 +51,10 @@ def read_wav(path, desired_samples=-1):
             channels, width, rate = f.getnchannels(), f.getsampwidth(), f.getframerate()
             raw = f.readframes(f.getnframes())
     except (wave.Error, EOFError) as e:
-        raise ValueError(f"Cannot decode {os.fspath(path)!r} as a PCM WAV file ({e}). Only uncompressed integer "
-                         "PCM WAV files (8, 16, 24 or 32 bits) are supported.") from None
+        raise ValueError(
+            f"Cannot decode {os.fspath(path)!r} as a PCM WAV file ({e}). Only uncompressed integer "
+            "PCM WAV files (8, 16, 24 or 32 bits) are supported."
+        ) from None
     if width == 1:
         samples = (np.frombuffer(raw, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
     elif width == 2:
@@ -64,8 +67,10 @@ def read_wav(path, desired_samples=-1):
     elif width == 4:
         samples = (np.frombuffer(raw, dtype="<i4").astype(np.float64) / float(1 << 31)).astype(np.float32)
     else:
-        raise ValueError(f"Cannot decode {os.fspath(path)!r}: {8 * width}-bit samples are not supported "
-                         "(8, 16, 24 or 32-bit integer PCM).")
+        raise ValueError(
+            f"Cannot decode {os.fspath(path)!r}: {8 * width}-bit samples are not supported "
+            "(8, 16, 24 or 32-bit integer PCM)."
+        )
     audio = samples.reshape(-1, channels)
     if desired_samples is not None and desired_samples != -1:
         if audio.shape[0] >= desired_samples:
@@ -83,8 +88,18 @@ class AudioDirectoryDataset(DirectoryDataset):
         file_paths: the audio files, in dataset order.
     """
 
-    def __init__(self, file_paths, labels, label_mode, class_names, sampling_rate, output_sequence_length,
-                 batch_size, shuffle, seed):
+    def __init__(
+        self,
+        file_paths,
+        labels,
+        label_mode,
+        class_names,
+        sampling_rate,
+        output_sequence_length,
+        batch_size,
+        shuffle,
+        seed,
+    ):
         super().__init__(file_paths, labels, label_mode, class_names, batch_size, shuffle, seed)
         self.sampling_rate = sampling_rate
         self.output_sequence_length = output_sequence_length
@@ -100,18 +115,33 @@ class AudioDirectoryDataset(DirectoryDataset):
         channels = {c.shape[1] for c in clips}
         if len(channels) > 1:
             names = [os.path.basename(self.file_paths[int(i)]) for i in indices]
-            raise ValueError("All audio files of a batch must have the same number of channels. Received files "
-                             f"{names} with {[c.shape[1] for c in clips]} channels.")
+            raise ValueError(
+                "All audio files of a batch must have the same number of channels. Received files "
+                f"{names} with {[c.shape[1] for c in clips]} channels."
+            )
         length = max((c.shape[0] for c in clips), default=0)
         audio = np.zeros((len(clips), length, channels.pop() if channels else 1), np.float32)
         for k, clip in enumerate(clips):
-            audio[k, :clip.shape[0]] = clip
+            audio[k, : clip.shape[0]] = clip
         return audio
 
 
-def audio_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None, batch_size=32,
-                                 sampling_rate=None, output_sequence_length=None, ragged=False, shuffle=True,
-                                 seed=None, validation_split=None, subset=None, follow_links=False, verbose=True):
+def audio_dataset_from_directory(
+    directory,
+    labels="inferred",
+    label_mode="int",
+    class_names=None,
+    batch_size=32,
+    sampling_rate=None,
+    output_sequence_length=None,
+    ragged=False,
+    shuffle=True,
+    seed=None,
+    validation_split=None,
+    subset=None,
+    follow_links=False,
+    verbose=True,
+):
     """Generates a dataset of audio batches from WAV files in a directory.
 
     With ``main_directory/class_a/*.wav`` and ``main_directory/class_b/*.wav``,
@@ -150,14 +180,21 @@ def audio_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if ragged and output_sequence_length is not None:
         raise ValueError("Cannot set both `ragged` and `output_sequence_length`")
     if ragged:
-        raise ValueError("`ragged=True` is not supported: strided datasets yield dense NumPy batches. Pass "
-                         "`output_sequence_length=N` to cut or pad every file to N samples, or leave it None to pad "
-                         f"each batch to its longest file. Received: ragged={ragged!r}")
+        raise ValueError(
+            "`ragged=True` is not supported: strided datasets yield dense NumPy batches. Pass "
+            "`output_sequence_length=N` to cut or pad every file to N samples, or leave it None to pad "
+            f"each batch to its longest file. Received: ragged={ragged!r}"
+        )
     if output_sequence_length is not None:
-        if (isinstance(output_sequence_length, bool) or not isinstance(output_sequence_length, (int, np.integer))
-                or output_sequence_length <= 0):
-            raise ValueError("`output_sequence_length` should be a positive integer or None. "
-                             f"Received: output_sequence_length={output_sequence_length!r}")
+        if (
+            isinstance(output_sequence_length, bool)
+            or not isinstance(output_sequence_length, (int, np.integer))
+            or output_sequence_length <= 0
+        ):
+            raise ValueError(
+                "`output_sequence_length` should be a positive integer or None. "
+                f"Received: output_sequence_length={output_sequence_length!r}"
+            )
         output_sequence_length = int(output_sequence_length)
     if sampling_rate is not None:
         if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, (int, np.integer)):
@@ -167,11 +204,25 @@ def audio_dataset_from_directory(directory, labels="inferred", label_mode="int",
         sampling_rate = int(sampling_rate)
 
     def make_dataset(paths, y, names, shuffle_flag, seed):
-        return AudioDirectoryDataset(paths, y, label_mode, names, sampling_rate, output_sequence_length, batch_size,
-                                     shuffle_flag, seed)
+        return AudioDirectoryDataset(
+            paths, y, label_mode, names, sampling_rate, output_sequence_length, batch_size, shuffle_flag, seed
+        )
 
-    return dataset_from_directory(directory, make_dataset, ALLOWED_FORMATS, "audio files", labels, label_mode,
-                                  class_names, shuffle, seed, validation_split, subset, follow_links, verbose)
+    return dataset_from_directory(
+        directory,
+        make_dataset,
+        ALLOWED_FORMATS,
+        "audio files",
+        labels,
+        label_mode,
+        class_names,
+        shuffle,
+        seed,
+        validation_split,
+        subset,
+        follow_links,
+        verbose,
+    )
 
 
 __all__ = ["audio_dataset_from_directory", "AudioDirectoryDataset", "read_wav", "ALLOWED_FORMATS"]

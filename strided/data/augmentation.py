@@ -66,8 +66,9 @@ def _index_affine(theta, tx, ty, shear, zx, zy, height, width, fh, fv):
     return a_rr, a_rc, b_r, a_cr, a_cc, b_c
 
 
-def affine_matrices(theta=0.0, tx=0.0, ty=0.0, shear=0.0, zx=1.0, zy=1.0, height=1, width=1,
-                    flip_horizontal=False, flip_vertical=False):
+def affine_matrices(
+    theta=0.0, tx=0.0, ty=0.0, shear=0.0, zx=1.0, zy=1.0, height=1, width=1, flip_horizontal=False, flip_vertical=False
+):
     """Per-image (N, 2, 3) matrices mapping output (row, col) to input (row, col), as Keras builds them.
 
     Every argument may be a scalar or an array of length N. ``theta`` and ``shear`` are in degrees,
@@ -138,7 +139,7 @@ def _scratch(shape, dtype, device):
     buf = getattr(_SCRATCH, "buf", None)
     if buf is None or buf.dtype != dtype or buf.numel() < math.prod(shape):
         buf = _SCRATCH.buf = torch.empty(math.prod(shape), dtype=dtype)
-    return buf[:math.prod(shape)].view(shape)
+    return buf[: math.prod(shape)].view(shape)
 
 
 def _wrap(coord, size):
@@ -170,8 +171,10 @@ def affine_transform(images, matrices, fill_mode="nearest", cval=0.0, data_forma
 
 def _check_fill_mode(fill_mode):
     if fill_mode not in FILL_MODES:
-        raise ValueError(f"Invalid value for argument `fill_mode`. Expected one of {list(FILL_MODES)}. "
-                         f"Received: fill_mode={fill_mode!r}")
+        raise ValueError(
+            f"Invalid value for argument `fill_mode`. Expected one of {list(FILL_MODES)}. "
+            f"Received: fill_mode={fill_mode!r}"
+        )
 
 
 def _warp(images, theta, fill_mode, cval, data_format):
@@ -184,8 +187,11 @@ def _warp(images, theta, fill_mode, cval, data_format):
     # rebuilds its base every call and its batched matmul is slow for small images. One (2N, 3) @ (3, HW)
     # product gives planar x and y coordinates; grid_sample reads the (N, H, W, 2) view of them (last dim
     # strided) about twice as fast on CPU as an interleaved grid.
-    planes = torch.mm(theta.reshape(2 * n, 3), _base_grid(h, w, x.device, work_dtype),
-                      out=_scratch((2 * n, h * w), work_dtype, x.device)).view(n, 2, h, w)
+    planes = torch.mm(
+        theta.reshape(2 * n, 3),
+        _base_grid(h, w, x.device, work_dtype),
+        out=_scratch((2 * n, h * w), work_dtype, x.device),
+    ).view(n, 2, h, w)
     grid = planes.permute(0, 2, 3, 1)
     padding, mask = "border", None
     if fill_mode == "reflect":
@@ -198,8 +204,7 @@ def _warp(images, theta, fill_mode, cval, data_format):
             col, row = _wrap(col, w), _wrap(row, h)
             grid = torch.stack([(2 * col + 1) / w - 1, (2 * row + 1) / h - 1], 1).permute(0, 2, 3, 1)
         else:
-            mask = ((row >= -_EDGE_TOL) & (row <= h - 1 + _EDGE_TOL) & (col >= -_EDGE_TOL)
-                    & (col <= w - 1 + _EDGE_TOL))
+            mask = (row >= -_EDGE_TOL) & (row <= h - 1 + _EDGE_TOL) & (col >= -_EDGE_TOL) & (col <= w - 1 + _EDGE_TOL)
     out = F.grid_sample(x.to(work_dtype), grid, mode="bilinear", padding_mode=padding, align_corners=False)
     if mask is not None:
         out = torch.where(mask[:, None], out, torch.as_tensor(cval, dtype=work_dtype, device=x.device))
@@ -239,9 +244,22 @@ def brightness_shift(images, factors):
     return torch.where(local, bright / 255 * (hi - lo) + lo, bright)
 
 
-def random_parameters(n, img_shape, rng, rotation_range=0.0, width_shift_range=0.0, height_shift_range=0.0,
-                      shear_range=0.0, zoom_range=(1.0, 1.0), horizontal_flip=False, vertical_flip=False,
-                      channel_shift_range=0.0, brightness_range=None, row_axis=0, col_axis=1):
+def random_parameters(
+    n,
+    img_shape,
+    rng,
+    rotation_range=0.0,
+    width_shift_range=0.0,
+    height_shift_range=0.0,
+    shear_range=0.0,
+    zoom_range=(1.0, 1.0),
+    horizontal_flip=False,
+    vertical_flip=False,
+    channel_shift_range=0.0,
+    brightness_range=None,
+    row_axis=0,
+    col_axis=1,
+):
     """Draws the transform parameters of ``n`` images at once (vectorised form of Keras's get_random_transform).
 
     The distributions are Keras's (uniform angles, shifts either fractions of the size, integer pixels drawn
@@ -280,10 +298,12 @@ def random_parameters(n, img_shape, rng, rotation_range=0.0, width_shift_range=0
         params["zx"], params["zy"] = z[:, 0], z[:, 1]
     params["flip_horizontal"] = (rng.random_sample(n) < 0.5) & bool(horizontal_flip)
     params["flip_vertical"] = (rng.random_sample(n) < 0.5) & bool(vertical_flip)
-    params["channel_shift_intensity"] = (rng.uniform(-channel_shift_range, channel_shift_range, n)
-                                         if channel_shift_range else None)
-    params["brightness"] = (rng.uniform(brightness_range[0], brightness_range[1], n)
-                            if brightness_range is not None else None)
+    params["channel_shift_intensity"] = (
+        rng.uniform(-channel_shift_range, channel_shift_range, n) if channel_shift_range else None
+    )
+    params["brightness"] = (
+        rng.uniform(brightness_range[0], brightness_range[1], n) if brightness_range is not None else None
+    )
     return params
 
 
@@ -350,5 +370,12 @@ def _mixed(images, m, geometric, fh, fv, fill_mode, cval, data_format):
     return out
 
 
-__all__ = ["affine_matrices", "affine_transform", "channel_shift", "brightness_shift", "random_parameters",
-           "apply_parameters", "FILL_MODES"]
+__all__ = [
+    "affine_matrices",
+    "affine_transform",
+    "channel_shift",
+    "brightness_shift",
+    "random_parameters",
+    "apply_parameters",
+    "FILL_MODES",
+]

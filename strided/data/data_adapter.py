@@ -6,6 +6,7 @@ permutation) of the resident tensors: no per-sample collation, no DataLoader. Ge
 iterables of batches, torch DataLoaders and Sequence-like objects (`__len__` + `__getitem__`)
 are consumed batch by batch, each batch moved to the device as it comes.
 """
+
 import collections
 import concurrent.futures
 import itertools
@@ -66,8 +67,9 @@ def _is_text_list(x):
 
 
 def _is_text_array(arr):
-    return arr.dtype.kind in "US" or (arr.dtype == object and arr.size > 0
-                                      and all(isinstance(v, (str, bytes)) for v in arr.reshape(-1)[:16]))
+    return arr.dtype.kind in "US" or (
+        arr.dtype == object and arr.size > 0 and all(isinstance(v, (str, bytes)) for v in arr.reshape(-1)[:16])
+    )
 
 
 def _to_numpy_leaf(x):
@@ -99,14 +101,18 @@ def check_finite(structure, name):
         if isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f" and leaf.size:
             if not np.isfinite(leaf).all():
                 bad = int(np.count_nonzero(~np.isfinite(leaf)))
-                raise ValueError(f"Invalid value for argument `{name}`: it contains {bad} NaN or infinite "
-                                 f"value(s) (array of shape {leaf.shape}). Clean or impute the data before "
-                                 "training.")
+                raise ValueError(
+                    f"Invalid value for argument `{name}`: it contains {bad} NaN or infinite "
+                    f"value(s) (array of shape {leaf.shape}). Clean or impute the data before "
+                    "training."
+                )
         elif isinstance(leaf, torch.Tensor) and leaf.is_floating_point() and leaf.numel():
             if not bool(torch.isfinite(leaf).all()):
-                raise ValueError(f"Invalid value for argument `{name}`: it contains NaN or infinite values "
-                                 f"(tensor of shape {tuple(leaf.shape)}). Clean or impute the data before "
-                                 "training.")
+                raise ValueError(
+                    f"Invalid value for argument `{name}`: it contains NaN or infinite values "
+                    f"(tensor of shape {tuple(leaf.shape)}). Clean or impute the data before "
+                    "training."
+                )
 
 
 _SMALL_INTS = (torch.uint8, torch.int8, torch.int16, torch.bool)
@@ -130,8 +136,10 @@ def to_device(leaf, device, role):
             # string layers of the model (TextVectorization, StringLookup...) turn it into numbers.
             return arr if arr.dtype.kind in "US" else arr.astype(str)
         if arr.dtype.kind in "OUS":
-            raise TypeError(f"Invalid dtype for `{role}`: expected numbers, received an array of dtype "
-                            f"{arr.dtype} (shape {arr.shape}). Convert strings/objects to numbers first.")
+            raise TypeError(
+                f"Invalid dtype for `{role}`: expected numbers, received an array of dtype "
+                f"{arr.dtype} (shape {arr.shape}). Convert strings/objects to numbers first."
+            )
         if arr.dtype.kind == "f" and arr.dtype != np.dtype(config.floatx()) and config.floatx() != "bfloat16":
             arr = arr.astype(config.floatx())
         if not arr.flags.writeable or not arr.flags.c_contiguous:
@@ -148,10 +156,12 @@ def to_device(leaf, device, role):
 
 def cast_inputs(x):
     """Per-batch cast of small-integer inputs (uint8 images) to floatx, as Keras layers autocast."""
+
     def cast(t):
         if isinstance(t, torch.Tensor) and t.dtype in _SMALL_INTS:
             return t.to(config.torch_dtype())
         return t
+
     if type(x) is torch.Tensor:
         return cast(x)
     return tree.map_structure(cast, x, none_is_leaf=False)
@@ -178,12 +188,14 @@ def _check_sample_weight_shape(y, sample_weight, arg_prefix=""):
         y_shape, sw_shape = tuple(getattr(yt, "shape", ())), tuple(getattr(sw, "shape", ()))
         if len(sw_shape) <= 1:
             continue
-        leading = sw_shape == y_shape[:len(sw_shape)]
-        squeezable = sw_shape[-1] == 1 and sw_shape[:-1] == y_shape[:len(sw_shape) - 1]  # Keras squeezes (n, 1)
+        leading = sw_shape == y_shape[: len(sw_shape)]
+        squeezable = sw_shape[-1] == 1 and sw_shape[:-1] == y_shape[: len(sw_shape) - 1]  # Keras squeezes (n, 1)
         if not (leading or squeezable):
-            raise ValueError(f"Invalid value for argument `{arg_prefix}sample_weight`: expected an array of shape "
-                             f"(num_samples,) or the leading axes of `y` {y_shape}. Received sample_weight of "
-                             f"shape {sw_shape}.")
+            raise ValueError(
+                f"Invalid value for argument `{arg_prefix}sample_weight`: expected an array of shape "
+                f"(num_samples,) or the leading axes of `y` {y_shape}. Received sample_weight of "
+                f"shape {sw_shape}."
+            )
 
 
 # ------------------------------------------------------------------ adapters
@@ -192,22 +204,27 @@ def _check_sample_weight_shape(y, sample_weight, arg_prefix=""):
 class ArrayAdapter:
     """In-memory data, resident on the device, batched by slicing."""
 
-    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, device=None,
-                 check_nan=True, arg_prefix=""):
+    def __init__(
+        self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, device=None, check_nan=True, arg_prefix=""
+    ):
         device = device or config.get_device()
         x, y, sample_weight = (_normalize_leaves(v) if v is not None else None for v in (x, y, sample_weight))
         sizes = {}
         for label, part in (("x", x), ("y", y), ("sample_weight", sample_weight)):
             for leaf in tree.flatten(part, none_is_leaf=False):
                 if getattr(leaf, "ndim", 1) == 0:
-                    raise ValueError(f"Invalid value for argument `{arg_prefix}{label}`: expected an array with a "
-                                     f"batch dimension, received a scalar {leaf!r}.")
+                    raise ValueError(
+                        f"Invalid value for argument `{arg_prefix}{label}`: expected an array with a "
+                        f"batch dimension, received a scalar {leaf!r}."
+                    )
                 sizes.setdefault(label, set()).add(int(leaf.shape[0]))
         all_sizes = set().union(*sizes.values()) if sizes else set()
         if len(all_sizes) > 1:
             detail = ", ".join(f"{k} sizes: {sorted(v)}" for k, v in sizes.items())
-            raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain the same number of "
-                             f"samples. Received: {detail}.")
+            raise ValueError(
+                "Data cardinality is ambiguous. Make sure all arrays contain the same number of "
+                f"samples. Received: {detail}."
+            )
         _check_sample_weight_shape(y, sample_weight, arg_prefix)
         if check_nan:
             check_finite(x, arg_prefix + "x")
@@ -216,8 +233,9 @@ class ArrayAdapter:
         self.y = structure_to_device(y, device, "y")
         self.sample_weight = structure_to_device(sample_weight, device, "sample_weight")
         if self.sample_weight is not None:
-            self.sample_weight = tree.map_structure(lambda t: t.to(config.torch_dtype()), self.sample_weight,
-                                                    none_is_leaf=False)
+            self.sample_weight = tree.map_structure(
+                lambda t: t.to(config.torch_dtype()), self.sample_weight, none_is_leaf=False
+            )
         self.num_samples = num_samples(self.x)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -232,12 +250,14 @@ class ArrayAdapter:
         if isinstance(index, slice):
             return tree.map_structure(lambda t: t[index], structure, none_is_leaf=False)
         host = None
+
         def take(t):
             nonlocal host
             if isinstance(t, np.ndarray):  # text kept on the host
                 host = index.cpu().numpy() if host is None else host
                 return t[host]
             return t.index_select(0, index)
+
         return tree.map_structure(take, structure, none_is_leaf=False)
 
     def make_iterator(self):
@@ -256,11 +276,12 @@ class ArrayAdapter:
                 b = int(batch_order[i])
                 index = slice(b * bs, min((b + 1) * bs, n))
             elif order is not None:
-                index = order[i * bs:(i + 1) * bs]
+                index = order[i * bs : (i + 1) * bs]
             else:
                 index = slice(i * bs, min((i + 1) * bs, n))
-            yield pack_x_y_sample_weight(cast_inputs(self._take(self.x, index)), self._take(self.y, index),
-                                         self._take(self.sample_weight, index))
+            yield pack_x_y_sample_weight(
+                cast_inputs(self._take(self.x, index)), self._take(self.y, index), self._take(self.sample_weight, index)
+            )
 
     def on_epoch_end(self):
         pass
@@ -273,8 +294,12 @@ class IterableAdapter:
         self.data = data
         self.device = device or config.get_device()
         self.class_weight = class_weight
-        self.is_sequence = hasattr(data, "__getitem__") and hasattr(data, "__len__") and not hasattr(data, "__next__") \
+        self.is_sequence = (
+            hasattr(data, "__getitem__")
+            and hasattr(data, "__len__")
+            and not hasattr(data, "__next__")
             and not isinstance(data, torch.utils.data.DataLoader)
+        )
         self.shuffle = bool(shuffle) and self.is_sequence
         self.num_batches = None
         if self.is_sequence:
@@ -290,9 +315,11 @@ class IterableAdapter:
         x = cast_inputs(structure_to_device(_normalize_leaves(x), self.device, "x"))
         y = structure_to_device(_normalize_leaves(y), self.device, "y") if y is not None else None
         if sw is not None:
-            sw = tree.map_structure(lambda t: t.to(config.torch_dtype()),
-                                    structure_to_device(_normalize_leaves(sw), self.device, "sample_weight"),
-                                    none_is_leaf=False)
+            sw = tree.map_structure(
+                lambda t: t.to(config.torch_dtype()),
+                structure_to_device(_normalize_leaves(sw), self.device, "sample_weight"),
+                none_is_leaf=False,
+            )
         if self.class_weight is not None and y is not None:
             cw = class_weight_to_sample_weight(self.class_weight, y, self.device)
             sw = cw if sw is None else sw * cw
@@ -338,26 +365,36 @@ def _prefetched(dataset, order, workers):
 def check_class_weight(class_weight, num_classes=None):
     """``class_weight`` maps class indices (integers, < ``num_classes`` when known) to numbers."""
     if not isinstance(class_weight, dict):
-        raise TypeError("Invalid type for argument `class_weight`: expected a dict mapping class indices to "
-                        f"weights. Received: class_weight={class_weight!r}")
+        raise TypeError(
+            "Invalid type for argument `class_weight`: expected a dict mapping class indices to "
+            f"weights. Received: class_weight={class_weight!r}"
+        )
     for k, v in class_weight.items():
         # integer-valued float keys (``dict(zip(np.unique(y_float), ...))``) are accepted as tf.keras 2 did
         integral = isinstance(k, (int, np.integer)) or (isinstance(k, (float, np.floating)) and float(k).is_integer())
         if isinstance(k, (bool, np.bool_)) or not integral:
-            raise TypeError("Invalid type for argument `class_weight`: its keys must be integer class indices "
-                            f"(e.g. {{0: 1.0, 1: 5.0}}). Received: class_weight={class_weight!r} with key {k!r} of "
-                            f"type {type(k).__name__}.")
+            raise TypeError(
+                "Invalid type for argument `class_weight`: its keys must be integer class indices "
+                f"(e.g. {{0: 1.0, 1: 5.0}}). Received: class_weight={class_weight!r} with key {k!r} of "
+                f"type {type(k).__name__}."
+            )
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
-            raise TypeError("Invalid type for argument `class_weight`: its values must be numbers. "
-                            f"Received: class_weight={class_weight!r} with value {v!r} for class {k}.")
+            raise TypeError(
+                "Invalid type for argument `class_weight`: its values must be numbers. "
+                f"Received: class_weight={class_weight!r} with value {v!r} for class {k}."
+            )
     keys = [int(k) for k in class_weight]
     if any(k < 0 for k in keys):
-        raise ValueError(f"Invalid value for argument `class_weight`: class indices must be >= 0. "
-                         f"Received: class_weight={class_weight!r}")
+        raise ValueError(
+            f"Invalid value for argument `class_weight`: class indices must be >= 0. "
+            f"Received: class_weight={class_weight!r}"
+        )
     if num_classes is not None and keys and max(keys) >= num_classes:
-        raise ValueError(f"Invalid value for argument `class_weight`: the model's output has {num_classes} classes "
-                         f"(indices 0 to {num_classes - 1}), but class_weight has the key {max(keys)}. "
-                         f"Received: class_weight={class_weight!r}")
+        raise ValueError(
+            f"Invalid value for argument `class_weight`: the model's output has {num_classes} classes "
+            f"(indices 0 to {num_classes - 1}), but class_weight has the key {max(keys)}. "
+            f"Received: class_weight={class_weight!r}"
+        )
     return keys
 
 
@@ -394,9 +431,11 @@ def train_validation_split(arrays, validation_split):
         return arrays, arrays
     split_at = int(math.floor(n * (1.0 - validation_split)))
     if split_at == 0 or split_at == n:
-        raise ValueError(f"Training data contains {n} samples, which is not sufficient to split it into a "
-                         f"validation and training set as specified by `validation_split={validation_split}`. "
-                         "Either provide more data, or a different value for the `validation_split` argument.")
+        raise ValueError(
+            f"Training data contains {n} samples, which is not sufficient to split it into a "
+            f"validation and training set as specified by `validation_split={validation_split}`. "
+            "Either provide more data, or a different value for the `validation_split` argument."
+        )
     first = tree.map_structure(lambda a: a[:split_at], arrays, none_is_leaf=False)
     last = tree.map_structure(lambda a: a[split_at:], arrays, none_is_leaf=False)
     return first, last
@@ -423,9 +462,11 @@ class EpochIterator:
 
     def __init__(self, adapter, steps_per_epoch=None, shard=False):
         if steps_per_epoch is None and _repeats_forever(getattr(adapter, "data", None)):
-            raise ValueError("The dataset repeats forever (`.repeat()`), so an epoch would never end. Pass "
-                             "`steps_per_epoch` to `fit()` (`validation_steps` for validation data, `steps` to "
-                             "`evaluate()`/`predict()`).")
+            raise ValueError(
+                "The dataset repeats forever (`.repeat()`), so an epoch would never end. Pass "
+                "`steps_per_epoch` to `fit()` (`validation_steps` for validation data, `steps` to "
+                "`evaluate()`/`predict()`)."
+            )
         self.adapter = adapter
         # Data parallelism: each rank keeps its share of every global batch (distribute.local_slice).
         self.shard = shard and distribute.world_size() > 1
@@ -440,9 +481,12 @@ class EpochIterator:
         return self.steps_per_epoch or self.adapter.num_batches
 
     def _warn_ran_out(self, stop=True):
-        warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset or "
-                      "generator can generate at least `steps_per_epoch * epochs` batches. You may need to "
-                      "use the `.repeat()` function when building your dataset.", stacklevel=3)
+        warnings.warn(
+            "Your input ran out of data; interrupting training. Make sure that your dataset or "
+            "generator can generate at least `steps_per_epoch * epochs` batches. You may need to "
+            "use the `.repeat()` function when building your dataset.",
+            stacklevel=3,
+        )
         self.ran_out = stop
 
     def enumerate_epoch(self):
@@ -484,41 +528,69 @@ def _local_share(batch):
         return batch, None
     size = int(leaves[0].shape[0])
     start, stop = distribute.local_slice(size)
-    share = tree.map_structure(lambda t: t[start:stop] if hasattr(t, "shape") and len(t.shape) else t, batch,
-                               none_is_leaf=False)
+    share = tree.map_structure(
+        lambda t: t[start:stop] if hasattr(t, "shape") and len(t.shape) else t, batch, none_is_leaf=False
+    )
     return share, size
 
 
-def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False, class_weight=None,
-                 device=None, arg_prefix="", check_nan=True, num_classes=None):
+def make_adapter(
+    x,
+    y=None,
+    sample_weight=None,
+    batch_size=None,
+    shuffle=False,
+    class_weight=None,
+    device=None,
+    arg_prefix="",
+    check_nan=True,
+    num_classes=None,
+):
     """Picks the adapter for `x`; `y`/`sample_weight` must be None for non-array inputs (Keras rule)."""
     if x is None:
         raise ValueError(f"Invalid value for argument `{arg_prefix}x`: no data given. Received: x=None.")
     if is_array_structure(x):
         if y is not None and not is_array_structure(y):
-            raise TypeError(f"Invalid type for argument `{arg_prefix}y`: expected arrays matching `x`. "
-                            f"Received y of type {type(y).__name__}.")
-        adapter = ArrayAdapter(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle,
-                               device=device, check_nan=check_nan, arg_prefix=arg_prefix)
+            raise TypeError(
+                f"Invalid type for argument `{arg_prefix}y`: expected arrays matching `x`. "
+                f"Received y of type {type(y).__name__}."
+            )
+        adapter = ArrayAdapter(
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size or 32,
+            shuffle=shuffle,
+            device=device,
+            check_nan=check_nan,
+            arg_prefix=arg_prefix,
+        )
         if class_weight is not None:
             if sample_weight is not None:
                 raise ValueError("You cannot use `class_weight` and `sample_weight` at the same time.")
             if adapter.y is None:
                 raise ValueError("`class_weight` needs targets `y`.")
-            adapter.sample_weight = class_weight_to_sample_weight(class_weight, adapter.y, adapter.device,
-                                                                  num_classes=num_classes)
+            adapter.sample_weight = class_weight_to_sample_weight(
+                class_weight, adapter.y, adapter.device, num_classes=num_classes
+            )
         return adapter
     if y is not None:
-        raise ValueError("When providing `x` as a generator, dataset or Sequence, `y` should not be passed: "
-                         "the targets come from the batches `x` yields. Received: "
-                         f"x={type(x).__name__}, y={type(y).__name__}")
+        raise ValueError(
+            "When providing `x` as a generator, dataset or Sequence, `y` should not be passed: "
+            "the targets come from the batches `x` yields. Received: "
+            f"x={type(x).__name__}, y={type(y).__name__}"
+        )
     if sample_weight is not None:
-        raise ValueError("`sample_weight` argument is not supported when `x` is a generator, dataset or "
-                         "Sequence. Instead pass sample weights as the third element of each batch.")
+        raise ValueError(
+            "`sample_weight` argument is not supported when `x` is a generator, dataset or "
+            "Sequence. Instead pass sample weights as the third element of each batch."
+        )
     if not (hasattr(x, "__iter__") or (hasattr(x, "__getitem__") and hasattr(x, "__len__"))):
-        raise TypeError(f"Unrecognized data type: x={x!r} (of type {type(x).__name__}). Expected NumPy arrays, "
-                        "torch tensors, lists/dicts of them, a generator, a torch DataLoader or a "
-                        "Sequence/PyDataset.")
+        raise TypeError(
+            f"Unrecognized data type: x={x!r} (of type {type(x).__name__}). Expected NumPy arrays, "
+            "torch tensors, lists/dicts of them, a generator, a torch DataLoader or a "
+            "Sequence/PyDataset."
+        )
     if class_weight is not None:
         check_class_weight(class_weight, num_classes)
     return IterableAdapter(x, shuffle=shuffle, device=device, class_weight=class_weight)

@@ -11,6 +11,7 @@ Sources that read by index (:class:`BatchDataset`: in-memory arrays, image/text/
 series windows) batch, unbatch and shuffle by index, so ``from_tensor_slices(x).shuffle(n).batch(32)``
 costs one fancy-indexing per batch and not a Python stack of single samples.
 """
+
 import collections
 import concurrent.futures
 import json
@@ -120,8 +121,7 @@ class Dataset:
         return Dataset(lambda: (np.asarray(v, dtype=dtype) for v in values), len(values))
 
     @staticmethod
-    def from_generator(generator, output_types=None, output_shapes=None, args=None, output_signature=None,
-                       name=None):
+    def from_generator(generator, output_types=None, output_shapes=None, args=None, output_signature=None, name=None):
         """A dataset of what ``generator(*args)`` yields, called anew for each iteration."""
         if not callable(generator):
             raise TypeError(f"`generator` must be a callable returning an iterator. Received: generator={generator!r}")
@@ -132,8 +132,9 @@ class Dataset:
     def zip(*datasets, name=None):
         """Elements of several datasets side by side: ``zip((a, b))`` (or ``zip(a, b)``) yields ``(ea, eb)``;
         a dict of datasets yields dicts. It stops with the shortest."""
-        structure = datasets[0] if len(datasets) == 1 and isinstance(datasets[0], (tuple, list, dict)) \
-            else tuple(datasets)
+        structure = (
+            datasets[0] if len(datasets) == 1 and isinstance(datasets[0], (tuple, list, dict)) else tuple(datasets)
+        )
         members = list(structure.values()) if isinstance(structure, dict) else list(structure)
         for d in members:
             if not isinstance(d, Dataset):
@@ -183,8 +184,10 @@ class Dataset:
                 if bool(np.asarray(_to_numpy(keep))):
                     yield element
 
-        return self._derive(iterate, lambda: INFINITE_CARDINALITY
-                            if parent._cardinality() == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY)
+        return self._derive(
+            iterate,
+            lambda: INFINITE_CARDINALITY if parent._cardinality() == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY,
+        )
 
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None, name=None):
         """Consecutive elements stacked into batches of ``batch_size`` (the last one smaller unless
@@ -230,21 +233,23 @@ class Dataset:
                 for i in range(n):
                     yield _map_structure(lambda v, i=i: v[i], element)
 
-        return self._derive(iterate, lambda: INFINITE_CARDINALITY
-                            if parent._cardinality() == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY)
+        return self._derive(
+            iterate,
+            lambda: INFINITE_CARDINALITY if parent._cardinality() == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY,
+        )
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True, name=None):
         """Shuffles the elements with a buffer of ``buffer_size`` elements, as ``tf.data`` does: each
         element comes from a random slot of the buffer, refilled from the input (``buffer_size`` at
         least the dataset size: a full shuffle)."""
         buffer_size = _positive_int(buffer_size, "buffer_size")
-        base_seed = int(seed) if seed is not None else int(np.random.randint(2 ** 31 - 1))
+        base_seed = int(seed) if seed is not None else int(np.random.randint(2**31 - 1))
         parent, epochs = self, [0]
 
         def iterate():
             offset = epochs[0] if reshuffle_each_iteration else 0
             epochs[0] += 1
-            rng = np.random.default_rng((base_seed + offset) % 2 ** 32)
+            rng = np.random.default_rng((base_seed + offset) % 2**32)
             buffer = []
             for element in parent:
                 if len(buffer) < buffer_size:
@@ -382,8 +387,9 @@ class Dataset:
     def enumerate(self, start=0, name=None):
         """Elements paired with their index: ``(i, element)``."""
         parent = self
-        return self._derive(lambda: ((np.asarray(i, "int64"), e) for i, e in enumerate(parent, int(start))),
-                            self._cardinality)
+        return self._derive(
+            lambda: ((np.asarray(i, "int64"), e) for i, e in enumerate(parent, int(start))), self._cardinality
+        )
 
     def with_options(self, options, name=None):
         """Returns the dataset (tf.data performance options have no meaning here)."""
@@ -421,7 +427,7 @@ class BatchDataset(Dataset):
         n = self._num_items()
         if not self.shuffle_each_epoch:
             return np.arange(n)
-        rng = np.random.RandomState(None if self.seed is None else (int(self.seed) + self._epoch) % 2 ** 32)
+        rng = np.random.RandomState(None if self.seed is None else (int(self.seed) + self._epoch) % 2**32)
         return rng.permutation(n)
 
     def _cardinality(self):
@@ -438,7 +444,7 @@ class BatchDataset(Dataset):
                 yield _first_item(self._get(np.array([i])))
             return
         for b in range(len(self)):
-            yield self._get(order[b * self.batch_size:(b + 1) * self.batch_size])
+            yield self._get(order[b * self.batch_size : (b + 1) * self.batch_size])
 
     # -- index-level fast paths (same elements as the generic transformations) ---------------------------
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None, name=None):
@@ -496,8 +502,10 @@ class ArrayDataset(BatchDataset):
         n = _length(x)
         for name, value in (("y", y), ("sample_weight", sample_weight)):
             if value is not None and _length(value) != n:
-                raise ValueError(f"`x` and `{name}` must have the same number of samples. "
-                                 f"Received: len(x)={n}, len({name})={_length(value)}")
+                raise ValueError(
+                    f"`x` and `{name}` must have the same number of samples. "
+                    f"Received: len(x)={n}, len({name})={_length(value)}"
+                )
         self._n = n
 
     def _num_items(self):
@@ -521,19 +529,24 @@ class SliceDataset(BatchDataset):
         self.tensors = _map_structure(_as_array, tensors)
         lengths = {int(v.shape[0]) if getattr(v, "ndim", 0) else None for v in _leaves(self.tensors)}
         if not lengths or None in lengths:
-            raise ValueError("`from_tensor_slices` needs arrays with a first dimension to slice. Received: "
-                             f"tensors of shapes {[tuple(getattr(v, 'shape', ())) for v in _leaves(self.tensors)]}")
+            raise ValueError(
+                "`from_tensor_slices` needs arrays with a first dimension to slice. Received: "
+                f"tensors of shapes {[tuple(getattr(v, 'shape', ())) for v in _leaves(self.tensors)]}"
+            )
         if len(lengths) > 1:
-            raise ValueError("All components of `from_tensor_slices` must have the same first dimension. "
-                             f"Received first dimensions {sorted(lengths)}")
+            raise ValueError(
+                "All components of `from_tensor_slices` must have the same first dimension. "
+                f"Received first dimensions {sorted(lengths)}"
+            )
         self._n = lengths.pop()
 
     def _num_items(self):
         return self._n
 
     def _get(self, indices):
-        return _map_structure(lambda v: v[torch.as_tensor(indices)] if isinstance(v, torch.Tensor) else v[indices],
-                              self.tensors)
+        return _map_structure(
+            lambda v: v[torch.as_tensor(indices)] if isinstance(v, torch.Tensor) else v[indices], self.tensors
+        )
 
 
 # ---------------------------------------------------------------------------------------------- structures
@@ -585,8 +598,10 @@ def _to_numpy(x):
 def _first_dim(leaves):
     dims = {int(v.shape[0]) for v in leaves if getattr(v, "ndim", 0)}
     if len(dims) != 1 or any(not getattr(v, "ndim", 0) for v in leaves):
-        raise ValueError("`unbatch` needs elements whose components all share a first (batch) dimension. "
-                         f"Received components of shapes {[tuple(getattr(v, 'shape', ())) for v in leaves]}")
+        raise ValueError(
+            "`unbatch` needs elements whose components all share a first (batch) dimension. "
+            f"Received components of shapes {[tuple(getattr(v, 'shape', ())) for v in leaves]}"
+        )
     return dims.pop()
 
 
@@ -597,13 +612,18 @@ def _stack(items, padding=None):
     if isinstance(first, dict):
         return {k: _stack([it[k] for it in items], _sub_padding(padding, k)) for k in first}
     is_torch = isinstance(first, torch.Tensor)
-    values = [v if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v)) for v in items] if is_torch \
+    values = (
+        [v if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v)) for v in items]
+        if is_torch
         else [_to_numpy(v) for v in items]
+    )
     shapes = {tuple(v.shape) for v in values}
     if len(shapes) > 1 or (padding is not None and padding[0] is not None):
         if padding is None:
-            raise ValueError(f"Cannot batch elements of different shapes: {sorted(shapes)}. Give them one shape "
-                             "in `map` first (e.g. a `keras.layers.Resizing` layer), or use `padded_batch`.")
+            raise ValueError(
+                f"Cannot batch elements of different shapes: {sorted(shapes)}. Give them one shape "
+                "in `map` first (e.g. a `keras.layers.Resizing` layer), or use `padded_batch`."
+            )
         values = _pad_all(values, padding, is_torch)
     return torch.stack(values) if is_torch else np.stack(values)
 
@@ -612,7 +632,7 @@ def _sub_padding(padding, key):
     if padding is None:
         return None
     shapes, values = padding
-    pick = (lambda s: s[key] if isinstance(s, (tuple, list, dict)) and not _is_shape(s) else s)
+    pick = lambda s: s[key] if isinstance(s, (tuple, list, dict)) and not _is_shape(s) else s
     return pick(shapes), pick(values)
 
 
@@ -672,8 +692,10 @@ def _write_cache(path, items):
         key = f"leaf_{len(arrays)}"
         arrays[key] = _to_numpy(x)
         if arrays[key].dtype.kind == "O":
-            raise ValueError(f"`cache(filename)` stores arrays of numbers and strings. Received an element of "
-                             f"type {type(x).__name__} holding Python objects; use `cache()` (in memory).")
+            raise ValueError(
+                f"`cache(filename)` stores arrays of numbers and strings. Received an element of "
+                f"type {type(x).__name__} holding Python objects; use `cache()` (in memory)."
+            )
         return {"leaf": key, "torch": isinstance(x, torch.Tensor)}
 
     structure = json.dumps([encode(item) for item in items])
@@ -712,8 +734,10 @@ def _positive_int(value, name, allow_none=False):
     if isinstance(value, torch.Tensor) and value.ndim == 0:
         value = int(value)
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"Invalid value for argument `{name}`. Expected a strictly positive integer"
-                         f"{' or None' if allow_none else ''}. Received: {name}={value!r}")
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected a strictly positive integer"
+            f"{' or None' if allow_none else ''}. Received: {name}={value!r}"
+        )
     return int(value)
 
 
@@ -807,8 +831,11 @@ def _prefetched(dataset, size):
 _TF_EQUIVALENTS = {
     "cast": "keras.ops.cast(x, dtype)",
     "concat": "keras.ops.concatenate",
-    "reduce_mean": "keras.ops.mean", "reduce_sum": "keras.ops.sum", "reduce_max": "keras.ops.max",
-    "reduce_min": "keras.ops.min", "clip_by_value": "keras.ops.clip",
+    "reduce_mean": "keras.ops.mean",
+    "reduce_sum": "keras.ops.sum",
+    "reduce_max": "keras.ops.max",
+    "reduce_min": "keras.ops.min",
+    "clip_by_value": "keras.ops.clip",
     "image.resize": "keras.ops.image.resize (or a keras.layers.Resizing layer)",
     "image.convert_image_dtype": "keras.ops.cast(x, 'float32') / 255.0",
     "image.random_flip_left_right": "a keras.layers.RandomFlip('horizontal') layer",
@@ -819,7 +846,8 @@ _TF_EQUIVALENTS = {
     "image.decode_image": "keras.utils.load_img + keras.utils.img_to_array (or image_dataset_from_directory)",
     "io.read_file": "Python's open(path, 'rb').read() (or keras.utils.load_img for images)",
     "audio.decode_wav": "strided.utils.read_wav (or audio_dataset_from_directory)",
-    "random.uniform": "keras.random.uniform", "random.normal": "keras.random.normal",
+    "random.uniform": "keras.random.uniform",
+    "random.normal": "keras.random.normal",
     "py_function": "a plain Python function (map functions already run in Python here)",
     "numpy_function": "a plain Python function (map functions already run in Python here)",
 }
@@ -836,17 +864,24 @@ def _tensorflow_hint(error, method):
             op = match.group(1).lstrip(".")
             break
     text = str(error)
-    about_tf = (isinstance(error, NameError) and getattr(error, "name", None) in ("tf", "tensorflow")) \
-        or "tensorflow" in text or re.search(r"name '(tf|tensorflow)' is not defined", text)
+    about_tf = (
+        (isinstance(error, NameError) and getattr(error, "name", None) in ("tf", "tensorflow"))
+        or "tensorflow" in text
+        or re.search(r"name '(tf|tensorflow)' is not defined", text)
+    )
     if op is None and not about_tf:
         return None
     if op is None:
-        return (f"The function passed to `Dataset.{method}` uses TensorFlow ({type(error).__name__}: {text}), but "
-                "strided datasets run without TensorFlow: the function receives torch tensors (NumPy arrays for "
-                "strings). Use keras.ops (strided.ops) or NumPy instead.")
-    return (f"The function passed to `Dataset.{method}` calls the TensorFlow op `tf.{op}`, but strided datasets run "
-            "without TensorFlow: the function receives torch tensors (NumPy arrays for strings). "
-            f"Use {_equivalent(op)} instead. ({type(error).__name__}: {text})")
+        return (
+            f"The function passed to `Dataset.{method}` uses TensorFlow ({type(error).__name__}: {text}), but "
+            "strided datasets run without TensorFlow: the function receives torch tensors (NumPy arrays for "
+            "strings). Use keras.ops (strided.ops) or NumPy instead."
+        )
+    return (
+        f"The function passed to `Dataset.{method}` calls the TensorFlow op `tf.{op}`, but strided datasets run "
+        "without TensorFlow: the function receives torch tensors (NumPy arrays for strings). "
+        f"Use {_equivalent(op)} instead. ({type(error).__name__}: {text})"
+    )
 
 
 def _equivalent(op):
@@ -863,5 +898,12 @@ def _equivalent(op):
     return "the keras.ops (strided.ops) equivalent, or NumPy"
 
 
-__all__ = ["Dataset", "BatchDataset", "ArrayDataset", "SliceDataset", "AUTOTUNE", "INFINITE_CARDINALITY",
-           "UNKNOWN_CARDINALITY"]
+__all__ = [
+    "Dataset",
+    "BatchDataset",
+    "ArrayDataset",
+    "SliceDataset",
+    "AUTOTUNE",
+    "INFINITE_CARDINALITY",
+    "UNKNOWN_CARDINALITY",
+]

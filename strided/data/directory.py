@@ -8,6 +8,7 @@ paths (and, separately, of the labels) with ``np.random.RandomState(seed)``; the
 the *last* ``int(validation_split * n)`` files of that order. So for a given seed the training and
 validation files are exactly Keras's.
 """
+
 import os
 
 import numpy as np
@@ -26,8 +27,9 @@ def iter_valid_files(directory, follow_links, formats):
                 yield root, fname
 
 
-def index_directory(directory, labels, formats, class_names=None, shuffle=True, seed=None, follow_links=False,
-                    verbose=True):
+def index_directory(
+    directory, labels, formats, class_names=None, shuffle=True, seed=None, follow_links=False, verbose=True
+):
     """Lists the files of ``directory`` with their labels, in Keras's order.
 
     Returns:
@@ -35,24 +37,33 @@ def index_directory(directory, labels, formats, class_names=None, shuffle=True, 
     """
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
-        raise ValueError(f"Invalid value for argument `directory`: it is not an existing directory. "
-                         f"Received: directory={directory!r}")
+        raise ValueError(
+            f"Invalid value for argument `directory`: it is not an existing directory. "
+            f"Received: directory={directory!r}"
+        )
     if labels == "inferred":
-        subdirs = [d.rstrip("/") for d in sorted(os.listdir(directory))
-                   if os.path.isdir(os.path.join(directory, d)) and not d.startswith(".")]
+        subdirs = [
+            d.rstrip("/")
+            for d in sorted(os.listdir(directory))
+            if os.path.isdir(os.path.join(directory, d)) and not d.startswith(".")
+        ]
         if class_names is not None:
             if not set(class_names).issubset(set(subdirs)):
-                raise ValueError("The `class_names` passed did not match the names of the subdirectories of the "
-                                 f"target directory. Expected: {subdirs} (or a subset of it), but received: "
-                                 f"class_names={class_names}")
+                raise ValueError(
+                    "The `class_names` passed did not match the names of the subdirectories of the "
+                    f"target directory. Expected: {subdirs} (or a subset of it), but received: "
+                    f"class_names={class_names}"
+                )
             subdirs = list(class_names)
     else:
         subdirs = [""]
         if class_names is not None:
             if labels is None:
                 raise ValueError("When `labels=None` (no labels), argument `class_names` cannot be specified.")
-            raise ValueError("When argument `labels` is specified, argument `class_names` cannot be specified "
-                             "(the `class_names` will be the sorted list of labels).")
+            raise ValueError(
+                "When argument `labels` is specified, argument `class_names` cannot be specified "
+                "(the `class_names` will be the sorted list of labels)."
+            )
     class_indices = {name: i for i, name in enumerate(subdirs)}
     filenames, label_list = [], []
     for subdir in subdirs:
@@ -68,9 +79,11 @@ def index_directory(directory, labels, formats, class_names=None, shuffle=True, 
         names = None
     else:
         if len(labels) != len(filenames):
-            raise ValueError("Expected the lengths of `labels` to match the number of files in the target directory. "
-                             f"len(labels) is {len(labels)} while we found {len(filenames)} files in directory "
-                             f"{directory}.")
+            raise ValueError(
+                "Expected the lengths of `labels` to match the number of files in the target directory. "
+                f"len(labels) is {len(labels)} while we found {len(filenames)} files in directory "
+                f"{directory}."
+            )
         names = [str(label) for label in sorted(set(labels))]
         labels = np.asarray(labels)
     if verbose:
@@ -92,17 +105,25 @@ def index_directory(directory, labels, formats, class_names=None, shuffle=True, 
 def check_validation_split_arg(validation_split, subset, shuffle, seed):
     """Keras's checks of ``validation_split``/``subset``/``seed``."""
     if validation_split and not 0 < validation_split < 1:
-        raise ValueError("Invalid value for argument `validation_split`. Expected a value strictly between 0 and 1. "
-                         f"Received: validation_split={validation_split!r}")
+        raise ValueError(
+            "Invalid value for argument `validation_split`. Expected a value strictly between 0 and 1. "
+            f"Received: validation_split={validation_split!r}"
+        )
     if (validation_split or subset) and not (validation_split and subset):
-        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely. "
-                         f"Received: subset={subset!r}, validation_split={validation_split!r}")
+        raise ValueError(
+            "If `subset` is set, `validation_split` must be set, and inversely. "
+            f"Received: subset={subset!r}, validation_split={validation_split!r}"
+        )
     if subset not in ("training", "validation", "both", None):
-        raise ValueError("Invalid value for argument `subset`. Expected one of ['training', 'validation', 'both']. "
-                         f"Received: subset={subset!r}")
+        raise ValueError(
+            "Invalid value for argument `subset`. Expected one of ['training', 'validation', 'both']. "
+            f"Received: subset={subset!r}"
+        )
     if validation_split and shuffle and seed is None:
-        raise ValueError("If using `validation_split` and shuffling the data, you must provide a `seed` argument, "
-                         "to make sure that there is no overlap between the training and validation subset.")
+        raise ValueError(
+            "If using `validation_split` and shuffling the data, you must provide a `seed` argument, "
+            "to make sure that there is no overlap between the training and validation subset."
+        )
 
 
 def get_training_or_validation_split(samples, labels, validation_split, subset):
@@ -118,8 +139,9 @@ def get_training_or_validation_split(samples, labels, validation_split, subset):
         print(f"Using {num_val} files for validation.")
         cut = len(samples) - num_val
         return samples[cut:], None if labels is None else labels[cut:]
-    raise ValueError(f"Invalid value for argument `subset`. Expected 'training' or 'validation'. Received: subset={subset!r}")
-
+    raise ValueError(
+        f"Invalid value for argument `subset`. Expected 'training' or 'validation'. Received: subset={subset!r}"
+    )
 
 
 # -- arguments shared by the three directory datasets ----------------------------------------------------
@@ -131,18 +153,24 @@ def check_labels_args(labels, label_mode, class_names, noun):
     """
     if not (labels is None or isinstance(labels, str) and labels == "inferred"):
         if not isinstance(labels, (list, tuple, np.ndarray)):
-            raise ValueError("`labels` argument should be a list/tuple of integer labels, of the same size as the "
-                             f"number of {noun} files in the target directory. If you wish to infer the labels from "
-                             "the subdirectory names in the target directory, pass `labels=\"inferred\"`. If you "
-                             f"wish to get a dataset that only contains {noun} samples (no labels), pass "
-                             f"`labels=None`. Received: labels={labels!r}")
+            raise ValueError(
+                "`labels` argument should be a list/tuple of integer labels, of the same size as the "
+                f"number of {noun} files in the target directory. If you wish to infer the labels from "
+                'the subdirectory names in the target directory, pass `labels="inferred"`. If you '
+                f"wish to get a dataset that only contains {noun} samples (no labels), pass "
+                f"`labels=None`. Received: labels={labels!r}"
+            )
         if class_names:
-            raise ValueError("You can only pass `class_names` if `labels=\"inferred\"`. "
-                             f"Received: labels={labels!r}, and class_names={class_names!r}")
+            raise ValueError(
+                'You can only pass `class_names` if `labels="inferred"`. '
+                f"Received: labels={labels!r}, and class_names={class_names!r}"
+            )
         labels = list(labels)
     if label_mode not in ("int", "categorical", "binary", None):
-        raise ValueError("`label_mode` argument must be one of \"int\", \"categorical\", \"binary\", or None. "
-                         f"Received: label_mode={label_mode!r}")
+        raise ValueError(
+            '`label_mode` argument must be one of "int", "categorical", "binary", or None. '
+            f"Received: label_mode={label_mode!r}"
+        )
     if labels is None or label_mode is None:
         return None, None
     return labels, label_mode
@@ -151,11 +179,24 @@ def check_labels_args(labels, label_mode, class_names, noun):
 def check_format_arg(format):
     """Keras's ``format`` argument ('tf' or 'grain'); strided returns its own dataset for both."""
     if format not in ("tf", "grain"):
-        raise ValueError(f"`format` should be either \"tf\" or \"grain\". Received: format={format!r}")
+        raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format!r}')
 
 
-def dataset_from_directory(directory, make_dataset, formats, what, labels, label_mode, class_names, shuffle, seed,
-                           validation_split, subset, follow_links, verbose):
+def dataset_from_directory(
+    directory,
+    make_dataset,
+    formats,
+    what,
+    labels,
+    label_mode,
+    class_names,
+    shuffle,
+    seed,
+    validation_split,
+    subset,
+    follow_links,
+    verbose,
+):
     """Lists ``directory`` and builds the training/validation datasets, the flow of all three directory datasets.
 
     Args:
@@ -171,21 +212,34 @@ def dataset_from_directory(directory, make_dataset, formats, what, labels, label
     check_validation_split_arg(validation_split, subset, shuffle, seed)
     if seed is None:
         seed = np.random.randint(1e6)
-    paths, all_labels, names = index_directory(directory, labels, formats, class_names=class_names, shuffle=shuffle,
-                                               seed=seed, follow_links=follow_links, verbose=verbose)
+    paths, all_labels, names = index_directory(
+        directory,
+        labels,
+        formats,
+        class_names=class_names,
+        shuffle=shuffle,
+        seed=seed,
+        follow_links=follow_links,
+        verbose=verbose,
+    )
     if not paths:
-        raise ValueError(f"No {what} found in directory {os.fspath(directory)!r}. Allowed formats: {formats}. "
-                         "Put the files in one subfolder per class (e.g. directory/class_a/file).")
+        raise ValueError(
+            f"No {what} found in directory {os.fspath(directory)!r}. Allowed formats: {formats}. "
+            "Put the files in one subfolder per class (e.g. directory/class_a/file)."
+        )
     if label_mode == "binary" and len(names) != 2:
-        raise ValueError("When passing `label_mode=\"binary\"`, there must be exactly 2 class_names. "
-                         f"Received: class_names={names}")
+        raise ValueError(
+            f'When passing `label_mode="binary"`, there must be exactly 2 class_names. Received: class_names={names}'
+        )
 
     def make(subset_name, shuffle_flag):
         p, y = get_training_or_validation_split(paths, all_labels, validation_split, subset_name)
         if not p:
             kind = f"{subset_name} " if subset_name else ""
-            raise ValueError(f"No {kind}{what} found in directory {os.fspath(directory)!r} "
-                             f"(validation_split={validation_split}). Allowed formats: {formats}")
+            raise ValueError(
+                f"No {kind}{what} found in directory {os.fspath(directory)!r} "
+                f"(validation_split={validation_split}). Allowed formats: {formats}"
+            )
         return make_dataset(p, y, names, shuffle_flag, seed)
 
     if subset == "both":
@@ -252,5 +306,12 @@ class DirectoryDataset(BatchDataset):
         return batch, self._encoded_labels(indices)
 
 
-__all__ = ["DirectoryDataset", "dataset_from_directory", "index_directory", "iter_valid_files", "check_labels_args",
-           "check_validation_split_arg", "get_training_or_validation_split"]
+__all__ = [
+    "DirectoryDataset",
+    "dataset_from_directory",
+    "index_directory",
+    "iter_valid_files",
+    "check_labels_args",
+    "check_validation_split_arg",
+    "get_training_or_validation_split",
+]

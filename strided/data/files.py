@@ -3,6 +3,7 @@
 A download goes to a temporary file next to its destination and is renamed into place only after its
 checksum passed, so an interrupted or corrupt download never replaces a good file.
 """
+
 import gzip
 import hashlib
 import os
@@ -62,8 +63,10 @@ def download(url, destination, file_hash=None, hash_algorithm="auto", decompress
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             shutil.copyfileobj(response, out)
         if file_hash is not None and not validate_file(tmp, file_hash, hash_algorithm, decompress_hash):
-            raise ValueError(f"The file downloaded from {url} is corrupt: its checksum does not match the expected "
-                             f"{_algorithm(file_hash, hash_algorithm)} {file_hash}. Nothing was written to {destination}.")
+            raise ValueError(
+                f"The file downloaded from {url} is corrupt: its checksum does not match the expected "
+                f"{_algorithm(file_hash, hash_algorithm)} {file_hash}. Nothing was written to {destination}."
+            )
         os.replace(tmp, destination)
     finally:
         if os.path.exists(tmp):
@@ -90,8 +93,19 @@ def extract_archive(path, directory):
     return directory
 
 
-def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None, cache_subdir="datasets",
-             hash_algorithm="auto", extract=False, archive_format="auto", cache_dir=None, force_download=False):
+def get_file(
+    fname=None,
+    origin=None,
+    untar=False,
+    md5_hash=None,
+    file_hash=None,
+    cache_subdir="datasets",
+    hash_algorithm="auto",
+    extract=False,
+    archive_format="auto",
+    cache_dir=None,
+    force_download=False,
+):
     """Downloads a file from a URL if it is not already in the cache (Keras's ``get_file``).
 
     Args:
@@ -117,12 +131,15 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
     if not fname:
         fname = os.path.basename(urllib.parse.urlsplit(origin).path)
         if not fname:
-            raise ValueError(f"Can't parse the file name from the origin provided: '{origin}'. "
-                             "Please specify the `fname` argument.")
+            raise ValueError(
+                f"Can't parse the file name from the origin provided: '{origin}'. Please specify the `fname` argument."
+            )
     directory = cache_root(cache_dir) / cache_subdir
     extract = extract or untar
     target = directory / fname
-    archive = target if not extract else directory / (fname + ("" if fname.endswith((".gz", ".zip", ".tar")) else ".tar.gz"))
+    archive = (
+        target if not extract else directory / (fname + ("" if fname.endswith((".gz", ".zip", ".tar")) else ".tar.gz"))
+    )
     if extract and target.is_dir() and any(target.iterdir()) and not force_download:
         return str(target)
     download_path = archive if extract else target
@@ -132,15 +149,18 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
                 extract_archive(download_path, target)
                 return str(target)
             return str(download_path)
-        print(f"A local file was found, but it seems to be incomplete or outdated because the "
-              f"{_algorithm(file_hash, hash_algorithm)} file hash does not match the original value of {file_hash} "
-              "so we will re-download the data.")
+        print(
+            f"A local file was found, but it seems to be incomplete or outdated because the "
+            f"{_algorithm(file_hash, hash_algorithm)} file hash does not match the original value of {file_hash} "
+            "so we will re-download the data."
+        )
     try:
         print(f"Downloading data from {origin}")
         download(origin, download_path, file_hash, hash_algorithm)
     except (urllib.error.URLError, OSError) as exc:
-        raise OSError(f"Could not download {origin} ({exc}). Put the file at {download_path} yourself "
-                      "or check the network.") from None
+        raise OSError(
+            f"Could not download {origin} ({exc}). Put the file at {download_path} yourself or check the network."
+        ) from None
     if extract:
         extract_archive(download_path, target)
         return str(target)

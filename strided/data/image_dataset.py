@@ -4,6 +4,7 @@ Listing, labels and the validation split are the shared ones of :mod:`strided.da
 ``index_directory`` order, so for a given seed the training and validation files are exactly Keras's); images
 are decoded with Pillow and resized as ``tf.image.resize`` does (:func:`strided.data.image_utils.load_image`).
 """
+
 import numpy as np
 
 from strided import config
@@ -22,8 +23,22 @@ class ImageDirectoryDataset(DirectoryDataset):
         file_paths: the image files, in dataset order.
     """
 
-    def __init__(self, file_paths, labels, label_mode, class_names, image_size, num_channels, interpolation,
-                 crop_to_aspect_ratio, pad_to_aspect_ratio, data_format, batch_size, shuffle, seed):
+    def __init__(
+        self,
+        file_paths,
+        labels,
+        label_mode,
+        class_names,
+        image_size,
+        num_channels,
+        interpolation,
+        crop_to_aspect_ratio,
+        pad_to_aspect_ratio,
+        data_format,
+        batch_size,
+        shuffle,
+        seed,
+    ):
         super().__init__(file_paths, labels, label_mode, class_names, batch_size, shuffle, seed)
         self.image_size = image_size
         self.num_channels = num_channels
@@ -33,8 +48,14 @@ class ImageDirectoryDataset(DirectoryDataset):
         self.data_format = data_format
 
     def _read(self, path):
-        return load_image(path, self.image_size, self.num_channels, self.interpolation, self.crop_to_aspect_ratio,
-                          self.pad_to_aspect_ratio)
+        return load_image(
+            path,
+            self.image_size,
+            self.num_channels,
+            self.interpolation,
+            self.crop_to_aspect_ratio,
+            self.pad_to_aspect_ratio,
+        )
 
     def _stack(self, samples, indices):
         if not samples:
@@ -45,11 +66,26 @@ class ImageDirectoryDataset(DirectoryDataset):
         return images
 
 
-def image_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None,
-                                 color_mode="rgb", batch_size=32, image_size=(256, 256), shuffle=True, seed=None,
-                                 validation_split=None, subset=None, interpolation="bilinear", follow_links=False,
-                                 crop_to_aspect_ratio=False, pad_to_aspect_ratio=False, data_format=None,
-                                 format="tf", verbose=True):
+def image_dataset_from_directory(
+    directory,
+    labels="inferred",
+    label_mode="int",
+    class_names=None,
+    color_mode="rgb",
+    batch_size=32,
+    image_size=(256, 256),
+    shuffle=True,
+    seed=None,
+    validation_split=None,
+    subset=None,
+    interpolation="bilinear",
+    follow_links=False,
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    data_format=None,
+    format="tf",
+    verbose=True,
+):
     """Generates a dataset of image batches from a directory with one subdirectory per class.
 
     Args:
@@ -84,33 +120,69 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     check_format_arg(format)
     channels = {"rgb": 3, "rgba": 4, "grayscale": 1}
     if color_mode not in channels:
-        raise ValueError("Invalid value for argument `color_mode`. Expected one of ['rgb', 'rgba', 'grayscale']. "
-                         f"Received: color_mode={color_mode!r}")
+        raise ValueError(
+            "Invalid value for argument `color_mode`. Expected one of ['rgb', 'rgba', 'grayscale']. "
+            f"Received: color_mode={color_mode!r}"
+        )
     if isinstance(image_size, (int, np.integer)):
         image_size = (int(image_size), int(image_size))
-    if (not isinstance(image_size, (list, tuple)) or len(image_size) != 2
-            or not all(isinstance(v, (int, np.integer)) and v > 0 for v in image_size)):
-        raise ValueError("Invalid value for argument `image_size`. Expected a tuple of 2 positive integers. "
-                         f"Received: image_size={image_size!r}")
+    if (
+        not isinstance(image_size, (list, tuple))
+        or len(image_size) != 2
+        or not all(isinstance(v, (int, np.integer)) and v > 0 for v in image_size)
+    ):
+        raise ValueError(
+            "Invalid value for argument `image_size`. Expected a tuple of 2 positive integers. "
+            f"Received: image_size={image_size!r}"
+        )
     image_size = (int(image_size[0]), int(image_size[1]))
     interp = str(interpolation).lower()
     if interp not in INTERPOLATIONS:
-        raise ValueError(f"Invalid value for argument `interpolation`. Expected one of {list(INTERPOLATIONS)}. "
-                         f"Received: interpolation={interpolation!r}")
+        raise ValueError(
+            f"Invalid value for argument `interpolation`. Expected one of {list(INTERPOLATIONS)}. "
+            f"Received: interpolation={interpolation!r}"
+        )
     if crop_to_aspect_ratio and pad_to_aspect_ratio:
         raise ValueError("Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`.")
     data_format = data_format or config.image_data_format()
     if data_format not in ("channels_last", "channels_first"):
-        raise ValueError("Invalid value for argument `data_format`. Expected 'channels_last' or 'channels_first'. "
-                         f"Received: data_format={data_format!r}")
+        raise ValueError(
+            "Invalid value for argument `data_format`. Expected 'channels_last' or 'channels_first'. "
+            f"Received: data_format={data_format!r}"
+        )
 
     def make_dataset(paths, y, names, shuffle_flag, seed):
-        return ImageDirectoryDataset(paths, y, label_mode, names, image_size, channels[color_mode], interp,
-                                     crop_to_aspect_ratio, pad_to_aspect_ratio, data_format, batch_size,
-                                     shuffle_flag, seed)
+        return ImageDirectoryDataset(
+            paths,
+            y,
+            label_mode,
+            names,
+            image_size,
+            channels[color_mode],
+            interp,
+            crop_to_aspect_ratio,
+            pad_to_aspect_ratio,
+            data_format,
+            batch_size,
+            shuffle_flag,
+            seed,
+        )
 
-    return dataset_from_directory(directory, make_dataset, ALLOWLIST_FORMATS, "images", labels, label_mode,
-                                  class_names, shuffle, seed, validation_split, subset, follow_links, verbose)
+    return dataset_from_directory(
+        directory,
+        make_dataset,
+        ALLOWLIST_FORMATS,
+        "images",
+        labels,
+        label_mode,
+        class_names,
+        shuffle,
+        seed,
+        validation_split,
+        subset,
+        follow_links,
+        verbose,
+    )
 
 
 __all__ = ["image_dataset_from_directory", "ImageDirectoryDataset", "ALLOWLIST_FORMATS"]

@@ -3,6 +3,7 @@ decoding and resizing of the image directory datasets (``load_image``), as ``tf.
 
 Pillow is imported on first use so that ``import strided`` needs only torch and NumPy.
 """
+
 import io
 import math
 import os
@@ -30,8 +31,12 @@ def _interpolation_methods():
     Image = _pil()
     resampling = getattr(Image, "Resampling", Image)
     return {
-        "nearest": resampling.NEAREST, "bilinear": resampling.BILINEAR, "bicubic": resampling.BICUBIC,
-        "hamming": resampling.HAMMING, "box": resampling.BOX, "lanczos": resampling.LANCZOS,
+        "nearest": resampling.NEAREST,
+        "bilinear": resampling.BILINEAR,
+        "bicubic": resampling.BICUBIC,
+        "hamming": resampling.HAMMING,
+        "box": resampling.BOX,
+        "lanczos": resampling.LANCZOS,
     }
 
 
@@ -39,8 +44,10 @@ def _data_format(data_format):
     if data_format is None:
         return config.image_data_format()
     if data_format not in ("channels_last", "channels_first"):
-        raise ValueError("Invalid value for argument `data_format`. Expected one of "
-                         f"['channels_last', 'channels_first']. Received: data_format={data_format!r}")
+        raise ValueError(
+            "Invalid value for argument `data_format`. Expected one of "
+            f"['channels_last', 'channels_first']. Received: data_format={data_format!r}"
+        )
     return data_format
 
 
@@ -94,13 +101,17 @@ def img_to_array(img, data_format=None, dtype=None):
     """
     data_format = _data_format(data_format)
     if isinstance(img, (str, bytes, os.PathLike)):
-        raise TypeError(f"Invalid type for argument `img`. Expected a PIL image or an array; to read a file use "
-                        f"`keras.utils.load_img(path)` first. Received img={img!r} of type {type(img).__name__}.")
+        raise TypeError(
+            f"Invalid type for argument `img`. Expected a PIL image or an array; to read a file use "
+            f"`keras.utils.load_img(path)` first. Received img={img!r} of type {type(img).__name__}."
+        )
     try:
         x = np.asarray(img, dtype=dtype or config.floatx())
     except (TypeError, ValueError) as e:
-        raise TypeError(f"Invalid type for argument `img`. Expected a PIL image or an array of numbers. "
-                        f"Received img of type {type(img).__name__} ({e}).") from None
+        raise TypeError(
+            f"Invalid type for argument `img`. Expected a PIL image or an array of numbers. "
+            f"Received img of type {type(img).__name__} ({e})."
+        ) from None
     if x.ndim == 3:
         if data_format == "channels_first":
             x = x.transpose(2, 0, 1)
@@ -143,14 +154,17 @@ def _open_image(path):
         with open(path, "rb") as f:
             source = io.BytesIO(f.read())
     else:
-        raise TypeError(f"Invalid type for argument `path`. Expected a path or io.BytesIO. "
-                        f"Received path={path!r} of type {type(path).__name__}")
+        raise TypeError(
+            f"Invalid type for argument `path`. Expected a path or io.BytesIO. "
+            f"Received path={path!r} of type {type(path).__name__}"
+        )
     try:
         img = Image.open(source)
         img.load()
     except Exception as exc:  # Pillow raises several types for a bad file
-        raise ValueError(f"Could not read the image file {path!r}: {exc}. "
-                         "Is it a valid image (png, jpg, bmp, gif)?") from None
+        raise ValueError(
+            f"Could not read the image file {path!r}: {exc}. Is it a valid image (png, jpg, bmp, gif)?"
+        ) from None
     return img
 
 
@@ -166,8 +180,10 @@ def _convert_mode(img, color_mode):
         if img.mode != "RGB":
             img = img.convert("RGB")
     else:
-        raise ValueError("Invalid value for argument `color_mode`. Expected one of ['grayscale', 'rgb', 'rgba']. "
-                         f"Received: color_mode={color_mode!r}")
+        raise ValueError(
+            "Invalid value for argument `color_mode`. Expected one of ['grayscale', 'rgb', 'rgba']. "
+            f"Received: color_mode={color_mode!r}"
+        )
     return img
 
 
@@ -191,8 +207,10 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", 
         if img.size != width_height:
             methods = _interpolation_methods()
             if interpolation not in methods:
-                raise ValueError(f"Invalid value for argument `interpolation`. Expected one of {list(methods)}. "
-                                 f"Received: interpolation={interpolation!r}")
+                raise ValueError(
+                    f"Invalid value for argument `interpolation`. Expected one of {list(methods)}. "
+                    f"Received: interpolation={interpolation!r}"
+                )
             box = None
             if keep_aspect_ratio:
                 width, height = img.size
@@ -230,8 +248,9 @@ def _read_image(path, num_channels):
     return arr[:, :, None] if arr.ndim == 2 else arr
 
 
-def load_image(path, image_size, num_channels=3, interpolation="bilinear", crop_to_aspect_ratio=False,
-               pad_to_aspect_ratio=False):
+def load_image(
+    path, image_size, num_channels=3, interpolation="bilinear", crop_to_aspect_ratio=False, pad_to_aspect_ratio=False
+):
     """Reads one image file into a float32 (h, w, c) array in [0, 255], resized as Keras's directory datasets do."""
     arr = _read_image(path, num_channels)
     th, tw = int(image_size[0]), int(image_size[1])
@@ -246,7 +265,7 @@ def load_image(path, image_size, num_channels=3, interpolation="bilinear", crop_
         inner = _resize_batch(x, (rh, rw), interpolation)
         top, left = (th - rh) // 2, (tw - rw) // 2
         x = torch.zeros((1, th, tw, num_channels), dtype=torch.float32)
-        x[:, top:top + rh, left:left + rw] = inner
+        x[:, top : top + rh, left : left + rw] = inner
     else:
         x = _resize_batch(x, (th, tw), interpolation)
     return x[0].numpy()
@@ -266,8 +285,10 @@ def smart_resize(x, size, interpolation="bilinear", data_format="channels_last")
     """
     x = np.asarray(x)
     if x.ndim not in (3, 4):
-        raise ValueError("Expected an image array with shape `(height, width, channels)`, or `(batch_size, height, "
-                         f"width, channels)`, but got input with incorrect rank, of shape {x.shape}.")
+        raise ValueError(
+            "Expected an image array with shape `(height, width, channels)`, or `(batch_size, height, "
+            f"width, channels)`, but got input with incorrect rank, of shape {x.shape}."
+        )
     single = x.ndim == 3
     if single:
         x = x[None]

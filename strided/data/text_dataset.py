@@ -5,6 +5,7 @@ The files, their order, labels, shuffling seed and validation split are Keras's 
 Keras does. Batches are NumPy arrays of ``str``, which ``fit``/``evaluate``/``predict`` pass to a model
 with an ``Input(dtype="string")`` and which ``TextVectorization.adapt`` reads.
 """
+
 import numpy as np
 
 from strided.data.directory import DirectoryDataset, check_format_arg, check_labels_args, dataset_from_directory
@@ -43,9 +44,21 @@ class TextDirectoryDataset(DirectoryDataset):
         return np.array(texts, dtype=str)
 
 
-def text_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None, batch_size=32,
-                                max_length=None, shuffle=True, seed=None, validation_split=None, subset=None,
-                                follow_links=False, format="tf", verbose=True):
+def text_dataset_from_directory(
+    directory,
+    labels="inferred",
+    label_mode="int",
+    class_names=None,
+    batch_size=32,
+    max_length=None,
+    shuffle=True,
+    seed=None,
+    validation_split=None,
+    subset=None,
+    follow_links=False,
+    format="tf",
+    verbose=True,
+):
     """Generates a dataset of text batches from a directory with one subdirectory per class.
 
     With ``main_directory/class_a/*.txt`` and ``main_directory/class_b/*.txt``, the dataset yields batches
@@ -85,16 +98,32 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
     """
     labels, label_mode = check_labels_args(labels, label_mode, class_names, "text")
     check_format_arg(format)
-    if max_length is not None and (not isinstance(max_length, (int, np.integer)) or isinstance(max_length, bool)
-                                   or max_length < 0):
-        raise ValueError("Invalid value for argument `max_length`. Expected None or a non-negative integer. "
-                         f"Received: max_length={max_length!r}")
+    if max_length is not None and (
+        not isinstance(max_length, (int, np.integer)) or isinstance(max_length, bool) or max_length < 0
+    ):
+        raise ValueError(
+            "Invalid value for argument `max_length`. Expected None or a non-negative integer. "
+            f"Received: max_length={max_length!r}"
+        )
 
     def make_dataset(paths, y, names, shuffle_flag, seed):
         return TextDirectoryDataset(paths, y, label_mode, names, max_length, batch_size, shuffle_flag, seed)
 
-    return dataset_from_directory(directory, make_dataset, TEXT_FORMATS, "text files", labels, label_mode,
-                                  class_names, shuffle, seed, validation_split, subset, follow_links, verbose)
+    return dataset_from_directory(
+        directory,
+        make_dataset,
+        TEXT_FORMATS,
+        "text files",
+        labels,
+        label_mode,
+        class_names,
+        shuffle,
+        seed,
+        validation_split,
+        subset,
+        follow_links,
+        verbose,
+    )
 
 
 __all__ = ["text_dataset_from_directory", "TextDirectoryDataset"]

@@ -1,4 +1,5 @@
 """``timeseries_dataset_from_array``: sliding windows over a time series, as batches (Keras utility)."""
+
 import numpy as np
 
 from strided.data.dataset import BatchDataset
@@ -25,8 +26,18 @@ class TimeseriesDataset(BatchDataset):
         return x, self._targets[starts]
 
 
-def timeseries_dataset_from_array(data, targets, sequence_length, sequence_stride=1, sampling_rate=1,
-                                  batch_size=128, shuffle=False, seed=None, start_index=None, end_index=None):
+def timeseries_dataset_from_array(
+    data,
+    targets,
+    sequence_length,
+    sequence_stride=1,
+    sampling_rate=1,
+    batch_size=128,
+    shuffle=False,
+    seed=None,
+    start_index=None,
+    end_index=None,
+):
     """Creates a dataset of sliding windows over a timeseries provided as array.
 
     Window ``i`` holds ``data[start_index + p_i + k * sampling_rate]`` for ``k`` in
@@ -63,30 +74,42 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
         if start_index < 0:
             raise ValueError(f"`start_index` must be 0 or greater. Received: start_index={start_index}")
         if start_index >= len(data):
-            raise ValueError("`start_index` must be lower than the length of the data. Received: "
-                             f"start_index={start_index}, for data of length {len(data)}")
+            raise ValueError(
+                "`start_index` must be lower than the length of the data. Received: "
+                f"start_index={start_index}, for data of length {len(data)}"
+            )
     if end_index:
         if start_index and end_index <= start_index:
-            raise ValueError("`end_index` must be higher than `start_index`. Received: "
-                             f"start_index={start_index}, and end_index={end_index} ")
+            raise ValueError(
+                "`end_index` must be higher than `start_index`. Received: "
+                f"start_index={start_index}, and end_index={end_index} "
+            )
         if end_index >= len(data):
-            raise ValueError("`end_index` must be lower than the length of the data. Received: "
-                             f"end_index={end_index}, for data of length {len(data)}")
+            raise ValueError(
+                "`end_index` must be lower than the length of the data. Received: "
+                f"end_index={end_index}, for data of length {len(data)}"
+            )
         if end_index <= 0:
             raise ValueError(f"`end_index` must be higher than 0. Received: end_index={end_index}")
     if sampling_rate <= 0:
         raise ValueError(f"`sampling_rate` must be higher than 0. Received: sampling_rate={sampling_rate}")
     if sampling_rate >= len(data):
-        raise ValueError("`sampling_rate` must be lower than the length of the data. Received: "
-                         f"sampling_rate={sampling_rate}, for data of length {len(data)}")
+        raise ValueError(
+            "`sampling_rate` must be lower than the length of the data. Received: "
+            f"sampling_rate={sampling_rate}, for data of length {len(data)}"
+        )
     if sequence_stride <= 0:
         raise ValueError(f"`sequence_stride` must be higher than 0. Received: sequence_stride={sequence_stride}")
     if sequence_stride >= len(data):
-        raise ValueError("`sequence_stride` must be lower than the length of the data. Received: "
-                         f"sequence_stride={sequence_stride}, for data of length {len(data)}")
+        raise ValueError(
+            "`sequence_stride` must be lower than the length of the data. Received: "
+            f"sequence_stride={sequence_stride}, for data of length {len(data)}"
+        )
     if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size <= 0):
-        raise ValueError(f"Invalid value for argument `batch_size`. Expected a positive integer or None. "
-                         f"Received: batch_size={batch_size!r}")
+        raise ValueError(
+            f"Invalid value for argument `batch_size`. Expected a positive integer or None. "
+            f"Received: batch_size={batch_size!r}"
+        )
     start_index = start_index or 0
     end_index = len(data) if end_index is None else end_index
     num_seqs = end_index - start_index - (sequence_length - 1) * sampling_rate

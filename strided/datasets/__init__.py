@@ -4,6 +4,7 @@ Each module has ``load_data()`` returning Keras's NumPy tuples. Files are found 
 (``$STRIDED_DATA_DIR/<name>/``, Keras's cache ``~/.keras/datasets``, the repository's ``data/``) and only
 downloaded when absent; see ``strided.datasets._files``.
 """
+
 import importlib
 
 _MODULES = ("mnist", "fashion_mnist", "cifar10", "cifar100", "malaria")

@@ -1,4 +1,5 @@
 """Shared loader of CIFAR-10/100 (the "python version" pickles, read with a restricted unpickler)."""
+
 import os
 from pathlib import Path
 
@@ -19,6 +20,7 @@ def load_batch(fpath, label_key="labels"):
 
 def _find_folder(inner, required, path, dataset, archive_name, keras_target):
     """The folder holding the batch files (``inner`` = 'cifar-10-batches-py'), searched in order."""
+
     def holds(folder):
         return folder.is_dir() and all((folder / r).is_file() for r in required)
 
@@ -43,8 +45,10 @@ def _find_folder(inner, required, path, dataset, archive_name, keras_target):
         else:
             found = look(p) if p.is_dir() else None
         if found is None:
-            raise FileNotFoundError(f"Invalid value for argument `path`: {p} does not hold the {dataset} files "
-                                    f"{required} (nor {inner}/ or {archive_name}).")
+            raise FileNotFoundError(
+                f"Invalid value for argument `path`: {p} does not hold the {dataset} files "
+                f"{required} (nor {inner}/ or {archive_name})."
+            )
         return found
     places = []
     bases = []
@@ -68,8 +72,9 @@ def load(dataset, inner, required, archive_name, keras_target, url, sha256):
         try:
             archive = _files.download_to_cache(url, archive_name, sha256, dataset)
         except (OSError, FileNotFoundError) as exc:
-            _files.not_found(dataset, f"{inner}/ with {', '.join(required)}, or {archive_name}", places, url,
-                             f"\n({exc})")
+            _files.not_found(
+                dataset, f"{inner}/ with {', '.join(required)}, or {archive_name}", places, url, f"\n({exc})"
+            )
         _files._dl.extract_archive(archive, _files.keras_cache() / keras_target)
         found = _files.keras_cache() / keras_target / inner
     return found

@@ -12,6 +12,7 @@ Search order for a data set ``name``:
 Checksums of compressed files are taken on the *decompressed* content: a re-compressed ``.gz`` with the
 same content is just as good (see ../shared/data/mnist/README.md).
 """
+
 import gzip
 import hashlib
 import os
@@ -52,12 +53,13 @@ def candidate_dirs(names):
 
 def read_maybe_gz(path):
     path = Path(path)
-    with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+    with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
         try:
             return f.read()
         except (OSError, EOFError) as exc:
-            raise ValueError(f"The file {path} is corrupt or truncated ({exc}). Delete it and put a good copy there.") \
-                from None
+            raise ValueError(
+                f"The file {path} is corrupt or truncated ({exc}). Delete it and put a good copy there."
+            ) from None
 
 
 def check_md5(data, expected, path):
@@ -65,8 +67,10 @@ def check_md5(data, expected, path):
         return
     got = hashlib.md5(data).hexdigest()
     if got != expected:
-        raise ValueError(f"The file {path} is corrupt: the MD5 of its decompressed content is {got}, expected "
-                         f"{expected}. Delete it (it will be looked up again) or replace it with a good copy.")
+        raise ValueError(
+            f"The file {path} is corrupt: the MD5 of its decompressed content is {got}, expected "
+            f"{expected}. Delete it (it will be looked up again) or replace it with a good copy."
+        )
 
 
 def parse_idx(data, path):
@@ -78,8 +82,10 @@ def parse_idx(data, path):
     offset = 4 + 4 * ndim
     expected = int(np.prod(dims))
     if len(data) - offset != expected:
-        raise ValueError(f"The file {path} is corrupt: header says {tuple(dims)} ({expected} bytes) but it holds "
-                         f"{len(data) - offset} bytes.")
+        raise ValueError(
+            f"The file {path} is corrupt: header says {tuple(dims)} ({expected} bytes) but it holds "
+            f"{len(data) - offset} bytes."
+        )
     return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims)
 
 
@@ -98,9 +104,11 @@ def offline():
 
 def not_found(dataset, what, places, url=None, extra=""):
     where = "\n  ".join(str(p) for p in places)
-    msg = (f"Could not find the {dataset} data ({what}). Looked in:\n  {where}\n"
-           f"Put the files in one of these folders (e.g. set STRIDED_DATA_DIR=/path/to/data with "
-           f"/path/to/data/{dataset}/...)")
+    msg = (
+        f"Could not find the {dataset} data ({what}). Looked in:\n  {where}\n"
+        f"Put the files in one of these folders (e.g. set STRIDED_DATA_DIR=/path/to/data with "
+        f"/path/to/data/{dataset}/...)"
+    )
     if url:
         msg += f", or allow a download from {url}"
     raise FileNotFoundError(msg + "." + extra)
@@ -117,8 +125,10 @@ def download_to_cache(url, relative, file_hash=None, dataset=""):
     except ValueError:
         raise
     except OSError as exc:
-        raise OSError(f"No {dataset} data was found locally and downloading {url} failed ({exc}). Put the file at "
-                      f"{destination}, or the original files in $STRIDED_DATA_DIR/{dataset}/.") from None
+        raise OSError(
+            f"No {dataset} data was found locally and downloading {url} failed ({exc}). Put the file at "
+            f"{destination}, or the original files in $STRIDED_DATA_DIR/{dataset}/."
+        ) from None
 
 
 class RestrictedUnpickler(pickle.Unpickler):
@@ -128,18 +138,24 @@ class RestrictedUnpickler(pickle.Unpickler):
     outside this list is refused.
     """
 
-    _ALLOWED = frozenset({
-        ("numpy", "ndarray"), ("numpy", "dtype"),
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-        ("_codecs", "encode"),  # how protocol-2 pickles written by Python 3 store bytes
-    })
+    _ALLOWED = frozenset(
+        {
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy.core.multiarray", "scalar"),
+            ("numpy._core.multiarray", "scalar"),
+            ("_codecs", "encode"),  # how protocol-2 pickles written by Python 3 store bytes
+        }
+    )
 
     def find_class(self, module, name):
         if (module, name) in self._ALLOWED:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"Refusing to load `{module}.{name}` from a data set file: the file may be "
-                                     "corrupt or malicious.")
+        raise pickle.UnpicklingError(
+            f"Refusing to load `{module}.{name}` from a data set file: the file may be corrupt or malicious."
+        )
 
 
 def load_pickle(path):

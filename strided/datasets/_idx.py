@@ -1,4 +1,5 @@
 """Shared loader of the MNIST-like data sets (four IDX files, or a Keras ``.npz``)."""
+
 import os
 from pathlib import Path
 
@@ -6,8 +7,12 @@ import numpy as np
 
 from strided.datasets import _files
 
-FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
 
 
 def _from_npz(path):
@@ -15,8 +20,9 @@ def _from_npz(path):
         with np.load(path, allow_pickle=False) as f:
             return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
     except (KeyError, ValueError, OSError) as exc:
-        raise ValueError(f"Could not read {path} as a Keras data set .npz (x_train, y_train, x_test, y_test): "
-                         f"{exc}") from None
+        raise ValueError(
+            f"Could not read {path} as a Keras data set .npz (x_train, y_train, x_test, y_test): {exc}"
+        ) from None
 
 
 def _from_dir(directory, md5s):
@@ -52,7 +58,9 @@ def load(dataset, dir_names, path, keras_npz, keras_dir, url_npz=None, npz_sha25
         if p.name == str(path) and keras_npz and p.name.endswith(".npz"):
             keras_npz = p.name  # Keras's `path` argument: a file name inside its cache
         else:
-            raise FileNotFoundError(f"Invalid value for argument `path`: no such file or folder. Received: path={path!r}")
+            raise FileNotFoundError(
+                f"Invalid value for argument `path`: no such file or folder. Received: path={path!r}"
+            )
     places = []
     env = _files.data_dir_env()
     if env is not None:

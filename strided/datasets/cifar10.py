@@ -1,4 +1,5 @@
 """CIFAR-10: 50,000 training and 10,000 test 32x32 colour images in 10 classes."""
+
 import numpy as np
 
 from strided.datasets import _cifar
@@ -21,10 +22,13 @@ def load_data(path=None):
         ``(x_train, y_train), (x_test, y_test)``: uint8 (50000, 32, 32, 3), (50000, 1), (10000, 32, 32, 3),
         (10000, 1) (channels first when ``image_data_format()`` is 'channels_first').
     """
-    folder = (_cifar._find_folder(INNER, REQUIRED, path, "cifar10", "cifar-10-python.tar.gz",
-                                  "cifar-10-batches-py-target") if path is not None else
-              _cifar.load("cifar10", INNER, REQUIRED, "cifar-10-python.tar.gz", "cifar-10-batches-py-target", URL,
-                          SHA256))
+    folder = (
+        _cifar._find_folder(INNER, REQUIRED, path, "cifar10", "cifar-10-python.tar.gz", "cifar-10-batches-py-target")
+        if path is not None
+        else _cifar.load(
+            "cifar10", INNER, REQUIRED, "cifar-10-python.tar.gz", "cifar-10-batches-py-target", URL, SHA256
+        )
+    )
     xs, ys = [], []
     for i in range(1, 6):
         x, y = _cifar.load_batch(folder / f"data_batch_{i}")

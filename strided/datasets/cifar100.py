@@ -1,4 +1,5 @@
 """CIFAR-100: 50,000 training and 10,000 test 32x32 colour images in 100 fine (20 coarse) classes."""
+
 import numpy as np
 
 from strided.datasets import _cifar
@@ -22,12 +23,15 @@ def load_data(label_mode="fine", path=None):
         (10000, 1).
     """
     if label_mode not in ("fine", "coarse"):
-        raise ValueError("Invalid value for argument `label_mode`. Expected one of ['fine', 'coarse']. "
-                         f"Received: label_mode={label_mode!r}")
-    folder = (_cifar._find_folder(INNER, REQUIRED, path, "cifar100", "cifar-100-python.tar.gz",
-                                  "cifar-100-python-target") if path is not None else
-              _cifar.load("cifar100", INNER, REQUIRED, "cifar-100-python.tar.gz", "cifar-100-python-target", URL,
-                          SHA256))
+        raise ValueError(
+            "Invalid value for argument `label_mode`. Expected one of ['fine', 'coarse']. "
+            f"Received: label_mode={label_mode!r}"
+        )
+    folder = (
+        _cifar._find_folder(INNER, REQUIRED, path, "cifar100", "cifar-100-python.tar.gz", "cifar-100-python-target")
+        if path is not None
+        else _cifar.load("cifar100", INNER, REQUIRED, "cifar-100-python.tar.gz", "cifar-100-python-target", URL, SHA256)
+    )
     key = f"{label_mode}_labels"
     x_train, y_train = _cifar.load_batch(folder / "train", key)
     x_test, y_test = _cifar.load_batch(folder / "test", key)

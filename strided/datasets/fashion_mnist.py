@@ -1,4 +1,5 @@
 """Fashion-MNIST: 60,000 training and 10,000 test 28x28 grayscale images of 10 clothing categories."""
+
 from strided.datasets import _idx
 
 URL_BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -17,5 +18,6 @@ def load_data(path=None):
         (10000,). Labels: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt,
         7 Sneaker, 8 Bag, 9 Ankle boot.
     """
-    return _idx.load("fashion_mnist", ["fashion_mnist", "fashion-mnist"], path, None, "fashion-mnist",
-                     url_base=URL_BASE)
+    return _idx.load(
+        "fashion_mnist", ["fashion_mnist", "fashion-mnist"], path, None, "fashion-mnist", url_base=URL_BASE
+    )

@@ -7,6 +7,7 @@ antialiasing (Pillow's bilinear filter, which widens its support when shrinking,
 ``skimage.transform.resize(..., anti_aliasing=True)`` of the seed) and returned as float32 in [0, 1].
 The first read writes a compact uint8 ``.npz`` cache next to the data, so later loads take a second.
 """
+
 import hashlib
 import io
 import os
@@ -38,8 +39,10 @@ class _Source:
             try:
                 self.zip = zipfile.ZipFile(self.root)
             except zipfile.BadZipFile:
-                raise ValueError(f"The malaria file {self.root} is not a valid zip archive (corrupt or truncated "
-                                 f"download?). Get cell_images.zip again from {NIH_PAGE}.") from None
+                raise ValueError(
+                    f"The malaria file {self.root} is not a valid zip archive (corrupt or truncated "
+                    f"download?). Get cell_images.zip again from {NIH_PAGE}."
+                ) from None
             for name in self.zip.namelist():
                 parts = name.replace("\\", "/").split("/")
                 if len(parts) >= 2 and parts[-2].lower() in _FOLDERS and parts[-1].lower().endswith(_EXTS):
@@ -55,9 +58,11 @@ class _Source:
         items.sort(key=lambda item: (item[1], item[0]))
         if not items or len({label for _, label in items}) < 2:
             found = sorted({label for _, label in items})
-            raise ValueError(f"The malaria data at {self.root} must hold both folders Parasitized/ and Uninfected/ "
-                             f"with image files; found {len(items)} images in classes "
-                             f"{[CLASS_NAMES[i] for i in found]}.")
+            raise ValueError(
+                f"The malaria data at {self.root} must hold both folders Parasitized/ and Uninfected/ "
+                f"with image files; found {len(items)} images in classes "
+                f"{[CLASS_NAMES[i] for i in found]}."
+            )
         self.members = [m for m, _ in items]
         self.labels = np.asarray([lab for _, lab in items], dtype=np.int64)
 
@@ -80,6 +85,7 @@ class _Source:
 
 def _locate(path):
     """Folder with Parasitized/ and Uninfected/, or the zip; searched as documented in ``load_data``."""
+
     def check(base):
         base = Path(base)
         if base.is_file() and base.suffix == ".zip":
@@ -99,9 +105,11 @@ def _locate(path):
         p = Path(os.path.expanduser(os.fspath(path)))
         found = check(p)
         if found is None:
-            raise FileNotFoundError(f"Invalid value for argument `path`: {p} is neither cell_images.zip nor a folder "
-                                    f"with Parasitized/ and Uninfected/ (or cell_images/). Get the data from {NIH_PAGE} "
-                                    f"({NIH_ZIP}).")
+            raise FileNotFoundError(
+                f"Invalid value for argument `path`: {p} is neither cell_images.zip nor a folder "
+                f"with Parasitized/ and Uninfected/ (or cell_images/). Get the data from {NIH_PAGE} "
+                f"({NIH_ZIP})."
+            )
         return found
     places = []
     env = _files.data_dir_env()
@@ -117,26 +125,33 @@ def _locate(path):
         "The malaria data set was not found. Download cell_images.zip (337 MB) from the NIH page "
         f"{NIH_PAGE} (direct link: {NIH_ZIP}) and put it, or its extracted cell_images/ folder, in one of:\n  "
         f"{where}\n(e.g. set STRIDED_DATA_DIR=/path/to/data and use /path/to/data/malaria/cell_images.zip), "
-        "or pass `path=` to load_data.")
+        "or pass `path=` to load_data."
+    )
 
 
 def _order(n, shuffle, seed, limit):
     order = np.random.RandomState(seed).permutation(n) if shuffle else np.arange(n)
     if limit is not None:
         if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit <= 0:
-            raise ValueError(f"Invalid value for argument `limit`. Expected a positive integer or None. "
-                             f"Received: limit={limit!r}")
-        order = order[:int(limit)]
+            raise ValueError(
+                f"Invalid value for argument `limit`. Expected a positive integer or None. Received: limit={limit!r}"
+            )
+        order = order[: int(limit)]
     return order
 
 
 def _size(image_size):
     if isinstance(image_size, (int, np.integer)):
         image_size = (image_size, image_size)
-    if (not isinstance(image_size, (tuple, list)) or len(image_size) != 2
-            or not all(isinstance(v, (int, np.integer)) and v > 0 for v in image_size)):
-        raise ValueError(f"Invalid value for argument `image_size`. Expected (height, width) positive integers. "
-                         f"Received: image_size={image_size!r}")
+    if (
+        not isinstance(image_size, (tuple, list))
+        or len(image_size) != 2
+        or not all(isinstance(v, (int, np.integer)) and v > 0 for v in image_size)
+    ):
+        raise ValueError(
+            f"Invalid value for argument `image_size`. Expected (height, width) positive integers. "
+            f"Received: image_size={image_size!r}"
+        )
     return int(image_size[0]), int(image_size[1])
 
 
@@ -149,8 +164,9 @@ def _cache_file(source_path, image_size, shuffle, seed, limit, n_files):
     return folder / name
 
 
-def load_data(path=None, image_size=(100, 100), limit=None, shuffle=True, seed=0, cache=True, stream=False,
-              batch_size=256):
+def load_data(
+    path=None, image_size=(100, 100), limit=None, shuffle=True, seed=0, cache=True, stream=False, batch_size=256
+):
     """Loads the malaria cell images (TFDS labels: 0 = parasitized, 1 = uninfected).
 
     Looks for ``cell_images.zip`` or a folder with ``Parasitized/`` and ``Uninfected/`` (or ``cell_images/``)

@@ -1,4 +1,5 @@
 """MNIST handwritten digits: 60,000 training and 10,000 test images, 28x28 grayscale."""
+
 from strided.datasets import _idx
 
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"

@@ -4,10 +4,27 @@ Keras's names (``DataParallel``, ``set_distribution``, ``distribution``, ``initi
 and strided's process queries (``is_distributed``, ``rank``, ``world_size``, ``is_chief``: print and write
 files on the chief only).
 """
+
 from strided.distribution.distribution_lib import (
-    DataParallel, distribution, initialize, is_chief, is_distributed, list_devices, rank, set_distribution,
+    DataParallel,
+    distribution,
+    initialize,
+    is_chief,
+    is_distributed,
+    list_devices,
+    rank,
+    set_distribution,
     world_size,
 )
 
-__all__ = ["DataParallel", "distribution", "initialize", "list_devices", "set_distribution", "is_distributed", "rank",
-           "world_size", "is_chief"]
+__all__ = [
+    "DataParallel",
+    "distribution",
+    "initialize",
+    "list_devices",
+    "set_distribution",
+    "is_distributed",
+    "rank",
+    "world_size",
+    "is_chief",
+]

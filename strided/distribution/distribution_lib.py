@@ -13,6 +13,7 @@ A ``torchrun`` launch (``WORLD_SIZE`` > 1 in the environment) or an explicit
 - metrics are summed across ranks before they are read, so every rank logs the global values;
 - only rank 0 prints the progress bar and writes files (ModelCheckpoint, CSVLogger, ...).
 """
+
 import atexit
 import datetime
 import functools
@@ -57,8 +58,10 @@ def initialize(backend=None, timeout_s=None):
         return
     for var in ("RANK", "MASTER_ADDR", "MASTER_PORT"):
         if var not in os.environ:
-            raise RuntimeError(f"Distributed launch detected (WORLD_SIZE={os.environ['WORLD_SIZE']}) but ${var} is "
-                               "not set. Launch with `torchrun --nproc_per_node N ...`.")
+            raise RuntimeError(
+                f"Distributed launch detected (WORLD_SIZE={os.environ['WORLD_SIZE']}) but ${var} is "
+                "not set. Launch with `torchrun --nproc_per_node N ...`."
+            )
     use_cuda = torch.cuda.is_available()
     backend = backend or ("nccl" if use_cuda else "gloo")
     timeout_s = timeout_s or float(os.environ.get("STRIDED_DIST_TIMEOUT", "120"))
@@ -124,14 +127,14 @@ def gather_batches(local_rows, global_batch_sizes):
     gathered_outputs = []
     for rows in local_rows:
         padded = rows.new_zeros((longest,) + tuple(rows.shape[1:]))
-        padded[:rows.shape[0]] = rows
+        padded[: rows.shape[0]] = rows
         parts = [torch.empty_like(padded) for _ in range(world)]
         dist.all_gather(parts, padded.contiguous())
         offsets, pieces = [0] * world, []
         for b in range(len(global_batch_sizes)):
             for r in range(world):
                 start, stop = shares[r][b]
-                pieces.append(parts[r][offsets[r]:offsets[r] + stop - start])
+                pieces.append(parts[r][offsets[r] : offsets[r] + stop - start])
                 offsets[r] += stop - start
         gathered_outputs.append(torch.cat(pieces))
     return gathered_outputs
@@ -146,7 +149,7 @@ def all_reduce_sum_(tensors):
     offset = 0
     for t in tensors:
         n = t.numel()
-        t.copy_(flat[offset:offset + n].view_as(t).to(t.dtype))
+        t.copy_(flat[offset : offset + n].view_as(t).to(t.dtype))
         offset += n
     return tensors
 
@@ -191,8 +194,9 @@ def wrap_training_step(model, forward_loss):
     # torch >= 2.12 renames the switch (and still syncs buffers once at start-up, which is harmless here).
     params = inspect.signature(torch.nn.parallel.DistributedDataParallel).parameters
     buffers = {"forward_sync_buffers": False} if "forward_sync_buffers" in params else {"broadcast_buffers": False}
-    return torch.nn.parallel.DistributedDataParallel(_TrainingForward(model, forward_loss), device_ids=None,
-                                                     static_graph=True, **buffers)
+    return torch.nn.parallel.DistributedDataParallel(
+        _TrainingForward(model, forward_loss), device_ids=None, static_graph=True, **buffers
+    )
 
 
 def _is_communication_error(error):
@@ -205,6 +209,7 @@ def _is_communication_error(error):
 def collective(method):
     """Decorates ``fit``/``evaluate``/``predict``: a failure to reach the other ranks becomes one clear
     error naming the method, the rank and the usual causes, instead of a backend traceback."""
+
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -221,8 +226,11 @@ def collective(method):
                     f"({first_line}). Under torchrun, `fit`, `evaluate` and `predict` are collective: every "
                     "rank must call them, with the same data and batch_size. Either another rank died (see "
                     "its log) or it skipped this call (for example inside `if rank == 0:`); waiting stops "
-                    f"after STRIDED_DIST_TIMEOUT={os.environ.get('STRIDED_DIST_TIMEOUT', '120')} s.") from e
+                    f"after STRIDED_DIST_TIMEOUT={os.environ.get('STRIDED_DIST_TIMEOUT', '120')} s."
+                ) from e
+
         return wrapper
+
     return decorate
 
 
@@ -233,8 +241,10 @@ def list_devices(device_type=None):
         device_type: 'cpu', 'gpu' or 'cuda'; default: the GPUs when there are any, else the CPU.
     """
     if device_type is not None and str(device_type).lower() not in ("cpu", "gpu", "cuda"):
-        raise ValueError(f"Invalid value for argument `device_type`. Expected 'cpu', 'gpu' or 'cuda'. "
-                         f"Received: device_type={device_type!r}")
+        raise ValueError(
+            f"Invalid value for argument `device_type`. Expected 'cpu', 'gpu' or 'cuda'. "
+            f"Received: device_type={device_type!r}"
+        )
     kind = str(device_type).lower() if device_type else ("gpu" if torch.cuda.is_available() else "cpu")
     if kind == "cpu":
         return ["cpu:0"]
@@ -265,22 +275,33 @@ class DataParallel:
     def __init__(self, devices=None):
         if devices is not None:
             if isinstance(devices, (str, torch.device)) or not hasattr(devices, "__len__") or not len(devices):
-                raise ValueError("Invalid value for argument `devices`: expected a non-empty list of device "
-                                 f"strings such as ['cuda:0', 'cuda:1']. Received: devices={devices!r}")
+                raise ValueError(
+                    "Invalid value for argument `devices`: expected a non-empty list of device "
+                    f"strings such as ['cuda:0', 'cuda:1']. Received: devices={devices!r}"
+                )
             parsed = []
             for d in devices:
                 try:
                     parsed.append(torch.device(str(d).replace("gpu", "cuda")))
                 except (RuntimeError, TypeError):
-                    raise ValueError(f"Invalid device {d!r} in argument `devices`. Expected strings such as "
-                                     f"'cuda:0' or 'cpu'. Received: devices={devices!r}") from None
+                    raise ValueError(
+                        f"Invalid device {d!r} in argument `devices`. Expected strings such as "
+                        f"'cuda:0' or 'cpu'. Received: devices={devices!r}"
+                    ) from None
             processes = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
             if len(parsed) != processes:
-                how = ("this process was not started by torchrun: launch the script with "
-                       f"`torchrun --nproc_per_node {len(parsed)} script.py`") if _env_world_size() <= 1 else \
-                    f"torchrun started {processes} processes on this machine"
-                raise ValueError(f"DataParallel(devices=...) runs one process per device, and {how}. "
-                                 f"Received {len(parsed)} devices: {list(map(str, parsed))}.")
+                how = (
+                    (
+                        "this process was not started by torchrun: launch the script with "
+                        f"`torchrun --nproc_per_node {len(parsed)} script.py`"
+                    )
+                    if _env_world_size() <= 1
+                    else f"torchrun started {processes} processes on this machine"
+                )
+                raise ValueError(
+                    f"DataParallel(devices=...) runs one process per device, and {how}. "
+                    f"Received {len(parsed)} devices: {list(map(str, parsed))}."
+                )
             devices = parsed
         self.devices = devices
 
@@ -305,8 +326,10 @@ def set_distribution(strategy):
     """Sets the global strategy (``keras.distribution.set_distribution``); None clears it."""
     global _STRATEGY
     if strategy is not None and not isinstance(strategy, DataParallel):
-        raise TypeError("Invalid value for argument `strategy`: expected a strided.distribution.DataParallel "
-                        f"or None. Received: {type(strategy).__name__}")
+        raise TypeError(
+            "Invalid value for argument `strategy`: expected a strided.distribution.DataParallel "
+            f"or None. Received: {type(strategy).__name__}"
+        )
     _STRATEGY = strategy
     if strategy is not None:
         strategy.activate()

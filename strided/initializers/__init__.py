@@ -7,37 +7,89 @@ model built after ``strided.utils.set_random_seed(s)`` gets the same weights on 
 A ``seed=`` gives a private ``torch.Generator``; as in Keras 3, a seeded initializer returns the
 same values at every call.
 """
+
 import numpy as np
 import torch
 
 from strided.initializers.constant_initializers import Constant, Identity, Ones, Zeros
 from strided.initializers.initializer import Initializer, _finish, _shape
 from strided.initializers.random_initializers import (
-    GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal, RandomNormal,
-    RandomUniform, TruncatedNormal, VarianceScaling, compute_fans,
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    LecunNormal,
+    LecunUniform,
+    Orthogonal,
+    RandomNormal,
+    RandomUniform,
+    TruncatedNormal,
+    VarianceScaling,
+    compute_fans,
 )
 from strided.initializers.stft import STFT
 from strided.utils.registry import Registry
 
 __all__ = [
-    "Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal", "RandomUniform",
-    "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal",
-    "LecunUniform", "LecunNormal", "Orthogonal", "compute_fans", "get", "serialize", "deserialize",
+    "Initializer",
+    "Constant",
+    "Zeros",
+    "Ones",
+    "Identity",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "GlorotUniform",
+    "GlorotNormal",
+    "HeUniform",
+    "HeNormal",
+    "LecunUniform",
+    "LecunNormal",
+    "Orthogonal",
+    "compute_fans",
+    "get",
+    "serialize",
+    "deserialize",
 ]
 
 _REGISTRY = Registry("initializer", "keras.initializers")
-for _cls in (Initializer, Constant, Zeros, Ones, Identity, RandomNormal, RandomUniform, TruncatedNormal,
-             VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal,
-             Orthogonal):
+for _cls in (
+    Initializer,
+    Constant,
+    Zeros,
+    Ones,
+    Identity,
+    RandomNormal,
+    RandomUniform,
+    TruncatedNormal,
+    VarianceScaling,
+    GlorotUniform,
+    GlorotNormal,
+    HeUniform,
+    HeNormal,
+    LecunUniform,
+    LecunNormal,
+    Orthogonal,
+):
     _REGISTRY.register(_cls)
-for _alias, _cls in {"normal": RandomNormal, "uniform": RandomUniform, "one": Ones, "zero": Zeros,
-                     "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal,
-                     # tf.keras 2 / TF names, still in tutorials
-                     "constant_initializer": Constant, "zeros_initializer": Zeros, "ones_initializer": Ones,
-                     "random_normal_initializer": RandomNormal, "random_uniform_initializer": RandomUniform,
-                     "truncated_normal_initializer": TruncatedNormal,
-                     "glorot_uniform_initializer": GlorotUniform, "glorot_normal_initializer": GlorotNormal,
-                     }.items():
+for _alias, _cls in {
+    "normal": RandomNormal,
+    "uniform": RandomUniform,
+    "one": Ones,
+    "zero": Zeros,
+    "IdentityInitializer": Identity,
+    "OrthogonalInitializer": Orthogonal,
+    # tf.keras 2 / TF names, still in tutorials
+    "constant_initializer": Constant,
+    "zeros_initializer": Zeros,
+    "ones_initializer": Ones,
+    "random_normal_initializer": RandomNormal,
+    "random_uniform_initializer": RandomUniform,
+    "truncated_normal_initializer": TruncatedNormal,
+    "glorot_uniform_initializer": GlorotUniform,
+    "glorot_normal_initializer": GlorotNormal,
+}.items():
     _REGISTRY.objects[_alias] = _cls
 _REGISTRY.register(STFT, "STFTInitializer")
 
@@ -86,8 +138,10 @@ def get(identifier, arg_name="identifier"):
 
         def initialize_fn(shape, dtype=None):
             if tuple(_shape(shape)) != tuple(value.shape):
-                raise ValueError(f"Expected `shape` to be {tuple(value.shape)} for direct tensor as initializer. "
-                                 f"Received shape={tuple(shape)}")
+                raise ValueError(
+                    f"Expected `shape` to be {tuple(value.shape)} for direct tensor as initializer. "
+                    f"Received shape={tuple(shape)}"
+                )
             return _finish(torch.tensor(np.array(value)), dtype)
 
         return initialize_fn

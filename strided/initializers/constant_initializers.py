@@ -1,4 +1,5 @@
 """Constant initializers: zeros, ones, a constant value or array, the identity matrix."""
+
 import numpy as np
 import torch
 
@@ -49,11 +50,16 @@ class Constant(Initializer):
                     raise ValueError(
                         f"Constant initializer: the value of shape {arr.shape} ({arr.size} elements) cannot "
                         f"be broadcast or reshaped to the requested weight shape {shape} "
-                        f"({int(np.prod(shape))} elements). Received: shape={shape}") from None
+                        f"({int(np.prod(shape))} elements). Received: shape={shape}"
+                    ) from None
                 arr = arr.reshape(shape)
             return _finish(torch.tensor(np.array(arr)), dtype)
-        return torch.full(shape, float(self.value) if not isinstance(self.value, bool) else self.value,
-                          dtype=_dtype(dtype), device=config.get_device())
+        return torch.full(
+            shape,
+            float(self.value) if not isinstance(self.value, bool) else self.value,
+            dtype=_dtype(dtype),
+            device=config.get_device(),
+        )
 
     def get_config(self):
         value = self.value
@@ -78,8 +84,10 @@ class Identity(Initializer):
     def __call__(self, shape, dtype=None):
         shape = _shape(shape)
         if len(shape) != 2:
-            raise ValueError("Identity matrix initializer can only be used for 2D matrices. "
-                             f"Received: shape={shape} of rank {len(shape)}.")
+            raise ValueError(
+                "Identity matrix initializer can only be used for 2D matrices. "
+                f"Received: shape={shape} of rank {len(shape)}."
+            )
         return self.gain * torch.eye(*shape, dtype=_dtype(dtype), device=config.get_device())
 
     def get_config(self):

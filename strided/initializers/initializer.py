@@ -3,6 +3,7 @@
 Values are drawn on the CPU and moved to ``config.get_device()``: a model built after
 ``strided.utils.set_random_seed(s)`` gets the same weights on CPU and GPU.
 """
+
 import numbers
 
 from strided import config
@@ -14,11 +15,13 @@ def _shape(shape):
     try:
         shape = tuple(int(d) for d in shape)
     except (TypeError, ValueError):
-        raise ValueError(f"Invalid value for argument `shape`. Expected a tuple of non-negative integers. "
-                         f"Received: shape={shape!r}") from None
+        raise ValueError(
+            f"Invalid value for argument `shape`. Expected a tuple of non-negative integers. Received: shape={shape!r}"
+        ) from None
     if any(d < 0 for d in shape):
-        raise ValueError(f"Invalid value for argument `shape`. Expected non-negative dimensions. "
-                         f"Received: shape={shape}")
+        raise ValueError(
+            f"Invalid value for argument `shape`. Expected non-negative dimensions. Received: shape={shape}"
+        )
     return shape
 
 

@@ -5,6 +5,7 @@ Shapes are in Keras layout (a conv kernel is ``(*kernel_size, in, out)``, a Dens
 distribution as in Keras. A ``seed=`` gives a private ``torch.Generator``; as in Keras 3, a seeded
 initializer returns the same values at every call.
 """
+
 import math
 import numbers
 
@@ -49,7 +50,9 @@ class RandomInitializer(Initializer):
     def _float_dtype(self, dtype):
         dt = _dtype(dtype)
         if not dt.is_floating_point:
-            raise ValueError(f"{self.__class__.__name__} only supports floating point dtypes. Received: dtype={dtype!r}")
+            raise ValueError(
+                f"{self.__class__.__name__} only supports floating point dtypes. Received: dtype={dtype!r}"
+            )
         return dt
 
     def get_config(self):
@@ -67,8 +70,7 @@ def _uniform(shape, low, high, gen):
 def _truncated_normal(shape, mean, stddev, gen):
     t = torch.empty(shape, dtype=torch.float32)
     if t.numel():
-        torch.nn.init.trunc_normal_(t, mean=mean, std=stddev, a=mean - 2 * stddev, b=mean + 2 * stddev,
-                                    generator=gen)
+        torch.nn.init.trunc_normal_(t, mean=mean, std=stddev, a=mean - 2 * stddev, b=mean + 2 * stddev, generator=gen)
     return t
 
 
@@ -128,20 +130,25 @@ class VarianceScaling(RandomInitializer):
         seed: optional integer for reproducible draws.
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
-                 input_axes=None, output_axes=None):
+    def __init__(
+        self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None, output_axes=None
+    ):
         if not isinstance(scale, numbers.Real) or scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale!r}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
-            raise ValueError(f"Invalid `mode` argument: {mode!r}. Please use one of "
-                             f"['fan_in', 'fan_out', 'fan_avg']. Received: mode={mode!r}")
+            raise ValueError(
+                f"Invalid `mode` argument: {mode!r}. Please use one of "
+                f"['fan_in', 'fan_out', 'fan_avg']. Received: mode={mode!r}"
+            )
         dist = str(distribution).lower()
         if dist == "normal":
             dist = "truncated_normal"
         if dist not in ("uniform", "truncated_normal", "untruncated_normal"):
-            raise ValueError(f"Invalid `distribution` argument: {distribution!r}. Please use one of "
-                             f"['uniform', 'truncated_normal', 'untruncated_normal']. "
-                             f"Received: distribution={distribution!r}")
+            raise ValueError(
+                f"Invalid `distribution` argument: {distribution!r}. Please use one of "
+                f"['uniform', 'truncated_normal', 'untruncated_normal']. "
+                f"Received: distribution={distribution!r}"
+            )
         self.scale, self.mode, self.distribution = scale, mode, dist
         self.input_axes, self.output_axes = input_axes, output_axes
         super().__init__(seed)
@@ -164,8 +171,14 @@ class VarianceScaling(RandomInitializer):
         return _finish(t, dtype)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed,
-                "input_axes": self.input_axes, "output_axes": self.output_axes}
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 class _FixedVarianceScaling(VarianceScaling):
@@ -180,31 +193,37 @@ class _FixedVarianceScaling(VarianceScaling):
 
 class GlorotUniform(_FixedVarianceScaling):
     """Glorot (Xavier) uniform: limit = sqrt(6 / (fan_in + fan_out)). Keras's default kernel initializer."""
+
     _args = dict(scale=1.0, mode="fan_avg", distribution="uniform")
 
 
 class GlorotNormal(_FixedVarianceScaling):
     """Glorot normal: truncated normal with stddev = sqrt(2 / (fan_in + fan_out))."""
+
     _args = dict(scale=1.0, mode="fan_avg", distribution="truncated_normal")
 
 
 class HeUniform(_FixedVarianceScaling):
     """He uniform: limit = sqrt(6 / fan_in)."""
+
     _args = dict(scale=2.0, mode="fan_in", distribution="uniform")
 
 
 class HeNormal(_FixedVarianceScaling):
     """He normal: truncated normal with stddev = sqrt(2 / fan_in)."""
+
     _args = dict(scale=2.0, mode="fan_in", distribution="truncated_normal")
 
 
 class LecunUniform(_FixedVarianceScaling):
     """LeCun uniform: limit = sqrt(3 / fan_in)."""
+
     _args = dict(scale=1.0, mode="fan_in", distribution="uniform")
 
 
 class LecunNormal(_FixedVarianceScaling):
     """LeCun normal: truncated normal with stddev = sqrt(1 / fan_in)."""
+
     _args = dict(scale=1.0, mode="fan_in", distribution="truncated_normal")
 
 
@@ -219,8 +238,10 @@ class Orthogonal(RandomInitializer):
         shape = _shape(shape)
         self._float_dtype(dtype)
         if len(shape) < 2:
-            raise ValueError("The tensor to initialize must be at least two-dimensional. "
-                             f"Received: shape={shape} of rank {len(shape)}.")
+            raise ValueError(
+                "The tensor to initialize must be at least two-dimensional. "
+                f"Received: shape={shape} of rank {len(shape)}."
+            )
         rows, cols = int(np.prod(shape[:-1])), shape[-1]
         a = torch.randn((max(rows, cols), min(rows, cols)), generator=self._generator(), dtype=torch.float64)
         q, r = torch.linalg.qr(a)

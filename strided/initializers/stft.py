@@ -12,6 +12,7 @@ Keras takes its named windows from ``scipy.signal.get_window``; strided computes
 needed. The kernel itself is computed in the requested dtype with Keras's order of operations, so a
 float32 kernel agrees with Keras's to the last bit of the cosine.
 """
+
 import numbers
 
 import numpy as np
@@ -23,6 +24,7 @@ __all__ = ["STFT", "get_window", "check_window", "stft_kernel"]
 
 
 # ---------------------------------------------------------------- windows (scipy.signal.windows formulas)
+
 
 def _general_cosine(m, coefficients):
     fac = np.linspace(-np.pi, np.pi, m)
@@ -78,7 +80,7 @@ def _exponential(m, tau=1.0):
 def _tukey(m, alpha=0.5):
     n = np.arange(m)
     width = int(np.floor(alpha * (m - 1) / 2.0))
-    n1, n3 = n[:width + 1], n[m - width - 1:]
+    n1, n3 = n[: width + 1], n[m - width - 1 :]
     w1 = 0.5 * (1 + np.cos(np.pi * (-1 + 2.0 * n1 / alpha / (m - 1))))
     w2 = np.ones(m - 2 * (width + 1))
     w3 = 0.5 * (1 + np.cos(np.pi * (-2.0 / alpha + 1 + 2.0 * n3 / alpha / (m - 1))))
@@ -100,15 +102,15 @@ def _lanczos(m):
 def _taylor(m, nbar=4, sll=30, norm=True):
     b = 10 ** (sll / 20)
     a = np.arccosh(b) / np.pi
-    s2 = nbar ** 2 / (a ** 2 + (nbar - 0.5) ** 2)
+    s2 = nbar**2 / (a**2 + (nbar - 0.5) ** 2)
     ma = np.arange(1, nbar)
     fm = np.empty(nbar - 1)
     signs = np.empty_like(ma)
     signs[::2], signs[1::2] = 1, -1
     m2 = ma * ma
     for mi in range(len(ma)):
-        numer = signs[mi] * np.prod(1 - m2[mi] / s2 / (a ** 2 + (ma - 0.5) ** 2))
-        denom = 2 * np.prod(1 - m2[mi] / m2[:mi]) * np.prod(1 - m2[mi] / m2[mi + 1:])
+        numer = signs[mi] * np.prod(1 - m2[mi] / s2 / (a**2 + (ma - 0.5) ** 2))
+        denom = 2 * np.prod(1 - m2[mi] / m2[:mi]) * np.prod(1 - m2[mi] / m2[mi + 1 :])
         fm[mi] = numer / denom
 
     def w_of(n):
@@ -121,47 +123,104 @@ def _taylor(m, nbar=4, sll=30, norm=True):
 
 
 _WINDOWS = {
-    "barthann": _barthann, "bartlett": _bartlett, "blackman": lambda m: _general_cosine(m, [0.42, 0.50, 0.08]),
+    "barthann": _barthann,
+    "bartlett": _bartlett,
+    "blackman": lambda m: _general_cosine(m, [0.42, 0.50, 0.08]),
     "blackmanharris": lambda m: _general_cosine(m, [0.35875, 0.48829, 0.14128, 0.01168]),
-    "bohman": _bohman, "boxcar": _boxcar, "cosine": _cosine, "exponential": _exponential,
+    "bohman": _bohman,
+    "boxcar": _boxcar,
+    "cosine": _cosine,
+    "exponential": _exponential,
     "flattop": lambda m: _general_cosine(m, [0.21557895, 0.41663158, 0.277263158, 0.083578947, 0.006947368]),
-    "hamming": lambda m: _general_cosine(m, [0.54, 0.46]), "hann": lambda m: _general_cosine(m, [0.5, 0.5]),
-    "lanczos": _lanczos, "nuttall": lambda m: _general_cosine(m, [0.3635819, 0.4891775, 0.1365995, 0.0106411]),
-    "parzen": _parzen, "taylor": _taylor, "triang": _triang, "tukey": _tukey,
+    "hamming": lambda m: _general_cosine(m, [0.54, 0.46]),
+    "hann": lambda m: _general_cosine(m, [0.5, 0.5]),
+    "lanczos": _lanczos,
+    "nuttall": lambda m: _general_cosine(m, [0.3635819, 0.4891775, 0.1365995, 0.0106411]),
+    "parzen": _parzen,
+    "taylor": _taylor,
+    "triang": _triang,
+    "tukey": _tukey,
 }
 _ALIASES = {
-    "brthan": "barthann", "bth": "barthann", "bart": "bartlett", "brt": "bartlett", "black": "blackman",
-    "blk": "blackman", "blackharr": "blackmanharris", "bkh": "blackmanharris", "bman": "bohman", "bmn": "bohman",
-    "box": "boxcar", "ones": "boxcar", "rect": "boxcar", "rectangular": "boxcar", "halfcosine": "cosine",
-    "poisson": "exponential", "flat": "flattop", "flt": "flattop", "hamm": "hamming", "ham": "hamming",
-    "han": "hann", "sinc": "lanczos", "nutl": "nuttall", "nut": "nuttall", "parz": "parzen", "par": "parzen",
-    "taylorwin": "taylor", "triangle": "triang", "tri": "triang", "tuk": "tukey",
+    "brthan": "barthann",
+    "bth": "barthann",
+    "bart": "bartlett",
+    "brt": "bartlett",
+    "black": "blackman",
+    "blk": "blackman",
+    "blackharr": "blackmanharris",
+    "bkh": "blackmanharris",
+    "bman": "bohman",
+    "bmn": "bohman",
+    "box": "boxcar",
+    "ones": "boxcar",
+    "rect": "boxcar",
+    "rectangular": "boxcar",
+    "halfcosine": "cosine",
+    "poisson": "exponential",
+    "flat": "flattop",
+    "flt": "flattop",
+    "hamm": "hamming",
+    "ham": "hamming",
+    "han": "hann",
+    "sinc": "lanczos",
+    "nutl": "nuttall",
+    "nut": "nuttall",
+    "parz": "parzen",
+    "par": "parzen",
+    "taylorwin": "taylor",
+    "triangle": "triang",
+    "tri": "triang",
+    "tuk": "tukey",
 }
 # SciPy windows that cannot be named by a bare string (they need parameters).
-_NEEDS_PARAMETERS = ("chebwin", "cheb", "dpss", "gaussian", "gauss", "gss", "general cosine", "general_cosine",
-                     "general gaussian", "general_gaussian", "general gauss", "general_gauss", "ggs",
-                     "general hamming", "general_hamming", "kaiser", "ksr", "kaiser bessel derived",
-                     "kaiser_bessel_derived", "kbd")
+_NEEDS_PARAMETERS = (
+    "chebwin",
+    "cheb",
+    "dpss",
+    "gaussian",
+    "gauss",
+    "gss",
+    "general cosine",
+    "general_cosine",
+    "general gaussian",
+    "general_gaussian",
+    "general gauss",
+    "general_gauss",
+    "ggs",
+    "general hamming",
+    "general_hamming",
+    "kaiser",
+    "ksr",
+    "kaiser bessel derived",
+    "kaiser_bessel_derived",
+    "kbd",
+)
 
 
 def _window_function(name, arg_name="window"):
     """The window function for a SciPy window name, and whether the name forces symmetry."""
     if not isinstance(name, str):
-        raise TypeError(f"Invalid type for argument `{arg_name}`. Expected a window name (str). "
-                        f"Received: {arg_name}={name!r}")
+        raise TypeError(
+            f"Invalid type for argument `{arg_name}`. Expected a window name (str). Received: {arg_name}={name!r}"
+        )
     base, sym = name, None
     if base.endswith("_symmetric"):
-        base, sym = base[:-len("_symmetric")], True
+        base, sym = base[: -len("_symmetric")], True
     elif base.endswith("_periodic"):
-        base, sym = base[:-len("_periodic")], False
+        base, sym = base[: -len("_periodic")], False
     base = _ALIASES.get(base, base)
     if base in _NEEDS_PARAMETERS:
-        raise ValueError(f"Invalid value for argument `{arg_name}`: the '{base}' window needs parameters, so it "
-                         f"cannot be named by a string; pass the window values as an array instead. "
-                         f"Received: {arg_name}={name!r}")
+        raise ValueError(
+            f"Invalid value for argument `{arg_name}`: the '{base}' window needs parameters, so it "
+            f"cannot be named by a string; pass the window values as an array instead. "
+            f"Received: {arg_name}={name!r}"
+        )
     if base not in _WINDOWS:
-        raise ValueError(f"Invalid value for argument `{arg_name}`: unknown window name. Expected one of "
-                         f"{sorted(_WINDOWS)} (or a SciPy alias of one). Received: {arg_name}={name!r}")
+        raise ValueError(
+            f"Invalid value for argument `{arg_name}`: unknown window name. Expected one of "
+            f"{sorted(_WINDOWS)} (or a SciPy alias of one). Received: {arg_name}={name!r}"
+        )
     return _WINDOWS[base], sym
 
 
@@ -182,8 +241,9 @@ def get_window(window, length, periodic=False):
     """
     fn, sym = _window_function(window)
     if isinstance(length, bool) or not isinstance(length, numbers.Integral) or length <= 0:
-        raise ValueError("Invalid value for argument `length`. Expected a positive integer. "
-                         f"Received: length={length!r}")
+        raise ValueError(
+            f"Invalid value for argument `length`. Expected a positive integer. Received: length={length!r}"
+        )
     symmetric = (not periodic) if sym is None else sym
     if length == 1:
         return np.ones(1)
@@ -193,6 +253,7 @@ def get_window(window, length, periodic=False):
 
 
 # ---------------------------------------------------------------- the kernel
+
 
 def check_window(window, arg_name="window"):
     """Validates a window argument as Keras does at construction (names are looked up, arrays kept)."""
@@ -215,8 +276,10 @@ def stft_kernel(shape, dtype, side="real", window="hann", scaling="density", per
         A CPU tensor of ``shape`` and ``dtype``.
     """
     if len(shape) != 3:
-        raise ValueError("The STFT initializer expects a shape (frame_length, input_channels, fft_bins). "
-                         f"Received: shape={tuple(shape)}")
+        raise ValueError(
+            "The STFT initializer expects a shape (frame_length, input_channels, fft_bins). "
+            f"Received: shape={tuple(shape)}"
+        )
     if not dtype.is_floating_point:
         raise ValueError(f"The STFT initializer only produces float kernels. Received: dtype={dtype}")
     frame_length, _, bins = shape
@@ -228,8 +291,10 @@ def stft_kernel(shape, dtype, side="real", window="hann", scaling="density", per
             values = np.asarray(window, dtype=np.float64)
         win = torch.as_tensor(values).to(dtype)
         if win.ndim != 1 or win.shape[-1] != frame_length:
-            raise ValueError("The shape of `window` must be equal to [frame_length]. "
-                             f"Received: window shape={tuple(win.shape)}, frame_length={frame_length}")
+            raise ValueError(
+                "The shape of `window` must be equal to [frame_length]. "
+                f"Received: window shape={tuple(win.shape)}, frame_length={frame_length}"
+            )
         win = win.reshape(frame_length, 1, 1)
         if scaling == "density":
             scale = torch.sqrt(torch.sum(torch.square(win)))
@@ -280,8 +345,10 @@ class STFT(Initializer):
         if side not in ("real", "imag"):
             raise ValueError(f"Invalid value for argument `side`. Expected 'real' or 'imag'. Received: side={side!r}")
         if scaling is not None and scaling not in ("density", "spectrum"):
-            raise ValueError("Invalid value for argument `scaling`. Expected `None`, 'density' or 'spectrum'. "
-                             f"Received: scaling={scaling!r}")
+            raise ValueError(
+                "Invalid value for argument `scaling`. Expected `None`, 'density' or 'spectrum'. "
+                f"Received: scaling={scaling!r}"
+            )
         self.side = side
         self.window = check_window(window)
         self.scaling = scaling

@@ -1,4 +1,5 @@
 """Helpers shared by the layer families: activation lookup, input checks, argument normalization."""
+
 import numbers
 
 from strided.layers.base import Layer
@@ -37,6 +38,7 @@ def get(kind, identifier, arg_name):
 
 # ---------------------------------------------------------------- arguments
 
+
 def standardize_padding(padding, allow_causal=False):
     return conv_utils.normalize_padding(padding, allow_causal=allow_causal)
 
@@ -48,11 +50,14 @@ def standardize_data_format(data_format):
 def rate(value, name="rate"):
     """A probability in [0, 1] (Keras's check for dropout rates)."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"Invalid type for argument `{name}`. Expected a float value between 0 and 1. "
-                        f"Received: {name}={value!r}")
+        raise TypeError(
+            f"Invalid type for argument `{name}`. Expected a float value between 0 and 1. Received: {name}={value!r}"
+        )
     if not 0 <= value <= 1:
-        raise ValueError(f"Invalid value received for argument `{name}`. Expected a float value between 0 and 1. "
-                         f"Received: {name}={value}")
+        raise ValueError(
+            f"Invalid value received for argument `{name}`. Expected a float value between 0 and 1. "
+            f"Received: {name}={value}"
+        )
     return float(value)
 
 
@@ -60,22 +65,26 @@ def axis_arg(value, name="axis"):
     if isinstance(value, (list, tuple)):
         return [axis_arg(v, name) for v in value]
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Invalid type for argument `{name}`. Expected an integer or a list of integers. "
-                        f"Received: {name}={value!r}")
+        raise TypeError(
+            f"Invalid type for argument `{name}`. Expected an integer or a list of integers. Received: {name}={value!r}"
+        )
     return int(value)
 
 
 # ---------------------------------------------------------------- input checks
 
+
 def check_spec(layer, shape, ndim=None, min_ndim=None, max_ndim=None, axes=None):
     """Keras InputSpec check: raises a ValueError naming the layer, the expectation and the full shape."""
     if not isinstance(shape, tuple) or (shape and isinstance(shape[0], tuple)):
         if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (tuple, list)):
-            raise ValueError(f"Layer \"{layer.name}\" expects 1 input, but it received {len(shape)} input tensors. "
-                             f"Received input shapes: {list(shape)}")
+            raise ValueError(
+                f'Layer "{layer.name}" expects 1 input, but it received {len(shape)} input tensors. '
+                f"Received input shapes: {list(shape)}"
+            )
         return
     rank = len(shape)
-    head = f"Input 0 of layer \"{layer.name}\" is incompatible with the layer: "
+    head = f'Input 0 of layer "{layer.name}" is incompatible with the layer: '
     if ndim is not None and rank != ndim:
         raise ValueError(head + f"expected ndim={ndim}, found ndim={rank}. Full shape received: {shape}")
     if min_ndim is not None and rank < min_ndim:
@@ -87,8 +96,10 @@ def check_spec(layer, shape, ndim=None, min_ndim=None, max_ndim=None, axes=None)
             continue
         got = shape[axis]
         if got is not None and got != size:
-            raise ValueError(head + f"expected axis {axis} of input shape to have value {size}, but received "
-                             f"input with shape {shape}")
+            raise ValueError(
+                head + f"expected axis {axis} of input shape to have value {size}, but received "
+                f"input with shape {shape}"
+            )
 
 
 class SpecLayer(Layer):
@@ -102,9 +113,16 @@ class SpecLayer(Layer):
         return getattr(self, "_built_axes", None)
 
     def _check_build_shape(self, input_shape):
-        check_spec(self, tuple(input_shape) if isinstance(input_shape, (tuple, list)) and
-                   not (input_shape and isinstance(input_shape[0], (tuple, list))) else input_shape,
-                   self._spec_ndim, self._spec_min_ndim, self._spec_max_ndim)
+        check_spec(
+            self,
+            tuple(input_shape)
+            if isinstance(input_shape, (tuple, list))
+            and not (input_shape and isinstance(input_shape[0], (tuple, list)))
+            else input_shape,
+            self._spec_ndim,
+            self._spec_min_ndim,
+            self._spec_max_ndim,
+        )
 
     def check_input(self, shape):
         check_spec(self, shape, self._spec_ndim, self._spec_min_ndim, self._spec_max_ndim, self._spec_axes())

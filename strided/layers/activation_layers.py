@@ -1,4 +1,5 @@
 """Activation layers with parameters: ReLU, LeakyReLU, PReLU, ELU, Softmax."""
+
 import torch
 import torch.nn.functional as F
 
@@ -43,25 +44,35 @@ class ReLU(Layer):
         if max_value is not None:
             max_value = validation.number(max_value, "max_value")
             if max_value < 0:
-                raise ValueError(f"max_value of a ReLU layer cannot be a negative value. Received: max_value={max_value}")
+                raise ValueError(
+                    f"max_value of a ReLU layer cannot be a negative value. Received: max_value={max_value}"
+                )
         negative_slope = validation.number(negative_slope, "negative_slope")
         if negative_slope < 0:
-            raise ValueError("negative_slope of a ReLU layer cannot be a negative value. "
-                             f"Received: negative_slope={negative_slope}")
+            raise ValueError(
+                f"negative_slope of a ReLU layer cannot be a negative value. Received: negative_slope={negative_slope}"
+            )
         self.max_value = max_value
         self.negative_slope = negative_slope
         self.threshold = validation.number(threshold, "threshold")
         if self.threshold < 0:
-            raise ValueError("threshold of a ReLU layer cannot be None or a negative value. "
-                             f"Received: threshold={threshold}")
+            raise ValueError(
+                f"threshold of a ReLU layer cannot be None or a negative value. Received: threshold={threshold}"
+            )
         super().__init__(**kwargs)
 
     def call(self, inputs):
-        if (self.max_value is None and self.negative_slope == 0.0 and self.threshold == 0.0
-                and type(inputs) is torch.Tensor and inputs.is_floating_point()):
+        if (
+            self.max_value is None
+            and self.negative_slope == 0.0
+            and self.threshold == 0.0
+            and type(inputs) is torch.Tensor
+            and inputs.is_floating_point()
+        ):
             return torch.relu(inputs)  # nn_functions.relu's plain case, without its argument handling
-        return nn_functions.relu(inputs, negative_slope=self.negative_slope, max_value=self.max_value,
-                                 threshold=self.threshold)
+        return nn_functions.relu(
+            inputs, negative_slope=self.negative_slope, max_value=self.max_value, threshold=self.threshold
+        )
 
     def _channels_first_call(self):
         """Elementwise: runs on a channels-first view as on the input (see ``BaseConv._channels_first_call``)."""
@@ -69,8 +80,7 @@ class ReLU(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
-                       "threshold": self.threshold})
+        config.update({"max_value": self.max_value, "negative_slope": self.negative_slope, "threshold": self.threshold})
         return config
 
 
@@ -103,8 +113,10 @@ class LeakyReLU(Layer):
             negative_slope = kwargs.pop("alpha")
         negative_slope = validation.number(negative_slope, "negative_slope")
         if negative_slope < 0:
-            raise ValueError("The negative_slope value of a Leaky ReLU layer cannot be None or negative value. "
-                             f"Expected a float. Received: negative_slope={negative_slope}")
+            raise ValueError(
+                "The negative_slope value of a Leaky ReLU layer cannot be None or negative value. "
+                f"Expected a float. Received: negative_slope={negative_slope}"
+            )
         self.negative_slope = negative_slope
         super().__init__(**kwargs)
 
@@ -146,8 +158,9 @@ class PReLU(Layer):
 
     supports_masking = True  # Keras: the mask of the input passes to the output
 
-    def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
-                 **kwargs):
+    def __init__(
+        self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None, **kwargs
+    ):
         self.alpha_initializer = _util.get("initializers", alpha_initializer, "alpha_initializer")
         self.alpha_regularizer = _util.get("regularizers", alpha_regularizer, "alpha_regularizer")
         self.alpha_constraint = _util.get("constraints", alpha_constraint, "alpha_constraint")
@@ -163,22 +176,35 @@ class PReLU(Layer):
         shape = list(input_shape[1:])
         for a in self.shared_axes or []:
             if a > len(shape):
-                raise ValueError(f"Invalid shared_axes {self.shared_axes} for layer '{self.name}' on an input of "
-                                 f"shape {tuple(input_shape)}.")
+                raise ValueError(
+                    f"Invalid shared_axes {self.shared_axes} for layer '{self.name}' on an input of "
+                    f"shape {tuple(input_shape)}."
+                )
             shape[a - 1] = 1
         if any(d is None for d in shape):
-            raise ValueError(f"Layer '{self.name}' needs every non-shared input axis to be known. "
-                             f"Received input_shape={tuple(input_shape)}, shared_axes={self.shared_axes}")
+            raise ValueError(
+                f"Layer '{self.name}' needs every non-shared input axis to be known. "
+                f"Received input_shape={tuple(input_shape)}, shared_axes={self.shared_axes}"
+            )
         self._built_shape = tuple(input_shape)
-        self.alpha = self.add_weight(shape=tuple(shape), initializer=self.alpha_initializer,
-                                     regularizer=self.alpha_regularizer, constraint=self.alpha_constraint, name="alpha")
+        self.alpha = self.add_weight(
+            shape=tuple(shape),
+            initializer=self.alpha_initializer,
+            regularizer=self.alpha_regularizer,
+            constraint=self.alpha_constraint,
+            name="alpha",
+        )
         super().build(input_shape)
 
     def check_input(self, shape):
         built = getattr(self, "_built_shape", None)
         if built is not None and isinstance(shape, tuple):
-            _util.check_spec(self, shape, ndim=len(built),
-                             axes={i: d for i, d in enumerate(built) if i > 0 and i not in (self.shared_axes or [])})
+            _util.check_spec(
+                self,
+                shape,
+                ndim=len(built),
+                axes={i: d for i, d in enumerate(built) if i > 0 and i not in (self.shared_axes or [])},
+            )
 
     def call(self, inputs):
         x = _util.cast_like(inputs, self.alpha)
@@ -186,12 +212,14 @@ class PReLU(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "alpha_initializer": _util.serialize("initializers", self.alpha_initializer),
-            "alpha_regularizer": _util.serialize("regularizers", self.alpha_regularizer),
-            "alpha_constraint": _util.serialize("constraints", self.alpha_constraint),
-            "shared_axes": self.shared_axes,
-        })
+        config.update(
+            {
+                "alpha_initializer": _util.serialize("initializers", self.alpha_initializer),
+                "alpha_regularizer": _util.serialize("regularizers", self.alpha_regularizer),
+                "alpha_constraint": _util.serialize("constraints", self.alpha_constraint),
+                "shared_axes": self.shared_axes,
+            }
+        )
         return config
 
 
@@ -268,10 +296,12 @@ class Softmax(Layer):
         if mask is not None:
             mask = torch.as_tensor(mask, device=inputs.device)
             if mask.ndim > inputs.ndim or any(m != 1 and m != i for m, i in zip(mask.shape[::-1], inputs.shape[::-1])):
-                raise ValueError("The `mask` must be broadcastable to `inputs`: each mask dimension must be 1 or match "
-                                 f"the corresponding input dimension, and the mask must not have more dimensions. "
-                                 f"Received: inputs.shape={tuple(inputs.shape)}, mask.shape={tuple(mask.shape)} "
-                                 f"(layer '{self.name}')")
+                raise ValueError(
+                    "The `mask` must be broadcastable to `inputs`: each mask dimension must be 1 or match "
+                    f"the corresponding input dimension, and the mask must not have more dimensions. "
+                    f"Received: inputs.shape={tuple(inputs.shape)}, mask.shape={tuple(mask.shape)} "
+                    f"(layer '{self.name}')"
+                )
             if mask.dtype != torch.bool:
                 mask = mask > 0.5
             big = -3e4 if inputs.dtype == torch.float16 else -1e9

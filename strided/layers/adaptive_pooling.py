@@ -4,6 +4,7 @@ whatever the input size, as PyTorch's ``nn.AdaptiveAvgPool2d``.
 Output cell ``i`` of an axis of length ``n`` pools the input range ``[floor(i*n/out), ceil((i+1)*n/out))``:
 the windows cover the input exactly and may overlap by one pixel when ``out`` does not divide ``n``.
 """
+
 from strided.layers import _util
 from strided.ops import nn_ops
 from strided.utils import conv_utils
@@ -21,12 +22,17 @@ class BaseAdaptivePooling(_util.SpecLayer):
     pool_mode = None
 
     def __init__(self, output_size, data_format=None, **kwargs):
-        if not isinstance(output_size, int) and not (isinstance(output_size, (tuple, list))
-                                                     and len(output_size) == self.rank):
-            names = {1: "an integer or (length,) tuple", 2: "an integer or (height, width) tuple",
-                     3: "an integer or (depth, height, width) tuple"}
-            raise TypeError(f"`output_size` must be {names[self.rank]}. Received: {output_size} of type "
-                            f"{type(output_size)}")
+        if not isinstance(output_size, int) and not (
+            isinstance(output_size, (tuple, list)) and len(output_size) == self.rank
+        ):
+            names = {
+                1: "an integer or (length,) tuple",
+                2: "an integer or (height, width) tuple",
+                3: "an integer or (depth, height, width) tuple",
+            }
+            raise TypeError(
+                f"`output_size` must be {names[self.rank]}. Received: {output_size} of type {type(output_size)}"
+            )
         self.output_size = conv_utils.normalize_tuple(output_size, self.rank, "output_size")
         self.data_format = conv_utils.normalize_data_format(data_format)
         self._spec_ndim = self.rank + 2
@@ -66,6 +72,7 @@ class AdaptiveAveragePooling1D(BaseAdaptivePooling):
     >>> tuple(keras.layers.AdaptiveAveragePooling1D(4)(x).shape)
     (2, 4, 3)
     """
+
     rank, pool_mode = 1, "average"
 
 
@@ -93,6 +100,7 @@ class AdaptiveAveragePooling2D(BaseAdaptivePooling):
     >>> tuple(keras.layers.AdaptiveAveragePooling2D((4, 4))(x).shape)
     (2, 4, 4, 3)
     """
+
     rank, pool_mode = 2, "average"
 
 
@@ -120,6 +128,7 @@ class AdaptiveAveragePooling3D(BaseAdaptivePooling):
     >>> tuple(keras.layers.AdaptiveAveragePooling3D(2)(x).shape)
     (2, 2, 2, 2, 3)
     """
+
     rank, pool_mode = 3, "average"
 
 
@@ -147,6 +156,7 @@ class AdaptiveMaxPooling1D(BaseAdaptivePooling):
     >>> tuple(keras.layers.AdaptiveMaxPooling1D(4)(x).shape)
     (2, 4, 3)
     """
+
     rank, pool_mode = 1, "max"
 
 
@@ -174,6 +184,7 @@ class AdaptiveMaxPooling2D(BaseAdaptivePooling):
     >>> tuple(keras.layers.AdaptiveMaxPooling2D((4, 4))(x).shape)
     (2, 4, 4, 3)
     """
+
     rank, pool_mode = 2, "max"
 
 
@@ -201,4 +212,5 @@ class AdaptiveMaxPooling3D(BaseAdaptivePooling):
     >>> tuple(keras.layers.AdaptiveMaxPooling3D(2)(x).shape)
     (2, 2, 2, 2, 3)
     """
+
     rank, pool_mode = 3, "max"

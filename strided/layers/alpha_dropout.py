@@ -1,4 +1,5 @@
 """``AlphaDropout``: dropout that keeps the self-normalizing property of SELU networks (Keras layer)."""
+
 import torch
 
 from strided.layers import _util
@@ -43,11 +44,16 @@ class AlphaDropout(_RandomLayer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1:
-            raise ValueError("Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
-                             f"Received: rate={rate!r}")
+            raise ValueError(
+                "Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
+                f"Received: rate={rate!r}"
+            )
         self.rate = rate
-        self.noise_shape = None if noise_shape is None else tuple(
-            validation.sequence_of(noise_shape, "noise_shape", "integers or None"))
+        self.noise_shape = (
+            None
+            if noise_shape is None
+            else tuple(validation.sequence_of(noise_shape, "noise_shape", "integers or None"))
+        )
         self._init_seed(seed)
         super().__init__(**kwargs)
 
@@ -55,8 +61,11 @@ class AlphaDropout(_RandomLayer):
         if not training or self.rate <= 0:
             return inputs
         x = _util.cast_float(inputs, self.dtype) if not inputs.is_floating_point() else inputs
-        shape = tuple(x.shape) if self.noise_shape is None else tuple(
-            d if n is None else n for n, d in zip(self.noise_shape, x.shape))
+        shape = (
+            tuple(x.shape)
+            if self.noise_shape is None
+            else tuple(d if n is None else n for n, d in zip(self.noise_shape, x.shape))
+        )
         gen = None if x.is_meta else self._generator(x.device)
         kept = (torch.empty(shape, dtype=x.dtype, device=x.device).uniform_(generator=gen) >= self.rate).to(x.dtype)
         return self.alpha_transform(x, kept, self.rate)
@@ -65,7 +74,7 @@ class AlphaDropout(_RandomLayer):
     def alpha_transform(x, kept, rate):
         """The transformation for a given keep mask (1 kept, 0 dropped), Keras's formula."""
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
-        a = ((1 - rate) * (1 + rate * alpha_p ** 2)) ** -0.5
+        a = ((1 - rate) * (1 + rate * alpha_p**2)) ** -0.5
         b = -a * alpha_p * rate
         return a * (x * kept + alpha_p * (1 - kept)) + b
 

@@ -11,6 +11,7 @@ Masks follow Keras: a ``query``/``value``/``key`` tensor that carries a Keras ma
 of ``Embedding(mask_zero=True)``) masks attention automatically, the output carries the query's mask,
 and ``attention_mask``, ``value_mask``, ``key_mask`` and ``use_causal_mask`` combine with it.
 """
+
 import math
 import string
 
@@ -50,8 +51,11 @@ def attention_equations(rank, attn_axes):
         else:
             source += _letter(offset)
             offset += 1
-    product = ("".join(target[i] for i in batch_dims) + "".join(target[i] for i in attn_axes)
-               + "".join(source[i] for i in attn_axes))
+    product = (
+        "".join(target[i] for i in batch_dims)
+        + "".join(target[i] for i in attn_axes)
+        + "".join(source[i] for i in attn_axes)
+    )
     return f"{source},{target}->{product}", f"{product},{source}->{target}", len(product)
 
 
@@ -75,8 +79,10 @@ class _ProjectedAttention(Layer):
         if query is None:
             query = kwargs.pop("inputs", None)
         if query is None or value is None:
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) must be called as layer(query, value) or "
-                             f"layer(query, value, key). Received: query={_shape(query)}, value={_shape(value)}.")
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) must be called as layer(query, value) or "
+                f"layer(query, value, key). Received: query={_shape(query)}, value={_shape(value)}."
+            )
         kwargs["value"] = value
         if key is not None:
             kwargs["key"] = key
@@ -103,15 +109,23 @@ class _ProjectedAttention(Layer):
     def _common_sublayer_kwargs(self):
         def fresh(init):  # each sublayer gets its own initializer object, as in Keras
             return type(init).from_config(init.get_config()) if hasattr(init, "get_config") else init
-        return dict(kernel_initializer=fresh(self._kernel_initializer), bias_initializer=fresh(self._bias_initializer),
-                    kernel_regularizer=self._kernel_regularizer, bias_regularizer=self._bias_regularizer,
-                    activity_regularizer=self._activity_regularizer_sub, kernel_constraint=self._kernel_constraint,
-                    bias_constraint=self._bias_constraint, dtype=self.dtype)
+
+        return dict(
+            kernel_initializer=fresh(self._kernel_initializer),
+            bias_initializer=fresh(self._bias_initializer),
+            kernel_regularizer=self._kernel_regularizer,
+            bias_regularizer=self._bias_regularizer,
+            activity_regularizer=self._activity_regularizer_sub,
+            kernel_constraint=self._kernel_constraint,
+            bias_constraint=self._bias_constraint,
+            dtype=self.dtype,
+        )
 
     # Weight files: nothing of its own; each projection under '<layer>/<attribute>' as Keras saves it.
     def _saved_children(self):
-        return [(name, getattr(self, attr)) for name, attr in self._sublayer_attrs
-                if getattr(self, attr, None) is not None]
+        return [
+            (name, getattr(self, attr)) for name, attr in self._sublayer_attrs if getattr(self, attr, None) is not None
+        ]
 
     @staticmethod
     def _as_input(x, like):
@@ -145,8 +159,21 @@ class _ProjectedAttention(Layer):
             attention_mask = auto if attention_mask is None else attention_mask & auto
         return attention_mask
 
-    def _attend(self, query, key, value, attention_mask, causal_only, training, return_attention_scores, scale,
-                dot_equation, combine_equation, norm_axes, n_attn_axes):
+    def _attend(
+        self,
+        query,
+        key,
+        value,
+        attention_mask,
+        causal_only,
+        training,
+        return_attention_scores,
+        scale,
+        dot_equation,
+        combine_equation,
+        norm_axes,
+        n_attn_axes,
+    ):
         """Attention of projected ``query``/``key``/``value``: ``(output, scores or None)``."""
         dropout_active = bool(training) and self._dropout_rate > 0
         if not (dropout_active or return_attention_scores or query.dim() != 4):
@@ -154,8 +181,9 @@ class _ProjectedAttention(Layer):
             if mask is not None:
                 while mask.dim() < 4:
                     mask = mask.unsqueeze(-2 * n_attn_axes - 1)
-            out = attention_ops.dot_product_attention(query, key, value, mask=mask, scale=scale,
-                                                      is_causal=causal_only, flash_attention=self._flash_attention)
+            out = attention_ops.dot_product_attention(
+                query, key, value, mask=mask, scale=scale, is_causal=causal_only, flash_attention=self._flash_attention
+            )
             return out, None
         if causal_only:
             attention_mask = attention_ops.causal_mask(query.shape[1], key.shape[1], query.device).unsqueeze(0)
@@ -170,23 +198,35 @@ class _ProjectedAttention(Layer):
 
 def _check_common_args(dropout, attention_axes=None, sliding_window=None):
     dropout = _util.rate(dropout, "dropout")
-    if sliding_window is not None and (not isinstance(sliding_window, int) or isinstance(sliding_window, bool)
-                                       or sliding_window <= 0):
-        raise ValueError(f"`sliding_window` must be `None` or a positive integer. Received: "
-                         f"sliding_window={sliding_window!r}")
+    if sliding_window is not None and (
+        not isinstance(sliding_window, int) or isinstance(sliding_window, bool) or sliding_window <= 0
+    ):
+        raise ValueError(
+            f"`sliding_window` must be `None` or a positive integer. Received: sliding_window={sliding_window!r}"
+        )
     return dropout
 
 
-
-def _set_projection_arguments(layer, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                              activity_regularizer, kernel_constraint, bias_constraint):
+def _set_projection_arguments(
+    layer,
+    kernel_initializer,
+    bias_initializer,
+    kernel_regularizer,
+    bias_regularizer,
+    activity_regularizer,
+    kernel_constraint,
+    bias_constraint,
+):
     """Resolves the arguments an attention layer hands to its projection sublayers."""
     layer._kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
     layer._bias_initializer = _util.get("initializers", bias_initializer, "bias_initializer")
     layer._kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
     layer._bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
-    layer._activity_regularizer_sub = (None if activity_regularizer is None else
-                                       _util.get("regularizers", activity_regularizer, "activity_regularizer"))
+    layer._activity_regularizer_sub = (
+        None
+        if activity_regularizer is None
+        else _util.get("regularizers", activity_regularizer, "activity_regularizer")
+    )
     layer._kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
     layer._bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
 
@@ -243,29 +283,60 @@ class MultiHeadAttention(_ProjectedAttention):
     ((2, 8, 16), (2, 2, 8, 4))
     """
 
-    _sublayer_attrs = (("key_dense", "_key_dense"), ("output_dense", "_output_dense"),
-                       ("query_dense", "_query_dense"), ("value_dense", "_value_dense"),
-                       ("_dropout_layer", "_dropout_layer"), ("_gate_dense", "_gate_dense"))
+    _sublayer_attrs = (
+        ("key_dense", "_key_dense"),
+        ("output_dense", "_output_dense"),
+        ("query_dense", "_query_dense"),
+        ("value_dense", "_value_dense"),
+        ("_dropout_layer", "_dropout_layer"),
+        ("_gate_dense", "_gate_dense"),
+    )
 
-    def __init__(self, num_heads, key_dim=None, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
-                 attention_axes=None, sliding_window=None, flash_attention=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, use_gate=False, seed=None, **kwargs):
+    def __init__(
+        self,
+        num_heads,
+        key_dim=None,
+        value_dim=None,
+        dropout=0.0,
+        use_bias=True,
+        output_shape=None,
+        attention_axes=None,
+        sliding_window=None,
+        flash_attention=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        use_gate=False,
+        seed=None,
+        **kwargs,
+    ):
         def positive(value):
             return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
         if not positive(num_heads):
-            raise ValueError("Received an invalid value for argument `num_heads`, expected a positive integer. "
-                             f"Received: num_heads={num_heads!r}")
+            raise ValueError(
+                "Received an invalid value for argument `num_heads`, expected a positive integer. "
+                f"Received: num_heads={num_heads!r}"
+            )
         if key_dim is None:
-            raise ValueError("Argument `key_dim` is required: the size of each attention head for query and key, "
-                             "a positive integer. Received: key_dim=None")
+            raise ValueError(
+                "Argument `key_dim` is required: the size of each attention head for query and key, "
+                "a positive integer. Received: key_dim=None"
+            )
         if not positive(key_dim):
-            raise ValueError("Received an invalid value for argument `key_dim`, expected a positive integer. "
-                             f"Received: key_dim={key_dim!r}")
+            raise ValueError(
+                "Received an invalid value for argument `key_dim`, expected a positive integer. "
+                f"Received: key_dim={key_dim!r}"
+            )
         if value_dim is not None and not positive(value_dim):
-            raise ValueError("Received an invalid value for argument `value_dim`, expected a positive integer or "
-                             f"`None`. Received: value_dim={value_dim!r}")
+            raise ValueError(
+                "Received an invalid value for argument `value_dim`, expected a positive integer or "
+                f"`None`. Received: value_dim={value_dim!r}"
+            )
         self._dropout_rate = _check_common_args(dropout, sliding_window=sliding_window)
         if output_shape:
             if isinstance(output_shape, int):
@@ -273,16 +344,21 @@ class MultiHeadAttention(_ProjectedAttention):
             try:
                 output_shape = tuple(int(d) for d in output_shape)
             except (TypeError, ValueError):
-                raise ValueError(f"Invalid `output_shape`: {output_shape!r}. When specified, the `output_shape` "
-                                 "should be of type tuple, list, or int.") from None
+                raise ValueError(
+                    f"Invalid `output_shape`: {output_shape!r}. When specified, the `output_shape` "
+                    "should be of type tuple, list, or int."
+                ) from None
         if isinstance(attention_axes, int) and not isinstance(attention_axes, bool):
             attention_axes = (attention_axes,)
         elif attention_axes is not None and not isinstance(attention_axes, (list, tuple)):
-            raise ValueError(f"`attention_axes` must be an int, list, or tuple. Received: "
-                             f"attention_axes={attention_axes!r}")
+            raise ValueError(
+                f"`attention_axes` must be an int, list, or tuple. Received: attention_axes={attention_axes!r}"
+            )
         if flash_attention and self._dropout_rate > 0:
-            raise ValueError("Dropout is not supported when flash attention is enabled. Please set dropout to 0.0 "
-                             "to use flash attention.")
+            raise ValueError(
+                "Dropout is not supported when flash attention is enabled. Please set dropout to 0.0 "
+                "to use flash attention."
+            )
         self._num_heads, self._key_dim = num_heads, key_dim
         self._value_dim = value_dim if value_dim else key_dim
         self._use_bias = validation.boolean(use_bias, "use_bias")
@@ -291,8 +367,16 @@ class MultiHeadAttention(_ProjectedAttention):
         self._attention_axes = attention_axes
         self._sliding_window_size = sliding_window
         self._flash_attention = flash_attention
-        _set_projection_arguments(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                                  activity_regularizer, kernel_constraint, bias_constraint)
+        _set_projection_arguments(
+            self,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self.seed = seed
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(key_dim))
         super().__init__(**kwargs)
@@ -312,9 +396,14 @@ class MultiHeadAttention(_ProjectedAttention):
 
     def _projection(self, input_rank, heads, size, name, activation=None):
         equation, bias_axes, out_rank = projection_equation(input_rank - 1, 1, 2)
-        return EinsumDense(equation, output_shape=_padded_output_shape(out_rank - 1, [heads, size]),
-                           bias_axes=bias_axes if self._use_bias else None, activation=activation, name=name,
-                           **self._common_sublayer_kwargs())
+        return EinsumDense(
+            equation,
+            output_shape=_padded_output_shape(out_rank - 1, [heads, size]),
+            bias_axes=bias_axes if self._use_bias else None,
+            activation=activation,
+            name=name,
+            **self._common_sublayer_kwargs(),
+        )
 
     def build(self, query_shape, value_shape, key_shape=None):
         """Creates the projections for inputs of these shapes (called on the first call)."""
@@ -322,15 +411,18 @@ class MultiHeadAttention(_ProjectedAttention):
         self._record_build_shapes(query_shape, value_shape, None if key_shape is None else tuple(key_shape))
         key_shape = value_shape if key_shape is None else tuple(key_shape)
         if value_shape[1:-1] != key_shape[1:-1]:
-            raise ValueError("All dimensions of `value` and `key`, except the last one, must be equal. Received: "
-                             f"value_shape={value_shape} and key_shape={key_shape}")
+            raise ValueError(
+                "All dimensions of `value` and `key`, except the last one, must be equal. Received: "
+                f"value_shape={value_shape} and key_shape={key_shape}"
+            )
         self._query_dense = self._projection(len(query_shape), self._num_heads, self._key_dim, "query")
         self._query_dense.build(query_shape)
         self._key_dense = self._projection(len(key_shape), self._num_heads, self._key_dim, "key")
         self._key_dense.build(key_shape)
         if self._use_gate:
-            self._gate_dense = self._projection(len(query_shape), self._num_heads, self._value_dim, "gate",
-                                                activation="sigmoid")
+            self._gate_dense = self._projection(
+                len(query_shape), self._num_heads, self._value_dim, "gate", activation="sigmoid"
+            )
             self._gate_dense.build(query_shape)
         self._value_dense = self._projection(len(value_shape), self._num_heads, self._value_dim, "value")
         self._value_dense.build(value_shape)
@@ -345,16 +437,31 @@ class MultiHeadAttention(_ProjectedAttention):
         self._dropout_layer = Dropout(rate=self._dropout_rate, seed=self.seed, dtype=self.dtype)
         output_shape = self._output_shape or (query_shape[-1],)
         equation, bias_axes, out_rank = projection_equation(len(query_shape) - 1, 2, len(output_shape))
-        self._output_dense = EinsumDense(equation, output_shape=_padded_output_shape(out_rank - 1, output_shape),
-                                         bias_axes=bias_axes if self._use_bias else None, name="attention_output",
-                                         **self._common_sublayer_kwargs())
+        self._output_dense = EinsumDense(
+            equation,
+            output_shape=_padded_output_shape(out_rank - 1, output_shape),
+            bias_axes=bias_axes if self._use_bias else None,
+            name="attention_output",
+            **self._common_sublayer_kwargs(),
+        )
         projected = list(self._query_dense.compute_output_shape(query_shape))
         projected[-1] = self._value_dim
         self._output_dense.build(tuple(projected))
         self.built = True
 
-    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
-             return_attention_scores=False, training=None, use_causal_mask=False):
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        training=None,
+        use_causal_mask=False,
+    ):
         value = self._as_input(value, query)
         key = value if key is None else self._as_input(key, query)
         query_mask = get_keras_mask(query)  # Keras 3: the query's own mask, whatever was passed
@@ -364,15 +471,35 @@ class MultiHeadAttention(_ProjectedAttention):
         for tensor in (query, value, key):  # Keras 3 takes the masks off its inputs: handled here, not passed on
             if get_keras_mask(tensor) is not None:
                 tensor._keras_mask = None
-        causal_only = (use_causal_mask and query_mask is None and value_mask is None and key_mask is None
-                       and attention_mask is None and self._sliding_window_size is None)
-        mask = None if causal_only else self._attention_mask(query, value, query_mask, value_mask, key_mask,
-                                                              attention_mask, use_causal_mask)
+        causal_only = (
+            use_causal_mask
+            and query_mask is None
+            and value_mask is None
+            and key_mask is None
+            and attention_mask is None
+            and self._sliding_window_size is None
+        )
+        mask = (
+            None
+            if causal_only
+            else self._attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
+        )
         gate = self._gate_dense(query) if self._use_gate else None
         q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
-        out, scores = self._attend(q, k, v, mask, causal_only, training, return_attention_scores,
-                                   self._inverse_sqrt_key_dim, self._dot_equation, self._combine_equation,
-                                   self._norm_axes, len(self._attention_axes))
+        out, scores = self._attend(
+            q,
+            k,
+            v,
+            mask,
+            causal_only,
+            training,
+            return_attention_scores,
+            self._inverse_sqrt_key_dim,
+            self._dot_equation,
+            self._combine_equation,
+            self._norm_axes,
+            len(self._attention_axes),
+        )
         out = self._output_dense(out * gate if gate is not None else out)
         if query_mask is not None:
             set_keras_mask(out, query_mask)
@@ -383,25 +510,27 @@ class MultiHeadAttention(_ProjectedAttention):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "num_heads": self._num_heads,
-            "key_dim": self._key_dim,
-            "value_dim": self._value_dim,
-            "dropout": self._dropout_rate,
-            "use_bias": self._use_bias,
-            "use_gate": self._use_gate,
-            "output_shape": self._output_shape,
-            "attention_axes": self._attention_axes,
-            "sliding_window": self._sliding_window_size,
-            "kernel_initializer": _util.serialize("initializers", self._kernel_initializer),
-            "bias_initializer": _util.serialize("initializers", self._bias_initializer),
-            "kernel_regularizer": _util.serialize("regularizers", self._kernel_regularizer),
-            "bias_regularizer": _util.serialize("regularizers", self._bias_regularizer),
-            "activity_regularizer": _util.serialize("regularizers", self._activity_regularizer_sub),
-            "kernel_constraint": _util.serialize("constraints", self._kernel_constraint),
-            "bias_constraint": _util.serialize("constraints", self._bias_constraint),
-            "seed": self.seed,
-        })
+        config.update(
+            {
+                "num_heads": self._num_heads,
+                "key_dim": self._key_dim,
+                "value_dim": self._value_dim,
+                "dropout": self._dropout_rate,
+                "use_bias": self._use_bias,
+                "use_gate": self._use_gate,
+                "output_shape": self._output_shape,
+                "attention_axes": self._attention_axes,
+                "sliding_window": self._sliding_window_size,
+                "kernel_initializer": _util.serialize("initializers", self._kernel_initializer),
+                "bias_initializer": _util.serialize("initializers", self._bias_initializer),
+                "kernel_regularizer": _util.serialize("regularizers", self._kernel_regularizer),
+                "bias_regularizer": _util.serialize("regularizers", self._bias_regularizer),
+                "activity_regularizer": _util.serialize("regularizers", self._activity_regularizer_sub),
+                "kernel_constraint": _util.serialize("constraints", self._kernel_constraint),
+                "bias_constraint": _util.serialize("constraints", self._bias_constraint),
+                "seed": self.seed,
+            }
+        )
         return config
 
 
@@ -446,34 +575,72 @@ class GroupedQueryAttention(_ProjectedAttention):
     """
 
     _keras_class_name = "GroupQueryAttention"  # Keras's public (and saved) name of this class
-    _sublayer_attrs = (("_dropout_layer", "_dropout_layer"), ("_gate_dense", "_gate_dense"),
-                       ("_key_dense", "_key_dense"), ("_output_dense", "_output_dense"),
-                       ("_query_dense", "_query_dense"), ("_value_dense", "_value_dense"))
+    _sublayer_attrs = (
+        ("_dropout_layer", "_dropout_layer"),
+        ("_gate_dense", "_gate_dense"),
+        ("_key_dense", "_key_dense"),
+        ("_output_dense", "_output_dense"),
+        ("_query_dense", "_query_dense"),
+        ("_value_dense", "_value_dense"),
+    )
 
-    def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True,
-                 sliding_window=None, flash_attention=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, use_gate=False, seed=None, **kwargs):
-        for name, value in (("head_dim", head_dim), ("num_query_heads", num_query_heads),
-                            ("num_key_value_heads", num_key_value_heads)):
+    def __init__(
+        self,
+        head_dim,
+        num_query_heads,
+        num_key_value_heads,
+        dropout=0.0,
+        use_bias=True,
+        sliding_window=None,
+        flash_attention=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        use_gate=False,
+        seed=None,
+        **kwargs,
+    ):
+        for name, value in (
+            ("head_dim", head_dim),
+            ("num_query_heads", num_query_heads),
+            ("num_key_value_heads", num_key_value_heads),
+        ):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"Received an invalid value for argument `{name}`, expected a positive integer. "
-                                 f"Received: {name}={value!r}")
+                raise ValueError(
+                    f"Received an invalid value for argument `{name}`, expected a positive integer. "
+                    f"Received: {name}={value!r}"
+                )
         if num_query_heads % num_key_value_heads != 0:
-            raise ValueError("`num_query_heads` must be divisible by `num_key_value_heads`. Received: "
-                             f"num_query_heads={num_query_heads}, num_key_value_heads={num_key_value_heads}")
+            raise ValueError(
+                "`num_query_heads` must be divisible by `num_key_value_heads`. Received: "
+                f"num_query_heads={num_query_heads}, num_key_value_heads={num_key_value_heads}"
+            )
         self._dropout_rate = _check_common_args(dropout, sliding_window=sliding_window)
         if flash_attention and self._dropout_rate > 0:
-            raise ValueError("Dropout is not supported when flash attention is enabled. Please set dropout to 0.0 "
-                             "to use flash attention.")
+            raise ValueError(
+                "Dropout is not supported when flash attention is enabled. Please set dropout to 0.0 "
+                "to use flash attention."
+            )
         self.head_dim, self.num_query_heads, self.num_key_value_heads = head_dim, num_query_heads, num_key_value_heads
         self.num_repeats = num_query_heads // num_key_value_heads
         self.use_bias = validation.boolean(use_bias, "use_bias")
         self.use_gate = validation.boolean(use_gate, "use_gate")
         self._sliding_window_size = sliding_window
         self._flash_attention = flash_attention
-        _set_projection_arguments(self, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                                  activity_regularizer, kernel_constraint, bias_constraint)
+        _set_projection_arguments(
+            self,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self.seed = seed
         self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(head_dim))
         super().__init__(**kwargs)
@@ -486,9 +653,14 @@ class GroupedQueryAttention(_ProjectedAttention):
     bias_initializer = property(lambda self: self._bias_initializer)
 
     def _projection(self, equation, heads, bias_axes, name, activation=None):
-        return EinsumDense(equation, output_shape=(None, heads, self.head_dim),
-                           bias_axes=bias_axes if self.use_bias else None, activation=activation, name=name,
-                           **self._common_sublayer_kwargs())
+        return EinsumDense(
+            equation,
+            output_shape=(None, heads, self.head_dim),
+            bias_axes=bias_axes if self.use_bias else None,
+            activation=activation,
+            name=name,
+            **self._common_sublayer_kwargs(),
+        )
 
     def build(self, query_shape, value_shape, key_shape=None):
         """Creates the projections for inputs of these shapes (called on the first call)."""
@@ -496,33 +668,53 @@ class GroupedQueryAttention(_ProjectedAttention):
         self._record_build_shapes(query_shape, value_shape, None if key_shape is None else tuple(key_shape))
         key_shape = value_shape if key_shape is None else tuple(key_shape)
         if query_shape[-1] != value_shape[-1]:
-            raise ValueError("The last dimension of `query_shape` and `value_shape` must be equal, but are "
-                             f"{query_shape[-1]}, {value_shape[-1]}. Received: query_shape={query_shape}, "
-                             f"value_shape={value_shape}")
+            raise ValueError(
+                "The last dimension of `query_shape` and `value_shape` must be equal, but are "
+                f"{query_shape[-1]}, {value_shape[-1]}. Received: query_shape={query_shape}, "
+                f"value_shape={value_shape}"
+            )
         if value_shape[1:-1] != key_shape[1:-1]:
-            raise ValueError("All dimensions of `value` and `key`, except the last one, must be equal. Received: "
-                             f"value_shape={value_shape} and key_shape={key_shape}")
+            raise ValueError(
+                "All dimensions of `value` and `key`, except the last one, must be equal. Received: "
+                f"value_shape={value_shape} and key_shape={key_shape}"
+            )
         self.feature_dim = query_shape[-1]
         self._query_dense = self._projection("bqm,muh->bquh", self.num_query_heads, "uh", "query")
         self._query_dense.build(query_shape)
         self._key_dense = self._projection("bkm,mvh->bkvh", self.num_key_value_heads, "vh", "key")
         self._key_dense.build(key_shape)
         if self.use_gate:
-            self._gate_dense = self._projection("bqm,muh->bquh", self.num_query_heads, "uh", "gate",
-                                                activation="sigmoid")
+            self._gate_dense = self._projection(
+                "bqm,muh->bquh", self.num_query_heads, "uh", "gate", activation="sigmoid"
+            )
             self._gate_dense.build(query_shape)
         self._value_dense = self._projection("bkm,mvh->bkvh", self.num_key_value_heads, "vh", "value")
         self._value_dense.build(value_shape)
         unique_name("softmax")  # Keras creates a Softmax sublayer here: keep the automatic names in step
         self._dropout_layer = Dropout(rate=self._dropout_rate, seed=self.seed, dtype=self.dtype)
-        self._output_dense = EinsumDense("bquh,uhm->bqm", output_shape=(None, self.feature_dim),
-                                         bias_axes="m" if self.use_bias else None, name="attention_output",
-                                         **self._common_sublayer_kwargs())
+        self._output_dense = EinsumDense(
+            "bquh,uhm->bqm",
+            output_shape=(None, self.feature_dim),
+            bias_axes="m" if self.use_bias else None,
+            name="attention_output",
+            **self._common_sublayer_kwargs(),
+        )
         self._output_dense.build((None, None, self.num_query_heads, self.head_dim))
         self.built = True
 
-    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
-             return_attention_scores=False, training=None, use_causal_mask=False):
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        training=None,
+        use_causal_mask=False,
+    ):
         value = self._as_input(value, query)
         key_given = key is not None
         key = value if key is None else self._as_input(key, query)
@@ -530,16 +722,37 @@ class GroupedQueryAttention(_ProjectedAttention):
         query_mask = get_keras_mask(query) if query_mask is None else query_mask
         value_mask = get_keras_mask(value) if value_mask is None else value_mask
         key_mask = get_keras_mask(key) if key_mask is None and key_given else key_mask
-        causal_only = (use_causal_mask and query_mask is None and value_mask is None and key_mask is None
-                       and attention_mask is None and self._sliding_window_size is None)
-        mask = None if causal_only else self._attention_mask(query, value, query_mask, value_mask, key_mask,
-                                                              attention_mask, use_causal_mask)
+        causal_only = (
+            use_causal_mask
+            and query_mask is None
+            and value_mask is None
+            and key_mask is None
+            and attention_mask is None
+            and self._sliding_window_size is None
+        )
+        mask = (
+            None
+            if causal_only
+            else self._attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
+        )
         gate = self._gate_dense(query) if self.use_gate else None
         q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
         k = k.repeat_interleave(self.num_repeats, dim=2)
         v = v.repeat_interleave(self.num_repeats, dim=2)
-        out, scores = self._attend(q, k, v, mask, causal_only, training, return_attention_scores,
-                                   self._inverse_sqrt_head_dim, "bkuh,bquh->buqk", "buqk,bkuh->bquh", (-1,), 1)
+        out, scores = self._attend(
+            q,
+            k,
+            v,
+            mask,
+            causal_only,
+            training,
+            return_attention_scores,
+            self._inverse_sqrt_head_dim,
+            "bkuh,bquh->buqk",
+            "buqk,bkuh->bquh",
+            (-1,),
+            1,
+        )
         out = self._output_dense(out * gate if gate is not None else out)
         if get_keras_mask(query) is not None:
             set_keras_mask(out, get_keras_mask(query))
@@ -547,23 +760,25 @@ class GroupedQueryAttention(_ProjectedAttention):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "head_dim": self.head_dim,
-            "num_query_heads": self.num_query_heads,
-            "num_key_value_heads": self.num_key_value_heads,
-            "use_bias": self.use_bias,
-            "use_gate": self.use_gate,
-            "sliding_window": self._sliding_window_size,
-            "dropout": self._dropout_rate,
-            "kernel_initializer": _util.serialize("initializers", self._kernel_initializer),
-            "bias_initializer": _util.serialize("initializers", self._bias_initializer),
-            "kernel_regularizer": _util.serialize("regularizers", self._kernel_regularizer),
-            "bias_regularizer": _util.serialize("regularizers", self._bias_regularizer),
-            "activity_regularizer": _util.serialize("regularizers", self._activity_regularizer_sub),
-            "kernel_constraint": _util.serialize("constraints", self._kernel_constraint),
-            "bias_constraint": _util.serialize("constraints", self._bias_constraint),
-            "seed": self.seed,
-        })
+        config.update(
+            {
+                "head_dim": self.head_dim,
+                "num_query_heads": self.num_query_heads,
+                "num_key_value_heads": self.num_key_value_heads,
+                "use_bias": self.use_bias,
+                "use_gate": self.use_gate,
+                "sliding_window": self._sliding_window_size,
+                "dropout": self._dropout_rate,
+                "kernel_initializer": _util.serialize("initializers", self._kernel_initializer),
+                "bias_initializer": _util.serialize("initializers", self._bias_initializer),
+                "kernel_regularizer": _util.serialize("regularizers", self._kernel_regularizer),
+                "bias_regularizer": _util.serialize("regularizers", self._bias_regularizer),
+                "activity_regularizer": _util.serialize("regularizers", self._activity_regularizer_sub),
+                "kernel_constraint": _util.serialize("constraints", self._kernel_constraint),
+                "bias_constraint": _util.serialize("constraints", self._bias_constraint),
+                "seed": self.seed,
+            }
+        )
         return config
 
 

@@ -6,6 +6,7 @@ imaginary kernels of ``initializers.STFT`` (shape ``(frame_length, 1, fft_length
 stride ``frame_step``; here both kernels go through one ``conv1d`` call. ``MelSpectrogram`` builds
 the HTK Mel filterbank exactly as Keras does (same float32 operations, so the same numbers).
 """
+
 import math
 import warnings
 
@@ -83,28 +84,45 @@ class STFTSpectrogram(_util.SpecLayer):
 
     _spec_ndim = 3
 
-    def __init__(self, mode="log", frame_length=256, frame_step=None, fft_length=None, window="hann",
-                 periodic=False, scaling="density", padding="valid", expand_dims=False, data_format=None,
-                 **kwargs):
+    def __init__(
+        self,
+        mode="log",
+        frame_length=256,
+        frame_step=None,
+        fft_length=None,
+        window="hann",
+        periodic=False,
+        scaling="density",
+        padding="valid",
+        expand_dims=False,
+        data_format=None,
+        **kwargs,
+    ):
         frame_length = validation.positive_int(frame_length, "frame_length")
         if frame_step is not None:
             frame_step = validation.positive_int(frame_step, "frame_step")
             if frame_step > frame_length:
-                raise ValueError("`frame_step` should be a positive integer not greater than `frame_length`. "
-                                 f"Received frame_step={frame_step}, frame_length={frame_length}")
+                raise ValueError(
+                    "`frame_step` should be a positive integer not greater than `frame_length`. "
+                    f"Received frame_step={frame_step}, frame_length={frame_length}"
+                )
         if fft_length is not None:
             fft_length = validation.positive_int(fft_length, "fft_length")
             if fft_length < frame_length:
-                raise ValueError("`fft_length` should be not less than `frame_length`. "
-                                 f"Received fft_length={fft_length}, frame_length={frame_length}")
+                raise ValueError(
+                    "`fft_length` should be not less than `frame_length`. "
+                    f"Received fft_length={fft_length}, frame_length={frame_length}"
+                )
             if fft_length & -fft_length != fft_length:
-                warnings.warn(f"`fft_length` is recommended to be a power of two. Received fft_length={fft_length}",
-                              stacklevel=2)
+                warnings.warn(
+                    f"`fft_length` is recommended to be a power of two. Received fft_length={fft_length}", stacklevel=2
+                )
         if mode not in _MODES:
             raise ValueError(f"Output mode is invalid, it must be one of {', '.join(_MODES)}. Received: mode={mode!r}")
         if scaling is not None and scaling not in ("density", "spectrum"):
-            raise ValueError(f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
-                             f"Received scaling={scaling!r}")
+            raise ValueError(
+                f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling={scaling!r}"
+            )
         if padding not in ("valid", "same"):
             raise ValueError(f"Padding is invalid, it should be 'valid', 'same'. Received: padding={padding!r}")
         window = check_window(window)
@@ -114,8 +132,10 @@ class STFTSpectrogram(_util.SpecLayer):
         self.frame_step = frame_step
         self._frame_step = frame_step or frame_length // 2
         if self._frame_step < 1:
-            raise ValueError("`frame_step` defaults to `frame_length // 2`, which is 0 here; pass `frame_step`. "
-                             f"Received frame_length={frame_length}")
+            raise ValueError(
+                "`frame_step` defaults to `frame_length // 2`, which is 0 here; pass `frame_step`. "
+                f"Received frame_length={frame_length}"
+            )
         self.fft_length = fft_length
         self._fft_length = fft_length or 2 ** int(math.ceil(math.log2(frame_length)))
         self.window = window
@@ -130,12 +150,18 @@ class STFTSpectrogram(_util.SpecLayer):
         # stored as torch's conv1d weight (bins, 1, frame_length); Keras layout at the edges
         if self.mode != "imag":
             self.real_kernel = self.add_weight(
-                shape=shape, name="real_kernel", torch_layout=(2, 1, 0),
-                initializer=initializers.STFT("real", self.window, self.scaling, self.periodic))
+                shape=shape,
+                name="real_kernel",
+                torch_layout=(2, 1, 0),
+                initializer=initializers.STFT("real", self.window, self.scaling, self.periodic),
+            )
         if self.mode != "real":
             self.imag_kernel = self.add_weight(
-                shape=shape, name="imag_kernel", torch_layout=(2, 1, 0),
-                initializer=initializers.STFT("imag", self.window, self.scaling, self.periodic))
+                shape=shape,
+                name="imag_kernel",
+                torch_layout=(2, 1, 0),
+                initializer=initializers.STFT("imag", self.window, self.scaling, self.periodic),
+            )
         self.built = True
 
     def _transform(self, x):
@@ -146,8 +172,7 @@ class STFTSpectrogram(_util.SpecLayer):
         else:
             channels, time = x.shape[1], x.shape[2]
         x = x.reshape(-1, 1, time)
-        weights = [w for w in (getattr(self, "real_kernel", None), getattr(self, "imag_kernel", None))
-                   if w is not None]
+        weights = [w for w in (getattr(self, "real_kernel", None), getattr(self, "imag_kernel", None)) if w is not None]
         weights = _util.meta_weights(x, *weights)
         weight = (weights[0] if len(weights) == 1 else torch.cat(weights, 0)).to(device=x.device, dtype=x.dtype)
         y = _kernels.conv(x, weight, None, self._frame_step, self.padding, "channels_first")
@@ -165,8 +190,10 @@ class STFTSpectrogram(_util.SpecLayer):
 
     def call(self, inputs):
         if inputs.dtype not in _FLOAT_INPUTS:
-            raise TypeError("Invalid input type. Expected `float16`, `float32` or `float64`. "
-                            f"Received: input type={str(inputs.dtype).replace('torch.', '')}")
+            raise TypeError(
+                "Invalid input type. Expected `float16`, `float32` or `float64`. "
+                f"Received: input type={str(inputs.dtype).replace('torch.', '')}"
+            )
         y = self._transform(inputs)
         if self.mode in ("real", "imag"):
             return self._adjust_shapes(y)
@@ -191,10 +218,20 @@ class STFTSpectrogram(_util.SpecLayer):
     def get_config(self):
         config_ = super().get_config()
         window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
-        config_.update({"mode": self.mode, "frame_length": self.frame_length, "frame_step": self.frame_step,
-                        "fft_length": self.fft_length, "window": window, "periodic": self.periodic,
-                        "scaling": self.scaling, "padding": self.padding, "data_format": self.data_format,
-                        "expand_dims": self.expand_dims})
+        config_.update(
+            {
+                "mode": self.mode,
+                "frame_length": self.frame_length,
+                "frame_step": self.frame_step,
+                "fft_length": self.fft_length,
+                "window": window,
+                "periodic": self.periodic,
+                "scaling": self.scaling,
+                "padding": self.padding,
+                "data_format": self.data_format,
+                "expand_dims": self.expand_dims,
+            }
+        )
         return config_
 
 
@@ -248,19 +285,38 @@ class MelSpectrogram(_util.SpecLayer):
 
     _spec_min_ndim = 1
 
-    def __init__(self, fft_length=2048, sequence_stride=512, sequence_length=None, window="hann",
-                 sampling_rate=16000, num_mel_bins=128, min_freq=20.0, max_freq=None, power_to_db=True,
-                 top_db=80.0, mag_exp=2.0, min_power=1e-10, ref_power=1.0, **kwargs):
+    def __init__(
+        self,
+        fft_length=2048,
+        sequence_stride=512,
+        sequence_length=None,
+        window="hann",
+        sampling_rate=16000,
+        num_mel_bins=128,
+        min_freq=20.0,
+        max_freq=None,
+        power_to_db=True,
+        top_db=80.0,
+        mag_exp=2.0,
+        min_power=1e-10,
+        ref_power=1.0,
+        **kwargs,
+    ):
         self.fft_length = validation.positive_int(fft_length, "fft_length")
         self.sequence_stride = validation.positive_int(sequence_stride, "sequence_stride")
-        self.sequence_length = validation.positive_int(sequence_length, "sequence_length", allow_none=True) \
-            or self.fft_length
+        self.sequence_length = (
+            validation.positive_int(sequence_length, "sequence_length", allow_none=True) or self.fft_length
+        )
         if self.fft_length < self.sequence_length:
-            raise ValueError("`fft_length` must be greater than or equal to `sequence_length`. Received: "
-                             f"`sequence_length`={self.sequence_length}, `fft_length`={self.fft_length}.")
+            raise ValueError(
+                "`fft_length` must be greater than or equal to `sequence_length`. Received: "
+                f"`sequence_length`={self.sequence_length}, `fft_length`={self.fft_length}."
+            )
         if isinstance(window, str) and window not in ("hann", "hamming"):
-            raise ValueError(f'If a string is passed to `window`, it must be one of `"hann"`, `"hamming"`. '
-                             f"Received: window={window!r}")
+            raise ValueError(
+                f'If a string is passed to `window`, it must be one of `"hann"`, `"hamming"`. '
+                f"Received: window={window!r}"
+            )
         if isinstance(window, torch.Tensor):
             window = window.detach().cpu().numpy()
         self.window = window
@@ -273,12 +329,18 @@ class MelSpectrogram(_util.SpecLayer):
             validation.number(max_freq, "max_freq", low=0, low_inclusive=False)
         self.max_freq = max_freq or int(sampling_rate / 2)
         if self.max_freq <= self.min_freq:
-            raise ValueError("Invalid value for argument `max_freq`. Expected a frequency above `min_freq`. "
-                             f"Received: min_freq={min_freq}, max_freq={max_freq} "
-                             f"(sampling_rate={sampling_rate})")
+            raise ValueError(
+                "Invalid value for argument `max_freq`. Expected a frequency above `min_freq`. "
+                f"Received: min_freq={min_freq}, max_freq={max_freq} "
+                f"(sampling_rate={sampling_rate})"
+            )
         self.power_to_db = validation.boolean(power_to_db, "power_to_db")
-        for name, value in (("top_db", top_db), ("mag_exp", mag_exp), ("min_power", min_power),
-                            ("ref_power", ref_power)):
+        for name, value in (
+            ("top_db", top_db),
+            ("mag_exp", mag_exp),
+            ("min_power", min_power),
+            ("ref_power", ref_power),
+        ):
             validation.number(value, name)
         self.top_db = top_db
         self.mag_exp = mag_exp
@@ -302,8 +364,9 @@ class MelSpectrogram(_util.SpecLayer):
             window = torch.as_tensor(np.asarray(window), dtype=compute, device=x.device)
         real, imag = _stft(x, self.sequence_length, self.sequence_stride, self.fft_length, window, center=True)
         spec = torch.pow(torch.sqrt(torch.square(real) + torch.square(imag)), self.mag_exp)
-        matrix = self.linear_to_mel_weight_matrix(self.num_mel_bins, spec.shape[-1], self.sampling_rate,
-                                                  self.min_freq, self.max_freq)
+        matrix = self.linear_to_mel_weight_matrix(
+            self.num_mel_bins, spec.shape[-1], self.sampling_rate, self.min_freq, self.max_freq
+        )
         outputs = torch.tensordot(spec, matrix.to(device=spec.device, dtype=spec.dtype), dims=1)
         if self.power_to_db:
             outputs = self._dbscale(outputs)
@@ -325,8 +388,15 @@ class MelSpectrogram(_util.SpecLayer):
         steps = torch.arange(num, dtype=start.dtype) / (num - 1)
         return start + steps * (stop - start)
 
-    def linear_to_mel_weight_matrix(self, num_mel_bins=20, num_spectrogram_bins=129, sampling_rate=8000,
-                                    lower_edge_hertz=125.0, upper_edge_hertz=3800.0, dtype="float32"):
+    def linear_to_mel_weight_matrix(
+        self,
+        num_mel_bins=20,
+        num_spectrogram_bins=129,
+        sampling_rate=8000,
+        lower_edge_hertz=125.0,
+        upper_edge_hertz=3800.0,
+        dtype="float32",
+    ):
         """Returns a matrix to warp linear-scale spectrograms to the Mel scale.
 
         The matrix re-weights ``num_spectrogram_bins`` linearly spaced frequencies of
@@ -367,12 +437,23 @@ class MelSpectrogram(_util.SpecLayer):
     def get_config(self):
         config_ = super().get_config()
         window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
-        config_.update({"fft_length": self.fft_length, "sequence_stride": self.sequence_stride,
-                        "sequence_length": self.sequence_length, "window": window,
-                        "sampling_rate": self.sampling_rate, "num_mel_bins": self.num_mel_bins,
-                        "min_freq": self.min_freq, "max_freq": self.max_freq, "power_to_db": self.power_to_db,
-                        "top_db": self.top_db, "mag_exp": self.mag_exp, "min_power": self.min_power,
-                        "ref_power": self.ref_power})
+        config_.update(
+            {
+                "fft_length": self.fft_length,
+                "sequence_stride": self.sequence_stride,
+                "sequence_length": self.sequence_length,
+                "window": window,
+                "sampling_rate": self.sampling_rate,
+                "num_mel_bins": self.num_mel_bins,
+                "min_freq": self.min_freq,
+                "max_freq": self.max_freq,
+                "power_to_db": self.power_to_db,
+                "top_db": self.top_db,
+                "mag_exp": self.mag_exp,
+                "min_power": self.min_power,
+                "ref_power": self.ref_power,
+            }
+        )
         return config_
 
 

@@ -15,12 +15,21 @@ A transformation is a list of steps; a step entry is ``{"layer_name": ..., "tran
 or None: the whole batch). Keras's own transformations (which have no ``indices``) are accepted too and
 give Keras's images.
 """
+
 import numpy as np
 import torch
 
 from strided.layers.color_augmentation import (
-    RandomPosterization, RandomShear, Solarization, AutoContrast, _ImageDataLayer, _base_factor, _batched, _beta,
-    _keras_value_range, _param,
+    RandomPosterization,
+    RandomShear,
+    Solarization,
+    AutoContrast,
+    _ImageDataLayer,
+    _base_factor,
+    _batched,
+    _beta,
+    _keras_value_range,
+    _param,
 )
 from strided.layers.filter_augmentation import Equalization, RandomColorDegeneration, RandomSharpness
 from strided.layers.random_preprocessing import RandomBrightness, RandomContrast, RandomRotation, RandomTranslation
@@ -39,8 +48,7 @@ def _build_ops(names, factor, value_range, interpolation, data_format):
         if name == "random_shear":
             return RandomShear(x_factor=factor, y_factor=factor, interpolation=interp, data_format=fmt)
         if name == "random_translation":
-            return RandomTranslation(height_factor=factor, width_factor=factor, interpolation=interp,
-                                     data_format=fmt)
+            return RandomTranslation(height_factor=factor, width_factor=factor, interpolation=interp, data_format=fmt)
         if name == "random_rotation":
             return RandomRotation(factor=factor, interpolation=interp, data_format=fmt)
         if name == "random_brightness":
@@ -54,8 +62,9 @@ def _build_ops(names, factor, value_range, interpolation, data_format):
         if name == "random_posterization":
             return RandomPosterization(factor=max(1, int(8 * factor[1])), value_range=value_range, data_format=fmt)
         if name == "solarization":
-            return Solarization(addition_factor=factor, threshold_factor=factor, value_range=value_range,
-                                data_format=fmt)
+            return Solarization(
+                addition_factor=factor, threshold_factor=factor, value_range=value_range, data_format=fmt
+            )
         if name == "auto_contrast":
             return AutoContrast(value_range=value_range, data_format=fmt)
         return Equalization(value_range=value_range, data_format=fmt)
@@ -84,16 +93,21 @@ class _PolicyLayer(_ImageDataLayer):
             indices = torch.nonzero(choice == k).reshape(-1)
             sub_shape = (int(indices.numel()),) + tuple(shape[1:])
             placeholder = torch.empty((1,) * len(shape), device=device).expand(sub_shape)  # shape and device only
-            s = int(torch.randint(0, 2 ** 31 - 1, (1,), generator=gen))
-            entries.append({"layer_name": name, "indices": indices.to(device),
-                            "transformation": self._ops[name].get_random_transformation(placeholder, seed=s)})
+            s = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
+            entries.append(
+                {
+                    "layer_name": name,
+                    "indices": indices.to(device),
+                    "transformation": self._ops[name].get_random_transformation(placeholder, seed=s),
+                }
+            )
         return entries
 
     def _run_steps(self, x, steps, masks=False):
         """Applies the step entries in order; each entry to its images only."""
         for entry in steps:
             name = entry["layer_name"]
-            layer = (self._mask_ops.get(name) if masks else self._ops[name])
+            layer = self._mask_ops.get(name) if masks else self._ops[name]
             if layer is None:  # a colour step leaves segmentation masks as they are
                 continue
             indices = entry.get("indices")
@@ -109,6 +123,7 @@ class _PolicyLayer(_ImageDataLayer):
 
 
 # ---------------------------------------------------------------- RandAugment
+
 
 class RandAugment(_PolicyLayer):
     """Applies ``num_ops`` randomly chosen augmentations to each image during training (Keras 3 ``RandAugment``).
@@ -149,12 +164,30 @@ class RandAugment(_PolicyLayer):
     True
     """
 
-    _AUGMENT_LAYERS = ("random_shear", "random_translation", "random_rotation", "random_brightness",
-                       "random_color_degeneration", "random_contrast", "random_sharpness", "random_posterization",
-                       "solarization", "auto_contrast", "equalization")
+    _AUGMENT_LAYERS = (
+        "random_shear",
+        "random_translation",
+        "random_rotation",
+        "random_brightness",
+        "random_color_degeneration",
+        "random_contrast",
+        "random_sharpness",
+        "random_posterization",
+        "solarization",
+        "auto_contrast",
+        "equalization",
+    )
 
-    def __init__(self, value_range=(0, 255), num_ops=2, factor=0.5, interpolation="bilinear", seed=None,
-                 data_format=None, **kwargs):
+    def __init__(
+        self,
+        value_range=(0, 255),
+        num_ops=2,
+        factor=0.5,
+        interpolation="bilinear",
+        seed=None,
+        data_format=None,
+        **kwargs,
+    ):
         self.value_range = _keras_value_range(value_range)
         self.num_ops = validation.positive_int(num_ops, "num_ops", allow_zero=True)
         self.factor = _base_factor(factor, (0, 1))
@@ -169,8 +202,10 @@ class RandAugment(_PolicyLayer):
         shape = shape if len(shape) == 4 else (1,) + shape
         gen = self._generator("cpu", seed)
         idx = torch.randint(0, len(self._op_names), (batch, self.num_ops), generator=gen)
-        return {"layer_idxes": idx,
-                "transforms": [self._draw_step(idx[:, i], shape, device, gen) for i in range(self.num_ops)]}
+        return {
+            "layer_idxes": idx,
+            "transforms": [self._draw_step(idx[:, i], shape, device, gen) for i in range(self.num_ops)],
+        }
 
     def _steps(self, transformation):
         transforms = transformation["transforms"]
@@ -198,17 +233,24 @@ class RandAugment(_PolicyLayer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update({"value_range": list(self.value_range), "num_ops": self.num_ops, "factor": list(self.factor),
-                    "interpolation": self.interpolation})
+        cfg.update(
+            {
+                "value_range": list(self.value_range),
+                "num_ops": self.num_ops,
+                "factor": list(self.factor),
+                "interpolation": self.interpolation,
+            }
+        )
         return cfg
 
 
 # ---------------------------------------------------------------- AugMix
 
+
 def _dirichlet(shape, concentration, generator, device):
     """Dirichlet(concentration, ..., concentration) draws ``shape = (N, K)`` (torch's sampler takes no
     generator: it runs under a forked global RNG seeded from ``generator``, as ``_beta`` does)."""
-    s = int(torch.randint(0, 2 ** 31 - 1, (1,), generator=generator))
+    s = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(s)
         sample = torch.distributions.Dirichlet(torch.full((shape[1],), float(concentration))).sample((shape[0],))
@@ -261,13 +303,35 @@ class AugMix(_PolicyLayer):
     True
     """
 
-    _AUGMENT_LAYERS = ("random_shear", "random_translation", "random_rotation", "random_posterization",
-                       "solarization", "auto_contrast", "equalization")
-    _AUGMENT_LAYERS_ALL = _AUGMENT_LAYERS + ("random_brightness", "random_color_degeneration", "random_contrast",
-                                             "random_sharpness")
+    _AUGMENT_LAYERS = (
+        "random_shear",
+        "random_translation",
+        "random_rotation",
+        "random_posterization",
+        "solarization",
+        "auto_contrast",
+        "equalization",
+    )
+    _AUGMENT_LAYERS_ALL = _AUGMENT_LAYERS + (
+        "random_brightness",
+        "random_color_degeneration",
+        "random_contrast",
+        "random_sharpness",
+    )
 
-    def __init__(self, value_range=(0, 255), num_chains=3, chain_depth=3, factor=0.3, alpha=1.0, all_ops=True,
-                 interpolation="bilinear", seed=None, data_format=None, **kwargs):
+    def __init__(
+        self,
+        value_range=(0, 255),
+        num_chains=3,
+        chain_depth=3,
+        factor=0.3,
+        alpha=1.0,
+        all_ops=True,
+        interpolation="bilinear",
+        seed=None,
+        data_format=None,
+        **kwargs,
+    ):
         self.value_range = _keras_value_range(value_range)
         self.num_chains = validation.positive_int(num_chains, "num_chains")
         self.chain_depth = validation.positive_int(chain_depth, "chain_depth")
@@ -276,8 +340,12 @@ class AugMix(_PolicyLayer):
         self.all_ops = validation.boolean(all_ops, "all_ops")
         self.interpolation = interpolation
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self._init_ops(self._AUGMENT_LAYERS_ALL if self.all_ops else self._AUGMENT_LAYERS, self.factor,
-                       self.value_range, interpolation)
+        self._init_ops(
+            self._AUGMENT_LAYERS_ALL if self.all_ops else self._AUGMENT_LAYERS,
+            self.factor,
+            self.value_range,
+            interpolation,
+        )
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
@@ -289,9 +357,10 @@ class AugMix(_PolicyLayer):
         blend = _beta((batch,), self.alpha, gen, device)
         # value len(ops) in a slot means "no operation", as Keras's `choice(layers + [None])`
         idx = torch.randint(0, len(self._op_names) + 1, (batch, self.num_chains, self.chain_depth), generator=gen)
-        chains = [[entry for d in range(self.chain_depth) for entry in self._draw_step(idx[:, c, d], shape, device,
-                                                                                        gen)]
-                  for c in range(self.num_chains)]
+        chains = [
+            [entry for d in range(self.chain_depth) for entry in self._draw_step(idx[:, c, d], shape, device, gen)]
+            for c in range(self.num_chains)
+        ]
         return {"chain_mixing_weights": weights, "weight_sample": blend, "layer_idxes": idx, "chain_transforms": chains}
 
     def _mix(self, x, transformation, masks):
@@ -321,7 +390,15 @@ class AugMix(_PolicyLayer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update({"value_range": list(self.value_range), "num_chains": self.num_chains,
-                    "chain_depth": self.chain_depth, "factor": list(self.factor), "alpha": self.alpha,
-                    "all_ops": self.all_ops, "interpolation": self.interpolation})
+        cfg.update(
+            {
+                "value_range": list(self.value_range),
+                "num_chains": self.num_chains,
+                "chain_depth": self.chain_depth,
+                "factor": list(self.factor),
+                "alpha": self.alpha,
+                "all_ops": self.all_ops,
+                "interpolation": self.interpolation,
+            }
+        )
         return cfg

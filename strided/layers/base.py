@@ -8,6 +8,7 @@ regularization losses, and ``__call__`` on NumPy arrays, torch tensors and symbo
 Weights are stored in torch's native layout (a conv kernel is ``(out, in, *k)``); each weight
 remembers the permutation back to its Keras layout (``(*k, in, out)``), applied by get/set_weights.
 """
+
 import functools
 import inspect
 import numbers
@@ -33,7 +34,7 @@ from strided.layers import layer_api
 # Arguments seen in tutorials on the wrong layer, with a hint that says what to write instead.
 _MISPLACED_HINTS = {
     "padding": "`padding` belongs to convolution and pooling layers (Conv2D(..., padding='same')), and goes "
-               "inside the layer's parentheses, not in `model.add(...)`.",
+    "inside the layer's parentheses, not in `model.add(...)`.",
     "epochs": "`epochs` is an argument of `model.fit()`.",
 }
 
@@ -55,9 +56,12 @@ def to_tensor(x, dtype=None, device=None):
         return x
     arr = np.asarray(x)
     if dtype is None:
-        dtype = config.floatx() if arr.dtype.kind in "fc" or arr.dtype.kind == "u" and arr.dtype.itemsize == 1 \
-            else None
-    t = torch.from_numpy(np.ascontiguousarray(arr).reshape(arr.shape)) if arr.dtype != object else torch.tensor(arr.tolist())
+        dtype = config.floatx() if arr.dtype.kind in "fc" or arr.dtype.kind == "u" and arr.dtype.itemsize == 1 else None
+    t = (
+        torch.from_numpy(np.ascontiguousarray(arr).reshape(arr.shape))
+        if arr.dtype != object
+        else torch.tensor(arr.tolist())
+    )
     if dtype is not None:
         t = t.to(config.torch_dtype(dtype))
     elif t.dtype in (torch.int32, torch.int16, torch.int8, torch.uint8):
@@ -89,6 +93,7 @@ def _channels_last_copy(value):
 
 def _in_name_scope(build):
     """Wraps a ``build`` method so that weights made inside get the layer's name in their path."""
+
     @functools.wraps(build)
     def scoped_build(self, *args, **kwargs):
         stack = current_scope_stack()
@@ -104,6 +109,7 @@ def _in_name_scope(build):
             stack.pop()
         self.built = True  # as Keras's build wrapper: a build that returns has built the layer
         return out
+
     return scoped_build
 
 
@@ -165,8 +171,10 @@ class Layer(torch.nn.Module):
         unknown = [k for k in kwargs if k not in serialization_lib.BASE_LAYER_KWARGS]
         if unknown:
             hints = " ".join(_MISPLACED_HINTS[k] for k in unknown if k in _MISPLACED_HINTS)
-            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
-                            f"{ {k: kwargs[k] for k in unknown} }." + (f" {hints}" if hints else ""))
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                f"{ {k: kwargs[k] for k in unknown} }." + (f" {hints}" if hints else "")
+            )
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Invalid type for argument `name`. Expected a string. Received name={name!r}.")
         self.name = name or unique_name(self._default_name())
@@ -176,8 +184,9 @@ class Layer(torch.nn.Module):
         self._tracked_weights = []  # creation order (Keras order)
         self._inbound_nodes = []
         self._losses = []  # `add_loss` and activity regularization losses of the latest outermost call
-        self.activity_regularizer = regularizers.get(activity_regularizer, "activity_regularizer") \
-            if activity_regularizer is not None else None
+        self.activity_regularizer = (
+            regularizers.get(activity_regularizer, "activity_regularizer") if activity_regularizer is not None else None
+        )
         batch_input_shape = kwargs.get("batch_input_shape")
         input_shape = kwargs.get("input_shape")
         if input_shape is None and kwargs.get("input_dim") is not None:
@@ -189,8 +198,10 @@ class Layer(torch.nn.Module):
         self._batch_input_shape = tuple(batch_input_shape) if batch_input_shape is not None else None
         self._initial_weights = kwargs.get("weights")
         if self._initial_weights is not None and not isinstance(self._initial_weights, (list, tuple)):
-            raise TypeError("Invalid type for argument `weights`. Expected a list of arrays (as `get_weights()` "
-                            f"returns). Received weights={self._initial_weights!r}.")
+            raise TypeError(
+                "Invalid type for argument `weights`. Expected a list of arrays (as `get_weights()` "
+                f"returns). Received weights={self._initial_weights!r}."
+            )
         self._call_takes_training = "training" in self._call_params()
         self._call_takes_mask = "mask" in self._call_params()
         # A layer with its own compute_mask may make a mask from unmasked inputs (Embedding, Masking).
@@ -233,9 +244,21 @@ class Layer(torch.nn.Module):
         for w in self._all_own_weights():
             w.requires_grad_(bool(value) and w._keras_trainable and not getattr(w, "_keras_frozen", False))
 
-    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
-                   regularizer=None, constraint=None, name=None, torch_layout=None, memory_format=None,
-                   autocast=True, aggregation="none", overwrite_with_gradient=False):
+    def add_weight(
+        self,
+        shape=None,
+        initializer="glorot_uniform",
+        dtype=None,
+        trainable=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+        torch_layout=None,
+        memory_format=None,
+        autocast=True,
+        aggregation="none",
+        overwrite_with_gradient=False,
+    ):
         """Creates a weight of Keras-layout ``shape`` and tracks it.
 
         Args:
@@ -264,8 +287,7 @@ class Layer(torch.nn.Module):
         value = value.contiguous()
         if memory_format == "channels_last" and value.dim() in (4, 5):
             value = _channels_last_copy(value)
-        param = Variable(value.to(config.get_device()),
-                                   requires_grad=bool(trainable) and self._trainable)
+        param = Variable(value.to(config.get_device()), requires_grad=bool(trainable) and self._trainable)
         param._keras_trainable = bool(trainable)
         param._keras_name = name or f"variable_{len(self._tracked_weights)}"
         # Keras's variable path: the name scopes open when the weight is made (a model building its
@@ -277,8 +299,10 @@ class Layer(torch.nn.Module):
         param._keras_constraint = constraints.get(constraint) if constraint is not None else None
         if aggregation != "none":
             if aggregation not in _VARIABLE_AGGREGATIONS:
-                raise ValueError("Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, "
-                                 f"`'mean'`, `'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}")
+                raise ValueError(
+                    "Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, "
+                    f"`'mean'`, `'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}"
+                )
             param._keras_aggregation = aggregation or "none"
         if overwrite_with_gradient:
             param.overwrite_with_gradient = overwrite_with_gradient
@@ -364,8 +388,10 @@ class Layer(torch.nn.Module):
     def count_params(self):
         """Total number of scalars in the layer's weights."""
         if not self.built:
-            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
-                             "You can build it manually via: `layer.build(input_shape)`.")
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
+                "You can build it manually via: `layer.build(input_shape)`."
+            )
         return int(sum(w.numel() for w in self.weights))
 
     @staticmethod
@@ -388,17 +414,22 @@ class Layer(torch.nn.Module):
                 f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of length "
                 f"{len(weights)}, but the layer was expecting {len(params)} weights"
                 + ("" if self.built else " (the layer is not built yet: call it on data or `build()` it first)")
-                + f". Expected shapes: {[tuple(self._keras_shape(p)) for p in params]}.")
+                + f". Expected shapes: {[tuple(self._keras_shape(p)) for p in params]}."
+            )
         converted = []
         for p, value in zip(params, weights):
             arr = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value)
             expected = tuple(self._keras_shape(p))
             if arr.shape != expected:
-                raise ValueError(f"Layer '{self.name}' weight '{p._keras_name}' has shape {expected}, but the array "
-                                 f"given has shape {arr.shape}.")
+                raise ValueError(
+                    f"Layer '{self.name}' weight '{p._keras_name}' has shape {expected}, but the array "
+                    f"given has shape {arr.shape}."
+                )
             if arr.dtype.kind not in "biuf":
-                raise TypeError(f"Layer '{self.name}' weight '{p._keras_name}' takes numbers, but the array given has "
-                                f"dtype {arr.dtype} (e.g. {arr.reshape(-1)[:1].tolist()}).")
+                raise TypeError(
+                    f"Layer '{self.name}' weight '{p._keras_name}' takes numbers, but the array given has "
+                    f"dtype {arr.dtype} (e.g. {arr.reshape(-1)[:1].tolist()})."
+                )
             t = torch.as_tensor(arr.copy(order="C"), dtype=p.dtype)  # (ascontiguousarray makes 0-d arrays 1-d)
             converted.append(stored_view(p, t))
         with torch.no_grad():
@@ -432,8 +463,10 @@ class Layer(torch.nn.Module):
 
         Found at each ``losses`` read, or once per ``fit``/``evaluate`` while the trainer sets
         ``_cache_loss_sources`` (the layer structure does not change during a training step)."""
-        return [(layer, [w for w in layer._all_own_weights() if w._keras_regularizer is not None])
-                for layer in self._flatten_layers()]
+        return [
+            (layer, [w for w in layer._all_own_weights() if w._keras_regularizer is not None])
+            for layer in self._flatten_layers()
+        ]
 
     @staticmethod
     def _to_keras_layout_live(w):
@@ -481,12 +514,16 @@ class Layer(torch.nn.Module):
 
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape``, inferred by a shape-only (meta device) run of ``call``."""
-        specs = pytree.tree_map(lambda s: KerasTensor(s, self.dtype), input_shape,
-                                is_leaf=lambda s: isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s))
+        specs = pytree.tree_map(
+            lambda s: KerasTensor(s, self.dtype),
+            input_shape,
+            is_leaf=lambda s: isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s),
+        )
         self._maybe_build(input_shape)
         out = symbolic.infer_outputs(lambda *a: self._invoke(a[0], False, {}), (specs,), {})
-        return pytree.tree_map(lambda pair: pair[0], out,
-                               is_leaf=lambda p: isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], str))
+        return pytree.tree_map(
+            lambda pair: pair[0], out, is_leaf=lambda p: isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], str)
+        )
 
     def _maybe_build(self, input_shape):
         if self.built:
@@ -551,20 +588,26 @@ class Layer(torch.nn.Module):
         names = self.__dict__.get("_mask_parameters")
         if names is None:
             params = list(self._call_params())
-            names = self._mask_parameters = (params[0] if params else None,
-                                             frozenset(p for p in params if p.endswith("_mask")))
+            names = self._mask_parameters = (
+                params[0] if params else None,
+                frozenset(p for p in params if p.endswith("_mask")),
+            )
         first, mask_params = names
         if not mask_params:
             return kwargs
         kwargs = dict(kwargs)
-        arguments = [(first, inputs, mask)] + [(k, v, None) for k, v in list(kwargs.items())
-                                               if _is_tensor_argument(v)]
+        arguments = [(first, inputs, mask)] + [(k, v, None) for k, v in list(kwargs.items()) if _is_tensor_argument(v)]
         for name, value, value_mask in arguments:
             key = f"{name}_mask"
             if key in mask_params and kwargs.get(key) is None:
                 if value_mask is None:
-                    value_mask = (getattr(value, "_keras_mask", None) if isinstance(value, torch.Tensor)
-                                  else _input_masks(value) if isinstance(value, (list, tuple, dict)) else None)
+                    value_mask = (
+                        getattr(value, "_keras_mask", None)
+                        if isinstance(value, torch.Tensor)
+                        else _input_masks(value)
+                        if isinstance(value, (list, tuple, dict))
+                        else None
+                    )
                 if value_mask is not None:
                     kwargs[key] = value_mask
         return kwargs
@@ -594,13 +637,18 @@ class Layer(torch.nn.Module):
         if previous_mask is None and isinstance(inputs, (list, tuple, dict)):
             previous_mask = _input_masks(inputs, keep_none=True)
         if not self.supports_masking:
-            if (previous_mask is not None and not self.__dict__.get("_mask_warning_shown")
-                    and any(m is not None for m in pytree.tree_leaves(previous_mask))):
+            if (
+                previous_mask is not None
+                and not self.__dict__.get("_mask_warning_shown")
+                and any(m is not None for m in pytree.tree_leaves(previous_mask))
+            ):
                 self.__dict__["_mask_warning_shown"] = True
-                warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
-                              "attached to it. However, this layer does not support masking and will therefore "
-                              "destroy the mask information. Downstream layers will not see the mask.",
-                              stacklevel=2)
+                warnings.warn(
+                    f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
+                    "attached to it. However, this layer does not support masking and will therefore "
+                    "destroy the mask information. Downstream layers will not see the mask.",
+                    stacklevel=2,
+                )
             return
         flat_outputs = pytree.tree_leaves(outputs)
         if all(getattr(t, "_keras_mask", None) is not None for t in flat_outputs):
@@ -615,9 +663,12 @@ class Layer(torch.nn.Module):
         if output_masks is None:
             return
         for tensor, m in zip(flat_outputs, pytree.tree_leaves(output_masks)):
-            if (m is not None and isinstance(tensor, torch.Tensor)
-                    and (not tensor.is_meta or (isinstance(m, torch.Tensor) and m.is_meta))
-                    and getattr(tensor, "_keras_mask", None) is None):
+            if (
+                m is not None
+                and isinstance(tensor, torch.Tensor)
+                and (not tensor.is_meta or (isinstance(m, torch.Tensor) and m.is_meta))
+                and getattr(tensor, "_keras_mask", None) is None
+            ):
                 tensor._keras_mask = m
 
     def __call__(self, *args, **kwargs):
@@ -629,8 +680,11 @@ class Layer(torch.nn.Module):
         if extra:
             # Keras layers take one positional input; more positionals fill the parameters after the first
             # (`call(self, targets, logits)` called as `layer(targets, logits)`, `training` in some calls).
-            params = [name for name, p in list(self._call_params().items())[1:]
-                      if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+            params = [
+                name
+                for name, p in list(self._call_params().items())[1:]
+                if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+            ]
             kwargs.update(dict(zip(params, extra)))
         if symbolic.is_symbolic((inputs, kwargs)):
             return self._symbolic_call(inputs, kwargs)
@@ -639,21 +693,31 @@ class Layer(torch.nn.Module):
     def _check_plain_inputs(self, inputs, leaves):
         """Strings and ragged nested lists given to a numeric layer: a named error, not torch's."""
         for leaf in leaves:
-            text_array = isinstance(leaf, np.ndarray) and (leaf.dtype.kind in "US" or (
-                leaf.dtype.kind == "O" and leaf.size and isinstance(leaf.reshape(-1)[0], (str, bytes))))
+            text_array = isinstance(leaf, np.ndarray) and (
+                leaf.dtype.kind in "US"
+                or (leaf.dtype.kind == "O" and leaf.size and isinstance(leaf.reshape(-1)[0], (str, bytes)))
+            )
             if isinstance(leaf, (str, bytes)) or text_array:
                 shown = leaf if isinstance(leaf, (str, bytes)) else leaf.reshape(-1)[:3].tolist()
-                raise TypeError(f"Layer \"{self.name}\" ({type(self).__name__}) takes numbers, but it received "
-                                f"strings: {shown!r}. Text goes through `TextVectorization` or `StringLookup` first.")
-        if isinstance(inputs, (list, tuple)) and inputs and all(isinstance(x, (list, tuple)) for x in inputs) \
-                and all(isinstance(v, numbers.Number) for v in leaves):
+                raise TypeError(
+                    f'Layer "{self.name}" ({type(self).__name__}) takes numbers, but it received '
+                    f"strings: {shown!r}. Text goes through `TextVectorization` or `StringLookup` first."
+                )
+        if (
+            isinstance(inputs, (list, tuple))
+            and inputs
+            and all(isinstance(x, (list, tuple)) for x in inputs)
+            and all(isinstance(v, numbers.Number) for v in leaves)
+        ):
             try:
                 np.asarray(inputs, dtype=float)
             except ValueError:
                 lengths = sorted({len(x) for x in inputs})
-                raise ValueError(f"Layer \"{self.name}\" ({type(self).__name__}) received a ragged nested list (rows "
-                                 f"of lengths {lengths}): it cannot become one array. Pad the rows to one length "
-                                 "(`keras.utils.pad_sequences`) or pass a NumPy array.") from None
+                raise ValueError(
+                    f'Layer "{self.name}" ({type(self).__name__}) received a ragged nested list (rows '
+                    f"of lengths {lengths}): it cannot become one array. Pad the rows to one length "
+                    "(`keras.utils.pad_sequences`) or pass a NumPy array."
+                ) from None
 
     def _eager_call(self, inputs, kwargs):
         leaves = pytree.tree_leaves(inputs)
@@ -663,11 +727,13 @@ class Layer(torch.nn.Module):
             self._check_plain_inputs(inputs, leaves)
         if from_arrays:
             inputs = pytree.tree_map(lambda x: to_tensor(x, device=device).to(device), inputs)
-        elif any(isinstance(x, torch.Tensor) and x.device != device and not x.is_meta
-                 for x in pytree.tree_leaves(inputs)):
+        elif any(
+            isinstance(x, torch.Tensor) and x.device != device and not x.is_meta for x in pytree.tree_leaves(inputs)
+        ):
             # A CPU tensor given to a model on the GPU (or the reverse) goes where the weights are.
-            inputs = pytree.tree_map(lambda x: x.to(device) if isinstance(x, torch.Tensor) and not x.is_meta
-                                     else x, inputs)
+            inputs = pytree.tree_map(
+                lambda x: x.to(device) if isinstance(x, torch.Tensor) and not x.is_meta else x, inputs
+            )
         shapes = pytree.tree_map(lambda x: _shape_of(x), inputs, is_leaf=lambda x: isinstance(x, torch.Tensor))
         if not self.built:
             self._maybe_build(_with_none_batch(shapes))
@@ -703,8 +769,11 @@ class Layer(torch.nn.Module):
         return config.get_device()
 
     def _symbolic_call(self, inputs, kwargs):
-        shapes = pytree.tree_map(lambda t: t.shape if isinstance(t, KerasTensor) else _shape_of(t), inputs,
-                                 is_leaf=lambda t: isinstance(t, KerasTensor))
+        shapes = pytree.tree_map(
+            lambda t: t.shape if isinstance(t, KerasTensor) else _shape_of(t),
+            inputs,
+            is_leaf=lambda t: isinstance(t, KerasTensor),
+        )
         if not self.built:
             self._maybe_build(shapes)
         self.check_input(shapes)
@@ -724,14 +793,16 @@ class Layer(torch.nn.Module):
         def make(spec):
             shape, dtype = spec
             i = next(counter)
-            tensor = KerasTensor(shape, dtype, name=f"{self.name}_output_{i}" if i else self.name,
-                                 history=(self, node_index, i))
+            tensor = KerasTensor(
+                shape, dtype, name=f"{self.name}_output_{i}" if i else self.name, history=(self, node_index, i)
+            )
             if i < len(masks) and masks[i] is not None:
                 tensor._mask_shape = masks[i]
             return tensor
 
-        outputs = pytree.tree_map(make, specs, is_leaf=lambda p: isinstance(p, tuple) and len(p) == 2
-                                  and isinstance(p[1], str))
+        outputs = pytree.tree_map(
+            make, specs, is_leaf=lambda p: isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], str)
+        )
         if training is not None:
             kwargs["training"] = training
         self._inbound_nodes.append(Node(self, (inputs,), kwargs, outputs))
@@ -744,7 +815,8 @@ class Layer(torch.nn.Module):
             raise AttributeError(
                 f"Layer '{self.name}' has never been called and thus has no defined {what}. Give the model an "
                 "input shape (an `Input` layer or `input_shape=` on the first layer) or call the layer on a "
-                "symbolic input first.")
+                "symbolic input first."
+            )
         return self._inbound_nodes[0]
 
     @property
@@ -785,8 +857,10 @@ class Layer(torch.nn.Module):
             raise
 
     def __setattr__(self, name, value):
-        if (getattr(value, "_keras_metric", False) or (isinstance(value, (list, tuple)) and value and getattr(
-                value[0], "_keras_metric", False))) and name not in _TRAINER_METRIC_ATTRIBUTES:
+        if (
+            getattr(value, "_keras_metric", False)
+            or (isinstance(value, (list, tuple)) and value and getattr(value[0], "_keras_metric", False))
+        ) and name not in _TRAINER_METRIC_ATTRIBUTES:
             self.__dict__.setdefault("_tracked_metrics", {})[name] = value  # Keras tracks metric attributes
             Layer._metric_attributes += 1
         elif value is None and name == "activation" and callable(self.__dict__.get("activation")):
@@ -797,8 +871,17 @@ class Layer(torch.nn.Module):
 
     _metric_attributes = 0  # metrics ever assigned as layer attributes (none: Model.metrics skips the search)
 
-    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
-                     constraint=None, name=None):
+    def add_variable(
+        self,
+        shape,
+        initializer,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+    ):
         """Adds a weight variable to the layer (Keras 3's alias of ``add_weight``).
 
         Args:
@@ -813,8 +896,16 @@ class Layer(torch.nn.Module):
         Returns:
             The new ``Variable``.
         """
-        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
-                               autocast=autocast, regularizer=regularizer, constraint=constraint, name=name)
+        return self.add_weight(
+            shape=shape,
+            initializer=initializer,
+            dtype=dtype,
+            trainable=trainable,
+            autocast=autocast,
+            regularizer=regularizer,
+            constraint=constraint,
+            name=name,
+        )
 
     @property
     def input_spec(self):
@@ -903,8 +994,7 @@ class Layer(torch.nn.Module):
             ``(outputs, non_trainable_variables)`` with the updated non-trainable values (BatchNormalization's
             moving statistics after a training call...), or ``(outputs, non_trainable_variables, losses)``.
         """
-        return layer_api.stateless_call(self, trainable_variables, non_trainable_variables, args, kwargs,
-                                               return_losses)
+        return layer_api.stateless_call(self, trainable_variables, non_trainable_variables, args, kwargs, return_losses)
 
     @property
     def torch_params(self):
@@ -939,11 +1029,12 @@ class Layer(torch.nn.Module):
         raise NotImplementedError(
             "Layer `add_metric()` method is deprecated. Add your metric in `Model.compile(metrics=[...])`, or "
             "create metric trackers in init() or build() when subclassing the layer or model, then call "
-            "`metric.update_state()` whenever necessary.")
-
+            "`metric.update_state()` whenever necessary."
+        )
 
 
 serialization_lib.register_layer_class(Layer)
+
 
 def _input_masks(inputs, keep_none=False):
     """The ``_keras_mask`` of each tensor of a list/tuple/dict input, in its structure; None when no tensor
@@ -966,12 +1057,17 @@ def _is_tensor_argument(value):
     if isinstance(value, (list, tuple, dict)) and value:
         leaves = pytree.tree_leaves(value)
         return any(isinstance(x, torch.Tensor) for x in leaves) and all(
-            x is None or isinstance(x, torch.Tensor) for x in leaves)
+            x is None or isinstance(x, torch.Tensor) for x in leaves
+        )
     return False
 
 
 def _with_none_batch(shapes):
     """Eager calls build layers with the batch dimension unknown, as Keras does."""
+
     def fix(s):
         return (None,) + tuple(s[1:]) if len(s) else s
-    return pytree.tree_map(fix, shapes, is_leaf=lambda s: isinstance(s, tuple) and all(isinstance(d, int) or d is None for d in s))
+
+    return pytree.tree_map(
+        fix, shapes, is_leaf=lambda s: isinstance(s, tuple) and all(isinstance(d, int) or d is None for d in s)
+    )

@@ -6,6 +6,7 @@ Keras's image layers take either images or a dict ``{"images": ..., "bounding_bo
 ``(batch, num_boxes)``. This layer gives every image the same number of boxes, so that a batch of
 detection targets stacks into fixed-shape tensors.
 """
+
 import numbers
 
 import torch
@@ -31,26 +32,36 @@ def _checked_int(value, name, allow_negative):
 def _check_bounding_boxes(bounding_boxes):
     """Keras's ``validate_bounding_boxes`` (bounding_boxes/validation.py): keys and ranks."""
     if not isinstance(bounding_boxes, dict) or "labels" not in bounding_boxes or "boxes" not in bounding_boxes:
-        raise ValueError("Expected `bounding_boxes` argument to be a dict with keys 'boxes' and 'labels'. "
-                         f"Received: bounding_boxes={bounding_boxes}")
+        raise ValueError(
+            "Expected `bounding_boxes` argument to be a dict with keys 'boxes' and 'labels'. "
+            f"Received: bounding_boxes={bounding_boxes}"
+        )
     boxes_shape = tuple(bounding_boxes["boxes"].shape)
     labels_shape = tuple(bounding_boxes["labels"].shape)
     if len(boxes_shape) == 2:
         if len(labels_shape) not in (1, 2):
-            raise ValueError(f"Found bounding_boxes['boxes'].shape={boxes_shape} and expected "
-                             "bounding_boxes['labels'] to have rank 1 or 2, but received: "
-                             f"bounding_boxes['labels'].shape={labels_shape}")
+            raise ValueError(
+                f"Found bounding_boxes['boxes'].shape={boxes_shape} and expected "
+                "bounding_boxes['labels'] to have rank 1 or 2, but received: "
+                f"bounding_boxes['labels'].shape={labels_shape}"
+            )
     elif len(boxes_shape) == 3:
         if len(labels_shape) not in (2, 3):
-            raise ValueError(f"Found bounding_boxes['boxes'].shape={boxes_shape} and expected "
-                             "bounding_boxes['labels'] to have rank 2 or 3, but received: "
-                             f"bounding_boxes['labels'].shape={labels_shape}")
+            raise ValueError(
+                f"Found bounding_boxes['boxes'].shape={boxes_shape} and expected "
+                "bounding_boxes['labels'] to have rank 2 or 3, but received: "
+                f"bounding_boxes['labels'].shape={labels_shape}"
+            )
     else:
-        raise ValueError("Expected `bounding_boxes['boxes']` to have rank 2 or 3, with shape (num_boxes, 4) or "
-                         f"(batch_size, num_boxes, 4). Received: bounding_boxes['boxes'].shape={boxes_shape}")
+        raise ValueError(
+            "Expected `bounding_boxes['boxes']` to have rank 2 or 3, with shape (num_boxes, 4) or "
+            f"(batch_size, num_boxes, 4). Received: bounding_boxes['boxes'].shape={boxes_shape}"
+        )
     if boxes_shape[-1] != 4:
-        raise ValueError("Expected the last axis of `bounding_boxes['boxes']` to hold the 4 box coordinates. "
-                         f"Received: bounding_boxes['boxes'].shape={boxes_shape}")
+        raise ValueError(
+            "Expected the last axis of `bounding_boxes['boxes']` to hold the 4 box coordinates. "
+            f"Received: bounding_boxes['boxes'].shape={boxes_shape}"
+        )
 
 
 def _fit_axis1(x, size, fill_value):
@@ -111,8 +122,10 @@ class MaxNumBoundingBoxes(Layer):
         self.max_number = _checked_int(max_number, "max_number", allow_negative=False)
         self.fill_value = _checked_int(fill_value, "fill_value", allow_negative=True)
         if bounding_box_format is not None and not isinstance(bounding_box_format, str):
-            raise TypeError("Invalid type for argument `bounding_box_format`. Expected a string such as 'xyxy' "
-                            f"(or None). Received: bounding_box_format={bounding_box_format!r}")
+            raise TypeError(
+                "Invalid type for argument `bounding_box_format`. Expected a string such as 'xyxy' "
+                f"(or None). Received: bounding_box_format={bounding_box_format!r}"
+            )
         self.bounding_box_format = bounding_box_format
         self.data_format = conv_utils.normalize_data_format(data_format)
         super().__init__(**kwargs)
@@ -123,19 +136,24 @@ class MaxNumBoundingBoxes(Layer):
             return False
         if len(shape) == 4:
             return True
-        raise ValueError(f"Layer '{self.name}' expects images of rank 3 (single image) or 4 (batch of images). "
-                         f"Received: data.shape={tuple(shape)}")
+        raise ValueError(
+            f"Layer '{self.name}' expects images of rank 3 (single image) or 4 (batch of images). "
+            f"Received: data.shape={tuple(shape)}"
+        )
 
     def check_input(self, shape):
         if isinstance(shape, dict):
             if "images" not in shape:
-                raise ValueError(f"Layer '{self.name}' expects images or a dict with an 'images' key. "
-                                 f"Received keys: {sorted(shape)}")
+                raise ValueError(
+                    f"Layer '{self.name}' expects images or a dict with an 'images' key. Received keys: {sorted(shape)}"
+                )
             self._images_batched(shape["images"])
             if "bounding_boxes" in shape and not self.bounding_box_format:
-                raise ValueError("You passed an input with a 'bounding_boxes' key, but you didn't specify a bounding "
-                                 "box format. Pass a `bounding_box_format` argument to your "
-                                 f"{type(self).__name__} layer, e.g. `bounding_box_format='xyxy'`.")
+                raise ValueError(
+                    "You passed an input with a 'bounding_boxes' key, but you didn't specify a bounding "
+                    "box format. Pass a `bounding_box_format` argument to your "
+                    f"{type(self).__name__} layer, e.g. `bounding_box_format='xyxy'`."
+                )
         else:
             self._images_batched(shape)
 
@@ -146,8 +164,9 @@ class MaxNumBoundingBoxes(Layer):
     def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
         """Cuts or pads a batch of boxes ``(batch, num_boxes, 4)`` and labels to ``max_number``."""
         out = dict(bounding_boxes)
-        out["boxes"] = _fit_axis1(convert_to_tensor(bounding_boxes["boxes"], torch.float32), self.max_number,
-                                  self.fill_value)
+        out["boxes"] = _fit_axis1(
+            convert_to_tensor(bounding_boxes["boxes"], torch.float32), self.max_number, self.fill_value
+        )
         out["labels"] = _fit_axis1(convert_to_tensor(bounding_boxes["labels"]), self.max_number, self.fill_value)
         return out
 
@@ -163,8 +182,11 @@ class MaxNumBoundingBoxes(Layer):
             if batched:
                 data["bounding_boxes"] = self.transform_bounding_boxes(boxes)
             else:
-                single = dict(boxes, boxes=convert_to_tensor(boxes["boxes"]).unsqueeze(0),
-                              labels=convert_to_tensor(boxes["labels"]).unsqueeze(0))
+                single = dict(
+                    boxes,
+                    boxes=convert_to_tensor(boxes["boxes"]).unsqueeze(0),
+                    labels=convert_to_tensor(boxes["labels"]).unsqueeze(0),
+                )
                 single = self.transform_bounding_boxes(single)
                 single["boxes"] = single["boxes"].squeeze(0)
                 single["labels"] = single["labels"].squeeze(0)

@@ -6,6 +6,7 @@ same hashes with NumPy (``strided.utils.farmhash``), so these layers need no Ten
 bins. Layers that take strings (``Hashing``, ``HashedCrossing``, the lookups) work on the host: they
 accept Python lists, NumPy arrays (numbers or strings) and tensors, and return torch tensors.
 """
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -20,8 +21,10 @@ _CROSS_HASH_KEY = 0xDECAFCAFFE  # tf.sparse.cross_hashed's default hash key
 
 def _check_choice(value, choices, arg, caller):
     if value not in choices:
-        raise ValueError(f"Invalid value for argument `{arg}` of {caller}. Expected one of {list(choices)}. "
-                         f"Received: {arg}={value!r}")
+        raise ValueError(
+            f"Invalid value for argument `{arg}` of {caller}. Expected one of {list(choices)}. "
+            f"Received: {arg}={value!r}"
+        )
 
 
 def one_hot(indices, depth, dtype):
@@ -176,13 +179,17 @@ class CategoryEncoding(Layer):
             output_mode = "multi_hot"
         _check_choice(output_mode, ("count", "one_hot", "multi_hot"), "output_mode", "CategoryEncoding")
         if num_tokens is None:
-            raise ValueError("num_tokens must be set to use this layer. If the number of tokens is not known "
-                             "beforehand, use the IntegerLookup layer instead.")
+            raise ValueError(
+                "num_tokens must be set to use this layer. If the number of tokens is not known "
+                "beforehand, use the IntegerLookup layer instead."
+            )
         if not isinstance(num_tokens, (int, np.integer)) or isinstance(num_tokens, bool) or num_tokens < 1:
             raise ValueError(f"`num_tokens` must be >= 1. Received: num_tokens={num_tokens!r}.")
         if sparse:
-            raise ValueError("`sparse=True` is not supported by strided (dense tensors only; in Keras it needs "
-                             f"the TensorFlow backend). Received: sparse={sparse!r}")
+            raise ValueError(
+                "`sparse=True` is not supported by strided (dense tensors only; in Keras it needs "
+                f"the TensorFlow backend). Received: sparse={sparse!r}"
+            )
         self.num_tokens = int(num_tokens)
         self.output_mode = output_mode
         self.sparse = False
@@ -190,8 +197,10 @@ class CategoryEncoding(Layer):
     def call(self, inputs, count_weights=None):
         if count_weights is not None:
             if self.output_mode != "count":
-                raise ValueError("`count_weights` is not used when `output_mode` is not `'count'`. "
-                                 f"Received `count_weights={count_weights}`.")
+                raise ValueError(
+                    "`count_weights` is not used when `output_mode` is not `'count'`. "
+                    f"Received `count_weights={count_weights}`."
+                )
             count_weights = torch.as_tensor(count_weights, device=inputs.device).to(config.torch_dtype(self.dtype))
         if inputs.is_floating_point():
             inputs = inputs.long()
@@ -208,7 +217,7 @@ def _summarize(values, epsilon):
     """A weighted quantile summary of ``values``: every ``step``-th sorted value, weighted ``step``."""
     values = np.sort(np.reshape(values, [-1]))
     step = max(values.size / (1.0 / epsilon), 1)
-    boundaries = values[int(step - 1)::int(step)]
+    boundaries = values[int(step - 1) :: int(step)]
     return np.stack([boundaries, np.ones_like(boundaries) * step])
 
 
@@ -258,8 +267,17 @@ class Discretization(Layer):
     [[0, 2, 3, 1], [1, 3, 2, 1]]
     """
 
-    def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int", sparse=False,
-                 dtype=None, name=None, **kwargs):
+    def __init__(
+        self,
+        bin_boundaries=None,
+        num_bins=None,
+        epsilon=0.01,
+        output_mode="int",
+        sparse=False,
+        dtype=None,
+        name=None,
+        **kwargs,
+    ):
         super().__init__(name=name, dtype=dtype, **kwargs)
         if sparse:
             raise ValueError(f"`sparse=True` cannot be used with backend torch. Received: sparse={sparse!r}")
@@ -268,14 +286,20 @@ class Discretization(Layer):
         if num_bins is not None and num_bins < 0:
             raise ValueError(f"`num_bins` must be greater than or equal to 0. Received: `num_bins={num_bins}`")
         if num_bins is not None and bin_boundaries is not None:
-            raise ValueError("Both `num_bins` and `bin_boundaries` should not be set. Received: "
-                             f"`num_bins={num_bins}` and `bin_boundaries={bin_boundaries}`")
+            raise ValueError(
+                "Both `num_bins` and `bin_boundaries` should not be set. Received: "
+                f"`num_bins={num_bins}` and `bin_boundaries={bin_boundaries}`"
+            )
         if num_bins is None and bin_boundaries is None:
             raise ValueError("You need to set either `num_bins` or `bin_boundaries`.")
-        if bin_boundaries is not None and (not isinstance(bin_boundaries, (list, tuple, np.ndarray)) or not all(
-                isinstance(b, (int, float, np.number)) and not isinstance(b, bool) for b in bin_boundaries)):
-            raise TypeError("Invalid type for argument `bin_boundaries`. Expected a sorted list of numbers. "
-                            f"Received bin_boundaries={bin_boundaries!r}.")
+        if bin_boundaries is not None and (
+            not isinstance(bin_boundaries, (list, tuple, np.ndarray))
+            or not all(isinstance(b, (int, float, np.number)) and not isinstance(b, bool) for b in bin_boundaries)
+        ):
+            raise TypeError(
+                "Invalid type for argument `bin_boundaries`. Expected a sorted list of numbers. "
+                f"Received bin_boundaries={bin_boundaries!r}."
+            )
         self.bin_boundaries = None if bin_boundaries is None else [float(b) for b in bin_boundaries]
         self.num_bins = num_bins
         self.epsilon = epsilon
@@ -290,8 +314,10 @@ class Discretization(Layer):
     def adapt(self, data, steps=None):
         """Learns ``num_bins`` quantile boundaries from ``data`` (an array, a tensor, or an iterable of batches)."""
         if self.num_bins is None:
-            raise ValueError("Cannot adapt a Discretization layer that has been initialized with "
-                             "`bin_boundaries`, use `num_bins` instead.")
+            raise ValueError(
+                "Cannot adapt a Discretization layer that has been initialized with "
+                "`bin_boundaries`, use `num_bins` instead."
+            )
         self.reset_state()
         if hasattr(data, "__iter__") and not isinstance(data, (np.ndarray, torch.Tensor, list, tuple)):
             for i, batch in enumerate(data):
@@ -317,8 +343,10 @@ class Discretization(Layer):
 
     def call(self, inputs):
         if self.bin_boundaries is None:
-            raise ValueError("You need to either pass the `bin_boundaries` argument at construction time or "
-                             "call `adapt(dataset)` before you can start using the `Discretization` layer.")
+            raise ValueError(
+                "You need to either pass the `bin_boundaries` argument at construction time or "
+                "call `adapt(dataset)` before you can start using the `Discretization` layer."
+            )
         if not inputs.is_floating_point():
             inputs = inputs.to(config.torch_dtype(None))
         boundaries = torch.tensor(self.bin_boundaries, dtype=inputs.dtype, device=inputs.device)
@@ -328,8 +356,15 @@ class Discretization(Layer):
 
     def get_config(self):
         # Keras's exact keys (no `trainable`: Keras's Discretization does not accept it back)
-        return {"bin_boundaries": self.bin_boundaries, "num_bins": self.num_bins, "epsilon": self.epsilon,
-                "output_mode": self.output_mode, "sparse": self.sparse, "name": self.name, "dtype": self.dtype}
+        return {
+            "bin_boundaries": self.bin_boundaries,
+            "num_bins": self.num_bins,
+            "epsilon": self.epsilon,
+            "output_mode": self.output_mode,
+            "sparse": self.sparse,
+            "name": self.name,
+            "dtype": self.dtype,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -351,8 +386,10 @@ def _salt_pair(salt, caller):
         return [int(s) for s in salt]
     if isinstance(salt, (int, np.integer)) and not isinstance(salt, bool):
         return [int(salt), int(salt)]
-    raise ValueError(f"The `salt` argument for `{caller}` can only be a tuple of size 2 integers, or a single "
-                     f"integer. Received: salt={salt!r}.")
+    raise ValueError(
+        f"The `salt` argument for `{caller}` can only be a tuple of size 2 integers, or a single "
+        f"integer. Received: salt={salt!r}."
+    )
 
 
 def hash_to_buckets(values, num_buckets, salt=None):
@@ -401,17 +438,27 @@ class Hashing(HostLayer):
         if kwargs.get("dtype") is None:
             kwargs["dtype"] = "int64" if output_mode == "int" else config.floatx()
         super().__init__(**kwargs)
-        if num_bins is None or isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) \
-                or num_bins <= 0:
-            raise ValueError("The `num_bins` for `Hashing` cannot be `None` or non-positive values. "
-                             f"Received: num_bins={num_bins!r}.")
+        if (
+            num_bins is None
+            or isinstance(num_bins, bool)
+            or not isinstance(num_bins, (int, np.integer))
+            or num_bins <= 0
+        ):
+            raise ValueError(
+                "The `num_bins` for `Hashing` cannot be `None` or non-positive values. "
+                f"Received: num_bins={num_bins!r}."
+            )
         if output_mode == "int" and self.dtype not in ("int32", "int64"):
-            raise ValueError("When `output_mode=\"int\"`, `dtype` should be an integer type, 'int32' or 'int64'. "
-                             f"Received: dtype={self.dtype}")
+            raise ValueError(
+                "When `output_mode=\"int\"`, `dtype` should be an integer type, 'int32' or 'int64'. "
+                f"Received: dtype={self.dtype}"
+            )
         _check_choice(output_mode, _ENCODING_MODES, "output_mode", "Hashing")
         if sparse:
-            raise ValueError("`sparse` is not supported by strided (dense outputs only). "
-                             f"Received: sparse={sparse} and output_mode={output_mode}")
+            raise ValueError(
+                "`sparse` is not supported by strided (dense outputs only). "
+                f"Received: sparse={sparse} and output_mode={output_mode}"
+            )
         self.num_bins = int(num_bins)
         self.mask_value = mask_value
         self.salt = _salt_pair(salt, "Hashing")
@@ -431,8 +478,11 @@ class Hashing(HostLayer):
 
     def call(self, inputs):
         if is_meta(inputs):
-            return torch.empty(encoded_shape(inputs.shape, self.output_mode, self.num_bins),
-                               dtype=config.torch_dtype(self.dtype), device="meta")
+            return torch.empty(
+                encoded_shape(inputs.shape, self.output_mode, self.num_bins),
+                dtype=config.torch_dtype(self.dtype),
+                device="meta",
+            )
         values = to_numpy(inputs)
         if self.output_mode == "one_hot" and values.ndim and values.shape[-1] == 1:
             values = values[..., 0]
@@ -442,8 +492,15 @@ class Hashing(HostLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_bins": self.num_bins, "salt": self.salt, "mask_value": self.mask_value,
-                       "output_mode": self.output_mode, "sparse": self.sparse})
+        config.update(
+            {
+                "num_bins": self.num_bins,
+                "salt": self.salt,
+                "mask_value": self.mask_value,
+                "output_mode": self.output_mode,
+                "sparse": self.sparse,
+            }
+        )
         return config
 
 
@@ -487,10 +544,15 @@ class HashedCrossing(HostLayer):
         if sparse:
             raise ValueError("`sparse=True` can only be used with the TensorFlow backend.")
         _check_choice(output_mode, ("int", "one_hot"), "output_mode", "HashedCrossing")
-        if num_bins is None or isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) \
-                or num_bins <= 0:
-            raise ValueError(f"Invalid value for argument `num_bins`. Expected a positive integer. "
-                             f"Received: num_bins={num_bins!r}")
+        if (
+            num_bins is None
+            or isinstance(num_bins, bool)
+            or not isinstance(num_bins, (int, np.integer))
+            or num_bins <= 0
+        ):
+            raise ValueError(
+                f"Invalid value for argument `num_bins`. Expected a positive integer. Received: num_bins={num_bins!r}"
+            )
         self.num_bins = int(num_bins)
         self.output_mode = output_mode
         self.sparse = False
@@ -500,21 +562,26 @@ class HashedCrossing(HostLayer):
         if values.dtype.kind in "US":
             return farmhash.hash_unique(values, farmhash.fingerprint64)
         if values.dtype.kind not in "iu":
-            raise ValueError("All `HashedCrossing` inputs should have an integer or string dtype. "
-                             f"Received: inputs with dtype {values.dtype}")
+            raise ValueError(
+                "All `HashedCrossing` inputs should have an integer or string dtype. "
+                f"Received: inputs with dtype {values.dtype}"
+            )
         return values.astype("int64").view("uint64")
 
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)):
-            raise ValueError(f"`HashedCrossing` should be called on a list or tuple of inputs. Received: "
-                             f"inputs={inputs}")
+            raise ValueError(
+                f"`HashedCrossing` should be called on a list or tuple of inputs. Received: inputs={inputs}"
+            )
         if len(inputs) < 2:
             raise ValueError(f"`HashedCrossing` should be called on at least two inputs. Received: inputs={inputs}")
         shapes = [tuple(x.shape) if isinstance(x, torch.Tensor) else np.shape(x) for x in inputs]
         first = shapes[0]
         if len(first) > 2 or (len(first) == 2 and first[-1] != 1):
-            raise ValueError("All `HashedCrossing` inputs should have shape `()`, `(batch_size)` or "
-                             f"`(batch_size, 1)`. Received: shapes {shapes}")
+            raise ValueError(
+                "All `HashedCrossing` inputs should have shape `()`, `(batch_size)` or "
+                f"`(batch_size, 1)`. Received: shapes {shapes}"
+            )
         if any(s != first for s in shapes[1:]):
             raise ValueError(f"All `HashedCrossing` inputs should have equal shape. Received: shapes {shapes}")
         dtype = config.torch_dtype(self.dtype)
@@ -529,5 +596,10 @@ class HashedCrossing(HostLayer):
 
     def get_config(self):
         # Keras's exact keys (its HashedCrossing does not accept `trainable` back)
-        return {"num_bins": self.num_bins, "output_mode": self.output_mode, "sparse": self.sparse, "name": self.name,
-                "dtype": self.dtype}
+        return {
+            "num_bins": self.num_bins,
+            "output_mode": self.output_mode,
+            "sparse": self.sparse,
+            "name": self.name,
+            "dtype": self.dtype,
+        }

@@ -1,4 +1,5 @@
 """``ContrastLimitedAdaptiveHistogramEqualization`` (CLAHE): local histogram equalization (Keras layer)."""
+
 import math
 
 import torch
@@ -104,12 +105,18 @@ class ContrastLimitedAdaptiveHistogramEqualization(Layer):
         super().__init__(**kwargs)
         self.value_range = _value_range(value_range)
         if not isinstance(clip_limit, (int, float)) or isinstance(clip_limit, bool):
-            raise ValueError(f"Invalid value for argument `clip_limit`. Expected a number. Received: "
-                             f"clip_limit={clip_limit!r}")
-        if (not isinstance(tile_grid_size, (tuple, list)) or len(tile_grid_size) != 2
-                or not all(isinstance(t, int) and t > 0 for t in tile_grid_size)):
-            raise ValueError("Invalid value for argument `tile_grid_size`. Expected a tuple of two positive integers. "
-                             f"Received: tile_grid_size={tile_grid_size!r}")
+            raise ValueError(
+                f"Invalid value for argument `clip_limit`. Expected a number. Received: clip_limit={clip_limit!r}"
+            )
+        if (
+            not isinstance(tile_grid_size, (tuple, list))
+            or len(tile_grid_size) != 2
+            or not all(isinstance(t, int) and t > 0 for t in tile_grid_size)
+        ):
+            raise ValueError(
+                "Invalid value for argument `tile_grid_size`. Expected a tuple of two positive integers. "
+                f"Received: tile_grid_size={tile_grid_size!r}"
+            )
         self.clip_limit = clip_limit
         self.tile_grid_size = tuple(tile_grid_size)
         self.data_format = conv_utils.normalize_data_format(data_format)
@@ -117,7 +124,9 @@ class ContrastLimitedAdaptiveHistogramEqualization(Layer):
     def call(self, inputs):
         images = inputs
         if images.ndim not in (3, 4):
-            raise ValueError(f"Layer '{self.name}' expects images of rank 3 or 4. Received: inputs.shape={tuple(images.shape)}")
+            raise ValueError(
+                f"Layer '{self.name}' expects images of rank 3 or 4. Received: inputs.shape={tuple(images.shape)}"
+            )
         unbatched = images.ndim == 3
         if unbatched:
             images = images.unsqueeze(0)
@@ -141,6 +150,12 @@ class ContrastLimitedAdaptiveHistogramEqualization(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"value_range": list(self.value_range), "clip_limit": self.clip_limit,
-                       "tile_grid_size": list(self.tile_grid_size), "data_format": self.data_format})
+        config.update(
+            {
+                "value_range": list(self.value_range),
+                "clip_limit": self.clip_limit,
+                "tile_grid_size": list(self.tile_grid_size),
+                "data_format": self.data_format,
+            }
+        )
         return config

@@ -28,29 +28,50 @@ import numpy as np
 import torch
 
 from strided.layers.random_preprocessing import (
-    RandomBrightness, RandomContrast, _RandomImageLayer, image_affine_transform,
+    RandomBrightness,
+    RandomContrast,
+    _RandomImageLayer,
+    image_affine_transform,
 )
 from strided.ops.image import hsv_to_rgb, rgb_to_hsv
 from strided.utils import validation
 
-__all__ = ["RandomInvert", "Solarization", "RandomPosterization", "AutoContrast", "RandomSaturation", "RandomHue",
-           "RandomColorJitter", "RandomErasing", "MixUp", "CutMix", "RandomShear"]
+__all__ = [
+    "RandomInvert",
+    "Solarization",
+    "RandomPosterization",
+    "AutoContrast",
+    "RandomSaturation",
+    "RandomHue",
+    "RandomColorJitter",
+    "RandomErasing",
+    "MixUp",
+    "CutMix",
+    "RandomShear",
+]
 
 _EPSILON = 1e-7  # keras.config.epsilon(): keeps RandomSaturation's factor / (1 - factor) finite at factor 1
 
 
 # ---------------------------------------------------------------- argument checks (Keras's messages)
 
+
 def _base_factor(factor, bounds, name="factor"):
     """Keras's ``BaseImagePreprocessingLayer._set_factor``: a number ``f`` gives ``(max(-f, low), f)``.
 
     A pair is only checked for overlapping ``bounds`` (as Keras does), then sorted.
     """
-    msg = (f"The `{name}` argument should be a number (or a list of two numbers) in the range "
-           f"[{bounds[0]}, {bounds[1]}]. Received: factor={factor}")
+    msg = (
+        f"The `{name}` argument should be a number (or a list of two numbers) in the range "
+        f"[{bounds[0]}, {bounds[1]}]. Received: factor={factor}"
+    )
     if isinstance(factor, (tuple, list)):
-        if (len(factor) != 2 or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in factor)
-                or factor[0] > bounds[1] or factor[1] < bounds[0]):
+        if (
+            len(factor) != 2
+            or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in factor)
+            or factor[0] > bounds[1]
+            or factor[1] < bounds[0]
+        ):
             raise ValueError(msg)
         validation.ordered_pair(factor[0], factor[1], name, factor)  # Keras sorts a reversed pair silently
         return tuple(factor)
@@ -64,11 +85,13 @@ def _base_factor(factor, bounds, name="factor"):
 
 def _keras_value_range(value_range):
     if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
-        raise ValueError(f"The `value_range` argument should be a list of two numbers. "
-                         f"Received: value_range={value_range}")
+        raise ValueError(
+            f"The `value_range` argument should be a list of two numbers. Received: value_range={value_range}"
+        )
     if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value_range):
-        raise ValueError(f"The `value_range` argument should be a list of two numbers. "
-                         f"Received: value_range={value_range}")
+        raise ValueError(
+            f"The `value_range` argument should be a list of two numbers. Received: value_range={value_range}"
+        )
     validation.ordered_pair(value_range[0], value_range[1], "value_range", value_range)  # Keras sorts it
     return list(value_range)
 
@@ -99,8 +122,9 @@ class _ImageDataLayer(_RandomImageLayer):
     def check_input(self, shape):
         if isinstance(shape, dict):
             if "images" not in shape:
-                raise ValueError(f"Layer '{self.name}' expects images or a dict with an 'images' key. "
-                                 f"Received keys: {sorted(shape)}")
+                raise ValueError(
+                    f"Layer '{self.name}' expects images or a dict with an 'images' key. Received keys: {sorted(shape)}"
+                )
             if "bounding_boxes" in shape:
                 raise ValueError(f"Layer '{self.name}': strided does not transform 'bounding_boxes'.")
             shape = shape["images"]
@@ -127,13 +151,14 @@ class _ImageDataLayer(_RandomImageLayer):
         if "labels" in inputs:
             out["labels"] = self.transform_labels(inputs["labels"], transformation, training=training)
         if "segmentation_masks" in inputs:
-            out["segmentation_masks"] = self.transform_segmentation_masks(inputs["segmentation_masks"],
-                                                                          transformation, training=training)
+            out["segmentation_masks"] = self.transform_segmentation_masks(
+                inputs["segmentation_masks"], transformation, training=training
+            )
         return out
 
 
-
 # ---------------------------------------------------------------- invert
+
 
 class RandomInvert(_ImageDataLayer):
     """Inverts the colours of some images during training (Keras 3 ``RandomInvert``).
@@ -196,8 +221,10 @@ class RandomInvert(_ImageDataLayer):
 
 # ---------------------------------------------------------------- solarization
 
-_SOLARIZATION_ERROR = ("The `addition_factor` and `threshold_factor` arguments should be a number (or a list of two "
-                       "numbers) in the range [0, 1]. ")
+_SOLARIZATION_ERROR = (
+    "The `addition_factor` and `threshold_factor` arguments should be a number (or a list of two "
+    "numbers) in the range [0, 1]. "
+)
 
 
 def _solarization_factor(factor, name):
@@ -253,8 +280,9 @@ class Solarization(_ImageDataLayer):
     True
     """
 
-    def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255), seed=None, data_format=None,
-                 **kwargs):
+    def __init__(
+        self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255), seed=None, data_format=None, **kwargs
+    ):
         self.addition_factor = _solarization_factor(addition_factor, "addition_factor")
         self.threshold_factor = _solarization_factor(threshold_factor, "threshold_factor")
         self.value_range = _keras_value_range(value_range)
@@ -282,12 +310,18 @@ class Solarization(_ImageDataLayer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update({"addition_factor": list(self.addition_factor), "threshold_factor": list(self.threshold_factor),
-                    "value_range": list(self.value_range)})
+        cfg.update(
+            {
+                "addition_factor": list(self.addition_factor),
+                "threshold_factor": list(self.threshold_factor),
+                "value_range": list(self.value_range),
+            }
+        )
         return cfg
 
 
 # ---------------------------------------------------------------- posterization
+
 
 class RandomPosterization(_ImageDataLayer):
     """Reduces the number of bits per colour channel during training (Keras 3 ``RandomPosterization``).
@@ -360,6 +394,7 @@ class RandomPosterization(_ImageDataLayer):
 
 # ---------------------------------------------------------------- auto contrast
 
+
 class AutoContrast(_ImageDataLayer):
     """Stretches each image's channels to the full value range (Keras 3 ``AutoContrast``).
 
@@ -417,6 +452,7 @@ class AutoContrast(_ImageDataLayer):
 
 
 # ---------------------------------------------------------------- saturation and hue
+
 
 def _channel(x, i, data_format):
     return x[..., i] if data_format == "channels_last" else x[:, i]
@@ -479,8 +515,9 @@ class RandomSaturation(_ImageDataLayer):
         m = _param(transformation["factor"], x, x.dtype).reshape(-1, 1, 1)
         hsv = rgb_to_hsv(x, data_format=self.data_format)
         s = (_channel(hsv, 1, self.data_format) * m).clamp(self.value_range[0], self.value_range[1])
-        hsv = _stack_channels([_channel(hsv, 0, self.data_format), s, _channel(hsv, 2, self.data_format)],
-                              self.data_format)
+        hsv = _stack_channels(
+            [_channel(hsv, 0, self.data_format), s, _channel(hsv, 2, self.data_format)], self.data_format
+        )
         out = hsv_to_rgb(hsv, data_format=self.data_format)
         return out.squeeze(0) if single else out
 
@@ -547,8 +584,9 @@ class RandomHue(_ImageDataLayer):
         h = _channel(hsv, 0, self.data_format) + shift
         h = torch.where(h > 1.0, h - 1.0, h)  # one wrap suffices: |shift| <= 0.5
         h = torch.where(h < 0.0, h + 1.0, h)
-        hsv = _stack_channels([h, _channel(hsv, 1, self.data_format), _channel(hsv, 2, self.data_format)],
-                              self.data_format)
+        hsv = _stack_channels(
+            [h, _channel(hsv, 1, self.data_format), _channel(hsv, 2, self.data_format)], self.data_format
+        )
         out = _rescale(hsv_to_rgb(hsv, data_format=self.data_format).clamp(0, 1), (0, 1), self.value_range)
         return out.squeeze(0) if single else out
 
@@ -559,6 +597,7 @@ class RandomHue(_ImageDataLayer):
 
 
 # ---------------------------------------------------------------- colour jitter
+
 
 class RandomColorJitter(_ImageDataLayer):
     """Applies random brightness, contrast, saturation and hue changes, in that order (Keras 3 ``RandomColorJitter``).
@@ -598,8 +637,17 @@ class RandomColorJitter(_ImageDataLayer):
 
     _STEPS = ("brightness", "contrast", "saturation", "hue")
 
-    def __init__(self, value_range=(0, 255), brightness_factor=None, contrast_factor=None, saturation_factor=None,
-                 hue_factor=None, seed=None, data_format=None, **kwargs):
+    def __init__(
+        self,
+        value_range=(0, 255),
+        brightness_factor=None,
+        contrast_factor=None,
+        saturation_factor=None,
+        hue_factor=None,
+        seed=None,
+        data_format=None,
+        **kwargs,
+    ):
         self.value_range = value_range
         self.brightness_factor = brightness_factor
         self.contrast_factor = contrast_factor
@@ -610,24 +658,33 @@ class RandomColorJitter(_ImageDataLayer):
         # without making their draws equal.
         fmt = self.data_format
         self._steps = {}
-        for key, cls, value in (("brightness", RandomBrightness, brightness_factor),
-                                ("contrast", RandomContrast, contrast_factor),
-                                ("saturation", RandomSaturation, saturation_factor), ("hue", RandomHue, hue_factor)):
+        for key, cls, value in (
+            ("brightness", RandomBrightness, brightness_factor),
+            ("contrast", RandomContrast, contrast_factor),
+            ("saturation", RandomSaturation, saturation_factor),
+            ("hue", RandomHue, hue_factor),
+        ):
             try:
                 self._steps[key] = None if value is None else cls(value, value_range=value_range, data_format=fmt)
             except (ValueError, TypeError) as e:  # name this layer's argument, not the sub-layer's `factor`
-                raise type(e)(f"Invalid value for argument `{key}_factor` of RandomColorJitter "
-                              f"({key}_factor={value!r}): {e}") from None
+                raise type(e)(
+                    f"Invalid value for argument `{key}_factor` of RandomColorJitter ({key}_factor={value!r}): {e}"
+                ) from None
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
         _, _, _, _, device = self._shape_info(data)
         gen = self._generator("cpu", seed)
-        seeds = torch.randint(0, 2 ** 31 - 1, (len(self._STEPS),), generator=gen).tolist()
-        return {step: (None if self._steps[step] is None
-                       else self._steps[step].get_random_transformation(data, training=True, seed=s))
-                for step, s in zip(self._STEPS, seeds)}
+        seeds = torch.randint(0, 2**31 - 1, (len(self._STEPS),), generator=gen).tolist()
+        return {
+            step: (
+                None
+                if self._steps[step] is None
+                else self._steps[step].get_random_transformation(data, training=True, seed=s)
+            )
+            for step, s in zip(self._STEPS, seeds)
+        }
 
     def transform_images(self, images, transformation, training=True):
         x = self._as_float(images)
@@ -642,21 +699,29 @@ class RandomColorJitter(_ImageDataLayer):
     def get_config(self):
         cfg = super().get_config()
         value_range = self.value_range
-        cfg.update({"value_range": list(value_range) if isinstance(value_range, tuple) else value_range,
-                    "brightness_factor": self.brightness_factor, "contrast_factor": self.contrast_factor,
-                    "saturation_factor": self.saturation_factor, "hue_factor": self.hue_factor})
+        cfg.update(
+            {
+                "value_range": list(value_range) if isinstance(value_range, tuple) else value_range,
+                "brightness_factor": self.brightness_factor,
+                "contrast_factor": self.contrast_factor,
+                "saturation_factor": self.saturation_factor,
+                "hue_factor": self.hue_factor,
+            }
+        )
         return cfg
 
 
 # ---------------------------------------------------------------- erasing and mixing
+
 
 def _box_masks(shape, data_format, x0, x1, y0, y1):
     """Boolean masks ``(N, H, W, C)`` (or ``(N, C, H, W)``) of the boxes ``x0 <= x < x1, y0 <= y < y1``."""
     channels_last = data_format == "channels_last"
     h, w, c = (shape[-3], shape[-2], shape[-1]) if channels_last else (shape[-2], shape[-1], shape[-3])
     device, dtype = x0.device, x0.dtype
-    gy, gx = torch.meshgrid(torch.arange(h, device=device, dtype=dtype), torch.arange(w, device=device, dtype=dtype),
-                            indexing="ij")
+    gy, gx = torch.meshgrid(
+        torch.arange(h, device=device, dtype=dtype), torch.arange(w, device=device, dtype=dtype), indexing="ij"
+    )
     gx, gy = (gx[None, :, :, None], gy[None, :, :, None]) if channels_last else (gx[None, None], gy[None, None])
     x0, x1, y0, y1 = (v.reshape(-1, 1, 1, 1) for v in (x0, x1, y0, y1))
     masks = (gx >= x0) & (gx < x1) & (gy >= y0) & (gy < y1)
@@ -673,7 +738,7 @@ def _crop_bounds(u, length, ratio):
 def _beta(shape, alpha, generator, device):
     """Beta(alpha, alpha) draws. torch's Beta sampler takes no generator, so it runs under a forked global
     RNG seeded from ``generator`` (the layer's own stream, or the global one when the layer has no seed)."""
-    s = int(torch.randint(0, 2 ** 31 - 1, (1,), generator=generator).item())
+    s = int(torch.randint(0, 2**31 - 1, (1,), generator=generator).item())
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(s)
         a = torch.as_tensor(alpha, dtype=torch.float32).expand(shape)
@@ -717,8 +782,16 @@ class RandomErasing(_ImageDataLayer):
     True
     """
 
-    def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None, value_range=(0, 255), seed=None,
-                 data_format=None, **kwargs):
+    def __init__(
+        self,
+        factor=1.0,
+        scale=(0.02, 0.33),
+        fill_value=None,
+        value_range=(0, 255),
+        seed=None,
+        data_format=None,
+        **kwargs,
+    ):
         self.factor = _base_factor(factor, (0, 1))
         self.scale = _base_factor(scale, (0, 1), name="scale")
         self.fill_value = fill_value
@@ -757,9 +830,11 @@ class RandomErasing(_ImageDataLayer):
         x0, x1 = _crop_bounds(uniform(batch), w, ratio[:, 0])
         y0, y1 = _crop_bounds(uniform(batch), h, ratio[:, 1])
         probability = uniform(batch) * (self.factor[1] - self.factor[0]) + self.factor[0]
-        return {"apply_erasing": uniform(batch) < probability,
-                "batch_masks": _box_masks(bshape, self.data_format, x0, x1, y0, y1),
-                "fill_value": self._fill(bshape, gen, device)}
+        return {
+            "apply_erasing": uniform(batch) < probability,
+            "batch_masks": _box_masks(bshape, self.data_format, x0, x1, y0, y1),
+            "fill_value": self._fill(bshape, gen, device),
+        }
 
     def transform_images(self, images, transformation, training=True):
         x = self._as_float(images)
@@ -775,9 +850,14 @@ class RandomErasing(_ImageDataLayer):
     def get_config(self):
         cfg = super().get_config()
         fill = self.fill_value
-        cfg.update({"factor": list(self.factor), "scale": list(self.scale),
-                    "fill_value": list(fill) if isinstance(fill, tuple) else fill,
-                    "value_range": list(self.value_range)})
+        cfg.update(
+            {
+                "factor": list(self.factor),
+                "scale": list(self.scale),
+                "fill_value": list(fill) if isinstance(fill, tuple) else fill,
+                "value_range": list(self.value_range),
+            }
+        )
         return cfg
 
 
@@ -905,8 +985,11 @@ class CutMix(_ImageDataLayer):
         order = torch.randperm(batch, generator=gen)
         masks = _box_masks(shape, self.data_format, x0, x1, y0, y1)
         weight = 1.0 - (x1 - x0) * (y1 - y0) / (w * h)
-        return {"permutation_order": order.to(device), "batch_masks": masks.to(device),
-                "mix_weight": weight.reshape(-1, 1, 1, 1).to(device)}
+        return {
+            "permutation_order": order.to(device),
+            "batch_masks": masks.to(device),
+            "mix_weight": weight.reshape(-1, 1, 1, 1).to(device),
+        }
 
     def transform_images(self, images, transformation, training=True):
         x = self._as_float(images)
@@ -995,19 +1078,31 @@ class RandomShear(_ImageDataLayer):
     _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
     _INTERPOLATIONS = ("nearest", "bilinear")
 
-    def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
-                 data_format=None, seed=None, **kwargs):
+    def __init__(
+        self,
+        x_factor=0.0,
+        y_factor=0.0,
+        interpolation="bilinear",
+        fill_mode="reflect",
+        fill_value=0.0,
+        data_format=None,
+        seed=None,
+        **kwargs,
+    ):
         self.x_factor = _shear_factor(x_factor, "x_factor")
         self.y_factor = _shear_factor(y_factor, "y_factor")
         # The config keeps the arguments: the ranges (-f, f) would not pass the [0, 1] check again.
-        self._factor_args = (list(x_factor) if isinstance(x_factor, tuple) else x_factor,
-                             list(y_factor) if isinstance(y_factor, tuple) else y_factor)
+        self._factor_args = (
+            list(x_factor) if isinstance(x_factor, tuple) else x_factor,
+            list(y_factor) if isinstance(y_factor, tuple) else y_factor,
+        )
         # Keras raises NotImplementedError (not ValueError) for these two.
         if fill_mode not in self._FILL_MODES:
             raise NotImplementedError(f"Unknown `fill_mode` {fill_mode}. Expected of one {self._FILL_MODES}.")
         if interpolation not in self._INTERPOLATIONS:
-            raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Expected of one "
-                                      f"{self._INTERPOLATIONS}.")
+            raise NotImplementedError(
+                f"Unknown `interpolation` {interpolation}. Expected of one {self._INTERPOLATIONS}."
+            )
         self.fill_mode = fill_mode
         self.fill_value = fill_value
         self.interpolation = interpolation
@@ -1030,11 +1125,17 @@ class RandomShear(_ImageDataLayer):
         s = _param(transformation["shear_factor"], x, torch.float32).reshape(-1, 2)
         ones, zeros = torch.ones_like(s[:, 0]), torch.zeros_like(s[:, 0])
         matrix = torch.stack([ones, s[:, 0], zeros, s[:, 1], ones, zeros, zeros, zeros], dim=1)
-        return image_affine_transform(x, matrix, self.interpolation, self.fill_mode, self.fill_value,
-                                      self.data_format)
+        return image_affine_transform(x, matrix, self.interpolation, self.fill_mode, self.fill_value, self.data_format)
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update({"x_factor": self._factor_args[0], "y_factor": self._factor_args[1], "fill_mode": self.fill_mode,
-                    "interpolation": self.interpolation, "fill_value": self.fill_value})
+        cfg.update(
+            {
+                "x_factor": self._factor_args[0],
+                "y_factor": self._factor_args[1],
+                "fill_mode": self.fill_mode,
+                "interpolation": self.interpolation,
+                "fill_value": self.fill_value,
+            }
+        )
         return cfg

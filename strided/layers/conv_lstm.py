@@ -9,6 +9,7 @@ as torch conv weights ``(4 * filters, channels, *kernel_size)``.
 The input convolution of all time steps runs as one convolution over ``batch * timesteps`` images;
 only the recurrent convolution ('same' padding, stride 1, no dilation, as in Keras) runs per step.
 """
+
 import torch
 
 from strided.layers import _util
@@ -34,12 +35,33 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
 
     _dropout_mask_count = 4
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
         if rank not in (1, 2, 3):
             raise ValueError(f"Rank {rank} convolutions are not currently implemented. Received: rank={rank}")
         self.rank = rank
@@ -50,9 +72,11 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
         self.data_format = conv_utils.normalize_data_format(data_format)
         self.dilation_rate = conv_utils.normalize_tuple(dilation_rate, rank, "dilation_rate")
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError("Specifying `strides > 1` is not compatible with `dilation_rate > 1`. Please provide "
-                             f"`strides=1` or `dilation_rate=1`. Received: strides={self.strides} and "
-                             f"dilation_rate={self.dilation_rate}")
+            raise ValueError(
+                "Specifying `strides > 1` is not compatible with `dilation_rate > 1`. Please provide "
+                f"`strides=1` or `dilation_rate=1`. Received: strides={self.strides} and "
+                f"dilation_rate={self.dilation_rate}"
+            )
         self.activation = _util.get_activation(activation)
         self.recurrent_activation = _util.get_activation(recurrent_activation, "recurrent_activation")
         self.use_bias = validation.boolean(use_bias, "use_bias")
@@ -77,29 +101,44 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         if len(input_shape) != self.rank + 2:
-            raise ValueError(f"ConvLSTM cell '{self.name}' expects inputs of rank {self.rank + 2} (batch, "
-                             f"{'spatial..., channels' if self.data_format == 'channels_last' else 'channels, spatial...'}"
-                             f"). Received input_shape={input_shape}")
+            raise ValueError(
+                f"ConvLSTM cell '{self.name}' expects inputs of rank {self.rank + 2} (batch, "
+                f"{'spatial..., channels' if self.data_format == 'channels_last' else 'channels, spatial...'}"
+                f"). Received input_shape={input_shape}"
+            )
         if self.data_format == "channels_last":
             spatial, channels = input_shape[1:-1], input_shape[-1]
         else:
             spatial, channels = input_shape[2:], input_shape[1]
         if None in spatial:
-            raise ValueError("ConvLSTM layers only support static input shapes for the spatial dimension. Received "
-                             f"invalid input shape: input_shape={input_shape}")
+            raise ValueError(
+                "ConvLSTM layers only support static input shapes for the spatial dimension. Received "
+                f"invalid input shape: input_shape={input_shape}"
+            )
         if channels is None:
-            raise ValueError("The channel dimension of the inputs (last axis) should be defined. Found None. Full "
-                             f"input shape received: input_shape={input_shape}")
+            raise ValueError(
+                "The channel dimension of the inputs (last axis) should be defined. Found None. Full "
+                f"input shape received: input_shape={input_shape}"
+            )
         self.spatial_dims, self.input_dim = tuple(spatial), int(channels)
         layout = _torch_layout(self.rank)
         f4 = 4 * self.filters
-        self.kernel = self.add_weight(shape=self.kernel_size + (self.input_dim, f4), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-                                      name="kernel", torch_layout=layout)
+        self.kernel = self.add_weight(
+            shape=self.kernel_size + (self.input_dim, f4),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
+            torch_layout=layout,
+        )
         self.recurrent_kernel = self.add_weight(
-            shape=self.kernel_size + (self.filters, f4), initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint, name="recurrent_kernel",
-            torch_layout=layout)
+            shape=self.kernel_size + (self.filters, f4),
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+            name="recurrent_kernel",
+            torch_layout=layout,
+        )
         if self.use_bias:
             init = self.bias_initializer
             if self.unit_forget_bias:
@@ -107,22 +146,38 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
 
                 def init(shape, dtype=None):  # Keras: [bias_init(f), ones(f), bias_init(2 f)]
                     first = torch.as_tensor(base((filters,), dtype=dtype))
-                    return torch.cat([first, torch.ones(filters, dtype=first.dtype),
-                                      torch.as_tensor(base((2 * filters,), dtype=dtype))])
-            self.bias = self.add_weight(shape=(f4,), initializer=init, regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint, name="bias")
+                    return torch.cat(
+                        [
+                            first,
+                            torch.ones(filters, dtype=first.dtype),
+                            torch.as_tensor(base((2 * filters,), dtype=dtype)),
+                        ]
+                    )
+
+            self.bias = self.add_weight(
+                shape=(f4,),
+                initializer=init,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
         else:
             self.bias = None
         super().build(input_shape)
 
     def _state_spatial(self):
-        return tuple(conv_utils.conv_output_length(n, k, self.padding, s, d) for n, k, s, d in
-                     zip(self.spatial_dims, self.kernel_size, self.strides, self.dilation_rate))
+        return tuple(
+            conv_utils.conv_output_length(n, k, self.padding, s, d)
+            for n, k, s, d in zip(self.spatial_dims, self.kernel_size, self.strides, self.dilation_rate)
+        )
 
     def get_initial_state(self, batch_size=None):
         spatial = self._state_spatial()
-        shape = ((batch_size,) + spatial + (self.filters,) if self.data_format == "channels_last"
-                 else (batch_size, self.filters) + spatial)
+        shape = (
+            (batch_size,) + spatial + (self.filters,)
+            if self.data_format == "channels_last"
+            else (batch_size, self.filters) + spatial
+        )
         like = self.kernel
         return [torch.zeros(shape, dtype=like.dtype, device=like.device) for _ in range(2)]
 
@@ -130,12 +185,19 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
         weight, bias = _util.meta_weights(x, weight, bias)
         if recurrent:
             return _kernels.conv(x, weight, None, strides=1, padding="same", data_format=self.data_format)
-        return _kernels.conv(x, weight, bias, strides=self.strides, padding=self.padding,
-                            data_format=self.data_format, dilation_rate=self.dilation_rate)
+        return _kernels.conv(
+            x,
+            weight,
+            bias,
+            strides=self.strides,
+            padding=self.padding,
+            data_format=self.data_format,
+            dilation_rate=self.dilation_rate,
+        )
 
     def _project_inputs(self, x, dropout_mask=None):
         """Input convolution of ``x (..., *spatial, channels)`` for any leading axes (time folded into batch)."""
-        lead = x.shape[:x.dim() - self.rank - 1]
+        lead = x.shape[: x.dim() - self.rank - 1]
         gates = [x] if dropout_mask is None else [x * m for m in dropout_mask]
         weights = [self.kernel] if dropout_mask is None else list(self.kernel.chunk(4, 0))
         biases = [self.bias] if dropout_mask is None or self.bias is None else list(self.bias.chunk(4, 0))
@@ -143,7 +205,7 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
             biases = [None] * len(weights)
         outs = []
         for xg, w, b in zip(gates, weights, biases):
-            y = self._conv(xg.reshape(-1, *xg.shape[len(lead):]), w, b, recurrent=False)
+            y = self._conv(xg.reshape(-1, *xg.shape[len(lead) :]), w, b, recurrent=False)
             outs.append(y.reshape(*lead, *y.shape[1:]))
         return outs[0] if len(outs) == 1 else torch.cat(outs, dim=self._channel_axis)
 
@@ -152,8 +214,13 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
         if recurrent_mask is None:
             rec = self._conv(h, self.recurrent_kernel, None, recurrent=True)
         else:
-            rec = torch.cat([self._conv(h * m, w, None, recurrent=True)
-                             for m, w in zip(recurrent_mask, self.recurrent_kernel.chunk(4, 0))], dim=self._channel_axis)
+            rec = torch.cat(
+                [
+                    self._conv(h * m, w, None, recurrent=True)
+                    for m, w in zip(recurrent_mask, self.recurrent_kernel.chunk(4, 0))
+                ],
+                dim=self._channel_axis,
+            )
         z_i, z_f, z_c, z_o = (projected + rec).chunk(4, dim=self._channel_axis)
         act, ra = self.activation, self.recurrent_activation
         c = ra(z_f) * c + ra(z_i) * act(z_c)
@@ -168,57 +235,130 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
-            "padding": self.padding, "data_format": self.data_format, "dilation_rate": self.dilation_rate,
-            "activation": _util.serialize_activation(self.activation),
-            "recurrent_activation": _util.serialize_activation(self.recurrent_activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
-            "recurrent_initializer": _util.serialize("initializers", self.recurrent_initializer),
-            "bias_initializer": _util.serialize("initializers", self.bias_initializer),
-            "unit_forget_bias": self.unit_forget_bias,
-            "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
-            "recurrent_regularizer": _util.serialize("regularizers", self.recurrent_regularizer),
-            "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
-            "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
-            "recurrent_constraint": _util.serialize("constraints", self.recurrent_constraint),
-            "bias_constraint": _util.serialize("constraints", self.bias_constraint),
-            "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
-        })
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": self.kernel_size,
+                "strides": self.strides,
+                "padding": self.padding,
+                "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate,
+                "activation": _util.serialize_activation(self.activation),
+                "recurrent_activation": _util.serialize_activation(self.recurrent_activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
+                "recurrent_initializer": _util.serialize("initializers", self.recurrent_initializer),
+                "bias_initializer": _util.serialize("initializers", self.bias_initializer),
+                "unit_forget_bias": self.unit_forget_bias,
+                "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
+                "recurrent_regularizer": _util.serialize("regularizers", self.recurrent_regularizer),
+                "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
+                "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
+                "recurrent_constraint": _util.serialize("constraints", self.recurrent_constraint),
+                "bias_constraint": _util.serialize("constraints", self.bias_constraint),
+                "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout,
+                "seed": self.seed,
+            }
+        )
         return config
 
 
-_CONV_LSTM_PROPS = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation",
-                    "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer",
-                    "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
-                    "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
-                    "recurrent_dropout")
+_CONV_LSTM_PROPS = (
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "data_format",
+    "dilation_rate",
+    "activation",
+    "recurrent_activation",
+    "use_bias",
+    "kernel_initializer",
+    "recurrent_initializer",
+    "bias_initializer",
+    "unit_forget_bias",
+    "kernel_regularizer",
+    "recurrent_regularizer",
+    "bias_regularizer",
+    "kernel_constraint",
+    "recurrent_constraint",
+    "bias_constraint",
+    "dropout",
+    "recurrent_dropout",
+)
 
 
 @_delegate(*_CONV_LSTM_PROPS)
 class ConvLSTM(RNN):
     """Rank-generic convolutional LSTM layer; use ``ConvLSTM1D``, ``ConvLSTM2D`` or ``ConvLSTM3D``."""
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, **kwargs):
-        cell = ConvLSTMCell(rank=rank, filters=filters, kernel_size=kernel_size, strides=strides, padding=padding,
-                            data_format=data_format, dilation_rate=dilation_rate, activation=activation,
-                            recurrent_activation=recurrent_activation, use_bias=use_bias,
-                            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
-                            bias_initializer=bias_initializer, unit_forget_bias=unit_forget_bias,
-                            kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-                            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                            recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
-                            dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed, name="conv_lstm_cell",
-                            dtype=kwargs.get("dtype"))
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, **kwargs)
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        **kwargs,
+    ):
+        cell = ConvLSTMCell(
+            rank=rank,
+            filters=filters,
+            kernel_size=kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            unit_forget_bias=unit_forget_bias,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            name="conv_lstm_cell",
+            dtype=kwargs.get("dtype"),
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            **kwargs,
+        )
         self._spec_ndim = rank + 3
         self._spec_min_ndim = None
 
@@ -228,8 +368,14 @@ class ConvLSTM(RNN):
         for key in _CONV_LSTM_PROPS[:16]:
             config[key] = cell[key]
         config["activity_regularizer"] = _util.serialize("regularizers", self.activity_regularizer)
-        for key in ("kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout",
-                    "seed"):
+        for key in (
+            "kernel_constraint",
+            "recurrent_constraint",
+            "bias_constraint",
+            "dropout",
+            "recurrent_dropout",
+            "seed",
+        ):
             config[key] = cell[key]
         return config
 
@@ -280,27 +426,80 @@ _CONV_LSTM_DOC = """{n}D convolutional LSTM: an LSTM whose transformations are {
 
 
 def _conv_lstm_class(rank, spatial, out):
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, **kwargs):
-        ConvLSTM.__init__(self, rank, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                          dilation_rate=dilation_rate, activation=activation, recurrent_activation=recurrent_activation,
-                          use_bias=use_bias, kernel_initializer=kernel_initializer,
-                          recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-                          unit_forget_bias=unit_forget_bias, kernel_regularizer=kernel_regularizer,
-                          recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
-                          activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
-                          recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint, dropout=dropout,
-                          recurrent_dropout=recurrent_dropout, seed=seed, return_sequences=return_sequences,
-                          return_state=return_state, go_backwards=go_backwards, stateful=stateful, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        **kwargs,
+    ):
+        ConvLSTM.__init__(
+            self,
+            rank,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            unit_forget_bias=unit_forget_bias,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            **kwargs,
+        )
 
     name = f"ConvLSTM{rank}D"
-    return type(name, (ConvLSTM,), {"__init__": __init__, "__module__": __name__,
-                                    "__doc__": _CONV_LSTM_DOC.format(n=rank, spatial=spatial, out=out)})
+    return type(
+        name,
+        (ConvLSTM,),
+        {
+            "__init__": __init__,
+            "__module__": __name__,
+            "__doc__": _CONV_LSTM_DOC.format(n=rank, spatial=spatial, out=out),
+        },
+    )
 
 
 ConvLSTM1D = _conv_lstm_class(1, "steps", "new_steps")

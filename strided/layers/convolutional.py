@@ -15,6 +15,7 @@ The depthwise weight ``(in, multiplier, *k)`` is viewed (no copy) as torch's gro
 ``(in * multiplier, 1, *k)``: output channel ``c * multiplier + m`` is input channel ``c`` with its
 ``m``-th filter, TensorFlow's ordering. The maths is in ``strided.ops.kernels``.
 """
+
 from strided import activations
 from strided.layers import _util
 from strided.layers.lora import LoRAMixin
@@ -34,8 +35,20 @@ class _ConvBase(_util.SpecLayer):
 
     rank = None
 
-    def _common_init(self, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                     bias_initializer, bias_regularizer, bias_constraint, allow_causal):
+    def _common_init(
+        self,
+        kernel_size,
+        strides,
+        padding,
+        data_format,
+        dilation_rate,
+        activation,
+        use_bias,
+        bias_initializer,
+        bias_regularizer,
+        bias_constraint,
+        allow_causal,
+    ):
         r = self.rank
         self.kernel_size = conv_utils.normalize_tuple(kernel_size, r, "kernel_size")
         self.strides = conv_utils.normalize_tuple(strides, r, "strides")
@@ -51,8 +64,10 @@ class _ConvBase(_util.SpecLayer):
 
     def _check_strides_dilation(self):
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError("`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: "
-                             f"strides={self.strides} and dilation_rate={self.dilation_rate}")
+            raise ValueError(
+                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: "
+                f"strides={self.strides} and dilation_rate={self.dilation_rate}"
+            )
 
     @property
     def _channel_axis(self):
@@ -61,45 +76,61 @@ class _ConvBase(_util.SpecLayer):
     def _input_channels(self, input_shape):
         channels = input_shape[self._channel_axis]
         if channels is None:
-            raise ValueError(f"The channel dimension of the inputs of layer '{self.name}' must be known "
-                             f"(data_format='{self.data_format}'). Received input_shape={tuple(input_shape)}")
+            raise ValueError(
+                f"The channel dimension of the inputs of layer '{self.name}' must be known "
+                f"(data_format='{self.data_format}'). Received input_shape={tuple(input_shape)}"
+            )
         self._built_axes = {self._channel_axis: int(channels)}
         return int(channels)
 
     def _add_kernel(self, keras_shape):
         """The kernel in Keras layout ``keras_shape``, stored torch-native and channels_last in memory."""
-        self.kernel = self.add_weight(shape=keras_shape, initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-                                      name="kernel", torch_layout=_torch_layout(self.rank), memory_format="channels_last")
+        self.kernel = self.add_weight(
+            shape=keras_shape,
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
+            torch_layout=_torch_layout(self.rank),
+            memory_format="channels_last",
+        )
 
     def _kernel_config(self):
-        return {"kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
-                "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
-                "kernel_constraint": _util.serialize("constraints", self.kernel_constraint)}
+        return {
+            "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
+            "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
+            "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
+        }
 
     def _add_bias(self, size):
         if self.use_bias:
-            self.bias = self.add_weight(shape=(size,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                                        name="bias")
+            self.bias = self.add_weight(
+                shape=(size,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
         else:
             self.bias = None
 
     def _common_config(self):
         config = super().get_config()
-        config.update({
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "activation": _util.serialize_activation(self.activation),
-            "use_bias": self.use_bias,
-            "bias_initializer": _util.serialize("initializers", self.bias_initializer),
-            "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
-            "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
-            "bias_constraint": _util.serialize("constraints", self.bias_constraint),
-        })
+        config.update(
+            {
+                "kernel_size": self.kernel_size,
+                "strides": self.strides,
+                "padding": self.padding,
+                "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate,
+                "activation": _util.serialize_activation(self.activation),
+                "use_bias": self.use_bias,
+                "bias_initializer": _util.serialize("initializers", self.bias_initializer),
+                "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
+                "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
+                "bias_constraint": _util.serialize("constraints", self.bias_constraint),
+            }
+        )
         return config
 
 
@@ -154,18 +185,50 @@ class BaseConv(LoRAMixin, _ConvBase):
     (1, 7, 7, 8)
     """
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None, **kwargs):
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        **kwargs,
+    ):
         self.rank = rank
         self.filters = validation.positive_int(filters, "filters")
         self.groups = validation.positive_int(groups, "groups")
         if self.filters % self.groups:
-            raise ValueError("The number of filters must be evenly divisible by the number of groups. "
-                             f"Received: groups={self.groups}, filters={self.filters}.")
-        self._common_init(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                          bias_initializer, bias_regularizer, bias_constraint, allow_causal=True)
+            raise ValueError(
+                "The number of filters must be evenly divisible by the number of groups. "
+                f"Received: groups={self.groups}, filters={self.filters}."
+            )
+        self._common_init(
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            bias_constraint,
+            allow_causal=True,
+        )
         self._check_strides_dilation()
         self.kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
         self.kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
@@ -178,9 +241,11 @@ class BaseConv(LoRAMixin, _ConvBase):
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
         if channels % self.groups:
-            raise ValueError("The number of input channels must be evenly divisible by the number of groups. "
-                             f"Received groups={self.groups}, but the input has {channels} channels (full input "
-                             f"shape is {tuple(input_shape)}).")
+            raise ValueError(
+                "The number of input channels must be evenly divisible by the number of groups. "
+                f"Received groups={self.groups}, but the input has {channels} channels (full input "
+                f"shape is {tuple(input_shape)})."
+            )
         self._add_kernel(self.kernel_size + (channels // self.groups, self.filters))
         self._add_bias(self.filters)
         super().build(input_shape)
@@ -193,8 +258,14 @@ class BaseConv(LoRAMixin, _ConvBase):
         Override it to change the kernel used, as Keras allows (the weight-standardized convolution of the
         "subclassing conv layers" recipe); the bias and activation are applied after it.
         """
-        return ops.conv(inputs, kernel, strides=list(self.strides), padding=self.padding,
-                        dilation_rate=self.dilation_rate, data_format=self.data_format)
+        return ops.conv(
+            inputs,
+            kernel,
+            strides=list(self.strides),
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+            data_format=self.data_format,
+        )
 
     def call(self, inputs):
         kernel, bias = self._merged_kernel(), self.bias
@@ -203,36 +274,46 @@ class BaseConv(LoRAMixin, _ConvBase):
         if type(self).convolution_op is not BaseConv.convolution_op:
             y = self.convolution_op(inputs, keras_view(self.kernel, kernel))
             if bias is not None:
-                shape = (1,) * (self.rank + 1) + (-1,) if self.data_format == "channels_last" else \
-                    (1, -1) + (1,) * self.rank
+                shape = (
+                    (1,) * (self.rank + 1) + (-1,)
+                    if self.data_format == "channels_last"
+                    else (1, -1) + (1,) * self.rank
+                )
                 y = y + bias.reshape(shape)
             return self.activation(y)
-        y = _kernels.conv(inputs, kernel, bias, self.strides, self.padding, self.data_format,
-                         self.dilation_rate, self.groups)
+        y = _kernels.conv(
+            inputs, kernel, bias, self.strides, self.padding, self.data_format, self.dilation_rate, self.groups
+        )
         return y if self.activation is activations.linear else self.activation(y)
 
     def _channels_first_call(self):
         """``(function, takes_training)`` running this layer on the ``(batch, channels, *spatial)`` view of its
         channels_last input and returning that view of its output, or None. A Sequential model runs a chain of
         such layers on one view (two axis moves for the chain instead of two per layer)."""
-        if (self.data_format != "channels_last" or self.activation not in activations.ELEMENTWISE
-                or type(self).convolution_op is not BaseConv.convolution_op):  # (a user's own convolution)
+        if (
+            self.data_format != "channels_last"
+            or self.activation not in activations.ELEMENTWISE
+            or type(self).convolution_op is not BaseConv.convolution_op
+        ):  # (a user's own convolution)
             return None
         return self._call_channels_first, False
 
     def _call_channels_first(self, xt):
-        y = _kernels.conv(xt, self._merged_kernel(), self.bias, self.strides, self.padding, "channels_first",
-                          self.dilation_rate, self.groups)
+        y = _kernels.conv(
+            xt,
+            self._merged_kernel(),
+            self.bias,
+            self.strides,
+            self.padding,
+            "channels_first",
+            self.dilation_rate,
+            self.groups,
+        )
         return y if self.activation is activations.linear else self.activation(y)
 
     def get_config(self):
         config = self._common_config()
-        config.update({
-            "filters": self.filters,
-            "groups": self.groups,
-            **self._kernel_config(),
-            **self._lora_config(),
-        })
+        config.update({"filters": self.filters, "groups": self.groups, **self._kernel_config(), **self._lora_config()})
         return config
 
 
@@ -290,11 +371,32 @@ class Conv1D(BaseConv):
     (4, 10, 32)
     """
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 groups=1, activation=None, use_bias=True, **kwargs):
-        super().__init__(1, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, groups=groups, activation=activation, use_bias=use_bias,
-                         **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        **kwargs,
+    ):
+        super().__init__(
+            1,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            groups=groups,
+            activation=activation,
+            use_bias=use_bias,
+            **kwargs,
+        )
 
 
 class Conv2D(BaseConv):
@@ -350,11 +452,32 @@ class Conv2D(BaseConv):
     (4, 14, 14, 32)
     """
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True, **kwargs):
-        super().__init__(2, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, groups=groups, activation=activation, use_bias=use_bias,
-                         **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        groups=1,
+        activation=None,
+        use_bias=True,
+        **kwargs,
+    ):
+        super().__init__(
+            2,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            groups=groups,
+            activation=activation,
+            use_bias=use_bias,
+            **kwargs,
+        )
 
 
 class Conv3D(BaseConv):
@@ -408,11 +531,32 @@ class Conv3D(BaseConv):
     (2, 6, 6, 6, 16)
     """
 
-    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1, 1), groups=1, activation=None, use_bias=True, **kwargs):
-        super().__init__(3, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, groups=groups, activation=activation, use_bias=use_bias,
-                         **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1, 1),
+        groups=1,
+        activation=None,
+        use_bias=True,
+        **kwargs,
+    ):
+        super().__init__(
+            3,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            groups=groups,
+            activation=activation,
+            use_bias=use_bias,
+            **kwargs,
+        )
 
 
 class BaseConvTranspose(_ConvBase):
@@ -467,21 +611,51 @@ class BaseConvTranspose(_ConvBase):
     (1, 10, 10, 4)
     """
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         self.rank = rank
         self.filters = validation.positive_int(filters, "filters")
-        self._common_init(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                          bias_initializer, bias_regularizer, bias_constraint, allow_causal=False)
+        self._common_init(
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            bias_constraint,
+            allow_causal=False,
+        )
         self.output_padding = None
         if output_padding is not None:
             self.output_padding = conv_utils.normalize_tuple(output_padding, rank, "output_padding", allow_zero=True)
             for p, s in zip(self.output_padding, self.strides):
                 if p >= s:
-                    raise ValueError(f"Strides {self.strides} must be greater than output padding "
-                                     f"{self.output_padding}. Received: output_padding={output_padding}")
+                    raise ValueError(
+                        f"Strides {self.strides} must be greater than output padding "
+                        f"{self.output_padding}. Received: output_padding={output_padding}"
+                    )
         self.kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
         self.kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
         self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
@@ -495,17 +669,14 @@ class BaseConvTranspose(_ConvBase):
 
     def call(self, inputs):
         kernel, bias = _util.meta_weights(inputs, self.kernel, self.bias)
-        y = _kernels.conv_transpose(inputs, kernel, bias, self.strides, self.padding, self.output_padding,
-                                   self.data_format, self.dilation_rate)
+        y = _kernels.conv_transpose(
+            inputs, kernel, bias, self.strides, self.padding, self.output_padding, self.data_format, self.dilation_rate
+        )
         return self.activation(y)
 
     def get_config(self):
         config = self._common_config()
-        config.update({
-            "filters": self.filters,
-            "output_padding": self.output_padding,
-            **self._kernel_config(),
-        })
+        config.update({"filters": self.filters, "output_padding": self.output_padding, **self._kernel_config()})
         return config
 
 
@@ -562,11 +733,32 @@ class Conv1DTranspose(BaseConvTranspose):
     (4, 21, 16)
     """
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
-                 dilation_rate=1, activation=None, use_bias=True, **kwargs):
-        super().__init__(1, filters, kernel_size, strides=strides, padding=padding, output_padding=output_padding,
-                         data_format=data_format, dilation_rate=dilation_rate, activation=activation,
-                         use_bias=use_bias, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        **kwargs,
+    ):
+        super().__init__(
+            1,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            output_padding=output_padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            **kwargs,
+        )
 
 
 class Conv2DTranspose(BaseConvTranspose):
@@ -624,11 +816,32 @@ class Conv2DTranspose(BaseConvTranspose):
     (4, 9, 9, 32)
     """
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True, **kwargs):
-        super().__init__(2, filters, kernel_size, strides=strides, padding=padding, output_padding=output_padding,
-                         data_format=data_format, dilation_rate=dilation_rate, activation=activation,
-                         use_bias=use_bias, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        **kwargs,
+    ):
+        super().__init__(
+            2,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            output_padding=output_padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            **kwargs,
+        )
 
 
 class Conv3DTranspose(BaseConvTranspose):
@@ -684,11 +897,32 @@ class Conv3DTranspose(BaseConvTranspose):
     (2, 8, 8, 8, 4)
     """
 
-    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True, **kwargs):
-        super().__init__(3, filters, kernel_size, strides=strides, padding=padding, output_padding=output_padding,
-                         data_format=data_format, dilation_rate=dilation_rate, activation=activation,
-                         use_bias=use_bias, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1, 1),
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=(1, 1, 1),
+        activation=None,
+        use_bias=True,
+        **kwargs,
+    ):
+        super().__init__(
+            3,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            output_padding=output_padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            **kwargs,
+        )
 
 
 class BaseDepthwiseConv(_ConvBase):
@@ -739,14 +973,41 @@ class BaseDepthwiseConv(_ConvBase):
     (1, 7, 7, 2)
     """
 
-    def __init__(self, rank, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
-                 dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        rank,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         self.rank = rank
         self.depth_multiplier = validation.positive_int(depth_multiplier, "depth_multiplier")
-        self._common_init(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                          bias_initializer, bias_regularizer, bias_constraint, allow_causal=False)
+        self._common_init(
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            bias_constraint,
+            allow_causal=False,
+        )
         self._check_strides_dilation()
         self.depthwise_initializer = _util.get("initializers", depthwise_initializer, "depthwise_initializer")
         self.depthwise_regularizer = _util.get("regularizers", depthwise_regularizer, "depthwise_regularizer")
@@ -757,27 +1018,40 @@ class BaseDepthwiseConv(_ConvBase):
         channels = self._input_channels(input_shape)
         r = self.rank
         # Stored (in, mult, *k): a pure permutation of Keras's (*k, in, mult), and a free view as (in*mult, 1, *k).
-        self.kernel = self.add_weight(shape=self.kernel_size + (channels, self.depth_multiplier),
-                                      initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-                                      constraint=self.depthwise_constraint, name="kernel",
-                                      torch_layout=(r, r + 1) + tuple(range(r)))
+        self.kernel = self.add_weight(
+            shape=self.kernel_size + (channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint,
+            name="kernel",
+            torch_layout=(r, r + 1) + tuple(range(r)),
+        )
         self._add_bias(channels * self.depth_multiplier)
         super().build(input_shape)
 
     def call(self, inputs):
         kernel, bias = _util.meta_weights(inputs, self.kernel, self.bias)
-        y = _kernels.depthwise_conv(inputs, kernel.reshape(-1, 1, *self.kernel_size), bias, self.strides, self.padding, self.data_format,
-                                   self.dilation_rate)
+        y = _kernels.depthwise_conv(
+            inputs,
+            kernel.reshape(-1, 1, *self.kernel_size),
+            bias,
+            self.strides,
+            self.padding,
+            self.data_format,
+            self.dilation_rate,
+        )
         return self.activation(y)
 
     def get_config(self):
         config = self._common_config()
-        config.update({
-            "depth_multiplier": self.depth_multiplier,
-            "depthwise_initializer": _util.serialize("initializers", self.depthwise_initializer),
-            "depthwise_regularizer": _util.serialize("regularizers", self.depthwise_regularizer),
-            "depthwise_constraint": _util.serialize("constraints", self.depthwise_constraint),
-        })
+        config.update(
+            {
+                "depth_multiplier": self.depth_multiplier,
+                "depthwise_initializer": _util.serialize("initializers", self.depthwise_initializer),
+                "depthwise_regularizer": _util.serialize("regularizers", self.depthwise_regularizer),
+                "depthwise_constraint": _util.serialize("constraints", self.depthwise_constraint),
+            }
+        )
         return config
 
 
@@ -829,11 +1103,30 @@ class DepthwiseConv1D(BaseDepthwiseConv):
     (4, 8, 6)
     """
 
-    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
-                 dilation_rate=1, activation=None, use_bias=True, **kwargs):
-        super().__init__(1, kernel_size, strides=strides, padding=padding, depth_multiplier=depth_multiplier,
-                         data_format=data_format, dilation_rate=dilation_rate, activation=activation,
-                         use_bias=use_bias, **kwargs)
+    def __init__(
+        self,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        **kwargs,
+    ):
+        super().__init__(
+            1,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            depth_multiplier=depth_multiplier,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            **kwargs,
+        )
 
 
 class DepthwiseConv2D(BaseDepthwiseConv):
@@ -884,11 +1177,30 @@ class DepthwiseConv2D(BaseDepthwiseConv):
     (4, 26, 26, 6)
     """
 
-    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, data_format=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True, **kwargs):
-        super().__init__(2, kernel_size, strides=strides, padding=padding, depth_multiplier=depth_multiplier,
-                         data_format=data_format, dilation_rate=dilation_rate, activation=activation,
-                         use_bias=use_bias, **kwargs)
+    def __init__(
+        self,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        **kwargs,
+    ):
+        super().__init__(
+            2,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            depth_multiplier=depth_multiplier,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            **kwargs,
+        )
 
 
 class BaseSeparableConv(_ConvBase):
@@ -944,45 +1256,99 @@ class BaseSeparableConv(_ConvBase):
     (1, 7, 7, 4)
     """
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         self.rank = rank
         self.filters = validation.positive_int(filters, "filters")
         self.depth_multiplier = validation.positive_int(depth_multiplier, "depth_multiplier")
-        self._common_init(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                          bias_initializer, bias_regularizer, bias_constraint, allow_causal=False)
+        self._common_init(
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            bias_constraint,
+            allow_causal=False,
+        )
         self._check_strides_dilation()
         for part in ("depthwise", "pointwise"):
-            setattr(self, f"{part}_initializer",
-                    _util.get("initializers", locals()[f"{part}_initializer"], f"{part}_initializer"))
-            setattr(self, f"{part}_regularizer",
-                    _util.get("regularizers", locals()[f"{part}_regularizer"], f"{part}_regularizer"))
-            setattr(self, f"{part}_constraint",
-                    _util.get("constraints", locals()[f"{part}_constraint"], f"{part}_constraint"))
+            setattr(
+                self,
+                f"{part}_initializer",
+                _util.get("initializers", locals()[f"{part}_initializer"], f"{part}_initializer"),
+            )
+            setattr(
+                self,
+                f"{part}_regularizer",
+                _util.get("regularizers", locals()[f"{part}_regularizer"], f"{part}_regularizer"),
+            )
+            setattr(
+                self,
+                f"{part}_constraint",
+                _util.get("constraints", locals()[f"{part}_constraint"], f"{part}_constraint"),
+            )
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
         r = self.rank
         self.depthwise_kernel = self.add_weight(
-            shape=self.kernel_size + (channels, self.depth_multiplier), initializer=self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint, name="depthwise_kernel",
-            torch_layout=(r, r + 1) + tuple(range(r)))
+            shape=self.kernel_size + (channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint,
+            name="depthwise_kernel",
+            torch_layout=(r, r + 1) + tuple(range(r)),
+        )
         self.pointwise_kernel = self.add_weight(
-            shape=(1,) * r + (channels * self.depth_multiplier, self.filters), initializer=self.pointwise_initializer,
-            regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint, name="pointwise_kernel",
-            torch_layout=_torch_layout(r))
+            shape=(1,) * r + (channels * self.depth_multiplier, self.filters),
+            initializer=self.pointwise_initializer,
+            regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint,
+            name="pointwise_kernel",
+            torch_layout=_torch_layout(r),
+        )
         self._add_bias(self.filters)
         super().build(input_shape)
 
     def call(self, inputs):
-        depthwise, pointwise, bias = _util.meta_weights(inputs, self.depthwise_kernel, self.pointwise_kernel,
-                                                        self.bias)
-        y = _kernels.separable_conv(inputs, depthwise.reshape(-1, 1, *self.kernel_size), pointwise, bias, self.strides, self.padding,
-                                   self.data_format, self.dilation_rate)
+        depthwise, pointwise, bias = _util.meta_weights(inputs, self.depthwise_kernel, self.pointwise_kernel, self.bias)
+        y = _kernels.separable_conv(
+            inputs,
+            depthwise.reshape(-1, 1, *self.kernel_size),
+            pointwise,
+            bias,
+            self.strides,
+            self.padding,
+            self.data_format,
+            self.dilation_rate,
+        )
         return self.activation(y)
 
     def get_config(self):
@@ -1049,11 +1415,32 @@ class SeparableConv1D(BaseSeparableConv):
     (4, 8, 16)
     """
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 depth_multiplier=1, activation=None, use_bias=True, **kwargs):
-        super().__init__(1, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, depth_multiplier=depth_multiplier, activation=activation,
-                         use_bias=use_bias, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        **kwargs,
+    ):
+        super().__init__(
+            1,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            depth_multiplier=depth_multiplier,
+            activation=activation,
+            use_bias=use_bias,
+            **kwargs,
+        )
 
 
 class SeparableConv2D(BaseSeparableConv):
@@ -1113,11 +1500,32 @@ class SeparableConv2D(BaseSeparableConv):
     91
     """
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True, **kwargs):
-        super().__init__(2, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, depth_multiplier=depth_multiplier, activation=activation,
-                         use_bias=use_bias, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        **kwargs,
+    ):
+        super().__init__(
+            2,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            depth_multiplier=depth_multiplier,
+            activation=activation,
+            use_bias=use_bias,
+            **kwargs,
+        )
 
 
 # Keras aliases.

@@ -1,4 +1,5 @@
 """Core layers: Dense, Activation, Lambda, Identity."""
+
 import inspect
 
 import torch.nn.functional as F
@@ -55,10 +56,23 @@ class Dense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
     _spec_min_ndim = 2
     _quantizable, _q_kind = True, "dense"  # `quantize("int8" | "int4")`, see strided.layers.quantization
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
-                 lora_alpha=None, quantization_config=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
+        **kwargs,
+    ):
         kwargs["dtype"] = self._init_quantization(kwargs.get("dtype"), quantization_config)
         self.units = validation.positive_int(units, "units")
         self.activation = _util.get_activation(activation)
@@ -77,15 +91,26 @@ class Dense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
     def build(self, input_shape):
         input_dim = input_shape[-1]
         if input_dim is None:
-            raise ValueError(f"The last dimension of the input of Dense layer '{self.name}' must be known. "
-                             f"Received input_shape={tuple(input_shape)}")
-        self.kernel = self.add_weight(shape=(input_dim, self.units), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-                                      name="kernel", torch_layout=(1, 0))
+            raise ValueError(
+                f"The last dimension of the input of Dense layer '{self.name}' must be known. "
+                f"Received input_shape={tuple(input_shape)}"
+            )
+        self.kernel = self.add_weight(
+            shape=(input_dim, self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
+            torch_layout=(1, 0),
+        )
         if self.use_bias:
-            self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                                        name="bias")
+            self.bias = self.add_weight(
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
         else:
             self.bias = None
         self._built_axes = {-1: int(input_dim)}
@@ -106,18 +131,20 @@ class Dense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "units": self.units,
-            "activation": _util.serialize_activation(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
-            "bias_initializer": _util.serialize("initializers", self.bias_initializer),
-            "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
-            "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
-            "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
-            "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
-            "bias_constraint": _util.serialize("constraints", self.bias_constraint),
-        })
+        config.update(
+            {
+                "units": self.units,
+                "activation": _util.serialize_activation(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
+                "bias_initializer": _util.serialize("initializers", self.bias_initializer),
+                "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
+                "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
+                "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
+                "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
+                "bias_constraint": _util.serialize("constraints", self.bias_constraint),
+            }
+        )
         config.update(self._lora_config())
         return config
 
@@ -192,16 +219,19 @@ class Lambda(Layer):
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         if not callable(function):
-            raise TypeError(f"Invalid type for argument `function`. Expected a callable. Received "
-                            f"function={function!r}.")
+            raise TypeError(
+                f"Invalid type for argument `function`. Expected a callable. Received function={function!r}."
+            )
         super().__init__(**kwargs)
         self.function = function
         self.output_shape_arg = output_shape
         self.mask = mask
         self.supports_masking = mask is not None
         if arguments is not None and not isinstance(arguments, dict):
-            raise TypeError("Invalid type for argument `arguments`. Expected a dict of keyword arguments for "
-                            f"`function`. Received arguments={arguments!r}.")
+            raise TypeError(
+                "Invalid type for argument `arguments`. Expected a dict of keyword arguments for "
+                f"`function`. Received arguments={arguments!r}."
+            )
         self.arguments = dict(arguments or {})
         try:
             params = inspect.signature(function).parameters
@@ -227,8 +257,14 @@ class Lambda(Layer):
     def get_config(self):
         # The function object itself: a Lambda config round-trips in-process (Keras pickles bytecode).
         config = super().get_config()
-        config.update({"function": self.function, "output_shape": self.output_shape_arg, "mask": self.mask,
-                       "arguments": self.arguments})
+        config.update(
+            {
+                "function": self.function,
+                "output_shape": self.output_shape_arg,
+                "mask": self.mask,
+                "arguments": self.arguments,
+            }
+        )
         return config
 
 

@@ -5,6 +5,7 @@ Both are called on ``[query, value]`` or ``[query, value, key]`` and take ``mask
 scores without dropout and without returned scores run through
 ``torch.nn.functional.scaled_dot_product_attention``; the masked positions get Keras's ``-1e9``.
 """
+
 import torch
 import torch.nn.functional as F
 
@@ -61,8 +62,10 @@ class Attention(Layer):
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         self.use_scale = validation.boolean(use_scale, "use_scale")
         if score_mode not in ("dot", "concat"):
-            raise ValueError("Invalid value for argument score_mode. Expected one of {'dot', 'concat'}. "
-                             f"Received: score_mode={score_mode!r}")
+            raise ValueError(
+                "Invalid value for argument score_mode. Expected one of {'dot', 'concat'}. "
+                f"Received: score_mode={score_mode!r}"
+            )
         self.score_mode = score_mode
         self.dropout = _util.rate(dropout, "dropout")
         self.seed = validation.positive_int(seed, "seed", allow_none=True, allow_zero=True)
@@ -73,15 +76,20 @@ class Attention(Layer):
     def _validate_inputs(self, inputs, mask=None, shapes=False):
         name = type(self).__name__
         if not isinstance(inputs, (list, tuple)) or (shapes and _is_shape(inputs)):
-            raise ValueError(f"{name} layer must be called on a list of inputs, namely [query, value] or "
-                             f"[query, value, key]. Received: inputs={inputs}.")
+            raise ValueError(
+                f"{name} layer must be called on a list of inputs, namely [query, value] or "
+                f"[query, value, key]. Received: inputs={inputs}."
+            )
         if len(inputs) < 2 or len(inputs) > 3:
-            raise ValueError(f"{name} layer accepts inputs list of length 2 or 3, namely [query, value] or "
-                             f"[query, value, key]. Received length: {len(inputs)}.")
+            raise ValueError(
+                f"{name} layer accepts inputs list of length 2 or 3, namely [query, value] or "
+                f"[query, value, key]. Received length: {len(inputs)}."
+            )
         if mask is not None:
             if not isinstance(mask, (list, tuple)):
-                raise ValueError(f"{name} layer mask must be a list, namely [query_mask, value_mask]. Received: "
-                                 f"mask={mask}.")
+                raise ValueError(
+                    f"{name} layer mask must be a list, namely [query_mask, value_mask]. Received: mask={mask}."
+                )
             if len(mask) < 2 or len(mask) > 3:
                 raise ValueError(f"{name} layer accepts mask list of length 2 or 3. Received: mask={mask}.")
 
@@ -89,12 +97,16 @@ class Attention(Layer):
         query, value = tuple(shapes[0]), tuple(shapes[1])
         key = tuple(shapes[2]) if len(shapes) > 2 else value
         if query[-1] is not None and key[-1] is not None and query[-1] != key[-1]:
-            raise ValueError(f"{type(self).__name__} layer '{self.name}': the last dimension of `query` and "
-                             f"`key` (`value` when no key is given) must be equal. Received: query shape={query}, "
-                             f"value shape={value}" + (f", key shape={key}" if len(shapes) > 2 else "") + ".")
+            raise ValueError(
+                f"{type(self).__name__} layer '{self.name}': the last dimension of `query` and "
+                f"`key` (`value` when no key is given) must be equal. Received: query shape={query}, "
+                f"value shape={value}" + (f", key shape={key}" if len(shapes) > 2 else "") + "."
+            )
         if value[1:-1] != key[1:-1]:
-            raise ValueError(f"{type(self).__name__} layer '{self.name}': `value` and `key` must have the same "
-                             f"length. Received: value shape={value}, key shape={key}.")
+            raise ValueError(
+                f"{type(self).__name__} layer '{self.name}': `value` and `key` must have the same "
+                f"length. Received: value shape={value}, key shape={key}."
+            )
 
     def _check_build_shape(self, input_shape):
         self._validate_inputs(input_shape, shapes=True)
@@ -107,8 +119,11 @@ class Attention(Layer):
     # ------------------------------------------------------------------ weights
     def build(self, input_shape):
         self.scale = self.add_weight(name="scale", shape=(), initializer="ones") if self.use_scale else None
-        self.concat_score_weight = (self.add_weight(name="concat_score_weight", shape=(), initializer="ones")
-                                    if self.score_mode == "concat" else None)
+        self.concat_score_weight = (
+            self.add_weight(name="concat_score_weight", shape=(), initializer="ones")
+            if self.score_mode == "concat"
+            else None
+        )
         super().build(input_shape)
 
     # ------------------------------------------------------------------ computation
@@ -179,8 +194,11 @@ class Attention(Layer):
         bias = None
         if scores_mask is not None:
             big = 65504.0 if q.dtype == torch.float16 else 1.0e9
-            bias = torch.where(scores_mask, torch.zeros((), dtype=q.dtype, device=q.device),
-                               torch.tensor(-big, dtype=q.dtype, device=q.device))
+            bias = torch.where(
+                scores_mask,
+                torch.zeros((), dtype=q.dtype, device=q.device),
+                torch.tensor(-big, dtype=q.dtype, device=q.device),
+            )
         return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=1.0)
 
     def compute_mask(self, inputs, mask=None):
@@ -195,8 +213,9 @@ class Attention(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout,
-                       "seed": self.seed})
+        config.update(
+            {"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout, "seed": self.seed}
+        )
         return config
 
 
@@ -239,8 +258,9 @@ class AdditiveAttention(Attention):
 
     def build(self, input_shape):
         dim = tuple(input_shape[0])[-1]
-        self.scale = (self.add_weight(name="scale", shape=(dim,), initializer="glorot_uniform") if self.use_scale
-                      else None)
+        self.scale = (
+            self.add_weight(name="scale", shape=(dim,), initializer="glorot_uniform") if self.use_scale else None
+        )
         self.concat_score_weight = None
         Layer.build(self, input_shape)
 

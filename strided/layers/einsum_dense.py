@@ -3,6 +3,7 @@
 The kernel is stored in Keras layout (``einsum`` takes any layout), so weight files, ``get_weights``
 and LoRA's ``A @ B`` update (factorised on the kernel's last axis) need no permutation.
 """
+
 import re
 
 import torch
@@ -31,8 +32,10 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
         if match:
             break
     else:
-        raise ValueError(f"Invalid einsum equation '{equation}'. Equations must be in the form [X],[Y]->[Z], "
-                         "...[X],[Y]->...[Z], or [X]...,[Y]->[Z]....")
+        raise ValueError(
+            f"Invalid einsum equation '{equation}'. Equations must be in the form [X],[Y]->[Z], "
+            "...[X],[Y]->...[Z], or [X]...,[Y]->[Z]...."
+        )
     in_spec, w_spec, out_spec = match.groups()
     input_shape = list(input_shape)
     elided = len(input_shape) - len(in_spec)
@@ -40,7 +43,7 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
     if elided > 0 and left_elided:
         full[1:1] = input_shape[1:elided]
     elif elided > 0:
-        full += input_shape[len(input_shape) - elided:]
+        full += input_shape[len(input_shape) - elided :]
     if left_elided:
         in_pos = {c: i + elided - len(input_shape) for i, c in enumerate(in_spec)}
         out_pos = {c: i + elided for i, c in enumerate(out_spec)}
@@ -51,12 +54,16 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
         if c in out_pos:
             got, want = input_shape[in_pos[c]], full[out_pos[c]]
             if want is not None and want != got:
-                raise ValueError(f"Input shape and output shape do not match at shared dimension '{c}'. Input "
-                                 f"shape is {got}, and output shape is {want}.")
+                raise ValueError(
+                    f"Input shape and output shape do not match at shared dimension '{c}'. Input "
+                    f"shape is {got}, and output shape is {want}."
+                )
     for c in out_spec:
         if c not in in_spec and c not in w_spec:
-            raise ValueError(f"Dimension '{c}' was specified in the output '{out_spec}' but has no corresponding "
-                             f"dim in the input spec '{in_spec}' or weight spec '{w_spec}'")
+            raise ValueError(
+                f"Dimension '{c}' was specified in the output '{out_spec}' but has no corresponding "
+                f"dim in the input spec '{in_spec}' or weight spec '{w_spec}'"
+            )
     kernel_shape, in_axes, out_axes = [], [], []
     for i, c in enumerate(w_spec):
         if c in out_pos:
@@ -66,14 +73,15 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
             kernel_shape.append(input_shape[in_pos[c]])
             in_axes.append(i)
         else:
-            raise ValueError(f"Weight dimension '{c}' did not have a match in either the input spec '{in_spec}' "
-                             f"or the output spec '{out_spec}'. For this layer, the weight must be fully specified.")
+            raise ValueError(
+                f"Weight dimension '{c}' did not have a match in either the input spec '{in_spec}' "
+                f"or the output spec '{out_spec}'. For this layer, the weight must be fully specified."
+            )
     bias_shape = None
     if bias_axes is not None:
         for c in bias_axes:
             if c not in out_spec:
-                raise ValueError(f"Bias dimension '{c}' was requested, but is not part of the output spec "
-                                 f"'{out_spec}'")
+                raise ValueError(f"Bias dimension '{c}' was requested, but is not part of the output spec '{out_spec}'")
         offset = elided if left_elided else 0
         sizes = {c: full[i + offset] for i, c in enumerate(out_spec)}
         first = min(out_spec.find(c) for c in bias_axes)
@@ -125,26 +133,50 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
 
     _quantizable, _q_kind = True, "einsum"  # `quantize("int8" | "int4")`, see strided.layers.quantization
 
-    def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
-                 quantization_config=None, gptq_unpacked_column_size=None, **kwargs):
+    def __init__(
+        self,
+        equation,
+        output_shape,
+        activation=None,
+        bias_axes=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
+        gptq_unpacked_column_size=None,
+        **kwargs,
+    ):
         if gptq_unpacked_column_size is not None:
-            raise ValueError(f"EinsumDense: GPTQ-quantized layers are not supported by strided. Received: "
-                             f"gptq_unpacked_column_size={gptq_unpacked_column_size!r}")
+            raise ValueError(
+                f"EinsumDense: GPTQ-quantized layers are not supported by strided. Received: "
+                f"gptq_unpacked_column_size={gptq_unpacked_column_size!r}"
+            )
         kwargs["dtype"] = self._init_quantization(kwargs.get("dtype"), quantization_config)
         if not isinstance(equation, str):
-            raise TypeError(f"Invalid type for argument `equation`. Expected a string such as 'ab,bc->ac'. "
-                            f"Received: equation={equation!r}")
+            raise TypeError(
+                f"Invalid type for argument `equation`. Expected a string such as 'ab,bc->ac'. "
+                f"Received: equation={equation!r}"
+            )
         if isinstance(output_shape, int) and not isinstance(output_shape, bool):
             output_shape = (output_shape,)
         if not isinstance(output_shape, (list, tuple)) or not all(
-                d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in output_shape):
-            raise ValueError("Invalid value for argument `output_shape`. Expected an int or a tuple of positive ints "
-                             f"and None. Received: output_shape={output_shape!r}")
+            d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in output_shape
+        ):
+            raise ValueError(
+                "Invalid value for argument `output_shape`. Expected an int or a tuple of positive ints "
+                f"and None. Received: output_shape={output_shape!r}"
+            )
         if bias_axes is not None and not isinstance(bias_axes, str):
-            raise TypeError(f"Invalid type for argument `bias_axes`. Expected a string of output letters or None. "
-                            f"Received: bias_axes={bias_axes!r}")
+            raise TypeError(
+                f"Invalid type for argument `bias_axes`. Expected a string of output letters or None. "
+                f"Received: bias_axes={bias_axes!r}"
+            )
         self.equation = equation
         self.partial_output_shape = tuple(output_shape)
         self.bias_axes = bias_axes
@@ -174,26 +206,39 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
     def _check_rank(self, shape):
         subscripts = self.equation.split("->")[0].split(",")[0].strip()
         if "..." not in subscripts and len(subscripts) != len(shape):
-            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: the equation "
-                             f"'{self.equation}' takes inputs of rank {len(subscripts)} ('{subscripts}'), but the "
-                             f"input has shape {tuple(shape)} (ndim={len(shape)}).")
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: the equation '
+                f"'{self.equation}' takes inputs of rank {len(subscripts)} ('{subscripts}'), but the "
+                f"input has shape {tuple(shape)} (ndim={len(shape)})."
+            )
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         self._check_rank(input_shape)
         kernel_shape, bias_shape, _, in_axes, out_axes = analyze_equation(
-            self.equation, self.bias_axes, input_shape, self.partial_output_shape)
+            self.equation, self.bias_axes, input_shape, self.partial_output_shape
+        )
         if any(d is None for d in kernel_shape):
-            raise ValueError(f"The kernel of EinsumDense layer '{self.name}' needs every dimension it uses to be "
-                             f"known. Received input_shape={input_shape}, output_shape={self.partial_output_shape} "
-                             f"for equation '{self.equation}' (kernel shape {tuple(kernel_shape)}).")
-        self.kernel = self.add_weight(shape=kernel_shape, initializer=self._kernel_initializer_for(in_axes, out_axes),
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-                                      name="kernel")
+            raise ValueError(
+                f"The kernel of EinsumDense layer '{self.name}' needs every dimension it uses to be "
+                f"known. Received input_shape={input_shape}, output_shape={self.partial_output_shape} "
+                f"for equation '{self.equation}' (kernel shape {tuple(kernel_shape)})."
+            )
+        self.kernel = self.add_weight(
+            shape=kernel_shape,
+            initializer=self._kernel_initializer_for(in_axes, out_axes),
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
+        )
         if bias_shape is not None:
-            self.bias = self.add_weight(shape=bias_shape, initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                                        name="bias")
+            self.bias = self.add_weight(
+                shape=bias_shape,
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
         else:
             self.bias = None
         self._spec_ndim = len(input_shape)
@@ -217,19 +262,21 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "output_shape": self.partial_output_shape,
-            "equation": self.equation,
-            "activation": _util.serialize_activation(self.activation),
-            "bias_axes": self.bias_axes,
-            "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
-            "bias_initializer": _util.serialize("initializers", self.bias_initializer),
-            "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
-            "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
-            "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
-            "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
-            "bias_constraint": _util.serialize("constraints", self.bias_constraint),
-            "quantization_config": self._quantization_config_entry(),
-        })
+        config.update(
+            {
+                "output_shape": self.partial_output_shape,
+                "equation": self.equation,
+                "activation": _util.serialize_activation(self.activation),
+                "bias_axes": self.bias_axes,
+                "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
+                "bias_initializer": _util.serialize("initializers", self.bias_initializer),
+                "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
+                "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
+                "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
+                "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
+                "bias_constraint": _util.serialize("constraints", self.bias_constraint),
+                "quantization_config": self._quantization_config_entry(),
+            }
+        )
         config.update(self._lora_config())
         return config

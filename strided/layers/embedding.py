@@ -3,6 +3,7 @@
 Masks: with ``mask_zero=True`` the output tensor carries Keras's mask (``inputs != 0``) as its
 ``_keras_mask`` attribute, which the attention layers read as Keras's automatic masking does.
 """
+
 import torch
 import torch.nn.functional as F
 
@@ -15,8 +16,9 @@ from strided.utils import validation
 
 def _strict_positive(value, name):
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r} "
-                         f"(of type {type(value).__name__}).")
+        raise ValueError(
+            f"`{name}` must be a positive integer. Received: {name}={value!r} (of type {type(value).__name__})."
+        )
     return value
 
 
@@ -71,9 +73,20 @@ class Embedding(QuantizationMixin, Layer):
 
     _quantizable, _q_kind, _q_weight_name = True, "embedding", "embeddings"  # see strided.layers.quantization
 
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
-                 embeddings_constraint=None, mask_zero=False, weights=None, lora_rank=None, lora_alpha=None,
-                 quantization_config=None, **kwargs):
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        embeddings_constraint=None,
+        mask_zero=False,
+        weights=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
+        **kwargs,
+    ):
         _strict_positive(input_dim, "input_dim")
         _strict_positive(output_dim, "output_dim")
         kwargs["dtype"] = self._init_quantization(kwargs.get("dtype"), quantization_config)
@@ -90,18 +103,23 @@ class Embedding(QuantizationMixin, Layer):
         super().__init__(**kwargs)
         if weights is not None:
             if not (isinstance(weights, (list, tuple)) or hasattr(weights, "shape")):
-                raise TypeError("Invalid type for argument `weights`. Expected the embedding table, an array of "
-                                f"shape (input_dim, output_dim), or a list of one. Received weights={weights!r}.")
+                raise TypeError(
+                    "Invalid type for argument `weights`. Expected the embedding table, an array of "
+                    f"shape (input_dim, output_dim), or a list of one. Received weights={weights!r}."
+                )
             self.build()
             self.set_weights(weights if isinstance(weights, list) and len(weights) == 1 else [weights])
 
     def build(self, input_shape=None):
         if self.built:
             return
-        self._embeddings = self.add_weight(shape=(self.input_dim, self.output_dim), name="embeddings",
-                                           initializer=self.embeddings_initializer,
-                                           regularizer=self.embeddings_regularizer,
-                                           constraint=self.embeddings_constraint)
+        self._embeddings = self.add_weight(
+            shape=(self.input_dim, self.output_dim),
+            name="embeddings",
+            initializer=self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
+        )
         self.built = True
         self._build_pending_quantization()
         if self.lora_rank:
@@ -121,19 +139,27 @@ class Embedding(QuantizationMixin, Layer):
         """Freezes the table and learns ``(lora_alpha / rank) * A @ B`` instead (A: ``(input_dim, rank)``,
         He-uniform; B: ``(rank, output_dim)``, zeros, so the layer starts unchanged)."""
         if self.embeddings_constraint:
-            raise ValueError("Lora is incompatible with embedding constraints. In order to enable lora on this "
-                             "layer, remove the `embeddings_constraint` argument.")
+            raise ValueError(
+                "Lora is incompatible with embedding constraints. In order to enable lora on this "
+                "layer, remove the `embeddings_constraint` argument."
+            )
         if not self.built:
             raise ValueError("Cannot enable lora on a layer that isn't yet built.")
         if self.lora_enabled:
             raise ValueError("lora is already enabled. This can only be done once per layer.")
         rank = validation.positive_int(rank, "rank")
         self.lora_embeddings_a = self.add_weight(
-            shape=(self.input_dim, rank), name="lora_embeddings_a", regularizer=self.embeddings_regularizer,
-            initializer=_util.get("initializers", a_initializer, "a_initializer"))
+            shape=(self.input_dim, rank),
+            name="lora_embeddings_a",
+            regularizer=self.embeddings_regularizer,
+            initializer=_util.get("initializers", a_initializer, "a_initializer"),
+        )
         self.lora_embeddings_b = self.add_weight(
-            shape=(rank, self.output_dim), name="lora_embeddings_b", regularizer=self.embeddings_regularizer,
-            initializer=_util.get("initializers", b_initializer, "b_initializer"))
+            shape=(rank, self.output_dim),
+            name="lora_embeddings_b",
+            regularizer=self.embeddings_regularizer,
+            initializer=_util.get("initializers", b_initializer, "b_initializer"),
+        )
         self._embeddings._keras_frozen = True
         self._embeddings.requires_grad_(False)
         self.lora_enabled, self.lora_rank = True, rank
@@ -187,9 +213,11 @@ class Embedding(QuantizationMixin, Layer):
             low, high = int(idx.min()), int(idx.max())
             if low >= 0 and high < self.input_dim:
                 raise
-            raise ValueError(f"Layer \"{self.name}\" (Embedding with input_dim={self.input_dim}) received indices "
-                             f"outside [0, {self.input_dim - 1}]: min {low}, max {high}. Make `input_dim` the "
-                             "vocabulary size (largest index + 1); indices must not be negative.") from None
+            raise ValueError(
+                f'Layer "{self.name}" (Embedding with input_dim={self.input_dim}) received indices '
+                f"outside [0, {self.input_dim - 1}]: min {low}, max {high}. Make `input_dim` the "
+                "vocabulary size (largest index + 1); indices must not be negative."
+            ) from None
         if self.mask_zero:
             set_keras_mask(out, self.compute_mask(inputs))
         return out
@@ -205,16 +233,18 @@ class Embedding(QuantizationMixin, Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "input_dim": self.input_dim,
-            "output_dim": self.output_dim,
-            "embeddings_initializer": _util.serialize("initializers", self.embeddings_initializer),
-            "embeddings_regularizer": _util.serialize("regularizers", self.embeddings_regularizer),
-            "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
-            "embeddings_constraint": _util.serialize("constraints", self.embeddings_constraint),
-            "mask_zero": self.mask_zero,
-            "quantization_config": self._quantization_config_entry(),
-        })
+        config.update(
+            {
+                "input_dim": self.input_dim,
+                "output_dim": self.output_dim,
+                "embeddings_initializer": _util.serialize("initializers", self.embeddings_initializer),
+                "embeddings_regularizer": _util.serialize("regularizers", self.embeddings_regularizer),
+                "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
+                "embeddings_constraint": _util.serialize("constraints", self.embeddings_constraint),
+                "mask_zero": self.mask_zero,
+                "quantization_config": self._quantization_config_entry(),
+            }
+        )
         if self.lora_rank:
             config.update({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha})
         return config
@@ -252,25 +282,46 @@ class ReversibleEmbedding(Embedding):
 
     _quantization_unsupported = True  # strided does not quantize the reverse projection
 
-    def __init__(self, input_dim, output_dim, tie_weights=True, embeddings_initializer="uniform",
-                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False, reverse_dtype=None,
-                 logit_soft_cap=None, **kwargs):
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        tie_weights=True,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        embeddings_constraint=None,
+        mask_zero=False,
+        reverse_dtype=None,
+        logit_soft_cap=None,
+        **kwargs,
+    ):
         self.tie_weights = validation.boolean(tie_weights, "tie_weights")
         self.reverse_dtype = getattr(reverse_dtype, "name", reverse_dtype)
-        self.logit_soft_cap = (None if logit_soft_cap is None
-                               else validation.number(logit_soft_cap, "logit_soft_cap", low=0, low_inclusive=False))
-        super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
-                         embeddings_regularizer=embeddings_regularizer, embeddings_constraint=embeddings_constraint,
-                         mask_zero=mask_zero, **kwargs)
+        self.logit_soft_cap = (
+            None
+            if logit_soft_cap is None
+            else validation.number(logit_soft_cap, "logit_soft_cap", low=0, low_inclusive=False)
+        )
+        super().__init__(
+            input_dim,
+            output_dim,
+            embeddings_initializer=embeddings_initializer,
+            embeddings_regularizer=embeddings_regularizer,
+            embeddings_constraint=embeddings_constraint,
+            mask_zero=mask_zero,
+            **kwargs,
+        )
 
     def build(self, input_shape=None):
         if self.built:
             return
         super().build(input_shape)
         if not self.tie_weights:
-            self.reverse_embeddings = self.add_weight(shape=(self.output_dim, self.input_dim),
-                                                      initializer=self.embeddings_initializer,
-                                                      name="reverse_embeddings")
+            self.reverse_embeddings = self.add_weight(
+                shape=(self.output_dim, self.input_dim),
+                initializer=self.embeddings_initializer,
+                name="reverse_embeddings",
+            )
 
     def call(self, inputs, reverse=False):
         if not reverse:
@@ -295,6 +346,11 @@ class ReversibleEmbedding(Embedding):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"tie_weights": self.tie_weights, "reverse_dtype": self.reverse_dtype,
-                       "logit_soft_cap": self.logit_soft_cap})
+        config.update(
+            {
+                "tie_weights": self.tie_weights,
+                "reverse_dtype": self.reverse_dtype,
+                "logit_soft_cap": self.logit_soft_cap,
+            }
+        )
         return config

@@ -1,4 +1,5 @@
 """``Normalization``: standardizes inputs with a mean and variance learned by ``adapt(data)`` (Keras layer)."""
+
 import itertools
 import math
 
@@ -73,46 +74,61 @@ class Normalization(Layer):
             except (TypeError, ValueError):
                 ok = False
             if not ok:
-                raise TypeError(f"Invalid type for argument `{arg}`. Expected a number or an array of numbers. "
-                                f"Received {arg}={value!r}.")
+                raise TypeError(
+                    f"Invalid type for argument `{arg}`. Expected a number or an array of numbers. "
+                    f"Received {arg}={value!r}."
+                )
         if (mean is not None) != (variance is not None):
-            raise ValueError("When setting values directly, both `mean` and `variance` must be set. "
-                             f"Received: mean={mean} and variance={variance}")
+            raise ValueError(
+                "When setting values directly, both `mean` and `variance` must be set. "
+                f"Received: mean={mean} and variance={variance}"
+            )
         if mean is not None:
             if np.shape(mean) != np.shape(variance):
-                raise ValueError("When setting values directly, `mean` and `variance` must have the same shape. "
-                                 f"Received: mean shape {np.shape(mean)} and variance shape {np.shape(variance)}")
+                raise ValueError(
+                    "When setting values directly, `mean` and `variance` must have the same shape. "
+                    f"Received: mean shape {np.shape(mean)} and variance shape {np.shape(variance)}"
+                )
             if len(np.shape(mean)) > len(self.axis):
-                raise ValueError(f"The rank of `mean` must be less than or equal to the number of axes "
-                                 f"({len(self.axis)}). Received: mean shape {np.shape(mean)} for axis {self.axis}")
+                raise ValueError(
+                    f"The rank of `mean` must be less than or equal to the number of axes "
+                    f"({len(self.axis)}). Received: mean shape {np.shape(mean)} for axis {self.axis}"
+                )
 
     def build(self, input_shape):
         ndim = len(input_shape)
         if any(a < -ndim or a >= ndim for a in self.axis):
-            raise ValueError(f"All `axis` values must be in the range [-ndim, ndim). Received inputs with "
-                             f"ndim={ndim}, while axis={self.axis}")
+            raise ValueError(
+                f"All `axis` values must be in the range [-ndim, ndim). Received inputs with "
+                f"ndim={ndim}, while axis={self.axis}"
+            )
         self._keep_axis = tuple(sorted(a % ndim for a in self.axis))
         for a in self._keep_axis:
             if input_shape[a] is None:
-                raise ValueError(f"All `axis` values to be kept must have a known shape. Received axis={self.axis}, "
-                                 f"inputs.shape={tuple(input_shape)}, with unknown axis at index {a}")
+                raise ValueError(
+                    f"All `axis` values to be kept must have a known shape. Received axis={self.axis}, "
+                    f"inputs.shape={tuple(input_shape)}, with unknown axis at index {a}"
+                )
         self._reduce_axis = tuple(a for a in range(ndim) if a not in self._keep_axis)
         self._broadcast_shape = [input_shape[a] if a in self._keep_axis else 1 for a in range(ndim)]
         self._stats_shape = tuple(input_shape[a] for a in self._keep_axis)
         self._build_input_shape = tuple(input_shape)
         if self.input_mean is None:
             # Keras's weights: mean, variance and a sample count (non-trainable), set by adapt().
-            self.adapt_mean = self.add_weight(shape=self._stats_shape, initializer="zeros", trainable=False,
-                                              name="mean")
-            self.adapt_variance = self.add_weight(shape=self._stats_shape, initializer="ones", trainable=False,
-                                                  name="variance")
+            self.adapt_mean = self.add_weight(
+                shape=self._stats_shape, initializer="zeros", trainable=False, name="mean"
+            )
+            self.adapt_variance = self.add_weight(
+                shape=self._stats_shape, initializer="ones", trainable=False, name="variance"
+            )
             # (Keras creates `count` but never updates it; kept, at 0, so weight files line up with Keras's.)
-            self.count = self.add_weight(shape=(), initializer="zeros", trainable=False, name="count",
-                                         dtype="int32")
+            self.count = self.add_weight(shape=(), initializer="zeros", trainable=False, name="count", dtype="int32")
         else:
             device = config.get_device()
-            self._fixed = [self._to_broadcast(torch.as_tensor(np.asarray(v, dtype="float32"), device=device), ndim)
-                           for v in (self.input_mean, self.input_variance)]
+            self._fixed = [
+                self._to_broadcast(torch.as_tensor(np.asarray(v, dtype="float32"), device=device), ndim)
+                for v in (self.input_mean, self.input_variance)
+            ]
         super().build(input_shape)
 
     def _to_broadcast(self, value, ndim):
@@ -139,10 +155,14 @@ class Normalization(Layer):
                 raise ValueError("adapt() received an empty iterable (no batches). Expected at least one batch.")
             batches, shape = itertools.chain([first], iterator), tuple(np.shape(_first_x(first)))
         else:
-            raise TypeError(f"Unsupported data type: {type(data)}. `adapt` supports NumPy arrays, tensors, "
-                            "PyDatasets and iterables of batches.")
+            raise TypeError(
+                f"Unsupported data type: {type(data)}. `adapt` supports NumPy arrays, tensors, "
+                "PyDatasets and iterables of batches."
+            )
         if self.input_mean is not None:
-            raise ValueError(f"Layer '{self.name}' was given a fixed `mean` and `variance`: adapt() cannot change them.")
+            raise ValueError(
+                f"Layer '{self.name}' was given a fixed `mean` and `variance`: adapt() cannot change them."
+            )
         if not self.built:
             self._maybe_build(shape)
         total_mean = total_var = None
@@ -152,8 +172,10 @@ class Normalization(Layer):
             x = x.detach().cpu().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype="float64")
             for a in self._keep_axis:
                 if x.shape[a] != self._build_input_shape[a]:
-                    raise ValueError(f"The layer was built with input_shape={self._build_input_shape}, but adapt() "
-                                     f"is being called with data with an incompatible shape, data.shape={x.shape}")
+                    raise ValueError(
+                        f"The layer was built with input_shape={self._build_input_shape}, but adapt() "
+                        f"is being called with data with an incompatible shape, data.shape={x.shape}"
+                    )
             mean, var = x.mean(axis=self._reduce_axis), x.var(axis=self._reduce_axis)
             count = math.prod(x.shape[a] for a in self._reduce_axis) if self._reduce_axis else 1
             if total_mean is None:
@@ -163,8 +185,9 @@ class Normalization(Layer):
             total_count += count
             w_new = count / total_count
             new_mean = total_mean * (1 - w_new) + mean * w_new
-            total_var = ((total_var + (total_mean - new_mean) ** 2) * (1 - w_new)
-                         + (var + (mean - new_mean) ** 2) * w_new)
+            total_var = (total_var + (total_mean - new_mean) ** 2) * (1 - w_new) + (
+                var + (mean - new_mean) ** 2
+            ) * w_new
             total_mean = new_mean
         with torch.no_grad():
             self.adapt_mean.copy_(torch.as_tensor(total_mean, dtype=self.adapt_mean.dtype))
@@ -184,6 +207,12 @@ class Normalization(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"axis": list(self.axis), "invert": self.invert,
-                       "mean": np.array(self.input_mean).tolist(), "variance": np.array(self.input_variance).tolist()})
+        config.update(
+            {
+                "axis": list(self.axis),
+                "invert": self.invert,
+                "mean": np.array(self.input_mean).tolist(),
+                "variance": np.array(self.input_variance).tolist(),
+            }
+        )
         return config

@@ -12,6 +12,7 @@ arrays or lists (one column per feature), a list of such dicts (rows or batches)
 iterable yielding dicts (``PyDataset``, ``BatchDataset``, generators; ``(x, y)`` batches give their ``x``).
 Strings stay NumPy arrays on the host until the lookup and hashing layers turn them into integers.
 """
+
 import datetime
 import io
 import json
@@ -37,24 +38,38 @@ from strided.saving.serialization_lib import _build_from_config
 from strided.saving.serialization_lib import to_jsonable
 
 _MODULE = "keras.src.layers.preprocessing.feature_space"
-_FEATURE_TYPES = ("float", "float_normalized", "float_rescaled", "float_discretized", "integer_categorical",
-                  "string_categorical", "integer_hashed", "string_hashed")
+_FEATURE_TYPES = (
+    "float",
+    "float_normalized",
+    "float_rescaled",
+    "float_discretized",
+    "integer_categorical",
+    "string_categorical",
+    "integer_hashed",
+    "string_hashed",
+)
 _ADAPT_BATCH = 32  # Keras batches unbatched (scalar) samples by 32 before adapting
 
 
 def _serialize(obj):
     """Keras's ``serialize_keras_object`` dict for a layer, a ``Feature`` or a ``Cross``."""
     if isinstance(obj, (Feature, Cross)):
-        return {"module": _MODULE, "class_name": type(obj).__name__, "config": obj.get_config(),
-                "registered_name": type(obj).__name__}
+        return {
+            "module": _MODULE,
+            "class_name": type(obj).__name__,
+            "config": obj.get_config(),
+            "registered_name": type(obj).__name__,
+        }
     return serialization_lib.serialize_layer(obj)
 
 
 def _deserialize_layer(config):
     """A preprocessing layer from its Keras config dict (strided's layers, or this module's helpers)."""
     if not isinstance(config, dict) or "class_name" not in config:
-        raise TypeError("Invalid type for argument `preprocessor`. Expected a Keras layer or its config dict. "
-                        f"Received: preprocessor={config!r}")
+        raise TypeError(
+            "Invalid type for argument `preprocessor`. Expected a Keras layer or its config dict. "
+            f"Received: preprocessor={config!r}"
+        )
     own = {"TFDIdentity": TFDIdentity, "TFDConcat": TFDConcat}.get(config["class_name"])
     if own is not None:
         return own.from_config(_clean_value(dict(config.get("config") or {}), True))
@@ -101,11 +116,15 @@ class Cross:
 
     def __init__(self, feature_names, crossing_dim, output_mode="one_hot"):
         if output_mode not in {"int", "one_hot"}:
-            raise ValueError("Invalid value for argument `output_mode`. Expected one of {'int', 'one_hot'}. "
-                             f"Received: output_mode={output_mode}")
+            raise ValueError(
+                "Invalid value for argument `output_mode`. Expected one of {'int', 'one_hot'}. "
+                f"Received: output_mode={output_mode}"
+            )
         if isinstance(feature_names, str) or not isinstance(feature_names, (list, tuple)):
-            raise TypeError("Invalid type for argument `feature_names`. Expected a tuple or list of feature names. "
-                            f"Received: feature_names={feature_names!r}")
+            raise TypeError(
+                "Invalid type for argument `feature_names`. Expected a tuple or list of feature names. "
+                f"Received: feature_names={feature_names!r}"
+            )
         self.feature_names = tuple(feature_names)
         self.crossing_dim = crossing_dim
         self.output_mode = output_mode
@@ -116,8 +135,7 @@ class Cross:
         return "_X_".join(self.feature_names)
 
     def get_config(self):
-        return {"feature_names": self.feature_names, "crossing_dim": self.crossing_dim,
-                "output_mode": self.output_mode}
+        return {"feature_names": self.feature_names, "crossing_dim": self.crossing_dim, "output_mode": self.output_mode}
 
     @classmethod
     def from_config(cls, config):
@@ -142,14 +160,18 @@ class Feature:
 
     def __init__(self, dtype, preprocessor, output_mode):
         if output_mode not in {"int", "one_hot", "float"}:
-            raise ValueError("Invalid value for argument `output_mode`. Expected one of {'int', 'one_hot', 'float'}. "
-                             f"Received: output_mode={output_mode}")
+            raise ValueError(
+                "Invalid value for argument `output_mode`. Expected one of {'int', 'one_hot', 'float'}. "
+                f"Received: output_mode={output_mode}"
+            )
         self.dtype = dtype
         if isinstance(preprocessor, dict):
             preprocessor = _deserialize_layer(preprocessor)
         if not callable(preprocessor):
-            raise TypeError("Invalid type for argument `preprocessor`. Expected a Keras layer. "
-                            f"Received: preprocessor={preprocessor!r} (of type {type(preprocessor).__name__})")
+            raise TypeError(
+                "Invalid type for argument `preprocessor`. Expected a Keras layer. "
+                f"Received: preprocessor={preprocessor!r} (of type {type(preprocessor).__name__})"
+            )
         self.preprocessor = preprocessor
         self.output_mode = output_mode
 
@@ -161,8 +183,10 @@ class Feature:
         return cls(**config)
 
     def __repr__(self):
-        return (f"<Feature dtype={self.dtype} preprocessor={type(self.preprocessor).__name__} "
-                f"output_mode={self.output_mode}>")
+        return (
+            f"<Feature dtype={self.dtype} preprocessor={type(self.preprocessor).__name__} "
+            f"output_mode={self.output_mode}>"
+        )
 
 
 def _spec_from_dict(config, expected):
@@ -190,8 +214,10 @@ def _rows_of(dataset):
     for batch in dataset:
         x = unpack_x_y_sample_weight(batch)[0] if isinstance(batch, (tuple, list)) else batch
         if not isinstance(x, dict):
-            raise ValueError("`adapt()` expects a dataset whose elements are dicts of features (or `(x, y)` "
-                             f"tuples with a dict `x`). Received an element of type {type(x).__name__}: {x!r}")
+            raise ValueError(
+                "`adapt()` expects a dataset whose elements are dicts of features (or `(x, y)` "
+                f"tuples with a dict `x`). Received an element of type {type(x).__name__}: {x!r}"
+            )
         yield x
 
 
@@ -204,7 +230,7 @@ def _adapt_batches(columns, from_dict):
         (column,) = columns
         if column.ndim <= 1:  # elements are scalars: batched by 32, then (batch, 1)
             column = column.reshape(-1)
-            return [column[i:i + _ADAPT_BATCH, None] for i in range(0, len(column), _ADAPT_BATCH)]
+            return [column[i : i + _ADAPT_BATCH, None] for i in range(0, len(column), _ADAPT_BATCH)]
         if column.ndim == 2:  # elements are vectors: each becomes (k, 1), one element per batch
             return [row[:, None] for row in column]
         return list(column)
@@ -332,24 +358,23 @@ class FeatureSpace(Layer):
         """Float values bucketed into ``num_bins`` quantile bins (a ``Discretization`` layer, adapted),
         one-hot encoded by default."""
         name = name or unique_name("float_discretized")
-        preprocessor = Discretization(num_bins=num_bins, bin_boundaries=bin_boundaries,
-                                                name=f"{name}_preprocessor")
+        preprocessor = Discretization(num_bins=num_bins, bin_boundaries=bin_boundaries, name=f"{name}_preprocessor")
         return Feature(dtype="float32", preprocessor=preprocessor, output_mode=output_mode)
 
     @classmethod
     def integer_categorical(cls, max_tokens=None, num_oov_indices=1, output_mode="one_hot", name=None):
         """Integer values indexed by an ``IntegerLookup`` vocabulary (adapted), one-hot encoded by default."""
         name = name or unique_name("integer_categorical")
-        preprocessor = IntegerLookup(name=f"{name}_preprocessor", max_tokens=max_tokens,
-                                               num_oov_indices=num_oov_indices)
+        preprocessor = IntegerLookup(
+            name=f"{name}_preprocessor", max_tokens=max_tokens, num_oov_indices=num_oov_indices
+        )
         return Feature(dtype="int32", preprocessor=preprocessor, output_mode=output_mode)
 
     @classmethod
     def string_categorical(cls, max_tokens=None, num_oov_indices=1, output_mode="one_hot", name=None):
         """String values indexed by a ``StringLookup`` vocabulary (adapted), one-hot encoded by default."""
         name = name or unique_name("string_categorical")
-        preprocessor = StringLookup(name=f"{name}_preprocessor", max_tokens=max_tokens,
-                                              num_oov_indices=num_oov_indices)
+        preprocessor = StringLookup(name=f"{name}_preprocessor", max_tokens=max_tokens, num_oov_indices=num_oov_indices)
         return Feature(dtype="string", preprocessor=preprocessor, output_mode=output_mode)
 
     @classmethod
@@ -367,14 +392,24 @@ class FeatureSpace(Layer):
         return Feature(dtype="int32", preprocessor=preprocessor, output_mode=output_mode)
 
     # ------------------------------------------------------------------ construction
-    def __init__(self, features, output_mode="concat", crosses=None, crossing_dim=32, hashing_dim=32,
-                 num_discretization_bins=32, name=None):
+    def __init__(
+        self,
+        features,
+        output_mode="concat",
+        crosses=None,
+        crossing_dim=32,
+        hashing_dim=32,
+        num_discretization_bins=32,
+        name=None,
+    ):
         super().__init__(name=name)
         if not features:
             raise ValueError("The `features` argument cannot be None or empty.")
         if not isinstance(features, dict):
-            raise TypeError("Invalid type for argument `features`. Expected a dict mapping feature names to feature "
-                            f"types. Received: features={features!r} (of type {type(features).__name__})")
+            raise TypeError(
+                "Invalid type for argument `features`. Expected a dict mapping feature names to feature "
+                f"types. Received: features={features!r} (of type {type(features).__name__})"
+            )
         self.crossing_dim = crossing_dim
         self.hashing_dim = hashing_dim
         self.num_discretization_bins = num_discretization_bins
@@ -385,29 +420,37 @@ class FeatureSpace(Layer):
                 cross = _spec_from_dict(cross, "Cross")
             if not isinstance(cross, Cross):
                 if not crossing_dim:
-                    raise ValueError("When specifying `crosses`, the argument `crossing_dim` (dimensionality of the "
-                                     "crossing space) should be specified as well.")
+                    raise ValueError(
+                        "When specifying `crosses`, the argument `crossing_dim` (dimensionality of the "
+                        "crossing space) should be specified as well."
+                    )
                 if isinstance(cross, str) or not isinstance(cross, (list, tuple)):
-                    raise TypeError("Invalid type for an entry of argument `crosses`. Expected a tuple of feature "
-                                    f"names or a `FeatureSpace.cross(...)`. Received: {cross!r}")
+                    raise TypeError(
+                        "Invalid type for an entry of argument `crosses`. Expected a tuple of feature "
+                        f"names or a `FeatureSpace.cross(...)`. Received: {cross!r}"
+                    )
                 cross = Cross(cross, crossing_dim=crossing_dim)
             unknown = [key for key in cross.feature_names if key not in self.features]
             if unknown:
-                raise ValueError("All features referenced in the `crosses` argument should be present in the "
-                                 f"`features` dict. Received unknown features: {unknown} in cross "
-                                 f"{cross.feature_names}")
+                raise ValueError(
+                    "All features referenced in the `crosses` argument should be present in the "
+                    f"`features` dict. Received unknown features: {unknown} in cross "
+                    f"{cross.feature_names}"
+                )
             self.crosses.append(cross)
         self.crosses_by_name = {cross.name: cross for cross in self.crosses}
         if output_mode not in {"dict", "concat"}:
-            raise ValueError("Invalid value for argument `output_mode`. Expected one of {'dict', 'concat'}. "
-                             f"Received: output_mode={output_mode}")
+            raise ValueError(
+                "Invalid value for argument `output_mode`. Expected one of {'dict', 'concat'}. "
+                f"Received: output_mode={output_mode}"
+            )
         self.output_mode = output_mode
-        self.inputs = {name: Input(shape=(1,), dtype=feature.dtype, name=name)
-                       for name, feature in self.features.items()}
+        self.inputs = {
+            name: Input(shape=(1,), dtype=feature.dtype, name=name) for name, feature in self.features.items()
+        }
         self.preprocessors = {name: feature.preprocessor for name, feature in self.features.items()}
         self.encoded_features = None
-        self.crossers = {cross.name: HashedCrossing(cross.crossing_dim, name=cross.name)
-                         for cross in self.crosses}
+        self.crossers = {cross.name: HashedCrossing(cross.crossing_dim, name=cross.name) for cross in self.crosses}
         self.one_hot_encoders = {}
         self._is_adapted = False
         self.concat = None
@@ -436,8 +479,10 @@ class FeatureSpace(Layer):
             return self.integer_hashed(self.hashing_dim, name=name)
         if feature == "string_hashed":
             return self.string_hashed(self.hashing_dim, name=name)
-        raise ValueError(f"Invalid feature type: {feature!r} for feature '{name}'. Expected one of "
-                         f"{list(_FEATURE_TYPES)} or a `FeatureSpace.<type>(...)` feature.")
+        raise ValueError(
+            f"Invalid feature type: {feature!r} for feature '{name}'. Expected one of "
+            f"{list(_FEATURE_TYPES)} or a `FeatureSpace.<type>(...)` feature."
+        )
 
     # ------------------------------------------------------------------ adapt
     def _list_adaptable_preprocessors(self):
@@ -467,19 +512,23 @@ class FeatureSpace(Layer):
             columns = {}
             for name in names:
                 if name not in dataset:
-                    raise ValueError(f"The data passed to `adapt()` has no feature '{name}'. Received features: "
-                                     f"{list(dataset)}")
+                    raise ValueError(
+                        f"The data passed to `adapt()` has no feature '{name}'. Received features: {list(dataset)}"
+                    )
                 columns[name] = [_as_array(dataset[name], self.features[name].dtype)]
         elif isinstance(dataset, (str, bytes, np.ndarray, torch.Tensor)) or not hasattr(dataset, "__iter__"):
-            raise ValueError("`adapt()` can only be called on a dict of arrays/lists, a list of dicts, or a dataset "
-                             f"yielding dicts. Received instead: {dataset!r} (of type {type(dataset).__name__})")
+            raise ValueError(
+                "`adapt()` can only be called on a dict of arrays/lists, a list of dicts, or a dataset "
+                f"yielding dicts. Received instead: {dataset!r} (of type {type(dataset).__name__})"
+            )
         else:
             columns = {name: [] for name in names}
             for batch in _rows_of(dataset):
                 for name in names:
                     if name not in batch:
-                        raise ValueError(f"The data passed to `adapt()` has no feature '{name}'. Received features: "
-                                         f"{list(batch)}")
+                        raise ValueError(
+                            f"The data passed to `adapt()` has no feature '{name}'. Received features: {list(batch)}"
+                        )
                     columns[name].append(_as_array(batch[name], self.features[name].dtype))
             if names and not columns[names[0]]:
                 raise ValueError("`adapt()` received an empty dataset (no batches).")
@@ -515,16 +564,19 @@ class FeatureSpace(Layer):
         return {name: self.preprocessors[name](features[name]) for name in features}
 
     def _cross_features(self, features):
-        return {cross.name: self.crossers[cross.name]([features[name] for name in cross.feature_names])
-                for cross in self.crosses}
+        return {
+            cross.name: self.crossers[cross.name]([features[name] for name in cross.feature_names])
+            for cross in self.crosses
+        }
 
     def _merge_features(self, preprocessed_features, crossed_features):
         if not self._preprocessed_features_names:
             self._preprocessed_features_names = sorted(preprocessed_features)
             self._crossed_features_names = sorted(crossed_features)
         all_names = self._preprocessed_features_names + self._crossed_features_names
-        all_features = [preprocessed_features[name] for name in self._preprocessed_features_names] + \
-                       [crossed_features[name] for name in self._crossed_features_names]
+        all_features = [preprocessed_features[name] for name in self._preprocessed_features_names] + [
+            crossed_features[name] for name in self._crossed_features_names
+        ]
         if self._sublayers_built:  # fast path: the encoders exist
             encoded = {}
             for name, feature in zip(all_names, all_features):
@@ -534,16 +586,19 @@ class FeatureSpace(Layer):
                 return encoded
             return self.concat([encoded[name] for name in all_names])
 
-        all_specs = [self.features[name] for name in self._preprocessed_features_names] + \
-                    [self.crosses_by_name[name] for name in self._crossed_features_names]
+        all_specs = [self.features[name] for name in self._preprocessed_features_names] + [
+            self.crosses_by_name[name] for name in self._crossed_features_names
+        ]
         output, to_concat = {}, []
         for name, feature, spec in zip(all_names, all_features, all_specs):
             dtype = _dtype_name(feature)
             if spec.output_mode == "one_hot":
                 preprocessor = self.preprocessors.get(name) or self.crossers.get(name)
                 if not dtype.startswith(("int", "uint")):
-                    raise ValueError(f"Feature '{name}' has `output_mode='one_hot'`. Thus its preprocessor should "
-                                     f"return an integer dtype. Instead it returns a {dtype} dtype.")
+                    raise ValueError(
+                        f"Feature '{name}' has `output_mode='one_hot'`. Thus its preprocessor should "
+                        f"return an integer dtype. Instead it returns a {dtype} dtype."
+                    )
                 if isinstance(preprocessor, (IntegerLookup, StringLookup)):
                     cardinality = preprocessor.vocabulary_size()
                 elif isinstance(preprocessor, CategoryEncoding):
@@ -551,9 +606,11 @@ class FeatureSpace(Layer):
                 elif isinstance(preprocessor, (Discretization, HashedCrossing, Hashing)):
                     cardinality = preprocessor.num_bins
                 else:
-                    raise ValueError(f"Feature '{name}' has `output_mode='one_hot'`. However it isn't a standard "
-                                     "feature and the dimensionality of its output space is not known, thus it "
-                                     "cannot be one-hot encoded. Try using `output_mode='int'`.")
+                    raise ValueError(
+                        f"Feature '{name}' has `output_mode='one_hot'`. However it isn't a standard "
+                        "feature and the dimensionality of its output space is not known, thus it "
+                        "cannot be one-hot encoded. Try using `output_mode='int'`."
+                    )
                 if cardinality is not None:
                     encoder = CategoryEncoding(num_tokens=cardinality, output_mode="multi_hot")
                     self.one_hot_encoders[name] = encoder
@@ -561,8 +618,10 @@ class FeatureSpace(Layer):
             if self.output_mode == "concat":
                 dtype = _dtype_name(feature)
                 if dtype.startswith(("int", "uint")) or dtype == "string":
-                    raise ValueError(f"Cannot concatenate features because feature '{name}' has not been encoded "
-                                     f"(it has dtype {dtype}). Consider using `output_mode='dict'`.")
+                    raise ValueError(
+                        f"Cannot concatenate features because feature '{name}' has not been encoded "
+                        f"(it has dtype {dtype}). Consider using `output_mode='dict'`."
+                    )
                 to_concat.append(feature)
             else:
                 output[name] = feature
@@ -576,8 +635,9 @@ class FeatureSpace(Layer):
             if not self._list_adaptable_preprocessors():
                 self._is_adapted = True
             else:
-                raise ValueError("You need to call `.adapt(dataset)` on the FeatureSpace before you can start "
-                                 "using it.")
+                raise ValueError(
+                    "You need to call `.adapt(dataset)` on the FeatureSpace before you can start using it."
+                )
 
     def _check_if_built(self):
         if not self._sublayers_built:
@@ -591,12 +651,15 @@ class FeatureSpace(Layer):
         scalars, which gives unbatched outputs)."""
         self._check_if_built()
         if not isinstance(data, dict):
-            raise ValueError(f"A FeatureSpace can only be called with a dict. Received: data={data!r} "
-                             f"(of type {type(data)})")
+            raise ValueError(
+                f"A FeatureSpace can only be called with a dict. Received: data={data!r} (of type {type(data)})"
+            )
         missing = [name for name in self.features if name not in data]
         if missing:
-            raise ValueError(f"The data passed to the FeatureSpace is missing the features {missing}. Received "
-                             f"features: {list(data)}")
+            raise ValueError(
+                f"The data passed to the FeatureSpace is missing the features {missing}. Received "
+                f"features: {list(data)}"
+            )
         if symbolic.is_symbolic(data):  # KerasTensors: the same graph, recorded on them
             preprocessed = self._preprocess_features({name: data[name] for name in self.features})
             return self._merge_features(preprocessed, self._cross_features(preprocessed))
@@ -626,10 +689,14 @@ class FeatureSpace(Layer):
 
     # ------------------------------------------------------------------ config and saving
     def get_config(self):
-        return {"features": {name: _serialize(feature) for name, feature in self.features.items()},
-                "output_mode": self.output_mode, "crosses": [_serialize(cross) for cross in self.crosses],
-                "crossing_dim": self.crossing_dim, "hashing_dim": self.hashing_dim,
-                "num_discretization_bins": self.num_discretization_bins}
+        return {
+            "features": {name: _serialize(feature) for name, feature in self.features.items()},
+            "output_mode": self.output_mode,
+            "crosses": [_serialize(cross) for cross in self.crosses],
+            "crossing_dim": self.crossing_dim,
+            "hashing_dim": self.hashing_dim,
+            "num_discretization_bins": self.num_discretization_bins,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -657,8 +724,11 @@ class FeatureSpace(Layer):
         out = []
         if self.concat is not None:
             out.append(("concat", self.concat, False))
-        for group, holder in (("crossers", self.crossers), ("one_hot_encoders", self.one_hot_encoders),
-                              ("preprocessors", self.preprocessors)):
+        for group, holder in (
+            ("crossers", self.crossers),
+            ("one_hot_encoders", self.one_hot_encoders),
+            ("preprocessors", self.preprocessors),
+        ):
             used = {}
             for layer in holder.values():
                 if not isinstance(layer, Layer):
@@ -677,14 +747,24 @@ class FeatureSpace(Layer):
         """
         from strided.saving import keras_format
         from strided.saving.saving_api import _path, atomic_path
+
         filepath = _path(filepath)
         if not filepath.endswith(".keras"):
-            raise ValueError(f"Invalid `filepath` argument: expected a `.keras` extension. Received: "
-                             f"filepath={filepath}")
-        config = {"module": "keras.utils", "class_name": "FeatureSpace", "config": to_jsonable(self.get_config()),
-                  "registered_name": None, "build_config": self.get_build_config()}
-        metadata = {"keras_version": keras_format.KERAS_VERSION, "strided_version": __version__,
-                    "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+            raise ValueError(
+                f"Invalid `filepath` argument: expected a `.keras` extension. Received: filepath={filepath}"
+            )
+        config = {
+            "module": "keras.utils",
+            "class_name": "FeatureSpace",
+            "config": to_jsonable(self.get_config()),
+            "registered_name": None,
+            "build_config": self.get_build_config(),
+        }
+        metadata = {
+            "keras_version": keras_format.KERAS_VERSION,
+            "strided_version": __version__,
+            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        }
         weights = io.BytesIO()
         with keras_format._h5py().File(weights, "w") as f:  # Keras's groups: no `layers`, no optimizer
             for path, layer, _ in self._saved_layer_paths():

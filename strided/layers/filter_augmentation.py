@@ -14,19 +14,17 @@ As in Keras, the layers act in training (``fit``, or a direct call without ``tra
 input, as floats, when ``training=False``; Equalization too (Keras's docstring says "at inference time the
 equalization is consistently applied", but its code, which strided follows, returns the input).
 """
+
 import math
 
 import torch
 import torch.nn.functional as F
 
-from strided.layers.color_augmentation import (
-    _ImageDataLayer, _base_factor, _batched, _keras_value_range, _param,
-)
+from strided.layers.color_augmentation import _ImageDataLayer, _base_factor, _batched, _keras_value_range, _param
 from strided.ops.image import rgb_to_grayscale
 from strided.utils import validation
 
-__all__ = ["RandomGaussianBlur", "RandomSharpness", "RandomColorDegeneration", "Equalization",
-           "gaussian_kernels"]
+__all__ = ["RandomGaussianBlur", "RandomSharpness", "RandomColorDegeneration", "Equalization", "gaussian_kernels"]
 
 _SIGMA_EPSILON = 1e-6  # Keras adds it to the drawn sigma, so that sigma 0 gives a (delta) kernel, not NaN
 
@@ -73,20 +71,21 @@ def _filter_per_image(x, kernels, data_format):
 
 # ---------------------------------------------------------------- gaussian blur
 
+
 def _kernel_size(kernel_size, name="kernel_size"):
     """Keras's ``RandomGaussianBlur._set_kernel_size``: an odd number ``k`` gives ``(k, k)``."""
     msg = f"{name} must be an odd number. Received: {name}={kernel_size}"
     if isinstance(kernel_size, (tuple, list)):
         if len(kernel_size) != 2:
-            raise ValueError(f"The `{name}` argument should be a number (or a list of two numbers) "
-                             f"Received: {name}={kernel_size}")
+            raise ValueError(
+                f"The `{name}` argument should be a number (or a list of two numbers) Received: {name}={kernel_size}"
+            )
         sizes = tuple(kernel_size)
     elif isinstance(kernel_size, (int, float)) and not isinstance(kernel_size, bool):
         sizes = (kernel_size, kernel_size)
     else:
         raise ValueError(msg)
-    if any(isinstance(k, bool) or not isinstance(k, (int, float)) or not math.isfinite(k) or k % 2 == 0
-           for k in sizes):
+    if any(isinstance(k, bool) or not isinstance(k, (int, float)) or not math.isfinite(k) or k % 2 == 0 for k in sizes):
         raise ValueError(msg)
     if any(k < 1 or int(k) != k for k in sizes):
         raise ValueError(f"The `{name}` argument should be positive odd integers. Received: {name}={kernel_size}")
@@ -135,8 +134,9 @@ class RandomGaussianBlur(_ImageDataLayer):
     True
     """
 
-    def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255), data_format=None, seed=None,
-                 **kwargs):
+    def __init__(
+        self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255), data_format=None, seed=None, **kwargs
+    ):
         self.factor = _base_factor(factor, (0, 1))
         self.kernel_size = _kernel_size(kernel_size)
         self.sigma = _base_factor(sigma, (0, 1), name="sigma")
@@ -166,8 +166,14 @@ class RandomGaussianBlur(_ImageDataLayer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "kernel_size": list(self.kernel_size), "sigma": list(self.sigma),
-                    "value_range": list(self.value_range)})
+        cfg.update(
+            {
+                "factor": list(self.factor),
+                "kernel_size": list(self.kernel_size),
+                "sigma": list(self.sigma),
+                "value_range": list(self.value_range),
+            }
+        )
         return cfg
 
 
@@ -239,6 +245,7 @@ class RandomSharpness(_ImageDataLayer):
 
 # ---------------------------------------------------------------- colour degeneration
 
+
 class RandomColorDegeneration(_ImageDataLayer):
     """Randomly fades the colours of RGB images towards gray during training (Keras 3 ``RandomColorDegeneration``).
 
@@ -281,8 +288,9 @@ class RandomColorDegeneration(_ImageDataLayer):
         if isinstance(shape, tuple) and len(shape) in (3, 4):
             channels = shape[-1] if self.data_format == "channels_last" else shape[-3]
             if channels is not None and channels not in (1, 3):
-                raise ValueError(f"Layer '{self.name}' expects RGB (3-channel) or grayscale images. "
-                                 f"Received: inputs.shape={shape}")
+                raise ValueError(
+                    f"Layer '{self.name}' expects RGB (3-channel) or grayscale images. Received: inputs.shape={shape}"
+                )
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
@@ -307,6 +315,7 @@ class RandomColorDegeneration(_ImageDataLayer):
 
 
 # ---------------------------------------------------------------- equalization
+
 
 def _scale_values(x, source, target):
     """Equalization's linear map of ``source`` onto ``target`` (Keras's formula, so the bins agree exactly)."""
@@ -380,7 +389,7 @@ class Equalization(_ImageDataLayer):
         out = torch.where(keep, flat, equalized)
         shape = list(v.shape)
         axis = v.ndim - 1 if channels_last else v.ndim - 3
-        moved = shape[axis:axis + 1] + shape[:axis] + shape[axis + 1:]
+        moved = shape[axis : axis + 1] + shape[:axis] + shape[axis + 1 :]
         out = out.reshape(moved).movedim(0, axis)
         return _scale_values(out, (0, 255), self.value_range).to(x.dtype)
 

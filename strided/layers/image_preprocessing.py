@@ -1,4 +1,5 @@
 """Basic image preprocessing layers: Rescaling, Resizing, CenterCrop (deterministic, Keras semantics)."""
+
 import numbers
 
 import numpy as np
@@ -38,8 +39,10 @@ class Rescaling(Layer):
         for name, v in (("scale", scale), ("offset", offset)):
             ok = isinstance(v, numbers.Real) and not isinstance(v, bool) or isinstance(v, (list, tuple, np.ndarray))
             if not ok:
-                raise TypeError(f"Invalid type for argument `{name}`. Expected a number or a list of numbers. "
-                                f"Received: {name}={v!r}")
+                raise TypeError(
+                    f"Invalid type for argument `{name}`. Expected a number or a list of numbers. "
+                    f"Received: {name}={v!r}"
+                )
         self.scale = scale
         self.offset = offset
         super().__init__(**kwargs)
@@ -53,11 +56,14 @@ class Rescaling(Layer):
         x = _util.cast_float(inputs, self.dtype)
         for arg in ("scale", "offset"):
             shape = np.shape(getattr(self, arg))
-            if shape and not (len(shape) <= x.ndim and all(
-                    s in (1, d) for s, d in zip(shape[::-1], tuple(x.shape)[::-1]))):
-                raise ValueError(f"Invalid value for argument `{arg}` of layer \"{self.name}\": its shape {shape} "
-                                 f"does not broadcast against the inputs of shape {tuple(x.shape)} (one value, or "
-                                 "one per channel of the last axis).")
+            if shape and not (
+                len(shape) <= x.ndim and all(s in (1, d) for s, d in zip(shape[::-1], tuple(x.shape)[::-1]))
+            ):
+                raise ValueError(
+                    f'Invalid value for argument `{arg}` of layer "{self.name}": its shape {shape} '
+                    f"does not broadcast against the inputs of shape {tuple(x.shape)} (one value, or "
+                    "one per channel of the last axis)."
+                )
         return x * self._const(self.scale, x) + self._const(self.offset, x)
 
     def get_config(self):
@@ -71,8 +77,10 @@ class Rescaling(Layer):
 class _ImageLayer(Layer):
     def check_input(self, shape):
         if isinstance(shape, tuple) and len(shape) not in (3, 4):
-            raise ValueError(f"Layer '{self.name}' expects images of rank 3 (one image) or 4 (a batch). "
-                             f"Received input with shape {shape}")
+            raise ValueError(
+                f"Layer '{self.name}' expects images of rank 3 (one image) or 4 (a batch). "
+                f"Received input with shape {shape}"
+            )
 
     def _check_build_shape(self, input_shape):
         self.check_input(tuple(input_shape))
@@ -108,8 +116,19 @@ class Resizing(_ImageLayer):
     (1, 224, 224, 3)
     """
 
-    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, pad_to_aspect_ratio=False,
-                 fill_mode="constant", fill_value=0.0, antialias=False, data_format=None, **kwargs):
+    def __init__(
+        self,
+        height,
+        width,
+        interpolation="bilinear",
+        crop_to_aspect_ratio=False,
+        pad_to_aspect_ratio=False,
+        fill_mode="constant",
+        fill_value=0.0,
+        antialias=False,
+        data_format=None,
+        **kwargs,
+    ):
         self.height = validation.positive_int(height, "height")
         self.width = validation.positive_int(width, "width")
         self.interpolation = validation.one_of(interpolation, "interpolation", tuple(_MODES))
@@ -125,15 +144,32 @@ class Resizing(_ImageLayer):
 
     def call(self, inputs):
         x = _util.cast_float(inputs, self.dtype)
-        return resize_images(x, (self.height, self.width), self.interpolation, self.data_format,
-                             self.crop_to_aspect_ratio, self.pad_to_aspect_ratio, self.fill_value, self.antialias)
+        return resize_images(
+            x,
+            (self.height, self.width),
+            self.interpolation,
+            self.data_format,
+            self.crop_to_aspect_ratio,
+            self.pad_to_aspect_ratio,
+            self.fill_value,
+            self.antialias,
+        )
 
     def get_config(self):
         config = super().get_config()
-        config.update({"height": self.height, "width": self.width, "interpolation": self.interpolation,
-                       "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
-                       "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
-                       "fill_value": self.fill_value, "antialias": self.antialias, "data_format": self.data_format})
+        config.update(
+            {
+                "height": self.height,
+                "width": self.width,
+                "interpolation": self.interpolation,
+                "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+                "pad_to_aspect_ratio": self.pad_to_aspect_ratio,
+                "fill_mode": self.fill_mode,
+                "fill_value": self.fill_value,
+                "antialias": self.antialias,
+                "data_format": self.data_format,
+            }
+        )
         return config
 
 

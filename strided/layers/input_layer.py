@@ -1,4 +1,5 @@
 """Input and InputLayer: the entry points of a functional graph."""
+
 from strided import config
 from strided.layers.base import Layer
 from strided.backend.keras_tensor import KerasTensor, Node
@@ -32,8 +33,17 @@ class InputLayer(Layer):
 
     _is_input_layer = True  # what backend.keras_tensor.get_source_inputs looks for
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, input_tensor=None,
-                 name=None, **kwargs):
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        sparse=None,
+        batch_shape=None,
+        input_tensor=None,
+        name=None,
+        **kwargs,
+    ):
         # Keras 2 spellings.
         shape = kwargs.pop("input_shape", shape)
         batch_shape = kwargs.pop("batch_input_shape", batch_shape)
@@ -49,18 +59,23 @@ class InputLayer(Layer):
             try:
                 shape = tuple(shape)
             except TypeError:
-                raise TypeError(f"Invalid type for argument `shape`. Expected a tuple of integers. "
-                                f"Received shape={shape!r}.") from None
+                raise TypeError(
+                    f"Invalid type for argument `shape`. Expected a tuple of integers. Received shape={shape!r}."
+                ) from None
             batch_shape = (batch_size,) + shape
         if not isinstance(batch_shape, (list, tuple)):
-            raise TypeError(f"Invalid type for argument `batch_shape`. Expected a tuple of integers. "
-                            f"Received batch_shape={batch_shape!r}.")
+            raise TypeError(
+                f"Invalid type for argument `batch_shape`. Expected a tuple of integers. "
+                f"Received batch_shape={batch_shape!r}."
+            )
         if batch_shape and batch_shape[0] is not None:
             validation.positive_int(batch_shape[0], "batch_size")
         for d in batch_shape[1:]:
             if d is not None and (not isinstance(d, int) or isinstance(d, bool) or d < 0):
-                raise ValueError(f"Invalid value for argument `shape`. Expected a tuple of non-negative integers or "
-                                 f"None. Received shape={tuple(batch_shape[1:])!r}.")
+                raise ValueError(
+                    f"Invalid value for argument `shape`. Expected a tuple of non-negative integers or "
+                    f"None. Received shape={tuple(batch_shape[1:])!r}."
+                )
         self._batch_input_shape = tuple(batch_shape)
         self.sparse = bool(sparse)
         self.built = True
@@ -79,8 +94,7 @@ class InputLayer(Layer):
         return inputs
 
     def get_config(self):
-        return {"batch_shape": self._batch_input_shape, "dtype": self.dtype, "sparse": self.sparse,
-                "name": self.name}
+        return {"batch_shape": self._batch_input_shape, "dtype": self.dtype, "sparse": self.sparse, "name": self.name}
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None, **kwargs):
@@ -88,6 +102,7 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
 
     Example: ``inputs = Input(shape=(28, 28, 1))``.
     """
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
-                       name=name, **kwargs)
+    layer = InputLayer(
+        shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape, name=name, **kwargs
+    )
     return layer.output

@@ -4,6 +4,7 @@ configs, per-layer variable stores and stateless calls.
 ``Layer`` (layers/base.py) exposes each as a method or property and delegates here, so none of this
 adds work to ``Layer.__call__``.
 """
+
 import collections
 
 import numpy as np
@@ -42,13 +43,17 @@ def dtype_policy(layer):
 def set_dtype_policy(layer, value):
     name = getattr(value, "name", value)
     if name in _MIXED:
-        raise ValueError(f"Layer '{layer.name}': strided applies mixed precision to whole models, through the "
-                         f"global policy: call `strided.mixed_precision.set_global_policy('{name}')` before "
-                         f"building the model. Received: dtype_policy={value!r}")
+        raise ValueError(
+            f"Layer '{layer.name}': strided applies mixed precision to whole models, through the "
+            f"global policy: call `strided.mixed_precision.set_global_policy('{name}')` before "
+            f"building the model. Received: dtype_policy={value!r}"
+        )
     DTypePolicy(name)  # Keras's error for an unknown name
     if layer.built and name != layer.dtype:
-        raise ValueError(f"Layer '{layer.name}' is already built with dtype {layer.dtype!r}; set its dtype policy "
-                         f"before it is built (or pass `dtype=` to its constructor). Received: dtype_policy={value!r}")
+        raise ValueError(
+            f"Layer '{layer.name}' is already built with dtype {layer.dtype!r}; set its dtype policy "
+            f"before it is built (or pass `dtype=` to its constructor). Received: dtype_policy={value!r}"
+        )
     layer.dtype = name
 
 
@@ -71,14 +76,20 @@ def compute_output_spec(layer, args, kwargs):
 
     inputs = pytree.tree_map(as_spec, inputs)
     kwargs = pytree.tree_map(as_spec, kwargs)
-    shapes = pytree.tree_map(lambda t: t.shape if isinstance(t, KerasTensor) else np.shape(t), inputs,
-                             is_leaf=lambda t: isinstance(t, KerasTensor))
+    shapes = pytree.tree_map(
+        lambda t: t.shape if isinstance(t, KerasTensor) else np.shape(t),
+        inputs,
+        is_leaf=lambda t: isinstance(t, KerasTensor),
+    )
     if not layer.built:
         layer._maybe_build(shapes)
     kwargs.pop("training", None)
     specs = symbolic.infer_outputs(lambda x, **kw: layer._invoke(x, False, kw), (inputs,), kwargs)
-    return pytree.tree_map(lambda pair: KerasTensor(pair[0], pair[1]), specs,
-                           is_leaf=lambda p: isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], str))
+    return pytree.tree_map(
+        lambda pair: KerasTensor(pair[0], pair[1]),
+        specs,
+        is_leaf=lambda p: isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], str),
+    )
 
 
 # ---------------------------------------------------------------------------- build configs
@@ -130,8 +141,10 @@ def build_from_config(layer, build_config):
         layer.build(**{k: tuple(v) if isinstance(v, list) else v for k, v in build_config["shapes_dict"].items()})
         layer.built = True
     else:
-        raise ValueError(f"Layer '{layer.name}': a build config holds 'input_shape' or 'shapes_dict'. "
-                         f"Received: config={build_config!r}")
+        raise ValueError(
+            f"Layer '{layer.name}': a build config holds 'input_shape' or 'shapes_dict'. "
+            f"Received: config={build_config!r}"
+        )
 
 
 # ---------------------------------------------------------------------------- per-layer variable stores
@@ -161,15 +174,20 @@ def load_own_variables(layer, store):
             raise ValueError(
                 f"Layer '{layer.name}' was never built and thus it doesn't have any variables. However the weights "
                 f"file lists {len(store.keys())} variables for this layer. Build it (call it on data or "
-                "`build(input_shape)`) before loading, or give it a `build_from_config` method.")
+                "`build(input_shape)`) before loading, or give it a `build_from_config` method."
+            )
         names = [w.name for w in _own_variables(layer)]
-        raise ValueError(f"Layer '{layer.name}' expected {len(expected)} variables, but received "
-                         f"{len(store.keys())} variables during loading. Expected: {names}")
+        raise ValueError(
+            f"Layer '{layer.name}' expected {len(expected)} variables, but received "
+            f"{len(store.keys())} variables during loading. Expected: {names}"
+        )
     values = [np.asarray(store[f"{i}"]) for i in range(len(expected))]
     for i, (value, ref) in enumerate(zip(values, expected)):
         if tuple(value.shape) != tuple(np.shape(ref)):
-            raise ValueError(f"Layer '{layer.name}' variable {i} has shape {tuple(np.shape(ref))}, but the store "
-                             f"holds shape {tuple(value.shape)}.")
+            raise ValueError(
+                f"Layer '{layer.name}' variable {i} has shape {tuple(np.shape(ref))}, but the store "
+                f"holds shape {tuple(value.shape)}."
+            )
     load = getattr(layer, "_load_saved_arrays", None)
     if load is not None:
         load(values)
@@ -184,16 +202,21 @@ def load_own_variables(layer, store):
 def _check_lengths(layer, trainable_variables, non_trainable_variables):
     name = type(layer).__name__
     if not layer.built:
-        raise ValueError(f"To call stateless_call, {name} must be built (i.e. its variables must have been already "
-                         "created). You can build it by calling it on some data.")
-    for arg, given, expected in (("trainable_variables", trainable_variables, layer.trainable_variables),
-                                 ("non_trainable_variables", non_trainable_variables,
-                                  layer.non_trainable_variables)):
+        raise ValueError(
+            f"To call stateless_call, {name} must be built (i.e. its variables must have been already "
+            "created). You can build it by calling it on some data."
+        )
+    for arg, given, expected in (
+        ("trainable_variables", trainable_variables, layer.trainable_variables),
+        ("non_trainable_variables", non_trainable_variables, layer.non_trainable_variables),
+    ):
         if not isinstance(given, (list, tuple)):
             raise TypeError(f"Argument `{arg}` must be a list of tensors. Received: {type(given).__name__}")
         if len(given) != len(expected):
-            raise ValueError(f"Argument `{arg}` must be a list of tensors corresponding 1:1 to {name}().{arg}. "
-                             f"Received list with length {len(given)}, but expected {len(expected)} variables.")
+            raise ValueError(
+                f"Argument `{arg}` must be a list of tensors corresponding 1:1 to {name}().{arg}. "
+                f"Received list with length {len(given)}, but expected {len(expected)} variables."
+            )
 
 
 def _substitute(ref, value, trainable):
@@ -203,8 +226,10 @@ def _substitute(ref, value, trainable):
         return value.to(ref.device) if value.device != ref.device else value
     stored = ref._stored(value).clone()
     if tuple(stored.shape) != tuple(ref.shape):
-        raise ValueError(f"Variable '{ref.path}' has shape {ref._keras_shape()}; the value given for it has shape "
-                         f"{tuple(np.shape(value))}.")
+        raise ValueError(
+            f"Variable '{ref.path}' has shape {ref._keras_shape()}; the value given for it has shape "
+            f"{tuple(np.shape(value))}."
+        )
     if trainable:
         return stored
     standin = Variable(stored, requires_grad=False)
@@ -220,8 +245,10 @@ def state_mapping(layer, pairs):
     mapping = {}
     for ref, value in pairs:
         if not names[id(ref)]:
-            raise ValueError(f"Variable '{ref.path}' of layer '{layer.name}' is not registered on the layer (it is "
-                             "held outside of a layer attribute), so it cannot be replaced in a stateless call.")
+            raise ValueError(
+                f"Variable '{ref.path}' of layer '{layer.name}' is not registered on the layer (it is "
+                "held outside of a layer attribute), so it cannot be replaced in a stateless call."
+            )
         for name in names[id(ref)]:
             mapping[name] = value
     return mapping
@@ -241,11 +268,12 @@ def _losses_with(layer, values_by_id):
 def stateless_call(layer, trainable_variables, non_trainable_variables, args, kwargs, return_losses):
     _check_lengths(layer, trainable_variables, non_trainable_variables)
     pairs = [(ref, _substitute(ref, v, True)) for ref, v in zip(layer.trainable_variables, trainable_variables)]
-    pairs += [(ref, _substitute(ref, v, False))
-              for ref, v in zip(layer.non_trainable_variables, non_trainable_variables)]
+    pairs += [
+        (ref, _substitute(ref, v, False)) for ref, v in zip(layer.non_trainable_variables, non_trainable_variables)
+    ]
     mapping = state_mapping(layer, pairs)
     outputs = torch.func.functional_call(layer, mapping, args, kwargs, tie_weights=True, strict=False)
-    new_state = [value.detach() for _, value in pairs[len(trainable_variables):]]
+    new_state = [value.detach() for _, value in pairs[len(trainable_variables) :]]
     if return_losses:
         return outputs, new_state, _losses_with(layer, {id(ref): value for ref, value in pairs})
     return outputs, new_state

@@ -7,6 +7,7 @@ the OOV index (several OOV indices: by hash for strings, by ``value % num_oov_in
 The lookup runs with NumPy on the host: inputs may be lists, NumPy arrays of strings or integers, or
 tensors, and outputs are torch tensors (``invert=True`` on strings gives a NumPy array of strings).
 """
+
 import collections
 import os
 
@@ -16,7 +17,14 @@ import torch
 from strided import config
 from strided.utils import validation
 from strided.layers.categorical import (
-    HostLayer, _check_choice, _salt_pair, encode_categorical, encoded_shape, hash_to_buckets, is_meta, to_numpy,
+    HostLayer,
+    _check_choice,
+    _salt_pair,
+    encode_categorical,
+    encoded_shape,
+    hash_to_buckets,
+    is_meta,
+    to_numpy,
 )
 
 _INT64_MAX = np.iinfo(np.int64).max
@@ -33,9 +41,24 @@ def _listify(x):
 class IndexLookup(HostLayer):
     """Shared machinery of ``StringLookup`` and ``IntegerLookup`` (not a public Keras name)."""
 
-    def __init__(self, max_tokens, num_oov_indices, mask_token, oov_token, vocabulary_dtype, vocabulary=None,
-                 idf_weights=None, invert=False, output_mode="int", sparse=False, pad_to_max_tokens=False,
-                 oov_method="floormod", name=None, salt=None, **kwargs):
+    def __init__(
+        self,
+        max_tokens,
+        num_oov_indices,
+        mask_token,
+        oov_token,
+        vocabulary_dtype,
+        vocabulary=None,
+        idf_weights=None,
+        invert=False,
+        output_mode="int",
+        sparse=False,
+        pad_to_max_tokens=False,
+        oov_method="floormod",
+        name=None,
+        salt=None,
+        **kwargs,
+    ):
         caller = type(self).__name__
         validation.positive_int(max_tokens, "max_tokens", allow_none=True)
         validation.positive_int(num_oov_indices, "num_oov_indices", allow_zero=True)
@@ -44,8 +67,9 @@ class IndexLookup(HostLayer):
         if pad_to_max_tokens and max_tokens is None:
             raise ValueError(f"If pad_to_max_tokens is True, must set `max_tokens`. Received: max_tokens={max_tokens}")
         if num_oov_indices < 0:
-            raise ValueError("`num_oov_indices` must be greater than or equal to 0. "
-                             f"Received: num_oov_indices={num_oov_indices}")
+            raise ValueError(
+                f"`num_oov_indices` must be greater than or equal to 0. Received: num_oov_indices={num_oov_indices}"
+            )
         _check_choice(oov_method, ("floormod", "farmhash"), "oov_method", caller)
         if salt is not None and vocabulary_dtype != "string" and oov_method != "farmhash":
             raise ValueError(f"`salt` can only be used when `oov_method='farmhash'`. Received: oov_method={oov_method}")
@@ -56,13 +80,19 @@ class IndexLookup(HostLayer):
             output_mode = "tf_idf"
         _check_choice(output_mode, ("int", "one_hot", "multi_hot", "count", "tf_idf"), "output_mode", caller)
         if invert and output_mode != "int":
-            raise ValueError(f"`output_mode` must be `'int'` when `invert` is true. Received: output_mode={output_mode}")
+            raise ValueError(
+                f"`output_mode` must be `'int'` when `invert` is true. Received: output_mode={output_mode}"
+            )
         if sparse:
-            raise ValueError("`sparse=True` can only be used with the TensorFlow backend. "
-                             f"Received: sparse={sparse} and output_mode={output_mode}")
+            raise ValueError(
+                "`sparse=True` can only be used with the TensorFlow backend. "
+                f"Received: sparse={sparse} and output_mode={output_mode}"
+            )
         if idf_weights is not None and output_mode != "tf_idf":
-            raise ValueError("`idf_weights` should only be set if `output_mode` is `'tf_idf'`. "
-                             f"Received: idf_weights={idf_weights} and output_mode={output_mode}")
+            raise ValueError(
+                "`idf_weights` should only be set if `output_mode` is `'tf_idf'`. "
+                f"Received: idf_weights={idf_weights} and output_mode={output_mode}"
+            )
         frozen_size = kwargs.pop("vocabulary_size", None)
         has_input_vocabulary = kwargs.pop("has_input_vocabulary", vocabulary is not None)
         kwargs.pop("dtype", None)
@@ -82,12 +112,14 @@ class IndexLookup(HostLayer):
         self.input_vocabulary = vocabulary if not isinstance(vocabulary, str) else None
         self.input_idf_weights = idf_weights
         self._has_input_vocabulary = has_input_vocabulary
-        self._tokens = []          # learned/given tokens, in index order from _token_start_index()
+        self._tokens = []  # learned/given tokens, in index order from _token_start_index()
         self._table = {}
         self.idf_weights = None
         if output_mode == "tf_idf" and self._has_input_vocabulary and idf_weights is None:
-            raise ValueError("When specifying the `vocabulary` argument, in TF-IDF output mode, the `idf_weights` "
-                             "argument must also be provided.")
+            raise ValueError(
+                "When specifying the `vocabulary` argument, in TF-IDF output mode, the `idf_weights` "
+                "argument must also be provided."
+            )
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
         self._reset_counts()
@@ -119,7 +151,7 @@ class IndexLookup(HostLayer):
         if self.mask_token is not None and self.output_mode == "int":
             vocab[0] = self.mask_token
         if not include_special_tokens:
-            vocab = vocab[self._token_start_index():]
+            vocab = vocab[self._token_start_index() :]
         return vocab
 
     def set_vocabulary(self, vocabulary, idf_weights=None):
@@ -129,12 +161,16 @@ class IndexLookup(HostLayer):
             if idf_weights is None:
                 raise ValueError("`idf_weights` must be set if output_mode is 'tf_idf'.")
         elif idf_weights is not None:
-            raise ValueError("`idf_weights` should only be set if output_mode is `'tf_idf'`. "
-                             f"Received: output_mode={self.output_mode} and idf_weights={idf_weights}")
+            raise ValueError(
+                "`idf_weights` should only be set if output_mode is `'tf_idf'`. "
+                f"Received: output_mode={self.output_mode} and idf_weights={idf_weights}"
+            )
         if isinstance(vocabulary, (str, os.PathLike)):
             if not os.path.exists(vocabulary):
-                raise ValueError(f"Invalid value for argument `vocabulary`: the vocabulary file {vocabulary!r} does not "
-                                 "exist (a string is read as the path of a file with one token per line).")
+                raise ValueError(
+                    f"Invalid value for argument `vocabulary`: the vocabulary file {vocabulary!r} does not "
+                    "exist (a string is read as the path of a file with one token per line)."
+                )
             if self.output_mode == "tf_idf":
                 raise ValueError("output_mode `'tf_idf'` does not support loading a vocabulary from file.")
             with open(vocabulary, encoding="utf-8") as f:
@@ -143,8 +179,10 @@ class IndexLookup(HostLayer):
                 lines.pop()
             vocabulary = lines
         if not isinstance(vocabulary, (list, tuple, np.ndarray, torch.Tensor)):
-            raise TypeError("Invalid type for argument `vocabulary`. Expected a list or array of tokens, or the path "
-                            f"of a text file with one token per line. Received vocabulary={vocabulary!r}.")
+            raise TypeError(
+                "Invalid type for argument `vocabulary`. Expected a list or array of tokens, or the path "
+                f"of a text file with one token per line. Received vocabulary={vocabulary!r}."
+            )
         vocabulary = [self._to_token(v) for v in _listify(vocabulary)]
         if not vocabulary:
             raise ValueError(f"Cannot set an empty vocabulary. Received: vocabulary={vocabulary}")
@@ -154,36 +192,48 @@ class IndexLookup(HostLayer):
         tokens = vocabulary[token_start:] if found_special else vocabulary
         repeated = [t for t, c in collections.Counter(tokens).items() if c > 1]
         if repeated:
-            raise ValueError("The passed vocabulary has at least one repeated term. Please uniquify your dataset. "
-                             f"The repeated terms are: {repeated}")
+            raise ValueError(
+                "The passed vocabulary has at least one repeated term. Please uniquify your dataset. "
+                f"The repeated terms are: {repeated}"
+            )
         if self.mask_token is not None and self.mask_token in tokens:
-            raise ValueError("Found reserved mask token at unexpected location in `vocabulary`. Note that passed "
-                             "`vocabulary` does not need to include the OOV and mask tokens. Either remove all mask "
-                             "and OOV tokens, or include them only at the start of the vocabulary in precisely this "
-                             f"order: {special}. Received: mask_token={self.mask_token} at vocabulary index "
-                             f"{len(vocabulary) - 1 - vocabulary[::-1].index(self.mask_token)}")
+            raise ValueError(
+                "Found reserved mask token at unexpected location in `vocabulary`. Note that passed "
+                "`vocabulary` does not need to include the OOV and mask tokens. Either remove all mask "
+                "and OOV tokens, or include them only at the start of the vocabulary in precisely this "
+                f"order: {special}. Received: mask_token={self.mask_token} at vocabulary index "
+                f"{len(vocabulary) - 1 - vocabulary[::-1].index(self.mask_token)}"
+            )
         if self.oov_token is not None and self.invert and self.oov_token in tokens:
-            raise ValueError("Found reserved OOV token at unexpected location in `vocabulary`. Note that passed "
-                             "`vocabulary` does not need to include the OOV and mask tokens. Either remove all mask "
-                             "and OOV tokens, or include them only at the start of the vocabulary in precisely this "
-                             f"order: {special}. Received: oov_token={self.oov_token} at vocabulary index "
-                             f"{len(vocabulary) - 1 - vocabulary[::-1].index(self.oov_token)}")
+            raise ValueError(
+                "Found reserved OOV token at unexpected location in `vocabulary`. Note that passed "
+                "`vocabulary` does not need to include the OOV and mask tokens. Either remove all mask "
+                "and OOV tokens, or include them only at the start of the vocabulary in precisely this "
+                f"order: {special}. Received: oov_token={self.oov_token} at vocabulary index "
+                f"{len(vocabulary) - 1 - vocabulary[::-1].index(self.oov_token)}"
+            )
         if self.max_tokens is not None and token_start + len(tokens) > self.max_tokens:
-            raise ValueError("Attempted to set a vocabulary larger than the maximum vocab size. Received vocabulary "
-                             f"size is {token_start + len(tokens)}; `max_tokens` is {self.max_tokens}.")
+            raise ValueError(
+                "Attempted to set a vocabulary larger than the maximum vocab size. Received vocabulary "
+                f"size is {token_start + len(tokens)}; `max_tokens` is {self.max_tokens}."
+            )
         self._set_tokens(tokens)
         if self.output_mode == "tf_idf" and idf_weights is not None:
             idf_weights = np.asarray(_listify(idf_weights), dtype="float64")
             if len(vocabulary) != len(idf_weights):
-                raise ValueError(f"`idf_weights` must be the same length as vocabulary. len(idf_weights) is "
-                                 f"{len(idf_weights)}; len(vocabulary) is {len(vocabulary)}")
+                raise ValueError(
+                    f"`idf_weights` must be the same length as vocabulary. len(idf_weights) is "
+                    f"{len(idf_weights)}; len(vocabulary) is {len(vocabulary)}"
+                )
             if idf_weights.ndim != 1:
-                raise ValueError(f"TF-IDF data must be a 1-index array. Received: idf_weights of shape "
-                                 f"{idf_weights.shape}")
+                raise ValueError(
+                    f"TF-IDF data must be a 1-index array. Received: idf_weights of shape {idf_weights.shape}"
+                )
             front, front_value = (0, 0) if found_special else (token_start, np.average(idf_weights))
             back = self.max_tokens - front - len(idf_weights) if self.pad_to_max_tokens else 0
-            self.idf_weights = np.pad(idf_weights, (front, back), "constant",
-                                      constant_values=(front_value, 0)).astype(config.floatx())
+            self.idf_weights = np.pad(idf_weights, (front, back), "constant", constant_values=(front_value, 0)).astype(
+                config.floatx()
+            )
 
     def _set_tokens(self, tokens):
         start = self._token_start_index()
@@ -192,11 +242,17 @@ class IndexLookup(HostLayer):
         self._record_vocabulary_size()
 
     def _record_vocabulary_size(self):
-        if self.output_mode != "int" and not self.pad_to_max_tokens and self._frozen_vocab_size is not None \
-                and self.vocabulary_size() != self._frozen_vocab_size:
-            raise RuntimeError(f"When using `output_mode={self.output_mode}` and `pad_to_max_tokens=False`, the "
-                               "vocabulary size cannot be changed after the layer is called. Old vocab size is "
-                               f"{self._frozen_vocab_size}, new vocab size is {self.vocabulary_size()}")
+        if (
+            self.output_mode != "int"
+            and not self.pad_to_max_tokens
+            and self._frozen_vocab_size is not None
+            and self.vocabulary_size() != self._frozen_vocab_size
+        ):
+            raise RuntimeError(
+                f"When using `output_mode={self.output_mode}` and `pad_to_max_tokens=False`, the "
+                "vocabulary size cannot be changed after the layer is called. Old vocab size is "
+                f"{self._frozen_vocab_size}, new vocab size is {self.vocabulary_size()}"
+            )
         self._frozen_vocab_size = self.vocabulary_size()
 
     # ------------------------------------------------------------------ adapt
@@ -227,8 +283,10 @@ class IndexLookup(HostLayer):
 
     def update_state(self, data):
         if self._has_input_vocabulary:
-            raise ValueError(f"Cannot adapt layer '{self.name}' after setting a static vocabulary via "
-                             "`vocabulary` argument or `set_vocabulary()` method.")
+            raise ValueError(
+                f"Cannot adapt layer '{self.name}' after setting a static vocabulary via "
+                "`vocabulary` argument or `set_vocabulary()` method."
+            )
         data = to_numpy(data)
         if data.ndim == 0:
             data = data[None]
@@ -252,7 +310,7 @@ class IndexLookup(HostLayer):
         order = np.lexsort((np.array(tokens), np.array([counts[t] for t in tokens])))[::-1]
         token_start = self._token_start_index()
         if self.max_tokens:
-            order = order[:self.max_tokens - token_start]
+            order = order[: self.max_tokens - token_start]
         tokens = [tokens[i] for i in order]
         self._set_tokens(tokens)
         if self.output_mode == "tf_idf":
@@ -279,8 +337,10 @@ class IndexLookup(HostLayer):
         if self.num_oov_indices == 0:
             missing = out == -1
             if missing.any():
-                raise ValueError("When `num_oov_indices=0` all inputs should be in vocabulary, found OOV values "
-                                 f"{values[missing].tolist()}, consider setting `num_oov_indices=1`.")
+                raise ValueError(
+                    "When `num_oov_indices=0` all inputs should be in vocabulary, found OOV values "
+                    f"{values[missing].tolist()}, consider setting `num_oov_indices=1`."
+                )
         elif self.num_oov_indices > 1:
             oov = out == -1
             if oov.any():
@@ -307,16 +367,19 @@ class IndexLookup(HostLayer):
 
     def call(self, inputs):
         if self.output_mode != "int" and not self.pad_to_max_tokens and self._frozen_vocab_size is None:
-            raise RuntimeError(f"When using `output_mode={self.output_mode}` and `pad_to_max_tokens=False`, you must "
-                               "set the layer's vocabulary before calling it. Either pass a `vocabulary` argument to "
-                               "the layer, or call `adapt` with some sample data.")
+            raise RuntimeError(
+                f"When using `output_mode={self.output_mode}` and `pad_to_max_tokens=False`, you must "
+                "set the layer's vocabulary before calling it. Either pass a `vocabulary` argument to "
+                "the layer, or call `adapt` with some sample data."
+            )
         if is_meta(inputs):
             dtype = torch.int64 if self.output_mode == "int" else config.torch_dtype(None)
             if self.invert and self.vocabulary_dtype == "string":
-                raise ValueError(f"Layer '{self.name}' (StringLookup with invert=True) returns strings, which a "
-                                 "symbolic model cannot carry.")
-            return torch.empty(encoded_shape(inputs.shape, self.output_mode, self._depth()), dtype=dtype,
-                               device="meta")
+                raise ValueError(
+                    f"Layer '{self.name}' (StringLookup with invert=True) returns strings, which a "
+                    "symbolic model cannot carry."
+                )
+            return torch.empty(encoded_shape(inputs.shape, self.output_mode, self._depth()), dtype=dtype, device="meta")
         values = to_numpy(inputs)
         if self.invert:
             tokens = self._inverse(values)
@@ -337,12 +400,24 @@ class IndexLookup(HostLayer):
     # ------------------------------------------------------------------ config and assets
     def get_config(self):
         config = super().get_config()
-        config.update({"invert": self.invert, "max_tokens": self.max_tokens, "num_oov_indices": self.num_oov_indices,
-                       "oov_token": self.oov_token, "mask_token": self.mask_token, "output_mode": self.output_mode,
-                       "sparse": self.sparse, "pad_to_max_tokens": self.pad_to_max_tokens,
-                       "vocabulary_dtype": self.vocabulary_dtype, "idf_weights": _listify(self.input_idf_weights),
-                       "vocabulary": _listify(self.input_vocabulary), "vocabulary_size": self._frozen_vocab_size,
-                       "oov_method": self.oov_method, "salt": self.salt})
+        config.update(
+            {
+                "invert": self.invert,
+                "max_tokens": self.max_tokens,
+                "num_oov_indices": self.num_oov_indices,
+                "oov_token": self.oov_token,
+                "mask_token": self.mask_token,
+                "output_mode": self.output_mode,
+                "sparse": self.sparse,
+                "pad_to_max_tokens": self.pad_to_max_tokens,
+                "vocabulary_dtype": self.vocabulary_dtype,
+                "idf_weights": _listify(self.input_idf_weights),
+                "vocabulary": _listify(self.input_vocabulary),
+                "vocabulary_size": self._frozen_vocab_size,
+                "oov_method": self.oov_method,
+                "salt": self.salt,
+            }
+        )
         return config
 
     def save_assets(self, dir_path):
@@ -403,15 +478,41 @@ class StringLookup(IndexLookup):
     [[1, 3, 4], [4, 0, 2]]
     """
 
-    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]", vocabulary=None,
-                 idf_weights=None, invert=False, output_mode="int", pad_to_max_tokens=False, sparse=False,
-                 encoding="utf-8", name=None, salt=None, **kwargs):
+    def __init__(
+        self,
+        max_tokens=None,
+        num_oov_indices=1,
+        mask_token=None,
+        oov_token="[UNK]",
+        vocabulary=None,
+        idf_weights=None,
+        invert=False,
+        output_mode="int",
+        pad_to_max_tokens=False,
+        sparse=False,
+        encoding="utf-8",
+        name=None,
+        salt=None,
+        **kwargs,
+    ):
         self.encoding = encoding
         kwargs.pop("vocabulary_dtype", None)
-        super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices, mask_token=mask_token,
-                         oov_token=oov_token, vocabulary=vocabulary, idf_weights=idf_weights, invert=invert,
-                         output_mode=output_mode, pad_to_max_tokens=pad_to_max_tokens, sparse=sparse, name=name,
-                         salt=salt, vocabulary_dtype="string", **kwargs)
+        super().__init__(
+            max_tokens=max_tokens,
+            num_oov_indices=num_oov_indices,
+            mask_token=mask_token,
+            oov_token=oov_token,
+            vocabulary=vocabulary,
+            idf_weights=idf_weights,
+            invert=invert,
+            output_mode=output_mode,
+            pad_to_max_tokens=pad_to_max_tokens,
+            sparse=sparse,
+            name=name,
+            salt=salt,
+            vocabulary_dtype="string",
+            **kwargs,
+        )
 
     def _to_token(self, value):
         if isinstance(value, (bytes, np.bytes_)):
@@ -459,24 +560,58 @@ class IntegerLookup(IndexLookup):
     [[1, 3, 4], [4, 0, 2]]
     """
 
-    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1, vocabulary=None,
-                 vocabulary_dtype="int64", idf_weights=None, invert=False, output_mode="int", sparse=False,
-                 pad_to_max_tokens=False, oov_method="floormod", salt=None, name=None, **kwargs):
+    def __init__(
+        self,
+        max_tokens=None,
+        num_oov_indices=1,
+        mask_token=None,
+        oov_token=-1,
+        vocabulary=None,
+        vocabulary_dtype="int64",
+        idf_weights=None,
+        invert=False,
+        output_mode="int",
+        sparse=False,
+        pad_to_max_tokens=False,
+        oov_method="floormod",
+        salt=None,
+        name=None,
+        **kwargs,
+    ):
         validation.positive_int(max_tokens, "max_tokens", allow_none=True)
         validation.positive_int(num_oov_indices, "num_oov_indices", allow_zero=True)
         if max_tokens is not None and max_tokens <= 1:
-            raise ValueError("If `max_tokens` is set for `IntegerLookup`, it must be greater than 1. "
-                             f"Received: max_tokens={max_tokens}")
+            raise ValueError(
+                "If `max_tokens` is set for `IntegerLookup`, it must be greater than 1. "
+                f"Received: max_tokens={max_tokens}"
+            )
         if num_oov_indices < 0:
-            raise ValueError("The value of `num_oov_indices` argument for `IntegerLookup` must >= 0. "
-                             f"Received: num_oov_indices={num_oov_indices}")
+            raise ValueError(
+                "The value of `num_oov_indices` argument for `IntegerLookup` must >= 0. "
+                f"Received: num_oov_indices={num_oov_indices}"
+            )
         if vocabulary_dtype != "int64":
-            raise ValueError("Only `vocabulary_dtype='int64'` is supported at this time. "
-                             f"Received: vocabulary_dtype={vocabulary_dtype}")
-        super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices, mask_token=mask_token,
-                         oov_token=oov_token, vocabulary=vocabulary, vocabulary_dtype=vocabulary_dtype,
-                         idf_weights=idf_weights, invert=invert, output_mode=output_mode, sparse=sparse,
-                         pad_to_max_tokens=pad_to_max_tokens, oov_method=oov_method, salt=salt, name=name, **kwargs)
+            raise ValueError(
+                "Only `vocabulary_dtype='int64'` is supported at this time. "
+                f"Received: vocabulary_dtype={vocabulary_dtype}"
+            )
+        super().__init__(
+            max_tokens=max_tokens,
+            num_oov_indices=num_oov_indices,
+            mask_token=mask_token,
+            oov_token=oov_token,
+            vocabulary=vocabulary,
+            vocabulary_dtype=vocabulary_dtype,
+            idf_weights=idf_weights,
+            invert=invert,
+            output_mode=output_mode,
+            sparse=sparse,
+            pad_to_max_tokens=pad_to_max_tokens,
+            oov_method=oov_method,
+            salt=salt,
+            name=name,
+            **kwargs,
+        )
 
     def _to_token(self, value):
         return int(value)

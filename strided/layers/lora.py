@@ -5,6 +5,7 @@ The kernel ``W`` is frozen and a low-rank update is learned instead: the layer u
 and ``B`` of shape ``(rank, units)`` (zeros, so the layer starts unchanged). Only ``A``, ``B`` and the
 bias train. Files hold the merged kernel, as Keras's do, so a LoRA-trained model loads anywhere.
 """
+
 import numpy as np
 import torch
 
@@ -30,20 +31,28 @@ class LoRAMixin:
             a_initializer, b_initializer: initializers of ``A`` and ``B`` (default He-uniform, zeros).
         """
         if self.kernel_constraint:
-            raise ValueError("Lora is incompatible with kernel constraints. In order to enable lora on this layer, "
-                             "remove the `kernel_constraint` argument.")
+            raise ValueError(
+                "Lora is incompatible with kernel constraints. In order to enable lora on this layer, "
+                "remove the `kernel_constraint` argument."
+            )
         if not self.built:
             raise ValueError("Cannot enable lora on a layer that isn't yet built.")
         if self.lora_enabled:
             raise ValueError("lora is already enabled. This can only be done once per layer.")
         rank = validation.positive_int(rank, "rank")
         keras_shape = tuple(self._lora_kernel_shape())
-        self.lora_kernel_a = self.add_weight(shape=keras_shape[:-1] + (rank,), name="lora_kernel_a",
-                                             initializer=_util.get("initializers", a_initializer, "a_initializer"),
-                                             regularizer=self.kernel_regularizer)
-        self.lora_kernel_b = self.add_weight(shape=(rank, self._lora_units()), name="lora_kernel_b",
-                                             initializer=_util.get("initializers", b_initializer, "b_initializer"),
-                                             regularizer=self.kernel_regularizer)
+        self.lora_kernel_a = self.add_weight(
+            shape=keras_shape[:-1] + (rank,),
+            name="lora_kernel_a",
+            initializer=_util.get("initializers", a_initializer, "a_initializer"),
+            regularizer=self.kernel_regularizer,
+        )
+        self.lora_kernel_b = self.add_weight(
+            shape=(rank, self._lora_units()),
+            name="lora_kernel_b",
+            initializer=_util.get("initializers", b_initializer, "b_initializer"),
+            regularizer=self.kernel_regularizer,
+        )
         # The kernel keeps its place in `weights` (Keras's order) but leaves `trainable_weights`.
         self.kernel._keras_frozen = True
         self.kernel.requires_grad_(False)
@@ -77,8 +86,9 @@ class LoRAMixin:
     def _load_saved_arrays(self, arrays):
         params = [self.kernel] + ([self.bias] if self.bias is not None else [])
         if len(arrays) != len(params):
-            raise ValueError(f"Layer '{self.name}' expects {len(params)} saved arrays (kernel and bias), received "
-                             f"{len(arrays)}.")
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(params)} saved arrays (kernel and bias), received {len(arrays)}."
+            )
         with torch.no_grad():
             for p, value in zip(params, arrays):
                 t = torch.as_tensor(np.asarray(value), dtype=p.dtype, device=p.device)

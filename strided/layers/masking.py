@@ -1,4 +1,5 @@
 """``Masking``: marks the time steps whose features all equal ``mask_value`` as padding."""
+
 import numbers
 
 import torch
@@ -35,8 +36,9 @@ class Masking(Layer):
 
     def __init__(self, mask_value=0.0, **kwargs):
         if not isinstance(mask_value, numbers.Number) or isinstance(mask_value, bool):
-            raise TypeError(f"Invalid type for argument `mask_value`. Expected a number. "
-                            f"Received: mask_value={mask_value!r}")
+            raise TypeError(
+                f"Invalid type for argument `mask_value`. Expected a number. Received: mask_value={mask_value!r}"
+            )
         super().__init__(**kwargs)
         self.mask_value = mask_value
 

@@ -1,5 +1,6 @@
 """Merging layers: combine a list of tensors (Add, Subtract, Multiply, Average, Maximum, Minimum,
 Concatenate, Dot) and their functional forms (``add([x, y])``, ``concatenate([x, y])``...)."""
+
 import functools
 
 import torch
@@ -11,11 +12,15 @@ from strided.utils import validation
 
 def _shapes_list(layer, shape, minimum=2):
     if not isinstance(shape, (list, tuple)) or not shape or not isinstance(shape[0], (tuple, list)):
-        raise ValueError(f"A merge layer ('{layer.name}', {type(layer).__name__}) should be called on a list of "
-                         f"inputs. Received: input_shape={shape}")
+        raise ValueError(
+            f"A merge layer ('{layer.name}', {type(layer).__name__}) should be called on a list of "
+            f"inputs. Received: input_shape={shape}"
+        )
     if len(shape) < minimum:
-        raise ValueError(f"A merge layer ('{layer.name}', {type(layer).__name__}) should be called on a list of "
-                         f"at least {minimum} inputs. Got {len(shape)} inputs. Received: input_shape={list(shape)}")
+        raise ValueError(
+            f"A merge layer ('{layer.name}', {type(layer).__name__}) should be called on a list of "
+            f"at least {minimum} inputs. Got {len(shape)} inputs. Received: input_shape={list(shape)}"
+        )
     return [tuple(s) for s in shape]
 
 
@@ -32,8 +37,10 @@ class _Merge(Layer):
         try:
             torch.broadcast_shapes(*[tuple(1 if d is None else d for d in s) for s in shapes])
         except RuntimeError:
-            raise ValueError(f"Inputs of layer '{self.name}' ({type(self).__name__}) have incompatible shapes "
-                             f"for an elementwise merge: {shapes}") from None
+            raise ValueError(
+                f"Inputs of layer '{self.name}' ({type(self).__name__}) have incompatible shapes "
+                f"for an elementwise merge: {shapes}"
+            ) from None
 
     def _check_build_shape(self, input_shape):
         self.check_input(input_shape)
@@ -53,8 +60,10 @@ class _Merge(Layer):
         if not isinstance(inputs, (list, tuple)):
             raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
         if len(mask) != len(inputs):
-            raise ValueError(f"The lists `inputs` and `mask` should have the same length. Received: inputs of "
-                             f"length {len(inputs)}, and mask={mask} of length {len(mask)}")
+            raise ValueError(
+                f"The lists `inputs` and `mask` should have the same length. Received: inputs of "
+                f"length {len(inputs)}, and mask={mask} of length {len(mask)}"
+            )
         if any(m is None for m in mask):
             return None
         return functools.reduce(torch.logical_or, [torch.as_tensor(m).to(torch.bool) for m in mask])
@@ -134,8 +143,10 @@ class Subtract(_Merge):
     def check_input(self, shape):
         super().check_input(shape)
         if len(shape) != 2:
-            raise ValueError(f"A `Subtract` layer ('{self.name}') should be called on exactly 2 inputs. "
-                             f"Received: input_shape={list(shape)}")
+            raise ValueError(
+                f"A `Subtract` layer ('{self.name}') should be called on exactly 2 inputs. "
+                f"Received: input_shape={list(shape)}"
+            )
 
     def _merge(self, a, b):
         return a - b
@@ -330,8 +341,10 @@ class Concatenate(Layer):
                     if i != axis and len(sizes) > 1:
                         ok = False
         if not ok:
-            raise ValueError("A `Concatenate` layer requires inputs with matching shapes except for the concatenation "
-                             f"axis. Received: input_shape={shapes}, axis={self.axis} (layer '{self.name}')")
+            raise ValueError(
+                "A `Concatenate` layer requires inputs with matching shapes except for the concatenation "
+                f"axis. Received: input_shape={shapes}, axis={self.axis} (layer '{self.name}')"
+            )
 
     def _check_build_shape(self, input_shape):
         self.check_input(input_shape)
@@ -348,8 +361,10 @@ class Concatenate(Layer):
         if not isinstance(inputs, (list, tuple)):
             raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
         if len(mask) != len(inputs):
-            raise ValueError(f"The lists `inputs` and `mask` should have the same length. Received: inputs of "
-                             f"length {len(inputs)}, and mask={mask} of length {len(mask)}")
+            raise ValueError(
+                f"The lists `inputs` and `mask` should have the same length. Received: inputs of "
+                f"length {len(inputs)}, and mask={mask} of length {len(mask)}"
+            )
         if all(m is None for m in mask):
             return None
         full = []
@@ -401,8 +416,9 @@ class Dot(Layer):
     def __init__(self, axes, normalize=False, **kwargs):
         pair = tuple(axes) if isinstance(axes, (list, tuple)) else (axes, axes)
         if len(pair) != 2 or any(isinstance(a, bool) or not isinstance(a, int) for a in pair):
-            raise TypeError(f"Invalid type for argument `axes`. Expected an int or a list of 2 ints. "
-                            f"Received: axes={axes!r}")
+            raise TypeError(
+                f"Invalid type for argument `axes`. Expected an int or a list of 2 ints. Received: axes={axes!r}"
+            )
         super().__init__(**kwargs)
         self.axes = axes if isinstance(axes, int) else tuple(axes)
         self._pair = pair
@@ -414,13 +430,16 @@ class Dot(Layer):
     def check_input(self, shape):
         shapes = _shapes_list(self, shape)
         if len(shapes) != 2:
-            raise ValueError(f"A `Dot` layer ('{self.name}') should be called on exactly 2 inputs. "
-                             f"Received: input_shape={shapes}")
+            raise ValueError(
+                f"A `Dot` layer ('{self.name}') should be called on exactly 2 inputs. Received: input_shape={shapes}"
+            )
         ax = self._resolved(shapes)
         if 0 in ax or shapes[0][ax[0]] != shapes[1][ax[1]] and None not in (shapes[0][ax[0]], shapes[1][ax[1]]):
-            raise ValueError(f"Incompatible input shapes for layer '{self.name}': axis values {shapes[0][ax[0]]} "
-                             f"(axis {ax[0]}) != {shapes[1][ax[1]]} (axis {ax[1]}). Received: input_shape={shapes}, "
-                             f"axes={self.axes}")
+            raise ValueError(
+                f"Incompatible input shapes for layer '{self.name}': axis values {shapes[0][ax[0]]} "
+                f"(axis {ax[0]}) != {shapes[1][ax[1]]} (axis {ax[1]}). Received: input_shape={shapes}, "
+                f"axes={self.axes}"
+            )
 
     def _check_build_shape(self, input_shape):
         self.check_input(input_shape)

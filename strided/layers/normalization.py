@@ -1,4 +1,5 @@
 """Normalization layers: Batch-, Layer-, Group-, RMS- and UnitNormalization, Keras semantics."""
+
 import math
 
 import torch
@@ -16,11 +17,13 @@ def _axes(axis, ndim, layer):
     out = []
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, int):
-            raise TypeError(f"Invalid type for argument `axis`. Expected an int or a list of ints. "
-                            f"Received: axis={axis!r}")
+            raise TypeError(
+                f"Invalid type for argument `axis`. Expected an int or a list of ints. Received: axis={axis!r}"
+            )
         if not -ndim <= a < ndim:
-            raise ValueError(f"Invalid axis {a} for layer '{layer.name}' on an input of rank {ndim}. "
-                             f"Received: axis={axis!r}")
+            raise ValueError(
+                f"Invalid axis {a} for layer '{layer.name}' on an input of rank {ndim}. Received: axis={axis!r}"
+            )
         out.append(a % ndim)
     return sorted(set(out))
 
@@ -39,29 +42,48 @@ class _NormBase(Layer):
         self._axes = _axes(self.axis, len(input_shape), self)
         shape = tuple(input_shape[a] for a in self._axes)
         if any(d is None for d in shape):
-            raise ValueError(f"Axis {self.axis} of the input of layer '{self.name}' must have a known size. "
-                             f"Received input_shape={tuple(input_shape)}")
+            raise ValueError(
+                f"Axis {self.axis} of the input of layer '{self.name}' must have a known size. "
+                f"Received input_shape={tuple(input_shape)}"
+            )
         self._built_shape = tuple(input_shape)
         return shape
 
     def _norm_weights(self, shape, center, scale):
         if scale:
-            self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
-                                         name="gamma")
+            self.gamma = self.add_weight(
+                shape=shape,
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+                name="gamma",
+            )
         else:
             self.gamma = None
         if center:
-            self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint,
-                                        name="beta")
+            self.beta = self.add_weight(
+                shape=shape,
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+                name="beta",
+            )
         else:
             self.beta = None
 
-    def _init_affine(self, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-                     beta_constraint, gamma_constraint):
-        for part, init, reg, con in (("beta", beta_initializer, beta_regularizer, beta_constraint),
-                                     ("gamma", gamma_initializer, gamma_regularizer, gamma_constraint)):
+    def _init_affine(
+        self,
+        beta_initializer,
+        gamma_initializer,
+        beta_regularizer,
+        gamma_regularizer,
+        beta_constraint,
+        gamma_constraint,
+    ):
+        for part, init, reg, con in (
+            ("beta", beta_initializer, beta_regularizer, beta_constraint),
+            ("gamma", gamma_initializer, gamma_regularizer, gamma_constraint),
+        ):
             setattr(self, f"{part}_initializer", _util.get("initializers", init, f"{part}_initializer"))
             setattr(self, f"{part}_regularizer", _util.get("regularizers", reg, f"{part}_regularizer"))
             setattr(self, f"{part}_constraint", _util.get("constraints", con, f"{part}_constraint"))
@@ -79,13 +101,17 @@ class _NormBase(Layer):
         if built is None or not isinstance(shape, tuple):
             return
         if len(shape) != len(built):
-            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected "
-                             f"ndim={len(built)}, found ndim={len(shape)}. Full shape received: {shape}")
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
+                f"ndim={len(built)}, found ndim={len(shape)}. Full shape received: {shape}"
+            )
         for a in self._axes:
             if built[a] is not None and shape[a] is not None and shape[a] != built[a]:
-                raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected axis "
-                                 f"{a} of input shape to have value {built[a]}, but received input with shape "
-                                 f"{shape}")
+                raise ValueError(
+                    f'Input 0 of layer "{self.name}" is incompatible with the layer: expected axis '
+                    f"{a} of input shape to have value {built[a]}, but received input with shape "
+                    f"{shape}"
+                )
 
 
 class BatchNormalization(_NormBase):
@@ -140,10 +166,26 @@ class BatchNormalization(_NormBase):
 
     supports_masking = True  # Keras: the mask of the input passes to the output
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
-                 synchronized=False, renorm=False, fused=None, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        synchronized=False,
+        renorm=False,
+        fused=None,
+        **kwargs,
+    ):
         for tf2_only in ("virtual_batch_size", "adjustment", "renorm_clipping", "renorm_momentum"):
             if kwargs.pop(tf2_only, None) is not None:
                 raise NotImplementedError(f"BatchNormalization argument `{tf2_only}` is not supported by strided.")
@@ -155,29 +197,35 @@ class BatchNormalization(_NormBase):
         self.center = validation.boolean(center, "center")
         self.scale = validation.boolean(scale, "scale")
         self.synchronized = validation.boolean(synchronized, "synchronized")
-        self._init_affine(beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-                          beta_constraint, gamma_constraint)
+        self._init_affine(
+            beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
+        )
         self.moving_mean_initializer = _util.get("initializers", moving_mean_initializer, "moving_mean_initializer")
-        self.moving_variance_initializer = _util.get("initializers", moving_variance_initializer,
-                                                     "moving_variance_initializer")
+        self.moving_variance_initializer = _util.get(
+            "initializers", moving_variance_initializer, "moving_variance_initializer"
+        )
         super().__init__(**kwargs)
 
     def build(self, input_shape):
         shape = self._statistics_shape(input_shape)
         self._norm_weights(shape, self.center, self.scale)
-        self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer, trainable=False,
-                                           name="moving_mean")
-        self.moving_variance = self.add_weight(shape=shape, initializer=self.moving_variance_initializer,
-                                               trainable=False, name="moving_variance")
+        self.moving_mean = self.add_weight(
+            shape=shape, initializer=self.moving_mean_initializer, trainable=False, name="moving_mean"
+        )
+        self.moving_variance = self.add_weight(
+            shape=shape, initializer=self.moving_variance_initializer, trainable=False, name="moving_variance"
+        )
         super().build(input_shape)
 
     def call(self, inputs, training=False, mask=None):
         if mask is not None:
             mask = torch.as_tensor(mask, device=inputs.device)
             if mask.ndim != inputs.ndim - 1:
-                raise ValueError("The mask provided should be one dimension less than the inputs. Received: "
-                                 f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)} "
-                                 f"(layer '{self.name}')")
+                raise ValueError(
+                    "The mask provided should be one dimension less than the inputs. Received: "
+                    f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)} "
+                    f"(layer '{self.name}')"
+                )
         moving_mean, moving_variance = self.moving_mean, self.moving_variance
         x = _util.cast_like(inputs, moving_mean)
         if x.is_meta:
@@ -214,8 +262,17 @@ class BatchNormalization(_NormBase):
             # var*(n-1)/n + old*m/n, applied with the other layers' fix-ups in two multi-tensor kernels when the
             # forward pass ends. (torch.batch_norm is what F.batch_norm calls once it has checked n > 1.)
             old = pending.prepare(moving_variance)
-            y = torch.batch_norm(xc, self.gamma, self.beta, moving_mean, moving_variance, True, torch_momentum,
-                                 self.epsilon, torch.backends.cudnn.enabled)
+            y = torch.batch_norm(
+                xc,
+                self.gamma,
+                self.beta,
+                moving_mean,
+                moving_variance,
+                True,
+                torch_momentum,
+                self.epsilon,
+                torch.backends.cudnn.enabled,
+            )
             pending.add(moving_variance, (n - 1) / n, old, self.momentum / n)
             return y
         # torch updates running stats it also saves for backward: give it copies, so that writing the result
@@ -234,8 +291,13 @@ class BatchNormalization(_NormBase):
         """``(function, takes_training)`` on the ``(batch, channels, *spatial)`` view of a channels_last input
         (see ``BaseConv._channels_first_call``), or None."""
         built = getattr(self, "_built_shape", None)
-        if (built is None or self.synchronized or len(built) < 3 or len(self._axes) != 1
-                or self._axes[0] != len(built) - 1):
+        if (
+            built is None
+            or self.synchronized
+            or len(built) < 3
+            or len(self._axes) != 1
+            or self._axes[0] != len(built) - 1
+        ):
             return None
         return self._call_channels_first, True
 
@@ -251,15 +313,17 @@ class BatchNormalization(_NormBase):
         normalisation and its gradient are those of one process seeing the whole global batch.
         """
         from torch.distributed.nn.functional import all_reduce
+
         reduce = [a for a in range(x.ndim) if a not in axes]
-        count = torch.full((1,), float(x.numel() // max(math.prod(x.shape[a] for a in axes), 1)),
-                           device=x.device, dtype=x.dtype)
+        count = torch.full(
+            (1,), float(x.numel() // max(math.prod(x.shape[a] for a in axes), 1)), device=x.device, dtype=x.dtype
+        )
         local = torch.cat([x.sum(dim=reduce).reshape(-1), (x * x).sum(dim=reduce).reshape(-1), count])
         total = all_reduce(local)
         k = self.moving_mean.numel()
         n = total[-1]
         mean = (total[:k] / n).reshape(self.moving_mean.shape)
-        var = (total[k:2 * k] / n).reshape(self.moving_mean.shape) - mean * mean  # biased, as Keras
+        var = (total[k : 2 * k] / n).reshape(self.moving_mean.shape) - mean * mean  # biased, as Keras
         with torch.no_grad():
             m = self.momentum
             self.moving_mean.mul_(m).add_(mean.detach(), alpha=1 - m)
@@ -305,12 +369,18 @@ class BatchNormalization(_NormBase):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center,
-            "scale": self.scale, "synchronized": self.synchronized,
-            "moving_mean_initializer": _util.serialize("initializers", self.moving_mean_initializer),
-            "moving_variance_initializer": _util.serialize("initializers", self.moving_variance_initializer),
-        })
+        config.update(
+            {
+                "axis": self.axis,
+                "momentum": self.momentum,
+                "epsilon": self.epsilon,
+                "center": self.center,
+                "scale": self.scale,
+                "synchronized": self.synchronized,
+                "moving_mean_initializer": _util.serialize("initializers", self.moving_mean_initializer),
+                "moving_variance_initializer": _util.serialize("initializers", self.moving_variance_initializer),
+            }
+        )
         config.update(self._affine_config())
         return config
 
@@ -348,16 +418,29 @@ class LayerNormalization(_NormBase):
 
     supports_masking = True  # Keras: the mask of the input passes to the output
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
-                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        rms_scaling=False,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
         self.axis = _util.axis_arg(axis)
         self.epsilon = validation.number(epsilon, "epsilon", 0.0, None, low_inclusive=False)
         self.center = validation.boolean(center, "center")
         self.scale = validation.boolean(scale, "scale")
         self.rms_scaling = validation.boolean(rms_scaling, "rms_scaling")
-        self._init_affine(beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-                          beta_constraint, gamma_constraint)
+        self._init_affine(
+            beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
+        )
         super().__init__(**kwargs)
 
     def build(self, input_shape):
@@ -386,8 +469,15 @@ class LayerNormalization(_NormBase):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                       "rms_scaling": self.rms_scaling})
+        config.update(
+            {
+                "axis": self.axis,
+                "epsilon": self.epsilon,
+                "center": self.center,
+                "scale": self.scale,
+                "rms_scaling": self.rms_scaling,
+            }
+        )
         config.update(self._affine_config())
         return config
 
@@ -433,29 +523,45 @@ class GroupNormalization(_NormBase):
 
     supports_masking = True  # Keras: the mask of the input passes to the output
 
-    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, **kwargs):
+    def __init__(
+        self,
+        groups=32,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
         self.groups = validation.positive_int(groups, "groups")
         self.axis = _util.axis_arg(axis)
         if isinstance(self.axis, list):
-            raise TypeError(f"Invalid type for argument `axis`: GroupNormalization takes one channel axis. "
-                            f"Received: axis={axis!r}")
+            raise TypeError(
+                f"Invalid type for argument `axis`: GroupNormalization takes one channel axis. Received: axis={axis!r}"
+            )
         self.epsilon = validation.number(epsilon, "epsilon", 0.0, None, low_inclusive=False)
         self.center = validation.boolean(center, "center")
         self.scale = validation.boolean(scale, "scale")
-        self._init_affine(beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-                          beta_constraint, gamma_constraint)
+        self._init_affine(
+            beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
+        )
         super().__init__(**kwargs)
 
     def build(self, input_shape):
         (channels,) = self._statistics_shape(input_shape)
         if channels < self.groups:
-            raise ValueError(f"Number of groups ({self.groups}) cannot be more than the number of channels "
-                             f"({channels}).")
+            raise ValueError(
+                f"Number of groups ({self.groups}) cannot be more than the number of channels ({channels})."
+            )
         if channels % self.groups:
-            raise ValueError(f"Number of groups ({self.groups}) must be a multiple of the number of channels "
-                             f"({channels}).")
+            raise ValueError(
+                f"Number of groups ({self.groups}) must be a multiple of the number of channels ({channels})."
+            )
         self._norm_weights((channels,), self.center, self.scale)
         super().build(input_shape)
 
@@ -476,8 +582,15 @@ class GroupNormalization(_NormBase):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"groups": self.groups, "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                       "scale": self.scale})
+        config.update(
+            {
+                "groups": self.groups,
+                "axis": self.axis,
+                "epsilon": self.epsilon,
+                "center": self.center,
+                "scale": self.scale,
+            }
+        )
         config.update(self._affine_config())
         return config
 

@@ -1,4 +1,5 @@
 """Operation layers: what ``x + y`` or ``x[:, 0]`` on symbolic tensors become in a functional graph."""
+
 import numbers
 
 import torch
@@ -9,7 +10,6 @@ from strided.layers.base import Layer
 from strided.backend.keras_tensor import KerasTensor
 
 
-
 def get_item(x, key):
     """``x[key]``; a list key (how a saved config holds a tuple) indexes like the tuple it was."""
     return x[tuple(key) if isinstance(key, list) else key]
@@ -17,9 +17,14 @@ def get_item(x, key):
 
 # Operations that Keras records as ``keras.src.ops.numpy`` entries in saved configs: op name ->
 # (Keras class name, torch function). These serialize, in both directions, as Keras writes them.
-KERAS_OPS = {"add": ("Add", torch.add), "subtract": ("Subtract", torch.sub), "multiply": ("Multiply", torch.mul),
-             "divide": ("TrueDivide", torch.true_divide), "negative": ("Negative", torch.neg),
-             "get_item": ("GetItem", get_item)}
+KERAS_OPS = {
+    "add": ("Add", torch.add),
+    "subtract": ("Subtract", torch.sub),
+    "multiply": ("Multiply", torch.mul),
+    "divide": ("TrueDivide", torch.true_divide),
+    "negative": ("Negative", torch.neg),
+    "get_item": ("GetItem", get_item),
+}
 KERAS_OP_CLASSES = {cls: (name, fn) for name, (cls, fn) in KERAS_OPS.items()}
 
 
@@ -60,8 +65,10 @@ class TorchOperation(Layer):
 
     def get_config(self):
         if self.keras_class is None:
-            raise NotImplementedError(f"The operation '{self.op_name}' on symbolic tensors cannot be serialized; "
-                                      "use a named layer (Add, Multiply, Lambda...) in models you save.")
+            raise NotImplementedError(
+                f"The operation '{self.op_name}' on symbolic tensors cannot be serialized; "
+                "use a named layer (Add, Multiply, Lambda...) in models you save."
+            )
         return {"name": self.name}
 
 
@@ -84,17 +91,22 @@ def apply_operation(fn, name, *operands, layer_name=None):
     try:
         return layer(tensors[0])
     except IndexError as err:
-        raise ValueError(f"The index is out of range for a tensor of shape {tensors[0].shape}: {err}. "
-                         f"Received: key={operands[1]!r}") from None
+        raise ValueError(
+            f"The index is out of range for a tensor of shape {tensors[0].shape}: {err}. Received: key={operands[1]!r}"
+        ) from None
 
 
 def _check_index_key(key):
     """Indexing a symbolic tensor takes what Keras's GetItem takes: ints, slices, None and one Ellipsis."""
     parts = list(key) if isinstance(key, (tuple, list)) else [key]
     for part in parts:
-        if isinstance(part, KerasTensor) or not (part is None or part is Ellipsis or isinstance(part, (numbers.Integral, slice))):
-            raise ValueError("Indexing a symbolic tensor takes integers, slices, None and `...`; use a layer "
-                             f"(e.g. ops.take inside a Lambda) for other indices. Received: key={key!r}")
+        if isinstance(part, KerasTensor) or not (
+            part is None or part is Ellipsis or isinstance(part, (numbers.Integral, slice))
+        ):
+            raise ValueError(
+                "Indexing a symbolic tensor takes integers, slices, None and `...`; use a layer "
+                f"(e.g. ops.take inside a Lambda) for other indices. Received: key={key!r}"
+            )
     if parts.count(Ellipsis) > 1:
         raise ValueError(f"An index can hold only one ellipsis (`...`). Received: key={key!r}")
 

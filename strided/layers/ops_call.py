@@ -6,6 +6,7 @@ node's ``args``. ``keras_ops_table.json`` (written from Keras's source by
 ``tools/keras_ops_table.py``) says, for each function, which parameter goes where; an
 :class:`OpsCall` uses it to write such entries, and :func:`replay` to read them back.
 """
+
 import inspect
 import json
 import pathlib
@@ -146,7 +147,8 @@ class OpsCall(Layer):
         if self._record is None:
             raise NotImplementedError(
                 f"The call of ops.{self.op_name} on symbolic tensors cannot be saved in a Keras file (Keras records it "
-                "differently or not at all); wrap it in a layer (e.g. a Lambda or a Layer subclass) in models you save.")
+                "differently or not at all); wrap it in a layer (e.g. a Lambda or a Layer subclass) in models you save."
+            )
         return {"name": self.name, **self._record[2]}
 
 
@@ -175,11 +177,15 @@ class OpReplay:
 
     def replay(self, args, layer_name, kwargs=None):
         entry = TABLE[self.fn_name]
-        by_keras_name = {entry["config"][k]: (tuple(v) if isinstance(v, list) else v)
-                         for k, v in self.config.items() if k in entry["config"]}
+        by_keras_name = {
+            entry["config"][k]: (tuple(v) if isinstance(v, list) else v)
+            for k, v in self.config.items()
+            if k in entry["config"]
+        }
         by_keras_name.update(zip(entry["call"], args))
-        by_keras_name.update({entry["call_kwargs"][k]: v for k, v in (kwargs or {}).items()
-                              if k in entry["call_kwargs"]})
+        by_keras_name.update(
+            {entry["call_kwargs"][k]: v for k, v in (kwargs or {}).items() if k in entry["call_kwargs"]}
+        )
         ours = list(inspect.signature(self.fn).parameters)
         kwargs = {}
         for keras_name, value in by_keras_name.items():
@@ -187,8 +193,10 @@ class OpReplay:
             if name is not None:
                 kwargs[name] = value
             elif value != entry["defaults"].get(keras_name, object()):
-                raise ValueError(f"The saved ops.{self.fn_name} call sets `{keras_name}={value!r}`, which strided's "
-                                 f"ops.{self.fn_name} does not support.")
+                raise ValueError(
+                    f"The saved ops.{self.fn_name} call sets `{keras_name}={value!r}`, which strided's "
+                    f"ops.{self.fn_name} does not support."
+                )
         return call_symbolically(self.fn, self.fn_name, (), kwargs, layer_name=layer_name)
 
 

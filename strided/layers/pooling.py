@@ -1,4 +1,5 @@
 """Pooling layers: max and average pooling (1D/2D/3D) and their global versions."""
+
 import torch
 
 from strided.layers import _util
@@ -37,8 +38,14 @@ class BasePooling(_util.SpecLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"pool_size": self.pool_size, "padding": self.padding, "strides": self.strides,
-                       "data_format": self.data_format})
+        config.update(
+            {
+                "pool_size": self.pool_size,
+                "padding": self.padding,
+                "strides": self.strides,
+                "data_format": self.data_format,
+            }
+        )
         return config
 
 
@@ -77,6 +84,7 @@ class MaxPooling1D(BasePooling):
     >>> keras.layers.MaxPooling1D(2, padding="same")(x)[0, :, 0].tolist()
     [5.0, 8.0, 3.0]
     """
+
     rank, pool_mode = 1, "max"
 
 
@@ -117,6 +125,7 @@ class MaxPooling2D(BasePooling):
     >>> tuple(keras.layers.MaxPooling2D(3, strides=2, padding="same")(np.zeros((4, 26, 26, 32), "float32")).shape)
     (4, 13, 13, 32)
     """
+
     rank, pool_mode = 2, "max"
 
 
@@ -153,6 +162,7 @@ class MaxPooling3D(BasePooling):
     >>> tuple(keras.layers.MaxPooling3D(2)(x).shape)
     (2, 4, 4, 4, 3)
     """
+
     rank, pool_mode = 3, "max"
 
 
@@ -191,6 +201,7 @@ class AveragePooling1D(BasePooling):
     >>> keras.layers.AveragePooling1D(2, padding="same")(x)[0, :, 0].tolist()
     [3.0, 5.0, 3.0]
     """
+
     rank, pool_mode = 1, "average"
 
 
@@ -229,6 +240,7 @@ class AveragePooling2D(BasePooling):
     >>> tuple(keras.layers.AveragePooling2D(2)(np.zeros((4, 27, 27, 6), "float32")).shape)
     (4, 13, 13, 6)
     """
+
     rank, pool_mode = 2, "average"
 
 
@@ -265,6 +277,7 @@ class AveragePooling3D(BasePooling):
     >>> tuple(keras.layers.AveragePooling3D(2)(x).shape)
     (2, 4, 4, 4, 3)
     """
+
     rank, pool_mode = 3, "average"
 
 
@@ -327,6 +340,7 @@ class GlobalMaxPooling1D(BaseGlobalPooling):
     >>> tuple(keras.layers.GlobalMaxPooling1D(keepdims=True)(x).shape)
     (4, 1, 8)
     """
+
     rank, pool_mode = 1, "max"
 
 
@@ -358,6 +372,7 @@ class GlobalMaxPooling2D(BaseGlobalPooling):
     >>> np.allclose(keras.layers.GlobalMaxPooling2D()(x), x.max(axis=(1, 2)), atol=1e-6)
     True
     """
+
     rank, pool_mode = 2, "max"
 
 
@@ -387,6 +402,7 @@ class GlobalMaxPooling3D(BaseGlobalPooling):
     >>> tuple(keras.layers.GlobalMaxPooling3D(keepdims=True)(x).shape)
     (2, 1, 1, 1, 8)
     """
+
     rank, pool_mode = 3, "max"
 
 
@@ -420,6 +436,7 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
     >>> tuple(keras.layers.GlobalAveragePooling1D(keepdims=True)(x).shape)
     (4, 1, 8)
     """
+
     supports_masking = True
     rank, pool_mode = 1, "average"
 
@@ -429,11 +446,13 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
         if not inputs.is_floating_point():
             inputs = _util.cast_float(inputs, self.dtype)
         steps = 1 if self.data_format == "channels_last" else 2
-        keep = torch.as_tensor(mask, device=inputs.device).to(torch.bool).unsqueeze(
-            2 if self.data_format == "channels_last" else 1)
+        keep = (
+            torch.as_tensor(mask, device=inputs.device)
+            .to(torch.bool)
+            .unsqueeze(2 if self.data_format == "channels_last" else 1)
+        )
         total = torch.where(keep, inputs, torch.zeros((), dtype=inputs.dtype, device=inputs.device))
-        return (total.sum(dim=steps, keepdim=self.keepdims)
-                / keep.to(inputs.dtype).sum(dim=steps, keepdim=self.keepdims))
+        return total.sum(dim=steps, keepdim=self.keepdims) / keep.to(inputs.dtype).sum(dim=steps, keepdim=self.keepdims)
 
     def compute_mask(self, inputs, mask=None):
         """None: the steps are averaged away (Keras)."""
@@ -468,6 +487,7 @@ class GlobalAveragePooling2D(BaseGlobalPooling):
     >>> np.allclose(keras.layers.GlobalAveragePooling2D()(x), x.mean(axis=(1, 2)), atol=1e-6)
     True
     """
+
     rank, pool_mode = 2, "average"
 
 
@@ -497,6 +517,7 @@ class GlobalAveragePooling3D(BaseGlobalPooling):
     >>> tuple(keras.layers.GlobalAveragePooling3D(keepdims=True)(x).shape)
     (2, 1, 1, 1, 8)
     """
+
     rank, pool_mode = 3, "average"
 
 
@@ -504,5 +525,8 @@ class GlobalAveragePooling3D(BaseGlobalPooling):
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
 GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D
-GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (GlobalAveragePooling1D, GlobalAveragePooling2D,
-                                                     GlobalAveragePooling3D)
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+)

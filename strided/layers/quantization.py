@@ -16,6 +16,7 @@ config carries it, so a quantized model saves and loads as one (kernel int8 + ke
 Keras's file layout). Gradients reach the inputs through the dequantized kernel (Keras's custom
 gradient); the quantized weights do not train, LoRA weights added with ``enable_lora`` do.
 """
+
 import math
 import re
 import warnings
@@ -60,8 +61,7 @@ def abs_max_quantize(inputs, axis, value_range=(-127, 127), dtype="int8", epsilo
     return q, scale
 
 
-def abs_max_quantize_grouped_with_zero_point(inputs, block_size, value_range=(-8, 7), dtype="int8",
-                                             epsilon=EPSILON):
+def abs_max_quantize_grouped_with_zero_point(inputs, block_size, value_range=(-8, 7), dtype="int8", epsilon=EPSILON):
     """Asymmetric quantization of a 2D ``(rows, columns)`` tensor in blocks of ``block_size`` rows.
 
     Each block and column gets ``scale = (max - min + epsilon) / (qmax - qmin)`` and a zero point
@@ -150,13 +150,16 @@ class AbsMaxQuantizer:
 
     def __init__(self, axis=None, value_range=(-127, 127), epsilon=EPSILON, output_dtype="int8"):
         self.axis = None if axis is None else ((axis,) if isinstance(axis, int) else tuple(axis))
-        if (not isinstance(value_range, (list, tuple)) or len(value_range) != 2
-                or value_range[0] >= value_range[1]):
-            raise ValueError(f"Invalid value for argument `value_range`. Expected (min, max) with min < max. "
-                             f"Received: value_range={value_range!r}")
+        if not isinstance(value_range, (list, tuple)) or len(value_range) != 2 or value_range[0] >= value_range[1]:
+            raise ValueError(
+                f"Invalid value for argument `value_range`. Expected (min, max) with min < max. "
+                f"Received: value_range={value_range!r}"
+            )
         if output_dtype == "int8" and (value_range[0] < -128 or value_range[1] > 127):
-            raise ValueError("Quantizer with output_dtype='int8' requires value_range to be within the interval "
-                             f"[-128, 127]. Received: value_range={value_range}")
+            raise ValueError(
+                "Quantizer with output_dtype='int8' requires value_range to be within the interval "
+                f"[-128, 127]. Received: value_range={value_range}"
+            )
         self.value_range = tuple(value_range)
         self.epsilon = epsilon
         self.output_dtype = output_dtype
@@ -186,8 +189,10 @@ class QuantizationConfig:
         self.activation_quantizer = _deserialize_quantizer(activation_quantizer)
 
     def get_config(self):
-        return {"weight_quantizer": _serialize(self.weight_quantizer),
-                "activation_quantizer": _serialize(self.activation_quantizer)}
+        return {
+            "weight_quantizer": _serialize(self.weight_quantizer),
+            "activation_quantizer": _serialize(self.activation_quantizer),
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -210,8 +215,10 @@ class Int8QuantizationConfig(QuantizationConfig):
             activation_quantizer = AbsMaxQuantizer()
         super().__init__(weight_quantizer, activation_quantizer)
         if self.weight_quantizer is not None and self.weight_quantizer.output_dtype != "int8":
-            raise ValueError("Int8QuantizationConfig requires a weight_quantizer with output_dtype='int8'. "
-                             f"Received: output_dtype={self.weight_quantizer.output_dtype}")
+            raise ValueError(
+                "Int8QuantizationConfig requires a weight_quantizer with output_dtype='int8'. "
+                f"Received: output_dtype={self.weight_quantizer.output_dtype}"
+            )
 
 
 class Int4QuantizationConfig(QuantizationConfig):
@@ -230,18 +237,28 @@ class Int4QuantizationConfig(QuantizationConfig):
         if activation_quantizer == "default":
             activation_quantizer = None
         super().__init__(weight_quantizer, activation_quantizer)
-        if block_size is not None and block_size != -1 and (
-                not isinstance(block_size, int) or isinstance(block_size, bool) or block_size <= 0):
+        if (
+            block_size is not None
+            and block_size != -1
+            and (not isinstance(block_size, int) or isinstance(block_size, bool) or block_size <= 0)
+        ):
             raise ValueError(f"block_size must be None, -1, or a positive integer. Received: block_size={block_size}")
         self.block_size = block_size
-        if (block_size is not None and block_size > 0
-                and (self.weight_quantizer is not None or self.activation_quantizer is not None)):
-            raise ValueError("Int4 sub-channel quantization (block_size > 0) does not support custom quantizers. "
-                             "Either set block_size to None or -1 for per-channel quantization, or remove the "
-                             f"custom quantizer arguments. Received: block_size={block_size}")
+        if (
+            block_size is not None
+            and block_size > 0
+            and (self.weight_quantizer is not None or self.activation_quantizer is not None)
+        ):
+            raise ValueError(
+                "Int4 sub-channel quantization (block_size > 0) does not support custom quantizers. "
+                "Either set block_size to None or -1 for per-channel quantization, or remove the "
+                f"custom quantizer arguments. Received: block_size={block_size}"
+            )
         if self.weight_quantizer is not None and tuple(self.weight_quantizer.value_range) != (-8, 7):
-            raise ValueError("Int4QuantizationConfig requires a weight_quantizer with value_range=(-8, 7). "
-                             f"Received: value_range={self.weight_quantizer.value_range}")
+            raise ValueError(
+                "Int4QuantizationConfig requires a weight_quantizer with value_range=(-8, 7). "
+                f"Received: value_range={self.weight_quantizer.value_range}"
+            )
 
     def get_config(self):
         return dict(super().get_config(), block_size=self.block_size)
@@ -257,8 +274,12 @@ _CONFIG_CLASSES = {c.__name__: c for c in (Int8QuantizationConfig, Int4Quantizat
 def _serialize(obj):
     if obj is None:
         return None
-    return {"module": "keras.quantizers", "class_name": type(obj).__name__, "config": obj.get_config(),
-            "registered_name": None}
+    return {
+        "module": "keras.quantizers",
+        "class_name": type(obj).__name__,
+        "config": obj.get_config(),
+        "registered_name": None,
+    }
 
 
 def _deserialize_quantizer(value):
@@ -275,10 +296,14 @@ def deserialize_config(value):
         return value
     cls = _CONFIG_CLASSES.get(value.get("class_name"))
     if cls is None:
-        raise ValueError(f"Unknown quantization config or quantizer: {value.get('class_name')!r}. strided knows "
-                         f"{sorted(_CONFIG_CLASSES)}.")
-    cfg = {k: (tuple(v) if k in ("value_range", "axis") and isinstance(v, list) else v)
-           for k, v in (value.get("config") or {}).items()}
+        raise ValueError(
+            f"Unknown quantization config or quantizer: {value.get('class_name')!r}. strided knows "
+            f"{sorted(_CONFIG_CLASSES)}."
+        )
+    cfg = {
+        k: (tuple(v) if k in ("value_range", "axis") and isinstance(v, list) else v)
+        for k, v in (value.get("config") or {}).items()
+    }
     return cls.from_config(cfg)
 
 
@@ -295,11 +320,15 @@ def validate_and_resolve_config(mode, config):
             return Int4QuantizationConfig()
         if mode is None:
             raise ValueError("You must provide either `mode` or `config` to `quantize`.")
-        raise ValueError(f"strided implements the quantization modes {_IMPLEMENTED}; mode '{mode}' is not "
-                         f"supported. Received: mode={mode}")
+        raise ValueError(
+            f"strided implements the quantization modes {_IMPLEMENTED}; mode '{mode}' is not "
+            f"supported. Received: mode={mode}"
+        )
     if not isinstance(config, QuantizationConfig):
-        raise ValueError("Argument `config` must be an instance of `QuantizationConfig`. "
-                         f"Received: config={config} (of type {type(config)})")
+        raise ValueError(
+            "Argument `config` must be an instance of `QuantizationConfig`. "
+            f"Received: config={config} (of type {type(config)})"
+        )
     if mode is not None and config.mode != mode:
         raise ValueError(f"Contradictory arguments: mode='{mode}' but config.mode='{config.mode}'")
     return config
@@ -337,8 +366,12 @@ class QuantizedDTypePolicy:
 
     def keras_dict(self):
         class_name = "Int4DTypePolicy" if self.quantization_mode == "int4" else "QuantizedDTypePolicy"
-        return {"module": "keras.dtype_policies", "class_name": class_name, "config": self.get_config(),
-                "registered_name": None}
+        return {
+            "module": "keras.dtype_policies",
+            "class_name": class_name,
+            "config": self.get_config(),
+            "registered_name": None,
+        }
 
     def __repr__(self):
         return f'<QuantizedDTypePolicy "{self.name}">'
@@ -361,9 +394,13 @@ def parse_policy(dtype):
     """A ``QuantizedDTypePolicy`` from ``"int8_from_float32"`` or Keras's policy dict, else None."""
     if isinstance(dtype, QuantizedDTypePolicy):
         return dtype
-    if isinstance(dtype, dict) and dtype.get("class_name") in ("QuantizedDTypePolicy", "Int4DTypePolicy",
-                                                                 "QuantizedFloat8DTypePolicy", "GPTQDTypePolicy",
-                                                                 "AWQDTypePolicy"):
+    if isinstance(dtype, dict) and dtype.get("class_name") in (
+        "QuantizedDTypePolicy",
+        "Int4DTypePolicy",
+        "QuantizedFloat8DTypePolicy",
+        "GPTQDTypePolicy",
+        "AWQDTypePolicy",
+    ):
         cfg = dtype.get("config") or {}
         if "mode" in cfg:
             return QuantizedDTypePolicy(cfg["mode"], cfg.get("source_name") or "float32")
@@ -371,8 +408,10 @@ def parse_policy(dtype):
     if isinstance(dtype, str) and dtype.startswith(QUANTIZATION_MODES):
         match = re.fullmatch(r"([a-z0-9]+(?:/-?\d+)?)_from_(\w+)", dtype)
         if not match:
-            raise ValueError(f"Cannot convert '{dtype}' to a quantized dtype policy. Expected a name such as "
-                             "'int8_from_float32' or 'int4/128_from_float32'.")
+            raise ValueError(
+                f"Cannot convert '{dtype}' to a quantized dtype policy. Expected a name such as "
+                "'int8_from_float32' or 'int4/128_from_float32'."
+            )
         return QuantizedDTypePolicy(match.group(1), match.group(2))
     return None
 
@@ -406,8 +445,14 @@ def _product(x, quantized_fn, float_fn):
 def _int_einsum(equation, a, b):
     """Exact integer einsum of two int8 tensors, as int32 (``torch._int_mm`` for 2D CUDA matmuls where it applies)."""
     if a.device.type == "cuda":
-        if (equation == "ab,bc->ac" and a.shape[0] > 16 and a.shape[1] >= 16 and a.shape[1] % 8 == 0
-                and b.shape[1] % 8 == 0 and hasattr(torch, "_int_mm")):
+        if (
+            equation == "ab,bc->ac"
+            and a.shape[0] > 16
+            and a.shape[1] >= 16
+            and a.shape[1] % 8 == 0
+            and b.shape[1] % 8 == 0
+            and hasattr(torch, "_int_mm")
+        ):
             try:
                 return torch._int_mm(a.contiguous(), b.contiguous())
             except RuntimeError:
@@ -428,9 +473,11 @@ def einsum_quantization_info(equation, input_ndim):
     axes, and how a scale with size-1 reduced axes is transposed, expanded and squeezed to broadcast against
     the output; also the einsum of the input gradient."""
     marked = equation.replace("...", "0")
-    for pattern, where in ((r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)", None),
-                           (r"0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)", "left"),
-                           (r"([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0", "right")):
+    for pattern, where in (
+        (r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)", None),
+        (r"0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)", "left"),
+        (r"([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0", "right"),
+    ):
         match = re.match(pattern, marked)
         if match:
             break
@@ -439,7 +486,7 @@ def einsum_quantization_info(equation, input_ndim):
     in_spec, w_spec, out_spec = match.groups()
     if where is not None:
         free = sorted(set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") - set(in_spec + w_spec + out_spec))
-        extra = "".join(free[:input_ndim - len(in_spec)])
+        extra = "".join(free[: input_ndim - len(in_spec)])
         if where == "left":  # Keras prepends the labels one at a time: the first one ends up innermost
             in_spec, out_spec = extra[::-1] + in_spec, extra[::-1] + out_spec
         else:
@@ -454,18 +501,27 @@ def einsum_quantization_info(equation, input_ndim):
     # squeezed and inserted at the last place used (starting from the last weight label's output index).
     index = out_spec.find(w_spec[-1])
     in_squeeze, w_squeeze = [], []
-    for reduced, expand, transpose, squeeze in ((in_reduced, in_expand, in_transpose, in_squeeze),
-                                                (w_reduced, w_expand, w_transpose, w_squeeze)):
+    for reduced, expand, transpose, squeeze in (
+        (in_reduced, in_expand, in_transpose, in_squeeze),
+        (w_reduced, w_expand, w_transpose, w_squeeze),
+    ):
         for original in reduced:
             if expand:
                 index = expand.pop(0)
             else:
                 squeeze.append(original)
             transpose.insert(index, original)
-    return {"input_reduced": in_reduced, "kernel_reduced": w_reduced, "input_transpose": in_transpose,
-            "kernel_transpose": w_transpose, "input_expand": in_expand, "kernel_expand": w_expand,
-            "input_squeeze": in_squeeze, "kernel_squeeze": w_squeeze,
-            "gradient_equation": f"{out_spec},{w_spec}->{in_spec}"}
+    return {
+        "input_reduced": in_reduced,
+        "kernel_reduced": w_reduced,
+        "input_transpose": in_transpose,
+        "kernel_transpose": w_transpose,
+        "input_expand": in_expand,
+        "kernel_expand": w_expand,
+        "input_squeeze": in_squeeze,
+        "kernel_squeeze": w_squeeze,
+        "gradient_equation": f"{out_spec},{w_spec}->{in_spec}",
+    }
 
 
 def _scale_for_output(scale, transpose, expand, squeeze):
@@ -507,8 +563,10 @@ class QuantizationMixin:
         self._q_pending = parse_policy(dtype)
         self.quantization_config = deserialize_config(quantization_config)
         if self.quantization_config is not None and not isinstance(self.quantization_config, QuantizationConfig):
-            raise ValueError("Argument `quantization_config` must be an instance of `QuantizationConfig`. "
-                             f"Received: quantization_config={quantization_config!r}")
+            raise ValueError(
+                "Argument `quantization_config` must be an instance of `QuantizationConfig`. "
+                f"Received: quantization_config={quantization_config!r}"
+            )
         return self._q_pending.source_name if self._q_pending is not None else dtype
 
     @property
@@ -535,13 +593,18 @@ class QuantizationMixin:
         config = validate_and_resolve_config(mode, config)
         mode = config.mode
         if not self.built:
-            raise ValueError(f"Cannot quantize a layer that isn't yet built. Layer '{self.name}' (of type "
-                             f"'{type(self).__name__}') is not built yet.")
+            raise ValueError(
+                f"Cannot quantize a layer that isn't yet built. Layer '{self.name}' (of type "
+                f"'{type(self).__name__}') is not built yet."
+            )
         if self.quantization_mode is not None:
-            raise ValueError(f"Layer '{self.name}' is already quantized with dtype_policy="
-                             f"'{self.dtype_policy.name}'. Received: mode={mode}")
+            raise ValueError(
+                f"Layer '{self.name}' is already quantized with dtype_policy="
+                f"'{self.dtype_policy.name}'. Received: mode={mode}"
+            )
         if getattr(self, "_quantization_unsupported", False) or (
-                type_check and not type(self).__dict__.get("_quantizable", False)):
+            type_check and not type(self).__dict__.get("_quantizable", False)
+        ):
             raise NotImplementedError(f"Layer {type(self).__name__} does not have a `quantize` method implemented.")
         if mode == "int8" and self.dtype == "float16":
             raise ValueError(f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'.")
@@ -559,9 +622,12 @@ class QuantizationMixin:
         if policy is None:
             return
         with torch.no_grad():
-            arrays = self._q_quantize(torch.zeros(self._q_float_shape()), policy.quantization_mode,
-                                      policy.block_size if policy.block_size not in (None, -1) else None,
-                                      self.quantization_config)
+            arrays = self._q_quantize(
+                torch.zeros(self._q_float_shape()),
+                policy.quantization_mode,
+                policy.block_size if policy.block_size not in (None, -1) else None,
+                self.quantization_config,
+            )
             for name, value in arrays.items():
                 if name.endswith("_scale"):
                     value.fill_(1.0)
@@ -576,8 +642,9 @@ class QuantizationMixin:
             del self._parameters[key]
         for name, value in arrays.items():
             dtype = {torch.int8: "int8"}.get(value.dtype, self.dtype)
-            param = self.add_weight(shape=tuple(value.shape), initializer="zeros", dtype=dtype, trainable=False,
-                                    name=name)
+            param = self.add_weight(
+                shape=tuple(value.shape), initializer="zeros", dtype=dtype, trainable=False, name=name
+            )
             param.data = value.to(device=device, dtype=param.dtype).contiguous()
             param._keras_path = f"{prefix}/{name}"
             self._q_set(name, param)
@@ -622,8 +689,9 @@ class QuantizationMixin:
             else:
                 info = self._q_einsum_info()
                 q, scale = (wq or AbsMaxQuantizer(axis=info["kernel_reduced"]))(w)
-                scale = _scale_for_output(scale, info["kernel_transpose"], info["kernel_expand"],
-                                          info["kernel_squeeze"])
+                scale = _scale_for_output(
+                    scale, info["kernel_transpose"], info["kernel_expand"], info["kernel_squeeze"]
+                )
             out[name], out[f"{name}_scale"] = q, scale
             return out
         # int4: a 2D (rows, columns) view, rows contracted, packed along the columns
@@ -723,6 +791,7 @@ class QuantizationMixin:
         elif mode == "int8" or (mode == "int4" and self._q_int4_block() is not None and quantizer is None):
             quantized_fn = float_fn
         else:  # int4 per channel: product with the integer values, then the scales (Keras's order)
+
             def quantized_fn(inputs):
                 kernel_scale = getattr(self, f"{name}_scale").to(dtype)
                 full = self._q_float_shape()
@@ -738,6 +807,7 @@ class QuantizationMixin:
                 if self._q_kind == "dense":
                     return (inputs @ q) / kernel_scale
                 return torch.einsum(equation, inputs, (q / kernel_scale).reshape(full))
+
         return _product(x, quantized_fn, float_fn)
 
     def _quantized_dense_call(self, inputs):
@@ -801,8 +871,11 @@ class QuantizationMixin:
         name = self._q_weight_name
         if not getattr(self, "lora_enabled", False):
             return {}
-        a, b = ((self.lora_embeddings_a, self.lora_embeddings_b) if name == "embeddings"
-                else (self.lora_kernel_a, self.lora_kernel_b))
+        a, b = (
+            (self.lora_embeddings_a, self.lora_embeddings_b)
+            if name == "embeddings"
+            else (self.lora_kernel_a, self.lora_kernel_b)
+        )
         merged = self._q_dequantized() + (self.lora_alpha / self.lora_rank) * torch.matmul(a, b).float()
         return self._q_quantize(merged, self.quantization_mode, self._q_int4_block(), self.quantization_config)
 
@@ -826,15 +899,19 @@ class QuantizationMixin:
             return super()._load_saved_arrays(arrays)
         names = [n for n in self._q_saved_names() if not (n == "bias" and self.bias is None)]
         if len(arrays) != len(names):
-            raise ValueError(f"Layer '{self.name}' expects {len(names)} saved arrays ({', '.join(names)}), "
-                             f"received {len(arrays)}.")
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(names)} saved arrays ({', '.join(names)}), received {len(arrays)}."
+            )
         with torch.no_grad():
             for n, value in zip(names, arrays):
                 p = getattr(self, "_embeddings" if n == "embeddings" else n)
                 p.copy_(torch.as_tensor(np.asarray(value)).to(device=p.device, dtype=p.dtype))
             if getattr(self, "lora_enabled", False):
-                for p in ((self.lora_embeddings_a, self.lora_embeddings_b) if self._q_weight_name == "embeddings"
-                          else (self.lora_kernel_a, self.lora_kernel_b)):
+                for p in (
+                    (self.lora_embeddings_a, self.lora_embeddings_b)
+                    if self._q_weight_name == "embeddings"
+                    else (self.lora_kernel_a, self.lora_kernel_b)
+                ):
                     p.zero_()
 
 
@@ -844,17 +921,20 @@ def quantize_model(model, mode=None, config=None, filters=None, type_check=True)
     are skipped with a warning (Keras's behaviour)."""
     resolved = validate_and_resolve_config(mode, config)
     if filters is not None and not isinstance(filters, (str, list, tuple)) and not callable(filters):
-        raise ValueError("The `filters` argument must be a regex string, a list of regex strings, or a callable. "
-                         f"Received: {type(filters)}")
+        raise ValueError(
+            "The `filters` argument must be a regex string, a list of regex strings, or a callable. "
+            f"Received: {type(filters)}"
+        )
     for layer in model._flatten_layers():
         if len(layer._flatten_layers()) != 1 or not _selected(layer, filters):
             continue
         if not isinstance(layer, QuantizationMixin):
             if not layer.built:
-                raise ValueError(f"Cannot quantize a layer that isn't yet built. Layer '{layer.name}' (of type "
-                                 f"'{type(layer).__name__}') is not built yet.")
-            warnings.warn(f"Layer {type(layer).__name__} does not have a `quantize` method implemented.",
-                          stacklevel=3)
+                raise ValueError(
+                    f"Cannot quantize a layer that isn't yet built. Layer '{layer.name}' (of type "
+                    f"'{type(layer).__name__}') is not built yet."
+                )
+            warnings.warn(f"Layer {type(layer).__name__} does not have a `quantize` method implemented.", stacklevel=3)
             continue
         try:
             layer.quantize(resolved.mode, type_check=type_check, config=config)

@@ -21,6 +21,7 @@ indices, ``x`` along the width), and fill modes act on pixel indices: 'reflect' 
 'wrap' ``(a b c d | a b c d)``, 'nearest' ``(a a | a b c d | d d)``, 'constant' (``fill_value``; bilinear
 blends it with the edge pixels, as Keras does).
 """
+
 import math
 import numbers
 
@@ -35,8 +36,17 @@ from strided.layers.image_preprocessing import resize_images
 from strided.utils import conv_utils, validation
 from strided.ops.image import rgb_to_grayscale
 
-__all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomCrop", "RandomContrast",
-           "RandomBrightness", "image_affine_transform", "rotation_matrices"]
+__all__ = [
+    "RandomFlip",
+    "RandomRotation",
+    "RandomZoom",
+    "RandomTranslation",
+    "RandomCrop",
+    "RandomContrast",
+    "RandomBrightness",
+    "image_affine_transform",
+    "rotation_matrices",
+]
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -44,6 +54,7 @@ FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
 
 # ---------------------------------------------------------------- argument checks
+
 
 def _is_number(v):
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
@@ -56,8 +67,10 @@ def _factor_range(factor, name, low, high, low_inclusive=True, symmetric=True):
     brightness) and ``(|f|, |f|)`` otherwise (contrast: the factor is drawn from ``[1 - f, 1 + f]``).
     """
     lb = "[" if low_inclusive else "("
-    msg = (f"Invalid value for argument `{name}`. Expected a number or a list of two numbers in the range "
-           f"{lb}{low}, {high}]. Received: {name}={factor!r}")
+    msg = (
+        f"Invalid value for argument `{name}`. Expected a number or a list of two numbers in the range "
+        f"{lb}{low}, {high}]. Received: {name}={factor!r}"
+    )
 
     def check(v):
         if not _is_number(v) or v > high or v < low or (v == low and not low_inclusive):
@@ -79,15 +92,17 @@ def _factor_range(factor, name, low, high, low_inclusive=True, symmetric=True):
 
 
 def _value_range(value_range, name="value_range"):
-    ok = (isinstance(value_range, (tuple, list)) and len(value_range) == 2
-          and all(_is_number(v) for v in value_range))
+    ok = isinstance(value_range, (tuple, list)) and len(value_range) == 2 and all(_is_number(v) for v in value_range)
     if not ok:
-        raise ValueError(f"Invalid value for argument `{name}`. Expected a list of two numbers `[low, high]`. "
-                         f"Received: {name}={value_range!r}")
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected a list of two numbers `[low, high]`. "
+            f"Received: {name}={value_range!r}"
+        )
     validation.ordered_pair(value_range[0], value_range[1], name, value_range)
     if value_range[0] == value_range[1]:
-        raise ValueError(f"Invalid value for argument `{name}`. Expected `low < high`. "
-                         f"Received: {name}={value_range!r}")
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected `low < high`. Received: {name}={value_range!r}"
+        )
     return list(value_range)
 
 
@@ -97,8 +112,10 @@ def _config_value(v):
 
 # ---------------------------------------------------------------- the affine resampler
 
-def image_affine_transform(images, transform, interpolation="bilinear", fill_mode="constant", fill_value=0.0,
-                           data_format="channels_last"):
+
+def image_affine_transform(
+    images, transform, interpolation="bilinear", fill_mode="constant", fill_value=0.0, data_format="channels_last"
+):
     """Resamples images through per-image affine transforms (``keras.ops.image.affine_transform`` semantics).
 
     The whole batch goes through one ``F.grid_sample`` call (``align_corners=False``: pixel ``i`` of a
@@ -123,8 +140,10 @@ def image_affine_transform(images, transform, interpolation="bilinear", fill_mod
     interpolation = validation.one_of(interpolation, "interpolation", INTERPOLATIONS)
     fill_mode = validation.one_of(fill_mode, "fill_mode", FILL_MODES)
     if images.ndim not in (3, 4):
-        raise ValueError("Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
-                         f"Received: images.shape={tuple(images.shape)}")
+        raise ValueError(
+            "Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
+            f"Received: images.shape={tuple(images.shape)}"
+        )
     single = images.ndim == 3
     x = images.unsqueeze(0) if single else images
     if data_format == "channels_last":
@@ -136,8 +155,9 @@ def image_affine_transform(images, transform, interpolation="bilinear", fill_mod
         t = t.expand(n, 8)
     if t.shape[0] != n:
         raise ValueError(f"Expected one transform per image ({n}). Received: transform.shape={tuple(t.shape)}")
-    gy, gx = torch.meshgrid(torch.arange(h, dtype=work, device=x.device),
-                            torch.arange(w, dtype=work, device=x.device), indexing="ij")
+    gy, gx = torch.meshgrid(
+        torch.arange(h, dtype=work, device=x.device), torch.arange(w, dtype=work, device=x.device), indexing="ij"
+    )
     a = t[:, :6, None, None]
     xs = a[:, 0] * gx + a[:, 1] * gy + a[:, 2]
     ys = a[:, 3] * gx + a[:, 4] * gy + a[:, 5]
@@ -168,6 +188,7 @@ def image_affine_transform(images, transform, interpolation="bilinear", fill_mod
 
 
 # ---------------------------------------------------------------- base class
+
 
 class _RandomImageLayer(Layer):
     """Shared pieces: seed and generators, data format, rank check, the two-step call."""
@@ -207,8 +228,10 @@ class _RandomImageLayer(Layer):
     # -- shapes
     def check_input(self, shape):
         if isinstance(shape, tuple) and len(shape) not in (3, 4):
-            raise ValueError(f"Layer '{self.name}' expects images of rank 3 (one image) or 4 (a batch). "
-                             f"Received: inputs.shape={shape}")
+            raise ValueError(
+                f"Layer '{self.name}' expects images of rank 3 (one image) or 4 (a batch). "
+                f"Received: inputs.shape={shape}"
+            )
 
     def _check_build_shape(self, input_shape):
         self.check_input(tuple(input_shape))
@@ -267,11 +290,15 @@ class _RandomImageLayer(Layer):
 
 def _per_image(value, device, dtype, width):
     """Keras-format parameters (tensor, array or list; batched or not) -> ``(N, width)`` tensor."""
-    return torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor) else value,
-                           device=device).to(dtype).reshape(-1, width)
+    return (
+        torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor) else value, device=device)
+        .to(dtype)
+        .reshape(-1, width)
+    )
 
 
 # ---------------------------------------------------------------- flip
+
 
 class RandomFlip(_RandomImageLayer):
     """Randomly flips each image during training (Keras 3 ``RandomFlip``).
@@ -339,9 +366,11 @@ class RandomFlip(_RandomImageLayer):
 
 # ---------------------------------------------------------------- geometric layers
 
+
 class _RandomAffineLayer(_RandomImageLayer):
-    def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
-                 **kwargs):
+    def __init__(
+        self, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, data_format=None, **kwargs
+    ):
         self.fill_mode = validation.one_of(fill_mode, "fill_mode", FILL_MODES)
         self.interpolation = validation.one_of(interpolation, "interpolation", INTERPOLATIONS)
         self.fill_value = validation.number(fill_value, "fill_value")
@@ -414,8 +443,16 @@ class RandomRotation(_RandomAffineLayer):
     True
     """
 
-    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
-                 data_format=None, **kwargs):
+    def __init__(
+        self,
+        factor,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
         self.factor = _factor_range(factor, "factor", -1.0, 1.0)
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
 
@@ -424,8 +461,13 @@ class RandomRotation(_RandomAffineLayer):
             return None
         _, batch, h, w, device = self._shape_info(data)
         angle = self._uniform((batch,), self.factor[0] * 360.0, self.factor[1] * 360.0, device, seed)
-        return {"angle": angle, "rotation_matrix": rotation_matrices(angle, h, w), "image_height": h,
-                "image_width": w, "batch_size": batch}
+        return {
+            "angle": angle,
+            "rotation_matrix": rotation_matrices(angle, h, w),
+            "image_height": h,
+            "image_width": w,
+            "batch_size": batch,
+        }
 
     def _matrices(self, transformation, height, width, device, dtype):
         if transformation.get("rotation_matrix") is not None:
@@ -472,15 +514,26 @@ class RandomZoom(_RandomAffineLayer):
     True
     """
 
-    def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, data_format=None, **kwargs):
+    def __init__(
+        self,
+        height_factor,
+        width_factor=None,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
         self.height_factor = height_factor
-        self.height_lower, self.height_upper = _factor_range(height_factor, "height_factor", -1.0, 1.0,
-                                                             low_inclusive=False)
+        self.height_lower, self.height_upper = _factor_range(
+            height_factor, "height_factor", -1.0, 1.0, low_inclusive=False
+        )
         self.width_factor = width_factor
         if width_factor is not None:
-            self.width_lower, self.width_upper = _factor_range(width_factor, "width_factor", -1.0, 1.0,
-                                                               low_inclusive=False)
+            self.width_lower, self.width_upper = _factor_range(
+                width_factor, "width_factor", -1.0, 1.0, low_inclusive=False
+            )
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
 
     def get_random_transformation(self, data, training=True, seed=None):
@@ -501,13 +554,15 @@ class RandomZoom(_RandomAffineLayer):
         zy = zy.expand_as(zx) if zy.shape[0] == 1 else zy
         zx = zx.expand_as(zy) if zx.shape[0] == 1 else zx
         zeros = torch.zeros_like(zx)
-        return torch.stack([zx, zeros, (width - 1) / 2.0 * (1 - zx), zeros, zy, (height - 1) / 2.0 * (1 - zy),
-                            zeros, zeros], 1)
+        return torch.stack(
+            [zx, zeros, (width - 1) / 2.0 * (1 - zx), zeros, zy, (height - 1) / 2.0 * (1 - zy), zeros, zeros], 1
+        )
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update({"height_factor": _config_value(self.height_factor),
-                    "width_factor": _config_value(self.width_factor)})
+        cfg.update(
+            {"height_factor": _config_value(self.height_factor), "width_factor": _config_value(self.width_factor)}
+        )
         return cfg
 
 
@@ -543,8 +598,17 @@ class RandomTranslation(_RandomAffineLayer):
     True
     """
 
-    def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, data_format=None, **kwargs):
+    def __init__(
+        self,
+        height_factor,
+        width_factor,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
         self.height_factor = height_factor
         self.height_lower, self.height_upper = _factor_range(height_factor, "height_factor", -1.0, 1.0)
         self.width_factor = width_factor
@@ -567,12 +631,14 @@ class RandomTranslation(_RandomAffineLayer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update({"height_factor": _config_value(self.height_factor),
-                    "width_factor": _config_value(self.width_factor)})
+        cfg.update(
+            {"height_factor": _config_value(self.height_factor), "width_factor": _config_value(self.width_factor)}
+        )
         return cfg
 
 
 # ---------------------------------------------------------------- crop
+
 
 class RandomCrop(_RandomImageLayer):
     """Crops a random ``(height, width)`` window during training (Keras 3 ``RandomCrop``).
@@ -613,8 +679,10 @@ class RandomCrop(_RandomImageLayer):
         if training and h > self.height and w > self.width:
             # Drawn on the CPU: the slice needs Python ints, and a CPU draw needs no device sync.
             u = torch.rand(2, generator=self._generator("cpu", seed))
-            return (min(int(u[0] * (h - self.height + 1)), h - self.height),
-                    min(int(u[1] * (w - self.width + 1)), w - self.width))
+            return (
+                min(int(u[0] * (h - self.height + 1)), h - self.height),
+                min(int(u[1] * (w - self.width + 1)), w - self.width),
+            )
         ch = max(min(h, int(float(w * self.height) / self.width)), 1)
         cw = max(min(w, int(float(h * self.width) / self.height)), 1)
         return int(float(h - ch) / 2), int(float(w - cw) / 2)
@@ -641,6 +709,7 @@ class RandomCrop(_RandomImageLayer):
 
 
 # ---------------------------------------------------------------- colour layers
+
 
 class RandomContrast(_RandomImageLayer):
     """Randomly adjusts the contrast of each image during training (Keras ``RandomContrast``).

@@ -15,12 +15,19 @@ kernels are handed over as they are; GRU's ``z, r, h`` rows are reordered to tor
 (torch's GRU is Keras's ``reset_after=True`` formula). Everything else runs a step loop, with the
 input projection of all time steps done in one matrix product before it.
 """
+
 import torch
 
 from strided.layers import _util
 from strided.layers.base import Layer, to_tensor
 from strided.layers.rnn_cells import (
-    GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells, _call_cell, _is_nested, reset_cell_dropout,
+    GRUCell,
+    LSTMCell,
+    SimpleRNNCell,
+    StackedRNNCells,
+    _call_cell,
+    _is_nested,
+    reset_cell_dropout,
 )
 from strided.saving import serialization_lib
 from strided.utils import tree, validation
@@ -92,15 +99,26 @@ class RNN(Layer):
     _spec_ndim = None
     _spec_min_ndim = 3
 
-    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
-                 unroll=False, zero_output_for_mask=False, **kwargs):
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
         if isinstance(cell, (list, tuple)):
             cell = StackedRNNCells(cell)
         if not callable(getattr(cell, "call", None)):
             raise ValueError(f"Argument `cell` should have a `call` method. Received: cell={cell}")
         if not hasattr(cell, "state_size"):
-            raise ValueError("The RNN cell should have a `state_size` attribute (single integer or list of integers, "
-                             f"one integer per RNN state). Received: cell={cell}")
+            raise ValueError(
+                "The RNN cell should have a `state_size` attribute (single integer or list of integers, "
+                f"one integer per RNN state). Received: cell={cell}"
+            )
         super().__init__(**kwargs)
         self.cell = cell
         self.return_sequences = validation.boolean(return_sequences, "return_sequences")
@@ -111,8 +129,10 @@ class RNN(Layer):
         self.zero_output_for_mask = validation.boolean(zero_output_for_mask, "zero_output_for_mask")
         state_size = cell.state_size
         if not isinstance(state_size, (list, tuple, int)):
-            raise ValueError("state_size must be an integer, or a list/tuple of integers (one for each state "
-                             f"tensor). Received: state_size={state_size!r}")
+            raise ValueError(
+                "state_size must be an integer, or a list/tuple of integers (one for each state "
+                f"tensor). Received: state_size={state_size!r}"
+            )
         self.single_state = isinstance(state_size, int)
         self.state_size = [state_size] if self.single_state else list(state_size)
         self.states = None
@@ -137,11 +157,18 @@ class RNN(Layer):
         # A dense cell steps over (batch, timesteps, features): Keras's InputSpec(min_ndim=3); the cells of
         # the other ranks (ConvLSTM) declare theirs.
         rank = getattr(self.cell, "_input_rank", None)  # None: a user's cell, which may take any rank
-        if rank is not None and isinstance(sequences_shape, (tuple, list)) and len(sequences_shape) and \
-                not isinstance(sequences_shape[0], (tuple, list)) and len(sequences_shape) != rank:
-            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected ndim={rank} "
-                             f"(batch, timesteps{', features' if rank == 3 else ', ...'}), found "
-                             f"ndim={len(sequences_shape)}. Full shape received: {tuple(sequences_shape)}")
+        if (
+            rank is not None
+            and isinstance(sequences_shape, (tuple, list))
+            and len(sequences_shape)
+            and not isinstance(sequences_shape[0], (tuple, list))
+            and len(sequences_shape) != rank
+        ):
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim={rank} '
+                f"(batch, timesteps{', features' if rank == 3 else ', ...'}), found "
+                f"ndim={len(sequences_shape)}. Full shape received: {tuple(sequences_shape)}"
+            )
         step_shape = (sequences_shape[0],) + tuple(sequences_shape[2:])
         if isinstance(self.cell, Layer):
             self.cell._maybe_build(step_shape)
@@ -178,9 +205,11 @@ class RNN(Layer):
             self.states = self.get_initial_state(batch)
         expected = tree.flatten(self.states)[0].shape[0]
         if expected != batch:
-            raise ValueError("If an RNN is stateful, the batch size of the input sequences must be the same as the "
-                             f"batch size of the initial state. \n- Expected batch size: {expected}\n- Received batch "
-                             f"size: {batch}")
+            raise ValueError(
+                "If an RNN is stateful, the batch size of the input sequences must be the same as the "
+                f"batch size of the initial state. \n- Expected batch size: {expected}\n- Received batch "
+                f"size: {batch}"
+            )
         return self.states
 
     # ------------------------------------------------------------------ calling
@@ -238,9 +267,11 @@ class RNN(Layer):
             def step(t, st):
                 return cell._recurrent_step(projected[:, t], st, rdp)
         else:
+
             def step(t, st):
                 out, new = _call_cell(cell, x[:, t], list(st), training)
                 return out, (list(new) if _is_nested(new) else [new])
+
         outputs, previous = [], None
         for t in range(steps):
             out, new_states = step(t, states)
@@ -248,8 +279,10 @@ class RNN(Layer):
                 keep = mask[:, t]
                 fallback = torch.zeros_like(out) if (previous is None or self.zero_output_for_mask) else previous
                 out = _where_step(keep, out, fallback)
-                new_states = tree.pack_sequence_as(new_states, [
-                    _where_step(keep, n, o) for n, o in zip(tree.flatten(new_states), tree.flatten(states))])
+                new_states = tree.pack_sequence_as(
+                    new_states,
+                    [_where_step(keep, n, o) for n, o in zip(tree.flatten(new_states), tree.flatten(states))],
+                )
             states, previous = list(new_states), out
             if self.return_sequences:
                 outputs.append(out)
@@ -258,9 +291,16 @@ class RNN(Layer):
     # ------------------------------------------------------------------ config
     def _rnn_config(self):
         config = Layer.get_config(self)
-        config.update({"return_sequences": self.return_sequences, "return_state": self.return_state,
-                       "go_backwards": self.go_backwards, "stateful": self.stateful, "unroll": self.unroll,
-                       "zero_output_for_mask": self.zero_output_for_mask})
+        config.update(
+            {
+                "return_sequences": self.return_sequences,
+                "return_state": self.return_state,
+                "go_backwards": self.go_backwards,
+                "stateful": self.stateful,
+                "unroll": self.unroll,
+                "zero_output_for_mask": self.zero_output_for_mask,
+            }
+        )
         return config
 
     def get_config(self):
@@ -277,16 +317,31 @@ class RNN(Layer):
 
 def _delegate(*names):
     """Read-only properties forwarding to the cell (``lstm.units`` is ``lstm.cell.units``), as in Keras."""
+
     def decorate(cls):
         for name in names:
             setattr(cls, name, property(lambda self, n=name: getattr(self.cell, n)))
         return cls
+
     return decorate
 
 
-_COMMON = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer",
-           "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
-           "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout")
+_COMMON = (
+    "units",
+    "activation",
+    "use_bias",
+    "kernel_initializer",
+    "recurrent_initializer",
+    "bias_initializer",
+    "kernel_regularizer",
+    "recurrent_regularizer",
+    "bias_regularizer",
+    "kernel_constraint",
+    "recurrent_constraint",
+    "bias_constraint",
+    "dropout",
+    "recurrent_dropout",
+)
 
 
 class _FusedRNN(RNN):
@@ -297,8 +352,10 @@ class _FusedRNN(RNN):
 
     def _init_cudnn(self, use_cudnn):
         if use_cudnn not in ("auto", True, False):
-            raise ValueError("Invalid valid received for argument `use_cudnn`. Expected one of {'auto', True, "
-                             f"False}}. Received: use_cudnn={use_cudnn}")
+            raise ValueError(
+                "Invalid valid received for argument `use_cudnn`. Expected one of {'auto', True, "
+                f"False}}. Received: use_cudnn={use_cudnn}"
+            )
         self.use_cudnn = use_cudnn
 
     def _can_fuse(self, mask, training):
@@ -317,9 +374,11 @@ class _FusedRNN(RNN):
     def _run(self, x, states, mask, training):
         if not self._can_fuse(mask, training):
             if self.use_cudnn is True:
-                raise ValueError("use_cudnn=True was specified, but cuDNN is not supported for this layer "
-                                 "configuration with this backend. Pass use_cudnn='auto' to fallback to a non-cuDNN "
-                                 "implementation.")
+                raise ValueError(
+                    "use_cudnn=True was specified, but cuDNN is not supported for this layer "
+                    "configuration with this backend. Pass use_cudnn='auto' to fallback to a non-cuDNN "
+                    "implementation."
+                )
             return super()._run(x, states, mask, training)
         cell = self.cell
         if training and 0.0 < cell.dropout < 1.0:
@@ -365,23 +424,61 @@ class SimpleRNN(_FusedRNN):
     (4, 10, 16)
     """
 
-    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
-                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None,
-                 return_sequences=False, return_state=False, go_backwards=False, stateful=False, unroll=False,
-                 **kwargs):
-        cell = SimpleRNNCell(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
-                             recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-                             kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-                             bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                             recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
-                             dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed,
-                             dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
-                             name="simple_rnn_cell")
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         activity_regularizer=activity_regularizer, **kwargs)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        **kwargs,
+    ):
+        cell = SimpleRNNCell(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            name="simple_rnn_cell",
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
         self.use_cudnn = "auto"
 
     def _fused(self, x, states, train):
@@ -389,15 +486,25 @@ class SimpleRNN(_FusedRNN):
         params = [cell.kernel, cell.recurrent_kernel]
         if cell.bias is not None:
             params += [cell.bias, torch.zeros_like(cell.bias)]
-        out, h = torch._VF.rnn_tanh(x, states[0].unsqueeze(0).contiguous(), params, cell.bias is not None, 1, 0.0,
-                                    train, False, True)
+        out, h = torch._VF.rnn_tanh(
+            x, states[0].unsqueeze(0).contiguous(), params, cell.bias is not None, 1, 0.0, train, False, True
+        )
         return out, [h[0]]
 
     def get_config(self):
         config = self._rnn_config()
         cell = self.cell.get_config()
-        for key in ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
-                    "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer"):
+        for key in (
+            "units",
+            "activation",
+            "use_bias",
+            "kernel_initializer",
+            "recurrent_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "recurrent_regularizer",
+            "bias_regularizer",
+        ):
             config[key] = cell[key]
         config["activity_regularizer"] = _util.serialize("regularizers", self.activity_regularizer)
         for key in ("kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout"):
@@ -448,24 +555,67 @@ class LSTM(_FusedRNN):
     ((4, 10, 16), (4, 16), (4, 16))
     """
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, use_cudnn="auto", **kwargs):
-        cell = LSTMCell(units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias,
-                        kernel_initializer=kernel_initializer, unit_forget_bias=unit_forget_bias,
-                        recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-                        kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-                        bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                        recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint, dropout=dropout,
-                        recurrent_dropout=recurrent_dropout, dtype=kwargs.get("dtype"),
-                        trainable=kwargs.get("trainable", True), name="lstm_cell", seed=seed,
-                        implementation=kwargs.pop("implementation", 2))
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         activity_regularizer=activity_regularizer, **kwargs)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        use_cudnn="auto",
+        **kwargs,
+    ):
+        cell = LSTMCell(
+            units,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            unit_forget_bias=unit_forget_bias,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            name="lstm_cell",
+            seed=seed,
+            implementation=kwargs.pop("implementation", 2),
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
         self._init_cudnn(use_cudnn)
 
     def _fused(self, x, states, train):
@@ -480,13 +630,29 @@ class LSTM(_FusedRNN):
     def get_config(self):
         config = self._rnn_config()
         cell = self.cell.get_config()
-        for key in ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-                    "recurrent_initializer", "bias_initializer", "unit_forget_bias", "kernel_regularizer",
-                    "recurrent_regularizer", "bias_regularizer"):
+        for key in (
+            "units",
+            "activation",
+            "recurrent_activation",
+            "use_bias",
+            "kernel_initializer",
+            "recurrent_initializer",
+            "bias_initializer",
+            "unit_forget_bias",
+            "kernel_regularizer",
+            "recurrent_regularizer",
+            "bias_regularizer",
+        ):
             config[key] = cell[key]
         config["activity_regularizer"] = _util.serialize("regularizers", self.activity_regularizer)
-        for key in ("kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout",
-                    "seed"):
+        for key in (
+            "kernel_constraint",
+            "recurrent_constraint",
+            "bias_constraint",
+            "dropout",
+            "recurrent_dropout",
+            "seed",
+        ):
             config[key] = cell[key]
         return config
 
@@ -497,7 +663,7 @@ class LSTM(_FusedRNN):
 
 def _torch_gru_order(w, units):
     """Keras's GRU gate blocks ``z, r, h`` (first axis) -> torch's ``r, z, n``."""
-    return torch.cat([w[units:2 * units], w[:units], w[2 * units:]])
+    return torch.cat([w[units : 2 * units], w[:units], w[2 * units :]])
 
 
 @_delegate(*_COMMON, "recurrent_activation", "reset_after")
@@ -537,23 +703,67 @@ class GRU(_FusedRNN):
     [(8, 48), (16, 48), (2, 48)]
     """
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, reset_after=True, use_cudnn="auto", **kwargs):
-        cell = GRUCell(units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias,
-                       kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
-                       bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                       recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
-                       kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
-                       bias_constraint=bias_constraint, dropout=dropout, recurrent_dropout=recurrent_dropout,
-                       reset_after=reset_after, dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
-                       name="gru_cell", seed=seed, implementation=kwargs.pop("implementation", 2))
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         activity_regularizer=activity_regularizer, **kwargs)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        reset_after=True,
+        use_cudnn="auto",
+        **kwargs,
+    ):
+        cell = GRUCell(
+            units,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            reset_after=reset_after,
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            name="gru_cell",
+            seed=seed,
+            implementation=kwargs.pop("implementation", 2),
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
         self._init_cudnn(use_cudnn)
 
     def _can_fuse(self, mask, training):
@@ -564,20 +774,37 @@ class GRU(_FusedRNN):
         params = [_torch_gru_order(cell.kernel, units), _torch_gru_order(cell.recurrent_kernel, units)]
         if cell.bias is not None:
             params += [_torch_gru_order(cell.bias[0], units), _torch_gru_order(cell.bias[1], units)]
-        out, h = torch._VF.gru(x, states[0].unsqueeze(0).contiguous(), params, cell.bias is not None, 1, 0.0, train,
-                               False, True)
+        out, h = torch._VF.gru(
+            x, states[0].unsqueeze(0).contiguous(), params, cell.bias is not None, 1, 0.0, train, False, True
+        )
         return out, [h[0]]
 
     def get_config(self):
         config = self._rnn_config()
         cell = self.cell.get_config()
-        for key in ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-                    "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
-                    "bias_regularizer"):
+        for key in (
+            "units",
+            "activation",
+            "recurrent_activation",
+            "use_bias",
+            "kernel_initializer",
+            "recurrent_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "recurrent_regularizer",
+            "bias_regularizer",
+        ):
             config[key] = cell[key]
         config["activity_regularizer"] = _util.serialize("regularizers", self.activity_regularizer)
-        for key in ("kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout",
-                    "reset_after", "seed"):
+        for key in (
+            "kernel_constraint",
+            "recurrent_constraint",
+            "bias_constraint",
+            "dropout",
+            "recurrent_dropout",
+            "reset_after",
+            "seed",
+        ):
             config[key] = cell[key]
         return config
 
@@ -620,16 +847,21 @@ class Bidirectional(Layer):
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         if not isinstance(layer, Layer):
-            raise ValueError(f"Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. "
-                             f"Received: {layer}")
+            raise ValueError(
+                f"Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. Received: {layer}"
+            )
         if backward_layer is not None and not isinstance(backward_layer, Layer):
             raise ValueError(f"`backward_layer` need to be a `keras.layers.Layer` instance. Received: {backward_layer}")
         if merge_mode not in _MERGE_MODES:
-            raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
-                             '{"sum", "mul", "ave", "concat", None}' + f" (argument `merge_mode`={merge_mode!r}).")
+            raise ValueError(
+                f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
+                '{"sum", "mul", "ave", "concat", None}' + f" (argument `merge_mode`={merge_mode!r})."
+            )
         for attr in ("go_backwards", "return_sequences", "return_state", "stateful"):
             if not hasattr(layer, attr):
-                raise ValueError(f"`Bidirectional` needs a recurrent layer (one with `{attr}`). Received: layer={layer}")
+                raise ValueError(
+                    f"`Bidirectional` needs a recurrent layer (one with `{attr}`). Received: layer={layer}"
+                )
         super().__init__(weights=weights, **kwargs)
         self.forward_layer = self._copy(layer, "forward", go_backwards=None)
         if backward_layer is None:
@@ -652,7 +884,7 @@ class Bidirectional(Layer):
     def _copy(layer, direction, go_backwards):
         config = serialization_lib.serialize_layer(layer)
         config = dict(config, config=dict(config["config"]))
-        name = layer.name[len(direction) + 1:] if layer.name.startswith(direction + "_") else layer.name
+        name = layer.name[len(direction) + 1 :] if layer.name.startswith(direction + "_") else layer.name
         config["config"]["name"] = f"{direction}_{name}"
         config["config"].pop("batch_input_shape", None)
         if go_backwards is not None:
@@ -662,14 +894,18 @@ class Bidirectional(Layer):
     def _verify_layer_config(self):
         fwd, bwd = self.forward_layer, self.backward_layer
         if fwd.go_backwards == bwd.go_backwards:
-            raise ValueError("Forward layer and backward layer should have different `go_backwards` value. Received: "
-                             f"forward_layer.go_backwards {fwd.go_backwards}, backward_layer.go_backwards="
-                             f"{bwd.go_backwards}")
+            raise ValueError(
+                "Forward layer and backward layer should have different `go_backwards` value. Received: "
+                f"forward_layer.go_backwards {fwd.go_backwards}, backward_layer.go_backwards="
+                f"{bwd.go_backwards}"
+            )
         for attr in ("stateful", "return_sequences", "return_state"):
             if getattr(fwd, attr) != getattr(bwd, attr):
-                raise ValueError(f"Forward layer and backward layer are expected to have the same value for attribute "
-                                 f'"{attr}", got "{getattr(fwd, attr)}" for forward layer and "{getattr(bwd, attr)}" '
-                                 "for backward layer")
+                raise ValueError(
+                    f"Forward layer and backward layer are expected to have the same value for attribute "
+                    f'"{attr}", got "{getattr(fwd, attr)}" for forward layer and "{getattr(bwd, attr)}" '
+                    "for backward layer"
+                )
 
     def _saved_children(self):
         """Keras's weight files: ``<bidirectional>/forward_layer/...`` and ``<bidirectional>/backward_layer/...``."""
@@ -727,7 +963,7 @@ class Bidirectional(Layer):
         else:
             output = (y, y_rev)
         if self.return_sequences and mask is not None:
-            for out in (output if isinstance(output, tuple) else (output,)):
+            for out in output if isinstance(output, tuple) else (output,):
                 out._keras_mask = mask
         if self.return_state:
             return (output + states) if isinstance(output, tuple) else (output,) + states

@@ -4,6 +4,7 @@ Random layers act only when called with ``training=True`` (``fit`` does); otherw
 input unchanged. Randomness comes from torch's generator, seeded by ``strided.utils.set_random_seed``;
 a layer built with ``seed=`` has its own generator, so its masks repeat from run to run.
 """
+
 import math
 
 import torch
@@ -91,14 +92,18 @@ class Dropout(_RandomLayer):
         shape = self._mask_shape(inputs)
         if shape is None and self.noise_shape is not None:
             if len(self.noise_shape) != inputs.ndim:
-                raise ValueError(f"Invalid value for argument `noise_shape` of layer \"{self.name}\": it must have "
-                                 f"the rank of the inputs ({inputs.ndim}). Received noise_shape={self.noise_shape} "
-                                 f"for inputs of shape {tuple(inputs.shape)}.")
+                raise ValueError(
+                    f'Invalid value for argument `noise_shape` of layer "{self.name}": it must have '
+                    f"the rank of the inputs ({inputs.ndim}). Received noise_shape={self.noise_shape} "
+                    f"for inputs of shape {tuple(inputs.shape)}."
+                )
             for n, x in zip(self.noise_shape, inputs.shape):
                 if n is not None and n not in (1, x):
-                    raise ValueError(f"Invalid value for argument `noise_shape` of layer \"{self.name}\": each entry "
-                                     f"must be None, 1 or the input's size. Received noise_shape={self.noise_shape} "
-                                     f"for inputs of shape {tuple(inputs.shape)}.")
+                    raise ValueError(
+                        f'Invalid value for argument `noise_shape` of layer "{self.name}": each entry '
+                        f"must be None, 1 or the input's size. Received noise_shape={self.noise_shape} "
+                        f"for inputs of shape {tuple(inputs.shape)}."
+                    )
             shape = tuple(x if n is None else n for n, x in zip(self.noise_shape, inputs.shape))
         if shape is None and self.seed is None:
             return F.dropout(inputs, self.rate, True)
@@ -160,6 +165,7 @@ class SpatialDropout1D(_SpatialDropout):
     >>> bool((y == y[:, :1, :]).all())  # a channel is kept or dropped at every step
     True
     """
+
     rank = 1
 
     def __init__(self, rate, seed=None, **kwargs):
@@ -190,6 +196,7 @@ class SpatialDropout2D(_SpatialDropout):
     >>> bool((y == y[:, :1, :1, :]).all()), sorted(set(y.ravel().tolist()))  # whole maps dropped or scaled
     (True, [0.0, 2.0])
     """
+
     rank = 2
 
 
@@ -217,6 +224,7 @@ class SpatialDropout3D(_SpatialDropout):
     >>> bool((y == y[:, :1, :1, :1, :]).all())
     True
     """
+
     rank = 3
 
 

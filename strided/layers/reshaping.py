@@ -1,4 +1,5 @@
 """Reshaping layers: Flatten, Reshape, Permute, RepeatVector, ZeroPadding, Cropping, UpSampling."""
+
 import math
 import numbers
 
@@ -72,11 +73,17 @@ class Reshape(Layer):
     def __init__(self, target_shape, **kwargs):
         if isinstance(target_shape, numbers.Integral):
             target_shape = (target_shape,)
-        if not isinstance(target_shape, (tuple, list)) or not all(
-                isinstance(d, numbers.Integral) and not isinstance(d, bool) and (d > 0 or d == -1)
-                for d in target_shape) or list(target_shape).count(-1) > 1:
-            raise ValueError("Invalid value for argument `target_shape`. Expected a tuple of positive integers "
-                             f"with at most one -1. Received: target_shape={target_shape!r}")
+        if (
+            not isinstance(target_shape, (tuple, list))
+            or not all(
+                isinstance(d, numbers.Integral) and not isinstance(d, bool) and (d > 0 or d == -1) for d in target_shape
+            )
+            or list(target_shape).count(-1) > 1
+        ):
+            raise ValueError(
+                "Invalid value for argument `target_shape`. Expected a tuple of positive integers "
+                f"with at most one -1. Received: target_shape={target_shape!r}"
+            )
         super().__init__(**kwargs)
         self.target_shape = tuple(int(d) for d in target_shape)
 
@@ -92,9 +99,11 @@ class Reshape(Layer):
         return self.target_shape
 
     def _message(self, input_shape):
-        return (f"Layer '{self.name}' cannot reshape a sample of shape {tuple(input_shape[1:])} "
-                f"({math.prod(input_shape[1:])} values) into target_shape={self.target_shape}. Total size of "
-                f"the new shape must be unchanged.")
+        return (
+            f"Layer '{self.name}' cannot reshape a sample of shape {tuple(input_shape[1:])} "
+            f"({math.prod(input_shape[1:])} values) into target_shape={self.target_shape}. Total size of "
+            f"the new shape must be unchanged."
+        )
 
     def check_input(self, shape):
         if isinstance(shape, tuple) and all(d is not None for d in shape[1:]):
@@ -131,8 +140,10 @@ class Permute(Layer):
     def __init__(self, dims, **kwargs):
         dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
         if sorted(dims) != list(range(1, len(dims) + 1)):
-            raise ValueError("Invalid permutation argument `dims` for Permute Layer. The set of indices in `dims` "
-                             f"must be consecutive and start from 1. Received dims={dims}")
+            raise ValueError(
+                "Invalid permutation argument `dims` for Permute Layer. The set of indices in `dims` "
+                f"must be consecutive and start from 1. Received dims={dims}"
+            )
         super().__init__(**kwargs)
         self.dims = tuple(int(d) for d in dims)
 
@@ -189,6 +200,7 @@ def _pairs(value, rank, name):
     1D: int or (before, after). 2D/3D: int, a tuple of ``rank`` ints (symmetric per axis) or a tuple of
     ``rank`` pairs.
     """
+
     def nonneg(v):
         return validation.positive_int(v, name, allow_zero=True)
 
@@ -207,8 +219,10 @@ def _pairs(value, rank, name):
                 break
         else:
             return tuple(out)
-    raise ValueError(f"`{name}` should be an int, a tuple of {rank} ints or a tuple of {rank} tuples of 2 ints. "
-                     f"Received: {name}={value!r}")
+    raise ValueError(
+        f"`{name}` should be an int, a tuple of {rank} ints or a tuple of {rank} tuples of 2 ints. "
+        f"Received: {name}={value!r}"
+    )
 
 
 class _SpatialLayer(Layer):
@@ -217,8 +231,9 @@ class _SpatialLayer(Layer):
     rank = None
 
     def _init_format(self, data_format):
-        self.data_format = conv_utils.normalize_data_format(data_format) if self.rank > 1 or data_format \
-            else "channels_last"
+        self.data_format = (
+            conv_utils.normalize_data_format(data_format) if self.rank > 1 or data_format else "channels_last"
+        )
 
     def _spatial_axes(self):
         start = 1 if self.data_format == "channels_last" else 2
@@ -274,6 +289,7 @@ class ZeroPadding1D(_ZeroPadding):
     >>> keras.layers.ZeroPadding1D((1, 2))(x).numpy()[0, :, 0].tolist()
     [0.0, 1.0, 1.0, 0.0, 0.0]
     """
+
     rank = 1
 
     def __init__(self, padding=1, **kwargs):
@@ -304,6 +320,7 @@ class ZeroPadding2D(_ZeroPadding):
     >>> tuple(keras.layers.ZeroPadding2D(((1, 0), (2, 3)))(np.zeros((4, 28, 28, 3))).shape)
     (4, 29, 33, 3)
     """
+
     rank = 2
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
@@ -331,6 +348,7 @@ class ZeroPadding3D(_ZeroPadding):
     >>> tuple(keras.layers.ZeroPadding3D(1)(x).shape)
     (1, 4, 4, 4, 3)
     """
+
     rank = 3
 
     def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
@@ -347,9 +365,11 @@ class _Cropping(_SpatialLayer):
         for axis, (before, after) in zip(self._spatial_axes(), self.cropping):
             n = shape[axis]
             if n is not None and before + after >= n:
-                raise ValueError(f"Layer '{self.name}': cropping {(before, after)} removes all of spatial axis {axis} "
-                                 f"(length {n}); it must leave at least one element. Received: input_shape={shape}, "
-                                 f"cropping={self.cropping}")
+                raise ValueError(
+                    f"Layer '{self.name}': cropping {(before, after)} removes all of spatial axis {axis} "
+                    f"(length {n}); it must leave at least one element. Received: input_shape={shape}, "
+                    f"cropping={self.cropping}"
+                )
 
     def check_input(self, shape):
         super().check_input(shape)
@@ -386,6 +406,7 @@ class Cropping1D(_Cropping):
     >>> keras.layers.Cropping1D((1, 2))(x).numpy().tolist()
     [[[2.0, 3.0], [4.0, 5.0], [6.0, 7.0]]]
     """
+
     rank = 1
 
     def __init__(self, cropping=(1, 1), **kwargs):
@@ -416,6 +437,7 @@ class Cropping2D(_Cropping):
     >>> tuple(keras.layers.Cropping2D(1)(x).shape)
     (2, 26, 26, 3)
     """
+
     rank = 2
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
@@ -443,6 +465,7 @@ class Cropping3D(_Cropping):
     >>> tuple(keras.layers.Cropping3D(((1, 1), (2, 2), (0, 3)))(x).shape)
     (1, 6, 4, 5, 2)
     """
+
     rank = 3
 
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
@@ -486,6 +509,7 @@ class UpSampling1D(_UpSampling):
     >>> keras.layers.UpSampling1D(3)(x).numpy()[0, :, 0].tolist()
     [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
     """
+
     rank = 1
 
     def __init__(self, size=2, **kwargs):
@@ -521,6 +545,7 @@ class UpSampling2D(_UpSampling):
     >>> tuple(keras.layers.UpSampling2D((2, 3), interpolation="bilinear")(x).shape)
     (1, 4, 6, 1)
     """
+
     rank = 2
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
@@ -552,6 +577,7 @@ class UpSampling3D(_UpSampling):
     >>> tuple(keras.layers.UpSampling3D(2)(x).shape)
     (1, 4, 6, 8, 5)
     """
+
     rank = 3
 
     def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):

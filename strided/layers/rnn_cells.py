@@ -121,9 +121,25 @@ class _RecurrentCell(DropoutRNNCell, Layer):
 
     _gates = 1
 
-    def __init__(self, units, activation, use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
-                 kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
-                 recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation,
+        use_bias,
+        kernel_initializer,
+        recurrent_initializer,
+        bias_initializer,
+        kernel_regularizer,
+        recurrent_regularizer,
+        bias_regularizer,
+        kernel_constraint,
+        recurrent_constraint,
+        bias_constraint,
+        dropout,
+        recurrent_dropout,
+        seed,
+        **kwargs,
+    ):
         self.units = validation.positive_int(units, "units")
         self.activation = _util.get_activation(activation)
         self.use_bias = validation.boolean(use_bias, "use_bias")
@@ -141,23 +157,37 @@ class _RecurrentCell(DropoutRNNCell, Layer):
 
     def _check_build_shape(self, input_shape):
         if not _is_nested(input_shape) or not input_shape or input_shape[-1] is None:
-            raise ValueError(f"The last dimension of the input of cell '{self.name}' must be known. "
-                             f"Received input_shape={input_shape}")
+            raise ValueError(
+                f"The last dimension of the input of cell '{self.name}' must be known. "
+                f"Received input_shape={input_shape}"
+            )
 
     def _add_kernels(self, input_dim, bias_shape=None, bias_initializer=None):
         g = self._gates
-        self.kernel = self.add_weight(shape=(int(input_dim), g * self.units), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-                                      name="kernel", torch_layout=(1, 0))
+        self.kernel = self.add_weight(
+            shape=(int(input_dim), g * self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
+            torch_layout=(1, 0),
+        )
         self.recurrent_kernel = self.add_weight(
-            shape=(self.units, g * self.units), initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint, name="recurrent_kernel",
-            torch_layout=(1, 0))
+            shape=(self.units, g * self.units),
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+            name="recurrent_kernel",
+            torch_layout=(1, 0),
+        )
         if self.use_bias:
-            self.bias = self.add_weight(shape=bias_shape or (g * self.units,),
-                                        initializer=bias_initializer or self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                                        name="bias")
+            self.bias = self.add_weight(
+                shape=bias_shape or (g * self.units,),
+                initializer=bias_initializer or self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
         else:
             self.bias = None
 
@@ -245,14 +275,43 @@ class SimpleRNNCell(_RecurrentCell):
     (2, 8)
     """
 
-    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
-                 recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None,
-                 **kwargs):
-        super().__init__(units, activation, use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
-                         kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
-                         recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed, **kwargs)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(
+            units,
+            activation,
+            use_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            recurrent_constraint,
+            bias_constraint,
+            dropout,
+            recurrent_dropout,
+            seed,
+            **kwargs,
+        )
         self.state_size = self.units
         self.output_size = self.units
 
@@ -308,15 +367,46 @@ class LSTMCell(_RecurrentCell):
 
     _gates = 4
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
         self.implementation = kwargs.pop("implementation", 2)
-        super().__init__(units, activation, use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
-                         kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
-                         recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed, **kwargs)
+        super().__init__(
+            units,
+            activation,
+            use_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            recurrent_constraint,
+            bias_constraint,
+            dropout,
+            recurrent_dropout,
+            seed,
+            **kwargs,
+        )
         self.recurrent_activation = _util.get_activation(recurrent_activation, "recurrent_activation")
         self.unit_forget_bias = validation.boolean(unit_forget_bias, "unit_forget_bias")
         if self.recurrent_dropout != 0.0:
@@ -333,10 +423,14 @@ class LSTMCell(_RecurrentCell):
             base, units = self.bias_initializer, self.units
 
             def init(shape, dtype=None):  # Keras: [bias_init(units), ones(units), bias_init(2 * units)]
-                parts = [torch.as_tensor(base((units,), dtype=dtype)), None,
-                         torch.as_tensor(base((2 * units,), dtype=dtype))]
+                parts = [
+                    torch.as_tensor(base((units,), dtype=dtype)),
+                    None,
+                    torch.as_tensor(base((2 * units,), dtype=dtype)),
+                ]
                 parts[1] = torch.ones(units, dtype=parts[0].dtype)
                 return torch.cat(parts)
+
         self._add_kernels(input_shape[-1], bias_initializer=init)
         Layer.build(self, input_shape)
 
@@ -355,9 +449,15 @@ class LSTMCell(_RecurrentCell):
     def get_config(self):
         config = super().get_config()
         base = self._base_config()
-        config.update({"units": base.pop("units"), "activation": base.pop("activation"),
-                       "recurrent_activation": _util.serialize_activation(self.recurrent_activation),
-                       "use_bias": base.pop("use_bias"), "unit_forget_bias": self.unit_forget_bias})
+        config.update(
+            {
+                "units": base.pop("units"),
+                "activation": base.pop("activation"),
+                "recurrent_activation": _util.serialize_activation(self.recurrent_activation),
+                "use_bias": base.pop("use_bias"),
+                "unit_forget_bias": self.unit_forget_bias,
+            }
+        )
         config.update(base)
         return config
 
@@ -400,15 +500,46 @@ class GRUCell(_RecurrentCell):
 
     _gates = 3
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
-                 reset_after=True, seed=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        reset_after=True,
+        seed=None,
+        **kwargs,
+    ):
         self.implementation = kwargs.pop("implementation", 2)
-        super().__init__(units, activation, use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
-                         kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
-                         recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed, **kwargs)
+        super().__init__(
+            units,
+            activation,
+            use_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            recurrent_constraint,
+            bias_constraint,
+            dropout,
+            recurrent_dropout,
+            seed,
+            **kwargs,
+        )
         self.recurrent_activation = _util.get_activation(recurrent_activation, "recurrent_activation")
         self.reset_after = validation.boolean(reset_after, "reset_after")
         if self.recurrent_dropout != 0.0:
@@ -442,18 +573,18 @@ class GRUCell(_RecurrentCell):
                 inner = F.linear(hz, rk, rec_bias)
                 r_z, r_r, r_h = inner.chunk(3, dim=-1)
             else:
-                r_z, r_r = F.linear(hz, rk[:2 * units]).chunk(2, dim=-1)
+                r_z, r_r = F.linear(hz, rk[: 2 * units]).chunk(2, dim=-1)
         else:
             r_z = F.linear(hz, rk[:units], rb[0])
-            r_r = F.linear(hr, rk[units:2 * units], rb[1])
+            r_r = F.linear(hr, rk[units : 2 * units], rb[1])
             if self.reset_after:
-                r_h = F.linear(hh_in, rk[2 * units:], rb[2])
+                r_h = F.linear(hh_in, rk[2 * units :], rb[2])
         z = self.recurrent_activation(x_z + r_z)
         r = self.recurrent_activation(x_r + r_r)
         if self.reset_after:
             candidate = self.activation(x_h + r * r_h)
         else:
-            candidate = self.activation(x_h + F.linear(r * hh_in, rk[2 * units:]))
+            candidate = self.activation(x_h + F.linear(r * hh_in, rk[2 * units :]))
         h = z * h + (1 - z) * candidate
         return h, [h]
 
@@ -461,8 +592,13 @@ class GRUCell(_RecurrentCell):
         config = super().get_config()
         base = self._base_config()
         seed = base.pop("seed")
-        config.update({"units": base.pop("units"), "activation": base.pop("activation"),
-                       "recurrent_activation": _util.serialize_activation(self.recurrent_activation)})
+        config.update(
+            {
+                "units": base.pop("units"),
+                "activation": base.pop("activation"),
+                "recurrent_activation": _util.serialize_activation(self.recurrent_activation),
+            }
+        )
         config.update(base)
         config.update({"reset_after": self.reset_after, "seed": seed})
         return config
@@ -498,8 +634,9 @@ class StackedRNNCells(Layer):
             if not callable(getattr(cell, "call", None)):
                 raise ValueError(f"All cells must have a `call` method. Received cell without a `call` method: {cell}")
             if not hasattr(cell, "state_size"):
-                raise ValueError(f"All cells must have a `state_size` attribute. Received cell without a "
-                                 f"`state_size`: {cell}")
+                raise ValueError(
+                    f"All cells must have a `state_size` attribute. Received cell without a `state_size`: {cell}"
+                )
         super().__init__(**kwargs)
         self.cells = torch.nn.ModuleList(cells) if all(isinstance(c, Layer) for c in cells) else list(cells)
 

@@ -1,5 +1,6 @@
 """``SpectralNormalization``: divides a wrapped layer's kernel by its largest singular value (Miyato et
 al., 2018), estimated by power iteration, to bound the layer's Lipschitz constant (GAN discriminators)."""
+
 import numbers
 
 import torch
@@ -51,12 +52,18 @@ class SpectralNormalization(Layer):
 
     def __init__(self, layer, power_iterations=1, **kwargs):
         if not isinstance(layer, Layer):
-            raise ValueError(f"Layer {layer} supplied to Wrapper isn't a supported layer type. Please ensure wrapped "
-                             "layer is a valid Keras layer.")
-        if (isinstance(power_iterations, bool) or not isinstance(power_iterations, numbers.Integral)
-                or power_iterations <= 0):
-            raise ValueError("`power_iterations` should be greater than zero. Received: "
-                             f"`power_iterations={power_iterations}`")
+            raise ValueError(
+                f"Layer {layer} supplied to Wrapper isn't a supported layer type. Please ensure wrapped "
+                "layer is a valid Keras layer."
+            )
+        if (
+            isinstance(power_iterations, bool)
+            or not isinstance(power_iterations, numbers.Integral)
+            or power_iterations <= 0
+        ):
+            raise ValueError(
+                f"`power_iterations` should be greater than zero. Received: `power_iterations={power_iterations}`"
+            )
         super().__init__(**kwargs)
         self.layer = layer
         self.power_iterations = int(power_iterations)
@@ -83,8 +90,10 @@ class SpectralNormalization(Layer):
     def _saved_arrays(self):
         # A Keras file stores the wrapper's own variables (kernel, vector_u) under '<wrapper>/vars' and the
         # wrapped layer's under '<wrapper>/layer/vars'.
-        return [self._to_keras_layout_live(self.kernel).detach().cpu().numpy().copy(),
-                self.vector_u.detach().cpu().numpy().copy()]
+        return [
+            self._to_keras_layout_live(self.kernel).detach().cpu().numpy().copy(),
+            self.vector_u.detach().cpu().numpy().copy(),
+        ]
 
     def _load_saved_arrays(self, values):
         kernel, vector_u = values
@@ -102,8 +111,13 @@ class SpectralNormalization(Layer):
         if kernel is None:
             raise ValueError(f"{type(self.layer).__name__} object has no attribute 'kernel' nor 'embeddings'")
         units = self._keras_shape(kernel)[-1]
-        self.vector_u = self.add_weight(shape=(1, units), initializer=initializers.TruncatedNormal(stddev=0.02),
-                                        trainable=False, name="vector_u", dtype=str(kernel.dtype).replace("torch.", ""))
+        self.vector_u = self.add_weight(
+            shape=(1, units),
+            initializer=initializers.TruncatedNormal(stddev=0.02),
+            trainable=False,
+            name="vector_u",
+            dtype=str(kernel.dtype).replace("torch.", ""),
+        )
         self._input_last_dim = input_shape[-1] if input_shape else None
         super().build(input_shape)
 
@@ -134,8 +148,9 @@ class SpectralNormalization(Layer):
                 kernel.copy_(torch.where(all_zero, kernel, new_kernel))
                 self.vector_u.copy_(torch.where(all_zero, self.vector_u, new_u))
         outputs = self.layer(inputs, training=training)
-        return outputs.to(inputs.dtype) if isinstance(outputs, torch.Tensor) and outputs.dtype != inputs.dtype \
-            else outputs
+        return (
+            outputs.to(inputs.dtype) if isinstance(outputs, torch.Tensor) and outputs.dtype != inputs.dtype else outputs
+        )
 
     # ------------------------------------------------------------------ config
     def get_config(self):

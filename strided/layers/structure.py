@@ -1,5 +1,6 @@
 """Layer plumbing from Keras 3: ``InputSpec``, the ``Wrapper`` base class, ``Pipeline``, and the
 ``layers.serialize`` / ``layers.deserialize`` functions."""
+
 import torch
 
 from strided.layers.base import Layer
@@ -36,8 +37,18 @@ class InputSpec:
     ```
     """
 
-    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None, axes=None,
-                 allow_last_axis_squeeze=False, name=None, optional=False):
+    def __init__(
+        self,
+        dtype=None,
+        shape=None,
+        ndim=None,
+        max_ndim=None,
+        min_ndim=None,
+        axes=None,
+        allow_last_axis_squeeze=False,
+        name=None,
+        optional=False,
+    ):
         self.dtype = getattr(dtype, "name", dtype)
         if shape is not None:
             self.shape = tuple(shape)
@@ -62,14 +73,26 @@ class InputSpec:
                 raise ValueError(f"Axis {max_axis} is greater than the maximum allowed value: {max_dim}")
 
     def __repr__(self):
-        spec = [f"dtype={self.dtype}" if self.dtype else "", f"shape={self.shape}" if self.shape else "",
-                f"ndim={self.ndim}" if self.ndim else "", f"max_ndim={self.max_ndim}" if self.max_ndim else "",
-                f"min_ndim={self.min_ndim}" if self.min_ndim else "", f"axes={self.axes}" if self.axes else ""]
+        spec = [
+            f"dtype={self.dtype}" if self.dtype else "",
+            f"shape={self.shape}" if self.shape else "",
+            f"ndim={self.ndim}" if self.ndim else "",
+            f"max_ndim={self.max_ndim}" if self.max_ndim else "",
+            f"min_ndim={self.min_ndim}" if self.min_ndim else "",
+            f"axes={self.axes}" if self.axes else "",
+        ]
         return f"InputSpec({', '.join(x for x in spec if x)})"
 
     def get_config(self):
-        return {"dtype": self.dtype, "shape": self.shape, "ndim": self.ndim, "max_ndim": self.max_ndim,
-                "min_ndim": self.min_ndim, "axes": self.axes, "optional": self.optional}
+        return {
+            "dtype": self.dtype,
+            "shape": self.shape,
+            "ndim": self.ndim,
+            "max_ndim": self.max_ndim,
+            "min_ndim": self.min_ndim,
+            "axes": self.axes,
+            "optional": self.optional,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -80,23 +103,33 @@ class InputSpec:
         shape = tuple(shape)
         rank = len(shape)
         if self.ndim is not None and not self.allow_last_axis_squeeze and rank != self.ndim:
-            raise ValueError(f'Input of layer "{layer_name}" is incompatible with the layer: expected ndim={self.ndim}, '
-                             f"found ndim={rank}. Full shape received: {shape}")
+            raise ValueError(
+                f'Input of layer "{layer_name}" is incompatible with the layer: expected ndim={self.ndim}, '
+                f"found ndim={rank}. Full shape received: {shape}"
+            )
         if self.max_ndim is not None and rank > self.max_ndim:
-            raise ValueError(f'Input of layer "{layer_name}" is incompatible with the layer: expected '
-                             f"max_ndim={self.max_ndim}, found ndim={rank}")
+            raise ValueError(
+                f'Input of layer "{layer_name}" is incompatible with the layer: expected '
+                f"max_ndim={self.max_ndim}, found ndim={rank}"
+            )
         if self.min_ndim is not None and rank < self.min_ndim:
-            raise ValueError(f'Input of layer "{layer_name}" is incompatible with the layer: expected '
-                             f"min_ndim={self.min_ndim}, found ndim={rank}. Full shape received: {shape}")
+            raise ValueError(
+                f'Input of layer "{layer_name}" is incompatible with the layer: expected '
+                f"min_ndim={self.min_ndim}, found ndim={rank}. Full shape received: {shape}"
+            )
         for axis, value in self.axes.items():
             if value is not None and -rank <= axis < rank and shape[axis] not in (value, None):
-                raise ValueError(f'Input of layer "{layer_name}" is incompatible with the layer: expected axis {axis} '
-                                 f"of input shape to have value {value}, but received input with shape {shape}")
+                raise ValueError(
+                    f'Input of layer "{layer_name}" is incompatible with the layer: expected axis {axis} '
+                    f"of input shape to have value {value}, but received input with shape {shape}"
+                )
         if self.shape is not None and not self.allow_last_axis_squeeze and rank == len(self.shape):
             for spec_dim, dim in zip(self.shape, shape):
                 if spec_dim is not None and dim is not None and spec_dim != dim:
-                    raise ValueError(f'Input of layer "{layer_name}" is incompatible with the layer: expected '
-                                     f"shape={self.shape}, found shape={shape}")
+                    raise ValueError(
+                        f'Input of layer "{layer_name}" is incompatible with the layer: expected '
+                        f"shape={self.shape}, found shape={shape}"
+                    )
 
 
 class Wrapper(Layer):
@@ -121,8 +154,10 @@ class Wrapper(Layer):
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
-            raise ValueError(f"Layer {layer} supplied to Wrapper isn't a supported layer type. Please ensure "
-                             "wrapped layer is a valid Keras layer.")
+            raise ValueError(
+                f"Layer {layer} supplied to Wrapper isn't a supported layer type. Please ensure "
+                "wrapped layer is a valid Keras layer."
+            )
         super().__init__(**kwargs)
         self.layer = layer
 
@@ -179,8 +214,10 @@ class Pipeline(Layer):
         layers = list(layers)
         bad = [layer for layer in layers if not isinstance(layer, Layer)]
         if bad:
-            raise TypeError(f"Invalid value for argument `layers` of Pipeline. Expected a list of layers. "
-                            f"Received: layers={layers!r}")
+            raise TypeError(
+                f"Invalid value for argument `layers` of Pipeline. Expected a list of layers. "
+                f"Received: layers={layers!r}"
+            )
         self._pipeline_layers = torch.nn.ModuleList(layers)
 
     @property
@@ -212,8 +249,10 @@ class Pipeline(Layer):
         config = dict(config)
         layers = config.get("layers")
         if not isinstance(layers, (list, tuple)):
-            raise ValueError("`Pipeline` config must contain a `layers` key mapping to a list of serialized layers. "
-                             f"Received config with layers={layers}.")
+            raise ValueError(
+                "`Pipeline` config must contain a `layers` key mapping to a list of serialized layers. "
+                f"Received config with layers={layers}."
+            )
         config["layers"] = [deserialize(x) for x in layers]
         return cls(**config)
 
@@ -226,8 +265,9 @@ def serialize(layer):
         layer: a ``keras.layers.Layer`` instance to serialize.
     """
     if not isinstance(layer, Layer):
-        raise TypeError(f"`keras.layers.serialize` expects a layer. Received: layer={layer!r} "
-                        f"of type {type(layer).__name__}")
+        raise TypeError(
+            f"`keras.layers.serialize` expects a layer. Received: layer={layer!r} of type {type(layer).__name__}"
+        )
     return serialization_lib.serialize_layer(layer)
 
 
@@ -241,6 +281,8 @@ def deserialize(config, custom_objects=None):
     """
     obj = serialization_lib.deserialize_layer(config, custom_objects=custom_objects)
     if not isinstance(obj, Layer):
-        raise ValueError("`keras.layers.deserialize` was passed a `config` object that is not a "
-                         f"`keras.layers.Layer`. Received: {config}")
+        raise ValueError(
+            "`keras.layers.deserialize` was passed a `config` object that is not a "
+            f"`keras.layers.Layer`. Received: {config}"
+        )
     return obj

@@ -14,6 +14,7 @@ strings, following those ops exactly:
 The tokens are then looked up by a ``StringLookup`` with ``mask_token=""``, so in ``"int"`` mode index 0 is
 padding and index 1 the out-of-vocabulary token, as in Keras.
 """
+
 import numpy as np
 import torch
 
@@ -35,8 +36,10 @@ def _check_string_arg(value, allowed, arg, allow_callables=True):
     if value is None or (allow_callables and callable(value)):
         return
     if value not in allowed:
-        raise ValueError(f"Unknown value for `{arg}` argument of TextVectorization. Allowed values are: "
-                         f"{allowed}. Received: {arg}={value}")
+        raise ValueError(
+            f"Unknown value for `{arg}` argument of TextVectorization. Allowed values are: "
+            f"{allowed}. Received: {arg}={value}"
+        )
 
 
 def _whitespace_split(text):
@@ -49,13 +52,17 @@ def _whitespace_split(text):
 def _ngrams(tokens, widths):
     out = []
     for n in widths:
-        out.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+        out.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return out
 
 
 def _serialize_callable(fn):
-    return {"module": "builtins", "class_name": "function", "config": object_registration.get_registered_name(fn),
-            "registered_name": "function"}
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": object_registration.get_registered_name(fn),
+        "registered_name": "function",
+    }
 
 
 def _deserialize_callable(value, arg):
@@ -64,8 +71,10 @@ def _deserialize_callable(value, arg):
     name = value.get("config")
     fn = object_registration.get_registered_object(name) if isinstance(name, str) else None
     if fn is None:
-        raise ValueError(f"Could not find the function {name!r} given as `{arg}` of TextVectorization: register "
-                         "it with `keras.saving.register_keras_serializable()` or pass it in `custom_objects`.")
+        raise ValueError(
+            f"Could not find the function {name!r} given as `{arg}` of TextVectorization: register "
+            "it with `keras.saving.register_keras_serializable()` or pass it in `custom_objects`."
+        )
     return fn
 
 
@@ -120,9 +129,23 @@ class TextVectorization(HostLayer):
     [[2, 5, 6, 1]]
     """
 
-    def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation", split="whitespace", ngrams=None,
-                 output_mode="int", output_sequence_length=None, pad_to_max_tokens=False, vocabulary=None,
-                 idf_weights=None, sparse=False, ragged=False, encoding="utf-8", name=None, **kwargs):
+    def __init__(
+        self,
+        max_tokens=None,
+        standardize="lower_and_strip_punctuation",
+        split="whitespace",
+        ngrams=None,
+        output_mode="int",
+        output_sequence_length=None,
+        pad_to_max_tokens=False,
+        vocabulary=None,
+        idf_weights=None,
+        sparse=False,
+        ragged=False,
+        encoding="utf-8",
+        name=None,
+        **kwargs,
+    ):
         if ragged:
             raise ValueError("`ragged=True` can only be used with the TensorFlow backend.")
         _check_string_arg(standardize, _STANDARDIZE, "standardize")
@@ -133,22 +156,34 @@ class TextVectorization(HostLayer):
             output_mode = "tf_idf"
         _check_string_arg(output_mode, _OUTPUT_MODES, "output_mode", allow_callables=False)
         if output_mode is None:
-            raise ValueError(f"Unknown value for `output_mode` argument of TextVectorization. Allowed values are: "
-                             f"{_OUTPUT_MODES}. Received: output_mode=None")
-        if not (ngrams is None or (isinstance(ngrams, int) and not isinstance(ngrams, bool))
-                or isinstance(ngrams, tuple) and all(isinstance(n, int) for n in ngrams)):
+            raise ValueError(
+                f"Unknown value for `output_mode` argument of TextVectorization. Allowed values are: "
+                f"{_OUTPUT_MODES}. Received: output_mode=None"
+            )
+        if not (
+            ngrams is None
+            or (isinstance(ngrams, int) and not isinstance(ngrams, bool))
+            or isinstance(ngrams, tuple)
+            and all(isinstance(n, int) for n in ngrams)
+        ):
             raise ValueError(f"`ngrams` must be None, an integer, or a tuple of integers. Received: ngrams={ngrams}")
         if output_mode == "int" and not (output_sequence_length is None or isinstance(output_sequence_length, int)):
-            raise ValueError("`output_sequence_length` must be either None or an integer when `output_mode` is "
-                             f"'int'. Received: output_sequence_length={output_sequence_length}")
+            raise ValueError(
+                "`output_sequence_length` must be either None or an integer when `output_mode` is "
+                f"'int'. Received: output_sequence_length={output_sequence_length}"
+            )
         if output_mode != "int" and output_sequence_length is not None:
-            raise ValueError("`output_sequence_length` must not be set if `output_mode` is not 'int'. "
-                             f"Received output_sequence_length={output_sequence_length}.")
+            raise ValueError(
+                "`output_sequence_length` must not be set if `output_mode` is not 'int'. "
+                f"Received output_sequence_length={output_sequence_length}."
+            )
         if isinstance(ngrams, int) and ngrams < 1 or isinstance(ngrams, tuple) and any(n < 1 for n in ngrams):
             raise ValueError(f"`ngrams` widths must be positive. Received: ngrams={ngrams}")
         if isinstance(output_sequence_length, int) and output_sequence_length < 0:
-            raise ValueError("`output_sequence_length` must be either None or a non-negative integer. "
-                             f"Received: output_sequence_length={output_sequence_length}")
+            raise ValueError(
+                "`output_sequence_length` must be either None or a non-negative integer. "
+                f"Received: output_sequence_length={output_sequence_length}"
+            )
         has_input_vocabulary = kwargs.pop("has_input_vocabulary", vocabulary is not None)
         vocabulary_size = kwargs.pop("vocabulary_size", None)
         kwargs.pop("dtype", None)  # the outputs' dtype follows output_mode
@@ -164,9 +199,17 @@ class TextVectorization(HostLayer):
         self._ragged = False
         self._has_input_vocabulary = has_input_vocabulary
         self._lookup_layer = StringLookup(
-            max_tokens=max_tokens, vocabulary=vocabulary, idf_weights=idf_weights,
-            pad_to_max_tokens=pad_to_max_tokens, mask_token="", output_mode=output_mode, sparse=sparse,
-            has_input_vocabulary=has_input_vocabulary, encoding=encoding, vocabulary_size=vocabulary_size)
+            max_tokens=max_tokens,
+            vocabulary=vocabulary,
+            idf_weights=idf_weights,
+            pad_to_max_tokens=pad_to_max_tokens,
+            mask_token="",
+            output_mode=output_mode,
+            sparse=sparse,
+            has_input_vocabulary=has_input_vocabulary,
+            encoding=encoding,
+            vocabulary_size=vocabulary_size,
+        )
         self.built = True
 
     # ------------------------------------------------------------------ vocabulary
@@ -224,16 +267,20 @@ class TextVectorization(HostLayer):
             decode = np.vectorize(lambda v: v.decode(self._encoding) if isinstance(v, bytes) else str(v), otypes=[str])
             values = decode(values) if values.size else values.astype(str)
         elif values.dtype.kind != "U":
-            raise TypeError(f"Layer '{self.name}' (TextVectorization) expects strings. Received inputs of dtype "
-                            f"{values.dtype} and shape {values.shape}.")
+            raise TypeError(
+                f"Layer '{self.name}' (TextVectorization) expects strings. Received inputs of dtype "
+                f"{values.dtype} and shape {values.shape}."
+            )
         return values
 
     def _standardized(self, values):
         if callable(self._standardize):
             out = np.asarray(self._standardize(values))
             if out.shape != values.shape:
-                raise ValueError(f"The `standardize` callable of layer '{self.name}' must return an array of the "
-                                 f"shape it received, {values.shape}. Received shape {out.shape}.")
+                raise ValueError(
+                    f"The `standardize` callable of layer '{self.name}' must return an array of the "
+                    f"shape it received, {values.shape}. Received shape {out.shape}."
+                )
             return out.astype(str)
         if self._standardize is None or not values.size:
             return values
@@ -246,9 +293,11 @@ class TextVectorization(HostLayer):
 
     def _check_split_shape(self, shape):
         if len(shape) > 1 and shape[-1] != 1:
-            raise ValueError("When using `TextVectorization` to tokenize strings, the input rank must be 1 or the "
-                             f"last shape dimension must be 1. Received: inputs.shape={tuple(shape)} with "
-                             f"rank={len(shape)}")
+            raise ValueError(
+                "When using `TextVectorization` to tokenize strings, the input rank must be 1 or the "
+                f"last shape dimension must be 1. Received: inputs.shape={tuple(shape)} with "
+                f"rank={len(shape)}"
+            )
 
     def _preprocess(self, inputs):
         """Strings -> a dense array of tokens, padded with ``""`` (the mask token) on the last axis."""
@@ -273,14 +322,16 @@ class TextVectorization(HostLayer):
                 pieces = self._split(np.asarray(flat, dtype=str))
                 tokens = [[str(t) for t in _listify(row)] for row in _listify(pieces)]
                 if len(tokens) != len(flat):
-                    raise ValueError(f"The `split` callable of layer '{self.name}' must return one sequence of tokens "
-                                     f"per string: received {len(flat)} strings and {len(tokens)} sequences.")
+                    raise ValueError(
+                        f"The `split` callable of layer '{self.name}' must return one sequence of tokens "
+                        f"per string: received {len(flat)} strings and {len(tokens)} sequences."
+                    )
             if self._ngrams is not None:
                 tokens = [_ngrams(t, self._ngrams) for t in tokens]
         width = max((len(t) for t in tokens), default=0)
         out = np.full((len(tokens), width), "", dtype=object)
         for i, row in enumerate(tokens):
-            out[i, :len(row)] = row
+            out[i, : len(row)] = row
         return out.astype(str).reshape(tuple(lead) + (width,))
 
     def _symbolic_tokens(self, inputs):
@@ -325,22 +376,25 @@ class TextVectorization(HostLayer):
     # ------------------------------------------------------------------ config and assets
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "max_tokens": self._lookup_layer.max_tokens,
-            "standardize": _serialize_callable(self._standardize) if callable(self._standardize)
-            else self._standardize,
-            "split": _serialize_callable(self._split) if callable(self._split) else self._split,
-            "ngrams": self._ngrams_arg,
-            "output_mode": self._output_mode,
-            "output_sequence_length": self._output_sequence_length,
-            "pad_to_max_tokens": self._lookup_layer.pad_to_max_tokens,
-            "sparse": False,
-            "ragged": False,
-            "vocabulary": _listify(self._lookup_layer.input_vocabulary),
-            "idf_weights": _listify(self._lookup_layer.input_idf_weights),
-            "encoding": self._encoding,
-            "vocabulary_size": self.vocabulary_size(),
-        })
+        config.update(
+            {
+                "max_tokens": self._lookup_layer.max_tokens,
+                "standardize": _serialize_callable(self._standardize)
+                if callable(self._standardize)
+                else self._standardize,
+                "split": _serialize_callable(self._split) if callable(self._split) else self._split,
+                "ngrams": self._ngrams_arg,
+                "output_mode": self._output_mode,
+                "output_sequence_length": self._output_sequence_length,
+                "pad_to_max_tokens": self._lookup_layer.pad_to_max_tokens,
+                "sparse": False,
+                "ragged": False,
+                "vocabulary": _listify(self._lookup_layer.input_vocabulary),
+                "idf_weights": _listify(self._lookup_layer.input_idf_weights),
+                "encoding": self._encoding,
+                "vocabulary_size": self.vocabulary_size(),
+            }
+        )
         return config
 
     @classmethod

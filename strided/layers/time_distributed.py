@@ -1,4 +1,5 @@
 """``TimeDistributed``: applies one layer to every time step of a sequence (e.g. a CNN to video frames)."""
+
 import torch
 
 from strided.layers.base import Layer
@@ -36,15 +37,18 @@ class TimeDistributed(Layer):
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
-            raise ValueError(f"Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "
-                             f"Received: {layer}")
+            raise ValueError(
+                f"Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. Received: {layer}"
+            )
         super().__init__(**kwargs)
         self.layer = layer
 
     def _child_shape(self, input_shape):
         if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 3:
-            raise ValueError(f"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, "
-                             f"received: {input_shape}")
+            raise ValueError(
+                f"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, "
+                f"received: {input_shape}"
+            )
         return (input_shape[0], *input_shape[2:])
 
     def build(self, input_shape):
@@ -57,17 +61,23 @@ class TimeDistributed(Layer):
         if mask is not None:
             mask = torch.as_tensor(mask, device=inputs.device)
             if mask.ndim < 2:
-                raise ValueError("The `mask` passed to the `TimeDistributed` layer must be at least 2D (e.g., "
-                                 f"`(batch_size, timesteps)`), but it has {mask.ndim} dimension(s) with shape "
-                                 f"{tuple(mask.shape)}.")
+                raise ValueError(
+                    "The `mask` passed to the `TimeDistributed` layer must be at least 2D (e.g., "
+                    f"`(batch_size, timesteps)`), but it has {mask.ndim} dimension(s) with shape "
+                    f"{tuple(mask.shape)}."
+                )
             if tuple(mask.shape[:2]) != tuple(inputs.shape[:2]):
-                raise ValueError(f"The `mask` passed to the `TimeDistributed` layer has a shape {tuple(mask.shape)} "
-                                 f"that is incompatible with the input shape {tuple(inputs.shape)}. The first two "
-                                 "dimensions of the mask (batch size and timesteps) must match the input's first "
-                                 f"two dimensions. Expected mask shape prefix: {tuple(inputs.shape[:2])}.")
+                raise ValueError(
+                    f"The `mask` passed to the `TimeDistributed` layer has a shape {tuple(mask.shape)} "
+                    f"that is incompatible with the input shape {tuple(inputs.shape)}. The first two "
+                    "dimensions of the mask (batch size and timesteps) must match the input's first "
+                    f"two dimensions. Expected mask shape prefix: {tuple(inputs.shape[:2])}."
+                )
         pass_mask = mask is not None and self.layer._call_takes_mask
-        steps = [self.layer(inputs[:, t], training=training, **({"mask": mask[:, t]} if pass_mask else {}))
-                 for t in range(inputs.shape[1])]
+        steps = [
+            self.layer(inputs[:, t], training=training, **({"mask": mask[:, t]} if pass_mask else {}))
+            for t in range(inputs.shape[1])
+        ]
         return torch.stack(steps, dim=1)
 
     def get_config(self):

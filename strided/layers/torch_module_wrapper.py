@@ -5,6 +5,7 @@ grad), `fit` trains them, `summary` counts them, and saved files hold the module
 ``state_dict`` (parameters and buffers such as BatchNorm running statistics). Tensors pass through
 untouched, so a ``torch.nn.Conv2d`` inside expects channels-first input, as in Keras.
 """
+
 import numpy as np
 import torch
 
@@ -39,15 +40,20 @@ class TorchModuleWrapper(Layer):
 
     def __init__(self, module, name=None, output_shape=None, **kwargs):
         if not isinstance(module, torch.nn.Module):
-            raise TypeError(f"TorchModuleWrapper expects a torch.nn.Module. Received: module={module!r} "
-                            f"(of type {type(module).__name__})")
+            raise TypeError(
+                f"TorchModuleWrapper expects a torch.nn.Module. Received: module={module!r} "
+                f"(of type {type(module).__name__})"
+            )
         if isinstance(module, torch.nn.modules.lazy.LazyModuleMixin) and module.has_uninitialized_params():
-            raise ValueError("LazyModules are not supported unless they are already initialized (call the module "
-                             f"once first). Received uninitialized LazyModule: module={module}")
+            raise ValueError(
+                "LazyModules are not supported unless they are already initialized (call the module "
+                f"once first). Received uninitialized LazyModule: module={module}"
+            )
         super().__init__(name=name, **kwargs)
         self.module = module.to(config.get_device())
-        self._declared_output_shape = None if output_shape is None else tuple(
-            validation.sequence_of(output_shape, "output_shape", "integers"))
+        self._declared_output_shape = (
+            None if output_shape is None else tuple(validation.sequence_of(output_shape, "output_shape", "integers"))
+        )
         self.built = True
 
     def _all_own_weights(self):
@@ -79,8 +85,10 @@ class TorchModuleWrapper(Layer):
     def _load_saved_arrays(self, arrays):
         state = self.module.state_dict()
         if len(arrays) != len(state):
-            raise ValueError(f"Layer '{self.name}' (TorchModuleWrapper) expects {len(state)} arrays (its module's "
-                             f"state_dict), received {len(arrays)}.")
+            raise ValueError(
+                f"Layer '{self.name}' (TorchModuleWrapper) expects {len(state)} arrays (its module's "
+                f"state_dict), received {len(arrays)}."
+            )
         loaded = {k: torch.as_tensor(np.asarray(a), dtype=v.dtype) for (k, v), a in zip(state.items(), arrays)}
         self.module.load_state_dict(loaded)
 
@@ -88,4 +96,5 @@ class TorchModuleWrapper(Layer):
         raise NotImplementedError(
             f"Layer '{self.name}' wraps a torch.nn.Module ({type(self.module).__name__}), whose architecture is Python "
             "code: save the model's weights with `save_weights` (they include the module's state_dict) and "
-            "rebuild the model in code.")
+            "rebuild the model in code."
+        )

@@ -7,6 +7,7 @@ the input at its own (fractional) position, with Keras's ``ops.image.map_coordin
 interpolation and for neighbours outside the image, in one batched gather (no loop over images or
 channels).
 """
+
 import numbers
 
 import torch
@@ -21,6 +22,7 @@ INTERPOLATIONS = ("nearest", "bilinear")
 
 
 # ---------------------------------------------------------------- resampling
+
 
 def _fix_index(index, size, fill_mode):
     """Keras's index fixers: where an out-of-range neighbour index reads inside the image."""
@@ -41,8 +43,9 @@ def _fix_index(index, size, fill_mode):
     return torch.div(mirror(2 * index + 1, 2 * size + 1) - 1, 2, rounding_mode="floor")
 
 
-def map_coordinates_batch(images, ys, xs, interpolation="bilinear", fill_mode="constant", fill_value=0.0,
-                          data_format="channels_last"):
+def map_coordinates_batch(
+    images, ys, xs, interpolation="bilinear", fill_mode="constant", fill_value=0.0, data_format="channels_last"
+):
     """Samples every image of a batch at its own coordinates (``keras.ops.image.map_coordinates`` per channel).
 
     Output pixel ``(i, j)`` of image ``n`` is the input of image ``n`` at row ``ys[n, i, j]``, column
@@ -82,15 +85,15 @@ def map_coordinates_batch(images, ys, xs, interpolation="bilinear", fill_mode="c
     for iy, wy in neighbours(ys):
         for ix, wx in neighbours(xs):
             index = (_fix_index(iy, h, fill_mode) * w + _fix_index(ix, w, fill_mode)).reshape(n, -1)
-            index = index.unsqueeze(-1 if channels_last else 1).expand(-1, *(
-                (-1, flat.shape[2]) if channels_last else (flat.shape[1], -1)))
+            index = index.unsqueeze(-1 if channels_last else 1).expand(
+                -1, *((-1, flat.shape[2]) if channels_last else (flat.shape[1], -1))
+            )
             value = flat.gather(pixel_axis, index)
             value = value.reshape(n, *out_hw, -1) if channels_last else value.reshape(n, -1, *out_hw)
             if fill_mode == "constant":
-                valid = ((iy >= 0) & (iy < h) & (ix >= 0) & (ix < w))
+                valid = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
                 valid = valid.unsqueeze(-1 if channels_last else 1)
-                value = torch.where(valid, value, torch.as_tensor(fill_value, dtype=value.dtype,
-                                                                  device=value.device))
+                value = torch.where(valid, value, torch.as_tensor(fill_value, dtype=value.dtype, device=value.device))
             if wy is not None:
                 weight = (wy * wx).unsqueeze(-1 if channels_last else 1).to(value.dtype)
                 value = weight * value
@@ -136,6 +139,7 @@ def _number(value, name):
 
 # ---------------------------------------------------------------- perspective
 
+
 class RandomPerspective(_ImageDataLayer):
     """Applies a random perspective distortion to some images during training (Keras 3 ``RandomPerspective``).
 
@@ -174,8 +178,9 @@ class RandomPerspective(_ImageDataLayer):
     True
     """
 
-    def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0, seed=None, data_format=None,
-                 **kwargs):
+    def __init__(
+        self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0, seed=None, data_format=None, **kwargs
+    ):
         self.factor = _base_factor(factor, (0, 1))
         scale = _number(scale, "scale")
         if scale < 0.0 or scale > 1.0:
@@ -194,8 +199,12 @@ class RandomPerspective(_ImageDataLayer):
         shifts = (u[:, 2:] - 0.5).reshape(batch, 4, 2) * self.scale
         start = torch.tensor([[0.0, 0.0], [w - 1, 0.0], [0.0, h - 1], [w - 1, h - 1]], device=device)
         start = start.expand(batch, 4, 2)
-        return {"apply_perspective": u[:, 1] < probability, "start_points": start, "end_points": start + start * shifts,
-                "input_shape": shape}
+        return {
+            "apply_perspective": u[:, 1] < probability,
+            "start_points": start,
+            "end_points": start + start * shifts,
+            "input_shape": shape,
+        }
 
     def _warp(self, x, transformation, interpolation):
         x, single = _batched(x)
@@ -204,8 +213,11 @@ class RandomPerspective(_ImageDataLayer):
         start = _param(transformation["start_points"], x, torch.float32).reshape(-1, 4, 2)
         end = _param(transformation["end_points"], x, torch.float32).reshape(-1, 4, 2)
         m = homography_matrices(start, end).expand(x.shape[0], 8)[:, :, None, None]
-        gy, gx = torch.meshgrid(torch.arange(h, dtype=m.dtype, device=x.device),
-                                torch.arange(w, dtype=m.dtype, device=x.device), indexing="ij")
+        gy, gx = torch.meshgrid(
+            torch.arange(h, dtype=m.dtype, device=x.device),
+            torch.arange(w, dtype=m.dtype, device=x.device),
+            indexing="ij",
+        )
         denominator = m[:, 6] * gx + m[:, 7] * gy + 1.0
         xs = (m[:, 0] * gx + m[:, 1] * gy + m[:, 2]) / denominator
         ys = (m[:, 3] * gx + m[:, 4] * gy + m[:, 5]) / denominator
@@ -227,12 +239,19 @@ class RandomPerspective(_ImageDataLayer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "scale": self.scale, "interpolation": self.interpolation,
-                    "fill_value": self.fill_value})
+        cfg.update(
+            {
+                "factor": list(self.factor),
+                "scale": self.scale,
+                "interpolation": self.interpolation,
+                "fill_value": self.fill_value,
+            }
+        )
         return cfg
 
 
 # ---------------------------------------------------------------- elastic
+
 
 def _smooth_noise(noise, sigma):
     """Blurs each image's noise fields with its own Gaussian (Keras's ``elastic_transform`` smoothing).
@@ -300,8 +319,18 @@ class RandomElasticTransform(_ImageDataLayer):
     True
     """
 
-    def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
-                 value_range=(0, 255), seed=None, data_format=None, **kwargs):
+    def __init__(
+        self,
+        factor=1.0,
+        scale=1.0,
+        interpolation="bilinear",
+        fill_mode="reflect",
+        fill_value=0.0,
+        value_range=(0, 255),
+        seed=None,
+        data_format=None,
+        **kwargs,
+    ):
         self.factor = _base_factor(factor, (0, 1))
         self.scale = _base_factor(scale, (0, 1), name="scale")
         self.interpolation = _check_interpolation(interpolation)
@@ -332,10 +361,14 @@ class RandomElasticTransform(_ImageDataLayer):
         sigma = min(h, w) * (0.05 * strength)
         noise = _param(transformation["noise"], x, torch.float32).reshape(n, 2, h, w)
         field = _smooth_noise(noise * sigma[:, None, None, None], sigma) * alpha[:, None, None, None]
-        gy, gx = torch.meshgrid(torch.arange(h, dtype=field.dtype, device=x.device),
-                                torch.arange(w, dtype=field.dtype, device=x.device), indexing="ij")
-        out = map_coordinates_batch(x, gy + field[:, 1], gx + field[:, 0], interpolation, self.fill_mode,
-                                    self.fill_value, self.data_format)
+        gy, gx = torch.meshgrid(
+            torch.arange(h, dtype=field.dtype, device=x.device),
+            torch.arange(w, dtype=field.dtype, device=x.device),
+            indexing="ij",
+        )
+        out = map_coordinates_batch(
+            x, gy + field[:, 1], gx + field[:, 0], interpolation, self.fill_mode, self.fill_value, self.data_format
+        )
         apply = _param(transformation["apply_transform"], x, torch.bool).reshape(-1, 1, 1, 1)
         out = torch.where(apply, out, x)
         return out.squeeze(0) if single else out
@@ -353,7 +386,14 @@ class RandomElasticTransform(_ImageDataLayer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "scale": list(self.scale), "interpolation": self.interpolation,
-                    "fill_mode": self.fill_mode, "fill_value": self.fill_value,
-                    "value_range": list(self.value_range)})
+        cfg.update(
+            {
+                "factor": list(self.factor),
+                "scale": list(self.scale),
+                "interpolation": self.interpolation,
+                "fill_mode": self.fill_mode,
+                "fill_value": self.fill_value,
+                "value_range": list(self.value_range),
+            }
+        )
         return cfg

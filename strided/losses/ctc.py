@@ -1,8 +1,10 @@
 """CTC (Connectionist Temporal Classification): sequence labelling without alignments."""
+
 import torch
 
 from strided.losses.loss import Loss, LossFunctionWrapper, _as_tensor
 from strided.ops.ctc_ops import ctc_loss
+
 
 def ctc(y_true, y_pred):
     """CTC (Connectionist Temporal Classification) loss of each sample, with 0 as the blank.
@@ -21,11 +23,15 @@ def ctc(y_true, y_pred):
     """
     y_true, y_pred = _as_tensor(y_true), _as_tensor(y_pred)
     if y_true.dim() != 2:
-        raise ValueError("Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` in "
-                         f"integer format. Received: y_true.shape={tuple(y_true.shape)}")
+        raise ValueError(
+            "Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` in "
+            f"integer format. Received: y_true.shape={tuple(y_true.shape)}"
+        )
     if y_pred.dim() != 3:
-        raise ValueError("Logits `y_pred` are expected to be a tensor of shape `(batch_size, max_length, "
-                         f"num_classes)`. Received: y_pred.shape={tuple(y_pred.shape)}")
+        raise ValueError(
+            "Logits `y_pred` are expected to be a tensor of shape `(batch_size, max_length, "
+            f"num_classes)`. Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
     batch_size, input_length = y_pred.shape[0], y_pred.shape[1]
     input_length = torch.full((batch_size,), input_length, dtype=torch.int32, device=y_pred.device)
     label_length = (y_true != 0).sum(dim=-1).to(torch.int32)

@@ -1,7 +1,9 @@
 """Hinge losses (maximum-margin classification): hinge, squared hinge, categorical hinge."""
+
 import torch
 
 from strided.losses.loss import _prep, _simple_loss
+
 
 def _hinge_labels(y_true):
     # Keras maps {0, 1} labels to {-1, 1}; labels already in {-1, 1} are kept.
@@ -33,5 +35,6 @@ def categorical_hinge(y_true, y_pred):
 
 Hinge = _simple_loss("Hinge", hinge, "hinge", "Hinge loss; 0/1 labels are mapped to -1/1.", __name__)
 SquaredHinge = _simple_loss("SquaredHinge", squared_hinge, "squared_hinge", "Squared hinge loss.", __name__)
-CategoricalHinge = _simple_loss("CategoricalHinge", categorical_hinge, "categorical_hinge", "Categorical hinge loss.",
-                               __name__)
+CategoricalHinge = _simple_loss(
+    "CategoricalHinge", categorical_hinge, "categorical_hinge", "Categorical hinge loss.", __name__
+)

@@ -5,6 +5,7 @@ shape); classes (``CategoricalCrossentropy(...)``) reduce them to a scalar, appl
 as Keras does. Each family lives in its own module of this package; ``strided.losses`` is the public
 surface and fills :data:`LOSSES`, the registry behind ``get``/``serialize``/``deserialize``.
 """
+
 import inspect
 
 import numpy as np
@@ -23,6 +24,7 @@ LOSSES = Registry("loss", "keras.losses")
 
 # ---------------------------------------------------------------------------------------------
 # tensor helpers
+
 
 def _as_tensor(x, dtype=None, device=None):
     """``x`` as a torch tensor through :func:`strided.ops.convert_to_tensor`, with the losses' one extra rule:
@@ -51,7 +53,6 @@ def _float_pred(y_pred):
     return y_pred
 
 
-
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
     """Squeezes or expands the last axis when the ranks differ by exactly one (Keras's rule)."""
     r1, r2 = x1.dim(), x2.dim()
@@ -72,17 +73,22 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
 
 def _same_shape(name, y_true, y_pred, hint=""):
     if tuple(y_true.shape) != tuple(y_pred.shape):
-        raise ValueError(f"In loss `{name}`, arguments `y_true` and `y_pred` must have the same shape. "
-                         f"Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}.{hint}")
+        raise ValueError(
+            f"In loss `{name}`, arguments `y_true` and `y_pred` must have the same shape. "
+            f"Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}.{hint}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # reductions
 
+
 def _standardize_reduction(reduction):
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"Invalid value for argument `reduction`. Expected one of {list(_REDUCTIONS)}. "
-                         f"Received: reduction={reduction!r}")
+        raise ValueError(
+            f"Invalid value for argument `reduction`. Expected one of {list(_REDUCTIONS)}. "
+            f"Received: reduction={reduction!r}"
+        )
     return reduction
 
 
@@ -117,14 +123,16 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
         return total
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
         divisor = sample_weight.sum()
-        return torch.where(divisor != 0, total / torch.where(divisor != 0, divisor, torch.ones_like(divisor)),
-                           torch.zeros_like(total))
+        return torch.where(
+            divisor != 0, total / torch.where(divisor != 0, divisor, torch.ones_like(divisor)), torch.zeros_like(total)
+        )
     n = values.numel()
     return total / n if n else torch.zeros_like(total)
 
 
 # ---------------------------------------------------------------------------------------------
 # classes
+
 
 class Loss:
     """Loss base class: subclasses implement ``call(y_true, y_pred)`` returning per-sample losses.
@@ -213,12 +221,14 @@ class LossFunctionWrapper(Loss):
         return f"<{self.__class__.__name__} name={self.name} fn={getattr(self._fn, '__name__', self._fn)}>"
 
 
-
 def _simple_loss(class_name, fn, default_name, doc, module):
     """A LossFunctionWrapper subclass with Keras's constructor ``(reduction, name, dtype)`` for ``fn``."""
+
     def __init__(self, reduction="sum_over_batch_size", name=default_name, dtype=None):
         LossFunctionWrapper.__init__(self, fn, reduction=reduction, name=name, dtype=dtype)
 
-    return type(class_name, (LossFunctionWrapper,), {
-        "__init__": __init__, "__doc__": doc, "__module__": module, "get_config": Loss.get_config,
-    })
+    return type(
+        class_name,
+        (LossFunctionWrapper,),
+        {"__init__": __init__, "__doc__": doc, "__module__": module, "get_config": Loss.get_config},
+    )

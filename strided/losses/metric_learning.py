@@ -1,10 +1,12 @@
 """Metric-learning losses: Circle (Sun et al., 2020) on L2-normalised embeddings."""
+
 import numbers
 
 import torch
 import torch.nn.functional as F
 
 from strided.losses.loss import Loss, LossFunctionWrapper, _as_tensor, _float_pred
+
 
 def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80, margin=0.4):
     """Circle loss (Sun et al., 2020) between integer labels and L2-normalised embeddings.
@@ -29,8 +31,10 @@ def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal
     y_pred = _float_pred(y_pred)
     y_true = _as_tensor(y_true, device=y_pred.device).to(torch.int32)
     if y_pred.dim() != 2:
-        raise ValueError("In loss `circle`, `y_pred` must be a batch of embeddings of shape (batch, dim). "
-                         f"Received: y_pred.shape={tuple(y_pred.shape)}")
+        raise ValueError(
+            "In loss `circle`, `y_pred` must be a batch of embeddings of shape (batch, dim). "
+            f"Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
     ref = y_pred if ref_embeddings is None else _as_tensor(ref_embeddings, dtype=y_pred.dtype, device=y_pred.device)
     ref_labels = y_true if ref_labels is None else _as_tensor(ref_labels, device=y_pred.device).to(torch.int32)
     distances = torch.clamp(1 - y_pred @ ref.T, min=0.0)
@@ -52,7 +56,6 @@ def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal
     return loss
 
 
-
 class Circle(LossFunctionWrapper):
     """Circle loss between integer labels and L2-normalised embeddings (see :func:`circle`).
 
@@ -70,17 +73,29 @@ class Circle(LossFunctionWrapper):
     >>> model.compile(optimizer="adam", loss=keras.losses.Circle())
     """
 
-    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True, reduction="sum_over_batch_size", name="circle",
-                 dtype=None):
+    def __init__(
+        self, gamma=80.0, margin=0.4, remove_diagonal=True, reduction="sum_over_batch_size", name="circle", dtype=None
+    ):
         for arg, value in (("gamma", gamma), ("margin", margin)):
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ValueError(f"Argument `{arg}` must be a number. Received: {arg}={value!r}")
         if gamma <= 0:
             raise ValueError(f"Argument `gamma` must be > 0. Received: gamma={gamma}")
-        super().__init__(circle, reduction=reduction, name=name, dtype=dtype, gamma=gamma, margin=margin,
-                         remove_diagonal=remove_diagonal)
+        super().__init__(
+            circle,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            gamma=gamma,
+            margin=margin,
+            remove_diagonal=remove_diagonal,
+        )
         self.gamma, self.margin, self.remove_diagonal = gamma, margin, remove_diagonal
 
     def get_config(self):
-        return {**Loss.get_config(self), "gamma": self.gamma, "margin": self.margin,
-                "remove_diagonal": self.remove_diagonal}
+        return {
+            **Loss.get_config(self),
+            "gamma": self.gamma,
+            "margin": self.margin,
+            "remove_diagonal": self.remove_diagonal,
+        }

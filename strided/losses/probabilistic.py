@@ -4,6 +4,7 @@ Probability semantics follow Keras, not torch: with ``from_logits=False`` the cr
 predictions to ``[epsilon, 1 - epsilon]`` (and categorical crossentropy first renormalises ``y_pred``
 by its sum); with ``from_logits=True`` they use ``log_softmax`` / BCE-with-logits.
 """
+
 import numbers
 import warnings
 
@@ -12,7 +13,13 @@ import torch.nn.functional as F
 
 from strided import config
 from strided.losses.loss import (
-    Loss, LossFunctionWrapper, _as_tensor, _float_pred, _prep, _same_shape, _simple_loss,
+    Loss,
+    LossFunctionWrapper,
+    _as_tensor,
+    _float_pred,
+    _prep,
+    _same_shape,
+    _simple_loss,
     squeeze_or_expand_to_same_rank,
 )
 
@@ -39,6 +46,7 @@ def _clip_probs(p):
 # ---------------------------------------------------------------------------------------------
 # per-sample loss functions
 
+
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Categorical crossentropy between one-hot (or soft) labels and predictions.
 
@@ -59,18 +67,25 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     if tuple(y_true.shape) != tuple(y_pred.shape):
         hint = ""
         if y_true.dim() == y_pred.dim() - 1 or (y_true.dim() == y_pred.dim() and y_true.shape[-1] == 1):
-            hint = (" The labels look like integer class indices: use `sparse_categorical_crossentropy` "
-                    "(loss='sparse_categorical_crossentropy'), or one-hot encode them with "
-                    "`keras.utils.to_categorical(y, num_classes)`.")
+            hint = (
+                " The labels look like integer class indices: use `sparse_categorical_crossentropy` "
+                "(loss='sparse_categorical_crossentropy'), or one-hot encode them with "
+                "`keras.utils.to_categorical(y, num_classes)`."
+            )
         _same_shape("categorical_crossentropy", y_true, y_pred, hint)
     if y_pred.dim() < 1:
-        raise ValueError("Arguments `y_true` and `y_pred` must be at least rank 1. "
-                         f"Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}")
+        raise ValueError(
+            "Arguments `y_true` and `y_pred` must be at least rank 1. "
+            f"Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
+        )
     if y_pred.shape[-1] == 1:
-        warnings.warn("In loss categorical_crossentropy, expected y_pred.shape to be (batch_size, num_classes) "
-                      f"with num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. "
-                      "Consider using 'binary_crossentropy' if you only have 2 classes.", SyntaxWarning,
-                      stacklevel=2)
+        warnings.warn(
+            "In loss categorical_crossentropy, expected y_pred.shape to be (batch_size, num_classes) "
+            f"with num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. "
+            "Consider using 'binary_crossentropy' if you only have 2 classes.",
+            SyntaxWarning,
+            stacklevel=2,
+        )
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[axis]
     if from_logits:
@@ -105,12 +120,16 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if list(y_true.shape) != expected:
         hint = ""
         if tuple(y_true.shape) == tuple(y_pred.shape):
-            hint = (" The labels look one-hot encoded: use `categorical_crossentropy` "
-                    "(loss='categorical_crossentropy') for one-hot labels, or pass integer class indices "
-                    "(e.g. `np.argmax(y, axis=-1)`) to sparse_categorical_crossentropy.")
-        raise ValueError("In loss `sparse_categorical_crossentropy`, `y_true` must be integer class indices of "
-                         f"shape {tuple(expected)} or {tuple(expected) + (1,)} for y_pred.shape="
-                         f"{tuple(y_pred.shape)}. Received: y_true.shape={tuple(y_true.shape)}.{hint}")
+            hint = (
+                " The labels look one-hot encoded: use `categorical_crossentropy` "
+                "(loss='categorical_crossentropy') for one-hot labels, or pass integer class indices "
+                "(e.g. `np.argmax(y, axis=-1)`) to sparse_categorical_crossentropy."
+            )
+        raise ValueError(
+            "In loss `sparse_categorical_crossentropy`, `y_true` must be integer class indices of "
+            f"shape {tuple(expected)} or {tuple(expected) + (1,)} for y_pred.shape="
+            f"{tuple(y_pred.shape)}. Received: y_true.shape={tuple(y_true.shape)}.{hint}"
+        )
     valid = None
     if ignore_class is not None:
         valid = y_true != ignore_class
@@ -148,9 +167,14 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     """
     y_true, y_pred = _prep(y_true, y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
-    _same_shape("binary_crossentropy", y_true, y_pred,
-                " For integer class labels with several classes use `sparse_categorical_crossentropy`."
-                if y_pred.shape[-1:] != (1,) and y_true.shape[-1:] == (1,) else "")
+    _same_shape(
+        "binary_crossentropy",
+        y_true,
+        y_pred,
+        " For integer class labels with several classes use `sparse_categorical_crossentropy`."
+        if y_pred.shape[-1:] != (1,) and y_true.shape[-1:] == (1,)
+        else "",
+    )
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits:
@@ -161,8 +185,9 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return bce.mean(dim=axis)
 
 
-def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
-                              from_logits=False, label_smoothing=0.0, axis=-1):
+def binary_focal_crossentropy(
+    y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
     """Binary focal crossentropy: ``(1 - p_t)^gamma * bce``, optionally class-balanced by ``alpha``."""
     y_true, y_pred = _prep(y_true, y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
@@ -180,8 +205,9 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     return focal.mean(dim=axis)
 
 
-def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
-                                   label_smoothing=0.0, axis=-1):
+def categorical_focal_crossentropy(
+    y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
     """Categorical focal crossentropy: ``sum(alpha (1 - p)^gamma * -y log p)`` over classes."""
     y_true, y_pred = _prep(y_true, y_pred)
     _same_shape("categorical_focal_crossentropy", y_true, y_pred)
@@ -238,11 +264,10 @@ def categorical_generalized_cross_entropy(y_true, y_pred, q):
     return (1 - torch.pow(p, q)) / q
 
 
-KLDivergence = _simple_loss("KLDivergence", kl_divergence, "kl_divergence", "Kullback-Leibler divergence.",
-                            __name__)
-Poisson = _simple_loss("Poisson", poisson, "poisson", "Poisson loss, ``mean(y_pred - y_true * log(y_pred))``.",
-                       __name__)
-
+KLDivergence = _simple_loss("KLDivergence", kl_divergence, "kl_divergence", "Kullback-Leibler divergence.", __name__)
+Poisson = _simple_loss(
+    "Poisson", poisson, "poisson", "Poisson loss, ``mean(y_pred - y_true * log(y_pred))``.", __name__
+)
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
@@ -255,10 +280,24 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         reduction: as in :class:`Loss`. name: 'categorical_crossentropy'.
     """
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
-                 name="categorical_crossentropy", dtype=None):
-        super().__init__(categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            categorical_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.label_smoothing = label_smoothing
         self.axis = axis
 
@@ -272,10 +311,24 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         reduction: as in :class:`Loss`. axis: the class axis (-1). name: 'sparse_categorical_crossentropy'.
     """
 
-    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size", axis=-1,
-                 name="sparse_categorical_crossentropy", dtype=None):
-        super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        ignore_class=None,
+        reduction="sum_over_batch_size",
+        axis=-1,
+        name="sparse_categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            sparse_categorical_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            ignore_class=ignore_class,
+            axis=axis,
+        )
         self.ignore_class = ignore_class
         self.axis = axis
 
@@ -298,10 +351,24 @@ class BinaryCrossentropy(LossFunctionWrapper):
         reduction: as in :class:`Loss`. name: 'binary_crossentropy'.
     """
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
-                 name="binary_crossentropy", dtype=None):
-        super().__init__(binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            binary_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.label_smoothing = label_smoothing
         self.axis = axis
 
@@ -309,12 +376,30 @@ class BinaryCrossentropy(LossFunctionWrapper):
 class BinaryFocalCrossentropy(LossFunctionWrapper):
     """Binary focal crossentropy (Lin et al.), Keras defaults alpha=0.25, gamma=2.0."""
 
-    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
-                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
-                 name="binary_focal_crossentropy", dtype=None):
-        super().__init__(binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        apply_class_balancing=False,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            binary_focal_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            apply_class_balancing=apply_class_balancing,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.apply_class_balancing, self.alpha, self.gamma = apply_class_balancing, alpha, gamma
         self.label_smoothing, self.axis = label_smoothing, axis
 
@@ -322,11 +407,28 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
 class CategoricalFocalCrossentropy(LossFunctionWrapper):
     """Categorical focal crossentropy, Keras defaults alpha=0.25, gamma=2.0."""
 
-    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy", dtype=None):
-        super().__init__(categorical_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         alpha=alpha, gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing,
-                         axis=axis)
+    def __init__(
+        self,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            categorical_focal_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.alpha, self.gamma, self.label_smoothing, self.axis = alpha, gamma, label_smoothing, axis
 
 
@@ -346,8 +448,9 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
     >>> keras.losses.CategoricalGeneralizedCrossEntropy()(y_true, y_pred)
     """
 
-    def __init__(self, q=0.5, reduction="sum_over_batch_size", name="categorical_generalized_cross_entropy",
-                 dtype=None):
+    def __init__(
+        self, q=0.5, reduction="sum_over_batch_size", name="categorical_generalized_cross_entropy", dtype=None
+    ):
         if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0 < q < 1:
             raise ValueError(f"q must be in the interval (0, 1). Received: q={q!r}")
         super().__init__(categorical_generalized_cross_entropy, reduction=reduction, name=name, dtype=dtype, q=q)
@@ -355,4 +458,3 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
 
     def get_config(self):
         return {**Loss.get_config(self), "q": self.q}
-

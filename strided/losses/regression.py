@@ -1,4 +1,5 @@
 """Regression losses: squared, absolute, percentage and logarithmic errors, Huber, log-cosh, cosine similarity."""
+
 import math
 
 import torch
@@ -6,6 +7,7 @@ import torch.nn.functional as F
 
 from strided import config
 from strided.losses.loss import LossFunctionWrapper, _prep, _simple_loss, squeeze_or_expand_to_same_rank
+
 
 def _regression_prep(y_true, y_pred):
     y_true, y_pred = _prep(y_true, y_pred)
@@ -54,6 +56,7 @@ def log_cosh(y_true, y_pred):
     x = y_pred - y_true
     return (x + F.softplus(-2.0 * x) - math.log(2.0)).mean(dim=-1)
 
+
 def _l2_normalize(x, axis):
     # Keras: x / sqrt(max(sum(x^2), 1e-12))
     return x * torch.rsqrt(torch.clamp(x.square().sum(dim=axis, keepdim=True), min=1e-12))
@@ -65,16 +68,34 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     return -(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis)).sum(dim=axis)
 
 
-MeanSquaredError = _simple_loss("MeanSquaredError", mean_squared_error, "mean_squared_error",
-                                "Mean of squared errors, ``mean((y_true - y_pred)**2)``.", __name__)
-MeanAbsoluteError = _simple_loss("MeanAbsoluteError", mean_absolute_error, "mean_absolute_error",
-                                 "Mean of absolute errors, ``mean(|y_true - y_pred|)``.", __name__)
-MeanAbsolutePercentageError = _simple_loss("MeanAbsolutePercentageError", mean_absolute_percentage_error,
-                                           "mean_absolute_percentage_error", "Mean absolute percentage error.",
-                                           __name__)
-MeanSquaredLogarithmicError = _simple_loss("MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
-                                           "mean_squared_logarithmic_error", "Mean squared logarithmic error.",
-                                           __name__)
+MeanSquaredError = _simple_loss(
+    "MeanSquaredError",
+    mean_squared_error,
+    "mean_squared_error",
+    "Mean of squared errors, ``mean((y_true - y_pred)**2)``.",
+    __name__,
+)
+MeanAbsoluteError = _simple_loss(
+    "MeanAbsoluteError",
+    mean_absolute_error,
+    "mean_absolute_error",
+    "Mean of absolute errors, ``mean(|y_true - y_pred|)``.",
+    __name__,
+)
+MeanAbsolutePercentageError = _simple_loss(
+    "MeanAbsolutePercentageError",
+    mean_absolute_percentage_error,
+    "mean_absolute_percentage_error",
+    "Mean absolute percentage error.",
+    __name__,
+)
+MeanSquaredLogarithmicError = _simple_loss(
+    "MeanSquaredLogarithmicError",
+    mean_squared_logarithmic_error,
+    "mean_squared_logarithmic_error",
+    "Mean squared logarithmic error.",
+    __name__,
+)
 LogCosh = _simple_loss("LogCosh", log_cosh, "log_cosh", "Logarithm of the hyperbolic cosine of the error.", __name__)
 
 
@@ -97,4 +118,3 @@ class CosineSimilarity(LossFunctionWrapper):
     def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
         super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
         self.axis = axis
-

@@ -1,7 +1,9 @@
 """Segmentation losses on overlapping masks: Dice and Tversky."""
+
 import torch
 
 from strided.losses.loss import LossFunctionWrapper, _as_tensor
+
 
 def _dims(axis):
     return None if axis is None else (tuple(axis) if isinstance(axis, (list, tuple)) else int(axis))
@@ -56,4 +58,3 @@ class Tversky(LossFunctionWrapper):
     def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky", axis=None, dtype=None):
         super().__init__(tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis)
         self.alpha, self.beta, self.axis = alpha, beta, axis
-

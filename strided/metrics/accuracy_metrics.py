@@ -1,4 +1,5 @@
 """Accuracy metrics: exact, binary, categorical, sparse categorical and top-k, and the 'accuracy' resolution."""
+
 import torch
 
 from strided import config
@@ -92,27 +93,47 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
 Accuracy = _wrapper("Accuracy", accuracy, "accuracy", "How often predictions equal labels exactly.")
 
 
-BinaryAccuracy = _wrapper("BinaryAccuracy", binary_accuracy, "binary_accuracy",
-                          "How often ``y_pred > threshold`` (0.5) matches the 0/1 labels.", [("threshold", 0.5)])
+BinaryAccuracy = _wrapper(
+    "BinaryAccuracy",
+    binary_accuracy,
+    "binary_accuracy",
+    "How often ``y_pred > threshold`` (0.5) matches the 0/1 labels.",
+    [("threshold", 0.5)],
+)
 
 
-CategoricalAccuracy = _wrapper("CategoricalAccuracy", categorical_accuracy, "categorical_accuracy",
-                               "How often ``argmax(y_pred)`` matches the one-hot labels.")
+CategoricalAccuracy = _wrapper(
+    "CategoricalAccuracy",
+    categorical_accuracy,
+    "categorical_accuracy",
+    "How often ``argmax(y_pred)`` matches the one-hot labels.",
+)
 
 
-SparseCategoricalAccuracy = _wrapper("SparseCategoricalAccuracy", sparse_categorical_accuracy,
-                                     "sparse_categorical_accuracy",
-                                     "How often ``argmax(y_pred)`` matches the integer labels.")
+SparseCategoricalAccuracy = _wrapper(
+    "SparseCategoricalAccuracy",
+    sparse_categorical_accuracy,
+    "sparse_categorical_accuracy",
+    "How often ``argmax(y_pred)`` matches the integer labels.",
+)
 
 
-TopKCategoricalAccuracy = _wrapper("TopKCategoricalAccuracy", top_k_categorical_accuracy,
-                                   "top_k_categorical_accuracy", "How often the one-hot target is in the top ``k`` (5).",
-                                   [("k", 5)])
+TopKCategoricalAccuracy = _wrapper(
+    "TopKCategoricalAccuracy",
+    top_k_categorical_accuracy,
+    "top_k_categorical_accuracy",
+    "How often the one-hot target is in the top ``k`` (5).",
+    [("k", 5)],
+)
 
 
-SparseTopKCategoricalAccuracy = _wrapper("SparseTopKCategoricalAccuracy", sparse_top_k_categorical_accuracy,
-                                         "sparse_top_k_categorical_accuracy",
-                                         "How often the integer target is in the top ``k`` (5).", [("k", 5)])
+SparseTopKCategoricalAccuracy = _wrapper(
+    "SparseTopKCategoricalAccuracy",
+    sparse_top_k_categorical_accuracy,
+    "sparse_top_k_categorical_accuracy",
+    "How often the integer target is in the top ``k`` (5).",
+    [("k", 5)],
+)
 
 
 def get_accuracy_metric(y_true_shape, y_pred_shape, loss_name=None, name="accuracy"):

@@ -5,6 +5,7 @@ choose a decision threshold (``SensitivityAtSpecificity``, ``SpecificityAtSensit
 Values follow Keras: a prediction is positive when ``> threshold``; AUC and the ``*At*`` metrics accumulate
 tp/fp/tn/fn at evenly spaced thresholds with Keras's bucketed counting and interpolation.
 """
+
 import numbers
 
 import numpy as np
@@ -41,8 +42,18 @@ def _filter_top_k(x, k):
     return x * mask + NEG_INF * (1 - mask)
 
 
-def _confusion_counts(y_true, y_pred, thresholds, top_k=None, class_id=None, sample_weight=None,
-                      multi_label=False, label_weights=None, evenly=False, dtype=torch.float32):
+def _confusion_counts(
+    y_true,
+    y_pred,
+    thresholds,
+    top_k=None,
+    class_id=None,
+    sample_weight=None,
+    multi_label=False,
+    label_weights=None,
+    evenly=False,
+    dtype=torch.float32,
+):
     """Weighted tp, fp, tn, fn per threshold (shape (T,) or (T, labels) when ``multi_label``)."""
     y_pred = _tensor(y_pred, dtype=dtype)
     y_true = _tensor(y_true, dtype=dtype, device=y_pred.device)
@@ -55,8 +66,10 @@ def _confusion_counts(y_true, y_pred, thresholds, top_k=None, class_id=None, sam
         y_pred = _filter_top_k(y_pred, top_k)
     if class_id is not None:
         if y_pred.dim() == 1:
-            raise ValueError("When class_id is provided, y_pred must be a 2D array with shape (num_samples, "
-                             f"num_classes), found shape: {tuple(y_pred.shape)}")
+            raise ValueError(
+                "When class_id is provided, y_pred must be a 2D array with shape (num_samples, "
+                f"num_classes), found shape: {tuple(y_pred.shape)}"
+            )
         y_true = y_true[..., class_id, None]
         y_pred = y_pred[..., class_id, None]
     w = torch.ones_like(y_pred) if sample_weight is None else torch.broadcast_to(sample_weight, y_pred.shape)
@@ -64,8 +77,11 @@ def _confusion_counts(y_true, y_pred, thresholds, top_k=None, class_id=None, sam
         w = w * torch.broadcast_to(_tensor(label_weights, dtype=dtype, device=y_pred.device), y_pred.shape)
     label = (y_true != 0).to(dtype)
     if multi_label:
-        pred2, label2, w2 = y_pred.reshape(y_pred.shape[0], -1), label.reshape(label.shape[0], -1), \
-            w.reshape(w.shape[0], -1)
+        pred2, label2, w2 = (
+            y_pred.reshape(y_pred.shape[0], -1),
+            label.reshape(label.shape[0], -1),
+            w.reshape(w.shape[0], -1),
+        )
     else:
         pred2, label2, w2 = y_pred.reshape(-1, 1), label.reshape(-1, 1), w.reshape(-1, 1)
     num_t = len(thresholds)
@@ -85,9 +101,11 @@ def _confusion_counts(y_true, y_pred, thresholds, top_k=None, class_id=None, sam
         bucket = bucket.clamp(min=0).long()
         flat = (bucket * n_labels + torch.arange(n_labels, device=p.device)).reshape(-1)
         tp_b = torch.zeros(num_t * n_labels, dtype=dtype, device=p.device).index_add_(
-            0, flat, (true_w * counted).reshape(-1))
+            0, flat, (true_w * counted).reshape(-1)
+        )
         fp_b = torch.zeros(num_t * n_labels, dtype=dtype, device=p.device).index_add_(
-            0, flat, (false_w * counted).reshape(-1))
+            0, flat, (false_w * counted).reshape(-1)
+        )
         tp = tp_b.view(num_t, n_labels).flip(0).cumsum(0).flip(0)
         fp = fp_b.view(num_t, n_labels).flip(0).cumsum(0).flip(0)
     else:
@@ -130,8 +148,9 @@ class _SimpleCount(_ConfusionMetric):
         dev = y_pred.device if isinstance(y_pred, torch.Tensor) else self.accumulator.device
         if dev != self.accumulator.device:
             self._follow(dev)
-        c = _confusion_counts(y_true, y_pred, self.thresholds, sample_weight=sample_weight, evenly=self._evenly,
-                              dtype=self._torch_dtype)
+        c = _confusion_counts(
+            y_true, y_pred, self.thresholds, sample_weight=sample_weight, evenly=self._evenly, dtype=self._torch_dtype
+        )
         self.accumulator.add_(c[self._kind])
 
     def result(self):
@@ -143,21 +162,25 @@ class _SimpleCount(_ConfusionMetric):
 
 class TruePositives(_SimpleCount):
     """Weighted count of true positives (prediction ``> threshold``, label nonzero)."""
+
     _kind = "tp"
 
 
 class FalsePositives(_SimpleCount):
     """Weighted count of false positives."""
+
     _kind = "fp"
 
 
 class TrueNegatives(_SimpleCount):
     """Weighted count of true negatives."""
+
     _kind = "tn"
 
 
 class FalseNegatives(_SimpleCount):
     """Weighted count of false negatives."""
+
     _kind = "fn"
 
 
@@ -172,12 +195,23 @@ class _PrecisionRecall(_ConfusionMetric):
             self._variable_names[-1] = _ATTR[kind]
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        self._add_counts(y_true, y_pred, sample_weight, thresholds=self.thresholds, top_k=self.top_k,
-                         class_id=self.class_id, evenly=self._evenly)
+        self._add_counts(
+            y_true,
+            y_pred,
+            sample_weight,
+            thresholds=self.thresholds,
+            top_k=self.top_k,
+            class_id=self.class_id,
+            evenly=self._evenly,
+        )
 
     def get_config(self):
-        return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": self.top_k,
-                "class_id": self.class_id}
+        return {
+            **super().get_config(),
+            "thresholds": self.init_thresholds,
+            "top_k": self.top_k,
+            "class_id": self.class_id,
+        }
 
 
 class Precision(_PrecisionRecall):
@@ -188,6 +222,7 @@ class Precision(_PrecisionRecall):
         top_k: count only the k highest-scoring classes as predicted positive.
         class_id: compute the metric for this class only.
     """
+
     _kinds = ("tp", "fp")
 
     def result(self):
@@ -197,6 +232,7 @@ class Precision(_PrecisionRecall):
 
 class Recall(_PrecisionRecall):
     """``tp / (tp + fn)`` at ``thresholds`` (0.5), optionally over the ``top_k`` predictions or one ``class_id``."""
+
     _kinds = ("tp", "fn")
 
     def result(self):
@@ -216,18 +252,33 @@ class AUC(_ConfusionMetric):
         multi_label: one curve per label, averaged (optionally by ``label_weights``).
         from_logits: apply a sigmoid to ``y_pred`` first.
     """
+
     _kinds = ("tp", "fp", "tn", "fn")
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
-                 thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):
+    def __init__(
+        self,
+        num_thresholds=200,
+        curve="ROC",
+        summation_method="interpolation",
+        name=None,
+        dtype=None,
+        thresholds=None,
+        multi_label=False,
+        num_labels=None,
+        label_weights=None,
+        from_logits=False,
+    ):
         curve_key = str(curve).upper()
         if curve_key not in ("ROC", "PR"):
-            raise ValueError(f'Invalid AUC curve value: "{curve}". Expected values are ["PR", "ROC"]. '
-                             f"Received: curve={curve!r}")
+            raise ValueError(
+                f'Invalid AUC curve value: "{curve}". Expected values are ["PR", "ROC"]. Received: curve={curve!r}'
+            )
         method = str(summation_method).lower()
         if method not in ("interpolation", "majoring", "minoring"):
-            raise ValueError(f'Invalid AUC summation method value: "{summation_method}". Expected values are '
-                             f'["interpolation", "majoring", "minoring"]. Received: summation_method={summation_method!r}')
+            raise ValueError(
+                f'Invalid AUC summation method value: "{summation_method}". Expected values are '
+                f'["interpolation", "majoring", "minoring"]. Received: summation_method={summation_method!r}'
+            )
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
             self.num_thresholds = len(thresholds) + 2
@@ -235,8 +286,9 @@ class AUC(_ConfusionMetric):
             self._evenly = _evenly_distributed(np.array([0.0] + thresholds + [1.0]))
         else:
             if not isinstance(num_thresholds, int) or num_thresholds <= 1:
-                raise ValueError("Argument `num_thresholds` must be an integer > 1. "
-                                 f"Received: num_thresholds={num_thresholds}")
+                raise ValueError(
+                    f"Argument `num_thresholds` must be an integer > 1. Received: num_thresholds={num_thresholds}"
+                )
             self.num_thresholds = num_thresholds
             thresholds = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
             self._evenly = True
@@ -245,8 +297,11 @@ class AUC(_ConfusionMetric):
         self.curve, self.summation_method = curve_key, method
         super().__init__(name=name, dtype=dtype)
         self.multi_label, self.num_labels = multi_label, num_labels
-        self.label_weights = None if label_weights is None else torch.as_tensor(
-            np.asarray(label_weights), dtype=self._torch_dtype, device=config.get_device())
+        self.label_weights = (
+            None
+            if label_weights is None
+            else torch.as_tensor(np.asarray(label_weights), dtype=self._torch_dtype, device=config.get_device())
+        )
         self._from_logits = from_logits
         self._built = False
         if multi_label:
@@ -264,8 +319,10 @@ class AUC(_ConfusionMetric):
     def _build(self, shape):
         if self.multi_label:
             if len(shape) != 2:
-                raise ValueError(f"`y_pred` must have rank 2 when `multi_label=True`. Found rank {len(shape)}. "
-                                 f"Full shape received for `y_pred`: {tuple(shape)}")
+                raise ValueError(
+                    f"`y_pred` must have rank 2 when `multi_label=True`. Found rank {len(shape)}. "
+                    f"Full shape received for `y_pred`: {tuple(shape)}"
+                )
             self._num_labels = shape[1]
             vshape = (self.num_thresholds, self._num_labels)
         else:
@@ -281,9 +338,15 @@ class AUC(_ConfusionMetric):
             self._build(tuple(y_pred.shape))
         if self._from_logits:
             y_pred = torch.sigmoid(y_pred)
-        self._add_counts(y_true, y_pred, sample_weight, thresholds=self._thresholds, evenly=self._evenly,
-                         multi_label=self.multi_label,
-                         label_weights=None if self.multi_label else self.label_weights)
+        self._add_counts(
+            y_true,
+            y_pred,
+            sample_weight,
+            thresholds=self._thresholds,
+            evenly=self._evenly,
+            multi_label=self.multi_label,
+            label_weights=None if self.multi_label else self.label_weights,
+        )
 
     def _by_label(self, terms):
         if not self.multi_label:
@@ -332,11 +395,16 @@ class AUC(_ConfusionMetric):
             super().reset_state()
 
     def get_config(self):
-        cfg = {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve,
-               "summation_method": self.summation_method, "multi_label": self.multi_label,
-               "num_labels": self.num_labels,
-               "label_weights": None if self.label_weights is None else self.label_weights.cpu().tolist(),
-               "from_logits": self._from_logits}
+        cfg = {
+            **super().get_config(),
+            "num_thresholds": self.num_thresholds,
+            "curve": self.curve,
+            "summation_method": self.summation_method,
+            "multi_label": self.multi_label,
+            "num_labels": self.num_labels,
+            "label_weights": None if self.label_weights is None else self.label_weights.cpu().tolist(),
+            "from_logits": self._from_logits,
+        }
         if self._init_from_thresholds:
             cfg["thresholds"] = self.thresholds[1:-1]
         return cfg
@@ -344,8 +412,7 @@ class AUC(_ConfusionMetric):
 
 def _check_rate(arg_name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"Argument `{arg_name}` must be a number in the range [0, 1]. "
-                         f"Received: {arg_name}={value!r}")
+        raise ValueError(f"Argument `{arg_name}` must be a number in the range [0, 1]. Received: {arg_name}={value!r}")
     if value < 0 or value > 1:
         raise ValueError(f"Argument `{arg_name}` must be in the range [0, 1]. Received: {arg_name}={value}")
 
@@ -356,18 +423,22 @@ class _SensitivitySpecificityBase(_ConfusionMetric):
     ``num_thresholds=1`` uses the single threshold 0.5; otherwise the thresholds are
     ``[0, 1/(n-1), ..., 1]``, as in Keras.
     """
+
     _kinds = ("tp", "fp", "tn", "fn")
     _value_arg = None  # the constructor argument holding the target ('specificity', 'recall'...)
 
     def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
         _check_rate(self._value_arg, value)
         if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, numbers.Integral) or num_thresholds <= 0:
-            raise ValueError("Argument `num_thresholds` must be an integer > 0. "
-                             f"Received: num_thresholds={num_thresholds}")
-        if class_id is not None and (isinstance(class_id, bool) or not isinstance(class_id, numbers.Integral)
-                                     or class_id < 0):
-            raise ValueError("Argument `class_id` must be a non-negative integer or None. "
-                             f"Received: class_id={class_id!r}")
+            raise ValueError(
+                f"Argument `num_thresholds` must be an integer > 0. Received: num_thresholds={num_thresholds}"
+            )
+        if class_id is not None and (
+            isinstance(class_id, bool) or not isinstance(class_id, numbers.Integral) or class_id < 0
+        ):
+            raise ValueError(
+                f"Argument `class_id` must be a non-negative integer or None. Received: class_id={class_id!r}"
+            )
         super().__init__(name=name, dtype=dtype)
         self.value = value
         setattr(self, self._value_arg, value)
@@ -386,13 +457,18 @@ class _SensitivitySpecificityBase(_ConfusionMetric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Adds the batch's weighted tp, fp, tn and fn at every threshold."""
-        self._add_counts(y_true, y_pred, sample_weight, thresholds=self.thresholds, class_id=self.class_id,
-                         evenly=self._evenly)
+        self._add_counts(
+            y_true, y_pred, sample_weight, thresholds=self.thresholds, class_id=self.class_id, evenly=self._evenly
+        )
 
     def _rates(self):
         tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives
-        return {"sensitivity": _divide_no_nan(tp, tp + fn), "recall": _divide_no_nan(tp, tp + fn),
-                "specificity": _divide_no_nan(tn, tn + fp), "precision": _divide_no_nan(tp, tp + fp)}
+        return {
+            "sensitivity": _divide_no_nan(tp, tp + fn),
+            "recall": _divide_no_nan(tp, tp + fn),
+            "specificity": _divide_no_nan(tn, tn + fp),
+            "precision": _divide_no_nan(tp, tp + fp),
+        }
 
     def _max_under_constraint(self, constrained, dependent):
         # Keras: max(where(constrained >= value, dependent, 0)), 0 when no threshold qualifies.
@@ -404,8 +480,12 @@ class _SensitivitySpecificityBase(_ConfusionMetric):
         return self._max_under_constraint(rates[self._value_arg], rates[self._dependent])
 
     def get_config(self):
-        return {**super().get_config(), "class_id": self.class_id, "num_thresholds": self.num_thresholds,
-                self._value_arg: getattr(self, self._value_arg)}
+        return {
+            **super().get_config(),
+            "class_id": self.class_id,
+            "num_thresholds": self.num_thresholds,
+            self._value_arg: getattr(self, self._value_arg),
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -429,6 +509,7 @@ class SensitivityAtSpecificity(_SensitivitySpecificityBase):
     >>> float(m.result())
     0.5
     """
+
     _value_arg, _dependent = "specificity", "sensitivity"
 
     def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
@@ -452,6 +533,7 @@ class SpecificityAtSensitivity(_SensitivitySpecificityBase):
     >>> float(m.result())
     0.6666...
     """
+
     _value_arg, _dependent = "sensitivity", "specificity"
 
     def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
@@ -475,6 +557,7 @@ class PrecisionAtRecall(_SensitivitySpecificityBase):
     >>> float(m.result())
     0.5
     """
+
     _value_arg, _dependent = "recall", "precision"
 
     def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
@@ -498,6 +581,7 @@ class RecallAtPrecision(_SensitivitySpecificityBase):
     >>> float(m.result())
     0.5
     """
+
     _value_arg, _dependent = "precision", "recall"
 
     def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):

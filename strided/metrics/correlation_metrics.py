@@ -1,6 +1,7 @@
 """Correlation metrics (``keras.metrics.PearsonCorrelation``, ``ConcordanceCorrelation`` and their
 functions): one coefficient per sample along ``axis``, averaged over samples and batches like any
 :class:`~strided.metrics.MeanMetricWrapper`."""
+
 import torch
 
 from strided import config
@@ -99,6 +100,7 @@ class PearsonCorrelation(_CorrelationMetric):
     >>> round(float(m.result()), 4)
     0.9934
     """
+
     _function = staticmethod(pearson_correlation)
 
     def __init__(self, name="pearson_correlation", dtype=None, axis=-1):
@@ -112,6 +114,7 @@ class ConcordanceCorrelation(_CorrelationMetric):
         name: the metric name ('concordance_correlation'). dtype: the state dtype.
         axis: the axis each coefficient is computed along (-1).
     """
+
     _function = staticmethod(concordance_correlation)
 
     def __init__(self, name="concordance_correlation", dtype=None, axis=-1):

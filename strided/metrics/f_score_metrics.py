@@ -1,4 +1,5 @@
 """F-score metrics (``keras.metrics.FBetaScore``, ``F1Score``), with Keras's formulas and state variables."""
+
 import torch
 
 from strided import config
@@ -22,27 +23,37 @@ class FBetaScore(Metric):
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
         super().__init__(name=name, dtype=dtype)
         if average not in (None, "micro", "macro", "weighted"):
-            raise ValueError("Invalid `average` argument value. Expected one of: {None, 'micro', 'macro', "
-                             f"'weighted'}}. Received: average={average}")
+            raise ValueError(
+                "Invalid `average` argument value. Expected one of: {None, 'micro', 'macro', "
+                f"'weighted'}}. Received: average={average}"
+            )
         if not isinstance(beta, float):
-            raise ValueError(f"Invalid `beta` argument value. It should be a Python float. Received: beta={beta} of "
-                             f"type '{type(beta)}'")
+            raise ValueError(
+                f"Invalid `beta` argument value. It should be a Python float. Received: beta={beta} of "
+                f"type '{type(beta)}'"
+            )
         if beta <= 0.0:
             raise ValueError(f"Invalid `beta` argument value. It should be > 0. Received: beta={beta}")
         if threshold is not None:
             if not isinstance(threshold, float):
-                raise ValueError(f"Invalid `threshold` argument value. It should be a Python float. Received: "
-                                 f"threshold={threshold} of type '{type(threshold)}'")
+                raise ValueError(
+                    f"Invalid `threshold` argument value. It should be a Python float. Received: "
+                    f"threshold={threshold} of type '{type(threshold)}'"
+                )
             if threshold > 1.0 or threshold <= 0.0:
-                raise ValueError(f"Invalid `threshold` argument value. It should verify 0 < threshold <= 1. "
-                                 f"Received: threshold={threshold}")
+                raise ValueError(
+                    f"Invalid `threshold` argument value. It should verify 0 < threshold <= 1. "
+                    f"Received: threshold={threshold}"
+                )
         self.average, self.beta, self.threshold = average, beta, threshold
         self._built = False
 
     def _build(self, y_true_shape, y_pred_shape):
         if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
-            raise ValueError("FBetaScore expects 2D inputs with shape (batch_size, output_dim). Received input "
-                             f"shapes: y_pred.shape={tuple(y_pred_shape)} and y_true.shape={tuple(y_true_shape)}.")
+            raise ValueError(
+                "FBetaScore expects 2D inputs with shape (batch_size, output_dim). Received input "
+                f"shapes: y_pred.shape={tuple(y_pred_shape)} and y_true.shape={tuple(y_true_shape)}."
+            )
         shape = () if self.average == "micro" else (y_pred_shape[-1],)
         for name in ("true_positives", "false_positives", "false_negatives", "intermediate_weights"):
             setattr(self, name, self.add_variable(shape, name=name))
@@ -60,8 +71,11 @@ class FBetaScore(Metric):
         else:
             y_pred = y_pred > self.threshold
         y_pred = y_pred.to(self._torch_dtype)
-        weight = None if sample_weight is None else \
-            _tensor(sample_weight, dtype=self._torch_dtype, device=y_pred.device).reshape(-1, 1)
+        weight = (
+            None
+            if sample_weight is None
+            else _tensor(sample_weight, dtype=self._torch_dtype, device=y_pred.device).reshape(-1, 1)
+        )
         dims = None if self.average == "micro" else 0
 
         def weighted_sum(values):
@@ -79,7 +93,7 @@ class FBetaScore(Metric):
         tp = self.true_positives
         precision = tp / (tp + self.false_positives + _EPSILON)
         recall = tp / (tp + self.false_negatives + _EPSILON)
-        score = precision * recall / (self.beta ** 2 * precision + recall + _EPSILON) * (1 + self.beta ** 2)
+        score = precision * recall / (self.beta**2 * precision + recall + _EPSILON) * (1 + self.beta**2)
         if self.average == "weighted":
             weights = self.intermediate_weights / (self.intermediate_weights.sum() + _EPSILON)
             return (score * weights).sum()

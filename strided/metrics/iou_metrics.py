@@ -1,5 +1,6 @@
 """Intersection-over-union metrics: ``IoU``, ``MeanIoU``, ``OneHotIoU``, ``OneHotMeanIoU``, ``BinaryIoU``, with
 Keras's formulas and state variables."""
+
 import numbers
 import warnings
 
@@ -23,14 +24,27 @@ class IoU(Metric):
         name, dtype.
     """
 
-    def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None, sparse_y_true=True,
-                 sparse_y_pred=True, axis=-1):
+    def __init__(
+        self,
+        num_classes,
+        target_class_ids,
+        name=None,
+        dtype=None,
+        ignore_class=None,
+        sparse_y_true=True,
+        sparse_y_pred=True,
+        axis=-1,
+    ):
         super().__init__(name=name, dtype=dtype or "int32")
         if max(target_class_ids) >= num_classes:
             raise ValueError(f"Target class id {max(target_class_ids)} is out of range, which is [0, {num_classes}).")
         self.num_classes, self.target_class_ids = int(num_classes), list(target_class_ids)
-        self.ignore_class, self.sparse_y_true, self.sparse_y_pred, self.axis = (ignore_class, sparse_y_true,
-                                                                                sparse_y_pred, axis)
+        self.ignore_class, self.sparse_y_true, self.sparse_y_pred, self.axis = (
+            ignore_class,
+            sparse_y_true,
+            sparse_y_pred,
+            axis,
+        )
         self.total_cm = self.add_variable((self.num_classes, self.num_classes), name="total_confusion_matrix")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -47,10 +61,14 @@ class IoU(Metric):
         else:
             weight = _tensor(sample_weight, device=y_pred.device)
             if weight.is_floating_point() and not self.total_cm.is_floating_point():
-                warnings.warn("You are passing weight as `float`, but dtype is `int`. This may result in an "
-                              "incorrect weight due to type casting Consider using integer weights.", stacklevel=2)
-            weight = torch.broadcast_to(weight.reshape(-1) if weight.dim() > 1 else weight,
-                                        y_true.shape).to(self.total_cm.dtype)
+                warnings.warn(
+                    "You are passing weight as `float`, but dtype is `int`. This may result in an "
+                    "incorrect weight due to type casting Consider using integer weights.",
+                    stacklevel=2,
+                )
+            weight = torch.broadcast_to(weight.reshape(-1) if weight.dim() > 1 else weight, y_true.shape).to(
+                self.total_cm.dtype
+            )
         n = self.num_classes
         valid = (y_true >= 0) & (y_true < n) & (y_pred >= 0) & (y_pred < n)
         if self.ignore_class is not None:
@@ -71,9 +89,15 @@ class IoU(Metric):
         return iou.sum() / (valid.to(torch.float32).sum() + _EPSILON)
 
     def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes, "target_class_ids": self.target_class_ids,
-                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
-                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "target_class_ids": self.target_class_ids,
+            "ignore_class": self.ignore_class,
+            "sparse_y_true": self.sparse_y_true,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": self.axis,
+        }
 
 
 class MeanIoU(IoU):
@@ -82,10 +106,19 @@ class MeanIoU(IoU):
     Args: as :class:`IoU`, without ``target_class_ids``.
     """
 
-    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True, sparse_y_pred=True,
-                 axis=-1):
-        super().__init__(num_classes, list(range(num_classes)), name=name, dtype=dtype, ignore_class=ignore_class,
-                         sparse_y_true=sparse_y_true, sparse_y_pred=sparse_y_pred, axis=axis)
+    def __init__(
+        self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True, sparse_y_pred=True, axis=-1
+    ):
+        super().__init__(
+            num_classes,
+            list(range(num_classes)),
+            name=name,
+            dtype=dtype,
+            ignore_class=ignore_class,
+            sparse_y_true=sparse_y_true,
+            sparse_y_pred=sparse_y_pred,
+            axis=axis,
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -96,10 +129,19 @@ class MeanIoU(IoU):
 class OneHotIoU(IoU):
     """``IoU`` for one-hot labels and per-class scores (argmax along ``axis``)."""
 
-    def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None, sparse_y_pred=False,
-                 axis=-1):
-        super().__init__(num_classes, target_class_ids, name=name, dtype=dtype, ignore_class=ignore_class,
-                         sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis)
+    def __init__(
+        self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1
+    ):
+        super().__init__(
+            num_classes,
+            target_class_ids,
+            name=name,
+            dtype=dtype,
+            ignore_class=ignore_class,
+            sparse_y_true=False,
+            sparse_y_pred=sparse_y_pred,
+            axis=axis,
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -111,8 +153,15 @@ class OneHotMeanIoU(MeanIoU):
     """``MeanIoU`` for one-hot labels and per-class scores (argmax along ``axis``)."""
 
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1):
-        super().__init__(num_classes, name=name, dtype=dtype, ignore_class=ignore_class, sparse_y_true=False,
-                         sparse_y_pred=sparse_y_pred, axis=axis)
+        super().__init__(
+            num_classes,
+            name=name,
+            dtype=dtype,
+            ignore_class=ignore_class,
+            sparse_y_true=False,
+            sparse_y_pred=sparse_y_pred,
+            axis=axis,
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -142,12 +191,16 @@ class BinaryIoU(IoU):
 
     def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype=None):
         if isinstance(target_class_ids, (int, float)) or not all(
-                isinstance(c, numbers.Integral) and not isinstance(c, bool) and c in (0, 1) for c in target_class_ids):
-            raise ValueError("Argument `target_class_ids` must be a list or tuple of class ids among [0, 1]. "
-                             f"Received: target_class_ids={target_class_ids!r}")
+            isinstance(c, numbers.Integral) and not isinstance(c, bool) and c in (0, 1) for c in target_class_ids
+        ):
+            raise ValueError(
+                "Argument `target_class_ids` must be a list or tuple of class ids among [0, 1]. "
+                f"Received: target_class_ids={target_class_ids!r}"
+            )
         if not target_class_ids:
-            raise ValueError("Argument `target_class_ids` must not be empty. "
-                             f"Received: target_class_ids={target_class_ids!r}")
+            raise ValueError(
+                f"Argument `target_class_ids` must not be empty. Received: target_class_ids={target_class_ids!r}"
+            )
         if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
             raise ValueError(f"Argument `threshold` must be a number. Received: threshold={threshold!r}")
         super().__init__(num_classes=2, target_class_ids=target_class_ids, name=name, dtype=dtype)
@@ -159,5 +212,9 @@ class BinaryIoU(IoU):
         super().update_state(y_true, (y_pred >= self.threshold).to(torch.int32), sample_weight=sample_weight)
 
     def get_config(self):
-        return {"target_class_ids": self.target_class_ids, "threshold": self.threshold, "name": self.name,
-                "dtype": self.dtype}
+        return {
+            "target_class_ids": self.target_class_ids,
+            "threshold": self.threshold,
+            "name": self.name,
+            "dtype": self.dtype,
+        }

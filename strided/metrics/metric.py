@@ -3,6 +3,7 @@
 State lives in device tensors updated in place; ``update_state`` never syncs with the host (no
 ``.item()``), so a trainer can update metrics every step and read ``result()`` only at log time.
 """
+
 import functools
 
 import numpy as np
@@ -28,12 +29,15 @@ def _divide_no_nan(a, b):
 def _skipped_while_building(update_state):
     """``update_state`` that does nothing on the shape-only tensors of a symbolic call (a layer updating a
     metric in ``call`` while a functional model is built, as the endpoint-layer pattern does)."""
+
     @functools.wraps(update_state)
     def wrapper(self, *args, **kwargs):
-        if any(getattr(a, "is_meta", False) is True for a in args) or \
-                any(getattr(v, "is_meta", False) is True for v in kwargs.values()):
+        if any(getattr(a, "is_meta", False) is True for a in args) or any(
+            getattr(v, "is_meta", False) is True for v in kwargs.values()
+        ):
             return None
         return update_state(self, *args, **kwargs)
+
     return wrapper
 
 
@@ -85,8 +89,9 @@ class Metric:
         shape = tuple(int(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
         name = name or f"variable_{len(self._variables) + 1}"
         if initializer is None or isinstance(initializer, (int, float, np.number)):
-            value = torch.full(shape, 0.0 if initializer is None else float(initializer),
-                               dtype=config.torch_dtype(dtype))
+            value = torch.full(
+                shape, 0.0 if initializer is None else float(initializer), dtype=config.torch_dtype(dtype)
+            )
             variable = Variable(value, dtype=dtype, trainable=False, name=name)
         else:
             variable = Variable(initializer, shape=shape, dtype=dtype, trainable=False, name=name)
@@ -127,9 +132,11 @@ class Metric:
     # ---------------------------------------------------------------- stateless API (Keras 3)
     def _check_state_list(self, metric_variables):
         if len(metric_variables) != len(self._variables):
-            raise ValueError("Argument `metric_variables` must be a list of tensors corresponding 1:1 to "
-                             f"{type(self).__name__}().variables. Received list with length "
-                             f"{len(metric_variables)}, but expected {len(self._variables)} variables.")
+            raise ValueError(
+                "Argument `metric_variables` must be a list of tensors corresponding 1:1 to "
+                f"{type(self).__name__}().variables. Received list with length "
+                f"{len(metric_variables)}, but expected {len(self._variables)} variables."
+            )
 
     def _with_state(self, metric_variables, fn):
         """Runs ``fn()`` with the state set to ``metric_variables``; returns (its result, the state after),

@@ -1,4 +1,5 @@
 """Reduction metrics: running sums and means, and the mean of a per-sample function (MeanMetricWrapper)."""
+
 import torch
 
 from strided import losses
@@ -130,6 +131,14 @@ def _wrapper(class_name, fn, default_name, doc, extra=()):
         return {"name": self.name, "dtype": self.dtype, **self._fn_kwargs}
 
     # __module__ is the public package, where pickle finds the class.
-    return type(class_name, (MeanMetricWrapper,), {
-        "__init__": __init__, "__doc__": doc, "get_config": get_config, "__module__": "strided.metrics",
-        "from_config": classmethod(lambda c, cfg: c(**cfg))})
+    return type(
+        class_name,
+        (MeanMetricWrapper,),
+        {
+            "__init__": __init__,
+            "__doc__": doc,
+            "get_config": get_config,
+            "__module__": "strided.metrics",
+            "from_config": classmethod(lambda c, cfg: c(**cfg)),
+        },
+    )

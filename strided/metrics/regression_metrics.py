@@ -1,5 +1,6 @@
 """Regression metrics: mean squared/absolute/percentage/logarithmic errors, RMSE, cosine similarity,
 log-cosh, and R2."""
+
 import warnings
 
 import torch
@@ -15,24 +16,45 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     return -losses.cosine_similarity(y_true, y_pred, axis=axis)
 
 
-MeanSquaredError = _wrapper("MeanSquaredError", losses.mean_squared_error, "mean_squared_error",
-                            "Mean of ``mean((y_true - y_pred)**2, axis=-1)``.")
+MeanSquaredError = _wrapper(
+    "MeanSquaredError",
+    losses.mean_squared_error,
+    "mean_squared_error",
+    "Mean of ``mean((y_true - y_pred)**2, axis=-1)``.",
+)
 
 
-MeanAbsoluteError = _wrapper("MeanAbsoluteError", losses.mean_absolute_error, "mean_absolute_error",
-                             "Mean of ``mean(|y_true - y_pred|, axis=-1)``.")
+MeanAbsoluteError = _wrapper(
+    "MeanAbsoluteError",
+    losses.mean_absolute_error,
+    "mean_absolute_error",
+    "Mean of ``mean(|y_true - y_pred|, axis=-1)``.",
+)
 
 
-MeanAbsolutePercentageError = _wrapper("MeanAbsolutePercentageError", losses.mean_absolute_percentage_error,
-                                       "mean_absolute_percentage_error", "Mean absolute percentage error.")
+MeanAbsolutePercentageError = _wrapper(
+    "MeanAbsolutePercentageError",
+    losses.mean_absolute_percentage_error,
+    "mean_absolute_percentage_error",
+    "Mean absolute percentage error.",
+)
 
 
-MeanSquaredLogarithmicError = _wrapper("MeanSquaredLogarithmicError", losses.mean_squared_logarithmic_error,
-                                       "mean_squared_logarithmic_error", "Mean squared logarithmic error.")
+MeanSquaredLogarithmicError = _wrapper(
+    "MeanSquaredLogarithmicError",
+    losses.mean_squared_logarithmic_error,
+    "mean_squared_logarithmic_error",
+    "Mean squared logarithmic error.",
+)
 
 
-CosineSimilarity = _wrapper("CosineSimilarity", cosine_similarity, "cosine_similarity",
-                            "Mean cosine similarity along ``axis`` (-1).", [("axis", -1)])
+CosineSimilarity = _wrapper(
+    "CosineSimilarity",
+    cosine_similarity,
+    "cosine_similarity",
+    "Mean cosine similarity along ``axis`` (-1).",
+    [("axis", -1)],
+)
 
 
 LogCoshError = _wrapper("LogCoshError", losses.log_cosh, "logcosh", "Mean log-cosh error.")
@@ -70,11 +92,15 @@ class R2Score(Metric):
         super().__init__(name=name, dtype=dtype)
         valid = (None, "uniform_average", "variance_weighted_average")
         if class_aggregation not in valid:
-            raise ValueError(f"Invalid value for argument `class_aggregation`. Expected one of {valid}. "
-                             f"Received: class_aggregation={class_aggregation}")
+            raise ValueError(
+                f"Invalid value for argument `class_aggregation`. Expected one of {valid}. "
+                f"Received: class_aggregation={class_aggregation}"
+            )
         if num_regressors < 0:
-            raise ValueError(f"Invalid value for argument `num_regressors`. Expected a value >= 0. Received: "
-                             f"num_regressors={num_regressors}")
+            raise ValueError(
+                f"Invalid value for argument `num_regressors`. Expected a value >= 0. Received: "
+                f"num_regressors={num_regressors}"
+            )
         self.class_aggregation, self.num_regressors = class_aggregation, num_regressors
         self.num_samples = self.add_variable((), name="num_samples")
         self._built = False
@@ -88,14 +114,19 @@ class R2Score(Metric):
             y_pred = y_pred[:, None]
         if not self._built:
             if y_pred.ndim != 2 or y_true.ndim != 2:
-                raise ValueError("R2Score expects 2D inputs with shape (batch_size, output_dim). Received input "
-                                 f"shapes: y_pred.shape={tuple(y_pred.shape)} and y_true.shape={tuple(y_true.shape)}.")
+                raise ValueError(
+                    "R2Score expects 2D inputs with shape (batch_size, output_dim). Received input "
+                    f"shapes: y_pred.shape={tuple(y_pred.shape)} and y_true.shape={tuple(y_true.shape)}."
+                )
             for name in ("squared_sum", "sum", "total_mse", "count"):
                 setattr(self, name, self.add_variable((y_pred.shape[-1],), name=name))
             self._built = True
         self._follow(y_pred.device)
-        weight = torch.ones((), dtype=y_true.dtype, device=y_true.device) if sample_weight is None else \
-            _tensor(sample_weight, dtype=self._torch_dtype, device=y_true.device)
+        weight = (
+            torch.ones((), dtype=y_true.dtype, device=y_true.device)
+            if sample_weight is None
+            else _tensor(sample_weight, dtype=self._torch_dtype, device=y_true.device)
+        )
         if weight.ndim == 1:
             weight = weight[:, None]
         weight = torch.broadcast_to(weight, y_true.shape)
@@ -122,8 +153,11 @@ class R2Score(Metric):
         if self.num_regressors:
             n, p = float(self.num_samples), float(self.num_regressors)
             if p > n - 1:
-                warnings.warn("More independent predictors than datapoints in adjusted R2 score. Falling back to "
-                              "standard R2 score.", stacklevel=2)
+                warnings.warn(
+                    "More independent predictors than datapoints in adjusted R2 score. Falling back to "
+                    "standard R2 score.",
+                    stacklevel=2,
+                )
             elif p == n - 1:
                 warnings.warn("Division by zero in Adjusted R2 score. Falling back to standard R2 score.", stacklevel=2)
             else:
@@ -131,5 +165,8 @@ class R2Score(Metric):
         return score
 
     def get_config(self):
-        return {**super().get_config(), "class_aggregation": self.class_aggregation,
-                "num_regressors": self.num_regressors}
+        return {
+            **super().get_config(),
+            "class_aggregation": self.class_aggregation,
+            "num_regressors": self.num_regressors,
+        }

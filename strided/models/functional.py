@@ -3,6 +3,7 @@
 ``Model(inputs, outputs)`` walks back from the outputs to the inputs, orders the layer calls
 (nodes) topologically once, and replays them on real tensors in ``call``.
 """
+
 from torch.utils import _pytree as pytree
 
 import torch
@@ -31,12 +32,16 @@ def _flatten_like(structure, values, model_name):
         return [values]
     if isinstance(structure, dict):
         if not isinstance(values, dict) or any(k not in values for k in structure):
-            raise ValueError(f"Model '{model_name}' expects a dict of inputs with keys {sorted(structure)}. "
-                             f"Received: {sorted(values) if isinstance(values, dict) else type(values).__name__}")
+            raise ValueError(
+                f"Model '{model_name}' expects a dict of inputs with keys {sorted(structure)}. "
+                f"Received: {sorted(values) if isinstance(values, dict) else type(values).__name__}"
+            )
         return [v for k in structure for v in _flatten_like(structure[k], values[k], model_name)]
     if not isinstance(values, (list, tuple)) or len(values) != len(structure):
-        raise ValueError(f"Model '{model_name}' expects {len(structure)} inputs in a list. Received: "
-                         f"{len(values) if isinstance(values, (list, tuple)) else type(values).__name__}")
+        raise ValueError(
+            f"Model '{model_name}' expects {len(structure)} inputs in a list. Received: "
+            f"{len(values) if isinstance(values, (list, tuple)) else type(values).__name__}"
+        )
     return [v for s, x in zip(structure, values) for v in _flatten_like(s, x, model_name)]
 
 
@@ -62,7 +67,8 @@ def order_nodes(inputs, outputs):
             raise ValueError(
                 f"Graph disconnected: cannot find the value of tensor {t.name} (shape {t.shape}) needed by layer "
                 f"'{consumer}'. It comes from input '{layer.name}', which is not among the model's `inputs` "
-                f"({[i.name for i in inputs]}).")
+                f"({[i.name for i in inputs]})."
+            )
         return layer._inbound_nodes[node_index]
 
     for output in outputs:
@@ -104,8 +110,10 @@ class Functional(Model):
         for what, structure in (("inputs", inputs), ("outputs", outputs)):
             for t in pytree.tree_leaves(structure, is_leaf=_is_kt):
                 if not _is_kt(t):
-                    raise TypeError(f"All `{what}` of a functional Model must be symbolic tensors (from `Input` or "
-                                    f"from calling layers on them). Received {what} containing {type(t).__name__}.")
+                    raise TypeError(
+                        f"All `{what}` of a functional Model must be symbolic tensors (from `Input` or "
+                        f"from calling layers on them). Received {what} containing {type(t).__name__}."
+                    )
         if isinstance(inputs, tuple):
             inputs = list(inputs)
         if isinstance(outputs, tuple):
@@ -127,12 +135,15 @@ class Functional(Model):
         duplicated = [n for n, count in seen.items() if count > 1]
         if duplicated:
             # Keras's rule: the saved file keys weights by layer name, so a duplicate would not load back.
-            raise ValueError(f"The name '{duplicated[0]}' is used {seen[duplicated[0]]} times in the model. All "
-                             "layer names should be unique. Pass a distinct `name=` to each layer.")
+            raise ValueError(
+                f"The name '{duplicated[0]}' is used {seen[duplicated[0]]} times in the model. All "
+                "layer names should be unique. Pass a distinct `name=` to each layer."
+            )
         self._graph_layers = torch.nn.ModuleList(layers)
         # List layers (and so weights and summary rows) in Keras's graph order, so get_weights and
         # weight files line up with Keras models of the same architecture.
         from strided.saving.keras_format import keras_layer_order
+
         self._graph_layers = torch.nn.ModuleList(keras_layer_order(self))
         self._plan = [self._node_plan(node) for node in self._nodes]
         self.built = True
@@ -187,20 +198,25 @@ class Functional(Model):
 
     def check_input(self, shapes):
         structure = self._input_structure
-        if isinstance(structure, dict) or (isinstance(structure, (list, tuple))
-                                           and not all(_is_kt(s) for s in structure)):
+        if isinstance(structure, dict) or (
+            isinstance(structure, (list, tuple)) and not all(_is_kt(s) for s in structure)
+        ):
             flat = _flatten_like(structure, shapes, self.name)  # dict inputs by key, as call() takes them
         else:
             flat = [s for s in pytree.tree_leaves(shapes, is_leaf=lambda s: isinstance(s, tuple))]
         if len(flat) != len(self._flat_inputs):
-            raise ValueError(f"Model '{self.name}' expects {len(self._flat_inputs)} input(s), but it received "
-                             f"{len(flat)} input tensors.")
+            raise ValueError(
+                f"Model '{self.name}' expects {len(self._flat_inputs)} input(s), but it received "
+                f"{len(flat)} input tensors."
+            )
         for i, (shape, spec) in enumerate(zip(flat, self._flat_inputs)):
             expected = spec.shape
             ok = len(shape) == len(expected) and all(e is None or e == d for e, d in zip(expected[1:], shape[1:]))
             if not ok:
-                raise ValueError(f"Input {i} of layer \"{self.name}\" is incompatible with the layer: expected "
-                                 f"shape={expected}, found shape={tuple(shape)}")
+                raise ValueError(
+                    f'Input {i} of layer "{self.name}" is incompatible with the layer: expected '
+                    f"shape={expected}, found shape={tuple(shape)}"
+                )
 
     def __call__(self, *args, **kwargs):
         if args and isinstance(args[0], dict):
@@ -221,17 +237,20 @@ class Functional(Model):
         names = [t.name for t in flat]
         missing = [n for n in names if n not in inputs]
         if missing:
-            raise ValueError(f"Model '{self.name}' was called with a dict of inputs keyed {sorted(inputs)}, but "
-                             f"its inputs are named {names}: missing {missing}. Key the dict by the names of "
-                             "the `Input`s (their `name=` argument), or pass a list in the order of the inputs.")
+            raise ValueError(
+                f"Model '{self.name}' was called with a dict of inputs keyed {sorted(inputs)}, but "
+                f"its inputs are named {names}: missing {missing}. Key the dict by the names of "
+                "the `Input`s (their `name=` argument), or pass a list in the order of the inputs."
+            )
         values = [inputs[n] for n in names]
         return values[0] if _is_kt(structure) else values
 
     def _flatten_call_inputs(self, inputs):
         if isinstance(self._input_structure, dict):
             if not isinstance(inputs, dict):
-                raise ValueError(f"Model '{self.name}' expects a dict of inputs with keys "
-                                 f"{sorted(self._input_structure)}.")
+                raise ValueError(
+                    f"Model '{self.name}' expects a dict of inputs with keys {sorted(self._input_structure)}."
+                )
             return _flatten_like(self._input_structure, inputs, self.name)
         if isinstance(self._input_structure, (list, tuple)) and not all(_is_kt(s) for s in self._input_structure):
             return _flatten_like(self._input_structure, inputs, self.name)  # nested lists/dicts of inputs
@@ -240,14 +259,18 @@ class Functional(Model):
             names = [t._keras_history[0].name for t in self._flat_inputs]
             missing = [n for n in names if n not in inputs]
             if missing:
-                raise ValueError(f"Model '{self.name}' has inputs named {names}, but the dict of inputs it received "
-                                 f"has keys {sorted(map(str, inputs))}: missing {missing}. Name the dict keys as "
-                                 "the `name` of each `Input`.")
+                raise ValueError(
+                    f"Model '{self.name}' has inputs named {names}, but the dict of inputs it received "
+                    f"has keys {sorted(map(str, inputs))}: missing {missing}. Name the dict keys as "
+                    "the `name` of each `Input`."
+                )
             return [inputs[n] for n in names]
         flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if len(flat) != expected:
-            raise ValueError(f"Model '{self.name}' expects {expected} input(s), but it received {len(flat)} input "
-                             f"tensors. Pass {'one array' if expected == 1 else f'a list of {expected} arrays'}.")
+            raise ValueError(
+                f"Model '{self.name}' expects {expected} input(s), but it received {len(flat)} input "
+                f"tensors. Pass {'one array' if expected == 1 else f'a list of {expected} arrays'}."
+            )
         return flat
 
     def call(self, inputs, training=False):
@@ -262,15 +285,19 @@ class Functional(Model):
         if direct is None:
             # No mask can appear in the graph (no layer, at any depth, makes one): single-tensor and list
             # arguments go straight to each layer's `call`, as `_invoke` would pass them.
-            direct = self.__dict__["_plan_direct"] = not any(sub._own_compute_mask for layer in self._graph_layers
-                                                 for sub in layer._flatten_layers())
+            direct = self.__dict__["_plan_direct"] = not any(
+                sub._own_compute_mask for layer in self._graph_layers for sub in layer._flatten_layers()
+            )
         if direct and any([getattr(v, "_keras_mask", None) is not None for v in values.values()]):
             direct = False
         for layer, kind, refs, single_out, node in self._plan:
             if kind == "one":
                 if direct and layer.activity_regularizer is None:
-                    out = layer.call(values[refs], training=training) if layer._call_takes_training \
+                    out = (
+                        layer.call(values[refs], training=training)
+                        if layer._call_takes_training
                         else layer.call(values[refs])
+                    )
                 else:
                     out = layer._invoke(values[refs], training, {})
             elif kind == "many":
@@ -316,10 +343,14 @@ def functional_config(model):
 
     def tensor_ref(t):
         layer, node_index, tensor_index = t._keras_history
-        return {"class_name": "__keras_tensor__",
-                "config": {"shape": _shape_json(t.shape), "dtype": t.dtype,
-                           "keras_history": [layer.name, reindex.get((id(layer), node_index), node_index),
-                                             tensor_index]}}
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {
+                "shape": _shape_json(t.shape),
+                "dtype": t.dtype,
+                "keras_history": [layer.name, reindex.get((id(layer), node_index), node_index), tensor_index],
+            },
+        }
 
     def encode(value):
         if isinstance(value, KerasTensor):
@@ -358,9 +389,13 @@ def functional_config(model):
     inputs, outputs = refs(model.inputs), refs(model.outputs)
     single_in = not isinstance(model._input_structure, (list, dict))
     single_out = not isinstance(model._output_structure, (list, dict))
-    return {"name": model.name, "trainable": model.trainable, "layers": layer_configs,
-            "input_layers": inputs[0] if single_in else inputs,
-            "output_layers": outputs[0] if single_out else outputs}
+    return {
+        "name": model.name,
+        "trainable": model.trainable,
+        "layers": layer_configs,
+        "input_layers": inputs[0] if single_in else inputs,
+        "output_layers": outputs[0] if single_out else outputs,
+    }
 
 
 def _history_of(value):
@@ -386,8 +421,10 @@ def _keras_op(layer_config):
         return _OpReplay(*KERAS_OP_CLASSES[layer_config["class_name"]])
     replay = replay_for(layer_config)
     if replay is None:
-        raise ValueError(f"The saved model uses the Keras operation {layer_config.get('class_name')!r} "
-                         f"({layer_config.get('module')}), which strided cannot rebuild.")
+        raise ValueError(
+            f"The saved model uses the Keras operation {layer_config.get('class_name')!r} "
+            f"({layer_config.get('module')}), which strided cannot rebuild."
+        )
     return replay
 
 
@@ -476,8 +513,10 @@ def functional_from_config(config, custom_objects=None, safe_mode=True, make_lay
                 remaining.append(item)
         if not progressed:
             missing = sorted({p[0] for p in remaining})
-            raise ValueError(f"Cannot rebuild the functional model '{config.get('name')}': the inputs of layers "
-                             f"{missing} are never computed (the config's graph is disconnected or corrupted).")
+            raise ValueError(
+                f"Cannot rebuild the functional model '{config.get('name')}': the inputs of layers "
+                f"{missing} are never computed (the config's graph is disconnected or corrupted)."
+            )
         pending = remaining
 
     def refs_to_tensors(refs):
@@ -489,8 +528,10 @@ def functional_from_config(config, custom_objects=None, safe_mode=True, make_lay
         for ref in refs:
             key = (ref[0], int(ref[1]))
             if key not in outputs:
-                raise ValueError(f"The model config names {ref[0]!r} node {ref[1]} as an input or output, but that "
-                                 "layer call is not in the config.")
+                raise ValueError(
+                    f"The model config names {ref[0]!r} node {ref[1]} as an input or output, but that "
+                    "layer call is not in the config."
+                )
             out = outputs[key]
             leaves = out if isinstance(out, (list, tuple)) else [out]
             tensors.append(leaves[int(ref[2])])

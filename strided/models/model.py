@@ -3,6 +3,7 @@
 ``Model(inputs, outputs)`` builds a functional graph (see ``functional.py``); subclassing ``Model``
 and writing ``call`` gives a subclassed model, as in Keras.
 """
+
 import json
 
 import numpy as np
@@ -23,6 +24,7 @@ def _make_functional(cls):
     """Rebases ``cls`` (a subclass of Model) on Functional, in place, so that the instance being built
     gets Functional's graph methods under the subclass's own overrides."""
     from strided.models.functional import Functional
+
     if cls is Model:
         return Functional
     if cls is object or not issubclass(cls, Model) or issubclass(cls, Functional):
@@ -44,6 +46,7 @@ class Model(Trainer, Layer):
     def __new__(cls, *args, **kwargs):
         if cls is Model and (len(args) >= 2 or "inputs" in kwargs or (args and "outputs" in kwargs)):
             from strided.models.functional import Functional
+
             return Functional.__new__(Functional)
         return super().__new__(cls)
 
@@ -52,6 +55,7 @@ class Model(Trainer, Layer):
             # `class CustomModel(keras.Model)` built as `CustomModel(inputs, outputs)`: as in Keras, the
             # subclass becomes a functional model that keeps its own methods (a custom train_step...).
             from strided.models.functional import Functional
+
             if not isinstance(self, Functional):
                 _make_functional(type(self))
             Functional.__init__(self, *args, **kwargs)
@@ -74,13 +78,13 @@ class Model(Trainer, Layer):
     def get_layer(self, name=None, index=None):
         """Returns a layer by ``name`` or by ``index`` in ``model.layers``."""
         if index is not None and name is not None:
-            raise ValueError("Provide only a layer name or a layer index. Received: "
-                             f"index={index}, name={name!r}.")
+            raise ValueError(f"Provide only a layer name or a layer index. Received: index={index}, name={name!r}.")
         layers = self.layers
         if index is not None:
             if not isinstance(index, int) or not -len(layers) <= index < len(layers):
-                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
-                                 f"{len(layers)} layers.")
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has {len(layers)} layers."
+                )
             return layers[index]
         if name is not None:
             for layer in layers:
@@ -95,8 +99,11 @@ class Model(Trainer, Layer):
             return
         if input_shape is None:
             raise ValueError("You must provide an `input_shape` argument to `build()`.")
-        spec = pytree.tree_map(lambda s: KerasTensor(s), input_shape,
-                               is_leaf=lambda s: isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s))
+        spec = pytree.tree_map(
+            lambda s: KerasTensor(s),
+            input_shape,
+            is_leaf=lambda s: isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s),
+        )
         self.built = True  # so the traced call below does not re-enter build
         try:
             infer_outputs(lambda x: self._invoke(x, False, {}), (spec,), {})
@@ -131,8 +138,7 @@ class Model(Trainer, Layer):
         if isinstance(inputs, torch.Tensor):
             adjusted = self._adjust_input_rank(inputs)
             # (only calls that say `training` can take the fast path: fit, evaluate, predict, train_step)
-            record = (adjusted is inputs and "training" in kwargs and type(inputs) is torch.Tensor
-                      and not inputs.is_meta)
+            record = adjusted is inputs and "training" in kwargs and type(inputs) is torch.Tensor and not inputs.is_meta
             out = super()._eager_call(adjusted, kwargs)
             if record:
                 self._record_checked_signature(inputs)
@@ -174,8 +180,9 @@ class Model(Trainer, Layer):
                 return x.to(device)
             return to_tensor(x, device=device) if is_plain_data(x) else x
 
-        inputs = self._adjust_input_rank(self._adjust_string_rank(pytree.tree_map(convert, inputs,
-                                                                                  is_leaf=_is_string_leaf)))
+        inputs = self._adjust_input_rank(
+            self._adjust_string_rank(pytree.tree_map(convert, inputs, is_leaf=_is_string_leaf))
+        )
         shapes = pytree.tree_map(_shape_of, inputs, is_leaf=lambda x: isinstance(x, (torch.Tensor, np.ndarray)))
         if not self.built:
             self._maybe_build(_with_none_batch(shapes))
@@ -229,13 +236,31 @@ class Model(Trainer, Layer):
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         quantization.quantize_model(self, mode, config=config, filters=filters, type_check=type_check)
 
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
-                layer_range=None, show_flops=False, show_receptive_field=False):
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+        show_flops=False,
+        show_receptive_field=False,
+    ):
         """Prints a table of layers, output shapes and parameter counts (tf.keras layout)."""
         from strided.models.summary import print_summary
-        return print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                             expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range,
-                             show_flops=show_flops, show_receptive_field=show_receptive_field)
+
+        return print_summary(
+            self,
+            line_length=line_length,
+            positions=positions,
+            print_fn=print_fn,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            layer_range=layer_range,
+            show_flops=show_flops,
+            show_receptive_field=show_receptive_field,
+        )
 
     # Graph accessors for functional-style models; subclasses with a graph override these.
     @property
@@ -255,9 +280,11 @@ class Model(Trainer, Layer):
 
     def count_params(self):
         if not self.built:
-            raise ValueError(f"You tried to call `count_params` on model '{self.name}', but the model isn't built. "
-                             "Build it by calling it on data, calling `build(input_shape)`, or giving the first "
-                             "layer an `input_shape`.")
+            raise ValueError(
+                f"You tried to call `count_params` on model '{self.name}', but the model isn't built. "
+                "Build it by calling it on data, calling `build(input_shape)`, or giving the first "
+                "layer an `input_shape`."
+            )
         return int(sum(w.numel() for w in self.weights))
 
     def save(self, filepath, overwrite=True, **kwargs):
@@ -267,6 +294,7 @@ class Model(Trainer, Layer):
         leaves any previous file intact.
         """
         from strided.saving import saving_api
+
         return saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
@@ -291,17 +319,21 @@ class Model(Trainer, Layer):
         ```
         """
         from strided.saving import export
-        return export.export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature,
-                                   **kwargs)
+
+        return export.export_model(
+            self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
+        )
 
     def save_weights(self, filepath, overwrite=True):
         """Saves the weights to ``.weights.h5`` (Keras 3 layout)."""
         from strided.saving import saving_api
+
         return saving_api.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Loads weights from ``.weights.h5``, a Keras 2 ``.h5`` file or a ``.keras`` file."""
         from strided.saving import saving_api
+
         return saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     # ------------------------------------------------------------------ state trees, compile configs
@@ -326,31 +358,47 @@ class Model(Trainer, Layer):
         """The ``compile()`` arguments as a serializable dict (what ``.keras`` files store); ``{}`` if the
         model is not compiled."""
         from strided.saving import keras_format
+
         return keras_format.compile_config(self) or {}
 
     def compile_from_config(self, config):
         """Compiles the model from a ``get_compile_config()`` dict and builds the optimizer's variables."""
         if type(self).compile is not Trainer.compile:
             import warnings
-            warnings.warn("`compile()` was not called as part of model loading because the model's `compile()` "
-                          "method is custom. All subclassed Models that have `compile()` overridden should also "
-                          "override `get_compile_config()` and `compile_from_config(config)`. Alternatively, you "
-                          "can call `compile()` manually after loading.", stacklevel=2)
+
+            warnings.warn(
+                "`compile()` was not called as part of model loading because the model's `compile()` "
+                "method is custom. All subclassed Models that have `compile()` overridden should also "
+                "override `get_compile_config()` and `compile_from_config(config)`. Alternatively, you "
+                "can call `compile()` manually after loading.",
+                stacklevel=2,
+            )
             return
         from strided.saving import saving_api
+
         saving_api.compile_from_config(self, config)
         if self.built and self.optimizer is not None and hasattr(self.optimizer, "build"):
             self.optimizer.build(self.trainable_variables)
 
-    def stateless_compute_loss(self, trainable_variables, non_trainable_variables, metrics_variables, x=None, y=None,
-                               y_pred=None, sample_weight=None, training=True):
+    def stateless_compute_loss(
+        self,
+        trainable_variables,
+        non_trainable_variables,
+        metrics_variables,
+        x=None,
+        y=None,
+        y_pred=None,
+        sample_weight=None,
+        training=True,
+    ):
         """``compute_loss`` computed with the given variable values (regularization losses included).
 
         Returns:
             ``(loss, (trainable_variables, non_trainable_variables, metrics_variables))``.
         """
-        return state_tree.stateless_compute_loss(self, trainable_variables, non_trainable_variables,
-                                                 metrics_variables, x, y, y_pred, sample_weight, training)
+        return state_tree.stateless_compute_loss(
+            self, trainable_variables, non_trainable_variables, metrics_variables, x, y, y_pred, sample_weight, training
+        )
 
     def to_json(self, **kwargs):
         return json.dumps(serialization_lib.serialize_model(self), **kwargs)
@@ -361,8 +409,7 @@ def _is_string_leaf(x):
     if isinstance(x, (str, bytes, np.str_, np.bytes_)):
         return True
     if isinstance(x, np.ndarray):
-        return x.dtype.kind in "US" or (x.dtype == object and x.size > 0
-                                        and isinstance(x.reshape(-1)[0], (str, bytes)))
+        return x.dtype.kind in "US" or (x.dtype == object and x.size > 0 and isinstance(x.reshape(-1)[0], (str, bytes)))
     if isinstance(x, (list, tuple)) and x:
         first = x[0]
         while isinstance(first, (list, tuple)) and first:

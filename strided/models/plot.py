@@ -1,4 +1,5 @@
 """``plot_model`` as text: the graph of a model, one line per layer, with what feeds it."""
+
 from strided.layers.input_layer import InputLayer
 from strided.models.summary import _connections, _shape_text
 
@@ -38,6 +39,7 @@ def plot_model(model, to_file=None, show_shapes=True, show_layer_names=True, pri
         with open(path + ".tmp", "w") as f:
             f.write(text + "\n")
         import os
+
         os.replace(path + ".tmp", path)
     if print_fn is not None:
         for line in lines:

@@ -7,6 +7,7 @@ input pixels apart and see ``size`` input pixels (Araujo et al., Distill 2019):
     jump_out = jump_in * s
     start_out = start_in + ((d * (k - 1)) / 2 - pad_before) * jump_in    (centre of the first unit)
 """
+
 import collections
 import itertools
 
@@ -15,10 +16,12 @@ from strided import config
 from strided.layers.input_layer import InputLayer
 
 ReceptiveField = collections.namedtuple("ReceptiveField", ["layer", "size", "jump", "start"])
-ReceptiveField.__doc__ = ("One layer's receptive field: `size` (input pixels one output unit sees, per spatial "
-                          "axis), `jump` (input pixels between neighbouring output units: the output stride), "
-                          "`start` (input coordinate of the centre of the first output unit). `size` is None "
-                          "for layers that see the whole input (Flatten, global pooling, and Dense after them).")
+ReceptiveField.__doc__ = (
+    "One layer's receptive field: `size` (input pixels one output unit sees, per spatial "
+    "axis), `jump` (input pixels between neighbouring output units: the output stride), "
+    "`start` (input coordinate of the centre of the first output unit). `size` is None "
+    "for layers that see the whole input (Flatten, global pooling, and Dense after them)."
+)
 
 _GLOBAL = ("Flatten", "GlobalAveragePooling", "GlobalMaxPooling", "GlobalAvgPool", "GlobalMaxPool")
 
@@ -27,8 +30,10 @@ def model_inputs(model):
     """The symbolic inputs of a Sequential or functional model, with a clear error otherwise."""
     inputs = getattr(model, "inputs", None)
     if not inputs:
-        raise ValueError(f"Model '{getattr(model, 'name', model)}' has no symbolic inputs: give it an input shape "
-                         "(an `Input` layer, or `input_shape=` on its first layer) or call it on data first.")
+        raise ValueError(
+            f"Model '{getattr(model, 'name', model)}' has no symbolic inputs: give it an input shape "
+            "(an `Input` layer, or `input_shape=` on its first layer) or call it on data first."
+        )
     return inputs
 
 
@@ -129,11 +134,18 @@ def receptive_field(model, print_fn=None):
         elif len(ins) == 1:
             merged = ins[0]
         else:  # a merge: the widest field, the coarsest grid
-            merged = ReceptiveField(node.layer.name, tuple(max(v) for v in zip(*(f.size for f in ins))),
-                                    tuple(max(v) for v in zip(*(f.jump for f in ins))), ins[0].start)
+            merged = ReceptiveField(
+                node.layer.name,
+                tuple(max(v) for v in zip(*(f.size for f in ins))),
+                tuple(max(v) for v in zip(*(f.jump for f in ins))),
+                ins[0].start,
+            )
         in_shape = node.input_tensors[0].shape if node.input_tensors else None
-        field = _apply(node.layer, merged, in_shape) if len(ins) == 1 else \
-            (merged._replace(layer=node.layer.name) if merged is not None else None)
+        field = (
+            _apply(node.layer, merged, in_shape)
+            if len(ins) == 1
+            else (merged._replace(layer=node.layer.name) if merged is not None else None)
+        )
         for t in node.output_tensors:
             fields[id(t)] = field
         rows.append(field if field is not None else ReceptiveField(node.layer.name, None, None, None))
@@ -184,16 +196,20 @@ def output_size_table(input_size, kernel_size, padding=0, stride=1, dilation=1, 
         List of dicts with keys ``input``, ``kernel``, ``padding_total``, ``stride``, ``dilation``,
         ``output`` and ``text`` (the printed row).
     """
+
     def listify(v):
         return list(v) if isinstance(v, (list, tuple, range)) else [v]
 
     rows = []
-    for i, k, p, s, d in itertools.product(listify(input_size), listify(kernel_size), listify(padding),
-                                           listify(stride), listify(dilation)):
+    for i, k, p, s, d in itertools.product(
+        listify(input_size), listify(kernel_size), listify(padding), listify(stride), listify(dilation)
+    ):
         for name, value in (("input_size", i), ("kernel_size", k), ("stride", s), ("dilation", d)):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"Invalid value for argument `{name}`. Expected a strictly positive integer. "
-                                 f"Received {name}={value!r}.")
+                raise ValueError(
+                    f"Invalid value for argument `{name}`. Expected a strictly positive integer. "
+                    f"Received {name}={value!r}."
+                )
         k_eff = conv_utils.effective_kernel_size(k, d)
         note = ""
         if isinstance(p, str):
@@ -206,18 +222,31 @@ def output_size_table(input_size, kernel_size, padding=0, stride=1, dilation=1, 
                 if before != after:
                     note = f"   (padding='same': {before} before, {after} after)"
         elif isinstance(p, bool) or not isinstance(p, int) or p < 0:
-            raise ValueError("Invalid value for argument `padding`. Expected a non-negative integer, 'valid' or "
-                             f"'same'. Received padding={p!r}.")
+            raise ValueError(
+                "Invalid value for argument `padding`. Expected a non-negative integer, 'valid' or "
+                f"'same'. Received padding={p!r}."
+            )
         else:
             total = 2 * p
         if i + total < k_eff:
-            raise ValueError(f"The kernel ({k_eff} pixels with dilation) is larger than the padded input "
-                             f"({i} + {total}); no output. Received input_size={i}, kernel_size={k}, padding={p!r}.")
+            raise ValueError(
+                f"The kernel ({k_eff} pixels with dilation) is larger than the padded input "
+                f"({i} + {total}); no output. Received input_size={i}, kernel_size={k}, padding={p!r}."
+            )
         output = (i - k_eff + total) // s + 1
         kernel_text = f"{k_eff}" if d == 1 else f"{k_eff}"
         text = f"{output} = (({i} - {kernel_text} + {total})/{s}) + 1{note}"
-        rows.append({"input": i, "kernel": k, "padding_total": total, "stride": s, "dilation": d,
-                     "output": output, "text": text})
+        rows.append(
+            {
+                "input": i,
+                "kernel": k,
+                "padding_total": total,
+                "stride": s,
+                "dilation": d,
+                "output": output,
+                "text": text,
+            }
+        )
         if print_fn is not None:
             print_fn(text)
     return rows

@@ -1,4 +1,5 @@
 """Sequential: a plain stack of layers, each with one input and one output."""
+
 import numpy as np
 import torch
 
@@ -41,19 +42,24 @@ class Sequential(Model):
         if kwargs:
             # Seed 000 writes `model.add(Conv2D(...), padding='same')`: the argument belongs to the layer.
             args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-            raise TypeError(f"Sequential.add() takes only a layer, but it also received {args}. Layer arguments go "
-                            f"inside the layer's parentheses: model.add(Conv2D(10, kernel_size=3, {args})).")
+            raise TypeError(
+                f"Sequential.add() takes only a layer, but it also received {args}. Layer arguments go "
+                f"inside the layer's parentheses: model.add(Conv2D(10, kernel_size=3, {args}))."
+            )
         if isinstance(layer, KerasTensor):
             source = layer._keras_history[0]
             if isinstance(source, InputLayer):
                 layer = source
         if not isinstance(layer, Layer):
-            raise TypeError("Only instances of `strided.layers.Layer` can be added to a Sequential model. "
-                            f"Received: {layer!r} (of type {type(layer).__name__})")
+            raise TypeError(
+                "Only instances of `strided.layers.Layer` can be added to a Sequential model. "
+                f"Received: {layer!r} (of type {type(layer).__name__})"
+            )
         if isinstance(layer, InputLayer):
             if self._input_layer is not None or len(self._stack):
-                raise ValueError(f"Sequential model '{self.name}' already has an input; an InputLayer must come "
-                                 "first and only once.")
+                raise ValueError(
+                    f"Sequential model '{self.name}' already has an input; an InputLayer must come first and only once."
+                )
             self._input_layer = layer
             self._graph_output = layer.output
             return
@@ -63,9 +69,11 @@ class Sequential(Model):
             raise ValueError(f"Layer '{layer.name}' is already in Sequential model '{self.name}'.")
         if any(existing.name == layer.name for existing in self._stack):
             # Keras's rule: the saved file keys weights by layer name, so a duplicate would not load back.
-            raise ValueError("All layers added to a Sequential model should have unique names. Name "
-                             f"'{layer.name}' is already the name of a layer in this model. Update the `name` "
-                             "argument to pass a unique name.")
+            raise ValueError(
+                "All layers added to a Sequential model should have unique names. Name "
+                f"'{layer.name}' is already the name of a layer in this model. Update the `name` "
+                "argument to pass a unique name."
+            )
         self._stack.append(layer)
         if self._graph_output is None and len(self._stack) == 1 and layer._batch_input_shape is not None:
             self._input_layer = InputLayer(batch_shape=layer._batch_input_shape, dtype=layer.dtype)
@@ -84,8 +92,9 @@ class Sequential(Model):
         self.__dict__.pop("_plan", None)
         self.__dict__.pop("_checked_signatures", None)
         if self._input_layer is not None:
-            self._graph_output = self._stack[-1]._inbound_nodes[-1].outputs if len(self._stack) \
-                else self._input_layer.output
+            self._graph_output = (
+                self._stack[-1]._inbound_nodes[-1].outputs if len(self._stack) else self._input_layer.output
+            )
         return layer
 
     @property
@@ -142,7 +151,8 @@ class Sequential(Model):
         if self._input_layer is None:
             raise AttributeError(
                 f"Sequential model '{self.name}' has no {what} yet because its input shape is unknown. Start it "
-                "with `Input(shape=...)` or give the first layer `input_shape=...`, or call it on data first.")
+                "with `Input(shape=...)` or give the first layer `input_shape=...`, or call it on data first."
+            )
         return self
 
     def check_input(self, shape):
@@ -150,8 +160,10 @@ class Sequential(Model):
             return
         expected = self._input_layer.batch_shape
         if len(shape) != len(expected) or any(e is not None and e != d for e, d in zip(expected[1:], shape[1:])):
-            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected "
-                             f"shape={expected}, found shape={tuple(shape)}")
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
+                f"shape={expected}, found shape={tuple(shape)}"
+            )
 
     def _single_input(self, inputs):
         """A Sequential model has one input: a dict or a list of several tensors is refused with a named error."""
@@ -159,16 +171,23 @@ class Sequential(Model):
             name = self._input_layer.name if self._input_layer is not None else None
             if name is not None and len(inputs) == 1 and name in inputs:  # Keras matches the Input's name
                 return inputs[name]
-            raise ValueError(f"Sequential model '{self.name}' has a single input"
-                             f"{f' named {name!r}' if name else ''}; it received a dict with keys "
-                             f"{sorted(map(str, inputs))}. Pass the array itself.")
-        if isinstance(inputs, (list, tuple)) and inputs and all(
-                isinstance(t, (torch.Tensor, np.ndarray)) or hasattr(t, "_keras_history") for t in inputs):
+            raise ValueError(
+                f"Sequential model '{self.name}' has a single input"
+                f"{f' named {name!r}' if name else ''}; it received a dict with keys "
+                f"{sorted(map(str, inputs))}. Pass the array itself."
+            )
+        if (
+            isinstance(inputs, (list, tuple))
+            and inputs
+            and all(isinstance(t, (torch.Tensor, np.ndarray)) or hasattr(t, "_keras_history") for t in inputs)
+        ):
             if len(inputs) == 1:
                 return inputs[0]
-            raise ValueError(f"Sequential model '{self.name}' expects 1 input, but it received {len(inputs)} input "
-                             "tensors. A model with several inputs is built with the functional API "
-                             "(`keras.Model(inputs=[...], outputs=...)`).")
+            raise ValueError(
+                f"Sequential model '{self.name}' expects 1 input, but it received {len(inputs)} input "
+                "tensors. A model with several inputs is built with the functional API "
+                "(`keras.Model(inputs=[...], outputs=...)`)."
+            )
         return inputs
 
     def call(self, inputs, training=False):
@@ -238,8 +257,12 @@ def _call_plan(layers):
     for layer in layers:
         entry = None
         channels_first = getattr(layer, "_channels_first_call", None)
-        if (channels_first is not None and layer.built and layer.activity_regularizer is None
-                and "call" not in layer.__dict__):  # (a call wrapped per instance, e.g. by a RematScope)
+        if (
+            channels_first is not None
+            and layer.built
+            and layer.activity_regularizer is None
+            and "call" not in layer.__dict__
+        ):  # (a call wrapped per instance, e.g. by a RematScope)
             entry = channels_first()
         if entry is not None:
             run.append((layer,) + tuple(entry))

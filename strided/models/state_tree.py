@@ -4,6 +4,7 @@ A state tree nests every variable of a model by its Keras path (``'seq/dense/ker
 groups: trainable, non-trainable, optimizer (``'adam/seq_dense_kernel_momentum'``) and metrics
 (``'loss/total'``) variables. Values are in Keras layout.
 """
+
 import numpy as np
 import torch
 from strided.layers.layer_api import _check_lengths, _losses_with, _substitute
@@ -46,8 +47,11 @@ def optimizer_entries(optimizer):
     if optimizer is None:
         return []
     variables = optimizer.variables
-    paths = optimizer._variable_paths() if hasattr(optimizer, "_variable_paths") else [
-        f"{optimizer.name}/variable_{i}" for i in range(len(variables))]
+    paths = (
+        optimizer._variable_paths()
+        if hasattr(optimizer, "_variable_paths")
+        else [f"{optimizer.name}/variable_{i}" for i in range(len(variables))]
+    )
     references = [None] * len(variables)
     slot_order, params = getattr(optimizer, "_slot_order", None), getattr(optimizer, "_params", None)
     if slot_order and params is not None:
@@ -64,17 +68,21 @@ def _value(tensor, value_format, reference=None):
         return tensor if reference is None else keras_view(reference, tensor.detach())
     if value_format == "numpy_array":
         return keras_view(reference, tensor.detach()).cpu().numpy().copy()
-    raise ValueError("Invalid `value_format` argument. Expected one of {'numpy_array', 'backend_tensor'}. "
-                     f"Received: value_format={value_format}")
+    raise ValueError(
+        "Invalid `value_format` argument. Expected one of {'numpy_array', 'backend_tensor'}. "
+        f"Received: value_format={value_format}"
+    )
 
 
 def _nest(entries, value_format):
     flat = {}
     for path, tensor, reference in entries:
         if path in flat:
-            raise ValueError(f"The following variable path is found twice in the model: '{path}'. "
-                             "`get_state_tree()` can only be called when all variable paths are unique. Make sure "
-                             "to give unique names to your layers (and other objects).")
+            raise ValueError(
+                f"The following variable path is found twice in the model: '{path}'. "
+                "`get_state_tree()` can only be called when all variable paths are unique. Make sure "
+                "to give unique names to your layers (and other objects)."
+            )
         flat[path] = _value(tensor, value_format, reference)
     nested = {}
     for path, value in flat.items():
@@ -89,6 +97,7 @@ def _nest(entries, value_format):
 def get_state_tree(model, value_format):
     def weights(ws):
         return [(w.path, w, w) for w in ws]
+
     return {
         "trainable_variables": _nest(weights(model.trainable_variables), value_format),
         "non_trainable_variables": _nest(weights(model.non_trainable_variables), value_format),
@@ -132,14 +141,21 @@ def set_state_tree(model, state_tree):
             for path, tensor in metric_entries(model):
                 if path in values:
                     with torch.no_grad():
-                        tensor.copy_(torch.as_tensor(np.asarray(values[path]) if not isinstance(
-                            values[path], torch.Tensor) else values[path], dtype=tensor.dtype))
+                        tensor.copy_(
+                            torch.as_tensor(
+                                np.asarray(values[path])
+                                if not isinstance(values[path], torch.Tensor)
+                                else values[path],
+                                dtype=tensor.dtype,
+                            )
+                        )
         else:
             raise ValueError(f"Unknown variable name: {group}")
 
 
-def stateless_compute_loss(model, trainable_variables, non_trainable_variables, metrics_variables, x, y, y_pred,
-                           sample_weight, training):
+def stateless_compute_loss(
+    model, trainable_variables, non_trainable_variables, metrics_variables, x, y, y_pred, sample_weight, training
+):
     """``compute_loss`` with the given variable values (for the regularization losses), model state untouched.
 
     Returns ``(loss, (trainable_variables, non_trainable_variables, metrics_variables))``.
@@ -147,12 +163,15 @@ def stateless_compute_loss(model, trainable_variables, non_trainable_variables, 
     _check_lengths(model, trainable_variables, non_trainable_variables)
     metric_vars = model.metrics_variables
     if len(metrics_variables) != len(metric_vars):
-        raise ValueError("Argument `metrics_variables` must be a list of tensors corresponding 1:1 to "
-                         f"{type(model).__name__}().metrics_variables. Received list with length "
-                         f"{len(metrics_variables)}, but expected {len(metric_vars)} variables.")
+        raise ValueError(
+            "Argument `metrics_variables` must be a list of tensors corresponding 1:1 to "
+            f"{type(model).__name__}().metrics_variables. Received list with length "
+            f"{len(metrics_variables)}, but expected {len(metric_vars)} variables."
+        )
     pairs = [(ref, _substitute(ref, v, True)) for ref, v in zip(model.trainable_variables, trainable_variables)]
-    pairs += [(ref, _substitute(ref, v, True)) for ref, v in zip(model.non_trainable_variables,
-                                                               non_trainable_variables)]
+    pairs += [
+        (ref, _substitute(ref, v, True)) for ref, v in zip(model.non_trainable_variables, non_trainable_variables)
+    ]
     total = None
     if model.compiled_loss is not None and y is not None:
         total = model.compiled_loss(y, y_pred, sample_weight)

@@ -4,6 +4,7 @@ Columns are cut at fixed positions exactly as tf.keras did (a long name such as
 ``max_pooling2d_1 (MaxPooling2D)`` is truncated at the column edge), so a student's output matches the
 page in front of them. Optional extra columns: multiply-accumulates and receptive field.
 """
+
 import math
 
 from torch.utils import _pytree as pytree
@@ -30,6 +31,7 @@ def _param_count(layer):
 
 def _is_sequential_like(model):
     from strided.models.sequential import Sequential
+
     if isinstance(model, Sequential):
         return True
     nodes = getattr(model, "_nodes", None)
@@ -85,12 +87,22 @@ def _nested_rows(model, depth):
     return rows
 
 
-def print_summary(model, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                  show_trainable=False, layer_range=None, show_flops=False, show_receptive_field=False):
+def print_summary(
+    model,
+    line_length=None,
+    positions=None,
+    print_fn=None,
+    expand_nested=False,
+    show_trainable=False,
+    layer_range=None,
+    show_flops=False,
+    show_receptive_field=False,
+):
     if not model.built:
         raise ValueError(
             f"Model '{model.name}' has not yet been built. Build the model first by calling `build()` or by calling "
-            "the model on a batch of data, or give the first layer an `input_shape` argument.")
+            "the model on a batch of data, or give the first layer an `input_shape` argument."
+        )
     print_fn = print_fn or print
     layers = list(model.layers)
     sequential_like = _is_sequential_like(model)
@@ -100,7 +112,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         names = [l.name for l in layers]
         if len(layer_range) != 2 or layer_range[0] not in names or layer_range[1] not in names:
             raise ValueError(f"`layer_range` must be two existing layer names. Received layer_range={layer_range!r}.")
-        layers = layers[names.index(layer_range[0]):names.index(layer_range[1]) + 1]
+        layers = layers[names.index(layer_range[0]) : names.index(layer_range[1]) + 1]
 
     headers = ["Layer (type)", "Output Shape", "Param #"]
     if sequential_like:
@@ -130,7 +142,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
             if i > 0:
                 line = line[:-1] + " "
             line += str(field)
-            line = line[:positions[i]]
+            line = line[: positions[i]]
             line += " " * (positions[i] - len(line))
         print_fn(line)
 

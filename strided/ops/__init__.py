@@ -28,6 +28,7 @@ and window functions in ``signal_ops``; segment reductions, scatter/slice update
 ``nan*`` statistics, ``rearrange`` and ``unfold``/``fold`` in ``array_ops``; ``cond``, ``while_loop``,
 ``scan``, ``vectorized_map``... in ``control_flow``.
 """
+
 from strided.ops import _kernels, image, reference  # noqa: F401
 from strided.ops.convolution import conv, conv_transpose, depthwise_conv, separable_conv  # noqa: F401
 from strided.ops.core import cast, convert_to_numpy, convert_to_tensor, dtype_name, is_tensor, shape  # noqa: F401
@@ -41,10 +42,38 @@ from strided.ops.signal_ops import *  # noqa: F401,F403  (fft, rfft, stft, istft
 from strided.ops.array_ops import *  # noqa: F401,F403  (segment_*, scatter, slice, unique, nan*, rearrange, unfold...)
 from strided.ops.control_flow import *  # noqa: F401,F403  (cond, switch, loops, scan, map, vectorize)
 from strided.ops.nn_functions import (  # noqa: F401
-    celu, elu, exponential, gelu, glu, hard_shrink, hard_sigmoid, hard_silu, hard_swish, hard_tanh,
-    leaky_relu, linear, log_sigmoid, log_softmax, mish, relu, relu6, selu, sigmoid, silu, soft_shrink,
-    softmax, softplus, softsign, sparse_plus, sparse_sigmoid, sparsemax, squareplus, swish, tanh,
-    tanh_shrink, threshold,
+    celu,
+    elu,
+    exponential,
+    gelu,
+    glu,
+    hard_shrink,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    hard_tanh,
+    leaky_relu,
+    linear,
+    log_sigmoid,
+    log_softmax,
+    mish,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    soft_shrink,
+    softmax,
+    softplus,
+    softsign,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    swish,
+    tanh,
+    tanh_shrink,
+    threshold,
 )
 from strided.ops.attention_ops import dot_product_attention  # noqa: F401
 from strided.ops.ctc_ops import ctc_decode, ctc_loss  # noqa: F401

@@ -23,6 +23,7 @@ result is moved back with ``movedim(1, -1)``, zero-copy again.
 (``conv_utils.same_padding``). When before == after torch's own symmetric padding is used; otherwise
 the input is padded explicitly first.
 """
+
 import functools
 
 import numpy as np
@@ -34,8 +35,15 @@ from strided.ops.core import convert_to_tensor
 from strided.utils import conv_utils
 
 __all__ = [
-    "conv", "conv_transpose", "depthwise_conv", "separable_conv", "max_pool", "average_pool",
-    "conv_transpose_cropped", "to_torch_layout", "to_keras_layout",
+    "conv",
+    "conv_transpose",
+    "depthwise_conv",
+    "separable_conv",
+    "max_pool",
+    "average_pool",
+    "conv_transpose_cropped",
+    "to_torch_layout",
+    "to_keras_layout",
 ]
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -45,6 +53,7 @@ _AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 
 # ---------------------------------------------------------------- argument checks (shared)
+
 
 def _as_tensor(x, like=None, name="inputs"):
     """A layer's input as a tensor: :func:`convert_to_tensor` behind a Keras-style type check, then the layer's
@@ -57,8 +66,10 @@ def _as_tensor(x, like=None, name="inputs"):
         except Exception:  # noqa: BLE001 - re-raised as a Keras-style error
             arr = None
         if arr is None or arr.dtype.kind not in "biuf":
-            raise TypeError(f"Invalid type for argument `{name}`. Expected a tensor or a numeric array. "
-                            f"Received {name} of type {type(x).__name__}.")
+            raise TypeError(
+                f"Invalid type for argument `{name}`. Expected a tensor or a numeric array. "
+                f"Received {name} of type {type(x).__name__}."
+            )
         # np.array copies: the tensor never shares the caller's memory
         x = convert_to_tensor(np.array(arr), device=None if like is None else like.device)
     if like is not None:
@@ -75,16 +86,20 @@ def _check_rank(x, rank, name="inputs", what="convolution"):
 
 def _check_rank_shape(shape, rank, name="inputs", what="convolution"):
     if len(shape) != rank + 2:
-        raise ValueError(f"Invalid shape for argument `{name}`: a {rank}D {what} expects a tensor of rank "
-                         f"{rank + 2} (batch, *spatial, channels), got rank {len(shape)}. "
-                         f"Received {name}.shape={tuple(shape)}.")
+        raise ValueError(
+            f"Invalid shape for argument `{name}`: a {rank}D {what} expects a tensor of rank "
+            f"{rank + 2} (batch, *spatial, channels), got rank {len(shape)}. "
+            f"Received {name}.shape={tuple(shape)}."
+        )
 
 
 def _spatial_rank(ndim, name, shape):
     rank = ndim - 2
     if rank not in (1, 2, 3):
-        raise ValueError(f"Invalid shape for argument `{name}`: expected a tensor of rank 3, 4 or 5 "
-                         f"(1D, 2D or 3D). Received {name}.shape={tuple(shape)}.")
+        raise ValueError(
+            f"Invalid shape for argument `{name}`: expected a tensor of rank 3, 4 or 5 "
+            f"(1D, 2D or 3D). Received {name}.shape={tuple(shape)}."
+        )
     return rank
 
 
@@ -115,7 +130,8 @@ def _pads(spatial, kernel_size, strides, dilation_rate, padding, x_shape, kernel
                     f"The {kernel_name} (size {k}, dilation {d}, spanning {span} pixels) is larger than the "
                     f"input along spatial axis {axis} (length {n}) with padding='valid'; the output would be "
                     f"empty. Use padding='same' or a smaller `{kernel_name}`. Received inputs.shape="
-                    f"{tuple(x_shape)}, {kernel_name}={tuple(kernel_shape)}.")
+                    f"{tuple(x_shape)}, {kernel_name}={tuple(kernel_shape)}."
+                )
             pads.append((0, 0))
         elif padding == "same":
             pads.append(conv_utils.same_padding(n, k, s, d))
@@ -147,8 +163,8 @@ def _apply_padding(xt, pads, value=0.0):
 
 # ---------------------------------------------------------------- convolutions
 
-def conv(x, weight, bias=None, strides=1, padding="valid", data_format="channels_last", dilation_rate=1,
-         groups=1):
+
+def conv(x, weight, bias=None, strides=1, padding="valid", data_format="channels_last", dilation_rate=1, groups=1):
     """N-D convolution (N = weight.ndim - 2) with a torch-layout weight.
 
     Args:
@@ -167,9 +183,14 @@ def conv(x, weight, bias=None, strides=1, padding="valid", data_format="channels
     if type(x) is not torch.Tensor or x.dtype != weight.dtype or x.device != weight.device:
         x = _as_tensor(x, weight)
     rank, data_format, strides, dilation_rate, torch_padding, pad_arg = _planned(_conv_plan, x)(
-        tuple(x.shape), tuple(weight.shape), tuple(strides) if type(strides) is list else strides, padding,
+        tuple(x.shape),
+        tuple(weight.shape),
+        tuple(strides) if type(strides) is list else strides,
+        padding,
         data_format or config.image_data_format(),
-        tuple(dilation_rate) if type(dilation_rate) is list else dilation_rate, int(groups))
+        tuple(dilation_rate) if type(dilation_rate) is list else dilation_rate,
+        int(groups),
+    )
     # (the layout moves of _to_torch_order/_from_torch_order, inline: this runs once per layer per step)
     xt = x.movedim(-1, 1) if data_format == "channels_last" else x
     if pad_arg is not None:
@@ -201,7 +222,8 @@ def _conv_plan(x_shape, w_shape, strides, padding, data_format, dilation_rate, g
     _check_rank_shape(x_shape, rank)
     data_format = conv_utils.normalize_data_format(data_format)
     kernel_size, strides, dilation_rate, padding = _window_args(
-        rank, w_shape[2:], strides, dilation_rate, padding, allow_causal=True)
+        rank, w_shape[2:], strides, dilation_rate, padding, allow_causal=True
+    )
     channels = x_shape[-1] if data_format == "channels_last" else x_shape[1]
     spatial = x_shape[1:-1] if data_format == "channels_last" else x_shape[2:]
     if channels != w_shape[1] * groups or w_shape[0] % groups:
@@ -209,15 +231,15 @@ def _conv_plan(x_shape, w_shape, strides, padding, data_format, dilation_rate, g
             f"The number of input channels does not match the kernel: `inputs` has {channels} channels "
             f"but the kernel expects {w_shape[1] * groups} ({w_shape[1]} per group x {groups} "
             f"groups). Received inputs.shape={tuple(x_shape)} ({data_format}), weight.shape="
-            f"{tuple(w_shape)} (torch layout (filters, in // groups, *kernel_size)).")
+            f"{tuple(w_shape)} (torch layout (filters, in // groups, *kernel_size))."
+        )
     pads = _pads(spatial, kernel_size, strides, dilation_rate, padding, x_shape, "kernel", w_shape)
     if _symmetric(pads):
         return rank, data_format, strides, dilation_rate, tuple(b for b, _ in pads), None
     return rank, data_format, strides, dilation_rate, (0,) * rank, tuple(_torch_pad_arg(pads))
 
 
-def depthwise_conv(x, weight, bias=None, strides=1, padding="valid", data_format="channels_last",
-                   dilation_rate=1):
+def depthwise_conv(x, weight, bias=None, strides=1, padding="valid", data_format="channels_last", dilation_rate=1):
     """Depthwise convolution with a torch-layout weight ``(C * multiplier, 1, *kernel_size)``.
 
     Output channel ``c * multiplier + m`` is input channel ``c`` convolved with its ``m``-th filter,
@@ -232,12 +254,21 @@ def depthwise_conv(x, weight, bias=None, strides=1, padding="valid", data_format
         raise ValueError(
             f"The depthwise kernel does not match the input channels: `inputs` has {channels} channels, "
             f"the weight must have shape ({channels} * depth_multiplier, 1, *kernel_size). Received "
-            f"inputs.shape={tuple(x.shape)}, weight.shape={tuple(weight.shape)}.")
+            f"inputs.shape={tuple(x.shape)}, weight.shape={tuple(weight.shape)}."
+        )
     return conv(x, weight, bias, strides, padding, data_format, dilation_rate, groups=channels)
 
 
-def separable_conv(x, depthwise_weight, pointwise_weight, bias=None, strides=1, padding="valid",
-                   data_format="channels_last", dilation_rate=1):
+def separable_conv(
+    x,
+    depthwise_weight,
+    pointwise_weight,
+    bias=None,
+    strides=1,
+    padding="valid",
+    data_format="channels_last",
+    dilation_rate=1,
+):
     """Depthwise convolution then a 1x1 convolution; strides and dilation apply to the depthwise step.
 
     Args:
@@ -249,8 +280,9 @@ def separable_conv(x, depthwise_weight, pointwise_weight, bias=None, strides=1, 
     return conv(y, pointwise_weight, bias, 1, "valid", data_format, 1)
 
 
-def conv_transpose(x, weight, bias=None, strides=1, padding="valid", output_padding=None,
-                   data_format="channels_last", dilation_rate=1):
+def conv_transpose(
+    x, weight, bias=None, strides=1, padding="valid", output_padding=None, data_format="channels_last", dilation_rate=1
+):
     """Transposed convolution with a torch-layout weight ``(C_in, filters, *kernel_size)``.
 
     The output length per axis is Keras's (``conv_utils.deconv_output_length``):
@@ -263,20 +295,22 @@ def conv_transpose(x, weight, bias=None, strides=1, padding="valid", output_padd
     x = _as_tensor(x, weight)
     _check_rank(x, rank, what="transposed convolution")
     data_format = conv_utils.normalize_data_format(data_format)
-    kernel_size, strides, dilation_rate, padding = _window_args(
-        rank, weight.shape[2:], strides, dilation_rate, padding)
+    kernel_size, strides, dilation_rate, padding = _window_args(rank, weight.shape[2:], strides, dilation_rate, padding)
     if output_padding is not None:
         output_padding = conv_utils.normalize_tuple(output_padding, rank, "output_padding", allow_zero=True)
         for p, s, d in zip(output_padding, strides, dilation_rate):
             if p >= max(s, d):
-                raise ValueError(f"The `output_padding` argument must be smaller than the stride (or the "
-                                 f"dilation rate). Received output_padding={output_padding}, strides={strides}.")
+                raise ValueError(
+                    f"The `output_padding` argument must be smaller than the stride (or the "
+                    f"dilation rate). Received output_padding={output_padding}, strides={strides}."
+                )
     xt = _to_torch_order(x, data_format)
     if xt.shape[1] != weight.shape[0]:
         raise ValueError(
             f"The number of input channels does not match the kernel: `inputs` has {xt.shape[1]} channels "
             f"but the kernel expects {weight.shape[0]}. Received inputs.shape={tuple(x.shape)} "
-            f"({data_format}), weight.shape={tuple(weight.shape)} (torch layout (in, filters, *kernel_size)).")
+            f"({data_format}), weight.shape={tuple(weight.shape)} (torch layout (in, filters, *kernel_size))."
+        )
     out_len, before = [], []
     for i in range(rank):
         n, k, s, d = xt.shape[2 + i], kernel_size[i], strides[i], dilation_rate[i]
@@ -300,8 +334,7 @@ def conv_transpose_cropped(xt, weight, bias, strides, dilation_rate, out_len, be
     TensorFlow's definition (also used by ``strided.nn.conv2d_transpose`` with ``output_shape``).
     """
     rank = weight.ndim - 2
-    full = [(n - 1) * s + (k - 1) * d + 1
-            for n, k, s, d in zip(xt.shape[2:], weight.shape[2:], strides, dilation_rate)]
+    full = [(n - 1) * s + (k - 1) * d + 1 for n, k, s, d in zip(xt.shape[2:], weight.shape[2:], strides, dilation_rate)]
     native_op = [o - f + 2 * b for o, f, b in zip(out_len, full, before)]
     fn = _CONV_T[rank]
     # torch crops `padding` at both ends then appends `output_padding` (< max(stride, dilation)) at
@@ -318,9 +351,11 @@ def conv_transpose_cropped(xt, weight, bias, strides, dilation_rate, out_len, be
 
 # ---------------------------------------------------------------- pooling
 
+
 def _pool_args(x, pool_size, strides, padding, data_format):
     rank, pool_size, strides, data_format, pads = _planned(_pool_plan, x)(
-        tuple(x.shape), _key(pool_size), _key(strides), padding, data_format or config.image_data_format())
+        tuple(x.shape), _key(pool_size), _key(strides), padding, data_format or config.image_data_format()
+    )
     return rank, pool_size, strides, data_format, _to_torch_order(x, data_format), pads
 
 
@@ -377,6 +412,7 @@ def average_pool(x, pool_size, strides=None, padding="valid", data_format=None):
 
 # ---------------------------------------------------------------- layouts
 
+
 def to_torch_layout(kernel, kind="conv"):
     """Keras-layout kernel -> torch-layout weight.
 
@@ -391,8 +427,10 @@ def to_torch_layout(kernel, kind="conv"):
         return kernel.permute(r + 1, r, *range(r))
     if kind == "depthwise":
         return kernel.reshape(*kernel.shape[:r], -1).movedim(-1, 0).unsqueeze(1)
-    raise ValueError(f"Invalid value for argument `kind`. Expected one of ['conv', 'conv_transpose', "
-                     f"'depthwise']. Received kind={kind!r}.")
+    raise ValueError(
+        f"Invalid value for argument `kind`. Expected one of ['conv', 'conv_transpose', "
+        f"'depthwise']. Received kind={kind!r}."
+    )
 
 
 def to_keras_layout(weight, kind="conv", depth_multiplier=None):
@@ -409,5 +447,7 @@ def to_keras_layout(weight, kind="conv", depth_multiplier=None):
             raise ValueError("Argument `depth_multiplier` is required for kind='depthwise'.")
         k = weight.shape[2:]
         return weight.squeeze(1).movedim(0, -1).reshape(*k, -1, int(depth_multiplier))
-    raise ValueError(f"Invalid value for argument `kind`. Expected one of ['conv', 'conv_transpose', "
-                     f"'depthwise']. Received kind={kind!r}.")
+    raise ValueError(
+        f"Invalid value for argument `kind`. Expected one of ['conv', 'conv_transpose', "
+        f"'depthwise']. Received kind={kind!r}."
+    )

@@ -6,6 +6,7 @@ Inputs may be tensors, NumPy arrays or Python numbers (``convert_to_tensor``); r
 tensors. Where Keras's torch backend departs from NumPy (``nextafter`` rounds through float64 and
 returns ``x1`` for float32, ``argpartition`` truncates floats to int32), these follow NumPy.
 """
+
 import builtins
 import math
 import re
@@ -18,11 +19,46 @@ from strided.ops.core import convert_to_tensor, dtype_name
 from strided.ops.numpy_ops import _axis, _float, prod
 
 __all__ = [
-    "segment_sum", "segment_max", "segment_min", "segment_prod", "scatter", "scatter_update", "slice",
-    "slice_update", "unique", "unravel_index", "argpartition", "angle", "polar", "cdist", "corrcoef", "correlate",
-    "histogram", "i0", "isreal", "nanargmax", "nanargmin", "nancumprod", "nancumsum", "nanmedian", "nanpercentile",
-    "nanprod", "nanquantile", "nextafter", "trapezoid", "vander", "dsplit", "view_as_complex", "view_as_real",
-    "saturate_cast", "unfold", "fold", "rearrange", "dtype", "view", "get_item",
+    "segment_sum",
+    "segment_max",
+    "segment_min",
+    "segment_prod",
+    "scatter",
+    "scatter_update",
+    "slice",
+    "slice_update",
+    "unique",
+    "unravel_index",
+    "argpartition",
+    "angle",
+    "polar",
+    "cdist",
+    "corrcoef",
+    "correlate",
+    "histogram",
+    "i0",
+    "isreal",
+    "nanargmax",
+    "nanargmin",
+    "nancumprod",
+    "nancumsum",
+    "nanmedian",
+    "nanpercentile",
+    "nanprod",
+    "nanquantile",
+    "nextafter",
+    "trapezoid",
+    "vander",
+    "dsplit",
+    "view_as_complex",
+    "view_as_real",
+    "saturate_cast",
+    "unfold",
+    "fold",
+    "rearrange",
+    "dtype",
+    "view",
+    "get_item",
 ]
 
 _t = convert_to_tensor
@@ -33,8 +69,13 @@ def _torch_dtype(name):
     if isinstance(name, torch.dtype):
         return name
     name = str(getattr(name, "name", name))
-    extra = {"uint16": torch.uint16, "uint32": torch.uint32, "uint64": torch.uint64,
-             "complex64": torch.complex64, "complex128": torch.complex128}
+    extra = {
+        "uint16": torch.uint16,
+        "uint32": torch.uint32,
+        "uint64": torch.uint64,
+        "complex64": torch.complex64,
+        "complex128": torch.complex128,
+    }
     return extra[name] if name in extra else config.torch_dtype(name)
 
 
@@ -43,11 +84,15 @@ def _segment(data, segment_ids, num_segments, reduce):
     data = _t(data)
     ids = _t(segment_ids).to(data.device)
     if ids.ndim != 1:
-        raise ValueError(f"Argument `segment_ids` should be an 1-D vector, got shape: {tuple(ids.shape)}. Consider "
-                         "flattening `data` and `segment_ids` first.")
+        raise ValueError(
+            f"Argument `segment_ids` should be an 1-D vector, got shape: {tuple(ids.shape)}. Consider "
+            "flattening `data` and `segment_ids` first."
+        )
     if ids.shape[0] != data.shape[0]:
-        raise ValueError(f"Argument `segment_ids` and `data` should have same leading dimension. Got "
-                         f"{tuple(ids.shape)} v.s. {tuple(data.shape)}.")
+        raise ValueError(
+            f"Argument `segment_ids` and `data` should have same leading dimension. Got "
+            f"{tuple(ids.shape)} v.s. {tuple(data.shape)}."
+        )
     ids = ids.long()
     n = (int(ids.max()) + 1 if ids.numel() else 0) if num_segments is None else int(num_segments)
     # Rows whose id is negative or >= n go to one extra bucket, dropped at the end.
@@ -99,8 +144,10 @@ def segment_prod(data, segment_ids, num_segments=None, sorted=False):
 def _index_rows(indices, ndim, name="indices"):
     indices = _t(indices).long()
     if indices.ndim < 1 or indices.shape[-1] > ndim:
-        raise ValueError(f"`{name}` must have shape (..., k) with k <= {ndim} (the rank of the target). "
-                         f"Received: {name}.shape={tuple(indices.shape)}")
+        raise ValueError(
+            f"`{name}` must have shape (..., k) with k <= {ndim} (the rank of the target). "
+            f"Received: {name}.shape={tuple(indices.shape)}"
+        )
     return indices.reshape(-1, indices.shape[-1])
 
 
@@ -121,7 +168,7 @@ def scatter(indices, values, shape):
     shape = tuple(int(s) for s in shape)
     rows = _index_rows(indices, len(shape)).to(values.device)
     out = torch.zeros(shape, dtype=values.dtype, device=values.device)
-    values = values.reshape(rows.shape[0], *shape[rows.shape[1]:])
+    values = values.reshape(rows.shape[0], *shape[rows.shape[1] :])
     return out.index_put_(tuple(rows.t()), values, accumulate=True)
 
 
@@ -149,14 +196,21 @@ def scatter_update(inputs, indices, updates, reduction=None):
         return out.index_put_(tuple(rows.t()), updates.reshape(rows.shape[0], *inputs.shape[k:]), accumulate=True)
     kinds = {"max": "amax", "min": "amin", "mul": "prod"}
     if reduction not in kinds:
-        raise ValueError(f"Unsupported reduction. Expected one of None, 'add', 'max', 'min', 'mul'. "
-                         f"Received: reduction={reduction!r}")
+        raise ValueError(
+            f"Unsupported reduction. Expected one of None, 'add', 'max', 'min', 'mul'. "
+            f"Received: reduction={reduction!r}"
+        )
     # Flatten the k indexed axes into one, then reduce the update rows into it.
     lead = inputs.shape[:k]
-    strides = torch.tensor([math.prod(lead[i + 1:]) for i in range(k)], device=inputs.device)
+    strides = torch.tensor([math.prod(lead[i + 1 :]) for i in range(k)], device=inputs.device)
     flat = out.reshape(math.prod(lead), *inputs.shape[k:])
-    flat.index_reduce_(0, (rows * strides).sum(1), updates.reshape(rows.shape[0], *inputs.shape[k:]),
-                       kinds[reduction], include_self=True)
+    flat.index_reduce_(
+        0,
+        (rows * strides).sum(1),
+        updates.reshape(rows.shape[0], *inputs.shape[k:]),
+        kinds[reduction],
+        include_self=True,
+    )
     return flat.reshape(inputs.shape)
 
 
@@ -180,8 +234,10 @@ def slice(inputs, start_indices, shape):
     inputs = _t(inputs)
     starts, sizes = _int_list(start_indices, "start_indices"), _int_list(shape, "shape")
     if len(starts) != inputs.ndim or len(sizes) != inputs.ndim:
-        raise ValueError(f"`start_indices` and `shape` need one entry per axis of `inputs` ({inputs.ndim}). "
-                         f"Received: start_indices={starts}, shape={sizes}, inputs.shape={tuple(inputs.shape)}")
+        raise ValueError(
+            f"`start_indices` and `shape` need one entry per axis of `inputs` ({inputs.ndim}). "
+            f"Received: start_indices={starts}, shape={sizes}, inputs.shape={tuple(inputs.shape)}"
+        )
     return inputs[tuple(builtins.slice(s, s + n) for s, n in zip(starts, sizes))]
 
 
@@ -200,8 +256,10 @@ def slice_update(inputs, start_indices, updates):
     updates = _t(updates).to(device=inputs.device, dtype=inputs.dtype)
     starts = _int_list(start_indices, "start_indices")
     if len(starts) != inputs.ndim or updates.ndim != inputs.ndim:
-        raise ValueError(f"`start_indices` and `updates` need one entry/axis per axis of `inputs` ({inputs.ndim}). "
-                         f"Received: start_indices={starts}, updates.shape={tuple(updates.shape)}")
+        raise ValueError(
+            f"`start_indices` and `updates` need one entry/axis per axis of `inputs` ({inputs.ndim}). "
+            f"Received: start_indices={starts}, updates.shape={tuple(updates.shape)}"
+        )
     out = inputs.clone()
     out[tuple(builtins.slice(s, s + n) for s, n in zip(starts, updates.shape))] = updates
     return out
@@ -213,8 +271,9 @@ def get_item(x, key):
 
 
 # ------------------------------------------------------------------ unique, indices, partitions
-def unique(x, sorted=True, return_index=False, return_inverse=False, return_counts=False, axis=None, size=None,
-           fill_value=None):
+def unique(
+    x, sorted=True, return_index=False, return_inverse=False, return_counts=False, axis=None, size=None, fill_value=None
+):
     """The unique elements of ``x`` (of the flattened ``x``, or the unique slices along ``axis``).
 
     Args:
@@ -338,8 +397,9 @@ def view_as_complex(x):
     """
     x = _float(x)
     if x.ndim < 1 or x.shape[-1] != 2:
-        raise ValueError(f"Last dimension of input must be size 2 (real and imaginary). "
-                         f"Received shape: {tuple(x.shape)}")
+        raise ValueError(
+            f"Last dimension of input must be size 2 (real and imaginary). Received shape: {tuple(x.shape)}"
+        )
     if x.dtype != torch.float64:
         x = x.to(torch.float32)
     return torch.complex(x[..., 0], x[..., 1])
@@ -366,11 +426,14 @@ def cdist(x, y):
     """
     x, y = _float(x), _float(y)
     if x.ndim < 2 or y.ndim < 2:
-        raise ValueError(f"`cdist` inputs must have rank >= 2. Received: x.shape={tuple(x.shape)}, "
-                         f"y.shape={tuple(y.shape)}")
+        raise ValueError(
+            f"`cdist` inputs must have rank >= 2. Received: x.shape={tuple(x.shape)}, y.shape={tuple(y.shape)}"
+        )
     if x.shape[-1] != y.shape[-1]:
-        raise ValueError(f"Last dimension of inputs to `cdist` must match. Received: x.shape={tuple(x.shape)}, "
-                         f"y.shape={tuple(y.shape)}")
+        raise ValueError(
+            f"Last dimension of inputs to `cdist` must match. Received: x.shape={tuple(x.shape)}, "
+            f"y.shape={tuple(y.shape)}"
+        )
     y = y.to(device=x.device, dtype=torch.promote_types(x.dtype, y.dtype))
     x = x.to(y.dtype)
     batch = torch.broadcast_shapes(x.shape[:-2], y.shape[:-2])
@@ -401,12 +464,16 @@ def correlate(x1, x2, mode="valid"):
         raise ValueError(f"`mode` must be one of 'valid', 'same', 'full'. Received: mode={mode!r}")
     a, b = _t(x1), _t(x2)
     dtype = torch.promote_types(a.dtype, b.dtype)
-    dtype = dtype if dtype in (torch.float16, torch.bfloat16, torch.float64) else (
-        torch.float64 if dtype == torch.int64 else torch.float32)
+    dtype = (
+        dtype
+        if dtype in (torch.float16, torch.bfloat16, torch.float64)
+        else (torch.float64 if dtype == torch.int64 else torch.float32)
+    )
     a, b = a.to(dtype), b.to(device=a.device, dtype=dtype)
     if a.ndim < 1 or b.ndim < 1:
-        raise ValueError(f"`correlate` needs inputs of rank >= 1. Received: x1.shape={tuple(a.shape)}, "
-                         f"x2.shape={tuple(b.shape)}")
+        raise ValueError(
+            f"`correlate` needs inputs of rank >= 1. Received: x1.shape={tuple(a.shape)}, x2.shape={tuple(b.shape)}"
+        )
     n1, n2 = a.shape[-1], b.shape[-1]
     batch = torch.broadcast_shapes(a.shape[:-1], b.shape[:-1])
     a = a.expand(*batch, n1).reshape(-1, n1)
@@ -419,7 +486,7 @@ def correlate(x1, x2, mode="valid"):
     else:
         keep = n1 + n2 - 1
     start = (full.shape[-1] - keep) // 2
-    return full[:, start:start + keep].reshape(*batch, keep)
+    return full[:, start : start + keep].reshape(*batch, keep)
 
 
 def histogram(x, bins=10, range=None):
@@ -579,8 +646,9 @@ def nanprod(x, axis=None, keepdims=False):
 
 def _check_method(method):
     if method not in ("linear", "lower", "higher", "midpoint", "nearest"):
-        raise ValueError("`method` must be one of 'linear', 'lower', 'higher', 'midpoint', 'nearest'. "
-                         f"Received: method={method!r}")
+        raise ValueError(
+            f"`method` must be one of 'linear', 'lower', 'higher', 'midpoint', 'nearest'. Received: method={method!r}"
+        )
 
 
 def nanquantile(x, q, axis=None, method="linear", keepdims=False):
@@ -600,8 +668,9 @@ def nanquantile(x, q, axis=None, method="linear", keepdims=False):
     x = _float(x)
     q = _t(q).to(device=x.device, dtype=x.dtype)
     axis = _axis(axis)
-    reduced = list(range(x.ndim)) if axis is None else [a % x.ndim for a in (
-        axis if isinstance(axis, tuple) else (axis,))]
+    reduced = (
+        list(range(x.ndim)) if axis is None else [a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,))]
+    )
     kept = [d for d in range(x.ndim) if d not in reduced]
     moved = x.permute(*kept, *reduced).reshape(*[x.shape[d] for d in kept], -1)
     out = torch.nanquantile(moved, q, dim=-1, interpolation=method)
@@ -750,25 +819,32 @@ def rearrange(tensor, pattern, **axes_lengths):
     left, right = pattern.split("->")
     inputs, outputs = _parse_side(left, pattern), _parse_side(right, pattern)
     if len(inputs) != x.ndim:
-        raise ValueError(f"`pattern` names {len(inputs)} input axes but the tensor has rank {x.ndim}. "
-                         f"Received: pattern={pattern!r}, tensor.shape={tuple(x.shape)}")
+        raise ValueError(
+            f"`pattern` names {len(inputs)} input axes but the tensor has rank {x.ndim}. "
+            f"Received: pattern={pattern!r}, tensor.shape={tuple(x.shape)}"
+        )
     flat_in = [n for g in inputs for n in g]
     flat_out = [n for g in outputs for n in g]
     if sorted(flat_in) != sorted(flat_out) or len(set(flat_in)) != len(flat_in):
-        raise ValueError("Each axis must appear exactly once on both sides of `pattern`. "
-                         f"Received: pattern={pattern!r}")
+        raise ValueError(
+            f"Each axis must appear exactly once on both sides of `pattern`. Received: pattern={pattern!r}"
+        )
     sizes = {}
     for group, dim in zip(inputs, x.shape):
         unknown = [n for n in group if n not in axes_lengths]
         known = math.prod(int(axes_lengths[n]) for n in group if n in axes_lengths)
         if len(unknown) > 1:
-            raise ValueError(f"Could not infer the lengths of {unknown} in `pattern`: pass them as keyword "
-                             f"arguments. Received: pattern={pattern!r}")
+            raise ValueError(
+                f"Could not infer the lengths of {unknown} in `pattern`: pass them as keyword "
+                f"arguments. Received: pattern={pattern!r}"
+            )
         for n in group:
             sizes[n] = int(axes_lengths[n]) if n in axes_lengths else dim // builtins.max(known, 1)
         if math.prod(sizes[n] for n in group) != dim:
-            raise ValueError(f"Axis lengths {dict((n, sizes[n]) for n in group)} do not multiply to {dim}. "
-                             f"Received: pattern={pattern!r}, tensor.shape={tuple(x.shape)}")
+            raise ValueError(
+                f"Axis lengths {dict((n, sizes[n]) for n in group)} do not multiply to {dim}. "
+                f"Received: pattern={pattern!r}, tensor.shape={tuple(x.shape)}"
+            )
     x = x.reshape([sizes[n] for n in flat_in])
     x = x.permute([flat_in.index(n) for n in flat_out])
     return x.reshape([math.prod(sizes[n] for n in g) for g in outputs])

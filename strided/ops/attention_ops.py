@@ -5,6 +5,7 @@ The fused path is ``torch.nn.functional.scaled_dot_product_attention``, as in Ke
 layers that must return the attention scores, or drop some of them out, take the explicit path
 (``scores -> masked softmax -> dropout -> weighted sum``) built from :func:`masked_softmax`.
 """
+
 import torch
 import torch.nn.functional as F
 
@@ -41,8 +42,10 @@ def masked_softmax(scores, mask=None, axis=-1):
         if mask.dtype != torch.bool:
             mask = mask > 0.5
         if mask.dim() > scores.dim():
-            raise ValueError("The `mask` must be broadcastable to `inputs` and must not have more dimensions. "
-                             f"Received: inputs.shape={tuple(scores.shape)}, mask.shape={tuple(mask.shape)}")
+            raise ValueError(
+                "The `mask` must be broadcastable to `inputs` and must not have more dimensions. "
+                f"Received: inputs.shape={tuple(scores.shape)}, mask.shape={tuple(mask.shape)}"
+            )
         fill = -3e4 if scores.dtype == torch.float16 else -1e9
         scores = torch.where(mask, scores, torch.tensor(fill, dtype=scores.dtype, device=scores.device))
     if isinstance(axis, (tuple, list)) and len(axis) > 1:
@@ -66,13 +69,25 @@ def _check_flash(query, key, value, mask, raise_error):
     if query.shape[-1] > 256 or query.shape[-1] % 8:
         reasons.append(f"the head dimension is {query.shape[-1]} (a multiple of 8, at most 256, needed)")
     if reasons and raise_error:
-        raise ValueError("Flash attention is not supported for these inputs: " + "; ".join(reasons)
-                         + ". Pass `flash_attention=None` (or False) to use the standard kernel.")
+        raise ValueError(
+            "Flash attention is not supported for these inputs: "
+            + "; ".join(reasons)
+            + ". Pass `flash_attention=None` (or False) to use the standard kernel."
+        )
     return not reasons
 
 
-def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
-                          flash_attention=None, attn_logits_soft_cap=None):
+def dot_product_attention(
+    query,
+    key,
+    value,
+    bias=None,
+    mask=None,
+    scale=None,
+    is_causal=False,
+    flash_attention=None,
+    attn_logits_soft_cap=None,
+):
     """Scaled dot-product attention: ``softmax(Q K^T * scale + bias) V``.
 
     Shapes (B batch, T query length, S key length, N query heads, K key/value heads, H head size):
@@ -95,20 +110,26 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         The attention output, ``(B, T, N, H)``.
     """
     if attn_logits_soft_cap is not None:
-        raise ValueError("attn_logits_soft_cap is only supported for JAX on TPU. Set attn_logits_soft_cap=None "
-                         f"when not using JAX on TPU. Received: attn_logits_soft_cap={attn_logits_soft_cap!r}")
+        raise ValueError(
+            "attn_logits_soft_cap is only supported for JAX on TPU. Set attn_logits_soft_cap=None "
+            f"when not using JAX on TPU. Received: attn_logits_soft_cap={attn_logits_soft_cap!r}"
+        )
     query, key, value = _float(query), _float(key), _float(value)
     if query.dim() != 4 or key.dim() != 4 or value.dim() != 4:
-        raise ValueError("`dot_product_attention` only supports 4D inputs. Received: "
-                         f"query.shape={tuple(query.shape)}, key.shape={tuple(key.shape)}, "
-                         f"value.shape={tuple(value.shape)}.")
+        raise ValueError(
+            "`dot_product_attention` only supports 4D inputs. Received: "
+            f"query.shape={tuple(query.shape)}, key.shape={tuple(key.shape)}, "
+            f"value.shape={tuple(value.shape)}."
+        )
     if bias is not None and mask is not None:
         raise ValueError("Only one of `bias` and `mask` can be provided. Received both.")
     num_heads, num_kv_heads = query.shape[2], key.shape[2]
     if num_heads % num_kv_heads or value.shape[2] != num_kv_heads:
-        raise ValueError("The number of query heads must be a multiple of the number of key/value heads, and key "
-                         f"and value must have the same number of heads. Received: query.shape={tuple(query.shape)}, "
-                         f"key.shape={tuple(key.shape)}, value.shape={tuple(value.shape)}.")
+        raise ValueError(
+            "The number of query heads must be a multiple of the number of key/value heads, and key "
+            f"and value must have the same number of heads. Received: query.shape={tuple(query.shape)}, "
+            f"key.shape={tuple(key.shape)}, value.shape={tuple(value.shape)}."
+        )
     dtype = torch.promote_types(torch.promote_types(query.dtype, key.dtype), value.dtype)
     query, key, value = query.to(dtype), key.to(dtype), value.to(dtype)
     additive = None
@@ -118,22 +139,34 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
             mask = mask & causal_mask(query.shape[1], key.shape[1], query.device)
             is_causal = False
         # Additive, as Keras's torch backend: a fully masked row then attends uniformly, never NaN.
-        additive = torch.where(mask, torch.zeros((), dtype=dtype, device=query.device),
-                               torch.tensor(_large_negative(dtype), dtype=dtype, device=query.device))
+        additive = torch.where(
+            mask,
+            torch.zeros((), dtype=dtype, device=query.device),
+            torch.tensor(_large_negative(dtype), dtype=dtype, device=query.device),
+        )
     elif bias is not None:
         additive = convert_to_tensor(bias).to(device=query.device, dtype=dtype)
     q, k, v = query.transpose(1, 2), key.transpose(1, 2), value.transpose(1, 2)
     if num_heads != num_kv_heads:
         k = k.repeat_interleave(num_heads // num_kv_heads, dim=1)
         v = v.repeat_interleave(num_heads // num_kv_heads, dim=1)
-    use_flash = (_check_flash(q, k, v, additive, raise_error=False) if flash_attention is None
-                 else flash_attention and _check_flash(q, k, v, additive, raise_error=True))
+    use_flash = (
+        _check_flash(q, k, v, additive, raise_error=False)
+        if flash_attention is None
+        else flash_attention and _check_flash(q, k, v, additive, raise_error=True)
+    )
     if use_flash:
         from torch.nn.attention import SDPBackend, sdpa_kernel
+
         with sdpa_kernel(backends=[SDPBackend.FLASH_ATTENTION]):
             out = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, scale=scale)
     else:
-        out = F.scaled_dot_product_attention(q.contiguous(), k.contiguous(), v.contiguous(),
-                                             attn_mask=None if additive is None else additive.contiguous(),
-                                             is_causal=is_causal, scale=scale)
+        out = F.scaled_dot_product_attention(
+            q.contiguous(),
+            k.contiguous(),
+            v.contiguous(),
+            attn_mask=None if additive is None else additive.contiguous(),
+            is_causal=is_causal,
+            scale=scale,
+        )
     return out.transpose(1, 2)

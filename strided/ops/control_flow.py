@@ -6,6 +6,7 @@ per-step outputs, ``vectorized_map``/``vectorize`` batch a per-example function 
 ``torch.vmap``. Inside a layer's shape inference (tensors on the ``meta`` device, no values),
 ``cond`` takes the true branch, as Keras does on its torch backend.
 """
+
 import builtins
 import re
 
@@ -14,8 +15,18 @@ import torch
 from strided.ops.core import convert_to_tensor
 from strided.utils import tree
 
-__all__ = ["cond", "switch", "fori_loop", "while_loop", "scan", "associative_scan", "map", "vectorized_map",
-           "vectorize", "custom_gradient"]
+__all__ = [
+    "cond",
+    "switch",
+    "fori_loop",
+    "while_loop",
+    "scan",
+    "associative_scan",
+    "map",
+    "vectorized_map",
+    "vectorize",
+    "custom_gradient",
+]
 
 _t = convert_to_tensor
 
@@ -137,19 +148,20 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         leaves = [_t(leaf) for leaf in tree.flatten(xs)]
         n = int(length) if length is not None else (leaves[0].shape[0] if leaves else 0)
         if any(leaf.shape[0] != n for leaf in leaves):
-            raise ValueError(f"All `xs` must have the same leading length {n}. Received shapes "
-                             f"{[tuple(leaf.shape) for leaf in leaves]}")
+            raise ValueError(
+                f"All `xs` must have the same leading length {n}. Received shapes "
+                f"{[tuple(leaf.shape) for leaf in leaves]}"
+            )
     else:
         leaves, n = [], int(length)
     carry = tree.map_structure(_t, init)
     ys = [None] * n
-    for i in (range(n - 1, -1, -1) if reverse else range(n)):
+    for i in range(n - 1, -1, -1) if reverse else range(n):
         x = tree.pack_sequence_as(xs, [leaf[i] for leaf in leaves]) if xs is not None else None
         carry, y = f(carry, x)
         ys[i] = y
     if n == 0 or ys[0] is None:
-        return carry, None if n == 0 else tree.map_structure(lambda c: torch.stack([torch.zeros_like(c)] * n),
-                                                           carry)
+        return carry, None if n == 0 else tree.map_structure(lambda c: torch.stack([torch.zeros_like(c)] * n), carry)
     return carry, tree.map_structure(lambda *steps: torch.stack([_t(s) for s in steps]), ys[0], *ys[1:])
 
 
@@ -175,8 +187,10 @@ def associative_scan(f, elems, reverse=False, axis=0):
         raise ValueError(f"`elems` must hold at least one tensor. Received: elems={elems!r}")
     n = leaves[0].shape[axis]
     if any(leaf.shape[axis] != n for leaf in leaves):
-        raise ValueError("Array inputs to associative_scan must have the same length along `axis`. Received "
-                         f"shapes {[tuple(leaf.shape) for leaf in leaves]}")
+        raise ValueError(
+            "Array inputs to associative_scan must have the same length along `axis`. Received "
+            f"shapes {[tuple(leaf.shape) for leaf in leaves]}"
+        )
     axis = axis % leaves[0].ndim
     if reverse:
         leaves = [torch.flip(leaf, (axis,)) for leaf in leaves]
@@ -197,8 +211,9 @@ def associative_scan(f, elems, reverse=False, axis=0):
         # pairs (0,1), (2,3)...: scanning their sums gives the odd positions of the result
         odd = scan_(combine([take(p, 0, -1, 2) for p in parts], [take(p, 1, None, 2) for p in parts]))
         # even positions (after the first): previous odd result combined with the element
-        even = combine([take(o, 0, count // 2 - (1 if count % 2 == 0 else 0)) for o in odd],
-                       [take(p, 2, None, 2) for p in parts])
+        even = combine(
+            [take(o, 0, count // 2 - (1 if count % 2 == 0 else 0)) for o in odd], [take(p, 2, None, 2) for p in parts]
+        )
         even = [torch.cat([take(p, 0, 1), e], dim=axis) for p, e in zip(parts, even)]
         out = []
         for e, o in zip(even, odd):  # interleave: e0 o0 e1 o1 ... (one more e when the count is odd)
@@ -251,8 +266,9 @@ _SIGNATURE = re.compile(rf"^{_ARG}(?:,{_ARG})*->{_ARG}(?:,{_ARG})*$")
 def _parse_signature(signature):
     text = signature.replace(" ", "")
     if not _SIGNATURE.match(text):
-        raise ValueError(f"Not a valid gufunc signature. Expected e.g. '(m,n),(n)->(m)'. "
-                         f"Received: signature={signature!r}")
+        raise ValueError(
+            f"Not a valid gufunc signature. Expected e.g. '(m,n),(n)->(m)'. Received: signature={signature!r}"
+        )
     left, right = text.split("->")
     parse = lambda side: [tuple(d for d in group.split(",") if d) for group in re.findall(r"\(([^)]*)\)", side)]
     return parse(left), parse(right)
@@ -281,19 +297,25 @@ def vectorize(pyfunc, *, excluded=None, signature=None):
         mapped = [(i, _t(a)) for i, a in enumerate(args) if i not in fixed]
         cores = core_in if core_in is not None else [()] * len(mapped)
         if len(cores) != len(mapped):
-            raise ValueError(f"`signature` {signature!r} describes {len(cores)} arguments, the call passed "
-                             f"{len(mapped)} vectorized ones.")
+            raise ValueError(
+                f"`signature` {signature!r} describes {len(cores)} arguments, the call passed "
+                f"{len(mapped)} vectorized ones."
+            )
         sizes = {}
         for (_, a), core in zip(mapped, cores):
             if a.ndim < len(core):
-                raise ValueError(f"An argument of shape {tuple(a.shape)} has fewer axes than its core dimensions "
-                                 f"{core} in signature={signature!r}")
-            for name, size in zip(core, a.shape[a.ndim - len(core):]):
+                raise ValueError(
+                    f"An argument of shape {tuple(a.shape)} has fewer axes than its core dimensions "
+                    f"{core} in signature={signature!r}"
+                )
+            for name, size in zip(core, a.shape[a.ndim - len(core) :]):
                 if sizes.setdefault(name, size) != size:
                     raise ValueError(f"Inconsistent size for core dimension {name!r}: {sizes[name]} vs {size}")
-        batch = torch.broadcast_shapes(*[a.shape[:a.ndim - len(core)] for (_, a), core in zip(mapped, cores)])
-        flat = [a.expand(*batch, *a.shape[a.ndim - len(core):]).reshape(-1, *a.shape[a.ndim - len(core):])
-                for (_, a), core in zip(mapped, cores)]
+        batch = torch.broadcast_shapes(*[a.shape[: a.ndim - len(core)] for (_, a), core in zip(mapped, cores)])
+        flat = [
+            a.expand(*batch, *a.shape[a.ndim - len(core) :]).reshape(-1, *a.shape[a.ndim - len(core) :])
+            for (_, a), core in zip(mapped, cores)
+        ]
 
         def call(*slices):
             full = dict(fixed)
@@ -332,8 +354,10 @@ def custom_gradient(f):
         def forward(ctx, *args):
             output, grad_fn = f(*args)
             if not callable(grad_fn):
-                raise TypeError(f"The decorated function must return `(output, grad_fn)` with a callable "
-                                f"`grad_fn`. Received: grad_fn={grad_fn!r}")
+                raise TypeError(
+                    f"The decorated function must return `(output, grad_fn)` with a callable "
+                    f"`grad_fn`. Received: grad_fn={grad_fn!r}"
+                )
             ctx.grad_fn = grad_fn
             ctx.save_for_backward(*args)
             return output

@@ -4,6 +4,7 @@ Same signatures and defaults as ``keras.ops.conv``, ``depthwise_conv``, ``separa
 ``conv_transpose``. Inputs and kernels may be tensors or NumPy arrays; the computation dtype is the
 promoted float dtype of the two (integers become ``floatx()``).
 """
+
 import torch
 
 from strided import config
@@ -27,12 +28,16 @@ def _prepare(inputs, *kernels_, names=("kernel",)):
     ks = [k.to(device=x.device, dtype=dtype) for k in ks]
     for k, name in zip(ks, names):
         if k.ndim not in (3, 4, 5):
-            raise ValueError(f"Invalid shape for argument `{name}`: expected a kernel of rank 3, 4 or 5 "
-                             f"(*kernel_size, in, out). Received {name}.shape={tuple(k.shape)}.")
+            raise ValueError(
+                f"Invalid shape for argument `{name}`: expected a kernel of rank 3, 4 or 5 "
+                f"(*kernel_size, in, out). Received {name}.shape={tuple(k.shape)}."
+            )
         if x.ndim != k.ndim:
-            raise ValueError(f"`inputs` and `{name}` must have the same rank: a {k.ndim - 2}D kernel needs "
-                             f"inputs of rank {k.ndim}. Received inputs.shape={tuple(x.shape)}, "
-                             f"{name}.shape={tuple(k.shape)}.")
+            raise ValueError(
+                f"`inputs` and `{name}` must have the same rank: a {k.ndim - 2}D kernel needs "
+                f"inputs of rank {k.ndim}. Received inputs.shape={tuple(x.shape)}, "
+                f"{name}.shape={tuple(k.shape)}."
+            )
     return x, ks
 
 
@@ -62,9 +67,18 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         raise ValueError(
             f"The number of input channels must be a multiple of the kernel's input channels "
             f"(kernel.shape[-2]), and the groups must divide the filters. Received inputs.shape="
-            f"{tuple(x.shape)} ({channels} channels, {data_format}), kernel.shape={tuple(k.shape)}.")
-    return _kernels.conv(x, _kernels.to_torch_layout(k, "conv"), None, strides, padding, data_format,
-                        dilation_rate, groups=channels // k_in)
+            f"{tuple(x.shape)} ({channels} channels, {data_format}), kernel.shape={tuple(k.shape)}."
+        )
+    return _kernels.conv(
+        x,
+        _kernels.to_torch_layout(k, "conv"),
+        None,
+        strides,
+        padding,
+        data_format,
+        dilation_rate,
+        groups=channels // k_in,
+    )
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -82,13 +96,16 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
     if k.shape[-2] != _channels(x, data_format):
         raise ValueError(
             f"The depthwise kernel's input channels (kernel.shape[-2]) must equal the input channels. "
-            f"Received inputs.shape={tuple(x.shape)} ({data_format}), kernel.shape={tuple(k.shape)}.")
-    return _kernels.depthwise_conv(x, _kernels.to_torch_layout(k, "depthwise"), None, strides, padding,
-                                  data_format, dilation_rate)
+            f"Received inputs.shape={tuple(x.shape)} ({data_format}), kernel.shape={tuple(k.shape)}."
+        )
+    return _kernels.depthwise_conv(
+        x, _kernels.to_torch_layout(k, "depthwise"), None, strides, padding, data_format, dilation_rate
+    )
 
 
-def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
-                   dilation_rate=1):
+def separable_conv(
+    inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None, dilation_rate=1
+):
     """Depthwise then pointwise (1x1) convolution, ``keras.ops.separable_conv``.
 
     Args:
@@ -96,25 +113,32 @@ def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, paddin
         pointwise_kernel: ``(1, ..., 1, C * depth_multiplier, filters)``.
     """
     data_format = conv_utils.normalize_data_format(data_format)
-    x, (dk, pk) = _prepare(inputs, depthwise_kernel, pointwise_kernel,
-                           names=("depthwise_kernel", "pointwise_kernel"))
+    x, (dk, pk) = _prepare(inputs, depthwise_kernel, pointwise_kernel, names=("depthwise_kernel", "pointwise_kernel"))
     if dk.shape[-2] != _channels(x, data_format):
         raise ValueError(
             f"The depthwise kernel's input channels (depthwise_kernel.shape[-2]) must equal the input "
             f"channels. Received inputs.shape={tuple(x.shape)} ({data_format}), "
-            f"depthwise_kernel.shape={tuple(dk.shape)}.")
+            f"depthwise_kernel.shape={tuple(dk.shape)}."
+        )
     if pk.shape[-2] != dk.shape[-2] * dk.shape[-1] or any(s != 1 for s in pk.shape[:-2]):
         raise ValueError(
             f"The pointwise kernel must have shape (1, ..., 1, {dk.shape[-2] * dk.shape[-1]}, filters) for "
             f"this depthwise kernel. Received depthwise_kernel.shape={tuple(dk.shape)}, "
-            f"pointwise_kernel.shape={tuple(pk.shape)}.")
-    return _kernels.separable_conv(x, _kernels.to_torch_layout(dk, "depthwise"),
-                                  _kernels.to_torch_layout(pk, "conv"), None, strides, padding, data_format,
-                                  dilation_rate)
+            f"pointwise_kernel.shape={tuple(pk.shape)}."
+        )
+    return _kernels.separable_conv(
+        x,
+        _kernels.to_torch_layout(dk, "depthwise"),
+        _kernels.to_torch_layout(pk, "conv"),
+        None,
+        strides,
+        padding,
+        data_format,
+        dilation_rate,
+    )
 
 
-def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
-                   dilation_rate=1):
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None, dilation_rate=1):
     """Transposed convolution, ``keras.ops.conv_transpose``, TensorFlow values.
 
     Args:
@@ -131,6 +155,15 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
         raise ValueError(
             f"The transposed kernel's input channels (kernel.shape[-1], layout (*kernel_size, filters, in)) "
             f"must equal the input channels. Received inputs.shape={tuple(x.shape)} ({data_format}), "
-            f"kernel.shape={tuple(k.shape)}.")
-    return _kernels.conv_transpose(x, _kernels.to_torch_layout(k, "conv_transpose"), None, strides, padding,
-                                  output_padding, data_format, dilation_rate)
+            f"kernel.shape={tuple(k.shape)}."
+        )
+    return _kernels.conv_transpose(
+        x,
+        _kernels.to_torch_layout(k, "conv_transpose"),
+        None,
+        strides,
+        padding,
+        output_padding,
+        data_format,
+        dilation_rate,
+    )

@@ -1,4 +1,5 @@
 """Small tensor helpers with ``keras.ops`` names: conversion, casting, shapes."""
+
 import numbers
 
 import numpy as np

@@ -10,6 +10,7 @@ logits, per sample (``inf`` where no alignment exists, as in Keras's torch backe
 prefix beam search that keeps, for each candidate label sequence, the probability of the
 alignments ending in a blank and of those ending in a label, as Keras's beam search does.
 """
+
 import numbers
 
 import torch
@@ -23,8 +24,10 @@ __all__ = ["ctc_loss", "ctc_decode"]
 def _float_logits(x, arg):
     x = convert_to_tensor(x).to(torch.float32)  # Keras: result_type(dtype, 'float32'), float32 for every dtype
     if x.dim() != 3:
-        raise ValueError(f"Argument `{arg}` must be a tensor of shape (batch_size, max_length, num_classes). "
-                         f"Received: {arg}.shape={tuple(x.shape)}")
+        raise ValueError(
+            f"Argument `{arg}` must be a tensor of shape (batch_size, max_length, num_classes). "
+            f"Received: {arg}.shape={tuple(x.shape)}"
+        )
     return x
 
 
@@ -36,18 +39,25 @@ def _int_vector(x, arg, batch_size, device):
     if x.dim() == 0:
         x = x.expand(batch_size)
     if tuple(x.shape) != (batch_size,):
-        raise ValueError(f"Argument `{arg}` must be a vector of shape (batch_size,) = ({batch_size},). "
-                         f"Received: {arg}.shape={tuple(x.shape)}")
+        raise ValueError(
+            f"Argument `{arg}` must be a vector of shape (batch_size,) = ({batch_size},). "
+            f"Received: {arg}.shape={tuple(x.shape)}"
+        )
     return x
 
 
 def _check_index(mask_index, num_classes, allow_none=False):
     if mask_index is None and allow_none:
         return num_classes - 1
-    if isinstance(mask_index, bool) or not isinstance(mask_index, numbers.Integral) \
-            or not 0 <= mask_index < num_classes:
-        raise ValueError(f"Argument `mask_index` must be an integer in [0, num_classes) = [0, {num_classes}). "
-                         f"Received: mask_index={mask_index!r}")
+    if (
+        isinstance(mask_index, bool)
+        or not isinstance(mask_index, numbers.Integral)
+        or not 0 <= mask_index < num_classes
+    ):
+        raise ValueError(
+            f"Argument `mask_index` must be an integer in [0, num_classes) = [0, {num_classes}). "
+            f"Received: mask_index={mask_index!r}"
+        )
     return int(mask_index)
 
 
@@ -78,9 +88,11 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     batch_size, max_length, num_classes = output.shape
     target = convert_to_tensor(target)
     if target.dim() != 2 or target.shape[0] != batch_size:
-        raise ValueError("Arguments `target` and `output` must have the same first dimension, and `target` must "
-                         "have shape (batch_size, max_label_length). Received shapes: "
-                         f"`{tuple(target.shape)}` and `{tuple(output.shape)}`.")
+        raise ValueError(
+            "Arguments `target` and `output` must have the same first dimension, and `target` must "
+            "have shape (batch_size, max_label_length). Received shapes: "
+            f"`{tuple(target.shape)}` and `{tuple(output.shape)}`."
+        )
     target = target.to(device=output.device, dtype=torch.long)
     target_length = _int_vector(target_length, "target_length", batch_size, output.device)
     output_length = _int_vector(output_length, "output_length", batch_size, output.device)
@@ -88,11 +100,15 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     if output.is_meta:  # shape inference for a symbolic call: nothing to compute
         return torch.empty((batch_size,), dtype=output.dtype, device=output.device)
     if bool((output_length > max_length).any()) or bool((output_length < 0).any()):
-        raise ValueError(f"Argument `output_length` must be in [0, max_length] = [0, {max_length}]. "
-                         f"Received: output_length={output_length.tolist()}")
+        raise ValueError(
+            f"Argument `output_length` must be in [0, max_length] = [0, {max_length}]. "
+            f"Received: output_length={output_length.tolist()}"
+        )
     if bool((target_length > target.shape[1]).any()) or bool((target_length < 0).any()):
-        raise ValueError(f"Argument `target_length` must be in [0, {target.shape[1]}] (the width of `target`). "
-                         f"Received: target_length={target_length.tolist()}")
+        raise ValueError(
+            f"Argument `target_length` must be in [0, {target.shape[1]}] (the width of `target`). "
+            f"Received: target_length={target_length.tolist()}"
+        )
     log_probs = F.log_softmax(output, dim=-1).transpose(0, 1)  # (time, batch, classes), as torch wants
     return F.ctc_loss(log_probs, target, output_length, target_length, blank=mask_index, reduction="none")
 
@@ -157,8 +173,12 @@ def _beam_search_one(logp, length, beam_width, top_paths, blank):
         grown[torch.arange(len(c), device=device), at.clamp(max=max_length - 1)] = c
         candidates = torch.cat([paths, paths, grown])
         scores = torch.cat([blank_scores, repeat_scores, source + lp[c]])
-        ends_blank = torch.cat([torch.ones(beam, dtype=torch.bool, device=device),
-                                torch.zeros(beam + len(c), dtype=torch.bool, device=device)])
+        ends_blank = torch.cat(
+            [
+                torch.ones(beam, dtype=torch.bool, device=device),
+                torch.zeros(beam + len(c), dtype=torch.bool, device=device),
+            ]
+        )
         # Candidates reached in several ways are one sequence: add their probabilities, per ending.
         unique, inverse = torch.unique(candidates, dim=0, return_inverse=True)
         emit = _group_logsumexp(torch.where(ends_blank, neg_inf, scores), inverse, unique.shape[0])
@@ -172,13 +192,14 @@ def _beam_search_one(logp, length, beam_width, top_paths, blank):
     order = torch.argsort(total, descending=True, stable=True)[:top_paths]
     out_paths = torch.full((top_paths, max_length), -1, dtype=torch.int32, device=device)
     out_scores = torch.full((top_paths,), float("-inf"), dtype=dtype, device=device)
-    out_paths[:len(order)] = paths[order].to(torch.int32)
-    out_scores[:len(order)] = total[order]
+    out_paths[: len(order)] = paths[order].to(torch.int32)
+    out_scores[: len(order)] = total[order]
     return out_paths, out_scores
 
 
-def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1, merge_repeated=True,
-               mask_index=0):
+def ctc_decode(
+    inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1, merge_repeated=True, mask_index=0
+):
     """Decodes the output of a CTC model.
 
     Args:
@@ -226,12 +247,15 @@ def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_
     # Keras's beam search keeps at most 2 * num_classes * beam_width candidates, so never returns more.
     top_paths = min(int(top_paths), 2 * num_classes * int(beam_width))
     if inputs.is_meta:  # shape inference for a symbolic call: nothing to compute
-        return (torch.empty((top_paths, batch_size, inputs.shape[1]), dtype=torch.int32, device=inputs.device),
-                torch.empty((batch_size, top_paths), dtype=inputs.dtype, device=inputs.device))
+        return (
+            torch.empty((top_paths, batch_size, inputs.shape[1]), dtype=torch.int32, device=inputs.device),
+            torch.empty((batch_size, top_paths), dtype=inputs.dtype, device=inputs.device),
+        )
     with torch.no_grad():
         logp = F.log_softmax(inputs, dim=-1)
-        results = [_beam_search_one(logp[b], lengths[b], int(beam_width), top_paths, mask_index)
-                   for b in range(batch_size)]
+        results = [
+            _beam_search_one(logp[b], lengths[b], int(beam_width), top_paths, mask_index) for b in range(batch_size)
+        ]
     paths = torch.stack([p for p, _ in results], dim=1)
     scores = torch.stack([s for _, s in results], dim=0)
     return paths, scores

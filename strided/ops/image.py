@@ -4,6 +4,7 @@ Images are ``(N, H, W, C)`` (or one ``(H, W, C)`` image) for channels_last, ``(N
 channels_first. Every function is checked against ``keras.ops.image`` in
 ``tests/test_ops_keras_parity.py``.
 """
+
 import torch
 import torch.nn.functional as F
 
@@ -21,13 +22,23 @@ def _format(data_format):
 
 def _channel_axis(images, data_format):
     if images.ndim not in (3, 4):
-        raise ValueError("Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
-                         f"Received input with shape: images.shape={tuple(images.shape)}")
+        raise ValueError(
+            "Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
+            f"Received input with shape: images.shape={tuple(images.shape)}"
+        )
     return -1 if _format(data_format) == "channels_last" else -3
 
 
-def resize_images(images, size, interpolation="bilinear", data_format="channels_last", crop_to_aspect_ratio=False,
-                  pad_to_aspect_ratio=False, fill_value=0.0, antialias=False):
+def resize_images(
+    images,
+    size,
+    interpolation="bilinear",
+    data_format="channels_last",
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    fill_value=0.0,
+    antialias=False,
+):
     """Resizes a batch ``(N, H, W, C)`` (or one image ``(H, W, C)``) to ``size = (height, width)``.
 
     Half-pixel sampling (TensorFlow/Keras ``ops.image.resize``). ``crop_to_aspect_ratio`` first takes the
@@ -45,7 +56,7 @@ def resize_images(images, size, interpolation="bilinear", data_format="channels_
         ch = max(min(h, int(float(w * th) / tw)), 1)
         cw = max(min(w, int(float(h * tw) / th)), 1)
         hs, ws = int(float(h - ch) / 2), int(float(w - cw) / 2)
-        x = x[:, :, hs:hs + ch, ws:ws + cw]
+        x = x[:, :, hs : hs + ch, ws : ws + cw]
     elif pad_to_aspect_ratio:
         ph = max(h, int(float(w * th) / tw))
         pw = max(w, int(float(h * tw) / th))
@@ -54,15 +65,25 @@ def resize_images(images, size, interpolation="bilinear", data_format="channels_
         x = F.pad(x, (ws, ws, hs, hs), value=float(fill_value))
     mode = _MODES[interpolation]
     align = False if mode in ("bilinear", "bicubic") else None
-    y = F.interpolate(x, size=(th, tw), mode=mode, align_corners=align,
-                      antialias=bool(antialias) and mode in ("bilinear", "bicubic"))
+    y = F.interpolate(
+        x, size=(th, tw), mode=mode, align_corners=align, antialias=bool(antialias) and mode in ("bilinear", "bicubic")
+    )
     if data_format == "channels_last":
         y = y.movedim(1, -1)
     return y.squeeze(0) if single else y
 
 
-def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspect_ratio=False,
-           pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, data_format=None):
+def resize(
+    images,
+    size,
+    interpolation="bilinear",
+    antialias=False,
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    fill_mode="constant",
+    fill_value=0.0,
+    data_format=None,
+):
     """Resizes images to ``size = (height, width)`` (Keras's ``ops.image.resize``).
 
     Args:
@@ -75,14 +96,24 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
         data_format: 'channels_last' (default) or 'channels_first'.
     """
     if interpolation not in _MODES:
-        raise ValueError(f"Invalid value for argument `interpolation`. Expected one of {sorted(_MODES)}. "
-                         f"Received: interpolation={interpolation}")
+        raise ValueError(
+            f"Invalid value for argument `interpolation`. Expected one of {sorted(_MODES)}. "
+            f"Received: interpolation={interpolation}"
+        )
     if crop_to_aspect_ratio and pad_to_aspect_ratio:
         raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be True.")
     images = _t(images)
     dtype = images.dtype
-    out = resize_images(images, tuple(size), interpolation, _format(data_format), crop_to_aspect_ratio,
-                        pad_to_aspect_ratio, fill_value, antialias)
+    out = resize_images(
+        images,
+        tuple(size),
+        interpolation,
+        _format(data_format),
+        crop_to_aspect_ratio,
+        pad_to_aspect_ratio,
+        fill_value,
+        antialias,
+    )
     return out if dtype.is_floating_point else out.to(config.torch_dtype(None))
 
 
@@ -91,8 +122,10 @@ def rgb_to_grayscale(images, data_format=None):
     images = _t(images)
     axis = _channel_axis(images, data_format)
     if images.shape[axis] not in (1, 3):
-        raise ValueError("Invalid channel size: expected 3 (RGB) or 1 (Grayscale). Received input with shape: "
-                         f"images.shape={tuple(images.shape)}")
+        raise ValueError(
+            "Invalid channel size: expected 3 (RGB) or 1 (Grayscale). Received input with shape: "
+            f"images.shape={tuple(images.shape)}"
+        )
     if images.shape[axis] == 1:
         return images.clone()
     r, g, b = images.unbind(dim=axis)
@@ -103,15 +136,19 @@ def _float_images(images, data_format):
     images = _t(images)
     axis = _channel_axis(images, data_format)
     if not images.is_floating_point():
-        raise ValueError(f"Invalid images dtype: expected float dtype. Received: images.dtype="
-                         f"{str(images.dtype).replace('torch.', '')}")
+        raise ValueError(
+            f"Invalid images dtype: expected float dtype. Received: images.dtype="
+            f"{str(images.dtype).replace('torch.', '')}"
+        )
     return images, axis
 
 
 def _check_rgb(images, axis):
     if images.ndim < 3 or images.shape[axis] != 3:
-        raise ValueError(f"Expected RGB images with 3 channels (on axis {axis}). Received images of shape "
-                         f"{tuple(images.shape)}: the input needs a channels axis of size 3 (input rank 3 or 4).")
+        raise ValueError(
+            f"Expected RGB images with 3 channels (on axis {axis}). Received images of shape "
+            f"{tuple(images.shape)}: the input needs a channels axis of size 3 (input rank 3 or 4)."
+        )
 
 
 def rgb_to_hsv(images, data_format=None):
@@ -123,8 +160,9 @@ def rgb_to_hsv(images, data_format=None):
     r, g, b = images.unbind(dim=axis)
     value = torch.maximum(torch.maximum(r, g), b)
     spread = value - torch.minimum(torch.minimum(r, g), b)
-    saturation = torch.where(value > 0, spread / torch.where(value > 0, value, torch.ones_like(value)),
-                             torch.zeros_like(value))
+    saturation = torch.where(
+        value > 0, spread / torch.where(value > 0, value, torch.ones_like(value)), torch.zeros_like(value)
+    )
     norm = 1.0 / (6.0 * torch.where(spread > 0, spread, torch.ones_like(spread)))
     hue = torch.where(value == g, norm * (b - r) + 2.0 / 6.0, norm * (r - g) + 4.0 / 6.0)
     hue = torch.where(value == r, norm * (g - b), hue)
@@ -160,8 +198,10 @@ def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid"
     sh, sw = conv_utils.normalize_tuple(strides if strides is not None else (ph, pw), 2, "strides")
     dh, dw = conv_utils.normalize_tuple(dilation_rate, 2, "dilation_rate")
     if str(padding).lower() == "same":
-        (top, bottom), (left, right) = (conv_utils.same_padding(x.shape[2], ph, sh, dh),
-                                        conv_utils.same_padding(x.shape[3], pw, sw, dw))
+        (top, bottom), (left, right) = (
+            conv_utils.same_padding(x.shape[2], ph, sh, dh),
+            conv_utils.same_padding(x.shape[3], pw, sw, dw),
+        )
         x = F.pad(x, (left, right, top, bottom))
     n, c = x.shape[:2]
     out_h = (x.shape[2] - (ph - 1) * dh - 1) // sh + 1

@@ -6,14 +6,32 @@ matrices ``(..., M, N)``; integer inputs become the float type. Like Keras, the 
 check their input first and raise a ``ValueError`` that echoes the shape (a vector where a matrix is
 needed, a non-square matrix where a square one is), instead of a raw torch error.
 """
+
 import torch
 
 from strided.ops.core import convert_to_tensor
 from strided.ops.math_ops import det, inv, solve  # noqa: F401  (part of keras.ops.linalg)
 from strided.ops.numpy_ops import _float, norm  # noqa: F401
 
-__all__ = ["cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "jvp", "logdet", "lstsq", "lu_factor",
-           "matrix_rank", "norm", "pinv", "qr", "solve", "solve_triangular", "svd"]
+__all__ = [
+    "cholesky",
+    "cholesky_inverse",
+    "det",
+    "eig",
+    "eigh",
+    "inv",
+    "jvp",
+    "logdet",
+    "lstsq",
+    "lu_factor",
+    "matrix_rank",
+    "norm",
+    "pinv",
+    "qr",
+    "solve",
+    "solve_triangular",
+    "svd",
+]
 
 
 def _matrix(x, name="x", square=False):
@@ -22,8 +40,9 @@ def _matrix(x, name="x", square=False):
     if x.ndim < 2:
         raise ValueError(f"Expected input `{name}` to have rank >= 2. Received input with shape {tuple(x.shape)}.")
     if square and x.shape[-1] != x.shape[-2]:
-        raise ValueError(f"Expected a square matrix for `{name}`. Received non-square input with shape "
-                         f"{tuple(x.shape)}")
+        raise ValueError(
+            f"Expected a square matrix for `{name}`. Received non-square input with shape {tuple(x.shape)}"
+        )
     return x
 
 
@@ -44,8 +63,10 @@ def cholesky(x, upper=False):
     x = _matrix(x, square=True)
     factor, info = torch.linalg.cholesky_ex(x, upper=upper)
     if x.device.type != "meta" and bool(torch.any(info != 0)):
-        raise ValueError(f"Cholesky decomposition failed: the input is not positive-definite (the leading minor of "
-                         f"order {int(info.max())} is not positive). Received x with shape {tuple(x.shape)}")
+        raise ValueError(
+            f"Cholesky decomposition failed: the input is not positive-definite (the leading minor of "
+            f"order {int(info.max())} is not positive). Received x with shape {tuple(x.shape)}"
+        )
     return factor
 
 
@@ -125,8 +146,10 @@ def lstsq(a, b, rcond=None):
     if b.ndim not in (1, 2):
         raise ValueError(f"Expected `b` to have rank 1 or 2. Received: b.shape={tuple(b.shape)}")
     if b.shape[0] != a.shape[0]:
-        raise ValueError(f"Expected b.shape[0] to be equal to a.shape[0]. Received: a.shape={tuple(a.shape)}, "
-                         f"b.shape={tuple(b.shape)}")
+        raise ValueError(
+            f"Expected b.shape[0] to be equal to a.shape[0]. Received: a.shape={tuple(a.shape)}, "
+            f"b.shape={tuple(b.shape)}"
+        )
     vector = b.ndim == 1
     rhs = b[:, None] if vector else b
     if rcond is None:
@@ -192,8 +215,9 @@ def qr(x, mode="reduced"):
         ``(q, r)``.
     """
     if mode not in ("reduced", "complete"):
-        raise ValueError(f"`mode` argument value not supported. Expected one of {{'reduced', 'complete'}}. "
-                         f"Received: mode={mode!r}")
+        raise ValueError(
+            f"`mode` argument value not supported. Expected one of {{'reduced', 'complete'}}. Received: mode={mode!r}"
+        )
     return torch.linalg.qr(_matrix(x), mode=mode)
 
 
@@ -217,8 +241,10 @@ def solve_triangular(a, b, lower=False):
     vector = b.ndim == a.ndim - 1
     rows = b.shape[-1] if vector else b.shape[-2]
     if rows != a.shape[-1]:
-        raise ValueError(f"Incompatible shapes between `a` and `b`: b must have {a.shape[-1]} rows. "
-                         f"Received: a.shape={tuple(a.shape)}, b.shape={tuple(b.shape)}")
+        raise ValueError(
+            f"Incompatible shapes between `a` and `b`: b must have {a.shape[-1]} rows. "
+            f"Received: a.shape={tuple(a.shape)}, b.shape={tuple(b.shape)}"
+        )
     rhs = b.unsqueeze(-1) if vector else b
     out = torch.linalg.solve_triangular(a, rhs, upper=not lower)
     return out.squeeze(-1) if vector else out
@@ -257,8 +283,10 @@ def jvp(fun, primals, tangents, has_aux=False):
     if not callable(fun):
         raise TypeError(f"`fun` should be a callable. Received: fun={fun!r}")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError(f"`primals` and `tangents` must be tuples or lists. Received: primals={type(primals)}, "
-                        f"tangents={type(tangents)}")
+        raise TypeError(
+            f"`primals` and `tangents` must be tuples or lists. Received: primals={type(primals)}, "
+            f"tangents={type(tangents)}"
+        )
     primals = tuple(convert_to_tensor(p) for p in primals)
     tangents = tuple(convert_to_tensor(t).to(device=p.device, dtype=p.dtype) for p, t in zip(primals, tangents))
     return torch.func.jvp(fun, primals, tangents, has_aux=has_aux)

@@ -5,6 +5,7 @@ Keras's dtype rules, as in ``numpy_ops``: functions that only make sense on real
 keep the input dtype. ``axis``/``keepdims`` follow NumPy. Every function is checked against
 ``keras.ops`` in ``tests/test_ops_keras_parity.py``.
 """
+
 import builtins
 
 import torch
@@ -19,6 +20,7 @@ _t = convert_to_tensor
 def _unary_float(fn, doc):
     def op(x):
         return fn(_float(x))
+
     op.__doc__ = doc
     return op
 
@@ -26,6 +28,7 @@ def _unary_float(fn, doc):
 def _unary(fn, doc):
     def op(x):
         return fn(_t(x))
+
     op.__doc__ = doc
     return op
 
@@ -35,6 +38,7 @@ def _binary_float(fn, doc):
         a, b = _pair(x1, x2)
         a, b = _float(a), (_float(b) if isinstance(b, torch.Tensor) else float(b))
         return fn(a, b if isinstance(b, torch.Tensor) else torch.as_tensor(b, dtype=a.dtype, device=a.device))
+
     op.__doc__ = doc
     return op
 
@@ -43,8 +47,10 @@ def _binary(fn, doc):
     def op(x1, x2):
         a, b = _pair(x1, x2)
         a = _t(a)
-        return fn(a, b if isinstance(b, torch.Tensor) else torch.as_tensor(b, device=a.device).to(
-            torch.result_type(a, b)))
+        return fn(
+            a, b if isinstance(b, torch.Tensor) else torch.as_tensor(b, device=a.device).to(torch.result_type(a, b))
+        )
+
     op.__doc__ = doc
     return op
 
@@ -202,8 +208,11 @@ def average(x, axis=None, weights=None):
         w = w.reshape(shape)
     axis = _axis(axis)
     total = torch.sum(x * w) if axis is None else torch.sum(x * w, dim=axis)
-    norm = torch.sum(torch.broadcast_to(w, x.shape)) if axis is None else torch.sum(torch.broadcast_to(w, x.shape),
-                                                                                   dim=axis)
+    norm = (
+        torch.sum(torch.broadcast_to(w, x.shape))
+        if axis is None
+        else torch.sum(torch.broadcast_to(w, x.shape), dim=axis)
+    )
     return total / norm
 
 
@@ -502,6 +511,7 @@ def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """``num`` numbers spaced evenly on a log scale from ``start`` to ``stop``."""
     import math
+
     values = logspace(math.log10(float(start)), math.log10(float(stop)), num, endpoint, 10, "float64")
     return values.to(config.torch_dtype(dtype))
 
@@ -538,8 +548,9 @@ def bincount(x, weights=None, minlength=0, sparse=False):
     w = None if weights is None else _t(weights).to(x.device)
     length = builtins.max(int(x.max()) + 1 if x.numel() else 0, int(minlength))
     if x.ndim == 2:
-        counts = torch.stack([torch.bincount(r, weights=None if w is None else w[i], minlength=length)
-                              for i, r in enumerate(x)])
+        counts = torch.stack(
+            [torch.bincount(r, weights=None if w is None else w[i], minlength=length) for i, r in enumerate(x)]
+        )
     else:
         counts = torch.bincount(x, weights=w, minlength=length)
     return counts.to(torch.int32) if w is None else counts.to(w.dtype)  # Keras: int32 counts
@@ -593,5 +604,8 @@ def slogdet(x):
     return sign, logabsdet
 
 
-__all__ = [name for name, value in list(globals().items())
-           if not name.startswith("_") and callable(value) and getattr(value, "__module__", None) == __name__]
+__all__ = [
+    name
+    for name, value in list(globals().items())
+    if not name.startswith("_") and callable(value) and getattr(value, "__module__", None) == __name__
+]

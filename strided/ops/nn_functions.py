@@ -4,16 +4,45 @@
 ``strided.activations`` wraps these with the ``keras.activations`` defaults. Each accepts a tensor,
 a NumPy array or a Python number, and uses the fused torch function where one exists.
 """
+
 import torch
 import torch.nn.functional as F
 
 from strided.ops.core import convert_to_tensor
 
 __all__ = [
-    "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "glu", "sigmoid", "hard_sigmoid",
-    "log_sigmoid", "sparse_sigmoid", "silu", "swish", "hard_silu", "hard_swish", "tanh", "hard_tanh",
-    "tanh_shrink", "soft_shrink", "hard_shrink", "threshold", "softplus", "softsign", "sparse_plus",
-    "squareplus", "mish", "exponential", "linear", "softmax", "log_softmax", "sparsemax",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "celu",
+    "gelu",
+    "glu",
+    "sigmoid",
+    "hard_sigmoid",
+    "log_sigmoid",
+    "sparse_sigmoid",
+    "silu",
+    "swish",
+    "hard_silu",
+    "hard_swish",
+    "tanh",
+    "hard_tanh",
+    "tanh_shrink",
+    "soft_shrink",
+    "hard_shrink",
+    "threshold",
+    "softplus",
+    "softsign",
+    "sparse_plus",
+    "squareplus",
+    "mish",
+    "exponential",
+    "linear",
+    "softmax",
+    "log_softmax",
+    "sparsemax",
 ]
 
 
@@ -222,4 +251,3 @@ def sparsemax(x, axis=-1):
     k_z = support.sum(dim=-1, keepdim=True)
     tau = (cumsum.gather(-1, k_z - 1) - 1) / k_z.to(z.dtype)
     return torch.clamp(z - tau, min=0).movedim(-1, axis)
-

@@ -4,6 +4,7 @@ elementwise cross-entropies, label encodings, pixel rearrangements, adaptive poo
 The cross-entropies here are Keras's *ops* (per-sample values, no reduction over the batch), not the
 ``losses`` (which also average and take sample weights).
 """
+
 import math
 
 import torch
@@ -28,8 +29,9 @@ def moments(x, axes, keepdims=False, synchronized=False):
     """``(mean, variance)`` of ``x`` over ``axes`` (the biased variance, as Keras and TF)."""
     x = _float(x)
     dims = _axes(axes, x.ndim)
-    var, mean = torch.var_mean(x.float() if x.dtype in (torch.float16, torch.bfloat16) else x, dim=dims,
-                               correction=0, keepdim=keepdims)
+    var, mean = torch.var_mean(
+        x.float() if x.dtype in (torch.float16, torch.bfloat16) else x, dim=dims, correction=0, keepdim=keepdims
+    )
     return mean.to(x.dtype), var.to(x.dtype)
 
 
@@ -85,8 +87,10 @@ def binary_crossentropy(target, output, from_logits=False):
     output = _float(output)
     target = _t(target).to(device=output.device, dtype=output.dtype)
     if target.shape != output.shape:
-        raise ValueError("Arguments `target` and `output` must have the same shape. Received: "
-                         f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}")
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape. Received: "
+            f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
+        )
     if from_logits:
         return F.binary_cross_entropy_with_logits(output, target, reduction="none")
     output = torch.clamp(output, _EPSILON, 1.0 - _EPSILON)
@@ -105,8 +109,10 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     output = _float(output)
     target = _t(target).to(device=output.device, dtype=output.dtype)
     if target.shape != output.shape:
-        raise ValueError("Arguments `target` and `output` must have the same shape. Received: "
-                         f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}")
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape. Received: "
+            f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
+        )
     return -torch.sum(target * _log_probabilities(output, from_logits, axis), dim=axis)
 
 
@@ -183,9 +189,14 @@ def _adaptive(kind, inputs, output_size, data_format):
     x = _float(inputs)
     rank = x.ndim - 2
     size = conv_utils.normalize_tuple(output_size, rank, "output_size")
-    fn = {("avg", 1): F.adaptive_avg_pool1d, ("avg", 2): F.adaptive_avg_pool2d, ("avg", 3): F.adaptive_avg_pool3d,
-          ("max", 1): F.adaptive_max_pool1d, ("max", 2): F.adaptive_max_pool2d,
-          ("max", 3): F.adaptive_max_pool3d}[(kind, rank)]
+    fn = {
+        ("avg", 1): F.adaptive_avg_pool1d,
+        ("avg", 2): F.adaptive_avg_pool2d,
+        ("avg", 3): F.adaptive_avg_pool3d,
+        ("max", 1): F.adaptive_max_pool1d,
+        ("max", 2): F.adaptive_max_pool2d,
+        ("max", 3): F.adaptive_max_pool3d,
+    }[(kind, rank)]
     channels_last = (data_format or config.image_data_format()) == "channels_last"
     y = fn(x.movedim(-1, 1) if channels_last else x, size)
     return y.movedim(1, -1) if channels_last else y
@@ -201,6 +212,20 @@ def adaptive_max_pool(inputs, output_size, data_format=None):
     return _adaptive("max", inputs, output_size, data_format)
 
 
-__all__ = ["moments", "normalize", "batch_normalization", "layer_normalization", "rms_normalization",
-           "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "multi_hot",
-           "in_top_k", "psnr", "depth_to_space", "space_to_depth", "adaptive_average_pool", "adaptive_max_pool"]
+__all__ = [
+    "moments",
+    "normalize",
+    "batch_normalization",
+    "layer_normalization",
+    "rms_normalization",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "multi_hot",
+    "in_top_k",
+    "psnr",
+    "depth_to_space",
+    "space_to_depth",
+    "adaptive_average_pool",
+    "adaptive_max_pool",
+]

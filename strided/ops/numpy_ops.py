@@ -2,6 +2,7 @@
 
 Each function accepts tensors, NumPy arrays or Python numbers (converted by ``convert_to_tensor``).
 """
+
 import torch
 import torch.nn.functional as F
 
@@ -9,13 +10,75 @@ from strided import config
 from strided.ops.core import convert_to_tensor
 
 __all__ = [
-    "add", "subtract", "multiply", "divide", "matmul", "dot", "maximum", "minimum", "power",
-    "sum", "mean", "max", "min", "prod", "std", "var", "argmax", "argmin", "abs", "exp", "log", "sqrt",
-    "square", "sign", "clip", "where", "reshape", "transpose", "expand_dims", "squeeze", "concatenate",
-    "stack", "flatten", "zeros", "ones", "zeros_like", "ones_like", "full", "arange", "one_hot", "equal",
-    "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and", "logical_or", "logical_not",
-    "pad", "tile", "repeat", "split", "take", "round", "floor", "ceil", "cumsum", "sort", "argsort",
-    "top_k", "norm", "einsum", "moveaxis", "swapaxes", "size", "ndim", "tensordot", "logsumexp",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "matmul",
+    "dot",
+    "maximum",
+    "minimum",
+    "power",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "prod",
+    "std",
+    "var",
+    "argmax",
+    "argmin",
+    "abs",
+    "exp",
+    "log",
+    "sqrt",
+    "square",
+    "sign",
+    "clip",
+    "where",
+    "reshape",
+    "transpose",
+    "expand_dims",
+    "squeeze",
+    "concatenate",
+    "stack",
+    "flatten",
+    "zeros",
+    "ones",
+    "zeros_like",
+    "ones_like",
+    "full",
+    "arange",
+    "one_hot",
+    "equal",
+    "not_equal",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+    "pad",
+    "tile",
+    "repeat",
+    "split",
+    "take",
+    "round",
+    "floor",
+    "ceil",
+    "cumsum",
+    "sort",
+    "argsort",
+    "top_k",
+    "norm",
+    "einsum",
+    "moveaxis",
+    "swapaxes",
+    "size",
+    "ndim",
+    "tensordot",
+    "logsumexp",
 ]
 
 _t = convert_to_tensor
@@ -196,8 +259,9 @@ def ceil(x):
 def clip(x, x_min, x_max):
     x = _t(x)
     if isinstance(x_min, torch.Tensor) or isinstance(x_max, torch.Tensor):  # torch.clamp takes both or neither
-        x_min, x_max = (None if b is None else torch.as_tensor(b, dtype=x.dtype, device=x.device)
-                        for b in (x_min, x_max))
+        x_min, x_max = (
+            None if b is None else torch.as_tensor(b, dtype=x.dtype, device=x.device) for b in (x_min, x_max)
+        )
     return torch.clamp(x, x_min, x_max)
 
 
@@ -314,7 +378,8 @@ def take(x, indices, axis=None):
     if axis is None:
         return x.reshape(-1)[indices]
     return torch.index_select(x, axis, indices.reshape(-1)).reshape(
-        *x.shape[:axis % x.ndim], *indices.shape, *x.shape[axis % x.ndim + 1:])
+        *x.shape[: axis % x.ndim], *indices.shape, *x.shape[axis % x.ndim + 1 :]
+    )
 
 
 def pad(x, pad_width, mode="constant", constant_values=0):

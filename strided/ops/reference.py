@@ -26,6 +26,7 @@ is ``(*kernel_size, in_channels, out_channels)``; a transposed-convolution kerne
 ``(*kernel_size, out_channels, in_channels)``; a depthwise kernel is
 ``(*kernel_size, in_channels, depth_multiplier)``.
 """
+
 import itertools
 
 import numpy as np
@@ -34,16 +35,28 @@ from numpy.lib.stride_tricks import as_strided
 from strided.utils import conv_utils
 
 __all__ = [
-    "conv1d_loop", "conv2d_loop", "max_pool2d_loop",
-    "sliding_windows", "pad_spatial", "padding_amounts",
-    "conv", "depthwise_conv", "separable_conv", "conv_transpose", "max_pool", "average_pool",
-    "conv2d_backward", "max_pool2d_backward", "average_pool2d_backward",
+    "conv1d_loop",
+    "conv2d_loop",
+    "max_pool2d_loop",
+    "sliding_windows",
+    "pad_spatial",
+    "padding_amounts",
+    "conv",
+    "depthwise_conv",
+    "separable_conv",
+    "conv_transpose",
+    "max_pool",
+    "average_pool",
+    "conv2d_backward",
+    "max_pool2d_backward",
+    "average_pool2d_backward",
 ]
 
 
 # --------------------------------------------------------------------------------------------
 # 1. The course's loop versions
 # --------------------------------------------------------------------------------------------
+
 
 def conv1d_loop(array, kernel):
     """1D 'valid' convolution, one window at a time (seed 000).
@@ -64,7 +77,7 @@ def conv1d_loop(array, kernel):
     n_out = len(array) - len(kernel) + 1
     conv = np.zeros(n_out, dtype=np.result_type(array, kernel))
     for ii in range(n_out):
-        conv[ii] = (kernel * array[ii:ii + len(kernel)]).sum()
+        conv[ii] = (kernel * array[ii : ii + len(kernel)]).sum()
     return conv
 
 
@@ -86,7 +99,7 @@ def conv2d_loop(image, kernel):
     result = np.zeros((w, h), dtype=np.result_type(image, kernel, np.float64))
     for i in range(w):
         for j in range(h):
-            region = image[i:i + w_k, j:j + h_k]
+            region = image[i : i + w_k, j : j + h_k]
             result[i, j] = np.sum(region * kernel)
     return result
 
@@ -101,13 +114,14 @@ def max_pool2d_loop(im, size=2):
     result = np.zeros((im.shape[0] // size, im.shape[1] // size), dtype=np.result_type(im, np.float64))
     for ii in range(result.shape[0]):
         for jj in range(result.shape[1]):
-            result[ii, jj] = np.max(im[ii * size:ii * size + size, jj * size:jj * size + size])
+            result[ii, jj] = np.max(im[ii * size : ii * size + size, jj * size : jj * size + size])
     return result
 
 
 # --------------------------------------------------------------------------------------------
 # 2. The one windowing primitive
 # --------------------------------------------------------------------------------------------
+
 
 def sliding_windows(x, window, strides=1, dilation=1):
     """Every window of a channels_last array, as a zero-copy view.
@@ -142,21 +156,26 @@ def sliding_windows(x, window, strides=1, dilation=1):
     for n, k, s, d in zip(spatial, window, strides, dilation):
         span = (k - 1) * d + 1  # pixels covered by a dilated window
         if span > n:
-            raise ValueError(f"The window (size {k}, dilation {d}) does not fit in a spatial axis of "
-                             f"length {n}. Received x.shape={x.shape}, window={window}.")
+            raise ValueError(
+                f"The window (size {k}, dilation {d}) does not fit in a spatial axis of "
+                f"length {n}. Received x.shape={x.shape}, window={window}."
+            )
         out.append((n - span) // s + 1)
     batch_stride, *spatial_strides, channel_stride = x.strides
     shape = (x.shape[0], *out, *window, x.shape[-1])
-    byte_strides = (batch_stride,
-                    *[st * s for st, s in zip(spatial_strides, strides)],   # next output position
-                    *[st * d for st, d in zip(spatial_strides, dilation)],  # next tap in the window
-                    channel_stride)
+    byte_strides = (
+        batch_stride,
+        *[st * s for st, s in zip(spatial_strides, strides)],  # next output position
+        *[st * d for st, d in zip(spatial_strides, dilation)],  # next tap in the window
+        channel_stride,
+    )
     return as_strided(x, shape=shape, strides=byte_strides, writeable=False)
 
 
 # --------------------------------------------------------------------------------------------
 # 3. Padding
 # --------------------------------------------------------------------------------------------
+
 
 def padding_amounts(spatial_shape, kernel_size, strides, dilation, padding):
     """``[(before, after), ...]`` per spatial axis for 'valid', 'same' or 'causal'.
@@ -174,8 +193,10 @@ def padding_amounts(spatial_shape, kernel_size, strides, dilation, padding):
         elif padding == "causal":
             amounts.append(((k - 1) * d, 0))
         else:
-            raise ValueError(f"Invalid value for argument `padding`. Expected 'valid', 'same' or 'causal'. "
-                             f"Received padding={padding!r}.")
+            raise ValueError(
+                f"Invalid value for argument `padding`. Expected 'valid', 'same' or 'causal'. "
+                f"Received padding={padding!r}."
+            )
     return amounts
 
 
@@ -209,6 +230,7 @@ def _from_channels_last(y, channels_first):
 # 4. Convolution and pooling from the windows
 # --------------------------------------------------------------------------------------------
 
+
 def conv(x, kernel, strides=1, padding="valid", dilation_rate=1, data_format="channels_last"):
     """N-D convolution (N = 1, 2, 3), Keras semantics: pad, take windows, dot with the kernel.
 
@@ -237,8 +259,8 @@ def conv(x, kernel, strides=1, padding="valid", dilation_rate=1, data_format="ch
     groups = x.shape[-1] // c_in
     outputs = []
     for g in range(groups):  # groups == 1 for an ordinary convolution
-        w = windows[..., g * c_in:(g + 1) * c_in]
-        kg = kernel[..., g * (filters // groups):(g + 1) * (filters // groups)]
+        w = windows[..., g * c_in : (g + 1) * c_in]
+        kg = kernel[..., g * (filters // groups) : (g + 1) * (filters // groups)]
         # Contract the window taps and the channels: axes (*k, C) of the windows with (*k, C) of
         # the kernel. What is left is (N, *out) x (filters,).
         axes_w = list(range(rank + 1, 2 * rank + 2))
@@ -267,8 +289,8 @@ def depthwise_conv(x, kernel, strides=1, padding="valid", dilation_rate=1, data_
     xp = pad_spatial(x, padding_amounts(x.shape[1:-1], k, s, d, padding))
     windows = sliding_windows(xp, k, s, d)  # (N, *out, *k, C)
     n_taps = int(np.prod(k))
-    out_shape = windows.shape[:1 + len(k)]
-    w = windows.reshape(*out_shape, n_taps, x.shape[-1])       # (N, *out, K, C)
+    out_shape = windows.shape[: 1 + len(k)]
+    w = windows.reshape(*out_shape, n_taps, x.shape[-1])  # (N, *out, K, C)
     kk = kernel.reshape(n_taps, kernel.shape[-2], kernel.shape[-1])  # (K, C, M)
     # No sum over channels here - that is the whole point of a depthwise convolution.
     y = np.einsum("...tc,tcm->...cm", w, kk)
@@ -276,8 +298,9 @@ def depthwise_conv(x, kernel, strides=1, padding="valid", dilation_rate=1, data_
     return _from_channels_last(y, cf)
 
 
-def separable_conv(x, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", dilation_rate=1,
-                   data_format="channels_last"):
+def separable_conv(
+    x, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", dilation_rate=1, data_format="channels_last"
+):
     """Depthwise convolution followed by a 1x1 ("pointwise") convolution that mixes the channels."""
     x, cf = _to_channels_last(np.asarray(x), data_format)
     y = depthwise_conv(x, depthwise_kernel, strides, padding, dilation_rate)
@@ -326,14 +349,16 @@ def average_pool(x, pool_size, strides=None, padding="valid", data_format="chann
 # 5. Transposed convolution: a scatter
 # --------------------------------------------------------------------------------------------
 
+
 def _tap_slice(tap, dilation, stride, n):
     """The positions ``tap*d + stride*i`` for i in range(n), as a slice."""
     start = tap * dilation
     return slice(start, start + stride * (n - 1) + 1, stride)
 
 
-def conv_transpose(x, kernel, strides=1, padding="valid", output_padding=None, dilation_rate=1,
-                   data_format="channels_last"):
+def conv_transpose(
+    x, kernel, strides=1, padding="valid", output_padding=None, dilation_rate=1, data_format="channels_last"
+):
     """Transposed convolution ("deconvolution"), Keras/TensorFlow semantics.
 
     Every input pixel ``x[n, i, c]`` stamps the kernel, scaled by its value, into an output
@@ -374,8 +399,9 @@ def conv_transpose(x, kernel, strides=1, padding="valid", output_padding=None, d
         full = (spatial[i] - 1) * s[i] + (k[i] - 1) * d[i] + 1
         before.append(max((full - length) // 2, 0))
     # The canvas must hold every stamp and the whole crop window.
-    canvas_len = [max((n - 1) * st + (kk - 1) * dd + 1, b + o)
-                  for n, kk, st, dd, b, o in zip(spatial, k, s, d, before, out_len)]
+    canvas_len = [
+        max((n - 1) * st + (kk - 1) * dd + 1, b + o) for n, kk, st, dd, b, o in zip(spatial, k, s, d, before, out_len)
+    ]
     canvas = np.zeros((x.shape[0], *canvas_len, kernel.shape[-2]), dtype=np.result_type(x, kernel))
     for tap in itertools.product(*[range(kk) for kk in k]):
         # (N, *spatial, C_in) @ (C_in, filters): every input pixel times this tap of the kernel ...
@@ -390,6 +416,7 @@ def conv_transpose(x, kernel, strides=1, padding="valid", output_padding=None, d
 # --------------------------------------------------------------------------------------------
 # 6. Backward passes, by hand
 # --------------------------------------------------------------------------------------------
+
 
 def conv2d_backward(x, kernel, dy, strides=1, padding="valid", dilation_rate=1):
     """Gradients of ``y = conv(x, kernel)`` (2D, channels_last) given ``dy = dLoss/dy``.
@@ -422,7 +449,7 @@ def conv2d_backward(x, kernel, dy, strides=1, padding="valid", dilation_rate=1):
             cols = _tap_slice(j, d[1], s[1], ow)
             dxp[:, rows, cols, :] += dy @ kernel[i, j].T
     (top, _), (left, _) = amounts
-    dx = dxp[:, top:top + x.shape[1], left:left + x.shape[2], :]
+    dx = dxp[:, top : top + x.shape[1], left : left + x.shape[2], :]
     return dx, dkernel
 
 
@@ -448,7 +475,7 @@ def max_pool2d_backward(x, dy, pool_size=2, strides=None, padding="valid"):
             won = winner == i * k[1] + j
             dxp[:, _tap_slice(i, 1, s[0], oh), _tap_slice(j, 1, s[1], ow), :] += dy * won
     (top, _), (left, _) = amounts
-    return dxp[:, top:top + x.shape[1], left:left + x.shape[2], :]
+    return dxp[:, top : top + x.shape[1], left : left + x.shape[2], :]
 
 
 def average_pool2d_backward(x, dy, pool_size=2, strides=None, padding="valid"):
@@ -465,10 +492,12 @@ def average_pool2d_backward(x, dy, pool_size=2, strides=None, padding="valid"):
     count = sliding_windows(pad_spatial(ones, amounts), k, s).sum(axis=(3, 4))  # (1, oh, ow, 1)
     share = dy / count
     oh, ow = dy.shape[1:3]
-    dxp = np.zeros((x.shape[0], x.shape[1] + sum(amounts[0]), x.shape[2] + sum(amounts[1]), x.shape[3]),
-                   dtype=np.result_type(x, dy))
+    dxp = np.zeros(
+        (x.shape[0], x.shape[1] + sum(amounts[0]), x.shape[2] + sum(amounts[1]), x.shape[3]),
+        dtype=np.result_type(x, dy),
+    )
     for i in range(k[0]):
         for j in range(k[1]):
             dxp[:, _tap_slice(i, 1, s[0], oh), _tap_slice(j, 1, s[1], ow), :] += share
     (top, _), (left, _) = amounts
-    return dxp[:, top:top + x.shape[1], left:left + x.shape[2], :]
+    return dxp[:, top : top + x.shape[1], left : left + x.shape[2], :]

@@ -12,6 +12,7 @@ samples, window each frame (``"hann"``, ``"hamming"``, a tensor or ``None``) and
 ``istft``), otherwise by its steady-state value (TensorFlow's ``inverse_stft_window_fn``), as Keras
 does on its torch backend.
 """
+
 import torch
 import torch.nn.functional as F
 
@@ -19,8 +20,21 @@ from strided import config
 from strided.ops.core import convert_to_tensor
 from strided.ops.numpy_ops import _float
 
-__all__ = ["fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft", "bartlett", "blackman", "hamming", "hanning",
-           "kaiser", "extract_sequences"]
+__all__ = [
+    "fft",
+    "fft2",
+    "ifft2",
+    "rfft",
+    "irfft",
+    "stft",
+    "istft",
+    "bartlett",
+    "blackman",
+    "hamming",
+    "hanning",
+    "kaiser",
+    "extract_sequences",
+]
 
 _t = convert_to_tensor
 
@@ -31,12 +45,16 @@ def _complex_pair(x):
         raise ValueError(f"Input `x` should be a tuple of two tensors - real and imaginary. Received: x={x!r}")
     real, imag = _t(x[0]), _t(x[1])
     if tuple(real.shape) != tuple(imag.shape):
-        raise ValueError("Input `x` should be a tuple of two tensors - real and imaginary. Both the real and "
-                         f"imaginary parts should have the same shape. Received: x[0].shape = {tuple(real.shape)}, "
-                         f"x[1].shape = {tuple(imag.shape)}")
+        raise ValueError(
+            "Input `x` should be a tuple of two tensors - real and imaginary. Both the real and "
+            f"imaginary parts should have the same shape. Received: x[0].shape = {tuple(real.shape)}, "
+            f"x[1].shape = {tuple(imag.shape)}"
+        )
     if not real.is_floating_point() or not imag.is_floating_point():
-        raise ValueError(f"At least one tensor in input `x` is not of type float. Received: x[0].dtype={real.dtype}, "
-                         f"x[1].dtype={imag.dtype}")
+        raise ValueError(
+            f"At least one tensor in input `x` is not of type float. Received: x[0].dtype={real.dtype}, "
+            f"x[1].dtype={imag.dtype}"
+        )
     return torch.complex(real, imag.to(device=real.device, dtype=real.dtype))
 
 
@@ -122,12 +140,15 @@ def _window(window, sequence_length, dtype, device):
             return torch.hann_window(sequence_length, periodic=True, dtype=dtype, device=device)
         if window == "hamming":
             return torch.hamming_window(sequence_length, periodic=True, dtype=dtype, device=device)
-        raise ValueError(f'If a string is passed to `window`, it must be one of `"hann"`, `"hamming"`. '
-                         f"Received: window={window!r}")
+        raise ValueError(
+            f'If a string is passed to `window`, it must be one of `"hann"`, `"hamming"`. Received: window={window!r}'
+        )
     win = _t(window).to(device=device, dtype=dtype)
     if win.ndim != 1 or win.shape[0] != sequence_length:
-        raise ValueError(f"The shape of `window` must be equal to [sequence_length]={[sequence_length]}. "
-                         f"Received: window shape={list(win.shape)}")
+        raise ValueError(
+            f"The shape of `window` must be equal to [sequence_length]={[sequence_length]}. "
+            f"Received: window shape={list(win.shape)}"
+        )
     return win
 
 
@@ -153,8 +174,10 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
     _positive_int(sequence_length, "sequence_length")
     _positive_int(sequence_stride, "sequence_stride")
     if fft_length < sequence_length:
-        raise ValueError("`fft_length` must equal or larger than `sequence_length`. Received: "
-                         f"sequence_length={sequence_length}, fft_length={fft_length}")
+        raise ValueError(
+            "`fft_length` must equal or larger than `sequence_length`. Received: "
+            f"sequence_length={sequence_length}, fft_length={fft_length}"
+        )
     win = _window(window, sequence_length, x.dtype, x.device)
     if win is None:
         win = torch.ones(sequence_length, dtype=x.dtype, device=x.device)
@@ -162,10 +185,19 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
     needed = fft_length // 2 + 1 if center else fft_length
     if samples < needed:
         why = " (centred frames reflect-pad it)" if center else ""
-        raise ValueError(f"The signal is too short for the STFT: its last axis has {samples} samples, and "
-                         f"fft_length={fft_length} needs at least {needed}{why}. Received input shape {tuple(x.shape)}.")
-    spec = torch.stft(x.reshape(-1, samples), n_fft=fft_length, hop_length=sequence_stride,
-                      win_length=sequence_length, window=win, center=center, return_complex=True)
+        raise ValueError(
+            f"The signal is too short for the STFT: its last axis has {samples} samples, and "
+            f"fft_length={fft_length} needs at least {needed}{why}. Received input shape {tuple(x.shape)}."
+        )
+    spec = torch.stft(
+        x.reshape(-1, samples),
+        n_fft=fft_length,
+        hop_length=sequence_stride,
+        win_length=sequence_length,
+        window=win,
+        center=center,
+        return_complex=True,
+    )
     spec = spec.reshape(*batch, *spec.shape[-2:]).transpose(-2, -1)
     return _split(spec)
 
@@ -201,9 +233,16 @@ def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="
     win = _window(window, sequence_length, dtype, spec.device)
     batch, (frames_n, bins) = tuple(spec.shape[:-2]), tuple(spec.shape[-2:])
     if win is not None and center and sequence_length == fft_length:
-        out = torch.istft(spec.reshape(-1, frames_n, bins).transpose(-2, -1), n_fft=fft_length,
-                          hop_length=sequence_stride, win_length=sequence_length, window=win, center=True,
-                          length=length, return_complex=False)
+        out = torch.istft(
+            spec.reshape(-1, frames_n, bins).transpose(-2, -1),
+            n_fft=fft_length,
+            hop_length=sequence_stride,
+            win_length=sequence_length,
+            window=win,
+            center=True,
+            length=length,
+            return_complex=False,
+        )
         return out.reshape(*batch, out.shape[-1])
     frames = torch.fft.irfft(spec, n=fft_length, dim=-1)  # (..., N, fft_length)
     if win is not None:
@@ -240,8 +279,7 @@ def bartlett(x):
     Returns:
         A 1D float tensor (symmetric, as NumPy's ``bartlett``).
     """
-    return torch.signal.windows.bartlett(_window_length(x), sym=True, dtype=torch.float32,
-                                         device=config.get_device())
+    return torch.signal.windows.bartlett(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
 
 
 def blackman(x):
@@ -253,8 +291,7 @@ def blackman(x):
     Returns:
         A 1D float tensor (symmetric, as NumPy's ``blackman``).
     """
-    return torch.signal.windows.blackman(_window_length(x), sym=True, dtype=torch.float32,
-                                         device=config.get_device())
+    return torch.signal.windows.blackman(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
 
 
 def hamming(x):
@@ -266,8 +303,7 @@ def hamming(x):
     Returns:
         A 1D float tensor (symmetric, as NumPy's ``hamming``).
     """
-    return torch.signal.windows.hamming(_window_length(x), sym=True, dtype=torch.float32,
-                                        device=config.get_device())
+    return torch.signal.windows.hamming(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
 
 
 def hanning(x):
@@ -292,8 +328,9 @@ def kaiser(x, beta):
     Returns:
         A 1D float tensor (symmetric, as NumPy's ``kaiser``).
     """
-    return torch.signal.windows.kaiser(_window_length(x), beta=float(beta), sym=True, dtype=torch.float32,
-                                       device=config.get_device())
+    return torch.signal.windows.kaiser(
+        _window_length(x), beta=float(beta), sym=True, dtype=torch.float32, device=config.get_device()
+    )
 
 
 def extract_sequences(x, sequence_length, sequence_stride):
@@ -312,7 +349,8 @@ def extract_sequences(x, sequence_length, sequence_stride):
     _positive_int(sequence_length, "sequence_length")
     _positive_int(sequence_stride, "sequence_stride")
     if x.ndim < 1 or x.shape[-1] < sequence_length:
-        raise ValueError(f"`sequence_length` must not exceed the length of the last axis of `x`. Received: "
-                         f"sequence_length={sequence_length}, x.shape={tuple(x.shape)}")
+        raise ValueError(
+            f"`sequence_length` must not exceed the length of the last axis of `x`. Received: "
+            f"sequence_length={sequence_length}, x.shape={tuple(x.shape)}"
+        )
     return x.unfold(-1, sequence_length, sequence_stride).contiguous()
-

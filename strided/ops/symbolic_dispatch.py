@@ -5,6 +5,7 @@ in the functional graph (an :class:`~strided.layers.ops_call.OpsCall` layer) who
 new symbolic tensor. Calls on real tensors go straight to the function; the only cost is a scan
 of the arguments for symbolic tensors.
 """
+
 import functools
 import inspect
 
@@ -43,7 +44,12 @@ _NOT_OPERATIONS = {"convert_to_numpy", "is_tensor", "shape", "dtype_name", "dtyp
 def accept_symbolic_everywhere(namespace):
     """Wraps each public function defined in a strided.ops module (in place, in ``namespace``)."""
     for key, value in list(namespace.items()):
-        if (key.startswith("_") or key in _NOT_OPERATIONS or not inspect.isfunction(value)
-                or not value.__module__.startswith("strided.ops") or hasattr(value, "__wrapped_op__")):
+        if (
+            key.startswith("_")
+            or key in _NOT_OPERATIONS
+            or not inspect.isfunction(value)
+            or not value.__module__.startswith("strided.ops")
+            or hasattr(value, "__wrapped_op__")
+        ):
             continue
         namespace[key] = accept_symbolic(value, key)

@@ -4,6 +4,7 @@
 Learning-rate schedules are in ``strided.optimizers.schedules``. The base class is in
 :mod:`strided.optimizers.base`, one module per optimizer beside it (as in Keras).
 """
+
 from strided.optimizers import schedules
 from strided.optimizers.adadelta import Adadelta
 from strided.optimizers.adafactor import Adafactor
@@ -24,11 +25,49 @@ from strided.optimizers.rmsprop import RMSprop
 from strided.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from strided.optimizers.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam",
-           "Lion", "Lamb", "Adafactor", "Ftrl", "Muon", "ScheduleFreeAdamW", "LossScaleOptimizer",
-           "MultiOptimizer", "OptimizerMap",
-           "schedules", "get", "serialize", "deserialize"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "Adagrad",
+    "Adadelta",
+    "Adamax",
+    "Nadam",
+    "Lion",
+    "Lamb",
+    "Adafactor",
+    "Ftrl",
+    "Muon",
+    "ScheduleFreeAdamW",
+    "LossScaleOptimizer",
+    "MultiOptimizer",
+    "OptimizerMap",
+    "schedules",
+    "get",
+    "serialize",
+    "deserialize",
+]
 
-for _cls in (Optimizer, SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion, Lamb, Adafactor, Ftrl,
-             Muon, ScheduleFreeAdamW, LossScaleOptimizer, MultiOptimizer, OptimizerMap):
+for _cls in (
+    Optimizer,
+    SGD,
+    RMSprop,
+    Adam,
+    AdamW,
+    Adagrad,
+    Adadelta,
+    Adamax,
+    Nadam,
+    Lion,
+    Lamb,
+    Adafactor,
+    Ftrl,
+    Muon,
+    ScheduleFreeAdamW,
+    LossScaleOptimizer,
+    MultiOptimizer,
+    OptimizerMap,
+):
     OPTIMIZERS.register(_cls, snake=False)

@@ -8,6 +8,7 @@ second moment over the last two axes of the *Keras* shape: a conv kernel kept in
 ``(out, in, kh, kw)`` is read through a ``(kh, kw, in, out)`` view, so the numbers and the saved state
 are Keras's.
 """
+
 import math
 
 import torch
@@ -39,20 +40,46 @@ class Adafactor(Optimizer):
     Reference: Shazeer and Stern, 2018, "Adafactor: Adaptive Learning Rates with Sublinear Memory Cost".
     """
 
-    def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3, clip_threshold=1.0,
-                 relative_step=True, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
-                 gradient_accumulation_steps=None, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_2_decay=-0.8,
+        epsilon_1=1e-30,
+        epsilon_2=1e-3,
+        clip_threshold=1.0,
+        relative_step=True,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
+    ):
         _check_number(beta_2_decay, "beta_2_decay")
         _check_number(epsilon_1, "epsilon_1", minimum=0)
         _check_number(epsilon_2, "epsilon_2", minimum=0)
         _check_number(clip_threshold, "clip_threshold", minimum=0, strict=True)
         self.beta_2_decay, self.epsilon_1, self.epsilon_2 = beta_2_decay, epsilon_1, epsilon_2
         self.clip_threshold, self.relative_step = clip_threshold, relative_step
-        super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
-                         ema_overwrite_frequency=ema_overwrite_frequency, loss_scale_factor=loss_scale_factor,
-                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+        super().__init__(
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
 
     def _build_extra(self):
         # Keras creates, per variable: r, c (row / column accumulators; unused int scalar placeholders for
@@ -80,7 +107,7 @@ class Adafactor(Optimizer):
         if isinstance(self._lr, float) and self.relative_step:
             lr = min(lr, limit)
         rho = min(lr, limit)
-        decay = 1.0 - step ** self.beta_2_decay
+        decay = 1.0 - step**self.beta_2_decay
         for p, g, r, c, v in zip(params, grads, slots["r"], slots["c"], slots["velocity"]):
             w = _keras_view(p, p)
             g = _keras_view(g, p)
@@ -99,6 +126,11 @@ class Adafactor(Optimizer):
             w.sub_(alpha * u)
 
     def get_config(self):
-        return {**super().get_config(), "beta_2_decay": self.beta_2_decay, "epsilon_1": self.epsilon_1,
-                "epsilon_2": self.epsilon_2, "clip_threshold": self.clip_threshold,
-                "relative_step": self.relative_step}
+        return {
+            **super().get_config(),
+            "beta_2_decay": self.beta_2_decay,
+            "epsilon_1": self.epsilon_1,
+            "epsilon_2": self.epsilon_2,
+            "clip_threshold": self.clip_threshold,
+            "relative_step": self.relative_step,
+        }

@@ -11,6 +11,7 @@ per-parameter Python loop in the update, and no host sync: the step counter and 
 live in Python (the step count only changes through ``apply``), so bias corrections are Python
 floats. ``iterations`` is still exposed as a tensor, as in Keras.
 """
+
 import re
 import warnings
 
@@ -32,14 +33,21 @@ _CLIP_ARGS = ("clipnorm", "clipvalue", "global_clipnorm")
 # silently (RMSprop(rho=2)); the decay rates are [0, 1) where ``1 - beta ** t`` divides (Adam's bias
 # correction) and [0, 1] where 1 only freezes a running average.
 _HYPER_RANGES = {
-    "beta_1": (0.0, 1.0, True, False), "beta_2": (0.0, 1.0, True, False),
-    "adam_beta_1": (0.0, 1.0, True, False), "adam_beta_2": (0.0, 1.0, True, False),
-    "rho": (0.0, 1.0, True, True), "momentum": (0.0, 1.0, True, True),
-    "epsilon": (0.0, None, True, True), "initial_accumulator_value": (0.0, None, True, True),
-    "l1_regularization_strength": (0.0, None, True, True), "l2_regularization_strength": (0.0, None, True, True),
+    "beta_1": (0.0, 1.0, True, False),
+    "beta_2": (0.0, 1.0, True, False),
+    "adam_beta_1": (0.0, 1.0, True, False),
+    "adam_beta_2": (0.0, 1.0, True, False),
+    "rho": (0.0, 1.0, True, True),
+    "momentum": (0.0, 1.0, True, True),
+    "epsilon": (0.0, None, True, True),
+    "initial_accumulator_value": (0.0, None, True, True),
+    "l1_regularization_strength": (0.0, None, True, True),
+    "l2_regularization_strength": (0.0, None, True, True),
     "l2_shrinkage_regularization_strength": (0.0, None, True, True),
-    "learning_rate_power": (None, 0.0, True, True), "epsilon_1": (0.0, None, True, True),
-    "epsilon_2": (0.0, None, True, True), "clip_threshold": (0.0, None, True, True),
+    "learning_rate_power": (None, 0.0, True, True),
+    "epsilon_1": (0.0, None, True, True),
+    "epsilon_2": (0.0, None, True, True),
+    "clip_threshold": (0.0, None, True, True),
 }
 
 
@@ -51,24 +59,29 @@ def _as_gradient(g, p):
     if not isinstance(g, torch.Tensor):
         arr = np.asarray(g)
         if arr.dtype.kind not in "biuf":
-            raise TypeError(f"Invalid gradient for variable '{name}': expected a tensor or an array of numbers. "
-                            f"Received an array of dtype {arr.dtype}.")
+            raise TypeError(
+                f"Invalid gradient for variable '{name}': expected a tensor or an array of numbers. "
+                f"Received an array of dtype {arr.dtype}."
+            )
         keras_shape = tuple(p.shape[i] for i in layout) if layout else tuple(p.shape)
         if arr.shape != keras_shape:
-            raise ValueError(f"Invalid gradient for variable '{name}': expected shape {keras_shape}, "
-                             f"received shape {arr.shape}.")
+            raise ValueError(
+                f"Invalid gradient for variable '{name}': expected shape {keras_shape}, received shape {arr.shape}."
+            )
         g = torch.as_tensor(np.ascontiguousarray(arr), dtype=p.dtype, device=p.device)
         return g.permute(*np.argsort(layout)) if layout else g
     if tuple(g.shape) != tuple(p.shape) and g.numel() != 0:
-        raise ValueError(f"Invalid gradient for variable '{name}': expected shape {tuple(p.shape)}, "
-                         f"received shape {tuple(g.shape)}.")
+        raise ValueError(
+            f"Invalid gradient for variable '{name}': expected shape {tuple(p.shape)}, received shape {tuple(g.shape)}."
+        )
     return g
 
 
 def _check_range(value, name, low=0.0, high=1.0):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= value <= high):
-        raise ValueError(f"Invalid value for argument `{name}`. Expected a float in [{low}, {high}]. "
-                         f"Received: {name}={value!r}")
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected a float in [{low}, {high}]. Received: {name}={value!r}"
+        )
     return float(value)
 
 
@@ -145,9 +158,21 @@ class Optimizer:
     # (Keras interleaves them per variable when created in one call)
     _slot_groups = ()
 
-    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
-                 gradient_accumulation_steps=None, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
+    ):
         if kwargs.pop("decay", None) is not None:
             warnings.warn("Argument `decay` is no longer supported and will be ignored.")
         if "lr" in kwargs:  # tf.keras 1/2 spelling: accepted with tf.keras 2's warning (Keras 3 refuses it)
@@ -161,24 +186,35 @@ class Optimizer:
         self.clipvalue = _check_number(clipvalue, "clipvalue", minimum=0, allow_none=True)
         self.global_clipnorm = _check_number(global_clipnorm, "global_clipnorm", minimum=0, allow_none=True)
         if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
-            raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
-                             f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
-        if gradient_accumulation_steps is not None and (isinstance(gradient_accumulation_steps, bool) or not isinstance(
-                gradient_accumulation_steps, (int, np.integer)) or gradient_accumulation_steps < 2):
-            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
-                             f"gradient_accumulation_steps={gradient_accumulation_steps}")
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+            )
+        if gradient_accumulation_steps is not None and (
+            isinstance(gradient_accumulation_steps, bool)
+            or not isinstance(gradient_accumulation_steps, (int, np.integer))
+            or gradient_accumulation_steps < 2
+        ):
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                f"gradient_accumulation_steps={gradient_accumulation_steps}"
+            )
         if use_ema:
             if not isinstance(ema_momentum, (int, float, np.number)) or not 0 <= ema_momentum <= 1:
                 # Keras's wording
                 raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
-            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, (int, np.integer))
-                                            or ema_overwrite_frequency < 1):
-                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
-                                 f"ema_overwrite_frequency={ema_overwrite_frequency}")
+            if ema_overwrite_frequency and (
+                not isinstance(ema_overwrite_frequency, (int, np.integer)) or ema_overwrite_frequency < 1
+            ):
+                raise ValueError(
+                    "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                    f"ema_overwrite_frequency={ema_overwrite_frequency}"
+                )
         self.use_ema, self.ema_momentum, self.ema_overwrite_frequency = use_ema, ema_momentum, ema_overwrite_frequency
         self.gradient_accumulation_steps = int(gradient_accumulation_steps) if gradient_accumulation_steps else None
-        self.loss_scale_factor = validation.optional_number(loss_scale_factor, "loss_scale_factor", low=0.0,
-                                                            low_inclusive=False)
+        self.loss_scale_factor = validation.optional_number(
+            loss_scale_factor, "loss_scale_factor", low=0.0, low_inclusive=False
+        )
         self._set_lr(learning_rate, initial=True)
         self._step = 0
         self.built = False
@@ -195,20 +231,25 @@ class Optimizer:
     # ----------------------------------------------------------------------------- learning rate
     def _set_lr(self, learning_rate, initial=False):
         if isinstance(learning_rate, schedules_module.LearningRateSchedule) or (
-                callable(learning_rate) and not isinstance(learning_rate, torch.Tensor)):
+            callable(learning_rate) and not isinstance(learning_rate, torch.Tensor)
+        ):
             self._lr = learning_rate
             return
         if isinstance(learning_rate, torch.Tensor) and learning_rate.numel() == 1:
             learning_rate = float(learning_rate)
         if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.number)):
-            raise ValueError("Argument `learning_rate` should be float, or an instance of LearningRateSchedule, "
-                             "or a callable (that takes in the current iteration value and returns the "
-                             f"corresponding learning rate value). Received instead: learning_rate={learning_rate!r}")
+            raise ValueError(
+                "Argument `learning_rate` should be float, or an instance of LearningRateSchedule, "
+                "or a callable (that takes in the current iteration value and returns the "
+                f"corresponding learning rate value). Received instead: learning_rate={learning_rate!r}"
+            )
         if not initial and isinstance(self._lr, schedules_module.LearningRateSchedule):
-            raise TypeError("This optimizer was created with a `LearningRateSchedule` object as its "
-                            "`learning_rate` constructor argument, hence its learning rate is not settable. If you "
-                            "need the learning rate to be settable, you should instantiate the optimizer with a "
-                            "float `learning_rate` argument.")
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its "
+                "`learning_rate` constructor argument, hence its learning rate is not settable. If you "
+                "need the learning rate to be settable, you should instantiate the optimizer with a "
+                "float `learning_rate` argument."
+            )
         self._lr = validation.number(learning_rate, "learning_rate", low=0.0)
 
     @staticmethod
@@ -311,9 +352,11 @@ class Optimizer:
 
     def _variable_paths(self):
         """Keras's paths of ``variables``: ``adam/iteration``, ``adam/seq_dense_kernel_momentum``..."""
+
         def ref(i):
             param = self._params[i]
             return (getattr(param, "path", None) or getattr(param, "name", None) or f"variable_{i}").replace("/", "_")
+
         names = ["iteration"] + (["learning_rate"] if isinstance(self._lr, float) else [])
         names += [f"{ref(i)}_{n}" for n, i in self._slot_order] + [n for n, _ in self._extra_variables()]
         return [f"{self.name}/{n}" for n in names] + [v.path for v in self.__dict__.get("_own_variables", ())]
@@ -331,19 +374,24 @@ class Optimizer:
     def set_weights(self, weights):
         """Restores state from NumPy arrays in ``variables`` order (the optimizer must be built)."""
         if not self.built:
-            raise ValueError("You are calling `set_weights()` on an optimizer that has not yet been built. Please "
-                             "call `optimizer.build(trainable_variables)` to create the optimizer weights before "
-                             "calling `set_weights()`.")
+            raise ValueError(
+                "You are calling `set_weights()` on an optimizer that has not yet been built. Please "
+                "call `optimizer.build(trainable_variables)` to create the optimizer weights before "
+                "calling `set_weights()`."
+            )
         current = self.variables
         if len(weights) != len(current):
-            raise ValueError(f"Optimizer `{self.name}` has {len(current)} variables but {len(weights)} weights were "
-                             "given.")
+            raise ValueError(
+                f"Optimizer `{self.name}` has {len(current)} variables but {len(weights)} weights were given."
+            )
         has_lr = isinstance(self._lr, float)
         for k, (var, w) in enumerate(zip(current, weights)):
             w = np.asarray(w)
             if tuple(var.shape) != tuple(w.shape):
-                raise ValueError(f"Optimizer variable {k} has shape {tuple(var.shape)} not compatible with provided "
-                                 f"weight shape {tuple(w.shape)}.")
+                raise ValueError(
+                    f"Optimizer variable {k} has shape {tuple(var.shape)} not compatible with provided "
+                    f"weight shape {tuple(w.shape)}."
+                )
         self._step = int(np.asarray(weights[0]))
         pos = 1
         if has_lr:
@@ -361,8 +409,11 @@ class Optimizer:
 
     def get_state(self):
         """A picklable snapshot of the state: ``{'names': [...], 'weights': [arrays]}`` in Keras order."""
-        return {"names": self._variable_names() if self.built else ["iteration"], "weights": self.get_weights()
-                if self.built else [np.asarray(self._step)], "built": self.built}
+        return {
+            "names": self._variable_names() if self.built else ["iteration"],
+            "weights": self.get_weights() if self.built else [np.asarray(self._step)],
+            "built": self.built,
+        }
 
     def set_state(self, state):
         """Restores a :meth:`get_state` snapshot; before ``build`` it is kept and applied when built."""
@@ -389,9 +440,12 @@ class Optimizer:
 
     def load_own_variables(self, store):
         if len(store.keys()) != len(self.variables):
-            warnings.warn(f"Skipping variable loading for optimizer '{self.name}', because it has "
-                          f"{len(self.variables)} variables whereas the saved optimizer has {len(store.keys())} "
-                          "variables.", stacklevel=2)
+            warnings.warn(
+                f"Skipping variable loading for optimizer '{self.name}', because it has "
+                f"{len(self.variables)} variables whereas the saved optimizer has {len(store.keys())} "
+                "variables.",
+                stacklevel=2,
+            )
             return
         self.set_weights([store[str(i)] for i in range(len(store.keys()))])
 
@@ -411,8 +465,14 @@ class Optimizer:
             The new (non-trainable) ``strided.Variable``.
         """
         with name_scope_of(_Scope(self.name)):
-            variable = Variable(initializer=initializer, shape=tuple(shape), dtype=dtype, trainable=False,
-                                aggregation=aggregation, name=name)
+            variable = Variable(
+                initializer=initializer,
+                shape=tuple(shape),
+                dtype=dtype,
+                trainable=False,
+                aggregation=aggregation,
+                name=name,
+            )
         self.__dict__.setdefault("_own_variables", []).append(variable)
         return variable
 
@@ -422,8 +482,12 @@ class Optimizer:
         name = name or "var"
         ref_name = getattr(reference_variable, "path", None) or str(getattr(reference_variable, "name", "variable"))
         name = f"{ref_name.replace('/', '_').replace(':', '_')}_{name}"
-        variable = self.add_variable(shape=tuple(reference_variable.shape), initializer=initializer,
-                                     dtype=str(reference_variable.dtype).replace("torch.", ""), name=name)
+        variable = self.add_variable(
+            shape=tuple(reference_variable.shape),
+            initializer=initializer,
+            dtype=str(reference_variable.dtype).replace("torch.", ""),
+            name=name,
+        )
         if variable.device != reference_variable.device:
             variable.data = variable.data.to(reference_variable.device)
         return variable
@@ -432,16 +496,24 @@ class Optimizer:
         """``add_variable_from_reference`` for each variable (None for those with ``overwrite_with_gradient``);
         one list for a single ``name``, a tuple of lists for a list of names (created interleaved, as Keras)."""
         names = [name] if isinstance(name, str) else list(name)
-        inits = [initializer] * len(names) if isinstance(initializer, str) or not isinstance(
-            initializer, (list, tuple)) else list(initializer)
+        inits = (
+            [initializer] * len(names)
+            if isinstance(initializer, str) or not isinstance(initializer, (list, tuple))
+            else list(initializer)
+        )
         if len(names) != len(inits):
-            raise ValueError("The number of provided names must match the number of provided initializers.  "
-                             f"Received name='{name}', initializer='{initializer}'")
+            raise ValueError(
+                "The number of provided names must match the number of provided initializers.  "
+                f"Received name='{name}', initializer='{initializer}'"
+            )
         out = tuple([] for _ in names)
         for variable in trainable_variables:
             for i, (n, init) in enumerate(zip(names, inits)):
-                out[i].append(None if getattr(variable, "overwrite_with_gradient", False)
-                              else self.add_variable_from_reference(variable, name=n, initializer=init))
+                out[i].append(
+                    None
+                    if getattr(variable, "overwrite_with_gradient", False)
+                    else self.add_variable_from_reference(variable, name=n, initializer=init)
+                )
         return out[0] if isinstance(name, str) else out
 
     def _get_variable_index(self, variable):
@@ -472,24 +544,31 @@ class Optimizer:
             ``(new trainable_variables, new optimizer_variables)``.
         """
         if not self.built:
-            raise ValueError(f"To call `stateless_apply`, {type(self).__name__} must be built (i.e. its variables "
-                             "must have been created). You can build it via `optimizer.build(trainable_variables)`.")
+            raise ValueError(
+                f"To call `stateless_apply`, {type(self).__name__} must be built (i.e. its variables "
+                "must have been created). You can build it via `optimizer.build(trainable_variables)`."
+            )
         current = self.variables
         if len(optimizer_variables) != len(current):
-            raise ValueError("Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
-                             f"{type(self).__name__}().variables. Received list with length "
-                             f"{len(optimizer_variables)}, but expected {len(current)} variables.")
+            raise ValueError(
+                "Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
+                f"{type(self).__name__}().variables. Received list with length "
+                f"{len(optimizer_variables)}, but expected {len(current)} variables."
+            )
         if len(trainable_variables) != len(self._params):
-            raise ValueError("Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to the "
-                             "trainable variables list that the optimizer was built with. Received "
-                             f"len(trainable_variables) == {len(trainable_variables)} whereas the optimizer was "
-                             f"built with {len(self._params)} variables.")
+            raise ValueError(
+                "Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to the "
+                "trainable variables list that the optimizer was built with. Received "
+                f"len(trainable_variables) == {len(trainable_variables)} whereas the optimizer was "
+                f"built with {len(self._params)} variables."
+            )
         saved_state = self.get_weights()
         saved_params = [p.detach().clone() for p in self._params]
         try:
             with torch.no_grad():
-                self.set_weights([np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v)
-                                  for v in optimizer_variables])
+                self.set_weights(
+                    [np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v) for v in optimizer_variables]
+                )
                 for p, v in zip(self._params, trainable_variables):
                     p.copy_(v.detach() if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v)))
             self.apply(grads)
@@ -555,12 +634,16 @@ class Optimizer:
             return
         if variables is None:
             if not self.built:
-                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built on "
-                                 "a list of variables. Call `optimizer.build(trainable_variables)` first.")
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already be built on "
+                    "a list of variables. Call `optimizer.build(trainable_variables)` first."
+                )
             if len(grads) != len(self._params):
-                raise ValueError("When passing `grads` as a list of gradient tensors, the gradients must match "
-                                 f"`optimizer.variables` one-to-one. Received a list of {len(grads)} gradients, but "
-                                 f"the optimizer is tracking {len(self._params)} trainable variables.")
+                raise ValueError(
+                    "When passing `grads` as a list of gradient tensors, the gradients must match "
+                    f"`optimizer.variables` one-to-one. Received a list of {len(grads)} gradients, but "
+                    f"the optimizer is tracking {len(self._params)} trainable variables."
+                )
             params = self._params
             idx = None
         else:
@@ -575,15 +658,22 @@ class Optimizer:
             if not keep:
                 raise ValueError("No gradients provided for any variable.")
             missing = [getattr(params[k], "name", f"variable_{k}") for k, g in enumerate(grads) if g is None]
-            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss. If using "
-                          "`model.compile()`, did you forget to provide a `loss` argument?", stacklevel=2)
+            warnings.warn(
+                f"Gradients do not exist for variables {missing} when minimizing the loss. If using "
+                "`model.compile()`, did you forget to provide a `loss` argument?",
+                stacklevel=2,
+            )
             full = list(range(len(params))) if idx is None else idx
             idx = [full[k] for k in keep]
             params = [params[k] for k in keep]
             grads = [grads[k] for k in keep]
         # (one list comprehension checks them all; the per-gradient conversion runs only when one needs it)
-        if any([type(g) is not torch.Tensor or g.shape != p.shape or g.requires_grad or g.dtype != p.dtype
-                for g, p in zip(grads, params)]):
+        if any(
+            [
+                type(g) is not torch.Tensor or g.shape != p.shape or g.requires_grad or g.dtype != p.dtype
+                for g, p in zip(grads, params)
+            ]
+        ):
             grads = [_as_gradient(g, p) for g, p in zip(grads, params)]
             grads = [g.detach() if g.dtype == p.dtype else g.detach().to(p.dtype) for g, p in zip(grads, params)]
         if getattr(type(params[0]), "_overwrite_flags", 0):  # a variable was flagged overwrite_with_gradient
@@ -650,18 +740,22 @@ class Optimizer:
         if self.use_ema and self.built:
             var_list = list(var_list)
             if len(var_list) != len(self._params):
-                raise ValueError(f"The length of model variables ({len(var_list)}) to override does not match the "
-                                 f"length of model variables stored in the optimizer ({len(self._params)}). Please "
-                                 "check if the optimizer was called on your model.")
+                raise ValueError(
+                    f"The length of model variables ({len(var_list)}) to override does not match the "
+                    f"length of model variables stored in the optimizer ({len(self._params)}). Please "
+                    "check if the optimizer was called on your model."
+                )
             torch._foreach_copy_(var_list, self._slots["average"])
 
     def _indices(self, params):
         try:
             return [self._index[id(p)] for p in params]
         except KeyError:
-            raise ValueError("Unknown variable: this optimizer can only be called for the variables it was "
-                             "originally built with. When working with a new set of variables, you should "
-                             "recreate a new optimizer instance.") from None
+            raise ValueError(
+                "Unknown variable: this optimizer can only be called for the variables it was "
+                "originally built with. When working with a new set of variables, you should "
+                "recreate a new optimizer instance."
+            ) from None
 
     def _clip(self, grads):
         if self.clipnorm:
@@ -676,8 +770,9 @@ class Optimizer:
             if any([n.dtype != torch.float32 for n in norms]):
                 norms = [n.to(torch.float32) for n in norms]
             total = torch.linalg.vector_norm(torch.stack(norms))
-            scale = self.global_clipnorm * torch.minimum(1.0 / total, torch.tensor(1.0 / self.global_clipnorm,
-                                                                                  device=total.device))
+            scale = self.global_clipnorm * torch.minimum(
+                1.0 / total, torch.tensor(1.0 / self.global_clipnorm, device=total.device)
+            )
             scale = scale + (total - total)  # propagates NaN/Inf as Keras does
             if all([g.dtype == scale.dtype for g in grads]):
                 return torch._foreach_mul(grads, scale)
@@ -695,8 +790,9 @@ class Optimizer:
         instead (with its state made by ``add_variable_from_reference`` in ``build``): it runs per variable.
         """
         if type(self).update_step is Optimizer.update_step:
-            raise NotImplementedError(f"{type(self).__name__} must implement `update_step(gradient, variable, "
-                                      "learning_rate)`.")
+            raise NotImplementedError(
+                f"{type(self).__name__} must implement `update_step(gradient, variable, learning_rate)`."
+            )
         for p, g in zip(params, grads):
             self.update_step(g, p, lr)
 
@@ -713,11 +809,19 @@ class Optimizer:
             lr = schedules_module.serialize(lr)
         elif not isinstance(lr, float):
             lr = self._current_lr()
-        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
-                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
-                "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
-                "ema_overwrite_frequency": self.ema_overwrite_frequency, "loss_scale_factor": self.loss_scale_factor,
-                "gradient_accumulation_steps": self.gradient_accumulation_steps}
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

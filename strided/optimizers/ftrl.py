@@ -3,6 +3,7 @@
 Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
 the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
 """
+
 import numpy as np
 import torch
 
@@ -30,19 +31,42 @@ class Ftrl(Optimizer):
     Reference: McMahan et al., 2013, "Ad Click Prediction: a View from the Trenches".
     """
 
-    def __init__(self, learning_rate=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1,
-                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
-                 l2_shrinkage_regularization_strength=0.0, beta=0.0, weight_decay=None, clipnorm=None,
-                 clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
-                 name=None, **kwargs):
-        checks = (("initial_accumulator_value", initial_accumulator_value, "needs to be positive or zero"),
-                  ("learning_rate_power", -learning_rate_power if isinstance(learning_rate_power, (int, float))
-                   else learning_rate_power, "needs to be negative or zero"),
-                  ("l1_regularization_strength", l1_regularization_strength, "needs to be positive or zero"),
-                  ("l2_regularization_strength", l2_regularization_strength, "needs to be positive or zero"),
-                  ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength,
-                   "needs to be positive or zero"))
+    def __init__(
+        self,
+        learning_rate=0.001,
+        learning_rate_power=-0.5,
+        initial_accumulator_value=0.1,
+        l1_regularization_strength=0.0,
+        l2_regularization_strength=0.0,
+        l2_shrinkage_regularization_strength=0.0,
+        beta=0.0,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
+    ):
+        checks = (
+            ("initial_accumulator_value", initial_accumulator_value, "needs to be positive or zero"),
+            (
+                "learning_rate_power",
+                -learning_rate_power if isinstance(learning_rate_power, (int, float)) else learning_rate_power,
+                "needs to be negative or zero",
+            ),
+            ("l1_regularization_strength", l1_regularization_strength, "needs to be positive or zero"),
+            ("l2_regularization_strength", l2_regularization_strength, "needs to be positive or zero"),
+            (
+                "l2_shrinkage_regularization_strength",
+                l2_shrinkage_regularization_strength,
+                "needs to be positive or zero",
+            ),
+        )
         for arg, value, rule in checks:
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or value < 0:
                 received = learning_rate_power if arg == "learning_rate_power" else value
@@ -55,10 +79,20 @@ class Ftrl(Optimizer):
         self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
         self.beta = beta
         self._slot_groups = (("accumulator", "linear"),)
-        super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
-                         ema_overwrite_frequency=ema_overwrite_frequency, loss_scale_factor=loss_scale_factor,
-                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+        super().__init__(
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
 
     def _slot_init(self, name):
         return self.initial_accumulator_value if name == "accumulator" else 0.0
@@ -87,9 +121,12 @@ class Ftrl(Optimizer):
         torch._foreach_copy_(acc, new_acc)
 
     def get_config(self):
-        return {**super().get_config(), "learning_rate_power": self.learning_rate_power,
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "l1_regularization_strength": self.l1_regularization_strength,
-                "l2_regularization_strength": self.l2_regularization_strength,
-                "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
-                "beta": self.beta}
+        return {
+            **super().get_config(),
+            "learning_rate_power": self.learning_rate_power,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "l1_regularization_strength": self.l1_regularization_strength,
+            "l2_regularization_strength": self.l2_regularization_strength,
+            "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
+            "beta": self.beta,
+        }

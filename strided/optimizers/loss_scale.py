@@ -1,4 +1,5 @@
 """``LossScaleOptimizer``: Keras's dynamic loss scaling around another optimizer (float16 training)."""
+
 import numpy as np
 import torch
 
@@ -6,10 +7,17 @@ from strided.distribution import distribution_lib as distribute
 from strided.optimizers.base import Optimizer
 from strided.optimizers.registry import deserialize, serialize
 
-_BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
-                  "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-                  "loss_scale_factor": None, "gradient_accumulation_steps": None}
-
+_BASE_DEFAULTS = {
+    "weight_decay": None,
+    "clipnorm": None,
+    "global_clipnorm": None,
+    "clipvalue": None,
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
 
 
 class DynamicLossScale:
@@ -21,7 +29,7 @@ class DynamicLossScale:
     trainer for an optimizer object that is not a strided optimizer.
     """
 
-    def __init__(self, initial_scale=2.0 ** 15, growth_steps=2000):
+    def __init__(self, initial_scale=2.0**15, growth_steps=2000):
         self.scale = float(np.float32(initial_scale))  # Keras keeps it in a float32 variable
         self.counter = 0
         self.growth_steps = growth_steps
@@ -74,27 +82,41 @@ class LossScaleOptimizer(Optimizer):
     >>> opt.apply(grads, weights)                   # unscales; skips the step on inf/NaN
     """
 
-    def __init__(self, inner_optimizer, initial_scale=2.0 ** 15, dynamic_growth_steps=2000, name=None, **kwargs):
+    def __init__(self, inner_optimizer, initial_scale=2.0**15, dynamic_growth_steps=2000, name=None, **kwargs):
         if not kwargs.pop("dynamic", True):
-            raise ValueError("LossScaleOptimizer no longer supports `dynamic=False`. Instead, simply set "
-                             "`loss_scale_factor` directly on the `inner_optimizer`.")
+            raise ValueError(
+                "LossScaleOptimizer no longer supports `dynamic=False`. Instead, simply set "
+                "`loss_scale_factor` directly on the `inner_optimizer`."
+            )
         for arg, default in _BASE_DEFAULTS.items():
             if arg in kwargs and kwargs.pop(arg) != default:
-                raise ValueError(f"LossScaleOptimizer does not support `{arg}`. Instead, set `{arg}` on the "
-                                 "`inner_optimizer`.")
+                raise ValueError(
+                    f"LossScaleOptimizer does not support `{arg}`. Instead, set `{arg}` on the `inner_optimizer`."
+                )
         if kwargs:
             raise ValueError(f"LossScaleOptimizer does not support arguments: `{'`, `'.join(kwargs)}`.")
         if not isinstance(inner_optimizer, Optimizer):
-            raise ValueError("Argument `inner_optimizer` must be an optimizer instance (e.g. "
-                             f"`strided.optimizers.Adam()`). Received: inner_optimizer={inner_optimizer!r}")
-        if isinstance(initial_scale, bool) or not isinstance(initial_scale, (int, float, np.number)) or not (
-                initial_scale > 0 and np.isfinite(initial_scale)):
-            raise ValueError("Argument `initial_scale` must be a positive finite float. "
-                             f"Received: initial_scale={initial_scale!r}")
-        if isinstance(dynamic_growth_steps, bool) or not isinstance(dynamic_growth_steps, (int, np.integer)) or (
-                dynamic_growth_steps < 1):
-            raise ValueError("Argument `dynamic_growth_steps` must be an integer >= 1. "
-                             f"Received: dynamic_growth_steps={dynamic_growth_steps!r}")
+            raise ValueError(
+                "Argument `inner_optimizer` must be an optimizer instance (e.g. "
+                f"`strided.optimizers.Adam()`). Received: inner_optimizer={inner_optimizer!r}"
+            )
+        if (
+            isinstance(initial_scale, bool)
+            or not isinstance(initial_scale, (int, float, np.number))
+            or not (initial_scale > 0 and np.isfinite(initial_scale))
+        ):
+            raise ValueError(
+                f"Argument `initial_scale` must be a positive finite float. Received: initial_scale={initial_scale!r}"
+            )
+        if (
+            isinstance(dynamic_growth_steps, bool)
+            or not isinstance(dynamic_growth_steps, (int, np.integer))
+            or (dynamic_growth_steps < 1)
+        ):
+            raise ValueError(
+                "Argument `dynamic_growth_steps` must be an integer >= 1. "
+                f"Received: dynamic_growth_steps={dynamic_growth_steps!r}"
+            )
         super().__init__(learning_rate=0.0, name=name)
         self.inner_optimizer = inner_optimizer
         self.initial_scale = initial_scale
@@ -142,19 +164,21 @@ class LossScaleOptimizer(Optimizer):
         return own + (list(self.inner_optimizer.variables) if self.built else [])
 
     def _variable_names(self):
-        return ["iteration", "learning_rate", "step_counter", "dynamic_scale"] + \
-            self.inner_optimizer._variable_names()
+        return ["iteration", "learning_rate", "step_counter", "dynamic_scale"] + self.inner_optimizer._variable_names()
 
     def set_weights(self, weights):
         """Restores ``[iteration, learning_rate, step_counter, dynamic_scale, *inner weights]``."""
         if not self.built:
-            raise ValueError("You are calling `set_weights()` on an optimizer that has not yet been built. Please "
-                             "call `optimizer.build(trainable_variables)` to create the optimizer weights before "
-                             "calling `set_weights()`.")
+            raise ValueError(
+                "You are calling `set_weights()` on an optimizer that has not yet been built. Please "
+                "call `optimizer.build(trainable_variables)` to create the optimizer weights before "
+                "calling `set_weights()`."
+            )
         weights = list(weights)
         if len(weights) != len(self.variables):
-            raise ValueError(f"Optimizer `{self.name}` has {len(self.variables)} variables but {len(weights)} "
-                             "weights were given.")
+            raise ValueError(
+                f"Optimizer `{self.name}` has {len(self.variables)} variables but {len(weights)} weights were given."
+            )
         self._step = int(np.asarray(weights[0]))
         self._loss_scale.counter = int(np.asarray(weights[2]))
         self._loss_scale.scale = float(np.asarray(weights[3], dtype=np.float32))
@@ -179,8 +203,10 @@ class LossScaleOptimizer(Optimizer):
             return
         if not self.built:
             if variables is None:
-                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built "
-                                 "on a list of variables. Call `optimizer.build(trainable_variables)` first.")
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already be built "
+                    "on a list of variables. Call `optimizer.build(trainable_variables)` first."
+                )
             self.build(list(variables))
         reduced = getattr(self, "_gradients_reduced", False)
         present = [k for k, g in enumerate(grads) if g is not None]
@@ -233,8 +259,12 @@ class LossScaleOptimizer(Optimizer):
 
     # ----------------------------------------------------------------------------- config
     def get_config(self):
-        return {"name": self.name, "inner_optimizer": serialize(self.inner_optimizer),
-                "initial_scale": self.initial_scale, "dynamic_growth_steps": self.dynamic_growth_steps}
+        return {
+            "name": self.name,
+            "inner_optimizer": serialize(self.inner_optimizer),
+            "initial_scale": self.initial_scale,
+            "dynamic_growth_steps": self.dynamic_growth_steps,
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -6,6 +6,7 @@ Its own state is ``iterations`` and a fixed ``learning_rate`` of 0; ``variables`
 followed by each inner optimizer's variables, in the order Keras saves them, so optimizer state
 saved by one library is read by the other.
 """
+
 import inspect
 import re
 from collections.abc import MutableMapping
@@ -30,9 +31,11 @@ def _deserialize_optimizer(config, custom_objects=None):
 def _required_path(variable):
     path = _variable_path(variable)
     if not path:
-        raise ValueError("An OptimizerMap picks optimizers by the variable's `path` (e.g. 'dense/kernel'), "
-                         f"but this variable has none: it is not a strided weight. Received: variable="
-                         f"{type(variable).__name__} of shape {tuple(getattr(variable, 'shape', ()))}")
+        raise ValueError(
+            "An OptimizerMap picks optimizers by the variable's `path` (e.g. 'dense/kernel'), "
+            f"but this variable has none: it is not a strided weight. Received: variable="
+            f"{type(variable).__name__} of shape {tuple(getattr(variable, 'shape', ()))}"
+        )
     return path
 
 
@@ -97,8 +100,10 @@ class OptimizerMap(MutableMapping):
                 is not an Optimizer, or is a LossScaleOptimizer or a MultiOptimizer.
         """
         if key in self._optimizer_map:
-            raise ValueError(f"'{key}' already exists in the OptimizerMap with value {self._optimizer_map[key]}. "
-                             "Please make sure to not use duplicated keys.")
+            raise ValueError(
+                f"'{key}' already exists in the OptimizerMap with value {self._optimizer_map[key]}. "
+                "Please make sure to not use duplicated keys."
+            )
         if not isinstance(key, str):
             raise ValueError(f"key must be a string. Received: {key}")
         if not isinstance(optimizer, Optimizer):
@@ -123,8 +128,10 @@ class OptimizerMap(MutableMapping):
         return self[_required_path(variable)]
 
     def get_config(self):
-        return {"default_optimizer": serialize(self._default_optimizer),
-                "optimizer_map": {key: serialize(opt) for key, opt in self._optimizer_map.items()}}
+        return {
+            "default_optimizer": serialize(self._default_optimizer),
+            "optimizer_map": {key: serialize(opt) for key, opt in self._optimizer_map.items()},
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -141,17 +148,31 @@ class OptimizerMap(MutableMapping):
 def _serialize_map(optimizer_map):
     """Keras's ``serialize_keras_object`` layout for an OptimizerMap or a selector function."""
     if isinstance(optimizer_map, OptimizerMap):
-        return {"module": _MODULE, "class_name": "OptimizerMap", "config": optimizer_map.get_config(),
-                "registered_name": None}
+        return {
+            "module": _MODULE,
+            "class_name": "OptimizerMap",
+            "config": optimizer_map.get_config(),
+            "registered_name": None,
+        }
     if inspect.isfunction(optimizer_map) or inspect.ismethod(optimizer_map):
-        return {"module": "builtins", "class_name": "function",
-                "config": object_registration.get_registered_name(optimizer_map), "registered_name": "function"}
+        return {
+            "module": "builtins",
+            "class_name": "function",
+            "config": object_registration.get_registered_name(optimizer_map),
+            "registered_name": "function",
+        }
     if hasattr(optimizer_map, "get_config"):
         cls = type(optimizer_map)
-        return {"module": cls.__module__, "class_name": cls.__name__, "config": optimizer_map.get_config(),
-                "registered_name": object_registration.get_registered_name(cls)}
-    raise TypeError(f"Cannot serialize the `optimizer_map` {optimizer_map!r}: it is neither an OptimizerMap, a "
-                    "function, nor an object with a `get_config()` method.")
+        return {
+            "module": cls.__module__,
+            "class_name": cls.__name__,
+            "config": optimizer_map.get_config(),
+            "registered_name": object_registration.get_registered_name(cls),
+        }
+    raise TypeError(
+        f"Cannot serialize the `optimizer_map` {optimizer_map!r}: it is neither an OptimizerMap, a "
+        "function, nor an object with a `get_config()` method."
+    )
 
 
 def _deserialize_map(config, custom_objects=None):
@@ -164,16 +185,21 @@ def _deserialize_map(config, custom_objects=None):
         name = config.get("config")
         fn = object_registration.lookup(name, custom_objects)
         if fn is None:
-            raise ValueError(f"Could not locate the optimizer selector function '{name}' of a MultiOptimizer. Pass "
-                             "it in `custom_objects` (e.g. `load_model(path, custom_objects={'" + str(name)
-                             + "': fn})`) or register it with `register_keras_serializable`. Received: "
-                             f"optimizer_map={config!r}")
+            raise ValueError(
+                f"Could not locate the optimizer selector function '{name}' of a MultiOptimizer. Pass "
+                "it in `custom_objects` (e.g. `load_model(path, custom_objects={'"
+                + str(name)
+                + "': fn})`) or register it with `register_keras_serializable`. Received: "
+                f"optimizer_map={config!r}"
+            )
         return fn
     name = config.get("registered_name") or class_name
     cls = object_registration.lookup(name, custom_objects) or object_registration.lookup(class_name, custom_objects)
     if cls is None:
-        raise ValueError(f"Could not locate the class '{class_name}' of a MultiOptimizer's `optimizer_map`. Pass it "
-                         f"in `custom_objects`. Received: optimizer_map={config!r}")
+        raise ValueError(
+            f"Could not locate the class '{class_name}' of a MultiOptimizer's `optimizer_map`. Pass it "
+            f"in `custom_objects`. Received: optimizer_map={config!r}"
+        )
     inner = dict(config.get("config") or {})
     return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
 
@@ -211,8 +237,10 @@ class MultiOptimizer(Optimizer):
 
     def __init__(self, optimizer_map, loss_scale_factor=None, name=None):
         if not callable(optimizer_map):
-            raise TypeError("`optimizer_map` must be an OptimizerMap or a callable that returns the optimizer of a "
-                            f"variable. Received: optimizer_map={optimizer_map!r}")
+            raise TypeError(
+                "`optimizer_map` must be an OptimizerMap or a callable that returns the optimizer of a "
+                f"variable. Received: optimizer_map={optimizer_map!r}"
+            )
         super().__init__(learning_rate=0.0, loss_scale_factor=loss_scale_factor, name=name)
         self._optimizer_map = optimizer_map
         self._inner_optimizers = []
@@ -299,25 +327,28 @@ class MultiOptimizer(Optimizer):
     def set_weights(self, weights):
         """Restores ``[iteration, learning_rate, *each inner optimizer's weights]`` (must be built)."""
         if not self.built:
-            raise ValueError("You are calling `set_weights()` on an optimizer that has not yet been built. Please "
-                             "call `optimizer.build(trainable_variables)` to create the optimizer weights before "
-                             "calling `set_weights()`.")
+            raise ValueError(
+                "You are calling `set_weights()` on an optimizer that has not yet been built. Please "
+                "call `optimizer.build(trainable_variables)` to create the optimizer weights before "
+                "calling `set_weights()`."
+            )
         weights = list(weights)
         expected = len(self.variables)
         if len(weights) != expected:
-            raise ValueError(f"Optimizer `{self.name}` has {expected} variables but {len(weights)} weights were "
-                             "given.")
+            raise ValueError(f"Optimizer `{self.name}` has {expected} variables but {len(weights)} weights were given.")
         segments = self._variable_segments()
         for pos, opt in segments:  # check every shape before anything is assigned
             for k, var in enumerate(opt.variables):
                 w = np.asarray(weights[pos + k])
                 if tuple(var.shape) != tuple(w.shape):
-                    raise ValueError(f"Optimizer variable {pos + k} ({opt.name}) has shape {tuple(var.shape)} not "
-                                     f"compatible with provided weight shape {tuple(w.shape)}.")
+                    raise ValueError(
+                        f"Optimizer variable {pos + k} ({opt.name}) has shape {tuple(var.shape)} not "
+                        f"compatible with provided weight shape {tuple(w.shape)}."
+                    )
         self._step = int(np.asarray(weights[0]))
         self._lr = float(np.asarray(weights[1]))
         for pos, opt in segments:
-            part = weights[pos:pos + len(opt.variables)]
+            part = weights[pos : pos + len(opt.variables)]
             if opt.built:
                 opt.set_weights(part)
             else:
@@ -340,8 +371,10 @@ class MultiOptimizer(Optimizer):
             return
         if variables is None:
             if not self.built:
-                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built on "
-                                 "a list of variables. Call `optimizer.build(trainable_variables)` first.")
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already be built on "
+                    "a list of variables. Call `optimizer.build(trainable_variables)` first."
+                )
             variables = self._params
             count = len(self._params)
         else:
@@ -350,16 +383,20 @@ class MultiOptimizer(Optimizer):
                 self.build(variables)
             count = len(variables)
         if len(grads) != count:
-            raise ValueError("Gradients must match trainable variables one-to-one. "
-                             f"Received {len(grads)} gradients and {count} variables.")
+            raise ValueError(
+                "Gradients must match trainable variables one-to-one. "
+                f"Received {len(grads)} gradients and {count} variables."
+            )
         groups = [([], []) for _ in self._inner_optimizers]
         for grad, var in zip(grads, variables):
             idx = self._var_to_optimizer_idx.get(id(var))
             if idx is None:
-                raise ValueError("Unknown variable: this optimizer can only be called for the variables it was "
-                                 "originally built with. When working with a new set of variables, you should "
-                                 f"recreate a new optimizer instance. Received: variable "
-                                 f"{getattr(var, 'path', None) or tuple(var.shape)}")
+                raise ValueError(
+                    "Unknown variable: this optimizer can only be called for the variables it was "
+                    "originally built with. When working with a new set of variables, you should "
+                    f"recreate a new optimizer instance. Received: variable "
+                    f"{getattr(var, 'path', None) or tuple(var.shape)}"
+                )
             groups[idx][0].append(grad)
             groups[idx][1].append(var)
         reduced = getattr(self, "_gradients_reduced", False)
@@ -392,13 +429,17 @@ class MultiOptimizer(Optimizer):
     @property
     def learning_rate(self):
         """Not available on a MultiOptimizer: raises AttributeError (read the inner optimizers')."""
-        raise AttributeError("Learning rate cannot be accessed on a MultiOptimizer. Access the learning rate on the "
-                             "individual sub-optimizers instead.")
+        raise AttributeError(
+            "Learning rate cannot be accessed on a MultiOptimizer. Access the learning rate on the "
+            "individual sub-optimizers instead."
+        )
 
     @learning_rate.setter
     def learning_rate(self, value):
-        raise AttributeError("Learning rate cannot be set on a MultiOptimizer. Set the learning rate on the "
-                             "individual sub-optimizers instead.")
+        raise AttributeError(
+            "Learning rate cannot be set on a MultiOptimizer. Set the learning rate on the "
+            "individual sub-optimizers instead."
+        )
 
     lr = learning_rate
 
@@ -415,8 +456,11 @@ class MultiOptimizer(Optimizer):
 
     # ----------------------------------------------------------------------------- config
     def get_config(self):
-        return {"optimizer_map": _serialize_map(self._optimizer_map), "loss_scale_factor": self.loss_scale_factor,
-                "name": self.name}
+        return {
+            "optimizer_map": _serialize_map(self._optimizer_map),
+            "loss_scale_factor": self.loss_scale_factor,
+            "name": self.name,
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

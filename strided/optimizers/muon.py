@@ -5,6 +5,7 @@ the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's `
 
 The Newton-Schulz iteration depends on each variable's shape and runs per variable.
 """
+
 import math
 import re
 
@@ -54,12 +55,35 @@ class Muon(Optimizer):
     for LLM Training".
     """
 
-    def __init__(self, learning_rate=0.001, adam_beta_1=0.9, adam_beta_2=0.999, adam_weight_decay=0.004,
-                 epsilon=1e-7, weight_decay=0.004, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
-                 gradient_accumulation_steps=None, name=None, exclude_layers=None, exclude_embeddings=True,
-                 muon_a=3.4445, muon_b=-4.7750, muon_c=2.0315, adam_lr_ratio=1, momentum=0.95, ns_steps=5,
-                 nesterov=True, rms_rate=0.2, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        adam_beta_1=0.9,
+        adam_beta_2=0.999,
+        adam_weight_decay=0.004,
+        epsilon=1e-7,
+        weight_decay=0.004,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        exclude_layers=None,
+        exclude_embeddings=True,
+        muon_a=3.4445,
+        muon_b=-4.7750,
+        muon_c=2.0315,
+        adam_lr_ratio=1,
+        momentum=0.95,
+        ns_steps=5,
+        nesterov=True,
+        rms_rate=0.2,
+        **kwargs,
+    ):
         _check_range(adam_beta_1, "adam_beta_1")
         _check_range(adam_beta_2, "adam_beta_2")
         _check_range(momentum, "momentum")
@@ -72,10 +96,15 @@ class Muon(Optimizer):
             _check_number(adam_weight_decay, "adam_weight_decay", minimum=0)
         if rms_rate is not None:
             _check_number(rms_rate, "rms_rate", minimum=0)
-        if isinstance(exclude_layers, str) or not (exclude_layers is None or isinstance(exclude_layers, (list, tuple))) \
-                or any(not isinstance(p, str) for p in exclude_layers or []):
-            raise ValueError("Argument `exclude_layers` must be a list of strings (regular expressions). "
-                             f"Received: exclude_layers={exclude_layers!r}")
+        if (
+            isinstance(exclude_layers, str)
+            or not (exclude_layers is None or isinstance(exclude_layers, (list, tuple)))
+            or any(not isinstance(p, str) for p in exclude_layers or [])
+        ):
+            raise ValueError(
+                "Argument `exclude_layers` must be a list of strings (regular expressions). "
+                f"Received: exclude_layers={exclude_layers!r}"
+            )
         self.adam_beta_1, self.adam_beta_2, self.epsilon = adam_beta_1, adam_beta_2, epsilon
         self.muon_a, self.muon_b, self.muon_c = muon_a, muon_b, muon_c
         self.adam_lr_ratio, self.momentum, self.ns_steps = adam_lr_ratio, momentum, ns_steps
@@ -83,10 +112,20 @@ class Muon(Optimizer):
         self.exclude_layers = list(exclude_layers or [])
         self.adam_weight_decay, self.rms_rate = adam_weight_decay, rms_rate
         self._uses_adamw = []
-        super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
-                         ema_overwrite_frequency=ema_overwrite_frequency, loss_scale_factor=loss_scale_factor,
-                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+        super().__init__(
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
 
     def _should_use_adamw(self, variable):
         """True when ``variable`` takes AdamW steps (rank != 2, an embedding, or an excluded layer)."""
@@ -136,7 +175,7 @@ class Muon(Optimizer):
             (adam if self._uses_adamw[self._index[id(p)]] else muon).append(k)
         if adam:
             b1, b2 = self.adam_beta_1, self.adam_beta_2
-            alpha = lr * self.adam_lr_ratio * math.sqrt(1 - b2 ** step) / (1 - b1 ** step)
+            alpha = lr * self.adam_lr_ratio * math.sqrt(1 - b2**step) / (1 - b1**step)
             ps, gs = [params[k] for k in adam], [grads[k] for k in adam]
             m, v = [slots["momentum"][k] for k in adam], [slots["velocity"][k] for k in adam]
             torch._foreach_lerp_(m, gs, 1 - b1)
@@ -155,9 +194,20 @@ class Muon(Optimizer):
             p.sub_(update * scale)
 
     def get_config(self):
-        return {**super().get_config(), "adam_beta_1": self.adam_beta_1, "adam_beta_2": self.adam_beta_2,
-                "epsilon": self.epsilon, "exclude_layers": self.exclude_layers, "muon_a": self.muon_a,
-                "muon_b": self.muon_b, "muon_c": self.muon_c, "adam_lr_ratio": self.adam_lr_ratio,
-                "momentum": self.momentum, "ns_steps": self.ns_steps, "nesterov": self.nesterov,
-                "exclude_embeddings": self.exclude_embeddings, "adam_weight_decay": self.adam_weight_decay,
-                "rms_rate": self.rms_rate}
+        return {
+            **super().get_config(),
+            "adam_beta_1": self.adam_beta_1,
+            "adam_beta_2": self.adam_beta_2,
+            "epsilon": self.epsilon,
+            "exclude_layers": self.exclude_layers,
+            "muon_a": self.muon_a,
+            "muon_b": self.muon_b,
+            "muon_c": self.muon_c,
+            "adam_lr_ratio": self.adam_lr_ratio,
+            "momentum": self.momentum,
+            "ns_steps": self.ns_steps,
+            "nesterov": self.nesterov,
+            "exclude_embeddings": self.exclude_embeddings,
+            "adam_weight_decay": self.adam_weight_decay,
+            "rms_rate": self.rms_rate,
+        }

@@ -3,6 +3,7 @@
 Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
 the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
 """
+
 import torch
 
 from strided.optimizers.base import Optimizer
@@ -15,18 +16,42 @@ class Nadam(Optimizer):
     ``v_hat = v / (1 - b2^t)``; ``w -= lr m_hat / (sqrt(v_hat) + eps)``.
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
-                 name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
+    ):
         beta_1, beta_2, epsilon = self._check_hyperparameters(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self._slot_groups = (("momentum", "velocity"),)
         self._u_product = 1.0
-        super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
-                         ema_overwrite_frequency=ema_overwrite_frequency, loss_scale_factor=loss_scale_factor,
-                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+        super().__init__(
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
 
     def _extra_variables(self):
         return [("u_product", torch.tensor(self._u_product, dtype=torch.float32))] if self.built else []
@@ -37,7 +62,7 @@ class Nadam(Optimizer):
 
     def _update(self, params, grads, slots, lr, step):
         b1, b2 = self.beta_1, self.beta_2
-        u_t = b1 * (1.0 - 0.5 * 0.96 ** step)
+        u_t = b1 * (1.0 - 0.5 * 0.96**step)
         u_t_1 = b1 * (1.0 - 0.5 * 0.96 ** (step + 1))
         self._u_product *= u_t
         u_prod_t = self._u_product
@@ -48,7 +73,7 @@ class Nadam(Optimizer):
         torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
         m_hat = torch._foreach_mul(m, u_t_1 / (1 - u_prod_t_1))
         torch._foreach_add_(m_hat, grads, alpha=(1 - u_t) / (1 - u_prod_t))
-        denom = torch._foreach_mul(v, 1.0 / (1 - b2 ** step))
+        denom = torch._foreach_mul(v, 1.0 / (1 - b2**step))
         torch._foreach_sqrt_(denom)
         torch._foreach_add_(denom, self.epsilon)
         torch._foreach_addcdiv_(params, m_hat, denom, value=-lr)

@@ -4,6 +4,7 @@ A module of its own so that optimizers wrapping others (``LossScaleOptimizer``, 
 (de)serialize their inner optimizers without importing the package's ``__init__``; that ``__init__``
 registers every built-in class here.
 """
+
 from strided.optimizers.base import Optimizer
 from strided.utils.registry import Registry
 
@@ -28,5 +29,7 @@ def get(identifier, arg_name="optimizer"):
     obj = OPTIMIZERS.get(identifier, arg_name)
     if isinstance(obj, Optimizer):
         return obj
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}. Expected a name such as 'adam', "
-                     f"a config dict or an optimizer instance. Received: {arg_name}={identifier!r}")
+    raise ValueError(
+        f"Could not interpret optimizer identifier: {identifier!r}. Expected a name such as 'adam', "
+        f"a config dict or an optimizer instance. Received: {arg_name}={identifier!r}"
+    )

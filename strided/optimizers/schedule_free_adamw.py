@@ -3,6 +3,7 @@
 Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
 the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
 """
+
 import numpy as np
 import torch
 
@@ -33,22 +34,48 @@ class ScheduleFreeAdamW(Optimizer):
     Reference: Defazio et al., 2024, "The Road Less Scheduled".
     """
 
-    def __init__(self, learning_rate=0.0025, beta_1=0.9, beta_2=0.999, epsilon=1e-8, warmup_steps=0,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
-                 ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
-                 gradient_accumulation_steps=None, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.0025,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        warmup_steps=0,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
+    ):
         if isinstance(beta_1, bool) or not isinstance(beta_1, (int, float, np.number)) or not 0 < beta_1 <= 1:
-            raise ValueError("Invalid value for argument `beta_1`. Expected a float in (0, 1]. "
-                             f"Received: beta_1={beta_1!r}")
+            raise ValueError(
+                f"Invalid value for argument `beta_1`. Expected a float in (0, 1]. Received: beta_1={beta_1!r}"
+            )
         _check_range(beta_2, "beta_2")
         _check_number(epsilon, "epsilon", minimum=0)
         _check_number(warmup_steps, "warmup_steps", minimum=0, integer=True)
         self.beta_1, self.beta_2, self.epsilon, self.warmup_steps = beta_1, beta_2, epsilon, warmup_steps
         self._slot_groups = (("momentum", "velocity"),)
-        super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
-                         ema_overwrite_frequency=ema_overwrite_frequency, loss_scale_factor=loss_scale_factor,
-                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+        super().__init__(
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
 
     def _build_extra(self):
         torch._foreach_copy_(self._slots["momentum"], self._params)  # z starts at the weights
@@ -59,7 +86,7 @@ class ScheduleFreeAdamW(Optimizer):
             lr = lr * min(step / self.warmup_steps, 1.0)
         z, v = slots["momentum"], slots["velocity"]
         torch._foreach_add_(v, torch._foreach_sub(torch._foreach_mul(grads, grads), v), alpha=1 - b2)
-        denom = torch._foreach_div(v, 1 - b2 ** step)
+        denom = torch._foreach_div(v, 1 - b2**step)
         torch._foreach_sqrt_(denom)
         torch._foreach_add_(denom, self.epsilon)
         torch._foreach_addcdiv_(z, grads, denom, value=-lr)
@@ -75,5 +102,10 @@ class ScheduleFreeAdamW(Optimizer):
         torch._foreach_copy_(params, x)
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                "warmup_steps": self.warmup_steps}
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "warmup_steps": self.warmup_steps,
+        }

@@ -3,14 +3,24 @@
 ``step`` may be a Python int or a 0-d tensor (on any device); the result is a 0-d float32 tensor on
 the same device (CPU for an int). Formulas and defaults follow ``keras.optimizers.schedules``.
 """
+
 import math
 
 import torch
 
 from strided.utils.registry import Registry
 
-__all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "PolynomialDecay",
-           "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts", "serialize", "deserialize"]
+__all__ = [
+    "LearningRateSchedule",
+    "ExponentialDecay",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+    "InverseTimeDecay",
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "serialize",
+    "deserialize",
+]
 
 
 def _step(step):
@@ -32,12 +42,15 @@ class LearningRateSchedule:
     """Base class: subclasses implement ``__call__(step)`` and ``get_config()``."""
 
     def __call__(self, step):
-        raise NotImplementedError(f"Learning rate schedule '{self.__class__.__name__}' must override "
-                                  "`__call__(self, step)`.")
+        raise NotImplementedError(
+            f"Learning rate schedule '{self.__class__.__name__}' must override `__call__(self, step)`."
+        )
 
     def get_config(self):
-        raise NotImplementedError(f"Learning rate schedule '{self.__class__.__name__}' must override "
-                                  "`get_config()` in order to be serializable.")
+        raise NotImplementedError(
+            f"Learning rate schedule '{self.__class__.__name__}' must override "
+            "`get_config()` in order to be serializable."
+        )
 
     @classmethod
     def from_config(cls, config):
@@ -68,12 +81,19 @@ class ExponentialDecay(LearningRateSchedule):
         p = _step(step) / self.decay_steps
         if self.staircase:
             p = torch.floor(p)
-        return _out(self.initial_learning_rate * torch.pow(torch.as_tensor(float(self.decay_rate),
-                                                                           dtype=torch.float64, device=p.device), p))
+        return _out(
+            self.initial_learning_rate
+            * torch.pow(torch.as_tensor(float(self.decay_rate), dtype=torch.float64, device=p.device), p)
+        )
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -86,9 +106,11 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         if len(boundaries) != len(values) - 1:
-            raise ValueError("The length of boundaries should be 1 less than the length of values. "
-                             f"Received: boundaries={boundaries} of length {len(boundaries)}, and "
-                             f"values={values} of length {len(values)}.")
+            raise ValueError(
+                "The length of boundaries should be 1 less than the length of values. "
+                f"Received: boundaries={boundaries} of length {len(boundaries)}, and "
+                f"values={values} of length {len(values)}."
+            )
         self.boundaries, self.values, self.name = list(boundaries), list(values), name
 
     def __call__(self, step):
@@ -111,8 +133,15 @@ class PolynomialDecay(LearningRateSchedule):
         initial_learning_rate, decay_steps, end_learning_rate (0.0001), power (1.0), cycle (False).
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False,
-                 name="PolynomialDecay"):
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        end_learning_rate=0.0001,
+        power=1.0,
+        cycle=False,
+        name="PolynomialDecay",
+    ):
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.end_learning_rate, self.power, self.cycle, self.name = end_learning_rate, power, cycle, name
         _positive_steps(decay_steps, "decay_steps")
@@ -126,14 +155,20 @@ class PolynomialDecay(LearningRateSchedule):
         else:
             s = torch.minimum(s, decay_steps)
         p = s / decay_steps
-        lr = (self.initial_learning_rate - self.end_learning_rate) * torch.pow(1 - p, self.power) \
-            + self.end_learning_rate
+        lr = (self.initial_learning_rate - self.end_learning_rate) * torch.pow(
+            1 - p, self.power
+        ) + self.end_learning_rate
         return _out(lr)
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "end_learning_rate": self.end_learning_rate, "power": self.power, "cycle": self.cycle,
-                "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "end_learning_rate": self.end_learning_rate,
+            "power": self.power,
+            "cycle": self.cycle,
+            "name": self.name,
+        }
 
 
 class InverseTimeDecay(LearningRateSchedule):
@@ -151,8 +186,13 @@ class InverseTimeDecay(LearningRateSchedule):
         return _out(self.initial_learning_rate / (1.0 + self.decay_rate * p))
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 class CosineDecay(LearningRateSchedule):
@@ -163,10 +203,15 @@ class CosineDecay(LearningRateSchedule):
     then the cosine decay from ``warmup_target`` over ``decay_steps``.
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None,
-                 warmup_steps=0):
-        self.initial_learning_rate, self.decay_steps, self.alpha, self.name = (initial_learning_rate, decay_steps,
-                                                                               alpha, name)
+    def __init__(
+        self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None, warmup_steps=0
+    ):
+        self.initial_learning_rate, self.decay_steps, self.alpha, self.name = (
+            initial_learning_rate,
+            decay_steps,
+            alpha,
+            name,
+        )
         self.warmup_target, self.warmup_steps = warmup_target, warmup_steps
         _positive_steps(decay_steps, "decay_steps")
 
@@ -181,17 +226,23 @@ class CosineDecay(LearningRateSchedule):
             return _out(self._decay(torch.clamp(s, max=float(self.decay_steps)), self.initial_learning_rate))
         s = torch.clamp(s, max=float(self.decay_steps + self.warmup_steps))
         if self.warmup_steps:
-            warm = (self.warmup_target - self.initial_learning_rate) * (s / self.warmup_steps) \
-                + self.initial_learning_rate
+            warm = (self.warmup_target - self.initial_learning_rate) * (
+                s / self.warmup_steps
+            ) + self.initial_learning_rate
         else:
             warm = torch.zeros_like(s)
         decayed = self._decay(s - self.warmup_steps, self.warmup_target)
         return _out(torch.where(s < self.warmup_steps, warm, decayed))
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
-                "warmup_steps": self.warmup_steps}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "name": self.name,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }
 
 
 class CosineDecayRestarts(LearningRateSchedule):
@@ -217,13 +268,26 @@ class CosineDecayRestarts(LearningRateSchedule):
         return _out(self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha))
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,
-                "t_mul": self._t_mul, "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "first_decay_steps": self.first_decay_steps,
+            "t_mul": self._t_mul,
+            "m_mul": self._m_mul,
+            "alpha": self.alpha,
+            "name": self.name,
+        }
 
 
 _REGISTRY = Registry("learning rate schedule", "keras.optimizers.schedules")
-for _cls in (LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, InverseTimeDecay,
-             CosineDecay, CosineDecayRestarts):
+for _cls in (
+    LearningRateSchedule,
+    ExponentialDecay,
+    PiecewiseConstantDecay,
+    PolynomialDecay,
+    InverseTimeDecay,
+    CosineDecay,
+    CosineDecayRestarts,
+):
     _REGISTRY.register(_cls, snake=False)
 
 

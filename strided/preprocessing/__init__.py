@@ -1,5 +1,6 @@
 """``keras.preprocessing``: ``image`` (ImageDataGenerator and friends), ``image_dataset_from_directory`` and
 ``text_dataset_from_directory``."""
+
 from strided.data.image_dataset import image_dataset_from_directory
 from strided.data.text_dataset import text_dataset_from_directory
 from strided.preprocessing import image

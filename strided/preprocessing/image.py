@@ -6,6 +6,7 @@ scipy call per channel of every image. Random parameters have Keras's distributi
 vectorised, so seeded sequences differ from Keras's (``get_random_transform`` alone draws in Keras's order).
 Batches are NumPy float32 arrays, as Keras yields, so ``plt.imshow(batch[0])`` and ``model.fit(it)`` work.
 """
+
 import collections
 import math
 import os
@@ -46,8 +47,10 @@ class Iterator(PyDataset):
     def __init__(self, n, batch_size, shuffle, seed, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError("Invalid value for argument `batch_size`. Expected a strictly positive integer. "
-                             f"Received: batch_size={batch_size!r}")
+            raise ValueError(
+                "Invalid value for argument `batch_size`. Expected a strictly positive integer. "
+                f"Received: batch_size={batch_size!r}"
+            )
         self.n = int(n)
         self.batch_size = int(batch_size)
         self.seed = seed
@@ -72,7 +75,8 @@ class Iterator(PyDataset):
         if self.index_array is None:
             self._set_index_array()
         return self._get_batches_of_transformed_samples(
-            self.index_array[self.batch_size * idx:self.batch_size * (idx + 1)])
+            self.index_array[self.batch_size * idx : self.batch_size * (idx + 1)]
+        )
 
     def __len__(self):
         return (self.n + self.batch_size - 1) // self.batch_size
@@ -98,7 +102,7 @@ class Iterator(PyDataset):
             else:
                 self.batch_index = 0
             self.total_batches_seen += 1
-            yield self.index_array[current:current + self.batch_size]
+            yield self.index_array[current : current + self.batch_size]
 
     def __iter__(self):
         return self
@@ -146,9 +150,23 @@ class Iterator(PyDataset):
 class NumpyArrayIterator(Iterator):
     """Iterator over augmented batches of a NumPy array (returned by ``ImageDataGenerator.flow``)."""
 
-    def __init__(self, x, y, image_data_generator, batch_size=32, shuffle=False, sample_weight=None, seed=None,
-                 data_format=None, save_to_dir=None, save_prefix="", save_format="png", subset=None,
-                 ignore_class_split=False, dtype=None):
+    def __init__(
+        self,
+        x,
+        y,
+        image_data_generator,
+        batch_size=32,
+        shuffle=False,
+        sample_weight=None,
+        seed=None,
+        data_format=None,
+        save_to_dir=None,
+        save_prefix="",
+        save_format="png",
+        subset=None,
+        ignore_class_split=False,
+        dtype=None,
+    ):
         data_format = data_format or config.image_data_format()
         self.dtype = dtype or config.floatx()
         if isinstance(x, (tuple, list)):
@@ -156,30 +174,45 @@ class NumpyArrayIterator(Iterator):
             x = x[0]
             for v in x_misc:
                 if len(x) != len(v):
-                    raise ValueError("All of the arrays in `x` should have the same length. Found a pair with: "
-                                     f"len(x[0]) = {len(x)}, len(x[?]) = {len(v)}")
+                    raise ValueError(
+                        "All of the arrays in `x` should have the same length. Found a pair with: "
+                        f"len(x[0]) = {len(x)}, len(x[?]) = {len(v)}"
+                    )
         else:
             x_misc = []
         if torch.is_tensor(x):
             x = x.detach().cpu().numpy()
         if y is not None and len(x) != len(y):
-            raise ValueError("`x` (images tensor) and `y` (labels) should have the same length. Found: "
-                             f"x.shape = {np.asarray(x).shape}, y.shape = {np.asarray(y).shape}")
+            raise ValueError(
+                "`x` (images tensor) and `y` (labels) should have the same length. Found: "
+                f"x.shape = {np.asarray(x).shape}, y.shape = {np.asarray(y).shape}"
+            )
         if sample_weight is not None and len(x) != len(sample_weight):
-            raise ValueError("`x` (images tensor) and `sample_weight` should have the same length. Found: "
-                             f"x.shape = {np.asarray(x).shape}, sample_weight.shape = {np.asarray(sample_weight).shape}")
+            raise ValueError(
+                "`x` (images tensor) and `sample_weight` should have the same length. Found: "
+                f"x.shape = {np.asarray(x).shape}, sample_weight.shape = {np.asarray(sample_weight).shape}"
+            )
         if subset is not None:
             if subset not in ("training", "validation"):
-                raise ValueError("Invalid value for argument `subset`. Expected one of ['training', 'validation']. "
-                                 f"Received: subset={subset!r}")
+                raise ValueError(
+                    "Invalid value for argument `subset`. Expected one of ['training', 'validation']. "
+                    f"Received: subset={subset!r}"
+                )
             if not image_data_generator._validation_split:
-                raise ValueError(f"`subset={subset!r}` needs a `validation_split` in the ImageDataGenerator "
-                                 "(e.g. ImageDataGenerator(validation_split=0.2)). Received: validation_split=0.0")
+                raise ValueError(
+                    f"`subset={subset!r}` needs a `validation_split` in the ImageDataGenerator "
+                    "(e.g. ImageDataGenerator(validation_split=0.2)). Received: validation_split=0.0"
+                )
             split_idx = int(len(x) * image_data_generator._validation_split)
-            if (y is not None and not ignore_class_split
-                    and not np.array_equal(np.unique(y[:split_idx]), np.unique(y[split_idx:]))):
-                raise ValueError("Training and validation subsets have different number of classes after the split. "
-                                 "If your numpy arrays are sorted by the label, you might want to shuffle them.")
+            if (
+                y is not None
+                and not ignore_class_split
+                and not np.array_equal(np.unique(y[:split_idx]), np.unique(y[split_idx:]))
+            ):
+                raise ValueError(
+                    "Training and validation subsets have different number of classes after the split. "
+                    "If your numpy arrays are sorted by the label, you might want to shuffle them."
+                )
             part = slice(None, split_idx) if subset == "validation" else slice(split_idx, None)
             x = x[part]
             x_misc = [np.asarray(v[part]) for v in x_misc]
@@ -190,16 +223,19 @@ class NumpyArrayIterator(Iterator):
         self.x = np.asarray(x, dtype=self.dtype)
         self.x_misc = x_misc
         if self.x.ndim != 4:
-            raise ValueError("Input data in `NumpyArrayIterator` should have rank 4 (images, height, width, "
-                             f"channels). You passed an array with shape {self.x.shape} (argument `x`)."
-                             + (" For a single grayscale image batch, add a channel axis: x[..., None]."
-                                if self.x.ndim == 3 else ""))
+            raise ValueError(
+                "Input data in `NumpyArrayIterator` should have rank 4 (images, height, width, "
+                f"channels). You passed an array with shape {self.x.shape} (argument `x`)."
+                + (" For a single grayscale image batch, add a channel axis: x[..., None]." if self.x.ndim == 3 else "")
+            )
         channels_axis = 3 if data_format == "channels_last" else 1
         if self.x.shape[channels_axis] not in (1, 3, 4):
-            warnings.warn(f'NumpyArrayIterator is set to use the data format convention "{data_format}" (channels on '
-                          f"axis {channels_axis}), i.e. expected either 1, 3, or 4 channels on axis {channels_axis}. "
-                          f"However, it was passed an array with shape {self.x.shape} "
-                          f"({self.x.shape[channels_axis]} channels).")
+            warnings.warn(
+                f'NumpyArrayIterator is set to use the data format convention "{data_format}" (channels on '
+                f"axis {channels_axis}), i.e. expected either 1, 3, or 4 channels on axis {channels_axis}. "
+                f"However, it was passed an array with shape {self.x.shape} "
+                f"({self.x.shape[channels_axis]} channels)."
+            )
         self.y = None if y is None else np.asarray(y)
         self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
         self.image_data_generator = image_data_generator
@@ -230,7 +266,7 @@ class NumpyArrayIterator(Iterator):
         chunk_x = self.image_data_generator._transform_batch(self.x[np.concatenate(index_arrays)], self.dtype)
         out, start = [], 0
         for index_array in index_arrays:
-            out.append(self._pack(chunk_x[start:start + len(index_array)], index_array))
+            out.append(self._pack(chunk_x[start : start + len(index_array)], index_array))
             start += len(index_array)
         return out
 
@@ -248,7 +284,7 @@ class NumpyArrayIterator(Iterator):
 def _list_class_files(directory, formats, split, follow_links):
     files = [os.path.join(root, fname) for root, fname in iter_valid_files(directory, follow_links, formats)]
     if split:
-        files = files[int(split[0] * len(files)):int(split[1] * len(files))]
+        files = files[int(split[0] * len(files)) : int(split[1] * len(files))]
     return files
 
 
@@ -261,10 +297,27 @@ class DirectoryIterator(Iterator):
 
     allowed_class_modes = ("categorical", "binary", "sparse", "input", None)
 
-    def __init__(self, directory, image_data_generator, target_size=(256, 256), color_mode="rgb", classes=None,
-                 class_mode="categorical", batch_size=32, shuffle=True, seed=None, data_format=None,
-                 save_to_dir=None, save_prefix="", save_format="png", follow_links=False, subset=None,
-                 interpolation="nearest", keep_aspect_ratio=False, dtype=None):
+    def __init__(
+        self,
+        directory,
+        image_data_generator,
+        target_size=(256, 256),
+        color_mode="rgb",
+        classes=None,
+        class_mode="categorical",
+        batch_size=32,
+        shuffle=True,
+        seed=None,
+        data_format=None,
+        save_to_dir=None,
+        save_prefix="",
+        save_format="png",
+        follow_links=False,
+        subset=None,
+        interpolation="nearest",
+        keep_aspect_ratio=False,
+        dtype=None,
+    ):
         self.data_format = data_format or config.image_data_format()
         self.dtype = dtype or config.floatx()
         self.image_data_generator = image_data_generator
@@ -272,8 +325,10 @@ class DirectoryIterator(Iterator):
         self.keep_aspect_ratio = keep_aspect_ratio
         channels = {"rgb": 3, "rgba": 4, "grayscale": 1}
         if color_mode not in channels:
-            raise ValueError("Invalid value for argument `color_mode`. Expected one of ['rgb', 'rgba', 'grayscale']. "
-                             f"Received: color_mode={color_mode!r}")
+            raise ValueError(
+                "Invalid value for argument `color_mode`. Expected one of ['rgb', 'rgba', 'grayscale']. "
+                f"Received: color_mode={color_mode!r}"
+            )
         self.color_mode = color_mode
         c = channels[color_mode]
         self.image_shape = self.target_size + (c,) if self.data_format == "channels_last" else (c,) + self.target_size
@@ -282,23 +337,31 @@ class DirectoryIterator(Iterator):
         if subset is not None:
             vs = image_data_generator._validation_split if image_data_generator is not None else 0
             if subset not in ("training", "validation"):
-                raise ValueError("Invalid value for argument `subset`. Expected one of ['training', 'validation']. "
-                                 f"Received: subset={subset!r}")
+                raise ValueError(
+                    "Invalid value for argument `subset`. Expected one of ['training', 'validation']. "
+                    f"Received: subset={subset!r}"
+                )
             if not vs:
-                raise ValueError(f"`subset={subset!r}` needs a `validation_split` in the ImageDataGenerator "
-                                 "(e.g. ImageDataGenerator(validation_split=0.2)). Received: validation_split=0.0")
+                raise ValueError(
+                    f"`subset={subset!r}` needs a `validation_split` in the ImageDataGenerator "
+                    "(e.g. ImageDataGenerator(validation_split=0.2)). Received: validation_split=0.0"
+                )
             split = (0, vs) if subset == "validation" else (vs, 1)
         else:
             split = None
         self.split, self.subset = split, subset
         directory = os.fspath(directory)
         if not os.path.isdir(directory):
-            raise ValueError(f"Invalid value for argument `directory`: it is not an existing directory. "
-                             f"Received: directory={directory!r}")
+            raise ValueError(
+                f"Invalid value for argument `directory`: it is not an existing directory. "
+                f"Received: directory={directory!r}"
+            )
         self.directory = directory
         if class_mode not in self.allowed_class_modes:
-            raise ValueError(f"Invalid value for argument `class_mode`. Expected one of {list(self.allowed_class_modes)}. "
-                             f"Received: class_mode={class_mode!r}")
+            raise ValueError(
+                f"Invalid value for argument `class_mode`. Expected one of {list(self.allowed_class_modes)}. "
+                f"Received: class_mode={class_mode!r}"
+            )
         self.class_mode = class_mode
         if not classes:
             classes = [d for d in sorted(os.listdir(directory)) if os.path.isdir(os.path.join(directory, d))]
@@ -331,8 +394,13 @@ class DirectoryIterator(Iterator):
     def _get_batches_of_transformed_samples(self, index_array):
         raw = np.zeros((len(index_array),) + self.image_shape, dtype=self.dtype)
         for i, j in enumerate(index_array):
-            img = load_img(self._filepaths[j], color_mode=self.color_mode, target_size=self.target_size,
-                           interpolation=self.interpolation, keep_aspect_ratio=self.keep_aspect_ratio)
+            img = load_img(
+                self._filepaths[j],
+                color_mode=self.color_mode,
+                target_size=self.target_size,
+                interpolation=self.interpolation,
+                keep_aspect_ratio=self.keep_aspect_ratio,
+            )
             raw[i] = img_to_array(img, data_format=self.data_format)
             img.close()
         gen = self.image_data_generator
@@ -377,12 +445,32 @@ class ImageDataGenerator:
         dtype: dtype of the batches (default ``floatx()``).
     """
 
-    def __init__(self, featurewise_center=False, samplewise_center=False, featurewise_std_normalization=False,
-                 samplewise_std_normalization=False, zca_whitening=False, zca_epsilon=1e-6, rotation_range=0,
-                 width_shift_range=0.0, height_shift_range=0.0, brightness_range=None, shear_range=0.0,
-                 zoom_range=0.0, channel_shift_range=0.0, fill_mode="nearest", cval=0.0, horizontal_flip=False,
-                 vertical_flip=False, rescale=None, preprocessing_function=None, data_format=None,
-                 validation_split=0.0, interpolation_order=1, dtype=None):
+    def __init__(
+        self,
+        featurewise_center=False,
+        samplewise_center=False,
+        featurewise_std_normalization=False,
+        samplewise_std_normalization=False,
+        zca_whitening=False,
+        zca_epsilon=1e-6,
+        rotation_range=0,
+        width_shift_range=0.0,
+        height_shift_range=0.0,
+        brightness_range=None,
+        shear_range=0.0,
+        zoom_range=0.0,
+        channel_shift_range=0.0,
+        fill_mode="nearest",
+        cval=0.0,
+        horizontal_flip=False,
+        vertical_flip=False,
+        rescale=None,
+        preprocessing_function=None,
+        data_format=None,
+        validation_split=0.0,
+        interpolation_order=1,
+        dtype=None,
+    ):
         data_format = data_format or config.image_data_format()
         self.featurewise_center = featurewise_center
         self.samplewise_center = samplewise_center
@@ -403,8 +491,10 @@ class ImageDataGenerator:
         self.channel_shift_range = validation.number(channel_shift_range, "channel_shift_range")
         validation.number(zca_epsilon, "zca_epsilon", low=0.0)
         if fill_mode not in augmentation.FILL_MODES:
-            raise ValueError(f"Invalid value for argument `fill_mode`. Expected one of {list(augmentation.FILL_MODES)}. "
-                             f"Received: fill_mode={fill_mode!r}")
+            raise ValueError(
+                f"Invalid value for argument `fill_mode`. Expected one of {list(augmentation.FILL_MODES)}. "
+                f"Received: fill_mode={fill_mode!r}"
+            )
         self.fill_mode = fill_mode
         self.cval = cval
         self.horizontal_flip = horizontal_flip
@@ -413,84 +503,160 @@ class ImageDataGenerator:
         self.preprocessing_function = preprocessing_function
         self.dtype = dtype or config.floatx()
         if interpolation_order != 1:
-            raise ValueError("Invalid value for argument `interpolation_order`: only 1 (bilinear, the Keras default) "
-                             f"is supported. Received: interpolation_order={interpolation_order!r}")
+            raise ValueError(
+                "Invalid value for argument `interpolation_order`: only 1 (bilinear, the Keras default) "
+                f"is supported. Received: interpolation_order={interpolation_order!r}"
+            )
         self.interpolation_order = interpolation_order
         if data_format not in ("channels_last", "channels_first"):
-            raise ValueError("Invalid value for argument `data_format`. Expected 'channels_last' or 'channels_first'. "
-                             f"Received: data_format={data_format!r}")
+            raise ValueError(
+                "Invalid value for argument `data_format`. Expected 'channels_last' or 'channels_first'. "
+                f"Received: data_format={data_format!r}"
+            )
         self.data_format = data_format
         self.channel_axis, self.row_axis, self.col_axis = (3, 1, 2) if data_format == "channels_last" else (1, 2, 3)
         if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float, np.floating)):
-            raise TypeError(f"Invalid type for argument `validation_split`. Expected a float. "
-                            f"Received: validation_split={validation_split!r}")
+            raise TypeError(
+                f"Invalid type for argument `validation_split`. Expected a float. "
+                f"Received: validation_split={validation_split!r}"
+            )
         if validation_split and not 0 < validation_split < 1:
-            raise ValueError("Invalid value for argument `validation_split`. Expected a value strictly between 0 and 1. "
-                             f"Received: validation_split={validation_split!r}")
+            raise ValueError(
+                "Invalid value for argument `validation_split`. Expected a value strictly between 0 and 1. "
+                f"Received: validation_split={validation_split!r}"
+            )
         self._validation_split = validation_split
         self.mean = self.std = self.zca_whitening_matrix = None
         if isinstance(zoom_range, (float, int)) and not isinstance(zoom_range, bool):
             self.zoom_range = [1 - zoom_range, 1 + zoom_range]
-        elif (isinstance(zoom_range, (list, tuple, np.ndarray)) and len(zoom_range) == 2
-              and all(isinstance(_scalar(v), (float, int)) for v in zoom_range)):
+        elif (
+            isinstance(zoom_range, (list, tuple, np.ndarray))
+            and len(zoom_range) == 2
+            and all(isinstance(_scalar(v), (float, int)) for v in zoom_range)
+        ):
             self.zoom_range = [zoom_range[0], zoom_range[1]]
         else:
-            raise ValueError("Invalid value for argument `zoom_range`. Expected a float or a tuple or list of two "
-                             f"floats. Received: zoom_range={zoom_range!r}")
+            raise ValueError(
+                "Invalid value for argument `zoom_range`. Expected a float or a tuple or list of two "
+                f"floats. Received: zoom_range={zoom_range!r}"
+            )
         if zca_whitening:
             if not featurewise_center:
                 self.featurewise_center = True
-                warnings.warn("This ImageDataGenerator specifies `zca_whitening`, which overrides setting of "
-                              "`featurewise_center`.")
+                warnings.warn(
+                    "This ImageDataGenerator specifies `zca_whitening`, which overrides setting of "
+                    "`featurewise_center`."
+                )
             if featurewise_std_normalization:
                 self.featurewise_std_normalization = False
-                warnings.warn("This ImageDataGenerator specifies `zca_whitening` which overrides setting of"
-                              "`featurewise_std_normalization`.")
+                warnings.warn(
+                    "This ImageDataGenerator specifies `zca_whitening` which overrides setting of"
+                    "`featurewise_std_normalization`."
+                )
         if featurewise_std_normalization and not featurewise_center:
             self.featurewise_center = True
-            warnings.warn("This ImageDataGenerator specifies `featurewise_std_normalization`, which overrides setting "
-                          "of `featurewise_center`.")
+            warnings.warn(
+                "This ImageDataGenerator specifies `featurewise_std_normalization`, which overrides setting "
+                "of `featurewise_center`."
+            )
         if samplewise_std_normalization and not samplewise_center:
             self.samplewise_center = True
-            warnings.warn("This ImageDataGenerator specifies `samplewise_std_normalization`, which overrides setting "
-                          "of `samplewise_center`.")
-        if brightness_range is not None and (not isinstance(brightness_range, (tuple, list, np.ndarray))
-                                             or len(brightness_range) != 2):
-            raise ValueError("Invalid value for argument `brightness_range`. Expected a tuple or list of two floats. "
-                             f"Received: brightness_range={brightness_range!r}")
+            warnings.warn(
+                "This ImageDataGenerator specifies `samplewise_std_normalization`, which overrides setting "
+                "of `samplewise_center`."
+            )
+        if brightness_range is not None and (
+            not isinstance(brightness_range, (tuple, list, np.ndarray)) or len(brightness_range) != 2
+        ):
+            raise ValueError(
+                "Invalid value for argument `brightness_range`. Expected a tuple or list of two floats. "
+                f"Received: brightness_range={brightness_range!r}"
+            )
         if brightness_range is not None:
             lo, hi = (validation.number(_scalar(v), "brightness_range") for v in brightness_range)
             validation.ordered_pair(lo, hi, "brightness_range", brightness_range)
         self.brightness_range = brightness_range
 
     # -- iterators ----------------------------------------------------------------------------------------
-    def flow(self, x, y=None, batch_size=32, shuffle=True, sample_weight=None, seed=None, save_to_dir=None,
-             save_prefix="", save_format="png", ignore_class_split=False, subset=None):
+    def flow(
+        self,
+        x,
+        y=None,
+        batch_size=32,
+        shuffle=True,
+        sample_weight=None,
+        seed=None,
+        save_to_dir=None,
+        save_prefix="",
+        save_format="png",
+        ignore_class_split=False,
+        subset=None,
+    ):
         """An endless iterator of augmented batches of ``x`` (rank 4), with ``y``/``sample_weight`` when given.
 
         Returns:
             A :class:`NumpyArrayIterator` yielding ``x`` or ``(x, y)`` or ``(x, y, sample_weight)`` float32 batches.
         """
-        return NumpyArrayIterator(x, y, self, batch_size=batch_size, shuffle=shuffle, sample_weight=sample_weight,
-                                  seed=seed, data_format=self.data_format, save_to_dir=save_to_dir,
-                                  save_prefix=save_prefix, save_format=save_format,
-                                  ignore_class_split=ignore_class_split, subset=subset, dtype=self.dtype)
+        return NumpyArrayIterator(
+            x,
+            y,
+            self,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            sample_weight=sample_weight,
+            seed=seed,
+            data_format=self.data_format,
+            save_to_dir=save_to_dir,
+            save_prefix=save_prefix,
+            save_format=save_format,
+            ignore_class_split=ignore_class_split,
+            subset=subset,
+            dtype=self.dtype,
+        )
 
-    def flow_from_directory(self, directory, target_size=(256, 256), color_mode="rgb", classes=None,
-                            class_mode="categorical", batch_size=32, shuffle=True, seed=None, save_to_dir=None,
-                            save_prefix="", save_format="png", follow_links=False, subset=None,
-                            interpolation="nearest", keep_aspect_ratio=False):
+    def flow_from_directory(
+        self,
+        directory,
+        target_size=(256, 256),
+        color_mode="rgb",
+        classes=None,
+        class_mode="categorical",
+        batch_size=32,
+        shuffle=True,
+        seed=None,
+        save_to_dir=None,
+        save_prefix="",
+        save_format="png",
+        follow_links=False,
+        subset=None,
+        interpolation="nearest",
+        keep_aspect_ratio=False,
+    ):
         """An endless iterator of augmented batches read from ``directory`` (one subfolder per class).
 
         Returns:
             A :class:`DirectoryIterator` yielding ``(x, y)`` (``x`` only with ``class_mode=None``).
         """
-        return DirectoryIterator(directory, self, target_size=target_size, color_mode=color_mode,
-                                 keep_aspect_ratio=keep_aspect_ratio, classes=classes, class_mode=class_mode,
-                                 data_format=self.data_format, batch_size=batch_size, shuffle=shuffle, seed=seed,
-                                 save_to_dir=save_to_dir, save_prefix=save_prefix, save_format=save_format,
-                                 follow_links=follow_links, subset=subset, interpolation=interpolation,
-                                 dtype=self.dtype)
+        return DirectoryIterator(
+            directory,
+            self,
+            target_size=target_size,
+            color_mode=color_mode,
+            keep_aspect_ratio=keep_aspect_ratio,
+            classes=classes,
+            class_mode=class_mode,
+            data_format=self.data_format,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            save_to_dir=save_to_dir,
+            save_prefix=save_prefix,
+            save_format=save_format,
+            follow_links=follow_links,
+            subset=subset,
+            interpolation=interpolation,
+            dtype=self.dtype,
+        )
 
     # -- normalisation ------------------------------------------------------------------------------------
     def standardize(self, x):
@@ -517,21 +683,27 @@ class ImageDataGenerator:
             if self.mean is not None:
                 x -= self.mean
             else:
-                warnings.warn("This ImageDataGenerator specifies `featurewise_center`, but it hasn't been fit on any "
-                              "training data. Fit it first by calling `.fit(numpy_data)`.")
+                warnings.warn(
+                    "This ImageDataGenerator specifies `featurewise_center`, but it hasn't been fit on any "
+                    "training data. Fit it first by calling `.fit(numpy_data)`."
+                )
         if self.featurewise_std_normalization:
             if self.std is not None:
                 x /= self.std + 1e-6
             else:
-                warnings.warn("This ImageDataGenerator specifies `featurewise_std_normalization`, but it hasn't been "
-                              "fit on any training data. Fit it first by calling `.fit(numpy_data)`.")
+                warnings.warn(
+                    "This ImageDataGenerator specifies `featurewise_std_normalization`, but it hasn't been "
+                    "fit on any training data. Fit it first by calling `.fit(numpy_data)`."
+                )
         if self.zca_whitening:
             if self.zca_whitening_matrix is not None:
                 flat = x.reshape(-1, math.prod(x.shape[-3:]))
                 x = np.reshape(flat @ self.zca_whitening_matrix, x.shape)
             else:
-                warnings.warn("This ImageDataGenerator specifies `zca_whitening`, but it hasn't been fit on any "
-                              "training data. Fit it first by calling `.fit(numpy_data)`.")
+                warnings.warn(
+                    "This ImageDataGenerator specifies `zca_whitening`, but it hasn't been fit on any "
+                    "training data. Fit it first by calling `.fit(numpy_data)`."
+                )
         return x
 
     def _standardize_batch(self, x):
@@ -585,20 +757,46 @@ class ImageDataGenerator:
             zx, zy = np.random.uniform(self.zoom_range[0], self.zoom_range[1], 2)
         flip_h = (np.random.random() < 0.5) * self.horizontal_flip
         flip_v = (np.random.random() < 0.5) * self.vertical_flip
-        cs = (np.random.uniform(-self.channel_shift_range, self.channel_shift_range)
-              if self.channel_shift_range != 0 else None)
-        brightness = (np.random.uniform(self.brightness_range[0], self.brightness_range[1])
-                      if self.brightness_range is not None else None)
-        return {"theta": theta, "tx": tx, "ty": ty, "shear": shear, "zx": zx, "zy": zy, "flip_horizontal": flip_h,
-                "flip_vertical": flip_v, "channel_shift_intensity": cs, "brightness": brightness}
+        cs = (
+            np.random.uniform(-self.channel_shift_range, self.channel_shift_range)
+            if self.channel_shift_range != 0
+            else None
+        )
+        brightness = (
+            np.random.uniform(self.brightness_range[0], self.brightness_range[1])
+            if self.brightness_range is not None
+            else None
+        )
+        return {
+            "theta": theta,
+            "tx": tx,
+            "ty": ty,
+            "shear": shear,
+            "zx": zx,
+            "zy": zy,
+            "flip_horizontal": flip_h,
+            "flip_vertical": flip_v,
+            "channel_shift_intensity": cs,
+            "brightness": brightness,
+        }
 
     def _random_parameters(self, n, img_shape):
         return augmentation.random_parameters(
-            n, img_shape, np.random, rotation_range=self.rotation_range, width_shift_range=self.width_shift_range,
-            height_shift_range=self.height_shift_range, shear_range=self.shear_range, zoom_range=self.zoom_range,
-            horizontal_flip=self.horizontal_flip, vertical_flip=self.vertical_flip,
-            channel_shift_range=self.channel_shift_range, brightness_range=self.brightness_range,
-            row_axis=self.row_axis - 1, col_axis=self.col_axis - 1)
+            n,
+            img_shape,
+            np.random,
+            rotation_range=self.rotation_range,
+            width_shift_range=self.width_shift_range,
+            height_shift_range=self.height_shift_range,
+            shear_range=self.shear_range,
+            zoom_range=self.zoom_range,
+            horizontal_flip=self.horizontal_flip,
+            vertical_flip=self.vertical_flip,
+            channel_shift_range=self.channel_shift_range,
+            brightness_range=self.brightness_range,
+            row_axis=self.row_axis - 1,
+            col_axis=self.col_axis - 1,
+        )
 
     def _apply_batch(self, x, params):
         """Warps a NumPy batch on the device with per-image parameters; returns NumPy."""
@@ -606,8 +804,9 @@ class ImageDataGenerator:
         t = torch.from_numpy(np.ascontiguousarray(x)).to(device, non_blocking=True)
         if not t.is_floating_point():
             t = t.float()
-        out = augmentation.apply_parameters(t, params, fill_mode=self.fill_mode, cval=self.cval,
-                                            data_format=self.data_format)
+        out = augmentation.apply_parameters(
+            t, params, fill_mode=self.fill_mode, cval=self.cval, data_format=self.data_format
+        )
         return out.cpu().numpy()
 
     def _transform_batch(self, x, dtype):
@@ -619,10 +818,18 @@ class ImageDataGenerator:
         return self._standardize_batch(x)
 
     def _augments(self):
-        return bool(self.rotation_range or augmentation._truthy(self.width_shift_range)
-                    or augmentation._truthy(self.height_shift_range) or self.shear_range
-                    or self.zoom_range[0] != 1 or self.zoom_range[1] != 1 or self.horizontal_flip
-                    or self.vertical_flip or self.channel_shift_range or self.brightness_range is not None)
+        return bool(
+            self.rotation_range
+            or augmentation._truthy(self.width_shift_range)
+            or augmentation._truthy(self.height_shift_range)
+            or self.shear_range
+            or self.zoom_range[0] != 1
+            or self.zoom_range[1] != 1
+            or self.horizontal_flip
+            or self.vertical_flip
+            or self.channel_shift_range
+            or self.brightness_range is not None
+        )
 
     def apply_transform(self, x, transform_parameters):
         """Applies a transformation to one image (rank 3) according to ``transform_parameters``.
@@ -638,8 +845,9 @@ class ImageDataGenerator:
         x = np.asarray(x)
         if x.ndim != 3:
             raise ValueError(f"`apply_transform` expects one image of rank 3. Received x with shape {x.shape}")
-        params = {k: (None if v is None else np.asarray([v], dtype=np.float64))
-                  for k, v in transform_parameters.items()}
+        params = {
+            k: (None if v is None else np.asarray([v], dtype=np.float64)) for k, v in transform_parameters.items()
+        }
         dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.dtype(self.dtype)
         return self._apply_batch(x[None].astype(dtype), params)[0]
 
@@ -660,18 +868,24 @@ class ImageDataGenerator:
         if x.ndim != 4:
             raise ValueError(f"Input to `.fit()` should have rank 4. Got array with shape: {x.shape} (argument `x`)")
         if x.shape[self.channel_axis] not in (1, 3, 4):
-            warnings.warn(f'Expected input to be images (as Numpy array) following the data format convention '
-                          f'"{self.data_format}" (channels on axis {self.channel_axis}), i.e. expected either 1, 3 or 4 '
-                          f"channels on axis {self.channel_axis}. However, it was passed an array with shape {x.shape} "
-                          f"({x.shape[self.channel_axis]} channels).")
+            warnings.warn(
+                f"Expected input to be images (as Numpy array) following the data format convention "
+                f'"{self.data_format}" (channels on axis {self.channel_axis}), i.e. expected either 1, 3 or 4 '
+                f"channels on axis {self.channel_axis}. However, it was passed an array with shape {x.shape} "
+                f"({x.shape[self.channel_axis]} channels)."
+            )
         if seed is not None:
             np.random.seed(seed)
         x = np.copy(x)
         if self.rescale:
             x *= self.rescale
         if augment:
-            x = np.concatenate([self._apply_batch(x, self._random_parameters(len(x), x.shape[1:])).astype(self.dtype)
-                                for _ in range(rounds)])
+            x = np.concatenate(
+                [
+                    self._apply_batch(x, self._random_parameters(len(x), x.shape[1:])).astype(self.dtype)
+                    for _ in range(rounds)
+                ]
+            )
         broadcast = [1, 1, 1]
         broadcast[self.channel_axis - 1] = x.shape[self.channel_axis]
         if self.featurewise_center:
@@ -688,15 +902,30 @@ class ImageDataGenerator:
             self.zca_whitening_matrix = (u * s_inv).dot(u.T)
 
 
-def apply_affine_transform(x, theta=0, tx=0, ty=0, shear=0, zx=1, zy=1, row_axis=1, col_axis=2, channel_axis=0,
-                           fill_mode="nearest", cval=0.0, order=1):
+def apply_affine_transform(
+    x,
+    theta=0,
+    tx=0,
+    ty=0,
+    shear=0,
+    zx=1,
+    zy=1,
+    row_axis=1,
+    col_axis=2,
+    channel_axis=0,
+    fill_mode="nearest",
+    cval=0.0,
+    order=1,
+):
     """Applies an affine transformation to one image (Keras's legacy function; channels first by default)."""
     x = np.asarray(x)
     if x.ndim != 3:
         raise ValueError(f"Input arrays must be multi-channel 2D images. Received x with shape {x.shape}")
     if sorted((row_axis, col_axis, channel_axis)) != [0, 1, 2] or channel_axis not in (0, 2):
-        raise ValueError("Invalid axes: expected distinct `row_axis`, `col_axis`, `channel_axis` with channels first "
-                         f"or last. Received: {(row_axis, col_axis, channel_axis)}")
+        raise ValueError(
+            "Invalid axes: expected distinct `row_axis`, `col_axis`, `channel_axis` with channels first "
+            f"or last. Received: {(row_axis, col_axis, channel_axis)}"
+        )
     if order != 1:
         raise ValueError(f"Invalid value for argument `order`: only 1 is supported. Received: order={order!r}")
     h, w = x.shape[row_axis], x.shape[col_axis]
@@ -705,12 +934,23 @@ def apply_affine_transform(x, theta=0, tx=0, ty=0, shear=0, zx=1, zy=1, row_axis
     if row_axis > col_axis:  # transposed image: work in (row, col) order and transpose back
         x = np.swapaxes(x, row_axis, col_axis)
     dtype = torch.float64 if x.dtype == np.float64 else torch.float32
-    out = augmentation.affine_transform(torch.as_tensor(x[None], dtype=dtype), m, fill_mode=fill_mode, cval=cval,
-                                        data_format=fmt)[0].numpy()
+    out = augmentation.affine_transform(
+        torch.as_tensor(x[None], dtype=dtype), m, fill_mode=fill_mode, cval=cval, data_format=fmt
+    )[0].numpy()
     if row_axis > col_axis:
         out = np.swapaxes(out, row_axis, col_axis)
     return out
 
 
-__all__ = ["ImageDataGenerator", "Iterator", "NumpyArrayIterator", "DirectoryIterator", "apply_affine_transform",
-           "array_to_img", "img_to_array", "load_img", "save_img", "smart_resize"]
+__all__ = [
+    "ImageDataGenerator",
+    "Iterator",
+    "NumpyArrayIterator",
+    "DirectoryIterator",
+    "apply_affine_transform",
+    "array_to_img",
+    "img_to_array",
+    "load_img",
+    "save_img",
+    "smart_resize",
+]

@@ -12,7 +12,11 @@ first use, through the table below, and importing ``strided.saving.serialization
 from strided.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from strided.utils.lazy_module import lazy_attributes
 from strided.utils.object_registration import (
-    CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name, get_registered_object,
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
     register_keras_serializable,
 )
 
@@ -32,7 +36,21 @@ _LAZY = {
 __getattr__ = lazy_attributes(__name__, _LAZY)
 
 
-__all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_from_json",
-           "clone_model", "serialize_keras_object", "deserialize_keras_object", "register_keras_serializable",
-           "get_custom_objects", "custom_object_scope", "CustomObjectScope", "get_registered_name",
-           "get_registered_object", "KerasFileEditor"]
+__all__ = [
+    "save_model",
+    "load_model",
+    "save_weights",
+    "load_weights",
+    "model_to_json",
+    "model_from_json",
+    "clone_model",
+    "serialize_keras_object",
+    "deserialize_keras_object",
+    "register_keras_serializable",
+    "get_custom_objects",
+    "custom_object_scope",
+    "CustomObjectScope",
+    "get_registered_name",
+    "get_registered_object",
+    "KerasFileEditor",
+]

@@ -13,6 +13,7 @@ the artifact takes any batch size. The file is written under a temporary name an
 place, so a failed export leaves an earlier file intact. TensorFlow formats (``tf_saved_model``,
 ``litert``) and ``openvino`` need TensorFlow or OpenVINO, which strided never imports.
 """
+
 import contextlib
 import logging
 import warnings
@@ -45,8 +46,10 @@ def _spec(entry, k):
     try:
         shape = tuple(None if s is None else int(s) for s in shape)
     except TypeError:
-        raise ValueError(f"Invalid value for argument `input_signature`: entry {k} should be a shape tuple, an "
-                         f"InputSpec/KerasTensor with a `shape`, or an array. Received: {entry!r}") from None
+        raise ValueError(
+            f"Invalid value for argument `input_signature`: entry {k} should be a shape tuple, an "
+            f"InputSpec/KerasTensor with a `shape`, or an array. Received: {entry!r}"
+        ) from None
     dtype = getattr(entry, "dtype", None) or "float32"
     if not isinstance(dtype, torch.dtype):
         dtype = getattr(torch, str(dtype).replace("torch.", ""), None)
@@ -59,11 +62,16 @@ def _input_specs(model, input_signature):
     if input_signature is None:
         inputs = getattr(model, "inputs", None)
         if not inputs:
-            raise ValueError(f"Model '{model.name}' has no known input shape to export: give it an Input layer, "
-                             "call it on data once, or pass `input_signature=[(None, 28, 28, 1)]`.")
+            raise ValueError(
+                f"Model '{model.name}' has no known input shape to export: give it an Input layer, "
+                "call it on data once, or pass `input_signature=[(None, 28, 28, 1)]`."
+            )
         return [_spec(t, k) for k, t in enumerate(inputs)]
-    if isinstance(input_signature, (tuple, list)) and input_signature and all(
-            s is None or isinstance(s, (int, np.integer)) for s in input_signature):
+    if (
+        isinstance(input_signature, (tuple, list))
+        and input_signature
+        and all(s is None or isinstance(s, (int, np.integer)) for s in input_signature)
+    ):
         input_signature = [tuple(input_signature)]  # one shape given as a bare tuple
     if not isinstance(input_signature, (list, tuple)):
         input_signature = [input_signature]
@@ -95,9 +103,11 @@ def export_model(model, filepath, format="tf_saved_model", verbose=None, input_s
     if format not in FORMATS:
         raise ValueError(f"Unrecognized format={format}. Supported formats are: {list(FORMATS)}.")
     if format in ("tf_saved_model", "litert", "openvino"):
-        raise ValueError(f"format='{format}' needs {'OpenVINO' if format == 'openvino' else 'TensorFlow'}, which "
-                         "strided does not use. Export with format='onnx' (served by onnxruntime, TensorRT, OpenVINO "
-                         "and TensorFlow's ONNX importers) or format='torch' (a torch.export program, '.pt2').")
+        raise ValueError(
+            f"format='{format}' needs {'OpenVINO' if format == 'openvino' else 'TensorFlow'}, which "
+            "strided does not use. Export with format='onnx' (served by onnxruntime, TensorRT, OpenVINO "
+            "and TensorFlow's ONNX importers) or format='torch' (a torch.export program, '.pt2')."
+        )
     if format == "torch" and not filepath.endswith(".pt2"):
         raise ValueError(f"The PyTorch export requires the filepath to end with '.pt2'. Got: {filepath}")
     opset_version = kwargs.pop("opset_version", None) if format == "onnx" else None
@@ -143,8 +153,17 @@ def _export_onnx(module, samples, dynamic_shapes, specs, path, opset_version):
         import onnx  # noqa: F401 - the exporter needs both packages; say so before tracing
         import onnxscript  # noqa: F401
     except ImportError as e:
-        raise ImportError(f"format='onnx' needs the `onnx` and `onnxscript` packages ({e.name} is missing): "
-                          "pip install 'strided[export]'") from None
-    program = torch.onnx.export(module, samples, dynamo=True, dynamic_shapes=dynamic_shapes, input_names=names,
-                                opset_version=opset_version, verbose=False)
+        raise ImportError(
+            f"format='onnx' needs the `onnx` and `onnxscript` packages ({e.name} is missing): "
+            "pip install 'strided[export]'"
+        ) from None
+    program = torch.onnx.export(
+        module,
+        samples,
+        dynamo=True,
+        dynamic_shapes=dynamic_shapes,
+        input_names=names,
+        opset_version=opset_version,
+        verbose=False,
+    )
     program.save(path)

@@ -8,6 +8,7 @@ Keras. It follows Keras 3.15's ``keras.saving.KerasFileEditor`` (``keras/src/sav
 in what it reads, what it counts in ``compare`` and what it prints, without ``rich``: the lines are
 plain text.
 """
+
 import collections
 import io
 import math
@@ -122,8 +123,10 @@ class KerasFileEditor:
         self.model = None
         path = os.fspath(filepath) if isinstance(filepath, os.PathLike) else filepath
         if not isinstance(path, str):
-            raise TypeError("Invalid type for argument `filepath`. Expected a string or a path. "
-                            f"Received: filepath={filepath!r} of type {type(filepath).__name__}")
+            raise TypeError(
+                "Invalid type for argument `filepath`. Expected a string or a path. "
+                f"Received: filepath={filepath!r} of type {type(filepath).__name__}"
+            )
         h5py = keras_format._h5py()
         if path.endswith(".keras"):
             config, metadata, weights = keras_format.read_keras_zip(path)
@@ -135,8 +138,9 @@ class KerasFileEditor:
                 raise ValueError(f"File not found: filepath={path}")
             source = h5py.File(path, "r")
         else:
-            raise ValueError("Invalid filename: expected a `.keras` `.weights.h5` extension. "
-                             f"Received: filepath={path}")
+            raise ValueError(
+                f"Invalid filename: expected a `.keras` `.weights.h5` extension. Received: filepath={path}"
+            )
         with source:
             self.weights_dict, self.object_metadata = self._extract_weights_from_store(source)
         print(self._generate_filepath_info())
@@ -147,6 +151,7 @@ class KerasFileEditor:
     def _extract_weights_from_store(self, data, metadata=None, inner_path=""):
         """``(weights tree, {group path: attributes})`` of an h5py group, read as Keras reads it."""
         import h5py
+
         metadata = metadata if metadata is not None else {}
         attributes = dict(data.attrs.items())
         if attributes:
@@ -167,8 +172,7 @@ class KerasFileEditor:
                     value = value["vars"]
                     if not isinstance(value, h5py.Group) or len(value) == 0:
                         continue
-                result[key], metadata = self._extract_weights_from_store(value, metadata=metadata,
-                                                                         inner_path=current)
+                result[key], metadata = self._extract_weights_from_store(value, metadata=metadata, inner_path=current)
                 continue
             if not isinstance(value, h5py.Dataset):
                 continue
@@ -178,15 +182,18 @@ class KerasFileEditor:
                 raise ValueError(f"Not allowed: H5 file with virtual Dataset at {current}")
             shape = value.shape if value.shape is not None else ()
             if any(dim < 0 for dim in shape):
-                raise ValueError("Malformed HDF5 dataset shape encountered in .keras file; negative dimension "
-                                 "detected.")
+                raise ValueError(
+                    "Malformed HDF5 dataset shape encountered in .keras file; negative dimension detected."
+                )
             if len(shape) > 64:
-                raise ValueError("Malformed HDF5 dataset shape encountered in .keras file; tensor rank exceeds "
-                                 "safety limit.")
+                raise ValueError(
+                    "Malformed HDF5 dataset shape encountered in .keras file; tensor rank exceeds safety limit."
+                )
             size = math.prod(shape) * value.dtype.itemsize
             if size > _MAX_DATASET_BYTES:
-                raise ValueError(f"HDF5 dataset too large to load safely ({size} bytes; limit is "
-                                 f"{_MAX_DATASET_BYTES}).")
+                raise ValueError(
+                    f"HDF5 dataset too large to load safely ({size} bytes; limit is {_MAX_DATASET_BYTES})."
+                )
             result[key] = value[()]
         return result, metadata
 
@@ -196,6 +203,7 @@ class KerasFileEditor:
 
     def _generate_config_info(self, rich_style=False):
         import pprint
+
         return pprint.pformat(self.config)
 
     def _generate_metadata_info(self, rich_style=False):
@@ -219,8 +227,13 @@ class KerasFileEditor:
                 # Keras means to add " ('<layer name>')" here, but looks the name up under a path without
                 # the leading "/" of its `object_metadata` keys, so it never shows; the lines are Keras's.
                 print(f"{prefix}{connector}{key}")
-                self._print_weights_structure(value, indent + 1, is_first=is_first,
-                                              prefix=prefix + ("    " if is_last else "│   "), inner_path=inner_path)
+                self._print_weights_structure(
+                    value,
+                    indent + 1,
+                    is_first=is_first,
+                    prefix=prefix + ("    " if is_last else "│   "),
+                    inner_path=inner_path,
+                )
             elif hasattr(value, "shape"):
                 print(f"{prefix}{connector}{key}: shape={value.shape}, dtype={value.dtype}")
             else:
@@ -251,8 +264,10 @@ class KerasFileEditor:
             to the running total it started from, as Keras 3.15 does.)
         """
         if not hasattr(reference_model, "layers"):
-            raise TypeError("Invalid type for argument `reference_model`. Expected a Keras model (Sequential, "
-                            f"functional or subclassed). Received: reference_model={reference_model!r}")
+            raise TypeError(
+                "Invalid type for argument `reference_model`. Expected a Keras model (Sequential, "
+                f"functional or subclassed). Received: reference_model={reference_model!r}"
+            )
         print("Running comparison")
         ref_spec = model_weight_spec(reference_model)
 
@@ -269,14 +284,20 @@ class KerasFileEditor:
                     checked_paths.add(inner_path)
                     if isinstance(ref_val, dict):
                         print(f"...Object {inner_path} present in {ref_name}, missing from {target_name}")
-                        print(f"    In {ref_name}, {inner_path} contains the following keys: "
-                              f"{list(ref_val.keys())}")
+                        print(f"    In {ref_name}, {inner_path} contains the following keys: {list(ref_val.keys())}")
                     else:
                         print(f"...Weight {inner_path} present in {ref_name}, missing from {target_name}")
                 elif isinstance(ref_val, dict):
-                    sub_errors, sub_matches = _compare(target[ref_key], ref_val, inner_path, target_name, ref_name,
-                                                       error_count=error_count, match_count=match_count,
-                                                       checked_paths=checked_paths)
+                    sub_errors, sub_matches = _compare(
+                        target[ref_key],
+                        ref_val,
+                        inner_path,
+                        target_name,
+                        ref_name,
+                        error_count=error_count,
+                        match_count=match_count,
+                        checked_paths=checked_paths,
+                    )
                     error_count += sub_errors
                     match_count += sub_matches
                 else:
@@ -285,18 +306,22 @@ class KerasFileEditor:
                     if target_shape != tuple(ref_val.shape):
                         error_count += 1
                         checked_paths.add(inner_path)
-                        print(f"...Weight shape mismatch for {inner_path}\n"
-                              f"    In {ref_name}: shape={tuple(ref_val.shape)}\n"
-                              f"    In {target_name}: shape={target_shape}")
+                        print(
+                            f"...Weight shape mismatch for {inner_path}\n"
+                            f"    In {ref_name}: shape={tuple(ref_val.shape)}\n"
+                            f"    In {target_name}: shape={target_shape}"
+                        )
                     else:
                         match_count += 1
             return error_count, match_count
 
         checked_paths = set()
-        error_count, match_count = _compare(self.weights_dict, ref_spec, "", "saved file", "reference model", 0, 0,
-                                            checked_paths)
-        reverse_errors, _ = _compare(ref_spec, self.weights_dict, "", "reference model", "saved file", 0, 0,
-                                     checked_paths)
+        error_count, match_count = _compare(
+            self.weights_dict, ref_spec, "", "saved file", "reference model", 0, 0, checked_paths
+        )
+        reverse_errors, _ = _compare(
+            ref_spec, self.weights_dict, "", "reference model", "saved file", 0, 0, checked_paths
+        )
         error_count += reverse_errors
         print("─────────────────────")
         if error_count == 0:
@@ -305,18 +330,24 @@ class KerasFileEditor:
             print(f"    Found {match_count} matching weight{'' if match_count == 1 else 's'}")
         else:
             status = "error"
-            print(f"Found {error_count} error{'' if error_count == 1 else 's'}: saved file is not compatible with "
-                  "the reference model")
+            print(
+                f"Found {error_count} error{'' if error_count == 1 else 's'}: saved file is not compatible with "
+                "the reference model"
+            )
         return {"status": status, "error_count": error_count, "match_count": match_count}
 
     # ------------------------------------------------------------------ editing
     def _edit_object(self, edit_fn, source_name, target_name=None):
         if not isinstance(source_name, str):
-            raise TypeError("Invalid type for the object name. Expected a string (a name such as 'dense_2' or a "
-                            f"path such as 'layers/dense_2'). Received: {source_name!r}")
+            raise TypeError(
+                "Invalid type for the object name. Expected a string (a name such as 'dense_2' or a "
+                f"path such as 'layers/dense_2'). Received: {source_name!r}"
+            )
         if target_name is not None and "/" in target_name:
-            raise ValueError("Argument `target_name` should be a leaf name, not a full path name. "
-                             f"Received: target_name='{target_name}'")
+            raise ValueError(
+                "Argument `target_name` should be a leaf name, not a full path name. "
+                f"Received: target_name='{target_name}'"
+            )
         if "/" in source_name:
             elements = source_name.split("/")
             weights_dict = self.weights_dict
@@ -340,8 +371,9 @@ class KerasFileEditor:
         if occurrences > 1:
             raise ValueError(f"Name '{source_name}' occurs more than once in the model; try passing a complete path")
         if occurrences == 0:
-            raise ValueError(f"Source name '{source_name}' does not appear in the model. Use `editor.summary()` to "
-                             "list all objects.")
+            raise ValueError(
+                f"Source name '{source_name}' does not appear in the model. Use `editor.summary()` to list all objects."
+            )
 
         def _edit(d):
             for key in list(d):
@@ -386,8 +418,10 @@ class KerasFileEditor:
     @staticmethod
     def _check_weights(weights):
         if not isinstance(weights, dict):
-            raise ValueError("Argument `weights` should be a dict where keys are weight names (usually '0', '1', "
-                             f"etc.) and values are NumPy arrays. Received: type(weights)={type(weights)}")
+            raise ValueError(
+                "Argument `weights` should be a dict where keys are weight names (usually '0', '1', "
+                f"etc.) and values are NumPy arrays. Received: type(weights)={type(weights)}"
+            )
         return {str(k): (v if isinstance(v, dict) else _as_array(v)) for k, v in weights.items()}
 
     def add_object(self, object_path, weights):
@@ -402,8 +436,10 @@ class KerasFileEditor:
         """
         weights = self._check_weights(weights)
         if not isinstance(object_path, str):
-            raise TypeError(f"Invalid type for argument `object_path`. Expected a string such as 'layers/dense_2'. "
-                            f"Received: object_path={object_path!r}")
+            raise TypeError(
+                f"Invalid type for argument `object_path`. Expected a string such as 'layers/dense_2'. "
+                f"Received: object_path={object_path!r}"
+            )
         if "/" in object_path:
             elements = object_path.split("/")
             partial_path = "/".join(elements[:-1])
@@ -452,8 +488,10 @@ class KerasFileEditor:
         def add_weight_fn(weights_dict, source_name, target_name=None):
             holder = weights_dict[source_name]
             if not isinstance(holder, dict):
-                raise ValueError(f"'{object_name}' is a weight, not an object: weights can only be added to an "
-                                 "object (e.g. a layer).")
+                raise ValueError(
+                    f"'{object_name}' is a weight, not an object: weights can only be added to an "
+                    "object (e.g. a layer)."
+                )
             holder.update(weights)
 
         self._edit_object(add_weight_fn, object_name)
@@ -468,8 +506,9 @@ class KerasFileEditor:
         """
         filepath = os.fspath(filepath) if isinstance(filepath, os.PathLike) else str(filepath)
         if not filepath.endswith(".weights.h5"):
-            raise ValueError("Invalid `filepath` argument: expected a `.weights.h5` extension. "
-                             f"Received: filepath={filepath}")
+            raise ValueError(
+                f"Invalid `filepath` argument: expected a `.weights.h5` extension. Received: filepath={filepath}"
+            )
         h5py = keras_format._h5py()
 
         def write(h5file, weights_dict, inner_path):

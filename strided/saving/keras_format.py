@@ -7,6 +7,7 @@ layer name (Keras's rule, so two builds of a model line up): ``layers/conv2d/var
 ``layers/conv2d_1/vars/0``..., nested models as ``layers/functional/layers/dense/vars/0``, and the
 optimizer state under ``optimizer/vars/<i>``. Every weight is in Keras layout.
 """
+
 import datetime
 import io
 import json
@@ -35,8 +36,9 @@ def _h5py():
     try:
         import h5py
     except ImportError:
-        raise ImportError("Saving and loading weight files needs h5py: `pip install strided[h5]` "
-                          "(or `pip install h5py`).") from None
+        raise ImportError(
+            "Saving and loading weight files needs h5py: `pip install strided[h5]` (or `pip install h5py`)."
+        ) from None
     return h5py
 
 
@@ -217,15 +219,20 @@ def compile_config(model):
             opt = dict(opt)
             opt["module"] = "keras.optimizers"
             opt["registered_name"] = None
-    return serialization_lib.to_jsonable({
-        "optimizer": opt, "loss": _serialize_loss_like(getattr(model, "loss", None)),
-        "loss_weights": getattr(model, "loss_weights", None),
-        "metrics": _serialize_loss_like(getattr(getattr(model, "compiled_metrics", None), "metrics_spec", None)),
-        "weighted_metrics": _serialize_loss_like(getattr(getattr(model, "compiled_metrics", None), "weighted_spec",
-                                                         None)), "run_eagerly": bool(getattr(model, "run_eagerly", False)),
-        "steps_per_execution": getattr(model, "steps_per_execution", 1),
-        "jit_compile": bool(getattr(model, "_jit_compile", False)),
-    })
+    return serialization_lib.to_jsonable(
+        {
+            "optimizer": opt,
+            "loss": _serialize_loss_like(getattr(model, "loss", None)),
+            "loss_weights": getattr(model, "loss_weights", None),
+            "metrics": _serialize_loss_like(getattr(getattr(model, "compiled_metrics", None), "metrics_spec", None)),
+            "weighted_metrics": _serialize_loss_like(
+                getattr(getattr(model, "compiled_metrics", None), "weighted_spec", None)
+            ),
+            "run_eagerly": bool(getattr(model, "run_eagerly", False)),
+            "steps_per_execution": getattr(model, "steps_per_execution", 1),
+            "jit_compile": bool(getattr(model, "_jit_compile", False)),
+        }
+    )
 
 
 def _serialize_loss_like(value):
@@ -250,8 +257,11 @@ def write_keras_zip(fileobj, model, include_optimizer=True):
     cc = compile_config(model) if include_optimizer else None
     if cc is not None:
         config["compile_config"] = cc
-    metadata = {"keras_version": KERAS_VERSION, "strided_version": __version__,
-                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    metadata = {
+        "keras_version": KERAS_VERSION,
+        "strided_version": __version__,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+    }
     weights = io.BytesIO()
     with h5py.File(weights, "w") as f:
         write_weights(f, model, include_optimizer=include_optimizer)
@@ -297,7 +307,7 @@ def read_assets(filepath, model):
                 continue  # nothing saved (e.g. a vocabulary given in the config)
             with tempfile.TemporaryDirectory() as folder:
                 for name in files:
-                    target = pathlib.Path(folder, *name[len(prefix):].split("/"))
+                    target = pathlib.Path(folder, *name[len(prefix) :].split("/"))
                     if ".." in target.relative_to(folder).parts:
                         raise ValueError(f"The .keras file {filepath} holds an unsafe asset path: {name!r}")
                     target.parent.mkdir(parents=True, exist_ok=True)
@@ -328,27 +338,35 @@ def plan_weights(h5file, model, source, skip_mismatch=False):
         values = _read_vars(group)
         if values is None:
             if expected:
-                problems.append(f"layer '{layer.name}' ({type(layer).__name__}, h5 path '{path}') is missing from "
-                                f"the file")
+                problems.append(
+                    f"layer '{layer.name}' ({type(layer).__name__}, h5 path '{path}') is missing from the file"
+                )
             continue
         if len(values) != len(expected):
-            problems.append(f"layer '{layer.name}' ({type(layer).__name__}) expects {len(expected)} variables, the "
-                            f"file has {len(values)} at '{path}'")
+            problems.append(
+                f"layer '{layer.name}' ({type(layer).__name__}) expects {len(expected)} variables, the "
+                f"file has {len(values)} at '{path}'"
+            )
             continue
         shapes = [tuple(v.shape) for v in values]
         if shapes != expected:
             if skip_mismatch:
                 continue
-            problems.append(f"layer '{layer.name}' ({type(layer).__name__}) expects shapes {expected}, the file has "
-                            f"{shapes} at '{path}'")
+            problems.append(
+                f"layer '{layer.name}' ({type(layer).__name__}) expects shapes {expected}, the file has "
+                f"{shapes} at '{path}'"
+            )
             continue
         if expected:
             plan.append((layer, values))
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise ValueError(f"The weights in {source} do not match model '{model.name}': "
-                         + "; ".join(problems[:5]) + more
-                         + ". The file was probably saved from a different architecture. The model was not changed.")
+        raise ValueError(
+            f"The weights in {source} do not match model '{model.name}': "
+            + "; ".join(problems[:5])
+            + more
+            + ". The file was probably saved from a different architecture. The model was not changed."
+        )
     return plan
 
 
@@ -420,24 +438,27 @@ def load_weights_from_h5(h5file, model, source, skip_mismatch=False):
 # A .keras member is inflated in memory, so its declared sizes are checked first (a 255 KiB file can declare
 # 256 MiB of zeros). Weights compress little (about 1.1x; a model of all-zero weights more), so only a member
 # that is both large and compressed far beyond that is refused.
-_BOMB_MIN_SIZE = 16 * 2 ** 20
+_BOMB_MIN_SIZE = 16 * 2**20
 _BOMB_RATIO = 100
-_MAX_JSON_SIZE = 256 * 2 ** 20
+_MAX_JSON_SIZE = 256 * 2**20
 
 
 def check_zip_members(z, path):
     """Refuses a zip whose members declare sizes that look like a compression bomb, before inflating any."""
     for info in z.infolist():
         ratio = info.file_size / max(info.compress_size, 1)
-        if (info.compress_type != zipfile.ZIP_STORED and info.file_size > _BOMB_MIN_SIZE
-                and ratio > _BOMB_RATIO):
-            raise ValueError(f"The .keras file {path} was refused: its member {info.filename!r} declares "
-                             f"{info.file_size} bytes compressed into {info.compress_size} (a ratio of {ratio:.0f}:1), "
-                             "the signature of a compression bomb rather than saved weights. Nothing was inflated "
-                             "or loaded.")
+        if info.compress_type != zipfile.ZIP_STORED and info.file_size > _BOMB_MIN_SIZE and ratio > _BOMB_RATIO:
+            raise ValueError(
+                f"The .keras file {path} was refused: its member {info.filename!r} declares "
+                f"{info.file_size} bytes compressed into {info.compress_size} (a ratio of {ratio:.0f}:1), "
+                "the signature of a compression bomb rather than saved weights. Nothing was inflated "
+                "or loaded."
+            )
         if info.filename in (CONFIG, METADATA) and info.file_size > _MAX_JSON_SIZE:
-            raise ValueError(f"The .keras file {path} was refused: its {info.filename!r} declares {info.file_size} "
-                             "bytes, far more than any model configuration. Nothing was loaded.")
+            raise ValueError(
+                f"The .keras file {path} was refused: its {info.filename!r} declares {info.file_size} "
+                "bytes, far more than any model configuration. Nothing was loaded."
+            )
 
 
 def read_keras_zip(path):
@@ -445,15 +466,18 @@ def read_keras_zip(path):
     try:
         z = zipfile.ZipFile(path, "r")
     except zipfile.BadZipFile:
-        raise ValueError(f"The file {path} is not a valid .keras file (not a zip archive; truncated or a different "
-                         "format?).") from None
+        raise ValueError(
+            f"The file {path} is not a valid .keras file (not a zip archive; truncated or a different format?)."
+        ) from None
     with z:
         check_zip_members(z, path)
         names = set(z.namelist())
         missing = [m for m in (CONFIG, WEIGHTS) if m not in names]
         if missing:
-            raise ValueError(f"The .keras file {path} is missing {missing} (it contains {sorted(names)}); it is "
-                             "incomplete or was not written by Keras/strided.")
+            raise ValueError(
+                f"The .keras file {path} is missing {missing} (it contains {sorted(names)}); it is "
+                "incomplete or was not written by Keras/strided."
+            )
         try:
             config = json.loads(z.read(CONFIG).decode("utf-8"))
             metadata = json.loads(z.read(METADATA).decode("utf-8")) if METADATA in names else {}

@@ -5,6 +5,7 @@ Layout: the root (or the ``model_weights`` group of a full-model file) has the a
 (kernels ``(kh, kw, in, out)``). Long attribute lists may be split as ``layer_names0``,
 ``layer_names1``... A full-model file also has ``model_config`` (JSON) and ``training_config``.
 """
+
 import json
 import re
 
@@ -84,8 +85,10 @@ def plan_legacy(group, model, source, by_name=False, skip_mismatch=False):
     file_layers = []
     for name in layer_names:
         if name not in group:
-            raise ValueError(f"The weights file {source} lists layer '{name}' but has no group for it (truncated "
-                             "or corrupted file?).")
+            raise ValueError(
+                f"The weights file {source} lists layer '{name}' but has no group for it (truncated "
+                "or corrupted file?)."
+            )
         weight_names = load_attributes(group[name], "weight_names")
         if weight_names:
             try:
@@ -103,7 +106,8 @@ def plan_legacy(group, model, source, by_name=False, skip_mismatch=False):
             raise ValueError(
                 f"Layer count mismatch when loading weights from file {source}. Model '{model.name}' expected "
                 f"{len(model_layers)} layers with weights, found {len(file_layers)} saved layers. The file was "
-                "probably saved from a different architecture (or with/without the top). The model was not changed.")
+                "probably saved from a different architecture (or with/without the top). The model was not changed."
+            )
         model_by_name = {layer.name: layer for layer in model_layers if not _auto_named(layer)}
         used = set()
         matched = {}
@@ -121,8 +125,7 @@ def plan_legacy(group, model, source, by_name=False, skip_mismatch=False):
         expected = [tuple(_keras_shape(w)) for w in _legacy_weights(layer)]
         got = [tuple(v.shape) for v in values]
         if len(expected) != len(got):
-            problems.append(f"layer '{layer.name}' expects {len(expected)} weights, file layer '{name}' has "
-                            f"{len(got)}")
+            problems.append(f"layer '{layer.name}' expects {len(expected)} weights, file layer '{name}' has {len(got)}")
         elif expected != got:
             if skip_mismatch:
                 continue
@@ -131,8 +134,12 @@ def plan_legacy(group, model, source, by_name=False, skip_mismatch=False):
             plan.append((layer, values))
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise ValueError(f"The weights in {source} do not fit model '{model.name}': " + "; ".join(problems[:5])
-                         + more + ". The model was not changed.")
+        raise ValueError(
+            f"The weights in {source} do not fit model '{model.name}': "
+            + "; ".join(problems[:5])
+            + more
+            + ". The model was not changed."
+        )
     return plan
 
 
@@ -150,6 +157,7 @@ def _keras_shape(w):
 def _flat_layers(model):
     """Layers of ``model`` in Keras's order; nested models count as one layer, as in Keras 2 files."""
     from strided.saving.keras_format import keras_layer_order
+
     return keras_layer_order(model)
 
 
@@ -161,14 +169,16 @@ def apply_plan(plan):
 def save_weights_to_group(group, model):
     """Writes ``model``'s weights into ``group`` in the Keras 2 layout."""
     from strided.saving.keras_format import keras_layer_order
+
     save_attributes(group, "layer_names", [layer.name.encode("utf8") for layer in keras_layer_order(model)])
     group.attrs["backend"] = b"torch"
     group.attrs["keras_version"] = f"strided-{__version__}".encode("utf8")
     for layer in sorted(model.layers, key=lambda layer: layer.name):
         g = group.create_group(layer.name)
         weights = _legacy_weights(layer)
-        names = [f"{layer.name}/{getattr(w, '_keras_name', f'variable_{i}')}".encode("utf8")
-                 for i, w in enumerate(weights)]
+        names = [
+            f"{layer.name}/{getattr(w, '_keras_name', f'variable_{i}')}".encode("utf8") for i, w in enumerate(weights)
+        ]
         save_attributes(g, "weight_names", names)
         for name, value in zip(names, _keras_arrays(layer, weights)):
             g.create_dataset(name.decode("utf8"), data=value)
@@ -177,6 +187,7 @@ def save_weights_to_group(group, model):
 def save_model_to_h5(h5file, model, include_optimizer=True):
     """A Keras 2 full-model file: ``model_config`` + ``model_weights`` (+ ``training_config``)."""
     from strided.saving import keras_format
+
     h5file.attrs["keras_version"] = b"2.15.0"
     h5file.attrs["backend"] = b"torch"
     h5file.attrs["model_config"] = json.dumps(serialization_lib.serialize_model(model)).encode("utf8")
@@ -190,8 +201,10 @@ def load_model_from_h5(h5file, source, custom_objects=None, compile=True, safe_m
     """Rebuilds a model from a Keras 2 full-model ``.h5`` file."""
     raw = h5file.attrs.get("model_config")
     if raw is None:
-        raise ValueError(f"No model config found in the file at {source}: it holds weights only. Build the model in "
-                         "code and call `model.load_weights(...)` instead.")
+        raise ValueError(
+            f"No model config found in the file at {source}: it holds weights only. Build the model in "
+            "code and call `model.load_weights(...)` instead."
+        )
     config = json.loads(_decode(raw))
     model = serialization_lib.model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
     if "model_weights" not in h5file:
@@ -200,5 +213,6 @@ def load_model_from_h5(h5file, source, custom_objects=None, compile=True, safe_m
     training = h5file.attrs.get("training_config")
     if compile and training is not None:
         from strided.saving.saving_api import compile_from_config
+
         compile_from_config(model, json.loads(_decode(training)))
     return model

@@ -8,6 +8,7 @@ write goes to a temporary file in the target directory and is moved into place w
 whole file against the model before assigning anything, and never unpickles or executes code
 from the file (a ``Lambda`` layer's bytecode is refused unless ``safe_mode=False``).
 """
+
 import contextlib
 import io
 import os
@@ -63,9 +64,11 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
             with _h5py().File(tmp, "w") as f:
                 legacy_h5.save_model_to_h5(f, model, include_optimizer=include_optimizer)
         return
-    raise ValueError("Invalid filepath extension for saving. Please add either a `.keras` extension for the native "
-                     "Keras format (recommended) or a `.h5` extension. Use `model.export(filepath)` if you want to "
-                     f"export a SavedModel for use with TFLite/TFServing/etc. Received: filepath={filepath}.")
+    raise ValueError(
+        "Invalid filepath extension for saving. Please add either a `.keras` extension for the native "
+        "Keras format (recommended) or a `.h5` extension. Use `model.export(filepath)` if you want to "
+        f"export a SavedModel for use with TFLite/TFServing/etc. Received: filepath={filepath}."
+    )
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -82,15 +85,19 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """
     filepath = _path(filepath)
     if not os.path.exists(filepath):
-        raise ValueError(f"File not found: filepath={filepath}. Please ensure the file is an accessible `.keras` "
-                         "zip file.")
+        raise ValueError(
+            f"File not found: filepath={filepath}. Please ensure the file is an accessible `.keras` zip file."
+        )
     if _is_hdf5(filepath):
         with _open_h5(filepath) as f:
-            return legacy_h5.load_model_from_h5(f, filepath, custom_objects=custom_objects, compile=compile,
-                                                safe_mode=safe_mode)
+            return legacy_h5.load_model_from_h5(
+                f, filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
+            )
     if not filepath.endswith(".keras") and not _is_zip(filepath):
-        raise ValueError(f"File format not supported: filepath={filepath}. strided supports `.keras` files and "
-                         "legacy Keras 2 `.h5` files.")
+        raise ValueError(
+            f"File format not supported: filepath={filepath}. strided supports `.keras` files and "
+            "legacy Keras 2 `.h5` files."
+        )
     config, _, weights = keras_format.read_keras_zip(filepath)
     compile_config = config.pop("compile_config", None) if isinstance(config, dict) else None
     model = serialization_lib.model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
@@ -193,22 +200,27 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False, **kwargs):
     try:
         _load_h5_weights(model, filepath, skip_mismatch, by_name)
     except OSError as e:  # h5py reports truncated datasets as OSError
-        raise ValueError(f"Could not read the weights in {filepath} ({e}). The file is truncated or corrupted; "
-                         "the model was not changed.") from None
+        raise ValueError(
+            f"Could not read the weights in {filepath} ({e}). The file is truncated or corrupted; "
+            "the model was not changed."
+        ) from None
 
 
 def _load_h5_weights(model, filepath, skip_mismatch, by_name):
     with _open_h5(filepath) as f:
-        group = f["model_weights"] if "model_weights" in f and legacy_h5.is_legacy_weights_group(f["model_weights"]) \
-            else f
+        group = (
+            f["model_weights"] if "model_weights" in f and legacy_h5.is_legacy_weights_group(f["model_weights"]) else f
+        )
         if legacy_h5.is_legacy_weights_group(group):
             plan = legacy_h5.plan_legacy(group, model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
             legacy_h5.apply_plan(plan)
         elif "layers" in f or "vars" in f:
             keras_format.load_weights_from_h5(f, model, filepath, skip_mismatch=skip_mismatch)
         else:
-            raise ValueError(f"The file {filepath} is an HDF5 file but holds no Keras weights (no 'layer_names' "
-                             "attribute and no 'layers' group).")
+            raise ValueError(
+                f"The file {filepath} is an HDF5 file but holds no Keras weights (no 'layer_names' "
+                "attribute and no 'layers' group)."
+            )
 
 
 # ---------------------------------------------------------------------------- file sniffing
@@ -229,8 +241,10 @@ def _open_h5(target, source=None):
     try:
         f = h5py.File(target, "r")
     except OSError as e:
-        raise ValueError(f"Could not read {source} as an HDF5 weights file ({e}). The file is truncated, "
-                         "corrupted or in another format.") from None
+        raise ValueError(
+            f"Could not read {source} as an HDF5 weights file ({e}). The file is truncated, "
+            "corrupted or in another format."
+        ) from None
     try:
         yield f
     finally:

@@ -1,4 +1,5 @@
 """Models to and from JSON, and ``clone_model``."""
+
 import json
 
 from strided.models import Model, Sequential
@@ -18,8 +19,9 @@ def model_from_json(json_string, custom_objects=None):
     try:
         config = json.loads(json_string)
     except (TypeError, json.JSONDecodeError) as e:
-        raise ValueError(f"`model_from_json` expects a JSON string from `model.to_json()`. It could not be parsed: "
-                         f"{e}") from None
+        raise ValueError(
+            f"`model_from_json` expects a JSON string from `model.to_json()`. It could not be parsed: {e}"
+        ) from None
     return model_from_config(config, custom_objects=custom_objects)
 
 
@@ -38,9 +40,11 @@ def clone_model(model, input_tensors=None, clone_function=None, **kwargs):
         raise TypeError(f"Unrecognized keyword arguments passed to clone_model: {kwargs}")
     name = type(model).__name__
     if name not in ("Sequential", "Functional"):
-        raise ValueError("Arguments `clone_function` and `input_tensors` are only supported for Sequential "
-                         f"models or Functional models. Received model of type '{name}'; subclassed models "
-                         "cannot be cloned.")
+        raise ValueError(
+            "Arguments `clone_function` and `input_tensors` are only supported for Sequential "
+            f"models or Functional models. Received model of type '{name}'; subclassed models "
+            "cannot be cloned."
+        )
     by_name = {layer.name: layer for layer in model.layers}
     if model.inputs:
         for t in model.inputs:
@@ -63,8 +67,10 @@ def clone_model(model, input_tensors=None, clone_function=None, **kwargs):
     if input_tensors is not None:
         inputs = input_tensors if isinstance(input_tensors, (list, tuple)) else [input_tensors]
         if len(inputs) != len(clone.inputs):
-            raise ValueError(f"`input_tensors` must have {len(clone.inputs)} tensor(s) for model '{model.name}'. "
-                             f"Received {len(inputs)}.")
+            raise ValueError(
+                f"`input_tensors` must have {len(clone.inputs)} tensor(s) for model '{model.name}'. "
+                f"Received {len(inputs)}."
+            )
         out = clone(inputs if len(inputs) > 1 else inputs[0])
         clone = Model(inputs if len(inputs) > 1 else inputs[0], out, name=clone.name)
     return clone

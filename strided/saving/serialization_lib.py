@@ -9,6 +9,7 @@ are found by name in a registry that every strided ``Layer`` subclass joins when
 and read (``register_model_codec``). Nothing from a file is executed: a serialized Python function
 (a ``Lambda``'s bytecode) is refused unless ``safe_mode=False``.
 """
+
 import base64
 import builtins
 import importlib
@@ -23,13 +24,31 @@ from strided.backend.keras_tensor import KerasTensor
 from strided.utils import object_registration
 
 # Keras 3 config keys that strided layers need not accept when they hold their default meaning.
-_IGNORABLE_KEYS = {"quantization_config", "synchronized", "renorm", "renorm_clipping", "renorm_momentum",
-                   "optional", "ragged", "lora_rank", "lora_alpha", "sparse", "seed_generator"}
+_IGNORABLE_KEYS = {
+    "quantization_config",
+    "synchronized",
+    "renorm",
+    "renorm_clipping",
+    "renorm_momentum",
+    "optional",
+    "ragged",
+    "lora_rank",
+    "lora_alpha",
+    "sparse",
+    "seed_generator",
+}
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 # Keyword arguments every Keras layer accepts besides its own.
-BASE_LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights", "autocast",
-                     "input_length")
+BASE_LAYER_KWARGS = (
+    "input_shape",
+    "batch_input_shape",
+    "batch_size",
+    "input_dim",
+    "weights",
+    "autocast",
+    "input_length",
+)
 
 # Keras class name -> strided's class, for every Layer subclass defined in strided (Layer.__init_subclass__).
 _LAYER_CLASSES = {}
@@ -63,19 +82,21 @@ def to_jsonable(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, slice):  # indexing keys of GetItem operations, written as Keras writes them
-        return {"class_name": "__slice__",
-                "config": {"start": value.start, "stop": value.stop, "step": value.step}}
+        return {"class_name": "__slice__", "config": {"start": value.start, "stop": value.stop, "step": value.step}}
     if value is Ellipsis:
         return {"class_name": "__ellipsis__", "config": {}}
     if isinstance(value, types.FunctionType) and value.__name__ == "<lambda>":
         return _lambda_config(value)
     if isinstance(value, types.FunctionType) or inspect.isbuiltin(value):
-        return {"module": "builtins", "class_name": "function", "config": value.__name__,
-                "registered_name": "function"}
+        return {"module": "builtins", "class_name": "function", "config": value.__name__, "registered_name": "function"}
     if hasattr(value, "get_config"):
         cls = type(value)
-        return {"module": _keras_module(value), "class_name": cls.__name__, "config": to_jsonable(value.get_config()),
-                "registered_name": None}
+        return {
+            "module": _keras_module(value),
+            "class_name": cls.__name__,
+            "config": to_jsonable(value.get_config()),
+            "registered_name": None,
+        }
     if hasattr(value, "name") and isinstance(getattr(value, "name"), str):  # dtypes, policies
         return value.name
     raise TypeError(f"Cannot serialize {value!r} of type {type(value).__name__} to JSON.")
@@ -83,9 +104,15 @@ def to_jsonable(value):
 
 def _keras_module(obj):
     module = type(obj).__module__
-    for part, keras_name in (("initializers", "keras.initializers"), ("regularizers", "keras.regularizers"),
-                             ("constraints", "keras.constraints"), ("optimizers", "keras.optimizers"),
-                             ("losses", "keras.losses"), ("metrics", "keras.metrics"), ("layers", "keras.layers")):
+    for part, keras_name in (
+        ("initializers", "keras.initializers"),
+        ("regularizers", "keras.regularizers"),
+        ("constraints", "keras.constraints"),
+        ("optimizers", "keras.optimizers"),
+        ("losses", "keras.losses"),
+        ("metrics", "keras.metrics"),
+        ("layers", "keras.layers"),
+    ):
         if f"strided.{part}" in module:
             return keras_name
     return module
@@ -146,15 +173,18 @@ def _layer_class(class_name, custom_objects, module=None):
     if cls is None and module in _DEFINED_ABOVE_LAYERS or str(module).startswith("keras.src.applications."):
         # A class defined above the layers package registers itself when its module is imported; a file may
         # name one before that module was imported (a ConvNeXt or FeatureSpace file loaded first thing).
-        importlib.import_module(_DEFINED_ABOVE_LAYERS.get(module) or
-                                "strided.applications." + str(module).rsplit(".", 1)[-1])
+        importlib.import_module(
+            _DEFINED_ABOVE_LAYERS.get(module) or "strided.applications." + str(module).rsplit(".", 1)[-1]
+        )
         cls = _LAYER_CLASSES.get(class_name)
     if cls is not None:
         return cls
-    raise ValueError(f"Unknown layer: '{class_name}'"
-                     + (f" (module {module!r})" if module else "")
-                     + ". strided has no layer of that name. If it is a custom layer, pass it in "
-                     "`custom_objects={'" + class_name + "': " + class_name + "}`.")
+    raise ValueError(
+        f"Unknown layer: '{class_name}'"
+        + (f" (module {module!r})" if module else "")
+        + ". strided has no layer of that name. If it is a custom layer, pass it in "
+        "`custom_objects={'" + class_name + "': " + class_name + "}`."
+    )
 
 
 def _accepted_keys(cls):
@@ -202,8 +232,10 @@ def _lambda_config(fn):
     closure values. Loading it runs that bytecode, so it is refused unless ``safe_mode=False``."""
     code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
     closure = tuple(c.cell_contents for c in fn.__closure__) if fn.__closure__ else None
-    return {"class_name": "__lambda__",
-            "config": {"code": code, "defaults": to_jsonable(fn.__defaults__), "closure": to_jsonable(closure)}}
+    return {
+        "class_name": "__lambda__",
+        "config": {"code": code, "defaults": to_jsonable(fn.__defaults__), "closure": to_jsonable(closure)},
+    }
 
 
 def _load_lambda(value, safe_mode):
@@ -211,7 +243,8 @@ def _load_lambda(value, safe_mode):
         raise ValueError(
             "Requested the deserialization of a Python lambda (the bytecode of a `Lambda` layer's function). "
             "This carries a potential risk of arbitrary code execution and is disallowed by default. If you "
-            "trust the source of the file, pass `safe_mode=False` to the loading function.")
+            "trust the source of the file, pass `safe_mode=False` to the loading function."
+        )
     cfg = value.get("config", {})
     defaults = closure = None
     if isinstance(cfg, dict) and "value" in cfg:  # keras.saving.serialize_keras_object's layout
@@ -279,7 +312,8 @@ def serialize_model(model):
         raise NotImplementedError(
             f"Model '{model.name}' is a subclassed model ({name}); its architecture is Python code and cannot be "
             "written as a config. Save its weights with `save_weights` and rebuild it in code, or build it with "
-            "the functional API.")
+            "the functional API."
+        )
     module = "keras" if name == "Sequential" else "keras.src.models.functional"
     registered = None
     if name not in ("Sequential", "Functional"):
@@ -296,8 +330,10 @@ def serialize_model(model):
 def model_from_config(config, custom_objects=None, safe_mode=True):
     """A new Sequential or functional model from its config dict (``{'class_name', 'config'}``)."""
     if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("`model_from_config` expects a dict with 'class_name' and 'config' keys. "
-                         f"Received: config={str(config)[:200]}")
+        raise ValueError(
+            "`model_from_config` expects a dict with 'class_name' and 'config' keys. "
+            f"Received: config={str(config)[:200]}"
+        )
     class_name = config["class_name"]
     inner = config.get("config") or {}
     if class_name == "Sequential":
@@ -305,8 +341,9 @@ def model_from_config(config, custom_objects=None, safe_mode=True):
     if class_name in ("Functional", "Model"):
         return _LAYER_CLASSES["Functional"].from_keras_config(inner, custom_objects, safe_mode)
     if "layers" in inner and "input_layers" in inner and "output_layers" in inner:
-        return _functional_subclass_from_config(config.get("registered_name") or class_name, inner,
-                                                custom_objects, safe_mode)
+        return _functional_subclass_from_config(
+            config.get("registered_name") or class_name, inner, custom_objects, safe_mode
+        )
     layer = deserialize_layer(config, custom_objects, safe_mode)
     if hasattr(layer, "build_from_config") and config.get("build_config") is not None:
         layer.build_from_config(config["build_config"])  # e.g. FeatureSpace: its preprocessors, before loading
@@ -320,10 +357,13 @@ def _functional_subclass_from_config(class_name, config, custom_objects, safe_mo
     cls = object_registration.lookup(class_name, custom_objects)
     class_name = class_name.split(">", 1)[-1]
     if cls is None:
-        warnings.warn(f"The saved model is an instance of the Model subclass '{class_name}', which was not given "
-                      f"in `custom_objects`: it is loaded as a plain functional model with the same layers and "
-                      f"weights, without the subclass's own methods (such as a custom train_step). Pass "
-                      f"`custom_objects={{'{class_name}': {class_name}}}` to restore them.", stacklevel=3)
+        warnings.warn(
+            f"The saved model is an instance of the Model subclass '{class_name}', which was not given "
+            f"in `custom_objects`: it is loaded as a plain functional model with the same layers and "
+            f"weights, without the subclass's own methods (such as a custom train_step). Pass "
+            f"`custom_objects={{'{class_name}': {class_name}}}` to restore them.",
+            stacklevel=3,
+        )
         return graph
     if not (isinstance(cls, type) and issubclass(cls, model_class)):
         raise TypeError(f"custom_objects['{class_name}'] must be a keras.Model subclass. Received: {cls!r}")

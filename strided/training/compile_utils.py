@@ -3,6 +3,7 @@
 Metric state lives on the device; nothing here reads a value back to the host (`result()`
 returns a 0-d tensor), so the trainer decides when to synchronise.
 """
+
 import importlib
 
 import numpy as np
@@ -94,8 +95,11 @@ class _FnMetric:
 
 def _binary_accuracy(y_true, y_pred, threshold=0.5):
     y_true = y_true.reshape(y_pred.shape) if y_true.numel() == y_pred.numel() else y_true
-    return ((y_pred > threshold).to(y_true.dtype) == y_true).float().mean(dim=-1) if y_pred.ndim > 1 else \
-        ((y_pred > threshold).to(y_true.dtype) == y_true).float()
+    return (
+        ((y_pred > threshold).to(y_true.dtype) == y_true).float().mean(dim=-1)
+        if y_pred.ndim > 1
+        else ((y_pred > threshold).to(y_true.dtype) == y_true).float()
+    )
 
 
 def _categorical_accuracy(y_true, y_pred):
@@ -171,8 +175,13 @@ def resolve_loss(identifier, y_true=None, y_pred=None):
     losses = _module("losses")
     if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
         is_binary, is_sparse = is_binary_or_sparse_categorical(tuple(y_true.shape), tuple(y_pred.shape))
-        identifier = ("binary_crossentropy" if is_binary else
-                      "sparse_categorical_crossentropy" if is_sparse else "categorical_crossentropy")
+        identifier = (
+            "binary_crossentropy"
+            if is_binary
+            else "sparse_categorical_crossentropy"
+            if is_sparse
+            else "categorical_crossentropy"
+        )
     obj = losses.get(identifier)
     if isinstance(obj, type):
         obj = obj()
@@ -192,14 +201,18 @@ def _per_output(spec, output_names, what):
     if isinstance(spec, dict):
         unknown = [k for k in spec if k not in output_names]
         if unknown:
-            raise ValueError(f"In the dict argument `{what}`, key {unknown[0]!r} does not correspond to any model "
-                             f"output. Received:\n{what}={spec}. Model output names: {output_names}")
+            raise ValueError(
+                f"In the dict argument `{what}`, key {unknown[0]!r} does not correspond to any model "
+                f"output. Received:\n{what}={spec}. Model output names: {output_names}"
+            )
         return [spec.get(name) for name in output_names]
     if isinstance(spec, (list, tuple)) and n > 1:
         if len(spec) != n:
-            raise ValueError(f"For a model with multiple outputs, when providing the `{what}` argument as a "
-                             f"list, it should have as many entries as the model has outputs. Received:\n"
-                             f"{what}={spec}\nof length {len(spec)} whereas the model has {n} outputs.")
+            raise ValueError(
+                f"For a model with multiple outputs, when providing the `{what}` argument as a "
+                f"list, it should have as many entries as the model has outputs. Received:\n"
+                f"{what}={spec}\nof length {len(spec)} whereas the model has {n} outputs."
+            )
         return list(spec)
     if n > 1 and what in ("loss", "loss_weights"):
         return [spec] * n  # one loss for every output, as Keras broadcasts a single loss
@@ -225,7 +238,9 @@ class CompileLoss:
         y_true_flat, y_pred_flat = _flat(y_true), _flat(y_pred)
         names = list(self.output_names or [])
         if len(names) != len(y_pred_flat):
-            names = [f"output_{i}" for i in range(len(y_pred_flat))] if len(y_pred_flat) > 1 else (names[:1] or ["output"])
+            names = (
+                [f"output_{i}" for i in range(len(y_pred_flat))] if len(y_pred_flat) > 1 else (names[:1] or ["output"])
+            )
         if isinstance(y_pred, dict):
             names = list(y_pred.keys())
         specs = _per_output(self.loss, names, "loss") if len(y_pred_flat) > 1 else [self.loss]
@@ -236,33 +251,47 @@ class CompileLoss:
             weights = [1.0 if w is None else w for w in _per_output(weights, names, "loss_weights")]
         else:
             if isinstance(weights, (list, tuple)) and len(weights) != 1:
-                raise ValueError("For a model with a single output, `loss_weights` holds one value. Received:\n"
-                                 f"loss_weights={weights}\nof length {len(weights)} whereas the model has 1 output.")
+                raise ValueError(
+                    "For a model with a single output, `loss_weights` holds one value. Received:\n"
+                    f"loss_weights={weights}\nof length {len(weights)} whereas the model has 1 output."
+                )
             if isinstance(weights, dict):
                 _per_output(weights, names, "loss_weights")  # refuses keys that name no output
-            weights = [weights[0] if isinstance(weights, (list, tuple)) else
-                       (list(weights.values())[0] if isinstance(weights, dict) else weights)]
+            weights = [
+                weights[0]
+                if isinstance(weights, (list, tuple))
+                else (list(weights.values())[0] if isinstance(weights, dict) else weights)
+            ]
         for w in weights:
             if isinstance(w, bool) or not isinstance(w, (int, float, np.number)):
-                raise TypeError(f"Invalid type for argument `loss_weights`. Expected numbers. "
-                                f"Received loss_weights={self.loss_weights!r}.")
+                raise TypeError(
+                    f"Invalid type for argument `loss_weights`. Expected numbers. "
+                    f"Received loss_weights={self.loss_weights!r}."
+                )
         if isinstance(y_true, dict) and len(y_pred_flat) > 1:
             unknown = [k for k in y_true if k not in names]
             if unknown:
-                raise ValueError(f"The dict of targets `y` has the key {unknown[0]!r}, which does not correspond to "
-                                 f"any model output. Model output names: {names}. Received y keys: "
-                                 f"{list(y_true)}.")
+                raise ValueError(
+                    f"The dict of targets `y` has the key {unknown[0]!r}, which does not correspond to "
+                    f"any model output. Model output names: {names}. Received y keys: "
+                    f"{list(y_true)}."
+                )
             missing = [n for n, spec in zip(names, specs) if spec is not None and n not in y_true]
             if missing:
-                raise ValueError(f"The dict of targets `y` has no target for the output {missing[0]!r}, which has a "
-                                 f"loss. Model output names: {names}. Received y keys: {list(y_true)}.")
+                raise ValueError(
+                    f"The dict of targets `y` has no target for the output {missing[0]!r}, which has a "
+                    f"loss. Model output names: {names}. Received y keys: {list(y_true)}."
+                )
         y_true_flat = _flat(align_to_outputs(y_true, y_pred, names))
         if len(y_true_flat) != len(y_pred_flat) and any(s is not None for s in specs):
-            raise ValueError(f"The model has {len(y_pred_flat)} outputs, but `y` holds {len(y_true_flat)} "
-                             "arrays. Pass one target array per output (a list in output order or a dict keyed "
-                             "by output name).")
-        self.losses = [resolve_loss(s, yt, yp) if s is not None else None
-                       for s, yt, yp in zip(specs, y_true_flat, y_pred_flat)]
+            raise ValueError(
+                f"The model has {len(y_pred_flat)} outputs, but `y` holds {len(y_true_flat)} "
+                "arrays. Pass one target array per output (a list in output order or a dict keyed "
+                "by output name)."
+            )
+        self.losses = [
+            resolve_loss(s, yt, yp) if s is not None else None for s, yt, yp in zip(specs, y_true_flat, y_pred_flat)
+        ]
         self.weights = [float(w) for w in weights]
         self.names = names
         if len(y_pred_flat) > 1:
@@ -275,7 +304,11 @@ class CompileLoss:
         y_true = align_to_outputs(y_true, y_pred, self.names)
         sample_weight = align_to_outputs(sample_weight, y_pred, self.names)
         y_true_flat, y_pred_flat = _flat(y_true), _flat(y_pred, like=y_true)
-        sws = _flat(sample_weight) if isinstance(sample_weight, (list, tuple, dict)) else [sample_weight] * len(y_pred_flat)
+        sws = (
+            _flat(sample_weight)
+            if isinstance(sample_weight, (list, tuple, dict))
+            else [sample_weight] * len(y_pred_flat)
+        )
         total = None
         per_output = []
         for loss, w, yt, yp, sw in zip(self.losses, self.weights, y_true_flat, y_pred_flat, sws):
@@ -294,8 +327,13 @@ class CompileLoss:
 def align_to_outputs(structure, y_pred, output_names):
     """Targets (or sample weights) given as a dict for a model whose outputs are a list: listed in output
     order, by output name (a dict's own order need not follow the outputs)."""
-    if (isinstance(structure, dict) and isinstance(y_pred, (list, tuple)) and output_names
-            and len(output_names) == len(y_pred) and all(k in output_names for k in structure)):
+    if (
+        isinstance(structure, dict)
+        and isinstance(y_pred, (list, tuple))
+        and output_names
+        and len(output_names) == len(y_pred)
+        and all(k in output_names for k in structure)
+    ):
         return [structure.get(n) for n in output_names]
     return structure
 
@@ -386,7 +424,11 @@ class CompileMetrics:
         y_true = align_to_outputs(y_true, y_pred, names)
         sample_weight = align_to_outputs(sample_weight, y_pred, names)
         y_true_flat, y_pred_flat = _flat(y_true), _flat(y_pred, like=y_true)
-        sws = _flat(sample_weight) if isinstance(sample_weight, (list, tuple, dict)) else [sample_weight] * len(y_pred_flat)
+        sws = (
+            _flat(sample_weight)
+            if isinstance(sample_weight, (list, tuple, dict))
+            else [sample_weight] * len(y_pred_flat)
+        )
         for i, metric, weighted in self.entries:
             metric.update_state(y_true_flat[i], _detached(y_pred_flat[i]), sample_weight=sws[i] if weighted else None)
 
@@ -419,10 +461,18 @@ def _metrics_per_output(spec, names):
     if isinstance(spec, dict):
         unknown = [k for k in spec if k not in names]
         if unknown:
-            raise ValueError(f"In the dict argument `metrics`, key {unknown[0]!r} does not correspond to any model "
-                             f"output. Received:\nmetrics={spec}. Model output names: {names}")
-        return [(spec.get(name) if isinstance(spec.get(name), (list, tuple)) or spec.get(name) is None
-                 else [spec.get(name)]) for name in names]
+            raise ValueError(
+                f"In the dict argument `metrics`, key {unknown[0]!r} does not correspond to any model "
+                f"output. Received:\nmetrics={spec}. Model output names: {names}"
+            )
+        return [
+            (
+                spec.get(name)
+                if isinstance(spec.get(name), (list, tuple)) or spec.get(name) is None
+                else [spec.get(name)]
+            )
+            for name in names
+        ]
     if not isinstance(spec, (list, tuple)):
         spec = [spec]
     if n > 1 and len(spec) == n and all(isinstance(s, (list, tuple)) or s is None for s in spec):

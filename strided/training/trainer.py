@@ -7,6 +7,7 @@ Speed rules: in-memory data is moved to the device once per call; batches are de
 metrics accumulate on the device and are read only at log boundaries (progress-bar redraws,
 epoch ends); evaluation runs without autograd.
 """
+
 import collections.abc
 import contextlib
 import functools
@@ -24,7 +25,13 @@ from strided import config
 from strided.backend import deferred_updates
 from strided.callbacks.callback_list import CallbackList
 from strided.data.data_adapter import (
-    EpochIterator, _local_share, _normalize_leaves, is_array_structure, make_adapter, train_validation_split)
+    EpochIterator,
+    _local_share,
+    _normalize_leaves,
+    is_array_structure,
+    make_adapter,
+    train_validation_split,
+)
 from strided.distribution import distribution_lib as distribute
 from strided.training import compile_utils
 from strided.utils import tree
@@ -33,7 +40,9 @@ from strided.backend.variable import keras_view
 from strided.utils import validation
 from strided.optimizers.loss_scale import DynamicLossScale
 
-_COMPILE_FIRST = "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."
+_COMPILE_FIRST = (
+    "You must call `compile()` before using the model. Call `model.compile(optimizer=..., loss=...)` first."
+)
 
 
 class _InterruptBetweenSteps:
@@ -61,8 +70,10 @@ class _InterruptBetweenSteps:
 
     def __enter__(self):
         # Only our own process's plain Ctrl-C handler is replaced (not a custom one, nor outside the main thread).
-        if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
             self._previous = signal.signal(signal.SIGINT, self._handler)
         return self
 
@@ -91,14 +102,28 @@ class LazyLogs(dict):
             self._ready = True
             dict.update(self, to_python_logs(self._tensors))
 
-    for _name in ("__getitem__", "__iter__", "__len__", "__contains__", "get", "items", "keys", "values",
-                  "__repr__", "copy", "__eq__"):
+    for _name in (
+        "__getitem__",
+        "__iter__",
+        "__len__",
+        "__contains__",
+        "get",
+        "items",
+        "keys",
+        "values",
+        "__repr__",
+        "copy",
+        "__eq__",
+    ):
+
         def _make(name):
             def method(self, *args, **kwargs):
                 self._materialize()
                 return getattr(dict, name)(self, *args, **kwargs)
+
             method.__name__ = name
             return method
+
         locals()[_name] = _make(_name)
     del _name, _make
 
@@ -159,6 +184,7 @@ def to_python_logs(logs):
 def _loss_sources_cached(method):
     """While ``fit``/``evaluate`` run, the model finds the layers and regularized weights behind ``losses``
     once (at its first read), not at every step."""
+
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         outer = self.__dict__.get("_cache_loss_sources")
@@ -169,6 +195,7 @@ def _loss_sources_cached(method):
             if not outer:
                 self.__dict__.pop("_cache_loss_sources", None)
                 self.__dict__.pop("_loss_sources", None)
+
     return wrapper
 
 
@@ -176,8 +203,10 @@ def _unexpected(method, kwargs):
     name = next(iter(kwargs))
     hint = ""
     if name == "epochs" and method != "fit":
-        hint = (f" `{method}()` makes a single pass over the data; `epochs` is an argument of `fit()`. "
-                f"Remove `epochs={kwargs[name]!r}` from the `{method}()` call.")
+        hint = (
+            f" `{method}()` makes a single pass over the data; `epochs` is an argument of `fit()`. "
+            f"Remove `epochs={kwargs[name]!r}` from the `{method}()` call."
+        )
     elif name in ("nb_epoch",):
         hint = " Use `epochs` instead."
     raise TypeError(f"{method}() got an unexpected keyword argument '{name}'.{hint}")
@@ -193,35 +222,53 @@ def _check_callbacks(callbacks):
     if callbacks is None or isinstance(callbacks, CallbackList):
         return callbacks
     if not isinstance(callbacks, (list, tuple)):
-        raise TypeError("Invalid type for argument `callbacks`. Expected a list of `keras.callbacks.Callback` "
-                        f"objects. Received callbacks={callbacks!r} of type {type(callbacks).__name__}"
-                        + (": wrap it in a list, `callbacks=[...]`." if hasattr(callbacks, "set_model") else "."))
+        raise TypeError(
+            "Invalid type for argument `callbacks`. Expected a list of `keras.callbacks.Callback` "
+            f"objects. Received callbacks={callbacks!r} of type {type(callbacks).__name__}"
+            + (": wrap it in a list, `callbacks=[...]`." if hasattr(callbacks, "set_model") else ".")
+        )
     for cb in callbacks:
         if not (hasattr(cb, "set_model") and hasattr(cb, "on_epoch_end")):
-            raise TypeError("Invalid type for argument `callbacks`. Expected a list of `keras.callbacks.Callback` "
-                            f"objects. Received callbacks={callbacks!r}, containing {cb!r} of type "
-                            f"{type(cb).__name__}.")
+            raise TypeError(
+                "Invalid type for argument `callbacks`. Expected a list of `keras.callbacks.Callback` "
+                f"objects. Received callbacks={callbacks!r}, containing {cb!r} of type "
+                f"{type(cb).__name__}."
+            )
     return callbacks
 
 
 def _check_x(x, method):
     """A string or bytes ``x`` is neither data nor a dataset (it would be iterated character by character)."""
     if isinstance(x, (str, bytes)):
-        raise TypeError(f"Invalid type for argument `x` of `{method}()`. Expected NumPy arrays, tensors, lists/dicts "
-                        f"of them, a generator, a DataLoader or a Sequence. Received x={x!r} of type "
-                        f"{type(x).__name__}. (To train on text, pass an array of strings to a model starting with "
-                        "`Input(dtype='string')`.)")
+        raise TypeError(
+            f"Invalid type for argument `x` of `{method}()`. Expected NumPy arrays, tensors, lists/dicts "
+            f"of them, a generator, a DataLoader or a Sequence. Received x={x!r} of type "
+            f"{type(x).__name__}. (To train on text, pass an array of strings to a model starting with "
+            "`Input(dtype='string')`.)"
+        )
 
 
-def _check_fit_arguments(epochs, initial_epoch, batch_size, steps_per_epoch, validation_steps, validation_batch_size,
-                         validation_freq, validation_data, shuffle, callbacks):
+def _check_fit_arguments(
+    epochs,
+    initial_epoch,
+    batch_size,
+    steps_per_epoch,
+    validation_steps,
+    validation_batch_size,
+    validation_freq,
+    validation_data,
+    shuffle,
+    callbacks,
+):
     """The argument checks of ``fit`` (Keras-style messages naming the argument); returns the normalized values."""
     epochs = validation.positive_int(epochs, "epochs", allow_zero=True)
     initial_epoch = validation.positive_int(initial_epoch, "initial_epoch", allow_zero=True)
     if initial_epoch > epochs:
-        raise ValueError(f"Invalid value for argument `initial_epoch`. Expected at most `epochs` ({epochs}): `epochs` "
-                         f"is the index of the last epoch, not a count of further epochs. Received "
-                         f"initial_epoch={initial_epoch}, epochs={epochs}.")
+        raise ValueError(
+            f"Invalid value for argument `initial_epoch`. Expected at most `epochs` ({epochs}): `epochs` "
+            f"is the index of the last epoch, not a count of further epochs. Received "
+            f"initial_epoch={initial_epoch}, epochs={epochs}."
+        )
     batch_size = validation.positive_int(batch_size, "batch_size", allow_none=True)
     _check_steps(steps_per_epoch, "steps_per_epoch")
     _check_steps(validation_steps, "validation_steps")
@@ -230,21 +277,31 @@ def _check_fit_arguments(epochs, initial_epoch, batch_size, steps_per_epoch, val
         for v in validation_freq:
             validation.positive_int(v, "validation_freq")
     elif isinstance(validation_freq, bool) or not isinstance(validation_freq, (int, np.integer)):
-        raise TypeError("Invalid type for argument `validation_freq`. Expected an integer or a list of epochs. "
-                        f"Received validation_freq={validation_freq!r} of type {type(validation_freq).__name__}.")
+        raise TypeError(
+            "Invalid type for argument `validation_freq`. Expected an integer or a list of epochs. "
+            f"Received validation_freq={validation_freq!r} of type {type(validation_freq).__name__}."
+        )
     else:
         validation_freq = validation.positive_int(validation_freq, "validation_freq")
     if validation_data is not None:
         if isinstance(validation_data, (np.ndarray, torch.Tensor)) or (
-                isinstance(validation_data, (list, tuple)) and len(validation_data) not in (2, 3)
-                and (not validation_data or is_array_structure(validation_data[0]))):
-            got = (f"an array of shape {tuple(validation_data.shape)}" if hasattr(validation_data, "shape")
-                   else f"a {type(validation_data).__name__} of {len(validation_data)} items")
-            raise ValueError("Invalid value for argument `validation_data`. Expected a tuple `(x_val, y_val)` or "
-                             f"`(x_val, y_val, val_sample_weight)`, or a dataset. Received {got}.")
+            isinstance(validation_data, (list, tuple))
+            and len(validation_data) not in (2, 3)
+            and (not validation_data or is_array_structure(validation_data[0]))
+        ):
+            got = (
+                f"an array of shape {tuple(validation_data.shape)}"
+                if hasattr(validation_data, "shape")
+                else f"a {type(validation_data).__name__} of {len(validation_data)} items"
+            )
+            raise ValueError(
+                "Invalid value for argument `validation_data`. Expected a tuple `(x_val, y_val)` or "
+                f"`(x_val, y_val, val_sample_weight)`, or a dataset. Received {got}."
+            )
     if not (isinstance(shuffle, (bool, np.bool_)) or shuffle == "batch"):
-        raise TypeError(f"Invalid type for argument `shuffle`. Expected True, False or 'batch'. "
-                        f"Received shuffle={shuffle!r}.")
+        raise TypeError(
+            f"Invalid type for argument `shuffle`. Expected True, False or 'batch'. Received shuffle={shuffle!r}."
+        )
     _check_callbacks(callbacks)
     return epochs, initial_epoch, batch_size, validation_freq
 
@@ -253,8 +310,9 @@ def _resolve_verbose(verbose):
     if verbose == "auto":
         return 1
     if verbose not in (0, 1, 2, True, False):
-        raise ValueError(f"Invalid value for argument `verbose`. Expected one of 0, 1, 2 or 'auto'. "
-                         f"Received: verbose={verbose!r}")
+        raise ValueError(
+            f"Invalid value for argument `verbose`. Expected one of 0, 1, 2 or 'auto'. Received: verbose={verbose!r}"
+        )
     return int(verbose)
 
 
@@ -285,8 +343,19 @@ class Trainer:
         self._global_batch_size = 1  # under data parallelism: samples in the global batch of this step
 
     # ------------------------------------------------------------------ compile
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
-                run_eagerly=False, steps_per_execution=1, jit_compile=False, auto_scale_loss=True, **kwargs):
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile=False,
+        auto_scale_loss=True,
+        **kwargs,
+    ):
         """Configures the model for training.
 
         Args:
@@ -321,15 +390,19 @@ class Trainer:
             self.optimizer = optimizers.get(optimizer)
         if isinstance(self.optimizer, type):
             self.optimizer = self.optimizer()
-        if (auto_scale_loss and config.dtype_policy() == "mixed_float16" and optimizers is not None
-                and isinstance(self.optimizer, optimizers.Optimizer)
-                and not isinstance(self.optimizer, optimizers.LossScaleOptimizer)):
+        if (
+            auto_scale_loss
+            and config.dtype_policy() == "mixed_float16"
+            and optimizers is not None
+            and isinstance(self.optimizer, optimizers.Optimizer)
+            and not isinstance(self.optimizer, optimizers.LossScaleOptimizer)
+        ):
             # As Keras: float16 training scales the loss dynamically through a LossScaleOptimizer.
             self.optimizer = optimizers.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
         if loss is not None and not isinstance(loss, (list, tuple, dict)) and not compile_utils.needs_shapes(loss):
             compile_utils.resolve_loss(loss)  # unknown names fail here, at compile time
         elif isinstance(loss, (list, tuple, dict)):
-            for item in (loss.values() if isinstance(loss, dict) else loss):
+            for item in loss.values() if isinstance(loss, dict) else loss:
                 if item is not None and not compile_utils.needs_shapes(item):
                     compile_utils.resolve_loss(item)
         self.loss = loss
@@ -345,8 +418,10 @@ class Trainer:
         self.run_eagerly = run_eagerly
         self.steps_per_execution = validation.positive_int(steps_per_execution, "steps_per_execution")
         if jit_compile not in (True, False, "auto", None):
-            raise ValueError(f"Invalid value for argument `jit_compile`. Expected True or False. "
-                             f"Received: jit_compile={jit_compile!r}")
+            raise ValueError(
+                f"Invalid value for argument `jit_compile`. Expected True or False. "
+                f"Received: jit_compile={jit_compile!r}"
+            )
         self._jit_compile = jit_compile is True
         self._compiled_step = None
         self.train_function = self.test_function = self.predict_function = None
@@ -359,8 +434,10 @@ class Trainer:
 
     def _assert_compiled(self, method):
         if not getattr(self, "compiled", False):
-            raise ValueError(f"You must call `compile()` before using the model (`{method}()` was called). "
-                             "Call `model.compile(optimizer=..., loss=..., metrics=[...])` first.")
+            raise ValueError(
+                f"You must call `compile()` before using the model (`{method}()` was called). "
+                "Call `model.compile(optimizer=..., loss=..., metrics=[...])` first."
+            )
 
     # ------------------------------------------------------------------ metrics
     @property
@@ -379,7 +456,7 @@ class Trainer:
             # in `self.metrics` builds it, as with Keras 3's `compile_metrics`.
             out.extend(cm.metrics if cm.built else ([cm] if cm.has_metrics else []))
         if getattr(type(self), "_metric_attributes", 0):  # metrics assigned as attributes of the model or its
-            seen = {id(m) for m in out}                   # layers, which Keras lists too
+            seen = {id(m) for m in out}  # layers, which Keras lists too
             out.extend(m for m in super().metrics if id(m) not in seen and not seen.add(id(m)))
         return out
 
@@ -405,8 +482,9 @@ class Trainer:
     @jit_compile.setter
     def jit_compile(self, value):
         if value not in (True, False, "auto", None):
-            raise ValueError(f"Invalid value for argument `jit_compile`. Expected True or False. "
-                             f"Received: jit_compile={value!r}")
+            raise ValueError(
+                f"Invalid value for argument `jit_compile`. Expected True or False. Received: jit_compile={value!r}"
+            )
         self._jit_compile = value is True
         self._compiled_step = None
 
@@ -478,8 +556,10 @@ class Trainer:
             total = reg if total is None else total + reg
         if total is None:
             if self.compiled_loss is not None and y is None:
-                raise ValueError("The model was compiled with a loss, but no targets `y` were given. "
-                                 "Pass `y` to `fit()`/`evaluate()` or yield `(x, y)` batches.")
+                raise ValueError(
+                    "The model was compiled with a loss, but no targets `y` were given. "
+                    "Pass `y` to `fit()`/`evaluate()` or yield `(x, y)` batches."
+                )
             first = tree.flatten(y_pred, none_is_leaf=False)[0]
             total = torch.zeros((), device=first.device)
         return total
@@ -533,8 +613,7 @@ class Trainer:
         if not self.compiled_loss.built:
             self.compiled_loss.build(y, y_pred)
         y = compile_utils.align_to_outputs(y, y_pred, getattr(self.compiled_loss, "names", None))
-        for loss, yt, yp in zip(self.compiled_loss.losses, compile_utils._flat(y),
-                                compile_utils._flat(y_pred, like=y)):
+        for loss, yt, yp in zip(self.compiled_loss.losses, compile_utils._flat(y), compile_utils._flat(y_pred, like=y)):
             if loss is not None:
                 check(loss, yt, yp)
         self._labels_checked = True  # once per fit/evaluate call, on its first batch
@@ -564,8 +643,11 @@ class Trainer:
             try:
                 return self._compiled_step(x, y, sample_weight)
             except Exception as e:  # noqa: BLE001 - any compiler failure falls back to eager
-                warnings.warn(f"jit_compile=True: torch.compile failed ({type(e).__name__}: {e}). "
-                              "Falling back to eager execution.", stacklevel=4)
+                warnings.warn(
+                    f"jit_compile=True: torch.compile failed ({type(e).__name__}: {e}). "
+                    "Falling back to eager execution.",
+                    stacklevel=4,
+                )
                 self._compiled_step = False
         with deferred_updates.deferred():  # BatchNormalization's moving statistics: a few kernels per step
             return self._forward_loss(x, y, sample_weight)
@@ -616,8 +698,11 @@ class Trainer:
             # Keras: `loss_scale_factor`, or a LossScaleOptimizer's dynamic scale (which then also unscales
             # the gradients and skips non-finite steps itself, instead of the built-in scaling below)
             loss = optimizer.scale_loss(loss)
-        scaling = (config.dtype_policy() == "mixed_float16" and getattr(self, "_auto_scale_loss", True)
-                   and not hasattr(optimizer, "inner_optimizer"))
+        scaling = (
+            config.dtype_policy() == "mixed_float16"
+            and getattr(self, "_auto_scale_loss", True)
+            and not hasattr(optimizer, "inner_optimizer")
+        )
         if scaling:
             if self._loss_scale is None:
                 self._loss_scale = DynamicLossScale()
@@ -647,8 +732,7 @@ class Trainer:
     def _apply_weight_constraints(self):
         """Projects constrained weights (max_norm, non_neg...) after each update, on their Keras layout."""
         if self._constrained is None:
-            self._constrained = [w for w in self.trainable_weights
-                                 if getattr(w, "_keras_constraint", None) is not None]
+            self._constrained = [w for w in self.trainable_weights if getattr(w, "_keras_constraint", None) is not None]
         for w in self._constrained:
             view = keras_view(w)
             view.copy_(w._keras_constraint(view.clone()))
@@ -694,9 +778,11 @@ class Trainer:
         loss, y_pred = self._training_forward(x, y, sample_weight)
         if self.compiled_loss is None and not loss.requires_grad:
             # Keras's message: without it torch fails later with "element 0 of tensors does not require grad".
-            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()` (e.g. "
-                             "`model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')`), or add "
-                             "losses with `add_loss()`.")
+            raise ValueError(
+                "No loss to compute. Provide a `loss` argument in `compile()` (e.g. "
+                "`model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')`), or add "
+                "losses with `add_loss()`."
+            )
         self._track_loss(loss, x)
         self._apply_gradients(loss)
         return self.compute_metrics(x, y, y_pred, sample_weight)
@@ -720,9 +806,26 @@ class Trainer:
     # ------------------------------------------------------------------ fit
     @distribute.collective("fit")
     @_loss_sources_cached
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, **kwargs):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+        **kwargs,
+    ):
         """Trains the model for a fixed number of epochs.
 
         Args:
@@ -756,12 +859,23 @@ class Trainer:
         verbose = _resolve_verbose(verbose)
         _check_x(x, "fit")
         epochs, initial_epoch, batch_size, validation_freq = _check_fit_arguments(
-            epochs, initial_epoch, batch_size, steps_per_epoch, validation_steps, validation_batch_size,
-            validation_freq, validation_data, shuffle, callbacks)
+            epochs,
+            initial_epoch,
+            batch_size,
+            steps_per_epoch,
+            validation_steps,
+            validation_batch_size,
+            validation_freq,
+            validation_data,
+            shuffle,
+            callbacks,
+        )
         validation.number(validation_split, "validation_split")
         if not (0.0 <= float(validation_split) < 1.0):
-            raise ValueError(f"Invalid value for argument `validation_split`. Expected a float in [0, 1). "
-                             f"Received: validation_split={validation_split}")
+            raise ValueError(
+                f"Invalid value for argument `validation_split`. Expected a float in [0, 1). "
+                f"Received: validation_split={validation_split}"
+            )
         device = self._data_device()
         if device.type == "cuda":
             config.prepare_cuda_for_training()
@@ -772,27 +886,54 @@ class Trainer:
             verbose = 0
         if validation_split and validation_data is None:
             if not is_array_structure(x):
-                raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, "
-                                 f"found following types in the input: {type(x).__name__}")
+                raise ValueError(
+                    "`validation_split` is only supported for Tensors or NumPy arrays, "
+                    f"found following types in the input: {type(x).__name__}"
+                )
             (x, y, sample_weight), validation_data = train_validation_split(
-                (_normalize_leaves(x), _normalize_leaves(y) if y is not None else None,
-                 _normalize_leaves(sample_weight) if sample_weight is not None else None), validation_split)
+                (
+                    _normalize_leaves(x),
+                    _normalize_leaves(y) if y is not None else None,
+                    _normalize_leaves(sample_weight) if sample_weight is not None else None,
+                ),
+                validation_split,
+            )
             validation_data = tuple(v for v in validation_data if v is not None) if y is not None else validation_data
-        train_adapter = make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
-                                     class_weight=class_weight, device=device, num_classes=self._class_count())
+        train_adapter = make_adapter(
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            class_weight=class_weight,
+            device=device,
+            num_classes=self._class_count(),
+        )
         val_adapter = None
         if validation_data is not None:
-            if isinstance(validation_data, (list, tuple)) and len(validation_data) in (2, 3) and \
-                    is_array_structure(validation_data[0]):
+            if (
+                isinstance(validation_data, (list, tuple))
+                and len(validation_data) in (2, 3)
+                and is_array_structure(validation_data[0])
+            ):
                 vx, vy, vsw = unpack_x_y_sample_weight(tuple(validation_data))
-                val_adapter = make_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size,
-                                           shuffle=False, device=device, arg_prefix="validation_data ")
+                val_adapter = make_adapter(
+                    vx,
+                    vy,
+                    vsw,
+                    batch_size=validation_batch_size or batch_size,
+                    shuffle=False,
+                    device=device,
+                    arg_prefix="validation_data ",
+                )
             else:
-                val_adapter = make_adapter(validation_data, batch_size=validation_batch_size or batch_size,
-                                           device=device)
+                val_adapter = make_adapter(
+                    validation_data, batch_size=validation_batch_size or batch_size, device=device
+                )
         train_iter = EpochIterator(train_adapter, steps_per_epoch, shard=self._distributed)
-        val_iter = EpochIterator(val_adapter, validation_steps, shard=self._distributed) \
-            if val_adapter is not None else None
+        val_iter = (
+            EpochIterator(val_adapter, validation_steps, shard=self._distributed) if val_adapter is not None else None
+        )
 
         callbacks = self._callback_list(callbacks, verbose, epochs, train_iter.num_batches, add_history=True)
         self.stop_training = False
@@ -830,11 +971,15 @@ class Trainer:
                 if logs is None:
                     if train_iter.ran_out or train_adapter.num_batches == 0:
                         if train_adapter.num_batches == 0:
-                            raise ValueError("Unexpected result of `train_function` (Empty logs). The training data "
-                                             "is empty: `x` has 0 samples.")
+                            raise ValueError(
+                                "Unexpected result of `train_function` (Empty logs). The training data "
+                                "is empty: `x` has 0 samples."
+                            )
                         break
-                    raise ValueError("Unexpected result of `train_function` (Empty logs). This could be due to "
-                                     "issues in input data: the data yielded no batch.")
+                    raise ValueError(
+                        "Unexpected result of `train_function` (Empty logs). This could be due to "
+                        "issues in input data: the data yielded no batch."
+                    )
                 if self._distributed:
                     self._reduce_metrics_across_ranks()
                     logs = self.get_metrics_result()
@@ -889,8 +1034,15 @@ class Trainer:
         if callbacks and not distribute.is_chief():
             # Only rank 0 writes files (checkpoints, CSV logs, TensorBoard events).
             callbacks = [c for c in callbacks if not getattr(c, "_writes_files", False)]
-        cb = CallbackList(callbacks, add_history=add_history, add_progbar=verbose != 0, model=self,
-                          verbose=verbose, epochs=epochs, steps=steps)
+        cb = CallbackList(
+            callbacks,
+            add_history=add_history,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=steps,
+        )
         return cb
 
     # ------------------------------------------------------------------ evaluate
@@ -912,8 +1064,18 @@ class Trainer:
 
     @distribute.collective("evaluate")
     @_loss_sources_cached
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False, **kwargs):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+        **kwargs,
+    ):
         """Returns the loss and metric values of the model on the given data.
 
         Args:
@@ -940,8 +1102,7 @@ class Trainer:
         self._labels_checked = False
         if not distribute.is_chief():
             verbose = 0
-        adapter = make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False,
-                               device=self._data_device())
+        adapter = make_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=False, device=self._data_device())
         epoch_iter = EpochIterator(adapter, steps, shard=self._distributed)
         callbacks = self._callback_list(callbacks, verbose, 1, epoch_iter.num_batches)
         logs = self._evaluate_loop(epoch_iter, callbacks)
@@ -979,8 +1140,9 @@ class Trainer:
         self._setup_distribution()
         if not distribute.is_chief():
             verbose = 0
-        adapter = make_adapter(x, None, None, batch_size=batch_size, shuffle=False, device=self._data_device(),
-                               check_nan=False)
+        adapter = make_adapter(
+            x, None, None, batch_size=batch_size, shuffle=False, device=self._data_device(), check_nan=False
+        )
         epoch_iter = EpochIterator(adapter, steps, shard=self._distributed)
         callbacks = self._callback_list(callbacks, verbose, 1, epoch_iter.num_batches)
         outputs, global_sizes = [], []
@@ -1001,16 +1163,26 @@ class Trainer:
         if epoch_iter.shard:
             # Each rank predicted its share of every batch: every rank returns all rows, in input order.
             structure = outputs[0]
-            leaves = [torch.cat([o.detach() for o in leaf]) for leaf in
-                      zip(*[tree.flatten(o, none_is_leaf=False) for o in outputs])]
-            outputs = [tree.pack_sequence_as(structure, distribute.gather_batches(leaves, global_sizes),
-                                             none_is_leaf=False)]
+            leaves = [
+                torch.cat([o.detach() for o in leaf])
+                for leaf in zip(*[tree.flatten(o, none_is_leaf=False) for o in outputs])
+            ]
+            outputs = [
+                tree.pack_sequence_as(structure, distribute.gather_batches(leaves, global_sizes), none_is_leaf=False)
+            ]
         return _concat_to_numpy(outputs)
 
     # ------------------------------------------------------------------ single batches
     def _single_batch(self, x, y, sample_weight, class_weight=None):
-        adapter = make_adapter(x, y, sample_weight, batch_size=max(_count(x), 1), shuffle=False,
-                               class_weight=class_weight, device=self._data_device())
+        adapter = make_adapter(
+            x,
+            y,
+            sample_weight,
+            batch_size=max(_count(x), 1),
+            shuffle=False,
+            class_weight=class_weight,
+            device=self._data_device(),
+        )
         return next(iter(adapter.make_iterator()))
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -1072,8 +1244,10 @@ def _should_eval(epoch, validation_freq):
         return epoch % validation_freq == 0
     if isinstance(validation_freq, (list, tuple)):
         return epoch in validation_freq
-    raise ValueError("Expected `validation_freq` to be a list or int. "
-                     f"Received: validation_freq={validation_freq} of the type {type(validation_freq)}.")
+    raise ValueError(
+        "Expected `validation_freq` to be a list or int. "
+        f"Received: validation_freq={validation_freq} of the type {type(validation_freq)}."
+    )
 
 
 def _concat_to_numpy(outputs):

@@ -3,6 +3,7 @@
 One function decides how TensorFlow/Keras split 'same' padding; the NumPy reference and the torch
 ops both call it, so they agree by construction (DESIGN.md, decision 2).
 """
+
 import math
 
 import torch
@@ -24,21 +25,26 @@ def normalize_tuple(value, n, name, allow_zero=False):
     """
     if isinstance(value, (list, tuple)):
         if len(value) != n:
-            raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value!r}, "
-                             f"of length {len(value)}.")
+            raise ValueError(
+                f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value!r}, "
+                f"of length {len(value)}."
+            )
         values = tuple(value)
     else:
         values = (value,) * n
     out = []
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int) and not (hasattr(v, "__index__")):
-            raise TypeError(f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value!r} "
-                            f"including element {v!r} of type {type(v).__name__}.")
+            raise TypeError(
+                f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value!r} "
+                f"including element {v!r} of type {type(v).__name__}."
+            )
         v = int(v)
         if v < 0 or (v == 0 and not allow_zero):
             kind = ">= 0" if allow_zero else "> 0"
-            raise ValueError(f"The `{name}` argument must be a tuple of {n} integers, each {kind}. "
-                             f"Received {name}={value!r}.")
+            raise ValueError(
+                f"The `{name}` argument must be a tuple of {n} integers, each {kind}. Received {name}={value!r}."
+            )
         out.append(v)
     return tuple(out)
 
@@ -47,8 +53,9 @@ def normalize_padding(value, allow_causal=False):
     """Lower-cases and checks a padding string: 'valid', 'same' (and 'causal' for Conv1D)."""
     choices = ("valid", "same", "causal") if allow_causal else ("valid", "same")
     if not isinstance(value, str):
-        raise TypeError(f"Invalid type for argument `padding`. Expected one of {list(choices)}. "
-                        f"Received padding={value!r}.")
+        raise TypeError(
+            f"Invalid type for argument `padding`. Expected one of {list(choices)}. Received padding={value!r}."
+        )
     return validation.one_of(value, "padding", choices, hint=_PADDING_HINT.get(value.lower()))
 
 
@@ -57,8 +64,10 @@ def normalize_data_format(value):
     if value is None:
         return config.image_data_format()
     if not isinstance(value, str) or value.lower() not in ("channels_last", "channels_first"):
-        raise ValueError("The `data_format` argument must be one of 'channels_first', 'channels_last'. "
-                         f"Received: data_format={value!r}")
+        raise ValueError(
+            "The `data_format` argument must be one of 'channels_first', 'channels_last'. "
+            f"Received: data_format={value!r}"
+        )
     return value.lower()
 
 
@@ -100,7 +109,9 @@ def conv_output_length(input_length, kernel_size, padding, stride=1, dilation=1)
     if isinstance(padding, (tuple, list)):
         before, after = padding
         return max((input_length + before + after - dk) // stride + 1, 0)
-    raise ValueError(f"Invalid value for argument `padding`. Expected 'valid', 'same' or a pair. Received padding={padding!r}.")
+    raise ValueError(
+        f"Invalid value for argument `padding`. Expected 'valid', 'same' or a pair. Received padding={padding!r}."
+    )
 
 
 def deconv_output_length(input_length, kernel_size, padding, output_padding=None, stride=1, dilation=1):

@@ -9,16 +9,17 @@ gives the same bins without TensorFlow. Every function works on a whole batch at
 byte length are hashed together as columns of a ``uint64`` array (NumPy's unsigned arithmetic wraps
 modulo 2**64, as the C++ does).
 """
+
 import collections
 
 import numpy as np
 
 _U64 = np.uint64
-_K0 = _U64(0xc3a5c85c97cb3127)
-_K1 = _U64(0xb492b66fbe98f273)
-_K2 = _U64(0x9ae16a3b2f90404f)
-_KMUL = _U64(0x9ddfea08eb382d69)
-_CAT_MUL = _U64(0xc6a4a7935bd1e995)
+_K0 = _U64(0xC3A5C85C97CB3127)
+_K1 = _U64(0xB492B66FBE98F273)
+_K2 = _U64(0x9AE16A3B2F90404F)
+_KMUL = _U64(0x9DDFEA08EB382D69)
+_CAT_MUL = _U64(0xC6A4A7935BD1E995)
 
 
 def _rot(v, shift):
@@ -45,10 +46,10 @@ class _Bytes:
         self.rows, self.size = rows, size
 
     def fetch64(self, offset):
-        return np.ascontiguousarray(self.rows[:, offset:offset + 8]).view("<u8").reshape(-1).astype(_U64)
+        return np.ascontiguousarray(self.rows[:, offset : offset + 8]).view("<u8").reshape(-1).astype(_U64)
 
     def fetch32(self, offset):
-        return np.ascontiguousarray(self.rows[:, offset:offset + 4]).view("<u4").reshape(-1).astype(_U64)
+        return np.ascontiguousarray(self.rows[:, offset : offset + 4]).view("<u4").reshape(-1).astype(_U64)
 
     def byte(self, offset):
         return self.rows[:, offset].astype(_U64)
@@ -69,8 +70,8 @@ def _len0to16(s, n):
         return _hash_len16(size + (a << _U64(3)), s.fetch32(n - 4), mul)
     if n > 0:
         a, b, c = s.byte(0), s.byte(n >> 1), s.byte(n - 1)
-        y = (a + (b << _U64(8))) & _U64(0xffffffff)
-        z = (size + (c << _U64(2))) & _U64(0xffffffff)
+        y = (a + (b << _U64(8))) & _U64(0xFFFFFFFF)
+        z = (size + (c << _U64(2))) & _U64(0xFFFFFFFF)
         return _shift_mix(y * _K2 ^ z * _K0) * _K2
     return np.full(s.rows.shape[0], _K2, dtype=_U64)
 
@@ -129,7 +130,7 @@ def _len_over64(s, n):
         v = _weak_len32(s, p, v[1] * _K1, x + w[0])
         w = _weak_len32(s, p + 32, z + w[1], y + s.fetch64(p + 16))
         x, z = z, x
-    mul = _K1 + ((z & _U64(0xff)) << _U64(1))
+    mul = _K1 + ((z & _U64(0xFF)) << _U64(1))
     p = last64
     w0 = w[0] + _U64((n - 1) & 63)
     v0 = v[0] + w0
@@ -143,8 +144,7 @@ def _len_over64(s, n):
     v = _weak_len32(s, p, v[1] * mul, x + w[0])
     w = _weak_len32(s, p + 32, z + w[1], y + s.fetch64(p + 16))
     x, z = z, x
-    return _hash_len16(_hash_len16(v[0], w[0], mul) + _shift_mix(y) * _K0 + z,
-                       _hash_len16(v[1], w[1], mul) + x, mul)
+    return _hash_len16(_hash_len16(v[0], w[0], mul) + _shift_mix(y) * _K0 + z, _hash_len16(v[1], w[1], mul) + x, mul)
 
 
 def _fingerprint_group(s, n):
@@ -174,21 +174,21 @@ def _sip_round(v0, v1, v2, v3):
 def _siphash_group(s, n, key):
     count = s.rows.shape[0]
     k0, k1 = _U64(key[0]), _U64(key[1])
-    v0 = np.full(count, _U64(0x736f6d6570736575) ^ k0, dtype=_U64)
-    v1 = np.full(count, _U64(0x646f72616e646f6d) ^ k1, dtype=_U64)
-    v2 = np.full(count, _U64(0x6c7967656e657261) ^ k0, dtype=_U64)
+    v0 = np.full(count, _U64(0x736F6D6570736575) ^ k0, dtype=_U64)
+    v1 = np.full(count, _U64(0x646F72616E646F6D) ^ k1, dtype=_U64)
+    v2 = np.full(count, _U64(0x6C7967656E657261) ^ k0, dtype=_U64)
     v3 = np.full(count, _U64(0x7465646279746573) ^ k1, dtype=_U64)
     full = n // 8 * 8
     # the final packet: the remaining bytes, zero padded, with the length's low byte on top
     tail = np.zeros((count, 8), dtype=np.uint8)
-    tail[:, :n - full] = s.rows[:, full:]
-    tail[:, 7] = n & 0xff
+    tail[:, : n - full] = s.rows[:, full:]
+    tail[:, 7] = n & 0xFF
     packets = [s.fetch64(p) for p in range(0, full, 8)] + [_Bytes(tail, 8).fetch64(0)]
     for m in packets:
         v3 = v3 ^ m
         v0, v1, v2, v3 = _sip_round(*_sip_round(v0, v1, v2, v3))
         v0 = v0 ^ m
-    v2 = v2 ^ _U64(0xff)
+    v2 = v2 ^ _U64(0xFF)
     for _ in range(4):
         v0, v1, v2, v3 = _sip_round(v0, v1, v2, v3)
     return v0 ^ v1 ^ v2 ^ v3
@@ -228,7 +228,7 @@ def fingerprint64(values):
 def siphash64(values, key):
     """SipHash-2-4 of each string with the 128-bit ``key`` given as two unsigned integers
     (``tf.strings.to_hash_bucket_strong``'s hash). Returns a flat ``uint64`` array."""
-    key = [int(k) & 0xffffffffffffffff for k in key]
+    key = [int(k) & 0xFFFFFFFFFFFFFFFF for k in key]
     return _hash_strings(list(values), lambda s, n: _siphash_group(s, n, key))
 
 

@@ -3,6 +3,7 @@
 Used by every writer of user files (``.keras``, ``.weights.h5``, ``.h5``, exports, the weights file editor,
 ``BackupAndRestore``), so an interrupted or killed write leaves the previous file intact.
 """
+
 import contextlib
 import os
 import stat
@@ -50,7 +51,7 @@ def remove_stale_partials(filepath):
     for name in names:
         if not name.startswith(prefix):
             continue
-        pid_text = name[len(prefix):].split("-", 1)[0]
+        pid_text = name[len(prefix) :].split("-", 1)[0]
         if not pid_text.isdigit() or _pid_alive(int(pid_text)):
             continue
         path = os.path.join(directory, name)
@@ -74,8 +75,9 @@ def atomic_path(filepath, suffix=".tmp"):
     directory = os.path.dirname(os.path.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
     remove_stale_partials(filepath)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(filepath) + _PARTIAL + f"{os.getpid()}-",
-                               suffix=suffix)
+    fd, tmp = tempfile.mkstemp(
+        dir=directory, prefix=os.path.basename(filepath) + _PARTIAL + f"{os.getpid()}-", suffix=suffix
+    )
     os.close(fd)
     try:
         yield tmp

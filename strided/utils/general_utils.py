@@ -1,5 +1,6 @@
 """Small Keras utilities: ``Config``, ``standardize_dtype``, and the interactive-logging switches that
 decide where the progress bar writes."""
+
 import copy
 import difflib
 import json
@@ -8,8 +9,26 @@ import numpy as np
 
 from strided import config
 
-ALLOWED_DTYPES = ("float16", "float32", "float64", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32",
-                  "int64", "bfloat16", "bool", "string", "float8_e4m3fn", "float8_e5m2", "complex64", "complex128")
+ALLOWED_DTYPES = (
+    "float16",
+    "float32",
+    "float64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "bfloat16",
+    "bool",
+    "string",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "complex64",
+    "complex128",
+)
 # Python types as Keras's torch backend names them
 _PYTHON_DTYPES = {bool: "bool", int: "int32", float: "float32", str: "string", "int": "int32", complex: "complex64"}
 

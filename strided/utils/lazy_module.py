@@ -6,6 +6,7 @@ make every low module that imports ``strided.utils.validation`` import the whole
 namespace therefore lists such names in one table, ``{name: defining module}``, and resolves each on
 first use through a module ``__getattr__`` (PEP 562).
 """
+
 import importlib
 
 

@@ -1,4 +1,5 @@
 """Helpers from ``keras.utils``: one-hot encoding and normalisation."""
+
 import numpy as np
 import torch
 
@@ -28,8 +29,9 @@ def to_categorical(x, num_classes=None):
     if num_classes is None:
         num_classes = int(x.max()) + 1 if x.size else 0
     elif x.size and x.max() >= num_classes:
-        raise ValueError(f"Invalid class index {x.max()} for num_classes={num_classes}: indices must be "
-                         f"in [0, {num_classes}).")
+        raise ValueError(
+            f"Invalid class index {x.max()} for num_classes={num_classes}: indices must be in [0, {num_classes})."
+        )
     out = np.zeros((x.size, num_classes), dtype="float32")
     out[np.arange(x.size), x] = 1.0
     return out.reshape(shape + (num_classes,))

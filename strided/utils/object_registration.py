@@ -5,6 +5,7 @@ loaded. Names are looked up, in this order, in the ``custom_objects`` argument o
 function, the innermost ``custom_object_scope``, and the global table that
 ``register_keras_serializable`` fills (by its registered name ``'package>Name'`` and by the bare name).
 """
+
 import contextlib
 import inspect
 
@@ -29,16 +30,17 @@ def register_keras_serializable(package="Custom", name=None):
     model.save("m.keras"); keras.models.load_model("m.keras")  # no custom_objects needed
     ```
     """
+
     def decorator(obj):
         registered = f"{package}>{name or obj.__name__}"
         if inspect.isclass(obj) and not hasattr(obj, "get_config"):
             raise ValueError("Cannot register a class that does not have a get_config() method.")
         if registered in _GLOBAL_CUSTOM_OBJECTS and _GLOBAL_CUSTOM_OBJECTS[registered] is not obj:
-            raise ValueError(f"{registered} has already been registered to "
-                             f"{_GLOBAL_CUSTOM_OBJECTS[registered]}")
+            raise ValueError(f"{registered} has already been registered to {_GLOBAL_CUSTOM_OBJECTS[registered]}")
         _GLOBAL_CUSTOM_OBJECTS[registered] = obj
         _GLOBAL_CUSTOM_NAMES[obj] = registered
         return obj
+
     return decorator
 
 

@@ -6,6 +6,7 @@
 On a terminal the line is redrawn in place (``\\r``); in a notebook log or a pipe only the final
 line of each epoch is written, so logs stay readable.
 """
+
 import logging
 import os
 import sys
@@ -69,8 +70,9 @@ class Progbar:
             so that captured output works).
     """
 
-    def __init__(self, target, width=30, verbose=1, interval=0.05, stateful_metrics=None,
-                 unit_name="step", stream=None):
+    def __init__(
+        self, target, width=30, verbose=1, interval=0.05, stateful_metrics=None, unit_name="step", stream=None
+    ):
         self.target = None if target is None else int(target)
         self.width = int(width)
         self.verbose = verbose

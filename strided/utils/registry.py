@@ -5,6 +5,7 @@ build from a ``{'class_name': ..., 'config': ...}`` dict (Keras 3 or tf.keras 2 
 instances and callables through, serialize back to the Keras 3 dict layout, and reject unknown
 names with a ValueError that lists the valid ones and suggests the closest.
 """
+
 import difflib
 import inspect
 import re
@@ -67,23 +68,32 @@ class Registry:
     def _unknown_message(self, name, arg_name):
         close = difflib.get_close_matches(str(name), list(self.objects), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        return (f"Could not interpret {self.kind} identifier: {name!r}. Unknown {self.kind} name.{hint} "
-                f"Expected one of {self.valid_names()}. Received: {arg_name}={name!r}")
+        return (
+            f"Could not interpret {self.kind} identifier: {name!r}. Unknown {self.kind} name.{hint} "
+            f"Expected one of {self.valid_names()}. Received: {arg_name}={name!r}"
+        )
 
     def serialize(self, obj):
         """Keras 3 layout: ``{'module', 'class_name', 'config', 'registered_name'}``."""
         if obj is None or isinstance(obj, str):
             return obj
         if inspect.isfunction(obj) or inspect.isbuiltin(obj):
-            return {"module": "builtins", "class_name": "function", "config": obj.__name__,
-                    "registered_name": "function"}
+            return {
+                "module": "builtins",
+                "class_name": "function",
+                "config": obj.__name__,
+                "registered_name": "function",
+            }
         if not hasattr(obj, "get_config"):
             raise TypeError(f"Cannot serialize {self.kind} {obj!r}: it has no `get_config()` method.")
         cls = type(obj)
         registered = self.objects.get(self._key(cls.__name__)) is cls
-        return {"module": self.module if registered else cls.__module__, "class_name": cls.__name__,
-                "config": obj.get_config(),
-                "registered_name": None if registered else object_registration.get_registered_name(cls)}
+        return {
+            "module": self.module if registered else cls.__module__,
+            "class_name": cls.__name__,
+            "config": obj.get_config(),
+            "registered_name": None if registered else object_registration.get_registered_name(cls),
+        }
 
     def deserialize(self, config, custom_objects=None, arg_name="config"):
         """Builds an object from a serialized dict (or a bare name string)."""
@@ -92,8 +102,10 @@ class Registry:
             obj = object_registration.lookup(config, custom_objects) or self.lookup(config, arg_name)
             return obj() if inspect.isclass(obj) else obj
         if not isinstance(config, dict) or "class_name" not in config:
-            raise ValueError(f"Could not deserialize {self.kind}: expected a string or a dict with a "
-                             f"'class_name' key. Received: {arg_name}={config!r}")
+            raise ValueError(
+                f"Could not deserialize {self.kind}: expected a string or a dict with a "
+                f"'class_name' key. Received: {arg_name}={config!r}"
+            )
         class_name = config["class_name"]
         inner = config.get("config", {})
         if class_name == "function":  # a serialized function: the name is the config
@@ -124,5 +136,7 @@ class Registry:
             return obj()
         if callable(obj):
             return obj
-        raise ValueError(f"Could not interpret {self.kind} identifier: {identifier!r}. Expected a string "
-                         f"name, a config dict or a callable. Received: {arg_name}={identifier!r}")
+        raise ValueError(
+            f"Could not interpret {self.kind} identifier: {identifier!r}. Expected a string "
+            f"name, a config dict or a callable. Received: {arg_name}={identifier!r}"
+        )

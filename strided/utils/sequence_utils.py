@@ -1,4 +1,5 @@
 """``pad_sequences``: lists of sequences of different lengths -> one padded NumPy array (Keras utility)."""
+
 import numpy as np
 
 from strided.utils import validation
@@ -52,18 +53,22 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         maxlen = int(np.max(lengths)) if lengths else 0
     is_text = np.issubdtype(dtype, np.str_) or np.issubdtype(dtype, np.bytes_)
     if isinstance(value, str) and dtype is not object and not is_text:
-        raise ValueError(f"`dtype` {dtype} is not compatible with `value`'s type: {type(value)}\n"
-                         "You should set `dtype=object` for variable length strings.")
+        raise ValueError(
+            f"`dtype` {dtype} is not compatible with `value`'s type: {type(value)}\n"
+            "You should set `dtype=object` for variable length strings."
+        )
     out = np.full((len(sequences), maxlen) + tuple(sample_shape), value, dtype=dtype)
     for i, s in enumerate(sequences):
         if not len(s):
             continue
         kept = np.asarray(s[-maxlen:] if truncating == "pre" else s[:maxlen], dtype=dtype)
         if kept.shape[1:] != sample_shape:
-            raise ValueError(f"Shape of sample {kept.shape[1:]} of sequence at position {i} is different from "
-                             f"expected shape {sample_shape}")
+            raise ValueError(
+                f"Shape of sample {kept.shape[1:]} of sequence at position {i} is different from "
+                f"expected shape {sample_shape}"
+            )
         if padding == "post":
-            out[i, :len(kept)] = kept
+            out[i, : len(kept)] = kept
         else:
-            out[i, -len(kept):] = kept
+            out[i, -len(kept) :] = kept
     return out

@@ -8,6 +8,7 @@ insertion order (as torch's pytree does; Keras sorts keys, which no strided call
 left out of :func:`flatten` and kept as None by :func:`map_structure` (the convention of a batch
 ``(x, None, sample_weight)``), the choice ``optree`` offers under the same name.
 """
+
 from torch.utils import _pytree as pytree
 
 
@@ -73,8 +74,10 @@ def pack_sequence_as(structure, flat_sequence, none_is_leaf=True):
     values = list(flat_sequence)
     expected = len(leaves) if none_is_leaf else sum(leaf is not None for leaf in leaves)
     if len(values) != expected:
-        raise ValueError(f"The structure has {expected} leaves but `flat_sequence` has {len(values)} values. "
-                         f"Received: structure={structure!r}")
+        raise ValueError(
+            f"The structure has {expected} leaves but `flat_sequence` has {len(values)} values. "
+            f"Received: structure={structure!r}"
+        )
     if not none_is_leaf:
         it = iter(values)
         values = [None if leaf is None else next(it) for leaf in leaves]

@@ -4,6 +4,7 @@ Every check names the argument and echoes what was received, e.g.
 "Invalid value for argument `filters`. Expected a strictly positive value. Received filters=0."
 Library code raises through these helpers instead of using ``assert``.
 """
+
 import numbers
 
 
@@ -19,8 +20,10 @@ def positive_int(value, name, allow_none=False, allow_zero=False):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise TypeError(f"Invalid type for argument `{name}`. Expected an integer. "
-                            f"Received {name}={value!r} of type {type(value).__name__}.")
+            raise TypeError(
+                f"Invalid type for argument `{name}`. Expected an integer. "
+                f"Received {name}={value!r} of type {type(value).__name__}."
+            )
     if value < 0 or (value == 0 and not allow_zero):
         kind = "a non-negative" if allow_zero else "a strictly positive"
         raise ValueError(f"Invalid value for argument `{name}`. Expected {kind} value. Received {name}={value}.")
@@ -30,16 +33,19 @@ def positive_int(value, name, allow_none=False, allow_zero=False):
 def number(value, name, low=None, high=None, low_inclusive=True, high_inclusive=True):
     """Returns ``value`` as a float after checking its type and range."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"Invalid type for argument `{name}`. Expected a number. "
-                        f"Received {name}={value!r} of type {type(value).__name__}.")
+        raise TypeError(
+            f"Invalid type for argument `{name}`. Expected a number. "
+            f"Received {name}={value!r} of type {type(value).__name__}."
+        )
     bad_low = low is not None and (value < low if low_inclusive else value <= low)
     bad_high = high is not None and (value > high if high_inclusive else value >= high)
     if bad_low or bad_high:
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
         lb, hb = ("[" if low_inclusive else "("), ("]" if high_inclusive else ")")
-        raise ValueError(f"Invalid value for argument `{name}`. Expected a value in {lb}{lo}, {hi}{hb}. "
-                         f"Received {name}={value}.")
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected a value in {lb}{lo}, {hi}{hb}. Received {name}={value}."
+        )
     return float(value)
 
 
@@ -47,8 +53,7 @@ def one_of(value, name, choices, case_insensitive=True, hint=None):
     """Returns ``value`` (lower-cased when ``case_insensitive``) after checking it is one of ``choices``."""
     key = value.lower() if (case_insensitive and isinstance(value, str)) else value
     if key not in choices:
-        msg = (f"Invalid value for argument `{name}`. Expected one of {list(choices)}. "
-               f"Received {name}={value!r}.")
+        msg = f"Invalid value for argument `{name}`. Expected one of {list(choices)}. Received {name}={value!r}."
         if hint:
             msg += " " + hint
         raise ValueError(msg)
@@ -80,8 +85,10 @@ def hyperparameter(value, name, low=None, high=None, low_inclusive=True, high_in
 def callable_or_none(value, name, what="a callable"):
     """Checks ``value`` is callable (or ``None``), e.g. the hooks of ``LambdaCallback``."""
     if value is not None and not callable(value):
-        raise TypeError(f"Invalid type for argument `{name}`. Expected {what} or None. "
-                        f"Received {name}={value!r} of type {type(value).__name__}.")
+        raise TypeError(
+            f"Invalid type for argument `{name}`. Expected {what} or None. "
+            f"Received {name}={value!r} of type {type(value).__name__}."
+        )
     return value
 
 
@@ -89,8 +96,10 @@ def ordered_pair(low, high, name, value=None):
     """Checks ``low <= high`` for a ``(lower, upper)`` argument (random factors, value ranges)."""
     if low > high:
         shown = value if value is not None else (low, high)
-        raise ValueError(f"Invalid value for argument `{name}`. Expected the lower bound to be at most the upper "
-                         f"bound. Received {name}={shown!r} (lower={low}, upper={high}).")
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected the lower bound to be at most the upper "
+            f"bound. Received {name}={shown!r} (lower={low}, upper={high})."
+        )
 
 
 def factor(value, name, low=None, high=None, symmetric=True):
@@ -99,8 +108,10 @@ def factor(value, name, low=None, high=None, symmetric=True):
     ``[low, high]``. Returns ``(lower, upper)`` as floats."""
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
-            raise ValueError(f"Invalid value for argument `{name}`. Expected a float or a tuple of 2 floats "
-                             f"(lower, upper). Received {name}={value!r}.")
+            raise ValueError(
+                f"Invalid value for argument `{name}`. Expected a float or a tuple of 2 floats "
+                f"(lower, upper). Received {name}={value!r}."
+            )
         lo = number(value[0], name, low, high)
         hi = number(value[1], name, low, high)
         ordered_pair(lo, hi, name, value)
@@ -116,10 +127,14 @@ def sequence_of(value, name, kind=None, length=None):
     """Checks ``value`` is a list/tuple (of ``length`` items, when given); returns it as a list."""
     if not isinstance(value, (list, tuple)):
         what = "a list" if length is None else f"a list or tuple of {length} items"
-        raise TypeError(f"Invalid type for argument `{name}`. Expected {what}"
-                        f"{'' if kind is None else ' of ' + kind}. Received {name}={value!r} "
-                        f"of type {type(value).__name__}.")
+        raise TypeError(
+            f"Invalid type for argument `{name}`. Expected {what}"
+            f"{'' if kind is None else ' of ' + kind}. Received {name}={value!r} "
+            f"of type {type(value).__name__}."
+        )
     if length is not None and len(value) != length:
-        raise ValueError(f"Invalid value for argument `{name}`. Expected {length} items. "
-                         f"Received {name} with {len(value)} items: {value!r}.")
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected {length} items. "
+            f"Received {name} with {len(value)} items: {value!r}."
+        )
     return list(value)

@@ -1,4 +1,5 @@
 """Shared helpers: lazy matplotlib import, figure saving, array conversion, layer lookup."""
+
 import functools
 
 import numpy as np
@@ -11,8 +12,10 @@ def pyplot():
         import matplotlib
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("strided.visualize needs matplotlib for plotting. Install it with "
-                          "`pip install strided[plot]` (or `pip install matplotlib`).") from exc
+        raise ImportError(
+            "strided.visualize needs matplotlib for plotting. Install it with "
+            "`pip install strided[plot]` (or `pip install matplotlib`)."
+        ) from exc
     del matplotlib
     return plt
 
@@ -21,6 +24,7 @@ def finish(fig, save_path, dpi=100):
     """Writes ``fig`` as a PNG when ``save_path`` is given (creating the folder) and returns it."""
     if save_path is not None:
         import os
+
         folder = os.path.dirname(os.fspath(save_path))
         if folder:
             os.makedirs(folder, exist_ok=True)
@@ -64,8 +68,9 @@ def grid_shape(n, cols):
 
 def check_positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"Invalid value for argument `{name}`. Expected a strictly positive integer. "
-                         f"Received {name}={value!r}.")
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected a strictly positive integer. Received {name}={value!r}."
+        )
     return int(value)
 
 
@@ -76,16 +81,22 @@ def resolve_layer(model, layer):
     if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
         layers = list(model.layers)
         if not -len(layers) <= layer < len(layers):
-            raise ValueError(f"Invalid value for argument `layer`: model '{model.name}' has {len(layers)} layers. "
-                             f"Received layer={layer}.")
+            raise ValueError(
+                f"Invalid value for argument `layer`: model '{model.name}' has {len(layers)} layers. "
+                f"Received layer={layer}."
+            )
         return layers[layer]
     if hasattr(layer, "get_weights") and hasattr(layer, "name"):
         if not any(l is layer for l in model.layers):
-            raise ValueError(f"Invalid value for argument `layer`: layer '{layer.name}' is not a layer of model "
-                             f"'{model.name}'. Its layers are {[l.name for l in model.layers]}.")
+            raise ValueError(
+                f"Invalid value for argument `layer`: layer '{layer.name}' is not a layer of model "
+                f"'{model.name}'. Its layers are {[l.name for l in model.layers]}."
+            )
         return layer
-    raise TypeError("Invalid type for argument `layer`. Expected a layer, a layer name or an index. "
-                    f"Received layer={layer!r} of type {type(layer).__name__}.")
+    raise TypeError(
+        "Invalid type for argument `layer`. Expected a layer, a layer name or an index. "
+        f"Received layer={layer!r} of type {type(layer).__name__}."
+    )
 
 
 def as_batch(x, model):
@@ -95,7 +106,9 @@ def as_batch(x, model):
     if len(x.shape) == rank - 1:
         x = x[None]
     if len(x.shape) != rank:
-        raise ValueError(f"Invalid shape for argument `x`: model '{model.name}' expects inputs of shape "
-                         f"{tuple(model_inputs(model)[0].shape)} (a batch) or one sample without the batch axis. "
-                         f"Received x.shape={tuple(x.shape)}.")
+        raise ValueError(
+            f"Invalid shape for argument `x`: model '{model.name}' expects inputs of shape "
+            f"{tuple(model_inputs(model)[0].shape)} (a batch) or one sample without the batch axis. "
+            f"Received x.shape={tuple(x.shape)}."
+        )
     return x

@@ -1,4 +1,5 @@
 """Confusion matrices: rows are true classes, columns predicted classes (sklearn's convention)."""
+
 import numpy as np
 
 from strided.visualize._common import finish, pyplot, to_numpy
@@ -11,8 +12,10 @@ def _as_labels(y, name):
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
-        raise ValueError(f"Invalid shape for argument `{name}`: expected class labels (n,), (n, 1) or one-hot/"
-                         f"probabilities (n, classes). Received {name}.shape={y.shape}.")
+        raise ValueError(
+            f"Invalid shape for argument `{name}`: expected class labels (n,), (n, 1) or one-hot/"
+            f"probabilities (n, classes). Received {name}.shape={y.shape}."
+        )
     return y
 
 
@@ -35,8 +38,10 @@ def confusion_matrix(y_true, y_pred, labels=None, normalize=None):
     if len(t) != len(p):
         raise ValueError(f"`y_true` and `y_pred` must have the same length. Received {len(t)} and {len(p)}.")
     if normalize not in (None, "true", "pred", "all"):
-        raise ValueError("Invalid value for argument `normalize`. Expected None, 'true', 'pred' or 'all'. "
-                         f"Received normalize={normalize!r}.")
+        raise ValueError(
+            "Invalid value for argument `normalize`. Expected None, 'true', 'pred' or 'all'. "
+            f"Received normalize={normalize!r}."
+        )
     labels = np.unique(np.concatenate([t, p])) if labels is None else np.asarray(labels)
     if labels.ndim != 1 or len(labels) == 0:
         raise ValueError(f"Invalid value for argument `labels`: expected a non-empty list. Received labels={labels!r}.")
@@ -58,8 +63,7 @@ def confusion_matrix(y_true, y_pred, labels=None, normalize=None):
     return np.nan_to_num(out)
 
 
-def confusion_matrix_frame(y_true, y_pred, labels=None, display_labels=None, index=None, columns=None,
-                           normalize=None):
+def confusion_matrix_frame(y_true, y_pred, labels=None, display_labels=None, index=None, columns=None, normalize=None):
     """The confusion matrix as a pandas DataFrame, labelled as seed 002 prints it.
 
     Args:
@@ -75,23 +79,36 @@ def confusion_matrix_frame(y_true, y_pred, labels=None, display_labels=None, ind
     try:
         import pandas as pd
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("confusion_matrix_frame needs pandas. Install it with `pip install strided[pandas]`, "
-                          "or use `confusion_matrix` for a NumPy array.") from exc
+        raise ImportError(
+            "confusion_matrix_frame needs pandas. Install it with `pip install strided[pandas]`, "
+            "or use `confusion_matrix` for a NumPy array."
+        ) from exc
     t, p = _as_labels(y_true, "y_true"), _as_labels(y_pred, "y_pred")
     if labels is None:
         labels = np.unique(np.concatenate([t, p]))
     cm = confusion_matrix(t, p, labels=labels, normalize=normalize)
     names = list(labels) if display_labels is None else list(display_labels)
     if len(names) != len(cm):
-        raise ValueError(f"`display_labels` must name each of the {len(cm)} classes. Received "
-                         f"display_labels={display_labels!r}.")
+        raise ValueError(
+            f"`display_labels` must name each of the {len(cm)} classes. Received display_labels={display_labels!r}."
+        )
     index = [f"true:{n}" for n in names] if index is None else list(index)
     columns = [f"pred:{n}" for n in names] if columns is None else list(columns)
     return pd.DataFrame(cm, index=index, columns=columns)
 
 
-def plot_confusion_matrix(y_true, y_pred, labels=None, display_labels=None, normalize=None, cmap="Blues",
-                          colorbar=False, figsize=None, title=None, save_path=None):
+def plot_confusion_matrix(
+    y_true,
+    y_pred,
+    labels=None,
+    display_labels=None,
+    normalize=None,
+    cmap="Blues",
+    colorbar=False,
+    figsize=None,
+    title=None,
+    save_path=None,
+):
     """Draws the confusion matrix as an annotated heat map (rows true, columns predicted).
 
     Args:
@@ -120,8 +137,15 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, display_labels=None, norm
     for i in range(n):
         for j in range(n):
             text = f"{cm[i, j]:.2f}" if normalize else f"{cm[i, j]:d}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8 if n > 6 else 11,
-                    color="white" if cm[i, j] > threshold else "black")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8 if n > 6 else 11,
+                color="white" if cm[i, j] > threshold else "black",
+            )
     ax.set_xticks(range(n), names)
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted")

@@ -1,9 +1,18 @@
 """Feature maps: a layer's output for one input, drawn one channel per panel (seed 002's 8x4 grid)."""
+
 import numpy as np
 import torch
 
-from strided.visualize._common import (as_batch, check_positive_int, finish, grid_shape, model_inputs, pyplot,
-                                       resolve_layer, to_numpy)
+from strided.visualize._common import (
+    as_batch,
+    check_positive_int,
+    finish,
+    grid_shape,
+    model_inputs,
+    pyplot,
+    resolve_layer,
+    to_numpy,
+)
 from strided.models import Model
 from strided import config
 
@@ -39,8 +48,7 @@ def feature_maps(model, layer, x):
     return to_numpy(out)
 
 
-def plot_feature_maps(model, layer, x, cols=8, max_maps=None, cmap="gray", figsize=None, title=None,
-                      save_path=None):
+def plot_feature_maps(model, layer, x, cols=8, max_maps=None, cmap="gray", figsize=None, title=None, save_path=None):
     """Draws every channel of ``layer``'s output for the first sample of ``x`` in a grid.
 
     Args:
@@ -62,8 +70,10 @@ def plot_feature_maps(model, layer, x, cols=8, max_maps=None, cmap="gray", figsi
     if maps.ndim == 2:  # a 1D conv output (steps, channels): draw each channel as a row image
         maps = maps[None]
     if maps.ndim != 3:
-        raise ValueError(f"plot_feature_maps draws spatial outputs; layer output has shape (None, "
-                         f"{', '.join(map(str, maps.shape))}), which has no spatial axes.")
+        raise ValueError(
+            f"plot_feature_maps draws spatial outputs; layer output has shape (None, "
+            f"{', '.join(map(str, maps.shape))}), which has no spatial axes."
+        )
     if config.image_data_format() == "channels_first":
         maps = np.moveaxis(maps, 0, -1)
     n = maps.shape[-1] if max_maps is None else min(check_positive_int(max_maps, "max_maps"), maps.shape[-1])

@@ -5,11 +5,11 @@ repeatedly move the image along the gradient of the filter's mean activation (th
 normalized, so the step size is the same at every layer). Early filters come out as edges and
 colours, deeper ones as textures.
 """
+
 import numpy as np
 import torch
 
-from strided.visualize._common import (check_positive_int, finish, grid_shape, model_inputs, pyplot,
-                                       resolve_layer)
+from strided.visualize._common import check_positive_int, finish, grid_shape, model_inputs, pyplot, resolve_layer
 from strided.visualize.feature_maps import feature_model
 
 
@@ -37,12 +37,16 @@ def filter_pattern(model, layer, filter_index, size=None, steps=30, step_size=10
     if size is not None:
         shape[0], shape[1] = int(size[0]), int(size[1])
     if any(s is None for s in shape):
-        raise ValueError(f"Model '{model.name}' has an unknown input size {tuple(model_inputs(model)[0].shape)}: "
-                         "pass size=(height, width).")
+        raise ValueError(
+            f"Model '{model.name}' has an unknown input size {tuple(model_inputs(model)[0].shape)}: "
+            "pass size=(height, width)."
+        )
     channels = sub.output.shape[-1]
     if not isinstance(filter_index, (int, np.integer)) or not 0 <= filter_index < channels:
-        raise ValueError(f"Invalid value for argument `filter_index`: layer '{layer.name}' has {channels} filters. "
-                         f"Received filter_index={filter_index!r}.")
+        raise ValueError(
+            f"Invalid value for argument `filter_index`: layer '{layer.name}' has {channels} filters. "
+            f"Received filter_index={filter_index!r}."
+        )
     generator = torch.Generator().manual_seed(int(seed))
     device = next((w.device for w in model.weights), torch.device("cpu"))
     image = (0.5 + 0.1 * (torch.rand([1] + shape, generator=generator) - 0.5)).to(device).requires_grad_(True)
@@ -66,8 +70,9 @@ def _displayable(image):
     return image[..., 0] if image.shape[-1] == 1 else image
 
 
-def plot_filter_patterns(model, layer, filters=None, cols=8, size=None, steps=30, step_size=10.0, figsize=None,
-                         title=None, save_path=None):
+def plot_filter_patterns(
+    model, layer, filters=None, cols=8, size=None, steps=30, step_size=10.0, figsize=None, title=None, save_path=None
+):
     """Draws the patterns of several filters of ``layer`` in a grid (one panel per filter).
 
     Args:

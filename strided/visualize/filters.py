@@ -1,4 +1,5 @@
 """Kernel grids: what a convolution layer has learned, drawn as seed 002 draws ``W[:, :, c, f]``."""
+
 import numpy as np
 
 from strided.visualize._common import finish, grid_shape, pyplot, to_numpy
@@ -18,8 +19,9 @@ def filter_weights(layer_or_weights):
     if hasattr(w, "get_weights"):
         weights = w.get_weights()
         if not weights:
-            raise ValueError(f"Layer '{getattr(w, 'name', w)}' has no weights to plot (is it built, and is it a "
-                             "convolution layer?).")
+            raise ValueError(
+                f"Layer '{getattr(w, 'name', w)}' has no weights to plot (is it built, and is it a convolution layer?)."
+            )
         w = weights[0]
     elif isinstance(w, (list, tuple)) and w and np.ndim(w[0]) >= 2:
         w = w[0]  # a get_weights() list: [kernel, bias]
@@ -29,13 +31,24 @@ def filter_weights(layer_or_weights):
     elif w.ndim == 3:
         w = w[:, :, None, :]
     if w.ndim != 4:
-        raise ValueError("Invalid shape for argument `layer_or_weights`: expected a 2D conv kernel "
-                         f"(kh, kw, in, out). Received an array of shape {w.shape}.")
+        raise ValueError(
+            "Invalid shape for argument `layer_or_weights`: expected a 2D conv kernel "
+            f"(kh, kw, in, out). Received an array of shape {w.shape}."
+        )
     return w
 
 
-def plot_filters(layer_or_weights, filters=None, channels=None, cols=8, cmap="gray", normalize="global",
-                 figsize=None, title=None, save_path=None):
+def plot_filters(
+    layer_or_weights,
+    filters=None,
+    channels=None,
+    cols=8,
+    cmap="gray",
+    normalize="global",
+    figsize=None,
+    title=None,
+    save_path=None,
+):
     """Draws each kernel slice ``W[:, :, c, f]`` as a small grey image.
 
     With one input channel the kernels are laid out ``cols`` to a row; with several, each row is one
@@ -57,8 +70,9 @@ def plot_filters(layer_or_weights, filters=None, channels=None, cols=8, cmap="gr
         The matplotlib Figure, one axes per drawn slice.
     """
     if normalize not in ("global", "each"):
-        raise ValueError(f"Invalid value for argument `normalize`. Expected 'global' or 'each'. "
-                         f"Received normalize={normalize!r}.")
+        raise ValueError(
+            f"Invalid value for argument `normalize`. Expected 'global' or 'each'. Received normalize={normalize!r}."
+        )
     w = filter_weights(layer_or_weights)
     f_idx = _indices(filters, w.shape[3], "filters")
     c_idx = _indices(channels, w.shape[2], "channels")
@@ -95,12 +109,15 @@ def _indices(value, n, name):
         return list(range(n))
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         if value <= 0:
-            raise ValueError(f"Invalid value for argument `{name}`. Expected a positive count or a list of "
-                             f"indices. Received {name}={value!r}.")
+            raise ValueError(
+                f"Invalid value for argument `{name}`. Expected a positive count or a list of "
+                f"indices. Received {name}={value!r}."
+            )
         return list(range(min(int(value), n)))
     out = [int(v) for v in value]
     bad = [v for v in out if not 0 <= v < n]
     if bad or not out:
-        raise ValueError(f"Invalid value for argument `{name}`: indices must lie in [0, {n}). "
-                         f"Received {name}={value!r}.")
+        raise ValueError(
+            f"Invalid value for argument `{name}`: indices must lie in [0, {n}). Received {name}={value!r}."
+        )
     return out

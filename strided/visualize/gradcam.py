@@ -3,6 +3,7 @@
 Grad-CAM (Selvaraju et al., 2017): weight each channel of a conv layer's output by the mean gradient
 of the class score over that channel, sum, keep the positive part, upsample to the input size.
 """
+
 import contextlib
 
 import numpy as np
@@ -34,8 +35,10 @@ def last_conv_layer(model):
             return layer
         fallback = fallback or layer
     if fallback is None:
-        raise ValueError(f"Model '{model.name}' has no layer with an image-shaped (4D) output, so Grad-CAM has no "
-                         "feature maps to weight. Pass `layer=` explicitly.")
+        raise ValueError(
+            f"Model '{model.name}' has no layer with an image-shaped (4D) output, so Grad-CAM has no "
+            "feature maps to weight. Pass `layer=` explicitly."
+        )
     return fallback
 
 
@@ -92,11 +95,14 @@ def _scores(outputs, class_index, kind=None):
         else:
             idx = torch.zeros(n, dtype=torch.long, device=out.device)
     else:
-        idx = torch.as_tensor(np.broadcast_to(np.asarray(class_index), (n,)).copy(), dtype=torch.long,
-                              device=out.device)
+        idx = torch.as_tensor(
+            np.broadcast_to(np.asarray(class_index), (n,)).copy(), dtype=torch.long, device=out.device
+        )
         if (idx < 0).any() or (idx >= n_classes).any():
-            raise ValueError(f"Invalid value for argument `class_index`: the model has {n_classes} classes. "
-                             f"Received class_index={class_index!r}.")
+            raise ValueError(
+                f"Invalid value for argument `class_index`: the model has {n_classes} classes. "
+                f"Received class_index={class_index!r}."
+            )
     if binary and kind == "sigmoid":
         return torch.where(idx == 1, out[:, 0], -out[:, 0]), idx
     if binary:
@@ -148,8 +154,9 @@ def grad_cam(model, x, layer=None, class_index=None):
         score, _ = _scores(outputs, class_index, kind)
         (grads,) = torch.autograd.grad(score.sum(), features)
     if features.ndim != 4:
-        raise ValueError(f"Grad-CAM needs an image-shaped layer output; layer '{layer.name}' gives shape "
-                         f"{tuple(features.shape)}.")
+        raise ValueError(
+            f"Grad-CAM needs an image-shaped layer output; layer '{layer.name}' gives shape {tuple(features.shape)}."
+        )
     if not _channels_first(layer):
         features, grads = features.permute(0, 3, 1, 2), grads.permute(0, 3, 1, 2)
     weights = grads.mean(dim=(2, 3), keepdim=True)  # alpha_k: pooled gradient of each channel
@@ -185,8 +192,9 @@ def saliency_map(model, x, class_index=None):
     return out[0] if single else out
 
 
-def plot_grad_cam(model, x, layer=None, class_index=None, alpha=0.45, cmap="jet", figsize=None, title=None,
-                  save_path=None):
+def plot_grad_cam(
+    model, x, layer=None, class_index=None, alpha=0.45, cmap="jet", figsize=None, title=None, save_path=None
+):
     """Draws an image beside its Grad-CAM heat map laid over it.
 
     Args:

@@ -1,4 +1,5 @@
 """Training curves from ``model.fit``'s History: each metric with its ``val_`` twin."""
+
 from strided.visualize._common import finish, pyplot, to_numpy
 
 
@@ -6,8 +7,10 @@ def history_dict(history):
     """``{name: list of floats}`` from a History object or its ``.history`` dict."""
     data = getattr(history, "history", history)
     if not isinstance(data, dict):
-        raise TypeError("Invalid type for argument `history`. Expected the History returned by `model.fit` or its "
-                        f"`.history` dict. Received history of type {type(history).__name__}.")
+        raise TypeError(
+            "Invalid type for argument `history`. Expected the History returned by `model.fit` or its "
+            f"`.history` dict. Received history of type {type(history).__name__}."
+        )
     if not data:
         raise ValueError("The history is empty: `model.fit` recorded no epoch.")
     return {k: [float(to_numpy(v)) for v in vals] for k, vals in data.items()}
@@ -35,10 +38,12 @@ def plot_history(history, metrics=None, figsize=None, title=None, save_path=None
         metrics = [metrics]
     unknown = [m for m in metrics if m not in data and "val_" + m not in data]
     if unknown:
-        raise ValueError(f"Invalid value for argument `metrics`: {unknown} not recorded. The history has "
-                         f"{sorted(data)}.")
+        raise ValueError(
+            f"Invalid value for argument `metrics`: {unknown} not recorded. The history has {sorted(data)}."
+        )
     plt = pyplot()
     from matplotlib.ticker import MaxNLocator
+
     fig, axes = plt.subplots(1, len(metrics), figsize=figsize or (5 * len(metrics), 3.6), squeeze=False)
     for ax, name in zip(axes[0], metrics):
         for key, style, label in ((name, "-o", "train"), ("val_" + name, "--s", "validation")):

@@ -1,4 +1,5 @@
 """A grid of sample images with their labels and, optionally, the model's predictions."""
+
 import numpy as np
 
 from strided.visualize._common import check_positive_int, finish, grid_shape, pyplot, to_numpy
@@ -14,8 +15,18 @@ def _label_text(value, class_names):
     return str(v), v
 
 
-def plot_images(x, labels=None, predictions=None, class_names=None, cols=5, max_images=25, cmap="gray",
-                figsize=None, title=None, save_path=None):
+def plot_images(
+    x,
+    labels=None,
+    predictions=None,
+    class_names=None,
+    cols=5,
+    max_images=25,
+    cmap="gray",
+    figsize=None,
+    title=None,
+    save_path=None,
+):
     """Draws images in a grid, titled by label, or "pred (true)" in red when a prediction is wrong.
 
     Args:
@@ -37,8 +48,10 @@ def plot_images(x, labels=None, predictions=None, class_names=None, cols=5, max_
     if images.ndim == 2:  # one image
         images = images[None]
     if images.ndim not in (3, 4):
-        raise ValueError(f"Invalid shape for argument `x`: expected a batch of images (N, H, W) or (N, H, W, C). "
-                         f"Received x.shape={images.shape}.")
+        raise ValueError(
+            f"Invalid shape for argument `x`: expected a batch of images (N, H, W) or (N, H, W, C). "
+            f"Received x.shape={images.shape}."
+        )
     n = min(len(images), check_positive_int(max_images, "max_images"))
     for name, values in (("labels", labels), ("predictions", predictions)):
         if values is not None and len(values) < n:

@@ -1,4 +1,5 @@
 """``model_to_dot``: a model's graph in Graphviz's DOT language, written without pydot or Graphviz."""
+
 from strided.layers.input_layer import InputLayer
 from strided.models.summary import _connections, _shape_text
 
@@ -48,8 +49,10 @@ class DotGraph:
         """Writes the DOT source to ``path`` (only the ``"raw"``/``"dot"`` formats: rendering an image
         needs Graphviz)."""
         if format not in ("raw", "dot"):
-            raise ValueError(f"Invalid value for argument `format`: strided writes DOT text only ('raw' or 'dot'); "
-                             f"render it with Graphviz (`dot -Tpng`). Received: format={format!r}")
+            raise ValueError(
+                f"Invalid value for argument `format`: strided writes DOT text only ('raw' or 'dot'); "
+                f"render it with Graphviz (`dot -Tpng`). Received: format={format!r}"
+            )
         with open(path, "w") as f:
             f.write(self.to_string())
         return True
@@ -58,9 +61,19 @@ class DotGraph:
         return self.to_string()
 
 
-def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=True, rankdir="TB",
-                 expand_nested=False, dpi=200, subgraph=False, show_layer_activations=False,
-                 show_trainable=False, **kwargs):
+def model_to_dot(
+    model,
+    show_shapes=False,
+    show_dtype=False,
+    show_layer_names=True,
+    rankdir="TB",
+    expand_nested=False,
+    dpi=200,
+    subgraph=False,
+    show_layer_activations=False,
+    show_trainable=False,
+    **kwargs,
+):
     """Converts a Keras model to dot format.
 
     Keras returns a ``pydot.Dot``; strided returns a ``DotGraph`` with the same content as DOT text
@@ -86,8 +99,10 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
     if rankdir not in ("TB", "LR"):
         raise ValueError(f"Invalid value for argument `rankdir`. Expected 'TB' or 'LR'. Received: rankdir={rankdir!r}")
     if not getattr(model, "built", False):
-        raise ValueError("This model has not yet been built. Build the model first by calling `build()` or by calling "
-                         "the model on a batch of data.")
+        raise ValueError(
+            "This model has not yet been built. Build the model first by calling `build()` or by calling "
+            "the model on a batch of data."
+        )
     dot = DotGraph(model.name, {"rankdir": rankdir, "concentrate": True, "dpi": dpi})
     layers = list(model.layers)
     input_layer = getattr(model, "_input_layer", None)
@@ -112,8 +127,7 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
             parts.append(f"Trainable: {'T' if layer.trainable else 'F'}")
         dot.add_node(id(layer), label="\n".join(parts))
         sources = [c.split("[")[0] for c in _connections(layer, model)] if not isinstance(layer, InputLayer) else []
-        if not sources and previous is not None and not isinstance(layer, InputLayer) \
-                and not hasattr(model, "_nodes"):
+        if not sources and previous is not None and not isinstance(layer, InputLayer) and not hasattr(model, "_nodes"):
             sources = [previous.name]  # Sequential: each layer feeds the next
         for source in sources:
             if source in by_name:

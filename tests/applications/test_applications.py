@@ -1,4 +1,5 @@
 """strided.applications vs real Keras: parameter counts, layer names, weight files, preprocessing, labels."""
+
 import hashlib
 import shutil
 
@@ -10,9 +11,16 @@ from strided.applications import imagenet_utils
 
 # Parameter counts of Keras's models (keras.io/api/applications; re-checked against real Keras below).
 COUNTS = {
-    "ResNet50": 25_636_712, "ResNet101": 44_707_176, "ResNet152": 60_419_944,
-    "ResNet50V2": 25_613_800, "ResNet101V2": 44_675_560, "ResNet152V2": 60_380_648,
-    "VGG16": 138_357_544, "VGG19": 143_667_240, "Xception": 22_910_480, "MobileNetV2": 3_538_984,
+    "ResNet50": 25_636_712,
+    "ResNet101": 44_707_176,
+    "ResNet152": 60_419_944,
+    "ResNet50V2": 25_613_800,
+    "ResNet101V2": 44_675_560,
+    "ResNet152V2": 60_380_648,
+    "VGG16": 138_357_544,
+    "VGG19": 143_667_240,
+    "Xception": 22_910_480,
+    "MobileNetV2": 3_538_984,
 }
 FAST = ("ResNet50", "MobileNetV2", "Xception")
 
@@ -24,6 +32,7 @@ def _keras_app(real_keras, name, **kw):
 def _named(model):
     """Layer names that Keras fixes (auto names like conv2d_3 depend on the process's history)."""
     import re
+
     auto = re.compile(r"^(input_layer|conv2d|batch_normalization|add|global_average_pooling2d|max_pooling2d)(_\d+)?$")
     return [(type(l).__name__, l.name) for l in model.layers if not auto.match(l.name)]
 
@@ -36,8 +45,10 @@ def test_counts_and_names_match_keras(real_keras, name):
     assert ours.count_params() == theirs.count_params() == COUNTS[name]
     # Same named layers of the same classes; in Keras's order once sorted as Keras's map_graph does.
     from strided.saving.keras_format import keras_layer_order
-    assert [l.name for l in keras_layer_order(ours) if (type(l).__name__, l.name) in _named(ours)] == \
-        [n for _, n in _named(theirs)]
+
+    assert [l.name for l in keras_layer_order(ours) if (type(l).__name__, l.name) in _named(ours)] == [
+        n for _, n in _named(theirs)
+    ]
     assert sorted(_named(ours)) == sorted(_named(theirs))
     assert sorted(type(l).__name__ for l in ours.layers) == sorted(type(l).__name__ for l in theirs.layers)
     assert ours.output.shape == theirs.output.shape
@@ -55,8 +66,13 @@ def test_lenet_and_alexnet_counts():
     # original=True: 5x5 kernels, the paper's 61,706 parameters
     assert A.LeNet5(original=True).count_params() == 156 + 2416 + (400 * 120 + 120) + 10164 + 850
     alex = A.AlexNet(include_top=False, input_shape=(227, 227, 3))
-    convs = [11 * 11 * 3 * 96 + 96, 5 * 5 * 96 * 256 + 256, 3 * 3 * 256 * 384 + 384, 3 * 3 * 384 * 384 + 384,
-             3 * 3 * 384 * 256 + 256]
+    convs = [
+        11 * 11 * 3 * 96 + 96,
+        5 * 5 * 96 * 256 + 256,
+        3 * 3 * 256 * 384 + 384,
+        3 * 3 * 384 * 384 + 384,
+        3 * 3 * 384 * 256 + 256,
+    ]
     assert alex.count_params() == sum(convs)
     assert alex.output.shape == (None, 6, 6, 256)
 
@@ -71,6 +87,7 @@ def test_no_top_pooling_shapes():
 def _legacy_h5(real_keras, model, path):
     import h5py
     from keras.src.legacy.saving import legacy_h5_format
+
     with h5py.File(path, "w") as f:
         legacy_h5_format.save_weights_to_hdf5_group(f, model)
 
@@ -80,8 +97,14 @@ def _randomize_bn(model, rng):
     for layer in model.layers:
         if type(layer).__name__ == "BatchNormalization":
             g, b, m, v = layer.get_weights()
-            layer.set_weights([rng.uniform(0.5, 1.5, g.shape), rng.normal(0, 0.1, b.shape),
-                               rng.normal(0, 0.1, m.shape), rng.uniform(0.5, 1.5, v.shape)])
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 1.5, g.shape),
+                    rng.normal(0, 0.1, b.shape),
+                    rng.normal(0, 0.1, m.shape),
+                    rng.uniform(0.5, 1.5, v.shape),
+                ]
+            )
 
 
 @pytest.mark.keras
@@ -94,8 +117,11 @@ def test_keras_h5_weights_load_and_predict_the_same(real_keras, tmp_path, name, 
     _legacy_h5(real_keras, theirs, path)  # the Keras 2 layout of the published ImageNet files
     ours = getattr(A, name)(weights=path, include_top=False, input_shape=(size, size, 3), pooling="avg")
     x = rng.uniform(0, 255, (2, size, size, 3)).astype("float32")
-    x = getattr(A, name.lower() if name != "MobileNetV2" else "mobilenet_v2").preprocess_input(x) \
-        if name != "ResNet50" else A.resnet50.preprocess_input(x)
+    x = (
+        getattr(A, name.lower() if name != "MobileNetV2" else "mobilenet_v2").preprocess_input(x)
+        if name != "ResNet50"
+        else A.resnet50.preprocess_input(x)
+    )
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), atol=1e-4, rtol=1e-4)
 
 
@@ -127,6 +153,7 @@ def test_wrong_weights_file_leaves_model_unchanged(tmp_path):
     small = A.MobileNetV2(weights=None, include_top=False, input_shape=(96, 96, 3), alpha=0.35)
     path = str(tmp_path / "small.weights.h5")
     from strided.saving import saving_api
+
     saving_api.save_weights(small, path)
     model = A.MobileNetV2(weights=None, include_top=False, input_shape=(96, 96, 3))
     before = [w.copy() for w in model.get_weights()]
@@ -161,8 +188,11 @@ def test_imagenet_weights_offline_error_names_file_and_place(tmp_path, monkeypat
     monkeypatch.setenv("STRIDED_OFFLINE", "1")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     with pytest.raises(FileNotFoundError) as e:
-        imagenet_utils.weights_file("resnet50_weights_tf_dim_ordering_tf_kernels.h5", "https://example.invalid/x",
-                                    "2cb95161c43110f7111970584f804107")
+        imagenet_utils.weights_file(
+            "resnet50_weights_tf_dim_ordering_tf_kernels.h5",
+            "https://example.invalid/x",
+            "2cb95161c43110f7111970584f804107",
+        )
     msg = str(e.value)
     assert "resnet50_weights_tf_dim_ordering_tf_kernels.h5" in msg and str(tmp_path / "models") in msg
 
@@ -184,6 +214,7 @@ def test_imagenet_weights_found_in_cache_with_hash_check(tmp_path, monkeypatch):
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_preprocess_input_matches_keras(real_keras, mode, data_format):
     from keras.src.applications import imagenet_utils as kiu
+
     rng = np.random.default_rng(3)
     shape = (2, 5, 6, 3) if data_format == "channels_last" else (2, 3, 5, 6)
     x = rng.uniform(0, 255, shape).astype("float32")
@@ -191,9 +222,11 @@ def test_preprocess_input_matches_keras(real_keras, mode, data_format):
     theirs = kiu.preprocess_input(x.copy(), data_format=data_format, mode=mode)
     np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-5)
     single = imagenet_utils.preprocess_input(x[0].copy(), data_format=data_format, mode=mode)
-    np.testing.assert_allclose(single, kiu.preprocess_input(x[0].copy(), data_format=data_format, mode=mode),
-                               rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(
+        single, kiu.preprocess_input(x[0].copy(), data_format=data_format, mode=mode), rtol=1e-6, atol=1e-5
+    )
     import torch
+
     t = imagenet_utils.preprocess_input(torch.tensor(x), data_format=data_format, mode=mode)
     np.testing.assert_allclose(t.numpy(), theirs, rtol=1e-6, atol=1e-5)
 
@@ -221,6 +254,7 @@ def test_decode_predictions_matches_keras(real_keras, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     from keras.src.applications import imagenet_utils as kiu
     from keras.src.utils import file_utils
+
     monkeypatch.setattr(kiu, "CLASS_INDEX", None)
     monkeypatch.setattr(file_utils.config, "keras_home", lambda: str(tmp_path), raising=False)
     preds = np.random.default_rng(5).random((3, 1000)).astype("float32")
@@ -236,6 +270,7 @@ def test_decode_predictions_matches_keras(real_keras, tmp_path, monkeypatch):
 
 def test_input_tensor_and_source_inputs():
     import strided
+
     inp = strided.Input(shape=(32, 32, 3))
     x = strided.layers.Rescaling(1.0 / 255)(inp)
     m = A.ResNet50(weights=None, include_top=False, input_tensor=x, pooling="max")
@@ -247,10 +282,13 @@ def test_input_tensor_and_source_inputs():
 
 def test_every_family_is_reachable_from_the_package():
     from strided.applications import densenet, efficientnet, inception_v3, mobilenet
+
     assert A.DenseNet121 is densenet.DenseNet121 and A.DenseNet201 is densenet.DenseNet201
     assert A.MobileNet is mobilenet.MobileNet and A.InceptionV3 is inception_v3.InceptionV3
     from strided.applications import mobilenet_v3
+
     assert A.MobileNetV3Small is mobilenet_v3.MobileNetV3Small and A.MobileNetV3Large is mobilenet_v3.MobileNetV3Large
-    assert [getattr(A, f"EfficientNetB{i}") for i in range(8)] == [getattr(efficientnet, f"EfficientNetB{i}")
-                                                                    for i in range(8)]
+    assert [getattr(A, f"EfficientNetB{i}") for i in range(8)] == [
+        getattr(efficientnet, f"EfficientNetB{i}") for i in range(8)
+    ]
     assert A.efficientnet is efficientnet and callable(A.densenet.preprocess_input)

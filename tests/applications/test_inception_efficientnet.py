@@ -1,6 +1,7 @@
 """InceptionV3 and EfficientNetB0-B7 vs real Keras: parameter counts, layer names and classes, Keras 2
 h5 weight files (with and without the ImageNet-only stem rescaling), the layers EfficientNet is made
 of, preprocessing and argument errors."""
+
 import re
 
 import h5py
@@ -13,13 +14,20 @@ from strided.applications import efficientnet, imagenet_utils, inception_v3
 # keras.io/api/applications, re-checked against real Keras below.
 COUNTS = {
     "InceptionV3": 23_851_784,
-    "EfficientNetB0": 5_330_571, "EfficientNetB1": 7_856_239, "EfficientNetB2": 9_177_569,
-    "EfficientNetB3": 12_320_535, "EfficientNetB4": 19_466_823, "EfficientNetB5": 30_562_527,
-    "EfficientNetB6": 43_265_143, "EfficientNetB7": 66_658_687,
+    "EfficientNetB0": 5_330_571,
+    "EfficientNetB1": 7_856_239,
+    "EfficientNetB2": 9_177_569,
+    "EfficientNetB3": 12_320_535,
+    "EfficientNetB4": 19_466_823,
+    "EfficientNetB5": 30_562_527,
+    "EfficientNetB6": 43_265_143,
+    "EfficientNetB7": 66_658_687,
 }
 FAST = ("InceptionV3", "EfficientNetB0")
-_AUTO = re.compile(r"^(input_layer|conv2d|batch_normalization|activation|average_pooling2d|max_pooling2d|"
-                   r"concatenate|rescaling|normalization)(_\d+)?$")
+_AUTO = re.compile(
+    r"^(input_layer|conv2d|batch_normalization|activation|average_pooling2d|max_pooling2d|"
+    r"concatenate|rescaling|normalization)(_\d+)?$"
+)
 
 
 def _module(name):
@@ -35,6 +43,7 @@ def _legacy_h5(model, path, int64_count=False):
     """Keras's own Keras 2 h5 writer: the layout of the published ImageNet files. ``int64_count``
     stores Normalization's ``count`` as tf.keras 2 did (int64)."""
     from keras.src.legacy.saving import legacy_h5_format
+
     with h5py.File(path, "w") as f:
         legacy_h5_format.save_weights_to_hdf5_group(f, model)
         if int64_count:
@@ -52,8 +61,14 @@ def _randomize(model, rng):
     for layer in model.layers:
         kind = type(layer).__name__
         if kind == "BatchNormalization":
-            layer.set_weights([rng.uniform(0.5, 1.5, w.shape) if "variance" in w.path or "gamma" in w.path
-                               else rng.normal(0, 0.1, w.shape) for w in layer.weights])
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 1.5, w.shape)
+                    if "variance" in w.path or "gamma" in w.path
+                    else rng.normal(0, 0.1, w.shape)
+                    for w in layer.weights
+                ]
+            )
         elif kind == "Normalization":
             mean, var, count = layer.get_weights()
             layer.set_weights([rng.uniform(0.3, 0.6, mean.shape), rng.uniform(0.04, 0.08, var.shape), count])
@@ -72,8 +87,10 @@ def test_counts_and_names_match_keras(real_keras, name):
     assert ours.name == theirs.name
     # Same named layers of the same classes, in Keras's order once sorted as Keras's map_graph does.
     from strided.saving.keras_format import keras_layer_order
-    assert [l.name for l in keras_layer_order(ours) if (type(l).__name__, l.name) in _named(ours)] == \
-        [n for _, n in _named(theirs)]
+
+    assert [l.name for l in keras_layer_order(ours) if (type(l).__name__, l.name) in _named(ours)] == [
+        n for _, n in _named(theirs)
+    ]
     assert sorted(_named(ours)) == sorted(_named(theirs))
     assert sorted(type(l).__name__ for l in ours.layers) == sorted(type(l).__name__ for l in theirs.layers)
     assert [w.shape for w in ours.get_weights()] == [tuple(w.shape) for w in theirs.get_weights()]
@@ -92,8 +109,9 @@ def test_large_efficientnet_counts(real_keras, name):
 @pytest.mark.keras
 def test_inception_v3_keras_h5_weights_load_and_predict_the_same(real_keras, tmp_path):
     rng = np.random.default_rng(0)
-    theirs = real_keras.applications.InceptionV3(weights=None, include_top=False, input_shape=(75, 75, 3),
-                                                 pooling="avg")
+    theirs = real_keras.applications.InceptionV3(
+        weights=None, include_top=False, input_shape=(75, 75, 3), pooling="avg"
+    )
     _randomize(theirs, rng)
     path = str(tmp_path / "inception_v3.h5")
     _legacy_h5(theirs, path)
@@ -136,17 +154,27 @@ def test_efficientnet_imagenet_stem_matches_keras(real_keras, tmp_path, monkeypa
     path = str(tmp_path / "efficientnetb0_notop.h5")
     _legacy_h5(source, path)
     from keras.src.utils import file_utils
+
     monkeypatch.setattr(file_utils, "get_file", lambda *a, **k: path)
     theirs = real_keras.applications.EfficientNetB0(weights="imagenet", **kw)
     asked = []
     monkeypatch.setattr(imagenet_utils, "weights_file", lambda *a: asked.append(a) or path)
     ours = efficientnet.EfficientNetB0(weights="imagenet", **kw)
-    assert asked == [("efficientnetb0_notop.h5",
-                      "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
-                      "50bc09e76180e00e4465e1a485ddc09d")]
+    assert asked == [
+        (
+            "efficientnetb0_notop.h5",
+            "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
+            "50bc09e76180e00e4465e1a485ddc09d",
+        )
+    ]
     assert sorted(type(l).__name__ for l in ours.layers) == sorted(type(l).__name__ for l in theirs.layers)
-    assert [type(l).__name__ for l in ours.layers[:5]] == \
-        ["InputLayer", "Rescaling", "Normalization", "Rescaling", "ZeroPadding2D"]
+    assert [type(l).__name__ for l in ours.layers[:5]] == [
+        "InputLayer",
+        "Rescaling",
+        "Normalization",
+        "Rescaling",
+        "ZeroPadding2D",
+    ]
     x = _pixels(rng, 64)
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), atol=1e-4, rtol=1e-4)
 
@@ -167,10 +195,17 @@ def test_inception_v3_imagenet_asks_for_keras_files(monkeypatch):
             inception_v3.InceptionV3(weights="imagenet", include_top=include_top)
     base = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
     assert asked == [
-        ("inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
-         base + "inception_v3_weights_tf_dim_ordering_tf_kernels.h5", "9a0d58056eeedaa3f26cb7ebd46da564"),
-        ("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-         base + "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", "bcbd6486424b2319ff4ef7d526e38f63")]
+        (
+            "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+            base + "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+            "9a0d58056eeedaa3f26cb7ebd46da564",
+        ),
+        (
+            "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+            base + "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+            "bcbd6486424b2319ff4ef7d526e38f63",
+        ),
+    ]
 
 
 @pytest.mark.keras
@@ -194,8 +229,10 @@ def test_efficientnet_layers_behave_as_keras(real_keras):
     theirs.set_weights(stats)
     same(ours(x), theirs(x))
     for k, s, pad in ((3, 2, "valid"), (5, 1, "same"), (5, 2, "valid")):
-        ours, theirs = L.DepthwiseConv2D(k, s, pad, use_bias=False), keras.layers.DepthwiseConv2D(k, s, pad,
-                                                                                                   use_bias=False)
+        ours, theirs = (
+            L.DepthwiseConv2D(k, s, pad, use_bias=False),
+            keras.layers.DepthwiseConv2D(k, s, pad, use_bias=False),
+        )
         theirs.build(x.shape)
         ours.build(x.shape)
         ours.set_weights(theirs.get_weights())
@@ -219,10 +256,17 @@ def test_efficientnet_layers_behave_as_keras(real_keras):
 @pytest.mark.keras
 def test_preprocess_input_and_decode_predictions_match_keras(real_keras):
     x = np.random.default_rng(4).uniform(0, 255, (2, 5, 5, 3)).astype("float32")
-    np.testing.assert_allclose(inception_v3.preprocess_input(x.copy()),
-                               real_keras.applications.inception_v3.preprocess_input(x.copy()), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(inception_v3.preprocess_input(x[0].copy(), data_format="channels_last"),
-                               real_keras.applications.inception_v3.preprocess_input(x[0].copy()), rtol=1e-6)
+    np.testing.assert_allclose(
+        inception_v3.preprocess_input(x.copy()),
+        real_keras.applications.inception_v3.preprocess_input(x.copy()),
+        rtol=1e-6,
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(
+        inception_v3.preprocess_input(x[0].copy(), data_format="channels_last"),
+        real_keras.applications.inception_v3.preprocess_input(x[0].copy()),
+        rtol=1e-6,
+    )
     # EfficientNet preprocesses inside the model: both return the input itself.
     assert efficientnet.preprocess_input(x) is x
     assert real_keras.applications.efficientnet.preprocess_input(x) is x
@@ -250,8 +294,9 @@ def test_argument_errors():
         inception_v3.InceptionV3(weights="imagenet", classifier_activation="relu")
     bad = [dict(s, repeats=0) if i == 0 else s for i, s in enumerate(efficientnet.DEFAULT_BLOCKS_ARGS)]
     with pytest.raises(ValueError, match="repeats"):
-        efficientnet.EfficientNet(1.0, 1.0, 224, blocks_args=bad, weights=None, include_top=False,
-                                  input_shape=(32, 32, 3))
+        efficientnet.EfficientNet(
+            1.0, 1.0, 224, blocks_args=bad, weights=None, include_top=False, input_shape=(32, 32, 3)
+        )
 
 
 def test_shapes_pooling_and_input_tensor():

@@ -1,4 +1,5 @@
 """MobileNetV3Small / MobileNetV3Large vs real Keras: counts, layer names, Keras 2 h5 weights, preprocessing."""
+
 import re
 import shutil
 
@@ -15,8 +16,10 @@ COUNTS = {
     ("MobileNetV3Large", True, 0.75): 3_069_400,
 }
 # Auto-named layers (their numbers depend on the process's history) and the graph operations.
-_AUTO = re.compile(r"^(input_layer|rescaling|activation|re_lu|global_average_pooling2d|dropout|flatten|add|multiply"
-                   r"|operation)(_\d+)?$")
+_AUTO = re.compile(
+    r"^(input_layer|rescaling|activation|re_lu|global_average_pooling2d|dropout|flatten|add|multiply"
+    r"|operation)(_\d+)?$"
+)
 
 
 def _named(model):
@@ -36,14 +39,19 @@ def test_counts_and_names_match_keras(real_keras, name, minimalistic, alpha):
     theirs = getattr(real_keras.applications, name)(weights=None, minimalistic=minimalistic, alpha=alpha)
     assert ours.count_params() == theirs.count_params() == COUNTS[(name, minimalistic, alpha)]
     from strided.saving.keras_format import keras_layer_order
+
     named = set(_named(ours))
-    assert [l.name for l in keras_layer_order(ours) if (type(l).__name__, l.name) in named] == \
-        [n for _, n in _named(theirs)]
+    assert [l.name for l in keras_layer_order(ours) if (type(l).__name__, l.name) in named] == [
+        n for _, n in _named(theirs)
+    ]
     assert sorted(_named(ours)) == sorted(_named(theirs))
     assert _layer_classes(ours) == _layer_classes(theirs)
     n_ops = sum(type(l).__name__ == "TorchOperation" for l in ours.layers)
-    assert n_ops == len(theirs.operations) - len(theirs.layers) == (0 if minimalistic else 2 * (
-        9 if name == "MobileNetV3Small" else 8))
+    assert (
+        n_ops
+        == len(theirs.operations) - len(theirs.layers)
+        == (0 if minimalistic else 2 * (9 if name == "MobileNetV3Small" else 8))
+    )
     assert ours.name == theirs.name == name
     assert ours.input.shape == theirs.input.shape == (None, None, None, 3)
     assert ours.output.shape == theirs.output.shape == (None, 1000)
@@ -52,6 +60,7 @@ def test_counts_and_names_match_keras(real_keras, name, minimalistic, alpha):
 def _legacy_h5(model, path):
     import h5py
     from keras.src.legacy.saving import legacy_h5_format
+
     with h5py.File(path, "w") as f:
         legacy_h5_format.save_weights_to_hdf5_group(f, model)
 
@@ -64,18 +73,27 @@ def _randomize(model, rng):
             continue
         if type(layer).__name__ == "BatchNormalization":
             g, b, m, v = weights
-            layer.set_weights([rng.uniform(0.5, 1.5, g.shape), rng.normal(0, 0.1, b.shape),
-                               rng.normal(0, 0.1, m.shape), rng.uniform(0.5, 1.5, v.shape)])
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 1.5, g.shape),
+                    rng.normal(0, 0.1, b.shape),
+                    rng.normal(0, 0.1, m.shape),
+                    rng.uniform(0.5, 1.5, v.shape),
+                ]
+            )
         else:
             layer.set_weights([w + rng.normal(0, 0.05, w.shape).astype(w.dtype) for w in weights])
 
 
 @pytest.mark.keras
-@pytest.mark.parametrize("name,kw", [
-    ("MobileNetV3Small", dict(include_top=True, classes=10, classifier_activation=None)),
-    ("MobileNetV3Large", dict(include_top=False, pooling="avg", minimalistic=True, alpha=0.75)),
-    ("MobileNetV3Small", dict(include_top=False, alpha=1.25, include_preprocessing=False)),
-])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("MobileNetV3Small", dict(include_top=True, classes=10, classifier_activation=None)),
+        ("MobileNetV3Large", dict(include_top=False, pooling="avg", minimalistic=True, alpha=0.75)),
+        ("MobileNetV3Small", dict(include_top=False, alpha=1.25, include_preprocessing=False)),
+    ],
+)
 def test_keras_h5_weights_load_and_predict_the_same(real_keras, tmp_path, name, kw):
     rng = np.random.default_rng(0)
     size = 64
@@ -99,13 +117,15 @@ def test_keras_h5_weights_load_and_predict_the_same(real_keras, tmp_path, name, 
 def test_preprocess_input_and_decode_predictions_match_keras(real_keras, tmp_path, monkeypatch):
     x = np.random.default_rng(4).uniform(0, 255, (1, 4, 4, 3)).astype("float32")
     assert mobilenet_v3.preprocess_input(x) is x  # a pass-through, as Keras's
-    np.testing.assert_array_equal(mobilenet_v3.preprocess_input(x.copy()),
-                                  real_keras.applications.mobilenet_v3.preprocess_input(x.copy()))
+    np.testing.assert_array_equal(
+        mobilenet_v3.preprocess_input(x.copy()), real_keras.applications.mobilenet_v3.preprocess_input(x.copy())
+    )
     (tmp_path / "models").mkdir()
     shutil.copy(imagenet_utils._CLASS_INDEX_FILE, tmp_path / "models" / "imagenet_class_index.json")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     from keras.src.applications import imagenet_utils as kiu
     from keras.src.utils import file_utils
+
     monkeypatch.setattr(kiu, "CLASS_INDEX", None)
     monkeypatch.setattr(file_utils.config, "keras_home", lambda: str(tmp_path), raising=False)
     preds = np.random.default_rng(5).random((2, 1000)).astype("float32")
@@ -117,13 +137,16 @@ def test_preprocess_input_and_decode_predictions_match_keras(real_keras, tmp_pat
 
 
 @pytest.mark.keras
-@pytest.mark.parametrize("kw,match", [
-    (dict(weights="imagenet", alpha=0.5), "alpha"),
-    (dict(weights="imagenet", minimalistic=True, alpha=0.75), "alpha"),
-    (dict(weights="imagenet", classes=10), "classes"),
-    (dict(weights="/no/such/file.h5"), "weights"),
-    (dict(weights=None, input_shape=(16, 16, 3)), "at least 32x32"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(weights="imagenet", alpha=0.5), "alpha"),
+        (dict(weights="imagenet", minimalistic=True, alpha=0.75), "alpha"),
+        (dict(weights="imagenet", classes=10), "classes"),
+        (dict(weights="/no/such/file.h5"), "weights"),
+        (dict(weights=None, input_shape=(16, 16, 3)), "at least 32x32"),
+    ],
+)
 def test_argument_errors_match_keras(real_keras, kw, match):
     for builder in (MobileNetV3Small, real_keras.applications.MobileNetV3Small):
         with pytest.raises(ValueError, match=match):
@@ -132,6 +155,7 @@ def test_argument_errors_match_keras(real_keras, kw, match):
 
 def test_input_tensor_shapes_and_any_input_size():
     import strided
+
     inp = strided.Input(shape=(48, 40, 3))
     x = strided.layers.Rescaling(1.0)(inp)
     m = MobileNetV3Small(weights=None, include_top=False, input_tensor=x, pooling="max")
@@ -152,17 +176,28 @@ def test_imagenet_weights_file_names(tmp_path, monkeypatch):
     monkeypatch.setenv("STRIDED_HOME", str(tmp_path))
     monkeypatch.setenv("STRIDED_OFFLINE", "1")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    cases = [(MobileNetV3Small, {}, "weights_mobilenet_v3_small_224_1.0_float.h5"),
-             (MobileNetV3Large, dict(include_top=False, alpha=0.75),
-              "weights_mobilenet_v3_large_224_0.75_float_no_top_v2.h5"),
-             (MobileNetV3Small, dict(minimalistic=True, include_top=False, input_shape=(96, 96, 3)),
-              "weights_mobilenet_v3_small_minimalistic_224_1.0_float_no_top_v2.h5")]
+    cases = [
+        (MobileNetV3Small, {}, "weights_mobilenet_v3_small_224_1.0_float.h5"),
+        (
+            MobileNetV3Large,
+            dict(include_top=False, alpha=0.75),
+            "weights_mobilenet_v3_large_224_0.75_float_no_top_v2.h5",
+        ),
+        (
+            MobileNetV3Small,
+            dict(minimalistic=True, include_top=False, input_shape=(96, 96, 3)),
+            "weights_mobilenet_v3_small_minimalistic_224_1.0_float_no_top_v2.h5",
+        ),
+    ]
     for builder, kw, file_name in cases:
         with pytest.raises(FileNotFoundError) as e, pytest.warns(UserWarning, match="224"):
             builder(weights="imagenet", **kw)
         assert file_name in str(e.value) and "mobilenet_v3/" + file_name in str(e.value)
-    assert set(mobilenet_v3.WEIGHTS_HASHES) == {f"{t}{m}_224_{a}_float" for t in ("small", "large")
-                                                for m, a in (("", "0.75"), ("", "1.0"), ("_minimalistic", "1.0"))}
+    assert set(mobilenet_v3.WEIGHTS_HASHES) == {
+        f"{t}{m}_224_{a}_float"
+        for t in ("small", "large")
+        for m, a in (("", "0.75"), ("", "1.0"), ("_minimalistic", "1.0"))
+    }
 
 
 @pytest.mark.keras

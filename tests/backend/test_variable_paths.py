@@ -1,4 +1,5 @@
 """Weights carry Keras's `name` and `path` ('sequential/dense/kernel'), as real Keras names them."""
+
 import numpy as np
 import pytest
 
@@ -7,8 +8,7 @@ import strided
 
 def _paths(ks):
     out = {}
-    m = ks.Sequential([ks.Input((3,)), ks.layers.Dense(2, name="enc"), ks.layers.Dense(1, name="head")],
-                      name="seq_a")
+    m = ks.Sequential([ks.Input((3,)), ks.layers.Dense(2, name="enc"), ks.layers.Dense(1, name="head")], name="seq_a")
     out["sequential with an Input"] = [w.path for w in m.weights]
     m = ks.Sequential([ks.layers.Dense(2, name="enc2"), ks.layers.Dense(1, name="d2")], name="seq_b")
     m(np.zeros((1, 3), "float32"))

@@ -1,5 +1,6 @@
 """audio_dataset_from_directory (Keras reads WAV files through TensorFlow, absent here: decoding is checked
 against the PCM values written, and the file order and split against Keras's own index_directory)."""
+
 import wave
 
 import numpy as np
@@ -52,7 +53,7 @@ def test_audio_dataset_values_labels_and_padding(audio_dir):
     seen = 0
     for audio, labels in ds:
         assert audio.dtype == np.float32 and labels.dtype == np.int32 and audio.ndim == 3
-        names = [p.rsplit("/", 1)[-1] for p in ds.file_paths[seen:seen + len(labels)]]
+        names = [p.rsplit("/", 1)[-1] for p in ds.file_paths[seen : seen + len(labels)]]
         assert audio.shape[1] == max(len(clips[n]) for n in names)  # padded to the longest of the batch
         for k, name in enumerate(names):
             n = len(clips[name])
@@ -61,14 +62,16 @@ def test_audio_dataset_values_labels_and_padding(audio_dir):
             assert ds.class_names[labels[k]] == name.split("_")[0]
         seen += len(labels)
 
-    fixed = strided.utils.audio_dataset_from_directory(root, batch_size=None, output_sequence_length=95,
-                                                       label_mode="categorical", shuffle=False, verbose=False)
+    fixed = strided.utils.audio_dataset_from_directory(
+        root, batch_size=None, output_sequence_length=95, label_mode="categorical", shuffle=False, verbose=False
+    )
     audio, label = next(iter(fixed))
     assert audio.shape == (95, 1) and label.shape == (3,) and label.dtype == np.float32
     np.testing.assert_array_equal(audio[:60, 0], clips["bird_0.wav"][:, 0].astype(np.float32))
     assert not audio[60:].any()
-    only_audio = strided.utils.audio_dataset_from_directory(root, label_mode=None, output_sequence_length=50,
-                                                            batch_size=5, seed=1, verbose=False)
+    only_audio = strided.utils.audio_dataset_from_directory(
+        root, label_mode=None, output_sequence_length=50, batch_size=5, seed=1, verbose=False
+    )
     batch = next(iter(only_audio))
     assert isinstance(batch, np.ndarray) and batch.shape == (5, 50, 1)
 
@@ -77,16 +80,19 @@ def test_audio_dataset_order_and_split_match_keras(real_keras, audio_dir):
     from keras.src.utils import dataset_utils
 
     root, _ = audio_dir
-    paths, labels, names = dataset_utils.index_directory(str(root), "inferred", formats=(".wav",), shuffle=True,
-                                                         seed=11, verbose=False)
+    paths, labels, names = dataset_utils.index_directory(
+        str(root), "inferred", formats=(".wav",), shuffle=True, seed=11, verbose=False
+    )
     for subset in ("training", "validation"):
         want, want_labels = dataset_utils.get_training_or_validation_split(paths, labels, 0.3, subset)
-        ds = strided.utils.audio_dataset_from_directory(root, validation_split=0.3, subset=subset, seed=11,
-                                                        output_sequence_length=10, verbose=False)
+        ds = strided.utils.audio_dataset_from_directory(
+            root, validation_split=0.3, subset=subset, seed=11, output_sequence_length=10, verbose=False
+        )
         assert ds.file_paths == list(want) and ds.class_names == names
         np.testing.assert_array_equal(np.asarray(ds.labels), want_labels)
-    train, val = strided.utils.audio_dataset_from_directory(root, validation_split=0.3, subset="both", seed=11,
-                                                            label_mode="int", verbose=False)
+    train, val = strided.utils.audio_dataset_from_directory(
+        root, validation_split=0.3, subset="both", seed=11, label_mode="int", verbose=False
+    )
     assert len(train.file_paths) == 7 and len(val.file_paths) == 2
     assert not set(train.file_paths) & set(val.file_paths)
 
@@ -97,8 +103,9 @@ def test_audio_dataset_stereo_bit_depths_and_resampling(tmp_path):
     stereo = np.stack([np.arange(-50, 50) * 300, np.arange(100) * -200], axis=1)
     _write_wav(tmp_path / "a" / "s.wav", stereo)
     _write_wav(tmp_path / "b" / "t.wav", stereo[:70])
-    ds = strided.utils.audio_dataset_from_directory(tmp_path, label_mode="binary", batch_size=2, shuffle=False,
-                                                    verbose=False)
+    ds = strided.utils.audio_dataset_from_directory(
+        tmp_path, label_mode="binary", batch_size=2, shuffle=False, verbose=False
+    )
     audio, labels = next(iter(ds))
     assert audio.shape == (2, 100, 2) and labels.tolist() == [[0.0], [1.0]]
     np.testing.assert_array_equal(audio[0], (stereo / 32768.0).astype(np.float32))
@@ -120,10 +127,12 @@ def test_audio_dataset_stereo_bit_depths_and_resampling(tmp_path):
     x = np.random.default_rng(0).normal(size=(101, 2)).astype(np.float32)
     for rate_out in (8000, 22050, 44100):
         n_out = int(np.ceil(101 * rate_out / 16000))
-        np.testing.assert_allclose(_resample(x, 16000, rate_out), signal.resample(x, n_out, axis=0),
-                                   rtol=1e-5, atol=1e-5)
-    resampled = strided.utils.audio_dataset_from_directory(tmp_path, sampling_rate=8000, batch_size=2,
-                                                           shuffle=False, verbose=False)
+        np.testing.assert_allclose(
+            _resample(x, 16000, rate_out), signal.resample(x, n_out, axis=0), rtol=1e-5, atol=1e-5
+        )
+    resampled = strided.utils.audio_dataset_from_directory(
+        tmp_path, sampling_rate=8000, batch_size=2, shuffle=False, verbose=False
+    )
     assert next(iter(resampled))[0].shape == (2, 50, 2)
 
 

@@ -1,4 +1,5 @@
 """strided.data.Dataset: the tf.data methods Keras programs chain on their datasets (issue 19)."""
+
 import threading
 
 import numpy as np
@@ -32,8 +33,7 @@ def test_from_tensor_slices_batch_len_and_iteration():
     shapes = [b[0].shape for b in batched]
     assert shapes == [(4, 1), (4, 1), (2, 1)]
     assert len(ds.batch(4, drop_remainder=True)) == 2
-    assert [b.shape for b in Dataset.from_tensor_slices({"a": x})
-            .batch(5).map(lambda d: d["a"])] == [(5, 1), (5, 1)]
+    assert [b.shape for b in Dataset.from_tensor_slices({"a": x}).batch(5).map(lambda d: d["a"])] == [(5, 1), (5, 1)]
 
 
 def test_batch_of_a_batched_dataset_nests_as_tf_data():
@@ -62,8 +62,12 @@ def test_map_with_keras_ops_and_layers():
     images = np.random.rand(6, 8, 8, 3).astype("float32")
     labels = np.arange(6)
     resize = layers.Resizing(4, 4)
-    ds = (Dataset.from_tensor_slices((images, labels)).batch(3)
-          .map(lambda x, y: (resize(x), ops.one_hot(y, 6)), num_parallel_calls=2).prefetch(data.AUTOTUNE))
+    ds = (
+        Dataset.from_tensor_slices((images, labels))
+        .batch(3)
+        .map(lambda x, y: (resize(x), ops.one_hot(y, 6)), num_parallel_calls=2)
+        .prefetch(data.AUTOTUNE)
+    )
     batches = list(ds)
     assert len(batches) == 2 and tuple(batches[0][0].shape) == (3, 4, 4, 3) and tuple(batches[1][1].shape) == (3, 6)
 
@@ -136,7 +140,7 @@ def test_prefetch_surfaces_errors_and_stops_early():
     ds = Dataset.from_tensor_slices(np.arange(6)).map(boom).prefetch(2)
     with pytest.raises(ValueError, match="bad element"):
         list(ds)
-    assert _items(Dataset.range(10 ** 6).prefetch(4).take(3)) == [0, 1, 2]
+    assert _items(Dataset.range(10**6).prefetch(4).take(3)) == [0, 1, 2]
 
 
 def test_map_calling_tensorflow_names_the_op_and_the_equivalent():
@@ -169,8 +173,14 @@ def test_map_calling_tensorflow_names_the_op_and_the_equivalent():
 def test_fit_on_a_pipeline():
     x = np.random.rand(64, 4).astype("float32")
     y = (x.sum(axis=1) > 2).astype("int64")
-    train = (Dataset.from_tensor_slices((x, y)).shuffle(64, seed=0).batch(16)
-             .map(lambda a, b: (a * 2.0, b), num_parallel_calls=data.AUTOTUNE).cache().prefetch(data.AUTOTUNE))
+    train = (
+        Dataset.from_tensor_slices((x, y))
+        .shuffle(64, seed=0)
+        .batch(16)
+        .map(lambda a, b: (a * 2.0, b), num_parallel_calls=data.AUTOTUNE)
+        .cache()
+        .prefetch(data.AUTOTUNE)
+    )
     model = strided.Sequential([strided.Input((4,)), layers.Dense(2)])
     model.compile(optimizer="adam", loss=strided.losses.SparseCategoricalCrossentropy(from_logits=True))
     history = model.fit(train, epochs=2, validation_data=train.take(1), verbose=0)
@@ -181,14 +191,19 @@ def test_fit_on_a_pipeline():
 
 def test_directory_dataset_chains(tmp_path):
     from PIL import Image
+
     for cls in ("cat", "dog"):
         (tmp_path / cls).mkdir()
         for i in range(5):
             Image.fromarray(np.full((6, 6, 3), 40 * i, np.uint8)).save(tmp_path / cls / f"{i}.png")
     ds = strided.utils.image_dataset_from_directory(tmp_path, image_size=(4, 4), batch_size=4, shuffle=False)
     assert isinstance(ds, Dataset) and len(ds) == 3 and ds.class_names == ["cat", "dog"]
-    pipeline = (ds.map(lambda x, y: (x / 255.0, y), num_parallel_calls=data.AUTOTUNE).cache()
-                .shuffle(8).prefetch(buffer_size=data.AUTOTUNE))
+    pipeline = (
+        ds.map(lambda x, y: (x / 255.0, y), num_parallel_calls=data.AUTOTUNE)
+        .cache()
+        .shuffle(8)
+        .prefetch(buffer_size=data.AUTOTUNE)
+    )
     assert sum(int(b[0].shape[0]) for b in pipeline) == 10
     samples = list(ds.unbatch())
     assert len(samples) == 10 and samples[0][0].shape == (4, 4, 3)
@@ -205,8 +220,7 @@ def test_text_audio_and_timeseries_datasets_are_datasets(tmp_path):
     text = strided.utils.text_dataset_from_directory(tmp_path, batch_size=2, shuffle=False)
     lowered = text.map(lambda x, y: (np.char.upper(x), y))
     assert isinstance(text, Dataset) and list(lowered.unbatch())[0][0] == "NEG REVIEW 0"
-    series = strided.utils.timeseries_dataset_from_array(np.arange(30), np.arange(30), sequence_length=5,
-                                                         batch_size=4)
+    series = strided.utils.timeseries_dataset_from_array(np.arange(30), np.arange(30), sequence_length=5, batch_size=4)
     assert isinstance(series, Dataset)
     first = next(iter(series.map(lambda x, y: (x, y)).take(1)))
     assert first[0].tolist()[1] == [1, 2, 3, 4, 5]
@@ -221,7 +235,7 @@ def test_map_functions_receive_tensors_as_from_tf_data():
         assert isinstance(images, torch.Tensor) and isinstance(names, np.ndarray)
         return images * ops.reshape(ops.ones((3,)), (3, 1)), names  # numbers mix with keras.ops results
 
-    (images, names), = list(ds.map(scale))
+    ((images, names),) = list(ds.map(scale))
     np.testing.assert_array_equal(images.numpy(), x)
     assert names.tolist() == ["a", "b", "c"]
     np.testing.assert_array_equal(x, np.arange(6, dtype="float32").reshape(3, 2))  # the source is untouched

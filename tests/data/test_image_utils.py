@@ -1,4 +1,5 @@
 """load_img / img_to_array / array_to_img / save_img / smart_resize vs real Keras and Pillow."""
+
 import io
 
 import numpy as np
@@ -31,8 +32,11 @@ def test_matches_keras(tmp_path, real_keras):
     g = np.random.RandomState(2).rand(5, 7, 1).astype("float32")
     np.testing.assert_array_equal(np.asarray(iu.array_to_img(g)), np.asarray(kiu.array_to_img(g)))
     iu.save_img(tmp_path / "b.png", _rgb(12, 20), scale=False)
-    for kw in (dict(target_size=(5, 8)), dict(target_size=(5, 8), interpolation="bilinear"),
-               dict(target_size=(6, 6), keep_aspect_ratio=True, interpolation="bicubic")):
+    for kw in (
+        dict(target_size=(5, 8)),
+        dict(target_size=(5, 8), interpolation="bilinear"),
+        dict(target_size=(6, 6), keep_aspect_ratio=True, interpolation="bicubic"),
+    ):
         ours = iu.img_to_array(iu.load_img(tmp_path / "b.png", **kw))
         ref = kiu.img_to_array(kiu.load_img(tmp_path / "b.png", **kw))
         np.testing.assert_array_equal(ours, ref)

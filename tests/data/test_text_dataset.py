@@ -1,5 +1,6 @@
 """text_dataset_from_directory: files, labels and split as real Keras's own ``index_directory`` lists them (no
 TensorFlow needed), batches of ``str``, and a text classifier trained on them."""
+
 import numpy as np
 import pytest
 
@@ -9,8 +10,10 @@ from strided import layers
 
 @pytest.fixture
 def text_tree(tmp_path):
-    texts = {"neg": ["bad", "awful film", "boring", "meh plot"],
-             "pos": ["great", "loved it", "wonderful \u00e9t\u00e9"]}
+    texts = {
+        "neg": ["bad", "awful film", "boring", "meh plot"],
+        "pos": ["great", "loved it", "wonderful \u00e9t\u00e9"],
+    }
     for label, items in texts.items():
         (tmp_path / label / "more").mkdir(parents=True)
         for i, t in enumerate(items):
@@ -22,10 +25,12 @@ def text_tree(tmp_path):
 
 def test_text_dataset_from_directory_files_labels_and_batches(text_tree, real_keras, capsys):
     from keras.src.utils import dataset_utils
+
     ds = keras.utils.text_dataset_from_directory(text_tree, batch_size=3, seed=7)
     assert "Found 7 files belonging to 2 classes." in capsys.readouterr().out
-    paths, labels, names = dataset_utils.index_directory(str(text_tree), "inferred", formats=(".txt",), seed=7,
-                                                          verbose=False)
+    paths, labels, names = dataset_utils.index_directory(
+        str(text_tree), "inferred", formats=(".txt",), seed=7, verbose=False
+    )
     assert ds.class_names == names == ["neg", "pos"] and ds.file_paths == list(paths)
     assert len(ds) == 3
     batches = list(ds)
@@ -34,23 +39,27 @@ def test_text_dataset_from_directory_files_labels_and_batches(text_tree, real_ke
     assert batches[0][0].dtype.kind == "U" and batches[0][1].dtype == np.int32 and batches[0][0].shape == (3,)
     truth = {open(p, encoding="utf-8").read(): int(y) for p, y in zip(paths, labels)}
     assert sorted(texts.tolist()) == sorted(truth) and all(truth[t] == y for t, y in zip(texts.tolist(), ys))
-    ordered = keras.utils.text_dataset_from_directory(text_tree, shuffle=False, label_mode="categorical",
-                                                      max_length=4, batch_size=None, verbose=False)
+    ordered = keras.utils.text_dataset_from_directory(
+        text_tree, shuffle=False, label_mode="categorical", max_length=4, batch_size=None, verbose=False
+    )
     first = next(iter(ordered))
     assert first[0] == "bad" and first[1].tolist() == [1.0, 0.0]
     assert [t for t, _ in ordered][:4] == ["bad", "bori", "meh ", "awfu"]  # sorted by folder, then by name
     # max_length counts bytes, as Keras; a character cut in two is dropped from the decoded text
-    cut = keras.utils.text_dataset_from_directory(text_tree / "pos", labels=None, shuffle=False, max_length=11,
-                                                  verbose=False)
+    cut = keras.utils.text_dataset_from_directory(
+        text_tree / "pos", labels=None, shuffle=False, max_length=11, verbose=False
+    )
     assert next(iter(cut)).tolist() == ["great", "wonderful ", "loved it"]
     assert keras.preprocessing.text_dataset_from_directory is keras.utils.text_dataset_from_directory
 
 
 def test_text_dataset_validation_split_and_training(text_tree):
-    train, val = keras.utils.text_dataset_from_directory(text_tree, validation_split=0.3, subset="both", seed=1,
-                                                         label_mode="binary", batch_size=2, verbose=False)
-    alone = keras.utils.text_dataset_from_directory(text_tree, validation_split=0.3, subset="validation", seed=1,
-                                                    label_mode="binary", verbose=False)
+    train, val = keras.utils.text_dataset_from_directory(
+        text_tree, validation_split=0.3, subset="both", seed=1, label_mode="binary", batch_size=2, verbose=False
+    )
+    alone = keras.utils.text_dataset_from_directory(
+        text_tree, validation_split=0.3, subset="validation", seed=1, label_mode="binary", verbose=False
+    )
     assert len(train.file_paths) == 5 and val.file_paths == alone.file_paths and len(val.file_paths) == 2
     assert not set(train.file_paths) & set(val.file_paths)
     x, y = next(iter(train))

@@ -1,4 +1,5 @@
 """keras.utils.timeseries_dataset_from_array: Keras's windows (a golden from real Keras 3.15.1), shuffling, errors."""
+
 import numpy as np
 import pytest
 import torch
@@ -16,13 +17,21 @@ def _np(x):
 
 
 def test_timeseries_dataset_matches_keras_golden():
-    ds = strided.utils.timeseries_dataset_from_array(np.arange(20), np.arange(100, 120), sequence_length=4,
-                                                     sequence_stride=3, sampling_rate=2, batch_size=2,
-                                                     start_index=1, end_index=18)
+    ds = strided.utils.timeseries_dataset_from_array(
+        np.arange(20),
+        np.arange(100, 120),
+        sequence_length=4,
+        sequence_stride=3,
+        sampling_rate=2,
+        batch_size=2,
+        start_index=1,
+        end_index=18,
+    )
     got = [[_np(x).tolist(), _np(y).tolist()] for x, y in ds]
     assert got == _GOLDEN
-    shuffled = strided.utils.timeseries_dataset_from_array(np.arange(50), None, sequence_length=5, batch_size=4,
-                                                           shuffle=True, seed=3)
+    shuffled = strided.utils.timeseries_dataset_from_array(
+        np.arange(50), None, sequence_length=5, batch_size=4, shuffle=True, seed=3
+    )
     windows = np.concatenate([b for b in shuffled])
     assert len(windows) == 46 and sorted(windows[:, 0].tolist()) == list(range(46))
     assert all(np.array_equal(w, np.arange(w[0], w[0] + 5)) for w in windows)

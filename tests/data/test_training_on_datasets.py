@@ -1,4 +1,5 @@
 """Models train on what the data loaders return: directory data sets and the malaria loader."""
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -23,11 +24,19 @@ def _write_images(root, classes, count, size, rng):
 def test_model_trains_on_image_dataset_from_directory(tmp_path):
     keras.utils.set_random_seed(0)
     _write_images(tmp_path, ["cats", "dogs"], 24, (20, 24), np.random.RandomState(0))
-    train, val = image_dataset_from_directory(tmp_path, image_size=(16, 16), batch_size=8, validation_split=0.25,
-                                              subset="both", seed=3)
+    train, val = image_dataset_from_directory(
+        tmp_path, image_size=(16, 16), batch_size=8, validation_split=0.25, subset="both", seed=3
+    )
     assert train.class_names == ["cats", "dogs"]
-    model = models.Sequential([layers.Input((16, 16, 3)), layers.Rescaling(1 / 255.), layers.Conv2D(4, 3),
-                               layers.GlobalAveragePooling2D(), layers.Dense(1, activation="sigmoid")])
+    model = models.Sequential(
+        [
+            layers.Input((16, 16, 3)),
+            layers.Rescaling(1 / 255.0),
+            layers.Conv2D(4, 3),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.Adam(0.05), loss="binary_crossentropy", metrics=["accuracy"])
     history = model.fit(train, epochs=8, validation_data=val, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
@@ -44,17 +53,27 @@ def test_seed_002_malaria_model_trains_on_the_loader(tmp_path):
     assert X[y == 0].mean() < X[y == 1].mean()
     X_train, X_test, y_train, y_test = X[:64], X[64:], y[:64], y[64:]
     model = models.Sequential()
-    model.add(layers.Conv2D(filters=32, input_shape=(X_train.shape[1:]), kernel_size=(3, 3), padding='same',
-                            activation='relu'))
+    model.add(
+        layers.Conv2D(
+            filters=32, input_shape=(X_train.shape[1:]), kernel_size=(3, 3), padding="same", activation="relu"
+        )
+    )
     model.add(layers.MaxPooling2D(pool_size=(2, 2)))
-    model.add(layers.Conv2D(64, kernel_size=(3, 3), activation='relu'))
+    model.add(layers.Conv2D(64, kernel_size=(3, 3), activation="relu"))
     model.add(layers.MaxPooling2D(pool_size=(2, 2)))
     model.add(layers.Flatten())
     model.add(layers.Dropout(0.5))
-    model.add(layers.Dense(1, activation='sigmoid'))
-    model.compile(loss='binary_crossentropy', optimizer='adam', metrics=['accuracy'])
-    history = model.fit(X_train, y_train, batch_size=16, epochs=4, validation_split=0.1,
-                        callbacks=[EarlyStopping(monitor='val_loss', patience=5)], verbose=0)
+    model.add(layers.Dense(1, activation="sigmoid"))
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    history = model.fit(
+        X_train,
+        y_train,
+        batch_size=16,
+        epochs=4,
+        validation_split=0.1,
+        callbacks=[EarlyStopping(monitor="val_loss", patience=5)],
+        verbose=0,
+    )
     assert len(history.history["val_loss"]) >= 1
     y_pred = (model.predict(X_test, verbose=0) > 0.5).astype(int).reshape(y_test.shape)
     assert np.mean(y_pred == y_test) >= 0.8
@@ -100,5 +119,6 @@ def test_pydataset_workers_load_batches_concurrently_and_in_order():
             if i == 5:
                 raise IOError("unreadable file 5")
             return super().__getitem__(i)
+
     with pytest.raises(IOError, match="unreadable file 5"):
         model.fit(Broken(workers=4), epochs=1, verbose=0)

@@ -1,4 +1,5 @@
 """Dataset loaders: real MNIST from the shared copy, generated files in the original formats, no downloads."""
+
 import gzip
 import hashlib
 import pickle
@@ -24,10 +25,18 @@ def _write_idx(path, array):
 def _idx_tree(folder, n_train=6, n_test=4, seed=0):
     rng = np.random.RandomState(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    arrays = [rng.randint(0, 256, (n_train, 28, 28)), rng.randint(0, 10, n_train),
-              rng.randint(0, 256, (n_test, 28, 28)), rng.randint(0, 10, n_test)]
-    names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-             "t10k-labels-idx1-ubyte.gz"]
+    arrays = [
+        rng.randint(0, 256, (n_train, 28, 28)),
+        rng.randint(0, 10, n_train),
+        rng.randint(0, 256, (n_test, 28, 28)),
+        rng.randint(0, 10, n_test),
+    ]
+    names = [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
     for name, a in zip(names, arrays):
         _write_idx(folder / name, a)
     return arrays
@@ -55,8 +64,13 @@ def test_lookup_order_env_then_keras_npz_then_explicit_path(tmp_path, monkeypatc
     monkeypatch.setenv("STRIDED_DATA_DIR", str(tmp_path / "nothing"))
     cache = tmp_path / "keras_home" / "datasets"
     cache.mkdir(parents=True)
-    np.savez(cache / "mnist.npz", x_train=arrays[0][:2].astype(np.uint8), y_train=arrays[1][:2].astype(np.uint8),
-             x_test=arrays[2][:1].astype(np.uint8), y_test=arrays[3][:1].astype(np.uint8))
+    np.savez(
+        cache / "mnist.npz",
+        x_train=arrays[0][:2].astype(np.uint8),
+        y_train=arrays[1][:2].astype(np.uint8),
+        x_test=arrays[2][:1].astype(np.uint8),
+        y_test=arrays[3][:1].astype(np.uint8),
+    )
     (x, y), _ = mnist.load_data()
     assert x.shape == (2, 28, 28)
     # An explicit folder wins over everything (md5 of generated files differs, so use fashion: no md5).
@@ -83,8 +97,9 @@ def test_checksum_is_on_decompressed_content(tmp_path, mnist_dir):
     with gzip.open(recompressed, "wb", compresslevel=1) as f:
         f.write(raw)
     assert _files._dl.hash_file(recompressed, "md5", decompress=True) == mnist.MD5["t10k-labels-idx1-ubyte.gz"]
-    assert _files._dl.hash_file(recompressed, "md5") != _files._dl.hash_file(mnist_dir / "t10k-labels-idx1-ubyte.gz",
-                                                                            "md5")
+    assert _files._dl.hash_file(recompressed, "md5") != _files._dl.hash_file(
+        mnist_dir / "t10k-labels-idx1-ubyte.gz", "md5"
+    )
 
 
 def test_missing_data_offline_is_one_clear_error(tmp_path, monkeypatch):
@@ -162,8 +177,15 @@ def test_cifar100_labels_and_malicious_pickle(tmp_path):
     for name, seed in (("train", 1), ("test", 2)):
         rng = np.random.RandomState(seed)
         with open(folder / name, "wb") as f:
-            pickle.dump({b"data": rng.randint(0, 256, (4, 3072)).astype(np.uint8),
-                         b"fine_labels": [1, 2, 3, 4], b"coarse_labels": [0, 0, 1, 1]}, f, protocol=2)
+            pickle.dump(
+                {
+                    b"data": rng.randint(0, 256, (4, 3072)).astype(np.uint8),
+                    b"fine_labels": [1, 2, 3, 4],
+                    b"coarse_labels": [0, 0, 1, 1],
+                },
+                f,
+                protocol=2,
+            )
     (_, y), _ = cifar100.load_data(label_mode="coarse", path=folder)
     np.testing.assert_array_equal(y[:, 0], [0, 0, 1, 1])
     with pytest.raises(ValueError, match="label_mode"):

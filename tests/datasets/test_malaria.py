@@ -1,4 +1,5 @@
 """Malaria loader on a generated NIH-style tree of small PNGs, and on a zip of it."""
+
 import zipfile
 
 import numpy as np

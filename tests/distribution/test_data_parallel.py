@@ -1,4 +1,5 @@
 """Data parallelism on 2 CPU processes (Gloo): same result as one process, global logs, rank-0 files."""
+
 import json
 import os
 import socket
@@ -25,12 +26,24 @@ def _launch(out_dir, world, mode="train", timeout=120, **extra_env):
         env = dict(os.environ, STRIDED_DEVICE="cpu", OMP_NUM_THREADS="1", STRIDED_DIST_TIMEOUT="15")
         env.update(extra_env)
         if world > 1:
-            env.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1",
-                       MASTER_PORT=str(port))
+            env.update(
+                RANK=str(rank),
+                LOCAL_RANK=str(rank),
+                WORLD_SIZE=str(world),
+                MASTER_ADDR="127.0.0.1",
+                MASTER_PORT=str(port),
+            )
         else:
             env.pop("WORLD_SIZE", None)
-        procs.append(subprocess.Popen([sys.executable, WORKER, str(out_dir), mode], env=env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, WORKER, str(out_dir), mode],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     start = time.time()
     results = [p.communicate(timeout=timeout) for p in procs]
     return [p.returncode for p in procs], results, time.time() - start
@@ -76,6 +89,7 @@ def test_two_processes_match_one(tmp_path):
     assert (double / "log_rank0.csv").exists() and not (double / "log_rank1.csv").exists()
     # A checkpoint written during distributed training loads in a single process.
     from strided import models
+
     restored = models.load_model(str(double / "checkpoint.keras"))
     for a, b in zip(restored.get_weights(), _weights(double / "weights_rank0.npz")):
         np.testing.assert_allclose(a, b, atol=1e-6)
@@ -167,6 +181,7 @@ def test_synchronized_batch_norm_equals_one_process(tmp_path):
 
 def test_data_parallel_strategy_checks_its_devices(monkeypatch):
     import strided as keras
+
     for var in ("WORLD_SIZE", "LOCAL_WORLD_SIZE", "RANK", "LOCAL_RANK"):
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(ValueError, match="was not started by torchrun.*torchrun --nproc_per_node 2"):

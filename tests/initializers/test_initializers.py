@@ -1,4 +1,5 @@
 """Initializers: fans, distribution statistics and limits, seeds, Constant with arrays, registry, errors."""
+
 import math
 
 import numpy as np
@@ -9,22 +10,27 @@ import strided
 from strided import initializers as I
 
 
-@pytest.mark.parametrize("shape,fans", [((), (1, 1)), ((7,), (7, 7)), ((3, 5), (3, 5)),
-                                        ((3, 3, 4, 8), (36, 72)), ((2, 4, 6), (8, 12))])
+@pytest.mark.parametrize(
+    "shape,fans", [((), (1, 1)), ((7,), (7, 7)), ((3, 5), (3, 5)), ((3, 3, 4, 8), (36, 72)), ((2, 4, 6), (8, 12))]
+)
 def test_compute_fans_keras_layout(real_keras, shape, fans):
     assert I.compute_fans(shape) == fans
     from keras.src.initializers.random_initializers import compute_fans
+
     assert compute_fans(shape) == fans
 
 
-@pytest.mark.parametrize("name,limit_or_std,kind", [
-    ("glorot_uniform", math.sqrt(6 / (36 + 72)), "uniform"),
-    ("he_uniform", math.sqrt(6 / 36), "uniform"),
-    ("lecun_uniform", math.sqrt(3 / 36), "uniform"),
-    ("glorot_normal", math.sqrt(2 / (36 + 72)), "normal"),
-    ("he_normal", math.sqrt(2 / 36), "normal"),
-    ("lecun_normal", math.sqrt(1 / 36), "normal"),
-])
+@pytest.mark.parametrize(
+    "name,limit_or_std,kind",
+    [
+        ("glorot_uniform", math.sqrt(6 / (36 + 72)), "uniform"),
+        ("he_uniform", math.sqrt(6 / 36), "uniform"),
+        ("lecun_uniform", math.sqrt(3 / 36), "uniform"),
+        ("glorot_normal", math.sqrt(2 / (36 + 72)), "normal"),
+        ("he_normal", math.sqrt(2 / 36), "normal"),
+        ("lecun_normal", math.sqrt(1 / 36), "normal"),
+    ],
+)
 def test_variance_scaling_statistics(name, limit_or_std, kind):
     w = I.get(name)((3, 3, 4, 8 * 250))  # fan_in 36; many samples for tight statistics
     if name.startswith("glorot"):
@@ -47,7 +53,11 @@ def test_random_normal_uniform_truncated_defaults():
     n = I.RandomNormal()(shape)
     assert float(n.mean()) == pytest.approx(0, abs=2e-3) and float(n.std()) == pytest.approx(0.05, rel=0.02)
     u = I.RandomUniform()(shape)
-    assert -0.05 <= float(u.min()) and float(u.max()) <= 0.05 and float(u.std()) == pytest.approx(0.1 / math.sqrt(12), rel=0.02)
+    assert (
+        -0.05 <= float(u.min())
+        and float(u.max()) <= 0.05
+        and float(u.std()) == pytest.approx(0.1 / math.sqrt(12), rel=0.02)
+    )
     t = I.TruncatedNormal(mean=1.0, stddev=0.1)(shape)
     assert float(t.min()) >= 0.8 and float(t.max()) <= 1.2 and float(t.mean()) == pytest.approx(1.0, abs=2e-3)
     assert float(t.std()) == pytest.approx(0.1 * 0.8796, rel=0.03)
@@ -100,24 +110,43 @@ def test_orthogonal_and_identity():
 
 
 def test_registry_get_forms(real_keras):
-    for name in ["glorot_uniform", "GlorotUniform", "he_normal", "zeros", "ones", "zero", "one", "normal",
-                 "uniform", "orthogonal", "truncated_normal", "variance_scaling", "lecun_uniform",
-                 "identity", "random_normal", "random_uniform"]:
+    for name in [
+        "glorot_uniform",
+        "GlorotUniform",
+        "he_normal",
+        "zeros",
+        "ones",
+        "zero",
+        "one",
+        "normal",
+        "uniform",
+        "orthogonal",
+        "truncated_normal",
+        "variance_scaling",
+        "lecun_uniform",
+        "identity",
+        "random_normal",
+        "random_uniform",
+    ]:
         ours = I.get(name)
         ref = real_keras.initializers.get(name)
         assert type(ours).__name__ == type(ref).__name__
         assert ref.get_config().items() <= ours.get_config().items(), name  # Keras drops Identity gain
     assert isinstance(I.get("constant"), I.Constant)  # (Keras's own get('constant') raises KeyError)
-    obj = I.get({"class_name": "VarianceScaling", "config": {"scale": 2.0, "mode": "fan_out",
-                                                             "distribution": "uniform"}})
+    obj = I.get(
+        {"class_name": "VarianceScaling", "config": {"scale": 2.0, "mode": "fan_out", "distribution": "uniform"}}
+    )
     assert isinstance(obj, I.VarianceScaling) and obj.mode == "fan_out"
     inst = I.HeUniform(seed=1)
     assert I.get(inst) is inst and isinstance(I.get(I.Zeros), I.Zeros)
     fn = lambda shape, dtype=None: torch.zeros(shape)  # noqa: E731
     assert I.get(fn) is fn
     assert I.get(None) is None
-    assert I.deserialize(I.serialize(I.RandomNormal(0.5, 0.1, seed=2))).get_config() == \
-        {"mean": 0.5, "stddev": 0.1, "seed": 2}
+    assert I.deserialize(I.serialize(I.RandomNormal(0.5, 0.1, seed=2))).get_config() == {
+        "mean": 0.5,
+        "stddev": 0.1,
+        "seed": 2,
+    }
     assert I.serialize(I.GlorotUniform()) == real_keras.initializers.serialize(real_keras.initializers.GlorotUniform())
 
 

@@ -4,6 +4,7 @@ Each layer is built in both libraries, Keras's weights are copied across with ge
 (which also checks the weight order and shapes), and outputs, attention scores, masks and gradients
 are compared. A tiny ViT-like model is trained one step in both and its `.keras` files interchange.
 """
+
 import numpy as np
 import pytest
 import torch
@@ -43,13 +44,16 @@ def _inputs(*arrays):
 
 
 # ------------------------------------------------------------------------------------------ EinsumDense
-@pytest.mark.parametrize("equation,output_shape,bias_axes,in_shape", [
-    ("abc,cd->abd", (None, 5), "d", (2, 3, 4)),
-    ("...b,bc->...c", 6, "c", (2, 3, 4)),
-    ("abc,cde->abde", (None, 2, 3), "de", (2, 3, 4)),
-    ("ab...,bc->ac...", (5,), "c", (2, 4, 3)),
-    ("ab,bc->ac", 3, None, (2, 4)),
-])
+@pytest.mark.parametrize(
+    "equation,output_shape,bias_axes,in_shape",
+    [
+        ("abc,cd->abd", (None, 5), "d", (2, 3, 4)),
+        ("...b,bc->...c", 6, "c", (2, 3, 4)),
+        ("abc,cde->abde", (None, 2, 3), "de", (2, 3, 4)),
+        ("ab...,bc->ac...", (5,), "c", (2, 4, 3)),
+        ("ab,bc->ac", 3, None, (2, 4)),
+    ],
+)
 def test_einsum_dense_matches_keras(real_keras, equation, output_shape, bias_axes, in_shape):
     x = _rand(*in_shape)
     theirs = real_keras.layers.EinsumDense(equation, output_shape, bias_axes=bias_axes, activation="tanh")
@@ -63,7 +67,9 @@ def test_einsum_dense_matches_keras(real_keras, equation, output_shape, bias_axe
     _close(out_o, out_t)
     for a, b in zip(_grads(ours, out_o, xo), _grads(theirs, out_t, xt)):
         _close(a, b)
-    assert ours.compute_output_shape((None,) + in_shape[1:]) == tuple(theirs.compute_output_shape((None,) + in_shape[1:]))
+    assert ours.compute_output_shape((None,) + in_shape[1:]) == tuple(
+        theirs.compute_output_shape((None,) + in_shape[1:])
+    )
     clone = layers.EinsumDense.from_config(ours.get_config())
     assert clone.get_config() == ours.get_config()
     assert real_keras.layers.EinsumDense.from_config(ours.get_config()).equation == equation
@@ -150,7 +156,9 @@ def test_reversible_embedding_matches_keras(real_keras, tie_weights, soft_cap):
     _close(ours(h, reverse=True), theirs(torch.tensor(h), reverse=True))
     assert ours.compute_output_shape((None, 3, 4), reverse=True) == (None, 3, 12)
     assert layers.ReversibleEmbedding.from_config(ours.get_config()).get_config() == {
-        **ours.get_config(), "name": layers.ReversibleEmbedding.from_config(ours.get_config()).name}
+        **ours.get_config(),
+        "name": layers.ReversibleEmbedding.from_config(ours.get_config()).name,
+    }
 
 
 # ------------------------------------------------------------------------------------------ MultiHeadAttention
@@ -164,18 +172,25 @@ def _mha_pair(real_keras, q_shape, v_shape, k_shape=None, **kwargs):
     return theirs, ours
 
 
-@pytest.mark.parametrize("kwargs,use_key", [
-    (dict(num_heads=2, key_dim=4), False),
-    (dict(num_heads=3, key_dim=2, value_dim=5, output_shape=7, use_bias=False), True),
-    (dict(num_heads=2, key_dim=3, use_gate=True), False),
-    (dict(num_heads=2, key_dim=3, sliding_window=2), False),
-])
+@pytest.mark.parametrize(
+    "kwargs,use_key",
+    [
+        (dict(num_heads=2, key_dim=4), False),
+        (dict(num_heads=3, key_dim=2, value_dim=5, output_shape=7, use_bias=False), True),
+        (dict(num_heads=2, key_dim=3, use_gate=True), False),
+        (dict(num_heads=2, key_dim=3, sliding_window=2), False),
+    ],
+)
 def test_multi_head_attention_matches_keras(real_keras, kwargs, use_key):
     q, v, k = _rand(2, 5, 6, seed=1), _rand(2, 7, 8, seed=2), _rand(2, 7, 3, seed=3)
     theirs, ours = _mha_pair(real_keras, (None, 5, 6), (None, 7, 8), (None, 7, 3) if use_key else None, **kwargs)
     mask = np.random.default_rng(4).random((2, 5, 7)) > 0.3
-    for extra in ({}, {"attention_mask": mask}, {"use_causal_mask": True},
-                  {"attention_mask": mask, "use_causal_mask": True}):
+    for extra in (
+        {},
+        {"attention_mask": mask},
+        {"use_causal_mask": True},
+        {"attention_mask": mask, "use_causal_mask": True},
+    ):
         ti, oi = _inputs(q, v, k), _inputs(q, v, k)
         args_t = (ti[0], ti[1], ti[2]) if use_key else (ti[0], ti[1])
         args_o = (oi[0], oi[1], oi[2]) if use_key else (oi[0], oi[1])
@@ -187,7 +202,7 @@ def test_multi_head_attention_matches_keras(real_keras, kwargs, use_key):
         # the fused (scaled_dot_product_attention) path gives the explicit path's numbers
         _close(ours(*args_o, **extra), out_o)
         _close(ours(*args_o, **extra), theirs(*args_t, **kw_t))
-        for a, b in zip(_grads(ours, out_o, oi[:len(args_o)]), _grads(theirs, out_t, ti[:len(args_t)])):
+        for a, b in zip(_grads(ours, out_o, oi[: len(args_o)]), _grads(theirs, out_t, ti[: len(args_t)])):
             _close(a, b, 1e-4)
 
 
@@ -204,8 +219,9 @@ def test_multi_head_attention_fused_path_gradients_match_keras(real_keras):
 
 def test_multi_head_attention_over_two_axes_matches_keras(real_keras):
     q = _rand(2, 3, 4, 6)
-    theirs, ours = _mha_pair(real_keras, (None, 3, 4, 6), (None, 3, 4, 6), num_heads=2, key_dim=3,
-                             attention_axes=(1, 2))
+    theirs, ours = _mha_pair(
+        real_keras, (None, 3, 4, 6), (None, 3, 4, 6), num_heads=2, key_dim=3, attention_axes=(1, 2)
+    )
     out_t, s_t = theirs(torch.tensor(q), torch.tensor(q), return_attention_scores=True)
     out_o, s_o = ours(q, q, return_attention_scores=True)
     assert tuple(s_o.shape) == (2, 2, 3, 4, 3, 4)
@@ -263,11 +279,22 @@ def test_multi_head_attention_errors_and_config(real_keras):
     layer = layers.MultiHeadAttention(2, 3, value_dim=4, output_shape=(5,), dropout=0.1, name="mha")
     config = layer.get_config()
     assert config == layers.MultiHeadAttention.from_config(config).get_config()
-    keras_config = real_keras.layers.MultiHeadAttention(2, 3, value_dim=4, output_shape=(5,), dropout=0.1,
-                                                        name="mha").get_config()
+    keras_config = real_keras.layers.MultiHeadAttention(
+        2, 3, value_dim=4, output_shape=(5,), dropout=0.1, name="mha"
+    ).get_config()
     assert set(config) == set(keras_config)
-    for key in ("num_heads", "key_dim", "value_dim", "dropout", "use_bias", "use_gate", "output_shape",
-                "attention_axes", "sliding_window", "seed"):
+    for key in (
+        "num_heads",
+        "key_dim",
+        "value_dim",
+        "dropout",
+        "use_bias",
+        "use_gate",
+        "output_shape",
+        "attention_axes",
+        "sliding_window",
+        "seed",
+    ):
         assert config[key] == keras_config[key], key
 
 
@@ -303,11 +330,17 @@ def test_group_query_attention_matches_keras(real_keras):
 
 
 # ------------------------------------------------------------------------------------------ Attention layers
-@pytest.mark.parametrize("cls,kwargs", [
-    ("Attention", {}), ("Attention", {"use_scale": True}), ("Attention", {"score_mode": "concat"}),
-    ("Attention", {"use_scale": True, "score_mode": "concat"}), ("AdditiveAttention", {}),
-    ("AdditiveAttention", {"use_scale": False}),
-])
+@pytest.mark.parametrize(
+    "cls,kwargs",
+    [
+        ("Attention", {}),
+        ("Attention", {"use_scale": True}),
+        ("Attention", {"score_mode": "concat"}),
+        ("Attention", {"use_scale": True, "score_mode": "concat"}),
+        ("AdditiveAttention", {}),
+        ("AdditiveAttention", {"use_scale": False}),
+    ],
+)
 def test_dot_and_additive_attention_match_keras(real_keras, cls, kwargs):
     q, v, k = _rand(2, 4, 5), _rand(2, 6, 5, seed=1), _rand(2, 6, 5, seed=2)
     q_mask = np.array([[1, 1, 1, 0], [1, 1, 1, 1]], bool)
@@ -355,11 +388,20 @@ def test_dot_product_attention_matches_keras_and_the_explicit_formula(real_keras
     q, k, v = _rand(2, 5, 4, 3), _rand(2, 6, 2, 3, seed=1), _rand(2, 6, 2, 3, seed=2)
     mask = np.random.default_rng(3).random((2, 1, 5, 6)) > 0.4
     bias = _rand(1, 4, 5, 6, seed=4)
-    for kw in ({}, {"is_causal": True}, {"mask": mask}, {"mask": mask, "is_causal": True}, {"bias": bias},
-               {"scale": 0.3}):
-        theirs = real_keras.ops.dot_product_attention(torch.tensor(q), torch.tensor(k), torch.tensor(v),
-                                                      **{a: torch.tensor(b) if isinstance(b, np.ndarray) else b
-                                                         for a, b in kw.items()})
+    for kw in (
+        {},
+        {"is_causal": True},
+        {"mask": mask},
+        {"mask": mask, "is_causal": True},
+        {"bias": bias},
+        {"scale": 0.3},
+    ):
+        theirs = real_keras.ops.dot_product_attention(
+            torch.tensor(q),
+            torch.tensor(k),
+            torch.tensor(v),
+            **{a: torch.tensor(b) if isinstance(b, np.ndarray) else b for a, b in kw.items()},
+        )
         ours = strided.ops.dot_product_attention(q, k, v, **kw)
         _close(ours, theirs)
     # the explicit formula in float64 (grouped heads: each key/value head serves two query heads)
@@ -420,6 +462,7 @@ def test_vit_like_model_predicts_trains_and_files_interchange(real_keras, tmp_pa
 
 def test_attention_models_files_interchange_both_ways(real_keras, tmp_path):
     """Cross attention called as layer(query, value, key), GQA, Attention and EinsumDense in one model."""
+
     def build(lib):
         L = lib.layers
         q, v = lib.Input((5, 8)), lib.Input((6, 8))

@@ -1,4 +1,5 @@
 """Audio front-ends against real Keras: STFTSpectrogram, MelSpectrogram and the STFT initializer."""
+
 import json
 
 import numpy as np
@@ -23,11 +24,19 @@ def _perturbed(weights, seed=0):
 
 # ---------------------------------------------------------------- the STFT initializer
 
-@pytest.mark.parametrize("side, window, scaling, periodic", [
-    ("real", "hann", "density", False), ("imag", "hann", "density", True), ("real", "hamming", "spectrum", True),
-    ("imag", "blackman", None, False), ("real", None, "density", False), ("imag", "tukey", "spectrum", False),
-    ("real", list(np.linspace(0.1, 1.0, 50)), "density", False),
-])
+
+@pytest.mark.parametrize(
+    "side, window, scaling, periodic",
+    [
+        ("real", "hann", "density", False),
+        ("imag", "hann", "density", True),
+        ("real", "hamming", "spectrum", True),
+        ("imag", "blackman", None, False),
+        ("real", None, "density", False),
+        ("imag", "tukey", "spectrum", False),
+        ("real", list(np.linspace(0.1, 1.0, 50)), "density", False),
+    ],
+)
 def test_stft_initializer_matches_keras(real_keras, side, window, scaling, periodic):
     ours = strided.initializers.STFT(side, window, scaling, periodic)
     theirs = real_keras.initializers.STFT(side, window, scaling, periodic)
@@ -62,18 +71,43 @@ def test_stft_initializer_names_and_errors():
 
 def test_windows_match_scipy():
     signal = pytest.importorskip("scipy.signal")
-    names = ["hann", "hamming", "blackman", "bartlett", "boxcar", "triang", "flattop", "nuttall", "blackmanharris",
-             "parzen", "bohman", "barthann", "cosine", "exponential", "tukey", "taylor", "lanczos", "han", "rect",
-             "hann_periodic", "hamming_symmetric"]
+    names = [
+        "hann",
+        "hamming",
+        "blackman",
+        "bartlett",
+        "boxcar",
+        "triang",
+        "flattop",
+        "nuttall",
+        "blackmanharris",
+        "parzen",
+        "bohman",
+        "barthann",
+        "cosine",
+        "exponential",
+        "tukey",
+        "taylor",
+        "lanczos",
+        "han",
+        "rect",
+        "hann_periodic",
+        "hamming_symmetric",
+    ]
     for name in names:
         for length in (1, 2, 7, 16, 33):
             for periodic in (False, True):
-                np.testing.assert_allclose(get_window(name, length, periodic),
-                                           signal.get_window(name, length, fftbins=periodic), rtol=0, atol=1e-12,
-                                           err_msg=f"{name} {length} {periodic}")
+                np.testing.assert_allclose(
+                    get_window(name, length, periodic),
+                    signal.get_window(name, length, fftbins=periodic),
+                    rtol=0,
+                    atol=1e-12,
+                    err_msg=f"{name} {length} {periodic}",
+                )
 
 
 # ---------------------------------------------------------------- STFTSpectrogram
+
 
 def _stft_pair(real_keras, **kwargs):
     channels_last = kwargs.get("data_format", "channels_last") == "channels_last"
@@ -91,8 +125,15 @@ def test_stft_spectrogram_matches_keras(real_keras, mode):
     for padding in ("valid", "same"):
         for expand_dims in (False, True):
             for data_format in ("channels_last", "channels_first"):
-                kw = dict(mode=mode, frame_length=30, frame_step=11, fft_length=64, padding=padding,
-                          expand_dims=expand_dims, data_format=data_format)
+                kw = dict(
+                    mode=mode,
+                    frame_length=30,
+                    frame_step=11,
+                    fft_length=64,
+                    padding=padding,
+                    expand_dims=expand_dims,
+                    data_format=data_format,
+                )
                 x, ours, theirs = _stft_pair(real_keras, **kw)
                 assert [w.shape for w in ours.get_weights()] == [w.shape for w in theirs.get_weights()]
                 want = _np(theirs(x))
@@ -103,11 +144,14 @@ def test_stft_spectrogram_matches_keras(real_keras, mode):
                 assert tuple(ours(sym).shape) == tuple(theirs.compute_output_shape((None,) + x.shape[1:])), kw
 
 
-@pytest.mark.parametrize("kw", [
-    dict(frame_length=33, window="hamming", periodic=True, scaling="spectrum"),
-    dict(mode="magnitude", frame_length=32, window=None, scaling=None, padding="same"),
-    dict(frame_length=24, frame_step=24, window="blackman"),
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(frame_length=33, window="hamming", periodic=True, scaling="spectrum"),
+        dict(mode="magnitude", frame_length=32, window=None, scaling=None, padding="same"),
+        dict(frame_length=24, frame_step=24, window="blackman"),
+    ],
+)
 def test_stft_spectrogram_options_and_float64(real_keras, kw):
     x, ours, theirs = _stft_pair(real_keras, **kw)
     np.testing.assert_allclose(_np(ours(x)), _np(theirs(x)), rtol=1e-5, atol=1e-5)
@@ -129,13 +173,24 @@ def test_stft_spectrogram_gradients_match_keras(real_keras):
 
 
 def test_stft_spectrogram_config_and_keras_files(real_keras, tmp_path):
-    kw = dict(mode="stft", frame_length=32, frame_step=8, fft_length=64, window="hamming", periodic=True,
-              scaling="spectrum", padding="same", expand_dims=True, data_format="channels_last")
+    kw = dict(
+        mode="stft",
+        frame_length=32,
+        frame_step=8,
+        fft_length=64,
+        window="hamming",
+        periodic=True,
+        scaling="spectrum",
+        padding="same",
+        expand_dims=True,
+        data_format="channels_last",
+    )
     ours = layers.STFTSpectrogram(**kw)
     theirs = real_keras.layers.STFTSpectrogram(**kw)
     cfg, kcfg = ours.get_config(), theirs.get_config()
-    assert {k: v for k, v in cfg.items() if k not in ("name", "dtype")} == \
-           {k: v for k, v in kcfg.items() if k not in ("name", "dtype")}
+    assert {k: v for k, v in cfg.items() if k not in ("name", "dtype")} == {
+        k: v for k, v in kcfg.items() if k not in ("name", "dtype")
+    }
     assert layers.STFTSpectrogram.from_config(cfg).get_config() == cfg
     real_keras.layers.STFTSpectrogram.from_config(json.loads(json.dumps(cfg)))
 
@@ -197,14 +252,30 @@ def test_stft_spectrogram_errors():
 
 # ---------------------------------------------------------------- MelSpectrogram
 
-@pytest.mark.parametrize("shape, kw", [
-    ((2, 3000), dict(fft_length=256, sequence_stride=64, sampling_rate=8000, num_mel_bins=40)),
-    ((3000,), dict(fft_length=256, sequence_stride=100, sequence_length=200, window="hamming", num_mel_bins=20,
-                   power_to_db=False, mag_exp=1.0)),
-    ((2, 2500), dict(fft_length=512, sequence_stride=128, min_freq=100.0, max_freq=3000, ref_power=2.0,
-                     top_db=30.0)),
-    ((2, 2000), dict(fft_length=128, sequence_stride=32, window=None, num_mel_bins=16, min_power=1e-6)),
-])
+
+@pytest.mark.parametrize(
+    "shape, kw",
+    [
+        ((2, 3000), dict(fft_length=256, sequence_stride=64, sampling_rate=8000, num_mel_bins=40)),
+        (
+            (3000,),
+            dict(
+                fft_length=256,
+                sequence_stride=100,
+                sequence_length=200,
+                window="hamming",
+                num_mel_bins=20,
+                power_to_db=False,
+                mag_exp=1.0,
+            ),
+        ),
+        (
+            (2, 2500),
+            dict(fft_length=512, sequence_stride=128, min_freq=100.0, max_freq=3000, ref_power=2.0, top_db=30.0),
+        ),
+        ((2, 2000), dict(fft_length=128, sequence_stride=32, window=None, num_mel_bins=16, min_power=1e-6)),
+    ],
+)
 def test_mel_spectrogram_matches_keras(real_keras, shape, kw):
     x = RNG.normal(size=shape).astype("float32")
     ours, theirs = layers.MelSpectrogram(**kw), real_keras.layers.MelSpectrogram(**kw)
@@ -212,19 +283,25 @@ def test_mel_spectrogram_matches_keras(real_keras, shape, kw):
     assert got.shape == want.shape and got.dtype == np.float32
     tol = 1e-4 if kw.get("power_to_db", True) else 1e-5  # decibels: float32 rounding of values near 50 dB
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=tol)
-    np.testing.assert_allclose(_np(ours.linear_to_mel_weight_matrix(12, 65, 8000, 50.0, 3500.0)),
-                               _np(theirs.linear_to_mel_weight_matrix(12, 65, 8000, 50.0, 3500.0)), rtol=0, atol=1e-7)
+    np.testing.assert_allclose(
+        _np(ours.linear_to_mel_weight_matrix(12, 65, 8000, 50.0, 3500.0)),
+        _np(theirs.linear_to_mel_weight_matrix(12, 65, 8000, 50.0, 3500.0)),
+        rtol=0,
+        atol=1e-7,
+    )
     cfg = ours.get_config()
-    assert {k: v for k, v in cfg.items() if k not in ("name", "dtype")} == \
-           {k: v for k, v in theirs.get_config().items() if k not in ("name", "dtype")}
+    assert {k: v for k, v in cfg.items() if k not in ("name", "dtype")} == {
+        k: v for k, v in theirs.get_config().items() if k not in ("name", "dtype")
+    }
     assert layers.MelSpectrogram.from_config(cfg).get_config() == cfg
 
 
 def test_mel_spectrogram_keras_files_and_float64(real_keras, tmp_path):
     x = RNG.normal(size=(2, 4000)).astype("float32")
     kinp = real_keras.Input((4000,))
-    kmodel = real_keras.Model(kinp, real_keras.layers.MelSpectrogram(fft_length=256, sequence_stride=64,
-                                                                       num_mel_bins=32)(kinp))
+    kmodel = real_keras.Model(
+        kinp, real_keras.layers.MelSpectrogram(fft_length=256, sequence_stride=64, num_mel_bins=32)(kinp)
+    )
     kpath = str(tmp_path / "theirs.keras")
     kmodel.save(kpath)
     ours = strided.models.load_model(kpath)
@@ -232,8 +309,9 @@ def test_mel_spectrogram_keras_files_and_float64(real_keras, tmp_path):
     np.testing.assert_allclose(_np(ours.predict(x, verbose=0)), _np(kmodel(x)), rtol=1e-5, atol=1e-3)
 
     inp = strided.Input((4000,))
-    model = strided.Model(inp, layers.MelSpectrogram(fft_length=512, sequence_stride=100, window="hamming",
-                                                     power_to_db=False)(inp))
+    model = strided.Model(
+        inp, layers.MelSpectrogram(fft_length=512, sequence_stride=100, window="hamming", power_to_db=False)(inp)
+    )
     path = str(tmp_path / "ours.keras")
     model.save(path)
     back = real_keras.models.load_model(path)
@@ -244,8 +322,9 @@ def test_mel_spectrogram_keras_files_and_float64(real_keras, tmp_path):
     kw = dict(fft_length=256, sequence_stride=64, dtype="float64")
     got = layers.MelSpectrogram(**kw)(x.astype("float64"))
     assert got.dtype == torch.float64
-    np.testing.assert_allclose(_np(got), _np(real_keras.layers.MelSpectrogram(**kw)(x.astype("float64"))),
-                               rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        _np(got), _np(real_keras.layers.MelSpectrogram(**kw)(x.astype("float64"))), rtol=1e-5, atol=1e-4
+    )
 
 
 def test_mel_spectrogram_errors():

@@ -1,5 +1,6 @@
 """RandAugment and AugMix (strided.layers.augmentation_policies): harness, inference identity, values equal to real
 Keras 3 on Keras-drawn transformations, per-image draws, seeds, errors, saving."""
+
 import numpy as np
 import pytest
 import torch
@@ -34,8 +35,14 @@ CASES = [("RandAugment", {"num_ops": 3, "factor": 0.6}), ("AugMix", {"num_chains
 def test_harness_inference_identity_and_one_image(name, kwargs):
     cls = getattr(layers, name)
     assert cls is getattr(ap, name)
-    run_layer_test(cls, kwargs, input_shape=(2, 8, 7, 3), expected_output_shape=(2, 8, 7, 3),
-                   expected_num_params=0, run_training_check=False)
+    run_layer_test(
+        cls,
+        kwargs,
+        input_shape=(2, 8, 7, 3),
+        expected_output_shape=(2, 8, 7, 3),
+        expected_num_params=0,
+        run_training_check=False,
+    )
     x = _images((2, 8, 7, 3))
     layer = cls(**kwargs, seed=1)
     out = layer(x, training=False)
@@ -94,13 +101,15 @@ def test_per_image_choices_and_their_application():
     # applying step by step on single images gives the batched result
     out = _np(layer.transform_images(x, t))
     k = 5
-    y = torch.as_tensor(x[k:k + 1])
+    y = torch.as_tensor(x[k : k + 1])
     for step in t["transforms"]:
         for e in step:
             where = (_np(e["indices"]) == k).nonzero()[0]
             if len(where):
-                sub = {key: (v[where] if isinstance(v, torch.Tensor) and v.ndim and v.shape[0] == len(e["indices"])
-                             else v) for key, v in (e["transformation"] or {}).items()} or None
+                sub = {
+                    key: (v[where] if isinstance(v, torch.Tensor) and v.ndim and v.shape[0] == len(e["indices"]) else v)
+                    for key, v in (e["transformation"] or {}).items()
+                } or None
                 y = layer._ops[e["layer_name"]].transform_images(y, sub)
     if not any(e["layer_name"] == "equalization" for step in t["transforms"] for e in step):
         np.testing.assert_allclose(out[k], _np(y)[0], rtol=1e-5, atol=1e-3)
@@ -130,15 +139,20 @@ def test_seeds_ranges_and_masks(name, kwargs):
     out = _np(cls(**kwargs, value_range=(0, 1))(x / 255.0))
     assert out.min() >= 0 and out.max() <= 1
     masks = np.repeat(np.arange(90, dtype="float32").reshape(1, 10, 9, 1), 6, 0)
-    res = cls(num_ops=2, seed=3)({"images": x, "segmentation_masks": masks}) if name == "RandAugment" else \
-        cls(seed=3)({"images": x, "segmentation_masks": masks})
+    res = (
+        cls(num_ops=2, seed=3)({"images": x, "segmentation_masks": masks})
+        if name == "RandAugment"
+        else cls(seed=3)({"images": x, "segmentation_masks": masks})
+    )
     assert _np(res["segmentation_masks"]).shape == masks.shape
     if name == "RandAugment":  # geometric steps move masks with nearest sampling; colour steps leave them
         assert set(np.unique(_np(res["segmentation_masks"]))) <= set(range(90))
 
 
-@pytest.mark.parametrize("name, kwargs", [("RandAugment", {"factor": 1.5}), ("AugMix", {"factor": (0.1, 0.2, 0.3)}),
-                                          ("RandAugment", {"value_range": 5})])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [("RandAugment", {"factor": 1.5}), ("AugMix", {"factor": (0.1, 0.2, 0.3)}), ("RandAugment", {"value_range": 5})],
+)
 def test_bad_arguments_raise_keras_messages(real_keras, name, kwargs):
     with pytest.raises(Exception) as theirs:
         getattr(real_keras.layers, name)(**kwargs)
@@ -168,11 +182,13 @@ def test_configs_match_keras_and_models_save(real_keras, tmp_path):
         assert set(theirs) <= set(ours)
         for key in set(theirs) - {"name", "dtype"}:
             assert np.array_equal(np.asarray(ours[key], dtype=object), np.asarray(theirs[key], dtype=object)), key
-    model = strided.Sequential([strided.Input((8, 8, 3))] + [getattr(layers, n)(**kw) for n, kw in CASES]
-                               + [layers.Flatten(), layers.Dense(2)])
+    model = strided.Sequential(
+        [strided.Input((8, 8, 3))] + [getattr(layers, n)(**kw) for n, kw in CASES] + [layers.Flatten(), layers.Dense(2)]
+    )
     model.save(tmp_path / "policies.keras")
     loaded = strided.models.load_model(tmp_path / "policies.keras")
-    assert [layer.get_config() | {"name": 0} for layer in loaded.layers[:2]] == \
-        [layer.get_config() | {"name": 0} for layer in model.layers[:2]]
+    assert [layer.get_config() | {"name": 0} for layer in loaded.layers[:2]] == [
+        layer.get_config() | {"name": 0} for layer in model.layers[:2]
+    ]
     x = _images((2, 8, 8, 3))
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)

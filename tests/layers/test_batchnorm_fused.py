@@ -1,5 +1,6 @@
 """BatchNormalization's training step through torch's fused kernel, with the moving-variance fix-ups of all
 layers applied together at the end of the forward pass: Keras's numbers, and few dispatched ops."""
+
 import numpy as np
 import pytest
 import torch
@@ -13,8 +14,11 @@ from strided.backend import deferred_updates
 def _model(channels=3, blocks=2, momentum=0.99):
     seq = [layers.Input((5, 5, channels))]
     for _ in range(blocks):
-        seq += [layers.Conv2D(channels, 3, padding="same", use_bias=False), layers.BatchNormalization(momentum=momentum),
-                layers.ReLU()]
+        seq += [
+            layers.Conv2D(channels, 3, padding="same", use_bias=False),
+            layers.BatchNormalization(momentum=momentum),
+            layers.ReLU(),
+        ]
     return keras.Sequential(seq + [layers.Flatten(), layers.Dense(4)])
 
 
@@ -99,15 +103,25 @@ def test_fit_moving_statistics_match_keras(real_keras):
     x = rng.standard_normal((16, 5, 5, 3)).astype("float32") * 2 + 0.5
     y = rng.integers(0, 4, 16)
     ours = _model(momentum=0.9)
-    theirs = real_keras.Sequential([real_keras.Input((5, 5, 3))] + [
-        layer for _ in range(2) for layer in (real_keras.layers.Conv2D(3, 3, padding="same", use_bias=False),
-                                              real_keras.layers.BatchNormalization(momentum=0.9),
-                                              real_keras.layers.ReLU())] + [
-        real_keras.layers.Flatten(), real_keras.layers.Dense(4)])
+    theirs = real_keras.Sequential(
+        [real_keras.Input((5, 5, 3))]
+        + [
+            layer
+            for _ in range(2)
+            for layer in (
+                real_keras.layers.Conv2D(3, 3, padding="same", use_bias=False),
+                real_keras.layers.BatchNormalization(momentum=0.9),
+                real_keras.layers.ReLU(),
+            )
+        ]
+        + [real_keras.layers.Flatten(), real_keras.layers.Dense(4)]
+    )
     theirs.set_weights(ours.get_weights())
     for model, lib in ((ours, keras), (theirs, real_keras)):
-        model.compile(optimizer=lib.optimizers.SGD(0.05, momentum=0.9),
-                      loss=lib.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.compile(
+            optimizer=lib.optimizers.SGD(0.05, momentum=0.9),
+            loss=lib.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
         model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, np.asarray(b), rtol=1e-4, atol=1e-5)

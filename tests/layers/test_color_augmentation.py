@@ -1,5 +1,6 @@
 """Colour and mixing augmentation layers (strided.layers.color_augmentation): harness, inference behaviour, value parity
 with real Keras 3 on Keras-drawn transformations, our own draws (ranges, seeds), argument errors."""
+
 import numpy as np
 import pytest
 import torch
@@ -28,17 +29,38 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("name, kwargs, identity", CASES + [
-    ("RandomColorJitter", {"brightness_factor": 0.2, "contrast_factor": 0.3, "saturation_factor": (0.3, 0.7),
-                           "hue_factor": 0.4, "seed": 3}, True),
-    ("RandomErasing", {"factor": (0.5, 1.0), "scale": 0.3, "fill_value": (1, 2, 3)}, True),
-    ("MixUp", {"alpha": 0.5}, True), ("CutMix", {"factor": 0.7}, True),
-    ("RandomShear", {"x_factor": 0.3, "y_factor": (0.1, 0.4), "fill_mode": "constant"}, True)])
+@pytest.mark.parametrize(
+    "name, kwargs, identity",
+    CASES
+    + [
+        (
+            "RandomColorJitter",
+            {
+                "brightness_factor": 0.2,
+                "contrast_factor": 0.3,
+                "saturation_factor": (0.3, 0.7),
+                "hue_factor": 0.4,
+                "seed": 3,
+            },
+            True,
+        ),
+        ("RandomErasing", {"factor": (0.5, 1.0), "scale": 0.3, "fill_value": (1, 2, 3)}, True),
+        ("MixUp", {"alpha": 0.5}, True),
+        ("CutMix", {"factor": 0.7}, True),
+        ("RandomShear", {"x_factor": 0.3, "y_factor": (0.1, 0.4), "fill_mode": "constant"}, True),
+    ],
+)
 def test_harness_and_inference(name, kwargs, identity):
     cls = getattr(layers, name)
     assert cls is getattr(ca, name)
-    run_layer_test(cls, kwargs, input_shape=(2, 6, 7, 3), expected_output_shape=(2, 6, 7, 3),
-                   expected_num_params=0, run_training_check=False)
+    run_layer_test(
+        cls,
+        kwargs,
+        input_shape=(2, 6, 7, 3),
+        expected_output_shape=(2, 6, 7, 3),
+        expected_num_params=0,
+        run_training_check=False,
+    )
     x = _images((2, 6, 7, 3))
     layer = cls(**kwargs)
     out = _np(layer(x, training=False))
@@ -73,8 +95,9 @@ def test_values_match_real_keras_on_keras_draws(real_keras, name, kwargs, identi
     _keras_parity(real_keras, name, kw, x / 127.5 - 1.0, 4)
 
 
-@pytest.mark.parametrize("name", ["RandomInvert", "Solarization", "RandomPosterization", "RandomHue",
-                                  "RandomSaturation"])
+@pytest.mark.parametrize(
+    "name", ["RandomInvert", "Solarization", "RandomPosterization", "RandomHue", "RandomSaturation"]
+)
 def test_channels_first_matches_real_keras(real_keras, name):
     kwargs = dict(CASES[[c[0] for c in CASES].index(name)][1])
     x = _images((3, 3, 5, 4), seed=2)
@@ -92,15 +115,18 @@ def test_autocontrast_channels_first_stretches_each_channel():
 def test_color_jitter_matches_keras_sub_layers(real_keras):
     """Keras's RandomColorJitter draws inside transform_images; chain Keras's sub-layers on our draws."""
     ko = real_keras.ops
-    kw = {"brightness_factor": (-0.2, 0.3), "contrast_factor": 0.3, "saturation_factor": (0.3, 0.8),
-          "hue_factor": 0.5}
+    kw = {"brightness_factor": (-0.2, 0.3), "contrast_factor": 0.3, "saturation_factor": (0.3, 0.8), "hue_factor": 0.5}
     x = _images((4, 5, 6, 3), seed=4)
     ours = layers.RandomColorJitter(**kw, seed=11)
     t = ours.get_random_transformation(x)
     got = _np(ours.transform_images(x, t))
     y = ko.convert_to_tensor(x)
-    for step, cls in [("brightness", "RandomBrightness"), ("contrast", "RandomContrast"),
-                      ("saturation", "RandomSaturation"), ("hue", "RandomHue")]:
+    for step, cls in [
+        ("brightness", "RandomBrightness"),
+        ("contrast", "RandomContrast"),
+        ("saturation", "RandomSaturation"),
+        ("hue", "RandomHue"),
+    ]:
         sub = getattr(real_keras.layers, cls)(kw[f"{step}_factor"])
         y = sub.transform_images(y, {k: ko.convert_to_tensor(_np(v)) for k, v in t[step].items()})
     np.testing.assert_allclose(got, ko.convert_to_numpy(y), rtol=1e-5, atol=1e-5 * 255)
@@ -140,8 +166,9 @@ def test_posterization_draws_and_values():
     assert s.dtype == np.uint8 and set(np.unique(s)) == {3, 4, 5, 6}  # bits in [2, 6): upper end excluded
     t = layers.RandomPosterization(4).get_random_transformation(np.zeros((500, 1, 1, 1)))
     assert set(np.unique(_np(t["shift_factor"]))) == {5, 6, 7}  # 4 means (1, 4)
-    assert set(_np(layers.RandomPosterization((3, 3)).get_random_transformation(np.zeros((5, 1, 1, 1)))[
-        "shift_factor"])) == {5}
+    assert set(
+        _np(layers.RandomPosterization((3, 3)).get_random_transformation(np.zeros((5, 1, 1, 1)))["shift_factor"])
+    ) == {5}
     x = np.array([0, 1, 31, 32, 200.7, 255], "float32").reshape(1, 1, 6, 1)
     out = _np(layers.RandomPosterization(3).transform_images(x, {"shift_factor": np.array([5], np.uint8)}))
     np.testing.assert_array_equal(out.ravel(), [0, 0, 0, 32, 192, 224])
@@ -162,10 +189,17 @@ def test_saturation_and_hue_draws():
     np.testing.assert_allclose(same, img, rtol=1e-4, atol=1e-3)
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("RandomInvert", {}), ("Solarization", {"addition_factor": 0.5, "threshold_factor": 0.5}),
-    ("RandomPosterization", {"factor": (1, 8)}), ("RandomSaturation", {"factor": 0.5}),
-    ("RandomHue", {"factor": 0.5}), ("RandomColorJitter", {"brightness_factor": 0.5, "hue_factor": 0.5})])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("RandomInvert", {}),
+        ("Solarization", {"addition_factor": 0.5, "threshold_factor": 0.5}),
+        ("RandomPosterization", {"factor": (1, 8)}),
+        ("RandomSaturation", {"factor": 0.5}),
+        ("RandomHue", {"factor": 0.5}),
+        ("RandomColorJitter", {"brightness_factor": 0.5, "hue_factor": 0.5}),
+    ],
+)
 def test_seeds_make_draws_reproducible(name, kwargs):
     x = _images((8, 3, 4, 3))
     cls = getattr(layers, name)
@@ -175,21 +209,31 @@ def test_seeds_make_draws_reproducible(name, kwargs):
     layer = cls(**kwargs)
     np.testing.assert_array_equal(
         _np(layer.transform_images(x, layer.get_random_transformation(x, seed=3))),
-        _np(layer.transform_images(x, layer.get_random_transformation(x, seed=3))))
+        _np(layer.transform_images(x, layer.get_random_transformation(x, seed=3))),
+    )
 
 
 # ---------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("RandomInvert", {"factor": 1.5}), ("RandomInvert", {"factor": "a"}),
-    ("RandomPosterization", {"factor": 9}), ("RandomPosterization", {"factor": (0, 1, 2)}),
-    ("RandomHue", {"factor": -0.1}), ("RandomSaturation", {"factor": 2}),
-    ("Solarization", {"addition_factor": 1.5}), ("Solarization", {"threshold_factor": (0.1, 2)}),
-    ("Solarization", {"threshold_factor": "x"}),
-    ("Solarization", {"value_range": 255}), ("RandomPosterization", {"factor": 3, "value_range": (0, 1, 2)}),
-    ("AutoContrast", {"value_range": [1]}), ("RandomSaturation", {"factor": 0.2, "value_range": 3}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("RandomInvert", {"factor": 1.5}),
+        ("RandomInvert", {"factor": "a"}),
+        ("RandomPosterization", {"factor": 9}),
+        ("RandomPosterization", {"factor": (0, 1, 2)}),
+        ("RandomHue", {"factor": -0.1}),
+        ("RandomSaturation", {"factor": 2}),
+        ("Solarization", {"addition_factor": 1.5}),
+        ("Solarization", {"threshold_factor": (0.1, 2)}),
+        ("Solarization", {"threshold_factor": "x"}),
+        ("Solarization", {"value_range": 255}),
+        ("RandomPosterization", {"factor": 3, "value_range": (0, 1, 2)}),
+        ("AutoContrast", {"value_range": [1]}),
+        ("RandomSaturation", {"factor": 0.2, "value_range": 3}),
+    ],
+)
 def test_bad_arguments_raise_keras_messages(real_keras, name, kwargs):
     with pytest.raises(ValueError) as theirs:
         getattr(real_keras.layers, name)(**kwargs)
@@ -209,9 +253,11 @@ def test_rank_is_checked():
 
 
 MIX_CASES = [
-    ("RandomErasing", {"factor": (0.5, 1.0)}), ("RandomErasing", {"scale": (0.1, 0.6), "fill_value": (10, 20, 300)}),
+    ("RandomErasing", {"factor": (0.5, 1.0)}),
+    ("RandomErasing", {"scale": (0.1, 0.6), "fill_value": (10, 20, 300)}),
     ("RandomErasing", {"fill_value": 50.0, "value_range": (0, 40)}),
-    ("MixUp", {"alpha": 0.4}), ("CutMix", {"factor": 0.8}),
+    ("MixUp", {"alpha": 0.4}),
+    ("CutMix", {"factor": 0.8}),
 ]
 
 
@@ -228,8 +274,11 @@ def test_erasing_and_mixing_match_real_keras(real_keras, name, kwargs, data_form
         if name != "RandomErasing":  # labels mixed with the same weights as Keras's
             theirs = getattr(real_keras.layers, name)(**kwargs)
             labels = np.eye(3, dtype="float32")[[0, 1, 2, 0, 1]]
-            want = ko.convert_to_numpy(theirs.transform_labels(
-                ko.convert_to_tensor(labels), {k: ko.convert_to_tensor(v) for k, v in t.items()}))
+            want = ko.convert_to_numpy(
+                theirs.transform_labels(
+                    ko.convert_to_tensor(labels), {k: ko.convert_to_tensor(v) for k, v in t.items()}
+                )
+            )
             got = _np(getattr(layers, name)(**kwargs).transform_labels(labels, t))
             np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
 
@@ -276,8 +325,11 @@ def test_erasing_and_mixing_draws():
 
 
 def test_erasing_and_mixing_errors(real_keras):
-    for name, kwargs in [("RandomErasing", {"scale": 2}), ("RandomErasing", {"factor": (0.1, 0.2, 0.3)}),
-                         ("CutMix", {"factor": -1})]:
+    for name, kwargs in [
+        ("RandomErasing", {"scale": 2}),
+        ("RandomErasing", {"factor": (0.1, 0.2, 0.3)}),
+        ("CutMix", {"factor": -1}),
+    ]:
         with pytest.raises(ValueError) as theirs:
             getattr(real_keras.layers, name)(**kwargs)
         with pytest.raises(ValueError) as ours:
@@ -301,8 +353,11 @@ def test_shear_matches_real_keras(real_keras, fill_mode, interpolation):
         theirs = real_keras.layers.RandomShear(**kw, data_format=data_format)
         t = theirs.get_random_transformation(ko.convert_to_tensor(xx), training=True, seed=2)
         want = ko.convert_to_numpy(theirs.transform_images(ko.convert_to_tensor(xx), t))
-        got = _np(layers.RandomShear(**kw, data_format=data_format).transform_images(
-            xx, {"shear_factor": ko.convert_to_numpy(t["shear_factor"])}))
+        got = _np(
+            layers.RandomShear(**kw, data_format=data_format).transform_images(
+                xx, {"shear_factor": ko.convert_to_numpy(t["shear_factor"])}
+            )
+        )
         # As for the other geometric layers (test_random_preprocessing): nearest sampling may round a
         # coordinate one float-ulp from a half pixel differently, so a few pixels may differ there.
         bad = ~np.isclose(got, want, rtol=1e-5, atol=1e-4)
@@ -310,13 +365,17 @@ def test_shear_matches_real_keras(real_keras, fill_mode, interpolation):
 
 
 def test_shear_draws_values_and_errors(real_keras):
-    t = _np(layers.RandomShear(0.3, (0.1, 0.2), seed=0).get_random_transformation(np.zeros((3000, 4, 4, 1)))[
-        "shear_factor"])
+    t = _np(
+        layers.RandomShear(0.3, (0.1, 0.2), seed=0).get_random_transformation(np.zeros((3000, 4, 4, 1)))["shear_factor"]
+    )
     sx, sy = t[:, 0], t[:, 1]
     assert t.shape == (3000, 2) and np.abs(sx).max() <= 0.3 and np.abs(sx).max() > 0.29
     assert 0.1 <= np.abs(sy).min() and np.abs(sy).max() <= 0.2 and 0.45 < (sy > 0).mean() < 0.55
-    t = _np(layers.RandomShear((0.1, 0.3), (0.1, 0.2), seed=0).get_random_transformation(np.zeros((500, 4, 4, 1)))[
-        "shear_factor"])
+    t = _np(
+        layers.RandomShear((0.1, 0.3), (0.1, 0.2), seed=0).get_random_transformation(np.zeros((500, 4, 4, 1)))[
+            "shear_factor"
+        ]
+    )
     assert np.all(t[:, 0] * t[:, 1] > 0)  # one sign flip for both factors, as in Keras
     # a whole-pixel shear: row y moves by -sx * y
     x = np.arange(3 * 4, dtype="float32").reshape(1, 3, 4, 1)
@@ -338,14 +397,24 @@ def test_shear_draws_values_and_errors(real_keras):
 
 def test_model_with_the_layers_trains_saves_and_predicts_deterministically(tmp_path):
     from strided import models
+
     x = _images((16, 8, 8, 3), seed=9)
     y = np.eye(2, dtype="float32")[np.arange(16) % 2]
-    model = models.Sequential([
-        layers.Input((8, 8, 3)), layers.RandomInvert(seed=1), layers.Solarization(0.2, 0.5),
-        layers.RandomPosterization(4), layers.AutoContrast(),
-        layers.RandomColorJitter(brightness_factor=0.2, saturation_factor=(0.3, 0.7), hue_factor=0.3),
-        layers.RandomErasing(), layers.RandomShear(0.2, 0.2), layers.Rescaling(1 / 255.0), layers.Flatten(),
-        layers.Dense(2, activation="softmax")])
+    model = models.Sequential(
+        [
+            layers.Input((8, 8, 3)),
+            layers.RandomInvert(seed=1),
+            layers.Solarization(0.2, 0.5),
+            layers.RandomPosterization(4),
+            layers.AutoContrast(),
+            layers.RandomColorJitter(brightness_factor=0.2, saturation_factor=(0.3, 0.7), hue_factor=0.3),
+            layers.RandomErasing(),
+            layers.RandomShear(0.2, 0.2),
+            layers.Rescaling(1 / 255.0),
+            layers.Flatten(),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
     model.compile("adam", "categorical_crossentropy")
     model.fit(x, y, epochs=1, batch_size=8, verbose=0)
     pred = model.predict(x, verbose=0)

@@ -1,5 +1,6 @@
 """Layer docstrings are the spec: every public layer class states Args, Input shape, Output shape and an Example,
 and the examples run (doctest). Counts: tools/docstring_coverage.py."""
+
 import doctest
 import pathlib
 import sys
@@ -21,8 +22,9 @@ WITH_EXAMPLES = [c for c in CLASSES if ">>>" in (c.__doc__ or "")]
 def test_docstring_example_runs(cls):
     strided.utils.set_random_seed(0)
     globs = dict(vars(sys.modules[cls.__module__]), np=np, keras=strided, layers=layers)  # as doctest does, plus
-    test = doctest.DocTestParser().get_doctest(cls.__doc__, globs, f"{cls.__module__}.{cls.__name__}",
-                                               sys.modules[cls.__module__].__file__, 0)
+    test = doctest.DocTestParser().get_doctest(
+        cls.__doc__, globs, f"{cls.__module__}.{cls.__name__}", sys.modules[cls.__module__].__file__, 0
+    )
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     out = []
     runner.run(test, out=out.append)

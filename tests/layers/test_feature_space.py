@@ -10,6 +10,7 @@ other's saved file. ``test_hand_computed_case`` checks a small string case whose
 hand from Keras's documented rules (vocabulary by count, ties by the larger token; features sorted by name,
 then crosses; one-hot of the lookup index).
 """
+
 import json
 import zipfile
 
@@ -23,17 +24,17 @@ from strided.layers.feature_space import Cross, Feature
 
 _GOLDENS = json.loads(
     '{"data":{"age":[22.73,66.35,45.18,62.85,78.64,51.39,49.07,22.47,34.64,48.99,60.11,67.83,41.62,22.09,35.87,74'
-    '.39,31.23,46.03,75.73,19.54,55.23,76.91,32.28,52.01,74.37,26.26,50.45,64.53,59.48,47,30.7,48.43,41.09,47.6,4'
-    '0.69,69.95,65.66,37.47,53.5,35.12,46.08,39.88,58.76,40.96,46.46,62.6,43.61,74.2,29.19,63.95,44.19,44.44,57.3'
+    ".39,31.23,46.03,75.73,19.54,55.23,76.91,32.28,52.01,74.37,26.26,50.45,64.53,59.48,47,30.7,48.43,41.09,47.6,4"
+    "0.69,69.95,65.66,37.47,53.5,35.12,46.08,39.88,58.76,40.96,46.46,62.6,43.61,74.2,29.19,63.95,44.19,44.44,57.3"
     '3,50.42,43.72,18.09,23.72,61.98,50.51,61.16,77.24,60.34,21.29,37.15,54.74,32.58,77.83,76.59,70.6,47.28],"inc'
     'ome":[13.89,2.985,18.181,109.896,13.689,8.249,6.089,7.029,14.877,6.172,89.805,15.14,22.391,84.626,90.316,16.'
-    '237,27.994,41.889,16.563,3.394,38.656,49.124,30.432,7.976,16.51,11.125,14.884,73.471,92.72,39.229,34.77,39.5'
-    '13,19.841,18.622,10.241,18.994,192.471,47.896,14.266,12.529,8.461,29.206,29.712,4.744,32.666,11.365,83.657,2'
-    '3.496,111.914,12.703,15.06,27.107,57.74,35.371,5.85,24.117,20.537,13.078,10.505,115.305,13.594,8.62,37.982,2'
+    "237,27.994,41.889,16.563,3.394,38.656,49.124,30.432,7.976,16.51,11.125,14.884,73.471,92.72,39.229,34.77,39.5"
+    "13,19.841,18.622,10.241,18.994,192.471,47.896,14.266,12.529,8.461,29.206,29.712,4.744,32.666,11.365,83.657,2"
+    "3.496,111.914,12.703,15.06,27.107,57.74,35.371,5.85,24.117,20.537,13.078,10.505,115.305,13.594,8.62,37.982,2"
     '2.888,18.619,43.873,32.741,28.852,52.678,26.673],"score":[-1.234,-0.725,-1.042,0.419,-2.156,-3.665,0.176,-2.'
-    '673,-3.904,0.747,-1.422,0.992,-1.062,-2.244,-2.487,-1.03,-0.547,-1.647,-0.562,-3.072,0.029,-3.587,-0.388,1.3'
-    '95,2.184,3.429,-3.113,1.517,2.413,1.961,-1.859,0.824,3.72,-2.995,0.953,2.225,-1.393,1.166,-2.142,-1.624,-1.6'
-    '34,0.385,-0.182,1.908,-1.881,-0.263,1.922,1.122,-2.649,1.33,-0.957,0.771,0.601,2.439,0.233,-3.708,-2.74,1.46'
+    "673,-3.904,0.747,-1.422,0.992,-1.062,-2.244,-2.487,-1.03,-0.547,-1.647,-0.562,-3.072,0.029,-3.587,-0.388,1.3"
+    "95,2.184,3.429,-3.113,1.517,2.413,1.961,-1.859,0.824,3.72,-2.995,0.953,2.225,-1.393,1.166,-2.142,-1.624,-1.6"
+    "34,0.385,-0.182,1.908,-1.881,-0.263,1.922,1.122,-2.649,1.33,-0.957,0.771,0.601,2.439,0.233,-3.708,-2.74,1.46"
     '2,-0.517,2.276,0.547,-1.498,2.165,-1.615,-4.105,4.128,-3.821,1.273,1.878,0.294],"city":["rome","oslo","baku"'
     ',"paris","paris","rome","oslo","oslo","kyiv","oslo","kyiv","rome","oslo","paris","paris","baku","oslo","pari'
     's","paris","kyiv","paris","lima","paris","baku","oslo","paris","kyiv","oslo","rome","oslo","paris","paris","'
@@ -45,15 +46,15 @@ _GOLDENS = json.loads(
     'n","blue","red","red","red","red","blue","green","blue","green","blue","blue","blue","blue","red","green","r'
     'ed","green","blue","blue","red","red","red","green","green","green","red","green","red","blue","red","blue",'
     '"blue","green","red"],"code":[10,10,20,50,10,10,10,20,10,50,10,20,50,40,10,50,50,20,30,30,30,10,20,10,30,10,'
-    '20,10,10,10,50,10,20,10,20,20,10,20,50,20,40,30,30,40,40,50,10,10,10,30,50,40,10,10,30,10,40,20,20,10,30,10,'
+    "20,10,10,10,50,10,20,10,20,20,10,20,50,20,40,30,30,40,40,50,10,10,10,30,50,40,10,10,30,10,40,20,20,10,30,10,"
     '10,30,10,10,10,30,20,20],"zip":[1086,1053,1087,1043,1052,1010,1008,1075,1039,1056,1067,1071,1016,1070,1007,1'
-    '077,1016,1002,1004,1066,1029,1077,1063,1024,1064,1085,1099,1090,1093,1079,1004,1021,1027,1044,1074,1027,1064'
-    ',1085,1025,1067,1005,1000,1045,1017,1074,1039,1023,1066,1083,1086,1076,1052,1024,1002,1071,1092,1071,1050,10'
+    "077,1016,1002,1004,1066,1029,1077,1063,1024,1064,1085,1099,1090,1093,1079,1004,1021,1027,1044,1074,1027,1064"
+    ",1085,1025,1067,1005,1000,1045,1017,1074,1039,1023,1066,1083,1086,1076,1052,1024,1002,1071,1092,1071,1050,10"
     '60,1035,1096,1025,1041,1084,1058,1051,1005,1054,1035,1079]},"query":{"age":[20.5,79,45,33.3],"income":[5,100'
     ',20,0.5],"score":[-5,0,1.5,7],"city":["paris","tokyo","lima","baku"],"color":["blue","red","pink","green"],"'
     'code":[10,99,40,50],"zip":[1000,1050,5000,1099]},"cases":{"basic":{"out":[[-1.772179,0,1,0,0,0,0,0,0,1,0,0,0'
-    ',0,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0],[1.772404,1,0,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0,0],[-0'
-    '.2876954,0,0,0,0,0,1,0,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1],[-0.996612,0,0,0,0,0,0,1,0,0,0,0,1,0,0,0'
+    ",0,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0],[1.772404,1,0,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0,0],[-0"
+    ".2876954,0,0,0,0,0,1,0,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1],[-0.996612,0,0,0,0,0,0,1,0,0,0,0,1,0,0,0"
     ',0,0,0,1,0,0,0,0,0,0,0,0,0,0]],"single":[1.772404,1,0,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0,0]'
     ',"state":{"age":[49.74814,272.3839],"city":["[UNK]","paris","oslo","kyiv","rome","lima","baku"],"code":[-1,1'
     '0,20,30,50,40]},"encoded_shape":[null,30],"layout":["concat","concat/vars","crossers","crossers/hashed_cross'
@@ -87,8 +88,8 @@ _GOLDENS = json.loads(
     '_dim":16,"output_mode":"one_hot"},"registered_name":"Cross"}],"crossing_dim":16,"hashing_dim":32,"num_discre'
     'tization_bins":32},"registered_name":null,"build_config":{"age":{"input_shape":[null,1]},"city":{},"code":{}'
     '}}},"all_concat":{"out":[[20.5,0,0,1,0,0,0,0,1,0,0,0,0,0,0,0,1,0,0,-0.95,1,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,1,0'
-    ',1,0,0,0,0,0,0,0],[79,0,1,0,0,1,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0,1,0,0,0,0,0,1,0,0,0,0,0,1,0,0,0,0,0,0,0,0,1,'
-    '0,0],[45,0,1,0,0,0,0,0,0,0,0,0,1,0,0,1,0,0,0,-0.8,0,0,0,0,1,0,0,1,0,0,0,0,0,0,1,0,0,0,0,0,0,1,0,0,0,0],[33.3'
+    ",1,0,0,0,0,0,0,0],[79,0,1,0,0,1,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0,1,0,0,0,0,0,1,0,0,0,0,0,1,0,0,0,0,0,0,0,0,1,"
+    "0,0],[45,0,1,0,0,0,0,0,0,0,0,0,1,0,0,1,0,0,0,-0.8,0,0,0,0,1,0,0,1,0,0,0,0,0,0,1,0,0,0,0,0,0,1,0,0,0,0],[33.3"
     ',1,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,1,0,-0.995,0,0,0,0,1,0,0,0,0,0,1,0,0,0,0,0,1,1,0,0,0,0,0,0,0,0]],"single":['
     '79,0,1,0,0,1,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0,1,0,0,0,0,0,1,0,0,0,0,0,1,0,0,0,0,0,0,0,0,1,0,0],"state":{"scor'
     'e":[-2.244,-1.042,0.3849998,1.462],"city":["[UNK]","[UNK]","paris","oslo"],"code":[-1,-1,-1,10,20,30,50,40]}'
@@ -131,8 +132,15 @@ _GOLDENS = json.loads(
 )
 
 DATA, QUERY = _GOLDENS["data"], _GOLDENS["query"]
-_DTYPES = {"age": "float32", "income": "float32", "score": "float32", "city": None, "color": None, "code": "int32",
-           "zip": "int32"}
+_DTYPES = {
+    "age": "float32",
+    "income": "float32",
+    "score": "float32",
+    "city": None,
+    "color": None,
+    "code": "int32",
+    "zip": "int32",
+}
 CASES = ["basic", "all_concat", "dict_int", "defaults"]
 
 
@@ -143,28 +151,50 @@ def _columns(d, keys=None):
 def _specs(FS, case):
     """The FeatureSpace arguments of each golden case (the same code ran in real Keras)."""
     if case == "basic":
-        return dict(features={"age": "float_normalized", "city": "string_categorical", "code": "integer_categorical"},
-                    crosses=[("city", "code")], crossing_dim=16)
+        return dict(
+            features={"age": "float_normalized", "city": "string_categorical", "code": "integer_categorical"},
+            crosses=[("city", "code")],
+            crossing_dim=16,
+        )
     if case == "all_concat":
-        return dict(features={"age": FS.float(name="a"),
-                              "income": FS.float_rescaled(scale=0.01, offset=-1.0, name="b"),
-                              "score": FS.float_discretized(num_bins=5, name="c"),
-                              "city": FS.string_categorical(max_tokens=4, num_oov_indices=2, name="d"),
-                              "color": FS.string_hashed(num_bins=6, name="e"),
-                              "code": FS.integer_categorical(num_oov_indices=3, name="f"),
-                              "zip": FS.integer_hashed(num_bins=7, name="g")},
-                    crosses=[FS.cross(("city", "color"), crossing_dim=5), FS.cross(("code", "zip"), crossing_dim=9)])
+        return dict(
+            features={
+                "age": FS.float(name="a"),
+                "income": FS.float_rescaled(scale=0.01, offset=-1.0, name="b"),
+                "score": FS.float_discretized(num_bins=5, name="c"),
+                "city": FS.string_categorical(max_tokens=4, num_oov_indices=2, name="d"),
+                "color": FS.string_hashed(num_bins=6, name="e"),
+                "code": FS.integer_categorical(num_oov_indices=3, name="f"),
+                "zip": FS.integer_hashed(num_bins=7, name="g"),
+            },
+            crosses=[FS.cross(("city", "color"), crossing_dim=5), FS.cross(("code", "zip"), crossing_dim=9)],
+        )
     if case == "dict_int":
-        return dict(features={"score": FS.float_discretized(num_bins=4, output_mode="int", name="h"),
-                              "city": FS.string_categorical(output_mode="int", name="i"),
-                              "code": FS.integer_categorical(output_mode="int", name="j"),
-                              "color": FS.string_hashed(num_bins=4, output_mode="int", name="k"),
-                              "age": "float_normalized"},
-                    crosses=[FS.cross(("city", "code"), crossing_dim=7, output_mode="int")], output_mode="dict")
+        return dict(
+            features={
+                "score": FS.float_discretized(num_bins=4, output_mode="int", name="h"),
+                "city": FS.string_categorical(output_mode="int", name="i"),
+                "code": FS.integer_categorical(output_mode="int", name="j"),
+                "color": FS.string_hashed(num_bins=4, output_mode="int", name="k"),
+                "age": "float_normalized",
+            },
+            crosses=[FS.cross(("city", "code"), crossing_dim=7, output_mode="int")],
+            output_mode="dict",
+        )
     assert case == "defaults"
-    return dict(features={"score": "float_discretized", "color": "string_hashed", "zip": "integer_hashed",
-                          "income": "float_rescaled", "age": "float"},
-                crosses=[("color", "zip")], num_discretization_bins=6, hashing_dim=5, crossing_dim=3)
+    return dict(
+        features={
+            "score": "float_discretized",
+            "color": "string_hashed",
+            "zip": "integer_hashed",
+            "income": "float_rescaled",
+            "age": "float",
+        },
+        crosses=[("color", "zip")],
+        num_discretization_bins=6,
+        hashing_dim=5,
+        crossing_dim=3,
+    )
 
 
 def _np(x):
@@ -213,6 +243,7 @@ def _check_against(fs, rec):
 def _layout(path):
     import io
     import h5py
+
     with zipfile.ZipFile(path) as z:
         f = h5py.File(io.BytesIO(z.read("model.weights.h5")), "r")
         names = []
@@ -243,6 +274,7 @@ def test_config_matches_keras_and_round_trips():
     fs.adapt(_columns(DATA))
     theirs = _GOLDENS["cases"]["basic"]["config"]
     from strided.saving.serialization_lib import to_jsonable
+
     ours = to_jsonable(fs.get_config())
     assert theirs["module"] == "keras.utils" and theirs["class_name"] == "FeatureSpace"
     assert sorted(ours) == sorted(theirs["config"])
@@ -255,8 +287,11 @@ def test_config_matches_keras_and_round_trips():
         assert mine["config"]["dtype"] == spec["config"]["dtype"]
         assert mine["config"]["output_mode"] == spec["config"]["output_mode"]
         pre, kpre = mine["config"]["preprocessor"], spec["config"]["preprocessor"]
-        assert (pre["module"], pre["class_name"], pre["config"]["name"]) == \
-               (kpre["module"], kpre["class_name"], kpre["config"]["name"])
+        assert (pre["module"], pre["class_name"], pre["config"]["name"]) == (
+            kpre["module"],
+            kpre["class_name"],
+            kpre["config"]["name"],
+        )
     # from_config gives an unadapted twin (the config holds no vocabulary), which adapts to the same numbers
     twin = FeatureSpace.from_config(json.loads(json.dumps(ours)))
     with pytest.raises(ValueError, match="adapt"):
@@ -265,13 +300,15 @@ def test_config_matches_keras_and_round_trips():
     np.testing.assert_allclose(_np(twin(_columns(QUERY, fs.features))), _np(fs(_columns(QUERY, fs.features))))
     # and Keras's own config (with its DTypePolicy dicts) builds a strided FeatureSpace
     from strided.saving import deserialize_keras_object
+
     from_keras = deserialize_keras_object(theirs)
     assert isinstance(from_keras, FeatureSpace)
     assert isinstance(from_keras.features["city"], Feature)
     assert isinstance(from_keras.crosses[0], Cross) and from_keras.crosses[0].name == "city_X_code"
     from_keras.adapt(_columns(DATA))
-    np.testing.assert_allclose(_np(from_keras(_columns(QUERY, fs.features))), _GOLDENS["cases"]["basic"]["out"],
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        _np(from_keras(_columns(QUERY, fs.features))), _GOLDENS["cases"]["basic"]["out"], rtol=1e-5, atol=1e-5
+    )
 
 
 def test_hand_computed_case():
@@ -282,8 +319,9 @@ def test_hand_computed_case():
     assert fs.preprocessors["s"].get_vocabulary() == ["[UNK]", "b", "c", "a"]
     out = _np(fs({"s": ["a", "zz", "b"], "n": [2.0, 3.0, 0.5]}))
     sd = np.sqrt(4 / 5)
-    np.testing.assert_allclose(out, [[0, 0, 0, 0, 1], [1 / sd, 1, 0, 0, 0], [-1.5 / sd, 0, 1, 0, 0]], rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        out, [[0, 0, 0, 0, 1], [1 / sd, 1, 0, 0, 0], [-1.5 / sd, 0, 1, 0, 0]], rtol=1e-5, atol=1e-6
+    )
     # dict mode, int indices kept as int64
     fs = FeatureSpace({"s": FeatureSpace.string_categorical(output_mode="int")}, output_mode="dict")
     fs.adapt({"s": ["b", "c", "b"]})
@@ -294,17 +332,25 @@ def test_hand_computed_case():
 
 def test_adapt_takes_lists_of_dicts_and_datasets():
     keys = ("age", "city", "code", "score")
-    spec = lambda: dict(features={"age": "float_normalized", "city": "string_categorical",  # noqa: E731
-                                  "code": "integer_categorical", "score": "float_discretized"},
-                        crosses=[("city", "code")], num_discretization_bins=4)
+    spec = lambda: dict(
+        features={
+            "age": "float_normalized",
+            "city": "string_categorical",  # noqa: E731
+            "code": "integer_categorical",
+            "score": "float_discretized",
+        },
+        crosses=[("city", "code")],
+        num_discretization_bins=4,
+    )
     cols = _columns(DATA, keys)
     reference = FeatureSpace(**spec())
     reference.adapt(cols)
     expected = _np(reference(_columns(QUERY, keys)))
     n = len(DATA["age"])
-    rows = [{k: cols[k][i] for k in keys} for i in range(n)]                        # a list of samples
-    batches = [({k: cols[k][i:i + 32] for k in keys}, np.zeros(len(cols["age"][i:i + 32])))
-               for i in range(0, n, 32)]                                              # (x, y) batches of 32
+    rows = [{k: cols[k][i] for k in keys} for i in range(n)]  # a list of samples
+    batches = [
+        ({k: cols[k][i : i + 32] for k in keys}, np.zeros(len(cols["age"][i : i + 32]))) for i in range(0, n, 32)
+    ]  # (x, y) batches of 32
 
     class Tables(keras.utils.PyDataset):
         def __len__(self):
@@ -327,14 +373,22 @@ def test_models_trained_with_fit_on_a_table(tmp_path):
     x1 = rng.normal(size=n).astype("float32") * 3 + 10
     label = ((city == "oslo") | (x1 > 11) | ((city == "rome") & (code == 3))).astype("float32")
     table = {"city": city, "code": code, "x1": x1}
-    fs = FeatureSpace({"city": "string_categorical", "code": "integer_categorical", "x1": "float_normalized"},
-                      crosses=[("city", "code")], crossing_dim=16)
+    fs = FeatureSpace(
+        {"city": "string_categorical", "code": "integer_categorical", "x1": "float_normalized"},
+        crosses=[("city", "code")],
+        crossing_dim=16,
+    )
     fs.adapt(table)
     # 1) the tf.data recipe: preprocess with the FeatureSpace, train a model on the encoded vectors
     keras.utils.set_random_seed(1)
     encoded = fs(table)
-    model = keras.Sequential([keras.Input((encoded.shape[-1],)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential(
+        [
+            keras.Input((encoded.shape[-1],)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.Adam(0.03), loss="binary_crossentropy", metrics=["accuracy"])
     history = model.fit(encoded, label, epochs=30, batch_size=32, verbose=0)
     assert history.history["accuracy"][-1] > 0.95 and history.history["loss"][-1] < history.history["loss"][0]
@@ -363,8 +417,12 @@ def test_models_trained_with_fit_on_a_table(tmp_path):
 
 def test_custom_feature_and_preprocessor_access():
     text = keras.layers.StringLookup(output_mode="multi_hot")
-    fs = FeatureSpace({"tags": FeatureSpace.feature(dtype="string", preprocessor=text, output_mode="float"),
-                       "v": FeatureSpace.float_rescaled(scale=2.0, offset=1.0)})
+    fs = FeatureSpace(
+        {
+            "tags": FeatureSpace.feature(dtype="string", preprocessor=text, output_mode="float"),
+            "v": FeatureSpace.float_rescaled(scale=2.0, offset=1.0),
+        }
+    )
     fs.adapt({"tags": ["x", "y", "x"], "v": [0.0, 1.0, 2.0]})
     assert fs.preprocessors["tags"] is text
     out = _np(fs({"tags": ["y", "z"], "v": [0.5, -1.0]}))
@@ -431,13 +489,18 @@ def test_live_against_keras(keras_tf, case, tmp_path):
     theirs.adapt(_columns(DATA))
     query = _columns(QUERY, theirs.features)
     expected = theirs(query)
-    rec = {"out": ({k: _np(v).tolist() for k, v in expected.items()} if isinstance(expected, dict)
-                   else _np(expected).tolist()),
-           "single": None, "state": _GOLDENS["cases"][case]["state"],
-           "encoded_shape": _GOLDENS["cases"][case]["encoded_shape"]}
+    rec = {
+        "out": (
+            {k: _np(v).tolist() for k, v in expected.items()} if isinstance(expected, dict) else _np(expected).tolist()
+        ),
+        "single": None,
+        "state": _GOLDENS["cases"][case]["state"],
+        "encoded_shape": _GOLDENS["cases"][case]["encoded_shape"],
+    }
     single = theirs({k: v[1] for k, v in query.items()})
-    rec["single"] = {k: _np(v).tolist() for k, v in single.items()} if isinstance(single, dict) \
-        else _np(single).tolist()
+    rec["single"] = (
+        {k: _np(v).tolist() for k, v in single.items()} if isinstance(single, dict) else _np(single).tolist()
+    )
     if isinstance(expected, dict):
         rec["out_dtype"] = {k: str(_np(v).dtype) for k, v in expected.items()}
     # Keras's file loads in strided, and strided's file in Keras, with the same numbers

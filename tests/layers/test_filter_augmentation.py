@@ -1,6 +1,7 @@
 """Filter and histogram augmentation layers (strided.layers.filter_augmentation): harness, inference identity,
 values equal to real Keras 3 on Keras-drawn transformations and on degenerate factor ranges, our per-image
 draws, seeds, argument errors, saving."""
+
 import numpy as np
 import pytest
 import torch
@@ -31,8 +32,14 @@ CASES = [
 def test_harness_inference_identity_and_one_image(name, kwargs):
     cls = getattr(layers, name)
     assert cls is getattr(fa, name)
-    run_layer_test(cls, kwargs, input_shape=(2, 6, 7, 3), expected_output_shape=(2, 6, 7, 3),
-                   expected_num_params=0, run_training_check=False)
+    run_layer_test(
+        cls,
+        kwargs,
+        input_shape=(2, 6, 7, 3),
+        expected_output_shape=(2, 6, 7, 3),
+        expected_num_params=0,
+        run_training_check=False,
+    )
     x = _images((2, 6, 7, 3))
     layer = cls(**kwargs)
     out = layer(x, training=False)
@@ -67,15 +74,18 @@ def test_values_match_real_keras_on_keras_draws(real_keras, name, kwargs, data_f
     _keras_parity(real_keras, name, dict(kwargs, value_range=(0, 1)), x / 255.0, 3, data_format)
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("RandomGaussianBlur", {"factor": (1.0, 1.0), "sigma": (0.7, 0.7), "kernel_size": 3}),
-    ("RandomGaussianBlur", {"factor": (1.0, 1.0), "sigma": (0.4, 0.4), "kernel_size": 7, "value_range": (0, 1)}),
-    ("RandomSharpness", {"factor": (0.9, 0.9)}),
-    ("RandomSharpness", {"factor": (0.5, 0.5)}),  # no change
-    ("RandomColorDegeneration", {"factor": (0.4, 0.4)}),
-    ("RandomColorDegeneration", {"factor": (-0.6, -0.6), "value_range": (0, 1)}),
-    ("Equalization", {"value_range": (0, 1), "bins": 32}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("RandomGaussianBlur", {"factor": (1.0, 1.0), "sigma": (0.7, 0.7), "kernel_size": 3}),
+        ("RandomGaussianBlur", {"factor": (1.0, 1.0), "sigma": (0.4, 0.4), "kernel_size": 7, "value_range": (0, 1)}),
+        ("RandomSharpness", {"factor": (0.9, 0.9)}),
+        ("RandomSharpness", {"factor": (0.5, 0.5)}),  # no change
+        ("RandomColorDegeneration", {"factor": (0.4, 0.4)}),
+        ("RandomColorDegeneration", {"factor": (-0.6, -0.6), "value_range": (0, 1)}),
+        ("Equalization", {"value_range": (0, 1), "bins": 32}),
+    ],
+)
 def test_degenerate_ranges_equal_real_keras_calls(real_keras, name, kwargs):
     """A factor range of one value leaves nothing random: whole layer calls agree."""
     high = 1.0 if kwargs.get("value_range") == (0, 1) else 255.0
@@ -89,8 +99,8 @@ def test_blur_kernels_and_per_image_sigmas():
     sigma = torch.tensor([[0.5, 2.0]])
     k = fa.gaussian_kernels(sigma, (5, 3))[0].numpy()
     t = np.arange(5) - 2.0
-    gx = np.exp(-t ** 2 / (2 * 0.25))
-    gy = np.exp(-(np.arange(3) - 1.0) ** 2 / 8.0)
+    gx = np.exp(-(t**2) / (2 * 0.25))
+    gy = np.exp(-((np.arange(3) - 1.0) ** 2) / 8.0)
     np.testing.assert_allclose(k, np.outer(gy / gy.sum(), gx / gx.sum()), rtol=1e-6)
     x = _images((64, 5, 5, 3))
     t = layers.RandomGaussianBlur(factor=(0.5, 0.5), sigma=(0.1, 0.9), seed=1).get_random_transformation(x)
@@ -142,12 +152,19 @@ def test_dict_inputs_pass_labels():
     assert _np(out["images"]).shape == x.shape and list(_np(out["labels"])) == [1, 2]
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("RandomGaussianBlur", {"factor": 1.5}), ("RandomGaussianBlur", {"sigma": 2.0}),
-    ("RandomGaussianBlur", {"kernel_size": 4}), ("RandomGaussianBlur", {"kernel_size": (3, 5, 7)}),
-    ("RandomSharpness", {"factor": (0.2, 0.5, 0.7)}), ("RandomSharpness", {"factor": 0.2, "value_range": 3}),
-    ("RandomColorDegeneration", {"factor": "x"}), ("RandomColorDegeneration", {"factor": 1.5}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("RandomGaussianBlur", {"factor": 1.5}),
+        ("RandomGaussianBlur", {"sigma": 2.0}),
+        ("RandomGaussianBlur", {"kernel_size": 4}),
+        ("RandomGaussianBlur", {"kernel_size": (3, 5, 7)}),
+        ("RandomSharpness", {"factor": (0.2, 0.5, 0.7)}),
+        ("RandomSharpness", {"factor": 0.2, "value_range": 3}),
+        ("RandomColorDegeneration", {"factor": "x"}),
+        ("RandomColorDegeneration", {"factor": 1.5}),
+    ],
+)
 def test_bad_arguments_raise_keras_messages(real_keras, name, kwargs):
     with pytest.raises(ValueError) as theirs:
         getattr(real_keras.layers, name)(**kwargs)
@@ -174,14 +191,20 @@ def test_configs_match_keras_and_models_save(real_keras, tmp_path):
         theirs = getattr(real_keras.layers, name)(**kwargs).get_config()
         for key in theirs:
             if key not in ("name", "dtype"):
-                assert np.array_equal(np.asarray(ours[key], dtype=object), np.asarray(theirs[key], dtype=object)), \
-                    (name, key, ours[key], theirs[key])
-    model = strided.Sequential([strided.Input((6, 6, 3))] + [getattr(layers, n)(**kw) for n, kw in CASES]
-                               + [layers.Flatten(), layers.Dense(2)])
+                assert np.array_equal(np.asarray(ours[key], dtype=object), np.asarray(theirs[key], dtype=object)), (
+                    name,
+                    key,
+                    ours[key],
+                    theirs[key],
+                )
+    model = strided.Sequential(
+        [strided.Input((6, 6, 3))] + [getattr(layers, n)(**kw) for n, kw in CASES] + [layers.Flatten(), layers.Dense(2)]
+    )
     x = _images((4, 6, 6, 3))
     model.save(tmp_path / "filters.keras")
     loaded = strided.models.load_model(tmp_path / "filters.keras")
     assert [type(layer).__name__ for layer in loaded.layers[:4]] == [n for n, _ in CASES]
-    assert [layer.get_config() | {"name": 0} for layer in loaded.layers[:4]] == \
-        [layer.get_config() | {"name": 0} for layer in model.layers[:4]]
+    assert [layer.get_config() | {"name": 0} for layer in loaded.layers[:4]] == [
+        layer.get_config() | {"name": 0} for layer in model.layers[:4]
+    ]
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)

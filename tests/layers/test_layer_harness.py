@@ -1,4 +1,5 @@
 """Every layer passes the public harness strided.testing.run_layer_test; the harness catches broken layers."""
+
 import pytest
 
 from strided import layers as L
@@ -10,15 +11,47 @@ CASES = [
     (L.Activation, {"activation": "tanh"}, (2, 3), (2, 3), 0, 0, 0),
     (L.Identity, {}, (2, 3), (2, 3), 0, 0, 0),
     (L.Conv1D, {"filters": 3, "kernel_size": 2, "padding": "causal"}, (2, 7, 2), (2, 7, 3), 2, 0, 15),
-    (L.Conv2D, {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}, (2, 7, 6, 3), (2, 4, 3, 4), 2, 0, 112),
-    (L.Conv2D, {"filters": 4, "kernel_size": (2, 3), "dilation_rate": 2, "groups": 2}, (2, 7, 8, 2), (2, 5, 4, 4), 2, 0, 28),
+    (
+        L.Conv2D,
+        {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"},
+        (2, 7, 6, 3),
+        (2, 4, 3, 4),
+        2,
+        0,
+        112,
+    ),
+    (
+        L.Conv2D,
+        {"filters": 4, "kernel_size": (2, 3), "dilation_rate": 2, "groups": 2},
+        (2, 7, 8, 2),
+        (2, 5, 4, 4),
+        2,
+        0,
+        28,
+    ),
     (L.Conv2D, {"filters": 2, "kernel_size": 3, "data_format": "channels_first"}, (2, 3, 6, 5), (2, 2, 4, 3), 2, 0, 56),
     (L.Conv3D, {"filters": 2, "kernel_size": 2}, (1, 4, 4, 4, 2), (1, 3, 3, 3, 2), 2, 0, 34),
     (L.Conv1DTranspose, {"filters": 2, "kernel_size": 3, "strides": 2}, (2, 5, 3), (2, 11, 2), 2, 0, 20),
-    (L.Conv2DTranspose, {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"}, (2, 4, 5, 3), (2, 8, 10, 2), 2, 0, 56),
+    (
+        L.Conv2DTranspose,
+        {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"},
+        (2, 4, 5, 3),
+        (2, 8, 10, 2),
+        2,
+        0,
+        56,
+    ),
     (L.Conv3DTranspose, {"filters": 1, "kernel_size": 2, "strides": 2}, (1, 2, 2, 2, 2), (1, 4, 4, 4, 1), 2, 0, 17),
     (L.DepthwiseConv1D, {"kernel_size": 3, "depth_multiplier": 2}, (2, 6, 3), (2, 4, 6), 2, 0, 24),
-    (L.DepthwiseConv2D, {"kernel_size": 3, "depth_multiplier": 2, "padding": "same"}, (2, 5, 5, 3), (2, 5, 5, 6), 2, 0, 60),
+    (
+        L.DepthwiseConv2D,
+        {"kernel_size": 3, "depth_multiplier": 2, "padding": "same"},
+        (2, 5, 5, 3),
+        (2, 5, 5, 6),
+        2,
+        0,
+        60,
+    ),
     (L.SeparableConv1D, {"filters": 4, "kernel_size": 3}, (2, 6, 3), (2, 4, 4), 3, 0, 25),
     (L.SeparableConv2D, {"filters": 4, "kernel_size": 3, "depth_multiplier": 2}, (2, 6, 6, 3), (2, 4, 4, 4), 3, 0, 82),
     (L.MaxPooling1D, {}, (2, 7, 3), (2, 3, 3), 0, 0, 0),
@@ -29,8 +62,15 @@ CASES = [
     (L.AveragePooling3D, {"pool_size": 2}, (1, 4, 4, 4, 2), (1, 2, 2, 2, 2), 0, 0, 0),
     (L.AdaptiveAveragePooling2D, {"output_size": (2, 3)}, (2, 7, 8, 3), (2, 2, 3, 3), 0, 0, 0),
     (L.AdaptiveMaxPooling1D, {"output_size": 3}, (2, 7, 2), (2, 3, 2), 0, 0, 0),
-    (L.AdaptiveMaxPooling3D, {"output_size": 2, "data_format": "channels_first"}, (1, 2, 5, 4, 3), (1, 2, 2, 2, 2),
-     0, 0, 0),
+    (
+        L.AdaptiveMaxPooling3D,
+        {"output_size": 2, "data_format": "channels_first"},
+        (1, 2, 5, 4, 3),
+        (1, 2, 2, 2, 2),
+        0,
+        0,
+        0,
+    ),
     (L.GlobalMaxPooling1D, {}, (2, 5, 3), (2, 3), 0, 0, 0),
     (L.GlobalMaxPooling2D, {"keepdims": True}, (2, 5, 4, 3), (2, 1, 1, 3), 0, 0, 0),
     (L.GlobalMaxPooling3D, {}, (1, 3, 3, 3, 2), (1, 2), 0, 0, 0),
@@ -78,12 +118,21 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("cls, kwargs, shape, out_shape, n_train, n_non_train, n_params", CASES,
-                         ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "cls, kwargs, shape, out_shape, n_train, n_non_train, n_params",
+    CASES,
+    ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(CASES)],
+)
 def test_every_layer_passes_harness(cls, kwargs, shape, out_shape, n_train, n_non_train, n_params):
-    layer = run_layer_test(cls, kwargs, shape, expected_output_shape=out_shape,
-                           expected_num_trainable_weights=n_train, expected_num_non_trainable_weights=n_non_train,
-                           expected_num_params=n_params)
+    layer = run_layer_test(
+        cls,
+        kwargs,
+        shape,
+        expected_output_shape=out_shape,
+        expected_num_trainable_weights=n_train,
+        expected_num_non_trainable_weights=n_non_train,
+        expected_num_params=n_params,
+    )
     assert layer.built
 
 
@@ -105,8 +154,9 @@ def test_merge_layers_pass_harness(cls, kwargs, shapes, out_shape):
 
 
 def test_lambda_passes_harness():
-    run_layer_test(L.Lambda, {"function": lambda x, k: x * k, "arguments": {"k": 3.0}}, (2, 3),
-                   expected_output_shape=(2, 3))
+    run_layer_test(
+        L.Lambda, {"function": lambda x, k: x * k, "arguments": {"k": 3.0}}, (2, 3), expected_output_shape=(2, 3)
+    )
 
 
 class _ForgetsConfig(L.Layer):

@@ -1,4 +1,5 @@
 """Hand-computable goldens per layer family (the seeds' small examples) and Keras-specific semantics."""
+
 import numpy as np
 import pytest
 import torch
@@ -22,12 +23,19 @@ def test_seed000_conv1d_edge_detector():
 X = np.array([[0, 1, 0, 1, 0], [0, 1, 0, 1, 0], [0, 0, 0, 0, 0], [1, 0, 0, 0, 1], [0, 1, 1, 1, 0]], "float32")
 
 
-@pytest.mark.parametrize("W, Z", [
-    ([[0, 1, 0], [0, 1, 0], [0, 1, 0]],
-     [[0, 2, 0, 2, 0], [0, 2, 0, 2, 0], [1, 1, 0, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]]),
-    ([[0, 0, 0], [0, 0, 0], [1, 1, 1]],
-     [[1, 1, 2, 1, 1], [0, 0, 0, 0, 0], [1, 1, 0, 1, 1], [1, 2, 3, 2, 1], [0, 0, 0, 0, 0]]),
-])
+@pytest.mark.parametrize(
+    "W, Z",
+    [
+        (
+            [[0, 1, 0], [0, 1, 0], [0, 1, 0]],
+            [[0, 2, 0, 2, 0], [0, 2, 0, 2, 0], [1, 1, 0, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]],
+        ),
+        (
+            [[0, 0, 0], [0, 0, 0], [1, 1, 1]],
+            [[1, 1, 2, 1, 1], [0, 0, 0, 0, 0], [1, 1, 0, 1, 1], [1, 2, 3, 2, 1], [0, 0, 0, 0, 0]],
+        ),
+    ],
+)
 def test_seed002_filters_same_padding(W, Z):
     W = np.array(W, "float32").reshape(3, 3, 1, 1)
     conv = L.Conv2D(1, 3, padding="same", kernel_initializer=initializers.Constant(W))
@@ -44,8 +52,13 @@ def test_seed002_max_pool_golden():
 def test_same_padding_puts_odd_pixel_after():
     # n=4, k=2, s=1: total padding 1, all after (TensorFlow). A symmetric split would shift the output.
     x = np.arange(4, dtype="float32").reshape(1, 4, 1)
-    conv = L.Conv1D(1, 2, padding="same", use_bias=False, kernel_initializer=initializers.Constant(
-        np.array([1.0, 10.0]).reshape(2, 1, 1)))
+    conv = L.Conv1D(
+        1,
+        2,
+        padding="same",
+        use_bias=False,
+        kernel_initializer=initializers.Constant(np.array([1.0, 10.0]).reshape(2, 1, 1)),
+    )
     np.testing.assert_array_equal(_np(conv(x)).ravel(), [0 + 10, 1 + 20, 2 + 30, 3 + 0])
     avg = L.AveragePooling1D(2, 1, padding="same")(x)
     np.testing.assert_array_equal(_np(avg).ravel(), [0.5, 1.5, 2.5, 3.0])  # padding not counted
@@ -94,13 +107,13 @@ def test_batch_norm_inference_training_and_frozen():
     np.testing.assert_allclose(y, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-3) * gamma + beta, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(bn.get_weights()[2], 0.99 * mm + 0.01 * x.mean(0), rtol=1e-6)
     np.testing.assert_allclose(bn.get_weights()[3], 0.99 * mv + 0.01 * x.var(0), rtol=1e-6)
-    assert [w._keras_name for w in bn.weights] == \
-        ["gamma", "beta", "moving_mean", "moving_variance"]
+    assert [w._keras_name for w in bn.weights] == ["gamma", "beta", "moving_mean", "moving_variance"]
     assert len(bn.trainable_weights) == 2 and len(bn.non_trainable_weights) == 2
     bn.trainable = False  # Keras: a frozen BN runs in inference mode, even with training=True
     before = bn.get_weights()
-    np.testing.assert_allclose(_np(bn(x, training=True)), (x - before[2]) / np.sqrt(before[3] + 1e-3) * gamma + beta,
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        _np(bn(x, training=True)), (x - before[2]) / np.sqrt(before[3] + 1e-3) * gamma + beta, rtol=1e-5, atol=1e-5
+    )
     for a, b in zip(before, bn.get_weights()):
         np.testing.assert_array_equal(a, b)
 
@@ -124,8 +137,9 @@ def test_dense_on_3d_input_and_activity_regularizer():
 
 def test_reshaping_values():
     x = np.arange(12, dtype="float32").reshape(1, 2, 3, 2)
-    np.testing.assert_array_equal(_np(L.ZeroPadding2D(((1, 0), (0, 2)))(x))[0, :, :, 0],
-                                  [[0, 0, 0, 0, 0], [0, 2, 4, 0, 0], [6, 8, 10, 0, 0]])
+    np.testing.assert_array_equal(
+        _np(L.ZeroPadding2D(((1, 0), (0, 2)))(x))[0, :, :, 0], [[0, 0, 0, 0, 0], [0, 2, 4, 0, 0], [6, 8, 10, 0, 0]]
+    )
     np.testing.assert_array_equal(_np(L.Cropping2D(((1, 0), (1, 1)))(x))[0, :, :, 1], [[9]])
     np.testing.assert_array_equal(_np(L.UpSampling2D((1, 2))(x))[0, 0, :, 0], [0, 0, 2, 2, 4, 4])
     np.testing.assert_array_equal(_np(L.Permute((3, 1, 2))(x)), x.transpose(0, 3, 1, 2))
@@ -152,8 +166,9 @@ def test_merging_values_and_errors():
 
 def test_activation_layers_values():
     x = np.array([[-2.0, -0.5, 0.5, 3.0]], "float32")
-    np.testing.assert_allclose(_np(L.ReLU(max_value=2.0, negative_slope=0.1, threshold=1.0)(x)),
-                               [[-0.3, -0.15, -0.05, 2.0]], rtol=1e-6)
+    np.testing.assert_allclose(
+        _np(L.ReLU(max_value=2.0, negative_slope=0.1, threshold=1.0)(x)), [[-0.3, -0.15, -0.05, 2.0]], rtol=1e-6
+    )
     np.testing.assert_allclose(_np(L.LeakyReLU()(x)), [[-0.6, -0.15, 0.5, 3.0]], rtol=1e-6)
     np.testing.assert_allclose(_np(L.ELU(2.0)(x)), [[2 * np.expm1(-2), 2 * np.expm1(-0.5), 0.5, 3]], rtol=1e-6)
     e = np.exp(x - x.max())

@@ -3,6 +3,7 @@
 Each case builds the same layer in Keras and in strided, gives the Keras layer random weights, copies
 them with get_weights/set_weights (Keras layout on both sides) and compares outputs on one random input.
 """
+
 import numpy as np
 import pytest
 import torch
@@ -32,8 +33,11 @@ def compare(keras, cls_name, kwargs, shape, rng, training=False, inputs=None):
     kl = getattr(keras.layers, cls_name)(**kwargs)
     sl = getattr(L, cls_name)(**kwargs)
     if inputs is None:
-        inputs = ([rng.standard_normal(s).astype("float32") for s in shape] if isinstance(shape, list)
-                  else rng.standard_normal(shape).astype("float32"))
+        inputs = (
+            [rng.standard_normal(s).astype("float32") for s in shape]
+            if isinstance(shape, list)
+            else rng.standard_normal(shape).astype("float32")
+        )
     kl(inputs)
     sl(inputs)
     _randomize(kl, rng)
@@ -81,16 +85,26 @@ def test_conv_matches_keras(real_keras, rank, n, seed):
         filters = groups * int(rng.integers(1, 4))
         if cfg["padding"] == "causal" and cfg["data_format"] == "channels_first":
             cfg["data_format"] = "channels_last"
-        compare(real_keras, name, dict(cfg, filters=filters, groups=groups, activation="tanh"),
-                _input_shape(size, channels, cfg["data_format"]), rng)
+        compare(
+            real_keras,
+            name,
+            dict(cfg, filters=filters, groups=groups, activation="tanh"),
+            _input_shape(size, channels, cfg["data_format"]),
+            rng,
+        )
 
 
 @pytest.mark.parametrize("rank, n, seed", [(1, 8, 11), (2, 12, 12), (3, 3, 13)])
 def test_conv_transpose_matches_keras(real_keras, rank, n, seed):
     rng = np.random.default_rng(seed)
     for cfg, size in _conv_configs(rank, n, seed, transpose=True):
-        compare(real_keras, f"Conv{rank}DTranspose", dict(cfg, filters=int(rng.integers(1, 4))),
-                _input_shape(size, int(rng.integers(1, 4)), cfg["data_format"]), rng)
+        compare(
+            real_keras,
+            f"Conv{rank}DTranspose",
+            dict(cfg, filters=int(rng.integers(1, 4))),
+            _input_shape(size, int(rng.integers(1, 4)), cfg["data_format"]),
+            rng,
+        )
 
 
 @pytest.mark.parametrize("rank", [1, 2])
@@ -131,14 +145,17 @@ def test_pooling_matches_keras(real_keras, rank):
             compare(real_keras, f"Global{kind}Pooling{rank}D", dict(data_format=fmt, keepdims=bool(i % 2)), shape, rng)
 
 
-@pytest.mark.parametrize("cls, kwargs, shape", [
-    ("AdaptiveAveragePooling1D", {"output_size": 4}, (2, 9, 3)),
-    ("AdaptiveAveragePooling2D", {"output_size": (3, 5)}, (2, 7, 11, 2)),
-    ("AdaptiveAveragePooling2D", {"output_size": 2, "data_format": "channels_first"}, (2, 3, 5, 5)),
-    ("AdaptiveMaxPooling2D", {"output_size": (4, 3)}, (2, 9, 7, 3)),
-    ("AdaptiveMaxPooling3D", {"output_size": 2}, (1, 5, 4, 3, 2)),
-    ("AdaptiveAveragePooling3D", {"output_size": (1, 2, 3)}, (1, 4, 5, 6, 2)),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, shape",
+    [
+        ("AdaptiveAveragePooling1D", {"output_size": 4}, (2, 9, 3)),
+        ("AdaptiveAveragePooling2D", {"output_size": (3, 5)}, (2, 7, 11, 2)),
+        ("AdaptiveAveragePooling2D", {"output_size": 2, "data_format": "channels_first"}, (2, 3, 5, 5)),
+        ("AdaptiveMaxPooling2D", {"output_size": (4, 3)}, (2, 9, 7, 3)),
+        ("AdaptiveMaxPooling3D", {"output_size": 2}, (1, 5, 4, 3, 2)),
+        ("AdaptiveAveragePooling3D", {"output_size": (1, 2, 3)}, (1, 4, 5, 6, 2)),
+    ],
+)
 def test_adaptive_pooling_matches_keras(real_keras, cls, kwargs, shape):
     compare(real_keras, cls, kwargs, shape, np.random.default_rng(45))
 
@@ -147,8 +164,12 @@ def test_dense_and_activations_match_keras(real_keras):
     rng = np.random.default_rng(50)
     compare(real_keras, "Dense", dict(units=4, activation="relu"), (3, 5), rng)
     compare(real_keras, "Dense", dict(units=3, activation="softmax", use_bias=False), (2, 4, 5), rng)
-    for kwargs in ({}, {"max_value": 1.0}, {"negative_slope": 0.1, "threshold": 0.3},
-                   {"max_value": 2.0, "negative_slope": 0.2, "threshold": 0.5}):
+    for kwargs in (
+        {},
+        {"max_value": 1.0},
+        {"negative_slope": 0.1, "threshold": 0.3},
+        {"max_value": 2.0, "negative_slope": 0.2, "threshold": 0.5},
+    ):
         compare(real_keras, "ReLU", kwargs, (4, 6), rng)
     compare(real_keras, "LeakyReLU", {}, (4, 6), rng)
     compare(real_keras, "LeakyReLU", {"negative_slope": 0.05}, (4, 6), rng)
@@ -162,9 +183,12 @@ def test_dense_and_activations_match_keras(real_keras):
 
 def test_batch_normalization_matches_keras_in_training_and_inference(real_keras):
     rng = np.random.default_rng(60)
-    for kwargs, shape in (({}, (8, 4, 5, 3)), ({"axis": 1, "momentum": 0.9}, (6, 3, 4, 4)),
-                          ({"center": False, "epsilon": 1e-2}, (5, 7)),
-                          ({"scale": False}, (1, 1, 1, 3))):
+    for kwargs, shape in (
+        ({}, (8, 4, 5, 3)),
+        ({"axis": 1, "momentum": 0.9}, (6, 3, 4, 4)),
+        ({"center": False, "epsilon": 1e-2}, (5, 7)),
+        ({"scale": False}, (1, 1, 1, 3)),
+    ):
         kl, sl = compare(real_keras, "BatchNormalization", kwargs, shape, rng, training=False)
         x = rng.standard_normal(shape).astype("float32") * 3 + 1
         for _ in range(2):  # two steps: the second starts from updated moving statistics
@@ -224,8 +248,11 @@ def test_normalization_adapt_matches_keras(real_keras, kwargs):
 def test_normalization_with_given_statistics_matches_keras(real_keras):
     rng = np.random.default_rng(78)
     x = rng.standard_normal((2, 4, 3)).astype("float32")
-    for kwargs in ({"mean": [1.0, 2.0, 3.0], "variance": [4.0, 1.0, 0.25]}, {"axis": None, "mean": 2.0, "variance": 9.0},
-                   {"mean": [1.0, 2.0, 3.0], "variance": [4.0, 1.0, 0.25], "invert": True}):
+    for kwargs in (
+        {"mean": [1.0, 2.0, 3.0], "variance": [4.0, 1.0, 0.25]},
+        {"axis": None, "mean": 2.0, "variance": 9.0},
+        {"mean": [1.0, 2.0, 3.0], "variance": [4.0, 1.0, 0.25], "invert": True},
+    ):
         kl, sl = real_keras.layers.Normalization(**kwargs), L.Normalization(**kwargs)
         np.testing.assert_allclose(_np(sl(x)), _np(kl(x)), rtol=RTOL, atol=ATOL, err_msg=str(kwargs))
         assert sl.count_params() == 0 and not sl.weights
@@ -240,8 +267,10 @@ def test_normalization_with_given_statistics_matches_keras(real_keras):
 def test_reshaping_layers_match_keras(real_keras):
     rng = np.random.default_rng(80)
     cases = [
-        ("Flatten", {}, (2, 3, 4, 5)), ("Flatten", {"data_format": "channels_first"}, (2, 3, 4, 5)),
-        ("Reshape", {"target_shape": (5, -1)}, (2, 3, 4, 5)), ("Permute", {"dims": (3, 1, 2)}, (2, 3, 4, 5)),
+        ("Flatten", {}, (2, 3, 4, 5)),
+        ("Flatten", {"data_format": "channels_first"}, (2, 3, 4, 5)),
+        ("Reshape", {"target_shape": (5, -1)}, (2, 3, 4, 5)),
+        ("Permute", {"dims": (3, 1, 2)}, (2, 3, 4, 5)),
         ("RepeatVector", {"n": 3}, (2, 4)),
         ("ZeroPadding1D", {"padding": (2, 1)}, (2, 5, 3)),
         ("ZeroPadding2D", {"padding": ((1, 2), (3, 0))}, (2, 4, 5, 3)),
@@ -275,9 +304,12 @@ def test_preprocessing_layers_match_keras(real_keras):
     rng = np.random.default_rng(100)
     image = (rng.random((2, 9, 12, 3)) * 255).astype("float32")
     compare(real_keras, "Rescaling", {"scale": 1 / 127.5, "offset": -1}, None, rng, inputs=image)
-    for kwargs in ({"height": 5, "width": 7}, {"height": 12, "width": 10, "interpolation": "nearest"},
-                   {"height": 4, "width": 4, "crop_to_aspect_ratio": True},
-                   {"height": 6, "width": 6, "interpolation": "bicubic"}):
+    for kwargs in (
+        {"height": 5, "width": 7},
+        {"height": 12, "width": 10, "interpolation": "nearest"},
+        {"height": 4, "width": 4, "crop_to_aspect_ratio": True},
+        {"height": 6, "width": 6, "interpolation": "bicubic"},
+    ):
         compare(real_keras, "Resizing", kwargs, None, rng, inputs=image)
     compare(real_keras, "CenterCrop", {"height": 5, "width": 6}, None, rng, inputs=image)
     compare(real_keras, "CenterCrop", {"height": 10, "width": 10}, None, rng, inputs=image)
@@ -313,17 +345,20 @@ def test_multi_axis_normalization_matches_numpy():
     np.testing.assert_allclose(_np(ln(x)), want, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("name, kwargs, shape", [
-    ("Dense", {"units": 3, "activation": "tanh"}, (4, 5)),
-    ("Conv2D", {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"}, (2, 6, 5, 2)),
-    ("Conv1D", {"filters": 2, "kernel_size": 2, "dilation_rate": 2, "padding": "causal"}, (2, 7, 3)),
-    ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"}, (2, 3, 4, 2)),
-    ("DepthwiseConv2D", {"kernel_size": 2, "depth_multiplier": 2}, (2, 4, 4, 3)),
-    ("SeparableConv2D", {"filters": 2, "kernel_size": 3, "padding": "same"}, (2, 4, 5, 3)),
-    ("BatchNormalization", {}, (6, 3, 3, 2)),
-    ("LayerNormalization", {}, (3, 4)),
-    ("PReLU", {}, (3, 4)),
-])
+@pytest.mark.parametrize(
+    "name, kwargs, shape",
+    [
+        ("Dense", {"units": 3, "activation": "tanh"}, (4, 5)),
+        ("Conv2D", {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"}, (2, 6, 5, 2)),
+        ("Conv1D", {"filters": 2, "kernel_size": 2, "dilation_rate": 2, "padding": "causal"}, (2, 7, 3)),
+        ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"}, (2, 3, 4, 2)),
+        ("DepthwiseConv2D", {"kernel_size": 2, "depth_multiplier": 2}, (2, 4, 4, 3)),
+        ("SeparableConv2D", {"filters": 2, "kernel_size": 3, "padding": "same"}, (2, 4, 5, 3)),
+        ("BatchNormalization", {}, (6, 3, 3, 2)),
+        ("LayerNormalization", {}, (3, 4)),
+        ("PReLU", {}, (3, 4)),
+    ],
+)
 def test_gradients_match_keras(real_keras, name, kwargs, shape):
     """Input and weight gradients of a random-weighted sum of the output (training mode), vs Keras."""
     rng = np.random.default_rng(120)

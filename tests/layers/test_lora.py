@@ -1,4 +1,5 @@
 """LoRA (``Dense(lora_rank=...)`` / ``enable_lora``): same weights, training and files as real Keras."""
+
 import numpy as np
 import pytest
 
@@ -10,8 +11,9 @@ Y = np.random.default_rng(1).random((32, 2)).astype("float32")
 
 
 def _model(ks, lora_rank=None):
-    return ks.Sequential([ks.Input((6,)), ks.layers.Dense(5, activation="tanh", lora_rank=lora_rank),
-                          ks.layers.Dense(2)])
+    return ks.Sequential(
+        [ks.Input((6,)), ks.layers.Dense(5, activation="tanh", lora_rank=lora_rank), ks.layers.Dense(2)]
+    )
 
 
 def test_lora_weights_and_trainability_follow_keras():
@@ -79,12 +81,19 @@ def test_lora_files_hold_the_merged_kernel_both_ways(real_keras, tmp_path):
 
 
 @pytest.mark.keras
-@pytest.mark.parametrize("cls, kwargs, shape", [("Conv2D", {"filters": 4, "kernel_size": 3}, (2, 7, 7, 3)),
-                                                ("Conv1D", {"filters": 3, "kernel_size": 2, "groups": 1}, (2, 6, 2))])
+@pytest.mark.parametrize(
+    "cls, kwargs, shape",
+    [
+        ("Conv2D", {"filters": 4, "kernel_size": 3}, (2, 7, 7, 3)),
+        ("Conv1D", {"filters": 3, "kernel_size": 2, "groups": 1}, (2, 6, 2)),
+    ],
+)
 def test_conv_lora_matches_real_keras(real_keras, cls, kwargs, shape):
     x = np.random.default_rng(3).random(shape).astype("float32")
-    ours, theirs = getattr(layers, cls)(**kwargs, lora_rank=2, lora_alpha=3), \
-        getattr(real_keras.layers, cls)(**kwargs, lora_rank=2, lora_alpha=3)
+    ours, theirs = (
+        getattr(layers, cls)(**kwargs, lora_rank=2, lora_alpha=3),
+        getattr(real_keras.layers, cls)(**kwargs, lora_rank=2, lora_alpha=3),
+    )
     ours(x), theirs(x)
     rng = np.random.default_rng(4)
     weights = [w if i < 2 else rng.normal(size=w.shape).astype("float32") for i, w in enumerate(theirs.get_weights())]

@@ -1,6 +1,7 @@
 """Keras 3's automatic mask propagation (``Layer.__call__``): masks reach ``call(mask=...)``, pass through the
 layers that support masking (values and output masks equal real Keras), are dropped with one warning by the
 others; losses, gradients and ``fit`` of masked models equal Keras's; ``supports_masking`` flags as Keras."""
+
 import warnings
 
 import numpy as np
@@ -53,9 +54,16 @@ def _keras_layout_grad(w):
 
 def test_embedding_dropout_dense_lstm_dense_predict_matches_keras(real_keras):
     def build(k):
-        return k.Sequential([k.Input((6,), dtype="int32"), k.layers.Embedding(10, 4, mask_zero=True),
-                             k.layers.Dropout(0.3), k.layers.Dense(5, activation="tanh"), k.layers.LSTM(3),
-                             k.layers.Dense(2)])
+        return k.Sequential(
+            [
+                k.Input((6,), dtype="int32"),
+                k.layers.Embedding(10, 4, mask_zero=True),
+                k.layers.Dropout(0.3),
+                k.layers.Dense(5, activation="tanh"),
+                k.layers.LSTM(3),
+                k.layers.Dense(2),
+            ]
+        )
 
     ours, theirs = build(keras), build(real_keras)
     ours.set_weights(theirs.get_weights())
@@ -93,19 +101,31 @@ def test_masked_sequence_loss_and_gradients_match_keras(real_keras):
     loss_o.backward()
     _close(loss_o, loss_t)
     # the loss averages over the 14 real steps only
-    assert not np.isclose(_np(loss_o), _np(torch.nn.functional.cross_entropy(
-        out_o.detach().reshape(-1, 3), torch.as_tensor(LABELS, dtype=torch.long).reshape(-1))), atol=1e-4)
+    assert not np.isclose(
+        _np(loss_o),
+        _np(
+            torch.nn.functional.cross_entropy(
+                out_o.detach().reshape(-1, 3), torch.as_tensor(LABELS, dtype=torch.long).reshape(-1)
+            )
+        ),
+        atol=1e-4,
+    )
     for w_o, w_t in zip(ours.trainable_weights, theirs.trainable_weights):
         _close(_keras_layout_grad(w_o), w_t.value.grad, atol=1e-6)
 
 
 def test_fit_of_a_masked_model_matches_keras(real_keras):
     def build(k):
-        model = k.Sequential([k.Input((6,), dtype="int32"), k.layers.Embedding(10, 4, mask_zero=True),
-                              k.layers.GRU(4, return_sequences=True), k.layers.LayerNormalization(),
-                              k.layers.Dense(3, activation="softmax")])
-        model.compile(optimizer=k.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+        model = k.Sequential(
+            [
+                k.Input((6,), dtype="int32"),
+                k.layers.Embedding(10, 4, mask_zero=True),
+                k.layers.GRU(4, return_sequences=True),
+                k.layers.LayerNormalization(),
+                k.layers.Dense(3, activation="softmax"),
+            ]
+        )
+        model.compile(optimizer=k.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model
 
     ours, theirs = build(keras), build(real_keras)
@@ -135,8 +155,15 @@ def test_functional_branches_merge_and_pool_like_keras(real_keras):
 
 def test_masked_model_saves_and_loads_both_ways(real_keras, tmp_path):
     def build(k):
-        return k.Sequential([k.Input((6,), dtype="int32"), k.layers.Embedding(10, 4, mask_zero=True),
-                             k.layers.Dense(4), k.layers.GlobalAveragePooling1D(), k.layers.Dense(2)])
+        return k.Sequential(
+            [
+                k.Input((6,), dtype="int32"),
+                k.layers.Embedding(10, 4, mask_zero=True),
+                k.layers.Dense(4),
+                k.layers.GlobalAveragePooling1D(),
+                k.layers.Dense(2),
+            ]
+        )
 
     ours, theirs = build(keras), build(real_keras)
     ours.set_weights(theirs.get_weights())
@@ -166,18 +193,32 @@ def test_global_average_pooling1d_masked_mean(real_keras, keepdims):
     assert not np.allclose(_np(out_o), _np(x_t).mean(axis=1, keepdims=keepdims), atol=1e-4)
     chw = keras.layers.GlobalAveragePooling1D(data_format="channels_first")
     x = _masked(RNG.normal(size=(2, 3, 5)).astype("float32"), [[True, True, False], [True, False, False]])
-    _close(chw(x, mask=torch.tensor([[1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], dtype=torch.bool)),
-           real_keras.layers.GlobalAveragePooling1D(data_format="channels_first")(
-               x, mask=torch.tensor([[1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], dtype=torch.bool)))
+    _close(
+        chw(x, mask=torch.tensor([[1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], dtype=torch.bool)),
+        real_keras.layers.GlobalAveragePooling1D(data_format="channels_first")(
+            x, mask=torch.tensor([[1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], dtype=torch.bool)
+        ),
+    )
 
 
 MASK_A = [[True, True, False, False], [True, False, False, False]]
 MASK_B = [[True, False, True, False], [False, False, True, True]]
 
 
-@pytest.mark.parametrize("name,kwargs", [("Add", {}), ("Subtract", {}), ("Multiply", {}), ("Average", {}),
-                                         ("Maximum", {}), ("Minimum", {}), ("Concatenate", {}),
-                                         ("Concatenate", {"axis": 1}), ("Dot", {"axes": 2})])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("Add", {}),
+        ("Subtract", {}),
+        ("Multiply", {}),
+        ("Average", {}),
+        ("Maximum", {}),
+        ("Minimum", {}),
+        ("Concatenate", {}),
+        ("Concatenate", {"axis": 1}),
+        ("Dot", {"axes": 2}),
+    ],
+)
 @pytest.mark.parametrize("masks", [(MASK_A, MASK_B), (MASK_A, None), (None, MASK_B), (None, None)])
 def test_merge_layers_values_and_masks_match_keras(real_keras, name, kwargs, masks):
     a = RNG.normal(size=(2, 4, 3)).astype("float32")
@@ -217,8 +258,10 @@ def test_softmax_with_a_mask_matches_keras(real_keras):
     out_o, out_t = ours(x), theirs(_masked(scores[:, 0], _np(_mask(x))))
     _close(out_o, out_t)
     _same_mask(out_o, out_t)
-    _close(keras.layers.Softmax(axis=[1, 2])(scores, mask=bool_mask),
-           real_keras.layers.Softmax(axis=[1, 2])(scores, mask=bool_mask))
+    _close(
+        keras.layers.Softmax(axis=[1, 2])(scores, mask=bool_mask),
+        real_keras.layers.Softmax(axis=[1, 2])(scores, mask=bool_mask),
+    )
     with pytest.raises(ValueError, match="must be broadcastable"):
         ours(scores, mask=np.ones((2, 3), bool))
 
@@ -265,11 +308,13 @@ def test_layers_without_mask_support_drop_it_and_warn_once(real_keras):
 
 def test_rnn_and_bidirectional_output_masks_match_keras(real_keras):
     x_np = RNG.normal(size=(2, 4, 3)).astype("float32")
-    for make in (lambda k: k.layers.LSTM(2, return_sequences=True, return_state=True),
-                 lambda k: k.layers.GRU(2, return_state=True),
-                 lambda k: k.layers.Bidirectional(k.layers.SimpleRNN(2, return_sequences=True), merge_mode=None),
-                 lambda k: k.layers.Bidirectional(k.layers.SimpleRNN(2)),
-                 lambda k: k.layers.Bidirectional(k.layers.LSTM(2, return_sequences=True, return_state=True))):
+    for make in (
+        lambda k: k.layers.LSTM(2, return_sequences=True, return_state=True),
+        lambda k: k.layers.GRU(2, return_state=True),
+        lambda k: k.layers.Bidirectional(k.layers.SimpleRNN(2, return_sequences=True), merge_mode=None),
+        lambda k: k.layers.Bidirectional(k.layers.SimpleRNN(2)),
+        lambda k: k.layers.Bidirectional(k.layers.LSTM(2, return_sequences=True, return_state=True)),
+    ):
         ours, theirs = make(keras), make(real_keras)
         out_t = theirs(_masked(x_np, MASK_A))
         ours(x_np)
@@ -291,8 +336,10 @@ def test_time_distributed_passes_step_masks_and_keeps_the_mask(real_keras):
     theirs = real_keras.layers.TimeDistributed(real_keras.layers.GlobalAveragePooling1D())
     out_o, out_t = ours(x, mask=torch.tensor(step_mask)), theirs(x, mask=torch.tensor(step_mask))
     _close(out_o, out_t)
-    dense_o, dense_t = keras.layers.TimeDistributed(keras.layers.Dense(2)), \
-        real_keras.layers.TimeDistributed(real_keras.layers.Dense(2))
+    dense_o, dense_t = (
+        keras.layers.TimeDistributed(keras.layers.Dense(2)),
+        real_keras.layers.TimeDistributed(real_keras.layers.Dense(2)),
+    )
     seq = RNG.normal(size=(2, 4, 3)).astype("float32")
     out_t = dense_t(_masked(seq, MASK_A))
     dense_o(seq)
@@ -379,19 +426,53 @@ def test_multi_head_attention_takes_the_masks_off_its_inputs(real_keras):
 
 
 SUPPORTS = [
-    ("Activation", {"activation": "relu"}), ("ActivityRegularization", {}), ("Add", {}), ("AlphaDropout", {"rate": .1}),
-    ("Attention", {}), ("Average", {}), ("BatchNormalization", {}), ("Concatenate", {}), ("Conv1D", {"filters": 2,
-    "kernel_size": 2}), ("Dense", {"units": 2}), ("Dot", {"axes": 1}), ("Dropout", {"rate": .1}), ("ELU", {}),
-    ("EinsumDense", {"equation": "ab,bc->ac", "output_shape": 2}), ("Embedding", {"input_dim": 3, "output_dim": 2}),
-    ("Embedding", {"input_dim": 3, "output_dim": 2, "mask_zero": True}), ("Flatten", {}), ("GRU", {"units": 2}),
-    ("GaussianDropout", {"rate": .1}), ("GaussianNoise", {"stddev": .1}), ("GlobalAveragePooling1D", {}),
-    ("GlobalAveragePooling2D", {}), ("GlobalMaxPooling1D", {}), ("GroupNormalization", {"groups": 1}),
-    ("Identity", {}), ("LSTM", {"units": 2}), ("Lambda", {"function": abs}), ("LayerNormalization", {}),
-    ("LeakyReLU", {}), ("Masking", {}), ("MaxPooling1D", {}), ("Maximum", {}), ("Minimum", {}),
-    ("MultiHeadAttention", {"num_heads": 2, "key_dim": 2}), ("Multiply", {}), ("Normalization", {}), ("PReLU", {}),
-    ("RMSNormalization", {}), ("ReLU", {}), ("Rescaling", {"scale": 2.0}), ("Reshape", {"target_shape": (2,)}),
-    ("SimpleRNN", {"units": 2}), ("Softmax", {}), ("SpatialDropout1D", {"rate": .1}), ("Subtract", {}),
-    ("UnitNormalization", {}), ("ConvLSTM2D", {"filters": 2, "kernel_size": 2}),
+    ("Activation", {"activation": "relu"}),
+    ("ActivityRegularization", {}),
+    ("Add", {}),
+    ("AlphaDropout", {"rate": 0.1}),
+    ("Attention", {}),
+    ("Average", {}),
+    ("BatchNormalization", {}),
+    ("Concatenate", {}),
+    ("Conv1D", {"filters": 2, "kernel_size": 2}),
+    ("Dense", {"units": 2}),
+    ("Dot", {"axes": 1}),
+    ("Dropout", {"rate": 0.1}),
+    ("ELU", {}),
+    ("EinsumDense", {"equation": "ab,bc->ac", "output_shape": 2}),
+    ("Embedding", {"input_dim": 3, "output_dim": 2}),
+    ("Embedding", {"input_dim": 3, "output_dim": 2, "mask_zero": True}),
+    ("Flatten", {}),
+    ("GRU", {"units": 2}),
+    ("GaussianDropout", {"rate": 0.1}),
+    ("GaussianNoise", {"stddev": 0.1}),
+    ("GlobalAveragePooling1D", {}),
+    ("GlobalAveragePooling2D", {}),
+    ("GlobalMaxPooling1D", {}),
+    ("GroupNormalization", {"groups": 1}),
+    ("Identity", {}),
+    ("LSTM", {"units": 2}),
+    ("Lambda", {"function": abs}),
+    ("LayerNormalization", {}),
+    ("LeakyReLU", {}),
+    ("Masking", {}),
+    ("MaxPooling1D", {}),
+    ("Maximum", {}),
+    ("Minimum", {}),
+    ("MultiHeadAttention", {"num_heads": 2, "key_dim": 2}),
+    ("Multiply", {}),
+    ("Normalization", {}),
+    ("PReLU", {}),
+    ("RMSNormalization", {}),
+    ("ReLU", {}),
+    ("Rescaling", {"scale": 2.0}),
+    ("Reshape", {"target_shape": (2,)}),
+    ("SimpleRNN", {"units": 2}),
+    ("Softmax", {}),
+    ("SpatialDropout1D", {"rate": 0.1}),
+    ("Subtract", {}),
+    ("UnitNormalization", {}),
+    ("ConvLSTM2D", {"filters": 2, "kernel_size": 2}),
 ]
 
 

@@ -6,6 +6,7 @@ environment does not have: their expected values below were produced by real Ker
 backend) with TensorFlow 2.21 installed; when TensorFlow is importable the same cases are also compared
 live. Everything else is compared with real Keras directly.
 """
+
 import json
 
 import numpy as np
@@ -22,7 +23,7 @@ _GOLDENS = json.loads(
     ': \\"\\"}":[[1],[1],[2],[2],[1],[0],[2],[1],[1]],"{\\"num_bins\\": 3, \\"salt\\": [133, 137]}":[[1],[2],[1],[0],[2'
     '],[2],[2],[0],[1]],"{\\"num_bins\\": 3, \\"salt\\": 133}":[[0],[0],[2],[1],[0],[2],[2],[2],[0]],"{\\"num_bins\\": '
     '5, \\"output_mode\\": \\"multi_hot\\"}":[[0.0,0.0,0.0,0.0,1.0],[0.0,0.0,0.0,1.0,0.0],[0.0,0.0,1.0,0.0,0.0],[1.0,'
-    '0.0,0.0,0.0,0.0],[0.0,0.0,1.0,0.0,0.0],[0.0,0.0,0.0,1.0,0.0],[0.0,0.0,1.0,0.0,0.0],[0.0,0.0,1.0,0.0,0.0],[0.'
+    "0.0,0.0,0.0,0.0],[0.0,0.0,1.0,0.0,0.0],[0.0,0.0,0.0,1.0,0.0],[0.0,0.0,1.0,0.0,0.0],[0.0,0.0,1.0,0.0,0.0],[0."
     '0,1.0,0.0,0.0,0.0]]},"hashing_int":{"{\\"num_bins\\": 11}":[[8,0,5],[9,5,2]],"{\\"num_bins\\": 11, \\"mask_value\\'
     '": 0}":[[10,10,10],[9,5,0]],"{\\"num_bins\\": 11, \\"salt\\": [1, 2]}":[[1,7,8],[7,7,1]],"{\\"num_bins\\": 4, \\"ou'
     'tput_mode\\": \\"count\\"}":[[0.0,1.0,0.0,2.0],[2.0,0.0,0.0,1.0]]},"crossing":{"ab":[6,7,1,8],"ba_col":[[656],['
@@ -35,7 +36,7 @@ _GOLDENS = json.loads(
     '":["[UNK]","a","c","b","zz","e","d"],"out":[[1,1,0,0,0,1,0],[1,0,0,1,1,0,0]]},"{\\"output_mode\\": \\"count\\", '
     '\\"mask_token\\": \\"\\"}":{"vocab":["[UNK]","a","c","b","zz","e","d"],"out":[[1,1,0,0,0,1,0],[0,0,0,1,1,0,0]]},'
     '"{\\"output_mode\\": \\"tf_idf\\"}":{"vocab":["[UNK]","a","c","b","zz","e","d"],"out":[[0.7824637293815613,0.559'
-    '6157908439636,0.0,0.0,0.0,0.9162907600402832,0.0],[0.7824637293815613,0.0,0.0,0.6931471824645996,0.916290760'
+    "6157908439636,0.0,0.0,0.0,0.9162907600402832,0.0],[0.7824637293815613,0.0,0.0,0.6931471824645996,0.916290760"
     '0402832,0.0,0.0]]},"{\\"output_mode\\": \\"tf_idf\\", \\"max_tokens\\": 9, \\"pad_to_max_tokens\\": true}":{"vocab":'
     '["[UNK]","a","c","b","zz","e","d"],"out":[[0.7824637293815613,0.5596157908439636,0.0,0.0,0.0,0.9162907600402'
     '832,0.0,0.0,0.0],[0.7824637293815613,0.0,0.0,0.6931471824645996,0.9162907600402832,0.0,0.0,0.0,0.0]]}},"inte'
@@ -45,12 +46,21 @@ _GOLDENS = json.loads(
     '[-1,-1,-1,1,3,2,100,7,5],"out":[[3,2,7],[1,5,6],[0,1,1]]},"{\\"output_mode\\": \\"one_hot\\", \\"max_tokens\\": 4}'
     '":{"vocab":[-1,1,3,2],"out":[[0,1,0,0],[1,0,0,0],[1,0,0,0]]},"{\\"output_mode\\": \\"tf_idf\\"}":{"vocab":[-1,1,'
     '3,2,100,7,5],"out":[[0.7824637293815613,0.5596157908439636,0.0,0.0,0.0,0.9162907600402832,0.0],[0.7824637293'
-    '815613,0.0,0.0,0.6931471824645996,0.9162907600402832,0.0,0.0],[2.347391128540039,0.0,0.0,0.0,0.0,0.0,0.0]]}}'
-    '}'
+    "815613,0.0,0.0,0.6931471824645996,0.9162907600402832,0.0,0.0],[2.347391128540039,0.0,0.0,0.0,0.0,0.0,0.0]]}}"
+    "}"
 )
 
-STRS = [["A"], ["B"], ["C"], ["D"], ["E"], [""], ["héllo wörld"], ["x" * 40],
-        ["a much longer string that is definitely longer than sixty-four bytes, to exercise the long path" * 2]]
+STRS = [
+    ["A"],
+    ["B"],
+    ["C"],
+    ["D"],
+    ["E"],
+    [""],
+    ["héllo wörld"],
+    ["x" * 40],
+    ["a much longer string that is definitely longer than sixty-four bytes, to exercise the long path" * 2],
+]
 INTS = [[1, 2, -3], [40, 5000000000, 0]]
 DATA = [["a", "b", "c", "a"], ["a", "d", "b", "e"], ["c", "c", "a", "zz"]]
 INP = [["a", "q", "e"], ["", "b", "zz"]]
@@ -73,7 +83,7 @@ def keras_tf(real_keras):
 def test_fingerprint64_known_values():
     # FarmHash Fingerprint64 reference values (farmhash's own test vectors of the na variant agree with TF)
     fp = farmhash.fingerprint64(["", "a", "A" * 17, "A" * 40, "B" * 100])
-    assert fp.dtype == np.uint64 and fp[0] == np.uint64(0x9ae16a3b2f90404f)  # k2: the empty string's hash
+    assert fp.dtype == np.uint64 and fp[0] == np.uint64(0x9AE16A3B2F90404F)  # k2: the empty string's hash
     bins = farmhash.fingerprint64([s[0] for s in STRS]) % np.uint64(1000003)
     np.testing.assert_array_equal(bins.reshape(-1, 1), _GOLDENS["hashing_str"]['{"num_bins": 1000003}'])
     # vectorised by length groups == one string at a time
@@ -92,14 +102,18 @@ def test_hashing_matches_keras_goldens(kind):
 
 def test_hashing_live_and_list_input(keras_tf):
     for kw in [dict(num_bins=7, mask_value="A", output_mode="one_hot"), dict(num_bins=4, salt=[5, 6])]:
-        np.testing.assert_array_equal(_np(layers.Hashing(**kw)(STRS)), _np(keras_tf.layers.Hashing(**kw)(np.array(STRS))))
+        np.testing.assert_array_equal(
+            _np(layers.Hashing(**kw)(STRS)), _np(keras_tf.layers.Hashing(**kw)(np.array(STRS)))
+        )
 
 
 def test_hashing_floats_and_tensors():
     ints = layers.Hashing(11)(torch.tensor(INTS))
     np.testing.assert_array_equal(_np(ints), _GOLDENS["hashing_int"]['{"num_bins": 11}'])
     # floats are truncated to integers before hashing, as Keras does
-    np.testing.assert_array_equal(_np(layers.Hashing(11)(np.array([[1.7, 2.2, -3.9]]))), [_GOLDENS["hashing_int"]['{"num_bins": 11}'][0]])
+    np.testing.assert_array_equal(
+        _np(layers.Hashing(11)(np.array([[1.7, 2.2, -3.9]]))), [_GOLDENS["hashing_int"]['{"num_bins": 11}'][0]]
+    )
 
 
 def test_hashed_crossing_goldens():
@@ -211,10 +225,13 @@ def test_category_encoding_matches_keras(real_keras):
         np.testing.assert_allclose(_np(ours(x[:, :1])), _np(theirs(x[:, :1])))
         np.testing.assert_allclose(_np(ours(x[0])), _np(theirs(x[0])))
     w = np.array([[0.5, 1.0, 2.0], [1.0, 1.0, 0.25], [3.0, 0.0, 1.0]], dtype="float32")
-    np.testing.assert_allclose(_np(layers.CategoryEncoding(4, output_mode="count")(x, count_weights=w)),
-                               _np(real_keras.layers.CategoryEncoding(4, output_mode="count")(x, count_weights=w)))
-    assert {k: v for k, v in layers.CategoryEncoding(4).get_config().items() if k not in ("name", "dtype")} == \
-        {k: v for k, v in real_keras.layers.CategoryEncoding(4).get_config().items() if k not in ("name", "dtype")}
+    np.testing.assert_allclose(
+        _np(layers.CategoryEncoding(4, output_mode="count")(x, count_weights=w)),
+        _np(real_keras.layers.CategoryEncoding(4, output_mode="count")(x, count_weights=w)),
+    )
+    assert {k: v for k, v in layers.CategoryEncoding(4).get_config().items() if k not in ("name", "dtype")} == {
+        k: v for k, v in real_keras.layers.CategoryEncoding(4).get_config().items() if k not in ("name", "dtype")
+    }
     with pytest.raises(ValueError, match="num_tokens"):
         layers.CategoryEncoding(0)
     with pytest.raises(ValueError, match="count_weights"):
@@ -262,8 +279,9 @@ def test_model_with_preprocessing_layers_saves_and_loads(tmp_path, real_keras):
     data = np.array([[-1.0, 0.5, 1.5, 2.5], [0.0, 0.0, 3.0, -2.0]], dtype="float32")
     path = str(tmp_path / "pre.keras")
     model.save(path)
-    np.testing.assert_allclose(_np(strided.models.load_model(path).predict(data, verbose=0)),
-                               _np(model.predict(data, verbose=0)))
+    np.testing.assert_allclose(
+        _np(strided.models.load_model(path).predict(data, verbose=0)), _np(model.predict(data, verbose=0))
+    )
     theirs = real_keras.models.load_model(path)
     np.testing.assert_allclose(_np(theirs.predict(data, verbose=0)), _np(model.predict(data, verbose=0)))
     # integer lookups and hashing inside a model, through save/load
@@ -274,23 +292,33 @@ def test_model_with_preprocessing_layers_saves_and_loads(tmp_path, real_keras):
     path = str(tmp_path / "lookup.keras")
     model.save(path)
     x = np.array([[12, 42, 7], [36, 36, 1138]])
-    np.testing.assert_allclose(_np(strided.models.load_model(path).predict(x, verbose=0)), _np(model.predict(x, verbose=0)))
+    np.testing.assert_allclose(
+        _np(strided.models.load_model(path).predict(x, verbose=0)), _np(model.predict(x, verbose=0))
+    )
 
 
 # ---------------------------------------------------------------------------- CLAHE, AlphaDropout
 def test_clahe_matches_keras(real_keras):
     rng = np.random.default_rng(0)
-    cases = [((2, 16, 16, 3), {}), ((1, 13, 21, 1), dict(tile_grid_size=(4, 3))), ((15, 10, 2), dict(clip_limit=0)),
-             ((2, 9, 9, 3), dict(value_range=(0, 1), tile_grid_size=(2, 2), clip_limit=40.0))]
+    cases = [
+        ((2, 16, 16, 3), {}),
+        ((1, 13, 21, 1), dict(tile_grid_size=(4, 3))),
+        ((15, 10, 2), dict(clip_limit=0)),
+        ((2, 9, 9, 3), dict(value_range=(0, 1), tile_grid_size=(2, 2), clip_limit=40.0)),
+    ]
     for shape, kw in cases:
         x = rng.uniform(0, kw.get("value_range", (0, 255))[1], size=shape).astype("float32")
-        np.testing.assert_allclose(_np(layers.ContrastLimitedAdaptiveHistogramEqualization(**kw)(x)),
-                                   _np(real_keras.layers.ContrastLimitedAdaptiveHistogramEqualization(**kw)(x)),
-                                   rtol=1e-5, atol=1e-3)
+        np.testing.assert_allclose(
+            _np(layers.ContrastLimitedAdaptiveHistogramEqualization(**kw)(x)),
+            _np(real_keras.layers.ContrastLimitedAdaptiveHistogramEqualization(**kw)(x)),
+            rtol=1e-5,
+            atol=1e-3,
+        )
     x = rng.integers(0, 256, size=(1, 12, 12, 3)).astype("uint8")
     out = layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(3, 3))(x)
-    np.testing.assert_array_equal(_np(out), _np(real_keras.layers.ContrastLimitedAdaptiveHistogramEqualization(
-        tile_grid_size=(3, 3))(x)))
+    np.testing.assert_array_equal(
+        _np(out), _np(real_keras.layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(3, 3))(x))
+    )
     layer = layers.ContrastLimitedAdaptiveHistogramEqualization(clip_limit=2.0)
     assert layers.ContrastLimitedAdaptiveHistogramEqualization.from_config(layer.get_config()).clip_limit == 2.0
     with pytest.raises(ValueError, match="tile_grid_size"):
@@ -306,7 +334,7 @@ def test_alpha_dropout(real_keras):
     assert abs(float(y.mean())) < 0.05 and abs(float(y.var()) - 1) < 0.05
     # every output is one of the two affine images of Keras's formula: a*x + b (kept) or a*alpha_p + b (dropped)
     alpha_p = -1.6732632423543772 * 1.0507009873554805
-    a = ((1 - 0.2) * (1 + 0.2 * alpha_p ** 2)) ** -0.5
+    a = ((1 - 0.2) * (1 + 0.2 * alpha_p**2)) ** -0.5
     b = -a * alpha_p * 0.2
     kept = torch.isclose(y, a * x + b, atol=1e-6)
     dropped = torch.isclose(y, torch.full_like(y, a * alpha_p + b), atol=1e-6)
@@ -322,8 +350,9 @@ def test_alpha_dropout(real_keras):
 def test_pipeline_matches_keras_and_round_trips(real_keras):
     x = np.array([[-1.0, 0.2, 1.7], [3.0, 0.1, 0.0]], dtype="float32")
     ours = layers.Pipeline([layers.Discretization(bin_boundaries=[0.0, 1.0]), layers.CategoryEncoding(3)])
-    theirs = real_keras.layers.Pipeline([real_keras.layers.Discretization(bin_boundaries=[0.0, 1.0]),
-                                         real_keras.layers.CategoryEncoding(3)])
+    theirs = real_keras.layers.Pipeline(
+        [real_keras.layers.Discretization(bin_boundaries=[0.0, 1.0]), real_keras.layers.CategoryEncoding(3)]
+    )
     np.testing.assert_allclose(_np(ours(x)), _np(theirs(x)))
     clone = layers.Pipeline.from_config(ours.get_config())
     assert [type(l).__name__ for l in clone.layers] == ["Discretization", "CategoryEncoding"]
@@ -374,6 +403,7 @@ def test_input_spec_wrapper_serialize(real_keras):
 
 def test_adapted_vocabularies_travel_in_keras_files_as_assets(tmp_path):
     import zipfile
+
     ids = strided.Input((2,), dtype="int64")
     lookup = layers.IntegerLookup(output_mode="multi_hot", name="ids")
     lookup.adapt(np.array([[7, 3], [7, 9], [3, 7]]))

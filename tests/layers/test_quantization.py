@@ -1,5 +1,6 @@
 """Quantization (``model.quantize("int8" | "int4")``): same quantized weights, outputs, gradients, configs and
 ``.keras`` files as real Keras 3.15, LoRA on quantized layers, and Keras's errors."""
+
 import warnings
 
 import numpy as np
@@ -60,7 +61,8 @@ def test_quantized_weights_outputs_and_gradients_match_keras(real_keras, which):
     _quantize(ours, strided, which)
     _quantize(theirs, real_keras, which)
     assert [(w.path, str(w.dtype).replace("torch.", ""), tuple(w.shape)) for w in ours.weights] == [
-        (w.path, w.dtype, tuple(w.shape)) for w in theirs.weights]
+        (w.path, w.dtype, tuple(w.shape)) for w in theirs.weights
+    ]
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         assert a.dtype == b.dtype
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=0)
@@ -84,8 +86,10 @@ def test_quantizer_functions_match_keras(real_keras):
     w = RNG.normal(size=(13, 7)).astype("float32")
     for ours, theirs in zip(q.abs_max_quantize(w, axis=0), kq.abs_max_quantize(w, axis=0)):
         np.testing.assert_array_equal(_np(ours), _np(theirs))
-    for ours, theirs in zip(q.abs_max_quantize_grouped_with_zero_point(w, block_size=4),
-                            kq.abs_max_quantize_grouped_with_zero_point(w, block_size=4, to_numpy=True)):
+    for ours, theirs in zip(
+        q.abs_max_quantize_grouped_with_zero_point(w, block_size=4),
+        kq.abs_max_quantize_grouped_with_zero_point(w, block_size=4, to_numpy=True),
+    ):
         np.testing.assert_array_equal(_np(ours), _np(theirs))
     ints = RNG.integers(-8, 8, size=(5, 7)).astype("int8")
     for axis in (0, 1, -1):
@@ -97,13 +101,16 @@ def test_quantizer_functions_match_keras(real_keras):
 
 
 @pytest.mark.keras
-@pytest.mark.parametrize("equation,shape,out,bias", [
-    ("ab,bc->ac", (6,), (4,), "c"),
-    ("abc,cde->abde", (3, 6), (None, 2, 4), "de"),
-    ("abc,bcd->ad", (3, 6), (5,), None),  # (Keras 3.15 cannot quantize "..." equations: it fails in its analysis)
-    ("abc,cd->abd", (3, 6), (None, 5), "d"),
-    ("abcd,cde->abe", (2, 3, 4), (2, 5), "e"),
-])
+@pytest.mark.parametrize(
+    "equation,shape,out,bias",
+    [
+        ("ab,bc->ac", (6,), (4,), "c"),
+        ("abc,cde->abde", (3, 6), (None, 2, 4), "de"),
+        ("abc,bcd->ad", (3, 6), (5,), None),  # (Keras 3.15 cannot quantize "..." equations: it fails in its analysis)
+        ("abc,cd->abd", (3, 6), (None, 5), "d"),
+        ("abcd,cde->abe", (2, 3, 4), (2, 5), "e"),
+    ],
+)
 def test_einsum_dense_equations_match_keras(real_keras, equation, shape, out, bias):
     x = RNG.normal(size=(2,) + shape).astype("float32")
     for mode in ("int8", "int4"):
@@ -151,8 +158,11 @@ def test_lora_on_quantized_model_trains_like_keras(real_keras, mode, tmp_path):
     for m in (ours, theirs):
         _quiet(m.quantize, mode)
     rng = np.random.default_rng(5)
-    for name, (a_shape, b_shape) in {"dense": ((8, 2), (2, 12)), "einsum": ((12, 2), (2, 6)),
-                                     "emb": ((20, 2), (2, 8))}.items():
+    for name, (a_shape, b_shape) in {
+        "dense": ((8, 2), (2, 12)),
+        "einsum": ((12, 2), (2, 6)),
+        "emb": ((20, 2), (2, 8)),
+    }.items():
         a = rng.normal(size=a_shape).astype("float32") * 0.3
         b = rng.normal(size=b_shape).astype("float32") * 0.3
         for m in (ours, theirs):

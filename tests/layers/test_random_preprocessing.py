@@ -1,5 +1,6 @@
 """Random augmentation layers: harness, inference identity, fixed-parameter values vs NumPy and real Keras 3,
 seeds, ranges and clipping, errors, and a model that trains with them."""
+
 import numpy as np
 import pytest
 import torch
@@ -21,19 +22,32 @@ def _images(shape, seed=0, high=255.0):
 # ---------------------------------------------------------------- harness and inference
 
 
-@pytest.mark.parametrize("cls, kwargs, out_shape", [
-    (layers.RandomFlip, {"mode": "horizontal", "seed": 1}, (2, 8, 9, 3)),
-    (layers.RandomRotation, {"factor": (-0.1, 0.2), "fill_mode": "constant", "fill_value": 1.0}, (2, 8, 9, 3)),
-    (layers.RandomZoom, {"height_factor": 0.2, "width_factor": (-0.3, 0.1)}, (2, 8, 9, 3)),
-    (layers.RandomTranslation, {"height_factor": 0.1, "width_factor": 0.2, "interpolation": "nearest"}, (2, 8, 9, 3)),
-    (layers.RandomCrop, {"height": 5, "width": 4, "seed": 3}, (2, 5, 4, 3)),
-    (layers.RandomContrast, {"factor": 0.3, "value_range": (0, 1)}, (2, 8, 9, 3)),
-    (layers.RandomBrightness, {"factor": (-0.2, 0.1)}, (2, 8, 9, 3)),
-    (layers.RandomGrayscale, {"factor": 1.0}, (2, 8, 9, 3)),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, out_shape",
+    [
+        (layers.RandomFlip, {"mode": "horizontal", "seed": 1}, (2, 8, 9, 3)),
+        (layers.RandomRotation, {"factor": (-0.1, 0.2), "fill_mode": "constant", "fill_value": 1.0}, (2, 8, 9, 3)),
+        (layers.RandomZoom, {"height_factor": 0.2, "width_factor": (-0.3, 0.1)}, (2, 8, 9, 3)),
+        (
+            layers.RandomTranslation,
+            {"height_factor": 0.1, "width_factor": 0.2, "interpolation": "nearest"},
+            (2, 8, 9, 3),
+        ),
+        (layers.RandomCrop, {"height": 5, "width": 4, "seed": 3}, (2, 5, 4, 3)),
+        (layers.RandomContrast, {"factor": 0.3, "value_range": (0, 1)}, (2, 8, 9, 3)),
+        (layers.RandomBrightness, {"factor": (-0.2, 0.1)}, (2, 8, 9, 3)),
+        (layers.RandomGrayscale, {"factor": 1.0}, (2, 8, 9, 3)),
+    ],
+)
 def test_layer_harness_and_inference_identity(cls, kwargs, out_shape):
-    run_layer_test(cls, kwargs, input_shape=(2, 8, 9, 3), expected_output_shape=out_shape,
-                   expected_num_params=0, run_training_check=False)
+    run_layer_test(
+        cls,
+        kwargs,
+        input_shape=(2, 8, 9, 3),
+        expected_output_shape=out_shape,
+        expected_num_params=0,
+        run_training_check=False,
+    )
     x = _images((2, 8, 9, 3), high=1.0)
     layer = cls(**kwargs)
     if cls is layers.RandomCrop:
@@ -124,13 +138,21 @@ def test_geometric_layers_match_real_keras(real_keras, fill_mode, interpolation)
     x = _images((3, 7, 9, 2), seed=1)
     kw = dict(fill_mode=fill_mode, interpolation=interpolation, fill_value=3.5)
     cases = [
-        (layers.RandomRotation(0.4, seed=1, **kw), real_keras.layers.RandomRotation(0.4, **kw),
-         lambda t: {"rotation_matrix": _np(t["rotation_matrix"])}),
-        (layers.RandomZoom((-0.5, 0.6), (-0.4, 0.7), seed=2, **kw),
-         real_keras.layers.RandomZoom((-0.5, 0.6), (-0.4, 0.7), **kw),
-         lambda t: {"height_zoom": _np(t["height_zoom"]), "width_zoom": _np(t["width_zoom"])}),
-        (layers.RandomTranslation(0.6, 0.7, seed=3, **kw), real_keras.layers.RandomTranslation(0.6, 0.7, **kw),
-         lambda t: {"translations": _np(t["translations"])}),
+        (
+            layers.RandomRotation(0.4, seed=1, **kw),
+            real_keras.layers.RandomRotation(0.4, **kw),
+            lambda t: {"rotation_matrix": _np(t["rotation_matrix"])},
+        ),
+        (
+            layers.RandomZoom((-0.5, 0.6), (-0.4, 0.7), seed=2, **kw),
+            real_keras.layers.RandomZoom((-0.5, 0.6), (-0.4, 0.7), **kw),
+            lambda t: {"height_zoom": _np(t["height_zoom"]), "width_zoom": _np(t["width_zoom"])},
+        ),
+        (
+            layers.RandomTranslation(0.6, 0.7, seed=3, **kw),
+            real_keras.layers.RandomTranslation(0.6, 0.7, **kw),
+            lambda t: {"translations": _np(t["translations"])},
+        ),
     ]
     for ours, theirs, to_keras in cases:
         t = ours.get_random_transformation(x)
@@ -166,8 +188,11 @@ def test_whole_pixel_translation_equals_roll_with_fill():
         else:
             expected[:, dx:] = -1.0
         np.testing.assert_allclose(out[i], expected, atol=1e-4)
-    wrapped = _np(layers.RandomTranslation(0.5, 0.5, fill_mode="wrap").transform_images(
-        x, {"translations": np.array([[2.0, -1.0], [-3.0, 2.0]])}))
+    wrapped = _np(
+        layers.RandomTranslation(0.5, 0.5, fill_mode="wrap").transform_images(
+            x, {"translations": np.array([[2.0, -1.0], [-3.0, 2.0]])}
+        )
+    )
     np.testing.assert_allclose(wrapped[1], np.roll(x[1], (2, -3), axis=(0, 1)), atol=1e-4)
 
 
@@ -200,13 +225,14 @@ def test_random_crop_training_windows_and_seed():
     layer = layers.RandomCrop(4, 5, seed=7)
     hs, ws = layer.get_random_transformation(x)
     out = _np(layer.transform_images(x, (hs, ws)))
-    np.testing.assert_array_equal(out, x[:, hs:hs + 4, ws:ws + 5])
+    np.testing.assert_array_equal(out, x[:, hs : hs + 4, ws : ws + 5])
     starts = {layer.get_random_transformation(x) for _ in range(200)}
     assert {h for h, _ in starts} == set(range(7)) and {w for _, w in starts} == set(range(8))
     a = [layers.RandomCrop(4, 5, seed=3).get_random_transformation(x) for _ in range(2)]
     assert a[0] == a[1]
-    out_cf = _np(layers.RandomCrop(4, 5, data_format="channels_first").transform_images(
-        x.transpose(0, 3, 1, 2), (hs, ws)))
+    out_cf = _np(
+        layers.RandomCrop(4, 5, data_format="channels_first").transform_images(x.transpose(0, 3, 1, 2), (hs, ws))
+    )
     np.testing.assert_array_equal(out_cf.transpose(0, 2, 3, 1), out)
 
 
@@ -244,8 +270,9 @@ def test_contrast_matches_real_keras_for_given_factor(real_keras):
     x = _images((2, 4, 5, 3), high=1.0)
     c = np.array([0.6, 1.7], "float32").reshape(2, 1, 1, 1)
     ours = _np(layers.RandomContrast(0.9, value_range=(0, 1)).transform_images(x, {"contrast_factor": c}))
-    theirs = _keras_transform(real_keras, real_keras.layers.RandomContrast(0.9, value_range=(0, 1)), x,
-                              {"contrast_factor": c})
+    theirs = _keras_transform(
+        real_keras, real_keras.layers.RandomContrast(0.9, value_range=(0, 1)), x, {"contrast_factor": c}
+    )
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
@@ -258,7 +285,8 @@ def test_brightness_formula_clipping_and_ranges(real_keras):
     np.testing.assert_allclose(out, theirs, rtol=1e-6)
     assert out[0].max() == 255.0 and out[1].min() == 0.0
     t = layers.RandomBrightness((-0.2, 0.4), value_range=(-1, 1), seed=0).get_random_transformation(
-        np.zeros((2000, 2, 2, 1)))
+        np.zeros((2000, 2, 2, 1))
+    )
     d = _np(t["rgb_delta"])
     assert -0.4 <= d.min() < -0.38 and 0.78 < d.max() <= 0.8  # factor times the value-range width (2)
     out = _np(layers.RandomBrightness(0.9, seed=1)(x, training=True))
@@ -279,8 +307,12 @@ def test_contrast_draws_in_documented_range():
 
 def test_seeds_make_draws_reproducible():
     x = _images((4, 6, 6, 3))
-    for make in (lambda: layers.RandomRotation(0.3, seed=11), lambda: layers.RandomZoom(0.3, seed=11),
-                 lambda: layers.RandomContrast(0.5, seed=11), lambda: layers.RandomBrightness(0.5, seed=11)):
+    for make in (
+        lambda: layers.RandomRotation(0.3, seed=11),
+        lambda: layers.RandomZoom(0.3, seed=11),
+        lambda: layers.RandomContrast(0.5, seed=11),
+        lambda: layers.RandomBrightness(0.5, seed=11),
+    ):
         a, b = make(), make()
         first_a, first_b = _np(a(x, training=True)), _np(b(x, training=True))
         np.testing.assert_array_equal(first_a, first_b)
@@ -298,22 +330,25 @@ def test_seeds_make_draws_reproducible():
 # ---------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize("make, arg", [
-    (lambda: layers.RandomRotation(1.5), "factor"),
-    (lambda: layers.RandomRotation((0.1, 0.2, 0.3)), "factor"),
-    (lambda: layers.RandomRotation("big"), "factor"),
-    (lambda: layers.RandomZoom(-1.0), "height_factor"),
-    (lambda: layers.RandomZoom(0.1, width_factor=2), "width_factor"),
-    (lambda: layers.RandomTranslation(0.1, -1.2), "width_factor"),
-    (lambda: layers.RandomContrast(1.5), "factor"),
-    (lambda: layers.RandomContrast((-0.1, 0.2)), "factor"),
-    (lambda: layers.RandomBrightness(0.1, value_range=(0, 1, 2)), "value_range"),
-    (lambda: layers.RandomRotation(0.1, fill_mode="mirror_ball"), "fill_mode"),
-    (lambda: layers.RandomZoom(0.1, interpolation="bicubic"), "interpolation"),
-    (lambda: layers.RandomFlip(mode="diagonal"), "mode"),
-    (lambda: layers.RandomCrop(0, 4), "height"),
-    (lambda: layers.RandomFlip(data_format="nhwc"), "data_format"),
-])
+@pytest.mark.parametrize(
+    "make, arg",
+    [
+        (lambda: layers.RandomRotation(1.5), "factor"),
+        (lambda: layers.RandomRotation((0.1, 0.2, 0.3)), "factor"),
+        (lambda: layers.RandomRotation("big"), "factor"),
+        (lambda: layers.RandomZoom(-1.0), "height_factor"),
+        (lambda: layers.RandomZoom(0.1, width_factor=2), "width_factor"),
+        (lambda: layers.RandomTranslation(0.1, -1.2), "width_factor"),
+        (lambda: layers.RandomContrast(1.5), "factor"),
+        (lambda: layers.RandomContrast((-0.1, 0.2)), "factor"),
+        (lambda: layers.RandomBrightness(0.1, value_range=(0, 1, 2)), "value_range"),
+        (lambda: layers.RandomRotation(0.1, fill_mode="mirror_ball"), "fill_mode"),
+        (lambda: layers.RandomZoom(0.1, interpolation="bicubic"), "interpolation"),
+        (lambda: layers.RandomFlip(mode="diagonal"), "mode"),
+        (lambda: layers.RandomCrop(0, 4), "height"),
+        (lambda: layers.RandomFlip(data_format="nhwc"), "data_format"),
+    ],
+)
 def test_bad_arguments_raise_keras_style_errors(make, arg):
     with pytest.raises(ValueError, match=f"`{arg}`.*Received"):
         make()
@@ -324,14 +359,16 @@ def test_bad_arguments_raise_keras_style_errors(make, arg):
 
 def test_sequential_with_augmentation_trains_and_predicts_deterministically(tmp_path):
     strided.utils.set_random_seed(0)
-    model = strided.Sequential([
-        strided.Input((8, 8, 1)),
-        layers.RandomFlip("horizontal"),
-        layers.RandomRotation(0.1),
-        layers.Conv2D(4, 3, activation="relu"),
-        layers.Flatten(),
-        layers.Dense(2, activation="softmax"),
-    ])
+    model = strided.Sequential(
+        [
+            strided.Input((8, 8, 1)),
+            layers.RandomFlip("horizontal"),
+            layers.RandomRotation(0.1),
+            layers.Conv2D(4, 3, activation="relu"),
+            layers.Flatten(),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
     x = np.random.default_rng(0).random((32, 8, 8, 1)).astype("float32")
     y = np.random.default_rng(1).integers(0, 2, 32)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
@@ -350,6 +387,7 @@ def test_sequential_with_augmentation_trains_and_predicts_deterministically(tmp_
 
 def test_random_grayscale_converts_the_chosen_images_as_keras():
     import strided
+
     x = _images((64, 4, 5, 3), high=1.0)
     layer = layers.RandomGrayscale(factor=0.5, seed=2)
     transformation = layer.get_random_transformation(x)
@@ -360,7 +398,10 @@ def test_random_grayscale_converts_the_chosen_images_as_keras():
     np.testing.assert_allclose(out[chosen], np.repeat(gray[chosen], 3, axis=-1), rtol=1e-6)
     np.testing.assert_array_equal(out[~chosen], x[~chosen])
     channels_first = layers.RandomGrayscale(factor=1.0, data_format="channels_first")
-    np.testing.assert_allclose(_np(channels_first(x.transpose(0, 3, 1, 2), training=True)),
-                               np.repeat(gray, 3, axis=-1).transpose(0, 3, 1, 2), rtol=1e-6)
+    np.testing.assert_allclose(
+        _np(channels_first(x.transpose(0, 3, 1, 2), training=True)),
+        np.repeat(gray, 3, axis=-1).transpose(0, 3, 1, 2),
+        rtol=1e-6,
+    )
     with pytest.raises(ValueError, match="between 0 and 1"):
         layers.RandomGrayscale(factor=1.5)

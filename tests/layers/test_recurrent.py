@@ -1,6 +1,7 @@
 """Recurrent layers equal real Keras: SimpleRNN/LSTM/GRU (+ cells, StackedRNNCells, RNN), Bidirectional,
 Masking, ConvLSTM1D/2D/3D; outputs and states, masks, go_backwards, the fused torch kernels against the
 step loop, gradients, a CNN-LSTM in predict and fit, configs and `.keras` files both ways."""
+
 import numpy as np
 import pytest
 import torch
@@ -38,13 +39,20 @@ def _pair(real_keras, name, x, **kwargs):
     return ours, theirs
 
 
-LAYERS = [("SimpleRNN", {}), ("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False}),
-          ("LSTM", {"use_bias": False, "unit_forget_bias": False}), ("SimpleRNN", {"activation": "relu"})]
+LAYERS = [
+    ("SimpleRNN", {}),
+    ("LSTM", {}),
+    ("GRU", {}),
+    ("GRU", {"reset_after": False}),
+    ("LSTM", {"use_bias": False, "unit_forget_bias": False}),
+    ("SimpleRNN", {"activation": "relu"}),
+]
 
 
 @pytest.mark.parametrize("name,extra", LAYERS)
-@pytest.mark.parametrize("flags", [{}, {"return_sequences": True, "return_state": True},
-                                   {"go_backwards": True, "return_sequences": True}])
+@pytest.mark.parametrize(
+    "flags", [{}, {"return_sequences": True, "return_state": True}, {"go_backwards": True, "return_sequences": True}]
+)
 def test_layers_match_keras(real_keras, name, extra, flags):
     x = _seq(3, 6, 4)
     ours, theirs = _pair(real_keras, name, x, units=5, **extra, **flags)
@@ -115,7 +123,7 @@ def test_masks_match_keras(real_keras, name, zero_output):
     mask = np.ones((4, 7), bool)
     mask[0, 5:] = False  # post-padding
     mask[1, :2] = False  # pre-padding
-    mask[2, 3] = False   # a hole
+    mask[2, 3] = False  # a hole
     kw = dict(units=5, return_sequences=True, return_state=True, zero_output_for_mask=zero_output)
     ours = getattr(keras.layers, name)(**{k: v for k, v in kw.items() if k != "zero_output_for_mask"})
     theirs = getattr(real_keras.layers, name)(**{k: v for k, v in kw.items() if k != "zero_output_for_mask"})
@@ -136,16 +144,28 @@ def test_masking_layer_in_models_matches_keras(real_keras):
     x[1, :2] = 0.0
 
     def build(k):
-        return k.Sequential([k.Input((6, 4)), k.layers.Masking(mask_value=0.0),
-                             k.layers.LSTM(5, return_sequences=True), k.layers.GRU(3, go_backwards=True),
-                             k.layers.Dense(2)])
+        return k.Sequential(
+            [
+                k.Input((6, 4)),
+                k.layers.Masking(mask_value=0.0),
+                k.layers.LSTM(5, return_sequences=True),
+                k.layers.GRU(3, go_backwards=True),
+                k.layers.Dense(2),
+            ]
+        )
 
     ours, theirs = build(keras), build(real_keras)
     ours.set_weights([_np(w) for w in theirs.get_weights()])
     _close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
     # the mask matters: without Masking the numbers differ
-    plain = keras.Sequential([keras.Input((6, 4)), keras.layers.LSTM(5, return_sequences=True),
-                              keras.layers.GRU(3, go_backwards=True), keras.layers.Dense(2)])
+    plain = keras.Sequential(
+        [
+            keras.Input((6, 4)),
+            keras.layers.LSTM(5, return_sequences=True),
+            keras.layers.GRU(3, go_backwards=True),
+            keras.layers.Dense(2),
+        ]
+    )
     plain.set_weights(ours.get_weights())
     assert not np.allclose(_np(plain.predict(x, verbose=0))[:2], _np(ours.predict(x, verbose=0))[:2], atol=1e-4)
     # the Masking layer itself
@@ -159,10 +179,12 @@ def test_masking_layer_in_models_matches_keras(real_keras):
 @pytest.mark.parametrize("inner", ["LSTM", "GRU"])
 def test_bidirectional_matches_keras(real_keras, merge_mode, inner):
     x = _seq(3, 5, 4)
-    ours = keras.layers.Bidirectional(getattr(keras.layers, inner)(3, return_sequences=True, return_state=True),
-                                      merge_mode=merge_mode)
-    theirs = real_keras.layers.Bidirectional(getattr(real_keras.layers, inner)(3, return_sequences=True,
-                                                                              return_state=True), merge_mode=merge_mode)
+    ours = keras.layers.Bidirectional(
+        getattr(keras.layers, inner)(3, return_sequences=True, return_state=True), merge_mode=merge_mode
+    )
+    theirs = real_keras.layers.Bidirectional(
+        getattr(real_keras.layers, inner)(3, return_sequences=True, return_state=True), merge_mode=merge_mode
+    )
     theirs(x), ours(x)
     assert ours.forward_layer.name.startswith("forward_") and ours.backward_layer.name.startswith("backward_")
     assert ours.backward_layer.go_backwards and not ours.forward_layer.go_backwards
@@ -184,8 +206,14 @@ def test_embedding_mask_zero_reaches_the_rnn(real_keras):
     ids = np.array([[3, 1, 2, 0, 0], [1, 2, 3, 4, 1]])
 
     def build(k):
-        return k.Sequential([k.Input((5,), dtype="int32"), k.layers.Embedding(6, 3, mask_zero=True),
-                             k.layers.GRU(2, return_sequences=True), k.layers.LSTM(2)])
+        return k.Sequential(
+            [
+                k.Input((5,), dtype="int32"),
+                k.layers.Embedding(6, 3, mask_zero=True),
+                k.layers.GRU(2, return_sequences=True),
+                k.layers.LSTM(2),
+            ]
+        )
 
     ours, theirs = build(keras), build(real_keras)
     ours.set_weights([_np(w) for w in theirs.get_weights()])
@@ -207,8 +235,10 @@ def test_bidirectional_last_output_and_config(real_keras):
     _close(again(x), ours(x))
 
 
-@pytest.mark.parametrize("name,extra", [("LSTM", {}), ("GRU", {}), ("SimpleRNN", {}), ("LSTM", {"use_bias": False}),
-                                        ("GRU", {"use_bias": False})])
+@pytest.mark.parametrize(
+    "name,extra",
+    [("LSTM", {}), ("GRU", {}), ("SimpleRNN", {}), ("LSTM", {"use_bias": False}), ("GRU", {"use_bias": False})],
+)
 def test_fused_kernel_equals_step_loop_values_and_gradients(monkeypatch, name, extra):
     x = torch.tensor(_seq(3, 8, 4))
     fused = getattr(keras.layers, name)(6, return_sequences=True, return_state=True, go_backwards=True, **extra)
@@ -229,7 +259,7 @@ def test_fused_kernel_equals_step_loop_values_and_gradients(monkeypatch, name, e
         for w in fused.trainable_weights:
             w.grad = None
         outs = fused(x, initial_state=initial)
-        sum((o ** 2).sum() for o in outs).backward()
+        sum((o**2).sum() for o in outs).backward()
         results.append(([_np(o) for o in outs], [_np(w.grad) for w in fused.trainable_weights]))
     assert len(calls) == 1  # the first run went through torch's fused kernel, the second did not
     _close(results[0][0], results[1][0], rtol=1e-5, atol=1e-6)
@@ -272,7 +302,7 @@ def test_gradients_match_keras(real_keras, name):
     grads = []
     for layer in (ours, theirs):
         out = layer(torch.tensor(x))
-        (out ** 2 * torch.linspace(0.5, 1.5, 5)).sum().backward()
+        (out**2 * torch.linspace(0.5, 1.5, 5)).sum().backward()
         grads.append(layer.trainable_weights)
     for ow, tw in zip(*grads):
         g = ow.grad.permute(*ow._keras_layout) if ow._keras_layout else ow.grad
@@ -283,8 +313,7 @@ def test_gradients_match_keras(real_keras, name):
 CONV_CASES = [
     ("ConvLSTM1D", (2, 3, 7, 2), dict(filters=3, kernel_size=3)),
     ("ConvLSTM2D", (2, 3, 6, 5, 2), dict(filters=2, kernel_size=(3, 2), padding="same", return_sequences=True)),
-    ("ConvLSTM2D", (2, 3, 7, 7, 2), dict(filters=2, kernel_size=3, strides=2, return_state=True,
-                                         go_backwards=True)),
+    ("ConvLSTM2D", (2, 3, 7, 7, 2), dict(filters=2, kernel_size=3, strides=2, return_state=True, go_backwards=True)),
     ("ConvLSTM2D", (2, 3, 2, 6, 6), dict(filters=2, kernel_size=3, data_format="channels_first", padding="same")),
     ("ConvLSTM3D", (1, 2, 4, 4, 4, 1), dict(filters=2, kernel_size=2, dilation_rate=2, padding="same")),
 ]
@@ -301,8 +330,7 @@ def test_conv_lstm_matches_keras(real_keras, name, shape, kwargs):
 
 def test_conv_lstm_mask_gradients_and_step_masks(real_keras):
     x = _seq(2, 4, 5, 5, 2)
-    ours, theirs = _pair(real_keras, "ConvLSTM2D", x, filters=2, kernel_size=3, padding="same",
-                         return_sequences=True)
+    ours, theirs = _pair(real_keras, "ConvLSTM2D", x, filters=2, kernel_size=3, padding="same", return_sequences=True)
     mask = np.array([[1, 1, 0, 1], [1, 1, 1, 0]], bool)
     _close(ours(x, mask=mask), theirs(x, mask=torch.tensor(mask)), rtol=1e-4, atol=1e-5)
     grads = []
@@ -327,8 +355,7 @@ def test_stateful_layer_carries_states_across_batches():
     stateful.reset_state()
     stateful.set_weights(whole.get_weights())
     first, second = stateful(x[:, :3]), stateful(x[:, 3:])
-    np.testing.assert_allclose(np.concatenate([_np(first), _np(second)], axis=1), _np(whole(x)), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(np.concatenate([_np(first), _np(second)], axis=1), _np(whole(x)), rtol=1e-5, atol=1e-6)
     stateful.reset_state()
     np.testing.assert_allclose(_np(stateful(x[:, :3])), _np(first), rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError, match="batch size"):
@@ -351,13 +378,15 @@ def test_symbolic_shapes_and_functional_model(real_keras):
 
 def _cnn_lstm(k):
     k.utils.set_random_seed(1)
-    return k.Sequential([
-        k.Input((4, 8, 8, 1)),
-        k.layers.TimeDistributed(k.layers.Conv2D(4, 3, activation="relu")),
-        k.layers.TimeDistributed(k.layers.GlobalAveragePooling2D()),
-        k.layers.LSTM(5),
-        k.layers.Dense(3, activation="softmax"),
-    ])
+    return k.Sequential(
+        [
+            k.Input((4, 8, 8, 1)),
+            k.layers.TimeDistributed(k.layers.Conv2D(4, 3, activation="relu")),
+            k.layers.TimeDistributed(k.layers.GlobalAveragePooling2D()),
+            k.layers.LSTM(5),
+            k.layers.Dense(3, activation="softmax"),
+        ]
+    )
 
 
 def test_cnn_lstm_matches_keras_in_predict_and_fit(real_keras):
@@ -384,8 +413,15 @@ def _rnn_zoo(k):
 
 
 def _conv_seq(k):
-    return k.Sequential([k.Input((3, 6, 6, 2)), k.layers.Masking(), k.layers.ConvLSTM2D(2, 3, padding="same"),
-                         k.layers.Flatten(), k.layers.Dense(2)])
+    return k.Sequential(
+        [
+            k.Input((3, 6, 6, 2)),
+            k.layers.Masking(),
+            k.layers.ConvLSTM2D(2, 3, padding="same"),
+            k.layers.Flatten(),
+            k.layers.Dense(2),
+        ]
+    )
 
 
 def _masked_functional(k):
@@ -417,13 +453,19 @@ def test_keras_files_both_ways(real_keras, tmp_path, build):
     _close(again.predict(x, verbose=0), ours.predict(x, verbose=0), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("name,kwargs", [
-    ("SimpleRNN", dict(units=3, dropout=0.1, go_backwards=True)), ("LSTM", dict(units=3, recurrent_dropout=0.2,
-                                                                             return_state=True)),
-    ("GRU", dict(units=2, reset_after=False, kernel_regularizer="l2")), ("SimpleRNNCell", dict(units=3)),
-    ("LSTMCell", dict(units=3, unit_forget_bias=False)), ("GRUCell", dict(units=3, seed=4)),
-    ("Masking", dict(mask_value=-1.0)), ("ConvLSTM1D", dict(filters=2, kernel_size=3, padding="same")),
-])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("SimpleRNN", dict(units=3, dropout=0.1, go_backwards=True)),
+        ("LSTM", dict(units=3, recurrent_dropout=0.2, return_state=True)),
+        ("GRU", dict(units=2, reset_after=False, kernel_regularizer="l2")),
+        ("SimpleRNNCell", dict(units=3)),
+        ("LSTMCell", dict(units=3, unit_forget_bias=False)),
+        ("GRUCell", dict(units=3, seed=4)),
+        ("Masking", dict(mask_value=-1.0)),
+        ("ConvLSTM1D", dict(filters=2, kernel_size=3, padding="same")),
+    ],
+)
 def test_configs_match_keras_and_round_trip(real_keras, name, kwargs):
     ours = getattr(keras.layers, name)(**kwargs)
     theirs = getattr(real_keras.layers, name)(**kwargs)

@@ -1,5 +1,6 @@
 """SpectralNormalization equals real Keras: power iteration in training (kernel and vector_u),
 inference, gradients, fit, weights order, configs and `.keras` files both ways."""
+
 import numpy as np
 import pytest
 import torch
@@ -35,8 +36,7 @@ def test_training_steps_and_inference_match_keras(real_keras, case, power_iterat
     before = ours.get_weights()
     for step in range(4):
         xs = x * (1 + 0.1 * step)
-        np.testing.assert_allclose(_np(ours(xs, training=True)), _np(theirs(xs, training=True)), rtol=1e-5,
-                                   atol=1e-6)
+        np.testing.assert_allclose(_np(ours(xs, training=True)), _np(theirs(xs, training=True)), rtol=1e-5, atol=1e-6)
         for a, b in zip(ours.get_weights(), theirs.get_weights()):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert not np.allclose(before[0], ours.get_weights()[0])  # the kernel was normalised in place
@@ -60,7 +60,7 @@ def test_gradients_match_keras(real_keras, case):
     grads = []
     for layer in (ours, theirs):
         out = layer(torch.tensor(x), training=True)
-        (out ** 2).sum().backward()
+        (out**2).sum().backward()
         grads.append([w.value.grad for w in layer.trainable_weights])
     # strided stores kernels in torch layout: compare in Keras layout
     layout = getattr(ours.kernel, "_keras_layout", None)
@@ -73,12 +73,15 @@ def test_gradients_match_keras(real_keras, case):
 
 def _models(real_keras):
     def build(k):
-        return k.Sequential([
-            k.Input((6, 6, 2)),
-            k.layers.SpectralNormalization(k.layers.Conv2D(4, 3, activation="relu"), power_iterations=2),
-            k.layers.Flatten(),
-            k.layers.SpectralNormalization(k.layers.Dense(3)),
-        ])
+        return k.Sequential(
+            [
+                k.Input((6, 6, 2)),
+                k.layers.SpectralNormalization(k.layers.Conv2D(4, 3, activation="relu"), power_iterations=2),
+                k.layers.Flatten(),
+                k.layers.SpectralNormalization(k.layers.Dense(3)),
+            ]
+        )
+
     ours, theirs = build(keras), build(real_keras)
     ours.set_weights(theirs.get_weights())
     return ours, theirs
@@ -124,8 +127,9 @@ def test_keras_files_round_trip_and_interchange(real_keras, tmp_path):
     for a, b in zip(in_keras.get_weights(), ours.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     # training after loading continues the same power iteration
-    np.testing.assert_allclose(_np(from_keras.layers[0](x, training=True)), _np(theirs.layers[0](x, training=True)),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _np(from_keras.layers[0](x, training=True)), _np(theirs.layers[0](x, training=True)), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_config_round_trip():
@@ -154,8 +158,11 @@ def test_all_zero_kernel_is_left_unchanged():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="supplied to Wrapper isn't a supported layer type"):
         keras.layers.SpectralNormalization("dense")
-    with pytest.raises(ValueError, match=r"`power_iterations` should be greater than zero. Received: "
-                                         r"`power_iterations=0`"):
+    with pytest.raises(
+        ValueError,
+        match=r"`power_iterations` should be greater than zero. Received: "
+        r"`power_iterations=0`",
+    ):
         keras.layers.SpectralNormalization(keras.layers.Dense(2), power_iterations=0)
     with pytest.raises(ValueError, match="power_iterations=1.5"):
         keras.layers.SpectralNormalization(keras.layers.Dense(2), power_iterations=1.5)
@@ -163,6 +170,9 @@ def test_bad_arguments():
         keras.layers.SpectralNormalization(keras.layers.Flatten())(np.ones((2, 3, 3), "float32"))
     layer = keras.layers.SpectralNormalization(keras.layers.Dense(2))
     layer(np.ones((2, 4), "float32"))
-    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 4, but received input with "
-                                         r"shape \(2, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match="expected axis -1 of input shape to have value 4, but received input with "
+        r"shape \(2, 5\)",
+    ):
         layer(np.ones((2, 5), "float32"))

@@ -6,6 +6,7 @@ values in ``_GOLDENS`` were produced by real Keras 3.15.1 (torch backend) with T
 file and weight-group names of a saved model); when TensorFlow is importable the same cases are also
 compared live, and Keras loads a strided-saved model.
 """
+
 import io
 import json
 import zipfile
@@ -18,8 +19,14 @@ import strided as keras
 from strided import layers
 from strided.data.data_adapter import ArrayAdapter
 
-CORPUS = ["The cat sat on the mat.", "The dog ate my HOMEWORK!!", "\u00c9cole:  na\u00efve caf\u00e9\tthe cat",
-          "a-b c,d  e.f 'quoted' \"double\"", "cat cat dog\xa0bird", ""]
+CORPUS = [
+    "The cat sat on the mat.",
+    "The dog ate my HOMEWORK!!",
+    "\u00c9cole:  na\u00efve caf\u00e9\tthe cat",
+    "a-b c,d  e.f 'quoted' \"double\"",
+    "cat cat dog\xa0bird",
+    "",
+]
 INP = ["the cat ate the bird", "Zebra? The  MAT!", "", "caf\u00e9 \u00c9cole na\u00efve", "dog\xa0bird mat"]
 
 _GOLDENS = json.loads(
@@ -40,7 +47,7 @@ _GOLDENS = json.loads(
     'g\\u00a0bird","dog","caf\\u00e9","c,d","ate","a-b","HOMEWORK!!","\'quoted\'","\\"double\\""],"out":[[3,2,16,3,1],['
     '1,4,1,0,0],[0,0,0,0,0],[14,1,8,0,0],[12,1,0,0,0]]},"char":{"kw":{"split":"character","max_tokens":12},"vocab'
     '":["","[UNK]"," ","t","e","a","o","c","d","h","m","b"],"out":[[3,9,4,2,7,5,3,2,5,3,4,2,3,9,4,2,11,1,1,8],[1,'
-    '4,11,1,5,2,3,9,4,2,2,10,5,3,0,0,0,0,0,0],[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],[7,5,1,1,2,1,7,6,1,4,2,1,'
+    "4,11,1,5,2,3,9,4,2,2,10,5,3,0,0,0,0,0,0],[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],[7,5,1,1,2,1,7,6,1,4,2,1,"
     '5,1,1,4,0,0,0,0],[8,6,1,1,11,1,1,8,2,10,5,3,0,0,0,0,0,0,0,0]]},"ngrams2":{"kw":{"ngrams":2},"vocab":["","[UN'
     'K]","the","cat","the cat","\\u00c9cole na\\u00efve","\\u00c9cole","the mat","the dog","sat on","sat","quoted do'
     'uble","quoted","on the","on","na\\u00efve caf\\u00e9","na\\u00efve","my homework","my","mat","homework","ef quo'
@@ -56,28 +63,28 @@ _GOLDENS = json.loads(
     'ed double"],"out":[1,1,0,1,1]},"multi_hot":{"kw":{"output_mode":"multi_hot"},"vocab":["[UNK]","the","cat","\\'
     'u00c9cole","sat","quoted","on","na\\u00efve","my","mat","homework","ef","double","dog\\u00a0bird","dog","cd","'
     'caf\\u00e9","ate","ab"],"out":[[1,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0],[1,1,0,0,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0'
-    '],[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],[0,0,0,1,0,0,0,1,0,0,0,0,0,0,0,0,1,0,0],[0,0,0,0,0,0,0,0,0,1,0,0,0'
+    "],[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],[0,0,0,1,0,0,0,1,0,0,0,0,0,0,0,0,1,0,0],[0,0,0,0,0,0,0,0,0,1,0,0,0"
     ',1,0,0,0,0,0]]},"count":{"kw":{"output_mode":"count","max_tokens":6},"vocab":["[UNK]","the","cat","\\u00c9col'
     'e","sat","quoted"],"out":[[2,2,1,0,0,0],[2,1,0,0,0,0],[0,0,0,0,0,0],[2,0,0,1,0,0],[2,0,0,0,0,0]]},"tf_idf":{'
     '"kw":{"output_mode":"tf_idf"},"vocab":["[UNK]","the","cat","\\u00c9cole","sat","quoted","on","na\\u00efve","my'
     '","mat","homework","ef","double","dog\\u00a0bird","dog","cd","caf\\u00e9","ate","ab"],"out":[[1.33407175540924'
-    '07,1.8325815200805664,0.9162907600402832,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.386294364'
-    '9291992,0.0],[1.3340717554092407,0.9162907600402832,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0'
-    '.0,0.0,0.0,0.0,0.0,0.0,0.0],[0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0],[0'
-    '.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291'
-    '992,0.0,0.0],[0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,'
+    "07,1.8325815200805664,0.9162907600402832,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.386294364"
+    "9291992,0.0],[1.3340717554092407,0.9162907600402832,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0"
+    ".0,0.0,0.0,0.0,0.0,0.0,0.0],[0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0],[0"
+    ".0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291"
+    "992,0.0,0.0],[0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,"
     '0.0,0.0,0.0]]},"tf_idf_pad":{"kw":{"output_mode":"tf_idf","max_tokens":20,"pad_to_max_tokens":true},"vocab":'
     '["[UNK]","the","cat","\\u00c9cole","sat","quoted","on","na\\u00efve","my","mat","homework","ef","double","dog\\'
     'u00a0bird","dog","cd","caf\\u00e9","ate","ab"],"out":[[1.3340717554092407,1.8325815200805664,0.91629076004028'
-    '32,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291992,0.0,0.0],[1.3340717554092407,0'
-    '.9162907600402832,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0],[0'
-    '.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0],[0.0,0.0,0.0,1.3862943649291'
-    '992,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0],[0.0,0.0,'
+    "32,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291992,0.0,0.0],[1.3340717554092407,0"
+    ".9162907600402832,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0],[0"
+    ".0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0],[0.0,0.0,0.0,1.3862943649291"
+    "992,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0],[0.0,0.0,"
     '0.0,0.0,0.0,0.0,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0,1.3862943649291992,0.0,0.0,0.0,0.0,0.0,0.0]]},"mu'
     'lti_hot_pad":{"kw":{"output_mode":"multi_hot","max_tokens":20,"pad_to_max_tokens":true},"vocab":["[UNK]","th'
     'e","cat","\\u00c9cole","sat","quoted","on","na\\u00efve","my","mat","homework","ef","double","dog\\u00a0bird","'
     'dog","cd","caf\\u00e9","ate","ab"],"out":[[1,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0,0],[1,1,0,0,0,0,0,0,0,1,0,0,'
-    '0,0,0,0,0,0,0,0],[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],[0,0,0,1,0,0,0,1,0,0,0,0,0,0,0,0,1,0,0,0],[0,0,0,'
+    "0,0,0,0,0,0,0,0],[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],[0,0,0,1,0,0,0,1,0,0,0,0,0,0,0,0,1,0,0,0],[0,0,0,"
     '0,0,0,0,0,0,1,0,0,0,1,0,0,0,0,0,0]]},"maxtok":{"kw":{"max_tokens":5,"output_sequence_length":4},"vocab":["",'
     '"[UNK]","the","cat","\\u00c9cole"],"out":[[2,3,1,2],[1,2,1,0],[0,0,0,0],[1,4,1,0],[1,1,0,0]]},"vocab":{"kw":{'
     '"vocabulary":["the","cat","dog","mat"]},"vocab":["","[UNK]","the","cat","dog","mat"],"out":[[2,3,1,2,1],[1,2'
@@ -140,8 +147,9 @@ def test_text_vectorization_input_ranks_match_keras():
     np.testing.assert_array_equal(_np(layer(np.array(INP))), _GOLDENS["nosplit_multi_hot_rank1"])
     # byte strings (what TensorFlow datasets yield) decode with `encoding`
     layer = layers.TextVectorization(vocabulary=["caf\u00e9", "the"])
-    np.testing.assert_array_equal(_np(layer(np.array([s.encode() for s in INP[3:]], dtype=object))),
-                                  [[2, 1, 1], [1, 1, 0]])
+    np.testing.assert_array_equal(
+        _np(layer(np.array([s.encode() for s in INP[3:]], dtype=object))), [[2, 1, 1], [1, 1, 0]]
+    )
 
 
 @pytest.fixture
@@ -228,8 +236,16 @@ def test_symbolic_shapes_and_config_round_trip():
 
 
 # ---------------------------------------------------------------------------- string inputs in models
-TEXTS = ["great movie", "loved it", "awful film", "terrible plot", "great acting", "bad movie",
-         "loved the plot", "awful acting"]
+TEXTS = [
+    "great movie",
+    "loved it",
+    "awful film",
+    "terrible plot",
+    "great acting",
+    "bad movie",
+    "loved the plot",
+    "awful acting",
+]
 LABELS = np.array([1, 1, 0, 0, 1, 0, 1, 0], dtype="float32")
 
 
@@ -307,8 +323,9 @@ def test_lookup_and_hashing_take_string_inputs_in_models():
     got_ids, got_hash = model.predict(x, verbose=0)
     np.testing.assert_array_equal(got_ids, [[1, 0], [2, 1]])
     np.testing.assert_array_equal(got_hash, _np(layers.Hashing(num_bins=5)(x)))
-    seq = keras.Sequential([keras.Input(shape=(1,), dtype="string"), layers.StringLookup(vocabulary=["a", "b"]),
-                            layers.Embedding(3, 2)])
+    seq = keras.Sequential(
+        [keras.Input(shape=(1,), dtype="string"), layers.StringLookup(vocabulary=["a", "b"]), layers.Embedding(3, 2)]
+    )
     assert seq.predict([["b"], ["q"]], verbose=0).shape == (2, 1, 2)
 
 
@@ -324,17 +341,20 @@ def test_string_batches_stay_paired_with_labels_when_shuffled():
 
 
 # ---------------------------------------------------------------------------- errors
-@pytest.mark.parametrize("kwargs, match", [
-    ({"standardize": "upper"}, r"Unknown value for `standardize` argument of TextVectorization.*standardize=upper"),
-    ({"split": "comma"}, r"Unknown value for `split` argument.*split=comma"),
-    ({"output_sequence_length": 2.5}, r"`output_sequence_length` must be either None or an integer.*=2.5"),
-    ({"output_mode": "count", "output_sequence_length": 3}, r"must not be set if `output_mode` is not 'int'"),
-    ({"output_mode": "sum"}, r"Unknown value for `output_mode`.*output_mode=sum"),
-    ({"ngrams": [1, 2]}, r"`ngrams` must be None, an integer, or a tuple of integers. Received: ngrams=\[1, 2\]"),
-    ({"ragged": True}, r"`ragged=True` can only be used with the TensorFlow backend"),
-    ({"output_mode": "tf_idf", "vocabulary": ["a"]}, r"the `idf_weights` argument must also be provided"),
-    ({"max_tokens": 1}, r"`max_tokens` must be greater than 1. Received: max_tokens=1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"standardize": "upper"}, r"Unknown value for `standardize` argument of TextVectorization.*standardize=upper"),
+        ({"split": "comma"}, r"Unknown value for `split` argument.*split=comma"),
+        ({"output_sequence_length": 2.5}, r"`output_sequence_length` must be either None or an integer.*=2.5"),
+        ({"output_mode": "count", "output_sequence_length": 3}, r"must not be set if `output_mode` is not 'int'"),
+        ({"output_mode": "sum"}, r"Unknown value for `output_mode`.*output_mode=sum"),
+        ({"ngrams": [1, 2]}, r"`ngrams` must be None, an integer, or a tuple of integers. Received: ngrams=\[1, 2\]"),
+        ({"ragged": True}, r"`ragged=True` can only be used with the TensorFlow backend"),
+        ({"output_mode": "tf_idf", "vocabulary": ["a"]}, r"the `idf_weights` argument must also be provided"),
+        ({"max_tokens": 1}, r"`max_tokens` must be greater than 1. Received: max_tokens=1"),
+    ],
+)
 def test_text_vectorization_argument_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         layers.TextVectorization(**kwargs)
@@ -342,8 +362,11 @@ def test_text_vectorization_argument_errors(kwargs, match):
 
 def test_call_and_graph_errors():
     layer = layers.TextVectorization(vocabulary=["a"])
-    with pytest.raises(ValueError, match=r"input rank must be 1 or the last shape dimension must be 1. "
-                                         r"Received: inputs.shape=\(1, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"input rank must be 1 or the last shape dimension must be 1. "
+        r"Received: inputs.shape=\(1, 2\)",
+    ):
         layer(np.array([["a", "b"]]))
     with pytest.raises(ValueError, match=r"last shape dimension must be 1"):
         layer(keras.Input(shape=(3,), dtype="string"))

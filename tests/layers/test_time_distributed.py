@@ -1,4 +1,5 @@
 """TimeDistributed: a layer applied to every time step, equal to real Keras in values, training and files."""
+
 import numpy as np
 import pytest
 
@@ -10,8 +11,14 @@ Y = np.random.default_rng(1).random((4, 3, 2)).astype("float32")
 
 
 def _model(ks):
-    return ks.Sequential([ks.Input((3, 6, 6, 1)), ks.layers.TimeDistributed(ks.layers.Conv2D(4, 3, activation="relu")),
-                          ks.layers.TimeDistributed(ks.layers.GlobalAveragePooling2D()), ks.layers.Dense(2)])
+    return ks.Sequential(
+        [
+            ks.Input((3, 6, 6, 1)),
+            ks.layers.TimeDistributed(ks.layers.Conv2D(4, 3, activation="relu")),
+            ks.layers.TimeDistributed(ks.layers.GlobalAveragePooling2D()),
+            ks.layers.Dense(2),
+        ]
+    )
 
 
 def test_time_distributed_shares_one_layer_over_frames():

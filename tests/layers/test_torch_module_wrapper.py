@@ -1,5 +1,6 @@
 """TorchModuleWrapper: a torch.nn.Module trains inside a Keras model exactly as in real Keras, its
 state_dict (buffers included) survives save/load, and misuse gets clear errors."""
+
 import copy
 
 import numpy as np
@@ -20,8 +21,9 @@ def backbone(seed=0):
 
 
 def model_around(module, ks=keras):
-    return ks.Sequential([ks.Input((16,)), ks.layers.TorchModuleWrapper(module),
-                          ks.layers.Dense(3, activation="softmax")])
+    return ks.Sequential(
+        [ks.Input((16,)), ks.layers.TorchModuleWrapper(module), ks.layers.Dense(3, activation="softmax")]
+    )
 
 
 def test_wrapped_module_is_a_layer_with_its_parameters_as_weights():

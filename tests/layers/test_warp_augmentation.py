@@ -1,5 +1,6 @@
 """RandomPerspective and RandomElasticTransform (strided.layers.warp_augmentation): harness, inference identity,
 values equal to real Keras 3 on Keras-drawn transformations, the resampler's fill modes, draws, seeds, errors."""
+
 import numpy as np
 import pytest
 import torch
@@ -32,8 +33,14 @@ CASES = [
 def test_harness_inference_identity_and_one_image(name, kwargs):
     cls = getattr(layers, name)
     assert cls is getattr(wa, name)
-    run_layer_test(cls, kwargs, input_shape=(2, 12, 11, 3), expected_output_shape=(2, 12, 11, 3),
-                   expected_num_params=0, run_training_check=False)
+    run_layer_test(
+        cls,
+        kwargs,
+        input_shape=(2, 12, 11, 3),
+        expected_output_shape=(2, 12, 11, 3),
+        expected_num_params=0,
+        run_training_check=False,
+    )
     x = _images((2, 12, 11, 3))
     layer = cls(**kwargs, seed=1)
     out = layer(x, training=False)
@@ -62,9 +69,17 @@ def test_perspective_matches_real_keras_on_keras_draws(real_keras, data_format, 
 
 
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
-@pytest.mark.parametrize("fill_mode, interpolation", [("reflect", "bilinear"), ("mirror", "bilinear"),
-                                                      ("constant", "bilinear"), ("nearest", "bilinear"),
-                                                      ("wrap", "bilinear"), ("reflect", "nearest")])
+@pytest.mark.parametrize(
+    "fill_mode, interpolation",
+    [
+        ("reflect", "bilinear"),
+        ("mirror", "bilinear"),
+        ("constant", "bilinear"),
+        ("nearest", "bilinear"),
+        ("wrap", "bilinear"),
+        ("reflect", "nearest"),
+    ],
+)
 def test_elastic_matches_real_keras_with_the_same_noise(real_keras, data_format, fill_mode, interpolation):
     """Keras's torch backend draws the noise from torch's global generator: seeded alike, both layers get the
     same fields. strided smooths them with a separable blur (Keras: one 2-D kernel), so coordinates agree to
@@ -73,16 +88,30 @@ def test_elastic_matches_real_keras_with_the_same_noise(real_keras, data_format,
     n, h, w = 3, 24, 20
     x = _images((n, h, w, 3), seed=3)
     x = x if data_format == "channels_last" else _to_first(x)
-    kw = dict(factor=(0.6, 1.0), scale=(0.5, 1.0), fill_mode=fill_mode, fill_value=3.0, interpolation=interpolation,
-              data_format=data_format)
+    kw = dict(
+        factor=(0.6, 1.0),
+        scale=(0.5, 1.0),
+        fill_mode=fill_mode,
+        fill_value=3.0,
+        interpolation=interpolation,
+        data_format=data_format,
+    )
     theirs, ours = real_keras.layers.RandomElasticTransform(**kw), layers.RandomElasticTransform(**kw)
     t = theirs.get_random_transformation(ko.convert_to_tensor(x), seed=4)
     torch.manual_seed(11)
     want = ko.convert_to_numpy(theirs.transform_images(ko.convert_to_tensor(x), t))
     torch.manual_seed(11)
     noise = torch.stack([torch.normal(0.0, 1.0, size=(n, h, w)), torch.normal(0.0, 1.0, size=(n, h, w))], 1)
-    got = _np(ours.transform_images(x, {"apply_transform": t["apply_transform"].clone(), "noise": noise,
-                                        "distortion_factor": t["distortion_factor"].clone()}))
+    got = _np(
+        ours.transform_images(
+            x,
+            {
+                "apply_transform": t["apply_transform"].clone(),
+                "noise": noise,
+                "distortion_factor": t["distortion_factor"].clone(),
+            },
+        )
+    )
     assert np.abs(want - x).max() > 100  # the deformation moves pixels
     if interpolation == "nearest":  # a coordinate a float-ulp from a half-pixel may round apart
         assert np.mean(~np.isclose(got, want, atol=1e-3)) < 0.005
@@ -94,8 +123,13 @@ def test_map_coordinates_fill_modes_on_a_line():
     row = torch.arange(4, dtype=torch.float32).reshape(1, 1, 4, 1) * 10  # [0, 10, 20, 30]
     xs = torch.tensor([[[-2.0, -1.0, 4.0, 5.0, 1.5]]])
     ys = torch.zeros_like(xs)
-    expected = {"constant": [-1, -1, -1, -1, 15], "nearest": [0, 0, 30, 30, 15], "wrap": [20, 30, 0, 10, 15],
-                "mirror": [20, 10, 20, 10, 15], "reflect": [10, 0, 30, 20, 15]}
+    expected = {
+        "constant": [-1, -1, -1, -1, 15],
+        "nearest": [0, 0, 30, 30, 15],
+        "wrap": [20, 30, 0, 10, 15],
+        "mirror": [20, 10, 20, 10, 15],
+        "reflect": [10, 0, 30, 20, 15],
+    }
     for mode, want in expected.items():
         got = wa.map_coordinates_batch(row, ys, xs, "bilinear", mode, -1.0)
         np.testing.assert_allclose(got.reshape(-1).numpy(), want, err_msg=mode)
@@ -146,14 +180,23 @@ def test_seeds_repeat_and_data_formats_agree(name, kwargs):
     assert not np.array_equal(first, _np(a(x, training=True)))
     layer_last, layer_first = cls(**kwargs), cls(**kwargs, data_format="channels_first")
     t = layer_last.get_random_transformation(x, seed=3)
-    np.testing.assert_allclose(_np(layer_first.transform_images(_to_first(x), t)),
-                               _to_first(_np(layer_last.transform_images(x, t))), rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(
+        _np(layer_first.transform_images(_to_first(x), t)),
+        _to_first(_np(layer_last.transform_images(x, t))),
+        rtol=1e-5,
+        atol=1e-3,
+    )
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("RandomPerspective", {"scale": 1.5}), ("RandomPerspective", {"factor": 2.0}),
-    ("RandomElasticTransform", {"scale": -0.5}), ("RandomElasticTransform", {"factor": (0.1, 0.2, 0.3)}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("RandomPerspective", {"scale": 1.5}),
+        ("RandomPerspective", {"factor": 2.0}),
+        ("RandomElasticTransform", {"scale": -0.5}),
+        ("RandomElasticTransform", {"factor": (0.1, 0.2, 0.3)}),
+    ],
+)
 def test_bad_arguments_raise_keras_messages(real_keras, name, kwargs):
     with pytest.raises(ValueError) as theirs:
         getattr(real_keras.layers, name)(**kwargs)
@@ -178,8 +221,11 @@ def test_configs_match_keras_and_models_save(real_keras, tmp_path):
         assert set(theirs) <= set(ours)
         for key in set(theirs) - {"name", "dtype"}:
             assert np.array_equal(np.asarray(ours[key], dtype=object), np.asarray(theirs[key], dtype=object)), key
-    model = strided.Sequential([strided.Input((12, 10, 3))] + [getattr(layers, n)(**kw) for n, kw in CASES]
-                               + [layers.Flatten(), layers.Dense(2)])
+    model = strided.Sequential(
+        [strided.Input((12, 10, 3))]
+        + [getattr(layers, n)(**kw) for n, kw in CASES]
+        + [layers.Flatten(), layers.Dense(2)]
+    )
     model.save(tmp_path / "warps.keras")
     loaded = strided.models.load_model(tmp_path / "warps.keras")
     assert [type(layer).__name__ for layer in loaded.layers[:2]] == [n for n, _ in CASES]

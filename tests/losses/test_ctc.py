@@ -1,4 +1,5 @@
 """ops.ctc_loss / ops.ctc_decode and losses.CTC / losses.ctc vs real Keras: numbers, gradients, configs, errors."""
+
 import numpy as np
 import pytest
 import torch
@@ -31,7 +32,8 @@ def test_ctc_loss_matches_keras(real_keras, seed):
     output_length = np.array([steps, steps - 2, int(rng.integers(width + 2, steps + 1))])
     ours, ours_grad = _grad(lambda x: ops.ctc_loss(target, x, target_length, output_length, mask_index), logits)
     theirs, theirs_grad = _grad(
-        lambda x: real_keras.ops.ctc_loss(target, x, target_length, output_length, mask_index=mask_index), logits)
+        lambda x: real_keras.ops.ctc_loss(target, x, target_length, output_length, mask_index=mask_index), logits
+    )
     assert ours.shape == (batch,) and np.isfinite(ours).all()
     np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(ours_grad, theirs_grad, rtol=1e-5, atol=1e-6)
@@ -64,9 +66,12 @@ def test_ctc_decode_matches_keras(real_keras, seed):
     logits = (rng.normal(size=(batch, steps, num_classes)) * rng.uniform(0.5, 3)).astype("float32")
     lengths = np.array([steps, int(rng.integers(1, steps + 1)), int(rng.integers(0, steps + 1))])
     mask_index = [0, None, num_classes - 1, 1, 0, None][seed]
-    cases = [dict(strategy="greedy"), dict(strategy="greedy", merge_repeated=False),
-             dict(strategy="beam_search", beam_width=int(rng.integers(1, 12)), top_paths=int(rng.integers(1, 5))),
-             dict(strategy="beam_search", beam_width=30, top_paths=3)]
+    cases = [
+        dict(strategy="greedy"),
+        dict(strategy="greedy", merge_repeated=False),
+        dict(strategy="beam_search", beam_width=int(rng.integers(1, 12)), top_paths=int(rng.integers(1, 5))),
+        dict(strategy="beam_search", beam_width=30, top_paths=3),
+    ]
     for kw in cases:
         ours = ops.ctc_decode(logits, lengths, mask_index=mask_index, **kw)
         theirs = real_keras.ops.ctc_decode(logits, lengths, mask_index=mask_index, **kw)
@@ -108,8 +113,9 @@ def test_ctc_loss_class_matches_keras(real_keras):
         ours = strided.losses.CTC(reduction=reduction)(y_true, y_pred, sample_weight=weights)
         theirs = real_keras.losses.CTC(reduction=reduction)(y_true, y_pred, sample_weight=weights)
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
-    np.testing.assert_allclose(strided.losses.ctc(y_true, y_pred).numpy(),
-                               real_keras.losses.ctc(y_true, y_pred).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        strided.losses.ctc(y_true, y_pred).numpy(), real_keras.losses.ctc(y_true, y_pred).numpy(), rtol=1e-6
+    )
     ours, ours_grad = _grad(lambda x: strided.losses.ctc(y_true, x), y_pred)
     _, theirs_grad = _grad(lambda x: real_keras.losses.ctc(y_true, x), y_pred)
     np.testing.assert_allclose(ours_grad, theirs_grad, rtol=1e-5, atol=1e-6)
@@ -145,8 +151,10 @@ def test_ctc_in_compiled_model_and_symbolic_ops(real_keras):
     graph = strided.Model([inputs, labels], [per_sample, decoded])
     got_loss, got_paths = graph([logits, y])
     np.testing.assert_allclose(got_loss.numpy(), real_keras.losses.ctc(y, logits).numpy(), rtol=1e-6)
-    np.testing.assert_array_equal(got_paths.numpy(), real_keras.ops.ctc_decode(
-        logits, [7] * 6, strategy="beam_search", beam_width=4, top_paths=2)[0].numpy())
+    np.testing.assert_array_equal(
+        got_paths.numpy(),
+        real_keras.ops.ctc_decode(logits, [7] * 6, strategy="beam_search", beam_width=4, top_paths=2)[0].numpy(),
+    )
 
 
 def test_ctc_errors():

@@ -1,5 +1,6 @@
 """The losses CategoricalGeneralizedCrossEntropy and Circle equal real Keras: values with every reduction
 and sample weights, gradients, compile/fit, configs and the registry, argument checks."""
+
 import numpy as np
 import pytest
 import torch
@@ -44,12 +45,17 @@ def test_generalized_crossentropy_matches_keras(real_keras, reduction):
         ours = keras.losses.CategoricalGeneralizedCrossEntropy(q=q, reduction=reduction)
         theirs = real_keras.losses.CategoricalGeneralizedCrossEntropy(q=q, reduction=reduction)
         for sw in (None, w):
-            np.testing.assert_allclose(_np(ours(y_true, y_pred, sample_weight=sw)),
-                                       _np(theirs(y_true, y_pred, sample_weight=sw)), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(_np(keras.losses.categorical_generalized_cross_entropy(y_true, y_pred, q=0.7)),
-                               _np(real_keras.losses.categorical_generalized_cross_entropy(
-                                   torch.tensor(y_true), torch.tensor(y_pred), q=0.7)),
-                               rtol=1e-5)
+            np.testing.assert_allclose(
+                _np(ours(y_true, y_pred, sample_weight=sw)),
+                _np(theirs(y_true, y_pred, sample_weight=sw)),
+                rtol=1e-5,
+                atol=1e-6,
+            )
+    np.testing.assert_allclose(
+        _np(keras.losses.categorical_generalized_cross_entropy(y_true, y_pred, q=0.7)),
+        _np(real_keras.losses.categorical_generalized_cross_entropy(torch.tensor(y_true), torch.tensor(y_pred), q=0.7)),
+        rtol=1e-5,
+    )
     # labels of shape (batch, 1) give the per-sample losses of (batch,) labels
     np.testing.assert_allclose(_np(ours(y_true[:, None], y_pred)), _np(ours(y_true, y_pred)), rtol=1e-6)
 
@@ -62,13 +68,19 @@ def test_circle_matches_keras(real_keras, reduction):
         ours = keras.losses.Circle(reduction=reduction, **kwargs)
         theirs = real_keras.losses.Circle(reduction=reduction, **kwargs)
         for sw in (None, w):
-            np.testing.assert_allclose(_np(ours(labels, emb, sample_weight=sw)),
-                                       _np(theirs(labels, emb, sample_weight=sw)), rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(
+                _np(ours(labels, emb, sample_weight=sw)),
+                _np(theirs(labels, emb, sample_weight=sw)),
+                rtol=1e-5,
+                atol=1e-5,
+            )
     ref_labels, ref = np.array([0, 1, 2, 1, 4]), _embeddings(5, 4)
     np.testing.assert_allclose(
         _np(keras.losses.circle(labels, emb, ref_labels=ref_labels, ref_embeddings=ref, remove_diagonal=False)),
         _np(real_keras.losses.circle(labels, emb, ref_labels=ref_labels, ref_embeddings=ref, remove_diagonal=False)),
-        rtol=1e-5, atol=1e-5)
+        rtol=1e-5,
+        atol=1e-5,
+    )
 
 
 def _keras_grad(loss, y_true, y_pred, sample_weight=None, normalize=False):
@@ -78,8 +90,9 @@ def _keras_grad(loss, y_true, y_pred, sample_weight=None, normalize=False):
     return p.grad.numpy()
 
 
-@pytest.mark.parametrize("name, kwargs", [("CategoricalGeneralizedCrossEntropy", {"q": 0.4}),
-                                          ("Circle", {"gamma": 10.0})])
+@pytest.mark.parametrize(
+    "name, kwargs", [("CategoricalGeneralizedCrossEntropy", {"q": 0.4}), ("Circle", {"gamma": 10.0})]
+)
 def test_loss_gradients(real_keras, name, kwargs):
     if name == "Circle":
         y_true, y_pred, normalize = np.array([0, 0, 1, 1, 2, 1]), RNG.normal(size=(6, 3)).astype("float32"), True
@@ -112,16 +125,19 @@ def test_losses_in_fit_config_and_registry(real_keras):
     emb.compile("adam", loss="circle")
     emb.fit(x, y, epochs=1, batch_size=8, verbose=0)
 
-    for cls, kwargs in (("Circle", {"gamma": 32.0, "margin": 0.3, "remove_diagonal": False}),
-                        ("CategoricalGeneralizedCrossEntropy", {"q": 0.25})):
+    for cls, kwargs in (
+        ("Circle", {"gamma": 32.0, "margin": 0.3, "remove_diagonal": False}),
+        ("CategoricalGeneralizedCrossEntropy", {"q": 0.25}),
+    ):
         ours, theirs = getattr(keras.losses, cls)(**kwargs), getattr(real_keras.losses, cls)(**kwargs)
         assert ours.get_config() == theirs.get_config()
         assert type(ours).from_config(ours.get_config()).get_config() == ours.get_config()
         assert keras.losses.deserialize(real_keras.losses.serialize(theirs)).get_config() == ours.get_config()
     assert keras.losses.get("circle") is keras.losses.circle
     assert isinstance(keras.losses.get("Circle"), keras.losses.Circle)
-    assert keras.losses.get("categorical_generalized_cross_entropy") is \
-        keras.losses.categorical_generalized_cross_entropy
+    assert (
+        keras.losses.get("categorical_generalized_cross_entropy") is keras.losses.categorical_generalized_cross_entropy
+    )
 
 
 def test_loss_bad_arguments():

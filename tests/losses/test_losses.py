@@ -1,4 +1,5 @@
 """Losses: values vs real Keras (torch backend) and NumPy, reductions, sample weights, errors, registry."""
+
 import numpy as np
 import pytest
 import torch
@@ -93,10 +94,26 @@ def test_loss_classes_match_keras(real_keras, cls_name, kwargs, tkind, pkind):
     assert ref.get_config().items() <= ours.get_config().items()
 
 
-@pytest.mark.parametrize("name", ["categorical_crossentropy", "sparse_categorical_crossentropy",
-                                  "binary_crossentropy", "mse", "mae", "mape", "msle", "kld", "huber",
-                                  "log_cosh", "hinge", "squared_hinge", "categorical_hinge", "poisson",
-                                  "cosine_similarity"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "categorical_crossentropy",
+        "sparse_categorical_crossentropy",
+        "binary_crossentropy",
+        "mse",
+        "mae",
+        "mape",
+        "msle",
+        "kld",
+        "huber",
+        "log_cosh",
+        "hinge",
+        "squared_hinge",
+        "categorical_hinge",
+        "poisson",
+        "cosine_similarity",
+    ],
+)
 def test_loss_functions_match_keras(real_keras, name):
     y_pred = _probs()
     y_true = RNG.integers(0, C, N) if name.startswith("sparse") else _onehot()
@@ -116,8 +133,7 @@ def test_categorical_crossentropy_numpy_reference():
     np.testing.assert_allclose(_np(L.CategoricalCrossentropy()(y, p)), want.mean(), rtol=1e-6)
     # sample weights: sum(w * l) / N (not / sum(w))
     w = np.array([1.0, 0.0, 2.0], "float32")
-    np.testing.assert_allclose(_np(L.CategoricalCrossentropy()(y, p, sample_weight=w)), (w * want).sum() / 3,
-                               rtol=1e-6)
+    np.testing.assert_allclose(_np(L.CategoricalCrossentropy()(y, p, sample_weight=w)), (w * want).sum() / 3, rtol=1e-6)
 
 
 def test_sparse_labels_int_float_and_column_agree():
@@ -191,8 +207,9 @@ def test_registry_get_serialize():
 def test_fn_attribute_binds_config():
     loss = L.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
     y, z = _onehot(), RNG.normal(size=(N, C)).astype("float32")
-    np.testing.assert_allclose(_np(loss.fn(y, z)),
-                               _np(L.categorical_crossentropy(y, z, from_logits=True, label_smoothing=0.1)))
+    np.testing.assert_allclose(
+        _np(loss.fn(y, z)), _np(L.categorical_crossentropy(y, z, from_logits=True, label_smoothing=0.1))
+    )
     assert loss.name == "categorical_crossentropy" and loss.from_logits
 
 
@@ -208,10 +225,18 @@ def test_loss_function_wrapper_and_custom_loss():
     np.testing.assert_allclose(_np(Custom(reduction="sum")(y, p)), np.abs(y - p).sum(), rtol=1e-5)
 
 
-@pytest.mark.parametrize("cls, kwargs", [("Dice", {}), ("Dice", {"axis": (1, 2, 3)}), ("Tversky", {}),
-                                         ("Tversky", {"alpha": 0.7, "beta": 0.3, "axis": (1, 2, 3)})])
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [
+        ("Dice", {}),
+        ("Dice", {"axis": (1, 2, 3)}),
+        ("Tversky", {}),
+        ("Tversky", {"alpha": 0.7, "beta": 0.3, "axis": (1, 2, 3)}),
+    ],
+)
 def test_segmentation_losses_match_keras(real_keras, cls, kwargs):
     import strided
+
     rng = np.random.default_rng(8)
     y_true = (rng.random((3, 6, 6, 1)) > 0.5).astype("float32")
     y_pred = rng.random((3, 6, 6, 1)).astype("float32")
@@ -219,8 +244,11 @@ def test_segmentation_losses_match_keras(real_keras, cls, kwargs):
     theirs = getattr(real_keras.losses, cls)(**kwargs)
     np.testing.assert_allclose(np.asarray(ours(y_true, y_pred)), np.asarray(theirs(y_true, y_pred)), rtol=1e-5)
     fn = cls.lower()
-    np.testing.assert_allclose(np.asarray(getattr(strided.losses, fn)(y_true, y_pred, **kwargs)),
-                               np.asarray(getattr(real_keras.losses, fn)(y_true, y_pred, **kwargs)), rtol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(getattr(strided.losses, fn)(y_true, y_pred, **kwargs)),
+        np.asarray(getattr(real_keras.losses, fn)(y_true, y_pred, **kwargs)),
+        rtol=1e-5,
+    )
     rebuilt = type(ours).from_config(ours.get_config())  # the arguments survive a config round trip
     np.testing.assert_allclose(np.asarray(rebuilt(y_true, y_pred)), np.asarray(ours(y_true, y_pred)), rtol=1e-6)
     np.testing.assert_allclose(float(strided.losses.dice(y_true, y_true)), 0.0, atol=1e-6)

@@ -1,4 +1,5 @@
 """F-scores and IoU metrics equal real Keras's, batch by batch, with and without sample weights."""
+
 import numpy as np
 import pytest
 
@@ -19,10 +20,17 @@ def _feed(ours, theirs, batches):
         np.testing.assert_allclose(_keras_value(ours), _keras_value(theirs), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("cls, kwargs", [
-    ("F1Score", {}), ("F1Score", {"average": "macro"}), ("F1Score", {"average": "micro", "threshold": 0.4}),
-    ("F1Score", {"average": "weighted"}), ("FBetaScore", {"beta": 2.0}), ("FBetaScore", {"beta": 0.5, "average": "macro"}),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [
+        ("F1Score", {}),
+        ("F1Score", {"average": "macro"}),
+        ("F1Score", {"average": "micro", "threshold": 0.4}),
+        ("F1Score", {"average": "weighted"}),
+        ("FBetaScore", {"beta": 2.0}),
+        ("FBetaScore", {"beta": 0.5, "average": "macro"}),
+    ],
+)
 def test_f_scores_match_keras(real_keras, cls, kwargs):
     ours, theirs = getattr(keras.metrics, cls)(**kwargs), getattr(real_keras.metrics, cls)(**kwargs)
     batches = []
@@ -35,11 +43,16 @@ def test_f_scores_match_keras(real_keras, cls, kwargs):
     assert ours.name == theirs.name
 
 
-@pytest.mark.parametrize("cls, kwargs, one_hot", [
-    ("MeanIoU", {"num_classes": 3}, False), ("IoU", {"num_classes": 3, "target_class_ids": [0, 2]}, False),
-    ("MeanIoU", {"num_classes": 3, "ignore_class": 1}, False),
-    ("OneHotMeanIoU", {"num_classes": 3}, True), ("OneHotIoU", {"num_classes": 3, "target_class_ids": [1]}, True),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, one_hot",
+    [
+        ("MeanIoU", {"num_classes": 3}, False),
+        ("IoU", {"num_classes": 3, "target_class_ids": [0, 2]}, False),
+        ("MeanIoU", {"num_classes": 3, "ignore_class": 1}, False),
+        ("OneHotMeanIoU", {"num_classes": 3}, True),
+        ("OneHotIoU", {"num_classes": 3, "target_class_ids": [1]}, True),
+    ],
+)
 def test_iou_metrics_match_keras(real_keras, cls, kwargs, one_hot):
     ours, theirs = getattr(keras.metrics, cls)(**kwargs), getattr(real_keras.metrics, cls)(**kwargs)
     batches = []
@@ -59,8 +72,11 @@ def test_iou_metrics_match_keras(real_keras, cls, kwargs, one_hot):
 
 def test_scores_in_fit_logs():
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3, activation="softmax")])
-    model.compile("adam", "categorical_crossentropy",
-                  metrics=[keras.metrics.F1Score(average="macro"), keras.metrics.OneHotMeanIoU(num_classes=3)])
+    model.compile(
+        "adam",
+        "categorical_crossentropy",
+        metrics=[keras.metrics.F1Score(average="macro"), keras.metrics.OneHotMeanIoU(num_classes=3)],
+    )
     x = RNG.random((32, 6)).astype("float32")
     y = np.eye(3, dtype="float32")[RNG.integers(0, 3, 32)]
     logs = model.fit(x, y, epochs=2, batch_size=8, verbose=0).history
@@ -82,8 +98,10 @@ def test_bad_arguments():
         keras.metrics.F1Score().update_state(np.ones((2, 2, 2)), np.ones((2, 2, 2)))
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"class_aggregation": None}, {"class_aggregation": "variance_weighted_average"},
-                                    {"num_regressors": 2}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"class_aggregation": None}, {"class_aggregation": "variance_weighted_average"}, {"num_regressors": 2}],
+)
 def test_r2_score_matches_keras(real_keras, kwargs):
     ours, theirs = keras.metrics.R2Score(**kwargs), real_keras.metrics.R2Score(**kwargs)
     batches = []

@@ -1,5 +1,6 @@
 """Metrics: values vs real Keras over several batches with sample weights, state handling, the
 'accuracy' resolution rule, registry."""
+
 import numpy as np
 import pytest
 import torch
@@ -127,21 +128,25 @@ def test_state_is_device_tensors_and_results_are_tensors():
 
 def test_mean_metric_wrapper_with_loss_function():
     from strided import losses
+
     m = M.MeanMetricWrapper(losses.mean_absolute_error, name="mae")
     m.update_state(np.zeros((2, 3)), np.ones((2, 3)) * 2)
     assert float(m.result()) == pytest.approx(2.0)
     assert m.name == "mae"
 
 
-@pytest.mark.parametrize("t_shape,p_shape,loss,expected", [
-    ((32, 1), (32, 1), "binary_crossentropy", "BinaryAccuracy"),
-    ((32,), (32, 1), "binary_crossentropy", "BinaryAccuracy"),
-    ((32,), (32, 10), "sparse_categorical_crossentropy", "SparseCategoricalAccuracy"),
-    ((32, 1), (32, 10), "sparse_categorical_crossentropy", "SparseCategoricalAccuracy"),
-    ((32, 10), (32, 10), "categorical_crossentropy", "CategoricalAccuracy"),
-    ((32, 10), (32, 10), "binary_crossentropy", "BinaryAccuracy"),  # multi-label, as tf.keras 2
-    ((32, 10), (32, 10), None, "CategoricalAccuracy"),
-])
+@pytest.mark.parametrize(
+    "t_shape,p_shape,loss,expected",
+    [
+        ((32, 1), (32, 1), "binary_crossentropy", "BinaryAccuracy"),
+        ((32,), (32, 1), "binary_crossentropy", "BinaryAccuracy"),
+        ((32,), (32, 10), "sparse_categorical_crossentropy", "SparseCategoricalAccuracy"),
+        ((32, 1), (32, 10), "sparse_categorical_crossentropy", "SparseCategoricalAccuracy"),
+        ((32, 10), (32, 10), "categorical_crossentropy", "CategoricalAccuracy"),
+        ((32, 10), (32, 10), "binary_crossentropy", "BinaryAccuracy"),  # multi-label, as tf.keras 2
+        ((32, 10), (32, 10), None, "CategoricalAccuracy"),
+    ],
+)
 def test_get_accuracy_metric_rule(t_shape, p_shape, loss, expected):
     m = M.get_accuracy_metric(t_shape, p_shape, loss, "acc")
     assert type(m).__name__ == expected and m.name == "acc"

@@ -1,5 +1,6 @@
 """BinaryIoU, the *At* threshold metrics and the correlation metrics equal real Keras: values batch by
 batch with sample weights, reset, configs, compile/fit and argument checks."""
+
 import numpy as np
 import pytest
 import torch
@@ -75,8 +76,10 @@ def test_metric_matches_keras_batch_by_batch(real_keras, cls, kwargs, data):
     assert ours.get_config() == {**theirs.get_config(), "name": ours.name}
     again = type(ours).from_config(ours.get_config())
     assert again.get_config() == ours.get_config()
-    assert keras.metrics.deserialize(real_keras.metrics.serialize(theirs)).get_config() == \
-        {**ours.get_config(), "name": theirs.name}
+    assert keras.metrics.deserialize(real_keras.metrics.serialize(theirs)).get_config() == {
+        **ours.get_config(),
+        "name": theirs.name,
+    }
     # reset: like a fresh metric, and accumulating again gives the same numbers
     ours.reset_state()
     fresh = getattr(keras.metrics, cls)(**kwargs)
@@ -144,16 +147,23 @@ def test_metrics_in_compile_and_fit(real_keras):
     x = RNG.random((40, 5)).astype("float32")
     y = (x[:, :3] + 0.1 * RNG.normal(size=(40, 3)) > 0.5).astype("float32")
     # (explicit names: Keras numbers repeated default names, binary_io_u_1...)
-    specs = lambda k: [k.metrics.BinaryIoU(name="binary_io_u"),  # noqa: E731
-                       k.metrics.PrecisionAtRecall(0.5, name="precision_at_recall"),
-                       k.metrics.RecallAtPrecision(0.5, name="recall_at_precision"),
-                       k.metrics.SensitivityAtSpecificity(0.5, name="sensitivity_at_specificity"),
-                       k.metrics.SpecificityAtSensitivity(0.5, class_id=1, name="specificity_at_sensitivity")]
+    specs = lambda k: [
+        k.metrics.BinaryIoU(name="binary_io_u"),  # noqa: E731
+        k.metrics.PrecisionAtRecall(0.5, name="precision_at_recall"),
+        k.metrics.RecallAtPrecision(0.5, name="recall_at_precision"),
+        k.metrics.SensitivityAtSpecificity(0.5, name="sensitivity_at_specificity"),
+        k.metrics.SpecificityAtSensitivity(0.5, class_id=1, name="specificity_at_sensitivity"),
+    ]
     model = _model(3, "sigmoid")
     model.compile("sgd", "binary_crossentropy", metrics=specs(keras))
     history = model.fit(x, y, epochs=2, batch_size=8, verbose=0).history
-    names = ["binary_io_u", "precision_at_recall", "recall_at_precision", "sensitivity_at_specificity",
-             "specificity_at_sensitivity"]
+    names = [
+        "binary_io_u",
+        "precision_at_recall",
+        "recall_at_precision",
+        "sensitivity_at_specificity",
+        "specificity_at_sensitivity",
+    ]
     assert set(history) == {"loss", *names}
     assert all(np.isfinite(v).all() for v in history.values())
     twin = _twin(real_keras, model, 3, "sigmoid")
@@ -170,8 +180,14 @@ def test_metrics_in_compile_and_fit(real_keras):
     history = model.fit(x, yr, epochs=2, batch_size=8, verbose=0).history
     assert set(history) == {"loss", "pearson_correlation", "concordance_correlation"}
     twin = _twin(real_keras, model, 4, None)
-    twin.compile("sgd", "mse", metrics=[real_keras.metrics.PearsonCorrelation(name="pearson_correlation"),
-                                        real_keras.metrics.ConcordanceCorrelation(name="concordance_correlation")])
+    twin.compile(
+        "sgd",
+        "mse",
+        metrics=[
+            real_keras.metrics.PearsonCorrelation(name="pearson_correlation"),
+            real_keras.metrics.ConcordanceCorrelation(name="concordance_correlation"),
+        ],
+    )
     ours = model.evaluate(x, yr, batch_size=8, verbose=0, return_dict=True)
     theirs = twin.evaluate(x, yr, batch_size=8, verbose=0, return_dict=True)
     for key in ("loss", "pearson_correlation", "concordance_correlation"):

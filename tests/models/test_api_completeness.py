@@ -1,4 +1,5 @@
 """The rest of Keras 3's Layer / Model / Variable / Optimizer / Metric / Callback API, against real Keras."""
+
 import numpy as np
 import pytest
 import torch
@@ -9,8 +10,15 @@ from strided import layers
 
 def _sequential(lib):
     lib.utils.set_random_seed(1) if hasattr(lib.utils, "set_random_seed") else None
-    model = lib.Sequential([lib.Input(shape=(3,), name="inp"), lib.layers.Dense(4, name="d1"),
-                            lib.layers.BatchNormalization(name="bn"), lib.layers.Dense(1, name="d2")], name="seq")
+    model = lib.Sequential(
+        [
+            lib.Input(shape=(3,), name="inp"),
+            lib.layers.Dense(4, name="d1"),
+            lib.layers.BatchNormalization(name="bn"),
+            lib.layers.Dense(1, name="d2"),
+        ],
+        name="seq",
+    )
     return model
 
 
@@ -39,14 +47,20 @@ def _counter_layer(lib):
 def test_variable_construction_and_attributes_match_keras(real_keras):
     for lib in (real_keras, strided):
         v = lib.Variable(np.ones((2, 2), "float32"), name="w", trainable=False)
-        assert (v.name, v.trainable, v.aggregation, v.synchronization, v.overwrite_with_gradient) == \
-            ("w", False, "none", "auto", False)
+        assert (v.name, v.trainable, v.aggregation, v.synchronization, v.overwrite_with_gradient) == (
+            "w",
+            False,
+            "none",
+            "auto",
+            False,
+        )
         assert v.constraint is None and v.regularizer is None
         v3 = lib.Variable("ones", shape=(3,), dtype="float16", aggregation="sum")
         assert str(v3.dtype).endswith("float16") and v3.aggregation == "sum" and v3.trainable
         returned = v.assign_add(np.full((2, 2), 2.0, "float32"))
-        np.testing.assert_allclose(np.asarray(returned.detach() if isinstance(returned, torch.Tensor) else returned),
-                                   np.full((2, 2), 3.0))
+        np.testing.assert_allclose(
+            np.asarray(returned.detach() if isinstance(returned, torch.Tensor) else returned), np.full((2, 2), 3.0)
+        )
         v.assign_sub(1.0)
         np.testing.assert_allclose(np.asarray(v.numpy()), np.full((2, 2), 2.0))
         v.assign(np.eye(2, dtype="float64"))
@@ -54,13 +68,16 @@ def test_variable_construction_and_attributes_match_keras(real_keras):
         assert "float32" in str(v.dtype)
 
 
-@pytest.mark.parametrize("bad, error", [
-    (lambda lib: lib.Variable("ones"), "the `shape` argument should be specified"),
-    (lambda lib: lib.Variable(1.0, name="a/b"), "cannot contain character `/`"),
-    (lambda lib: lib.Variable(1.0, aggregation="x"), "Invalid value for argument `aggregation`"),
-    (lambda lib: lib.Variable(1.0, synchronization="x"), "Invalid value for argument `synchronization`"),
-    (lambda lib: lib.Variable(np.ones(2, "float32")).assign(np.ones(3)), "must match"),
-])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        (lambda lib: lib.Variable("ones"), "the `shape` argument should be specified"),
+        (lambda lib: lib.Variable(1.0, name="a/b"), "cannot contain character `/`"),
+        (lambda lib: lib.Variable(1.0, aggregation="x"), "Invalid value for argument `aggregation`"),
+        (lambda lib: lib.Variable(1.0, synchronization="x"), "Invalid value for argument `synchronization`"),
+        (lambda lib: lib.Variable(np.ones(2, "float32")).assign(np.ones(3)), "must match"),
+    ],
+)
 def test_variable_errors_match_keras(real_keras, bad, error):
     for lib in (real_keras, strided):
         with pytest.raises(ValueError, match=error):
@@ -125,8 +142,16 @@ def test_custom_layer_with_add_variable_and_assign_add(real_keras):
         layer = _counter_layer(lib)
         y1 = layer(x)
         y2 = layer(x * 2)
-        outs.append((_np(y1), _np(y2), layer.total.numpy(), [w.path for w in layer.weights],
-                     layer.path, layer.get_build_config()))
+        outs.append(
+            (
+                _np(y1),
+                _np(y2),
+                layer.total.numpy(),
+                [w.path for w in layer.weights],
+                layer.path,
+                layer.get_build_config(),
+            )
+        )
     k, s = outs
     np.testing.assert_allclose(s[0], k[0], rtol=1e-6)
     np.testing.assert_allclose(s[1], k[1], rtol=1e-6)
@@ -175,12 +200,15 @@ def test_compute_output_spec_and_symbolic_call(real_keras):
     assert shapes[0] == shapes[1]
 
 
-@pytest.mark.parametrize("make", [
-    lambda lib: lib.layers.Dense(3),
-    lambda lib: lib.layers.Conv2D(4, 3),
-    lambda lib: lib.layers.BatchNormalization(),
-    lambda lib: lib.layers.LayerNormalization(),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.layers.Dense(3),
+        lambda lib: lib.layers.Conv2D(4, 3),
+        lambda lib: lib.layers.BatchNormalization(),
+        lambda lib: lib.layers.LayerNormalization(),
+    ],
+)
 def test_save_own_variables_equals_keras(real_keras, make):
     shape = (None, 6, 6, 2) if "Conv" in type(make(strided)).__name__ else (None, 5)
     k_layer, s_layer = make(real_keras), make(strided)
@@ -213,8 +241,14 @@ def test_build_config_round_trip(real_keras):
         config = layer.get_build_config()
         fresh = lib.layers.Dense(3)
         fresh.build_from_config(config)
-        configs.append((config, fresh.built, [tuple(np.shape(w)) for w in fresh.get_weights()],
-                        lib.layers.Dense(2).get_build_config()))
+        configs.append(
+            (
+                config,
+                fresh.built,
+                [tuple(np.shape(w)) for w in fresh.get_weights()],
+                lib.layers.Dense(2).get_build_config(),
+            )
+        )
     assert configs[0] == configs[1]
 
 
@@ -263,9 +297,11 @@ def test_stateless_call_return_losses_and_counter(real_keras):
         _, _, losses = layer.stateless_call(tv, [], lib.ops.convert_to_tensor(x), return_losses=True)
         counter = _counter_layer(lib)
         counter.build((None, 3))
-        _, (total,) = counter.stateless_call([v.value for v in counter.trainable_variables],
-                                             [v.value for v in counter.non_trainable_variables],
-                                             lib.ops.convert_to_tensor(x))
+        _, (total,) = counter.stateless_call(
+            [v.value for v in counter.trainable_variables],
+            [v.value for v in counter.non_trainable_variables],
+            lib.ops.convert_to_tensor(x),
+        )
         results.append((float(sum(float(_np(l)) for l in losses)), _np(total), counter.total.numpy()))
     assert results[1][0] == pytest.approx(results[0][0], rel=1e-6)
     np.testing.assert_allclose(results[1][1], results[0][1])
@@ -358,8 +394,16 @@ def test_compile_config_round_trip(real_keras):
         other = _sequential(lib)
         assert other.get_compile_config() == {}
         other.compile_from_config(config)
-        configs.append((config["loss"], config["metrics"][0], config["optimizer"]["class_name"],
-                        type(other.optimizer).__name__, other.optimizer.built, other.compiled))
+        configs.append(
+            (
+                config["loss"],
+                config["metrics"][0],
+                config["optimizer"]["class_name"],
+                type(other.optimizer).__name__,
+                other.optimizer.built,
+                other.compiled,
+            )
+        )
     assert configs[0] == configs[1]
 
 
@@ -389,13 +433,18 @@ def test_stateless_compute_loss_matches_keras(real_keras):
     y = np.ones((4, 1), "float32")
     losses = []
     for lib in (real_keras, strided):
-        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(1, kernel_initializer="ones",
-                                                                  kernel_regularizer=lib.regularizers.L2(0.5))])
+        model = lib.Sequential(
+            [
+                lib.Input((3,)),
+                lib.layers.Dense(1, kernel_initializer="ones", kernel_regularizer=lib.regularizers.L2(0.5)),
+            ]
+        )
         model.compile(loss="mse")
         tv = [v.value * 2 for v in model.trainable_variables]
         y_pred, _ = model.stateless_call(tv, [], lib.ops.convert_to_tensor(x))
-        loss, (tv2, _, _) = model.stateless_compute_loss(tv, [], [v.value for v in model.metrics_variables],
-                                                         x=x, y=lib.ops.convert_to_tensor(y), y_pred=y_pred)
+        loss, (tv2, _, _) = model.stateless_compute_loss(
+            tv, [], [v.value for v in model.metrics_variables], x=x, y=lib.ops.convert_to_tensor(y), y_pred=y_pred
+        )
         losses.append(float(_np(loss)))
     assert losses[1] == pytest.approx(losses[0], rel=1e-5)
 
@@ -404,6 +453,7 @@ def test_stateless_compute_loss_matches_keras(real_keras):
 def test_keras_style_custom_optimizer(real_keras):
     results = []
     for lib in (real_keras, strided):
+
         class MomentumSGD(lib.optimizers.Optimizer):
             def __init__(self, learning_rate=0.1, **kwargs):
                 super().__init__(learning_rate=learning_rate, **kwargs)
@@ -438,10 +488,15 @@ def test_optimizer_stateless_apply(real_keras):
         opt = lib.optimizers.Adam(0.1)
         opt.build([w])
         state = [v.value if hasattr(v, "value") else v for v in opt.variables]
-        new_w, new_state = opt.stateless_apply(state, [torch.tensor([0.1, 0.2, -0.3])],
-                                               [torch.tensor([1.0, 1.0, 1.0])])
-        out.append((_np(new_w[0]), [_np(getattr(v, "value", v)) for v in new_state], w.numpy(),
-                    int(_np(getattr(opt.iterations, "value", opt.iterations)))))
+        new_w, new_state = opt.stateless_apply(state, [torch.tensor([0.1, 0.2, -0.3])], [torch.tensor([1.0, 1.0, 1.0])])
+        out.append(
+            (
+                _np(new_w[0]),
+                [_np(getattr(v, "value", v)) for v in new_state],
+                w.numpy(),
+                int(_np(getattr(opt.iterations, "value", opt.iterations))),
+            )
+        )
         with pytest.raises(ValueError, match="corresponding 1:1"):
             opt.stateless_apply(state[:1], [torch.zeros(3)], [torch.zeros(3)])
     np.testing.assert_allclose(out[1][0], out[0][0], rtol=1e-6)
@@ -480,13 +535,23 @@ def test_callback_model_property(real_keras):
 
 
 def test_class_level_api_matches_keras(real_keras):
-    pairs = [(real_keras.layers.Layer, strided.layers.Layer), (real_keras.Model, strided.Model),
-             (real_keras.Variable, strided.Variable), (real_keras.optimizers.Optimizer, strided.optimizers.Optimizer),
-             (real_keras.metrics.Metric, strided.metrics.Metric), (real_keras.callbacks.Callback,
-                                                                    strided.callbacks.Callback)]
+    pairs = [
+        (real_keras.layers.Layer, strided.layers.Layer),
+        (real_keras.Model, strided.Model),
+        (real_keras.Variable, strided.Variable),
+        (real_keras.optimizers.Optimizer, strided.optimizers.Optimizer),
+        (real_keras.metrics.Metric, strided.metrics.Metric),
+        (real_keras.callbacks.Callback, strided.callbacks.Callback),
+    ]
     # quantization is another module's work; `dtype` and `input_spec` are instance attributes in strided
-    allowed = {"quantize", "quantized_build", "quantized_call", "quantization_mode",
-               "get_quantization_layer_structure", "dtype"}
+    allowed = {
+        "quantize",
+        "quantized_build",
+        "quantized_call",
+        "quantization_mode",
+        "get_quantization_layer_structure",
+        "dtype",
+    }
     for theirs, ours in pairs:
         missing = {n for n in dir(theirs) if not n.startswith("_")} - set(dir(ours)) - allowed
         assert not missing, (ours.__name__, sorted(missing))

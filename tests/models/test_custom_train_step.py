@@ -1,6 +1,7 @@
 """Keras 3's PyTorch guide "Customizing what happens in fit()": a `keras.Model` subclass built as
 `CustomModel(inputs, outputs)` with its own `train_step`/`test_step` runs unchanged and trains exactly
 as the default step and as real Keras does."""
+
 import numpy as np
 import pytest
 import torch
@@ -119,8 +120,9 @@ def test_custom_train_step_equals_the_default_step():
 @pytest.mark.keras
 def test_guide_examples_match_real_keras(real_keras):
     ours_classes, keras_classes = guide_models(strided), guide_models(real_keras)
-    for ours_cls, keras_cls, compile_kwargs in zip(ours_classes, keras_classes,
-                                                   ({"loss": "mse", "metrics": ["mae"]}, {})):
+    for ours_cls, keras_cls, compile_kwargs in zip(
+        ours_classes, keras_classes, ({"loss": "mse", "metrics": ["mae"]}, {})
+    ):
         strided.utils.set_random_seed(5)
         ours = build(strided, ours_cls)
         theirs = build(real_keras, keras_cls, ours.get_weights())
@@ -156,12 +158,26 @@ def test_guide_gan_with_two_optimizers_and_seed_generator_trains():
     # The guide's closing GAN: a subclassed model with its own compile(), two optimizers,
     # keras.random with a SeedGenerator, and losses tracked by its own metrics.
     keras, layers = strided, strided.layers
-    discriminator = keras.Sequential([keras.Input(shape=(8, 8, 1)), layers.Conv2D(4, 3, strides=2, padding="same"),
-                                      layers.LeakyReLU(negative_slope=0.2), layers.GlobalMaxPooling2D(),
-                                      layers.Dense(1)], name="discriminator")
-    generator = keras.Sequential([keras.Input(shape=(6,)), layers.Dense(4 * 4 * 4), layers.Reshape((4, 4, 4)),
-                                  layers.Conv2DTranspose(4, 4, strides=2, padding="same"),
-                                  layers.Conv2D(1, 3, padding="same", activation="sigmoid")], name="generator")
+    discriminator = keras.Sequential(
+        [
+            keras.Input(shape=(8, 8, 1)),
+            layers.Conv2D(4, 3, strides=2, padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.GlobalMaxPooling2D(),
+            layers.Dense(1),
+        ],
+        name="discriminator",
+    )
+    generator = keras.Sequential(
+        [
+            keras.Input(shape=(6,)),
+            layers.Dense(4 * 4 * 4),
+            layers.Reshape((4, 4, 4)),
+            layers.Conv2DTranspose(4, 4, strides=2, padding="same"),
+            layers.Conv2D(1, 3, padding="same", activation="sigmoid"),
+        ],
+        name="generator",
+    )
 
     class GAN(keras.Model):
         def __init__(self, discriminator, generator, latent_dim):
@@ -207,9 +223,11 @@ def test_guide_gan_with_two_optimizers_and_seed_generator_trains():
 
     strided.config.set_device("cpu")
     gan = GAN(discriminator, generator, latent_dim=6)
-    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate=0.0003),
-                g_optimizer=keras.optimizers.Adam(learning_rate=0.0003),
-                loss_fn=keras.losses.BinaryCrossentropy(from_logits=True))
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(learning_rate=0.0003),
+        g_optimizer=keras.optimizers.Adam(learning_rate=0.0003),
+        loss_fn=keras.losses.BinaryCrossentropy(from_logits=True),
+    )
     g_before = [w.detach().clone() for w in generator.trainable_weights]
     d_before = [w.detach().clone() for w in discriminator.trainable_weights]
     images = np.random.default_rng(0).random((32, 8, 8, 1)).astype("float32")
@@ -227,7 +245,9 @@ def test_keras_random_seeding_semantics():
     stream = keras.random.SeedGenerator(1)
     assert not torch.equal(keras.random.uniform((3,), seed=stream), keras.random.uniform((3,), seed=stream))
     again = keras.random.SeedGenerator(1)
-    torch.testing.assert_close(keras.random.uniform((3,), seed=again), keras.random.uniform((3,), seed=keras.random.SeedGenerator(1)))
+    torch.testing.assert_close(
+        keras.random.uniform((3,), seed=again), keras.random.uniform((3,), seed=keras.random.SeedGenerator(1))
+    )
     x = keras.random.normal((20000,), mean=2.0, stddev=3.0, seed=0)
     assert abs(float(x.mean()) - 2.0) < 0.1 and abs(float(x.std()) - 3.0) < 0.1
     t = keras.random.truncated_normal((20000,), stddev=2.0, seed=0)
@@ -235,7 +255,9 @@ def test_keras_random_seeding_semantics():
     r = keras.random.randint((1000,), 3, 7, seed=0)
     assert r.dtype == torch.int32 and int(r.min()) == 3 and int(r.max()) == 6
     kept = keras.random.dropout(torch.ones(10000), 0.25, seed=0)
-    assert set(torch.unique(kept).tolist()) <= {0.0, float(np.float32(1 / 0.75))} and abs(float(kept.mean()) - 1.0) < 0.05
+    assert (
+        set(torch.unique(kept).tolist()) <= {0.0, float(np.float32(1 / 0.75))} and abs(float(kept.mean()) - 1.0) < 0.05
+    )
     assert sorted(keras.random.shuffle(torch.arange(10), seed=3).tolist()) == list(range(10))
     draws = keras.random.categorical(torch.tensor([[0.0, 20.0], [20.0, 0.0]]), 5, seed=0)
     assert draws.tolist() == [[1] * 5, [0] * 5]
@@ -245,8 +267,11 @@ def test_keras_random_seeding_semantics():
 
 def test_keras_random_distributions():
     keras = strided
-    for fn, args, mean, var in ((keras.random.gamma, (3.0,), 3.0, 3.0), (keras.random.binomial, (10, 0.3), 3.0, 2.1),
-                                (keras.random.beta, (2.0, 5.0), 2 / 7, 10 / (49 * 8))):
+    for fn, args, mean, var in (
+        (keras.random.gamma, (3.0,), 3.0, 3.0),
+        (keras.random.binomial, (10, 0.3), 3.0, 2.1),
+        (keras.random.beta, (2.0, 5.0), 2 / 7, 10 / (49 * 8)),
+    ):
         x = fn((40000,), *args, seed=3)
         torch.testing.assert_close(x, fn((40000,), *args, seed=3))  # an int seed repeats
         assert x.dtype == torch.float32
@@ -256,6 +281,9 @@ def test_keras_random_distributions():
 def test_metric_functions_and_initializer_names_as_keras(real_keras):
     y_true, y_pred = np.array([[0.0, 1.0], [1.0, 1.0]]), np.array([[0.2, 0.7], [0.9, 0.4]], "float32")
     for name in ("mean_squared_error", "binary_crossentropy", "hinge", "log_cosh", "poisson"):
-        np.testing.assert_allclose(np.asarray(getattr(strided.metrics, name)(y_true, y_pred)),
-                                   np.asarray(getattr(real_keras.metrics, name)(y_true, y_pred)), rtol=1e-5)
+        np.testing.assert_allclose(
+            np.asarray(getattr(strided.metrics, name)(y_true, y_pred)),
+            np.asarray(getattr(real_keras.metrics, name)(y_true, y_pred)),
+            rtol=1e-5,
+        )
     assert strided.initializers.OrthogonalInitializer is strided.initializers.Orthogonal

@@ -1,5 +1,6 @@
 """The precomputed forward of Sequential and functional models: the same numbers as calling each layer, the
 checks still on for shapes not seen before, and few dispatched ops."""
+
 import numpy as np
 import pytest
 import torch
@@ -22,8 +23,11 @@ class _Ops(TorchDispatchMode):
 def _blocks(n=3, activation=None):
     out = []
     for _ in range(n):
-        out += [layers.Conv2D(4, 3, padding="same", use_bias=False, activation=activation),
-                layers.BatchNormalization(momentum=0.8), layers.ReLU()]
+        out += [
+            layers.Conv2D(4, 3, padding="same", use_bias=False, activation=activation),
+            layers.BatchNormalization(momentum=0.8),
+            layers.ReLU(),
+        ]
     return out
 
 
@@ -64,8 +68,15 @@ def test_a_run_moves_axes_once_in_and_once_out():
 
 def test_axis_dependent_activation_and_late_activity_regularizer_leave_the_run():
     keras.utils.set_random_seed(1)
-    model = keras.Sequential([layers.Input((5, 5, 3)), layers.Conv2D(3, 3, padding="same", activation="softmax"),
-                              layers.BatchNormalization(), layers.ReLU(), layers.Conv2D(2, 1)])
+    model = keras.Sequential(
+        [
+            layers.Input((5, 5, 3)),
+            layers.Conv2D(3, 3, padding="same", activation="softmax"),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Conv2D(2, 1),
+        ]
+    )
     x = torch.randn(2, 5, 5, 3)
     y = model(x, training=False)
     h = x
@@ -111,7 +122,7 @@ def test_fit_regularization_losses_follow_the_layers_of_each_fit():
     plain = float(np.mean(model.predict(x, verbose=0) ** 2))
     kernel = model.layers[0].get_weights()[0]
     history = model.fit(x, y, batch_size=4, epochs=1, verbose=0)
-    np.testing.assert_allclose(history.history["loss"][0], plain + float((kernel ** 2).sum()), rtol=1e-5)
+    np.testing.assert_allclose(history.history["loss"][0], plain + float((kernel**2).sum()), rtol=1e-5)
     model.add(layers.Dense(1, kernel_regularizer=keras.regularizers.L2(1.0)))
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
     assert len(model.losses) == 2

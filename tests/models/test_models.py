@@ -2,6 +2,7 @@
 
 Layers here are tiny ones defined in the test, so these tests pin the base machinery itself.
 """
+
 import numpy as np
 import pytest
 import torch
@@ -19,8 +20,9 @@ class TinyDense(Layer):
 
     def build(self, input_shape):
         # Stored torch-style (out, in); Keras layout (in, out) through get_weights.
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform",
-                                      name="kernel", torch_layout=(1, 0))
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="glorot_uniform", name="kernel", torch_layout=(1, 0)
+        )
         self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
 
     def call(self, x):
@@ -38,8 +40,9 @@ class TinyConv(Layer):
         self.filters = filters
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(3, 3, input_shape[-1], self.filters), name="kernel",
-                                      torch_layout=(3, 2, 0, 1))
+        self.kernel = self.add_weight(
+            shape=(3, 3, input_shape[-1], self.filters), name="kernel", torch_layout=(3, 2, 0, 1)
+        )
 
     def call(self, x):
         return F.conv2d(x.movedim(-1, 1), self.kernel).movedim(1, -1)
@@ -85,7 +88,7 @@ def test_weights_keras_layout_round_trip():
     ref = np.zeros((2, 4, 4, 4))
     for i in range(4):
         for j in range(4):
-            ref[:, i, j, :] = np.einsum("nhwc,hwco->no", x[:, i:i + 3, j:j + 3, :], kernel)
+            ref[:, i, j, :] = np.einsum("nhwc,hwco->no", x[:, i : i + 3, j : j + 3, :], kernel)
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5, atol=1e-5)
     new = np.random.rand(3, 3, 3, 4).astype("float32")
     layer.set_weights([new])
@@ -274,6 +277,7 @@ def test_input_layer_validation():
 def test_summary_extra_columns_and_plot_model():
     from strided.layers import Conv2D
     from strided.utils import plot_model
+
     clear_session()
     inputs = Input(shape=(8, 8, 1))
     x = Conv2D(2, 3)(inputs)
@@ -307,8 +311,15 @@ def test_summary_expand_nested():
 def test_deepcopy_gives_an_independent_working_model():
     import copy
     import strided as keras
-    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
-                              keras.layers.Dense(2, kernel_constraint="max_norm")])
+
+    model = keras.Sequential(
+        [
+            keras.Input((4, 4, 1)),
+            keras.layers.Conv2D(2, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, kernel_constraint="max_norm"),
+        ]
+    )
     clone = copy.deepcopy(model)
     x = np.random.default_rng(0).random((3, 4, 4, 1)).astype("float32")
     np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
@@ -321,6 +332,7 @@ def test_deepcopy_gives_an_independent_working_model():
 def test_pickled_model_round_trips():
     import pickle
     import strided as keras
+
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     clone = pickle.loads(pickle.dumps(model))
     x = np.ones((2, 3), "float32")
@@ -330,11 +342,14 @@ def test_pickled_model_round_trips():
 
 def test_functional_model_takes_nested_dict_inputs():
     import strided as keras
+
     inputs = {"image": keras.Input((3,)), "extra": {"a": keras.Input((2,)), "b": keras.Input((1,))}}
     merged = keras.layers.Concatenate()([inputs["image"], inputs["extra"]["a"], inputs["extra"]["b"]])
     model = keras.Model(inputs, keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")(merged))
-    x = {"extra": {"b": np.full((2, 1), 100.0, "float32"), "a": np.ones((2, 2), "float32")},
-         "image": np.zeros((2, 3), "float32")}
+    x = {
+        "extra": {"b": np.full((2, 1), 100.0, "float32"), "a": np.ones((2, 2), "float32")},
+        "image": np.zeros((2, 3), "float32"),
+    }
     np.testing.assert_allclose(np.asarray(model.predict(x, verbose=0)), [[102.0], [102.0]])
     with pytest.raises(ValueError, match=r"keys \['a', 'b'\]"):
         model({"image": x["image"], "extra": {"a": x["extra"]["a"]}})
@@ -347,6 +362,7 @@ def test_inputs_one_rank_off_are_adjusted_as_keras_does(real_keras):
     def build(ks):
         a, b = ks.Input((1,), name="a"), ks.Input((3,), name="b")
         return ks.Model({"a": a, "b": b}, ks.layers.Dense(1)(ks.layers.Concatenate()([a, b])))
+
     ours, theirs = build(keras), build(real_keras)
     ours.set_weights(theirs.get_weights())
     x = {"a": np.arange(4, dtype="float32"), "b": np.ones((4, 3, 1), "float32")}  # (n,) and (n, 3, 1)

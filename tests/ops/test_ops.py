@@ -1,4 +1,5 @@
 """strided.ops torch kernels == the NumPy reference (float64, 1e-10) over a sweep; gradients; errors."""
+
 import itertools
 import random
 
@@ -51,6 +52,7 @@ def fits(sizes, k, d):
 
 # ------------------------------------------------------------------ value sweeps vs reference
 
+
 @pytest.mark.parametrize("rank", [1, 2, 3])
 def test_conv_sweep_matches_reference(rank):
     g = rng()
@@ -67,9 +69,14 @@ def test_conv_sweep_matches_reference(rank):
         # The layer-facing kernel with a torch-layout weight and a bias.
         bias = g.normal(size=2)
         weight = torch.tensor(kernel).permute(rank + 1, rank, *range(rank))
-        check(_kernels.conv(torch.tensor(xin), weight, torch.tensor(bias), s, pad, fmt, d),
-              exp + (bias[:, None] if fmt == "channels_first" else bias).reshape(
-                  (1, 2) + (1,) * rank if fmt == "channels_first" else (1,) * (rank + 1) + (2,)), label + " +bias")
+        check(
+            _kernels.conv(torch.tensor(xin), weight, torch.tensor(bias), s, pad, fmt, d),
+            exp
+            + (bias[:, None] if fmt == "channels_first" else bias).reshape(
+                (1, 2) + (1,) * rank if fmt == "channels_first" else (1,) * (rank + 1) + (2,)
+            ),
+            label + " +bias",
+        )
 
 
 def test_conv_causal_and_groups_match_reference():
@@ -82,8 +89,9 @@ def test_conv_causal_and_groups_match_reference():
         check(ops.conv(x, kernel, 1, "causal", None, d), R.conv(xp, kernel, 1, "valid", d), "causal def")
     for pad, s in itertools.product(PADDINGS, (1, 2)):
         x, kernel = g.normal(size=(2, 7, 6, 4)), g.normal(size=(3, 3, 2, 6))  # groups = 2
-        expected = np.concatenate([R.conv(x[..., :2], kernel[..., :3], s, pad),
-                                   R.conv(x[..., 2:], kernel[..., 3:], s, pad)], axis=-1)
+        expected = np.concatenate(
+            [R.conv(x[..., :2], kernel[..., :3], s, pad), R.conv(x[..., 2:], kernel[..., 3:], s, pad)], axis=-1
+        )
         check(ops.conv(x, kernel, s, pad), expected, f"groups {pad} s={s}")
         check(R.conv(x, kernel, s, pad), expected, "reference groups")
 
@@ -122,8 +130,11 @@ def test_conv_transpose_sweep_matches_reference(rank):
             kernel = g.normal(size=(*(k,) * rank, 2, 3))
             expected = R.conv_transpose(x, kernel, s, pad, op, d)
             xin, exp = (cf(x), cf(expected)) if fmt == "channels_first" else (x, expected)
-            check(ops.conv_transpose(xin, kernel, s, pad, op, fmt, d), exp,
-                  f"conv_transpose rank={rank} k={k} s={s} d={d} {pad} op={op} {fmt} n={sizes}")
+            check(
+                ops.conv_transpose(xin, kernel, s, pad, op, fmt, d),
+                exp,
+                f"conv_transpose rank={rank} k={k} s={s} d={d} {pad} op={op} {fmt} n={sizes}",
+            )
 
 
 @pytest.mark.parametrize("rank", [1, 2, 3])
@@ -182,6 +193,7 @@ def test_layout_round_trip():
 
 # ------------------------------------------------------------------ gradients
 
+
 def _t(a):
     return torch.tensor(a, dtype=torch.float64, requires_grad=True)
 
@@ -198,8 +210,9 @@ def test_gradcheck_convolutions(pad, s, d):
     assert torch.autograd.gradcheck(lambda a, b: ops.conv_transpose(a, b, s, pad, None, None, d), (x, k))
     x1 = _t(g.normal(size=(1, 6, 2)))
     k1 = _t(g.normal(size=(3, 2, 2)))
-    assert torch.autograd.gradcheck(lambda a, b: ops.conv(a, b, s, "causal" if pad == "same" else pad, None, d),
-                                    (x1, k1))
+    assert torch.autograd.gradcheck(
+        lambda a, b: ops.conv(a, b, s, "causal" if pad == "same" else pad, None, d), (x1, k1)
+    )
 
 
 @pytest.mark.parametrize("pool, s, pad", [(2, None, "valid"), (3, 2, "same"), (2, 2, "same"), (2, 1, "same")])
@@ -231,6 +244,7 @@ def test_conv_autograd_matches_reference_backward(pad, s, d):
 
 
 # ------------------------------------------------------------------ errors
+
 
 def test_bad_padding_names_argument_and_hints():
     x, k = np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1))
@@ -293,6 +307,7 @@ def test_channel_mismatch_echoes_shapes():
 
 # ------------------------------------------------------------------ NumPy-like subset and conversion
 
+
 def test_numpy_like_ops_match_numpy():
     g = rng()
     a, b = g.normal(size=(3, 4)), g.normal(size=(4, 2))
@@ -300,8 +315,9 @@ def test_numpy_like_ops_match_numpy():
     for name in ("sum", "mean", "max", "min", "std", "var", "prod"):
         for axis, keep in [(None, False), (0, True), ((0, 1), False), (-1, False)]:
             got = ops.convert_to_numpy(getattr(ops, name)(a, axis=axis, keepdims=keep))
-            np.testing.assert_allclose(got, getattr(np, name)(a, axis=axis, keepdims=keep), rtol=1e-10,
-                                       err_msg=f"{name} axis={axis}")
+            np.testing.assert_allclose(
+                got, getattr(np, name)(a, axis=axis, keepdims=keep), rtol=1e-10, err_msg=f"{name} axis={axis}"
+            )
     np.testing.assert_array_equal(ops.convert_to_numpy(ops.argmax(a, axis=1)), np.argmax(a, axis=1))
     np.testing.assert_allclose(ops.convert_to_numpy(ops.where(a > 0, a, 0.0)), np.where(a > 0, a, 0.0))
     np.testing.assert_allclose(ops.convert_to_numpy(ops.clip(a, -0.5, 0.5)), np.clip(a, -0.5, 0.5))
@@ -314,7 +330,7 @@ def test_numpy_like_ops_match_numpy():
 
 def test_convert_to_tensor_dtypes():
     assert ops.convert_to_tensor(np.zeros(2)).dtype == torch.float64  # NumPy keeps its dtype
-    assert ops.convert_to_tensor([1.0, 2.0]).dtype == torch.float32   # Python floats -> floatx
+    assert ops.convert_to_tensor([1.0, 2.0]).dtype == torch.float32  # Python floats -> floatx
     assert ops.convert_to_tensor(3).dtype == torch.int32
     assert ops.convert_to_tensor([1, 2], dtype="float32").dtype == torch.float32
     t = torch.ones(2)

@@ -7,6 +7,7 @@ Two known deviations of Keras's *torch backend* from TensorFlow (which strided f
 - conv_transpose where Keras-torch warns "inconsistencies across backends" or clamps the output
   padding (torch padding and output padding both > 0).
 """
+
 import random
 import warnings
 
@@ -65,10 +66,16 @@ def test_depthwise_and_separable_parity(real_keras):
         dk = data((*(k,) * rank, 3, 2), 100 + i)
         pk = data((*(1,) * rank, 6, 5), 200 + i)
         label = f"rank={rank} k={k} s={s} d={d} {pad} {fmt}"
-        close(ops.depthwise_conv(x, dk, s, pad, fmt, d), real_keras.ops.depthwise_conv(x, dk, s, pad, fmt, d),
-              "depthwise " + label)
-        close(ops.separable_conv(x, dk, pk, s, pad, fmt, d),
-              real_keras.ops.separable_conv(x, dk, pk, s, pad, fmt, d), "separable " + label)
+        close(
+            ops.depthwise_conv(x, dk, s, pad, fmt, d),
+            real_keras.ops.depthwise_conv(x, dk, s, pad, fmt, d),
+            "depthwise " + label,
+        )
+        close(
+            ops.separable_conv(x, dk, pk, s, pad, fmt, d),
+            real_keras.ops.separable_conv(x, dk, pk, s, pad, fmt, d),
+            "separable " + label,
+        )
 
 
 def test_conv_transpose_parity(real_keras):
@@ -84,8 +91,11 @@ def test_conv_transpose_parity(real_keras):
         if any("inconsisten" in str(w.message) or "Clamping" in str(w.message) for w in caught):
             continue
         compared += 1
-        close(ops.conv_transpose(x, kernel, s, pad, op, fmt, d), expected,
-              f"conv_transpose rank={rank} k={k} s={s} d={d} {pad} op={op} {fmt}")
+        close(
+            ops.conv_transpose(x, kernel, s, pad, op, fmt, d),
+            expected,
+            f"conv_transpose rank={rank} k={k} s={s} d={d} {pad} op={op} {fmt}",
+        )
     assert compared >= N_CONFIGS // 2
 
 
@@ -97,19 +107,41 @@ def test_pool_parity(real_keras):
         label = f"pool rank={rank} k={k} s={strides} {pad} {fmt}"
         close(ops.max_pool(x, k, strides, pad, fmt), real_keras.ops.max_pool(x, k, strides, pad, fmt), "max " + label)
         st = k if strides is None else strides
-        asymmetric = pad == "same" and any(
-            b != a for b, a in (conv_utils.same_padding(n, k, st) for n in sizes))
+        asymmetric = pad == "same" and any(b != a for b, a in (conv_utils.same_padding(n, k, st) for n in sizes))
         if asymmetric and k > 2:
             continue
         compared += 1
-        close(ops.average_pool(x, k, strides, pad, fmt), real_keras.ops.average_pool(x, k, strides, pad, fmt),
-              "average " + label)
+        close(
+            ops.average_pool(x, k, strides, pad, fmt),
+            real_keras.ops.average_pool(x, k, strides, pad, fmt),
+            "average " + label,
+        )
     assert compared >= N_CONFIGS // 2
 
 
-@pytest.mark.parametrize("name", ["relu", "relu6", "sigmoid", "tanh", "softplus", "softsign", "silu", "gelu",
-                                  "elu", "selu", "leaky_relu", "hard_sigmoid", "hard_silu", "log_sigmoid",
-                                  "softmax", "log_softmax", "celu", "glu"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "relu",
+        "relu6",
+        "sigmoid",
+        "tanh",
+        "softplus",
+        "softsign",
+        "silu",
+        "gelu",
+        "elu",
+        "selu",
+        "leaky_relu",
+        "hard_sigmoid",
+        "hard_silu",
+        "log_sigmoid",
+        "softmax",
+        "log_softmax",
+        "celu",
+        "glu",
+    ],
+)
 def test_activation_ops_parity(real_keras, name):
     x = data((3, 4, 6), 0) * 4
     close(getattr(ops, name)(x), getattr(real_keras.ops, name)(x), name)
@@ -125,47 +157,139 @@ _SQ = _RNG.uniform(-1, 1, (4, 4)).astype("float32")
 _V3 = _RNG.uniform(-1, 1, (2, 3)).astype("float32")
 
 MATH_CASES = [
-    *[(name, (_A,), {}) for name in ("sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh",
-                                      "arctanh", "expm1", "exp2", "log1p", "erf", "erfinv", "cbrt", "deg2rad",
-                                      "rad2deg", "absolute", "fabs", "negative", "trunc", "isnan", "isinf",
-                                      "isfinite", "signbit", "conjugate", "copy", "ravel", "flipud", "fliplr")],
+    *[
+        (name, (_A,), {})
+        for name in (
+            "sin",
+            "cos",
+            "tan",
+            "arcsin",
+            "arccos",
+            "arctan",
+            "sinh",
+            "cosh",
+            "arcsinh",
+            "arctanh",
+            "expm1",
+            "exp2",
+            "log1p",
+            "erf",
+            "erfinv",
+            "cbrt",
+            "deg2rad",
+            "rad2deg",
+            "absolute",
+            "fabs",
+            "negative",
+            "trunc",
+            "isnan",
+            "isinf",
+            "isfinite",
+            "signbit",
+            "conjugate",
+            "copy",
+            "ravel",
+            "flipud",
+            "fliplr",
+        )
+    ],
     *[(name, (_B,), {}) for name in ("log2", "log10", "rsqrt", "reciprocal")],
-    ("arccosh", (_B + 1,), {}), ("cos", (_I,), {}), ("log1p", (_I,), {}),  # integers become floatx
-    *[(name, (_A, _B), {}) for name in ("arctan2", "hypot", "logaddexp", "true_divide", "fmax", "fmin", "mod",
-                                         "fmod", "floor_divide", "logical_xor", "isclose", "allclose", "append",
-                                         "outer", "inner", "divide_no_nan")],
-    *[(name, (_I, _J), {}) for name in ("bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift",
-                                         "gcd", "lcm", "floor_divide", "mod")],
+    ("arccosh", (_B + 1,), {}),
+    ("cos", (_I,), {}),
+    ("log1p", (_I,), {}),  # integers become floatx
+    *[
+        (name, (_A, _B), {})
+        for name in (
+            "arctan2",
+            "hypot",
+            "logaddexp",
+            "true_divide",
+            "fmax",
+            "fmin",
+            "mod",
+            "fmod",
+            "floor_divide",
+            "logical_xor",
+            "isclose",
+            "allclose",
+            "append",
+            "outer",
+            "inner",
+            "divide_no_nan",
+        )
+    ],
+    *[
+        (name, (_I, _J), {})
+        for name in (
+            "bitwise_and",
+            "bitwise_or",
+            "bitwise_xor",
+            "left_shift",
+            "right_shift",
+            "gcd",
+            "lcm",
+            "floor_divide",
+            "mod",
+        )
+    ],
     ("bitwise_invert", (_I,), {}),
     ("divide_no_nan", (_A, np.where(_B > 1, _B, 0).astype("float32")), {}),
-    *[(name, (_A,), kw) for name in ("all", "any", "amax", "amin", "ptp")
-      for kw in ({}, {"axis": 1}, {"axis": 0, "keepdims": True})],
-    ("count_nonzero", (np.where(_A > 0, _A, 0),), {"axis": 1}), ("count_nonzero", (np.where(_A > 0, _A, 0),), {}),
-    ("cumprod", (_A,), {"axis": 1}), ("cumprod", (_A,), {}),
-    ("median", (_A,), {}), ("median", (_A,), {"axis": 1, "keepdims": True}), ("median", (_A,), {"axis": 0}),
-    ("quantile", (_A, 0.3), {"axis": 1}), ("quantile", (_A, [0.1, 0.9]), {}),
+    *[
+        (name, (_A,), kw)
+        for name in ("all", "any", "amax", "amin", "ptp")
+        for kw in ({}, {"axis": 1}, {"axis": 0, "keepdims": True})
+    ],
+    ("count_nonzero", (np.where(_A > 0, _A, 0),), {"axis": 1}),
+    ("count_nonzero", (np.where(_A > 0, _A, 0),), {}),
+    ("cumprod", (_A,), {"axis": 1}),
+    ("cumprod", (_A,), {}),
+    ("median", (_A,), {}),
+    ("median", (_A,), {"axis": 1, "keepdims": True}),
+    ("median", (_A,), {"axis": 0}),
+    ("quantile", (_A, 0.3), {"axis": 1}),
+    ("quantile", (_A, [0.1, 0.9]), {}),
     ("quantile", (_A, 0.25), {"axis": (0, 1)}),
-    ("average", (_A,), {"axis": 1}), ("average", (_A,), {"axis": 1, "weights": _B[0]}),
-    ("diff", (_A,), {}), ("diff", (_A,), {"n": 2, "axis": 0}),
-    ("trace", (_SQ,), {}), ("trace", (_SQ,), {"offset": 1}),
-    ("flip", (_A,), {}), ("flip", (_A,), {"axis": 1}), ("roll", (_A, 2), {}), ("roll", (_A, -1), {"axis": 1}),
-    ("rot90", (_A,), {}), ("rot90", (_A,), {"k": 3}), ("tril", (_SQ,), {"k": -1}), ("triu", (_SQ,), {}),
-    ("diag", (_SQ,), {}), ("diag", (_V3[0],), {"k": 1}), ("diagonal", (_SQ,), {"offset": -1}),
-    ("broadcast_to", (_A[0], (3, 4)), {}), ("full_like", (_A, 2.5), {}), ("kron", (_A[:2, :2], _B[:2, :2]), {}),
-    ("cross", (_V3, _V3[::-1]), {}), ("vdot", (_A[0], _B[0]), {}), ("hstack", ([_A, _B],), {}),
-    ("vstack", ([_A, _B],), {}), ("dstack", ([_A, _B],), {}),
+    ("average", (_A,), {"axis": 1}),
+    ("average", (_A,), {"axis": 1, "weights": _B[0]}),
+    ("diff", (_A,), {}),
+    ("diff", (_A,), {"n": 2, "axis": 0}),
+    ("trace", (_SQ,), {}),
+    ("trace", (_SQ,), {"offset": 1}),
+    ("flip", (_A,), {}),
+    ("flip", (_A,), {"axis": 1}),
+    ("roll", (_A, 2), {}),
+    ("roll", (_A, -1), {"axis": 1}),
+    ("rot90", (_A,), {}),
+    ("rot90", (_A,), {"k": 3}),
+    ("tril", (_SQ,), {"k": -1}),
+    ("triu", (_SQ,), {}),
+    ("diag", (_SQ,), {}),
+    ("diag", (_V3[0],), {"k": 1}),
+    ("diagonal", (_SQ,), {"offset": -1}),
+    ("broadcast_to", (_A[0], (3, 4)), {}),
+    ("full_like", (_A, 2.5), {}),
+    ("kron", (_A[:2, :2], _B[:2, :2]), {}),
+    ("cross", (_V3, _V3[::-1]), {}),
+    ("vdot", (_A[0], _B[0]), {}),
+    ("hstack", ([_A, _B],), {}),
+    ("vstack", ([_A, _B],), {}),
+    ("dstack", ([_A, _B],), {}),
     ("take_along_axis", (_A, np.argsort(_A, axis=1)), {"axis": 1}),
-    ("searchsorted", (np.sort(_A[0]), _B[0]), {}), ("searchsorted", (np.sort(_A[0]), _A[1]), {"side": "right"}),
+    ("searchsorted", (np.sort(_A[0]), _B[0]), {}),
+    ("searchsorted", (np.sort(_A[0]), _A[1]), {"side": "right"}),
     ("digitize", (_A[0], np.array([-0.5, 0.0, 0.5], "float32")), {}),
     ("nan_to_num", (np.array([np.nan, np.inf, -np.inf, 1.0], "float32"),), {"nan": 2.0, "posinf": 9.0}),
-    ("eye", (3,), {"k": 1}), ("eye", (2, 4), {}), ("identity", (3,), {}), ("tri", (3, 4), {"k": 1}),
-    ("linspace", (0, 1, 7), {}), ("linspace", (0, 1, 5), {"endpoint": False}),
+    ("eye", (3,), {"k": 1}),
+    ("eye", (2, 4), {}),
+    ("identity", (3,), {}),
+    ("tri", (3, 4), {"k": 1}),
+    ("linspace", (0, 1, 7), {}),
+    ("linspace", (0, 1, 5), {"endpoint": False}),
     ("select", ([_A > 0.3, _A < -0.3], [_A, _B]), {}),
 ]
 
 
-@pytest.mark.parametrize("name, args, kwargs", MATH_CASES,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(MATH_CASES)])
+@pytest.mark.parametrize("name, args, kwargs", MATH_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(MATH_CASES)])
 def test_numpy_like_ops_match_keras(real_keras, name, args, kwargs):
     ours = getattr(ops, name)(*args, **kwargs)
     theirs = getattr(real_keras.ops, name)(*args, **kwargs)
@@ -176,8 +300,11 @@ def test_numpy_like_ops_match_keras(real_keras, name, args, kwargs):
 
 
 def test_list_valued_ops_match_keras(real_keras):
-    for name, args in (("meshgrid", (_A[0], _B[0, :3])), ("unstack", (torch.from_numpy(_A),)),
-                       ("nonzero", (np.where(_A > 0, _A, 0),))):
+    for name, args in (
+        ("meshgrid", (_A[0], _B[0, :3])),
+        ("unstack", (torch.from_numpy(_A),)),
+        ("nonzero", (np.where(_A > 0, _A, 0),)),
+    ):
         ours, theirs = getattr(ops, name)(*args), getattr(real_keras.ops, name)(*args)
         assert len(ours) == len(theirs), name
         for a, b in zip(ours, theirs):
@@ -195,25 +322,32 @@ _X4 = _RNG.uniform(-1, 1, (2, 4, 6, 8)).astype("float32")
 _P = _RNG.uniform(0.05, 1, (5, 4)).astype("float32")
 _T = np.eye(4, dtype="float32")[_RNG.integers(0, 4, 5)]
 NN_CASES = [
-    ("normalize", (_A,), {}), ("normalize", (_A,), {"axis": 0, "order": 1}),
-    ("batch_normalization", (_X4, _B[0, :1].repeat(8), _B[1, :1].repeat(8) + 1, -1), {"offset": _A[0, :1].repeat(8),
-                                                                                     "scale": _B[2, :1].repeat(8)}),
-    ("batch_normalization", (_X4, np.linspace(0, 1, 4, dtype="float32"), np.linspace(1, 2, 4, dtype="float32"), 1),
-     {}),
-    ("layer_normalization", (_X4,), {}), ("layer_normalization", (_X4,), {"gamma": _B[0, :1].repeat(8),
-                                                                          "beta": _A[0, :1].repeat(8)}),
-    ("rms_normalization", (_X4,), {}), ("rms_normalization", (_X4,), {"scale": np.full(8, 2.0, "float32")}),
-    ("binary_crossentropy", (_T, _P), {}), ("binary_crossentropy", (_T, _A[:, :4].repeat(2, 0)[:5]),
-                                            {"from_logits": True}),
-    ("categorical_crossentropy", (_T, _P), {}), ("categorical_crossentropy", (_T, _P), {"from_logits": True}),
+    ("normalize", (_A,), {}),
+    ("normalize", (_A,), {"axis": 0, "order": 1}),
+    (
+        "batch_normalization",
+        (_X4, _B[0, :1].repeat(8), _B[1, :1].repeat(8) + 1, -1),
+        {"offset": _A[0, :1].repeat(8), "scale": _B[2, :1].repeat(8)},
+    ),
+    ("batch_normalization", (_X4, np.linspace(0, 1, 4, dtype="float32"), np.linspace(1, 2, 4, dtype="float32"), 1), {}),
+    ("layer_normalization", (_X4,), {}),
+    ("layer_normalization", (_X4,), {"gamma": _B[0, :1].repeat(8), "beta": _A[0, :1].repeat(8)}),
+    ("rms_normalization", (_X4,), {}),
+    ("rms_normalization", (_X4,), {"scale": np.full(8, 2.0, "float32")}),
+    ("binary_crossentropy", (_T, _P), {}),
+    ("binary_crossentropy", (_T, _A[:, :4].repeat(2, 0)[:5]), {"from_logits": True}),
+    ("categorical_crossentropy", (_T, _P), {}),
+    ("categorical_crossentropy", (_T, _P), {"from_logits": True}),
     ("sparse_categorical_crossentropy", (_T.argmax(1), _P), {}),
     ("sparse_categorical_crossentropy", (_T.argmax(1)[:, None], _P), {"from_logits": True}),
-    ("multi_hot", (np.array([[0, 2], [1, 1]]),), {"num_classes": 4}), ("multi_hot", (np.array([3, 0]),),
-                                                                       {"num_classes": 5}),
+    ("multi_hot", (np.array([[0, 2], [1, 1]]),), {"num_classes": 4}),
+    ("multi_hot", (np.array([3, 0]),), {"num_classes": 5}),
     ("in_top_k", (_T.argmax(1), _P, 2), {}),
     ("psnr", (_B, _B * 0.9, 2.0), {}),
-    ("depth_to_space", (_X4, 2), {}), ("space_to_depth", (_X4, 2), {}),
-    ("adaptive_average_pool", (_X4, (3, 5)), {}), ("adaptive_max_pool", (_X4, 2), {"data_format": "channels_first"}),
+    ("depth_to_space", (_X4, 2), {}),
+    ("space_to_depth", (_X4, 2), {}),
+    ("adaptive_average_pool", (_X4, (3, 5)), {}),
+    ("adaptive_max_pool", (_X4, 2), {"data_format": "channels_first"}),
 ]
 
 
@@ -236,21 +370,26 @@ def test_depth_to_space_formats_agree():
     # channels_first is the channels_last result transposed (TensorFlow's semantics for both formats)
     nchw = _X4.transpose(0, 3, 1, 2)
     for fn in (ops.depth_to_space, ops.space_to_depth):
-        np.testing.assert_array_equal(to_np(fn(nchw, 2, data_format="channels_first")),
-                                      to_np(fn(_X4, 2)).transpose(0, 3, 1, 2))
+        np.testing.assert_array_equal(
+            to_np(fn(nchw, 2, data_format="channels_first")), to_np(fn(_X4, 2)).transpose(0, 3, 1, 2)
+        )
     np.testing.assert_array_equal(to_np(ops.space_to_depth(ops.depth_to_space(_X4, 2), 2)), _X4)
 
 
 _IMG = _RNG.uniform(0, 1, (2, 7, 9, 3)).astype("float32")
 IMAGE_CASES = [
-    ("resize", (_IMG, (4, 5)), {}), ("resize", (_IMG, (11, 6)), {"interpolation": "nearest"}),
+    ("resize", (_IMG, (4, 5)), {}),
+    ("resize", (_IMG, (11, 6)), {"interpolation": "nearest"}),
     ("resize", (_IMG, (3, 3)), {"interpolation": "bicubic", "antialias": True}),
     ("resize", (_IMG, (5, 5)), {"crop_to_aspect_ratio": True}),
     ("resize", (_IMG, (5, 5)), {"pad_to_aspect_ratio": True, "fill_value": 0.5}),
     ("resize", (_IMG.transpose(0, 3, 1, 2), (4, 4)), {"data_format": "channels_first"}),
-    ("rgb_to_grayscale", (_IMG,), {}), ("rgb_to_grayscale", (_IMG[0],), {}),
-    ("rgb_to_hsv", (_IMG,), {}), ("hsv_to_rgb", (_IMG,), {}),
-    ("extract_patches", (_IMG, 3), {}), ("extract_patches", (_IMG, (2, 3)), {"strides": 1}),
+    ("rgb_to_grayscale", (_IMG,), {}),
+    ("rgb_to_grayscale", (_IMG[0],), {}),
+    ("rgb_to_hsv", (_IMG,), {}),
+    ("hsv_to_rgb", (_IMG,), {}),
+    ("extract_patches", (_IMG, 3), {}),
+    ("extract_patches", (_IMG, (2, 3)), {"strides": 1}),
     ("extract_patches", (_IMG, 3), {"strides": 2, "padding": "same"}),
     ("extract_patches", (_IMG, 2), {"strides": 1, "dilation_rate": 2}),
 ]
@@ -270,19 +409,32 @@ _N = _A.copy()
 _N[0, 1], _N[2, 3] = np.nan, np.nan
 _N[1] = np.nan  # an all-NaN row
 MORE_CASES = [
-    *[(name, (_N,), kw) for name in ("nansum", "nanmean", "nanmax", "nanmin", "nanvar", "nanstd")
-      for kw in ({}, {"axis": 0}, {"axis": 1, "keepdims": True})],
-    ("percentile", (_A, 30), {"axis": 1}), ("percentile", (_A, [10, 90]), {}),
-    ("logspace", (0, 2, 5), {}), ("logspace", (1, 3, 4), {"base": 2, "endpoint": False}),
+    *[
+        (name, (_N,), kw)
+        for name in ("nansum", "nanmean", "nanmax", "nanmin", "nanvar", "nanstd")
+        for kw in ({}, {"axis": 0}, {"axis": 1, "keepdims": True})
+    ],
+    ("percentile", (_A, 30), {"axis": 1}),
+    ("percentile", (_A, [10, 90]), {}),
+    ("logspace", (0, 2, 5), {}),
+    ("logspace", (1, 3, 4), {"base": 2, "endpoint": False}),
     ("geomspace", (1, 1000, 4), {}),
-    ("erfc", (_A,), {}), ("sinc", (_A,), {}), ("logaddexp2", (_A, _B), {}), ("heaviside", (_A, _B), {}),
+    ("erfc", (_A,), {}),
+    ("sinc", (_A,), {}),
+    ("logaddexp2", (_A, _B), {}),
+    ("heaviside", (_A, _B), {}),
     ("isneginf", (np.array([-np.inf, np.inf, 1.0], "float32"),), {}),
     ("isposinf", (np.array([-np.inf, np.inf, 1.0], "float32"),), {}),
-    ("real", (_A,), {}), ("isin", (_I, _J), {}),
-    ("bincount", (np.array([0, 1, 1, 3, 3, 3]),), {}), ("bincount", (np.array([0, 2, 2]),), {"minlength": 5}),
+    ("real", (_A,), {}),
+    ("isin", (_I, _J), {}),
+    ("bincount", (np.array([0, 1, 1, 3, 3, 3]),), {}),
+    ("bincount", (np.array([0, 2, 2]),), {"minlength": 5}),
     ("bincount", (np.array([0, 1, 1]), np.array([0.5, 1.0, 2.0], "float32")), {}),
-    ("diagflat", (_A[0],), {}), ("diagflat", (_A[0, :2],), {"k": -1}), ("ldexp", (_A, _J), {}),
-    ("det", (_SQ,), {}), ("inv", (_SQ + 4 * np.eye(4, dtype="float32"),), {}),
+    ("diagflat", (_A[0],), {}),
+    ("diagflat", (_A[0, :2],), {"k": -1}),
+    ("ldexp", (_A, _J), {}),
+    ("det", (_SQ,), {}),
+    ("inv", (_SQ + 4 * np.eye(4, dtype="float32"),), {}),
     ("solve", (_SQ + 4 * np.eye(4, dtype="float32"), _A.T[:, :2].copy()), {}),
 ]
 
@@ -299,8 +451,13 @@ def test_more_ops_match_keras(real_keras, name, args, kwargs):
 
 
 def test_split_family_and_slogdet_match_keras(real_keras):
-    for name, args in (("array_split", (_A, 3)), ("array_split", (_A[0], 3)), ("hsplit", (_A, 2)), ("vsplit", (_A, 3)),
-                       ("slogdet", (_SQ,))):
+    for name, args in (
+        ("array_split", (_A, 3)),
+        ("array_split", (_A[0], 3)),
+        ("hsplit", (_A, 2)),
+        ("vsplit", (_A, 3)),
+        ("slogdet", (_SQ,)),
+    ):
         ours, theirs = getattr(ops, name)(*args), getattr(real_keras.ops, name)(*args)
         assert len(ours) == len(theirs), name
         for a, b in zip(ours, theirs):

@@ -1,4 +1,5 @@
 """The NumPy reference: seed goldens, loop versions == vectorised, backward passes == torch autograd."""
+
 import numpy as np
 import pytest
 import torch
@@ -9,23 +10,13 @@ from strided.ops import reference as R
 RNG = np.random.default_rng(1234)
 
 # Seed 002: the 5x5 "smiley" X, two 3x3 filters W and the Z maps the slides print ('same').
-SMILEY = np.array([[0, 1, 0, 1, 0],
-                   [0, 1, 0, 1, 0],
-                   [0, 0, 0, 0, 0],
-                   [1, 0, 0, 0, 1],
-                   [0, 1, 1, 1, 0]], dtype=float)
+SMILEY = np.array([[0, 1, 0, 1, 0], [0, 1, 0, 1, 0], [0, 0, 0, 0, 0], [1, 0, 0, 0, 1], [0, 1, 1, 1, 0]], dtype=float)
 W_VERTICAL = np.array([[0, 1, 0], [0, 1, 0], [0, 1, 0]], dtype=float)
-Z_VERTICAL = np.array([[0, 2, 0, 2, 0],
-                       [0, 2, 0, 2, 0],
-                       [1, 1, 0, 1, 1],
-                       [1, 1, 1, 1, 1],
-                       [1, 1, 1, 1, 1]], dtype=float)
+Z_VERTICAL = np.array(
+    [[0, 2, 0, 2, 0], [0, 2, 0, 2, 0], [1, 1, 0, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]], dtype=float
+)
 W_BOTTOM = np.array([[0, 0, 0], [0, 0, 0], [1, 1, 1]], dtype=float)
-Z_BOTTOM = np.array([[1, 1, 2, 1, 1],
-                     [0, 0, 0, 0, 0],
-                     [1, 1, 0, 1, 1],
-                     [1, 2, 3, 2, 1],
-                     [0, 0, 0, 0, 0]], dtype=float)
+Z_BOTTOM = np.array([[1, 1, 2, 1, 1], [0, 0, 0, 0, 0], [1, 1, 0, 1, 1], [1, 2, 3, 2, 1], [0, 0, 0, 0, 0]], dtype=float)
 
 
 def as_image(a):
@@ -38,10 +29,14 @@ def as_kernel(w):
 
 # ------------------------------------------------------------------ goldens
 
-@pytest.mark.parametrize("signal, expected", [
-    ([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], [0, 0, 0, 0, 1, 0, 0, 0, 0]),
-    ([0, 0, 1, 1, 0, 0, 1, 1, 0, 0], [0, 1, 0, -1, 0, 1, 0, -1, 0]),
-])
+
+@pytest.mark.parametrize(
+    "signal, expected",
+    [
+        ([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], [0, 0, 0, 0, 1, 0, 0, 0, 0]),
+        ([0, 0, 1, 1, 0, 0, 1, 1, 0, 0], [0, 1, 0, -1, 0, 1, 0, -1, 0]),
+    ],
+)
 def test_edge_detector_1d_golden(signal, expected):
     kernel = [-1, 1]
     np.testing.assert_array_equal(R.conv1d_loop(signal, kernel), expected)
@@ -77,15 +72,18 @@ def test_stride_two_output_size():
 
 # ------------------------------------------------------------------ loops == vectorised
 
+
 def test_loop_versions_equal_vectorised():
     for n, k in [(10, 2), (9, 3), (5, 5)]:
         a, w = RNG.normal(size=n), RNG.normal(size=k)
-        np.testing.assert_allclose(R.conv1d_loop(a, w), R.conv(a[None, :, None], w[:, None, None])[0, :, 0],
-                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            R.conv1d_loop(a, w), R.conv(a[None, :, None], w[:, None, None])[0, :, 0], rtol=0, atol=1e-12
+        )
     for shape, ks in [((28, 28), (2, 2)), ((6, 7), (3, 2))]:
         im, w = RNG.normal(size=shape), RNG.normal(size=ks)
-        np.testing.assert_allclose(R.conv2d_loop(im, w), R.conv(as_image(im), as_kernel(w))[0, :, :, 0],
-                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            R.conv2d_loop(im, w), R.conv(as_image(im), as_kernel(w))[0, :, :, 0], rtol=0, atol=1e-12
+        )
     for shape in [(6, 6), (7, 9)]:
         im = RNG.normal(size=shape)
         np.testing.assert_array_equal(R.max_pool2d_loop(im, 2), R.max_pool(as_image(im), 2)[0, :, :, 0])
@@ -102,6 +100,7 @@ def test_sliding_windows_is_a_view_with_the_right_pixels():
 
 
 # ------------------------------------------------------------------ vs torch (independent oracle)
+
 
 def _torch_conv2d(x, k, s, pad, d):
     xt = torch.tensor(x).permute(0, 3, 1, 2)
@@ -120,10 +119,12 @@ def test_reference_conv_matches_torch(pad, s, d):
 def test_reference_pools_match_torch_valid():
     x = RNG.normal(size=(2, 7, 6, 3))
     xt = torch.tensor(x).permute(0, 3, 1, 2)
-    np.testing.assert_allclose(R.max_pool(x, (3, 2), (2, 1)),
-                               F.max_pool2d(xt, (3, 2), (2, 1)).permute(0, 2, 3, 1).numpy(), atol=1e-12)
-    np.testing.assert_allclose(R.average_pool(x, (3, 2), (2, 1)),
-                               F.avg_pool2d(xt, (3, 2), (2, 1)).permute(0, 2, 3, 1).numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        R.max_pool(x, (3, 2), (2, 1)), F.max_pool2d(xt, (3, 2), (2, 1)).permute(0, 2, 3, 1).numpy(), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        R.average_pool(x, (3, 2), (2, 1)), F.avg_pool2d(xt, (3, 2), (2, 1)).permute(0, 2, 3, 1).numpy(), atol=1e-12
+    )
 
 
 def test_average_pool_same_excludes_padding_golden():
@@ -136,9 +137,15 @@ def test_average_pool_same_excludes_padding_golden():
 def test_conv_transpose_is_adjoint_of_conv():
     # <conv(y), x> == <y, conv_transpose(x)> for every y of the transposed output's shape: the
     # TensorFlow definition of conv_transpose (gradient of conv with respect to its input).
-    for pad, s, k, d, op, n in [("valid", 2, 3, 1, None, 4), ("same", 2, 3, 1, None, 5), ("same", 3, 2, 1, None, 3),
-                                ("same", 2, 4, 1, 1, 4), ("valid", 1, 3, 2, None, 4), ("same", 2, 3, 1, 0, 3),
-                                ("valid", 3, 2, 1, 2, 3)]:
+    for pad, s, k, d, op, n in [
+        ("valid", 2, 3, 1, None, 4),
+        ("same", 2, 3, 1, None, 5),
+        ("same", 3, 2, 1, None, 3),
+        ("same", 2, 4, 1, 1, 4),
+        ("valid", 1, 3, 2, None, 4),
+        ("same", 2, 3, 1, 0, 3),
+        ("valid", 3, 2, 1, 2, 3),
+    ]:
         kernel = RNG.normal(size=(k, k, 2, 3))  # (*k, filters=2, in=3)
         x = RNG.normal(size=(1, n, n, 3))
         up = R.conv_transpose(x, kernel, s, pad, op, d)
@@ -150,14 +157,17 @@ def test_conv_transpose_is_adjoint_of_conv():
         # the crop start is the forward conv's 'same' split
         if pad == "same":
             from strided.utils import conv_utils
+
             before = conv_utils.same_padding(up.shape[1], k, s, d)[0]
             canvas = R.conv_transpose(x, kernel, s, "valid", None, d)  # uncropped when s <= dk
             if s <= (k - 1) * d + 1:
-                np.testing.assert_allclose(up, canvas[:, before:before + up.shape[1], before:before + up.shape[2]],
-                                           atol=1e-12)
+                np.testing.assert_allclose(
+                    up, canvas[:, before : before + up.shape[1], before : before + up.shape[2]], atol=1e-12
+                )
 
 
 # ------------------------------------------------------------------ backward passes vs autograd
+
 
 @pytest.mark.parametrize("pad, s, d", [("valid", 1, 1), ("same", 2, 1), ("same", 1, 2), ("valid", 2, 2)])
 def test_conv2d_backward_matches_autograd(pad, s, d):
@@ -174,8 +184,9 @@ def test_conv2d_backward_matches_autograd(pad, s, d):
     np.testing.assert_allclose(dk, kt.grad.numpy(), rtol=0, atol=1e-10)
 
 
-@pytest.mark.parametrize("pool, s, pad", [(2, None, "valid"), (3, 2, "valid"), (2, 1, "valid"), (3, 2, "same"),
-                                          (2, 2, "same")])
+@pytest.mark.parametrize(
+    "pool, s, pad", [(2, None, "valid"), (3, 2, "valid"), (2, 1, "valid"), (3, 2, "same"), (2, 2, "same")]
+)
 def test_pool2d_backward_matches_autograd(pool, s, pad):
     x = RNG.normal(size=(2, 7, 6, 3))
     stride = pool if s is None else s

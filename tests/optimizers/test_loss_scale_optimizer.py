@@ -1,5 +1,6 @@
 """LossScaleOptimizer against real Keras: dynamic scaling step by step, configs and the registry, argument
 checks, and training under the mixed_float16 policy."""
+
 import numpy as np
 import pytest
 import torch
@@ -8,6 +9,7 @@ from strided import optimizers as O
 
 SHAPES = [(3, 4), (5,), (2, 3, 4)]
 STEPS = 4
+
 
 def _data(seed=0, shapes=SHAPES, steps=STEPS):
     rng = np.random.default_rng(seed)
@@ -36,8 +38,9 @@ def test_loss_scale_optimizer_matches_real_keras(real_keras):
     grads[2][1][0] = np.inf  # a skipped step: the scale halves
     grads[5][0][1, 1] = np.nan
     ours = O.LossScaleOptimizer(O.Adam(learning_rate=0.1), initial_scale=16.0, dynamic_growth_steps=2)
-    theirs = real_keras.optimizers.LossScaleOptimizer(real_keras.optimizers.Adam(learning_rate=0.1),
-                                                      initial_scale=16.0, dynamic_growth_steps=2)
+    theirs = real_keras.optimizers.LossScaleOptimizer(
+        real_keras.optimizers.Adam(learning_rate=0.1), initial_scale=16.0, dynamic_growth_steps=2
+    )
     assert float(ours.scale_loss(torch.tensor(2.0))) == float(_np(real_keras, theirs.scale_loss(2.0))) == 32.0
     params, kvars = _params(w0, "float64"), _keras_vars(real_keras, w0, "float64")
     for step, g in enumerate(grads):
@@ -45,8 +48,9 @@ def test_loss_scale_optimizer_matches_real_keras(real_keras):
         ours.apply([torch.tensor(x) for x in scaled], params)
         theirs.apply([real_keras.ops.convert_to_tensor(x) for x in scaled], kvars)
         for p, v in zip(params, kvars):
-            np.testing.assert_allclose(p.detach().numpy(), _np(real_keras, v), rtol=1e-6, atol=1e-6,
-                                       err_msg=f"step {step}")
+            np.testing.assert_allclose(
+                p.detach().numpy(), _np(real_keras, v), rtol=1e-6, atol=1e-6, err_msg=f"step {step}"
+            )
         assert float(ours.dynamic_scale) == float(_np(real_keras, theirs.dynamic_scale)), step
         assert int(ours.step_counter) == int(_np(real_keras, theirs.step_counter)), step
         assert int(ours.iterations) == int(_np(real_keras, theirs.iterations)), step
@@ -62,8 +66,9 @@ def test_loss_scale_optimizer_matches_real_keras(real_keras):
 
 def test_loss_scale_optimizer_config_and_registry(real_keras):
     opt = O.LossScaleOptimizer(O.SGD(0.1, momentum=0.9), initial_scale=128.0, dynamic_growth_steps=10)
-    kopt = real_keras.optimizers.LossScaleOptimizer(real_keras.optimizers.SGD(0.1, momentum=0.9),
-                                                    initial_scale=128.0, dynamic_growth_steps=10)
+    kopt = real_keras.optimizers.LossScaleOptimizer(
+        real_keras.optimizers.SGD(0.1, momentum=0.9), initial_scale=128.0, dynamic_growth_steps=10
+    )
     cfg, kcfg = opt.get_config(), kopt.get_config()
     assert set(cfg) == set(kcfg) and cfg["name"] == "loss_scale_optimizer"
     assert cfg["inner_optimizer"]["class_name"] == "SGD"
@@ -82,13 +87,16 @@ def test_loss_scale_optimizer_config_and_registry(real_keras):
     assert inner.loss_scale_factor is None
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"clipnorm": 1.0}, "does not support `clipnorm`. Instead, set `clipnorm` on the `inner_optimizer`"),
-    ({"dynamic": False}, "no longer supports `dynamic=False`"),
-    ({"foo": 1}, "does not support arguments: `foo`"),
-    ({"initial_scale": -1.0}, "initial_scale=-1.0"),
-    ({"dynamic_growth_steps": 0}, "dynamic_growth_steps=0"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"clipnorm": 1.0}, "does not support `clipnorm`. Instead, set `clipnorm` on the `inner_optimizer`"),
+        ({"dynamic": False}, "no longer supports `dynamic=False`"),
+        ({"foo": 1}, "does not support arguments: `foo`"),
+        ({"initial_scale": -1.0}, "initial_scale=-1.0"),
+        ({"dynamic_growth_steps": 0}, "dynamic_growth_steps=0"),
+    ],
+)
 def test_loss_scale_optimizer_argument_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         O.LossScaleOptimizer(O.SGD(), **kwargs)
@@ -99,13 +107,15 @@ def test_loss_scale_optimizer_argument_errors(kwargs, match):
 def test_fit_under_mixed_float16_with_a_loss_scale_optimizer():
     import strided as keras
     from strided import config, layers, models
+
     x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
     y = (x.sum(axis=1) > 0).astype("float32")
     config.set_dtype_policy("mixed_float16")
     try:
         keras.utils.set_random_seed(3)
-        model = models.Sequential([layers.Input((4,)), layers.Dense(8, activation="relu"),
-                                   layers.Dense(1, activation="sigmoid")])
+        model = models.Sequential(
+            [layers.Input((4,)), layers.Dense(8, activation="relu"), layers.Dense(1, activation="sigmoid")]
+        )
         opt = O.LossScaleOptimizer(O.SGD(0.1))
         model.compile(optimizer=opt, loss="binary_crossentropy")
         history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False).history["loss"]
@@ -113,7 +123,7 @@ def test_fit_under_mixed_float16_with_a_loss_scale_optimizer():
         config.set_dtype_policy("float32")
     assert np.isfinite(history).all() and history[-1] < history[0]
     # each float16 overflow skipped a step and halved the scale; the other steps were applied
-    skipped = int(round(np.log2(2.0 ** 15 / float(opt.dynamic_scale))))
+    skipped = int(round(np.log2(2.0**15 / float(opt.dynamic_scale))))
     assert 0 <= skipped <= 2 and int(opt.iterations) == 8 - skipped
     assert int(opt.step_counter) <= 8 - skipped
 
@@ -121,6 +131,7 @@ def test_fit_under_mixed_float16_with_a_loss_scale_optimizer():
 @pytest.mark.keras
 def test_compile_under_mixed_float16_wraps_the_optimizer_as_keras_does(real_keras):
     from strided import config, layers, models
+
     x = np.random.default_rng(1).normal(size=(32, 4)).astype("float32")
     y = (x.sum(axis=1) > 0).astype("float32")
 
@@ -138,9 +149,16 @@ def test_compile_under_mixed_float16_wraps_the_optimizer_as_keras_does(real_kera
         finally:
             set_policy("float32")
         return model, wrapped, unscaled
-    k_model, k_opt, _ = run(real_keras, real_keras.mixed_precision.set_global_policy, real_keras.Sequential,
-                            real_keras.layers.Dense, real_keras.Input)
+
+    k_model, k_opt, _ = run(
+        real_keras,
+        real_keras.mixed_precision.set_global_policy,
+        real_keras.Sequential,
+        real_keras.layers.Dense,
+        real_keras.Input,
+    )
     import strided
+
     model, opt, unscaled = run(strided, config.set_dtype_policy, models.Sequential, layers.Dense, layers.Input)
     assert type(opt).__name__ == type(k_opt).__name__ == "LossScaleOptimizer"
     assert opt.name == k_opt.name and type(opt.inner_optimizer).__name__ == "SGD"

@@ -1,5 +1,6 @@
 """optimizers.MultiOptimizer and OptimizerMap against real Keras 3.15: variable assignment by path,
 fit numbers (weights and optimizer variables), errors, configs, callbacks and `.keras` files both ways."""
+
 import io
 import json
 import zipfile
@@ -20,8 +21,9 @@ def _net(lib, sequential=False):
     """An encoder (conv, flatten, dense) and a dense head; paths 'encoder/...' in the functional model,
     'net/encoder/...' in the Sequential one (as Keras names them)."""
     L = lib.layers
-    encoder = lib.Sequential([L.Conv2D(3, 3, name="conv"), L.Flatten(name="flat"),
-                              L.Dense(4, activation="relu", name="d1")], name="encoder")
+    encoder = lib.Sequential(
+        [L.Conv2D(3, 3, name="conv"), L.Flatten(name="flat"), L.Dense(4, activation="relu", name="d1")], name="encoder"
+    )
     head = L.Dense(2, name="head")
     if sequential:
         return lib.Sequential([lib.Input((6, 6, 1)), encoder, head], name="net")
@@ -38,8 +40,9 @@ def _pair(real_keras, sequential=False):
 
 def _map_opt(lib, pattern="encoder/.*", loss_scale_factor=None):
     O = lib.optimizers
-    return O.MultiOptimizer(O.OptimizerMap(O.SGD(0.05, momentum=0.9), {pattern: O.Adam(0.01)}),
-                            loss_scale_factor=loss_scale_factor)
+    return O.MultiOptimizer(
+        O.OptimizerMap(O.SGD(0.05, momentum=0.9), {pattern: O.Adam(0.01)}), loss_scale_factor=loss_scale_factor
+    )
 
 
 def _callable_opt(lib):
@@ -47,6 +50,7 @@ def _callable_opt(lib):
 
     def selector(variable):  # by layer name: Keras's loaded models drop the outer scopes from the paths
         return adam if variable.path.split("/")[-2] in ("conv", "d1") else rms
+
     return lib.optimizers.MultiOptimizer(selector)
 
 
@@ -76,8 +80,7 @@ def _assert_same(ours, theirs, rtol=1e-5, atol=1e-6):
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs):
         assert np.shape(a) == np.shape(b)
-        np.testing.assert_allclose(np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64"), rtol=rtol,
-                                   atol=atol)
+        np.testing.assert_allclose(np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64"), rtol=rtol, atol=atol)
 
 
 # ---------------------------------------------------------------------------------------------- OptimizerMap
@@ -112,36 +115,46 @@ def test_optimizer_map_errors_match_keras(real_keras):
     def cases(lib):
         O = lib.optimizers
         m = O.OptimizerMap(O.SGD(), {"a": O.Adam()})
-        return [lambda: O.OptimizerMap("sgd"), lambda: O.OptimizerMap(O.SGD(), [1]),
-                lambda: m.__setitem__(1, O.SGD()), lambda: m.__setitem__("b", "sgd"),
-                lambda: m.__setitem__("c", O.LossScaleOptimizer(O.SGD())),
-                lambda: m.__setitem__("d", O.MultiOptimizer(m)), lambda: m.__setitem__("a", O.SGD())]
+        return [
+            lambda: O.OptimizerMap("sgd"),
+            lambda: O.OptimizerMap(O.SGD(), [1]),
+            lambda: m.__setitem__(1, O.SGD()),
+            lambda: m.__setitem__("b", "sgd"),
+            lambda: m.__setitem__("c", O.LossScaleOptimizer(O.SGD())),
+            lambda: m.__setitem__("d", O.MultiOptimizer(m)),
+            lambda: m.__setitem__("a", O.SGD()),
+        ]
+
     for ours, theirs in zip(cases(keras), cases(real_keras)):
         (t1, m1), (t2, m2) = _message(ours), _message(theirs)
         assert t1 is t2 is not None
         if "already exists" in m2:  # the message echoes the optimizer's repr
             assert m1.startswith("'a' already exists in the OptimizerMap with value") and m1.endswith(
-                "Please make sure to not use duplicated keys.")
+                "Please make sure to not use duplicated keys."
+            )
         else:
             assert m1 == m2
 
 
 # ---------------------------------------------------------------------------------------------- fit
-@pytest.mark.parametrize("kind, sequential", [
-    ("map", False),          # encoder/.* -> Adam, head -> SGD with momentum
-    ("map", True),           # Sequential paths start with 'net/': the pattern matches nothing, all SGD (Keras)
-    ("map_any", True),       # '.*encoder/.*' matches in the Sequential model
-    ("callable", False),     # a selector function; inner optimizers found while building
-    ("scaled", False),       # loss_scale_factor on the MultiOptimizer, passed to the inner optimizers
-])
+@pytest.mark.parametrize(
+    "kind, sequential",
+    [
+        ("map", False),  # encoder/.* -> Adam, head -> SGD with momentum
+        ("map", True),  # Sequential paths start with 'net/': the pattern matches nothing, all SGD (Keras)
+        ("map_any", True),  # '.*encoder/.*' matches in the Sequential model
+        ("callable", False),  # a selector function; inner optimizers found while building
+        ("scaled", False),  # loss_scale_factor on the MultiOptimizer, passed to the inner optimizers
+    ],
+)
 def test_fit_matches_keras(real_keras, kind, sequential):
     ours, theirs = _pair(real_keras, sequential)
 
     def make(lib):
         if kind == "callable":
             return _callable_opt(lib)
-        return _map_opt(lib, ".*encoder/.*" if kind == "map_any" else "encoder/.*",
-                        4.0 if kind == "scaled" else None)
+        return _map_opt(lib, ".*encoder/.*" if kind == "map_any" else "encoder/.*", 4.0 if kind == "scaled" else None)
+
     opt, kopt = make(keras), make(real_keras)
     ours.compile(optimizer=opt, loss="mse")
     theirs.compile(optimizer=kopt, loss="mse")
@@ -167,8 +180,8 @@ def test_ema_inner_optimizer_and_swap_callback_match_keras(real_keras):
 
     def make(lib):
         O = lib.optimizers
-        return O.MultiOptimizer(O.OptimizerMap(O.SGD(0.05), {"encoder/.*": O.SGD(0.1, use_ema=True,
-                                                                                     ema_momentum=0.5)}))
+        return O.MultiOptimizer(O.OptimizerMap(O.SGD(0.05), {"encoder/.*": O.SGD(0.1, use_ema=True, ema_momentum=0.5)}))
+
     opt, kopt = make(keras), make(real_keras)
     ours.compile(optimizer=opt, loss="mse")
     theirs.compile(optimizer=kopt, loss="mse")
@@ -201,8 +214,10 @@ def test_learning_rate_callbacks_update_each_inner_optimizer_as_keras(real_keras
         model = _pair(real_keras)[0] if lib is keras else _pair(real_keras)[1]
         opt = _map_opt(lib)
         model.compile(optimizer=opt, loss="mse")
-        callbacks = [lib.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5),
-                     lib.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.1, patience=0, min_delta=100.0)]
+        callbacks = [
+            lib.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5),
+            lib.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.1, patience=0, min_delta=100.0),
+        ]
         history = model.fit(X, Y, batch_size=8, epochs=2, shuffle=False, verbose=0, callbacks=callbacks).history
         lrs = [float(lib.ops.convert_to_numpy(o.learning_rate)) for o in opt.optimizers]
         logged = [history[f"learning_rate_{o.name}"] for o in opt.optimizers]
@@ -232,6 +247,7 @@ def test_errors_match_keras(real_keras):
             lambda: built.learning_rate,
             lambda: setattr(built, "learning_rate", 0.1),
         ]
+
     for ours, theirs in zip(cases(keras), cases(real_keras)):
         (t1, m1), (t2, m2) = _message(ours), _message(theirs)
         assert t1 is t2 is not None
@@ -328,6 +344,7 @@ def test_config_round_trip_both_ways(real_keras):
 
     def selector(variable):
         return variable
+
     fn_config = optimizers.MultiOptimizer(selector).get_config()
     assert fn_config["optimizer_map"] == real_keras.optimizers.MultiOptimizer(selector).get_config()["optimizer_map"]
     with pytest.raises(ValueError, match="Could not locate the optimizer selector function 'selector'"):
@@ -338,6 +355,7 @@ def test_config_round_trip_both_ways(real_keras):
 # ---------------------------------------------------------------------------------------------- .keras files
 def _h5_layout(path):
     import h5py
+
     with zipfile.ZipFile(path) as z:
         f = h5py.File(io.BytesIO(z.read("model.weights.h5")), "r")
         out = {}
@@ -404,6 +422,7 @@ def test_loss_scale_optimizer_around_multi_optimizer_fit_and_files(real_keras, t
 
     def make(lib):
         return lib.optimizers.LossScaleOptimizer(_map_opt(lib, ".*(conv|d1)/.*"), initial_scale=8.0)
+
     opt, kopt = make(keras), make(real_keras)
     ours.compile(optimizer=opt, loss="mse")
     theirs.compile(optimizer=kopt, loss="mse")

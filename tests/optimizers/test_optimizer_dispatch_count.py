@@ -1,5 +1,6 @@
 """One optimizer step dispatches a number of torch ops that does not grow with the number of parameters:
 each arithmetic operation of a rule is one multi-tensor (``torch._foreach_*``) kernel over all of them."""
+
 import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -33,8 +34,7 @@ RULES = {
     "sgd_momentum": lambda: optimizers.SGD(0.1, momentum=0.9),
     "sgd_nesterov_clipnorm": lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True, clipnorm=0.5),
     "rmsprop": lambda: optimizers.RMSprop(0.01),
-    "rmsprop_centered_momentum_clipvalue": lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True,
-                                                                      clipvalue=0.1),
+    "rmsprop_centered_momentum_clipvalue": lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True, clipvalue=0.1),
     "adam": lambda: optimizers.Adam(0.01),
     "adam_amsgrad_global_clipnorm": lambda: optimizers.Adam(0.01, amsgrad=True, global_clipnorm=1.0),
     "adamw_ema": lambda: optimizers.AdamW(0.01, weight_decay=0.01, use_ema=True),

@@ -1,5 +1,6 @@
 """Optimizers: updates vs NumPy implementations of the Keras formulas and vs real Keras; schedules;
 clipping, weight decay, state save/restore, registry."""
+
 import math
 
 import numpy as np
@@ -68,7 +69,7 @@ def np_adam(w, gs, lr=0.001, b1=0.9, b2=0.999, eps=1e-7, amsgrad=False, wd=None)
         if amsgrad:
             vh = np.maximum(vh, v)
             vv = vh
-        alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        alpha = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
         w = w - m * alpha / (np.sqrt(vv) + eps)
     return w
 
@@ -96,21 +97,21 @@ def np_adamax(w, gs, lr=0.001, b1=0.9, b2=0.999, eps=1e-7):
     for t, g in enumerate(gs, 1):
         m = m + (g - m) * (1 - b1)
         u = np.maximum(b2 * u, np.abs(g))
-        w = w - lr * m / ((1 - b1 ** t) * (u + eps))
+        w = w - lr * m / ((1 - b1**t) * (u + eps))
     return w
 
 
 def np_nadam(w, gs, lr=0.001, b1=0.9, b2=0.999, eps=1e-7):
     m, v, up = np.zeros_like(w), np.zeros_like(w), 1.0
     for t, g in enumerate(gs, 1):
-        u_t = b1 * (1 - 0.5 * 0.96 ** t)
+        u_t = b1 * (1 - 0.5 * 0.96**t)
         u_t1 = b1 * (1 - 0.5 * 0.96 ** (t + 1))
         up = up * u_t
         up1 = up * u_t1
         m = m + (g - m) * (1 - b1)
         v = v + (g * g - v) * (1 - b2)
         m_hat = u_t1 * m / (1 - up1) + (1 - u_t) * g / (1 - up)
-        v_hat = v / (1 - b2 ** t)
+        v_hat = v / (1 - b2**t)
         w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
     return w
 
@@ -118,11 +119,19 @@ def np_nadam(w, gs, lr=0.001, b1=0.9, b2=0.999, eps=1e-7):
 CASES = [
     ("SGD", {}, np_sgd, {}),
     ("SGD", {"learning_rate": 0.1, "momentum": 0.9}, np_sgd, {"lr": 0.1, "momentum": 0.9}),
-    ("SGD", {"learning_rate": 0.1, "momentum": 0.8, "nesterov": True}, np_sgd,
-     {"lr": 0.1, "momentum": 0.8, "nesterov": True}),
+    (
+        "SGD",
+        {"learning_rate": 0.1, "momentum": 0.8, "nesterov": True},
+        np_sgd,
+        {"lr": 0.1, "momentum": 0.8, "nesterov": True},
+    ),
     ("RMSprop", {}, np_rmsprop, {}),
-    ("RMSprop", {"momentum": 0.5, "centered": True, "rho": 0.8}, np_rmsprop,
-     {"momentum": 0.5, "centered": True, "rho": 0.8}),
+    (
+        "RMSprop",
+        {"momentum": 0.5, "centered": True, "rho": 0.8},
+        np_rmsprop,
+        {"momentum": 0.5, "centered": True, "rho": 0.8},
+    ),
     ("Adam", {"learning_rate": 0.01}, np_adam, {"lr": 0.01}),
     ("Adam", {"amsgrad": True, "beta_1": 0.8}, np_adam, {"amsgrad": True, "b1": 0.8}),
     ("AdamW", {"learning_rate": 0.01}, np_adam, {"lr": 0.01, "wd": 0.004}),
@@ -142,10 +151,16 @@ def test_update_matches_numpy_keras_formula(name, kwargs, ref, ref_kwargs):
         np.testing.assert_allclose(got[k], want, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("name,kwargs,ref,ref_kwargs", CASES + [
-    ("Adam", {"clipnorm": 0.5}, None, None), ("SGD", {"global_clipnorm": 0.7}, None, None),
-    ("RMSprop", {"clipvalue": 0.3}, None, None), ("Adam", {"weight_decay": 0.1, "learning_rate": 0.05}, None, None),
-])
+@pytest.mark.parametrize(
+    "name,kwargs,ref,ref_kwargs",
+    CASES
+    + [
+        ("Adam", {"clipnorm": 0.5}, None, None),
+        ("SGD", {"global_clipnorm": 0.7}, None, None),
+        ("RMSprop", {"clipvalue": 0.3}, None, None),
+        ("Adam", {"weight_decay": 0.1, "learning_rate": 0.05}, None, None),
+    ],
+)
 def test_update_matches_real_keras(real_keras, name, kwargs, ref, ref_kwargs):
     w0, grads = _data()
     w0 = [w.astype("float32") for w in w0]
@@ -177,17 +192,20 @@ def test_schedule_learning_rate_is_read_at_current_iteration(real_keras):
     np.testing.assert_allclose(got[0], want, rtol=1e-6)
 
 
-@pytest.mark.parametrize("cls,kwargs", [
-    ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=3, decay_rate=0.7)),
-    ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=3, decay_rate=0.7, staircase=True)),
-    ("PiecewiseConstantDecay", dict(boundaries=[2, 5], values=[1.0, 0.5, 0.1])),
-    ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=6, power=2.0)),
-    ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=4, cycle=True)),
-    ("InverseTimeDecay", dict(initial_learning_rate=0.1, decay_steps=2, decay_rate=0.5, staircase=True)),
-    ("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=8, alpha=0.1)),
-    ("CosineDecay", dict(initial_learning_rate=0.0, decay_steps=8, warmup_target=0.1, warmup_steps=3)),
-    ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=3, t_mul=2.0, m_mul=0.8)),
-])
+@pytest.mark.parametrize(
+    "cls,kwargs",
+    [
+        ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=3, decay_rate=0.7)),
+        ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=3, decay_rate=0.7, staircase=True)),
+        ("PiecewiseConstantDecay", dict(boundaries=[2, 5], values=[1.0, 0.5, 0.1])),
+        ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=6, power=2.0)),
+        ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=4, cycle=True)),
+        ("InverseTimeDecay", dict(initial_learning_rate=0.1, decay_steps=2, decay_rate=0.5, staircase=True)),
+        ("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=8, alpha=0.1)),
+        ("CosineDecay", dict(initial_learning_rate=0.0, decay_steps=8, warmup_target=0.1, warmup_steps=3)),
+        ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=3, t_mul=2.0, m_mul=0.8)),
+    ],
+)
 def test_schedules_match_keras(real_keras, cls, kwargs):
     ours = getattr(S, cls)(**kwargs)
     ref = getattr(real_keras.optimizers.schedules, cls)(**kwargs)
@@ -329,19 +347,32 @@ def _keras_run(real_keras, name, kwargs, w0, grads):
     return kopt, [real_keras.ops.convert_to_numpy(v) for v in kvars]
 
 
-@pytest.mark.parametrize("name,kwargs", [
-    ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "gradient_accumulation_steps": 3}),
-    ("Adam", {"learning_rate": 0.05, "gradient_accumulation_steps": 2, "weight_decay": 0.1, "clipnorm": 0.8}),
-    ("RMSprop", {"gradient_accumulation_steps": 4}),
-    ("Adam", {"learning_rate": 0.05, "use_ema": True}),
-    ("SGD", {"learning_rate": 0.1, "use_ema": True, "ema_momentum": 0.5, "ema_overwrite_frequency": 3}),
-    ("Nadam", {"learning_rate": 0.05, "use_ema": True, "ema_momentum": 0.8, "gradient_accumulation_steps": 2,
-               "ema_overwrite_frequency": 2}),
-    ("SGD", {"learning_rate": S.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5),
-             "gradient_accumulation_steps": 2}),
-    # Adagrad's accumulators start at initial_accumulator_value; its EMA and gradient-accumulation slots at 0.
-    ("Adagrad", {"learning_rate": 0.05, "gradient_accumulation_steps": 2, "use_ema": True}),
-])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "gradient_accumulation_steps": 3}),
+        ("Adam", {"learning_rate": 0.05, "gradient_accumulation_steps": 2, "weight_decay": 0.1, "clipnorm": 0.8}),
+        ("RMSprop", {"gradient_accumulation_steps": 4}),
+        ("Adam", {"learning_rate": 0.05, "use_ema": True}),
+        ("SGD", {"learning_rate": 0.1, "use_ema": True, "ema_momentum": 0.5, "ema_overwrite_frequency": 3}),
+        (
+            "Nadam",
+            {
+                "learning_rate": 0.05,
+                "use_ema": True,
+                "ema_momentum": 0.8,
+                "gradient_accumulation_steps": 2,
+                "ema_overwrite_frequency": 2,
+            },
+        ),
+        (
+            "SGD",
+            {"learning_rate": S.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5), "gradient_accumulation_steps": 2},
+        ),
+        # Adagrad's accumulators start at initial_accumulator_value; its EMA and gradient-accumulation slots at 0.
+        ("Adagrad", {"learning_rate": 0.05, "gradient_accumulation_steps": 2, "use_ema": True}),
+    ],
+)
 def test_accumulation_and_ema_match_real_keras(real_keras, name, kwargs):
     rng = np.random.default_rng(11)
     w0 = [rng.normal(size=s).astype("float32") for s in SHAPES]
@@ -376,32 +407,45 @@ def test_gradient_accumulation_equals_one_step_on_the_mean_gradient():
     np.testing.assert_array_equal(partial[0], w0[0])
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"gradient_accumulation_steps": 1}, "gradient_accumulation_steps` must be an integer >= 2"),
-    ({"gradient_accumulation_steps": 2.5}, "gradient_accumulation_steps=2.5"),
-    ({"use_ema": True, "ema_momentum": 1.5}, r"ema_momentum` must be in the range \[0, 1\]"),
-    ({"use_ema": True, "ema_overwrite_frequency": 0.5}, "ema_overwrite_frequency=0.5"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"gradient_accumulation_steps": 1}, "gradient_accumulation_steps` must be an integer >= 2"),
+        ({"gradient_accumulation_steps": 2.5}, "gradient_accumulation_steps=2.5"),
+        ({"use_ema": True, "ema_momentum": 1.5}, r"ema_momentum` must be in the range \[0, 1\]"),
+        ({"use_ema": True, "ema_overwrite_frequency": 0.5}, "ema_overwrite_frequency=0.5"),
+    ],
+)
 def test_accumulation_and_ema_arguments_are_checked(kwargs, match):
     with pytest.raises(ValueError, match=match):
         O.SGD(0.1, **kwargs)
 
 
-@pytest.mark.parametrize("opt_kwargs", [
-    {"use_ema": True, "ema_momentum": 0.9},
-    {"gradient_accumulation_steps": 3, "momentum": 0.5},
-    {"use_ema": True, "ema_momentum": 0.7, "ema_overwrite_frequency": 2, "gradient_accumulation_steps": 2},
-])
+@pytest.mark.parametrize(
+    "opt_kwargs",
+    [
+        {"use_ema": True, "ema_momentum": 0.9},
+        {"gradient_accumulation_steps": 3, "momentum": 0.5},
+        {"use_ema": True, "ema_momentum": 0.7, "ema_overwrite_frequency": 2, "gradient_accumulation_steps": 2},
+    ],
+)
 def test_fit_with_accumulation_and_ema_matches_real_keras_fit(real_keras, opt_kwargs):
     import strided as keras
     from strided import layers, models
+
     keras.utils.set_random_seed(1)
     x = np.random.default_rng(0).normal(size=(80, 4)).astype("float32")
     y = (x.sum(axis=1) > 0).astype("float32")
-    model = models.Sequential([layers.Input((4,)), layers.Dense(3, activation="tanh"),
-                               layers.Dense(1, activation="sigmoid")])
-    kmodel = real_keras.Sequential([real_keras.Input((4,)), real_keras.layers.Dense(3, activation="tanh"),
-                                    real_keras.layers.Dense(1, activation="sigmoid")])
+    model = models.Sequential(
+        [layers.Input((4,)), layers.Dense(3, activation="tanh"), layers.Dense(1, activation="sigmoid")]
+    )
+    kmodel = real_keras.Sequential(
+        [
+            real_keras.Input((4,)),
+            real_keras.layers.Dense(3, activation="tanh"),
+            real_keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     kmodel.set_weights(model.get_weights())
     opt = keras.optimizers.SGD(0.5, **opt_kwargs)
     model.compile(optimizer=opt, loss="binary_crossentropy")

@@ -1,5 +1,6 @@
 """Lion, Lamb, Adafactor, Ftrl, Muon and ScheduleFreeAdamW against real Keras: every step of `apply`, the
 optimizer state, `fit`, configs, saving and argument checks."""
+
 import warnings
 
 import numpy as np
@@ -17,18 +18,43 @@ CASES = [
     ("Lamb", {}),
     ("Lamb", {"learning_rate": 0.01, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-3, "clipnorm": 1.0}),
     ("Adafactor", {}),
-    ("Adafactor", {"learning_rate": 0.5, "beta_2_decay": -0.5, "epsilon_2": 0.01, "clip_threshold": 0.5,
-                   "relative_step": False}),
+    (
+        "Adafactor",
+        {"learning_rate": 0.5, "beta_2_decay": -0.5, "epsilon_2": 0.01, "clip_threshold": 0.5, "relative_step": False},
+    ),
     ("Ftrl", {}),
-    ("Ftrl", {"learning_rate": 0.1, "learning_rate_power": -0.3, "initial_accumulator_value": 0.5,
-              "l1_regularization_strength": 0.01, "l2_regularization_strength": 0.1,
-              "l2_shrinkage_regularization_strength": 0.05, "beta": 0.2}),
+    (
+        "Ftrl",
+        {
+            "learning_rate": 0.1,
+            "learning_rate_power": -0.3,
+            "initial_accumulator_value": 0.5,
+            "l1_regularization_strength": 0.01,
+            "l2_regularization_strength": 0.1,
+            "l2_shrinkage_regularization_strength": 0.05,
+            "beta": 0.2,
+        },
+    ),
     ("Muon", {}),
-    ("Muon", {"learning_rate": 0.02, "nesterov": False, "rms_rate": None, "ns_steps": 3, "adam_lr_ratio": 0.5,
-              "exclude_layers": ["v0"], "momentum": 0.9, "adam_weight_decay": None, "weight_decay": 0.05}),
+    (
+        "Muon",
+        {
+            "learning_rate": 0.02,
+            "nesterov": False,
+            "rms_rate": None,
+            "ns_steps": 3,
+            "adam_lr_ratio": 0.5,
+            "exclude_layers": ["v0"],
+            "momentum": 0.9,
+            "adam_weight_decay": None,
+            "weight_decay": 0.05,
+        },
+    ),
     ("ScheduleFreeAdamW", {}),
-    ("ScheduleFreeAdamW", {"learning_rate": 0.01, "beta_1": 0.8, "beta_2": 0.99, "warmup_steps": 3,
-                           "weight_decay": 0.1}),
+    (
+        "ScheduleFreeAdamW",
+        {"learning_rate": 0.01, "beta_1": 0.8, "beta_2": 0.99, "warmup_steps": 3, "weight_decay": 0.1},
+    ),
 ]
 
 
@@ -65,8 +91,9 @@ def test_every_step_and_state_match_real_keras(real_keras, name, kwargs, dtype):
         theirs.apply([real_keras.ops.convert_to_tensor(x.astype(dtype)) for x in g], kvars)
         for p, v in zip(params, kvars):
             assert p.dtype == getattr(torch, dtype)
-            np.testing.assert_allclose(p.detach().numpy(), _np(real_keras, v), rtol=1e-6, atol=1e-6,
-                                       err_msg=f"{name} step {step}")
+            np.testing.assert_allclose(
+                p.detach().numpy(), _np(real_keras, v), rtol=1e-6, atol=1e-6, err_msg=f"{name} step {step}"
+            )
     # the whole state, in Keras's order and shapes (Adafactor's factored r/c, Muon's per-variable slots)
     keras_state = [_np(real_keras, v) for v in theirs.variables]
     assert [w.shape for w in ours.get_weights()] == [w.shape for w in keras_state]
@@ -82,12 +109,15 @@ def test_every_step_and_state_match_real_keras(real_keras, name, kwargs, dtype):
     assert ours_cfg["learning_rate"] == pytest.approx(keras_cfg["learning_rate"])
 
 
-@pytest.mark.parametrize("name,kwargs", [
-    ("Adafactor", {"learning_rate": 0.1, "use_ema": True, "ema_momentum": 0.8, "gradient_accumulation_steps": 2}),
-    ("Muon", {"learning_rate": 0.05, "gradient_accumulation_steps": 3, "global_clipnorm": 2.0}),
-    ("Lion", {"learning_rate": 0.05, "use_ema": True, "ema_overwrite_frequency": 2, "clipvalue": 0.5}),
-    ("ScheduleFreeAdamW", {"learning_rate": 0.05, "use_ema": True, "gradient_accumulation_steps": 2}),
-])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("Adafactor", {"learning_rate": 0.1, "use_ema": True, "ema_momentum": 0.8, "gradient_accumulation_steps": 2}),
+        ("Muon", {"learning_rate": 0.05, "gradient_accumulation_steps": 3, "global_clipnorm": 2.0}),
+        ("Lion", {"learning_rate": 0.05, "use_ema": True, "ema_overwrite_frequency": 2, "clipvalue": 0.5}),
+        ("ScheduleFreeAdamW", {"learning_rate": 0.05, "use_ema": True, "gradient_accumulation_steps": 2}),
+    ],
+)
 def test_base_features_go_through_the_new_rules(real_keras, name, kwargs):
     # EMA, gradient accumulation and clipping come from the base class; the state keeps Keras's order.
     w0, grads = _data(5, steps=6)
@@ -139,8 +169,9 @@ def test_adafactor_factors_a_conv_kernel_over_its_keras_axes(real_keras):
     for g in grads:
         ours.apply([torch.tensor(g).permute(*to_torch).contiguous()], [p])
         theirs.apply([real_keras.ops.convert_to_tensor(g)], [kv])
-        np.testing.assert_allclose(p.detach().permute(*p._keras_layout).numpy(), _np(real_keras, kv), rtol=1e-6,
-                                   atol=1e-7)
+        np.testing.assert_allclose(
+            p.detach().permute(*p._keras_layout).numpy(), _np(real_keras, kv), rtol=1e-6, atol=1e-7
+        )
     r, c = ours._slots["r"][0], ours._slots["c"][0]
     assert tuple(r.shape) == (2, 2, 3) and tuple(c.shape) == (2, 2, 4)
     np.testing.assert_allclose(r.numpy(), _np(real_keras, theirs.variables[2]), rtol=1e-6)
@@ -175,8 +206,17 @@ def test_muon_orthogonalizes_matrices_and_splits_weight_decay():
 
 
 # ----------------------------------------------------------------------------- registry, configs, errors
-@pytest.mark.parametrize("name,cls", [("lion", "Lion"), ("Lamb", "Lamb"), ("adafactor", "Adafactor"),
-                                      ("FTRL", "Ftrl"), ("muon", "Muon"), ("ScheduleFreeAdamW", "ScheduleFreeAdamW")])
+@pytest.mark.parametrize(
+    "name,cls",
+    [
+        ("lion", "Lion"),
+        ("Lamb", "Lamb"),
+        ("adafactor", "Adafactor"),
+        ("FTRL", "Ftrl"),
+        ("muon", "Muon"),
+        ("ScheduleFreeAdamW", "ScheduleFreeAdamW"),
+    ],
+)
 def test_get_and_config_round_trip(real_keras, name, cls):
     opt = O.get(name)
     assert type(opt) is getattr(O, cls)
@@ -193,50 +233,67 @@ def test_get_and_config_round_trip(real_keras, name, cls):
             assert loaded.get_config()[key] == value, key
 
 
-@pytest.mark.parametrize("cls,kwargs,match", [
-    ("Lion", {"beta_1": 0.0}, r"`beta_1` must be in the \[0, 1\] range.*Received: beta_1=0.0"),
-    ("Lion", {"beta_1": 1.5}, "beta_1=1.5"),
-    ("Lamb", {"beta_2": 1.5}, "beta_2=1.5"),
-    ("Lamb", {"epsilon": -1.0}, "epsilon=-1.0"),
-    ("Adafactor", {"clip_threshold": 0.0}, "clip_threshold=0.0"),
-    ("Adafactor", {"epsilon_1": "small"}, "epsilon_1='small'"),
-    ("Ftrl", {"learning_rate_power": 0.5}, "`learning_rate_power` needs to be negative or zero.*=0.5"),
-    ("Ftrl", {"l1_regularization_strength": -0.1}, "l1_regularization_strength=-0.1"),
-    ("Ftrl", {"initial_accumulator_value": -1.0}, "initial_accumulator_value=-1.0"),
-    ("Muon", {"exclude_layers": "dense"}, "exclude_layers='dense'"),
-    ("Muon", {"ns_steps": 2.5}, "ns_steps=2.5"),
-    ("ScheduleFreeAdamW", {"warmup_steps": -1}, "warmup_steps=-1"),
-    ("ScheduleFreeAdamW", {"beta_1": 0.0}, "beta_1=0.0"),
-    ("Lion", {"learning_rate": "fast"}, "learning_rate='fast'"),
-])
+@pytest.mark.parametrize(
+    "cls,kwargs,match",
+    [
+        ("Lion", {"beta_1": 0.0}, r"`beta_1` must be in the \[0, 1\] range.*Received: beta_1=0.0"),
+        ("Lion", {"beta_1": 1.5}, "beta_1=1.5"),
+        ("Lamb", {"beta_2": 1.5}, "beta_2=1.5"),
+        ("Lamb", {"epsilon": -1.0}, "epsilon=-1.0"),
+        ("Adafactor", {"clip_threshold": 0.0}, "clip_threshold=0.0"),
+        ("Adafactor", {"epsilon_1": "small"}, "epsilon_1='small'"),
+        ("Ftrl", {"learning_rate_power": 0.5}, "`learning_rate_power` needs to be negative or zero.*=0.5"),
+        ("Ftrl", {"l1_regularization_strength": -0.1}, "l1_regularization_strength=-0.1"),
+        ("Ftrl", {"initial_accumulator_value": -1.0}, "initial_accumulator_value=-1.0"),
+        ("Muon", {"exclude_layers": "dense"}, "exclude_layers='dense'"),
+        ("Muon", {"ns_steps": 2.5}, "ns_steps=2.5"),
+        ("ScheduleFreeAdamW", {"warmup_steps": -1}, "warmup_steps=-1"),
+        ("ScheduleFreeAdamW", {"beta_1": 0.0}, "beta_1=0.0"),
+        ("Lion", {"learning_rate": "fast"}, "learning_rate='fast'"),
+    ],
+)
 def test_bad_arguments_raise(cls, kwargs, match):
     with pytest.raises(ValueError, match=match):
         getattr(O, cls)(**kwargs)
 
 
 # ----------------------------------------------------------------------------- fit
-FIT_CASES = [("Lion", {"learning_rate": 0.01}), ("Lamb", {"learning_rate": 0.05}), ("Adafactor", {}),
-             ("Ftrl", {"learning_rate": 0.5, "l1_regularization_strength": 0.001}), ("Muon", {"learning_rate": 0.02}),
-             ("ScheduleFreeAdamW", {"learning_rate": 0.05, "warmup_steps": 2}), ("LossScaleOptimizer", {}),
-             ("SGD", {"learning_rate": 0.5, "loss_scale_factor": 8.0})]  # fit scales the loss with the factor
+FIT_CASES = [
+    ("Lion", {"learning_rate": 0.01}),
+    ("Lamb", {"learning_rate": 0.05}),
+    ("Adafactor", {}),
+    ("Ftrl", {"learning_rate": 0.5, "l1_regularization_strength": 0.001}),
+    ("Muon", {"learning_rate": 0.02}),
+    ("ScheduleFreeAdamW", {"learning_rate": 0.05, "warmup_steps": 2}),
+    ("LossScaleOptimizer", {}),
+    ("SGD", {"learning_rate": 0.5, "loss_scale_factor": 8.0}),
+]  # fit scales the loss with the factor
 
 
 @pytest.mark.parametrize("name,kwargs", FIT_CASES, ids=[n for n, _ in FIT_CASES])
 def test_fit_matches_real_keras_fit(real_keras, name, kwargs):
     import strided as keras
     from strided import layers, models
+
     keras.utils.set_random_seed(1)
     x = np.random.default_rng(0).normal(size=(48, 4)).astype("float32")
     y = (x.sum(axis=1) > 0).astype("float32")
-    model = models.Sequential([layers.Input((4,)), layers.Dense(3, activation="tanh"),
-                               layers.Dense(1, activation="sigmoid")])
-    kmodel = real_keras.Sequential([real_keras.Input((4,)), real_keras.layers.Dense(3, activation="tanh"),
-                                    real_keras.layers.Dense(1, activation="sigmoid")])
+    model = models.Sequential(
+        [layers.Input((4,)), layers.Dense(3, activation="tanh"), layers.Dense(1, activation="sigmoid")]
+    )
+    kmodel = real_keras.Sequential(
+        [
+            real_keras.Input((4,)),
+            real_keras.layers.Dense(3, activation="tanh"),
+            real_keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     kmodel.set_weights(model.get_weights())
     if name == "LossScaleOptimizer":
-        opt = O.LossScaleOptimizer(O.SGD(0.5, momentum=0.5), initial_scale=2.0 ** 10, dynamic_growth_steps=2)
-        kopt = real_keras.optimizers.LossScaleOptimizer(real_keras.optimizers.SGD(0.5, momentum=0.5),
-                                                        initial_scale=2.0 ** 10, dynamic_growth_steps=2)
+        opt = O.LossScaleOptimizer(O.SGD(0.5, momentum=0.5), initial_scale=2.0**10, dynamic_growth_steps=2)
+        kopt = real_keras.optimizers.LossScaleOptimizer(
+            real_keras.optimizers.SGD(0.5, momentum=0.5), initial_scale=2.0**10, dynamic_growth_steps=2
+        )
     else:
         opt, kopt = getattr(O, name)(**kwargs), getattr(real_keras.optimizers, name)(**kwargs)
     model.compile(optimizer=opt, loss="binary_crossentropy")
@@ -248,7 +305,7 @@ def test_fit_matches_real_keras_fit(real_keras, name, kwargs):
     for a, b in zip(model.get_weights(), kmodel.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     if name == "LossScaleOptimizer":
-        assert float(opt.dynamic_scale) == float(_np(real_keras, kopt.dynamic_scale)) == 2.0 ** 13
+        assert float(opt.dynamic_scale) == float(_np(real_keras, kopt.dynamic_scale)) == 2.0**13
 
 
 def test_keras_file_keeps_the_optimizer_state(real_keras, tmp_path):
@@ -257,6 +314,7 @@ def test_keras_file_keeps_the_optimizer_state(real_keras, tmp_path):
     import strided as keras
     from strided import layers, models
     from strided.saving import keras_format
+
     keras.utils.set_random_seed(2)
     x = np.random.default_rng(1).normal(size=(8, 5, 5, 2)).astype("float32")
     y = np.random.default_rng(2).normal(size=(8, 1)).astype("float32")
@@ -267,8 +325,7 @@ def test_keras_file_keeps_the_optimizer_state(real_keras, tmp_path):
     model.save(path)
     state = model.optimizer.get_weights()
     back = models.load_model(path)
-    assert isinstance(back.optimizer, O.LossScaleOptimizer) and isinstance(back.optimizer.inner_optimizer,
-                                                                              O.Adafactor)
+    assert isinstance(back.optimizer, O.LossScaleOptimizer) and isinstance(back.optimizer.inner_optimizer, O.Adafactor)
     for a, b in zip(back.optimizer.get_weights(), state):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     with warnings.catch_warnings():

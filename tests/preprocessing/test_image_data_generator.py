@@ -1,4 +1,5 @@
 """ImageDataGenerator and the batched affine machinery vs real Keras's legacy generator (scipy)."""
+
 import warnings
 
 import numpy as np
@@ -10,7 +11,10 @@ from strided.preprocessing.image import ImageDataGenerator, apply_affine_transfo
 
 MODES = ["constant", "nearest", "reflect", "wrap"]
 PARAMS = [
-    dict(theta=23.0), dict(tx=2.3, ty=-4.1), dict(shear=17.0), dict(zx=0.8, zy=1.3),
+    dict(theta=23.0),
+    dict(tx=2.3, ty=-4.1),
+    dict(shear=17.0),
+    dict(zx=0.8, zy=1.3),
     dict(theta=-31.0, tx=1.5, ty=2.5, shear=-9.0, zx=1.2, zy=0.7, flip_horizontal=True),
     dict(theta=90.0, flip_vertical=True),
 ]
@@ -51,8 +55,9 @@ def test_float64_batched_warp_is_exact_vs_scipy(legacy, mode):
     m = np.concatenate([augmentation.affine_matrices(height=9, width=11, **q) for q in p])
     out = augmentation.affine_transform(torch.tensor(x), m, mode, cval=-1.0, data_format="channels_last").numpy()
     for i, q in enumerate(p):
-        ref = legacy.apply_affine_transform(x[i], row_axis=0, col_axis=1, channel_axis=2, fill_mode=mode, cval=-1.0,
-                                            **q)
+        ref = legacy.apply_affine_transform(
+            x[i], row_axis=0, col_axis=1, channel_axis=2, fill_mode=mode, cval=-1.0, **q
+        )
         np.testing.assert_allclose(out[i], ref, atol=1e-9)
 
 
@@ -68,8 +73,17 @@ def test_channels_first_and_module_function(legacy):
 
 
 def test_get_random_transform_draws_like_keras_and_channel_brightness_match(legacy):
-    kw = dict(rotation_range=30, zoom_range=0.15, width_shift_range=0.2, height_shift_range=[1, 3], shear_range=0.15,
-              horizontal_flip=True, vertical_flip=True, channel_shift_range=20.0, brightness_range=(0.5, 1.5))
+    kw = dict(
+        rotation_range=30,
+        zoom_range=0.15,
+        width_shift_range=0.2,
+        height_shift_range=[1, 3],
+        shear_range=0.15,
+        horizontal_flip=True,
+        vertical_flip=True,
+        channel_shift_range=20.0,
+        brightness_range=(0.5, 1.5),
+    )
     ours, ref = ImageDataGenerator(**kw), legacy.ImageDataGenerator(**kw)
     x = _image(12, 15, 3)
     for seed in range(6):
@@ -81,8 +95,9 @@ def test_get_random_transform_draws_like_keras_and_channel_brightness_match(lega
 def test_brightness_outside_0_255_matches_keras(legacy):
     x = _image(6, 7, 3) - 100.0  # negative values: Keras rescales by the image's own min/max
     p = {"brightness": 1.3}
-    np.testing.assert_allclose(ImageDataGenerator().apply_transform(x, p),
-                               legacy.ImageDataGenerator().apply_transform(x, p), atol=1e-3)
+    np.testing.assert_allclose(
+        ImageDataGenerator().apply_transform(x, p), legacy.ImageDataGenerator().apply_transform(x, p), atol=1e-3
+    )
 
 
 def test_standardize_and_fit_match_keras(legacy):
@@ -102,8 +117,10 @@ def test_standardize_and_fit_match_keras(legacy):
         zo.fit(small)
         zr.fit(small)
         np.testing.assert_allclose(zo.zca_whitening_matrix, zr.zca_whitening_matrix, rtol=1e-3, atol=1e-3)
-        s, r = ImageDataGenerator(samplewise_center=True, samplewise_std_normalization=True), \
-            legacy.ImageDataGenerator(samplewise_center=True, samplewise_std_normalization=True)
+        s, r = (
+            ImageDataGenerator(samplewise_center=True, samplewise_std_normalization=True),
+            legacy.ImageDataGenerator(samplewise_center=True, samplewise_std_normalization=True),
+        )
         np.testing.assert_allclose(s.standardize(x[1].copy()), r.standardize(x[1].copy()), rtol=1e-4, atol=1e-5)
 
 
@@ -124,8 +141,15 @@ def test_flow_order_matches_keras_and_standardize_per_image(legacy):
 
 def test_flow_seed002_usage_and_statistics():
     ny4d = _image(20, 20, 3)[None]
-    idg = ImageDataGenerator(rotation_range=30, zoom_range=0.15, width_shift_range=0.2, height_shift_range=0.2,
-                             shear_range=0.15, horizontal_flip=True, fill_mode="nearest")
+    idg = ImageDataGenerator(
+        rotation_range=30,
+        zoom_range=0.15,
+        width_shift_range=0.2,
+        height_shift_range=0.2,
+        shear_range=0.15,
+        horizontal_flip=True,
+        fill_mode="nearest",
+    )
     gen = idg.flow(ny4d, batch_size=1)
     nys = [gen.next() for _ in range(10)]
     assert all(b.shape == (1, 20, 20, 3) and b.dtype == np.float32 for b in nys)
@@ -136,8 +160,16 @@ def test_flow_seed002_usage_and_statistics():
 
 def test_batched_parameters_have_keras_distributions():
     rng = np.random.RandomState(0)
-    p = augmentation.random_parameters(4000, (28, 28, 1), rng, rotation_range=30, width_shift_range=3,
-                                       height_shift_range=0.25, zoom_range=[0.5, 1.5], horizontal_flip=True)
+    p = augmentation.random_parameters(
+        4000,
+        (28, 28, 1),
+        rng,
+        rotation_range=30,
+        width_shift_range=3,
+        height_shift_range=0.25,
+        zoom_range=[0.5, 1.5],
+        horizontal_flip=True,
+    )
     assert -30 <= p["theta"].min() and p["theta"].max() <= 30 and abs(p["theta"].mean()) < 1.5
     assert set(np.unique(p["ty"])) <= {-2, -1, 0, 1, 2}  # int k -> range(k) with a random sign
     assert np.abs(p["tx"]).max() <= 0.25 * 28 and np.abs(p["tx"]).max() > 6.5
@@ -202,7 +234,9 @@ def test_flow_from_directory(tmp_path):
     np.testing.assert_allclose(bx[0], first, atol=1e-6)
     np.testing.assert_array_equal(by.argmax(1), it.classes[:4])
     val = gen.flow_from_directory(tmp_path, target_size=(6, 8), class_mode="sparse", subset="validation")
-    assert val.samples == 4 and sorted(val.filenames) == sorted(["cats/0.png", "cats/1.png", "dogs/0.png", "dogs/1.png"])
+    assert val.samples == 4 and sorted(val.filenames) == sorted(
+        ["cats/0.png", "cats/1.png", "dogs/0.png", "dogs/1.png"]
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -211,9 +245,16 @@ def test_batched_closed_form_float64_with_flips_vs_keras(legacy, mode):
     # float64 batch, image by image against Keras's apply_transform: exact up to float64 round-off.
     rng = np.random.RandomState(3)
     x = rng.rand(4, 9, 12, 2)
-    params = dict(theta=rng.uniform(-40, 40, 4), tx=rng.uniform(-2, 2, 4), ty=rng.uniform(-2, 2, 4),
-                  shear=rng.uniform(-20, 20, 4), zx=rng.uniform(0.7, 1.3, 4), zy=rng.uniform(0.7, 1.3, 4),
-                  flip_horizontal=np.array([1.0, 0, 1, 0]), flip_vertical=np.array([0.0, 1, 1, 0]))
+    params = dict(
+        theta=rng.uniform(-40, 40, 4),
+        tx=rng.uniform(-2, 2, 4),
+        ty=rng.uniform(-2, 2, 4),
+        shear=rng.uniform(-20, 20, 4),
+        zx=rng.uniform(0.7, 1.3, 4),
+        zy=rng.uniform(0.7, 1.3, 4),
+        flip_horizontal=np.array([1.0, 0, 1, 0]),
+        flip_vertical=np.array([0.0, 1, 1, 0]),
+    )
     out = augmentation.apply_parameters(torch.tensor(x), params, fill_mode=mode, cval=-1.0).numpy()
     ref_gen = legacy.ImageDataGenerator(fill_mode=mode, cval=-1.0)
     for i in range(4):

@@ -1,5 +1,6 @@
 """register_keras_serializable / custom_object_scope: custom layers, losses and model subclasses
 saved in a file are found again on load without `custom_objects`, as in Keras."""
+
 import numpy as np
 import pytest
 import torch

@@ -1,6 +1,7 @@
 """Model.export: ONNX (run with onnxruntime) and torch.export artifacts equal `predict`, with dynamic
 batch and image sizes; Keras's other formats and bad arguments raise clear errors; a failed export
 leaves an earlier file intact."""
+
 import os
 
 import numpy as np
@@ -12,22 +13,34 @@ from strided import layers, models
 
 
 def seed_convnet():
-    return models.Sequential([
-        layers.Input((28, 28, 1), name="pixels"),
-        layers.Conv2D(8, 3, activation="relu"), layers.MaxPooling2D(),
-        layers.Conv2D(16, 3, padding="same", activation="relu"), layers.BatchNormalization(),
-        layers.Dropout(0.5), layers.Flatten(), layers.Dense(10, activation="softmax")])
+    return models.Sequential(
+        [
+            layers.Input((28, 28, 1), name="pixels"),
+            layers.Conv2D(8, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(16, 3, padding="same", activation="relu"),
+            layers.BatchNormalization(),
+            layers.Dropout(0.5),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def fully_convolutional():
     # Every size-dependent padding rule: 'same' with stride 2 (odd sizes pad asymmetrically), dilation,
     # 'same' max and average pooling, global pooling.
-    return models.Sequential([
-        layers.Input((None, None, 3)),
-        layers.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
-        layers.Conv2D(4, 3, dilation_rate=2, padding="same"),
-        layers.MaxPooling2D(3, strides=2, padding="same"), layers.AveragePooling2D(2, padding="same"),
-        layers.GlobalAveragePooling2D(), layers.Dense(2)])
+    return models.Sequential(
+        [
+            layers.Input((None, None, 3)),
+            layers.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+            layers.Conv2D(4, 3, dilation_rate=2, padding="same"),
+            layers.MaxPooling2D(3, strides=2, padding="same"),
+            layers.AveragePooling2D(2, padding="same"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(2),
+        ]
+    )
 
 
 def _trained(model, shape):
@@ -67,8 +80,9 @@ def test_onnx_export_keeps_image_sizes_dynamic(tmp_path):
     name = session.get_inputs()[0].name
     for shape in ((1, 9, 13, 3), (3, 16, 16, 3), (2, 31, 7, 3)):
         x = np.random.default_rng(0).random(shape).astype("float32")
-        np.testing.assert_allclose(session.run(None, {name: x})[0], model.predict(x, verbose=0), atol=1e-5,
-                                   err_msg=str(shape))
+        np.testing.assert_allclose(
+            session.run(None, {name: x})[0], model.predict(x, verbose=0), atol=1e-5, err_msg=str(shape)
+        )
 
 
 @pytest.mark.slow
@@ -80,13 +94,14 @@ def test_onnx_export_of_a_two_input_model(tmp_path):
     session = _onnx_session(path)
     assert [i.name for i in session.get_inputs()] == ["a", "b"]
     xa, xb = np.ones((4, 8), "float32"), np.linspace(0, 1, 20, dtype="float32").reshape(4, 5)
-    np.testing.assert_allclose(session.run(None, {"a": xa, "b": xb})[0], model.predict([xa, xb], verbose=0),
-                               atol=1e-5)
+    np.testing.assert_allclose(session.run(None, {"a": xa, "b": xb})[0], model.predict([xa, xb], verbose=0), atol=1e-5)
 
 
 def test_torch_export_program_equals_the_model(tmp_path):
-    for build, shapes in ((seed_convnet, [(1, 28, 28, 1), (5, 28, 28, 1)]),
-                          (fully_convolutional, [(1, 9, 13, 3), (2, 20, 17, 3)])):
+    for build, shapes in (
+        (seed_convnet, [(1, 28, 28, 1), (5, 28, 28, 1)]),
+        (fully_convolutional, [(1, 9, 13, 3), (2, 20, 17, 3)]),
+    ):
         model = build()
         path = str(tmp_path / f"{build.__name__}.pt2")
         model.export(path, format="torch", verbose=False)
@@ -127,6 +142,7 @@ def test_failed_export_leaves_the_earlier_file(tmp_path, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("tracing failed")
+
     monkeypatch.setattr(torch.export, "export", broken)
     with pytest.raises(RuntimeError, match="tracing failed"):
         model.export(str(path), format="torch", verbose=False)

@@ -1,4 +1,5 @@
 """strided.saving: .keras round trips (strided <-> real Keras), weights files, JSON, clone, atomic writes."""
+
 import json
 import os
 import subprocess
@@ -18,9 +19,16 @@ Y = np.eye(3, dtype="float32")[[0, 1, 2, 0]]
 
 def seed_model():
     """A small seed-style convnet: Conv2D, BatchNormalization, pooling, Flatten, Dense."""
-    return strided.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"),
-                               layers.BatchNormalization(), layers.MaxPooling2D(), layers.Flatten(),
-                               layers.Dense(3, activation="softmax")])
+    return strided.Sequential(
+        [
+            layers.Input((8, 8, 1)),
+            layers.Conv2D(4, 3, activation="relu"),
+            layers.BatchNormalization(),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
 
 
 def functional_model():
@@ -77,9 +85,16 @@ def test_keras_file_loads_in_strided(real_keras, tmp_path, functional):
         out = k.layers.Dense(3)(k.layers.GlobalAveragePooling2D()(k.layers.Add()([a, b])))
         theirs = k.Model(inp, out)
     else:
-        theirs = k.Sequential([k.Input((8, 8, 1)), k.layers.Conv2D(4, 3, activation="relu"),
-                               k.layers.BatchNormalization(), k.layers.MaxPooling2D(), k.layers.Flatten(),
-                               k.layers.Dense(3, activation="softmax")])
+        theirs = k.Sequential(
+            [
+                k.Input((8, 8, 1)),
+                k.layers.Conv2D(4, 3, activation="relu"),
+                k.layers.BatchNormalization(),
+                k.layers.MaxPooling2D(),
+                k.layers.Flatten(),
+                k.layers.Dense(3, activation="softmax"),
+            ]
+        )
     theirs.compile(optimizer="adam", loss="categorical_crossentropy")
     theirs.fit(X, Y, epochs=1, batch_size=2, verbose=0)
     path = str(tmp_path / "k.keras")
@@ -117,6 +132,7 @@ def test_legacy_full_model_h5_roundtrip(tmp_path):
 @pytest.mark.keras
 def test_keras2_style_h5_full_model_loads(real_keras, tmp_path):
     from keras.src.legacy.saving import legacy_h5_format
+
     k = real_keras
     theirs = k.Sequential([k.Input((8, 8, 1)), k.layers.Conv2D(2, 3), k.layers.Flatten(), k.layers.Dense(3)])
     path = str(tmp_path / "legacy.h5")
@@ -217,9 +233,14 @@ def test_killed_writer_process_leaves_old_file(tmp_path):
         "def die(f, model, include_optimizer=True):\n"
         "    f.create_group('layers'); f.flush(); os._exit(9)\n"
         "keras_format.write_weights = die\n"
-        f"saving_api.save_weights(m, {str(path)!r})\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120,
-                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+        f"saving_api.save_weights(m, {str(path)!r})\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        timeout=120,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    )
     assert proc.returncode == 9, proc.stderr.decode()[-2000:]
     assert path.read_bytes() == original
     fresh = seed_model()
@@ -230,6 +251,7 @@ def test_killed_writer_process_leaves_old_file(tmp_path):
 def test_lambda_bytecode_refused_in_safe_mode():
     import base64
     import marshal
+
     code = base64.b64encode(marshal.dumps((lambda x: x * 2).__code__)).decode("ascii")
     config = {"class_name": "__lambda__", "config": {"code": code, "defaults": None, "closure": None}}
     with pytest.raises(ValueError, match="safe_mode=False"):
@@ -242,8 +264,10 @@ def test_lambda_bytecode_refused_in_safe_mode():
 def test_accumulating_ema_optimizer_state_round_trips_with_keras(real_keras, tmp_path):
     # Weight averages and gradient accumulators are saved in Keras's order, so Keras resumes our state.
     model = seed_model()
-    model.compile(optimizer=strided.optimizers.Adam(0.01, use_ema=True, gradient_accumulation_steps=3),
-                  loss="categorical_crossentropy")
+    model.compile(
+        optimizer=strided.optimizers.Adam(0.01, use_ema=True, gradient_accumulation_steps=3),
+        loss="categorical_crossentropy",
+    )
     model.fit(X, Y, epochs=2, batch_size=1, verbose=0, shuffle=False)  # 8 steps: 2 accumulated, not applied
     path = str(tmp_path / "m.keras")
     model.save(path)
@@ -265,14 +289,29 @@ def test_normalization_layers_round_trip_with_keras(real_keras, tmp_path):
     x = (np.random.default_rng(3).random((30, 4, 4, 3)) * 5).astype("float32")
     norm = layers.Normalization()
     norm.adapt(x)
-    ours = strided.Sequential([strided.Input((4, 4, 3)), norm, layers.GroupNormalization(groups=3),
-                               layers.UnitNormalization(), layers.Flatten(), layers.Dense(2)])
+    ours = strided.Sequential(
+        [
+            strided.Input((4, 4, 3)),
+            norm,
+            layers.GroupNormalization(groups=3),
+            layers.UnitNormalization(),
+            layers.Flatten(),
+            layers.Dense(2),
+        ]
+    )
     ours.save(str(tmp_path / "ours.keras"))
     theirs = real_keras.models.load_model(str(tmp_path / "ours.keras"))
     np.testing.assert_allclose(theirs.predict(x[:4], verbose=0), ours.predict(x[:4], verbose=0), atol=1e-5)
     k = real_keras
-    keras_model = k.Sequential([k.Input((4, 4, 3)), k.layers.Normalization(), k.layers.GroupNormalization(groups=3),
-                                k.layers.Flatten(), k.layers.Dense(2)])
+    keras_model = k.Sequential(
+        [
+            k.Input((4, 4, 3)),
+            k.layers.Normalization(),
+            k.layers.GroupNormalization(groups=3),
+            k.layers.Flatten(),
+            k.layers.Dense(2),
+        ]
+    )
     keras_model.layers[0].adapt(x)
     keras_model.save(str(tmp_path / "theirs.keras"))
     loaded = saving_api.load_model(str(tmp_path / "theirs.keras"))
@@ -288,19 +327,26 @@ def test_arithmetic_on_symbolic_tensors_saves_as_keras_ops(real_keras, tmp_path)
         inputs = ks.Input((4,))
         h = ks.layers.Dense(3)(inputs)
         return ks.Model(inputs, -((3.0 - h / 2.0) * 0.5 + h))
+
     ours = graph(strided)
     ours.save(str(tmp_path / "ours.keras"))
     config = json.loads(zipfile.ZipFile(str(tmp_path / "ours.keras")).read("config.json"))
     ops_written = [(l["module"], l["class_name"]) for l in config["config"]["layers"][2:]]
-    assert ops_written == [("keras.src.ops.numpy", c) for c in ("TrueDivide", "Subtract", "Multiply", "Add", "Negative")]
+    assert ops_written == [
+        ("keras.src.ops.numpy", c) for c in ("TrueDivide", "Subtract", "Multiply", "Add", "Negative")
+    ]
     theirs = real_keras.models.load_model(str(tmp_path / "ours.keras"))
     np.testing.assert_allclose(theirs.predict(x, verbose=0), ours.predict(x, verbose=0), rtol=1e-6)
-    np.testing.assert_allclose(saving_api.load_model(str(tmp_path / "ours.keras")).predict(x, verbose=0),
-                               ours.predict(x, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(
+        saving_api.load_model(str(tmp_path / "ours.keras")).predict(x, verbose=0), ours.predict(x, verbose=0), rtol=1e-6
+    )
     keras_model = graph(real_keras)
     keras_model.save(str(tmp_path / "theirs.keras"))
-    np.testing.assert_allclose(saving_api.load_model(str(tmp_path / "theirs.keras")).predict(x, verbose=0),
-                               keras_model.predict(x, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(
+        saving_api.load_model(str(tmp_path / "theirs.keras")).predict(x, verbose=0),
+        keras_model.predict(x, verbose=0),
+        rtol=1e-6,
+    )
 
 
 @pytest.mark.keras
@@ -312,14 +358,17 @@ def test_indexing_symbolic_tensors_saves_as_keras_get_item(real_keras, tmp_path)
         inputs = ks.Input((4, 5))
         h = ks.layers.Dense(6)(inputs)[:, 1:3, ::2]
         return ks.Model(inputs, [h[..., 0][:, None], h[:, -1]])
+
     ours = graph(strided)
     assert [tuple(t.shape) for t in ours.outputs] == [(None, 1, 2), (None, 3)]
     ours.save(str(tmp_path / "ours.keras"))
     config = json.loads(zipfile.ZipFile(str(tmp_path / "ours.keras")).read("config.json"))
     keys = [l["inbound_nodes"][0]["args"][1] for l in config["config"]["layers"] if l["class_name"] == "GetItem"]
-    assert keys[0] == [{"class_name": "__slice__", "config": {"start": None, "stop": None, "step": None}},
-                       {"class_name": "__slice__", "config": {"start": 1, "stop": 3, "step": None}},
-                       {"class_name": "__slice__", "config": {"start": None, "stop": None, "step": 2}}]
+    assert keys[0] == [
+        {"class_name": "__slice__", "config": {"start": None, "stop": None, "step": None}},
+        {"class_name": "__slice__", "config": {"start": 1, "stop": 3, "step": None}},
+        {"class_name": "__slice__", "config": {"start": None, "stop": None, "step": 2}},
+    ]
     assert keys[1] == [{"class_name": "__ellipsis__", "config": {}}, 0]
     theirs = real_keras.models.load_model(str(tmp_path / "ours.keras"))
     for a, b in zip(theirs.predict(x, verbose=0), ours.predict(x, verbose=0)):

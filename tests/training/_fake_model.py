@@ -1,4 +1,5 @@
 """A tiny model implementing the Model contract the trainer relies on (no strided layers)."""
+
 import numpy as np
 import torch
 
@@ -26,7 +27,7 @@ class FakeModel(Trainer, torch.nn.Module):
         if training:
             self.seen.append(x.detach().clone())
         z = x.to(self.w.dtype) @ self.w + self.b
-        self._losses = [self.l2 * (self.w ** 2).sum()] if self.l2 else []
+        self._losses = [self.l2 * (self.w**2).sum()] if self.l2 else []
         if self.activation == "softmax":
             return torch.softmax(z, -1)
         if self.activation == "sigmoid":

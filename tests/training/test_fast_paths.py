@@ -1,4 +1,5 @@
 """Engine choices that keep training fast, pinned by value (not by time)."""
+
 import numpy as np
 import pytest
 import torch
@@ -8,8 +9,16 @@ from strided import layers, losses, models
 
 
 def _seed_convnet():
-    return models.Sequential([layers.Input((28, 28, 1)), layers.Conv2D(8, 3, activation="relu"),
-                              layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(), layers.Flatten(), layers.Dense(10, activation="softmax")])
+    return models.Sequential(
+        [
+            layers.Input((28, 28, 1)),
+            layers.Conv2D(8, 3, activation="relu"),
+            layers.Conv2D(4, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def test_softmax_output_crossentropy_uses_the_logits():

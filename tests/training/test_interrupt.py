@@ -1,4 +1,5 @@
 """Ctrl-C during fit: it stops after the current step, the model keeps that step's weights and its history."""
+
 import os
 import signal
 import threading
@@ -9,8 +10,10 @@ import pytest
 import strided as keras
 from strided import layers
 
-pytestmark = pytest.mark.skipif(threading.current_thread() is not threading.main_thread()
-                                or not hasattr(signal, "SIGINT"), reason="needs SIGINT in the main thread")
+pytestmark = pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGINT"),
+    reason="needs SIGINT in the main thread",
+)
 
 
 def _model():

@@ -1,4 +1,5 @@
 """Training engine tests with a tiny fake model (see tests/training/_fake_model.py)."""
+
 import contextlib
 import io
 import re
@@ -50,6 +51,7 @@ def test_fit_reduces_loss_and_history_is_python_floats():
     assert h.history["loss"][-1] < h.history["loss"][0]
     assert m.history is h
     import pandas as pd
+
     assert pd.DataFrame(h.history).shape == (4, 2)
 
 
@@ -124,8 +126,9 @@ def test_predict_values_and_batches():
     out = m.predict(x, batch_size=3, verbose=0)
     assert isinstance(out, np.ndarray) and out.shape == (7, 3)
     _, p = _np_sparse_ce(m, x, np.zeros(7, dtype=int))
-    np.testing.assert_allclose(out, _np_softmax(x.astype("float64") @ m.get_weights()[0] + m.get_weights()[1]),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        out, _np_softmax(x.astype("float64") @ m.get_weights()[0] + m.get_weights()[1]), rtol=1e-5, atol=1e-6
+    )
     np.testing.assert_allclose(m.predict_on_batch(x), out, rtol=1e-6)
 
 
@@ -139,14 +142,15 @@ def test_generator_sequence_and_dataloader_inputs_match_arrays():
             return 3
 
         def __getitem__(self, i):
-            return x[i * 4:(i + 1) * 4], y[i * 4:(i + 1) * 4]
+            return x[i * 4 : (i + 1) * 4], y[i * 4 : (i + 1) * 4]
 
     def gen():
         for i in range(3):
-            yield x[i * 4:(i + 1) * 4], y[i * 4:(i + 1) * 4]
+            yield x[i * 4 : (i + 1) * 4], y[i * 4 : (i + 1) * 4]
 
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
-                                         batch_size=4, shuffle=False)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=4, shuffle=False
+    )
     for data in (Seq(), gen(), loader):
         m = _compiled()
         m.fit(data, epochs=1, shuffle=False, verbose=0)
@@ -169,8 +173,7 @@ def test_regularization_losses_are_added():
     m = _compiled(metrics=(), l2=0.3)
     loss = m.evaluate(x, y, verbose=0)
     per_sample, _ = _np_sparse_ce(m, x, y)
-    assert loss == pytest.approx(per_sample.mean() + 0.3 * (m.get_weights()[0].astype("float64") ** 2).sum(),
-                                 rel=1e-5)
+    assert loss == pytest.approx(per_sample.mean() + 0.3 * (m.get_weights()[0].astype("float64") ** 2).sum(), rel=1e-5)
 
 
 def test_accuracy_resolution_from_shapes():
@@ -273,9 +276,11 @@ def test_train_on_batch_and_test_on_batch():
     assert out["loss"] == pytest.approx(per_sample.mean(), rel=1e-5)
 
 
-@pytest.mark.skipif(not hasattr(__import__("importlib").util.find_spec("strided.optimizers") or object(), "name")
-                    or not hasattr(__import__("importlib").import_module("strided.optimizers"), "get"),
-                    reason="strided.optimizers not available yet")
+@pytest.mark.skipif(
+    not hasattr(__import__("importlib").util.find_spec("strided.optimizers") or object(), "name")
+    or not hasattr(__import__("importlib").import_module("strided.optimizers"), "get"),
+    reason="strided.optimizers not available yet",
+)
 def test_matches_hand_written_torch_loop_with_real_sgd():
     x, y = _data(n=16)
     m = FakeModel()
@@ -284,7 +289,7 @@ def test_matches_hand_written_torch_loop_with_real_sgd():
     w = torch.tensor(m.get_weights()[0], requires_grad=True)
     b = torch.tensor(m.get_weights()[1], requires_grad=True)
     for i in range(2):
-        xb, yb = torch.from_numpy(x[i * 8:(i + 1) * 8]), torch.from_numpy(y[i * 8:(i + 1) * 8])
+        xb, yb = torch.from_numpy(x[i * 8 : (i + 1) * 8]), torch.from_numpy(y[i * 8 : (i + 1) * 8])
         p = torch.softmax(xb @ w + b, -1).clamp(1e-7, 1 - 1e-7)
         loss = -torch.log(p[torch.arange(8), yb]).mean()
         gw, gb = torch.autograd.grad(loss, [w, b])
@@ -314,7 +319,9 @@ def test_mixed_precision_policies_train_close_to_float32(policy):
     tol = 2e-2 if policy == "mixed_bfloat16" else 2e-3
     np.testing.assert_allclose(m.get_weights()[0], ref.get_weights()[0], atol=tol)
     if policy == "mixed_float16":
-        assert m._loss_scale.scale == 2.0 ** 15  # no overflow: the scale keeps its initial value (an optimizer that is not
+        assert (
+            m._loss_scale.scale == 2.0**15
+        )  # no overflow: the scale keeps its initial value (an optimizer that is not
         # a strided Optimizer is not wrapped: the trainer scales the loss itself)
 
 
@@ -335,6 +342,7 @@ def test_fit_on_cuda_keeps_data_on_device():
 
 def test_labels_out_of_range_are_a_clear_error_before_training():
     from strided import layers, models
+
     model = models.Sequential([layers.Input((4,)), layers.Dense(3, activation="softmax")])
     model.compile("sgd", "sparse_categorical_crossentropy")
     before = [w.copy() for w in model.get_weights()]
@@ -348,11 +356,14 @@ def test_labels_out_of_range_are_a_clear_error_before_training():
 
 def test_steps_per_execution_groups_batch_callbacks_as_keras():
     import strided as keras
+
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile("sgd", "mse", steps_per_execution=3)
     seen = []
-    record = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda b, logs=None: seen.append(("begin", b)),
-                                            on_train_batch_end=lambda b, logs=None: seen.append(("end", b)))
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_begin=lambda b, logs=None: seen.append(("begin", b)),
+        on_train_batch_end=lambda b, logs=None: seen.append(("end", b)),
+    )
     model.fit(np.ones((14, 2)), np.ones((14, 1)), batch_size=2, epochs=1, verbose=0, callbacks=[record])
     # 7 batches in groups of 3: callbacks at the group boundaries, the last group shorter
     assert seen == [("begin", 0), ("end", 2), ("begin", 3), ("end", 5), ("begin", 6), ("end", 6)]

@@ -1,4 +1,5 @@
 """keras.utils.standardize_dtype, Config and the interactive-logging switch, against real Keras."""
+
 import io
 import logging
 

@@ -1,4 +1,5 @@
 """Progress bar: the tf.keras line format of the seeds, throttling, averaging, verbose modes."""
+
 import io
 import re
 
@@ -74,7 +75,8 @@ def test_verbose_2_single_line_and_verbose_0_silent():
     assert out0.getvalue() == ""
 
 
-@pytest.mark.parametrize("seconds,text", [(2.4, " 2s/step"), (0.04, " 40ms/step"), (2e-5, " 20us/step"),
-                                          (0, " 0s/step")])
+@pytest.mark.parametrize(
+    "seconds,text", [(2.4, " 2s/step"), (0.04, " 40ms/step"), (2e-5, " 20us/step"), (0, " 0s/step")]
+)
 def test_format_time(seconds, text):
     assert format_time(seconds, "step") == text

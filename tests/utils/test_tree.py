@@ -1,4 +1,5 @@
 """strided.utils.tree: the one nested-structure utility (keras.tree's names on torch's pytree)."""
+
 import collections
 
 import numpy as np
@@ -35,8 +36,10 @@ def test_map_structure_keeps_containers():
 def test_pack_sequence_as_inverts_flatten():
     structure = (Point(1, None), {"k": [2, 3]})
     assert tree.pack_sequence_as(structure, tree.flatten(structure)) == structure
-    assert tree.pack_sequence_as(structure, ["a", "b", "c"], none_is_leaf=False) == (Point("a", None),
-                                                                                       {"k": ["b", "c"]})
+    assert tree.pack_sequence_as(structure, ["a", "b", "c"], none_is_leaf=False) == (
+        Point("a", None),
+        {"k": ["b", "c"]},
+    )
     with pytest.raises(ValueError, match="has 3 leaves but `flat_sequence` has 2 values"):
         tree.pack_sequence_as(structure, [1, 2], none_is_leaf=False)
 

@@ -1,4 +1,5 @@
 """keras.utils.model_to_dot: the graph of a functional model in DOT, without pydot."""
+
 import pytest
 
 import strided
@@ -14,8 +15,12 @@ def test_model_to_dot():
     labels = {name: attrs["label"] for name, attrs in dot.get_nodes()}
     ids = {layer.name: str(id(layer)) for layer in model.layers}
     assert labels[ids["a"]].startswith("a (Dense)") and "(None, 4)" in labels[ids["sum"]]
-    assert set(dot.get_edges()) == {(ids["x"], ids["a"]), (ids["x"], ids["b"]), (ids["a"], ids["sum"]),
-                                    (ids["b"], ids["sum"])}
+    assert set(dot.get_edges()) == {
+        (ids["x"], ids["a"]),
+        (ids["x"], ids["b"]),
+        (ids["a"], ids["sum"]),
+        (ids["b"], ids["sum"]),
+    }
     text = dot.to_string()
     assert text.startswith("digraph") and 'rankdir="LR"' in text and text.count("->") == 4
     with pytest.raises(ValueError, match="rankdir"):

@@ -1,4 +1,5 @@
 """strided.visualize: values of every plot and array helper, headless (Agg), PNGs written."""
+
 import sys
 
 import matplotlib
@@ -28,13 +29,15 @@ def _png_ok(path):
 
 
 def _small_convnet(input_shape=(12, 12, 2), filters=5):
-    return strided.Sequential([
-        layers.Conv2D(filters, 3, padding="same", activation="relu", input_shape=input_shape),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(4, 3),
-        layers.Flatten(),
-        layers.Dense(3, activation="softmax"),
-    ])
+    return strided.Sequential(
+        [
+            layers.Conv2D(filters, 3, padding="same", activation="relu", input_shape=input_shape),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(4, 3),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
 
 
 # ---------------------------------------------------------------------------- filters
@@ -80,7 +83,7 @@ def _loop_conv_same(image, kernel, bias):
     out = np.zeros(image.shape[:2] + (cout,))
     for i in range(image.shape[0]):
         for j in range(image.shape[1]):
-            region = padded[i:i + kh, j:j + kw, :]
+            region = padded[i : i + kh, j : j + kw, :]
             out[i, j] = np.tensordot(region, kernel, axes=3) + bias
     return out
 
@@ -118,8 +121,12 @@ class _History:
 
 
 def test_plot_history_draws_train_and_validation_curves(tmp_path):
-    data = {"loss": [0.9, 0.5, 0.3], "accuracy": [0.6, 0.8, 0.9], "val_loss": [1.0, 0.7, 0.6],
-            "val_accuracy": [0.5, 0.7, 0.75]}
+    data = {
+        "loss": [0.9, 0.5, 0.3],
+        "accuracy": [0.6, 0.8, 0.9],
+        "val_loss": [1.0, 0.7, 0.6],
+        "val_accuracy": [0.5, 0.7, 0.75],
+    }
     fig = vis.plot_history(_History(data), save_path=tmp_path / "h.png")
     assert len(fig.axes) == 2
     loss_ax = fig.axes[0]
@@ -152,12 +159,12 @@ def test_confusion_matrix_rows_true_columns_predicted():
     np.testing.assert_array_equal(cm, _brute_confusion(t, p, range(4)))
     assert cm.sum() == 200
     # hand-computed: class 1 predicted as 2 once
-    np.testing.assert_array_equal(vis.confusion_matrix([0, 1, 1, 2], [0, 2, 1, 2]),
-                                  [[1, 0, 0], [0, 1, 1], [0, 0, 1]])
+    np.testing.assert_array_equal(vis.confusion_matrix([0, 1, 1, 2], [0, 2, 1, 2]), [[1, 0, 0], [0, 1, 1], [0, 0, 1]])
     # explicit label order, one-hot targets, probability predictions
     probs = np.eye(4)[p] * 0.7 + 0.075
-    np.testing.assert_array_equal(vis.confusion_matrix(np.eye(4)[t], probs, labels=[3, 2, 1, 0]),
-                                  _brute_confusion(t, p, [3, 2, 1, 0]))
+    np.testing.assert_array_equal(
+        vis.confusion_matrix(np.eye(4)[t], probs, labels=[3, 2, 1, 0]), _brute_confusion(t, p, [3, 2, 1, 0])
+    )
     rows = vis.confusion_matrix(t, p, normalize="true")
     np.testing.assert_allclose(rows.sum(axis=1), 1.0)
     np.testing.assert_allclose(rows, cm / cm.sum(axis=1, keepdims=True))
@@ -167,8 +174,7 @@ def test_confusion_matrix_frame_as_seed_prints():
     pd = pytest.importorskip("pandas")
     y_true = np.array([0] * 5 + [1] * 4)
     y_pred = np.array([0, 0, 0, 1, 1, 1, 0, 1, 1])
-    frame = vis.confusion_matrix_frame(y_true, y_pred, index=["true:yes", "true:no"],
-                                       columns=["pred:yes", "pred:no"])
+    frame = vis.confusion_matrix_frame(y_true, y_pred, index=["true:yes", "true:no"], columns=["pred:yes", "pred:no"])
     assert isinstance(frame, pd.DataFrame)
     assert list(frame.index) == ["true:yes", "true:no"] and list(frame.columns) == ["pred:yes", "pred:no"]
     np.testing.assert_array_equal(frame.values, [[3, 2], [1, 3]])
@@ -228,7 +234,7 @@ def _square_data(n, rng, size=16, side=4):
     for i in range(n):
         r, c = rng.integers(0, size - side + 1, 2)
         if i % 2 == 0:
-            x[i, r:r + side, c:c + side, 0] = 1.0
+            x[i, r : r + side, c : c + side, 0] = 1.0
             y[i] = 1
         boxes.append((r, c))
     return x, y, boxes
@@ -238,15 +244,16 @@ def test_grad_cam_finds_the_bright_square(tmp_path):
     strided.set_random_seed(0)
     rng = np.random.default_rng(0)
     x, y, _ = _square_data(400, rng)
-    model = strided.Sequential([
-        layers.Conv2D(8, 3, padding="same", activation="relu", input_shape=(16, 16, 1)),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(8, 3, padding="same", activation="relu"),
-        layers.Flatten(),
-        layers.Dense(2, activation="softmax"),
-    ])
-    model.compile(optimizer=strided.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = strided.Sequential(
+        [
+            layers.Conv2D(8, 3, padding="same", activation="relu", input_shape=(16, 16, 1)),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(8, 3, padding="same", activation="relu"),
+            layers.Flatten(),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer=strided.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=6, batch_size=32, verbose=0)
     xt, yt, boxes = _square_data(40, rng)
     positives = np.flatnonzero(yt == 1)
@@ -303,11 +310,14 @@ def _brute_receptive_field(model, size):
     return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
 
 
-@pytest.mark.parametrize("specs", [
-    [dict(kernel_size=3)] * 3,                                     # Chollet's 7x7 windows
-    [dict(kernel_size=3, dilation_rate=2), dict(kernel_size=(3, 5), strides=2), dict(kernel_size=2)],
-    [dict(kernel_size=5, strides=2, padding="same"), dict(kernel_size=3, strides=3), dict(kernel_size=3)],
-])
+@pytest.mark.parametrize(
+    "specs",
+    [
+        [dict(kernel_size=3)] * 3,  # Chollet's 7x7 windows
+        [dict(kernel_size=3, dilation_rate=2), dict(kernel_size=(3, 5), strides=2), dict(kernel_size=2)],
+        [dict(kernel_size=5, strides=2, padding="same"), dict(kernel_size=3, strides=3), dict(kernel_size=3)],
+    ],
+)
 def test_receptive_field_matches_gradient_support(specs):
     stack = [layers.Conv2D(1, input_shape=(41, 41, 1), **specs[0])] + [layers.Conv2D(1, **s) for s in specs[1:]]
     model = strided.Sequential(stack)
@@ -317,15 +327,17 @@ def test_receptive_field_matches_gradient_support(specs):
 
 
 def test_receptive_field_of_the_seed_convnet(capsys):
-    model = strided.Sequential([
-        layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"),
-        layers.Flatten(),
-        layers.Dense(10, activation="softmax"),
-    ])
+    model = strided.Sequential(
+        [
+            layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     rows = vis.receptive_field(model, print_fn=print)
     # hand-computed: size += (k - 1) * jump, jump *= stride
     assert [r.size[0] for r in rows[:5]] == [3, 4, 8, 10, 18]
@@ -376,8 +388,9 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
 
 def test_grad_cam_binary_sigmoid_explains_either_class():
     """One sigmoid unit: class 1 scores log p, class 0 scores log(1 - p); their gradients have opposite signs."""
-    model = strided.Sequential([layers.Conv2D(2, 1, input_shape=(4, 4, 1)), layers.Flatten(),
-                                layers.Dense(1, activation="sigmoid")])
+    model = strided.Sequential(
+        [layers.Conv2D(2, 1, input_shape=(4, 4, 1)), layers.Flatten(), layers.Dense(1, activation="sigmoid")]
+    )
     x = np.random.default_rng(5).normal(size=(4, 4, 1)).astype("float32")
     feats = vis.feature_maps(model, 0, x)[0].astype(np.float64)
     v = model.layers[2].get_weights()[0][:, 0].reshape(4, 4, 2)
@@ -395,6 +408,7 @@ def test_grad_cam_binary_sigmoid_explains_either_class():
 def test_filter_pattern_grows_the_filter_and_finds_its_preferred_edge(tmp_path):
     import strided as keras
     from strided import visualize
+
     # One filter set by hand to a vertical edge detector (dark left, bright right): gradient ascent must
     # raise its activation and produce an image brighter on the right of each window.
     model = keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Conv2D(2, 3, use_bias=False, name="edges")])
