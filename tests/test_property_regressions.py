@@ -87,7 +87,16 @@ CASES = [
         lambda: layers.RNN(layers.SimpleRNNCell(2))(np.ones((2, 1, 1, 3, 1), "float32")),
         "ndim=3",
     ),
+    ("MixUp alpha None", TypeError, lambda: layers.MixUp(alpha=None), "alpha"),
+    ("MixUp alpha 0", ValueError, lambda: layers.MixUp(alpha=0.0), "alpha"),
 ]
+
+
+def test_random_perspective_leaves_a_one_pixel_wide_image_unchanged():
+    # found by the property suite: the homography of four coinciding corners is singular
+    x = np.arange(6, dtype="float32").reshape(2, 3, 1, 1)
+    out = layers.RandomPerspective(factor=1.0, seed=1)(x, training=True)
+    np.testing.assert_array_equal(np.asarray(out), x)
 
 
 @pytest.mark.parametrize("label, exc, make, fragment", CASES, ids=[c[0] for c in CASES])

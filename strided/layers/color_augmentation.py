@@ -893,7 +893,10 @@ class MixUp(_ImageDataLayer):
     """
 
     def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
-        self.alpha = alpha
+        # the Beta distribution's parameter: a finite number > 0
+        self.alpha = validation.number(
+            alpha, "alpha", low=0, high=float("inf"), low_inclusive=False, high_inclusive=False
+        )
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
     def get_random_transformation(self, data, training=True, seed=None):

@@ -210,6 +210,8 @@ class RandomPerspective(_ImageDataLayer):
         x, single = _batched(x)
         h_axis, w_axis = self._hw_axes()
         h, w = x.shape[h_axis], x.shape[w_axis]
+        if h < 2 or w < 2:  # the four corners are not distinct: no perspective to change (and no homography)
+            return x.squeeze(0) if single else x
         start = _param(transformation["start_points"], x, torch.float32).reshape(-1, 4, 2)
         end = _param(transformation["end_points"], x, torch.float32).reshape(-1, 4, 2)
         m = homography_matrices(start, end).expand(x.shape[0], 8)[:, :, None, None]
