@@ -23,6 +23,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SHARED_BENCH = os.environ.get("STRIDED_SHARED_BENCH", os.path.join(ROOT, "..", "shared", "bench"))
+sys.path.insert(0, ROOT)  # this checkout's strided, not another installed copy
 
 
 def worker(epochs, limit, device, jit):
