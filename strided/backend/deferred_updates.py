@@ -3,13 +3,13 @@
 A training step of a network with many BatchNormalization layers would otherwise pay a few small kernels
 per layer to keep the moving variance as Keras defines it (from the biased batch variance, where torch's
 fused kernel folds in the unbiased one). While the trainer runs a forward pass inside ``deferred()``,
-layers register such fix-ups with ``state.pending.add(...)`` and the whole set runs as two ``torch._foreach_*``
+layers register such fix-ups with ``state.pending.add(...)`` and the whole set runs as three ``torch._foreach_*``
 kernels per distinct pair of factors when the forward pass ends.
 
-The updates write through ``variable.data``: the values are not read by the backward pass (a training-mode
-batch norm saves its own batch statistics), and writing through ``.data`` leaves the autograd version counter
-of the variable, which the graph of the step holds, untouched (torch's batch norm updates its running
-statistics the same way). Outside ``deferred()`` (a user calling a layer directly, a custom ``train_step``),
+The updates write through ``.data``: the values are not read by the backward pass (a training-mode batch
+norm saves its own batch statistics), and writing through ``.data`` leaves the autograd version counters of
+the tensors, which the graph of the step holds, untouched (torch's batch norm updates its running statistics
+the same way). Outside ``deferred()`` (a user calling a layer directly, a custom ``train_step``),
 ``state.pending`` is None and layers update their state at once.
 """
 
@@ -31,38 +31,42 @@ state = _State()
 
 
 class _Pending:
-    """The updates ``variable = variable * scale + other * other_scale`` of one forward pass, grouped by their
-    two factors (layers of one shape share them): two multi-tensor kernels per group."""
+    """The updates ``variable = variable * scale + accumulator * accumulator_scale`` of one forward pass, each
+    accumulator zeroed after, grouped by their two factors (layers of one shape share them): three
+    multi-tensor kernels per group."""
 
     __slots__ = ("groups", "marked")
 
     def __init__(self):
         self.groups, self.marked = {}, []
 
-    def prepare(self, variable):
-        """A copy of ``variable`` as a layer is about to update it, after applying its pending update if it has
-        one (a layer called twice in one step reads its state as the first call left it)."""
+    def settle(self, variable):
+        """Applies the pending updates now if ``variable`` has one: a layer called twice in one step reads its
+        state as the first call left it."""
         if variable.__dict__.get("_deferred_update") is self:
             self.flush()
-        return variable.clone()
 
-    def add(self, variable, scale, other, other_scale):
-        """Schedules ``variable = variable * scale + other * other_scale``."""
+    def add(self, variable, scale, accumulator, accumulator_scale):
+        """Schedules ``variable = variable * scale + accumulator * accumulator_scale``, then ``accumulator = 0``.
+
+        ``accumulator`` is the caller's own tensor, zero before the step, that a kernel wrote this step's
+        statistic into (BatchNormalization hands it to torch as the running variance)."""
         variable.__dict__["_deferred_update"] = self
         self.marked.append(variable)
-        group = self.groups.get((scale, other_scale))
+        group = self.groups.get((scale, accumulator_scale))
         if group is None:
-            group = self.groups[(scale, other_scale)] = ([], [])
+            group = self.groups[(scale, accumulator_scale)] = ([], [])
         group[0].append(variable.data)
-        group[1].append(other)
+        group[1].append(accumulator.data)
 
     def flush(self):
         if not self.marked:
             return
         with torch.no_grad():
-            for (scale, other_scale), (variables, others) in self.groups.items():
+            for (scale, accumulator_scale), (variables, accumulators) in self.groups.items():
                 torch._foreach_mul_(variables, foreach.scalar(scale, variables[0]))
-                torch._foreach_add_(variables, others, alpha=other_scale)
+                torch._foreach_add_(variables, accumulators, alpha=accumulator_scale)
+                torch._foreach_zero_(accumulators)
         for variable in self.marked:
             del variable.__dict__["_deferred_update"]
         self.__init__()

@@ -257,23 +257,27 @@ class BatchNormalization(_NormBase):
         torch_momentum = 1.0 - self.momentum
         pending = deferred_updates.state.pending
         if pending is not None:
-            # One fused kernel updates the moving mean as Keras does and folds the unbiased batch variance
-            # v*n/(n-1) into the moving variance: var = m*old + (1-m)*v*n/(n-1). Keras's m*old + (1-m)*v is
-            # var*(n-1)/n + old*m/n, applied with the other layers' fix-ups in two multi-tensor kernels when the
-            # forward pass ends. (torch.batch_norm is what F.batch_norm calls once it has checked n > 1.)
-            old = pending.prepare(moving_variance)
+            # One fused kernel updates the moving mean as Keras does. Its running variance is a zeroed buffer of
+            # the layer, into which it writes (1-m)*v*n/(n-1) (torch folds in the unbiased batch variance); Keras's
+            # m*old + (1-m)*v is then old*m + buffer*(n-1)/n, applied with the other layers' updates in three
+            # multi-tensor kernels when the forward pass ends. (torch.batch_norm is what F.batch_norm calls once
+            # it has checked n > 1.)
+            pending.settle(moving_variance)
+            buffer = self.__dict__.get("_variance_buffer")
+            if buffer is None or buffer.device != moving_variance.device or buffer.dtype != moving_variance.dtype:
+                buffer = self.__dict__["_variance_buffer"] = torch.zeros_like(moving_variance.detach())
             y = torch.batch_norm(
                 xc,
                 self.gamma,
                 self.beta,
                 moving_mean,
-                moving_variance,
+                buffer,
                 True,
                 torch_momentum,
                 self.epsilon,
                 torch.backends.cudnn.enabled,
             )
-            pending.add(moving_variance, (n - 1) / n, old, self.momentum / n)
+            pending.add(moving_variance, self.momentum, buffer, (n - 1) / n)
             return y
         # torch updates running stats it also saves for backward: give it copies, so that writing the result
         # into the (Keras-visible) moving weights leaves the graph intact.

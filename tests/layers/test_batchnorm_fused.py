@@ -89,12 +89,11 @@ def test_fit_step_moving_variance_fix_up_is_constant_in_the_number_of_layers():
         counts[blocks] = ops.names
     for blocks, names in counts.items():
         assert names.count("aten.native_batch_norm.default") == blocks
-        # one copy of the old moving variance per layer; no other per-layer copy or update
-        assert names.count("aten.clone.default") == blocks
-        assert "aten.copy_.default" not in names
+        # no per-layer copy or update of the moving statistics: one kernel per layer, then the grouped fix-up
+        assert "aten.clone.default" not in names and "aten.copy_.default" not in names
     # the fix-ups of all layers (one shape: one group) and the optimizer: the same multi-tensor kernels
     foreach = {blocks: [n for n in names if n.startswith("aten._foreach")] for blocks, names in counts.items()}
-    assert foreach[2] == foreach[6] and "aten._foreach_mul_.Tensor" in foreach[6]
+    assert foreach[2] == foreach[6] and "aten._foreach_zero_.default" in foreach[6]
 
 
 @pytest.mark.keras
