@@ -50,14 +50,15 @@ class _Pending:
         """Schedules ``variable = variable * scale + accumulator * accumulator_scale``, then ``accumulator = 0``.
 
         ``accumulator`` is the caller's own tensor, zero before the step, that a kernel wrote this step's
-        statistic into (BatchNormalization hands it to torch as the running variance)."""
+        statistic into (BatchNormalization hands it to torch as the running variance), given as a view autograd
+        does not track (its ``.data``, made once), as the graph of the step may hold the tensor itself."""
         variable.__dict__["_deferred_update"] = self
         self.marked.append(variable)
         group = self.groups.get((scale, accumulator_scale))
         if group is None:
             group = self.groups[(scale, accumulator_scale)] = ([], [])
         group[0].append(variable.data)
-        group[1].append(accumulator.data)
+        group[1].append(accumulator)
 
     def flush(self):
         if not self.marked:

@@ -263,9 +263,15 @@ class BatchNormalization(_NormBase):
             # multi-tensor kernels when the forward pass ends. (torch.batch_norm is what F.batch_norm calls once
             # it has checked n > 1.)
             pending.settle(moving_variance)
-            buffer = self.__dict__.get("_variance_buffer")
-            if buffer is None or buffer.device != moving_variance.device or buffer.dtype != moving_variance.dtype:
-                buffer = self.__dict__["_variance_buffer"] = torch.zeros_like(moving_variance.detach())
+            buffers = self.__dict__.get("_variance_buffer")  # (the buffer, its untracked .data view)
+            if (
+                buffers is None
+                or buffers[0].device != moving_variance.device
+                or buffers[0].dtype != moving_variance.dtype
+            ):
+                buffer = torch.zeros_like(moving_variance.detach())
+                buffers = self.__dict__["_variance_buffer"] = (buffer, buffer.data)
+            buffer = buffers[0]
             y = torch.batch_norm(
                 xc,
                 self.gamma,
@@ -277,7 +283,7 @@ class BatchNormalization(_NormBase):
                 self.epsilon,
                 torch.backends.cudnn.enabled,
             )
-            pending.add(moving_variance, self.momentum, buffer, (n - 1) / n)
+            pending.add(moving_variance, self.momentum, buffers[1], (n - 1) / n)
             return y
         # torch updates running stats it also saves for backward: give it copies, so that writing the result
         # into the (Keras-visible) moving weights leaves the graph intact.
