@@ -109,7 +109,10 @@ if mode == "rank0_predict":
     # A common mistake: a collective call made on rank 0 only. It must fail clearly, not hang.
     if rank == 0:
         model.predict(x, verbose=0)
-    sys.exit(0)
+        sys.exit(0)
+    # Rank 1 leaves at once, as a script that skipped the call does when it ends; os._exit keeps its own
+    # teardown (a barrier against a peer stuck in another collective) out of what this mode checks.
+    os._exit(0)
 np.savez(os.path.join(out_dir, f"weights_rank{rank}.npz"), *model.get_weights())
 with open(os.path.join(out_dir, f"history_rank{rank}.json"), "w") as f:
     step = model.__dict__.get("_ddp_step")
