@@ -845,8 +845,13 @@ class Layer(torch.nn.Module):
     # ------------------------------------------------------------------ the rest of Keras 3's Layer API
     # (the logic lives in layers/layer_api.py; nothing here runs on the call path)
     def __getattr__(self, name):
+        # A layer's weights live in torch's `_parameters`/`_buffers`, so reading `self.kernel` lands here at every
+        # call: look there first, without the second Python frame of torch.nn.Module.__getattr__.
+        state = self.__dict__
+        if "_parameters" in state and name in state["_parameters"]:
+            return state["_parameters"][name]
         try:
-            return super().__getattr__(name)  # torch.nn.Module: parameters, buffers, submodules
+            return super().__getattr__(name)  # torch.nn.Module: buffers, submodules
         except AttributeError:
             # A property that raised AttributeError lands here and torch's generic "'Dense' object has no
             # attribute 'output'" would hide its message (e.g. a never-called layer's `output`): re-raise
