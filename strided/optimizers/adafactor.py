@@ -1,8 +1,5 @@
 """Adafactor: factored second moments (Shazeer & Stern, 2018).
 
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-
 The factored moments depend on each variable's shape and run per variable. Adafactor factors its
 second moment over the last two axes of the *Keras* shape: a conv kernel kept in torch layout
 ``(out, in, kh, kw)`` is read through a ``(kh, kw, in, out)`` view, so the numbers and the saved state

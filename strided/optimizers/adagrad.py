@@ -1,8 +1,4 @@
-"""Adagrad: learning rates adapted to the sum of squared gradients.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Adagrad: learning rates adapted to the sum of squared gradients."""
 
 import torch
 

@@ -1,8 +1,4 @@
-"""Adam: adaptive moment estimation.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Adam: adaptive moment estimation."""
 
 import math
 

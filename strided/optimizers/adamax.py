@@ -1,8 +1,4 @@
-"""Adamax: Adam with the infinity norm.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Adamax: Adam with the infinity norm."""
 
 import torch
 

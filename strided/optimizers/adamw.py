@@ -1,8 +1,4 @@
-"""AdamW: Adam with decoupled weight decay.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""AdamW: Adam with decoupled weight decay."""
 
 from strided.optimizers.adam import Adam
 from strided.optimizers.base import with_base_keyword_args

@@ -6,6 +6,10 @@ rule; the learning rate (or schedule) is read at the current ``iterations`` (0 o
 ``variables`` lists ``iterations``, ``learning_rate`` (when it is a float) and then the slots in the
 order Keras creates them, so optimizer state saved by one can be read by the other.
 
+Each optimizer module beside this one holds one update rule: its ``_update`` mirrors the ``update_step``
+of the Keras optimizer of the same name (formulas in the class docstring), written with torch
+``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
+
 Speed: one ``torch._foreach_*`` call per arithmetic operation across all parameters, no
 per-parameter Python loop in the update, and no host sync: the step counter and the learning rate
 live in Python (the step count only changes through ``apply``), so bias corrections are Python

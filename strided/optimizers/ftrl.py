@@ -1,8 +1,4 @@
-"""Ftrl: follow the regularized leader.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Ftrl: follow the regularized leader."""
 
 import numpy as np
 import torch

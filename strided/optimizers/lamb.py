@@ -1,8 +1,4 @@
-"""Lamb: Adam with a layer-wise trust ratio (You et al., 2019).
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Lamb: Adam with a layer-wise trust ratio (You et al., 2019)."""
 
 import torch
 

@@ -1,8 +1,4 @@
-"""Lion: sign-of-momentum updates (Chen et al., 2023).
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Lion: sign-of-momentum updates (Chen et al., 2023)."""
 
 import numpy as np
 import torch

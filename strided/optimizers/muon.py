@@ -1,8 +1,5 @@
 """Muon: momentum orthogonalized by Newton-Schulz iterations, with Adam for the other variables.
 
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-
 The Newton-Schulz iteration depends on each variable's shape and runs per variable.
 """
 

@@ -1,8 +1,4 @@
-"""Nadam: Adam with Nesterov momentum.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Nadam: Adam with Nesterov momentum."""
 
 import torch
 

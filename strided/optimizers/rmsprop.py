@@ -1,8 +1,4 @@
-"""RMSprop: gradients divided by a moving root mean square.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""RMSprop: gradients divided by a moving root mean square."""
 
 import torch
 

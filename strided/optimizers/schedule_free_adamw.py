@@ -1,8 +1,4 @@
-"""ScheduleFreeAdamW: AdamW without a learning-rate schedule (Defazio et al., 2024).
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""ScheduleFreeAdamW: AdamW without a learning-rate schedule (Defazio et al., 2024)."""
 
 import numpy as np
 import torch

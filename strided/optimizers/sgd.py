@@ -1,8 +1,4 @@
-"""SGD: gradient descent with momentum and Nesterov momentum.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""SGD: gradient descent with momentum and Nesterov momentum."""
 
 import torch
 
