@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from strided import config
 from strided.ops.core import convert_to_tensor
 from strided.ops.numpy_ops import _float
+from strided.utils.docstrings import fill_doc
 
 __all__ = [
     "fft",
@@ -270,52 +271,38 @@ def _window_length(x):
     return int(x.reshape(()).item())
 
 
-def bartlett(x):
-    """The Bartlett (triangular) window of length ``x``: ``1 - |2n / (x - 1) - 1|``.
+_WINDOW_DOC = """The {{title}} window of length ``x``: {{formula}}.
 
     Args:
         x: scalar, the number of points.
 
     Returns:
-        A 1D float tensor (symmetric, as NumPy's ``bartlett``).
+        A 1D float tensor (symmetric, as NumPy's ``{{name}}``).
     """
-    return torch.signal.windows.bartlett(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
 
 
-def blackman(x):
-    """The Blackman window of length ``x``: ``0.42 - 0.5 cos(2 pi n / (x-1)) + 0.08 cos(4 pi n / (x-1))``.
+def _window_function(name, title, formula, torch_window):
+    """The NumPy-style (symmetric) window function ``name``, computed by ``torch.signal.windows``."""
 
-    Args:
-        x: scalar, the number of points.
+    def window(x):
+        return torch_window(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
 
-    Returns:
-        A 1D float tensor (symmetric, as NumPy's ``blackman``).
-    """
-    return torch.signal.windows.blackman(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
-
-
-def hamming(x):
-    """The Hamming window of length ``x``: ``0.54 - 0.46 cos(2 pi n / (x - 1))``.
-
-    Args:
-        x: scalar, the number of points.
-
-    Returns:
-        A 1D float tensor (symmetric, as NumPy's ``hamming``).
-    """
-    return torch.signal.windows.hamming(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
+    window.__name__ = window.__qualname__ = name
+    window.__doc__ = fill_doc(_WINDOW_DOC, title=title, formula=formula, name=name)
+    return window
 
 
-def hanning(x):
-    """The Hann window of length ``x``: ``0.5 - 0.5 cos(2 pi n / (x - 1))``.
-
-    Args:
-        x: scalar, the number of points.
-
-    Returns:
-        A 1D float tensor (symmetric, as NumPy's ``hanning``).
-    """
-    return torch.signal.windows.hann(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
+bartlett = _window_function(
+    "bartlett", "Bartlett (triangular)", "``1 - |2n / (x - 1) - 1|``", torch.signal.windows.bartlett
+)
+blackman = _window_function(
+    "blackman",
+    "Blackman",
+    "``0.42 - 0.5 cos(2 pi n / (x-1)) + 0.08 cos(4 pi n / (x-1))``",
+    torch.signal.windows.blackman,
+)
+hamming = _window_function("hamming", "Hamming", "``0.54 - 0.46 cos(2 pi n / (x - 1))``", torch.signal.windows.hamming)
+hanning = _window_function("hanning", "Hann", "``0.5 - 0.5 cos(2 pi n / (x - 1))``", torch.signal.windows.hann)
 
 
 def kaiser(x, beta):
