@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from strided.utils.registry import Registry
+from strided.utils.registry import Configurable, Registry
 
 __all__ = [
     "LearningRateSchedule",
@@ -38,7 +38,7 @@ def _positive_steps(value, name):
         raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value}")
 
 
-class LearningRateSchedule:
+class LearningRateSchedule(Configurable):
     """Base class: subclasses implement ``__call__(step)`` and ``get_config()``."""
 
     def __call__(self, step):
@@ -51,17 +51,6 @@ class LearningRateSchedule:
             f"Learning rate schedule '{self.__class__.__name__}' must override "
             "`get_config()` in order to be serializable."
         )
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        try:
-            args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        except NotImplementedError:
-            args = ""
-        return f"{self.__class__.__name__}({args})"
 
 
 class _StepRatioDecay(LearningRateSchedule):
