@@ -63,40 +63,38 @@ def _split(z):
     return z.real, z.imag
 
 
-def fft(x):
-    """Fast Fourier transform along the last axis.
+_COMPLEX_TRANSFORM_DOC = """{{summary}}
 
     Args:
-        x: tuple ``(real, imag)`` of float tensors of the same shape.
+        x: tuple ``(real, imag)`` of float tensors of the same shape{{rank}}.
 
     Returns:
-        Tuple ``(real, imag)`` of the transform.
+        Tuple ``(real, imag)`` of the {{result}}.
     """
-    return _split(torch.fft.fft(_complex_pair(x)))
 
 
-def fft2(x):
-    """2D fast Fourier transform over the last two axes.
+def _complex_transform(name, torch_transform, summary, rank="", result="transform"):
+    """The Keras op ``name``: ``torch_transform`` of the complex tensor ``x = (real, imag)``."""
 
-    Args:
-        x: tuple ``(real, imag)`` of float tensors of the same shape (rank >= 2).
+    def transform(x):
+        return _split(torch_transform(_complex_pair(x)))
 
-    Returns:
-        Tuple ``(real, imag)`` of the transform.
-    """
-    return _split(torch.fft.fft2(_complex_pair(x)))
+    transform.__name__ = transform.__qualname__ = name
+    transform.__doc__ = fill_doc(_COMPLEX_TRANSFORM_DOC, summary=summary, rank=rank, result=result)
+    return transform
 
 
-def ifft2(x):
-    """Inverse 2D fast Fourier transform over the last two axes (divides by the number of points).
-
-    Args:
-        x: tuple ``(real, imag)`` of float tensors of the same shape (rank >= 2).
-
-    Returns:
-        Tuple ``(real, imag)`` of the inverse transform.
-    """
-    return _split(torch.fft.ifft2(_complex_pair(x)))
+fft = _complex_transform("fft", torch.fft.fft, "Fast Fourier transform along the last axis.")
+fft2 = _complex_transform(
+    "fft2", torch.fft.fft2, "2D fast Fourier transform over the last two axes.", rank=" (rank >= 2)"
+)
+ifft2 = _complex_transform(
+    "ifft2",
+    torch.fft.ifft2,
+    "Inverse 2D fast Fourier transform over the last two axes (divides by the number of points).",
+    rank=" (rank >= 2)",
+    result="inverse transform",
+)
 
 
 def rfft(x, fft_length=None):
