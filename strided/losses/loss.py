@@ -195,6 +195,8 @@ class LossFunctionWrapper(Loss):
         super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
+        # each argument of the function is also an attribute (`loss.axis`), as Keras's built-in losses set them
+        self.__dict__.update(kwargs)
 
     def call(self, y_true, y_pred):
         y_true_t = _as_tensor(y_true, device=y_pred.device if isinstance(y_pred, torch.Tensor) else None)
