@@ -9,7 +9,7 @@ import torch
 
 from strided import config
 from strided.ops.core import convert_to_tensor
-from strided.utils.registry import Registry
+from strided.utils.registry import Configurable, Registry
 
 __all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "get", "serialize", "deserialize"]
 
@@ -22,7 +22,7 @@ def _norms(w, axis):
     return torch.sqrt(torch.sum(w.square(), dim=_axis(axis), keepdim=True))
 
 
-class Constraint:
+class Constraint(Configurable):
     """Base class: ``__call__(w)`` returns the projected weight."""
 
     def __call__(self, w):
@@ -30,14 +30,6 @@ class Constraint:
 
     def get_config(self):
         return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{self.__class__.__name__}({args})"
 
 
 class MaxNorm(Constraint):

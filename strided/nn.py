@@ -333,44 +333,44 @@ def _pool(kind, input, ksize, strides, padding, data_format, rank=None):
     return _eager(lambda: fn(x, ksize, strides, padding, data_format), needs_grad)
 
 
-def max_pool(input, ksize, strides, padding, data_format=None, name=None):
-    """Max pooling, rank from the input (``tf.nn.max_pool``). 'SAME' never picks the padding."""
-    return _pool("max", input, ksize, strides, padding, data_format)
+def _pool_function(name, kind, rank, default_format, doc):
+    """The ``tf.nn`` pooling function ``name``: ``kind`` ('max' or 'avg') pooling of ``rank`` (None: from the
+    input), ``data_format`` defaulting to ``default_format``."""
+
+    def pool(input, ksize, strides, padding, data_format=default_format, name=None):
+        return _pool(kind, input, ksize, strides, padding, data_format, rank)
+
+    pool.__name__ = pool.__qualname__ = name
+    pool.__doc__ = doc
+    return pool
 
 
-def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
-    """1D max pooling (``tf.nn.max_pool1d``)."""
-    return _pool("max", input, ksize, strides, padding, data_format, 1)
-
-
-def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
-    """2D max pooling (``tf.nn.max_pool2d``): ``ksize``/``strides`` int or list of length 1, 2 or 4."""
-    return _pool("max", input, ksize, strides, padding, data_format, 2)
-
-
-def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
-    """3D max pooling (``tf.nn.max_pool3d``)."""
-    return _pool("max", input, ksize, strides, padding, data_format, 3)
-
-
-def avg_pool(input, ksize, strides, padding, data_format=None, name=None):
-    """Average pooling, rank from the input (``tf.nn.avg_pool``). 'SAME' does not count the padding."""
-    return _pool("avg", input, ksize, strides, padding, data_format)
-
-
-def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
-    """1D average pooling (``tf.nn.avg_pool1d``)."""
-    return _pool("avg", input, ksize, strides, padding, data_format, 1)
-
-
-def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
-    """2D average pooling (``tf.nn.avg_pool2d``)."""
-    return _pool("avg", input, ksize, strides, padding, data_format, 2)
-
-
-def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
-    """3D average pooling (``tf.nn.avg_pool3d``)."""
-    return _pool("avg", input, ksize, strides, padding, data_format, 3)
+max_pool = _pool_function(
+    "max_pool",
+    "max",
+    None,
+    None,
+    "Max pooling, rank from the input (``tf.nn.max_pool``). 'SAME' never picks the padding.",
+)
+max_pool1d = _pool_function("max_pool1d", "max", 1, "NWC", "1D max pooling (``tf.nn.max_pool1d``).")
+max_pool2d = _pool_function(
+    "max_pool2d",
+    "max",
+    2,
+    "NHWC",
+    "2D max pooling (``tf.nn.max_pool2d``): ``ksize``/``strides`` int or list of length 1, 2 or 4.",
+)
+max_pool3d = _pool_function("max_pool3d", "max", 3, "NDHWC", "3D max pooling (``tf.nn.max_pool3d``).")
+avg_pool = _pool_function(
+    "avg_pool",
+    "avg",
+    None,
+    None,
+    "Average pooling, rank from the input (``tf.nn.avg_pool``). 'SAME' does not count the padding.",
+)
+avg_pool1d = _pool_function("avg_pool1d", "avg", 1, "NWC", "1D average pooling (``tf.nn.avg_pool1d``).")
+avg_pool2d = _pool_function("avg_pool2d", "avg", 2, "NHWC", "2D average pooling (``tf.nn.avg_pool2d``).")
+avg_pool3d = _pool_function("avg_pool3d", "avg", 3, "NDHWC", "3D average pooling (``tf.nn.avg_pool3d``).")
 
 
 # ---------------------------------------------------------------- elementwise

@@ -10,7 +10,7 @@ import numbers
 import torch
 
 from strided.ops.core import convert_to_tensor
-from strided.utils.registry import Registry
+from strided.utils.registry import Configurable, Registry
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "get", "serialize", "deserialize"]
 
@@ -29,25 +29,14 @@ def _validate(value, name):
     return float(value)
 
 
-class Regularizer:
+class Regularizer(Configurable):
     """Base class: subclasses implement ``__call__(x)`` and ``get_config()``."""
 
     def __call__(self, x):
         return 0.0
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     def get_config(self):
         raise NotImplementedError(f"{self} does not implement get_config()")
-
-    def __repr__(self):
-        try:
-            args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        except NotImplementedError:
-            args = ""
-        return f"{self.__class__.__name__}({args})"
 
 
 class L1L2(Regularizer):

@@ -50,6 +50,24 @@ _VARIABLE_AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")
 _VARIABLE_SYNCHRONIZATIONS = (None, "none", "on_read", "on_write", "auto")
 
 
+def _optional_callable(name, example, doc):
+    """A Variable property holding a callable or None (its ``constraint``, its ``regularizer``)."""
+    attr = f"_keras_{name}"
+
+    def get(self):
+        return getattr(self, attr, None)
+
+    def set(self, value):
+        if value is not None and not callable(value):
+            raise ValueError(
+                f"Invalid value for attribute `{name}`. Expected a callable (such as a "
+                f"`{example}` instance) or `None`. Received: {name}={value}"
+            )
+        setattr(self, attr, value)
+
+    return property(get, set, doc=doc)
+
+
 class Variable(torch.nn.Parameter):
     """A weight: a ``torch.nn.Parameter`` with the Keras 3 ``keras.Variable`` API.
 
@@ -199,33 +217,16 @@ class Variable(torch.nn.Parameter):
             )
         self.requires_grad_(value)
 
-    @property
-    def constraint(self):
-        """The constraint applied (on the Keras layout) after each optimizer update, or None."""
-        return getattr(self, "_keras_constraint", None)
-
-    @constraint.setter
-    def constraint(self, value):
-        if value is not None and not callable(value):
-            raise ValueError(
-                "Invalid value for attribute `constraint`. Expected a callable (such as a "
-                f"`keras.constraints.Constraint` instance) or `None`. Received: constraint={value}"
-            )
-        self._keras_constraint = value
-
-    @property
-    def regularizer(self):
-        """The weight regularizer whose penalty joins the layer's ``losses``, or None."""
-        return getattr(self, "_keras_regularizer", None)
-
-    @regularizer.setter
-    def regularizer(self, value):
-        if value is not None and not callable(value):
-            raise ValueError(
-                "Invalid value for attribute `regularizer`. Expected a callable (such as a "
-                f"`keras.regularizers.Regularizer` instance) or `None`. Received: regularizer={value}"
-            )
-        self._keras_regularizer = value
+    constraint = _optional_callable(
+        "constraint",
+        "keras.constraints.Constraint",
+        "The constraint applied (on the Keras layout) after each optimizer update, or None.",
+    )
+    regularizer = _optional_callable(
+        "regularizer",
+        "keras.regularizers.Regularizer",
+        "The weight regularizer whose penalty joins the layer's ``losses``, or None.",
+    )
 
     @property
     def aggregation(self):

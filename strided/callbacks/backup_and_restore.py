@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from strided.callbacks.callback import Callback
+from strided.utils import validation
 from strided.utils import tree
 from strided.distribution import distribution_lib as distribute
 from strided.utils.file_utils import atomic_path
@@ -62,13 +63,9 @@ class BackupAndRestore(Callback):
 
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True):
         super().__init__()
-        if not isinstance(backup_dir, (str, os.PathLike)) and backup_dir:
-            raise TypeError(
-                f"Invalid type for argument `backup_dir`. Expected a path (str or os.PathLike). "
-                f"Received backup_dir={backup_dir!r} of type {type(backup_dir).__name__}."
-            )
         if not backup_dir:
             raise ValueError(f"Empty `backup_dir` argument passed. Received: backup_dir={backup_dir!r}")
+        validation.path(backup_dir, "backup_dir")
         if (
             save_freq != "epoch"
             and save_freq is not False

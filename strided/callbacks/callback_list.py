@@ -54,19 +54,6 @@ class CallbackList(Callback):
     def append(self, callback):
         self.callbacks.append(callback)
 
-    @property
-    def model(self):
-        """The model being trained (under data parallelism, the model inside the DDP wrapper)."""
-        model = self.__dict__.get("_model")
-        inner = getattr(model, "module", None)
-        if inner is not None and type(model).__name__ == "DistributedDataParallel":
-            return inner
-        return model
-
-    @model.setter
-    def model(self, model):
-        self._model = model
-
     def set_params(self, params):
         self.params = params
         for cb in self.callbacks:
@@ -91,50 +78,31 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 
-    def on_batch_begin(self, batch, logs=None):
-        self._call("on_train_batch_begin", batch, logs)
 
-    def on_batch_end(self, batch, logs=None):
-        self._call("on_train_batch_end", batch, logs)
+def _dispatcher(hook):
+    """The ``CallbackList`` method ``hook``: calls the same hook of every callback of the list (the tf.keras 1
+    aliases ``on_batch_begin``/``on_batch_end``: the training-batch hooks)."""
+    target = hook.replace("on_batch_", "on_train_batch_")
+    if "batch_" in hook:
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._call("on_epoch_begin", epoch, logs)
+        def method(self, batch, logs=None):
+            self._call(target, batch, logs)
 
-    def on_epoch_end(self, epoch, logs=None):
-        self._call("on_epoch_end", epoch, logs)
+    elif "epoch_" in hook:
 
-    def on_train_batch_begin(self, batch, logs=None):
-        self._call("on_train_batch_begin", batch, logs)
+        def method(self, epoch, logs=None):
+            self._call(target, epoch, logs)
 
-    def on_train_batch_end(self, batch, logs=None):
-        self._call("on_train_batch_end", batch, logs)
+    else:
 
-    def on_test_batch_begin(self, batch, logs=None):
-        self._call("on_test_batch_begin", batch, logs)
+        def method(self, logs=None):
+            self._call(target, logs)
 
-    def on_test_batch_end(self, batch, logs=None):
-        self._call("on_test_batch_end", batch, logs)
+    method.__name__ = hook
+    method.__qualname__ = f"CallbackList.{hook}"
+    method.__doc__ = f"Calls ``{target}`` on every callback of the list."
+    return method
 
-    def on_predict_batch_begin(self, batch, logs=None):
-        self._call("on_predict_batch_begin", batch, logs)
 
-    def on_predict_batch_end(self, batch, logs=None):
-        self._call("on_predict_batch_end", batch, logs)
-
-    def on_train_begin(self, logs=None):
-        self._call("on_train_begin", logs)
-
-    def on_train_end(self, logs=None):
-        self._call("on_train_end", logs)
-
-    def on_test_begin(self, logs=None):
-        self._call("on_test_begin", logs)
-
-    def on_test_end(self, logs=None):
-        self._call("on_test_end", logs)
-
-    def on_predict_begin(self, logs=None):
-        self._call("on_predict_begin", logs)
-
-    def on_predict_end(self, logs=None):
-        self._call("on_predict_end", logs)
+for _hook in [name for name in vars(Callback) if name.startswith("on_")]:
+    setattr(CallbackList, _hook, _dispatcher(_hook))

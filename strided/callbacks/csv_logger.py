@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from strided.callbacks.callback import Callback
+from strided.utils import validation
 
 
 class CSVLogger(Callback):
@@ -29,12 +30,7 @@ class CSVLogger(Callback):
                 f"Received separator={separator!r} of type {type(separator).__name__}."
             )
         self.sep = separator
-        if not isinstance(filename, (str, os.PathLike)):
-            raise TypeError(
-                f"Invalid type for argument `filename`. Expected a path (str or os.PathLike). "
-                f"Received filename={filename!r} of type {type(filename).__name__}."
-            )
-        self.filename = os.fspath(filename)
+        self.filename = validation.path(filename, "filename")
         self.append = append
         self.writer = None
         self.keys = None

@@ -5,6 +5,7 @@ import warnings
 
 
 from strided.callbacks.monitor_callback import MonitorCallback
+from strided.utils import validation
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -46,12 +47,7 @@ class ModelCheckpoint(MonitorCallback):
             raise TypeError(f"ModelCheckpoint got unexpected keyword arguments: {sorted(kwargs)}")
         super().__init__(monitor, mode, initial_value_threshold)
         self.verbose = verbose
-        if not isinstance(filepath, (str, os.PathLike)):
-            raise TypeError(
-                f"Invalid type for argument `filepath`. Expected a path (str or os.PathLike). "
-                f"Received filepath={filepath!r} of type {type(filepath).__name__}."
-            )
-        self.filepath = os.fspath(filepath)
+        self.filepath = validation.path(filepath, "filepath")
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
         self.save_freq = save_freq

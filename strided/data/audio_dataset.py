@@ -88,21 +88,8 @@ class AudioDirectoryDataset(DirectoryDataset):
         file_paths: the audio files, in dataset order.
     """
 
-    def __init__(
-        self,
-        file_paths,
-        labels,
-        label_mode,
-        class_names,
-        sampling_rate,
-        output_sequence_length,
-        batch_size,
-        shuffle,
-        seed,
-    ):
-        super().__init__(file_paths, labels, label_mode, class_names, batch_size, shuffle, seed)
-        self.sampling_rate = sampling_rate
-        self.output_sequence_length = output_sequence_length
+    formats, what = ALLOWED_FORMATS, "audio files"
+    _options = ("sampling_rate", "output_sequence_length")
 
     def _read(self, path):
         desired = -1 if self.output_sequence_length is None else self.output_sequence_length
@@ -203,19 +190,15 @@ def audio_dataset_from_directory(
             raise ValueError(f"`sampling_rate` should be higher than 0. Received: sampling_rate={sampling_rate}")
         sampling_rate = int(sampling_rate)
 
-    def make_dataset(paths, y, names, shuffle_flag, seed):
-        return AudioDirectoryDataset(
-            paths, y, label_mode, names, sampling_rate, output_sequence_length, batch_size, shuffle_flag, seed
-        )
-
+    options = {"sampling_rate": sampling_rate, "output_sequence_length": output_sequence_length}
     return dataset_from_directory(
+        AudioDirectoryDataset,
+        options,
         directory,
-        make_dataset,
-        ALLOWED_FORMATS,
-        "audio files",
         labels,
         label_mode,
         class_names,
+        batch_size,
         shuffle,
         seed,
         validation_split,

@@ -183,13 +183,13 @@ def check_format_arg(format):
 
 
 def dataset_from_directory(
+    dataset_class,
+    options,
     directory,
-    make_dataset,
-    formats,
-    what,
     labels,
     label_mode,
     class_names,
+    batch_size,
     shuffle,
     seed,
     validation_split,
@@ -200,9 +200,9 @@ def dataset_from_directory(
     """Lists ``directory`` and builds the training/validation datasets, the flow of all three directory datasets.
 
     Args:
-        make_dataset: ``make_dataset(file_paths, labels, class_names, shuffle, seed)`` -> one dataset.
-        formats: the file extensions read (lowercase, with the dot).
-        what: the files in messages, plural ("images", "audio files", "text files").
+        dataset_class: the :class:`DirectoryDataset` subclass built; its ``formats`` are the file extensions
+            read, its ``what`` names the files in messages.
+        options: the keyword arguments of ``dataset_class`` that configure the reading (its ``_options``).
         labels, label_mode: as returned by :func:`check_labels_args`.
         other arguments: those of ``image_dataset_from_directory``.
 
@@ -210,6 +210,7 @@ def dataset_from_directory(
         One dataset, or a ``(training, validation)`` pair when ``subset='both'``.
     """
     check_validation_split_arg(validation_split, subset, shuffle, seed)
+    formats, what = dataset_class.formats, dataset_class.what
     if seed is None:
         seed = np.random.randint(1e6)
     paths, all_labels, names = index_directory(
@@ -240,7 +241,7 @@ def dataset_from_directory(
                 f"No {kind}{what} found in directory {os.fspath(directory)!r} "
                 f"(validation_split={validation_split}). Allowed formats: {formats}"
             )
-        return make_dataset(p, y, names, shuffle_flag, seed)
+        return dataset_class(p, y, label_mode, names, batch_size, shuffle_flag, seed, **options)
 
     if subset == "both":
         return make("training", shuffle), make("validation", False)
@@ -252,7 +253,8 @@ class DirectoryDataset(BatchDataset):
     """Batches of ``(samples, labels)`` read from files: the base of the image, audio and text directory datasets.
 
     Subclasses implement ``_read(path)`` (one file -> one sample) and ``_stack(samples, indices)`` (the samples of
-    ``indices`` -> one batch array). Labels are encoded by ``label_mode``: int32 ``(batch,)`` ('int'), float32 one-hot
+    ``indices`` -> one batch array), and name in ``_options`` the keyword arguments that configure the reading
+    (kept as attributes of the same names). Labels are encoded by ``label_mode``: int32 ``(batch,)`` ('int'), float32 one-hot
     ('categorical') or float32 ``(batch, 1)`` ('binary'); with ``label_mode=None`` batches are samples alone.
 
     Attributes:
@@ -260,12 +262,21 @@ class DirectoryDataset(BatchDataset):
         file_paths: the files, in dataset order.
     """
 
-    def __init__(self, file_paths, labels, label_mode, class_names, batch_size, shuffle, seed):
+    formats = ()  # the file extensions read (lowercase, with the dot)
+    what = "files"  # the files in messages, plural
+    _options = ()
+
+    def __init__(self, file_paths, labels, label_mode, class_names, batch_size, shuffle, seed, **options):
+        if set(options) != set(self._options):
+            raise TypeError(
+                f"{type(self).__name__} takes the options {sorted(self._options)}. Received: {sorted(options)}"
+            )
         super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed)
         self.file_paths = list(file_paths)
         self.labels = labels
         self.label_mode = label_mode
         self.class_names = class_names
+        self.__dict__.update(options)
         self._cache = None
 
     def _read(self, path):

@@ -23,29 +23,15 @@ class ImageDirectoryDataset(DirectoryDataset):
         file_paths: the image files, in dataset order.
     """
 
-    def __init__(
-        self,
-        file_paths,
-        labels,
-        label_mode,
-        class_names,
-        image_size,
-        num_channels,
-        interpolation,
-        crop_to_aspect_ratio,
-        pad_to_aspect_ratio,
-        data_format,
-        batch_size,
-        shuffle,
-        seed,
-    ):
-        super().__init__(file_paths, labels, label_mode, class_names, batch_size, shuffle, seed)
-        self.image_size = image_size
-        self.num_channels = num_channels
-        self.interpolation = interpolation
-        self.crop_to_aspect_ratio = crop_to_aspect_ratio
-        self.pad_to_aspect_ratio = pad_to_aspect_ratio
-        self.data_format = data_format
+    formats, what = ALLOWLIST_FORMATS, "images"
+    _options = (
+        "image_size",
+        "num_channels",
+        "interpolation",
+        "crop_to_aspect_ratio",
+        "pad_to_aspect_ratio",
+        "data_format",
+    )
 
     def _read(self, path):
         return load_image(
@@ -151,31 +137,22 @@ def image_dataset_from_directory(
             f"Received: data_format={data_format!r}"
         )
 
-    def make_dataset(paths, y, names, shuffle_flag, seed):
-        return ImageDirectoryDataset(
-            paths,
-            y,
-            label_mode,
-            names,
-            image_size,
-            channels[color_mode],
-            interp,
-            crop_to_aspect_ratio,
-            pad_to_aspect_ratio,
-            data_format,
-            batch_size,
-            shuffle_flag,
-            seed,
-        )
-
+    options = {
+        "image_size": image_size,
+        "num_channels": channels[color_mode],
+        "interpolation": interp,
+        "crop_to_aspect_ratio": crop_to_aspect_ratio,
+        "pad_to_aspect_ratio": pad_to_aspect_ratio,
+        "data_format": data_format,
+    }
     return dataset_from_directory(
+        ImageDirectoryDataset,
+        options,
         directory,
-        make_dataset,
-        ALLOWLIST_FORMATS,
-        "images",
         labels,
         label_mode,
         class_names,
+        batch_size,
         shuffle,
         seed,
         validation_split,

@@ -33,9 +33,8 @@ class TextDirectoryDataset(DirectoryDataset):
         file_paths: the text files, in dataset order.
     """
 
-    def __init__(self, file_paths, labels, label_mode, class_names, max_length, batch_size, shuffle, seed):
-        super().__init__(file_paths, labels, label_mode, class_names, batch_size, shuffle, seed)
-        self.max_length = max_length
+    formats, what = TEXT_FORMATS, "text files"
+    _options = ("max_length",)
 
     def _read(self, path):
         return read_text(path, self.max_length)
@@ -106,17 +105,14 @@ def text_dataset_from_directory(
             f"Received: max_length={max_length!r}"
         )
 
-    def make_dataset(paths, y, names, shuffle_flag, seed):
-        return TextDirectoryDataset(paths, y, label_mode, names, max_length, batch_size, shuffle_flag, seed)
-
     return dataset_from_directory(
+        TextDirectoryDataset,
+        {"max_length": max_length},
         directory,
-        make_dataset,
-        TEXT_FORMATS,
-        "text files",
         labels,
         label_mode,
         class_names,
+        batch_size,
         shuffle,
         seed,
         validation_split,

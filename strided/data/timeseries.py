@@ -91,20 +91,14 @@ def timeseries_dataset_from_array(
             )
         if end_index <= 0:
             raise ValueError(f"`end_index` must be higher than 0. Received: end_index={end_index}")
-    if sampling_rate <= 0:
-        raise ValueError(f"`sampling_rate` must be higher than 0. Received: sampling_rate={sampling_rate}")
-    if sampling_rate >= len(data):
-        raise ValueError(
-            "`sampling_rate` must be lower than the length of the data. Received: "
-            f"sampling_rate={sampling_rate}, for data of length {len(data)}"
-        )
-    if sequence_stride <= 0:
-        raise ValueError(f"`sequence_stride` must be higher than 0. Received: sequence_stride={sequence_stride}")
-    if sequence_stride >= len(data):
-        raise ValueError(
-            "`sequence_stride` must be lower than the length of the data. Received: "
-            f"sequence_stride={sequence_stride}, for data of length {len(data)}"
-        )
+    for arg, value in (("sampling_rate", sampling_rate), ("sequence_stride", sequence_stride)):
+        if value <= 0:
+            raise ValueError(f"`{arg}` must be higher than 0. Received: {arg}={value}")
+        if value >= len(data):
+            raise ValueError(
+                f"`{arg}` must be lower than the length of the data. Received: {arg}={value}, "
+                f"for data of length {len(data)}"
+            )
     if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size <= 0):
         raise ValueError(
             f"Invalid value for argument `batch_size`. Expected a positive integer or None. "

@@ -7,6 +7,7 @@ Values are drawn on the CPU and moved to ``config.get_device()``: a model built 
 import numbers
 
 from strided import config
+from strided.utils.registry import Configurable
 
 
 def _shape(shape):
@@ -33,7 +34,7 @@ def _finish(t, dtype):
     return t.to(device=config.get_device(), dtype=_dtype(dtype))
 
 
-class Initializer:
+class Initializer(Configurable):
     """Base class: subclasses implement ``__call__(shape, dtype=None)``."""
 
     def __call__(self, shape, dtype=None):
@@ -42,13 +43,5 @@ class Initializer:
     def get_config(self):
         return {}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     def clone(self):
         return self.__class__.from_config(self.get_config())
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{self.__class__.__name__}({args})"

@@ -92,6 +92,16 @@ def _standardize_reduction(reduction):
     return reduction
 
 
+def weight_by_mask(mask, sample_weight):
+    """``sample_weight * mask`` with their ranks matched (the mask alone without weights), ``mask`` a float
+    tensor: masked-out entries get weight 0."""
+    if sample_weight is None:
+        return mask
+    sw = _as_tensor(sample_weight, dtype=mask.dtype, device=mask.device)
+    mask, sw = squeeze_or_expand_to_same_rank(mask, sw)
+    return sw * mask
+
+
 def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum_over_batch_size"):
     """Applies ``sample_weight`` (and a mask) to per-sample losses and reduces them as Keras does.
 
@@ -105,12 +115,7 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
         if reduction in ("mean", "sum_over_batch_size"):
             # Entries left are scaled so that sum / count is a mean over the valid ones.
             mask_f = mask_f * (mask_f.numel() / torch.clamp(mask_f.sum(), min=1.0)) * (mask_f.sum() > 0)
-        if sample_weight is not None:
-            sw = _as_tensor(sample_weight, dtype=values.dtype, device=values.device)
-            mask_f, sw = squeeze_or_expand_to_same_rank(mask_f, sw)
-            sample_weight = sw * mask_f
-        else:
-            sample_weight = mask_f
+        sample_weight = weight_by_mask(mask_f, sample_weight)
     if sample_weight is not None:
         sw = _as_tensor(sample_weight, dtype=values.dtype, device=values.device)
         values, sw = squeeze_or_expand_to_same_rank(values, sw)
@@ -190,6 +195,8 @@ class LossFunctionWrapper(Loss):
         super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
+        # each argument of the function is also an attribute (`loss.axis`), as Keras's built-in losses set them
+        self.__dict__.update(kwargs)
 
     def call(self, y_true, y_pred):
         y_true_t = _as_tensor(y_true, device=y_pred.device if isinstance(y_pred, torch.Tensor) else None)

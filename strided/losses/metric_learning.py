@@ -90,7 +90,6 @@ class Circle(LossFunctionWrapper):
             margin=margin,
             remove_diagonal=remove_diagonal,
         )
-        self.gamma, self.margin, self.remove_diagonal = gamma, margin, remove_diagonal
 
     def get_config(self):
         return {

@@ -298,8 +298,6 @@ class CategoricalCrossentropy(LossFunctionWrapper):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.label_smoothing = label_smoothing
-        self.axis = axis
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
@@ -329,8 +327,6 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
             ignore_class=ignore_class,
             axis=axis,
         )
-        self.ignore_class = ignore_class
-        self.axis = axis
 
     def call(self, y_true, y_pred):
         # No squeeze/expand here: integer labels of shape (N,) vs (N, C) must not be reshaped.
@@ -369,8 +365,6 @@ class BinaryCrossentropy(LossFunctionWrapper):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.label_smoothing = label_smoothing
-        self.axis = axis
 
 
 class BinaryFocalCrossentropy(LossFunctionWrapper):
@@ -400,8 +394,6 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.apply_class_balancing, self.alpha, self.gamma = apply_class_balancing, alpha, gamma
-        self.label_smoothing, self.axis = label_smoothing, axis
 
 
 class CategoricalFocalCrossentropy(LossFunctionWrapper):
@@ -429,7 +421,6 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.alpha, self.gamma, self.label_smoothing, self.axis = alpha, gamma, label_smoothing, axis
 
 
 class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
@@ -454,7 +445,6 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
         if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0 < q < 1:
             raise ValueError(f"q must be in the interval (0, 1). Received: q={q!r}")
         super().__init__(categorical_generalized_cross_entropy, reduction=reduction, name=name, dtype=dtype, q=q)
-        self.q = q
 
     def get_config(self):
         return {**Loss.get_config(self), "q": self.q}

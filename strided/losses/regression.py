@@ -109,7 +109,6 @@ class Huber(LossFunctionWrapper):
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
         super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
-        self.delta = delta
 
 
 class CosineSimilarity(LossFunctionWrapper):
@@ -117,4 +116,3 @@ class CosineSimilarity(LossFunctionWrapper):
 
     def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
         super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
-        self.axis = axis

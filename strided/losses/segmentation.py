@@ -44,7 +44,6 @@ class Dice(LossFunctionWrapper):
 
     def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
         super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
-        self.axis = axis
 
 
 class Tversky(LossFunctionWrapper):
@@ -57,4 +56,3 @@ class Tversky(LossFunctionWrapper):
 
     def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky", axis=None, dtype=None):
         super().__init__(tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis)
-        self.alpha, self.beta, self.axis = alpha, beta, axis

@@ -14,6 +14,7 @@ import torch
 from strided import config
 from strided.losses.loss import squeeze_or_expand_to_same_rank
 from strided.metrics.metric import Metric, _divide_no_nan, _tensor
+from strided.utils.docstrings import fill_doc
 
 NEG_INF = -1e10
 
@@ -492,97 +493,76 @@ class _SensitivitySpecificityBase(_ConfusionMetric):
         return cls(**config)
 
 
-class SensitivityAtSpecificity(_SensitivitySpecificityBase):
-    """The best sensitivity (recall, ``tp / (tp + fn)``) among the thresholds where the specificity
-    (``tn / (tn + fp)``) is at least ``specificity``.
+_AT_THRESHOLD_DOC = """The best {{dependent}} among the thresholds where the {{constraint}} is at least ``{{arg}}``.
 
     Args:
-        specificity: the target specificity, a number in [0, 1].
+        {{arg}}: the target {{arg}}, a number in [0, 1].
         num_thresholds: how many thresholds to try (200), evenly spaced in [0, 1] (1: only 0.5).
         class_id: compute the metric for this class (column of ``y_pred``) only.
         name: the metric name. dtype: the state dtype.
 
     Example:
 
-    >>> m = keras.metrics.SensitivityAtSpecificity(0.5)
-    >>> m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8])
+    >>> m = keras.metrics.{{cls}}({{target}})
+    >>> m.update_state({{data}})
     >>> float(m.result())
-    0.5
+    {{result}}
     """
+_RATES = {
+    "sensitivity": "sensitivity (recall, ``tp / (tp + fn)``)",
+    "specificity": "specificity (``tn / (tn + fp)``)",
+    "precision": "precision (``tp / (tp + fp)``)",
+    "recall": "recall (``tp / (tp + fn)``)",
+}
 
+
+def _at_threshold_doc(cls):
+    """Fills ``_AT_THRESHOLD_DOC`` for ``cls`` (its ``_example``: target, update_state arguments, result)."""
+    target, data, result = cls._example
+    cls.__doc__ = fill_doc(
+        _AT_THRESHOLD_DOC,
+        dependent=_RATES[cls._dependent],
+        constraint=_RATES[cls._value_arg],
+        arg=cls._value_arg,
+        cls=cls.__name__,
+        target=target,
+        data=data,
+        result=result,
+    )
+    return cls
+
+
+@_at_threshold_doc
+class SensitivityAtSpecificity(_SensitivitySpecificityBase):
     _value_arg, _dependent = "specificity", "sensitivity"
+    _example = ("0.5", "[0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8]", "0.5")
 
     def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
         super().__init__(specificity, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
 
 
+@_at_threshold_doc
 class SpecificityAtSensitivity(_SensitivitySpecificityBase):
-    """The best specificity (``tn / (tn + fp)``) among the thresholds where the sensitivity
-    (``tp / (tp + fn)``) is at least ``sensitivity``.
-
-    Args:
-        sensitivity: the target sensitivity, a number in [0, 1].
-        num_thresholds: how many thresholds to try (200), evenly spaced in [0, 1] (1: only 0.5).
-        class_id: compute the metric for this class only.
-        name: the metric name. dtype: the state dtype.
-
-    Example:
-
-    >>> m = keras.metrics.SpecificityAtSensitivity(0.5)
-    >>> m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8])
-    >>> float(m.result())
-    0.6666...
-    """
-
     _value_arg, _dependent = "sensitivity", "specificity"
+    _example = ("0.5", "[0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8]", "0.6666...")
 
     def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
         super().__init__(sensitivity, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
 
 
+@_at_threshold_doc
 class PrecisionAtRecall(_SensitivitySpecificityBase):
-    """The best precision (``tp / (tp + fp)``) among the thresholds where the recall
-    (``tp / (tp + fn)``) is at least ``recall``.
-
-    Args:
-        recall: the target recall, a number in [0, 1].
-        num_thresholds: how many thresholds to try (200), evenly spaced in [0, 1] (1: only 0.5).
-        class_id: compute the metric for this class only.
-        name: the metric name. dtype: the state dtype.
-
-    Example:
-
-    >>> m = keras.metrics.PrecisionAtRecall(0.5)
-    >>> m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8])
-    >>> float(m.result())
-    0.5
-    """
-
     _value_arg, _dependent = "recall", "precision"
+    _example = ("0.5", "[0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8]", "0.5")
 
     def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
         super().__init__(recall, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
 
 
+@_at_threshold_doc
 class RecallAtPrecision(_SensitivitySpecificityBase):
-    """The best recall (``tp / (tp + fn)``) among the thresholds where the precision
-    (``tp / (tp + fp)``) is at least ``precision``.
-
-    Args:
-        precision: the target precision, a number in [0, 1].
-        num_thresholds: how many thresholds to try (200), evenly spaced in [0, 1] (1: only 0.5).
-        class_id: compute the metric for this class only.
-        name: the metric name. dtype: the state dtype.
-
-    Example:
-
-    >>> m = keras.metrics.RecallAtPrecision(0.8)
-    >>> m.update_state([0, 0, 1, 1], [0, 0.5, 0.3, 0.9])
-    >>> float(m.result())
-    0.5
-    """
-
     _value_arg, _dependent = "precision", "recall"
+    _example = ("0.8", "[0, 0, 1, 1], [0, 0.5, 0.3, 0.9]", "0.5")
 
     def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
         super().__init__(precision, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)

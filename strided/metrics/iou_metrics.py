@@ -126,7 +126,16 @@ class MeanIoU(IoU):
         return config
 
 
-class OneHotIoU(IoU):
+class _OneHotLabels:
+    """The one-hot variants of IoU and MeanIoU: ``sparse_y_true`` is always False and not in their config."""
+
+    def get_config(self):
+        config = super().get_config()
+        del config["sparse_y_true"]
+        return config
+
+
+class OneHotIoU(_OneHotLabels, IoU):
     """``IoU`` for one-hot labels and per-class scores (argmax along ``axis``)."""
 
     def __init__(
@@ -143,13 +152,8 @@ class OneHotIoU(IoU):
             axis=axis,
         )
 
-    def get_config(self):
-        config = super().get_config()
-        del config["sparse_y_true"]
-        return config
 
-
-class OneHotMeanIoU(MeanIoU):
+class OneHotMeanIoU(_OneHotLabels, MeanIoU):
     """``MeanIoU`` for one-hot labels and per-class scores (argmax along ``axis``)."""
 
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1):
@@ -162,11 +166,6 @@ class OneHotMeanIoU(MeanIoU):
             sparse_y_pred=sparse_y_pred,
             axis=axis,
         )
-
-    def get_config(self):
-        config = super().get_config()
-        del config["sparse_y_true"]
-        return config
 
 
 class BinaryIoU(IoU):

@@ -3,7 +3,7 @@
 import torch
 
 from strided import losses
-from strided.losses.loss import squeeze_or_expand_to_same_rank
+from strided.losses.loss import squeeze_or_expand_to_same_rank, weight_by_mask
 from strided.metrics.metric import Metric, _divide_no_nan, _tensor
 
 # Keras names -> metric functions (accuracy, correlation...), for MeanMetricWrapper configs; filled by
@@ -89,13 +89,7 @@ class MeanMetricWrapper(Mean):
         out_mask = getattr(values, "_keras_mask", None)
         mask = out_mask if mask is None else mask
         if mask is not None:
-            m = mask.to(self._torch_dtype)
-            if sample_weight is not None:
-                sw = _tensor(sample_weight, dtype=m.dtype, device=m.device)
-                m, sw = squeeze_or_expand_to_same_rank(m, sw)
-                sample_weight = sw * m
-            else:
-                sample_weight = m
+            sample_weight = weight_by_mask(mask.to(self._torch_dtype), sample_weight)
         return super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):

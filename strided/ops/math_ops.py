@@ -12,25 +12,9 @@ import torch
 
 from strided import config
 from strided.ops.core import convert_to_tensor
-from strided.ops.numpy_ops import _axis, _float, _pair, _reduce
+from strided.ops.numpy_ops import _axis, _float, _pair, _reduce, _unary, _unary_float
 
 _t = convert_to_tensor
-
-
-def _unary_float(fn, doc):
-    def op(x):
-        return fn(_float(x))
-
-    op.__doc__ = doc
-    return op
-
-
-def _unary(fn, doc):
-    def op(x):
-        return fn(_t(x))
-
-    op.__doc__ = doc
-    return op
 
 
 def _binary_float(fn, doc):

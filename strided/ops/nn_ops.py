@@ -82,8 +82,8 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     return out * _t(scale).to(device=x.device, dtype=x.dtype) if scale is not None else out
 
 
-def binary_crossentropy(target, output, from_logits=False):
-    """Elementwise binary cross-entropy (probabilities clipped to [1e-7, 1 - 1e-7])."""
+def _same_shape_target(target, output):
+    """``(target, output)`` as float tensors of ``output``'s dtype and device, whose shapes must match."""
     output = _float(output)
     target = _t(target).to(device=output.device, dtype=output.dtype)
     if target.shape != output.shape:
@@ -91,6 +91,12 @@ def binary_crossentropy(target, output, from_logits=False):
             "Arguments `target` and `output` must have the same shape. Received: "
             f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
         )
+    return target, output
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary cross-entropy (probabilities clipped to [1e-7, 1 - 1e-7])."""
+    target, output = _same_shape_target(target, output)
     if from_logits:
         return F.binary_cross_entropy_with_logits(output, target, reduction="none")
     output = torch.clamp(output, _EPSILON, 1.0 - _EPSILON)
@@ -106,13 +112,7 @@ def _log_probabilities(output, from_logits, axis):
 
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Cross-entropy of one-hot (or soft) ``target`` rows against ``output`` along ``axis``."""
-    output = _float(output)
-    target = _t(target).to(device=output.device, dtype=output.dtype)
-    if target.shape != output.shape:
-        raise ValueError(
-            "Arguments `target` and `output` must have the same shape. Received: "
-            f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
-        )
+    target, output = _same_shape_target(target, output)
     return -torch.sum(target * _log_probabilities(output, from_logits, axis), dim=axis)
 
 

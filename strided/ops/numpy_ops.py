@@ -3,6 +3,8 @@
 Each function accepts tensors, NumPy arrays or Python numbers (converted by ``convert_to_tensor``).
 """
 
+import sys
+
 import torch
 import torch.nn.functional as F
 
@@ -99,41 +101,64 @@ def _axis(axis):
     return tuple(axis) if isinstance(axis, (list, tuple)) else int(axis)
 
 
-def add(x1, x2):
-    a, b = _pair(x1, x2)
-    return torch.add(_t(a), b)
+def _float(x):
+    x = _t(x)
+    return x if x.is_floating_point() else x.to(config.torch_dtype(None))
 
 
-def subtract(x1, x2):
-    a, b = _pair(x1, x2)
-    return torch.sub(_t(a), b)
+# The elementwise functions that only apply one torch function (here and in math_ops) are made by these.
+def _finish(op, doc):
+    """``op`` with its docstring, belonging to the module that called the factory (as ``collections.namedtuple``
+    sets it): math_ops's ``__all__`` lists the functions whose module is math_ops."""
+    op.__doc__ = doc
+    op.__module__ = sys._getframe(2).f_globals["__name__"]
+    return op
 
 
-def multiply(x1, x2):
-    a, b = _pair(x1, x2)
-    return torch.mul(_t(a), b)
+def _unary(fn, doc):
+    def op(x):
+        return fn(_t(x))
+
+    return _finish(op, doc)
 
 
-def divide(x1, x2):
-    a, b = _pair(x1, x2)
-    return torch.true_divide(_t(a), b)
+def _unary_float(fn, doc):
+    def op(x):
+        return fn(_float(x))
+
+    return _finish(op, doc)
 
 
-def power(x1, x2):
-    a, b = _pair(x1, x2)
-    return torch.pow(_t(a), b)
+def _arithmetic(fn, doc):
+    """``fn(x1, x2)`` with torch's type promotion (a Python number does not upcast a tensor)."""
+
+    def op(x1, x2):
+        a, b = _pair(x1, x2)
+        return fn(_t(a), b)
+
+    return _finish(op, doc)
 
 
-def maximum(x1, x2):
-    a, b = _pair(x1, x2)
-    a = _t(a)
-    return torch.maximum(a, b if isinstance(b, torch.Tensor) else torch.tensor(b, dtype=a.dtype, device=a.device))
+add = _arithmetic(torch.add, "``x1 + x2``, elementwise.")
+subtract = _arithmetic(torch.sub, "``x1 - x2``, elementwise.")
+multiply = _arithmetic(torch.mul, "``x1 * x2``, elementwise.")
+divide = _arithmetic(torch.true_divide, "``x1 / x2``, elementwise.")
+power = _arithmetic(torch.pow, "``x1 ** x2``, elementwise.")
 
 
-def minimum(x1, x2):
-    a, b = _pair(x1, x2)
-    a = _t(a)
-    return torch.minimum(a, b if isinstance(b, torch.Tensor) else torch.tensor(b, dtype=a.dtype, device=a.device))
+def _extremum(fn, doc):
+    """``fn(x1, x2)`` for torch functions that take two tensors: a Python number takes ``x1``'s dtype."""
+
+    def op(x1, x2):
+        a, b = _pair(x1, x2)
+        a = _t(a)
+        return fn(a, b if isinstance(b, torch.Tensor) else torch.tensor(b, dtype=a.dtype, device=a.device))
+
+    return _finish(op, doc)
+
+
+maximum = _extremum(torch.maximum, "Elementwise maximum (NaN if either is NaN).")
+minimum = _extremum(torch.minimum, "Elementwise minimum (NaN if either is NaN).")
 
 
 def matmul(x1, x2):
@@ -164,11 +189,6 @@ def _reduce(fn, x, axis, keepdims):
         out = fn(x.reshape(-1), 0)
         return out.reshape([1] * x.ndim) if keepdims else out
     return fn(x, axis, keepdims)
-
-
-def _float(x):
-    x = _t(x)
-    return x if x.is_floating_point() else x.to(config.torch_dtype(None))
 
 
 def sum(x, axis=None, keepdims=False):
@@ -220,40 +240,20 @@ def argmin(x, axis=None, keepdims=False):
     return torch.argmin(x, dim=axis, keepdim=keepdims if axis is not None else False).to(torch.int32)
 
 
-def abs(x):
-    return torch.abs(_t(x))
-
-
-def exp(x):
-    return torch.exp(_float(x))
-
-
-def log(x):
-    return torch.log(_float(x))
-
-
-def sqrt(x):
-    return torch.sqrt(_float(x))
-
-
-def square(x):
-    return torch.square(_t(x))
-
-
-def sign(x):
-    return torch.sign(_t(x))
+abs = _unary(torch.abs, "Absolute value, elementwise.")
+exp = _unary_float(torch.exp, "``e ** x``, elementwise.")
+log = _unary_float(torch.log, "Natural logarithm, elementwise.")
+sqrt = _unary_float(torch.sqrt, "Square root, elementwise.")
+square = _unary(torch.square, "``x * x``, elementwise.")
+sign = _unary(torch.sign, "-1, 0 or 1: the sign of ``x``, elementwise.")
 
 
 def round(x, decimals=0):
     return torch.round(_t(x), decimals=decimals)
 
 
-def floor(x):
-    return torch.floor(_t(x))
-
-
-def ceil(x):
-    return torch.ceil(_t(x))
+floor = _unary(torch.floor, "Rounds down, elementwise.")
+ceil = _unary(torch.ceil, "Rounds up, elementwise.")
 
 
 def clip(x, x_min, x_max):
@@ -274,34 +274,12 @@ def where(condition, x1=None, x2=None):
     return torch.where(condition, a, b)
 
 
-def equal(x1, x2):
-    a, b = _pair(x1, x2)
-    return torch.eq(_t(a), b)
-
-
-def not_equal(x1, x2):
-    a, b = _pair(x1, x2)
-    return torch.ne(_t(a), b)
-
-
-def greater(x1, x2):
-    a, b = _pair(x1, x2)
-    return torch.gt(_t(a), b)
-
-
-def greater_equal(x1, x2):
-    a, b = _pair(x1, x2)
-    return torch.ge(_t(a), b)
-
-
-def less(x1, x2):
-    a, b = _pair(x1, x2)
-    return torch.lt(_t(a), b)
-
-
-def less_equal(x1, x2):
-    a, b = _pair(x1, x2)
-    return torch.le(_t(a), b)
+equal = _arithmetic(torch.eq, "``x1 == x2``, elementwise.")
+not_equal = _arithmetic(torch.ne, "``x1 != x2``, elementwise.")
+greater = _arithmetic(torch.gt, "``x1 > x2``, elementwise.")
+greater_equal = _arithmetic(torch.ge, "``x1 >= x2``, elementwise.")
+less = _arithmetic(torch.lt, "``x1 < x2``, elementwise.")
+less_equal = _arithmetic(torch.le, "``x1 <= x2``, elementwise.")
 
 
 def logical_and(x1, x2):

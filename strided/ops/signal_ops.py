@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from strided import config
 from strided.ops.core import convert_to_tensor
 from strided.ops.numpy_ops import _float
+from strided.utils.docstrings import fill_doc
 
 __all__ = [
     "fft",
@@ -62,40 +63,38 @@ def _split(z):
     return z.real, z.imag
 
 
-def fft(x):
-    """Fast Fourier transform along the last axis.
+_COMPLEX_TRANSFORM_DOC = """{{summary}}
 
     Args:
-        x: tuple ``(real, imag)`` of float tensors of the same shape.
+        x: tuple ``(real, imag)`` of float tensors of the same shape{{rank}}.
 
     Returns:
-        Tuple ``(real, imag)`` of the transform.
+        Tuple ``(real, imag)`` of the {{result}}.
     """
-    return _split(torch.fft.fft(_complex_pair(x)))
 
 
-def fft2(x):
-    """2D fast Fourier transform over the last two axes.
+def _complex_transform(name, torch_transform, summary, rank="", result="transform"):
+    """The Keras op ``name``: ``torch_transform`` of the complex tensor ``x = (real, imag)``."""
 
-    Args:
-        x: tuple ``(real, imag)`` of float tensors of the same shape (rank >= 2).
+    def transform(x):
+        return _split(torch_transform(_complex_pair(x)))
 
-    Returns:
-        Tuple ``(real, imag)`` of the transform.
-    """
-    return _split(torch.fft.fft2(_complex_pair(x)))
+    transform.__name__ = transform.__qualname__ = name
+    transform.__doc__ = fill_doc(_COMPLEX_TRANSFORM_DOC, summary=summary, rank=rank, result=result)
+    return transform
 
 
-def ifft2(x):
-    """Inverse 2D fast Fourier transform over the last two axes (divides by the number of points).
-
-    Args:
-        x: tuple ``(real, imag)`` of float tensors of the same shape (rank >= 2).
-
-    Returns:
-        Tuple ``(real, imag)`` of the inverse transform.
-    """
-    return _split(torch.fft.ifft2(_complex_pair(x)))
+fft = _complex_transform("fft", torch.fft.fft, "Fast Fourier transform along the last axis.")
+fft2 = _complex_transform(
+    "fft2", torch.fft.fft2, "2D fast Fourier transform over the last two axes.", rank=" (rank >= 2)"
+)
+ifft2 = _complex_transform(
+    "ifft2",
+    torch.fft.ifft2,
+    "Inverse 2D fast Fourier transform over the last two axes (divides by the number of points).",
+    rank=" (rank >= 2)",
+    result="inverse transform",
+)
 
 
 def rfft(x, fft_length=None):
@@ -270,52 +269,38 @@ def _window_length(x):
     return int(x.reshape(()).item())
 
 
-def bartlett(x):
-    """The Bartlett (triangular) window of length ``x``: ``1 - |2n / (x - 1) - 1|``.
+_WINDOW_DOC = """The {{title}} window of length ``x``: {{formula}}.
 
     Args:
         x: scalar, the number of points.
 
     Returns:
-        A 1D float tensor (symmetric, as NumPy's ``bartlett``).
+        A 1D float tensor (symmetric, as NumPy's ``{{name}}``).
     """
-    return torch.signal.windows.bartlett(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
 
 
-def blackman(x):
-    """The Blackman window of length ``x``: ``0.42 - 0.5 cos(2 pi n / (x-1)) + 0.08 cos(4 pi n / (x-1))``.
+def _window_function(name, title, formula, torch_window):
+    """The NumPy-style (symmetric) window function ``name``, computed by ``torch.signal.windows``."""
 
-    Args:
-        x: scalar, the number of points.
+    def window(x):
+        return torch_window(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
 
-    Returns:
-        A 1D float tensor (symmetric, as NumPy's ``blackman``).
-    """
-    return torch.signal.windows.blackman(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
-
-
-def hamming(x):
-    """The Hamming window of length ``x``: ``0.54 - 0.46 cos(2 pi n / (x - 1))``.
-
-    Args:
-        x: scalar, the number of points.
-
-    Returns:
-        A 1D float tensor (symmetric, as NumPy's ``hamming``).
-    """
-    return torch.signal.windows.hamming(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
+    window.__name__ = window.__qualname__ = name
+    window.__doc__ = fill_doc(_WINDOW_DOC, title=title, formula=formula, name=name)
+    return window
 
 
-def hanning(x):
-    """The Hann window of length ``x``: ``0.5 - 0.5 cos(2 pi n / (x - 1))``.
-
-    Args:
-        x: scalar, the number of points.
-
-    Returns:
-        A 1D float tensor (symmetric, as NumPy's ``hanning``).
-    """
-    return torch.signal.windows.hann(_window_length(x), sym=True, dtype=torch.float32, device=config.get_device())
+bartlett = _window_function(
+    "bartlett", "Bartlett (triangular)", "``1 - |2n / (x - 1) - 1|``", torch.signal.windows.bartlett
+)
+blackman = _window_function(
+    "blackman",
+    "Blackman",
+    "``0.42 - 0.5 cos(2 pi n / (x-1)) + 0.08 cos(4 pi n / (x-1))``",
+    torch.signal.windows.blackman,
+)
+hamming = _window_function("hamming", "Hamming", "``0.54 - 0.46 cos(2 pi n / (x - 1))``", torch.signal.windows.hamming)
+hanning = _window_function("hanning", "Hann", "``0.5 - 0.5 cos(2 pi n / (x - 1))``", torch.signal.windows.hann)
 
 
 def kaiser(x, beta):

@@ -1,52 +1,27 @@
-"""Adadelta: learning rates adapted to moving windows of updates.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Adadelta: learning rates adapted to moving windows of updates."""
 
 import torch
 
-from strided.optimizers.base import Optimizer
+from strided.optimizers.base import Optimizer, with_base_keyword_args
 
 
+@with_base_keyword_args
 class Adadelta(Optimizer):
     """Adadelta: ``Eg = rho Eg + (1 - rho) g^2``; ``d = -sqrt(Ed + eps) g / sqrt(Eg + eps)``;
-    ``Ed = rho Ed + (1 - rho) d^2``; ``w += lr d`` (Keras default lr 0.001, rho 0.95)."""
+    ``Ed = rho Ed + (1 - rho) d^2``; ``w += lr d``.
 
-    def __init__(
-        self,
-        learning_rate=0.001,
-        rho=0.95,
-        epsilon=1e-7,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
-        **kwargs,
-    ):
+    Args:
+        learning_rate: a float, a ``LearningRateSchedule`` or a callable (default 0.001).
+        rho: the decay rate of both running averages, in [0, 1] (default 0.95).
+        epsilon: added inside the square roots (default 1e-7).
+        {{base_optimizer_keyword_args}}
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
         rho, epsilon = self._check_hyperparameters(rho=rho, epsilon=epsilon)
         self.rho, self.epsilon = rho, epsilon
         self._slot_groups = (("accumulated_grad", "accumulated_delta_var"),)
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate, **kwargs)
 
     def _update(self, params, grads, slots, lr, step):
         rho, eps = self.rho, self.epsilon

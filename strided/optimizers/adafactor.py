@@ -1,8 +1,5 @@
 """Adafactor: factored second moments (Shazeer & Stern, 2018).
 
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-
 The factored moments depend on each variable's shape and run per variable. Adafactor factors its
 second moment over the last two axes of the *Keras* shape: a conv kernel kept in torch layout
 ``(out, in, kh, kw)`` is read through a ``(kh, kw, in, out)`` view, so the numbers and the saved state
@@ -13,9 +10,10 @@ import math
 
 import torch
 
-from strided.optimizers.base import Optimizer, _check_number, _keras_view
+from strided.optimizers.base import Optimizer, _check_number, _keras_view, with_base_keyword_args
 
 
+@with_base_keyword_args
 class Adafactor(Optimizer):
     """Adafactor: Adam-like steps with a factored second moment (row and column means) for matrices.
 
@@ -34,8 +32,7 @@ class Adafactor(Optimizer):
         clip_threshold: threshold on the RMS of the update, part of the algorithm and independent of
             ``clipnorm``/``clipvalue``/``global_clipnorm`` (default 1.0).
         relative_step: with a constant learning rate, use ``min(lr, 1 / sqrt(t))`` (default True).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum: as in :class:`Optimizer`.
-        ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
+        {{base_optimizer_keyword_args}}
 
     Reference: Shazeer and Stern, 2018, "Adafactor: Adaptive Learning Rates with Sublinear Memory Cost".
     """
@@ -48,16 +45,6 @@ class Adafactor(Optimizer):
         epsilon_2=1e-3,
         clip_threshold=1.0,
         relative_step=True,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
         **kwargs,
     ):
         _check_number(beta_2_decay, "beta_2_decay")
@@ -66,20 +53,7 @@ class Adafactor(Optimizer):
         _check_number(clip_threshold, "clip_threshold", minimum=0, strict=True)
         self.beta_2_decay, self.epsilon_1, self.epsilon_2 = beta_2_decay, epsilon_1, epsilon_2
         self.clip_threshold, self.relative_step = clip_threshold, relative_step
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate, **kwargs)
 
     def _build_extra(self):
         # Keras creates, per variable: r, c (row / column accumulators; unused int scalar placeholders for

@@ -1,53 +1,28 @@
-"""Adagrad: learning rates adapted to the sum of squared gradients.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Adagrad: learning rates adapted to the sum of squared gradients."""
 
 import torch
 
-from strided.optimizers.base import Optimizer
+from strided.optimizers.base import Optimizer, with_base_keyword_args
 
 
+@with_base_keyword_args
 class Adagrad(Optimizer):
-    """Adagrad: ``acc += g^2``; ``w -= lr g / sqrt(acc + eps)``; accumulators start at 0.1."""
+    """Adagrad: ``acc += g^2``; ``w -= lr g / sqrt(acc + eps)``.
 
-    def __init__(
-        self,
-        learning_rate=0.001,
-        initial_accumulator_value=0.1,
-        epsilon=1e-7,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
-        **kwargs,
-    ):
+    Args:
+        learning_rate: a float, a ``LearningRateSchedule`` or a callable (default 0.001).
+        initial_accumulator_value: >= 0, the starting value of the accumulators (default 0.1).
+        epsilon: added inside the square root (default 1e-7).
+        {{base_optimizer_keyword_args}}
+    """
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         initial_accumulator_value, epsilon = self._check_hyperparameters(
             initial_accumulator_value=initial_accumulator_value, epsilon=epsilon
         )
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
         self._slot_groups = (("accumulator",),)
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate, **kwargs)
 
     def _slot_init(self, name):
         # Only Adagrad's own accumulator starts at initial_accumulator_value; EMA and gradient-accumulation

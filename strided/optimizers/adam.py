@@ -1,17 +1,14 @@
-"""Adam: adaptive moment estimation.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Adam: adaptive moment estimation."""
 
 import math
 
 import torch
 
 from strided.backend.foreach import scalar
-from strided.optimizers.base import Optimizer
+from strided.optimizers.base import Optimizer, with_base_keyword_args
 
 
+@with_base_keyword_args
 class Adam(Optimizer):
     """Adam as Keras writes it: bias correction folded into the step size, epsilon outside the root.
 
@@ -19,45 +16,18 @@ class Adam(Optimizer):
     ``w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)``.
 
     Args:
-        learning_rate: 0.001. beta_1: 0.9. beta_2: 0.999. epsilon: 1e-7. amsgrad: False.
+        learning_rate: a float, a ``LearningRateSchedule`` or a callable (default 0.001).
+        beta_1, beta_2: the decay rates of the first and second moments, in [0, 1) (0.9, 0.999).
+        epsilon: added to the root of the second moment (default 1e-7).
+        amsgrad: use the maximum of the past second moments (default False).
+        {{base_optimizer_keyword_args}}
     """
 
-    def __init__(
-        self,
-        learning_rate=0.001,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-7,
-        amsgrad=False,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
-        **kwargs,
-    ):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
         beta_1, beta_2, epsilon = self._check_hyperparameters(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
         self._slot_groups = (("momentum", "velocity"),) + ((("velocity_hat",),) if amsgrad else ())
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate, **kwargs)
 
     def _update(self, params, grads, slots, lr, step):
         b1, b2 = self.beta_1, self.beta_2

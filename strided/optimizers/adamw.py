@@ -1,33 +1,22 @@
-"""AdamW: Adam with decoupled weight decay.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""AdamW: Adam with decoupled weight decay."""
 
 from strided.optimizers.adam import Adam
+from strided.optimizers.base import with_base_keyword_args
 
 
+@with_base_keyword_args
 class AdamW(Adam):
-    """Adam with decoupled weight decay (``weight_decay`` 0.004): ``w -= w * weight_decay * lr`` before the Adam step."""
+    """Adam with decoupled weight decay: ``w -= w * weight_decay * lr`` before the Adam step.
+
+    Args:
+        learning_rate: a float, a ``LearningRateSchedule`` or a callable (default 0.001).
+        weight_decay: the decoupled weight decay factor, a float (default 0.004).
+        beta_1, beta_2, epsilon, amsgrad: as in :class:`Adam` (0.9, 0.999, 1e-7, False).
+        {{base_optimizer_keyword_args}}
+    """
 
     def __init__(
-        self,
-        learning_rate=0.001,
-        weight_decay=0.004,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-7,
-        amsgrad=False,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
-        **kwargs,
+        self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs
     ):
         if weight_decay is None:
             raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
@@ -38,14 +27,5 @@ class AdamW(Adam):
             epsilon=epsilon,
             amsgrad=amsgrad,
             weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
             **kwargs,
         )

@@ -6,12 +6,17 @@ rule; the learning rate (or schedule) is read at the current ``iterations`` (0 o
 ``variables`` lists ``iterations``, ``learning_rate`` (when it is a float) and then the slots in the
 order Keras creates them, so optimizer state saved by one can be read by the other.
 
+Each optimizer module beside this one holds one update rule: its ``_update`` mirrors the ``update_step``
+of the Keras optimizer of the same name (formulas in the class docstring), written with torch
+``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
+
 Speed: one ``torch._foreach_*`` call per arithmetic operation across all parameters, no
 per-parameter Python loop in the update, and no host sync: the step counter and the learning rate
 live in Python (the step count only changes through ``apply``), so bias corrections are Python
 floats. ``iterations`` is still exposed as a tensor, as in Keras.
 """
 
+import inspect
 import re
 import warnings
 
@@ -23,6 +28,7 @@ from strided.backend.variable import Variable, keras_view
 from strided.distribution import distribution_lib as distribute
 from strided.optimizers import schedules as schedules_module
 from strided.utils import validation
+from strided.utils.docstrings import fill_doc
 from strided.utils.registry import to_snake_case
 
 _CLIP_ARGS = ("clipnorm", "clipvalue", "global_clipnorm")
@@ -49,6 +55,32 @@ _HYPER_RANGES = {
     "epsilon_2": (0.0, None, True, True),
     "clip_threshold": (0.0, None, True, True),
 }
+
+
+# The keyword arguments every optimizer passes on to ``Optimizer.__init__`` (Keras's
+# ``base_optimizer_keyword_args``), documented here once: ``with_base_keyword_args`` writes them into each
+# optimizer's docstring and signature. Their defaults are those of ``Optimizer.__init__``.
+_BASE_ARG_DOCS = {
+    "weight_decay": "decoupled weight decay factor, applied as ``w -= w * weight_decay * lr``.",
+    "clipnorm": "clip each gradient to this L2 norm.",
+    "clipvalue": "clip each gradient element to ``[-clipvalue, clipvalue]``.",
+    "global_clipnorm": "clip all gradients together to this global L2 norm.",
+    "use_ema": "keep an exponential moving average of the weights (``average = m * average +\n"
+    "    (1 - m) * weight`` after every step); ``fit`` ends with the weights set to their averages.",
+    "ema_momentum": "``m`` above, in [0, 1] (default 0.99).",
+    "ema_overwrite_frequency": "every this many updates the weights are overwritten with their\n"
+    "    averages during training (default None: only at the end of ``fit``).",
+    "loss_scale_factor": "gradients are divided by it (use with a loss multiplied by it).",
+    "gradient_accumulation_steps": "an int >= 2: the weights are updated only every this many steps,\n"
+    "    with the mean of the gradients since the last update (a large batch on a small device);\n"
+    "    ``iterations`` then counts updates.",
+    "name": "the optimizer name (snake_case class name by default).",
+}
+
+
+def _base_args_doc(skip=()):
+    """The ``Args:`` lines of the base keyword arguments (those in ``skip`` left out: the class documents them)."""
+    return "\n".join(f"{name}: {text}" for name, text in _BASE_ARG_DOCS.items() if name not in skip)
 
 
 def _as_gradient(g, p):
@@ -138,20 +170,7 @@ class Optimizer:
 
     Args:
         learning_rate: a float, a ``LearningRateSchedule`` or a callable taking no argument.
-        weight_decay: decoupled weight decay factor, applied as ``w -= w * weight_decay * lr``.
-        clipnorm: clip each gradient to this L2 norm.
-        clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
-        global_clipnorm: clip all gradients together to this global L2 norm.
-        use_ema: keep an exponential moving average of the weights (``average = m * average +
-            (1 - m) * weight`` after every step); ``fit`` ends with the weights set to their averages.
-        ema_momentum: ``m`` above, in [0, 1] (default 0.99).
-        ema_overwrite_frequency: every this many updates the weights are overwritten with their
-            averages during training (default None: only at the end of ``fit``).
-        loss_scale_factor: gradients are divided by it (use with a loss multiplied by it).
-        gradient_accumulation_steps: an int >= 2: the weights are updated only every this many steps,
-            with the mean of the gradients since the last update (a large batch on a small device);
-            ``iterations`` then counts updates.
-        name: the optimizer name (snake_case class name by default).
+        {{base_optimizer_keyword_args}}
     """
 
     # slot names in Keras creation order; each entry is a list of names created together
@@ -309,6 +328,10 @@ class Optimizer:
         for group in self._slot_groups:
             self._add_slots(group)
         self._build_extra()
+        self._finish_build()
+
+    def _finish_build(self):
+        """Marks the optimizer built and restores the state that ``set_state`` kept until then."""
         self.built = True
         if self._pending_state is not None:
             state, self._pending_state = self._pending_state, None
@@ -373,17 +396,7 @@ class Optimizer:
 
     def set_weights(self, weights):
         """Restores state from NumPy arrays in ``variables`` order (the optimizer must be built)."""
-        if not self.built:
-            raise ValueError(
-                "You are calling `set_weights()` on an optimizer that has not yet been built. Please "
-                "call `optimizer.build(trainable_variables)` to create the optimizer weights before "
-                "calling `set_weights()`."
-            )
-        current = self.variables
-        if len(weights) != len(current):
-            raise ValueError(
-                f"Optimizer `{self.name}` has {len(current)} variables but {len(weights)} weights were given."
-            )
+        current = self._check_weights_to_set(weights)
         has_lr = isinstance(self._lr, float)
         for k, (var, w) in enumerate(zip(current, weights)):
             w = np.asarray(w)
@@ -406,6 +419,21 @@ class Optimizer:
         pos += len(self._extra_variables())
         for v, w in zip(self.__dict__.get("_own_variables", ()), weights[pos:]):
             v.assign(w)
+
+    def _check_weights_to_set(self, weights):
+        """``set_weights`` needs a built optimizer and one weight per variable; returns ``variables``."""
+        if not self.built:
+            raise ValueError(
+                "You are calling `set_weights()` on an optimizer that has not yet been built. Please "
+                "call `optimizer.build(trainable_variables)` to create the optimizer weights before "
+                "calling `set_weights()`."
+            )
+        current = self.variables
+        if len(weights) != len(current):
+            raise ValueError(
+                f"Optimizer `{self.name}` has {len(current)} variables but {len(weights)} weights were given."
+            )
+        return current
 
     def get_state(self):
         """A picklable snapshot of the state: ``{'names': [...], 'weights': [arrays]}`` in Keras order."""
@@ -633,11 +661,7 @@ class Optimizer:
         if not grads:
             return
         if variables is None:
-            if not self.built:
-                raise ValueError(
-                    "When passing `grads` without `variables`, the optimizer must already be built on "
-                    "a list of variables. Call `optimizer.build(trainable_variables)` first."
-                )
+            self._check_built_without_variables()
             if len(grads) != len(self._params):
                 raise ValueError(
                     "When passing `grads` as a list of gradient tensors, the gradients must match "
@@ -707,6 +731,24 @@ class Optimizer:
         if self.use_ema:
             self._update_moving_averages()
         self._step += 1
+
+    def _check_built_without_variables(self):
+        """``apply(grads)`` without ``variables`` uses the variables the optimizer was built with."""
+        if not self.built:
+            raise ValueError(
+                "When passing `grads` without `variables`, the optimizer must already be built on "
+                "a list of variables. Call `optimizer.build(trainable_variables)` first."
+            )
+
+    def _apply_as_inner(self, grads, variables, reduced):
+        """``apply`` for a wrapper (LossScaleOptimizer, MultiOptimizer), which tells whether it already
+        averaged the gradients over the ranks."""
+        previous = getattr(self, "_gradients_reduced", False)
+        self._gradients_reduced = reduced
+        try:
+            self.apply(grads, variables)
+        finally:
+            self._gradients_reduced = previous
 
     def _apply_weight_decay(self, params, lr):
         """Decoupled weight decay before the update rule (Muon overrides it: two decay factors)."""
@@ -832,3 +874,37 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.name} learning_rate={self._lr!r}>"
+
+
+Optimizer.__doc__ = fill_doc(Optimizer.__doc__, base_optimizer_keyword_args=_base_args_doc())
+
+
+def base_keyword_defaults():
+    """``{name: default}`` of the keyword arguments every optimizer passes on to ``Optimizer.__init__``
+    (``name`` aside)."""
+    parameters = inspect.signature(Optimizer.__init__).parameters
+    return {name: parameters[name].default for name in _BASE_ARG_DOCS if name != "name"}
+
+
+def with_base_keyword_args(cls):
+    """Class decorator of an optimizer whose ``__init__`` names its own hyperparameters and passes the base
+    keyword arguments (``weight_decay``, ``clipnorm``... ``name``) on through ``**kwargs``.
+
+    It fills the ``{{base_optimizer_keyword_args}}`` field of the class docstring with their documentation and
+    lists them, keyword-only, in the signature that ``inspect`` shows (``help()``, the docs site, editors), so
+    that neither has to be restated per optimizer. Arguments the class names itself (AdamW's
+    ``weight_decay``, with another default) keep its own signature entry and documentation.
+    """
+    init = cls.__dict__["__init__"]
+    signature = inspect.signature(init)
+    own = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    taken = {p.name for p in own}
+    base = [
+        p.replace(kind=p.KEYWORD_ONLY)
+        for name, p in inspect.signature(Optimizer.__init__).parameters.items()
+        if name in _BASE_ARG_DOCS and name not in taken
+    ]
+    var_keyword = inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)
+    init.__signature__ = signature.replace(parameters=own + base + [var_keyword])
+    cls.__doc__ = fill_doc(cls.__doc__, base_optimizer_keyword_args=_base_args_doc(skip=taken))
+    return cls

@@ -1,15 +1,12 @@
-"""Ftrl: follow the regularized leader.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Ftrl: follow the regularized leader."""
 
 import numpy as np
 import torch
 
-from strided.optimizers.base import Optimizer, _check_number
+from strided.optimizers.base import Optimizer, _check_number, with_base_keyword_args
 
 
+@with_base_keyword_args
 class Ftrl(Optimizer):
     """FTRL-Proximal ("Follow The Regularized Leader"), with online L2 and L2-shrinkage regularization.
 
@@ -25,8 +22,7 @@ class Ftrl(Optimizer):
         l2_regularization_strength: >= 0, the stabilization penalty (default 0.0).
         l2_shrinkage_regularization_strength: >= 0, the magnitude penalty (default 0.0).
         beta: the beta value of the paper (default 0.0).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum: as in :class:`Optimizer`.
-        ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
+        {{base_optimizer_keyword_args}}
 
     Reference: McMahan et al., 2013, "Ad Click Prediction: a View from the Trenches".
     """
@@ -40,16 +36,6 @@ class Ftrl(Optimizer):
         l2_regularization_strength=0.0,
         l2_shrinkage_regularization_strength=0.0,
         beta=0.0,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
         **kwargs,
     ):
         checks = (
@@ -79,20 +65,7 @@ class Ftrl(Optimizer):
         self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
         self.beta = beta
         self._slot_groups = (("accumulator", "linear"),)
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate, **kwargs)
 
     def _slot_init(self, name):
         return self.initial_accumulator_value if name == "accumulator" else 0.0

@@ -1,14 +1,11 @@
-"""Lamb: Adam with a layer-wise trust ratio (You et al., 2019).
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Lamb: Adam with a layer-wise trust ratio (You et al., 2019)."""
 
 import torch
 
-from strided.optimizers.base import Optimizer, _check_number, _check_range
+from strided.optimizers.base import Optimizer, _check_number, _check_range, with_base_keyword_args
 
 
+@with_base_keyword_args
 class Lamb(Optimizer):
     """LAMB: Adam directions rescaled per variable by a trust ratio ``||w|| / ||update||``.
 
@@ -21,49 +18,18 @@ class Lamb(Optimizer):
         beta_1: decay rate of the first moment, in [0, 1] (default 0.9).
         beta_2: decay rate of the second moment, in [0, 1] (default 0.999).
         epsilon: small constant added to the root of the second moment (default 1e-7).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum: as in :class:`Optimizer`.
-        ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
+        {{base_optimizer_keyword_args}}
 
     Reference: You et al., 2019, "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes".
     """
 
-    def __init__(
-        self,
-        learning_rate=0.001,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-7,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
-        **kwargs,
-    ):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         _check_range(beta_1, "beta_1")
         _check_range(beta_2, "beta_2")
         _check_number(epsilon, "epsilon", minimum=0)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self._slot_groups = (("momentum", "velocity"),)
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate, **kwargs)
 
     def _update(self, params, grads, slots, lr, step):
         b1, b2 = self.beta_1, self.beta_2

@@ -1,15 +1,12 @@
-"""Lion: sign-of-momentum updates (Chen et al., 2023).
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Lion: sign-of-momentum updates (Chen et al., 2023)."""
 
 import numpy as np
 import torch
 
-from strided.optimizers.base import Optimizer, _check_range
+from strided.optimizers.base import Optimizer, _check_range, with_base_keyword_args
 
 
+@with_base_keyword_args
 class Lion(Optimizer):
     """Lion (EvoLved Sign Momentum): the sign of an interpolated momentum is the update.
 
@@ -22,29 +19,12 @@ class Lion(Optimizer):
         learning_rate: a float, a ``LearningRateSchedule`` or a callable (default 0.001).
         beta_1: the rate combining the current gradient and the momentum, in (0, 1] (default 0.9).
         beta_2: the decay rate of the momentum (default 0.99).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum: as in :class:`Optimizer`.
-        ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
+        {{base_optimizer_keyword_args}}
 
     Reference: Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms".
     """
 
-    def __init__(
-        self,
-        learning_rate=0.001,
-        beta_1=0.9,
-        beta_2=0.99,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
-        **kwargs,
-    ):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, **kwargs):
         if isinstance(beta_1, bool) or not isinstance(beta_1, (int, float, np.number)) or not 0 < beta_1 <= 1:
             raise ValueError(
                 "Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer degenerates "
@@ -53,20 +33,7 @@ class Lion(Optimizer):
         _check_range(beta_2, "beta_2")
         self.beta_1, self.beta_2 = beta_1, beta_2
         self._slot_groups = (("momentum",),)
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate, **kwargs)
 
     def _update(self, params, grads, slots, lr, step):
         m = slots["momentum"]

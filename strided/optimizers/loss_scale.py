@@ -4,20 +4,17 @@ import numpy as np
 import torch
 
 from strided.distribution import distribution_lib as distribute
-from strided.optimizers.base import Optimizer
+from strided.optimizers.base import Optimizer, base_keyword_defaults
 from strided.optimizers.registry import deserialize, serialize
 
-_BASE_DEFAULTS = {
-    "weight_decay": None,
-    "clipnorm": None,
-    "global_clipnorm": None,
-    "clipvalue": None,
-    "use_ema": False,
-    "ema_momentum": 0.99,
-    "ema_overwrite_frequency": None,
-    "loss_scale_factor": None,
-    "gradient_accumulation_steps": None,
-}
+
+def _inner_property(name, doc):
+    """A property of the wrapper that reads and sets the inner optimizer's attribute ``name``."""
+    return property(
+        lambda self: getattr(self.inner_optimizer, name),
+        lambda self, value: setattr(self.inner_optimizer, name, value),
+        doc=doc,
+    )
 
 
 class DynamicLossScale:
@@ -88,7 +85,7 @@ class LossScaleOptimizer(Optimizer):
                 "LossScaleOptimizer no longer supports `dynamic=False`. Instead, simply set "
                 "`loss_scale_factor` directly on the `inner_optimizer`."
             )
-        for arg, default in _BASE_DEFAULTS.items():
+        for arg, default in base_keyword_defaults().items():
             if arg in kwargs and kwargs.pop(arg) != default:
                 raise ValueError(
                     f"LossScaleOptimizer does not support `{arg}`. Instead, set `{arg}` on the `inner_optimizer`."
@@ -147,10 +144,7 @@ class LossScaleOptimizer(Optimizer):
         inner.build(variables)
         # the inner slots come last in `variables`: the saving code converts their layout through these
         self._params, self._slot_order = inner._params, inner._slot_order
-        self.built = True
-        if self._pending_state is not None:
-            state, self._pending_state = self._pending_state, None
-            self.set_state(state)
+        self._finish_build()
 
     def _extra_variables(self):
         return self.inner_optimizer._extra_variables()
@@ -168,17 +162,8 @@ class LossScaleOptimizer(Optimizer):
 
     def set_weights(self, weights):
         """Restores ``[iteration, learning_rate, step_counter, dynamic_scale, *inner weights]``."""
-        if not self.built:
-            raise ValueError(
-                "You are calling `set_weights()` on an optimizer that has not yet been built. Please "
-                "call `optimizer.build(trainable_variables)` to create the optimizer weights before "
-                "calling `set_weights()`."
-            )
         weights = list(weights)
-        if len(weights) != len(self.variables):
-            raise ValueError(
-                f"Optimizer `{self.name}` has {len(self.variables)} variables but {len(weights)} weights were given."
-            )
+        self._check_weights_to_set(weights)
         self._step = int(np.asarray(weights[0]))
         self._loss_scale.counter = int(np.asarray(weights[2]))
         self._loss_scale.scale = float(np.asarray(weights[3], dtype=np.float32))
@@ -203,10 +188,7 @@ class LossScaleOptimizer(Optimizer):
             return
         if not self.built:
             if variables is None:
-                raise ValueError(
-                    "When passing `grads` without `variables`, the optimizer must already be built "
-                    "on a list of variables. Call `optimizer.build(trainable_variables)` first."
-                )
+                self._check_built_without_variables()
             self.build(list(variables))
         reduced = getattr(self, "_gradients_reduced", False)
         present = [k for k, g in enumerate(grads) if g is not None]
@@ -221,12 +203,7 @@ class LossScaleOptimizer(Optimizer):
         unscaled = self._loss_scale.unscale(grads)
         if unscaled is None:
             return
-        previous = getattr(self.inner_optimizer, "_gradients_reduced", False)
-        self.inner_optimizer._gradients_reduced = reduced
-        try:
-            self.inner_optimizer.apply(unscaled, variables)
-        finally:
-            self.inner_optimizer._gradients_reduced = previous
+        self.inner_optimizer._apply_as_inner(unscaled, variables, reduced)
 
     def finalize_variable_values(self, var_list):
         """Delegates to the inner optimizer (its moving averages, with ``use_ema``)."""
@@ -237,25 +214,9 @@ class LossScaleOptimizer(Optimizer):
         self.inner_optimizer.exclude_from_weight_decay(var_list=var_list, var_names=var_names)
 
     # ----------------------------------------------------------------------------- delegated properties
-    @property
-    def learning_rate(self):
-        """The inner optimizer's learning rate; settable."""
-        return self.inner_optimizer.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, value):
-        self.inner_optimizer.learning_rate = value
-
+    learning_rate = _inner_property("learning_rate", "The inner optimizer's learning rate; settable.")
     lr = learning_rate
-
-    @property
-    def iterations(self):
-        """The inner optimizer's ``iterations`` (skipped steps do not count)."""
-        return self.inner_optimizer.iterations
-
-    @iterations.setter
-    def iterations(self, value):
-        self.inner_optimizer.iterations = value
+    iterations = _inner_property("iterations", "The inner optimizer's ``iterations`` (skipped steps do not count).")
 
     # ----------------------------------------------------------------------------- config
     def get_config(self):

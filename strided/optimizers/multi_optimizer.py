@@ -291,10 +291,7 @@ class MultiOptimizer(Optimizer):
         self._params = variables
         self._index = {id(v): i for i, v in enumerate(variables)}
         self._var_to_optimizer_idx = assignment
-        self.built = True
-        if self._pending_state is not None:
-            state, self._pending_state = self._pending_state, None
-            self.set_state(state)
+        self._finish_build()
 
     @property
     def optimizers(self):
@@ -326,16 +323,8 @@ class MultiOptimizer(Optimizer):
 
     def set_weights(self, weights):
         """Restores ``[iteration, learning_rate, *each inner optimizer's weights]`` (must be built)."""
-        if not self.built:
-            raise ValueError(
-                "You are calling `set_weights()` on an optimizer that has not yet been built. Please "
-                "call `optimizer.build(trainable_variables)` to create the optimizer weights before "
-                "calling `set_weights()`."
-            )
         weights = list(weights)
-        expected = len(self.variables)
-        if len(weights) != expected:
-            raise ValueError(f"Optimizer `{self.name}` has {expected} variables but {len(weights)} weights were given.")
+        self._check_weights_to_set(weights)
         segments = self._variable_segments()
         for pos, opt in segments:  # check every shape before anything is assigned
             for k, var in enumerate(opt.variables):
@@ -370,11 +359,7 @@ class MultiOptimizer(Optimizer):
         if not grads:
             return
         if variables is None:
-            if not self.built:
-                raise ValueError(
-                    "When passing `grads` without `variables`, the optimizer must already be built on "
-                    "a list of variables. Call `optimizer.build(trainable_variables)` first."
-                )
+            self._check_built_without_variables()
             variables = self._params
             count = len(self._params)
         else:
@@ -403,12 +388,7 @@ class MultiOptimizer(Optimizer):
         for opt, (sub_grads, sub_vars) in zip(self._inner_optimizers, groups):
             if not sub_grads:
                 continue
-            previous = getattr(opt, "_gradients_reduced", False)
-            opt._gradients_reduced = reduced
-            try:
-                opt.apply(sub_grads, sub_vars)
-            finally:
-                opt._gradients_reduced = previous
+            opt._apply_as_inner(sub_grads, sub_vars, reduced)
         self._step += 1
 
     @torch.no_grad()

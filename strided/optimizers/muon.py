@@ -1,8 +1,5 @@
 """Muon: momentum orthogonalized by Newton-Schulz iterations, with Adam for the other variables.
 
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-
 The Newton-Schulz iteration depends on each variable's shape and runs per variable.
 """
 
@@ -11,9 +8,10 @@ import re
 
 import torch
 
-from strided.optimizers.base import Optimizer, _check_number, _check_range, _variable_path
+from strided.optimizers.base import Optimizer, _check_number, _check_range, _variable_path, with_base_keyword_args
 
 
+@with_base_keyword_args
 class Muon(Optimizer):
     """Muon: momentum SGD whose update of each matrix is orthogonalized by a Newton-Schulz iteration;
     variables that are not matrices (and excluded ones) take AdamW steps instead.
@@ -48,8 +46,7 @@ class Muon(Optimizer):
         ns_steps: number of Newton-Schulz iterations (default 5).
         nesterov: Nesterov-style momentum (default True).
         rms_rate: update RMS matching factor of Liu et al., 2025 (default 0.2; None turns it off).
-        clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum: as in :class:`Optimizer`.
-        ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
+        {{base_optimizer_keyword_args}}
 
     References: K. Jordan's Muon (github.com/KellerJordan/Muon); Liu et al., 2025, "Muon is Scalable
     for LLM Training".
@@ -63,15 +60,6 @@ class Muon(Optimizer):
         adam_weight_decay=0.004,
         epsilon=1e-7,
         weight_decay=0.004,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
         exclude_layers=None,
         exclude_embeddings=True,
         muon_a=3.4445,
@@ -112,20 +100,7 @@ class Muon(Optimizer):
         self.exclude_layers = list(exclude_layers or [])
         self.adam_weight_decay, self.rms_rate = adam_weight_decay, rms_rate
         self._uses_adamw = []
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
 
     def _should_use_adamw(self, variable):
         """True when ``variable`` takes AdamW steps (rank != 2, an embedding, or an excluded layer)."""

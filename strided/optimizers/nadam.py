@@ -1,57 +1,30 @@
-"""Nadam: Adam with Nesterov momentum.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""Nadam: Adam with Nesterov momentum."""
 
 import torch
 
-from strided.optimizers.base import Optimizer
+from strided.optimizers.base import Optimizer, with_base_keyword_args
 
 
+@with_base_keyword_args
 class Nadam(Optimizer):
     """Nesterov Adam with Keras's momentum schedule ``u_t = b1 (1 - 0.5 * 0.96^t)``.
 
     ``m_hat = u_{t+1} m / (1 - prod_{i<=t+1} u_i) + (1 - u_t) g / (1 - prod_{i<=t} u_i)``;
     ``v_hat = v / (1 - b2^t)``; ``w -= lr m_hat / (sqrt(v_hat) + eps)``.
+
+    Args:
+        learning_rate: a float, a ``LearningRateSchedule`` or a callable (default 0.001).
+        beta_1, beta_2: the decay rates of the first and second moments, in [0, 1) (0.9, 0.999).
+        epsilon: added to the root of the second moment (default 1e-7).
+        {{base_optimizer_keyword_args}}
     """
 
-    def __init__(
-        self,
-        learning_rate=0.001,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-7,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
-        **kwargs,
-    ):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         beta_1, beta_2, epsilon = self._check_hyperparameters(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self._slot_groups = (("momentum", "velocity"),)
         self._u_product = 1.0
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate, **kwargs)
 
     def _extra_variables(self):
         return [("u_product", torch.tensor(self._u_product, dtype=torch.float32))] if self.built else []

@@ -1,15 +1,12 @@
-"""RMSprop: gradients divided by a moving root mean square.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""RMSprop: gradients divided by a moving root mean square."""
 
 import torch
 
 from strided.backend.foreach import scalar
-from strided.optimizers.base import Optimizer
+from strided.optimizers.base import Optimizer, with_base_keyword_args
 
 
+@with_base_keyword_args
 class RMSprop(Optimizer):
     """RMSprop as Keras writes it (rho 0.9, epsilon 1e-7 added inside the square root).
 
@@ -18,28 +15,15 @@ class RMSprop(Optimizer):
     ``w -= inc``.
 
     Args:
-        learning_rate: 0.001. rho: 0.9. momentum: 0.0. epsilon: 1e-7. centered: False.
+        learning_rate: a float, a ``LearningRateSchedule`` or a callable (default 0.001).
+        rho: the decay rate of the mean square, in [0, 1] (default 0.9).
+        momentum: a float in [0, 1] (default 0.0).
+        epsilon: added inside the square root (default 1e-7).
+        centered: divide by the centered second moment (the variance) instead (default False).
+        {{base_optimizer_keyword_args}}
     """
 
-    def __init__(
-        self,
-        learning_rate=0.001,
-        rho=0.9,
-        momentum=0.0,
-        epsilon=1e-7,
-        centered=False,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
-        **kwargs,
-    ):
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
         rho, momentum, epsilon = self._check_hyperparameters(rho=rho, momentum=momentum, epsilon=epsilon)
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
         groups = [("velocity",)]
@@ -48,20 +32,7 @@ class RMSprop(Optimizer):
         if centered:
             groups.append(("average_gradient",))
         self._slot_groups = tuple(groups)
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate, **kwargs)
 
     def _update(self, params, grads, slots, lr, step):
         rho = self.rho

@@ -1,15 +1,12 @@
-"""ScheduleFreeAdamW: AdamW without a learning-rate schedule (Defazio et al., 2024).
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""ScheduleFreeAdamW: AdamW without a learning-rate schedule (Defazio et al., 2024)."""
 
 import numpy as np
 import torch
 
-from strided.optimizers.base import Optimizer, _check_number, _check_range
+from strided.optimizers.base import Optimizer, _check_number, _check_range, with_base_keyword_args
 
 
+@with_base_keyword_args
 class ScheduleFreeAdamW(Optimizer):
     """Schedule-Free AdamW: no learning-rate schedule needed; the weights interpolate between a fast
     sequence ``z`` (the ``momentum`` slot, which starts at the weights) and its running average ``x``.
@@ -28,31 +25,12 @@ class ScheduleFreeAdamW(Optimizer):
         beta_2: second-moment decay, in [0, 1] (default 0.999).
         epsilon: added to the root of the second moment (default 1e-8).
         warmup_steps: linear learning-rate warmup over this many steps (default 0).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum: as in :class:`Optimizer`.
-        ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name: as in :class:`Optimizer`.
+        {{base_optimizer_keyword_args}}
 
     Reference: Defazio et al., 2024, "The Road Less Scheduled".
     """
 
-    def __init__(
-        self,
-        learning_rate=0.0025,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        warmup_steps=0,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
-        **kwargs,
-    ):
+    def __init__(self, learning_rate=0.0025, beta_1=0.9, beta_2=0.999, epsilon=1e-8, warmup_steps=0, **kwargs):
         if isinstance(beta_1, bool) or not isinstance(beta_1, (int, float, np.number)) or not 0 < beta_1 <= 1:
             raise ValueError(
                 f"Invalid value for argument `beta_1`. Expected a float in (0, 1]. Received: beta_1={beta_1!r}"
@@ -62,20 +40,7 @@ class ScheduleFreeAdamW(Optimizer):
         _check_number(warmup_steps, "warmup_steps", minimum=0, integer=True)
         self.beta_1, self.beta_2, self.epsilon, self.warmup_steps = beta_1, beta_2, epsilon, warmup_steps
         self._slot_groups = (("momentum", "velocity"),)
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate, **kwargs)
 
     def _build_extra(self):
         torch._foreach_copy_(self._slots["momentum"], self._params)  # z starts at the weights

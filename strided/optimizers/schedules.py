@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from strided.utils.registry import Registry
+from strided.utils.registry import Configurable, Registry
 
 __all__ = [
     "LearningRateSchedule",
@@ -38,7 +38,7 @@ def _positive_steps(value, name):
         raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value}")
 
 
-class LearningRateSchedule:
+class LearningRateSchedule(Configurable):
     """Base class: subclasses implement ``__call__(step)`` and ``get_config()``."""
 
     def __call__(self, step):
@@ -52,39 +52,19 @@ class LearningRateSchedule:
             "`get_config()` in order to be serializable."
         )
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
-    def __repr__(self):
-        try:
-            args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        except NotImplementedError:
-            args = ""
-        return f"{self.__class__.__name__}({args})"
+class _StepRatioDecay(LearningRateSchedule):
+    """The arguments and config of ExponentialDecay and InverseTimeDecay, which decay with
+    ``step / decay_steps`` (floored when ``staircase``)."""
 
-
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (integer division if ``staircase``).
-
-    Args:
-        initial_learning_rate: float. decay_steps: positive int. decay_rate: float.
-        staircase: decay in discrete intervals. name: 'ExponentialDecay'.
-    """
-
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
         self.initial_learning_rate, self.decay_steps, self.decay_rate = initial_learning_rate, decay_steps, decay_rate
         self.staircase, self.name = staircase, name
         _positive_steps(decay_steps, "decay_steps")
 
-    def __call__(self, step):
+    def _ratio(self, step):
         p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = torch.floor(p)
-        return _out(
-            self.initial_learning_rate
-            * torch.pow(torch.as_tensor(float(self.decay_rate), dtype=torch.float64, device=p.device), p)
-        )
+        return torch.floor(p) if self.staircase else p
 
     def get_config(self):
         return {
@@ -94,6 +74,25 @@ class ExponentialDecay(LearningRateSchedule):
             "staircase": self.staircase,
             "name": self.name,
         }
+
+
+class ExponentialDecay(_StepRatioDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (integer division if ``staircase``).
+
+    Args:
+        initial_learning_rate: float. decay_steps: positive int. decay_rate: float.
+        staircase: decay in discrete intervals. name: 'ExponentialDecay'.
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
+
+    def __call__(self, step):
+        p = self._ratio(step)
+        return _out(
+            self.initial_learning_rate
+            * torch.pow(torch.as_tensor(float(self.decay_rate), dtype=torch.float64, device=p.device), p)
+        )
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -171,28 +170,14 @@ class PolynomialDecay(LearningRateSchedule):
         }
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepRatioDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (floored ratio if ``staircase``)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
-        self.initial_learning_rate, self.decay_steps, self.decay_rate = initial_learning_rate, decay_steps, decay_rate
-        self.staircase, self.name = staircase, name
-        _positive_steps(decay_steps, "decay_steps")
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = torch.floor(p)
-        return _out(self.initial_learning_rate / (1.0 + self.decay_rate * p))
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        return _out(self.initial_learning_rate / (1.0 + self.decay_rate * self._ratio(step)))
 
 
 class CosineDecay(LearningRateSchedule):

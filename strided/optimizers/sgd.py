@@ -1,15 +1,12 @@
-"""SGD: gradient descent with momentum and Nesterov momentum.
-
-Its ``_update`` mirrors the ``update_step`` of the Keras optimizer of the same name (formulas in
-the class docstring), written with torch ``_foreach`` ops; ``step`` is Keras's ``iterations + 1``.
-"""
+"""SGD: gradient descent with momentum and Nesterov momentum."""
 
 import torch
 
 from strided.backend.foreach import scalar
-from strided.optimizers.base import Optimizer, _check_range
+from strided.optimizers.base import Optimizer, _check_range, with_base_keyword_args
 
 
+@with_base_keyword_args
 class SGD(Optimizer):
     """Gradient descent with optional (Nesterov) momentum, as Keras writes it.
 
@@ -17,43 +14,17 @@ class SGD(Optimizer):
     without momentum ``w -= lr * g``.
 
     Args:
-        learning_rate: 0.01. momentum: float in [0, 1] (0.0). nesterov: bool (False).
+        learning_rate: a float, a ``LearningRateSchedule`` or a callable (default 0.01).
+        momentum: a float in [0, 1] (default 0.0).
+        nesterov: use Nesterov momentum (default False).
+        {{base_optimizer_keyword_args}}
     """
 
-    def __init__(
-        self,
-        learning_rate=0.01,
-        momentum=0.0,
-        nesterov=False,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
-        **kwargs,
-    ):
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         self.momentum = _check_range(momentum, "momentum")
         self.nesterov = bool(nesterov)
         self._slot_groups = (("momentum",),) if self.momentum != 0 else ()
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(learning_rate, **kwargs)
 
     def _update(self, params, grads, slots, lr, step):
         if self.momentum == 0:

@@ -195,16 +195,21 @@ def needs_shapes(identifier):
     return isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce")
 
 
+def _check_output_keys(spec, output_names, what):
+    """The keys of a dict argument (``loss``, ``metrics``...) must be model output names."""
+    unknown = [k for k in spec if k not in output_names]
+    if unknown:
+        raise ValueError(
+            f"In the dict argument `{what}`, key {unknown[0]!r} does not correspond to any model "
+            f"output. Received:\n{what}={spec}. Model output names: {output_names}"
+        )
+
+
 def _per_output(spec, output_names, what):
     """Maps a single/list/dict spec onto output names (Keras rules), returning a list aligned with outputs."""
     n = len(output_names)
     if isinstance(spec, dict):
-        unknown = [k for k in spec if k not in output_names]
-        if unknown:
-            raise ValueError(
-                f"In the dict argument `{what}`, key {unknown[0]!r} does not correspond to any model "
-                f"output. Received:\n{what}={spec}. Model output names: {output_names}"
-            )
+        _check_output_keys(spec, output_names, what)
         return [spec.get(name) for name in output_names]
     if isinstance(spec, (list, tuple)) and n > 1:
         if len(spec) != n:
@@ -459,12 +464,7 @@ def _spec_items(spec):
 def _metrics_per_output(spec, names):
     n = len(names)
     if isinstance(spec, dict):
-        unknown = [k for k in spec if k not in names]
-        if unknown:
-            raise ValueError(
-                f"In the dict argument `metrics`, key {unknown[0]!r} does not correspond to any model "
-                f"output. Received:\nmetrics={spec}. Model output names: {names}"
-            )
+        _check_output_keys(spec, names, "metrics")
         return [
             (
                 spec.get(name)

@@ -489,44 +489,31 @@ class Trainer:
         self._compiled_step = None
 
     # ------------------------------------------------------------------ step functions (Keras-torch)
+    def _make_step_function(self, attr, step_name, with_grad, force):
+        """``self.<attr>`` as Keras's torch trainer builds it (once, again with ``force``): ``f([batch])`` calls
+        ``self.<step_name>(batch)`` (gradients off unless ``with_grad``) and returns its logs."""
+        if getattr(self, attr, None) is None or force:
+
+            def one_step_on_data(data):
+                """Runs a single step on a batch of data."""
+                with contextlib.nullcontext() if with_grad else torch.no_grad():
+                    return getattr(self, step_name)(data[0])
+
+            setattr(self, attr, one_step_on_data)
+        return getattr(self, attr)
+
     def make_train_function(self, force=False):
-        """The function ``fit`` runs per step, as Keras's torch trainer builds it: ``f([batch])`` calls
-        ``train_step(batch)`` and returns its logs. Kept in ``self.train_function``."""
-        if getattr(self, "train_function", None) is not None and not force:
-            return self.train_function
-
-        def one_step_on_data(data):
-            """Runs a single training step on a batch of data."""
-            return self.train_step(data[0])
-
-        self.train_function = one_step_on_data
-        return one_step_on_data
+        """The function ``fit`` runs per step: ``f([batch])`` calls ``train_step(batch)`` and returns its logs.
+        Kept in ``self.train_function``."""
+        return self._make_step_function("train_function", "train_step", True, force)
 
     def make_test_function(self, force=False):
         """The evaluation step function: ``f([batch])`` runs ``test_step(batch)`` without gradients."""
-        if getattr(self, "test_function", None) is not None and not force:
-            return self.test_function
-
-        def one_step_on_data(data):
-            """Runs a single test step on a batch of data."""
-            with torch.no_grad():
-                return self.test_step(data[0])
-
-        self.test_function = one_step_on_data
-        return one_step_on_data
+        return self._make_step_function("test_function", "test_step", False, force)
 
     def make_predict_function(self, force=False):
         """The prediction step function: ``f([batch])`` runs ``predict_step(batch)`` without gradients."""
-        if getattr(self, "predict_function", None) is not None and not force:
-            return self.predict_function
-
-        def one_step_on_data(data):
-            """Runs a predict test step on a batch of data."""
-            with torch.no_grad():
-                return self.predict_step(data[0])
-
-        self.predict_function = one_step_on_data
-        return one_step_on_data
+        return self._make_step_function("predict_function", "predict_step", False, force)
 
     @property
     def metrics_names(self):

@@ -13,6 +13,23 @@ import re
 from strided.utils import object_registration
 
 
+class Configurable:
+    """The base of the small objects a registry (de)serializes by their config (initializers, regularizers,
+    constraints, learning-rate schedules): ``from_config`` is ``cls(**config)`` and the ``repr`` shows the config
+    (just the class name while ``get_config`` is not implemented)."""
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        try:
+            args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        except NotImplementedError:
+            args = ""
+        return f"{self.__class__.__name__}({args})"
+
+
 def to_snake_case(name):
     """``'GlorotUniform'`` -> ``'glorot_uniform'`` (Keras's rule)."""
     intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)

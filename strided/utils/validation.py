@@ -6,6 +6,7 @@ Library code raises through these helpers instead of using ``assert``.
 """
 
 import numbers
+import os
 
 
 def _is_int(value):
@@ -90,6 +91,16 @@ def callable_or_none(value, name, what="a callable"):
             f"Received {name}={value!r} of type {type(value).__name__}."
         )
     return value
+
+
+def path(value, name):
+    """A file or folder path (``str`` or ``os.PathLike``), returned as ``os.fspath(value)``."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(
+            f"Invalid type for argument `{name}`. Expected a path (str or os.PathLike). "
+            f"Received {name}={value!r} of type {type(value).__name__}."
+        )
+    return os.fspath(value)
 
 
 def ordered_pair(low, high, name, value=None):
