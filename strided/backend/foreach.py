@@ -5,6 +5,10 @@ path, which wraps the number into a double tensor and casts it for every tensor 
 tensor. Given the same number as a 0-d tensor of the list's dtype it takes the fast path (about 0.75 us per
 tensor), with the same result (the number is cast to the tensors' dtype either way). ``scalar(value, like)``
 returns that 0-d tensor, made once per (value, dtype, device).
+
+Only for the ops with a ``Tensor`` overload (``_foreach_mul``, ``_foreach_div``...): ``_foreach_add`` and
+``_foreach_sub`` have none, and read a 0-d tensor back to a Python number (``.item()``, a device synchronisation
+on a GPU); give them the number.
 """
 
 import torch

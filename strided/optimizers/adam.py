@@ -41,7 +41,7 @@ class Adam(Optimizer):
             torch._foreach_maximum_(v_hat, v)
             v = v_hat
         denom = torch._foreach_sqrt(v)
-        torch._foreach_add_(denom, scalar(self.epsilon, v[0]))
+        torch._foreach_add_(denom, self.epsilon)
         torch._foreach_addcdiv_(params, m, denom, value=-alpha)
 
     def get_config(self):

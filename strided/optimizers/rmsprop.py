@@ -44,9 +44,9 @@ class RMSprop(Optimizer):
             torch._foreach_mul_(a, scalar(rho, a[0]))
             torch._foreach_add_(a, grads, alpha=1 - rho)
             denom = torch._foreach_addcmul(v, a, a, value=-1.0)
-            torch._foreach_add_(denom, scalar(self.epsilon, v[0]))
+            torch._foreach_add_(denom, self.epsilon)
         else:
-            denom = torch._foreach_add(v, scalar(self.epsilon, v[0]))
+            denom = torch._foreach_add(v, self.epsilon)
         torch._foreach_sqrt_(denom)
         if self.momentum > 0:
             m = slots["momentum"]

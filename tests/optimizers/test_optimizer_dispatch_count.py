@@ -60,3 +60,24 @@ def test_step_values_unchanged_by_the_multi_tensor_clipping():
     optimizers.SGD(0.1, clipnorm=0.5).apply(grads, params)
     for p, e in zip(params, expected):
         torch.testing.assert_close(p.detach(), e)
+
+
+ALL_RULES = {
+    **RULES,
+    "adamax": lambda: optimizers.Adamax(0.01),
+    "nadam": lambda: optimizers.Nadam(0.01),
+    "adagrad": lambda: optimizers.Adagrad(0.01),
+    "adadelta": lambda: optimizers.Adadelta(0.01),
+    "ftrl": lambda: optimizers.Ftrl(0.01),
+    "lion": lambda: optimizers.Lion(0.01),
+    "lamb": lambda: optimizers.Lamb(0.01),
+    "rmsprop_momentum": lambda: optimizers.RMSprop(0.01, momentum=0.9),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(ALL_RULES))
+def test_step_reads_no_value_back_to_the_host(rule):
+    """A 0-d tensor given where a `_foreach` op takes a Python number is read back with `.item()`: on a GPU that is
+    a device synchronisation at every step. Constants of additions go in as numbers, of products as tensors."""
+    ops = _ops_per_step(ALL_RULES[rule], 4)
+    assert "aten._local_scalar_dense.default" not in ops, ops
