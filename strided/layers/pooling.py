@@ -36,6 +36,17 @@ class BasePooling(_util.SpecLayer):
         fn = _kernels.max_pool if self.pool_mode == "max" else _kernels.average_pool
         return fn(inputs, self.pool_size, self.strides, self.padding, self.data_format)
 
+    def _channels_first_call(self):
+        """Pooling works on the channels-first view of channels_last data like a convolution, so a Sequential
+        chain of Conv and pooling layers keeps one view (see ``BaseConv._channels_first_call``)."""
+        if self.data_format != "channels_last" or type(self).call is not BasePooling.call:
+            return None
+        return self._call_channels_first, False
+
+    def _call_channels_first(self, xt):
+        fn = _kernels.max_pool if self.pool_mode == "max" else _kernels.average_pool
+        return fn(xt, self.pool_size, self.strides, self.padding, "channels_first")
+
     def get_config(self):
         config = super().get_config()
         config.update(

@@ -128,3 +128,38 @@ def test_fit_regularization_losses_follow_the_layers_of_each_fit():
     assert len(model.losses) == 2
     model.fit(x, np.zeros((4, 1), "float32"), batch_size=4, epochs=1, verbose=0)
     assert "_loss_sources" not in model.__dict__  # the cache lives only while fit runs
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_pooling_joins_the_channels_first_run(padding):
+    """The seed convnet's Conv/MaxPooling/Conv/AveragePooling stack: one axis move in and out, same numbers."""
+    keras.utils.set_random_seed(2)
+
+    def stack():
+        return [
+            layers.Input((9, 9, 2)),
+            layers.Conv2D(4, 3, activation="relu", padding=padding),
+            layers.MaxPooling2D(2, padding=padding),
+            layers.Conv2D(3, 2, padding=padding),
+            layers.AveragePooling2D(2, padding=padding),
+            layers.Flatten(),
+            layers.Dense(2),
+        ]
+
+    model, twin = keras.Sequential(stack()), keras.Sequential(stack())
+    twin.set_weights(model.get_weights())
+    x = torch.randn(3, 9, 9, 2)
+    with torch.no_grad(), _Ops() as ops:
+        y = model(x)
+    assert ops.names.count("aten.permute.default") == 2, ops.names
+    h = x
+    for layer in twin.layers:
+        h = layer(h)
+    torch.testing.assert_close(y, h)
+    model(x).square().sum().backward()
+    h = x
+    for layer in twin.layers:
+        h = layer(h)
+    h.square().sum().backward()
+    for a, b in zip(model.trainable_weights, twin.trainable_weights):
+        torch.testing.assert_close(a.grad, b.grad)
