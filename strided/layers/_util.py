@@ -1,9 +1,12 @@
 """Helpers shared by the layer families: activation lookup, input checks, argument normalization."""
 
+import inspect
 import numbers
+import textwrap
 
 from strided.layers.base import Layer
 from strided.utils import conv_utils
+from strided.utils.docstrings import fill_doc
 from strided import config
 from strided import activations, constraints, initializers, regularizers
 
@@ -34,6 +37,45 @@ def serialize(kind, obj):
 
 def get(kind, identifier, arg_name):
     return _REGISTRIES[kind].get(identifier, arg_name)
+
+
+# Keras gives each weight three arguments: `{part}_initializer`, `{part}_regularizer`, `{part}_constraint`.
+_WEIGHT_OPTIONS = (("initializer", "initializers"), ("regularizer", "regularizers"), ("constraint", "constraints"))
+
+
+def set_weight_options(layer, part, initializer, regularizer, constraint):
+    """Sets ``layer.{part}_initializer``, ``{part}_regularizer`` and ``{part}_constraint``, each looked up."""
+    for (option, kind), value in zip(_WEIGHT_OPTIONS, (initializer, regularizer, constraint)):
+        setattr(layer, f"{part}_{option}", get(kind, value, f"{part}_{option}"))
+
+
+def weight_options_config(layer, *parts):
+    """The config entries of ``set_weight_options`` for ``parts`` and ``activity_regularizer``, in Keras's order
+    (initializers, regularizers, constraints)."""
+    config = {}
+    for option, kind in _WEIGHT_OPTIONS:
+        for part in parts:
+            config[f"{part}_{option}"] = serialize(kind, getattr(layer, f"{part}_{option}"))
+        if option == "regularizer":
+            config["activity_regularizer"] = serialize(kind, layer.activity_regularizer)
+    return config
+
+
+def add_weight_with_options(layer, part, shape, name=None, **kwargs):
+    """``layer.add_weight`` with the layer's ``{part}_initializer``, ``{part}_regularizer`` and ``{part}_constraint``."""
+    return layer.add_weight(
+        shape=shape,
+        initializer=getattr(layer, f"{part}_initializer"),
+        regularizer=getattr(layer, f"{part}_regularizer"),
+        constraint=getattr(layer, f"{part}_constraint"),
+        name=name or part,
+        **kwargs,
+    )
+
+
+def add_bias(layer, size, name="bias"):
+    """The ``(size,)`` bias from the layer's ``bias_*`` options when ``layer.use_bias``, else None."""
+    return add_weight_with_options(layer, "bias", (size,), name=name) if layer.use_bias else None
 
 
 # ---------------------------------------------------------------- arguments
@@ -151,3 +193,56 @@ def meta_weights(x, *weights):
     if getattr(x, "is_meta", False):
         return tuple(None if w is None else w.detach().to("meta") for w in weights)
     return weights
+
+
+# ---------------------------------------------------------------- docstrings of the 1D/2D/3D families
+
+_SPATIAL_AXES = {None: "*spatial", 1: "steps", 2: "height, width", 3: "dim1, dim2, dim3"}
+
+
+def wrap_doc(text, indent="    "):
+    """One docstring paragraph wrapped to 112 columns, its later lines indented by ``indent`` (an argument's)."""
+    return textwrap.fill(text, width=112, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+
+
+def ints_doc(rank):
+    """``"1 int"``, ``"2 ints"``..., or ``"``rank`` ints"`` for a base class whose rank is an argument."""
+    return "``rank`` ints" if rank is None else ("1 int" if rank == 1 else f"{rank} ints")
+
+
+def spatial_axes_doc(rank, new=False):
+    """The spatial axes' names for ``rank`` (``None``: any): ``height, width``, or ``new_height, new_width``."""
+    axes = _SPATIAL_AXES[rank].split(", ")
+    return ", ".join(("*new_" + axis[1:] if axis.startswith("*") else "new_" + axis) if new else axis for axis in axes)
+
+
+def spatial_shape_doc(rank, channels="channels", axes=None, note=""):
+    """The ``Input shape``/``Output shape`` text of a tensor with ``rank`` spatial axes (``None``: any) in both data
+    formats, the spatial axes shown as ``axes`` (default: their names)."""
+    axes = axes or spatial_axes_doc(rank)
+    tensor = "" if rank is None else f"{rank + 2}D tensor "
+    per_rank = "; ``rank`` spatial axes" if rank is None else ""
+    return wrap_doc(
+        f'{tensor}``(batch, {axes}, {channels})`` with ``data_format="channels_last"`` (the default), or '
+        f'``(batch, {channels}, {axes})`` with ``"channels_first"``{per_rank}{note}.',
+        indent="",
+    )
+
+
+def document_family(template, **fields):
+    """Class decorator for the classes of a 1D/2D/3D family, whose docstrings say the same with the rank changed.
+
+    The class's docstring becomes its own first paragraph (the summary), then ``template`` filled in for the class,
+    then the rest of its own docstring (its Example, and any section of its own). The fields are ``{{ints}}`` and
+    ``{{input_shape}}`` (from the class's ``rank``) and ``fields``, each a value or a function of the class.
+    """
+
+    def document(cls):
+        summary, _, own = inspect.cleandoc(cls.__doc__).partition("\n\n")
+        values = {"ints": ints_doc(cls.rank), "input_shape": spatial_shape_doc(cls.rank)}
+        values.update({name: value(cls) if callable(value) else value for name, value in fields.items()})
+        doc = "\n\n".join((summary, fill_doc(template, **values), own))
+        cls.__doc__ = "\n".join(line.rstrip() for line in doc.split("\n"))  # no indented blank lines
+        return cls
+
+    return document

@@ -83,9 +83,7 @@ class Dense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
         self.bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
         self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
         self.bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
-        self.lora_rank = None if lora_rank is None else validation.positive_int(lora_rank, "lora_rank")
-        self.lora_alpha = lora_alpha if lora_alpha is not None else self.lora_rank
-        self.lora_enabled = False
+        self._init_lora(lora_rank, lora_alpha)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):

@@ -11,7 +11,6 @@ import torch
 from strided.layers import _util
 from strided.layers.lora import LoRAMixin
 from strided.layers.quantization import QuantizationMixin
-from strided.utils import validation
 
 _FORMS = (  # (pattern, ellipsis on the left)
     (r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$", False),
@@ -187,9 +186,7 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
         self.bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
         self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
         self.bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
-        self.lora_rank = None if lora_rank is None else validation.positive_int(lora_rank, "lora_rank")
-        self.lora_alpha = lora_alpha if lora_alpha is not None else self.lora_rank
-        self.lora_enabled = False
+        self._init_lora(lora_rank, lora_alpha)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def _lora_units(self):

@@ -16,8 +16,13 @@ from strided.backend.variable import keras_view, stored_view
 
 class LoRAMixin:
     """``enable_lora`` and the merged kernel for a layer with ``kernel`` (torch layout), ``bias``,
-    ``kernel_constraint`` and ``kernel_regularizer``; the layer sets ``lora_rank``/``lora_alpha``
-    (from its constructor) and ``lora_enabled = False`` in ``__init__``."""
+    ``kernel_constraint`` and ``kernel_regularizer``; the layer calls ``_init_lora`` in ``__init__``."""
+
+    def _init_lora(self, lora_rank, lora_alpha):
+        """Keeps the constructor's ``lora_rank``/``lora_alpha`` (``build`` enables LoRA when a rank is given)."""
+        self.lora_rank = None if lora_rank is None else validation.positive_int(lora_rank, "lora_rank")
+        self.lora_alpha = lora_alpha if lora_alpha is not None else self.lora_rank
+        self.lora_enabled = False
 
     def _lora_units(self):
         return self.units if hasattr(self, "units") else self.filters
