@@ -230,18 +230,20 @@ def spatial_shape_doc(rank, channels="channels", axes=None, note=""):
 
 
 def document_family(template, **fields):
-    """Class decorator for the classes of a 1D/2D/3D family, whose docstrings say the same with the rank changed.
+    """Class decorator for a family of classes whose docstrings say the same with a few words changed (the 1D/2D/3D
+    families, the elementwise merges).
 
     The class's docstring becomes its own first paragraph (the summary), then ``template`` filled in for the class,
     then the rest of its own docstring (its Example, and any section of its own). The fields are ``{{ints}}`` and
-    ``{{input_shape}}`` (from the class's ``rank``) and ``fields``, each a value or a function of the class.
+    ``{{input_shape}}`` (from the class's ``rank``, if any) and ``fields``, each a value or a function of the class.
     """
 
     def document(cls):
         summary, _, own = inspect.cleandoc(cls.__doc__).partition("\n\n")
-        values = {"ints": ints_doc(cls.rank), "input_shape": spatial_shape_doc(cls.rank)}
+        rank = getattr(cls, "rank", None)  # the spatial fields serve the 1D/2D/3D families
+        values = {"ints": ints_doc(rank), "input_shape": spatial_shape_doc(rank)}
         values.update({name: value(cls) if callable(value) else value for name, value in fields.items()})
-        doc = "\n\n".join((summary, fill_doc(template, **values), own))
+        doc = "\n\n".join(part for part in (summary, fill_doc(template, **values), own) if part)
         cls.__doc__ = "\n".join(line.rstrip() for line in doc.split("\n"))  # no indented blank lines
         return cls
 
