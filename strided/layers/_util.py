@@ -49,14 +49,14 @@ def set_weight_options(layer, part, initializer, regularizer, constraint):
         setattr(layer, f"{part}_{option}", get(kind, value, f"{part}_{option}"))
 
 
-def weight_options_config(layer, *parts):
-    """The config entries of ``set_weight_options`` for ``parts`` and ``activity_regularizer``, in Keras's order
+def weight_options_config(layer, *parts, activity=True):
+    """The config entries of ``set_weight_options`` for ``parts`` (and ``activity_regularizer``), in Keras's order
     (initializers, regularizers, constraints)."""
     config = {}
     for option, kind in _WEIGHT_OPTIONS:
         for part in parts:
             config[f"{part}_{option}"] = serialize(kind, getattr(layer, f"{part}_{option}"))
-        if option == "regularizer":
+        if option == "regularizer" and activity:
             config["activity_regularizer"] = serialize(kind, layer.activity_regularizer)
     return config
 
@@ -227,6 +227,24 @@ def spatial_shape_doc(rank, channels="channels", axes=None, note=""):
         f'``(batch, {channels}, {axes})`` with ``"channels_first"``{per_rank}{note}.',
         indent="",
     )
+
+
+# Docstring sections that many layers share word for word: a class writes ``{{same_shape}}`` where the section goes
+# and is decorated with ``shared_doc``.
+DOC_SECTIONS = {
+    "same_shape": """Input shape:
+    Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+    layer is the first in a model.
+
+Output shape:
+    Same shape as the input."""
+}
+
+
+def shared_doc(cls):
+    """Class decorator: fills the ``DOC_SECTIONS`` fields (e.g. ``{{same_shape}}``) of the class's docstring."""
+    cls.__doc__ = "\n".join(line.rstrip() for line in fill_doc(cls.__doc__, **DOC_SECTIONS).split("\n"))
+    return cls
 
 
 def document_family(template, **fields):
