@@ -241,9 +241,13 @@ Output shape:
 }
 
 
-def shared_doc(cls):
-    """Class decorator: fills the ``DOC_SECTIONS`` fields (e.g. ``{{same_shape}}``) of the class's docstring."""
-    cls.__doc__ = "\n".join(line.rstrip() for line in fill_doc(cls.__doc__, **DOC_SECTIONS).split("\n"))
+def shared_doc(cls=None, **sections):
+    """Class decorator: fills the fields of the class's docstring from ``DOC_SECTIONS`` (e.g. ``{{same_shape}}``) and
+    from ``sections`` (a module's own shared text): ``@shared_doc`` or ``@shared_doc(name=text)``."""
+    if cls is None:
+        return lambda cls: shared_doc(cls, **sections)
+    doc = fill_doc(cls.__doc__, **DOC_SECTIONS, **sections)
+    cls.__doc__ = "\n".join(line.rstrip() for line in doc.split("\n"))
     return cls
 
 

@@ -375,34 +375,19 @@ class Dot(Layer):
         return config
 
 
-def add(inputs, **kwargs):
-    """Functional form of ``Add``: ``add([x1, x2])``."""
-    return Add(**kwargs)(inputs)
+def _functional_form(layer_class):
+    """The function ``name(inputs, **kwargs)`` that builds a ``layer_class(**kwargs)`` and calls it on ``inputs``."""
+
+    def merge(inputs, **kwargs):
+        return layer_class(**kwargs)(inputs)
+
+    merge.__name__ = merge.__qualname__ = layer_class.__name__.lower()
+    merge.__doc__ = f"Functional form of ``{layer_class.__name__}``: ``{merge.__name__}([x1, x2])``."
+    return merge
 
 
-def subtract(inputs, **kwargs):
-    """Functional form of ``Subtract``."""
-    return Subtract(**kwargs)(inputs)
-
-
-def multiply(inputs, **kwargs):
-    """Functional form of ``Multiply``."""
-    return Multiply(**kwargs)(inputs)
-
-
-def average(inputs, **kwargs):
-    """Functional form of ``Average``."""
-    return Average(**kwargs)(inputs)
-
-
-def maximum(inputs, **kwargs):
-    """Functional form of ``Maximum``."""
-    return Maximum(**kwargs)(inputs)
-
-
-def minimum(inputs, **kwargs):
-    """Functional form of ``Minimum``."""
-    return Minimum(**kwargs)(inputs)
+add, subtract, multiply = _functional_form(Add), _functional_form(Subtract), _functional_form(Multiply)
+average, maximum, minimum = _functional_form(Average), _functional_form(Maximum), _functional_form(Minimum)
 
 
 def concatenate(inputs, axis=-1, **kwargs):
