@@ -121,6 +121,15 @@ class _Merge(Layer):
         return output
 
 
+class _MaskedMerge(_Merge):
+    """A merge in which a masked entry never wins against an unmasked one (Maximum, Minimum)."""
+
+    def call(self, inputs):
+        if all(getattr(x, "_keras_mask", None) is None for x in inputs):
+            return super().call(inputs)
+        return self._merge_masked(self._merge, list(inputs))
+
+
 @_elementwise_doc(result="[[5.0, 7.0]]")
 class Add(_Merge):
     """Adds a list of inputs elementwise: ``Add()([x1, x2, ...])``."""
@@ -185,29 +194,17 @@ class Average(_Merge):
 
 
 @_elementwise_doc(result="[[4.0, 5.0]]")
-class Maximum(_Merge):
+class Maximum(_MaskedMerge):
     """Elementwise maximum of a list of inputs (a masked entry never wins against an unmasked one)."""
 
-    def call(self, inputs):
-        if all(getattr(x, "_keras_mask", None) is None for x in inputs):
-            return super().call(inputs)
-        return self._merge_masked(torch.maximum, list(inputs))
-
-    def _merge(self, a, b):
-        return torch.maximum(a, b)
+    _merge = staticmethod(torch.maximum)
 
 
 @_elementwise_doc(result="[[1.0, 2.0]]")
-class Minimum(_Merge):
+class Minimum(_MaskedMerge):
     """Elementwise minimum of a list of inputs (a masked entry never wins against an unmasked one)."""
 
-    def call(self, inputs):
-        if all(getattr(x, "_keras_mask", None) is None for x in inputs):
-            return super().call(inputs)
-        return self._merge_masked(torch.minimum, list(inputs))
-
-    def _merge(self, a, b):
-        return torch.minimum(a, b)
+    _merge = staticmethod(torch.minimum)
 
 
 class Concatenate(Layer):
