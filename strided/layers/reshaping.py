@@ -253,7 +253,7 @@ class _SpatialLayer(Layer):
 
 
 class _ZeroPadding(_SpatialLayer):
-    def __init__(self, padding, data_format=None, **kwargs):
+    def __init__(self, padding=1, data_format=None, **kwargs):
         self.padding = _pairs(padding, self.rank, "padding")
         super().__init__(**kwargs)
         self._init_format(data_format)
@@ -292,9 +292,6 @@ class ZeroPadding1D(_ZeroPadding):
 
     rank = 1
 
-    def __init__(self, padding=1, **kwargs):
-        super().__init__(padding, **kwargs)
-
 
 class ZeroPadding2D(_ZeroPadding):
     """Adds rows and columns of zeros around an image (what ``padding="same"`` does inside a convolution).
@@ -323,9 +320,6 @@ class ZeroPadding2D(_ZeroPadding):
 
     rank = 2
 
-    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
-        super().__init__(padding, data_format, **kwargs)
-
 
 class ZeroPadding3D(_ZeroPadding):
     """Adds zeros around the three spatial axes of a volume.
@@ -351,12 +345,9 @@ class ZeroPadding3D(_ZeroPadding):
 
     rank = 3
 
-    def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
-        super().__init__(padding, data_format, **kwargs)
-
 
 class _Cropping(_SpatialLayer):
-    def __init__(self, cropping, data_format=None, **kwargs):
+    def __init__(self, cropping=1, data_format=None, **kwargs):
         self.cropping = _pairs(cropping, self.rank, "cropping")
         super().__init__(**kwargs)
         self._init_format(data_format)
@@ -409,9 +400,6 @@ class Cropping1D(_Cropping):
 
     rank = 1
 
-    def __init__(self, cropping=(1, 1), **kwargs):
-        super().__init__(cropping, **kwargs)
-
 
 class Cropping2D(_Cropping):
     """Crops (removes) rows and columns at the borders of an image.
@@ -440,7 +428,7 @@ class Cropping2D(_Cropping):
 
     rank = 2
 
-    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):  # Keras's default: no cropping
         super().__init__(cropping, data_format, **kwargs)
 
 
@@ -468,16 +456,19 @@ class Cropping3D(_Cropping):
 
     rank = 3
 
-    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
-        super().__init__(cropping, data_format, **kwargs)
-
 
 class _UpSampling(_SpatialLayer):
-    def __init__(self, size, data_format=None, interpolation="nearest", **kwargs):
+    interpolation = "nearest"  # only UpSampling2D takes another
+
+    def __init__(self, size=2, data_format=None, **kwargs):
         self.size = conv_utils.normalize_tuple(size, self.rank, "size")
-        self.interpolation = validation.one_of(interpolation, "interpolation", ("nearest", "bilinear", "bicubic"))
         super().__init__(**kwargs)
         self._init_format(data_format)
+
+    def get_config(self):
+        config = super().get_config()
+        config["size"] = self.size[0] if self.rank == 1 else self.size  # an int in Keras's UpSampling1D config
+        return config
 
     def call(self, inputs):
         if self.interpolation == "nearest":
@@ -512,14 +503,6 @@ class UpSampling1D(_UpSampling):
 
     rank = 1
 
-    def __init__(self, size=2, **kwargs):
-        super().__init__(size, **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config["size"] = self.size[0]
-        return config
-
 
 class UpSampling2D(_UpSampling):
     """Upsamples an image: repeats rows and columns (``"nearest"``) or resizes with interpolation.
@@ -549,11 +532,12 @@ class UpSampling2D(_UpSampling):
     rank = 2
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
-        super().__init__(size, data_format, interpolation, **kwargs)
+        self.interpolation = validation.one_of(interpolation, "interpolation", ("nearest", "bilinear", "bicubic"))
+        super().__init__(size, data_format, **kwargs)
 
     def get_config(self):
         config = super().get_config()
-        config.update({"size": self.size, "interpolation": self.interpolation})
+        config["interpolation"] = self.interpolation
         return config
 
 
@@ -579,11 +563,3 @@ class UpSampling3D(_UpSampling):
     """
 
     rank = 3
-
-    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
-        super().__init__(size, data_format, **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config["size"] = self.size
-        return config
