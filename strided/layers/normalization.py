@@ -36,6 +36,15 @@ def _broadcast(w, axes, ndim):
     return w.reshape(shape)
 
 
+# The Args lines of the learned offset and factor, shared by Batch-, Layer- and GroupNormalization's docstrings.
+_AFFINE_ARGS = """beta_initializer: initializer of ``beta`` (default ``"zeros"``).
+gamma_initializer: initializer of ``gamma`` (default ``"ones"``).
+beta_regularizer: optional regularizer of ``beta``.
+gamma_regularizer: optional regularizer of ``gamma``.
+beta_constraint: optional constraint of ``beta``.
+gamma_constraint: optional constraint of ``gamma``."""
+
+
 class _NormBase(Layer):
     def _statistics_shape(self, input_shape):
         """Resolves ``axis`` for ``input_shape`` and returns the shape of gamma/beta (and moving statistics)."""
@@ -74,7 +83,7 @@ class _NormBase(Layer):
                 )
 
 
-@_util.shared_doc
+@_util.shared_doc(affine_args=_AFFINE_ARGS)
 class BatchNormalization(_NormBase):
     """Normalizes each feature with batch statistics in training and moving statistics in inference.
 
@@ -89,14 +98,9 @@ class BatchNormalization(_NormBase):
         epsilon: added to the variance (default 1e-3).
         center: bool, whether to learn the offset ``beta`` (default ``True``).
         scale: bool, whether to learn the factor ``gamma`` (default ``True``).
-        beta_initializer: initializer of ``beta`` (default ``"zeros"``).
-        gamma_initializer: initializer of ``gamma`` (default ``"ones"``).
         moving_mean_initializer: initializer of the moving mean (default ``"zeros"``).
         moving_variance_initializer: initializer of the moving variance (default ``"ones"``).
-        beta_regularizer: optional regularizer of ``beta``.
-        gamma_regularizer: optional regularizer of ``gamma``.
-        beta_constraint: optional constraint of ``beta``.
-        gamma_constraint: optional constraint of ``gamma``.
+        {{affine_args}}
         synchronized: bool; under data-parallel training, compute the batch statistics over all replicas.
         renorm: accepted for tf.keras 2 compatibility.
         fused: accepted for tf.keras 2 compatibility.
@@ -350,7 +354,7 @@ class BatchNormalization(_NormBase):
         return config
 
 
-@_util.shared_doc
+@_util.shared_doc(affine_args=_AFFINE_ARGS)
 class LayerNormalization(_NormBase):
     """Normalizes each sample over ``axis``: ``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
 
@@ -360,12 +364,7 @@ class LayerNormalization(_NormBase):
         center: bool, whether to learn the offset ``beta`` (shape of the normalized axes, default ``True``).
         scale: bool, whether to learn the factor ``gamma`` (shape of the normalized axes, default ``True``).
         rms_scaling: if True, ``x / sqrt(var(x) + epsilon) * gamma`` (Keras's formula: no centering, no beta).
-        beta_initializer: initializer of ``beta`` (default ``"zeros"``).
-        gamma_initializer: initializer of ``gamma`` (default ``"ones"``).
-        beta_regularizer: optional regularizer of ``beta``.
-        gamma_regularizer: optional regularizer of ``gamma``.
-        beta_constraint: optional constraint of ``beta``.
-        gamma_constraint: optional constraint of ``gamma``.
+        {{affine_args}}
 
     {{same_shape}}
 
@@ -442,7 +441,7 @@ class LayerNormalization(_NormBase):
         return config
 
 
-@_util.shared_doc
+@_util.shared_doc(affine_args=_AFFINE_ARGS)
 class GroupNormalization(_NormBase):
     """Normalizes each sample over groups of channels (Wu & He, 2018), Keras semantics.
 
@@ -457,12 +456,7 @@ class GroupNormalization(_NormBase):
         epsilon: added to the variance (default 1e-3).
         center: bool, whether to learn the offset ``beta`` of shape ``(channels,)`` (default ``True``).
         scale: bool, whether to learn the factor ``gamma`` of shape ``(channels,)`` (default ``True``).
-        beta_initializer: initializer of ``beta`` (default ``"zeros"``).
-        gamma_initializer: initializer of ``gamma`` (default ``"ones"``).
-        beta_regularizer: optional regularizer of ``beta``.
-        gamma_regularizer: optional regularizer of ``gamma``.
-        beta_constraint: optional constraint of ``beta``.
-        gamma_constraint: optional constraint of ``gamma``.
+        {{affine_args}}
 
     {{same_shape}}
 
