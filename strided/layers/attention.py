@@ -131,6 +131,23 @@ class _ProjectedAttention(Layer):
         )
         self.seed = seed
 
+    def _mask_and_causal(self, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
+        """``(mask, causal_only)``: with only ``use_causal_mask`` set, no mask is built (the attention kernel applies
+        the causal one itself)."""
+        causal_only = (
+            use_causal_mask
+            and query_mask is None
+            and value_mask is None
+            and key_mask is None
+            and attention_mask is None
+            and self._sliding_window_size is None
+        )
+        if causal_only:
+            return None, True
+        return self._attention_mask(
+            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
+        ), False
+
     def _shared_config(self):
         return {
             "sliding_window": self._sliding_window_size,
@@ -449,18 +466,8 @@ class MultiHeadAttention(_ProjectedAttention):
         for tensor in (query, value, key):  # Keras 3 takes the masks off its inputs: handled here, not passed on
             if get_keras_mask(tensor) is not None:
                 tensor._keras_mask = None
-        causal_only = (
-            use_causal_mask
-            and query_mask is None
-            and value_mask is None
-            and key_mask is None
-            and attention_mask is None
-            and self._sliding_window_size is None
-        )
-        mask = (
-            None
-            if causal_only
-            else self._attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
+        mask, causal_only = self._mask_and_causal(
+            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
         )
         gate = self._gate_dense(query) if self._use_gate else None
         q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
@@ -669,18 +676,8 @@ class GroupedQueryAttention(_ProjectedAttention):
         query_mask = get_keras_mask(query) if query_mask is None else query_mask
         value_mask = get_keras_mask(value) if value_mask is None else value_mask
         key_mask = get_keras_mask(key) if key_mask is None and key_given else key_mask
-        causal_only = (
-            use_causal_mask
-            and query_mask is None
-            and value_mask is None
-            and key_mask is None
-            and attention_mask is None
-            and self._sliding_window_size is None
-        )
-        mask = (
-            None
-            if causal_only
-            else self._attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
+        mask, causal_only = self._mask_and_causal(
+            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
         )
         gate = self._gate_dense(query) if self.use_gate else None
         q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
