@@ -1,4 +1,5 @@
-"""Helpers shared by the layer families: activation lookup, input checks, argument normalization."""
+"""Helpers shared by the layer families: activation lookup, weight options, input checks, argument normalization,
+docstring templates."""
 
 import inspect
 import numbers
