@@ -1,9 +1,13 @@
-"""Helpers shared by the layer families: activation lookup, input checks, argument normalization."""
+"""Helpers shared by the layer families: activation lookup, weight options, input checks, argument normalization,
+docstring templates."""
 
+import inspect
 import numbers
+import textwrap
 
 from strided.layers.base import Layer
 from strided.utils import conv_utils
+from strided.utils.docstrings import fill_doc
 from strided import config
 from strided import activations, constraints, initializers, regularizers
 
@@ -34,6 +38,45 @@ def serialize(kind, obj):
 
 def get(kind, identifier, arg_name):
     return _REGISTRIES[kind].get(identifier, arg_name)
+
+
+# Keras gives each weight three arguments: `{part}_initializer`, `{part}_regularizer`, `{part}_constraint`.
+_WEIGHT_OPTIONS = (("initializer", "initializers"), ("regularizer", "regularizers"), ("constraint", "constraints"))
+
+
+def set_weight_options(layer, part, initializer, regularizer, constraint):
+    """Sets ``layer.{part}_initializer``, ``{part}_regularizer`` and ``{part}_constraint``, each looked up."""
+    for (option, kind), value in zip(_WEIGHT_OPTIONS, (initializer, regularizer, constraint)):
+        setattr(layer, f"{part}_{option}", get(kind, value, f"{part}_{option}"))
+
+
+def weight_options_config(layer, *parts, activity=True):
+    """The config entries of ``set_weight_options`` for ``parts`` (and ``activity_regularizer``), in Keras's order
+    (initializers, regularizers, constraints)."""
+    config = {}
+    for option, kind in _WEIGHT_OPTIONS:
+        for part in parts:
+            config[f"{part}_{option}"] = serialize(kind, getattr(layer, f"{part}_{option}"))
+        if option == "regularizer" and activity:
+            config["activity_regularizer"] = serialize(kind, layer.activity_regularizer)
+    return config
+
+
+def add_weight_with_options(layer, part, shape, name=None, **kwargs):
+    """``layer.add_weight`` with the layer's ``{part}_initializer``, ``{part}_regularizer`` and ``{part}_constraint``."""
+    return layer.add_weight(
+        shape=shape,
+        initializer=getattr(layer, f"{part}_initializer"),
+        regularizer=getattr(layer, f"{part}_regularizer"),
+        constraint=getattr(layer, f"{part}_constraint"),
+        name=name or part,
+        **kwargs,
+    )
+
+
+def add_bias(layer, size, name="bias"):
+    """The ``(size,)`` bias from the layer's ``bias_*`` options when ``layer.use_bias``, else None."""
+    return add_weight_with_options(layer, "bias", (size,), name=name) if layer.use_bias else None
 
 
 # ---------------------------------------------------------------- arguments
@@ -151,3 +194,80 @@ def meta_weights(x, *weights):
     if getattr(x, "is_meta", False):
         return tuple(None if w is None else w.detach().to("meta") for w in weights)
     return weights
+
+
+# ---------------------------------------------------------------- docstrings of the 1D/2D/3D families
+
+_SPATIAL_AXES = {None: "*spatial", 1: "steps", 2: "height, width", 3: "dim1, dim2, dim3"}
+
+
+def wrap_doc(text, indent="    "):
+    """One docstring paragraph wrapped to 112 columns, its later lines indented by ``indent`` (an argument's)."""
+    return textwrap.fill(text, width=112, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+
+
+def ints_doc(rank):
+    """``"1 int"``, ``"2 ints"``..., or ``"``rank`` ints"`` for a base class whose rank is an argument."""
+    return "``rank`` ints" if rank is None else ("1 int" if rank == 1 else f"{rank} ints")
+
+
+def spatial_axes_doc(rank, new=False):
+    """The spatial axes' names for ``rank`` (``None``: any): ``height, width``, or ``new_height, new_width``."""
+    axes = _SPATIAL_AXES[rank].split(", ")
+    return ", ".join(("*new_" + axis[1:] if axis.startswith("*") else "new_" + axis) if new else axis for axis in axes)
+
+
+def spatial_shape_doc(rank, channels="channels", axes=None, note=""):
+    """The ``Input shape``/``Output shape`` text of a tensor with ``rank`` spatial axes (``None``: any) in both data
+    formats, the spatial axes shown as ``axes`` (default: their names)."""
+    axes = axes or spatial_axes_doc(rank)
+    tensor = "" if rank is None else f"{rank + 2}D tensor "
+    per_rank = "; ``rank`` spatial axes" if rank is None else ""
+    return wrap_doc(
+        f'{tensor}``(batch, {axes}, {channels})`` with ``data_format="channels_last"`` (the default), or '
+        f'``(batch, {channels}, {axes})`` with ``"channels_first"``{per_rank}{note}.',
+        indent="",
+    )
+
+
+# Docstring sections that many layers share word for word: a class writes ``{{same_shape}}`` where the section goes
+# and is decorated with ``shared_doc``.
+DOC_SECTIONS = {
+    "same_shape": """Input shape:
+    Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+    layer is the first in a model.
+
+Output shape:
+    Same shape as the input."""
+}
+
+
+def shared_doc(cls=None, **sections):
+    """Class decorator: fills the fields of the class's docstring from ``DOC_SECTIONS`` (e.g. ``{{same_shape}}``) and
+    from ``sections`` (a module's own shared text): ``@shared_doc`` or ``@shared_doc(name=text)``."""
+    if cls is None:
+        return lambda cls: shared_doc(cls, **sections)
+    doc = fill_doc(cls.__doc__, **DOC_SECTIONS, **sections)
+    cls.__doc__ = "\n".join(line.rstrip() for line in doc.split("\n"))
+    return cls
+
+
+def document_family(template, **fields):
+    """Class decorator for a family of classes whose docstrings say the same with a few words changed (the 1D/2D/3D
+    families, the elementwise merges).
+
+    The class's docstring becomes its own first paragraph (the summary), then ``template`` filled in for the class,
+    then the rest of its own docstring (its Example, and any section of its own). The fields are ``{{ints}}`` and
+    ``{{input_shape}}`` (from the class's ``rank``, if any) and ``fields``, each a value or a function of the class.
+    """
+
+    def document(cls):
+        summary, _, own = inspect.cleandoc(cls.__doc__).partition("\n\n")
+        rank = getattr(cls, "rank", None)  # the spatial fields serve the 1D/2D/3D families
+        values = {"ints": ints_doc(rank), "input_shape": spatial_shape_doc(rank)}
+        values.update({name: value(cls) if callable(value) else value for name, value in fields.items()})
+        doc = "\n\n".join(part for part in (summary, fill_doc(template, **values), own) if part)
+        cls.__doc__ = "\n".join(line.rstrip() for line in doc.split("\n"))  # no indented blank lines
+        return cls
+
+    return document

@@ -9,6 +9,7 @@ from strided.ops import nn_functions
 from strided.utils import validation
 
 
+@_util.shared_doc
 class ReLU(Layer):
     """Rectified linear unit with Keras's options.
 
@@ -20,12 +21,7 @@ class ReLU(Layer):
         negative_slope: float >= 0, slope below the threshold (default 0).
         threshold: float, the threshold below which values are damped (default 0).
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 
@@ -84,18 +80,14 @@ class ReLU(Layer):
         return config
 
 
+@_util.shared_doc
 class LeakyReLU(Layer):
     """``x`` for ``x >= 0``, ``negative_slope * x`` otherwise.
 
     Args:
         negative_slope: float >= 0 (Keras default 0.3; tf.keras 2's ``alpha=`` is accepted too).
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 
@@ -129,6 +121,7 @@ class LeakyReLU(Layer):
         return config
 
 
+@_util.shared_doc
 class PReLU(Layer):
     """Leaky ReLU with a learned slope per position: ``relu(x) - alpha * relu(-x)``.
 
@@ -139,12 +132,7 @@ class PReLU(Layer):
         shared_axes: axes (1-indexed, batch excluded) along which the slope is shared, e.g. ``[1, 2]`` for
             one slope per channel of an image.
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 
@@ -223,18 +211,14 @@ class PReLU(Layer):
         return config
 
 
+@_util.shared_doc
 class ELU(Layer):
     """Exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise.
 
     Args:
         alpha: float, scale of the negative part (default 1.0).
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 
@@ -258,6 +242,7 @@ class ELU(Layer):
         return config
 
 
+@_util.shared_doc
 class Softmax(Layer):
     """Softmax over ``axis``: ``exp(x) / sum(exp(x))``.
 
@@ -269,12 +254,7 @@ class Softmax(Layer):
     -3e4 in float16, before the softmax, and the masked outputs set to 0). By default the mask an upstream
     layer attached to ``inputs`` is used.
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 

@@ -9,6 +9,26 @@ from strided.layers import _util
 from strided.ops import nn_ops
 from strided.utils import conv_utils
 
+# The text every adaptive pooling class shares, written once and filled in for each class by ``_documented``.
+_ADAPTIVE_POOLING_DOC = """The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
+axis of input size ``n`` and output size ``m`` takes the {{what}} over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
+
+Args:
+    output_size: int or tuple of {{ints}}, the output's spatial size.
+    data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+Input shape:
+    {{input_shape}}
+
+Output shape:
+    {{output_shape}}"""
+
+_documented = _util.document_family(
+    _ADAPTIVE_POOLING_DOC,
+    what=lambda cls: "maximum" if cls.pool_mode == "max" else "mean",
+    output_shape=lambda cls: _util.spatial_shape_doc(cls.rank, axes="*output_size", note=", for any input size"),
+)
+
 
 class BaseAdaptivePooling(_util.SpecLayer):
     """Pools each spatial axis to ``output_size`` cells.
@@ -48,23 +68,9 @@ class BaseAdaptivePooling(_util.SpecLayer):
         return config
 
 
+@_documented
 class AdaptiveAveragePooling1D(BaseAdaptivePooling):
     """Adaptive 1D average pooling to a fixed ``output_size``, whatever the input size.
-
-    The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
-    axis of input size ``n`` and output size ``m`` takes the mean over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
-
-    Args:
-        output_size: int or tuple of 1 int, the output's spatial size.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        3D tensor ``(batch, steps, channels)`` (``channels_last``) or ``(batch, channels, steps)``
-        (``channels_first``).
-
-    Output shape:
-        3D tensor ``(batch, *output_size, channels)`` (``channels_last``) or
-        ``(batch, channels, *output_size)`` (``channels_first``), for any input size.
 
     Example:
 
@@ -76,23 +82,9 @@ class AdaptiveAveragePooling1D(BaseAdaptivePooling):
     rank, pool_mode = 1, "average"
 
 
+@_documented
 class AdaptiveAveragePooling2D(BaseAdaptivePooling):
     """Adaptive 2D average pooling to a fixed ``output_size``, whatever the input size.
-
-    The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
-    axis of input size ``n`` and output size ``m`` takes the mean over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
-
-    Args:
-        output_size: int or tuple of 2 ints, the output's spatial size.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
-        (``channels_first``).
-
-    Output shape:
-        4D tensor ``(batch, *output_size, channels)`` (``channels_last``) or
-        ``(batch, channels, *output_size)`` (``channels_first``), for any input size.
 
     Example:
 
@@ -104,23 +96,9 @@ class AdaptiveAveragePooling2D(BaseAdaptivePooling):
     rank, pool_mode = 2, "average"
 
 
+@_documented
 class AdaptiveAveragePooling3D(BaseAdaptivePooling):
     """Adaptive 3D average pooling to a fixed ``output_size``, whatever the input size.
-
-    The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
-    axis of input size ``n`` and output size ``m`` takes the mean over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
-
-    Args:
-        output_size: int or tuple of 3 ints, the output's spatial size.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
-        (``channels_first``).
-
-    Output shape:
-        5D tensor ``(batch, *output_size, channels)`` (``channels_last``) or
-        ``(batch, channels, *output_size)`` (``channels_first``), for any input size.
 
     Example:
 
@@ -132,23 +110,9 @@ class AdaptiveAveragePooling3D(BaseAdaptivePooling):
     rank, pool_mode = 3, "average"
 
 
+@_documented
 class AdaptiveMaxPooling1D(BaseAdaptivePooling):
     """Adaptive 1D max pooling to a fixed ``output_size``, whatever the input size.
-
-    The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
-    axis of input size ``n`` and output size ``m`` takes the maximum over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
-
-    Args:
-        output_size: int or tuple of 1 int, the output's spatial size.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        3D tensor ``(batch, steps, channels)`` (``channels_last``) or ``(batch, channels, steps)``
-        (``channels_first``).
-
-    Output shape:
-        3D tensor ``(batch, *output_size, channels)`` (``channels_last``) or
-        ``(batch, channels, *output_size)`` (``channels_first``), for any input size.
 
     Example:
 
@@ -160,23 +124,9 @@ class AdaptiveMaxPooling1D(BaseAdaptivePooling):
     rank, pool_mode = 1, "max"
 
 
+@_documented
 class AdaptiveMaxPooling2D(BaseAdaptivePooling):
     """Adaptive 2D max pooling to a fixed ``output_size``, whatever the input size.
-
-    The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
-    axis of input size ``n`` and output size ``m`` takes the maximum over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
-
-    Args:
-        output_size: int or tuple of 2 ints, the output's spatial size.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
-        (``channels_first``).
-
-    Output shape:
-        4D tensor ``(batch, *output_size, channels)`` (``channels_last``) or
-        ``(batch, channels, *output_size)`` (``channels_first``), for any input size.
 
     Example:
 
@@ -188,23 +138,9 @@ class AdaptiveMaxPooling2D(BaseAdaptivePooling):
     rank, pool_mode = 2, "max"
 
 
+@_documented
 class AdaptiveMaxPooling3D(BaseAdaptivePooling):
     """Adaptive 3D max pooling to a fixed ``output_size``, whatever the input size.
-
-    The windows are computed from the input size (PyTorch's adaptive pooling): output position ``i`` of an
-    axis of input size ``n`` and output size ``m`` takes the maximum over ``[floor(i * n / m), ceil((i + 1) * n / m))``.
-
-    Args:
-        output_size: int or tuple of 3 ints, the output's spatial size.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
-        (``channels_first``).
-
-    Output shape:
-        5D tensor ``(batch, *output_size, channels)`` (``channels_last``) or
-        ``(batch, channels, *output_size)`` (``channels_first``), for any input size.
 
     Example:
 

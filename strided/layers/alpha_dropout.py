@@ -10,6 +10,7 @@ _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
 
 
+@_util.shared_doc
 class AlphaDropout(_RandomLayer):
     """Applies Alpha Dropout to the input.
 
@@ -25,12 +26,7 @@ class AlphaDropout(_RandomLayer):
 
     Call arguments: ``inputs``, ``training`` (dropout applies only when True).
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 

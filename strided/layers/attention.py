@@ -106,18 +106,69 @@ class _ProjectedAttention(Layer):
             return None
         return {"shapes_dict": {k: [None] + list(s[1:]) for k, s in shapes.items()}}
 
+    def _init_shared(self, dropout, sliding_window, flash_attention, activity_regularizer, seed):
+        """Checks and keeps the arguments MultiHeadAttention and GroupedQueryAttention share (the projections'
+        kernel and bias options are set with ``_util.set_weight_options``)."""
+        self._dropout_rate = _util.rate(dropout, "dropout")
+        if sliding_window is not None and (
+            not isinstance(sliding_window, int) or isinstance(sliding_window, bool) or sliding_window <= 0
+        ):
+            raise ValueError(
+                f"`sliding_window` must be `None` or a positive integer. Received: sliding_window={sliding_window!r}"
+            )
+        if flash_attention and self._dropout_rate > 0:
+            raise ValueError(
+                "Dropout is not supported when flash attention is enabled. Please set dropout to 0.0 "
+                "to use flash attention."
+            )
+        self._sliding_window_size = sliding_window
+        self._flash_attention = flash_attention
+        # The projections' activity regularizer (the layer's own output is not regularized).
+        self._activity_regularizer_sub = (
+            None
+            if activity_regularizer is None
+            else _util.get("regularizers", activity_regularizer, "activity_regularizer")
+        )
+        self.seed = seed
+
+    def _mask_and_causal(self, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
+        """``(mask, causal_only)``: with only ``use_causal_mask`` set, no mask is built (the attention kernel applies
+        the causal one itself)."""
+        causal_only = (
+            use_causal_mask
+            and query_mask is None
+            and value_mask is None
+            and key_mask is None
+            and attention_mask is None
+            and self._sliding_window_size is None
+        )
+        if causal_only:
+            return None, True
+        return self._attention_mask(
+            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
+        ), False
+
+    def _shared_config(self):
+        return {
+            "sliding_window": self._sliding_window_size,
+            "dropout": self._dropout_rate,
+            **_util.weight_options_config(self, "kernel", "bias"),
+            "activity_regularizer": _util.serialize("regularizers", self._activity_regularizer_sub),
+            "seed": self.seed,
+        }
+
     def _common_sublayer_kwargs(self):
         def fresh(init):  # each sublayer gets its own initializer object, as in Keras
             return type(init).from_config(init.get_config()) if hasattr(init, "get_config") else init
 
         return dict(
-            kernel_initializer=fresh(self._kernel_initializer),
-            bias_initializer=fresh(self._bias_initializer),
-            kernel_regularizer=self._kernel_regularizer,
-            bias_regularizer=self._bias_regularizer,
+            kernel_initializer=fresh(self.kernel_initializer),
+            bias_initializer=fresh(self.bias_initializer),
+            kernel_regularizer=self.kernel_regularizer,
+            bias_regularizer=self.bias_regularizer,
             activity_regularizer=self._activity_regularizer_sub,
-            kernel_constraint=self._kernel_constraint,
-            bias_constraint=self._bias_constraint,
+            kernel_constraint=self.kernel_constraint,
+            bias_constraint=self.bias_constraint,
             dtype=self.dtype,
         )
 
@@ -196,39 +247,14 @@ class _ProjectedAttention(Layer):
         return torch.einsum(combine_equation, dropped, value), scores
 
 
-def _check_common_args(dropout, attention_axes=None, sliding_window=None):
-    dropout = _util.rate(dropout, "dropout")
-    if sliding_window is not None and (
-        not isinstance(sliding_window, int) or isinstance(sliding_window, bool) or sliding_window <= 0
-    ):
-        raise ValueError(
-            f"`sliding_window` must be `None` or a positive integer. Received: sliding_window={sliding_window!r}"
-        )
-    return dropout
-
-
-def _set_projection_arguments(
-    layer,
-    kernel_initializer,
-    bias_initializer,
-    kernel_regularizer,
-    bias_regularizer,
-    activity_regularizer,
-    kernel_constraint,
-    bias_constraint,
-):
-    """Resolves the arguments an attention layer hands to its projection sublayers."""
-    layer._kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
-    layer._bias_initializer = _util.get("initializers", bias_initializer, "bias_initializer")
-    layer._kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
-    layer._bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
-    layer._activity_regularizer_sub = (
-        None
-        if activity_regularizer is None
-        else _util.get("regularizers", activity_regularizer, "activity_regularizer")
+def _check_positive(name, value, optional=False):
+    """Keras's check of the attention sizes (``num_heads``, ``key_dim``...): a positive int (or ``None``)."""
+    if (value is None and optional) or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        return
+    expected = "a positive integer or `None`" if optional else "a positive integer"
+    raise ValueError(
+        f"Received an invalid value for argument `{name}`, expected {expected}. Received: {name}={value!r}"
     )
-    layer._kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
-    layer._bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
 
 
 class MultiHeadAttention(_ProjectedAttention):
@@ -314,30 +340,15 @@ class MultiHeadAttention(_ProjectedAttention):
         seed=None,
         **kwargs,
     ):
-        def positive(value):
-            return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-        if not positive(num_heads):
-            raise ValueError(
-                "Received an invalid value for argument `num_heads`, expected a positive integer. "
-                f"Received: num_heads={num_heads!r}"
-            )
+        _check_positive("num_heads", num_heads)
         if key_dim is None:
             raise ValueError(
                 "Argument `key_dim` is required: the size of each attention head for query and key, "
                 "a positive integer. Received: key_dim=None"
             )
-        if not positive(key_dim):
-            raise ValueError(
-                "Received an invalid value for argument `key_dim`, expected a positive integer. "
-                f"Received: key_dim={key_dim!r}"
-            )
-        if value_dim is not None and not positive(value_dim):
-            raise ValueError(
-                "Received an invalid value for argument `value_dim`, expected a positive integer or "
-                f"`None`. Received: value_dim={value_dim!r}"
-            )
-        self._dropout_rate = _check_common_args(dropout, sliding_window=sliding_window)
+        _check_positive("key_dim", key_dim)
+        _check_positive("value_dim", value_dim, optional=True)
+        self._init_shared(dropout, sliding_window, flash_attention, activity_regularizer, seed)
         if output_shape:
             if isinstance(output_shape, int):
                 output_shape = (output_shape,)
@@ -354,30 +365,14 @@ class MultiHeadAttention(_ProjectedAttention):
             raise ValueError(
                 f"`attention_axes` must be an int, list, or tuple. Received: attention_axes={attention_axes!r}"
             )
-        if flash_attention and self._dropout_rate > 0:
-            raise ValueError(
-                "Dropout is not supported when flash attention is enabled. Please set dropout to 0.0 "
-                "to use flash attention."
-            )
         self._num_heads, self._key_dim = num_heads, key_dim
         self._value_dim = value_dim if value_dim else key_dim
         self._use_bias = validation.boolean(use_bias, "use_bias")
         self._use_gate = validation.boolean(use_gate, "use_gate")
         self._output_shape = output_shape or None
         self._attention_axes = attention_axes
-        self._sliding_window_size = sliding_window
-        self._flash_attention = flash_attention
-        _set_projection_arguments(
-            self,
-            kernel_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            bias_regularizer,
-            activity_regularizer,
-            kernel_constraint,
-            bias_constraint,
-        )
-        self.seed = seed
+        _util.set_weight_options(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(key_dim))
         super().__init__(**kwargs)
         self.supports_masking = True
@@ -471,18 +466,8 @@ class MultiHeadAttention(_ProjectedAttention):
         for tensor in (query, value, key):  # Keras 3 takes the masks off its inputs: handled here, not passed on
             if get_keras_mask(tensor) is not None:
                 tensor._keras_mask = None
-        causal_only = (
-            use_causal_mask
-            and query_mask is None
-            and value_mask is None
-            and key_mask is None
-            and attention_mask is None
-            and self._sliding_window_size is None
-        )
-        mask = (
-            None
-            if causal_only
-            else self._attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
+        mask, causal_only = self._mask_and_causal(
+            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
         )
         gate = self._gate_dense(query) if self._use_gate else None
         q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
@@ -515,20 +500,11 @@ class MultiHeadAttention(_ProjectedAttention):
                 "num_heads": self._num_heads,
                 "key_dim": self._key_dim,
                 "value_dim": self._value_dim,
-                "dropout": self._dropout_rate,
                 "use_bias": self._use_bias,
                 "use_gate": self._use_gate,
                 "output_shape": self._output_shape,
                 "attention_axes": self._attention_axes,
-                "sliding_window": self._sliding_window_size,
-                "kernel_initializer": _util.serialize("initializers", self._kernel_initializer),
-                "bias_initializer": _util.serialize("initializers", self._bias_initializer),
-                "kernel_regularizer": _util.serialize("regularizers", self._kernel_regularizer),
-                "bias_regularizer": _util.serialize("regularizers", self._bias_regularizer),
-                "activity_regularizer": _util.serialize("regularizers", self._activity_regularizer_sub),
-                "kernel_constraint": _util.serialize("constraints", self._kernel_constraint),
-                "bias_constraint": _util.serialize("constraints", self._bias_constraint),
-                "seed": self.seed,
+                **self._shared_config(),
             }
         )
         return config
@@ -609,39 +585,19 @@ class GroupedQueryAttention(_ProjectedAttention):
             ("num_query_heads", num_query_heads),
             ("num_key_value_heads", num_key_value_heads),
         ):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(
-                    f"Received an invalid value for argument `{name}`, expected a positive integer. "
-                    f"Received: {name}={value!r}"
-                )
+            _check_positive(name, value)
         if num_query_heads % num_key_value_heads != 0:
             raise ValueError(
                 "`num_query_heads` must be divisible by `num_key_value_heads`. Received: "
                 f"num_query_heads={num_query_heads}, num_key_value_heads={num_key_value_heads}"
             )
-        self._dropout_rate = _check_common_args(dropout, sliding_window=sliding_window)
-        if flash_attention and self._dropout_rate > 0:
-            raise ValueError(
-                "Dropout is not supported when flash attention is enabled. Please set dropout to 0.0 "
-                "to use flash attention."
-            )
+        self._init_shared(dropout, sliding_window, flash_attention, activity_regularizer, seed)
         self.head_dim, self.num_query_heads, self.num_key_value_heads = head_dim, num_query_heads, num_key_value_heads
         self.num_repeats = num_query_heads // num_key_value_heads
         self.use_bias = validation.boolean(use_bias, "use_bias")
         self.use_gate = validation.boolean(use_gate, "use_gate")
-        self._sliding_window_size = sliding_window
-        self._flash_attention = flash_attention
-        _set_projection_arguments(
-            self,
-            kernel_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            bias_regularizer,
-            activity_regularizer,
-            kernel_constraint,
-            bias_constraint,
-        )
-        self.seed = seed
+        _util.set_weight_options(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(head_dim))
         super().__init__(**kwargs)
         self.supports_masking = True
@@ -649,8 +605,6 @@ class GroupedQueryAttention(_ProjectedAttention):
 
     dropout = property(lambda self: self._dropout_rate)
     sliding_window = property(lambda self: self._sliding_window_size)
-    kernel_initializer = property(lambda self: self._kernel_initializer)
-    bias_initializer = property(lambda self: self._bias_initializer)
 
     def _projection(self, equation, heads, bias_axes, name, activation=None):
         return EinsumDense(
@@ -722,18 +676,8 @@ class GroupedQueryAttention(_ProjectedAttention):
         query_mask = get_keras_mask(query) if query_mask is None else query_mask
         value_mask = get_keras_mask(value) if value_mask is None else value_mask
         key_mask = get_keras_mask(key) if key_mask is None and key_given else key_mask
-        causal_only = (
-            use_causal_mask
-            and query_mask is None
-            and value_mask is None
-            and key_mask is None
-            and attention_mask is None
-            and self._sliding_window_size is None
-        )
-        mask = (
-            None
-            if causal_only
-            else self._attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
+        mask, causal_only = self._mask_and_causal(
+            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
         )
         gate = self._gate_dense(query) if self.use_gate else None
         q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
@@ -767,16 +711,7 @@ class GroupedQueryAttention(_ProjectedAttention):
                 "num_key_value_heads": self.num_key_value_heads,
                 "use_bias": self.use_bias,
                 "use_gate": self.use_gate,
-                "sliding_window": self._sliding_window_size,
-                "dropout": self._dropout_rate,
-                "kernel_initializer": _util.serialize("initializers", self._kernel_initializer),
-                "bias_initializer": _util.serialize("initializers", self._bias_initializer),
-                "kernel_regularizer": _util.serialize("regularizers", self._kernel_regularizer),
-                "bias_regularizer": _util.serialize("regularizers", self._bias_regularizer),
-                "activity_regularizer": _util.serialize("regularizers", self._activity_regularizer_sub),
-                "kernel_constraint": _util.serialize("constraints", self._kernel_constraint),
-                "bias_constraint": _util.serialize("constraints", self._bias_constraint),
-                "seed": self.seed,
+                **self._shared_config(),
             }
         )
         return config

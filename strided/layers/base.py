@@ -350,28 +350,27 @@ class Layer(torch.nn.Module):
     def weights(self):
         """All weights in Keras order: own trainable, own non-trainable, then sublayers'."""
         own = self._all_own_weights()
-        out = [w for w in own if w._keras_trainable] + [w for w in own if not w._keras_trainable]
-        seen = {id(w) for w in out}
-        for layer in self._sublayers():
-            for w in layer.weights:
-                if id(w) not in seen:
-                    seen.add(id(w))
-                    out.append(w)
-        return out
+        return self._with_sublayers(
+            [w for w in own if w._keras_trainable] + [w for w in own if not w._keras_trainable], "weights"
+        )
 
     @property
     def trainable_weights(self):
         if not self.trainable:
             return []
         # (a frozen weight, such as a kernel under LoRA, keeps its place in `weights` but is not trained)
-        out = [w for w in self._all_own_weights() if w._keras_trainable and not getattr(w, "_keras_frozen", False)]
-        seen = {id(w) for w in out}
+        own = [w for w in self._all_own_weights() if w._keras_trainable and not getattr(w, "_keras_frozen", False)]
+        return self._with_sublayers(own, "trainable_weights")
+
+    def _with_sublayers(self, own, attr):
+        """``own`` followed by the sublayers' ``attr`` (``weights``...), a weight shared by several only once."""
+        seen = {id(w) for w in own}
         for layer in self._sublayers():
-            for w in layer.trainable_weights:
+            for w in getattr(layer, attr):
                 if id(w) not in seen:
                     seen.add(id(w))
-                    out.append(w)
-        return out
+                    own.append(w)
+        return own
 
     @property
     def non_trainable_weights(self):
@@ -671,13 +670,14 @@ class Layer(torch.nn.Module):
             ):
                 tensor._keras_mask = m
 
-    def __call__(self, *args, **kwargs):
+    def _call_inputs(self, args, kwargs, missing=" was called without inputs."):
+        """The inputs of a call ``layer(*args, **kwargs)``: the first positional argument (or ``inputs=``); the
+        other positionals are moved into ``kwargs``. ``missing`` ends the error when there is no input."""
         if not args:
             if "inputs" not in kwargs:
-                raise TypeError(f"Layer '{self.name}' was called without inputs.")
+                raise TypeError(f"Layer '{self.name}'{missing}")
             args = (kwargs.pop("inputs"),)
-        inputs, extra = args[0], args[1:]
-        if extra:
+        if len(args) > 1:
             # Keras layers take one positional input; more positionals fill the parameters after the first
             # (`call(self, targets, logits)` called as `layer(targets, logits)`, `training` in some calls).
             params = [
@@ -685,7 +685,11 @@ class Layer(torch.nn.Module):
                 for name, p in list(self._call_params().items())[1:]
                 if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
             ]
-            kwargs.update(dict(zip(params, extra)))
+            kwargs.update(dict(zip(params, args[1:])))
+        return args[0]
+
+    def __call__(self, *args, **kwargs):
+        inputs = self._call_inputs(args, kwargs)
         if symbolic.is_symbolic((inputs, kwargs)):
             return self._symbolic_call(inputs, kwargs)
         return self._eager_call(inputs, kwargs)

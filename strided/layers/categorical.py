@@ -19,6 +19,12 @@ _ENCODING_MODES = ("int", "one_hot", "multi_hot", "count")
 _CROSS_HASH_KEY = 0xDECAFCAFFE  # tf.sparse.cross_hashed's default hash key
 
 
+def _check_num_bins(num_bins, message):
+    """A hashing layer's ``num_bins``: a positive int, else a ValueError with ``message`` (Keras's, per layer)."""
+    if num_bins is None or isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) or num_bins <= 0:
+        raise ValueError(f"{message}Received: num_bins={num_bins!r}.")
+
+
 def _check_choice(value, choices, arg, caller):
     if value not in choices:
         raise ValueError(
@@ -438,16 +444,7 @@ class Hashing(HostLayer):
         if kwargs.get("dtype") is None:
             kwargs["dtype"] = "int64" if output_mode == "int" else config.floatx()
         super().__init__(**kwargs)
-        if (
-            num_bins is None
-            or isinstance(num_bins, bool)
-            or not isinstance(num_bins, (int, np.integer))
-            or num_bins <= 0
-        ):
-            raise ValueError(
-                "The `num_bins` for `Hashing` cannot be `None` or non-positive values. "
-                f"Received: num_bins={num_bins!r}."
-            )
+        _check_num_bins(num_bins, "The `num_bins` for `Hashing` cannot be `None` or non-positive values. ")
         if output_mode == "int" and self.dtype not in ("int32", "int64"):
             raise ValueError(
                 "When `output_mode=\"int\"`, `dtype` should be an integer type, 'int32' or 'int64'. "
@@ -544,15 +541,7 @@ class HashedCrossing(HostLayer):
         if sparse:
             raise ValueError("`sparse=True` can only be used with the TensorFlow backend.")
         _check_choice(output_mode, ("int", "one_hot"), "output_mode", "HashedCrossing")
-        if (
-            num_bins is None
-            or isinstance(num_bins, bool)
-            or not isinstance(num_bins, (int, np.integer))
-            or num_bins <= 0
-        ):
-            raise ValueError(
-                f"Invalid value for argument `num_bins`. Expected a positive integer. Received: num_bins={num_bins!r}"
-            )
+        _check_num_bins(num_bins, "Invalid value for argument `num_bins`. Expected a positive integer. ")
         self.num_bins = int(num_bins)
         self.output_mode = output_mode
         self.sparse = False

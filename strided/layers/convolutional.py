@@ -16,6 +16,8 @@ The depthwise weight ``(in, multiplier, *k)`` is viewed (no copy) as torch's gro
 ``m``-th filter, TensorFlow's ordering. The maths is in ``strided.ops.kernels``.
 """
 
+import inspect
+
 from strided import activations
 from strided.layers import _util
 from strided.layers.lora import LoRAMixin
@@ -23,6 +25,7 @@ from strided import ops
 from strided.backend.variable import keras_view
 from strided.ops import _kernels
 from strided.utils import conv_utils, validation
+from strided.utils.docstrings import fill_doc
 
 
 def _torch_layout(rank):
@@ -30,40 +33,122 @@ def _torch_layout(rank):
     return (rank + 1, rank) + tuple(range(rank))
 
 
+# ---------------------------------------------------------------- docstrings, written once for every class
+
+# A class's docstring is its own summary and example around its family's text (the ``_doc_*`` attributes of the
+# family's base class), filled in for its rank by ``_documented``.
+_DOC = """{{about}}
+
+Args:
+    {{args}}
+
+Input shape:
+    {{input_shape}}
+
+Output shape:
+    {{output_shape}}
+
+    {{size_rule}}"""
+
+_ARG_DOCS = {
+    "rank": "int, the number of spatial dimensions (1, 2 or 3); ``Conv2D`` and the like fix it.",
+    "filters": "int, the number of output channels, strictly positive.",
+    "kernel_size": "int or tuple of {{ints}}, the size of the convolution window.",
+    "strides": "int or tuple of {{ints}}, the step of the window (default 1).{{strides_note}}",
+    "padding": '``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is {{same_size}}; an '
+    "odd total goes after, as in TensorFlow){{causal}}. Case-insensitive.",
+    "data_format": '``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.',
+    "dilation_rate": "int or tuple of {{ints}}, the spacing between the taps of the {{kernel}} (atrous convolution).",
+    "groups": "int, the number of channel groups; the input channels and ``filters`` must both divide by it (each "
+    "group of filters sees only its group of input channels).",
+    "output_padding": "optional int or tuple of {{ints}}, the extra size added at the end of each spatial axis; each "
+    "entry must be smaller than the stride. ``None`` infers the size (see below).",
+    "depth_multiplier": "int, the number of depthwise output channels per input channel (default 1).",
+    "activation": "activation function or its name; ``None`` applies none (linear).",
+    "use_bias": "bool, whether to add a bias vector (default ``True``).",
+    "activity_regularizer": "optional regularizer applied to the output.",
+    "lora_rank": "optional int; adds a trainable low-rank (LoRA) update of this rank to the frozen kernel.",
+    "lora_alpha": "optional float scaling the LoRA update by ``lora_alpha / lora_rank`` (default ``lora_rank``).",
+}
+for _part, _weight in (("kernel", "kernel"), ("depthwise", "depthwise kernel"), ("pointwise", "pointwise kernel")):
+    _ARG_DOCS[f"{_part}_initializer"] = f'initializer of the {_weight} (default ``"glorot_uniform"``).'
+    _ARG_DOCS[f"{_part}_regularizer"] = f"optional regularizer applied to the {_weight}."
+    _ARG_DOCS[f"{_part}_constraint"] = f"optional constraint applied to the {_weight} after each update."
+_ARG_DOCS["bias_initializer"] = 'initializer of the bias (default ``"zeros"``).'
+_ARG_DOCS["bias_regularizer"] = "optional regularizer applied to the bias."
+_ARG_DOCS["bias_constraint"] = "optional constraint applied to the bias after each update."
+
+_CONV_SIZE_RULE = """Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
+
+- ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
+  ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
+- ``padding="same"``{{causal_too}}: ``ceil(n / s)``."""
+
+
+def _arg_fields(cls):
+    """The fields of ``_ARG_DOCS`` and of the size rules, for ``cls``'s family and rank."""
+    causal = cls._allow_causal and cls.rank in (None, 1)
+    return {
+        "ints": _util.ints_doc(cls.rank),
+        "strides_note": " A stride above 1 cannot be combined with a dilation_rate above 1."
+        if cls._exclusive_strides_dilation
+        else "",
+        "same_size": cls._doc_same_size,
+        "causal": ', or ``"causal"`` (zeros before the sequence only, so that step ``t`` never sees later steps)'
+        if causal
+        else "",
+        "causal_too": ' (and ``"causal"``)' if causal else "",
+        "kernel": cls._doc_kernel,
+    }
+
+
+def _args_doc(cls):
+    """One line per argument of ``cls.__init__``, in its order (``rank`` first where it is an argument)."""
+    names = [name for name in inspect.signature(cls.__init__).parameters if name not in ("self", "rank", "kwargs")]
+    names = (["rank"] if cls.rank is None else []) + names
+    return "\n".join(_util.wrap_doc(f"{name}: {fill_doc(_ARG_DOCS[name], **_arg_fields(cls))}") for name in names)
+
+
+_documented = _util.document_family(
+    _DOC,
+    about=lambda cls: _util.wrap_doc(cls._doc_about, indent=""),
+    args=_args_doc,
+    output_shape=lambda cls: _util.spatial_shape_doc(
+        cls.rank, cls._doc_out_channels, _util.spatial_axes_doc(cls.rank, new=True)
+    ),
+    size_rule=lambda cls: fill_doc(cls._doc_size_rule, **_arg_fields(cls)),
+)
+
+
+# ---------------------------------------------------------------- the layers
+
+
 class _ConvBase(_util.SpecLayer):
-    """Argument handling shared by every convolution kind."""
+    """Argument handling shared by every convolution kind.
+
+    ``rank`` is a class attribute of the 1D/2D/3D classes, and the ``rank`` argument of the ``Base*`` classes.
+    """
 
     rank = None
+    _allow_causal = False
+    _exclusive_strides_dilation = True  # a stride above 1 with a dilation above 1 is refused (not by transposes)
+    _doc_kernel = "kernel"
+    _doc_same_size = "``ceil(n / strides)``"
+    _doc_size_rule = _CONV_SIZE_RULE
 
-    def _common_init(
-        self,
-        kernel_size,
-        strides,
-        padding,
-        data_format,
-        dilation_rate,
-        activation,
-        use_bias,
-        bias_initializer,
-        bias_regularizer,
-        bias_constraint,
-        allow_causal,
-    ):
-        r = self.rank
+    def _common_init(self, rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias):
+        fixed = type(self).rank
+        # Conv2D(rank=2) is harmless; Conv2D(rank=3) or BaseConv() without a rank is refused, naming `rank`.
+        self.rank = r = validation.one_of(rank, "rank", (1, 2, 3) if fixed is None else (None, fixed)) or fixed
         self.kernel_size = conv_utils.normalize_tuple(kernel_size, r, "kernel_size")
         self.strides = conv_utils.normalize_tuple(strides, r, "strides")
         self.dilation_rate = conv_utils.normalize_tuple(dilation_rate, r, "dilation_rate")
-        self.padding = conv_utils.normalize_padding(padding, allow_causal=allow_causal and r == 1)
+        self.padding = conv_utils.normalize_padding(padding, allow_causal=self._allow_causal and r == 1)
         self.data_format = conv_utils.normalize_data_format(data_format)
         self.activation = _util.get_activation(activation)
         self.use_bias = validation.boolean(use_bias, "use_bias")
-        self.bias_initializer = _util.get("initializers", bias_initializer, "bias_initializer")
-        self.bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
-        self.bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
         self._spec_ndim = r + 2
-
-    def _check_strides_dilation(self):
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+        if self._exclusive_strides_dilation and max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(
                 "`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: "
                 f"strides={self.strides} and dilation_rate={self.dilation_rate}"
@@ -83,38 +168,11 @@ class _ConvBase(_util.SpecLayer):
         self._built_axes = {self._channel_axis: int(channels)}
         return int(channels)
 
-    def _add_kernel(self, keras_shape):
-        """The kernel in Keras layout ``keras_shape``, stored torch-native and channels_last in memory."""
-        self.kernel = self.add_weight(
-            shape=keras_shape,
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            name="kernel",
-            torch_layout=_torch_layout(self.rank),
-            memory_format="channels_last",
-        )
+    def _add_kernel(self, part, keras_shape, name, torch_layout, **kwargs):
+        """The ``part`` kernel in Keras layout ``keras_shape``, stored in ``torch_layout``."""
+        return _util.add_weight_with_options(self, part, keras_shape, name=name, torch_layout=torch_layout, **kwargs)
 
-    def _kernel_config(self):
-        return {
-            "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
-            "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
-            "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
-        }
-
-    def _add_bias(self, size):
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(size,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
-        else:
-            self.bias = None
-
-    def _common_config(self):
+    def _common_config(self, *parts):
         config = super().get_config()
         config.update(
             {
@@ -125,58 +183,15 @@ class _ConvBase(_util.SpecLayer):
                 "dilation_rate": self.dilation_rate,
                 "activation": _util.serialize_activation(self.activation),
                 "use_bias": self.use_bias,
-                "bias_initializer": _util.serialize("initializers", self.bias_initializer),
-                "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
-                "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
-                "bias_constraint": _util.serialize("constraints", self.bias_constraint),
+                **_util.weight_options_config(self, *parts, "bias"),
             }
         )
         return config
 
 
+@_documented
 class BaseConv(LoRAMixin, _ConvBase):
     """N-D convolution layer (the base of ``Conv1D``, ``Conv2D`` and ``Conv3D``), rank given as an argument.
-
-    Slides ``filters`` kernels over the input and computes ``activation(conv(inputs, kernel) + bias)``. The
-    kernel has shape ``(*kernel_size, input_channels // groups, filters)`` (Keras layout).
-
-    Args:
-        rank: int, the number of spatial dimensions (1, 2 or 3).
-        filters: int, the number of output channels (kernels), strictly positive.
-        kernel_size: int or tuple of 2 ints, the size of the convolution window.
-        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow), or ``"causal"`` (zeros
-            before the sequence only, so that step ``t`` never sees later steps). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the kernel
-            (atrous convolution).
-        groups: int, the number of channel groups; the input channels and ``filters`` must both divide by it
-            (each group of filters sees only its group of input channels).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        kernel_regularizer: optional regularizer applied to the kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        kernel_constraint: optional constraint applied to the kernel after each update.
-        bias_constraint: optional constraint applied to the bias after each update.
-        lora_rank: optional int; adds a trainable low-rank (LoRA) update of this rank to the frozen kernel.
-        lora_alpha: optional float scaling the LoRA update by ``lora_alpha / lora_rank`` (default ``lora_rank``).
-
-    Input shape:
-        ``(batch, *spatial, channels)`` (``channels_last``) or ``(batch, channels, *spatial)``, ``rank`` spatial axes.
-
-    Output shape:
-        ``(batch, *new_spatial, filters)`` (``channels_last``) or ``(batch, filters, *new_spatial)``.
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
-
-        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
-          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
-        - ``padding="same"`` (and ``"causal"``): ``ceil(n / s)``.
 
     Example:
 
@@ -185,9 +200,15 @@ class BaseConv(LoRAMixin, _ConvBase):
     (1, 7, 7, 8)
     """
 
+    _allow_causal = True
+    _doc_about = (
+        "Slides ``filters`` kernels over the input and computes ``activation(conv(inputs, kernel) + bias)``. The "
+        "kernel has shape ``(*kernel_size, input_channels // groups, filters)`` (Keras layout)."
+    )
+    _doc_out_channels = "filters"
+
     def __init__(
         self,
-        rank,
         filters,
         kernel_size,
         strides=1,
@@ -206,9 +227,10 @@ class BaseConv(LoRAMixin, _ConvBase):
         bias_constraint=None,
         lora_rank=None,
         lora_alpha=None,
+        *,
+        rank=None,
         **kwargs,
     ):
-        self.rank = rank
         self.filters = validation.positive_int(filters, "filters")
         self.groups = validation.positive_int(groups, "groups")
         if self.filters % self.groups:
@@ -216,26 +238,10 @@ class BaseConv(LoRAMixin, _ConvBase):
                 "The number of filters must be evenly divisible by the number of groups. "
                 f"Received: groups={self.groups}, filters={self.filters}."
             )
-        self._common_init(
-            kernel_size,
-            strides,
-            padding,
-            data_format,
-            dilation_rate,
-            activation,
-            use_bias,
-            bias_initializer,
-            bias_regularizer,
-            bias_constraint,
-            allow_causal=True,
-        )
-        self._check_strides_dilation()
-        self.kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
-        self.kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
-        self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
-        self.lora_rank = None if lora_rank is None else validation.positive_int(lora_rank, "lora_rank")
-        self.lora_alpha = lora_alpha if lora_alpha is not None else self.lora_rank
-        self.lora_enabled = False
+        self._common_init(rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
+        _util.set_weight_options(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
+        self._init_lora(lora_rank, lora_alpha)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):
@@ -246,8 +252,12 @@ class BaseConv(LoRAMixin, _ConvBase):
                 f"Received groups={self.groups}, but the input has {channels} channels (full input "
                 f"shape is {tuple(input_shape)})."
             )
-        self._add_kernel(self.kernel_size + (channels // self.groups, self.filters))
-        self._add_bias(self.filters)
+        shape = self.kernel_size + (channels // self.groups, self.filters)
+        # Stored torch-native and channels_last in memory (see Layer.add_weight).
+        self.kernel = self._add_kernel(
+            "kernel", shape, "kernel", _torch_layout(self.rank), memory_format="channels_last"
+        )
+        self.bias = _util.add_bias(self, self.filters)
         super().build(input_shape)
         if self.lora_rank:
             self.enable_lora(self.lora_rank, self.lora_alpha)
@@ -312,55 +322,14 @@ class BaseConv(LoRAMixin, _ConvBase):
         return y if self.activation is activations.linear else self.activation(y)
 
     def get_config(self):
-        config = self._common_config()
-        config.update({"filters": self.filters, "groups": self.groups, **self._kernel_config(), **self._lora_config()})
+        config = self._common_config("kernel")
+        config.update({"filters": self.filters, "groups": self.groups, **self._lora_config()})
         return config
 
 
+@_documented
 class Conv1D(BaseConv):
     """1D temporal convolution over sequences, e.g. ``Conv1D(32, 3, activation="relu")``.
-
-    Slides ``filters`` kernels over the input and computes ``activation(conv(inputs, kernel) + bias)``. The
-    kernel has shape ``(*kernel_size, input_channels // groups, filters)`` (Keras layout).
-
-    Args:
-        filters: int, the number of output channels (kernels), strictly positive.
-        kernel_size: int or tuple of 1 int, the size of the convolution window.
-        strides: int or tuple of 1 int, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow), or ``"causal"`` (zeros
-            before the sequence only, so that step ``t`` never sees later steps). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 1 int, the spacing between the taps of the kernel
-            (atrous convolution).
-        groups: int, the number of channel groups; the input channels and ``filters`` must both divide by it
-            (each group of filters sees only its group of input channels).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        kernel_regularizer: optional regularizer applied to the kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        kernel_constraint: optional constraint applied to the kernel after each update.
-        bias_constraint: optional constraint applied to the bias after each update.
-        lora_rank: optional int; adds a trainable low-rank (LoRA) update of this rank to the frozen kernel.
-        lora_alpha: optional float scaling the LoRA update by ``lora_alpha / lora_rank`` (default ``lora_rank``).
-
-    Input shape:
-        3D tensor ``(batch, steps, channels)`` with ``data_format="channels_last"`` (the default), or
-        ``(batch, channels, steps)`` with ``"channels_first"``.
-
-    Output shape:
-        3D tensor ``(batch, new_steps, filters)`` (``channels_last``) or
-        ``(batch, filters, new_steps)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
-
-        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
-          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
-        - ``padding="same"`` (and ``"causal"``): ``ceil(n / s)``.
 
     Example:
 
@@ -371,77 +340,12 @@ class Conv1D(BaseConv):
     (4, 10, 32)
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        data_format=None,
-        dilation_rate=1,
-        groups=1,
-        activation=None,
-        use_bias=True,
-        **kwargs,
-    ):
-        super().__init__(
-            1,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            groups=groups,
-            activation=activation,
-            use_bias=use_bias,
-            **kwargs,
-        )
+    rank = 1
 
 
+@_documented
 class Conv2D(BaseConv):
     """2D convolution over images, e.g. ``Conv2D(32, 3, activation="relu")``.
-
-    Slides ``filters`` kernels over the input and computes ``activation(conv(inputs, kernel) + bias)``. The
-    kernel has shape ``(*kernel_size, input_channels // groups, filters)`` (Keras layout).
-
-    Args:
-        filters: int, the number of output channels (kernels), strictly positive.
-        kernel_size: int or tuple of 2 ints, the size of the convolution window.
-        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the kernel
-            (atrous convolution).
-        groups: int, the number of channel groups; the input channels and ``filters`` must both divide by it
-            (each group of filters sees only its group of input channels).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        kernel_regularizer: optional regularizer applied to the kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        kernel_constraint: optional constraint applied to the kernel after each update.
-        bias_constraint: optional constraint applied to the bias after each update.
-        lora_rank: optional int; adds a trainable low-rank (LoRA) update of this rank to the frozen kernel.
-        lora_alpha: optional float scaling the LoRA update by ``lora_alpha / lora_rank`` (default ``lora_rank``).
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` with ``data_format="channels_last"`` (the default), or
-        ``(batch, channels, height, width)`` with ``"channels_first"``.
-
-    Output shape:
-        4D tensor ``(batch, new_height, new_width, filters)`` (``channels_last``) or
-        ``(batch, filters, new_height, new_width)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
-
-        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
-          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -452,77 +356,12 @@ class Conv2D(BaseConv):
     (4, 14, 14, 32)
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1),
-        padding="valid",
-        data_format=None,
-        dilation_rate=(1, 1),
-        groups=1,
-        activation=None,
-        use_bias=True,
-        **kwargs,
-    ):
-        super().__init__(
-            2,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            groups=groups,
-            activation=activation,
-            use_bias=use_bias,
-            **kwargs,
-        )
+    rank = 2
 
 
+@_documented
 class Conv3D(BaseConv):
     """3D convolution over volumes, e.g. ``Conv3D(32, 3, activation="relu")``.
-
-    Slides ``filters`` kernels over the input and computes ``activation(conv(inputs, kernel) + bias)``. The
-    kernel has shape ``(*kernel_size, input_channels // groups, filters)`` (Keras layout).
-
-    Args:
-        filters: int, the number of output channels (kernels), strictly positive.
-        kernel_size: int or tuple of 3 ints, the size of the convolution window.
-        strides: int or tuple of 3 ints, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 3 ints, the spacing between the taps of the kernel
-            (atrous convolution).
-        groups: int, the number of channel groups; the input channels and ``filters`` must both divide by it
-            (each group of filters sees only its group of input channels).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        kernel_regularizer: optional regularizer applied to the kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        kernel_constraint: optional constraint applied to the kernel after each update.
-        bias_constraint: optional constraint applied to the bias after each update.
-        lora_rank: optional int; adds a trainable low-rank (LoRA) update of this rank to the frozen kernel.
-        lora_alpha: optional float scaling the LoRA update by ``lora_alpha / lora_rank`` (default ``lora_rank``).
-
-    Input shape:
-        5D tensor ``(batch, dim1, dim2, dim3, channels)`` with ``data_format="channels_last"`` (the default), or
-        ``(batch, channels, dim1, dim2, dim3)`` with ``"channels_first"``.
-
-    Output shape:
-        5D tensor ``(batch, new_dim1, new_dim2, new_dim3, filters)`` (``channels_last``) or
-        ``(batch, filters, new_dim1, new_dim2, new_dim3)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
-
-        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
-          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -531,78 +370,12 @@ class Conv3D(BaseConv):
     (2, 6, 6, 6, 16)
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1, 1),
-        padding="valid",
-        data_format=None,
-        dilation_rate=(1, 1, 1),
-        groups=1,
-        activation=None,
-        use_bias=True,
-        **kwargs,
-    ):
-        super().__init__(
-            3,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            groups=groups,
-            activation=activation,
-            use_bias=use_bias,
-            **kwargs,
-        )
+    rank = 3
 
 
+@_documented
 class BaseConvTranspose(_ConvBase):
     """N-D transposed convolution (the base of ``Conv1DTranspose``, ``Conv2DTranspose`` and ``Conv3DTranspose``).
-
-    The gradient of a convolution with respect to its input: each input position adds a copy of the kernel,
-    weighted by its value, into the output. The kernel has shape ``(*kernel_size, filters, input_channels)``
-    (Keras layout).
-
-    Args:
-        rank: int, the number of spatial dimensions (1, 2 or 3).
-        filters: int, the number of output channels, strictly positive.
-        kernel_size: int or tuple of 2 ints, the size of the convolution window.
-        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``n * strides``; an odd total goes after, as in TensorFlow). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the kernel
-            (atrous convolution).
-        output_padding: optional int or tuple of 2 ints, the extra size added at the end of each spatial axis;
-            each entry must be smaller than the stride. ``None`` infers the size (see below).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        kernel_regularizer: optional regularizer applied to the kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        kernel_constraint: optional constraint applied to the kernel after each update.
-        bias_constraint: optional constraint applied to the bias after each update.
-
-    Input shape:
-        ``(batch, *spatial, channels)`` (``channels_last``) or ``(batch, channels, *spatial)``, ``rank`` spatial axes.
-
-    Output shape:
-        ``(batch, *new_spatial, filters)`` (``channels_last``) or ``(batch, filters, *new_spatial)``.
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s``, dilation ``d`` and the dilated kernel
-        size ``k' = k + (k - 1) * (d - 1)``:
-
-        - ``output_padding=None``: ``n * s + max(k' - s, 0)`` with ``"valid"``, ``n * s`` with ``"same"``;
-        - ``output_padding=p``: ``(n - 1) * s + k' + p`` with ``"valid"``, ``(n - 1) * s + k' - 2 * (k' // 2) + p``
-          with ``"same"``.
-
-        This inverts the size change of a ``Conv`` with the same arguments.
 
     Example:
 
@@ -611,9 +384,25 @@ class BaseConvTranspose(_ConvBase):
     (1, 10, 10, 4)
     """
 
+    _exclusive_strides_dilation = False
+    _doc_about = (
+        "The gradient of a convolution with respect to its input: each input position adds a copy of the kernel, "
+        "weighted by its value, into the output. The kernel has shape ``(*kernel_size, filters, input_channels)`` "
+        "(Keras layout)."
+    )
+    _doc_out_channels = "filters"
+    _doc_same_size = "``n * strides``"
+    _doc_size_rule = """Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s``, dilation ``d`` and the dilated kernel
+size ``k' = k + (k - 1) * (d - 1)``:
+
+- ``output_padding=None``: ``n * s + max(k' - s, 0)`` with ``"valid"``, ``n * s`` with ``"same"``;
+- ``output_padding=p``: ``(n - 1) * s + k' + p`` with ``"valid"``, ``(n - 1) * s + k' - 2 * (k' // 2) + p``
+  with ``"same"``.
+
+This inverts the size change of a ``Conv`` with the same arguments."""
+
     def __init__(
         self,
-        rank,
         filters,
         kernel_size,
         strides=1,
@@ -630,41 +419,34 @@ class BaseConvTranspose(_ConvBase):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        *,
+        rank=None,
         **kwargs,
     ):
-        self.rank = rank
         self.filters = validation.positive_int(filters, "filters")
-        self._common_init(
-            kernel_size,
-            strides,
-            padding,
-            data_format,
-            dilation_rate,
-            activation,
-            use_bias,
-            bias_initializer,
-            bias_regularizer,
-            bias_constraint,
-            allow_causal=False,
-        )
+        self._common_init(rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
         self.output_padding = None
         if output_padding is not None:
-            self.output_padding = conv_utils.normalize_tuple(output_padding, rank, "output_padding", allow_zero=True)
+            self.output_padding = conv_utils.normalize_tuple(
+                output_padding, self.rank, "output_padding", allow_zero=True
+            )
             for p, s in zip(self.output_padding, self.strides):
                 if p >= s:
                     raise ValueError(
                         f"Strides {self.strides} must be greater than output padding "
                         f"{self.output_padding}. Received: output_padding={output_padding}"
                     )
-        self.kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
-        self.kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
-        self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
+        _util.set_weight_options(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        self._add_kernel(self.kernel_size + (self.filters, channels))
-        self._add_bias(self.filters)
+        shape = self.kernel_size + (self.filters, channels)
+        self.kernel = self._add_kernel(
+            "kernel", shape, "kernel", _torch_layout(self.rank), memory_format="channels_last"
+        )
+        self.bias = _util.add_bias(self, self.filters)
         super().build(input_shape)
 
     def call(self, inputs):
@@ -675,56 +457,14 @@ class BaseConvTranspose(_ConvBase):
         return self.activation(y)
 
     def get_config(self):
-        config = self._common_config()
-        config.update({"filters": self.filters, "output_padding": self.output_padding, **self._kernel_config()})
+        config = self._common_config("kernel")
+        config.update({"filters": self.filters, "output_padding": self.output_padding})
         return config
 
 
+@_documented
 class Conv1DTranspose(BaseConvTranspose):
     """1D transposed convolution ("deconvolution"), the layer that upsamples in decoders.
-
-    The gradient of a convolution with respect to its input: each input position adds a copy of the kernel,
-    weighted by its value, into the output. The kernel has shape ``(*kernel_size, filters, input_channels)``
-    (Keras layout).
-
-    Args:
-        filters: int, the number of output channels, strictly positive.
-        kernel_size: int or tuple of 1 int, the size of the convolution window.
-        strides: int or tuple of 1 int, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``n * strides``; an odd total goes after, as in TensorFlow). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 1 int, the spacing between the taps of the kernel
-            (atrous convolution).
-        output_padding: optional int or tuple of 1 int, the extra size added at the end of each spatial axis;
-            each entry must be smaller than the stride. ``None`` infers the size (see below).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        kernel_regularizer: optional regularizer applied to the kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        kernel_constraint: optional constraint applied to the kernel after each update.
-        bias_constraint: optional constraint applied to the bias after each update.
-
-    Input shape:
-        3D tensor ``(batch, steps, channels)`` with ``data_format="channels_last"`` (the default), or
-        ``(batch, channels, steps)`` with ``"channels_first"``.
-
-    Output shape:
-        3D tensor ``(batch, new_steps, filters)`` (``channels_last``) or
-        ``(batch, filters, new_steps)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s``, dilation ``d`` and the dilated kernel
-        size ``k' = k + (k - 1) * (d - 1)``:
-
-        - ``output_padding=None``: ``n * s + max(k' - s, 0)`` with ``"valid"``, ``n * s`` with ``"same"``;
-        - ``output_padding=p``: ``(n - 1) * s + k' + p`` with ``"valid"``, ``(n - 1) * s + k' - 2 * (k' // 2) + p``
-          with ``"same"``.
-
-        This inverts the size change of a ``Conv`` with the same arguments.
 
     Example:
 
@@ -733,79 +473,12 @@ class Conv1DTranspose(BaseConvTranspose):
     (4, 21, 16)
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        output_padding=None,
-        data_format=None,
-        dilation_rate=1,
-        activation=None,
-        use_bias=True,
-        **kwargs,
-    ):
-        super().__init__(
-            1,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            output_padding=output_padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            **kwargs,
-        )
+    rank = 1
 
 
+@_documented
 class Conv2DTranspose(BaseConvTranspose):
     """2D transposed convolution ("deconvolution"), the layer that upsamples in decoders.
-
-    The gradient of a convolution with respect to its input: each input position adds a copy of the kernel,
-    weighted by its value, into the output. The kernel has shape ``(*kernel_size, filters, input_channels)``
-    (Keras layout).
-
-    Args:
-        filters: int, the number of output channels, strictly positive.
-        kernel_size: int or tuple of 2 ints, the size of the convolution window.
-        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``n * strides``; an odd total goes after, as in TensorFlow). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the kernel
-            (atrous convolution).
-        output_padding: optional int or tuple of 2 ints, the extra size added at the end of each spatial axis;
-            each entry must be smaller than the stride. ``None`` infers the size (see below).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        kernel_regularizer: optional regularizer applied to the kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        kernel_constraint: optional constraint applied to the kernel after each update.
-        bias_constraint: optional constraint applied to the bias after each update.
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` with ``data_format="channels_last"`` (the default), or
-        ``(batch, channels, height, width)`` with ``"channels_first"``.
-
-    Output shape:
-        4D tensor ``(batch, new_height, new_width, filters)`` (``channels_last``) or
-        ``(batch, filters, new_height, new_width)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s``, dilation ``d`` and the dilated kernel
-        size ``k' = k + (k - 1) * (d - 1)``:
-
-        - ``output_padding=None``: ``n * s + max(k' - s, 0)`` with ``"valid"``, ``n * s`` with ``"same"``;
-        - ``output_padding=p``: ``(n - 1) * s + k' + p`` with ``"valid"``, ``(n - 1) * s + k' - 2 * (k' // 2) + p``
-          with ``"same"``.
-
-        This inverts the size change of a ``Conv`` with the same arguments.
 
     Example:
 
@@ -816,79 +489,12 @@ class Conv2DTranspose(BaseConvTranspose):
     (4, 9, 9, 32)
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1),
-        padding="valid",
-        output_padding=None,
-        data_format=None,
-        dilation_rate=(1, 1),
-        activation=None,
-        use_bias=True,
-        **kwargs,
-    ):
-        super().__init__(
-            2,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            output_padding=output_padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            **kwargs,
-        )
+    rank = 2
 
 
+@_documented
 class Conv3DTranspose(BaseConvTranspose):
     """3D transposed convolution ("deconvolution"), the layer that upsamples in decoders.
-
-    The gradient of a convolution with respect to its input: each input position adds a copy of the kernel,
-    weighted by its value, into the output. The kernel has shape ``(*kernel_size, filters, input_channels)``
-    (Keras layout).
-
-    Args:
-        filters: int, the number of output channels, strictly positive.
-        kernel_size: int or tuple of 3 ints, the size of the convolution window.
-        strides: int or tuple of 3 ints, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``n * strides``; an odd total goes after, as in TensorFlow). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 3 ints, the spacing between the taps of the kernel
-            (atrous convolution).
-        output_padding: optional int or tuple of 3 ints, the extra size added at the end of each spatial axis;
-            each entry must be smaller than the stride. ``None`` infers the size (see below).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        kernel_regularizer: optional regularizer applied to the kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        kernel_constraint: optional constraint applied to the kernel after each update.
-        bias_constraint: optional constraint applied to the bias after each update.
-
-    Input shape:
-        5D tensor ``(batch, dim1, dim2, dim3, channels)`` with ``data_format="channels_last"`` (the default), or
-        ``(batch, channels, dim1, dim2, dim3)`` with ``"channels_first"``.
-
-    Output shape:
-        5D tensor ``(batch, new_dim1, new_dim2, new_dim3, filters)`` (``channels_last``) or
-        ``(batch, filters, new_dim1, new_dim2, new_dim3)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s``, dilation ``d`` and the dilated kernel
-        size ``k' = k + (k - 1) * (d - 1)``:
-
-        - ``output_padding=None``: ``n * s + max(k' - s, 0)`` with ``"valid"``, ``n * s`` with ``"same"``;
-        - ``output_padding=p``: ``(n - 1) * s + k' + p`` with ``"valid"``, ``(n - 1) * s + k' - 2 * (k' // 2) + p``
-          with ``"same"``.
-
-        This inverts the size change of a ``Conv`` with the same arguments.
 
     Example:
 
@@ -897,74 +503,18 @@ class Conv3DTranspose(BaseConvTranspose):
     (2, 8, 8, 8, 4)
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1, 1),
-        padding="valid",
-        output_padding=None,
-        data_format=None,
-        dilation_rate=(1, 1, 1),
-        activation=None,
-        use_bias=True,
-        **kwargs,
-    ):
-        super().__init__(
-            3,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            output_padding=output_padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            **kwargs,
-        )
+    rank = 3
 
 
+def _depthwise_layout(rank):
+    """Keras ``(*k, in, mult)`` -> stored ``(in, mult, *k)``: a pure permutation, and a free view as torch's
+    grouped-conv weight ``(in * mult, 1, *k)``."""
+    return (rank, rank + 1) + tuple(range(rank))
+
+
+@_documented
 class BaseDepthwiseConv(_ConvBase):
     """N-D depthwise convolution (the base of ``DepthwiseConv1D`` and ``DepthwiseConv2D``).
-
-    Each input channel gets ``depth_multiplier`` kernels of its own, and the channels are never mixed: the
-    output has ``input_channels * depth_multiplier`` channels. The kernel has shape
-    ``(*kernel_size, input_channels, depth_multiplier)`` (Keras layout).
-
-    Args:
-        rank: int, the number of spatial dimensions (1 or 2).
-        kernel_size: int or tuple of 2 ints, the size of the convolution window.
-        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the depthwise kernel
-            (atrous convolution).
-        depth_multiplier: int, the number of output channels per input channel (default 1).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        depthwise_initializer: initializer of the depthwise kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        depthwise_regularizer: optional regularizer applied to the depthwise kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        depthwise_constraint: optional constraint applied to the depthwise kernel.
-        bias_constraint: optional constraint applied to the bias.
-
-    Input shape:
-        ``(batch, *spatial, channels)`` (``channels_last``) or ``(batch, channels, *spatial)``, ``rank`` spatial axes.
-
-    Output shape:
-        ``(batch, *new_spatial, channels * depth_multiplier)`` (``channels_last``) or
-        ``(batch, channels * depth_multiplier, *new_spatial)``.
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
-
-        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
-          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -973,9 +523,16 @@ class BaseDepthwiseConv(_ConvBase):
     (1, 7, 7, 2)
     """
 
+    _doc_about = (
+        "Each input channel gets ``depth_multiplier`` kernels of its own, and the channels are never mixed: the "
+        "output has ``input_channels * depth_multiplier`` channels. The kernel has shape "
+        "``(*kernel_size, input_channels, depth_multiplier)`` (Keras layout)."
+    )
+    _doc_out_channels = "channels * depth_multiplier"
+    _doc_kernel = "depthwise kernel"
+
     def __init__(
         self,
-        rank,
         kernel_size,
         strides=1,
         padding="valid",
@@ -991,42 +548,21 @@ class BaseDepthwiseConv(_ConvBase):
         activity_regularizer=None,
         depthwise_constraint=None,
         bias_constraint=None,
+        *,
+        rank=None,
         **kwargs,
     ):
-        self.rank = rank
         self.depth_multiplier = validation.positive_int(depth_multiplier, "depth_multiplier")
-        self._common_init(
-            kernel_size,
-            strides,
-            padding,
-            data_format,
-            dilation_rate,
-            activation,
-            use_bias,
-            bias_initializer,
-            bias_regularizer,
-            bias_constraint,
-            allow_causal=False,
-        )
-        self._check_strides_dilation()
-        self.depthwise_initializer = _util.get("initializers", depthwise_initializer, "depthwise_initializer")
-        self.depthwise_regularizer = _util.get("regularizers", depthwise_regularizer, "depthwise_regularizer")
-        self.depthwise_constraint = _util.get("constraints", depthwise_constraint, "depthwise_constraint")
+        self._common_init(rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
+        _util.set_weight_options(self, "depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint)
+        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        r = self.rank
-        # Stored (in, mult, *k): a pure permutation of Keras's (*k, in, mult), and a free view as (in*mult, 1, *k).
-        self.kernel = self.add_weight(
-            shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-            name="kernel",
-            torch_layout=(r, r + 1) + tuple(range(r)),
-        )
-        self._add_bias(channels * self.depth_multiplier)
+        shape = self.kernel_size + (channels, self.depth_multiplier)
+        self.kernel = self._add_kernel("depthwise", shape, "kernel", _depthwise_layout(self.rank))
+        self.bias = _util.add_bias(self, channels * self.depth_multiplier)
         super().build(input_shape)
 
     def call(self, inputs):
@@ -1043,58 +579,14 @@ class BaseDepthwiseConv(_ConvBase):
         return self.activation(y)
 
     def get_config(self):
-        config = self._common_config()
-        config.update(
-            {
-                "depth_multiplier": self.depth_multiplier,
-                "depthwise_initializer": _util.serialize("initializers", self.depthwise_initializer),
-                "depthwise_regularizer": _util.serialize("regularizers", self.depthwise_regularizer),
-                "depthwise_constraint": _util.serialize("constraints", self.depthwise_constraint),
-            }
-        )
+        config = self._common_config("depthwise")
+        config["depth_multiplier"] = self.depth_multiplier
         return config
 
 
+@_documented
 class DepthwiseConv1D(BaseDepthwiseConv):
     """1D depthwise convolution: each input channel is convolved with its own kernels.
-
-    Each input channel gets ``depth_multiplier`` kernels of its own, and the channels are never mixed: the
-    output has ``input_channels * depth_multiplier`` channels. The kernel has shape
-    ``(*kernel_size, input_channels, depth_multiplier)`` (Keras layout).
-
-    Args:
-        kernel_size: int or tuple of 1 int, the size of the convolution window.
-        strides: int or tuple of 1 int, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 1 int, the spacing between the taps of the depthwise kernel
-            (atrous convolution).
-        depth_multiplier: int, the number of output channels per input channel (default 1).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        depthwise_initializer: initializer of the depthwise kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        depthwise_regularizer: optional regularizer applied to the depthwise kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        depthwise_constraint: optional constraint applied to the depthwise kernel.
-        bias_constraint: optional constraint applied to the bias.
-
-    Input shape:
-        3D tensor ``(batch, steps, channels)`` with ``data_format="channels_last"`` (the default), or
-        ``(batch, channels, steps)`` with ``"channels_first"``.
-
-    Output shape:
-        3D tensor ``(batch, new_steps, channels * depth_multiplier)`` (``channels_last``) or
-        ``(batch, channels * depth_multiplier, new_steps)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
-
-        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
-          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -1103,72 +595,12 @@ class DepthwiseConv1D(BaseDepthwiseConv):
     (4, 8, 6)
     """
 
-    def __init__(
-        self,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        depth_multiplier=1,
-        data_format=None,
-        dilation_rate=1,
-        activation=None,
-        use_bias=True,
-        **kwargs,
-    ):
-        super().__init__(
-            1,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            depth_multiplier=depth_multiplier,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            **kwargs,
-        )
+    rank = 1
 
 
+@_documented
 class DepthwiseConv2D(BaseDepthwiseConv):
     """2D depthwise convolution: each input channel is convolved with its own kernels.
-
-    Each input channel gets ``depth_multiplier`` kernels of its own, and the channels are never mixed: the
-    output has ``input_channels * depth_multiplier`` channels. The kernel has shape
-    ``(*kernel_size, input_channels, depth_multiplier)`` (Keras layout).
-
-    Args:
-        kernel_size: int or tuple of 2 ints, the size of the convolution window.
-        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the depthwise kernel
-            (atrous convolution).
-        depth_multiplier: int, the number of output channels per input channel (default 1).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        depthwise_initializer: initializer of the depthwise kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        depthwise_regularizer: optional regularizer applied to the depthwise kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        depthwise_constraint: optional constraint applied to the depthwise kernel.
-        bias_constraint: optional constraint applied to the bias.
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` with ``data_format="channels_last"`` (the default), or
-        ``(batch, channels, height, width)`` with ``"channels_first"``.
-
-    Output shape:
-        4D tensor ``(batch, new_height, new_width, channels * depth_multiplier)`` (``channels_last``) or
-        ``(batch, channels * depth_multiplier, new_height, new_width)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
-
-        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
-          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -1177,77 +609,12 @@ class DepthwiseConv2D(BaseDepthwiseConv):
     (4, 26, 26, 6)
     """
 
-    def __init__(
-        self,
-        kernel_size,
-        strides=(1, 1),
-        padding="valid",
-        depth_multiplier=1,
-        data_format=None,
-        dilation_rate=(1, 1),
-        activation=None,
-        use_bias=True,
-        **kwargs,
-    ):
-        super().__init__(
-            2,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            depth_multiplier=depth_multiplier,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            **kwargs,
-        )
+    rank = 2
 
 
+@_documented
 class BaseSeparableConv(_ConvBase):
     """N-D separable convolution (the base of ``SeparableConv1D`` and ``SeparableConv2D``).
-
-    The depthwise step convolves each input channel with ``depth_multiplier`` kernels of its own; the
-    pointwise step mixes the ``input_channels * depth_multiplier`` results into ``filters`` channels. Far
-    fewer parameters than a full convolution. Weights (Keras order): ``depthwise_kernel``
-    ``(*kernel_size, input_channels, depth_multiplier)``, ``pointwise_kernel``
-    ``(1, ..., input_channels * depth_multiplier, filters)``, ``bias``.
-
-    Args:
-        rank: int, the number of spatial dimensions (1 or 2).
-        filters: int, the number of output channels, strictly positive.
-        kernel_size: int or tuple of 2 ints, the size of the convolution window.
-        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the depthwise kernel
-            (atrous convolution).
-        depth_multiplier: int, the depthwise output channels per input channel (default 1).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        depthwise_initializer: initializer of the depthwise kernel (default ``"glorot_uniform"``).
-        pointwise_initializer: initializer of the pointwise kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        depthwise_regularizer: optional regularizer applied to the depthwise kernel.
-        pointwise_regularizer: optional regularizer applied to the pointwise kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        depthwise_constraint: optional constraint applied to the depthwise kernel.
-        pointwise_constraint: optional constraint applied to the pointwise kernel.
-        bias_constraint: optional constraint applied to the bias.
-
-    Input shape:
-        ``(batch, *spatial, channels)`` (``channels_last``) or ``(batch, channels, *spatial)``, ``rank`` spatial axes.
-
-    Output shape:
-        ``(batch, *new_spatial, filters)`` (``channels_last``) or ``(batch, filters, *new_spatial)``.
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
-
-        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
-          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -1256,9 +623,18 @@ class BaseSeparableConv(_ConvBase):
     (1, 7, 7, 4)
     """
 
+    _doc_about = (
+        "The depthwise step convolves each input channel with ``depth_multiplier`` kernels of its own; the "
+        "pointwise step mixes the ``input_channels * depth_multiplier`` results into ``filters`` channels. Far "
+        "fewer parameters than a full convolution. Weights (Keras order): ``depthwise_kernel`` "
+        "``(*kernel_size, input_channels, depth_multiplier)``, ``pointwise_kernel`` "
+        "``(1, ..., input_channels * depth_multiplier, filters)``, ``bias``."
+    )
+    _doc_out_channels = "filters"
+    _doc_kernel = "depthwise kernel"
+
     def __init__(
         self,
-        rank,
         filters,
         kernel_size,
         strides=1,
@@ -1278,63 +654,26 @@ class BaseSeparableConv(_ConvBase):
         depthwise_constraint=None,
         pointwise_constraint=None,
         bias_constraint=None,
+        *,
+        rank=None,
         **kwargs,
     ):
-        self.rank = rank
         self.filters = validation.positive_int(filters, "filters")
         self.depth_multiplier = validation.positive_int(depth_multiplier, "depth_multiplier")
-        self._common_init(
-            kernel_size,
-            strides,
-            padding,
-            data_format,
-            dilation_rate,
-            activation,
-            use_bias,
-            bias_initializer,
-            bias_regularizer,
-            bias_constraint,
-            allow_causal=False,
-        )
-        self._check_strides_dilation()
-        for part in ("depthwise", "pointwise"):
-            setattr(
-                self,
-                f"{part}_initializer",
-                _util.get("initializers", locals()[f"{part}_initializer"], f"{part}_initializer"),
-            )
-            setattr(
-                self,
-                f"{part}_regularizer",
-                _util.get("regularizers", locals()[f"{part}_regularizer"], f"{part}_regularizer"),
-            )
-            setattr(
-                self,
-                f"{part}_constraint",
-                _util.get("constraints", locals()[f"{part}_constraint"], f"{part}_constraint"),
-            )
+        self._common_init(rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
+        _util.set_weight_options(self, "depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint)
+        _util.set_weight_options(self, "pointwise", pointwise_initializer, pointwise_regularizer, pointwise_constraint)
+        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
         r = self.rank
-        self.depthwise_kernel = self.add_weight(
-            shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-            name="depthwise_kernel",
-            torch_layout=(r, r + 1) + tuple(range(r)),
-        )
-        self.pointwise_kernel = self.add_weight(
-            shape=(1,) * r + (channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer,
-            regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint,
-            name="pointwise_kernel",
-            torch_layout=_torch_layout(r),
-        )
-        self._add_bias(self.filters)
+        depthwise_shape = self.kernel_size + (channels, self.depth_multiplier)
+        self.depthwise_kernel = self._add_kernel("depthwise", depthwise_shape, "depthwise_kernel", _depthwise_layout(r))
+        pointwise_shape = (1,) * r + (channels * self.depth_multiplier, self.filters)
+        self.pointwise_kernel = self._add_kernel("pointwise", pointwise_shape, "pointwise_kernel", _torch_layout(r))
+        self.bias = _util.add_bias(self, self.filters)
         super().build(input_shape)
 
     def call(self, inputs):
@@ -1352,61 +691,14 @@ class BaseSeparableConv(_ConvBase):
         return self.activation(y)
 
     def get_config(self):
-        config = self._common_config()
+        config = self._common_config("depthwise", "pointwise")
         config.update({"filters": self.filters, "depth_multiplier": self.depth_multiplier})
-        for part in ("depthwise", "pointwise"):
-            config[f"{part}_initializer"] = _util.serialize("initializers", getattr(self, f"{part}_initializer"))
-            config[f"{part}_regularizer"] = _util.serialize("regularizers", getattr(self, f"{part}_regularizer"))
-            config[f"{part}_constraint"] = _util.serialize("constraints", getattr(self, f"{part}_constraint"))
         return config
 
 
+@_documented
 class SeparableConv1D(BaseSeparableConv):
     """1D separable convolution: a depthwise convolution, then a pointwise (1x1) one.
-
-    The depthwise step convolves each input channel with ``depth_multiplier`` kernels of its own; the
-    pointwise step mixes the ``input_channels * depth_multiplier`` results into ``filters`` channels. Far
-    fewer parameters than a full convolution. Weights (Keras order): ``depthwise_kernel``
-    ``(*kernel_size, input_channels, depth_multiplier)``, ``pointwise_kernel``
-    ``(1, ..., input_channels * depth_multiplier, filters)``, ``bias``.
-
-    Args:
-        filters: int, the number of output channels, strictly positive.
-        kernel_size: int or tuple of 1 int, the size of the convolution window.
-        strides: int or tuple of 1 int, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 1 int, the spacing between the taps of the depthwise kernel
-            (atrous convolution).
-        depth_multiplier: int, the depthwise output channels per input channel (default 1).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        depthwise_initializer: initializer of the depthwise kernel (default ``"glorot_uniform"``).
-        pointwise_initializer: initializer of the pointwise kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        depthwise_regularizer: optional regularizer applied to the depthwise kernel.
-        pointwise_regularizer: optional regularizer applied to the pointwise kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        depthwise_constraint: optional constraint applied to the depthwise kernel.
-        pointwise_constraint: optional constraint applied to the pointwise kernel.
-        bias_constraint: optional constraint applied to the bias.
-
-    Input shape:
-        3D tensor ``(batch, steps, channels)`` with ``data_format="channels_last"`` (the default), or
-        ``(batch, channels, steps)`` with ``"channels_first"``.
-
-    Output shape:
-        3D tensor ``(batch, new_steps, filters)`` (``channels_last``) or
-        ``(batch, filters, new_steps)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
-
-        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
-          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -1415,80 +707,12 @@ class SeparableConv1D(BaseSeparableConv):
     (4, 8, 16)
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        data_format=None,
-        dilation_rate=1,
-        depth_multiplier=1,
-        activation=None,
-        use_bias=True,
-        **kwargs,
-    ):
-        super().__init__(
-            1,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            depth_multiplier=depth_multiplier,
-            activation=activation,
-            use_bias=use_bias,
-            **kwargs,
-        )
+    rank = 1
 
 
+@_documented
 class SeparableConv2D(BaseSeparableConv):
     """2D separable convolution: a depthwise convolution, then a pointwise (1x1) one.
-
-    The depthwise step convolves each input channel with ``depth_multiplier`` kernels of its own; the
-    pointwise step mixes the ``input_channels * depth_multiplier`` results into ``filters`` channels. Far
-    fewer parameters than a full convolution. Weights (Keras order): ``depthwise_kernel``
-    ``(*kernel_size, input_channels, depth_multiplier)``, ``pointwise_kernel``
-    ``(1, ..., input_channels * depth_multiplier, filters)``, ``bias``.
-
-    Args:
-        filters: int, the number of output channels, strictly positive.
-        kernel_size: int or tuple of 2 ints, the size of the convolution window.
-        strides: int or tuple of 2 ints, the step of the window (default 1). A stride above 1 cannot be combined
-            with a dilation_rate above 1.
-        padding: ``"valid"`` (no padding), ``"same"`` (zeros added so that the output size is
-            ``ceil(n / strides)``; an odd total goes after, as in TensorFlow). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        dilation_rate: int or tuple of 2 ints, the spacing between the taps of the depthwise kernel
-            (atrous convolution).
-        depth_multiplier: int, the depthwise output channels per input channel (default 1).
-        activation: activation function or its name; ``None`` applies none (linear).
-        use_bias: bool, whether to add a bias vector (default ``True``).
-        depthwise_initializer: initializer of the depthwise kernel (default ``"glorot_uniform"``).
-        pointwise_initializer: initializer of the pointwise kernel (default ``"glorot_uniform"``).
-        bias_initializer: initializer of the bias (default ``"zeros"``).
-        depthwise_regularizer: optional regularizer applied to the depthwise kernel.
-        pointwise_regularizer: optional regularizer applied to the pointwise kernel.
-        bias_regularizer: optional regularizer applied to the bias.
-        activity_regularizer: optional regularizer applied to the output.
-        depthwise_constraint: optional constraint applied to the depthwise kernel.
-        pointwise_constraint: optional constraint applied to the pointwise kernel.
-        bias_constraint: optional constraint applied to the bias.
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` with ``data_format="channels_last"`` (the default), or
-        ``(batch, channels, height, width)`` with ``"channels_first"``.
-
-    Output shape:
-        4D tensor ``(batch, new_height, new_width, filters)`` (``channels_last``) or
-        ``(batch, filters, new_height, new_width)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with kernel size ``k``, stride ``s`` and dilation ``d``:
-
-        - ``padding="valid"``: ``floor((n - d * (k - 1) - 1) / s) + 1``; with ``d = 1`` this is the lessons'
-          ``O = (I - K + 2P) / S + 1`` with ``P = 0``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -1500,32 +724,7 @@ class SeparableConv2D(BaseSeparableConv):
     91
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1),
-        padding="valid",
-        data_format=None,
-        dilation_rate=(1, 1),
-        depth_multiplier=1,
-        activation=None,
-        use_bias=True,
-        **kwargs,
-    ):
-        super().__init__(
-            2,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            depth_multiplier=depth_multiplier,
-            activation=activation,
-            use_bias=use_bias,
-            **kwargs,
-        )
+    rank = 2
 
 
 # Keras aliases.

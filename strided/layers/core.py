@@ -77,15 +77,9 @@ class Dense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
         self.units = validation.positive_int(units, "units")
         self.activation = _util.get_activation(activation)
         self.use_bias = validation.boolean(use_bias, "use_bias")
-        self.kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
-        self.bias_initializer = _util.get("initializers", bias_initializer, "bias_initializer")
-        self.kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
-        self.bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
-        self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
-        self.bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
-        self.lora_rank = None if lora_rank is None else validation.positive_int(lora_rank, "lora_rank")
-        self.lora_alpha = lora_alpha if lora_alpha is not None else self.lora_rank
-        self.lora_enabled = False
+        _util.set_weight_options(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
+        self._init_lora(lora_rank, lora_alpha)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):
@@ -95,24 +89,8 @@ class Dense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
                 f"The last dimension of the input of Dense layer '{self.name}' must be known. "
                 f"Received input_shape={tuple(input_shape)}"
             )
-        self.kernel = self.add_weight(
-            shape=(input_dim, self.units),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            name="kernel",
-            torch_layout=(1, 0),
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(self.units,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
-        else:
-            self.bias = None
+        self.kernel = _util.add_weight_with_options(self, "kernel", (input_dim, self.units), torch_layout=(1, 0))
+        self.bias = _util.add_bias(self, self.units)
         self._built_axes = {-1: int(input_dim)}
         super().build(input_shape)
         self._build_pending_quantization()
@@ -136,13 +114,7 @@ class Dense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
                 "units": self.units,
                 "activation": _util.serialize_activation(self.activation),
                 "use_bias": self.use_bias,
-                "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
-                "bias_initializer": _util.serialize("initializers", self.bias_initializer),
-                "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
-                "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
-                "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
-                "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
-                "bias_constraint": _util.serialize("constraints", self.bias_constraint),
+                **_util.weight_options_config(self, "kernel", "bias"),
             }
         )
         config.update(self._lora_config())

@@ -20,6 +20,16 @@ def _is_shape(value):
     return isinstance(value, tuple) and all(d is None or isinstance(d, int) for d in value)
 
 
+# The shapes of both attention layers' docstrings.
+_SHAPES_DOC = """Input shape:
+    A list ``[query, value]`` or ``[query, value, key]`` of shapes ``(batch, Tq, dim)``, ``(batch, Tv, dim)``
+    and ``(batch, Tv, dim)``.
+
+Output shape:
+    ``(batch, Tq, dim)``, and the distribution ``(batch, Tq, Tv)`` when ``return_attention_scores=True``."""
+
+
+@_util.shared_doc(shapes=_SHAPES_DOC)
 class Attention(Layer):
     """Dot-product attention layer, a.k.a. Luong-style attention.
 
@@ -43,12 +53,7 @@ class Attention(Layer):
         return_attention_scores: also return the ``(batch, Tq, Tv)`` distribution.
         use_causal_mask: query position ``i`` attends only to value positions ``j <= i``.
 
-    Input shape:
-        A list ``[query, value]`` or ``[query, value, key]`` of shapes ``(batch, Tq, dim)``, ``(batch, Tv, dim)``
-        and ``(batch, Tv, dim)``.
-
-    Output shape:
-        ``(batch, Tq, dim)``, and the distribution ``(batch, Tq, Tv)`` when ``return_attention_scores=True``.
+    {{shapes}}
 
     Example:
 
@@ -219,6 +224,7 @@ class Attention(Layer):
         return config
 
 
+@_util.shared_doc(shapes=_SHAPES_DOC)
 class AdditiveAttention(Attention):
     """Additive attention layer, a.k.a. Bahdanau-style attention.
 
@@ -235,12 +241,7 @@ class AdditiveAttention(Attention):
     Call arguments: as ``Attention`` (``inputs``, ``mask``, ``training``, ``return_attention_scores``,
     ``use_causal_mask``).
 
-    Input shape:
-        A list ``[query, value]`` or ``[query, value, key]`` of shapes ``(batch, Tq, dim)``, ``(batch, Tv, dim)``
-        and ``(batch, Tv, dim)``.
-
-    Output shape:
-        ``(batch, Tq, dim)``, and the distribution ``(batch, Tq, Tv)`` when ``return_attention_scores=True``.
+    {{shapes}}
 
     Example:
 

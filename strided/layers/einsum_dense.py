@@ -11,7 +11,6 @@ import torch
 from strided.layers import _util
 from strided.layers.lora import LoRAMixin
 from strided.layers.quantization import QuantizationMixin
-from strided.utils import validation
 
 _FORMS = (  # (pattern, ellipsis on the left)
     (r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$", False),
@@ -181,15 +180,9 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
         self.partial_output_shape = tuple(output_shape)
         self.bias_axes = bias_axes
         self.activation = _util.get_activation(activation)
-        self.kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
-        self.bias_initializer = _util.get("initializers", bias_initializer, "bias_initializer")
-        self.kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
-        self.bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
-        self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
-        self.bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
-        self.lora_rank = None if lora_rank is None else validation.positive_int(lora_rank, "lora_rank")
-        self.lora_alpha = lora_alpha if lora_alpha is not None else self.lora_rank
-        self.lora_enabled = False
+        _util.set_weight_options(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
+        self._init_lora(lora_rank, lora_alpha)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def _lora_units(self):
@@ -231,16 +224,7 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
             constraint=self.kernel_constraint,
             name="kernel",
         )
-        if bias_shape is not None:
-            self.bias = self.add_weight(
-                shape=bias_shape,
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
-        else:
-            self.bias = None
+        self.bias = None if bias_shape is None else _util.add_weight_with_options(self, "bias", bias_shape)
         self._spec_ndim = len(input_shape)
         super().build(input_shape)
         self._build_pending_quantization()
@@ -268,13 +252,7 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
                 "equation": self.equation,
                 "activation": _util.serialize_activation(self.activation),
                 "bias_axes": self.bias_axes,
-                "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
-                "bias_initializer": _util.serialize("initializers", self.bias_initializer),
-                "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
-                "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
-                "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
-                "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
-                "bias_constraint": _util.serialize("constraints", self.bias_constraint),
+                **_util.weight_options_config(self, "kernel", "bias"),
                 "quantization_config": self._quantization_config_entry(),
             }
         )

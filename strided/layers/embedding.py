@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from strided import config as _config
-from strided.layers import _util
+from strided.layers import _util, lora
 from strided.layers.base import Layer
 from strided.layers.quantization import QuantizationMixin
 from strided.utils import validation
@@ -97,9 +97,7 @@ class Embedding(QuantizationMixin, Layer):
         self.embeddings_constraint = _util.get("constraints", embeddings_constraint, "embeddings_constraint")
         self.mask_zero = validation.boolean(mask_zero, "mask_zero")
         self.supports_masking = self.mask_zero
-        self.lora_rank = None if lora_rank is None else validation.positive_int(lora_rank, "lora_rank")
-        self.lora_alpha = lora_alpha if lora_alpha is not None else self.lora_rank
-        self.lora_enabled = False
+        lora.init_lora(self, lora_rank, lora_alpha)
         super().__init__(**kwargs)
         if weights is not None:
             if not (isinstance(weights, (list, tuple)) or hasattr(weights, "shape")):
@@ -138,32 +136,9 @@ class Embedding(QuantizationMixin, Layer):
     def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"):
         """Freezes the table and learns ``(lora_alpha / rank) * A @ B`` instead (A: ``(input_dim, rank)``,
         He-uniform; B: ``(rank, output_dim)``, zeros, so the layer starts unchanged)."""
-        if self.embeddings_constraint:
-            raise ValueError(
-                "Lora is incompatible with embedding constraints. In order to enable lora on this "
-                "layer, remove the `embeddings_constraint` argument."
-            )
-        if not self.built:
-            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
-        if self.lora_enabled:
-            raise ValueError("lora is already enabled. This can only be done once per layer.")
-        rank = validation.positive_int(rank, "rank")
-        self.lora_embeddings_a = self.add_weight(
-            shape=(self.input_dim, rank),
-            name="lora_embeddings_a",
-            regularizer=self.embeddings_regularizer,
-            initializer=_util.get("initializers", a_initializer, "a_initializer"),
-        )
-        self.lora_embeddings_b = self.add_weight(
-            shape=(rank, self.output_dim),
-            name="lora_embeddings_b",
-            regularizer=self.embeddings_regularizer,
-            initializer=_util.get("initializers", b_initializer, "b_initializer"),
-        )
-        self._embeddings._keras_frozen = True
-        self._embeddings.requires_grad_(False)
-        self.lora_enabled, self.lora_rank = True, rank
-        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+        rank = lora.check_lora(self, "embeddings", rank)
+        shapes = (self.input_dim, rank), (rank, self.output_dim)
+        lora.add_lora_factors(self, "embeddings", self._embeddings, *shapes, lora_alpha, a_initializer, b_initializer)
 
     # Files hold the merged table, as Keras's do; loading resets a LoRA update to zero.
     def _saved_arrays(self):

@@ -60,14 +60,7 @@ def set_dtype_policy(layer, value):
 # ---------------------------------------------------------------------------- symbolic outputs
 def compute_output_spec(layer, args, kwargs):
     kwargs = dict(kwargs)
-    if not args:
-        if "inputs" not in kwargs:
-            raise TypeError(f"Layer '{layer.name}': `compute_output_spec` needs the call's inputs.")
-        args = (kwargs.pop("inputs"),)
-    inputs, extra = args[0], args[1:]
-    if extra:
-        params = [p for p in layer._call_params() if p not in ("self", "inputs")]
-        kwargs.update(dict(zip(params, extra)))
+    inputs = layer._call_inputs(args, kwargs, ": `compute_output_spec` needs the call's inputs.")
 
     def as_spec(x):
         if isinstance(x, torch.Tensor):

@@ -14,10 +14,56 @@ from strided.utils import validation
 from strided.backend.variable import keras_view, stored_view
 
 
+def init_lora(layer, lora_rank, lora_alpha):
+    """Keeps the constructor's ``lora_rank``/``lora_alpha`` (``build`` enables LoRA when a rank is given)."""
+    layer.lora_rank = None if lora_rank is None else validation.positive_int(lora_rank, "lora_rank")
+    layer.lora_alpha = lora_alpha if lora_alpha is not None else layer.lora_rank
+    layer.lora_enabled = False
+
+
+def check_lora(layer, part, rank):
+    """Keras's checks before ``enable_lora`` on the layer's ``part`` weight (``kernel``, ``embeddings``); returns
+    ``rank`` checked."""
+    if getattr(layer, f"{part}_constraint"):
+        what = "embedding" if part == "embeddings" else part
+        raise ValueError(
+            f"Lora is incompatible with {what} constraints. In order to enable lora on this layer, "
+            f"remove the `{part}_constraint` argument."
+        )
+    if not layer.built:
+        raise ValueError("Cannot enable lora on a layer that isn't yet built.")
+    if layer.lora_enabled:
+        raise ValueError("lora is already enabled. This can only be done once per layer.")
+    return validation.positive_int(rank, "rank")
+
+
+def add_lora_factors(layer, part, weight, a_shape, b_shape, lora_alpha, a_initializer, b_initializer):
+    """Freezes ``weight`` and adds the factors ``lora_{part}_a`` (``a_shape``, ending with the rank) and
+    ``lora_{part}_b`` (``b_shape``, starting with it), regularized as the weight is."""
+    regularizer = getattr(layer, f"{part}_regularizer")
+    for factor, shape, init in (("a", a_shape, a_initializer), ("b", b_shape, b_initializer)):
+        setattr(
+            layer,
+            f"lora_{part}_{factor}",
+            layer.add_weight(
+                shape=shape,
+                name=f"lora_{part}_{factor}",
+                initializer=_util.get("initializers", init, f"{factor}_initializer"),
+                regularizer=regularizer,
+            ),
+        )
+    # The weight keeps its place in `weights` (Keras's order) but leaves `trainable_weights`.
+    weight._keras_frozen = True
+    weight.requires_grad_(False)
+    layer.lora_enabled, layer.lora_rank = True, b_shape[0]
+    layer.lora_alpha = lora_alpha if lora_alpha is not None else layer.lora_rank
+
+
 class LoRAMixin:
     """``enable_lora`` and the merged kernel for a layer with ``kernel`` (torch layout), ``bias``,
-    ``kernel_constraint`` and ``kernel_regularizer``; the layer sets ``lora_rank``/``lora_alpha``
-    (from its constructor) and ``lora_enabled = False`` in ``__init__``."""
+    ``kernel_constraint`` and ``kernel_regularizer``; the layer calls ``_init_lora`` in ``__init__``."""
+
+    _init_lora = init_lora
 
     def _lora_units(self):
         return self.units if hasattr(self, "units") else self.filters
@@ -30,34 +76,9 @@ class LoRAMixin:
             lora_alpha: scale numerator (default ``rank``: scale 1).
             a_initializer, b_initializer: initializers of ``A`` and ``B`` (default He-uniform, zeros).
         """
-        if self.kernel_constraint:
-            raise ValueError(
-                "Lora is incompatible with kernel constraints. In order to enable lora on this layer, "
-                "remove the `kernel_constraint` argument."
-            )
-        if not self.built:
-            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
-        if self.lora_enabled:
-            raise ValueError("lora is already enabled. This can only be done once per layer.")
-        rank = validation.positive_int(rank, "rank")
-        keras_shape = tuple(self._lora_kernel_shape())
-        self.lora_kernel_a = self.add_weight(
-            shape=keras_shape[:-1] + (rank,),
-            name="lora_kernel_a",
-            initializer=_util.get("initializers", a_initializer, "a_initializer"),
-            regularizer=self.kernel_regularizer,
-        )
-        self.lora_kernel_b = self.add_weight(
-            shape=(rank, self._lora_units()),
-            name="lora_kernel_b",
-            initializer=_util.get("initializers", b_initializer, "b_initializer"),
-            regularizer=self.kernel_regularizer,
-        )
-        # The kernel keeps its place in `weights` (Keras's order) but leaves `trainable_weights`.
-        self.kernel._keras_frozen = True
-        self.kernel.requires_grad_(False)
-        self.lora_enabled, self.lora_rank = True, rank
-        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+        rank = check_lora(self, "kernel", rank)
+        shapes = tuple(self._lora_kernel_shape())[:-1] + (rank,), (rank, self._lora_units())
+        add_lora_factors(self, "kernel", self.kernel, *shapes, lora_alpha, a_initializer, b_initializer)
 
     def _lora_kernel_shape(self):
         """The kernel's Keras shape that ``A`` and ``B`` factorise (a quantized layer overrides it)."""

@@ -6,6 +6,7 @@ import functools
 import torch
 import torch.nn.functional as F
 
+from strided.layers import _util
 from strided.layers.base import Layer
 from strided.utils import validation
 
@@ -22,6 +23,44 @@ def _shapes_list(layer, shape, minimum=2):
             f"at least {minimum} inputs. Got {len(shape)} inputs. Received: input_shape={list(shape)}"
         )
     return [tuple(s) for s in shape]
+
+
+# The text the elementwise merges share, written once; each class adds its summary and its example's result.
+_ELEMENTWISE_DOC = """Args:
+    **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
+
+Input shape:
+    A list of {{count}} tensors of the same shape (or shapes that broadcast).
+
+Output shape:
+    The shape of the inputs.
+
+Example:
+
+>>> x1 = np.array([[1.0, 5.0]], dtype="float32")
+>>> x2 = np.array([[4.0, 2.0]], dtype="float32")
+>>> keras.layers.{{name}}()([x1, x2]).numpy().tolist()
+{{result}}
+>>> a, b = keras.Input((16,)), keras.Input((16,))
+>>> keras.layers.{{name}}()([a, b]).shape
+(None, 16)"""
+
+
+def _elementwise_doc(result, count="at least two"):
+    return _util.document_family(_ELEMENTWISE_DOC, name=lambda cls: cls.__name__, result=result, count=count)
+
+
+def _check_mask_list(inputs, mask):
+    """Keras's check of a merge layer's ``compute_mask`` arguments: two lists of the same length."""
+    if not isinstance(mask, (list, tuple)):
+        raise ValueError(f"`mask` should be a list. Received: mask={mask}")
+    if not isinstance(inputs, (list, tuple)):
+        raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+    if len(mask) != len(inputs):
+        raise ValueError(
+            f"The lists `inputs` and `mask` should have the same length. Received: inputs of "
+            f"length {len(inputs)}, and mask={mask} of length {len(mask)}"
+        )
 
 
 class _Merge(Layer):
@@ -55,15 +94,7 @@ class _Merge(Layer):
         """The OR of the inputs' masks; None unless every input is masked."""
         if mask is None:
             return None
-        if not isinstance(mask, (list, tuple)):
-            raise ValueError(f"`mask` should be a list. Received: mask={mask}")
-        if not isinstance(inputs, (list, tuple)):
-            raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
-        if len(mask) != len(inputs):
-            raise ValueError(
-                f"The lists `inputs` and `mask` should have the same length. Received: inputs of "
-                f"length {len(inputs)}, and mask={mask} of length {len(mask)}"
-            )
+        _check_mask_list(inputs, mask)
         if any(m is None for m in mask):
             return None
         return functools.reduce(torch.logical_or, [torch.as_tensor(m).to(torch.bool) for m in mask])
@@ -90,55 +121,26 @@ class _Merge(Layer):
         return output
 
 
+class _MaskedMerge(_Merge):
+    """A merge in which a masked entry never wins against an unmasked one (Maximum, Minimum)."""
+
+    def call(self, inputs):
+        if all(getattr(x, "_keras_mask", None) is None for x in inputs):
+            return super().call(inputs)
+        return self._merge_masked(self._merge, list(inputs))
+
+
+@_elementwise_doc(result="[[5.0, 7.0]]")
 class Add(_Merge):
-    """Adds a list of inputs elementwise: ``Add()([x1, x2, ...])``.
-
-    Args:
-        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
-
-    Input shape:
-        A list of at least two tensors of the same shape (or shapes that broadcast).
-
-    Output shape:
-        The shape of the inputs.
-
-    Example:
-
-    >>> x1 = np.array([[1.0, 5.0]], dtype="float32")
-    >>> x2 = np.array([[4.0, 2.0]], dtype="float32")
-    >>> keras.layers.Add()([x1, x2]).numpy().tolist()
-    [[5.0, 7.0]]
-    >>> a, b = keras.Input((16,)), keras.Input((16,))
-    >>> keras.layers.Add()([a, b]).shape
-    (None, 16)
-    """
+    """Adds a list of inputs elementwise: ``Add()([x1, x2, ...])``."""
 
     def _merge(self, a, b):
         return a + b
 
 
+@_elementwise_doc(result="[[-3.0, 3.0]]", count="two")
 class Subtract(_Merge):
-    """Subtracts two inputs: ``Subtract()([x1, x2])`` is ``x1 - x2``.
-
-    Args:
-        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
-
-    Input shape:
-        A list of two tensors of the same shape (or shapes that broadcast).
-
-    Output shape:
-        The shape of the inputs.
-
-    Example:
-
-    >>> x1 = np.array([[1.0, 5.0]], dtype="float32")
-    >>> x2 = np.array([[4.0, 2.0]], dtype="float32")
-    >>> keras.layers.Subtract()([x1, x2]).numpy().tolist()
-    [[-3.0, 3.0]]
-    >>> a, b = keras.Input((16,)), keras.Input((16,))
-    >>> keras.layers.Subtract()([a, b]).shape
-    (None, 16)
-    """
+    """Subtracts two inputs: ``Subtract()([x1, x2])`` is ``x1 - x2``."""
 
     def check_input(self, shape):
         super().check_input(shape)
@@ -152,30 +154,10 @@ class Subtract(_Merge):
         return a - b
 
 
+@_elementwise_doc(result="[[4.0, 10.0]]")
 class Multiply(_Merge):
-    """Multiplies a list of inputs elementwise.
-
-    Masked entries count as 1 in the product (Keras); when every input has a mask, the output is 0 where
-    all of them are masked and carries the OR of the masks.
-
-    Args:
-        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
-
-    Input shape:
-        A list of at least two tensors of the same shape (or shapes that broadcast).
-
-    Output shape:
-        The shape of the inputs.
-
-    Example:
-
-    >>> x1 = np.array([[1.0, 5.0]], dtype="float32")
-    >>> x2 = np.array([[4.0, 2.0]], dtype="float32")
-    >>> keras.layers.Multiply()([x1, x2]).numpy().tolist()
-    [[4.0, 10.0]]
-    >>> a, b = keras.Input((16,)), keras.Input((16,))
-    >>> keras.layers.Multiply()([a, b]).shape
-    (None, 16)
+    """Multiplies a list of inputs elementwise; masked entries count as 1 in the product (Keras), and when every
+    input has a mask, the output is 0 where all of them are masked and carries the OR of the masks.
     """
 
     def call(self, inputs):
@@ -202,96 +184,27 @@ class Multiply(_Merge):
         return a * b
 
 
+@_elementwise_doc(result="[[2.5, 3.5]]")
 class Average(_Merge):
-    """Averages a list of inputs elementwise.
-
-    Args:
-        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
-
-    Input shape:
-        A list of at least two tensors of the same shape (or shapes that broadcast).
-
-    Output shape:
-        The shape of the inputs.
-
-    Example:
-
-    >>> x1 = np.array([[1.0, 5.0]], dtype="float32")
-    >>> x2 = np.array([[4.0, 2.0]], dtype="float32")
-    >>> keras.layers.Average()([x1, x2]).numpy().tolist()
-    [[2.5, 3.5]]
-    >>> a, b = keras.Input((16,)), keras.Input((16,))
-    >>> keras.layers.Average()([a, b]).shape
-    (None, 16)
-    """
+    """Averages a list of inputs elementwise."""
 
     def call(self, inputs):
         inputs = list(inputs)
         return functools.reduce(torch.add, inputs) / len(inputs)
 
 
-class Maximum(_Merge):
-    """Elementwise maximum of a list of inputs (a masked entry never wins against an unmasked one).
+@_elementwise_doc(result="[[4.0, 5.0]]")
+class Maximum(_MaskedMerge):
+    """Elementwise maximum of a list of inputs (a masked entry never wins against an unmasked one)."""
 
-    Args:
-        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
-
-    Input shape:
-        A list of at least two tensors of the same shape (or shapes that broadcast).
-
-    Output shape:
-        The shape of the inputs.
-
-    Example:
-
-    >>> x1 = np.array([[1.0, 5.0]], dtype="float32")
-    >>> x2 = np.array([[4.0, 2.0]], dtype="float32")
-    >>> keras.layers.Maximum()([x1, x2]).numpy().tolist()
-    [[4.0, 5.0]]
-    >>> a, b = keras.Input((16,)), keras.Input((16,))
-    >>> keras.layers.Maximum()([a, b]).shape
-    (None, 16)
-    """
-
-    def call(self, inputs):
-        if all(getattr(x, "_keras_mask", None) is None for x in inputs):
-            return super().call(inputs)
-        return self._merge_masked(torch.maximum, list(inputs))
-
-    def _merge(self, a, b):
-        return torch.maximum(a, b)
+    _merge = staticmethod(torch.maximum)
 
 
-class Minimum(_Merge):
-    """Elementwise minimum of a list of inputs (a masked entry never wins against an unmasked one).
+@_elementwise_doc(result="[[1.0, 2.0]]")
+class Minimum(_MaskedMerge):
+    """Elementwise minimum of a list of inputs (a masked entry never wins against an unmasked one)."""
 
-    Args:
-        **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
-
-    Input shape:
-        A list of at least two tensors of the same shape (or shapes that broadcast).
-
-    Output shape:
-        The shape of the inputs.
-
-    Example:
-
-    >>> x1 = np.array([[1.0, 5.0]], dtype="float32")
-    >>> x2 = np.array([[4.0, 2.0]], dtype="float32")
-    >>> keras.layers.Minimum()([x1, x2]).numpy().tolist()
-    [[1.0, 2.0]]
-    >>> a, b = keras.Input((16,)), keras.Input((16,))
-    >>> keras.layers.Minimum()([a, b]).shape
-    (None, 16)
-    """
-
-    def call(self, inputs):
-        if all(getattr(x, "_keras_mask", None) is None for x in inputs):
-            return super().call(inputs)
-        return self._merge_masked(torch.minimum, list(inputs))
-
-    def _merge(self, a, b):
-        return torch.minimum(a, b)
+    _merge = staticmethod(torch.minimum)
 
 
 class Concatenate(Layer):
@@ -356,15 +269,7 @@ class Concatenate(Layer):
         """The inputs' masks broadcast to their inputs' shapes, concatenated, then ``any`` over the last axis."""
         if mask is None:
             return None
-        if not isinstance(mask, (list, tuple)):
-            raise ValueError(f"`mask` should be a list. Received mask={mask}")
-        if not isinstance(inputs, (list, tuple)):
-            raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
-        if len(mask) != len(inputs):
-            raise ValueError(
-                f"The lists `inputs` and `mask` should have the same length. Received: inputs of "
-                f"length {len(inputs)}, and mask={mask} of length {len(mask)}"
-            )
+        _check_mask_list(inputs, mask)
         if all(m is None for m in mask):
             return None
         full = []
@@ -467,34 +372,19 @@ class Dot(Layer):
         return config
 
 
-def add(inputs, **kwargs):
-    """Functional form of ``Add``: ``add([x1, x2])``."""
-    return Add(**kwargs)(inputs)
+def _functional_form(layer_class):
+    """The function ``name(inputs, **kwargs)`` that builds a ``layer_class(**kwargs)`` and calls it on ``inputs``."""
+
+    def merge(inputs, **kwargs):
+        return layer_class(**kwargs)(inputs)
+
+    merge.__name__ = merge.__qualname__ = layer_class.__name__.lower()
+    merge.__doc__ = f"Functional form of ``{layer_class.__name__}``: ``{merge.__name__}([x1, x2])``."
+    return merge
 
 
-def subtract(inputs, **kwargs):
-    """Functional form of ``Subtract``."""
-    return Subtract(**kwargs)(inputs)
-
-
-def multiply(inputs, **kwargs):
-    """Functional form of ``Multiply``."""
-    return Multiply(**kwargs)(inputs)
-
-
-def average(inputs, **kwargs):
-    """Functional form of ``Average``."""
-    return Average(**kwargs)(inputs)
-
-
-def maximum(inputs, **kwargs):
-    """Functional form of ``Maximum``."""
-    return Maximum(**kwargs)(inputs)
-
-
-def minimum(inputs, **kwargs):
-    """Functional form of ``Minimum``."""
-    return Minimum(**kwargs)(inputs)
+add, subtract, multiply = _functional_form(Add), _functional_form(Subtract), _functional_form(Multiply)
+average, maximum, minimum = _functional_form(Average), _functional_form(Maximum), _functional_form(Minimum)
 
 
 def concatenate(inputs, axis=-1, **kwargs):

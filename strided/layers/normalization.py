@@ -36,6 +36,15 @@ def _broadcast(w, axes, ndim):
     return w.reshape(shape)
 
 
+# The Args lines of the learned offset and factor, shared by Batch-, Layer- and GroupNormalization's docstrings.
+_AFFINE_ARGS = """beta_initializer: initializer of ``beta`` (default ``"zeros"``).
+gamma_initializer: initializer of ``gamma`` (default ``"ones"``).
+beta_regularizer: optional regularizer of ``beta``.
+gamma_regularizer: optional regularizer of ``gamma``.
+beta_constraint: optional constraint of ``beta``.
+gamma_constraint: optional constraint of ``gamma``."""
+
+
 class _NormBase(Layer):
     def _statistics_shape(self, input_shape):
         """Resolves ``axis`` for ``input_shape`` and returns the shape of gamma/beta (and moving statistics)."""
@@ -50,51 +59,11 @@ class _NormBase(Layer):
         return shape
 
     def _norm_weights(self, shape, center, scale):
-        if scale:
-            self.gamma = self.add_weight(
-                shape=shape,
-                initializer=self.gamma_initializer,
-                regularizer=self.gamma_regularizer,
-                constraint=self.gamma_constraint,
-                name="gamma",
-            )
-        else:
-            self.gamma = None
-        if center:
-            self.beta = self.add_weight(
-                shape=shape,
-                initializer=self.beta_initializer,
-                regularizer=self.beta_regularizer,
-                constraint=self.beta_constraint,
-                name="beta",
-            )
-        else:
-            self.beta = None
-
-    def _init_affine(
-        self,
-        beta_initializer,
-        gamma_initializer,
-        beta_regularizer,
-        gamma_regularizer,
-        beta_constraint,
-        gamma_constraint,
-    ):
-        for part, init, reg, con in (
-            ("beta", beta_initializer, beta_regularizer, beta_constraint),
-            ("gamma", gamma_initializer, gamma_regularizer, gamma_constraint),
-        ):
-            setattr(self, f"{part}_initializer", _util.get("initializers", init, f"{part}_initializer"))
-            setattr(self, f"{part}_regularizer", _util.get("regularizers", reg, f"{part}_regularizer"))
-            setattr(self, f"{part}_constraint", _util.get("constraints", con, f"{part}_constraint"))
+        self.gamma = _util.add_weight_with_options(self, "gamma", shape) if scale else None
+        self.beta = _util.add_weight_with_options(self, "beta", shape) if center else None
 
     def _affine_config(self):
-        config = {}
-        for part in ("beta", "gamma"):
-            config[f"{part}_initializer"] = _util.serialize("initializers", getattr(self, f"{part}_initializer"))
-            config[f"{part}_regularizer"] = _util.serialize("regularizers", getattr(self, f"{part}_regularizer"))
-            config[f"{part}_constraint"] = _util.serialize("constraints", getattr(self, f"{part}_constraint"))
-        return config
+        return _util.weight_options_config(self, "beta", "gamma", activity=False)
 
     def check_input(self, shape):
         built = getattr(self, "_built_shape", None)
@@ -114,6 +83,7 @@ class _NormBase(Layer):
                 )
 
 
+@_util.shared_doc(affine_args=_AFFINE_ARGS)
 class BatchNormalization(_NormBase):
     """Normalizes each feature with batch statistics in training and moving statistics in inference.
 
@@ -128,14 +98,9 @@ class BatchNormalization(_NormBase):
         epsilon: added to the variance (default 1e-3).
         center: bool, whether to learn the offset ``beta`` (default ``True``).
         scale: bool, whether to learn the factor ``gamma`` (default ``True``).
-        beta_initializer: initializer of ``beta`` (default ``"zeros"``).
-        gamma_initializer: initializer of ``gamma`` (default ``"ones"``).
         moving_mean_initializer: initializer of the moving mean (default ``"zeros"``).
         moving_variance_initializer: initializer of the moving variance (default ``"ones"``).
-        beta_regularizer: optional regularizer of ``beta``.
-        gamma_regularizer: optional regularizer of ``gamma``.
-        beta_constraint: optional constraint of ``beta``.
-        gamma_constraint: optional constraint of ``gamma``.
+        {{affine_args}}
         synchronized: bool; under data-parallel training, compute the batch statistics over all replicas.
         renorm: accepted for tf.keras 2 compatibility.
         fused: accepted for tf.keras 2 compatibility.
@@ -146,12 +111,7 @@ class BatchNormalization(_NormBase):
     default the mask an upstream layer attached): in training the batch mean and variance are taken over
     the unmasked entries only, as in Keras.
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 
@@ -197,9 +157,8 @@ class BatchNormalization(_NormBase):
         self.center = validation.boolean(center, "center")
         self.scale = validation.boolean(scale, "scale")
         self.synchronized = validation.boolean(synchronized, "synchronized")
-        self._init_affine(
-            beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
-        )
+        _util.set_weight_options(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
+        _util.set_weight_options(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
         self.moving_mean_initializer = _util.get("initializers", moving_mean_initializer, "moving_mean_initializer")
         self.moving_variance_initializer = _util.get(
             "initializers", moving_variance_initializer, "moving_variance_initializer"
@@ -395,6 +354,7 @@ class BatchNormalization(_NormBase):
         return config
 
 
+@_util.shared_doc(affine_args=_AFFINE_ARGS)
 class LayerNormalization(_NormBase):
     """Normalizes each sample over ``axis``: ``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
 
@@ -404,19 +364,9 @@ class LayerNormalization(_NormBase):
         center: bool, whether to learn the offset ``beta`` (shape of the normalized axes, default ``True``).
         scale: bool, whether to learn the factor ``gamma`` (shape of the normalized axes, default ``True``).
         rms_scaling: if True, ``x / sqrt(var(x) + epsilon) * gamma`` (Keras's formula: no centering, no beta).
-        beta_initializer: initializer of ``beta`` (default ``"zeros"``).
-        gamma_initializer: initializer of ``gamma`` (default ``"ones"``).
-        beta_regularizer: optional regularizer of ``beta``.
-        gamma_regularizer: optional regularizer of ``gamma``.
-        beta_constraint: optional constraint of ``beta``.
-        gamma_constraint: optional constraint of ``gamma``.
+        {{affine_args}}
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 
@@ -448,9 +398,8 @@ class LayerNormalization(_NormBase):
         self.center = validation.boolean(center, "center")
         self.scale = validation.boolean(scale, "scale")
         self.rms_scaling = validation.boolean(rms_scaling, "rms_scaling")
-        self._init_affine(
-            beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
-        )
+        _util.set_weight_options(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
+        _util.set_weight_options(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
         super().__init__(**kwargs)
 
     def build(self, input_shape):
@@ -492,6 +441,7 @@ class LayerNormalization(_NormBase):
         return config
 
 
+@_util.shared_doc(affine_args=_AFFINE_ARGS)
 class GroupNormalization(_NormBase):
     """Normalizes each sample over groups of channels (Wu & He, 2018), Keras semantics.
 
@@ -506,19 +456,9 @@ class GroupNormalization(_NormBase):
         epsilon: added to the variance (default 1e-3).
         center: bool, whether to learn the offset ``beta`` of shape ``(channels,)`` (default ``True``).
         scale: bool, whether to learn the factor ``gamma`` of shape ``(channels,)`` (default ``True``).
-        beta_initializer: initializer of ``beta`` (default ``"zeros"``).
-        gamma_initializer: initializer of ``gamma`` (default ``"ones"``).
-        beta_regularizer: optional regularizer of ``beta``.
-        gamma_regularizer: optional regularizer of ``gamma``.
-        beta_constraint: optional constraint of ``beta``.
-        gamma_constraint: optional constraint of ``gamma``.
+        {{affine_args}}
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 
@@ -557,9 +497,8 @@ class GroupNormalization(_NormBase):
         self.epsilon = validation.number(epsilon, "epsilon", 0.0, None, low_inclusive=False)
         self.center = validation.boolean(center, "center")
         self.scale = validation.boolean(scale, "scale")
-        self._init_affine(
-            beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
-        )
+        _util.set_weight_options(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
+        _util.set_weight_options(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
         super().__init__(**kwargs)
 
     def build(self, input_shape):
@@ -605,18 +544,14 @@ class GroupNormalization(_NormBase):
         return config
 
 
+@_util.shared_doc
 class UnitNormalization(Layer):
     """Scales each sample to unit L2 norm over ``axis``: ``x / sqrt(max(sum(x**2), 1e-12))``.
 
     Args:
         axis: axis or list of axes to normalize over (default -1).
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 
@@ -644,6 +579,7 @@ class UnitNormalization(Layer):
         return config
 
 
+@_util.shared_doc
 class RMSNormalization(_NormBase):
     """Root-mean-square normalization: ``x / sqrt(mean(x**2) + epsilon) * scale`` over ``axis``.
 
@@ -654,12 +590,7 @@ class RMSNormalization(_NormBase):
         axis: axis or list of axes to normalize over (default -1).
         epsilon: added to the mean square (default 1e-6).
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 

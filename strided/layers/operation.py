@@ -38,14 +38,15 @@ class TorchOperation(Layer):
         self._constants = constants  # positions in the argument list that are not graph inputs
         self.keras_class = KERAS_OPS[op_name][0] if op_name in KERAS_OPS and fn is KERAS_OPS[op_name][1] else None
 
-    def full_args(self, inputs):
-        """The op's whole argument list, graph inputs and constants in their positions (Keras's node args)."""
+    def full_args(self, inputs, as_python=True):
+        """The op's whole argument list, graph inputs and constants in their positions (Keras's node args; with
+        ``as_python`` a 0-d tensor constant as a Python number)."""
         tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         args, it = [], iter(tensors)
         for position, const in self._constants:
             while len(args) < position:
                 args.append(next(it))
-            args.append(const.item() if isinstance(const, torch.Tensor) and const.ndim == 0 else const)
+            args.append(const.item() if as_python and isinstance(const, torch.Tensor) and const.ndim == 0 else const)
         args.extend(it)
         return args
 
@@ -54,14 +55,7 @@ class TorchOperation(Layer):
         return "operation"
 
     def call(self, inputs):
-        tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        args, it = [], iter(tensors)
-        for position, const in self._constants:
-            while len(args) < position:
-                args.append(next(it))
-            args.append(const)
-        args.extend(it)
-        return self.fn(*args)
+        return self.fn(*self.full_args(inputs, as_python=False))
 
     def get_config(self):
         if self.keras_class is None:

@@ -6,6 +6,55 @@ from strided.layers import _util
 from strided.ops import _kernels
 from strided.utils import conv_utils, validation
 
+# The text every pooling class shares, written once and filled in for each class by its decorator.
+_POOLING_DOC = """Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the {{what}} of each
+window, for each channel separately. No weights.
+{{same_padding}}
+
+Args:
+    pool_size: int or tuple of {{ints}}, the window size (default 2).
+    strides: int or tuple of {{ints}} or ``None`` (default: ``pool_size``, windows that do not overlap).
+    padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
+        the output size is ``ceil(n / strides)``). Case-insensitive.
+    data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+
+Input shape:
+    {{input_shape}}
+
+Output shape:
+    {{output_shape}}
+
+    Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
+
+    - ``padding="valid"``: ``floor((n - p) / s) + 1``;
+    - ``padding="same"``: ``ceil(n / s)``."""
+
+_GLOBAL_POOLING_DOC = """Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
+No weights.
+
+Args:
+    data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
+    keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
+
+Input shape:
+    {{input_shape}}
+
+Output shape:
+    2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, {{ones}}, channels)``
+    (``channels_last``) or ``(batch, channels, {{ones}})`` (``channels_first``)."""
+
+_pooling_doc = _util.document_family(
+    _POOLING_DOC,
+    what=lambda cls: "maximum" if cls.pool_mode == "max" else "mean",
+    same_padding=lambda cls: (
+        'With ``padding="same"`` the zero padding is never picked (it counts as minus infinity).'
+        if cls.pool_mode == "max"
+        else 'With ``padding="same"`` the padded positions are not counted in the mean.'
+    ),
+    output_shape=lambda cls: _util.spatial_shape_doc(cls.rank, axes=_util.spatial_axes_doc(cls.rank, new=True)),
+)
+_global_pooling_doc = _util.document_family(_GLOBAL_POOLING_DOC, ones=lambda cls: ", ".join(["1"] * cls.rank))
+
 
 class BasePooling(_util.SpecLayer):
     """Max or average pooling over windows of ``pool_size``.
@@ -60,32 +109,9 @@ class BasePooling(_util.SpecLayer):
         return config
 
 
+@_pooling_doc
 class MaxPooling1D(BasePooling):
     """1D max pooling: the maximum of each window, channel by channel.
-
-    Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the maximum of each
-    window, for each channel separately. No weights. With ``padding="same"`` the zero padding is never
-    picked (it counts as minus infinity).
-
-    Args:
-        pool_size: int or tuple of 1 int, the window size (default 2).
-        strides: int or tuple of 1 int or ``None`` (default: ``pool_size``, windows that do not overlap).
-        padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
-            the output size is ``ceil(n / strides)``). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        3D tensor ``(batch, steps, channels)`` (``channels_last``) or ``(batch, channels, steps)``
-        (``channels_first``).
-
-    Output shape:
-        3D tensor ``(batch, new_steps, channels)`` (``channels_last``) or
-        ``(batch, channels, new_steps)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
-
-        - ``padding="valid"``: ``floor((n - p) / s) + 1``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -99,32 +125,9 @@ class MaxPooling1D(BasePooling):
     rank, pool_mode = 1, "max"
 
 
+@_pooling_doc
 class MaxPooling2D(BasePooling):
     """2D max pooling: the maximum of each window, channel by channel.
-
-    Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the maximum of each
-    window, for each channel separately. No weights. With ``padding="same"`` the zero padding is never
-    picked (it counts as minus infinity).
-
-    Args:
-        pool_size: int or tuple of 2 ints, the window size (default 2).
-        strides: int or tuple of 2 ints or ``None`` (default: ``pool_size``, windows that do not overlap).
-        padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
-            the output size is ``ceil(n / strides)``). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
-        (``channels_first``).
-
-    Output shape:
-        4D tensor ``(batch, new_height, new_width, channels)`` (``channels_last``) or
-        ``(batch, channels, new_height, new_width)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
-
-        - ``padding="valid"``: ``floor((n - p) / s) + 1``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -140,32 +143,9 @@ class MaxPooling2D(BasePooling):
     rank, pool_mode = 2, "max"
 
 
+@_pooling_doc
 class MaxPooling3D(BasePooling):
     """3D max pooling: the maximum of each window, channel by channel.
-
-    Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the maximum of each
-    window, for each channel separately. No weights. With ``padding="same"`` the zero padding is never
-    picked (it counts as minus infinity).
-
-    Args:
-        pool_size: int or tuple of 3 ints, the window size (default 2).
-        strides: int or tuple of 3 ints or ``None`` (default: ``pool_size``, windows that do not overlap).
-        padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
-            the output size is ``ceil(n / strides)``). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
-        (``channels_first``).
-
-    Output shape:
-        5D tensor ``(batch, new_dim1, new_dim2, new_dim3, channels)`` (``channels_last``) or
-        ``(batch, channels, new_dim1, new_dim2, new_dim3)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
-
-        - ``padding="valid"``: ``floor((n - p) / s) + 1``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -177,32 +157,9 @@ class MaxPooling3D(BasePooling):
     rank, pool_mode = 3, "max"
 
 
+@_pooling_doc
 class AveragePooling1D(BasePooling):
     """1D average pooling: the mean of each window, channel by channel.
-
-    Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the mean of each
-    window, for each channel separately. No weights. With ``padding="same"`` the padded positions are not
-    counted in the mean.
-
-    Args:
-        pool_size: int or tuple of 1 int, the window size (default 2).
-        strides: int or tuple of 1 int or ``None`` (default: ``pool_size``, windows that do not overlap).
-        padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
-            the output size is ``ceil(n / strides)``). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        3D tensor ``(batch, steps, channels)`` (``channels_last``) or ``(batch, channels, steps)``
-        (``channels_first``).
-
-    Output shape:
-        3D tensor ``(batch, new_steps, channels)`` (``channels_last``) or
-        ``(batch, channels, new_steps)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
-
-        - ``padding="valid"``: ``floor((n - p) / s) + 1``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -216,32 +173,9 @@ class AveragePooling1D(BasePooling):
     rank, pool_mode = 1, "average"
 
 
+@_pooling_doc
 class AveragePooling2D(BasePooling):
     """2D average pooling: the mean of each window, channel by channel.
-
-    Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the mean of each
-    window, for each channel separately. No weights. With ``padding="same"`` the padded positions are not
-    counted in the mean.
-
-    Args:
-        pool_size: int or tuple of 2 ints, the window size (default 2).
-        strides: int or tuple of 2 ints or ``None`` (default: ``pool_size``, windows that do not overlap).
-        padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
-            the output size is ``ceil(n / strides)``). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
-        (``channels_first``).
-
-    Output shape:
-        4D tensor ``(batch, new_height, new_width, channels)`` (``channels_last``) or
-        ``(batch, channels, new_height, new_width)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
-
-        - ``padding="valid"``: ``floor((n - p) / s) + 1``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -255,32 +189,9 @@ class AveragePooling2D(BasePooling):
     rank, pool_mode = 2, "average"
 
 
+@_pooling_doc
 class AveragePooling3D(BasePooling):
     """3D average pooling: the mean of each window, channel by channel.
-
-    Slides a ``pool_size`` window over the spatial axes with step ``strides`` and keeps the mean of each
-    window, for each channel separately. No weights. With ``padding="same"`` the padded positions are not
-    counted in the mean.
-
-    Args:
-        pool_size: int or tuple of 3 ints, the window size (default 2).
-        strides: int or tuple of 3 ints or ``None`` (default: ``pool_size``, windows that do not overlap).
-        padding: ``"valid"`` (windows that do not fit are dropped) or ``"same"`` (the input is padded so that
-            the output size is ``ceil(n / strides)``). Case-insensitive.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
-        (``channels_first``).
-
-    Output shape:
-        5D tensor ``(batch, new_dim1, new_dim2, new_dim3, channels)`` (``channels_last``) or
-        ``(batch, channels, new_dim1, new_dim2, new_dim3)`` (``channels_first``).
-
-        Each spatial size ``n`` becomes, with pool size ``p`` and stride ``s``:
-
-        - ``padding="valid"``: ``floor((n - p) / s) + 1``;
-        - ``padding="same"``: ``ceil(n / s)``.
 
     Example:
 
@@ -325,23 +236,9 @@ class BaseGlobalPooling(_util.SpecLayer):
         return config
 
 
+@_global_pooling_doc
 class GlobalMaxPooling1D(BaseGlobalPooling):
     """Global max pooling over the 1 spatial axes: one maximum per channel.
-
-    Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
-    No weights.
-
-    Args:
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
-
-    Input shape:
-        3D tensor ``(batch, steps, channels)`` (``channels_last``) or ``(batch, channels, steps)``
-        (``channels_first``).
-
-    Output shape:
-        2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, 1, channels)``
-        (``channels_last``) or ``(batch, channels, 1)`` (``channels_first``).
 
     Example:
 
@@ -355,23 +252,9 @@ class GlobalMaxPooling1D(BaseGlobalPooling):
     rank, pool_mode = 1, "max"
 
 
+@_global_pooling_doc
 class GlobalMaxPooling2D(BaseGlobalPooling):
     """Global max pooling over the 2 spatial axes: one maximum per channel.
-
-    Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
-    No weights.
-
-    Args:
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
-        (``channels_first``).
-
-    Output shape:
-        2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, 1, 1, channels)``
-        (``channels_last``) or ``(batch, channels, 1, 1)`` (``channels_first``).
 
     Example:
 
@@ -387,23 +270,9 @@ class GlobalMaxPooling2D(BaseGlobalPooling):
     rank, pool_mode = 2, "max"
 
 
+@_global_pooling_doc
 class GlobalMaxPooling3D(BaseGlobalPooling):
     """Global max pooling over the 3 spatial axes: one maximum per channel.
-
-    Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
-    No weights.
-
-    Args:
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
-
-    Input shape:
-        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
-        (``channels_first``).
-
-    Output shape:
-        2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, 1, 1, 1, channels)``
-        (``channels_last``) or ``(batch, channels, 1, 1, 1)`` (``channels_first``).
 
     Example:
 
@@ -417,27 +286,13 @@ class GlobalMaxPooling3D(BaseGlobalPooling):
     rank, pool_mode = 3, "max"
 
 
+@_global_pooling_doc
 class GlobalAveragePooling1D(BaseGlobalPooling):
     """Global average pooling over the 1 spatial axes: one mean per channel.
-
-    Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
-    No weights.
-
-    Args:
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
 
     Call arguments:
         inputs: a 3D tensor.
         mask: optional boolean ``(batch, steps)`` mask; masked steps are left out of the mean.
-
-    Input shape:
-        3D tensor ``(batch, steps, channels)`` (``channels_last``) or ``(batch, channels, steps)``
-        (``channels_first``).
-
-    Output shape:
-        2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, 1, channels)``
-        (``channels_last``) or ``(batch, channels, 1)`` (``channels_first``).
 
     Example:
 
@@ -470,23 +325,9 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
         return None
 
 
+@_global_pooling_doc
 class GlobalAveragePooling2D(BaseGlobalPooling):
     """Global average pooling over the 2 spatial axes: one mean per channel.
-
-    Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
-    No weights.
-
-    Args:
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
-        (``channels_first``).
-
-    Output shape:
-        2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, 1, 1, channels)``
-        (``channels_last``) or ``(batch, channels, 1, 1)`` (``channels_first``).
 
     Example:
 
@@ -502,23 +343,9 @@ class GlobalAveragePooling2D(BaseGlobalPooling):
     rank, pool_mode = 2, "average"
 
 
+@_global_pooling_doc
 class GlobalAveragePooling3D(BaseGlobalPooling):
     """Global average pooling over the 3 spatial axes: one mean per channel.
-
-    Often used instead of ``Flatten`` before the classifier of a CNN: each feature map becomes one number.
-    No weights.
-
-    Args:
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        keepdims: bool; ``True`` keeps the spatial axes with size 1 (default ``False``).
-
-    Input shape:
-        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
-        (``channels_first``).
-
-    Output shape:
-        2D tensor ``(batch, channels)``; with ``keepdims=True``, ``(batch, 1, 1, 1, channels)``
-        (``channels_last``) or ``(batch, channels, 1, 1, 1)`` (``channels_first``).
 
     Example:
 

@@ -225,6 +225,33 @@ def _pairs(value, rank, name):
     )
 
 
+# The text ZeroPadding, Cropping and UpSampling 1D/2D/3D share, written once and filled per class by ``_spatial_doc``
+# (each class its own first argument, ``extra`` ones and its summary and example).
+_SPATIAL_DOC = """Args:
+    {{args}}
+
+Input shape:
+    {{input_shape}}
+
+Output shape:
+    {{output_shape}}"""
+
+
+def _spatial_doc(arg, extra=None):
+    args = [arg, 'data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.']
+    return _util.document_family(
+        _SPATIAL_DOC,
+        args="\n".join(_util.wrap_doc(line) for line in args + ([extra] if extra else [])),
+        output_shape=lambda cls: _util.spatial_shape_doc(
+            cls.rank,
+            axes=", ".join(
+                axis + change
+                for axis, change in zip(_util.spatial_axes_doc(cls.rank).split(", "), cls._doc_change[cls.rank])
+            ),
+        ),
+    )
+
+
 class _SpatialLayer(Layer):
     """Shared by the padding/cropping/upsampling layers: rank check, spatial axes of the data format."""
 
@@ -253,7 +280,10 @@ class _SpatialLayer(Layer):
 
 
 class _ZeroPadding(_SpatialLayer):
-    def __init__(self, padding, data_format=None, **kwargs):
+    _doc_change = {1: [" + before + after"], 2: [" + top + bottom", " + left + right"]}
+    _doc_change[3] = [f" + before{i} + after{i}" for i in (1, 2, 3)]
+
+    def __init__(self, padding=1, data_format=None, **kwargs):
         self.padding = _pairs(padding, self.rank, "padding")
         super().__init__(**kwargs)
         self._init_format(data_format)
@@ -271,17 +301,9 @@ class _ZeroPadding(_SpatialLayer):
         return config
 
 
+@_spatial_doc("padding: int (both ends) or tuple ``(before, after)`` (default 1).")
 class ZeroPadding1D(_ZeroPadding):
     """Adds zeros at the start and end of the time axis of a sequence.
-
-    Args:
-        padding: int (both ends) or tuple ``(before, after)`` (default 1).
-
-    Input shape:
-        3D tensor ``(batch, steps, features)``.
-
-    Output shape:
-        3D tensor ``(batch, steps + before + after, features)``.
 
     Example:
 
@@ -292,25 +314,13 @@ class ZeroPadding1D(_ZeroPadding):
 
     rank = 1
 
-    def __init__(self, padding=1, **kwargs):
-        super().__init__(padding, **kwargs)
 
-
+@_spatial_doc(
+    "padding: int (the same on all four sides), tuple ``(rows, cols)`` (symmetric), or "
+    "``((top, bottom), (left, right))``; default 1."
+)
 class ZeroPadding2D(_ZeroPadding):
     """Adds rows and columns of zeros around an image (what ``padding="same"`` does inside a convolution).
-
-    Args:
-        padding: int (the same on all four sides), tuple ``(rows, cols)`` (symmetric), or
-            ``((top, bottom), (left, right))``; default 1.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
-        (``channels_first``).
-
-    Output shape:
-        4D tensor ``(batch, height + top + bottom, width + left + right, channels)`` (``channels_last``), or the
-        ``channels_first`` equivalent.
 
     Example:
 
@@ -323,24 +333,13 @@ class ZeroPadding2D(_ZeroPadding):
 
     rank = 2
 
-    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
-        super().__init__(padding, data_format, **kwargs)
 
-
+@_spatial_doc(
+    "padding: int (the same everywhere), tuple of 3 ints (symmetric per axis), or 3 pairs "
+    "``((before1, after1), (before2, after2), (before3, after3))``; default 1."
+)
 class ZeroPadding3D(_ZeroPadding):
     """Adds zeros around the three spatial axes of a volume.
-
-    Args:
-        padding: int (the same everywhere), tuple of 3 ints (symmetric per axis), or 3 pairs
-            ``((before1, after1), (before2, after2), (before3, after3))``; default 1.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
-        (``channels_first``).
-
-    Output shape:
-        5D tensor with each spatial size increased by its ``before + after``.
 
     Example:
 
@@ -351,12 +350,12 @@ class ZeroPadding3D(_ZeroPadding):
 
     rank = 3
 
-    def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
-        super().__init__(padding, data_format, **kwargs)
-
 
 class _Cropping(_SpatialLayer):
-    def __init__(self, cropping, data_format=None, **kwargs):
+    _doc_change = {1: [" - start - end"], 2: [" - top - bottom", " - left - right"]}
+    _doc_change[3] = [f" - start{i} - end{i}" for i in (1, 2, 3)]
+
+    def __init__(self, cropping=1, data_format=None, **kwargs):
         self.cropping = _pairs(cropping, self.rank, "cropping")
         super().__init__(**kwargs)
         self._init_format(data_format)
@@ -388,17 +387,9 @@ class _Cropping(_SpatialLayer):
         return config
 
 
+@_spatial_doc("cropping: int, or tuple ``(start, end)``: how many steps to remove at each end (default ``(1, 1)``).")
 class Cropping1D(_Cropping):
     """Crops (removes) steps at the start and end of a sequence.
-
-    Args:
-        cropping: int, or tuple ``(start, end)``: how many steps to remove at each end (default ``(1, 1)``).
-
-    Input shape:
-        3D tensor ``(batch, steps, features)``.
-
-    Output shape:
-        3D tensor ``(batch, steps - start - end, features)``.
 
     Example:
 
@@ -409,25 +400,13 @@ class Cropping1D(_Cropping):
 
     rank = 1
 
-    def __init__(self, cropping=(1, 1), **kwargs):
-        super().__init__(cropping, **kwargs)
 
-
+@_spatial_doc(
+    "cropping: int (the same on all four sides), tuple ``(rows, cols)`` (symmetric), or "
+    "``((top, bottom), (left, right))``; default no cropping."
+)
 class Cropping2D(_Cropping):
     """Crops (removes) rows and columns at the borders of an image.
-
-    Args:
-        cropping: int (the same on all four sides), tuple ``(rows, cols)`` (symmetric), or
-            ``((top, bottom), (left, right))``; default no cropping.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
-        (``channels_first``).
-
-    Output shape:
-        4D tensor ``(batch, height - top - bottom, width - left - right, channels)`` (``channels_last``), or the
-        ``channels_first`` equivalent.
 
     Example:
 
@@ -440,24 +419,16 @@ class Cropping2D(_Cropping):
 
     rank = 2
 
-    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):  # Keras's default: no cropping
         super().__init__(cropping, data_format, **kwargs)
 
 
+@_spatial_doc(
+    "cropping: int (the same everywhere), tuple of 3 ints (symmetric per axis), or 3 pairs "
+    "``((start1, end1), (start2, end2), (start3, end3))``; default ``((1, 1), (1, 1), (1, 1))``."
+)
 class Cropping3D(_Cropping):
     """Crops (removes) slices at the borders of the three spatial axes of a volume.
-
-    Args:
-        cropping: int (the same everywhere), tuple of 3 ints (symmetric per axis), or 3 pairs
-            ``((start1, end1), (start2, end2), (start3, end3))``; default ``((1, 1), (1, 1), (1, 1))``.
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
-        (``channels_first``).
-
-    Output shape:
-        5D tensor with each spatial size reduced by its ``start + end``.
 
     Example:
 
@@ -468,16 +439,20 @@ class Cropping3D(_Cropping):
 
     rank = 3
 
-    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
-        super().__init__(cropping, data_format, **kwargs)
-
 
 class _UpSampling(_SpatialLayer):
-    def __init__(self, size, data_format=None, interpolation="nearest", **kwargs):
+    _doc_change = {1: [" * size"], 2: [" * rows", " * cols"], 3: [f" * size{i}" for i in (1, 2, 3)]}
+    interpolation = "nearest"  # only UpSampling2D takes another
+
+    def __init__(self, size=2, data_format=None, **kwargs):
         self.size = conv_utils.normalize_tuple(size, self.rank, "size")
-        self.interpolation = validation.one_of(interpolation, "interpolation", ("nearest", "bilinear", "bicubic"))
         super().__init__(**kwargs)
         self._init_format(data_format)
+
+    def get_config(self):
+        config = super().get_config()
+        config["size"] = self.size[0] if self.rank == 1 else self.size  # an int in Keras's UpSampling1D config
+        return config
 
     def call(self, inputs):
         if self.interpolation == "nearest":
@@ -491,17 +466,9 @@ class _UpSampling(_SpatialLayer):
         return y.movedim(1, -1) if self.data_format == "channels_last" else y
 
 
+@_spatial_doc("size: positive int, the upsampling factor (default 2).")
 class UpSampling1D(_UpSampling):
     """Repeats each step ``size`` times along the time axis.
-
-    Args:
-        size: positive int, the upsampling factor (default 2).
-
-    Input shape:
-        3D tensor ``(batch, steps, features)``.
-
-    Output shape:
-        3D tensor ``(batch, steps * size, features)``.
 
     Example:
 
@@ -512,30 +479,13 @@ class UpSampling1D(_UpSampling):
 
     rank = 1
 
-    def __init__(self, size=2, **kwargs):
-        super().__init__(size, **kwargs)
 
-    def get_config(self):
-        config = super().get_config()
-        config["size"] = self.size[0]
-        return config
-
-
+@_spatial_doc(
+    "size: int or tuple ``(rows, cols)``, the upsampling factors (default ``(2, 2)``).",
+    extra='interpolation: ``"nearest"`` (repeats, the default), ``"bilinear"`` or ``"bicubic"``.',
+)
 class UpSampling2D(_UpSampling):
     """Upsamples an image: repeats rows and columns (``"nearest"``) or resizes with interpolation.
-
-    Args:
-        size: int or tuple ``(rows, cols)``, the upsampling factors (default ``(2, 2)``).
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-        interpolation: ``"nearest"`` (repeats, the default), ``"bilinear"`` or ``"bicubic"``.
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
-        (``channels_first``).
-
-    Output shape:
-        4D tensor ``(batch, height * rows, width * cols, channels)`` (``channels_last``), or the ``channels_first``
-        equivalent.
 
     Example:
 
@@ -549,27 +499,18 @@ class UpSampling2D(_UpSampling):
     rank = 2
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
-        super().__init__(size, data_format, interpolation, **kwargs)
+        self.interpolation = validation.one_of(interpolation, "interpolation", ("nearest", "bilinear", "bicubic"))
+        super().__init__(size, data_format, **kwargs)
 
     def get_config(self):
         config = super().get_config()
-        config.update({"size": self.size, "interpolation": self.interpolation})
+        config["interpolation"] = self.interpolation
         return config
 
 
+@_spatial_doc("size: int or tuple of 3 ints, the upsampling factors (default ``(2, 2, 2)``).")
 class UpSampling3D(_UpSampling):
     """Upsamples a volume by repeating each of the three spatial axes.
-
-    Args:
-        size: int or tuple of 3 ints, the upsampling factors (default ``(2, 2, 2)``).
-        data_format: ``"channels_last"`` (channels as the last axis, the default) or ``"channels_first"``.
-
-    Input shape:
-        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or ``(batch, channels, dim1, dim2, dim3)``
-        (``channels_first``).
-
-    Output shape:
-        5D tensor with each spatial size multiplied by its factor.
 
     Example:
 
@@ -579,11 +520,3 @@ class UpSampling3D(_UpSampling):
     """
 
     rank = 3
-
-    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
-        super().__init__(size, data_format, **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config["size"] = self.size
-        return config

@@ -7,8 +7,7 @@ import torch
 
 from strided import initializers
 from strided.layers import _util
-from strided.layers.base import Layer
-from strided.saving import serialization_lib
+from strided.layers.structure import Wrapper
 
 
 def _l2_normalize(x):
@@ -17,7 +16,7 @@ def _l2_normalize(x):
     return x * torch.clamp(inv_norm, max=1.0 / 1e-7)
 
 
-class SpectralNormalization(Layer):
+class SpectralNormalization(Wrapper):
     """Spectral normalization of the ``kernel`` of a wrapped layer (``Dense``, ``Conv2D``...).
 
     In training (``training=True``), each call runs ``power_iterations`` steps of power iteration
@@ -51,11 +50,7 @@ class SpectralNormalization(Layer):
     """
 
     def __init__(self, layer, power_iterations=1, **kwargs):
-        if not isinstance(layer, Layer):
-            raise ValueError(
-                f"Layer {layer} supplied to Wrapper isn't a supported layer type. Please ensure wrapped "
-                "layer is a valid Keras layer."
-            )
+        super().__init__(layer, **kwargs)
         if (
             isinstance(power_iterations, bool)
             or not isinstance(power_iterations, numbers.Integral)
@@ -64,8 +59,6 @@ class SpectralNormalization(Layer):
             raise ValueError(
                 f"`power_iterations` should be greater than zero. Received: `power_iterations={power_iterations}`"
             )
-        super().__init__(**kwargs)
-        self.layer = layer
         self.power_iterations = int(power_iterations)
 
     # ------------------------------------------------------------------ weights
@@ -155,12 +148,5 @@ class SpectralNormalization(Layer):
     # ------------------------------------------------------------------ config
     def get_config(self):
         config = super().get_config()
-        config["layer"] = serialization_lib.serialize_layer(self.layer)
         config["power_iterations"] = self.power_iterations
         return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["layer"] = serialization_lib.deserialize_layer(config["layer"], custom_objects)
-        return cls(**config)

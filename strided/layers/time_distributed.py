@@ -3,10 +3,10 @@
 import torch
 
 from strided.layers.base import Layer
-from strided.saving import serialization_lib
+from strided.layers.structure import Wrapper
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies ``layer`` to every slice ``inputs[:, t]`` along axis 1, with the same weights.
 
     For a batch of videos ``(batch, frames, height, width, channels)``,
@@ -40,8 +40,7 @@ class TimeDistributed(Layer):
             raise ValueError(
                 f"Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. Received: {layer}"
             )
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
 
     def _child_shape(self, input_shape):
         if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 3:
@@ -79,14 +78,3 @@ class TimeDistributed(Layer):
             for t in range(inputs.shape[1])
         ]
         return torch.stack(steps, dim=1)
-
-    def get_config(self):
-        config = super().get_config()
-        config["layer"] = serialization_lib.serialize_layer(self.layer)
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["layer"] = serialization_lib.deserialize_layer(config["layer"], custom_objects)
-        return cls(**config)
