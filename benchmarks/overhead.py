@@ -22,6 +22,12 @@ ops (a TorchDispatchMode counter, autograd's backward included), for strided's `
     python benchmarks/overhead.py                          # both shapes, 3 repeats
     python benchmarks/overhead.py --shapes overhead --repeats 5
     python benchmarks/overhead.py --smoke                  # a few seconds: one repeat, fewer steps, overhead only
+    python benchmarks/overhead.py --instructions --shapes overhead   # also CPU instructions per step (valgrind)
+
+`--instructions` counts the CPU instructions each contender executes per training step, with valgrind's callgrind
+(each contender run for 1 and for 3 epochs; the difference over the steps in between, so that start-up and
+import cost cancel). A count of instructions is the same however busy the machine is, where times on a shared
+machine move by tens of percent; it leaves out what instructions do not show (cache misses, memory bandwidth).
 
 Results are in benchmarks/README.md with the date, hardware and torch version.
 """
@@ -193,6 +199,46 @@ def count_baseline(lib, shape, n=None):
     return _count(epoch, namespace["N"] // namespace["B"])
 
 
+def instruction_worker(who, shape, epochs):
+    """Runs `epochs` epochs of one contender (for `--instructions`, under valgrind)."""
+    if who == "strided":
+        x, y = _data(shape)
+        build_strided(shape).fit(x, y, batch_size=SHAPES[shape][1], epochs=epochs, shuffle=True, verbose=0)
+        return
+    epoch = load_baseline(who, shape)["epoch"]
+    for _ in range(epochs):
+        epoch()
+
+
+def instructions(shape, env):
+    """CPU instructions per training step of each contender: callgrind's total for 3 epochs minus that for 1,
+    over the steps of the 2 epochs between."""
+    steps = 2 * (SHAPES[shape][0] // SHAPES[shape][1])
+    per_step = {}
+    for who in ("strided", "torch", "torch_cl"):
+        totals = []
+        for epochs in (1, 3):
+            worker_args = ["--instruction-worker", who, shape, str(epochs)]
+            cmd = [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                HERE + "/overhead.py",
+            ]
+            cmd += worker_args
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            found = re.search(r"Collected : (\d+)", out.stderr)
+            if out.returncode or not found:
+                print(f"[failed] {' '.join(cmd)}\n{out.stderr[-2000:]}")
+                return
+            totals.append(int(found.group(1)))
+        per_step[who] = (totals[1] - totals[0]) / steps
+        print(f"INSTRUCTIONS {shape} {who} {per_step[who] / 1e6:.3f} M per step")
+    best = min(("torch", "torch_cl"), key=per_step.get)
+    print(f"RATIO {shape} instructions strided/best = {per_step['strided'] / per_step[best]:.3f} (best: {best})")
+
+
 def interleaved(shape, n, repeats):
     """Epoch by epoch in this process: a strided epoch (inside one `fit`), then one epoch of each hand-written
     loop, `repeats` times after a warm-up round; wall and CPU (process) time per step of each. On a shared
@@ -246,7 +292,9 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="one repeat of the overhead shape on few steps")
     parser.add_argument("--no-counts", action="store_true", help="skip the Python-call and op counts")
     parser.add_argument("--no-interleaved", action="store_true", help="skip the in-process, epoch by epoch timing")
+    parser.add_argument("--instructions", action="store_true", help="also count CPU instructions (valgrind)")
     parser.add_argument("--worker", nargs=2, metavar=("SHAPE", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--instruction-worker", nargs=3, metavar=("WHO", "SHAPE", "EPOCHS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch
@@ -254,6 +302,10 @@ def main():
     torch.set_num_threads(1)
     if args.worker:
         worker(args.worker[0], int(args.worker[1]))
+        return
+    if args.instruction_worker:
+        who, shape, epochs = args.instruction_worker
+        instruction_worker(who, shape, int(epochs))
         return
     if args.smoke:
         args.shapes, args.repeats = ["overhead"], 1
@@ -298,6 +350,8 @@ def main():
             )
         if not args.no_interleaved:
             interleaved(shape, n, args.repeats)
+        if args.instructions:
+            instructions(shape, env)
         if args.no_counts:
             continue
         counts = {"strided": count_strided(shape, n)}
