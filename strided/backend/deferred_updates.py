@@ -57,7 +57,7 @@ class _Pending:
         group = self.groups.get((scale, accumulator_scale))
         if group is None:
             group = self.groups[(scale, accumulator_scale)] = ([], [])
-        group[0].append(variable.data)
+        group[0].append(_untracked(variable))
         group[1].append(accumulator)
 
     def flush(self):
@@ -71,6 +71,15 @@ class _Pending:
         for variable in self.marked:
             del variable.__dict__["_deferred_update"]
         self.__init__()
+
+
+def _untracked(variable):
+    """``variable.data`` (a view that autograd's version checks do not see), made once and kept while it still
+    views the variable's storage (``Module.to`` swaps the storage of a parameter under the same object)."""
+    view = variable.__dict__.get("_untracked_view")
+    if view is None or view.data_ptr() != variable.data_ptr() or view.dtype != variable.dtype:
+        view = variable.__dict__["_untracked_view"] = variable.data
+    return view
 
 
 def current():

@@ -44,7 +44,8 @@ class MeanTracker:
         if self.total is None:
             self.total = torch.zeros((), dtype=torch.float32, device=value.device)
             self.count = torch.zeros((), dtype=torch.float32, device=value.device)
-        self.total.add_(value.sum() * w)
+        # (one kernel each: `alpha` scales inside the add, and a 0-d loss needs no sum)
+        self.total.add_(value if value.dim() == 0 else value.sum(), alpha=w)
         self.count.add_(w * value.numel())
 
     def result(self):
@@ -322,7 +323,8 @@ class CompileLoss:
                 continue
             value = loss(yt, yp, sample_weight=sw)
             per_output.append(value)
-            total = value * w if total is None else total + value * w
+            value = value if w == 1 else value * w  # (the default weight: no multiply, forward and backward)
+            total = value if total is None else total + value
         if total is None:
             total = torch.zeros((), device=y_pred_flat[0].device)
         self.last_per_output = per_output
