@@ -15,52 +15,28 @@ import torch
 from strided.layers import _util
 from strided.layers.base import Layer
 from strided.layers.convolutional import _torch_layout
-from strided.layers.recurrent import RNN, _delegate
-from strided.layers.rnn_cells import DropoutRNNCell, _state_tensor
+from strided.layers.recurrent import _CellRNN, _delegate
+from strided.layers.rnn_cells import _arguments, _RecurrentCell
 from strided.ops import _kernels
 from strided.utils import conv_utils, validation
+from strided.utils.docstrings import fill_doc
 
 
-class ConvLSTMCell(DropoutRNNCell, Layer):
+class ConvLSTMCell(_RecurrentCell):
     """One step of a convolutional LSTM (the cell of ``ConvLSTM1D/2D/3D``).
 
     Args:
         rank: 1, 2 or 3, the number of spatial dimensions.
         filters, kernel_size, strides, padding, data_format, dilation_rate: of the input convolution.
-        activation, recurrent_activation, use_bias, kernel_initializer, recurrent_initializer,
-        bias_initializer, unit_forget_bias, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-        kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed: as in
-        ``LSTMCell``.
+        **kwargs: ``activation``, ``recurrent_activation``, ``use_bias``, ``unit_forget_bias``, the weight
+            arguments, ``dropout``, ``recurrent_dropout`` and ``seed``, as in ``LSTMCell``.
     """
 
-    _dropout_mask_count = 4
+    _gates = 4
+    _dropout_mask_count = 4  # one input (and recurrent) mask per gate, as Keras's ConvLSTMCell
 
     def __init__(
-        self,
-        rank,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        data_format=None,
-        dilation_rate=1,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        unit_forget_bias=True,
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        **kwargs,
+        self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, **kwargs
     ):
         if rank not in (1, 2, 3):
             raise ValueError(f"Rank {rank} convolutions are not currently implemented. Received: rank={rank}")
@@ -77,22 +53,20 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
                 f"`strides=1` or `dilation_rate=1`. Received: strides={self.strides} and "
                 f"dilation_rate={self.dilation_rate}"
             )
-        self.activation = _util.get_activation(activation)
-        self.recurrent_activation = _util.get_activation(recurrent_activation, "recurrent_activation")
-        self.use_bias = validation.boolean(use_bias, "use_bias")
-        self.unit_forget_bias = validation.boolean(unit_forget_bias, "unit_forget_bias")
-        self.kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
-        self.recurrent_initializer = _util.get("initializers", recurrent_initializer, "recurrent_initializer")
-        self.bias_initializer = _util.get("initializers", bias_initializer, "bias_initializer")
-        self.kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
-        self.recurrent_regularizer = _util.get("regularizers", recurrent_regularizer, "recurrent_regularizer")
-        self.bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
-        self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
-        self.recurrent_constraint = _util.get("constraints", recurrent_constraint, "recurrent_constraint")
-        self.bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
-        Layer.__init__(self, **kwargs)
-        self._init_dropout(dropout, recurrent_dropout, seed)
+        super().__init__(
+            self.filters,  # the base's ``units``: the channels of the states
+            kwargs.pop("activation", "tanh"),
+            kwargs.pop("use_bias", True),
+            kwargs.pop("dropout", 0.0),
+            kwargs.pop("recurrent_dropout", 0.0),
+            kwargs.pop("seed", None),
+            **kwargs,
+        )
         self.state_size = -1  # feature maps; the RNN asks get_initial_state for their shape
+
+    @property
+    def _input_rank(self):  # the RNN running it takes (batch, timesteps, *spatial, channels)
+        return self.rank + 3
 
     @property
     def _channel_axis(self):
@@ -121,49 +95,11 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
                 f"input shape received: input_shape={input_shape}"
             )
         self.spatial_dims, self.input_dim = tuple(spatial), int(channels)
-        layout = _torch_layout(self.rank)
         f4 = 4 * self.filters
-        self.kernel = self.add_weight(
-            shape=self.kernel_size + (self.input_dim, f4),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            name="kernel",
-            torch_layout=layout,
+        self._add_kernels(
+            self.kernel_size + (self.input_dim, f4), self.kernel_size + (self.filters, f4), _torch_layout(self.rank)
         )
-        self.recurrent_kernel = self.add_weight(
-            shape=self.kernel_size + (self.filters, f4),
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-            name="recurrent_kernel",
-            torch_layout=layout,
-        )
-        if self.use_bias:
-            init = self.bias_initializer
-            if self.unit_forget_bias:
-                base, filters = self.bias_initializer, self.filters
-
-                def init(shape, dtype=None):  # Keras: [bias_init(f), ones(f), bias_init(2 f)]
-                    first = torch.as_tensor(base((filters,), dtype=dtype))
-                    return torch.cat(
-                        [
-                            first,
-                            torch.ones(filters, dtype=first.dtype),
-                            torch.as_tensor(base((2 * filters,), dtype=dtype)),
-                        ]
-                    )
-
-            self.bias = self.add_weight(
-                shape=(f4,),
-                initializer=init,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
-        else:
-            self.bias = None
-        super().build(input_shape)
+        Layer.build(self, input_shape)
 
     def _state_spatial(self):
         return tuple(
@@ -227,41 +163,18 @@ class ConvLSTMCell(DropoutRNNCell, Layer):
         h = ra(z_o) * act(c)
         return h, [h, c]
 
-    def call(self, inputs, states, training=False):
-        states = [_state_tensor(s, self.kernel) for s in states]
-        inputs = _util.cast_like(inputs, self.kernel)
-        dp, rdp = self._step_masks(inputs, states[0], training)
-        return self._recurrent_step(self._project_inputs(inputs, dp), states, rdp)
+    def _pack_states(self, new_states, nested):
+        return new_states
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "kernel_size": self.kernel_size,
-                "strides": self.strides,
-                "padding": self.padding,
-                "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate,
-                "activation": _util.serialize_activation(self.activation),
-                "recurrent_activation": _util.serialize_activation(self.recurrent_activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
-                "recurrent_initializer": _util.serialize("initializers", self.recurrent_initializer),
-                "bias_initializer": _util.serialize("initializers", self.bias_initializer),
-                "unit_forget_bias": self.unit_forget_bias,
-                "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
-                "recurrent_regularizer": _util.serialize("regularizers", self.recurrent_regularizer),
-                "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
-                "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
-                "recurrent_constraint": _util.serialize("constraints", self.recurrent_constraint),
-                "bias_constraint": _util.serialize("constraints", self.bias_constraint),
-                "dropout": self.dropout,
-                "recurrent_dropout": self.recurrent_dropout,
-                "seed": self.seed,
-            }
-        )
-        return config
+        del config["units"]
+        conv = {
+            k: getattr(self, k)
+            for k in ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate")
+        }
+        base = Layer.get_config(self)
+        return {**base, **conv, **{k: v for k, v in config.items() if k not in base}}
 
 
 _CONV_LSTM_PROPS = (
@@ -289,110 +202,15 @@ _CONV_LSTM_PROPS = (
 )
 
 
-@_delegate(*_CONV_LSTM_PROPS)
-class ConvLSTM(RNN):
-    """Rank-generic convolutional LSTM layer; use ``ConvLSTM1D``, ``ConvLSTM2D`` or ``ConvLSTM3D``."""
-
-    def __init__(
-        self,
-        rank,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        data_format=None,
-        dilation_rate=1,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        unit_forget_bias=True,
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        **kwargs,
-    ):
-        cell = ConvLSTMCell(
-            rank=rank,
-            filters=filters,
-            kernel_size=kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            unit_forget_bias=unit_forget_bias,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            seed=seed,
-            name="conv_lstm_cell",
-            dtype=kwargs.get("dtype"),
-        )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            **kwargs,
-        )
-        self._spec_ndim = rank + 3
-        self._spec_min_ndim = None
-
-    def get_config(self):
-        config = self._rnn_config()
-        cell = self.cell.get_config()
-        for key in _CONV_LSTM_PROPS[:16]:
-            config[key] = cell[key]
-        config["activity_regularizer"] = _util.serialize("regularizers", self.activity_regularizer)
-        for key in (
-            "kernel_constraint",
-            "recurrent_constraint",
-            "bias_constraint",
-            "dropout",
-            "recurrent_dropout",
-            "seed",
-        ):
-            config[key] = cell[key]
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**config)
-
-
-_CONV_LSTM_DOC = """{n}D convolutional LSTM: an LSTM whose transformations are {n}D convolutions.
+_CONV_LSTM_DOC = """{{rank}}D convolutional LSTM: an LSTM whose transformations are {{rank}}D convolutions.
 
     Args:
         filters: positive integer, number of output feature maps (per gate).
-        kernel_size: int or tuple of {n}, size of the convolution window.
-        strides: int or tuple of {n} (default 1), strides of the input convolution.
+        kernel_size: int or tuple of {{rank}}, size of the convolution window.
+        strides: int or tuple of {{rank}} (default 1), strides of the input convolution.
         padding: ``'valid'`` (default) or ``'same'`` for the input convolution (the recurrent one is 'same').
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
-        dilation_rate: int or tuple of {n} (default 1), dilation of the input convolution.
+        dilation_rate: int or tuple of {{rank}} (default 1), dilation of the input convolution.
         activation: default ``'tanh'``.
         recurrent_activation: default ``'sigmoid'``.
         use_bias, kernel_initializer, recurrent_initializer, bias_initializer, unit_forget_bias: as in ``LSTM``.
@@ -402,11 +220,11 @@ _CONV_LSTM_DOC = """{n}D convolutional LSTM: an LSTM whose transformations are {
         return_sequences, return_state, go_backwards, stateful: as in ``RNN``.
 
     Input shape:
-        ``(batch, time, {spatial}, channels)`` (``channels_last``) or ``(batch, time, channels, {spatial})``
+        ``(batch, time, {{spatial}}, channels)`` (``channels_last``) or ``(batch, time, channels, {{spatial}})``
         (``channels_first``).
 
     Output shape:
-        ``(batch, {out}, filters)``, or ``(batch, time, {out}, filters)`` with ``return_sequences``
+        ``(batch, {{out}}, filters)``, or ``(batch, time, {{out}}, filters)`` with ``return_sequences``
         (``channels_last``), where each spatial size ``n`` becomes, as in a convolution with kernel size ``k``,
         stride ``s`` and dilation ``d``: ``floor((n - d * (k - 1) - 1) / s) + 1`` with ``padding="valid"``,
         ``ceil(n / s)`` with ``"same"``.
@@ -416,16 +234,22 @@ _CONV_LSTM_DOC = """{n}D convolutional LSTM: an LSTM whose transformations are {
 
     Example:
 
-    >>> x = np.random.rand(2, 5, *([6] * {n}), 3).astype("float32")  # (batch, time, {spatial}, channels)
-    >>> y = keras.layers.ConvLSTM{n}D(4, 3)(x)
-    >>> tuple(y.shape) == (2,) + (4,) * {n} + (4,)  # 'valid': 6 - 3 + 1 = 4 per spatial axis
+    >>> x = np.random.rand(2, 5, *([6] * {{rank}}), 3).astype("float32")  # (batch, time, {{spatial}}, channels)
+    >>> y = keras.layers.ConvLSTM{{rank}}D(4, 3)(x)
+    >>> tuple(y.shape) == (2,) + (4,) * {{rank}} + (4,)  # 'valid': 6 - 3 + 1 = 4 per spatial axis
     True
-    >>> tuple(keras.layers.ConvLSTM{n}D(4, 3, padding="same", return_sequences=True)(x).shape)[:3]
+    >>> tuple(keras.layers.ConvLSTM{{rank}}D(4, 3, padding="same", return_sequences=True)(x).shape)[:3]
     (2, 5, 6)
     """
 
 
-def _conv_lstm_class(rank, spatial, out):
+@_delegate(*_CONV_LSTM_PROPS)
+class ConvLSTM(_CellRNN):
+    """Rank-generic convolutional LSTM layer; ``ConvLSTM1D``, ``ConvLSTM2D`` and ``ConvLSTM3D`` set ``rank``."""
+
+    rank = None
+    _cell_class = ConvLSTMCell
+
     def __init__(
         self,
         filters,
@@ -457,51 +281,21 @@ def _conv_lstm_class(rank, spatial, out):
         stateful=False,
         **kwargs,
     ):
-        ConvLSTM.__init__(
-            self,
-            rank,
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            unit_forget_bias=unit_forget_bias,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            seed=seed,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            **kwargs,
-        )
-
-    name = f"ConvLSTM{rank}D"
-    return type(
-        name,
-        (ConvLSTM,),
-        {
-            "__init__": __init__,
-            "__module__": __name__,
-            "__doc__": _CONV_LSTM_DOC.format(n=rank, spatial=spatial, out=out),
-        },
-    )
+        super().__init__(dict(_arguments(locals()), rank=self.rank), kwargs)
+        self._spec_ndim = self.rank + 3
+        self._spec_min_ndim = None
 
 
-ConvLSTM1D = _conv_lstm_class(1, "steps", "new_steps")
-ConvLSTM2D = _conv_lstm_class(2, "rows, cols", "new_rows, new_cols")
-ConvLSTM3D = _conv_lstm_class(3, "dim1, dim2, dim3", "new_dim1, new_dim2, new_dim3")
+class ConvLSTM1D(ConvLSTM):
+    __doc__ = fill_doc(_CONV_LSTM_DOC, rank=1, spatial="steps", out="new_steps")
+    rank = 1
+
+
+class ConvLSTM2D(ConvLSTM):
+    __doc__ = fill_doc(_CONV_LSTM_DOC, rank=2, spatial="rows, cols", out="new_rows, new_cols")
+    rank = 2
+
+
+class ConvLSTM3D(ConvLSTM):
+    __doc__ = fill_doc(_CONV_LSTM_DOC, rank=3, spatial="dim1, dim2, dim3", out="new_dim1, new_dim2, new_dim3")
+    rank = 3

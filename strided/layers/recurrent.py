@@ -25,11 +25,13 @@ from strided.layers.rnn_cells import (
     LSTMCell,
     SimpleRNNCell,
     StackedRNNCells,
+    _arguments,
     _call_cell,
     _is_nested,
     reset_cell_dropout,
 )
 from strided.saving import serialization_lib
+from strided.backend.name_scope import to_snake_case
 from strided.utils import tree, validation
 from strided import activations
 
@@ -344,18 +346,66 @@ _COMMON = (
 )
 
 
-class _FusedRNN(RNN):
+# The arguments of a layer like LSTM that are the RNN's own; the others are its cell's.
+_RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "activity_regularizer")
+
+
+class _CellRNN(RNN):
+    """An RNN that makes its own cell (``_cell_class``) from its arguments: SimpleRNN, LSTM, GRU, ConvLSTM2D...
+
+    Its config is flat, as in Keras: the RNN's arguments, then the cell's (less ``_config_leaves_out``).
+    """
+
+    _cell_class = None
+    _config_leaves_out = ()
+
+    def __init__(self, arguments, kwargs):
+        """``arguments``: the subclass's named arguments (``_arguments(locals())``); ``kwargs`` its ``**kwargs``."""
+        layer_args = {k: arguments.pop(k) for k in _RNN_ARGS if k in arguments}
+        if self._cell_class._gates > 1 and "implementation" in kwargs:
+            arguments["implementation"] = kwargs.pop("implementation")
+        cell = self._cell_class(
+            **arguments,
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            name=to_snake_case(self._cell_class.__name__),
+        )
+        super().__init__(cell, **layer_args, **kwargs)
+
+    def get_config(self):
+        config = self._rnn_config()
+        cell = self.cell.get_config()
+        for key in Layer.get_config(self.cell):
+            cell.pop(key, None)
+        for key in self._config_leaves_out:
+            cell.pop(key)
+        # Keras's order: activity_regularizer after the cell's regularizers
+        keys = list(cell)
+        at = keys.index("bias_regularizer") + 1
+        config.update({k: cell[k] for k in keys[:at]})
+        config["activity_regularizer"] = _util.serialize("regularizers", self.activity_regularizer)
+        config.update({k: cell[k] for k in keys[at:]})
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return cls(**config)
+
+
+class _FusedRNN(_CellRNN):
     """An RNN over a built-in cell, with the fused torch kernel when the configuration allows it."""
 
     _spec_ndim = 3
     _spec_min_ndim = None
 
-    def _init_cudnn(self, use_cudnn):
+    def __init__(self, arguments, kwargs):
+        use_cudnn = arguments.pop("use_cudnn", "auto")
         if use_cudnn not in ("auto", True, False):
             raise ValueError(
                 "Invalid valid received for argument `use_cudnn`. Expected one of {'auto', True, "
                 f"False}}. Received: use_cudnn={use_cudnn}"
             )
+        super().__init__(arguments, kwargs)
         self.use_cudnn = use_cudnn
 
     def _can_fuse(self, mask, training):
@@ -424,6 +474,9 @@ class SimpleRNN(_FusedRNN):
     (4, 10, 16)
     """
 
+    _cell_class = SimpleRNNCell
+    _config_leaves_out = ("seed",)  # Keras's SimpleRNN config has no seed
+
     def __init__(
         self,
         units,
@@ -449,37 +502,7 @@ class SimpleRNN(_FusedRNN):
         unroll=False,
         **kwargs,
     ):
-        cell = SimpleRNNCell(
-            units,
-            activation=activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            seed=seed,
-            dtype=kwargs.get("dtype"),
-            trainable=kwargs.get("trainable", True),
-            name="simple_rnn_cell",
-        )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
-        self.use_cudnn = "auto"
+        super().__init__(_arguments(locals()), kwargs)
 
     def _fused(self, x, states, train):
         cell = self.cell
@@ -490,30 +513,6 @@ class SimpleRNN(_FusedRNN):
             x, states[0].unsqueeze(0).contiguous(), params, cell.bias is not None, 1, 0.0, train, False, True
         )
         return out, [h[0]]
-
-    def get_config(self):
-        config = self._rnn_config()
-        cell = self.cell.get_config()
-        for key in (
-            "units",
-            "activation",
-            "use_bias",
-            "kernel_initializer",
-            "recurrent_initializer",
-            "bias_initializer",
-            "kernel_regularizer",
-            "recurrent_regularizer",
-            "bias_regularizer",
-        ):
-            config[key] = cell[key]
-        config["activity_regularizer"] = _util.serialize("regularizers", self.activity_regularizer)
-        for key in ("kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout"):
-            config[key] = cell[key]
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**config)
 
 
 @_delegate(*_COMMON, "recurrent_activation", "unit_forget_bias")
@@ -555,6 +554,8 @@ class LSTM(_FusedRNN):
     ((4, 10, 16), (4, 16), (4, 16))
     """
 
+    _cell_class = LSTMCell
+
     def __init__(
         self,
         units,
@@ -583,40 +584,7 @@ class LSTM(_FusedRNN):
         use_cudnn="auto",
         **kwargs,
     ):
-        cell = LSTMCell(
-            units,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            unit_forget_bias=unit_forget_bias,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            dtype=kwargs.get("dtype"),
-            trainable=kwargs.get("trainable", True),
-            name="lstm_cell",
-            seed=seed,
-            implementation=kwargs.pop("implementation", 2),
-        )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
-        self._init_cudnn(use_cudnn)
+        super().__init__(_arguments(locals()), kwargs)
 
     def _fused(self, x, states, train):
         cell = self.cell
@@ -626,39 +594,6 @@ class LSTM(_FusedRNN):
         h0, c0 = (s.unsqueeze(0).contiguous() for s in states)
         out, h, c = torch._VF.lstm(x, (h0, c0), params, cell.bias is not None, 1, 0.0, train, False, True)
         return out, [h[0], c[0]]
-
-    def get_config(self):
-        config = self._rnn_config()
-        cell = self.cell.get_config()
-        for key in (
-            "units",
-            "activation",
-            "recurrent_activation",
-            "use_bias",
-            "kernel_initializer",
-            "recurrent_initializer",
-            "bias_initializer",
-            "unit_forget_bias",
-            "kernel_regularizer",
-            "recurrent_regularizer",
-            "bias_regularizer",
-        ):
-            config[key] = cell[key]
-        config["activity_regularizer"] = _util.serialize("regularizers", self.activity_regularizer)
-        for key in (
-            "kernel_constraint",
-            "recurrent_constraint",
-            "bias_constraint",
-            "dropout",
-            "recurrent_dropout",
-            "seed",
-        ):
-            config[key] = cell[key]
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**config)
 
 
 def _torch_gru_order(w, units):
@@ -703,6 +638,8 @@ class GRU(_FusedRNN):
     [(8, 48), (16, 48), (2, 48)]
     """
 
+    _cell_class = GRUCell
+
     def __init__(
         self,
         units,
@@ -731,40 +668,7 @@ class GRU(_FusedRNN):
         use_cudnn="auto",
         **kwargs,
     ):
-        cell = GRUCell(
-            units,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            reset_after=reset_after,
-            dtype=kwargs.get("dtype"),
-            trainable=kwargs.get("trainable", True),
-            name="gru_cell",
-            seed=seed,
-            implementation=kwargs.pop("implementation", 2),
-        )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
-        self._init_cudnn(use_cudnn)
+        super().__init__(_arguments(locals()), kwargs)
 
     def _can_fuse(self, mask, training):
         return self.cell.reset_after and super()._can_fuse(mask, training)
@@ -778,39 +682,6 @@ class GRU(_FusedRNN):
             x, states[0].unsqueeze(0).contiguous(), params, cell.bias is not None, 1, 0.0, train, False, True
         )
         return out, [h[0]]
-
-    def get_config(self):
-        config = self._rnn_config()
-        cell = self.cell.get_config()
-        for key in (
-            "units",
-            "activation",
-            "recurrent_activation",
-            "use_bias",
-            "kernel_initializer",
-            "recurrent_initializer",
-            "bias_initializer",
-            "kernel_regularizer",
-            "recurrent_regularizer",
-            "bias_regularizer",
-        ):
-            config[key] = cell[key]
-        config["activity_regularizer"] = _util.serialize("regularizers", self.activity_regularizer)
-        for key in (
-            "kernel_constraint",
-            "recurrent_constraint",
-            "bias_constraint",
-            "dropout",
-            "recurrent_dropout",
-            "reset_after",
-            "seed",
-        ):
-            config[key] = cell[key]
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**config)
 
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)

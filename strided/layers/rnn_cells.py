@@ -19,6 +19,7 @@ from strided.layers.base import Layer
 from strided.utils import validation
 from strided.saving import serialization_lib
 from strided.backend.name_scope import to_snake_case
+from strided.utils.docstrings import fill_doc
 
 
 def _rate(value, name):
@@ -39,6 +40,42 @@ def _state_tensor(state, like):
 
 def _is_nested(x):
     return isinstance(x, (list, tuple))
+
+
+# The weight arguments of every built-in cell (and so of SimpleRNN, LSTM, GRU, ConvLSTM1D/2D/3D): argument ->
+# (the registry that resolves it, Keras's default).
+_WEIGHT_ARGS = {
+    "kernel_initializer": ("initializers", "glorot_uniform"),
+    "recurrent_initializer": ("initializers", "orthogonal"),
+    "bias_initializer": ("initializers", "zeros"),
+    "kernel_regularizer": ("regularizers", None),
+    "recurrent_regularizer": ("regularizers", None),
+    "bias_regularizer": ("regularizers", None),
+    "kernel_constraint": ("constraints", None),
+    "recurrent_constraint": ("constraints", None),
+    "bias_constraint": ("constraints", None),
+}
+
+
+def _arguments(constructor_locals):
+    """The named arguments of a constructor, from its ``locals()`` taken before any other local is set.
+
+    The recurrent layers and cells keep Keras's full signatures (positional order included) and hand all of
+    them on at once, rather than restating each one in the call to the base class or the cell.
+    """
+    return {k: v for k, v in constructor_locals.items() if k not in ("self", "__class__", "kwargs")}
+
+
+def _forget_bias_initializer(base, units):
+    """Keras's ``unit_forget_bias``: the bias of an LSTM's gates ``i, f, c, o`` starts as ``base`` with the
+    forget gate's ``units`` entries set to one."""
+
+    def init(shape, dtype=None):
+        first = torch.as_tensor(base((units,), dtype=dtype))
+        rest = torch.as_tensor(base((2 * units,), dtype=dtype))
+        return torch.cat([first, torch.ones(units, dtype=first.dtype), rest])
+
+    return init
 
 
 class DropoutRNNCell:
@@ -114,46 +151,46 @@ def _gate_linear(x, weight, bias, gates, masks):
     return torch.cat([F.linear(x * m, wg, bg) for m, wg, bg in zip(masks, w, b)], dim=-1)
 
 
+_CELL_ARGS_DOC = """kernel_initializer, recurrent_initializer, bias_initializer: defaults ``'glorot_uniform'``,
+    ``'orthogonal'``, ``'zeros'``.
+kernel_regularizer, recurrent_regularizer, bias_regularizer: optional regularizers.
+kernel_constraint, recurrent_constraint, bias_constraint: optional constraints.
+dropout, recurrent_dropout: fractions of the input / recurrent units to drop in training (one mask per
+    sequence).
+seed: seed of the dropout masks."""
+
+
 class _RecurrentCell(DropoutRNNCell, Layer):
-    """Weights and arguments shared by SimpleRNNCell, LSTMCell and GRUCell."""
+    """Weights and arguments shared by SimpleRNNCell, LSTMCell, GRUCell and ConvLSTMCell.
+
+    The weight arguments (``_WEIGHT_ARGS``) come as keywords. A cell with gates (``_gates > 1``) also takes
+    ``recurrent_activation`` and Keras's ``implementation`` (1: one input dropout mask per gate), an LSTM
+    cell (4 gates) ``unit_forget_bias``.
+    """
 
     _input_rank = 3  # the RNN running it takes (batch, timesteps, features)
 
     _gates = 1
 
-    def __init__(
-        self,
-        units,
-        activation,
-        use_bias,
-        kernel_initializer,
-        recurrent_initializer,
-        bias_initializer,
-        kernel_regularizer,
-        recurrent_regularizer,
-        bias_regularizer,
-        kernel_constraint,
-        recurrent_constraint,
-        bias_constraint,
-        dropout,
-        recurrent_dropout,
-        seed,
-        **kwargs,
-    ):
+    def __init__(self, units, activation, use_bias, dropout, recurrent_dropout, seed, **kwargs):
         self.units = validation.positive_int(units, "units")
         self.activation = _util.get_activation(activation)
+        if self._gates > 1:
+            recurrent_activation = kwargs.pop("recurrent_activation", "sigmoid")
+            self.recurrent_activation = _util.get_activation(recurrent_activation, "recurrent_activation")
+            self.implementation = kwargs.pop("implementation", 2)
         self.use_bias = validation.boolean(use_bias, "use_bias")
-        self.kernel_initializer = _util.get("initializers", kernel_initializer, "kernel_initializer")
-        self.recurrent_initializer = _util.get("initializers", recurrent_initializer, "recurrent_initializer")
-        self.bias_initializer = _util.get("initializers", bias_initializer, "bias_initializer")
-        self.kernel_regularizer = _util.get("regularizers", kernel_regularizer, "kernel_regularizer")
-        self.recurrent_regularizer = _util.get("regularizers", recurrent_regularizer, "recurrent_regularizer")
-        self.bias_regularizer = _util.get("regularizers", bias_regularizer, "bias_regularizer")
-        self.kernel_constraint = _util.get("constraints", kernel_constraint, "kernel_constraint")
-        self.recurrent_constraint = _util.get("constraints", recurrent_constraint, "recurrent_constraint")
-        self.bias_constraint = _util.get("constraints", bias_constraint, "bias_constraint")
+        if self._gates == 4:  # an LSTM: i, f, c, o
+            self.unit_forget_bias = validation.boolean(kwargs.pop("unit_forget_bias", True), "unit_forget_bias")
+        for name, (registry, default) in _WEIGHT_ARGS.items():
+            setattr(self, name, _util.get(registry, kwargs.pop(name, default), name))
         Layer.__init__(self, **kwargs)
         self._init_dropout(dropout, recurrent_dropout, seed)
+        if self._gates > 1:
+            if self.recurrent_dropout != 0.0:
+                self.implementation = 1
+            if self.implementation == 1:
+                self._dropout_mask_count = self._gates  # one mask per gate, as Keras's implementation 1
 
     def _check_build_shape(self, input_shape):
         if not _is_nested(input_shape) or not input_shape or input_shape[-1] is None:
@@ -162,28 +199,31 @@ class _RecurrentCell(DropoutRNNCell, Layer):
                 f"Received input_shape={input_shape}"
             )
 
-    def _add_kernels(self, input_dim, bias_shape=None, bias_initializer=None):
-        g = self._gates
+    def _add_kernels(self, kernel_shape, recurrent_shape, torch_layout=(1, 0), bias_shape=None):
+        """``kernel``, ``recurrent_kernel`` and (with ``use_bias``) ``bias``, in Keras's shapes."""
         self.kernel = self.add_weight(
-            shape=(int(input_dim), g * self.units),
+            shape=kernel_shape,
             initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
             name="kernel",
-            torch_layout=(1, 0),
+            torch_layout=torch_layout,
         )
         self.recurrent_kernel = self.add_weight(
-            shape=(self.units, g * self.units),
+            shape=recurrent_shape,
             initializer=self.recurrent_initializer,
             regularizer=self.recurrent_regularizer,
             constraint=self.recurrent_constraint,
             name="recurrent_kernel",
-            torch_layout=(1, 0),
+            torch_layout=torch_layout,
         )
         if self.use_bias:
+            init = self.bias_initializer
+            if self._gates == 4 and self.unit_forget_bias:
+                init = _forget_bias_initializer(init, self.units)
             self.bias = self.add_weight(
-                shape=bias_shape or (g * self.units,),
-                initializer=bias_initializer or self.bias_initializer,
+                shape=bias_shape or (self._gates * self.units,),
+                initializer=init,
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
                 name="bias",
@@ -191,10 +231,11 @@ class _RecurrentCell(DropoutRNNCell, Layer):
         else:
             self.bias = None
 
-    def build(self, input_shape):
+    def build(self, input_shape, bias_shape=None):
         self._check_build_shape(input_shape)
-        self._add_kernels(input_shape[-1])
-        super().build(input_shape)
+        g = self._gates * self.units
+        self._add_kernels((int(input_shape[-1]), g), (self.units, g), bias_shape=bias_shape)
+        Layer.build(self, input_shape)
 
     def get_initial_state(self, batch_size=None):
         """Zero states, one ``(batch_size, size)`` tensor per entry of ``state_size``."""
@@ -220,24 +261,18 @@ class _RecurrentCell(DropoutRNNCell, Layer):
     def _pack_states(self, new_states, nested):
         return new_states if nested else new_states[0]
 
-    def _base_config(self):
-        return {
-            "units": self.units,
-            "activation": _util.serialize_activation(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": _util.serialize("initializers", self.kernel_initializer),
-            "recurrent_initializer": _util.serialize("initializers", self.recurrent_initializer),
-            "bias_initializer": _util.serialize("initializers", self.bias_initializer),
-            "kernel_regularizer": _util.serialize("regularizers", self.kernel_regularizer),
-            "recurrent_regularizer": _util.serialize("regularizers", self.recurrent_regularizer),
-            "bias_regularizer": _util.serialize("regularizers", self.bias_regularizer),
-            "kernel_constraint": _util.serialize("constraints", self.kernel_constraint),
-            "recurrent_constraint": _util.serialize("constraints", self.recurrent_constraint),
-            "bias_constraint": _util.serialize("constraints", self.bias_constraint),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
-        }
+    def get_config(self):
+        config = super().get_config()
+        config.update({"units": self.units, "activation": _util.serialize_activation(self.activation)})
+        if self._gates > 1:
+            config["recurrent_activation"] = _util.serialize_activation(self.recurrent_activation)
+        config["use_bias"] = self.use_bias
+        if self._gates == 4:
+            config["unit_forget_bias"] = self.unit_forget_bias
+        for name, (registry, _) in _WEIGHT_ARGS.items():
+            config[name] = _util.serialize(registry, getattr(self, name))
+        config.update({"dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed})
+        return config
 
 
 class SimpleRNNCell(_RecurrentCell):
@@ -247,14 +282,7 @@ class SimpleRNNCell(_RecurrentCell):
         units: positive integer, dimensionality of the output space.
         activation: activation function (default ``'tanh'``; ``None`` means linear).
         use_bias: whether the cell uses a bias vector.
-        kernel_initializer: initializer of ``kernel`` (default ``'glorot_uniform'``).
-        recurrent_initializer: initializer of ``recurrent_kernel`` (default ``'orthogonal'``).
-        bias_initializer: initializer of the bias (default ``'zeros'``).
-        kernel_regularizer, recurrent_regularizer, bias_regularizer: optional regularizers.
-        kernel_constraint, recurrent_constraint, bias_constraint: optional constraints.
-        dropout: fraction of the input units to drop (clipped into [0, 1]), one mask per sequence.
-        recurrent_dropout: fraction of the recurrent state units to drop.
-        seed: seed of the dropout masks.
+        {{cell_args}}
 
     Call arguments: ``inputs (batch, features)``, ``states`` (a tensor or a one-element list of
     ``(batch, units)``), ``training``. Returns ``(output, new_states)``.
@@ -294,24 +322,7 @@ class SimpleRNNCell(_RecurrentCell):
         seed=None,
         **kwargs,
     ):
-        super().__init__(
-            units,
-            activation,
-            use_bias,
-            kernel_initializer,
-            recurrent_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            recurrent_regularizer,
-            bias_regularizer,
-            kernel_constraint,
-            recurrent_constraint,
-            bias_constraint,
-            dropout,
-            recurrent_dropout,
-            seed,
-            **kwargs,
-        )
+        super().__init__(**_arguments(locals()), **kwargs)
         self.state_size = self.units
         self.output_size = self.units
 
@@ -321,11 +332,6 @@ class SimpleRNNCell(_RecurrentCell):
             h = h * recurrent_mask
         output = self.activation(projected + F.linear(h, self.recurrent_kernel))
         return output, [output]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(self._base_config())
-        return config
 
 
 class LSTMCell(_RecurrentCell):
@@ -340,13 +346,8 @@ class LSTMCell(_RecurrentCell):
         activation: activation of the candidate and the output (default ``'tanh'``).
         recurrent_activation: activation of the gates (default ``'sigmoid'``).
         use_bias: whether the cell uses a bias vector.
-        kernel_initializer, recurrent_initializer, bias_initializer: defaults ``'glorot_uniform'``,
-            ``'orthogonal'``, ``'zeros'``.
         unit_forget_bias: add 1 to the forget-gate bias at initialization (default True).
-        kernel_regularizer, recurrent_regularizer, bias_regularizer: optional regularizers.
-        kernel_constraint, recurrent_constraint, bias_constraint: optional constraints.
-        dropout, recurrent_dropout: fractions of the input / recurrent units to drop in training.
-        seed: seed of the dropout masks.
+        {{cell_args}}
 
     Weights: ``kernel (input_dim, 4 * units)``, ``recurrent_kernel (units, 4 * units)``, ``bias (4 * units,)``.
     States: ``[h, c]``, each ``(batch, units)``.
@@ -388,51 +389,9 @@ class LSTMCell(_RecurrentCell):
         seed=None,
         **kwargs,
     ):
-        self.implementation = kwargs.pop("implementation", 2)
-        super().__init__(
-            units,
-            activation,
-            use_bias,
-            kernel_initializer,
-            recurrent_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            recurrent_regularizer,
-            bias_regularizer,
-            kernel_constraint,
-            recurrent_constraint,
-            bias_constraint,
-            dropout,
-            recurrent_dropout,
-            seed,
-            **kwargs,
-        )
-        self.recurrent_activation = _util.get_activation(recurrent_activation, "recurrent_activation")
-        self.unit_forget_bias = validation.boolean(unit_forget_bias, "unit_forget_bias")
-        if self.recurrent_dropout != 0.0:
-            self.implementation = 1
-        if self.implementation == 1:
-            self._dropout_mask_count = 4  # one mask per gate, as Keras's implementation 1
+        super().__init__(**_arguments(locals()), **kwargs)
         self.state_size = [self.units, self.units]
         self.output_size = self.units
-
-    def build(self, input_shape):
-        self._check_build_shape(input_shape)
-        init = None
-        if self.use_bias and self.unit_forget_bias:
-            base, units = self.bias_initializer, self.units
-
-            def init(shape, dtype=None):  # Keras: [bias_init(units), ones(units), bias_init(2 * units)]
-                parts = [
-                    torch.as_tensor(base((units,), dtype=dtype)),
-                    None,
-                    torch.as_tensor(base((2 * units,), dtype=dtype)),
-                ]
-                parts[1] = torch.ones(units, dtype=parts[0].dtype)
-                return torch.cat(parts)
-
-        self._add_kernels(input_shape[-1], bias_initializer=init)
-        Layer.build(self, input_shape)
 
     def _recurrent_step(self, projected, states, recurrent_mask=None):
         h, c = states[0], states[1]
@@ -446,21 +405,6 @@ class LSTMCell(_RecurrentCell):
     def _pack_states(self, new_states, nested):
         return new_states
 
-    def get_config(self):
-        config = super().get_config()
-        base = self._base_config()
-        config.update(
-            {
-                "units": base.pop("units"),
-                "activation": base.pop("activation"),
-                "recurrent_activation": _util.serialize_activation(self.recurrent_activation),
-                "use_bias": base.pop("use_bias"),
-                "unit_forget_bias": self.unit_forget_bias,
-            }
-        )
-        config.update(base)
-        return config
-
 
 class GRUCell(_RecurrentCell):
     """Cell of the Gated Recurrent Unit layer (Cho 2014), Keras's gate order ``z, r, h``.
@@ -473,13 +417,8 @@ class GRUCell(_RecurrentCell):
         units: positive integer, dimensionality of the output space.
         activation, recurrent_activation: defaults ``'tanh'`` and ``'sigmoid'``.
         use_bias: whether the cell uses biases.
-        kernel_initializer, recurrent_initializer, bias_initializer: defaults ``'glorot_uniform'``,
-            ``'orthogonal'``, ``'zeros'``.
-        kernel_regularizer, recurrent_regularizer, bias_regularizer: optional regularizers.
-        kernel_constraint, recurrent_constraint, bias_constraint: optional constraints.
-        dropout, recurrent_dropout: fractions of the input / recurrent units to drop in training.
         reset_after: apply the reset gate after the recurrent matrix product (default True).
-        seed: seed of the dropout masks.
+        {{cell_args}}
 
     Weights: ``kernel (input_dim, 3 * units)``, ``recurrent_kernel (units, 3 * units)``, ``bias``
     ``(2, 3 * units)`` (input and recurrent biases) with ``reset_after`` else ``(3 * units,)``.
@@ -521,39 +460,14 @@ class GRUCell(_RecurrentCell):
         seed=None,
         **kwargs,
     ):
-        self.implementation = kwargs.pop("implementation", 2)
-        super().__init__(
-            units,
-            activation,
-            use_bias,
-            kernel_initializer,
-            recurrent_initializer,
-            bias_initializer,
-            kernel_regularizer,
-            recurrent_regularizer,
-            bias_regularizer,
-            kernel_constraint,
-            recurrent_constraint,
-            bias_constraint,
-            dropout,
-            recurrent_dropout,
-            seed,
-            **kwargs,
-        )
-        self.recurrent_activation = _util.get_activation(recurrent_activation, "recurrent_activation")
-        self.reset_after = validation.boolean(reset_after, "reset_after")
-        if self.recurrent_dropout != 0.0:
-            self.implementation = 1
-        if self.implementation == 1:
-            self._dropout_mask_count = 3
+        args = _arguments(locals())
+        self.reset_after = validation.boolean(args.pop("reset_after"), "reset_after")
+        super().__init__(**args, **kwargs)
         self.state_size = self.units
         self.output_size = self.units
 
     def build(self, input_shape):
-        self._check_build_shape(input_shape)
-        shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
-        self._add_kernels(input_shape[-1], bias_shape=shape)
-        Layer.build(self, input_shape)
+        super().build(input_shape, bias_shape=(2, 3 * self.units) if self.reset_after else None)
 
     def _input_bias(self):
         if self.bias is None:
@@ -590,17 +504,8 @@ class GRUCell(_RecurrentCell):
 
     def get_config(self):
         config = super().get_config()
-        base = self._base_config()
-        seed = base.pop("seed")
-        config.update(
-            {
-                "units": base.pop("units"),
-                "activation": base.pop("activation"),
-                "recurrent_activation": _util.serialize_activation(self.recurrent_activation),
-            }
-        )
-        config.update(base)
-        config.update({"reset_after": self.reset_after, "seed": seed})
+        config["reset_after"] = self.reset_after
+        config["seed"] = config.pop("seed")  # Keras's key order
         return config
 
 
@@ -724,3 +629,7 @@ def reset_cell_dropout(cell):
         cell.reset_recurrent_dropout_mask()
     for inner in getattr(cell, "cells", None) or ():
         reset_cell_dropout(inner)
+
+
+for _cell in (SimpleRNNCell, LSTMCell, GRUCell):
+    _cell.__doc__ = fill_doc(_cell.__doc__, cell_args=_CELL_ARGS_DOC)
