@@ -33,6 +33,7 @@ from strided import config
 from strided.layers import _util
 from strided.layers.base import Layer
 from strided.layers.image_preprocessing import resize_images
+from strided.layers.regularization import SeededRandom
 from strided.utils import conv_utils, validation
 from strided.ops.image import rgb_to_grayscale
 
@@ -190,35 +191,23 @@ def image_affine_transform(
 # ---------------------------------------------------------------- base class
 
 
-class _RandomImageLayer(Layer):
+class _RandomImageLayer(SeededRandom, Layer):
     """Shared pieces: seed and generators, data format, rank check, the two-step call."""
 
     _direct_call_training = True  # `aug(images)` augments, as in Keras 3; fit/predict pass training explicitly
 
     def __init__(self, seed=None, data_format=None, **kwargs):
-        self.seed = validation.positive_int(seed, "seed", allow_none=True, allow_zero=True)
+        self._init_seed(seed)
         self.data_format = conv_utils.normalize_data_format(data_format)
-        self._generators = {}
         super().__init__(**kwargs)
 
     # -- randomness
     def _generator(self, device, seed=None):
-        """The layer's own generator on ``device`` (``None``: torch's global one, seeded by set_random_seed)."""
-        device = torch.device(device)
-        if device.type == "meta":
-            return None
-        if seed is not None:
-            gen = torch.Generator(device=device)
-            gen.manual_seed(int(seed))
-            return gen
-        if self.seed is None:
-            return None
-        gen = self._generators.get(str(device))
-        if gen is None:
-            gen = torch.Generator(device=device)
-            gen.manual_seed(self.seed)
-            self._generators[str(device)] = gen
-        return gen
+        """The layer's own generator on ``device`` (``None``: torch's global one, seeded by set_random_seed), or,
+        for a ``seed`` given to ``get_random_transformation``, a fresh one seeded with it."""
+        if seed is None or torch.device(device).type == "meta":
+            return super()._generator(device)
+        return torch.Generator(device=device).manual_seed(int(seed))
 
     def _uniform(self, shape, low, high, device, seed=None):
         """One draw of ``shape`` uniform in ``[low, high)`` (float32, like Keras's random.uniform)."""

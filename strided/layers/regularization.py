@@ -16,30 +16,37 @@ from strided.utils import conv_utils, validation
 from strided import regularizers
 
 
-class _RandomLayer(Layer):
+class SeededRandom:
+    """Mixin of the layers with a ``seed`` argument (dropout and noise layers, RNN cells' dropout, image
+    augmentation): with a seed, the layer draws from its own ``torch.Generator`` per device, seeded once,
+    so that its draws go on from call to call and repeat from run to run; without one (or on the meta
+    device of shape inference), from torch's global generator."""
+
     def _init_seed(self, seed):
         self.seed = validation.positive_int(seed, "seed", allow_none=True, allow_zero=True)
         self._generators = {}
 
     def _generator(self, device):
-        if self.seed is None:
+        device = torch.device(device)
+        if self.seed is None or device.type == "meta":
             return None
         gen = self._generators.get(str(device))
         if gen is None:
-            gen = torch.Generator(device=device)
+            gen = self._generators[str(device)] = torch.Generator(device=device)
             gen.manual_seed(self.seed)
-            self._generators[str(device)] = gen
         return gen
 
+
+class _RandomLayer(SeededRandom, Layer):
     def _keep_mask(self, shape, keep, like):
         """Scaled Bernoulli mask ``{0, 1/keep}`` of ``shape`` (broadcast against the input)."""
-        gen = None if like.is_meta else self._generator(like.device)
-        mask = torch.empty(shape, dtype=like.dtype, device=like.device).bernoulli_(keep, generator=gen)
+        mask = torch.empty(shape, dtype=like.dtype, device=like.device).bernoulli_(
+            keep, generator=self._generator(like.device)
+        )
         return mask.div_(keep)
 
     def _normal(self, like, mean, std):
-        gen = None if like.is_meta else self._generator(like.device)
-        return torch.empty_like(like).normal_(mean, std, generator=gen)
+        return torch.empty_like(like).normal_(mean, std, generator=self._generator(like.device))
 
 
 class Dropout(_RandomLayer):

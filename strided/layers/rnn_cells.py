@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from strided.layers import _util
 from strided.layers.base import Layer
+from strided.layers.regularization import SeededRandom
 from strided.utils import validation
 from strided.saving import serialization_lib
 from strided.backend.name_scope import to_snake_case
@@ -78,7 +79,7 @@ def _forget_bias_initializer(base, units):
     return init
 
 
-class DropoutRNNCell:
+class DropoutRNNCell(SeededRandom):
     """Mixin giving a cell Keras's per-sequence dropout masks.
 
     One mask (or, with ``_dropout_mask_count`` set, one per gate) is drawn for the inputs and one for
@@ -91,20 +92,9 @@ class DropoutRNNCell:
     def _init_dropout(self, dropout, recurrent_dropout, seed):
         self.dropout = _rate(dropout, "dropout")
         self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout")
-        self.seed = validation.positive_int(seed, "seed", allow_none=True, allow_zero=True)
-        self._generators = {}
+        self._init_seed(seed)
         self._dropout_mask = None
         self._recurrent_dropout_mask = None
-
-    def _generator(self, device):
-        if self.seed is None or device.type == "meta":
-            return None
-        gen = self._generators.get(str(device))
-        if gen is None:
-            gen = torch.Generator(device=device)
-            gen.manual_seed(self.seed)
-            self._generators[str(device)] = gen
-        return gen
 
     def _create_dropout_mask(self, like, rate):
         keep = 1.0 - rate
