@@ -32,7 +32,13 @@ from strided.layers.color_augmentation import (
     _param,
 )
 from strided.layers.filter_augmentation import Equalization, RandomColorDegeneration, RandomSharpness
-from strided.layers.random_preprocessing import RandomBrightness, RandomContrast, RandomRotation, RandomTranslation
+from strided.layers.random_preprocessing import (
+    RandomBrightness,
+    RandomContrast,
+    RandomRotation,
+    RandomTranslation,
+    augmentation_doc,
+)
 from strided.utils import validation
 
 __all__ = ["RandAugment", "AugMix"]
@@ -125,6 +131,7 @@ class _PolicyLayer(_ImageDataLayer):
 # ---------------------------------------------------------------- RandAugment
 
 
+@augmentation_doc("RandAugment(seed=1)")
 class RandAugment(_PolicyLayer):
     """Applies ``num_ops`` randomly chosen augmentations to each image during training (Keras 3 ``RandAugment``).
 
@@ -137,12 +144,12 @@ class RandAugment(_PolicyLayer):
     a Keras-drawn transformation (one ``layer_idxes`` entry per step) as Keras does.
 
     Args:
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        {{value_range}}
         num_ops: number of operations applied in sequence to each image (default 2).
         factor: a number ``f`` in [0, 1] (meaning ``[0, f]``) or a pair: the strength (default 0.5).
         interpolation: 'bilinear' (default) or 'nearest', for the geometric operations.
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{seed}}
+        {{data_format}}
 
     Input shape:
         ``(batch, height, width, channels)`` (RGB for colour degeneration) or one image.
@@ -154,14 +161,7 @@ class RandAugment(_PolicyLayer):
     entry ``{"layer_name", "transformation", "indices"}``. Keras's ``{"layer_idxes": (num_ops,),
     "transforms": {layer_name: transformation}}`` is accepted too.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandAugment(seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     _AUGMENT_LAYERS = (
@@ -257,6 +257,7 @@ def _dirichlet(shape, concentration, generator, device):
     return sample.to(device)
 
 
+@augmentation_doc("AugMix(seed=1)")
 class AugMix(_PolicyLayer):
     """Mixes each image with several randomly augmented copies of itself during training (Keras 3 ``AugMix``).
 
@@ -272,15 +273,15 @@ class AugMix(_PolicyLayer):
     draws them per image, and applies a Keras-drawn transformation as Keras does.
 
     Args:
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        {{value_range}}
         num_chains: number of chains mixed (default 3).
         chain_depth: maximum number of operations per chain (default 3).
         factor: a number ``f`` in [0, 1] (meaning ``[0, f]``) or a pair: the strength (default 0.3).
         alpha: concentration of the Dirichlet and Beta distributions (default 1.0).
         all_ops: whether to include brightness, colour degeneration, contrast and sharpness (default True).
         interpolation: 'bilinear' (default) or 'nearest', for the geometric operations.
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{seed}}
+        {{data_format}}
 
     Input shape:
         ``(batch, height, width, channels)`` (RGB when ``all_ops``) or one image.
@@ -293,14 +294,7 @@ class AugMix(_PolicyLayer):
     per chain}``; each entry ``{"layer_name", "transformation", "indices"}``. Keras's (weights
     ``(num_chains,)`` and ``()``, entries without ``indices``) is accepted too.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.AugMix(seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     _AUGMENT_LAYERS = (

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from strided.layers.random_preprocessing import (
+    augmentation_doc,
     RandomBrightness,
     RandomContrast,
     _RandomImageLayer,
@@ -160,6 +161,7 @@ class _ImageDataLayer(_RandomImageLayer):
 # ---------------------------------------------------------------- invert
 
 
+@augmentation_doc("RandomInvert(seed=1)")
 class RandomInvert(_ImageDataLayer):
     """Inverts the colours of some images during training (Keras 3 ``RandomInvert``).
 
@@ -169,26 +171,15 @@ class RandomInvert(_ImageDataLayer):
 
     Args:
         factor: a number ``f`` in [0, 1] (meaning ``[0, f]``) or a pair ``(lower, upper)``.
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{value_range}}
+        {{seed}}
+        {{data_format}}
 
-    Input shape:
-        ``(batch, height, width, channels)`` or one image.
-
-    Output shape:
-        same as input.
+    {{shapes}}
 
     Transformation: ``{"apply_inversion": bool tensor (batch,)}``.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomInvert(seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
@@ -245,6 +236,7 @@ def _solarization_factor(factor, name):
     raise ValueError(_SOLARIZATION_ERROR + f"Received: {name}={factor}")
 
 
+@augmentation_doc("Solarization(threshold_factor=0.5, seed=1)")
 class Solarization(_ImageDataLayer):
     """Solarizes images: inverts the pixels above a random threshold (Keras 3 ``Solarization``).
 
@@ -257,27 +249,15 @@ class Solarization(_ImageDataLayer):
     Args:
         addition_factor: a number ``f`` in [0, 1] (meaning ``(0, f)``) or a pair in [0, 1].
         threshold_factor: the same for the threshold.
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
-        seed: optional integer seed for this layer's own random generator.
+        {{value_range}}
+        {{seed}}
         data_format: 'channels_last' (default) or 'channels_first' (the layer is per pixel).
 
     Transformation: ``{"additions": (batch, 1, 1, 1), "thresholds": (batch, 1, 1, 1)}`` in [0, 255] units.
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+    {{shapes}}
 
-    Output shape:
-        Same shape as the input.
-
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.Solarization(threshold_factor=0.5, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(
@@ -323,6 +303,7 @@ class Solarization(_ImageDataLayer):
 # ---------------------------------------------------------------- posterization
 
 
+@augmentation_doc("RandomPosterization(4, seed=1)")
 class RandomPosterization(_ImageDataLayer):
     """Reduces the number of bits per colour channel during training (Keras 3 ``RandomPosterization``).
 
@@ -333,27 +314,15 @@ class RandomPosterization(_ImageDataLayer):
 
     Args:
         factor: an integer ``f`` in [1, 8] (meaning ``(1, f)``) or a pair ``(lower, upper)``.
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
-        data_format: 'channels_last' (default) or 'channels_first'.
-        seed: optional integer seed for this layer's own random generator.
+        {{value_range}}
+        {{data_format}}
+        {{seed}}
 
     Transformation: ``{"shift_factor": uint8 tensor (batch,)}``, the number of bits cleared.
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+    {{shapes}}
 
-    Output shape:
-        Same shape as the input.
-
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomPosterization(4, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     _MAX_BITS = 8
@@ -395,6 +364,7 @@ class RandomPosterization(_ImageDataLayer):
 # ---------------------------------------------------------------- auto contrast
 
 
+@augmentation_doc()
 class AutoContrast(_ImageDataLayer):
     """Stretches each image's channels to the full value range (Keras 3 ``AutoContrast``).
 
@@ -403,18 +373,13 @@ class AutoContrast(_ImageDataLayer):
     inference as well as in training, as Keras's does.
 
     Args:
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        {{value_range}}
         data_format: 'channels_last' (default) or 'channels_first'. (Keras reduces over axes (1, 2), the
             spatial axes only for channels_last; strided reduces over height and width in both formats.)
 
     Transformation: none (``get_random_transformation`` returns None).
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
-
-    Output shape:
-        Same shape as the input.
+    {{shapes}}
 
     Example:
 
@@ -462,6 +427,7 @@ def _stack_channels(planes, data_format):
     return torch.stack(planes, dim=-1 if data_format == "channels_last" else 1)
 
 
+@augmentation_doc("RandomSaturation(0.5, seed=1)")
 class RandomSaturation(_ImageDataLayer):
     """Randomly scales the saturation of RGB images during training (Keras 3 ``RandomSaturation``).
 
@@ -473,26 +439,14 @@ class RandomSaturation(_ImageDataLayer):
     Args:
         factor: a number ``f`` in [-1, 1] (meaning ``(-f, f)``) or a pair ``(lower, upper)``.
         value_range: ``[low, high]`` (default ``(0, 255)``), the clip range of the saturation channel.
-        data_format: 'channels_last' (default) or 'channels_first'.
-        seed: optional integer seed for this layer's own random generator.
+        {{data_format}}
+        {{seed}}
 
     Transformation: ``{"factor": (batch,)}``, the multipliers ``m``.
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+    {{shapes}}
 
-    Output shape:
-        Same shape as the input.
-
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomSaturation(0.5, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
@@ -527,6 +481,7 @@ class RandomSaturation(_ImageDataLayer):
         return cfg
 
 
+@augmentation_doc("RandomHue(0.2, seed=1)")
 class RandomHue(_ImageDataLayer):
     """Randomly rotates the hue of RGB images during training (Keras 3 ``RandomHue``).
 
@@ -537,27 +492,15 @@ class RandomHue(_ImageDataLayer):
 
     Args:
         factor: a number ``f`` in [0, 1] (meaning ``(0, f)``) or a pair ``(lower, upper)``.
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
-        data_format: 'channels_last' (default) or 'channels_first'.
-        seed: optional integer seed for this layer's own random generator.
+        {{value_range}}
+        {{data_format}}
+        {{seed}}
 
     Transformation: ``{"factor": (batch,)}``, the hue shifts in turns, in [-0.5, 0.5].
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+    {{shapes}}
 
-    Output shape:
-        Same shape as the input.
-
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomHue(0.2, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
@@ -599,6 +542,7 @@ class RandomHue(_ImageDataLayer):
 # ---------------------------------------------------------------- colour jitter
 
 
+@augmentation_doc("RandomColorJitter(brightness_factor=0.2, contrast_factor=0.2, seed=1)")
 class RandomColorJitter(_ImageDataLayer):
     """Applies random brightness, contrast, saturation and hue changes, in that order (Keras 3 ``RandomColorJitter``).
 
@@ -607,32 +551,20 @@ class RandomColorJitter(_ImageDataLayer):
     factors.
 
     Args:
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        {{value_range}}
         brightness_factor, contrast_factor, saturation_factor, hue_factor: the sub-layers' ``factor``
             arguments, or None to skip that step.
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{seed}}
+        {{data_format}}
 
     Transformation: ``{"brightness": ..., "contrast": ..., "saturation": ..., "hue": ...}``, the
     sub-layers' transformations (None for a skipped step). Keras draws these inside ``transform_images``
     and returns no transformation; strided draws them in ``get_random_transformation`` (they depend on
     the images' shape only), so that one call can be replayed.
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+    {{shapes}}
 
-    Output shape:
-        Same shape as the input.
-
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomColorJitter(brightness_factor=0.2, contrast_factor=0.2, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     _STEPS = ("brightness", "contrast", "saturation", "hue")
@@ -746,6 +678,7 @@ def _beta(shape, alpha, generator, device):
     return sample.to(device)
 
 
+@augmentation_doc("RandomErasing(seed=1)")
 class RandomErasing(_ImageDataLayer):
     """Replaces a random rectangle of some images with noise or a constant during training (Keras 3 ``RandomErasing``).
 
@@ -758,28 +691,16 @@ class RandomErasing(_ImageDataLayer):
         factor: a number ``f`` in [0, 1] (meaning ``[0, f]``) or a pair, the erase probability's range.
         scale: a number or pair in [0, 1], the range of the box's fraction of each side, squared.
         fill_value: None (noise), a number, or a list of 3 numbers (one per channel).
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{value_range}}
+        {{seed}}
+        {{data_format}}
 
     Transformation: ``{"apply_erasing": bool (batch,), "batch_masks": bool, shaped like the (batched)
     images, "fill_value": float, shaped like the (batched) images}``.
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+    {{shapes}}
 
-    Output shape:
-        Same shape as the input.
-
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomErasing(seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(
@@ -861,6 +782,7 @@ class RandomErasing(_ImageDataLayer):
         return cfg
 
 
+@augmentation_doc("MixUp(seed=1)")
 class MixUp(_ImageDataLayer):
     """Blends each image (and label) with another of the batch during training (Keras 3 ``MixUp``).
 
@@ -870,26 +792,14 @@ class MixUp(_ImageDataLayer):
 
     Args:
         alpha: the Beta distribution's parameter (default 0.2: most weights near 0 or 1).
-        data_format: 'channels_last' (default) or 'channels_first'.
-        seed: optional integer seed for this layer's own random generator.
+        {{data_format}}
+        {{seed}}
 
     Transformation: ``{"mix_weight": (batch,), "permutation_order": int64 (batch,)}``.
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+    {{shapes}}
 
-    Output shape:
-        Same shape as the input.
-
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.MixUp(seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
@@ -937,6 +847,7 @@ class MixUp(_ImageDataLayer):
         return cfg
 
 
+@augmentation_doc("CutMix(seed=1)")
 class CutMix(_ImageDataLayer):
     """Pastes a rectangle of another image of the batch into each image during training (Keras 3 ``CutMix``).
 
@@ -947,27 +858,15 @@ class CutMix(_ImageDataLayer):
 
     Args:
         factor: a number ``f`` in [0, 1] (meaning ``[0, f]``) or a pair, the range of ``a``.
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{seed}}
+        {{data_format}}
 
     Transformation: ``{"permutation_order": (batch,), "batch_masks": bool, shaped like the images,
     "mix_weight": (batch, 1, 1, 1)}``.
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+    {{shapes}}
 
-    Output shape:
-        Same shape as the input.
-
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.CutMix(seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
@@ -1043,6 +942,7 @@ def _shear_factor(factor, name):
     raise ValueError(_SHEAR_ERROR + f"Received: {name}={factor}")
 
 
+@augmentation_doc("RandomShear(x_factor=0.2, seed=1)")
 class RandomShear(_ImageDataLayer):
     """Randomly shears images along x and y during training (Keras 3 ``RandomShear``).
 
@@ -1056,26 +956,14 @@ class RandomShear(_ImageDataLayer):
         interpolation: 'bilinear' (default) or 'nearest'.
         fill_mode: 'reflect' (default), 'wrap', 'constant' or 'nearest'.
         fill_value: value outside the image for ``fill_mode='constant'``.
-        data_format: 'channels_last' (default) or 'channels_first'.
-        seed: optional integer seed for this layer's own random generator.
+        {{data_format}}
+        {{seed}}
 
     Transformation: ``{"shear_factor": (batch, 2)}``, the ``[sx, sy]`` pairs.
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+    {{shapes}}
 
-    Output shape:
-        Same shape as the input.
-
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomShear(x_factor=0.2, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     _FILL_MODES = ("reflect", "wrap", "constant", "nearest")

@@ -20,6 +20,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from strided.layers.random_preprocessing import augmentation_doc
 from strided.layers.color_augmentation import _ImageDataLayer, _base_factor, _batched, _keras_value_range, _param
 from strided.ops.image import rgb_to_grayscale
 from strided.utils import validation
@@ -92,6 +93,7 @@ def _kernel_size(kernel_size, name="kernel_size"):
     return int(sizes[0]), int(sizes[1])
 
 
+@augmentation_doc("RandomGaussianBlur(seed=1)")
 class RandomGaussianBlur(_ImageDataLayer):
     """Blurs some images with a random Gaussian kernel during training (Keras 3 ``RandomGaussianBlur``).
 
@@ -112,26 +114,15 @@ class RandomGaussianBlur(_ImageDataLayer):
             to overlap [0, 1], as Keras does): the range of the standard deviations, in pixels. Default 1.0.
         value_range: ``[low, high]`` range of the input values (default ``(0, 255)``); the output is
             clipped to it.
-        data_format: 'channels_last' (default) or 'channels_first'.
-        seed: optional integer seed for this layer's own random generator.
+        {{data_format}}
+        {{seed}}
 
-    Input shape:
-        ``(batch, height, width, channels)`` or one image.
-
-    Output shape:
-        same as input.
+    {{shapes}}
 
     Transformation: ``{"should_apply_blur": bool (batch,), "blur_factor": (batch, 2)}``, the
     ``[sigma_x, sigma_y]`` per image (``(2,)``, one pair for all, is accepted too).
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomGaussianBlur(seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(
@@ -183,6 +174,7 @@ class RandomGaussianBlur(_ImageDataLayer):
 _SMOOTH = torch.tensor([[1.0, 1.0, 1.0], [1.0, 5.0, 1.0], [1.0, 1.0, 1.0]]) / 13.0
 
 
+@augmentation_doc("RandomSharpness(0.5, seed=1)")
 class RandomSharpness(_ImageDataLayer):
     """Randomly blurs or sharpens images during training (Keras 3 ``RandomSharpness``).
 
@@ -194,26 +186,15 @@ class RandomSharpness(_ImageDataLayer):
     Args:
         factor: a number ``f`` in [0, 1] (meaning ``[0, f]``) or a pair ``(lower, upper)``. Pass
             ``(0.5, 0.5)`` for no change.
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
-        data_format: 'channels_last' (default) or 'channels_first'.
-        seed: optional integer seed for this layer's own random generator.
+        {{value_range}}
+        {{data_format}}
+        {{seed}}
 
-    Input shape:
-        ``(batch, height, width, channels)`` or one image.
-
-    Output shape:
-        same as input.
+    {{shapes}}
 
     Transformation: ``{"factor": (batch,)}``, the drawn ``f``.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomSharpness(0.5, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
@@ -246,6 +227,7 @@ class RandomSharpness(_ImageDataLayer):
 # ---------------------------------------------------------------- colour degeneration
 
 
+@augmentation_doc("RandomColorDegeneration(0.5, seed=1)")
 class RandomColorDegeneration(_ImageDataLayer):
     """Randomly fades the colours of RGB images towards gray during training (Keras 3 ``RandomColorDegeneration``).
 
@@ -256,9 +238,9 @@ class RandomColorDegeneration(_ImageDataLayer):
 
     Args:
         factor: a number ``f`` in [-1, 1] (meaning ``[-f, f]``) or a pair ``(lower, upper)``.
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
-        data_format: 'channels_last' (default) or 'channels_first'.
-        seed: optional integer seed for this layer's own random generator.
+        {{value_range}}
+        {{data_format}}
+        {{seed}}
 
     Input shape:
         ``(batch, height, width, 3)`` or one image (1 channel: unchanged).
@@ -268,14 +250,7 @@ class RandomColorDegeneration(_ImageDataLayer):
 
     Transformation: ``{"factor": (batch, 1, 1, 1)}``.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomColorDegeneration(0.5, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
@@ -323,6 +298,7 @@ def _scale_values(x, source, target):
     return x * scale + (float(target[0]) - float(source[0]) * scale)
 
 
+@augmentation_doc()
 class Equalization(_ImageDataLayer):
     """Histogram equalization of every channel (Keras 3 ``Equalization``).
 
@@ -336,15 +312,11 @@ class Equalization(_ImageDataLayer):
     call, and returns its input with ``training=False``.
 
     Args:
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
+        {{value_range}}
         bins: number of histogram bins (default 256, one per 8-bit level).
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{data_format}}
 
-    Input shape:
-        ``(batch, height, width, channels)`` or one image.
-
-    Output shape:
-        same as input.
+    {{shapes}}
 
     Transformation: none (``get_random_transformation`` returns None).
 

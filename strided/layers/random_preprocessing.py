@@ -24,6 +24,7 @@ blends it with the edge pixels, as Keras does).
 
 import math
 import numbers
+import re
 
 import numpy as np
 import torch
@@ -36,6 +37,7 @@ from strided.layers.image_preprocessing import resize_images
 from strided.layers.regularization import SeededRandom
 from strided.utils import conv_utils, validation
 from strided.ops.image import rgb_to_grayscale
+from strided.utils.docstrings import fill_doc
 
 __all__ = [
     "RandomFlip",
@@ -52,6 +54,48 @@ __all__ = [
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("nearest", "bilinear")
 FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+
+
+# ---------------------------------------------------------------- shared docstring parts
+
+# The parts of the augmentation layers' docstrings (here and in color_, filter_, warp_augmentation and
+# augmentation_policies) that are the same for all of them; ``augmentation_doc`` fills them in.
+_IMAGE_SHAPES_DOC = """Input shape:
+    4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+    ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+
+Output shape:
+    Same shape as the input."""
+
+_AUGMENTATION_EXAMPLE_DOC = """Example:
+
+>>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+>>> layer = keras.layers.{{layer}}
+>>> tuple(layer(images, training=True).shape)
+(2, 32, 32, 3)
+>>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
+True"""
+
+_AUGMENTATION_ARGS_DOC = {
+    "value_range": "value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).",
+    "data_format": "data_format: 'channels_last' (default) or 'channels_first'.",
+    "seed": "seed: optional integer seed for this layer's own random generator.",
+}
+
+
+def augmentation_doc(example=None):
+    """Class decorator filling an augmentation layer's docstring: ``{{shapes}}`` (its Input and Output shape),
+    ``{{example}}`` (the example every augmentation layer gives, with the layer ``keras.layers.<example>``),
+    and the argument lines ``{{value_range}}``, ``{{data_format}}`` and ``{{seed}}``."""
+
+    def decorate(cls):
+        fields = dict(_AUGMENTATION_ARGS_DOC, shapes=_IMAGE_SHAPES_DOC)
+        if example is not None:
+            fields["example"] = fill_doc(_AUGMENTATION_EXAMPLE_DOC, layer=example)
+        cls.__doc__ = re.sub(r"\n[ \t]+\n", "\n\n", fill_doc(cls.__doc__, **fields))  # no blanks made of indent
+        return cls
+
+    return decorate
 
 
 # ---------------------------------------------------------------- argument checks
@@ -289,6 +333,7 @@ def _per_image(value, device, dtype, width):
 # ---------------------------------------------------------------- flip
 
 
+@augmentation_doc('RandomFlip("horizontal", seed=1)')
 class RandomFlip(_RandomImageLayer):
     """Randomly flips each image during training (Keras 3 ``RandomFlip``).
 
@@ -297,25 +342,14 @@ class RandomFlip(_RandomImageLayer):
 
     Args:
         mode: 'horizontal' (left-right), 'vertical' (top-bottom) or 'horizontal_and_vertical' (default).
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{seed}}
+        {{data_format}}
 
-    Input shape:
-        ``(batch, height, width, channels)`` or one image ``(height, width, channels)``.
-
-    Output shape:
-        same as input.
+    {{shapes}}
 
     Transformation: ``{"flips": bool tensor (batch, 1, 1, 1)}``.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomFlip("horizontal", seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     >>> flipped = keras.layers.RandomFlip("horizontal", seed=1)(images, training=True).numpy()
     >>> all((f == im).all() or (f == im[:, ::-1]).all() for f, im in zip(flipped, images))  # each left-right or not
     True
@@ -400,6 +434,7 @@ def rotation_matrices(angle, height, width):
     return torch.stack([cos, -sin, cx - cx * cos + cy * sin, sin, cos, cy - cx * sin - cy * cos, zeros, zeros], 1)
 
 
+@augmentation_doc("RandomRotation(0.1, seed=1)")
 class RandomRotation(_RandomAffineLayer):
     """Randomly rotates each image about its centre during training (Keras 3 ``RandomRotation``).
 
@@ -409,27 +444,16 @@ class RandomRotation(_RandomAffineLayer):
             ``(-f, f)``). Positive angles rotate counter-clockwise. Values in [-1, 1].
         fill_mode: 'reflect' (default), 'wrap', 'constant' or 'nearest': how points outside the image are filled.
         interpolation: 'bilinear' (default) or 'nearest'.
-        seed: optional integer seed for this layer's own random generator.
+        {{seed}}
         fill_value: value outside the image for ``fill_mode='constant'`` (default 0).
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{data_format}}
 
-    Input shape:
-        ``(batch, height, width, channels)`` or one image.
-
-    Output shape:
-        same as input.
+    {{shapes}}
 
     Transformation: ``{"angle": (batch,) degrees, "rotation_matrix": (batch, 8), ...}``; a hand-written one
     may give only ``"angle"``.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomRotation(0.1, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(
@@ -470,6 +494,7 @@ class RandomRotation(_RandomAffineLayer):
         return cfg
 
 
+@augmentation_doc("RandomZoom(0.2, seed=1)")
 class RandomZoom(_RandomAffineLayer):
     """Randomly zooms each image about its centre during training (Keras 3 ``RandomZoom``).
 
@@ -481,26 +506,15 @@ class RandomZoom(_RandomAffineLayer):
             axes, preserving the aspect ratio.
         fill_mode: 'reflect' (default), 'wrap', 'constant' or 'nearest'.
         interpolation: 'bilinear' (default) or 'nearest'.
-        seed: optional integer seed for this layer's own random generator.
+        {{seed}}
         fill_value: value outside the image for ``fill_mode='constant'``.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{data_format}}
 
-    Input shape:
-        ``(batch, height, width, channels)`` or one image.
-
-    Output shape:
-        same as input.
+    {{shapes}}
 
     Transformation: ``{"height_zoom": (batch, 1), "width_zoom": (batch, 1)}``, the zoom multipliers.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomZoom(0.2, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(
@@ -555,6 +569,7 @@ class RandomZoom(_RandomAffineLayer):
         return cfg
 
 
+@augmentation_doc("RandomTranslation(0.1, 0.1, seed=1)")
 class RandomTranslation(_RandomAffineLayer):
     """Randomly shifts each image during training (Keras 3 ``RandomTranslation``).
 
@@ -565,26 +580,15 @@ class RandomTranslation(_RandomAffineLayer):
         width_factor: the same for the horizontal shift (positive: to the right).
         fill_mode: 'reflect' (default), 'wrap', 'constant' or 'nearest'.
         interpolation: 'bilinear' (default) or 'nearest'.
-        seed: optional integer seed for this layer's own random generator.
+        {{seed}}
         fill_value: value outside the image for ``fill_mode='constant'``.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{data_format}}
 
-    Input shape:
-        ``(batch, height, width, channels)`` or one image.
-
-    Output shape:
-        same as input.
+    {{shapes}}
 
     Transformation: ``{"translations": (batch, 2)}``, the shifts ``[dx, dy]`` in pixels.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomTranslation(0.1, 0.1, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(
@@ -629,6 +633,7 @@ class RandomTranslation(_RandomAffineLayer):
 # ---------------------------------------------------------------- crop
 
 
+@augmentation_doc()
 class RandomCrop(_RandomImageLayer):
     """Crops a random ``(height, width)`` window during training (Keras 3 ``RandomCrop``).
 
@@ -639,8 +644,8 @@ class RandomCrop(_RandomImageLayer):
 
     Args:
         height, width: output size.
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{seed}}
+        {{data_format}}
 
     Input shape:
         ``(batch, h, w, channels)`` or one image.
@@ -700,6 +705,7 @@ class RandomCrop(_RandomImageLayer):
 # ---------------------------------------------------------------- colour layers
 
 
+@augmentation_doc("RandomContrast(0.2, seed=1)")
 class RandomContrast(_RandomImageLayer):
     """Randomly adjusts the contrast of each image during training (Keras ``RandomContrast``).
 
@@ -709,25 +715,14 @@ class RandomContrast(_RandomImageLayer):
     Args:
         factor: a float ``f`` in [0, 1] (``c`` in ``[1 - f, 1 + f]``) or ``(lower, upper)``, each in [0, 1].
         value_range: ``[low, high]`` range of the input values (default ``(0, 255)``); outputs are clipped to it.
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{seed}}
+        {{data_format}}
 
-    Input shape:
-        ``(batch, height, width, channels)`` or one image.
-
-    Output shape:
-        same as input.
+    {{shapes}}
 
     Transformation: ``{"contrast_factor": (batch, 1, 1, 1)}``.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomContrast(0.2, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
@@ -760,6 +755,7 @@ class RandomContrast(_RandomImageLayer):
         return cfg
 
 
+@augmentation_doc("RandomBrightness(0.2, seed=1)")
 class RandomBrightness(_RandomImageLayer):
     """Randomly shifts the brightness of each image during training (Keras 3 ``RandomBrightness``).
 
@@ -768,26 +764,15 @@ class RandomBrightness(_RandomImageLayer):
 
     Args:
         factor: a float ``f`` in [-1, 1] (meaning ``(-f, f)``) or ``(lower, upper)``, each in [-1, 1].
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{value_range}}
+        {{seed}}
+        {{data_format}}
 
-    Input shape:
-        ``(batch, height, width, channels)`` or one image.
-
-    Output shape:
-        same as input.
+    {{shapes}}
 
     Transformation: ``{"rgb_delta": (batch, 1, 1, 1)}``, the additive shifts in input units.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomBrightness(0.2, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
@@ -817,6 +802,7 @@ class RandomBrightness(_RandomImageLayer):
         return cfg
 
 
+@augmentation_doc("RandomGrayscale(factor=1.0, seed=1)")
 class RandomGrayscale(_RandomImageLayer):
     """Turns each image to grayscale with probability ``factor`` during training (Keras 3 ``RandomGrayscale``).
 
@@ -825,26 +811,14 @@ class RandomGrayscale(_RandomImageLayer):
 
     Args:
         factor: probability (in [0, 1]) that an image is converted (default 0.5).
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{seed}}
+        {{data_format}}
 
     Transformation: a boolean tensor ``(batch, 1, 1, 1)``, True for the images to convert.
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+    {{shapes}}
 
-    Output shape:
-        Same shape as the input.
-
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomGrayscale(factor=1.0, seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     >>> gray = layer(images, training=True).numpy()
     >>> bool(np.allclose(gray[..., 0], gray[..., 1]) and np.allclose(gray[..., 1], gray[..., 2]))
     True

@@ -13,6 +13,7 @@ import numbers
 import torch
 import torch.nn.functional as F
 
+from strided.layers.random_preprocessing import augmentation_doc
 from strided.layers.color_augmentation import _ImageDataLayer, _base_factor, _batched, _keras_value_range, _param
 
 __all__ = ["RandomPerspective", "RandomElasticTransform", "map_coordinates_batch", "homography_matrices"]
@@ -140,6 +141,7 @@ def _number(value, name):
 # ---------------------------------------------------------------- perspective
 
 
+@augmentation_doc("RandomPerspective(seed=1)")
 class RandomPerspective(_ImageDataLayer):
     """Applies a random perspective distortion to some images during training (Keras 3 ``RandomPerspective``).
 
@@ -156,26 +158,15 @@ class RandomPerspective(_ImageDataLayer):
         scale: number in [0, 1] (default 1.0), the strength of the corner shifts.
         interpolation: 'bilinear' (default) or 'nearest'.
         fill_value: value of the points outside the image (default 0.0).
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{seed}}
+        {{data_format}}
 
-    Input shape:
-        ``(batch, height, width, channels)`` or one image.
-
-    Output shape:
-        same as input.
+    {{shapes}}
 
     Transformation: ``{"apply_perspective": bool (batch,), "start_points": (batch, 4, 2), "end_points":
     (batch, 4, 2), "input_shape": shape}``, corners as ``(x, y)``.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomPerspective(seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(
@@ -275,6 +266,7 @@ def _smooth_noise(noise, sigma):
     return x.reshape(n, 2, h, w)
 
 
+@augmentation_doc("RandomElasticTransform(seed=1)")
 class RandomElasticTransform(_ImageDataLayer):
     """Applies a random elastic deformation to some images during training (Keras 3 ``RandomElasticTransform``).
 
@@ -298,27 +290,16 @@ class RandomElasticTransform(_ImageDataLayer):
         fill_mode: 'reflect' (default), 'mirror', 'constant', 'nearest' or 'wrap' (see
             ``map_coordinates_batch``).
         fill_value: value outside the image for ``fill_mode='constant'``.
-        value_range: ``[low, high]`` range of the input values (default ``(0, 255)``).
-        seed: optional integer seed for this layer's own random generator.
-        data_format: 'channels_last' (default) or 'channels_first'.
+        {{value_range}}
+        {{seed}}
+        {{data_format}}
 
-    Input shape:
-        ``(batch, height, width, channels)`` or one image.
-
-    Output shape:
-        same as input.
+    {{shapes}}
 
     Transformation: ``{"apply_transform": bool (batch,), "distortion_factor": (batch,) strengths (a single
     number is used for all images), "noise": (batch, 2, height, width) standard normal [dx, dy] fields}``.
 
-    Example:
-
-    >>> images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
-    >>> layer = keras.layers.RandomElasticTransform(seed=1)
-    >>> tuple(layer(images, training=True).shape)
-    (2, 32, 32, 3)
-    >>> bool((layer(images, training=False).numpy() == images).all())  # inference: unchanged
-    True
+    {{example}}
     """
 
     def __init__(
