@@ -195,10 +195,8 @@ class RandAugment(_PolicyLayer):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self._init_ops(self._AUGMENT_LAYERS, self.factor, self.value_range, interpolation)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        shape, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        shape, batch, _, _, device = images
         shape = shape if len(shape) == 4 else (1,) + shape
         gen = self._generator("cpu", seed)
         idx = torch.randint(0, len(self._op_names), (batch, self.num_ops), generator=gen)
@@ -216,10 +214,7 @@ class RandAugment(_PolicyLayer):
             return [{"layer_name": n, "transformation": transforms[n]} for n in names]
         return [entry for step in transforms for entry in step]
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         x, single = _batched(x)
         out = self._run_steps(x, self._steps(transformation))
         return out.squeeze(0) if single else out
@@ -341,10 +336,8 @@ class AugMix(_PolicyLayer):
             interpolation,
         )
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        shape, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        shape, batch, _, _, device = images
         shape = shape if len(shape) == 4 else (1,) + shape
         gen = self._generator("cpu", seed)
         weights = _dirichlet((batch, self.num_chains), self.alpha, gen, device)
@@ -366,10 +359,7 @@ class AugMix(_PolicyLayer):
             mixed = mixed + self._run_steps(x, chain, masks=masks) * weights[:, c].reshape(-1, 1, 1, 1)
         return blend * x + (1.0 - blend) * mixed
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         x, single = _batched(x)
         out = self._mix(x, transformation, masks=False).clamp(self.value_range[0], self.value_range[1])
         return out.squeeze(0) if single else out

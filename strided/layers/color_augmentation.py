@@ -158,11 +158,29 @@ class _ImageDataLayer(_RandomImageLayer):
         return out
 
 
+class _FactorImageLayer(_ImageDataLayer):
+    """A layer with Keras's ``factor`` (a number or a ``(lower, upper)`` pair within ``_factor_bounds``) and
+    ``value_range`` arguments: RandomInvert, RandomPosterization, RandomSaturation, RandomHue, RandomSharpness,
+    RandomColorDegeneration."""
+
+    _factor_bounds = (0, 1)
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        self.factor = _base_factor(factor, self._factor_bounds)
+        self.value_range = _keras_value_range(value_range)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
+        return cfg
+
+
 # ---------------------------------------------------------------- invert
 
 
 @augmentation_doc("RandomInvert(seed=1)")
-class RandomInvert(_ImageDataLayer):
+class RandomInvert(_FactorImageLayer):
     """Inverts the colours of some images during training (Keras 3 ``RandomInvert``).
 
     An inverted image becomes ``value_range[1] - x``. Each image draws a probability ``p`` uniformly from
@@ -183,31 +201,19 @@ class RandomInvert(_ImageDataLayer):
     """
 
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
-        self.factor = _base_factor(factor, (0, 1))
-        self.value_range = _keras_value_range(value_range)
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        super().__init__(factor, value_range, data_format, seed, **kwargs)  # Keras's order: seed first
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        _, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        _, batch, _, _, device = images
         u = self._uniform((2, batch), 0.0, 1.0, device, seed)
         probability = u[0] * (self.factor[1] - self.factor[0]) + self.factor[0]
         return {"apply_inversion": u[1] < probability}
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         x, single = _batched(x)
         apply = _param(transformation["apply_inversion"], x, torch.bool).reshape(-1, 1, 1, 1)
         out = torch.where(apply, float(self.value_range[1]) - x, x)
         return out.squeeze(0) if single else out
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
-        return cfg
 
 
 # ---------------------------------------------------------------- solarization
@@ -268,20 +274,15 @@ class Solarization(_ImageDataLayer):
         self.value_range = _keras_value_range(value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        shape, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        shape, batch, _, _, device = images
         fshape = (batch, 1, 1, 1) if len(shape) == 4 else (1, 1, 1)
         u = self._uniform((2,) + fshape, 0.0, 1.0, device, seed)
         a_low, a_high = self.addition_factor[0], self.addition_factor[1] * 255
         t_low, t_high = self.threshold_factor[0], self.threshold_factor[1] * 255
         return {"additions": u[0] * (a_high - a_low) + a_low, "thresholds": u[1] * (t_high - t_low) + t_low}
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         additions = _param(transformation["additions"], x, x.dtype)
         thresholds = _param(transformation["thresholds"], x, x.dtype)
         y = (_rescale(x, self.value_range, (0, 255)) + additions).clamp(0, 255)
@@ -304,7 +305,7 @@ class Solarization(_ImageDataLayer):
 
 
 @augmentation_doc("RandomPosterization(4, seed=1)")
-class RandomPosterization(_ImageDataLayer):
+class RandomPosterization(_FactorImageLayer):
     """Reduces the number of bits per colour channel during training (Keras 3 ``RandomPosterization``).
 
     On the image rescaled to [0, 255] and truncated to integers, the lowest ``8 - bits`` bits are cleared
@@ -327,15 +328,10 @@ class RandomPosterization(_ImageDataLayer):
 
     _MAX_BITS = 8
 
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        self.factor = _base_factor(factor, (1, 8))
-        self.value_range = _keras_value_range(value_range)
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+    _factor_bounds = (1, 8)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        _, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        _, batch, _, _, device = images
         low, high = int(self.factor[0]), int(self.factor[1])
         if low != high:
             bits = torch.randint(low, high, (batch,), generator=self._generator(device, seed), device=device)
@@ -343,10 +339,7 @@ class RandomPosterization(_ImageDataLayer):
             bits = torch.full((batch,), low, device=device)
         return {"shift_factor": (self._MAX_BITS - bits).to(torch.uint8)}
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         x, single = _batched(x)
         shift = _param(transformation["shift_factor"], x, torch.uint8).reshape(-1, 1, 1, 1)
         # float -> uint8 truncates toward zero, as Keras's cast does.
@@ -354,11 +347,6 @@ class RandomPosterization(_ImageDataLayer):
         q = torch.bitwise_left_shift(torch.bitwise_right_shift(q, shift), shift)
         out = _rescale(q.to(x.dtype), (0, 255), self.value_range)
         return out.squeeze(0) if single else out
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
-        return cfg
 
 
 # ---------------------------------------------------------------- auto contrast
@@ -428,7 +416,7 @@ def _stack_channels(planes, data_format):
 
 
 @augmentation_doc("RandomSaturation(0.5, seed=1)")
-class RandomSaturation(_ImageDataLayer):
+class RandomSaturation(_FactorImageLayer):
     """Randomly scales the saturation of RGB images during training (Keras 3 ``RandomSaturation``).
 
     Per image a factor ``f`` is drawn uniformly from ``factor`` and turned into the multiplier
@@ -449,22 +437,14 @@ class RandomSaturation(_ImageDataLayer):
     {{example}}
     """
 
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        self.factor = _base_factor(factor, (-1, 1))
-        self.value_range = _keras_value_range(value_range)
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+    _factor_bounds = (-1, 1)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        _, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        _, batch, _, _, device = images
         f = self._uniform((batch,), self.factor[0], self.factor[1], device, seed)
         return {"factor": f / (1 - f + _EPSILON)}
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         x, single = _batched(x)
         m = _param(transformation["factor"], x, x.dtype).reshape(-1, 1, 1)
         hsv = rgb_to_hsv(x, data_format=self.data_format)
@@ -475,14 +455,9 @@ class RandomSaturation(_ImageDataLayer):
         out = hsv_to_rgb(hsv, data_format=self.data_format)
         return out.squeeze(0) if single else out
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
-        return cfg
-
 
 @augmentation_doc("RandomHue(0.2, seed=1)")
-class RandomHue(_ImageDataLayer):
+class RandomHue(_FactorImageLayer):
     """Randomly rotates the hue of RGB images during training (Keras 3 ``RandomHue``).
 
     Per image a magnitude is drawn uniformly from ``factor`` and a sign by a coin toss; the hue (in [0, 1],
@@ -503,24 +478,16 @@ class RandomHue(_ImageDataLayer):
     {{example}}
     """
 
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        self.factor = _base_factor(factor, (0, 1))
-        self.value_range = _keras_value_range(value_range)
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+    _factor_bounds = (0, 1)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        _, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        _, batch, _, _, device = images
         u = self._uniform((2, batch), 0.0, 1.0, device, seed)
         sign = torch.where(u[0] > 0.5, -1.0, 1.0)
         magnitude = u[1] * (self.factor[1] - self.factor[0]) + self.factor[0]
         return {"factor": sign * magnitude * 0.5}
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         x, single = _batched(x)
         shift = _param(transformation["factor"], x, x.dtype).reshape(-1, 1, 1)
         hsv = rgb_to_hsv(_rescale(x, self.value_range, (0, 1)), data_format=self.data_format)
@@ -532,11 +499,6 @@ class RandomHue(_ImageDataLayer):
         )
         out = _rescale(hsv_to_rgb(hsv, data_format=self.data_format).clamp(0, 1), (0, 1), self.value_range)
         return out.squeeze(0) if single else out
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
-        return cfg
 
 
 # ---------------------------------------------------------------- colour jitter
@@ -606,7 +568,7 @@ class RandomColorJitter(_ImageDataLayer):
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
             return None
-        _, _, _, _, device = self._shape_info(data)
+        self._shape_info(data)  # rank check; each step samples for ``data`` itself
         gen = self._generator("cpu", seed)
         seeds = torch.randint(0, 2**31 - 1, (len(self._STEPS),), generator=gen).tolist()
         return {
@@ -618,10 +580,7 @@ class RandomColorJitter(_ImageDataLayer):
             for step, s in zip(self._STEPS, seeds)
         }
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         for step in self._STEPS:
             layer = self._steps[step]
             if layer is not None and transformation.get(step) is not None:
@@ -737,10 +696,8 @@ class RandomErasing(_ImageDataLayer):
             raise ValueError(msg)
         return fill.clamp(self.value_range[0], self.value_range[1])
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        shape, batch, h, w, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        shape, batch, h, w, device = images
         gen = self._generator(device, seed)
         bshape = shape if len(shape) == 4 else (1,) + shape
 
@@ -757,10 +714,7 @@ class RandomErasing(_ImageDataLayer):
             "fill_value": self._fill(bshape, gen, device),
         }
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         x, single = _batched(x)
         masks = _param(transformation["batch_masks"], x, torch.bool)
         fill = _param(transformation["fill_value"], x, x.dtype)
@@ -809,10 +763,8 @@ class MixUp(_ImageDataLayer):
         )
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        _, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        _, batch, _, _, device = images
         gen = self._generator("cpu", seed)  # randperm and the Beta sampler draw on the CPU
         order = torch.randperm(batch, generator=gen).to(device)
         return {"mix_weight": _beta((batch,), self.alpha, gen, device), "permutation_order": order}
@@ -825,10 +777,7 @@ class MixUp(_ImageDataLayer):
         out = w * x + (1.0 - w) * x.index_select(0, order)
         return out.squeeze(0) if single else out
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         return self._mix(x, transformation, (-1, 1, 1, 1), 4)
 
     def transform_labels(self, labels, transformation, training=True):
@@ -873,10 +822,8 @@ class CutMix(_ImageDataLayer):
         self.factor = _base_factor(factor, (0, 1))
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        shape, batch, h, w, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        shape, batch, h, w, device = images
         if len(shape) == 3:
             return None
         gen = self._generator("cpu", seed)  # the Beta sampler and randperm draw on the CPU
@@ -893,10 +840,7 @@ class CutMix(_ImageDataLayer):
             "mix_weight": weight.reshape(-1, 1, 1, 1).to(device),
         }
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         masks = _param(transformation["batch_masks"], x, torch.bool)
         order = _param(transformation["permutation_order"], x, torch.long)
         return torch.where(masks, x.index_select(0, order), x)
@@ -999,20 +943,15 @@ class RandomShear(_ImageDataLayer):
         self.interpolation = interpolation
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        shape, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        shape, batch, _, _, device = images
         u = self._uniform((3, batch, 1), 0.0, 1.0, device, seed)
         sign = torch.where(u[0] > 0.5, -1.0, 1.0)
         sy = u[1] * (self.y_factor[1] - self.y_factor[0]) + self.y_factor[0]
         sx = u[2] * (self.x_factor[1] - self.x_factor[0]) + self.x_factor[0]
         return {"shear_factor": torch.cat([sx, sy], dim=1) * sign, "input_shape": shape}
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         s = _param(transformation["shear_factor"], x, torch.float32).reshape(-1, 2)
         ones, zeros = torch.ones_like(s[:, 0]), torch.zeros_like(s[:, 0])
         matrix = torch.stack([ones, s[:, 0], zeros, s[:, 1], ones, zeros, zeros, zeros], dim=1)

@@ -21,7 +21,14 @@ import torch
 import torch.nn.functional as F
 
 from strided.layers.random_preprocessing import augmentation_doc
-from strided.layers.color_augmentation import _ImageDataLayer, _base_factor, _batched, _keras_value_range, _param
+from strided.layers.color_augmentation import (
+    _FactorImageLayer,
+    _ImageDataLayer,
+    _base_factor,
+    _batched,
+    _keras_value_range,
+    _param,
+)
 from strided.ops.image import rgb_to_grayscale
 from strided.utils import validation
 
@@ -134,19 +141,14 @@ class RandomGaussianBlur(_ImageDataLayer):
         self.value_range = _keras_value_range(value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        _, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        _, batch, _, _, device = images
         u = self._uniform((batch, 4), 0.0, 1.0, device, seed)
         probability = u[:, 0] * (self.factor[1] - self.factor[0]) + self.factor[0]
         sigma = u[:, 2:] * (self.sigma[1] - self.sigma[0]) + self.sigma[0] + _SIGMA_EPSILON
         return {"should_apply_blur": u[:, 1] < probability, "blur_factor": sigma}
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         x, single = _batched(x)
         sigma = _param(transformation["blur_factor"], x, torch.float32).reshape(-1, 2)
         kernels = gaussian_kernels(sigma, self.kernel_size)
@@ -175,7 +177,7 @@ _SMOOTH = torch.tensor([[1.0, 1.0, 1.0], [1.0, 5.0, 1.0], [1.0, 1.0, 1.0]]) / 13
 
 
 @augmentation_doc("RandomSharpness(0.5, seed=1)")
-class RandomSharpness(_ImageDataLayer):
+class RandomSharpness(_FactorImageLayer):
     """Randomly blurs or sharpens images during training (Keras 3 ``RandomSharpness``).
 
     Each image is blended with a smoothed copy of itself (the 3x3 kernel ``[[1, 1, 1], [1, 5, 1], [1, 1, 1]]
@@ -197,38 +199,25 @@ class RandomSharpness(_ImageDataLayer):
     {{example}}
     """
 
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        self.factor = _base_factor(factor, (0, 1))
-        self.value_range = _keras_value_range(value_range)
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+    _factor_bounds = (0, 1)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        _, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        _, batch, _, _, device = images
         return {"factor": self._uniform((batch,), self.factor[0], self.factor[1], device, seed)}
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         x, single = _batched(x)
         s = _param(transformation["factor"], x, x.dtype).reshape(-1, 1, 1, 1) * 2.0
         smooth = _filter_per_image(x, _SMOOTH.to(x.device), self.data_format)
         out = (x + (1.0 - s) * (smooth - x)).clamp(self.value_range[0], self.value_range[1])
         return out.squeeze(0) if single else out
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
-        return cfg
-
 
 # ---------------------------------------------------------------- colour degeneration
 
 
 @augmentation_doc("RandomColorDegeneration(0.5, seed=1)")
-class RandomColorDegeneration(_ImageDataLayer):
+class RandomColorDegeneration(_FactorImageLayer):
     """Randomly fades the colours of RGB images towards gray during training (Keras 3 ``RandomColorDegeneration``).
 
     ``out = x + f * (gray(x) - x)``, with ``gray`` the luma ``0.2989 R + 0.587 G + 0.114 B`` in every channel
@@ -253,10 +242,7 @@ class RandomColorDegeneration(_ImageDataLayer):
     {{example}}
     """
 
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        self.factor = _base_factor(factor, (-1, 1))
-        self.value_range = _keras_value_range(value_range)
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+    _factor_bounds = (-1, 1)
 
     def check_input(self, shape):
         super().check_input(shape)
@@ -267,26 +253,16 @@ class RandomColorDegeneration(_ImageDataLayer):
                     f"Layer '{self.name}' expects RGB (3-channel) or grayscale images. Received: inputs.shape={shape}"
                 )
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        _, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        _, batch, _, _, device = images
         return {"factor": self._uniform((batch, 1, 1, 1), self.factor[0], self.factor[1], device, seed)}
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         x, single = _batched(x)
         f = _param(transformation["factor"], x, x.dtype).reshape(-1, 1, 1, 1)
         gray = rgb_to_grayscale(x, data_format=self.data_format)
         out = (x + f * (gray - x)).clamp(self.value_range[0], self.value_range[1])
         return out.squeeze(0) if single else out
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
-        return cfg
 
 
 # ---------------------------------------------------------------- equalization

@@ -302,10 +302,24 @@ class _RandomImageLayer(SeededRandom, Layer):
         Returns:
             A dict of tensors in Keras 3's format (see each layer), or None.
         """
+        if not training:
+            return None
+        return self._sample(self._shape_info(data), seed)
+
+    def _sample(self, images, seed):
+        """The parameters for images of ``images = (shape, batch_size, height, width, device)``."""
         raise NotImplementedError
 
     def transform_images(self, images, transformation, training=True):
-        """Applies ``transformation`` (from ``get_random_transformation`` or written by hand) to ``images``."""
+        """Applies ``transformation`` (from ``get_random_transformation`` or written by hand) to ``images``;
+        returns them unchanged (as floats) when not training or without a transformation."""
+        x = self._as_float(images)
+        if not training or transformation is None:
+            return x
+        return self._transform(x, transformation)
+
+    def _transform(self, x, transformation):
+        """``transformation`` applied to the float images ``x``."""
         raise NotImplementedError
 
     def call(self, inputs, training=False):
@@ -359,17 +373,12 @@ class RandomFlip(_RandomImageLayer):
         self.mode = validation.one_of(mode, "mode", FLIP_MODES)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        shape, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        shape, batch, _, _, device = images
         flips = self._uniform((batch, 1, 1, 1), 0.0, 1.0, device, seed) <= 0.5
         return {"flips": flips, "input_shape": shape}
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         single = x.ndim == 3
         if single:
             x = x.unsqueeze(0)
@@ -403,10 +412,7 @@ class _RandomAffineLayer(_RandomImageLayer):
         """``(N, 8)`` Keras affine transforms for ``transformation``."""
         raise NotImplementedError
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         h_axis, w_axis = self._hw_axes()
         m = self._matrices(transformation, x.shape[h_axis], x.shape[w_axis], x.device, x.dtype)
         return image_affine_transform(x, m, self.interpolation, self.fill_mode, self.fill_value, self.data_format)
@@ -469,10 +475,8 @@ class RandomRotation(_RandomAffineLayer):
         self.factor = _factor_range(factor, "factor", -1.0, 1.0)
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        _, batch, h, w, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        _, batch, h, w, device = images
         angle = self._uniform((batch,), self.factor[0] * 360.0, self.factor[1] * 360.0, device, seed)
         return {
             "angle": angle,
@@ -539,10 +543,8 @@ class RandomZoom(_RandomAffineLayer):
             )
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        shape, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        shape, batch, _, _, device = images
         u = self._uniform((batch, 2), 0.0, 1.0, device, seed)
         height_zoom = 1.0 + self.height_lower + u[:, :1] * (self.height_upper - self.height_lower)
         if self.width_factor is not None:
@@ -608,10 +610,8 @@ class RandomTranslation(_RandomAffineLayer):
         self.width_lower, self.width_upper = _factor_range(width_factor, "width_factor", -1.0, 1.0)
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        shape, batch, h, w, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        shape, batch, h, w, device = images
         u = self._uniform((batch, 2), 0.0, 1.0, device, seed)
         dx = (u[:, 0] * (self.width_upper - self.width_lower) + self.width_lower) * w
         dy = (u[:, 1] * (self.height_upper - self.height_lower) + self.height_lower) * h
@@ -732,17 +732,12 @@ class RandomContrast(_RandomImageLayer):
         self.value_range = _value_range(value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        _, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        _, batch, _, _, device = images
         c = self._uniform((batch, 1, 1, 1), 1.0 - self.factor[0], 1.0 + self.factor[1], device, seed)
         return {"contrast_factor": c}
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         c = torch.as_tensor(transformation["contrast_factor"], device=x.device).to(x.dtype)
         c = c.reshape(-1, 1, 1, 1) if x.ndim == 4 else c.reshape(1, 1, 1)
         mean = x.mean(dim=self._hw_axes(), keepdim=True)
@@ -780,18 +775,13 @@ class RandomBrightness(_RandomImageLayer):
         self.value_range = _value_range(value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        _, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        _, batch, _, _, device = images
         span = self.value_range[1] - self.value_range[0]
         delta = self._uniform((batch, 1, 1, 1), self.factor[0], self.factor[1], device, seed) * span
         return {"rgb_delta": delta}
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         delta = torch.as_tensor(transformation["rgb_delta"], device=x.device).to(x.dtype)
         delta = delta.reshape(-1, 1, 1, 1) if x.ndim == 4 else delta.reshape(1, 1, 1)
         return (x + delta).clamp(self.value_range[0], self.value_range[1])
@@ -830,16 +820,11 @@ class RandomGrayscale(_RandomImageLayer):
         self.factor = float(factor)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        _, batch, _, _, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        _, batch, _, _, device = images
         return self._uniform((batch, 1, 1, 1), 0.0, 1.0, device, seed) < self.factor
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         gray = rgb_to_grayscale(x, data_format=self.data_format)
         apply = torch.as_tensor(transformation, device=x.device).bool()
         apply = apply.reshape(-1, 1, 1, 1) if x.ndim == 4 else apply.reshape(1, 1, 1)

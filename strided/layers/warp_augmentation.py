@@ -181,10 +181,8 @@ class RandomPerspective(_ImageDataLayer):
         self.interpolation = _check_interpolation(interpolation)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        if not training:
-            return None
-        shape, batch, h, w, device = self._shape_info(data)
+    def _sample(self, images, seed):
+        shape, batch, h, w, device = images
         u = self._uniform((batch, 10), 0.0, 1.0, device, seed)
         probability = u[:, 0] * (self.factor[1] - self.factor[0]) + self.factor[0]
         shifts = (u[:, 2:] - 0.5).reshape(batch, 4, 2) * self.scale
@@ -219,10 +217,7 @@ class RandomPerspective(_ImageDataLayer):
         out = torch.where(apply, out, x)
         return out.squeeze(0) if single else out
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         return self._warp(x, transformation, self.interpolation)
 
     def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
@@ -356,10 +351,7 @@ class RandomElasticTransform(_ImageDataLayer):
         out = torch.where(apply, out, x)
         return out.squeeze(0) if single else out
 
-    def transform_images(self, images, transformation, training=True):
-        x = self._as_float(images)
-        if not training or transformation is None:
-            return x
+    def _transform(self, x, transformation):
         return self._deform(x, transformation, self.interpolation).clamp(self.value_range[0], self.value_range[1])
 
     def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
