@@ -222,24 +222,31 @@ _SOLARIZATION_ERROR = (
     "The `addition_factor` and `threshold_factor` arguments should be a number (or a list of two "
     "numbers) in the range [0, 1]. "
 )
+_SHEAR_ERROR = "The `factor` argument should be a number (or a list of two numbers) in the range [0, 1.0]. "
 
 
-def _solarization_factor(factor, name):
+def _unit_factor(factor, name, error, symmetric, keras_message_only=False):
+    """Keras's checks of Solarization's and RandomShear's factors: a number ``f`` in [0, 1] (meaning
+    ``(-f, f)`` when ``symmetric``, else ``(0, f)``) or a pair within [0, 1]. The message is Keras's
+    (``error``, then the value); Keras names only ``input_number`` for a value out of range, so the argument
+    is added unless ``keras_message_only`` (Solarization's message is Keras's to the letter)."""
+
     def check(v):
-        if v > 1.0 or v < 0:
-            raise ValueError(_SOLARIZATION_ERROR + f"Received: input_number={v}")
+        if v > 1.0 or v < 0.0:
+            where = "" if keras_message_only else f" (argument `{name}`={factor!r})"
+            raise ValueError(error + f"Received: input_number={v}{where}")
 
     if isinstance(factor, (tuple, list)):
         if len(factor) != 2:
-            raise ValueError(_SOLARIZATION_ERROR + f"Received: {name}={factor}")
+            raise ValueError(error + f"Received: {name}={factor}")
         check(factor[0])
         check(factor[1])
         validation.ordered_pair(factor[0], factor[1], name, factor)  # Keras sorts a reversed pair silently
         return tuple(factor)
     if isinstance(factor, (int, float)) and not isinstance(factor, bool):
         check(factor)
-        return 0, factor
-    raise ValueError(_SOLARIZATION_ERROR + f"Received: {name}={factor}")
+        return (-abs(factor), abs(factor)) if symmetric else (0, factor)
+    raise ValueError(error + f"Received: {name}={factor}")
 
 
 @augmentation_doc("Solarization(threshold_factor=0.5, seed=1)")
@@ -269,8 +276,12 @@ class Solarization(_ImageDataLayer):
     def __init__(
         self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255), seed=None, data_format=None, **kwargs
     ):
-        self.addition_factor = _solarization_factor(addition_factor, "addition_factor")
-        self.threshold_factor = _solarization_factor(threshold_factor, "threshold_factor")
+        self.addition_factor = _unit_factor(
+            addition_factor, "addition_factor", _SOLARIZATION_ERROR, False, keras_message_only=True
+        )
+        self.threshold_factor = _unit_factor(
+            threshold_factor, "threshold_factor", _SOLARIZATION_ERROR, False, keras_message_only=True
+        )
         self.value_range = _keras_value_range(value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
 
@@ -864,27 +875,6 @@ class CutMix(_ImageDataLayer):
 
 # ---------------------------------------------------------------- shear
 
-_SHEAR_ERROR = "The `factor` argument should be a number (or a list of two numbers) in the range [0, 1.0]. "
-
-
-def _shear_factor(factor, name):
-    def check(v):
-        if v > 1.0 or v < 0.0:
-            # Keras's text, then the argument it came from (Keras's names only `input_number`)
-            raise ValueError(_SHEAR_ERROR + f"Received: input_number={v} (argument `{name}`={factor!r})")
-
-    if isinstance(factor, (tuple, list)):
-        if len(factor) != 2:
-            raise ValueError(_SHEAR_ERROR + f"Received: {name}={factor}")
-        check(factor[0])
-        check(factor[1])
-        validation.ordered_pair(factor[0], factor[1], name, factor)  # Keras sorts a reversed pair silently
-        return tuple(factor)
-    if isinstance(factor, (int, float)) and not isinstance(factor, bool):
-        check(factor)
-        return -abs(factor), abs(factor)
-    raise ValueError(_SHEAR_ERROR + f"Received: {name}={factor}")
-
 
 @augmentation_doc("RandomShear(x_factor=0.2, seed=1)")
 class RandomShear(_ImageDataLayer):
@@ -924,8 +914,8 @@ class RandomShear(_ImageDataLayer):
         seed=None,
         **kwargs,
     ):
-        self.x_factor = _shear_factor(x_factor, "x_factor")
-        self.y_factor = _shear_factor(y_factor, "y_factor")
+        self.x_factor = _unit_factor(x_factor, "x_factor", _SHEAR_ERROR, symmetric=True)
+        self.y_factor = _unit_factor(y_factor, "y_factor", _SHEAR_ERROR, symmetric=True)
         # The config keeps the arguments: the ranges (-f, f) would not pass the [0, 1] check again.
         self._factor_args = (
             list(x_factor) if isinstance(x_factor, tuple) else x_factor,

@@ -9,6 +9,22 @@ from strided.layers import _util
 from strided.layers.base import Layer
 from strided.ops.image import _MODES, resize_images  # noqa: F401  (re-exported: layers import it from here)
 from strided.utils import conv_utils, validation
+from strided.utils.docstrings import fill_doc
+
+
+# The Input shape section of every image layer (the augmentation layers' too).
+IMAGE_INPUT_SHAPE_DOC = """Input shape:
+    4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
+    ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``."""
+
+_RESIZED_SHAPES_DOC = (
+    IMAGE_INPUT_SHAPE_DOC
+    + """
+
+Output shape:
+    4D tensor ``(batch, height, width, channels)`` with the layer's ``height`` and ``width`` (or one
+    image ``(height, width, channels)``)."""
+)
 
 
 class Rescaling(Layer):
@@ -99,13 +115,7 @@ class Resizing(_ImageLayer):
         antialias: anti-aliased downsampling for 'bilinear'/'bicubic'.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
-
-    Output shape:
-        4D tensor ``(batch, height, width, channels)`` with the layer's ``height`` and ``width`` (or one
-        image ``(height, width, channels)``).
+    {{shapes}}
 
     Example:
 
@@ -181,13 +191,7 @@ class CenterCrop(_ImageLayer):
         height, width: target size.
         data_format: 'channels_last' (default) or 'channels_first'.
 
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-        ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
-
-    Output shape:
-        4D tensor ``(batch, height, width, channels)`` with the layer's ``height`` and ``width`` (or one
-        image ``(height, width, channels)``).
+    {{shapes}}
 
     Example:
 
@@ -218,3 +222,7 @@ class CenterCrop(_ImageLayer):
         config = super().get_config()
         config.update({"height": self.height, "width": self.width, "data_format": self.data_format})
         return config
+
+
+for _layer in (Resizing, CenterCrop):
+    _layer.__doc__ = fill_doc(_layer.__doc__, shapes=_RESIZED_SHAPES_DOC)

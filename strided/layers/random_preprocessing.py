@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from strided import config
 from strided.layers import _util
 from strided.layers.base import Layer
-from strided.layers.image_preprocessing import resize_images
+from strided.layers.image_preprocessing import IMAGE_INPUT_SHAPE_DOC, resize_images
 from strided.layers.regularization import SeededRandom
 from strided.utils import conv_utils, validation
 from strided.ops.image import rgb_to_grayscale
@@ -60,12 +60,13 @@ FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
 # The parts of the augmentation layers' docstrings (here and in color_, filter_, warp_augmentation and
 # augmentation_policies) that are the same for all of them; ``augmentation_doc`` fills them in.
-_IMAGE_SHAPES_DOC = """Input shape:
-    4D tensor ``(batch, height, width, channels)`` (``channels_last``, the default) or one image
-    ``(height, width, channels)``; with ``channels_first``, ``(batch, channels, height, width)``.
+_IMAGE_SHAPES_DOC = (
+    IMAGE_INPUT_SHAPE_DOC
+    + """
 
 Output shape:
     Same shape as the input."""
+)
 
 _AUGMENTATION_EXAMPLE_DOC = """Example:
 

@@ -13,7 +13,17 @@ import torch.nn.functional as F
 from strided.layers import _util
 from strided.layers.base import Layer
 from strided.utils import conv_utils, validation
+from strided.utils.docstrings import fill_doc
 from strided import regularizers
+
+
+# The shape sections of the layers here that keep their input's shape.
+_SAME_SHAPE_DOC = """Input shape:
+    Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
+    layer is the first in a model.
+
+Output shape:
+    Same shape as the input."""
 
 
 class SeededRandom:
@@ -60,12 +70,7 @@ class Dropout(_RandomLayer):
 
     Call arguments: ``inputs``, ``training`` (dropout applies only when True).
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{shapes}}
 
     Example:
 
@@ -242,12 +247,7 @@ class GaussianNoise(_RandomLayer):
         stddev: float >= 0, standard deviation of the noise.
         seed: optional integer seed.
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{shapes}}
 
     Example:
 
@@ -282,12 +282,7 @@ class GaussianDropout(_RandomLayer):
         rate: float in [0, 1], drop probability of the equivalent Dropout.
         seed: optional integer seed.
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{shapes}}
 
     Example:
 
@@ -322,12 +317,7 @@ class ActivityRegularization(Layer):
         l1: float >= 0, the L1 regularization factor (default 0).
         l2: float >= 0, the L2 regularization factor (default 0).
 
-    Input shape:
-        Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-        layer is the first in a model.
-
-    Output shape:
-        Same shape as the input.
+    {{shapes}}
 
     Example:
 
@@ -352,3 +342,7 @@ class ActivityRegularization(Layer):
         config = super().get_config()
         config.update({"l1": self.l1, "l2": self.l2})
         return config
+
+
+for _layer in (Dropout, GaussianNoise, GaussianDropout, ActivityRegularization):
+    _layer.__doc__ = fill_doc(_layer.__doc__, shapes=_SAME_SHAPE_DOC)
