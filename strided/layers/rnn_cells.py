@@ -190,36 +190,27 @@ class _RecurrentCell(DropoutRNNCell, Layer):
             )
 
     def _add_kernels(self, kernel_shape, recurrent_shape, torch_layout=(1, 0), bias_shape=None):
-        """``kernel``, ``recurrent_kernel`` and (with ``use_bias``) ``bias``, in Keras's shapes."""
-        self.kernel = self.add_weight(
-            shape=kernel_shape,
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            name="kernel",
-            torch_layout=torch_layout,
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=recurrent_shape,
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-            name="recurrent_kernel",
-            torch_layout=torch_layout,
-        )
+        """``kernel``, ``recurrent_kernel`` and (with ``use_bias``) ``bias``, in Keras's shapes, each with the
+        regularizer and constraint named after it (``recurrent_kernel``: ``recurrent_regularizer``...)."""
+        bias_initializer = self.bias_initializer
+        if self._gates == 4 and self.unit_forget_bias:
+            bias_initializer = _forget_bias_initializer(bias_initializer, self.units)
+        weights = {
+            "kernel": (kernel_shape, self.kernel_initializer, torch_layout),
+            "recurrent_kernel": (recurrent_shape, self.recurrent_initializer, torch_layout),
+        }
         if self.use_bias:
-            init = self.bias_initializer
-            if self._gates == 4 and self.unit_forget_bias:
-                init = _forget_bias_initializer(init, self.units)
-            self.bias = self.add_weight(
-                shape=bias_shape or (self._gates * self.units,),
-                initializer=init,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
+            weights["bias"] = (bias_shape or (self._gates * self.units,), bias_initializer, None)
         else:
             self.bias = None
+        for name, (shape, initializer, layout) in weights.items():
+            part = name.split("_")[0]
+            rules = {
+                "regularizer": getattr(self, part + "_regularizer"),
+                "constraint": getattr(self, part + "_constraint"),
+            }
+            weight = self.add_weight(shape=shape, initializer=initializer, name=name, torch_layout=layout, **rules)
+            setattr(self, name, weight)
 
     def build(self, input_shape, bias_shape=None):
         self._check_build_shape(input_shape)
