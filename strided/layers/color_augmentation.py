@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from strided.layers.random_preprocessing import (
+    _FactorLayer,
     augmentation_doc,
     RandomBrightness,
     RandomContrast,
@@ -158,22 +159,21 @@ class _ImageDataLayer(_RandomImageLayer):
         return out
 
 
-class _FactorImageLayer(_ImageDataLayer):
-    """A layer with Keras's ``factor`` (a number or a ``(lower, upper)`` pair within ``_factor_bounds``) and
-    ``value_range`` arguments: RandomInvert, RandomPosterization, RandomSaturation, RandomHue, RandomSharpness,
+class _FactorImageLayer(_ImageDataLayer, _FactorLayer):
+    """A colour layer with Keras's ``factor`` (a number or a ``(lower, upper)`` pair within ``_factor_bounds``)
+    and ``value_range`` checks: RandomInvert, RandomPosterization, RandomSaturation, RandomHue, RandomSharpness,
     RandomColorDegeneration."""
 
     _factor_bounds = (0, 1)
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        self.factor = _base_factor(factor, self._factor_bounds)
-        self.value_range = _keras_value_range(value_range)
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        super().__init__(factor, value_range, seed, data_format, **kwargs)  # Keras's order: data_format first
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
-        return cfg
+    def _check_factor(self, factor):
+        return _base_factor(factor, self._factor_bounds)
+
+    def _check_value_range(self, value_range):
+        return _keras_value_range(value_range)
 
 
 # ---------------------------------------------------------------- invert
@@ -201,7 +201,7 @@ class RandomInvert(_FactorImageLayer):
     """
 
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
-        super().__init__(factor, value_range, data_format, seed, **kwargs)  # Keras's order: seed first
+        super().__init__(factor, value_range, data_format, seed, **kwargs)  # Keras: seed before data_format here
 
     def _sample(self, images, seed):
         _, batch, _, _, device = images

@@ -336,6 +336,28 @@ class _RandomImageLayer(SeededRandom, Layer):
         return cfg
 
 
+class _FactorLayer(_RandomImageLayer):
+    """A layer with a random ``factor`` and a ``value_range``, both kept as pairs: RandomContrast,
+    RandomBrightness and the colour layers (``color_augmentation._FactorImageLayer``). ``_check_factor`` and
+    ``_check_value_range`` hold each layer's (Keras's) checks."""
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        self.factor = self._check_factor(factor)
+        self.value_range = self._check_value_range(value_range)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def _check_factor(self, factor):
+        raise NotImplementedError
+
+    def _check_value_range(self, value_range):
+        return _value_range(value_range)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
+        return cfg
+
+
 def _per_image(value, device, dtype, width):
     """Keras-format parameters (tensor, array or list; batched or not) -> ``(N, width)`` tensor."""
     return (
@@ -707,7 +729,7 @@ class RandomCrop(_RandomImageLayer):
 
 
 @augmentation_doc("RandomContrast(0.2, seed=1)")
-class RandomContrast(_RandomImageLayer):
+class RandomContrast(_FactorLayer):
     """Randomly adjusts the contrast of each image during training (Keras ``RandomContrast``).
 
     For each image and channel, ``out = (x - mean) * c + mean`` with ``mean`` the channel's mean over the
@@ -726,12 +748,10 @@ class RandomContrast(_RandomImageLayer):
     {{example}}
     """
 
-    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+    def _check_factor(self, factor):
         # Keras documents [1 - f, 1 + f] for a single float (tf.keras 2 did that; Keras 3.15's code draws
         # from [1, 1 + f] only, a known discrepancy with its own docstring): the documented range is used.
-        self.factor = _factor_range(factor, "factor", 0.0, 1.0, symmetric=False)
-        self.value_range = _value_range(value_range)
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        return _factor_range(factor, "factor", 0.0, 1.0, symmetric=False)
 
     def _sample(self, images, seed):
         _, batch, _, _, device = images
@@ -745,14 +765,9 @@ class RandomContrast(_RandomImageLayer):
         out = (x - mean) * c + mean
         return out.clamp(self.value_range[0], self.value_range[1])
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
-        return cfg
-
 
 @augmentation_doc("RandomBrightness(0.2, seed=1)")
-class RandomBrightness(_RandomImageLayer):
+class RandomBrightness(_FactorLayer):
     """Randomly shifts the brightness of each image during training (Keras 3 ``RandomBrightness``).
 
     Each image gets ``out = x + delta`` with ``delta`` drawn from ``[lower, upper] * (high - low)`` of
@@ -771,10 +786,8 @@ class RandomBrightness(_RandomImageLayer):
     {{example}}
     """
 
-    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
-        self.factor = _factor_range(factor, "factor", -1.0, 1.0)
-        self.value_range = _value_range(value_range)
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+    def _check_factor(self, factor):
+        return _factor_range(factor, "factor", -1.0, 1.0)
 
     def _sample(self, images, seed):
         _, batch, _, _, device = images
@@ -786,11 +799,6 @@ class RandomBrightness(_RandomImageLayer):
         delta = torch.as_tensor(transformation["rgb_delta"], device=x.device).to(x.dtype)
         delta = delta.reshape(-1, 1, 1, 1) if x.ndim == 4 else delta.reshape(1, 1, 1)
         return (x + delta).clamp(self.value_range[0], self.value_range[1])
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
-        return cfg
 
 
 @augmentation_doc("RandomGrayscale(factor=1.0, seed=1)")
