@@ -38,24 +38,17 @@ def _check_bounding_boxes(bounding_boxes):
         )
     boxes_shape = tuple(bounding_boxes["boxes"].shape)
     labels_shape = tuple(bounding_boxes["labels"].shape)
-    if len(boxes_shape) == 2:
-        if len(labels_shape) not in (1, 2):
-            raise ValueError(
-                f"Found bounding_boxes['boxes'].shape={boxes_shape} and expected "
-                "bounding_boxes['labels'] to have rank 1 or 2, but received: "
-                f"bounding_boxes['labels'].shape={labels_shape}"
-            )
-    elif len(boxes_shape) == 3:
-        if len(labels_shape) not in (2, 3):
-            raise ValueError(
-                f"Found bounding_boxes['boxes'].shape={boxes_shape} and expected "
-                "bounding_boxes['labels'] to have rank 2 or 3, but received: "
-                f"bounding_boxes['labels'].shape={labels_shape}"
-            )
-    else:
+    if len(boxes_shape) not in (2, 3):
         raise ValueError(
             "Expected `bounding_boxes['boxes']` to have rank 2 or 3, with shape (num_boxes, 4) or "
             f"(batch_size, num_boxes, 4). Received: bounding_boxes['boxes'].shape={boxes_shape}"
+        )
+    label_ranks = (len(boxes_shape) - 1, len(boxes_shape))  # (1, 2) for unbatched boxes, (2, 3) for a batch
+    if len(labels_shape) not in label_ranks:
+        raise ValueError(
+            f"Found bounding_boxes['boxes'].shape={boxes_shape} and expected "
+            f"bounding_boxes['labels'] to have rank {label_ranks[0]} or {label_ranks[1]}, but received: "
+            f"bounding_boxes['labels'].shape={labels_shape}"
         )
     if boxes_shape[-1] != 4:
         raise ValueError(

@@ -155,88 +155,70 @@ class _SpatialDropout(Dropout):
         return config
 
 
-class SpatialDropout1D(_SpatialDropout):
-    """Drops whole 1D feature maps (channels) of ``(batch, steps, channels)``.
+_SPATIAL_DROPOUT_DOC = """Drops whole {{rank}}D feature maps (channels): one Bernoulli draw per (sample, channel).
 
     Args:
-        rate: float in [0, 1], the fraction of the channels to drop.
-        seed: optional integer seed for this layer's own random generator.
+        rate: float in [0, 1], the fraction of the feature maps (channels) to drop.
+        {{data_format}}seed: optional integer seed for this layer's own random generator.
 
     Call arguments: ``inputs``, ``training`` (dropout applies only when True).
 
     Input shape:
-        3D tensor ``(batch, steps, channels)``.
+        {{input_shape}}
 
     Output shape:
         Same shape as the input.
 
     Example:
 
-    >>> x = np.ones((1, 5, 200), dtype="float32")
-    >>> y = keras.layers.SpatialDropout1D(0.5, seed=1)(x, training=True).numpy()
-    >>> bool((y == y[:, :1, :]).all())  # a channel is kept or dropped at every step
-    True
+    >>> x = np.ones((1, {{spatial}}, 200), dtype="float32")
+    >>> y = keras.layers.SpatialDropout{{rank}}D(0.5, seed=1)(x, training=True).numpy()
+    >>> bool((y == y[:, {{first}}, :]).all()), sorted(set(y.ravel().tolist()))  # whole maps dropped or scaled
+    (True, [0.0, 2.0])
     """
 
+_DATA_FORMAT_ARG = """data_format: ``"channels_last"`` (the default) or ``"channels_first"``: where the channel axis is.
+"""
+
+
+class SpatialDropout1D(_SpatialDropout):
+    __doc__ = fill_doc(
+        _SPATIAL_DROPOUT_DOC,
+        rank=1,
+        data_format="",
+        input_shape="3D tensor ``(batch, steps, channels)``.",
+        spatial="5",
+        first=":1",
+    )
     rank = 1
 
-    def __init__(self, rate, seed=None, **kwargs):
+    def __init__(self, rate, seed=None, **kwargs):  # Keras's SpatialDropout1D takes no data_format
         super().__init__(rate, seed=seed, **kwargs)
 
 
 class SpatialDropout2D(_SpatialDropout):
-    """Drops whole 2D feature maps: one Bernoulli draw per (sample, channel).
-
-    Args:
-        rate: float in [0, 1], the fraction of the feature maps (channels) to drop.
-        data_format: ``"channels_last"`` (the default) or ``"channels_first"``: where the channel axis is.
-        seed: optional integer seed for this layer's own random generator.
-
-    Call arguments: ``inputs``, ``training`` (dropout applies only when True).
-
-    Input shape:
-        4D tensor ``(batch, height, width, channels)`` (``channels_last``) or ``(batch, channels, height, width)``
-        (``channels_first``).
-
-    Output shape:
-        Same shape as the input.
-
-    Example:
-
-    >>> x = np.ones((1, 4, 4, 200), dtype="float32")
-    >>> y = keras.layers.SpatialDropout2D(0.5, seed=1)(x, training=True).numpy()
-    >>> bool((y == y[:, :1, :1, :]).all()), sorted(set(y.ravel().tolist()))  # whole maps dropped or scaled
-    (True, [0.0, 2.0])
-    """
-
+    __doc__ = fill_doc(
+        _SPATIAL_DROPOUT_DOC,
+        rank=2,
+        data_format=_DATA_FORMAT_ARG,
+        input_shape="4D tensor ``(batch, height, width, channels)`` (``channels_last``) or "
+        "``(batch, channels, height, width)`` (``channels_first``).",
+        spatial="4, 4",
+        first=":1, :1",
+    )
     rank = 2
 
 
 class SpatialDropout3D(_SpatialDropout):
-    """Drops whole 3D feature maps: one Bernoulli draw per (sample, channel).
-
-    Args:
-        rate: float in [0, 1], the fraction of the feature maps (channels) to drop.
-        data_format: ``"channels_last"`` (the default) or ``"channels_first"``: where the channel axis is.
-        seed: optional integer seed for this layer's own random generator.
-
-    Call arguments: ``inputs``, ``training`` (dropout applies only when True).
-
-    Input shape:
-        5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or
-        ``(batch, channels, dim1, dim2, dim3)`` (``channels_first``).
-
-    Output shape:
-        Same shape as the input.
-
-    Example:
-
-    >>> x = np.ones((1, 2, 2, 2, 100), dtype="float32")
-    >>> y = keras.layers.SpatialDropout3D(0.5, seed=1)(x, training=True).numpy()
-    >>> bool((y == y[:, :1, :1, :1, :]).all())
-    True
-    """
-
+    __doc__ = fill_doc(
+        _SPATIAL_DROPOUT_DOC,
+        rank=3,
+        data_format=_DATA_FORMAT_ARG,
+        input_shape="5D tensor ``(batch, dim1, dim2, dim3, channels)`` (``channels_last``) or "
+        "``(batch, channels, dim1, dim2, dim3)`` (``channels_first``).",
+        spatial="2, 2, 2",
+        first=":1, :1, :1",
+    )
     rank = 3
 
 
