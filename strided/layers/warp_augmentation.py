@@ -138,11 +138,39 @@ def _number(value, name):
     return float(value)
 
 
+class _ResamplingLayer(_ImageDataLayer):
+    """RandomPerspective and RandomElasticTransform: ``factor``, ``interpolation`` and ``fill_value``, and a
+    ``_resample(x, transformation, interpolation)`` that both the images and (nearest-neighbour) their
+    segmentation masks go through."""
+
+    def __init__(self, factor, interpolation, fill_value, seed, data_format, **kwargs):
+        self.factor = _base_factor(factor, (0, 1))
+        self.interpolation = _check_interpolation(interpolation)
+        self.fill_value = _number(fill_value, "fill_value")
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+
+    def _resample(self, x, transformation, interpolation):
+        raise NotImplementedError
+
+    def _transform(self, x, transformation):
+        return self._resample(x, transformation, self.interpolation)
+
+    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
+        if not training or transformation is None:
+            return segmentation_masks
+        return self._resample(self._as_float(segmentation_masks), transformation, "nearest")
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"factor": list(self.factor), "interpolation": self.interpolation, "fill_value": self.fill_value})
+        return cfg
+
+
 # ---------------------------------------------------------------- perspective
 
 
 @augmentation_doc("RandomPerspective(seed=1)")
-class RandomPerspective(_ImageDataLayer):
+class RandomPerspective(_ResamplingLayer):
     """Applies a random perspective distortion to some images during training (Keras 3 ``RandomPerspective``).
 
     The corners ``(0, 0), (W - 1, 0), (0, H - 1), (W - 1, H - 1)`` of an image move to ``p + p * d``, with each
@@ -172,14 +200,11 @@ class RandomPerspective(_ImageDataLayer):
     def __init__(
         self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0, seed=None, data_format=None, **kwargs
     ):
-        self.factor = _base_factor(factor, (0, 1))
         scale = _number(scale, "scale")
         if scale < 0.0 or scale > 1.0:
             raise ValueError(f"The `scale` argument should be a number in the range [0,1]. Received: scale={scale}")
         self.scale = scale
-        self.fill_value = _number(fill_value, "fill_value")
-        self.interpolation = _check_interpolation(interpolation)
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        super().__init__(factor, interpolation, fill_value, seed, data_format, **kwargs)
 
     def _sample(self, images, seed):
         shape, batch, h, w, device = images
@@ -195,7 +220,7 @@ class RandomPerspective(_ImageDataLayer):
             "input_shape": shape,
         }
 
-    def _warp(self, x, transformation, interpolation):
+    def _resample(self, x, transformation, interpolation):
         x, single = _batched(x)
         h_axis, w_axis = self._hw_axes()
         h, w = x.shape[h_axis], x.shape[w_axis]
@@ -217,24 +242,9 @@ class RandomPerspective(_ImageDataLayer):
         out = torch.where(apply, out, x)
         return out.squeeze(0) if single else out
 
-    def _transform(self, x, transformation):
-        return self._warp(x, transformation, self.interpolation)
-
-    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
-        if not training or transformation is None:
-            return segmentation_masks
-        return self._warp(self._as_float(segmentation_masks), transformation, "nearest")
-
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(
-            {
-                "factor": list(self.factor),
-                "scale": self.scale,
-                "interpolation": self.interpolation,
-                "fill_value": self.fill_value,
-            }
-        )
+        cfg.update({"scale": self.scale})
         return cfg
 
 
@@ -262,7 +272,7 @@ def _smooth_noise(noise, sigma):
 
 
 @augmentation_doc("RandomElasticTransform(seed=1)")
-class RandomElasticTransform(_ImageDataLayer):
+class RandomElasticTransform(_ResamplingLayer):
     """Applies a random elastic deformation to some images during training (Keras 3 ``RandomElasticTransform``).
 
     Every pixel moves by a random displacement field: standard normal noise (one field for x, one for y)
@@ -309,15 +319,12 @@ class RandomElasticTransform(_ImageDataLayer):
         data_format=None,
         **kwargs,
     ):
-        self.factor = _base_factor(factor, (0, 1))
         self.scale = _base_factor(scale, (0, 1), name="scale")
-        self.interpolation = _check_interpolation(interpolation)
         if fill_mode not in FILL_MODES:
             raise NotImplementedError(f"Unknown `fill_mode` {fill_mode}. Expected of one {set(FILL_MODES)}.")
         self.fill_mode = fill_mode
-        self.fill_value = _number(fill_value, "fill_value")
         self.value_range = _keras_value_range(value_range)
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        super().__init__(factor, interpolation, fill_value, seed, data_format, **kwargs)
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training or self.scale[1] == 0 or self.factor[1] == 0:
@@ -330,7 +337,7 @@ class RandomElasticTransform(_ImageDataLayer):
         noise = torch.randn((batch, 2, h, w), generator=gen, device=device)
         return {"apply_transform": u[:, 1] < probability, "distortion_factor": strength, "noise": noise}
 
-    def _deform(self, x, transformation, interpolation):
+    def _resample(self, x, transformation, interpolation):
         x, single = _batched(x)
         h_axis, w_axis = self._hw_axes()
         n, h, w = x.shape[0], x.shape[h_axis], x.shape[w_axis]
@@ -352,23 +359,9 @@ class RandomElasticTransform(_ImageDataLayer):
         return out.squeeze(0) if single else out
 
     def _transform(self, x, transformation):
-        return self._deform(x, transformation, self.interpolation).clamp(self.value_range[0], self.value_range[1])
-
-    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
-        if not training or transformation is None:
-            return segmentation_masks
-        return self._deform(self._as_float(segmentation_masks), transformation, "nearest")
+        return super()._transform(x, transformation).clamp(self.value_range[0], self.value_range[1])
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(
-            {
-                "factor": list(self.factor),
-                "scale": list(self.scale),
-                "interpolation": self.interpolation,
-                "fill_mode": self.fill_mode,
-                "fill_value": self.fill_value,
-                "value_range": list(self.value_range),
-            }
-        )
+        cfg.update({"scale": list(self.scale), "fill_mode": self.fill_mode, "value_range": list(self.value_range)})
         return cfg
