@@ -16,10 +16,11 @@ from strided.layers import _util
 from strided.layers.base import Layer
 from strided.layers.convolutional import _torch_layout
 from strided.layers.recurrent import _CellRNN, _delegate
-from strided.layers.rnn_cells import _arguments, _RecurrentCell
+from strided.layers.rnn_cells import _RecurrentCell
 from strided.ops import _kernels
 from strided.utils import conv_utils, validation
 from strided.utils.docstrings import fill_doc
+from strided.utils.general_utils import named_arguments
 
 
 class ConvLSTMCell(_RecurrentCell):
@@ -281,7 +282,7 @@ class ConvLSTM(_CellRNN):
         stateful=False,
         **kwargs,
     ):
-        super().__init__(dict(_arguments(locals()), rank=self.rank), kwargs)
+        super().__init__(dict(named_arguments(locals()), rank=self.rank), kwargs)
         self._spec_ndim = self.rank + 3
         self._spec_min_ndim = None
 

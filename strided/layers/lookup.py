@@ -16,6 +16,7 @@ import torch
 
 from strided import config
 from strided.utils import validation
+from strided.utils.general_utils import named_arguments
 from strided.layers.categorical import (
     HostLayer,
     _check_choice,
@@ -495,24 +496,10 @@ class StringLookup(IndexLookup):
         salt=None,
         **kwargs,
     ):
-        self.encoding = encoding
+        arguments = named_arguments(locals())
+        self.encoding = arguments.pop("encoding")
         kwargs.pop("vocabulary_dtype", None)
-        super().__init__(
-            max_tokens=max_tokens,
-            num_oov_indices=num_oov_indices,
-            mask_token=mask_token,
-            oov_token=oov_token,
-            vocabulary=vocabulary,
-            idf_weights=idf_weights,
-            invert=invert,
-            output_mode=output_mode,
-            pad_to_max_tokens=pad_to_max_tokens,
-            sparse=sparse,
-            name=name,
-            salt=salt,
-            vocabulary_dtype="string",
-            **kwargs,
-        )
+        super().__init__(**arguments, vocabulary_dtype="string", **kwargs)
 
     def _to_token(self, value):
         if isinstance(value, (bytes, np.bytes_)):
@@ -578,6 +565,7 @@ class IntegerLookup(IndexLookup):
         name=None,
         **kwargs,
     ):
+        arguments = named_arguments(locals())
         validation.positive_int(max_tokens, "max_tokens", allow_none=True)
         validation.positive_int(num_oov_indices, "num_oov_indices", allow_zero=True)
         if max_tokens is not None and max_tokens <= 1:
@@ -595,23 +583,7 @@ class IntegerLookup(IndexLookup):
                 "Only `vocabulary_dtype='int64'` is supported at this time. "
                 f"Received: vocabulary_dtype={vocabulary_dtype}"
             )
-        super().__init__(
-            max_tokens=max_tokens,
-            num_oov_indices=num_oov_indices,
-            mask_token=mask_token,
-            oov_token=oov_token,
-            vocabulary=vocabulary,
-            vocabulary_dtype=vocabulary_dtype,
-            idf_weights=idf_weights,
-            invert=invert,
-            output_mode=output_mode,
-            sparse=sparse,
-            pad_to_max_tokens=pad_to_max_tokens,
-            oov_method=oov_method,
-            salt=salt,
-            name=name,
-            **kwargs,
-        )
+        super().__init__(**arguments, **kwargs)
 
     def _to_token(self, value):
         return int(value)

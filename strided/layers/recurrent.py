@@ -25,7 +25,6 @@ from strided.layers.rnn_cells import (
     LSTMCell,
     SimpleRNNCell,
     StackedRNNCells,
-    _arguments,
     _call_cell,
     _is_nested,
     reset_cell_dropout,
@@ -33,6 +32,7 @@ from strided.layers.rnn_cells import (
 from strided.saving import serialization_lib
 from strided.backend.name_scope import to_snake_case
 from strided.utils import tree, validation
+from strided.utils.general_utils import named_arguments
 from strided import activations
 
 
@@ -360,7 +360,8 @@ class _CellRNN(RNN):
     _config_leaves_out = ()
 
     def __init__(self, arguments, kwargs):
-        """``arguments``: the subclass's named arguments (``_arguments(locals())``); ``kwargs`` its ``**kwargs``."""
+        """``arguments``: the subclass's named arguments (``named_arguments(locals())``); ``kwargs``: its
+        ``**kwargs``."""
         layer_args = {k: arguments.pop(k) for k in _RNN_ARGS if k in arguments}
         if self._cell_class._gates > 1 and "implementation" in kwargs:
             arguments["implementation"] = kwargs.pop("implementation")
@@ -502,7 +503,7 @@ class SimpleRNN(_FusedRNN):
         unroll=False,
         **kwargs,
     ):
-        super().__init__(_arguments(locals()), kwargs)
+        super().__init__(named_arguments(locals()), kwargs)
 
     def _fused(self, x, states, train):
         cell = self.cell
@@ -584,7 +585,7 @@ class LSTM(_FusedRNN):
         use_cudnn="auto",
         **kwargs,
     ):
-        super().__init__(_arguments(locals()), kwargs)
+        super().__init__(named_arguments(locals()), kwargs)
 
     def _fused(self, x, states, train):
         cell = self.cell
@@ -668,7 +669,7 @@ class GRU(_FusedRNN):
         use_cudnn="auto",
         **kwargs,
     ):
-        super().__init__(_arguments(locals()), kwargs)
+        super().__init__(named_arguments(locals()), kwargs)
 
     def _can_fuse(self, mask, training):
         return self.cell.reset_after and super()._can_fuse(mask, training)

@@ -18,6 +18,7 @@ from strided.layers import _util
 from strided.layers.base import Layer
 from strided.layers.regularization import SeededRandom
 from strided.utils import validation
+from strided.utils.general_utils import named_arguments
 from strided.saving import serialization_lib
 from strided.backend.name_scope import to_snake_case
 from strided.utils.docstrings import fill_doc
@@ -56,15 +57,6 @@ _WEIGHT_ARGS = {
     "recurrent_constraint": ("constraints", None),
     "bias_constraint": ("constraints", None),
 }
-
-
-def _arguments(constructor_locals):
-    """The named arguments of a constructor, from its ``locals()`` taken before any other local is set.
-
-    The recurrent layers and cells keep Keras's full signatures (positional order included) and hand all of
-    them on at once, rather than restating each one in the call to the base class or the cell.
-    """
-    return {k: v for k, v in constructor_locals.items() if k not in ("self", "__class__", "kwargs")}
 
 
 def _forget_bias_initializer(base, units):
@@ -303,7 +295,7 @@ class SimpleRNNCell(_RecurrentCell):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**_arguments(locals()), **kwargs)
+        super().__init__(**named_arguments(locals()), **kwargs)
         self.state_size = self.units
         self.output_size = self.units
 
@@ -370,7 +362,7 @@ class LSTMCell(_RecurrentCell):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**_arguments(locals()), **kwargs)
+        super().__init__(**named_arguments(locals()), **kwargs)
         self.state_size = [self.units, self.units]
         self.output_size = self.units
 
@@ -441,7 +433,7 @@ class GRUCell(_RecurrentCell):
         seed=None,
         **kwargs,
     ):
-        args = _arguments(locals())
+        args = named_arguments(locals())
         self.reset_after = validation.boolean(args.pop("reset_after"), "reset_after")
         super().__init__(**args, **kwargs)
         self.state_size = self.units

@@ -186,3 +186,14 @@ def disable_interactive_logging():
 def is_interactive_logging_enabled():
     """True if interactive logging (progress bar on stdout) is enabled; see ``disable_interactive_logging``."""
     return _STATE["interactive_logging"]
+
+
+def named_arguments(constructor_locals):
+    """The named arguments of a constructor, from its ``locals()`` taken before any other local is set
+    (``self``, ``__class__`` and ``**kwargs`` left out).
+
+    Layers that keep Keras's full signature (positional order included) hand all of it on at once with it,
+    rather than restating every argument in the call to their base class or to the layer they wrap:
+    ``super().__init__(**named_arguments(locals()), **kwargs)``.
+    """
+    return {k: v for k, v in constructor_locals.items() if k not in ("self", "__class__", "kwargs")}
