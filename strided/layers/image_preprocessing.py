@@ -91,11 +91,13 @@ class Rescaling(Layer):
 
 
 class _ImageLayer(Layer):
+    """The rank check of the image layers (these and the augmentation layers): one image or a batch."""
+
     def check_input(self, shape):
         if isinstance(shape, tuple) and len(shape) not in (3, 4):
             raise ValueError(
                 f"Layer '{self.name}' expects images of rank 3 (one image) or 4 (a batch). "
-                f"Received input with shape {shape}"
+                f"Received: inputs.shape={shape}"
             )
 
     def _check_build_shape(self, input_shape):

@@ -32,8 +32,7 @@ import torch.nn.functional as F
 
 from strided import config
 from strided.layers import _util
-from strided.layers.base import Layer
-from strided.layers.image_preprocessing import IMAGE_INPUT_SHAPE_DOC, resize_images
+from strided.layers.image_preprocessing import IMAGE_INPUT_SHAPE_DOC, _ImageLayer, resize_images
 from strided.layers.regularization import SeededRandom
 from strided.utils import conv_utils, validation
 from strided.ops.image import rgb_to_grayscale
@@ -236,7 +235,7 @@ def image_affine_transform(
 # ---------------------------------------------------------------- base class
 
 
-class _RandomImageLayer(SeededRandom, Layer):
+class _RandomImageLayer(SeededRandom, _ImageLayer):
     """Shared pieces: seed and generators, data format, rank check, the two-step call."""
 
     _direct_call_training = True  # `aug(images)` augments, as in Keras 3; fit/predict pass training explicitly
@@ -260,16 +259,6 @@ class _RandomImageLayer(SeededRandom, Layer):
         return u * (high - low) + low
 
     # -- shapes
-    def check_input(self, shape):
-        if isinstance(shape, tuple) and len(shape) not in (3, 4):
-            raise ValueError(
-                f"Layer '{self.name}' expects images of rank 3 (one image) or 4 (a batch). "
-                f"Received: inputs.shape={shape}"
-            )
-
-    def _check_build_shape(self, input_shape):
-        self.check_input(tuple(input_shape))
-
     def _shape_info(self, data):
         """``(shape, batch_size, height, width, device)`` of images given as a tensor, an array or a shape."""
         if isinstance(data, torch.Tensor):

@@ -48,6 +48,16 @@ class SeededRandom:
 
 
 class _RandomLayer(SeededRandom, Layer):
+    """A layer that is random in training: its config is its ``_config_keys`` attributes, then ``seed``."""
+
+    _config_keys = ()
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({key: getattr(self, key) for key in self._config_keys})
+        config["seed"] = self.seed
+        return config
+
     def _keep_mask(self, shape, keep, like):
         """Scaled Bernoulli mask ``{0, 1/keep}`` of ``shape`` (broadcast against the input)."""
         mask = torch.empty(shape, dtype=like.dtype, device=like.device).bernoulli_(
@@ -82,6 +92,7 @@ class Dropout(_RandomLayer):
     True
     """
 
+    _config_keys = ("rate", "noise_shape")
     supports_masking = True  # Keras: the mask of the input passes to the output
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
@@ -122,11 +133,6 @@ class Dropout(_RandomLayer):
         if self.rate == 1:
             return inputs * 0
         return inputs * self._keep_mask(shape or inputs.shape, 1.0 - self.rate, inputs)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed})
-        return config
 
 
 class _SpatialDropout(Dropout):
@@ -239,6 +245,7 @@ class GaussianNoise(_RandomLayer):
     (0.1, True)
     """
 
+    _config_keys = ("stddev",)
     supports_masking = True  # Keras: the mask of the input passes to the output
 
     def __init__(self, stddev, seed=None, **kwargs):
@@ -250,11 +257,6 @@ class GaussianNoise(_RandomLayer):
         if not training or self.stddev == 0:
             return inputs
         return inputs + self._normal(inputs, 0.0, self.stddev)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"stddev": self.stddev, "seed": self.seed})
-        return config
 
 
 class GaussianDropout(_RandomLayer):
@@ -274,6 +276,7 @@ class GaussianDropout(_RandomLayer):
     (1.0, 0.5)
     """
 
+    _config_keys = ("rate",)
     supports_masking = True  # Keras: the mask of the input passes to the output
 
     def __init__(self, rate, seed=None, **kwargs):
@@ -285,11 +288,6 @@ class GaussianDropout(_RandomLayer):
         if not training or not 0 < self.rate < 1:
             return inputs
         return inputs * self._normal(inputs, 1.0, math.sqrt(self.rate / (1.0 - self.rate)))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rate": self.rate, "seed": self.seed})
-        return config
 
 
 class ActivityRegularization(Layer):
