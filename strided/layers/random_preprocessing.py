@@ -24,7 +24,6 @@ blends it with the edge pixels, as Keras does).
 
 import math
 import numbers
-import re
 
 import numpy as np
 import torch
@@ -92,7 +91,7 @@ def augmentation_doc(example=None):
         fields = dict(_AUGMENTATION_ARGS_DOC, shapes=_IMAGE_SHAPES_DOC)
         if example is not None:
             fields["example"] = fill_doc(_AUGMENTATION_EXAMPLE_DOC, layer=example)
-        cls.__doc__ = re.sub(r"\n[ \t]+\n", "\n\n", fill_doc(cls.__doc__, **fields))  # no blanks made of indent
+        cls.__doc__ = fill_doc(cls.__doc__, **fields)
         return cls
 
     return decorate

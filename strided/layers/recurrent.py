@@ -32,6 +32,7 @@ from strided.layers.rnn_cells import (
 from strided.saving import serialization_lib
 from strided.backend.name_scope import to_snake_case
 from strided.utils import tree, validation
+from strided.utils.docstrings import fill_doc
 from strided.utils.general_utils import named_arguments
 from strided import activations
 
@@ -450,21 +451,12 @@ class SimpleRNN(_FusedRNN):
     Args:
         units: positive integer, dimensionality of the output space.
         activation: default ``'tanh'`` (runs torch's fused ``rnn_tanh`` kernel when possible).
-        use_bias, kernel_initializer, recurrent_initializer, bias_initializer: as in ``SimpleRNNCell``.
-        kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer: as in ``SimpleRNNCell``.
-        kernel_constraint, recurrent_constraint, bias_constraint: as in ``SimpleRNNCell``.
-        dropout, recurrent_dropout, seed: as in ``SimpleRNNCell``.
-        return_sequences, return_state, go_backwards, stateful, unroll: as in ``RNN``.
+        {{layer_args}}
 
     Weights (in ``layer.cell``): ``kernel (features, units)``, ``recurrent_kernel (units, units)``,
     ``bias (units,)``.
 
-    Input shape:
-        3D tensor ``(batch, timesteps, features)``.
-
-    Output shape:
-        ``(batch, units)``, or ``(batch, timesteps, units)`` with ``return_sequences=True``; ``return_state=True``
-        adds the last state ``(batch, units)``.
+    {{shapes}}
 
     Example:
 
@@ -538,12 +530,7 @@ class LSTM(_FusedRNN):
     Weights (in ``layer.cell``, gate order ``i, f, c, o``): ``kernel (features, 4 * units)``,
     ``recurrent_kernel (units, 4 * units)``, ``bias (4 * units,)``.
 
-    Input shape:
-        3D tensor ``(batch, timesteps, features)``.
-
-    Output shape:
-        ``(batch, units)``, or ``(batch, timesteps, units)`` with ``return_sequences=True``; ``return_state=True``
-        adds the last ``h`` and ``c``, each ``(batch, units)``.
+    {{shapes}}
 
     Example:
 
@@ -609,11 +596,7 @@ class GRU(_FusedRNN):
     Args:
         units: positive integer, dimensionality of the output space.
         activation: default ``'tanh'``. recurrent_activation: default ``'sigmoid'``.
-        use_bias, kernel_initializer, recurrent_initializer, bias_initializer: as in ``LSTM``.
-        kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer: as in ``LSTM``.
-        kernel_constraint, recurrent_constraint, bias_constraint: as in ``LSTM``.
-        dropout, recurrent_dropout, seed: as in ``LSTM``.
-        return_sequences, return_state, go_backwards, stateful, unroll: as in ``RNN``.
+        {{layer_args}}
         reset_after: apply the reset gate after the recurrent matrix product (default True, cuDNN's and
             torch's formula; only this variant runs the fused kernel).
         use_cudnn: as in ``LSTM``.
@@ -621,12 +604,7 @@ class GRU(_FusedRNN):
     Weights (in ``layer.cell``, gate order ``z, r, h``): ``kernel (features, 3 * units)``,
     ``recurrent_kernel (units, 3 * units)``, ``bias (2, 3 * units)`` (``(3 * units,)`` without reset_after).
 
-    Input shape:
-        3D tensor ``(batch, timesteps, features)``.
-
-    Output shape:
-        ``(batch, units)``, or ``(batch, timesteps, units)`` with ``return_sequences=True``; ``return_state=True``
-        adds the last state ``(batch, units)``.
+    {{shapes}}
 
     Example:
 
@@ -684,6 +662,28 @@ class GRU(_FusedRNN):
         )
         return out, [h[0]]
 
+
+_LAYER_ARGS_DOC = """use_bias, kernel_initializer, recurrent_initializer, bias_initializer: as in ``{{cell}}``.
+kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer: as in ``{{cell}}``.
+kernel_constraint, recurrent_constraint, bias_constraint: as in ``{{cell}}``.
+dropout, recurrent_dropout, seed: as in ``{{cell}}``.
+return_sequences, return_state, go_backwards, stateful, unroll: as in ``RNN``."""
+
+_SHAPES_DOC = """Input shape:
+    3D tensor ``(batch, timesteps, features)``.
+
+Output shape:
+    ``(batch, units)``, or ``(batch, timesteps, units)`` with ``return_sequences=True``; ``return_state=True``
+    adds the last {{states}}."""
+
+for _layer, _cell, _states in (
+    (SimpleRNN, "SimpleRNNCell", "state ``(batch, units)``"),
+    (LSTM, "LSTM", "``h`` and ``c``, each ``(batch, units)``"),
+    (GRU, "LSTM", "state ``(batch, units)``"),
+):
+    _layer.__doc__ = fill_doc(
+        _layer.__doc__, layer_args=fill_doc(_LAYER_ARGS_DOC, cell=_cell), shapes=fill_doc(_SHAPES_DOC, states=_states)
+    )
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 

@@ -14,9 +14,9 @@ _FIELD = re.compile(r"\{\{(\w+)\}\}")
 def fill_doc(template, **fields):
     """Returns ``template`` with every ``{{name}}`` replaced by ``fields[name]``.
 
-    A multi-line value is indented like the line its field stands on, so a shared ``Args:`` block
-    slots into any docstring. A field with no value is a programming error of the class that uses
-    the template, reported with the field's name.
+    A multi-line value is indented like the line its field stands on (its blank lines left empty), so a
+    shared ``Args:`` block slots into any docstring. A field with no value is a programming error of the
+    class that uses the template, reported with the field's name.
 
     Example:
 
@@ -33,6 +33,6 @@ def fill_doc(template, **fields):
         indent = template[line_start : match.start()]
         if not indent.isspace():
             indent = ""
-        return value.replace("\n", "\n" + indent)
+        return re.sub(r"\n(?=[^\n])", "\n" + indent, value)  # blank lines stay empty
 
     return _FIELD.sub(replace, template)
