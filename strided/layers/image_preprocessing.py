@@ -104,7 +104,26 @@ class _ImageLayer(Layer):
         self.check_input(tuple(input_shape))
 
 
-class Resizing(_ImageLayer):
+class _SizedImageLayer(_ImageLayer):
+    """Resizing and CenterCrop: a target ``height`` and ``width``, a ``data_format``, and ``_resize`` of the
+    images as floats."""
+
+    def __init__(self, height, width, data_format=None, **kwargs):
+        self.height = validation.positive_int(height, "height")
+        self.width = validation.positive_int(width, "width")
+        self.data_format = conv_utils.normalize_data_format(data_format)
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        return self._resize(_util.cast_float(inputs, self.dtype))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"height": self.height, "width": self.width, "data_format": self.data_format})
+        return config
+
+
+class Resizing(_SizedImageLayer):
     """Resizes images to ``(height, width)``.
 
     Args:
@@ -141,8 +160,6 @@ class Resizing(_ImageLayer):
         data_format=None,
         **kwargs,
     ):
-        self.height = validation.positive_int(height, "height")
-        self.width = validation.positive_int(width, "width")
         self.interpolation = validation.one_of(interpolation, "interpolation", tuple(_MODES))
         self.crop_to_aspect_ratio = validation.boolean(crop_to_aspect_ratio, "crop_to_aspect_ratio")
         self.pad_to_aspect_ratio = validation.boolean(pad_to_aspect_ratio, "pad_to_aspect_ratio")
@@ -151,11 +168,9 @@ class Resizing(_ImageLayer):
         self.fill_mode = validation.one_of(fill_mode, "fill_mode", ("constant",))
         self.fill_value = validation.number(fill_value, "fill_value")
         self.antialias = validation.boolean(antialias, "antialias")
-        self.data_format = conv_utils.normalize_data_format(data_format)
-        super().__init__(**kwargs)
+        super().__init__(height, width, data_format, **kwargs)
 
-    def call(self, inputs):
-        x = _util.cast_float(inputs, self.dtype)
+    def _resize(self, x):
         return resize_images(
             x,
             (self.height, self.width),
@@ -171,21 +186,18 @@ class Resizing(_ImageLayer):
         config = super().get_config()
         config.update(
             {
-                "height": self.height,
-                "width": self.width,
                 "interpolation": self.interpolation,
                 "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
                 "pad_to_aspect_ratio": self.pad_to_aspect_ratio,
                 "fill_mode": self.fill_mode,
                 "fill_value": self.fill_value,
                 "antialias": self.antialias,
-                "data_format": self.data_format,
             }
         )
         return config
 
 
-class CenterCrop(_ImageLayer):
+class CenterCrop(_SizedImageLayer):
     """Crops the central ``(height, width)`` region; an image smaller than that is resized instead
     (largest centred crop with the target aspect ratio, then bilinear resize), as Keras does.
 
@@ -202,14 +214,7 @@ class CenterCrop(_ImageLayer):
     (2, 24, 24, 3)
     """
 
-    def __init__(self, height, width, data_format=None, **kwargs):
-        self.height = validation.positive_int(height, "height")
-        self.width = validation.positive_int(width, "width")
-        self.data_format = conv_utils.normalize_data_format(data_format)
-        super().__init__(**kwargs)
-
-    def call(self, inputs):
-        x = _util.cast_float(inputs, self.dtype)
+    def _resize(self, x):
         hw_axes = (-3, -2) if self.data_format == "channels_last" else (-2, -1)
         h, w = x.shape[hw_axes[0]], x.shape[hw_axes[1]]
         dh, dw = h - self.height, w - self.width
@@ -219,11 +224,6 @@ class CenterCrop(_ImageLayer):
             index[x.ndim + hw_axes[1]] = slice(dw // 2, dw // 2 + self.width)
             return x[tuple(index)]
         return resize_images(x, (self.height, self.width), "bilinear", self.data_format, crop_to_aspect_ratio=True)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"height": self.height, "width": self.width, "data_format": self.data_format})
-        return config
 
 
 for _layer in (Resizing, CenterCrop):
