@@ -88,6 +88,30 @@ class _PolicyLayer(_ImageDataLayer):
         self._op_names = list(names)
         self._ops, self._mask_ops = _build_ops(self._op_names, factor, value_range, interpolation, self.data_format)
 
+    def _apply(self, x, transformation, masks):
+        """The transformation applied to a batch ``x`` of images (or, with ``masks``, segmentation masks)."""
+        raise NotImplementedError
+
+    def _transform(self, x, transformation):
+        return self._apply_batched(x, transformation, masks=False)
+
+    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
+        if not training or transformation is None:
+            return segmentation_masks
+        return self._apply_batched(self._as_float(segmentation_masks), transformation, masks=True)
+
+    def _apply_batched(self, x, transformation, masks):
+        x, single = _batched(x)
+        out = self._apply(x, transformation, masks)
+        return out.squeeze(0) if single else out
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(
+            {"value_range": list(self.value_range), "factor": list(self.factor), "interpolation": self.interpolation}
+        )
+        return cfg
+
     def _draw_step(self, choice, shape, device, gen):
         """Entries of one step: for every op chosen in ``choice`` (``(N,)`` CPU int64, values >= len(ops) mean
         "no op"), its transformation drawn for the images that chose it."""
@@ -214,28 +238,12 @@ class RandAugment(_PolicyLayer):
             return [{"layer_name": n, "transformation": transforms[n]} for n in names]
         return [entry for step in transforms for entry in step]
 
-    def _transform(self, x, transformation):
-        x, single = _batched(x)
-        out = self._run_steps(x, self._steps(transformation))
-        return out.squeeze(0) if single else out
-
-    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
-        if not training or transformation is None:
-            return segmentation_masks
-        m, single = _batched(self._as_float(segmentation_masks))
-        out = self._run_steps(m, self._steps(transformation), masks=True)
-        return out.squeeze(0) if single else out
+    def _apply(self, x, transformation, masks):
+        return self._run_steps(x, self._steps(transformation), masks=masks)
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(
-            {
-                "value_range": list(self.value_range),
-                "num_ops": self.num_ops,
-                "factor": list(self.factor),
-                "interpolation": self.interpolation,
-            }
-        )
+        cfg["num_ops"] = self.num_ops
         return cfg
 
 
@@ -359,30 +367,19 @@ class AugMix(_PolicyLayer):
             mixed = mixed + self._run_steps(x, chain, masks=masks) * weights[:, c].reshape(-1, 1, 1, 1)
         return blend * x + (1.0 - blend) * mixed
 
-    def _transform(self, x, transformation):
-        x, single = _batched(x)
-        out = self._mix(x, transformation, masks=False).clamp(self.value_range[0], self.value_range[1])
-        return out.squeeze(0) if single else out
-
-    def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
+    def _apply(self, x, transformation, masks):
         # As Keras: masks go through the chains' geometric steps and are mixed with the same weights.
-        if not training or transformation is None:
-            return segmentation_masks
-        m, single = _batched(self._as_float(segmentation_masks))
-        out = self._mix(m, transformation, masks=True)
-        return out.squeeze(0) if single else out
+        out = self._mix(x, transformation, masks=masks)
+        return out if masks else out.clamp(self.value_range[0], self.value_range[1])
 
     def get_config(self):
         cfg = super().get_config()
         cfg.update(
             {
-                "value_range": list(self.value_range),
                 "num_chains": self.num_chains,
                 "chain_depth": self.chain_depth,
-                "factor": list(self.factor),
                 "alpha": self.alpha,
                 "all_ops": self.all_ops,
-                "interpolation": self.interpolation,
             }
         )
         return cfg
