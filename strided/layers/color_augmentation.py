@@ -176,6 +176,19 @@ class _FactorImageLayer(_ImageDataLayer, _FactorLayer):
         return _keras_value_range(value_range)
 
 
+class _FixedImageLayer(_ImageDataLayer):
+    """AutoContrast and Equalization: not random, so no transformation is drawn and no seed is kept."""
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        self._shape_info(data)  # rank check
+        return None
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.pop("seed", None)
+        return cfg
+
+
 # ---------------------------------------------------------------- invert
 
 
@@ -364,7 +377,7 @@ class RandomPosterization(_FactorImageLayer):
 
 
 @augmentation_doc()
-class AutoContrast(_ImageDataLayer):
+class AutoContrast(_FixedImageLayer):
     """Stretches each image's channels to the full value range (Keras 3 ``AutoContrast``).
 
     Per image and channel, the minimum becomes ``value_range[0]`` and the maximum ``value_range[1]``; a
@@ -391,10 +404,6 @@ class AutoContrast(_ImageDataLayer):
         self.value_range = _keras_value_range(value_range)
         super().__init__(**kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        self._shape_info(data)  # rank check
-        return None
-
     def transform_images(self, images, transformation=None, training=True):
         x = self._as_float(images)
         x4, single = _batched(x)
@@ -410,7 +419,6 @@ class AutoContrast(_ImageDataLayer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.pop("seed", None)
         cfg["value_range"] = list(self.value_range)
         return cfg
 

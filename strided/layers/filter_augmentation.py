@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from strided.layers.random_preprocessing import augmentation_doc
 from strided.layers.color_augmentation import (
     _FactorImageLayer,
+    _FixedImageLayer,
     _ImageDataLayer,
     _base_factor,
     _batched,
@@ -275,7 +276,7 @@ def _scale_values(x, source, target):
 
 
 @augmentation_doc()
-class Equalization(_ImageDataLayer):
+class Equalization(_FixedImageLayer):
     """Histogram equalization of every channel (Keras 3 ``Equalization``).
 
     On the values rescaled from ``value_range`` to [0, 255], each channel's histogram (``bins`` bins of
@@ -309,10 +310,6 @@ class Equalization(_ImageDataLayer):
         self.bins = validation.positive_int(bins, "bins")
         super().__init__(data_format=data_format, **kwargs)
 
-    def get_random_transformation(self, data, training=True, seed=None):
-        self._shape_info(data)  # rank check
-        return None
-
     def transform_images(self, images, transformation=None, training=True):
         x = self._as_float(images)
         if not training:
@@ -343,6 +340,5 @@ class Equalization(_ImageDataLayer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.pop("seed", None)
         cfg.update({"bins": self.bins, "value_range": list(self.value_range)})
         return cfg
