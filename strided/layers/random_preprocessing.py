@@ -91,8 +91,7 @@ def augmentation_doc(example=None):
         fields = dict(_AUGMENTATION_ARGS_DOC, shapes=_IMAGE_SHAPES_DOC)
         if example is not None:
             fields["example"] = fill_doc(_AUGMENTATION_EXAMPLE_DOC, layer=example)
-        cls.__doc__ = fill_doc(cls.__doc__, **fields)
-        return cls
+        return _util.shared_doc(cls, **fields)
 
     return decorate
 

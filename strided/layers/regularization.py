@@ -17,15 +17,6 @@ from strided.utils.docstrings import fill_doc
 from strided import regularizers
 
 
-# The shape sections of the layers here that keep their input's shape.
-_SAME_SHAPE_DOC = """Input shape:
-    Any shape. Use the keyword argument ``input_shape`` (tuple of integers, not including the batch axis) when this
-    layer is the first in a model.
-
-Output shape:
-    Same shape as the input."""
-
-
 class SeededRandom:
     """Mixin of the layers with a ``seed`` argument (dropout and noise layers, RNN cells' dropout, image
     augmentation): with a seed, the layer draws from its own ``torch.Generator`` per device, seeded once,
@@ -69,6 +60,7 @@ class _RandomLayer(SeededRandom, Layer):
         return torch.empty_like(like).normal_(mean, std, generator=self._generator(like.device))
 
 
+@_util.shared_doc
 class Dropout(_RandomLayer):
     """Sets a fraction ``rate`` of the inputs to 0 in training and scales the rest by ``1 / (1 - rate)``.
 
@@ -80,7 +72,7 @@ class Dropout(_RandomLayer):
 
     Call arguments: ``inputs``, ``training`` (dropout applies only when True).
 
-    {{shapes}}
+    {{same_shape}}
 
     Example:
 
@@ -228,6 +220,7 @@ class SpatialDropout3D(_SpatialDropout):
     rank = 3
 
 
+@_util.shared_doc
 class GaussianNoise(_RandomLayer):
     """Adds zero-centred Gaussian noise of standard deviation ``stddev`` in training.
 
@@ -235,7 +228,7 @@ class GaussianNoise(_RandomLayer):
         stddev: float >= 0, standard deviation of the noise.
         seed: optional integer seed.
 
-    {{shapes}}
+    {{same_shape}}
 
     Example:
 
@@ -259,6 +252,7 @@ class GaussianNoise(_RandomLayer):
         return inputs + self._normal(inputs, 0.0, self.stddev)
 
 
+@_util.shared_doc
 class GaussianDropout(_RandomLayer):
     """Multiplies the inputs by Gaussian noise of mean 1 and std ``sqrt(rate / (1 - rate))`` in training.
 
@@ -266,7 +260,7 @@ class GaussianDropout(_RandomLayer):
         rate: float in [0, 1], drop probability of the equivalent Dropout.
         seed: optional integer seed.
 
-    {{shapes}}
+    {{same_shape}}
 
     Example:
 
@@ -290,6 +284,7 @@ class GaussianDropout(_RandomLayer):
         return inputs * self._normal(inputs, 1.0, math.sqrt(self.rate / (1.0 - self.rate)))
 
 
+@_util.shared_doc
 class ActivityRegularization(Layer):
     """Identity that adds ``l1 * sum(|x|) + l2 * sum(x**2)`` of its output to ``layer.losses``.
 
@@ -297,7 +292,7 @@ class ActivityRegularization(Layer):
         l1: float >= 0, the L1 regularization factor (default 0).
         l2: float >= 0, the L2 regularization factor (default 0).
 
-    {{shapes}}
+    {{same_shape}}
 
     Example:
 
@@ -322,7 +317,3 @@ class ActivityRegularization(Layer):
         config = super().get_config()
         config.update({"l1": self.l1, "l2": self.l2})
         return config
-
-
-for _layer in (Dropout, GaussianNoise, GaussianDropout, ActivityRegularization):
-    _layer.__doc__ = fill_doc(_layer.__doc__, shapes=_SAME_SHAPE_DOC)

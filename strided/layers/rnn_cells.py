@@ -44,19 +44,9 @@ def _is_nested(x):
     return isinstance(x, (list, tuple))
 
 
-# The weight arguments of every built-in cell (and so of SimpleRNN, LSTM, GRU, ConvLSTM1D/2D/3D): argument ->
-# (the registry that resolves it, Keras's default).
-_WEIGHT_ARGS = {
-    "kernel_initializer": ("initializers", "glorot_uniform"),
-    "recurrent_initializer": ("initializers", "orthogonal"),
-    "bias_initializer": ("initializers", "zeros"),
-    "kernel_regularizer": ("regularizers", None),
-    "recurrent_regularizer": ("regularizers", None),
-    "bias_regularizer": ("regularizers", None),
-    "kernel_constraint": ("constraints", None),
-    "recurrent_constraint": ("constraints", None),
-    "bias_constraint": ("constraints", None),
-}
+# Keras's default initializer of each weight of a cell (``{part}_initializer``; regularizers and constraints
+# default to None), set and serialized by the shared weight-option helpers of ``_util``.
+_DEFAULT_INITIALIZERS = {"kernel": "glorot_uniform", "recurrent": "orthogonal", "bias": "zeros"}
 
 
 def _forget_bias_initializer(base, units):
@@ -145,7 +135,7 @@ seed: seed of the dropout masks."""
 class _RecurrentCell(DropoutRNNCell, Layer):
     """Weights and arguments shared by SimpleRNNCell, LSTMCell, GRUCell and ConvLSTMCell.
 
-    The weight arguments (``_WEIGHT_ARGS``) come as keywords. A cell with gates (``_gates > 1``) also takes
+    The weight arguments (``{kernel,recurrent,bias}_{initializer,regularizer,constraint}``) come as keywords. A cell with gates (``_gates > 1``) also takes
     ``recurrent_activation`` and Keras's ``implementation`` (1: one input dropout mask per gate), an LSTM
     cell (4 gates) ``unit_forget_bias``.
     """
@@ -164,8 +154,9 @@ class _RecurrentCell(DropoutRNNCell, Layer):
         self.use_bias = validation.boolean(use_bias, "use_bias")
         if self._gates == 4:  # an LSTM: i, f, c, o
             self.unit_forget_bias = validation.boolean(kwargs.pop("unit_forget_bias", True), "unit_forget_bias")
-        for name, (registry, default) in _WEIGHT_ARGS.items():
-            setattr(self, name, _util.get(registry, kwargs.pop(name, default), name))
+        for part, initializer in _DEFAULT_INITIALIZERS.items():
+            options = [kwargs.pop(f"{part}_{option}", None) for option in ("regularizer", "constraint")]
+            _util.set_weight_options(self, part, kwargs.pop(f"{part}_initializer", initializer), *options)
         Layer.__init__(self, **kwargs)
         self._init_dropout(dropout, recurrent_dropout, seed)
         if self._gates > 1:
@@ -183,26 +174,24 @@ class _RecurrentCell(DropoutRNNCell, Layer):
 
     def _add_kernels(self, kernel_shape, recurrent_shape, torch_layout=(1, 0), bias_shape=None):
         """``kernel``, ``recurrent_kernel`` and (with ``use_bias``) ``bias``, in Keras's shapes, each with the
-        regularizer and constraint named after it (``recurrent_kernel``: ``recurrent_regularizer``...)."""
-        bias_initializer = self.bias_initializer
-        if self._gates == 4 and self.unit_forget_bias:
-            bias_initializer = _forget_bias_initializer(bias_initializer, self.units)
-        weights = {
-            "kernel": (kernel_shape, self.kernel_initializer, torch_layout),
-            "recurrent_kernel": (recurrent_shape, self.recurrent_initializer, torch_layout),
-        }
-        if self.use_bias:
-            weights["bias"] = (bias_shape or (self._gates * self.units,), bias_initializer, None)
-        else:
+        options named after it (``recurrent_kernel``: ``recurrent_initializer``...)."""
+        self.kernel = _util.add_weight_with_options(self, "kernel", kernel_shape, torch_layout=torch_layout)
+        self.recurrent_kernel = _util.add_weight_with_options(
+            self, "recurrent", recurrent_shape, name="recurrent_kernel", torch_layout=torch_layout
+        )
+        if not self.use_bias:
             self.bias = None
-        for name, (shape, initializer, layout) in weights.items():
-            part = name.split("_")[0]
-            rules = {
-                "regularizer": getattr(self, part + "_regularizer"),
-                "constraint": getattr(self, part + "_constraint"),
-            }
-            weight = self.add_weight(shape=shape, initializer=initializer, name=name, torch_layout=layout, **rules)
-            setattr(self, name, weight)
+        elif self._gates == 4 and self.unit_forget_bias:
+            forget_bias = _forget_bias_initializer(self.bias_initializer, self.units)
+            self.bias = self.add_weight(
+                shape=(self._gates * self.units,),
+                initializer=forget_bias,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
+        else:
+            self.bias = _util.add_weight_with_options(self, "bias", bias_shape or (self._gates * self.units,))
 
     def build(self, input_shape, bias_shape=None):
         self._check_build_shape(input_shape)
@@ -242,8 +231,7 @@ class _RecurrentCell(DropoutRNNCell, Layer):
         config["use_bias"] = self.use_bias
         if self._gates == 4:
             config["unit_forget_bias"] = self.unit_forget_bias
-        for name, (registry, _) in _WEIGHT_ARGS.items():
-            config[name] = _util.serialize(registry, getattr(self, name))
+        config.update(_util.weight_options_config(self, "kernel", "recurrent", "bias", activity=False))
         config.update({"dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed})
         return config
 
