@@ -692,7 +692,8 @@ class Optimizer:
             params = [params[k] for k in keep]
             grads = [grads[k] for k in keep]
         # (one list comprehension checks them all; the per-gradient conversion runs only when one needs it)
-        if any(
+        # (skipped for the trainer's own step, whose gradients autograd computed for exactly these weights)
+        if not getattr(self, "_gradients_checked", False) and any(
             [
                 type(g) is not torch.Tensor or g.shape != p.shape or g.requires_grad or g.dtype != p.dtype
                 for g, p in zip(grads, params)

@@ -710,10 +710,11 @@ class Trainer:
         with torch.no_grad():
             # Under data parallelism DDP has already averaged these gradients over the ranks.
             optimizer._gradients_reduced = self._distributed
+            optimizer._gradients_checked = not scaling  # (unscaled gradients may be float32 for float16 weights)
             try:
                 optimizer.apply(list(grads), list(weights))
             finally:
-                optimizer._gradients_reduced = False
+                optimizer._gradients_reduced = optimizer._gradients_checked = False
             self._apply_weight_constraints()
 
     def _apply_weight_constraints(self):
