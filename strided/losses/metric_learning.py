@@ -5,7 +5,8 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from strided.losses.loss import Loss, LossFunctionWrapper, _as_tensor, _float_pred
+from strided.losses.loss import LossFunctionWrapper, _as_tensor, _float_pred
+from strided.utils.general_utils import named_arguments
 
 
 def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80, margin=0.4):
@@ -76,25 +77,10 @@ class Circle(LossFunctionWrapper):
     def __init__(
         self, gamma=80.0, margin=0.4, remove_diagonal=True, reduction="sum_over_batch_size", name="circle", dtype=None
     ):
+        arguments = named_arguments(locals())
         for arg, value in (("gamma", gamma), ("margin", margin)):
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ValueError(f"Argument `{arg}` must be a number. Received: {arg}={value!r}")
         if gamma <= 0:
             raise ValueError(f"Argument `gamma` must be > 0. Received: gamma={gamma}")
-        super().__init__(
-            circle,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            gamma=gamma,
-            margin=margin,
-            remove_diagonal=remove_diagonal,
-        )
-
-    def get_config(self):
-        return {
-            **Loss.get_config(self),
-            "gamma": self.gamma,
-            "margin": self.margin,
-            "remove_diagonal": self.remove_diagonal,
-        }
+        super().__init__(circle, **arguments)

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from strided import config
+from strided.utils.general_utils import named_arguments
 from strided.losses.loss import (
     Loss,
     LossFunctionWrapper,
@@ -289,15 +290,7 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         name="categorical_crossentropy",
         dtype=None,
     ):
-        super().__init__(
-            categorical_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
-        )
+        super().__init__(categorical_crossentropy, **named_arguments(locals()))
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
@@ -318,15 +311,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         name="sparse_categorical_crossentropy",
         dtype=None,
     ):
-        super().__init__(
-            sparse_categorical_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            from_logits=from_logits,
-            ignore_class=ignore_class,
-            axis=axis,
-        )
+        super().__init__(sparse_categorical_crossentropy, **named_arguments(locals()))
 
     def call(self, y_true, y_pred):
         # No squeeze/expand here: integer labels of shape (N,) vs (N, C) must not be reshaped.
@@ -356,15 +341,7 @@ class BinaryCrossentropy(LossFunctionWrapper):
         name="binary_crossentropy",
         dtype=None,
     ):
-        super().__init__(
-            binary_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
-        )
+        super().__init__(binary_crossentropy, **named_arguments(locals()))
 
 
 class BinaryFocalCrossentropy(LossFunctionWrapper):
@@ -382,18 +359,7 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
         name="binary_focal_crossentropy",
         dtype=None,
     ):
-        super().__init__(
-            binary_focal_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            apply_class_balancing=apply_class_balancing,
-            alpha=alpha,
-            gamma=gamma,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
-        )
+        super().__init__(binary_focal_crossentropy, **named_arguments(locals()))
 
 
 class CategoricalFocalCrossentropy(LossFunctionWrapper):
@@ -410,17 +376,7 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
         name="categorical_focal_crossentropy",
         dtype=None,
     ):
-        super().__init__(
-            categorical_focal_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            alpha=alpha,
-            gamma=gamma,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
-        )
+        super().__init__(categorical_focal_crossentropy, **named_arguments(locals()))
 
 
 class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
@@ -445,6 +401,3 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
         if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0 < q < 1:
             raise ValueError(f"q must be in the interval (0, 1). Received: q={q!r}")
         super().__init__(categorical_generalized_cross_entropy, reduction=reduction, name=name, dtype=dtype, q=q)
-
-    def get_config(self):
-        return {**Loss.get_config(self), "q": self.q}
