@@ -12,7 +12,7 @@ import wave
 
 import numpy as np
 
-from strided.data.directory import DirectoryDataset, check_labels_args, dataset_from_directory
+from strided.data.directory import DirectoryDataset, check_labels_args, dataset_from_directory, directory_arguments
 
 ALLOWED_FORMATS = (".wav",)
 
@@ -191,21 +191,7 @@ def audio_dataset_from_directory(
         sampling_rate = int(sampling_rate)
 
     options = {"sampling_rate": sampling_rate, "output_sequence_length": output_sequence_length}
-    return dataset_from_directory(
-        AudioDirectoryDataset,
-        options,
-        directory,
-        labels,
-        label_mode,
-        class_names,
-        batch_size,
-        shuffle,
-        seed,
-        validation_split,
-        subset,
-        follow_links,
-        verbose,
-    )
+    return dataset_from_directory(AudioDirectoryDataset, options, **directory_arguments(locals()))
 
 
 __all__ = ["audio_dataset_from_directory", "AudioDirectoryDataset", "read_wav", "ALLOWED_FORMATS"]

@@ -9,6 +9,7 @@ the *last* ``int(validation_split * n)`` files of that order. So for a given see
 validation files are exactly Keras's.
 """
 
+import inspect
 import os
 
 import numpy as np
@@ -246,6 +247,12 @@ def dataset_from_directory(
     if subset == "both":
         return make("training", shuffle), make("validation", False)
     return make(subset, shuffle)
+
+
+def directory_arguments(arguments):
+    """The arguments of a ``*_dataset_from_directory`` function that :func:`dataset_from_directory` takes (``directory``
+    to ``verbose``), picked by name from the function's ``locals()`` after its checks."""
+    return {name: arguments[name] for name in list(inspect.signature(dataset_from_directory).parameters)[2:]}
 
 
 # -- the dataset -------------------------------------------------------------------------------------------

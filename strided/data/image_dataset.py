@@ -8,7 +8,13 @@ are decoded with Pillow and resized as ``tf.image.resize`` does (:func:`strided.
 import numpy as np
 
 from strided import config
-from strided.data.directory import DirectoryDataset, check_format_arg, check_labels_args, dataset_from_directory
+from strided.data.directory import (
+    DirectoryDataset,
+    check_format_arg,
+    check_labels_args,
+    dataset_from_directory,
+    directory_arguments,
+)
 from strided.data.image_utils import load_image
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -145,21 +151,7 @@ def image_dataset_from_directory(
         "pad_to_aspect_ratio": pad_to_aspect_ratio,
         "data_format": data_format,
     }
-    return dataset_from_directory(
-        ImageDirectoryDataset,
-        options,
-        directory,
-        labels,
-        label_mode,
-        class_names,
-        batch_size,
-        shuffle,
-        seed,
-        validation_split,
-        subset,
-        follow_links,
-        verbose,
-    )
+    return dataset_from_directory(ImageDirectoryDataset, options, **directory_arguments(locals()))
 
 
 __all__ = ["image_dataset_from_directory", "ImageDirectoryDataset", "ALLOWLIST_FORMATS"]

@@ -8,7 +8,13 @@ with an ``Input(dtype="string")`` and which ``TextVectorization.adapt`` reads.
 
 import numpy as np
 
-from strided.data.directory import DirectoryDataset, check_format_arg, check_labels_args, dataset_from_directory
+from strided.data.directory import (
+    DirectoryDataset,
+    check_format_arg,
+    check_labels_args,
+    dataset_from_directory,
+    directory_arguments,
+)
 
 TEXT_FORMATS = (".txt",)
 
@@ -105,21 +111,7 @@ def text_dataset_from_directory(
             f"Received: max_length={max_length!r}"
         )
 
-    return dataset_from_directory(
-        TextDirectoryDataset,
-        {"max_length": max_length},
-        directory,
-        labels,
-        label_mode,
-        class_names,
-        batch_size,
-        shuffle,
-        seed,
-        validation_split,
-        subset,
-        follow_links,
-        verbose,
-    )
+    return dataset_from_directory(TextDirectoryDataset, {"max_length": max_length}, **directory_arguments(locals()))
 
 
 __all__ = ["text_dataset_from_directory", "TextDirectoryDataset"]
