@@ -20,6 +20,7 @@ from strided import config
 from strided.data import augmentation
 from strided.data.directory import iter_valid_files
 from strided.utils import validation
+from strided.utils.general_utils import named_arguments
 from strided.data.image_utils import array_to_img, img_to_array, load_img, save_img, smart_resize
 from strided.data.py_dataset import PyDataset
 
@@ -598,20 +599,7 @@ class ImageDataGenerator:
             A :class:`NumpyArrayIterator` yielding ``x`` or ``(x, y)`` or ``(x, y, sample_weight)`` float32 batches.
         """
         return NumpyArrayIterator(
-            x,
-            y,
-            self,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            sample_weight=sample_weight,
-            seed=seed,
-            data_format=self.data_format,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            ignore_class_split=ignore_class_split,
-            subset=subset,
-            dtype=self.dtype,
+            image_data_generator=self, data_format=self.data_format, dtype=self.dtype, **named_arguments(locals())
         )
 
     def flow_from_directory(
@@ -638,24 +626,7 @@ class ImageDataGenerator:
             A :class:`DirectoryIterator` yielding ``(x, y)`` (``x`` only with ``class_mode=None``).
         """
         return DirectoryIterator(
-            directory,
-            self,
-            target_size=target_size,
-            color_mode=color_mode,
-            keep_aspect_ratio=keep_aspect_ratio,
-            classes=classes,
-            class_mode=class_mode,
-            data_format=self.data_format,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            follow_links=follow_links,
-            subset=subset,
-            interpolation=interpolation,
-            dtype=self.dtype,
+            image_data_generator=self, data_format=self.data_format, dtype=self.dtype, **named_arguments(locals())
         )
 
     # -- normalisation ------------------------------------------------------------------------------------
@@ -670,15 +641,16 @@ class ImageDataGenerator:
         """
         if self.preprocessing_function:
             x = self.preprocessing_function(x)
+        return self._normalize(x, None)
+
+    def _normalize(self, x, axes):
+        """Rescaling, the samplewise statistics over ``axes`` (None: all of ``x``), then the featurewise ones."""
         if self.rescale:
             x *= self.rescale
         if self.samplewise_center:
-            x -= np.mean(x, keepdims=True)
+            x -= np.mean(x, axis=axes, keepdims=True)
         if self.samplewise_std_normalization:
-            x /= np.std(x, keepdims=True) + 1e-6
-        return self._featurewise(x)
-
-    def _featurewise(self, x):
+            x /= np.std(x, axis=axes, keepdims=True) + 1e-6
         if self.featurewise_center:
             if self.mean is not None:
                 x -= self.mean
@@ -710,14 +682,7 @@ class ImageDataGenerator:
         """``standardize`` applied image by image (what Keras's iterators do), vectorised over the batch."""
         if self.preprocessing_function:
             x = np.stack([np.asarray(self.preprocessing_function(img), dtype=x.dtype) for img in x]) if len(x) else x
-        if self.rescale:
-            x *= self.rescale
-        axes = tuple(range(1, x.ndim))
-        if self.samplewise_center:
-            x -= np.mean(x, axis=axes, keepdims=True)
-        if self.samplewise_std_normalization:
-            x /= np.std(x, axis=axes, keepdims=True) + 1e-6
-        return self._featurewise(x)
+        return self._normalize(x, tuple(range(1, x.ndim)))
 
     # -- random transforms --------------------------------------------------------------------------------
     def get_random_transform(self, img_shape, seed=None):
