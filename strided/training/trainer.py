@@ -36,6 +36,7 @@ from strided.distribution import distribution_lib as distribute
 from strided.training import compile_utils
 from strided.utils import tree
 from strided.utils.batch import unpack_x_y_sample_weight
+from strided.utils.general_utils import named_arguments
 from strided.backend.variable import keras_view
 from strided.utils import validation
 from strided.optimizers.loss_scale import DynamicLossScale
@@ -249,6 +250,7 @@ def _check_x(x, method):
 
 
 def _check_fit_arguments(
+    *,
     epochs,
     initial_epoch,
     batch_size,
@@ -259,8 +261,12 @@ def _check_fit_arguments(
     validation_data,
     shuffle,
     callbacks,
+    **other_fit_arguments,
 ):
-    """The argument checks of ``fit`` (Keras-style messages naming the argument); returns the normalized values."""
+    """The argument checks of ``fit`` (Keras-style messages naming the argument); returns the normalized values.
+
+    Takes all of ``fit``'s named arguments (``named_arguments(locals())``) and checks those named here.
+    """
     epochs = validation.positive_int(epochs, "epochs", allow_zero=True)
     initial_epoch = validation.positive_int(initial_epoch, "initial_epoch", allow_zero=True)
     if initial_epoch > epochs:
@@ -846,18 +852,7 @@ class Trainer:
         self._assert_compiled("fit")
         verbose = _resolve_verbose(verbose)
         _check_x(x, "fit")
-        epochs, initial_epoch, batch_size, validation_freq = _check_fit_arguments(
-            epochs,
-            initial_epoch,
-            batch_size,
-            steps_per_epoch,
-            validation_steps,
-            validation_batch_size,
-            validation_freq,
-            validation_data,
-            shuffle,
-            callbacks,
-        )
+        epochs, initial_epoch, batch_size, validation_freq = _check_fit_arguments(**named_arguments(locals()))
         validation.number(validation_split, "validation_split")
         if not (0.0 <= float(validation_split) < 1.0):
             raise ValueError(
