@@ -17,6 +17,8 @@ from strided.training.trainer import Trainer
 from strided.layers.categorical import outputs_on
 from strided.layers import quantization
 from strided.models import state_tree
+from strided.models.summary import print_summary
+from strided.utils.general_utils import named_arguments
 from strided.models import state_tree as state_tree_module
 
 
@@ -248,19 +250,7 @@ class Model(Trainer, Layer):
         show_receptive_field=False,
     ):
         """Prints a table of layers, output shapes and parameter counts (tf.keras layout)."""
-        from strided.models.summary import print_summary
-
-        return print_summary(
-            self,
-            line_length=line_length,
-            positions=positions,
-            print_fn=print_fn,
-            expand_nested=expand_nested,
-            show_trainable=show_trainable,
-            layer_range=layer_range,
-            show_flops=show_flops,
-            show_receptive_field=show_receptive_field,
-        )
+        return print_summary(self, **named_arguments(locals()))
 
     # Graph accessors for functional-style models; subclasses with a graph override these.
     @property
