@@ -359,6 +359,13 @@ def plan_weights(h5file, model, source, skip_mismatch=False):
             continue
         if expected:
             plan.append((layer, values))
+    check_weight_problems(problems, source, model)
+    return plan
+
+
+def check_weight_problems(problems, source, model):
+    """The error of a weights file that does not fit ``model`` (``.keras``, ``.weights.h5`` and Keras 2 ``.h5``
+    loading): its first five problems, raised before any weight is set."""
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise ValueError(
@@ -367,7 +374,6 @@ def plan_weights(h5file, model, source, skip_mismatch=False):
             + more
             + ". The file was probably saved from a different architecture. The model was not changed."
         )
-    return plan
 
 
 def optimizer_store_layout(optimizer, store, to_keras):

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from strided.saving import serialization_lib
+from strided.saving import keras_format, serialization_lib
 from strided.config import __version__
 from strided.backend.variable import keras_view
 
@@ -132,14 +132,7 @@ def plan_legacy(group, model, source, by_name=False, skip_mismatch=False):
             problems.append(f"layer '{layer.name}' expects shapes {expected}, file layer '{name}' has {got}")
         else:
             plan.append((layer, values))
-    if problems:
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise ValueError(
-            f"The weights in {source} do not fit model '{model.name}': "
-            + "; ".join(problems[:5])
-            + more
-            + ". The model was not changed."
-        )
+    keras_format.check_weight_problems(problems, source, model)
     return plan
 
 
@@ -156,9 +149,7 @@ def _keras_shape(w):
 
 def _flat_layers(model):
     """Layers of ``model`` in Keras's order; nested models count as one layer, as in Keras 2 files."""
-    from strided.saving.keras_format import keras_layer_order
-
-    return keras_layer_order(model)
+    return keras_format.keras_layer_order(model)
 
 
 def apply_plan(plan):
@@ -168,9 +159,7 @@ def apply_plan(plan):
 
 def save_weights_to_group(group, model):
     """Writes ``model``'s weights into ``group`` in the Keras 2 layout."""
-    from strided.saving.keras_format import keras_layer_order
-
-    save_attributes(group, "layer_names", [layer.name.encode("utf8") for layer in keras_layer_order(model)])
+    save_attributes(group, "layer_names", [layer.name.encode("utf8") for layer in _flat_layers(model)])
     group.attrs["backend"] = b"torch"
     group.attrs["keras_version"] = f"strided-{__version__}".encode("utf8")
     for layer in sorted(model.layers, key=lambda layer: layer.name):
@@ -186,8 +175,6 @@ def save_weights_to_group(group, model):
 
 def save_model_to_h5(h5file, model, include_optimizer=True):
     """A Keras 2 full-model file: ``model_config`` + ``model_weights`` (+ ``training_config``)."""
-    from strided.saving import keras_format
-
     h5file.attrs["keras_version"] = b"2.15.0"
     h5file.attrs["backend"] = b"torch"
     h5file.attrs["model_config"] = json.dumps(serialization_lib.serialize_model(model)).encode("utf8")
