@@ -7,6 +7,7 @@ import warnings
 import torch
 
 from strided.metrics.metric import _EPSILON, Metric, _tensor
+from strided.utils.general_utils import named_arguments
 
 
 class IoU(Metric):
@@ -109,16 +110,7 @@ class MeanIoU(IoU):
     def __init__(
         self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True, sparse_y_pred=True, axis=-1
     ):
-        super().__init__(
-            num_classes,
-            list(range(num_classes)),
-            name=name,
-            dtype=dtype,
-            ignore_class=ignore_class,
-            sparse_y_true=sparse_y_true,
-            sparse_y_pred=sparse_y_pred,
-            axis=axis,
-        )
+        super().__init__(target_class_ids=list(range(num_classes)), **named_arguments(locals()))
 
     def get_config(self):
         config = super().get_config()
@@ -141,31 +133,14 @@ class OneHotIoU(_OneHotLabels, IoU):
     def __init__(
         self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1
     ):
-        super().__init__(
-            num_classes,
-            target_class_ids,
-            name=name,
-            dtype=dtype,
-            ignore_class=ignore_class,
-            sparse_y_true=False,
-            sparse_y_pred=sparse_y_pred,
-            axis=axis,
-        )
+        super().__init__(sparse_y_true=False, **named_arguments(locals()))
 
 
 class OneHotMeanIoU(_OneHotLabels, MeanIoU):
     """``MeanIoU`` for one-hot labels and per-class scores (argmax along ``axis``)."""
 
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1):
-        super().__init__(
-            num_classes,
-            name=name,
-            dtype=dtype,
-            ignore_class=ignore_class,
-            sparse_y_true=False,
-            sparse_y_pred=sparse_y_pred,
-            axis=axis,
-        )
+        super().__init__(sparse_y_true=False, **named_arguments(locals()))
 
 
 class BinaryIoU(IoU):
