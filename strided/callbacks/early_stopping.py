@@ -1,8 +1,5 @@
 """EarlyStopping: stops training when a monitored metric has stopped improving."""
 
-import warnings
-
-
 from strided.callbacks.monitor_callback import MonitorCallback
 from strided.utils import validation
 
@@ -86,12 +83,4 @@ class EarlyStopping(MonitorCallback):
             self.model.set_weights(self.best_weights)
 
     def get_monitor_value(self, logs):
-        logs = logs or {}
-        value = logs.get(self.monitor)
-        if value is None:
-            warnings.warn(
-                f"Early stopping conditioned on metric `{self.monitor}` which is not available. "
-                f"Available metrics are: {','.join(list(logs.keys()))}",
-                stacklevel=2,
-            )
-        return value
+        return self._logged_value(logs or {}, "Early stopping")

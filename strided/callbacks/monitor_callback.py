@@ -1,5 +1,7 @@
 """MonitorCallback: the base of callbacks that watch a metric (its mode and best value)."""
 
+import warnings
+
 import numpy as np
 
 from strided.callbacks.callback import Callback
@@ -114,6 +116,18 @@ class MonitorCallback(Callback):
                 f"logs of the epoch have no such value. Available names: {available}.{hint}"
             )
         self._monitor_checked = True
+
+    def _logged_value(self, logs, action):
+        """The monitored value in ``logs``, or None with Keras's warning that ``action`` (e.g. 'Early stopping')
+        is conditioned on a value the logs lack."""
+        value = logs.get(self.monitor)
+        if value is None:
+            warnings.warn(
+                f"{action} conditioned on metric `{self.monitor}` which is not available. "
+                f"Available metrics are: {','.join(list(logs.keys()))}.",
+                stacklevel=3,
+            )
+        return value
 
     def _set_monitor_op(self):
         mode = self.mode

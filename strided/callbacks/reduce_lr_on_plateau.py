@@ -1,7 +1,5 @@
 """ReduceLROnPlateau: reduces the learning rate when a metric has stopped improving."""
 
-import warnings
-
 import numpy as np
 
 from strided.callbacks.monitor_callback import MonitorCallback
@@ -75,13 +73,8 @@ class ReduceLROnPlateau(MonitorCallback):
                 logs[f"learning_rate_{opt.name}"] = float(opt.learning_rate)
         else:
             logs["learning_rate"] = float(optimizer.learning_rate)
-        current = logs.get(self.monitor)
+        current = self._logged_value(logs, "Learning rate reduction is")
         if current is None:
-            warnings.warn(
-                f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not "
-                f"available. Available metrics are: {','.join(list(logs.keys()))}.",
-                stacklevel=2,
-            )
             return
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
