@@ -46,6 +46,16 @@ def recorder(name):
     return _RECORDERS[name]
 
 
+def _recorded_operator(op, reflected=False):
+    """A binary operator of KerasTensor that records the strided.ops function ``op`` on ``(self, other)``, or on
+    ``(other, self)`` for a ``reflected`` one (``2 ** x``)."""
+
+    def operator(self, other):
+        return self._ops(op, other, self) if reflected else self._ops(op, self, other)
+
+    return operator
+
+
 class KerasTensor:
     """A symbolic tensor: shape and dtype, no values.
 
@@ -121,68 +131,30 @@ class KerasTensor:
     def _ops(self, name, *args, **kwargs):
         return getattr(recorder("ops"), name)(*args, **kwargs)
 
-    def __rtruediv__(self, other):
-        return self._ops("true_divide", other, self)
-
-    def __matmul__(self, other):
-        return self._ops("matmul", self, other)
-
-    def __rmatmul__(self, other):
-        return self._ops("matmul", other, self)
+    __rtruediv__ = _recorded_operator("true_divide", reflected=True)
+    __matmul__ = _recorded_operator("matmul")
+    __rmatmul__ = _recorded_operator("matmul", reflected=True)
+    __pow__ = _recorded_operator("power")
+    __rpow__ = _recorded_operator("power", reflected=True)
+    __floordiv__ = _recorded_operator("floor_divide")
+    __rfloordiv__ = _recorded_operator("floor_divide", reflected=True)
+    __mod__ = _recorded_operator("mod")
+    __rmod__ = _recorded_operator("mod", reflected=True)
+    __lt__ = _recorded_operator("less")
+    __le__ = _recorded_operator("less_equal")
+    __gt__ = _recorded_operator("greater")
+    __ge__ = _recorded_operator("greater_equal")
+    # `==` stays identity (tensors are dict keys); `!=` is elementwise, as in Keras
+    __ne__ = _recorded_operator("not_equal")
+    __and__ = _recorded_operator("logical_and")
+    __rand__ = _recorded_operator("logical_and", reflected=True)
+    __or__ = _recorded_operator("logical_or")
+    __ror__ = _recorded_operator("logical_or", reflected=True)
+    __xor__ = _recorded_operator("logical_xor")
+    __rxor__ = _recorded_operator("logical_xor", reflected=True)
 
     def __abs__(self):
         return self._ops("absolute", self)
-
-    def __pow__(self, other):
-        return self._ops("power", self, other)
-
-    def __rpow__(self, other):
-        return self._ops("power", other, self)
-
-    def __floordiv__(self, other):
-        return self._ops("floor_divide", self, other)
-
-    def __rfloordiv__(self, other):
-        return self._ops("floor_divide", other, self)
-
-    def __mod__(self, other):
-        return self._ops("mod", self, other)
-
-    def __rmod__(self, other):
-        return self._ops("mod", other, self)
-
-    def __lt__(self, other):
-        return self._ops("less", self, other)
-
-    def __le__(self, other):
-        return self._ops("less_equal", self, other)
-
-    def __gt__(self, other):
-        return self._ops("greater", self, other)
-
-    def __ge__(self, other):
-        return self._ops("greater_equal", self, other)
-
-    def __ne__(self, other):  # `==` stays identity (tensors are dict keys); `!=` is elementwise, as in Keras
-        return self._ops("not_equal", self, other)
-
-    def __and__(self, other):
-        return self._ops("logical_and", self, other)
-
-    def __rand__(self, other):
-        return self._ops("logical_and", other, self)
-
-    def __or__(self, other):
-        return self._ops("logical_or", self, other)
-
-    def __ror__(self, other):
-        return self._ops("logical_or", other, self)
-
-    def __xor__(self, other):
-        return self._ops("logical_xor", self, other)
-
-    def __rxor__(self, other):
-        return self._ops("logical_xor", other, self)
 
     def __invert__(self):
         return self._ops("logical_not", self)
