@@ -45,6 +45,15 @@ def _channels(x, data_format):
     return x.shape[1] if data_format == "channels_first" else x.shape[-1]
 
 
+def _check_in_channels(x, data_format, kernel, kind, name="kernel", axis=-2, layout=""):
+    """The kernel's input channels (``kernel.shape[axis]``) must be the input's channels."""
+    if kernel.shape[axis] != _channels(x, data_format):
+        raise ValueError(
+            f"The {kind} kernel's input channels ({name}.shape[{axis}]{layout}) must equal the input channels. "
+            f"Received inputs.shape={tuple(x.shape)} ({data_format}), {name}.shape={tuple(kernel.shape)}."
+        )
+
+
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     """General N-D convolution (N = 1, 2, 3), ``keras.ops.conv``.
 
@@ -93,11 +102,7 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
     """
     data_format = conv_utils.normalize_data_format(data_format)
     x, (k,) = _prepare(inputs, kernel)
-    if k.shape[-2] != _channels(x, data_format):
-        raise ValueError(
-            f"The depthwise kernel's input channels (kernel.shape[-2]) must equal the input channels. "
-            f"Received inputs.shape={tuple(x.shape)} ({data_format}), kernel.shape={tuple(k.shape)}."
-        )
+    _check_in_channels(x, data_format, k, "depthwise")
     return _kernels.depthwise_conv(
         x, _kernels.to_torch_layout(k, "depthwise"), None, strides, padding, data_format, dilation_rate
     )
@@ -114,12 +119,7 @@ def separable_conv(
     """
     data_format = conv_utils.normalize_data_format(data_format)
     x, (dk, pk) = _prepare(inputs, depthwise_kernel, pointwise_kernel, names=("depthwise_kernel", "pointwise_kernel"))
-    if dk.shape[-2] != _channels(x, data_format):
-        raise ValueError(
-            f"The depthwise kernel's input channels (depthwise_kernel.shape[-2]) must equal the input "
-            f"channels. Received inputs.shape={tuple(x.shape)} ({data_format}), "
-            f"depthwise_kernel.shape={tuple(dk.shape)}."
-        )
+    _check_in_channels(x, data_format, dk, "depthwise", name="depthwise_kernel")
     if pk.shape[-2] != dk.shape[-2] * dk.shape[-1] or any(s != 1 for s in pk.shape[:-2]):
         raise ValueError(
             f"The pointwise kernel must have shape (1, ..., 1, {dk.shape[-2] * dk.shape[-1]}, filters) for "
@@ -151,12 +151,7 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     """
     data_format = conv_utils.normalize_data_format(data_format)
     x, (k,) = _prepare(inputs, kernel)
-    if k.shape[-1] != _channels(x, data_format):
-        raise ValueError(
-            f"The transposed kernel's input channels (kernel.shape[-1], layout (*kernel_size, filters, in)) "
-            f"must equal the input channels. Received inputs.shape={tuple(x.shape)} ({data_format}), "
-            f"kernel.shape={tuple(k.shape)}."
-        )
+    _check_in_channels(x, data_format, k, "transposed", axis=-1, layout=", layout (*kernel_size, filters, in)")
     return _kernels.conv_transpose(
         x,
         _kernels.to_torch_layout(k, "conv_transpose"),
