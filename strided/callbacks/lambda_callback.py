@@ -2,6 +2,7 @@
 
 from strided.callbacks.callback import Callback
 from strided.utils import validation
+from strided.utils.general_utils import named_arguments
 
 
 class LambdaCallback(Callback):
@@ -25,15 +26,7 @@ class LambdaCallback(Callback):
         **kwargs,
     ):
         super().__init__()
-        hooks = dict(
-            on_epoch_begin=on_epoch_begin,
-            on_epoch_end=on_epoch_end,
-            on_train_begin=on_train_begin,
-            on_train_end=on_train_end,
-            on_train_batch_begin=on_train_batch_begin,
-            on_train_batch_end=on_train_batch_end,
-        )
-        hooks.update(kwargs)
+        hooks = {**named_arguments(locals()), **kwargs}
         for name, fn in hooks.items():
             if not name.startswith("on_") or not hasattr(Callback, name):
                 raise ValueError(
