@@ -238,7 +238,7 @@ class Functional(Model):
         missing = [n for n in names if n not in inputs]
         if missing:
             raise ValueError(
-                f"Model '{self.name}' was called with a dict of inputs keyed {sorted(inputs)}, but "
+                f"Model '{self.name}' was called with a dict of inputs keyed {sorted(map(str, inputs))}, but "
                 f"its inputs are named {names}: missing {missing}. Key the dict by the names of "
                 "the `Input`s (their `name=` argument), or pass a list in the order of the inputs."
             )
@@ -256,15 +256,8 @@ class Functional(Model):
             return _flatten_like(self._input_structure, inputs, self.name)  # nested lists/dicts of inputs
         expected = len(self._flat_inputs)
         if isinstance(inputs, dict):  # Keras matches a dict to the inputs by the names of their Input layers
-            names = [t._keras_history[0].name for t in self._flat_inputs]
-            missing = [n for n in names if n not in inputs]
-            if missing:
-                raise ValueError(
-                    f"Model '{self.name}' has inputs named {names}, but the dict of inputs it received "
-                    f"has keys {sorted(map(str, inputs))}: missing {missing}. Name the dict keys as "
-                    "the `name` of each `Input`."
-                )
-            return [inputs[n] for n in names]
+            values = self._inputs_from_names(inputs)
+            return [values] if _is_kt(self._input_structure) else values
         flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if len(flat) != expected:
             raise ValueError(
