@@ -17,7 +17,6 @@ import numbers
 import numpy as np
 import torch
 
-from strided import config
 from strided.applications import imagenet_utils
 from strided.layers.base import Layer
 from strided.utils import validation
@@ -222,51 +221,17 @@ def Head(num_classes=1000, classifier_activation=None, name=None):
     return apply
 
 
-def ConvNeXt(
-    depths,
-    projection_dims,
-    drop_path_rate=0.0,
-    layer_scale_init_value=1e-6,
-    default_size=224,
-    name="convnext",
-    include_preprocessing=True,
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    weights_name=None,
-):
-    """Builds a ConvNeXt from its stage depths and widths; see ``ConvNeXtTiny``.
-
-    Args:
-        depths: number of blocks of each of the four stages.
-        projection_dims: channels of each of the four stages.
-        drop_path_rate: largest stochastic-depth rate, reached by the last block (it grows linearly
-            from 0 over the blocks); 0 builds no ``StochasticDepth`` layer.
-        layer_scale_init_value: initial value of the blocks' ``LayerScale`` (``None``: none).
-        default_size: the input size used when ``input_shape`` is not given and the top is included.
-        weights_name: key of the published ImageNet weights (``'convnext_tiny'``...).
-        The other arguments are those of ``ConvNeXtTiny``.
-
-    Returns:
-        A functional ``Model``.
-    """
-    if config.image_data_format() == "channels_first":
-        raise ValueError(
-            "ConvNeXt does not support the `channels_first` image data format. Switch to "
-            "`channels_last` with `strided.config.set_image_data_format('channels_last')`."
-        )
-    depths, projection_dims = list(depths), list(projection_dims)
+def build_convnext(args):
+    """Builds a ConvNeXt from its stage depths and widths (``ConvNeXt``'s arguments)."""
+    imagenet_utils.require_channels_last("ConvNeXt")
+    name, weights_name = args.name, args.weights_name
+    depths, projection_dims = list(args.depths), list(args.projection_dims)
     if len(depths) != 4 or len(projection_dims) != 4:
         raise ValueError(
             "ConvNeXt has four stages: `depths` and `projection_dims` must have four entries each. "
             f"Received: depths={depths}, projection_dims={projection_dims}"
         )
-    imagenet_utils.check_weights_argument(weights, include_top, classes)
-    if weights == "imagenet":
+    if args.weights == "imagenet":
         variant = MODEL_CONFIGS.get(str(weights_name).split("convnext_")[-1])
         if variant is None or depths != variant["depths"] or projection_dims != variant["projection_dims"]:
             raise ValueError(
@@ -279,17 +244,9 @@ def ConvNeXt(
                 f'Model name "{name}" does not match weights variant "{weights_name}". When using '
                 f'imagenet weights, model name must contain the weights variant (e.g., "{weights_name}").'
             )
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=default_size,
-        min_size=32,
-        data_format=config.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    img_input = imagenet_utils.image_input(input_tensor, input_shape)
+    img_input = args.image_input(default_size=args.default_size, min_size=32)
     x = img_input
-    if include_preprocessing and input_shape[-1] == 3:
+    if args.include_preprocessing and args.input_shape[-1] == 3:
         x = PreStem(name=name)(x)
 
     # The stem (4x4 patches, stride 4) and the three downsampling layers are nested Sequential
@@ -317,7 +274,7 @@ def ConvNeXt(
         )
 
     # Stochastic depth grows linearly over the blocks, as in the original code.
-    drop_rates = [float(r) for r in np.linspace(0.0, drop_path_rate, sum(depths))]
+    drop_rates = [float(r) for r in np.linspace(0.0, args.drop_path_rate, sum(depths))]
     cur = 0
     for i in range(4):
         x = downsample[i](x)
@@ -325,59 +282,77 @@ def ConvNeXt(
             x = ConvNeXtBlock(
                 projection_dims[i],
                 drop_path_rate=drop_rates[cur + j],
-                layer_scale_init_value=layer_scale_init_value,
+                layer_scale_init_value=args.layer_scale_init_value,
                 name=f"{name}_stage_{i}_block_{j}",
             )(x)
         cur += depths[i]
 
-    if include_top:
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = Head(num_classes=classes, classifier_activation=classifier_activation, name=name)(x)
+    if args.include_top:
+        imagenet_utils.validate_activation(args.classifier_activation, args.weights)
+        x = Head(num_classes=args.classes, classifier_activation=args.classifier_activation, name=name)(x)
     else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D()(x)
+        x = args.global_pooling(x, named=False)
         x = layers.LayerNormalization(epsilon=1e-6)(x)  # on the last axis, pooled or not (as Keras)
-    model = imagenet_utils.build_model(img_input, input_tensor, x, name)
 
     file_name = file_hash = None
-    if weights == "imagenet":
+    if args.weights == "imagenet":
         # Keras derives the file name from `name`; the default names are these files' names.
-        file_name = weights_name + (".h5" if include_top else "_notop.h5")
-        file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-    return imagenet_utils.load_pretrained(
-        model, weights, file_name, file_hash, BASE_WEIGHTS_PATH + file_name if file_name else None
-    )
+        file_name = weights_name + (".h5" if args.include_top else "_notop.h5")
+        file_hash = WEIGHTS_HASHES[weights_name][0 if args.include_top else 1]
+    return args.model(img_input, x, file_name, file_hash, BASE_WEIGHTS_PATH)
 
 
-_DOC = """Instantiates the {name} architecture ({params} parameters with the top; default input 224x224x3).
+_CONVNEXT_ARGS = (
+    ("depths", imagenet_utils.REQUIRED),
+    ("projection_dims", imagenet_utils.REQUIRED),
+    ("drop_path_rate", 0.0),
+    ("layer_scale_init_value", 1e-6),
+    ("default_size", 224),
+    ("name", "convnext"),
+    ("include_preprocessing", True),
+    ("include_top", True),
+    ("weights", None),
+    *imagenet_utils.COMMON_ARGS[2:],
+    ("weights_name", None),
+)
+_INCLUDE_PREPROCESSING = (
+    "whether the model starts with its ``Normalization`` layer (only for 3-channel inputs). Keep it with "
+    "ImageNet weights."
+)
+ConvNeXt = imagenet_utils.application(
+    build_convnext,
+    "ConvNeXt",
+    _CONVNEXT_ARGS,
+    imagenet_utils.application_doc(
+        "Builds a ConvNeXt from its stage depths and widths; see ``ConvNeXtTiny``.",
+        _CONVNEXT_ARGS,
+        depths="number of blocks of each of the four stages.",
+        projection_dims="channels of each of the four stages.",
+        drop_path_rate="largest stochastic-depth rate, reached by the last block (it grows linearly from 0 over "
+        "the blocks); 0 builds no ``StochasticDepth`` layer.",
+        layer_scale_init_value="initial value of the blocks' ``LayerScale`` (``None``: none).",
+        default_size="the input size used when ``input_shape`` is not given and the top is included.",
+        include_preprocessing=_INCLUDE_PREPROCESSING,
+        weights_name="key of the published ImageNet weights (``'convnext_tiny'``...).",
+    ),
+)
+
+
+_NOTE = """
 
     The ``base``, ``large`` and ``xlarge`` ImageNet weights were pre-trained on ImageNet-21k, then
     fine-tuned on ImageNet-1k. The model includes its input preprocessing (a ``Normalization``
     layer with the ImageNet statistics): feed float pixels in [0, 255]; ``preprocess_input`` is a
-    pass-through. Only the ``channels_last`` data format is supported.
+    pass-through. Only the ``channels_last`` data format is supported."""
 
-    Args:
-        include_top: whether to include the classification head (pooling, LayerNorm, ``Dense``).
-        include_preprocessing: whether the model starts with its ``Normalization`` layer (only for
-            3-channel inputs). Keep it with ImageNet weights.
-        weights: ``None`` (random initialization), ``'imagenet'`` (Keras's published weights, read
-            from ``~/.keras/models`` or ``$STRIDED_HOME/models``, downloaded if the network allows),
-            or the path to a weights file (``.h5`` Keras 2 layout or ``.weights.h5``).
-        input_tensor: optional symbolic tensor (from ``strided.Input``) to use as the image input.
-        input_shape: optional ``(h, w, channels)``; only with ``include_top=False`` may it differ from
-            ``(224, 224, 3)``; height and width at least 32.
-        pooling: with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``; a
-            final ``LayerNormalization`` follows in every case.
-        classes: number of classes (1000 with ImageNet weights and ``include_top=True``).
-        classifier_activation: activation of the top layer (``'softmax'``; ``None`` for logits).
-        name: the model name (with ImageNet weights it must contain ``'{key}'``).
-
-    Returns:
-        A functional ``Model``.
-    """
-
+_ARG_DOCS = dict(
+    include_top="whether to include the classification head (pooling, LayerNorm, ``Dense``).",
+    include_preprocessing=_INCLUDE_PREPROCESSING,
+    input_shape="optional ``(h, w, channels)``; only with ``include_top=False`` may it differ from "
+    "``(224, 224, 3)``; height and width at least 32.",
+    pooling="with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``; a final "
+    "``LayerNormalization`` follows in every case.",
+)
 _PARAMS = {
     "tiny": "28,589,128",
     "small": "50,223,688",
@@ -388,41 +363,15 @@ _PARAMS = {
 
 
 def _variant(key):
-    cfg = MODEL_CONFIGS[key]
-    doc_name = f"ConvNeXt{'XLarge' if key == 'xlarge' else key.capitalize()}"
-
-    def builder(
-        include_top=True,
-        include_preprocessing=True,
-        weights="imagenet",
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=1000,
-        classifier_activation="softmax",
-        name=f"convnext_{key}",
-    ):
-        return ConvNeXt(
-            cfg["depths"],
-            cfg["projection_dims"],
-            drop_path_rate=0.0,
-            layer_scale_init_value=1e-6,
-            default_size=cfg["default_size"],
-            name=name,
-            include_preprocessing=include_preprocessing,
-            include_top=include_top,
-            weights=weights,
-            input_tensor=input_tensor,
-            input_shape=input_shape,
-            pooling=pooling,
-            classes=classes,
-            classifier_activation=classifier_activation,
-            weights_name=f"convnext_{key}",
-        )
-
-    builder.__name__ = builder.__qualname__ = doc_name
-    builder.__doc__ = _DOC.format(name=doc_name, params=_PARAMS[key], key=f"convnext_{key}")
-    return builder
+    cfg, weights_name = MODEL_CONFIGS[key], f"convnext_{key}"
+    api_name = f"ConvNeXt{'XLarge' if key == 'xlarge' else key.capitalize()}"
+    common = imagenet_utils.COMMON_ARGS
+    args = (common[0], ("include_preprocessing", True), *common[1:], ("name", weights_name))
+    arg_docs = dict(_ARG_DOCS, name=f"the model name (with ImageNet weights it must contain ``'{weights_name}'``).")
+    fixed = dict(depths=cfg["depths"], projection_dims=cfg["projection_dims"], default_size=cfg["default_size"])
+    return imagenet_utils.variant(
+        ConvNeXt, api_name, args, _PARAMS[key], note=_NOTE, arg_docs=arg_docs, weights_name=weights_name, **fixed
+    )
 
 
 ConvNeXtTiny = _variant("tiny")
@@ -433,8 +382,4 @@ ConvNeXtXLarge = _variant("xlarge")
 
 
 preprocess_input = imagenet_utils.passthrough_preprocess_input  # the model rescales its input itself
-
-
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions: ``[(class_id, class_name, score), ...]`` per sample, best first."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+decode_predictions = imagenet_utils.decode_predictions

@@ -9,7 +9,6 @@ concatenation; transition blocks halve the channels and the resolution. Inputs a
 DenseNet is ``channels_last`` only, as in Keras.
 """
 
-from strided import config
 from strided.applications import imagenet_utils
 from strided import layers
 
@@ -60,52 +59,15 @@ def transition_block(x, reduction, name):
     return layers.AveragePooling2D(2, strides=2, name=f"{name}_pool")(x)
 
 
-def DenseNet(
-    blocks,
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="densenet",
-):
-    """Builds a DenseNet with ``blocks`` building blocks in each of its four dense blocks.
-
-    Args:
-        blocks: four integers, e.g. ``(6, 12, 24, 16)`` for DenseNet121. ImageNet weights exist
-            only for the three published configurations (121, 169, 201).
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
-            name: as in ``DenseNet121``.
-
-    Returns:
-        A functional ``Model``.
-
-    Raises:
-        ValueError: the image data format is ``channels_first`` (Keras's DenseNet refuses it too),
-            or an argument is invalid.
-    """
-    if config.image_data_format() == "channels_first":
-        raise ValueError(
-            "DenseNet does not support the `channels_first` image data format. Switch to "
-            "`channels_last` with `strided.config.set_image_data_format('channels_last')`."
-        )
-    imagenet_utils.check_weights_argument(weights, include_top, classes)
-    blocks = tuple(int(b) for b in blocks)
+def build_densenet(args):
+    """Builds a DenseNet with ``args.blocks`` building blocks in each of its four dense blocks."""
+    imagenet_utils.require_channels_last("DenseNet")
+    blocks = tuple(int(b) for b in args.blocks)
     if len(blocks) != 4 or min(blocks) < 1:
         raise ValueError(
             f"Invalid value for argument `blocks`. Expected four strictly positive integers. Received: blocks={blocks}"
         )
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=224,
-        min_size=32,
-        data_format=config.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    img_input = imagenet_utils.image_input(input_tensor, input_shape)
+    img_input = args.image_input(default_size=224, min_size=32)
 
     # Stem: 7x7/2 convolution and 3x3/2 max pooling, explicitly padded as the original Torch model.
     # Keras leaves the two paddings unnamed (zero_padding2d, zero_padding2d_1).
@@ -122,94 +84,44 @@ def DenseNet(
             x = transition_block(x, 0.5, name=f"pool{stage}")
     x = layers.BatchNormalization(axis=3, epsilon=_EPSILON, name="bn")(x)
     x = layers.Activation("relu", name="relu")(x)
+    x = args.top(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-    model = imagenet_utils.build_model(img_input, input_tensor, x, name)
-
-    file_name = file_hash = origin = None
-    if weights == "imagenet" and blocks in WEIGHTS:
+    file_name = file_hash = None
+    if args.weights == "imagenet" and blocks in WEIGHTS:
         weights_name, top_hash, notop_hash = WEIGHTS[blocks]
-        suffix = "" if include_top else "_notop"
+        suffix = "" if args.include_top else "_notop"
         file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        file_hash = top_hash if include_top else notop_hash
-        origin = BASE_WEIGHTS_PATH + file_name
-    return imagenet_utils.load_pretrained(model, weights, file_name, file_hash, origin)
+        file_hash = top_hash if args.include_top else notop_hash
+    return args.model(img_input, x, file_name, file_hash, BASE_WEIGHTS_PATH)
 
 
-def _variant(blocks, default_name, doc_name, params):
-    def builder(
-        include_top=True,
-        weights="imagenet",
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=1000,
-        classifier_activation="softmax",
-        name=default_name,
-    ):
-        return DenseNet(
-            blocks,
-            include_top=include_top,
-            weights=weights,
-            input_tensor=input_tensor,
-            input_shape=input_shape,
-            pooling=pooling,
-            classes=classes,
-            classifier_activation=classifier_activation,
-            name=name,
-        )
+_INPUT_SHAPE = (
+    "optional shape tuple; only with ``include_top=False`` may it differ from ``(224, 224, 3)``. Exactly 3 "
+    "channels with ImageNet weights; width and height at least 32."
+)
+_ARGS = (("blocks", imagenet_utils.REQUIRED), *imagenet_utils.COMMON_ARGS, ("name", "densenet"))
+_DOC = imagenet_utils.application_doc(
+    """Builds a DenseNet with ``blocks`` building blocks in each of its four dense blocks.
 
-    builder.__name__ = builder.__qualname__ = doc_name
-    builder.__doc__ = _DOC.format(name=doc_name, params=params)
-    return builder
+    DenseNet refuses the ``channels_first`` image data format (a ``ValueError``), as Keras's does.""",
+    _ARGS,
+    input_shape=_INPUT_SHAPE,
+    blocks="four integers, e.g. ``(6, 12, 24, 16)`` for DenseNet121. ImageNet weights exist only for the three "
+    "published configurations (121, 169, 201).",
+)
+DenseNet = imagenet_utils.application(build_densenet, "DenseNet", _ARGS, _DOC)
 
 
-_DOC = """Instantiates the {name} architecture ({params} parameters with the top; Keras layer names,
-    Keras ImageNet weights).
+def _variant(blocks, default_name, api_name, params):
+    args = imagenet_utils.COMMON_ARGS + (("name", default_name),)
+    arg_docs = dict(input_shape=_INPUT_SHAPE)
+    return imagenet_utils.variant(DenseNet, api_name, args, params, arg_docs=arg_docs, blocks=blocks)
 
-    Args:
-        include_top: whether to include the global pooling and the ``predictions`` Dense layer.
-        weights: ``None`` (random initialization), ``'imagenet'`` (Keras's published weights, read
-            from ``~/.keras/models`` or ``$STRIDED_HOME/models``, downloaded if the network allows),
-            or the path to a weights file (``.h5`` Keras 2 layout or ``.weights.h5``).
-        input_tensor: optional symbolic tensor (from ``strided.Input``) to use as the image input.
-        input_shape: optional shape tuple; only with ``include_top=False`` may it differ from
-            ``(224, 224, 3)``. Exactly 3 channels with ImageNet weights; width and height at least 32.
-        pooling: with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``.
-        classes: number of classes (1000 with ImageNet weights and ``include_top=True``).
-        classifier_activation: activation of the top layer (``'softmax'``; ``None`` for logits).
-        name: the model name.
-
-    Returns:
-        A functional ``Model``.
-    """
 
 DenseNet121 = _variant((6, 12, 24, 16), "densenet121", "DenseNet121", "8,062,504")
 DenseNet169 = _variant((6, 12, 32, 32), "densenet169", "DenseNet169", "14,307,880")
 DenseNet201 = _variant((6, 12, 48, 32), "densenet201", "DenseNet201", "20,242,984")
 
 
-def preprocess_input(x, data_format=None):
-    """Preprocesses images for DenseNet: scales [0, 255] to [0, 1], then normalizes each channel with
-    the ImageNet mean and standard deviation ('torch' mode).
-
-    Args:
-        x: images, values in [0, 255], RGB, 3D or 4D, NumPy or torch.
-        data_format: optional data format (default the global setting).
-
-    Returns:
-        The preprocessed float array.
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="torch")
-
-
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions: ``[(class_id, class_name, score), ...]`` per sample, best first."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input = imagenet_utils.preprocess_input_for("DenseNet", "torch")
+decode_predictions = imagenet_utils.decode_predictions

@@ -70,63 +70,15 @@ def _bn_axis():
     return 3 if config.image_data_format() == "channels_last" else 1
 
 
-def EfficientNet(
-    width_coefficient,
-    depth_coefficient,
-    default_size,
-    dropout_rate=0.2,
-    drop_connect_rate=0.2,
-    depth_divisor=8,
-    activation="swish",
-    blocks_args="default",
-    name="efficientnet",
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    weights_name=None,
-):
-    """Builds an EfficientNet from its scaling coefficients.
-
-    Args:
-        width_coefficient: multiplier of every layer's channel count.
-        depth_coefficient: multiplier of every stage's number of blocks (rounded up).
-        default_size: the input size used when ``input_shape`` is not given.
-        dropout_rate: dropout rate before the classifier.
-        drop_connect_rate: largest stochastic-depth rate, reached by the last block (it grows
-            linearly from 0 with the block index).
-        depth_divisor: channel counts are rounded to multiples of this.
-        activation: activation of the network (``'swish'``).
-        blocks_args: ``'default'`` (``DEFAULT_BLOCKS_ARGS``) or a list of stage dicts with the keys
-            ``kernel_size``, ``repeats``, ``filters_in``, ``filters_out``, ``expand_ratio``,
-            ``id_skip``, ``strides`` and ``se_ratio``.
-        name: the model name.
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation: as
-            in ``EfficientNetB0``.
-        weights_name: key of the published ImageNet weights (``'b0'`` ... ``'b7'``).
-
-    Returns:
-        A functional ``Model``.
-    """
-    if blocks_args == "default":
-        blocks_args = DEFAULT_BLOCKS_ARGS
-    imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=default_size,
-        min_size=32,
-        data_format=config.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    img_input = imagenet_utils.image_input(input_tensor, input_shape)
+def build_efficientnet(args):
+    """Builds an EfficientNet from its scaling coefficients (``EfficientNet``'s arguments)."""
+    width_coefficient, depth_coefficient, activation = args.width_coefficient, args.depth_coefficient, args.activation
+    blocks_args = DEFAULT_BLOCKS_ARGS if args.blocks_args == "default" else args.blocks_args
+    img_input = args.image_input(default_size=args.default_size, min_size=32)
     bn_axis = _bn_axis()
 
     def round_filters(filters):
-        return int(_make_divisible(filters * width_coefficient, depth_divisor))
+        return int(_make_divisible(filters * width_coefficient, args.depth_divisor))
 
     def round_repeats(repeats):
         return int(math.ceil(depth_coefficient * repeats))
@@ -134,73 +86,62 @@ def EfficientNet(
     # Preprocessing inside the model: [0, 255] -> [0, 1] -> per-channel standardization.
     x = layers.Rescaling(1.0 / 255.0)(img_input)
     x = layers.Normalization(axis=bn_axis)(x)
-    if weights == "imagenet":
+    if args.weights == "imagenet":
         # The published Normalization holds variance = std**2 but the original network divided by
         # the variance, not the std, so Keras divides once more by sqrt(std) for these weights
         # (https://github.com/tensorflow/tensorflow/issues/49930).
         x = layers.Rescaling([1.0 / math.sqrt(s) for s in IMAGENET_STDDEV_RGB])(x)
 
     x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, 3), name="stem_conv_pad")(x)
-    x = layers.Conv2D(
-        round_filters(32),
-        3,
-        strides=2,
-        padding="valid",
-        use_bias=False,
-        kernel_initializer=CONV_KERNEL_INITIALIZER,
-        name="stem_conv",
-    )(x)
-    x = layers.BatchNormalization(axis=bn_axis, name="stem_bn")(x)
-    x = layers.Activation(activation, name="stem_activation")(x)
+    x = conv_bn(x, round_filters(32), 3, "stem_", activation, strides=2, padding="valid")
 
-    blocks_args = copy.deepcopy(blocks_args)
-    total_blocks = float(sum(round_repeats(args["repeats"]) for args in blocks_args))
-    b = 0
-    for i, args in enumerate(blocks_args):
-        if args["repeats"] <= 0:
-            raise ValueError(
-                f"The number of repeats in `EfficientNet` must be > 0. Received: repeats={args['repeats']}"
-            )
-        args["filters_in"] = round_filters(args["filters_in"])
-        args["filters_out"] = round_filters(args["filters_out"])
-        for j in range(round_repeats(args.pop("repeats"))):
-            if j > 0:  # only a stage's first block changes the stride and the width
-                args["strides"] = 1
-                args["filters_in"] = args["filters_out"]
-            x = block(x, activation, drop_connect_rate * b / total_blocks, name=f"block{i + 1}{chr(j + 97)}_", **args)
-            b += 1
-
-    x = layers.Conv2D(
-        round_filters(1280),
-        1,
-        padding="same",
-        use_bias=False,
-        kernel_initializer=CONV_KERNEL_INITIALIZER,
-        name="top_conv",
-    )(x)
-    x = layers.BatchNormalization(axis=bn_axis, name="top_bn")(x)
-    x = layers.Activation(activation, name="top_activation")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        if dropout_rate > 0:
-            x = layers.Dropout(dropout_rate, name="top_dropout")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(
-            classes, activation=classifier_activation, kernel_initializer=DENSE_KERNEL_INITIALIZER, name="predictions"
-        )(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-    model = imagenet_utils.build_model(img_input, input_tensor, x, name)
-    file_name = file_hash = None
-    if weights == "imagenet" and weights_name in WEIGHTS_HASHES:
-        # Keras derives the file name from `name`; the default names are these files' names.
-        file_name = f"efficientnet{weights_name}{'.h5' if include_top else '_notop.h5'}"
-        file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-    return imagenet_utils.load_pretrained(
-        model, weights, file_name, file_hash, BASE_WEIGHTS_PATH + file_name if file_name else None
+    total_blocks = float(sum(round_repeats(stage["repeats"]) for stage in blocks_args))
+    stages = stage_blocks(
+        blocks_args, round_filters, round_repeats, ("repeats", "filters_in", "filters_out"), "EfficientNet"
     )
+    for prefix, kwargs, b in stages:
+        x = block(x, activation, args.drop_connect_rate * b / total_blocks, name=prefix, **kwargs)
+
+    x = conv_bn(x, round_filters(1280), 1, "top_", activation)
+    x = args.top(x, dropout_rate=args.dropout_rate, kernel_initializer=DENSE_KERNEL_INITIALIZER)
+    file_name = file_hash = None
+    if args.weights == "imagenet" and args.weights_name in WEIGHTS_HASHES:
+        # Keras derives the file name from `name`; the default names are these files' names.
+        file_name = f"efficientnet{args.weights_name}{'.h5' if args.include_top else '_notop.h5'}"
+        file_hash = WEIGHTS_HASHES[args.weights_name][0 if args.include_top else 1]
+    return args.model(img_input, x, file_name, file_hash, BASE_WEIGHTS_PATH)
+
+
+_EFFICIENTNET_ARGS = (
+    ("width_coefficient", imagenet_utils.REQUIRED),
+    ("depth_coefficient", imagenet_utils.REQUIRED),
+    ("default_size", imagenet_utils.REQUIRED),
+    ("dropout_rate", 0.2),
+    ("drop_connect_rate", 0.2),
+    ("depth_divisor", 8),
+    ("activation", "swish"),
+    ("blocks_args", "default"),
+    ("name", "efficientnet"),
+    *imagenet_utils.COMMON_ARGS,
+    ("weights_name", None),
+)
+_FAMILY_DOCS = dict(
+    width_coefficient="multiplier of every layer's channel count.",
+    depth_coefficient="multiplier of every stage's number of blocks (rounded up).",
+    default_size="the input size used when ``input_shape`` is not given.",
+    dropout_rate="dropout rate before the classifier.",
+    drop_connect_rate="largest stochastic-depth rate, reached by the last block (it grows linearly from 0 with "
+    "the block index).",
+    depth_divisor="channel counts are rounded to multiples of this.",
+    activation="activation of the network (``'swish'``).",
+    blocks_args="``'default'`` (``DEFAULT_BLOCKS_ARGS``) or a list of stage dicts with the keys ``kernel_size``, "
+    "``repeats``, ``filters_in``, ``filters_out``, ``expand_ratio``, ``id_skip``, ``strides`` and ``se_ratio``.",
+    weights_name="key of the published ImageNet weights (``'b0'`` ... ``'b7'``).",
+)
+_DOC = imagenet_utils.application_doc(
+    "Builds an EfficientNet from its scaling coefficients.", _EFFICIENTNET_ARGS, **_FAMILY_DOCS
+)
+EfficientNet = imagenet_utils.application(build_efficientnet, "EfficientNet", _EFFICIENTNET_ARGS, _DOC)
 
 
 def block(
@@ -234,158 +175,117 @@ def block(
     Returns:
         The block's output tensor.
     """
-    bn_axis = _bn_axis()
     filters = filters_in * expand_ratio
+    x = inputs
     if expand_ratio != 1:
-        x = layers.Conv2D(
-            filters,
-            1,
-            padding="same",
-            use_bias=False,
-            kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=f"{name}expand_conv",
-        )(inputs)
-        x = layers.BatchNormalization(axis=bn_axis, name=f"{name}expand_bn")(x)
-        x = layers.Activation(activation, name=f"{name}expand_activation")(x)
-    else:
-        x = inputs
-
+        x = conv_bn(x, filters, 1, f"{name}expand_", activation)
     if strides == 2:
         # Explicit padding as the original TF model pads (Keras's 'same' would put the extra pixel last).
         x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, kernel_size), name=f"{name}dwconv_pad")(x)
-        conv_pad = "valid"
-    else:
-        conv_pad = "same"
-    x = layers.DepthwiseConv2D(
-        kernel_size,
-        strides=strides,
-        padding=conv_pad,
-        use_bias=False,
-        depthwise_initializer=CONV_KERNEL_INITIALIZER,
-        name=f"{name}dwconv",
-    )(x)
-    x = layers.BatchNormalization(axis=bn_axis, name=f"{name}bn")(x)
-    x = layers.Activation(activation, name=f"{name}activation")(x)
-
+    x = conv_bn(x, None, kernel_size, name, activation, strides, "same" if strides == 1 else "valid", conv="dwconv")
     if 0 < se_ratio <= 1:
-        # Squeeze-and-excitation: per-channel gates from the globally pooled features.
-        filters_se = max(1, int(filters_in * se_ratio))
-        se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-        se_shape = (filters, 1, 1) if bn_axis == 1 else (1, 1, filters)
-        se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
-        se = layers.Conv2D(
-            filters_se,
-            1,
-            padding="same",
-            activation=activation,
-            kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=f"{name}se_reduce",
-        )(se)
-        se = layers.Conv2D(
-            filters,
-            1,
-            padding="same",
-            activation="sigmoid",
-            kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=f"{name}se_expand",
-        )(se)
-        x = layers.multiply([x, se], name=f"{name}se_excite")
-
-    x = layers.Conv2D(
-        filters_out,
-        1,
-        padding="same",
-        use_bias=False,
-        kernel_initializer=CONV_KERNEL_INITIALIZER,
-        name=f"{name}project_conv",
-    )(x)
-    x = layers.BatchNormalization(axis=bn_axis, name=f"{name}project_bn")(x)
+        x = squeeze_excite(x, filters_in, filters, se_ratio, activation, name)
+    x = conv_bn(x, filters_out, 1, f"{name}project_")
     if id_skip and strides == 1 and filters_in == filters_out:
-        if drop_rate > 0:
-            x = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}drop")(x)
-        x = layers.add([x, inputs], name=f"{name}add")
+        x = residual(x, inputs, drop_rate, name)
     return x
 
 
-# (width, depth, default size, dropout) of each variant, from the paper's compound scaling.
+def stage_blocks(blocks_args, filters_of, repeats_of, keys, family):
+    """The blocks of a table of stages, in order: ``(name prefix, block arguments, block index)``.
+
+    ``keys`` names a stage's repeats and its input and output channels (``('repeats', 'filters_in',
+    'filters_out')``); ``filters_of`` and ``repeats_of`` scale them. Only a stage's first block
+    changes the stride and the width.
+    """
+    repeats_key, in_key, out_key = keys
+    b = 0
+    for i, stage in enumerate(copy.deepcopy(blocks_args)):
+        if stage[repeats_key] <= 0:
+            raise ValueError(
+                f"The number of repeats in `{family}` must be > 0. Received: {repeats_key}={stage[repeats_key]}"
+            )
+        stage[in_key], stage[out_key] = filters_of(stage[in_key]), filters_of(stage[out_key])
+        for j in range(repeats_of(stage.pop(repeats_key))):
+            if j > 0:
+                stage["strides"], stage[in_key] = 1, stage[out_key]
+            yield f"block{i + 1}{chr(j + 97)}_", dict(stage), b
+            b += 1
+
+
+def conv_bn(x, filters, kernel_size, prefix, activation=None, strides=1, padding="same", momentum=0.99, conv="conv"):
+    """A convolution ``{prefix}{conv}`` (no bias, the paper's initializer; depthwise when ``filters`` is
+    ``None``), batch normalization ``{prefix}bn``, then ``activation`` (if any) ``{prefix}activation``."""
+    kwargs = dict(strides=strides, padding=padding, use_bias=False, name=f"{prefix}{conv}")
+    if filters is None:
+        x = layers.DepthwiseConv2D(kernel_size, depthwise_initializer=CONV_KERNEL_INITIALIZER, **kwargs)(x)
+    else:
+        x = layers.Conv2D(filters, kernel_size, kernel_initializer=CONV_KERNEL_INITIALIZER, **kwargs)(x)
+    x = layers.BatchNormalization(axis=_bn_axis(), momentum=momentum, name=f"{prefix}bn")(x)
+    return x if activation is None else layers.Activation(activation, name=f"{prefix}activation")(x)
+
+
+def squeeze_excite(x, filters_in, filters, se_ratio, activation, prefix):
+    """Squeeze-and-excitation: per-channel sigmoid gates from the globally pooled features, through
+    ``filters_in * se_ratio`` squeezed channels (at least one)."""
+    se = layers.GlobalAveragePooling2D(name=f"{prefix}se_squeeze")(x)
+    se = layers.Reshape((filters, 1, 1) if _bn_axis() == 1 else (1, 1, filters), name=f"{prefix}se_reshape")(se)
+    squeezed = max(1, int(filters_in * se_ratio))
+    for units, act, role in ((squeezed, activation, "reduce"), (filters, "sigmoid", "expand")):
+        se = layers.Conv2D(
+            units,
+            1,
+            padding="same",
+            activation=act,
+            kernel_initializer=CONV_KERNEL_INITIALIZER,
+            name=f"{prefix}se_{role}",
+        )(se)
+    return layers.multiply([x, se], name=f"{prefix}se_excite")
+
+
+def residual(x, inputs, drop_rate, prefix):
+    """The identity shortcut ``{prefix}add``, after dropping the residual branch of whole samples at
+    ``drop_rate`` (stochastic depth: ``noise_shape=(None, 1, 1, 1)``) when it is above 0."""
+    if drop_rate > 0:
+        x = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{prefix}drop")(x)
+    return layers.add([x, inputs], name=f"{prefix}add")
+
+
+# (width, depth, default size, dropout) of each variant, from the paper's compound scaling, and its
+# parameter count with the top (Keras's).
 _VARIANTS = {
-    "b0": (1.0, 1.0, 224, 0.2),
-    "b1": (1.0, 1.1, 240, 0.2),
-    "b2": (1.1, 1.2, 260, 0.3),
-    "b3": (1.2, 1.4, 300, 0.3),
-    "b4": (1.4, 1.8, 380, 0.4),
-    "b5": (1.6, 2.2, 456, 0.4),
-    "b6": (1.8, 2.6, 528, 0.5),
-    "b7": (2.0, 3.1, 600, 0.5),
+    "b0": (1.0, 1.0, 224, 0.2, "5,330,571"),
+    "b1": (1.0, 1.1, 240, 0.2, "7,856,239"),
+    "b2": (1.1, 1.2, 260, 0.3, "9,177,569"),
+    "b3": (1.2, 1.4, 300, 0.3, "12,320,535"),
+    "b4": (1.4, 1.8, 380, 0.4, "19,466,823"),
+    "b5": (1.6, 2.2, 456, 0.4, "30,562,527"),
+    "b6": (1.8, 2.6, 528, 0.5, "43,265,143"),
+    "b7": (2.0, 3.1, 600, 0.5, "66,658,687"),
 }
 
-_DOC = """Instantiates the {name} architecture ({params} parameters with the top; default input {size}x{size}x3).
+_ARG_DOCS = dict(include_top="whether to include the global pooling, dropout and ``predictions`` layers.")
+_NOTE = """
 
     The model includes its input preprocessing (``Rescaling`` and ``Normalization``): feed float
-    pixels in [0, 255]; ``preprocess_input`` is a pass-through.
-
-    Args:
-        include_top: whether to include the global pooling, dropout and ``predictions`` layers.
-        weights: ``None`` (random initialization), ``'imagenet'`` (Keras's published weights, read
-            from ``~/.keras/models`` or ``$STRIDED_HOME/models``, downloaded if the network allows),
-            or the path to a weights file (``.h5`` Keras 2 layout or ``.weights.h5``).
-        input_tensor: optional symbolic tensor (from ``strided.Input``) to use as the image input.
-        input_shape: optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from the
-            default; height and width at least 32.
-        pooling: with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``.
-        classes: number of classes (1000 with ImageNet weights and ``include_top=True``).
-        classifier_activation: activation of the top layer (``'softmax'``; ``None`` for logits).
-        name: the model name.
-
-    Returns:
-        A functional ``Model``.
-    """
-
-_PARAMS = {
-    "b0": "5,330,571",
-    "b1": "7,856,239",
-    "b2": "9,177,569",
-    "b3": "12,320,535",
-    "b4": "19,466,823",
-    "b5": "30,562,527",
-    "b6": "43,265,143",
-    "b7": "66,658,687",
-}
+    pixels in [0, 255]; ``preprocess_input`` is a pass-through."""
 
 
 def _variant(key):
-    width, depth, size, dropout = _VARIANTS[key]
-    doc_name = f"EfficientNet{key.upper()}"
-
-    def builder(
-        include_top=True,
-        weights="imagenet",
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=1000,
-        classifier_activation="softmax",
-        name=f"efficientnet{key}",
-    ):
-        return EfficientNet(
-            width,
-            depth,
-            size,
-            dropout,
-            name=name,
-            include_top=include_top,
-            weights=weights,
-            input_tensor=input_tensor,
-            input_shape=input_shape,
-            pooling=pooling,
-            classes=classes,
-            classifier_activation=classifier_activation,
-            weights_name=key,
-        )
-
-    builder.__name__ = builder.__qualname__ = doc_name
-    builder.__doc__ = _DOC.format(name=doc_name, params=_PARAMS[key], size=size)
-    return builder
+    width, depth, size, dropout, params = _VARIANTS[key]
+    args = imagenet_utils.COMMON_ARGS + (("name", f"efficientnet{key}"),)
+    fixed = dict(width_coefficient=width, depth_coefficient=depth, default_size=size, dropout_rate=dropout)
+    return imagenet_utils.variant(
+        EfficientNet,
+        f"EfficientNet{key.upper()}",
+        args,
+        params,
+        size,
+        note=_NOTE,
+        arg_docs=_ARG_DOCS,
+        weights_name=key,
+        **fixed,
+    )
 
 
 EfficientNetB0 = _variant("b0")
@@ -399,8 +299,4 @@ EfficientNetB7 = _variant("b7")
 
 
 preprocess_input = imagenet_utils.passthrough_preprocess_input  # the model rescales its input itself
-
-
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions: ``[(class_id, class_name, score), ...]`` per sample, best first."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+decode_predictions = imagenet_utils.decode_predictions

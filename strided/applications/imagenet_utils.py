@@ -8,16 +8,21 @@ offline.
 """
 
 import hashlib
+import inspect
 import json
 import os
 import pathlib
+import re
 import shutil
 import tempfile
+import textwrap
+import types
 import urllib.request
 
 import numpy as np
 
 from strided import config
+from strided.utils.docstrings import fill_doc
 
 CLASS_INDEX = None
 _CLASS_INDEX_FILE = pathlib.Path(__file__).with_name("imagenet_class_index.json")
@@ -100,6 +105,38 @@ def _preprocess_tensor(x, data_format, mode):
         return (x / 255.0 - mean) / std
     mean = torch.tensor(_CAFFE_MEAN, dtype=x.dtype, device=x.device).reshape(shape)
     return torch.flip(x, dims=(channel_axis,)) - mean
+
+
+_MODES = {
+    "caffe": "Converts RGB to BGR and subtracts the ImageNet channel means (no scaling), as the original\n"
+    "Caffe models expect.",
+    "tf": "Scales pixels in [0, 255] to [-1, 1].",
+    "torch": "Scales pixels in [0, 255] to [0, 1], then normalizes each channel with the ImageNet mean and\n"
+    "standard deviation.",
+}
+
+_PREPROCESS_DOC = """Preprocesses images for {{model}} (mode ``'{{mode}}'`` of ``preprocess_input``).
+
+    {{what}}
+
+    Args:
+        x: images, values in [0, 255], RGB, 3D or 4D, NumPy or torch.
+        data_format: optional data format (default the global setting).
+
+    Returns:
+        The preprocessed float array (or tensor).
+    """
+
+
+def preprocess_input_for(model, mode):
+    """The ``preprocess_input(x, data_format=None)`` of a family module: ``preprocess_input`` in ``mode``."""
+
+    def preprocess(x, data_format=None):
+        return preprocess_input(x, data_format=data_format, mode=mode)
+
+    preprocess.__name__ = preprocess.__qualname__ = "preprocess_input"
+    preprocess.__doc__ = fill_doc(_PREPROCESS_DOC, model=model, mode=mode, what=_MODES[mode])
+    return preprocess
 
 
 def passthrough_preprocess_input(x, data_format=None):
@@ -230,6 +267,15 @@ def validate_activation(classifier_activation, weights):
         )
 
 
+def require_channels_last(family):
+    """``family`` (DenseNet, NASNet, ConvNeXt) refuses ``channels_first`` as Keras's does: a clear error."""
+    if config.image_data_format() == "channels_first":
+        raise ValueError(
+            f"{family} does not support the `channels_first` image data format. Switch to "
+            "`channels_last` with `strided.config.set_image_data_format('channels_last')`."
+        )
+
+
 def check_weights_argument(weights, include_top, classes):
     """Keras's checks on ``weights`` and ``classes``, before anything is built."""
     if not (weights in ("imagenet", None) or (isinstance(weights, (str, os.PathLike)) and os.path.exists(weights))):
@@ -263,9 +309,156 @@ def image_input(input_tensor, input_shape):
 
 from strided.backend.keras_tensor import get_source_inputs  # noqa: E402  (re-exported: Keras has it here too)
 
+from strided import layers
 from strided.layers import Input, KerasTensor
 from strided.models import Model
 from strided.saving import saving_api
+
+
+# ---------------------------------------------------------------------------- the builders' shared steps
+REQUIRED = inspect.Parameter.empty  # an argument without a default, in an `application` signature
+
+# The arguments of every ImageNet model builder, in Keras's order; a builder adds its own around them
+# (NASNet and the MobileNets move `input_shape` first, ConvNeXt puts `include_preprocessing` second).
+COMMON_ARGS = (
+    ("include_top", True),
+    ("weights", "imagenet"),
+    ("input_tensor", None),
+    ("input_shape", None),
+    ("pooling", None),
+    ("classes", 1000),
+    ("classifier_activation", "softmax"),
+)
+
+
+def common_args(*names):
+    """The ``(name, default)`` pairs of ``COMMON_ARGS`` named, in the order given (Keras's order varies)."""
+    defaults = dict(COMMON_ARGS)
+    return tuple((name, defaults[name]) for name in names)
+
+
+class ModelArgs(types.SimpleNamespace):
+    """The arguments of one call of a model builder (``args.include_top``, ``args.weights``...), and the
+    steps that every ImageNet builder takes with them: the checked image input, the top, the model
+    with its weights."""
+
+    def image_input(self, default_size=224, min_size=32):
+        """Keras's checks on ``weights`` and ``classes``, then the image input; sets ``self.input_shape``
+        to the checked shape (``obtain_input_shape``)."""
+        check_weights_argument(self.weights, self.include_top, self.classes)
+        self.input_shape = obtain_input_shape(
+            self.input_shape, default_size, min_size, config.image_data_format(), self.include_top, self.weights
+        )
+        return image_input(self.input_tensor, self.input_shape)
+
+    def global_pooling(self, x, named=True):
+        """Without the top: the global ``'avg'`` or ``'max'`` pooling ``pooling`` asks for (named
+        ``avg_pool`` / ``max_pool`` where Keras names them), else ``x`` itself."""
+        if self.pooling == "avg":
+            return layers.GlobalAveragePooling2D(name="avg_pool" if named else None)(x)
+        if self.pooling == "max":
+            return layers.GlobalMaxPooling2D(name="max_pool" if named else None)(x)
+        return x
+
+    def top(self, x, named_pooling=True, pool_name="avg_pool", dropout_rate=0.0, **dense_kwargs):
+        """The usual top: global average pooling (``pool_name``), a ``top_dropout`` layer when
+        ``dropout_rate > 0`` and the ``predictions`` Dense layer; without the top, ``global_pooling``."""
+        if not self.include_top:
+            return self.global_pooling(x, named_pooling)
+        x = layers.GlobalAveragePooling2D(name=pool_name)(x)
+        if dropout_rate > 0:
+            x = layers.Dropout(dropout_rate, name="top_dropout")(x)
+        validate_activation(self.classifier_activation, self.weights)
+        return layers.Dense(self.classes, activation=self.classifier_activation, name="predictions", **dense_kwargs)(x)
+
+    def model(self, img_input, outputs, file_name=None, file_hash=None, base_url=None, origin=None):
+        """The functional model named ``self.name``, with ``self.weights`` loaded: a path, or 'imagenet'
+        (the published ``file_name``, from ``origin`` or else ``base_url + file_name``)."""
+        model = build_model(img_input, self.input_tensor, outputs, self.name)
+        if origin is None and base_url is not None and file_name is not None:
+            origin = base_url + file_name
+        return load_pretrained(model, self.weights, file_name, file_hash, origin)
+
+
+def application(build, api_name, args, doc, **fixed):
+    """A public model builder ``api_name(<args>)`` that calls ``build`` with ``fixed`` and its arguments.
+
+    The variants of a family (ResNet50, ResNet101...) differ only in fixed arguments (``fixed``), so
+    one ``build`` serves them all, and the arguments they share are written once (``COMMON_ARGS``).
+    ``build`` is a function of one ``ModelArgs``, or the family's own builder made by ``application``
+    (``EfficientNet``), then called with keywords. The builder has the exact signature ``args``
+    (``(name, default)`` pairs, in Keras's order; ``REQUIRED`` for none), so positional calls,
+    ``inspect.signature`` and ``help`` work as for a function written out, and an unknown keyword
+    raises Python's usual ``TypeError``.
+    """
+    signature = inspect.Signature(
+        [inspect.Parameter(arg, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default) for arg, default in args]
+    )
+    family = hasattr(build, "__signature__")
+
+    def builder(*call_args, **call_kwargs):
+        try:
+            bound = signature.bind(*call_args, **call_kwargs)
+        except TypeError as e:
+            raise TypeError(f"{api_name}() {e}") from None
+        bound.apply_defaults()
+        if family:
+            return build(**fixed, **bound.arguments)
+        return build(ModelArgs(**fixed, **bound.arguments))
+
+    builder.__signature__ = signature
+    builder.__name__ = builder.__qualname__ = api_name
+    builder.__module__ = build.__module__
+    builder.__doc__ = doc
+    return builder
+
+
+def variant(build, api_name, args, params, size=224, min_size=32, note="", arg_docs=None, **fixed):
+    """``application(build, api_name, args, doc, **fixed)`` for one model of a family, its docstring
+    made of the model's parameter count with the top (``params``), its default input size, ``note``
+    (more paragraphs, indented) and the ``Args:`` of ``application_doc``."""
+    summary = f"Instantiates the {api_name} architecture ({params} parameters with the top; "
+    summary += f"default input {size}x{size}x3).{note}"
+    doc = application_doc(summary, args, size, min_size, **(arg_docs or {}))
+    return application(build, api_name, args, doc, **fixed)
+
+
+# What each argument of a model builder means, unless the family says more (`application_doc`).
+_ARG_DOCS = {
+    "include_top": "whether to include the global pooling and the ``predictions`` layer.",
+    "weights": "``None`` (random initialization), ``'imagenet'`` (Keras's published weights, read from "
+    "``~/.keras/models`` or ``$STRIDED_HOME/models``, downloaded if the network allows), or the path to a "
+    "weights file (``.h5`` Keras 2 layout or ``.weights.h5``).",
+    "input_tensor": "optional symbolic tensor (from ``strided.Input``) to use as the image input.",
+    "input_shape": "optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from the default "
+    "{size}x{size}x3; height and width at least {min_size}.",
+    "pooling": "with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``.",
+    "classes": "number of classes (1000 with ImageNet weights and ``include_top=True``).",
+    "classifier_activation": "activation of the top layer (``'softmax'``; ``None`` for logits).",
+    "name": "the model name.",
+}
+
+_DOC = """{{summary}}
+
+    Args:
+        {{args}}
+
+    Returns:
+        A functional ``Model``.
+    """
+
+
+def application_doc(summary, args, size=224, min_size=32, **arg_docs):
+    """The docstring of a model builder: ``summary`` (a first line, then indented paragraphs), then
+    one ``Args:`` entry per argument of ``args`` (the builder's signature), from ``arg_docs`` or the
+    shared ``_ARG_DOCS`` (``size`` and ``min_size`` fill in the default input size)."""
+    entries = []
+    for arg, _ in args:
+        text = arg_docs.get(arg) or _ARG_DOCS[arg].format(size=size, min_size=min_size)
+        # Wrapped at spaces outside ``literals`` only (a no-break space stands in while wrapping).
+        text = re.sub(r"``.*?``", lambda m: m.group(0).replace(" ", "\u00a0"), text)
+        entries.append(textwrap.fill(f"{arg}: {text}", width=96, subsequent_indent="    ").replace("\u00a0", " "))
+    return fill_doc(_DOC, summary=summary, args="\n".join(entries))
 
 
 def build_model(img_input, input_tensor, outputs, name):

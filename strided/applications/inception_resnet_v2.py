@@ -120,47 +120,9 @@ def inception_resnet_block(x, scale, block_type, block_idx, activation="relu"):
     return x
 
 
-def InceptionResNetV2(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="inception_resnet_v2",
-):
-    """Instantiates the InceptionResNetV2 architecture (55,873,736 parameters with the top; input 299x299x3).
-
-    The model expects inputs scaled to [-1, 1]: call
-    ``strided.applications.inception_resnet_v2.preprocess_input`` on pixels in [0, 255].
-
-    Args:
-        include_top: whether to include the global pooling and the ``predictions`` layer.
-        weights: ``None`` (random initialization), ``'imagenet'`` (Keras's published weights, read
-            from ``~/.keras/models`` or ``$STRIDED_HOME/models``, downloaded if the network allows),
-            or the path to a weights file (``.h5`` Keras 2 layout or ``.weights.h5``).
-        input_tensor: optional symbolic tensor (from ``strided.Input``) to use as the image input.
-        input_shape: optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from
-            ``(299, 299, 3)``; height and width at least 75.
-        pooling: with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``.
-        classes: number of classes (1000 with ImageNet weights and ``include_top=True``).
-        classifier_activation: activation of the top layer (``'softmax'``; ``None`` for logits).
-        name: the model name.
-
-    Returns:
-        A functional ``Model``.
-    """
-    imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=299,
-        min_size=75,
-        data_format=config.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    img_input = imagenet_utils.image_input(input_tensor, input_shape)
+def build_inception_resnet_v2(args):
+    """InceptionResNetV2's layers, from the arguments of one call (see ``InceptionResNetV2``)."""
+    img_input = args.image_input(default_size=299, min_size=75)
     axis = _channel_axis()
 
     # Stem: 35 x 35 x 192 at the default size.
@@ -206,34 +168,20 @@ def InceptionResNetV2(
     x = inception_resnet_block(x, scale=1.0, activation=None, block_type="block8", block_idx=10)
 
     x = conv2d_bn(x, 1536, 1, name="conv_7b")  # 8 x 8 x 1536
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-    model = imagenet_utils.build_model(img_input, input_tensor, x, name)
-    file_name, file_hash = WEIGHTS_FILES[bool(include_top)] if weights == "imagenet" else (None, None)
-    return imagenet_utils.load_pretrained(
-        model, weights, file_name, file_hash, BASE_WEIGHT_URL + file_name if file_name else None
-    )
+    x = args.top(x, named_pooling=False)
+    file_name, file_hash = WEIGHTS_FILES[bool(args.include_top)] if args.weights == "imagenet" else (None, None)
+    return args.model(img_input, x, file_name, file_hash, BASE_WEIGHT_URL)
 
 
-def preprocess_input(x, data_format=None):
-    """Scales pixels in [0, 255] to [-1, 1] (Keras's mode ``'tf'``), the input InceptionResNetV2 expects.
+_ARGS = imagenet_utils.COMMON_ARGS + (("name", "inception_resnet_v2"),)
+_NOTE = """
 
-    Args:
-        x: 3D or 4D array or tensor of RGB images, values in [0, 255].
-        data_format: ``'channels_last'`` or ``'channels_first'`` (default: the global setting).
-
-    Returns:
-        The preprocessed float array or tensor.
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
+    The model expects inputs scaled to [-1, 1]: call
+    ``strided.applications.inception_resnet_v2.preprocess_input`` on pixels in [0, 255]."""
+InceptionResNetV2 = imagenet_utils.variant(
+    build_inception_resnet_v2, "InceptionResNetV2", _ARGS, "55,873,736", 299, 75, note=_NOTE
+)
 
 
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions: ``[(class_id, class_name, score), ...]`` per sample, best first."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input = imagenet_utils.preprocess_input_for("InceptionResNetV2", "tf")
+decode_predictions = imagenet_utils.decode_predictions

@@ -115,44 +115,9 @@ def _module_e(x, index):
     return layers.concatenate([branch1x1, branch3x3, branch3x3dbl, branch_pool], axis=axis, name=f"mixed{9 + index}")
 
 
-def InceptionV3(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="inception_v3",
-):
-    """Instantiates the Inception v3 architecture (23,851,784 parameters with the top).
-
-    Args:
-        include_top: whether to include the global pooling and the ``predictions`` Dense layer.
-        weights: ``None`` (random initialization), ``'imagenet'`` (Keras's published weights, read
-            from ``~/.keras/models`` or ``$STRIDED_HOME/models``, downloaded if the network allows),
-            or the path to a weights file (``.h5`` Keras 2 layout or ``.weights.h5``).
-        input_tensor: optional symbolic tensor (from ``strided.Input``) to use as the image input.
-        input_shape: optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from
-            ``(299, 299, 3)``; height and width at least 75.
-        pooling: with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``.
-        classes: number of classes (1000 with ImageNet weights and ``include_top=True``).
-        classifier_activation: activation of the top layer (``'softmax'``; ``None`` for logits).
-        name: the model name.
-
-    Returns:
-        A functional ``Model``.
-    """
-    imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=299,
-        min_size=75,
-        data_format=config.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    img_input = imagenet_utils.image_input(input_tensor, input_shape)
+def build_inception_v3(args):
+    """InceptionV3's layers, from the arguments of one call (see ``InceptionV3``)."""
+    img_input = args.image_input(default_size=299, min_size=75)
 
     # Stem: 299 -> 35 (three 3x3 convolutions, pool, 1x1 and 3x3 convolutions, pool).
     x = conv2d_bn(img_input, 32, 3, 3, strides=(2, 2), padding="valid")
@@ -172,32 +137,14 @@ def InceptionV3(
     for i in range(2):  # 8 x 8 x 2048
         x = _module_e(x, i)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-    model = imagenet_utils.build_model(img_input, input_tensor, x, name)
-    file_name, file_hash = TOP_FILE if include_top else NOTOP_FILE
-    return imagenet_utils.load_pretrained(model, weights, file_name, file_hash, BASE_WEIGHTS_PATH + file_name)
+    x = args.top(x, named_pooling=False)
+    file_name, file_hash = TOP_FILE if args.include_top else NOTOP_FILE
+    return args.model(img_input, x, file_name, file_hash, BASE_WEIGHTS_PATH)
 
 
-def preprocess_input(x, data_format=None):
-    """Preprocesses images for InceptionV3: scales [0, 255] to [-1, 1] ('tf' mode).
-
-    Args:
-        x: images, values in [0, 255], 3D or 4D, NumPy or torch.
-        data_format: optional data format (default the global setting).
-
-    Returns:
-        The preprocessed float array.
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
+_ARGS = imagenet_utils.COMMON_ARGS + (("name", "inception_v3"),)
+InceptionV3 = imagenet_utils.variant(build_inception_v3, "InceptionV3", _ARGS, "23,851,784", 299, 75)
 
 
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions: ``[(class_id, class_name, score), ...]`` per sample, best first."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input = imagenet_utils.preprocess_input_for("InceptionV3", "tf")
+decode_predictions = imagenet_utils.decode_predictions

@@ -77,125 +77,106 @@ def _depthwise_conv_block(inputs, pointwise_filters, alpha, depth_multiplier=1, 
     return layers.ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
 
 
-def MobileNet(
-    input_shape=None,
-    alpha=1.0,
-    depth_multiplier=1,
-    dropout=1e-3,
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name=None,
-):
-    """Instantiates the MobileNet architecture (4,253,864 parameters with alpha=1.0 and the top).
+def sized_input(args, sizes, stacklevel=4):
+    """The image input of a MobileNet (V1 or V2) and the input size whose ImageNet weights it loads.
 
-    Args:
-        input_shape: optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from
-            ``(224, 224, 3)``; at least 32x32. A square 128, 160 or 192 input selects the matching
-            ImageNet weights.
-        alpha: width multiplier: ``< 1`` thins every layer, ``> 1`` widens it (ImageNet weights
-            exist for 0.25, 0.5, 0.75 and 1.0).
-        depth_multiplier: depthwise output channels per input channel (the paper's resolution
-            multiplier; 1 with ImageNet weights).
-        dropout: dropout rate before the classifier.
-        include_top: whether to include the pooling, dropout and ``conv_preds`` classifier.
-        weights: ``None``, ``'imagenet'`` (Keras's published weights) or the path to a weights file.
-        input_tensor: optional symbolic tensor to use as the image input.
-        pooling: with ``include_top=False``: ``None``, ``'avg'`` or ``'max'``.
-        classes: number of classes (1000 with ImageNet weights and the top).
-        classifier_activation: activation of the ``predictions`` layer (``None`` for logits).
-        name: model name (default ``mobilenet_{alpha:.2f}_{rows}``).
+    As in Keras, the default size is the size of a square ``input_shape`` when weights exist for it
+    (one of ``sizes``), else 224; with ImageNet weights, an input of another size (or none) loads
+    the 224x224 weights, with a warning.
 
     Returns:
-        A functional ``Model``.
-
-    Raises:
-        ValueError: with ImageNet weights, ``depth_multiplier != 1`` or ``alpha`` not in
-            {0.25, 0.5, 0.75, 1.0}; or another invalid argument.
+        ``(img_input, rows)``.
     """
-    imagenet_utils.check_weights_argument(weights, include_top, classes)
     channels_last = config.image_data_format() != "channels_first"
-    # Keras picks the default size from `input_shape` only (not from `input_tensor`).
-    if input_shape is None:
-        default_size = 224
-    else:
-        rows, cols = (input_shape[0], input_shape[1]) if channels_last else (input_shape[1], input_shape[2])
-        default_size = rows if rows == cols and rows in _SIZES else 224
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=default_size,
-        min_size=32,
-        data_format=config.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    rows, cols = (input_shape[0], input_shape[1]) if channels_last else (input_shape[1], input_shape[2])
-    if weights == "imagenet":
-        if depth_multiplier != 1:
+
+    def rows_cols(shape):
+        return (shape[0], shape[1]) if channels_last else (shape[1], shape[2])
+
+    default_size = 224
+    if args.input_shape is not None:
+        rows, cols = rows_cols(args.input_shape)
+        default_size = rows if rows == cols and rows in sizes else 224
+    img_input = args.image_input(default_size=default_size, min_size=32)
+    rows, cols = rows_cols(args.input_shape)
+    if args.weights == "imagenet" and (rows != cols or rows not in sizes):
+        rows = 224
+        warnings.warn(
+            f"`input_shape` is undefined or non-square, or `rows` is not in {list(sizes)}. "
+            "Weights for input shape (224, 224) will be loaded as the default.",
+            stacklevel=stacklevel,
+        )
+    return img_input, rows
+
+
+def build_mobilenet(args):
+    """MobileNet's layers, from the arguments of one call (see ``MobileNet``)."""
+    if args.weights == "imagenet":
+        if args.depth_multiplier != 1:
             raise ValueError(
                 "If imagenet weights are being loaded, depth multiplier must be 1.  "
-                f"Received depth_multiplier={depth_multiplier}"
+                f"Received depth_multiplier={args.depth_multiplier}"
             )
-        if alpha not in _ALPHAS:
+        if args.alpha not in _ALPHAS:
             raise ValueError(
                 "If imagenet weights are being loaded, alpha can be one of`0.25`, `0.50`, `0.75` or "
-                f"`1.0` only.  Received alpha={alpha}"
+                f"`1.0` only.  Received alpha={args.alpha}"
             )
-        if rows != cols or rows not in _SIZES:
-            rows = 224
-            warnings.warn(
-                "`input_shape` is undefined or non-square, or `rows` is not in [128, 160, 192, 224]. "
-                "Weights for input shape (224, 224) will be loaded as the default.",
-                stacklevel=2,
-            )
-    img_input = imagenet_utils.image_input(input_tensor, input_shape)
-
+    # Keras picks the default size from `input_shape` only (not from `input_tensor`).
+    img_input, rows = sized_input(args, _SIZES)
+    alpha = args.alpha
     x = _conv_block(img_input, 32, alpha, strides=(2, 2))
     for block_id, (filters, stride) in enumerate(_BLOCKS, start=1):
-        x = _depthwise_conv_block(x, filters, alpha, depth_multiplier, strides=(stride, stride), block_id=block_id)
+        x = _depthwise_conv_block(x, filters, alpha, args.depth_multiplier, strides=(stride, stride), block_id=block_id)
 
-    if include_top:
+    if args.include_top:
         # The classifier is a 1x1 convolution on the pooled 1x1 map (the original TF-Slim model),
         # hence keepdims and the Reshape Keras names `reshape_2`.
         x = layers.GlobalAveragePooling2D(keepdims=True)(x)
-        x = layers.Dropout(dropout, name="dropout")(x)
-        x = layers.Conv2D(classes, (1, 1), padding="same", name="conv_preds")(x)
-        x = layers.Reshape((classes,), name="reshape_2")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Activation(classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-    if name is None:
-        name = f"mobilenet_{alpha:0.2f}_{rows}"
-    model = imagenet_utils.build_model(img_input, input_tensor, x, name)
-
-    file_name = origin = None
-    if weights == "imagenet":
-        suffix = "" if include_top else "_no_top"
+        x = layers.Dropout(args.dropout, name="dropout")(x)
+        x = layers.Conv2D(args.classes, (1, 1), padding="same", name="conv_preds")(x)
+        x = layers.Reshape((args.classes,), name="reshape_2")(x)
+        imagenet_utils.validate_activation(args.classifier_activation, args.weights)
+        x = layers.Activation(args.classifier_activation, name="predictions")(x)
+    else:
+        x = args.global_pooling(x, named=False)
+    if args.name is None:
+        args.name = f"mobilenet_{alpha:0.2f}_{rows}"
+    file_name = None
+    if args.weights == "imagenet":
+        suffix = "" if args.include_top else "_no_top"
         file_name = f"mobilenet_{_ALPHA_TEXT[alpha]}_{rows}_tf{suffix}.h5"
-        origin = BASE_WEIGHT_PATH + file_name
     # Keras publishes no hashes for these files.
-    return imagenet_utils.load_pretrained(model, weights, file_name, None, origin)
+    return args.model(img_input, x, file_name, None, BASE_WEIGHT_PATH)
 
 
-def preprocess_input(x, data_format=None):
-    """Preprocesses images for MobileNet: scales [0, 255] to [-1, 1] ('tf' mode).
+_ARGS = (
+    ("input_shape", None),
+    ("alpha", 1.0),
+    ("depth_multiplier", 1),
+    ("dropout", 1e-3),
+    *imagenet_utils.common_args(
+        "include_top", "weights", "input_tensor", "pooling", "classes", "classifier_activation"
+    ),
+    ("name", None),
+)
+_DOC = imagenet_utils.application_doc(
+    """Instantiates the MobileNet architecture (4,253,864 parameters with alpha=1.0 and the top).
 
-    Args:
-        x: images, values in [0, 255], 3D or 4D, NumPy or torch.
-        data_format: optional data format (default the global setting).
+    Raises ``ValueError`` with ImageNet weights and ``depth_multiplier != 1`` or ``alpha`` not in
+    {0.25, 0.5, 0.75, 1.0}.""",
+    _ARGS,
+    input_shape="optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from ``(224, 224, 3)``; "
+    "at least 32x32. A square 128, 160 or 192 input selects the matching ImageNet weights.",
+    alpha="width multiplier: ``< 1`` thins every layer, ``> 1`` widens it (ImageNet weights exist for 0.25, 0.5, "
+    "0.75 and 1.0).",
+    depth_multiplier="depthwise output channels per input channel (the paper's resolution multiplier; 1 with "
+    "ImageNet weights).",
+    dropout="dropout rate before the classifier.",
+    include_top="whether to include the pooling, dropout and ``conv_preds`` classifier.",
+    name="model name (default ``mobilenet_{alpha:.2f}_{rows}``).",
+)
+MobileNet = imagenet_utils.application(build_mobilenet, "MobileNet", _ARGS, _DOC)
 
-    Returns:
-        The preprocessed float array.
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
 
-
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions: ``[(class_id, class_name, score), ...]`` per sample, best first."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input = imagenet_utils.preprocess_input_for("MobileNet", "tf")
+decode_predictions = imagenet_utils.decode_predictions

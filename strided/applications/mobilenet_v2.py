@@ -4,11 +4,11 @@ ImageNet weights for alpha in {0.35, 0.5, 0.75, 1.0, 1.3, 1.4} and sizes 96-224.
 ``preprocess_input`` ('tf' mode: [-1, 1]).
 """
 
-import warnings
-
 from strided import config
 from strided.applications import imagenet_utils
 from strided import layers
+from strided.applications import mobilenet
+from strided.applications.mobilenet import sized_input
 
 BASE_WEIGHT_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "mobilenet_v2/"
 _SIZES = (96, 128, 160, 192, 224)
@@ -87,68 +87,18 @@ _BLOCKS = (
 )
 
 
-def MobileNetV2(
-    input_shape=None,
-    alpha=1.0,
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name=None,
-):
-    """Instantiates the MobileNetV2 architecture (3,538,984 parameters with alpha=1.0 and the top).
-
-    Args:
-        input_shape: optional ``(h, w, 3)``; default ``(224, 224, 3)``; at least 32x32.
-        alpha: width multiplier: ``< 1`` thins every layer, ``> 1`` widens it (ImageNet weights
-            exist for 0.35, 0.5, 0.75, 1.0, 1.3 and 1.4).
-        include_top: whether to include the global pooling and ``predictions`` layers.
-        weights: ``None``, ``'imagenet'`` (Keras's published weights) or the path to a weights file.
-        input_tensor: optional symbolic tensor to use as the image input.
-        pooling: with ``include_top=False``: ``None``, ``'avg'`` or ``'max'``.
-        classes: number of classes (1000 with ImageNet weights and the top).
-        classifier_activation: activation of the ``predictions`` layer.
-        name: model name (default ``mobilenetv2_{alpha:.2f}_{rows}``).
-
-    Returns:
-        A functional ``Model``.
-    """
-    imagenet_utils.check_weights_argument(weights, include_top, classes)
-    channels_last = config.image_data_format() != "channels_first"
-    if input_shape is None and input_tensor is not None:
-        shape = tuple(input_tensor.shape[1:])
-        input_shape = shape
-    if input_shape is None:
-        default_size = 224
-    else:
-        rows, cols = (input_shape[0], input_shape[1]) if channels_last else (input_shape[1], input_shape[2])
-        default_size = rows if rows == cols and rows in _SIZES else 224
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=default_size,
-        min_size=32,
-        data_format=config.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    rows, cols = (input_shape[0], input_shape[1]) if channels_last else (input_shape[1], input_shape[2])
-    if weights == "imagenet":
-        if alpha not in (0.35, 0.50, 0.75, 1.0, 1.3, 1.4):
-            raise ValueError(
-                "If imagenet weights are being loaded, alpha must be one of `0.35`, `0.50`, `0.75`, "
-                f"`1.0`, `1.3` or `1.4` only; Received `alpha={alpha}`"
-            )
-        if rows != cols or rows not in _SIZES:
-            rows = 224
-            warnings.warn(
-                "`input_shape` is undefined or non-square, or `rows` is not in [96, 128, 160, 192, 224]. "
-                "Weights for input shape (224, 224) will be loaded as the default.",
-                stacklevel=2,
-            )
-    img_input = imagenet_utils.image_input(input_tensor, input_shape)
-    axis = -1 if channels_last else 1
+def build_mobilenet_v2(args):
+    """MobileNetV2's layers, from the arguments of one call (see ``MobileNetV2``)."""
+    alpha = args.alpha
+    if args.weights == "imagenet" and alpha not in (0.35, 0.50, 0.75, 1.0, 1.3, 1.4):
+        raise ValueError(
+            "If imagenet weights are being loaded, alpha must be one of `0.35`, `0.50`, `0.75`, "
+            f"`1.0`, `1.3` or `1.4` only; Received `alpha={alpha}`"
+        )
+    if args.input_shape is None and args.input_tensor is not None:
+        args.input_shape = tuple(args.input_tensor.shape[1:])
+    img_input, rows = sized_input(args, _SIZES)
+    axis = -1 if config.image_data_format() != "channels_first" else 1
     x = layers.Conv2D(
         _make_divisible(32 * alpha, 8), kernel_size=3, strides=(2, 2), padding="same", use_bias=False, name="Conv1"
     )(img_input)
@@ -160,28 +110,27 @@ def MobileNetV2(
     x = layers.Conv2D(last_block_filters, kernel_size=1, use_bias=False, name="Conv_1")(x)
     x = layers.BatchNormalization(axis=axis, epsilon=1e-3, momentum=0.999, name="Conv_1_bn")(x)
     x = layers.ReLU(6.0, name="out_relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-    if name is None:
-        name = f"mobilenetv2_{alpha:0.2f}_{rows}"
-    model = imagenet_utils.build_model(img_input, input_tensor, x, name)
-    suffix = "" if include_top else "_no_top"
+    x = args.top(x, named_pooling=False, pool_name=None)
+    if args.name is None:
+        args.name = f"mobilenetv2_{alpha:0.2f}_{rows}"
+    suffix = "" if args.include_top else "_no_top"
     file_name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}{suffix}.h5"
     # Keras publishes no hashes for these files.
-    return imagenet_utils.load_pretrained(model, weights, file_name, None, BASE_WEIGHT_PATH + file_name)
+    return args.model(img_input, x, file_name, None, BASE_WEIGHT_PATH)
 
 
-def preprocess_input(x, data_format=None):
-    """Preprocesses images for MobileNetV2: scales [0, 255] to [-1, 1] ('tf' mode)."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
+# MobileNet's arguments but for `depth_multiplier` and `dropout`, in the same order.
+_ARGS = tuple(arg for arg in mobilenet._ARGS if arg[0] not in ("depth_multiplier", "dropout"))
+_DOC = imagenet_utils.application_doc(
+    "Instantiates the MobileNetV2 architecture (3,538,984 parameters with alpha=1.0 and the top).",
+    _ARGS,
+    input_shape="optional ``(h, w, 3)``; default ``(224, 224, 3)``; at least 32x32.",
+    alpha="width multiplier: ``< 1`` thins every layer, ``> 1`` widens it (ImageNet weights exist for 0.35, 0.5, "
+    "0.75, 1.0, 1.3 and 1.4).",
+    name="model name (default ``mobilenetv2_{alpha:.2f}_{rows}``).",
+)
+MobileNetV2 = imagenet_utils.application(build_mobilenet_v2, "MobileNetV2", _ARGS, _DOC)
 
 
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions: ``[(class_id, class_name, score), ...]`` per sample, best first."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input = imagenet_utils.preprocess_input_for("MobileNetV2", "tf")
+decode_predictions = imagenet_utils.decode_predictions

@@ -158,36 +158,11 @@ def _input_shape(input_shape, input_tensor):
     return input_shape, rows, cols
 
 
-def MobileNetV3(
-    blocks,
-    last_point_ch,
-    input_shape=None,
-    alpha=1.0,
-    model_type="large",
-    minimalistic=False,
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    classes=1000,
-    pooling=None,
-    dropout_rate=0.2,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name=None,
-):
-    """Builds a MobileNetV3 from its block table (``_SMALL`` or ``_LARGE``); see ``MobileNetV3Small``.
-
-    Args:
-        blocks: tuples ``(expansion, filters, kernel, stride, se, activation)``, one per block.
-        last_point_ch: channels of the ``conv_2`` layer of the top (1024 small, 1280 large).
-        model_type: ``'small'`` or ``'large'`` (names the ImageNet weight file).
-        The other arguments are those of ``MobileNetV3Small``.
-
-    Returns:
-        A functional ``Model``.
-    """
-    imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape, rows, cols = _input_shape(input_shape, input_tensor)
+def build_mobilenet_v3(args):
+    """Builds a MobileNetV3 from its block table (``MobileNetV3``'s arguments)."""
+    alpha, minimalistic, weights = args.alpha, args.minimalistic, args.weights
+    imagenet_utils.check_weights_argument(weights, args.include_top, args.classes)
+    input_shape, rows, cols = _input_shape(args.input_shape, args.input_tensor)
     if weights == "imagenet":
         if (not minimalistic and alpha not in (0.75, 1.0)) or (minimalistic and alpha != 1.0):
             raise ValueError(
@@ -198,9 +173,9 @@ def MobileNetV3(
             warnings.warn(
                 "`input_shape` is undefined or non-square, or `rows` is not 224. Weights for input "
                 "shape (224, 224) will be loaded as the default.",
-                stacklevel=3,
+                stacklevel=4,
             )
-    img_input = imagenet_utils.image_input(input_tensor, input_shape)
+    img_input = imagenet_utils.image_input(args.input_tensor, input_shape)
     axis = _channel_axis()
     if minimalistic:  # no SE, no hard-swish, no 5x5 kernels: faster on GPUs and DSPs
         kernel, activation, se_ratio = 3, _relu, None
@@ -208,12 +183,12 @@ def MobileNetV3(
         kernel, activation, se_ratio = 5, _hard_swish, 0.25
 
     x = img_input
-    if include_preprocessing:
+    if args.include_preprocessing:
         x = layers.Rescaling(scale=1.0 / 127.5, offset=-1.0)(x)  # [0, 255] -> [-1, 1]
     x = layers.Conv2D(16, kernel_size=3, strides=(2, 2), padding="same", use_bias=False, name="conv")(x)
     x = layers.BatchNormalization(axis=axis, epsilon=1e-3, momentum=0.999, name="conv_bn")(x)
     x = activation(x)
-    for block_id, (expansion, filters, k, stride, se, act) in enumerate(blocks):
+    for block_id, (expansion, filters, k, stride, se, act) in enumerate(args.blocks):
         x = _inverted_res_block(
             x,
             expansion,
@@ -225,143 +200,96 @@ def MobileNetV3(
             block_id,
         )
 
-    last_conv_ch = _depth(x.shape[axis] * 6)
+    last_conv_ch, last_point_ch = _depth(x.shape[axis] * 6), args.last_point_ch
     if alpha > 1.0:  # only a wider network widens the top
         last_point_ch = _depth(last_point_ch * alpha)
     x = layers.Conv2D(last_conv_ch, kernel_size=1, padding="same", use_bias=False, name="conv_1")(x)
     x = layers.BatchNormalization(axis=axis, epsilon=1e-3, momentum=0.999, name="conv_1_bn")(x)
     x = activation(x)
-    if include_top:
+    if args.include_top:
         # The classifier is made of 1x1 convolutions on the pooled 1x1 map, as in the TF original.
         x = layers.GlobalAveragePooling2D(keepdims=True)(x)
         x = layers.Conv2D(last_point_ch, kernel_size=1, padding="same", use_bias=True, name="conv_2")(x)
         x = activation(x)
-        if dropout_rate > 0:
-            x = layers.Dropout(dropout_rate)(x)
-        x = layers.Conv2D(classes, kernel_size=1, padding="same", name="logits")(x)
+        if args.dropout_rate > 0:
+            x = layers.Dropout(args.dropout_rate)(x)
+        x = layers.Conv2D(args.classes, kernel_size=1, padding="same", name="logits")(x)
         x = layers.Flatten()(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Activation(activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-    model = imagenet_utils.build_model(img_input, input_tensor, x, name)
+        imagenet_utils.validate_activation(args.classifier_activation, weights)
+        x = layers.Activation(activation=args.classifier_activation, name="predictions")(x)
+    else:
+        x = args.global_pooling(x)
 
     file_name = file_hash = None
     if weights == "imagenet":
-        model_name = f"{model_type}{'_minimalistic' if minimalistic else ''}_224_{float(alpha)}_float"
-        if include_top:
-            file_name, file_hash = f"weights_mobilenet_v3_{model_name}.h5", WEIGHTS_HASHES[model_name][0]
-        else:
-            file_name, file_hash = f"weights_mobilenet_v3_{model_name}_no_top_v2.h5", WEIGHTS_HASHES[model_name][1]
-    return imagenet_utils.load_pretrained(
-        model, weights, file_name, file_hash, BASE_WEIGHT_PATH + file_name if file_name else None
-    )
+        model_name = f"{args.model_type}{'_minimalistic' if minimalistic else ''}_224_{float(alpha)}_float"
+        suffix = "" if args.include_top else "_no_top_v2"
+        file_name = f"weights_mobilenet_v3_{model_name}{suffix}.h5"
+        file_hash = WEIGHTS_HASHES[model_name][0 if args.include_top else 1]
+    return args.model(img_input, x, file_name, file_hash, BASE_WEIGHT_PATH)
 
 
-_DOC = """Instantiates the {name} architecture ({params} parameters with alpha=1.0 and the top).
+# The arguments of MobileNetV3Small and MobileNetV3Large, in Keras's order.
+_ARGS = (
+    ("input_shape", None),
+    ("alpha", 1.0),
+    ("minimalistic", False),
+    *imagenet_utils.common_args("include_top", "weights", "input_tensor", "classes", "pooling"),
+    ("dropout_rate", 0.2),
+    *imagenet_utils.common_args("classifier_activation"),
+    ("include_preprocessing", True),
+)
+_ARG_DOCS = dict(
+    input_shape="optional ``(h, w, 3)``; any size of at least 32x32 (default ``(None, None, 3)``, or the shape of "
+    "``input_tensor``). ImageNet weights were trained at 224x224.",
+    alpha="width multiplier of every block (ImageNet weights: 0.75 or 1.0; 1.0 when minimalistic). Above 1.0 it "
+    "also widens the top's ``conv_2``.",
+    minimalistic="without squeeze-and-excitation, hard-swish and 5x5 kernels (same widths).",
+    include_top="whether to include the classifier (pooling, ``conv_2``, dropout, ``logits``).",
+    dropout_rate="dropout rate before the ``logits`` layer.",
+    include_preprocessing="whether the model starts with its ``Rescaling`` to [-1, 1].",
+)
+_FAMILY_ARGS = (
+    ("blocks", imagenet_utils.REQUIRED),
+    ("last_point_ch", imagenet_utils.REQUIRED),
+    *_ARGS[:2],
+    ("model_type", "large"),
+    *_ARGS[2:],
+    ("name", None),
+)
+MobileNetV3 = imagenet_utils.application(
+    build_mobilenet_v3,
+    "MobileNetV3",
+    _FAMILY_ARGS,
+    imagenet_utils.application_doc(
+        "Builds a MobileNetV3 from its block table (``_SMALL`` or ``_LARGE``); see ``MobileNetV3Small``.",
+        _FAMILY_ARGS,
+        blocks="tuples ``(expansion, filters, kernel, stride, se, activation)``, one per block.",
+        last_point_ch="channels of the ``conv_2`` layer of the top (1024 small, 1280 large).",
+        model_type="``'small'`` or ``'large'`` (names the ImageNet weight file).",
+        **_ARG_DOCS,
+    ),
+)
+
+_NOTE = """
 
     The model includes its input preprocessing (a ``Rescaling`` layer): feed float pixels in
     [0, 255] (``preprocess_input`` is a pass-through), or pass ``include_preprocessing=False`` and
-    feed values in [-1, 1].
-
-    Args:
-        input_shape: optional ``(h, w, 3)``; any size of at least 32x32 (default ``(None, None, 3)``,
-            or the shape of ``input_tensor``). ImageNet weights were trained at 224x224.
-        alpha: width multiplier of every block (ImageNet weights: 0.75 or 1.0; 1.0 when
-            minimalistic). Above 1.0 it also widens the top's ``conv_2``.
-        minimalistic: without squeeze-and-excitation, hard-swish and 5x5 kernels (same widths).
-        include_top: whether to include the classifier (pooling, ``conv_2``, dropout, ``logits``).
-        weights: ``None`` (random initialization), ``'imagenet'`` (Keras's published weights, read
-            from ``~/.keras/models`` or ``$STRIDED_HOME/models``, downloaded if the network allows),
-            or the path to a weights file (``.h5`` Keras 2 layout or ``.weights.h5``).
-        input_tensor: optional symbolic tensor (from ``strided.Input``) to use as the image input.
-        classes: number of classes (1000 with ImageNet weights and ``include_top=True``).
-        pooling: with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``.
-        dropout_rate: dropout rate before the ``logits`` layer.
-        classifier_activation: activation of the top (``'softmax'``; ``None`` for logits).
-        include_preprocessing: whether the model starts with its ``Rescaling`` to [-1, 1].
-        name: the model name.
-
-    Returns:
-        A functional ``Model``.
-    """
+    feed values in [-1, 1]."""
 
 
-def MobileNetV3Small(
-    input_shape=None,
-    alpha=1.0,
-    minimalistic=False,
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    classes=1000,
-    pooling=None,
-    dropout_rate=0.2,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="MobileNetV3Small",
-):
-    return MobileNetV3(
-        _SMALL,
-        1024,
-        input_shape,
-        alpha,
-        "small",
-        minimalistic,
-        include_top,
-        weights,
-        input_tensor,
-        classes,
-        pooling,
-        dropout_rate,
-        classifier_activation,
-        include_preprocessing,
-        name=name,
-    )
+def _variant(model_type, blocks, last_point_ch, params):
+    api_name = f"MobileNetV3{model_type.capitalize()}"
+    args = _ARGS + (("name", api_name),)
+    summary = f"Instantiates the {api_name} architecture ({params} parameters with alpha=1.0 and the top).{_NOTE}"
+    doc = imagenet_utils.application_doc(summary, args, **_ARG_DOCS)
+    fixed = dict(blocks=blocks, last_point_ch=last_point_ch, model_type=model_type)
+    return imagenet_utils.application(MobileNetV3, api_name, args, doc, **fixed)
 
 
-def MobileNetV3Large(
-    input_shape=None,
-    alpha=1.0,
-    minimalistic=False,
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    classes=1000,
-    pooling=None,
-    dropout_rate=0.2,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="MobileNetV3Large",
-):
-    return MobileNetV3(
-        _LARGE,
-        1280,
-        input_shape,
-        alpha,
-        "large",
-        minimalistic,
-        include_top,
-        weights,
-        input_tensor,
-        classes,
-        pooling,
-        dropout_rate,
-        classifier_activation,
-        include_preprocessing,
-        name=name,
-    )
-
-
-MobileNetV3Small.__doc__ = _DOC.format(name="MobileNetV3Small", params="2,554,968")
-MobileNetV3Large.__doc__ = _DOC.format(name="MobileNetV3Large", params="5,507,432")
+MobileNetV3Small = _variant("small", _SMALL, 1024, "2,554,968")
+MobileNetV3Large = _variant("large", _LARGE, 1280, "5,507,432")
 
 
 preprocess_input = imagenet_utils.passthrough_preprocess_input  # the model rescales its input itself
-
-
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions: ``[(class_id, class_name, score), ...]`` per sample, best first."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+decode_predictions = imagenet_utils.decode_predictions

@@ -15,9 +15,9 @@ the ``channels_last`` image data format and expects inputs scaled to [-1, 1]: us
 ``preprocess_input`` (mode ``'tf'``).
 """
 
-from strided import config
 from strided.applications import imagenet_utils
 from strided import layers
+from strided.utils.docstrings import fill_doc
 
 BASE_WEIGHTS_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "nasnet/"
 NASNET_MOBILE_WEIGHT_PATH = BASE_WEIGHTS_PATH + "NASNet-mobile.h5"
@@ -83,85 +83,41 @@ def _adjust_block(p, ip, filters, block_id=None):
     if p.shape[-2] != ip.shape[-2]:
         p = layers.Activation("relu", name=f"adjust_relu_1_{block_id}")(p)
         p1 = layers.AveragePooling2D((1, 1), strides=(2, 2), padding="valid", name=f"adjust_avg_pool_1_{block_id}")(p)
-        p1 = layers.Conv2D(
-            filters // 2,
-            (1, 1),
-            padding="same",
-            use_bias=False,
-            name=f"adjust_conv_1_{block_id}",
-            kernel_initializer="he_normal",
-        )(p1)
+        p1 = _conv_1x1(filters // 2, f"adjust_conv_1_{block_id}")(p1)
         p2 = layers.ZeroPadding2D(padding=((0, 1), (0, 1)))(p)
         p2 = layers.Cropping2D(cropping=((1, 0), (1, 0)))(p2)
         p2 = layers.AveragePooling2D((1, 1), strides=(2, 2), padding="valid", name=f"adjust_avg_pool_2_{block_id}")(p2)
-        p2 = layers.Conv2D(
-            filters // 2,
-            (1, 1),
-            padding="same",
-            use_bias=False,
-            name=f"adjust_conv_2_{block_id}",
-            kernel_initializer="he_normal",
-        )(p2)
+        p2 = _conv_1x1(filters // 2, f"adjust_conv_2_{block_id}")(p2)
         p = layers.concatenate([p1, p2], axis=-1)
         p = layers.BatchNormalization(name=f"adjust_bn_{block_id}", **_BN)(p)
     elif p.shape[-1] != filters:
-        p = layers.Activation("relu")(p)
-        p = layers.Conv2D(
-            filters,
-            (1, 1),
-            strides=(1, 1),
-            padding="same",
-            name=f"adjust_conv_projection_{block_id}",
-            use_bias=False,
-            kernel_initializer="he_normal",
-        )(p)
-        p = layers.BatchNormalization(name=f"adjust_bn_{block_id}", **_BN)(p)
+        p = _relu_conv_bn(p, filters, f"adjust_conv_projection_{block_id}", f"adjust_bn_{block_id}")
     return p
 
 
-def _cell_input(ip, filters, kind, block_id):
-    """ReLU, 1x1 convolution and batch normalization of a cell's main input."""
-    h = layers.Activation("relu")(ip)
-    h = layers.Conv2D(
-        filters,
-        (1, 1),
-        strides=(1, 1),
-        padding="same",
-        name=f"{kind}_conv_1_{block_id}",
-        use_bias=False,
-        kernel_initializer="he_normal",
-    )(h)
-    return layers.BatchNormalization(name=f"{kind}_bn_1_{block_id}", **_BN)(h)
+def _conv_1x1(filters, name):
+    """The 1x1 convolution (no bias, He-normal) that adjusts a cell's inputs."""
+    return layers.Conv2D(
+        filters, (1, 1), strides=(1, 1), padding="same", use_bias=False, name=name, kernel_initializer="he_normal"
+    )
+
+
+def _relu_conv_bn(x, filters, conv_name, bn_name):
+    """ReLU, ``_conv_1x1`` and batch normalization: a cell's main input, or the projection of ``p``."""
+    x = layers.Activation("relu")(x)
+    x = _conv_1x1(filters, conv_name)(x)
+    return layers.BatchNormalization(name=bn_name, **_BN)(x)
 
 
 def _normal_a_cell(ip, p, filters, block_id=None):
-    """A NASNet-A normal cell (Fig. 4 of the paper): same spatial size, ``6 * filters`` channels.
-
-    Args:
-        ip: the previous cell's output.
-        p: the output of the cell before it (``None`` for the first cell).
-        filters: channels of each of the cell's branches.
-        block_id: suffix of the layer names.
-
-    Returns:
-        ``(output, ip)``: the cell's output and its input, the next cell's ``p``.
-    """
     p = _adjust_block(p, ip, filters, block_id)
-    h = _cell_input(ip, filters, "normal", block_id)
-    x1 = layers.add(
-        [
-            _separable_conv_block(h, filters, kernel_size=(5, 5), block_id=f"normal_left1_{block_id}"),
-            _separable_conv_block(p, filters, block_id=f"normal_right1_{block_id}"),
-        ],
-        name=f"normal_add_1_{block_id}",
-    )
-    x2 = layers.add(
-        [
-            _separable_conv_block(p, filters, (5, 5), block_id=f"normal_left2_{block_id}"),
-            _separable_conv_block(p, filters, (3, 3), block_id=f"normal_right2_{block_id}"),
-        ],
-        name=f"normal_add_2_{block_id}",
-    )
+    h = _relu_conv_bn(ip, filters, f"normal_conv_1_{block_id}", f"normal_bn_1_{block_id}")
+    x1_1 = _separable_conv_block(h, filters, kernel_size=(5, 5), block_id=f"normal_left1_{block_id}")
+    x1_2 = _separable_conv_block(p, filters, block_id=f"normal_right1_{block_id}")
+    x1 = layers.add([x1_1, x1_2], name=f"normal_add_1_{block_id}")
+    x2_1 = _separable_conv_block(p, filters, (5, 5), block_id=f"normal_left2_{block_id}")
+    x2_2 = _separable_conv_block(p, filters, (3, 3), block_id=f"normal_right2_{block_id}")
+    x2 = layers.add([x2_1, x2_2], name=f"normal_add_2_{block_id}")
     x3 = layers.AveragePooling2D((3, 3), strides=(1, 1), padding="same", name=f"normal_left3_{block_id}")(h)
     x3 = layers.add([x3, p], name=f"normal_add_3_{block_id}")
     x4_1 = layers.AveragePooling2D((3, 3), strides=(1, 1), padding="same", name=f"normal_left4_{block_id}")(p)
@@ -174,27 +130,12 @@ def _normal_a_cell(ip, p, filters, block_id=None):
 
 
 def _reduction_a_cell(ip, p, filters, block_id=None):
-    """A NASNet-A reduction cell (Fig. 4 of the paper): half the spatial size, ``4 * filters`` channels.
-
-    Args:
-        ip: the previous cell's output.
-        p: the output of the cell before it (``None`` for the first cell).
-        filters: channels of each of the cell's branches.
-        block_id: suffix of the layer names.
-
-    Returns:
-        ``(output, ip)``: the cell's output and its input, the next cell's ``p``.
-    """
     p = _adjust_block(p, ip, filters, block_id)
-    h = _cell_input(ip, filters, "reduction", block_id)
+    h = _relu_conv_bn(ip, filters, f"reduction_conv_1_{block_id}", f"reduction_bn_1_{block_id}")
     h3 = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(h, 3), name=f"reduction_pad_1_{block_id}")(h)
-    x1 = layers.add(
-        [
-            _separable_conv_block(h, filters, (5, 5), strides=(2, 2), block_id=f"reduction_left1_{block_id}"),
-            _separable_conv_block(p, filters, (7, 7), strides=(2, 2), block_id=f"reduction_right1_{block_id}"),
-        ],
-        name=f"reduction_add_1_{block_id}",
-    )
+    x1_1 = _separable_conv_block(h, filters, (5, 5), strides=(2, 2), block_id=f"reduction_left1_{block_id}")
+    x1_2 = _separable_conv_block(p, filters, (7, 7), strides=(2, 2), block_id=f"reduction_right1_{block_id}")
+    x1 = layers.add([x1_1, x1_2], name=f"reduction_add_1_{block_id}")
     x2_1 = layers.MaxPooling2D((3, 3), strides=(2, 2), padding="valid", name=f"reduction_left2_{block_id}")(h3)
     x2_2 = _separable_conv_block(p, filters, (7, 7), strides=(2, 2), block_id=f"reduction_right2_{block_id}")
     x2 = layers.add([x2_1, x2_2], name=f"reduction_add_2_{block_id}")
@@ -211,90 +152,50 @@ def _reduction_a_cell(ip, p, filters, block_id=None):
     return x, ip
 
 
-def NASNet(
-    input_shape=None,
-    penultimate_filters=4032,
-    num_blocks=6,
-    stem_block_filters=96,
-    skip_reduction=True,
-    filter_multiplier=2,
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    pooling=None,
-    classes=1000,
-    default_size=None,
-    classifier_activation="softmax",
-    name="NASNet",
-):
-    """Instantiates a NASNet-A model ``NASNet (num_blocks @ penultimate_filters)``.
-
-    ``NASNetMobile`` is ``NASNet (4 @ 1056)`` and ``NASNetLarge`` is ``NASNet (6 @ 4032)``.
+_CELL_DOC = """A NASNet-A {{kind}} cell (Fig. 4 of the paper): {{shape}}.
 
     Args:
-        input_shape: optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from
-            ``(default_size, default_size, 3)``; height and width at least 32.
-        penultimate_filters: channels of the last cells' outputs; a multiple of
-            ``24 * filter_multiplier ** 2``.
-        num_blocks: number of normal cells between the reduction cells.
-        stem_block_filters: channels of the first convolution.
-        skip_reduction: whether the cells after a reduction cell take the reduction cell's input
-            (``True``, NASNetLarge) or its output (``False``, NASNetMobile) as their ``p``.
-        filter_multiplier: growth of the width at each reduction.
-        include_top: whether to include the global pooling and the ``predictions`` layer.
-        weights: ``None`` (random initialization), ``'imagenet'`` (Keras's published weights, only
-            for ``default_size`` 224 (mobile) and 331 (large)), or the path to a weights file.
-        input_tensor: optional symbolic tensor (from ``strided.Input``) to use as the image input.
-        pooling: with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``.
-        classes: number of classes (1000 with ImageNet weights and ``include_top=True``).
-        default_size: the default image size (331 when ``None``).
-        classifier_activation: activation of the top layer (``'softmax'``; ``None`` for logits).
-        name: the model name.
+        ip: the previous cell's output.
+        p: the output of the cell before it (``None`` for the first cell).
+        filters: channels of each of the cell's branches.
+        block_id: suffix of the layer names.
 
     Returns:
-        A functional ``Model``.
+        ``(output, ip)``: the cell's output and its input, the next cell's ``p``.
     """
-    if config.image_data_format() == "channels_first":
-        raise ValueError(
-            "NASNet does not support the `channels_first` image data format. Switch to "
-            "`channels_last` with `strided.config.set_image_data_format('channels_last')`."
-        )
-    imagenet_utils.check_weights_argument(weights, include_top, classes)
-    if isinstance(input_shape, tuple) and None in input_shape and weights == "imagenet":
+_normal_a_cell.__doc__ = fill_doc(_CELL_DOC, kind="normal", shape="same spatial size, ``6 * filters`` channels")
+_reduction_a_cell.__doc__ = fill_doc(
+    _CELL_DOC, kind="reduction", shape="half the spatial size, ``4 * filters`` channels"
+)
+
+
+def build_nasnet(args):
+    """Builds a NASNet-A model from the arguments of one call (see ``NASNet``)."""
+    imagenet_utils.require_channels_last("NASNet")
+    imagenet_utils.check_weights_argument(args.weights, args.include_top, args.classes)
+    if isinstance(args.input_shape, tuple) and None in args.input_shape and args.weights == "imagenet":
         raise ValueError(
             "When specifying the input shape of a NASNet and loading `ImageNet` weights, the "
-            f"input_shape argument must be static (no None entries). Got: `input_shape={input_shape}`."
+            f"input_shape argument must be static (no None entries). Got: `input_shape={args.input_shape}`."
         )
-    if default_size is None:
-        default_size = 331
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=default_size,
-        min_size=32,
-        data_format=config.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    img_input = imagenet_utils.image_input(input_tensor, input_shape)
-    for arg, value in (
-        ("penultimate_filters", penultimate_filters),
-        ("num_blocks", num_blocks),
-        ("stem_block_filters", stem_block_filters),
-        ("filter_multiplier", filter_multiplier),
-    ):
+    default_size = 331 if args.default_size is None else args.default_size
+    img_input = args.image_input(default_size=default_size, min_size=32)
+    for arg in ("penultimate_filters", "num_blocks", "stem_block_filters", "filter_multiplier"):
+        value = getattr(args, arg)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(
                 f"Invalid value for argument `{arg}`. Expected a strictly positive integer. Received: {arg}={value!r}"
             )
-    if penultimate_filters % (24 * (filter_multiplier**2)) != 0:
+    num_blocks, multiplier = args.num_blocks, args.filter_multiplier
+    if args.penultimate_filters % (24 * (multiplier**2)) != 0:
         raise ValueError(
             "For NASNet-A models, the `penultimate_filters` must be a multiple of "
-            f"24 * (`filter_multiplier` ** 2). Current value: {penultimate_filters}"
+            f"24 * (`filter_multiplier` ** 2). Current value: {args.penultimate_filters}"
         )
-    filters = penultimate_filters // 24
+    filters = args.penultimate_filters // 24
 
     x = layers.Conv2D(
-        stem_block_filters,
+        args.stem_block_filters,
         (3, 3),
         strides=(2, 2),
         padding="valid",
@@ -304,154 +205,125 @@ def NASNet(
     )(img_input)
     x = layers.BatchNormalization(name="stem_bn1", **_BN)(x)
     p = None
-    x, p = _reduction_a_cell(x, p, filters // (filter_multiplier**2), block_id="stem_1")
-    x, p = _reduction_a_cell(x, p, filters // filter_multiplier, block_id="stem_2")
+    x, p = _reduction_a_cell(x, p, filters // (multiplier**2), block_id="stem_1")
+    x, p = _reduction_a_cell(x, p, filters // multiplier, block_id="stem_2")
     for i in range(num_blocks):
         x, p = _normal_a_cell(x, p, filters, block_id=f"{i}")
-    x, p0 = _reduction_a_cell(x, p, filters * filter_multiplier, block_id=f"reduce_{num_blocks}")
-    p = p if skip_reduction else p0
+    x, p0 = _reduction_a_cell(x, p, filters * multiplier, block_id=f"reduce_{num_blocks}")
+    p = p if args.skip_reduction else p0
     for i in range(num_blocks):
-        x, p = _normal_a_cell(x, p, filters * filter_multiplier, block_id=f"{num_blocks + i + 1}")
-    x, p0 = _reduction_a_cell(x, p, filters * filter_multiplier**2, block_id=f"reduce_{2 * num_blocks}")
-    p = p if skip_reduction else p0
+        x, p = _normal_a_cell(x, p, filters * multiplier, block_id=f"{num_blocks + i + 1}")
+    x, p0 = _reduction_a_cell(x, p, filters * multiplier**2, block_id=f"reduce_{2 * num_blocks}")
+    p = p if args.skip_reduction else p0
     for i in range(num_blocks):
-        x, p = _normal_a_cell(x, p, filters * filter_multiplier**2, block_id=f"{2 * num_blocks + i + 1}")
+        x, p = _normal_a_cell(x, p, filters * multiplier**2, block_id=f"{2 * num_blocks + i + 1}")
     x = layers.Activation("relu")(x)
-
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-    model = imagenet_utils.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet":
-        if default_size not in (224, 331):
-            raise ValueError("ImageNet weights can only be loaded with NASNetLarge or NASNetMobile")
-        file_name, origin, file_hash = WEIGHTS_FILES[(default_size, bool(include_top))]
-        return imagenet_utils.load_pretrained(model, weights, file_name, file_hash, origin)
-    return imagenet_utils.load_pretrained(model, weights)
+    x = args.top(x, named_pooling=False, pool_name=None)
+    if args.weights != "imagenet":
+        return args.model(img_input, x)
+    if default_size not in (224, 331):
+        raise ValueError("ImageNet weights can only be loaded with NASNetLarge or NASNetMobile")
+    file_name, origin, file_hash = WEIGHTS_FILES[(default_size, bool(args.include_top))]
+    return args.model(img_input, x, file_name, file_hash, origin=origin)
 
 
-def NASNetMobile(
-    input_shape=None,
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="nasnet_mobile",
-):
+_ARGS = (
+    ("input_shape", None),
+    *imagenet_utils.common_args("include_top", "weights", "input_tensor", "pooling", "classes"),
+)
+_CELLS = dict(
+    penultimate_filters="channels of the last cells' outputs; a multiple of ``24 * filter_multiplier ** 2``.",
+    num_blocks="number of normal cells between the reduction cells.",
+    stem_block_filters="channels of the first convolution.",
+    skip_reduction="whether the cells after a reduction cell take the reduction cell's input (``True``, "
+    "NASNetLarge) or its output (``False``, NASNetMobile) as their ``p``.",
+    filter_multiplier="growth of the width at each reduction.",
+)
+_FAMILY_ARGS = (
+    _ARGS[0],
+    ("penultimate_filters", 4032),
+    ("num_blocks", 6),
+    ("stem_block_filters", 96),
+    ("skip_reduction", True),
+    ("filter_multiplier", 2),
+    *_ARGS[1:],
+    ("default_size", None),
+    *imagenet_utils.common_args("classifier_activation"),
+    ("name", "NASNet"),
+)
+NASNet = imagenet_utils.application(
+    build_nasnet,
+    "NASNet",
+    _FAMILY_ARGS,
+    imagenet_utils.application_doc(
+        """Instantiates a NASNet-A model ``NASNet (num_blocks @ penultimate_filters)``.
+
+    ``NASNetMobile`` is ``NASNet (4 @ 1056)`` and ``NASNetLarge`` is ``NASNet (6 @ 4032)``.""",
+        _FAMILY_ARGS,
+        input_shape="optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from "
+        "``(default_size, default_size, 3)``; height and width at least 32.",
+        weights="``None`` (random initialization), ``'imagenet'`` (Keras's published weights, only for "
+        "``default_size`` 224 (mobile) and 331 (large)), or the path to a weights file.",
+        default_size="the default image size (331 when ``None``).",
+        **_CELLS,
+    ),
+)
+
+
+def _nasnet_mobile(args):
+    if not args.include_top and args.input_shape is None:
+        args.input_shape = (224, 224, 3)  # as Keras's NASNetMobile (NASNetLarge leaves it unknown)
+    return build_nasnet(args)
+
+
+def _variant(build, api_name, default_name, size, summary, input_shape, **cells):
+    args = _ARGS + (*imagenet_utils.common_args("classifier_activation"), ("name", default_name))
+    weights = (
+        "``None`` (random initialization), ``'imagenet'`` (Keras's published weights, read from ``~/.keras/models`` "
+        "or ``$STRIDED_HOME/models``, downloaded if the network allows; the input must then be "
+        f"{size}x{size}x3), or the path to a weights file."
+    )
+    doc = imagenet_utils.application_doc(summary, args, input_shape=input_shape, weights=weights)
+    return imagenet_utils.application(build, api_name, args, doc, default_size=size, filter_multiplier=2, **cells)
+
+
+NASNetMobile = _variant(
+    _nasnet_mobile,
+    "NASNetMobile",
+    "nasnet_mobile",
+    224,
     """Instantiates the NASNet-A Mobile architecture, ``NASNet (4 @ 1056)`` (5,326,716 parameters with
     the top; input 224x224x3).
 
     The model expects inputs scaled to [-1, 1]: call ``strided.applications.nasnet.preprocess_input``
     on pixels in [0, 255]. (Keras 3.15 refuses to build this model on its torch backend; strided
-    builds it, with the layers and weights of Keras's other backends.)
-
-    Args:
-        input_shape: optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from
-            ``(224, 224, 3)`` (also its default then); height and width at least 32.
-        include_top: whether to include the global pooling and the ``predictions`` layer.
-        weights: ``None`` (random initialization), ``'imagenet'`` (Keras's published weights, read
-            from ``~/.keras/models`` or ``$STRIDED_HOME/models``, downloaded if the network allows;
-            the input must then be 224x224x3), or the path to a weights file.
-        input_tensor: optional symbolic tensor (from ``strided.Input``) to use as the image input.
-        pooling: with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``.
-        classes: number of classes (1000 with ImageNet weights and ``include_top=True``).
-        classifier_activation: activation of the top layer (``'softmax'``; ``None`` for logits).
-        name: the model name.
-
-    Returns:
-        A functional ``Model``.
-    """
-    if not include_top and input_shape is None:
-        input_shape = (224, 224, 3)
-    return NASNet(
-        input_shape,
-        penultimate_filters=1056,
-        num_blocks=4,
-        stem_block_filters=32,
-        skip_reduction=False,
-        filter_multiplier=2,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        pooling=pooling,
-        classes=classes,
-        default_size=224,
-        classifier_activation=classifier_activation,
-        name=name,
-    )
-
-
-def NASNetLarge(
-    input_shape=None,
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="nasnet_large",
-):
+    builds it, with the layers and weights of Keras's other backends.)""",
+    "optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from ``(224, 224, 3)`` (also its "
+    "default then); height and width at least 32.",
+    penultimate_filters=1056,
+    num_blocks=4,
+    stem_block_filters=32,
+    skip_reduction=False,
+)
+NASNetLarge = _variant(
+    build_nasnet,
+    "NASNetLarge",
+    "nasnet_large",
+    331,
     """Instantiates the NASNet-A Large architecture, ``NASNet (6 @ 4032)`` (88,949,818 parameters with
     the top; input 331x331x3).
 
     The model expects inputs scaled to [-1, 1]: call ``strided.applications.nasnet.preprocess_input``
-    on pixels in [0, 255].
-
-    Args:
-        input_shape: optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from
-            ``(331, 331, 3)``; height and width at least 32. Without the top and without
-            ``input_shape`` the spatial size is unknown (``(None, None, 3)``), as in Keras.
-        include_top: whether to include the global pooling and the ``predictions`` layer.
-        weights: ``None`` (random initialization), ``'imagenet'`` (Keras's published weights, read
-            from ``~/.keras/models`` or ``$STRIDED_HOME/models``, downloaded if the network allows;
-            the input must then be 331x331x3), or the path to a weights file.
-        input_tensor: optional symbolic tensor (from ``strided.Input``) to use as the image input.
-        pooling: with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``.
-        classes: number of classes (1000 with ImageNet weights and ``include_top=True``).
-        classifier_activation: activation of the top layer (``'softmax'``; ``None`` for logits).
-        name: the model name.
-
-    Returns:
-        A functional ``Model``.
-    """
-    return NASNet(
-        input_shape,
-        penultimate_filters=4032,
-        num_blocks=6,
-        stem_block_filters=96,
-        skip_reduction=True,
-        filter_multiplier=2,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        pooling=pooling,
-        classes=classes,
-        default_size=331,
-        classifier_activation=classifier_activation,
-        name=name,
-    )
+    on pixels in [0, 255].""",
+    "optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from ``(331, 331, 3)``; height and "
+    "width at least 32. Without the top and without ``input_shape`` the spatial size is unknown "
+    "(``(None, None, 3)``), as in Keras.",
+    penultimate_filters=4032,
+    num_blocks=6,
+    stem_block_filters=96,
+    skip_reduction=True,
+)
 
 
-def preprocess_input(x, data_format=None):
-    """Scales pixels in [0, 255] to [-1, 1] (Keras's mode ``'tf'``), the input NASNet expects.
-
-    Args:
-        x: 3D or 4D array or tensor of RGB images, values in [0, 255].
-        data_format: ``'channels_last'`` or ``'channels_first'`` (default: the global setting).
-
-    Returns:
-        The preprocessed float array or tensor.
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions: ``[(class_id, class_name, score), ...]`` per sample, best first."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input = imagenet_utils.preprocess_input_for("NASNet", "tf")
+decode_predictions = imagenet_utils.decode_predictions

@@ -24,72 +24,51 @@ def _bn_axis():
     return 3 if config.image_data_format() == "channels_last" else 1
 
 
-def ResNet(
-    stack_fn,
-    preact,
-    use_bias,
-    name="resnet",
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    weights_name=None,
-):
-    """Builds a ResNet (v1 or v2) from ``stack_fn``, the function that adds the residual stages.
-
-    Args:
-        stack_fn: function ``x -> x`` adding the stacked residual blocks.
-        preact: ``True`` for ResNetV2 (pre-activation), ``False`` for ResNet v1.
-        use_bias: whether the stem convolution has a bias.
-        include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation: as in
-            ``ResNet50``.
-        weights_name: key of the published ImageNet weights (``'resnet50'``...).
-
-    Returns:
-        A functional ``Model``.
-    """
-    imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=224,
-        min_size=32,
-        data_format=config.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    img_input = imagenet_utils.image_input(input_tensor, input_shape)
+def build_resnet(args):
+    """Builds a ResNet (v1 or v2) from ``args.stack_fn``, the function that adds the residual stages."""
+    img_input = args.image_input(default_size=224, min_size=32)
     bn_axis = _bn_axis()
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
-    x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
-    if not preact:
+    x = layers.Conv2D(64, 7, strides=2, use_bias=args.use_bias, name="conv1_conv")(x)
+    if not args.preact:
         x = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name="conv1_bn")(x)
         x = layers.Activation("relu", name="conv1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    x = stack_fn(x)
-    if preact:
+    x = args.stack_fn(x)
+    if args.preact:
         x = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name="post_bn")(x)
         x = layers.Activation("relu", name="post_relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-    model = imagenet_utils.build_model(img_input, input_tensor, x, name)
+    x = args.top(x)
     file_name = file_hash = None
-    if weights == "imagenet" and weights_name in WEIGHTS_HASHES:
-        suffix = "" if include_top else "_notop"
-        file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-    return imagenet_utils.load_pretrained(
-        model, weights, file_name, file_hash, BASE_WEIGHTS_PATH + file_name if file_name else None
-    )
+    if args.weights == "imagenet" and args.weights_name in WEIGHTS_HASHES:
+        suffix = "" if args.include_top else "_notop"
+        file_name = f"{args.weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
+        file_hash = WEIGHTS_HASHES[args.weights_name][0 if args.include_top else 1]
+    return args.model(img_input, x, file_name, file_hash, BASE_WEIGHTS_PATH)
+
+
+_RESNET_ARGS = (
+    ("stack_fn", imagenet_utils.REQUIRED),
+    ("preact", imagenet_utils.REQUIRED),
+    ("use_bias", imagenet_utils.REQUIRED),
+    ("name", "resnet"),
+    *imagenet_utils.COMMON_ARGS,
+    ("weights_name", None),
+)
+ResNet = imagenet_utils.application(
+    build_resnet,
+    "ResNet",
+    _RESNET_ARGS,
+    imagenet_utils.application_doc(
+        "Builds a ResNet (v1 or v2) from ``stack_fn``, the function that adds the residual stages.",
+        _RESNET_ARGS,
+        stack_fn="function ``x -> x`` adding the stacked residual blocks.",
+        preact="``True`` for ResNetV2 (pre-activation), ``False`` for ResNet v1.",
+        use_bias="whether the stem convolution has a bias.",
+        weights_name="key of the published ImageNet weights (``'resnet50'``...).",
+    ),
+)
 
 
 def residual_block_v1(x, filters, kernel_size=3, stride=1, conv_shortcut=True, name=None):
@@ -148,80 +127,29 @@ def stack_residual_blocks_v2(x, filters, blocks, stride1=2, name=None):
     return residual_block_v2(x, filters, stride=stride1, name=f"{name}_block{blocks}")
 
 
-def _v1(depths, default_name, doc_name):
-    def builder(
-        include_top=True,
-        weights="imagenet",
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=1000,
-        classifier_activation="softmax",
-        name=default_name,
-    ):
-        def stack_fn(x):
-            x = stack_residual_blocks_v1(x, 64, depths[0], stride1=1, name="conv2")
-            x = stack_residual_blocks_v1(x, 128, depths[1], name="conv3")
-            x = stack_residual_blocks_v1(x, 256, depths[2], name="conv4")
-            return stack_residual_blocks_v1(x, 512, depths[3], name="conv5")
+def variant(preact, depths, default_name, api_name, params, module=__name__):
+    """The public builder ``api_name`` (ResNet50, ResNet50V2...): four stages of v1 or v2 (``preact``)
+    residual blocks, ``depths`` blocks each, in a model named ``default_name`` by default."""
+    stack = stack_residual_blocks_v2 if preact else stack_residual_blocks_v1
 
-        return ResNet(
-            stack_fn,
-            preact=False,
-            use_bias=True,
-            name=name,
-            include_top=include_top,
-            weights=weights,
-            input_tensor=input_tensor,
-            input_shape=input_shape,
-            pooling=pooling,
-            classes=classes,
-            classifier_activation=classifier_activation,
-            weights_name=default_name,
-        )
+    def stack_fn(x):
+        for stage, (filters, blocks) in enumerate(zip((64, 128, 256, 512), depths), start=2):
+            # v1 downsamples in the first block of stages 3-5, v2 in the last block of stages 2-4 (as Keras).
+            downsample = stage < 5 if preact else stage > 2
+            x = stack(x, filters, blocks, stride1=2 if downsample else 1, name=f"conv{stage}")
+        return x
 
-    builder.__name__ = builder.__qualname__ = doc_name
-    builder.__doc__ = _DOC.format(name=doc_name)
+    args = imagenet_utils.COMMON_ARGS + (("name", default_name),)
+    fixed = dict(stack_fn=stack_fn, preact=preact, use_bias=True, weights_name=default_name)
+    builder = imagenet_utils.variant(build_resnet, api_name, args, params, **fixed)
+    builder.__module__ = module
     return builder
 
 
-_DOC = """Instantiates the {name} architecture (Keras layer names, Keras ImageNet weights).
-
-    Args:
-        include_top: whether to include the global pooling and the ``predictions`` Dense layer.
-        weights: ``None`` (random initialization), ``'imagenet'`` (Keras's published weights, read
-            from ``~/.keras/models`` or ``$STRIDED_HOME/models``, downloaded if the network allows),
-            or the path to a weights file (``.h5`` Keras 2 layout or ``.weights.h5``).
-        input_tensor: optional symbolic tensor (from ``strided.Input``) to use as the image input.
-        input_shape: optional shape tuple, e.g. ``(224, 224, 3)``; only with ``include_top=False``
-            may it differ from the default. Width and height must be at least the minimum (32).
-        pooling: with ``include_top=False``: ``None`` (4D feature map), ``'avg'`` or ``'max'``.
-        classes: number of classes (1000 with ImageNet weights and ``include_top=True``).
-        classifier_activation: activation of the top layer (``'softmax'``; ``None`` for logits).
-        name: the model name.
-
-    Returns:
-        A functional ``Model``.
-    """
-
-ResNet50 = _v1((3, 4, 6, 3), "resnet50", "ResNet50")
-ResNet101 = _v1((3, 4, 23, 3), "resnet101", "ResNet101")
-ResNet152 = _v1((3, 8, 36, 3), "resnet152", "ResNet152")
+ResNet50 = variant(False, (3, 4, 6, 3), "resnet50", "ResNet50", "25,636,712")
+ResNet101 = variant(False, (3, 4, 23, 3), "resnet101", "ResNet101", "44,707,176")
+ResNet152 = variant(False, (3, 8, 36, 3), "resnet152", "ResNet152", "60,419,944")
 
 
-def preprocess_input(x, data_format=None):
-    """Preprocesses images for ResNet: RGB -> BGR and ImageNet mean subtraction ('caffe' mode).
-
-    Args:
-        x: images, values in [0, 255], 3D or 4D, NumPy or torch.
-        data_format: optional data format (default the global setting).
-
-    Returns:
-        The preprocessed float array.
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
-
-
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions: ``[(class_id, class_name, score), ...]`` per sample, best first."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input = imagenet_utils.preprocess_input_for("ResNet", "caffe")
+decode_predictions = imagenet_utils.decode_predictions

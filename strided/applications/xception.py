@@ -8,46 +8,14 @@ from strided import config
 from strided.applications import imagenet_utils
 from strided import layers
 
+BASE_WEIGHTS_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "xception/"
 TOP_FILE = ("xception_weights_tf_dim_ordering_tf_kernels.h5", "0a58e3b7378bc2990ea3b43d5981f1f6")
 NOTOP_FILE = ("xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97")
 
 
-def Xception(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="xception",
-):
-    """Instantiates the Xception architecture (22,910,480 parameters with the top).
-
-    Args:
-        include_top: whether to include the global pooling and ``predictions`` layers.
-        weights: ``None``, ``'imagenet'`` (Keras's published weights) or the path to a weights file.
-        input_tensor: optional symbolic tensor to use as the image input.
-        input_shape: optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from
-            ``(299, 299, 3)``; height and width at least 71.
-        pooling: with ``include_top=False``: ``None``, ``'avg'`` or ``'max'``.
-        classes: number of classes (1000 with ImageNet weights and the top).
-        classifier_activation: activation of the ``predictions`` layer.
-        name: the model name.
-
-    Returns:
-        A functional ``Model``.
-    """
-    imagenet_utils.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=299,
-        min_size=71,
-        data_format=config.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    img_input = imagenet_utils.image_input(input_tensor, input_shape)
+def build_xception(args):
+    """Xception's layers, from the arguments of one call (see ``Xception``)."""
+    img_input = args.image_input(default_size=299, min_size=71)
     axis = 1 if config.image_data_format() == "channels_first" else -1
 
     def sep_bn(x, filters, prefix, act_first=True, act_name=None):
@@ -95,26 +63,14 @@ def Xception(
     x = sep_bn(x, 2048, "block14_sepconv2", act_first=False)
     x = layers.Activation("relu", name="block14_sepconv2_act")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-    model = imagenet_utils.build_model(img_input, input_tensor, x, name)
-    file_name, file_hash = TOP_FILE if include_top else NOTOP_FILE
-    return imagenet_utils.load_pretrained(
-        model, weights, file_name, file_hash, f"{imagenet_utils.KERAS_APPLICATIONS_URL}xception/{file_name}"
-    )
+    x = args.top(x, named_pooling=False)
+    file_name, file_hash = TOP_FILE if args.include_top else NOTOP_FILE
+    return args.model(img_input, x, file_name, file_hash, BASE_WEIGHTS_PATH)
 
 
-def preprocess_input(x, data_format=None):
-    """Preprocesses images for Xception: scales [0, 255] to [-1, 1] ('tf' mode)."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
+_ARGS = imagenet_utils.COMMON_ARGS + (("name", "xception"),)
+Xception = imagenet_utils.variant(build_xception, "Xception", _ARGS, "22,910,480", 299, 71)
 
 
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions: ``[(class_id, class_name, score), ...]`` per sample, best first."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input = imagenet_utils.preprocess_input_for("Xception", "tf")
+decode_predictions = imagenet_utils.decode_predictions
