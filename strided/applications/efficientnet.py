@@ -137,6 +137,8 @@ _FAMILY_DOCS = dict(
     blocks_args="``'default'`` (``DEFAULT_BLOCKS_ARGS``) or a list of stage dicts with the keys ``kernel_size``, "
     "``repeats``, ``filters_in``, ``filters_out``, ``expand_ratio``, ``id_skip``, ``strides`` and ``se_ratio``.",
     weights_name="key of the published ImageNet weights (``'b0'`` ... ``'b7'``).",
+    input_shape="optional ``(h, w, 3)``; only with ``include_top=False`` may it differ from "
+    "``(default_size, default_size, 3)``; height and width at least 32.",
 )
 _DOC = imagenet_utils.application_doc(
     "Builds an EfficientNet from its scaling coefficients.", _EFFICIENTNET_ARGS, **_FAMILY_DOCS
