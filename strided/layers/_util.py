@@ -252,13 +252,15 @@ def shared_doc(cls=None, **sections):
     return cls
 
 
-def document_family(template, **fields):
+def document_family(template, example=None, **fields):
     """Class decorator for a family of classes whose docstrings say the same with a few words changed (the 1D/2D/3D
     families, the elementwise merges).
 
     The class's docstring becomes its own first paragraph (the summary), then ``template`` filled in for the class,
     then the rest of its own docstring (its Example, and any section of its own). The fields are ``{{ints}}`` and
     ``{{input_shape}}`` (from the class's ``rank``, if any) and ``fields``, each a value or a function of the class.
+    ``example``, a function of the class, writes the Example section of a family whose examples differ only by the
+    class (its doctest lines, added last).
     """
 
     def document(cls):
@@ -266,7 +268,8 @@ def document_family(template, **fields):
         rank = getattr(cls, "rank", None)  # the spatial fields serve the 1D/2D/3D families
         values = {"ints": ints_doc(rank), "input_shape": spatial_shape_doc(rank)}
         values.update({name: value(cls) if callable(value) else value for name, value in fields.items()})
-        doc = "\n\n".join(part for part in (summary, fill_doc(template, **values), own) if part)
+        examples = "Example:\n\n" + example(cls) if example else ""
+        doc = "\n\n".join(part for part in (summary, fill_doc(template, **values), own, examples) if part)
         cls.__doc__ = "\n".join(line.rstrip() for line in doc.split("\n"))  # no indented blank lines
         return cls
 

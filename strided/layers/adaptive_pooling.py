@@ -23,8 +23,25 @@ Input shape:
 Output shape:
     {{output_shape}}"""
 
+# Each rank's example: an input shape, an ``output_size`` and the output's shape (the same for max and average).
+_EXAMPLES = {
+    1: ((2, 10, 3), "4", (2, 4, 3)),
+    2: ((2, 13, 17, 3), "(4, 4)", (2, 4, 4, 3)),
+    3: ((2, 5, 6, 7, 3), "2", (2, 2, 2, 2, 3)),
+}
+
+
+def _example(cls):
+    shape, output_size, output_shape = _EXAMPLES[cls.rank]
+    return (
+        f'>>> x = np.random.rand{shape}.astype("float32")\n'
+        f">>> tuple(keras.layers.{cls.__name__}({output_size})(x).shape)\n{output_shape}"
+    )
+
+
 _documented = _util.document_family(
     _ADAPTIVE_POOLING_DOC,
+    example=_example,
     what=lambda cls: "maximum" if cls.pool_mode == "max" else "mean",
     output_shape=lambda cls: _util.spatial_shape_doc(cls.rank, axes="*output_size", note=", for any input size"),
 )
@@ -70,83 +87,41 @@ class BaseAdaptivePooling(_util.SpecLayer):
 
 @_documented
 class AdaptiveAveragePooling1D(BaseAdaptivePooling):
-    """Adaptive 1D average pooling to a fixed ``output_size``, whatever the input size.
-
-    Example:
-
-    >>> x = np.random.rand(2, 10, 3).astype("float32")
-    >>> tuple(keras.layers.AdaptiveAveragePooling1D(4)(x).shape)
-    (2, 4, 3)
-    """
+    """Adaptive 1D average pooling to a fixed ``output_size``, whatever the input size."""
 
     rank, pool_mode = 1, "average"
 
 
 @_documented
 class AdaptiveAveragePooling2D(BaseAdaptivePooling):
-    """Adaptive 2D average pooling to a fixed ``output_size``, whatever the input size.
-
-    Example:
-
-    >>> x = np.random.rand(2, 13, 17, 3).astype("float32")
-    >>> tuple(keras.layers.AdaptiveAveragePooling2D((4, 4))(x).shape)
-    (2, 4, 4, 3)
-    """
+    """Adaptive 2D average pooling to a fixed ``output_size``, whatever the input size."""
 
     rank, pool_mode = 2, "average"
 
 
 @_documented
 class AdaptiveAveragePooling3D(BaseAdaptivePooling):
-    """Adaptive 3D average pooling to a fixed ``output_size``, whatever the input size.
-
-    Example:
-
-    >>> x = np.random.rand(2, 5, 6, 7, 3).astype("float32")
-    >>> tuple(keras.layers.AdaptiveAveragePooling3D(2)(x).shape)
-    (2, 2, 2, 2, 3)
-    """
+    """Adaptive 3D average pooling to a fixed ``output_size``, whatever the input size."""
 
     rank, pool_mode = 3, "average"
 
 
 @_documented
 class AdaptiveMaxPooling1D(BaseAdaptivePooling):
-    """Adaptive 1D max pooling to a fixed ``output_size``, whatever the input size.
-
-    Example:
-
-    >>> x = np.random.rand(2, 10, 3).astype("float32")
-    >>> tuple(keras.layers.AdaptiveMaxPooling1D(4)(x).shape)
-    (2, 4, 3)
-    """
+    """Adaptive 1D max pooling to a fixed ``output_size``, whatever the input size."""
 
     rank, pool_mode = 1, "max"
 
 
 @_documented
 class AdaptiveMaxPooling2D(BaseAdaptivePooling):
-    """Adaptive 2D max pooling to a fixed ``output_size``, whatever the input size.
-
-    Example:
-
-    >>> x = np.random.rand(2, 13, 17, 3).astype("float32")
-    >>> tuple(keras.layers.AdaptiveMaxPooling2D((4, 4))(x).shape)
-    (2, 4, 4, 3)
-    """
+    """Adaptive 2D max pooling to a fixed ``output_size``, whatever the input size."""
 
     rank, pool_mode = 2, "max"
 
 
 @_documented
 class AdaptiveMaxPooling3D(BaseAdaptivePooling):
-    """Adaptive 3D max pooling to a fixed ``output_size``, whatever the input size.
-
-    Example:
-
-    >>> x = np.random.rand(2, 5, 6, 7, 3).astype("float32")
-    >>> tuple(keras.layers.AdaptiveMaxPooling3D(2)(x).shape)
-    (2, 2, 2, 2, 3)
-    """
+    """Adaptive 3D max pooling to a fixed ``output_size``, whatever the input size."""
 
     rank, pool_mode = 3, "max"

@@ -53,7 +53,25 @@ _pooling_doc = _util.document_family(
     ),
     output_shape=lambda cls: _util.spatial_shape_doc(cls.rank, axes=_util.spatial_axes_doc(cls.rank, new=True)),
 )
-_global_pooling_doc = _util.document_family(_GLOBAL_POOLING_DOC, ones=lambda cls: ", ".join(["1"] * cls.rank))
+# Each rank's example input: the global poolings reduce it to ``(batch, channels)``.
+_GLOBAL_EXAMPLE_INPUTS = {1: (4, 10, 8), 2: (4, 7, 7, 8), 3: (2, 4, 4, 4, 8)}
+
+
+def _global_example(cls):
+    shape = _GLOBAL_EXAMPLE_INPUTS[cls.rank]
+    layer, spatial = f"keras.layers.{cls.__name__}", tuple(range(1, cls.rank + 1))
+    reduce = "max" if cls.pool_mode == "max" else "mean"
+    return (
+        f'>>> x = np.random.rand{shape}.astype("float32")\n'
+        f">>> tuple({layer}()(x).shape)\n{(shape[0], shape[-1])}\n"
+        f">>> tuple({layer}(keepdims=True)(x).shape)\n{(shape[0], *[1] * cls.rank, shape[-1])}\n"
+        f">>> np.allclose({layer}()(x), x.{reduce}(axis={spatial}), atol=1e-6)\nTrue"
+    )
+
+
+_global_pooling_doc = _util.document_family(
+    _GLOBAL_POOLING_DOC, example=_global_example, ones=lambda cls: ", ".join(["1"] * cls.rank)
+)
 
 
 class BasePooling(_util.SpecLayer):
@@ -238,50 +256,21 @@ class BaseGlobalPooling(_util.SpecLayer):
 
 @_global_pooling_doc
 class GlobalMaxPooling1D(BaseGlobalPooling):
-    """Global max pooling over the 1 spatial axes: one maximum per channel.
-
-    Example:
-
-    >>> x = np.random.rand(4, 10, 8).astype("float32")
-    >>> tuple(keras.layers.GlobalMaxPooling1D()(x).shape)
-    (4, 8)
-    >>> tuple(keras.layers.GlobalMaxPooling1D(keepdims=True)(x).shape)
-    (4, 1, 8)
-    """
+    """Global max pooling over the 1 spatial axes: one maximum per channel."""
 
     rank, pool_mode = 1, "max"
 
 
 @_global_pooling_doc
 class GlobalMaxPooling2D(BaseGlobalPooling):
-    """Global max pooling over the 2 spatial axes: one maximum per channel.
-
-    Example:
-
-    >>> x = np.random.rand(4, 7, 7, 8).astype("float32")
-    >>> tuple(keras.layers.GlobalMaxPooling2D()(x).shape)
-    (4, 8)
-    >>> tuple(keras.layers.GlobalMaxPooling2D(keepdims=True)(x).shape)
-    (4, 1, 1, 8)
-    >>> np.allclose(keras.layers.GlobalMaxPooling2D()(x), x.max(axis=(1, 2)), atol=1e-6)
-    True
-    """
+    """Global max pooling over the 2 spatial axes: one maximum per channel."""
 
     rank, pool_mode = 2, "max"
 
 
 @_global_pooling_doc
 class GlobalMaxPooling3D(BaseGlobalPooling):
-    """Global max pooling over the 3 spatial axes: one maximum per channel.
-
-    Example:
-
-    >>> x = np.random.rand(2, 4, 4, 4, 8).astype("float32")
-    >>> tuple(keras.layers.GlobalMaxPooling3D()(x).shape)
-    (2, 8)
-    >>> tuple(keras.layers.GlobalMaxPooling3D(keepdims=True)(x).shape)
-    (2, 1, 1, 1, 8)
-    """
+    """Global max pooling over the 3 spatial axes: one maximum per channel."""
 
     rank, pool_mode = 3, "max"
 
@@ -293,14 +282,6 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
     Call arguments:
         inputs: a 3D tensor.
         mask: optional boolean ``(batch, steps)`` mask; masked steps are left out of the mean.
-
-    Example:
-
-    >>> x = np.random.rand(4, 10, 8).astype("float32")
-    >>> tuple(keras.layers.GlobalAveragePooling1D()(x).shape)
-    (4, 8)
-    >>> tuple(keras.layers.GlobalAveragePooling1D(keepdims=True)(x).shape)
-    (4, 1, 8)
     """
 
     supports_masking = True
@@ -327,34 +308,14 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
 
 @_global_pooling_doc
 class GlobalAveragePooling2D(BaseGlobalPooling):
-    """Global average pooling over the 2 spatial axes: one mean per channel.
-
-    Example:
-
-    >>> x = np.random.rand(4, 7, 7, 8).astype("float32")
-    >>> tuple(keras.layers.GlobalAveragePooling2D()(x).shape)
-    (4, 8)
-    >>> tuple(keras.layers.GlobalAveragePooling2D(keepdims=True)(x).shape)
-    (4, 1, 1, 8)
-    >>> np.allclose(keras.layers.GlobalAveragePooling2D()(x), x.mean(axis=(1, 2)), atol=1e-6)
-    True
-    """
+    """Global average pooling over the 2 spatial axes: one mean per channel."""
 
     rank, pool_mode = 2, "average"
 
 
 @_global_pooling_doc
 class GlobalAveragePooling3D(BaseGlobalPooling):
-    """Global average pooling over the 3 spatial axes: one mean per channel.
-
-    Example:
-
-    >>> x = np.random.rand(2, 4, 4, 4, 8).astype("float32")
-    >>> tuple(keras.layers.GlobalAveragePooling3D()(x).shape)
-    (2, 8)
-    >>> tuple(keras.layers.GlobalAveragePooling3D(keepdims=True)(x).shape)
-    (2, 1, 1, 1, 8)
-    """
+    """Global average pooling over the 3 spatial axes: one mean per channel."""
 
     rank, pool_mode = 3, "average"
 
