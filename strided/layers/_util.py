@@ -50,6 +50,13 @@ def set_weight_options(layer, part, initializer, regularizer, constraint):
         setattr(layer, f"{part}_{option}", get(kind, value, f"{part}_{option}"))
 
 
+def set_weight_options_from(layer, arguments, *parts):
+    """``set_weight_options`` for each of ``parts``, its three options read from a constructor's named arguments
+    (``arguments["kernel_initializer"]``...: ``locals()`` or ``general_utils.named_arguments``)."""
+    for part in parts:
+        set_weight_options(layer, part, *(arguments[f"{part}_{option}"] for option, _ in _WEIGHT_OPTIONS))
+
+
 def weight_options_config(layer, *parts, activity=True):
     """The config entries of ``set_weight_options`` for ``parts`` (and ``activity_regularizer``), in Keras's order
     (initializers, regularizers, constraints)."""

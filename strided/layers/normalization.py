@@ -62,9 +62,6 @@ class _NormBase(Layer):
         self.gamma = _util.add_weight_with_options(self, "gamma", shape) if scale else None
         self.beta = _util.add_weight_with_options(self, "beta", shape) if center else None
 
-    def _affine_config(self):
-        return _util.weight_options_config(self, "beta", "gamma", activity=False)
-
     def check_input(self, shape):
         built = getattr(self, "_built_shape", None)
         if built is None or not isinstance(shape, tuple):
@@ -83,8 +80,27 @@ class _NormBase(Layer):
                 )
 
 
+class _AffineNorm(_NormBase):
+    """The normalizations with a learned offset ``beta`` and factor ``gamma`` (Batch, Layer and Group): their shared
+    arguments ``axis``, ``epsilon``, ``center``, ``scale`` and the beta/gamma weight options, set and serialized once."""
+
+    def _init_affine(self, arguments):
+        """Sets the shared arguments from the constructor's named arguments (``locals()``)."""
+        self.axis = _util.axis_arg(arguments["axis"])
+        self.epsilon = validation.number(arguments["epsilon"], "epsilon", 0.0, None, low_inclusive=False)
+        self.center = validation.boolean(arguments["center"], "center")
+        self.scale = validation.boolean(arguments["scale"], "scale")
+        _util.set_weight_options_from(self, arguments, "beta", "gamma")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale})
+        config.update(_util.weight_options_config(self, "beta", "gamma", activity=False))
+        return config
+
+
 @_util.shared_doc(affine_args=_AFFINE_ARGS)
-class BatchNormalization(_NormBase):
+class BatchNormalization(_AffineNorm):
     """Normalizes each feature with batch statistics in training and moving statistics in inference.
 
     In training (``training=True`` and ``layer.trainable``): ``y = (x - mean(batch)) / sqrt(var(batch) + epsilon)
@@ -151,14 +167,9 @@ class BatchNormalization(_NormBase):
                 raise NotImplementedError(f"BatchNormalization argument `{tf2_only}` is not supported by strided.")
         if renorm:
             raise NotImplementedError("BatchNormalization(renorm=True) is not supported by strided.")
-        self.axis = _util.axis_arg(axis)
+        self._init_affine(locals())
         self.momentum = validation.number(momentum, "momentum", 0.0, 1.0)
-        self.epsilon = validation.number(epsilon, "epsilon", 0.0, None, low_inclusive=False)
-        self.center = validation.boolean(center, "center")
-        self.scale = validation.boolean(scale, "scale")
         self.synchronized = validation.boolean(synchronized, "synchronized")
-        _util.set_weight_options(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
-        _util.set_weight_options(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
         self.moving_mean_initializer = _util.get("initializers", moving_mean_initializer, "moving_mean_initializer")
         self.moving_variance_initializer = _util.get(
             "initializers", moving_variance_initializer, "moving_variance_initializer"
@@ -340,22 +351,17 @@ class BatchNormalization(_NormBase):
         config = super().get_config()
         config.update(
             {
-                "axis": self.axis,
                 "momentum": self.momentum,
-                "epsilon": self.epsilon,
-                "center": self.center,
-                "scale": self.scale,
                 "synchronized": self.synchronized,
                 "moving_mean_initializer": _util.serialize("initializers", self.moving_mean_initializer),
                 "moving_variance_initializer": _util.serialize("initializers", self.moving_variance_initializer),
             }
         )
-        config.update(self._affine_config())
         return config
 
 
 @_util.shared_doc(affine_args=_AFFINE_ARGS)
-class LayerNormalization(_NormBase):
+class LayerNormalization(_AffineNorm):
     """Normalizes each sample over ``axis``: ``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
 
     Args:
@@ -393,13 +399,8 @@ class LayerNormalization(_NormBase):
         gamma_constraint=None,
         **kwargs,
     ):
-        self.axis = _util.axis_arg(axis)
-        self.epsilon = validation.number(epsilon, "epsilon", 0.0, None, low_inclusive=False)
-        self.center = validation.boolean(center, "center")
-        self.scale = validation.boolean(scale, "scale")
+        self._init_affine(locals())
         self.rms_scaling = validation.boolean(rms_scaling, "rms_scaling")
-        _util.set_weight_options(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
-        _util.set_weight_options(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
         super().__init__(**kwargs)
 
     def build(self, input_shape):
@@ -428,21 +429,12 @@ class LayerNormalization(_NormBase):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "axis": self.axis,
-                "epsilon": self.epsilon,
-                "center": self.center,
-                "scale": self.scale,
-                "rms_scaling": self.rms_scaling,
-            }
-        )
-        config.update(self._affine_config())
+        config["rms_scaling"] = self.rms_scaling
         return config
 
 
 @_util.shared_doc(affine_args=_AFFINE_ARGS)
-class GroupNormalization(_NormBase):
+class GroupNormalization(_AffineNorm):
     """Normalizes each sample over groups of channels (Wu & He, 2018), Keras semantics.
 
     The channels along ``axis`` are split into ``groups`` groups; each group is normalized over its
@@ -489,16 +481,11 @@ class GroupNormalization(_NormBase):
         **kwargs,
     ):
         self.groups = validation.positive_int(groups, "groups")
-        self.axis = _util.axis_arg(axis)
-        if isinstance(self.axis, list):
+        if isinstance(_util.axis_arg(axis), list):
             raise TypeError(
                 f"Invalid type for argument `axis`: GroupNormalization takes one channel axis. Received: axis={axis!r}"
             )
-        self.epsilon = validation.number(epsilon, "epsilon", 0.0, None, low_inclusive=False)
-        self.center = validation.boolean(center, "center")
-        self.scale = validation.boolean(scale, "scale")
-        _util.set_weight_options(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
-        _util.set_weight_options(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
+        self._init_affine(locals())
         super().__init__(**kwargs)
 
     def build(self, input_shape):
@@ -531,16 +518,7 @@ class GroupNormalization(_NormBase):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "groups": self.groups,
-                "axis": self.axis,
-                "epsilon": self.epsilon,
-                "center": self.center,
-                "scale": self.scale,
-            }
-        )
-        config.update(self._affine_config())
+        config["groups"] = self.groups
         return config
 
 
