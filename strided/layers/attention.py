@@ -106,10 +106,12 @@ class _ProjectedAttention(Layer):
             return None
         return {"shapes_dict": {k: [None] + list(s[1:]) for k, s in shapes.items()}}
 
-    def _init_shared(self, dropout, sliding_window, flash_attention, activity_regularizer, seed):
-        """Checks and keeps the arguments MultiHeadAttention and GroupedQueryAttention share (the projections'
-        kernel and bias options are set with ``_util.set_weight_options``)."""
-        self._dropout_rate = _util.rate(dropout, "dropout")
+    def _init_shared(self, arguments):
+        """Checks and keeps the arguments MultiHeadAttention and GroupedQueryAttention share, the projections' kernel
+        and bias options included, from the constructor's named arguments (``locals()``)."""
+        sliding_window, flash_attention = arguments["sliding_window"], arguments["flash_attention"]
+        activity_regularizer = arguments["activity_regularizer"]
+        self._dropout_rate = _util.rate(arguments["dropout"], "dropout")
         if sliding_window is not None and (
             not isinstance(sliding_window, int) or isinstance(sliding_window, bool) or sliding_window <= 0
         ):
@@ -129,7 +131,8 @@ class _ProjectedAttention(Layer):
             if activity_regularizer is None
             else _util.get("regularizers", activity_regularizer, "activity_regularizer")
         )
-        self.seed = seed
+        self.seed = arguments["seed"]
+        _util.set_weight_options_from(self, arguments, "kernel", "bias")
 
     def _mask_and_causal(self, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
         """``(mask, causal_only)``: with only ``use_causal_mask`` set, no mask is built (the attention kernel applies
@@ -348,7 +351,7 @@ class MultiHeadAttention(_ProjectedAttention):
             )
         _check_positive("key_dim", key_dim)
         _check_positive("value_dim", value_dim, optional=True)
-        self._init_shared(dropout, sliding_window, flash_attention, activity_regularizer, seed)
+        self._init_shared(locals())
         if output_shape:
             if isinstance(output_shape, int):
                 output_shape = (output_shape,)
@@ -371,8 +374,6 @@ class MultiHeadAttention(_ProjectedAttention):
         self._use_gate = validation.boolean(use_gate, "use_gate")
         self._output_shape = output_shape or None
         self._attention_axes = attention_axes
-        _util.set_weight_options(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(key_dim))
         super().__init__(**kwargs)
         self.supports_masking = True
@@ -591,13 +592,11 @@ class GroupedQueryAttention(_ProjectedAttention):
                 "`num_query_heads` must be divisible by `num_key_value_heads`. Received: "
                 f"num_query_heads={num_query_heads}, num_key_value_heads={num_key_value_heads}"
             )
-        self._init_shared(dropout, sliding_window, flash_attention, activity_regularizer, seed)
+        self._init_shared(locals())
         self.head_dim, self.num_query_heads, self.num_key_value_heads = head_dim, num_query_heads, num_key_value_heads
         self.num_repeats = num_query_heads // num_key_value_heads
         self.use_bias = validation.boolean(use_bias, "use_bias")
         self.use_gate = validation.boolean(use_gate, "use_gate")
-        _util.set_weight_options(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(head_dim))
         super().__init__(**kwargs)
         self.supports_masking = True

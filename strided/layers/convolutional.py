@@ -136,18 +136,21 @@ class _ConvBase(_util.SpecLayer):
     _doc_same_size = "``ceil(n / strides)``"
     _doc_size_rule = _CONV_SIZE_RULE
 
-    def _common_init(self, rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias):
+    def _common_init(self, arguments, *parts):
+        """Sets the arguments every convolution kind shares, and the weight options of its kernels ``parts`` and of
+        the bias, from the constructor's named arguments (``locals()``)."""
         fixed = type(self).rank
         # Conv2D(rank=2) is harmless; Conv2D(rank=3) or BaseConv() without a rank is refused, naming `rank`.
-        self.rank = r = validation.one_of(rank, "rank", (1, 2, 3) if fixed is None else (None, fixed)) or fixed
-        self.kernel_size = conv_utils.normalize_tuple(kernel_size, r, "kernel_size")
-        self.strides = conv_utils.normalize_tuple(strides, r, "strides")
-        self.dilation_rate = conv_utils.normalize_tuple(dilation_rate, r, "dilation_rate")
-        self.padding = conv_utils.normalize_padding(padding, allow_causal=self._allow_causal and r == 1)
-        self.data_format = conv_utils.normalize_data_format(data_format)
-        self.activation = _util.get_activation(activation)
-        self.use_bias = validation.boolean(use_bias, "use_bias")
+        rank = validation.one_of(arguments["rank"], "rank", (1, 2, 3) if fixed is None else (None, fixed))
+        self.rank = r = rank or fixed
+        for name in ("kernel_size", "strides", "dilation_rate"):
+            setattr(self, name, conv_utils.normalize_tuple(arguments[name], r, name))
+        self.padding = conv_utils.normalize_padding(arguments["padding"], allow_causal=self._allow_causal and r == 1)
+        self.data_format = conv_utils.normalize_data_format(arguments["data_format"])
+        self.activation = _util.get_activation(arguments["activation"])
+        self.use_bias = validation.boolean(arguments["use_bias"], "use_bias")
         self._spec_ndim = r + 2
+        _util.set_weight_options_from(self, arguments, *parts, "bias")
         if self._exclusive_strides_dilation and max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(
                 "`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: "
@@ -238,9 +241,7 @@ class BaseConv(LoRAMixin, _ConvBase):
                 "The number of filters must be evenly divisible by the number of groups. "
                 f"Received: groups={self.groups}, filters={self.filters}."
             )
-        self._common_init(rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
-        _util.set_weight_options(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
+        self._common_init(locals(), "kernel")
         self._init_lora(lora_rank, lora_alpha)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
@@ -424,7 +425,7 @@ This inverts the size change of a ``Conv`` with the same arguments."""
         **kwargs,
     ):
         self.filters = validation.positive_int(filters, "filters")
-        self._common_init(rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
+        self._common_init(locals(), "kernel")
         self.output_padding = None
         if output_padding is not None:
             self.output_padding = conv_utils.normalize_tuple(
@@ -436,8 +437,6 @@ This inverts the size change of a ``Conv`` with the same arguments."""
                         f"Strides {self.strides} must be greater than output padding "
                         f"{self.output_padding}. Received: output_padding={output_padding}"
                     )
-        _util.set_weight_options(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):
@@ -553,9 +552,7 @@ class BaseDepthwiseConv(_ConvBase):
         **kwargs,
     ):
         self.depth_multiplier = validation.positive_int(depth_multiplier, "depth_multiplier")
-        self._common_init(rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
-        _util.set_weight_options(self, "depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint)
-        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
+        self._common_init(locals(), "depthwise")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):
@@ -660,10 +657,7 @@ class BaseSeparableConv(_ConvBase):
     ):
         self.filters = validation.positive_int(filters, "filters")
         self.depth_multiplier = validation.positive_int(depth_multiplier, "depth_multiplier")
-        self._common_init(rank, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias)
-        _util.set_weight_options(self, "depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint)
-        _util.set_weight_options(self, "pointwise", pointwise_initializer, pointwise_regularizer, pointwise_constraint)
-        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
+        self._common_init(locals(), "depthwise", "pointwise")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):

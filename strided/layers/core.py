@@ -77,8 +77,7 @@ class Dense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
         self.units = validation.positive_int(units, "units")
         self.activation = _util.get_activation(activation)
         self.use_bias = validation.boolean(use_bias, "use_bias")
-        _util.set_weight_options(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
+        _util.set_weight_options_from(self, locals(), "kernel", "bias")
         self._init_lora(lora_rank, lora_alpha)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 

@@ -180,8 +180,7 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
         self.partial_output_shape = tuple(output_shape)
         self.bias_axes = bias_axes
         self.activation = _util.get_activation(activation)
-        _util.set_weight_options(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        _util.set_weight_options(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
+        _util.set_weight_options_from(self, locals(), "kernel", "bias")
         self._init_lora(lora_rank, lora_alpha)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
