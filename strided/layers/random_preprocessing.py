@@ -80,12 +80,20 @@ _AUGMENTATION_ARGS_DOC = {
     "data_format": "data_format: 'channels_last' (default) or 'channels_first'.",
     "seed": "seed: optional integer seed for this layer's own random generator.",
 }
+# The arguments of the geometric layers (_RandomAffineLayer), after their factors.
+_AUGMENTATION_ARGS_DOC[
+    "affine_args"
+] = f"""fill_mode: 'reflect' (default), 'wrap', 'constant' or 'nearest': how points outside the image are filled.
+interpolation: 'bilinear' (default) or 'nearest'.
+{_AUGMENTATION_ARGS_DOC["seed"]}
+fill_value: value outside the image for ``fill_mode='constant'`` (default 0).
+{_AUGMENTATION_ARGS_DOC["data_format"]}"""
 
 
 def augmentation_doc(example=None):
     """Class decorator filling an augmentation layer's docstring: ``{{shapes}}`` (its Input and Output shape),
     ``{{example}}`` (the example every augmentation layer gives, with the layer ``keras.layers.<example>``),
-    and the argument lines ``{{value_range}}``, ``{{data_format}}`` and ``{{seed}}``."""
+    and the argument lines ``{{value_range}}``, ``{{data_format}}``, ``{{seed}}`` and ``{{affine_args}}``."""
 
     def decorate(cls):
         fields = dict(_AUGMENTATION_ARGS_DOC, shapes=_IMAGE_SHAPES_DOC)
@@ -433,6 +441,29 @@ class _RandomAffineLayer(_RandomImageLayer):
         return cfg
 
 
+class _HeightWidthAffineLayer(_RandomAffineLayer):
+    """RandomZoom and RandomTranslation: a ``height_factor`` and a ``width_factor``, each a range in [-1, 1] kept as
+    ``height_lower``/``height_upper`` and ``width_lower``/``width_upper``."""
+
+    _low_inclusive = True  # RandomZoom refuses -1 (a zoom to nothing)
+    _optional_width = False  # RandomZoom: no width_factor zooms both axes alike
+
+    def _init_factors(self, height_factor, width_factor):
+        for axis, factor in (("height", height_factor), ("width", width_factor)):
+            setattr(self, f"{axis}_factor", factor)
+            if factor is not None or axis == "height" or not self._optional_width:
+                bounds = _factor_range(factor, f"{axis}_factor", -1.0, 1.0, low_inclusive=self._low_inclusive)
+                setattr(self, f"{axis}_lower", bounds[0])
+                setattr(self, f"{axis}_upper", bounds[1])
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(
+            {"height_factor": _config_value(self.height_factor), "width_factor": _config_value(self.width_factor)}
+        )
+        return cfg
+
+
 def rotation_matrices(angle, height, width):
     """Keras 3 rotation transforms about the image centre for angles in degrees (positive: counter-clockwise).
 
@@ -458,11 +489,7 @@ class RandomRotation(_RandomAffineLayer):
         factor: a float, fraction of a full turn (2 pi), or ``(lower, upper)``; each image is rotated by an
             angle drawn uniformly from ``[lower * 360, upper * 360]`` degrees (a float ``f`` means
             ``(-f, f)``). Positive angles rotate counter-clockwise. Values in [-1, 1].
-        fill_mode: 'reflect' (default), 'wrap', 'constant' or 'nearest': how points outside the image are filled.
-        interpolation: 'bilinear' (default) or 'nearest'.
-        {{seed}}
-        fill_value: value outside the image for ``fill_mode='constant'`` (default 0).
-        {{data_format}}
+        {{affine_args}}
 
     {{shapes}}
 
@@ -509,7 +536,7 @@ class RandomRotation(_RandomAffineLayer):
 
 
 @augmentation_doc("RandomZoom(0.2, seed=1)")
-class RandomZoom(_RandomAffineLayer):
+class RandomZoom(_HeightWidthAffineLayer):
     """Randomly zooms each image about its centre during training (Keras 3 ``RandomZoom``).
 
     Args:
@@ -518,11 +545,7 @@ class RandomZoom(_RandomAffineLayer):
             image shrinks), negative values zoom in.
         width_factor: the same for the horizontal zoom; ``None`` (default) uses the vertical zoom for both
             axes, preserving the aspect ratio.
-        fill_mode: 'reflect' (default), 'wrap', 'constant' or 'nearest'.
-        interpolation: 'bilinear' (default) or 'nearest'.
-        {{seed}}
-        fill_value: value outside the image for ``fill_mode='constant'``.
-        {{data_format}}
+        {{affine_args}}
 
     {{shapes}}
 
@@ -530,6 +553,8 @@ class RandomZoom(_RandomAffineLayer):
 
     {{example}}
     """
+
+    _low_inclusive, _optional_width = False, True
 
     def __init__(
         self,
@@ -542,15 +567,7 @@ class RandomZoom(_RandomAffineLayer):
         data_format=None,
         **kwargs,
     ):
-        self.height_factor = height_factor
-        self.height_lower, self.height_upper = _factor_range(
-            height_factor, "height_factor", -1.0, 1.0, low_inclusive=False
-        )
-        self.width_factor = width_factor
-        if width_factor is not None:
-            self.width_lower, self.width_upper = _factor_range(
-                width_factor, "width_factor", -1.0, 1.0, low_inclusive=False
-            )
+        self._init_factors(height_factor, width_factor)
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
 
     def _sample(self, images, seed):
@@ -573,16 +590,9 @@ class RandomZoom(_RandomAffineLayer):
             [zx, zeros, (width - 1) / 2.0 * (1 - zx), zeros, zy, (height - 1) / 2.0 * (1 - zy), zeros, zeros], 1
         )
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(
-            {"height_factor": _config_value(self.height_factor), "width_factor": _config_value(self.width_factor)}
-        )
-        return cfg
-
 
 @augmentation_doc("RandomTranslation(0.1, 0.1, seed=1)")
-class RandomTranslation(_RandomAffineLayer):
+class RandomTranslation(_HeightWidthAffineLayer):
     """Randomly shifts each image during training (Keras 3 ``RandomTranslation``).
 
     Args:
@@ -590,11 +600,7 @@ class RandomTranslation(_RandomAffineLayer):
             is drawn from ``[lower * height, upper * height]`` pixels (a float ``f`` means ``(-f, f)``);
             positive shifts move the image down.
         width_factor: the same for the horizontal shift (positive: to the right).
-        fill_mode: 'reflect' (default), 'wrap', 'constant' or 'nearest'.
-        interpolation: 'bilinear' (default) or 'nearest'.
-        {{seed}}
-        fill_value: value outside the image for ``fill_mode='constant'``.
-        {{data_format}}
+        {{affine_args}}
 
     {{shapes}}
 
@@ -614,10 +620,7 @@ class RandomTranslation(_RandomAffineLayer):
         data_format=None,
         **kwargs,
     ):
-        self.height_factor = height_factor
-        self.height_lower, self.height_upper = _factor_range(height_factor, "height_factor", -1.0, 1.0)
-        self.width_factor = width_factor
-        self.width_lower, self.width_upper = _factor_range(width_factor, "width_factor", -1.0, 1.0)
+        self._init_factors(height_factor, width_factor)
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
 
     def _sample(self, images, seed):
@@ -631,13 +634,6 @@ class RandomTranslation(_RandomAffineLayer):
         t = _per_image(transformation["translations"], device, dtype, 2)
         ones, zeros = torch.ones_like(t[:, 0]), torch.zeros_like(t[:, 0])
         return torch.stack([ones, zeros, -t[:, 0], zeros, ones, -t[:, 1], zeros, zeros], 1)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(
-            {"height_factor": _config_value(self.height_factor), "width_factor": _config_value(self.width_factor)}
-        )
-        return cfg
 
 
 # ---------------------------------------------------------------- crop
