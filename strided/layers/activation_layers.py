@@ -149,9 +149,7 @@ class PReLU(Layer):
     def __init__(
         self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None, **kwargs
     ):
-        self.alpha_initializer = _util.get("initializers", alpha_initializer, "alpha_initializer")
-        self.alpha_regularizer = _util.get("regularizers", alpha_regularizer, "alpha_regularizer")
-        self.alpha_constraint = _util.get("constraints", alpha_constraint, "alpha_constraint")
+        _util.set_weight_options(self, "alpha", alpha_initializer, alpha_regularizer, alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         elif isinstance(shared_axes, (list, tuple)):
@@ -175,13 +173,7 @@ class PReLU(Layer):
                 f"Received input_shape={tuple(input_shape)}, shared_axes={self.shared_axes}"
             )
         self._built_shape = tuple(input_shape)
-        self.alpha = self.add_weight(
-            shape=tuple(shape),
-            initializer=self.alpha_initializer,
-            regularizer=self.alpha_regularizer,
-            constraint=self.alpha_constraint,
-            name="alpha",
-        )
+        self.alpha = _util.add_weight_with_options(self, "alpha", tuple(shape))
         super().build(input_shape)
 
     def check_input(self, shape):
@@ -200,14 +192,8 @@ class PReLU(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "alpha_initializer": _util.serialize("initializers", self.alpha_initializer),
-                "alpha_regularizer": _util.serialize("regularizers", self.alpha_regularizer),
-                "alpha_constraint": _util.serialize("constraints", self.alpha_constraint),
-                "shared_axes": self.shared_axes,
-            }
-        )
+        config.update(_util.weight_options_config(self, "alpha", activity=False))
+        config["shared_axes"] = self.shared_axes
         return config
 
 

@@ -92,9 +92,9 @@ class Embedding(QuantizationMixin, Layer):
         kwargs["dtype"] = self._init_quantization(kwargs.get("dtype"), quantization_config)
         kwargs.pop("input_length", None)  # Keras 3 warns and ignores it
         self.input_dim, self.output_dim = input_dim, output_dim
-        self.embeddings_initializer = _util.get("initializers", embeddings_initializer, "embeddings_initializer")
-        self.embeddings_regularizer = _util.get("regularizers", embeddings_regularizer, "embeddings_regularizer")
-        self.embeddings_constraint = _util.get("constraints", embeddings_constraint, "embeddings_constraint")
+        _util.set_weight_options(
+            self, "embeddings", embeddings_initializer, embeddings_regularizer, embeddings_constraint
+        )
         self.mask_zero = validation.boolean(mask_zero, "mask_zero")
         self.supports_masking = self.mask_zero
         lora.init_lora(self, lora_rank, lora_alpha)
@@ -111,13 +111,7 @@ class Embedding(QuantizationMixin, Layer):
     def build(self, input_shape=None):
         if self.built:
             return
-        self._embeddings = self.add_weight(
-            shape=(self.input_dim, self.output_dim),
-            name="embeddings",
-            initializer=self.embeddings_initializer,
-            regularizer=self.embeddings_regularizer,
-            constraint=self.embeddings_constraint,
-        )
+        self._embeddings = _util.add_weight_with_options(self, "embeddings", (self.input_dim, self.output_dim))
         self.built = True
         self._build_pending_quantization()
         if self.lora_rank:
@@ -212,10 +206,7 @@ class Embedding(QuantizationMixin, Layer):
             {
                 "input_dim": self.input_dim,
                 "output_dim": self.output_dim,
-                "embeddings_initializer": _util.serialize("initializers", self.embeddings_initializer),
-                "embeddings_regularizer": _util.serialize("regularizers", self.embeddings_regularizer),
-                "activity_regularizer": _util.serialize("regularizers", self.activity_regularizer),
-                "embeddings_constraint": _util.serialize("constraints", self.embeddings_constraint),
+                **_util.weight_options_config(self, "embeddings"),
                 "mask_zero": self.mask_zero,
                 "quantization_config": self._quantization_config_entry(),
             }
