@@ -36,6 +36,8 @@ class ReLU(Layer):
 
     supports_masking = True  # Keras: the mask of the input passes to the output
 
+    _config_keys = ("max_value", "negative_slope", "threshold")
+
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         if max_value is not None:
             max_value = validation.number(max_value, "max_value")
@@ -74,11 +76,6 @@ class ReLU(Layer):
         """Elementwise: runs on a channels-first view as on the input (see ``BaseConv._channels_first_call``)."""
         return self.call, False
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"max_value": self.max_value, "negative_slope": self.negative_slope, "threshold": self.threshold})
-        return config
-
 
 @_util.shared_doc
 class LeakyReLU(Layer):
@@ -100,6 +97,8 @@ class LeakyReLU(Layer):
 
     supports_masking = True  # Keras: the mask of the input passes to the output
 
+    _config_keys = ("negative_slope",)
+
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")
@@ -114,11 +113,6 @@ class LeakyReLU(Layer):
 
     def call(self, inputs):
         return F.leaky_relu(inputs, self.negative_slope)
-
-    def get_config(self):
-        config = super().get_config()
-        config["negative_slope"] = self.negative_slope
-        return config
 
 
 @_util.shared_doc
@@ -215,17 +209,14 @@ class ELU(Layer):
 
     supports_masking = True  # Keras: the mask of the input passes to the output
 
+    _config_keys = ("alpha",)
+
     def __init__(self, alpha=1.0, **kwargs):
         self.alpha = validation.number(alpha, "alpha")
         super().__init__(**kwargs)
 
     def call(self, inputs):
         return F.elu(inputs, self.alpha)
-
-    def get_config(self):
-        config = super().get_config()
-        config["alpha"] = self.alpha
-        return config
 
 
 @_util.shared_doc
@@ -253,6 +244,8 @@ class Softmax(Layer):
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
+
+    _config_keys = ("axis",)
 
     def __init__(self, axis=-1, **kwargs):
         self.axis = _util.axis_arg(axis)
@@ -283,8 +276,3 @@ class Softmax(Layer):
             # (a fully masked axis would otherwise give a uniform distribution)
             outputs = torch.where(mask, outputs, torch.zeros((), dtype=outputs.dtype, device=outputs.device))
         return outputs
-
-    def get_config(self):
-        config = super().get_config()
-        config["axis"] = self.axis
-        return config

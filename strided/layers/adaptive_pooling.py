@@ -58,6 +58,8 @@ class BaseAdaptivePooling(_util.SpecLayer):
     rank = None
     pool_mode = None
 
+    _config_keys = ("output_size", "data_format")
+
     def __init__(self, output_size, data_format=None, **kwargs):
         if not isinstance(output_size, int) and not (
             isinstance(output_size, (tuple, list)) and len(output_size) == self.rank
@@ -78,11 +80,6 @@ class BaseAdaptivePooling(_util.SpecLayer):
     def call(self, inputs):
         pool = nn_ops.adaptive_average_pool if self.pool_mode == "average" else nn_ops.adaptive_max_pool
         return pool(_util.cast_float(inputs, self.dtype), self.output_size, self.data_format)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"output_size": self.output_size, "data_format": self.data_format})
-        return config
 
 
 @_documented

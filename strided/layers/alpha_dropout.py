@@ -38,6 +38,8 @@ class AlphaDropout(_RandomLayer):
 
     supports_masking = True  # Keras: the mask of the input passes to the output
 
+    _config_keys = ("rate", "noise_shape")
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1:
             raise ValueError(
@@ -73,8 +75,3 @@ class AlphaDropout(_RandomLayer):
         a = ((1 - rate) * (1 + rate * alpha_p**2)) ** -0.5
         b = -a * alpha_p * rate
         return a * (x * kept + alpha_p * (1 - kept)) + b
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape})
-        return config

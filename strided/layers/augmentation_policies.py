@@ -202,6 +202,8 @@ class RandAugment(_PolicyLayer):
         "equalization",
     )
 
+    _config_keys = ("num_ops",)
+
     def __init__(
         self,
         value_range=(0, 255),
@@ -240,11 +242,6 @@ class RandAugment(_PolicyLayer):
 
     def _apply(self, x, transformation, masks):
         return self._run_steps(x, self._steps(transformation), masks=masks)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg["num_ops"] = self.num_ops
-        return cfg
 
 
 # ---------------------------------------------------------------- AugMix

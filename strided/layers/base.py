@@ -217,11 +217,17 @@ class Layer(torch.nn.Module):
     def _call_params(self):
         return inspect.signature(self.call).parameters
 
+    # The constructor arguments a layer keeps as attributes of the same name and writes in its config as they are:
+    # each class lists its own, and get_config gathers those of the class and of its bases (bases first).
+    _config_keys = ()
+
     def get_config(self):
         """The constructor arguments that recreate this layer (Keras ``get_config``)."""
         cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             cfg["batch_input_shape"] = self._batch_input_shape
+        for klass in reversed(type(self).__mro__):
+            cfg.update({key: getattr(self, key) for key in vars(klass).get("_config_keys", ())})
         return cfg
 
     @classmethod

@@ -179,6 +179,8 @@ class CategoryEncoding(Layer):
     [[1.0, 1.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]]
     """
 
+    _config_keys = ("num_tokens", "output_mode")
+
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
         super().__init__(**kwargs)
         if output_mode == "binary":
@@ -211,11 +213,6 @@ class CategoryEncoding(Layer):
         if inputs.is_floating_point():
             inputs = inputs.long()
         return encode_categorical(inputs, self.output_mode, self.num_tokens, self.dtype, count_weights)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"num_tokens": self.num_tokens, "output_mode": self.output_mode})
-        return config
 
 
 # ---------------------------------------------------------------------------- Discretization

@@ -775,6 +775,8 @@ class MixUp(_ImageDataLayer):
     {{example}}
     """
 
+    _config_keys = ("alpha",)
+
     def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
         # the Beta distribution's parameter: a finite number > 0
         self.alpha = validation.number(
@@ -808,11 +810,6 @@ class MixUp(_ImageDataLayer):
         if not training or transformation is None:
             return segmentation_masks
         return self._mix(self._as_float(segmentation_masks), transformation, (-1, 1, 1, 1), 4)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg["alpha"] = self.alpha
-        return cfg
 
 
 @augmentation_doc("CutMix(seed=1)")

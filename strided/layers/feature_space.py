@@ -91,17 +91,14 @@ class TFDConcat(Layer):
 
     _keras_module = _MODULE
 
+    _config_keys = ("axis",)
+
     def __init__(self, axis, **kwargs):
         super().__init__(**kwargs)
         self.axis = axis
 
     def call(self, inputs):
         return torch.cat(list(inputs), dim=self.axis)
-
-    def get_config(self):
-        config = super().get_config()
-        config["axis"] = self.axis
-        return config
 
 
 # ---------------------------------------------------------------------------- specs

@@ -108,6 +108,8 @@ class _SizedImageLayer(_ImageLayer):
     """Resizing and CenterCrop: a target ``height`` and ``width``, a ``data_format``, and ``_resize`` of the
     images as floats."""
 
+    _config_keys = ("height", "width", "data_format")
+
     def __init__(self, height, width, data_format=None, **kwargs):
         self.height = validation.positive_int(height, "height")
         self.width = validation.positive_int(width, "width")
@@ -116,11 +118,6 @@ class _SizedImageLayer(_ImageLayer):
 
     def call(self, inputs):
         return self._resize(_util.cast_float(inputs, self.dtype))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"height": self.height, "width": self.width, "data_format": self.data_format})
-        return config
 
 
 class Resizing(_SizedImageLayer):

@@ -34,6 +34,8 @@ class Masking(Layer):
     (1, 4)
     """
 
+    _config_keys = ("mask_value",)
+
     def __init__(self, mask_value=0.0, **kwargs):
         if not isinstance(mask_value, numbers.Number) or isinstance(mask_value, bool):
             raise TypeError(
@@ -51,8 +53,3 @@ class Masking(Layer):
         outputs = torch.where(keep, inputs, torch.zeros((), dtype=inputs.dtype, device=inputs.device))
         outputs._keras_mask = keep.squeeze(-1)
         return outputs
-
-    def get_config(self):
-        config = super().get_config()
-        config["mask_value"] = self.mask_value
-        return config

@@ -234,6 +234,8 @@ class Concatenate(Layer):
 
     supports_masking = True
 
+    _config_keys = ("axis",)
+
     def __init__(self, axis=-1, **kwargs):
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise TypeError(f"Invalid type for argument `axis`. Expected an integer. Received: axis={axis!r}")
@@ -281,11 +283,6 @@ class Concatenate(Layer):
             full.append(m.unsqueeze(-1).expand(x.shape) if m.ndim < x.ndim else m)
         return torch.cat(full, dim=self.axis).any(dim=-1)
 
-    def get_config(self):
-        config = super().get_config()
-        config["axis"] = self.axis
-        return config
-
 
 class Dot(Layer):
     """Dot product of two inputs along ``axes``, sample by sample.
@@ -317,6 +314,8 @@ class Dot(Layer):
     """
 
     supports_masking = True
+
+    _config_keys = ("axes", "normalize")
 
     def __init__(self, axes, normalize=False, **kwargs):
         pair = tuple(axes) if isinstance(axes, (list, tuple)) else (axes, axes)
@@ -365,11 +364,6 @@ class Dot(Layer):
     def compute_mask(self, inputs, mask=None):
         """None (Keras): the product has no time axis to mask."""
         return None
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"axes": self.axes, "normalize": self.normalize})
-        return config
 
 
 def _functional_form(layer_class):

@@ -84,6 +84,8 @@ class _AffineNorm(_NormBase):
     """The normalizations with a learned offset ``beta`` and factor ``gamma`` (Batch, Layer and Group): their shared
     arguments ``axis``, ``epsilon``, ``center``, ``scale`` and the beta/gamma weight options, set and serialized once."""
 
+    _config_keys = ("axis", "epsilon", "center", "scale")
+
     def _init_affine(self, arguments):
         """Sets the shared arguments from the constructor's named arguments (``locals()``)."""
         self.axis = _util.axis_arg(arguments["axis"])
@@ -94,7 +96,6 @@ class _AffineNorm(_NormBase):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale})
         config.update(_util.weight_options_config(self, "beta", "gamma", activity=False))
         return config
 
@@ -384,6 +385,8 @@ class LayerNormalization(_AffineNorm):
 
     supports_masking = True  # Keras: the mask of the input passes to the output
 
+    _config_keys = ("rms_scaling",)
+
     def __init__(
         self,
         axis=-1,
@@ -427,11 +430,6 @@ class LayerNormalization(_AffineNorm):
             y = y + _broadcast(self.beta, axes, ndim)
         return y
 
-    def get_config(self):
-        config = super().get_config()
-        config["rms_scaling"] = self.rms_scaling
-        return config
-
 
 @_util.shared_doc(affine_args=_AFFINE_ARGS)
 class GroupNormalization(_AffineNorm):
@@ -464,6 +462,8 @@ class GroupNormalization(_AffineNorm):
     """
 
     supports_masking = True  # Keras: the mask of the input passes to the output
+
+    _config_keys = ("groups",)
 
     def __init__(
         self,
@@ -516,11 +516,6 @@ class GroupNormalization(_AffineNorm):
             y = y * self.gamma.reshape(per_channel) if self.gamma is not None else y + self.beta.reshape(per_channel)
         return y.movedim(1, axis) if axis != 1 else y
 
-    def get_config(self):
-        config = super().get_config()
-        config["groups"] = self.groups
-        return config
-
 
 @_util.shared_doc
 class UnitNormalization(Layer):
@@ -541,6 +536,8 @@ class UnitNormalization(Layer):
 
     supports_masking = True  # Keras: the mask of the input passes to the output
 
+    _config_keys = ("axis",)
+
     def __init__(self, axis=-1, **kwargs):
         self.axis = _util.axis_arg(axis)
         super().__init__(**kwargs)
@@ -550,11 +547,6 @@ class UnitNormalization(Layer):
         axes = _axes(self.axis, x.ndim, self)
         square_sum = torch.sum(x * x, dim=axes, keepdim=True)
         return x * torch.rsqrt(torch.clamp(square_sum, min=1e-12))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"axis": self.axis})
-        return config
 
 
 @_util.shared_doc
@@ -577,6 +569,8 @@ class RMSNormalization(_NormBase):
     [[0.8485 1.1314]]
     """
 
+    _config_keys = ("axis", "epsilon")
+
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
         self.axis = _util.axis_arg(axis)
         self.epsilon = validation.number(epsilon, "epsilon", 0.0, None, low_inclusive=False)
@@ -592,8 +586,3 @@ class RMSNormalization(_NormBase):
         axes = self._axes
         mean_square = torch.mean(x * x, dim=axes, keepdim=True)
         return x * torch.rsqrt(mean_square + self.epsilon) * _broadcast(self.scale, axes, x.ndim)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"axis": self.axis, "epsilon": self.epsilon})
-        return config

@@ -233,6 +233,8 @@ class BaseGlobalPooling(_util.SpecLayer):
     rank = None
     pool_mode = None
 
+    _config_keys = ("data_format", "keepdims")
+
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         self.data_format = conv_utils.normalize_data_format(data_format)
         self.keepdims = validation.boolean(keepdims, "keepdims")
@@ -247,11 +249,6 @@ class BaseGlobalPooling(_util.SpecLayer):
         if not inputs.is_floating_point():
             inputs = _util.cast_float(inputs, self.dtype)
         return inputs.mean(dim=axes, keepdim=self.keepdims)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "keepdims": self.keepdims})
-        return config
 
 
 @_global_pooling_doc

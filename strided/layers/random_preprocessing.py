@@ -246,6 +246,8 @@ class _RandomImageLayer(SeededRandom, _ImageLayer):
 
     _direct_call_training = True  # `aug(images)` augments, as in Keras 3; fit/predict pass training explicitly
 
+    _config_keys = ("seed", "data_format")
+
     def __init__(self, seed=None, data_format=None, **kwargs):
         self._init_seed(seed)
         self.data_format = conv_utils.normalize_data_format(data_format)
@@ -325,11 +327,6 @@ class _RandomImageLayer(SeededRandom, _ImageLayer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"seed": self.seed, "data_format": self.data_format})
-        return cfg
-
 
 class _FactorLayer(_RandomImageLayer):
     """A layer with a random ``factor`` and a ``value_range``, both kept as pairs: RandomContrast,
@@ -387,6 +384,8 @@ class RandomFlip(_RandomImageLayer):
     True
     """
 
+    _config_keys = ("mode",)
+
     def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
         self.mode = validation.one_of(mode, "mode", FLIP_MODES)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -408,16 +407,13 @@ class RandomFlip(_RandomImageLayer):
             x = torch.where(flips, x.flip(h_axis), x)
         return x.squeeze(0) if single else x
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg["mode"] = self.mode
-        return cfg
-
 
 # ---------------------------------------------------------------- geometric layers
 
 
 class _RandomAffineLayer(_RandomImageLayer):
+    _config_keys = ("fill_mode", "interpolation", "fill_value")
+
     def __init__(
         self, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, data_format=None, **kwargs
     ):
@@ -434,11 +430,6 @@ class _RandomAffineLayer(_RandomImageLayer):
         h_axis, w_axis = self._hw_axes()
         m = self._matrices(transformation, x.shape[h_axis], x.shape[w_axis], x.device, x.dtype)
         return image_affine_transform(x, m, self.interpolation, self.fill_mode, self.fill_value, self.data_format)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"fill_mode": self.fill_mode, "interpolation": self.interpolation, "fill_value": self.fill_value})
-        return cfg
 
 
 class _HeightWidthAffineLayer(_RandomAffineLayer):
@@ -669,6 +660,8 @@ class RandomCrop(_RandomImageLayer):
     ((2, 24, 24, 3), (2, 24, 24, 3))
     """
 
+    _config_keys = ("height", "width")
+
     def __init__(self, height, width, seed=None, data_format=None, **kwargs):
         self.height = validation.positive_int(height, "height")
         self.width = validation.positive_int(width, "width")
@@ -701,11 +694,6 @@ class RandomCrop(_RandomImageLayer):
         h_axis, w_axis = self._hw_axes()
         shape[h_axis], shape[w_axis] = self.height, self.width
         return tuple(shape)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"height": self.height, "width": self.width})
-        return cfg
 
 
 # ---------------------------------------------------------------- colour layers
@@ -806,6 +794,8 @@ class RandomGrayscale(_RandomImageLayer):
     True
     """
 
+    _config_keys = ("factor",)
+
     def __init__(self, factor=0.5, data_format=None, seed=None, **kwargs):
         if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 <= factor <= 1:
             raise ValueError(f"`factor` should be between 0 and 1. Received: factor={factor}")
@@ -821,8 +811,3 @@ class RandomGrayscale(_RandomImageLayer):
         apply = torch.as_tensor(transformation, device=x.device).bool()
         apply = apply.reshape(-1, 1, 1, 1) if x.ndim == 4 else apply.reshape(1, 1, 1)
         return torch.where(apply, gray.expand_as(x), x)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"factor": self.factor})
-        return cfg

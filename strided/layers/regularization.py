@@ -41,11 +41,8 @@ class SeededRandom:
 class _RandomLayer(SeededRandom, Layer):
     """A layer that is random in training: its config is its ``_config_keys`` attributes, then ``seed``."""
 
-    _config_keys = ()
-
     def get_config(self):
         config = super().get_config()
-        config.update({key: getattr(self, key) for key in self._config_keys})
         config["seed"] = self.seed
         return config
 
@@ -304,6 +301,8 @@ class ActivityRegularization(Layer):
 
     supports_masking = True  # Keras: the mask of the input passes to the output
 
+    _config_keys = ("l1", "l2")
+
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
         self.l1 = validation.number(l1, "l1", 0.0, None)
         self.l2 = validation.number(l2, "l2", 0.0, None)
@@ -312,8 +311,3 @@ class ActivityRegularization(Layer):
 
     def call(self, inputs):
         return inputs
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"l1": self.l1, "l2": self.l2})
-        return config

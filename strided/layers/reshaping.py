@@ -34,6 +34,8 @@ class Flatten(Layer):
     (None, 576)
     """
 
+    _config_keys = ("data_format",)
+
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = conv_utils.normalize_data_format(data_format)
@@ -42,11 +44,6 @@ class Flatten(Layer):
         if self.data_format == "channels_first" and inputs.ndim > 2:
             inputs = inputs.movedim(1, -1)
         return inputs.reshape(inputs.shape[0], math.prod(inputs.shape[1:]))
-
-    def get_config(self):
-        config = super().get_config()
-        config["data_format"] = self.data_format
-        return config
 
 
 class Reshape(Layer):
@@ -69,6 +66,8 @@ class Reshape(Layer):
     >>> tuple(keras.layers.Reshape((-1, 7))(x).shape)
     (4, 112, 7)
     """
+
+    _config_keys = ("target_shape",)
 
     def __init__(self, target_shape, **kwargs):
         if isinstance(target_shape, numbers.Integral):
@@ -112,11 +111,6 @@ class Reshape(Layer):
     def call(self, inputs):
         return inputs.reshape((inputs.shape[0],) + self._resolve(tuple(inputs.shape)))
 
-    def get_config(self):
-        config = super().get_config()
-        config["target_shape"] = self.target_shape
-        return config
-
 
 class Permute(Layer):
     """Permutes the non-batch axes, e.g. ``Permute((2, 1))`` swaps the two axes of ``(batch, a, b)``.
@@ -137,6 +131,8 @@ class Permute(Layer):
     (2, 64, 10)
     """
 
+    _config_keys = ("dims",)
+
     def __init__(self, dims, **kwargs):
         dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
         if sorted(dims) != list(range(1, len(dims) + 1)):
@@ -152,11 +148,6 @@ class Permute(Layer):
 
     def call(self, inputs):
         return inputs.permute(0, *self.dims)
-
-    def get_config(self):
-        config = super().get_config()
-        config["dims"] = self.dims
-        return config
 
 
 class RepeatVector(Layer):
@@ -178,6 +169,8 @@ class RepeatVector(Layer):
     [[[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]]
     """
 
+    _config_keys = ("n",)
+
     def __init__(self, n, **kwargs):
         self.n = validation.positive_int(n, "n")
         super().__init__(**kwargs)
@@ -187,11 +180,6 @@ class RepeatVector(Layer):
 
     def call(self, inputs):
         return inputs.unsqueeze(1).expand(-1, self.n, -1)
-
-    def get_config(self):
-        config = super().get_config()
-        config["n"] = self.n
-        return config
 
 
 def _pairs(value, rank, name):
@@ -283,6 +271,8 @@ class _ZeroPadding(_SpatialLayer):
     _doc_change = {1: [" + before + after"], 2: [" + top + bottom", " + left + right"]}
     _doc_change[3] = [f" + before{i} + after{i}" for i in (1, 2, 3)]
 
+    _config_keys = ("padding",)
+
     def __init__(self, padding=1, data_format=None, **kwargs):
         self.padding = _pairs(padding, self.rank, "padding")
         super().__init__(**kwargs)
@@ -294,11 +284,6 @@ class _ZeroPadding(_SpatialLayer):
             i = inputs.ndim - 1 - axis  # F.pad lists the last axis first
             pad[2 * i], pad[2 * i + 1] = before, after
         return F.pad(inputs, pad)
-
-    def get_config(self):
-        config = super().get_config()
-        config["padding"] = self.padding
-        return config
 
 
 @_spatial_doc("padding: int (both ends) or tuple ``(before, after)`` (default 1).")
@@ -355,6 +340,8 @@ class _Cropping(_SpatialLayer):
     _doc_change = {1: [" - start - end"], 2: [" - top - bottom", " - left - right"]}
     _doc_change[3] = [f" - start{i} - end{i}" for i in (1, 2, 3)]
 
+    _config_keys = ("cropping",)
+
     def __init__(self, cropping=1, data_format=None, **kwargs):
         self.cropping = _pairs(cropping, self.rank, "cropping")
         super().__init__(**kwargs)
@@ -380,11 +367,6 @@ class _Cropping(_SpatialLayer):
         for axis, (before, after) in zip(self._spatial_axes(), self.cropping):
             index[axis] = slice(before, inputs.shape[axis] - after)
         return inputs[tuple(index)]
-
-    def get_config(self):
-        config = super().get_config()
-        config["cropping"] = self.cropping
-        return config
 
 
 @_spatial_doc("cropping: int, or tuple ``(start, end)``: how many steps to remove at each end (default ``(1, 1)``).")
@@ -498,14 +480,11 @@ class UpSampling2D(_UpSampling):
 
     rank = 2
 
+    _config_keys = ("interpolation",)
+
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         self.interpolation = validation.one_of(interpolation, "interpolation", ("nearest", "bilinear", "bicubic"))
         super().__init__(size, data_format, **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config["interpolation"] = self.interpolation
-        return config
 
 
 @_spatial_doc("size: int or tuple of 3 ints, the upsampling factors (default ``(2, 2, 2)``).")

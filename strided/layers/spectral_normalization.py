@@ -49,6 +49,8 @@ class SpectralNormalization(Wrapper):
     (1, 9, 9, 2)
     """
 
+    _config_keys = ("power_iterations",)
+
     def __init__(self, layer, power_iterations=1, **kwargs):
         super().__init__(layer, **kwargs)
         if (
@@ -146,7 +148,3 @@ class SpectralNormalization(Wrapper):
         )
 
     # ------------------------------------------------------------------ config
-    def get_config(self):
-        config = super().get_config()
-        config["power_iterations"] = self.power_iterations
-        return config

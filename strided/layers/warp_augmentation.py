@@ -197,6 +197,8 @@ class RandomPerspective(_ResamplingLayer):
     {{example}}
     """
 
+    _config_keys = ("scale",)
+
     def __init__(
         self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0, seed=None, data_format=None, **kwargs
     ):
@@ -241,11 +243,6 @@ class RandomPerspective(_ResamplingLayer):
         apply = _param(transformation["apply_perspective"], x, torch.bool).reshape(-1, 1, 1, 1)
         out = torch.where(apply, out, x)
         return out.squeeze(0) if single else out
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"scale": self.scale})
-        return cfg
 
 
 # ---------------------------------------------------------------- elastic
