@@ -135,10 +135,12 @@ class _ConvBase(_util.SpecLayer):
     _doc_kernel = "kernel"
     _doc_same_size = "``ceil(n / strides)``"
     _doc_size_rule = _CONV_SIZE_RULE
+    _kernel_parts = ("kernel",)  # the kernels whose weight options the kind takes (`kernel_initializer`...)
+    _config_keys = ("kernel_size", "strides", "padding", "data_format", "dilation_rate", "use_bias")
 
-    def _common_init(self, arguments, *parts):
-        """Sets the arguments every convolution kind shares, and the weight options of its kernels ``parts`` and of
-        the bias, from the constructor's named arguments (``locals()``)."""
+    def _common_init(self, arguments):
+        """Sets the arguments every convolution kind shares, and the weight options of its ``_kernel_parts`` and of the
+        bias, from the constructor's named arguments (``locals()``)."""
         fixed = type(self).rank
         # Conv2D(rank=2) is harmless; Conv2D(rank=3) or BaseConv() without a rank is refused, naming `rank`.
         rank = validation.one_of(arguments["rank"], "rank", (1, 2, 3) if fixed is None else (None, fixed))
@@ -150,7 +152,7 @@ class _ConvBase(_util.SpecLayer):
         self.activation = _util.get_activation(arguments["activation"])
         self.use_bias = validation.boolean(arguments["use_bias"], "use_bias")
         self._spec_ndim = r + 2
-        _util.set_weight_options_from(self, arguments, *parts, "bias")
+        _util.set_weight_options_from(self, arguments, *self._kernel_parts, "bias")
         if self._exclusive_strides_dilation and max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(
                 "`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: "
@@ -175,20 +177,10 @@ class _ConvBase(_util.SpecLayer):
         """The ``part`` kernel in Keras layout ``keras_shape``, stored in ``torch_layout``."""
         return _util.add_weight_with_options(self, part, keras_shape, name=name, torch_layout=torch_layout, **kwargs)
 
-    def _common_config(self, *parts):
+    def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "kernel_size": self.kernel_size,
-                "strides": self.strides,
-                "padding": self.padding,
-                "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate,
-                "activation": _util.serialize_activation(self.activation),
-                "use_bias": self.use_bias,
-                **_util.weight_options_config(self, *parts, "bias"),
-            }
-        )
+        config["activation"] = _util.serialize_activation(self.activation)
+        config.update(_util.weight_options_config(self, *self._kernel_parts, "bias"))
         return config
 
 
@@ -204,6 +196,7 @@ class BaseConv(LoRAMixin, _ConvBase):
     """
 
     _allow_causal = True
+    _config_keys = ("filters", "groups")
     _doc_about = (
         "Slides ``filters`` kernels over the input and computes ``activation(conv(inputs, kernel) + bias)``. The "
         "kernel has shape ``(*kernel_size, input_channels // groups, filters)`` (Keras layout)."
@@ -241,7 +234,7 @@ class BaseConv(LoRAMixin, _ConvBase):
                 "The number of filters must be evenly divisible by the number of groups. "
                 f"Received: groups={self.groups}, filters={self.filters}."
             )
-        self._common_init(locals(), "kernel")
+        self._common_init(locals())
         self._init_lora(lora_rank, lora_alpha)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
@@ -323,8 +316,8 @@ class BaseConv(LoRAMixin, _ConvBase):
         return y if self.activation is activations.linear else self.activation(y)
 
     def get_config(self):
-        config = self._common_config("kernel")
-        config.update({"filters": self.filters, "groups": self.groups, **self._lora_config()})
+        config = super().get_config()
+        config.update(self._lora_config())
         return config
 
 
@@ -386,6 +379,7 @@ class BaseConvTranspose(_ConvBase):
     """
 
     _exclusive_strides_dilation = False
+    _config_keys = ("filters", "output_padding")
     _doc_about = (
         "The gradient of a convolution with respect to its input: each input position adds a copy of the kernel, "
         "weighted by its value, into the output. The kernel has shape ``(*kernel_size, filters, input_channels)`` "
@@ -425,7 +419,7 @@ This inverts the size change of a ``Conv`` with the same arguments."""
         **kwargs,
     ):
         self.filters = validation.positive_int(filters, "filters")
-        self._common_init(locals(), "kernel")
+        self._common_init(locals())
         self.output_padding = None
         if output_padding is not None:
             self.output_padding = conv_utils.normalize_tuple(
@@ -454,11 +448,6 @@ This inverts the size change of a ``Conv`` with the same arguments."""
             inputs, kernel, bias, self.strides, self.padding, self.output_padding, self.data_format, self.dilation_rate
         )
         return self.activation(y)
-
-    def get_config(self):
-        config = self._common_config("kernel")
-        config.update({"filters": self.filters, "output_padding": self.output_padding})
-        return config
 
 
 @_documented
@@ -529,6 +518,8 @@ class BaseDepthwiseConv(_ConvBase):
     )
     _doc_out_channels = "channels * depth_multiplier"
     _doc_kernel = "depthwise kernel"
+    _kernel_parts = ("depthwise",)
+    _config_keys = ("depth_multiplier",)
 
     def __init__(
         self,
@@ -552,7 +543,7 @@ class BaseDepthwiseConv(_ConvBase):
         **kwargs,
     ):
         self.depth_multiplier = validation.positive_int(depth_multiplier, "depth_multiplier")
-        self._common_init(locals(), "depthwise")
+        self._common_init(locals())
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):
@@ -574,11 +565,6 @@ class BaseDepthwiseConv(_ConvBase):
             self.dilation_rate,
         )
         return self.activation(y)
-
-    def get_config(self):
-        config = self._common_config("depthwise")
-        config["depth_multiplier"] = self.depth_multiplier
-        return config
 
 
 @_documented
@@ -629,6 +615,8 @@ class BaseSeparableConv(_ConvBase):
     )
     _doc_out_channels = "filters"
     _doc_kernel = "depthwise kernel"
+    _kernel_parts = ("depthwise", "pointwise")
+    _config_keys = ("filters", "depth_multiplier")
 
     def __init__(
         self,
@@ -657,7 +645,7 @@ class BaseSeparableConv(_ConvBase):
     ):
         self.filters = validation.positive_int(filters, "filters")
         self.depth_multiplier = validation.positive_int(depth_multiplier, "depth_multiplier")
-        self._common_init(locals(), "depthwise", "pointwise")
+        self._common_init(locals())
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
 
     def build(self, input_shape):
@@ -683,11 +671,6 @@ class BaseSeparableConv(_ConvBase):
             self.dilation_rate,
         )
         return self.activation(y)
-
-    def get_config(self):
-        config = self._common_config("depthwise", "pointwise")
-        config.update({"filters": self.filters, "depth_multiplier": self.depth_multiplier})
-        return config
 
 
 @_documented

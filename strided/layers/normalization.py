@@ -82,7 +82,8 @@ class _NormBase(Layer):
 
 class _AffineNorm(_NormBase):
     """The normalizations with a learned offset ``beta`` and factor ``gamma`` (Batch, Layer and Group): their shared
-    arguments ``axis``, ``epsilon``, ``center``, ``scale`` and the beta/gamma weight options, set and serialized once."""
+    arguments ``axis``, ``epsilon``, ``center``, ``scale`` and the beta/gamma weight options, set and serialized
+    once."""
 
     _config_keys = ("axis", "epsilon", "center", "scale")
 
