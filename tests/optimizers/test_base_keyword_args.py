@@ -9,21 +9,13 @@ import pytest
 from strided import optimizers as O
 from strided.optimizers.base import base_keyword_defaults
 
+# every update rule of the package (the wrappers pass these arguments to their inner optimizers)
 RULES = [
-    "SGD",
-    "RMSprop",
-    "Adam",
-    "AdamW",
-    "Adagrad",
-    "Adadelta",
-    "Adamax",
-    "Nadam",
-    "Lion",
-    "Lamb",
-    "Adafactor",
-    "Ftrl",
-    "Muon",
-    "ScheduleFreeAdamW",
+    name
+    for name in O.__all__
+    if inspect.isclass(getattr(O, name))
+    and issubclass(getattr(O, name), O.Optimizer)
+    and name not in ("Optimizer", "LossScaleOptimizer", "MultiOptimizer")
 ]
 # a value other than the default for each base argument (clipnorm alone: the clip arguments exclude each other)
 NON_DEFAULT = {
