@@ -100,8 +100,11 @@ class BasePooling(_util.SpecLayer):
         super().__init__(**kwargs)
 
     def call(self, inputs):
+        return self._pool(inputs, self.data_format)
+
+    def _pool(self, x, data_format):
         fn = _kernels.max_pool if self.pool_mode == "max" else _kernels.average_pool
-        return fn(inputs, self.pool_size, self.strides, self.padding, self.data_format)
+        return fn(x, self.pool_size, self.strides, self.padding, data_format)
 
     def _channels_first_call(self):
         """Pooling works on the channels-first view of channels_last data like a convolution, so a Sequential
@@ -111,8 +114,7 @@ class BasePooling(_util.SpecLayer):
         return self._call_channels_first, False
 
     def _call_channels_first(self, xt):
-        fn = _kernels.max_pool if self.pool_mode == "max" else _kernels.average_pool
-        return fn(xt, self.pool_size, self.strides, self.padding, "channels_first")
+        return self._pool(xt, "channels_first")
 
     def get_config(self):
         config = super().get_config()
