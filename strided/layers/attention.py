@@ -74,6 +74,14 @@ class _ProjectedAttention(Layer):
     key=None, ...)``, building from the three shapes, Keras's mask algebra and the file layout."""
 
     _sublayer_attrs = ()  # (file name, attribute) pairs, as Keras's saving walks them
+    # MultiHeadAttention (as Keras 3's) masks with the query's own Keras mask whatever `query_mask` says, and takes
+    # the Keras masks off its inputs; GroupedQueryAttention fills only the masks not passed.
+    _own_query_mask = False
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self._query_dense = self._key_dense = self._value_dense = self._output_dense = self._gate_dense = None
 
     def __call__(self, query=None, value=None, key=None, **kwargs):
         if query is None:
@@ -133,6 +141,96 @@ class _ProjectedAttention(Layer):
         )
         self.seed = arguments["seed"]
         _util.set_weight_options_from(self, arguments, "kernel", "bias")
+
+    def build(self, query_shape, value_shape, key_shape=None):
+        """Creates the projections for inputs of these shapes (called on the first call)."""
+        query_shape, value_shape = tuple(query_shape), tuple(value_shape)
+        self._record_build_shapes(query_shape, value_shape, None if key_shape is None else tuple(key_shape))
+        key_shape = value_shape if key_shape is None else tuple(key_shape)
+        self._check_build_shapes(query_shape, value_shape)
+        if value_shape[1:-1] != key_shape[1:-1]:
+            raise ValueError(
+                "All dimensions of `value` and `key`, except the last one, must be equal. Received: "
+                f"value_shape={value_shape} and key_shape={key_shape}"
+            )
+        # Created in Keras's order: query, key, gate, value, (softmax, dropout), output.
+        self._query_dense = self._built_projection("query", query_shape)
+        self._key_dense = self._built_projection("key", key_shape)
+        if self.use_gate:
+            self._gate_dense = self._built_projection("gate", query_shape, activation="sigmoid")
+        self._value_dense = self._built_projection("value", value_shape)
+        self._build_attention(len(value_shape) + 1)
+        unique_name("softmax")  # Keras creates a Softmax sublayer here: keep the automatic names in step
+        self._dropout_layer = Dropout(rate=self._dropout_rate, seed=self.seed, dtype=self.dtype)
+        self._output_dense = self._built_projection("attention_output", self._heads_shape(query_shape))
+        self.built = True
+
+    def _check_build_shapes(self, query_shape, value_shape):
+        """The layer's own checks of the input shapes, before the shared one of value and key."""
+
+    def _projection_spec(self, name, input_shape):
+        """``(equation, output_shape, bias_axes)`` of the ``name`` projection of inputs of ``input_shape``."""
+        raise NotImplementedError
+
+    def _heads_shape(self, query_shape):
+        """The shape of the attended heads (the output projection's input) for queries of ``query_shape``."""
+        raise NotImplementedError
+
+    def _build_attention(self, rank):
+        """Sets up the attention equations for projected tensors of ``rank`` axes (fixed ones need nothing)."""
+
+    def _built_projection(self, name, input_shape, activation=None):
+        equation, output_shape, bias_axes = self._projection_spec(name, input_shape)
+        dense = EinsumDense(
+            equation,
+            output_shape=output_shape,
+            bias_axes=bias_axes if self.use_bias else None,
+            activation=activation,
+            name=name,
+            **self._common_sublayer_kwargs(),
+        )
+        dense.build(input_shape)
+        return dense
+
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        training=None,
+        use_causal_mask=False,
+    ):
+        value = self._as_input(value, query)
+        key_given = key is not None
+        key = value if key is None else self._as_input(key, query)
+        # As Keras's automatic masking: inputs carrying a Keras mask fill the masks not passed.
+        output_mask = get_keras_mask(query)
+        query_mask = output_mask if query_mask is None or self._own_query_mask else query_mask
+        value_mask = get_keras_mask(value) if value_mask is None else value_mask
+        key_mask = get_keras_mask(key) if key_mask is None and key_given else key_mask
+        if self._own_query_mask:
+            for tensor in (query, value, key):  # handled here, not passed on
+                if get_keras_mask(tensor) is not None:
+                    tensor._keras_mask = None
+        mask, causal_only = self._mask_and_causal(
+            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
+        )
+        gate = self._gate_dense(query) if self._gate_dense is not None else None
+        out, scores = self._attend(
+            *self._projected(query, key, value), mask, causal_only, training, return_attention_scores
+        )
+        out = self._output_dense(out * gate if gate is not None else out)
+        if output_mask is not None:
+            set_keras_mask(out, output_mask)
+        return (out, scores) if return_attention_scores else out
+
+    def _projected(self, query, key, value):
+        return self._query_dense(query), self._key_dense(key), self._value_dense(value)
 
     def _mask_and_causal(self, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
         """``(mask, causal_only)``: with only ``use_causal_mask`` set, no mask is built (the attention kernel applies
@@ -213,22 +311,9 @@ class _ProjectedAttention(Layer):
             attention_mask = auto if attention_mask is None else attention_mask & auto
         return attention_mask
 
-    def _attend(
-        self,
-        query,
-        key,
-        value,
-        attention_mask,
-        causal_only,
-        training,
-        return_attention_scores,
-        scale,
-        dot_equation,
-        combine_equation,
-        norm_axes,
-        n_attn_axes,
-    ):
+    def _attend(self, query, key, value, attention_mask, causal_only, training, return_attention_scores):
         """Attention of projected ``query``/``key``/``value``: ``(output, scores or None)``."""
+        scale, n_attn_axes = self._scale, len(self._attention_axes)
         dropout_active = bool(training) and self._dropout_rate > 0
         if not (dropout_active or return_attention_scores or query.dim() != 4):
             mask = attention_mask
@@ -241,13 +326,13 @@ class _ProjectedAttention(Layer):
             return out, None
         if causal_only:
             attention_mask = attention_ops.causal_mask(query.shape[1], key.shape[1], query.device).unsqueeze(0)
-        scores = torch.einsum(dot_equation, key, query * scale)
+        scores = torch.einsum(self._dot_equation, key, query * scale)
         if attention_mask is not None:
             while attention_mask.dim() < scores.dim():
                 attention_mask = attention_mask.unsqueeze(-2 * n_attn_axes - 1)
-        scores = attention_ops.masked_softmax(scores, attention_mask, norm_axes)
+        scores = attention_ops.masked_softmax(scores, attention_mask, self._norm_axes)
         dropped = self._dropout_layer(scores, training=training) if dropout_active else scores
-        return torch.einsum(combine_equation, dropped, value), scores
+        return torch.einsum(self._combine_equation, dropped, value), scores
 
 
 def _check_positive(name, value, optional=False):
@@ -312,6 +397,7 @@ class MultiHeadAttention(_ProjectedAttention):
     ((2, 8, 16), (2, 2, 8, 4))
     """
 
+    _own_query_mask = True
     _sublayer_attrs = (
         ("key_dense", "_key_dense"),
         ("output_dense", "_output_dense"),
@@ -374,10 +460,8 @@ class MultiHeadAttention(_ProjectedAttention):
         self._use_gate = validation.boolean(use_gate, "use_gate")
         self._output_shape = output_shape or None
         self._attention_axes = attention_axes
-        self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(key_dim))
+        self._scale = 1.0 / math.sqrt(float(key_dim))
         super().__init__(**kwargs)
-        self.supports_masking = True
-        self._query_dense = self._key_dense = self._value_dense = self._output_dense = self._gate_dense = None
 
     num_heads = property(lambda self: self._num_heads)
     key_dim = property(lambda self: self._key_dim)
@@ -390,106 +474,29 @@ class MultiHeadAttention(_ProjectedAttention):
     value_dense = property(lambda self: self._value_dense)
     output_dense = property(lambda self: self._output_dense)
 
-    def _projection(self, input_rank, heads, size, name, activation=None):
-        equation, bias_axes, out_rank = projection_equation(input_rank - 1, 1, 2)
-        return EinsumDense(
-            equation,
-            output_shape=_padded_output_shape(out_rank - 1, [heads, size]),
-            bias_axes=bias_axes if self._use_bias else None,
-            activation=activation,
-            name=name,
-            **self._common_sublayer_kwargs(),
-        )
+    use_gate = property(lambda self: self._use_gate)
 
-    def build(self, query_shape, value_shape, key_shape=None):
-        """Creates the projections for inputs of these shapes (called on the first call)."""
-        query_shape, value_shape = tuple(query_shape), tuple(value_shape)
-        self._record_build_shapes(query_shape, value_shape, None if key_shape is None else tuple(key_shape))
-        key_shape = value_shape if key_shape is None else tuple(key_shape)
-        if value_shape[1:-1] != key_shape[1:-1]:
-            raise ValueError(
-                "All dimensions of `value` and `key`, except the last one, must be equal. Received: "
-                f"value_shape={value_shape} and key_shape={key_shape}"
-            )
-        self._query_dense = self._projection(len(query_shape), self._num_heads, self._key_dim, "query")
-        self._query_dense.build(query_shape)
-        self._key_dense = self._projection(len(key_shape), self._num_heads, self._key_dim, "key")
-        self._key_dense.build(key_shape)
-        if self._use_gate:
-            self._gate_dense = self._projection(
-                len(query_shape), self._num_heads, self._value_dim, "gate", activation="sigmoid"
-            )
-            self._gate_dense.build(query_shape)
-        self._value_dense = self._projection(len(value_shape), self._num_heads, self._value_dim, "value")
-        self._value_dense.build(value_shape)
-        rank = len(value_shape) + 1  # projected: (batch, <dims>, heads, size)
+    def _projection_spec(self, name, input_shape):
+        if name == "attention_output":  # the heads (batch, <dims>, heads, value_dim) back to the output shape
+            output_shape = self._output_shape or (self._build_shapes["query_shape"][-1],)
+            equation, bias_axes, out_rank = projection_equation(len(input_shape) - 2, 2, len(output_shape))
+            return equation, _padded_output_shape(out_rank - 1, output_shape), bias_axes
+        size = self._key_dim if name in ("query", "key") else self._value_dim
+        equation, bias_axes, out_rank = projection_equation(len(input_shape) - 1, 1, 2)
+        return equation, _padded_output_shape(out_rank - 1, [self._num_heads, size]), bias_axes
+
+    def _heads_shape(self, query_shape):
+        projected = list(self._query_dense.compute_output_shape(query_shape))
+        projected[-1] = self._value_dim
+        return tuple(projected)
+
+    def _build_attention(self, rank):
         if self._attention_axes is None:
             self._attention_axes = tuple(range(1, rank - 2))
         else:
             self._attention_axes = tuple(a if a >= 0 else (rank - 1) + a for a in self._attention_axes)
         self._dot_equation, self._combine_equation, scores_rank = attention_equations(rank, self._attention_axes)
         self._norm_axes = tuple(range(scores_rank - len(self._attention_axes), scores_rank))
-        unique_name("softmax")  # Keras creates a Softmax sublayer here: keep the automatic names in step
-        self._dropout_layer = Dropout(rate=self._dropout_rate, seed=self.seed, dtype=self.dtype)
-        output_shape = self._output_shape or (query_shape[-1],)
-        equation, bias_axes, out_rank = projection_equation(len(query_shape) - 1, 2, len(output_shape))
-        self._output_dense = EinsumDense(
-            equation,
-            output_shape=_padded_output_shape(out_rank - 1, output_shape),
-            bias_axes=bias_axes if self._use_bias else None,
-            name="attention_output",
-            **self._common_sublayer_kwargs(),
-        )
-        projected = list(self._query_dense.compute_output_shape(query_shape))
-        projected[-1] = self._value_dim
-        self._output_dense.build(tuple(projected))
-        self.built = True
-
-    def call(
-        self,
-        query,
-        value,
-        key=None,
-        query_mask=None,
-        value_mask=None,
-        key_mask=None,
-        attention_mask=None,
-        return_attention_scores=False,
-        training=None,
-        use_causal_mask=False,
-    ):
-        value = self._as_input(value, query)
-        key = value if key is None else self._as_input(key, query)
-        query_mask = get_keras_mask(query)  # Keras 3: the query's own mask, whatever was passed
-        value_mask = get_keras_mask(value) if value_mask is None else value_mask
-        if key_mask is None and key is not value:
-            key_mask = get_keras_mask(key)
-        for tensor in (query, value, key):  # Keras 3 takes the masks off its inputs: handled here, not passed on
-            if get_keras_mask(tensor) is not None:
-                tensor._keras_mask = None
-        mask, causal_only = self._mask_and_causal(
-            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
-        )
-        gate = self._gate_dense(query) if self._use_gate else None
-        q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
-        out, scores = self._attend(
-            q,
-            k,
-            v,
-            mask,
-            causal_only,
-            training,
-            return_attention_scores,
-            self._inverse_sqrt_key_dim,
-            self._dot_equation,
-            self._combine_equation,
-            self._norm_axes,
-            len(self._attention_axes),
-        )
-        out = self._output_dense(out * gate if gate is not None else out)
-        if query_mask is not None:
-            set_keras_mask(out, query_mask)
-        return (out, scores) if return_attention_scores else out
 
     def compute_mask(self, inputs, mask=None):
         return get_keras_mask(inputs)
@@ -597,109 +604,38 @@ class GroupedQueryAttention(_ProjectedAttention):
         self.num_repeats = num_query_heads // num_key_value_heads
         self.use_bias = validation.boolean(use_bias, "use_bias")
         self.use_gate = validation.boolean(use_gate, "use_gate")
-        self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(head_dim))
+        self._scale = 1.0 / math.sqrt(float(head_dim))
         super().__init__(**kwargs)
-        self.supports_masking = True
-        self._query_dense = self._key_dense = self._value_dense = self._output_dense = self._gate_dense = None
 
     dropout = property(lambda self: self._dropout_rate)
     sliding_window = property(lambda self: self._sliding_window_size)
 
-    def _projection(self, equation, heads, bias_axes, name, activation=None):
-        return EinsumDense(
-            equation,
-            output_shape=(None, heads, self.head_dim),
-            bias_axes=bias_axes if self.use_bias else None,
-            activation=activation,
-            name=name,
-            **self._common_sublayer_kwargs(),
-        )
+    # Projected tensors are (batch, seq, heads, head_dim): one attention axis, fixed equations.
+    _attention_axes = (1,)
+    _dot_equation, _combine_equation, _norm_axes = "bkuh,bquh->buqk", "buqk,bkuh->bquh", (-1,)
 
-    def build(self, query_shape, value_shape, key_shape=None):
-        """Creates the projections for inputs of these shapes (called on the first call)."""
-        query_shape, value_shape = tuple(query_shape), tuple(value_shape)
-        self._record_build_shapes(query_shape, value_shape, None if key_shape is None else tuple(key_shape))
-        key_shape = value_shape if key_shape is None else tuple(key_shape)
+    def _check_build_shapes(self, query_shape, value_shape):
         if query_shape[-1] != value_shape[-1]:
             raise ValueError(
                 "The last dimension of `query_shape` and `value_shape` must be equal, but are "
                 f"{query_shape[-1]}, {value_shape[-1]}. Received: query_shape={query_shape}, "
                 f"value_shape={value_shape}"
             )
-        if value_shape[1:-1] != key_shape[1:-1]:
-            raise ValueError(
-                "All dimensions of `value` and `key`, except the last one, must be equal. Received: "
-                f"value_shape={value_shape} and key_shape={key_shape}"
-            )
         self.feature_dim = query_shape[-1]
-        self._query_dense = self._projection("bqm,muh->bquh", self.num_query_heads, "uh", "query")
-        self._query_dense.build(query_shape)
-        self._key_dense = self._projection("bkm,mvh->bkvh", self.num_key_value_heads, "vh", "key")
-        self._key_dense.build(key_shape)
-        if self.use_gate:
-            self._gate_dense = self._projection(
-                "bqm,muh->bquh", self.num_query_heads, "uh", "gate", activation="sigmoid"
-            )
-            self._gate_dense.build(query_shape)
-        self._value_dense = self._projection("bkm,mvh->bkvh", self.num_key_value_heads, "vh", "value")
-        self._value_dense.build(value_shape)
-        unique_name("softmax")  # Keras creates a Softmax sublayer here: keep the automatic names in step
-        self._dropout_layer = Dropout(rate=self._dropout_rate, seed=self.seed, dtype=self.dtype)
-        self._output_dense = EinsumDense(
-            "bquh,uhm->bqm",
-            output_shape=(None, self.feature_dim),
-            bias_axes="m" if self.use_bias else None,
-            name="attention_output",
-            **self._common_sublayer_kwargs(),
-        )
-        self._output_dense.build((None, None, self.num_query_heads, self.head_dim))
-        self.built = True
 
-    def call(
-        self,
-        query,
-        value,
-        key=None,
-        query_mask=None,
-        value_mask=None,
-        key_mask=None,
-        attention_mask=None,
-        return_attention_scores=False,
-        training=None,
-        use_causal_mask=False,
-    ):
-        value = self._as_input(value, query)
-        key_given = key is not None
-        key = value if key is None else self._as_input(key, query)
-        # As Keras's automatic masking: inputs carrying a Keras mask fill the masks not passed.
-        query_mask = get_keras_mask(query) if query_mask is None else query_mask
-        value_mask = get_keras_mask(value) if value_mask is None else value_mask
-        key_mask = get_keras_mask(key) if key_mask is None and key_given else key_mask
-        mask, causal_only = self._mask_and_causal(
-            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
-        )
-        gate = self._gate_dense(query) if self.use_gate else None
-        q, k, v = self._query_dense(query), self._key_dense(key), self._value_dense(value)
-        k = k.repeat_interleave(self.num_repeats, dim=2)
-        v = v.repeat_interleave(self.num_repeats, dim=2)
-        out, scores = self._attend(
-            q,
-            k,
-            v,
-            mask,
-            causal_only,
-            training,
-            return_attention_scores,
-            self._inverse_sqrt_head_dim,
-            "bkuh,bquh->buqk",
-            "buqk,bkuh->bquh",
-            (-1,),
-            1,
-        )
-        out = self._output_dense(out * gate if gate is not None else out)
-        if get_keras_mask(query) is not None:
-            set_keras_mask(out, get_keras_mask(query))
-        return (out, scores) if return_attention_scores else out
+    def _projection_spec(self, name, input_shape):
+        if name == "attention_output":
+            return "bquh,uhm->bqm", (None, self.feature_dim), "m"
+        if name in ("query", "gate"):
+            return "bqm,muh->bquh", (None, self.num_query_heads, self.head_dim), "uh"
+        return "bkm,mvh->bkvh", (None, self.num_key_value_heads, self.head_dim), "vh"
+
+    def _heads_shape(self, query_shape):
+        return (None, None, self.num_query_heads, self.head_dim)
+
+    def _projected(self, query, key, value):
+        q, k, v = super()._projected(query, key, value)
+        return q, k.repeat_interleave(self.num_repeats, dim=2), v.repeat_interleave(self.num_repeats, dim=2)
 
     def get_config(self):
         config = super().get_config()
