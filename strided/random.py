@@ -13,6 +13,7 @@ import numbers
 import torch
 
 from strided import config
+from strided.utils import validation
 
 
 class SeedGenerator:
@@ -57,10 +58,7 @@ def _generator(seed, device):
 
 
 def _shape(shape):
-    try:
-        return tuple(int(s) for s in (shape if hasattr(shape, "__iter__") else (shape,)))
-    except (TypeError, ValueError):
-        raise ValueError(f"Argument `shape` must be a tuple of ints. Received: shape={shape!r}") from None
+    return validation.shape(shape, "shape")
 
 
 def _float(dtype):

@@ -4,26 +4,13 @@ Values are drawn on the CPU and moved to ``config.get_device()``: a model built 
 ``strided.utils.set_random_seed(s)`` gets the same weights on CPU and GPU.
 """
 
-import numbers
-
 from strided import config
+from strided.utils import validation
 from strided.utils.registry import Configurable
 
 
 def _shape(shape):
-    if isinstance(shape, numbers.Integral):
-        shape = (shape,)
-    try:
-        shape = tuple(int(d) for d in shape)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"Invalid value for argument `shape`. Expected a tuple of non-negative integers. Received: shape={shape!r}"
-        ) from None
-    if any(d < 0 for d in shape):
-        raise ValueError(
-            f"Invalid value for argument `shape`. Expected non-negative dimensions. Received: shape={shape}"
-        )
-    return shape
+    return validation.shape(shape, "shape")
 
 
 def _dtype(dtype):

@@ -439,15 +439,7 @@ class MultiHeadAttention(_ProjectedAttention):
         _check_positive("value_dim", value_dim, optional=True)
         self._init_shared(locals())
         if output_shape:
-            if isinstance(output_shape, int):
-                output_shape = (output_shape,)
-            try:
-                output_shape = tuple(int(d) for d in output_shape)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"Invalid `output_shape`: {output_shape!r}. When specified, the `output_shape` "
-                    "should be of type tuple, list, or int."
-                ) from None
+            output_shape = validation.shape(output_shape, "output_shape")
         if isinstance(attention_axes, int) and not isinstance(attention_axes, bool):
             attention_axes = (attention_axes,)
         elif attention_axes is not None and not isinstance(attention_axes, (list, tuple)):

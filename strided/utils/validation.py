@@ -103,6 +103,21 @@ def path(value, name):
     return os.fspath(value)
 
 
+def shape(value, name):
+    """A shape argument as a tuple of non-negative ints: an int means ``(value,)``; a list, tuple, ``torch.Size`` or
+    array of ints is taken as it is (initializer and ``strided.random`` shapes, ``output_shape``)."""
+    dims = (value,) if _is_int(value) else value
+    try:
+        dims = None if isinstance(dims, str) else tuple(int(d) for d in dims)
+    except (TypeError, ValueError):
+        dims = None
+    if dims is None or any(d < 0 for d in dims):
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected a tuple of non-negative integers. Received: {name}={value!r}"
+        )
+    return dims
+
+
 def ordered_pair(low, high, name, value=None):
     """Checks ``low <= high`` for a ``(lower, upper)`` argument (random factors, value ranges)."""
     if low > high:
