@@ -18,6 +18,7 @@ from strided.saving import serialization_lib
 from strided.backend.keras_tensor import KerasTensor
 from strided.backend.variable import Variable
 from strided.backend.variable import keras_view
+from strided.utils import validation
 
 _MIXED = ("mixed_float16", "mixed_bfloat16")
 
@@ -205,11 +206,7 @@ def _check_lengths(layer, trainable_variables, non_trainable_variables):
     ):
         if not isinstance(given, (list, tuple)):
             raise TypeError(f"Argument `{arg}` must be a list of tensors. Received: {type(given).__name__}")
-        if len(given) != len(expected):
-            raise ValueError(
-                f"Argument `{arg}` must be a list of tensors corresponding 1:1 to {name}().{arg}. "
-                f"Received list with length {len(given)}, but expected {len(expected)} variables."
-            )
+        validation.one_per_variable(given, expected, arg, layer, arg)
 
 
 def _substitute(ref, value, trainable):

@@ -12,6 +12,7 @@ import torch
 from strided import config
 from strided.backend.variable import Variable
 from strided.losses.loss import _as_tensor
+from strided.utils import validation
 from strided.utils.registry import to_snake_case
 
 _EPSILON = 1e-7  # Keras's backend.epsilon()
@@ -131,12 +132,7 @@ class Metric:
 
     # ---------------------------------------------------------------- stateless API (Keras 3)
     def _check_state_list(self, metric_variables):
-        if len(metric_variables) != len(self._variables):
-            raise ValueError(
-                "Argument `metric_variables` must be a list of tensors corresponding 1:1 to "
-                f"{type(self).__name__}().variables. Received list with length "
-                f"{len(metric_variables)}, but expected {len(self._variables)} variables."
-            )
+        validation.one_per_variable(metric_variables, self._variables, "metric_variables", self, "variables")
 
     def _with_state(self, metric_variables, fn):
         """Runs ``fn()`` with the state set to ``metric_variables``; returns (its result, the state after),

@@ -10,6 +10,7 @@ import torch
 from strided.layers.layer_api import _check_lengths, _losses_with, _substitute
 from strided import metrics as metrics_module
 from strided.backend.variable import keras_view, stored_view
+from strided.utils import validation
 
 GROUPS = ("trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables")
 
@@ -161,13 +162,9 @@ def stateless_compute_loss(
     Returns ``(loss, (trainable_variables, non_trainable_variables, metrics_variables))``.
     """
     _check_lengths(model, trainable_variables, non_trainable_variables)
-    metric_vars = model.metrics_variables
-    if len(metrics_variables) != len(metric_vars):
-        raise ValueError(
-            "Argument `metrics_variables` must be a list of tensors corresponding 1:1 to "
-            f"{type(model).__name__}().metrics_variables. Received list with length "
-            f"{len(metrics_variables)}, but expected {len(metric_vars)} variables."
-        )
+    validation.one_per_variable(
+        metrics_variables, model.metrics_variables, "metrics_variables", model, "metrics_variables"
+    )
     pairs = [(ref, _substitute(ref, v, True)) for ref, v in zip(model.trainable_variables, trainable_variables)]
     pairs += [
         (ref, _substitute(ref, v, True)) for ref, v in zip(model.non_trainable_variables, non_trainable_variables)

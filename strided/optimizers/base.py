@@ -577,12 +577,7 @@ class Optimizer:
                 "must have been created). You can build it via `optimizer.build(trainable_variables)`."
             )
         current = self.variables
-        if len(optimizer_variables) != len(current):
-            raise ValueError(
-                "Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
-                f"{type(self).__name__}().variables. Received list with length "
-                f"{len(optimizer_variables)}, but expected {len(current)} variables."
-            )
+        validation.one_per_variable(optimizer_variables, current, "optimizer_variables", self, "variables")
         if len(trainable_variables) != len(self._params):
             raise ValueError(
                 "Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to the "
@@ -657,26 +652,10 @@ class Optimizer:
             grads: list of gradient tensors (None entries are skipped, with a warning).
             variables: the matching parameters; None means the list the optimizer was built with.
         """
-        grads = list(grads)
+        grads, variables = self._apply_arguments(grads, variables)
         if not grads:
             return
-        if variables is None:
-            self._check_built_without_variables()
-            if len(grads) != len(self._params):
-                raise ValueError(
-                    "When passing `grads` as a list of gradient tensors, the gradients must match "
-                    f"`optimizer.variables` one-to-one. Received a list of {len(grads)} gradients, but "
-                    f"the optimizer is tracking {len(self._params)} trainable variables."
-                )
-            params = self._params
-            idx = None
-        else:
-            params = list(variables)
-            if len(params) != len(grads):
-                raise ValueError(f"Received {len(grads)} gradients for {len(params)} variables.")
-            if not self.built:
-                self.build(params)
-            idx = self._indices(params)
+        params, idx = (self._params, None) if variables is None else (variables, self._indices(variables))
         if any([g is None for g in grads]):  # (a list: no generator frame per gradient)
             keep = [k for k, g in enumerate(grads) if g is not None]
             if not keep:
@@ -732,6 +711,33 @@ class Optimizer:
         if self.use_ema:
             self._update_moving_averages()
         self._step += 1
+
+    def _apply_arguments(self, grads, variables):
+        """``apply``'s arguments checked: ``(grads, variables)`` as lists (``variables`` stays None for the list the
+        optimizer was built with, which it must then be), one gradient per variable, the optimizer built on
+        ``variables`` if it was not yet. No gradients: ``([], None)``, nothing to do."""
+        grads = list(grads)
+        if not grads:
+            return grads, None
+        if variables is None:
+            self._check_built_without_variables()
+        else:
+            variables = list(variables)
+        count = len(self._params if variables is None else variables)
+        if len(grads) != count:
+            raise ValueError(self._count_mismatch_message(len(grads), count, variables is None))
+        if not self.built:
+            self.build(variables)
+        return grads, variables
+
+    def _count_mismatch_message(self, n_grads, n_variables, own_variables):
+        if own_variables:
+            return (
+                "When passing `grads` as a list of gradient tensors, the gradients must match "
+                f"`optimizer.variables` one-to-one. Received a list of {n_grads} gradients, but "
+                f"the optimizer is tracking {n_variables} trainable variables."
+            )
+        return f"Received {n_grads} gradients for {n_variables} variables."
 
     def _check_built_without_variables(self):
         """``apply(grads)`` without ``variables`` uses the variables the optimizer was built with."""

@@ -183,13 +183,9 @@ class LossScaleOptimizer(Optimizer):
             grads: list of gradient tensors of the scaled loss (None entries are skipped).
             variables: the matching parameters; None means the list the optimizer was built with.
         """
-        grads = list(grads)
+        grads, variables = self._apply_arguments(grads, variables)
         if not grads:
             return
-        if not self.built:
-            if variables is None:
-                self._check_built_without_variables()
-            self.build(list(variables))
         reduced = getattr(self, "_gradients_reduced", False)
         present = [k for k, g in enumerate(grads) if g is not None]
         if not reduced and distribute.world_size() > 1 and present:

@@ -355,25 +355,11 @@ class MultiOptimizer(Optimizer):
             grads: list of gradient tensors.
             variables: the matching variables; None means the list the optimizer was built with.
         """
-        grads = list(grads)
+        grads, variables = self._apply_arguments(grads, variables)
         if not grads:
             return
-        if variables is None:
-            self._check_built_without_variables()
-            variables = self._params
-            count = len(self._params)
-        else:
-            variables = list(variables)
-            if not self.built:
-                self.build(variables)
-            count = len(variables)
-        if len(grads) != count:
-            raise ValueError(
-                "Gradients must match trainable variables one-to-one. "
-                f"Received {len(grads)} gradients and {count} variables."
-            )
         groups = [([], []) for _ in self._inner_optimizers]
-        for grad, var in zip(grads, variables):
+        for grad, var in zip(grads, self._params if variables is None else variables):
             idx = self._var_to_optimizer_idx.get(id(var))
             if idx is None:
                 raise ValueError(
@@ -390,6 +376,12 @@ class MultiOptimizer(Optimizer):
                 continue
             opt._apply_as_inner(sub_grads, sub_vars, reduced)
         self._step += 1
+
+    def _count_mismatch_message(self, n_grads, n_variables, own_variables):
+        return (
+            "Gradients must match trainable variables one-to-one. "
+            f"Received {n_grads} gradients and {n_variables} variables."
+        )
 
     @torch.no_grad()
     def finalize_variable_values(self, var_list):

@@ -113,9 +113,21 @@ def shape(value, name):
         dims = None
     if dims is None or any(d < 0 for d in dims):
         raise ValueError(
-            f"Invalid value for argument `{name}`. Expected a tuple of non-negative integers. Received: {name}={value!r}"
+            f"Invalid value for argument `{name}`. Expected a tuple of non-negative integers. "
+            f"Received: {name}={value!r}"
         )
     return dims
+
+
+def one_per_variable(values, variables, name, owner, attribute):
+    """Checks that the ``values`` handed to a stateless method (``stateless_call``, ``stateless_apply``...) are one per
+    variable of ``owner.<attribute>`` (Keras's message)."""
+    if len(values) != len(variables):
+        raise ValueError(
+            f"Argument `{name}` must be a list of tensors corresponding 1:1 to "
+            f"{type(owner).__name__}().{attribute}. Received list with length {len(values)}, "
+            f"but expected {len(variables)} variables."
+        )
 
 
 def ordered_pair(low, high, name, value=None):
