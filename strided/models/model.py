@@ -18,7 +18,6 @@ from strided.layers.categorical import outputs_on
 from strided.layers import quantization
 from strided.models import state_tree
 from strided.models.summary import print_summary
-from strided.utils.general_utils import named_arguments
 from strided.models import state_tree as state_tree_module
 
 
@@ -238,19 +237,7 @@ class Model(Trainer, Layer):
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         quantization.quantize_model(self, mode, config=config, filters=filters, type_check=type_check)
 
-    def summary(
-        self,
-        line_length=None,
-        positions=None,
-        print_fn=None,
-        expand_nested=False,
-        show_trainable=False,
-        layer_range=None,
-        show_flops=False,
-        show_receptive_field=False,
-    ):
-        """Prints a table of layers, output shapes and parameter counts (tf.keras layout)."""
-        return print_summary(self, **named_arguments(locals()))
+    summary = print_summary  # the model is its first argument: `model.summary(...)`
 
     # Graph accessors for functional-style models; subclasses with a graph override these.
     @property

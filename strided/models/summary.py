@@ -98,6 +98,24 @@ def print_summary(
     show_flops=False,
     show_receptive_field=False,
 ):
+    """Prints a table of layers, output shapes and parameter counts (tf.keras layout).
+
+    ``Model.summary`` is this function: ``model.summary(...)`` takes the same arguments after the model.
+
+    Args:
+        model: a built model.
+        line_length: the width of the table (default 65 for a chain of layers, 98 for a graph).
+        positions: where each column ends, as fractions of ``line_length`` or as character positions.
+        print_fn: called with each line (default ``print``); pass one to capture the summary.
+        expand_nested: also list the layers of nested models, indented.
+        show_trainable: add a column saying whether each layer is trainable.
+        layer_range: ``[first, last]`` layer names: only the layers from ``first`` to ``last`` (both included).
+        show_flops: add a column of multiply-accumulates per sample, and their total.
+        show_receptive_field: add a column of each layer's receptive field and stride on the input.
+
+    Raises:
+        ValueError: if the model is not built, or ``layer_range`` does not name two of its layers.
+    """
     if not model.built:
         raise ValueError(
             f"Model '{model.name}' has not yet been built. Build the model first by calling `build()` or by calling "

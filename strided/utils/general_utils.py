@@ -194,7 +194,7 @@ def named_arguments(constructor_locals):
 
     Constructors and methods that keep Keras's full signature (positional order included) hand all of it on at
     once with it, rather than restating every argument in the call to their base class or to the function that
-    does the work (layers, losses, IoU metrics, ``Model.fit``'s checks and ``summary``, ``ImageDataGenerator.flow``):
+    does the work (layers, losses, IoU metrics, ``Model.fit``'s checks, ``ImageDataGenerator.flow``):
     ``super().__init__(**named_arguments(locals()), **kwargs)``.
     """
     return {k: v for k, v in constructor_locals.items() if k not in ("self", "__class__", "kwargs")}
