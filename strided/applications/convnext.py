@@ -22,6 +22,7 @@ from strided.layers.base import Layer
 from strided.utils import validation
 from strided import layers
 from strided.models import Sequential
+from strided.backend.name_scope import get_uid
 from strided import initializers
 
 BASE_WEIGHTS_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "convnext/"
@@ -152,14 +153,6 @@ class LayerScale(Layer):
         return config
 
 
-_UIDS = {}
-
-
-def _unique_prefix(prefix):
-    _UIDS[prefix] = _UIDS.get(prefix, 0) + 1
-    return f"{prefix}{_UIDS[prefix]}"
-
-
 def ConvNeXtBlock(projection_dim, drop_path_rate=0.0, layer_scale_init_value=1e-6, name=None):
     """One ConvNeXt block: 7x7 depthwise conv, LayerNorm, 4x MLP (``Dense`` layers), residual.
 
@@ -173,7 +166,7 @@ def ConvNeXtBlock(projection_dim, drop_path_rate=0.0, layer_scale_init_value=1e-
         A function from the block's input tensor to its output tensor.
     """
     if name is None:
-        name = _unique_prefix("prestem")  # Keras's default prefix for an unnamed block
+        name = f"prestem{get_uid('prestem')}"  # Keras's default prefix for an unnamed block
 
     def apply(inputs):
         x = layers.Conv2D(
@@ -198,7 +191,7 @@ def ConvNeXtBlock(projection_dim, drop_path_rate=0.0, layer_scale_init_value=1e-
 def PreStem(name=None):
     """Standardizes pixels in [0, 255] with the ImageNet mean and variance (a ``Normalization`` layer)."""
     if name is None:
-        name = _unique_prefix("prestem")
+        name = f"prestem{get_uid('prestem')}"
 
     def apply(x):
         return layers.Normalization(
@@ -211,7 +204,7 @@ def PreStem(name=None):
 def Head(num_classes=1000, classifier_activation=None, name=None):
     """The classification head: global average pooling, LayerNorm, ``Dense(num_classes)``."""
     if name is None:
-        name = _unique_prefix("head")
+        name = f"head{get_uid('head')}"
 
     def apply(x):
         x = layers.GlobalAveragePooling2D(name=f"{name}_head_gap")(x)

@@ -12,6 +12,7 @@ As in Keras, the input preprocessing is part of the model: the B variants start 
 pass-through. With ``include_preprocessing=False`` they expect inputs already in [-1, 1].
 """
 
+import functools
 import math
 
 from strided.applications import imagenet_utils
@@ -28,6 +29,7 @@ from strided.applications.efficientnet import (  # noqa: F401  (the initializers
     stage_blocks,
 )
 from strided import layers
+from strided.backend.name_scope import get_uid
 
 BASE_WEIGHTS_PATH = imagenet_utils.KERAS_APPLICATIONS_URL + "efficientnet_v2/"
 WEIGHTS_HASHES = {  # (with the top, without it), as Keras checks them
@@ -103,93 +105,55 @@ def MBConvBlock(
     activation="swish",
     survival_probability=0.8,
     name=None,
+    fused=False,
 ):
-    """MBConv block: 1x1 expansion, depthwise convolution, squeeze-and-excitation, 1x1 projection.
+    """MBConv block: 1x1 expansion, depthwise convolution, squeeze-and-excitation, 1x1 projection; ``fused``: one
+    ``kernel_size`` convolution in place of the expansion and the depthwise convolution (``FusedMBConvBlock``).
 
     Args:
         input_filters, output_filters: the block's input and output channels.
-        expand_ratio: expansion factor of the 1x1 expansion (1: no expansion layer).
-        kernel_size: depthwise kernel size.
-        strides: depthwise stride.
+        expand_ratio: expansion factor of the expansion (1: no expansion layer).
+        kernel_size: depthwise (fused: expansion) kernel size.
+        strides: depthwise (fused: expansion) stride.
         se_ratio: squeezed channels of the SE branch, as a fraction of ``input_filters`` (0: no SE).
         bn_momentum: momentum of the BatchNormalization layers.
         activation: activation of the block.
         survival_probability: despite its name (Keras's), the stochastic-depth drop rate of the
             residual branch (0: no ``Dropout`` layer).
         name: prefix of the layer names, e.g. ``'block4a_'``.
+        fused: a fused MBConv block.
 
     Returns:
         A function from the block's input tensor to its output tensor.
     """
     if name is None:
-        name = _unique_prefix("block0")
-
-    def apply(inputs):
-        filters = input_filters * expand_ratio
-        x = inputs
-        if expand_ratio != 1:
-            x = conv_bn(x, filters, 1, f"{name}expand_", activation, momentum=bn_momentum)
-        x = conv_bn(x, None, kernel_size, name, activation, strides, momentum=bn_momentum, conv="dwconv2")
-        if 0 < se_ratio <= 1:
-            x = squeeze_excite(x, input_filters, filters, se_ratio, activation, name)
-        x = conv_bn(x, output_filters, 1, f"{name}project_", momentum=bn_momentum)
-        return _residual(x, inputs, strides, input_filters, output_filters, survival_probability, name)
-
-    return apply
-
-
-def FusedMBConvBlock(
-    input_filters,
-    output_filters,
-    expand_ratio=1,
-    kernel_size=3,
-    strides=1,
-    se_ratio=0.0,
-    bn_momentum=0.9,
-    activation="swish",
-    survival_probability=0.8,
-    name=None,
-):
-    """Fused MBConv block: one ``kernel_size`` convolution in place of the expansion and the depthwise
-    convolution, then (when expanding) a 1x1 projection. Arguments as ``MBConvBlock``.
-
-    Returns:
-        A function from the block's input tensor to its output tensor.
-    """
-    if name is None:
-        name = _unique_prefix("block0")
+        name = f"block0{get_uid('block0')}"
 
     def apply(inputs):
         filters = input_filters * expand_ratio
         x = inputs
         expanded = expand_ratio != 1
         if expanded:
-            x = conv_bn(x, filters, kernel_size, f"{name}expand_", activation, strides, momentum=bn_momentum)
+            size, stride = (kernel_size, strides) if fused else (1, 1)
+            x = conv_bn(x, filters, size, f"{name}expand_", activation, stride, momentum=bn_momentum)
+        if not fused:
+            x = conv_bn(x, None, kernel_size, name, activation, strides, momentum=bn_momentum, conv="dwconv2")
         if 0 < se_ratio <= 1:
             x = squeeze_excite(x, input_filters, filters, se_ratio, activation, name)
-        # Without expansion the projection is the block's only (strided, full-size, activated) convolution.
-        if expanded:
-            x = conv_bn(x, output_filters, 1, f"{name}project_", momentum=bn_momentum)
-        else:
+        if fused and not expanded:
+            # The block's only (strided, full-size, activated) convolution.
             x = conv_bn(x, output_filters, kernel_size, f"{name}project_", activation, strides, momentum=bn_momentum)
-        return _residual(x, inputs, strides, input_filters, output_filters, survival_probability, name)
+        else:
+            x = conv_bn(x, output_filters, 1, f"{name}project_", momentum=bn_momentum)
+        # Despite Keras's argument name `survival_probability` is a drop rate: whole samples lose the branch.
+        if strides == 1 and input_filters == output_filters:
+            return residual(x, inputs, survival_probability, name)
+        return x
 
     return apply
 
 
-def _residual(x, inputs, strides, input_filters, output_filters, survival_probability, name):
-    # Despite Keras's argument name `survival_probability` is a drop rate: whole samples lose the branch.
-    if strides == 1 and input_filters == output_filters:
-        return residual(x, inputs, survival_probability, name)
-    return x
-
-
-_UIDS = {}
-
-
-def _unique_prefix(prefix):
-    _UIDS[prefix] = _UIDS.get(prefix, 0) + 1
-    return f"{prefix}{_UIDS[prefix]}"
+FusedMBConvBlock = functools.partial(MBConvBlock, fused=True)
 
 
 def build_efficientnet_v2(args):
@@ -232,9 +196,15 @@ def build_efficientnet_v2(args):
         conv_type = kwargs.pop("conv_type")
         if conv_type not in (0, 1):
             raise ValueError(f"`conv_type` must be 0 (MBConv) or 1 (fused MBConv). Received: conv_type={conv_type!r}")
-        block = FusedMBConvBlock if conv_type == 1 else MBConvBlock
         rate = args.drop_connect_rate * b / total_blocks
-        x = block(activation=activation, bn_momentum=momentum, survival_probability=rate, name=prefix, **kwargs)(x)
+        x = MBConvBlock(
+            activation=activation,
+            bn_momentum=momentum,
+            survival_probability=rate,
+            name=prefix,
+            fused=conv_type == 1,
+            **kwargs,
+        )(x)
 
     x = conv_bn(x, filters_of(1280), 1, "top_", activation, momentum=momentum)
     x = args.top(

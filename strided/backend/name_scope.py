@@ -23,6 +23,14 @@ def unique_name(base):
     return base if count == 0 else f"{base}_{count}"
 
 
+def get_uid(prefix):
+    """1, 2, 3... for successive calls with ``prefix`` (Keras's ``get_uid``: the automatic names' counter, so
+    ``clear_session`` starts it again); the applications name unnamed blocks with it (``prestem1``)."""
+    with _NAME_LOCK:
+        _NAME_COUNTS[prefix] += 1
+        return _NAME_COUNTS[prefix]
+
+
 def clear_session():
     """Resets the automatic layer names, as ``keras.backend.clear_session()`` does."""
     with _NAME_LOCK:
