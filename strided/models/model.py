@@ -237,7 +237,7 @@ class Model(Trainer, Layer):
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         quantization.quantize_model(self, mode, config=config, filters=filters, type_check=type_check)
 
-    summary = print_summary  # the model is its first argument: `model.summary(...)`
+    summary = print_summary  # written as a method in models/summary.py, with the table code
 
     # Graph accessors for functional-style models; subclasses with a graph override these.
     @property

@@ -88,7 +88,7 @@ def _nested_rows(model, depth):
 
 
 def print_summary(
-    model,
+    self,
     line_length=None,
     positions=None,
     print_fn=None,
@@ -100,10 +100,9 @@ def print_summary(
 ):
     """Prints a table of layers, output shapes and parameter counts (tf.keras layout).
 
-    ``Model.summary`` is this function: ``model.summary(...)`` takes the same arguments after the model.
+    This is ``Model.summary`` (``self``: the model, which must be built).
 
     Args:
-        model: a built model.
         line_length: the width of the table (default 65 for a chain of layers, 98 for a graph).
         positions: where each column ends, as fractions of ``line_length`` or as character positions.
         print_fn: called with each line (default ``print``); pass one to capture the summary.
@@ -116,14 +115,14 @@ def print_summary(
     Raises:
         ValueError: if the model is not built, or ``layer_range`` does not name two of its layers.
     """
-    if not model.built:
+    if not self.built:
         raise ValueError(
-            f"Model '{model.name}' has not yet been built. Build the model first by calling `build()` or by calling "
+            f"Model '{self.name}' has not yet been built. Build the model first by calling `build()` or by calling "
             "the model on a batch of data, or give the first layer an `input_shape` argument."
         )
     print_fn = print_fn or print
-    layers = list(model.layers)
-    sequential_like = _is_sequential_like(model)
+    layers = list(self.layers)
+    sequential_like = _is_sequential_like(self)
     if sequential_like:
         layers = [l for l in layers if not isinstance(l, InputLayer)]
     if layer_range is not None:
@@ -166,15 +165,15 @@ def print_summary(
 
     receptive = {}
     if show_receptive_field:
-        receptive = receptive_fields(model)
+        receptive = receptive_fields(self)
 
-    print_fn(f'Model: "{model.name}"')
+    print_fn(f'Model: "{self.name}"')
     print_fn("_" * line_length)
     row(headers)
     print_fn("=" * line_length)
     for i, layer in enumerate(layers):
         fields = [f"{layer.name} ({_type_name(layer)})", _shape_text(layer), _param_count(layer)]
-        connections = _connections(layer, model) if not sequential_like else []
+        connections = _connections(layer, self) if not sequential_like else []
         if not sequential_like:
             fields.append(connections[0] if connections else "")
         if show_flops:
@@ -187,12 +186,12 @@ def print_summary(
         row(fields)
         for extra_connection in connections[1:]:
             row(["", "", "", extra_connection])
-        if expand_nested and hasattr(layer, "layers") and layer is not model:
+        if expand_nested and hasattr(layer, "layers") and layer is not self:
             for inner_row in _nested_rows(layer, depth=1):
                 row(inner_row + [""] * (len(headers) - len(inner_row)))
         print_fn(("=" if i == len(layers) - 1 else "_") * line_length)
-    trainable = sum(int(w.numel()) for w in model.trainable_weights)
-    total = sum(int(w.numel()) for w in model.weights)
+    trainable = sum(int(w.numel()) for w in self.trainable_weights)
+    total = sum(int(w.numel()) for w in self.weights)
     print_fn(f"Total params: {total:,}")
     print_fn(f"Trainable params: {trainable:,}")
     print_fn(f"Non-trainable params: {total - trainable:,}")
