@@ -46,6 +46,17 @@ def recorder(name):
     return _RECORDERS[name]
 
 
+def _operation_operator(fn, name, reflected=False):
+    """A binary operator of KerasTensor that records an operation layer ``name`` running the torch function
+    ``fn`` on ``(self, other)``, or on ``(other, self)`` for a ``reflected`` one (``3 - x``: the constant comes
+    first, as in Keras's recorded arguments)."""
+
+    def operator(self, other):
+        return recorder("operation")(fn, name, *((other, self) if reflected else (self, other)))
+
+    return operator
+
+
 def _recorded_operator(op, reflected=False):
     """A binary operator of KerasTensor that records the strided.ops function ``op`` on ``(self, other)``, or on
     ``(other, self)`` for a ``reflected`` one (``2 ** x``)."""
@@ -97,29 +108,13 @@ class KerasTensor:
         return id(self)
 
     # Arithmetic on symbolic tensors builds small operation layers, as Keras 3 does (x + y, x * 2...).
-    def _op(self, other, fn, name):
-        return recorder("operation")(fn, name, self, other)
-
-    def __add__(self, other):
-        return self._op(other, torch.add, "add")
-
-    def __radd__(self, other):
-        return apply_reversed(torch.add, "add", self, other)
-
-    def __sub__(self, other):
-        return self._op(other, torch.sub, "subtract")
-
-    def __rsub__(self, other):
-        return apply_reversed(torch.sub, "subtract", self, other)
-
-    def __mul__(self, other):
-        return self._op(other, torch.mul, "multiply")
-
-    def __rmul__(self, other):
-        return apply_reversed(torch.mul, "multiply", self, other)
-
-    def __truediv__(self, other):
-        return self._op(other, torch.true_divide, "divide")
+    __add__ = _operation_operator(torch.add, "add")
+    __radd__ = _operation_operator(torch.add, "add", reflected=True)
+    __sub__ = _operation_operator(torch.sub, "subtract")
+    __rsub__ = _operation_operator(torch.sub, "subtract", reflected=True)
+    __mul__ = _operation_operator(torch.mul, "multiply")
+    __rmul__ = _operation_operator(torch.mul, "multiply", reflected=True)
+    __truediv__ = _operation_operator(torch.true_divide, "divide")
 
     def __neg__(self):
         return recorder("operation")(torch.neg, "negative", self)
@@ -167,11 +162,6 @@ class KerasTensor:
 
     def squeeze(self, axis=None):
         return self._ops("squeeze", self, axis=axis)
-
-
-def apply_reversed(fn, name, tensor, other):
-    """``other <op> tensor`` (``3 - x``): the constant comes first, as in Keras's recorded arguments."""
-    return recorder("operation")(fn, name, other, tensor)
 
 
 class Node:
