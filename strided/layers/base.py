@@ -25,6 +25,7 @@ from strided.backend import remat as _remat
 from strided.backend.keras_tensor import KerasTensor, Node
 from strided.backend.name_scope import current_scope_stack, name_scope_of, to_snake_case, unique_name  # noqa: F401
 from strided.backend.variable import _VARIABLE_AGGREGATIONS, Variable, keras_shape, keras_view, stored_view
+from strided.utils.registry import FromConfig
 from strided.saving import serialization_lib
 from strided import activations, regularizers
 from strided import constraints, initializers
@@ -125,7 +126,7 @@ _CALL_DEPTH = threading.local()
 _TRAINER_METRIC_ATTRIBUTES = frozenset({"_loss_tracker", "compiled_metrics", "compiled_loss"})
 
 
-class Layer(torch.nn.Module):
+class Layer(torch.nn.Module, FromConfig):
     """Base class of all layers.
 
     Args:
@@ -217,22 +218,14 @@ class Layer(torch.nn.Module):
     def _call_params(self):
         return inspect.signature(self.call).parameters
 
-    # The constructor arguments a layer keeps as attributes of the same name and writes in its config as they are:
-    # each class lists its own, and get_config gathers those of the class and of its bases (bases first).
-    _config_keys = ()
-
     def get_config(self):
-        """The constructor arguments that recreate this layer (Keras ``get_config``)."""
+        """The constructor arguments that recreate this layer (Keras ``get_config``): the base ones, then the
+        ``_config_keys`` of the class and of its bases."""
         cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             cfg["batch_input_shape"] = self._batch_input_shape
-        for klass in reversed(type(self).__mro__):
-            cfg.update({key: getattr(self, key) for key in vars(klass).get("_config_keys", ())})
+        cfg.update(self._keys_config())
         return cfg
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -13,7 +13,7 @@ import torch
 
 from strided import config
 from strided.ops.core import convert_to_tensor
-from strided.utils.registry import Registry, to_snake_case
+from strided.utils.registry import FromConfig, Registry, to_snake_case
 
 _REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
 
@@ -139,7 +139,7 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
 # classes
 
 
-class Loss:
+class Loss(FromConfig):
     """Loss base class: subclasses implement ``call(y_true, y_pred)`` returning per-sample losses.
 
     Args:
@@ -177,10 +177,6 @@ class Loss:
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.name}>"

@@ -488,10 +488,6 @@ class _SensitivitySpecificityBase(_ConfusionMetric):
             self._value_arg: getattr(self, self._value_arg),
         }
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 _AT_THRESHOLD_DOC = """The best {{dependent}} among the thresholds where the {{constraint}} is at least ``{{arg}}``.
 

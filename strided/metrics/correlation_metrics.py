@@ -78,13 +78,6 @@ class _CorrelationMetric(MeanMetricWrapper):
         super().__init__(type(self)._function, name=name, dtype=dtype, axis=axis)
         self.axis = axis
 
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "axis": self.axis}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 class PearsonCorrelation(_CorrelationMetric):
     """Mean Pearson correlation coefficient (see :func:`pearson_correlation`) over all samples seen.

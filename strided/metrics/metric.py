@@ -13,7 +13,7 @@ from strided import config
 from strided.backend.variable import Variable
 from strided.losses.loss import _as_tensor
 from strided.utils import validation
-from strided.utils.registry import to_snake_case
+from strided.utils.registry import FromConfig, to_snake_case
 
 _EPSILON = 1e-7  # Keras's backend.epsilon()
 
@@ -42,7 +42,7 @@ def _skipped_while_building(update_state):
     return wrapper
 
 
-class Metric:
+class Metric(FromConfig):
     """Base class of stateful metrics.
 
     Subclasses create state with :meth:`add_variable` and implement ``update_state`` and ``result``.
@@ -164,10 +164,6 @@ class Metric:
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.name}>"

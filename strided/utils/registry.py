@@ -13,14 +13,29 @@ import re
 from strided.utils import object_registration
 
 
-class Configurable:
-    """The base of the small objects a registry (de)serializes by their config (initializers, regularizers,
-    constraints, learning-rate schedules): ``from_config`` is ``cls(**config)`` and the ``repr`` shows the config
-    (just the class name while ``get_config`` is not implemented)."""
+class FromConfig:
+    """The Keras config round trip every (de)serializable object shares: ``from_config`` is ``cls(**config)``,
+    and ``_config_keys`` names the constructor arguments an object keeps as attributes of the same name and
+    writes in its config as they are. Each class lists its own; ``_keys_config()`` gathers those of the class
+    and of its bases (bases first, so a subclass's keys follow its base's in the config)."""
+
+    _config_keys = ()
+
+    def _keys_config(self):
+        config = {}
+        for klass in reversed(type(self).__mro__):
+            config.update({key: getattr(self, key) for key in vars(klass).get("_config_keys", ())})
+        return config
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+class Configurable(FromConfig):
+    """The base of the small objects a registry (de)serializes by their config (initializers, regularizers,
+    constraints, learning-rate schedules): the ``repr`` shows the config (just the class name while
+    ``get_config`` is not implemented)."""
 
     def __repr__(self):
         try:
