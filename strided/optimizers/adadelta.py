@@ -17,9 +17,10 @@ class Adadelta(Optimizer):
         {{base_optimizer_keyword_args}}
     """
 
+    _config_keys = ("rho", "epsilon")
+
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
-        rho, epsilon = self._check_hyperparameters(rho=rho, epsilon=epsilon)
-        self.rho, self.epsilon = rho, epsilon
+        self._set_hyperparameters(rho=rho, epsilon=epsilon)
         self._slot_groups = (("accumulated_grad", "accumulated_delta_var"),)
         super().__init__(learning_rate, **kwargs)
 
@@ -37,6 +38,3 @@ class Adadelta(Optimizer):
         torch._foreach_mul_(ed, rho)
         torch._foreach_addcmul_(ed, delta, delta, value=1 - rho)
         torch._foreach_add_(params, delta, alpha=-lr)
-
-    def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

@@ -37,6 +37,8 @@ class Adafactor(Optimizer):
     Reference: Shazeer and Stern, 2018, "Adafactor: Adaptive Learning Rates with Sublinear Memory Cost".
     """
 
+    _config_keys = ("beta_2_decay", "epsilon_1", "epsilon_2", "clip_threshold", "relative_step")
+
     def __init__(
         self,
         learning_rate=0.001,
@@ -98,13 +100,3 @@ class Adafactor(Optimizer):
             u = g / vk.sqrt()
             u = u / torch.clamp(u.square().mean().sqrt() / self.clip_threshold, min=1.0)
             w.sub_(alpha * u)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "beta_2_decay": self.beta_2_decay,
-            "epsilon_1": self.epsilon_1,
-            "epsilon_2": self.epsilon_2,
-            "clip_threshold": self.clip_threshold,
-            "relative_step": self.relative_step,
-        }

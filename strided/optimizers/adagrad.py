@@ -16,11 +16,10 @@ class Adagrad(Optimizer):
         {{base_optimizer_keyword_args}}
     """
 
+    _config_keys = ("initial_accumulator_value", "epsilon")
+
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
-        initial_accumulator_value, epsilon = self._check_hyperparameters(
-            initial_accumulator_value=initial_accumulator_value, epsilon=epsilon
-        )
-        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
+        self._set_hyperparameters(initial_accumulator_value=initial_accumulator_value, epsilon=epsilon)
         self._slot_groups = (("accumulator",),)
         super().__init__(learning_rate, **kwargs)
 
@@ -35,10 +34,3 @@ class Adagrad(Optimizer):
         denom = torch._foreach_add(acc, self.epsilon)
         torch._foreach_sqrt_(denom)
         torch._foreach_addcdiv_(params, grads, denom, value=-lr)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "epsilon": self.epsilon,
-        }

@@ -23,9 +23,11 @@ class Adam(Optimizer):
         {{base_optimizer_keyword_args}}
     """
 
+    _config_keys = ("beta_1", "beta_2", "epsilon", "amsgrad")
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
-        beta_1, beta_2, epsilon = self._check_hyperparameters(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
-        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
+        self._set_hyperparameters(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        self.amsgrad = amsgrad
         self._slot_groups = (("momentum", "velocity"),) + ((("velocity_hat",),) if amsgrad else ())
         super().__init__(learning_rate, **kwargs)
 
@@ -43,12 +45,3 @@ class Adam(Optimizer):
         denom = torch._foreach_sqrt(v)
         torch._foreach_add_(denom, self.epsilon)
         torch._foreach_addcdiv_(params, m, denom, value=-alpha)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "amsgrad": self.amsgrad,
-        }

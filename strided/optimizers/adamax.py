@@ -17,9 +17,10 @@ class Adamax(Optimizer):
         {{base_optimizer_keyword_args}}
     """
 
+    _config_keys = ("beta_1", "beta_2", "epsilon")
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
-        beta_1, beta_2, epsilon = self._check_hyperparameters(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self._set_hyperparameters(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
         self._slot_groups = (("momentum", "norm"),)
         super().__init__(learning_rate, **kwargs)
 
@@ -31,6 +32,3 @@ class Adamax(Optimizer):
         denom = torch._foreach_add(u, self.epsilon)
         torch._foreach_mul_(denom, 1 - self.beta_1**step)
         torch._foreach_addcdiv_(params, m, denom, value=-lr)
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

@@ -29,12 +29,12 @@ from strided.distribution import distribution_lib as distribute
 from strided.optimizers import schedules as schedules_module
 from strided.utils import validation
 from strided.utils.docstrings import fill_doc
-from strided.utils.registry import to_snake_case
+from strided.utils.registry import FromConfig, to_snake_case
 
 _CLIP_ARGS = ("clipnorm", "clipvalue", "global_clipnorm")
 
 
-# The ranges of the hyperparameters the update rules share, checked by ``Optimizer._check_hyperparameters``
+# The ranges of the hyperparameters the update rules share, checked by ``Optimizer._set_hyperparameters``
 # (low, high, low inclusive, high inclusive). Keras 3 checks none of them and a rule then trains to NaN
 # silently (RMSprop(rho=2)); the decay rates are [0, 1) where ``1 - beta ** t`` divides (Adam's bias
 # correction) and [0, 1] where 1 only freezes a running average.
@@ -165,7 +165,7 @@ def _assign(variable, value, method):
         {"assign": variable.copy_, "assign_add": variable.add_, "assign_sub": variable.sub_}[method](value)
 
 
-class Optimizer:
+class Optimizer(FromConfig):
     """Base class of strided optimizers (Keras 3 API).
 
     Args:
@@ -176,6 +176,20 @@ class Optimizer:
     # slot names in Keras creation order; each entry is a list of names created together
     # (Keras interleaves them per variable when created in one call)
     _slot_groups = ()
+
+    # the base arguments in the config after `name` and `learning_rate` (Keras's order); each optimizer lists
+    # its own arguments in its `_config_keys`, which follow these
+    _config_keys = (
+        "weight_decay",
+        "clipnorm",
+        "global_clipnorm",
+        "clipvalue",
+        "use_ema",
+        "ema_momentum",
+        "ema_overwrite_frequency",
+        "loss_scale_factor",
+        "gradient_accumulation_steps",
+    )
 
     def __init__(
         self,
@@ -271,14 +285,11 @@ class Optimizer:
             )
         self._lr = validation.number(learning_rate, "learning_rate", low=0.0)
 
-    @staticmethod
-    def _check_hyperparameters(**values):
-        """Checks the named hyperparameters against ``_HYPER_RANGES``; returns them in order (floats)."""
-        checked = []
+    def _set_hyperparameters(self, **values):
+        """Checks the named hyperparameters against ``_HYPER_RANGES`` and sets them as attributes (floats)."""
         for name, value in values.items():
             low, high, low_inc, high_inc = _HYPER_RANGES[name]
-            checked.append(validation.hyperparameter(value, name, low, high, low_inc, high_inc))
-        return checked[0] if len(checked) == 1 else checked
+            setattr(self, name, validation.hyperparameter(value, name, low, high, low_inc, high_inc))
 
     def _current_lr(self):
         lr = self._lr
@@ -858,26 +869,18 @@ class Optimizer:
             lr = schedules_module.serialize(lr)
         elif not isinstance(lr, float):
             lr = self._current_lr()
-        return {
-            "name": self.name,
-            "learning_rate": lr,
-            "weight_decay": self.weight_decay,
-            "clipnorm": self.clipnorm,
-            "global_clipnorm": self.global_clipnorm,
-            "clipvalue": self.clipvalue,
-            "use_ema": self.use_ema,
-            "ema_momentum": self.ema_momentum,
-            "ema_overwrite_frequency": self.ema_overwrite_frequency,
-            "loss_scale_factor": self.loss_scale_factor,
-            "gradient_accumulation_steps": self.gradient_accumulation_steps,
-        }
+        return {"name": self.name, "learning_rate": lr, **self._keys_config()}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
+        return cls(**cls._objects_from_config(dict(config), custom_objects))
+
+    @classmethod
+    def _objects_from_config(cls, config, custom_objects):
+        """``config`` (a copy) with the objects it holds serialized made again: here a learning-rate schedule."""
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = schedules_module.deserialize(config["learning_rate"], custom_objects)
-        return cls(**config)
+        return config
 
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.name} learning_rate={self._lr!r}>"

@@ -27,6 +27,15 @@ class Ftrl(Optimizer):
     Reference: McMahan et al., 2013, "Ad Click Prediction: a View from the Trenches".
     """
 
+    _config_keys = (
+        "learning_rate_power",
+        "initial_accumulator_value",
+        "l1_regularization_strength",
+        "l2_regularization_strength",
+        "l2_shrinkage_regularization_strength",
+        "beta",
+    )
+
     def __init__(
         self,
         learning_rate=0.001,
@@ -92,14 +101,3 @@ class Ftrl(Optimizer):
         torch._foreach_div_(clipped, quadratic)
         torch._foreach_copy_(params, clipped)
         torch._foreach_copy_(acc, new_acc)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "learning_rate_power": self.learning_rate_power,
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "l1_regularization_strength": self.l1_regularization_strength,
-            "l2_regularization_strength": self.l2_regularization_strength,
-            "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
-            "beta": self.beta,
-        }

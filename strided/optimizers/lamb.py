@@ -23,6 +23,8 @@ class Lamb(Optimizer):
     Reference: You et al., 2019, "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes".
     """
 
+    _config_keys = ("beta_1", "beta_2", "epsilon")
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         _check_range(beta_1, "beta_1")
         _check_range(beta_2, "beta_2")
@@ -47,6 +49,3 @@ class Lamb(Optimizer):
         ratios = [torch.where((wn > 0) & (un > 0), wn / un, torch.ones_like(wn)) for wn, un in zip(w_norms, u_norms)]
         torch._foreach_mul_(update, ratios)
         torch._foreach_add_(params, update, alpha=-lr)
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

@@ -24,6 +24,8 @@ class Lion(Optimizer):
     Reference: Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms".
     """
 
+    _config_keys = ("beta_1", "beta_2")
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, **kwargs):
         if isinstance(beta_1, bool) or not isinstance(beta_1, (int, float, np.number)) or not 0 < beta_1 <= 1:
             raise ValueError(
@@ -43,6 +45,3 @@ class Lion(Optimizer):
         torch._foreach_add_(params, torch._foreach_mul(c, lr), alpha=-1)
         torch._foreach_mul_(m, self.beta_2)
         torch._foreach_add_(m, grads, alpha=1 - self.beta_2)
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

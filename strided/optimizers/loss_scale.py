@@ -224,10 +224,9 @@ class LossScaleOptimizer(Optimizer):
         }
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        inner = deserialize(config.pop("inner_optimizer"), custom_objects)
-        return cls(inner, **config)
+    def _objects_from_config(cls, config, custom_objects):
+        config["inner_optimizer"] = deserialize(config["inner_optimizer"], custom_objects)
+        return config
 
     def __repr__(self):
         return f"<LossScaleOptimizer name={self.name} inner_optimizer={self.inner_optimizer!r}>"

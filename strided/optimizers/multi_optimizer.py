@@ -435,10 +435,9 @@ class MultiOptimizer(Optimizer):
         }
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
+    def _objects_from_config(cls, config, custom_objects):
         config["optimizer_map"] = _deserialize_map(config.get("optimizer_map"), custom_objects)
-        return cls(**config)
+        return config
 
     def __repr__(self):
         return f"<MultiOptimizer name={self.name} optimizers={self._inner_optimizers!r}>"

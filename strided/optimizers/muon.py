@@ -52,6 +52,23 @@ class Muon(Optimizer):
     for LLM Training".
     """
 
+    _config_keys = (
+        "adam_beta_1",
+        "adam_beta_2",
+        "epsilon",
+        "exclude_layers",
+        "muon_a",
+        "muon_b",
+        "muon_c",
+        "adam_lr_ratio",
+        "momentum",
+        "ns_steps",
+        "nesterov",
+        "exclude_embeddings",
+        "adam_weight_decay",
+        "rms_rate",
+    )
+
     def __init__(
         self,
         learning_rate=0.001,
@@ -167,22 +184,3 @@ class Muon(Optimizer):
             if self.rms_rate is not None:
                 scale *= math.sqrt(max(p.shape[0], p.shape[1])) * self.rms_rate
             p.sub_(update * scale)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "adam_beta_1": self.adam_beta_1,
-            "adam_beta_2": self.adam_beta_2,
-            "epsilon": self.epsilon,
-            "exclude_layers": self.exclude_layers,
-            "muon_a": self.muon_a,
-            "muon_b": self.muon_b,
-            "muon_c": self.muon_c,
-            "adam_lr_ratio": self.adam_lr_ratio,
-            "momentum": self.momentum,
-            "ns_steps": self.ns_steps,
-            "nesterov": self.nesterov,
-            "exclude_embeddings": self.exclude_embeddings,
-            "adam_weight_decay": self.adam_weight_decay,
-            "rms_rate": self.rms_rate,
-        }

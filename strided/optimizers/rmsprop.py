@@ -23,11 +23,13 @@ class RMSprop(Optimizer):
         {{base_optimizer_keyword_args}}
     """
 
+    _config_keys = ("rho", "momentum", "epsilon", "centered")
+
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
-        rho, momentum, epsilon = self._check_hyperparameters(rho=rho, momentum=momentum, epsilon=epsilon)
-        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
+        self._set_hyperparameters(rho=rho, momentum=momentum, epsilon=epsilon)
+        self.centered = centered
         groups = [("velocity",)]
-        if momentum > 0:
+        if self.momentum > 0:
             groups.append(("momentum",))
         if centered:
             groups.append(("average_gradient",))
@@ -55,12 +57,3 @@ class RMSprop(Optimizer):
             torch._foreach_sub_(params, m)
         else:
             torch._foreach_addcdiv_(params, grads, denom, value=-lr)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "rho": self.rho,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-            "centered": self.centered,
-        }

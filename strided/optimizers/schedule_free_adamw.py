@@ -30,6 +30,8 @@ class ScheduleFreeAdamW(Optimizer):
     Reference: Defazio et al., 2024, "The Road Less Scheduled".
     """
 
+    _config_keys = ("beta_1", "beta_2", "epsilon", "warmup_steps")
+
     def __init__(self, learning_rate=0.0025, beta_1=0.9, beta_2=0.999, epsilon=1e-8, warmup_steps=0, **kwargs):
         if isinstance(beta_1, bool) or not isinstance(beta_1, (int, float, np.number)) or not 0 < beta_1 <= 1:
             raise ValueError(
@@ -65,12 +67,3 @@ class ScheduleFreeAdamW(Optimizer):
         torch._foreach_mul_(x, b1)
         torch._foreach_add_(x, z, alpha=1 - b1)
         torch._foreach_copy_(params, x)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "warmup_steps": self.warmup_steps,
-        }

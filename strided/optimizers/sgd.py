@@ -20,6 +20,8 @@ class SGD(Optimizer):
         {{base_optimizer_keyword_args}}
     """
 
+    _config_keys = ("momentum", "nesterov")
+
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         self.momentum = _check_range(momentum, "momentum")
         self.nesterov = bool(nesterov)
@@ -38,6 +40,3 @@ class SGD(Optimizer):
             torch._foreach_add_(params, grads, alpha=-lr)
         else:
             torch._foreach_add_(params, m)
-
-    def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
