@@ -81,6 +81,8 @@ class StochasticDepth(Layer):
 
     _keras_module = _KERAS_MODULE  # saved as Keras saves its own class, so .keras files interchange
 
+    _config_keys = ("drop_path_rate",)
+
     def __init__(self, drop_path_rate, **kwargs):
         if not isinstance(drop_path_rate, numbers.Real) or isinstance(drop_path_rate, bool):
             raise TypeError(
@@ -103,11 +105,6 @@ class StochasticDepth(Layer):
         mask = torch.empty(shape, dtype=inputs.dtype, device=inputs.device).bernoulli_(keep)
         return inputs / keep * mask
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"drop_path_rate": self.drop_path_rate})
-        return config
-
 
 class LayerScale(Layer):
     """Multiplies the last axis by a learned per-channel scale (Touvron et al., CaiT, 2021).
@@ -123,6 +120,8 @@ class LayerScale(Layer):
     """
 
     _keras_module = _KERAS_MODULE
+
+    _config_keys = ("init_values", "projection_dim")
 
     def __init__(self, init_values, projection_dim, **kwargs):
         if not isinstance(init_values, numbers.Real) or isinstance(init_values, bool):
@@ -146,11 +145,6 @@ class LayerScale(Layer):
 
     def call(self, inputs):
         return inputs * self.gamma
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"init_values": self.init_values, "projection_dim": self.projection_dim})
-        return config
 
 
 def ConvNeXtBlock(projection_dim, drop_path_rate=0.0, layer_scale_init_value=1e-6, name=None):

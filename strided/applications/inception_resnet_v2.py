@@ -40,6 +40,8 @@ class CustomScaleLayer(Layer):
 
     _keras_module = "keras.src.applications.inception_resnet_v2"  # saved as Keras saves its own class
 
+    _config_keys = ("scale",)
+
     def __init__(self, scale, **kwargs):
         if not isinstance(scale, numbers.Real) or isinstance(scale, bool):
             raise TypeError(f"Invalid type for argument `scale`. Expected a float. Received: scale={scale!r}")
@@ -55,11 +57,6 @@ class CustomScaleLayer(Layer):
 
     def call(self, inputs):
         return inputs[0] + inputs[1] * self.scale
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"scale": self.scale})
-        return config
 
 
 def conv2d_bn(x, filters, kernel_size, strides=1, padding="same", activation="relu", use_bias=False, name=None):

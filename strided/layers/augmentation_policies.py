@@ -313,6 +313,8 @@ class AugMix(_PolicyLayer):
         "random_sharpness",
     )
 
+    _config_keys = ("num_chains", "chain_depth", "alpha", "all_ops")
+
     def __init__(
         self,
         value_range=(0, 255),
@@ -368,15 +370,3 @@ class AugMix(_PolicyLayer):
         # As Keras: masks go through the chains' geometric steps and are mixed with the same weights.
         out = self._mix(x, transformation, masks=masks)
         return out if masks else out.clamp(self.value_range[0], self.value_range[1])
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(
-            {
-                "num_chains": self.num_chains,
-                "chain_depth": self.chain_depth,
-                "alpha": self.alpha,
-                "all_ops": self.all_ops,
-            }
-        )
-        return cfg

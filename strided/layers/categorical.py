@@ -437,6 +437,8 @@ class Hashing(HostLayer):
     [[1], [0], [1], [1], [2]]
     """
 
+    _config_keys = ("num_bins", "salt", "mask_value", "output_mode", "sparse")
+
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False, **kwargs):
         if kwargs.get("dtype") is None:
             kwargs["dtype"] = "int64" if output_mode == "int" else config.floatx()
@@ -483,19 +485,6 @@ class Hashing(HostLayer):
         indices = torch.from_numpy(np.asarray(self._hash(values), dtype="int64"))
         out = encode_categorical(indices, self.output_mode, self.num_bins, self.dtype)
         return out.to(self._device_of(inputs))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_bins": self.num_bins,
-                "salt": self.salt,
-                "mask_value": self.mask_value,
-                "output_mode": self.output_mode,
-                "sparse": self.sparse,
-            }
-        )
-        return config
 
 
 # ---------------------------------------------------------------------------- HashedCrossing

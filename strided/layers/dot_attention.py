@@ -64,6 +64,8 @@ class Attention(Layer):
     [[[0.7311 0.2689]]] [[[0.7311 0.2689]]]
     """
 
+    _config_keys = ("use_scale", "score_mode", "dropout", "seed")
+
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         self.use_scale = validation.boolean(use_scale, "use_scale")
         if score_mode not in ("dot", "concat"):
@@ -215,13 +217,6 @@ class Attention(Layer):
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape[0])[:-1], tuple(input_shape[1])[-1])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout, "seed": self.seed}
-        )
-        return config
 
 
 @_util.shared_doc(shapes=_SHAPES_DOC)

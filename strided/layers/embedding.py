@@ -248,6 +248,8 @@ class ReversibleEmbedding(Embedding):
 
     _quantization_unsupported = True  # strided does not quantize the reverse projection
 
+    _config_keys = ("tie_weights", "reverse_dtype", "logit_soft_cap")
+
     def __init__(
         self,
         input_dim,
@@ -309,14 +311,3 @@ class ReversibleEmbedding(Embedding):
         else:
             shape.append(self.output_dim)
         return tuple(shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "tie_weights": self.tie_weights,
-                "reverse_dtype": self.reverse_dtype,
-                "logit_soft_cap": self.logit_soft_cap,
-            }
-        )
-        return config

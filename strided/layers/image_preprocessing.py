@@ -144,6 +144,15 @@ class Resizing(_SizedImageLayer):
     (1, 224, 224, 3)
     """
 
+    _config_keys = (
+        "interpolation",
+        "crop_to_aspect_ratio",
+        "pad_to_aspect_ratio",
+        "fill_mode",
+        "fill_value",
+        "antialias",
+    )
+
     def __init__(
         self,
         height,
@@ -178,20 +187,6 @@ class Resizing(_SizedImageLayer):
             self.fill_value,
             self.antialias,
         )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "interpolation": self.interpolation,
-                "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
-                "pad_to_aspect_ratio": self.pad_to_aspect_ratio,
-                "fill_mode": self.fill_mode,
-                "fill_value": self.fill_value,
-                "antialias": self.antialias,
-            }
-        )
-        return config
 
 
 class CenterCrop(_SizedImageLayer):

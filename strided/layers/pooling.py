@@ -90,6 +90,8 @@ class BasePooling(_util.SpecLayer):
     rank = None
     pool_mode = None
 
+    _config_keys = ("pool_size", "padding", "strides", "data_format")
+
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
         r = self.rank
         self.pool_size = conv_utils.normalize_tuple(2 if pool_size is None else pool_size, r, "pool_size")
@@ -115,18 +117,6 @@ class BasePooling(_util.SpecLayer):
 
     def _call_channels_first(self, xt):
         return self._pool(xt, "channels_first")
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "pool_size": self.pool_size,
-                "padding": self.padding,
-                "strides": self.strides,
-                "data_format": self.data_format,
-            }
-        )
-        return config
 
 
 @_pooling_doc

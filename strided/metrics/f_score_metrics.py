@@ -20,6 +20,8 @@ class FBetaScore(Metric):
         name, dtype.
     """
 
+    _config_keys = ("beta", "average", "threshold")
+
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
         super().__init__(name=name, dtype=dtype)
         if average not in (None, "micro", "macro", "weighted"):
@@ -100,9 +102,6 @@ class FBetaScore(Metric):
         if self.average is not None:
             return score.mean()
         return score
-
-    def get_config(self):
-        return {**super().get_config(), "beta": self.beta, "average": self.average, "threshold": self.threshold}
 
 
 class F1Score(FBetaScore):

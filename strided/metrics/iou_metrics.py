@@ -25,6 +25,8 @@ class IoU(Metric):
         name, dtype.
     """
 
+    _config_keys = ("num_classes", "target_class_ids", "ignore_class", "sparse_y_true", "sparse_y_pred", "axis")
+
     def __init__(
         self,
         num_classes,
@@ -88,17 +90,6 @@ class IoU(Metric):
         valid = denominator > 1e-9
         iou = torch.where(valid, true_positives / (denominator + _EPSILON), torch.zeros_like(denominator))
         return iou.sum() / (valid.to(torch.float32).sum() + _EPSILON)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "num_classes": self.num_classes,
-            "target_class_ids": self.target_class_ids,
-            "ignore_class": self.ignore_class,
-            "sparse_y_true": self.sparse_y_true,
-            "sparse_y_pred": self.sparse_y_pred,
-            "axis": self.axis,
-        }
 
 
 class MeanIoU(IoU):

@@ -163,7 +163,7 @@ class Metric(FromConfig):
         return self._with_state([v.clone() for v in self._variables], self.reset_state)[1]
 
     def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
+        return {"name": self.name, "dtype": self.dtype, **self._keys_config()}
 
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.name}>"

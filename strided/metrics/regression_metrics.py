@@ -88,6 +88,8 @@ class R2Score(Metric):
         name, dtype.
     """
 
+    _config_keys = ("class_aggregation", "num_regressors")
+
     def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None):
         super().__init__(name=name, dtype=dtype)
         valid = (None, "uniform_average", "variance_weighted_average")
@@ -163,10 +165,3 @@ class R2Score(Metric):
             else:
                 score = 1.0 - (1.0 - score) * (n - 1.0) / (n - p - 1.0)
         return score
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "class_aggregation": self.class_aggregation,
-            "num_regressors": self.num_regressors,
-        }
