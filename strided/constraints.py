@@ -28,15 +28,14 @@ class Constraint(Configurable):
     def __call__(self, w):
         return w
 
-    def get_config(self):
-        return {}
-
 
 class MaxNorm(Constraint):
     """Rescales slices whose L2 norm along ``axis`` exceeds ``max_value`` (2) down to it.
 
     ``w * clip(norm, 0, max_value) / (epsilon + norm)``.
     """
+
+    _config_keys = ("max_value", "axis")
 
     def __init__(self, max_value=2, axis=0):
         self.max_value = max_value
@@ -47,9 +46,6 @@ class MaxNorm(Constraint):
         norms = _norms(w, self.axis)
         desired = torch.clamp(norms, 0, self.max_value)
         return w * (desired / (config.epsilon() + norms))
-
-    def get_config(self):
-        return {"max_value": self.max_value, "axis": self.axis}
 
 
 class NonNeg(Constraint):
@@ -62,6 +58,8 @@ class NonNeg(Constraint):
 class UnitNorm(Constraint):
     """Scales slices along ``axis`` (0) to unit L2 norm: ``w / (epsilon + norm)``."""
 
+    _config_keys = ("axis",)
+
     def __init__(self, axis=0):
         self.axis = axis
 
@@ -69,15 +67,14 @@ class UnitNorm(Constraint):
         w = convert_to_tensor(w)
         return w / (config.epsilon() + _norms(w, self.axis))
 
-    def get_config(self):
-        return {"axis": self.axis}
-
 
 class MinMaxNorm(Constraint):
     """Keeps slice norms along ``axis`` in [min_value, max_value], moving a fraction ``rate`` of the way.
 
     ``desired = rate * clip(norm, min, max) + (1 - rate) * norm``; ``w * desired / (epsilon + norm)``.
     """
+
+    _config_keys = ("min_value", "max_value", "rate", "axis")
 
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
         self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
@@ -87,9 +84,6 @@ class MinMaxNorm(Constraint):
         norms = _norms(w, self.axis)
         desired = self.rate * torch.clamp(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
         return w * (desired / (config.epsilon() + norms))
-
-    def get_config(self):
-        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
 
 
 max_norm = MaxNorm

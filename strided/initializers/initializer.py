@@ -27,8 +27,5 @@ class Initializer(Configurable):
     def __call__(self, shape, dtype=None):
         raise NotImplementedError("Initializer subclasses must implement the `__call__()` method.")
 
-    def get_config(self):
-        return {}
-
     def clone(self):
         return self.__class__.from_config(self.get_config())

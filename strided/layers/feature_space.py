@@ -32,6 +32,7 @@ from strided.layers.input_layer import Input
 from strided.layers.lookup import IntegerLookup, StringLookup
 from strided.layers.text_vectorization import TextVectorization
 from strided.utils.batch import unpack_x_y_sample_weight
+from strided.utils.registry import FromConfig
 from strided.config import __version__
 from strided.saving.serialization_lib import _clean_value
 from strided.saving.serialization_lib import _build_from_config
@@ -102,7 +103,7 @@ class TFDConcat(Layer):
 
 
 # ---------------------------------------------------------------------------- specs
-class Cross:
+class Cross(FromConfig):
     """A hashed cross of features in a ``FeatureSpace`` (made by ``FeatureSpace.cross``).
 
     Args:
@@ -110,6 +111,8 @@ class Cross:
         crossing_dim: the number of hash bins of the cross.
         output_mode: ``"one_hot"`` (default) or ``"int"``.
     """
+
+    _config_keys = ("feature_names", "crossing_dim", "output_mode")
 
     def __init__(self, feature_names, crossing_dim, output_mode="one_hot"):
         if output_mode not in {"int", "one_hot"}:
@@ -131,18 +134,11 @@ class Cross:
         """The cross's name: its feature names joined by ``"_X_"``."""
         return "_X_".join(self.feature_names)
 
-    def get_config(self):
-        return {"feature_names": self.feature_names, "crossing_dim": self.crossing_dim, "output_mode": self.output_mode}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     def __repr__(self):
         return f"<Cross {self.name} crossing_dim={self.crossing_dim} output_mode={self.output_mode}>"
 
 
-class Feature:
+class Feature(FromConfig):
     """One feature of a ``FeatureSpace``: its input dtype, its preprocessing layer and its encoding.
 
     Made by the ``FeatureSpace`` constructors (``FeatureSpace.float_normalized()``...) or, for a custom
@@ -174,10 +170,6 @@ class Feature:
 
     def get_config(self):
         return {"dtype": self.dtype, "preprocessor": _serialize(self.preprocessor), "output_mode": self.output_mode}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def __repr__(self):
         return (
@@ -694,10 +686,6 @@ class FeatureSpace(Layer):
             "hashing_dim": self.hashing_dim,
             "num_discretization_bins": self.num_discretization_bins,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def get_build_config(self):
         """Each preprocessor's build config (``{"input_shape": ...}`` for the layers with weights)."""

@@ -27,6 +27,7 @@ import torch
 from strided import config as _config
 from strided.ops.core import convert_to_tensor
 from strided.backend.variable import keras_view
+from strided.utils.registry import FromConfig
 
 QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")  # Keras's names
 _IMPLEMENTED = ("int8", "int4")
@@ -138,7 +139,7 @@ def unpack_int4(packed, orig_len, axis=0, dtype="int8"):
 
 
 # ---------------------------------------------------------------------------- quantizers and configs
-class AbsMaxQuantizer:
+class AbsMaxQuantizer(FromConfig):
     """Quantizes a tensor with ``abs_max_quantize`` (Keras's ``keras.quantizers.AbsMaxQuantizer``).
 
     Args:
@@ -174,12 +175,8 @@ class AbsMaxQuantizer:
             config["axis"] = self.axis
         return config
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
-
-class QuantizationConfig:
+class QuantizationConfig(FromConfig):
     """Base of the quantization configs: a ``weight_quantizer`` and an ``activation_quantizer``."""
 
     mode = None
@@ -193,10 +190,6 @@ class QuantizationConfig:
             "weight_quantizer": _serialize(self.weight_quantizer),
             "activation_quantizer": _serialize(self.activation_quantizer),
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 class Int8QuantizationConfig(QuantizationConfig):
@@ -335,9 +328,11 @@ def validate_and_resolve_config(mode, config):
 
 
 # ---------------------------------------------------------------------------- dtype policies
-class QuantizedDTypePolicy:
+class QuantizedDTypePolicy(FromConfig):
     """A layer's dtype policy once quantized: ``name`` is ``"<mode>_from_<source>"`` (``"int8_from_float32"``,
     ``"int4/128_from_float32"``); weights other than the quantized ones and the compute stay in ``source_name``."""
+
+    _config_keys = ("mode", "source_name")
 
     def __init__(self, mode, source_name="float32"):
         base = mode.split("/")[0]
@@ -360,9 +355,6 @@ class QuantizedDTypePolicy:
 
     compute_dtype = property(lambda self: self.source_name)
     variable_dtype = property(lambda self: self.source_name)
-
-    def get_config(self):
-        return {"mode": self.mode, "source_name": self.source_name}
 
     def keras_dict(self):
         class_name = "Int4DTypePolicy" if self.quantization_mode == "int4" else "QuantizedDTypePolicy"

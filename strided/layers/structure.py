@@ -5,9 +5,10 @@ import torch
 
 from strided.layers.base import Layer
 from strided.saving import serialization_lib
+from strided.utils.registry import FromConfig
 
 
-class InputSpec:
+class InputSpec(FromConfig):
     """Specifies the rank, dtype and shape of every input to a layer.
 
     Layers can expose (if appropriate) an ``input_spec`` attribute: an instance of ``InputSpec``, or a
@@ -36,6 +37,8 @@ class InputSpec:
             self.input_spec = InputSpec(shape=(None, 28, 28, 1), allow_last_axis_squeeze=True)
     ```
     """
+
+    _config_keys = ("dtype", "shape", "ndim", "max_ndim", "min_ndim", "axes", "optional")
 
     def __init__(
         self,
@@ -82,21 +85,6 @@ class InputSpec:
             f"axes={self.axes}" if self.axes else "",
         ]
         return f"InputSpec({', '.join(x for x in spec if x)})"
-
-    def get_config(self):
-        return {
-            "dtype": self.dtype,
-            "shape": self.shape,
-            "ndim": self.ndim,
-            "max_ndim": self.max_ndim,
-            "min_ndim": self.min_ndim,
-            "axes": self.axes,
-            "optional": self.optional,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def check(self, shape, layer_name="layer"):
         """Raises a ValueError naming ``layer_name`` when an input of ``shape`` does not fit this spec."""

@@ -17,7 +17,8 @@ class FromConfig:
     """The Keras config round trip every (de)serializable object shares: ``from_config`` is ``cls(**config)``,
     and ``_config_keys`` names the constructor arguments an object keeps as attributes of the same name and
     writes in its config as they are. Each class lists its own; ``_keys_config()`` gathers those of the class
-    and of its bases (bases first, so a subclass's keys follow its base's in the config)."""
+    and of its bases (bases first, so a subclass's keys follow its base's in the config): the whole
+    ``get_config`` of an object that has no other entries."""
 
     _config_keys = ()
 
@@ -26,6 +27,9 @@ class FromConfig:
         for klass in reversed(type(self).__mro__):
             config.update({key: getattr(self, key) for key in vars(klass).get("_config_keys", ())})
         return config
+
+    def get_config(self):
+        return self._keys_config()
 
     @classmethod
     def from_config(cls, config):
