@@ -84,6 +84,20 @@ class STFTSpectrogram(_util.SpecLayer):
 
     _spec_ndim = 3
 
+    _config_keys = (
+        "mode",
+        "frame_length",
+        "frame_step",
+        "fft_length",
+        "window",
+        "periodic",
+        "scaling",
+        "padding",
+        "data_format",
+        "expand_dims",
+    )
+    _config_list_keys = ("window",)
+
     def __init__(
         self,
         mode="log",
@@ -148,20 +162,14 @@ class STFTSpectrogram(_util.SpecLayer):
     def build(self, input_shape):
         shape = (self.frame_length, 1, self._fft_length // 2 + 1)
         # stored as torch's conv1d weight (bins, 1, frame_length); Keras layout at the edges
-        if self.mode != "imag":
-            self.real_kernel = self.add_weight(
+        for side in {"real": ("real",), "imag": ("imag",)}.get(self.mode, ("real", "imag")):
+            kernel = self.add_weight(
                 shape=shape,
-                name="real_kernel",
+                name=f"{side}_kernel",
                 torch_layout=(2, 1, 0),
-                initializer=initializers.STFT("real", self.window, self.scaling, self.periodic),
+                initializer=initializers.STFT(side, self.window, self.scaling, self.periodic),
             )
-        if self.mode != "real":
-            self.imag_kernel = self.add_weight(
-                shape=shape,
-                name="imag_kernel",
-                torch_layout=(2, 1, 0),
-                initializer=initializers.STFT("imag", self.window, self.scaling, self.periodic),
-            )
+            setattr(self, f"{side}_kernel", kernel)
         self.built = True
 
     def _transform(self, x):
@@ -215,25 +223,6 @@ class STFTSpectrogram(_util.SpecLayer):
             return magnitude
         return torch.log(torch.clamp_min(magnitude, eps))
 
-    def get_config(self):
-        config_ = super().get_config()
-        window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
-        config_.update(
-            {
-                "mode": self.mode,
-                "frame_length": self.frame_length,
-                "frame_step": self.frame_step,
-                "fft_length": self.fft_length,
-                "window": window,
-                "periodic": self.periodic,
-                "scaling": self.scaling,
-                "padding": self.padding,
-                "data_format": self.data_format,
-                "expand_dims": self.expand_dims,
-            }
-        )
-        return config_
-
 
 class MelSpectrogram(_util.SpecLayer):
     """A preprocessing layer to convert raw audio signals to Mel spectrograms.
@@ -284,6 +273,23 @@ class MelSpectrogram(_util.SpecLayer):
     """
 
     _spec_min_ndim = 1
+
+    _config_keys = (
+        "fft_length",
+        "sequence_stride",
+        "sequence_length",
+        "window",
+        "sampling_rate",
+        "num_mel_bins",
+        "min_freq",
+        "max_freq",
+        "power_to_db",
+        "top_db",
+        "mag_exp",
+        "min_power",
+        "ref_power",
+    )
+    _config_list_keys = ("window",)
 
     def __init__(
         self,
@@ -433,28 +439,6 @@ class MelSpectrogram(_util.SpecLayer):
         upper_slopes = (upper_mel - spectrogram_bins_mel) / (upper_mel - center_mel)
         weights = torch.maximum(zero, torch.minimum(lower_slopes, upper_slopes))
         return torch.nn.functional.pad(weights, (0, 0, bands_to_zero, 0))
-
-    def get_config(self):
-        config_ = super().get_config()
-        window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
-        config_.update(
-            {
-                "fft_length": self.fft_length,
-                "sequence_stride": self.sequence_stride,
-                "sequence_length": self.sequence_length,
-                "window": window,
-                "sampling_rate": self.sampling_rate,
-                "num_mel_bins": self.num_mel_bins,
-                "min_freq": self.min_freq,
-                "max_freq": self.max_freq,
-                "power_to_db": self.power_to_db,
-                "top_db": self.top_db,
-                "mag_exp": self.mag_exp,
-                "min_power": self.min_power,
-                "ref_power": self.ref_power,
-            }
-        )
-        return config_
 
 
 __all__ = ["STFTSpectrogram", "MelSpectrogram"]

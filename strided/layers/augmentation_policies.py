@@ -84,6 +84,8 @@ def _build_ops(names, factor, value_range, interpolation, data_format):
 class _PolicyLayer(_ImageDataLayer):
     """Shared pieces: the sub-layers, per-image step drawing and step application."""
 
+    _config_keys = ("value_range", "factor", "interpolation")
+
     def _init_ops(self, names, factor, value_range, interpolation):
         self._op_names = list(names)
         self._ops, self._mask_ops = _build_ops(self._op_names, factor, value_range, interpolation, self.data_format)
@@ -104,13 +106,6 @@ class _PolicyLayer(_ImageDataLayer):
         x, single = _batched(x)
         out = self._apply(x, transformation, masks)
         return out.squeeze(0) if single else out
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(
-            {"value_range": list(self.value_range), "factor": list(self.factor), "interpolation": self.interpolation}
-        )
-        return cfg
 
     def _draw_step(self, choice, shape, device, gen):
         """Entries of one step: for every op chosen in ``choice`` (``(N,)`` CPU int64, values >= len(ops) mean

@@ -126,6 +126,13 @@ _CALL_DEPTH = threading.local()
 _TRAINER_METRIC_ATTRIBUTES = frozenset({"_loss_tracker", "compiled_metrics", "compiled_loss"})
 
 
+def config_list(value):
+    """A tuple or an array as the list a Keras config holds (other values as they are)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return list(value) if isinstance(value, tuple) else value
+
+
 class Layer(torch.nn.Module, FromConfig):
     """Base class of all layers.
 
@@ -218,6 +225,10 @@ class Layer(torch.nn.Module, FromConfig):
     def _call_params(self):
         return inspect.signature(self.call).parameters
 
+    # Among the `_config_keys`, those a layer holds as tuples or arrays (ranges, windows) and Keras's config
+    # gives as lists; a family of layers names them once.
+    _config_list_keys = ()
+
     def get_config(self):
         """The constructor arguments that recreate this layer (Keras ``get_config``): the base ones, then the
         ``_config_keys`` of the class and of its bases."""
@@ -225,6 +236,9 @@ class Layer(torch.nn.Module, FromConfig):
         if self._batch_input_shape is not None:
             cfg["batch_input_shape"] = self._batch_input_shape
         cfg.update(self._keys_config())
+        for key in self._config_list_keys:
+            if key in cfg:
+                cfg[key] = config_list(cfg[key])
         return cfg
 
     def __repr__(self):

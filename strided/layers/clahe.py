@@ -101,6 +101,9 @@ class ContrastLimitedAdaptiveHistogramEqualization(Layer):
     ((1, 64, 64, 1), True)
     """
 
+    _config_keys = ("value_range", "clip_limit", "tile_grid_size", "data_format")
+    _config_list_keys = ("value_range", "tile_grid_size")
+
     def __init__(self, value_range=(0, 255), clip_limit=4.0, tile_grid_size=(8, 8), data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.value_range = _value_range(value_range)
@@ -147,15 +150,3 @@ class ContrastLimitedAdaptiveHistogramEqualization(Layer):
         if self.data_format == "channels_first":
             out = out.permute(0, 3, 1, 2)
         return out.squeeze(0) if unbatched else out
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "value_range": list(self.value_range),
-                "clip_limit": self.clip_limit,
-                "tile_grid_size": list(self.tile_grid_size),
-                "data_format": self.data_format,
-            }
-        )
-        return config

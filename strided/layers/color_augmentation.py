@@ -286,6 +286,8 @@ class Solarization(_ImageDataLayer):
     {{example}}
     """
 
+    _config_keys = ("addition_factor", "threshold_factor", "value_range")
+
     def __init__(
         self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255), seed=None, data_format=None, **kwargs
     ):
@@ -312,17 +314,6 @@ class Solarization(_ImageDataLayer):
         y = (_rescale(x, self.value_range, (0, 255)) + additions).clamp(0, 255)
         y = torch.where(y < thresholds, y, 255 - y)
         return _rescale(y, (0, 255), self.value_range)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(
-            {
-                "addition_factor": list(self.addition_factor),
-                "threshold_factor": list(self.threshold_factor),
-                "value_range": list(self.value_range),
-            }
-        )
-        return cfg
 
 
 # ---------------------------------------------------------------- posterization
@@ -400,6 +391,8 @@ class AutoContrast(_FixedImageLayer):
     [[0.0, 85.0], [170.0, 255.0]]
     """
 
+    _config_keys = ("value_range",)
+
     def __init__(self, value_range=(0, 255), **kwargs):
         self.value_range = _keras_value_range(value_range)
         super().__init__(**kwargs)
@@ -416,11 +409,6 @@ class AutoContrast(_FixedImageLayer):
         y = _rescale(y, (0, 255), self.value_range)
         out = torch.where(torch.isnan(y), x4, y)  # constant channels: 0 * inf
         return out.squeeze(0) if single else out
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg["value_range"] = list(self.value_range)
-        return cfg
 
 
 # ---------------------------------------------------------------- saturation and hue
@@ -550,6 +538,8 @@ class RandomColorJitter(_ImageDataLayer):
 
     _STEPS = ("brightness", "contrast", "saturation", "hue")
 
+    _config_keys = ("value_range", "brightness_factor", "contrast_factor", "saturation_factor", "hue_factor")
+
     def __init__(
         self,
         value_range=(0, 255),
@@ -605,20 +595,6 @@ class RandomColorJitter(_ImageDataLayer):
             if layer is not None and transformation.get(step) is not None:
                 x = layer.transform_images(x, transformation[step], training=True)
         return x
-
-    def get_config(self):
-        cfg = super().get_config()
-        value_range = self.value_range
-        cfg.update(
-            {
-                "value_range": list(value_range) if isinstance(value_range, tuple) else value_range,
-                "brightness_factor": self.brightness_factor,
-                "contrast_factor": self.contrast_factor,
-                "saturation_factor": self.saturation_factor,
-                "hue_factor": self.hue_factor,
-            }
-        )
-        return cfg
 
 
 # ---------------------------------------------------------------- erasing and mixing
@@ -681,6 +657,9 @@ class RandomErasing(_ImageDataLayer):
     {{example}}
     """
 
+    _config_keys = ("factor", "scale", "fill_value", "value_range")
+    _config_list_keys = _ImageDataLayer._config_list_keys + ("fill_value",)
+
     def __init__(
         self,
         factor=1.0,
@@ -740,19 +719,6 @@ class RandomErasing(_ImageDataLayer):
         apply = _param(transformation["apply_erasing"], x, torch.bool).reshape(-1, 1, 1, 1)
         out = torch.where(apply & masks, fill, x)
         return out.squeeze(0) if single else out
-
-    def get_config(self):
-        cfg = super().get_config()
-        fill = self.fill_value
-        cfg.update(
-            {
-                "factor": list(self.factor),
-                "scale": list(self.scale),
-                "fill_value": list(fill) if isinstance(fill, tuple) else fill,
-                "value_range": list(self.value_range),
-            }
-        )
-        return cfg
 
 
 @augmentation_doc("MixUp(seed=1)")
@@ -834,6 +800,8 @@ class CutMix(_ImageDataLayer):
     {{example}}
     """
 
+    _config_keys = ("factor",)
+
     def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
         self.factor = _base_factor(factor, (0, 1))
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -871,11 +839,6 @@ class CutMix(_ImageDataLayer):
 
     def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
         return self.transform_images(segmentation_masks, transformation, training)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg["factor"] = list(self.factor)
-        return cfg
 
 
 # ---------------------------------------------------------------- shear

@@ -133,6 +133,8 @@ class RandomGaussianBlur(_ImageDataLayer):
     {{example}}
     """
 
+    _config_keys = ("factor", "kernel_size", "sigma", "value_range")
+
     def __init__(
         self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255), data_format=None, seed=None, **kwargs
     ):
@@ -157,18 +159,6 @@ class RandomGaussianBlur(_ImageDataLayer):
         apply = _param(transformation["should_apply_blur"], x, torch.bool).reshape(-1, 1, 1, 1)
         out = torch.where(apply, blurred, x).clamp(self.value_range[0], self.value_range[1])
         return out.squeeze(0) if single else out
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(
-            {
-                "factor": list(self.factor),
-                "kernel_size": list(self.kernel_size),
-                "sigma": list(self.sigma),
-                "value_range": list(self.value_range),
-            }
-        )
-        return cfg
 
 
 # ---------------------------------------------------------------- sharpness
@@ -305,6 +295,8 @@ class Equalization(_FixedImageLayer):
     ((2, 32, 32, 3), True, 255.0)
     """
 
+    _config_keys = ("bins", "value_range")
+
     def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
         self.value_range = _keras_value_range(value_range)
         self.bins = validation.positive_int(bins, "bins")
@@ -337,8 +329,3 @@ class Equalization(_FixedImageLayer):
         moved = shape[axis : axis + 1] + shape[:axis] + shape[axis + 1 :]
         out = out.reshape(moved).movedim(0, axis)
         return _scale_values(out, (0, 255), self.value_range).to(x.dtype)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"bins": self.bins, "value_range": list(self.value_range)})
-        return cfg

@@ -157,10 +157,6 @@ def _value_range(value_range, name="value_range"):
     return list(value_range)
 
 
-def _config_value(v):
-    return list(v) if isinstance(v, (tuple, np.ndarray)) else v
-
-
 # ---------------------------------------------------------------- the affine resampler
 
 
@@ -247,6 +243,18 @@ class _RandomImageLayer(SeededRandom, _ImageLayer):
     _direct_call_training = True  # `aug(images)` augments, as in Keras 3; fit/predict pass training explicitly
 
     _config_keys = ("seed", "data_format")
+    # the ranges these layers hold as tuples, which Keras's configs give as lists
+    _config_list_keys = (
+        "factor",
+        "value_range",
+        "scale",
+        "kernel_size",
+        "sigma",
+        "addition_factor",
+        "threshold_factor",
+        "height_factor",
+        "width_factor",
+    )
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         self._init_seed(seed)
@@ -333,6 +341,8 @@ class _FactorLayer(_RandomImageLayer):
     RandomBrightness and the colour layers (``color_augmentation._FactorImageLayer``). ``_check_factor`` and
     ``_check_value_range`` hold each layer's (Keras's) checks."""
 
+    _config_keys = ("factor", "value_range")
+
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         self.factor = self._check_factor(factor)
         self.value_range = self._check_value_range(value_range)
@@ -343,11 +353,6 @@ class _FactorLayer(_RandomImageLayer):
 
     def _check_value_range(self, value_range):
         return _value_range(value_range)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "value_range": list(self.value_range)})
-        return cfg
 
 
 def _per_image(value, device, dtype, width):
@@ -439,6 +444,8 @@ class _HeightWidthAffineLayer(_RandomAffineLayer):
     _low_inclusive = True  # RandomZoom refuses -1 (a zoom to nothing)
     _optional_width = False  # RandomZoom: no width_factor zooms both axes alike
 
+    _config_keys = ("height_factor", "width_factor")
+
     # Keras's one signature for both; RandomTranslation needs a width_factor (None is refused by name below).
     def __init__(
         self,
@@ -458,13 +465,6 @@ class _HeightWidthAffineLayer(_RandomAffineLayer):
                 setattr(self, f"{axis}_lower", bounds[0])
                 setattr(self, f"{axis}_upper", bounds[1])
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(
-            {"height_factor": _config_value(self.height_factor), "width_factor": _config_value(self.width_factor)}
-        )
-        return cfg
 
 
 def rotation_matrices(angle, height, width):
@@ -502,6 +502,8 @@ class RandomRotation(_RandomAffineLayer):
     {{example}}
     """
 
+    _config_keys = ("factor",)
+
     def __init__(
         self,
         factor,
@@ -531,11 +533,6 @@ class RandomRotation(_RandomAffineLayer):
             return _per_image(transformation["rotation_matrix"], device, dtype, 8)
         angle = _per_image(transformation["angle"], device, dtype, 1)[:, 0]
         return rotation_matrices(angle, height, width)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg["factor"] = list(self.factor)
-        return cfg
 
 
 @augmentation_doc("RandomZoom(0.2, seed=1)")

@@ -143,6 +143,8 @@ class _ResamplingLayer(_ImageDataLayer):
     ``_resample(x, transformation, interpolation)`` that both the images and (nearest-neighbour) their
     segmentation masks go through."""
 
+    _config_keys = ("factor", "interpolation", "fill_value")
+
     def __init__(self, factor, interpolation, fill_value, seed, data_format, **kwargs):
         self.factor = _base_factor(factor, (0, 1))
         self.interpolation = _check_interpolation(interpolation)
@@ -159,11 +161,6 @@ class _ResamplingLayer(_ImageDataLayer):
         if not training or transformation is None:
             return segmentation_masks
         return self._resample(self._as_float(segmentation_masks), transformation, "nearest")
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"factor": list(self.factor), "interpolation": self.interpolation, "fill_value": self.fill_value})
-        return cfg
 
 
 # ---------------------------------------------------------------- perspective
@@ -304,6 +301,8 @@ class RandomElasticTransform(_ResamplingLayer):
     {{example}}
     """
 
+    _config_keys = ("scale", "fill_mode", "value_range")
+
     def __init__(
         self,
         factor=1.0,
@@ -357,8 +356,3 @@ class RandomElasticTransform(_ResamplingLayer):
 
     def _transform(self, x, transformation):
         return super()._transform(x, transformation).clamp(self.value_range[0], self.value_range[1])
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update({"scale": list(self.scale), "fill_mode": self.fill_mode, "value_range": list(self.value_range)})
-        return cfg
