@@ -30,13 +30,17 @@ def _validate(value, name):
 
 
 class Regularizer(Configurable):
-    """Base class: subclasses implement ``__call__(x)`` and ``get_config()``."""
+    """Base class: subclasses implement ``__call__(x)`` and ``get_config()`` (or list the constructor arguments
+    they keep as attributes in ``_config_keys``)."""
 
     def __call__(self, x):
         return 0.0
 
     def get_config(self):
-        raise NotImplementedError(f"{self} does not implement get_config()")
+        if not self._config_keys:
+            # the class name, not {self}: the repr reads the config
+            raise NotImplementedError(f"{type(self).__name__} does not implement get_config()")
+        return self._keys_config()
 
 
 class L1L2(Regularizer):
@@ -45,6 +49,8 @@ class L1L2(Regularizer):
     Args:
         l1: L1 factor (0.0). l2: L2 factor (0.0).
     """
+
+    _config_keys = ("l1", "l2")
 
     def __init__(self, l1=0.0, l2=0.0):
         self.l1 = _validate(0.0 if l1 is None else l1, "l1")
@@ -59,12 +65,11 @@ class L1L2(Regularizer):
             reg = reg + self.l2 * x.square().sum()
         return reg
 
-    def get_config(self):
-        return {"l1": self.l1, "l2": self.l2}
-
 
 class L1(Regularizer):
     """``l1 * sum(|x|)``, l1 defaults to 0.01."""
+
+    _config_keys = ("l1",)
 
     def __init__(self, l1=0.01):
         self.l1 = _validate(0.01 if l1 is None else l1, "l1")
@@ -72,21 +77,17 @@ class L1(Regularizer):
     def __call__(self, x):
         return self.l1 * convert_to_tensor(x).abs().sum()
 
-    def get_config(self):
-        return {"l1": self.l1}
-
 
 class L2(Regularizer):
     """``l2 * sum(x**2)``, l2 defaults to 0.01 (Keras 3; tf.keras used 0.01 too). No factor 1/2."""
+
+    _config_keys = ("l2",)
 
     def __init__(self, l2=0.01):
         self.l2 = _validate(0.01 if l2 is None else l2, "l2")
 
     def __call__(self, x):
         return self.l2 * convert_to_tensor(x).square().sum()
-
-    def get_config(self):
-        return {"l2": self.l2}
 
 
 class OrthogonalRegularizer(Regularizer):
@@ -95,6 +96,8 @@ class OrthogonalRegularizer(Regularizer):
     ``factor * 0.5 * sum(|offdiag(N N^T)|) / (n (n - 1) / 2)`` with N the L2-normalised rows
     (``mode='rows'``) or columns (``mode='columns'``).
     """
+
+    _config_keys = ("factor", "mode")
 
     def __init__(self, factor=0.01, mode="rows"):
         self.factor = _validate(factor, "factor")
@@ -120,9 +123,6 @@ class OrthogonalRegularizer(Regularizer):
         off = product * (1.0 - torch.eye(size, dtype=x.dtype, device=x.device))
         pairs = size * (size - 1.0) / 2.0
         return self.factor * 0.5 * off.abs().sum() / pairs
-
-    def get_config(self):
-        return {"factor": self.factor, "mode": self.mode}
 
 
 l1 = L1

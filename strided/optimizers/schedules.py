@@ -39,7 +39,8 @@ def _positive_steps(value, name):
 
 
 class LearningRateSchedule(Configurable):
-    """Base class: subclasses implement ``__call__(step)`` and ``get_config()``."""
+    """Base class: subclasses implement ``__call__(step)`` and ``get_config()`` (or list the constructor
+    arguments they keep as attributes in ``_config_keys``)."""
 
     def __call__(self, step):
         raise NotImplementedError(
@@ -47,15 +48,19 @@ class LearningRateSchedule(Configurable):
         )
 
     def get_config(self):
-        raise NotImplementedError(
-            f"Learning rate schedule '{self.__class__.__name__}' must override "
-            "`get_config()` in order to be serializable."
-        )
+        if not self._config_keys:
+            raise NotImplementedError(
+                f"Learning rate schedule '{self.__class__.__name__}' must override "
+                "`get_config()` in order to be serializable."
+            )
+        return self._keys_config()
 
 
 class _StepRatioDecay(LearningRateSchedule):
     """The arguments and config of ExponentialDecay and InverseTimeDecay, which decay with
     ``step / decay_steps`` (floored when ``staircase``)."""
+
+    _config_keys = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name")
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
         self.initial_learning_rate, self.decay_steps, self.decay_rate = initial_learning_rate, decay_steps, decay_rate
@@ -65,15 +70,6 @@ class _StepRatioDecay(LearningRateSchedule):
     def _ratio(self, step):
         p = _step(step) / self.decay_steps
         return torch.floor(p) if self.staircase else p
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
 
 class ExponentialDecay(_StepRatioDecay):
@@ -103,6 +99,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         boundaries: increasing list of steps. values: one more value than boundaries.
     """
 
+    _config_keys = ("boundaries", "values", "name")
+
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         if len(boundaries) != len(values) - 1:
             raise ValueError(
@@ -120,9 +118,6 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         idx = (s > b).sum()
         return _out(v[idx])
 
-    def get_config(self):
-        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
-
 
 class PolynomialDecay(LearningRateSchedule):
     """``(initial - end) * (1 - step / decay_steps) ** power + end``, step capped at ``decay_steps``
@@ -131,6 +126,8 @@ class PolynomialDecay(LearningRateSchedule):
     Args:
         initial_learning_rate, decay_steps, end_learning_rate (0.0001), power (1.0), cycle (False).
     """
+
+    _config_keys = ("initial_learning_rate", "decay_steps", "end_learning_rate", "power", "cycle", "name")
 
     def __init__(
         self,
@@ -159,16 +156,6 @@ class PolynomialDecay(LearningRateSchedule):
         ) + self.end_learning_rate
         return _out(lr)
 
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "end_learning_rate": self.end_learning_rate,
-            "power": self.power,
-            "cycle": self.cycle,
-            "name": self.name,
-        }
-
 
 class InverseTimeDecay(_StepRatioDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (floored ratio if ``staircase``)."""
@@ -187,6 +174,8 @@ class CosineDecay(LearningRateSchedule):
     With ``warmup_target``: linear from ``initial_learning_rate`` to ``warmup_target`` over ``warmup_steps``,
     then the cosine decay from ``warmup_target`` over ``decay_steps``.
     """
+
+    _config_keys = ("initial_learning_rate", "decay_steps", "alpha", "name", "warmup_target", "warmup_steps")
 
     def __init__(
         self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None, warmup_steps=0
@@ -218,16 +207,6 @@ class CosineDecay(LearningRateSchedule):
             warm = torch.zeros_like(s)
         decayed = self._decay(s - self.warmup_steps, self.warmup_target)
         return _out(torch.where(s < self.warmup_steps, warm, decayed))
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "alpha": self.alpha,
-            "name": self.name,
-            "warmup_target": self.warmup_target,
-            "warmup_steps": self.warmup_steps,
-        }
 
 
 class CosineDecayRestarts(LearningRateSchedule):
