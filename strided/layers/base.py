@@ -126,7 +126,7 @@ _CALL_DEPTH = threading.local()
 _TRAINER_METRIC_ATTRIBUTES = frozenset({"_loss_tracker", "compiled_metrics", "compiled_loss"})
 
 
-def config_list(value):
+def _config_list(value):
     """A tuple or an array as the list a Keras config holds (other values as they are)."""
     if isinstance(value, np.ndarray):
         return value.tolist()
@@ -238,7 +238,7 @@ class Layer(torch.nn.Module, FromConfig):
         cfg.update(self._keys_config())
         for key in self._config_list_keys:
             if key in cfg:
-                cfg[key] = config_list(cfg[key])
+                cfg[key] = _config_list(cfg[key])
         return cfg
 
     def __repr__(self):
