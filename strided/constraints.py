@@ -91,12 +91,12 @@ non_neg = NonNeg
 unit_norm = UnitNorm
 min_max_norm = MinMaxNorm
 
-_REGISTRY = Registry("constraint", "keras.constraints")
-for _cls in (Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm):
-    _REGISTRY.register(_cls)
-# tf.keras 2 lowercase aliases
-for _alias, _cls in {"maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm}.items():
-    _REGISTRY.objects[_alias] = _cls
+_REGISTRY = Registry(
+    "constraint",
+    "keras.constraints",
+    objects=(Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm),
+    aliases={"maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm},  # tf.keras 2 lowercase names
+)
 
 
 # Keras's `serialize(obj)` (the Keras 3 config dict) and `deserialize(config, custom_objects=None)`.

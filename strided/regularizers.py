@@ -130,10 +130,12 @@ l2 = L2
 l1_l2 = L1L2
 orthogonal_regularizer = OrthogonalRegularizer
 
-_REGISTRY = Registry("regularizer", "keras.regularizers")
-for _cls in (Regularizer, L1, L2, L1L2, OrthogonalRegularizer):
-    _REGISTRY.register(_cls)
-_REGISTRY.objects["l1_l2"] = L1L2
+_REGISTRY = Registry(
+    "regularizer",
+    "keras.regularizers",
+    objects=(Regularizer, L1, L2, L1L2, OrthogonalRegularizer),
+    aliases={"l1_l2": L1L2},
+)
 
 
 # Keras's `serialize(obj)` (the Keras 3 config dict) and `deserialize(config, custom_objects=None)`.

@@ -53,45 +53,47 @@ __all__ = [
     "deserialize",
 ]
 
-_REGISTRY = Registry("initializer", "keras.initializers")
-for _cls in (
-    Initializer,
-    Constant,
-    Zeros,
-    Ones,
-    Identity,
-    RandomNormal,
-    RandomUniform,
-    TruncatedNormal,
-    VarianceScaling,
-    GlorotUniform,
-    GlorotNormal,
-    HeUniform,
-    HeNormal,
-    LecunUniform,
-    LecunNormal,
-    Orthogonal,
-):
-    _REGISTRY.register(_cls)
-for _alias, _cls in {
-    "normal": RandomNormal,
-    "uniform": RandomUniform,
-    "one": Ones,
-    "zero": Zeros,
-    "IdentityInitializer": Identity,
-    "OrthogonalInitializer": Orthogonal,
-    # tf.keras 2 / TF names, still in tutorials
-    "constant_initializer": Constant,
-    "zeros_initializer": Zeros,
-    "ones_initializer": Ones,
-    "random_normal_initializer": RandomNormal,
-    "random_uniform_initializer": RandomUniform,
-    "truncated_normal_initializer": TruncatedNormal,
-    "glorot_uniform_initializer": GlorotUniform,
-    "glorot_normal_initializer": GlorotNormal,
-}.items():
-    _REGISTRY.objects[_alias] = _cls
-_REGISTRY.register(STFT, "STFTInitializer")
+_REGISTRY = Registry(
+    "initializer",
+    "keras.initializers",
+    objects=(
+        Initializer,
+        Constant,
+        Zeros,
+        Ones,
+        Identity,
+        RandomNormal,
+        RandomUniform,
+        TruncatedNormal,
+        VarianceScaling,
+        GlorotUniform,
+        GlorotNormal,
+        HeUniform,
+        HeNormal,
+        LecunUniform,
+        LecunNormal,
+        Orthogonal,
+        STFT,
+    ),
+    aliases={
+        "normal": RandomNormal,
+        "uniform": RandomUniform,
+        "one": Ones,
+        "zero": Zeros,
+        "IdentityInitializer": Identity,
+        "OrthogonalInitializer": Orthogonal,
+        "STFTInitializer": STFT,
+        # tf.keras 2 / TF names, still in tutorials
+        "constant_initializer": Constant,
+        "zeros_initializer": Zeros,
+        "ones_initializer": Ones,
+        "random_normal_initializer": RandomNormal,
+        "random_uniform_initializer": RandomUniform,
+        "truncated_normal_initializer": TruncatedNormal,
+        "glorot_uniform_initializer": GlorotUniform,
+        "glorot_normal_initializer": GlorotNormal,
+    },
+)
 
 # Keras exposes the snake_case names as the classes themselves (keras.initializers.glorot_uniform).
 constant = constant_initializer = Constant

@@ -50,24 +50,26 @@ __all__ = [
     "deserialize",
 ]
 
-for _cls in (
-    Optimizer,
-    SGD,
-    RMSprop,
-    Adam,
-    AdamW,
-    Adagrad,
-    Adadelta,
-    Adamax,
-    Nadam,
-    Lion,
-    Lamb,
-    Adafactor,
-    Ftrl,
-    Muon,
-    ScheduleFreeAdamW,
-    LossScaleOptimizer,
-    MultiOptimizer,
-    OptimizerMap,
-):
-    OPTIMIZERS.register(_cls, snake=False)
+OPTIMIZERS.register_all(
+    (
+        Optimizer,
+        SGD,
+        RMSprop,
+        Adam,
+        AdamW,
+        Adagrad,
+        Adadelta,
+        Adamax,
+        Nadam,
+        Lion,
+        Lamb,
+        Adafactor,
+        Ftrl,
+        Muon,
+        ScheduleFreeAdamW,
+        LossScaleOptimizer,
+        MultiOptimizer,
+        OptimizerMap,
+    ),
+    snake=False,
+)

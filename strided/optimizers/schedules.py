@@ -242,17 +242,20 @@ class CosineDecayRestarts(LearningRateSchedule):
         }
 
 
-_REGISTRY = Registry("learning rate schedule", "keras.optimizers.schedules")
-for _cls in (
-    LearningRateSchedule,
-    ExponentialDecay,
-    PiecewiseConstantDecay,
-    PolynomialDecay,
-    InverseTimeDecay,
-    CosineDecay,
-    CosineDecayRestarts,
-):
-    _REGISTRY.register(_cls, snake=False)
+_REGISTRY = Registry(
+    "learning rate schedule",
+    "keras.optimizers.schedules",
+    objects=(
+        LearningRateSchedule,
+        ExponentialDecay,
+        PiecewiseConstantDecay,
+        PolynomialDecay,
+        InverseTimeDecay,
+        CosineDecay,
+        CosineDecayRestarts,
+    ),
+    snake=False,
+)
 
 
 def serialize(learning_rate_schedule):

@@ -65,14 +65,16 @@ class Registry:
         kind: what the objects are, for messages (``'initializer'``).
         module: the Keras module name written by ``serialize`` (``'keras.initializers'``).
         case_insensitive: look names up ignoring case (Keras does so for optimizers).
+        objects, aliases, snake: the table to start with, registered by ``register_all``.
     """
 
-    def __init__(self, kind, module, case_insensitive=False):
+    def __init__(self, kind, module, case_insensitive=False, objects=(), aliases=None, snake=True):
         self.kind = kind
         self.module = module
         self.case_insensitive = case_insensitive
         self.objects = {}
         self._primary = []  # names listed in error messages (no alias noise)
+        self.register_all(objects, aliases, snake=snake)
 
     def _key(self, name):
         return name.lower() if self.case_insensitive else name
@@ -87,6 +89,14 @@ class Registry:
             self.objects[self._key(n)] = obj
         self._primary.append(names[1] if len(names) > 1 and inspect.isclass(obj) and snake else names[0])
         return obj
+
+    def register_all(self, objects, aliases=None, snake=True):
+        """Registers each of ``objects`` as ``register`` does, then ``aliases`` (``{name: obj}``): other names
+        (Keras's short and tf.keras 2 ones) that look an object up but are not listed in error messages."""
+        for obj in objects:
+            self.register(obj, snake=snake)
+        for name, obj in (aliases or {}).items():
+            self.objects[self._key(name)] = obj
 
     def valid_names(self):
         return sorted(set(self._primary))
