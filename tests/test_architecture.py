@@ -59,3 +59,30 @@ def test_inside_function_import_is_counted(tmp_path):
     files, edges = import_graph.scan(root)
     assert import_graph.lazy_imports(files, edges) == [("strided.layers.core", "strided.config", 2)]
     assert ast.parse("x = 1")  # the checker reads source with ast only: nothing is imported
+
+
+def test_optional_packages_are_imported_inside_functions():
+    files, edges = import_graph.scan()
+    assert import_graph.module_level_optional_imports(edges) == []
+
+
+def test_optional_import_calls_are_read_as_imports(tmp_path):
+    # strided.utils.optional.optional_import imports by name: the checker must still see which package, and where.
+    root = tmp_path / "strided"
+    (root / "layers").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "layers" / "__init__.py").write_text("")
+    (root / "layers" / "core.py").write_text(
+        "plt = optional_import('matplotlib.pyplot', 'Plotting')\n"
+        "def f():\n    return optional_import('torch.utils.tensorboard', 'Logging', package='tensorboard')\n"
+    )
+    files, edges = import_graph.scan(root)
+    assert ("strided.layers.core", "matplotlib", 1, False) in edges
+    assert ("strided.layers.core", "tensorboard", 3, True) in edges
+    assert import_graph.module_level_optional_imports(edges) == [("strided.layers.core", "matplotlib", 1)]
+
+
+def test_every_optional_package_of_the_helper_is_listed_as_optional():
+    from strided.utils.optional import PACKAGES
+
+    assert set(PACKAGES) <= import_graph.OPTIONAL

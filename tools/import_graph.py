@@ -2,7 +2,8 @@
 
 Every ``import`` statement is read with ``ast``, those inside functions included. A module may import only
 from its own level or a level below it; no two modules may import each other in a cycle; an import inside a
-function is allowed only for an optional dependency or for one of the ``LAZY_EXCEPTIONS`` below.
+function is allowed only for an optional dependency or for one of the ``LAZY_EXCEPTIONS`` below, and an optional
+dependency is imported only inside a function (``optional_import("h5py", ...)`` calls count as its imports).
 
     python tools/import_graph.py            # the report: levels, violations, cycles, imports inside functions
 """
@@ -110,6 +111,20 @@ def _resolve(module, is_package, node, modules):
     return names
 
 
+def _optional_import(node):
+    """The optional package a call ``optional_import("module", ..., package=...)`` (strided/utils/optional.py)
+    imports, or None for any other node: such a call is an import written as a function call."""
+    if (
+        not isinstance(node, ast.Call)
+        or getattr(node.func, "id", getattr(node.func, "attr", None)) != "optional_import"
+    ):
+        return None
+    names = [kw.value for kw in node.keywords if kw.arg == "package"] + node.args[:1]
+    if not names or not isinstance(names[0], ast.Constant) or not isinstance(names[0].value, str):
+        raise ValueError(f"line {node.lineno}: optional_import must name its module or package as a string literal")
+    return names[0].value.split(".")[0]
+
+
 def _owner(name, modules):
     while name and name not in modules:
         name = name.rpartition(".")[0]
@@ -131,6 +146,9 @@ def scan(root=ROOT):
                     for name in _resolve(module, is_package, child, files):
                         target = _owner(name, files) if name.split(".")[0] == "strided" else name.split(".")[0]
                         edges.append((module, target, child.lineno, in_function))
+                package = _optional_import(child)
+                if package is not None:
+                    edges.append((module, package, child.lineno, in_function))
                 visit(child, inner)
 
         visit(tree, False)
@@ -143,6 +161,11 @@ def upward_imports(files, edges):
         for a, b, line, inside in edges
         if b in files and a != b and level_of(b) > level_of(a) and not (inside and (a, b) in LAZY_EXCEPTIONS)
     ]
+
+
+def module_level_optional_imports(edges):
+    """Optional packages imported when a module is imported: ``import strided`` must need only torch and NumPy."""
+    return [(a, b, line) for a, b, line, inside in edges if b in OPTIONAL and not inside]
 
 
 def lazy_imports(files, edges):
@@ -205,6 +228,7 @@ def main():
     up = upward_imports(files, edges)
     lazy = lazy_imports(files, edges)
     found = cycles(files, edges)
+    optional = module_level_optional_imports(edges)
     print(f"{len(files)} modules, {len(edges)} imports")
     print(f"\nupward imports: {len(up)}")
     for a, b, line in up:
@@ -215,7 +239,10 @@ def main():
     print(f"\nimports inside functions (not optional, not listed): {len(lazy)}")
     for a, b, line in lazy:
         print(f"  {a}:{line} -> {b}")
-    return 1 if up or found or len(lazy) >= 20 else 0
+    print(f"\noptional packages imported at module level: {len(optional)}")
+    for a, b, line in optional:
+        print(f"  {a}:{line} -> {b}")
+    return 1 if up or found or optional or len(lazy) >= 20 else 0
 
 
 if __name__ == "__main__":

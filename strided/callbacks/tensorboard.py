@@ -5,17 +5,12 @@ import os
 import numpy as np
 
 from strided.callbacks.callback import Callback
+from strided.utils.optional import optional_import
 
 
 def _summary_writer(logdir):
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError as e:  # torch.utils.tensorboard needs the `tensorboard` package
-        raise ImportError(
-            "The TensorBoard callback needs the `tensorboard` package. "
-            "Install it with `pip install strided[tensorboard]` (or `pip install tensorboard`)."
-        ) from e
-    return SummaryWriter(log_dir=logdir)
+    writers = optional_import("torch.utils.tensorboard", "The TensorBoard callback", package="tensorboard")
+    return writers.SummaryWriter(log_dir=logdir)
 
 
 class TensorBoard(Callback):

@@ -15,16 +15,11 @@ import torch
 
 from strided import config
 from strided.ops.image import resize
-
-_PIL_HINT = "Pillow is needed to read and write image files: `pip install strided[image]` (or `pip install pillow`)."
+from strided.utils.optional import optional_import
 
 
 def _pil():
-    try:
-        from PIL import Image
-    except ImportError as exc:  # pragma: no cover - exercised only without Pillow
-        raise ImportError(_PIL_HINT) from exc
-    return Image
+    return optional_import("PIL.Image", "Reading and writing image files")
 
 
 def _interpolation_methods():

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 import torch
 from strided.saving.saving_api import _path, atomic_path
+from strided.utils.optional import optional_import
 
 FORMATS = ("tf_saved_model", "onnx", "openvino", "litert", "torch")
 
@@ -149,14 +150,8 @@ def _quiet_torch_logs():
 
 def _export_onnx(module, samples, dynamic_shapes, specs, path, opset_version):
     names = [name or f"input_{k}" for k, (_, _, name) in enumerate(specs)]
-    try:
-        import onnx  # noqa: F401 - the exporter needs both packages; say so before tracing
-        import onnxscript  # noqa: F401
-    except ImportError as e:
-        raise ImportError(
-            f"format='onnx' needs the `onnx` and `onnxscript` packages ({e.name} is missing): "
-            "pip install 'strided[export]'"
-        ) from None
+    optional_import("onnx", "format='onnx'")  # the exporter needs both packages; say so before tracing
+    optional_import("onnxscript", "format='onnx'")
     program = torch.onnx.export(
         module,
         samples,

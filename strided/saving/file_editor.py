@@ -150,7 +150,7 @@ class KerasFileEditor:
     # ------------------------------------------------------------------ reading
     def _extract_weights_from_store(self, data, metadata=None, inner_path=""):
         """``(weights tree, {group path: attributes})`` of an h5py group, read as Keras reads it."""
-        import h5py
+        h5py = keras_format._h5py()
 
         metadata = metadata if metadata is not None else {}
         attributes = dict(data.attrs.items())

@@ -24,6 +24,7 @@ from strided.models.functional import Functional
 from strided.models.sequential import Sequential
 from strided import optimizers
 from strided.backend.variable import keras_shape, keras_view, stored_view
+from strided.utils.optional import optional_import
 
 METADATA = "metadata.json"
 CONFIG = "config.json"
@@ -33,13 +34,7 @@ KERAS_VERSION = "3.0.0"
 
 
 def _h5py():
-    try:
-        import h5py
-    except ImportError:
-        raise ImportError(
-            "Saving and loading weight files needs h5py: `pip install strided[h5]` (or `pip install h5py`)."
-        ) from None
-    return h5py
+    return optional_import("h5py", "Saving and loading weight files")
 
 
 def _snake(name):

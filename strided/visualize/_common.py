@@ -4,20 +4,12 @@ import functools
 
 import numpy as np
 from strided.models.receptive_field import model_inputs  # noqa: F401  (shared by the plots)
+from strided.utils.optional import optional_import
 
 
 def pyplot():
     """Imports ``matplotlib.pyplot`` on first use; matplotlib is the optional ``plot`` extra."""
-    try:
-        import matplotlib
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "strided.visualize needs matplotlib for plotting. Install it with "
-            "`pip install strided[plot]` (or `pip install matplotlib`)."
-        ) from exc
-    del matplotlib
-    return plt
+    return optional_import("matplotlib.pyplot", "Plotting with strided.visualize")
 
 
 def finish(fig, save_path, dpi=100):

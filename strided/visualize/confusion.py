@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from strided.utils.optional import optional_import
 from strided.visualize._common import finish, pyplot, to_numpy
 
 
@@ -76,13 +77,7 @@ def confusion_matrix_frame(y_true, y_pred, labels=None, display_labels=None, ind
     Returns:
         A ``pandas.DataFrame``.
     """
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "confusion_matrix_frame needs pandas. Install it with `pip install strided[pandas]`, "
-            "or use `confusion_matrix` for a NumPy array."
-        ) from exc
+    pd = optional_import("pandas", "confusion_matrix_frame", alternative="Or use `confusion_matrix` for a NumPy array.")
     t, p = _as_labels(y_true, "y_true"), _as_labels(y_pred, "y_pred")
     if labels is None:
         labels = np.unique(np.concatenate([t, p]))
