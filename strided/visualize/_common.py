@@ -1,10 +1,32 @@
-"""Shared helpers: lazy matplotlib import, figure saving, array conversion, layer lookup."""
+"""Shared helpers: lazy matplotlib import, the plots' shared arguments and their doc, figure saving, array
+conversion, layer lookup."""
 
 import functools
 
 import numpy as np
 from strided.models.receptive_field import model_inputs  # noqa: F401  (shared by the plots)
+from strided.utils.docstrings import fill_doc
 from strided.utils.optional import optional_import
+
+# The arguments every plot ends with and what it returns, written once. A plot's docstring writes ``{{figure}}``
+# after its own arguments, at the indentation of the section headings (``Args:``), and is decorated with
+# ``figure_doc``; each plot states only its default size, its title's meaning and what its axes are.
+_FIGURE_DOC = """    figsize: figure size in inches{{figsize}}.
+    title: {{title}}.
+    save_path: when given, the figure is also written there as a PNG.
+
+Returns:
+    The matplotlib Figure{{axes}}."""
+
+
+def figure_doc(axes="", figsize="", title="optional figure title"):
+    """Function decorator: fills the ``{{figure}}`` field of a plot's docstring (see ``_FIGURE_DOC``)."""
+
+    def document(plot):
+        plot.__doc__ = fill_doc(plot.__doc__, figure=fill_doc(_FIGURE_DOC, axes=axes, figsize=figsize, title=title))
+        return plot
+
+    return document
 
 
 def pyplot():
@@ -12,8 +34,13 @@ def pyplot():
     return optional_import("matplotlib.pyplot", "Plotting with strided.visualize")
 
 
-def finish(fig, save_path, dpi=100):
-    """Writes ``fig`` as a PNG when ``save_path`` is given (creating the folder) and returns it."""
+def finish(fig, save_path, title=None, tight_layout=False, dpi=100):
+    """Titles ``fig`` (when ``title`` is given), lays it out tightly (when asked, after the title so that it makes
+    room for it), writes it as a PNG when ``save_path`` is given (creating the folder) and returns it."""
+    if title:
+        fig.suptitle(title)
+    if tight_layout:
+        fig.tight_layout()
     if save_path is not None:
         import os
 

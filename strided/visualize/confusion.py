@@ -3,7 +3,7 @@
 import numpy as np
 
 from strided.utils.optional import optional_import
-from strided.visualize._common import finish, pyplot, to_numpy
+from strided.visualize._common import figure_doc, finish, pyplot, to_numpy
 
 
 def _as_labels(y, name):
@@ -92,6 +92,7 @@ def confusion_matrix_frame(y_true, y_pred, labels=None, display_labels=None, ind
     return pd.DataFrame(cm, index=index, columns=columns)
 
 
+@figure_doc(axes=" (one axes, two with ``colorbar=True``)", title='axes title (default "Confusion matrix")')
 def plot_confusion_matrix(
     y_true,
     y_pred,
@@ -111,12 +112,7 @@ def plot_confusion_matrix(
         display_labels: tick names for the classes (default the labels).
         cmap: matplotlib colour map.
         colorbar: add a colour bar (a second axes).
-        figsize: figure size in inches.
-        title: axes title (default "Confusion matrix").
-        save_path: when given, the figure is also written there as a PNG.
-
-    Returns:
-        The matplotlib Figure (one axes, two with ``colorbar=True``).
+    {{figure}}
     """
     t, p = _as_labels(y_true, "y_true"), _as_labels(y_pred, "y_pred")
     if labels is None:
@@ -148,5 +144,4 @@ def plot_confusion_matrix(
     ax.set_title(title or "Confusion matrix")
     if colorbar:
         fig.colorbar(image, ax=ax)
-    fig.tight_layout()
-    return finish(fig, save_path)
+    return finish(fig, save_path, tight_layout=True)

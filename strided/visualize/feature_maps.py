@@ -6,6 +6,7 @@ import torch
 from strided.visualize._common import (
     as_batch,
     check_positive_int,
+    figure_doc,
     finish,
     grid_shape,
     model_inputs,
@@ -48,6 +49,7 @@ def feature_maps(model, layer, x):
     return to_numpy(out)
 
 
+@figure_doc(axes=", one axes per channel drawn", figsize=" (default 10 wide, as the seed)")
 def plot_feature_maps(model, layer, x, cols=8, max_maps=None, cmap="gray", figsize=None, title=None, save_path=None):
     """Draws every channel of ``layer``'s output for the first sample of ``x`` in a grid.
 
@@ -58,12 +60,7 @@ def plot_feature_maps(model, layer, x, cols=8, max_maps=None, cmap="gray", figsi
         cols: panels per row (seed 002 uses 8 across, 4 down for 32 maps).
         max_maps: draw at most this many channels (default all).
         cmap: matplotlib colour map.
-        figsize: figure size in inches (default 10 wide, as the seed).
-        title: optional figure title.
-        save_path: when given, the figure is also written there as a PNG.
-
-    Returns:
-        The matplotlib Figure, one axes per channel drawn.
+    {{figure}}
     """
     cols = check_positive_int(cols, "cols")
     maps = feature_maps(model, layer, x)[0]
@@ -85,6 +82,4 @@ def plot_feature_maps(model, layer, x, cols=8, max_maps=None, cmap="gray", figsi
         ax.set_xticks([])
         ax.set_yticks([])
         ax.imshow(maps[:, :, i], cmap=cmap)
-    if title:
-        fig.suptitle(title)
-    return finish(fig, save_path)
+    return finish(fig, save_path, title)

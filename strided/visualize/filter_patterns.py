@@ -9,7 +9,15 @@ colours, deeper ones as textures.
 import numpy as np
 import torch
 
-from strided.visualize._common import check_positive_int, finish, grid_shape, model_inputs, pyplot, resolve_layer
+from strided.visualize._common import (
+    check_positive_int,
+    figure_doc,
+    finish,
+    grid_shape,
+    model_inputs,
+    pyplot,
+    resolve_layer,
+)
 from strided.visualize.feature_maps import feature_model
 
 
@@ -70,6 +78,7 @@ def _displayable(image):
     return image[..., 0] if image.shape[-1] == 1 else image
 
 
+@figure_doc(axes=", one axes per filter", title="figure title (default: what the filters of the layer respond to)")
 def plot_filter_patterns(
     model, layer, filters=None, cols=8, size=None, steps=30, step_size=10.0, figsize=None, title=None, save_path=None
 ):
@@ -79,10 +88,7 @@ def plot_filter_patterns(
         model, layer, size, steps, step_size: as :func:`filter_pattern`.
         filters: filter indices to draw (default: the first 16, or all if fewer).
         cols: panels per row.
-        figsize, title, save_path: figure options (``save_path`` writes a PNG).
-
-    Returns:
-        The matplotlib Figure.
+    {{figure}}
     """
     cols = check_positive_int(cols, "cols")
     layer = resolve_layer(model, layer)
@@ -99,5 +105,4 @@ def plot_filter_patterns(
         shown = _displayable(image)
         ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None)
         ax.set_title(str(index), fontsize=8)
-    fig.suptitle(title or f"What the filters of '{layer.name}' respond to")
-    return finish(fig, save_path)
+    return finish(fig, save_path, title or f"What the filters of '{layer.name}' respond to")

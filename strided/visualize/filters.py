@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from strided.visualize._common import finish, grid_shape, pyplot, to_numpy
+from strided.visualize._common import figure_doc, finish, grid_shape, pyplot, to_numpy
 
 
 def filter_weights(layer_or_weights):
@@ -38,6 +38,7 @@ def filter_weights(layer_or_weights):
     return w
 
 
+@figure_doc(axes=", one axes per drawn slice", figsize=" (default from the grid)")
 def plot_filters(
     layer_or_weights,
     filters=None,
@@ -62,12 +63,7 @@ def plot_filters(
         cmap: matplotlib colour map.
         normalize: ``"global"`` shares one colour scale over all slices (so weights compare),
             ``"each"`` scales each slice on its own.
-        figsize: figure size in inches (default from the grid).
-        title: optional figure title.
-        save_path: when given, the figure is also written there as a PNG.
-
-    Returns:
-        The matplotlib Figure, one axes per drawn slice.
+    {{figure}}
     """
     if normalize not in ("global", "each"):
         raise ValueError(
@@ -99,9 +95,7 @@ def plot_filters(
                 ax.set_title(f"channel {c}", fontsize=7)
             if c == c_idx[0]:
                 ax.set_ylabel(f"filter {f}", fontsize=7)
-    if title:
-        fig.suptitle(title)
-    return finish(fig, save_path)
+    return finish(fig, save_path, title)
 
 
 def _indices(value, n, name):

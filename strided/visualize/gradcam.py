@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from strided.visualize._common import as_batch, finish, model_inputs, pyplot, resolve_layer, to_numpy
+from strided.visualize._common import as_batch, figure_doc, finish, model_inputs, pyplot, resolve_layer, to_numpy
 from strided import config
 from strided.models import Model
 from strided import activations
@@ -192,6 +192,7 @@ def saliency_map(model, x, class_index=None):
     return out[0] if single else out
 
 
+@figure_doc(axes=" with two axes (image, overlay)")
 def plot_grad_cam(
     model, x, layer=None, class_index=None, alpha=0.45, cmap="jet", figsize=None, title=None, save_path=None
 ):
@@ -201,12 +202,7 @@ def plot_grad_cam(
         model, x, layer, class_index: as in ``grad_cam`` (``x`` is one image).
         alpha: opacity of the heat map over the image.
         cmap: colour map of the heat map.
-        figsize: figure size in inches.
-        title: optional figure title.
-        save_path: when given, the figure is also written there as a PNG.
-
-    Returns:
-        The matplotlib Figure with two axes (image, overlay).
+    {{figure}}
     """
     image = to_numpy(x)
     if image.ndim == 4:
@@ -222,6 +218,4 @@ def plot_grad_cam(
     axes[1].imshow(heat, cmap=cmap, alpha=alpha, vmin=0, vmax=1)
     axes[0].set_title("input")
     axes[1].set_title("Grad-CAM")
-    if title:
-        fig.suptitle(title)
-    return finish(fig, save_path)
+    return finish(fig, save_path, title)

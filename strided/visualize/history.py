@@ -1,6 +1,6 @@
 """Training curves from ``model.fit``'s History: each metric with its ``val_`` twin."""
 
-from strided.visualize._common import finish, pyplot, to_numpy
+from strided.visualize._common import figure_doc, finish, pyplot, to_numpy
 
 
 def history_dict(history):
@@ -16,6 +16,7 @@ def history_dict(history):
     return {k: [float(to_numpy(v)) for v in vals] for k, vals in data.items()}
 
 
+@figure_doc(axes=", one axes per metric")
 def plot_history(history, metrics=None, figsize=None, title=None, save_path=None):
     """Plots loss and metric curves per epoch, one panel per metric, validation dashed.
 
@@ -23,12 +24,7 @@ def plot_history(history, metrics=None, figsize=None, title=None, save_path=None
         history: the History returned by ``model.fit`` or its ``history`` dict.
         metrics: names to plot (e.g. ``["loss", "accuracy"]``); default every recorded metric
             except ``val_*`` (drawn in the same panel as their training twin) and ``learning_rate``.
-        figsize: figure size in inches.
-        title: optional figure title.
-        save_path: when given, the figure is also written there as a PNG.
-
-    Returns:
-        The matplotlib Figure, one axes per metric.
+    {{figure}}
     """
     data = history_dict(history)
     if metrics is None:
@@ -55,7 +51,4 @@ def plot_history(history, metrics=None, figsize=None, title=None, save_path=None
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
         ax.legend()
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return finish(fig, save_path)
+    return finish(fig, save_path, title, tight_layout=True)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from strided.visualize._common import check_positive_int, finish, grid_shape, pyplot, to_numpy
+from strided.visualize._common import check_positive_int, figure_doc, finish, grid_shape, pyplot, to_numpy
 
 
 def _label_text(value, class_names):
@@ -15,6 +15,7 @@ def _label_text(value, class_names):
     return str(v), v
 
 
+@figure_doc(axes=", one axes per image")
 def plot_images(
     x,
     labels=None,
@@ -37,12 +38,7 @@ def plot_images(
         cols: images per row.
         max_images: draw at most this many.
         cmap: colour map for single-channel images.
-        figsize: figure size in inches.
-        title: optional figure title.
-        save_path: when given, the figure is also written there as a PNG.
-
-    Returns:
-        The matplotlib Figure, one axes per image.
+    {{figure}}
     """
     images = to_numpy(x)
     if images.ndim == 2:  # one image
@@ -77,6 +73,4 @@ def plot_images(
             ax.set_title(text, fontsize=9, color="red" if wrong else "black")
         elif true_text is not None:
             ax.set_title(true_text[0], fontsize=9)
-    if title:
-        fig.suptitle(title)
-    return finish(fig, save_path)
+    return finish(fig, save_path, title)
