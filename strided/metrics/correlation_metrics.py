@@ -8,6 +8,21 @@ from strided import config
 from strided.losses.loss import squeeze_or_expand_to_same_rank
 from strided.metrics.metric import _tensor
 from strided.metrics.reduction_metrics import MeanMetricWrapper
+from strided.utils.docstrings import fill_doc
+
+# What both coefficient functions take and return, written once: each docstring ends with ``{{args}}``.
+_ARGS_DOC = """Args:
+    y_true: the targets, shape ``(batch, d0, .. dN)``.
+    y_pred: the predictions, same shape.
+    axis: the axis the coefficient is computed along (-1).
+
+Returns:
+    The coefficients, the input shape without ``axis``."""
+
+
+def _coefficient_doc(function):
+    function.__doc__ = fill_doc(function.__doc__, args=_ARGS_DOC)
+    return function
 
 
 def _prepare(y_true, y_pred, axis):
@@ -21,19 +36,14 @@ def _prepare(y_true, y_pred, axis):
     return squeeze_or_expand_to_same_rank(y_true, y_pred)
 
 
+@_coefficient_doc
 def pearson_correlation(y_true, y_pred, axis=-1):
     """Pearson correlation coefficient of ``y_true`` and ``y_pred`` along ``axis``.
 
     ``mean(z(y_true) * z(y_pred))`` with ``z(x) = (x - mean(x)) / std(x)`` (population standard
     deviation), computed per sample; gradients flow to ``y_pred``.
 
-    Args:
-        y_true: the targets, shape ``(batch, d0, .. dN)``.
-        y_pred: the predictions, same shape.
-        axis: the axis the correlation is computed along (-1).
-
-    Returns:
-        The coefficients, the input shape without ``axis``.
+    {{args}}
     """
     y_true, y_pred = _prepare(y_true, y_pred, axis)
     t = y_true - y_true.mean(dim=axis, keepdim=True)
@@ -43,6 +53,7 @@ def pearson_correlation(y_true, y_pred, axis=-1):
     return (t * p).mean(dim=axis)
 
 
+@_coefficient_doc
 def concordance_correlation(y_true, y_pred, axis=-1):
     """Lin's concordance correlation coefficient of ``y_true`` and ``y_pred`` along ``axis``.
 
@@ -50,13 +61,7 @@ def concordance_correlation(y_true, y_pred, axis=-1):
     (mean(y_true) - mean(y_pred))**2 + eps))``, term for term Keras 3's formula (population variances,
     ``eps = 1e-7``), computed per sample.
 
-    Args:
-        y_true: the targets, shape ``(batch, d0, .. dN)``.
-        y_pred: the predictions, same shape.
-        axis: the axis the coefficient is computed along (-1).
-
-    Returns:
-        The coefficients, the input shape without ``axis``.
+    {{args}}
     """
     y_true, y_pred = _prepare(y_true, y_pred, axis)
     true_mean = y_true.mean(dim=axis, keepdim=True)
