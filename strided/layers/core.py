@@ -120,17 +120,14 @@ class Dense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
         return config
 
 
+@_util.shared_doc
 class Activation(Layer):
     """Applies an activation function to its input.
 
     Args:
         activation: activation function or name, e.g. ``'relu'`` or ``strided.ops.relu``.
 
-    Input shape:
-        Any shape.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 
@@ -239,17 +236,14 @@ class Lambda(Layer):
         return config
 
 
+@_util.shared_doc
 class Identity(Layer):
     """Returns its input unchanged (a placeholder layer).
 
     Args:
         **kwargs: the standard layer arguments (``name``, ``dtype``, ``trainable``).
 
-    Input shape:
-        Any shape.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 

@@ -27,6 +27,7 @@ Output shape:
 )
 
 
+@_util.shared_doc
 class Rescaling(Layer):
     """``output = inputs * scale + offset``, e.g. ``Rescaling(1. / 255)`` maps [0, 255] to [0, 1].
 
@@ -34,11 +35,7 @@ class Rescaling(Layer):
         scale: float, or a list of per-channel factors (broadcast over the last axis).
         offset: float or list, added after scaling (default 0).
 
-    Input shape:
-        Any shape.
-
-    Output shape:
-        Same shape as the input.
+    {{same_shape}}
 
     Example:
 
