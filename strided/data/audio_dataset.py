@@ -12,7 +12,13 @@ import wave
 
 import numpy as np
 
-from strided.data.directory import DirectoryDataset, check_labels_args, dataset_from_directory, directory_arguments
+from strided.data.directory import (
+    DirectoryDataset,
+    check_labels_args,
+    dataset_from_directory,
+    directory_arguments,
+    directory_doc,
+)
 
 ALLOWED_FORMATS = (".wav",)
 
@@ -113,6 +119,7 @@ class AudioDirectoryDataset(DirectoryDataset):
         return audio
 
 
+@directory_doc("audio")
 def audio_dataset_from_directory(
     directory,
     labels="inferred",
@@ -137,12 +144,7 @@ def audio_dataset_from_directory(
     PCM, read with Python's ``wave`` module) are supported.
 
     Args:
-        directory: folder of the data; with ``labels='inferred'`` one subfolder per class.
-        labels: ``"inferred"`` (from the subfolder names), None (audio only), or a list/tuple of
-            integer labels in the alphanumeric order of the file paths.
-        label_mode: ``"int"`` (int32 ``(batch,)``), ``"categorical"`` (float32 one-hot),
-            ``"binary"`` (float32 ``(batch, 1)``, exactly 2 classes), or None (audio only).
-        class_names: explicit subfolder names and their order (only with ``labels="inferred"``).
+        {{labels_args}}
         batch_size: files per batch (default 32); None yields single files ``(samples, channels)``.
         sampling_rate: if given, every file is resampled to this rate (samples per second), after
             ``output_sequence_length`` is applied, as Keras does; Keras needs tensorflow-io for it,
@@ -151,9 +153,7 @@ def audio_dataset_from_directory(
             files of a batch are zero-padded to the longest of the batch.
         ragged: only False is supported (strided datasets yield dense NumPy batches).
         shuffle: shuffle the files (else alphanumeric order). Defaults to True.
-        seed: seed of the shuffling; required with ``validation_split`` and ``shuffle``.
-        validation_split: fraction in (0, 1) kept for validation (the last files of the shuffled order).
-        subset: ``"training"``, ``"validation"`` or ``"both"`` (returns a (training, validation) pair).
+        {{split_args}}
         follow_links: follow symbolic links to subfolders. Defaults to False.
         verbose: print how many files and classes were found. Defaults to True.
 

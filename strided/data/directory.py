@@ -15,6 +15,32 @@ import os
 import numpy as np
 
 from strided.data.dataset import BatchDataset
+from strided.utils.docstrings import fill_doc
+
+# The arguments the three ``*_dataset_from_directory`` functions share, written once. Each docstring writes
+# ``{{labels_args}}`` and ``{{split_args}}`` where they stand in Keras's argument order and is decorated with
+# ``directory_doc``, which names what one file holds (``images``, ``texts``, ``audio``).
+_LABELS_ARGS_DOC = """directory: folder of the data; with ``labels="inferred"`` one subfolder per class.
+labels: ``"inferred"`` (from the subfolder names), ``None`` ({{noun}} only), or a list/tuple of integer labels in
+    the sorted order of the file paths.
+label_mode: ``"int"`` (int32 ``(batch,)``), ``"categorical"`` (float32 one-hot), ``"binary"`` (float32
+    ``(batch, 1)``, exactly two classes) or ``None`` ({{noun}} only).
+class_names: explicit subfolder names and their order (only with ``labels="inferred"``)."""
+_SPLIT_ARGS_DOC = """seed: seed of the shuffling; required with ``validation_split`` and ``shuffle``.
+validation_split: fraction in (0, 1) kept for validation (the last files of the shuffled order).
+subset: ``"training"``, ``"validation"`` or ``"both"`` (returns a (training, validation) pair)."""
+
+
+def directory_doc(noun):
+    """Function decorator: fills ``{{labels_args}}`` and ``{{split_args}}`` of a directory dataset's docstring."""
+
+    def document(function):
+        function.__doc__ = fill_doc(
+            function.__doc__, labels_args=fill_doc(_LABELS_ARGS_DOC, noun=noun), split_args=_SPLIT_ARGS_DOC
+        )
+        return function
+
+    return document
 
 
 # -- listing ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from strided.data.directory import (
     check_labels_args,
     dataset_from_directory,
     directory_arguments,
+    directory_doc,
 )
 from strided.data.image_utils import load_image
 
@@ -58,6 +59,7 @@ class ImageDirectoryDataset(DirectoryDataset):
         return images
 
 
+@directory_doc("images")
 def image_dataset_from_directory(
     directory,
     labels="inferred",
@@ -81,19 +83,12 @@ def image_dataset_from_directory(
     """Generates a dataset of image batches from a directory with one subdirectory per class.
 
     Args:
-        directory: folder of the data; with ``labels='inferred'`` one subfolder per class.
-        labels: 'inferred' (from the subfolder names), None (images only), or a list/tuple of integer labels
-            in the sorted order of the file paths.
-        label_mode: 'int' (int32 (batch,)), 'categorical' (float32 one-hot), 'binary' (float32 (batch, 1)),
-            or None (images only).
-        class_names: explicit subfolder names and their order (only with ``labels='inferred'``).
+        {{labels_args}}
         color_mode: 'grayscale', 'rgb' or 'rgba' (1, 3 or 4 channels).
         batch_size: images per batch (default 32); None yields single images.
         image_size: (height, width) every image is resized to (default (256, 256)).
         shuffle: shuffle the files (else alphanumeric order).
-        seed: seed of the shuffling; required with ``validation_split`` and ``shuffle``.
-        validation_split: fraction in (0, 1) kept for validation (the last files of the shuffled order).
-        subset: 'training', 'validation' or 'both' (returns a (training, validation) pair).
+        {{split_args}}
         interpolation: 'bilinear', 'nearest', 'bicubic', 'area', 'lanczos3', 'lanczos5', 'gaussian',
             'mitchellcubic'.
         follow_links: follow symbolic links to subfolders.

@@ -14,6 +14,7 @@ from strided.data.directory import (
     check_labels_args,
     dataset_from_directory,
     directory_arguments,
+    directory_doc,
 )
 
 TEXT_FORMATS = (".txt",)
@@ -49,6 +50,7 @@ class TextDirectoryDataset(DirectoryDataset):
         return np.array(texts, dtype=str)
 
 
+@directory_doc("texts")
 def text_dataset_from_directory(
     directory,
     labels="inferred",
@@ -70,18 +72,11 @@ def text_dataset_from_directory(
     of texts with labels 0 (``class_a``) and 1 (``class_b``). Only ``.txt`` files are read.
 
     Args:
-        directory: folder of the data; with ``labels="inferred"`` one subfolder per class.
-        labels: ``"inferred"`` (from the subfolder names), ``None`` (texts only), or a list/tuple of integer
-            labels in the sorted order of the file paths.
-        label_mode: ``"int"`` (int32 ``(batch,)``), ``"categorical"`` (float32 one-hot), ``"binary"``
-            (float32 ``(batch, 1)``, exactly two classes) or ``None`` (texts only).
-        class_names: explicit subfolder names and their order (only with ``labels="inferred"``).
+        {{labels_args}}
         batch_size: texts per batch (default 32); ``None`` yields single texts.
         max_length: keep only the first ``max_length`` bytes of each text (``None``: whole files).
         shuffle: shuffle the files (else alphanumeric order) and reshuffle every epoch.
-        seed: seed of the shuffling; required with ``validation_split`` and ``shuffle``.
-        validation_split: fraction in (0, 1) kept for validation (the last files of the shuffled order).
-        subset: ``"training"``, ``"validation"`` or ``"both"`` (returns a (training, validation) pair).
+        {{split_args}}
         follow_links: follow symbolic links to subfolders.
         format: accepted for Keras compatibility (``"tf"`` or ``"grain"``); the result is always a
             strided dataset.
