@@ -5,7 +5,6 @@
 ``import strided`` stays fast and needs only torch and NumPy.
 """
 
-import importlib
 import sys
 
 
@@ -13,6 +12,7 @@ from strided import config  # noqa: E402
 from strided.config import __version__  # noqa: E402,F401
 from strided.config import set_random_seed  # noqa: E402
 from strided import _aliases  # noqa: E402
+from strided.utils.lazy_module import lazy_attributes  # noqa: E402
 
 _aliases.install()
 
@@ -67,19 +67,10 @@ def enable_eager_execution():
     """TensorFlow 1's switch to eager mode (seed 003 calls it): strided is always eager, so it does nothing."""
 
 
+_lazy_getattr, __dir__ = lazy_attributes(__name__, _NAMES, _SUBMODULES)
+
+
 def __getattr__(name):
-    if name in _SUBMODULES:
-        module = importlib.import_module(f"strided.{name}")
-        globals()[name] = module
-        return module
-    if name in _NAMES:
-        value = getattr(importlib.import_module(_NAMES[name]), name)
-        globals()[name] = value
-        return value
     if name == "keras":  # `from strided import keras` / `strided.keras.layers` for tf.keras code
         return sys.modules[__name__]
-    raise AttributeError(f"module 'strided' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_SUBMODULES) | set(_NAMES))
+    return _lazy_getattr(name)

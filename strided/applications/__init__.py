@@ -9,7 +9,7 @@ also has its ``preprocess_input`` and ``decode_predictions``, as in Keras:
 ``from strided.applications.resnet50 import ResNet50, preprocess_input, decode_predictions``.
 """
 
-import importlib
+from strided.utils.lazy_module import lazy_attributes
 
 _MODELS = {
     "LeNet5": "lenet",
@@ -61,19 +61,9 @@ _MODULES = (
 )
 
 
-def __getattr__(name):
-    if name in _MODELS:
-        value = getattr(importlib.import_module(f"strided.applications.{_MODELS[name]}"), name)
-    elif name in _MODULES:
-        value = importlib.import_module(f"strided.applications.{name}")
-    else:
-        raise AttributeError(f"module 'strided.applications' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_MODELS) | set(_MODULES))
+__getattr__, __dir__ = lazy_attributes(
+    __name__, {name: f"{__name__}.{module}" for name, module in _MODELS.items()}, _MODULES
+)
 
 
 __all__ = list(_MODELS)

@@ -12,6 +12,8 @@ Submodules load on first use.
 import importlib
 import types
 
+from strided.utils.lazy_module import lazy_attributes
+
 _LAZY = {
     "Dataset": "strided.data.dataset",
     "AUTOTUNE": "strided.data.dataset",
@@ -50,14 +52,13 @@ _SUBMODULES = (
 )
 
 
+_lazy_getattr, __dir__ = lazy_attributes(__name__, _LAZY, _SUBMODULES)
+
+
 def __getattr__(name):
     if name == "experimental":  # `tf.data.experimental.AUTOTUNE` / `.cardinality(ds)` in older programs
         return _experimental()
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in _SUBMODULES:
-        return importlib.import_module(f"strided.data.{name}")
-    raise AttributeError(f"module 'strided.data' has no attribute {name!r}")
+    return _lazy_getattr(name)
 
 
 def _experimental():

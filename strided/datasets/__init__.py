@@ -5,21 +5,11 @@ Each module has ``load_data()`` returning Keras's NumPy tuples. Files are found 
 downloaded when absent; see ``strided.datasets._files``.
 """
 
-import importlib
+from strided.utils.lazy_module import lazy_attributes
 
 _MODULES = ("mnist", "fashion_mnist", "cifar10", "cifar100", "malaria")
 
-
-def __getattr__(name):
-    if name in _MODULES:
-        module = importlib.import_module(f"strided.datasets.{name}")
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module 'strided.datasets' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_MODULES))
+__getattr__, __dir__ = lazy_attributes(__name__, submodules=_MODULES)
 
 
 __all__ = list(_MODULES)

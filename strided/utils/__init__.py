@@ -50,7 +50,7 @@ _LAZY = {
 }
 
 
-__getattr__ = lazy_attributes(__name__, _LAZY)
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = ["set_random_seed", "conv_utils", "validation", *_LAZY]
