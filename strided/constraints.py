@@ -9,7 +9,7 @@ import torch
 
 from strided import config
 from strided.ops.core import convert_to_tensor
-from strided.utils.registry import Configurable, Registry
+from strided.utils.registry import Configurable, Registry, public_classes
 
 __all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "get", "serialize", "deserialize"]
 
@@ -94,7 +94,7 @@ min_max_norm = MinMaxNorm
 _REGISTRY = Registry(
     "constraint",
     "keras.constraints",
-    objects=(Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm),
+    objects=public_classes(globals()),
     aliases={"maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm},  # tf.keras 2 lowercase names
 )
 

@@ -10,7 +10,7 @@ import numbers
 import torch
 
 from strided.ops.core import convert_to_tensor
-from strided.utils.registry import Configurable, Registry
+from strided.utils.registry import Configurable, Registry, public_classes
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "get", "serialize", "deserialize"]
 
@@ -130,12 +130,7 @@ l2 = L2
 l1_l2 = L1L2
 orthogonal_regularizer = OrthogonalRegularizer
 
-_REGISTRY = Registry(
-    "regularizer",
-    "keras.regularizers",
-    objects=(Regularizer, L1, L2, L1L2, OrthogonalRegularizer),
-    aliases={"l1_l2": L1L2},
-)
+_REGISTRY = Registry("regularizer", "keras.regularizers", objects=public_classes(globals()), aliases={"l1_l2": L1L2})
 
 
 # Keras's `serialize(obj)` (the Keras 3 config dict) and `deserialize(config, custom_objects=None)`.

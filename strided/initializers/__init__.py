@@ -28,7 +28,7 @@ from strided.initializers.random_initializers import (
     compute_fans,
 )
 from strided.initializers.stft import STFT
-from strided.utils.registry import Registry
+from strided.utils.registry import Registry, public_classes
 
 __all__ = [
     "Initializer",
@@ -47,6 +47,7 @@ __all__ = [
     "LecunUniform",
     "LecunNormal",
     "Orthogonal",
+    "STFT",
     "compute_fans",
     "get",
     "serialize",
@@ -56,25 +57,7 @@ __all__ = [
 _REGISTRY = Registry(
     "initializer",
     "keras.initializers",
-    objects=(
-        Initializer,
-        Constant,
-        Zeros,
-        Ones,
-        Identity,
-        RandomNormal,
-        RandomUniform,
-        TruncatedNormal,
-        VarianceScaling,
-        GlorotUniform,
-        GlorotNormal,
-        HeUniform,
-        HeNormal,
-        LecunUniform,
-        LecunNormal,
-        Orthogonal,
-        STFT,
-    ),
+    objects=public_classes(globals()),
     aliases={
         "normal": RandomNormal,
         "uniform": RandomUniform,

@@ -54,6 +54,7 @@ from strided.losses.regression import (
     mean_squared_logarithmic_error,
 )
 from strided.losses.segmentation import Dice, Tversky, dice, tversky
+from strided.utils.registry import public_classes
 
 __all__ = [
     "Loss",
@@ -96,6 +97,12 @@ __all__ = [
     "Tversky",
     "dice",
     "tversky",
+    "CategoricalGeneralizedCrossEntropy",
+    "categorical_generalized_cross_entropy",
+    "Circle",
+    "circle",
+    "CTC",
+    "ctc",
     "check_labels",
     "get",
     "serialize",
@@ -115,30 +122,7 @@ bce = BCE = binary_crossentropy
 # A class is registered under its CamelCase name only: Keras's snake_case names are the functions.
 LOSSES.register_all(
     (
-        Loss,
-        LossFunctionWrapper,
-        KLDivergence,
-        Poisson,
-        BinaryCrossentropy,
-        BinaryFocalCrossentropy,
-        CategoricalCrossentropy,
-        CategoricalFocalCrossentropy,
-        SparseCategoricalCrossentropy,
-        MeanSquaredError,
-        MeanAbsoluteError,
-        MeanAbsolutePercentageError,
-        MeanSquaredLogarithmicError,
-        CosineSimilarity,
-        LogCosh,
-        Huber,
-        Hinge,
-        SquaredHinge,
-        CategoricalHinge,
-        Dice,
-        Tversky,
-        CategoricalGeneralizedCrossEntropy,
-        Circle,
-        CTC,
+        *public_classes(globals()),
         kl_divergence,
         poisson,
         binary_crossentropy,

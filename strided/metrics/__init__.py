@@ -83,7 +83,7 @@ from strided.metrics.regression_metrics import (
     RootMeanSquaredError,
     cosine_similarity,
 )
-from strided.utils.registry import Registry
+from strided.utils.registry import Registry, public_classes
 
 __all__ = [
     "Metric",
@@ -155,11 +155,10 @@ _FUNCTIONS.update(
     }
 )
 
-# Every public metric class (``__all__`` is the table), under its Keras names.
 _REGISTRY = Registry(
     "metric",
     "keras.metrics",
-    objects=[value for value in map(globals().get, __all__) if isinstance(value, type) and issubclass(value, Metric)],
+    objects=public_classes(globals()),
     aliases={
         "bce": BinaryCrossentropy,
         "BCE": BinaryCrossentropy,

@@ -24,6 +24,7 @@ from strided.optimizers.registry import OPTIMIZERS, deserialize, get, serialize
 from strided.optimizers.rmsprop import RMSprop
 from strided.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from strided.optimizers.sgd import SGD
+from strided.utils.registry import public_classes
 
 __all__ = [
     "Optimizer",
@@ -50,26 +51,4 @@ __all__ = [
     "deserialize",
 ]
 
-OPTIMIZERS.register_all(
-    (
-        Optimizer,
-        SGD,
-        RMSprop,
-        Adam,
-        AdamW,
-        Adagrad,
-        Adadelta,
-        Adamax,
-        Nadam,
-        Lion,
-        Lamb,
-        Adafactor,
-        Ftrl,
-        Muon,
-        ScheduleFreeAdamW,
-        LossScaleOptimizer,
-        MultiOptimizer,
-        OptimizerMap,
-    ),
-    snake=False,
-)
+OPTIMIZERS.register_all(public_classes(globals()), snake=False)

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from strided.utils.registry import Configurable, Registry
+from strided.utils.registry import Configurable, Registry, public_classes
 
 __all__ = [
     "LearningRateSchedule",
@@ -243,18 +243,7 @@ class CosineDecayRestarts(LearningRateSchedule):
 
 
 _REGISTRY = Registry(
-    "learning rate schedule",
-    "keras.optimizers.schedules",
-    objects=(
-        LearningRateSchedule,
-        ExponentialDecay,
-        PiecewiseConstantDecay,
-        PolynomialDecay,
-        InverseTimeDecay,
-        CosineDecay,
-        CosineDecayRestarts,
-    ),
-    snake=False,
+    "learning rate schedule", "keras.optimizers.schedules", objects=public_classes(globals()), snake=False
 )
 
 

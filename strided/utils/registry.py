@@ -58,6 +58,12 @@ def to_snake_case(name):
     return "private" + insecure
 
 
+def public_classes(namespace):
+    """The classes a module names in its ``__all__`` (``namespace`` is its ``globals()``), in that order: the table
+    of a registry module, which registers the classes it exports."""
+    return [value for value in map(namespace.get, namespace["__all__"]) if inspect.isclass(value)]
+
+
 class Registry:
     """A table of Keras names -> classes or functions for one kind of object.
 

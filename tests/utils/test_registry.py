@@ -1,8 +1,10 @@
 """Registry.register_all: a module states its table (objects and aliases) in one call."""
 
+import importlib
+
 import pytest
 
-from strided.utils.registry import Registry
+from strided.utils.registry import Registry, public_classes
 
 
 class Widget:
@@ -38,3 +40,17 @@ def test_register_all_without_snake_names_and_case_insensitive_aliases():
     with pytest.raises(ValueError, match="Unknown widget name"):
         reg.lookup("big_widget")
     assert reg.valid_names() == ["BigWidget", "Widget"]
+
+
+def test_public_classes_reads_all():
+    namespace = {"__all__": ["Widget", "widget_fn", "BigWidget"], "Widget": Widget, "BigWidget": BigWidget}
+    namespace["widget_fn"] = widget_fn
+    assert public_classes(namespace) == [Widget, BigWidget]
+
+
+@pytest.mark.parametrize("module_name", ["constraints", "regularizers", "initializers", "metrics", "optimizers"])
+def test_every_exported_class_is_registered(module_name):
+    module = importlib.import_module(f"strided.{module_name}")
+    registry = getattr(module, "_REGISTRY", None) or module.OPTIMIZERS
+    for cls in public_classes(vars(module)):
+        assert registry.lookup(cls.__name__) is cls
