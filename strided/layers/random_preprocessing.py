@@ -446,25 +446,13 @@ class _HeightWidthAffineLayer(_RandomAffineLayer):
 
     _config_keys = ("height_factor", "width_factor")
 
-    # Keras's one signature for both; RandomTranslation needs a width_factor (None is refused by name below).
-    def __init__(
-        self,
-        height_factor,
-        width_factor=None,
-        fill_mode="reflect",
-        interpolation="bilinear",
-        seed=None,
-        fill_value=0.0,
-        data_format=None,
-        **kwargs,
-    ):
+    def _init_factors(self, height_factor, width_factor):
         for axis, factor in (("height", height_factor), ("width", width_factor)):
             setattr(self, f"{axis}_factor", factor)
             if factor is not None or axis == "height" or not self._optional_width:
                 bounds = _factor_range(factor, f"{axis}_factor", -1.0, 1.0, low_inclusive=self._low_inclusive)
                 setattr(self, f"{axis}_lower", bounds[0])
                 setattr(self, f"{axis}_upper", bounds[1])
-        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
 
 
 def rotation_matrices(angle, height, width):
@@ -556,6 +544,20 @@ class RandomZoom(_HeightWidthAffineLayer):
 
     _low_inclusive, _optional_width = False, True
 
+    def __init__(
+        self,
+        height_factor,
+        width_factor=None,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
+        self._init_factors(height_factor, width_factor)
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+
     def _sample(self, images, seed):
         shape, batch, _, _, device = images
         u = self._uniform((batch, 2), 0.0, 1.0, device, seed)
@@ -594,6 +596,20 @@ class RandomTranslation(_HeightWidthAffineLayer):
 
     {{example}}
     """
+
+    def __init__(
+        self,
+        height_factor,
+        width_factor,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
+        self._init_factors(height_factor, width_factor)
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
 
     def _sample(self, images, seed):
         shape, batch, h, w, device = images

@@ -339,7 +339,6 @@ def test_seeds_make_draws_reproducible():
         (lambda: layers.RandomZoom(-1.0), "height_factor"),
         (lambda: layers.RandomZoom(0.1, width_factor=2), "width_factor"),
         (lambda: layers.RandomTranslation(0.1, -1.2), "width_factor"),
-        (lambda: layers.RandomTranslation(0.1), "width_factor"),  # required, as in Keras
         (lambda: layers.RandomContrast(1.5), "factor"),
         (lambda: layers.RandomContrast((-0.1, 0.2)), "factor"),
         (lambda: layers.RandomBrightness(0.1, value_range=(0, 1, 2)), "value_range"),
