@@ -123,7 +123,7 @@ TopKCategoricalAccuracy = _wrapper(
     top_k_categorical_accuracy,
     "top_k_categorical_accuracy",
     "How often the one-hot target is in the top ``k`` (5).",
-    [("k", 5)],
+    leading=[("k", 5)],
 )
 
 
@@ -131,8 +131,11 @@ SparseTopKCategoricalAccuracy = _wrapper(
     "SparseTopKCategoricalAccuracy",
     sparse_top_k_categorical_accuracy,
     "sparse_top_k_categorical_accuracy",
-    "How often the integer target is in the top ``k`` (5).",
-    [("k", 5)],
+    "How often the integer target is in the top ``k`` (5); with ``from_sorted_ids=True``, ``y_pred`` holds "
+    "the class ids sorted by score instead of the scores.",
+    [("from_sorted_ids", False)],
+    leading=[("k", 5)],
+    config_when_set=("from_sorted_ids",),
 )
 
 

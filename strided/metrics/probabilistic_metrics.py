@@ -27,7 +27,7 @@ SparseCategoricalCrossentropy = _wrapper(
     losses.sparse_categorical_crossentropy,
     "sparse_categorical_crossentropy",
     "Mean sparse categorical crossentropy.",
-    [("from_logits", False), ("axis", -1)],
+    [("from_logits", False), ("ignore_class", None), ("axis", -1)],
 )
 
 

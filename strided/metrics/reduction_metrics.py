@@ -1,5 +1,7 @@
 """Reduction metrics: running sums and means, and the mean of a per-sample function (MeanMetricWrapper)."""
 
+import inspect
+
 import torch
 
 from strided import losses
@@ -85,9 +87,9 @@ class MeanMetricWrapper(Mean):
         dev = y_pred.device if isinstance(y_pred, torch.Tensor) else self.total.device
         if dev != self.total.device:
             self._follow(dev)
+        # Only y_pred's mask weighs the values, as in Keras: a mask the function puts on its result
+        # (sparse_categorical_crossentropy's ignore_class) counts the ignored entries as zeros.
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
-        out_mask = getattr(values, "_keras_mask", None)
-        mask = out_mask if mask is None else mask
         if mask is not None:
             sample_weight = weight_by_mask(mask.to(self._torch_dtype), sample_weight)
         return super().update_state(values, sample_weight=sample_weight)
@@ -108,21 +110,43 @@ class MeanMetricWrapper(Mean):
         return cls(**config)
 
 
-def _wrapper(class_name, fn, default_name, doc, extra=()):
-    """A MeanMetricWrapper subclass with Keras's constructor ``(name=..., dtype=None, <extra kwargs>)``."""
-    extra = tuple(extra)
+def _wrapper(class_name, fn, default_name, doc, extra=(), leading=(), config_when_set=()):
+    """A MeanMetricWrapper subclass with Keras's constructor ``(<leading>, name=..., dtype=None, <extra>)``.
 
-    def __init__(self, name=default_name, dtype=None, **kwargs):
-        unknown = set(kwargs) - {k for k, _ in extra}
-        if unknown:
-            raise TypeError(f"{class_name}.__init__() got unexpected keyword arguments {sorted(unknown)}")
-        fn_kwargs = {k: kwargs.get(k, d) for k, d in extra}
-        MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **fn_kwargs)
+    ``leading`` and ``extra`` are ``(argument, default)`` pairs passed on to ``fn``; every argument is
+    positional-or-keyword in Keras's order (``TopKCategoricalAccuracy(3)`` is ``k=3``), and the class's
+    ``inspect.signature`` shows them. ``config_when_set`` names arguments the config holds only when
+    they differ from their default (as Keras writes ``from_sorted_ids``).
+    """
+    leading, extra = tuple(leading), tuple(extra)
+    fn_defaults = leading + extra
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    signature = inspect.Signature(
+        [inspect.Parameter("self", positional)]
+        + [
+            inspect.Parameter(k, positional, default=d)
+            for k, d in leading + (("name", default_name), ("dtype", None)) + extra
+        ]
+    )
+
+    def __init__(self, *args, **kwargs):
+        try:
+            arguments = signature.bind(self, *args, **kwargs).arguments
+        except TypeError as e:
+            raise TypeError(f"{class_name}.__init__() {e}") from None
+        fn_kwargs = {k: arguments.get(k, d) for k, d in fn_defaults}
+        MeanMetricWrapper.__init__(
+            self, fn, name=arguments.get("name", default_name), dtype=arguments.get("dtype"), **fn_kwargs
+        )
         for k, v in fn_kwargs.items():
             setattr(self, k, v)
 
+    __init__.__signature__ = signature
+
     def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, **self._fn_kwargs}
+        defaults = dict(fn_defaults)
+        fn_config = {k: v for k, v in self._fn_kwargs.items() if k not in config_when_set or v != defaults[k]}
+        return {"name": self.name, "dtype": self.dtype, **fn_config}
 
     # __module__ is the public package, where pickle finds the class.
     return type(
