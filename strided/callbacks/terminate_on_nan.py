@@ -12,10 +12,24 @@ class TerminateOnNaN(Callback):
     The weights that produced the last finite loss are kept on the device and put back
     when a NaN/inf loss appears, so the model is usable after the run. This reads the
     loss every batch (one device synchronisation per step).
+
+    Args:
+        raise_error: False (default): stop gracefully (``model.stop_training = True``; every
+            callback's ``on_train_end`` still runs). True: raise a ``RuntimeError`` at once, so that
+            no other callback's ``on_train_end`` runs (e.g. to keep a backup state). The last good
+            weights are put back in both cases.
+
+    Example:
+
+    ```python
+    model.fit(x, y, callbacks=[keras.callbacks.TerminateOnNaN()])
+    model.fit(x, y, callbacks=[keras.callbacks.TerminateOnNaN(raise_error=True)])  # fails loudly
+    ```
     """
 
-    def __init__(self):
+    def __init__(self, raise_error=False):
         super().__init__()
+        self.raise_error = raise_error
         self._before = None  # weights at the start of the current batch
         self._good = None  # weights that gave the last finite loss
 
@@ -43,11 +57,15 @@ class TerminateOnNaN(Callback):
             return
         loss = float(loss)
         if np.isnan(loss) or np.isinf(loss):
-            print(f"Batch {batch}: Invalid loss, terminating training")
-            self.model.stop_training = True
             if self._good is not None:
                 with torch.no_grad():
                     for w, buf in zip(self.model.weights, self._good):
                         w.copy_(buf)
+            if self.raise_error:
+                raise RuntimeError(
+                    f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. Terminating training immediately."
+                )
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
         else:
             self._good, self._before = self._before, self._good
