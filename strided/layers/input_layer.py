@@ -13,7 +13,11 @@ class InputLayer(Layer):
         shape: shape of one sample, without the batch dimension, e.g. ``(28, 28)``.
         batch_size: optional fixed batch size.
         dtype: input dtype name (default floatx).
+        sparse: accepted for Keras compatibility; inputs are dense tensors.
+        ragged: only ``None``/``False``: ragged tensors need TensorFlow (Keras-torch refuses them too).
         batch_shape: full shape including the batch dimension (alternative to shape/batch_size).
+        input_tensor: accepted for Keras compatibility.
+        optional: only ``False``: strided models need a value for every input.
         name: layer name (default ``input_layer``, ``input_layer_1``...).
 
     Input shape:
@@ -39,11 +43,20 @@ class InputLayer(Layer):
         batch_size=None,
         dtype=None,
         sparse=None,
+        ragged=None,
         batch_shape=None,
         input_tensor=None,
+        optional=False,
         name=None,
         **kwargs,
     ):
+        if ragged:
+            raise ValueError(f"`ragged=True` is not supported with the torch backend. Received: ragged={ragged!r}")
+        if optional:
+            raise ValueError(
+                "Optional inputs are not supported by strided: every model input needs a value. "
+                f"Received: optional={optional!r}"
+            )
         # Keras 2 spellings.
         shape = kwargs.pop("input_shape", shape)
         batch_shape = kwargs.pop("batch_input_shape", batch_shape)
@@ -97,12 +110,31 @@ class InputLayer(Layer):
         return {"batch_shape": self._batch_input_shape, "dtype": self.dtype, "sparse": self.sparse, "name": self.name}
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None, **kwargs):
-    """Creates a symbolic input tensor, the start of a functional model.
+def Input(
+    shape=None,
+    batch_size=None,
+    dtype=None,
+    sparse=None,
+    ragged=None,
+    batch_shape=None,
+    name=None,
+    tensor=None,
+    optional=False,
+    **kwargs,
+):
+    """Creates a symbolic input tensor, the start of a functional model (arguments: ``InputLayer``'s).
 
     Example: ``inputs = Input(shape=(28, 28, 1))``.
     """
     layer = InputLayer(
-        shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape, name=name, **kwargs
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        sparse=sparse,
+        ragged=ragged,
+        batch_shape=batch_shape,
+        optional=optional,
+        name=name,
+        **kwargs,
     )
     return layer.output

@@ -83,6 +83,7 @@ class BasePooling(_util.SpecLayer):
         padding: 'valid' or 'same' (any case). With 'same', padded pixels never win a max and are not
             counted in an average (TensorFlow).
         data_format: 'channels_last' (default) or 'channels_first'.
+        name: the layer's name (Keras's fifth positional argument).
 
     Output size per spatial axis: 'valid' ``floor((n - k) / s) + 1``; 'same' ``ceil(n / s)``.
     """
@@ -92,14 +93,14 @@ class BasePooling(_util.SpecLayer):
 
     _config_keys = ("pool_size", "padding", "strides", "data_format")
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, name=None, **kwargs):
         r = self.rank
         self.pool_size = conv_utils.normalize_tuple(2 if pool_size is None else pool_size, r, "pool_size")
         self.strides = self.pool_size if strides is None else conv_utils.normalize_tuple(strides, r, "strides")
         self.padding = conv_utils.normalize_padding(padding)
         self.data_format = conv_utils.normalize_data_format(data_format)
         self._spec_ndim = r + 2
-        super().__init__(**kwargs)
+        super().__init__(name=name, **kwargs)
 
     def call(self, inputs):
         return self._pool(inputs, self.data_format)

@@ -640,6 +640,7 @@ class RandomCrop(_RandomImageLayer):
         height, width: output size.
         {{seed}}
         {{data_format}}
+        name: the layer's name (Keras's fifth positional argument).
 
     Input shape:
         ``(batch, h, w, channels)`` or one image.
@@ -659,10 +660,10 @@ class RandomCrop(_RandomImageLayer):
 
     _config_keys = ("height", "width")
 
-    def __init__(self, height, width, seed=None, data_format=None, **kwargs):
+    def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
         self.height = validation.positive_int(height, "height")
         self.width = validation.positive_int(width, "width")
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        super().__init__(seed=seed, data_format=data_format, name=name, **kwargs)
 
     def get_random_transformation(self, data, training=True, seed=None):
         _, _, h, w, _ = self._shape_info(data)

@@ -127,8 +127,8 @@ class Dropout(_RandomLayer):
 class _SpatialDropout(Dropout):
     rank = None
 
-    def __init__(self, rate, data_format=None, seed=None, **kwargs):
-        super().__init__(rate, seed=seed, **kwargs)
+    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None, **kwargs):
+        super().__init__(rate, seed=seed, name=name, dtype=dtype, **kwargs)
         self.data_format = conv_utils.normalize_data_format(data_format) if self.rank > 1 else "channels_last"
 
     def check_input(self, shape):
@@ -155,6 +155,7 @@ _SPATIAL_DROPOUT_DOC = """Drops whole {{rank}}D feature maps (channels): one Ber
     Args:
         rate: float in [0, 1], the fraction of the feature maps (channels) to drop.
         {{data_format}}seed: optional integer seed for this layer's own random generator.
+        name, dtype: the layer's name and dtype (positional after ``seed``, as in Keras).
 
     Call arguments: ``inputs``, ``training`` (dropout applies only when True).
 
@@ -187,8 +188,8 @@ class SpatialDropout1D(_SpatialDropout):
     )
     rank = 1
 
-    def __init__(self, rate, seed=None, **kwargs):  # Keras's SpatialDropout1D takes no data_format
-        super().__init__(rate, seed=seed, **kwargs)
+    def __init__(self, rate, seed=None, name=None, dtype=None, **kwargs):  # Keras's 1D takes no data_format
+        super().__init__(rate, seed=seed, name=name, dtype=dtype, **kwargs)
 
 
 class SpatialDropout2D(_SpatialDropout):
