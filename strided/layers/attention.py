@@ -410,7 +410,7 @@ class MultiHeadAttention(_ProjectedAttention):
     def __init__(
         self,
         num_heads,
-        key_dim=None,
+        key_dim,
         value_dim=None,
         dropout=0.0,
         use_bias=True,

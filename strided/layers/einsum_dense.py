@@ -106,11 +106,13 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
         kernel_initializer: initializer of the kernel (default ``"glorot_uniform"``); its fans count only
             the kernel's input and output letters, as in Keras.
         bias_initializer: initializer of the bias (default ``"zeros"``).
-        kernel_regularizer, bias_regularizer, activity_regularizer: optional regularizers.
+        kernel_regularizer, bias_regularizer: optional regularizers.
         kernel_constraint, bias_constraint: optional constraints.
         lora_rank: optional int; trains a low-rank update of a frozen kernel (see ``enable_lora``).
         lora_alpha: optional float, the numerator of the LoRA scale (default ``lora_rank``).
+        gptq_unpacked_column_size: only ``None`` (GPTQ-quantized layers are not supported).
         quantization_config: the config of a quantized layer (see ``quantize``).
+        **kwargs: the base layer's (``name``, ``dtype``, ``activity_regularizer``...).
 
     Input shape:
         the rank the equation's input names.
@@ -142,13 +144,12 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
         bias_initializer="zeros",
         kernel_regularizer=None,
         bias_regularizer=None,
-        activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
         lora_rank=None,
         lora_alpha=None,
-        quantization_config=None,
         gptq_unpacked_column_size=None,
+        quantization_config=None,
         **kwargs,
     ):
         if gptq_unpacked_column_size is not None:
@@ -182,7 +183,7 @@ class EinsumDense(QuantizationMixin, LoRAMixin, _util.SpecLayer):
         self.activation = _util.get_activation(activation)
         _util.set_weight_options_from(self, locals(), "kernel", "bias")
         self._init_lora(lora_rank, lora_alpha)
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(**kwargs)
 
     def _lora_units(self):
         return self._lora_kernel_shape()[-1]

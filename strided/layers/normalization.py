@@ -119,8 +119,9 @@ class BatchNormalization(_AffineNorm):
         moving_mean_initializer: initializer of the moving mean (default ``"zeros"``).
         moving_variance_initializer: initializer of the moving variance (default ``"ones"``).
         {{affine_args}}
+        renorm: only ``False`` (batch renormalization is not supported).
+        renorm_clipping, renorm_momentum: accepted for Keras compatibility (they apply only with ``renorm``).
         synchronized: bool; under data-parallel training, compute the batch statistics over all replicas.
-        renorm: accepted for tf.keras 2 compatibility.
         fused: accepted for tf.keras 2 compatibility.
 
     Weights (Keras order): gamma, beta (trainable), moving_mean, moving_variance (non-trainable).
@@ -159,12 +160,14 @@ class BatchNormalization(_AffineNorm):
         gamma_regularizer=None,
         beta_constraint=None,
         gamma_constraint=None,
-        synchronized=False,
         renorm=False,
+        renorm_clipping=None,
+        renorm_momentum=0.99,
+        synchronized=False,
         fused=None,
         **kwargs,
     ):
-        for tf2_only in ("virtual_batch_size", "adjustment", "renorm_clipping", "renorm_momentum"):
+        for tf2_only in ("virtual_batch_size", "adjustment"):
             if kwargs.pop(tf2_only, None) is not None:
                 raise NotImplementedError(f"BatchNormalization argument `{tf2_only}` is not supported by strided.")
         if renorm:
@@ -371,8 +374,8 @@ class LayerNormalization(_AffineNorm):
         epsilon: added to the variance (default 1e-3).
         center: bool, whether to learn the offset ``beta`` (shape of the normalized axes, default ``True``).
         scale: bool, whether to learn the factor ``gamma`` (shape of the normalized axes, default ``True``).
-        rms_scaling: if True, ``x / sqrt(var(x) + epsilon) * gamma`` (Keras's formula: no centering, no beta).
         {{affine_args}}
+        rms_scaling: if True, ``x / sqrt(var(x) + epsilon) * gamma`` (Keras's formula: no centering, no beta).
 
     {{same_shape}}
 
@@ -394,13 +397,13 @@ class LayerNormalization(_AffineNorm):
         epsilon=1e-3,
         center=True,
         scale=True,
-        rms_scaling=False,
         beta_initializer="zeros",
         gamma_initializer="ones",
         beta_regularizer=None,
         gamma_regularizer=None,
         beta_constraint=None,
         gamma_constraint=None,
+        rms_scaling=False,  # after Keras's positional arguments: Keras 3.15 takes it (deprecated) in **kwargs
         **kwargs,
     ):
         self._init_affine(locals())

@@ -487,12 +487,12 @@ class SimpleRNN(_FusedRNN):
         bias_constraint=None,
         dropout=0.0,
         recurrent_dropout=0.0,
-        seed=None,
         return_sequences=False,
         return_state=False,
         go_backwards=False,
         stateful=False,
         unroll=False,
+        seed=None,  # last, as in Keras 3.15's SimpleRNN
         **kwargs,
     ):
         super().__init__(named_arguments(locals()), kwargs)

@@ -264,8 +264,10 @@ def test_multi_head_attention_dropout_only_in_training(real_keras):
 def test_multi_head_attention_errors_and_config(real_keras):
     with pytest.raises(ValueError, match=r"`num_heads`.*Received: num_heads=0"):
         layers.MultiHeadAttention(num_heads=0, key_dim=2)
+    with pytest.raises(TypeError, match=r"missing 1 required positional argument: 'key_dim'"):
+        layers.MultiHeadAttention(num_heads=2)  # required, as in Keras
     with pytest.raises(ValueError, match=r"`key_dim` is required.*Received: key_dim=None"):
-        layers.MultiHeadAttention(num_heads=2)
+        layers.MultiHeadAttention(num_heads=2, key_dim=None)
     with pytest.raises(ValueError, match=r"Received: key_dim=-3"):
         layers.MultiHeadAttention(2, -3)
     with pytest.raises(ValueError, match=r"Received: dropout=1.5"):
