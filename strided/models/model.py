@@ -264,15 +264,15 @@ class Model(Trainer, Layer):
             )
         return int(sum(w.numel() for w in self.weights))
 
-    def save(self, filepath, overwrite=True, **kwargs):
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Saves the model (architecture, weights, optimizer state) as ``.keras`` (or legacy ``.h5``).
 
         The file is written to a temporary name and renamed into place, so an interrupted save
-        leaves any previous file intact.
+        leaves any previous file intact. ``zipped=False`` (Keras's unzipped directory) raises a ValueError.
         """
         from strided.saving import saving_api
 
-        return saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
+        return saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
         """Exports the model as an inference artifact (``keras.Model.export``).
@@ -301,11 +301,12 @@ class Model(Trainer, Layer):
             self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
         )
 
-    def save_weights(self, filepath, overwrite=True):
-        """Saves the weights to ``.weights.h5`` (Keras 3 layout)."""
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Saves the weights to ``.weights.h5`` (Keras 3 layout); ``max_shard_size`` (Keras's sharded
+        weights) raises a ValueError."""
         from strided.saving import saving_api
 
-        return saving_api.save_weights(self, filepath, overwrite=overwrite)
+        return saving_api.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Loads weights from ``.weights.h5``, a Keras 2 ``.h5`` file or a ``.keras`` file."""

@@ -45,11 +45,18 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
         model: a Sequential or functional model.
         filepath: ``*.keras`` (Keras 3 format) or ``*.h5`` (Keras 2 format).
         overwrite: whether to replace an existing file.
+        zipped: ``None`` or ``True`` (a file). Keras's ``zipped=False`` (an unzipped directory) is not
+            supported: a ValueError says so.
         include_optimizer: also save the compile configuration and optimizer state.
     """
     save_format = kwargs.pop("save_format", None)
     if kwargs:
         raise TypeError(f"Unrecognized keyword arguments passed to save_model: {kwargs}")
+    if zipped is not None and not zipped:
+        raise ValueError(
+            "strided saves models as files only (a zipped `.keras` file or an `.h5` file); saving as an unzipped "
+            f"directory is not supported. Pass zipped=None or zipped=True. Received: zipped={zipped!r}"
+        )
     filepath = _path(filepath)
     serialization_lib.serialize_model(model)  # a subclassed model fails here, before any file is touched
     if filepath.endswith(".keras") or save_format == "keras":
@@ -160,8 +167,17 @@ def _restore_optimizer(model, values):
 
 
 # ---------------------------------------------------------------------------- weights
-def save_weights(model, filepath, overwrite=True):
-    """Saves the model's weights: ``*.weights.h5`` (Keras 3 layout) or ``*.h5`` (Keras 2 layout)."""
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+    """Saves the model's weights: ``*.weights.h5`` (Keras 3 layout) or ``*.h5`` (Keras 2 layout).
+
+    Keras's sharded weights (``max_shard_size``, a ``.weights.json`` index) are not supported: a
+    ValueError says so.
+    """
+    if max_shard_size is not None:
+        raise ValueError(
+            "strided saves the weights in one `.weights.h5` file; sharded weights are not supported. Pass "
+            f"max_shard_size=None. Received: max_shard_size={max_shard_size!r}"
+        )
     filepath = _path(filepath)
     if not filepath.endswith(".h5"):
         raise ValueError("The filename must end in `.weights.h5`. Received: filepath=" + filepath)

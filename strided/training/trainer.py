@@ -358,7 +358,7 @@ class Trainer:
         weighted_metrics=None,
         run_eagerly=False,
         steps_per_execution=1,
-        jit_compile=False,
+        jit_compile="auto",
         auto_scale_loss=True,
         **kwargs,
     ):
@@ -377,7 +377,8 @@ class Trainer:
             steps_per_execution: as in Keras, batch-level callbacks (and the progress bar) run once
                 every this many batches, at the end of each group (fewer host round trips).
             jit_compile: `True` compiles the training step with `torch.compile`
-                (falls back to eager execution with one warning if that fails).
+                (falls back to eager execution with one warning if that fails); `"auto"` (the
+                default) and `False` run eagerly, as `"auto"` does on Keras's torch backend.
             auto_scale_loss: under the `mixed_float16` policy, wrap the optimizer in a
                 `LossScaleOptimizer` (dynamic loss scaling), as Keras does.
         """
