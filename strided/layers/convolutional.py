@@ -25,7 +25,7 @@ from strided import ops
 from strided.backend.variable import keras_view
 from strided.ops import _kernels
 from strided.utils import conv_utils, validation
-from strided.utils.general_utils import named_arguments
+from strided.utils.general_utils import reorder_positional
 from strided.utils.docstrings import fill_doc
 
 
@@ -493,28 +493,10 @@ class Conv3DTranspose(BaseConvTranspose):
     """
 
     rank = 3
-
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        data_format=None,  # before output_padding here only, as in Keras 3 (Conv1D/2DTranspose: after)
-        output_padding=None,
-        dilation_rate=1,
-        activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(**named_arguments(locals()), **kwargs)
+    # Keras 3's Conv3DTranspose alone takes data_format before output_padding.
+    __init__ = reorder_positional(
+        BaseConvTranspose.__init__, ("filters", "kernel_size", "strides", "padding", "data_format", "output_padding")
+    )
 
 
 def _depthwise_layout(rank):

@@ -4,6 +4,7 @@ from strided import config
 from strided.layers.base import Layer
 from strided.backend.keras_tensor import KerasTensor, Node
 from strided.utils import validation
+from strided.utils.general_utils import named_arguments
 
 
 class InputLayer(Layer):
@@ -126,15 +127,7 @@ def Input(
 
     Example: ``inputs = Input(shape=(28, 28, 1))``.
     """
-    layer = InputLayer(
-        shape=shape,
-        batch_size=batch_size,
-        dtype=dtype,
-        sparse=sparse,
-        ragged=ragged,
-        batch_shape=batch_shape,
-        optional=optional,
-        name=name,
-        **kwargs,
-    )
+    arguments = named_arguments(locals())
+    arguments.pop("tensor")  # Keras's input_tensor; strided's InputLayer builds its own symbolic tensor
+    layer = InputLayer(**arguments, **kwargs)
     return layer.output

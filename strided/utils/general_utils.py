@@ -3,6 +3,8 @@ decide where the progress bar writes."""
 
 import copy
 import difflib
+import functools
+import inspect
 import json
 
 import numpy as np
@@ -198,3 +200,31 @@ def named_arguments(constructor_locals):
     ``super().__init__(**named_arguments(locals()), **kwargs)``.
     """
     return {k: v for k, v in constructor_locals.items() if k not in ("self", "__class__", "kwargs")}
+
+
+def reorder_positional(method, first):
+    """``method`` taking the positional-or-keyword arguments ``first`` in that order, right after ``self``.
+
+    For a class whose Keras constructor orders its base's arguments otherwise (Keras's ``Conv3DTranspose``
+    takes ``data_format`` before ``output_padding``, its 1D and 2D siblings after): the base's ``__init__`` stays
+    the one definition, and ``inspect.signature`` shows the class's own order.
+    """
+    signature = inspect.signature(method)
+    parameters = list(signature.parameters.values())
+    moved = [signature.parameters[name] for name in first]
+    rest = [p for p in parameters[1:] if p.name not in first]
+    signature = signature.replace(parameters=[parameters[0], *moved, *rest])
+    var_keyword = next((p.name for p in rest if p.kind is p.VAR_KEYWORD), None)
+
+    @functools.wraps(method)
+    def reordered(*args, **kwargs):
+        try:
+            arguments = signature.bind(*args, **kwargs).arguments
+        except TypeError as e:
+            owner = f"{type(args[0]).__name__}." if args else ""
+            raise TypeError(f"{owner}{method.__name__}() {e}") from None
+        extra = arguments.pop(var_keyword, {}) if var_keyword else {}
+        return method(**arguments, **extra)
+
+    reordered.__signature__ = signature
+    return reordered
