@@ -268,7 +268,7 @@ class Model(Trainer, Layer):
         """Saves the model (architecture, weights, optimizer state) as ``.keras`` (or legacy ``.h5``).
 
         The file is written to a temporary name and renamed into place, so an interrupted save
-        leaves any previous file intact. ``zipped=False`` (Keras's unzipped directory) raises a ValueError.
+        leaves any previous file intact. ``zipped=False`` writes the archive's files into the folder ``filepath``.
         """
         from strided.saving import saving_api
 

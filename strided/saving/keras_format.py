@@ -11,6 +11,7 @@ optimizer state under ``optimizer/vars/<i>``. Every weight is in Keras layout.
 import datetime
 import io
 import json
+import os
 import pathlib
 import tempfile
 import zipfile
@@ -267,6 +268,19 @@ def write_keras_zip(fileobj, model, include_optimizer=True):
         write_assets(z, model)
 
 
+def write_keras_dir(dirpath, model, include_optimizer=True):
+    """Writes the members of the ``.keras`` zip as files in the folder ``dirpath`` (Keras's ``zipped=False``)."""
+    archive = io.BytesIO()
+    write_keras_zip(archive, model, include_optimizer=include_optimizer)
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(dirpath)  # the members written just above: no path leaves dirpath
+
+
+def is_keras_dir(path):
+    """Whether ``path`` is a model saved with ``zipped=False``: a folder holding ``config.json``."""
+    return os.path.isdir(path) and os.path.isfile(os.path.join(path, CONFIG))
+
+
 # ---------------------------------------------------------------------------- assets
 ASSETS = "assets"
 
@@ -291,6 +305,12 @@ def read_assets(filepath, model):
     """Hands each layer with ``load_assets`` the files saved under its path in the ``.keras`` archive."""
     holders = [(path, layer) for path, layer, _ in walk_layers(model) if hasattr(layer, "load_assets")]
     if not holders:
+        return
+    if is_keras_dir(filepath):
+        for path, layer in holders:
+            folder = os.path.join(filepath, ASSETS, *path.split("/"))
+            if os.path.isdir(folder):
+                layer.load_assets(folder)
         return
     with zipfile.ZipFile(filepath, "r") as z:
         check_zip_members(z, filepath)
@@ -463,7 +483,10 @@ def check_zip_members(z, path):
 
 
 def read_keras_zip(path):
-    """Opens a ``.keras`` file: returns (config dict, metadata dict, weights bytes)."""
+    """Opens a ``.keras`` file (or a folder saved with ``zipped=False``): returns (config dict, metadata dict,
+    weights bytes)."""
+    if is_keras_dir(path):
+        return _read_keras_dir(path)
     try:
         z = zipfile.ZipFile(path, "r")
     except zipfile.BadZipFile:
@@ -486,3 +509,22 @@ def read_keras_zip(path):
         except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError, OSError, EOFError) as e:
             raise ValueError(f"The .keras file {path} is corrupted: {e}") from None
     return config, metadata, weights
+
+
+def _read_keras_dir(path):
+    files = {name: os.path.join(path, name) for name in (CONFIG, METADATA, WEIGHTS)}
+    if not os.path.isfile(files[WEIGHTS]):
+        raise ValueError(
+            f"The model folder {path} has no {WEIGHTS}; it is incomplete or was not written by Keras/strided."
+        )
+    try:
+        with open(files[CONFIG], encoding="utf-8") as f:
+            config = json.load(f)
+        metadata = {}
+        if os.path.isfile(files[METADATA]):
+            with open(files[METADATA], encoding="utf-8") as f:
+                metadata = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"The model folder {path} is corrupted: {e}") from None
+    with open(files[WEIGHTS], "rb") as f:
+        return config, metadata, f.read()

@@ -45,20 +45,28 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
         model: a Sequential or functional model.
         filepath: ``*.keras`` (Keras 3 format) or ``*.h5`` (Keras 2 format).
         overwrite: whether to replace an existing file.
-        zipped: ``None`` or ``True`` (a file). Keras's ``zipped=False`` (an unzipped directory) is not
-            supported: a ValueError says so.
+        zipped: ``None``/``True``: one file; ``False``: the ``.keras`` archive's files in the folder
+            ``filepath`` (``config.json``, ``metadata.json``, ``model.weights.h5``, ``assets/``), as Keras writes
+            them; ``load_model(filepath)`` reads the folder.
         include_optimizer: also save the compile configuration and optimizer state.
     """
     save_format = kwargs.pop("save_format", None)
     if kwargs:
         raise TypeError(f"Unrecognized keyword arguments passed to save_model: {kwargs}")
-    if zipped is not None and not zipped:
-        raise ValueError(
-            "strided saves models as files only (a zipped `.keras` file or an `.h5` file); saving as an unzipped "
-            f"directory is not supported. Pass zipped=None or zipped=True. Received: zipped={zipped!r}"
-        )
     filepath = _path(filepath)
     serialization_lib.serialize_model(model)  # a subclassed model fails here, before any file is touched
+    if zipped is not None and not zipped:
+        if filepath.endswith(".keras"):
+            raise ValueError(
+                "When using `zipped=False`, the `filepath` argument should not end in `.keras`. "
+                f"Received: filepath={filepath}"
+            )
+        if os.path.exists(filepath) and not os.path.isdir(filepath):
+            raise ValueError(f"With `zipped=False`, `filepath` names a folder; {filepath} is a file.")
+        _check_overwrite(os.path.join(filepath, keras_format.CONFIG), overwrite)
+        # Into the folder as Keras does (other files in it stay); not atomic, unlike the one-file formats.
+        keras_format.write_keras_dir(filepath, model, include_optimizer=include_optimizer)
+        return
     if filepath.endswith(".keras") or save_format == "keras":
         _check_overwrite(filepath, overwrite)
         with atomic_path(filepath) as tmp:
@@ -82,7 +90,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Loads a model saved with ``save_model`` (by strided or by Keras).
 
     Args:
-        filepath: a ``.keras`` zip or a Keras 2 full-model ``.h5`` file.
+        filepath: a ``.keras`` zip, a folder saved with ``zipped=False``, or a Keras 2 full-model ``.h5`` file.
         custom_objects: dict of custom layer classes/functions by name.
         compile: compile the model with the saved configuration and restore the optimizer state.
         safe_mode: refuse to load serialized Python bytecode (Lambda layers).
@@ -95,12 +103,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError(
             f"File not found: filepath={filepath}. Please ensure the file is an accessible `.keras` zip file."
         )
-    if _is_hdf5(filepath):
+    is_dir = keras_format.is_keras_dir(filepath)  # saved with zipped=False
+    if not is_dir and _is_hdf5(filepath):
         with _open_h5(filepath) as f:
             return legacy_h5.load_model_from_h5(
                 f, filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
             )
-    if not filepath.endswith(".keras") and not _is_zip(filepath):
+    if not is_dir and not filepath.endswith(".keras") and not _is_zip(filepath):
         raise ValueError(
             f"File format not supported: filepath={filepath}. strided supports `.keras` files and "
             "legacy Keras 2 `.h5` files."
