@@ -111,8 +111,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             )
     if not is_dir and not filepath.endswith(".keras") and not _is_zip(filepath):
         raise ValueError(
-            f"File format not supported: filepath={filepath}. strided supports `.keras` files and "
-            "legacy Keras 2 `.h5` files."
+            f"File format not supported: filepath={filepath}. strided supports `.keras` files, folders saved with "
+            "`zipped=False`, and legacy Keras 2 `.h5` files."
         )
     config, _, weights = keras_format.read_keras_zip(filepath)
     compile_config = config.pop("compile_config", None) if isinstance(config, dict) else None
@@ -250,11 +250,15 @@ def _load_h5_weights(model, filepath, skip_mismatch, by_name):
 
 # ---------------------------------------------------------------------------- file sniffing
 def _is_hdf5(path):
+    if not os.path.isfile(path):  # a folder: not a model file (a zipped=False folder is recognised first)
+        return False
     with open(path, "rb") as f:
         return f.read(8) == b"\x89HDF\r\n\x1a\n"
 
 
 def _is_zip(path):
+    if not os.path.isfile(path):
+        return False
     with open(path, "rb") as f:
         return f.read(4) == b"PK\x03\x04"
 

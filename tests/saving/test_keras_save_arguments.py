@@ -43,6 +43,9 @@ def test_zipped_false_writes_a_folder_that_loads(tmp_path):
         model.save(tmp_path / "model", overwrite=False, zipped=False)
     with pytest.raises(ValueError, match=r"should not end in `\.keras`. Received: filepath=.*m\.keras"):
         model.save(tmp_path / "m.keras", zipped=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=r"File format not supported: filepath=.*empty"):
+        keras.saving.load_model(tmp_path / "empty")  # a folder without config.json
 
 
 def test_zipped_false_keeps_assets(tmp_path):
