@@ -46,7 +46,9 @@ def test_positional_arguments_give_keras_config(real_keras, name, args):
     ours, theirs = getattr(layers, name)(*args), getattr(real_keras.layers, name)(*args)
     ours_config, their_config = ours.get_config(), theirs.get_config()
     shared = sorted((set(ours_config) & set(their_config)) - _REPRESENTED_DIFFERENTLY)
-    assert len(shared) >= 3  # name plus the layer's own arguments
+    if their_config["name"] not in args:
+        shared.remove("name")  # generated names count layers made before (differently in the two libraries)
+    assert len(shared) >= 2  # the layer's own arguments
     assert {k: _comparable(ours_config[k]) for k in shared} == {k: _comparable(their_config[k]) for k in shared}
 
 
