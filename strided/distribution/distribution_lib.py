@@ -154,6 +154,30 @@ def all_reduce_sum_(tensors):
     return tensors
 
 
+class _DifferentiableAllReduceSum(torch.autograd.Function):
+    """``sum over ranks`` with its gradient: each rank's output is the same sum, so the gradient of a rank's
+    input is the sum of every rank's output gradient (a second all-reduce, in backward)."""
+
+    @staticmethod
+    def forward(ctx, tensor):
+        total = tensor.clone()
+        dist.all_reduce(total, op=dist.ReduceOp.SUM)
+        return total
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.clone()
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM)
+        return grad
+
+
+def differentiable_all_reduce_sum(tensor):
+    """The sum of ``tensor`` over ranks, differentiable (synchronized BatchNormalization's statistics). Written
+    on the plain ``dist.all_reduce`` rather than ``torch.distributed.nn.functional.all_reduce``, which is
+    deprecated and, under load, left a Gloo rank aborting at interpreter exit."""
+    return _DifferentiableAllReduceSum.apply(tensor)
+
+
 def broadcast_parameters(params, src=0):
     """Makes every rank start from rank 0's weights."""
     if world_size() <= 1:

@@ -297,14 +297,12 @@ class BatchNormalization(_AffineNorm):
         Per-rank sums, sums of squares and counts are added with a differentiable all-reduce, so the
         normalisation and its gradient are those of one process seeing the whole global batch.
         """
-        from torch.distributed.nn.functional import all_reduce
-
         reduce = [a for a in range(x.ndim) if a not in axes]
         count = torch.full(
             (1,), float(x.numel() // max(math.prod(x.shape[a] for a in axes), 1)), device=x.device, dtype=x.dtype
         )
         local = torch.cat([x.sum(dim=reduce).reshape(-1), (x * x).sum(dim=reduce).reshape(-1), count])
-        total = all_reduce(local)
+        total = distribute.differentiable_all_reduce_sum(local)
         k = self.moving_mean.numel()
         n = total[-1]
         mean = (total[:k] / n).reshape(self.moving_mean.shape)
