@@ -25,6 +25,7 @@ from strided.models.functional import Functional
 from strided.models.sequential import Sequential
 from strided import optimizers
 from strided.backend.variable import keras_shape, keras_view, stored_view
+from strided.utils.file_utils import atomic_path
 from strided.utils.optional import optional_import
 
 METADATA = "metadata.json"
@@ -273,7 +274,13 @@ def write_keras_dir(dirpath, model, include_optimizer=True):
     archive = io.BytesIO()
     write_keras_zip(archive, model, include_optimizer=include_optimizer)
     with zipfile.ZipFile(archive) as z:
-        z.extractall(dirpath)  # the members written just above: no path leaves dirpath
+        # Each file is replaced whole (never half-written), config.json last: until it lands, the folder still
+        # reads as the model it held. Member names are the ones written just above: none leaves dirpath.
+        names = sorted(z.namelist(), key=lambda name: name == CONFIG)
+        for name in names:
+            target = os.path.join(dirpath, *name.split("/"))
+            with atomic_path(target) as tmp, open(tmp, "wb") as f:
+                f.write(z.read(name))
 
 
 def is_keras_dir(path):

@@ -64,7 +64,7 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
         if os.path.exists(filepath) and not os.path.isdir(filepath):
             raise ValueError(f"With `zipped=False`, `filepath` names a folder; {filepath} is a file.")
         _check_overwrite(os.path.join(filepath, keras_format.CONFIG), overwrite)
-        # Into the folder as Keras does (other files in it stay); not atomic, unlike the one-file formats.
+        # Into the folder as Keras does (other files in it stay), each file replaced whole, config.json last.
         keras_format.write_keras_dir(filepath, model, include_optimizer=include_optimizer)
         return
     if filepath.endswith(".keras") or save_format == "keras":
