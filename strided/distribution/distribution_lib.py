@@ -17,8 +17,10 @@ A ``torchrun`` launch (``WORLD_SIZE`` > 1 in the environment) or an explicit
 import atexit
 import datetime
 import functools
+import gc
 import inspect
 import os
+import weakref
 
 import torch
 import torch.distributed as dist
@@ -81,6 +83,7 @@ def shutdown():
                 dist.barrier()
             except Exception:  # noqa: BLE001 - a dead peer: nothing to wait for
                 pass
+        _release_wrappers()
         dist.destroy_process_group()
 
 
@@ -218,9 +221,27 @@ def wrap_training_step(model, forward_loss):
     # torch >= 2.12 renames the switch (and still syncs buffers once at start-up, which is harmless here).
     params = inspect.signature(torch.nn.parallel.DistributedDataParallel).parameters
     buffers = {"forward_sync_buffers": False} if "forward_sync_buffers" in params else {"broadcast_buffers": False}
-    return torch.nn.parallel.DistributedDataParallel(
+    ddp = torch.nn.parallel.DistributedDataParallel(
         _TrainingForward(model, forward_loss), device_ids=None, static_graph=True, **buffers
     )
+    _WRAPPERS.add(ddp)
+    return ddp
+
+
+# The DDP wrappers built here: ``shutdown`` lets go of their reducers before the process group is destroyed.
+_WRAPPERS = weakref.WeakSet()
+
+
+def _release_wrappers():
+    """Drops each live DDP wrapper's reducer, logger and process group. A wrapper lives as long as its model,
+    often until the interpreter's teardown, and its reducer holds the Gloo/NCCL group: destroyed that late, in
+    no set order, the group's threads can abort the process ("terminate called without an active exception")
+    after a run that succeeded. Released here, the group is freed by ``destroy_process_group``."""
+    for ddp in list(_WRAPPERS):
+        for attribute in ("logger", "reducer", "process_group"):
+            ddp.__dict__.pop(attribute, None)
+    _WRAPPERS.clear()
+    gc.collect()
 
 
 def _is_communication_error(error):
